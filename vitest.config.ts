@@ -1,0 +1,22 @@
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vitest/config";
+
+const src = (p: string) => fileURLToPath(new URL(`./packages/${p}`, import.meta.url));
+
+export default defineConfig({
+  resolve: {
+    alias: [
+      { find: /^@scribe\/core$/, replacement: src("core/src/index.ts") },
+      { find: /^@scribe\/core\/(.*)$/, replacement: src("core/src/$1") },
+      { find: /^@scribe\/distributions$/, replacement: src("distributions/src/index.ts") },
+      { find: /^@scribe\/infer$/, replacement: src("infer/src/index.ts") },
+      { find: /^@scribe\/models$/, replacement: src("scribe-models/src/index.ts") },
+      { find: /^@scribe\/models\/(.*)$/, replacement: src("scribe-models/src/$1") },
+    ],
+  },
+  test: {
+    include: ["test/**/*.test.ts"],
+    testTimeout: 60_000,
+    pool: "forks",
+  },
+});
