@@ -1,0 +1,65 @@
+import type { Expr } from "../expr/expr.js";
+import type { DType, TypedArray } from "../tensor/dtype.js";
+import type { Shape } from "../tensor/shape.js";
+
+/** A backend-resident buffer; the backend owns its memory and counts it as live until freed. */
+export interface BackendBuffer {
+  readonly id: number;
+  readonly dtype: DType;
+  readonly size: number;
+  /** References from tensors sharing this buffer (reshape shares storage). */
+  refs: number;
+}
+
+export type ReduceKind = "sum" | "prod" | "max" | "min";
+
+/** One fused pass: evaluate `expr` over its shape, optionally reducing `axes` with `reduce`. */
+export interface FusedKernel {
+  readonly expr: Expr;
+  readonly outDtype: DType;
+  readonly reduce?: { readonly kind: ReduceKind; readonly axes: readonly number[] };
+  /** Write a map's result into a strided region of the output (concat, pad) instead of all of it. */
+  readonly outView?: OutView;
+}
+
+export interface OutView {
+  readonly offset: number;
+  readonly strides: readonly number[];
+}
+
+/**
+ * What every backend provides. It is small and honest about asynchrony: work is enqueued in
+ * order; `read` is the only await. The cpu backend also reads synchronously.
+ */
+export interface Backend {
+  readonly name: "cpu" | "webgpu";
+  readonly supportsFloat64: boolean;
+  upload(data: TypedArray): BackendBuffer;
+  alloc(dtype: DType, size: number): BackendBuffer;
+  free(buf: BackendBuffer): void;
+  read(buf: BackendBuffer): Promise<TypedArray>;
+  readSync?(buf: BackendBuffer): TypedArray;
+  /** Number of buffers allocated and not yet freed. */
+  liveBuffers(): number;
+  runFused(kernel: FusedKernel, out: BackendBuffer): void;
+  argReduce(input: BackendBuffer, shape: Shape, axis: number, kind: "argmax" | "argmin", out: BackendBuffer): void;
+  cumulative(input: BackendBuffer, shape: Shape, axis: number, kind: "cumsum" | "cumprod", reverse: boolean, out: BackendBuffer): void;
+  gather(input: BackendBuffer, shape: Shape, axis: number, indices: BackendBuffer, indexCount: number, out: BackendBuffer): void;
+  scatterAdd(
+    updates: BackendBuffer,
+    updShape: Shape,
+    axis: number,
+    indices: BackendBuffer,
+    outShape: Shape,
+    out: BackendBuffer,
+  ): void;
+  matmul(a: BackendBuffer, b: BackendBuffer, batch: number, m: number, k: number, n: number, aBatchStride: number, bBatchStride: number, out: BackendBuffer): void;
+}
+
+/** Thrown when a backend cannot run an op for a dtype. */
+export class UnsupportedOpError extends Error {
+  constructor(op: string, dtype: DType, backend: string) {
+    super(`op '${op}' does not support dtype ${dtype} on the ${backend} backend`);
+    this.name = "UnsupportedOpError";
+  }
+}

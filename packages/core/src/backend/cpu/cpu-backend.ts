@@ -1,0 +1,180 @@
+import { allocStorage, type DType, dtypeOfArray, type TypedArray } from "../../tensor/dtype.js";
+import { contiguousStrides, type Shape, sizeOf } from "../../tensor/shape.js";
+import type { Backend, BackendBuffer, FusedKernel } from "../backend.js";
+import { prepareLoop, REDUCE_INIT } from "./codegen.js";
+import { scalarLib } from "./scalar-lib.js";
+import { runParallel } from "./threads.js";
+
+/** A CPU buffer is a typed array; the counter tracks what scopes and dispose() have not freed. */
+export interface CpuBuffer extends BackendBuffer {
+  data: TypedArray;
+}
+
+let nextBufferId = 1;
+
+function asCpu(b: BackendBuffer): CpuBuffer {
+  return b as CpuBuffer;
+}
+
+/** The CPU backend: generated loops over typed arrays, float64 accumulation in reductions. */
+export class CpuBackend implements Backend {
+  readonly name = "cpu" as const;
+  readonly supportsFloat64 = true;
+  #live = 0;
+
+  upload(data: TypedArray): BackendBuffer {
+    this.#live++;
+    const buf: CpuBuffer = { id: nextBufferId++, dtype: dtypeOfArray(data), size: data.length, refs: 1, data };
+    return buf;
+  }
+
+  alloc(dtype: DType, size: number): BackendBuffer {
+    return this.upload(allocStorage(dtype, size));
+  }
+
+  free(buf: BackendBuffer): void {
+    const b = asCpu(buf);
+    if (b.data.length === 0 && b.size !== 0) return; // already freed
+    this.#live--;
+    b.data = allocStorage(b.dtype, 0);
+  }
+
+  liveBuffers(): number {
+    return this.#live;
+  }
+
+  read(buf: BackendBuffer): Promise<TypedArray> {
+    return Promise.resolve(this.readSync(buf));
+  }
+
+  readSync(buf: BackendBuffer): TypedArray {
+    return asCpu(buf).data;
+  }
+
+  runFused(kernel: FusedKernel, out: BackendBuffer): void {
+    const { loop, prepared } = prepareLoop(kernel.expr, kernel.reduce ?? null, scalarLib, kernel.outView);
+    const inputs = prepared.leaves.map((l) => {
+      const b = l.tensor._buf;
+      if (!b) throw new Error("internal: fused kernel leaf is not realized");
+      return asCpu(b).data;
+    });
+    const outData = asCpu(out).data;
+    const dims = prepared.dims;
+    if (!prepared.reduce) {
+      runParallel(prepared, loop, outData, inputs, dims[0]!, null);
+      return;
+    }
+    const acc = new Float64Array(prepared.outSize).fill(REDUCE_INIT[prepared.reduce]);
+    runParallel(prepared, loop, acc, inputs, dims[0]!, prepared.reduce);
+    outData.set(acc);
+  }
+
+  argReduce(input: BackendBuffer, shape: Shape, axis: number, kind: "argmax" | "argmin", out: BackendBuffer): void {
+    const x = asCpu(input).data;
+    const o = asCpu(out).data;
+    const n = shape[axis]!;
+    const inner = sizeOf(shape.slice(axis + 1));
+    const outer = sizeOf(shape.slice(0, axis));
+    const better = kind === "argmax" ? (v: number, b: number) => v > b : (v: number, b: number) => v < b;
+    for (let i = 0; i < outer; i++)
+      for (let j = 0; j < inner; j++) {
+        const base = i * n * inner + j;
+        let bi = 0;
+        let bv = x[base]!;
+        if (bv === bv)
+          for (let k = 1; k < n; k++) {
+            const v = x[base + k * inner]!;
+            if (v !== v) {
+              bi = k; // NaN wins, as in NumPy
+              break;
+            }
+            if (better(v, bv)) {
+              bv = v;
+              bi = k;
+            }
+          }
+        o[i * inner + j] = bi;
+      }
+  }
+
+  cumulative(input: BackendBuffer, shape: Shape, axis: number, kind: "cumsum" | "cumprod", reverse: boolean, out: BackendBuffer): void {
+    const x = asCpu(input).data;
+    const o = asCpu(out).data;
+    const n = shape[axis]!;
+    const inner = sizeOf(shape.slice(axis + 1));
+    const outer = sizeOf(shape.slice(0, axis));
+    const prod = kind === "cumprod";
+    for (let i = 0; i < outer; i++)
+      for (let j = 0; j < inner; j++) {
+        const base = i * n * inner + j;
+        let acc = prod ? 1 : 0;
+        for (let t = 0; t < n; t++) {
+          const k = reverse ? n - 1 - t : t;
+          const v = x[base + k * inner]!;
+          acc = prod ? acc * v : acc + v;
+          o[base + k * inner] = acc;
+        }
+      }
+  }
+
+  gather(input: BackendBuffer, shape: Shape, axis: number, indices: BackendBuffer, indexCount: number, out: BackendBuffer): void {
+    const x = asCpu(input).data;
+    const idx = asCpu(indices).data;
+    const o = asCpu(out).data;
+    const n = shape[axis]!;
+    const inner = sizeOf(shape.slice(axis + 1));
+    const outer = sizeOf(shape.slice(0, axis));
+    for (let i = 0; i < outer; i++)
+      for (let t = 0; t < indexCount; t++) {
+        let k = idx[t]!;
+        if (k < 0) k += n;
+        if (k < 0 || k >= n) throw new RangeError(`gather: index ${idx[t]} is out of range for axis ${axis} of size ${n}`);
+        const src = (i * n + k) * inner;
+        const dst = (i * indexCount + t) * inner;
+        for (let j = 0; j < inner; j++) o[dst + j] = x[src + j]!;
+      }
+  }
+
+  scatterAdd(updates: BackendBuffer, updShape: Shape, axis: number, indices: BackendBuffer, outShape: Shape, out: BackendBuffer): void {
+    const u = asCpu(updates).data;
+    const idx = asCpu(indices).data;
+    const o = asCpu(out).data;
+    const n = outShape[axis]!;
+    const m = updShape[axis]!;
+    const inner = sizeOf(outShape.slice(axis + 1));
+    const outer = sizeOf(outShape.slice(0, axis));
+    for (let i = 0; i < outer; i++)
+      for (let t = 0; t < m; t++) {
+        let k = idx[t]!;
+        if (k < 0) k += n;
+        if (k < 0 || k >= n) throw new RangeError(`scatterAdd: index ${idx[t]} is out of range for axis ${axis} of size ${n}`);
+        const dst = (i * n + k) * inner;
+        const src = (i * m + t) * inner;
+        for (let j = 0; j < inner; j++) o[dst + j] = o[dst + j]! + u[src + j]!;
+      }
+  }
+
+  matmul(a: BackendBuffer, b: BackendBuffer, batch: number, m: number, k: number, n: number, aBatchStride: number, bBatchStride: number, out: BackendBuffer): void {
+    const A = asCpu(a).data;
+    const B = asCpu(b).data;
+    const O = asCpu(out).data;
+    // i-k-j order keeps the inner loop contiguous in B and the output; accumulate in float64.
+    const row = new Float64Array(n);
+    for (let t = 0; t < batch; t++) {
+      const ao = t * aBatchStride;
+      const bo = t * bBatchStride;
+      const oo = t * m * n;
+      for (let i = 0; i < m; i++) {
+        row.fill(0);
+        for (let p = 0; p < k; p++) {
+          const av = A[ao + i * k + p]!;
+          const bRow = bo + p * n;
+          for (let j = 0; j < n; j++) row[j]! += av * B[bRow + j]!;
+        }
+        for (let j = 0; j < n; j++) O[oo + i * n + j] = row[j]!;
+      }
+    }
+  }
+}
+
+export { contiguousStrides };

@@ -1,0 +1,121 @@
+import type { DType } from "../tensor/dtype.js";
+
+/**
+ * The scalar vocabulary of fused elementwise kernels. Each entry is a JS expression template
+ * over argument expressions; `L` is the scalar special-function library in generated code.
+ * Gradients live in ops/elementwise-vjp.ts, typed against these names, so an op without a
+ * gradient rule is a compile error.
+ */
+export interface ScalarOpDef {
+  readonly arity: 1 | 2 | 3;
+  readonly js: (...a: string[]) => string;
+  /** Output dtype rule: same as promoted inputs, float (ints promote to float32), or bool. */
+  readonly out: "same" | "float" | "bool";
+  /** Rough cost per element (an add is 1); expensive subtrees are realized, not recomputed. */
+  readonly cost: number;
+}
+
+const u = (js: (a: string) => string, out: ScalarOpDef["out"] = "float", cost = 4): ScalarOpDef => ({
+  arity: 1,
+  js: (a) => js(a!),
+  out,
+  cost,
+});
+const b = (js: (a: string, b: string) => string, out: ScalarOpDef["out"] = "same", cost = 1): ScalarOpDef => ({
+  arity: 2,
+  js: (a, c) => js(a!, c!),
+  out,
+  cost,
+});
+
+export const SCALAR_OPS = {
+  // identity: casts (the node's dtype is the target) and broadcasts (the node's shape is the target)
+  identity: u((a) => a, "same", 0),
+  toBool: u((a) => `(${a}?1:0)`, "bool", 0),
+  // unary arithmetic
+  neg: u((a) => `(-${a})`, "same", 1),
+  abs: u((a) => `Math.abs(${a})`, "same", 1),
+  sign: u((a) => `Math.sign(${a})`, "same", 1),
+  square: u((a) => `(${a}*${a})`, "same", 1),
+  reciprocal: u((a) => `(1/${a})`, "float", 1),
+  sqrt: u((a) => `Math.sqrt(${a})`, "float", 2),
+  rsqrt: u((a) => `(1/Math.sqrt(${a}))`, "float", 2),
+  exp: u((a) => `Math.exp(${a})`),
+  log: u((a) => `Math.log(${a})`),
+  log1p: u((a) => `Math.log1p(${a})`),
+  expm1: u((a) => `Math.expm1(${a})`),
+  sin: u((a) => `Math.sin(${a})`),
+  cos: u((a) => `Math.cos(${a})`),
+  tan: u((a) => `Math.tan(${a})`),
+  tanh: u((a) => `Math.tanh(${a})`),
+  sigmoid: u((a) => `L.sigmoid(${a})`),
+  relu: u((a) => `(${a}>0?${a}:0)`, "same", 1),
+  floor: u((a) => `Math.floor(${a})`, "same", 1),
+  ceil: u((a) => `Math.ceil(${a})`, "same", 1),
+  round: u((a) => `L.roundHalfEven(${a})`, "same", 1),
+  isnan: u((a) => `(${a}!==${a}?1:0)`, "bool", 1),
+  isfinite: u((a) => `(Number.isFinite(${a})?1:0)`, "bool", 1),
+  logicalNot: u((a) => `(${a}?0:1)`, "bool", 1),
+  // special functions (scalar implementations in special/scalar)
+  lgamma: u((a) => `L.lgamma(${a})`, "float", 40),
+  digamma: u((a) => `L.digamma(${a})`, "float", 40),
+  trigamma: u((a) => `L.trigamma(${a})`, "float", 40),
+  softplus: u((a) => `L.softplus(${a})`, "float", 8),
+  logSigmoid: u((a) => `L.logSigmoid(${a})`, "float", 8),
+  erf: u((a) => `L.erf(${a})`, "float", 20),
+  erfc: u((a) => `L.erfc(${a})`, "float", 20),
+  ndtri: u((a) => `L.ndtri(${a})`, "float", 30),
+  logNdtr: u((a) => `L.logNdtr(${a})`, "float", 30),
+  // binary
+  add: b((a, c) => `(${a}+${c})`),
+  sub: b((a, c) => `(${a}-${c})`),
+  mul: b((a, c) => `(${a}*${c})`),
+  div: b((a, c) => `(${a}/${c})`, "float"),
+  pow: b((a, c) => `Math.pow(${a},${c})`, "float", 8),
+  maximum: b((a, c) => `L.maximum(${a},${c})`),
+  minimum: b((a, c) => `L.minimum(${a},${c})`),
+  atan2: b((a, c) => `Math.atan2(${a},${c})`, "float", 8),
+  eq: b((a, c) => `(${a}===${c}?1:0)`, "bool"),
+  ne: b((a, c) => `(${a}!==${c}?1:0)`, "bool"),
+  lt: b((a, c) => `(${a}<${c}?1:0)`, "bool"),
+  le: b((a, c) => `(${a}<=${c}?1:0)`, "bool"),
+  gt: b((a, c) => `(${a}>${c}?1:0)`, "bool"),
+  ge: b((a, c) => `(${a}>=${c}?1:0)`, "bool"),
+  logicalAnd: b((a, c) => `(${a}&&${c}?1:0)`, "bool"),
+  logicalOr: b((a, c) => `(${a}||${c}?1:0)`, "bool"),
+  xlogy: b((a, c) => `L.xlogy(${a},${c})`, "float", 5),
+  xlog1py: b((a, c) => `L.xlog1py(${a},${c})`, "float", 5),
+  betaln: b((a, c) => `L.betaln(${a},${c})`, "float", 80),
+  gammainc: b((a, c) => `L.gammainc(${a},${c})`, "float", 200),
+  gammaincc: b((a, c) => `L.gammaincc(${a},${c})`, "float", 200),
+  gammaincGradA: b((a, c) => `L.gammaincGradA(${a},${c})`, "float", 400),
+  gammaSampleGrad: b((a, c) => `L.gammaSampleGrad(${a},${c})`, "float", 400),
+  // count-aware pieces of negative-binomial log-probabilities: (theta, y) with integer y >= 0
+  lgammaShiftDiff: b((a, c) => `L.lgammaShiftDiff(${a},${c})`, "float", 30),
+  digammaShiftDiff: b((a, c) => `L.digammaShiftDiff(${a},${c})`, "float", 30),
+  trigammaShiftDiff: b((a, c) => `L.trigammaShiftDiff(${a},${c})`, "float", 30),
+  lfactorial: u((a) => `L.lfactorial(${a})`, "float", 3),
+  // ternary
+  where: { arity: 3, js: (c, a, d) => `(${c}?${a}:${d})`, out: "same", cost: 1 },
+  betainc: { arity: 3, js: (a, c, x) => `L.betainc(${a},${c},${x})`, out: "float", cost: 300 },
+  betaincGradA: { arity: 3, js: (a, c, x) => `L.betaincGradA(${a},${c},${x})`, out: "float", cost: 600 },
+  betaincGradB: { arity: 3, js: (a, c, x) => `L.betaincGradB(${a},${c},${x})`, out: "float", cost: 600 },
+  // fused negative-binomial log-pmf and partials, count-aware (see ops/negative-binomial.ts)
+  nb2LogPmf: { arity: 3, js: (y, m, t) => `L.nb2LogPmf(${y},${m},${t})`, out: "float", cost: 30 },
+  nb2GradMean: { arity: 3, js: (y, m, t) => `L.nb2GradMean(${y},${m},${t})`, out: "float", cost: 3 },
+  nb2GradConc: { arity: 3, js: (y, m, t) => `L.nb2GradConc(${y},${m},${t})`, out: "float", cost: 30 },
+} satisfies Record<string, ScalarOpDef>;
+
+export type ScalarOpName = keyof typeof SCALAR_OPS;
+
+export function scalarOpDef(name: ScalarOpName): ScalarOpDef {
+  return SCALAR_OPS[name];
+}
+
+/** Output dtype of a scalar op given its promoted input dtype. */
+export function scalarOpOutDtype(name: ScalarOpName, inDtype: DType): DType {
+  const rule = SCALAR_OPS[name].out;
+  if (rule === "bool") return "bool";
+  if (rule === "float") return inDtype === "float64" ? "float64" : "float32";
+  return inDtype;
+}

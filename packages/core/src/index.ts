@@ -1,0 +1,43 @@
+/**
+ * @scribe/core: tensors, reverse-mode autodiff, CPU (and WebGPU) kernels, random keys and
+ * special functions.
+ * @packageDocumentation
+ */
+import "./tensor/tensor-methods.js";
+
+export { Tensor } from "./tensor/tensor.js";
+export type { NestedNumbers } from "./tensor/tensor-methods.js";
+export type { DType, TypedArray } from "./tensor/dtype.js";
+export { finfoEps, isFloat, promoteTypes } from "./tensor/dtype.js";
+export type { Shape } from "./tensor/shape.js";
+export { broadcastShapes, sizeOf } from "./tensor/shape.js";
+export {
+  arange,
+  eye,
+  fromTypedArray,
+  full,
+  fullLike,
+  linspace,
+  ones,
+  onesLike,
+  scalar,
+  tensor,
+  zeros,
+  zerosLike,
+  type NestedArray,
+} from "./tensor/creation.js";
+export { data, dataSync, realize } from "./tensor/realize.js";
+export * from "./ops/elementwise.js";
+export * from "./ops/reduce.js";
+export * from "./ops/movement.js";
+export * from "./ops/indexing.js";
+export * from "./ops/linalg.js";
+export * from "./ops/negative-binomial.js";
+export { grad, valueAndGrad, vjp, unbroadcast, type Params } from "./autodiff/grad.js";
+export { scope, keep, dispose, liveBuffers } from "./memory/scope.js";
+export { currentBackend, cpuBackend, useBackend, withBackend, registerBackendLoader } from "./backend/registry.js";
+export type { Backend, BackendBuffer } from "./backend/backend.js";
+export { UnsupportedOpError } from "./backend/backend.js";
+export * as specialScalar from "./special/scalar/index.js";
+export * as random from "./ops/random.js";
+export { key, split, foldIn, type Key } from "./random/index.js";

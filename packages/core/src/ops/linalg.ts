@@ -1,0 +1,156 @@
+import { record } from "../autodiff/tape.js";
+import { allocStorage, promoteTypes } from "../tensor/dtype.js";
+import { fromTypedArray } from "../tensor/creation.js";
+import { dataSync, realize } from "../tensor/realize.js";
+import { broadcastShapes, formatShape, sizeOf } from "../tensor/shape.js";
+import { Tensor } from "../tensor/tensor.js";
+import { add, astype, broadcastTo, mul, sub, where } from "./elementwise.js";
+import { mT, reshape, squeeze, unsqueeze } from "./movement.js";
+import { arange } from "../tensor/creation.js";
+import { ge, eq } from "./elementwise.js";
+
+function batchOf(shape: readonly number[]): number[] {
+  return shape.slice(0, -2);
+}
+
+/**
+ * Matrix product with NumPy semantics: batched over leading dims (broadcast), 1-D operands
+ * promoted to a row / column and the unit axis dropped afterwards.
+ */
+export function matmul(a: Tensor, b: Tensor): Tensor {
+  if (a.rank === 0 || b.rank === 0) throw new Error("matmul: operands must have at least one dimension; use mul for scalars");
+  if (a.rank === 1) return squeeze(matmul(unsqueeze(a, 0), b), -2);
+  if (b.rank === 1) return squeeze(matmul(a, unsqueeze(b, -1)), -1);
+  const [m, k] = a.shape.slice(-2) as [number, number];
+  const [k2, n] = b.shape.slice(-2) as [number, number];
+  if (k !== k2)
+    throw new Error(`matmul: inner dimensions differ: ${formatShape(a.shape)} @ ${formatShape(b.shape)} (${k} vs ${k2})`);
+  const batch = broadcastShapes(batchOf(a.shape), batchOf(b.shape));
+  const dtype = promoteTypes(a.dtype, b.dtype);
+  const ab = a.dtype === dtype ? a : astype(a, dtype);
+  const bb = b.dtype === dtype ? b : astype(b, dtype);
+  const nb = sizeOf(batch);
+  // Operands without batch dims are shared across the batch (stride 0), others broadcast.
+  const aFull = sizeOf(batchOf(a.shape)) === nb && a.rank - 2 === batch.length ? ab : broadcastTo(ab, [...batch, m, k]);
+  const bFull = sizeOf(batchOf(b.shape)) === nb && b.rank - 2 === batch.length ? bb : broadcastTo(bb, [...batch, k, n]);
+  const aShared = a.rank === 2;
+  const bShared = b.rank === 2;
+  const aSrc = aShared ? ab : aFull;
+  const bSrc = bShared ? bb : bFull;
+  const shape = [...batch, m, n];
+  const buf = a.backend.alloc(dtype, sizeOf(shape));
+  if (sizeOf(shape) > 0)
+    a.backend.matmul(realize(aSrc), realize(bSrc), nb, m, k, n, aShared ? 0 : m * k, bShared ? 0 : k * n, buf);
+  const out = new Tensor(a.backend, shape, dtype, buf, null);
+  return record(out, [a, b], "matmul", (g) => [matmul(g, mT(b)), matmul(mT(a), g)]);
+}
+
+function checkSquare(x: Tensor, where: string): number {
+  const n = x.shape[x.rank - 1]!;
+  if (x.rank < 2 || x.shape[x.rank - 2] !== n) throw new Error(`${where}: expected square matrices, got ${formatShape(x.shape)}`);
+  return n;
+}
+
+/** Lower-triangular mask (1 on and below the diagonal) of size n, broadcastable. */
+function trilMask(n: number): Tensor {
+  const i = reshape(arange(n), [n, 1]);
+  const j = reshape(arange(n), [1, n]);
+  return ge(i, j);
+}
+
+/** Keep the lower triangle (k = 0) of the last two axes. */
+export function tril(x: Tensor): Tensor {
+  return where(trilMask(x.shape[x.rank - 1]!), x, 0);
+}
+
+/**
+ * Cholesky factor L (lower) of symmetric positive-definite matrices, batched; runs on the
+ * CPU in float64. A matrix that is not positive definite gives an error naming the batch
+ * index and pivot.
+ */
+export function cholesky(x: Tensor): Tensor {
+  const n = checkSquare(x, "cholesky");
+  const src = dataSync(x);
+  const out = allocStorage(x.dtype, src.length);
+  const batch = x.size / (n * n);
+  const L = new Float64Array(n * n);
+  for (let t = 0; t < batch; t++) {
+    const o = t * n * n;
+    L.fill(0);
+    for (let j = 0; j < n; j++) {
+      let d = src[o + j * n + j]!;
+      for (let p = 0; p < j; p++) d -= L[j * n + p]! * L[j * n + p]!;
+      if (!(d > 0))
+        throw new Error(`cholesky: matrix ${t} of batch ${formatShape(x.shape)} is not positive definite (pivot ${j} is ${d})`);
+      const ljj = Math.sqrt(d);
+      L[j * n + j] = ljj;
+      for (let i = j + 1; i < n; i++) {
+        let s = src[o + i * n + j]!;
+        for (let p = 0; p < j; p++) s -= L[i * n + p]! * L[j * n + p]!;
+        L[i * n + j] = s / ljj;
+      }
+    }
+    for (let i = 0; i < n * n; i++) out[o + i] = L[i]!;
+  }
+  const res = fromTypedArray(out, x.shape);
+  return record(res, [x], "cholesky", (g) => {
+    // Ā = ½ L⁻ᵀ Φ(Lᵀ L̄) L⁻¹ symmetrized, Φ = lower triangle with halved diagonal (Murray 2016).
+    const P = mul(tril(matmul(mT(res), g)), sub(1, mul(eye01(n), 0.5)));
+    const S = triangularSolve(res, mT(triangularSolve(res, P, { lower: true, transposeA: true })), { lower: true, transposeA: true });
+    return [mul(add(S, mT(S)), 0.5)];
+  });
+}
+
+function eye01(n: number): Tensor {
+  const i = reshape(arange(n), [n, 1]);
+  const j = reshape(arange(n), [1, n]);
+  return eq(i, j);
+}
+
+/**
+ * Solve A X = B (or Aᵀ X = B) for triangular A, batched with broadcasting. `lower` says which
+ * triangle of A is used; the other is ignored.
+ */
+export function triangularSolve(a: Tensor, b: Tensor, opts: { lower?: boolean; transposeA?: boolean } = {}): Tensor {
+  const lower = opts.lower ?? true;
+  const trans = opts.transposeA ?? false;
+  const n = checkSquare(a, "triangularSolve");
+  if (b.rank < 2 || b.shape[b.rank - 2] !== n)
+    throw new Error(`triangularSolve: right-hand side ${formatShape(b.shape)} does not match A ${formatShape(a.shape)}`);
+  const m = b.shape[b.rank - 1]!;
+  const batch = broadcastShapes(batchOf(a.shape), batchOf(b.shape));
+  const dtype = promoteTypes(a.dtype, b.dtype);
+  const A = dataSync(broadcastTo(astype(a, dtype), [...batch, n, n]));
+  const B = dataSync(broadcastTo(astype(b, dtype), [...batch, n, m]));
+  const out = allocStorage(dtype, sizeOf(batch) * n * m);
+  // Effective matrix: lower-triangular solve when (lower xor trans), else upper.
+  const forward = lower !== trans;
+  const at = (o: number, i: number, j: number) => (trans ? A[o + j * n + i]! : A[o + i * n + j]!);
+  for (let t = 0; t < sizeOf(batch); t++) {
+    const ao = t * n * n;
+    const bo = t * n * m;
+    for (let c = 0; c < m; c++)
+      for (let s = 0; s < n; s++) {
+        const i = forward ? s : n - 1 - s;
+        let v = B[bo + i * m + c]!;
+        for (let q = 0; q < s; q++) {
+          const j = forward ? q : n - 1 - q;
+          v -= at(ao, i, j) * out[bo + j * m + c]!;
+        }
+        out[bo + i * m + c] = v / at(ao, i, i);
+      }
+  }
+  const res = fromTypedArray(out, [...batch, n, m]);
+  return record(res, [a, b], "triangularSolve", (g) => {
+    const gb = triangularSolve(a, g, { lower, transposeA: !trans });
+    // Ā = −B̄ Xᵀ (or −X B̄ᵀ when A was transposed), restricted to the triangle used.
+    const full = trans ? mul(matmul(res, mT(gb)), -1) : mul(matmul(gb, mT(res)), -1);
+    const ga = lower ? tril(full) : mT(tril(mT(full)));
+    return [ga, gb];
+  });
+}
+
+/** Solve (L Lᵀ) X = B given the lower Cholesky factor L. */
+export function choleskySolve(l: Tensor, b: Tensor): Tensor {
+  return triangularSolve(l, triangularSolve(l, b, { lower: true }), { lower: true, transposeA: true });
+}

@@ -1,0 +1,75 @@
+import type { Tensor } from "../tensor/tensor.js";
+import {
+  add,
+  elementwise,
+  lfactorial,
+  lgammaShiftDiff,
+  log1p,
+  logSigmoid,
+  mul,
+  neg,
+  sub,
+  type TensorLike,
+  where,
+  xlogy,
+  log,
+  exp,
+  softplus,
+  eq,
+} from "./elementwise.js";
+
+/**
+ * Negative-binomial log-probabilities as single fused kernels. Each is an elementwise
+ * expression over count-aware scalar pieces (zero counts skip the special functions, small
+ * counts use product forms), so evaluating it together with its reduction is one pass over
+ * memory, and its gradient is analytic.
+ */
+
+/**
+ * log NB(y | mean μ, concentration θ) (NB2 / GammaPoisson with rate θ/μ); one fused
+ * kernel with analytic ∂/∂μ and ∂/∂θ.
+ * @example
+ * nb2LogProb(tensor([0, 3]), tensor([2, 2]), tensor([5, 5])).sum();
+ */
+export function nb2LogProb(y: TensorLike, mean: TensorLike, concentration: TensorLike): Tensor {
+  return elementwise("nb2LogPmf", [y, mean, concentration], "nb2LogProb");
+}
+
+/**
+ * log NB(y | r, p) with p the success probability of the counted events
+ * (mean r·p/(1−p), NumPyro's NegativeBinomialProbs).
+ */
+export function nbProbsLogProb(y: TensorLike, totalCount: TensorLike, probs: TensorLike): Tensor {
+  return add(sub(lgammaShiftDiff(totalCount, y), lfactorial(y)), add(mul(totalCount, log1p(neg(probs))), xlogy(y, probs)));
+}
+
+/** log NB(y | r, logits l) with probs = sigmoid(l) (NumPyro's NegativeBinomialLogits). */
+export function nbLogitsLogProb(y: TensorLike, totalCount: TensorLike, logits: TensorLike): Tensor {
+  const lsNeg = logSigmoid(neg(logits));
+  return add(sub(lgammaShiftDiff(totalCount, y), lfactorial(y)), add(mul(totalCount, lsNeg), mul(y, logSigmoid(logits))));
+}
+
+/**
+ * Zero-inflated NB2: log(g + (1−g)·NB(0)) at y = 0 and log(1−g) + log NB(y) otherwise,
+ * with the gate given as a probability.
+ */
+export function zinb2LogProb(y: TensorLike, mean: TensorLike, concentration: TensorLike, gate: TensorLike): Tensor {
+  const nb = nb2LogProb(y, mean, concentration);
+  const log1mGate = log1p(neg(gate));
+  // log(g + (1−g) e^{nb}) = log1mg + log(e^{nb} + g/(1−g)), written to stay finite at g → 0.
+  const atZero = log(add(gate, mul(sub(1, gate), exp(nb))));
+  return where(eq(y, 0), atZero, add(log1mGate, nb));
+}
+
+/**
+ * Zero-inflated NB2 with the gate in logit space: NumPyro's numerically careful form,
+ * log-sum-exp of (gate logit, NB(0)) minus softplus(gate logit) at zero.
+ */
+export function zinb2LogitsLogProb(y: TensorLike, mean: TensorLike, concentration: TensorLike, gateLogits: TensorLike): Tensor {
+  const nb = nb2LogProb(y, mean, concentration);
+  const sp = softplus(gateLogits);
+  // log(σ(l) + σ(−l) e^{nb}) = softplus(l + ... ) − softplus(l): log(e^l + e^{nb}) − softplus(l)
+  const m = elementwise("maximum", [gateLogits, nb]);
+  const lse = add(m, log(add(exp(sub(gateLogits, m)), exp(sub(nb, m)))));
+  return where(eq(y, 0), sub(lse, sp), sub(nb, sp));
+}

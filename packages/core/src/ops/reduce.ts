@@ -1,0 +1,133 @@
+import type { ReduceKind } from "../backend/backend.js";
+import { record } from "../autodiff/tape.js";
+import type { DType } from "../tensor/dtype.js";
+import { exprOf, realize } from "../tensor/realize.js";
+import { normalizeAxes, normalizeAxis, reducedShape } from "../tensor/shape.js";
+import { Tensor } from "../tensor/tensor.js";
+import { add, broadcastTo, div, eq, exp, isfinite, log, mul, sqrt, square, sub, where } from "./elementwise.js";
+import { reshape, stopGradient } from "./movement.js";
+
+export type Axes = number | readonly number[];
+
+function reduceDtype(kind: ReduceKind, dtype: DType): DType {
+  if ((kind === "sum" || kind === "prod") && dtype === "bool") return "int32";
+  return dtype;
+}
+
+/**
+ * One fused pass: the input's pending expression is evaluated inside the reduction loop,
+ * accumulating in float64 whatever the storage dtype.
+ */
+function reduceRaw(x: Tensor, kind: ReduceKind, axes: readonly number[], keepdims: boolean): Tensor {
+  const shape = reducedShape(x.shape, axes, keepdims);
+  const dtype = reduceDtype(kind, x.dtype);
+  const buf = x.backend.alloc(dtype, shape.reduce((a, b) => a * b, 1));
+  const out = new Tensor(x.backend, shape, dtype, buf, null);
+  if (x.size === 0) {
+    const fill = { sum: 0, prod: 1, max: -Infinity, min: Infinity }[kind];
+    if (fill !== 0) realizeFill(out, fill);
+    return out;
+  }
+  x.backend.runFused({ expr: exprOf(x, true), outDtype: dtype, reduce: { kind, axes } }, buf);
+  return out;
+}
+
+function realizeFill(t: Tensor, value: number): void {
+  const d = t.backend.readSync?.(realize(t));
+  if (d) d.fill(value);
+}
+
+/** Reshape a reduced cotangent back to rank of `x` so it broadcasts over the reduced axes. */
+function expandBack(g: Tensor, x: Tensor, axes: readonly number[], keepdims: boolean): Tensor {
+  const kept = reducedShape(x.shape, axes, true);
+  const gk = keepdims ? g : reshape(g, kept);
+  return broadcastTo(gk, x.shape);
+}
+
+/** Sum over `axes` (all by default). */
+export function sum(x: Tensor, axes?: Axes, keepdims = false): Tensor {
+  const ax = normalizeAxes(axes, x.rank);
+  if (ax.length === 0) return x;
+  const out = reduceRaw(x, "sum", ax, keepdims);
+  return record(out, [x], "sum", (g) => [expandBack(g, x, ax, keepdims)]);
+}
+
+/** Arithmetic mean over `axes`. */
+export function mean(x: Tensor, axes?: Axes, keepdims = false): Tensor {
+  const ax = normalizeAxes(axes, x.rank);
+  let n = 1;
+  for (const a of ax) n *= x.shape[a]!;
+  return div(sum(x, ax, keepdims), n);
+}
+
+/** Product over `axes`. The gradient divides by the input, so it is not defined at zeros. */
+export function prod(x: Tensor, axes?: Axes, keepdims = false): Tensor {
+  const ax = normalizeAxes(axes, x.rank);
+  if (ax.length === 0) return x;
+  const out = reduceRaw(x, "prod", ax, keepdims);
+  return record(out, [x], "prod", (g) => [div(mul(expandBack(g, x, ax, keepdims), expandBack(out, x, ax, keepdims)), x)]);
+}
+
+function extremum(kind: "max" | "min", x: Tensor, axes: Axes | undefined, keepdims: boolean): Tensor {
+  const ax = normalizeAxes(axes, x.rank);
+  if (ax.length === 0) return x;
+  const out = reduceRaw(x, kind, ax, keepdims);
+  return record(out, [x], kind, (g) => {
+    // Ties share the cotangent equally, as in JAX.
+    const hit = eq(x, expandBack(out, x, ax, keepdims));
+    const count = sum(hit, ax, true);
+    return [div(mul(expandBack(g, x, ax, keepdims), hit), count)];
+  });
+}
+
+export function max(x: Tensor, axes?: Axes, keepdims = false): Tensor {
+  return extremum("max", x, axes, keepdims);
+}
+
+export function min(x: Tensor, axes?: Axes, keepdims = false): Tensor {
+  return extremum("min", x, axes, keepdims);
+}
+
+/** log Σ exp(x) over `axes`, stable for large values; all −∞ gives −∞. */
+export function logsumexp(x: Tensor, axes?: Axes, keepdims = false): Tensor {
+  const ax = normalizeAxes(axes, x.rank);
+  const m = stopGradient(max(x, ax, true));
+  const shift = where(isfinite(m), m, 0);
+  const s = sum(exp(sub(x, shift)), ax, true);
+  const out = add(log(s), shift);
+  return keepdims ? out : reshape(out, reducedShape(x.shape, ax, false));
+}
+
+/** Variance over `axes` with `ddof` delta degrees of freedom (0: population variance). */
+export function variance(x: Tensor, axes?: Axes, opts: { ddof?: number; keepdims?: boolean } = {}): Tensor {
+  const ax = normalizeAxes(axes, x.rank);
+  let n = 1;
+  for (const a of ax) n *= x.shape[a]!;
+  const mu = mean(x, ax, true);
+  return div(sum(square(sub(x, mu)), ax, opts.keepdims ?? false), n - (opts.ddof ?? 0));
+}
+
+/** Standard deviation over `axes`. */
+export function std(x: Tensor, axes?: Axes, opts: { ddof?: number; keepdims?: boolean } = {}): Tensor {
+  return sqrt(variance(x, axes, opts));
+}
+
+function argReduce(kind: "argmax" | "argmin", x: Tensor, axis: number | undefined, keepdims: boolean): Tensor {
+  const flat = axis === undefined;
+  const src = flat ? reshape(x, [x.size]) : x;
+  const a = flat ? 0 : normalizeAxis(axis, x.rank);
+  if (src.shape[a] === 0) throw new Error(`${kind}: cannot reduce an empty axis (axis ${a} of shape [${x.shape}])`);
+  const shape = reducedShape(src.shape, [a], keepdims && !flat);
+  const buf = x.backend.alloc("int32", shape.reduce((p, d) => p * d, 1));
+  x.backend.argReduce(realize(src), src.shape, a, kind, buf);
+  return new Tensor(x.backend, shape, "int32", buf, null);
+}
+
+/** Index of the largest value along `axis` (of the flattened tensor by default); NaN wins. */
+export function argmax(x: Tensor, axis?: number, keepdims = false): Tensor {
+  return argReduce("argmax", x, axis, keepdims);
+}
+
+export function argmin(x: Tensor, axis?: number, keepdims = false): Tensor {
+  return argReduce("argmin", x, axis, keepdims);
+}

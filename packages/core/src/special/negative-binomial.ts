@@ -1,0 +1,43 @@
+import { lgamma, digammaShiftDiff, lgammaShiftDiff } from "./scalar/index.js";
+
+/**
+ * Count-aware scalar pieces of the negative-binomial log-pmf in the (mean μ, concentration θ)
+ * form, log NB(y | μ, θ) = lgamma(y+θ) − lgamma(θ) − log y! + θ log(θ/(θ+μ)) + y log(μ/(θ+μ)).
+ * scRNA-seq counts are mostly zeros and small integers, so y = 0 skips every special
+ * function and small y uses the product forms inside the shift-difference helpers.
+ */
+
+const LFACTORIAL_TABLE_SIZE = 1024;
+const LFACTORIAL_TABLE = (() => {
+  const t = new Float64Array(LFACTORIAL_TABLE_SIZE);
+  for (let i = 2; i < LFACTORIAL_TABLE_SIZE; i++) t[i] = t[i - 1]! + Math.log(i);
+  return t;
+})();
+
+/** log(y!) for integer y ≥ 0 (table below 1024, lgamma above); lgamma(y + 1) otherwise. */
+export function lfactorial(y: number): number {
+  if (y >= 0 && y < LFACTORIAL_TABLE_SIZE && y === Math.floor(y)) return LFACTORIAL_TABLE[y]!;
+  return lgamma(y + 1);
+}
+
+/** log NB(y | mean μ, concentration θ); μ = 0 gives a point mass at 0. */
+export function nb2LogPmf(y: number, mu: number, theta: number): number {
+  // θ log(θ/(θ+μ)) written with log1p so that θ ≫ μ (the Poisson limit) keeps its digits.
+  const zeroTerm = -theta * Math.log1p(mu / theta);
+  if (y === 0) return zeroTerm;
+  if (mu === 0) return -Infinity;
+  return lgammaShiftDiff(theta, y) - lfactorial(y) + zeroTerm - y * Math.log1p(theta / mu);
+}
+
+/** ∂/∂μ log NB(y | μ, θ) = θ (y − μ) / (μ (θ + μ)). */
+export function nb2GradMean(y: number, mu: number, theta: number): number {
+  if (y === 0) return -theta / (theta + mu);
+  return (theta * (y - mu)) / (mu * (theta + mu));
+}
+
+/** ∂/∂θ log NB(y | μ, θ) = ψ(y+θ) − ψ(θ) − log1p(μ/θ) + (μ − y)/(θ + μ). */
+export function nb2GradConc(y: number, mu: number, theta: number): number {
+  const base = -Math.log1p(mu / theta) + (mu - y) / (theta + mu);
+  if (y === 0) return base;
+  return digammaShiftDiff(theta, y) + base;
+}

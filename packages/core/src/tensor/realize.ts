@@ -1,0 +1,72 @@
+import type { BackendBuffer } from "../backend/backend.js";
+import { currentBackend } from "../backend/registry.js";
+import type { Expr, LeafExpr } from "../expr/expr.js";
+import { exprCost, exprNodes } from "../expr/expr.js";
+import type { TypedArray } from "./dtype.js";
+import { contiguousStrides } from "./shape.js";
+import { Tensor } from "./tensor.js";
+
+/** Subtrees costlier than this are computed once into memory instead of being re-fused. */
+export const INLINE_COST_LIMIT = 24;
+/** Expressions larger than this are split so generated loops stay small enough to optimize. */
+export const INLINE_NODE_LIMIT = 48;
+
+function checkLeaves(e: Expr, where: string): void {
+  if (e.kind === "leaf") e.tensor.assertAlive(where);
+  else if (e.kind === "call") for (const a of e.args) checkLeaves(a, where);
+}
+
+/** Compute a lazy tensor's values into a buffer (once); returns its buffer. */
+export function realize(t: Tensor): BackendBuffer {
+  t.assertAlive("realize");
+  if (t._buf) return t._buf;
+  const e = t._expr!;
+  checkLeaves(e, "realize");
+  const buf = t.backend.alloc(t.dtype, t.size);
+  if (t.size > 0) t.backend.runFused({ expr: e, outDtype: t.dtype }, buf);
+  t._buf = buf;
+  t._expr = null;
+  return buf;
+}
+
+/** A leaf reading `t`'s realized, contiguous buffer. */
+export function leafOf(t: Tensor): LeafExpr {
+  realize(t);
+  return { kind: "leaf", tensor: t, shape: t.shape, strides: contiguousStrides(t.shape), offset: 0, dtype: t.dtype };
+}
+
+/**
+ * The expression to use for `t` inside a new elementwise expression. A pending expression is
+ * inlined (fused) into its first consumer; an expensive one that a second consumer asks for
+ * is computed into memory instead, so no costly subexpression is evaluated more than twice.
+ */
+export function exprOf(t: Tensor, inlineAnyCost = false): Expr {
+  t.assertAlive("op input");
+  if (t._buf) return leafOf(t);
+  const e = t._expr!;
+  if (e.kind !== "call") return e;
+  const cheap = exprCost(e) <= INLINE_COST_LIMIT;
+  if (exprNodes(e) <= INLINE_NODE_LIMIT && (cheap || inlineAnyCost || t._uses === 0)) {
+    t._uses++;
+    return e;
+  }
+  return leafOf(t);
+}
+
+/** A tensor holding a pending expression. */
+export function fromExpr(e: Expr): Tensor {
+  return new Tensor(currentBackend(), e.shape, e.dtype, null, e);
+}
+
+/** Synchronous readback (cpu backend only). */
+export function dataSync(t: Tensor): TypedArray {
+  const buf = realize(t);
+  if (!t.backend.readSync)
+    throw new Error(`dataSync() is not available on the ${t.backend.name} backend: use 'await t.data()'`);
+  return t.backend.readSync(buf);
+}
+
+/** Read values back (the only await point of the library). */
+export async function data(t: Tensor): Promise<TypedArray> {
+  return t.backend.read(realize(t));
+}

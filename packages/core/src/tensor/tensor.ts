@@ -1,0 +1,88 @@
+import type { Backend, BackendBuffer } from "../backend/backend.js";
+import type { Expr } from "../expr/expr.js";
+import type { DType, TypedArray } from "./dtype.js";
+import { type Shape, formatShape, sizeOf } from "./shape.js";
+
+/** A recorded op on the autodiff tape: how to push an output cotangent back to the inputs. */
+export interface TapeNode {
+  readonly inputs: readonly Tensor[];
+  /** Cotangents for each input, in the output's shape or broadcastable to the input's. */
+  readonly vjp: (g: Tensor) => readonly (Tensor | null)[];
+  readonly op: string;
+}
+
+let nextId = 1;
+
+/** Hooks the memory scopes install so every new tensor is registered in the current scope. */
+export const tensorHooks: { onCreate: (t: Tensor) => void } = { onCreate: () => {} };
+
+/**
+ * An immutable n-dimensional array. Its values live either in a backend buffer or, for the
+ * result of an elementwise chain, in a lazy expression that is compiled into one fused loop
+ * when something needs the values.
+ */
+export class Tensor {
+  readonly id: number;
+  readonly shape: Shape;
+  readonly dtype: DType;
+  readonly size: number;
+  readonly backend: Backend;
+  /** @internal realized storage */
+  _buf: BackendBuffer | null;
+  /** @internal pending elementwise expression */
+  _expr: Expr | null;
+  /** @internal set when this tensor depends on something being differentiated */
+  _node: TapeNode | null = null;
+  /** @internal true for differentiation inputs and everything computed from them */
+  _tracked = false;
+  /** @internal */
+  _disposed = false;
+  /** @internal how many expressions have inlined this tensor's pending expression */
+  _uses = 0;
+
+  /** @internal use the creation functions (`tensor`, `zeros`, ...) instead. */
+  constructor(backend: Backend, shape: Shape, dtype: DType, buf: BackendBuffer | null, expr: Expr | null) {
+    this.id = nextId++;
+    this.backend = backend;
+    this.shape = Object.freeze([...shape]);
+    this.dtype = dtype;
+    this.size = sizeOf(shape);
+    this._buf = buf;
+    this._expr = expr;
+    tensorHooks.onCreate(this);
+  }
+
+  get rank(): number {
+    return this.shape.length;
+  }
+
+  /** @internal */
+  assertAlive(where: string): void {
+    if (this._disposed)
+      throw new Error(
+        `${where}: tensor ${formatShape(this.shape)} ${this.dtype} was disposed (it was created inside a scope that ended; return it from the scope or keep() it)`,
+      );
+  }
+
+  /** Free the backend memory now. Using the tensor afterwards is an error. */
+  dispose(): void {
+    if (this._disposed) return;
+    this._disposed = true;
+    this._expr = null;
+    if (this._buf) {
+      this._buf.refs--;
+      if (this._buf.refs <= 0) this.backend.free(this._buf);
+      this._buf = null;
+    }
+  }
+
+  get isDisposed(): boolean {
+    return this._disposed;
+  }
+
+  toString(): string {
+    return `Tensor(${formatShape(this.shape)}, ${this.dtype})`;
+  }
+}
+
+export type { TypedArray };
