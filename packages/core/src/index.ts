@@ -40,4 +40,4 @@ export type { Backend, BackendBuffer } from "./backend/backend.js";
 export { UnsupportedOpError } from "./backend/backend.js";
 export * as specialScalar from "./special/scalar/index.js";
 export * as random from "./ops/random.js";
-export { key, split, foldIn, type Key } from "./random/index.js";
+export { key, split as splitKey, foldIn, type Key } from "./random/index.js";

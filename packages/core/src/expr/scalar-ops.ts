@@ -119,3 +119,90 @@ export function scalarOpOutDtype(name: ScalarOpName, inDtype: DType): DType {
   if (rule === "float") return inDtype === "float64" ? "float64" : "float32";
   return inDtype;
 }
+
+/** Where the generic test suites sample each argument (continuous unless `integer`). */
+export interface TestDomain {
+  readonly lo: number;
+  readonly hi: number;
+  readonly integer?: boolean;
+}
+
+const R = (lo: number, hi: number): TestDomain => ({ lo, hi });
+const Z = (lo: number, hi: number): TestDomain => ({ lo, hi, integer: true });
+const STD = R(-2, 2);
+const POS = R(0.2, 4);
+
+/**
+ * The domain on which generic tests (finite-difference gradients, reference values,
+ * cpu-vs-webgpu agreement) check each scalar op; typed against the op table so every op has one.
+ */
+export const SCALAR_OP_TEST_DOMAINS: Record<ScalarOpName, readonly TestDomain[]> = {
+  identity: [STD],
+  toBool: [STD],
+  neg: [STD],
+  abs: [STD],
+  sign: [STD],
+  square: [STD],
+  reciprocal: [POS],
+  sqrt: [POS],
+  rsqrt: [POS],
+  exp: [STD],
+  log: [POS],
+  log1p: [R(-0.5, 3)],
+  expm1: [STD],
+  sin: [STD],
+  cos: [STD],
+  tan: [R(-1, 1)],
+  tanh: [STD],
+  sigmoid: [R(-5, 5)],
+  relu: [STD],
+  floor: [STD],
+  ceil: [STD],
+  round: [STD],
+  isnan: [STD],
+  isfinite: [STD],
+  logicalNot: [STD],
+  lgamma: [R(0.1, 12)],
+  digamma: [R(0.1, 12)],
+  trigamma: [R(0.1, 12)],
+  softplus: [R(-8, 8)],
+  logSigmoid: [R(-8, 8)],
+  erf: [STD],
+  erfc: [STD],
+  ndtri: [R(0.02, 0.98)],
+  logNdtr: [R(-6, 4)],
+  lfactorial: [R(0.5, 10)],
+  add: [STD, STD],
+  sub: [STD, STD],
+  mul: [STD, STD],
+  div: [STD, POS],
+  pow: [POS, STD],
+  maximum: [STD, STD],
+  minimum: [STD, STD],
+  atan2: [STD, POS],
+  eq: [STD, STD],
+  ne: [STD, STD],
+  lt: [STD, STD],
+  le: [STD, STD],
+  gt: [STD, STD],
+  ge: [STD, STD],
+  logicalAnd: [STD, STD],
+  logicalOr: [STD, STD],
+  xlogy: [STD, POS],
+  xlog1py: [STD, R(-0.5, 3)],
+  betaln: [R(0.2, 8), R(0.2, 8)],
+  gammainc: [R(0.5, 6), R(0.2, 6)],
+  gammaincc: [R(0.5, 6), R(0.2, 6)],
+  gammaincGradA: [R(0.5, 6), R(0.2, 6)],
+  gammaSampleGrad: [R(0.5, 6), R(0.2, 6)],
+  lgammaShiftDiff: [R(0.1, 20), Z(0, 30)],
+  digammaShiftDiff: [R(0.1, 20), Z(0, 30)],
+  trigammaShiftDiff: [R(0.1, 20), Z(0, 30)],
+  where: [Z(0, 1), STD, STD],
+  betainc: [R(0.5, 6), R(0.5, 6), R(0.05, 0.95)],
+  betaincGradA: [R(0.5, 6), R(0.5, 6), R(0.05, 0.95)],
+  betaincGradB: [R(0.5, 6), R(0.5, 6), R(0.05, 0.95)],
+  nb2LogPmf: [Z(0, 40), R(0.1, 20), R(0.05, 50)],
+  nb2GradMean: [Z(0, 40), R(0.1, 20), R(0.05, 50)],
+  nb2GradConc: [Z(0, 40), R(0.1, 20), R(0.05, 50)],
+};

@@ -39,6 +39,8 @@ declare module "./tensor.js" {
     sigmoid(): Tensor;
     softplus(): Tensor;
     tanh(): Tensor;
+    sin(): Tensor;
+    cos(): Tensor;
     reciprocal(): Tensor;
     clamp(lo?: TensorLike, hi?: TensorLike): Tensor;
     astype(dtype: DType): Tensor;
@@ -97,6 +99,8 @@ P.expm1 = function () { return ew.expm1(this); };
 P.sigmoid = function () { return ew.sigmoid(this); };
 P.softplus = function () { return ew.softplus(this); };
 P.tanh = function () { return ew.tanh(this); };
+P.sin = function () { return ew.sin(this); };
+P.cos = function () { return ew.cos(this); };
 P.reciprocal = function () { return ew.reciprocal(this); };
 P.clamp = function (lo, hi) { return ew.clamp(this, lo, hi); };
 P.astype = function (dtype) { return ew.astype(this, dtype); };
