@@ -1,1 +1,1 @@
-export {};
+export * from "./io/index.js";

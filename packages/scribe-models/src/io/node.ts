@@ -1,0 +1,9 @@
+/**
+ * Node-only data IO entry (`@scribe/models/node`): `.h5ad` and 10x folders, plus everything
+ * browser-safe from `./index.ts`.
+ * @module
+ */
+
+export { type ReadH5adOptions, readH5ad, type WriteH5adOptions, writeH5ad } from "./h5ad.js";
+export * from "./index.js";
+export { type Read10xOptions, read10x, type Write10xOptions, write10x } from "./tenx.js";
