@@ -5,6 +5,7 @@ import { ones, zeros } from "../tensor/creation.js";
 import { formatShape } from "../tensor/shape.js";
 import { Tensor } from "../tensor/tensor.js";
 import { scope } from "../memory/scope.js";
+import { realize } from "../tensor/realize.js";
 import { withRecording } from "./tape.js";
 
 /** Arguments that can be differentiated: a tensor, an array of tensors, or a record of them. */
@@ -29,6 +30,7 @@ function unflatten<P extends Params>(p: P, ts: Tensor[]): P {
 /** A fresh tracked tensor with the same value, so the caller's tensor stays untouched. */
 function track(t: Tensor): Tensor {
   t.assertAlive("grad input");
+  if (t._reduction) realize(t);
   const x = new Tensor(t.backend, t.shape, t.dtype, t._buf, t._expr);
   if (t._buf) t._buf.refs++;
   x._tracked = true;

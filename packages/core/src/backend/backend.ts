@@ -41,7 +41,8 @@ export interface Backend {
   readSync?(buf: BackendBuffer): TypedArray;
   /** Number of buffers allocated and not yet freed. */
   liveBuffers(): number;
-  runFused(kernel: FusedKernel, out: BackendBuffer): void;
+  /** Run kernels sharing one iteration shape in one pass, writing `outs[i]` for `kernels[i]`. */
+  runFused(kernels: readonly FusedKernel[], outs: readonly BackendBuffer[]): void;
   argReduce(input: BackendBuffer, shape: Shape, axis: number, kind: "argmax" | "argmin", out: BackendBuffer): void;
   cumulative(input: BackendBuffer, shape: Shape, axis: number, kind: "cumsum" | "cumprod", reverse: boolean, out: BackendBuffer): void;
   gather(input: BackendBuffer, shape: Shape, axis: number, indices: BackendBuffer, indexCount: number, out: BackendBuffer): void;

@@ -1,7 +1,8 @@
 import type { ReduceKind } from "../backend/backend.js";
 import { record } from "../autodiff/tape.js";
 import type { DType } from "../tensor/dtype.js";
-import { exprOf, realize } from "../tensor/realize.js";
+import { deferReduction, exprOf, realize } from "../tensor/realize.js";
+import { full } from "../tensor/creation.js";
 import { normalizeAxes, normalizeAxis, reducedShape } from "../tensor/shape.js";
 import { Tensor } from "../tensor/tensor.js";
 import { add, broadcastTo, div, eq, exp, isfinite, log, mul, sqrt, square, sub, where } from "./elementwise.js";
@@ -21,20 +22,12 @@ function reduceDtype(kind: ReduceKind, dtype: DType): DType {
 function reduceRaw(x: Tensor, kind: ReduceKind, axes: readonly number[], keepdims: boolean): Tensor {
   const shape = reducedShape(x.shape, axes, keepdims);
   const dtype = reduceDtype(kind, x.dtype);
-  const buf = x.backend.alloc(dtype, shape.reduce((a, b) => a * b, 1));
-  const out = new Tensor(x.backend, shape, dtype, buf, null);
   if (x.size === 0) {
     const fill = { sum: 0, prod: 1, max: -Infinity, min: Infinity }[kind];
-    if (fill !== 0) realizeFill(out, fill);
-    return out;
+    return full(shape, fill, dtype);
   }
-  x.backend.runFused({ expr: exprOf(x, true), outDtype: dtype, reduce: { kind, axes } }, buf);
-  return out;
-}
-
-function realizeFill(t: Tensor, value: number): void {
-  const d = t.backend.readSync?.(realize(t));
-  if (d) d.fill(value);
+  const out = new Tensor(x.backend, shape, dtype, null, null);
+  return deferReduction(out, { expr: exprOf(x, true), outDtype: dtype, reduce: { kind, axes } });
 }
 
 /** Reshape a reduced cotangent back to rank of `x` so it broadcasts over the reduced axes. */

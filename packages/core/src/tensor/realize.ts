@@ -1,4 +1,4 @@
-import type { BackendBuffer } from "../backend/backend.js";
+import type { BackendBuffer, FusedKernel } from "../backend/backend.js";
 import { currentBackend } from "../backend/registry.js";
 import type { Expr, LeafExpr } from "../expr/expr.js";
 import { exprCost, exprNodes } from "../expr/expr.js";
@@ -16,14 +16,55 @@ function checkLeaves(e: Expr, where: string): void {
   else if (e.kind === "call") for (const a of e.args) checkLeaves(a, where);
 }
 
+/**
+ * Reductions wait here until something needs one of them; then every pending reduction over
+ * the same iteration shape runs in one pass (a backward pass's gradient sums share the
+ * recomputation of their common subexpressions).
+ */
+const pendingReductions = new Set<Tensor>();
+
+/** Queue a reduction; `t` must have been created with a null buffer and expression. */
+export function deferReduction(t: Tensor, kernel: FusedKernel): Tensor {
+  t._reduction = kernel;
+  pendingReductions.add(t);
+  return t;
+}
+
+function flushReductions(t: Tensor): void {
+  const shape = t._reduction!.expr.shape;
+  const group: Tensor[] = [];
+  for (const p of pendingReductions) {
+    if (p._disposed || !p._reduction) {
+      pendingReductions.delete(p);
+      continue;
+    }
+    const s = p._reduction.expr.shape;
+    if (p.backend === t.backend && s.length === shape.length && s.every((d, i) => d === shape[i])) group.push(p);
+  }
+  for (const p of group) {
+    pendingReductions.delete(p);
+    checkLeaves(p._reduction!.expr, "reduction");
+    p._buf = p.backend.alloc(p.dtype, p.size);
+  }
+  t.backend.runFused(
+    group.map((p) => p._reduction!),
+    group.map((p) => p._buf!),
+  );
+  for (const p of group) p._reduction = null;
+}
+
 /** Compute a lazy tensor's values into a buffer (once); returns its buffer. */
 export function realize(t: Tensor): BackendBuffer {
   t.assertAlive("realize");
   if (t._buf) return t._buf;
+  if (t._reduction) {
+    flushReductions(t);
+    return t._buf!;
+  }
   const e = t._expr!;
   checkLeaves(e, "realize");
   const buf = t.backend.alloc(t.dtype, t.size);
-  if (t.size > 0) t.backend.runFused({ expr: e, outDtype: t.dtype }, buf);
+  if (t.size > 0) t.backend.runFused([{ expr: e, outDtype: t.dtype }], [buf]);
   t._buf = buf;
   t._expr = null;
   return buf;
@@ -42,7 +83,7 @@ export function leafOf(t: Tensor): LeafExpr {
  */
 export function exprOf(t: Tensor, inlineAnyCost = false): Expr {
   t.assertAlive("op input");
-  if (t._buf) return leafOf(t);
+  if (t._buf || t._reduction) return leafOf(t);
   const e = t._expr!;
   if (e.kind !== "call") return e;
   const cheap = exprCost(e) <= INLINE_COST_LIMIT;

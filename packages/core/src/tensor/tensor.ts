@@ -1,4 +1,4 @@
-import type { Backend, BackendBuffer } from "../backend/backend.js";
+import type { Backend, BackendBuffer, FusedKernel } from "../backend/backend.js";
 import type { Expr } from "../expr/expr.js";
 import type { DType, TypedArray } from "./dtype.js";
 import { type Shape, formatShape, sizeOf } from "./shape.js";
@@ -39,6 +39,8 @@ export class Tensor {
   _disposed = false;
   /** @internal how many expressions have inlined this tensor's pending expression */
   _uses = 0;
+  /** @internal a reduction not yet run; it runs together with others over the same shape */
+  _reduction: FusedKernel | null = null;
 
   /** @internal use the creation functions (`tensor`, `zeros`, ...) instead. */
   constructor(backend: Backend, shape: Shape, dtype: DType, buf: BackendBuffer | null, expr: Expr | null) {
@@ -69,6 +71,7 @@ export class Tensor {
     if (this._disposed) return;
     this._disposed = true;
     this._expr = null;
+    this._reduction = null;
     if (this._buf) {
       this._buf.refs--;
       if (this._buf.refs <= 0) this.backend.free(this._buf);

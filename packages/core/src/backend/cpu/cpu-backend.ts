@@ -1,6 +1,7 @@
 import { allocStorage, type DType, dtypeOfArray, type TypedArray } from "../../tensor/dtype.js";
 import { contiguousStrides, type Shape, sizeOf } from "../../tensor/shape.js";
 import type { Backend, BackendBuffer, FusedKernel } from "../backend.js";
+import type { Writable } from "./codegen.js";
 import { prepareLoop, REDUCE_INIT } from "./codegen.js";
 import { scalarLib } from "./scalar-lib.js";
 import { runParallel } from "./threads.js";
@@ -51,22 +52,21 @@ export class CpuBackend implements Backend {
     return asCpu(buf).data;
   }
 
-  runFused(kernel: FusedKernel, out: BackendBuffer): void {
-    const { loop, prepared } = prepareLoop(kernel.expr, kernel.reduce ?? null, scalarLib, kernel.outView);
+  runFused(kernels: readonly FusedKernel[], outs: readonly BackendBuffer[]): void {
+    const { loop, prepared } = prepareLoop(kernels, scalarLib);
     const inputs = prepared.leaves.map((l) => {
       const b = l.tensor._buf;
       if (!b) throw new Error("internal: fused kernel leaf is not realized");
       return asCpu(b).data;
     });
-    const outData = asCpu(out).data;
-    const dims = prepared.dims;
-    if (!prepared.reduce) {
-      runParallel(prepared, loop, outData, inputs, dims[0]!, null);
-      return;
-    }
-    const acc = new Float64Array(prepared.outSize).fill(REDUCE_INIT[prepared.reduce]);
-    runParallel(prepared, loop, acc, inputs, dims[0]!, prepared.reduce);
-    outData.set(acc);
+    // Reductions accumulate in float64 whatever the output dtype.
+    const targets = prepared.reduces.map((r, j) =>
+      r ? new Float64Array(prepared.outSizes[j]!).fill(REDUCE_INIT[r]) : asCpu(outs[j]!).data,
+    );
+    runParallel(prepared, loop, targets, inputs);
+    prepared.reduces.forEach((r, j) => {
+      if (r) asCpu(outs[j]!).data.set(targets[j]!);
+    });
   }
 
   argReduce(input: BackendBuffer, shape: Shape, axis: number, kind: "argmax" | "argmin", out: BackendBuffer): void {

@@ -1,21 +1,20 @@
-import type { ReduceKind } from "../backend.js";
-import type { CompiledLoop, PreparedLoop } from "./codegen.js";
+import type { CompiledLoop, PreparedLoop, Writable } from "./codegen.js";
 
 /**
- * Splits a fused loop over the outermost dimension across worker threads. The pool is
+ * Splits a fused loop over its outermost dimension across worker threads. The pool is
  * installed by a runtime-specific entry point (`@scribe/core/node` in Node); without one,
- * or for small kernels, the loop runs on the calling thread.
+ * for small kernels, or when buffers are not shared memory, the loop runs on this thread.
  */
 export interface LoopPool {
   readonly threads: number;
-  /** Run the loop over [0, n) split across threads; returns false when it cannot (e.g. memory not shared). */
-  run(prepared: PreparedLoop, out: ArrayLike<number>, inputs: readonly ArrayLike<number>[], n: number, reduce: ReduceKind | null): boolean;
+  /** Run over [0, n) split across threads; returns false when it cannot (e.g. memory not shared). */
+  run(prepared: PreparedLoop, outs: readonly Writable[], inputs: readonly ArrayLike<number>[]): boolean;
 }
 
 let pool: LoopPool | null = null;
 
-/** Minimum work (elements × cost) before a loop is split across threads. */
-export const PARALLEL_MIN_ELEMENTS = 1 << 18;
+/** Minimum elements in the iteration space before a loop is split across threads. */
+export const PARALLEL_MIN_ELEMENTS = 1 << 17;
 
 export function installLoopPool(p: LoopPool | null): void {
   pool = p;
@@ -28,13 +27,12 @@ export function loopPool(): LoopPool | null {
 export function runParallel(
   prepared: PreparedLoop,
   loop: CompiledLoop,
-  out: ArrayLike<number> & { [i: number]: number },
+  outs: readonly Writable[],
   inputs: readonly ArrayLike<number>[],
-  n: number,
-  reduce: ReduceKind | null,
 ): void {
   let total = 1;
   for (const d of prepared.dims) total *= d;
-  if (pool && total >= PARALLEL_MIN_ELEMENTS && n >= pool.threads && pool.run(prepared, out, inputs, n, reduce)) return;
-  loop(out, inputs, prepared.consts, prepared.dims, prepared.strides, prepared.offsets, 0, n);
+  const n = prepared.dims[0]!;
+  if (pool && total >= PARALLEL_MIN_ELEMENTS && n >= pool.threads && pool.run(prepared, outs, inputs)) return;
+  loop(outs, inputs, prepared.consts, prepared.dims, prepared.strides, prepared.offsets, 0, n);
 }
