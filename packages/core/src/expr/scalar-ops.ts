@@ -1,4 +1,5 @@
 import type { DType } from "../tensor/dtype.js";
+import type { ScalarGroupName } from "./scalar-groups.js";
 
 /**
  * The scalar vocabulary of fused elementwise kernels. Each entry is a JS expression template
@@ -13,6 +14,8 @@ export interface ScalarOpDef {
   readonly out: "same" | "float" | "bool";
   /** Rough cost per element (an add is 1); expensive subtrees are realized, not recomputed. */
   readonly cost: number;
+  /** Output `output` of a multi-output group, computed once with its siblings in fused loops. */
+  readonly group?: { readonly name: ScalarGroupName; readonly output: number };
 }
 
 const u = (js: (a: string) => string, out: ScalarOpDef["out"] = "float", cost = 4): ScalarOpDef => ({
@@ -101,9 +104,9 @@ export const SCALAR_OPS = {
   betaincGradA: { arity: 3, js: (a, c, x) => `L.betaincGradA(${a},${c},${x})`, out: "float", cost: 600 },
   betaincGradB: { arity: 3, js: (a, c, x) => `L.betaincGradB(${a},${c},${x})`, out: "float", cost: 600 },
   // fused negative-binomial log-pmf and partials, count-aware (see ops/negative-binomial.ts)
-  nb2LogPmf: { arity: 3, js: (y, m, t) => `L.nb2LogPmf(${y},${m},${t})`, out: "float", cost: 30 },
-  nb2GradMean: { arity: 3, js: (y, m, t) => `L.nb2GradMean(${y},${m},${t})`, out: "float", cost: 3 },
-  nb2GradConc: { arity: 3, js: (y, m, t) => `L.nb2GradConc(${y},${m},${t})`, out: "float", cost: 30 },
+  nb2LogPmf: { arity: 3, js: (y, m, t) => `L.nb2LogPmf(${y},${m},${t})`, out: "float", cost: 30, group: { name: "nb2", output: 0 } },
+  nb2GradMean: { arity: 3, js: (y, m, t) => `L.nb2GradMean(${y},${m},${t})`, out: "float", cost: 3, group: { name: "nb2", output: 1 } },
+  nb2GradConc: { arity: 3, js: (y, m, t) => `L.nb2GradConc(${y},${m},${t})`, out: "float", cost: 30, group: { name: "nb2", output: 2 } },
 } satisfies Record<string, ScalarOpDef>;
 
 export type ScalarOpName = keyof typeof SCALAR_OPS;

@@ -3,7 +3,7 @@ import type { ConstExpr, Expr } from "../expr/expr.js";
 import { exprCost, exprNodes } from "../expr/expr.js";
 import { SCALAR_OPS, type ScalarOpName, scalarOpOutDtype } from "../expr/scalar-ops.js";
 import { type DType, isFloat, promoteTypes } from "../tensor/dtype.js";
-import { exprOf, fromExpr } from "../tensor/realize.js";
+import { exprOf, fromExpr, leafOf } from "../tensor/realize.js";
 import { broadcastShapes, type Shape } from "../tensor/shape.js";
 import { Tensor } from "../tensor/tensor.js";
 import { ELEMENTWISE_VJP } from "./elementwise-vjp.js";
@@ -45,7 +45,15 @@ export function elementwise(op: ScalarOpName, args: readonly TensorLike[], where
   } catch (e) {
     throw new Error(`${where}: ${(e as Error).message}`);
   }
-  const argExprs: Expr[] = args.map((a) => (a instanceof Tensor ? exprOf(a) : constExpr(a, weakDtype(a, strong))));
+  // A pending expression smaller than the result would be recomputed for every element it
+  // is broadcast over; computing it once into memory is cheaper unless it is trivial.
+  let outSize = 1;
+  for (const d of shape) outSize *= d;
+  const argExprs: Expr[] = args.map((a) => {
+    if (!(a instanceof Tensor)) return constExpr(a, weakDtype(a, strong));
+    if (a.size < outSize && a._expr?.kind === "call" && exprCost(a._expr) > 1) return leafOf(a);
+    return exprOf(a);
+  });
   let cost = def.cost;
   let nodes = 1;
   for (const e of argExprs) {

@@ -1,10 +1,10 @@
-import { lgamma, digammaShiftDiff, lgammaShiftDiff } from "./scalar/index.js";
+import { digammaShiftDiff, lgamma, lgammaShiftDiff } from "./scalar/index.js";
 
 /**
- * Count-aware scalar pieces of the negative-binomial log-pmf in the (mean μ, concentration θ)
- * form, log NB(y | μ, θ) = lgamma(y+θ) − lgamma(θ) − log y! + θ log(θ/(θ+μ)) + y log(μ/(θ+μ)).
- * scRNA-seq counts are mostly zeros and small integers, so y = 0 skips every special
- * function and small y uses the product forms inside the shift-difference helpers.
+ * Scalar reference forms of the negative-binomial log-pmf in the (mean μ, concentration θ)
+ * form, log NB(y | μ, θ) = lgamma(y+θ) − lgamma(θ) − log y! + θ log(θ/(θ+μ)) + y log(μ/(θ+μ)),
+ * and its partials. Fused loops inline the count-aware group in expr/scalar-groups.ts
+ * instead; these are the plain definitions it is tested against.
  */
 
 const LFACTORIAL_TABLE_SIZE = 1024;
@@ -22,7 +22,6 @@ export function lfactorial(y: number): number {
 
 /** log NB(y | mean μ, concentration θ); μ = 0 gives a point mass at 0. */
 export function nb2LogPmf(y: number, mu: number, theta: number): number {
-  // θ log(θ/(θ+μ)) written with log1p so that θ ≫ μ (the Poisson limit) keeps its digits.
   const zeroTerm = -theta * Math.log1p(mu / theta);
   if (y === 0) return zeroTerm;
   if (mu === 0) return -Infinity;
@@ -38,6 +37,5 @@ export function nb2GradMean(y: number, mu: number, theta: number): number {
 /** ∂/∂θ log NB(y | μ, θ) = ψ(y+θ) − ψ(θ) − log1p(μ/θ) + (μ − y)/(θ + μ). */
 export function nb2GradConc(y: number, mu: number, theta: number): number {
   const base = -Math.log1p(mu / theta) + (mu - y) / (theta + mu);
-  if (y === 0) return base;
-  return digammaShiftDiff(theta, y) + base;
+  return y === 0 ? base : digammaShiftDiff(theta, y) + base;
 }

@@ -11,9 +11,18 @@ export const INLINE_COST_LIMIT = 24;
 /** Expressions larger than this are split so generated loops stay small enough to optimize. */
 export const INLINE_NODE_LIMIT = 48;
 
+/** Make every leaf of `e` readable: alive, and computed if it is a deferred reduction. */
 function checkLeaves(e: Expr, where: string): void {
-  if (e.kind === "leaf") e.tensor.assertAlive(where);
-  else if (e.kind === "call") for (const a of e.args) checkLeaves(a, where);
+  if (e.kind === "leaf") {
+    e.tensor.assertAlive(where);
+    if (e.tensor._reduction) realize(e.tensor);
+  } else if (e.kind === "call") for (const a of e.args) checkLeaves(a, where);
+}
+
+function hasDeferredLeaf(e: Expr): boolean {
+  if (e.kind === "leaf") return e.tensor._reduction !== null;
+  if (e.kind === "call") return e.args.some(hasDeferredLeaf);
+  return false;
 }
 
 /**
@@ -31,6 +40,8 @@ export function deferReduction(t: Tensor, kernel: FusedKernel): Tensor {
 }
 
 function flushReductions(t: Tensor): void {
+  // Reductions this one reads come first (they may share its iteration shape).
+  checkLeaves(t._reduction!.expr, "reduction");
   const shape = t._reduction!.expr.shape;
   const group: Tensor[] = [];
   for (const p of pendingReductions) {
@@ -39,7 +50,8 @@ function flushReductions(t: Tensor): void {
       continue;
     }
     const s = p._reduction.expr.shape;
-    if (p.backend === t.backend && s.length === shape.length && s.every((d, i) => d === shape[i])) group.push(p);
+    if (p.backend === t.backend && s.length === shape.length && s.every((d, i) => d === shape[i]) && !hasDeferredLeaf(p._reduction.expr))
+      group.push(p);
   }
   for (const p of group) {
     pendingReductions.delete(p);
@@ -70,9 +82,12 @@ export function realize(t: Tensor): BackendBuffer {
   return buf;
 }
 
-/** A leaf reading `t`'s realized, contiguous buffer. */
+/**
+ * A leaf reading `t`'s contiguous buffer. A deferred reduction stays deferred: it is computed
+ * (with every other pending reduction of its shape) when an expression reading it runs.
+ */
 export function leafOf(t: Tensor): LeafExpr {
-  realize(t);
+  if (!t._reduction) realize(t);
   return { kind: "leaf", tensor: t, shape: t.shape, strides: contiguousStrides(t.shape), offset: 0, dtype: t.dtype };
 }
 

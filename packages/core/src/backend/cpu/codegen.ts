@@ -1,6 +1,7 @@
 import type { FusedKernel, ReduceKind } from "../backend.js";
 import type { Expr, LeafExpr } from "../../expr/expr.js";
-import { SCALAR_OPS } from "../../expr/scalar-ops.js";
+import { SCALAR_GROUPS } from "../../expr/scalar-groups.js";
+import { SCALAR_OPS, type ScalarOpDef } from "../../expr/scalar-ops.js";
 import { contiguousStrides } from "../../tensor/shape.js";
 
 /**
@@ -83,6 +84,7 @@ function emitAll(roots: readonly Expr[], w: Walk): { codes: string[]; temps: str
   const temps: string[] = [];
   const tempKeys: string[] = [];
   const memo = new Map<Expr, [string, string]>();
+  const groups = new Map<string, string[]>();
   const rec = (x: Expr): [string, string] => {
     const hit = memo.get(x);
     if (hit) return hit;
@@ -97,9 +99,23 @@ function emitAll(roots: readonly Expr[], w: Walk): { codes: string[]; temps: str
       key = code;
     } else {
       const parts = x.args.map(rec);
-      code = (SCALAR_OPS[x.op].js as (...a: string[]) => string)(...parts.map((p) => p[0]));
+      const def: ScalarOpDef = SCALAR_OPS[x.op];
       key = `${x.op}(${parts.map((p) => p[1]).join(",")})`;
-      if ((w.refCount.get(x) ?? 0) > 1) {
+      if (def.group) {
+        // Siblings at the same arguments share one emission of the group's code.
+        const gkey = `${def.group.name}(${parts.map((p) => p[1]).join(",")})`;
+        let outs = groups.get(gkey);
+        if (!outs) {
+          const g = SCALAR_GROUPS[def.group.name];
+          const uid = `_g${groups.size}`;
+          outs = Array.from({ length: g.outputs }, (_, i) => `${uid}o${i}`);
+          temps.push(g.js(parts.map((p) => p[0]), outs, uid));
+          tempKeys.push(gkey);
+          groups.set(gkey, outs);
+        }
+        code = outs[def.group.output]!;
+      } else code = (def.js as (...a: string[]) => string)(...parts.map((p) => p[0]));
+      if (!def.group && (w.refCount.get(x) ?? 0) > 1) {
         const t = `t${temps.length}`;
         temps.push(`const ${t}=${code};`);
         tempKeys.push(key);
@@ -245,5 +261,15 @@ function generate(
     if (d === R - 1) for (let j = 0; j < nOut; j++) if (innerReduced[j]) lines.push(`Y${j}[q${j}_${d}] = acc${j};`);
   }
   lines.push("};");
-  return lines.join("\n");
+  // Hoist library functions into closure constants: a call through a constant is cheaper
+  // than a property lookup on the library object at every element.
+  const body = lines.join("\n");
+  const used = [...new Set([...body.matchAll(/L\.(\w+)/g)].map((m) => m[1]!))];
+  const hoisted = used.map((f) => `const L_${f} = L.${f};`).join("\n");
+  return `${hoisted}\n${body.replace(/L\.(\w+)/g, "L_$1")}`;
+}
+
+/** The generated source of every compiled loop, by cache key (for inspecting fusion). */
+export function compiledLoopSources(): Map<string, string> {
+  return new Map([...cache].map(([k, v]) => [k, v.source]));
 }
