@@ -247,5 +247,8 @@ export async function runW4(args: string[]): Promise<void> {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  await runW4(process.argv.slice(2));
+  runW4(process.argv.slice(2)).catch((e) => {
+    console.error(e);
+    process.exitCode = 1;
+  });
 }
