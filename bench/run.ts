@@ -1,0 +1,14 @@
+/**
+ * Benchmark runner: `npm run bench -- <workload> [options]`. Each workload prints our
+ * figures and the peers' from the same run, as ratios.
+ */
+const [workload, ...rest] = process.argv.slice(2);
+const table: Record<string, () => Promise<(args: string[]) => Promise<void>>> = {
+  w1: async () => (await import("./w1/run-w1.js")).runW1,
+  w4: async () => (await import("./w4.js")).runW4,
+};
+if (!workload || !table[workload]) {
+  console.error(`usage: npm run bench -- <${Object.keys(table).join("|")}> [options]`);
+  process.exit(2);
+}
+await (await table[workload]!())(rest);

@@ -1,0 +1,71 @@
+import { argValue, printTable, timeIt } from "../harness.js";
+import { makeW1Data, type W1Data } from "./data.js";
+import { w1CountAware, w1Straightforward, type W1Result } from "./handwritten.js";
+import { makeOursW1 } from "./ours.js";
+
+/** Largest relative difference of a result's gradients from the reference. */
+function maxRelDiff(ref: W1Result, got: { gLogMu: ArrayLike<number>; gLogTheta: ArrayLike<number>; gLogLib: ArrayLike<number> }): number {
+  let worst = 0;
+  for (const k of ["gLogMu", "gLogTheta", "gLogLib"] as const) {
+    const a = ref[k];
+    const b = got[k];
+    for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / Math.max(1, Math.abs(a[i]!)));
+  }
+  return worst;
+}
+
+type PeerModule = { runPeer: (d: W1Data, o: { runs: number }) => Promise<{ name: string; ms: number | null; value: number; gLogMu: ArrayLike<number>; gLogTheta: ArrayLike<number>; gLogLib: ArrayLike<number>; note: string }> };
+
+async function loadPeer(file: string): Promise<PeerModule | null> {
+  try {
+    return (await import(file)) as PeerModule;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * W1 (BENCHMARKS.md): NB log-likelihood and its gradient over 2000 × 5000 counts through
+ * `valueAndGrad`. Prints ours (float32, float64), hand-written single loops and the peers,
+ * all from this run, as ratios to our float32 figure.
+ */
+export async function runW1(args: string[]): Promise<void> {
+  const runs = Number(argValue(args, "--runs") ?? 5);
+  const N = Number(argValue(args, "--cells") ?? 2000);
+  const G = Number(argValue(args, "--genes") ?? 5000);
+  const backend = argValue(args, "--backend") ?? "cpu";
+  const peers = !args.includes("--no-peers");
+  console.log(`W1: N = ${N} cells × G = ${G} genes, median of ${runs} runs after a warm-up`);
+  const d = makeW1Data(N, G, 0);
+  let zeros = 0;
+  for (const v of d.y) if (v === 0) zeros++;
+  console.log(`data: ${((100 * zeros) / d.y.length).toFixed(1)} % zeros`);
+  const ref = w1CountAware(d);
+  const rows: { name: string; ms: number | null; note?: string }[] = [];
+  for (const dtype of ["float32", "float64"] as const) {
+    const f = makeOursW1(d, dtype);
+    const r = f();
+    const t = await timeIt(f, { runs });
+    rows.push({
+      name: `scribe valueAndGrad, ${dtype}, cpu`,
+      ms: t.medianMs,
+      note: `value rel err ${(Math.abs(r.value - ref.value) / Math.abs(ref.value)).toExponential(1)}, grad ${maxRelDiff(ref, r).toExponential(1)}`,
+    });
+  }
+  if (backend === "webgpu") rows.push({ name: "scribe valueAndGrad, float32, webgpu", ms: null, note: "WebGPU backend not available in this build" });
+  rows.push({ name: "hand-written JS, straightforward float64, 1 thread", ms: (await timeIt(() => w1Straightforward(d), { runs: Math.min(runs, 3) })).medianMs });
+  rows.push({ name: "hand-written JS, count-aware float64, 1 thread", ms: (await timeIt(() => w1CountAware(d), { runs })).medianMs });
+  if (peers) {
+    for (const [file, label] of [["./peer-jaxjs.js", "jax-js"], ["./peer-tfjs.js", "TensorFlow.js wasm"]] as const) {
+      const mod = await loadPeer(file);
+      if (!mod) {
+        rows.push({ name: label, ms: null, note: "peer implementation not present" });
+        continue;
+      }
+      const res = await mod.runPeer(d, { runs: Math.min(runs, 3) });
+      rows.push({ name: res.name, ms: res.ms, note: `${res.note}${res.ms !== null ? `; grad rel err ${maxRelDiff(ref, res).toExponential(1)}` : ""}` });
+    }
+  }
+  printTable("W1 — NB log-likelihood + gradient (ms per evaluation)", rows, "scribe valueAndGrad, float32, cpu");
+  console.log("\nPeers measured elsewhere on this machine class (BENCHMARKS.md): PyTorch float32 1168 ms (1 thread) / 903 ms (2 threads).");
+}
