@@ -7,6 +7,7 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^@scribe\/core$/, replacement: src("core/src/index.ts") },
+      { find: /^@scribe\/core\/node$/, replacement: src("core/src/node/index.ts") },
       { find: /^@scribe\/core\/(.*)$/, replacement: src("core/src/$1") },
       { find: /^@scribe\/distributions$/, replacement: src("distributions/src/index.ts") },
       { find: /^@scribe\/infer$/, replacement: src("infer/src/index.ts") },

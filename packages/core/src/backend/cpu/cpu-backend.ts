@@ -1,4 +1,4 @@
-import { allocStorage, type DType, dtypeOfArray, type TypedArray } from "../../tensor/dtype.js";
+import { allocSharedStorage, allocStorage, type DType, dtypeOfArray, type TypedArray } from "../../tensor/dtype.js";
 import { contiguousStrides, type Shape, sizeOf } from "../../tensor/shape.js";
 import type { Backend, BackendBuffer, FusedKernel } from "../backend.js";
 import type { Writable } from "./codegen.js";
@@ -22,15 +22,22 @@ export class CpuBackend implements Backend {
   readonly name = "cpu" as const;
   readonly supportsFloat64 = true;
   #live = 0;
+  /** Arrays at least this long live in shared memory, so worker threads can work on them. */
+  sharedMinElements = Infinity;
 
   upload(data: TypedArray): BackendBuffer {
+    if (data.length >= this.sharedMinElements && !(data.buffer instanceof SharedArrayBuffer)) {
+      const shared = allocSharedStorage(dtypeOfArray(data), data.length);
+      shared.set(data);
+      data = shared;
+    }
     this.#live++;
     const buf: CpuBuffer = { id: nextBufferId++, dtype: dtypeOfArray(data), size: data.length, refs: 1, data };
     return buf;
   }
 
   alloc(dtype: DType, size: number): BackendBuffer {
-    return this.upload(allocStorage(dtype, size));
+    return this.upload(size >= this.sharedMinElements ? allocSharedStorage(dtype, size) : allocStorage(dtype, size));
   }
 
   free(buf: BackendBuffer): void {

@@ -1,0 +1,7 @@
+/**
+ * `@scribe/core/node`: everything in `@scribe/core`, plus what only Node can do — worker
+ * threads for large CPU kernels.
+ * @packageDocumentation
+ */
+export * from "../index.js";
+export { disableThreads, enableThreads, parallelLoopCount } from "./thread-pool.js";

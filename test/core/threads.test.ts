@@ -1,0 +1,38 @@
+import { cpuBackend, exp, nb2LogProb, sum, tensor, valueAndGrad, type Tensor } from "@scribe/core";
+import { disableThreads, enableThreads, parallelLoopCount } from "@scribe/core/node";
+import { afterAll, describe, expect, it } from "vitest";
+import { randomArray, seededRandom } from "../helpers/numeric.js";
+
+describe("worker-thread loop pool", () => {
+  afterAll(() => disableThreads());
+
+  it("splits large fused maps and reductions across threads with the single-thread results", () => {
+    const rand = seededRandom(5);
+    const N = 600;
+    const G = 700; // 420k elements: above the parallel threshold
+    const y = Float32Array.from(randomArray(rand, N * G, 0, 6, true));
+    const a = Float32Array.from(randomArray(rand, N, -0.5, 0.5));
+    const b = Float32Array.from(randomArray(rand, G, -1, 1));
+    const run = () => {
+      const Y = tensor(y, { shape: [N, G] });
+      const [v, g] = valueAndGrad((p: { a: Tensor; b: Tensor }) => nb2LogProb(Y, exp(p.a).mul(exp(p.b)), exp(p.b)).sum())({
+        a: tensor(a, { shape: [N, 1] }),
+        b: tensor(b, { shape: [1, G] }),
+      });
+      const mapped = sum(Y.mul(2).add(1), 0).dataSync();
+      return { v: v.item(), ga: Array.from(g.a.dataSync()), gb: Array.from(g.b.dataSync()), mapped: Array.from(mapped) };
+    };
+    const single = run();
+    enableThreads(2);
+    expect((cpuBackend() as unknown as { sharedMinElements: number }).sharedMinElements).toBeLessThan(Infinity);
+    const before = parallelLoopCount();
+    const multi = run();
+    disableThreads();
+    expect(parallelLoopCount()).toBeGreaterThan(before + 1);
+    // Float64 accumulation in a different order: equal to ~1e-12 relative; outputs are float32.
+    expect(Math.abs(multi.v - single.v) / Math.abs(single.v)).toBeLessThan(1e-7);
+    multi.ga.forEach((x, i) => expect(x).toBeCloseTo(single.ga[i]!, 3));
+    multi.gb.forEach((x, i) => expect(x).toBeCloseTo(single.gb[i]!, 3));
+    expect(multi.mapped).toEqual(single.mapped);
+  });
+});
