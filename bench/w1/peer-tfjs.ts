@@ -37,6 +37,11 @@ function loadTf(): Promise<{ tf: TF; simd: boolean; threads: number }> {
     const tf = await import("@tensorflow/tfjs-core");
     const wasm = await import("@tensorflow/tfjs-backend-wasm");
     const require = createRequire(import.meta.url);
+    // tfjs-core's Node build registers no gradients (the @tensorflow/tfjs union package normally
+    // does); load tfjs-core's own gradient registrations. The dist/ ESM sources use extensionless
+    // imports, which tsx's require() resolves; the registry is process-global, so the second copy
+    // of those modules registers into the same engine.
+    require("@tensorflow/tfjs-core/dist/register_all_gradients.js");
     // The package's "main" lies in dist/, next to the .wasm binaries; a plain file path (with a
     // trailing separator) makes the Emscripten loader read them with fs in Node.
     const distDir = dirname(require.resolve("@tensorflow/tfjs-backend-wasm"));

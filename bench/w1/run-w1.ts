@@ -1,3 +1,5 @@
+import { availableParallelism } from "node:os";
+import { disableThreads, enableThreads } from "@scribe/core/node";
 import { argValue, printTable, timeIt } from "../harness.js";
 import { makeW1Data, type W1Data } from "./data.js";
 import { w1CountAware, w1Straightforward, type W1Result } from "./handwritten.js";
@@ -42,12 +44,15 @@ export async function runW1(args: string[]): Promise<void> {
   console.log(`data: ${((100 * zeros) / d.y.length).toFixed(1)} % zeros`);
   const ref = w1CountAware(d);
   const rows: { name: string; ms: number | null; note?: string }[] = [];
-  for (const dtype of ["float32", "float64"] as const) {
+  const threads = Math.max(2, availableParallelism());
+  for (const [dtype, nThreads] of [["float32", 1], ["float64", 1], ["float32", threads]] as const) {
+    if (nThreads > 1) enableThreads(nThreads);
     const f = makeOursW1(d, dtype);
     const r = f();
     const t = await timeIt(f, { runs });
+    disableThreads();
     rows.push({
-      name: `scribe valueAndGrad, ${dtype}, cpu`,
+      name: `scribe valueAndGrad, ${dtype}, cpu, ${nThreads} thread${nThreads > 1 ? "s" : ""}`,
       ms: t.medianMs,
       note: `value rel err ${(Math.abs(r.value - ref.value) / Math.abs(ref.value)).toExponential(1)}, grad ${maxRelDiff(ref, r).toExponential(1)}`,
     });
@@ -66,6 +71,6 @@ export async function runW1(args: string[]): Promise<void> {
       rows.push({ name: res.name, ms: res.ms, note: `${res.note}${res.ms !== null ? `; grad rel err ${maxRelDiff(ref, res).toExponential(1)}` : ""}` });
     }
   }
-  printTable("W1 — NB log-likelihood + gradient (ms per evaluation)", rows, "scribe valueAndGrad, float32, cpu");
+  printTable("W1 — NB log-likelihood + gradient (ms per evaluation)", rows, "scribe valueAndGrad, float32, cpu, 1 thread");
   console.log("\nPeers measured elsewhere on this machine class (BENCHMARKS.md): PyTorch float32 1168 ms (1 thread) / 903 ms (2 threads).");
 }
