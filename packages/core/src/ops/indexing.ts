@@ -1,5 +1,5 @@
 import { record } from "../autodiff/tape.js";
-import { realize } from "../tensor/realize.js";
+import { exprOf, realize } from "../tensor/realize.js";
 import { formatShape, normalizeAxis, sizeOf } from "../tensor/shape.js";
 import { Tensor } from "../tensor/tensor.js";
 import { astype } from "./elementwise.js";
@@ -33,11 +33,8 @@ function scatterAddInto(target: Tensor | null, shape: readonly number[], idx: Te
   if (updates.rank !== expected.length || updates.shape.some((d, i) => d !== expected[i]))
     throw new Error(`scatterAdd: updates of shape ${formatShape(updates.shape)} should have shape ${formatShape(expected)}`);
   const buf = backend.alloc(updates.dtype, sizeOf(shape));
-  if (target) {
-    const t = backend.readSync?.(realize(target));
-    const o = backend.readSync?.(buf);
-    if (t && o) o.set(t);
-  }
+  // Start from a copy of the target (a fused copy, so it works on every backend).
+  if (target && target.size > 0) backend.runFused([{ expr: exprOf(target, true), outDtype: updates.dtype }], [buf]);
   const upd = reshape(updates, flatUpdShape);
   if (upd.size > 0) backend.scatterAdd(realize(upd), flatUpdShape, a, realize(idx), shape, buf);
   return new Tensor(backend, shape, updates.dtype, buf, null);
