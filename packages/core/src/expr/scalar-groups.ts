@@ -12,6 +12,22 @@ export interface ScalarGroupDef {
 /** Counts up to this use the product / sum loop inline (matches SHIFT_DIFF_DIRECT_MAX). */
 const NB_DIRECT_MAX = 16;
 
+/**
+ * Statements defining lgd = lgamma(y+θ) − lgamma(θ) and dgd = ψ(y+θ) − ψ(θ): one loop over
+ * log Π(θ+k) and Σ 1/(θ+k) for small integer counts, the shift-difference helpers otherwise.
+ */
+function shiftDiffs(th: string, y: string, u: string): string {
+  return `let lgd${u}, dgd${u};
+    if (${y} <= ${NB_DIRECT_MAX} && ${y} === Math.floor(${y}) && ${th} > 1e-100 && ${th} < 1e100) {
+      let prod${u} = 1; dgd${u} = 0;
+      for (let k = 0; k < ${y}; k++) { const t = ${th} + k; prod${u} *= t; dgd${u} += 1 / t; }
+      lgd${u} = Math.log(prod${u});
+    } else {
+      lgd${u} = L.lgammaShiftDiff(${th}, ${y});
+      dgd${u} = L.digammaShiftDiff(${th}, ${y});
+    }`;
+}
+
 export const SCALAR_GROUPS = {
   /**
    * log NB(y | μ, θ) and its partials ∂/∂μ, ∂/∂θ, count-aware: y = 0 needs one log1p;
@@ -31,18 +47,55 @@ let ${v}, ${dm}, ${dt};
     ${dm} = -th${u} * inv${u};
     ${dt} = mu${u} * inv${u} - l1${u};
   } else {
-    let lgd${u}, dgd${u};
-    if (y${u} <= ${NB_DIRECT_MAX} && y${u} === Math.floor(y${u}) && th${u} > 1e-100 && th${u} < 1e100) {
-      let p${u} = 1; dgd${u} = 0;
-      for (let k = 0; k < y${u}; k++) { const t = th${u} + k; p${u} *= t; dgd${u} += 1 / t; }
-      lgd${u} = Math.log(p${u});
-    } else {
-      lgd${u} = L.lgammaShiftDiff(th${u}, y${u});
-      dgd${u} = L.digammaShiftDiff(th${u}, y${u});
-    }
+    ${shiftDiffs(`th${u}`, `y${u}`, u)}
     ${v} = mu${u} === 0 ? -Infinity : lgd${u} - L.lfactorial(y${u}) - th${u} * l1${u} - y${u} * Math.log1p(th${u} / mu${u});
     ${dm} = (th${u} * (y${u} - mu${u}) * inv${u}) / mu${u};
     ${dt} = dgd${u} - l1${u} + (mu${u} - y${u}) * inv${u};
+  }
+}`,
+  },
+  /**
+   * log NB(y | r, p) in NumPyro's probs convention (p = success probability of the counted
+   * events) and its partials ∂/∂r, ∂/∂p; same count-aware structure as `nb2`.
+   */
+  nbProbs: {
+    outputs: 3,
+    js: ([y, r, p], [v, dr, dp], u) => `
+let ${v}, ${dr}, ${dp};
+{
+  const y${u} = ${y}, r${u} = ${r}, p${u} = ${p};
+  const l1m${u} = Math.log1p(-p${u});
+  if (y${u} === 0) {
+    ${v} = r${u} * l1m${u};
+    ${dr} = l1m${u};
+    ${dp} = -r${u} / (1 - p${u});
+  } else {
+    ${shiftDiffs(`r${u}`, `y${u}`, u)}
+    ${v} = lgd${u} - L.lfactorial(y${u}) + r${u} * l1m${u} + y${u} * Math.log(p${u});
+    ${dr} = dgd${u} + l1m${u};
+    ${dp} = y${u} / p${u} - r${u} / (1 - p${u});
+  }
+}`,
+  },
+  /** log NB(y | r, logits l) = ... − r·softplus(l) − y·softplus(−l), and ∂/∂r, ∂/∂l. */
+  nbLogits: {
+    outputs: 3,
+    js: ([y, r, l], [v, dr, dl], u) => `
+let ${v}, ${dr}, ${dl};
+{
+  const y${u} = ${y}, r${u} = ${r}, l${u} = ${l};
+  const e${u} = Math.exp(-Math.abs(l${u}));
+  const spPos${u} = Math.max(l${u}, 0) + Math.log1p(e${u});
+  const sig${u} = l${u} >= 0 ? 1 / (1 + e${u}) : e${u} / (1 + e${u});
+  if (y${u} === 0) {
+    ${v} = -r${u} * spPos${u};
+    ${dr} = -spPos${u};
+    ${dl} = -r${u} * sig${u};
+  } else {
+    ${shiftDiffs(`r${u}`, `y${u}`, u)}
+    ${v} = lgd${u} - L.lfactorial(y${u}) - r${u} * spPos${u} - y${u} * (spPos${u} - l${u});
+    ${dr} = dgd${u} - spPos${u};
+    ${dl} = y${u} - (r${u} + y${u}) * sig${u};
   }
 }`,
   },

@@ -24,7 +24,11 @@ const u = (js: (a: string) => string, out: ScalarOpDef["out"] = "float", cost = 
   out,
   cost,
 });
-const b = (js: (a: string, b: string) => string, out: ScalarOpDef["out"] = "same", cost = 1): ScalarOpDef => ({
+const b = (
+  js: (a: string, b: string) => string,
+  out: ScalarOpDef["out"] = "same",
+  cost = 1,
+): ScalarOpDef => ({
   arity: 2,
   js: (a, c) => js(a!, c!),
   out,
@@ -104,9 +108,69 @@ export const SCALAR_OPS = {
   betaincGradA: { arity: 3, js: (a, c, x) => `L.betaincGradA(${a},${c},${x})`, out: "float", cost: 600 },
   betaincGradB: { arity: 3, js: (a, c, x) => `L.betaincGradB(${a},${c},${x})`, out: "float", cost: 600 },
   // fused negative-binomial log-pmf and partials, count-aware (see ops/negative-binomial.ts)
-  nb2LogPmf: { arity: 3, js: (y, m, t) => `L.nb2LogPmf(${y},${m},${t})`, out: "float", cost: 30, group: { name: "nb2", output: 0 } },
-  nb2GradMean: { arity: 3, js: (y, m, t) => `L.nb2GradMean(${y},${m},${t})`, out: "float", cost: 3, group: { name: "nb2", output: 1 } },
-  nb2GradConc: { arity: 3, js: (y, m, t) => `L.nb2GradConc(${y},${m},${t})`, out: "float", cost: 30, group: { name: "nb2", output: 2 } },
+  nb2LogPmf: {
+    arity: 3,
+    js: (y, m, t) => `L.nb2LogPmf(${y},${m},${t})`,
+    out: "float",
+    cost: 30,
+    group: { name: "nb2", output: 0 },
+  },
+  nb2GradMean: {
+    arity: 3,
+    js: (y, m, t) => `L.nb2GradMean(${y},${m},${t})`,
+    out: "float",
+    cost: 3,
+    group: { name: "nb2", output: 1 },
+  },
+  nb2GradConc: {
+    arity: 3,
+    js: (y, m, t) => `L.nb2GradConc(${y},${m},${t})`,
+    out: "float",
+    cost: 30,
+    group: { name: "nb2", output: 2 },
+  },
+  nbProbsLogPmf: {
+    arity: 3,
+    js: (y, r, p) => `L.nbProbsLogPmf(${y},${r},${p})`,
+    out: "float",
+    cost: 30,
+    group: { name: "nbProbs", output: 0 },
+  },
+  nbProbsGradR: {
+    arity: 3,
+    js: (y, r, p) => `L.nbProbsGradR(${y},${r},${p})`,
+    out: "float",
+    cost: 30,
+    group: { name: "nbProbs", output: 1 },
+  },
+  nbProbsGradP: {
+    arity: 3,
+    js: (y, r, p) => `L.nbProbsGradP(${y},${r},${p})`,
+    out: "float",
+    cost: 3,
+    group: { name: "nbProbs", output: 2 },
+  },
+  nbLogitsLogPmf: {
+    arity: 3,
+    js: (y, r, l) => `L.nbLogitsLogPmf(${y},${r},${l})`,
+    out: "float",
+    cost: 30,
+    group: { name: "nbLogits", output: 0 },
+  },
+  nbLogitsGradR: {
+    arity: 3,
+    js: (y, r, l) => `L.nbLogitsGradR(${y},${r},${l})`,
+    out: "float",
+    cost: 30,
+    group: { name: "nbLogits", output: 1 },
+  },
+  nbLogitsGradLogits: {
+    arity: 3,
+    js: (y, r, l) => `L.nbLogitsGradLogits(${y},${r},${l})`,
+    out: "float",
+    cost: 3,
+    group: { name: "nbLogits", output: 2 },
+  },
 } satisfies Record<string, ScalarOpDef>;
 
 export type ScalarOpName = keyof typeof SCALAR_OPS;
@@ -208,4 +272,10 @@ export const SCALAR_OP_TEST_DOMAINS: Record<ScalarOpName, readonly TestDomain[]>
   nb2LogPmf: [Z(0, 40), R(0.1, 20), R(0.05, 50)],
   nb2GradMean: [Z(0, 40), R(0.1, 20), R(0.05, 50)],
   nb2GradConc: [Z(0, 40), R(0.1, 20), R(0.05, 50)],
+  nbProbsLogPmf: [Z(0, 40), R(0.05, 20), R(0.05, 0.95)],
+  nbProbsGradR: [Z(0, 40), R(0.05, 20), R(0.05, 0.95)],
+  nbProbsGradP: [Z(0, 40), R(0.05, 20), R(0.05, 0.95)],
+  nbLogitsLogPmf: [Z(0, 40), R(0.05, 20), R(-4, 4)],
+  nbLogitsGradR: [Z(0, 40), R(0.05, 20), R(-4, 4)],
+  nbLogitsGradLogits: [Z(0, 40), R(0.05, 20), R(-4, 4)],
 };

@@ -146,4 +146,18 @@ export const ELEMENTWISE_VJP: Record<ScalarOpName, ElementwiseVjp | null> = {
   ],
   nb2GradMean: null,
   nb2GradConc: null,
+  nbProbsLogPmf: (g, a) => [
+    null,
+    mul(g, elementwise("nbProbsGradR", [x0(a), x1(a), x2(a)])),
+    mul(g, elementwise("nbProbsGradP", [x0(a), x1(a), x2(a)])),
+  ],
+  nbProbsGradR: null,
+  nbProbsGradP: null,
+  nbLogitsLogPmf: (g, a) => [
+    null,
+    mul(g, elementwise("nbLogitsGradR", [x0(a), x1(a), x2(a)])),
+    mul(g, elementwise("nbLogitsGradLogits", [x0(a), x1(a), x2(a)])),
+  ],
+  nbLogitsGradR: null,
+  nbLogitsGradLogits: null,
 };

@@ -2,20 +2,16 @@ import type { Tensor } from "../tensor/tensor.js";
 import {
   add,
   elementwise,
-  lfactorial,
-  lgammaShiftDiff,
+  eq,
+  exp,
+  log,
   log1p,
-  logSigmoid,
   mul,
   neg,
+  softplus,
   sub,
   type TensorLike,
   where,
-  xlogy,
-  log,
-  exp,
-  softplus,
-  eq,
 } from "./elementwise.js";
 
 /**
@@ -40,20 +36,24 @@ export function nb2LogProb(y: TensorLike, mean: TensorLike, concentration: Tenso
  * (mean r·p/(1−p), NumPyro's NegativeBinomialProbs).
  */
 export function nbProbsLogProb(y: TensorLike, totalCount: TensorLike, probs: TensorLike): Tensor {
-  return add(sub(lgammaShiftDiff(totalCount, y), lfactorial(y)), add(mul(totalCount, log1p(neg(probs))), xlogy(y, probs)));
+  return elementwise("nbProbsLogPmf", [y, totalCount, probs], "nbProbsLogProb");
 }
 
 /** log NB(y | r, logits l) with probs = sigmoid(l) (NumPyro's NegativeBinomialLogits). */
 export function nbLogitsLogProb(y: TensorLike, totalCount: TensorLike, logits: TensorLike): Tensor {
-  const lsNeg = logSigmoid(neg(logits));
-  return add(sub(lgammaShiftDiff(totalCount, y), lfactorial(y)), add(mul(totalCount, lsNeg), mul(y, logSigmoid(logits))));
+  return elementwise("nbLogitsLogPmf", [y, totalCount, logits], "nbLogitsLogProb");
 }
 
 /**
  * Zero-inflated NB2: log(g + (1−g)·NB(0)) at y = 0 and log(1−g) + log NB(y) otherwise,
  * with the gate given as a probability.
  */
-export function zinb2LogProb(y: TensorLike, mean: TensorLike, concentration: TensorLike, gate: TensorLike): Tensor {
+export function zinb2LogProb(
+  y: TensorLike,
+  mean: TensorLike,
+  concentration: TensorLike,
+  gate: TensorLike,
+): Tensor {
   const nb = nb2LogProb(y, mean, concentration);
   const log1mGate = log1p(neg(gate));
   // log(g + (1−g) e^{nb}) = log1mg + log(e^{nb} + g/(1−g)), written to stay finite at g → 0.
@@ -65,7 +65,12 @@ export function zinb2LogProb(y: TensorLike, mean: TensorLike, concentration: Ten
  * Zero-inflated NB2 with the gate in logit space: NumPyro's numerically careful form,
  * log-sum-exp of (gate logit, NB(0)) minus softplus(gate logit) at zero.
  */
-export function zinb2LogitsLogProb(y: TensorLike, mean: TensorLike, concentration: TensorLike, gateLogits: TensorLike): Tensor {
+export function zinb2LogitsLogProb(
+  y: TensorLike,
+  mean: TensorLike,
+  concentration: TensorLike,
+  gateLogits: TensorLike,
+): Tensor {
   const nb = nb2LogProb(y, mean, concentration);
   const sp = softplus(gateLogits);
   // log(σ(l) + σ(−l) e^{nb}) = softplus(l + ... ) − softplus(l): log(e^l + e^{nb}) − softplus(l)

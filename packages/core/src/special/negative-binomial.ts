@@ -39,3 +39,39 @@ export function nb2GradConc(y: number, mu: number, theta: number): number {
   const base = -Math.log1p(mu / theta) + (mu - y) / (theta + mu);
   return y === 0 ? base : digammaShiftDiff(theta, y) + base;
 }
+
+/** log NB(y | r, p), NumPyro's probs convention (mean r·p/(1−p)). */
+export function nbProbsLogPmf(y: number, r: number, p: number): number {
+  if (y === 0) return r * Math.log1p(-p);
+  return lgammaShiftDiff(r, y) - lfactorial(y) + r * Math.log1p(-p) + y * Math.log(p);
+}
+
+/** ∂/∂r log NB(y | r, p) = ψ(y+r) − ψ(r) + log(1−p). */
+export function nbProbsGradR(y: number, r: number, p: number): number {
+  return (y === 0 ? 0 : digammaShiftDiff(r, y)) + Math.log1p(-p);
+}
+
+/** ∂/∂p log NB(y | r, p) = y/p − r/(1−p). */
+export function nbProbsGradP(y: number, r: number, p: number): number {
+  return (y === 0 ? 0 : y / p) - r / (1 - p);
+}
+
+function softplus(x: number): number {
+  return Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
+}
+
+/** log NB(y | r, logits l) = lgamma(y+r) − lgamma(r) − log y! − r·softplus(l) − y·softplus(−l). */
+export function nbLogitsLogPmf(y: number, r: number, l: number): number {
+  if (y === 0) return -r * softplus(l);
+  return lgammaShiftDiff(r, y) - lfactorial(y) - r * softplus(l) - y * softplus(-l);
+}
+
+/** ∂/∂r log NB(y | r, l) = ψ(y+r) − ψ(r) − softplus(l). */
+export function nbLogitsGradR(y: number, r: number, l: number): number {
+  return (y === 0 ? 0 : digammaShiftDiff(r, y)) - softplus(l);
+}
+
+/** ∂/∂l log NB(y | r, l) = y − (r + y)·sigmoid(l). */
+export function nbLogitsGradLogits(y: number, r: number, l: number): number {
+  return y - (r + y) / (1 + Math.exp(-l));
+}

@@ -1,5 +1,5 @@
 import * as special from "../../special/scalar/index.js";
-import { lfactorial, nb2GradConc, nb2GradMean, nb2LogPmf } from "../../special/negative-binomial.js";
+import * as nb from "../../special/negative-binomial.js";
 import { gammaReparamGradAt } from "../../random/gamma-grad.js";
 
 /** Round half to even, as NumPy's `round`. */
@@ -15,9 +15,6 @@ export const scalarLib = {
   maximum: (a: number, b: number) => (a > b || a !== a ? a : b),
   minimum: (a: number, b: number) => (a < b || a !== a ? a : b),
   roundHalfEven,
-  lfactorial,
-  nb2LogPmf,
-  nb2GradMean,
-  nb2GradConc,
+  ...nb,
   gammaSampleGrad: (alpha: number, x: number) => gammaReparamGradAt(x, alpha),
 };
