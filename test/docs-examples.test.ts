@@ -2,6 +2,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as core from "@scribe/core";
+import * as rawRandom from "@scribe/core/random/index.js";
 import ts from "typescript";
 import { describe, expect, it } from "vitest";
 
@@ -41,9 +42,17 @@ function examplesOf(file: string): string[] {
     .filter((e) => e.trim().length > 0);
 }
 
-const scopes: Record<string, Record<string, unknown>> = { core: core as Record<string, unknown> };
+// Examples in the typed-array random module use its own functions (uniform, binomial, ...).
+const scopes: Record<string, Record<string, unknown>> = {
+  core: core as Record<string, unknown>,
+  rawRandom: { ...(core as Record<string, unknown>), ...(rawRandom as Record<string, unknown>) },
+};
 const cases = walk(join(root, "core", "src")).flatMap((f) =>
-  examplesOf(f).map((code, i) => ({ name: `${relative(root, f)} #${i + 1}`, code, scope: "core" })),
+  examplesOf(f).map((code, i) => ({
+    name: `${relative(root, f)} #${i + 1}`,
+    code,
+    scope: relative(root, f).startsWith("core/src/random/") ? "rawRandom" : "core",
+  })),
 );
 
 describe("TSDoc @example blocks run", () => {

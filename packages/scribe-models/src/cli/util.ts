@@ -1,0 +1,202 @@
+/**
+ * Shared pieces of the `scribe` command line: the output sinks, the two error kinds
+ * (usage vs runtime), option parsing with clear messages, the stage/progress reporter
+ * and an atomic text-file writer.
+ *
+ * Node-only: uses `node:fs`, `node:path`, `node:util`.
+ * @module
+ */
+import { randomBytes } from "node:crypto";
+import { existsSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
+import { type ParseArgsConfig, parseArgs } from "node:util";
+
+/** Where a command writes: stdout for results, stderr for progress and errors. */
+export interface CliIO {
+  /** Write to standard output (the text is written as is; add the newline). */
+  stdout(text: string): void;
+  /** Write to standard error (the text is written as is; add the newline). */
+  stderr(text: string): void;
+  /** Whether stderr is a terminal (progress is then rewritten in place). */
+  stderrIsTTY: boolean;
+  /** Clock in milliseconds (default `performance.now`); injectable for tests. */
+  now?: () => number;
+}
+
+/** The process's real streams. */
+export function processIO(): CliIO {
+  return {
+    stdout: (t) => process.stdout.write(t),
+    stderr: (t) => process.stderr.write(t),
+    stderrIsTTY: Boolean(process.stderr.isTTY),
+  };
+}
+
+/** Exit status of a successful run. */
+export const EXIT_OK = 0;
+/** Exit status of a runtime error (bad data, unreadable file, failed fit). */
+export const EXIT_RUNTIME = 1;
+/** Exit status of a usage error (unknown option, missing argument, bad value). */
+export const EXIT_USAGE = 2;
+
+/** A command-line usage error: reported with a pointer to `--help`, exit status 2. */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+/** A runtime error with a message meant for the user as is (exit status 1). */
+export class CliError extends Error {
+  override name = "CliError";
+}
+
+/** The parsed options and positionals of {@link parseCommandArgs}. */
+export interface ParsedArgs {
+  /** Option values by long name (strings, or booleans for flags). */
+  values: Record<string, string | boolean | undefined>;
+  /** Positional arguments, in order. */
+  positionals: string[];
+}
+
+/**
+ * Parse `argv` with `node:util` `parseArgs` (strict, positionals allowed), turning its
+ * errors (unknown option, missing value, flag given a value) into {@link UsageError}s
+ * that name the offending option.
+ */
+export function parseCommandArgs(argv: readonly string[], options: ParseArgsConfig["options"]): ParsedArgs {
+  try {
+    const { values, positionals } = parseArgs({
+      args: [...argv],
+      options,
+      strict: true,
+      allowPositionals: true,
+    });
+    return { values: values as ParsedArgs["values"], positionals };
+  } catch (err) {
+    const e = err as Error & { code?: string };
+    if (e.code?.startsWith("ERR_PARSE_ARGS")) {
+      // parseArgs' hint about '--' is noise here; keep the first sentence.
+      const first = e.message.split(/\.\s/)[0]!.replace(/\.$/, "");
+      throw new UsageError(first.charAt(0).toLowerCase() + first.slice(1));
+    }
+    throw err;
+  }
+}
+
+/** Require a string option; a {@link UsageError} naming it when absent or empty. */
+export function requireString(values: ParsedArgs["values"], name: string): string {
+  const v = values[name];
+  if (typeof v !== "string" || v === "") throw new UsageError(`missing required option --${name}`);
+  return v;
+}
+
+/** Check an option value against a fixed set; a {@link UsageError} listing the choices otherwise. */
+export function choice<T extends string>(
+  value: string | undefined,
+  name: string,
+  allowed: readonly T[],
+  dflt: T,
+): T {
+  if (value === undefined) return dflt;
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new UsageError(
+      `invalid value ${JSON.stringify(value)} for --${name}; expected one of ${allowed.join(", ")}`,
+    );
+  }
+  return value as T;
+}
+
+/** Collapse a message to one line (error messages are printed one per line). */
+export function oneLine(msg: string): string {
+  return msg.replace(/\s*\n\s*/g, " ").trim();
+}
+
+/**
+ * Stage reporter for long runs. On a terminal one status line is rewritten in place
+ * (`scribe de: fitting… 3.2 s`) and finished with the total time; otherwise each stage
+ * prints one line when it starts, prefixed with the elapsed time since the start.
+ */
+export class Progress {
+  private readonly t0: number;
+  private stage: string | undefined;
+  private stageStart = 0;
+  private readonly now: () => number;
+
+  /**
+   * @param io output sinks (progress goes to stderr)
+   * @param prefix line prefix, e.g. `"scribe de"`
+   * @param enabled false silences everything (`--quiet`)
+   */
+  constructor(
+    private readonly io: CliIO,
+    private readonly prefix: string,
+    private readonly enabled = true,
+  ) {
+    this.now = io.now ?? (() => performance.now());
+    this.t0 = this.now();
+  }
+
+  private secs(ms: number): string {
+    return `${(ms / 1000).toFixed(1)} s`;
+  }
+
+  /** Start a stage (ends the previous one). */
+  start(stage: string): void {
+    this.end();
+    this.stage = stage;
+    this.stageStart = this.now();
+    if (!this.enabled) return;
+    if (this.io.stderrIsTTY) this.io.stderr(`\r\x1b[K${this.prefix}: ${stage}…`);
+    else this.io.stderr(`${this.prefix}: [${this.secs(this.stageStart - this.t0)}] ${stage}\n`);
+  }
+
+  /** End the current stage (on a terminal: print its time and move to a new line). */
+  end(): void {
+    if (this.stage === undefined) return;
+    if (this.enabled && this.io.stderrIsTTY) {
+      this.io.stderr(`\r\x1b[K${this.prefix}: ${this.stage} (${this.secs(this.now() - this.stageStart)})\n`);
+    }
+    this.stage = undefined;
+  }
+
+  /** End the current stage and print the total time. */
+  done(): void {
+    this.end();
+    if (this.enabled) this.io.stderr(`${this.prefix}: done in ${this.secs(this.now() - this.t0)}\n`);
+  }
+
+  /** Abandon the status line after an error (so the error starts on a fresh line). */
+  abort(): void {
+    if (this.stage !== undefined && this.enabled && this.io.stderrIsTTY) this.io.stderr("\n");
+    this.stage = undefined;
+  }
+}
+
+/**
+ * Check that a file can be written at `path` (its directory exists and `path` is not a
+ * directory) before a long computation; a {@link CliError} otherwise.
+ */
+export function checkWritable(path: string): void {
+  const full = resolve(path);
+  const dir = dirname(full);
+  if (!existsSync(dir) || !statSync(dir).isDirectory())
+    throw new CliError(`cannot write ${path}: directory ${dir} does not exist`);
+  if (existsSync(full) && statSync(full).isDirectory())
+    throw new CliError(`cannot write ${path}: it is a directory`);
+}
+
+/**
+ * Write a text file atomically: to a temporary name in the same directory, then
+ * renamed over `path`, so a failure leaves neither a partial file nor a changed
+ * existing one.
+ */
+export function writeFileAtomic(path: string, text: string): void {
+  const full = resolve(path);
+  const tmp = join(dirname(full), `.${basename(full)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
+  try {
+    writeFileSync(tmp, text);
+    renameSync(tmp, full);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw new CliError(`cannot write ${path}: ${(err as Error).message}`);
+  }
+}
