@@ -1,0 +1,7 @@
+export {
+  capturedProbability,
+  elementLogLikelihood,
+  type LogLikelihoodOptions,
+  type NbFamilyParams,
+  nbFamilyLogLikelihood,
+} from "./nb-family.js";
