@@ -74,5 +74,6 @@ if (!smallOnly) {
   console.log(`\n(full-size data generated in ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
   const res = await accuracy(d, `full size, median of ${runs} runs after 1 warm-up`, runs);
   console.log("");
-  for (const r of res) console.log(`${r.name}: ${r.ms === null ? "n/a" : `${r.ms.toFixed(0)} ms`}\n  note: ${r.note}`);
+  for (const r of res)
+    console.log(`${r.name}: ${r.ms === null ? "n/a" : `${r.ms.toFixed(0)} ms`}\n  note: ${r.note}`);
 }

@@ -31,7 +31,7 @@ export interface PeerResult {
 type Jax = typeof import("@jax-js/jax");
 type Arr = import("@jax-js/jax").Array;
 
-const NAME = "jax-js 0.1.25 jit, wasm";
+const NAME = "jax-js 0.1.25 wasm";
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
 // ---------------------------------------------------------------------------------------------
@@ -151,7 +151,16 @@ function nbLogLik(jax: Jax, logMu: Arr, logTheta: Arr, logLib: Arr, y: Arr): Arr
   return ll.sum();
 }
 
-export async function runPeer(d: W1Data, opts: { runs: number; workers?: boolean }): Promise<PeerResult> {
+/**
+ * `workers` (default on; env JAXJS_WORKERS=0 turns it off) is fixed by the first call in a process.
+ * `jit: false` (env JAXJS_JIT=0) runs `valueAndGrad` eagerly instead of under `jit`, for comparison
+ * only: eager materialises every N × G intermediate and exceeds jax-js's 4 GiB wasm memory at full
+ * W1 size (it is faster than jit on small instances).
+ */
+export async function runPeer(
+  d: W1Data,
+  opts: { runs: number; workers?: boolean; jit?: boolean },
+): Promise<PeerResult> {
   const { N, G } = d;
   const fail = (note: string): PeerResult => ({
     name: NAME,
@@ -163,6 +172,7 @@ export async function runPeer(d: W1Data, opts: { runs: number; workers?: boolean
     note,
   });
   const wantWorkers = opts.workers ?? process.env.JAXJS_WORKERS !== "0";
+  const useJit = opts.jit ?? process.env.JAXJS_JIT !== "0";
   let loaded: Awaited<ReturnType<typeof loadJax>>;
   try {
     loaded = await loadJax(wantWorkers);
@@ -174,11 +184,10 @@ export async function runPeer(d: W1Data, opts: { runs: number; workers?: boolean
   const owned: Arr[] = [];
   let vg: ReturnType<typeof makeVg> | null = null;
   function makeVg() {
-    return jax.jit(
-      jax.valueAndGrad((mu: Arr, th: Arr, lib: Arr, y: Arr) => nbLogLik(jax, mu, th, lib, y), {
-        argnums: [0, 1, 2],
-      }),
-    );
+    const f = jax.valueAndGrad((mu: Arr, th: Arr, lib: Arr, y: Arr) => nbLogLik(jax, mu, th, lib, y), {
+      argnums: [0, 1, 2],
+    });
+    return useJit ? jax.jit(f) : Object.assign(f, { dispose() {} });
   }
   try {
     const logMu = np.array(Float32Array.from(d.logMu));
@@ -218,11 +227,13 @@ export async function runPeer(d: W1Data, opts: { runs: number; workers?: boolean
           "through a node:worker_threads shim since Node 20 has no global Worker)"
         : "1 thread (no worker pool)";
     const note =
-      `jit(valueAndGrad) over (logMu, logTheta, logLib), y passed as an argument; wasm backend on ${threads}; ` +
+      `${useJit ? "jit(valueAndGrad)" : "valueAndGrad (eager, no jit)"} over (logMu, logTheta, logLib), ` +
+      `y passed as an argument; wasm backend on ${threads}; ` +
       "lgamma = Stirling series after a shift by 6 (jax-js has no lgamma/digamma), so its gradient " +
       "is autodiff of that approximation; float32 throughout, full N × G in one call" +
       (badRc ? `; WARNING: ${badRc} input arrays have refCount ≠ 1 after the runs` : "");
-    return { name: NAME, ms, ...out, note };
+    const name = `${NAME}, ${useJit ? "jit" : "eager"}, ${loaded.workers > 0 ? `${loaded.workers} workers` : "1 thread"}`;
+    return { name, ms, ...out, note };
   } catch (e) {
     return fail(`jax-js error: ${e instanceof Error ? e.message : String(e)}`);
   } finally {

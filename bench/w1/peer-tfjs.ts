@@ -92,10 +92,7 @@ function blockLogLik(tf: TF, y: Tensor, logMu: Tensor, logTheta: Tensor, logLib:
   return tf.sum(ll);
 }
 
-export async function runPeer(
-  d: W1Data,
-  opts: { runs: number; chunkRows?: number },
-): Promise<PeerResult> {
+export async function runPeer(d: W1Data, opts: { runs: number; chunkRows?: number }): Promise<PeerResult> {
   const { N, G } = d;
   const chunkRows = Math.max(1, Math.min(N, opts.chunkRows ?? DEFAULT_CHUNK_ROWS));
   const fail = (note: string): PeerResult => ({
@@ -134,14 +131,15 @@ export async function runPeer(
 
     // One evaluation: value and all three gradients, read back to JS.
     const evaluate = async () => {
-      let acc = tf.tidy(() => ({
-        value: tf.scalar(0),
+      type Acc = { value: Tensor; gMu: Tensor; gTh: Tensor; gLib: Tensor[] };
+      let acc: Acc = tf.tidy(() => ({
+        value: tf.scalar(0) as Tensor,
         gMu: tf.zeros([G]),
         gTh: tf.zeros([G]),
         gLib: [] as Tensor[],
       }));
       for (const b of blocks) {
-        const next = tf.tidy(() => {
+        const next: Acc = tf.tidy(() => {
           const { value, grads } = b.vg([logMu, logTheta, b.logLib]);
           return {
             value: tf.add(acc.value, value),
