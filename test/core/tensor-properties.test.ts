@@ -151,3 +151,14 @@ describe("memory", () => {
     expect(liveBuffers()).toBe(start);
   });
 });
+
+describe("deferred reductions feeding copies", () => {
+  it("concat, pad and scatterAdd compute a pending reduction they read", async () => {
+    const { concat, pad, sum: s, tensor: t, scatterAdd: sa, zeros: z } = await import("@scribe/core");
+    const m = t(new Float64Array([1, 2, 3, 4]), { shape: [2, 2] });
+    expect(Array.from(concat([t(new Float64Array([5])), s(m, -1)], -1).dataSync())).toEqual([5, 3, 7]);
+    expect(Array.from(pad(s(m, 0), [4], [1]).dataSync())).toEqual([0, 4, 6, 0]);
+    const idx = t(new Int32Array([1, 1]));
+    expect(Array.from(sa(s(m.reshape([1, 2, 2]), 0), idx, z([2, 2], "float64"), 0).dataSync())).toEqual([1, 2, 3, 4]);
+  });
+});

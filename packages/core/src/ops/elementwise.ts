@@ -7,6 +7,8 @@ import { exprOf, fromExpr, leafOf } from "../tensor/realize.js";
 import { broadcastShapes, type Shape } from "../tensor/shape.js";
 import { Tensor } from "../tensor/tensor.js";
 import { ELEMENTWISE_VJP } from "./elementwise-vjp.js";
+import { scalarLib } from "../backend/cpu/scalar-lib.js";
+import { full } from "../tensor/creation.js";
 
 /** A tensor or a plain number (numbers are weakly typed: they take the tensor's dtype). */
 export type TensorLike = Tensor | number;
@@ -28,6 +30,9 @@ function weakDtype(v: number, strong: DType | null): DType {
 export function elementwise(op: ScalarOpName, args: readonly TensorLike[], where: string = op): Tensor {
   const def = SCALAR_OPS[op];
   if (args.length !== def.arity) throw new Error(`internal: ${op} takes ${def.arity} arguments`);
+  // Weakly typed scalars (results of number-only ops) act as the numbers they hold.
+  args = args.map((a) => (a instanceof Tensor && a._weakValue !== null && !a._tracked ? a._weakValue : a));
+  if (args.every((a) => typeof a === "number")) return weakScalar(op, args as number[]);
   const tensors = args.filter((a): a is Tensor => a instanceof Tensor);
   const backend = tensors[0]?.backend;
   for (const t of tensors)
@@ -74,6 +79,24 @@ export function elementwise(op: ScalarOpName, args: readonly TensorLike[], where
       return res;
     });
   }
+  return out;
+}
+
+const scalarEvaluators = new Map<ScalarOpName, (...a: number[]) => number>();
+
+/** An op on plain numbers: evaluated exactly in float64 and kept weakly typed. */
+function weakScalar(op: ScalarOpName, values: number[]): Tensor {
+  let f = scalarEvaluators.get(op);
+  if (!f) {
+    const names = values.map((_, i) => `a${i}`);
+    const expr = (SCALAR_OPS[op].js as (...a: string[]) => string)(...names);
+    f = new Function("L", `return (${names.join(",")}) => ${expr};`)(scalarLib) as (...a: number[]) => number;
+    scalarEvaluators.set(op, f);
+  }
+  const v = f(...values);
+  const dtype = scalarOpOutDtype(op, values.every(Number.isInteger) && SCALAR_OPS[op].out === "same" ? "int32" : "float32");
+  const out = full([], v, dtype);
+  if (dtype !== "bool") out._weakValue = v;
   return out;
 }
 

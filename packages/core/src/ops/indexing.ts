@@ -1,5 +1,5 @@
 import { record } from "../autodiff/tape.js";
-import { exprOf, realize } from "../tensor/realize.js";
+import { readyExprOf, realize } from "../tensor/realize.js";
 import { formatShape, normalizeAxis, sizeOf } from "../tensor/shape.js";
 import { Tensor } from "../tensor/tensor.js";
 import { astype } from "./elementwise.js";
@@ -34,7 +34,7 @@ function scatterAddInto(target: Tensor | null, shape: readonly number[], idx: Te
     throw new Error(`scatterAdd: updates of shape ${formatShape(updates.shape)} should have shape ${formatShape(expected)}`);
   const buf = backend.alloc(updates.dtype, sizeOf(shape));
   // Start from a copy of the target (a fused copy, so it works on every backend).
-  if (target && target.size > 0) backend.runFused([{ expr: exprOf(target, true), outDtype: updates.dtype }], [buf]);
+  if (target && target.size > 0) backend.runFused([{ expr: readyExprOf(target), outDtype: updates.dtype }], [buf]);
   const upd = reshape(updates, flatUpdShape);
   if (upd.size > 0) backend.scatterAdd(realize(upd), flatUpdShape, a, realize(idx), shape, buf);
   return new Tensor(backend, shape, updates.dtype, buf, null);

@@ -1,7 +1,6 @@
 import { record } from "../autodiff/tape.js";
-import { allocStorage, promoteTypes } from "../tensor/dtype.js";
-import { fromTypedArray } from "../tensor/creation.js";
-import { dataSync, realize } from "../tensor/realize.js";
+import { promoteTypes } from "../tensor/dtype.js";
+import { realize } from "../tensor/realize.js";
 import { broadcastShapes, formatShape, sizeOf } from "../tensor/shape.js";
 import { Tensor } from "../tensor/tensor.js";
 import { add, astype, broadcastTo, mul, sub, where } from "./elementwise.js";
@@ -64,35 +63,22 @@ export function tril(x: Tensor): Tensor {
 }
 
 /**
- * Cholesky factor L (lower) of symmetric positive-definite matrices, batched; runs on the
- * CPU in float64. A matrix that is not positive definite gives an error naming the batch
- * index and pivot.
+ * Cholesky factor L (lower) of symmetric positive-definite matrices, batched, as a backend
+ * kernel (float64 accumulation on the cpu backend). On the cpu backend a matrix that is not
+ * positive definite gives an error naming the batch index and pivot; on WebGPU (which cannot
+ * report errors synchronously) its factor is NaN.
  */
 export function cholesky(x: Tensor): Tensor {
   const n = checkSquare(x, "cholesky");
-  const src = dataSync(x);
-  const out = allocStorage(x.dtype, src.length);
   const batch = x.size / (n * n);
-  const L = new Float64Array(n * n);
-  for (let t = 0; t < batch; t++) {
-    const o = t * n * n;
-    L.fill(0);
-    for (let j = 0; j < n; j++) {
-      let d = src[o + j * n + j]!;
-      for (let p = 0; p < j; p++) d -= L[j * n + p]! * L[j * n + p]!;
-      if (!(d > 0))
-        throw new Error(`cholesky: matrix ${t} of batch ${formatShape(x.shape)} is not positive definite (pivot ${j} is ${d})`);
-      const ljj = Math.sqrt(d);
-      L[j * n + j] = ljj;
-      for (let i = j + 1; i < n; i++) {
-        let s = src[o + i * n + j]!;
-        for (let p = 0; p < j; p++) s -= L[i * n + p]! * L[j * n + p]!;
-        L[i * n + j] = s / ljj;
-      }
-    }
-    for (let i = 0; i < n * n; i++) out[o + i] = L[i]!;
+  const buf = x.backend.alloc(x.dtype, x.size);
+  try {
+    if (x.size > 0) x.backend.cholesky(realize(x), x.shape, n, batch, buf);
+  } catch (e) {
+    x.backend.free(buf);
+    throw e;
   }
-  const res = fromTypedArray(out, x.shape);
+  const res = new Tensor(x.backend, x.shape, x.dtype, buf, null);
   return record(res, [x], "cholesky", (g) => {
     // Ā = ½ L⁻ᵀ Φ(Lᵀ L̄) L⁻¹ symmetrized, Φ = lower triangle with halved diagonal (Murray 2016).
     const P = mul(tril(matmul(mT(res), g)), sub(1, mul(eye01(n), 0.5)));
@@ -120,27 +106,12 @@ export function triangularSolve(a: Tensor, b: Tensor, opts: { lower?: boolean; t
   const m = b.shape[b.rank - 1]!;
   const batch = broadcastShapes(batchOf(a.shape), batchOf(b.shape));
   const dtype = promoteTypes(a.dtype, b.dtype);
-  const A = dataSync(broadcastTo(astype(a, dtype), [...batch, n, n]));
-  const B = dataSync(broadcastTo(astype(b, dtype), [...batch, n, m]));
-  const out = allocStorage(dtype, sizeOf(batch) * n * m);
-  // Effective matrix: lower-triangular solve when (lower xor trans), else upper.
-  const forward = lower !== trans;
-  const at = (o: number, i: number, j: number) => (trans ? A[o + j * n + i]! : A[o + i * n + j]!);
-  for (let t = 0; t < sizeOf(batch); t++) {
-    const ao = t * n * n;
-    const bo = t * n * m;
-    for (let c = 0; c < m; c++)
-      for (let s = 0; s < n; s++) {
-        const i = forward ? s : n - 1 - s;
-        let v = B[bo + i * m + c]!;
-        for (let q = 0; q < s; q++) {
-          const j = forward ? q : n - 1 - q;
-          v -= at(ao, i, j) * out[bo + j * m + c]!;
-        }
-        out[bo + i * m + c] = v / at(ao, i, i);
-      }
-  }
-  const res = fromTypedArray(out, [...batch, n, m]);
+  const A = broadcastTo(astype(a, dtype), [...batch, n, n]);
+  const B = broadcastTo(astype(b, dtype), [...batch, n, m]);
+  const size = sizeOf(batch) * n * m;
+  const buf = A.backend.alloc(dtype, size);
+  if (size > 0) A.backend.triangularSolve(realize(A), realize(B), sizeOf(batch), n, m, lower, trans, buf);
+  const res = new Tensor(A.backend, [...batch, n, m], dtype, buf, null);
   return record(res, [a, b], "triangularSolve", (g) => {
     const gb = triangularSolve(a, g, { lower, transposeA: !trans });
     // Ā = −B̄ Xᵀ (or −X B̄ᵀ when A was transposed), restricted to the triangle used.

@@ -1,6 +1,6 @@
 import { record } from "../autodiff/tape.js";
 import type { LeafExpr } from "../expr/expr.js";
-import { exprOf, fromExpr, leafOf, realize } from "../tensor/realize.js";
+import { fromExpr, leafOf, readyExprOf, realize } from "../tensor/realize.js";
 import { contiguousStrides, formatShape, normalizeAxis, type Shape, sizeOf } from "../tensor/shape.js";
 import { Tensor } from "../tensor/tensor.js";
 
@@ -132,7 +132,7 @@ export function pad(x: Tensor, shape: Shape, begin: readonly number[]): Tensor {
   const strides = contiguousStrides(shape);
   let offset = 0;
   for (let i = 0; i < shape.length; i++) offset += (begin[i] ?? 0) * strides[i]!;
-  if (x.size > 0) x.backend.runFused([{ expr: exprOf(x, true), outDtype: x.dtype, outView: { offset, strides } }], [buf]);
+  if (x.size > 0) x.backend.runFused([{ expr: readyExprOf(x), outDtype: x.dtype, outView: { offset, strides } }], [buf]);
   return record(out, [x], "pad", (g) => [slice(g, begin, begin.map((bi, i) => bi + x.shape[i]!))]);
 }
 
@@ -156,7 +156,7 @@ export function concat(xs: readonly Tensor[], axis = 0): Tensor {
   for (const t of xs) {
     starts.push(pos);
     if (t.size > 0)
-      t.backend.runFused([{ expr: exprOf(t, true), outDtype: t.dtype, outView: { offset: pos * strides[a]!, strides } }], [buf]);
+      t.backend.runFused([{ expr: readyExprOf(t), outDtype: t.dtype, outView: { offset: pos * strides[a]!, strides } }], [buf]);
     pos += t.shape[a]!;
   }
   return record(out, xs, "concat", (g) =>

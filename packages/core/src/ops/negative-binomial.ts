@@ -4,6 +4,8 @@ import {
   elementwise,
   eq,
   exp,
+  expm1,
+  gt,
   log,
   log1p,
   mul,
@@ -56,8 +58,11 @@ export function zinb2LogProb(
 ): Tensor {
   const nb = nb2LogProb(y, mean, concentration);
   const log1mGate = log1p(neg(gate));
-  // log(g + (1−g) e^{nb}) = log1mg + log(e^{nb} + g/(1−g)), written to stay finite at g → 0.
-  const atZero = log(add(gate, mul(sub(1, gate), exp(nb))));
+  // log(g + (1−g)e^{nb}) = log1p((1−g)·expm1(nb)); the log1p form keeps relative accuracy when
+  // the result is near 0 (g → 1 or nb → 0), the direct form when it is far below (g, e^{nb} tiny).
+  const direct = log(add(gate, mul(sub(1, gate), exp(nb))));
+  const viaLog1p = log1p(mul(sub(1, gate), expm1(nb)));
+  const atZero = where(gt(direct, -Math.LN2), viaLog1p, direct);
   return where(eq(y, 0), atZero, add(log1mGate, nb));
 }
 

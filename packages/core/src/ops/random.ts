@@ -1,9 +1,11 @@
 import { record } from "../autodiff/tape.js";
 import * as rng from "../random/index.js";
 import type { Key } from "../random/index.js";
-import { allocStorage, type DType } from "../tensor/dtype.js";
+import type { SamplerKind, SamplerParam } from "../backend/backend.js";
+import { currentBackend } from "../backend/registry.js";
+import type { DType } from "../tensor/dtype.js";
 import { fromTypedArray } from "../tensor/creation.js";
-import { dataSync } from "../tensor/realize.js";
+import { realize } from "../tensor/realize.js";
 import { broadcastShapes, type Shape, sizeOf } from "../tensor/shape.js";
 import { Tensor } from "../tensor/tensor.js";
 import { add, broadcastTo, div, elementwise, mul, type TensorLike } from "./elementwise.js";
@@ -26,10 +28,10 @@ function outShape(shape: Shape | undefined, params: readonly TensorLike[]): numb
   return [...shape];
 }
 
-/** A parameter as per-element values over `shape` (a number stays a number). */
-function param(p: TensorLike, shape: Shape): number | ArrayLike<number> {
+/** A parameter as per-element values over `shape` (a number stays a number), realized on its backend. */
+function param(p: TensorLike, shape: Shape): SamplerParam {
   if (typeof p === "number") return p;
-  return dataSync(broadcastTo(p, shape));
+  return realize(broadcastTo(p, shape));
 }
 
 function floatDtype(params: readonly TensorLike[], dtype?: DType): DType {
@@ -37,10 +39,24 @@ function floatDtype(params: readonly TensorLike[], dtype?: DType): DType {
   return params.some((p) => p instanceof Tensor && p.dtype === "float64") ? "float64" : "float32";
 }
 
-function wrap(values: ArrayLike<number>, shape: Shape, dtype: DType): Tensor {
-  const out = allocStorage(dtype, values.length);
-  out.set(values as ArrayLike<number>);
-  return fromTypedArray(out, shape);
+/**
+ * Run the backend's sampler kernel. The cpu backend runs the typed-array samplers of
+ * random/; WebGPU runs uniform, normal and bernoulli as shaders (same Threefry bits) and
+ * names the explicit transfer (`toBackend`) for the others.
+ */
+function draw(kind: SamplerKind, k: Key, s: Shape, params: readonly TensorLike[], dtype: DType, categories?: number): Tensor {
+  const ts = params.filter((p): p is Tensor => p instanceof Tensor);
+  const backend = ts[0]?.backend ?? currentBackend();
+  const n = sizeOf(s);
+  const ps = params.map((p) => param(p, kind === "categorical" ? [...s, categories!] : s));
+  const buf = backend.alloc(dtype, n);
+  try {
+    if (n > 0) backend.sample(kind, k, n, ps, buf, categories);
+  } catch (e) {
+    backend.free(buf);
+    throw e;
+  }
+  return new Tensor(backend, s, dtype, buf, null);
 }
 
 export interface SampleOptions {
@@ -50,12 +66,12 @@ export interface SampleOptions {
 /** Uniform draws on [low, high). */
 export function uniform(k: Key, shape: Shape = [], low: TensorLike = 0, high: TensorLike = 1, opts: SampleOptions = {}): Tensor {
   const s = outShape(shape, [low, high]);
-  return wrap(rng.uniform(k, sizeOf(s), param(low, s), param(high, s)), s, floatDtype([low, high], opts.dtype));
+  return draw("uniform", k, s, [low, high], floatDtype([low, high], opts.dtype));
 }
 
 /** Standard normal draws (scale and shift them for other normals). */
 export function normal(k: Key, shape: Shape = [], opts: SampleOptions = {}): Tensor {
-  return wrap(rng.normal(k, sizeOf(shape)), shape, opts.dtype ?? "float32");
+  return draw("normal", k, [...shape], [], opts.dtype ?? "float32");
 }
 
 /**
@@ -64,7 +80,7 @@ export function normal(k: Key, shape: Shape = [], opts: SampleOptions = {}): Ten
  */
 export function gamma(k: Key, concentration: TensorLike, shape?: Shape, opts: SampleOptions = {}): Tensor {
   const s = outShape(shape, [concentration]);
-  const out = wrap(rng.gamma(k, sizeOf(s), param(concentration, s)), s, floatDtype([concentration], opts.dtype));
+  const out = draw("gamma", k, s, [concentration], floatDtype([concentration], opts.dtype));
   if (concentration instanceof Tensor)
     record(out, [concentration], "gamma", (g) => [mul(g, elementwise("gammaSampleGrad", [concentration, out]))]);
   return out;
@@ -90,19 +106,19 @@ export function dirichlet(k: Key, concentration: Tensor, shape?: Shape, opts: Sa
 /** Poisson draws, exact for rates up to 1e8 (PTRS transformed rejection above small rates). */
 export function poisson(k: Key, rate: TensorLike, shape?: Shape, opts: SampleOptions = {}): Tensor {
   const s = outShape(shape, [rate]);
-  return wrap(rng.poisson(k, sizeOf(s), param(rate, s)), s, opts.dtype ?? floatDtype([rate]));
+  return draw("poisson", k, s, [rate], opts.dtype ?? floatDtype([rate]));
 }
 
 /** Binomial(totalCount, probs) draws (exact: inversion for small means, BTRS otherwise). */
 export function binomial(k: Key, totalCount: TensorLike, probs: TensorLike, shape?: Shape, opts: SampleOptions = {}): Tensor {
   const s = outShape(shape, [totalCount, probs]);
-  return wrap(rng.binomial(k, sizeOf(s), param(totalCount, s), param(probs, s)), s, opts.dtype ?? floatDtype([probs]));
+  return draw("binomial", k, s, [totalCount, probs], opts.dtype ?? floatDtype([probs]));
 }
 
 /** Bernoulli(probs) draws as 0/1. */
 export function bernoulli(k: Key, probs: TensorLike, shape?: Shape, opts: SampleOptions = {}): Tensor {
   const s = outShape(shape, [probs]);
-  return wrap(rng.bernoulli(k, sizeOf(s), param(probs, s)), s, opts.dtype ?? floatDtype([probs]));
+  return draw("bernoulli", k, s, [probs], opts.dtype ?? floatDtype([probs]));
 }
 
 /** Category indices (int32) from unnormalized `logits` with the categories on the last axis. */
@@ -110,14 +126,13 @@ export function categorical(k: Key, logits: Tensor, shape?: Shape): Tensor {
   const K = logits.shape[logits.rank - 1]!;
   const batch = logits.shape.slice(0, -1);
   const s = shape ? [...shape] : batch;
-  const full = broadcastTo(logits, [...s, K]);
-  return wrap(rng.categorical(k, sizeOf(s), dataSync(full), K), s, "int32");
+  return draw("categorical", k, s, [logits], "int32", K);
 }
 
 /** Standard normal draws truncated to [lower, upper]; accurate deep in the tails. */
 export function truncatedNormal(k: Key, lower: TensorLike, upper: TensorLike, shape?: Shape, opts: SampleOptions = {}): Tensor {
   const s = outShape(shape, [lower, upper]);
-  return wrap(rng.truncatedNormal(k, sizeOf(s), param(lower, s), param(upper, s)), s, floatDtype([lower, upper], opts.dtype));
+  return draw("truncatedNormal", k, s, [lower, upper], floatDtype([lower, upper], opts.dtype));
 }
 
 /** A random permutation of 0..n−1 (int32). */

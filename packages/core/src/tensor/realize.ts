@@ -12,7 +12,7 @@ export const INLINE_COST_LIMIT = 24;
 export const INLINE_NODE_LIMIT = 48;
 
 /** Make every leaf of `e` readable: alive, and computed if it is a deferred reduction. */
-function checkLeaves(e: Expr, where: string): void {
+export function checkLeaves(e: Expr, where: string): void {
   if (e.kind === "leaf") {
     e.tensor.assertAlive(where);
     if (e.tensor._reduction) realize(e.tensor);
@@ -107,6 +107,13 @@ export function exprOf(t: Tensor, inlineAnyCost = false): Expr {
     return e;
   }
   return leafOf(t);
+}
+
+/** The expression of `t` for a kernel about to run now: every leaf it reads is computed. */
+export function readyExprOf(t: Tensor): Expr {
+  const e = exprOf(t, true);
+  checkLeaves(e, "op input");
+  return e;
 }
 
 /** A tensor holding a pending expression. */

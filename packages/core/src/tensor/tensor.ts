@@ -39,6 +39,11 @@ export class Tensor {
   _disposed = false;
   /** @internal how many expressions have inlined this tensor's pending expression */
   _uses = 0;
+  /**
+   * @internal the exact float64 value of a scalar computed from plain numbers only; such a
+   * tensor is weakly typed, like a number: it takes the dtype of the tensors it meets.
+   */
+  _weakValue: number | null = null;
   /** @internal a reduction not yet run; it runs together with others over the same shape */
   _reduction: FusedKernel | null = null;
 

@@ -1,0 +1,87 @@
+import {
+  type Key, type Shape, type Tensor, add, betainc, betaln, broadcastTo, digamma, div, gt, lt, mul, neg, random, splitKey, square, sub, where,
+  xlog1py, xlogy,
+} from "@scribe/core";
+import { Distribution } from "../distribution.js";
+import { positive, unitInterval } from "../constraints.js";
+import { type ParamLike, promoteParams } from "../param-utils.js";
+import { maskOutOfSupport, validateArgs as check } from "../validation.js";
+
+/**
+ * Beta distribution on [0, 1] with density x^(a−1) (1−x)^(b−1) / B(a, b), a = `concentration1`,
+ * b = `concentration0`.
+ * @example
+ * new Beta(2, 3).mean; // [0.4]
+ */
+export class Beta extends Distribution {
+  static override readonly argConstraints = { concentration1: positive, concentration0: positive };
+  static override readonly support = unitInterval;
+  static override readonly reparametrized = true;
+
+  /** a: the exponent of x (pseudo-count of ones). */
+  readonly concentration1: Tensor;
+  /** b: the exponent of 1 − x (pseudo-count of zeros). */
+  readonly concentration0: Tensor;
+
+  constructor(concentration1: ParamLike, concentration0: ParamLike, validateArgs?: boolean) {
+    const { values, batchShape } = promoteParams("Beta", { concentration1, concentration0 });
+    super(batchShape, [], validateArgs);
+    this.concentration1 = values.concentration1;
+    this.concentration0 = values.concentration0;
+    if (this.validateArgs) check("Beta", values, Beta.argConstraints);
+  }
+
+  /**
+   * G_a / (G_a + G_b) from two gamma draws; differentiable in both concentrations. When both
+   * gamma draws underflow to 0 (concentrations ≲ 1e-2 in float32), the draw is the endpoint 1 with
+   * probability a/(a + b), else 0 — the limit law — instead of 0/0 = NaN.
+   */
+  sample(key: Key, sampleShape: Shape = []): Tensor {
+    const dt = this.concentration1.dtype;
+    const a = this.concentration1;
+    const b = this.concentration0;
+    const shape = this.shape(sampleShape);
+    const [ka, kb, ku] = splitKey(key, 3) as [Key, Key, Key];
+    const ga = random.gamma(ka, a, shape, { dtype: dt });
+    const gb = random.gamma(kb, b, shape, { dtype: dt });
+    const s = add(ga, gb);
+    const ok = gt(s, 0);
+    const x = div(ga, where(ok, s, 1));
+    const endpoint = where(lt(random.uniform(ku, shape, 0, 1, { dtype: dt }), div(a, add(a, b))), 1, 0);
+    return where(ok, x, endpoint);
+  }
+
+  /** xlogy(a − 1, x) + xlog1py(b − 1, −x) − betaln(a, b): exact at the endpoints when a or b is 1. */
+  logProb(value: Tensor): Tensor {
+    const a = this.concentration1;
+    const b = this.concentration0;
+    const lp = sub(add(xlogy(sub(a, 1), value), xlog1py(sub(b, 1), neg(value))), betaln(a, b));
+    return maskOutOfSupport(this, value, lp);
+  }
+
+  override get mean(): Tensor {
+    return div(this.concentration1, add(this.concentration1, this.concentration0));
+  }
+
+  override get variance(): Tensor {
+    const a = this.concentration1;
+    const b = this.concentration0;
+    const t = add(a, b);
+    return div(mul(a, b), mul(square(t), add(t, 1)));
+  }
+
+  override cdf(value: Tensor): Tensor {
+    return betainc(this.concentration1, this.concentration0, value);
+  }
+
+  override entropy(): Tensor {
+    const a = this.concentration1;
+    const b = this.concentration0;
+    const t = add(a, b);
+    const e = add(
+      sub(sub(betaln(a, b), mul(sub(a, 1), digamma(a))), mul(sub(b, 1), digamma(b))),
+      mul(sub(t, 2), digamma(t)),
+    );
+    return broadcastTo(e, this.batchShape);
+  }
+}

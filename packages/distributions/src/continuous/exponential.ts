@@ -1,0 +1,58 @@
+import {
+  type Key, type Shape, type Tensor, broadcastTo, div, expm1, log, log1p, mul, neg, reciprocal, square, sub,
+} from "@scribe/core";
+import { Distribution } from "../distribution.js";
+import { nonnegative, positive } from "../constraints.js";
+import { type ParamLike, promoteParams } from "../param-utils.js";
+import { maskOutOfSupport, validateArgs as check } from "../validation.js";
+import { openUniform } from "./helpers.js";
+
+/**
+ * Exponential distribution with `rate` λ: density λ·exp(−λx) on x ≥ 0.
+ * @example
+ * new Exponential(2).logProb(tensor([0.5])); // [log 2 − 1]
+ */
+export class Exponential extends Distribution {
+  static override readonly argConstraints = { rate: positive };
+  static override readonly support = nonnegative;
+  static override readonly reparametrized = true;
+
+  /** Rate λ (inverse mean). */
+  readonly rate: Tensor;
+
+  constructor(rate: ParamLike = 1, validateArgs?: boolean) {
+    const { values, batchShape } = promoteParams("Exponential", { rate });
+    super(batchShape, [], validateArgs);
+    this.rate = values.rate;
+    if (this.validateArgs) check("Exponential", values, Exponential.argConstraints);
+  }
+
+  /** −log(u)/λ with u uniform on (0, 1). */
+  sample(key: Key, sampleShape: Shape = []): Tensor {
+    return div(neg(log(openUniform(key, this.shape(sampleShape), this.rate.dtype))), this.rate);
+  }
+
+  logProb(value: Tensor): Tensor {
+    return maskOutOfSupport(this, value, sub(log(this.rate), mul(this.rate, value)));
+  }
+
+  override get mean(): Tensor {
+    return reciprocal(this.rate);
+  }
+
+  override get variance(): Tensor {
+    return reciprocal(square(this.rate));
+  }
+
+  override cdf(value: Tensor): Tensor {
+    return neg(expm1(neg(mul(this.rate, value))));
+  }
+
+  override icdf(q: Tensor): Tensor {
+    return div(neg(log1p(neg(q))), this.rate);
+  }
+
+  override entropy(): Tensor {
+    return broadcastTo(sub(1, log(this.rate)), this.batchShape);
+  }
+}

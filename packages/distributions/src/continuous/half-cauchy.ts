@@ -1,0 +1,61 @@
+import {
+  type Key, type Shape, type Tensor, abs, add, atan2, broadcastTo, div, log, mul, sub, tan,
+} from "@scribe/core";
+import { Distribution } from "../distribution.js";
+import { nonnegative, positive } from "../constraints.js";
+import { type ParamLike, promoteParams } from "../param-utils.js";
+import { maskOutOfSupport, validateArgs as check } from "../validation.js";
+import { constant, log1pSquare, openUniform } from "./helpers.js";
+
+const LOG_2_OVER_PI = Math.log(2 / Math.PI);
+
+/**
+ * Half-Cauchy distribution: |X| for X ~ Cauchy(0, scale) (mean and variance are +∞).
+ * @example
+ * new HalfCauchy(1).logProb(tensor([0])); // [log(2/π)]
+ */
+export class HalfCauchy extends Distribution {
+  static override readonly argConstraints = { scale: positive };
+  static override readonly support = nonnegative;
+  static override readonly reparametrized = true;
+
+  /** Scale of the underlying Cauchy. */
+  readonly scale: Tensor;
+
+  constructor(scale: ParamLike = 1, validateArgs?: boolean) {
+    const { values, batchShape } = promoteParams("HalfCauchy", { scale });
+    super(batchShape, [], validateArgs);
+    this.scale = values.scale;
+    if (this.validateArgs) check("HalfCauchy", values, HalfCauchy.argConstraints);
+  }
+
+  sample(key: Key, sampleShape: Shape = []): Tensor {
+    const u = openUniform(key, this.shape(sampleShape), this.scale.dtype);
+    return mul(this.scale, abs(tan(mul(sub(u, 0.5), Math.PI))));
+  }
+
+  logProb(value: Tensor): Tensor {
+    const lp = sub(add(mul(log1pSquare(div(value, this.scale)), -1), LOG_2_OVER_PI), log(this.scale));
+    return maskOutOfSupport(this, value, lp);
+  }
+
+  override get mean(): Tensor {
+    return constant(this.batchShape, Infinity, this.scale.dtype);
+  }
+
+  override get variance(): Tensor {
+    return constant(this.batchShape, Infinity, this.scale.dtype);
+  }
+
+  override cdf(value: Tensor): Tensor {
+    return mul(atan2(div(value, this.scale), 1), 2 / Math.PI);
+  }
+
+  override icdf(q: Tensor): Tensor {
+    return mul(this.scale, tan(mul(q, Math.PI / 2)));
+  }
+
+  override entropy(): Tensor {
+    return broadcastTo(add(log(this.scale), Math.log(2 * Math.PI)), this.batchShape);
+  }
+}

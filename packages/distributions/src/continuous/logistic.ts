@@ -1,0 +1,62 @@
+import {
+  type Key, type Shape, type Tensor, add, broadcastTo, div, log, log1p, mul, neg, sigmoid, softplus, square, sub,
+} from "@scribe/core";
+import { Distribution } from "../distribution.js";
+import { positive, real } from "../constraints.js";
+import { type ParamLike, promoteParams } from "../param-utils.js";
+import { validateArgs as check } from "../validation.js";
+import { openUniform } from "./helpers.js";
+
+/**
+ * Logistic distribution: cdf sigmoid((x − loc)/scale).
+ * @example
+ * new Logistic(0, 1).logProb(tensor([0])); // [-log 4]
+ */
+export class Logistic extends Distribution {
+  static override readonly argConstraints = { loc: real, scale: positive };
+  static override readonly support = real;
+  static override readonly reparametrized = true;
+
+  /** Location (mean and median). */
+  readonly loc: Tensor;
+  /** Scale. */
+  readonly scale: Tensor;
+
+  constructor(loc: ParamLike = 0, scale: ParamLike = 1, validateArgs?: boolean) {
+    const { values, batchShape } = promoteParams("Logistic", { loc, scale });
+    super(batchShape, [], validateArgs);
+    this.loc = values.loc;
+    this.scale = values.scale;
+    if (this.validateArgs) check("Logistic", values, Logistic.argConstraints);
+  }
+
+  sample(key: Key, sampleShape: Shape = []): Tensor {
+    return this.icdf(openUniform(key, this.shape(sampleShape), this.loc.dtype));
+  }
+
+  /** −z − 2·softplus(−z) − log scale. */
+  logProb(value: Tensor): Tensor {
+    const z = div(sub(value, this.loc), this.scale);
+    return sub(sub(neg(z), mul(softplus(neg(z)), 2)), log(this.scale));
+  }
+
+  override get mean(): Tensor {
+    return this.loc;
+  }
+
+  override get variance(): Tensor {
+    return mul(square(this.scale), (Math.PI * Math.PI) / 3);
+  }
+
+  override cdf(value: Tensor): Tensor {
+    return sigmoid(div(sub(value, this.loc), this.scale));
+  }
+
+  override icdf(q: Tensor): Tensor {
+    return add(this.loc, mul(this.scale, sub(log(q), log1p(neg(q)))));
+  }
+
+  override entropy(): Tensor {
+    return broadcastTo(add(log(this.scale), 2), this.batchShape);
+  }
+}

@@ -1,0 +1,63 @@
+import {
+  type Key, type Shape, type Tensor, logSigmoid, mul, neg, random, sigmoid, sub,
+} from "@scribe/core";
+import { Distribution } from "../distribution.js";
+import { maskOutOfSupport } from "../validation.js";
+import { integerInterval, nonnegativeInteger, real } from "../constraints.js";
+import type { Constraint } from "../constraints.js";
+import { type ParamLike, asValue, checkArgs, promoteParams } from "../param-utils.js";
+import { logBinomialCoefficient } from "./combinatorics.js";
+
+/**
+ * Binomial(totalCount n, logits l) with success probability sigmoid(l); the log-pmf uses
+ * log-sigmoids, so it stays accurate for large |l|.
+ * @example
+ * new BinomialLogits(10, tensor([-1])).logProb(tensor([2]));
+ */
+export class BinomialLogits extends Distribution {
+  static override readonly argConstraints = { totalCount: nonnegativeInteger, logits: real };
+  static override readonly support: Constraint | null = null;
+  static override readonly reparametrized = false;
+
+  /** Number of trials, broadcast to the batch shape. */
+  readonly totalCount: Tensor;
+  /** Log-odds of success, broadcast to the batch shape. */
+  readonly logits: Tensor;
+
+  constructor(totalCount: ParamLike, logits: ParamLike, validateArgs?: boolean) {
+    const { values, batchShape } = promoteParams("BinomialLogits", { totalCount, logits });
+    super(batchShape, [], validateArgs);
+    this.totalCount = values.totalCount;
+    this.logits = values.logits;
+    checkArgs(this, values);
+  }
+
+  /** Success probability sigmoid(logits). */
+  get probs(): Tensor {
+    return sigmoid(this.logits);
+  }
+
+  override get support(): Constraint {
+    return integerInterval(0, this.totalCount);
+  }
+
+  sample(key: Key, sampleShape: Shape = []): Tensor {
+    return random.binomial(key, this.totalCount, this.probs, this.shape(sampleShape), { dtype: this.logits.dtype });
+  }
+
+  logProb(value: Tensor): Tensor {
+    const k = asValue(value, this.logits.dtype);
+    const n = this.totalCount;
+    const l = this.logits;
+    return maskOutOfSupport(this, value, logBinomialCoefficient(n, k).add(mul(k, logSigmoid(l))).add(mul(sub(n, k), logSigmoid(neg(l)))));
+  }
+
+  override get mean(): Tensor {
+    return mul(this.totalCount, this.probs);
+  }
+
+  override get variance(): Tensor {
+    const p = this.probs;
+    return mul(mul(this.totalCount, p), sub(1, p));
+  }
+}

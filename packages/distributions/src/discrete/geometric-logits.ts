@@ -1,0 +1,58 @@
+import {
+  type Key, type Shape, type Tensor, add, div, exp, expm1, floor, logSigmoid, lt, mul, neg, sigmoid, where,
+} from "@scribe/core";
+import { Distribution } from "../distribution.js";
+import { maskOutOfSupport } from "../validation.js";
+import { nonnegativeInteger, real } from "../constraints.js";
+import { type ParamLike, asValue, checkArgs, promoteParams } from "../param-utils.js";
+import { sampleGeometric } from "./geometric-probs.js";
+
+/**
+ * Geometric with the success probability given as logits, p = sigmoid(l):
+ * log p(k) = k·logσ(−l) + logσ(l).
+ * @example
+ * new GeometricLogits(tensor([0])).logProb(tensor([1]));
+ */
+export class GeometricLogits extends Distribution {
+  static override readonly argConstraints = { logits: real };
+  static override readonly support = nonnegativeInteger;
+  static override readonly reparametrized = false;
+
+  /** Log-odds of success, broadcast to the batch shape. */
+  readonly logits: Tensor;
+
+  constructor(logits: ParamLike, validateArgs?: boolean) {
+    const { values, batchShape } = promoteParams("GeometricLogits", { logits });
+    super(batchShape, [], validateArgs);
+    this.logits = values.logits;
+    checkArgs(this, values);
+  }
+
+  /** Success probability sigmoid(logits). */
+  get probs(): Tensor {
+    return sigmoid(this.logits);
+  }
+
+  sample(key: Key, sampleShape: Shape = []): Tensor {
+    return sampleGeometric(key, logSigmoid(neg(this.logits)), this.shape(sampleShape));
+  }
+
+  logProb(value: Tensor): Tensor {
+    const k = asValue(value, this.logits.dtype);
+    return maskOutOfSupport(this, value, mul(k, logSigmoid(neg(this.logits))).add(logSigmoid(this.logits)));
+  }
+
+  /** (1 − p)/p = exp(−l). */
+  override get mean(): Tensor {
+    return exp(neg(this.logits));
+  }
+
+  override get variance(): Tensor {
+    return div(exp(neg(this.logits)), this.probs);
+  }
+
+  override cdf(value: Tensor): Tensor {
+    const k = floor(asValue(value, this.logits.dtype));
+    return where(lt(k, 0), 0, neg(expm1(mul(add(k, 1), logSigmoid(neg(this.logits))))));
+  }
+}

@@ -1,0 +1,85 @@
+import type { Shape, Tensor } from "@scribe/core";
+import type { Constraint } from "../constraint.js";
+
+/**
+ * A bijection between two constrained spaces, with the log |det Jacobian| needed for change of
+ * variables. `logAbsDetJacobian(x, y)` has the shape of `x` minus the domain's event axes.
+ */
+export abstract class Transform {
+  /** Where `forward` is defined. */
+  abstract get domain(): Constraint;
+  /** Where `forward` lands. */
+  abstract get codomain(): Constraint;
+  /** y = f(x). */
+  abstract forward(x: Tensor): Tensor;
+  /** x = f⁻¹(y). */
+  abstract inverse(y: Tensor): Tensor;
+  /** log |det ∂y/∂x|, reduced over the domain's event axes. */
+  abstract logAbsDetJacobian(x: Tensor, y: Tensor): Tensor;
+
+  private _inv: Transform | null = null;
+
+  /** The inverse transform (cached; `t.inv.inv === t`). */
+  get inv(): Transform {
+    if (!this._inv) {
+      const i = new InverseTransform(this);
+      this._inv = i;
+      (i as unknown as { _inv: Transform })._inv = this;
+    }
+    return this._inv;
+  }
+
+  /** Shape of `forward(x)` for an input of `shape`. */
+  forwardShape(shape: Shape): number[] {
+    return [...shape];
+  }
+
+  /** Shape of `inverse(y)` for an input of `shape`. */
+  inverseShape(shape: Shape): number[] {
+    return [...shape];
+  }
+
+  /** +1 for increasing, −1 for decreasing scalar bijections; an error for vector transforms. */
+  get sign(): number {
+    throw new Error(`${this.constructor.name}: sign is defined only for monotone scalar transforms`);
+  }
+
+  /** Readable name, e.g. `ExpTransform`. */
+  toString(): string {
+    return this.constructor.name;
+  }
+}
+
+/** The inverse of a transform: swaps forward/inverse and negates the log-Jacobian. */
+export class InverseTransform extends Transform {
+  constructor(readonly base: Transform) {
+    super();
+  }
+  get domain(): Constraint {
+    return this.base.codomain;
+  }
+  get codomain(): Constraint {
+    return this.base.domain;
+  }
+  forward(x: Tensor): Tensor {
+    return this.base.inverse(x);
+  }
+  inverse(y: Tensor): Tensor {
+    return this.base.forward(y);
+  }
+  logAbsDetJacobian(x: Tensor, y: Tensor): Tensor {
+    return this.base.logAbsDetJacobian(y, x).neg();
+  }
+  override forwardShape(shape: Shape): number[] {
+    return this.base.inverseShape(shape);
+  }
+  override inverseShape(shape: Shape): number[] {
+    return this.base.forwardShape(shape);
+  }
+  override get sign(): number {
+    return this.base.sign;
+  }
+  override toString(): string {
+    return `${this.base.toString()}.inv`;
+  }
+}
