@@ -41,3 +41,8 @@ export { UnsupportedOpError } from "./backend/backend.js";
 export * as specialScalar from "./special/scalar/index.js";
 export * as random from "./ops/random.js";
 export { key, split as splitKey, foldIn, type Key } from "./random/index.js";
+// Effect runtime (primitives, plates, handlers). The `scope` handler is exported as
+// `nameScope` (and as `handlers.scope`) because `scope` is the memory scope.
+export * from "./ppl/index.js";
+export { scope as nameScope } from "./ppl/handlers/scope.js";
+export * as handlers from "./ppl/handlers/index.js";

@@ -76,7 +76,10 @@ export function withHandlers<R>(hs: readonly Messenger[], body: () => R): R {
  * Wrap `fn` so each call runs under a fresh handler from `make` (handlers are created per
  * call, so a wrapped function is stateless: a seeded model gives the same draws each call).
  */
-export function wrapWith<A extends unknown[], R>(fn: (...args: A) => R, make: () => Messenger): (...args: A) => R {
+export function wrapWith<A extends unknown[], R>(
+  fn: (...args: A) => R,
+  make: () => Messenger,
+): (...args: A) => R {
   return (...args: A) => make().run(() => fn(...args));
 }
 
@@ -92,7 +95,9 @@ export function defaultProcess(msg: Message): void {
         );
       const fn = msg.fn;
       msg.value =
-        fn.reparametrized && fn.rsample ? fn.rsample(k, msg.kwargs.sampleShape) : fn.sample(k, msg.kwargs.sampleShape);
+        fn.reparametrized && fn.rsample
+          ? fn.rsample(k, msg.kwargs.sampleShape)
+          : fn.sample(k, msg.kwargs.sampleShape);
       return;
     }
     case "param": {
@@ -132,7 +137,13 @@ export function prngKey(): Key | null {
     console.warn("prngKey(): no seed handler is active; returning null (wrap the model in seed(model, key))");
     return null;
   }
-  const msg: PrngKeyMessage = { ...baseFields(null), type: "prngKey", name: null, kwargs: { rngKey: null }, value: null };
+  const msg: PrngKeyMessage = {
+    ...baseFields(null),
+    type: "prngKey",
+    name: null,
+    kwargs: { rngKey: null },
+    value: null,
+  };
   return applyStack(msg).value;
 }
 

@@ -10,7 +10,14 @@ import { gather } from "../ops/indexing.js";
 import { arange } from "../tensor/creation.js";
 import { broadcastShapes, formatShape, type Shape } from "../tensor/shape.js";
 import type { Tensor } from "../tensor/tensor.js";
-import { baseFields, combineScale, type CondIndepStackFrame, type Message, type PlateMessage, type SubsampleMessage } from "./message.js";
+import {
+  baseFields,
+  type CondIndepStackFrame,
+  combineScale,
+  type Message,
+  type PlateMessage,
+  type SubsampleMessage,
+} from "./message.js";
 import { applyStack, handlerStack, Messenger } from "./messenger.js";
 
 /** Options of {@link plate}. */
@@ -53,10 +60,13 @@ export class PlateMessenger extends Messenger {
     opts: PlateOptions = {},
   ) {
     super();
-    if (!Number.isInteger(size) || size < 0) throw new Error(`plate '${name}': size must be a non-negative integer, got ${size}`);
+    if (!Number.isInteger(size) || size < 0)
+      throw new Error(`plate '${name}': size must be a non-negative integer, got ${size}`);
     const requested = opts.subsampleSize ?? size;
     if (!Number.isInteger(requested) || requested < 0 || requested > size)
-      throw new Error(`plate '${name}': subsampleSize must be an integer in [0, ${size}], got ${opts.subsampleSize}`);
+      throw new Error(
+        `plate '${name}': subsampleSize must be an integer in [0, ${size}], got ${opts.subsampleSize}`,
+      );
     this.size = size;
     const msg: PlateMessage = {
       ...baseFields(name),
@@ -70,7 +80,9 @@ export class PlateMessenger extends Messenger {
     let frames: CondIndepStackFrame[];
     if (handlerStack().length === 0) {
       if (msg.value === null)
-        throw new Error(`plate '${name}': drawing ${requested} of ${size} subsample indices needs a random key; run the model under seed(model, key)`);
+        throw new Error(
+          `plate '${name}': drawing ${requested} of ${size} subsample indices needs a random key; run the model under seed(model, key)`,
+        );
       indices = msg.value;
       frames = [];
     } else {
@@ -78,7 +90,10 @@ export class PlateMessenger extends Messenger {
       indices = msg.value as unknown as Tensor;
       frames = msg.condIndepStack;
     }
-    if (indices.rank !== 1) throw new Error(`plate '${name}': subsample indices must be 1-d, got shape ${formatShape(indices.shape)}`);
+    if (indices.rank !== 1)
+      throw new Error(
+        `plate '${name}': subsample indices must be 1-d, got shape ${formatShape(indices.shape)}`,
+      );
     const got = indices.shape[0]!;
     if (got !== requested && opts.subsampleSize !== undefined)
       console.warn(
@@ -96,7 +111,9 @@ export class PlateMessenger extends Messenger {
         throw new Error(`plate '${name}': dim must be a negative integer, got ${opts.dim}`);
       if (occupied.has(opts.dim)) {
         const other = frames.find((f) => f.dim === opts.dim)!;
-        throw new Error(`plate '${name}': dim ${opts.dim} is already used by the enclosing plate '${other.name}'`);
+        throw new Error(
+          `plate '${name}': dim ${opts.dim} is already used by the enclosing plate '${other.name}'`,
+        );
       }
       this.dim = opts.dim;
     }
@@ -109,9 +126,10 @@ export class PlateMessenger extends Messenger {
 
   /** Adds this plate's frame, expands sample sites and scales log-probs. */
   override processMessage(msg: Message): void {
-    if (msg.type !== "sample" && msg.type !== "param" && msg.type !== "plate" && msg.type !== "deterministic") return;
+    if (msg.type !== "sample" && msg.type !== "param" && msg.type !== "plate" && msg.type !== "deterministic")
+      return;
     const blocked = msg.infer.blockPlates;
-    if (blocked && blocked.includes(this.name)) return;
+    if (blocked?.includes(this.name)) return;
     const frame: CondIndepStackFrame = { name: this.name, dim: this.dim, size: this.subsampleSize };
     msg.condIndepStack.push(frame);
     if (msg.type === "deterministic") return;
@@ -131,7 +149,8 @@ export class PlateMessenger extends Messenger {
       const batch = [...expected.slice(0, overlap), ...bcast];
       if (!sameShape(batch, msg.fn.batchShape)) msg.fn = msg.fn.expand(batch);
     }
-    if (this.size !== this.subsampleSize && this.subsampleSize > 0) msg.scale = combineScale(msg.scale, this.size / this.subsampleSize);
+    if (this.size !== this.subsampleSize && this.subsampleSize > 0)
+      msg.scale = combineScale(msg.scale, this.size / this.subsampleSize);
   }
 
   /** Slices full-size params (with an `eventDim`) and `subsample` data to the minibatch. */
@@ -139,7 +158,8 @@ export class PlateMessenger extends Messenger {
     if (msg.type !== "param" && msg.type !== "subsample") return;
     const eventDim = msg.kwargs.eventDim;
     if (eventDim === null || eventDim === undefined || msg.value === null) return;
-    if (!Number.isInteger(eventDim) || eventDim < 0) throw new Error(`eventDim must be a non-negative integer, got ${eventDim}`);
+    if (!Number.isInteger(eventDim) || eventDim < 0)
+      throw new Error(`eventDim must be a non-negative integer, got ${eventDim}`);
     const d = this.dim - eventDim;
     const value = msg.value;
     if (value.rank < -d) return;
@@ -147,7 +167,10 @@ export class PlateMessenger extends Messenger {
     const n = value.shape[axis]!;
     if (n === 1) return;
     if (n !== this.size) {
-      const what = msg.type === "param" ? `param '${msg.name}' (eventDim ${eventDim})` : `subsample(..., eventDim ${eventDim})`;
+      const what =
+        msg.type === "param"
+          ? `param '${msg.name}' (eventDim ${eventDim})`
+          : `subsample(..., eventDim ${eventDim})`;
       throw new Error(
         `inside plate '${this.name}' (size ${this.size}, dim ${this.dim}): ${what} has shape ${formatShape(value.shape)}, whose dim ${d} should be ${this.size} or 1`,
       );

@@ -42,7 +42,8 @@ export interface SampleOptions {
 }
 
 function checkName(kind: string, name: unknown): asserts name is string {
-  if (typeof name !== "string" || name.length === 0) throw new Error(`${kind}: the site name must be a non-empty string`);
+  if (typeof name !== "string" || name.length === 0)
+    throw new Error(`${kind}: the site name must be a non-empty string`);
 }
 
 /**
@@ -54,15 +55,20 @@ function checkName(kind: string, name: unknown): asserts name is string {
 export function sample(name: string, fn: DistributionLike, opts: SampleOptions = {}): Tensor {
   checkName("sample", name);
   if (!isDistributionLike(fn))
-    throw new Error(`sample site '${name}': fn must be a distribution (with sample, logProb, expand, batchShape, eventShape)`);
+    throw new Error(
+      `sample site '${name}': fn must be a distribution (with sample, logProb, expand, batchShape, eventShape)`,
+    );
   const obs = opts.obs ?? null;
-  if (opts.obsMask !== undefined && opts.obsMask !== null) return maskedObserve(name, fn, obs, opts.obsMask, opts);
+  if (opts.obsMask !== undefined && opts.obsMask !== null)
+    return maskedObserve(name, fn, obs, opts.obsMask, opts);
   const sampleShape = opts.sampleShape ?? [];
   const rngKey = opts.rngKey ?? null;
   if (handlerStack().length === 0) {
     if (obs !== null) return obs;
     if (rngKey === null)
-      throw new Error(`sample site '${name}': no random key to draw with; run the model under seed(model, key) or pass { rngKey }`);
+      throw new Error(
+        `sample site '${name}': no random key to draw with; run the model under seed(model, key) or pass { rngKey }`,
+      );
     return fn.reparametrized && fn.rsample ? fn.rsample(rngKey, sampleShape) : fn.sample(rngKey, sampleShape);
   }
   const msg: SampleMessage = {
@@ -81,12 +87,23 @@ export function sample(name: string, fn: DistributionLike, opts: SampleOptions =
   return applyStack(msg).value as Tensor;
 }
 
-function maskedObserve(name: string, fn: DistributionLike, obs: Tensor | null, obsMask: Tensor, opts: SampleOptions): Tensor {
-  if (obs === null) throw new Error(`sample site '${name}': obsMask needs obs (the values where the mask is true)`);
+function maskedObserve(
+  name: string,
+  fn: DistributionLike,
+  obs: Tensor | null,
+  obsMask: Tensor,
+  opts: SampleOptions,
+): Tensor {
+  if (obs === null)
+    throw new Error(`sample site '${name}': obsMask needs obs (the values where the mask is true)`);
   const rest: SampleOptions = { sampleShape: opts.sampleShape, infer: opts.infer, rngKey: opts.rngKey };
   const mask = obsMask.dtype === "bool" ? obsMask : obsMask.ne(0);
-  const observed = withHandler(new MaskMessenger(mask), () => sample(`${name}_observed`, fn, { ...rest, obs }));
-  const unobserved = withHandler(new MaskMessenger(logicalNot(mask)), () => sample(`${name}_unobserved`, fn, rest));
+  const observed = withHandler(new MaskMessenger(mask), () =>
+    sample(`${name}_observed`, fn, { ...rest, obs }),
+  );
+  const unobserved = withHandler(new MaskMessenger(logicalNot(mask)), () =>
+    sample(`${name}_unobserved`, fn, rest),
+  );
   const batchMask = reshape(mask, [...mask.shape, ...fn.eventShape.map(() => 1)]);
   return deterministic(name, where(batchMask, observed, unobserved));
 }
@@ -110,7 +127,9 @@ export function param(name: string, init: ParamInit, opts: ParamOptions = {}): T
   checkName("param", name);
   if (handlerStack().length === 0) {
     if (typeof init === "function")
-      throw new Error(`param '${name}': a function init needs a random key; run the model under seed(model, key)`);
+      throw new Error(
+        `param '${name}': a function init needs a random key; run the model under seed(model, key)`,
+      );
     return init;
   }
   const msg: ParamMessage = {

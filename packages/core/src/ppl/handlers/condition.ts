@@ -32,6 +32,9 @@ export class ConditionMessenger extends Messenger {
  * @example
  * const conditioned = condition(model, { y: tensor([0.3, 1.2]) });
  */
-export function condition<A extends unknown[], R>(fn: (...args: A) => R, data: SiteValues | ConditionFn): (...args: A) => R {
+export function condition<A extends unknown[], R>(
+  fn: (...args: A) => R,
+  data: SiteValues | ConditionFn,
+): (...args: A) => R {
   return wrapWith(fn, () => new ConditionMessenger(data));
 }

@@ -20,7 +20,9 @@ export class ReplayMessenger extends Messenger {
     if (!site) return;
     if (msg.type === "plate") {
       if (site.type !== "plate")
-        throw new Error(`replay: site '${msg.name}' is a plate in the model but a ${site.type} site in the trace`);
+        throw new Error(
+          `replay: site '${msg.name}' is a plate in the model but a ${site.type} site in the trace`,
+        );
       msg.value = site.value;
       return;
     }

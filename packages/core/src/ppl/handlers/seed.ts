@@ -5,7 +5,7 @@
  * observed site leaves every other draw unchanged.
  * @module
  */
-import { key as makeKey, type Key, split } from "../../random/index.js";
+import { type Key, key as makeKey, split } from "../../random/index.js";
 import type { Message } from "../message.js";
 import { Messenger, wrapWith } from "../messenger.js";
 
@@ -36,7 +36,10 @@ export class SeedMessenger extends Messenger {
  * const draw = seed(() => sample("x", normal01), key(0));
  * draw().item() === draw().item(); // true
  */
-export function seed<A extends unknown[], R>(fn: (...args: A) => R, rngSeed: Key | number): (...args: A) => R {
+export function seed<A extends unknown[], R>(
+  fn: (...args: A) => R,
+  rngSeed: Key | number,
+): (...args: A) => R {
   const k = typeof rngSeed === "number" ? makeKey(rngSeed) : rngSeed;
   return wrapWith(fn, () => new SeedMessenger(k));
 }

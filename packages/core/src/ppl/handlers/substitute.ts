@@ -16,7 +16,7 @@ export type SubstituteFn = (msg: Message) => Tensor | null | undefined;
 /** Look a site up in a record or map. @internal */
 export function lookup(data: SiteValues, name: string): Tensor | undefined {
   if (data instanceof Map) return data.get(name);
-  return Object.prototype.hasOwnProperty.call(data, name) ? (data as Record<string, Tensor>)[name] : undefined;
+  return Object.hasOwn(data, name) ? (data as Record<string, Tensor>)[name] : undefined;
 }
 
 /** The handler behind {@link substitute}. */
@@ -27,7 +27,8 @@ export class SubstituteMessenger extends Messenger {
 
   /** Sets `value` for matching sample/param/plate/deterministic sites. */
   override processMessage(msg: Message): void {
-    if (msg.type !== "sample" && msg.type !== "param" && msg.type !== "plate" && msg.type !== "deterministic") return;
+    if (msg.type !== "sample" && msg.type !== "param" && msg.type !== "plate" && msg.type !== "deterministic")
+      return;
     const v = typeof this.source === "function" ? this.source(msg) : lookup(this.source, msg.name);
     if (v !== null && v !== undefined) msg.value = v;
   }
@@ -39,6 +40,9 @@ export class SubstituteMessenger extends Messenger {
  * @example
  * trace(substitute(model, { z: tensor(1.5) })).getTrace().get("z")!.value; // 1.5
  */
-export function substitute<A extends unknown[], R>(fn: (...args: A) => R, data: SiteValues | SubstituteFn): (...args: A) => R {
+export function substitute<A extends unknown[], R>(
+  fn: (...args: A) => R,
+  data: SiteValues | SubstituteFn,
+): (...args: A) => R {
   return wrapWith(fn, () => new SubstituteMessenger(data));
 }

@@ -15,7 +15,9 @@ export class TraceMessenger extends Messenger {
   override postprocessMessage(msg: Message): void {
     if (msg.name === null) return;
     if ((msg.type === "sample" || msg.type === "deterministic") && this.trace.has(msg.name))
-      throw new Error(`trace: site names must be unique, but '${msg.name}' appears twice (rename one, or use scope() to prefix names)`);
+      throw new Error(
+        `trace: site names must be unique, but '${msg.name}' appears twice (rename one, or use scope() to prefix names)`,
+      );
     this.trace.set(msg.name, copyMessage(msg));
   }
 }

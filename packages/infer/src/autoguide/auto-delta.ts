@@ -1,0 +1,34 @@
+/**
+ * AutoDelta: a point-mass guide (MAP estimation), with one constrained param
+ * `${name}_${prefix}_loc` per latent site.
+ * @module
+ */
+import { param, sample, type Tensor } from "@scribe/core";
+import { type Constraint, Delta } from "@scribe/distributions";
+import { AutoGuide } from "./auto-guide.js";
+import type { LatentSiteInfo } from "./prototype.js";
+
+/**
+ * Point-mass guide (NumPyro's AutoDelta): SVI with it finds the MAP estimate.
+ * @example
+ * const guide = new AutoDelta(model);
+ */
+export class AutoDelta<A extends unknown[]> extends AutoGuide<A> {
+  protected siteGuide(site: LatentSiteInfo): Tensor {
+    const v = param(`${site.name}_${this.prefix}_loc`, site.initValue, {
+      constraint: site.transform.codomain as Constraint,
+      eventDim: site.eventDim,
+    });
+    return sample(site.name, new Delta(v, 0, site.eventDim));
+  }
+
+  /** The point estimates (constrained) by site name. */
+  median(params: Readonly<Record<string, Tensor>>): Record<string, Tensor> {
+    const out: Record<string, Tensor> = {};
+    for (const s of this.prototype?.sites ?? []) {
+      const v = params[`${s.name}_${this.prefix}_loc`];
+      if (v) out[s.name] = v;
+    }
+    return out;
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * AutoNormal: a mean-field Normal guide in the unconstrained space of every latent site,
+ * with params `${name}_${prefix}_loc` and `${name}_${prefix}_scale`.
+ * @module
+ */
+import { full, param, sample, type Tensor } from "@scribe/core";
+import { Delta, Normal, positive } from "@scribe/distributions";
+import { AutoGuide, type AutoGuideOptions } from "./auto-guide.js";
+import type { LatentSiteInfo } from "./prototype.js";
+
+/** Options of {@link AutoNormal}. */
+export interface AutoNormalOptions extends AutoGuideOptions {
+  /** Initial scale of every Normal (default 0.1). */
+  initScale?: number;
+}
+
+/**
+ * Mean-field Normal guide (NumPyro's AutoNormal).
+ * @example
+ * const guide = new AutoNormal(model);
+ * const svi = new SVI(model, guide, adam(0.01), new TraceMeanFieldELBO());
+ */
+export class AutoNormal<A extends unknown[]> extends AutoGuide<A> {
+  /** Initial scale. */
+  readonly initScale: number;
+
+  constructor(model: (...args: A) => unknown, opts: AutoNormalOptions = {}) {
+    super(model, opts);
+    this.initScale = opts.initScale ?? 0.1;
+    if (!(this.initScale > 0))
+      throw new Error(`AutoNormal: initScale must be positive, got ${opts.initScale}`);
+  }
+
+  protected siteGuide(site: LatentSiteInfo): Tensor {
+    const eventDim = site.eventDim;
+    const u0 = site.initUnconstrained;
+    const loc = param(`${site.name}_${this.prefix}_loc`, u0, { eventDim });
+    const scale = param(`${site.name}_${this.prefix}_scale`, full(u0.shape, this.initScale, u0.dtype), {
+      constraint: positive,
+      eventDim,
+    });
+    const q = new Normal(loc, scale).toEvent(eventDim);
+    if (site.isReal) return sample(site.name, q);
+    const u = sample(`${site.name}_unconstrained`, q, { infer: { isAuxiliary: true } });
+    const x = site.transform.forward(u);
+    // log q(x) = log q(u) − log|det J|: the Jacobian term rides on a Delta at x.
+    let ladj = site.transform.logAbsDetJacobian(u, x);
+    const extra = ladj.rank - (x.rank - eventDim);
+    if (extra > 0) ladj = ladj.sum(Array.from({ length: extra }, (_, i) => ladj.rank - 1 - i));
+    return sample(site.name, new Delta(x, ladj.neg(), eventDim));
+  }
+
+  /** The guide's median of each latent site (constrained): transform(loc). */
+  median(params: Readonly<Record<string, Tensor>>): Record<string, Tensor> {
+    const out: Record<string, Tensor> = {};
+    for (const s of this.prototype?.sites ?? []) {
+      const loc = params[`${s.name}_${this.prefix}_loc`];
+      if (loc) out[s.name] = s.transform.forward(loc);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * The functional optimizer interface and the engine behind every optimizer here:
+ * `init(params) → state`, `update(grads, state) → state`, `getParams(state)`. States hold
+ * kept tensors (they outlive `scope()` calls); `update` disposes the tensors of the state
+ * it supersedes, so a long training loop keeps `liveBuffers()` flat. Treat a state as
+ * consumed once passed to `update`.
+ * @module
+ */
+import { dispose, keep, scope, type Tensor } from "@scribe/core";
+
+/** Params or gradients: a record of tensors. */
+export type TensorRecord = Readonly<Record<string, Tensor>>;
+
+/** A constant learning rate, or a schedule of the step index (0 for the first update). */
+export type LearningRate = number | ((step: number) => number);
+
+/** An optimizer's state: the step count, the current params and per-param slots (m, v, ...). */
+export interface OptimizerState {
+  /** Number of updates applied so far. */
+  readonly step: number;
+  /** Current parameter values. */
+  readonly params: TensorRecord;
+  /** Per-parameter optimizer slots, by parameter name then slot name. */
+  readonly slots: Readonly<Record<string, TensorRecord>>;
+}
+
+/** Options of {@link Optimizer.update}. */
+export interface UpdateOptions {
+  /** Keep the superseded state alive (default false: its tensors are disposed). */
+  keepOld?: boolean;
+}
+
+/** A functional optimizer over records of tensors. */
+export interface Optimizer {
+  /** A short name, e.g. "adam". */
+  readonly name: string;
+  /** A state holding copies of `params` (the caller's tensors are left alone). */
+  init(params: TensorRecord): OptimizerState;
+  /** One step; by default disposes `state`'s tensors (those not carried into the result). */
+  update(grads: TensorRecord, state: OptimizerState, opts?: UpdateOptions): OptimizerState;
+  /** The params of a state. */
+  getParams(state: OptimizerState): TensorRecord;
+  /** Free a state's tensors. */
+  dispose(state: OptimizerState): void;
+}
+
+/** The per-parameter rule an optimizer is made of. */
+export interface LeafRule {
+  /** Initial slots for a param. */
+  init(p: Tensor): Record<string, Tensor>;
+  /** New param and slots from the gradient at update number `step` (0-based). */
+  update(
+    step: number,
+    g: Tensor,
+    p: Tensor,
+    slots: TensorRecord,
+  ): { param: Tensor; slots: Record<string, Tensor> };
+}
+
+/** Resolve a learning rate at a step. */
+export function learningRateAt(lr: LearningRate, step: number): number {
+  return typeof lr === "number" ? lr : lr(step);
+}
+
+function tensorsOf(s: OptimizerState): Tensor[] {
+  const out: Tensor[] = [...Object.values(s.params)];
+  for (const sl of Object.values(s.slots)) out.push(...Object.values(sl));
+  return out;
+}
+
+function keepAll(s: OptimizerState): OptimizerState {
+  for (const t of tensorsOf(s)) keep(t);
+  return s;
+}
+
+/**
+ * An optimizer built from a per-parameter rule; `transformGrads` (e.g. global-norm
+ * clipping) runs first on the whole gradient record. The concrete optimizers extend it.
+ */
+export class RuleOptimizer implements Optimizer {
+  constructor(
+    readonly name: string,
+    readonly rule: LeafRule,
+    readonly transformGrads?: (grads: TensorRecord) => TensorRecord,
+  ) {}
+
+  /** A state holding copies of `params`. */
+  init(params: TensorRecord): OptimizerState {
+    const rule = this.rule;
+    const s = scope(() => {
+      const ps: Record<string, Tensor> = {};
+      const slots: Record<string, Record<string, Tensor>> = {};
+      for (const [k, p] of Object.entries(params)) {
+        ps[k] = p.add(0);
+        slots[k] = rule.init(p);
+      }
+      return { step: 0, params: ps, slots };
+    });
+    return keepAll(s);
+  }
+
+  /** One step; disposes the superseded state's tensors unless `keepOld`. */
+  update(grads: TensorRecord, state: OptimizerState, opts: UpdateOptions = {}): OptimizerState {
+    const { name, rule, transformGrads } = this;
+    for (const k of Object.keys(state.params))
+      if (!grads[k])
+        throw new Error(
+          `${name}: no gradient for param '${k}' (got gradients for: ${Object.keys(grads).join(", ")})`,
+        );
+    const next = scope(() => {
+      const g = transformGrads ? transformGrads(grads) : grads;
+      const ps: Record<string, Tensor> = {};
+      const slots: Record<string, Record<string, Tensor>> = {};
+      for (const [k, p] of Object.entries(state.params)) {
+        const gk = g[k]!;
+        if (gk.shape.length !== p.shape.length || gk.shape.some((d, i) => d !== p.shape[i]))
+          throw new Error(
+            `${name}: gradient of '${k}' has shape [${gk.shape}] but the param has shape [${p.shape}]`,
+          );
+        const r = rule.update(state.step, gk, p, state.slots[k]!);
+        ps[k] = r.param;
+        slots[k] = r.slots;
+      }
+      return { step: state.step + 1, params: ps, slots };
+    });
+    keepAll(next);
+    if (!opts.keepOld) {
+      const live = new Set(tensorsOf(next));
+      dispose(tensorsOf(state).filter((t) => !live.has(t)));
+    }
+    return next;
+  }
+
+  /** The params of a state. */
+  getParams(state: OptimizerState): TensorRecord {
+    return state.params;
+  }
+
+  /** Free a state's tensors. */
+  dispose(state: OptimizerState): void {
+    dispose(tensorsOf(state));
+  }
+}

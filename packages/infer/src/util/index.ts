@@ -1,0 +1,25 @@
+/**
+ * Trace-based utilities for inference: log-densities and site plumbing.
+ * @module
+ */
+export {
+  computeLogProbs,
+  logDensity,
+  type SiteLogProbOptions,
+  sampleSites,
+  siteLogProb,
+  traceLogDensity,
+} from "./log-density.js";
+export {
+  checkModelGuideMatch,
+  constrainParams,
+  initialParams,
+  latentSites,
+  observedSites,
+  type ParamSiteInfo,
+  paramConstraints,
+  paramSites,
+  type RunTraceOptions,
+  runTrace,
+  unconstrainParams,
+} from "./sites.js";
