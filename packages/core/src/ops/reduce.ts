@@ -5,7 +5,7 @@ import { deferReduction, exprOf, realize } from "../tensor/realize.js";
 import { full } from "../tensor/creation.js";
 import { normalizeAxes, normalizeAxis, reducedShape } from "../tensor/shape.js";
 import { Tensor } from "../tensor/tensor.js";
-import { add, broadcastTo, div, eq, exp, isfinite, log, mul, sqrt, square, sub, where } from "./elementwise.js";
+import { add, broadcastTo, div, eq, exp, isfinite, log, log1p, mul, sqrt, square, sub, where } from "./elementwise.js";
 import { reshape, stopGradient } from "./movement.js";
 
 export type Axes = number | readonly number[];
@@ -81,14 +81,24 @@ export function min(x: Tensor, axes?: Axes, keepdims = false): Tensor {
   return extremum("min", x, axes, keepdims);
 }
 
-/** log Σ exp(x) over `axes`, stable for large values; all −∞ gives −∞. */
+/**
+ * log Σ exp(x) over `axes`, stable for large values and accurate when one term dominates:
+ * m + log1p(Σ_{x<m} e^{x−m} + (#maxima − 1)), so log(1 + e^{−40}) keeps its digits.
+ * All −∞ gives −∞; the gradient is the softmax.
+ */
 export function logsumexp(x: Tensor, axes?: Axes, keepdims = false): Tensor {
   const ax = normalizeAxes(axes, x.rank);
-  const m = stopGradient(max(x, ax, true));
+  const xs = stopGradient(x);
+  const m = max(xs, ax, true);
   const shift = where(isfinite(m), m, 0);
-  const s = sum(exp(sub(x, shift)), ax, true);
-  const out = add(log(s), shift);
-  return keepdims ? out : reshape(out, reducedShape(x.shape, ax, false));
+  const atMax = eq(xs, m);
+  const rest = sum(where(atMax, 0, exp(sub(xs, shift))), ax, true);
+  const ties = sub(sum(atMax, ax, true), 1);
+  // finite max: m + log1p(rest + ties); ±∞ max or all −∞: the plain form handles it
+  const plain = add(log(sum(exp(sub(xs, shift)), ax, true)), shift);
+  const outK = where(isfinite(m), add(m, log1p(add(rest, ties))), plain);
+  const out = keepdims ? outK : reshape(outK, reducedShape(x.shape, ax, false));
+  return record(out, [x], "logsumexp", (g) => [mul(expandBack(g, x, ax, keepdims), exp(sub(x, outK)))]);
 }
 
 /** Variance over `axes` with `ddof` delta degrees of freedom (0: population variance). */
