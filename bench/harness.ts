@@ -4,7 +4,10 @@ export interface Timing {
   readonly runs: number[];
 }
 
-export async function timeIt(fn: () => unknown | Promise<unknown>, opts: { warmup?: number; runs?: number } = {}): Promise<Timing> {
+export async function timeIt(
+  fn: () => unknown | Promise<unknown>,
+  opts: { warmup?: number; runs?: number } = {},
+): Promise<Timing> {
   for (let i = 0; i < (opts.warmup ?? 1); i++) await fn();
   const runs: number[] = [];
   for (let i = 0; i < (opts.runs ?? 5); i++) {
@@ -16,7 +19,11 @@ export async function timeIt(fn: () => unknown | Promise<unknown>, opts: { warmu
   return { medianMs: sorted[Math.floor(sorted.length / 2)]!, runs };
 }
 
-export function printTable(title: string, rows: { name: string; ms: number | null; note?: string }[], reference: string): void {
+export function printTable(
+  title: string,
+  rows: { name: string; ms: number | null; note?: string }[],
+  reference: string,
+): void {
   const ref = rows.find((r) => r.name === reference)?.ms ?? null;
   console.log(`\n${title}`);
   console.log(`${"implementation".padEnd(58)} ${"ms".padStart(10)} ${"ratio vs ours".padStart(14)}  note`);

@@ -22,7 +22,10 @@ const y = fromTypedArray(dense.data as Float32Array, [N, G]);
 const libs = new Float64Array(N);
 for (let c = 0; c < N; c++) for (let g = 0; g < G; g++) libs[c]! += dense.data[c * G + g]!;
 const meanLogLib = libs.reduce((s, v) => s + Math.log(v), 0) / N;
-const sizeFactors = fromTypedArray(Float32Array.from(libs, (v) => v / Math.exp(meanLogLib)), [N, 1]);
+const sizeFactors = fromTypedArray(
+  Float32Array.from(libs, (v) => v / Math.exp(meanLogLib)),
+  [N, 1],
+);
 
 // Start from the method-of-moments estimates.
 const mean = new Float32Array(G);
@@ -46,7 +49,11 @@ let params: Params = {
   logMu: keep(fromTypedArray(mean, [1, G])),
   logTheta: keep(fromTypedArray(logTheta0, [1, G])),
 };
-const negLogLik = (p: Params) => nb2LogProb(y, sizeFactors.mul(exp(p.logMu)), exp(p.logTheta)).sum().neg().div(N * G);
+const negLogLik = (p: Params) =>
+  nb2LogProb(y, sizeFactors.mul(exp(p.logMu)), exp(p.logTheta))
+    .sum()
+    .neg()
+    .div(N * G);
 const step = valueAndGrad(negLogLik);
 
 // Adam on the mean negative log-likelihood per count.
@@ -74,7 +81,8 @@ for (let t = 1; t <= steps; t++) {
   params = { logMu: keep(next.p.logMu), logTheta: keep(next.p.logTheta) };
   m = { logMu: keep(next.m.logMu), logTheta: keep(next.m.logTheta) };
   v = { logMu: keep(next.v.logMu), logTheta: keep(next.v.logTheta) };
-  if (t === 1 || t % 50 === 0) console.log(`step ${String(t).padStart(4)}  mean NLL per count ${loss.item().toFixed(6)}`);
+  if (t === 1 || t % 50 === 0)
+    console.log(`step ${String(t).padStart(4)}  mean NLL per count ${loss.item().toFixed(6)}`);
   loss.dispose();
 }
 const elapsed = (performance.now() - t0) / 1000;
@@ -83,10 +91,14 @@ const muHat = params.logMu.exp().dataSync();
 const thetaHat = params.logTheta.exp().dataSync();
 const genes = adata.var.index;
 const order = Array.from({ length: G }, (_, g) => g).sort((a, b) => thetaHat[a]! - thetaHat[b]!);
-console.log(`\nfitted ${G} genes × ${N} cells in ${elapsed.toFixed(2)} s (${((elapsed / steps) * 1000).toFixed(1)} ms/step)`);
+console.log(
+  `\nfitted ${G} genes × ${N} cells in ${elapsed.toFixed(2)} s (${((elapsed / steps) * 1000).toFixed(1)} ms/step)`,
+);
 console.log("most overdispersed genes (smallest concentration θ):");
 for (const g of order.slice(0, 8))
-  console.log(`  ${genes[g]!.padEnd(12)} mean ${muHat[g]!.toFixed(3).padStart(8)}  θ ${thetaHat[g]!.toFixed(3)}`);
+  console.log(
+    `  ${genes[g]!.padEnd(12)} mean ${muHat[g]!.toFixed(3).padStart(8)}  θ ${thetaHat[g]!.toFixed(3)}`,
+  );
 
 const outDir = fileURLToPath(new URL("../out", import.meta.url));
 mkdirSync(outDir, { recursive: true });

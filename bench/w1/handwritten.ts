@@ -30,7 +30,8 @@ export function w1Straightforward(d: W1Data): W1Result {
       const th = theta[g]!;
       const mu = Math.exp(d.logLib[c]! + d.logMu[g]!);
       const lt = Math.log(th + mu);
-      value += lgamma(k + th) - lgTheta[g]! - lgamma(k + 1) + th * (Math.log(th) - lt) + k * (Math.log(mu) - lt);
+      value +=
+        lgamma(k + th) - lgTheta[g]! - lgamma(k + 1) + th * (Math.log(th) - lt) + k * (Math.log(mu) - lt);
       const dmu = k - ((k + th) * mu) / (th + mu); // ∂/∂ log μ
       gLogMu[g]! += dmu;
       gl += dmu;

@@ -1,13 +1,12 @@
-import { fromTypedArray, type Tensor } from "@scribe/core";
-import { nbFamilyLogLikelihood, type NbFamilyParams } from "@scribe/models/likelihood/index.js";
 import { readFileSync } from "node:fs";
+import { fromTypedArray, type Tensor } from "@scribe/core";
+import { type NbFamilyParams, nbFamilyLogLikelihood } from "@scribe/models/likelihood/index.js";
 import { describe, expect, it } from "vitest";
 
 /** SCRIBE's own parity data (mrazomej/scribe tests/data/log_likelihood_golden.npz, MIT), produced in float32. */
-const golden = JSON.parse(readFileSync(new URL("../fixtures/log_likelihood_golden.json", import.meta.url), "utf8")) as Record<
-  string,
-  { shape: number[]; data: number[] }
->;
+const golden = JSON.parse(
+  readFileSync(new URL("../fixtures/log_likelihood_golden.json", import.meta.url), "utf8"),
+) as Record<string, { shape: number[]; data: number[] }>;
 const t = (k: string): Tensor => fromTypedArray(Float32Array.from(golden[k]!.data), golden[k]!.shape);
 const has = (k: string) => k in golden;
 
@@ -47,12 +46,23 @@ describe("SCRIBE log-likelihood golden values (float32)", () => {
       const p = paramsOf(mm);
       for (const sc of [0, 1]) {
         const split = sc === 1;
-        expectClose(nbFamilyLogLikelihood(counts, p, { returnBy: "cell", splitComponents: split }), `${mm}__rb-cell__sc-${sc}__w-none`);
         expectClose(
-          nbFamilyLogLikelihood(counts, p, { returnBy: "cell", splitComponents: split, weights: t("weights_gene"), weightType: "additive" }),
+          nbFamilyLogLikelihood(counts, p, { returnBy: "cell", splitComponents: split }),
+          `${mm}__rb-cell__sc-${sc}__w-none`,
+        );
+        expectClose(
+          nbFamilyLogLikelihood(counts, p, {
+            returnBy: "cell",
+            splitComponents: split,
+            weights: t("weights_gene"),
+            weightType: "additive",
+          }),
           `${mm}__rb-cell__sc-${sc}__w-add`,
         );
-        expectClose(nbFamilyLogLikelihood(counts, p, { returnBy: "gene", splitComponents: split }), `${mm}__rb-gene__sc-${sc}__w-none`);
+        expectClose(
+          nbFamilyLogLikelihood(counts, p, { returnBy: "gene", splitComponents: split }),
+          `${mm}__rb-gene__sc-${sc}__w-none`,
+        );
       }
     });
   }

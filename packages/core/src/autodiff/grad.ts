@@ -1,11 +1,11 @@
+import { scope } from "../memory/scope.js";
 import { astype } from "../ops/elementwise.js";
-import { sum } from "../ops/reduce.js";
 import { reshape } from "../ops/movement.js";
+import { sum } from "../ops/reduce.js";
 import { ones, zeros } from "../tensor/creation.js";
+import { realize } from "../tensor/realize.js";
 import { formatShape } from "../tensor/shape.js";
 import { Tensor } from "../tensor/tensor.js";
-import { scope } from "../memory/scope.js";
-import { realize } from "../tensor/realize.js";
 import { withRecording } from "./tape.js";
 
 /** Arguments that can be differentiated: a tensor, an array of tensors, or a record of them. */
@@ -82,12 +82,17 @@ function backward(out: Tensor, ct: Tensor, inputs: readonly Tensor[]): Tensor[] 
  * The value of `f` at `primals` and a function pulling a cotangent of the output back to
  * cotangents of each primal.
  */
-export function vjp(f: (...xs: Tensor[]) => Tensor, ...primals: Tensor[]): [Tensor, (ct: Tensor) => Tensor[]] {
+export function vjp(
+  f: (...xs: Tensor[]) => Tensor,
+  ...primals: Tensor[]
+): [Tensor, (ct: Tensor) => Tensor[]] {
   const tracked = primals.map(track);
   const out = withRecording(true, () => f(...tracked));
   const pullback = (ct: Tensor) => {
     if (ct.rank !== out.rank || ct.shape.some((d, i) => d !== out.shape[i]))
-      throw new Error(`vjp: cotangent shape ${formatShape(ct.shape)} does not match output shape ${formatShape(out.shape)}`);
+      throw new Error(
+        `vjp: cotangent shape ${formatShape(ct.shape)} does not match output shape ${formatShape(out.shape)}`,
+      );
     return withRecording(false, () => backward(out, ct, tracked));
   };
   return [out, pullback];
@@ -116,7 +121,9 @@ export function valueAndGrad<P extends Params, A extends unknown[], Aux = never>
       const res = withRecording(true, () => f(unflatten(params, tracked), ...rest));
       const [value, aux] = opts.hasAux ? (res as [Tensor, Aux]) : [res as Tensor, undefined];
       if (value.size !== 1)
-        throw new Error(`valueAndGrad: the function must return a scalar, got shape ${formatShape(value.shape)} (sum or mean it first)`);
+        throw new Error(
+          `valueAndGrad: the function must return a scalar, got shape ${formatShape(value.shape)} (sum or mean it first)`,
+        );
       const ct = ones(value.shape, value.dtype);
       const grads = withRecording(false, () => backward(value, ct, tracked));
       // Detach the value from the tape so its graph can be freed with the scope.
@@ -129,7 +136,9 @@ export function valueAndGrad<P extends Params, A extends unknown[], Aux = never>
 }
 
 /** `grad(f)(params, ...rest)`: the gradient of scalar `f` with respect to `params`. */
-export function grad<P extends Params, A extends unknown[]>(f: (params: P, ...rest: A) => Tensor): (params: P, ...rest: A) => P {
+export function grad<P extends Params, A extends unknown[]>(
+  f: (params: P, ...rest: A) => Tensor,
+): (params: P, ...rest: A) => P {
   const vg = valueAndGrad(f);
   return (params: P, ...rest: A) => vg(params, ...rest)[1] as P;
 }

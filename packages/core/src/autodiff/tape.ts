@@ -1,4 +1,4 @@
-import type { Tensor, TapeNode } from "../tensor/tensor.js";
+import type { TapeNode, Tensor } from "../tensor/tensor.js";
 
 /**
  * The autodiff tape is implicit: while a gradient is being taken, every op whose inputs

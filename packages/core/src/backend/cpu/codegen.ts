@@ -1,8 +1,8 @@
-import type { FusedKernel, ReduceKind } from "../backend.js";
 import type { Expr, LeafExpr } from "../../expr/expr.js";
 import { SCALAR_GROUPS } from "../../expr/scalar-groups.js";
 import { SCALAR_OPS, type ScalarOpDef } from "../../expr/scalar-ops.js";
 import { contiguousStrides } from "../../tensor/shape.js";
+import type { FusedKernel, ReduceKind } from "../backend.js";
 
 /**
  * Turns one or more lazy expressions over the same iteration shape (each either written out
@@ -109,7 +109,13 @@ function emitAll(roots: readonly Expr[], w: Walk): { codes: string[]; temps: str
           const g = SCALAR_GROUPS[def.group.name];
           const uid = `_g${groups.size}`;
           outs = Array.from({ length: g.outputs }, (_, i) => `${uid}o${i}`);
-          temps.push(g.js(parts.map((p) => p[0]), outs, uid));
+          temps.push(
+            g.js(
+              parts.map((p) => p[0]),
+              outs,
+              uid,
+            ),
+          );
           tempKeys.push(gkey);
           groups.set(gkey, outs);
         }
@@ -128,7 +134,11 @@ function emitAll(roots: readonly Expr[], w: Walk): { codes: string[]; temps: str
     return r;
   };
   const res = roots.map(rec);
-  return { codes: res.map((r) => r[0]), temps, key: `${tempKeys.join(";")}|${res.map((r) => r[1]).join(";")}` };
+  return {
+    codes: res.map((r) => r[0]),
+    temps,
+    key: `${tempKeys.join(";")}|${res.map((r) => r[1]).join(";")}`,
+  };
 }
 
 /** Remove unit dims and merge dims that are contiguous in every array. */
@@ -159,12 +169,25 @@ function strideClass(s: number): string {
 }
 
 /** Build (or fetch from cache) one loop computing every kernel; all share one iteration shape. */
-export function prepareLoop(kernels: readonly FusedKernel[], lib: unknown): { loop: CompiledLoop; prepared: PreparedLoop } {
+export function prepareLoop(
+  kernels: readonly FusedKernel[],
+  lib: unknown,
+): { loop: CompiledLoop; prepared: PreparedLoop } {
   const shape = kernels[0]!.expr.shape;
   const rank = shape.length;
-  const w: Walk = { leaves: [], leafIndex: new Map(), consts: [], constIndex: new Map(), refCount: new Map() };
+  const w: Walk = {
+    leaves: [],
+    leafIndex: new Map(),
+    consts: [],
+    constIndex: new Map(),
+    refCount: new Map(),
+  };
   for (const k of kernels) countRefs(k.expr, w);
-  const { codes, temps, key: exprKey } = emitAll(
+  const {
+    codes,
+    temps,
+    key: exprKey,
+  } = emitAll(
     kernels.map((k) => k.expr),
     w,
   );
@@ -206,10 +229,23 @@ export function prepareLoop(kernels: readonly FusedKernel[], lib: unknown): { lo
   }
   const flatStrides: number[] = [];
   for (const st of strides) flatStrides.push(...st);
-  const offsets = [...w.leaves.map((l) => l.offset), ...kernels.map((k) => (k.reduce ? 0 : (k.outView?.offset ?? 0)))];
+  const offsets = [
+    ...w.leaves.map((l) => l.offset),
+    ...kernels.map((k) => (k.reduce ? 0 : (k.outView?.offset ?? 0))),
+  ];
   return {
     loop: entry.fn,
-    prepared: { key, source: entry.source, leaves: w.leaves, consts: w.consts, dims, strides: flatStrides, offsets, outSizes, reduces },
+    prepared: {
+      key,
+      source: entry.source,
+      leaves: w.leaves,
+      consts: w.consts,
+      dims,
+      strides: flatStrides,
+      offsets,
+      outSizes,
+      reduces,
+    },
   };
 }
 
@@ -231,12 +267,16 @@ function generate(
   for (let j = 0; j < nOut; j++) lines.push(`const Y${j} = OUT[${j}];`);
   for (let k = 0; k < nConsts; k++) lines.push(`const c${k} = C[${k}];`);
   for (let d = 0; d < R; d++) lines.push(`const d${d} = D[${d}];`);
-  for (let a = 0; a < nArr; a++) for (let d = 0; d < R; d++) lines.push(`const s${a}_${d} = S[${a * R + d}];`);
+  for (let a = 0; a < nArr; a++)
+    for (let d = 0; d < R; d++) lines.push(`const s${a}_${d} = S[${a * R + d}];`);
   for (let a = 0; a < nArr; a++) lines.push(`let ${ptr(a)}_0 = O[${a}] + start * s${a}_0;`);
   for (let d = 0; d < R; d++) {
     if (d > 0) for (let a = 0; a < nArr; a++) lines.push(`let ${ptr(a)}_${d} = ${ptr(a)}_${d - 1};`);
-    if (d === R - 1) for (let j = 0; j < nOut; j++) if (innerReduced[j]) lines.push(`let acc${j} = Y${j}[q${j}_${d}];`);
-    lines.push(`for (let i${d} = ${d === 0 ? "start" : "0"}; i${d} < ${d === 0 ? "end" : `d${d}`}; i${d}++) {`);
+    if (d === R - 1)
+      for (let j = 0; j < nOut; j++) if (innerReduced[j]) lines.push(`let acc${j} = Y${j}[q${j}_${d}];`);
+    lines.push(
+      `for (let i${d} = ${d === 0 ? "start" : "0"}; i${d} < ${d === 0 ? "end" : `d${d}`}; i${d}++) {`,
+    );
     if (d === R - 1) {
       for (let a = 0; a < nLeaves; a++) lines.push(`const p${a} = p${a}_${d};`);
       lines.push(...temps);
@@ -244,8 +284,12 @@ function generate(
         const r = reduces[j];
         const q = `q${j}_${d}`;
         if (!r) lines.push(`Y${j}[${q}] = ${codes[j]};`);
-        else if (innerReduced[j]) lines.push(`{ const v = ${codes[j]}; acc${j} = ${COMBINE[r](`acc${j}`, "v")}; }`);
-        else lines.push(`{ const v = ${codes[j]}; const a = Y${j}[${q}]; Y${j}[${q}] = ${COMBINE[r]("a", "v")}; }`);
+        else if (innerReduced[j])
+          lines.push(`{ const v = ${codes[j]}; acc${j} = ${COMBINE[r](`acc${j}`, "v")}; }`);
+        else
+          lines.push(
+            `{ const v = ${codes[j]}; const a = Y${j}[${q}]; Y${j}[${q}] = ${COMBINE[r]("a", "v")}; }`,
+          );
       }
     }
   }
@@ -258,7 +302,8 @@ function generate(
       else if (s !== 0) lines.push(`${ptr(a)}_${d} += s${a}_${d};`);
     }
     lines.push("}");
-    if (d === R - 1) for (let j = 0; j < nOut; j++) if (innerReduced[j]) lines.push(`Y${j}[q${j}_${d}] = acc${j};`);
+    if (d === R - 1)
+      for (let j = 0; j < nOut; j++) if (innerReduced[j]) lines.push(`Y${j}[q${j}_${d}] = acc${j};`);
   }
   lines.push("};");
   // Hoist library functions into closure constants: a call through a constant is cheaper
