@@ -1,0 +1,124 @@
+/**
+ * A posterior summary table: mean, sd, median, HPDI bounds, bulk and tail ESS and R-hat
+ * for every scalar component of every site.
+ * @module
+ */
+import type { Chains } from "./chains.js";
+import { meanVar, pool } from "./chains.js";
+import { bulkEss, tailEss } from "./ess.js";
+import { rankNormalizedSplitRhat } from "./rhat.js";
+import { hpdi, quantile } from "./stats.js";
+
+/** One row of the summary: statistics of one scalar quantity. */
+export interface SummaryRow {
+  /** Site name with the component index, e.g. `theta[3]`. */
+  name: string;
+  mean: number;
+  sd: number;
+  median: number;
+  /** Lower bound of the `prob` HPDI (5.5 % for the default 0.89). */
+  hpdiLow: number;
+  /** Upper bound of the `prob` HPDI. */
+  hpdiHigh: number;
+  /** Bulk effective sample size. */
+  nEff: number;
+  /** Tail effective sample size. */
+  essTail: number;
+  /** Rank-normalized split R-hat. */
+  rHat: number;
+}
+
+/**
+ * Draws of named sites by chain: `draws[chain]` is a Float64Array of `numDraws × size`
+ * (row-major; each draw's components consecutive), `shape` the shape of one draw.
+ */
+export interface SiteDraws {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly chains: readonly Float64Array[];
+}
+
+function componentName(name: string, shape: readonly number[], j: number): string {
+  if (shape.length === 0) return name;
+  const idx: number[] = [];
+  for (let a = shape.length - 1; a >= 0; a--) {
+    idx.unshift(j % shape[a]!);
+    j = Math.floor(j / shape[a]!);
+  }
+  return `${name}[${idx.join(",")}]`;
+}
+
+/** Statistics of one scalar quantity given its chains. */
+export function summarizeChains(name: string, chains: Chains, prob = 0.89): SummaryRow {
+  const all = pool(chains);
+  const [mean, v] = meanVar(all);
+  const [lo, hi] = hpdi(all, prob);
+  const n = chains[0]!.length;
+  const enough = n >= 4;
+  return {
+    name,
+    mean,
+    sd: Math.sqrt(v),
+    median: quantile(all, 0.5),
+    hpdiLow: lo,
+    hpdiHigh: hi,
+    nEff: enough ? bulkEss(chains) : Number.NaN,
+    essTail: enough ? tailEss(chains) : Number.NaN,
+    rHat: enough ? rankNormalizedSplitRhat(chains) : Number.NaN,
+  };
+}
+
+/**
+ * Summary rows for every component of every site.
+ * @example
+ * const rows = summary([{ name: "mu", shape: [], chains: [chain0, chain1] }]);
+ */
+export function summary(sites: readonly SiteDraws[], prob = 0.89): SummaryRow[] {
+  const rows: SummaryRow[] = [];
+  for (const s of sites) {
+    const size = s.shape.reduce((a, b) => a * b, 1);
+    for (let j = 0; j < size; j++) {
+      const chains = s.chains.map((c) => {
+        const n = c.length / size;
+        const out = new Float64Array(n);
+        for (let i = 0; i < n; i++) out[i] = c[i * size + j]!;
+        return out;
+      });
+      rows.push(summarizeChains(componentName(s.name, s.shape, j), chains, prob));
+    }
+  }
+  return rows;
+}
+
+function fmt(x: number): string {
+  if (!Number.isFinite(x)) return String(x);
+  const a = Math.abs(x);
+  if (a !== 0 && (a < 1e-3 || a >= 1e6)) return x.toExponential(2);
+  return x.toFixed(2);
+}
+
+/**
+ * The summary as a fixed-width text table (NumPyro's layout: mean, std, median, HPDI
+ * bounds, n_eff, r_hat), with an extra ess_tail column.
+ */
+export function formatSummary(rows: readonly SummaryRow[], prob = 0.89): string {
+  const lo = `${((100 * (1 - prob)) / 2).toFixed(1)}%`;
+  const hi = `${(100 - (100 * (1 - prob)) / 2).toFixed(1)}%`;
+  const head = ["", "mean", "std", "median", lo, hi, "n_eff", "ess_tail", "r_hat"];
+  const body = rows.map((r) => [
+    r.name,
+    fmt(r.mean),
+    fmt(r.sd),
+    fmt(r.median),
+    fmt(r.hpdiLow),
+    fmt(r.hpdiHigh),
+    Number.isFinite(r.nEff) ? r.nEff.toFixed(1) : "nan",
+    Number.isFinite(r.essTail) ? r.essTail.toFixed(1) : "nan",
+    Number.isFinite(r.rHat) ? r.rHat.toFixed(2) : "nan",
+  ]);
+  const all = [head, ...body];
+  const widths = head.map((_, k) => Math.max(...all.map((row) => row[k]!.length)));
+  return all
+    .map((row) => row.map((c, k) => (k === 0 ? c.padStart(widths[k]!) : c.padStart(widths[k]! + 2))).join(""))
+    .join("\n");
+}

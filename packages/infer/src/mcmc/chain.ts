@@ -1,0 +1,205 @@
+/**
+ * One Markov chain of HMC or NUTS with its warmup adaptation: the state machine the
+ * MCMC driver (and a worker thread) steps.
+ * @module
+ */
+import { foldIn, type Key } from "@scribe/core";
+import {
+  type AdaptWindow,
+  buildAdaptationSchedule,
+  clipStepSize,
+  DualAveraging,
+  findReasonableStepSize,
+} from "./adaptation.js";
+import { newPhasePoint, type PhasePoint } from "./integrator.js";
+import { MassMatrix, Welford } from "./mass-matrix.js";
+import {
+  hmcTransition,
+  type NutsSettings,
+  NutsWorkspace,
+  nutsTransition,
+  type TransitionInfo,
+} from "./nuts-tree.js";
+import { RngStream } from "./rng-stream.js";
+import type { SamplerSetup } from "./setup.js";
+
+/** Settings shared by HMC and NUTS (NumPyro's names, camelCased). */
+export interface HMCSettings {
+  /** Initial step size (default 1). */
+  stepSize?: number;
+  /** Adapt the step size by dual averaging during warmup (default true). */
+  adaptStepSize?: boolean;
+  /** Adapt the mass matrix in Stan's windows during warmup (default true). */
+  adaptMassMatrix?: boolean;
+  /** A dense (full) mass matrix instead of a diagonal one (default false). */
+  denseMass?: boolean;
+  /** Initial inverse mass matrix: `dim` entries (diagonal) or `dim²` (dense, row-major). */
+  inverseMassMatrix?: Float64Array;
+  /** Target of the acceptance statistic (default 0.8). */
+  targetAcceptProb?: number;
+  /** Energy error beyond which a trajectory counts as divergent (default 1000). */
+  maxDeltaEnergy?: number;
+  /** Shrink the mass-matrix estimate toward 1e-3·I as Stan does (default true). */
+  regularizeMassMatrix?: boolean;
+  /** Run the step-size heuristic at the start even without step-size adaptation (default false). */
+  findHeuristicStepSize?: boolean;
+}
+
+/** The trajectory rule: NUTS with a maximum depth, or static HMC. */
+export type TrajectoryRule =
+  | { readonly kind: "nuts"; readonly maxTreeDepth: number }
+  | { readonly kind: "hmc"; readonly numSteps?: number; readonly trajectoryLength: number };
+
+/** What one iteration reports. */
+export interface StepRecord extends TransitionInfo {
+  /** The step size used for this iteration. */
+  stepSize: number;
+  /** Potential energy at the new position. */
+  potentialEnergy: number;
+}
+
+const MAX_INIT_TRIES = 100;
+
+/**
+ * Find a starting position whose potential and gradient are finite, trying
+ * `setup.initPosition` with up to 100 keys.
+ */
+export function findValidInit(setup: SamplerSetup, k: Key): PhasePoint {
+  const p = newPhasePoint(setup.dim);
+  for (let t = 0; t < MAX_INIT_TRIES; t++) {
+    const z = setup.initPosition(foldIn(k, t));
+    p.z.set(z);
+    p.pe = setup.potential(p.z.slice(), p.g);
+    if (Number.isFinite(p.pe) && p.g.every(Number.isFinite)) return p;
+  }
+  throw new Error(
+    `MCMC: cannot find valid initial parameters in ${MAX_INIT_TRIES} tries (the potential or its gradient is not finite; ` +
+      `last potential ${p.pe}). Check the model for sites with invalid parameters, or pass initParams.`,
+  );
+}
+
+/** One chain: position, step size, mass matrix and adaptation state. */
+export class ChainSampler {
+  /** Current phase point (position `z`, gradient, potential). */
+  readonly state: PhasePoint;
+  /** Iterations done (warmup included). */
+  iteration = 0;
+  /** Current step size. */
+  stepSize: number;
+  /** Current metric. */
+  mass: MassMatrix;
+  readonly #setup: SamplerSetup;
+  readonly #rule: TrajectoryRule;
+  readonly #numWarmup: number;
+  readonly #rng: RngStream;
+  readonly #ws: NutsWorkspace;
+  readonly #work: PhasePoint;
+  readonly #adaptStep: boolean;
+  readonly #adaptMass: boolean;
+  readonly #regularize: boolean;
+  readonly #maxDeltaEnergy: number;
+  readonly #da: DualAveraging;
+  readonly #welford: Welford;
+  readonly #windows: AdaptWindow[];
+  #win = 0;
+
+  /**
+   * @param setup - the resolved problem
+   * @param rule - NUTS or HMC
+   * @param settings - step size and adaptation settings
+   * @param k - the chain's key
+   * @param numWarmup - warmup iterations (adaptation happens only there)
+   * @param init - a starting position (default: `findValidInit`)
+   */
+  constructor(
+    setup: SamplerSetup,
+    rule: TrajectoryRule,
+    settings: HMCSettings,
+    k: Key,
+    numWarmup: number,
+    init?: PhasePoint,
+  ) {
+    this.#setup = setup;
+    this.#rule = rule;
+    this.#numWarmup = numWarmup;
+    const dim = setup.dim;
+    const dense = settings.denseMass ?? false;
+    this.#rng = new RngStream(foldIn(k, 1));
+    this.state = init ?? findValidInit(setup, foldIn(k, 0));
+    this.mass = new MassMatrix(dim, dense, settings.inverseMassMatrix);
+    this.#ws = new NutsWorkspace(dim, rule.kind === "nuts" ? rule.maxTreeDepth : 1);
+    this.#work = newPhasePoint(dim);
+    this.#adaptStep = (settings.adaptStepSize ?? true) && numWarmup > 0;
+    this.#adaptMass = (settings.adaptMassMatrix ?? true) && numWarmup > 0;
+    this.#regularize = settings.regularizeMassMatrix ?? true;
+    this.#maxDeltaEnergy = settings.maxDeltaEnergy ?? 1000;
+    this.#da = new DualAveraging(settings.targetAcceptProb ?? 0.8);
+    this.#welford = new Welford(dim, dense);
+    this.#windows = buildAdaptationSchedule(numWarmup);
+    this.stepSize = clipStepSize(settings.stepSize ?? 1);
+    if (this.#adaptStep || settings.findHeuristicStepSize) this.stepSize = this.#heuristic();
+    this.#da.restart(Math.log(10 * this.stepSize));
+  }
+
+  #heuristic(): number {
+    return findReasonableStepSize(
+      this.state,
+      this.#work,
+      this.stepSize,
+      this.mass,
+      this.#setup.potential,
+      this.#rng,
+    );
+  }
+
+  #settings(): NutsSettings {
+    return {
+      stepSize: this.stepSize,
+      mass: this.mass,
+      potential: this.#setup.potential,
+      rng: this.#rng,
+      maxTreeDepth: this.#rule.kind === "nuts" ? this.#rule.maxTreeDepth : 0,
+      maxDeltaEnergy: this.#maxDeltaEnergy,
+    };
+  }
+
+  /** Run one iteration (adapting while in warmup) and report it. */
+  step(): StepRecord {
+    const eps = this.stepSize;
+    const s = this.#settings();
+    let info: TransitionInfo;
+    if (this.#rule.kind === "nuts") info = nutsTransition(this.state, this.#ws, s);
+    else {
+      const n =
+        this.#rule.numSteps ?? Math.max(1, Math.min(Math.ceil(this.#rule.trajectoryLength / eps), 65536));
+      info = hmcTransition(this.state, this.#work, n, s);
+    }
+    if (this.iteration < this.#numWarmup) this.#adapt(this.iteration, info.acceptProb);
+    this.iteration++;
+    return { ...info, stepSize: eps, potentialEnergy: this.state.pe };
+  }
+
+  #adapt(i: number, accept: number): void {
+    if (this.#adaptStep) this.stepSize = clipStepSize(Math.exp(this.#da.update(accept)));
+    const w = this.#windows;
+    while (this.#win < w.length - 1 && i > w[this.#win]![1]) this.#win++;
+    const [, end] = w[this.#win]!;
+    const middle = this.#win > 0 && this.#win < w.length - 1;
+    if (this.#adaptMass && middle) {
+      this.#welford.update(this.state.z);
+      if (i === end) {
+        this.mass = new MassMatrix(
+          this.#setup.dim,
+          this.mass.dense,
+          this.#welford.covariance(this.#regularize),
+        );
+        this.#welford.reset();
+        if (this.#adaptStep) {
+          this.stepSize = this.#heuristic();
+          this.#da.restart(Math.log(10 * this.stepSize));
+        }
+      }
+    }
+    if (i === this.#numWarmup - 1 && this.#adaptStep) this.stepSize = clipStepSize(Math.exp(this.#da.xBar));
+  }
+}

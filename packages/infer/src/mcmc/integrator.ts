@@ -1,0 +1,64 @@
+/**
+ * Velocity Verlet (leapfrog) on plain Float64Arrays: the innermost loop of HMC and NUTS.
+ * @module
+ */
+import { kineticEnergy, type MassMatrix } from "./mass-matrix.js";
+import type { PotentialGradFn } from "./potential-fn.js";
+
+/** A point in phase space with its cached potential, gradient and velocity `M⁻¹ r`. */
+export interface PhasePoint {
+  /** Position (unconstrained parameters). */
+  z: Float64Array;
+  /** Momentum. */
+  r: Float64Array;
+  /** Gradient of the potential at `z`. */
+  g: Float64Array;
+  /** Velocity `M⁻¹ r`. */
+  v: Float64Array;
+  /** Potential energy at `z`. */
+  pe: number;
+}
+
+/** A zeroed phase point of dimension `dim`. */
+export function newPhasePoint(dim: number): PhasePoint {
+  return {
+    z: new Float64Array(dim),
+    r: new Float64Array(dim),
+    g: new Float64Array(dim),
+    v: new Float64Array(dim),
+    pe: 0,
+  };
+}
+
+/** Copy every field of `src` into `dst`. */
+export function copyPhasePoint(src: PhasePoint, dst: PhasePoint): void {
+  dst.z.set(src.z);
+  dst.r.set(src.r);
+  dst.g.set(src.g);
+  dst.v.set(src.v);
+  dst.pe = src.pe;
+}
+
+/** Total energy `U(z) + ½ rᵀ M⁻¹ r` (needs `v` current). */
+export function hamiltonian(p: PhasePoint): number {
+  return p.pe + kineticEnergy(p.r, p.v);
+}
+
+/**
+ * One leapfrog step of size `eps` (negative to go backward), in place: half momentum
+ * step, full position step, one potential+gradient evaluation, half momentum step.
+ * Returns the new potential energy.
+ */
+export function leapfrog(p: PhasePoint, eps: number, mass: MassMatrix, potential: PotentialGradFn): number {
+  const { z, r, g, v } = p;
+  const n = z.length;
+  const h = 0.5 * eps;
+  for (let i = 0; i < n; i++) r[i]! -= h * g[i]!;
+  mass.velocity(r, v);
+  for (let i = 0; i < n; i++) z[i]! += eps * v[i]!;
+  const pe = potential(z, g);
+  for (let i = 0; i < n; i++) r[i]! -= h * g[i]!;
+  mass.velocity(r, v);
+  p.pe = pe;
+  return pe;
+}

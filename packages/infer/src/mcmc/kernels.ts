@@ -1,0 +1,133 @@
+/**
+ * The HMC and NUTS kernels: options, and how they resolve a model or potential into a
+ * {@link SamplerSetup} and chains.
+ * @module
+ */
+import type { Key } from "@scribe/core";
+import { ChainSampler, type HMCSettings, type TrajectoryRule } from "./chain.js";
+import { type PotentialSource, potentialSetup, type SamplerSetup } from "./setup.js";
+
+/** A model function, resolved by {@link registerModelSetup} (the effect-runtime path). */
+// biome-ignore lint/suspicious/noExplicitAny: models take arbitrary arguments
+export type ModelFn = (...args: any[]) => unknown;
+
+/** Resolves a model and its arguments into a setup (installed by `potential.ts`). */
+export type ModelSetupFactory = (
+  model: ModelFn,
+  args: unknown[],
+  opts: { initRadius?: number },
+) => SamplerSetup;
+
+let modelSetupFactory: ModelSetupFactory | undefined;
+
+/** Install the function that turns models into sampler setups (done by the model-potential module). */
+export function registerModelSetup(f: ModelSetupFactory): void {
+  modelSetupFactory = f;
+}
+
+/** Options of both kernels: where the potential comes from, plus step-size and metric settings. */
+export interface KernelOptions extends HMCSettings, PotentialSource {
+  /** A model whose latent sites are sampled in unconstrained space. */
+  model?: ModelFn;
+}
+
+/** What the MCMC driver needs from a kernel. */
+export interface MCMCKernel {
+  /** Resolve the problem for the given model arguments (and optional initial parameters). */
+  setup(args: unknown[], initParams?: ArrayLike<number>): SamplerSetup;
+  /** A fresh chain on a setup. */
+  createChain(setup: SamplerSetup, k: Key, numWarmup: number): ChainSampler;
+  /** The settings, for display. */
+  readonly options: KernelOptions;
+}
+
+abstract class HMCKernelBase implements MCMCKernel {
+  readonly options: KernelOptions;
+  protected abstract readonly rule: TrajectoryRule;
+
+  constructor(options: KernelOptions) {
+    const n = [options.model, options.potentialFn, options.potentialFnGrad].filter(
+      (x) => x !== undefined,
+    ).length;
+    if (n !== 1)
+      throw new Error(`MCMC kernel: give exactly one of model, potentialFn or potentialFnGrad (got ${n})`);
+    const t = options.targetAcceptProb;
+    if (t !== undefined && !(t > 0 && t < 1))
+      throw new Error(`targetAcceptProb must lie in (0, 1), got ${t}`);
+    this.options = options;
+  }
+
+  setup(args: unknown[], initParams?: ArrayLike<number>): SamplerSetup {
+    const o = this.options;
+    if (o.model) {
+      if (!modelSetupFactory)
+        throw new Error(
+          "MCMC: model kernels need the model-potential module; import it from '@scribe/infer' (not a sub-path)",
+        );
+      const s = modelSetupFactory(o.model, args, { initRadius: o.initRadius });
+      if (!initParams) return s;
+      if (initParams.length !== s.dim)
+        throw new Error(
+          `MCMC: initParams has ${initParams.length} entries, the model has ${s.dim} unconstrained parameters`,
+        );
+      const z = Float64Array.from(initParams);
+      return { ...s, initPosition: () => Float64Array.from(z) };
+    }
+    return potentialSetup(o, initParams);
+  }
+
+  createChain(setup: SamplerSetup, k: Key, numWarmup: number): ChainSampler {
+    return new ChainSampler(setup, this.rule, this.options, k, numWarmup);
+  }
+}
+
+/** Options of {@link NUTS}. */
+export interface NUTSOptions extends KernelOptions {
+  /** Most trajectory doublings per iteration (default 10). */
+  maxTreeDepth?: number;
+}
+
+/**
+ * The No-U-Turn Sampler: multinomial trajectory sampling with the generalized U-turn
+ * criterion, dual-averaging step size and windowed mass-matrix adaptation.
+ * @example
+ * const kernel = new NUTS({ potentialFn: (x) => x.square().sum().mul(0.5) });
+ * const mcmc = new MCMC(kernel, { numWarmup: 500, numSamples: 500 });
+ * await mcmc.runWith(key(0), { initParams: new Float64Array(3) });
+ */
+export class NUTS extends HMCKernelBase {
+  protected readonly rule: TrajectoryRule;
+  /** @param options - potential or model, and settings */
+  constructor(options: NUTSOptions) {
+    super(options);
+    const d = options.maxTreeDepth ?? 10;
+    if (!(Number.isInteger(d) && d >= 1 && d <= 30))
+      throw new Error(`maxTreeDepth must be an integer in [1, 30], got ${d}`);
+    this.rule = { kind: "nuts", maxTreeDepth: d };
+  }
+}
+
+/** Options of {@link HMC}. */
+export interface HMCOptions extends KernelOptions {
+  /** Fixed number of leapfrog steps per iteration (overrides `trajectoryLength`). */
+  numSteps?: number;
+  /** Path length `stepSize × numSteps` to keep as the step size adapts (default 2π). */
+  trajectoryLength?: number;
+}
+
+/**
+ * Hamiltonian Monte Carlo with a static path length and a Metropolis correction.
+ * @example
+ * const kernel = new HMC({ potentialFn: (x) => x.square().sum().mul(0.5), numSteps: 10 });
+ */
+export class HMC extends HMCKernelBase {
+  protected readonly rule: TrajectoryRule;
+  /** @param options - potential or model, path length, and settings */
+  constructor(options: HMCOptions) {
+    super(options);
+    const n = options.numSteps;
+    if (n !== undefined && !(Number.isInteger(n) && n >= 1))
+      throw new Error(`numSteps must be a positive integer, got ${n}`);
+    this.rule = { kind: "hmc", numSteps: n, trajectoryLength: options.trajectoryLength ?? 2 * Math.PI };
+  }
+}

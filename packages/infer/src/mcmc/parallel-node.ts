@@ -1,0 +1,80 @@
+/**
+ * Parallel chains on Node worker threads (Node only; loaded by the MCMC driver on demand).
+ * Each worker imports the kernel's module, runs one chain and transfers its draws back.
+ * @module
+ */
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
+import type { Key } from "@scribe/core";
+import type { StepRecord } from "./chain.js";
+import type { KernelModuleSpec, RunOptions } from "./mcmc.js";
+import type { WorkerJob, WorkerMessage } from "./parallel-worker.js";
+import type { ChainPlan, ChainResult } from "./run-chain.js";
+
+function spawn(): Worker {
+  const js = new URL("./parallel-worker.js", import.meta.url);
+  if (import.meta.url.endsWith(".ts")) {
+    // Development: the sources are TypeScript run through tsx; register it in the worker.
+    const ts = new URL("./parallel-worker.ts", import.meta.url);
+    const code = `import("tsx/esm/api").then((api) => { api.register(); return import(${JSON.stringify(ts.href)}); });`;
+    return new Worker(code, { eval: true });
+  }
+  return new Worker(js);
+}
+
+function runOne(job: WorkerJob, onProgress: (it: number, rec: StepRecord) => void): Promise<ChainResult> {
+  return new Promise((resolve, reject) => {
+    const w = spawn();
+    let settled = false;
+    const finish = (f: () => void) => {
+      if (settled) return;
+      settled = true;
+      void w.terminate();
+      f();
+    };
+    w.on("message", (m: WorkerMessage) => {
+      if (m.type === "progress") onProgress(m.iteration, m.rec);
+      else if (m.type === "done") finish(() => resolve(m.result));
+      else finish(() => reject(new Error(`parallel MCMC worker failed: ${m.message}`)));
+    });
+    w.on("error", (e) => finish(() => reject(e)));
+    w.on("exit", (code) =>
+      finish(() => reject(new Error(`parallel MCMC worker exited early with code ${code}`))),
+    );
+    w.postMessage(job);
+  });
+}
+
+/**
+ * Run one chain per key on worker threads, at most `availableParallelism()` at a time.
+ * Model arguments must be structured-cloneable (plain data, typed arrays).
+ */
+export async function runChainsParallel(
+  spec: KernelModuleSpec,
+  keys: readonly Key[],
+  plan: ChainPlan,
+  ro: RunOptions,
+  onProgress: (chain: number, it: number, rec: StepRecord) => void,
+): Promise<ChainResult[]> {
+  const total = plan.numWarmup + plan.numSamples * plan.thinning;
+  const every = Math.max(1, Math.floor(total / 100));
+  const limit = Math.max(1, Math.min(keys.length, availableParallelism()));
+  const results: ChainResult[] = new Array(keys.length);
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < keys.length) {
+      const c = next++;
+      const job: WorkerJob = {
+        spec,
+        key: keys[c]!,
+        plan,
+        args: ro.args ?? [],
+        initParams: ro.initParams ? Array.from(ro.initParams) : undefined,
+        progressEvery: every,
+      };
+      results[c] = await runOne(job, (it, rec) => onProgress(c, it, rec));
+    }
+  };
+  await Promise.all(Array.from({ length: limit }, lane));
+  return results;
+}

@@ -1,0 +1,64 @@
+/**
+ * Worker-thread entry for parallel chains (Node only): re-creates the kernel from its
+ * module, runs one chain and posts the result back.
+ * @module
+ */
+import { parentPort } from "node:worker_threads";
+import type { Key } from "@scribe/core";
+import type { StepRecord } from "./chain.js";
+import type { MCMCKernel } from "./kernels.js";
+import type { KernelModuleSpec } from "./mcmc.js";
+import { type ChainPlan, runChain } from "./run-chain.js";
+
+/** The job a worker receives. */
+export interface WorkerJob {
+  spec: KernelModuleSpec;
+  key: Key;
+  plan: ChainPlan;
+  args: unknown[];
+  initParams?: number[];
+  progressEvery: number;
+}
+
+/** Messages a worker sends. */
+export type WorkerMessage =
+  | { type: "progress"; iteration: number; rec: StepRecord }
+  | { type: "done"; result: import("./run-chain.js").ChainResult }
+  | { type: "error"; message: string };
+
+async function loadKernel(spec: KernelModuleSpec): Promise<MCMCKernel> {
+  const mod = (await import(spec.module)) as Record<string, unknown>;
+  const exp = mod[spec.exportName];
+  if (exp === undefined)
+    throw new Error(`parallel MCMC: module ${spec.module} has no export '${spec.exportName}'`);
+  const k =
+    typeof exp === "function" ? (exp as (...a: unknown[]) => unknown)(...(spec.factoryArgs ?? [])) : exp;
+  const kernel = (await k) as MCMCKernel;
+  if (!kernel || typeof kernel.setup !== "function" || typeof kernel.createChain !== "function")
+    throw new Error(
+      `parallel MCMC: export '${spec.exportName}' of ${spec.module} is not an MCMC kernel (nor a function returning one)`,
+    );
+  return kernel;
+}
+
+parentPort?.on("message", async (job: WorkerJob) => {
+  const port = parentPort!;
+  try {
+    const kernel = await loadKernel(job.spec);
+    const setup = kernel.setup(job.args, job.initParams);
+    const total = job.plan.numWarmup + job.plan.numSamples * job.plan.thinning;
+    const result = runChain(kernel, setup, job.key, job.plan, (it, rec) => {
+      if ((it + 1) % job.progressEvery === 0 || it + 1 === total)
+        port.postMessage({ type: "progress", iteration: it, rec });
+    });
+    port.postMessage({ type: "done", result } satisfies WorkerMessage, [
+      result.positions.buffer as ArrayBuffer,
+      ...Object.values(result.extra).map((a) => a.buffer as ArrayBuffer),
+    ]);
+  } catch (e) {
+    port.postMessage({
+      type: "error",
+      message: e instanceof Error ? (e.stack ?? e.message) : String(e),
+    } satisfies WorkerMessage);
+  }
+});

@@ -1,0 +1,135 @@
+/**
+ * Potentials built from models: every latent site is mapped to unconstrained space with
+ * `bijectTo(site.fn.support)`, the log-Jacobians are added, and the sites are flattened
+ * into one float64 vector (NumPyro's `potential_energy` / `initialize_model`).
+ * @module
+ */
+import { fromTypedArray, type Key, scope, type Tensor, valueAndGrad } from "@scribe/core";
+import { bijectTo, type Constraint, type Transform } from "@scribe/distributions";
+import { traceLogDensity } from "../util/log-density.js";
+import { latentSites, runTrace } from "../util/sites.js";
+import { type ModelFn, registerModelSetup } from "./kernels.js";
+import { randomBox, type SamplerSetup } from "./setup.js";
+
+/** How one latent site sits in the flat unconstrained vector. */
+export interface LatentLayout {
+  readonly name: string;
+  /** Shape of the constrained value. */
+  readonly shape: readonly number[];
+  /** Shape of the unconstrained value. */
+  readonly unconstrainedShape: readonly number[];
+  /** Offset and length in the flat vector. */
+  readonly offset: number;
+  readonly size: number;
+  /** Unconstrained → constrained; null for real-valued sites (no transform). */
+  readonly transform: Transform | null;
+}
+
+/** The layout of a model's latent sites, from one trace of the model run under `seed`. */
+export function latentLayout(model: ModelFn, args: unknown[], rngKey: Key | number = 0): LatentLayout[] {
+  const tr = runTrace(model, args, { rngKey });
+  const out: LatentLayout[] = [];
+  let offset = 0;
+  for (const s of latentSites(tr)) {
+    const value = s.value;
+    if (!value) throw new Error(`site '${s.name}': no value in the prototype trace`);
+    if (value.dtype === "int32" || value.dtype === "bool")
+      throw new Error(
+        `site '${s.name}': HMC/NUTS need continuous latent sites, this one is ${value.dtype} (marginalize it or observe it)`,
+      );
+    const support = s.fn.support as Constraint | undefined;
+    if (!support)
+      throw new Error(
+        `site '${s.name}': its distribution has no support constraint, so it cannot be mapped to unconstrained space`,
+      );
+    const t = support.name === "real" ? null : bijectTo(support);
+    const ushape = t ? t.inverseShape(value.shape) : [...value.shape];
+    const size = ushape.reduce((a, b) => a * b, 1);
+    out.push({
+      name: s.name,
+      shape: [...value.shape],
+      unconstrainedShape: ushape,
+      offset,
+      size,
+      transform: t,
+    });
+    offset += size;
+  }
+  if (offset === 0) throw new Error("MCMC: the model has no latent sites to sample");
+  return out;
+}
+
+function siteTensors(layout: readonly LatentLayout[], z: Float64Array): Tensor[] {
+  return layout.map((l) => fromTypedArray(z.slice(l.offset, l.offset + l.size), l.unconstrainedShape));
+}
+
+/**
+ * The potential energy `U(u) = −(log p(T(u), data) + Σ log|det J_T(u)|)` of a model at
+ * unconstrained site values `u` (tensors, one per latent site in layout order).
+ */
+export function modelPotentialEnergy(
+  model: ModelFn,
+  args: unknown[],
+  layout: readonly LatentLayout[],
+  us: readonly Tensor[],
+): Tensor {
+  const values: Record<string, Tensor> = {};
+  let logDet: Tensor | null = null;
+  layout.forEach((l, i) => {
+    const u = us[i]!;
+    if (!l.transform) {
+      values[l.name] = u;
+      return;
+    }
+    const y = l.transform.forward(u);
+    values[l.name] = y;
+    const ld = l.transform.logAbsDetJacobian(u, y).sum();
+    logDet = logDet ? logDet.add(ld) : ld;
+  });
+  const tr = runTrace(model, args, { params: values, rngKey: 0 });
+  const lj = traceLogDensity(tr);
+  return (logDet ? lj.add(logDet) : lj).neg();
+}
+
+/**
+ * The sampler setup of a model: potential and gradient through one `valueAndGrad` per
+ * evaluation (one tensor per site, no slicing), initial positions uniform in
+ * (−radius, radius) in unconstrained space, and constrained output sites.
+ */
+export function modelSetup(
+  model: ModelFn,
+  args: unknown[],
+  opts: { initRadius?: number } = {},
+): SamplerSetup {
+  const layout = latentLayout(model, args);
+  const dim = layout.reduce((a, l) => a + l.size, 0);
+  const vg = valueAndGrad((us: Tensor[]) => modelPotentialEnergy(model, args, layout, us));
+  const radius = opts.initRadius ?? 2;
+  return {
+    dim,
+    potential: (z, g) =>
+      scope(() => {
+        const [v, grads] = vg(siteTensors(layout, z));
+        grads.forEach((gt, i) => {
+          g.set(gt.dataSync(), layout[i]!.offset);
+        });
+        return v.item();
+      }),
+    initPosition: (k) => randomBox(k, dim, radius),
+    outputSites: layout.map((l) => ({ name: l.name, shape: l.shape })),
+    constrain: (z) =>
+      scope(() => {
+        const us = siteTensors(layout, z);
+        const parts = layout.map((l, i) => (l.transform ? l.transform.forward(us[i]!) : us[i]!).dataSync());
+        const out = new Float64Array(parts.reduce((a, p) => a + p.length, 0));
+        let o = 0;
+        for (const p of parts) {
+          out.set(p, o);
+          o += p.length;
+        }
+        return out;
+      }),
+  };
+}
+
+registerModelSetup(modelSetup);

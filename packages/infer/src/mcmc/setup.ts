@@ -1,0 +1,73 @@
+/**
+ * What a kernel needs from a model or a potential: the dimension, the potential with its
+ * gradient, initial positions, and how to turn a position into output sites.
+ * @module
+ */
+import { type Key, random } from "@scribe/core";
+import { type PotentialFn, type PotentialGradFn, tensorPotential } from "./potential-fn.js";
+
+/** An output site: its name and the shape of one draw. */
+export interface OutputSite {
+  readonly name: string;
+  readonly shape: readonly number[];
+}
+
+/** A sampling problem resolved to flat float64 parameters. */
+export interface SamplerSetup {
+  /** Number of unconstrained parameters. */
+  readonly dim: number;
+  /** The potential energy and its gradient. */
+  readonly potential: PotentialGradFn;
+  /** A candidate initial position (retried with fresh keys until the potential is finite). */
+  initPosition(k: Key): Float64Array;
+  /** Output sites, in order. */
+  readonly outputSites: readonly OutputSite[];
+  /** Constrained values of all output sites of one position, concatenated in order. */
+  constrain(z: Float64Array): Float64Array;
+}
+
+/** Options naming the potential of a potential-based kernel. */
+export interface PotentialSource {
+  /** The potential energy as a tensor function of the flat float64 parameters. */
+  potentialFn?: PotentialFn;
+  /** Or as a plain function writing the gradient (fastest: no tensors at all). */
+  potentialFnGrad?: PotentialGradFn;
+  /** Number of parameters (needed when no initial parameters are given to `run`). */
+  dim?: number;
+  /** Half-width of the uniform box for random initial positions (default 2). */
+  initRadius?: number;
+}
+
+/**
+ * The setup of a user potential: one output site "params" of shape [dim], positions
+ * initialized uniformly in (−radius, radius) unless `initParams` is given.
+ */
+export function potentialSetup(src: PotentialSource, initParams?: ArrayLike<number>): SamplerSetup {
+  const potential = src.potentialFnGrad ?? (src.potentialFn ? tensorPotential(src.potentialFn) : undefined);
+  if (!potential) throw new Error("MCMC kernel: give a model, a potentialFn or a potentialFnGrad");
+  const dim = initParams?.length ?? src.dim;
+  if (dim === undefined || !(dim > 0))
+    throw new Error(
+      "MCMC kernel with a potential: pass initParams to run() or set `dim` in the kernel options",
+    );
+  if (src.dim !== undefined && initParams && initParams.length !== src.dim)
+    throw new Error(`MCMC kernel: initParams has ${initParams.length} entries but dim is ${src.dim}`);
+  const radius = src.initRadius ?? 2;
+  const fixed = initParams ? Float64Array.from(initParams) : undefined;
+  return {
+    dim,
+    potential,
+    initPosition: (k) => (fixed ? Float64Array.from(fixed) : randomBox(k, dim, radius)),
+    outputSites: [{ name: "params", shape: [dim] }],
+    constrain: (z) => Float64Array.from(z),
+  };
+}
+
+/** `dim` uniform draws on (−radius, radius) (all zeros when radius is 0). */
+export function randomBox(k: Key, dim: number, radius: number): Float64Array {
+  if (radius === 0) return new Float64Array(dim);
+  const u = random.uniform(k, [dim], -radius, radius, { dtype: "float64" });
+  const out = Float64Array.from(u.dataSync());
+  u.dispose();
+  return out;
+}
