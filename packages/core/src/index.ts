@@ -46,3 +46,4 @@ export { key, split as splitKey, foldIn, type Key } from "./random/index.js";
 export * from "./ppl/index.js";
 export { scope as nameScope } from "./ppl/handlers/scope.js";
 export * as handlers from "./ppl/handlers/index.js";
+export { jit, type Jitted } from "./jit/jit.js";

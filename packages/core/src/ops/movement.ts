@@ -22,6 +22,8 @@ function isContiguous(v: LeafExpr): boolean {
 
 /** A tensor that shares `x`'s storage (or pending view) without recording anything. */
 function alias(x: Tensor, shape: Shape): Tensor {
+  // A deferred reduction stays deferred: view its (future, contiguous) buffer with the new shape.
+  if (x._reduction) return fromExpr({ kind: "leaf", tensor: x, shape, strides: contiguousStrides(shape), offset: 0, dtype: x.dtype });
   if (x._buf) {
     x._buf.refs++;
     return new Tensor(x.backend, shape, x.dtype, x._buf, null);

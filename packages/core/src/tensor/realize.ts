@@ -39,10 +39,8 @@ export function deferReduction(t: Tensor, kernel: FusedKernel): Tensor {
   return t;
 }
 
-function flushReductions(t: Tensor): void {
-  // Reductions this one reads come first (they may share its iteration shape).
-  checkLeaves(t._reduction!.expr, "reduction");
-  const shape = t._reduction!.expr.shape;
+/** Pending reductions over `shape` on `t`'s backend that can run now (their inputs are ready). */
+function readyReductions(t: Tensor, shape: readonly number[]): Tensor[] {
   const group: Tensor[] = [];
   for (const p of pendingReductions) {
     if (p._disposed || !p._reduction) {
@@ -53,15 +51,23 @@ function flushReductions(t: Tensor): void {
     if (p.backend === t.backend && s.length === shape.length && s.every((d, i) => d === shape[i]) && !hasDeferredLeaf(p._reduction.expr))
       group.push(p);
   }
+  return group;
+}
+
+function flushReductions(t: Tensor): void {
+  // Reductions this one reads come first (they may share its iteration shape).
+  checkLeaves(t._reduction!.expr, "reduction");
+  runWithReductions(t, readyReductions(t, t._reduction!.expr.shape), [], []);
+}
+
+/** One pass computing `maps` (already-allocated outputs) together with the reductions in `group`. */
+function runWithReductions(t: Tensor, group: Tensor[], maps: FusedKernel[], mapOuts: BackendBuffer[]): void {
   for (const p of group) {
     pendingReductions.delete(p);
     checkLeaves(p._reduction!.expr, "reduction");
     p._buf = p.backend.alloc(p.dtype, p.size);
   }
-  t.backend.runFused(
-    group.map((p) => p._reduction!),
-    group.map((p) => p._buf!),
-  );
+  t.backend.runFused([...maps, ...group.map((p) => p._reduction!)], [...mapOuts, ...group.map((p) => p._buf!)]);
   for (const p of group) p._reduction = null;
 }
 
@@ -76,7 +82,9 @@ export function realize(t: Tensor): BackendBuffer {
   const e = t._expr!;
   checkLeaves(e, "realize");
   const buf = t.backend.alloc(t.dtype, t.size);
-  if (t.size > 0) t.backend.runFused([{ expr: e, outDtype: t.dtype }], [buf]);
+  // Pending reductions over the same shape ride along: a backward pass often needs a
+  // cotangent in memory and several sums of related expressions at the same time.
+  if (t.size > 0) runWithReductions(t, readyReductions(t, e.shape), [{ expr: e, outDtype: t.dtype }], [buf]);
   t._buf = buf;
   t._expr = null;
   return buf;

@@ -4,8 +4,8 @@
  * into one float64 vector (NumPyro's `potential_energy` / `initialize_model`).
  * @module
  */
-import { fromTypedArray, type Key, scope, type Tensor, valueAndGrad } from "@scribe/core";
-import { bijectTo, type Constraint, type Transform } from "@scribe/distributions";
+import { fromTypedArray, jit, type Key, scope, type Tensor, valueAndGrad } from "@scribe/core";
+import { bijectTo, type Constraint, enableValidation, type Transform, validationEnabled } from "@scribe/distributions";
 import { traceLogDensity } from "../util/log-density.js";
 import { latentSites, runTrace } from "../util/sites.js";
 import { type ModelFn, registerModelSetup } from "./kernels.js";
@@ -104,16 +104,30 @@ export function modelSetup(
   const layout = latentLayout(model, args);
   const dim = layout.reduce((a, l) => a + l.size, 0);
   const vg = valueAndGrad((us: Tensor[]) => modelPotentialEnergy(model, args, layout, us));
+  // The potential and its gradient are recorded once and replayed (`jit`): a NUTS step on a
+  // small model is then a few kernel calls instead of rebuilding the model's graph.
+  // Argument validation reads values back, which a replay cannot repeat, so it is off here
+  // (as in NumPyro's MCMC); out-of-support positions still give −∞ log-densities.
+  const evaluate = jit((...us: Tensor[]) => {
+    const [v, grads] = vg(us);
+    return [v, ...grads];
+  });
   const radius = opts.initRadius ?? 2;
   return {
     dim,
     potential: (z, g) =>
       scope(() => {
-        const [v, grads] = vg(siteTensors(layout, z));
-        grads.forEach((gt, i) => {
-          g.set(gt.dataSync(), layout[i]!.offset);
-        });
-        return v.item();
+        const was = validationEnabled();
+        enableValidation(false);
+        try {
+          const [v, ...grads] = evaluate(...siteTensors(layout, z));
+          grads.forEach((gt, i) => {
+            g.set(gt!.dataSync(), layout[i]!.offset);
+          });
+          return v!.item();
+        } finally {
+          enableValidation(was);
+        }
       }),
     initPosition: (k) => randomBox(k, dim, radius),
     outputSites: layout.map((l) => ({ name: l.name, shape: l.shape })),
