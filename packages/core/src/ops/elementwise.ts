@@ -116,7 +116,9 @@ export function broadcastTo(x: Tensor, shape: Shape): Tensor {
   if (target.length !== shape.length || target.some((d, i) => d !== shape[i]))
     throw new Error(`broadcastTo: shape [${x.shape}] cannot be broadcast to [${shape}]`);
   if (target.length === x.shape.length && target.every((d, i) => d === x.shape[i])) return x;
-  const e = exprOf(x);
+  // As in elementwise(): compute a non-trivial pending expression once at its own size
+  // rather than once per element it is broadcast over.
+  const e = x._expr?.kind === "call" && exprCost(x._expr) > 1 ? leafOf(x) : exprOf(x);
   const out = fromExpr({ kind: "call", op: "identity", args: [e], shape: [...shape], dtype: x.dtype, cost: exprCost(e), nodes: exprNodes(e) + 1 });
   return record(out, [x], "broadcastTo", (g) => [g]);
 }
