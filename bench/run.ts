@@ -5,6 +5,7 @@
 const [workload, ...rest] = process.argv.slice(2);
 const table: Record<string, () => Promise<(args: string[]) => Promise<void>>> = {
   w1: async () => (await import("./w1/run-w1.js")).runW1,
+  w2: async () => (await import("./w2.js")).runW2,
   w3: async () => (await import("./w3.js")).runW3,
   w4: async () => (await import("./w4.js")).runW4,
 };

@@ -25,3 +25,6 @@ import "./install-transforms.js";
 export { installDefaultParamTransform } from "./install-transforms.js";
 export * from "./svi/index.js";
 export * from "./autoguide/index.js";
+export * from "./predictive/index.js";
+export * from "./reparam/index.js";
+export * as nn from "./nn/index.js";

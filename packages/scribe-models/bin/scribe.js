@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// Launcher of the `scribe` command. Runs the built dist/cli/main.js when it exists;
-// otherwise (development, no build step) runs src/cli/main.ts under tsx in a child
-// Node process, forwarding the arguments, stdio, signals and the exit status.
+// Launcher of the `scribe` command. In a source checkout (src/ and tsx present) it runs
+// src/cli/main.ts under tsx in a child Node process, so a stale build can never answer;
+// an installed package without tsx runs the built dist/cli/main.js.
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -10,23 +10,28 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 const args = process.argv.slice(2);
 const dist = new URL("../dist/cli/main.js", import.meta.url);
 
-if (existsSync(fileURLToPath(dist))) {
+let tsxUrl = null;
+try {
+  // resolved from this file, so `scribe` works from any working directory
+  tsxUrl = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
+} catch {
+  tsxUrl = null;
+}
+const srcMain = fileURLToPath(new URL("../src/cli/main.ts", import.meta.url));
+const useSource = tsxUrl !== null && existsSync(srcMain);
+
+if (!useSource && existsSync(fileURLToPath(dist))) {
   const { runCli } = await import(dist.href);
   process.exitCode = await runCli(args);
 } else {
-  const src = fileURLToPath(new URL("../src/cli/main.ts", import.meta.url));
-  let tsx;
-  try {
-    // resolved from this file, so `scribe` works from any working directory
-    tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
-  } catch {
+  if (tsxUrl === null) {
     process.stderr.write(
       "scribe: error: dist/cli/main.js is missing and tsx is not installed; " +
         "run 'npm install' (development) or 'npm run build'\n",
     );
     process.exit(1);
   }
-  const child = spawn(process.execPath, ["--import", tsx, src, ...args], { stdio: "inherit" });
+  const child = spawn(process.execPath, ["--import", tsxUrl, srcMain, ...args], { stdio: "inherit" });
   for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) {
     process.on(sig, () => {
       if (child.exitCode === null) child.kill(sig);

@@ -6,3 +6,14 @@
 export * from "./io/index.js";
 export * as de from "./de/index.js";
 export { adjustBH, momTest, nbFit, nbTest } from "./de/index.js";
+export * from "./models/index.js";
+export * from "./guides/index.js";
+export * from "./results/index.js";
+export { type EarlyStoppingOptions, type FitOptions, type FitOutcome, fit, prepareCounts, type Checkpoint } from "./fit.js";
+export {
+  capturedProbability,
+  elementLogLikelihood,
+  type LogLikelihoodOptions,
+  type NbFamilyParams,
+  nbFamilyLogLikelihood,
+} from "./likelihood/index.js";

@@ -1,4 +1,5 @@
 import type { Expr } from "../expr/expr.js";
+import type { Key } from "../random/key.js";
 import type { DType, TypedArray } from "../tensor/dtype.js";
 import type { Shape } from "../tensor/shape.js";
 
@@ -55,7 +56,26 @@ export interface Backend {
     out: BackendBuffer,
   ): void;
   matmul(a: BackendBuffer, b: BackendBuffer, batch: number, m: number, k: number, n: number, aBatchStride: number, bBatchStride: number, out: BackendBuffer): void;
+  /**
+   * Lower Cholesky factors of `batch` contiguous n × n matrices. The cpu backend throws on a
+   * matrix that is not positive definite (naming `shape`); WebGPU writes NaN there instead.
+   */
+  cholesky(input: BackendBuffer, shape: Shape, n: number, batch: number, out: BackendBuffer): void;
+  /** Solve A X = B (or Aᵀ X = B) for `batch` triangular n × n `a` and n × m `b` (both contiguous). */
+  triangularSolve(a: BackendBuffer, b: BackendBuffer, batch: number, n: number, m: number, lower: boolean, transposeA: boolean, out: BackendBuffer): void;
+  /**
+   * Draw `n` samples of `kind` under key `k` into `out` (element i from the counter stream
+   * (m, i), see random/stream.ts). `params` are numbers or contiguous buffers of n values
+   * (categorical: one buffer of n × `categories` logits).
+   */
+  sample(kind: SamplerKind, k: Key, n: number, params: readonly SamplerParam[], out: BackendBuffer, categories?: number): void;
 }
+
+/** The samplers backends implement (see ops/random.ts). */
+export type SamplerKind = "uniform" | "normal" | "gamma" | "poisson" | "binomial" | "bernoulli" | "categorical" | "truncatedNormal";
+
+/** A sampler parameter: one number for every element, or a buffer with one value per element. */
+export type SamplerParam = number | BackendBuffer;
 
 /** Thrown when a backend cannot run an op for a dtype. */
 export class UnsupportedOpError extends Error {

@@ -3,6 +3,8 @@ import { CpuBackend } from "./cpu/cpu-backend.js";
 
 /** Loaders for backends that are not built in; the WebGPU package registers itself here. */
 const loaders = new Map<string, () => Promise<Backend>>();
+// Browsers and Deno: WebGPU from navigator.gpu (Node's entry replaces this with Dawn).
+loaders.set("webgpu", async () => (await import("./webgpu/index.js")).createWebGpuBackend());
 const instances = new Map<string, Backend>();
 const cpu = new CpuBackend();
 instances.set("cpu", cpu);
@@ -18,8 +20,10 @@ export function cpuBackend(): Backend {
   return cpu;
 }
 
+/** Register how to create backend `name` (replacing an earlier loader and a cached instance). */
 export function registerBackendLoader(name: string, load: () => Promise<Backend>): void {
   loaders.set(name, load);
+  if (name !== "cpu" && instances.get(name) !== current) instances.delete(name);
 }
 
 /**
@@ -27,17 +31,23 @@ export function registerBackendLoader(name: string, load: () => Promise<Backend>
  * because a GPU adapter must be requested; the error names what to install when none exists.
  */
 export async function useBackend(name: "cpu" | "webgpu"): Promise<Backend> {
+  const b = await useBackendInstance(name);
+  current = b;
+  return b;
+}
+
+/** The backend called `name`, initialized on first use, without making it the default. */
+export async function useBackendInstance(name: "cpu" | "webgpu"): Promise<Backend> {
   let b = instances.get(name);
   if (!b) {
     const load = loaders.get(name);
     if (!load)
       throw new Error(
-        `backend '${name}' is not available: import its entry point first (for WebGPU in Node: import "@scribe/core/webgpu" and install the 'webgpu' npm package)`,
+        `backend '${name}' is not available: import its entry point first (for WebGPU in Node: import "@scribe/core/node" and install the 'webgpu' npm package)`,
       );
     b = await load();
     instances.set(name, b);
   }
-  current = b;
   return b;
 }
 

@@ -5,3 +5,6 @@
  */
 export * from "../index.js";
 export { disableThreads, enableThreads, parallelLoopCount } from "./thread-pool.js";
+export { createDawnBackend, dawnGpu } from "./webgpu.js";
+export { toBackend } from "../backend/transfer.js";
+export { WebGpuBackend, createWebGpuBackend } from "../backend/webgpu/index.js";

@@ -3,7 +3,7 @@
  * `${name}_${prefix}_loc` per latent site.
  * @module
  */
-import { param, sample, type Tensor } from "@scribe/core";
+import { broadcastTo, type Key, param, type Shape, sample, stack, type Tensor } from "@scribe/core";
 import { type Constraint, Delta } from "@scribe/distributions";
 import { AutoGuide } from "./auto-guide.js";
 import type { LatentSiteInfo } from "./prototype.js";
@@ -29,6 +29,25 @@ export class AutoDelta<A extends unknown[]> extends AutoGuide<A> {
       const v = params[`${s.name}_${this.prefix}_loc`];
       if (v) out[s.name] = v;
     }
+    return out;
+  }
+
+  /** Every quantile of a point mass is the point: site → [qs.length, ...siteShape]. */
+  quantiles(params: Readonly<Record<string, Tensor>>, qs: readonly number[]): Record<string, Tensor> {
+    const out: Record<string, Tensor> = {};
+    for (const [k, v] of Object.entries(this.median(params))) out[k] = stack(qs.map(() => v));
+    return out;
+  }
+
+  /** The point estimates broadcast to `sampleShape` leading dims (the key is unused). */
+  samplePosterior(
+    _rngKey: Key | number,
+    params: Readonly<Record<string, Tensor>>,
+    sampleShape: Shape = [],
+  ): Record<string, Tensor> {
+    const out: Record<string, Tensor> = {};
+    for (const [k, v] of Object.entries(this.median(params)))
+      out[k] = broadcastTo(v, [...sampleShape, ...v.shape]).add(0);
     return out;
   }
 }

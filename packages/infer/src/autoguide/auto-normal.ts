@@ -3,9 +3,19 @@
  * with params `${name}_${prefix}_loc` and `${name}_${prefix}_scale`.
  * @module
  */
-import { full, param, sample, type Tensor } from "@scribe/core";
+import {
+  full,
+  type Key,
+  key as makeKey,
+  param,
+  type Shape,
+  sample,
+  splitKey,
+  type Tensor,
+} from "@scribe/core";
 import { Delta, Normal, positive } from "@scribe/distributions";
 import { AutoGuide, type AutoGuideOptions } from "./auto-guide.js";
+import { normalQuantiles, toConstrained } from "./posterior-utils.js";
 import type { LatentSiteInfo } from "./prototype.js";
 
 /** Options of {@link AutoNormal}. */
@@ -57,6 +67,47 @@ export class AutoNormal<A extends unknown[]> extends AutoGuide<A> {
       const loc = params[`${s.name}_${this.prefix}_loc`];
       if (loc) out[s.name] = s.transform.forward(loc);
     }
+    return out;
+  }
+
+  #locScale(params: Readonly<Record<string, Tensor>>, s: LatentSiteInfo): { loc: Tensor; scale: Tensor } {
+    const loc = params[`${s.name}_${this.prefix}_loc`];
+    const scale = params[`${s.name}_${this.prefix}_scale`];
+    if (!loc || !scale)
+      throw new Error(
+        `AutoNormal: params lack '${s.name}_${this.prefix}_loc' or '_scale' (pass svi.getParams(state))`,
+      );
+    return { loc, scale };
+  }
+
+  /**
+   * Marginal quantiles of each latent site: site → [qs.length, ...siteShape] (Normal
+   * quantiles in unconstrained space, mapped through the site's transform).
+   * @example
+   * const q = guide.quantiles(params, [0.05, 0.95]);
+   */
+  quantiles(params: Readonly<Record<string, Tensor>>, qs: readonly number[]): Record<string, Tensor> {
+    const out: Record<string, Tensor> = {};
+    for (const s of this.requirePrototype("quantiles").sites) {
+      const { loc, scale } = this.#locScale(params, s);
+      out[s.name] = toConstrained(s, normalQuantiles(loc, scale, qs));
+    }
+    return out;
+  }
+
+  /** Draws of every latent site (constrained, full plate sizes) with `sampleShape` leading dims. */
+  samplePosterior(
+    rngKey: Key | number,
+    params: Readonly<Record<string, Tensor>>,
+    sampleShape: Shape = [],
+  ): Record<string, Tensor> {
+    const sites = this.requirePrototype("samplePosterior").sites;
+    const keys = splitKey(typeof rngKey === "number" ? makeKey(rngKey) : rngKey, Math.max(1, sites.length));
+    const out: Record<string, Tensor> = {};
+    sites.forEach((s, i) => {
+      const { loc, scale } = this.#locScale(params, s);
+      out[s.name] = toConstrained(s, new Normal(loc, scale).sample(keys[i]!, sampleShape));
+    });
     return out;
   }
 }

@@ -2,10 +2,28 @@
  * Automatic guides built from a model's prototype trace.
  * @module
  */
+export { AutoContinuous, type GuideParams, type LatentSlot } from "./auto-continuous.js";
 export { AutoDelta } from "./auto-delta.js";
 export { AutoGuide, type AutoGuideOptions } from "./auto-guide.js";
+export { AutoLaplaceApproximation, choleskyHost } from "./auto-laplace.js";
+export {
+  type AutoContinuousNormalOptions,
+  AutoDiagonalNormal,
+  AutoLowRankMultivariateNormal,
+  type AutoLowRankOptions,
+  AutoMultivariateNormal,
+} from "./auto-multivariate.js";
 export { AutoNormal, type AutoNormalOptions } from "./auto-normal.js";
-export { type InitStrategy, initToFeasible, initToUniform, initToValue } from "./init-strategies.js";
+export {
+  findValidInitialParams,
+  type InitStrategy,
+  initToFeasible,
+  initToMean,
+  initToMedian,
+  initToSample,
+  initToUniform,
+  initToValue,
+} from "./init-strategies.js";
 export {
   type LatentSiteInfo,
   type PlateInfo,

@@ -6,8 +6,10 @@
  */
 import {
   type ConstraintLike,
+  dispose,
   isfinite,
   type Key,
+  keep,
   key as makeKey,
   scope,
   splitKey,
@@ -17,7 +19,9 @@ import {
 } from "@scribe/core";
 import type { Optimizer, OptimizerState } from "../optim/optimizer.js";
 import { constrainParams, paramSites, runTrace, unconstrainParams } from "../util/sites.js";
+import { EarlyStopping, type EarlyStoppingOptions } from "./early-stopping.js";
 import type { ELBOLoss, ModelFn } from "./elbo.js";
+import { SVIProgressBar } from "./progress-bar.js";
 
 /** An object usable as a guide (the autoguides): its `call` runs the guide. */
 export interface GuideLike<A extends unknown[]> {
@@ -32,24 +36,45 @@ export interface SVIState {
 
 /** Result of {@link SVI.run}. */
 export interface SVIRunResult {
-  /** Constrained params at the end. */
+  /** Constrained params at the end (the best ones when early stopping restored them). */
   params: Record<string, Tensor>;
-  /** The final state (pass it back to continue). */
+  /** The final state (pass it back as `initState` to continue). */
   state: SVIState;
-  /** The loss at every step. */
+  /** The loss at every step that ran. */
   losses: Float64Array;
+  /** Whether early stopping ended the run before `numSteps`. */
+  stoppedEarly?: boolean;
+  /** With early stopping: steps done when the best smoothed loss was seen, and that loss. */
+  bestStep?: number;
+  bestLoss?: number;
+}
+
+/** How `run` saves checkpoints (see `checkpointEvery` in `svi/checkpoint-node.ts`). */
+export interface SVICheckpointOptions {
+  /** Save every this many steps (and at the end). */
+  every: number;
+  /** Receives the state after `stepsDone` steps of this run; must not dispose it. */
+  save: (state: SVIState, stepsDone: number) => void;
 }
 
 /** Options of {@link SVI.run}. */
 export interface SVIRunOptions {
   /** Skip steps whose loss or gradients are not finite (reads one flag per step). */
   stableUpdate?: boolean;
-  /** Continue from this state instead of initializing. */
+  /** Continue from this state instead of initializing (it is consumed). */
   initState?: SVIState;
+  /** Initial constrained values of some params (ignored with `initState`). */
+  initParams?: Record<string, Tensor>;
   /** Called every `logEvery` steps with the step index and the latest loss. */
   onProgress?: (step: number, loss: number) => void;
-  /** How often losses are read back and `onProgress` called (default 100). */
+  /** How often losses are read back, `onProgress` called and early stopping checked (default 100). */
   logEvery?: number;
+  /** Draw a progress bar on stderr: default when stderr is a terminal; false never. */
+  progressBar?: boolean;
+  /** Stop when the smoothed loss stops improving. */
+  earlyStopping?: EarlyStoppingOptions;
+  /** Save the state periodically. */
+  checkpoint?: SVICheckpointOptions;
 }
 
 /**
@@ -60,6 +85,7 @@ export interface SVIRunOptions {
  */
 export class SVI<A extends unknown[]> {
   private constraints = new Map<string, ConstraintLike | null>();
+  private initialized = false;
 
   /** The guide as a plain function. */
   readonly guide: ModelFn<A>;
@@ -93,9 +119,19 @@ export class SVI<A extends unknown[]> {
         }
       Object.assign(params, initParams);
       this.constraints = constraints;
+      this.initialized = true;
       return this.optim.init(unconstrainParams(params, constraints));
     });
     return { optimState, rngKey: kNext! };
+  }
+
+  /**
+   * Learn the params' constraints without keeping an initial state (for a state that was
+   * loaded from a checkpoint into a fresh SVI object).
+   */
+  private learnConstraints(args: A): void {
+    const s = this.init(makeKey(0), args);
+    this.optim.dispose(s.optimState);
   }
 
   /** Constrained params of a state. */
@@ -110,6 +146,7 @@ export class SVI<A extends unknown[]> {
 
   /** One optimization step; returns the new state and the loss before the step. */
   update(state: SVIState, args: A): { state: SVIState; loss: Tensor } {
+    if (!this.initialized) this.learnConstraints(args);
     const [kNext, kStep] = splitKey(state.rngKey, 2);
     return scope(() => {
       const [loss, grads] = valueAndGrad(this.lossFn(kStep!, args))(
@@ -122,13 +159,15 @@ export class SVI<A extends unknown[]> {
 
   /** Like `update`, but leaves the params unchanged when the loss or a gradient is not finite. */
   stableUpdate(state: SVIState, args: A): { state: SVIState; loss: Tensor } {
+    if (!this.initialized) this.learnConstraints(args);
     const [kNext, kStep] = splitKey(state.rngKey, 2);
     return scope(() => {
       const [loss, grads] = valueAndGrad(this.lossFn(kStep!, args))(
         this.optim.getParams(state.optimState) as Record<string, Tensor>,
       );
-      let ok = isfinite(loss).item() !== 0;
-      for (const g of Object.values(grads)) if (ok) ok = isfinite(g).astype("float32").min().item() === 1;
+      let flag = isfinite(loss).astype("float32");
+      for (const g of Object.values(grads)) flag = flag.mul(isfinite(g).astype("float32").min());
+      const ok = flag.item() === 1;
       const optimState = ok ? this.optim.update(grads, state.optimState) : state.optimState;
       return { state: { optimState, rngKey: kNext! }, loss };
     });
@@ -136,31 +175,86 @@ export class SVI<A extends unknown[]> {
 
   /** −ELBO at the current params, without a step. */
   evaluate(state: SVIState, args: A): Tensor {
+    if (!this.initialized) this.learnConstraints(args);
     const [, kStep] = splitKey(state.rngKey, 2);
     return this.lossFn(kStep!, args)(this.optim.getParams(state.optimState) as Record<string, Tensor>);
   }
 
-  /** Run `numSteps` steps; losses are read back every `logEvery` steps in one batch. */
+  /**
+   * Run `numSteps` steps; losses are read back every `logEvery` steps in one batch. With
+   * `initState` the run continues that state exactly: the same keys, the same optimizer
+   * step, so an interrupted and resumed run is bit-identical to an uninterrupted one.
+   */
   run(rngKey: Key | number, numSteps: number, args: A, opts: SVIRunOptions = {}): SVIRunResult {
-    let state = opts.initState ?? this.init(rngKey, args);
+    if (opts.initState && !this.initialized) this.learnConstraints(args);
+    let state = opts.initState ?? this.init(rngKey, args, opts.initParams);
     const losses = new Float64Array(numSteps);
     const every = Math.max(1, opts.logEvery ?? 100);
+    const bar = new SVIProgressBar(numSteps, { enabled: opts.progressBar });
+    const es = opts.earlyStopping ? new EarlyStopping(opts.earlyStopping) : null;
+    const ck = opts.checkpoint;
+    if (ck && !(ck.every >= 1)) throw new Error(`SVI.run: checkpoint.every must be ≥ 1, got ${ck.every}`);
+    let best: Record<string, Tensor> | null = null;
     let pending: Tensor[] = [];
-    const flush = (upTo: number) => {
+    let done = 0;
+    let stop = false;
+    const flush = () => {
       if (pending.length === 0) return;
       const vals = scope(() => stack(pending.map((t) => t.astype("float64"))).dataSync());
-      for (let j = 0; j < pending.length; j++) losses[upTo - pending.length + j] = Number(vals[j]);
-      for (const t of pending) t.dispose();
+      for (let j = 0; j < pending.length; j++) {
+        const v = Number(vals[j]);
+        losses[done - pending.length + j] = v;
+        es?.observe(v);
+      }
+      dispose(pending);
       pending = [];
-      opts.onProgress?.(upTo - 1, losses[upTo - 1]!);
+      const last = losses[done - 1]!;
+      opts.onProgress?.(done - 1, last);
+      bar.update(done, es ? es.smoothed : last);
+      if (es) {
+        const c = es.check(done);
+        if (c.improved && es.restoreBest) {
+          if (best) dispose(Object.values(best));
+          best = snapshot(this.optim.getParams(state.optimState));
+        }
+        stop = c.stop;
+      }
     };
-    for (let i = 0; i < numSteps; i++) {
-      const r = opts.stableUpdate ? this.stableUpdate(state, args) : this.update(state, args);
-      state = r.state;
-      pending.push(r.loss);
-      if (pending.length >= every) flush(i + 1);
+    try {
+      while (done < numSteps && !stop) {
+        const r = opts.stableUpdate ? this.stableUpdate(state, args) : this.update(state, args);
+        state = r.state;
+        pending.push(r.loss);
+        done++;
+        if (pending.length >= every) flush();
+        if (ck && done % ck.every === 0) ck.save(state, done);
+      }
+      flush();
+      if (ck && done % ck.every !== 0) ck.save(state, done);
+    } finally {
+      bar.done();
     }
-    flush(numSteps);
-    return { params: this.getParams(state), state, losses };
+    const stoppedEarly = done < numSteps;
+    if (best && es && es.bestStep !== done) {
+      const os = state.optimState;
+      const replaced = Object.values(os.params);
+      state = { ...state, optimState: { ...os, params: best } };
+      dispose(replaced);
+    } else if (best) dispose(Object.values(best));
+    const out: SVIRunResult = {
+      params: this.getParams(state),
+      state,
+      losses: stoppedEarly ? losses.slice(0, done) : losses,
+    };
+    if (es) Object.assign(out, { stoppedEarly, bestStep: es.bestStep, bestLoss: es.bestLoss });
+    return out;
   }
+}
+
+function snapshot(params: Readonly<Record<string, Tensor>>): Record<string, Tensor> {
+  const out: Record<string, Tensor> = {};
+  scope(() => {
+    for (const [k, p] of Object.entries(params)) out[k] = keep(p.add(0));
+  });
+  return out;
 }

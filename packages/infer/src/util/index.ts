@@ -23,3 +23,5 @@ export {
   runTrace,
   unconstrainParams,
 } from "./sites.js";
+export { collectDraws, drawAt, numDraws } from "./draws.js";
+export { type LogLikelihoodOptions, logLikelihood, pointwiseLogLikelihood, potentialEnergy } from "./potential.js";

@@ -15,6 +15,7 @@
 import { readFileSync, realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { DE_HELP, runDe } from "./de.js";
+import { FIT_HELP, runFit } from "./fit.js";
 import {
   CliError,
   type CliIO,
@@ -39,9 +40,7 @@ export interface Command {
 /** The subcommands, by name. */
 export const commands: Record<string, Command> = {
   de: { summary: "differential expression between two conditions", help: DE_HELP, run: runDe },
-  // `scribe fit` (fit a SCRIBE model to a data set) is to be written in src/cli/fit.ts;
-  // add its `help` and `run` here.
-  fit: { summary: "fit a SCRIBE model (not yet available)" },
+  fit: { summary: "fit a SCRIBE model (nbdm, zinb, nbvcp, zinbvcp, mixtures)", help: FIT_HELP, run: runFit },
 };
 
 function version(): string {

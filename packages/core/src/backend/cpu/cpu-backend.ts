@@ -1,6 +1,8 @@
 import { allocSharedStorage, allocStorage, type DType, dtypeOfArray, type TypedArray } from "../../tensor/dtype.js";
 import { contiguousStrides, type Shape, sizeOf } from "../../tensor/shape.js";
-import type { Backend, BackendBuffer, FusedKernel } from "../backend.js";
+import type { Key } from "../../random/key.js";
+import type { Backend, BackendBuffer, FusedKernel, SamplerKind, SamplerParam } from "../backend.js";
+import { choleskyCpu, sampleCpu, triangularSolveCpu } from "./cpu-extra.js";
 import type { Writable } from "./codegen.js";
 import { prepareLoop, REDUCE_INIT } from "./codegen.js";
 import { scalarLib } from "./scalar-lib.js";
@@ -60,20 +62,32 @@ export class CpuBackend implements Backend {
   }
 
   runFused(kernels: readonly FusedKernel[], outs: readonly BackendBuffer[]): void {
+    this.planFused(kernels, outs)();
+  }
+
+  /**
+   * Prepare a fused pass once and return the function that runs it over the same buffers:
+   * `jit` replays these plans without rebuilding expressions or looking up kernels.
+   */
+  planFused(kernels: readonly FusedKernel[], outs: readonly BackendBuffer[]): () => void {
     const { loop, prepared } = prepareLoop(kernels, scalarLib);
     const inputs = prepared.leaves.map((l) => {
       const b = l.tensor._buf;
       if (!b) throw new Error("internal: fused kernel leaf is not realized");
       return asCpu(b).data;
     });
+    const outArrays = outs.map((o) => asCpu(o).data);
     // Reductions accumulate in float64 whatever the output dtype.
-    const targets = prepared.reduces.map((r, j) =>
-      r ? new Float64Array(prepared.outSizes[j]!).fill(REDUCE_INIT[r]) : asCpu(outs[j]!).data,
-    );
-    runParallel(prepared, loop, targets, inputs);
-    prepared.reduces.forEach((r, j) => {
-      if (r) asCpu(outs[j]!).data.set(targets[j]!);
-    });
+    const targets = prepared.reduces.map((r, j) => (r ? new Float64Array(prepared.outSizes[j]!) : outArrays[j]!));
+    return () => {
+      prepared.reduces.forEach((r, j) => {
+        if (r) (targets[j] as Float64Array).fill(REDUCE_INIT[r]);
+      });
+      runParallel(prepared, loop, targets, inputs);
+      prepared.reduces.forEach((r, j) => {
+        if (r) outArrays[j]!.set(targets[j]!);
+      });
+    };
   }
 
   argReduce(input: BackendBuffer, shape: Shape, axis: number, kind: "argmax" | "argmin", out: BackendBuffer): void {
@@ -165,6 +179,20 @@ export class CpuBackend implements Backend {
     const A = asCpu(a).data;
     const B = asCpu(b).data;
     const O = asCpu(out).data;
+    if (n === 1) {
+      // matrix × vector (regressions, their gradients): plain dot products
+      for (let t = 0; t < batch; t++) {
+        const ao = t * aBatchStride;
+        const bo = t * bBatchStride;
+        for (let i = 0; i < m; i++) {
+          let s = 0;
+          const r = ao + i * k;
+          for (let p = 0; p < k; p++) s += A[r + p]! * B[bo + p]!;
+          O[t * m + i] = s;
+        }
+      }
+      return;
+    }
     // i-k-j order keeps the inner loop contiguous in B and the output; accumulate in float64.
     const row = new Float64Array(n);
     for (let t = 0; t < batch; t++) {
@@ -181,6 +209,19 @@ export class CpuBackend implements Backend {
         for (let j = 0; j < n; j++) O[oo + i * n + j] = row[j]!;
       }
     }
+  }
+
+  cholesky(input: BackendBuffer, shape: Shape, n: number, batch: number, out: BackendBuffer): void {
+    choleskyCpu(asCpu(input).data, shape, n, batch, asCpu(out).data);
+  }
+
+  triangularSolve(a: BackendBuffer, b: BackendBuffer, batch: number, n: number, m: number, lower: boolean, transposeA: boolean, out: BackendBuffer): void {
+    triangularSolveCpu(asCpu(a).data, asCpu(b).data, batch, n, m, lower, transposeA, asCpu(out).data);
+  }
+
+  sample(kind: SamplerKind, k: Key, n: number, params: readonly SamplerParam[], out: BackendBuffer, categories?: number): void {
+    const p = params.map((x) => (typeof x === "number" ? x : asCpu(x).data));
+    sampleCpu(kind, k, n, p, asCpu(out).data, categories);
   }
 }
 

@@ -1,0 +1,40 @@
+/// <reference types="@webgpu/types" />
+/** How a shader binds each buffer, in binding order. */
+export type BindingKind = "uniform" | "read" | "write";
+
+/** Compiled compute pipelines keyed by WGSL source (one compile per distinct kernel structure). */
+export class PipelineCache {
+  readonly #device: GPUDevice;
+  readonly #cache = new Map<string, GPUComputePipeline>();
+
+  constructor(device: GPUDevice) {
+    this.#device = device;
+  }
+
+  get size(): number {
+    return this.#cache.size;
+  }
+
+  /** The pipeline for `source`, whose bindings (group 0) are `kinds` in order. */
+  get(source: string, kinds: readonly BindingKind[]): GPUComputePipeline {
+    const key = `${kinds.join(",")}\n${source}`;
+    let p = this.#cache.get(key);
+    if (!p) {
+      const d = this.#device;
+      const layout = d.createBindGroupLayout({
+        entries: kinds.map((k, i) => ({
+          binding: i,
+          visibility: 4 /* GPUShaderStage.COMPUTE */,
+          buffer: { type: k === "uniform" ? "uniform" : k === "read" ? "read-only-storage" : "storage" },
+        })),
+      });
+      const module = d.createShaderModule({ code: source });
+      p = d.createComputePipeline({
+        layout: d.createPipelineLayout({ bindGroupLayouts: [layout] }),
+        compute: { module, entryPoint: "main" },
+      });
+      this.#cache.set(key, p);
+    }
+    return p;
+  }
+}

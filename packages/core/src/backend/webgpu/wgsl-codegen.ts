@@ -1,0 +1,282 @@
+import type { Expr, LeafExpr } from "../../expr/expr.js";
+import { SCALAR_OPS } from "../../expr/scalar-ops.js";
+import type { DType } from "../../tensor/dtype.js";
+import { contiguousStrides } from "../../tensor/shape.js";
+import type { BackendBuffer, FusedKernel, ReduceKind } from "../backend.js";
+import type { BindingKind } from "./pipeline-cache.js";
+import { WGSL_GROUPS, WGSL_OPS } from "./wgsl-ops.js";
+import { libraryFor } from "./wgsl-lib/registry.js";
+
+/**
+ * Turns fused kernels over one iteration shape (all maps, or all reductions over the same
+ * axes) into one WGSL compute shader with several outputs. Shapes, strides, offsets and
+ * constants are runtime values in a uniform header, so the source (the pipeline-cache key)
+ * depends only on the kernel's structure. Reductions accumulate per thread with Kahan
+ * summation and combine across a workgroup by a pairwise tree.
+ */
+
+/** Threads per workgroup of every generated shader. */
+export const WG = 128;
+/** Reductions over more elements than this use one workgroup per output (tree), else one thread. */
+export const TREE_MIN = 64;
+
+/** A shader ready to dispatch: source, bindings, uniform words and the number of workgroups. */
+export interface ShaderPlan {
+  readonly source: string;
+  readonly kinds: readonly BindingKind[];
+  readonly inputs: readonly BackendBuffer[];
+  readonly meta: Uint32Array;
+  readonly workgroups: number;
+}
+
+const F32 = new Float32Array(1);
+const U32 = new Uint32Array(F32.buffer);
+
+/** The float32 bit pattern of `x`. */
+export function f32Bits(x: number): number {
+  F32[0] = x;
+  return U32[0]!;
+}
+
+/** The WGSL element type a buffer of `dtype` is bound as. */
+export function wgslType(dtype: DType): string {
+  return dtype === "int32" ? "i32" : dtype === "bool" ? "u32" : "f32";
+}
+
+/** WGSL for storing the f32 value `v` into an array of `dtype`. */
+export function storeAs(dtype: DType, v: string): string {
+  return dtype === "int32" ? `i32(${v})` : dtype === "bool" ? `select(0u, 1u, ${v} != 0.0)` : v;
+}
+
+/** Collects uniform words: header (n outer, n inner, +inf, NaN) then whatever the plan adds. */
+export class MetaWords {
+  readonly words: number[] = [0, 0, 0x7f800000, 0x7fc00000];
+  push(x: number): number {
+    this.words.push(x >>> 0);
+    return this.words.length - 1;
+  }
+  pushI(x: number): number {
+    return this.push(x | 0);
+  }
+  /** The uniform declaration and accessors (`mw`, `mi`, `mf`) for these words. */
+  decl(): string {
+    const nv = Math.max(1, Math.ceil(this.words.length / 4));
+    return `struct Meta { m: array<vec4<u32>, ${nv}> };
+@group(0) @binding(0) var<uniform> M: Meta;
+fn mw(i: u32) -> u32 { return M.m[i >> 2u][i & 3u]; }
+fn mi(i: u32) -> i32 { return bitcast<i32>(mw(i)); }
+fn mf(i: u32) -> f32 { return bitcast<f32>(mw(i)); }`;
+  }
+  array(): Uint32Array {
+    const n = Math.max(4, Math.ceil(this.words.length / 4) * 4);
+    const a = new Uint32Array(n);
+    a.set(this.words);
+    return a;
+  }
+}
+
+function leafBuf(l: LeafExpr): BackendBuffer {
+  const b = l.tensor._buf;
+  if (!b) throw new Error("internal: fused kernel leaf is not realized");
+  return b;
+}
+
+/** Remove unit dims and merge dims contiguous in every array (strides[a][d]). */
+function coalesce(dims: number[], strides: number[][]): { dims: number[]; strides: number[][] } {
+  const keep = dims.map((_, i) => i).filter((i) => dims[i] !== 1);
+  let d = keep.map((i) => dims[i]!);
+  let s = strides.map((st) => keep.map((i) => st[i]!));
+  for (let i = d.length - 2; i >= 0; i--) {
+    if (s.every((st) => st[i] === st[i + 1]! * d[i + 1]!)) {
+      d = [...d.slice(0, i), d[i]! * d[i + 1]!, ...d.slice(i + 2)];
+      s = s.map((st) => [...st.slice(0, i), st[i + 1]!, ...st.slice(i + 2)]);
+    }
+  }
+  return { dims: d, strides: s };
+}
+
+const INIT: Record<ReduceKind, string> = { sum: "0.0", prod: "1.0", max: "-sp_inf()", min: "sp_inf()" };
+const COMBINE: Record<ReduceKind, (a: string, v: string) => string> = {
+  sum: (a, v) => `(${a} + ${v})`,
+  prod: (a, v) => `(${a} * ${v})`,
+  max: (a, v) => `select(${a}, ${v}, ${v} > ${a} || sp_isnan(${v}))`,
+  min: (a, v) => `select(${a}, ${v}, ${v} < ${a} || sp_isnan(${v}))`,
+};
+
+/** Emit per-element statements for the roots; nodes are SSA `let`s, group calls shared. */
+function emitElement(roots: readonly Expr[], leafIndex: (l: LeafExpr) => number, constIndex: (c: Expr) => number): { stmts: string[]; codes: string[] } {
+  const stmts: string[] = [];
+  const memo = new Map<Expr, string>();
+  const groups = new Map<string, string>();
+  const rec = (x: Expr): string => {
+    const hit = memo.get(x);
+    if (hit) return hit;
+    let code: string;
+    if (x.kind === "leaf") code = `v${leafIndex(x)}`;
+    else if (x.kind === "const") code = `mf(${constIndex(x)}u)`;
+    else {
+      const args = x.args.map(rec);
+      const def = SCALAR_OPS[x.op];
+      const g = "group" in def ? def.group : undefined;
+      if (g) {
+        const key = `${g.name}(${args.join(",")})`;
+        let name = groups.get(key);
+        if (!name) {
+          name = `g${groups.size}`;
+          stmts.push(`let ${name} = ${WGSL_GROUPS[g.name].fn}(${args.join(", ")});`);
+          groups.set(key, name);
+        }
+        code = `${name}.${"xyzw"[g.output]}`;
+      } else {
+        code = `t${memo.size}`;
+        stmts.push(`let ${code} = ${WGSL_OPS[x.op](args)};`);
+      }
+    }
+    memo.set(x, code);
+    return code;
+  };
+  const codes = roots.map(rec);
+  return { stmts, codes };
+}
+
+/**
+ * Plan one shader for `kernels` (same iteration shape; all maps, or all reductions over the
+ * same axes) writing `outs[j]` for `kernels[j]`.
+ */
+export function planFused(kernels: readonly FusedKernel[], outs: readonly BackendBuffer[], maxWorkgroupsPerDim: number): ShaderPlan {
+  const shape = kernels[0]!.expr.shape;
+  const rank = shape.length;
+  const axes = kernels[0]!.reduce?.axes ?? [];
+  const reduces = kernels.map((k) => k.reduce?.kind ?? null);
+  // Leaves (deduplicated by buffer and view) and constants.
+  const leaves: LeafExpr[] = [];
+  const leafIds = new Map<string, number>();
+  const consts: number[] = [];
+  const constIds = new Map<Expr, number>();
+  const meta = new MetaWords();
+  const walk = (e: Expr) => {
+    if (e.kind === "leaf") {
+      const id = `${leafBuf(e).id}:${e.offset}:${e.shape.join(",")}:${e.strides.join(",")}`;
+      if (!leafIds.has(id)) {
+        leafIds.set(id, leaves.length);
+        leaves.push(e);
+      }
+    } else if (e.kind === "const") {
+      if (!constIds.has(e)) {
+        constIds.set(e, -1);
+        consts.push(e.value);
+      }
+    } else for (const a of e.args) walk(a);
+  };
+  for (const k of kernels) walk(k.expr);
+  const leafStrides = leaves.map((l) => {
+    const off = rank - l.shape.length;
+    return shape.map((_, i) => {
+      const j = i - off;
+      return j >= 0 && l.shape[j] !== 1 ? l.strides[j]! : 0;
+    });
+  });
+  const kept = shape.map((d, i) => (axes.includes(i) ? 1 : d));
+  const keptStrides = contiguousStrides(kept);
+  const outStrides = kernels.map((k) => {
+    if (k.reduce) return shape.map((_, i) => (axes.includes(i) ? 0 : keptStrides[i]!));
+    return k.outView ? [...k.outView.strides] : contiguousStrides(shape);
+  });
+  const all = [...leafStrides, ...outStrides];
+  const kIdx = shape.map((_, i) => i).filter((i) => !axes.includes(i));
+  const rIdx = shape.map((_, i) => i).filter((i) => axes.includes(i));
+  const K = coalesce(
+    kIdx.map((i) => shape[i]!),
+    all.map((st) => kIdx.map((i) => st[i]!)),
+  );
+  const R = coalesce(
+    rIdx.map((i) => shape[i]!),
+    all.map((st) => rIdx.map((i) => st[i]!)),
+  );
+  const nOuter = K.dims.reduce((a, b) => a * b, 1);
+  const nInner = R.dims.reduce((a, b) => a * b, 1);
+  meta.words[0] = nOuter;
+  meta.words[1] = nInner;
+  const dimK = K.dims.map((d) => meta.push(d));
+  const dimR = R.dims.map((d) => meta.push(d));
+  const offsets = [...leaves.map((l) => l.offset), ...kernels.map((k) => (k.reduce ? 0 : (k.outView?.offset ?? 0)))];
+  const nArr = all.length;
+  const offIdx = offsets.map((o) => meta.pushI(o));
+  const sK = Array.from({ length: nArr }, (_, a) => K.strides[a]!.map((s) => meta.pushI(s)));
+  const sR = Array.from({ length: nArr }, (_, a) => R.strides[a]!.map((s) => meta.pushI(s)));
+  let ci = 0;
+  for (const [e] of constIds) constIds.set(e, meta.push(f32Bits(consts[ci++]!)));
+  const { stmts, codes } = emitElement(
+    kernels.map((k) => k.expr),
+    (l) => leafIds.get(`${leafBuf(l).id}:${l.offset}:${l.shape.join(",")}:${l.strides.join(",")}`)!,
+    (c) => constIds.get(c)!,
+  );
+  const nL = leaves.length;
+  const isReduce = reduces[0] !== null;
+  const tree = isReduce && nInner > TREE_MIN;
+  const decompose = (v: string, dims: number[], strides: number[][], base: (a: number) => string, out: string) => {
+    const lines = [`var rem${out} = ${v};`];
+    for (let a = 0; a < nArr; a++) lines.push(`var ${out}${a}: i32 = ${base(a)};`);
+    for (let d = dims.length - 1; d >= 0; d--) {
+      lines.push(`{ let c = i32(rem${out} % mw(${dims[d]}u)); rem${out} = rem${out} / mw(${dims[d]}u);`);
+      for (let a = 0; a < nArr; a++) lines.push(`  ${out}${a} += c * mi(${strides[a]![d]}u);`);
+      lines.push("}");
+    }
+    return lines;
+  };
+  const loads = leaves.map((l, k) => `let v${k} = f32(L${k}[u32(p${k})]);`);
+  const body: string[] = [];
+  if (!isReduce) {
+    body.push("let o = (wid.y * nwg.x + wid.x) * WG + lid.x;", "if (o >= mw(0u)) { return; }");
+    body.push(...decompose("o", dimK, sK, (a) => `mi(${offIdx[a]}u)`, "p"));
+    body.push(...loads, ...stmts);
+    kernels.forEach((k, j) => body.push(`Y${j}[u32(p${nL + j})] = ${storeAs(k.outDtype, codes[j]!)};`));
+  } else {
+    body.push(tree ? "let o = wid.y * nwg.x + wid.x;" : "let o = (wid.y * nwg.x + wid.x) * WG + lid.x;", "if (o >= mw(0u)) { return; }");
+    body.push(...decompose("o", dimK, sK, (a) => `mi(${offIdx[a]}u)`, "b"));
+    kernels.forEach((_, j) => body.push(`var acc${j}: f32 = ${INIT[reduces[j]!]}; var cmp${j}: f32 = 0.0;`));
+    body.push(tree ? "for (var r = lid.x; r < mw(1u); r += WG) {" : "for (var r = 0u; r < mw(1u); r++) {");
+    body.push(...decompose("r", dimR, sR, (a) => `b${a}`, "p"), ...loads, ...stmts);
+    kernels.forEach((_, j) => {
+      const r = reduces[j]!;
+      if (r === "sum")
+        body.push(
+          `{ let yk = ${codes[j]} - cmp${j}; let tk = acc${j} + yk; cmp${j} = select(0.0, (tk - acc${j}) - yk, sp_isfinite(tk)); acc${j} = tk; }`,
+        );
+      else body.push(`acc${j} = ${COMBINE[r](`acc${j}`, codes[j]!)};`);
+    });
+    body.push("}");
+    kernels.forEach((_, j) => {
+      if (reduces[j] === "sum") body.push(`acc${j} = acc${j} - cmp${j};`);
+    });
+    if (tree) {
+      kernels.forEach((_, j) => body.push(`S${j}[lid.x] = acc${j};`));
+      body.push("workgroupBarrier();", "for (var s = WG / 2u; s > 0u; s >>= 1u) {", "if (lid.x < s) {");
+      kernels.forEach((_, j) => body.push(`S${j}[lid.x] = ${COMBINE[reduces[j]!](`S${j}[lid.x]`, `S${j}[lid.x + s]`)};`));
+      body.push("}", "workgroupBarrier();", "}", "if (lid.x == 0u) {");
+      kernels.forEach((k, j) => body.push(`Y${j}[u32(b${nL + j})] = ${storeAs(k.outDtype, `S${j}[0]`)};`));
+      body.push("}");
+    } else kernels.forEach((k, j) => body.push(`Y${j}[u32(b${nL + j})] = ${storeAs(k.outDtype, `acc${j}`)};`));
+  }
+  const decls = [
+    meta.decl(),
+    `const WG: u32 = ${WG}u;`,
+    ...leaves.map((l, k) => `@group(0) @binding(${1 + k}) var<storage, read> L${k}: array<${wgslType(leafBuf(l).dtype)}>;`),
+    ...kernels.map((k, j) => `@group(0) @binding(${1 + nL + j}) var<storage, read_write> Y${j}: array<${wgslType(k.outDtype)}>;`),
+    ...(tree ? kernels.map((_, j) => `var<workgroup> S${j}: array<f32, ${WG}>;`) : []),
+  ];
+  const main = `@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+${body.join("\n")}
+}`;
+  const source = `${decls.join("\n")}\n${libraryFor(main + decls.join("\n"))}\n${main}\n`;
+  const threads = tree ? nOuter * WG : nOuter;
+  void maxWorkgroupsPerDim;
+  return {
+    source,
+    kinds: ["uniform", ...leaves.map((): BindingKind => "read"), ...kernels.map((): BindingKind => "write")],
+    inputs: leaves.map(leafBuf),
+    meta: meta.array(),
+    workgroups: Math.ceil(threads / WG),
+  };
+}

@@ -1,0 +1,181 @@
+import {
+  DIGAMMA_ASYMPTOTIC_COEFFS,
+  DIGAMMA_ROOT_HI,
+  DIGAMMA_ROOT_TAYLOR_COEFFS,
+  HALF_LOG_2PI,
+  LGAMMA_SERIES_COEFFS,
+  LGAMMA_STIRLING_COEFFS,
+  LOG_PI,
+  SHIFT_DIFF_DIRECT_MAX,
+  TRIGAMMA_ASYMPTOTIC_COEFFS,
+} from "../../../special/scalar/index.js";
+import { f32Lit as F, hornerWgsl } from "./format.js";
+import type { LibFn } from "./registry.js";
+
+/**
+ * log Γ, ψ, ψ′, their count-aware shift differences, log y! and log B in WGSL (float32), from
+ * the same coefficient tables as special/scalar (interpolated here). WGSL has no recursion,
+ * so reflections call a positive-argument helper. Float64 thresholds are scaled to float32.
+ */
+const M = SHIFT_DIFF_DIRECT_MAX;
+
+/** Σ_{k≥1} c_k z^k (the even-power tail of an asymptotic series). */
+const evenTail = (c: readonly number[], z: string) => `(${hornerWgsl(c, z)} * ${z})`;
+
+export const GAMMA_LIB: Record<string, LibFn> = {
+  sp_lgamma_around2: { code: `fn sp_lgamma_around2(t: f32) -> f32 { return ${hornerWgsl(LGAMMA_SERIES_COEFFS.slice(0, 16), "t")} * t; }` },
+  sp_lgamma_stirling: {
+    code: `fn sp_lgamma_stirling(x: f32) -> f32 { let r = 1.0 / x; let z = r * r; return ${hornerWgsl(LGAMMA_STIRLING_COEFFS.slice(0, 4), "z")} * r; }`,
+  },
+  sp_lgamma_pos: {
+    code: `fn sp_lgamma_pos(x: f32) -> f32 {
+  if (x < 0.5) { return sp_lgamma_around2(x) - sp_log1p(x) - log(x); }
+  if (x < 1.5) { let t = x - 1.0; return sp_lgamma_around2(t) - sp_log1p(t); }
+  if (x <= 2.5) { return sp_lgamma_around2(x - 2.0); }
+  if (x < 10.0) {
+    var p = 1.0; var y = x;
+    loop { if (y <= 2.5) { break; } y -= 1.0; p *= y; }
+    return log(p) + sp_lgamma_around2(y - 2.0);
+  }
+  return (x - 0.5) * (log(x) - 1.0) - 0.5 + ${F(HALF_LOG_2PI)} + sp_lgamma_stirling(x);
+}`,
+  },
+  sp_lgamma: {
+    code: `fn sp_lgamma(x: f32) -> f32 {
+  if (sp_isnan(x)) { return x; }
+  if (!sp_isfinite(x)) { return sp_inf(); }
+  if (x == 0.0) { return sp_inf(); }
+  if (x > 0.0) { return sp_lgamma_pos(x); }
+  if (x > -0.5) { return sp_lgamma_around2(x) - sp_log1p(x) - log(-x); }
+  if (floor(x) == x) { return sp_inf(); }
+  return ${F(LOG_PI)} - log(abs(sp_sinpi(x))) - sp_lgamma_pos(1.0 - x);
+}`,
+  },
+  sp_lgamma1p: {
+    code: `fn sp_lgamma1p(t: f32) -> f32 {
+  if (abs(t) <= 0.5) { return sp_lgamma_around2(t) - sp_log1p(t); }
+  if (t > 0.5 && t <= 1.5) { return sp_lgamma_around2(t - 1.0); }
+  return sp_lgamma(1.0 + t);
+}`,
+  },
+  sp_digamma_asym: {
+    code: `fn sp_digamma_asym(x: f32) -> f32 { let r = 1.0 / x; let z = r * r; return log(x) - 0.5 * r - ${hornerWgsl(DIGAMMA_ASYMPTOTIC_COEFFS.slice(0, 5), "z")} * z; }`,
+  },
+  sp_digamma_pos: {
+    code: `fn sp_digamma_pos(x: f32) -> f32 {
+  let t = x - ${F(DIGAMMA_ROOT_HI)};
+  if (abs(t) < 0.25) { return ${hornerWgsl(DIGAMMA_ROOT_TAYLOR_COEFFS.slice(0, 12), "t")} * t; }
+  var acc = 0.0; var y = x;
+  loop { if (y >= 10.0) { break; } acc += 1.0 / y; y += 1.0; }
+  return sp_digamma_asym(y) - acc;
+}`,
+  },
+  sp_digamma: {
+    code: `fn sp_digamma(x: f32) -> f32 {
+  if (sp_isnan(x)) { return x; }
+  if (sp_isinf(x)) { return select(sp_nan(), x, x > 0.0); }
+  if (x <= 0.0) {
+    if (x == 0.0) { return -sp_inf(); }
+    if (floor(x) == x) { return sp_nan(); }
+    return sp_digamma_pos(1.0 - x) - 3.14159265358979 * sp_cospi(x) / sp_sinpi(x);
+  }
+  return sp_digamma_pos(x);
+}`,
+  },
+  sp_trigamma_pos: {
+    code: `fn sp_trigamma_pos(x: f32) -> f32 {
+  var acc = 0.0; var y = x;
+  loop { if (y >= 10.0) { break; } acc += 1.0 / (y * y); y += 1.0; }
+  let r = 1.0 / y; let z = r * r;
+  return acc + r * (1.0 + r * (0.5 + r * ${hornerWgsl(TRIGAMMA_ASYMPTOTIC_COEFFS.slice(0, 5), "z")}));
+}`,
+  },
+  sp_trigamma: {
+    code: `fn sp_trigamma(x: f32) -> f32 {
+  if (sp_isnan(x)) { return x; }
+  if (sp_isinf(x)) { return select(sp_nan(), 0.0, x > 0.0); }
+  if (x <= 0.0) {
+    if (floor(x) == x) { return sp_inf(); }
+    let s = sp_sinpi(x);
+    return 9.8696044010893586 / (s * s) - sp_trigamma_pos(1.0 - x);
+  }
+  return sp_trigamma_pos(x);
+}`,
+  },
+  sp_lgamma_shift_asym: {
+    code: `fn sp_lgamma_shift_asym(th: f32, y: f32) -> f32 {
+  return (th + y - 0.5) * sp_log1p(y / th) + y * (log(th) - 1.0) + (sp_lgamma_stirling(th + y) - sp_lgamma_stirling(th));
+}`,
+  },
+  sp_lgammaShiftDiff: {
+    code: `fn sp_lgammaShiftDiff(th: f32, y: f32) -> f32 {
+  if (sp_isnan(th) || sp_isnan(y)) { return sp_nan(); }
+  if (y == 0.0) { return 0.0; }
+  if (y <= ${F(M)} && floor(y) == y) {
+    var acc = 0.0; var p = 1.0;
+    for (var k = 0.0; k < y; k += 1.0) {
+      p *= th + k;
+      if (p > 1e30 || p < 1e-30) { acc += log(p); p = 1.0; }
+    }
+    return acc + log(p);
+  }
+  let m = select(0.0, ceil(10.0 - th), th < 10.0);
+  if (y < m) { return sp_lgamma(th + y) - sp_lgamma(th); }
+  var p = 1.0;
+  for (var k = 0.0; k < m; k += 1.0) { p *= th + k; }
+  return log(p) + sp_lgamma_shift_asym(th + m, y - m);
+}`,
+  },
+  sp_digammaShiftDiff: {
+    code: `fn sp_digammaShiftDiff(th: f32, y: f32) -> f32 {
+  if (sp_isnan(th) || sp_isnan(y)) { return sp_nan(); }
+  if (y == 0.0) { return 0.0; }
+  if (y <= ${F(M)} && floor(y) == y) {
+    var s = 0.0;
+    for (var k = y - 1.0; k >= 0.0; k -= 1.0) { s += 1.0 / (th + k); }
+    return s;
+  }
+  let m = select(0.0, ceil(10.0 - th), th < 10.0);
+  if (y < m) { return sp_digamma(th + y) - sp_digamma(th); }
+  var s = 0.0;
+  for (var k = m - 1.0; k >= 0.0; k -= 1.0) { s += 1.0 / (th + k); }
+  let t = th + m; let yy = y - m; let ty = t + yy; let a = 1.0 / t; let b = 1.0 / ty;
+  let tail = ${evenTail(DIGAMMA_ASYMPTOTIC_COEFFS.slice(0, 5), "(a * a)")} - ${evenTail(DIGAMMA_ASYMPTOTIC_COEFFS.slice(0, 5), "(b * b)")};
+  return sp_log1p(yy / t) + yy / (2.0 * t) / ty + tail + s;
+}`,
+  },
+  sp_trigammaShiftDiff: {
+    code: `fn sp_trigammaShiftDiff(th: f32, y: f32) -> f32 {
+  if (sp_isnan(th) || sp_isnan(y)) { return sp_nan(); }
+  if (y == 0.0) { return 0.0; }
+  if (y <= ${F(M)} && floor(y) == y) {
+    var s = 0.0;
+    for (var k = y - 1.0; k >= 0.0; k -= 1.0) { let u = th + k; s += 1.0 / (u * u); }
+    return -s;
+  }
+  let m = select(0.0, ceil(10.0 - th), th < 10.0);
+  if (y < m) { return sp_trigamma(th + y) - sp_trigamma(th); }
+  var s = 0.0;
+  for (var k = m - 1.0; k >= 0.0; k -= 1.0) { let u = th + k; s += 1.0 / (u * u); }
+  let t = th + m; let yy = y - m; let ty = t + yy; let a = 1.0 / t; let b = 1.0 / ty;
+  let r1 = yy / t / ty;
+  let r2 = (r1 * ((2.0 * t + yy) / ty)) / (2.0 * t);
+  let tail = b * ${evenTail(TRIGAMMA_ASYMPTOTIC_COEFFS.slice(0, 5), "(b * b)")} - a * ${evenTail(TRIGAMMA_ASYMPTOTIC_COEFFS.slice(0, 5), "(a * a)")};
+  return -r1 - r2 + tail - s;
+}`,
+  },
+  sp_lfactorial: { code: "fn sp_lfactorial(y: f32) -> f32 { if (y == 0.0 || y == 1.0) { return 0.0; } return sp_lgamma(y + 1.0); }" },
+  sp_betaln: {
+    code: `fn sp_betaln(a: f32, b: f32) -> f32 {
+  if (sp_isnan(a) || sp_isnan(b) || a < 0.0 || b < 0.0) { return sp_nan(); }
+  let lo = min(a, b); let hi = max(a, b);
+  if (lo == 0.0) { return sp_inf(); }
+  if (sp_isinf(hi)) { return -sp_inf(); }
+  if (hi < 10.0) { return sp_lgamma(lo) + sp_lgamma(hi) - sp_lgamma(lo + hi); }
+  if (lo < 10.0) { return sp_lgamma(lo) - sp_lgamma_shift_asym(hi, lo); }
+  let s = lo + hi;
+  return ${F(HALF_LOG_2PI)} - 0.5 * log(s) - (lo - 0.5) * sp_log1p(hi / lo) - (hi - 0.5) * sp_log1p(lo / hi)
+    + (sp_lgamma_stirling(lo) + sp_lgamma_stirling(hi) - sp_lgamma_stirling(s));
+}`,
+  },
+};

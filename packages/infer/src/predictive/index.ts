@@ -1,0 +1,5 @@
+/**
+ * Prior and posterior predictive draws.
+ * @module
+ */
+export { Predictive, type PredictiveGuide, type PredictiveOptions } from "./predictive.js";

@@ -1,0 +1,130 @@
+/**
+ * SVI checkpoints in a small binary format that runs anywhere (no `node:` imports): the
+ * whole state — the optimizer's step, params and slots, and the random key — plus free
+ * JSON metadata. Typed arrays are stored byte for byte, so a resumed run is the same run
+ * bit for bit. File IO lives in `checkpoint-node.ts`.
+ *
+ * Layout: 8 bytes magic `SCRBSVI1`, a little-endian uint32 header length, the UTF-8 JSON
+ * header, then each tensor's bytes at an 8-byte-aligned offset given in the header.
+ * @module
+ */
+import { fromTypedArray, type Key, keep, type Tensor, type TypedArray } from "@scribe/core";
+import type { OptimizerState } from "../optim/optimizer.js";
+import type { SVIState } from "./svi.js";
+
+const MAGIC = "SCRBSVI1";
+
+interface TensorEntry {
+  /** "params" or a slot name. */
+  group: string;
+  name: string;
+  dtype: string;
+  shape: number[];
+  offset: number;
+  length: number;
+}
+
+interface Header {
+  format: "scribe-svi-checkpoint";
+  version: 1;
+  step: number;
+  rngKey: [number, number];
+  meta: unknown;
+  tensors: TensorEntry[];
+}
+
+/** A checkpoint read back: the state and the metadata saved with it. */
+export interface LoadedCheckpoint {
+  state: SVIState;
+  meta: unknown;
+}
+
+const ARRAYS: Record<string, new (b: ArrayBuffer, o: number, n: number) => TypedArray> = {
+  float32: Float32Array,
+  float64: Float64Array,
+  int32: Int32Array,
+  bool: Uint8Array,
+};
+
+function bytesOf(t: Tensor): Uint8Array {
+  const d = t.dataSync() as TypedArray;
+  return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+}
+
+/**
+ * Serialize an SVI state (and optional JSON-able `meta`) to bytes.
+ * @example
+ * const bytes = serializeSVIState(result.state, { dataset: "pbmc3k" });
+ * const { state } = deserializeSVIState(bytes);
+ */
+export function serializeSVIState(state: SVIState, meta: unknown = null): Uint8Array {
+  const os = state.optimState;
+  const items: { entry: TensorEntry; bytes: Uint8Array }[] = [];
+  const add = (group: string, name: string, t: Tensor) =>
+    items.push({
+      entry: { group, name, dtype: t.dtype, shape: [...t.shape], offset: 0, length: 0 },
+      bytes: bytesOf(t),
+    });
+  for (const [k, t] of Object.entries(os.params)) add("params", k, t);
+  for (const [k, slots] of Object.entries(os.slots))
+    for (const [s, t] of Object.entries(slots)) add(`slot:${s}`, k, t);
+  let off = 0;
+  for (const it of items) {
+    it.entry.offset = off;
+    it.entry.length = it.bytes.byteLength;
+    off += Math.ceil(it.bytes.byteLength / 8) * 8;
+  }
+  const header: Header = {
+    format: "scribe-svi-checkpoint",
+    version: 1,
+    step: os.step,
+    rngKey: [state.rngKey.hi, state.rngKey.lo],
+    meta,
+    tensors: items.map((i) => i.entry),
+  };
+  const h = new TextEncoder().encode(JSON.stringify(header));
+  const dataStart = Math.ceil((12 + h.byteLength) / 8) * 8;
+  const out = new Uint8Array(dataStart + off);
+  out.set(new TextEncoder().encode(MAGIC), 0);
+  new DataView(out.buffer).setUint32(8, h.byteLength, true);
+  out.set(h, 12);
+  for (const it of items) out.set(it.bytes, dataStart + it.entry.offset);
+  return out;
+}
+
+/** Read a state written by {@link serializeSVIState}; its tensors are kept (free them with the optimizer's `dispose`). */
+export function deserializeSVIState(bytes: Uint8Array): LoadedCheckpoint {
+  if (bytes.byteLength < 12 || new TextDecoder().decode(bytes.subarray(0, 8)) !== MAGIC)
+    throw new Error("SVI checkpoint: not a scribe SVI checkpoint (bad magic bytes)");
+  const hlen = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(8, true);
+  if (12 + hlen > bytes.byteLength) throw new Error("SVI checkpoint: truncated header");
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + hlen))) as Header;
+  if (header.format !== "scribe-svi-checkpoint" || header.version !== 1)
+    throw new Error(`SVI checkpoint: unsupported format ${header.format} version ${header.version}`);
+  const dataStart = Math.ceil((12 + hlen) / 8) * 8;
+  const params: Record<string, Tensor> = {};
+  const slots: Record<string, Record<string, Tensor>> = {};
+  for (const e of header.tensors) {
+    const Ctor = ARRAYS[e.dtype];
+    if (!Ctor) throw new Error(`SVI checkpoint: tensor '${e.name}' has unknown dtype ${e.dtype}`);
+    if (dataStart + e.offset + e.length > bytes.byteLength)
+      throw new Error(`SVI checkpoint: tensor '${e.name}' runs past the end of the file (truncated?)`);
+    const copy = bytes.slice(dataStart + e.offset, dataStart + e.offset + e.length);
+    const arr = new Ctor(
+      copy.buffer,
+      0,
+      e.length / (Ctor as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT,
+    );
+    const t = keep(fromTypedArray(arr, e.shape));
+    if (e.group === "params") params[e.name] = t;
+    else {
+      const slot = e.group.replace(/^slot:/, "");
+      slots[e.name] ??= {};
+      slots[e.name]![slot] = t;
+    }
+  }
+  for (const k of Object.keys(params)) slots[k] ??= {};
+  const optimState: OptimizerState = { step: header.step, params, slots };
+  const rngKey: Key = Object.freeze({ hi: header.rngKey[0], lo: header.rngKey[1] });
+  return { state: { optimState, rngKey }, meta: header.meta };
+}

@@ -1,0 +1,82 @@
+/**
+ * Collect many per-draw results into tensors with a leading draw axis, in chunks: each
+ * chunk's tensors are read back into host arrays and freed, so memory stays bounded by the
+ * output plus one chunk.
+ * @module
+ */
+import { fromTypedArray, scope, stack, type Tensor, type TypedArray } from "@scribe/core";
+
+interface Acc {
+  shape: number[];
+  data: TypedArray;
+}
+
+function alloc(dtype: Tensor["dtype"], n: number): TypedArray {
+  if (dtype === "float64") return new Float64Array(n);
+  if (dtype === "int32") return new Int32Array(n);
+  if (dtype === "bool") return new Uint8Array(n);
+  return new Float32Array(n);
+}
+
+/**
+ * Run `draw(i)` for i in [0, n) and stack each returned site over a new leading axis.
+ * Every draw must return the same sites with the same shapes.
+ * @example
+ * const out = collectDraws(1000, 100, (i) => ({ y: simulate(i) })); // { y: [1000, ...] }
+ */
+export function collectDraws(
+  n: number,
+  batchSize: number,
+  draw: (i: number) => Record<string, Tensor>,
+  what = "draws",
+): Record<string, Tensor> {
+  const acc = new Map<string, Acc>();
+  const bs = Math.max(1, Math.floor(batchSize));
+  for (let start = 0; start < n; start += bs) {
+    const end = Math.min(n, start + bs);
+    scope(() => {
+      const chunk = new Map<string, Tensor[]>();
+      for (let i = start; i < end; i++)
+        for (const [name, v] of Object.entries(draw(i))) {
+          const list = chunk.get(name) ?? [];
+          list.push(v);
+          chunk.set(name, list);
+        }
+      for (const [name, list] of chunk) {
+        const first = list[0]!;
+        if (list.length !== end - start)
+          throw new Error(`${what}: site '${name}' is missing from some draws`);
+        let a = acc.get(name);
+        if (!a) {
+          a = { shape: [...first.shape], data: alloc(first.dtype, n * first.size) };
+          acc.set(name, a);
+        }
+        const sh = a.shape;
+        for (const v of list)
+          if (v.shape.length !== sh.length || v.shape.some((d, j) => d !== sh[j]))
+            throw new Error(`${what}: site '${name}' changes shape between draws: [${sh}] vs [${v.shape}]`);
+        a.data.set(stack(list).dataSync() as never, start * first.size);
+      }
+    });
+  }
+  const out: Record<string, Tensor> = {};
+  for (const [name, a] of acc) out[name] = fromTypedArray(a.data, [n, ...a.shape]);
+  return out;
+}
+
+/** Draw `i` of each posterior sample (the leading axis dropped). */
+export function drawAt(samples: Readonly<Record<string, Tensor>>, i: number): Record<string, Tensor> {
+  const out: Record<string, Tensor> = {};
+  for (const [k, t] of Object.entries(samples)) out[k] = t.slice([i], [i + 1]).reshape(t.shape.slice(1));
+  return out;
+}
+
+/** The common leading size of posterior samples (error if they differ or there are none). */
+export function numDraws(samples: Readonly<Record<string, Tensor>>, what: string): number {
+  const sizes = new Set(Object.values(samples).map((t) => t.shape[0]));
+  if (sizes.size !== 1 || [...sizes][0] === undefined)
+    throw new Error(
+      `${what}: samples must be non-empty with one common leading size, got ${[...sizes].join(", ") || "none"}`,
+    );
+  return [...sizes][0]!;
+}

@@ -1,0 +1,209 @@
+/**
+ * `scribe fit`: fit a SCRIBE model to an `.h5ad` file or a 10x folder and write the fitted
+ * parameters (JSON) and an `.h5ad` with posterior summaries (var `scribe_r_mean`,
+ * `scribe_mu_mean`, `scribe_gate_mean`, …; obs `scribe_p_capture_mean`,
+ * `scribe_log_likelihood`, …; uns `scribe`). Checkpoints go to `OUT/checkpoint.json`; Ctrl-C
+ * writes one and exits (status 130) so that `--resume` continues to exactly the same result.
+ *
+ * Node-only.
+ * @module
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { fit, type FitOptions } from "../fit.js";
+import { writeH5ad } from "../io/h5ad.js";
+import type { ModelType } from "../models/config.js";
+import { annotateAnnData } from "../results/summaries.js";
+import { countMatrix, loadData } from "./data.js";
+import { CliError, type CliIO, choice, EXIT_OK, parseCommandArgs, UsageError, writeFileAtomic } from "./util.js";
+
+/** Exit status after Ctrl-C (checkpoint written). */
+export const EXIT_INTERRUPTED = 130;
+
+/** Help text of `scribe fit`. */
+export const FIT_HELP = `Usage: scribe fit DATA [options]
+
+Fit a SCRIBE model (variational inference) to a cells × genes count matrix.
+
+Arguments:
+  DATA                      an .h5ad file, or a 10x folder (matrix.mtx, features.tsv or
+                            genes.tsv, barcodes.tsv; obs columns from obs.tsv)
+
+Options:
+  --model NAME              nbdm | zinb | nbvcp (default) | zinbvcp
+  --parameterization NAME   canonical (default, alias standard) | mean_prob (linked) |
+                            mean_odds (odds_ratio) | mean_disp
+  --unconstrained           Normal + transform priors and guides
+  --n-components K          mixture with K components
+  --n-steps N               SVI steps (default 50000)
+  --batch-size B            cells per minibatch (default: all cells)
+  --learning-rate LR        Adam step size (default 0.001)
+  --seed S                  random seed (default 42)
+  --organism NAME           biology-informed capture prior (human, mouse, yeast, ecoli)
+  --guide-rank K            low-rank guide on the gene parameter
+  --layer NAME              read counts from this layer instead of X
+  --config FILE             JSON file with fit options (camelCase names of fit(); command-
+                            line options win)
+  --out DIR                 output folder (default scribe_fit); holds params.json,
+                            results.h5ad and, while running, checkpoint.json
+  --checkpoint-every N      steps between checkpoints (default 500)
+  --resume                  continue from DIR/checkpoint.json
+  --n-samples N             posterior draws for the summaries (default 100)
+  -q, --quiet               no progress on stderr
+  -h, --help                show this help
+
+Ctrl-C writes a checkpoint and exits with status 130; run again with --resume to continue
+(the result equals an uninterrupted run). Exit status: 0 ok, 1 runtime error, 2 usage error.
+`;
+
+function intOpt(v: string | boolean | undefined, name: string, min = 1): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (typeof v !== "string" || !Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+function numOpt(v: string | boolean | undefined, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (typeof v !== "string" || !Number.isFinite(n) || n <= 0) throw new UsageError(`--${name} must be a positive number, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+/** A progress bar on stderr: rewritten in place on a terminal, a line per 10 % otherwise. */
+export function progressBar(io: CliIO, enabled: boolean): (step: number, total: number, loss: number) => void {
+  const now = io.now ?? (() => performance.now());
+  const t0 = now();
+  let lastDecile = -1;
+  return (step, total, loss) => {
+    if (!enabled) return;
+    const frac = total > 0 ? step / total : 1;
+    const secs = ((now() - t0) / 1000).toFixed(1);
+    const text = `step ${step}/${total} loss ${loss.toExponential(4)} ${secs} s`;
+    if (io.stderrIsTTY) {
+      const w = 30;
+      const n = Math.round(frac * w);
+      io.stderr(`\r\x1b[Kscribe fit: [${"#".repeat(n)}${"-".repeat(w - n)}] ${(frac * 100).toFixed(0)}% ${text}${step >= total ? "\n" : ""}`);
+    } else {
+      const d = Math.floor(frac * 10);
+      if (d > lastDecile) {
+        lastDecile = d;
+        io.stderr(`scribe fit: ${text}\n`);
+      }
+    }
+  };
+}
+
+/** Run `scribe fit` on the arguments after the command name. */
+export async function runFit(argv: readonly string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parseCommandArgs(argv, {
+    model: { type: "string" },
+    parameterization: { type: "string" },
+    unconstrained: { type: "boolean" },
+    "n-components": { type: "string" },
+    "n-steps": { type: "string" },
+    "batch-size": { type: "string" },
+    "learning-rate": { type: "string" },
+    seed: { type: "string" },
+    organism: { type: "string" },
+    "guide-rank": { type: "string" },
+    layer: { type: "string" },
+    config: { type: "string" },
+    out: { type: "string" },
+    "checkpoint-every": { type: "string" },
+    resume: { type: "boolean" },
+    "n-samples": { type: "string" },
+    quiet: { type: "boolean", short: "q" },
+    help: { type: "boolean", short: "h" },
+  });
+  if (values.help) {
+    io.stdout(FIT_HELP);
+    return EXIT_OK;
+  }
+  if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? "missing DATA (an .h5ad file or a 10x folder)" : `expected one DATA argument, got ${positionals.length}`);
+  const dataPath = positionals[0]!;
+  let fileOpts: FitOptions = {};
+  if (typeof values.config === "string") {
+    try {
+      fileOpts = JSON.parse(readFileSync(values.config, "utf8")) as FitOptions;
+    } catch (err) {
+      throw new CliError(`cannot read --config ${values.config}: ${(err as Error).message}`);
+    }
+    if (typeof fileOpts !== "object" || fileOpts === null || Array.isArray(fileOpts)) throw new CliError(`--config ${values.config}: expected a JSON object`);
+  }
+  const model = choice(values.model as string | undefined, "model", ["nbdm", "zinb", "nbvcp", "zinbvcp"] as const, (fileOpts.model ?? "nbvcp") as ModelType);
+  const parameterization = choice(
+    values.parameterization as string | undefined,
+    "parameterization",
+    ["canonical", "standard", "mean_prob", "linked", "mean_odds", "odds_ratio", "mean_disp"] as const,
+    fileOpts.parameterization ?? "canonical",
+  );
+  const nSamples = intOpt(values["n-samples"], "n-samples") ?? 100;
+  const outDir = (values.out as string | undefined) ?? "scribe_fit";
+  const opts: FitOptions = {
+    ...fileOpts,
+    model,
+    parameterization,
+    ...(values.unconstrained ? { unconstrained: true } : {}),
+  };
+  const set = <K extends keyof FitOptions>(k: K, v: FitOptions[K] | undefined) => {
+    if (v !== undefined) opts[k] = v;
+  };
+  set("nComponents", intOpt(values["n-components"], "n-components"));
+  set("nSteps", intOpt(values["n-steps"], "n-steps", 0));
+  set("batchSize", intOpt(values["batch-size"], "batch-size"));
+  set("learningRate", numOpt(values["learning-rate"], "learning-rate"));
+  set("seed", intOpt(values.seed, "seed", 0));
+  set("guideRank", intOpt(values["guide-rank"], "guide-rank"));
+  if (typeof values.organism === "string") opts.priors = { ...(opts.priors ?? {}), organism: values.organism };
+  if (existsSync(outDir) && !statSync(outDir).isDirectory()) throw new CliError(`--out ${outDir} exists and is not a directory`);
+  const ckPath = join(outDir, "checkpoint.json");
+  if (values.resume && !existsSync(ckPath)) throw new CliError(`--resume: no checkpoint at ${ckPath}`);
+
+  // load and validate before creating anything on disk
+  const data = await loadData(dataPath);
+  countMatrix(data, values.layer as string | undefined);
+  const quiet = Boolean(values.quiet);
+  if (!quiet) io.stderr(`scribe fit: ${data.adata.X.shape[0]} cells × ${data.adata.X.shape[1]} genes, model ${model} (${parameterization})\n`);
+
+  let stop = false;
+  const onSigint = () => {
+    stop = true;
+  };
+  process.on("SIGINT", onSigint);
+  mkdirSync(outDir, { recursive: true });
+  let outcome: Awaited<ReturnType<typeof fit>>;
+  try {
+    outcome = await fit(data.adata, {
+      ...opts,
+      ...(typeof values.layer === "string" ? { layer: values.layer } : {}),
+      checkpointPath: ckPath,
+      checkpointEvery: intOpt(values["checkpoint-every"], "checkpoint-every") ?? 500,
+      resume: Boolean(values.resume),
+      onProgress: progressBar(io, !quiet),
+      progressEvery: 10,
+      shouldStop: () => stop,
+    });
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  } finally {
+    process.off("SIGINT", onSigint);
+  }
+  if (outcome.interrupted) {
+    io.stderr(`\nscribe fit: interrupted at step ${outcome.steps}; checkpoint written to ${ckPath}; rerun with --resume to continue\n`);
+    return EXIT_INTERRUPTED;
+  }
+  const res = outcome.results;
+  const { prepareCounts } = await import("../fit.js");
+  const { counts } = prepareCounts(data.adata, values.layer as string | undefined);
+  writeFileAtomic(join(outDir, "params.json"), JSON.stringify(res.toJSON()));
+  const annotated = annotateAnnData(data.adata, res, counts, {
+    nSamples,
+    extraUns: { steps: outcome.steps, early_stopped: outcome.earlyStopped, seed: opts.seed ?? 42, data: dataPath },
+  });
+  await writeH5ad(join(outDir, "results.h5ad"), annotated);
+  rmSync(ckPath, { force: true });
+  const last = res.lossHistory.length ? res.lossHistory[res.lossHistory.length - 1]! : Number.NaN;
+  io.stdout(`${JSON.stringify({ out: outDir, steps: outcome.steps, final_loss: last, params: join(outDir, "params.json"), h5ad: join(outDir, "results.h5ad") })}\n`);
+  return EXIT_OK;
+}

@@ -1,0 +1,88 @@
+/**
+ * The guide of a configured SCRIBE model: mean-field factors for every latent site, the
+ * low-rank factor on the gene parameter when `guideRank` is set, and the amortized capture
+ * factor when `amortizeCapture` is set. {@link buildGuide} returns the guide function;
+ * {@link guideDistributions} rebuilds the same factors from fitted params for the results.
+ * @module
+ */
+import { clamp, full, log, neg, param, plate, sample, type Tensor } from "@scribe/core";
+import { type Distribution, positive } from "@scribe/distributions";
+import type { ModelConfig } from "../models/config.js";
+import { checkCountsShape, effectiveBatchSize, type ScribeModelFn } from "../models/model.js";
+import { latentSiteSpecs, type SiteSpec } from "../models/sites.js";
+import { amortizedCaptureFactor } from "./amortized-capture.js";
+import { lowRankFactor, meanFieldFactor, type ParamGetter, softplusInv } from "./factors.js";
+
+function factorFor(
+  cfg: ModelConfig,
+  spec: SiteSpec,
+  specs: readonly SiteSpec[],
+  get: ParamGetter,
+  totals: Tensor | null,
+  etaInit: Tensor | null,
+): Distribution {
+  if (!spec.cell && cfg.guideRank !== null && spec.name === cfg.geneParam && spec.role === "core")
+    return lowRankFactor(spec, cfg.guideRank, get);
+  if (spec.cell && cfg.amortizeCapture && spec.family.kind !== "eta") {
+    if (!totals) throw new Error("the amortized capture guide needs the counts matrix");
+    return amortizedCaptureFactor(cfg, spec, totals, get);
+  }
+  return meanFieldFactor(cfg, spec, specs, get, etaInit ? { initLoc: etaInit } : {});
+}
+
+/**
+ * Initial raw location of the η guide per cell: softplus⁻¹(max(log M₀ − log L_c, 0.05)), the
+ * prior's centre (spec §2.5 initialises at softplus⁻¹(log M₀); starting at each cell's own
+ * prior location is equivalent up to the offset and converges much faster).
+ */
+export function etaInitLoc(cfg: ModelConfig, counts: Tensor | null | undefined): Tensor | null {
+  const cap = cfg.priors.capture;
+  if (!cap) return null;
+  if (!counts) return full([cfg.nCells], softplusInv(cap.logM0));
+  const loc = clamp(neg(log(clamp(counts.sum(-1), 1))).add(cap.logM0), 0.05);
+  // softplus⁻¹(y) = y + log(−expm1(−y))
+  return loc.add(loc.neg().expm1().neg().log());
+}
+
+/** The guide function of a configuration (same signature as the model). */
+export function buildGuide(cfg: ModelConfig): ScribeModelFn {
+  const specs = latentSiteSpecs(cfg);
+  const get: ParamGetter = (name, init, opts) =>
+    param(name, init, { constraint: opts.positive ? positive : null, ...(opts.cell ? { eventDim: 0 } : {}) });
+  return (counts?: Tensor | null, batchSize?: number | null) => {
+    checkCountsShape(cfg, counts);
+    for (const s of specs) if (!s.cell) sample(s.name, factorFor(cfg, s, specs, get, null, null));
+    const cellSpec = specs.find((s) => s.cell);
+    if (!cellSpec) return;
+    const sub = effectiveBatchSize(cfg.nCells, batchSize);
+    const etaInit = cellSpec.family.kind === "eta" ? etaInitLoc(cfg, counts) : null;
+    plate("cells", cfg.nCells, sub === undefined ? {} : { subsampleSize: sub }, (idx) => {
+      const totals = counts ? counts.index(idx).sum(-1) : null;
+      sample(cellSpec.name, factorFor(cfg, cellSpec, specs, get, totals, etaInit));
+    });
+  };
+}
+
+/**
+ * The guide's factors at fitted (constrained) `params`, for all cells at once: a map from
+ * site name to its distribution (cell sites have batch shape [nCells]). Amortized capture
+ * needs `counts`.
+ */
+export function guideDistributions(
+  cfg: ModelConfig,
+  params: Readonly<Record<string, Tensor>>,
+  counts?: Tensor | null,
+): Map<string, { dist: Distribution; spec: SiteSpec }> {
+  const specs = latentSiteSpecs(cfg);
+  const get: ParamGetter = (name) => {
+    const v = params[name];
+    if (!v) throw new Error(`fitted params have no '${name}' (params: ${Object.keys(params).join(", ")})`);
+    return v;
+  };
+  const out = new Map<string, { dist: Distribution; spec: SiteSpec }>();
+  for (const s of specs) {
+    const totals = s.cell && counts ? counts.sum(-1) : null;
+    out.set(s.name, { dist: factorFor(cfg, s, specs, get, totals, null), spec: s });
+  }
+  return out;
+}

@@ -1,0 +1,15 @@
+/**
+ * SCRIBE's NB-family models: configuration, priors, site specs, parameterizations, the
+ * observation distribution, the model builder and the presets.
+ * @module
+ */
+export * from "./annotation.js";
+export * from "./config.js";
+export * from "./model.js";
+export * from "./observation.js";
+export * from "./parameterization.js";
+export * from "./presets.js";
+export * from "./priors.js";
+export * from "./scribe-beta-prime.js";
+export * from "./sites.js";
+export * from "./transformed-normal.js";

@@ -1,0 +1,90 @@
+/**
+ * The SCRIBE NB-family model as an ordinary model function (spec §1): global parameters
+ * outside the plate, per-cell capture inside `plate("cells", nCells, { subsampleSize })`, and
+ * the observed site `counts` with genes as the event dim.
+ * @module
+ */
+import {
+  clamp,
+  deterministic,
+  exp,
+  expm1,
+  full,
+  log,
+  neg,
+  plate,
+  sample,
+  type Tensor,
+} from "@scribe/core";
+import { TruncatedNormal } from "@scribe/distributions";
+import type { ModelConfig } from "./config.js";
+import { type CaptureValue, observationDistribution } from "./observation.js";
+import { gridParams, naturalParams } from "./parameterization.js";
+import { latentSiteSpecs, priorDistribution } from "./sites.js";
+
+/** A SCRIBE model function: `counts` [nCells, nGenes] (or null for predictive runs) and an optional minibatch size. */
+export type ScribeModelFn = (counts?: Tensor | null, batchSize?: number | null) => void;
+
+/** The cell-plate minibatch size to use (null or ≥ nCells → full batch). */
+export function effectiveBatchSize(nCells: number, batchSize: number | null | undefined): number | undefined {
+  if (batchSize === null || batchSize === undefined || batchSize >= nCells) return undefined;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`batchSize must be a positive integer, got ${batchSize}`);
+  return batchSize;
+}
+
+/** Check that `counts` matches the configured shape. */
+export function checkCountsShape(cfg: ModelConfig, counts: Tensor | null | undefined): void {
+  if (!counts) return;
+  if (counts.rank !== 2 || counts.shape[0] !== cfg.nCells || counts.shape[1] !== cfg.nGenes)
+    throw new Error(`site 'counts': expected shape [${cfg.nCells}, ${cfg.nGenes}] (cells × genes), got [${counts.shape}]`);
+}
+
+/**
+ * Build the model function of a configuration. Sites (spec names): `mixing_weights`,
+ * hierarchy hyper-sites, the sampled core params (e.g. `p`, `r`), `gate`, the derived core
+ * params as deterministic sites, per-cell `p_capture` / `phi_capture` (or `eta_capture` with
+ * a deterministic `p_capture` / `phi_capture`), and `counts`.
+ * @example
+ * const model = buildModel(makeConfig("nbdm", { nCells: 100, nGenes: 20 }));
+ * const tr = trace(seed(model, key(0))).getTrace(counts);
+ */
+export function buildModel(cfg: ModelConfig): ScribeModelFn {
+  const specs = latentSiteSpecs(cfg);
+  const globals = specs.filter((s) => !s.cell);
+  const cellSite = specs.find((s) => s.cell) ?? null;
+  return (counts?: Tensor | null, batchSize?: number | null) => {
+    checkCountsShape(cfg, counts);
+    const values: Record<string, Tensor> = {};
+    for (const s of globals) values[s.name] = sample(s.name, priorDistribution(s, values));
+    const nat = naturalParams(cfg, values, 0);
+    for (const n of ["p", "r", "mu", "phi"] as const)
+      if (!cfg.sampledCore.includes(n)) deterministic(n, nat[n]);
+    if (cfg.zeroInflated && !("gate" in values) && nat.gate) deterministic("gate", nat.gate);
+    for (const n of cfg.sampledCore) if (!(n in values)) deterministic(n, nat[n] as Tensor);
+    const grid = gridParams(cfg, values);
+    const sub = effectiveBatchSize(cfg.nCells, batchSize);
+    const ann = cfg.annotationLogits ?? cfg.priors.annotationLogits;
+    plate("cells", cfg.nCells, sub === undefined ? {} : { subsampleSize: sub }, (idx) => {
+      const obs = counts ? counts.index(idx) : null;
+      const B = idx.shape[0]!;
+      let capture: CaptureValue | null = null;
+      if (cellSite) {
+        if (cellSite.family.kind === "eta") {
+          const { logM0, sigma } = cellSite.family;
+          const loc = obs ? neg(log(clamp(obs.sum(-1), 1))).add(logM0) : full([B], 1);
+          const eta = sample("eta_capture", new TruncatedNormal(loc, full([B], sigma), 0, Infinity, false));
+          capture =
+            cfg.parameterization === "mean_odds"
+              ? { kind: "phi_capture", value: deterministic("phi_capture", expm1(eta)) }
+              : { kind: "p_capture", value: deterministic("p_capture", exp(neg(eta))) };
+        } else {
+          const v = sample(cellSite.name, priorDistribution(cellSite, values, [B]));
+          capture = { kind: cellSite.name as CaptureValue["kind"], value: v };
+        }
+      }
+      const annB = ann ? ann.index(idx) : null;
+      const dist = observationDistribution(cfg, grid, capture, values.mixing_weights ?? null, annB);
+      sample("counts", dist, { obs });
+    });
+  };
+}

@@ -1,0 +1,86 @@
+/**
+ * The observation distribution of one minibatch of cells (spec §1.2–1.4, §1.6): NB(r, p̂)
+ * with capture thinning per parameterization, zero inflation on top, genes as the event dim,
+ * and for mixtures one component per cell.
+ * @module
+ */
+import { clamp, log, mul, neg, sub, type Tensor, add, div } from "@scribe/core";
+import {
+  CategoricalLogits,
+  CategoricalProbs,
+  type Distribution,
+  MixtureSameFamily,
+  NegativeBinomialLogits,
+  NegativeBinomialProbs,
+  ZeroInflatedProbs,
+} from "@scribe/distributions";
+import type { ModelConfig } from "./config.js";
+import type { CoreValues } from "./parameterization.js";
+
+/** Probability floor of SCRIBE (p clamped to [1e−6, 1 − 1e−6]). */
+export const P_FLOOR = 1e-6;
+
+/** Per-cell capture for a minibatch: ν (probability) or phi_capture (odds), shape [B]. */
+export interface CaptureValue {
+  readonly kind: "p_capture" | "phi_capture";
+  readonly value: Tensor;
+}
+
+/**
+ * Effective success probability after capture: p̂ = p·ν / (1 − p·(1 − ν)).
+ * @example
+ * capturedP(tensor(0.5), tensor([1])); // 0.5 (full capture leaves p unchanged)
+ */
+export function capturedP(p: Tensor, nu: Tensor): Tensor {
+  return div(mul(p, nu), sub(1, mul(p, sub(1, nu))));
+}
+
+/**
+ * Per-gene NB component(s) for a minibatch, batch shape [B?, K?, G] (gate applied), before
+ * `toEvent(1)`. `grid` holds the parameters on the [K?, G] grid (see `gridParams`).
+ */
+export function componentDistribution(cfg: ModelConfig, grid: CoreValues, capture: CaptureValue | null): Distribution {
+  const mix = cfg.nComponents > 1;
+  let base: Distribution;
+  if (!capture) {
+    base = new NegativeBinomialProbs(grid.r, clamp(grid.p, P_FLOOR, 1 - P_FLOOR), false);
+  } else {
+    const B = capture.value.shape[0]!;
+    const cellShape = mix ? [B, 1, 1] : [B, 1];
+    const c = capture.value.reshape(cellShape);
+    if (cfg.parameterization === "mean_odds") {
+      const odds = capture.kind === "phi_capture" ? c : sub(div(1, clamp(c, P_FLOOR, 1)), 1);
+      const logits = neg(log(mul(clamp(grid.phi, P_FLOOR), add(odds, 1))));
+      base = new NegativeBinomialLogits(grid.r, logits, false);
+    } else if (cfg.parameterization === "mean_disp") {
+      const nu = capture.kind === "p_capture" ? c : div(1, add(c, 1));
+      const logits = add(sub(log(grid.mu), log(grid.r)), log(clamp(nu, P_FLOOR, 1)));
+      base = new NegativeBinomialLogits(grid.r, logits, false);
+    } else {
+      const nu = capture.kind === "p_capture" ? c : div(1, add(c, 1));
+      base = new NegativeBinomialProbs(grid.r, clamp(capturedP(grid.p, nu), P_FLOOR, 1 - P_FLOOR), false);
+    }
+  }
+  return grid.gate ? new ZeroInflatedProbs(base, grid.gate, false) : base;
+}
+
+/**
+ * The distribution of the `counts` site for a minibatch: event shape [G]; mixtures are
+ * MixtureSameFamily over the component axis with per-cell mixing logits when annotation
+ * logits are given (π_c = softmax(log(π + 1e−8) + A_c)).
+ */
+export function observationDistribution(
+  cfg: ModelConfig,
+  grid: CoreValues,
+  capture: CaptureValue | null,
+  mixingWeights: Tensor | null,
+  annotation: Tensor | null,
+): Distribution {
+  const comp = componentDistribution(cfg, grid, capture).toEvent(1);
+  if (cfg.nComponents <= 1) return comp;
+  if (!mixingWeights) throw new Error("mixture model without mixing weights");
+  const mixing = annotation
+    ? new CategoricalLogits(add(log(add(mixingWeights, 1e-8)), annotation), false)
+    : new CategoricalProbs(mixingWeights, false);
+  return new MixtureSameFamily(mixing, comp, false);
+}

@@ -1,0 +1,210 @@
+/**
+ * SCRIBE's default priors (spec §1.1–1.6) and the unified `priors` option (spec §2.2):
+ * the value's shape selects its role — a tuple sets the hyper-parameters of a site's flat
+ * prior, a family string ("gaussian" | "horseshoe" | "neg") turns on a gene-level hierarchy,
+ * an object `{ type, ...hyper }` sets the family with hyper-parameters. Also the
+ * biology-informed capture prior (spec §2.5) and the mixing concentration.
+ * @module
+ */
+import type { Tensor } from "@scribe/core";
+import type { Parameterization } from "./config.js";
+
+/** A gene-level hierarchy family with its hyper-parameters. */
+export type HierarchySpec =
+  | { family: "gaussian" }
+  | { family: "horseshoe"; tau0: number; slabDf: number; slabScale: number }
+  | { family: "neg"; u: number; a: number; tau: number };
+
+/** One value of the `priors` option. */
+export type PriorValue =
+  | readonly [number, number]
+  | number
+  | "gaussian"
+  | "horseshoe"
+  | "neg"
+  | string
+  | { type: "gaussian" | "horseshoe" | "neg"; [hyper: string]: number | string }
+  | Tensor;
+
+/** The unified `priors` option: keys are canonical names or site names (spec §2.2). */
+export type PriorsInput = Readonly<Record<string, PriorValue>>;
+
+/** Where a gene-level hierarchy applies. */
+export type HierarchyTarget = "prob" | "expression" | "gate";
+
+/** Priors after resolution. */
+export interface ResolvedPriors {
+  /** Hyper-parameters of each flat prior: (α, β) for Beta/BetaPrime, (loc, scale) otherwise. */
+  readonly base: Readonly<Record<string, readonly [number, number]>>;
+  /** Dirichlet concentration of the mixing weights (per component). */
+  readonly mixing: readonly number[];
+  /** Gene-level hierarchies. */
+  readonly hierarchy: Readonly<Partial<Record<HierarchyTarget, HierarchySpec>>>;
+  /** Biology-informed capture prior (log M₀, σ_M), or null for the flat prior. */
+  readonly capture: { readonly logM0: number; readonly sigmaM: number } | null;
+  /** Annotation logits given through `priors.annotation_logits`. */
+  readonly annotationLogits: Tensor | null;
+}
+
+/** Organism table of spec §2.5: M₀ (total mRNA per cell) and σ_M. */
+export const ORGANISM_PRIORS: Readonly<Record<string, { M0: number; sigmaM: number }>> = {
+  human: { M0: 200_000, sigmaM: 0.3 },
+  mouse: { M0: 200_000, sigmaM: 0.3 },
+  yeast: { M0: 60_000, sigmaM: 0.3 },
+  ecoli: { M0: 3_000, sigmaM: 0.3 },
+};
+
+const ORGANISM_ALIASES: Record<string, string> = {
+  homo_sapiens: "human",
+  "h. sapiens": "human",
+  mus_musculus: "mouse",
+  "m. musculus": "mouse",
+  saccharomyces_cerevisiae: "yeast",
+  "s. cerevisiae": "yeast",
+  e_coli: "ecoli",
+  escherichia_coli: "ecoli",
+  "e. coli": "ecoli",
+};
+
+/** Canonical key → site name. */
+const KEY_TO_SITE: Record<string, string> = {
+  mean_expression: "mu",
+  dispersion: "r",
+  probability: "p",
+  odds_ratio: "phi",
+  zero_inflation: "gate",
+  capture_probability: "p_capture",
+  capture_efficiency: "eta_capture",
+  p: "p",
+  r: "r",
+  mu: "mu",
+  phi: "phi",
+  gate: "gate",
+  p_capture: "p_capture",
+  phi_capture: "phi_capture",
+  eta_capture: "eta_capture",
+  organism: "organism",
+  mixing: "mixing",
+  mixing_weights: "mixing",
+  annotation_logits: "annotation_logits",
+};
+
+/** Default hyper-parameters of the flat priors, constrained mode. */
+export const CONSTRAINED_DEFAULTS: Readonly<Record<string, readonly [number, number]>> = {
+  p: [1, 1],
+  r: [0, 1],
+  mu: [0, 1],
+  phi: [1, 1],
+  gate: [1, 9],
+  p_capture: [1, 1],
+  phi_capture: [1, 1],
+};
+
+/** Default hyper-parameters (Normal loc, scale before the transform), unconstrained mode. */
+export const UNCONSTRAINED_DEFAULTS: Readonly<Record<string, readonly [number, number]>> = {
+  p: [0, 1],
+  r: [0, 1],
+  mu: [0, 1],
+  phi: [0, 1],
+  gate: [-2, 1],
+  p_capture: [0, 1],
+  phi_capture: [0, 1],
+};
+
+/** Context needed to resolve priors. */
+export interface PriorContext {
+  parameterization: Parameterization;
+  unconstrained: boolean;
+  zeroInflated: boolean;
+  variableCapture: boolean;
+  nComponents: number;
+}
+
+function hierarchyFrom(key: string, v: PriorValue): HierarchySpec | null {
+  const fam = typeof v === "string" ? v : typeof v === "object" && v !== null && "type" in v ? v.type : null;
+  if (fam === null) return null;
+  const hyper = typeof v === "object" && v !== null && "type" in v ? (v as Record<string, unknown>) : {};
+  const num = (k: string, d: number) => {
+    const x = hyper[k];
+    if (x === undefined) return d;
+    if (typeof x !== "number" || !Number.isFinite(x)) throw new Error(`priors.${key}: ${k} must be a finite number`);
+    return x;
+  };
+  if (fam === "gaussian") return { family: "gaussian" };
+  if (fam === "horseshoe") return { family: "horseshoe", tau0: num("tau0", 1), slabDf: num("slab_df", 4), slabScale: num("slab_scale", 2) };
+  if (fam === "neg") return { family: "neg", u: num("u", 1), a: num("a", 1), tau: num("tau", 1) };
+  throw new Error(`priors.${key}: unknown family ${JSON.stringify(fam)}; expected "gaussian", "horseshoe" or "neg" (or a [a, b] tuple)`);
+}
+
+/**
+ * Resolve the `priors` option against a model: fills the defaults, routes each entry by the
+ * shape of its value, and checks that tuples target sampled (not derived) parameters and
+ * that hierarchies come with `unconstrained: true`.
+ * @example
+ * resolvePriors({ p: [2, 2], organism: "human" }, ctx).capture; // { logM0: ln 2e5, sigmaM: 0.3 }
+ */
+export function resolvePriors(input: PriorsInput | undefined, ctx: PriorContext): ResolvedPriors {
+  const base: Record<string, readonly [number, number]> = { ...(ctx.unconstrained ? UNCONSTRAINED_DEFAULTS : CONSTRAINED_DEFAULTS) };
+  let mixing = new Array<number>(ctx.nComponents).fill(1);
+  const hierarchy: Partial<Record<HierarchyTarget, HierarchySpec>> = {};
+  let capture: { logM0: number; sigmaM: number } | null = null;
+  let annotationLogits: Tensor | null = null;
+  const sampled = new Set<string>(
+    ctx.parameterization === "canonical" ? ["p", "r"] : ctx.parameterization === "mean_prob" ? ["p", "mu"] : ctx.parameterization === "mean_odds" ? ["phi", "mu"] : ["mu", "r"],
+  );
+  if (ctx.zeroInflated) sampled.add("gate");
+  if (ctx.variableCapture) sampled.add(ctx.parameterization === "mean_odds" ? "phi_capture" : "p_capture");
+  for (const [key, value] of Object.entries(input ?? {})) {
+    const site = KEY_TO_SITE[key];
+    if (!site) throw new Error(`priors: unknown key ${JSON.stringify(key)}; known keys: ${Object.keys(KEY_TO_SITE).join(", ")}`);
+    if (site === "organism") {
+      const name = String(value).toLowerCase();
+      const org = ORGANISM_PRIORS[ORGANISM_ALIASES[name] ?? name];
+      if (!org) throw new Error(`priors.organism: unknown organism ${JSON.stringify(value)}; known: ${Object.keys(ORGANISM_PRIORS).join(", ")}`);
+      if (!ctx.variableCapture) throw new Error("priors.organism needs a variable-capture model (nbvcp, zinbvcp)");
+      capture ??= { logM0: Math.log(org.M0), sigmaM: org.sigmaM };
+      continue;
+    }
+    if (site === "eta_capture") {
+      if (!Array.isArray(value) || value.length !== 2) throw new Error(`priors.${key} must be a [log_M0, sigma_M] tuple`);
+      if (!ctx.variableCapture) throw new Error(`priors.${key} needs a variable-capture model (nbvcp, zinbvcp)`);
+      const [l, s] = value as [number, number];
+      if (!(s > 0)) throw new Error(`priors.${key}: sigma_M must be positive, got ${s}`);
+      capture = { logM0: l, sigmaM: s };
+      continue;
+    }
+    if (site === "mixing") {
+      if (ctx.nComponents < 2) throw new Error("priors.mixing needs a mixture (nComponents ≥ 2)");
+      if (typeof value === "number") mixing = mixing.map(() => value);
+      else if (Array.isArray(value) && value.length === ctx.nComponents) mixing = [...(value as number[])];
+      else throw new Error(`priors.mixing must be a number or ${ctx.nComponents} numbers`);
+      if (mixing.some((a) => !(a > 0))) throw new Error("priors.mixing: concentrations must be positive");
+      continue;
+    }
+    if (site === "annotation_logits") {
+      annotationLogits = value as Tensor;
+      continue;
+    }
+    if (Array.isArray(value)) {
+      if (value.length !== 2 || !value.every((x) => typeof x === "number" && Number.isFinite(x)))
+        throw new Error(`priors.${key} must be a tuple of two finite numbers, got ${JSON.stringify(value)}`);
+      if (!sampled.has(site))
+        throw new Error(`priors.${key}: '${site}' is not sampled by this model (sampled: ${[...sampled].join(", ")}); hyper-parameters apply only to sampled parameters`);
+      const [a, b] = value as [number, number];
+      if (!(b > 0) || (!ctx.unconstrained && site !== "r" && site !== "mu" && !(a > 0)))
+        throw new Error(`priors.${key}: hyper-parameters [${a}, ${b}] out of range`);
+      base[site] = [a, b];
+      continue;
+    }
+    const h = hierarchyFrom(key, value);
+    if (!h) throw new Error(`priors.${key}: expected a [a, b] tuple, "gaussian" | "horseshoe" | "neg", or { type, ... }`);
+    if (!ctx.unconstrained) throw new Error(`priors.${key} = ${h.family} is a gene-level hierarchy, which needs unconstrained: true`);
+    const target: HierarchyTarget | null =
+      site === "p" || site === "phi" ? "prob" : site === "mu" || site === "r" ? "expression" : site === "gate" ? "gate" : null;
+    if (!target) throw new Error(`priors.${key}: hierarchies apply to probability/odds_ratio, mean_expression/dispersion or zero_inflation`);
+    if (target === "gate" && !ctx.zeroInflated) throw new Error(`priors.${key}: the model has no gate (use zinb or zinbvcp)`);
+    if (target === "expression" && ctx.nComponents < 2) throw new Error(`priors.${key}: the expression hierarchy needs a mixture (nComponents ≥ 2)`);
+    hierarchy[target] = h;
+  }
+  return { base, mixing, hierarchy, capture, annotationLogits };
+}

@@ -1,0 +1,188 @@
+/**
+ * The latent sites of a configured model as data: name, shape, whether it lives in the cell
+ * plate, and its prior family with hyper-parameters. The model samples these in order and
+ * the guides build one variational factor per entry, so both always agree.
+ * @module
+ */
+import { fromTypedArray, full, type Tensor } from "@scribe/core";
+import {
+  Beta,
+  Dirichlet,
+  type Distribution,
+  Gamma,
+  HalfCauchy,
+  InverseGamma,
+  LogNormal,
+  Normal,
+} from "@scribe/distributions";
+import { type CoreParam, type ModelConfig, transformOf } from "./config.js";
+import type { HierarchySpec } from "./priors.js";
+import { ScribeBetaPrime } from "./scribe-beta-prime.js";
+import { type TransformName, TransformedNormal } from "./transformed-normal.js";
+
+/** A number, or the name of an earlier site whose value is used. */
+export type HyperRef = number | string;
+
+/** The prior family of a latent site. */
+export type SiteFamily =
+  | { kind: "beta"; a: number; b: number }
+  | { kind: "betaprime"; a: number; b: number }
+  | { kind: "lognormal"; loc: number; scale: number }
+  | { kind: "tnormal"; loc: HyperRef; scale: HyperRef; transform: TransformName }
+  | { kind: "normal"; loc: number; scale: number }
+  | { kind: "dirichlet"; concentration: readonly number[] }
+  | { kind: "halfcauchy"; scale: number }
+  | { kind: "invgamma"; a: number; b: number }
+  | { kind: "gamma"; conc: number; rate: HyperRef }
+  | { kind: "eta"; logM0: number; sigma: number };
+
+/** One latent site of a model. */
+export interface SiteSpec {
+  /** Site name (as in the spec: p, r, mu, phi, gate, p_capture, phi_capture, ...). */
+  readonly name: string;
+  /** Shape of one draw; cell sites: the per-cell shape ([]), the plate adds the cell axis. */
+  readonly shape: readonly number[];
+  /** Sampled inside the `cells` plate. */
+  readonly cell: boolean;
+  /** Prior family and hyper-parameters. */
+  readonly family: SiteFamily;
+  /** Role of the site: a core parameter, a hierarchy hyper-site, capture, or mixing. */
+  readonly role: "core" | "hyper" | "capture" | "mixing";
+}
+
+/** Shape of a core parameter: [K] if it is per component, then [G] if it is per gene. */
+export function coreShape(cfg: ModelConfig, name: CoreParam): number[] {
+  const s: number[] = [];
+  if (cfg.nComponents > 1 && cfg.mixtureParams.includes(name)) s.push(cfg.nComponents);
+  if (isGeneLevel(cfg, name)) s.push(cfg.nGenes);
+  return s;
+}
+
+/** Whether a sampled core parameter has a gene axis. */
+export function isGeneLevel(cfg: ModelConfig, name: CoreParam): boolean {
+  if (name === "r" || name === "mu" || name === "gate") return true;
+  return cfg.priors.hierarchy.prob !== undefined;
+}
+
+/** Names of the hyper-sites for a hierarchy (loc, scale) on `target`. */
+export function hierarchyNames(target: string): { loc: string; scale: string } {
+  const prefix = target === "p" || target === "gate" ? "logit" : "log";
+  return { loc: `${prefix}_${target}_loc`, scale: `${prefix}_${target}_scale` };
+}
+
+function flat(cfg: ModelConfig, name: string, shape: number[], cell: boolean, role: SiteSpec["role"]): SiteSpec {
+  const [a, b] = cfg.priors.base[name]!;
+  let family: SiteFamily;
+  if (cfg.unconstrained) family = { kind: "tnormal", loc: a, scale: b, transform: transformOf(cfg, name) };
+  else if (name === "p" || name === "gate" || name === "p_capture") family = { kind: "beta", a, b };
+  else if (name === "phi" || name === "phi_capture") family = { kind: "betaprime", a, b };
+  else family = { kind: "lognormal", loc: a, scale: b };
+  return { name, shape, cell, family, role };
+}
+
+function hierarchical(cfg: ModelConfig, target: CoreParam, h: HierarchySpec, out: SiteSpec[]): void {
+  const shape = coreShape(cfg, target);
+  const G = cfg.nGenes;
+  const names = hierarchyNames(target);
+  const T = transformOf(cfg, target);
+  // population location and scale (spec §1.3, §2.3)
+  if (target === "gate") {
+    out.push({ name: names.loc, shape: [], cell: false, family: { kind: "normal", loc: -5, scale: 1 }, role: "hyper" });
+  } else if (target === cfg.geneParam) {
+    out.push({ name: names.loc, shape: [G], cell: false, family: { kind: "normal", loc: 0, scale: 1 }, role: "hyper" });
+  } else {
+    out.push({ name: names.loc, shape: [], cell: false, family: { kind: "normal", loc: 0, scale: 1 }, role: "hyper" });
+  }
+  if (h.family === "gaussian") {
+    const scaleLoc = target === "p" || target === "phi" ? 0 : -2;
+    out.push({ name: names.scale, shape: [], cell: false, family: { kind: "tnormal", loc: scaleLoc, scale: 0.5, transform: "softplus" }, role: "hyper" });
+    out.push({ name: target, shape, cell: false, family: { kind: "tnormal", loc: names.loc, scale: names.scale, transform: T }, role: "core" });
+    return;
+  }
+  if (h.family === "horseshoe") {
+    out.push({ name: `tau_${target}`, shape: [], cell: false, family: { kind: "halfcauchy", scale: h.tau0 }, role: "hyper" });
+    out.push({ name: `lambda_${target}`, shape, cell: false, family: { kind: "halfcauchy", scale: 1 }, role: "hyper" });
+    const a = h.slabDf / 2;
+    out.push({ name: `c_sq_${target}`, shape: [], cell: false, family: { kind: "invgamma", a, b: (h.slabDf * h.slabScale ** 2) / 2 }, role: "hyper" });
+  } else {
+    out.push({ name: `zeta_${target}`, shape, cell: false, family: { kind: "gamma", conc: h.a, rate: h.tau }, role: "hyper" });
+    out.push({ name: `psi_${target}`, shape, cell: false, family: { kind: "gamma", conc: h.u, rate: `zeta_${target}` }, role: "hyper" });
+  }
+  out.push({ name: `${target}_raw`, shape, cell: false, family: { kind: "normal", loc: 0, scale: 1 }, role: "hyper" });
+}
+
+/**
+ * The latent sites of a configured model, in sampling order: global sites first (mixing
+ * weights, hierarchy hyper-sites, core parameters, gate), then per-cell capture sites.
+ * @example
+ * latentSiteSpecs(makeConfig("nbvcp", { nCells: 10, nGenes: 5 })).map((s) => s.name); // ["p", "r", "p_capture"]
+ */
+export function latentSiteSpecs(cfg: ModelConfig): SiteSpec[] {
+  const out: SiteSpec[] = [];
+  if (cfg.nComponents > 1)
+    out.push({ name: "mixing_weights", shape: [cfg.nComponents], cell: false, family: { kind: "dirichlet", concentration: cfg.priors.mixing }, role: "mixing" });
+  const probName = cfg.sampledCore.find((c) => c === "p" || c === "phi");
+  const core: CoreParam[] = [...cfg.sampledCore];
+  if (cfg.zeroInflated) core.push("gate");
+  for (const name of core) {
+    const h =
+      name === probName ? cfg.priors.hierarchy.prob : name === cfg.geneParam ? cfg.priors.hierarchy.expression : name === "gate" ? cfg.priors.hierarchy.gate : undefined;
+    if (h) hierarchical(cfg, name, h, out);
+    else out.push(flat(cfg, name, coreShape(cfg, name), false, "core"));
+  }
+  if (cfg.variableCapture) {
+    if (cfg.priors.capture) {
+      out.push({ name: "eta_capture", shape: [], cell: true, family: { kind: "eta", logM0: cfg.priors.capture.logM0, sigma: cfg.priors.capture.sigmaM }, role: "capture" });
+    } else {
+      const name = cfg.parameterization === "mean_odds" ? "phi_capture" : "p_capture";
+      out.push(flat(cfg, name, [], true, "capture"));
+    }
+  }
+  return out;
+}
+
+function ref(v: HyperRef, values: Readonly<Record<string, Tensor>>): Tensor | number {
+  if (typeof v === "number") return v;
+  const t = values[v];
+  if (!t) throw new Error(`prior refers to site '${v}', which has not been sampled yet`);
+  return t;
+}
+
+function shaped(x: Tensor | number, shape: readonly number[]): Tensor {
+  if (typeof x === "number") return full([...shape], x);
+  return x.shape.length === shape.length && x.shape.every((d, i) => d === shape[i]) ? x : x.expand([...shape]);
+}
+
+/**
+ * The prior distribution of a global site, with batch shape `spec.shape` (hierarchical
+ * hyper-parameters are read from `values`). Cell sites ("eta") are built in the model.
+ */
+export function priorDistribution(spec: SiteSpec, values: Readonly<Record<string, Tensor>>, batch: readonly number[] = spec.shape): Distribution {
+  const f = spec.family;
+  switch (f.kind) {
+    case "beta":
+      return new Beta(full([...batch], f.a), full([...batch], f.b), false);
+    case "betaprime":
+      return new ScribeBetaPrime(full([...batch], f.a), full([...batch], f.b));
+    case "lognormal":
+      return new LogNormal(full([...batch], f.loc), full([...batch], f.scale), false);
+    case "normal":
+      return new Normal(full([...batch], f.loc), full([...batch], f.scale), false);
+    case "tnormal":
+      return new TransformedNormal(shaped(ref(f.loc, values), batch), shaped(ref(f.scale, values), batch), f.transform);
+    case "dirichlet":
+      return new Dirichlet(tensorOf(f.concentration), false);
+    case "halfcauchy":
+      return new HalfCauchy(full([...batch], f.scale), false);
+    case "invgamma":
+      return new InverseGamma(full([...batch], f.a), full([...batch], f.b), false);
+    case "gamma":
+      return new Gamma(full([...batch], f.conc), shaped(ref(f.rate, values), batch), false);
+    case "eta":
+      throw new Error(`site '${spec.name}': the biology-informed capture prior is built inside the cell plate`);
+  }
+}
+
+function tensorOf(xs: readonly number[]): Tensor {
+  return fromTypedArray(new Float32Array(xs), [xs.length]);
+}

@@ -1,0 +1,15 @@
+/**
+ * Results of SCRIBE fits: posterior samples, MAP, predictive samples, denoising,
+ * log-likelihoods, mixtures, slicing and serialization.
+ * @module
+ */
+export * from "./denoise.js";
+export * from "./log-likelihood.js";
+export * from "./map.js";
+export * from "./mixture.js";
+export * from "./posterior.js";
+export * from "./predictive.js";
+export * from "./results.js";
+export * from "./serialize.js";
+export * from "./slice.js";
+export * from "./summaries.js";

@@ -1,0 +1,211 @@
+/**
+ * The results of a fit (spec §4.2): fitted variational parameters, the loss history and the
+ * configuration, with methods for posterior samples, MAP estimates, predictive and
+ * biological predictive samples, denoised counts, log-likelihoods, mixture assignments,
+ * slicing by genes and components, and save/load.
+ * @module
+ */
+import { type Key, type Tensor } from "@scribe/core";
+import type { LogLikelihoodOptions } from "../likelihood/nb-family.js";
+import { type ModelConfig, type ModelOptions, type ModelType, makeConfig } from "../models/config.js";
+import { type DenoiseOptions, denoiseCounts } from "./denoise.js";
+import { drawLogLikelihood, samplesLogLikelihood } from "./log-likelihood.js";
+import { type MapOptions, mapEstimates } from "./map.js";
+import { cellTypeProbabilitiesDraw, cellTypeProbabilitiesSamples, empiricalMixingWeights, hardAssignments } from "./mixture.js";
+import { type PosteriorSampleOptions, posteriorSamples } from "./posterior.js";
+import { predictiveSamples } from "./predictive.js";
+import { decodeRecord, type EncodedTensor, encodeRecord, encodeTensor, decodeTensor } from "./serialize.js";
+import { sliceComponent, sliceGenes } from "./slice.js";
+
+/** Everything needed to rebuild results. */
+export interface ScribeResultsInit {
+  modelType: ModelType;
+  /** The model options the configuration was built from (tensors included). */
+  options: ModelOptions;
+  /** Fitted (constrained) variational parameters. */
+  params: Record<string, Tensor>;
+  /** Loss (−ELBO) per step. */
+  lossHistory: Float64Array;
+  /** Gene names (default "0"…). */
+  varNames?: string[];
+  /** Cell names (default "0"…). */
+  obsNames?: string[];
+  /** Inference method that produced the params. */
+  inferenceMethod?: "svi" | "mcmc";
+  /** MCMC draws, when inference was MCMC. */
+  mcmcSamples?: Record<string, Tensor>;
+  /** Free-form metadata (fit settings). */
+  meta?: Record<string, unknown>;
+}
+
+/** Results of `fit()`. */
+export class ScribeResults {
+  readonly modelType: ModelType;
+  readonly options: ModelOptions;
+  readonly config: ModelConfig;
+  readonly params: Record<string, Tensor>;
+  readonly lossHistory: Float64Array;
+  readonly varNames: string[];
+  readonly obsNames: string[];
+  readonly inferenceMethod: "svi" | "mcmc";
+  readonly mcmcSamples: Record<string, Tensor> | null;
+  readonly meta: Record<string, unknown>;
+  private cachedMap: Record<string, Tensor> | null = null;
+
+  constructor(init: ScribeResultsInit) {
+    this.modelType = init.modelType;
+    this.options = init.options;
+    this.config = makeConfig(init.modelType, init.options);
+    this.params = init.params;
+    this.lossHistory = init.lossHistory;
+    this.varNames = init.varNames ?? Array.from({ length: this.config.nGenes }, (_, i) => String(i));
+    this.obsNames = init.obsNames ?? Array.from({ length: this.config.nCells }, (_, i) => String(i));
+    this.inferenceMethod = init.inferenceMethod ?? "svi";
+    this.mcmcSamples = init.mcmcSamples ?? null;
+    this.meta = init.meta ?? {};
+  }
+
+  /** Number of cells. */
+  get nCells(): number {
+    return this.config.nCells;
+  }
+  /** Number of genes. */
+  get nGenes(): number {
+    return this.config.nGenes;
+  }
+  /** Number of mixture components (1 without a mixture). */
+  get nComponents(): number {
+    return this.config.nComponents;
+  }
+
+  /** Posterior samples [S, …] of all latent and derived parameters (MCMC: the stored draws). */
+  getPosteriorSamples(opts: PosteriorSampleOptions = {}): Record<string, Tensor> {
+    if (this.mcmcSamples) return this.mcmcSamples;
+    return posteriorSamples(this.config, this.params, opts);
+  }
+
+  /** MAP estimates of all latent and derived parameters (cached for the default options). */
+  getMap(opts: MapOptions = {}): Record<string, Tensor> {
+    const dflt = opts.useMean === undefined && opts.mapMethod === undefined && !opts.counts;
+    if (dflt && this.cachedMap) return this.cachedMap;
+    const m = mapEstimates(this.config, this.params, opts);
+    if (dflt) this.cachedMap = m;
+    return m;
+  }
+
+  /** Posterior predictive count samples [S, C, G]. */
+  getPpcSamples(opts: PosteriorSampleOptions = {}): Tensor {
+    return predictiveSamples(this.config, this.getPosteriorSamples(opts), { seed: opts.seed as number | Key | undefined });
+  }
+
+  /** Biological predictive samples [S, C, G]: NB(r, p) only, capture and gate stripped. */
+  getPpcSamplesBiological(opts: PosteriorSampleOptions = {}): Tensor {
+    return predictiveSamples(this.config, this.getPosteriorSamples(opts), { seed: opts.seed as number | Key | undefined, biological: true });
+  }
+
+  /** Predictive samples [S, C, G] at the MAP. */
+  getMapPpcSamples(opts: { nSamples?: number; seed?: number; biological?: boolean } = {}): Tensor {
+    const map = this.getMap();
+    const S = opts.nSamples ?? 1;
+    const rep: Record<string, Tensor> = {};
+    for (const [k, v] of Object.entries(map)) rep[k] = v.unsqueeze(0).expand([S, ...v.shape]);
+    return predictiveSamples(this.config, rep, { seed: opts.seed, biological: opts.biological ?? false });
+  }
+
+  /** Denoised counts at the MAP ([C, G]). Mixtures use the MAP hard assignments. */
+  denoiseCountsMap(counts: Tensor, opts: DenoiseOptions = {}): Tensor {
+    const map = this.getMap();
+    const assignments = this.nComponents > 1 ? (opts.assignments ?? this.cellAssignments(counts)) : undefined;
+    return denoiseCounts(this.config, counts, map, { ...opts, ...(assignments ? { assignments } : {}) });
+  }
+
+  /** Log-likelihood per posterior draw: [S, C] (returnBy "cell") or [S, G]. */
+  logLikelihood(counts: Tensor, opts: LogLikelihoodOptions & PosteriorSampleOptions = {}): Tensor {
+    return samplesLogLikelihood(this.config, counts, this.getPosteriorSamples({ ...opts, counts }), opts);
+  }
+
+  /** Log-likelihood at the MAP: [C] or [G]. */
+  logLikelihoodMap(counts: Tensor, opts: LogLikelihoodOptions = {}): Tensor {
+    return drawLogLikelihood(this.config, counts, this.getMap(), opts);
+  }
+
+  /** Cell-type probabilities [C, K] at the MAP. */
+  cellTypeProbabilitiesMap(counts: Tensor, temperature = 1): Tensor {
+    return cellTypeProbabilitiesDraw(this.config, counts, this.getMap(), temperature);
+  }
+
+  /** Cell-type probabilities [C, K] averaged over posterior draws. */
+  cellTypeProbabilities(counts: Tensor, opts: PosteriorSampleOptions & { temperature?: number } = {}): Tensor {
+    return cellTypeProbabilitiesSamples(this.config, counts, this.getPosteriorSamples({ ...opts, counts }), opts.temperature ?? 1);
+  }
+
+  /** Hard component assignment per cell (argmax of the MAP cell-type probabilities), int32 [C]. */
+  cellAssignments(counts: Tensor): Tensor {
+    return hardAssignments(this.cellTypeProbabilitiesMap(counts));
+  }
+
+  /** Empirical mixing weights at the MAP (spec §4.2). */
+  empiricalMixingWeights(counts: Tensor): { weights: Tensor; concentrations: Tensor } {
+    return empiricalMixingWeights(this.config, counts, this.getMap());
+  }
+
+  /** Results restricted to some genes (indices or names). */
+  subsetGenes(genes: readonly number[] | readonly string[]): ScribeResults {
+    return sliceGenes(this, genes);
+  }
+
+  /** One mixture component as non-mixture results (mixing weights dropped). */
+  getComponent(k: number): ScribeResults {
+    return sliceComponent(this, k);
+  }
+
+  /** JSON-serializable form (typed arrays as base64). */
+  toJSON(): Record<string, unknown> {
+    const { annotationLogits, ...opts } = this.options;
+    return {
+      format: "scribe-results",
+      version: 1,
+      modelType: this.modelType,
+      options: opts,
+      ...(annotationLogits ? { annotationLogits: encodeTensor(annotationLogits) } : {}),
+      params: encodeRecord(this.params),
+      lossHistory: Array.from(this.lossHistory),
+      varNames: this.varNames,
+      obsNames: this.obsNames,
+      inferenceMethod: this.inferenceMethod,
+      ...(this.mcmcSamples ? { mcmcSamples: encodeRecord(this.mcmcSamples) } : {}),
+      meta: this.meta,
+    };
+  }
+
+  /** Rebuild results from {@link toJSON}'s output. */
+  static fromJSON(json: Record<string, unknown>): ScribeResults {
+    if (json.format !== "scribe-results") throw new Error("not a SCRIBE results file (missing format: scribe-results)");
+    const ann = json.annotationLogits as EncodedTensor | undefined;
+    return new ScribeResults({
+      modelType: json.modelType as ModelType,
+      options: { ...(json.options as ModelOptions), ...(ann ? { annotationLogits: decodeTensor(ann) } : {}) },
+      params: decodeRecord(json.params as Record<string, EncodedTensor>),
+      lossHistory: Float64Array.from(json.lossHistory as number[]),
+      varNames: json.varNames as string[],
+      obsNames: json.obsNames as string[],
+      inferenceMethod: (json.inferenceMethod as "svi" | "mcmc") ?? "svi",
+      ...(json.mcmcSamples ? { mcmcSamples: decodeRecord(json.mcmcSamples as Record<string, EncodedTensor>) } : {}),
+      meta: (json.meta as Record<string, unknown>) ?? {},
+    });
+  }
+
+  /** Save as JSON (Node; atomic). */
+  async save(path: string): Promise<void> {
+    const { writeTextAtomic } = await import("./serialize.js");
+    await writeTextAtomic(path, JSON.stringify(this.toJSON()));
+  }
+
+  /** Load results saved by {@link save} (Node). */
+  static async load(path: string): Promise<ScribeResults> {
+    const { readTextIfExists } = await import("../persist/text-file-node.js");
+    const text = readTextIfExists(path);
+    if (text === null) throw new Error(`ScribeResults.load: no such file ${path}`);
+    return ScribeResults.fromJSON(JSON.parse(text) as Record<string, unknown>);
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * Posterior summaries written into an AnnData the way scanpy tools do: per-gene columns in
+ * `var` (`scribe_r_mean`, `scribe_mu_mean`, `scribe_gate_mean`, `scribe_p_mean` when
+ * gene-level; mixtures add `_k{j}` per component), per-cell columns in `obs`
+ * (`scribe_p_capture_mean`, `scribe_log_likelihood`, and for mixtures `scribe_component` and
+ * `scribe_component_prob_k{j}`), and `uns.scribe` with the configuration and loss history.
+ * @module
+ */
+import type { Tensor } from "@scribe/core";
+import type { AnnData, UnsValue } from "../io/anndata.js";
+import type { Column } from "../io/frame.js";
+import type { ScribeResults } from "./results.js";
+
+function toNumbers(t: Tensor): number[] {
+  return Array.from(t.dataSync() as ArrayLike<number>, Number);
+}
+
+/** Options of {@link annotateAnnData}. */
+export interface SummaryOptions {
+  /** Posterior draws for the means (default 100). */
+  nSamples?: number;
+  /** Seed (default 42). */
+  seed?: number;
+  /** Extra entries for `uns.scribe`. */
+  extraUns?: Record<string, UnsValue>;
+}
+
+/**
+ * A copy of `adata` with SCRIBE's posterior summaries added to `var`, `obs` and `uns.scribe`.
+ * `counts` is the dense count tensor [C, G] the model was fitted to.
+ */
+export function annotateAnnData(adata: AnnData, res: ScribeResults, counts: Tensor, opts: SummaryOptions = {}): AnnData {
+  const cfg = res.config;
+  const G = cfg.nGenes;
+  const C = cfg.nCells;
+  const K = cfg.nComponents;
+  const samples = res.getPosteriorSamples({ nSamples: opts.nSamples ?? 100, seed: opts.seed ?? 42, counts });
+  const varCols: Record<string, Column> = { ...adata.var.columns };
+  const obsCols: Record<string, Column> = { ...adata.obs.columns };
+  for (const name of ["r", "mu", "gate", "p", "phi"]) {
+    const s = samples[name];
+    if (!s) continue;
+    const m = s.mean(0);
+    if (m.shape[m.shape.length - 1] !== G) {
+      if (m.rank === 0) continue;
+      continue;
+    }
+    if (m.rank === 1) varCols[`scribe_${name}_mean`] = toNumbers(m);
+    else for (let k = 0; k < K; k++) varCols[`scribe_${name}_mean_k${k}`] = toNumbers(m.slice([k, 0], [k + 1, G]).reshape([G]));
+  }
+  if (samples.p_capture) obsCols.scribe_p_capture_mean = toNumbers(samples.p_capture.mean(0));
+  obsCols.scribe_log_likelihood = toNumbers(res.logLikelihoodMap(counts, { returnBy: "cell" }));
+  const uns: Record<string, UnsValue> = {
+    model: res.modelType,
+    parameterization: cfg.parameterization,
+    unconstrained: cfg.unconstrained,
+    n_components: K,
+    n_cells: C,
+    n_genes: G,
+    loss_history: Float64Array.from(res.lossHistory),
+  };
+  const map = res.getMap();
+  for (const name of ["p", "phi"]) {
+    const v = map[name];
+    if (v && v.size <= 64) uns[`${name}_map`] = toNumbers(v);
+  }
+  if (K > 1) {
+    const probs = res.cellTypeProbabilitiesMap(counts);
+    const z = toNumbers(probs.argmax(-1));
+    obsCols.scribe_component = z;
+    const pr = toNumbers(probs);
+    for (let k = 0; k < K; k++) obsCols[`scribe_component_prob_k${k}`] = Array.from({ length: C }, (_, c) => pr[c * K + k]!);
+    uns.mixing_weights_map = toNumbers(map.mixing_weights!);
+  }
+  for (const [k, v] of Object.entries(opts.extraUns ?? {})) uns[k] = v;
+  return {
+    ...adata,
+    var: { index: adata.var.index, columns: varCols },
+    obs: { index: adata.obs.index, columns: obsCols },
+    uns: { ...adata.uns, scribe: uns },
+  };
+}

@@ -1,0 +1,79 @@
+// Shared setup of the WebGPU suites: Dawn (the `webgpu` package) on the machine's adapter, or on
+// SwiftShader when Chromium's Vulkan ICD is installed (as in CI). Without an adapter every
+// suite is skipped with the printed reason.
+import { existsSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Tensor } from "@scribe/core";
+
+const SWIFTSHADER_ICD = "/usr/lib/chromium/vk_swiftshader_icd.json";
+if (!process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER_ICD)) process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
+if (!process.env.XDG_RUNTIME_DIR || !existsSync(process.env.XDG_RUNTIME_DIR))
+  process.env.XDG_RUNTIME_DIR = mkdtempSync(join(tmpdir(), "scribe-xdg-"));
+
+// Dawn on SwiftShader can abort the whole process on some machines (seen: a pthread
+// assertion after a few submit/read cycles on a 2-core container); probe in a child first so
+// that such a machine skips the suites instead of killing the test worker.
+import { spawnSync } from "node:child_process";
+const PROBE = `import { create, globals } from "webgpu"; Object.assign(globalThis, globals);
+const ad = await create([]).requestAdapter(); if (!ad) { console.log("no adapter"); process.exit(3); }
+const dev = await ad.requestDevice();
+const pipe = dev.createComputePipeline({ layout: "auto", compute: { module: dev.createShaderModule({ code: "@group(0) @binding(0) var<storage, read_write> a: array<f32>; @compute @workgroup_size(64) fn main(@builtin(global_invocation_id) g: vec3<u32>) { a[g.x] = a[g.x] * 2.0; }" }), entryPoint: "main" } });
+const buf = dev.createBuffer({ size: 256, usage: 0x8c });
+for (let i = 0; i < 40; i++) {
+  const st = dev.createBuffer({ size: 256, usage: 0x9 });
+  const enc = dev.createCommandEncoder(); const p = enc.beginComputePass(); p.setPipeline(pipe);
+  p.setBindGroup(0, dev.createBindGroup({ layout: pipe.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: buf } }] }));
+  p.dispatchWorkgroups(1); p.end(); enc.copyBufferToBuffer(buf, 0, st, 0, 256); dev.queue.submit([enc.finish()]);
+  await st.mapAsync(1); st.unmap(); st.destroy();
+}
+process.exit(0);`;
+const probe = spawnSync(process.execPath, ["--input-type=module", "-e", PROBE], { encoding: "utf8", timeout: 60_000, env: process.env });
+const probeReason =
+  probe.status === 0
+    ? ""
+    : probe.status === 3
+      ? "no WebGPU adapter (install Chromium's SwiftShader ICD or use a GPU)"
+      : `the Dawn probe process failed (status ${probe.status}, signal ${probe.signal}): ${(probe.stderr || probe.stdout || "").trim().slice(0, 200)}`;
+
+const { createDawnBackend } = await import("@scribe/core/node");
+type Gpu = Awaited<ReturnType<typeof createDawnBackend>>;
+
+let gpu: Gpu | null = null;
+let reason = "";
+if (probeReason) {
+  reason = probeReason;
+  console.warn(`WebGPU suites skipped: ${reason}`);
+} else
+  try {
+    gpu = await createDawnBackend();
+  } catch (e) {
+    reason = (e as Error).message;
+    console.warn(`WebGPU suites skipped: ${reason}`);
+  }
+
+/** The WebGPU backend, or null when no adapter exists (suites skip). */
+export const webgpu = gpu;
+export const skipReason = reason;
+
+/** Read any tensor (either backend) as float64 values. */
+export async function values(t: Tensor): Promise<Float64Array> {
+  return Float64Array.from(await t.data());
+}
+
+/** Worst |a − b| / (atol/rtol + |b|) style error: returns max of |a−b| − rtol·|b| over atol scale. */
+export function compare(gpuV: ArrayLike<number>, cpuV: ArrayLike<number>): { abs: number; rel: number } {
+  let abs = 0;
+  let rel = 0;
+  for (let i = 0; i < cpuV.length; i++) {
+    const a = gpuV[i]!;
+    const b = cpuV[i]!;
+    if (Number.isNaN(a) && Number.isNaN(b)) continue;
+    if (a === b) continue;
+    const d = Math.abs(a - b);
+    if (!(d <= abs)) abs = Number.isNaN(d) ? Infinity : d;
+    const r = d / Math.max(Math.abs(b), 1e-30);
+    if (!(Math.min(r, d) <= rel)) rel = Number.isNaN(r) ? Infinity : Math.min(r, d);
+  }
+  return { abs, rel };
+}

@@ -1,0 +1,36 @@
+import { cpuBackend, key, random, scope, keep, tensor, withBackend, type Tensor } from "@scribe/core";
+import { threefry2x32 } from "@scribe/core/random/threefry.js";
+import { describe, expect, it } from "vitest";
+import { compare, values, webgpu } from "./gpu-env.js";
+
+describe.skipIf(!webgpu)("webgpu random and memory", () => {
+  it("threefry bits are identical to the cpu", async () => {
+    const k = key(42);
+    const bits = await webgpu!.randomBits(k, 1000, 3);
+    for (let i = 0; i < 1000; i++) {
+      const [a, b] = threefry2x32([k.hi, k.lo], [3, i]);
+      expect(bits[2 * i]).toBe(a);
+      expect(bits[2 * i + 1]).toBe(b);
+    }
+  });
+
+  it("uniform and normal draws match the cpu up to float32 rounding", async () => {
+    for (const draw of [(b: unknown) => withBackend(b as never, () => random.uniform(key(7), [4096])), (b: unknown) => withBackend(b as never, () => random.normal(key(8), [4096]))]) {
+      const err = compare(await values(draw(webgpu) as Tensor), await values(draw(cpuBackend()) as Tensor));
+      expect(err.abs).toBeLessThan(2e-6);
+    }
+  });
+
+  it("the live-buffer counter stays flat over 10,000 update steps", async () => {
+    const lr = 0.01;
+    let w = withBackend(webgpu!, () => keep(tensor(new Float32Array(256).fill(1))));
+    const start = webgpu!.liveBuffers();
+    for (let step = 0; step < 10_000; step++) {
+      const next = scope(() => withBackend(webgpu!, () => w.sub(w.mul(2).add(0.5).mul(lr))));
+      w.dispose();
+      w = keep(next);
+      if (step % 2500 === 0) await w.data();
+    }
+    expect(webgpu!.liveBuffers()).toBe(start);
+  });
+});
