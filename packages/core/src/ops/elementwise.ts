@@ -3,7 +3,7 @@ import type { ConstExpr, Expr } from "../expr/expr.js";
 import { exprCost, exprNodes } from "../expr/expr.js";
 import { SCALAR_OPS, type ScalarOpName, scalarOpOutDtype } from "../expr/scalar-ops.js";
 import { type DType, isFloat, promoteTypes } from "../tensor/dtype.js";
-import { exprOf, fromExpr, leafOf } from "../tensor/realize.js";
+import { exprOf, fromExpr, hasDeferredLeaf, leafOf } from "../tensor/realize.js";
 import { broadcastShapes, type Shape } from "../tensor/shape.js";
 import { Tensor } from "../tensor/tensor.js";
 import { ELEMENTWISE_VJP } from "./elementwise-vjp.js";
@@ -56,7 +56,7 @@ export function elementwise(op: ScalarOpName, args: readonly TensorLike[], where
   for (const d of shape) outSize *= d;
   const argExprs: Expr[] = args.map((a) => {
     if (!(a instanceof Tensor)) return constExpr(a, weakDtype(a, strong));
-    if (a.size < outSize && a._expr?.kind === "call" && exprCost(a._expr) > 1) return leafOf(a);
+    if (a.size < outSize && a._expr?.kind === "call" && exprCost(a._expr) > 1 && !hasDeferredLeaf(a._expr)) return leafOf(a);
     return exprOf(a);
   });
   let cost = def.cost;
@@ -118,7 +118,7 @@ export function broadcastTo(x: Tensor, shape: Shape): Tensor {
   if (target.length === x.shape.length && target.every((d, i) => d === x.shape[i])) return x;
   // As in elementwise(): compute a non-trivial pending expression once at its own size
   // rather than once per element it is broadcast over.
-  const e = x._expr?.kind === "call" && exprCost(x._expr) > 1 ? leafOf(x) : exprOf(x);
+  const e = x._expr?.kind === "call" && exprCost(x._expr) > 1 && !hasDeferredLeaf(x._expr) ? leafOf(x) : exprOf(x);
   const out = fromExpr({ kind: "call", op: "identity", args: [e], shape: [...shape], dtype: x.dtype, cost: exprCost(e), nodes: exprNodes(e) + 1 });
   return record(out, [x], "broadcastTo", (g) => [g]);
 }

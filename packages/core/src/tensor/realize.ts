@@ -19,7 +19,8 @@ export function checkLeaves(e: Expr, where: string): void {
   } else if (e.kind === "call") for (const a of e.args) checkLeaves(a, where);
 }
 
-function hasDeferredLeaf(e: Expr): boolean {
+/** Whether `e` reads a reduction that has not run yet (realizing `e` would force it). */
+export function hasDeferredLeaf(e: Expr): boolean {
   if (e.kind === "leaf") return e.tensor._reduction !== null;
   if (e.kind === "call") return e.args.some(hasDeferredLeaf);
   return false;
@@ -110,9 +111,16 @@ export function exprOf(t: Tensor, inlineAnyCost = false): Expr {
   const e = t._expr!;
   if (e.kind !== "call") return e;
   const cheap = exprCost(e) <= INLINE_COST_LIMIT;
-  if (exprNodes(e) <= INLINE_NODE_LIMIT && (cheap || inlineAnyCost || t._uses === 0)) {
+  const small = exprNodes(e) <= INLINE_NODE_LIMIT;
+  if (small && (cheap || inlineAnyCost || t._uses === 0)) {
     t._uses++;
     return e;
+  }
+  // Computing an expression over deferred reductions now would run them early, apart from
+  // the reductions a backward pass is about to add: defer it too, so it joins their pass.
+  if (hasDeferredLeaf(e)) {
+    t._expr = null;
+    deferReduction(t, { expr: e, outDtype: t.dtype });
   }
   return leafOf(t);
 }

@@ -44,7 +44,7 @@ export class Tensor {
    * tensor is weakly typed, like a number: it takes the dtype of the tensors it meets.
    */
   _weakValue: number | null = null;
-  /** @internal a reduction not yet run; it runs together with others over the same shape */
+  /** @internal a deferred kernel (a reduction, or a map over deferred reductions) not yet run; it runs together with the others over the same iteration shape */
   _reduction: FusedKernel | null = null;
 
   /** @internal use the creation functions (`tensor`, `zeros`, ...) instead. */
