@@ -6,7 +6,7 @@ import { gradCheck, randomArray, seededRandom, sizeOfShape } from "../helpers/nu
 
 // Shapes exercise broadcasting: the second and third arguments broadcast against the first,
 // so the engine must sum cotangents back over the broadcast axes.
-const SHAPES = [[3, 4], [4], [3, 1]];
+const SHAPES = [[3, 4], [4], [3, 1], [1, 4]];
 
 // Float64 central differences with h = 1e-6·max(1,|x|): truncation ~h²·f''' and rounding
 // ~eps·|f|/h are both below 1e-8, so 1e-6 relative leaves room for curvature. Ops whose

@@ -99,6 +99,36 @@ let ${v}, ${dr}, ${dl};
   }
 }`,
   },
+  /**
+   * Zero-inflated NB(y | r, p) with gate probability g and its partials ∂/∂r, ∂/∂p, ∂/∂g.
+   * At y = 0, log(g + (1−g)·NB(0)) is taken as log1p((1−g)·expm1(log NB(0))) when the result
+   * is above −log 2 (a gate near 1 keeps its digits) and as the plain log otherwise.
+   */
+  zinbProbs: {
+    outputs: 4,
+    js: ([y, r, p, g], [v, dr, dp, dg], u) => `
+let ${v}, ${dr}, ${dp}, ${dg};
+{
+  const y${u} = ${y}, r${u} = ${r}, p${u} = ${p}, g${u} = ${g};
+  const l1m${u} = Math.log1p(-p${u});
+  if (y${u} === 0) {
+    const nb0${u} = r${u} * l1m${u};
+    const e${u} = Math.exp(nb0${u});
+    const a${u} = g${u} + (1 - g${u}) * e${u};
+    ${v} = a${u} > 0.5 ? Math.log1p((1 - g${u}) * Math.expm1(nb0${u})) : Math.log(a${u});
+    const w${u} = ((1 - g${u}) * e${u}) / a${u};
+    ${dr} = w${u} * l1m${u};
+    ${dp} = (-w${u} * r${u}) / (1 - p${u});
+    ${dg} = (1 - e${u}) / a${u};
+  } else {
+    ${shiftDiffs("r" + u, "y" + u, u)}
+    ${v} = Math.log1p(-g${u}) + lgd${u} - L.lfactorial(y${u}) + r${u} * l1m${u} + y${u} * Math.log(p${u});
+    ${dr} = dgd${u} + l1m${u};
+    ${dp} = y${u} / p${u} - r${u} / (1 - p${u});
+    ${dg} = -1 / (1 - g${u});
+  }
+}`,
+  },
 } satisfies Record<string, ScalarGroupDef>;
 
 export type ScalarGroupName = keyof typeof SCALAR_GROUPS;

@@ -8,7 +8,7 @@ import type { ScalarGroupName } from "./scalar-groups.js";
  * gradient rule is a compile error.
  */
 export interface ScalarOpDef {
-  readonly arity: 1 | 2 | 3;
+  readonly arity: 1 | 2 | 3 | 4;
   readonly js: (...a: string[]) => string;
   /** Output dtype rule: same as promoted inputs, float (ints promote to float32), or bool. */
   readonly out: "same" | "float" | "bool";
@@ -171,6 +171,34 @@ export const SCALAR_OPS = {
     cost: 3,
     group: { name: "nbLogits", output: 2 },
   },
+  zinbProbsLogPmf: {
+    arity: 4,
+    js: (y, r, p, g) => `L.zinbProbsLogPmf(${y},${r},${p},${g})`,
+    out: "float",
+    cost: 30,
+    group: { name: "zinbProbs", output: 0 },
+  },
+  zinbProbsGradR: {
+    arity: 4,
+    js: (y, r, p, g) => `L.zinbProbsGradR(${y},${r},${p},${g})`,
+    out: "float",
+    cost: 30,
+    group: { name: "zinbProbs", output: 1 },
+  },
+  zinbProbsGradP: {
+    arity: 4,
+    js: (y, r, p, g) => `L.zinbProbsGradP(${y},${r},${p},${g})`,
+    out: "float",
+    cost: 5,
+    group: { name: "zinbProbs", output: 2 },
+  },
+  zinbProbsGradGate: {
+    arity: 4,
+    js: (y, r, p, g) => `L.zinbProbsGradGate(${y},${r},${p},${g})`,
+    out: "float",
+    cost: 5,
+    group: { name: "zinbProbs", output: 3 },
+  },
 } satisfies Record<string, ScalarOpDef>;
 
 export type ScalarOpName = keyof typeof SCALAR_OPS;
@@ -278,4 +306,8 @@ export const SCALAR_OP_TEST_DOMAINS: Record<ScalarOpName, readonly TestDomain[]>
   nbLogitsLogPmf: [Z(0, 40), R(0.05, 20), R(-4, 4)],
   nbLogitsGradR: [Z(0, 40), R(0.05, 20), R(-4, 4)],
   nbLogitsGradLogits: [Z(0, 40), R(0.05, 20), R(-4, 4)],
+  zinbProbsLogPmf: [Z(0, 4), R(0.05, 20), R(0.05, 0.95), R(0.02, 0.98)],
+  zinbProbsGradR: [Z(0, 4), R(0.05, 20), R(0.05, 0.95), R(0.02, 0.98)],
+  zinbProbsGradP: [Z(0, 4), R(0.05, 20), R(0.05, 0.95), R(0.02, 0.98)],
+  zinbProbsGradGate: [Z(0, 4), R(0.05, 20), R(0.05, 0.95), R(0.02, 0.98)],
 };

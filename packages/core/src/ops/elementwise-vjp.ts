@@ -160,4 +160,13 @@ export const ELEMENTWISE_VJP: Record<ScalarOpName, ElementwiseVjp | null> = {
   ],
   nbLogitsGradR: null,
   nbLogitsGradLogits: null,
+  zinbProbsLogPmf: (g, a) => [
+    null,
+    mul(g, elementwise("zinbProbsGradR", [x0(a), x1(a), x2(a), a[3]!])),
+    mul(g, elementwise("zinbProbsGradP", [x0(a), x1(a), x2(a), a[3]!])),
+    mul(g, elementwise("zinbProbsGradGate", [x0(a), x1(a), x2(a), a[3]!])),
+  ],
+  zinbProbsGradR: null,
+  zinbProbsGradP: null,
+  zinbProbsGradGate: null,
 };

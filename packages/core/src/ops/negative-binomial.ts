@@ -41,6 +41,14 @@ export function nbProbsLogProb(y: TensorLike, totalCount: TensorLike, probs: Ten
   return elementwise("nbProbsLogPmf", [y, totalCount, probs], "nbProbsLogProb");
 }
 
+/**
+ * Zero-inflated NB in the probs form with gate probability g (SCRIBE's zinb / zinbvcp
+ * likelihood): one fused, count-aware kernel with analytic partials in r, p and g.
+ */
+export function zinbProbsLogProb(y: TensorLike, totalCount: TensorLike, probs: TensorLike, gate: TensorLike): Tensor {
+  return elementwise("zinbProbsLogPmf", [y, totalCount, probs, gate], "zinbProbsLogProb");
+}
+
 /** log NB(y | r, logits l) with probs = sigmoid(l) (NumPyro's NegativeBinomialLogits). */
 export function nbLogitsLogProb(y: TensorLike, totalCount: TensorLike, logits: TensorLike): Tensor {
   return elementwise("nbLogitsLogPmf", [y, totalCount, logits], "nbLogitsLogProb");

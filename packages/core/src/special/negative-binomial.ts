@@ -75,3 +75,30 @@ export function nbLogitsGradR(y: number, r: number, l: number): number {
 export function nbLogitsGradLogits(y: number, r: number, l: number): number {
   return y - (r + y) / (1 + Math.exp(-l));
 }
+
+/** Zero-inflated log NB(y | r, p) with gate probability g. */
+export function zinbProbsLogPmf(y: number, r: number, p: number, g: number): number {
+  if (y === 0) return Math.log(g + (1 - g) * Math.exp(r * Math.log1p(-p)));
+  return Math.log1p(-g) + nbProbsLogPmf(y, r, p);
+}
+
+/** ∂/∂r of the zero-inflated NB log-pmf. */
+export function zinbProbsGradR(y: number, r: number, p: number, g: number): number {
+  if (y !== 0) return nbProbsGradR(y, r, p);
+  const e = Math.exp(r * Math.log1p(-p));
+  return (((1 - g) * e) / (g + (1 - g) * e)) * Math.log1p(-p);
+}
+
+/** ∂/∂p of the zero-inflated NB log-pmf. */
+export function zinbProbsGradP(y: number, r: number, p: number, g: number): number {
+  if (y !== 0) return nbProbsGradP(y, r, p);
+  const e = Math.exp(r * Math.log1p(-p));
+  return (-((1 - g) * e) / (g + (1 - g) * e)) * (r / (1 - p));
+}
+
+/** ∂/∂g of the zero-inflated NB log-pmf. */
+export function zinbProbsGradGate(y: number, r: number, p: number, g: number): number {
+  if (y !== 0) return -1 / (1 - g);
+  const e = Math.exp(r * Math.log1p(-p));
+  return (1 - e) / (g + (1 - g) * e);
+}

@@ -1,9 +1,12 @@
 import {
   type Key, type Shape, type Tensor, broadcastTo, eq, expm1, gt, log, log1p, mul, neg, random, splitKey, square, sub, where, add, exp,
+  zinbProbsLogProb,
 } from "@scribe/core";
+import { NegativeBinomialProbs } from "../conjugate/negative-binomial-probs.js";
 import { Distribution } from "../distribution.js";
+import { maskOutOfSupport } from "../validation.js";
 import { type Constraint, dependent, unitInterval } from "../constraints.js";
-import { type ParamLike, asFloat, broadcastNamed, checkArgs, distDtype, sameShape } from "../param-utils.js";
+import { type ParamLike, asFloat, asValue, broadcastNamed, checkArgs, distDtype, sameShape } from "../param-utils.js";
 
 /**
  * Zero inflation of a count distribution with gate probability g: with probability g the
@@ -46,6 +49,11 @@ export class ZeroInflatedProbs extends Distribution {
   }
 
   logProb(value: Tensor): Tensor {
+    // A negative-binomial base has a fused, count-aware zero-inflated kernel in the core.
+    if (this.base instanceof NegativeBinomialProbs) {
+      const k = asValue(value, this.base.probs.dtype);
+      return maskOutOfSupport(this, value, zinbProbsLogProb(k, this.base.totalCount, this.base.probs, this.gate));
+    }
     return zeroInflate(value, this.base.logProb(value), this.gate);
   }
 

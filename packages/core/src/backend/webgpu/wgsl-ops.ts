@@ -80,6 +80,10 @@ export const WGSL_OPS: Record<ScalarOpName, (a: readonly string[]) => string> = 
   nbProbsLogPmf: ([y, r, p]) => `sp_nbProbs(${y}, ${r}, ${p}).x`,
   nbProbsGradR: ([y, r, p]) => `sp_nbProbs(${y}, ${r}, ${p}).y`,
   nbProbsGradP: ([y, r, p]) => `sp_nbProbs(${y}, ${r}, ${p}).z`,
+  zinbProbsLogPmf: ([y, r, p, g]) => `sp_zinbProbs(${y}, ${r}, ${p}, ${g}).x`,
+  zinbProbsGradR: ([y, r, p, g]) => `sp_zinbProbs(${y}, ${r}, ${p}, ${g}).y`,
+  zinbProbsGradP: ([y, r, p, g]) => `sp_zinbProbs(${y}, ${r}, ${p}, ${g}).z`,
+  zinbProbsGradGate: ([y, r, p, g]) => `sp_zinbProbs(${y}, ${r}, ${p}, ${g}).w`,
   nbLogitsLogPmf: ([y, r, l]) => `sp_nbLogits(${y}, ${r}, ${l}).x`,
   nbLogitsGradR: ([y, r, l]) => `sp_nbLogits(${y}, ${r}, ${l}).y`,
   nbLogitsGradLogits: ([y, r, l]) => `sp_nbLogits(${y}, ${r}, ${l}).z`,
@@ -124,6 +128,22 @@ export const WGSL_GROUPS: Record<ScalarGroupName, { readonly fn: string; readonl
   if (y == 0.0) { return vec3<f32>(r * l1m, l1m, -r / (1.0 - p)); }
   let sd = sp_nb_shift(r, y);
   return vec3<f32>(sd.x - sp_lfactorial(y) + r * l1m + y * log(p), sd.y + l1m, y / p - r / (1.0 - p));
+}`,
+  },
+  zinbProbs: {
+    fn: "sp_zinbProbs",
+    code: `fn sp_zinbProbs(y: f32, r: f32, p: f32, g: f32) -> vec4<f32> {
+  let l1m = sp_log1p(-p);
+  if (y == 0.0) {
+    let nb0 = r * l1m;
+    let e = exp(nb0);
+    let a = g + (1.0 - g) * e;
+    let v = select(log(a), sp_log1p((1.0 - g) * sp_expm1(nb0)), a > 0.5);
+    let w = (1.0 - g) * e / a;
+    return vec4<f32>(v, w * l1m, -w * r / (1.0 - p), (1.0 - e) / a);
+  }
+  let sd = sp_nb_shift(r, y);
+  return vec4<f32>(sp_log1p(-g) + sd.x - sp_lfactorial(y) + r * l1m + y * log(p), sd.y + l1m, y / p - r / (1.0 - p), -1.0 / (1.0 - g));
 }`,
   },
   nbLogits: {
