@@ -13,6 +13,8 @@
  * @module
  */
 import { readFileSync, realpathSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { disableThreads, enableThreads } from "@scribe/core/node";
 import { fileURLToPath } from "node:url";
 import { DE_HELP, runDe } from "./de.js";
 import { FIT_HELP, runFit } from "./fit.js";
@@ -146,8 +148,12 @@ function isMain(): boolean {
 }
 
 if (isMain()) {
+  // Large kernels (the count-matrix passes of a fit) use every core; SCRIBE_THREADS=1 turns it off.
+  const threads = Number(process.env.SCRIBE_THREADS ?? availableParallelism());
+  if (threads > 1) enableThreads(threads);
   runCli(process.argv.slice(2)).then(
     (code) => {
+      disableThreads();
       process.exitCode = code;
     },
     (err: unknown) => {
