@@ -1,4 +1,4 @@
-import { key, random, tensor } from "@scribe/core";
+import { key, random, type Tensor, tensor } from "@scribe/core";
 import { describe, expect, it } from "vitest";
 import { fit, jacobianMode, ScribeResults } from "../../packages/scribe-models/src/index.js";
 import { read10x } from "../../packages/scribe-models/src/io/node.js";
@@ -54,10 +54,9 @@ describe("pbmc3k_decoupler: 3-component nbvcp mixture", () => {
     const slow = Boolean(process.env.SCRIBE_SLOW);
     const ad = read10x("test/fixtures/data/pbmc3k_decoupler", { dtype: "float64" });
     const { counts: all } = prepareCounts(ad);
-    // most variable (highest total) genes keep the fast variant small
-    const totals = Array.from(all.sum(0).dataSync(), Number);
-    const nG = slow ? 500 : 150;
-    const genes = totals.map((t, i) => [t, i] as const).sort((a, b) => b[0] - a[0]).slice(0, nG).map((x) => x[1]);
+    // the most variable genes of log1p(CP10K) carry the cell-type signal and keep it small
+    const nG = slow ? 1000 : 300;
+    const genes = topVariableGenes(all, nG);
     const counts = all.gather(tensor(genes, { dtype: "int32" }), 1);
     const col = ad.obs.columns.seurat_cluster as unknown as number[] | { codes: Int32Array; categories: string[] };
     const labels = Array.isArray(col) ? col.map(String) : Array.from(col.codes, (c) => col.categories[c]!);
@@ -65,7 +64,8 @@ describe("pbmc3k_decoupler: 3-component nbvcp mixture", () => {
     const z = Array.from(results.cellAssignments(counts).dataSync(), Number);
     const ari = adjustedRand(labels, z.map(String));
     console.log(`pbmc3k_decoupler (${nG} genes): ARI = ${ari.toFixed(3)}`);
-    expect(ari).toBeGreaterThan(0.05);
+    // chance level is 0; 3 components cannot resolve 8 clusters, so 1 is out of reach
+    expect(ari).toBeGreaterThan(0.15);
     // posterior predictive checks on per-gene mean, variance and zero fraction
     const ppc = results.getPpcSamples({ nSamples: 40, counts });
     const S = 40;
@@ -107,6 +107,28 @@ describe("pbmc3k_decoupler: 3-component nbvcp mixture", () => {
     expect(inside[0]!).toBeGreaterThan(0.5);
   }, 120_000);
 });
+
+/** Indices of the `n` genes with the largest variance of log1p(CP10K). */
+function topVariableGenes(counts: Tensor, n: number): number[] {
+  const [C, G] = counts.shape as [number, number];
+  const y = counts.dataSync();
+  const tot = Array.from({ length: C }, (_, c) => {
+    let s = 0;
+    for (let g = 0; g < G; g++) s += y[c * G + g]!;
+    return Math.max(s, 1);
+  });
+  const v = Array.from({ length: G }, (_, g) => {
+    let s = 0;
+    let s2 = 0;
+    for (let c = 0; c < C; c++) {
+      const x = Math.log1p((1e4 * y[c * G + g]!) / tot[c]!);
+      s += x;
+      s2 += x * x;
+    }
+    return s2 / C - (s / C) ** 2;
+  });
+  return v.map((x, g) => [x, g] as const).sort((a, b) => b[0] - a[0]).slice(0, n).map((x) => x[1]);
+}
 
 function adjustedRand(a: string[], b: string[]): number {
   const n = a.length;

@@ -14,6 +14,7 @@ import { toDense } from "./io/matrix.js";
 import { validateCounts } from "./io/validate.js";
 import { annotationLogits } from "./models/annotation.js";
 import type { ModelOptions, ModelType } from "./models/config.js";
+import { componentInit } from "./models/mixture-init.js";
 import { scribeModel } from "./models/presets.js";
 import { withDerived } from "./results/posterior.js";
 import { ScribeResults } from "./results/results.js";
@@ -71,6 +72,8 @@ export interface FitOptions extends Partial<Omit<ModelOptions, "nCells" | "nGene
   checkpointEvery?: number;
   /** Continue from `checkpointPath` if it exists. */
   resume?: boolean;
+  /** Mixtures: start components at k-means clusters of the cells (default true). */
+  initComponents?: boolean;
   /** Polled between steps; returning true writes a checkpoint and stops (result `interrupted`). */
   shouldStop?: () => boolean;
   /** MCMC draws / warmup / chains (defaults 2000 / 1000 / 1). */
@@ -195,6 +198,12 @@ export async function fit(data: Tensor | AnnData, options: FitOptions = {}): Pro
     const ann = annotationLogits(labels, { confidence: options.annotationConfidence ?? 3 });
     modelOpts.annotationLogits = ann.logits;
     modelOpts.nComponents ??= ann.components.length;
+  }
+  // Mixtures start their components at k-means clusters of the cells (models/mixture-init.ts).
+  const K = modelOpts.nComponents ?? 1;
+  if (K > 1 && options.initComponents !== false && !modelOpts.componentGeneLoc) {
+    const variableCapture = modelType === "nbvcp" || modelType === "zinbvcp";
+    modelOpts.componentGeneLoc = componentInit({ nComponents: K, variableCapture }, counts, options.seed ?? 42).geneLoc;
   }
   const { model, guide, config } = scribeModel(modelType, modelOpts);
   const seed = options.seed ?? 42;

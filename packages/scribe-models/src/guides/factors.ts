@@ -79,7 +79,7 @@ export function meanFieldFactor(
       return f.kind === "beta" ? new Beta(a, b, false) : new ScribeBetaPrime(a, b);
     }
     case "lognormal": {
-      const loc = get(`${n}_loc`, initFull(shape, f.loc, jit, "add"), { cell });
+      const loc = get(`${n}_loc`, opts.initLoc ?? initFull(shape, f.loc, jit, "add"), { cell });
       const scale = get(`${n}_scale`, full(shape, f.scale), { positive: true, cell });
       return new LogNormal(loc, scale, false);
     }

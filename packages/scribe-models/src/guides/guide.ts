@@ -27,7 +27,25 @@ function factorFor(
     if (!totals) throw new Error("the amortized capture guide needs the counts matrix");
     return amortizedCaptureFactor(cfg, spec, totals, get);
   }
+  if (cfg.componentGeneLoc && spec.name === cfg.geneParam && spec.role === "core" && !spec.cell)
+    return meanFieldFactor(cfg, spec, specs, get, { initLoc: geneLocFor(cfg, spec, cfg.componentGeneLoc) });
   return meanFieldFactor(cfg, spec, specs, get, etaInit ? { initLoc: etaInit } : {});
+}
+
+/**
+ * The guide location of the gene parameter from log-scale component values: as is for
+ * LogNormal and exp-transformed factors, softplus⁻¹(exp(·)) for softplus ones. Only when the
+ * gene parameter carries the component axis with the expected shape.
+ */
+function geneLocFor(cfg: ModelConfig, spec: SiteSpec, logValues: Tensor): Tensor | undefined {
+  if (spec.shape.length !== 2 || spec.shape[0] !== logValues.shape[0] || spec.shape[1] !== logValues.shape[1]) return undefined;
+  const f = spec.family;
+  if (f.kind === "tnormal" && f.transform === "softplus") {
+    const v = logValues.exp();
+    return v.add(v.neg().expm1().neg().log());
+  }
+  if (f.kind === "lognormal" || f.kind === "tnormal") return logValues;
+  return undefined;
 }
 
 /**

@@ -45,6 +45,8 @@ export interface ModelOptions {
   captureHiddenDims?: number[];
   /** Per-cell annotation logits [nCells, K] (spec §2.6); see `annotationLogits()`. */
   annotationLogits?: Tensor;
+  /** Starting log-scale values of the gene parameter per component [K, G] (see mixture-init.ts). */
+  componentGeneLoc?: Tensor;
 }
 
 /** A fully resolved configuration. */
@@ -71,6 +73,7 @@ export interface ModelConfig {
   readonly amortizeCapture: boolean;
   readonly captureHiddenDims: readonly number[];
   readonly annotationLogits: Tensor | null;
+  readonly componentGeneLoc: Tensor | null;
 }
 
 const ALIASES: Record<string, Parameterization> = {
@@ -194,6 +197,7 @@ export function makeConfig(modelType: ModelType, opts: ModelOptions): ModelConfi
     amortizeCapture,
     captureHiddenDims: opts.captureHiddenDims ?? [64, 32],
     annotationLogits: ann,
+    componentGeneLoc: opts.componentGeneLoc ?? null,
   };
 }
 

@@ -1,0 +1,127 @@
+import { type Key, key as makeKey, random, type Tensor, tensor } from "@scribe/core";
+import type { ModelConfig } from "./config.js";
+
+/**
+ * Data-driven starting point for mixture components. Mean-field factors otherwise start all
+ * components at the same prior values, and small jitter rarely separates cell types; here
+ * cells are clustered once by k-means++ on log1p of depth-normalized counts (seeded, so fits
+ * stay reproducible), and each component's gene parameter starts at its cluster's means.
+ */
+
+export interface ComponentInit {
+  /** Unconstrained (log-scale) location of the gene parameter, [K, G]. */
+  readonly geneLoc: Tensor;
+  /** Cluster label of each cell (for diagnostics and tests). */
+  readonly labels: Int32Array;
+}
+
+/** k-means++ seeding then Lloyd iterations on the rows of `x` (n × d, row-major). */
+export function kMeans(x: Float64Array, n: number, d: number, k: number, rngKey: Key, iterations = 25): Int32Array {
+  const u = random.uniform(rngKey, [k + 1], 0, 1, { dtype: "float64" }).dataSync();
+  const centers = new Float64Array(k * d);
+  const dist = new Float64Array(n).fill(Infinity);
+  const dist2 = (i: number, c: number) => {
+    let s = 0;
+    for (let j = 0; j < d; j++) {
+      const t = x[i * d + j]! - centers[c * d + j]!;
+      s += t * t;
+    }
+    return s;
+  };
+  let first = Math.min(n - 1, Math.floor(u[0]! * n));
+  for (let c = 0; c < k; c++) {
+    if (c > 0) {
+      // next center with probability proportional to the squared distance (k-means++)
+      let total = 0;
+      for (let i = 0; i < n; i++) total += dist[i]!;
+      let target = u[c]! * total;
+      first = n - 1;
+      for (let i = 0; i < n; i++) {
+        target -= dist[i]!;
+        if (target <= 0) {
+          first = i;
+          break;
+        }
+      }
+    }
+    centers.set(x.subarray(first * d, first * d + d), c * d);
+    for (let i = 0; i < n; i++) dist[i] = Math.min(dist[i]!, dist2(i, c));
+  }
+  const labels = new Int32Array(n);
+  for (let it = 0; it < iterations; it++) {
+    let moved = 0;
+    for (let i = 0; i < n; i++) {
+      let best = 0;
+      let bd = Infinity;
+      for (let c = 0; c < k; c++) {
+        const dd = dist2(i, c);
+        if (dd < bd) {
+          bd = dd;
+          best = c;
+        }
+      }
+      if (labels[i] !== best || it === 0) moved++;
+      labels[i] = best;
+    }
+    const sums = new Float64Array(k * d);
+    const counts = new Float64Array(k);
+    for (let i = 0; i < n; i++) {
+      const c = labels[i]!;
+      counts[c]!++;
+      for (let j = 0; j < d; j++) sums[c * d + j]! += x[i * d + j]!;
+    }
+    for (let c = 0; c < k; c++) if (counts[c]! > 0) for (let j = 0; j < d; j++) centers[c * d + j] = sums[c * d + j]! / counts[c]!;
+    if (moved === 0) break;
+  }
+  return labels;
+}
+
+/**
+ * Component starting values for a mixture fit of `counts` [C, G]: cells clustered on the
+ * `maxGenes` highest-variance genes of log1p(CP10K), then per component the log of the
+ * cluster's mean count (times 2 for capture models, whose capture factor starts near ½).
+ */
+export function componentInit(
+  cfg: Pick<ModelConfig, "nComponents" | "variableCapture">,
+  counts: Tensor,
+  seed: number,
+  maxGenes = 200,
+): ComponentInit {
+  const [C, G] = counts.shape as [number, number];
+  const K = cfg.nComponents;
+  const y = counts.dataSync();
+  const totals = new Float64Array(C);
+  for (let c = 0; c < C; c++) for (let g = 0; g < G; g++) totals[c]! += y[c * G + g]!;
+  const norm = new Float64Array(C * G);
+  for (let c = 0; c < C; c++) for (let g = 0; g < G; g++) norm[c * G + g] = Math.log1p((1e4 * y[c * G + g]!) / Math.max(totals[c]!, 1));
+  const variance = new Float64Array(G);
+  for (let g = 0; g < G; g++) {
+    let s = 0;
+    let s2 = 0;
+    for (let c = 0; c < C; c++) {
+      const v = norm[c * G + g]!;
+      s += v;
+      s2 += v * v;
+    }
+    variance[g] = s2 / C - (s / C) ** 2;
+  }
+  const genes = Array.from({ length: G }, (_, g) => g)
+    .sort((a, b) => variance[b]! - variance[a]!)
+    .slice(0, Math.min(maxGenes, G));
+  const d = genes.length;
+  const features = new Float64Array(C * d);
+  for (let c = 0; c < C; c++) for (let j = 0; j < d; j++) features[c * d + j] = norm[c * G + genes[j]!]!;
+  const labels = kMeans(features, C, d, K, makeKey(seed + 7919));
+  const means = new Float64Array(K * G);
+  const sizes = new Float64Array(K);
+  for (let c = 0; c < C; c++) {
+    const k = labels[c]!;
+    sizes[k]!++;
+    for (let g = 0; g < G; g++) means[k * G + g]! += y[c * G + g]!;
+  }
+  const factor = cfg.variableCapture ? 2 : 1;
+  const geneLoc = new Float64Array(K * G);
+  for (let k = 0; k < K; k++)
+    for (let g = 0; g < G; g++) geneLoc[k * G + g] = Math.log((factor * means[k * G + g]!) / Math.max(sizes[k]!, 1) + 1e-2);
+  return { geneLoc: tensor(Float32Array.from(geneLoc), { shape: [K, G] }), labels };
+}
