@@ -1,6 +1,6 @@
 import { type DType, type Shape, Tensor, astype, broadcastShapes, broadcastTo, scalar, sum, unsqueeze } from "@scribe/core";
 import type { Distribution } from "./distribution.js";
-import { validateArgs } from "./validation.js";
+import { preBroadcast, validateArgs } from "./validation.js";
 
 /** A parameter as a user may pass it: a tensor or a plain number. */
 export type ParamLike = Tensor | number;
@@ -56,6 +56,7 @@ export function promoteParams<K extends string>(
     const r = eventRanks[k] ?? 0;
     const target = [...batchShape, ...t[k].shape.slice(t[k].rank - r)];
     values[k] = sameShape(t[k].shape, target) ? t[k] : broadcastTo(t[k], target);
+    if (values[k] !== t[k]) preBroadcast.set(values[k], t[k]);
   }
   return { values, batchShape, dtype };
 }

@@ -35,14 +35,22 @@ function firstFalse(ok: Tensor): number {
  * @example
  * validateArgs("Normal", { loc: tensor([0]), scale: tensor([-1]) }, { loc: real, scale: positive }); // throws
  */
+/**
+ * Parameters broadcast to a batch shape remember the tensor they came from, so validation
+ * checks the values the user passed (once each) rather than every broadcast copy.
+ * @internal
+ */
+export const preBroadcast = new WeakMap<Tensor, Tensor>();
+
 export function validateArgs(
   name: string,
   params: Readonly<Record<string, Tensor | number | undefined>>,
   argConstraints: Readonly<Record<string, Constraint>>,
 ): void {
   for (const [k, c] of Object.entries(argConstraints)) {
-    const v = params[k];
-    if (v === undefined || c.name === "dependent") continue;
+    const given = params[k];
+    if (given === undefined || c.name === "dependent") continue;
+    const v = typeof given === "number" ? given : (preBroadcast.get(given) ?? given);
     if (typeof v === "number") {
       if (c.eventDim === 0) {
         const ok = c.check(scalarOf(v)).dataSync()[0];

@@ -1,6 +1,6 @@
 import {
   type Key, type Shape, type Tensor, add, betainc, betaln, broadcastTo, digamma, div, gt, lt, mul, neg, random, splitKey, square, sub, where,
-  xlog1py, xlogy,
+  xlog1py, xlogy, clamp, finfoEps,
 } from "@scribe/core";
 import { Distribution } from "../distribution.js";
 import { positive, unitInterval } from "../constraints.js";
@@ -48,7 +48,10 @@ export class Beta extends Distribution {
     const ok = gt(s, 0);
     const x = div(ga, where(ok, s, 1));
     const endpoint = where(lt(random.uniform(ku, shape, 0, 1, { dtype: dt }), div(a, add(a, b))), 1, 0);
-    return where(ok, x, endpoint);
+    // Keep draws inside the open interval, as NumPyro does: in float32 a draw can round to
+    // exactly 0 or 1, where log-densities (and an ELBO's gradient) are not finite.
+    const tiny = dt === "float64" ? 2.2250738585072014e-308 : 1.1754943508222875e-38;
+    return clamp(where(ok, x, endpoint), tiny, 1 - finfoEps(dt) / 2);
   }
 
   /** xlogy(a − 1, x) + xlog1py(b − 1, −x) − betaln(a, b): exact at the endpoints when a or b is 1. */

@@ -74,7 +74,15 @@ export class CpuBackend implements Backend {
     const inputs = prepared.leaves.map((l) => {
       const b = l.tensor._buf;
       if (!b) throw new Error("internal: fused kernel leaf is not realized");
-      return asCpu(b).data;
+      const cb = asCpu(b);
+      // Uploaded before threads were enabled: move it into shared memory once, so worker
+      // threads can read it instead of this kernel silently running on one thread.
+      if (cb.data.length >= this.sharedMinElements && !(cb.data.buffer instanceof SharedArrayBuffer)) {
+        const shared = allocSharedStorage(cb.dtype, cb.data.length);
+        shared.set(cb.data);
+        cb.data = shared;
+      }
+      return cb.data;
     });
     const outArrays = outs.map((o) => asCpu(o).data);
     // Reductions accumulate in float64 whatever the output dtype.
