@@ -32,6 +32,7 @@ import {
 import { disableThreads, enableThreads } from "@scribe/core/node";
 import { Beta, LogNormal, NegativeBinomialProbs, positive } from "@scribe/distributions";
 import { adam, SVI, type SVIState, TraceELBO } from "@scribe/infer";
+import { nbvcp } from "@scribe/models";
 import { argValue } from "./harness.js";
 
 const SIZES = {
@@ -160,8 +161,14 @@ export async function runW2(args: string[]): Promise<void> {
     console.log(
       `\n(${name}) N=${cfg.N} G=${cfg.G} batch=${cfg.batch ?? "full"}  data in ${((performance.now() - t0) / 1000).toFixed(1)} s, p=${data.p.toFixed(3)}`,
     );
-    const model = nbvcpModel(cfg.N, cfg.G, cfg.batch, args.includes("--materialize"));
-    const guide = nbvcpGuide(cfg.N, cfg.G, cfg.batch);
+    // --preset: the same model and mean-field guide from @scribe/models (SCRIBE's nbvcp,
+    // canonical, flat priors) instead of the hand-written ones above.
+    const preset = args.includes("--preset") ? nbvcp({ nCells: cfg.N, nGenes: cfg.G }) : null;
+    const model = preset
+      ? (counts: Tensor | null) => preset.model(counts, cfg.batch)
+      : nbvcpModel(cfg.N, cfg.G, cfg.batch, args.includes("--materialize"));
+    const guide = preset ? (counts: Tensor | null) => preset.guide(counts, cfg.batch) : nbvcpGuide(cfg.N, cfg.G, cfg.batch);
+    if (preset) console.log("  model and guide: the nbvcp preset of @scribe/models");
     const rows: string[] = [];
     let argsT: [Tensor] = [fromTypedArray(data.counts, data.shape)];
     for (const th of [1, threads]) {
