@@ -10,6 +10,7 @@ export default defineConfig({
       { find: /^@scribe\/core\/node$/, replacement: src("core/src/node/index.ts") },
       { find: /^@scribe\/core\/(.*)$/, replacement: src("core/src/$1") },
       { find: /^@scribe\/distributions$/, replacement: src("distributions/src/index.ts") },
+      { find: /^@scribe\/infer\/node$/, replacement: src("infer/src/node.ts") },
       { find: /^@scribe\/infer$/, replacement: src("infer/src/index.ts") },
       { find: /^@scribe\/models$/, replacement: src("scribe-models/src/index.ts") },
       { find: /^@scribe\/models\/(.*)$/, replacement: src("scribe-models/src/$1") },
