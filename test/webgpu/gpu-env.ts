@@ -28,9 +28,16 @@ for (let i = 0; i < 40; i++) {
   await st.mapAsync(1); st.unmap(); st.destroy();
 }
 process.exit(0);`;
-const probe = spawnSync(process.execPath, ["--input-type=module", "-e", PROBE], { encoding: "utf8", timeout: 60_000, env: process.env });
-const probeReason =
-  probe.status === 0
+// Dawn on SwiftShader can also deadlock inside a test worker after the probe passes, which
+// no test timeout can interrupt; so the suites run only when asked: SCRIBE_WEBGPU=1 (on a
+// machine with a GPU, or where SwiftShader is known to be stable).
+const enabled = process.env.SCRIBE_WEBGPU === "1";
+const probe = enabled
+  ? spawnSync(process.execPath, ["--input-type=module", "-e", PROBE], { encoding: "utf8", timeout: 60_000, env: process.env })
+  : null;
+const probeReason = !probe
+  ? "set SCRIBE_WEBGPU=1 to run the WebGPU suites"
+  : probe.status === 0
     ? ""
     : probe.status === 3
       ? "no WebGPU adapter (install Chromium's SwiftShader ICD or use a GPU)"
