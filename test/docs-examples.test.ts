@@ -3,12 +3,17 @@ import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as core from "@scribe/core";
 import * as rawRandom from "@scribe/core/random/index.js";
+import * as distributions from "@scribe/distributions";
+import * as infer from "@scribe/infer";
+import * as inferNode from "@scribe/infer/node";
 import ts from "typescript";
 import { describe, expect, it } from "vitest";
 
 /**
- * Every `@example` in the TSDoc of the packages runs here, with the package's exports in
+ * Every `@example` in the TSDoc of the packages runs here, with the packages' exports in
  * scope (import lines in examples are dropped). An example that throws fails the test.
+ * An example that continues a reader's code (it uses a `model` or data defined elsewhere)
+ * starts with a `// fragment` comment: it is only checked to be valid TypeScript.
  */
 const root = fileURLToPath(new URL("../packages", import.meta.url));
 
@@ -42,26 +47,45 @@ function examplesOf(file: string): string[] {
     .filter((e) => e.trim().length > 0);
 }
 
-// Examples in the typed-array random module use its own functions (uniform, binomial, ...).
-const scopes: Record<string, Record<string, unknown>> = {
-  core: core as Record<string, unknown>,
-  rawRandom: { ...(core as Record<string, unknown>), ...(rawRandom as Record<string, unknown>) },
+// Examples see every package's exports (a reader copies them into a file importing what
+// they use); the typed-array random module's examples use its own functions (uniform, ...).
+const everything = {
+  // namespaces whose members the examples use by name (package exports win on clashes)
+  ...(infer.nn as Record<string, unknown>),
+  ...(infer.diagnostics as Record<string, unknown>),
+  ...(core as Record<string, unknown>),
+  ...(distributions as Record<string, unknown>),
+  ...(inferNode as Record<string, unknown>),
 };
-const cases = walk(join(root, "core", "src")).flatMap((f) =>
-  examplesOf(f).map((code, i) => ({
-    name: `${relative(root, f)} #${i + 1}`,
-    code,
-    scope: relative(root, f).startsWith("core/src/random/") ? "rawRandom" : "core",
-  })),
+const scopes: Record<string, Record<string, unknown>> = {
+  all: everything,
+  rawRandom: { ...everything, ...(rawRandom as Record<string, unknown>) },
+};
+const cases = ["core", "distributions", "infer"].flatMap((pkg) =>
+  walk(join(root, pkg, "src")).flatMap((f) =>
+    examplesOf(f).map((code, i) => ({
+      name: `${relative(root, f)} #${i + 1}`,
+      code,
+      scope: relative(root, f).startsWith("core/src/random/") ? "rawRandom" : "all",
+    })),
+  ),
 );
 
 describe("TSDoc @example blocks run", () => {
   it("found examples to run", () => expect(cases.length).toBeGreaterThan(3));
-  it.each(cases.map((c) => [c.name, c] as const))("%s", (_n, c) => {
-    const js = ts.transpileModule(c.code, { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.None } }).outputText;
+  it.each(cases.map((c) => [c.name, c] as const))("%s", async (_n, c) => {
+    const out = ts.transpileModule(c.code, {
+      compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.None },
+      reportDiagnostics: true,
+    });
+    expect(out.diagnostics?.map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n")) ?? []).toEqual([]);
+    if (/^\s*\/\/ fragment/.test(c.code)) return;
+    const js = out.outputText;
     const scope = scopes[c.scope]!;
     const names = Object.keys(scope).filter((k) => /^[A-Za-z_$][\w$]*$/.test(k));
-    const fn = new Function(...names, `"use strict";\n${js}`);
-    expect(() => fn(...names.map((k) => scope[k]))).not.toThrow();
+    // examples may await (fit, MCMC.run): run each as an async function body
+    const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor as new (...a: string[]) => (...v: unknown[]) => Promise<unknown>;
+    const fn = new AsyncFunction(...names, `"use strict";\n${js}`);
+    await expect(fn(...names.map((k) => scope[k]))).resolves.not.toThrow();
   });
 });

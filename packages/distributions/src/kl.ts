@@ -26,7 +26,8 @@ const table = new Map<Ctor, Map<Ctor, KLFn>>();
 /**
  * Register KL(p ‖ q) for instances of `P` and `Q` (subclasses match too, nearest first).
  * @example
- * registerKL(Normal, Normal, (p, q) => ...);
+ * // fragment: the KL formula goes where `klNormalNormal` is
+ * registerKL(Normal, Normal, (p, q) => klNormalNormal(p, q));
  */
 export function registerKL<P extends Distribution, Q extends Distribution>(
   pClass: abstract new (...args: never[]) => P,

@@ -29,19 +29,24 @@ function firstFalse(ok: Tensor): number {
 }
 
 /**
- * Check distribution parameters against their constraints, reading values back to the CPU.
- * Throws e.g. `Normal: argument 'scale' must satisfy positive, but scale[3] = -1`. Parameters
- * with a `dependent` constraint, or none, are skipped.
- * @example
- * validateArgs("Normal", { loc: tensor([0]), scale: tensor([-1]) }, { loc: real, scale: positive }); // throws
- */
-/**
  * Parameters broadcast to a batch shape remember the tensor they came from, so validation
  * checks the values the user passed (once each) rather than every broadcast copy.
  * @internal
  */
 export const preBroadcast = new WeakMap<Tensor, Tensor>();
 
+/**
+ * Check distribution parameters against their constraints, reading values back to the CPU.
+ * Throws e.g. `Normal: argument 'scale' must satisfy positive, but scale[3] = -1`. Parameters
+ * with a `dependent` constraint, or none, are skipped.
+ * @example
+ * let message = "";
+ * try {
+ *   validateArgs("Normal", { loc: tensor([0]), scale: tensor([-1]) }, { loc: real, scale: positive });
+ * } catch (e) {
+ *   message = (e as Error).message; // "Normal: argument 'scale' must satisfy positive, but scale[0] = -1"
+ * }
+ */
 export function validateArgs(
   name: string,
   params: Readonly<Record<string, Tensor | number | undefined>>,
@@ -78,7 +83,12 @@ function scalarOf(v: number): Tensor {
  * Throw a clear error if `value` lies outside `dist.support` (reads back to the CPU): names the
  * distribution, the first offending index and the value. For observed data, checked once.
  * @example
- * assertInSupport(new Gamma(2, 1), tensor([1, -3])); // throws: value[1] = -3 is outside positive
+ * let message = "";
+ * try {
+ *   assertInSupport(new Gamma(2, 1), tensor([1, -3]));
+ * } catch (e) {
+ *   message = (e as Error).message; // "Gamma: value[1] = -3 is outside the support positive"
+ * }
  */
 export function assertInSupport(dist: Distribution, value: Tensor): void {
   const s = dist.support;

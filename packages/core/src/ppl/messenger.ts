@@ -53,6 +53,7 @@ export class Messenger {
 /**
  * Run `body` with handler `h` active (the callback form of a `with` block).
  * @example
+ * // fragment: continues code that defines its inputs (a model, data, ...)
  * const t = new TraceMessenger();
  * withHandler(t, () => model());
  * t.trace; // the sites model() ran
@@ -65,6 +66,7 @@ export function withHandler<R>(h: Messenger, body: () => R): R {
  * Run `body` under several handlers, listed outermost first (as nested `with` statements
  * would read).
  * @example
+ * // fragment: continues code that defines its inputs (a model, data, ...)
  * withHandlers([new SeedMessenger(key(0)), new TraceMessenger()], () => model(data));
  */
 export function withHandlers<R>(hs: readonly Messenger[], body: () => R): R {

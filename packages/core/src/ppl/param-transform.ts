@@ -40,6 +40,7 @@ export function hasParamTransform(): boolean {
  * The bijection for a param's constraint: identity for no constraint; otherwise the
  * installed factory's (an error names the fix when none is installed).
  * @example
+ * // fragment: continues code that defines its inputs (a model, data, ...)
  * paramTransform(null).forward(u); // u
  */
 export function paramTransform(constraint: ConstraintLike | null | undefined): ParamBijection {

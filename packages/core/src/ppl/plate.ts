@@ -182,6 +182,7 @@ export class PlateMessenger extends Messenger {
 /**
  * Declare conditionally independent sites: `body(indices)` runs inside the plate.
  * @example
+ * // fragment: inside a model run under `seed`, with data `y` and a distribution `normal`
  * plate("data", 100, { subsampleSize: 10 }, (idx) => {
  *   sample("y", normal, { obs: y.index(idx) }); // batch shape [10], log-prob scaled by 10
  * });
@@ -204,6 +205,7 @@ export function plate<R>(
  * Nested contiguous plates named `${prefix}_0`, `${prefix}_1`, ... with sizes listed
  * outermost first; the last one takes `rightmostDim`.
  * @example
+ * // fragment: continues code that defines its inputs (a model, data, ...)
  * plateStack("p", [3, 4], () => sample("x", normal)); // batch shape [3, 4]
  */
 export function plateStack<R>(prefix: string, sizes: readonly number[], body: () => R, rightmostDim = -1): R {
@@ -218,6 +220,7 @@ export function plateStack<R>(prefix: string, sizes: readonly number[], body: ()
  * Slice `data` along the enclosing plates' dims to their current minibatch (identity
  * without subsampling or outside any handler). `eventDim` counts trailing non-batch dims.
  * @example
+ * // fragment: continues code that defines its inputs (a model, data, ...)
  * plate("cells", N, { subsampleSize: 64 }, () => subsample(counts, 1)); // rows of the minibatch
  */
 export function subsample(data: Tensor, eventDim: number): Tensor {

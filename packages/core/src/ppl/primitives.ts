@@ -49,6 +49,7 @@ function checkName(kind: string, name: unknown): asserts name is string {
 /**
  * A random variable named `name` with distribution `fn`.
  * @example
+ * // fragment: continues code that defines its inputs (a model, data, ...)
  * const z = seed(() => sample("z", normal01), key(0))(); // a draw
  * sample("y", normal01, { obs: y }); // y, scored by the enclosing handlers
  */
@@ -120,8 +121,9 @@ export interface ParamOptions {
  * A learnable parameter. There is no global store: the value comes from a handler
  * (`substitute` in SVI) or, failing that, from `init` (a tensor, or a function of a key).
  * @example
+ * // fragment: continues code that defines its inputs (a model, data, ...)
  * const loc = param("loc", zeros([3]));
- * const scale = param("scale", (k) => random.uniform(k!, [3]), { constraint: positive });
+ * const spread = param("spread", (k) => random.uniform(k!, [3]), { constraint: positive });
  */
 export function param(name: string, init: ParamInit, opts: ParamOptions = {}): Tensor {
   checkName("param", name);
@@ -147,6 +149,7 @@ export function param(name: string, init: ParamInit, opts: ParamOptions = {}): T
 /**
  * Record a named, computed value in the trace (handlers like `substitute` may override it).
  * @example
+ * // fragment: continues code that defines its inputs (a model, data, ...)
  * const mu = deterministic("mu", a.add(b));
  */
 export function deterministic(name: string, value: Tensor): Tensor {
@@ -159,6 +162,7 @@ export function deterministic(name: string, value: Tensor): Tensor {
 /**
  * Add `logFactor` to the model's log-density, as an observed auxiliary site.
  * @example
+ * // fragment: continues code that defines its inputs (a model, data, ...)
  * factor("penalty", x.square().sum().neg());
  */
 export function factor(name: string, logFactor: Tensor | number): void {
@@ -183,6 +187,7 @@ export interface ModuleLike<A extends unknown[], R> {
  * `apply` bound to their current values. `init` runs at most once per call, with the key
  * of the first param that needs it.
  * @example
+ * // fragment: continues code that defines its inputs (a model, data, ...)
  * const net = module("decoder", mlp); const out = net(x);
  */
 export function module<A extends unknown[], R>(name: string, nn: ModuleLike<A, R>): (...args: A) => R {

@@ -121,6 +121,7 @@ export abstract class AutoContinuous<A extends unknown[]> extends AutoGuide<A> {
    * mapped through the site transform (exact for elementwise monotone transforms). Result:
    * site → tensor [qs.length, ...siteShape].
    * @example
+   * // fragment: continues code that defines its inputs (a model, data, ...)
    * const q = guide.quantiles(params, [0.05, 0.5, 0.95]);
    */
   quantiles(params: GuideParams, qs: readonly number[]): Record<string, Tensor> {

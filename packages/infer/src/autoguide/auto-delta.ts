@@ -11,6 +11,7 @@ import type { LatentSiteInfo } from "./prototype.js";
 /**
  * Point-mass guide (NumPyro's AutoDelta): SVI with it finds the MAP estimate.
  * @example
+ * // fragment: continues code that defines its inputs (a model, data, ...)
  * const guide = new AutoDelta(model);
  */
 export class AutoDelta<A extends unknown[]> extends AutoGuide<A> {

@@ -55,6 +55,7 @@ function inverseFromCholesky(l: Float64Array, n: number): Float64Array {
  * Laplace approximation guide: params `${prefix}_loc`. Train it like AutoDelta; then
  * `getPosterior(params)` (and `quantiles`, `samplePosterior`) use N(loc, H⁻¹).
  * @example
+ * // fragment: continues code that defines its inputs (a model, data, ...)
  * const guide = new AutoLaplaceApproximation(model);
  * const r = new SVI(model, guide, adam(0.05), new TraceELBO()).run(key(0), 2000, [data]);
  * const post = guide.getPosterior(r.params); // MultivariateNormal in unconstrained space

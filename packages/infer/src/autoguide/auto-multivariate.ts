@@ -32,6 +32,7 @@ function checkScale(name: string, s: number | undefined): number {
  * Normal with a diagonal covariance over the flat latent vector; params `${prefix}_loc` and
  * `${prefix}_scale` (positive).
  * @example
+ * // fragment: continues code that defines its inputs (a model, data, ...)
  * const guide = new AutoDiagonalNormal(model);
  */
 export class AutoDiagonalNormal<A extends unknown[]> extends AutoContinuous<A> {
@@ -61,6 +62,7 @@ export class AutoDiagonalNormal<A extends unknown[]> extends AutoContinuous<A> {
  * Full-covariance Normal over the flat latent vector; params `${prefix}_loc` and
  * `${prefix}_scale_tril` (lower Cholesky, starts at initScale·I).
  * @example
+ * // fragment: continues code that defines its inputs (a model, data, ...)
  * const guide = new AutoMultivariateNormal(model);
  */
 export class AutoMultivariateNormal<A extends unknown[]> extends AutoContinuous<A> {
@@ -101,6 +103,7 @@ export interface AutoLowRankOptions extends AutoContinuousNormalOptions {
  * Low-rank-plus-diagonal Normal over the flat latent vector: Σ = (W∘s)(W∘s)ᵀ + diag(s²),
  * params `${prefix}_loc`, `${prefix}_cov_factor` (W, starts at 0) and `${prefix}_scale` (s).
  * @example
+ * // fragment: continues code that defines its inputs (a model, data, ...)
  * const guide = new AutoLowRankMultivariateNormal(model, { rank: 5 });
  */
 export class AutoLowRankMultivariateNormal<A extends unknown[]> extends AutoContinuous<A> {

@@ -27,6 +27,7 @@ export interface AutoNormalOptions extends AutoGuideOptions {
 /**
  * Mean-field Normal guide (NumPyro's AutoNormal).
  * @example
+ * // fragment: continues code that defines its inputs (a model, data, ...)
  * const guide = new AutoNormal(model);
  * const svi = new SVI(model, guide, adam(0.01), new TraceMeanFieldELBO());
  */
@@ -84,6 +85,7 @@ export class AutoNormal<A extends unknown[]> extends AutoGuide<A> {
    * Marginal quantiles of each latent site: site → [qs.length, ...siteShape] (Normal
    * quantiles in unconstrained space, mapped through the site's transform).
    * @example
+   * // fragment: continues code that defines its inputs (a model, data, ...)
    * const q = guide.quantiles(params, [0.05, 0.95]);
    */
   quantiles(params: Readonly<Record<string, Tensor>>, qs: readonly number[]): Record<string, Tensor> {

@@ -41,6 +41,7 @@ function supportOf(site: SampleMessage): Constraint {
  * Uniform on (−radius, radius) in the unconstrained space, mapped to the support
  * (NumPyro's default, `init_to_uniform`).
  * @example
+ * // fragment: continues code that defines its inputs (a model, data, ...)
  * new AutoNormal(model, { initLocFn: initToUniform(0.5) });
  */
 export function initToUniform(radius = 2): InitStrategy {
@@ -87,6 +88,7 @@ function drawFrom(site: SampleMessage, k: Key, sampleShape: number[]): Tensor {
 /**
  * A draw from the site's prior (NumPyro's `init_to_sample`).
  * @example
+ * // fragment: continues code that defines its inputs (a model, data, ...)
  * new AutoNormal(model, { initLocFn: initToSample() });
  */
 export function initToSample(): InitStrategy {
@@ -162,6 +164,7 @@ export interface ValidInit {
  * 100) until the potential energy and its gradient are finite (NumPyro's
  * `find_valid_initial_params`). Throws naming the last non-finite sites otherwise.
  * @example
+ * // fragment: continues code that defines its inputs (a model, data, ...)
  * const { constrained } = findValidInitialParams(model, [data], initToMedian());
  */
 export function findValidInitialParams<A extends unknown[]>(

@@ -48,6 +48,7 @@ export function effectiveSampleSize(chains: Chains): number {
  * Bulk ESS (Vehtari et al. 2021): the ESS of the rank-normalized split chains; measures
  * how well the centre of the distribution is explored.
  * @example
+ * // fragment: continues code that defines its inputs (a model, data, ...)
  * bulkEss([chainA, chainB]);
  */
 export function bulkEss(chains: Chains): number {
@@ -59,6 +60,7 @@ export function bulkEss(chains: Chains): number {
  * Tail ESS (Vehtari et al. 2021): the smaller ESS of the indicators `x ≤ q05` and
  * `x ≥ q95` over split chains.
  * @example
+ * // fragment: continues code that defines its inputs (a model, data, ...)
  * tailEss([chainA, chainB]);
  */
 export function tailEss(chains: Chains): number {

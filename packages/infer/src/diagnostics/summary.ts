@@ -71,6 +71,7 @@ export function summarizeChains(name: string, chains: Chains, prob = 0.89): Summ
 /**
  * Summary rows for every component of every site.
  * @example
+ * // fragment: continues code that defines its inputs (a model, data, ...)
  * const rows = summary([{ name: "mu", shape: [], chains: [chain0, chain1] }]);
  */
 export function summary(sites: readonly SiteDraws[], prob = 0.89): SummaryRow[] {

@@ -16,6 +16,7 @@ export function globalNorm(grads: TensorRecord): Tensor {
 /**
  * Rescale every gradient by maxNorm / ‖g‖ when the global norm exceeds `maxNorm`.
  * @example
+ * // fragment: continues code that defines its inputs (a model, data, ...)
  * const clipped = clipByGlobalNorm({ a: ga, b: gb }, 1.0);
  */
 export function clipByGlobalNorm(grads: TensorRecord, maxNorm: number): Record<string, Tensor> {

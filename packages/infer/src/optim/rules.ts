@@ -16,6 +16,7 @@ import {
 /**
  * Plain gradient descent: x ← x − lr·g.
  * @example
+ * // fragment: continues code that defines its inputs (a model, data, ...)
  * const opt = sgd(0.1); let s = opt.init({ x }); s = opt.update({ x: gx }, s);
  */
 export function sgd(lr: LearningRate): RuleOptimizer {

@@ -43,6 +43,7 @@ export interface PredictiveOptions<A extends unknown[]> {
 /**
  * Predictive distribution of a model.
  * @example
+ * // fragment: continues code that defines its inputs (a model, data, ...)
  * const prior = new Predictive(model, { numSamples: 500 });
  * const draws = prior.call(key(1), null); // { y: Tensor [500, N], ... }
  * const post = new Predictive(model, { guide, params: result.params, numSamples: 1000 });

@@ -33,6 +33,7 @@ function familyWith(base: LocScaleDist, loc: Tensor, scale: Tensor): Distributio
  * Decentering for sites whose distribution has `loc` and `scale` (Normal, StudentT,
  * Cauchy, Laplace, Logistic, ...), possibly expanded by plates or wrapped by `toEvent`.
  * @example
+ * // fragment: continues code that defines its inputs (a model, data, ...)
  * const ncModel = reparam(model, { theta: new LocScaleReparam(0) });
  */
 export class LocScaleReparam implements Reparameterizer {

@@ -11,6 +11,7 @@ import { rewrap, unwrap } from "./unwrap.js";
 /**
  * Reparameterize a TransformedDistribution site by its base distribution.
  * @example
+ * // fragment: continues code that defines its inputs (a model, data, ...)
  * const m = reparam(model, { x: new TransformReparam() }); // x = exp(x_base) for a LogNormal-as-transform
  */
 export class TransformReparam implements Reparameterizer {

@@ -13,6 +13,7 @@ import type { SVICheckpointOptions, SVIState } from "./svi.js";
  * Write `state` (and JSON-able `meta`) to `path` atomically: a reader never sees a
  * half-written file, and a crash leaves the previous checkpoint intact.
  * @example
+ * // fragment: continues code that defines its inputs (a model, data, ...)
  * saveCheckpoint("fit.ckpt", result.state, { note: "after 10k steps" });
  */
 export function saveCheckpoint(path: string, state: SVIState, meta: unknown = null): void {
@@ -36,6 +37,7 @@ export function saveCheckpoint(path: string, state: SVIState, meta: unknown = nu
  * Read a checkpoint written by {@link saveCheckpoint}; pass `state` as `initState` to
  * `svi.run` to continue the run exactly.
  * @example
+ * // fragment: continues code that defines its inputs (a model, data, ...)
  * const { state } = loadCheckpoint("fit.ckpt");
  * svi.run(key(0), 1000, [data], { initState: state });
  */
@@ -48,6 +50,7 @@ export function loadCheckpoint(path: string): LoadedCheckpoint {
  * The `checkpoint` option of `svi.run` that saves to `path` every `every` steps (and at
  * the end of the run).
  * @example
+ * // fragment: continues code that defines its inputs (a model, data, ...)
  * svi.run(key(0), 50_000, [data], { checkpoint: checkpointEvery("fit.ckpt", 5000) });
  */
 export function checkpointEvery(path: string, every: number, meta: unknown = null): SVICheckpointOptions {

@@ -54,6 +54,7 @@ function bytesOf(t: Tensor): Uint8Array {
 /**
  * Serialize an SVI state (and optional JSON-able `meta`) to bytes.
  * @example
+ * // fragment: continues code that defines its inputs (a model, data, ...)
  * const bytes = serializeSVIState(result.state, { dataset: "pbmc3k" });
  * const { state } = deserializeSVIState(bytes);
  */

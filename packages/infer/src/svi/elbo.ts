@@ -113,6 +113,7 @@ abstract class ParticleELBO implements ELBOLoss {
 /**
  * The Monte Carlo ELBO: log p(x, z) − log q(z) at z drawn from the guide.
  * @example
+ * // fragment: continues code that defines its inputs (a model, data, ...)
  * const svi = new SVI(model, guide, adam(0.01), new TraceELBO());
  */
 export class TraceELBO extends ParticleELBO {

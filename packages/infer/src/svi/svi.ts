@@ -80,6 +80,7 @@ export interface SVIRunOptions {
 /**
  * SVI(model, guide, optimizer, loss).
  * @example
+ * // fragment: continues code that defines its inputs (a model, data, ...)
  * const svi = new SVI(model, guide, adam(0.01), new TraceELBO());
  * const { params, losses } = svi.run(key(0), 2000, [data]);
  */

@@ -30,6 +30,7 @@ export interface SiteLogProbOptions {
  * The log-prob of a sample site's value, batch-shaped, with the message's mask applied
  * (masked-out entries are 0) and, unless `scaled: false`, multiplied by its scale.
  * @example
+ * // fragment: continues code that defines its inputs (a model, data, ...)
  * const lp = siteLogProb(trace(seed(model, 0)).getTrace().get("y") as SampleMessage);
  */
 export function siteLogProb(site: SampleMessage, opts: SiteLogProbOptions = {}): Tensor {
@@ -94,6 +95,7 @@ export function traceLogDensity(tr: Trace): Tensor {
  * Run `model(...args)` with `params` substituted and return its joint log-density and trace.
  * Latent sites not in `params` must get values elsewhere (e.g. wrap the model in `seed`).
  * @example
+ * // fragment: continues code that defines its inputs (a model, data, ...)
  * const { logJoint } = logDensity(model, [data], { mu: tensor(0.5) });
  */
 export function logDensity<A extends unknown[]>(

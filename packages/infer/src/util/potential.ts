@@ -13,6 +13,7 @@ import { observedSites } from "./sites.js";
  * `unconstrained` takes the value T(u) with T = bijectTo(its support); sites not named are
  * drawn under `rngKey` (NumPyro's `potential_energy`).
  * @example
+ * // fragment: continues code that defines its inputs (a model, data, ...)
  * const u = potentialEnergy(model, [data], { sigma: tensor(0) }); // sigma = 1
  */
 export function potentialEnergy<A extends unknown[]>(
@@ -50,6 +51,7 @@ export interface LogLikelihoodOptions {
  * site's batch (plate) dims: site → [numDraws, ...batchShape]. Unscaled by plates (masks
  * apply). Feeds WAIC / PSIS-LOO.
  * @example
+ * // fragment: continues code that defines its inputs (a model, data, ...)
  * const ll = logLikelihood(model, mcmc.getSamples(), data); // { y: [numDraws, N] }
  */
 export function logLikelihood<A extends unknown[]>(

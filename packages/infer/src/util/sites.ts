@@ -33,6 +33,7 @@ export interface RunTraceOptions {
 /**
  * Trace `fn(...args)` under (from outside in) replay, substitute and seed, as SVI does.
  * @example
+ * // fragment: continues code that defines its inputs (a model, data, ...)
  * const tr = runTrace(guide, [data], { rngKey: key(0), params });
  */
 export function runTrace<A extends unknown[]>(

@@ -70,6 +70,7 @@ export class BlockMessenger extends Messenger {
 /**
  * Wrap `fn` so the selected sites are invisible to outer handlers (e.g. an outer `trace`).
  * @example
+ * // fragment: continues code that defines its inputs (a model, data, ...)
  * trace(block(seed(model, 0), { hide: ["z"] })).getTrace(); // no "z"
  */
 export function block<A extends unknown[], R>(

@@ -30,6 +30,7 @@ export class ConditionMessenger extends Messenger {
 /**
  * Wrap `fn` so the named sample sites are observed at the given values.
  * @example
+ * // fragment: continues code that defines its inputs (a model, data, ...)
  * const conditioned = condition(model, { y: tensor([0.3, 1.2]) });
  */
 export function condition<A extends unknown[], R>(

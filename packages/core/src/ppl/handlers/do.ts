@@ -32,6 +32,7 @@ export class DoMessenger extends Messenger {
 /**
  * Wrap `fn` so the named sites are intervened on (NumPyro's `do`; `do` is a reserved word).
  * @example
+ * // fragment: continues code that defines its inputs (a model, data, ...)
  * const intervened = doIntervene(model, { z: tensor(1) });
  */
 export function doIntervene<A extends unknown[], R>(

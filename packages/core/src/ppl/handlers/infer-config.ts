@@ -22,6 +22,7 @@ export class InferConfigMessenger extends Messenger {
 /**
  * Wrap `fn` so each sample site's `infer` gets the hints `configFn(msg)` returns.
  * @example
+ * // fragment: continues code that defines its inputs (a model, data, ...)
  * inferConfig(model, (m) => (m.name === "z" ? { enumerate: "parallel" } : {}));
  */
 export function inferConfig<A extends unknown[], R>(

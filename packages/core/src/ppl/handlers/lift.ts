@@ -66,6 +66,7 @@ export class LiftMessenger extends Messenger {
 /**
  * Wrap `fn` so its params become random variables with the given prior(s).
  * @example
+ * // fragment: continues code that defines its inputs (a model, data, ...)
  * const bayesian = lift(model, { w: normal01 });
  */
 export function lift<A extends unknown[], R>(fn: (...args: A) => R, prior: LiftPrior): (...args: A) => R {

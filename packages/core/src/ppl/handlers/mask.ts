@@ -41,6 +41,7 @@ export class MaskMessenger extends Messenger {
 /**
  * Wrap `fn` so sample sites only count where `mask` is true.
  * @example
+ * // fragment: continues code that defines its inputs (a model, data, ...)
  * const partial = mask(model, observedMask);
  */
 export function mask<A extends unknown[], R>(fn: (...args: A) => R, m: MaskValue): (...args: A) => R {

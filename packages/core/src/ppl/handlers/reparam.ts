@@ -81,6 +81,7 @@ export class ReparamMessenger extends Messenger {
 /**
  * Wrap `fn` so the configured sites are reparameterized.
  * @example
+ * // fragment: continues code that defines its inputs (a model, data, ...)
  * reparam(model, { theta: new LocScaleReparam(0) });
  */
 export function reparam<A extends unknown[], R>(

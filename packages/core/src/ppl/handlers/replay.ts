@@ -39,6 +39,7 @@ export class ReplayMessenger extends Messenger {
 /**
  * Wrap `fn` so its latent sites take the values recorded in `guideTrace`.
  * @example
+ * // fragment: continues code that defines its inputs (a model, data, ...)
  * const guideTr = trace(seed(guide, key(1))).getTrace(data);
  * const modelTr = trace(replay(seed(model, key(2)), guideTr)).getTrace(data);
  */

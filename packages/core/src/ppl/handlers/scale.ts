@@ -25,6 +25,7 @@ export class ScaleMessenger extends Messenger {
 /**
  * Wrap `fn` so its log-probabilities are multiplied by `factor`.
  * @example
+ * // fragment: continues code that defines its inputs (a model, data, ...)
  * const tempered = scale(model, 0.5);
  */
 export function scale<A extends unknown[], R>(

@@ -40,6 +40,7 @@ export class ScopeMessenger extends Messenger {
 /**
  * Wrap `fn` so its site names read `${prefix}/${name}`.
  * @example
+ * // fragment: continues code that defines its inputs (a model, data, ...)
  * trace(scope(seed(model, 0), "a")).getTrace(); // sites "a/x", ...
  */
 export function scope<A extends unknown[], R>(

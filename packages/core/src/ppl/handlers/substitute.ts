@@ -38,6 +38,7 @@ export class SubstituteMessenger extends Messenger {
  * Wrap `fn` so named sites take the given values (data) or the values `substituteFn(msg)`
  * returns.
  * @example
+ * // fragment: continues code that defines its inputs (a model, data, ...)
  * trace(substitute(model, { z: tensor(1.5) })).getTrace().get("z")!.value; // 1.5
  */
 export function substitute<A extends unknown[], R>(

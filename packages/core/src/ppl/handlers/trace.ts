@@ -34,6 +34,7 @@ export interface TracedFn<A extends unknown[], R> {
 /**
  * Wrap `fn` so its sites can be recorded.
  * @example
+ * // fragment: continues code that defines its inputs (a model, data, ...)
  * const tr = trace(seed(model, key(0))).getTrace(data);
  * tr.get("z")?.value;
  */
