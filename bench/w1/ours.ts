@@ -1,8 +1,17 @@
 import { exp, fromTypedArray, nb2LogProb, type Tensor, valueAndGrad } from "@scribe/core";
+import { NegativeBinomial2 } from "@scribe/distributions";
 import type { W1Data } from "./data.js";
 
-/** W1 through the public API: one valueAndGrad of the NB2 log-likelihood. */
-export function makeOursW1(d: W1Data, dtype: "float32" | "float64") {
+/**
+ * W1 through the public API: one valueAndGrad of the NB2 log-likelihood, either with the
+ * core kernel directly or through `NegativeBinomial2(...).logProb(y).sum()` (argument
+ * validation on or off).
+ */
+export function makeOursW1(
+  d: W1Data,
+  dtype: "float32" | "float64",
+  via: "kernel" | "distribution" | "validated" = "kernel",
+) {
   const conv = (a: Float32Array) => (dtype === "float32" ? Float32Array.from(a) : Float64Array.from(a));
   const y = fromTypedArray(conv(d.y), [d.N, d.G]);
   const params = {
@@ -10,8 +19,11 @@ export function makeOursW1(d: W1Data, dtype: "float32" | "float64") {
     logTheta: fromTypedArray(conv(d.logTheta), [1, d.G]),
     logLib: fromTypedArray(conv(d.logLib), [d.N, 1]),
   };
-  const loss = (p: { logMu: Tensor; logTheta: Tensor; logLib: Tensor }) =>
-    nb2LogProb(y, exp(p.logLib).mul(exp(p.logMu)), exp(p.logTheta)).sum();
+  const loss = (p: { logMu: Tensor; logTheta: Tensor; logLib: Tensor }) => {
+    const mean = exp(p.logLib).mul(exp(p.logMu));
+    if (via === "kernel") return nb2LogProb(y, mean, exp(p.logTheta)).sum();
+    return new NegativeBinomial2(mean, exp(p.logTheta), via === "validated").logProb(y).sum();
+  };
   const vg = valueAndGrad(loss);
   return () => {
     const [value, g] = vg(params);
@@ -25,6 +37,30 @@ export function makeOursW1(d: W1Data, dtype: "float32" | "float64") {
     g.logMu.dispose();
     g.logTheta.dispose();
     g.logLib.dispose();
+    return out;
+  };
+}
+
+/** The same evaluation on the current backend with asynchronous readback (WebGPU). */
+export function makeOursW1Async(d: W1Data) {
+  const y = fromTypedArray(Float32Array.from(d.y), [d.N, d.G]);
+  const params = {
+    logMu: fromTypedArray(Float32Array.from(d.logMu), [1, d.G]),
+    logTheta: fromTypedArray(Float32Array.from(d.logTheta), [1, d.G]),
+    logLib: fromTypedArray(Float32Array.from(d.logLib), [d.N, 1]),
+  };
+  const vg = valueAndGrad((p: { logMu: Tensor; logTheta: Tensor; logLib: Tensor }) =>
+    nb2LogProb(y, exp(p.logLib).mul(exp(p.logMu)), exp(p.logTheta)).sum(),
+  );
+  return async () => {
+    const [value, g] = vg(params);
+    const out = {
+      value: (await value.data())[0]!,
+      gLogMu: await g.logMu.data(),
+      gLogTheta: await g.logTheta.data(),
+      gLogLib: await g.logLib.data(),
+    };
+    for (const t of [value, g.logMu, g.logTheta, g.logLib]) t.dispose();
     return out;
   };
 }

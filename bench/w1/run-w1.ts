@@ -1,22 +1,39 @@
 import { availableParallelism } from "node:os";
-import { disableThreads, enableThreads } from "@scribe/core/node";
+import { disableThreads, enableThreads, useBackend } from "@scribe/core/node";
 import { argValue, printTable, timeIt } from "../harness.js";
 import { makeW1Data, type W1Data } from "./data.js";
-import { w1CountAware, w1Straightforward, type W1Result } from "./handwritten.js";
-import { makeOursW1 } from "./ours.js";
+import { type W1Result, w1CountAware, w1Straightforward } from "./handwritten.js";
+import { makeOursW1, makeOursW1Async } from "./ours.js";
 
 /** Largest relative difference of a result's gradients from the reference. */
-function maxRelDiff(ref: W1Result, got: { gLogMu: ArrayLike<number>; gLogTheta: ArrayLike<number>; gLogLib: ArrayLike<number> }): number {
+function maxRelDiff(
+  ref: W1Result,
+  got: { gLogMu: ArrayLike<number>; gLogTheta: ArrayLike<number>; gLogLib: ArrayLike<number> },
+): number {
   let worst = 0;
   for (const k of ["gLogMu", "gLogTheta", "gLogLib"] as const) {
     const a = ref[k];
     const b = got[k];
-    for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / Math.max(1, Math.abs(a[i]!)));
+    for (let i = 0; i < a.length; i++)
+      worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / Math.max(1, Math.abs(a[i]!)));
   }
   return worst;
 }
 
-type PeerModule = { runPeer: (d: W1Data, o: { runs: number }) => Promise<{ name: string; ms: number | null; value: number; gLogMu: ArrayLike<number>; gLogTheta: ArrayLike<number>; gLogLib: ArrayLike<number>; note: string }> };
+type PeerModule = {
+  runPeer: (
+    d: W1Data,
+    o: { runs: number },
+  ) => Promise<{
+    name: string;
+    ms: number | null;
+    value: number;
+    gLogMu: ArrayLike<number>;
+    gLogTheta: ArrayLike<number>;
+    gLogLib: ArrayLike<number>;
+    note: string;
+  }>;
+};
 
 async function loadPeer(file: string): Promise<PeerModule | null> {
   try {
@@ -45,7 +62,11 @@ export async function runW1(args: string[]): Promise<void> {
   const ref = w1CountAware(d);
   const rows: { name: string; ms: number | null; note?: string }[] = [];
   const threads = Math.max(2, availableParallelism());
-  for (const [dtype, nThreads] of [["float32", 1], ["float64", 1], ["float32", threads]] as const) {
+  for (const [dtype, nThreads] of [
+    ["float32", 1],
+    ["float64", 1],
+    ["float32", threads],
+  ] as const) {
     if (nThreads > 1) enableThreads(nThreads);
     const f = makeOursW1(d, dtype);
     const r = f();
@@ -57,20 +78,61 @@ export async function runW1(args: string[]): Promise<void> {
       note: `value rel err ${(Math.abs(r.value - ref.value) / Math.abs(ref.value)).toExponential(1)}, grad ${maxRelDiff(ref, r).toExponential(1)}`,
     });
   }
-  if (backend === "webgpu") rows.push({ name: "scribe valueAndGrad, float32, webgpu", ms: null, note: "WebGPU backend not available in this build" });
-  rows.push({ name: "hand-written JS, straightforward float64, 1 thread", ms: (await timeIt(() => w1Straightforward(d), { runs: Math.min(runs, 3) })).medianMs });
-  rows.push({ name: "hand-written JS, count-aware float64, 1 thread", ms: (await timeIt(() => w1CountAware(d), { runs })).medianMs });
+  for (const via of ["distribution", "validated"] as const) {
+    const f = makeOursW1(d, "float32", via);
+    f();
+    rows.push({
+      name: `scribe NegativeBinomial2.logProb, float32, ${via === "validated" ? "validation on" : "validation off"}`,
+      ms: (await timeIt(f, { runs })).medianMs,
+      note: "the distribution layer over the same kernel",
+    });
+  }
+  if (backend === "webgpu") {
+    const name = "scribe valueAndGrad, float32, webgpu";
+    try {
+      const gpu = await useBackend("webgpu");
+      const f = makeOursW1Async(d);
+      const r = await f();
+      const t = await timeIt(f, { runs });
+      rows.push({ name, ms: t.medianMs, note: `${gpu.name}; grad ${maxRelDiff(ref, r).toExponential(1)}` });
+    } catch (e) {
+      rows.push({ name, ms: null, note: `unavailable: ${(e as Error).message.split("\n")[0]}` });
+    } finally {
+      await useBackend("cpu");
+    }
+  }
+  rows.push({
+    name: "hand-written JS, straightforward float64, 1 thread",
+    ms: (await timeIt(() => w1Straightforward(d), { runs: Math.min(runs, 3) })).medianMs,
+  });
+  rows.push({
+    name: "hand-written JS, count-aware float64, 1 thread",
+    ms: (await timeIt(() => w1CountAware(d), { runs })).medianMs,
+  });
   if (peers) {
-    for (const [file, label] of [["./peer-jaxjs.js", "jax-js"], ["./peer-tfjs.js", "TensorFlow.js wasm"]] as const) {
+    for (const [file, label] of [
+      ["./peer-jaxjs.js", "jax-js"],
+      ["./peer-tfjs.js", "TensorFlow.js wasm"],
+    ] as const) {
       const mod = await loadPeer(file);
       if (!mod) {
         rows.push({ name: label, ms: null, note: "peer implementation not present" });
         continue;
       }
       const res = await mod.runPeer(d, { runs: Math.min(runs, 3) });
-      rows.push({ name: res.name, ms: res.ms, note: `${res.note}${res.ms !== null ? `; grad rel err ${maxRelDiff(ref, res).toExponential(1)}` : ""}` });
+      rows.push({
+        name: res.name,
+        ms: res.ms,
+        note: `${res.note}${res.ms !== null ? `; grad rel err ${maxRelDiff(ref, res).toExponential(1)}` : ""}`,
+      });
     }
   }
-  printTable("W1 — NB log-likelihood + gradient (ms per evaluation)", rows, "scribe valueAndGrad, float32, cpu, 1 thread");
-  console.log("\nPeers measured elsewhere on this machine class (BENCHMARKS.md): PyTorch float32 1168 ms (1 thread) / 903 ms (2 threads).");
+  printTable(
+    "W1 — NB log-likelihood + gradient (ms per evaluation)",
+    rows,
+    "scribe valueAndGrad, float32, cpu, 1 thread",
+  );
+  console.log(
+    "\nPeers measured elsewhere on this machine class (BENCHMARKS.md): PyTorch float32 1168 ms (1 thread) / 903 ms (2 threads).",
+  );
 }
