@@ -28,5 +28,5 @@ const n = random.normal(key(1), [20000]).dataSync();
 const mean = n.reduce((a, b) => a + b, 0) / n.length;
 check("normal mean", Math.abs(mean) < 5 / Math.sqrt(n.length));
 
-console.log(`deno smoke: ${passed} passed, ${failed} failed`);
+console.log(`deno: ${passed} passed, ${failed} failed`);
 if (failed > 0) Deno.exit(1);

@@ -28,10 +28,16 @@ export class PipelineCache {
           buffer: { type: k === "uniform" ? "uniform" : k === "read" ? "read-only-storage" : "storage" },
         })),
       });
+      // WebGPU reports shader errors asynchronously and the kernel then silently writes
+      // nothing: surface them on the console with the offending source line.
+      d.pushErrorScope("validation");
       const module = d.createShaderModule({ code: source });
       p = d.createComputePipeline({
         layout: d.createPipelineLayout({ bindGroupLayouts: [layout] }),
         compute: { module, entryPoint: "main" },
+      });
+      void d.popErrorScope().then((err) => {
+        if (err) console.error(`scribe webgpu: a generated shader failed to compile: ${err.message}`);
       });
       this.#cache.set(key, p);
     }

@@ -104,10 +104,10 @@ export const ERF_LIB: Record<string, LibFn> = {
   let den = 1.0 + t * (${F(NDTRI_AS_DEN[0]!)} + t * (${F(NDTRI_AS_DEN[1]!)} + t * ${F(NDTRI_AS_DEN[2]!)}));
   var x = -(t - num / den);
   if (p >= 0.2 && p <= 0.8) {
-    let target = p - 0.5;
+    let goal = p - 0.5;
     if (upper) { x = -x; }
     for (var i = 0; i < 6; i++) {
-      let f = 0.5 * sp_erf(x * 0.70710678118654752) - target;
+      let f = 0.5 * sp_erf(x * 0.70710678118654752) - goal;
       let dens = exp(-0.5 * x * x) * 0.3989422804014327;
       let dx = f / dens; x -= dx;
       if (abs(dx) <= 1e-8 * abs(x)) { break; }
