@@ -49,7 +49,7 @@ export function scatterAdd(target: Tensor, indices: Tensor, updates: Tensor, axi
   const idx = asIndex(indices, "scatterAdd");
   if (updates.dtype !== target.dtype) updates = astype(updates, target.dtype);
   const out = scatterAddInto(target, target.shape, idx, updates, a);
-  return record(out, [target, updates], "scatterAdd", (g) => [g, gather(g, idx, a)]);
+  return record(out, [target, updates], "scatterAdd", (g) => [g, updates._tracked ? gather(g, idx, a) : null]);
 }
 
 /** Cumulative sum along `axis` (optionally from the end). */

@@ -41,7 +41,9 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   if (sizeOf(shape) > 0)
     a.backend.matmul(realize(aSrc), realize(bSrc), nb, m, k, n, aShared ? 0 : m * k, bShared ? 0 : k * n, buf);
   const out = new Tensor(a.backend, shape, dtype, buf, null);
-  return record(out, [a, b], "matmul", (g) => [matmul(g, mT(b)), matmul(mT(a), g)]);
+  // Products run eagerly, so only the cotangents of inputs being differentiated are formed
+  // (a data matrix times a parameter vector needs one product, not two).
+  return record(out, [a, b], "matmul", (g) => [a._tracked ? matmul(g, mT(b)) : null, b._tracked ? matmul(mT(a), g) : null]);
 }
 
 function checkSquare(x: Tensor, where: string): number {
@@ -114,6 +116,7 @@ export function triangularSolve(a: Tensor, b: Tensor, opts: { lower?: boolean; t
   const res = new Tensor(A.backend, [...batch, n, m], dtype, buf, null);
   return record(res, [a, b], "triangularSolve", (g) => {
     const gb = triangularSolve(a, g, { lower, transposeA: !trans });
+    if (!a._tracked) return [null, gb];
     // Ā = −B̄ Xᵀ (or −X B̄ᵀ when A was transposed), restricted to the triangle used.
     const full = trans ? mul(matmul(res, mT(gb)), -1) : mul(matmul(gb, mT(res)), -1);
     const ga = lower ? tril(full) : mT(tril(mT(full)));
