@@ -15,6 +15,9 @@ export interface CpuBuffer extends BackendBuffer {
 
 let nextBufferId = 1;
 
+/** At most this much freed shared memory is kept for reuse. */
+const SHARED_POOL_BYTES = 1 << 30;
+
 function asCpu(b: BackendBuffer): CpuBuffer {
   return b as CpuBuffer;
 }
@@ -39,13 +42,35 @@ export class CpuBackend implements Backend {
   }
 
   alloc(dtype: DType, size: number): BackendBuffer {
-    return this.upload(size >= this.sharedMinElements ? allocSharedStorage(dtype, size) : allocStorage(dtype, size));
+    if (size < this.sharedMinElements) return this.upload(allocStorage(dtype, size));
+    // Shared memory is expensive to map; reuse a freed block of the same size (zeroed, as
+    // fresh storage would be).
+    const reused = this.#sharedPool.get(`${dtype}:${size}`)?.pop();
+    if (reused) {
+      this.#pooledBytes -= reused.byteLength;
+      reused.fill(0);
+      return this.upload(reused);
+    }
+    return this.upload(allocSharedStorage(dtype, size));
   }
+
+  /** Freed shared-memory blocks by dtype and size, for reuse by the next allocation. */
+  readonly #sharedPool = new Map<string, TypedArray[]>();
+  #pooledBytes = 0;
 
   free(buf: BackendBuffer): void {
     const b = asCpu(buf);
     if (b.data.length === 0 && b.size !== 0) return; // already freed
     this.#live--;
+    if (b.data.buffer instanceof SharedArrayBuffer && this.#pooledBytes + b.data.byteLength <= SHARED_POOL_BYTES) {
+      const k = `${b.dtype}:${b.data.length}`;
+      const list = this.#sharedPool.get(k) ?? [];
+      if (list.length < 4) {
+        list.push(b.data);
+        this.#sharedPool.set(k, list);
+        this.#pooledBytes += b.data.byteLength;
+      }
+    }
     b.data = allocStorage(b.dtype, 0);
   }
 
