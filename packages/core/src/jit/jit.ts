@@ -18,7 +18,9 @@ import { Tensor } from "../tensor/tensor.js";
  * pure function of its tensor inputs with no value-dependent control flow: if `f` reads a
  * value back while being recorded (`item()`, `dataSync()`, validation that inspects values)
  * or draws random numbers, recording is abandoned and `f` runs eagerly every time.
- * CPU backend only for now; other backends run eagerly.
+ * CPU backend only for now; other backends run eagerly. Tensors `f` closes over (data,
+ * constants) are read in place on every replay: keep them alive while the jitted function is
+ * in use, and call `dispose()` on it when done.
  */
 
 type Output = Tensor | readonly Tensor[];
