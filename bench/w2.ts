@@ -34,6 +34,7 @@ import { Beta, LogNormal, NegativeBinomialProbs, positive } from "@scribe/distri
 import { adam, SVI, type SVIState, TraceELBO } from "@scribe/infer";
 import { nbvcp } from "@scribe/models";
 import { argValue } from "./harness.js";
+import { pearson } from "./stats.js";
 
 const SIZES = {
   a: { N: 2000, G: 2000, batch: null as number | null, pyro: [648, 486] },
@@ -101,27 +102,6 @@ export function simulate(N: number, G: number, seed = 0) {
   return { p, r, nu, counts, shape: [N, G] };
 }
 
-function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const n = a.length;
-  let ma = 0;
-  let mb = 0;
-  for (let i = 0; i < n; i++) {
-    ma += a[i]!;
-    mb += b[i]!;
-  }
-  ma /= n;
-  mb /= n;
-  let sab = 0;
-  let saa = 0;
-  let sbb = 0;
-  for (let i = 0; i < n; i++) {
-    sab += (a[i]! - ma) * (b[i]! - mb);
-    saa += (a[i]! - ma) ** 2;
-    sbb += (b[i]! - mb) ** 2;
-  }
-  return sab / Math.sqrt(saa * sbb);
-}
-
 /** Time `steps` SVI steps after `warm` warm-up steps; returns ms per step and the state. */
 function timeSteps(svi: SVI<[Tensor]>, state: SVIState, args: [Tensor], warm: number, steps: number) {
   let s = state;
@@ -167,7 +147,9 @@ export async function runW2(args: string[]): Promise<void> {
     const model = preset
       ? (counts: Tensor | null) => preset.model(counts, cfg.batch)
       : nbvcpModel(cfg.N, cfg.G, cfg.batch, args.includes("--materialize"));
-    const guide = preset ? (counts: Tensor | null) => preset.guide(counts, cfg.batch) : nbvcpGuide(cfg.N, cfg.G, cfg.batch);
+    const guide = preset
+      ? (counts: Tensor | null) => preset.guide(counts, cfg.batch)
+      : nbvcpGuide(cfg.N, cfg.G, cfg.batch);
     if (preset) console.log("  model and guide: the nbvcp preset of @scribe/models");
     const rows: string[] = [];
     let argsT: [Tensor] = [fromTypedArray(data.counts, data.shape)];

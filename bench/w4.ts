@@ -24,49 +24,11 @@ import {
   nbTest,
   simulateTwoGroup,
 } from "../packages/scribe-models/src/de/index.js";
+import { spearman } from "./stats.js";
+
+export { spearman } from "./stats.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-
-/** Average ranks (ties get the mean rank); NaN stays NaN. */
-function ranks(x: ArrayLike<number>): Float64Array {
-  const idx = Array.from({ length: x.length }, (_, i) => i).filter((i) => !Number.isNaN(x[i]!));
-  idx.sort((a, b) => x[a]! - x[b]!);
-  const r = new Float64Array(x.length).fill(Number.NaN);
-  for (let k = 0; k < idx.length; ) {
-    let j = k;
-    while (j + 1 < idx.length && x[idx[j + 1]!] === x[idx[k]!]) j++;
-    for (let m = k; m <= j; m++) r[idx[m]!] = (k + j) / 2 + 1;
-    k = j + 1;
-  }
-  return r;
-}
-
-/** Spearman rank correlation over the entries finite in both. */
-export function spearman(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const keep = Array.from({ length: a.length }, (_, i) => i).filter(
-    (i) => Number.isFinite(a[i]!) && Number.isFinite(b[i]!),
-  );
-  const ra = ranks(keep.map((i) => a[i]!));
-  const rb = ranks(keep.map((i) => b[i]!));
-  const n = keep.length;
-  let ma = 0;
-  let mb = 0;
-  for (let i = 0; i < n; i++) {
-    ma += ra[i]!;
-    mb += rb[i]!;
-  }
-  ma /= n;
-  mb /= n;
-  let sab = 0;
-  let saa = 0;
-  let sbb = 0;
-  for (let i = 0; i < n; i++) {
-    sab += (ra[i]! - ma) * (rb[i]! - mb);
-    saa += (ra[i]! - ma) ** 2;
-    sbb += (rb[i]! - mb) ** 2;
-  }
-  return sab / Math.sqrt(saa * sbb);
-}
 
 /** Jaccard index of the sets {padj < alpha}. */
 export function jaccard(a: ArrayLike<number>, b: ArrayLike<number>, alpha = 0.05): number {

@@ -17,16 +17,9 @@ import { resolveObjectURL } from "node:buffer";
 import { availableParallelism } from "node:os";
 import { Worker as NodeWorker } from "node:worker_threads";
 import type { W1Data } from "./data.js";
+import type { PeerResult } from "./peer.js";
 
-export interface PeerResult {
-  name: string;
-  ms: number | null;
-  value: number;
-  gLogMu: Float32Array;
-  gLogTheta: Float32Array;
-  gLogLib: Float32Array;
-  note: string;
-}
+export type { PeerResult } from "./peer.js";
 
 type Jax = typeof import("@jax-js/jax");
 type Arr = import("@jax-js/jax").Array;

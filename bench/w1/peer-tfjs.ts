@@ -11,16 +11,9 @@
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import type { W1Data } from "./data.js";
+import type { PeerResult } from "./peer.js";
 
-export interface PeerResult {
-  name: string;
-  ms: number | null;
-  value: number;
-  gLogMu: Float32Array;
-  gLogTheta: Float32Array;
-  gLogLib: Float32Array;
-  note: string;
-}
+export type { PeerResult } from "./peer.js";
 
 type TF = typeof import("@tensorflow/tfjs-core");
 type Tensor = import("@tensorflow/tfjs-core").Tensor;

@@ -4,6 +4,7 @@ import { argValue, printTable, timeIt } from "../harness.js";
 import { makeW1Data, type W1Data } from "./data.js";
 import { type W1Result, w1CountAware, w1Straightforward } from "./handwritten.js";
 import { makeOursW1, makeOursW1Async } from "./ours.js";
+import type { PeerModule } from "./peer.js";
 
 /** Largest relative difference of a result's gradients from the reference. */
 function maxRelDiff(
@@ -19,21 +20,6 @@ function maxRelDiff(
   }
   return worst;
 }
-
-type PeerModule = {
-  runPeer: (
-    d: W1Data,
-    o: { runs: number },
-  ) => Promise<{
-    name: string;
-    ms: number | null;
-    value: number;
-    gLogMu: ArrayLike<number>;
-    gLogTheta: ArrayLike<number>;
-    gLogLib: ArrayLike<number>;
-    note: string;
-  }>;
-};
 
 async function loadPeer(file: string): Promise<PeerModule | null> {
   try {

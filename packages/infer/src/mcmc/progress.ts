@@ -3,6 +3,7 @@
  * one-line progress bar (no `node:` imports, so this file also loads in browsers).
  * @module
  */
+import { stderrTty, type Tty } from "../util/terminal.js";
 import type { StepRecord } from "./chain.js";
 
 /** What a progress callback receives. */
@@ -23,17 +24,6 @@ export interface ProgressInfo {
 
 /** Called with progress; return nothing. */
 export type ProgressCallback = (p: ProgressInfo) => void;
-
-interface Tty {
-  isTTY?: boolean;
-  columns?: number;
-  write(s: string): unknown;
-}
-
-function stderrTty(): Tty | undefined {
-  const p = (globalThis as { process?: { stderr?: Tty } }).process;
-  return p?.stderr?.isTTY ? p.stderr : undefined;
-}
 
 /** Throttled progress: calls the callback every `every` iterations and redraws the bar about 100 times per chain. */
 export class ProgressReporter {

@@ -3,17 +3,7 @@
  * ETA). No `node:` imports: in a browser there is no `process.stderr` and nothing is drawn.
  * @module
  */
-
-interface Tty {
-  isTTY?: boolean;
-  columns?: number;
-  write(s: string): unknown;
-}
-
-function stderrTty(): Tty | undefined {
-  const p = (globalThis as { process?: { stderr?: Tty } }).process;
-  return p?.stderr?.isTTY ? p.stderr : undefined;
-}
+import { stderrTty, type Tty } from "../util/terminal.js";
 
 function now(): number {
   return globalThis.performance?.now() ?? Date.now();
