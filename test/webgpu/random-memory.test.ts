@@ -14,10 +14,17 @@ describe.skipIf(!webgpu)("webgpu random and memory", () => {
     }
   });
 
+  // Uniforms are one float32 rounding of the same bits. Normals go through WGSL's log, sqrt and
+  // cos, which the WGSL spec lets run a few ulp (log: 2^-21 absolute near 1) from correctly
+  // rounded; on SwiftShader the worst of 4096 draws is 3.3e-6 absolute, so 2e-5.
   it("uniform and normal draws match the cpu up to float32 rounding", async () => {
-    for (const draw of [(b: unknown) => withBackend(b as never, () => random.uniform(key(7), [4096])), (b: unknown) => withBackend(b as never, () => random.normal(key(8), [4096]))]) {
+    const draws = [
+      { draw: (b: unknown) => withBackend(b as never, () => random.uniform(key(7), [4096])), tol: 1e-7 },
+      { draw: (b: unknown) => withBackend(b as never, () => random.normal(key(8), [4096])), tol: 2e-5 },
+    ];
+    for (const { draw, tol } of draws) {
       const err = compare(await values(draw(webgpu) as Tensor), await values(draw(cpuBackend()) as Tensor));
-      expect(err.abs).toBeLessThan(2e-6);
+      expect(err.abs).toBeLessThan(tol);
     }
   });
 

@@ -12,6 +12,13 @@ export interface GpuContext {
   readonly maxStorageBuffers: number;
   readonly maxWorkgroupsPerDim: number;
   readonly adapterInfo: string;
+  /**
+   * The `GPU` object the device came from, held for the device's lifetime: Dawn (the
+   * `webgpu` package in Node) frees its instance when this object is garbage collected, and
+   * its event pump then locks a freed mutex (seen: SIGSEGV or a futex abort after a few
+   * submit/map cycles).
+   */
+  readonly gpu: GPU;
 }
 
 /** The `navigator.gpu` of this runtime, or undefined (Node without the `webgpu` package). */
@@ -44,6 +51,7 @@ export async function acquireDevice(gpu: GPU | undefined = navigatorGpu()): Prom
   });
   const info = (adapter as { info?: { vendor?: string; architecture?: string; description?: string } }).info;
   return {
+    gpu,
     device,
     maxStorageBuffers: device.limits.maxStorageBuffersPerShaderStage,
     maxWorkgroupsPerDim: device.limits.maxComputeWorkgroupsPerDimension,
