@@ -54,12 +54,9 @@ export function makeOursW1Async(d: W1Data) {
   );
   return async () => {
     const [value, g] = vg(params);
-    const out = {
-      value: (await value.data())[0]!,
-      gLogMu: await g.logMu.data(),
-      gLogTheta: await g.logTheta.data(),
-      gLogLib: await g.logLib.data(),
-    };
+    // Read all four results at once: their copies go out together and the maps overlap.
+    const [v, gLogMu, gLogTheta, gLogLib] = await Promise.all([value, g.logMu, g.logTheta, g.logLib].map((t) => t.data()));
+    const out = { value: v![0]!, gLogMu: gLogMu!, gLogTheta: gLogTheta!, gLogLib: gLogLib! };
     for (const t of [value, g.logMu, g.logTheta, g.logLib]) t.dispose();
     return out;
   };

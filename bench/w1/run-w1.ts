@@ -79,8 +79,12 @@ export async function runW1(args: string[]): Promise<void> {
       const gpu = await useBackend("webgpu");
       const f = makeOursW1Async(d);
       const r = await f();
+      const counters = (gpu as { counters?: { dispatches: number; submits: number; reads: number } }).counters;
+      const before = counters ? { ...counters } : null;
+      await f();
+      const per = counters && before ? `${counters.dispatches - before.dispatches} compute passes, ${counters.submits - before.submits} submits, ${counters.reads - before.reads} readbacks per evaluation` : "";
       const t = await timeIt(f, { runs });
-      rows.push({ name, ms: t.medianMs, note: `${gpu.name}; grad ${maxRelDiff(ref, r).toExponential(1)}` });
+      rows.push({ name, ms: t.medianMs, note: `${gpu.name} (${(gpu as { ctx?: { adapterInfo?: string } }).ctx?.adapterInfo ?? "adapter unknown"}); ${per}; grad ${maxRelDiff(ref, r).toExponential(1)}` });
     } catch (e) {
       rows.push({ name, ms: null, note: `unavailable: ${(e as Error).message.split("\n")[0]}` });
     } finally {

@@ -18,7 +18,7 @@ import {
 } from "./kernels.js";
 import { PipelineCache } from "./pipeline-cache.js";
 import { GPU_SAMPLERS, randomBitsPlan, samplePlan } from "./random-kernels.js";
-import { planFused, type ShaderPlan } from "./wgsl-codegen.js";
+import { planFused, reductionSplit, type ShaderPlan } from "./wgsl-codegen.js";
 
 /** A WebGPU buffer: every dtype is stored in 4-byte words (bool as u32 0/1). */
 interface GpuBuffer extends BackendBuffer {
@@ -53,6 +53,18 @@ function leafKeys(e: Expr, out: Set<string>): Set<string> {
   return out;
 }
 
+/** A contiguous expression leaf reading `buf` as `shape` (for the backend's own temporaries). */
+function bufferLeaf(buf: BackendBuffer, shape: Shape): LeafExpr {
+  return {
+    kind: "leaf",
+    tensor: { _buf: buf } as unknown as Tensor,
+    shape,
+    strides: contiguousStrides(shape),
+    offset: 0,
+    dtype: buf.dtype,
+  };
+}
+
 /**
  * The WebGPU backend: float32 / int32 / bool tensors in pooled GPU buffers, fused WGSL
  * shaders generated from the same expression trees as the cpu loops, and work recorded
@@ -67,6 +79,8 @@ export class WebGpuBackend implements Backend {
   readonly #uniforms: BufferPool;
   #encoder: GPUCommandEncoder | null = null;
   #pending = 0;
+  /** Work issued so far (compute passes, queue submissions, readbacks): for benchmarks and tests. */
+  readonly counters = { dispatches: 0, submits: 0, reads: 0 };
 
   constructor(ctx: GpuContext) {
     this.ctx = ctx;
@@ -93,6 +107,7 @@ export class WebGpuBackend implements Backend {
   flush(): void {
     if (this.#encoder) {
       this.device.queue.submit([this.#encoder.finish()]);
+      this.counters.submits++;
       this.#encoder = null;
       this.#pending = 0;
     }
@@ -134,6 +149,7 @@ export class WebGpuBackend implements Backend {
 
   async read(buf: BackendBuffer): Promise<TypedArray> {
     const bytes = Math.max(4, buf.size * 4);
+    this.counters.reads++;
     const staging = this.device.createBuffer({ size: Math.ceil(bytes / 4) * 4, usage: MAP_READ_DST });
     this.#enc().copyBufferToBuffer(gpuOf(buf), 0, staging, 0, staging.size);
     this.flush();
@@ -149,6 +165,7 @@ export class WebGpuBackend implements Backend {
   /** Encode one compute pass for `plan`, whose write bindings are `outs`. */
   dispatch(plan: ShaderPlan, outs: readonly BackendBuffer[]): void {
     if (plan.workgroups <= 0) return;
+    this.counters.dispatches++;
     const pipeline = this.pipelines.get(plan.source, plan.kinds);
     const ub = this.#uniforms.acquire(plan.meta.byteLength);
     this.device.queue.writeBuffer(ub, 0, plan.meta.buffer, plan.meta.byteOffset, plan.meta.byteLength);
@@ -206,8 +223,27 @@ export class WebGpuBackend implements Backend {
       while (leafKeys(e, new Set()).size + 1 > limit) e = this.#spill(e, limit - 1, temps);
       kernels = [{ ...kernels[0]!, expr: e }];
     }
-    this.dispatch(planFused(kernels, outs, this.ctx.maxWorkgroupsPerDim), outs);
+    const split = reductionSplit(kernels);
+    if (split === 1) this.dispatch(planFused(kernels, outs, this.ctx.maxWorkgroupsPerDim), outs);
+    else this.#splitReduce(kernels, outs, split);
     for (const t of temps) this.free(t);
+  }
+
+  /** Reduce in two passes: `split` float32 partials per output, then those partials per output. */
+  #splitReduce(kernels: FusedKernel[], outs: BackendBuffer[], split: number): void {
+    const { shape } = kernels[0]!.expr;
+    const axes = kernels[0]!.reduce!.axes;
+    const nOuter = shape.reduce((n, d, i) => (axes.includes(i) ? n : n * d), 1);
+    const partials = kernels.map(() => this.#wrap("float32", nOuter * split, this.#storage.acquire(nOuter * split * 4)));
+    const first = kernels.map((k) => ({ ...k, outDtype: "float32" as const }));
+    this.dispatch(planFused(first, partials, this.ctx.maxWorkgroupsPerDim, split), partials);
+    const second = kernels.map((k, j): FusedKernel => ({
+      expr: bufferLeaf(partials[j]!, [nOuter, split]),
+      outDtype: k.outDtype,
+      reduce: { kind: k.reduce!.kind, axes: [1] },
+    }));
+    this.dispatch(planFused(second, outs, this.ctx.maxWorkgroupsPerDim), outs);
+    for (const p of partials) this.free(p);
   }
 
   /** Realize the call subtree of `e` with the most distinct buffers (at most `max`) into a temporary. */
@@ -229,14 +265,7 @@ export class WebGpuBackend implements Backend {
     const tmp = this.alloc(sub.dtype, sizeOf(sub.shape));
     this.dispatch(planFused([{ expr: sub, outDtype: sub.dtype }], [tmp], this.ctx.maxWorkgroupsPerDim), [tmp]);
     temps.push(tmp);
-    const leaf: LeafExpr = {
-      kind: "leaf",
-      tensor: { _buf: tmp } as unknown as Tensor,
-      shape: sub.shape,
-      strides: contiguousStrides(sub.shape),
-      offset: 0,
-      dtype: sub.dtype,
-    };
+    const leaf = bufferLeaf(tmp, sub.shape);
     const replace = (x: Expr): Expr => {
       if (x === sub) return leaf;
       if (x.kind !== "call") return x;
@@ -281,12 +310,12 @@ export class WebGpuBackend implements Backend {
     this.dispatch(triangularSolvePlan(a, b, batch, n, m, lower, transposeA), [out]);
   }
 
-  sample(kind: SamplerKind, k: Key, n: number, params: readonly SamplerParam[], out: BackendBuffer): void {
+  sample(kind: SamplerKind, k: Key, n: number, params: readonly SamplerParam[], out: BackendBuffer, categories?: number): void {
     if (!GPU_SAMPLERS.includes(kind))
       throw new Error(
         `random.${kind} has no WebGPU kernel yet: sample on the cpu backend (withBackend(cpuBackend(), () => random.${kind}(...))) and move the result with 'await toBackend(t, "webgpu")'`,
       );
-    this.dispatch(samplePlan(kind, k, n, params, out.dtype), [out]);
+    this.dispatch(samplePlan(kind, k, n, params, out.dtype, categories), [out]);
   }
 
   /** The raw Threefry words (w0, w1 interleaved) of draw `draw` for elements 0..n−1 (tests). */

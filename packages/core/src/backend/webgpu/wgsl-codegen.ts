@@ -19,6 +19,29 @@ import { libraryFor } from "./wgsl-lib/registry.js";
 export const WG = 128;
 /** Reductions over more elements than this use one workgroup per output (tree), else one thread. */
 export const TREE_MIN = 64;
+/** Workgroups a split reduction aims for: enough to fill a large GPU (132 SMs × 16 resident). */
+const SPLIT_TARGET_WORKGROUPS = 2048;
+/** Elements each workgroup of a split reduction reduces at least (16 per thread). */
+const SPLIT_MIN_CHUNK = 16 * 128;
+
+/**
+ * How many slices to cut each output's reduced range into: 1 (one workgroup per output) unless
+ * there are too few outputs to occupy the GPU and enough elements per output to share, as for a
+ * full sum (one output, one workgroup looping over millions of elements otherwise).
+ */
+export function reductionSplit(kernels: readonly FusedKernel[]): number {
+  const k0 = kernels[0]!;
+  if (!k0.reduce) return 1;
+  const shape = k0.expr.shape;
+  let nOuter = 1;
+  let nInner = 1;
+  shape.forEach((d, i) => {
+    if (k0.reduce!.axes.includes(i)) nInner *= d;
+    else nOuter *= d;
+  });
+  if (nInner <= TREE_MIN || nOuter * 2 >= SPLIT_TARGET_WORKGROUPS) return 1;
+  return Math.max(1, Math.min(Math.floor(nInner / SPLIT_MIN_CHUNK), Math.ceil(SPLIT_TARGET_WORKGROUPS / nOuter)));
+}
 
 /** A shader ready to dispatch: source, bindings, uniform words and the number of workgroups. */
 export interface ShaderPlan {
@@ -143,7 +166,7 @@ function emitElement(roots: readonly Expr[], leafIndex: (l: LeafExpr) => number,
  * Plan one shader for `kernels` (same iteration shape; all maps, or all reductions over the
  * same axes) writing `outs[j]` for `kernels[j]`.
  */
-export function planFused(kernels: readonly FusedKernel[], outs: readonly BackendBuffer[], maxWorkgroupsPerDim: number): ShaderPlan {
+export function planFused(kernels: readonly FusedKernel[], outs: readonly BackendBuffer[], maxWorkgroupsPerDim: number, split = 1): ShaderPlan {
   const shape = kernels[0]!.expr.shape;
   const rank = shape.length;
   const axes = kernels[0]!.reduce?.axes ?? [];
@@ -214,6 +237,11 @@ export function planFused(kernels: readonly FusedKernel[], outs: readonly Backen
   const nL = leaves.length;
   const isReduce = reduces[0] !== null;
   const tree = isReduce && nInner > TREE_MIN;
+  // Split reductions (see reductionSplit): workgroup w reduces slice w % S of output w / S into
+  // partial w; a second plan combines each output's S partials.
+  const sliced = tree && split > 1;
+  const wS = sliced ? meta.push(split) : 0;
+  const wChunk = sliced ? meta.push(Math.ceil(nInner / split)) : 0;
   const decompose = (v: string, dims: number[], strides: number[][], base: (a: number) => string, out: string) => {
     const lines = [`var rem${out} = ${v};`];
     for (let a = 0; a < nArr; a++) lines.push(`var ${out}${a}: i32 = ${base(a)};`);
@@ -232,10 +260,19 @@ export function planFused(kernels: readonly FusedKernel[], outs: readonly Backen
     body.push(...loads, ...stmts);
     kernels.forEach((k, j) => body.push(`Y${j}[u32(p${nL + j})] = ${storeAs(k.outDtype, codes[j]!)};`));
   } else {
-    body.push(tree ? "let o = wid.y * nwg.x + wid.x;" : "let o = (wid.y * nwg.x + wid.x) * WG + lid.x;", "if (o >= mw(0u)) { return; }");
+    if (sliced)
+      body.push(
+        "let w = wid.y * nwg.x + wid.x;",
+        `let o = w / mw(${wS}u);`,
+        `let slice = w % mw(${wS}u);`,
+        "if (o >= mw(0u)) { return; }",
+        `let r0 = slice * mw(${wChunk}u);`,
+        `let r1 = min(r0 + mw(${wChunk}u), mw(1u));`,
+      );
+    else body.push(tree ? "let o = wid.y * nwg.x + wid.x;" : "let o = (wid.y * nwg.x + wid.x) * WG + lid.x;", "if (o >= mw(0u)) { return; }");
     body.push(...decompose("o", dimK, sK, (a) => `mi(${offIdx[a]}u)`, "b"));
     kernels.forEach((_, j) => body.push(`var acc${j}: f32 = ${INIT[reduces[j]!]}; var cmp${j}: f32 = 0.0;`));
-    body.push(tree ? "for (var r = lid.x; r < mw(1u); r += WG) {" : "for (var r = 0u; r < mw(1u); r++) {");
+    body.push(sliced ? "for (var r = r0 + lid.x; r < r1; r += WG) {" : tree ? "for (var r = lid.x; r < mw(1u); r += WG) {" : "for (var r = 0u; r < mw(1u); r++) {");
     body.push(...decompose("r", dimR, sR, (a) => `b${a}`, "p"), ...loads, ...stmts);
     kernels.forEach((_, j) => {
       const r = reduces[j]!;
@@ -254,7 +291,8 @@ export function planFused(kernels: readonly FusedKernel[], outs: readonly Backen
       body.push("workgroupBarrier();", "for (var s = WG / 2u; s > 0u; s >>= 1u) {", "if (lid.x < s) {");
       kernels.forEach((_, j) => body.push(`S${j}[lid.x] = ${COMBINE[reduces[j]!](`S${j}[lid.x]`, `S${j}[lid.x + s]`)};`));
       body.push("}", "workgroupBarrier();", "}", "if (lid.x == 0u) {");
-      kernels.forEach((k, j) => body.push(`Y${j}[u32(b${nL + j})] = ${storeAs(k.outDtype, `S${j}[0]`)};`));
+      if (sliced) kernels.forEach((_, j) => body.push(`Y${j}[o * mw(${wS}u) + slice] = S${j}[0];`));
+      else kernels.forEach((k, j) => body.push(`Y${j}[u32(b${nL + j})] = ${storeAs(k.outDtype, `S${j}[0]`)};`));
       body.push("}");
     } else kernels.forEach((k, j) => body.push(`Y${j}[u32(b${nL + j})] = ${storeAs(k.outDtype, `acc${j}`)};`));
   }
@@ -262,7 +300,7 @@ export function planFused(kernels: readonly FusedKernel[], outs: readonly Backen
     meta.decl(),
     `const WG: u32 = ${WG}u;`,
     ...leaves.map((l, k) => `@group(0) @binding(${1 + k}) var<storage, read> L${k}: array<${wgslType(leafBuf(l).dtype)}>;`),
-    ...kernels.map((k, j) => `@group(0) @binding(${1 + nL + j}) var<storage, read_write> Y${j}: array<${wgslType(k.outDtype)}>;`),
+    ...kernels.map((k, j) => `@group(0) @binding(${1 + nL + j}) var<storage, read_write> Y${j}: array<${sliced ? "f32" : wgslType(k.outDtype)}>;`),
     ...(tree ? kernels.map((_, j) => `var<workgroup> S${j}: array<f32, ${WG}>;`) : []),
   ];
   const main = `@compute @workgroup_size(${WG})
@@ -270,7 +308,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
 ${body.join("\n")}
 }`;
   const source = `${decls.join("\n")}\n${libraryFor(main + decls.join("\n"))}\n${main}\n`;
-  const threads = tree ? nOuter * WG : nOuter;
+  const threads = tree ? nOuter * WG * (sliced ? split : 1) : nOuter;
   void maxWorkgroupsPerDim;
   return {
     source,
