@@ -41,8 +41,9 @@ function floatDtype(params: readonly TensorLike[], dtype?: DType): DType {
 
 /**
  * Run the backend's sampler kernel. The cpu backend runs the typed-array samplers of
- * random/; WebGPU runs uniform, normal and bernoulli as shaders (same Threefry bits) and
- * names the explicit transfer (`toBackend`) for the others.
+ * random/; WebGPU runs the same algorithms as shaders on the same Threefry bits (float32, so
+ * a rare draw differs where rounding flips a rejection test; invalid parameters give NaN
+ * there instead of the cpu's RangeError, since checking them would need a readback).
  */
 function draw(kind: SamplerKind, k: Key, s: Shape, params: readonly TensorLike[], dtype: DType, categories?: number): Tensor {
   const ts = params.filter((p): p is Tensor => p instanceof Tensor);

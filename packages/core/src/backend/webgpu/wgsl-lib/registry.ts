@@ -2,6 +2,7 @@ import { BASIC_LIB } from "./basic.js";
 import { ERF_LIB } from "./erf.js";
 import { GAMMA_LIB } from "./gamma.js";
 import { INCOMPLETE_LIB } from "./incomplete.js";
+import { RANDOM_SAMPLERS_LIB } from "./random-samplers.js";
 import { THREEFRY_LIB } from "./threefry.js";
 import { NB_SHIFT_WGSL, WGSL_GROUPS } from "../wgsl-ops.js";
 
@@ -17,6 +18,7 @@ export const WGSL_LIB: Readonly<Record<string, LibFn>> = {
   ...ERF_LIB,
   ...INCOMPLETE_LIB,
   ...THREEFRY_LIB,
+  ...RANDOM_SAMPLERS_LIB,
   ...Object.fromEntries(Object.values(WGSL_GROUPS).map((g) => [g.fn, { code: g.code }])),
   sp_nb_shift: { code: NB_SHIFT_WGSL },
 };
