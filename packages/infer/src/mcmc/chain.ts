@@ -20,7 +20,7 @@ import {
   nutsTransition,
   type TransitionInfo,
 } from "./nuts-tree.js";
-import { RngStream } from "./rng-stream.js";
+import { RngStream, type RngStreamState } from "./rng-stream.js";
 import type { SamplerSetup } from "./setup.js";
 
 /** Settings shared by HMC and NUTS (NumPyro's names, camelCased). */
@@ -58,6 +58,34 @@ export interface StepRecord extends TransitionInfo {
   potentialEnergy: number;
 }
 
+/**
+ * The state of one chain between iterations, as plain JSON-able data (NumPyro's
+ * `HMCState` fields that sampling needs): enough to continue the chain exactly, without
+ * warmup, in this process or another one. Warmup adaptation statistics are not part of it:
+ * a chain resumed from it only samples (step size and mass matrix stay fixed).
+ */
+export interface ChainState {
+  /** Iterations done so far, warmup included (NumPyro's `i`). */
+  iteration: number;
+  /** Unconstrained position (NumPyro's `z`, flattened). */
+  z: number[];
+  /** Potential energy at `z` (recomputed on resume, kept here for inspection). */
+  potentialEnergy: number;
+  /** Step size (the adapted one after warmup). */
+  stepSize: number;
+  /** Inverse mass matrix: `dim` entries (diagonal) or `dim²` (dense, row-major). */
+  inverseMassMatrix: number[];
+  /** Whether `inverseMassMatrix` is a full matrix. */
+  denseMass: boolean;
+  /** The chain's random stream (NumPyro's `rng_key`). */
+  rng: RngStreamState;
+}
+
+/** The random stream a fresh chain with key `k` uses: `foldIn(k, 1)`, from its start. */
+export function chainRngState(k: Key): RngStreamState {
+  return new RngStream(foldIn(k, 1)).getState();
+}
+
 const MAX_INIT_TRIES = 100;
 
 /**
@@ -76,6 +104,35 @@ export function findValidInit(setup: SamplerSetup, k: Key): PhasePoint {
     `MCMC: cannot find valid initial parameters in ${MAX_INIT_TRIES} tries (the potential or its gradient is not finite; ` +
       `last potential ${p.pe}). Check the model for sites with invalid parameters, or pass initParams.`,
   );
+}
+
+/** Throw a clear error unless `s` is a chain state for `dim` parameters. */
+function checkChainState(s: ChainState, dim: number): void {
+  const bad = (what: string) => new Error(`MCMC: invalid chain state: ${what}`);
+  if (!s || typeof s !== "object") throw bad("not an object");
+  if (!Array.isArray(s.z) && !ArrayBuffer.isView(s.z)) throw bad("z is not an array");
+  if (s.z.length !== dim)
+    throw bad(`z has ${s.z.length} entries, the model has ${dim} unconstrained parameters`);
+  if (!Array.from(s.z).every(Number.isFinite)) throw bad("z has non-finite entries");
+  if (!(s.stepSize > 0 && Number.isFinite(s.stepSize))) throw bad(`stepSize is ${s.stepSize}`);
+  if (!Number.isSafeInteger(s.iteration) || s.iteration < 0) throw bad(`iteration is ${s.iteration}`);
+  if (typeof s.denseMass !== "boolean") throw bad("denseMass is not a boolean");
+  const m = s.inverseMassMatrix?.length;
+  if (m !== (s.denseMass ? dim * dim : dim))
+    throw bad(`inverseMassMatrix has ${m} entries, expected ${s.denseMass ? dim * dim : dim}`);
+}
+
+/** The phase point at a saved position, with the potential and gradient evaluated there. */
+function restorePoint(setup: SamplerSetup, s: ChainState): PhasePoint {
+  const p = newPhasePoint(setup.dim);
+  p.z.set(s.z);
+  p.pe = setup.potential(p.z.slice(), p.g);
+  if (!(Number.isFinite(p.pe) && p.g.every(Number.isFinite)))
+    throw new Error(
+      `MCMC: the potential or its gradient is not finite at the saved position (potential ${p.pe}); ` +
+        "were the model arguments changed?",
+    );
+  return p;
 }
 
 /** One chain: position, step size, mass matrix and adaptation state. */
@@ -110,6 +167,9 @@ export class ChainSampler {
    * @param k - the chain's key
    * @param numWarmup - warmup iterations (adaptation happens only there)
    * @param init - a starting position (default: `findValidInit`)
+   * @param from - continue from this saved state instead (then `k` and `init` are unused,
+   *   nothing is adapted whatever `numWarmup` is, and the step size, mass matrix and random
+   *   stream are the saved ones); see {@link ChainSampler.fromState}
    */
   constructor(
     setup: SamplerSetup,
@@ -118,27 +178,66 @@ export class ChainSampler {
     k: Key,
     numWarmup: number,
     init?: PhasePoint,
+    from?: ChainState,
   ) {
     this.#setup = setup;
     this.#rule = rule;
-    this.#numWarmup = numWarmup;
     const dim = setup.dim;
-    const dense = settings.denseMass ?? false;
-    this.#rng = new RngStream(foldIn(k, 1));
-    this.state = init ?? findValidInit(setup, foldIn(k, 0));
-    this.mass = new MassMatrix(dim, dense, settings.inverseMassMatrix);
+    if (from) checkChainState(from, dim);
+    const nw = from ? 0 : numWarmup;
+    this.#numWarmup = nw;
+    const dense = from ? from.denseMass : (settings.denseMass ?? false);
+    this.#rng = from ? RngStream.fromState(from.rng) : new RngStream(foldIn(k, 1));
+    this.state = from ? restorePoint(setup, from) : (init ?? findValidInit(setup, foldIn(k, 0)));
+    this.mass = new MassMatrix(
+      dim,
+      dense,
+      from ? Float64Array.from(from.inverseMassMatrix) : settings.inverseMassMatrix,
+    );
     this.#ws = new NutsWorkspace(dim, rule.kind === "nuts" ? rule.maxTreeDepth : 1);
     this.#work = newPhasePoint(dim);
-    this.#adaptStep = (settings.adaptStepSize ?? true) && numWarmup > 0;
-    this.#adaptMass = (settings.adaptMassMatrix ?? true) && numWarmup > 0;
+    this.#adaptStep = (settings.adaptStepSize ?? true) && nw > 0;
+    this.#adaptMass = (settings.adaptMassMatrix ?? true) && nw > 0;
     this.#regularize = settings.regularizeMassMatrix ?? true;
     this.#maxDeltaEnergy = settings.maxDeltaEnergy ?? 1000;
     this.#da = new DualAveraging(settings.targetAcceptProb ?? 0.8);
     this.#welford = new Welford(dim, dense);
-    this.#windows = buildAdaptationSchedule(numWarmup);
-    this.stepSize = clipStepSize(settings.stepSize ?? 1);
-    if (this.#adaptStep || settings.findHeuristicStepSize) this.stepSize = this.#heuristic();
+    this.#windows = buildAdaptationSchedule(nw);
+    if (from) {
+      this.iteration = from.iteration;
+      this.stepSize = from.stepSize;
+    } else {
+      this.stepSize = clipStepSize(settings.stepSize ?? 1);
+      if (this.#adaptStep || settings.findHeuristicStepSize) this.stepSize = this.#heuristic();
+    }
     this.#da.restart(Math.log(10 * this.stepSize));
+  }
+
+  /**
+   * A chain that continues from a saved {@link ChainState}: no warmup, the saved step size,
+   * mass matrix and random stream; the potential and gradient are re-evaluated at the saved
+   * position. Stepping it gives bit for bit the draws the saved chain would have given next.
+   */
+  static fromState(
+    setup: SamplerSetup,
+    rule: TrajectoryRule,
+    settings: HMCSettings,
+    state: ChainState,
+  ): ChainSampler {
+    return new ChainSampler(setup, rule, settings, { hi: 0, lo: 0 }, 0, undefined, state);
+  }
+
+  /** The chain's state now, as plain data that survives `JSON.stringify` / `JSON.parse`. */
+  getState(): ChainState {
+    return {
+      iteration: this.iteration,
+      z: Array.from(this.state.z),
+      potentialEnergy: this.state.pe,
+      stepSize: this.stepSize,
+      inverseMassMatrix: Array.from(this.mass.inverse),
+      denseMass: this.mass.dense,
+      rng: this.#rng.getState(),
+    };
   }
 
   #heuristic(): number {

@@ -12,6 +12,8 @@ export {
 } from "./adaptation.js";
 export {
   ChainSampler,
+  type ChainState,
+  chainRngState,
   findValidInit,
   type HMCSettings,
   type StepRecord,
@@ -29,7 +31,13 @@ export {
   registerModelSetup,
 } from "./kernels.js";
 export { choleskyLower, kineticEnergy, MassMatrix, Welford } from "./mass-matrix.js";
-export { type KernelModuleSpec, MCMC, type MCMCOptions, type RunOptions } from "./mcmc.js";
+export {
+  type KernelModuleSpec,
+  MCMC,
+  type MCMCOptions,
+  type MCMCState,
+  type RunOptions,
+} from "./mcmc.js";
 export {
   checkpointRange,
   hmcTransition,
@@ -42,6 +50,6 @@ export {
 } from "./nuts-tree.js";
 export { type PotentialFn, type PotentialGradFn, tensorPotential } from "./potential-fn.js";
 export type { ProgressCallback, ProgressInfo } from "./progress.js";
-export { RngStream } from "./rng-stream.js";
-export { type ChainResult, EXTRA_FIELDS, type ExtraField, runChain } from "./run-chain.js";
+export { keyFromPlain, RngStream, type RngStreamState } from "./rng-stream.js";
+export { type ChainResult, EXTRA_FIELDS, type ExtraField, runChain, siteValuesOf } from "./run-chain.js";
 export { type OutputSite, potentialSetup, randomBox, type SamplerSetup } from "./setup.js";

@@ -4,7 +4,7 @@
  * @module
  */
 import type { Key } from "@scribe/core";
-import { ChainSampler, type HMCSettings, type TrajectoryRule } from "./chain.js";
+import { ChainSampler, type ChainState, type HMCSettings, type TrajectoryRule } from "./chain.js";
 import { type PotentialSource, potentialSetup, type SamplerSetup } from "./setup.js";
 
 /** A model function, resolved by {@link registerModelSetup} (the effect-runtime path). */
@@ -35,8 +35,11 @@ export interface KernelOptions extends HMCSettings, PotentialSource {
 export interface MCMCKernel {
   /** Resolve the problem for the given model arguments (and optional initial parameters). */
   setup(args: unknown[], initParams?: ArrayLike<number>): SamplerSetup;
-  /** A fresh chain on a setup. */
-  createChain(setup: SamplerSetup, k: Key, numWarmup: number): ChainSampler;
+  /**
+   * A fresh chain on a setup, or with `from` a chain that continues from a saved state
+   * (no warmup; `k` and `numWarmup` are then unused).
+   */
+  createChain(setup: SamplerSetup, k: Key, numWarmup: number, from?: ChainState): ChainSampler;
   /** The settings, for display. */
   readonly options: KernelOptions;
 }
@@ -76,7 +79,8 @@ abstract class HMCKernelBase implements MCMCKernel {
     return potentialSetup(o, initParams);
   }
 
-  createChain(setup: SamplerSetup, k: Key, numWarmup: number): ChainSampler {
+  createChain(setup: SamplerSetup, k: Key, numWarmup: number, from?: ChainState): ChainSampler {
+    if (from) return ChainSampler.fromState(setup, this.rule, this.options, from);
     return new ChainSampler(setup, this.rule, this.options, k, numWarmup);
   }
 }

@@ -6,8 +6,10 @@
  */
 import { type Key, splitKey, type Tensor, tensor } from "@scribe/core";
 import { formatSummary, type SiteDraws, type SummaryRow, summary } from "../diagnostics/summary.js";
+import { type ChainState, chainRngState } from "./chain.js";
 import type { MCMCKernel } from "./kernels.js";
 import { type ProgressCallback, ProgressReporter } from "./progress.js";
+import { keyFromPlain } from "./rng-stream.js";
 import { type ChainResult, EXTRA_FIELDS, type ExtraField, runChain } from "./run-chain.js";
 import type { SamplerSetup } from "./setup.js";
 
@@ -50,16 +52,57 @@ export interface MCMCOptions {
 export interface RunOptions {
   /** Model arguments. */
   args?: unknown[];
-  /** Initial unconstrained parameters (flat), used for every chain. */
+  /**
+   * Initial unconstrained parameters (flat), used for every chain. Not allowed when
+   * {@link MCMC.postWarmupState} is set (the chains start from that state).
+   */
   initParams?: ArrayLike<number>;
 }
 
 /**
+ * The state of all chains of an {@link MCMC} run (NumPyro's `last_state` /
+ * `post_warmup_state`): plain JSON-able data, so a run can be checkpointed with
+ * `JSON.stringify` and resumed in another process after `JSON.parse`.
+ */
+export interface MCMCState {
+  /**
+   * The key of the run that produced this state. Passing it to `run` again (with this
+   * state as {@link MCMC.postWarmupState}) continues every chain's random stream exactly
+   * where it stopped; any other key starts fresh streams (chain `c` from
+   * `splitKey(key, numChains)[c]`), as NumPyro replaces `rng_key` in the state.
+   */
+  rngKey: { hi: number; lo: number };
+  /** One state per chain: position, step size, inverse mass matrix, random stream. */
+  chains: ChainState[];
+}
+
+const sameKey = (a: { hi: number; lo: number }, b: Key): boolean => a.hi === b.hi && a.lo === b.lo;
+
+/**
  * Markov chain Monte Carlo with an HMC or NUTS kernel, NumPyro's `MCMC`.
+ *
+ * Samples hold every latent site (constrained) and every `deterministic` site of a model,
+ * each with the draws first; deterministic sites are recomputed from each kept draw after
+ * sampling (one model run per draw, outside the leapfrog loop), as NumPyro does.
+ *
+ * After `run`, {@link lastState} is the state of every chain; setting
+ * `mcmc.postWarmupState = mcmc.lastState` makes the next `run` skip warmup and continue the
+ * chains (NumPyro's `post_warmup_state`). With the same key
+ * (`mcmc.run(mcmc.postWarmupState!.rngKey)`) the continuation is exact: two runs of `n`
+ * draws give bit for bit the draws of one run of `2n`.
  * @example
  * const mcmc = new MCMC(new NUTS({ potentialFn: (x) => x.square().sum().mul(0.5), dim: 2 }), { numWarmup: 300, numSamples: 300 });
  * await mcmc.run(key(0));
  * const { params } = mcmc.getSamples(); // Tensor [300, 2]
+ * mcmc.postWarmupState = mcmc.lastState;
+ * await mcmc.run(mcmc.postWarmupState!.rngKey); // the next 300 draws, no warmup
+ * @example
+ * // fragment: checkpoint to disk and resume in a new process
+ * writeFileSync("state.json", JSON.stringify(mcmc.lastState));
+ * // ... later, in another process, with the same kernel and options:
+ * const next = new MCMC(kernel, { numWarmup: 300, numSamples: 300 });
+ * next.postWarmupState = JSON.parse(readFileSync("state.json", "utf8"));
+ * await next.run(next.postWarmupState!.rngKey, data);
  */
 export class MCMC {
   readonly #kernel: MCMCKernel;
@@ -69,7 +112,8 @@ export class MCMC {
     MCMCOptions;
   #setup?: SamplerSetup;
   #results?: ChainResult[];
-  #constrained?: Float64Array[];
+  #lastState?: MCMCState;
+  #postWarmupState?: MCMCState;
 
   /**
    * @param kernel - an {@link NUTS} or {@link HMC} kernel
@@ -93,19 +137,100 @@ export class MCMC {
     this.#opts = o;
   }
 
-  /** Run all chains with model arguments `args` (see {@link runWith} for initial parameters). */
+  /**
+   * The state of every chain after the last `run` (or `warmup`), undefined before
+   * (NumPyro's `last_state`). Plain JSON-able data; see {@link MCMCState}.
+   */
+  get lastState(): MCMCState | undefined {
+    return this.#lastState;
+  }
+
+  /**
+   * The state sampling starts from (NumPyro's `post_warmup_state`). While it is set, `run`
+   * skips warmup: each chain continues from its state with that state's step size and
+   * inverse mass matrix, for `numSamples × thinning` iterations. `warmup` sets it; set it to
+   * {@link lastState} to draw more samples, to a parsed checkpoint to resume in a new
+   * process, or to undefined to warm up again on the next `run`. It must have one state per
+   * chain, each with as many parameters as the model.
+   */
+  get postWarmupState(): MCMCState | undefined {
+    return this.#postWarmupState;
+  }
+
+  set postWarmupState(state: MCMCState | undefined) {
+    if (state !== undefined) {
+      if (!state || typeof state !== "object" || !Array.isArray(state.chains))
+        throw new Error("MCMC: postWarmupState must be an MCMCState { rngKey, chains } or undefined");
+      keyFromPlain(state.rngKey, "MCMC: postWarmupState.rngKey");
+      if (state.chains.length !== this.#opts.numChains)
+        throw new Error(
+          `MCMC: postWarmupState has ${state.chains.length} chain states, this MCMC runs ${this.#opts.numChains} chains`,
+        );
+    }
+    this.#postWarmupState = state;
+  }
+
+  /**
+   * Run all chains with model arguments `args` (see {@link runWith} for initial parameters,
+   * and {@link postWarmupState} to continue earlier chains).
+   */
   run(rngKey: Key, ...args: unknown[]): Promise<void> {
     return this.runWith(rngKey, { args });
   }
 
-  /** Run all chains. Chain `c` uses `splitKey(rngKey, numChains)[c]`. */
+  /**
+   * Run all chains. Chain `c` uses `splitKey(rngKey, numChains)[c]`. When
+   * {@link postWarmupState} is set, warmup is skipped and the chains continue from it; their
+   * random streams continue too if `rngKey` is the state's `rngKey`, and start afresh from
+   * `rngKey` otherwise. Afterwards {@link lastState} holds the chains' final states.
+   */
   async runWith(rngKey: Key, ro: RunOptions = {}): Promise<void> {
+    const results = await this.#runChains(rngKey, ro, false);
+    this.#results = results;
+  }
+
+  /**
+   * Run only the warmup (adaptation) phase and keep no draws (NumPyro's `warmup`); then
+   * {@link postWarmupState} is set, and a later `run` skips warmup and starts sampling from
+   * it. `run(rngKey)` with the same key afterwards gives exactly the draws a single `run`
+   * with warmup would have given.
+   */
+  warmup(rngKey: Key, ...args: unknown[]): Promise<void> {
+    return this.warmupWith(rngKey, { args });
+  }
+
+  /** {@link warmup} with run options (model arguments, initial parameters). */
+  async warmupWith(rngKey: Key, ro: RunOptions = {}): Promise<void> {
+    this.#postWarmupState = undefined;
+    await this.#runChains(rngKey, ro, true);
+    this.#results = undefined;
+    this.#setup = undefined;
+    this.#postWarmupState = this.#lastState;
+  }
+
+  async #runChains(rngKey: Key, ro: RunOptions, warmupOnly: boolean): Promise<ChainResult[]> {
     const o = this.#opts;
+    const from = this.#postWarmupState;
+    if (from && ro.initParams)
+      throw new Error(
+        "MCMC: initParams cannot be combined with postWarmupState (the chains continue from that state); " +
+          "set postWarmupState = undefined to start afresh",
+      );
     const setup = this.#kernel.setup(ro.args ?? [], ro.initParams);
     const keys = splitKey(rngKey, o.numChains);
-    const plan = { numWarmup: o.numWarmup, numSamples: o.numSamples, thinning: o.thinning };
-    const total = o.numWarmup + o.numSamples * o.thinning;
-    const progress = new ProgressReporter(total, o.numWarmup, o.numChains, {
+    let starts: ChainState[] | undefined;
+    if (from) {
+      if (from.chains.length !== o.numChains)
+        throw new Error(
+          `MCMC: postWarmupState has ${from.chains.length} chain states, this MCMC runs ${o.numChains} chains`,
+        );
+      const same = sameKey(keyFromPlain(from.rngKey, "MCMC: postWarmupState.rngKey"), rngKey);
+      starts = from.chains.map((s, c) => (same ? s : { ...s, rng: chainRngState(keys[c]!) }));
+    }
+    const numWarmup = from ? 0 : o.numWarmup;
+    const plan = { numWarmup, numSamples: warmupOnly ? 0 : o.numSamples, thinning: o.thinning };
+    const total = plan.numWarmup + plan.numSamples * plan.thinning;
+    const progress = new ProgressReporter(total, numWarmup, o.numChains, {
       callback: o.onProgress,
       every: o.progressEvery,
       bar: o.progressBar,
@@ -113,17 +238,27 @@ export class MCMC {
     let results: ChainResult[];
     if (o.chainMethod === "parallel") {
       const { runChainsParallel } = await import("./parallel-node.js");
-      results = await runChainsParallel(o.kernelModule!, keys, plan, ro, (c, it, rec) =>
-        progress.update(c, it, rec),
+      results = await runChainsParallel(
+        o.kernelModule!,
+        keys,
+        plan,
+        ro,
+        (c, it, rec) => progress.update(c, it, rec),
+        starts,
       );
     } else {
-      results = keys.map((k, c) =>
-        runChain(this.#kernel, setup, k, plan, (it, rec) => progress.update(c, it, rec)),
-      );
+      try {
+        results = keys.map((k, c) =>
+          runChain(this.#kernel, setup, k, plan, (it, rec) => progress.update(c, it, rec), starts?.[c]),
+        );
+      } finally {
+        // The draws are post-processed: free the recorded potential (only the site list is kept).
+        setup.dispose?.();
+      }
     }
     this.#setup = setup;
-    this.#results = results;
-    this.#constrained = undefined;
+    this.#lastState = { rngKey: { hi: rngKey.hi, lo: rngKey.lo }, chains: results.map((r) => r.lastState) };
+    return results;
   }
 
   #need(): [SamplerSetup, ChainResult[]] {
@@ -131,34 +266,19 @@ export class MCMC {
     return [this.#setup, this.#results];
   }
 
-  /** Constrained draws of each chain: `numSamples × (sum of output site sizes)`. */
-  #constrainedDraws(): Float64Array[] {
-    const [setup, results] = this.#need();
-    if (this.#constrained) return this.#constrained;
-    const n = this.#opts.numSamples;
-    this.#constrained = results.map((r) => {
-      let out: Float64Array | undefined;
-      for (let i = 0; i < n; i++) {
-        const c = setup.constrain(r.positions.subarray(i * setup.dim, (i + 1) * setup.dim));
-        out ??= new Float64Array(n * c.length);
-        out.set(c, i * c.length);
-      }
-      return out!;
-    });
-    return this.#constrained;
-  }
-
-  /** Per-site draws by chain as Float64Arrays (`numSamples × siteSize` each). */
+  /**
+   * Per-site draws by chain as Float64Arrays (`numSamples × siteSize` each): latent sites
+   * (constrained) and deterministic sites (`deterministic: true` in `setup.outputSites`).
+   */
   getSiteDraws(): SiteDraws[] {
-    const [setup] = this.#need();
-    const draws = this.#constrainedDraws();
+    const [setup, results] = this.#need();
     const n = this.#opts.numSamples;
     const sizes = setup.outputSites.map((s) => s.shape.reduce((a, b) => a * b, 1));
     const width = sizes.reduce((a, b) => a + b, 0);
     let off = 0;
     return setup.outputSites.map((s, k) => {
       const size = sizes[k]!;
-      const chains = draws.map((d) => {
+      const chains = results.map(({ siteValues: d }) => {
         const out = new Float64Array(n * size);
         for (let i = 0; i < n; i++) out.set(d.subarray(i * width + off, i * width + off + size), i * size);
         return out;
@@ -169,8 +289,10 @@ export class MCMC {
   }
 
   /**
-   * Posterior draws by site (constrained), float64 tensors of shape
-   * `[numChains·numSamples, ...site]`, or `[numChains, numSamples, ...site]` with `groupByChain`.
+   * Posterior draws by site, float64 tensors of shape `[numChains·numSamples, ...site]`, or
+   * `[numChains, numSamples, ...site]` with `groupByChain`: every latent site (constrained)
+   * and every deterministic site of the model, in the model's order (potential kernels:
+   * one site `params`).
    */
   getSamples(groupByChain = false): Record<string, Tensor> {
     const o = this.#opts;
@@ -209,19 +331,33 @@ export class MCMC {
     return out;
   }
 
-  /** Per-chain results after the run: raw positions, statistics, adapted step size and mass matrix, timings. */
+  /**
+   * Per-chain results after the run: raw positions, output-site values, statistics, adapted
+   * step size and mass matrix, timings, final state.
+   */
   get chainResults(): readonly ChainResult[] {
     return this.#need()[1];
   }
 
-  /** Summary rows for every scalar component (see `summary` in diagnostics). */
-  summary(prob = 0.89): SummaryRow[] {
-    return summary(this.getSiteDraws(), prob);
+  /**
+   * Summary rows for every scalar component (see `summary` in diagnostics). Deterministic
+   * sites are left out unless `excludeDeterministic` is false (NumPyro's default).
+   */
+  summary(prob = 0.89, excludeDeterministic = true): SummaryRow[] {
+    const [setup] = this.#need();
+    const det = new Set(setup.outputSites.filter((s) => s.deterministic).map((s) => s.name));
+    const draws = this.getSiteDraws().filter((d) => !(excludeDeterministic && det.has(d.name)));
+    return summary(draws, prob);
   }
 
-  /** Print the summary table and the number of divergences to the console. */
-  printSummary(prob = 0.89): void {
+  /**
+   * Print the summary table and the number of divergences to the console. As NumPyro's
+   * `print_summary`, deterministic sites are left out unless `excludeDeterministic` is false.
+   */
+  printSummary(prob = 0.89, excludeDeterministic = true): void {
     const divs = this.#need()[1].reduce((s, r) => s + r.extra.diverging.reduce((a, b) => a + b, 0), 0);
-    console.log(`\n${formatSummary(this.summary(prob), prob)}\n\nNumber of divergences: ${divs}`);
+    console.log(
+      `\n${formatSummary(this.summary(prob, excludeDeterministic), prob)}\n\nNumber of divergences: ${divs}`,
+    );
   }
 }

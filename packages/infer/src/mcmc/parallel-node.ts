@@ -6,7 +6,7 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { Key } from "@scribe/core";
-import type { StepRecord } from "./chain.js";
+import type { ChainState, StepRecord } from "./chain.js";
 import type { KernelModuleSpec, RunOptions } from "./mcmc.js";
 import type { WorkerJob, WorkerMessage } from "./parallel-worker.js";
 import type { ChainPlan, ChainResult } from "./run-chain.js";
@@ -47,7 +47,9 @@ function runOne(job: WorkerJob, onProgress: (it: number, rec: StepRecord) => voi
 
 /**
  * Run one chain per key on worker threads, at most `availableParallelism()` at a time.
- * Model arguments must be structured-cloneable (plain data, typed arrays).
+ * Model arguments must be structured-cloneable (plain data, typed arrays). With `starts`,
+ * chain `c` continues from `starts[c]` (no warmup). Each worker also computes its draws'
+ * output-site values (deterministic sites included), so that work runs in parallel too.
  */
 export async function runChainsParallel(
   spec: KernelModuleSpec,
@@ -55,6 +57,7 @@ export async function runChainsParallel(
   plan: ChainPlan,
   ro: RunOptions,
   onProgress: (chain: number, it: number, rec: StepRecord) => void,
+  starts?: readonly ChainState[],
 ): Promise<ChainResult[]> {
   const total = plan.numWarmup + plan.numSamples * plan.thinning;
   const every = Math.max(1, Math.floor(total / 100));
@@ -71,6 +74,7 @@ export async function runChainsParallel(
         args: ro.args ?? [],
         initParams: ro.initParams ? Array.from(ro.initParams) : undefined,
         progressEvery: every,
+        from: starts?.[c],
       };
       results[c] = await runOne(job, (it, rec) => onProgress(c, it, rec));
     }

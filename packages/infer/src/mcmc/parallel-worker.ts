@@ -5,7 +5,7 @@
  */
 import { parentPort } from "node:worker_threads";
 import type { Key } from "@scribe/core";
-import type { StepRecord } from "./chain.js";
+import type { ChainState, StepRecord } from "./chain.js";
 import type { MCMCKernel } from "./kernels.js";
 import type { KernelModuleSpec } from "./mcmc.js";
 import { type ChainPlan, runChain } from "./run-chain.js";
@@ -18,6 +18,8 @@ export interface WorkerJob {
   args: unknown[];
   initParams?: number[];
   progressEvery: number;
+  /** Continue from this chain state (no warmup) instead of starting afresh. */
+  from?: ChainState;
 }
 
 /** Messages a worker sends. */
@@ -47,12 +49,21 @@ parentPort?.on("message", async (job: WorkerJob) => {
     const kernel = await loadKernel(job.spec);
     const setup = kernel.setup(job.args, job.initParams);
     const total = job.plan.numWarmup + job.plan.numSamples * job.plan.thinning;
-    const result = runChain(kernel, setup, job.key, job.plan, (it, rec) => {
-      if ((it + 1) % job.progressEvery === 0 || it + 1 === total)
-        port.postMessage({ type: "progress", iteration: it, rec });
-    });
+    const result = runChain(
+      kernel,
+      setup,
+      job.key,
+      job.plan,
+      (it, rec) => {
+        if ((it + 1) % job.progressEvery === 0 || it + 1 === total)
+          port.postMessage({ type: "progress", iteration: it, rec });
+      },
+      job.from,
+    );
+    setup.dispose?.();
     port.postMessage({ type: "done", result } satisfies WorkerMessage, [
       result.positions.buffer as ArrayBuffer,
+      result.siteValues.buffer as ArrayBuffer,
       ...Object.values(result.extra).map((a) => a.buffer as ArrayBuffer),
     ]);
   } catch (e) {

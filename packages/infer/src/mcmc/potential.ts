@@ -1,15 +1,32 @@
 /**
  * Potentials built from models: every latent site is mapped to unconstrained space with
  * `bijectTo(site.fn.support)`, the log-Jacobians are added, and the sites are flattened
- * into one float64 vector (NumPyro's `potential_energy` / `initialize_model`).
+ * into one float64 vector (NumPyro's `potential_energy` / `initialize_model`). Output sites
+ * are the latent sites (constrained) and the model's `deterministic` sites, recomputed
+ * for each kept draw by running the model with the latent values substituted.
  * @module
  */
-import { fromTypedArray, jit, type Key, scope, type Tensor, valueAndGrad } from "@scribe/core";
-import { bijectTo, type Constraint, enableValidation, type Transform, validationEnabled } from "@scribe/distributions";
+import {
+  concat,
+  fromTypedArray,
+  jit,
+  type Key,
+  scope,
+  type Tensor,
+  type Trace,
+  valueAndGrad,
+} from "@scribe/core";
+import {
+  bijectTo,
+  type Constraint,
+  enableValidation,
+  type Transform,
+  validationEnabled,
+} from "@scribe/distributions";
 import { traceLogDensity } from "../util/log-density.js";
 import { latentSites, runTrace } from "../util/sites.js";
 import { type ModelFn, registerModelSetup } from "./kernels.js";
-import { randomBox, type SamplerSetup } from "./setup.js";
+import { type OutputSite, randomBox, type SamplerSetup } from "./setup.js";
 
 /** How one latent site sits in the flat unconstrained vector. */
 export interface LatentLayout {
@@ -27,7 +44,10 @@ export interface LatentLayout {
 
 /** The layout of a model's latent sites, from one trace of the model run under `seed`. */
 export function latentLayout(model: ModelFn, args: unknown[], rngKey: Key | number = 0): LatentLayout[] {
-  const tr = runTrace(model, args, { rngKey });
+  return layoutOfTrace(runTrace(model, args, { rngKey }));
+}
+
+function layoutOfTrace(tr: Trace): LatentLayout[] {
   const out: LatentLayout[] = [];
   let offset = 0;
   for (const s of latentSites(tr)) {
@@ -57,6 +77,31 @@ export function latentLayout(model: ModelFn, args: unknown[], rngKey: Key | numb
   }
   if (offset === 0) throw new Error("MCMC: the model has no latent sites to sample");
   return out;
+}
+
+/** Output sites of a model trace: latent and deterministic sites in trace order. */
+function outputSitesOfTrace(tr: Trace, layout: readonly LatentLayout[]): OutputSite[] {
+  const latent = new Set(layout.map((l) => l.name));
+  const out: OutputSite[] = [];
+  for (const s of tr.values()) {
+    if (s.type === "sample" && latent.has(s.name)) out.push({ name: s.name, shape: [...s.value!.shape] });
+    else if (s.type === "deterministic") {
+      if (!s.value) throw new Error(`deterministic site '${s.name}': no value in the prototype trace`);
+      out.push({ name: s.name, shape: [...s.value.shape], deterministic: true });
+    }
+  }
+  return out;
+}
+
+/** Run `f` with distribution argument validation off (restored afterwards). */
+function withoutValidation<T>(f: () => T): T {
+  const was = validationEnabled();
+  enableValidation(false);
+  try {
+    return f();
+  } finally {
+    enableValidation(was);
+  }
 }
 
 function siteTensors(layout: readonly LatentLayout[], z: Float64Array): Tensor[] {
@@ -101,7 +146,12 @@ export function modelSetup(
   args: unknown[],
   opts: { initRadius?: number } = {},
 ): SamplerSetup {
-  const layout = latentLayout(model, args);
+  const prototype = runTrace(model, args, { rngKey: 0 });
+  const layout = layoutOfTrace(prototype);
+  const outputSites = outputSitesOfTrace(prototype, layout);
+  const hasDeterministic = outputSites.some((s) => s.deterministic);
+  const sizes = outputSites.map((s) => s.shape.reduce((a, b) => a * b, 1));
+  const width = sizes.reduce((a, b) => a + b, 0);
   const dim = layout.reduce((a, l) => a + l.size, 0);
   const vg = valueAndGrad((us: Tensor[]) => modelPotentialEnergy(model, args, layout, us));
   // The potential and its gradient are recorded once and replayed (`jit`): a NUTS step on a
@@ -112,37 +162,66 @@ export function modelSetup(
     const [v, grads] = vg(us);
     return [v, ...grads];
   });
+  // Deterministic sites need one run of the model with the constrained latent values
+  // substituted (NumPyro's `constrain_fn(..., return_deterministic=True)`), recorded once and
+  // replayed per draw like the potential. The outputs are copied into one fresh float64
+  // vector (`concat`), so no output aliases an input or a tensor the model closes over.
+  // Without deterministic sites the transforms alone suffice (output order = layout order).
+  const postprocess = hasDeterministic
+    ? jit((...us: Tensor[]) => {
+        const values: Record<string, Tensor> = {};
+        layout.forEach((l, i) => {
+          values[l.name] = l.transform ? l.transform.forward(us[i]!) : us[i]!;
+        });
+        const tr = runTrace(model, args, { params: values, rngKey: 0 });
+        const parts = outputSites.map((s, k) => {
+          const t = (s.deterministic ? tr.get(s.name)?.value : values[s.name]) as Tensor | null | undefined;
+          if (!t) throw new Error(`MCMC: site '${s.name}' has no value when the model is rerun on a draw`);
+          if (t.size !== sizes[k])
+            throw new Error(
+              `MCMC: site '${s.name}' has shape [${t.shape.join(", ")}] on a draw but [${s.shape.join(", ")}] ` +
+                "in the prototype trace; its shape must not depend on the latent values",
+            );
+          return (t.dtype === "float64" ? t : t.astype("float64")).reshape([sizes[k]!]);
+        });
+        return concat(parts);
+      })
+    : null;
   const radius = opts.initRadius ?? 2;
   return {
     dim,
     potential: (z, g) =>
-      scope(() => {
-        const was = validationEnabled();
-        enableValidation(false);
-        try {
+      scope(() =>
+        withoutValidation(() => {
           const [v, ...grads] = evaluate(...siteTensors(layout, z));
           grads.forEach((gt, i) => {
             g.set(gt!.dataSync(), layout[i]!.offset);
           });
           return v!.item();
-        } finally {
-          enableValidation(was);
-        }
-      }),
+        }),
+      ),
     initPosition: (k) => randomBox(k, dim, radius),
-    outputSites: layout.map((l) => ({ name: l.name, shape: l.shape })),
+    outputSites,
+    // Called once per kept draw after sampling, never in the leapfrog loop.
     constrain: (z) =>
-      scope(() => {
-        const us = siteTensors(layout, z);
-        const parts = layout.map((l, i) => (l.transform ? l.transform.forward(us[i]!) : us[i]!).dataSync());
-        const out = new Float64Array(parts.reduce((a, p) => a + p.length, 0));
-        let o = 0;
-        for (const p of parts) {
-          out.set(p, o);
-          o += p.length;
-        }
-        return out;
-      }),
+      scope(() =>
+        withoutValidation(() => {
+          const us = siteTensors(layout, z);
+          if (postprocess) return Float64Array.from(postprocess(...us).dataSync());
+          const out = new Float64Array(width);
+          let o = 0;
+          layout.forEach((l, i) => {
+            const d = (l.transform ? l.transform.forward(us[i]!) : us[i]!).dataSync();
+            out.set(d, o);
+            o += d.length;
+          });
+          return out;
+        }),
+      ),
+    dispose: () => {
+      evaluate.dispose();
+      postprocess?.dispose();
+    },
   };
 }
 

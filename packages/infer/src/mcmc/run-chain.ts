@@ -1,10 +1,12 @@
 /**
  * Running one chain to completion and collecting its draws and per-draw statistics in
- * flat Float64Arrays (shared by the sequential driver and the worker threads).
+ * flat Float64Arrays (shared by the sequential driver and the worker threads), then
+ * turning the kept draws into output-site values (constrained latent sites and
+ * deterministic sites), as NumPyro's `postprocess_fn` does after collection.
  * @module
  */
 import type { Key } from "@scribe/core";
-import type { StepRecord } from "./chain.js";
+import type { ChainState, StepRecord } from "./chain.js";
 import type { MCMCKernel } from "./kernels.js";
 import type { SamplerSetup } from "./setup.js";
 
@@ -26,6 +28,12 @@ export type ExtraField = (typeof EXTRA_FIELDS)[number];
 export interface ChainResult {
   /** Kept unconstrained positions, `numSamples × dim`, row-major. */
   positions: Float64Array;
+  /**
+   * Output-site values of the kept draws, `numSamples × width`, row-major: for each draw the
+   * values of `setup.outputSites` (constrained latent sites and deterministic sites,
+   * flattened) concatenated in order, as `setup.constrain` gives them.
+   */
+  siteValues: Float64Array;
   /** Per kept draw statistics. */
   extra: Record<ExtraField, Float64Array>;
   /** Divergent transitions during warmup. */
@@ -37,6 +45,10 @@ export interface ChainResult {
   /** Seconds spent in warmup and in sampling. */
   warmupSeconds: number;
   sampleSeconds: number;
+  /** Seconds spent computing `siteValues` (constraining draws, deterministic sites). */
+  postprocessSeconds: number;
+  /** The chain's state after its last iteration (to resume from; plain JSON-able data). */
+  lastState: ChainState;
 }
 
 /** Iteration counts of a run. */
@@ -51,18 +63,46 @@ export type IterationHook = (iteration: number, rec: StepRecord) => void;
 
 const now = (): number => (typeof performance !== "undefined" ? performance.now() : Date.now());
 
-/** Run one chain: `numWarmup` adapting iterations, then `numSamples × thinning`, keeping every `thinning`-th. */
+/**
+ * Output-site values of `n` positions (`n × setup.dim`, row-major): `setup.constrain` of
+ * each, concatenated (`n × width`). Runs once per kept draw, never inside the sampler.
+ */
+export function siteValuesOf(setup: SamplerSetup, positions: Float64Array, n: number): Float64Array {
+  const dim = setup.dim;
+  let out: Float64Array | undefined;
+  let width = 0;
+  for (let i = 0; i < n; i++) {
+    const c = setup.constrain(positions.subarray(i * dim, (i + 1) * dim));
+    if (!out) {
+      width = c.length;
+      out = new Float64Array(n * width);
+    } else if (c.length !== width)
+      throw new Error(
+        `MCMC: draw ${i} has ${c.length} output values, draw 0 had ${width} (does a deterministic site change shape?)`,
+      );
+    out.set(c, i * width);
+  }
+  return out ?? new Float64Array(0);
+}
+
+/**
+ * Run one chain: `numWarmup` adapting iterations, then `numSamples × thinning`, keeping
+ * every `thinning`-th. With `from`, the chain continues from that saved state instead
+ * (pass `numWarmup: 0`; `k` is then unused).
+ */
 export function runChain(
   kernel: MCMCKernel,
   setup: SamplerSetup,
   k: Key,
   plan: ChainPlan,
   hook?: IterationHook,
+  from?: ChainState,
 ): ChainResult {
   const { numWarmup, numSamples, thinning } = plan;
+  if (from && numWarmup !== 0) throw new Error("runChain: a chain resumed from a saved state has no warmup");
   const dim = setup.dim;
   const t0 = now();
-  const chain = kernel.createChain(setup, k, numWarmup);
+  const chain = kernel.createChain(setup, k, numWarmup, from);
   const positions = new Float64Array(numSamples * dim);
   const extra = Object.fromEntries(EXTRA_FIELDS.map((f) => [f, new Float64Array(numSamples)])) as Record<
     ExtraField,
@@ -92,13 +132,18 @@ export function runChain(
   }
   if (numWarmup === total) t1 = now();
   const t2 = now();
+  const siteValues = siteValuesOf(setup, positions, numSamples);
+  const t3 = now();
   return {
     positions,
+    siteValues,
     extra,
     warmupDivergences,
     stepSize: chain.stepSize,
     inverseMassMatrix: Float64Array.from(chain.mass.inverse),
     warmupSeconds: (t1 - t0) / 1000,
     sampleSeconds: (t2 - t1) / 1000,
+    postprocessSeconds: (t3 - t2) / 1000,
+    lastState: chain.getState(),
   };
 }

@@ -6,10 +6,15 @@
 import { type Key, random } from "@scribe/core";
 import { type PotentialFn, type PotentialGradFn, tensorPotential } from "./potential-fn.js";
 
-/** An output site: its name and the shape of one draw. */
+/** An output site: its name, the shape of one draw, and whether it is a deterministic site. */
 export interface OutputSite {
   readonly name: string;
   readonly shape: readonly number[];
+  /**
+   * True for a `deterministic(name, value)` site of a model (computed from the latent
+   * values of each kept draw, not sampled); absent or false for sampled sites.
+   */
+  readonly deterministic?: boolean;
 }
 
 /** A sampling problem resolved to flat float64 parameters. */
@@ -20,10 +25,21 @@ export interface SamplerSetup {
   readonly potential: PotentialGradFn;
   /** A candidate initial position (retried with fresh keys until the potential is finite). */
   initPosition(k: Key): Float64Array;
-  /** Output sites, in order. */
+  /** Output sites, in order (for a model: its latent and deterministic sites in trace order). */
   readonly outputSites: readonly OutputSite[];
-  /** Constrained values of all output sites of one position, concatenated in order. */
+  /**
+   * Values of all output sites at one unconstrained position, flattened and concatenated in
+   * order: latent sites constrained, deterministic sites computed by running the model with
+   * those latent values substituted (NumPyro's `constrain_fn(..., return_deterministic=True)`).
+   * The MCMC driver calls it once per kept draw, never inside the sampler.
+   */
   constrain(z: Float64Array): Float64Array;
+  /**
+   * Free what `potential` and `constrain` keep between calls (recorded jit programs). The
+   * MCMC driver calls it when a run's chains are done; both functions still work afterwards
+   * (they record again on their next call).
+   */
+  dispose?(): void;
 }
 
 /** Options naming the potential of a potential-based kernel. */
