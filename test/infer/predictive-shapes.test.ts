@@ -61,6 +61,15 @@ describe("Predictive", () => {
     expect(out.mu2!.toArray()).toEqual([0, 20, 40, 60]);
   });
 
+  it("deterministic values in the posterior samples are recomputed unless excludeDeterministic is false", () => {
+    // mcmc.getSamples() carries deterministic sites; stale values there must not leak through.
+    const samples = { mu: tensor([1, 2, 3]), sd: tensor([0.01, 0.01, 0.01]), mu2: tensor([-5, -5, -5]) };
+    const fresh = new Predictive(model, { posteriorSamples: samples }).call(key(3), null);
+    expect(fresh.mu2!.toArray()).toEqual([2, 4, 6]);
+    const kept = new Predictive(model, { posteriorSamples: samples, excludeDeterministic: false }).call(key(3), null);
+    expect(kept.mu2!.toArray()).toEqual([-5, -5, -5]);
+  });
+
   it("posterior predictive from a guide, with returnSites, and memory stays bounded", () => {
     const y = tensor([2.1, 1.8, 2.4, 2.0, 1.9]);
     const g = new AutoNormal(model);

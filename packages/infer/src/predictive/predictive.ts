@@ -36,7 +36,11 @@ export interface PredictiveOptions<A extends unknown[]> {
   returnSites?: readonly string[];
   /** Draws per chunk between readbacks (default 100). */
   batchSize?: number;
-  /** Leave out deterministic sites from the default return sites. */
+  /**
+   * Ignore the values of deterministic sites in `posteriorSamples` (default true, as NumPyro):
+   * the model recomputes them from the substituted latent values, so they follow new data
+   * (`mcmc.getSamples()` holds deterministic sites). False substitutes them as given.
+   */
   excludeDeterministic?: boolean;
 }
 
@@ -103,8 +107,13 @@ export class Predictive<A extends unknown[]> {
           if (s.type === "sample") given.add(s.name);
         }
     }
+    const keepDeterministic = this.opts.excludeDeterministic === false;
     const pick = (msg: Message) =>
-      msg.type === "param" ? (params as Record<string, Tensor>)[msg.name] : values.get(msg.name as string);
+      msg.type === "param"
+        ? (params as Record<string, Tensor>)[msg.name]
+        : msg.type === "deterministic" && !keepDeterministic
+          ? undefined
+          : values.get(msg.name as string);
     const tr = trace(seed(substitute(this.model, pick), kModel!)).getTrace(...args);
     return { tr, given };
   }
@@ -113,7 +122,7 @@ export class Predictive<A extends unknown[]> {
     const out: string[] = [];
     for (const s of tr.values()) {
       if (s.type === "sample" && !given.has(s.name)) out.push(s.name);
-      else if (s.type === "deterministic" && !this.opts.excludeDeterministic) out.push(s.name);
+      else if (s.type === "deterministic") out.push(s.name);
     }
     return out;
   }
