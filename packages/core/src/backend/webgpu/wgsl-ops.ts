@@ -18,7 +18,7 @@ export const WGSL_OPS: Record<ScalarOpName, (a: readonly string[]) => string> = 
   sqrt: ([a]) => `sqrt(${a})`,
   rsqrt: ([a]) => `(1.0 / sqrt(${a}))`,
   exp: ([a]) => `exp(${a})`,
-  log: ([a]) => `log(${a})`,
+  log: ([a]) => `sp_log(${a})`,
   log1p: ([a]) => `sp_log1p(${a})`,
   expm1: ([a]) => `sp_expm1(${a})`,
   sin: ([a]) => `sp_sincos(${a}).x`,

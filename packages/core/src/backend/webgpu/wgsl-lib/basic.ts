@@ -1,3 +1,4 @@
+import { hornerWgsl } from "./format.js";
 import type { LibFn } from "./registry.js";
 
 /**
@@ -11,19 +12,42 @@ export const BASIC_LIB: Record<string, LibFn> = {
   sp_isinf: { code: "fn sp_isinf(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) == 0x7f800000u; }" },
   sp_isfinite: { code: "fn sp_isfinite(x: f32) -> bool { return (bitcast<u32>(x) & 0x7f800000u) != 0x7f800000u; }" },
   sp_b: { code: "fn sp_b(c: bool) -> f32 { return select(0.0, 1.0, c); }" },
+  sp_log: {
+    // WGSL leaves log(0) and log(x < 0) undefined (SwiftShader returns −88.03 for log(0)):
+    // −∞ at 0, NaN below and for NaN, as in IEEE arithmetic.
+    code: `fn sp_log(x: f32) -> f32 {
+  if (x > 0.0) { return log(x); }
+  if (x == 0.0) { return -sp_inf(); }
+  return sp_nan();
+}`,
+  },
   sp_log1p: {
-    // Goldberg's trick: log(u)·x/(u−1) with u = 1 + x corrects the rounding of 1 + x.
+    // WGSL's log is only absolutely accurate (2⁻²¹) on [0.5, 2], so for 1 + x there (x in
+    // [−0.5, 1]) log1p(x) = 2·atanh(s) with s = x/(2 + x), |s| ≤ 1/3, by its odd series to s¹⁵
+    // (truncation < 2⁻²⁸ relative). Outside, log(1 + x) is accurate to a few ulp; for x > 1
+    // Goldberg's factor x/(u − 1) corrects the rounding of u = 1 + x (for x < −0.5 u is exact).
     code: `fn sp_log1p(x: f32) -> f32 {
+  if (x >= -0.5 && x <= 1.0) {
+    let s = x / (2.0 + x);
+    let z = s * s;
+    return 2.0 * s * ${hornerWgsl([1, 1 / 3, 1 / 5, 1 / 7, 1 / 9, 1 / 11, 1 / 13, 1 / 15], "z")};
+  }
+  if (sp_isnan(x) || x < -1.0) { return sp_nan(); }
+  if (x == -1.0) { return -sp_inf(); }
   let u = 1.0 + x;
-  if (u == 1.0) { return x; }
   if (sp_isinf(u)) { return u; }
   return log(u) * (x / (u - 1.0));
 }`,
   },
   sp_expm1: {
-    // Kahan's trick: (u−1)·x/log(u) with u = eˣ.
+    // |x| < ln 2: Taylor series to x¹⁰/10! (truncation < 2⁻²⁹ relative); the Kahan form
+    // (u − 1)·x/log(u), u = eˣ, would need log accurate near 1, which WGSL does not promise.
+    // Outside, u ≥ 2 or u ≤ ½ where log is accurate and Kahan's trick cancels the error of eˣ.
     code: `fn sp_expm1(x: f32) -> f32 {
-  if (abs(x) < 1e-5) { return x + 0.5 * x * x; }
+  if (abs(x) < 0.6931472) {
+    return x * ${hornerWgsl([1, 1 / 2, 1 / 6, 1 / 24, 1 / 120, 1 / 720, 1 / 5040, 1 / 40320, 1 / 362880, 1 / 3628800], "x")};
+  }
+  if (sp_isnan(x)) { return x; }
   let u = exp(x);
   if (sp_isinf(u)) { return u; }
   let um1 = u - 1.0;
@@ -70,7 +94,7 @@ export const BASIC_LIB: Record<string, LibFn> = {
   return r;
 }`,
   },
-  sp_xlogy: { code: "fn sp_xlogy(x: f32, y: f32) -> f32 { if (x == 0.0 && !sp_isnan(y)) { return 0.0; } return x * log(y); }" },
+  sp_xlogy: { code: "fn sp_xlogy(x: f32, y: f32) -> f32 { if (x == 0.0 && !sp_isnan(y)) { return 0.0; } return x * sp_log(y); }" },
   sp_xlog1py: { code: "fn sp_xlog1py(x: f32, y: f32) -> f32 { if (x == 0.0 && !sp_isnan(y)) { return 0.0; } return x * sp_log1p(y); }" },
   // Builtin sin/cos may have ~2⁻¹¹ absolute error; these use Cody–Waite reduction by π/2
   // and Taylor polynomials on [−π/4, π/4] (error below float32 rounding there).

@@ -29,19 +29,19 @@ export const ERF_LIB: Record<string, LibFn> = {
 }`,
   },
   sp_erfcx_cf: {
+    // The continued fraction evaluated backward from a fixed depth, which rounds less than
+    // forward Lentz in float32 (that left ~10 ulp at x = 1): 28 terms reach float32 precision
+    // at x = 1, 14 at 1.5, 8 at 3 (checked against float64 with float32-rounded arithmetic).
     code: `fn sp_erfcx_cf(x: f32) -> f32 {
   let z = x * x;
-  var f = z + 0.5; var c = f; var d = 0.0;
-  for (var n = 1.0; n < 300.0; n += 1.0) {
-    let a = -((2.0 * n - 1.0) * (2.0 * n)) / 4.0;
-    let b = z + 2.0 * n + 0.5;
-    d = b + a * d; if (abs(d) < 1e-30) { d = 1e-30; }
-    c = b + a / c; if (abs(c) < 1e-30) { c = 1e-30; }
-    d = 1.0 / d;
-    let delta = c * d; f *= delta;
-    if (abs(delta - 1.0) < 1e-7) { break; }
+  var n = select(select(8.0, 14.0, x < 3.0), 28.0, x < 1.5);
+  var t = 0.0;
+  loop {
+    if (n < 1.0) { break; }
+    t = (-((2.0 * n - 1.0) * (2.0 * n)) / 4.0) / (z + 2.0 * n + 0.5 + t);
+    n -= 1.0;
   }
-  return x / f;
+  return x / (z + 0.5 + t);
 }`,
   },
   sp_erf: {
