@@ -4,6 +4,7 @@
  * @module
  */
 export * from "./denoise.js";
+export * from "./dirichlet-fit.js";
 export * from "./log-likelihood.js";
 export * from "./map.js";
 export * from "./mixture.js";

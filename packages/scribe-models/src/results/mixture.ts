@@ -1,18 +1,83 @@
 /**
  * Mixture post-processing (spec §4.2): cell-type probabilities (softmax over components of
- * the per-cell split log-likelihoods including log π_k), hard assignments, and the empirical
- * mixing weights (posterior mean of π given soft counts from mixing-free responsibilities).
+ * the per-cell split log-likelihoods including log π_k), optionally summarized per cell by a
+ * maximum-likelihood Dirichlet over the posterior draws (`fit_distribution=True`), hard
+ * assignments, and the empirical mixing weights (posterior mean of π given soft counts from
+ * mixing-free responsibilities).
  * @module
  */
-import { argmax, exp, fromTypedArray, full, logsumexp, type Tensor } from "@scribe/core";
+import { argmax, exp, fromTypedArray, full, logsumexp, stack, type Tensor } from "@scribe/core";
 import type { ModelConfig } from "../models/config.js";
+import { type DirichletFitOptions, fitDirichletMinka } from "./dirichlet-fit.js";
 import { drawAt, drawLogLikelihood } from "./log-likelihood.js";
+
+/** Per-cell log component probabilities [C, K] (log-softmax, so no underflow) for one parameter draw. */
+export function cellTypeLogProbabilitiesDraw(cfg: ModelConfig, counts: Tensor, draw: Readonly<Record<string, Tensor>>, temperature = 1): Tensor {
+  if (cfg.nComponents < 2) throw new Error("cell-type probabilities need a mixture model");
+  if (!(temperature > 0)) throw new Error(`cell-type probabilities: temperature must be positive, got ${temperature}`);
+  const lp = drawLogLikelihood(cfg, counts, draw, { returnBy: "cell", splitComponents: true }).div(temperature);
+  return lp.sub(logsumexp(lp, -1, true));
+}
 
 /** Per-cell component probabilities [C, K] for one parameter draw. */
 export function cellTypeProbabilitiesDraw(cfg: ModelConfig, counts: Tensor, draw: Readonly<Record<string, Tensor>>, temperature = 1): Tensor {
-  if (cfg.nComponents < 2) throw new Error("cell-type probabilities need a mixture model");
-  const lp = drawLogLikelihood(cfg, counts, draw, { returnBy: "cell", splitComponents: true }).div(temperature);
-  return exp(lp.sub(logsumexp(lp, -1, true)));
+  return exp(cellTypeLogProbabilitiesDraw(cfg, counts, draw, temperature));
+}
+
+/** Per-draw log component probabilities [S, C, K] for posterior draws [S, …]. */
+export function cellTypeLogProbabilitySamples(cfg: ModelConfig, counts: Tensor, samples: Readonly<Record<string, Tensor>>, temperature = 1): Tensor {
+  const S = samples.p!.shape[0]!;
+  const rows: Tensor[] = [];
+  for (let s = 0; s < S; s++) rows.push(cellTypeLogProbabilitiesDraw(cfg, counts, drawAt(samples, s), temperature));
+  return stack(rows, 0);
+}
+
+/** Options of {@link cellTypeProbabilitiesDirichlet}: the Dirichlet fit's plus the temperature. */
+export interface CellTypeDirichletOptions extends DirichletFitOptions {
+  /** Divide the log-likelihoods by this before the softmax (default 1). */
+  temperature?: number;
+}
+
+/** Cell-type probabilities with a Dirichlet fitted per cell to the posterior draws. */
+export interface CellTypeDirichlet {
+  /** Dirichlet concentrations per cell [C, K] (float64). */
+  concentration: Tensor;
+  /** The Dirichlet means α/α₀ [C, K] (float64). */
+  meanProbabilities: Tensor;
+  /** The per-draw probabilities [S, C, K]. */
+  sampleProbabilities: Tensor;
+  /** Iterations per cell, convergence and degenerate flags, final likelihood-equation residuals. */
+  iterations: Int32Array;
+  converged: boolean[];
+  degenerate: boolean[];
+  residual: Float64Array;
+}
+
+/**
+ * Cell-type probabilities per posterior draw [S, C, K] and, per cell, a maximum-likelihood
+ * Dirichlet fitted to its S probability vectors (Minka; see `dirichlet-fit.ts`, whose options
+ * — tolerance, iterations, clamping ε, degenerate cells — pass through). With
+ * `logSpace: true` the fit uses the per-draw log-softmax directly (no clamping).
+ */
+export function cellTypeProbabilitiesDirichlet(
+  cfg: ModelConfig,
+  counts: Tensor,
+  samples: Readonly<Record<string, Tensor>>,
+  opts: CellTypeDirichletOptions = {},
+): CellTypeDirichlet {
+  const { temperature, ...fitOpts } = opts;
+  const logProbs = cellTypeLogProbabilitySamples(cfg, counts, samples, temperature ?? 1);
+  const probs = exp(logProbs);
+  const fit = fitDirichletMinka(fitOpts.logSpace ? logProbs : probs, fitOpts);
+  return {
+    concentration: fit.concentration,
+    meanProbabilities: fit.mean,
+    sampleProbabilities: probs,
+    iterations: fit.iterations,
+    converged: fit.converged,
+    degenerate: fit.degenerate,
+    residual: fit.residual,
+  };
 }
 
 /** Average of the per-draw cell-type probabilities over posterior draws [S, …]: [C, K]. */

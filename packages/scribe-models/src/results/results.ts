@@ -5,13 +5,21 @@
  * slicing by genes and components, and save/load.
  * @module
  */
-import { type Key, type Tensor } from "@scribe/core";
+import { type Key, key as makeKey, splitKey, type Tensor } from "@scribe/core";
 import type { LogLikelihoodOptions } from "../likelihood/nb-family.js";
 import { type ModelConfig, type ModelOptions, type ModelType, makeConfig } from "../models/config.js";
-import { type DenoiseOptions, denoiseCounts } from "./denoise.js";
+import { type DenoiseOptions, type DenoisePosteriorOptions, type DenoisePosteriorResult, denoiseCounts, denoiseCountsSamples } from "./denoise.js";
 import { drawLogLikelihood, samplesLogLikelihood } from "./log-likelihood.js";
 import { type MapOptions, mapEstimates } from "./map.js";
-import { cellTypeProbabilitiesDraw, cellTypeProbabilitiesSamples, empiricalMixingWeights, hardAssignments } from "./mixture.js";
+import {
+  type CellTypeDirichlet,
+  type CellTypeDirichletOptions,
+  cellTypeProbabilitiesDirichlet,
+  cellTypeProbabilitiesDraw,
+  cellTypeProbabilitiesSamples,
+  empiricalMixingWeights,
+  hardAssignments,
+} from "./mixture.js";
 import { type PosteriorSampleOptions, posteriorSamples } from "./posterior.js";
 import { predictiveSamples } from "./predictive.js";
 import { decodeRecord, type EncodedTensor, encodeRecord, encodeTensor, decodeTensor } from "./serialize.js";
@@ -119,6 +127,28 @@ export class ScribeResults {
     return denoiseCounts(this.config, counts, map, { ...opts, ...(assignments ? { assignments } : {}) });
   }
 
+  /**
+   * Denoised counts per posterior draw (spec §4.2 `denoise_counts_posterior`): the formulas of
+   * `denoiseCountsMap` applied to each of `nSamples` posterior draws (MCMC: the stored draws),
+   * stacked [S, C, G], with their mean over draws [C, G] and optionally the per-draw
+   * variances. Mixtures marginalize over each draw's responsibilities by default (see
+   * `DenoiseOptions.mixture`); a fixed `assignments` [C] applies to every draw.
+   * @example
+   * const { denoised, mean } = results.denoiseCountsPosterior(counts, { method: "mean", nSamples: 50 });
+   */
+  denoiseCountsPosterior(counts: Tensor, opts: DenoisePosteriorOptions & Omit<PosteriorSampleOptions, "counts"> = {}): DenoisePosteriorResult {
+    const { nSamples, batchSize, seed, ...rest } = opts;
+    // one seed: split into the posterior draws' key and the denoising keys
+    const [kPost, kDenoise] = splitKey(typeof seed === "object" ? seed : makeKey(seed ?? 42), 2) as [Key, Key];
+    const samples = this.getPosteriorSamples({
+      ...(nSamples !== undefined ? { nSamples } : {}),
+      ...(batchSize !== undefined ? { batchSize } : {}),
+      seed: kPost,
+      counts,
+    });
+    return denoiseCountsSamples(this.config, counts, samples, { ...rest, seed: kDenoise });
+  }
+
   /** Log-likelihood per posterior draw: [S, C] (returnBy "cell") or [S, G]. */
   logLikelihood(counts: Tensor, opts: LogLikelihoodOptions & PosteriorSampleOptions = {}): Tensor {
     return samplesLogLikelihood(this.config, counts, this.getPosteriorSamples({ ...opts, counts }), opts);
@@ -134,9 +164,31 @@ export class ScribeResults {
     return cellTypeProbabilitiesDraw(this.config, counts, this.getMap(), temperature);
   }
 
-  /** Cell-type probabilities [C, K] averaged over posterior draws. */
-  cellTypeProbabilities(counts: Tensor, opts: PosteriorSampleOptions & { temperature?: number } = {}): Tensor {
-    return cellTypeProbabilitiesSamples(this.config, counts, this.getPosteriorSamples({ ...opts, counts }), opts.temperature ?? 1);
+  /**
+   * Cell-type probabilities from posterior draws. By default their average over draws [C, K];
+   * with `fitDistribution: true` (spec §4.2 `fit_distribution=True`), the per-draw
+   * probabilities [S, C, K] and, per cell, a maximum-likelihood Dirichlet fitted to them
+   * (concentrations and Dirichlet means [C, K]; see `fitDirichletMinka` for the tolerance,
+   * iteration, clamping and degenerate-cell options).
+   * @example
+   * const { concentration, meanProbabilities } = results.cellTypeProbabilities(counts, { fitDistribution: true, nSamples: 200 });
+   */
+  cellTypeProbabilities(counts: Tensor, opts: PosteriorSampleOptions & CellTypeDirichletOptions & { fitDistribution: true }): CellTypeDirichlet;
+  cellTypeProbabilities(counts: Tensor, opts?: PosteriorSampleOptions & { temperature?: number; fitDistribution?: false }): Tensor;
+  cellTypeProbabilities(counts: Tensor, opts: PosteriorSampleOptions & CellTypeDirichletOptions & { fitDistribution: boolean }): Tensor | CellTypeDirichlet;
+  cellTypeProbabilities(
+    counts: Tensor,
+    opts: PosteriorSampleOptions & CellTypeDirichletOptions & { fitDistribution?: boolean } = {},
+  ): Tensor | CellTypeDirichlet {
+    const { nSamples, seed, batchSize, fitDistribution, ...rest } = opts;
+    const samples = this.getPosteriorSamples({
+      ...(nSamples !== undefined ? { nSamples } : {}),
+      ...(seed !== undefined ? { seed } : {}),
+      ...(batchSize !== undefined ? { batchSize } : {}),
+      counts,
+    });
+    if (fitDistribution) return cellTypeProbabilitiesDirichlet(this.config, counts, samples, rest);
+    return cellTypeProbabilitiesSamples(this.config, counts, samples, opts.temperature ?? 1);
   }
 
   /** Hard component assignment per cell (argmax of the MAP cell-type probabilities), int32 [C]. */
