@@ -26,8 +26,13 @@ const table = new Map<Ctor, Map<Ctor, KLFn>>();
 /**
  * Register KL(p ‖ q) for instances of `P` and `Q` (subclasses match too, nearest first).
  * @example
- * // fragment: the KL formula goes where `klNormalNormal` is
- * registerKL(Normal, Normal, (p, q) => klNormalNormal(p, q));
+ * // Laplace ‖ Laplace has no built-in closed form: register one
+ * registerKL(Laplace, Laplace, (p, q) => {
+ *   const d = p.loc.sub(q.loc).abs();
+ *   const r = p.scale.div(q.scale);
+ *   return r.log().neg().add(d.div(q.scale)).add(r.mul(d.div(p.scale).neg().exp())).sub(1);
+ * });
+ * kl(new Laplace(0, 1), new Laplace(1, 2)).item(); // ≈ 0.377 = log 2 + 1/2 + e⁻¹/2 − 1
  */
 export function registerKL<P extends Distribution, Q extends Distribution>(
   pClass: abstract new (...args: never[]) => P,

@@ -53,10 +53,10 @@ export class Messenger {
 /**
  * Run `body` with handler `h` active (the callback form of a `with` block).
  * @example
- * // fragment: continues code that defines its inputs (a model, data, ...)
+ * const model = () => sample("z", new Normal(0, 1));
  * const t = new TraceMessenger();
- * withHandler(t, () => model());
- * t.trace; // the sites model() ran
+ * withHandler(t, () => seed(model, 0)());
+ * [...t.trace.keys()]; // ["z"]: the sites model() ran
  */
 export function withHandler<R>(h: Messenger, body: () => R): R {
   return h.run(body);
@@ -66,8 +66,13 @@ export function withHandler<R>(h: Messenger, body: () => R): R {
  * Run `body` under several handlers, listed outermost first (as nested `with` statements
  * would read).
  * @example
- * // fragment: continues code that defines its inputs (a model, data, ...)
- * withHandlers([new SeedMessenger(key(0)), new TraceMessenger()], () => model(data));
+ * const model = (y: Tensor) => {
+ *   const mu = sample("mu", new Normal(0, 1));
+ *   plate("N", y.shape[0]!, () => sample("y", new Normal(mu, 1), { obs: y }));
+ * };
+ * const t = new TraceMessenger();
+ * withHandlers([new SeedMessenger(key(0)), t], () => model(tensor([0.3, 1.2, 0.8])));
+ * [...t.trace.keys()]; // ["mu", "N", "y"]
  */
 export function withHandlers<R>(hs: readonly Messenger[], body: () => R): R {
   const go = (i: number): R => (i === hs.length ? body() : hs[i]!.run(() => go(i + 1)));

@@ -25,7 +25,8 @@ const identity: ParamBijection = { forward: (u) => u, inverse: (x) => x };
 /**
  * Install the function that maps a constraint to its bijection (pass `null` to remove it).
  * @example
- * setParamTransform((c) => bijectTo(c));
+ * import { bijectTo, type Constraint } from "@scribe/distributions";
+ * setParamTransform((c) => bijectTo(c as Constraint)); // what importing @scribe/infer does
  */
 export function setParamTransform(f: ParamTransformFactory | null): void {
   factory = f;
@@ -40,8 +41,8 @@ export function hasParamTransform(): boolean {
  * The bijection for a param's constraint: identity for no constraint; otherwise the
  * installed factory's (an error names the fix when none is installed).
  * @example
- * // fragment: continues code that defines its inputs (a model, data, ...)
- * paramTransform(null).forward(u); // u
+ * paramTransform(null).forward(tensor([-1, 2])); // [-1, 2]: no constraint, identity
+ * paramTransform(positive).forward(tensor(0)).item(); // 1: exp maps ℝ onto (0, ∞)
  */
 export function paramTransform(constraint: ConstraintLike | null | undefined): ParamBijection {
   if (!constraint) return identity;

@@ -182,10 +182,14 @@ export class PlateMessenger extends Messenger {
 /**
  * Declare conditionally independent sites: `body(indices)` runs inside the plate.
  * @example
- * // fragment: inside a model run under `seed`, with data `y` and a distribution `normal`
- * plate("data", 100, { subsampleSize: 10 }, (idx) => {
- *   sample("y", normal, { obs: y.index(idx) }); // batch shape [10], log-prob scaled by 10
- * });
+ * const y = random.normal(key(1), [100]).add(2);
+ * const model = () => {
+ *   const mu = sample("mu", new Normal(0, 5));
+ *   plate("data", 100, { subsampleSize: 10 }, (idx) => {
+ *     sample("y", new Normal(mu, 1), { obs: y.index(idx) }); // batch shape [10], log-prob scaled by 10
+ *   });
+ * };
+ * trace(seed(model, 0)).getTrace().get("y")!.value!.shape; // [10]
  */
 export function plate<R>(name: string, size: number, body: (indices: Tensor) => R): R;
 /** Plate with options (`subsampleSize`, `dim`). */
@@ -205,8 +209,8 @@ export function plate<R>(
  * Nested contiguous plates named `${prefix}_0`, `${prefix}_1`, ... with sizes listed
  * outermost first; the last one takes `rightmostDim`.
  * @example
- * // fragment: continues code that defines its inputs (a model, data, ...)
- * plateStack("p", [3, 4], () => sample("x", normal)); // batch shape [3, 4]
+ * const model = () => plateStack("p", [3, 4], () => sample("x", new Normal(0, 1)));
+ * seed(model, 0)().shape; // [3, 4]: plates "p_0" (dim −2) and "p_1" (dim −1)
  */
 export function plateStack<R>(prefix: string, sizes: readonly number[], body: () => R, rightmostDim = -1): R {
   const go = (i: number): R =>
@@ -220,8 +224,9 @@ export function plateStack<R>(prefix: string, sizes: readonly number[], body: ()
  * Slice `data` along the enclosing plates' dims to their current minibatch (identity
  * without subsampling or outside any handler). `eventDim` counts trailing non-batch dims.
  * @example
- * // fragment: continues code that defines its inputs (a model, data, ...)
- * plate("cells", N, { subsampleSize: 64 }, () => subsample(counts, 1)); // rows of the minibatch
+ * const counts = random.poisson(key(0), 3, [100, 4]); // 100 cells × 4 genes
+ * const model = () => plate("cells", 100, { subsampleSize: 8 }, () => subsample(counts, 1));
+ * seed(model, 0)().shape; // [8, 4]: the minibatch's rows
  */
 export function subsample(data: Tensor, eventDim: number): Tensor {
   if (handlerStack().length === 0) return data;

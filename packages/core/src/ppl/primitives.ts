@@ -49,9 +49,8 @@ function checkName(kind: string, name: unknown): asserts name is string {
 /**
  * A random variable named `name` with distribution `fn`.
  * @example
- * // fragment: continues code that defines its inputs (a model, data, ...)
- * const z = seed(() => sample("z", normal01), key(0))(); // a draw
- * sample("y", normal01, { obs: y }); // y, scored by the enclosing handlers
+ * const z = seed(() => sample("z", new Normal(0, 1)), key(0))(); // a draw
+ * const y = sample("y", new Normal(0, 1), { obs: tensor(2) }); // 2, scored by the enclosing handlers
  */
 export function sample(name: string, fn: DistributionLike, opts: SampleOptions = {}): Tensor {
   checkName("sample", name);
@@ -121,9 +120,12 @@ export interface ParamOptions {
  * A learnable parameter. There is no global store: the value comes from a handler
  * (`substitute` in SVI) or, failing that, from `init` (a tensor, or a function of a key).
  * @example
- * // fragment: continues code that defines its inputs (a model, data, ...)
- * const loc = param("loc", zeros([3]));
- * const spread = param("spread", (k) => random.uniform(k!, [3]), { constraint: positive });
+ * const guide = () => {
+ *   const loc = param("loc", zeros([3]));
+ *   const spread = param("spread", (k) => random.uniform(k!, [3]), { constraint: positive });
+ *   return plate("K", 3, () => sample("z", new Normal(loc, spread)));
+ * };
+ * trace(seed(guide, 0)).getTrace().get("spread")!.value; // 3 uniform draws (the key comes from seed)
  */
 export function param(name: string, init: ParamInit, opts: ParamOptions = {}): Tensor {
   checkName("param", name);
@@ -149,8 +151,12 @@ export function param(name: string, init: ParamInit, opts: ParamOptions = {}): T
 /**
  * Record a named, computed value in the trace (handlers like `substitute` may override it).
  * @example
- * // fragment: continues code that defines its inputs (a model, data, ...)
- * const mu = deterministic("mu", a.add(b));
+ * const model = () => {
+ *   const a = sample("a", new Normal(0, 1));
+ *   const b = sample("b", new Normal(0, 1));
+ *   return deterministic("mu", a.add(b));
+ * };
+ * [...trace(seed(model, 0)).getTrace().keys()]; // ["a", "b", "mu"]: MCMC and Predictive report mu too
  */
 export function deterministic(name: string, value: Tensor): Tensor {
   checkName("deterministic", name);
@@ -162,8 +168,11 @@ export function deterministic(name: string, value: Tensor): Tensor {
 /**
  * Add `logFactor` to the model's log-density, as an observed auxiliary site.
  * @example
- * // fragment: continues code that defines its inputs (a model, data, ...)
- * factor("penalty", x.square().sum().neg());
+ * const model = () => {
+ *   const x = sample("x", new Normal(0, 10).expand([2]).toEvent(1));
+ *   factor("penalty", x.square().sum().neg());
+ * };
+ * logDensity(model, [], { x: tensor([1, 2]) }).logJoint.item(); // ≈ −11.47 = log N(x | 0, 10) − 5
  */
 export function factor(name: string, logFactor: Tensor | number): void {
   const unit = new UnitFactor(logFactor);
@@ -187,8 +196,9 @@ export interface ModuleLike<A extends unknown[], R> {
  * `apply` bound to their current values. `init` runs at most once per call, with the key
  * of the first param that needs it.
  * @example
- * // fragment: continues code that defines its inputs (a model, data, ...)
- * const net = module("decoder", mlp); const out = net(x);
+ * const decoder = mlp([2, 8, 3]);
+ * const model = (x: Tensor) => module("decoder", decoder)(x); // params "decoder$params.0.weight", ...
+ * seed(model, 0)(ones([5, 2])).shape; // [5, 3]
  */
 export function module<A extends unknown[], R>(name: string, nn: ModuleLike<A, R>): (...args: A) => R {
   if (handlerStack().length === 0) {

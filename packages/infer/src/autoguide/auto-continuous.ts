@@ -121,8 +121,15 @@ export abstract class AutoContinuous<A extends unknown[]> extends AutoGuide<A> {
    * mapped through the site transform (exact for elementwise monotone transforms). Result:
    * site → tensor [qs.length, ...siteShape].
    * @example
-   * // fragment: continues code that defines its inputs (a model, data, ...)
+   * const model = (y: Tensor) => {
+   *   const mu = sample("mu", new Normal(0, 10));
+   *   plate("N", y.shape[0]!, () => sample("y", new Normal(mu, 1), { obs: y }));
+   * };
+   * const guide = new AutoDiagonalNormal(model);
+   * const y = tensor([1.2, 0.8, 1.9]);
+   * const { params } = new SVI(model, guide, adam(0.05), new TraceELBO()).run(key(0), 100, [y]);
    * const q = guide.quantiles(params, [0.05, 0.5, 0.95]);
+   * q.mu; // [3]: ≈ [0.3, 1.3, 2.2]
    */
   quantiles(params: GuideParams, qs: readonly number[]): Record<string, Tensor> {
     const { loc, scale } = this.marginals(params);

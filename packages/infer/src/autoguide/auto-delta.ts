@@ -11,8 +11,14 @@ import type { LatentSiteInfo } from "./prototype.js";
 /**
  * Point-mass guide (NumPyro's AutoDelta): SVI with it finds the MAP estimate.
  * @example
- * // fragment: continues code that defines its inputs (a model, data, ...)
+ * const model = (y: Tensor) => {
+ *   const mu = sample("mu", new Normal(0, 10));
+ *   plate("N", y.shape[0]!, () => sample("y", new Normal(mu, 1), { obs: y }));
+ * };
+ * const y = tensor([1.2, 0.8, 1.9, 0.4, 1.1]);
  * const guide = new AutoDelta(model);
+ * const { params } = new SVI(model, guide, adam(0.05), new TraceELBO()).run(key(0), 100, [y]);
+ * guide.median(params).mu!.item(); // ≈ 1.08 = Σy / (N + 1/100), the MAP
  */
 export class AutoDelta<A extends unknown[]> extends AutoGuide<A> {
   protected siteGuide(site: LatentSiteInfo): Tensor {

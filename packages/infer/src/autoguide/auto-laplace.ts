@@ -55,10 +55,16 @@ function inverseFromCholesky(l: Float64Array, n: number): Float64Array {
  * Laplace approximation guide: params `${prefix}_loc`. Train it like AutoDelta; then
  * `getPosterior(params)` (and `quantiles`, `samplePosterior`) use N(loc, H⁻¹).
  * @example
- * // fragment: continues code that defines its inputs (a model, data, ...)
+ * const model = (y: Tensor) => {
+ *   const mu = sample("mu", new Normal(0, 10));
+ *   const sigma = sample("sigma", new HalfNormal(5));
+ *   plate("N", y.shape[0]!, () => sample("y", new Normal(mu, sigma), { obs: y }));
+ * };
+ * const y = tensor([1.2, 0.8, 1.9, 0.4, 1.1]);
  * const guide = new AutoLaplaceApproximation(model);
- * const r = new SVI(model, guide, adam(0.05), new TraceELBO()).run(key(0), 2000, [data]);
+ * const r = new SVI(model, guide, adam(0.05), new TraceELBO()).run(key(0), 100, [y]);
  * const post = guide.getPosterior(r.params); // MultivariateNormal in unconstrained space
+ * post.covarianceMatrix; // [2, 2]: H⁻¹ at the MAP of (mu, log sigma)
  */
 export class AutoLaplaceApproximation<A extends unknown[]> extends AutoContinuous<A> {
   readonly #cache = new WeakMap<object, Distribution>();

@@ -32,8 +32,15 @@ function checkScale(name: string, s: number | undefined): number {
  * Normal with a diagonal covariance over the flat latent vector; params `${prefix}_loc` and
  * `${prefix}_scale` (positive).
  * @example
- * // fragment: continues code that defines its inputs (a model, data, ...)
+ * const model = (y: Tensor) => {
+ *   const mu = sample("mu", new Normal(0, 10));
+ *   const sigma = sample("sigma", new HalfNormal(5));
+ *   plate("N", y.shape[0]!, () => sample("y", new Normal(mu, sigma), { obs: y }));
+ * };
+ * const y = tensor([1.2, 0.8, 1.9, 0.4, 1.1]);
  * const guide = new AutoDiagonalNormal(model);
+ * const { params } = new SVI(model, guide, adam(0.05), new TraceELBO()).run(key(0), 100, [y]);
+ * guide.median(params); // { mu: ≈ 1.1, sigma: ≈ 0.6 }
  */
 export class AutoDiagonalNormal<A extends unknown[]> extends AutoContinuous<A> {
   readonly initScale: number;
@@ -62,8 +69,15 @@ export class AutoDiagonalNormal<A extends unknown[]> extends AutoContinuous<A> {
  * Full-covariance Normal over the flat latent vector; params `${prefix}_loc` and
  * `${prefix}_scale_tril` (lower Cholesky, starts at initScale·I).
  * @example
- * // fragment: continues code that defines its inputs (a model, data, ...)
+ * const model = (y: Tensor) => {
+ *   const mu = sample("mu", new Normal(0, 10));
+ *   const sigma = sample("sigma", new HalfNormal(5));
+ *   plate("N", y.shape[0]!, () => sample("y", new Normal(mu, sigma), { obs: y }));
+ * };
+ * const y = tensor([1.2, 0.8, 1.9, 0.4, 1.1]);
  * const guide = new AutoMultivariateNormal(model);
+ * const { params } = new SVI(model, guide, adam(0.05), new TraceELBO()).run(key(0), 100, [y]);
+ * params.auto_scale_tril!.shape; // [2, 2]: (mu, log sigma) may correlate
  */
 export class AutoMultivariateNormal<A extends unknown[]> extends AutoContinuous<A> {
   readonly initScale: number;
@@ -103,8 +117,15 @@ export interface AutoLowRankOptions extends AutoContinuousNormalOptions {
  * Low-rank-plus-diagonal Normal over the flat latent vector: Σ = (W∘s)(W∘s)ᵀ + diag(s²),
  * params `${prefix}_loc`, `${prefix}_cov_factor` (W, starts at 0) and `${prefix}_scale` (s).
  * @example
- * // fragment: continues code that defines its inputs (a model, data, ...)
- * const guide = new AutoLowRankMultivariateNormal(model, { rank: 5 });
+ * const model = (y: Tensor) => {
+ *   const mu = sample("mu", new Normal(0, 10));
+ *   const sigma = sample("sigma", new HalfNormal(5));
+ *   plate("N", y.shape[0]!, () => sample("y", new Normal(mu, sigma), { obs: y }));
+ * };
+ * const y = tensor([1.2, 0.8, 1.9, 0.4, 1.1]);
+ * const guide = new AutoLowRankMultivariateNormal(model, { rank: 1 });
+ * const { params } = new SVI(model, guide, adam(0.05), new TraceELBO()).run(key(0), 100, [y]);
+ * params.auto_cov_factor!.shape; // [2, 1]
  */
 export class AutoLowRankMultivariateNormal<A extends unknown[]> extends AutoContinuous<A> {
   readonly initScale: number;

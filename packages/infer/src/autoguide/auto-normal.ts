@@ -27,9 +27,16 @@ export interface AutoNormalOptions extends AutoGuideOptions {
 /**
  * Mean-field Normal guide (NumPyro's AutoNormal).
  * @example
- * // fragment: continues code that defines its inputs (a model, data, ...)
+ * const model = (y: Tensor) => {
+ *   const mu = sample("mu", new Normal(0, 10));
+ *   const sigma = sample("sigma", new HalfNormal(5));
+ *   plate("N", y.shape[0]!, () => sample("y", new Normal(mu, sigma), { obs: y }));
+ * };
+ * const y = tensor([1.2, 0.8, 1.9, 0.4, 1.1]);
  * const guide = new AutoNormal(model);
- * const svi = new SVI(model, guide, adam(0.01), new TraceMeanFieldELBO());
+ * const svi = new SVI(model, guide, adam(0.05), new TraceMeanFieldELBO());
+ * const { params } = svi.run(key(0), 100, [y]);
+ * guide.median(params); // { mu: ≈ 1.1, sigma: ≈ 0.7 }
  */
 export class AutoNormal<A extends unknown[]> extends AutoGuide<A> {
   /** Initial scale. */
@@ -85,8 +92,15 @@ export class AutoNormal<A extends unknown[]> extends AutoGuide<A> {
    * Marginal quantiles of each latent site: site → [qs.length, ...siteShape] (Normal
    * quantiles in unconstrained space, mapped through the site's transform).
    * @example
-   * // fragment: continues code that defines its inputs (a model, data, ...)
+   * const model = (y: Tensor) => {
+   *   const mu = sample("mu", new Normal(0, 10));
+   *   plate("N", y.shape[0]!, () => sample("y", new Normal(mu, 1), { obs: y }));
+   * };
+   * const guide = new AutoNormal(model);
+   * const y = tensor([1.2, 0.8, 1.9]);
+   * const { params } = new SVI(model, guide, adam(0.05), new TraceELBO()).run(key(0), 100, [y]);
    * const q = guide.quantiles(params, [0.05, 0.95]);
+   * q.mu; // [2]: a 90% interval, ≈ [0.3, 2.2]
    */
   quantiles(params: Readonly<Record<string, Tensor>>, qs: readonly number[]): Record<string, Tensor> {
     const out: Record<string, Tensor> = {};

@@ -41,8 +41,15 @@ function supportOf(site: SampleMessage): Constraint {
  * Uniform on (−radius, radius) in the unconstrained space, mapped to the support
  * (NumPyro's default, `init_to_uniform`).
  * @example
- * // fragment: continues code that defines its inputs (a model, data, ...)
- * new AutoNormal(model, { initLocFn: initToUniform(0.5) });
+ * const model = (y: Tensor) => {
+ *   const mu = sample("mu", new Normal(0, 10));
+ *   const sigma = sample("sigma", new HalfNormal(5));
+ *   plate("N", y.shape[0]!, () => sample("y", new Normal(mu, sigma), { obs: y }));
+ * };
+ * const y = tensor([1.2, 0.8, 1.9, 0.4, 1.1]);
+ * const guide = new AutoNormal(model, { initLocFn: initToUniform(0.5) });
+ * const svi = new SVI(model, guide, adam(0.05), new TraceELBO());
+ * guide.median(svi.getParams(svi.init(key(0), [y]))); // mu in (−0.5, 0.5), sigma in (e^−0.5, e^0.5)
  */
 export function initToUniform(radius = 2): InitStrategy {
   return (site) => {
@@ -88,8 +95,15 @@ function drawFrom(site: SampleMessage, k: Key, sampleShape: number[]): Tensor {
 /**
  * A draw from the site's prior (NumPyro's `init_to_sample`).
  * @example
- * // fragment: continues code that defines its inputs (a model, data, ...)
- * new AutoNormal(model, { initLocFn: initToSample() });
+ * const model = (y: Tensor) => {
+ *   const mu = sample("mu", new Normal(0, 10));
+ *   const sigma = sample("sigma", new HalfNormal(5));
+ *   plate("N", y.shape[0]!, () => sample("y", new Normal(mu, sigma), { obs: y }));
+ * };
+ * const y = tensor([1.2, 0.8, 1.9, 0.4, 1.1]);
+ * const guide = new AutoNormal(model, { initLocFn: initToSample() });
+ * const svi = new SVI(model, guide, adam(0.05), new TraceELBO());
+ * guide.median(svi.getParams(svi.init(key(0), [y]))); // a draw of (mu, sigma) from the prior
  */
 export function initToSample(): InitStrategy {
   return (site) => {
@@ -164,8 +178,14 @@ export interface ValidInit {
  * 100) until the potential energy and its gradient are finite (NumPyro's
  * `find_valid_initial_params`). Throws naming the last non-finite sites otherwise.
  * @example
- * // fragment: continues code that defines its inputs (a model, data, ...)
- * const { constrained } = findValidInitialParams(model, [data], initToMedian());
+ * const model = (y: Tensor) => {
+ *   const mu = sample("mu", new Normal(0, 10));
+ *   const sigma = sample("sigma", new HalfNormal(5));
+ *   plate("N", y.shape[0]!, () => sample("y", new Normal(mu, sigma), { obs: y }));
+ * };
+ * const y = tensor([1.2, 0.8, 1.9, 0.4, 1.1]);
+ * const { constrained } = findValidInitialParams(model, [y], initToMedian());
+ * constrained; // { mu, sigma }: each the median of 15 prior draws (with a finite potential there)
  */
 export function findValidInitialParams<A extends unknown[]>(
   model: (...args: A) => unknown,

@@ -48,8 +48,8 @@ export function effectiveSampleSize(chains: Chains): number {
  * Bulk ESS (Vehtari et al. 2021): the ESS of the rank-normalized split chains; measures
  * how well the centre of the distribution is explored.
  * @example
- * // fragment: continues code that defines its inputs (a model, data, ...)
- * bulkEss([chainA, chainB]);
+ * const chains = [0, 1].map((c) => random.normal(key(c), [500]).dataSync()); // or mcmc.getSiteDraws()[i].chains
+ * bulkEss(chains); // ≈ 1000: independent draws
  */
 export function bulkEss(chains: Chains): number {
   checkChains(chains, "bulkEss", 4);
@@ -60,8 +60,8 @@ export function bulkEss(chains: Chains): number {
  * Tail ESS (Vehtari et al. 2021): the smaller ESS of the indicators `x ≤ q05` and
  * `x ≥ q95` over split chains.
  * @example
- * // fragment: continues code that defines its inputs (a model, data, ...)
- * tailEss([chainA, chainB]);
+ * const chains = [0, 1].map((c) => random.normal(key(c), [500]).dataSync()); // or mcmc.getSiteDraws()[i].chains
+ * tailEss(chains); // ≈ 1000: independent draws
  */
 export function tailEss(chains: Chains): number {
   checkChains(chains, "tailEss", 4);

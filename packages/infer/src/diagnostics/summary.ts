@@ -71,8 +71,9 @@ export function summarizeChains(name: string, chains: Chains, prob = 0.89): Summ
 /**
  * Summary rows for every component of every site.
  * @example
- * // fragment: continues code that defines its inputs (a model, data, ...)
- * const rows = summary([{ name: "mu", shape: [], chains: [chain0, chain1] }]);
+ * const chains = [0, 1].map((c) => Float64Array.from(random.normal(key(c), [500]).dataSync()));
+ * const rows = summary([{ name: "mu", shape: [], chains }]); // or summary(mcmc.getSiteDraws())
+ * rows[0]; // { name: "mu", mean: ≈ 0, sd: ≈ 1, ..., rHat: ≈ 1 }
  */
 export function summary(sites: readonly SiteDraws[], prob = 0.89): SummaryRow[] {
   const rows: SummaryRow[] = [];

@@ -97,12 +97,19 @@ const sameKey = (a: { hi: number; lo: number }, b: Key): boolean => a.hi === b.h
  * mcmc.postWarmupState = mcmc.lastState;
  * await mcmc.run(mcmc.postWarmupState!.rngKey); // the next 300 draws, no warmup
  * @example
- * // fragment: checkpoint to disk and resume in a new process
- * writeFileSync("state.json", JSON.stringify(mcmc.lastState));
- * // ... later, in another process, with the same kernel and options:
- * const next = new MCMC(kernel, { numWarmup: 300, numSamples: 300 });
- * next.postWarmupState = JSON.parse(readFileSync("state.json", "utf8"));
- * await next.run(next.postWarmupState!.rngKey, data);
+ * const model = (y: Tensor) => {
+ *   const mu = sample("mu", new Normal(0, 10));
+ *   plate("N", y.shape[0]!, () => sample("y", new Normal(mu, 1), { obs: y }));
+ * };
+ * const y = tensor([1.2, 0.8, 1.9, 0.4, 1.1]);
+ * const mcmc = new MCMC(new NUTS({ model }), { numWarmup: 200, numSamples: 200 });
+ * await mcmc.run(key(0), y);
+ * const saved = JSON.stringify(mcmc.lastState); // e.g. writeFileSync("state.json", saved)
+ * // ... later, in another process, with the same model and options:
+ * const next = new MCMC(new NUTS({ model }), { numWarmup: 200, numSamples: 200 });
+ * next.postWarmupState = JSON.parse(saved); // JSON.parse(readFileSync("state.json", "utf8"))
+ * await next.run(next.postWarmupState!.rngKey, y); // 200 more draws, no warmup
+ * next.getSamples().mu!.shape; // [200]
  */
 export class MCMC {
   readonly #kernel: MCMCKernel;

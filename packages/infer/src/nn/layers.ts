@@ -28,9 +28,9 @@ export interface LinearOptions {
 /**
  * y = x·W + b with W of shape [inFeatures, outFeatures]; x may have any leading dims.
  * @example
- * // fragment: continues code that defines its inputs (a model, data, ...)
  * const lin = new Linear(3, 2);
- * const y = lin.apply(lin.init(key(0)), x); // x: [..., 3] → y: [..., 2]
+ * const y = lin.apply(lin.init(key(0)), ones([5, 3]));
+ * y.shape; // [5, 2]
  */
 export class Linear implements Layer {
   readonly paramNames: readonly string[];

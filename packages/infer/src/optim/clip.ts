@@ -16,8 +16,8 @@ export function globalNorm(grads: TensorRecord): Tensor {
 /**
  * Rescale every gradient by maxNorm / ‖g‖ when the global norm exceeds `maxNorm`.
  * @example
- * // fragment: continues code that defines its inputs (a model, data, ...)
- * const clipped = clipByGlobalNorm({ a: ga, b: gb }, 1.0);
+ * const grads = { a: tensor([3, 0]), b: tensor([0, 4]) }; // global norm 5
+ * const clipped = clipByGlobalNorm(grads, 1.0); // { a: [0.6, 0], b: [0, 0.8] }
  */
 export function clipByGlobalNorm(grads: TensorRecord, maxNorm: number): Record<string, Tensor> {
   if (!(maxNorm > 0)) throw new Error(`clipByGlobalNorm: maxNorm must be positive, got ${maxNorm}`);

@@ -16,8 +16,10 @@ import {
 /**
  * Plain gradient descent: x ← x − lr·g.
  * @example
- * // fragment: continues code that defines its inputs (a model, data, ...)
- * const opt = sgd(0.1); let s = opt.init({ x }); s = opt.update({ x: gx }, s);
+ * const opt = sgd(0.1);
+ * let s = opt.init({ x: tensor(1) });
+ * s = opt.update({ x: tensor(2) }, s); // x ← 1 − 0.1·2
+ * opt.getParams(s).x!.item(); // 0.8
  */
 export function sgd(lr: LearningRate): RuleOptimizer {
   return new RuleOptimizer("sgd", {

@@ -47,10 +47,17 @@ export interface PredictiveOptions<A extends unknown[]> {
 /**
  * Predictive distribution of a model.
  * @example
- * // fragment: continues code that defines its inputs (a model, data, ...)
- * const prior = new Predictive(model, { numSamples: 500 });
- * const draws = prior.call(key(1), null); // { y: Tensor [500, N], ... }
- * const post = new Predictive(model, { guide, params: result.params, numSamples: 1000 });
+ * const model = (y: Tensor | null) => {
+ *   const mu = sample("mu", new Normal(0, 10));
+ *   plate("N", 5, () => sample("y", new Normal(mu, 1), { obs: y }));
+ * };
+ * const prior = new Predictive(model, { numSamples: 100 });
+ * prior.call(key(1), null).y!.shape; // [100, 5]
+ * const guide = new AutoNormal(model);
+ * const y = tensor([1.2, 0.8, 1.9, 0.4, 1.1]);
+ * const { params } = new SVI(model, guide, adam(0.05), new TraceELBO()).run(key(0), 100, [y]);
+ * const post = new Predictive(model, { guide, params, numSamples: 200 });
+ * post.call(key(2), null).y!.shape; // [200, 5]: draws of new data around mu ≈ 1.1
  */
 export class Predictive<A extends unknown[]> {
   readonly numSamples: number;

@@ -33,8 +33,13 @@ function familyWith(base: LocScaleDist, loc: Tensor, scale: Tensor): Distributio
  * Decentering for sites whose distribution has `loc` and `scale` (Normal, StudentT,
  * Cauchy, Laplace, Logistic, ...), possibly expanded by plates or wrapped by `toEvent`.
  * @example
- * // fragment: continues code that defines its inputs (a model, data, ...)
- * const ncModel = reparam(model, { theta: new LocScaleReparam(0) });
+ * const model = () => {
+ *   const tau = sample("tau", new HalfNormal(5));
+ *   return plate("J", 8, () => sample("theta", new Normal(0, tau)));
+ * };
+ * const ncModel = reparam(model, { theta: new LocScaleReparam(0) }); // theta = tau · theta_decentered
+ * const learned = reparam(model, { theta: new LocScaleReparam() }); // centeredness learned by SVI
+ * [...trace(seed(learned, 0)).getTrace().keys()]; // ["tau", "J", "theta_centered", "theta_decentered", "theta"]
  */
 export class LocScaleReparam implements Reparameterizer {
   constructor(readonly centered: number | null = null) {

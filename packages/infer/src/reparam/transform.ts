@@ -11,8 +11,9 @@ import { rewrap, unwrap } from "./unwrap.js";
 /**
  * Reparameterize a TransformedDistribution site by its base distribution.
  * @example
- * // fragment: continues code that defines its inputs (a model, data, ...)
- * const m = reparam(model, { x: new TransformReparam() }); // x = exp(x_base) for a LogNormal-as-transform
+ * const model = () => sample("x", new TransformedDistribution(new Normal(0, 1), new ExpTransform()));
+ * const m = reparam(model, { x: new TransformReparam() });
+ * [...trace(seed(m, 0)).getTrace().keys()]; // ["x_base", "x"]: x = exp(x_base), deterministic
  */
 export class TransformReparam implements Reparameterizer {
   apply(site: ReparamSite): ReparamResult {

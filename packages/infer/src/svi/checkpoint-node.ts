@@ -13,7 +13,9 @@ import type { SVICheckpointOptions, SVIState } from "./svi.js";
  * Write `state` (and JSON-able `meta`) to `path` atomically: a reader never sees a
  * half-written file, and a crash leaves the previous checkpoint intact.
  * @example
- * // fragment: continues code that defines its inputs (a model, data, ...)
+ * // fragment: not run, as it writes fit.ckpt to disk (model, guide and y as in the SVI example)
+ * import { saveCheckpoint } from "@scribe/infer/node";
+ * const result = new SVI(model, guide, adam(0.05), new TraceELBO()).run(key(0), 10_000, [y]);
  * saveCheckpoint("fit.ckpt", result.state, { note: "after 10k steps" });
  */
 export function saveCheckpoint(path: string, state: SVIState, meta: unknown = null): void {
@@ -37,9 +39,11 @@ export function saveCheckpoint(path: string, state: SVIState, meta: unknown = nu
  * Read a checkpoint written by {@link saveCheckpoint}; pass `state` as `initState` to
  * `svi.run` to continue the run exactly.
  * @example
- * // fragment: continues code that defines its inputs (a model, data, ...)
- * const { state } = loadCheckpoint("fit.ckpt");
- * svi.run(key(0), 1000, [data], { initState: state });
+ * // fragment: not run, as it reads fit.ckpt from disk (model, guide and y as in the SVI example)
+ * import { loadCheckpoint } from "@scribe/infer/node";
+ * const { state, meta } = loadCheckpoint("fit.ckpt"); // meta: { note: "after 10k steps" }
+ * const svi = new SVI(model, guide, adam(0.05), new TraceELBO());
+ * svi.run(key(0), 1000, [y], { initState: state }); // 1000 more steps, continuing exactly
  */
 export function loadCheckpoint(path: string): LoadedCheckpoint {
   const buf = readFileSync(path);
@@ -50,8 +54,9 @@ export function loadCheckpoint(path: string): LoadedCheckpoint {
  * The `checkpoint` option of `svi.run` that saves to `path` every `every` steps (and at
  * the end of the run).
  * @example
- * // fragment: continues code that defines its inputs (a model, data, ...)
- * svi.run(key(0), 50_000, [data], { checkpoint: checkpointEvery("fit.ckpt", 5000) });
+ * // fragment: not run, as it writes fit.ckpt to disk (svi and y as in the SVI example)
+ * import { checkpointEvery } from "@scribe/infer/node";
+ * svi.run(key(0), 50_000, [y], { checkpoint: checkpointEvery("fit.ckpt", 5000) });
  */
 export function checkpointEvery(path: string, every: number, meta: unknown = null): SVICheckpointOptions {
   return { every, save: (state) => saveCheckpoint(path, state, meta) };

@@ -54,9 +54,17 @@ function bytesOf(t: Tensor): Uint8Array {
 /**
  * Serialize an SVI state (and optional JSON-able `meta`) to bytes.
  * @example
- * // fragment: continues code that defines its inputs (a model, data, ...)
- * const bytes = serializeSVIState(result.state, { dataset: "pbmc3k" });
- * const { state } = deserializeSVIState(bytes);
+ * const model = (y: Tensor) => {
+ *   const mu = sample("mu", new Normal(0, 10));
+ *   plate("N", y.shape[0]!, () => sample("y", new Normal(mu, 1), { obs: y }));
+ * };
+ * const y = tensor([1.2, 0.8, 1.9, 0.4, 1.1]);
+ * const guide = new AutoNormal(model);
+ * const svi = new SVI(model, guide, adam(0.05), new TraceELBO());
+ * const result = svi.run(key(0), 50, [y]);
+ * const bytes = serializeSVIState(result.state, { dataset: "toy" }); // e.g. to a file or IndexedDB
+ * const { state, meta } = deserializeSVIState(bytes); // meta: { dataset: "toy" }
+ * svi.run(key(0), 50, [y], { initState: state }); // continues where the first run stopped
  */
 export function serializeSVIState(state: SVIState, meta: unknown = null): Uint8Array {
   const os = state.optimState;

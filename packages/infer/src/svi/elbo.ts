@@ -113,8 +113,15 @@ abstract class ParticleELBO implements ELBOLoss {
 /**
  * The Monte Carlo ELBO: log p(x, z) − log q(z) at z drawn from the guide.
  * @example
- * // fragment: continues code that defines its inputs (a model, data, ...)
- * const svi = new SVI(model, guide, adam(0.01), new TraceELBO());
+ * const model = (y: Tensor) => {
+ *   const mu = sample("mu", new Normal(0, 10));
+ *   plate("N", y.shape[0]!, () => sample("y", new Normal(mu, 1), { obs: y }));
+ * };
+ * const y = tensor([1.2, 0.8, 1.9, 0.4, 1.1]);
+ * const guide = new AutoNormal(model);
+ * const svi = new SVI(model, guide, adam(0.05), new TraceELBO({ numParticles: 4 }));
+ * const { losses } = svi.run(key(0), 100, [y]);
+ * losses[losses.length - 1]; // the last step's −ELBO estimate (4 draws), ≈ 8.4
  */
 export class TraceELBO extends ParticleELBO {
   protected particle(modelTrace: Trace, guideTrace: Trace): Tensor {

@@ -22,8 +22,8 @@ function alloc(dtype: Tensor["dtype"], n: number): TypedArray {
  * Run `draw(i)` for i in [0, n) and stack each returned site over a new leading axis.
  * Every draw must return the same sites with the same shapes.
  * @example
- * // fragment: continues code that defines its inputs (a model, data, ...)
- * const out = collectDraws(1000, 100, (i) => ({ y: simulate(i) })); // { y: [1000, ...] }
+ * const out = collectDraws(1000, 100, (i) => ({ y: random.normal(key(i), [3]) }));
+ * out.y!.shape; // [1000, 3]
  */
 export function collectDraws(
   n: number,

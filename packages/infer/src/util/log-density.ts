@@ -30,8 +30,10 @@ export interface SiteLogProbOptions {
  * The log-prob of a sample site's value, batch-shaped, with the message's mask applied
  * (masked-out entries are 0) and, unless `scaled: false`, multiplied by its scale.
  * @example
- * // fragment: continues code that defines its inputs (a model, data, ...)
- * const lp = siteLogProb(trace(seed(model, 0)).getTrace().get("y") as SampleMessage);
+ * import type { SampleMessage } from "@scribe/core";
+ * const model = () => plate("N", 3, () => sample("y", new Normal(0, 1), { obs: tensor([0, 1, 2]) }));
+ * const site = trace(model).getTrace().get("y") as SampleMessage;
+ * siteLogProb(site); // [−0.92, −1.42, −2.92]: log N(y_i | 0, 1), one per plate entry
  */
 export function siteLogProb(site: SampleMessage, opts: SiteLogProbOptions = {}): Tensor {
   const value = site.value;
@@ -95,8 +97,12 @@ export function traceLogDensity(tr: Trace): Tensor {
  * Run `model(...args)` with `params` substituted and return its joint log-density and trace.
  * Latent sites not in `params` must get values elsewhere (e.g. wrap the model in `seed`).
  * @example
- * // fragment: continues code that defines its inputs (a model, data, ...)
- * const { logJoint } = logDensity(model, [data], { mu: tensor(0.5) });
+ * const model = (y: Tensor) => {
+ *   const mu = sample("mu", new Normal(0, 10));
+ *   plate("N", y.shape[0]!, () => sample("y", new Normal(mu, 1), { obs: y }));
+ * };
+ * const { logJoint } = logDensity(model, [tensor([0.3, 1.2, 0.8])], { mu: tensor(0.5) });
+ * logJoint.item(); // ≈ −6.29 = log N(0.5 | 0, 10) + Σ log N(y_i | 0.5, 1)
  */
 export function logDensity<A extends unknown[]>(
   model: (...args: A) => unknown,

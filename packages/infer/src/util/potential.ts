@@ -13,8 +13,12 @@ import { observedSites } from "./sites.js";
  * `unconstrained` takes the value T(u) with T = bijectTo(its support); sites not named are
  * drawn under `rngKey` (NumPyro's `potential_energy`).
  * @example
- * // fragment: continues code that defines its inputs (a model, data, ...)
- * const u = potentialEnergy(model, [data], { sigma: tensor(0) }); // sigma = 1
+ * const model = (y: Tensor) => {
+ *   const sigma = sample("sigma", new HalfNormal(1));
+ *   plate("N", y.shape[0]!, () => sample("y", new Normal(0, sigma), { obs: y }));
+ * };
+ * const u = potentialEnergy(model, [tensor([0.3, -1.2, 0.8])], { sigma: tensor(0) }); // sigma = exp(0) = 1
+ * u.item(); // ≈ 4.57 = −(log p(sigma = 1, y) + log|d exp(u)/du| at u = 0)
  */
 export function potentialEnergy<A extends unknown[]>(
   model: (...args: A) => unknown,
@@ -51,8 +55,13 @@ export interface LogLikelihoodOptions {
  * site's batch (plate) dims: site → [numDraws, ...batchShape]. Unscaled by plates (masks
  * apply). Feeds WAIC / PSIS-LOO.
  * @example
- * // fragment: continues code that defines its inputs (a model, data, ...)
- * const ll = logLikelihood(model, mcmc.getSamples(), data); // { y: [numDraws, N] }
+ * const model = (y: Tensor) => {
+ *   const mu = sample("mu", new Normal(0, 10));
+ *   plate("N", y.shape[0]!, () => sample("y", new Normal(mu, 1), { obs: y }));
+ * };
+ * const draws = { mu: tensor([0.6, 0.8, 1.0]) }; // e.g. mcmc.getSamples()
+ * const ll = logLikelihood(model, draws, tensor([0.3, 1.2, 0.8, 1.5, 0.9]));
+ * ll.y!.shape; // [3, 5]: [numDraws, N]
  */
 export function logLikelihood<A extends unknown[]>(
   model: (...args: A) => unknown,

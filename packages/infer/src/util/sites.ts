@@ -33,8 +33,9 @@ export interface RunTraceOptions {
 /**
  * Trace `fn(...args)` under (from outside in) replay, substitute and seed, as SVI does.
  * @example
- * // fragment: continues code that defines its inputs (a model, data, ...)
- * const tr = runTrace(guide, [data], { rngKey: key(0), params });
+ * const guide = () => sample("mu", new Normal(param("loc", tensor(0)), 0.1));
+ * const tr = runTrace(guide, [], { rngKey: key(0), params: { loc: tensor(2) } });
+ * tr.get("mu")!.value; // a draw from N(2, 0.1)
  */
 export function runTrace<A extends unknown[]>(
   fn: (...args: A) => unknown,

@@ -70,8 +70,11 @@ export class BlockMessenger extends Messenger {
 /**
  * Wrap `fn` so the selected sites are invisible to outer handlers (e.g. an outer `trace`).
  * @example
- * // fragment: continues code that defines its inputs (a model, data, ...)
- * trace(block(seed(model, 0), { hide: ["z"] })).getTrace(); // no "z"
+ * const model = () => {
+ *   const z = sample("z", new Normal(0, 1));
+ *   return sample("x", new Normal(z, 1));
+ * };
+ * [...trace(block(seed(model, 0), { hide: ["z"] })).getTrace().keys()]; // ["x"]
  */
 export function block<A extends unknown[], R>(
   fn: (...args: A) => R,

@@ -30,8 +30,12 @@ export class ConditionMessenger extends Messenger {
 /**
  * Wrap `fn` so the named sample sites are observed at the given values.
  * @example
- * // fragment: continues code that defines its inputs (a model, data, ...)
- * const conditioned = condition(model, { y: tensor([0.3, 1.2]) });
+ * const model = () => {
+ *   const z = sample("z", new Normal(0, 1));
+ *   return sample("y", new Normal(z, 1));
+ * };
+ * const conditioned = condition(model, { y: tensor(0.5) });
+ * seed(conditioned, 0)().item(); // 0.5: y is observed now, only z is drawn
  */
 export function condition<A extends unknown[], R>(
   fn: (...args: A) => R,

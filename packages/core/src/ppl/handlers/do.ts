@@ -32,8 +32,12 @@ export class DoMessenger extends Messenger {
 /**
  * Wrap `fn` so the named sites are intervened on (NumPyro's `do`; `do` is a reserved word).
  * @example
- * // fragment: continues code that defines its inputs (a model, data, ...)
- * const intervened = doIntervene(model, { z: tensor(1) });
+ * const model = () => {
+ *   const z = sample("z", new Normal(0, 1));
+ *   return sample("x", new Normal(z, 0.1));
+ * };
+ * const intervened = doIntervene(model, { z: tensor(3) });
+ * seed(intervened, 0)().item(); // ≈ 3: x follows the forced z
  */
 export function doIntervene<A extends unknown[], R>(
   fn: (...args: A) => R,

@@ -22,8 +22,10 @@ export class InferConfigMessenger extends Messenger {
 /**
  * Wrap `fn` so each sample site's `infer` gets the hints `configFn(msg)` returns.
  * @example
- * // fragment: continues code that defines its inputs (a model, data, ...)
- * inferConfig(model, (m) => (m.name === "z" ? { enumerate: "parallel" } : {}));
+ * import type { SampleMessage } from "@scribe/core";
+ * const model = () => sample("z", Bernoulli({ probs: 0.3 }));
+ * const configured = inferConfig(model, (m) => (m.name === "z" ? { enumerate: "parallel" } : {}));
+ * (trace(seed(configured, 0)).getTrace().get("z") as SampleMessage).infer; // { enumerate: "parallel" }
  */
 export function inferConfig<A extends unknown[], R>(
   fn: (...args: A) => R,

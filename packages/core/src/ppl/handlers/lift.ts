@@ -66,8 +66,12 @@ export class LiftMessenger extends Messenger {
 /**
  * Wrap `fn` so its params become random variables with the given prior(s).
  * @example
- * // fragment: continues code that defines its inputs (a model, data, ...)
- * const bayesian = lift(model, { w: normal01 });
+ * const model = () => {
+ *   const w = param("w", tensor(0.5));
+ *   return sample("y", new Normal(w, 1), { obs: tensor(1) });
+ * };
+ * const bayesian = lift(model, { w: new Normal(0, 1) });
+ * trace(seed(bayesian, 0)).getTrace().get("w")!.type; // "sample": w is drawn from its prior
  */
 export function lift<A extends unknown[], R>(fn: (...args: A) => R, prior: LiftPrior): (...args: A) => R {
   return wrapWith(fn, () => new LiftMessenger(prior));

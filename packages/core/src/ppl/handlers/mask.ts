@@ -41,8 +41,10 @@ export class MaskMessenger extends Messenger {
 /**
  * Wrap `fn` so sample sites only count where `mask` is true.
  * @example
- * // fragment: continues code that defines its inputs (a model, data, ...)
- * const partial = mask(model, observedMask);
+ * const y = tensor([0.5, 9, 1.2]); // the 9 is a known bad reading
+ * const model = () => plate("N", 3, () => sample("y", new Normal(0, 1), { obs: y }));
+ * const partial = mask(model, tensor([1, 0, 1]).gt(0));
+ * logDensity(partial, [], {}).logJoint.item(); // ≈ −2.68 = log N(0.5) + log N(1.2): the 9 does not count
  */
 export function mask<A extends unknown[], R>(fn: (...args: A) => R, m: MaskValue): (...args: A) => R {
   return wrapWith(fn, () => new MaskMessenger(m));

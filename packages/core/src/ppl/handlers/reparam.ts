@@ -81,8 +81,12 @@ export class ReparamMessenger extends Messenger {
 /**
  * Wrap `fn` so the configured sites are reparameterized.
  * @example
- * // fragment: continues code that defines its inputs (a model, data, ...)
- * reparam(model, { theta: new LocScaleReparam(0) });
+ * const model = () => {
+ *   const tau = sample("tau", new HalfNormal(1));
+ *   return plate("J", 8, () => sample("theta", new Normal(0, tau)));
+ * };
+ * const decentered = reparam(model, { theta: new LocScaleReparam(0) }); // theta = tau · theta_decentered
+ * [...trace(seed(decentered, 0)).getTrace().keys()]; // ["tau", "J", "theta_decentered", "theta"]
  */
 export function reparam<A extends unknown[], R>(
   fn: (...args: A) => R,

@@ -39,9 +39,15 @@ export class ReplayMessenger extends Messenger {
 /**
  * Wrap `fn` so its latent sites take the values recorded in `guideTrace`.
  * @example
- * // fragment: continues code that defines its inputs (a model, data, ...)
- * const guideTr = trace(seed(guide, key(1))).getTrace(data);
- * const modelTr = trace(replay(seed(model, key(2)), guideTr)).getTrace(data);
+ * const model = (y: Tensor) => {
+ *   const z = sample("z", new Normal(0, 1));
+ *   sample("y", new Normal(z, 1), { obs: y });
+ * };
+ * const guide = (_y: Tensor) => sample("z", new Normal(param("loc", tensor(0.5)), 0.1));
+ * const y = tensor(0.8);
+ * const guideTr = trace(seed(guide, key(1))).getTrace(y);
+ * const modelTr = trace(replay(seed(model, key(2)), guideTr)).getTrace(y);
+ * modelTr.get("z")!.value === guideTr.get("z")!.value; // true: z comes from the guide's trace
  */
 export function replay<A extends unknown[], R>(fn: (...args: A) => R, guideTrace: Trace): (...args: A) => R {
   return wrapWith(fn, () => new ReplayMessenger(guideTrace));

@@ -25,8 +25,9 @@ export class ScaleMessenger extends Messenger {
 /**
  * Wrap `fn` so its log-probabilities are multiplied by `factor`.
  * @example
- * // fragment: continues code that defines its inputs (a model, data, ...)
+ * const model = () => sample("y", new Normal(0, 1), { obs: tensor(2) });
  * const tempered = scale(model, 0.5);
+ * logDensity(tempered, [], {}).logJoint.item(); // ≈ −1.46, half of log N(2 | 0, 1)
  */
 export function scale<A extends unknown[], R>(
   fn: (...args: A) => R,

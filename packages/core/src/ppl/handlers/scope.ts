@@ -40,8 +40,10 @@ export class ScopeMessenger extends Messenger {
 /**
  * Wrap `fn` so its site names read `${prefix}/${name}`.
  * @example
- * // fragment: continues code that defines its inputs (a model, data, ...)
- * trace(scope(seed(model, 0), "a")).getTrace(); // sites "a/x", ...
+ * // exported from @scribe/core as `nameScope` (and `handlers.scope`): `scope` is the memory scope
+ * const layer = () => sample("w", new Normal(0, 1));
+ * const model = () => [nameScope(layer, "a")(), nameScope(layer, "b")()];
+ * [...trace(seed(model, 0)).getTrace().keys()]; // ["a/w", "b/w"]
  */
 export function scope<A extends unknown[], R>(
   fn: (...args: A) => R,

@@ -33,8 +33,7 @@ export class SeedMessenger extends Messenger {
  * Wrap `fn` so its random sites draw from `rngSeed` (a key or an integer seed). Each call
  * starts again from `rngSeed`, so the wrapped function is deterministic.
  * @example
- * // fragment: continues code that defines its inputs (a model, data, ...)
- * const draw = seed(() => sample("x", normal01), key(0));
+ * const draw = seed(() => sample("x", new Normal(0, 1)), key(0));
  * draw().item() === draw().item(); // true
  */
 export function seed<A extends unknown[], R>(

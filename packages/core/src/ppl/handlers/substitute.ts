@@ -38,8 +38,8 @@ export class SubstituteMessenger extends Messenger {
  * Wrap `fn` so named sites take the given values (data) or the values `substituteFn(msg)`
  * returns.
  * @example
- * // fragment: continues code that defines its inputs (a model, data, ...)
- * trace(substitute(model, { z: tensor(1.5) })).getTrace().get("z")!.value; // 1.5
+ * const model = () => sample("z", new Normal(0, 1));
+ * substitute(model, { z: tensor(1.5) })().item(); // 1.5, no key needed
  */
 export function substitute<A extends unknown[], R>(
   fn: (...args: A) => R,

@@ -34,9 +34,13 @@ export interface TracedFn<A extends unknown[], R> {
 /**
  * Wrap `fn` so its sites can be recorded.
  * @example
- * // fragment: continues code that defines its inputs (a model, data, ...)
- * const tr = trace(seed(model, key(0))).getTrace(data);
- * tr.get("z")?.value;
+ * const model = (y: Tensor) => {
+ *   const z = sample("z", new Normal(0, 1));
+ *   plate("N", y.shape[0]!, () => sample("y", new Normal(z, 1), { obs: y }));
+ * };
+ * const tr = trace(seed(model, key(0))).getTrace(tensor([0.3, 1.2, 0.8]));
+ * [...tr.keys()]; // ["z", "N", "y"]
+ * tr.get("z")!.value; // the draw of z
  */
 export function trace<A extends unknown[], R>(fn: (...args: A) => R): TracedFn<A, R> {
   const run = (...args: A) => {
