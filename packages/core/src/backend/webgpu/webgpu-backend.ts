@@ -79,6 +79,7 @@ export class WebGpuBackend implements Backend {
   readonly #uniforms: BufferPool;
   #encoder: GPUCommandEncoder | null = null;
   #pending = 0;
+  #flushing: Promise<void> | null = null;
   /** Work issued so far (compute passes, queue submissions, readbacks): for benchmarks and tests. */
   readonly counters = { dispatches: 0, submits: 0, reads: 0 };
 
@@ -113,6 +114,18 @@ export class WebGpuBackend implements Backend {
     }
     this.#storage.recycleParked();
     this.#uniforms.recycleParked();
+  }
+
+  /**
+   * Submit at the end of the current task: reads started together (`Promise.all` over several
+   * `t.data()`) share one submission, and their maps overlap.
+   */
+  #flushSoon(): Promise<void> {
+    this.#flushing ??= Promise.resolve().then(() => {
+      this.#flushing = null;
+      this.flush();
+    });
+    return this.#flushing;
   }
 
   #wrap(dtype: DType, size: number, gpu: GPUBuffer): GpuBuffer {
@@ -152,7 +165,7 @@ export class WebGpuBackend implements Backend {
     this.counters.reads++;
     const staging = this.device.createBuffer({ size: Math.ceil(bytes / 4) * 4, usage: MAP_READ_DST });
     this.#enc().copyBufferToBuffer(gpuOf(buf), 0, staging, 0, staging.size);
-    this.flush();
+    await this.#flushSoon();
     await staging.mapAsync(1 /* GPUMapMode.READ */);
     const raw = staging.getMappedRange().slice(0, buf.size * 4);
     staging.unmap();
