@@ -1,5 +1,5 @@
 import { key, plate, sample, type Tensor, tensor } from "@scribe/core";
-import { Gamma, Normal, Poisson } from "@scribe/distributions";
+import { Gamma, Normal, Poisson, Uniform } from "@scribe/distributions";
 import {
   bulkEss,
   effectiveSampleSize,
@@ -169,5 +169,26 @@ describe("recovery of known posteriors", () => {
     const s = mcmc.getSamples();
     expect(s.lam!.min().item()).toBeGreaterThan(0);
     expect(Object.keys(s)).toEqual(["mu", "lam"]);
+  });
+
+  it("a support that depends on another latent (x ~ Uniform(0, s), s ~ Gamma(2, 1)) is transformed per draw", async () => {
+    // Marginally x ~ Exponential(1): p(x) = ∫_x^∞ s e^{-s} / s ds = e^{-x}; s ~ Gamma(2, 1).
+    const model = () => {
+      const s = sample("s", new Gamma(2, 1));
+      sample("x", new Uniform(0, s));
+    };
+    const mcmc = new MCMC(new NUTS({ model }), { numWarmup: 400, numSamples: 1500, progressBar: false });
+    await mcmc.run(key(9));
+    const draws = mcmc.getSiteDraws();
+    const x = mcErrors(draws.find((d) => d.name === "x")!.chains as Float64Array[], 1, 0, 1, 1);
+    const sEr = mcErrors(draws.find((d) => d.name === "s")!.chains as Float64Array[], 1, 0, 2, 2);
+    for (const e of [x, sEr]) {
+      expect(Math.abs(e.meanErr)).toBeLessThan(4);
+      expect(Math.abs(e.varErr)).toBeLessThan(5);
+    }
+    const out = mcmc.getSamples();
+    const xs = out.x!.dataSync();
+    const ss = out.s!.dataSync();
+    for (let i = 0; i < xs.length; i++) expect(xs[i]!).toBeLessThan(ss[i]!);
   });
 });

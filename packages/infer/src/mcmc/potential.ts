@@ -10,6 +10,10 @@ import {
   concat,
   fromTypedArray,
   jit,
+  type Message,
+  seed,
+  substitute,
+  trace,
   type Key,
   scope,
   type Tensor,
@@ -118,22 +122,41 @@ export function modelPotentialEnergy(
   layout: readonly LatentLayout[],
   us: readonly Tensor[],
 ): Tensor {
-  const values: Record<string, Tensor> = {};
   let logDet: Tensor | null = null;
-  layout.forEach((l, i) => {
-    const u = us[i]!;
-    if (!l.transform) {
-      values[l.name] = u;
-      return;
-    }
-    const y = l.transform.forward(u);
-    values[l.name] = y;
-    const ld = l.transform.logAbsDetJacobian(u, y).sum();
+  const tr = constrainedTrace(model, args, layout, us, (ld) => {
     logDet = logDet ? logDet.add(ld) : ld;
   });
-  const tr = runTrace(model, args, { params: values, rngKey: 0 });
   const lj = traceLogDensity(tr);
   return (logDet ? lj.add(logDet) : lj).neg();
+}
+
+/**
+ * Run the model with each latent site set to `T(u)`, where `T = bijectTo(support)` is taken
+ * from the site's distribution in this run, not the prototype's: a support that depends on
+ * another latent (x ~ Uniform(0, s)) then follows that latent's value (NumPyro's
+ * `constrain_fn`). `onLogDet` receives each transformed site's summed log-Jacobian.
+ */
+function constrainedTrace(
+  model: ModelFn,
+  args: unknown[],
+  layout: readonly LatentLayout[],
+  us: readonly Tensor[],
+  onLogDet?: (ld: Tensor) => void,
+): Trace {
+  const index = new Map(layout.map((l, i) => [l.name, i]));
+  const constrain = (msg: Message): Tensor | undefined => {
+    if (msg.type !== "sample" || msg.isObserved) return undefined;
+    const i = index.get(msg.name);
+    if (i === undefined) return undefined;
+    const u = us[i]!;
+    const support = msg.fn.support as Constraint | undefined;
+    if (!support || support.name === "real") return u;
+    const t = bijectTo(support);
+    const y = t.forward(u);
+    onLogDet?.(t.logAbsDetJacobian(u, y).sum());
+    return y;
+  };
+  return trace(seed(substitute(model, constrain), 0)).getTrace(...args);
 }
 
 /**
@@ -167,15 +190,17 @@ export function modelSetup(
   // replayed per draw like the potential. The outputs are copied into one fresh float64
   // vector (`concat`), so no output aliases an input or a tensor the model closes over.
   // Without deterministic sites the transforms alone suffice (output order = layout order).
-  const postprocess = hasDeterministic
+  // Deterministic sites, and constrained values whose support may depend on other latents,
+  // need one run of the model per draw (NumPyro's `constrain_fn(..., return_deterministic=True)`),
+  // recorded once and replayed like the potential. The outputs are copied into one fresh
+  // float64 vector (`concat`), so no output aliases an input or a tensor the model closes over.
+  // Real-valued sites alone need no run (output order = layout order).
+  const needsModelRun = hasDeterministic || layout.some((l) => l.transform !== null);
+  const postprocess = needsModelRun
     ? jit((...us: Tensor[]) => {
-        const values: Record<string, Tensor> = {};
-        layout.forEach((l, i) => {
-          values[l.name] = l.transform ? l.transform.forward(us[i]!) : us[i]!;
-        });
-        const tr = runTrace(model, args, { params: values, rngKey: 0 });
+        const tr = constrainedTrace(model, args, layout, us);
         const parts = outputSites.map((s, k) => {
-          const t = (s.deterministic ? tr.get(s.name)?.value : values[s.name]) as Tensor | null | undefined;
+          const t = tr.get(s.name)?.value as Tensor | null | undefined;
           if (!t) throw new Error(`MCMC: site '${s.name}' has no value when the model is rerun on a draw`);
           if (t.size !== sizes[k])
             throw new Error(
@@ -210,11 +235,11 @@ export function modelSetup(
           if (postprocess) return Float64Array.from(postprocess(...us).dataSync());
           const out = new Float64Array(width);
           let o = 0;
-          layout.forEach((l, i) => {
-            const d = (l.transform ? l.transform.forward(us[i]!) : us[i]!).dataSync();
+          for (const u of us) {
+            const d = u.dataSync();
             out.set(d, o);
             o += d.length;
-          });
+          }
           return out;
         }),
       ),
