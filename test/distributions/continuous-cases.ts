@@ -29,7 +29,7 @@ export interface ContinuousCase {
   heavy?: "variance" | "mean";
   /**
    * Draws from one implicitly reparameterized variable use "cdf"; compositions of several
-   * (StudentT, Beta, BetaPrime, Dirichlet) have per-draw gradients that agree only in expectation.
+   * (StudentT, BetaPrime, Dirichlet) have per-draw gradients that agree only in expectation.
    * The draw's dependence on the parameters at a fixed key is not the reparameterization
    * gradient (gamma / truncated-normal rejection samplers): rsample gradients are checked against
    * the implicit-function gradient −(∂F/∂θ)/p(x) with ∂F/∂θ by finite differences of the cdf
@@ -115,7 +115,8 @@ export const CASES: ContinuousCase[] = [
     make: (p) => new Beta(t(p, "concentration1"), t(p, "concentration0")),
     batched: { concentration1: P([2, 0.8]), concentration0: P([3, 1.5], [2, 1]) },
     scalar: { concentration1: S(2), concentration0: S(3) },
-    implicit: "mean",
+    // one implicitly reparameterized draw (random.beta differentiates through the Beta cdf)
+    implicit: "cdf",
   },
   {
     name: "BetaPrime",

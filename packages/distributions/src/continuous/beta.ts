@@ -1,6 +1,6 @@
 import {
-  type Key, type Shape, type Tensor, add, betainc, betaln, broadcastTo, digamma, div, gt, lt, mul, neg, random, splitKey, square, sub, where,
-  xlog1py, xlogy, clamp, finfoEps,
+  type Key, type Shape, type Tensor, add, betainc, betaln, broadcastTo, clamp, digamma, div, finfoEps, mul, neg, random,
+  square, sub, xlog1py, xlogy,
 } from "@scribe/core";
 import { Distribution } from "../distribution.js";
 import { positive, unitInterval } from "../constraints.js";
@@ -32,26 +32,17 @@ export class Beta extends Distribution {
   }
 
   /**
-   * G_a / (G_a + G_b) from two gamma draws; differentiable in both concentrations. When both
-   * gamma draws underflow to 0 (concentrations ≲ 1e-2 in float32), the draw is the endpoint 1 with
-   * probability a/(a + b), else 0 — the limit law — instead of 0/0 = NaN.
+   * `random.beta`: G_a / (G_a + G_b) from two gammas drawn in log space (tiny concentrations
+   * such as 1e-4 give draws piled at the two ends with the right masses, not 0/0), differentiable
+   * in both concentrations by implicit reparameterization.
    */
   sample(key: Key, sampleShape: Shape = []): Tensor {
     const dt = this.concentration1.dtype;
-    const a = this.concentration1;
-    const b = this.concentration0;
-    const shape = this.shape(sampleShape);
-    const [ka, kb, ku] = splitKey(key, 3) as [Key, Key, Key];
-    const ga = random.gamma(ka, a, shape, { dtype: dt });
-    const gb = random.gamma(kb, b, shape, { dtype: dt });
-    const s = add(ga, gb);
-    const ok = gt(s, 0);
-    const x = div(ga, where(ok, s, 1));
-    const endpoint = where(lt(random.uniform(ku, shape, 0, 1, { dtype: dt }), div(a, add(a, b))), 1, 0);
-    // Keep draws inside the open interval, as NumPyro does: in float32 a draw can round to
-    // exactly 0 or 1, where log-densities (and an ELBO's gradient) are not finite.
+    const x = random.beta(key, this.concentration1, this.concentration0, this.shape(sampleShape), { dtype: dt });
+    // Keep draws inside the open interval, as NumPyro does: a draw can round to exactly 0 or 1,
+    // where log-densities (and an ELBO's gradient) are not finite.
     const tiny = dt === "float64" ? 2.2250738585072014e-308 : 1.1754943508222875e-38;
-    return clamp(where(ok, x, endpoint), tiny, 1 - finfoEps(dt) / 2);
+    return clamp(x, tiny, 1 - finfoEps(dt) / 2);
   }
 
   /** xlogy(a − 1, x) + xlog1py(b − 1, −x) − betaln(a, b): exact at the endpoints when a or b is 1. */
