@@ -13,9 +13,10 @@ import { decodeCategorical, isCategorical } from "./io/frame.js";
 import { toDense } from "./io/matrix.js";
 import { validateCounts } from "./io/validate.js";
 import { annotationLogits } from "./models/annotation.js";
-import type { ModelOptions, ModelType } from "./models/config.js";
+import { isTwoStateModel, type ModelOptions, type ModelType, makeConfig } from "./models/config.js";
 import { componentInit } from "./models/mixture-init.js";
 import { scribeModel } from "./models/presets.js";
+import { twoStateMuPriorLoc } from "./models/two-state.js";
 import { withDerived } from "./results/posterior.js";
 import { ScribeResults } from "./results/results.js";
 import { decodeRecord, type EncodedTensor, encodeRecord, writeTextAtomic } from "./results/serialize.js";
@@ -38,7 +39,13 @@ export interface EarlyStoppingOptions {
 
 /** Options of {@link fit}. */
 export interface FitOptions extends Partial<Omit<ModelOptions, "nCells" | "nGenes">> {
-  /** nbdm | zinb | nbvcp (default) | zinbvcp. */
+  /**
+   * nbdm | zinb | nbvcp (default) | zinbvcp | twostate | twostatevcp. The TwoState models need
+   * an explicit TwoState `parameterization` (two_state_natural / natural, two_state_ratio /
+   * ratio, two_state_mean_fano / mean_fano / fano, two_state_moment_delta / moment_delta /
+   * delta); their mu prior is anchored at the data (see `twoStateMuPriorLoc`) unless
+   * `muPriorLoc` or a `priors.mu` tuple is given.
+   */
   model?: ModelType;
   /** "svi" (default) or "mcmc" (NUTS). */
   inferenceMethod?: "svi" | "mcmc";
@@ -188,9 +195,11 @@ export async function fit(data: Tensor | AnnData, options: FitOptions = {}): Pro
   const modelOpts: ModelOptions = {
     nCells: C,
     nGenes: G,
-    ...pick(options, ["parameterization", "unconstrained", "positiveTransform", "nComponents", "mixtureParams", "priors", "guideRank", "amortizeCapture", "captureHiddenDims", "annotationLogits"]),
+    ...pick(options, ["parameterization", "unconstrained", "positiveTransform", "nComponents", "mixtureParams", "priors", "guideRank", "amortizeCapture", "captureHiddenDims", "annotationLogits", "nQuadNodes", "muPriorLoc"]),
   };
+  const twoState = isTwoStateModel(modelType);
   if (options.annotationKey) {
+    if (twoState) throw new Error(`fit: model ${modelType} does not support annotation priors (annotationKey)`);
     if (!adata) throw new Error("fit: annotationKey needs an AnnData input");
     const col = adata.obs.columns[options.annotationKey];
     if (!col) throw new Error(`fit: obs has no column ${JSON.stringify(options.annotationKey)}`);
@@ -202,12 +211,21 @@ export async function fit(data: Tensor | AnnData, options: FitOptions = {}): Pro
   // Mixtures start their components at k-means clusters of the cells (models/mixture-init.ts).
   const K = modelOpts.nComponents ?? 1;
   if (K > 1 && options.initComponents !== false && !modelOpts.componentGeneLoc) {
-    const variableCapture = modelType === "nbvcp" || modelType === "zinbvcp";
+    const variableCapture = modelType === "nbvcp" || modelType === "zinbvcp" || modelType === "twostatevcp";
     modelOpts.componentGeneLoc = componentInit({ nComponents: K, variableCapture }, counts, options.seed ?? 42).geneLoc;
   }
+  // TwoState: data-driven prior location (and guide start) of mu, spec §1.5; an explicit
+  // priors.mu / mean_expression tuple keeps its own location.
+  const priorKeys = Object.keys(modelOpts.priors ?? {});
+  if (twoState && !modelOpts.muPriorLoc && !priorKeys.includes("mu") && !priorKeys.includes("mean_expression"))
+    modelOpts.muPriorLoc = twoStateMuPriorLoc(makeConfig(modelType, modelOpts), counts);
   const { model, guide, config } = scribeModel(modelType, modelOpts);
   const seed = options.seed ?? 42;
   const meta: Record<string, unknown> = { seed };
+  // The mu anchor shapes the prior and the guide start only; results (which may be sliced by
+  // genes) keep it in meta instead of their model options.
+  const { muPriorLoc, ...resultOpts } = modelOpts;
+  if (muPriorLoc) meta.muPriorLoc = [...muPriorLoc];
   if ((options.inferenceMethod ?? "svi") === "mcmc") {
     const mcmc = new MCMC(new NUTS({ model: model as never }), {
       numWarmup: options.nWarmup ?? 1000,
@@ -218,7 +236,7 @@ export async function fit(data: Tensor | AnnData, options: FitOptions = {}): Pro
     await mcmc.run(makeKey(seed), counts, null);
     const draws = mcmc.getSamples();
     const samples = withDerived(config, draws, 1);
-    const results = new ScribeResults({ modelType, options: modelOpts, params: {}, lossHistory: new Float64Array(0), obsNames, varNames, inferenceMethod: "mcmc", mcmcSamples: samples, meta });
+    const results = new ScribeResults({ modelType, options: resultOpts, params: {}, lossHistory: new Float64Array(0), obsNames, varNames, inferenceMethod: "mcmc", mcmcSamples: samples, meta });
     return { results, steps: 0, interrupted: false, earlyStopped: false };
   }
   const nSteps = options.nSteps ?? 50_000;
@@ -292,7 +310,7 @@ export async function fit(data: Tensor | AnnData, options: FitOptions = {}): Pro
   meta.steps = state.optimState.step;
   meta.batchSize = batchSize;
   meta.learningRate = lr;
-  const results = new ScribeResults({ modelType, options: modelOpts, params, lossHistory: Float64Array.from(losses), obsNames, varNames, meta });
+  const results = new ScribeResults({ modelType, options: resultOpts, params, lossHistory: Float64Array.from(losses), obsNames, varNames, meta });
   return { results, steps: state.optimState.step, interrupted, earlyStopped };
 }
 

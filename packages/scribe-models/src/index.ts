@@ -16,4 +16,9 @@ export {
   type LogLikelihoodOptions,
   type NbFamilyParams,
   nbFamilyLogLikelihood,
+  reduceLogLikelihood,
+  type TwoStateLogLikelihoodOptions,
+  type TwoStateParams,
+  twoStateElementLogLikelihood,
+  twoStateLogLikelihood,
 } from "./likelihood/index.js";

@@ -1,7 +1,8 @@
 /**
  * `scribe fit`: fit a SCRIBE model to an `.h5ad` file or a 10x folder and write the fitted
  * parameters (JSON) and an `.h5ad` with posterior summaries (var `scribe_r_mean`,
- * `scribe_mu_mean`, `scribe_gate_mean`, …; obs `scribe_p_capture_mean`,
+ * `scribe_mu_mean`, `scribe_gate_mean`, …, and for the TwoState models `scribe_alpha_mean`,
+ * `scribe_beta_mean`, `scribe_r_hat_mean`, `scribe_k_off_mean`, …; obs `scribe_p_capture_mean`,
  * `scribe_log_likelihood`, …; uns `scribe`). Checkpoints go to `OUT/checkpoint.json`; Ctrl-C
  * writes one and exits (status 130) so that `--resume` continues to exactly the same result.
  *
@@ -12,10 +13,28 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fit, type FitOptions } from "../fit.js";
 import { writeH5ad } from "../io/h5ad.js";
-import type { ModelType } from "../models/config.js";
+import { isTwoStateModel, type ModelType, type ParameterizationInput } from "../models/config.js";
+import type { Tensor } from "@scribe/core";
+import type { AnnData, UnsValue } from "../io/anndata.js";
+import type { ScribeResults } from "../results/results.js";
 import { annotateAnnData } from "../results/summaries.js";
 import { countMatrix, loadData } from "./data.js";
 import { CliError, type CliIO, choice, EXIT_OK, parseCommandArgs, UsageError, writeFileAtomic } from "./util.js";
+
+const MODEL_NAMES = ["nbdm", "zinb", "nbvcp", "zinbvcp", "twostate", "twostatevcp"] as const;
+const NB_PARAMETERIZATIONS = ["canonical", "standard", "mean_prob", "linked", "mean_odds", "odds_ratio", "mean_disp"] as const;
+const TWO_STATE_PARAMETERIZATIONS = [
+  "two_state_natural",
+  "natural",
+  "two_state_ratio",
+  "ratio",
+  "two_state_mean_fano",
+  "mean_fano",
+  "fano",
+  "two_state_moment_delta",
+  "moment_delta",
+  "delta",
+] as const;
 
 /** Exit status after Ctrl-C (checkpoint written). */
 export const EXIT_INTERRUPTED = 130;
@@ -30,9 +49,14 @@ Arguments:
                             genes.tsv, barcodes.tsv; obs columns from obs.tsv)
 
 Options:
-  --model NAME              nbdm | zinb | nbvcp (default) | zinbvcp
-  --parameterization NAME   canonical (default, alias standard) | mean_prob (linked) |
-                            mean_odds (odds_ratio) | mean_disp
+  --model NAME              nbdm | zinb | nbvcp (default) | zinbvcp | twostate | twostatevcp
+  --parameterization NAME   NB models: canonical (default, alias standard) | mean_prob
+                            (linked) | mean_odds (odds_ratio) | mean_disp;
+                            twostate/twostatevcp (required): two_state_natural (natural) |
+                            two_state_ratio (ratio) | two_state_mean_fano (mean_fano, fano) |
+                            two_state_moment_delta (moment_delta, delta)
+  --n-quad-nodes K          twostate/twostatevcp: Gauss–Legendre nodes of the Poisson–Beta
+                            likelihood (default 256)
   --unconstrained           Normal + transform priors and guides
   --n-components K          mixture with K components
   --n-steps N               SVI steps (default 50000)
@@ -68,6 +92,45 @@ function numOpt(v: string | boolean | undefined, name: string): number | undefin
   const n = Number(v);
   if (typeof v !== "string" || !Number.isFinite(n) || n <= 0) throw new UsageError(`--${name} must be a positive number, got ${JSON.stringify(v)}`);
   return n;
+}
+
+/** The per-gene TwoState quantities written to `var` as posterior means (`scribe_{name}_mean`, mixtures `_k{j}`). */
+const TWO_STATE_VAR = [
+  "burst_size",
+  "k_off",
+  "switching_ratio",
+  "excess_fano",
+  "concentration",
+  "inv_concentration",
+  "k_on",
+  "alpha",
+  "beta",
+  "r_hat",
+  "eta_act",
+  "effective_burst_size",
+  "alpha_floor_active",
+  "beta_floor_active",
+];
+
+/**
+ * Add the TwoState posterior means (spec §1.5 sites; floor flags as the fraction of draws with
+ * the clamp active) to `var`, and the quadrature size to `uns.scribe`.
+ */
+function addTwoStateColumns(adata: AnnData, res: ScribeResults, counts: Tensor, nSamples: number): AnnData {
+  const samples = res.getPosteriorSamples({ nSamples, seed: 42, counts });
+  const G = res.nGenes;
+  const K = res.nComponents;
+  const cols = { ...adata.var.columns };
+  for (const name of TWO_STATE_VAR) {
+    const s = samples[name];
+    if (!s) continue;
+    const m = s.astype("float32").mean(0);
+    const v = Array.from(m.dataSync() as ArrayLike<number>, Number);
+    if (m.rank === 1) cols[`scribe_${name}_mean`] = v;
+    else for (let k = 0; k < K; k++) cols[`scribe_${name}_mean_k${k}`] = v.slice(k * G, (k + 1) * G);
+  }
+  const uns = { ...(adata.uns.scribe as Record<string, UnsValue>), n_quad_nodes: res.config.nQuadNodes ?? 256 };
+  return { ...adata, var: { index: adata.var.index, columns: cols }, uns: { ...adata.uns, scribe: uns } };
 }
 
 /** A progress bar on stderr: rewritten in place on a terminal, a line per 10 % otherwise. */
@@ -107,6 +170,7 @@ export async function runFit(argv: readonly string[], io: CliIO): Promise<number
     seed: { type: "string" },
     organism: { type: "string" },
     "guide-rank": { type: "string" },
+    "n-quad-nodes": { type: "string" },
     layer: { type: "string" },
     config: { type: "string" },
     out: { type: "string" },
@@ -131,12 +195,16 @@ export async function runFit(argv: readonly string[], io: CliIO): Promise<number
     }
     if (typeof fileOpts !== "object" || fileOpts === null || Array.isArray(fileOpts)) throw new CliError(`--config ${values.config}: expected a JSON object`);
   }
-  const model = choice(values.model as string | undefined, "model", ["nbdm", "zinb", "nbvcp", "zinbvcp"] as const, (fileOpts.model ?? "nbvcp") as ModelType);
-  const parameterization = choice(
-    values.parameterization as string | undefined,
+  const model = choice(values.model as string | undefined, "model", MODEL_NAMES, (fileOpts.model ?? "nbvcp") as ModelType);
+  const twoState = isTwoStateModel(model);
+  const givenParam = (values.parameterization as string | undefined) ?? fileOpts.parameterization;
+  if (twoState && givenParam === undefined)
+    throw new UsageError(`--model ${model} needs --parameterization (${TWO_STATE_PARAMETERIZATIONS.join(", ")})`);
+  const parameterization: ParameterizationInput = choice(
+    givenParam,
     "parameterization",
-    ["canonical", "standard", "mean_prob", "linked", "mean_odds", "odds_ratio", "mean_disp"] as const,
-    fileOpts.parameterization ?? "canonical",
+    twoState ? TWO_STATE_PARAMETERIZATIONS : NB_PARAMETERIZATIONS,
+    "canonical",
   );
   const nSamples = intOpt(values["n-samples"], "n-samples") ?? 100;
   const outDir = (values.out as string | undefined) ?? "scribe_fit";
@@ -155,6 +223,9 @@ export async function runFit(argv: readonly string[], io: CliIO): Promise<number
   set("learningRate", numOpt(values["learning-rate"], "learning-rate"));
   set("seed", intOpt(values.seed, "seed", 0));
   set("guideRank", intOpt(values["guide-rank"], "guide-rank"));
+  const quad = intOpt(values["n-quad-nodes"], "n-quad-nodes");
+  if (quad !== undefined && !twoState) throw new UsageError(`--n-quad-nodes applies only to --model twostate or twostatevcp`);
+  set("nQuadNodes", quad);
   if (typeof values.organism === "string") opts.priors = { ...(opts.priors ?? {}), organism: values.organism };
   if (existsSync(outDir) && !statSync(outDir).isDirectory()) throw new CliError(`--out ${outDir} exists and is not a directory`);
   const ckPath = join(outDir, "checkpoint.json");
@@ -197,10 +268,11 @@ export async function runFit(argv: readonly string[], io: CliIO): Promise<number
   const { prepareCounts } = await import("../fit.js");
   const { counts } = prepareCounts(data.adata, values.layer as string | undefined);
   writeFileAtomic(join(outDir, "params.json"), JSON.stringify(res.toJSON()));
-  const annotated = annotateAnnData(data.adata, res, counts, {
+  let annotated = annotateAnnData(data.adata, res, counts, {
     nSamples,
     extraUns: { steps: outcome.steps, early_stopped: outcome.earlyStopped, seed: opts.seed ?? 42, data: dataPath },
   });
+  if (twoState) annotated = addTwoStateColumns(annotated, res, counts, nSamples);
   await writeH5ad(join(outDir, "results.h5ad"), annotated);
   rmSync(ckPath, { force: true });
   const last = res.lossHistory.length ? res.lossHistory[res.lossHistory.length - 1]! : Number.NaN;

@@ -42,7 +42,7 @@ export interface Command {
 /** The subcommands, by name. */
 export const commands: Record<string, Command> = {
   de: { summary: "differential expression between two conditions", help: DE_HELP, run: runDe },
-  fit: { summary: "fit a SCRIBE model (nbdm, zinb, nbvcp, zinbvcp, mixtures)", help: FIT_HELP, run: runFit },
+  fit: { summary: "fit a SCRIBE model (nbdm, zinb, nbvcp, zinbvcp, twostate, twostatevcp, mixtures)", help: FIT_HELP, run: runFit },
 };
 
 function version(): string {

@@ -17,7 +17,7 @@ import {
 } from "@scribe/distributions";
 import type { ModelConfig } from "../models/config.js";
 import { ScribeBetaPrime } from "../models/scribe-beta-prime.js";
-import type { SiteSpec } from "../models/sites.js";
+import { geneLocTensor, type SiteSpec } from "../models/sites.js";
 import { makeTransform, TransformedNormal } from "../models/transformed-normal.js";
 
 /** How a factor obtains a parameter: `param()` in a guide, a lookup in results. */
@@ -35,7 +35,12 @@ export function softplusInv(y: number): number {
 /** Jitter (±10 % scale) used on component-axis parameters to break the label symmetry. */
 const JITTER = 0.1;
 
-function initFull(shape: readonly number[], v: number, jitter: boolean, mode: "add" | "mul"): Tensor | ((k: Key | null) => Tensor) {
+function initFull(shape: readonly number[], v: number | Tensor, jitter: boolean, mode: "add" | "mul"): Tensor | ((k: Key | null) => Tensor) {
+  if (typeof v !== "number") {
+    const base = v;
+    if (!jitter) return base;
+    return (k: Key | null) => (k ? random.normal(k, [...shape]).mul(JITTER).add(base) : base);
+  }
   if (!jitter) return full([...shape], v);
   return (k: Key | null) => {
     if (!k) return full([...shape], v);
@@ -79,13 +84,14 @@ export function meanFieldFactor(
       return f.kind === "beta" ? new Beta(a, b, false) : new ScribeBetaPrime(a, b);
     }
     case "lognormal": {
-      const loc = get(`${n}_loc`, opts.initLoc ?? initFull(shape, f.loc, jit, "add"), { cell });
+      const l0 = f.geneLoc ? geneLocTensor(f.geneLoc, shape) : f.loc;
+      const loc = get(`${n}_loc`, opts.initLoc ?? initFull(shape, l0, jit, "add"), { cell });
       const scale = get(`${n}_scale`, full(shape, f.scale), { positive: true, cell });
       return new LogNormal(loc, scale, false);
     }
     case "normal":
     case "tnormal": {
-      const l0 = refLoc(cfg, specs, f.loc);
+      const l0 = f.kind === "tnormal" && f.geneLoc ? geneLocTensor(f.geneLoc, shape) : refLoc(cfg, specs, f.loc);
       const s0 = typeof f.scale === "number" ? f.scale : refLoc(cfg, specs, f.scale) || 1;
       const loc = get(`${n}_loc`, opts.initLoc ?? initFull(shape, l0, jit, "add"), { cell });
       const scale = get(`${n}_scale`, full(shape, s0), { positive: true, cell });
@@ -112,7 +118,8 @@ export function meanFieldFactor(
 
 /**
  * The low-rank factor of the gene parameter (spec §3): a LowRankMultivariateNormal over the
- * unconstrained values (loc 0, factor W = 0.01, diag = softplus(raw) + 1e−4 with raw = −3),
+ * unconstrained values (loc 0 — or the per-gene prior location when the site has one, the
+ * TwoState mu anchor —, factor W = 0.01, diag = softplus(raw) + 1e−4 with raw = −3),
  * pushed through exp (LogNormal priors) or the parameter's transform. Names
  * `log_{name}_loc/_W/_raw_diag` (LogNormal priors) or `{name}_loc/_W/_raw_diag`.
  */
@@ -122,7 +129,7 @@ export function lowRankFactor(spec: SiteSpec, rank: number, get: ParamGetter): D
     throw new Error(`guideRank: site '${spec.name}' has a ${f.kind} prior; the low-rank guide needs a LogNormal or Normal+transform prior`);
   const prefix = f.kind === "lognormal" ? `log_${spec.name}` : spec.name;
   const shape = [...spec.shape];
-  const loc = get(`${prefix}_loc`, full(shape, 0), {});
+  const loc = get(`${prefix}_loc`, f.geneLoc ? geneLocTensor(f.geneLoc, shape) : full(shape, 0), {});
   const W = get(`${prefix}_W`, full([...shape, rank], 0.01), {});
   const raw = get(`${prefix}_raw_diag`, full(shape, -3), {});
   const mvn = new LowRankMultivariateNormal(loc, W, softplus(raw).add(1e-4), false);

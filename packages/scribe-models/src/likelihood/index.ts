@@ -4,4 +4,11 @@ export {
   type LogLikelihoodOptions,
   type NbFamilyParams,
   nbFamilyLogLikelihood,
+  reduceLogLikelihood,
 } from "./nb-family.js";
+export {
+  type TwoStateLogLikelihoodOptions,
+  type TwoStateParams,
+  twoStateElementLogLikelihood,
+  twoStateLogLikelihood,
+} from "./two-state.js";

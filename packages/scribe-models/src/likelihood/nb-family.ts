@@ -66,16 +66,26 @@ export function elementLogLikelihood(counts: Tensor, params: NbFamilyParams, opt
  * (log π_k + Σ_g log f_k); per gene, logsumexp over components of (log π_k + Σ_c log f_k).
  */
 export function nbFamilyLogLikelihood(counts: Tensor, params: NbFamilyParams, opts: LogLikelihoodOptions = {}): Tensor {
+  return reduceLogLikelihood(elementLogLikelihood(counts, params, opts), counts, params.mixingWeights, opts);
+}
+
+/**
+ * The reduction shared by every model family: from elementwise log-likelihoods [C, G] (or
+ * [C, K, G] for mixtures, mixing weights excluded) to per-cell [C] or per-gene [G] values
+ * (with weights, and for mixtures the logsumexp over components including log π_k, or the
+ * split [·, K] values).
+ */
+export function reduceLogLikelihood(lpElem: Tensor, counts: Tensor, mixingWeights: Tensor | undefined, opts: LogLikelihoodOptions = {}): Tensor {
   const byCell = (opts.returnBy ?? "cell") === "cell";
-  const mixture = params.mixingWeights !== undefined;
-  let lp = elementLogLikelihood(counts, params, opts);
+  const mixture = mixingWeights !== undefined;
+  let lp = lpElem;
   if (opts.weights) {
     const [C, G] = counts.shape as [number, number];
     const w = byCell ? opts.weights.reshape([G]) : opts.weights.reshape(mixture ? [C, 1, 1] : [C, 1]);
     lp = opts.weightType === "additive" ? add(lp, w) : mul(lp, w);
   }
   if (!mixture) return sum(lp, byCell ? -1 : 0);
-  const logPi = log(params.mixingWeights!);
+  const logPi = log(mixingWeights);
   // [C, K] per cell or [K, G] → [G, K] per gene, then add log π_k.
   const perComponent = byCell ? add(sum(lp, -1), logPi) : add(sum(lp, 0).transpose(), logPi);
   return opts.splitComponents ? perComponent : logsumexp(perComponent, -1);

@@ -9,13 +9,35 @@ import type { TransformName } from "./transformed-normal.js";
 import { type PriorsInput, type ResolvedPriors, resolvePriors } from "./priors.js";
 
 /** The NB-family models of spec §1.2–1.4. */
-export type ModelType = "nbdm" | "zinb" | "nbvcp" | "zinbvcp";
-/** The parameterizations of spec §1.1. */
-export type Parameterization = "canonical" | "mean_prob" | "mean_odds" | "mean_disp";
+export type NbModelType = "nbdm" | "zinb" | "nbvcp" | "zinbvcp";
+/** The two-state promoter (Poisson–Beta) models of spec §1.5. */
+export type TwoStateModelType = "twostate" | "twostatevcp";
+/** All model families. */
+export type ModelType = NbModelType | TwoStateModelType;
+/** The NB parameterizations of spec §1.1. */
+export type NbParameterization = "canonical" | "mean_prob" | "mean_odds" | "mean_disp";
+/** The TwoState parameterizations of spec §1.5. */
+export type TwoStateParameterization = "two_state_natural" | "two_state_ratio" | "two_state_mean_fano" | "two_state_moment_delta";
+/** All parameterizations. */
+export type Parameterization = NbParameterization | TwoStateParameterization;
 /** Parameterization names accepted on input, SCRIBE's aliases included. */
-export type ParameterizationInput = Parameterization | "standard" | "linked" | "odds_ratio";
+export type ParameterizationInput =
+  | Parameterization
+  | "standard"
+  | "linked"
+  | "odds_ratio"
+  | "natural"
+  | "ratio"
+  | "mean_fano"
+  | "fano"
+  | "moment_delta"
+  | "delta";
+/** An NB-family core parameter (sampled or derived). */
+export type NbParam = "p" | "r" | "mu" | "phi" | "gate";
+/** The per-gene extras of the TwoState parameterizations (spec §1.5). */
+export type TwoStateParam = "burst_size" | "k_off" | "switching_ratio" | "excess_fano" | "concentration" | "inv_concentration";
 /** A core parameter that can be sampled. */
-export type CoreParam = "p" | "r" | "mu" | "phi" | "gate";
+export type CoreParam = NbParam | TwoStateParam;
 /** Which params get a leading component axis in a mixture (spec §1.6). */
 export type MixtureParamsInput = "all" | "biological" | "mean" | "prob" | "gate" | readonly CoreParam[];
 
@@ -47,6 +69,18 @@ export interface ModelOptions {
   annotationLogits?: Tensor;
   /** Starting log-scale values of the gene parameter per component [K, G] (see mixture-init.ts). */
   componentGeneLoc?: Tensor;
+  /**
+   * TwoState: Gauss–Legendre nodes of the Poisson–Beta log-pmf (default 256; spec §1.5
+   * `n_quad_nodes`). Rejected for NB-family models.
+   */
+  nQuadNodes?: number;
+  /**
+   * TwoState: per-gene prior location of mu in the transform's inverse space (log for LogNormal
+   * or exp, softplus⁻¹ for softplus), [G]. `fit()` sets it from the data (spec §1.5 data-driven
+   * anchor, see `twoStateMuPriorLoc`); replaces the scalar loc of the mu prior and is where the
+   * mu guide starts.
+   */
+  muPriorLoc?: readonly number[];
 }
 
 /** A fully resolved configuration. */
@@ -62,10 +96,16 @@ export interface ModelConfig {
   readonly mixtureParams: readonly CoreParam[];
   readonly zeroInflated: boolean;
   readonly variableCapture: boolean;
-  /** The two sampled core params (e.g. ["p", "r"] for canonical). */
-  readonly sampledCore: readonly [CoreParam, CoreParam];
+  /** The sampled core params (e.g. ["p", "r"] for canonical, ["mu", "burst_size", "k_off"] for two_state_natural). */
+  readonly sampledCore: readonly CoreParam[];
   /** The gene-level param (r for canonical, mu otherwise). */
   readonly geneParam: CoreParam;
+  /** Whether the model is a TwoState (Poisson–Beta) model. */
+  readonly twoState: boolean;
+  /** TwoState: Gauss–Legendre nodes of the likelihood (256 by default; null for NB models). */
+  readonly nQuadNodes: number | null;
+  /** TwoState: per-gene prior location of mu (see {@link ModelOptions.muPriorLoc}), or null. */
+  readonly muPriorLoc: readonly number[] | null;
   /** Positive transform per parameter name. */
   readonly positiveTransform: Readonly<Record<string, "softplus" | "exp">>;
   readonly priors: ResolvedPriors;
@@ -84,6 +124,16 @@ const ALIASES: Record<string, Parameterization> = {
   mean_odds: "mean_odds",
   odds_ratio: "mean_odds",
   mean_disp: "mean_disp",
+  two_state_natural: "two_state_natural",
+  natural: "two_state_natural",
+  two_state_ratio: "two_state_ratio",
+  ratio: "two_state_ratio",
+  two_state_mean_fano: "two_state_mean_fano",
+  mean_fano: "two_state_mean_fano",
+  fano: "two_state_mean_fano",
+  two_state_moment_delta: "two_state_moment_delta",
+  moment_delta: "two_state_moment_delta",
+  delta: "two_state_moment_delta",
 };
 
 /** Resolve a parameterization name or alias; throws listing the valid names. */
@@ -96,8 +146,18 @@ export function resolveParameterization(name: string | undefined): Parameterizat
   return p;
 }
 
-/** The two sampled core params of a parameterization. */
-export function sampledCoreParams(p: Parameterization): [CoreParam, CoreParam] {
+/** Whether a model name is a TwoState (Poisson–Beta) model. */
+export function isTwoStateModel(m: string): m is TwoStateModelType {
+  return m === "twostate" || m === "twostatevcp";
+}
+
+/** Whether a (resolved) parameterization is one of the TwoState ones. */
+export function isTwoStateParameterization(p: Parameterization): p is TwoStateParameterization {
+  return p.startsWith("two_state_");
+}
+
+/** The sampled core params of a parameterization (TwoState: mu plus the two extras of spec §1.5). */
+export function sampledCoreParams(p: Parameterization): CoreParam[] {
   switch (p) {
     case "canonical":
       return ["p", "r"];
@@ -107,14 +167,24 @@ export function sampledCoreParams(p: Parameterization): [CoreParam, CoreParam] {
       return ["phi", "mu"];
     case "mean_disp":
       return ["mu", "r"];
+    case "two_state_natural":
+      return ["mu", "burst_size", "k_off"];
+    case "two_state_ratio":
+      return ["mu", "burst_size", "switching_ratio"];
+    case "two_state_mean_fano":
+      return ["mu", "excess_fano", "concentration"];
+    case "two_state_moment_delta":
+      return ["mu", "excess_fano", "inv_concentration"];
   }
 }
 
-const MODEL_TYPES: readonly ModelType[] = ["nbdm", "zinb", "nbvcp", "zinbvcp"];
+const MODEL_TYPES: readonly ModelType[] = ["nbdm", "zinb", "nbvcp", "zinbvcp", "twostate", "twostatevcp"];
+
+const TWO_STATE_NAMES = ["two_state_natural (natural)", "two_state_ratio (ratio)", "two_state_mean_fano (mean_fano, fano)", "two_state_moment_delta (moment_delta, delta)"].join(", ");
 
 function resolveMixtureParams(
   input: MixtureParamsInput,
-  core: readonly [CoreParam, CoreParam],
+  core: readonly CoreParam[],
   geneParam: CoreParam,
   zi: boolean,
 ): CoreParam[] {
@@ -145,18 +215,30 @@ export function makeConfig(modelType: ModelType, opts: ModelOptions): ModelConfi
     throw new Error(`unknown model ${JSON.stringify(modelType)}; expected one of ${MODEL_TYPES.join(", ")}`);
   for (const k of ["nCells", "nGenes"] as const)
     if (!Number.isInteger(opts[k]) || opts[k] < 1) throw new Error(`${k} must be a positive integer, got ${opts[k]}`);
+  const twoState = isTwoStateModel(modelType);
+  if (twoState) checkTwoStateOptions(modelType, opts);
   const parameterization = resolveParameterization(opts.parameterization);
+  if (twoState !== isTwoStateParameterization(parameterization))
+    throw new Error(
+      twoState
+        ? `model ${modelType} needs a TwoState parameterization (${TWO_STATE_NAMES}), got ${JSON.stringify(opts.parameterization)}`
+        : `parameterization ${JSON.stringify(opts.parameterization)} is a TwoState parameterization; use it with model twostate or twostatevcp (or pick canonical, mean_prob, mean_odds, mean_disp for ${modelType})`,
+    );
   const zeroInflated = modelType === "zinb" || modelType === "zinbvcp";
-  const variableCapture = modelType === "nbvcp" || modelType === "zinbvcp";
+  const variableCapture = modelType === "nbvcp" || modelType === "zinbvcp" || modelType === "twostatevcp";
   const K = opts.nComponents ?? 1;
   if (!Number.isInteger(K) || K < 1) throw new Error(`nComponents must be a positive integer, got ${K}`);
   const sampledCore = sampledCoreParams(parameterization);
   const geneParam: CoreParam = parameterization === "canonical" ? "r" : "mu";
   const mixtureParams = K > 1 ? resolveMixtureParams(opts.mixtureParams ?? "all", sampledCore, geneParam, zeroInflated) : [];
-  const pt = opts.positiveTransform ?? "softplus";
+  // TwoState defaults to {"mu": "exp"} (spec §1.5); a global string or a per-parameter entry wins.
+  const pt = opts.positiveTransform ?? (twoState ? { mu: "exp" as const } : "softplus");
   const positiveTransform: Record<string, "softplus" | "exp"> = {};
-  for (const name of ["r", "mu", "phi", "phi_capture"])
-    positiveTransform[name] = typeof pt === "string" ? pt : (pt[name] ?? "softplus");
+  for (const name of POSITIVE_PARAMS) {
+    const t = typeof pt === "string" ? pt : (pt[name] ?? (twoState && name === "mu" ? "exp" : "softplus"));
+    if (t !== "softplus" && t !== "exp") throw new Error(`positiveTransform.${name} must be "softplus" or "exp", got ${JSON.stringify(t)}`);
+    positiveTransform[name] = t;
+  }
   const unconstrained = opts.unconstrained ?? false;
   const priors = resolvePriors(opts.priors, {
     parameterization,
@@ -165,10 +247,23 @@ export function makeConfig(modelType: ModelType, opts: ModelOptions): ModelConfi
     variableCapture,
     nComponents: K,
   });
+  let nQuadNodes: number | null = null;
+  let muPriorLoc: readonly number[] | null = null;
+  if (twoState) {
+    nQuadNodes = opts.nQuadNodes ?? 256;
+    if (opts.muPriorLoc !== undefined && opts.muPriorLoc !== null) {
+      if (opts.muPriorLoc.length !== opts.nGenes || !opts.muPriorLoc.every(Number.isFinite))
+        throw new Error(`muPriorLoc must hold ${opts.nGenes} finite numbers (one per gene), got ${opts.muPriorLoc.length}`);
+      muPriorLoc = [...opts.muPriorLoc];
+    }
+  } else {
+    if (opts.nQuadNodes !== undefined) throw new Error(`nQuadNodes applies only to the TwoState models (twostate, twostatevcp), not ${modelType}`);
+    if (opts.muPriorLoc !== undefined) throw new Error(`muPriorLoc applies only to the TwoState models (twostate, twostatevcp), not ${modelType}`);
+  }
   if (opts.guideRank !== undefined && opts.guideRank !== null && (!Number.isInteger(opts.guideRank) || opts.guideRank < 1))
     throw new Error(`guideRank must be a positive integer, got ${opts.guideRank}`);
   const amortizeCapture = opts.amortizeCapture ?? false;
-  if (amortizeCapture && !variableCapture) throw new Error(`amortizeCapture needs a variable-capture model (nbvcp, zinbvcp), not ${modelType}`);
+  if (amortizeCapture && !variableCapture) throw new Error(`amortizeCapture needs a variable-capture model (nbvcp, zinbvcp, twostatevcp), not ${modelType}`);
   if (amortizeCapture && priors.capture)
     throw new Error("amortizeCapture works only with the flat capture prior; drop priors.organism / priors.capture_efficiency");
   const ann = opts.annotationLogits ?? null;
@@ -191,6 +286,9 @@ export function makeConfig(modelType: ModelType, opts: ModelOptions): ModelConfi
     variableCapture,
     sampledCore,
     geneParam,
+    twoState,
+    nQuadNodes,
+    muPriorLoc,
     positiveTransform,
     priors,
     guideRank: opts.guideRank ?? null,
@@ -201,8 +299,22 @@ export function makeConfig(modelType: ModelType, opts: ModelOptions): ModelConfi
   };
 }
 
+/** Parameters with a positive transform (softplus or exp) in unconstrained mode. */
+const POSITIVE_PARAMS = ["r", "mu", "phi", "phi_capture", "burst_size", "k_off", "switching_ratio", "excess_fano", "concentration"];
+
+/**
+ * The TwoState restrictions of spec §1.5 that do not depend on the parameterization: no
+ * annotation priors, no NB-only options; `nQuadNodes` must be a positive integer.
+ */
+function checkTwoStateOptions(modelType: ModelType, opts: ModelOptions): void {
+  if (opts.annotationLogits || (opts.priors && ("annotation_logits" in opts.priors)))
+    throw new Error(`model ${modelType} does not support annotation priors (annotationLogits / priors.annotation_logits / annotationKey)`);
+  if (opts.nQuadNodes !== undefined && (!Number.isInteger(opts.nQuadNodes) || opts.nQuadNodes < 1))
+    throw new Error(`nQuadNodes must be a positive integer, got ${opts.nQuadNodes}`);
+}
+
 /** The transform of a parameter in unconstrained mode. */
 export function transformOf(cfg: ModelConfig, name: string): TransformName {
-  if (name === "p" || name === "gate" || name === "p_capture") return "sigmoid";
+  if (name === "p" || name === "gate" || name === "p_capture" || name === "inv_concentration") return "sigmoid";
   return cfg.positiveTransform[name] ?? "softplus";
 }

@@ -1,5 +1,5 @@
 /**
- * SCRIBE's NB-family models: configuration, priors, site specs, parameterizations, the
+ * SCRIBE's models (NB family and two-state promoter): configuration, priors, site specs, parameterizations, the
  * observation distribution, the model builder and the presets.
  * @module
  */
@@ -13,3 +13,4 @@ export * from "./priors.js";
 export * from "./scribe-beta-prime.js";
 export * from "./sites.js";
 export * from "./transformed-normal.js";
+export * from "./two-state.js";

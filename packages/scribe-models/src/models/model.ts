@@ -21,6 +21,7 @@ import type { ModelConfig } from "./config.js";
 import { type CaptureValue, observationDistribution } from "./observation.js";
 import { gridParams, naturalParams } from "./parameterization.js";
 import { latentSiteSpecs, priorDistribution } from "./sites.js";
+import { twoStateDerived, twoStateDeterministicNames, twoStateGrid } from "./two-state.js";
 
 /** A SCRIBE model function: `counts` [nCells, nGenes] (or null for predictive runs) and an optional minibatch size. */
 export type ScribeModelFn = (counts?: Tensor | null, batchSize?: number | null) => void;
@@ -43,7 +44,11 @@ export function checkCountsShape(cfg: ModelConfig, counts: Tensor | null | undef
  * Build the model function of a configuration. Sites (spec names): `mixing_weights`,
  * hierarchy hyper-sites, the sampled core params (e.g. `p`, `r`), `gate`, the derived core
  * params as deterministic sites, per-cell `p_capture` / `phi_capture` (or `eta_capture` with
- * a deterministic `p_capture` / `phi_capture`), and `counts`.
+ * a deterministic `p_capture` / `phi_capture`), and `counts`. TwoState models sample `mu` and
+ * their two extras, emit the gene-rank deterministic sites of spec §1.5 (`k_on`, `alpha`,
+ * `beta`, `r_hat`, `eta_act`, `effective_burst_size`, `alpha_floor_active`,
+ * `beta_floor_active`, and `k_off` / `burst_size` / `concentration` when derived), and observe
+ * `counts` through the Poisson–Beta compound (capture ν_c multiplies r̂ for `twostatevcp`).
  * @example
  * const model = buildModel(makeConfig("nbdm", { nCells: 100, nGenes: 20 }));
  * const tr = trace(seed(model, key(0))).getTrace(counts);
@@ -56,12 +61,21 @@ export function buildModel(cfg: ModelConfig): ScribeModelFn {
     checkCountsShape(cfg, counts);
     const values: Record<string, Tensor> = {};
     for (const s of globals) values[s.name] = sample(s.name, priorDistribution(s, values));
-    const nat = naturalParams(cfg, values, 0);
-    for (const n of ["p", "r", "mu", "phi"] as const)
-      if (!cfg.sampledCore.includes(n)) deterministic(n, nat[n]);
-    if (cfg.zeroInflated && !("gate" in values) && nat.gate) deterministic("gate", nat.gate);
-    for (const n of cfg.sampledCore) if (!(n in values)) deterministic(n, nat[n] as Tensor);
-    const grid = gridParams(cfg, values);
+    let grid: ReturnType<typeof gridParams> | ReturnType<typeof twoStateGrid>;
+    if (cfg.twoState) {
+      // gene-rank deterministic sites (outside the cell plate), then (α, β, r̂) on the grid
+      const d = twoStateDerived(cfg, values, 0);
+      if (!("mu" in values)) deterministic("mu", d.mu!);
+      for (const n of twoStateDeterministicNames(cfg)) deterministic(n, d[n]!);
+      grid = twoStateGrid(cfg, values);
+    } else {
+      const nat = naturalParams(cfg, values, 0);
+      for (const n of ["p", "r", "mu", "phi"] as const)
+        if (!cfg.sampledCore.includes(n)) deterministic(n, nat[n]);
+      if (cfg.zeroInflated && !("gate" in values) && nat.gate) deterministic("gate", nat.gate);
+      for (const n of cfg.sampledCore) if (!(n in values)) deterministic(n, nat[n as keyof typeof nat] as Tensor);
+      grid = gridParams(cfg, values);
+    }
     const sub = effectiveBatchSize(cfg.nCells, batchSize);
     const ann = cfg.annotationLogits ?? cfg.priors.annotationLogits;
     plate("cells", cfg.nCells, sub === undefined ? {} : { subsampleSize: sub }, (idx) => {
@@ -71,6 +85,7 @@ export function buildModel(cfg: ModelConfig): ScribeModelFn {
       if (cellSite) {
         if (cellSite.family.kind === "eta") {
           const { logM0, sigma } = cellSite.family;
+          // (without counts, e.g. prior predictive, L_c is set so that loc = 1)
           const loc = obs ? neg(log(clamp(obs.sum(-1), 1))).add(logM0) : full([B], 1);
           const eta = sample("eta_capture", new TruncatedNormal(loc, full([B], sigma), 0, Infinity, false));
           capture =

@@ -12,10 +12,12 @@ import {
   MixtureSameFamily,
   NegativeBinomialLogits,
   NegativeBinomialProbs,
+  PoissonBeta,
   ZeroInflatedProbs,
 } from "@scribe/distributions";
 import type { ModelConfig } from "./config.js";
 import type { CoreValues } from "./parameterization.js";
+import type { TwoStateGrid } from "./two-state.js";
 
 /** Probability floor of SCRIBE (p clamped to [1e−6, 1 − 1e−6]). */
 export const P_FLOOR = 1e-6;
@@ -39,8 +41,9 @@ export function capturedP(p: Tensor, nu: Tensor): Tensor {
  * Per-gene NB component(s) for a minibatch, batch shape [B?, K?, G] (gate applied), before
  * `toEvent(1)`. `grid` holds the parameters on the [K?, G] grid (see `gridParams`).
  */
-export function componentDistribution(cfg: ModelConfig, grid: CoreValues, capture: CaptureValue | null): Distribution {
+export function componentDistribution(cfg: ModelConfig, grid: CoreValues | TwoStateGrid, capture: CaptureValue | null): Distribution {
   const mix = cfg.nComponents > 1;
+  if ("alpha" in grid) return twoStateComponent(cfg, grid, capture);
   let base: Distribution;
   if (!capture) {
     base = new NegativeBinomialProbs(grid.r, clamp(grid.p, P_FLOOR, 1 - P_FLOOR), false);
@@ -65,13 +68,28 @@ export function componentDistribution(cfg: ModelConfig, grid: CoreValues, captur
 }
 
 /**
+ * Per-gene Poisson–Beta component(s) of the TwoState models, batch shape [B?, K?, G]: rate r̂_g,
+ * times ν_c for `twostatevcp` (p_capture only; spec §1.5), with `cfg.nQuadNodes` Gauss–Legendre
+ * nodes. α and β stay at gene rank.
+ */
+function twoStateComponent(cfg: ModelConfig, grid: TwoStateGrid, capture: CaptureValue | null): Distribution {
+  let nu: Tensor | number = 1;
+  if (capture) {
+    if (capture.kind !== "p_capture") throw new Error(`${cfg.modelType}: capture must be p_capture (phi_capture is not supported by the TwoState models)`);
+    const B = capture.value.shape[0]!;
+    nu = capture.value.reshape(cfg.nComponents > 1 ? [B, 1, 1] : [B, 1]);
+  }
+  return new PoissonBeta(grid.alpha, grid.beta, grid.rHat, nu, { numNodes: cfg.nQuadNodes ?? 256, validateArgs: false });
+}
+
+/**
  * The distribution of the `counts` site for a minibatch: event shape [G]; mixtures are
  * MixtureSameFamily over the component axis with per-cell mixing logits when annotation
  * logits are given (π_c = softmax(log(π + 1e−8) + A_c)).
  */
 export function observationDistribution(
   cfg: ModelConfig,
-  grid: CoreValues,
+  grid: CoreValues | TwoStateGrid,
   capture: CaptureValue | null,
   mixingWeights: Tensor | null,
   annotation: Tensor | null,

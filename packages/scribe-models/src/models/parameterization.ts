@@ -142,6 +142,8 @@ export function gridParams(cfg: ModelConfig, values: Readonly<Record<string, Ten
       p = div(mu, add(mu, r));
       phi = div(r, mu);
       break;
+    default:
+      throw new Error(`${cfg.modelType} (${cfg.parameterization}) has no NB parameters p, r, phi; see twoStateDerived / twoStateGrid`);
   }
   const out: CoreValues = { p, r, mu, phi };
   if (cfg.zeroInflated) out.gate = g("gate");

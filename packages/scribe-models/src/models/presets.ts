@@ -1,6 +1,6 @@
 /**
- * The model presets: `nbdm`, `zinb`, `nbvcp`, `zinbvcp` (and their mixtures through
- * `nComponents`). Each returns `{ model, guide, config }`: two ordinary functions a
+ * The model presets: `nbdm`, `zinb`, `nbvcp`, `zinbvcp`, `twostate`, `twostatevcp` (and their
+ * mixtures through `nComponents`). Each returns `{ model, guide, config }`: two ordinary functions a
  * researcher can read, wrap (e.g. with handlers) or replace, and the resolved configuration.
  * @module
  */
@@ -19,7 +19,7 @@ export interface ScribeModel {
 }
 
 /**
- * Any NB-family model by name.
+ * Any model by name.
  * @example
  * const { model, guide } = scribeModel("zinb", { nCells: 500, nGenes: 100 });
  */
@@ -62,4 +62,26 @@ export function nbvcp(opts: ModelOptions): ScribeModel {
  */
 export function zinbvcp(opts: ModelOptions): ScribeModel {
   return scribeModel("zinbvcp", opts);
+}
+
+/**
+ * Two-state promoter (Poisson–Beta compound, spec §1.5): q_cg ~ Beta(α_g, β_g),
+ * u_cg | q ~ Poisson(r̂_g·q_cg), with (α, β, r̂) from mu and two per-gene extras of the
+ * parameterization (required: two_state_natural, two_state_ratio, two_state_mean_fano or
+ * two_state_moment_delta, or their aliases natural, ratio, mean_fano/fano, moment_delta/delta).
+ * @example
+ * const { model, guide } = twostate({ nCells: 500, nGenes: 100, parameterization: "mean_fano" });
+ */
+export function twostate(opts: ModelOptions): ScribeModel {
+  return scribeModel("twostate", opts);
+}
+
+/**
+ * Two-state promoter with per-cell capture: u_cg | q ~ Poisson(r̂_g·q_cg·ν_c), ν_c = p_capture
+ * (flat or biology-informed prior; phi_capture is not supported).
+ * @example
+ * const { model, guide } = twostatevcp({ nCells: 500, nGenes: 100, parameterization: "ratio", priors: { organism: "human" } });
+ */
+export function twostatevcp(opts: ModelOptions): ScribeModel {
+  return scribeModel("twostatevcp", opts);
 }

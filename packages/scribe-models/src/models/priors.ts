@@ -7,7 +7,7 @@
  * @module
  */
 import type { Tensor } from "@scribe/core";
-import type { Parameterization } from "./config.js";
+import { type Parameterization, sampledCoreParams } from "./config.js";
 
 /** A gene-level hierarchy family with its hyper-parameters. */
 export type HierarchySpec =
@@ -83,13 +83,24 @@ const KEY_TO_SITE: Record<string, string> = {
   p_capture: "p_capture",
   phi_capture: "phi_capture",
   eta_capture: "eta_capture",
+  burst_size: "burst_size",
+  k_off: "k_off",
+  switching_ratio: "switching_ratio",
+  excess_fano: "excess_fano",
+  concentration: "concentration",
+  inv_concentration: "inv_concentration",
+  regime: "regime",
   organism: "organism",
   mixing: "mixing",
   mixing_weights: "mixing",
   annotation_logits: "annotation_logits",
 };
 
-/** Default hyper-parameters of the flat priors, constrained mode. */
+/**
+ * Default hyper-parameters of the flat priors, constrained mode. The TwoState extras (spec
+ * §1.5) are LogNormal(loc, scale) with the unconstrained numbers, except inv_concentration ~
+ * Beta(1, 50) (upstream's value, matching its older logit loc −4).
+ */
 export const CONSTRAINED_DEFAULTS: Readonly<Record<string, readonly [number, number]>> = {
   p: [1, 1],
   r: [0, 1],
@@ -98,9 +109,18 @@ export const CONSTRAINED_DEFAULTS: Readonly<Record<string, readonly [number, num
   gate: [1, 9],
   p_capture: [1, 1],
   phi_capture: [1, 1],
+  burst_size: [0, 1.5],
+  k_off: [3, 2],
+  switching_ratio: [3, 2],
+  excess_fano: [0, 1.5],
+  concentration: [3, 2],
+  inv_concentration: [1, 50],
 };
 
-/** Default hyper-parameters (Normal loc, scale before the transform), unconstrained mode. */
+/**
+ * Default hyper-parameters (Normal loc, scale before the transform), unconstrained mode.
+ * TwoState extras per spec §1.5; inv_concentration is sigmoid(N(−2, 2)).
+ */
 export const UNCONSTRAINED_DEFAULTS: Readonly<Record<string, readonly [number, number]>> = {
   p: [0, 1],
   r: [0, 1],
@@ -109,7 +129,16 @@ export const UNCONSTRAINED_DEFAULTS: Readonly<Record<string, readonly [number, n
   gate: [-2, 1],
   p_capture: [0, 1],
   phi_capture: [0, 1],
+  burst_size: [0, 1.5],
+  k_off: [3, 2],
+  switching_ratio: [3, 2],
+  excess_fano: [0, 1.5],
+  concentration: [3, 2],
+  inv_concentration: [-2, 2],
 };
+
+/** Sites whose constrained prior is a Beta or BetaPrime (both hyper-parameters must be positive). */
+const BETA_LIKE = new Set(["p", "gate", "p_capture", "phi", "phi_capture", "inv_concentration"]);
 
 /** Context needed to resolve priors. */
 export interface PriorContext {
@@ -149,25 +178,33 @@ export function resolvePriors(input: PriorsInput | undefined, ctx: PriorContext)
   const hierarchy: Partial<Record<HierarchyTarget, HierarchySpec>> = {};
   let capture: { logM0: number; sigmaM: number } | null = null;
   let annotationLogits: Tensor | null = null;
-  const sampled = new Set<string>(
-    ctx.parameterization === "canonical" ? ["p", "r"] : ctx.parameterization === "mean_prob" ? ["p", "mu"] : ctx.parameterization === "mean_odds" ? ["phi", "mu"] : ["mu", "r"],
-  );
+  const twoState = ctx.parameterization.startsWith("two_state_");
+  const vcpModels = twoState ? "twostatevcp" : "nbvcp, zinbvcp";
+  const sampled = new Set<string>(sampledCoreParams(ctx.parameterization));
   if (ctx.zeroInflated) sampled.add("gate");
   if (ctx.variableCapture) sampled.add(ctx.parameterization === "mean_odds" ? "phi_capture" : "p_capture");
   for (const [key, value] of Object.entries(input ?? {})) {
-    const site = KEY_TO_SITE[key];
+    let site = KEY_TO_SITE[key];
     if (!site) throw new Error(`priors: unknown key ${JSON.stringify(key)}; known keys: ${Object.keys(KEY_TO_SITE).join(", ")}`);
+    if (site === "regime") {
+      // the regime coordinate: k_off, switching_ratio, concentration or inv_concentration
+      const regime = twoState ? sampledCoreParams(ctx.parameterization)[2] : undefined;
+      if (!regime) throw new Error("priors.regime applies to the TwoState parameterizations (k_off, switching_ratio, concentration or inv_concentration)");
+      site = regime;
+    }
+    if (twoState && site === "phi_capture")
+      throw new Error(`priors.${key}: the TwoState models capture through p_capture only (phi_capture is not supported); use priors.p_capture`);
     if (site === "organism") {
       const name = String(value).toLowerCase();
       const org = ORGANISM_PRIORS[ORGANISM_ALIASES[name] ?? name];
       if (!org) throw new Error(`priors.organism: unknown organism ${JSON.stringify(value)}; known: ${Object.keys(ORGANISM_PRIORS).join(", ")}`);
-      if (!ctx.variableCapture) throw new Error("priors.organism needs a variable-capture model (nbvcp, zinbvcp)");
+      if (!ctx.variableCapture) throw new Error(`priors.organism needs a variable-capture model (${vcpModels})`);
       capture ??= { logM0: Math.log(org.M0), sigmaM: org.sigmaM };
       continue;
     }
     if (site === "eta_capture") {
       if (!Array.isArray(value) || value.length !== 2) throw new Error(`priors.${key} must be a [log_M0, sigma_M] tuple`);
-      if (!ctx.variableCapture) throw new Error(`priors.${key} needs a variable-capture model (nbvcp, zinbvcp)`);
+      if (!ctx.variableCapture) throw new Error(`priors.${key} needs a variable-capture model (${vcpModels})`);
       const [l, s] = value as [number, number];
       if (!(s > 0)) throw new Error(`priors.${key}: sigma_M must be positive, got ${s}`);
       capture = { logM0: l, sigmaM: s };
@@ -182,6 +219,7 @@ export function resolvePriors(input: PriorsInput | undefined, ctx: PriorContext)
       continue;
     }
     if (site === "annotation_logits") {
+      if (twoState) throw new Error("priors.annotation_logits: the TwoState models do not support annotation priors");
       annotationLogits = value as Tensor;
       continue;
     }
@@ -191,7 +229,7 @@ export function resolvePriors(input: PriorsInput | undefined, ctx: PriorContext)
       if (!sampled.has(site))
         throw new Error(`priors.${key}: '${site}' is not sampled by this model (sampled: ${[...sampled].join(", ")}); hyper-parameters apply only to sampled parameters`);
       const [a, b] = value as [number, number];
-      if (!(b > 0) || (!ctx.unconstrained && site !== "r" && site !== "mu" && !(a > 0)))
+      if (!(b > 0) || (!ctx.unconstrained && BETA_LIKE.has(site) && !(a > 0)))
         throw new Error(`priors.${key}: hyper-parameters [${a}, ${b}] out of range`);
       base[site] = [a, b];
       continue;
@@ -202,6 +240,8 @@ export function resolvePriors(input: PriorsInput | undefined, ctx: PriorContext)
     const target: HierarchyTarget | null =
       site === "p" || site === "phi" ? "prob" : site === "mu" || site === "r" ? "expression" : site === "gate" ? "gate" : null;
     if (!target) throw new Error(`priors.${key}: hierarchies apply to probability/odds_ratio, mean_expression/dispersion or zero_inflation`);
+    if (twoState && target !== "expression")
+      throw new Error(`priors.${key}: the TwoState models have no ${target === "prob" ? "p/phi" : "gate"} parameter to put a hierarchy on`);
     if (target === "gate" && !ctx.zeroInflated) throw new Error(`priors.${key}: the model has no gate (use zinb or zinbvcp)`);
     if (target === "expression" && ctx.nComponents < 2) throw new Error(`priors.${key}: the expression hierarchy needs a mixture (nComponents ≥ 2)`);
     hierarchy[target] = h;

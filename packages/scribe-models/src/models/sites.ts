@@ -20,15 +20,19 @@ import type { HierarchySpec } from "./priors.js";
 import { ScribeBetaPrime } from "./scribe-beta-prime.js";
 import { type TransformName, TransformedNormal } from "./transformed-normal.js";
 
-/** A number, or the name of an earlier site whose value is used. */
+/**
+ * A number, or the name of an earlier site whose value is used. (`geneLoc` on a LogNormal or
+ * Normal + transform family is a per-gene location along the last axis that replaces `loc`:
+ * the TwoState data-driven mu anchor.)
+ */
 export type HyperRef = number | string;
 
 /** The prior family of a latent site. */
 export type SiteFamily =
   | { kind: "beta"; a: number; b: number }
   | { kind: "betaprime"; a: number; b: number }
-  | { kind: "lognormal"; loc: number; scale: number }
-  | { kind: "tnormal"; loc: HyperRef; scale: HyperRef; transform: TransformName }
+  | { kind: "lognormal"; loc: number; scale: number; geneLoc?: readonly number[] }
+  | { kind: "tnormal"; loc: HyperRef; scale: HyperRef; transform: TransformName; geneLoc?: readonly number[] }
   | { kind: "normal"; loc: number; scale: number }
   | { kind: "dirichlet"; concentration: readonly number[] }
   | { kind: "halfcauchy"; scale: number }
@@ -58,9 +62,9 @@ export function coreShape(cfg: ModelConfig, name: CoreParam): number[] {
   return s;
 }
 
-/** Whether a sampled core parameter has a gene axis. */
+/** Whether a sampled core parameter has a gene axis (all TwoState parameters are per gene). */
 export function isGeneLevel(cfg: ModelConfig, name: CoreParam): boolean {
-  if (name === "r" || name === "mu" || name === "gate") return true;
+  if (name === "r" || name === "mu" || name === "gate" || cfg.twoState) return true;
   return cfg.priors.hierarchy.prob !== undefined;
 }
 
@@ -72,11 +76,13 @@ export function hierarchyNames(target: string): { loc: string; scale: string } {
 
 function flat(cfg: ModelConfig, name: string, shape: number[], cell: boolean, role: SiteSpec["role"]): SiteSpec {
   const [a, b] = cfg.priors.base[name]!;
+  // TwoState: the data-driven per-gene mu anchor replaces the scalar loc (spec §1.5)
+  const gl = name === "mu" && cfg.muPriorLoc ? { geneLoc: cfg.muPriorLoc } : {};
   let family: SiteFamily;
-  if (cfg.unconstrained) family = { kind: "tnormal", loc: a, scale: b, transform: transformOf(cfg, name) };
-  else if (name === "p" || name === "gate" || name === "p_capture") family = { kind: "beta", a, b };
+  if (cfg.unconstrained) family = { kind: "tnormal", loc: a, scale: b, transform: transformOf(cfg, name), ...gl };
+  else if (name === "p" || name === "gate" || name === "p_capture" || name === "inv_concentration") family = { kind: "beta", a, b };
   else if (name === "phi" || name === "phi_capture") family = { kind: "betaprime", a, b };
-  else family = { kind: "lognormal", loc: a, scale: b };
+  else family = { kind: "lognormal", loc: a, scale: b, ...gl };
   return { name, shape, cell, family, role };
 }
 
@@ -165,11 +171,15 @@ export function priorDistribution(spec: SiteSpec, values: Readonly<Record<string
     case "betaprime":
       return new ScribeBetaPrime(full([...batch], f.a), full([...batch], f.b));
     case "lognormal":
-      return new LogNormal(full([...batch], f.loc), full([...batch], f.scale), false);
+      return new LogNormal(f.geneLoc ? geneLocTensor(f.geneLoc, batch) : full([...batch], f.loc), full([...batch], f.scale), false);
     case "normal":
       return new Normal(full([...batch], f.loc), full([...batch], f.scale), false);
     case "tnormal":
-      return new TransformedNormal(shaped(ref(f.loc, values), batch), shaped(ref(f.scale, values), batch), f.transform);
+      return new TransformedNormal(
+        f.geneLoc ? geneLocTensor(f.geneLoc, batch) : shaped(ref(f.loc, values), batch),
+        shaped(ref(f.scale, values), batch),
+        f.transform,
+      );
     case "dirichlet":
       return new Dirichlet(tensorOf(f.concentration), false);
     case "halfcauchy":
@@ -185,4 +195,12 @@ export function priorDistribution(spec: SiteSpec, values: Readonly<Record<string
 
 function tensorOf(xs: readonly number[]): Tensor {
   return fromTypedArray(new Float32Array(xs), [xs.length]);
+}
+
+/** A per-gene location [G] broadcast to `shape` (whose last axis is the gene axis). */
+export function geneLocTensor(geneLoc: readonly number[], shape: readonly number[]): Tensor {
+  if (shape[shape.length - 1] !== geneLoc.length)
+    throw new Error(`per-gene prior location has ${geneLoc.length} values, the site's gene axis ${shape[shape.length - 1]}`);
+  const t = tensorOf(geneLoc);
+  return shape.length === 1 ? t : t.expand([...shape]);
 }

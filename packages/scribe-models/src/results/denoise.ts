@@ -49,6 +49,7 @@ import { NegativeBinomialProbs } from "@scribe/distributions";
 import type { ModelConfig } from "../models/config.js";
 import { P_FLOOR } from "../models/observation.js";
 import { type ParamAxes, paramAxes } from "../models/parameterization.js";
+import { twoStateDenoiseCells } from "../models/two-state.js";
 import { drawAt } from "./log-likelihood.js";
 import { cellTypeLogProbabilitiesDraw } from "./mixture.js";
 
@@ -213,11 +214,16 @@ export function denoiseCountsWithVariance(
   if (draw.p_capture && draw.p_capture.size !== C)
     throw new Error(`denoise: p_capture has ${draw.p_capture.size} cells but counts have ${C}`);
   const k = toKey(opts.seed);
-  if (cfg.nComponents < 2) return denoiseCells(counts, cellParams(cfg, C, draw, null), methods, k);
+  // Two-state models have their own posterior of the uncaptured counts (Poisson–Beta, no gate).
+  const cells = (pick: Tensor | number | null, key: Key): DenoiseResult =>
+    cfg.twoState
+      ? twoStateDenoiseCells(cfg, counts, draw, pick, methods[0], key)
+      : denoiseCells(counts, cellParams(cfg, C, draw, pick), methods, key);
+  if (cfg.nComponents < 2) return cells(null, k);
   if (opts.assignments) {
     if (opts.assignments.size !== C)
       throw new Error(`denoise: assignments must have ${C} entries, got ${opts.assignments.size}`);
-    return denoiseCells(counts, cellParams(cfg, C, draw, opts.assignments.reshape([C])), methods, k);
+    return cells(opts.assignments.reshape([C]), k);
   }
   const mode = opts.mixture ?? "marginal";
   if (mode !== "marginal" && mode !== "hard")
@@ -225,16 +231,16 @@ export function denoiseCountsWithVariance(
   const logW = logComponentWeights(cfg, counts, draw, opts.componentWeights);
   const [kz, kd] = splitKey(k, 2) as [Key, Key];
   if (mode === "hard" || methods[0] === "mode")
-    return denoiseCells(counts, cellParams(cfg, C, draw, argmax(logW, -1)), methods, kd);
+    return cells(argmax(logW, -1), kd);
   if (methods[0] === "sample")
-    return denoiseCells(counts, cellParams(cfg, C, draw, random.categorical(kz, logW)), methods, kd);
+    return cells(random.categorical(kz, logW), kd);
   // marginal mean: Σₖ wₖ mₖ, variance Σₖ wₖ (vₖ + mₖ²) − (Σₖ wₖ mₖ)²
   const W = logW.exp();
   const keys = splitKey(kd, cfg.nComponents);
   let m: Tensor | null = null;
   let s2: Tensor | null = null;
   for (let c = 0; c < cfg.nComponents; c++) {
-    const res = denoiseCells(counts, cellParams(cfg, C, draw, c), methods, keys[c]!);
+    const res = cells(c, keys[c]!);
     const wc = W.slice([0, c], [C, c + 1]);
     const dm = mul(wc, res.denoised);
     const dv = mul(wc, add(res.variance, square(res.denoised)));
@@ -289,8 +295,8 @@ export function denoiseCountsSamples(
   samples: Readonly<Record<string, Tensor>>,
   opts: DenoisePosteriorOptions = {},
 ): DenoisePosteriorResult {
-  const S = samples.r?.shape[0];
-  if (!S) throw new Error("denoise: samples need r with a leading sample axis");
+  const S = (samples.r ?? samples.mu)?.shape[0];
+  if (!S) throw new Error("denoise: samples need r (or mu, two-state models) with a leading sample axis");
   const keys = splitKey(toKey(opts.seed), S);
   const out: Tensor[] = [];
   const vars: Tensor[] = [];

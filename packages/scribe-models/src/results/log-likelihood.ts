@@ -1,13 +1,16 @@
 /**
  * Per-cell and per-gene log-likelihoods of fitted parameters (spec §4.2 `log_likelihood`),
  * through the NB-family likelihood of `likelihood/` (which reproduces SCRIBE's golden
- * values). Mixture semantics: per cell, logsumexp_k(log π_k + Σ_g log f_k); per gene,
+ * values), or the Poisson–Beta likelihood of the TwoState models (`likelihood/two-state.ts`).
+ * Mixture semantics: per cell, logsumexp_k(log π_k + Σ_g log f_k); per gene,
  * logsumexp_k(log π_k + Σ_c log f_k).
  * @module
  */
 import { stack, type Tensor } from "@scribe/core";
 import { type LogLikelihoodOptions, nbFamilyLogLikelihood, type NbFamilyParams } from "../likelihood/nb-family.js";
 import type { ModelConfig } from "../models/config.js";
+import { twoStateDrawParams } from "../models/two-state.js";
+import { twoStateLogLikelihood } from "../likelihood/two-state.js";
 
 /** The canonical NB-family params of one draw, in the form `likelihood/` expects. */
 export function familyParams(cfg: ModelConfig, draw: Readonly<Record<string, Tensor>>): NbFamilyParams {
@@ -49,7 +52,15 @@ export function drawLogLikelihood(
   draw: Readonly<Record<string, Tensor>>,
   opts: LogLikelihoodOptions = {},
 ): Tensor {
+  if (cfg.twoState) return twoStateLogLikelihood(counts, twoStateDrawParams(cfg, draw), { ...opts, nQuadNodes: cfg.nQuadNodes ?? 256 });
   return nbFamilyLogLikelihood(counts, familyParams(cfg, draw), opts);
+}
+
+/** Number of draws S of a record of samples [S, …]. */
+export function sampleCount(samples: Readonly<Record<string, Tensor>>): number {
+  const t = samples.p ?? samples.mu ?? Object.values(samples)[0];
+  if (!t) throw new Error("no posterior samples");
+  return t.shape[0]!;
 }
 
 /** Log-likelihood for every draw of `samples` (leading axis S): [S, C] or [S, G]. */
@@ -59,7 +70,7 @@ export function samplesLogLikelihood(
   samples: Readonly<Record<string, Tensor>>,
   opts: LogLikelihoodOptions = {},
 ): Tensor {
-  const S = samples.p!.shape[0]!;
+  const S = sampleCount(samples);
   const rows: Tensor[] = [];
   for (let s = 0; s < S; s++) rows.push(drawLogLikelihood(cfg, counts, drawAt(samples, s), opts));
   return stack(rows, 0);

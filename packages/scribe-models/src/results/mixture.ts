@@ -9,7 +9,7 @@
 import { argmax, exp, fromTypedArray, full, logsumexp, stack, type Tensor } from "@scribe/core";
 import type { ModelConfig } from "../models/config.js";
 import { type DirichletFitOptions, fitDirichletMinka } from "./dirichlet-fit.js";
-import { drawAt, drawLogLikelihood } from "./log-likelihood.js";
+import { drawAt, drawLogLikelihood, sampleCount } from "./log-likelihood.js";
 
 /** Per-cell log component probabilities [C, K] (log-softmax, so no underflow) for one parameter draw. */
 export function cellTypeLogProbabilitiesDraw(cfg: ModelConfig, counts: Tensor, draw: Readonly<Record<string, Tensor>>, temperature = 1): Tensor {
@@ -26,7 +26,7 @@ export function cellTypeProbabilitiesDraw(cfg: ModelConfig, counts: Tensor, draw
 
 /** Per-draw log component probabilities [S, C, K] for posterior draws [S, …]. */
 export function cellTypeLogProbabilitySamples(cfg: ModelConfig, counts: Tensor, samples: Readonly<Record<string, Tensor>>, temperature = 1): Tensor {
-  const S = samples.p!.shape[0]!;
+  const S = sampleCount(samples);
   const rows: Tensor[] = [];
   for (let s = 0; s < S; s++) rows.push(cellTypeLogProbabilitiesDraw(cfg, counts, drawAt(samples, s), temperature));
   return stack(rows, 0);
@@ -82,7 +82,7 @@ export function cellTypeProbabilitiesDirichlet(
 
 /** Average of the per-draw cell-type probabilities over posterior draws [S, …]: [C, K]. */
 export function cellTypeProbabilitiesSamples(cfg: ModelConfig, counts: Tensor, samples: Readonly<Record<string, Tensor>>, temperature = 1): Tensor {
-  const S = samples.p!.shape[0]!;
+  const S = sampleCount(samples);
   let acc: Tensor | null = null;
   for (let s = 0; s < S; s++) {
     const pr = cellTypeProbabilitiesDraw(cfg, counts, drawAt(samples, s), temperature);

@@ -9,7 +9,8 @@ import { NegativeBinomialProbs } from "@scribe/distributions";
 import type { ModelConfig } from "../models/config.js";
 import { capturedP, P_FLOOR } from "../models/observation.js";
 import { type ParamAxes, paramAxes } from "../models/parameterization.js";
-import { drawAt } from "./log-likelihood.js";
+import { twoStatePredictiveDraw } from "../models/two-state.js";
+import { drawAt, sampleCount } from "./log-likelihood.js";
 
 /** Options of {@link predictiveSamples}. */
 export interface PredictiveOptions {
@@ -21,6 +22,7 @@ export interface PredictiveOptions {
 
 /** Draw one count matrix [C, G] from one parameter draw. */
 export function predictiveDraw(cfg: ModelConfig, draw: Readonly<Record<string, Tensor>>, k: Key, biological = false): Tensor {
+  if (cfg.twoState) return twoStatePredictiveDraw(cfg, draw, k, biological);
   const C = cfg.nCells;
   const G = cfg.nGenes;
   const mix = cfg.nComponents > 1;
@@ -51,7 +53,7 @@ export function predictiveDraw(cfg: ModelConfig, draw: Readonly<Record<string, T
 
 /** Predictive samples [S, C, G] for every draw of `samples`. */
 export function predictiveSamples(cfg: ModelConfig, samples: Readonly<Record<string, Tensor>>, opts: PredictiveOptions = {}): Tensor {
-  const S = samples.p!.shape[0]!;
+  const S = sampleCount(samples);
   const k0 = typeof opts.seed === "object" ? opts.seed : makeKey(opts.seed ?? 42);
   const keys = splitKey(k0, S);
   const draws: Tensor[] = [];
