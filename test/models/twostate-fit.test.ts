@@ -124,7 +124,7 @@ describe("results of a twostatevcp fit", () => {
       nSteps: 60,
       learningRate: 0.05,
     });
-    expect(results.config.nQuadNodes).toBe(256);
+    expect(results.config.nQuadNodes).toBe(128);
     expect((results.meta.muPriorLoc as number[]).length).toBe(4);
     const map = results.getMap();
     for (const n of [

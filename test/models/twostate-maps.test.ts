@@ -290,7 +290,7 @@ describe("TwoState configuration", () => {
       makeConfig("twostate", { ...base, parameterization: "delta", priors: { regime: [2, 30] } }).priors.base
         .inv_concentration,
     ).toEqual([2, 30]);
-    expect(nat.nQuadNodes).toBe(256);
+    expect(nat.nQuadNodes).toBe(128);
     expect(makeConfig("twostate", { ...base, parameterization: "natural", nQuadNodes: 64 }).nQuadNodes).toBe(
       64,
     );

@@ -218,7 +218,7 @@ describe("TwoState log-likelihood vs the exact Poisson–Beta pmf", () => {
   const exact = (c: number, g: number, mapped = nat) =>
     poissonBetaLogPmf(u[c * Gs + g]!, mapped[g]!.alpha, mapped[g]!.beta, mapped[g]!.rHat * nu[c]!);
 
-  it("model trace: per-cell log-density of `counts` (float32, 256 nodes)", () => {
+  it("model trace: per-cell log-density of `counts` (float32, default nodes)", () => {
     const { model } = twostatevcp({ nCells: Cs, nGenes: Gs, parameterization: "natural" });
     const fixed = { mu: tensor(mu), burst_size: tensor(b), k_off: tensor(koff), p_capture: tensor(nu) };
     const tr = trace(seed(handlers.substitute(model, fixed), key(0))).getTrace(U);

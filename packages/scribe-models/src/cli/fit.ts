@@ -13,7 +13,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fit, type FitOptions } from "../fit.js";
 import { writeH5ad } from "../io/h5ad.js";
-import { isTwoStateModel, type ModelType, type ParameterizationInput } from "../models/config.js";
+import { isTwoStateModel, type ModelType, type ParameterizationInput, TWO_STATE_DEFAULT_NODES } from "../models/config.js";
 import type { Tensor } from "@scribe/core";
 import type { AnnData, UnsValue } from "../io/anndata.js";
 import type { ScribeResults } from "../results/results.js";
@@ -55,8 +55,8 @@ Options:
                             twostate/twostatevcp (required): two_state_natural (natural) |
                             two_state_ratio (ratio) | two_state_mean_fano (mean_fano, fano) |
                             two_state_moment_delta (moment_delta, delta)
-  --n-quad-nodes K          twostate/twostatevcp: Gauss–Legendre nodes of the Poisson–Beta
-                            likelihood (default 256)
+  --n-quad-nodes K          twostate/twostatevcp: quadrature nodes of the Poisson–Beta
+                            likelihood (default 128, at least 6)
   --unconstrained           Normal + transform priors and guides
   --n-components K          mixture with K components
   --n-steps N               SVI steps (default 50000)
@@ -129,7 +129,7 @@ function addTwoStateColumns(adata: AnnData, res: ScribeResults, counts: Tensor, 
     if (m.rank === 1) cols[`scribe_${name}_mean`] = v;
     else for (let k = 0; k < K; k++) cols[`scribe_${name}_mean_k${k}`] = v.slice(k * G, (k + 1) * G);
   }
-  const uns = { ...(adata.uns.scribe as Record<string, UnsValue>), n_quad_nodes: res.config.nQuadNodes ?? 256 };
+  const uns = { ...(adata.uns.scribe as Record<string, UnsValue>), n_quad_nodes: res.config.nQuadNodes ?? TWO_STATE_DEFAULT_NODES };
   return { ...adata, var: { index: adata.var.index, columns: cols }, uns: { ...adata.uns, scribe: uns } };
 }
 

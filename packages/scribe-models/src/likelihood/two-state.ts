@@ -1,7 +1,7 @@
 /**
  * Per-cell and per-gene log-likelihoods of the TwoState models (spec §1.5): the Poisson–Beta
  * compound u_cg ~ ∫ Poisson(u | r̂_g·ν_c·q) Beta(q | α_g, β_g) dq, evaluated by `PoissonBeta`
- * (fixed K-node Gauss–Legendre rule on [0, 1], K = 256 by default). Same reductions, weights
+ * (PoissonBeta's piecewise Gauss–Legendre rule, TWO_STATE_DEFAULT_NODES nodes by default). Same reductions, weights
  * and mixture semantics as the NB family (`nbFamilyLogLikelihood`); the capture probability is
  * floored at 1e−6 like the NB family's p.
  * @module
@@ -9,6 +9,7 @@
 import { clamp, concat, scope, type Tensor } from "@scribe/core";
 import { PoissonBeta } from "@scribe/distributions";
 import { type LogLikelihoodOptions, reduceLogLikelihood } from "./nb-family.js";
+import { TWO_STATE_DEFAULT_NODES } from "../models/config.js";
 
 /** Floor of the capture probability in the log-likelihood (SCRIBE's p_floor). */
 const CAPTURE_FLOOR = 1e-6;
@@ -28,7 +29,7 @@ export interface TwoStateParams {
 
 /** Options of the TwoState log-likelihood: those of the NB family plus the quadrature size. */
 export interface TwoStateLogLikelihoodOptions extends Omit<LogLikelihoodOptions, "rFloor" | "pFloor"> {
-  /** Gauss–Legendre nodes (default 256). */
+  /** Quadrature nodes per element (default TWO_STATE_DEFAULT_NODES). */
   readonly nQuadNodes?: number;
   /** Cells per chunk; the quadrature holds [cells, K?, G, nodes] values (default: ~4M values per chunk). */
   readonly cellChunk?: number;
@@ -47,7 +48,7 @@ export function twoStateElementLogLikelihood(
 ): Tensor {
   const mixture = params.mixingWeights !== undefined;
   const [C, G] = counts.shape as [number, number];
-  const nodes = opts.nQuadNodes ?? 256;
+  const nodes = opts.nQuadNodes ?? TWO_STATE_DEFAULT_NODES;
   let { alpha, beta, rHat } = params;
   if (mixture) {
     const K = params.mixingWeights!.shape[0]!;

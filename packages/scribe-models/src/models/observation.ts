@@ -15,7 +15,7 @@ import {
   PoissonBeta,
   ZeroInflatedProbs,
 } from "@scribe/distributions";
-import type { ModelConfig } from "./config.js";
+import { type ModelConfig, TWO_STATE_DEFAULT_NODES } from "./config.js";
 import type { CoreValues } from "./parameterization.js";
 import type { TwoStateGrid } from "./two-state.js";
 
@@ -79,7 +79,7 @@ function twoStateComponent(cfg: ModelConfig, grid: TwoStateGrid, capture: Captur
     const B = capture.value.shape[0]!;
     nu = capture.value.reshape(cfg.nComponents > 1 ? [B, 1, 1] : [B, 1]);
   }
-  return new PoissonBeta(grid.alpha, grid.beta, grid.rHat, nu, { numNodes: cfg.nQuadNodes ?? 256, validateArgs: false });
+  return new PoissonBeta(grid.alpha, grid.beta, grid.rHat, nu, { numNodes: cfg.nQuadNodes ?? TWO_STATE_DEFAULT_NODES, validateArgs: false });
 }
 
 /**

@@ -40,7 +40,7 @@ import {
 } from "@scribe/core";
 import { NegativeBinomialProbs, PoissonBeta } from "@scribe/distributions";
 import type { TwoStateParams } from "../likelihood/two-state.js";
-import { type CoreParam, type ModelConfig, sampledCoreParams, type TwoStateParameterization, transformOf } from "./config.js";
+import { type CoreParam, type ModelConfig, sampledCoreParams, TWO_STATE_DEFAULT_NODES, type TwoStateParameterization, transformOf } from "./config.js";
 import { coreValue, fromGrid, type ParamAxes, toGrid } from "./parameterization.js";
 import { isGeneLevel } from "./sites.js";
 
@@ -384,7 +384,7 @@ export function twoStateDenoiseCells(
   if (!draw.p_capture) return { denoised: counts, variance: zerosLike(counts) };
   const nu = clamp(draw.p_capture.reshape([C, 1]), 1e-6, 1);
   const pb = new PoissonBeta(onGrid(d.alpha!), onGrid(d.beta!), onGrid(d.r_hat!), nu, {
-    numNodes: cfg.nQuadNodes ?? 256,
+    numNodes: cfg.nQuadNodes ?? TWO_STATE_DEFAULT_NODES,
     validateArgs: false,
   });
   const lp0 = pb.logProb(counts);

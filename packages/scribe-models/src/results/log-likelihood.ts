@@ -8,7 +8,7 @@
  */
 import { stack, type Tensor } from "@scribe/core";
 import { type LogLikelihoodOptions, nbFamilyLogLikelihood, type NbFamilyParams } from "../likelihood/nb-family.js";
-import type { ModelConfig } from "../models/config.js";
+import { type ModelConfig, TWO_STATE_DEFAULT_NODES } from "../models/config.js";
 import { twoStateDrawParams } from "../models/two-state.js";
 import { twoStateLogLikelihood } from "../likelihood/two-state.js";
 
@@ -52,7 +52,7 @@ export function drawLogLikelihood(
   draw: Readonly<Record<string, Tensor>>,
   opts: LogLikelihoodOptions = {},
 ): Tensor {
-  if (cfg.twoState) return twoStateLogLikelihood(counts, twoStateDrawParams(cfg, draw), { ...opts, nQuadNodes: cfg.nQuadNodes ?? 256 });
+  if (cfg.twoState) return twoStateLogLikelihood(counts, twoStateDrawParams(cfg, draw), { ...opts, nQuadNodes: cfg.nQuadNodes ?? TWO_STATE_DEFAULT_NODES });
   return nbFamilyLogLikelihood(counts, familyParams(cfg, draw), opts);
 }
 
