@@ -12,7 +12,7 @@ import {
   add, betaln, broadcastTo, div, elementwise, exp, gt, isfinite, log, logicalAnd, lt, maximum, mul, neg, sigmoid, sub,
   type TensorLike, where, xlog1py, xlogy,
 } from "./elementwise.js";
-import { sum } from "./reduce.js";
+import { logsumexp, sum } from "./reduce.js";
 
 /**
  * Tensor-level samplers over the counter-based key streams of `random/`: every element is a
@@ -146,12 +146,23 @@ export function beta(k: Key, a: TensorLike, b: TensorLike, shape?: Shape, opts: 
   });
 }
 
-/** Dirichlet draws; `concentration` has the categories on its last axis. Differentiable. */
+/**
+ * Dirichlet draws; `concentration` has the categories on its last axis. The gammas are drawn in
+ * log space as in {@link beta}: for a concentration c < 1, log G(c) = log G(c + 1) + log(U)/c,
+ * so tiny concentrations (where G(c) underflows to 0 and G/ΣG would be 0/0) give finite draws;
+ * the draw is the softmax of the log-gammas. Differentiable: the implicit gamma gradient at
+ * c + 1 plus the boost term's −log(U)/c² (an exact reparameterization, so the pathwise
+ * gradient is unbiased). Draws with every concentration ≥ 1 are the same as G/ΣG.
+ */
 export function dirichlet(k: Key, concentration: Tensor, shape?: Shape, opts: SampleOptions = {}): Tensor {
   const K = concentration.shape[concentration.rank - 1]!;
   const s = shape ? [...shape, K] : [...concentration.shape];
-  const g = gamma(k, concentration, s, opts);
-  return div(g, sum(g, -1, true));
+  const dtype = floatDtype([concentration], opts.dtype);
+  const boost = lt(concentration, 1);
+  const logG = log(gamma(k, where(boost, add(concentration, 1), concentration), s, opts));
+  const logU = log(draw("uniform", rng.foldIn(k, 1), s, [0, 1], dtype));
+  const logged = add(logG, where(boost, div(logU, concentration), 0));
+  return exp(sub(logged, logsumexp(logged, -1, true)));
 }
 
 /** Poisson draws, exact for rates up to 1e8 (PTRS transformed rejection above small rates). */
