@@ -8,11 +8,9 @@ import { digammaShiftDiff, lgamma, lgammaShiftDiff } from "./scalar/index.js";
  */
 
 const LFACTORIAL_TABLE_SIZE = 1024;
-const LFACTORIAL_TABLE = (() => {
-  const t = new Float64Array(LFACTORIAL_TABLE_SIZE);
-  for (let i = 2; i < LFACTORIAL_TABLE_SIZE; i++) t[i] = t[i - 1]! + Math.log(i);
-  return t;
-})();
+// Each entry from lgamma (≤ 2.2 ulp vs Python's math.lgamma), not a running sum of logs, whose
+// rounding errors add up to 8 ulp by 1000.
+const LFACTORIAL_TABLE = Float64Array.from({ length: LFACTORIAL_TABLE_SIZE }, (_, i) => (i < 2 ? 0 : lgamma(i + 1)));
 
 /** log(y!) for integer y ≥ 0 (table below 1024, lgamma above); lgamma(y + 1) otherwise. */
 export function lfactorial(y: number): number {
