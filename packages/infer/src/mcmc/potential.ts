@@ -169,9 +169,18 @@ export function modelSetup(
   args: unknown[],
   opts: { initRadius?: number } = {},
 ): SamplerSetup {
-  const prototype = runTrace(model, args, { rngKey: 0 });
-  const layout = layoutOfTrace(prototype);
-  const outputSites = outputSitesOfTrace(prototype, layout);
+  // The prototype run only fixes names, shapes and which sites are constrained; its tensors are
+  // freed with the scope (the potential takes each site's transform from its own run), so the
+  // layout keeps no transform objects that could reference them.
+  const { layout, outputSites, anyConstrained } = scope(() => {
+    const prototype = runTrace(model, args, { rngKey: 0 });
+    const full = layoutOfTrace(prototype);
+    return {
+      layout: full.map((l): LatentLayout => ({ ...l, transform: null })),
+      outputSites: outputSitesOfTrace(prototype, full),
+      anyConstrained: full.some((l) => l.transform !== null),
+    };
+  });
   const hasDeterministic = outputSites.some((s) => s.deterministic);
   const sizes = outputSites.map((s) => s.shape.reduce((a, b) => a * b, 1));
   const width = sizes.reduce((a, b) => a + b, 0);
@@ -195,7 +204,7 @@ export function modelSetup(
   // recorded once and replayed like the potential. The outputs are copied into one fresh
   // float64 vector (`concat`), so no output aliases an input or a tensor the model closes over.
   // Real-valued sites alone need no run (output order = layout order).
-  const needsModelRun = hasDeterministic || layout.some((l) => l.transform !== null);
+  const needsModelRun = hasDeterministic || anyConstrained;
   const postprocess = needsModelRun
     ? jit((...us: Tensor[]) => {
         const tr = constrainedTrace(model, args, layout, us);
