@@ -5,8 +5,9 @@ import { describe, expect, it } from "vitest";
 import { gradCheck, randomArray, seededRandom, sizeOfShape } from "../helpers/numeric.js";
 
 // Shapes exercise broadcasting: the second and third arguments broadcast against the first,
-// so the engine must sum cotangents back over the broadcast axes.
-const SHAPES = [[3, 4], [4], [3, 1], [1, 4]];
+// so the engine must sum cotangents back over the broadcast axes (a fifth argument, e.g. the
+// node count of poissonBetaLogPmf, is one broadcast value).
+const SHAPES = [[3, 4], [4], [3, 1], [1, 4], [1]];
 
 // Float64 central differences with h = 1e-6·max(1,|x|): truncation ~h²·f''' and rounding
 // ~eps·|f|/h are both below 1e-8, so 1e-6 relative leaves room for curvature. Ops whose

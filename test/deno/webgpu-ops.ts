@@ -95,7 +95,7 @@ const LOOSE = new Set([
   "pow",
   "tan",
 ]);
-const SHAPES = [[3, 64], [64], [3, 1], [1, 64]];
+const SHAPES = [[3, 64], [64], [3, 1], [1, 64], [1]];
 
 for (const op of Object.keys(SCALAR_OPS) as (keyof typeof SCALAR_OPS)[]) {
   const domains = SCALAR_OP_TEST_DOMAINS[op];

@@ -129,6 +129,21 @@ let ${v}, ${dr}, ${dp}, ${dg};
   }
 }`,
   },
+  /**
+   * PoissonBeta log-pmf of count u (α, β, λ; the node count K a constant argument) and its
+   * partials ∂/∂α, ∂/∂β, ∂/∂λ: the five-piece Gauss–Legendre rule of
+   * special/scalar/poisson-beta.ts, one library call per element writing a scratch array.
+   */
+  poissonBeta: {
+    outputs: 4,
+    js: ([y, a, b, l, k], [v, da, db, dl], u) => `
+let ${v}, ${da}, ${db}, ${dl};
+{
+  const s${u} = L.pbScratch;
+  L.poissonBetaInto(s${u}, ${y}, ${a}, ${b}, ${l}, ${k});
+  ${v} = s${u}[0]; ${da} = s${u}[1]; ${db} = s${u}[2]; ${dl} = s${u}[3];
+}`,
+  },
 } satisfies Record<string, ScalarGroupDef>;
 
 export type ScalarGroupName = keyof typeof SCALAR_GROUPS;

@@ -8,7 +8,7 @@ import type { ScalarGroupName } from "./scalar-groups.js";
  * gradient rule is a compile error.
  */
 export interface ScalarOpDef {
-  readonly arity: 1 | 2 | 3 | 4;
+  readonly arity: 1 | 2 | 3 | 4 | 5;
   readonly js: (...a: string[]) => string;
   /** Output dtype rule: same as promoted inputs, float (ints promote to float32), or bool. */
   readonly out: "same" | "float" | "bool";
@@ -199,6 +199,35 @@ export const SCALAR_OPS = {
     cost: 5,
     group: { name: "zinbProbs", output: 3 },
   },
+  // fused Poisson–Beta log-pmf and partials (u, α, β, λ, node count); see ops/negative-binomial.ts
+  poissonBetaLogPmf: {
+    arity: 5,
+    js: (y, a, c, l, k) => `(L.poissonBetaInto(L.pbScratch,${y},${a},${c},${l},${k}),L.pbScratch[0])`,
+    out: "float",
+    cost: 4000,
+    group: { name: "poissonBeta", output: 0 },
+  },
+  poissonBetaGradAlpha: {
+    arity: 5,
+    js: (y, a, c, l, k) => `(L.poissonBetaInto(L.pbScratch,${y},${a},${c},${l},${k}),L.pbScratch[1])`,
+    out: "float",
+    cost: 4000,
+    group: { name: "poissonBeta", output: 1 },
+  },
+  poissonBetaGradBeta: {
+    arity: 5,
+    js: (y, a, c, l, k) => `(L.poissonBetaInto(L.pbScratch,${y},${a},${c},${l},${k}),L.pbScratch[2])`,
+    out: "float",
+    cost: 4000,
+    group: { name: "poissonBeta", output: 2 },
+  },
+  poissonBetaGradRate: {
+    arity: 5,
+    js: (y, a, c, l, k) => `(L.poissonBetaInto(L.pbScratch,${y},${a},${c},${l},${k}),L.pbScratch[3])`,
+    out: "float",
+    cost: 4000,
+    group: { name: "poissonBeta", output: 3 },
+  },
 } satisfies Record<string, ScalarOpDef>;
 
 export type ScalarOpName = keyof typeof SCALAR_OPS;
@@ -310,4 +339,8 @@ export const SCALAR_OP_TEST_DOMAINS: Record<ScalarOpName, readonly TestDomain[]>
   zinbProbsGradR: [Z(0, 4), R(0.05, 20), R(0.05, 0.95), R(0.02, 0.98)],
   zinbProbsGradP: [Z(0, 4), R(0.05, 20), R(0.05, 0.95), R(0.02, 0.98)],
   zinbProbsGradGate: [Z(0, 4), R(0.05, 20), R(0.05, 0.95), R(0.02, 0.98)],
+  poissonBetaLogPmf: [Z(0, 20), R(0.2, 5), R(0.2, 5), R(0.5, 50), Z(192, 192)],
+  poissonBetaGradAlpha: [Z(0, 20), R(0.2, 5), R(0.2, 5), R(0.5, 50), Z(192, 192)],
+  poissonBetaGradBeta: [Z(0, 20), R(0.2, 5), R(0.2, 5), R(0.5, 50), Z(192, 192)],
+  poissonBetaGradRate: [Z(0, 20), R(0.2, 5), R(0.2, 5), R(0.5, 50), Z(192, 192)],
 };

@@ -45,6 +45,16 @@ const TWO_OVER_SQRT_PI = 1.1283791670955126;
 const x0 = (a: readonly TensorLike[]) => a[0]!;
 const x1 = (a: readonly TensorLike[]) => a[1]!;
 const x2 = (a: readonly TensorLike[]) => a[2]!;
+/**
+ * Partials ∂/∂α, ∂/∂β, ∂/∂λ computed in the forward pass of poissonBetaLogProb (in the same
+ * kernel as the log-pmf, so the quadrature runs once per element), by output tensor.
+ */
+export const poissonBetaPartials = new WeakMap<Tensor, readonly [Tensor, Tensor, Tensor]>();
+const PB_GRAD_OPS = ["poissonBetaGradAlpha", "poissonBetaGradBeta", "poissonBetaGradRate"] as const;
+const pbPartial = (i: 0 | 1 | 2, g: Tensor, a: readonly TensorLike[], out: Tensor) => {
+  const saved = poissonBetaPartials.get(out)?.[i];
+  return mul(g, saved && !saved._disposed ? saved : elementwise(PB_GRAD_OPS[i], a));
+};
 
 export const ELEMENTWISE_VJP: Record<ScalarOpName, ElementwiseVjp | null> = {
   identity: (g) => [g],
@@ -145,6 +155,11 @@ export const ELEMENTWISE_VJP: Record<ScalarOpName, ElementwiseVjp | null> = {
     mul(g, elementwise("nb2GradConc", [x0(a), x1(a), x2(a)])),
   ],
   nb2GradMean: null,
+  // the node count (argument 4) is a constant; the count u is not differentiated
+  poissonBetaLogPmf: (g, a, out) => [null, pbPartial(0, g, a, out), pbPartial(1, g, a, out), pbPartial(2, g, a, out), null],
+  poissonBetaGradAlpha: null,
+  poissonBetaGradBeta: null,
+  poissonBetaGradRate: null,
   nb2GradConc: null,
   nbProbsLogPmf: (g, a) => [
     null,

@@ -1,3 +1,4 @@
+import { deferReduction, fromExpr } from "../tensor/realize.js";
 import type { Tensor } from "../tensor/tensor.js";
 import {
   add,
@@ -15,6 +16,7 @@ import {
   type TensorLike,
   where,
 } from "./elementwise.js";
+import { poissonBetaPartials } from "./elementwise-vjp.js";
 
 /**
  * Negative-binomial log-probabilities as single fused kernels. Each is an elementwise
@@ -91,3 +93,50 @@ export function zinb2LogitsLogProb(
   const lse = add(m, log(add(exp(sub(gateLogits, m)), exp(sub(nb, m)))));
   return where(eq(y, 0), sub(lse, sp), sub(nb, sp));
 }
+
+/**
+ * log PoissonBeta(u | α, β, λ) = log ∫₀¹ Poisson(u | λq) Beta(q | α, β) dq (the two-state
+ * promoter marginal) by the five-piece composite Gauss–Legendre rule of
+ * special/scalar/poisson-beta.ts with `numNodes` nodes per element (split 1 : 1 : 2 : 1 : 1 over
+ * the pieces; an integer ≥ 6), as one fused kernel with analytic partials in α, β and λ (the
+ * derivative of the rule with its node positions held fixed). Negative counts use the integral
+ * at u = 0 (mask them). Broadcasts u, α, β, λ.
+ * @example
+ * poissonBetaLogProb(tensor([1]), tensor([2]), tensor([20]), tensor([5]), 128); // ≈ −1.386917
+ */
+export function poissonBetaLogProb(
+  u: TensorLike,
+  alpha: TensorLike,
+  beta: TensorLike,
+  rate: TensorLike,
+  numNodes: number,
+): Tensor {
+  if (!Number.isInteger(numNodes) || numNodes < 6)
+    throw new Error(`poissonBetaLogProb: numNodes must be an integer ≥ 6, got ${numNodes}`);
+  const out = elementwise("poissonBetaLogPmf", [u, alpha, beta, rate, numNodes], "poissonBetaLogProb");
+  const e = out._expr;
+  if (!out._tracked || !e || e.kind !== "call" || e.op !== "poissonBetaLogPmf") return out;
+  // Under differentiation the partials are computed with the log-pmf: all four are queued as
+  // pending maps over the same expression arguments, so whichever is needed first computes
+  // them together in one pass (one quadrature per element for value and gradient).
+  const partials = PB_GRAD_OPS.map((op) =>
+    fromExpr({
+      kind: "call",
+      op,
+      args: e.args,
+      shape: e.shape,
+      dtype: e.dtype,
+      cost: e.cost,
+      nodes: e.nodes,
+    }),
+  ) as [Tensor, Tensor, Tensor];
+  for (const t of [out, ...partials]) {
+    const x = t._expr!;
+    t._expr = null;
+    deferReduction(t, { expr: x, outDtype: t.dtype });
+  }
+  poissonBetaPartials.set(out, partials);
+  return out;
+}
+
+const PB_GRAD_OPS = ["poissonBetaGradAlpha", "poissonBetaGradBeta", "poissonBetaGradRate"] as const;

@@ -1,6 +1,7 @@
 import type { ScalarGroupName } from "../../expr/scalar-groups.js";
 import type { ScalarOpName } from "../../expr/scalar-ops.js";
 import { SHIFT_DIFF_DIRECT_MAX } from "../../special/scalar/index.js";
+import { POISSON_BETA_GROUP_WGSL } from "./wgsl-lib/poisson-beta.js";
 
 /**
  * WGSL forms of every scalar op, typed against the op table so a missing op is a compile
@@ -87,6 +88,10 @@ export const WGSL_OPS: Record<ScalarOpName, (a: readonly string[]) => string> = 
   nbLogitsLogPmf: ([y, r, l]) => `sp_nbLogits(${y}, ${r}, ${l}).x`,
   nbLogitsGradR: ([y, r, l]) => `sp_nbLogits(${y}, ${r}, ${l}).y`,
   nbLogitsGradLogits: ([y, r, l]) => `sp_nbLogits(${y}, ${r}, ${l}).z`,
+  poissonBetaLogPmf: ([y, a, b, l, k]) => `sp_poissonBeta(${y}, ${a}, ${b}, ${l}, ${k}).x`,
+  poissonBetaGradAlpha: ([y, a, b, l, k]) => `sp_poissonBeta(${y}, ${a}, ${b}, ${l}, ${k}).y`,
+  poissonBetaGradBeta: ([y, a, b, l, k]) => `sp_poissonBeta(${y}, ${a}, ${b}, ${l}, ${k}).z`,
+  poissonBetaGradRate: ([y, a, b, l, k]) => `sp_poissonBeta(${y}, ${a}, ${b}, ${l}, ${k}).w`,
 };
 
 /**
@@ -157,4 +162,6 @@ export const WGSL_GROUPS: Record<ScalarGroupName, { readonly fn: string; readonl
   return vec3<f32>(sd.x - sp_lfactorial(y) - r * spPos - y * (spPos - l), sd.y - spPos, y - (r + y) * sig);
 }`,
   },
+  // float32 form of the five-piece PoissonBeta rule (wgsl-lib/poisson-beta.ts)
+  poissonBeta: { fn: "sp_poissonBeta", code: POISSON_BETA_GROUP_WGSL },
 };

@@ -4,6 +4,7 @@ import { GAMMA_LIB } from "./gamma.js";
 import { INCOMPLETE_LIB } from "./incomplete.js";
 import { RANDOM_SAMPLERS_LIB } from "./random-samplers.js";
 import { THREEFRY_LIB } from "./threefry.js";
+import { POISSON_BETA_LIB } from "./poisson-beta.js";
 import { NB_SHIFT_WGSL, WGSL_GROUPS } from "../wgsl-ops.js";
 
 /** One WGSL library function; its dependencies are the `sp_*` / `rng_*` names its code calls. */
@@ -19,6 +20,7 @@ export const WGSL_LIB: Readonly<Record<string, LibFn>> = {
   ...INCOMPLETE_LIB,
   ...THREEFRY_LIB,
   ...RANDOM_SAMPLERS_LIB,
+  ...POISSON_BETA_LIB,
   ...Object.fromEntries(Object.values(WGSL_GROUPS).map((g) => [g.fn, { code: g.code }])),
   sp_nb_shift: { code: NB_SHIFT_WGSL },
 };
