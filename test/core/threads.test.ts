@@ -1,4 +1,4 @@
-import { cpuBackend, exp, nb2LogProb, sum, tensor, valueAndGrad, type Tensor } from "@scribe/core";
+import { cpuBackend, exp, nb2LogProb, poissonBetaLogProb, sum, tensor, valueAndGrad, type Tensor } from "@scribe/core";
 import { disableThreads, enableThreads, parallelLoopCount } from "@scribe/core/node";
 import { afterAll, describe, expect, it } from "vitest";
 import { randomArray, seededRandom } from "../helpers/numeric.js";
@@ -34,5 +34,27 @@ describe("worker-thread loop pool", () => {
     multi.ga.forEach((x, i) => expect(x).toBeCloseTo(single.ga[i]!, 3));
     multi.gb.forEach((x, i) => expect(x).toBeCloseTo(single.gb[i]!, 3));
     expect(multi.mapped).toEqual(single.mapped);
+  });
+
+  it("splits heavy loops (a quadrature per element) from far fewer elements, with the same results", () => {
+    const rand = seededRandom(6);
+    const n = 20_000; // below the element threshold; poissonBeta's per-element cost puts it above the work threshold
+    const u = Float64Array.from(randomArray(rand, n, 0, 12, true));
+    const run = () => {
+      const [v, g] = valueAndGrad((p: Tensor[]) => poissonBetaLogProb(tensor(u), p[0]!, p[1]!, p[2]!, 64).sum())([
+        tensor(new Float64Array([0.7])),
+        tensor(new Float64Array([2.5])),
+        tensor(new Float64Array([9])),
+      ]);
+      return [v.item(), ...g.map((t) => t.item())];
+    };
+    const single = run();
+    enableThreads(2);
+    const before = parallelLoopCount();
+    const multi = run();
+    disableThreads();
+    expect(parallelLoopCount()).toBeGreaterThan(before);
+    // float64 throughout; only the order of the final sums differs
+    multi.forEach((x, i) => expect(Math.abs(x - single[i]!) / Math.abs(single[i]!)).toBeLessThan(1e-12));
   });
 });

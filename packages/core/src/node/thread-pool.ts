@@ -47,7 +47,24 @@ class NodeLoopPool implements LoopPool {
     // Small inputs (broadcast parameters) are copied into shared memory; large ones must be shared.
     if (inputs.some((a) => !isShared(a) && a.length >= SHARED_MIN_ELEMENTS)) return false;
     inputs = inputs.map((a) => (isShared(a) ? a : toShared(a as TypedArray)));
-    if (!outs.every((o, j) => prepared.reduces[j] !== null || isShared(o))) return false;
+    // Map outputs are written in place; small unshared ones (a heavy loop over few elements) go
+    // through a shared copy, written back below.
+    if (outs.some((o, j) => prepared.reduces[j] === null && !isShared(o) && o.length >= SHARED_MIN_ELEMENTS)) return false;
+    const staged: [Writable, TypedArray][] = [];
+    outs = outs.map((o, j) => {
+      if (prepared.reduces[j] !== null || isShared(o)) return o;
+      const copy = toShared(o as TypedArray);
+      staged.push([o, copy]);
+      return copy as Writable;
+    });
+    try {
+      return this.#runShared(prepared, loop, outs, inputs);
+    } finally {
+      for (const [o, copy] of staged) (o as TypedArray).set(copy);
+    }
+  }
+
+  #runShared(prepared: PreparedLoop, loop: CompiledLoop, outs: readonly Writable[], inputs: readonly ArrayLike<number>[]): boolean {
     const n = prepared.dims[0]!;
     const T = this.threads;
     parallelRuns++;

@@ -37,6 +37,8 @@ export interface PreparedLoop {
   /** Per output: accumulator size (reductions) or element count (maps). */
   readonly outSizes: readonly number[];
   readonly reduces: readonly (ReduceKind | null)[];
+  /** The costliest scalar op in the loop body (see ScalarOpDef.cost): heavy loops split earlier. */
+  readonly maxOpCost: number;
 }
 
 const COMBINE: Record<ReduceKind, (a: string, v: string) => string> = {
@@ -245,8 +247,22 @@ export function prepareLoop(
       offsets,
       outSizes,
       reduces,
+      maxOpCost: maxOpCost(kernels.map((k) => k.expr)),
     },
   };
+}
+
+function maxOpCost(roots: readonly Expr[]): number {
+  let worst = 0;
+  const seen = new Set<Expr>();
+  const visit = (e: Expr) => {
+    if (e.kind !== "call" || seen.has(e)) return;
+    seen.add(e);
+    worst = Math.max(worst, (SCALAR_OPS[e.op] as ScalarOpDef).cost);
+    for (const a of e.args) visit(a);
+  };
+  for (const r of roots) visit(r);
+  return worst;
 }
 
 function generate(

@@ -15,6 +15,12 @@ let pool: LoopPool | null = null;
 
 /** Minimum elements in the iteration space before a loop is split across threads. */
 export const PARALLEL_MIN_ELEMENTS = 1 << 17;
+/**
+ * Loops with an op costing this much per element or more (a quadrature per element, say) are
+ * split once elements × that cost reaches PARALLEL_MIN_ELEMENTS × HEAVY_OP_COST, so tens of
+ * thousands of elements already share the threads.
+ */
+const HEAVY_OP_COST = 256;
 
 export function installLoopPool(p: LoopPool | null): void {
   pool = p;
@@ -33,6 +39,7 @@ export function runParallel(
   let total = 1;
   for (const d of prepared.dims) total *= d;
   const n = prepared.dims[0]!;
-  if (pool && total >= PARALLEL_MIN_ELEMENTS && n >= pool.threads && pool.run(prepared, loop, outs, inputs)) return;
+  const big = total >= PARALLEL_MIN_ELEMENTS || (prepared.maxOpCost >= HEAVY_OP_COST && total * prepared.maxOpCost >= PARALLEL_MIN_ELEMENTS * HEAVY_OP_COST);
+  if (pool && big && n >= pool.threads && pool.run(prepared, loop, outs, inputs)) return;
   loop(outs, inputs, prepared.consts, prepared.dims, prepared.strides, prepared.offsets, 0, n);
 }
