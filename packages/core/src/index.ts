@@ -39,6 +39,7 @@ export { currentBackend, cpuBackend, useBackend, withBackend, registerBackendLoa
 export type { Backend, BackendBuffer } from "./backend/backend.js";
 export { UnsupportedOpError } from "./backend/backend.js";
 export * as specialScalar from "./special/scalar/index.js";
+export { gaussLegendre01 } from "./special/scalar/gauss-legendre.js";
 export * as random from "./ops/random.js";
 export { key, split as splitKey, foldIn, type Key } from "./random/index.js";
 // Effect runtime (primitives, plates, handlers). The `scope` handler is exported as

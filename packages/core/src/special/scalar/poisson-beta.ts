@@ -13,6 +13,7 @@
  */
 import { betaln } from "./betaln.js";
 import { digamma } from "./digamma.js";
+import { gaussLegendre01 } from "./gauss-legendre.js";
 import { lgamma } from "./lgamma.js";
 import { logSigmoid } from "./softplus.js";
 import { xlogy } from "./xlogy.js";
@@ -28,52 +29,6 @@ export const PB_NEWTON_STEPS = 4;
 export function poissonBetaPieceSizes(total: number): [number, number, number, number, number] {
   const k = Math.max(1, Math.round(total / 6));
   return [k, k, Math.max(1, total - 4 * k), k, k];
-}
-
-/** P_K(t) and P_{K−1}(t) by the three-term recurrence. */
-function legendre(K: number, t: number): [number, number] {
-  let p0 = 1;
-  let p1 = t;
-  for (let n = 2; n <= K; n++) {
-    const p2 = ((2 * n - 1) * t * p1 - (n - 1) * p0) / n;
-    p0 = p1;
-    p1 = p2;
-  }
-  return [p1, p0];
-}
-
-const glCache = new Map<number, { nodes: Float64Array; weights: Float64Array }>();
-
-/**
- * The K-point Gauss–Legendre rule on [0, 1] (ascending nodes), by Newton from Tricomi's
- * guesses: the same construction as @scribe/distributions' gaussLegendre01.
- */
-export function gaussLegendreUnit(K: number): { nodes: Float64Array; weights: Float64Array } {
-  const hit = glCache.get(K);
-  if (hit) return hit;
-  const nodes = new Float64Array(K);
-  const weights = new Float64Array(K);
-  const half = Math.floor((K + 1) / 2);
-  for (let i = 0; i < half; i++) {
-    const theta = (Math.PI * (4 * (i + 1) - 1)) / (4 * K + 2);
-    let t = (1 - (K - 1) / (8 * K * K * K)) * Math.cos(theta);
-    for (let it = 0; it < 100; it++) {
-      const [p, pm1] = legendre(K, t);
-      const dp = (K * (pm1 - t * p)) / ((1 - t) * (1 + t));
-      const step = p / dp;
-      t -= step;
-      if (Math.abs(step) <= 2e-16 * Math.abs(t)) break;
-    }
-    const [, pm1] = legendre(K, t);
-    const w = (2 * (1 - t) * (1 + t)) / (K * K * pm1 * pm1);
-    nodes[K - 1 - i] = (1 + t) / 2;
-    weights[K - 1 - i] = w / 2;
-    nodes[i] = (1 - t) / 2;
-    weights[i] = w / 2;
-  }
-  const rule = { nodes, weights };
-  glCache.set(K, rule);
-  return rule;
 }
 
 /** Node tables of one total node count: per piece, the abscissa transform and log weight. */
@@ -106,15 +61,15 @@ function tablesFor(total: number): PbTables {
   if (!t) {
     const sizes = poissonBetaPieceSizes(total);
     const pow = (k: number) => {
-      const { nodes, weights } = gaussLegendreUnit(k);
+      const { nodes, weights } = gaussLegendre01(k);
       return [nodes.map(Math.log), weights.map(Math.log)] as const;
     };
     const lin = (k: number) => {
-      const { nodes, weights } = gaussLegendreUnit(k);
+      const { nodes, weights } = gaussLegendre01(k);
       return [Float64Array.from(nodes), weights.map(Math.log)] as const;
     };
     const sq = (k: number) => {
-      const { nodes, weights } = gaussLegendreUnit(k);
+      const { nodes, weights } = gaussLegendre01(k);
       return [nodes.map((x) => x * x), nodes.map((x, i) => Math.log(2 * x * weights[i]!))] as const;
     };
     const [lLogT, lLogW] = pow(sizes[0]);
