@@ -13,7 +13,8 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fit, type FitOptions } from "../fit.js";
 import { writeH5ad } from "../io/h5ad.js";
-import { isTwoStateModel, type ModelType, type ParameterizationInput, TWO_STATE_DEFAULT_NODES } from "../models/config.js";
+import { isTwoStateModel, type ModelType, type ParameterizationInput, sampledCoreParams, TWO_STATE_DEFAULT_NODES } from "../models/config.js";
+import { twoStateDeterministicNames } from "../models/two-state.js";
 import type { Tensor } from "@scribe/core";
 import type { AnnData, UnsValue } from "../io/anndata.js";
 import type { ScribeResults } from "../results/results.js";
@@ -94,23 +95,6 @@ function numOpt(v: string | boolean | undefined, name: string): number | undefin
   return n;
 }
 
-/** The per-gene TwoState quantities written to `var` as posterior means (`scribe_{name}_mean`, mixtures `_k{j}`). */
-const TWO_STATE_VAR = [
-  "burst_size",
-  "k_off",
-  "switching_ratio",
-  "excess_fano",
-  "concentration",
-  "inv_concentration",
-  "k_on",
-  "alpha",
-  "beta",
-  "r_hat",
-  "eta_act",
-  "effective_burst_size",
-  "alpha_floor_active",
-  "beta_floor_active",
-];
 
 /**
  * Add the TwoState posterior means (spec §1.5 sites; floor flags as the fraction of draws with
@@ -121,7 +105,9 @@ function addTwoStateColumns(adata: AnnData, res: ScribeResults, counts: Tensor, 
   const G = res.nGenes;
   const K = res.nComponents;
   const cols = { ...adata.var.columns };
-  for (const name of TWO_STATE_VAR) {
+  // Every sampled extra and derived site of the parameterization (mu has its own column).
+  const names = [...sampledCoreParams(res.config.parameterization), ...twoStateDeterministicNames(res.config)].filter((n) => n !== "mu");
+  for (const name of names) {
     const s = samples[name];
     if (!s) continue;
     const m = s.astype("float32").mean(0);
