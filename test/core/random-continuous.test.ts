@@ -10,7 +10,7 @@ import {
   uniform,
 } from "../../packages/core/src/random/index.js";
 import { betainc, erfc, gammainc } from "../../packages/core/src/special/scalar/index.js";
-import { ksTest, momentCases, momentZ } from "./random-stats.js";
+import { momentCases, samplerChecks } from "./random-stats.js";
 
 // Each sampler: 200k draws at a fixed key. Sample mean and variance must lie within
 // 5 standard errors of the reference moments (SE from the known variance and excess
@@ -19,28 +19,10 @@ const N = 200_000;
 const Z_TOL = 5;
 const P_MIN = 1e-3;
 const report: string[] = [];
+const { moments: checkMoments, ks: checkKs } = samplerChecks(report, Z_TOL, P_MIN);
 const indexed = <T>(xs: T[]) => xs.map((c, i) => ({ c, i }));
 
-function checkMoments(
-  label: string,
-  xs: ArrayLike<number>,
-  mean: number,
-  variance: number,
-  exKurt: number,
-  stride = 1,
-  offset = 0,
-) {
-  const z = momentZ(xs, mean, variance, exKurt, stride, offset);
-  report.push(`${label}: zMean=${z.zMean.toFixed(2)} zVar=${z.zVar.toFixed(2)}`);
-  expect(Math.abs(z.zMean)).toBeLessThan(Z_TOL);
-  expect(Math.abs(z.zVar)).toBeLessThan(Z_TOL);
-}
 
-function checkKs(label: string, xs: ArrayLike<number>, cdf: (x: number) => number) {
-  const { d, p } = ksTest(xs, cdf);
-  report.push(`${label}: KS D=${d.toExponential(2)} p=${p.toFixed(3)}`);
-  expect(p).toBeGreaterThan(P_MIN);
-}
 
 const Phi = (x: number) => 0.5 * erfc(-x / Math.SQRT2);
 const Q = (x: number) => 0.5 * erfc(x / Math.SQRT2);

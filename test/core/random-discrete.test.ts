@@ -8,7 +8,7 @@ import {
   poisson,
 } from "../../packages/core/src/random/index.js";
 import { lgamma } from "../../packages/core/src/special/scalar/index.js";
-import { chiSquareDiscrete, momentCases, momentZ } from "./random-stats.js";
+import { momentCases, samplerChecks } from "./random-stats.js";
 
 // Fixed keys; 200k draws per case (100k for the largest-support cases). Moments within
 // 5 standard errors (SE from the known variance and excess kurtosis), chi-square
@@ -17,19 +17,9 @@ const N = 200_000;
 const Z_TOL = 5;
 const P_MIN = 1e-3;
 const report: string[] = [];
+const { moments: checkMoments, chi2: checkChi2 } = samplerChecks(report, Z_TOL, P_MIN);
 
-function checkMoments(label: string, xs: ArrayLike<number>, mean: number, variance: number, exKurt: number) {
-  const z = momentZ(xs, mean, variance, exKurt);
-  report.push(`${label}: zMean=${z.zMean.toFixed(2)} zVar=${z.zVar.toFixed(2)}`);
-  expect(Math.abs(z.zMean)).toBeLessThan(Z_TOL);
-  expect(Math.abs(z.zVar)).toBeLessThan(Z_TOL);
-}
 
-function checkChi2(label: string, xs: ArrayLike<number>, pmf: (k: number) => number, lo: number, hi: number) {
-  const r = chiSquareDiscrete(xs, pmf, lo, hi);
-  report.push(`${label}: chi2=${r.stat.toFixed(1)} df=${r.df} p=${r.p.toFixed(3)}`);
-  expect(r.p).toBeGreaterThan(P_MIN);
-}
 
 const isCount = (x: number) => Number.isInteger(x) && x >= 0;
 

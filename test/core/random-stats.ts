@@ -1,6 +1,7 @@
 // Test-only statistics for the random sampler suites (moment z-scores, Kolmogorov–Smirnov,
 // chi-square). Not a test file itself; imported by test/core/random-*.test.ts.
 import { readFileSync } from "node:fs";
+import { expect } from "vitest";
 import { gammaincc } from "../../packages/core/src/special/scalar/index.js";
 
 export interface MomentCase {
@@ -150,4 +151,29 @@ export function chiSquareDiscrete(
   }
   const df = prob.length - 1;
   return { stat, df, p: chiSquareSf(stat, df), bins: prob.length };
+}
+
+/**
+ * The suites' asserting checks, each also logging its statistic to `report`: sample mean and
+ * variance within `zTol` standard errors (momentZ), and KS / chi-square p-values above `pMin`.
+ */
+export function samplerChecks(report: string[], zTol = 5, pMin = 1e-3) {
+  return {
+    moments(label: string, xs: ArrayLike<number>, mean: number, variance: number, exKurt: number, stride = 1, offset = 0) {
+      const z = momentZ(xs, mean, variance, exKurt, stride, offset);
+      report.push(`${label}: zMean=${z.zMean.toFixed(2)} zVar=${z.zVar.toFixed(2)}`);
+      expect(Math.abs(z.zMean)).toBeLessThan(zTol);
+      expect(Math.abs(z.zVar)).toBeLessThan(zTol);
+    },
+    ks(label: string, xs: ArrayLike<number>, cdf: (x: number) => number) {
+      const { d, p } = ksTest(xs, cdf);
+      report.push(`${label}: KS D=${d.toExponential(2)} p=${p.toFixed(3)}`);
+      expect(p).toBeGreaterThan(pMin);
+    },
+    chi2(label: string, xs: ArrayLike<number>, pmf: (k: number) => number, lo: number, hi: number) {
+      const r = chiSquareDiscrete(xs, pmf, lo, hi);
+      report.push(`${label}: chi2=${r.stat.toFixed(1)} df=${r.df} p=${r.p.toFixed(3)}`);
+      expect(r.p).toBeGreaterThan(pMin);
+    },
+  };
 }

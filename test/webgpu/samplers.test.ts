@@ -24,7 +24,7 @@
 import { cpuBackend, foldIn, key, random, type Tensor, tensor, withBackend } from "@scribe/core";
 import { erfc, gammainc, lgamma } from "@scribe/core/special/scalar/index.js";
 import { afterAll, describe, expect, it } from "vitest";
-import { chiSquareDiscrete, ksTest, momentZ } from "../core/random-stats.js";
+import { chiSquareDiscrete, ksTest, momentZ, samplerChecks } from "../core/random-stats.js";
 import { values, webgpu } from "./gpu-env.js";
 
 const N = 100_000;
@@ -34,6 +34,7 @@ const AGREE_MIN = 0.999;
 /** float32's smallest normal: the GPU flushes gamma draws below it to 0. */
 const F32_TINY = 2 ** -126;
 const report: string[] = [];
+const { moments: checkMoments, ks: checkKs, chi2: checkChi2 } = samplerChecks(report, Z_TOL, P_MIN);
 
 /** Draw with the same build function on WebGPU and on the cpu backend. */
 async function both(build: () => Tensor): Promise<{ gpu: Float64Array; cpu: Float64Array; dtype: string }> {
@@ -56,32 +57,8 @@ function checkAgree(label: string, g: Float64Array, c: Float64Array, rtol = 0, a
   expect(f).toBeGreaterThanOrEqual(min);
 }
 
-function checkMoments(
-  label: string,
-  xs: ArrayLike<number>,
-  mean: number,
-  variance: number,
-  exKurt: number,
-  stride = 1,
-  offset = 0,
-) {
-  const z = momentZ(xs, mean, variance, exKurt, stride, offset);
-  report.push(`${label}: zMean=${z.zMean.toFixed(2)} zVar=${z.zVar.toFixed(2)}`);
-  expect(Math.abs(z.zMean)).toBeLessThan(Z_TOL);
-  expect(Math.abs(z.zVar)).toBeLessThan(Z_TOL);
-}
 
-function checkKs(label: string, xs: ArrayLike<number>, cdf: (x: number) => number) {
-  const r = ksTest(xs, cdf);
-  report.push(`${label}: KS D=${r.d.toExponential(2)} p=${r.p.toFixed(3)}`);
-  expect(r.p).toBeGreaterThan(P_MIN);
-}
 
-function checkChi2(label: string, xs: ArrayLike<number>, pmf: (k: number) => number, lo: number, hi: number) {
-  const r = chiSquareDiscrete(xs, pmf, lo, hi);
-  report.push(`${label}: chi2=${r.stat.toFixed(1)} df=${r.df} p=${r.p.toFixed(3)}`);
-  expect(r.p).toBeGreaterThan(P_MIN);
-}
 
 /** Every `stride`-th element from `offset`. */
 function every(xs: Float64Array, stride: number, offset: number): Float64Array {
