@@ -20,53 +20,23 @@ const C = 6;
 const G = 4;
 const counts = random.poisson(key(1), tensor(3), [C, G]);
 
+// §1.5: every parameterization emits these, after the extras it derives (k_off, burst_size,
+// concentration), in this order.
+const ALWAYS_DERIVED = [
+  "k_on",
+  "alpha",
+  "beta",
+  "r_hat",
+  "eta_act",
+  "effective_burst_size",
+  "alpha_floor_active",
+  "beta_floor_active",
+];
 const DERIVED_ORDER: Record<string, string[]> = {
-  natural: [
-    "k_on",
-    "alpha",
-    "beta",
-    "r_hat",
-    "eta_act",
-    "effective_burst_size",
-    "alpha_floor_active",
-    "beta_floor_active",
-  ],
-  ratio: [
-    "k_off",
-    "k_on",
-    "alpha",
-    "beta",
-    "r_hat",
-    "eta_act",
-    "effective_burst_size",
-    "alpha_floor_active",
-    "beta_floor_active",
-  ],
-  fano: [
-    "k_off",
-    "burst_size",
-    "k_on",
-    "alpha",
-    "beta",
-    "r_hat",
-    "eta_act",
-    "effective_burst_size",
-    "alpha_floor_active",
-    "beta_floor_active",
-  ],
-  delta: [
-    "k_off",
-    "burst_size",
-    "concentration",
-    "k_on",
-    "alpha",
-    "beta",
-    "r_hat",
-    "eta_act",
-    "effective_burst_size",
-    "alpha_floor_active",
-    "beta_floor_active",
-  ],
+  natural: ALWAYS_DERIVED,
+  ratio: ["k_off", ...ALWAYS_DERIVED],
+  fano: ["k_off", "burst_size", ...ALWAYS_DERIVED],
+  delta: ["k_off", "burst_size", "concentration", ...ALWAYS_DERIVED],
 };
 const SAMPLED: Record<string, string[]> = {
   natural: ["mu", "burst_size", "k_off"],
