@@ -27,6 +27,16 @@ export {
   type NestedArray,
 } from "./tensor/creation.js";
 export { data, dataSync, realize } from "./tensor/realize.js";
+export {
+  checkOrDefer,
+  deferCheck,
+  discardChecks,
+  flushChecks,
+  flushChecksSync,
+  pendingChecks,
+  type CheckFailure,
+  type CheckFormatter,
+} from "./tensor/deferred-checks.js";
 export * from "./ops/elementwise.js";
 export * from "./ops/reduce.js";
 export * from "./ops/movement.js";

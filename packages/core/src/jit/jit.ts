@@ -3,6 +3,7 @@ import { cpuBackend } from "../backend/registry.js";
 import { scope } from "../memory/scope.js";
 import { allocStorage, type TypedArray } from "../tensor/dtype.js";
 import { fromTypedArray } from "../tensor/creation.js";
+import { checksRegistered } from "../tensor/deferred-checks.js";
 import { realize } from "../tensor/realize.js";
 import { formatShape } from "../tensor/shape.js";
 import { Tensor } from "../tensor/tensor.js";
@@ -124,6 +125,7 @@ export function jit<A extends Tensor[], R extends Output>(f: (...args: A) => R):
     let result!: R;
     // Fresh copies of the inputs: their buffers become the program's input slots.
     const inputs = args.map((a) => fromTypedArray(copyOf(a), a.shape));
+    const checksBefore = checksRegistered();
     const rec = recordOn(backend, () => {
       result = scope(() => {
         const out = f(...(inputs as A));
@@ -132,7 +134,9 @@ export function jit<A extends Tensor[], R extends Output>(f: (...args: A) => R):
       });
     });
     const outs = (Array.isArray(result) ? result : [result]) as Tensor[];
-    if (!rec.replayable || outs.some((t) => t.backend !== backend) || args.some((a) => a.backend !== backend)) {
+    // A value check (deferred-checks.ts) inspects values, like a readback: no replay.
+    const checked = checksRegistered() !== checksBefore;
+    if (!rec.replayable || checked || outs.some((t) => t.backend !== backend) || args.some((a) => a.backend !== backend)) {
       for (const t of inputs) t.dispose();
       return { program: "eager", result };
     }

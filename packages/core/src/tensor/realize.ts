@@ -137,15 +137,31 @@ export function fromExpr(e: Expr): Tensor {
   return new Tensor(currentBackend(), e.shape, e.dtype, null, e);
 }
 
-/** Synchronous readback (cpu backend only). */
+/**
+ * What runs at every readback before the values are handed out: the pending deferred checks
+ * (tensor/deferred-checks.ts installs these when the first check is registered).
+ * @internal
+ */
+export const readbackHooks: { sync: (() => void) | null; async: (() => Promise<void>) | null } = { sync: null, async: null };
+
+/** Synchronous readback (cpu backend only). Pending deferred checks are evaluated first. */
 export function dataSync(t: Tensor): TypedArray {
   const buf = realize(t);
   if (!t.backend.readSync)
     throw new Error(`dataSync() is not available on the ${t.backend.name} backend: use 'await t.data()'`);
+  readbackHooks.sync?.();
   return t.backend.readSync(buf);
 }
 
-/** Read values back (the only await point of the library). */
+/**
+ * Read values back (the only await point of the library). Pending deferred checks are
+ * evaluated alongside, and the first failing one is thrown instead of returning values.
+ */
 export async function data(t: Tensor): Promise<TypedArray> {
-  return t.backend.read(realize(t));
+  // Realize `t` first: pending check reductions over its shape ride along in its pass.
+  const buf = realize(t);
+  const checks = readbackHooks.async?.();
+  const values = t.backend.read(buf);
+  if (checks) await Promise.all([checks, values]);
+  return values;
 }

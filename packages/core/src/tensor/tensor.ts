@@ -46,6 +46,13 @@ export class Tensor {
   _weakValue: number | null = null;
   /** @internal a deferred kernel (a reduction, or a map over deferred reductions) not yet run; it runs together with the others over the same iteration shape */
   _reduction: FusedKernel | null = null;
+  /**
+   * @internal how many pending deferred checks need this tensor (tensor/deferred-checks.ts);
+   * while pinned, `dispose()` is postponed until the last pin is released.
+   */
+  _pins = 0;
+  /** @internal `dispose()` was called while pinned: dispose when the last pin goes */
+  _disposeWhenUnpinned = false;
 
   /** @internal use the creation functions (`tensor`, `zeros`, ...) instead. */
   constructor(backend: Backend, shape: Shape, dtype: DType, buf: BackendBuffer | null, expr: Expr | null) {
@@ -74,6 +81,10 @@ export class Tensor {
   /** Free the backend memory now. Using the tensor afterwards is an error. */
   dispose(): void {
     if (this._disposed) return;
+    if (this._pins > 0) {
+      this._disposeWhenUnpinned = true;
+      return;
+    }
     this._disposed = true;
     this._expr = null;
     this._reduction = null;

@@ -1,0 +1,277 @@
+import type { Expr } from "../expr/expr.js";
+import { astype, logicalNot } from "../ops/elementwise.js";
+import { max } from "../ops/reduce.js";
+import type { TypedArray } from "./dtype.js";
+import { readbackHooks, realize } from "./realize.js";
+import type { Shape } from "./shape.js";
+import { Tensor } from "./tensor.js";
+
+/**
+ * Deferred checks: value checks (argument constraints, NaN in a loss) that never read back on
+ * their own. A check is a bool tensor `ok`, reduced on the device by one fused reduction
+ * (`any(!ok)`, which joins the pass of the other pending reductions over the same shape), and a
+ * function that writes the error message once the first failing index and the values are
+ * known. Pending checks are evaluated at the next readback the program makes anyway
+ * (`await t.data()`, and the cpu's `dataSync()` / `item()`), in registration order, so the
+ * first error wins (ARCHITECTURE.md: model code never reads back; reading is the one `await`).
+ *
+ * The cpu defers too when asked to (`deferCheck`): a NaN check on a loss then costs nothing
+ * but a few comparisons in the pass that computes the loss. Where an error should stop the
+ * line that caused it and the backend can read synchronously, `checkOrDefer` evaluates at
+ * once on the cpu and defers elsewhere. Both paths format with the same function, so the
+ * messages are identical on every backend.
+ */
+
+/** What a failed check's formatter is told. */
+export interface CheckFailure {
+  /** Flat (row-major) index of the first false element of `ok`. */
+  readonly index: number;
+  /** The same index per axis of `ok`'s shape (empty for a scalar). */
+  readonly position: readonly number[];
+  /** `ok`'s shape. */
+  readonly shape: Shape;
+  /** The contents of the `values` tensors given with the check, read back because it failed. */
+  readonly values: readonly TypedArray[];
+}
+
+/** Writes the message of a failed check. */
+export type CheckFormatter = (failure: CheckFailure) => string;
+
+interface PendingCheck {
+  readonly ok: Tensor;
+  readonly values: readonly Tensor[];
+  readonly format: CheckFormatter;
+  /** 1 when some element of `ok` is false, else 0 (a deferred reduction until evaluated). */
+  readonly flag: Tensor;
+  /** Tensors kept from disposal until the check is evaluated (`ok`, `values` and what they read). */
+  readonly pinned: readonly Tensor[];
+}
+
+const pending: PendingCheck[] = [];
+let registered = 0;
+let inflight: Promise<void> | null = null;
+
+/** Everything `t`'s values depend on that must stay alive until it is read: itself and its leaves. */
+function collectPinned(t: Tensor, out: Set<Tensor>): void {
+  if (out.has(t)) return;
+  out.add(t);
+  const e = t._expr ?? t._reduction?.expr ?? null;
+  if (e) collectLeaves(e, out);
+}
+
+function collectLeaves(e: Expr, out: Set<Tensor>): void {
+  if (e.kind === "leaf") collectPinned(e.tensor, out);
+  else if (e.kind === "call") for (const a of e.args) collectLeaves(a, out);
+}
+
+function unpin(ts: readonly Tensor[]): void {
+  for (const t of ts) {
+    t._pins--;
+    if (t._pins === 0 && t._disposeWhenUnpinned) {
+      t._disposeWhenUnpinned = false;
+      t.dispose();
+    }
+  }
+}
+
+function release(c: PendingCheck): void {
+  c.flag.dispose();
+  unpin(c.pinned);
+}
+
+function install(): void {
+  readbackHooks.sync ??= flushChecksSync;
+  readbackHooks.async ??= flushChecks;
+}
+
+function makeCheck(ok: Tensor, format: CheckFormatter, values: readonly Tensor[], where: string): PendingCheck {
+  ok.assertAlive(where);
+  if (ok.dtype !== "bool") throw new Error(`${where}: the check tensor must be bool, got ${ok.dtype} of shape [${ok.shape.join(", ")}]`);
+  for (const v of values) v.assertAlive(where);
+  // A scalar per check (1 where some element fails); the reduction is deferred, so it runs in
+  // the same pass as the other pending reductions over ok's shape.
+  const flag = max(astype(logicalNot(ok), "float32"));
+  const set = new Set<Tensor>();
+  collectPinned(ok, set);
+  for (const v of values) collectPinned(v, set);
+  collectPinned(flag, set);
+  set.delete(flag);
+  // The flag is ours: pin it too, so a scope ending before the readback cannot discard it.
+  flag._pins++;
+  const pinned = [...set];
+  for (const t of pinned) t._pins++;
+  return { ok, values, format, flag, pinned: [...pinned, flag] };
+}
+
+function positionOf(flat: number, shape: Shape): number[] {
+  const pos: number[] = [];
+  let r = flat;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    pos.unshift(r % shape[i]!);
+    r = Math.floor(r / shape[i]!);
+  }
+  return pos;
+}
+
+function firstTrue(bad: TypedArray): number {
+  for (let i = 0; i < bad.length; i++) if (bad[i]) return i;
+  return -1;
+}
+
+function failureError(c: PendingCheck, bad: TypedArray, values: readonly TypedArray[]): Error {
+  const index = Math.max(0, firstTrue(bad));
+  return new Error(c.format({ index, position: positionOf(index, c.ok.shape), shape: c.ok.shape, values }));
+}
+
+/** Read a tensor without going through the readback hooks (they are what is running). */
+function readSyncRaw(t: Tensor): TypedArray {
+  return t.backend.readSync!(realize(t));
+}
+
+function readRaw(t: Tensor): Promise<TypedArray> {
+  return t.backend.read(realize(t));
+}
+
+function failedSync(c: PendingCheck): Error {
+  const bad = logicalNot(c.ok);
+  try {
+    return failureError(c, readSyncRaw(bad), c.values.map(readSyncRaw));
+  } finally {
+    bad.dispose();
+  }
+}
+
+async function failedAsync(c: PendingCheck): Promise<Error> {
+  const bad = logicalNot(c.ok);
+  try {
+    const [b, ...vs] = await Promise.all([bad, ...c.values].map(readRaw));
+    return failureError(c, b!, vs);
+  } finally {
+    bad.dispose();
+  }
+}
+
+/**
+ * Check later that every element of the bool tensor `ok` is true. Nothing is read now: the
+ * check is evaluated at the next readback (`await t.data()`, or `dataSync()`/`item()` on the
+ * cpu), which then throws `new Error(format(failure))` for the first failing check in
+ * registration order and discards the other pending ones. Works on every backend, inside
+ * `scope()` (what the check reads is kept until it is evaluated; nothing leaks afterwards) and
+ * under `jit` (a function that registers checks while being recorded runs eagerly, as one
+ * that reads back does).
+ *
+ * @param ok - bool tensor, any shape; the check fails where an element is false.
+ * @param format - writes the message from the first failing index and the `values`.
+ * @param values - tensors the message quotes, read back only if the check fails.
+ * @example
+ * const loss = tensor([1, NaN]).sum();
+ * deferCheck(isfinite(loss), (f) => `step 7: the loss is ${f.values[0]![0]}`, [loss]);
+ * let message = "";
+ * try {
+ *   loss.item();
+ * } catch (e) {
+ *   message = (e as Error).message; // "step 7: the loss is NaN"
+ * }
+ */
+export function deferCheck(ok: Tensor, format: CheckFormatter, values: readonly Tensor[] = []): void {
+  if (ok.size === 0) return; // nothing to check (an empty max would be −∞ anyway)
+  install();
+  pending.push(makeCheck(ok, format, values, "deferCheck"));
+  registered++;
+}
+
+/**
+ * Like {@link deferCheck}, but on a backend that reads synchronously (the cpu) the check runs
+ * now and throws at the line that caused it, as NumPyro's validation does; that costs one
+ * fused reduction and a one-value read. Elsewhere (WebGPU) it is deferred to the next
+ * readback. Checks registered earlier are evaluated first, so the first error still wins.
+ * @example
+ * let message = "";
+ * try {
+ *   checkOrDefer(tensor([1, -2]).gt(0), (f) => `scale[${f.index}] = ${f.values[0]![f.index]} is not positive`, [tensor([1, -2])]);
+ * } catch (e) {
+ *   message = (e as Error).message; // "scale[1] = -2 is not positive" (on the cpu, thrown here)
+ * }
+ */
+export function checkOrDefer(ok: Tensor, format: CheckFormatter, values: readonly Tensor[] = []): void {
+  if (ok.size === 0) return;
+  if (!ok.backend.readSync) {
+    deferCheck(ok, format, values);
+    return;
+  }
+  install();
+  flushChecksSync();
+  const c = makeCheck(ok, format, values, "checkOrDefer");
+  registered++;
+  try {
+    if (readSyncRaw(c.flag)[0]) throw failedSync(c);
+  } finally {
+    release(c);
+  }
+}
+
+/**
+ * Evaluate every pending check now (one flag read per check, all in flight together) and
+ * throw the first failure in registration order. The readbacks call this; algorithms may call
+ * it at their own boundaries.
+ */
+export function flushChecks(): Promise<void> {
+  const batch = pending.splice(0);
+  if (batch.length === 0 && !inflight) return Promise.resolve();
+  const mine = evaluateAsync(batch);
+  const all = inflight ? Promise.all([inflight, mine]).then(() => undefined) : mine;
+  const tracked: Promise<void> = all.finally(() => {
+    if (inflight === tracked) inflight = null;
+  });
+  inflight = tracked;
+  return tracked;
+}
+
+async function evaluateAsync(batch: readonly PendingCheck[]): Promise<void> {
+  try {
+    for (const c of batch) realize(c.flag); // enqueue every flag's pass before the first read
+    const flags = await Promise.all(batch.map((c) => readRaw(c.flag)));
+    const first = flags.findIndex((f) => f[0] !== 0);
+    if (first >= 0) throw await failedAsync(batch[first]!);
+  } finally {
+    for (const c of batch) release(c);
+  }
+}
+
+/**
+ * Evaluate the pending checks on backends that read synchronously (the cpu) and throw the
+ * first failure; checks on other backends stay pending for the next `await`.
+ */
+export function flushChecksSync(): void {
+  if (pending.length === 0) return;
+  const batch: PendingCheck[] = [];
+  for (let i = 0; i < pending.length; ) {
+    if (pending[i]!.flag.backend.readSync) batch.push(pending.splice(i, 1)[0]!);
+    else i++;
+  }
+  try {
+    for (const c of batch) realize(c.flag);
+    for (const c of batch) if (readSyncRaw(c.flag)[0]) throw failedSync(c);
+  } finally {
+    for (const c of batch) release(c);
+  }
+}
+
+/** How many checks are waiting for a readback. */
+export function pendingChecks(): number {
+  return pending.length;
+}
+
+/** Drop every pending check unevaluated (releasing what they kept alive). */
+export function discardChecks(): void {
+  for (const c of pending.splice(0)) release(c);
+}
+
+/**
+ * How many checks have been registered so far (a counter that only grows); `jit` compares it
+ * around a recording to see whether the function checks values.
+ * @internal
+ */
+export function checksRegistered(): number {
+  return registered;
+}
