@@ -28,3 +28,4 @@ export * from "./autoguide/index.js";
 export * from "./predictive/index.js";
 export * from "./reparam/index.js";
 export * as nn from "./nn/index.js";
+export * from "./model-comparison/index.js";
