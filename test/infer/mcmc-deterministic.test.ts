@@ -123,7 +123,7 @@ describe("MCMC deterministic sites", () => {
           ...st,
           constrain: (z: Float64Array) => {
             constrainCalls++;
-            return st.constrain(z);
+            return st.constrain!(z);
           },
         };
       };

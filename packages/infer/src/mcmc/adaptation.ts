@@ -3,7 +3,8 @@
  * step-size heuristic, and Stan's windowed mass-matrix adaptation schedule.
  * @module
  */
-import { copyPhasePoint, hamiltonian, leapfrog, type PhasePoint } from "./integrator.js";
+import { type Evaluations, evaluateSync } from "./evaluations.js";
+import { copyPhasePoint, hamiltonian, leapfrogSteps, type PhasePoint } from "./integrator.js";
 import type { MassMatrix } from "./mass-matrix.js";
 import type { PotentialGradFn } from "./potential-fn.js";
 import type { RngStream } from "./rng-stream.js";
@@ -117,10 +118,43 @@ export function buildAdaptationSchedule(n: number): AdaptWindow[] {
 }
 
 /**
- * The step-size heuristic: from `eps`, double (or halve) the step until the one-step
- * acceptance `exp(−ΔH)` crosses 0.8. A non-finite energy counts as too large a step.
- * `start` is left untouched; `work` is scratch space.
+ * The step-size heuristic as sampler work (see {@link Evaluations}): from `eps`, double (or
+ * halve) the step until the one-step acceptance `exp(−ΔH)` crosses 0.8. A non-finite energy
+ * counts as too large a step. `start` is left untouched; `work` is scratch space.
  */
+export function* findReasonableStepSizeSteps(
+  start: PhasePoint,
+  work: PhasePoint,
+  eps: number,
+  mass: MassMatrix,
+  rng: RngStream,
+): Evaluations<number> {
+  const logTarget = Math.log(0.8);
+  mass.sampleMomentum(rng, work.r);
+  const r0 = Float64Array.from(work.r);
+  function* trial(e: number): Evaluations<number> {
+    copyPhasePoint(start, work);
+    work.r.set(r0);
+    mass.velocity(work.r, work.v);
+    const h0 = hamiltonian(work);
+    yield* leapfrogSteps(work, e, mass);
+    const h = hamiltonian(work);
+    const d = h0 - h;
+    return Number.isFinite(h) ? d : Number.NEGATIVE_INFINITY;
+  }
+  let e = clipStepSize(eps);
+  const direction = (yield* trial(e)) > logTarget ? 1 : -1;
+  for (let i = 0; i < 100; i++) {
+    const next = clipStepSize(direction === 1 ? 2 * e : 0.5 * e);
+    if (next === e) break;
+    e = next;
+    const d = yield* trial(e);
+    if (direction === 1 ? !(d > logTarget) : d > logTarget) break;
+  }
+  return e;
+}
+
+/** {@link findReasonableStepSizeSteps} with a synchronous potential. */
 export function findReasonableStepSize(
   start: PhasePoint,
   work: PhasePoint,
@@ -129,27 +163,5 @@ export function findReasonableStepSize(
   potential: PotentialGradFn,
   rng: RngStream,
 ): number {
-  const logTarget = Math.log(0.8);
-  mass.sampleMomentum(rng, work.r);
-  const r0 = Float64Array.from(work.r);
-  const trial = (e: number): number => {
-    copyPhasePoint(start, work);
-    work.r.set(r0);
-    mass.velocity(work.r, work.v);
-    const h0 = hamiltonian(work);
-    leapfrog(work, e, mass, potential);
-    const h = hamiltonian(work);
-    const d = h0 - h;
-    return Number.isFinite(h) ? d : Number.NEGATIVE_INFINITY;
-  };
-  let e = clipStepSize(eps);
-  const direction = trial(e) > logTarget ? 1 : -1;
-  for (let i = 0; i < 100; i++) {
-    const next = clipStepSize(direction === 1 ? 2 * e : 0.5 * e);
-    if (next === e) break;
-    e = next;
-    const d = trial(e);
-    if (direction === 1 ? !(d > logTarget) : d > logTarget) break;
-  }
-  return e;
+  return evaluateSync(findReasonableStepSizeSteps(start, work, eps, mass, rng), potential);
 }

@@ -9,16 +9,17 @@ import {
   buildAdaptationSchedule,
   clipStepSize,
   DualAveraging,
-  findReasonableStepSize,
+  findReasonableStepSizeSteps,
 } from "./adaptation.js";
-import { newPhasePoint, type PhasePoint } from "./integrator.js";
+import type { Evaluations } from "./evaluations.js";
+import { copyPhasePoint, newPhasePoint, type PhasePoint } from "./integrator.js";
 import { MassMatrix, Welford } from "./mass-matrix.js";
 import {
-  hmcTransition,
-  type NutsSettings,
+  hmcTransitionSteps,
   NutsWorkspace,
-  nutsTransition,
+  nutsTransitionSteps,
   type TransitionInfo,
+  type TransitionSettings,
 } from "./nuts-tree.js";
 import { RngStream, type RngStreamState } from "./rng-stream.js";
 import type { SamplerSetup } from "./setup.js";
@@ -90,14 +91,13 @@ const MAX_INIT_TRIES = 100;
 
 /**
  * Find a starting position whose potential and gradient are finite, trying
- * `setup.initPosition` with up to 100 keys.
+ * `setup.initPosition` with up to 100 keys (sampler work: one evaluation per try).
  */
-export function findValidInit(setup: SamplerSetup, k: Key): PhasePoint {
+export function* findValidInitSteps(setup: SamplerSetup, k: Key): Evaluations<PhasePoint> {
   const p = newPhasePoint(setup.dim);
   for (let t = 0; t < MAX_INIT_TRIES; t++) {
-    const z = setup.initPosition(foldIn(k, t));
-    p.z.set(z);
-    p.pe = setup.potential(p.z.slice(), p.g);
+    p.z.set(setup.initPosition(foldIn(k, t)));
+    p.pe = yield p;
     if (Number.isFinite(p.pe) && p.g.every(Number.isFinite)) return p;
   }
   throw new Error(
@@ -122,20 +122,22 @@ function checkChainState(s: ChainState, dim: number): void {
     throw bad(`inverseMassMatrix has ${m} entries, expected ${s.denseMass ? dim * dim : dim}`);
 }
 
-/** The phase point at a saved position, with the potential and gradient evaluated there. */
-function restorePoint(setup: SamplerSetup, s: ChainState): PhasePoint {
-  const p = newPhasePoint(setup.dim);
-  p.z.set(s.z);
-  p.pe = setup.potential(p.z.slice(), p.g);
+/** Evaluate the potential and gradient at `p.z`, a saved position that must give finite values. */
+function* restorePoint(p: PhasePoint): Evaluations<void> {
+  p.pe = yield p;
   if (!(Number.isFinite(p.pe) && p.g.every(Number.isFinite)))
     throw new Error(
       `MCMC: the potential or its gradient is not finite at the saved position (potential ${p.pe}); ` +
         "were the model arguments changed?",
     );
-  return p;
 }
 
-/** One chain: position, step size, mass matrix and adaptation state. */
+/**
+ * One chain: position, step size, mass matrix and adaptation state. Its work is written as
+ * sampler work ({@link Evaluations}): run {@link ChainSampler.initialize} once, then
+ * {@link ChainSampler.transition} per iteration, each with `evaluateSync` (a synchronous
+ * potential) or `evaluateAsync` (a device read with `await`).
+ */
 export class ChainSampler {
   /** Current phase point (position `z`, gradient, potential). */
   readonly state: PhasePoint;
@@ -159,6 +161,10 @@ export class ChainSampler {
   readonly #welford: Welford;
   readonly #windows: AdaptWindow[];
   #win = 0;
+  readonly #from?: ChainState;
+  readonly #initKey: Key;
+  readonly #heuristicAtStart: boolean;
+  #initialized = false;
 
   /**
    * @param setup - the resolved problem
@@ -166,8 +172,7 @@ export class ChainSampler {
    * @param settings - step size and adaptation settings
    * @param k - the chain's key
    * @param numWarmup - warmup iterations (adaptation happens only there)
-   * @param init - a starting position (default: `findValidInit`)
-   * @param from - continue from this saved state instead (then `k` and `init` are unused,
+   * @param from - continue from this saved state instead (then `k` is unused,
    *   nothing is adapted whatever `numWarmup` is, and the step size, mass matrix and random
    *   stream are the saved ones); see {@link ChainSampler.fromState}
    */
@@ -177,7 +182,6 @@ export class ChainSampler {
     settings: HMCSettings,
     k: Key,
     numWarmup: number,
-    init?: PhasePoint,
     from?: ChainState,
   ) {
     this.#setup = setup;
@@ -188,7 +192,10 @@ export class ChainSampler {
     this.#numWarmup = nw;
     const dense = from ? from.denseMass : (settings.denseMass ?? false);
     this.#rng = from ? RngStream.fromState(from.rng) : new RngStream(foldIn(k, 1));
-    this.state = from ? restorePoint(setup, from) : (init ?? findValidInit(setup, foldIn(k, 0)));
+    this.state = newPhasePoint(dim);
+    if (from) this.state.z.set(from.z);
+    this.#from = from;
+    this.#initKey = foldIn(k, 0);
     this.mass = new MassMatrix(
       dim,
       dense,
@@ -206,11 +213,21 @@ export class ChainSampler {
     if (from) {
       this.iteration = from.iteration;
       this.stepSize = from.stepSize;
-    } else {
-      this.stepSize = clipStepSize(settings.stepSize ?? 1);
-      if (this.#adaptStep || settings.findHeuristicStepSize) this.stepSize = this.#heuristic();
-    }
+    } else this.stepSize = clipStepSize(settings.stepSize ?? 1);
+    this.#heuristicAtStart = !from && (this.#adaptStep || (settings.findHeuristicStepSize ?? false));
+  }
+
+  /**
+   * Evaluate the starting point (a valid random initial position, or the saved state's
+   * position) and, when adapting, find a first step size. Run once before any transition.
+   */
+  *initialize(): Evaluations<void> {
+    if (this.#initialized) throw new Error("MCMC: a chain is initialized once");
+    if (this.#from) yield* restorePoint(this.state);
+    else copyPhasePoint(yield* findValidInitSteps(this.#setup, this.#initKey), this.state);
+    if (this.#heuristicAtStart) this.stepSize = yield* this.#heuristic();
     this.#da.restart(Math.log(10 * this.stepSize));
+    this.#initialized = true;
   }
 
   /**
@@ -224,7 +241,7 @@ export class ChainSampler {
     settings: HMCSettings,
     state: ChainState,
   ): ChainSampler {
-    return new ChainSampler(setup, rule, settings, { hi: 0, lo: 0 }, 0, undefined, state);
+    return new ChainSampler(setup, rule, settings, { hi: 0, lo: 0 }, 0, state);
   }
 
   /** The chain's state now, as plain data that survives `JSON.stringify` / `JSON.parse`. */
@@ -240,45 +257,38 @@ export class ChainSampler {
     };
   }
 
-  #heuristic(): number {
-    return findReasonableStepSize(
-      this.state,
-      this.#work,
-      this.stepSize,
-      this.mass,
-      this.#setup.potential,
-      this.#rng,
-    );
+  #heuristic(): Evaluations<number> {
+    return findReasonableStepSizeSteps(this.state, this.#work, this.stepSize, this.mass, this.#rng);
   }
 
-  #settings(): NutsSettings {
+  #settings(): TransitionSettings {
     return {
       stepSize: this.stepSize,
       mass: this.mass,
-      potential: this.#setup.potential,
       rng: this.#rng,
       maxTreeDepth: this.#rule.kind === "nuts" ? this.#rule.maxTreeDepth : 0,
       maxDeltaEnergy: this.#maxDeltaEnergy,
     };
   }
 
-  /** Run one iteration (adapting while in warmup) and report it. */
-  step(): StepRecord {
+  /** One iteration (adapting while in warmup), as sampler work; reports it. */
+  *transition(): Evaluations<StepRecord> {
+    if (!this.#initialized) throw new Error("MCMC: run the chain's initialize() before its transitions");
     const eps = this.stepSize;
     const s = this.#settings();
     let info: TransitionInfo;
-    if (this.#rule.kind === "nuts") info = nutsTransition(this.state, this.#ws, s);
+    if (this.#rule.kind === "nuts") info = yield* nutsTransitionSteps(this.state, this.#ws, s);
     else {
       const n =
         this.#rule.numSteps ?? Math.max(1, Math.min(Math.ceil(this.#rule.trajectoryLength / eps), 65536));
-      info = hmcTransition(this.state, this.#work, n, s);
+      info = yield* hmcTransitionSteps(this.state, this.#work, n, s);
     }
-    if (this.iteration < this.#numWarmup) this.#adapt(this.iteration, info.acceptProb);
+    if (this.iteration < this.#numWarmup) yield* this.#adapt(this.iteration, info.acceptProb);
     this.iteration++;
     return { ...info, stepSize: eps, potentialEnergy: this.state.pe };
   }
 
-  #adapt(i: number, accept: number): void {
+  *#adapt(i: number, accept: number): Evaluations<void> {
     if (this.#adaptStep) this.stepSize = clipStepSize(Math.exp(this.#da.update(accept)));
     const w = this.#windows;
     while (this.#win < w.length - 1 && i > w[this.#win]![1]) this.#win++;
@@ -294,7 +304,7 @@ export class ChainSampler {
         );
         this.#welford.reset();
         if (this.#adaptStep) {
-          this.stepSize = this.#heuristic();
+          this.stepSize = yield* this.#heuristic();
           this.#da.restart(Math.log(10 * this.stepSize));
         }
       }

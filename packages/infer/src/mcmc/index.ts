@@ -9,17 +9,33 @@ export {
   DualAveraging,
   type DualAveragingOptions,
   findReasonableStepSize,
+  findReasonableStepSizeSteps,
 } from "./adaptation.js";
 export {
   ChainSampler,
   type ChainState,
   chainRngState,
-  findValidInit,
+  findValidInitSteps,
   type HMCSettings,
   type StepRecord,
   type TrajectoryRule,
 } from "./chain.js";
-export { copyPhasePoint, hamiltonian, leapfrog, newPhasePoint, type PhasePoint } from "./integrator.js";
+export {
+  type Evaluations,
+  evaluate,
+  evaluateAsync,
+  evaluateSync,
+  type PotentialAccess,
+} from "./evaluations.js";
+export { EventLoopPacer, yieldToEventLoop } from "./event-loop.js";
+export {
+  copyPhasePoint,
+  hamiltonian,
+  leapfrog,
+  leapfrogSteps,
+  newPhasePoint,
+  type PhasePoint,
+} from "./integrator.js";
 export {
   HMC,
   type HMCOptions,
@@ -28,7 +44,6 @@ export {
   type ModelFn,
   NUTS,
   type NUTSOptions,
-  registerModelSetup,
 } from "./kernels.js";
 export { choleskyLower, kineticEnergy, MassMatrix, Welford } from "./mass-matrix.js";
 export {
@@ -41,15 +56,32 @@ export {
 export {
   checkpointRange,
   hmcTransition,
+  hmcTransitionSteps,
   isTurning,
   type NutsSettings,
   NutsWorkspace,
   nutsTransition,
+  nutsTransitionSteps,
   popcount,
   type TransitionInfo,
+  type TransitionSettings,
 } from "./nuts-tree.js";
-export { type PotentialFn, type PotentialGradFn, tensorPotential } from "./potential-fn.js";
+export {
+  type AsyncPotentialGradFn,
+  type PotentialFn,
+  type PotentialGradFn,
+  tensorPotential,
+  tensorPotentialAsync,
+} from "./potential-fn.js";
 export type { ProgressCallback, ProgressInfo } from "./progress.js";
 export { keyFromPlain, RngStream, type RngStreamState } from "./rng-stream.js";
-export { type ChainResult, EXTRA_FIELDS, type ExtraField, runChain, siteValuesOf } from "./run-chain.js";
+export {
+  type ChainControl,
+  type ChainResult,
+  EXTRA_FIELDS,
+  type ExtraField,
+  runChain,
+  siteValuesOf,
+  siteValuesOfAsync,
+} from "./run-chain.js";
 export { type OutputSite, potentialSetup, randomBox, type SamplerSetup } from "./setup.js";

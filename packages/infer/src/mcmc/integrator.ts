@@ -3,6 +3,7 @@
  * @module
  */
 import { kineticEnergy, type MassMatrix } from "./mass-matrix.js";
+import { type Evaluations, evaluateSync } from "./evaluations.js";
 import type { PotentialGradFn } from "./potential-fn.js";
 
 /** A point in phase space with its cached potential, gradient and velocity `M⁻¹ r`. */
@@ -45,20 +46,25 @@ export function hamiltonian(p: PhasePoint): number {
 }
 
 /**
- * One leapfrog step of size `eps` (negative to go backward), in place: half momentum
- * step, full position step, one potential+gradient evaluation, half momentum step.
- * Returns the new potential energy.
+ * One leapfrog step of size `eps` (negative to go backward), in place, as sampler work (see
+ * {@link Evaluations}): half momentum step, full position step, one potential+gradient
+ * evaluation (yielded), half momentum step. Returns the new potential energy.
  */
-export function leapfrog(p: PhasePoint, eps: number, mass: MassMatrix, potential: PotentialGradFn): number {
+export function* leapfrogSteps(p: PhasePoint, eps: number, mass: MassMatrix): Evaluations<number> {
   const { z, r, g, v } = p;
   const n = z.length;
   const h = 0.5 * eps;
   for (let i = 0; i < n; i++) r[i]! -= h * g[i]!;
   mass.velocity(r, v);
   for (let i = 0; i < n; i++) z[i]! += eps * v[i]!;
-  const pe = potential(z, g);
+  const pe = yield p;
   for (let i = 0; i < n; i++) r[i]! -= h * g[i]!;
   mass.velocity(r, v);
   p.pe = pe;
   return pe;
+}
+
+/** {@link leapfrogSteps} with a synchronous potential. */
+export function leapfrog(p: PhasePoint, eps: number, mass: MassMatrix, potential: PotentialGradFn): number {
+  return evaluateSync(leapfrogSteps(p, eps, mass), potential);
 }

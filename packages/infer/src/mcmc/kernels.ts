@@ -5,25 +5,12 @@
  */
 import type { Key } from "@scribe/core";
 import { ChainSampler, type ChainState, type HMCSettings, type TrajectoryRule } from "./chain.js";
+import { modelSetup } from "./potential.js";
 import { type PotentialSource, potentialSetup, type SamplerSetup } from "./setup.js";
 
-/** A model function, resolved by {@link registerModelSetup} (the effect-runtime path). */
+/** A model function whose latent sites a kernel samples (the effect-runtime path). */
 // biome-ignore lint/suspicious/noExplicitAny: models take arbitrary arguments
 export type ModelFn = (...args: any[]) => unknown;
-
-/** Resolves a model and its arguments into a setup (installed by `potential.ts`). */
-export type ModelSetupFactory = (
-  model: ModelFn,
-  args: unknown[],
-  opts: { initRadius?: number },
-) => SamplerSetup;
-
-let modelSetupFactory: ModelSetupFactory | undefined;
-
-/** Install the function that turns models into sampler setups (done by the model-potential module). */
-export function registerModelSetup(f: ModelSetupFactory): void {
-  modelSetupFactory = f;
-}
 
 /** Options of both kernels: where the potential comes from, plus step-size and metric settings. */
 export interface KernelOptions extends HMCSettings, PotentialSource {
@@ -33,11 +20,14 @@ export interface KernelOptions extends HMCSettings, PotentialSource {
 
 /** What the MCMC driver needs from a kernel. */
 export interface MCMCKernel {
-  /** Resolve the problem for the given model arguments (and optional initial parameters). */
+  /**
+   * Resolve the problem for the given model arguments (and optional initial parameters), on
+   * the backend current at the call.
+   */
   setup(args: unknown[], initParams?: ArrayLike<number>): SamplerSetup;
   /**
    * A fresh chain on a setup, or with `from` a chain that continues from a saved state
-   * (no warmup; `k` and `numWarmup` are then unused).
+   * (no warmup; `k` and `numWarmup` are then unused). Run its `initialize()` work first.
    */
   createChain(setup: SamplerSetup, k: Key, numWarmup: number, from?: ChainState): ChainSampler;
   /** The settings, for display. */
@@ -63,11 +53,7 @@ abstract class HMCKernelBase implements MCMCKernel {
   setup(args: unknown[], initParams?: ArrayLike<number>): SamplerSetup {
     const o = this.options;
     if (o.model) {
-      if (!modelSetupFactory)
-        throw new Error(
-          "MCMC: model kernels need the model-potential module; import it from '@scribe/infer' (not a sub-path)",
-        );
-      const s = modelSetupFactory(o.model, args, { initRadius: o.initRadius });
+      const s = modelSetup(o.model, args, { initRadius: o.initRadius });
       if (!initParams) return s;
       if (initParams.length !== s.dim)
         throw new Error(

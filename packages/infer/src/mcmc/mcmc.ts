@@ -4,13 +4,14 @@
  * summary.
  * @module
  */
-import { type Key, splitKey, type Tensor, tensor } from "@scribe/core";
+import { type Backend, currentBackend, type Key, splitKey, type Tensor, tensor, withBackend } from "@scribe/core";
 import { formatSummary, type SiteDraws, type SummaryRow, summary } from "../diagnostics/summary.js";
 import { type ChainState, chainRngState } from "./chain.js";
+import { yieldToEventLoop } from "./event-loop.js";
 import type { MCMCKernel } from "./kernels.js";
 import { type ProgressCallback, ProgressReporter } from "./progress.js";
 import { keyFromPlain } from "./rng-stream.js";
-import { type ChainResult, EXTRA_FIELDS, type ExtraField, runChain } from "./run-chain.js";
+import { type ChainResult, EXTRA_FIELDS, type ExtraField, runChain, throwIfAborted } from "./run-chain.js";
 import type { SamplerSetup } from "./setup.js";
 
 /** Where worker threads find the kernel: a module and the export that is (or makes) it. */
@@ -57,6 +58,12 @@ export interface RunOptions {
    * {@link MCMC.postWarmupState} is set (the chains start from that state).
    */
   initParams?: ArrayLike<number>;
+  /**
+   * Stops the run between two iterations (or, for parallel chains, stops the workers); the
+   * run's promise then rejects with an error naming the chain and iteration, and the
+   * samples and states of earlier runs stay as they were.
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -121,6 +128,10 @@ export class MCMC {
   #results?: ChainResult[];
   #lastState?: MCMCState;
   #postWarmupState?: MCMCState;
+  /** The backend of the last finished run (its samples are returned as tensors there). */
+  #backend?: Backend;
+  /** What is running now ("run" or "warmup"), if anything. */
+  #inFlight?: string;
 
   /**
    * @param kernel - an {@link NUTS} or {@link HMC} kernel
@@ -179,7 +190,8 @@ export class MCMC {
 
   /**
    * Run all chains with model arguments `args` (see {@link runWith} for initial parameters,
-   * and {@link postWarmupState} to continue earlier chains).
+   * and {@link postWarmupState} to continue earlier chains). Await it: the work starts on a
+   * later turn of the event loop, and samples can be read only once it has resolved.
    */
   run(rngKey: Key, ...args: unknown[]): Promise<void> {
     return this.runWith(rngKey, { args });
@@ -190,10 +202,34 @@ export class MCMC {
    * {@link postWarmupState} is set, warmup is skipped and the chains continue from it; their
    * random streams continue too if `rngKey` is the state's `rngKey`, and start afresh from
    * `rngKey` otherwise. Afterwards {@link lastState} holds the chains' final states.
+   *
+   * The run uses the backend current at this call (e.g. inside
+   * `withBackend(webgpu, () => mcmc.run(k))`), whatever becomes current while it runs: the
+   * tree logic, adaptation and draws stay on the host in float64, the potential and its
+   * gradient are computed there, read back synchronously on the cpu backend and with one
+   * `await` of one small buffer per leapfrog step elsewhere.
    */
   async runWith(rngKey: Key, ro: RunOptions = {}): Promise<void> {
-    const results = await this.#runChains(rngKey, ro, false);
-    this.#results = results;
+    await this.#exclusive("run", async () => {
+      this.#results = await this.#runChains(rngKey, ro, false);
+    });
+  }
+
+  /**
+   * Run `work` as the one job in flight: a second run while one is in flight is an error,
+   * and so is reading samples then (a forgotten `await`).
+   */
+  async #exclusive(what: string, work: () => Promise<void>): Promise<void> {
+    if (this.#inFlight)
+      throw new Error(
+        `MCMC: ${what}() called while ${this.#inFlight}() is still in flight; await the first one before starting another`,
+      );
+    this.#inFlight = what;
+    try {
+      await work();
+    } finally {
+      this.#inFlight = undefined;
+    }
   }
 
   /**
@@ -206,16 +242,29 @@ export class MCMC {
     return this.warmupWith(rngKey, { args });
   }
 
-  /** {@link warmup} with run options (model arguments, initial parameters). */
+  /** {@link warmup} with run options (model arguments, initial parameters, abort signal). */
   async warmupWith(rngKey: Key, ro: RunOptions = {}): Promise<void> {
-    this.#postWarmupState = undefined;
-    await this.#runChains(rngKey, ro, true);
-    this.#results = undefined;
-    this.#setup = undefined;
-    this.#postWarmupState = this.#lastState;
+    await this.#exclusive("warmup", async () => {
+      const before = this.#postWarmupState;
+      this.#postWarmupState = undefined;
+      try {
+        await this.#runChains(rngKey, ro, true);
+      } catch (e) {
+        this.#postWarmupState = before;
+        throw e;
+      }
+      this.#results = undefined;
+      this.#setup = undefined;
+      this.#postWarmupState = this.#lastState;
+    });
   }
 
   async #runChains(rngKey: Key, ro: RunOptions, warmupOnly: boolean): Promise<ChainResult[]> {
+    // The backend is fixed at the call; the work starts on a later turn of the event loop, so
+    // run() returns at once and a forgotten `await` meets the in-flight error, not old samples.
+    const backend = currentBackend();
+    await yieldToEventLoop();
+    throwIfAborted(ro.signal, "before it started");
     const o = this.#opts;
     const from = this.#postWarmupState;
     if (from && ro.initParams)
@@ -223,7 +272,7 @@ export class MCMC {
         "MCMC: initParams cannot be combined with postWarmupState (the chains continue from that state); " +
           "set postWarmupState = undefined to start afresh",
       );
-    const setup = this.#kernel.setup(ro.args ?? [], ro.initParams);
+    const setup = withBackend(backend, () => this.#kernel.setup(ro.args ?? [], ro.initParams));
     const keys = splitKey(rngKey, o.numChains);
     let starts: ChainState[] | undefined;
     if (from) {
@@ -252,25 +301,51 @@ export class MCMC {
         ro,
         (c, it, rec) => progress.update(c, it, rec),
         starts,
+        ro.signal,
       );
     } else {
+      results = [];
       try {
-        results = keys.map((k, c) =>
-          runChain(this.#kernel, setup, k, plan, (it, rec) => progress.update(c, it, rec), starts?.[c]),
-        );
+        for (let c = 0; c < keys.length; c++)
+          results.push(
+            await runChain(
+              this.#kernel,
+              setup,
+              keys[c]!,
+              plan,
+              (it, rec) => progress.update(c, it, rec),
+              starts?.[c],
+              { signal: ro.signal, label: `chain ${c}` },
+            ),
+          );
       } finally {
         // The draws are post-processed: free the recorded potential (only the site list is kept).
         setup.dispose?.();
       }
     }
     this.#setup = setup;
+    this.#backend = backend;
     this.#lastState = { rngKey: { hi: rngKey.hi, lo: rngKey.lo }, chains: results.map((r) => r.lastState) };
     return results;
   }
 
   #need(): [SamplerSetup, ChainResult[]] {
-    if (!this.#setup || !this.#results) throw new Error("MCMC: call run() first");
+    if (this.#inFlight)
+      throw new Error(
+        `MCMC: ${this.#inFlight}() is still in flight; it returns a promise: \`await mcmc.${this.#inFlight}(...)\` before reading samples or statistics`,
+      );
+    if (!this.#setup || !this.#results) throw new Error("MCMC: no samples yet: call (and await) run() first");
     return [this.#setup, this.#results];
+  }
+
+  /** Host draws as a tensor on the run's backend: float64 where it has it, else float32. */
+  #toTensor(values: Float64Array, shape: number[]): Tensor {
+    const b = this.#backend!;
+    return withBackend(b, () =>
+      b.supportsFloat64
+        ? tensor(values, { dtype: "float64", shape })
+        : tensor(Float32Array.from(values), { dtype: "float32", shape }),
+    );
   }
 
   /**
@@ -296,10 +371,11 @@ export class MCMC {
   }
 
   /**
-   * Posterior draws by site, float64 tensors of shape `[numChains·numSamples, ...site]`, or
+   * Posterior draws by site, tensors of shape `[numChains·numSamples, ...site]`, or
    * `[numChains, numSamples, ...site]` with `groupByChain`: every latent site (constrained)
    * and every deterministic site of the model, in the model's order (potential kernels:
-   * one site `params`).
+   * one site `params`). They live on the run's backend, float64 there if it has it (cpu),
+   * float32 otherwise (WebGPU); {@link getSiteDraws} gives the float64 host values.
    */
   getSamples(groupByChain = false): Record<string, Tensor> {
     const o = this.#opts;
@@ -312,14 +388,15 @@ export class MCMC {
         p += c.length;
       }
       const lead = groupByChain ? [o.numChains, o.numSamples] : [o.numChains * o.numSamples];
-      out[s.name] = tensor(flat, { dtype: "float64", shape: [...lead, ...s.shape] });
+      out[s.name] = this.#toTensor(flat, [...lead, ...s.shape]);
     }
     return out;
   }
 
   /**
    * Per-draw statistics (diverging as 0/1, stepSize, treeDepth, acceptProb,
-   * potentialEnergy, energy, numSteps) as float64 tensors, grouped like {@link getSamples}.
+   * potentialEnergy, energy, numSteps) as tensors on the run's backend (float64 where it has
+   * it), grouped like {@link getSamples}.
    */
   getExtraFields(groupByChain = false): Record<ExtraField, Tensor> {
     const [, results] = this.#need();
@@ -330,10 +407,7 @@ export class MCMC {
       results.forEach((r, c) => {
         flat.set(r.extra[f], c * o.numSamples);
       });
-      out[f] = tensor(flat, {
-        dtype: "float64",
-        shape: groupByChain ? [o.numChains, o.numSamples] : [flat.length],
-      });
+      out[f] = this.#toTensor(flat, groupByChain ? [o.numChains, o.numSamples] : [flat.length]);
     }
     return out;
   }

@@ -4,7 +4,8 @@
  * leaf by leaf with checkpoints instead of recursion, on preallocated buffers.
  * @module
  */
-import { copyPhasePoint, hamiltonian, leapfrog, newPhasePoint, type PhasePoint } from "./integrator.js";
+import { type Evaluations, evaluateSync } from "./evaluations.js";
+import { copyPhasePoint, hamiltonian, leapfrogSteps, newPhasePoint, type PhasePoint } from "./integrator.js";
 import type { MassMatrix } from "./mass-matrix.js";
 import type { PotentialGradFn } from "./potential-fn.js";
 import type { RngStream } from "./rng-stream.js";
@@ -105,14 +106,18 @@ export class NutsWorkspace {
   }
 }
 
-/** Settings of a NUTS transition. */
-export interface NutsSettings {
+/** Settings of a transition written as sampler work (the potential is the driver's). */
+export interface TransitionSettings {
   stepSize: number;
   mass: MassMatrix;
-  potential: PotentialGradFn;
   rng: RngStream;
   maxTreeDepth: number;
   maxDeltaEnergy: number;
+}
+
+/** Settings of a NUTS transition with a synchronous potential. */
+export interface NutsSettings extends TransitionSettings {
+  potential: PotentialGradFn;
 }
 
 interface Acc {
@@ -125,22 +130,22 @@ interface Acc {
  * of `eps`. Fills `ws.subProposal` and `ws.rhoSub`; returns the subtree's log weight and
  * its status: 0 valid, 1 turning (some sub-subtree made a U-turn), 2 diverging.
  */
-function buildSubtree(
+function* buildSubtree(
   ws: NutsWorkspace,
   edge: PhasePoint,
   depth: number,
   eps: number,
   h0: number,
-  s: NutsSettings,
+  s: TransitionSettings,
   acc: Acc,
-): { logW: number; status: 0 | 1 | 2 } {
+): Evaluations<{ logW: number; status: 0 | 1 | 2 }> {
   const nLeaves = 2 ** depth;
   const rhoSub = ws.rhoSub;
   rhoSub.fill(0);
   let logW = Number.NEGATIVE_INFINITY;
   const dim = ws.dim;
   for (let n = 0; n < nLeaves; n++) {
-    leapfrog(edge, eps, s.mass, s.potential);
+    yield* leapfrogSteps(edge, eps, s.mass);
     const h = hamiltonian(edge);
     const dH = h - h0;
     acc.numSteps++;
@@ -183,10 +188,15 @@ function buildSubtree(
 
 /**
  * One NUTS transition from `state` (position, gradient and potential; its momentum is
- * redrawn), replacing `state` with the selected point. Multinomial: uniform progressive
- * sampling inside each new subtree, biased progressive sampling when merging it.
+ * redrawn), replacing `state` with the selected point, as sampler work (see
+ * {@link Evaluations}). Multinomial: uniform progressive sampling inside each new subtree,
+ * biased progressive sampling when merging it.
  */
-export function nutsTransition(state: PhasePoint, ws: NutsWorkspace, s: NutsSettings): TransitionInfo {
+export function* nutsTransitionSteps(
+  state: PhasePoint,
+  ws: NutsWorkspace,
+  s: TransitionSettings,
+): Evaluations<TransitionInfo> {
   const { mass, rng } = s;
   mass.sampleMomentum(rng, state.r);
   mass.velocity(state.r, state.v);
@@ -203,7 +213,7 @@ export function nutsTransition(state: PhasePoint, ws: NutsWorkspace, s: NutsSett
   while (depth < s.maxTreeDepth) {
     const forward = rng.bit();
     const edge = forward ? ws.right : ws.left;
-    const sub = buildSubtree(ws, edge, depth, forward ? s.stepSize : -s.stepSize, h0, s, acc);
+    const sub = yield* buildSubtree(ws, edge, depth, forward ? s.stepSize : -s.stepSize, h0, s, acc);
     depth++;
     if (sub.status === 2) {
       diverging = true;
@@ -229,13 +239,21 @@ export function nutsTransition(state: PhasePoint, ws: NutsWorkspace, s: NutsSett
   };
 }
 
-/** One static-length HMC transition with a Metropolis correction (`numSteps` leapfrog steps). */
-export function hmcTransition(
+/** {@link nutsTransitionSteps} with a synchronous potential. */
+export function nutsTransition(state: PhasePoint, ws: NutsWorkspace, s: NutsSettings): TransitionInfo {
+  return evaluateSync(nutsTransitionSteps(state, ws, s), s.potential);
+}
+
+/**
+ * One static-length HMC transition with a Metropolis correction (`numSteps` leapfrog
+ * steps), as sampler work.
+ */
+export function* hmcTransitionSteps(
   state: PhasePoint,
   work: PhasePoint,
   numSteps: number,
-  s: NutsSettings,
-): TransitionInfo {
+  s: TransitionSettings,
+): Evaluations<TransitionInfo> {
   const { mass, rng } = s;
   mass.sampleMomentum(rng, state.r);
   mass.velocity(state.r, state.v);
@@ -244,7 +262,7 @@ export function hmcTransition(
   let diverging = false;
   let taken = 0;
   for (let i = 0; i < numSteps; i++) {
-    leapfrog(work, s.stepSize, mass, s.potential);
+    yield* leapfrogSteps(work, s.stepSize, mass);
     taken++;
     const h = hamiltonian(work);
     if (!(h - h0 <= s.maxDeltaEnergy) || !Number.isFinite(h)) {
@@ -260,4 +278,9 @@ export function hmcTransition(
     energy = h0 + dH;
   }
   return { acceptProb: diverging ? 0 : acceptProb, numSteps: taken, treeDepth: 0, diverging, energy };
+}
+
+/** {@link hmcTransitionSteps} with a synchronous potential. */
+export function hmcTransition(state: PhasePoint, work: PhasePoint, numSteps: number, s: NutsSettings): TransitionInfo {
+  return evaluateSync(hmcTransitionSteps(state, work, numSteps, s), s.potential);
 }

@@ -22,18 +22,33 @@ function spawn(): Worker {
   return new Worker(js);
 }
 
-function runOne(job: WorkerJob, onProgress: (it: number, rec: StepRecord) => void): Promise<ChainResult> {
+function runOne(
+  job: WorkerJob,
+  chain: number,
+  onProgress: (it: number, rec: StepRecord) => void,
+  signal?: AbortSignal,
+): Promise<ChainResult> {
   return new Promise((resolve, reject) => {
     const w = spawn();
     let settled = false;
+    let last = 0;
+    const onAbort = () =>
+      finish(() =>
+        reject(new Error(`MCMC: run aborted in chain ${chain} after iteration ${last}`, { cause: signal?.reason })),
+      );
     const finish = (f: () => void) => {
       if (settled) return;
       settled = true;
+      signal?.removeEventListener("abort", onAbort);
       void w.terminate();
       f();
     };
+    signal?.addEventListener("abort", onAbort);
     w.on("message", (m: WorkerMessage) => {
-      if (m.type === "progress") onProgress(m.iteration, m.rec);
+      if (m.type === "progress") {
+        last = m.iteration + 1;
+        onProgress(m.iteration, m.rec);
+      }
       else if (m.type === "done") finish(() => resolve(m.result));
       else finish(() => reject(new Error(`parallel MCMC worker failed: ${m.message}`)));
     });
@@ -41,12 +56,14 @@ function runOne(job: WorkerJob, onProgress: (it: number, rec: StepRecord) => voi
     w.on("exit", (code) =>
       finish(() => reject(new Error(`parallel MCMC worker exited early with code ${code}`))),
     );
-    w.postMessage(job);
+    if (signal?.aborted) onAbort();
+    else w.postMessage(job);
   });
 }
 
 /**
- * Run one chain per key on worker threads, at most `availableParallelism()` at a time.
+ * Run one chain per key on worker threads (each on its own cpu backend), at most
+ * `availableParallelism()` at a time; `signal` terminates the workers.
  * Model arguments must be structured-cloneable (plain data, typed arrays). With `starts`,
  * chain `c` continues from `starts[c]` (no warmup). Each worker also computes its draws'
  * output-site values (deterministic sites included), so that work runs in parallel too.
@@ -58,6 +75,7 @@ export async function runChainsParallel(
   ro: RunOptions,
   onProgress: (chain: number, it: number, rec: StepRecord) => void,
   starts?: readonly ChainState[],
+  signal?: AbortSignal,
 ): Promise<ChainResult[]> {
   const total = plan.numWarmup + plan.numSamples * plan.thinning;
   const every = Math.max(1, Math.floor(total / 100));
@@ -76,7 +94,7 @@ export async function runChainsParallel(
         progressEvery: every,
         from: starts?.[c],
       };
-      results[c] = await runOne(job, (it, rec) => onProgress(c, it, rec));
+      results[c] = await runOne(job, c, (it, rec) => onProgress(c, it, rec), signal);
     }
   };
   await Promise.all(Array.from({ length: limit }, lane));

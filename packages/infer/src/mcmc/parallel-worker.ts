@@ -49,7 +49,7 @@ parentPort?.on("message", async (job: WorkerJob) => {
     const kernel = await loadKernel(job.spec);
     const setup = kernel.setup(job.args, job.initParams);
     const total = job.plan.numWarmup + job.plan.numSamples * job.plan.thinning;
-    const result = runChain(
+    const result = await runChain(
       kernel,
       setup,
       job.key,

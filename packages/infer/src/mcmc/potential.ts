@@ -8,17 +8,18 @@
  */
 import {
   concat,
-  fromTypedArray,
+  currentBackend,
   jit,
+  type Key,
   type Message,
+  scope,
   seed,
   substitute,
-  trace,
-  type Key,
-  scope,
   type Tensor,
   type Trace,
+  trace,
   valueAndGrad,
+  withBackend,
 } from "@scribe/core";
 import {
   bijectTo,
@@ -29,7 +30,8 @@ import {
 } from "@scribe/distributions";
 import { traceLogDensity } from "../util/log-density.js";
 import { latentSites, runTrace } from "../util/sites.js";
-import { type ModelFn, registerModelSetup } from "./kernels.js";
+import type { ModelFn } from "./kernels.js";
+import { deviceVector, readEnergyAndGradient } from "./potential-fn.js";
 import { type OutputSite, randomBox, type SamplerSetup } from "./setup.js";
 
 /** How one latent site sits in the flat unconstrained vector. */
@@ -108,10 +110,6 @@ function withoutValidation<T>(f: () => T): T {
   }
 }
 
-function siteTensors(layout: readonly LatentLayout[], z: Float64Array): Tensor[] {
-  return layout.map((l) => fromTypedArray(z.slice(l.offset, l.offset + l.size), l.unconstrainedShape));
-}
-
 /**
  * The potential energy `U(u) = −(log p(T(u), data) + Σ log|det J_T(u)|)` of a model at
  * unconstrained site values `u` (tensors, one per latent site in layout order).
@@ -159,16 +157,24 @@ function constrainedTrace(
   return trace(seed(substitute(model, constrain), 0)).getTrace(...args);
 }
 
+/** Draws per readback when post-processing kept draws asynchronously. */
+const CONSTRAIN_CHUNK = 64;
+
 /**
- * The sampler setup of a model: potential and gradient through one `valueAndGrad` per
- * evaluation (one tensor per site, no slicing), initial positions uniform in
- * (−radius, radius) in unconstrained space, and constrained output sites.
+ * The sampler setup of a model on the backend current at the call: potential and gradient
+ * through one `valueAndGrad` per evaluation (one tensor per site, no slicing), initial
+ * positions uniform in (−radius, radius) in unconstrained space, and constrained output
+ * sites. Site values reach the device as float64 where the backend has it, float32
+ * otherwise (WebGPU); on a backend without synchronous reads only the asynchronous
+ * potential and post-processing exist, each read with one `await` of one small buffer.
  */
 export function modelSetup(
   model: ModelFn,
   args: unknown[],
   opts: { initRadius?: number } = {},
 ): SamplerSetup {
+  const backend = currentBackend();
+  const onDevice = <T>(f: () => T): T => withBackend(backend, () => scope(() => withoutValidation(f)));
   // The prototype run only fixes names, shapes and which sites are constrained; its tensors are
   // freed with the scope (the potential takes each site's transform from its own run), so the
   // layout keeps no transform objects that could reference them.
@@ -185,6 +191,9 @@ export function modelSetup(
   const sizes = outputSites.map((s) => s.shape.reduce((a, b) => a * b, 1));
   const width = sizes.reduce((a, b) => a + b, 0);
   const dim = layout.reduce((a, l) => a + l.size, 0);
+  const outDtype = backend.supportsFloat64 ? "float64" : "float32";
+  const siteTensors = (z: Float64Array): Tensor[] =>
+    layout.map((l) => deviceVector(backend, z.subarray(l.offset, l.offset + l.size), l.unconstrainedShape));
   const vg = valueAndGrad((us: Tensor[]) => modelPotentialEnergy(model, args, layout, us));
   // The potential and its gradient are recorded once and replayed (`jit`): a NUTS step on a
   // small model is then a few kernel calls instead of rebuilding the model's graph.
@@ -194,69 +203,79 @@ export function modelSetup(
     const [v, grads] = vg(us);
     return [v, ...grads];
   });
-  // Deterministic sites need one run of the model with the constrained latent values
-  // substituted (NumPyro's `constrain_fn(..., return_deterministic=True)`), recorded once and
-  // replayed per draw like the potential. The outputs are copied into one fresh float64
-  // vector (`concat`), so no output aliases an input or a tensor the model closes over.
-  // Without deterministic sites the transforms alone suffice (output order = layout order).
   // Deterministic sites, and constrained values whose support may depend on other latents,
   // need one run of the model per draw (NumPyro's `constrain_fn(..., return_deterministic=True)`),
   // recorded once and replayed like the potential. The outputs are copied into one fresh
-  // float64 vector (`concat`), so no output aliases an input or a tensor the model closes over.
-  // Real-valued sites alone need no run (output order = layout order).
-  const needsModelRun = hasDeterministic || anyConstrained;
-  const postprocess = needsModelRun
-    ? jit((...us: Tensor[]) => {
-        const tr = constrainedTrace(model, args, layout, us);
-        const parts = outputSites.map((s, k) => {
-          const t = tr.get(s.name)?.value as Tensor | null | undefined;
-          if (!t) throw new Error(`MCMC: site '${s.name}' has no value when the model is rerun on a draw`);
-          if (t.size !== sizes[k])
-            throw new Error(
-              `MCMC: site '${s.name}' has shape [${t.shape.join(", ")}] on a draw but [${s.shape.join(", ")}] ` +
-                "in the prototype trace; its shape must not depend on the latent values",
-            );
-          return (t.dtype === "float64" ? t : t.astype("float64")).reshape([sizes[k]!]);
-        });
-        return concat(parts);
-      })
-    : null;
+  // vector (`concat`), so no output aliases an input or a tensor the model closes over.
+  // Real-valued sites alone need no run: the output is the position itself (same order).
+  const postprocess =
+    hasDeterministic || anyConstrained
+      ? jit((...us: Tensor[]) => {
+          const tr = constrainedTrace(model, args, layout, us);
+          const parts = outputSites.map((s, k) => {
+            const t = tr.get(s.name)?.value as Tensor | null | undefined;
+            if (!t) throw new Error(`MCMC: site '${s.name}' has no value when the model is rerun on a draw`);
+            if (t.size !== sizes[k])
+              throw new Error(
+                `MCMC: site '${s.name}' has shape [${t.shape.join(", ")}] on a draw but [${s.shape.join(", ")}] ` +
+                  "in the prototype trace; its shape must not depend on the latent values",
+              );
+            return (t.dtype === outDtype ? t : t.astype(outDtype)).reshape([sizes[k]!]);
+          });
+          return concat(parts);
+        })
+      : null;
   const radius = opts.initRadius ?? 2;
+  const sync = typeof backend.readSync === "function";
   return {
     dim,
-    potential: (z, g) =>
-      scope(() =>
-        withoutValidation(() => {
-          const [v, ...grads] = evaluate(...siteTensors(layout, z));
-          grads.forEach((gt, i) => {
-            g.set(gt!.dataSync(), layout[i]!.offset);
-          });
-          return v!.item();
-        }),
-      ),
+    // The cpu fast path: no packing, no promise.
+    potential: sync
+      ? (z, g) =>
+          onDevice(() => {
+            const [v, ...grads] = evaluate(...siteTensors(z));
+            grads.forEach((gt, i) => {
+              g.set(gt!.dataSync(), layout[i]!.offset);
+            });
+            return v!.item();
+          })
+      : undefined,
+    // One small buffer [U, ∇U] per evaluation (gradients in layout order = flat order).
+    potentialAsync: (z, g) => {
+      const packed = onDevice(() => {
+        const [v, ...grads] = evaluate(...siteTensors(z));
+        return concat([v!.reshape([1]), ...grads.map((gt) => gt!.reshape([gt!.size]))]);
+      });
+      return readEnergyAndGradient(packed, g, "MCMC potential");
+    },
     initPosition: (k) => randomBox(k, dim, radius),
     outputSites,
     // Called once per kept draw after sampling, never in the leapfrog loop.
-    constrain: (z) =>
-      scope(() =>
-        withoutValidation(() => {
-          const us = siteTensors(layout, z);
-          if (postprocess) return Float64Array.from(postprocess(...us).dataSync());
-          const out = new Float64Array(width);
-          let o = 0;
-          for (const u of us) {
-            const d = u.dataSync();
-            out.set(d, o);
-            o += d.length;
-          }
-          return out;
-        }),
-      ),
+    constrain: sync
+      ? (z) =>
+          postprocess ? onDevice(() => Float64Array.from(postprocess(...siteTensors(z)).dataSync())) : z.slice()
+      : undefined,
+    constrainAsync: async (positions, n) => {
+      if (!postprocess) return positions.slice(0, n * dim);
+      const out = new Float64Array(n * width);
+      for (let start = 0; start < n; start += CONSTRAIN_CHUNK) {
+        const end = Math.min(n, start + CONSTRAIN_CHUNK);
+        const packed = onDevice(() => {
+          const rows: Tensor[] = [];
+          for (let i = start; i < end; i++) rows.push(postprocess(...siteTensors(positions.subarray(i * dim, (i + 1) * dim))));
+          return concat(rows);
+        });
+        try {
+          out.set(await packed.data(), start * width);
+        } finally {
+          packed.dispose();
+        }
+      }
+      return out;
+    },
     dispose: () => {
       evaluate.dispose();
       postprocess?.dispose();
     },
   };
 }
-
-registerModelSetup(modelSetup);

@@ -7,6 +7,8 @@
  */
 import type { Key } from "@scribe/core";
 import type { ChainState, StepRecord } from "./chain.js";
+import { evaluateAsync, evaluateSync } from "./evaluations.js";
+import { EventLoopPacer } from "./event-loop.js";
 import type { MCMCKernel } from "./kernels.js";
 import type { SamplerSetup } from "./setup.js";
 
@@ -65,14 +67,18 @@ const now = (): number => (typeof performance !== "undefined" ? performance.now(
 
 /**
  * Output-site values of `n` positions (`n × setup.dim`, row-major): `setup.constrain` of
- * each, concatenated (`n × width`). Runs once per kept draw, never inside the sampler.
+ * each, concatenated (`n × width`). Runs once per kept draw, never inside the sampler. Needs
+ * a setup that reads synchronously; {@link siteValuesOfAsync} works on every backend.
  */
 export function siteValuesOf(setup: SamplerSetup, positions: Float64Array, n: number): Float64Array {
+  const constrain = setup.constrain;
+  if (!constrain)
+    throw new Error("MCMC: this setup reads back asynchronously (WebGPU); use siteValuesOfAsync");
   const dim = setup.dim;
   let out: Float64Array | undefined;
   let width = 0;
   for (let i = 0; i < n; i++) {
-    const c = setup.constrain(positions.subarray(i * dim, (i + 1) * dim));
+    const c = constrain(positions.subarray(i * dim, (i + 1) * dim));
     if (!out) {
       width = c.length;
       out = new Float64Array(n * width);
@@ -86,23 +92,62 @@ export function siteValuesOf(setup: SamplerSetup, positions: Float64Array, n: nu
 }
 
 /**
+ * {@link siteValuesOf} on any backend: the synchronous path where the setup has one, else
+ * `setup.constrainAsync` (one `await` per chunk of draws).
+ */
+export async function siteValuesOfAsync(
+  setup: SamplerSetup,
+  positions: Float64Array,
+  n: number,
+): Promise<Float64Array> {
+  if (setup.constrain) return siteValuesOf(setup, positions, n);
+  return setup.constrainAsync(positions, n);
+}
+
+/** What a running chain checks between iterations. */
+export interface ChainControl {
+  /** Stops the chain between two iterations with an error naming where. */
+  signal?: AbortSignal;
+  /** Describes the chain in messages (e.g. "chain 2"). */
+  label?: string;
+}
+
+/** Throw the error of an aborted run, naming where it stopped. */
+export function throwIfAborted(signal: AbortSignal | undefined, where: string): void {
+  if (signal?.aborted)
+    throw new Error(`MCMC: run aborted ${where}`, { cause: signal.reason });
+}
+
+/**
  * Run one chain: `numWarmup` adapting iterations, then `numSamples × thinning`, keeping
  * every `thinning`-th. With `from`, the chain continues from that saved state instead
  * (pass `numWarmup: 0`; `k` is then unused).
+ *
+ * The tree logic runs here on the host in float64; the potential runs on the setup's
+ * backend. With a synchronous potential (cpu) no iteration awaits anything, and the event
+ * loop gets a turn about every 25 ms; otherwise each potential evaluation is one `await`.
+ * Between iterations `control.signal` is checked.
  */
-export function runChain(
+export async function runChain(
   kernel: MCMCKernel,
   setup: SamplerSetup,
   k: Key,
   plan: ChainPlan,
   hook?: IterationHook,
   from?: ChainState,
-): ChainResult {
+  control: ChainControl = {},
+): Promise<ChainResult> {
   const { numWarmup, numSamples, thinning } = plan;
   if (from && numWarmup !== 0) throw new Error("runChain: a chain resumed from a saved state has no warmup");
+  const { signal } = control;
+  const label = control.label ?? "chain";
   const dim = setup.dim;
+  const sync = setup.potential;
+  const pacer = new EventLoopPacer();
   const t0 = now();
   const chain = kernel.createChain(setup, k, numWarmup, from);
+  if (sync) evaluateSync(chain.initialize(), sync);
+  else await evaluateAsync(chain.initialize(), setup.potentialAsync);
   const positions = new Float64Array(numSamples * dim);
   const extra = Object.fromEntries(EXTRA_FIELDS.map((f) => [f, new Float64Array(numSamples)])) as Record<
     ExtraField,
@@ -114,7 +159,9 @@ export function runChain(
   let t1 = t0;
   for (let it = 0; it < total; it++) {
     if (it === numWarmup) t1 = now();
-    const rec = chain.step();
+    const rec = sync
+      ? evaluateSync(chain.transition(), sync)
+      : await evaluateAsync(chain.transition(), setup.potentialAsync);
     if (it < numWarmup) {
       if (rec.diverging) warmupDivergences++;
     } else if ((it - numWarmup) % thinning === thinning - 1) {
@@ -129,10 +176,12 @@ export function runChain(
       kept++;
     }
     hook?.(it, rec);
+    if (sync && pacer.due()) await pacer.pause();
+    throwIfAborted(signal, `in ${label} after iteration ${it + 1} of ${total}`);
   }
   if (numWarmup === total) t1 = now();
   const t2 = now();
-  const siteValues = siteValuesOf(setup, positions, numSamples);
+  const siteValues = await siteValuesOfAsync(setup, positions, numSamples);
   const t3 = now();
   return {
     positions,

@@ -3,8 +3,14 @@
  * gradient, initial positions, and how to turn a position into output sites.
  * @module
  */
-import { type Key, random } from "@scribe/core";
-import { type PotentialFn, type PotentialGradFn, tensorPotential } from "./potential-fn.js";
+import { cpuBackend, currentBackend, type Key, random, withBackend } from "@scribe/core";
+import {
+  type AsyncPotentialGradFn,
+  type PotentialFn,
+  type PotentialGradFn,
+  tensorPotential,
+  tensorPotentialAsync,
+} from "./potential-fn.js";
 
 /** An output site: its name, the shape of one draw, and whether it is a deterministic site. */
 export interface OutputSite {
@@ -17,12 +23,21 @@ export interface OutputSite {
   readonly deterministic?: boolean;
 }
 
-/** A sampling problem resolved to flat float64 parameters. */
+/**
+ * A sampling problem resolved to flat float64 parameters, on the backend that was current
+ * when it was made (its tensors are computed there).
+ */
 export interface SamplerSetup {
   /** Number of unconstrained parameters. */
   readonly dim: number;
-  /** The potential energy and its gradient. */
-  readonly potential: PotentialGradFn;
+  /**
+   * The potential energy and its gradient, read synchronously: present where the backend
+   * reads back synchronously (cpu) or the potential is plain JavaScript. The samplers use it
+   * when it is there (no promise per leapfrog step).
+   */
+  readonly potential?: PotentialGradFn;
+  /** The same potential read with one `await` per evaluation (every backend). */
+  readonly potentialAsync: AsyncPotentialGradFn;
   /** A candidate initial position (retried with fresh keys until the potential is finite). */
   initPosition(k: Key): Float64Array;
   /** Output sites, in order (for a model: its latent and deterministic sites in trace order). */
@@ -31,9 +46,15 @@ export interface SamplerSetup {
    * Values of all output sites at one unconstrained position, flattened and concatenated in
    * order: latent sites constrained, deterministic sites computed by running the model with
    * those latent values substituted (NumPyro's `constrain_fn(..., return_deterministic=True)`).
-   * The MCMC driver calls it once per kept draw, never inside the sampler.
+   * Read synchronously, so present only where `potential` is; the MCMC driver calls it once
+   * per kept draw, never inside the sampler.
    */
-  constrain(z: Float64Array): Float64Array;
+  constrain?(z: Float64Array): Float64Array;
+  /**
+   * {@link constrain} for `n` positions (`n × dim`, row-major) at once, read with one
+   * `await` per chunk of draws: `n × width` values (every backend).
+   */
+  constrainAsync(positions: Float64Array, n: number): Promise<Float64Array>;
   /**
    * Free what `potential` and `constrain` keep between calls (recorded jit programs). The
    * MCMC driver calls it when a run's chains are done; both functions still work afterwards
@@ -59,8 +80,8 @@ export interface PotentialSource {
  * initialized uniformly in (−radius, radius) unless `initParams` is given.
  */
 export function potentialSetup(src: PotentialSource, initParams?: ArrayLike<number>): SamplerSetup {
-  const potential = src.potentialFnGrad ?? (src.potentialFn ? tensorPotential(src.potentialFn) : undefined);
-  if (!potential) throw new Error("MCMC kernel: give a model, a potentialFn or a potentialFnGrad");
+  const plain = src.potentialFnGrad;
+  if (!plain && !src.potentialFn) throw new Error("MCMC kernel: give a model, a potentialFn or a potentialFnGrad");
   const dim = initParams?.length ?? src.dim;
   if (dim === undefined || !(dim > 0))
     throw new Error(
@@ -70,20 +91,38 @@ export function potentialSetup(src: PotentialSource, initParams?: ArrayLike<numb
     throw new Error(`MCMC kernel: initParams has ${initParams.length} entries but dim is ${src.dim}`);
   const radius = src.initRadius ?? 2;
   const fixed = initParams ? Float64Array.from(initParams) : undefined;
+  // A plain-JavaScript potential is synchronous everywhere; a tensor potential reads back
+  // synchronously only on a backend that can.
+  const potential = plain ?? (syncReads() ? tensorPotential(src.potentialFn!) : undefined);
+  const potentialAsync: AsyncPotentialGradFn = plain
+    ? async (x, g) => plain(x, g)
+    : tensorPotentialAsync(src.potentialFn!);
   return {
     dim,
     potential,
+    potentialAsync,
     initPosition: (k) => (fixed ? Float64Array.from(fixed) : randomBox(k, dim, radius)),
     outputSites: [{ name: "params", shape: [dim] }],
     constrain: (z) => Float64Array.from(z),
+    constrainAsync: async (positions, n) => positions.slice(0, n * dim),
   };
 }
 
-/** `dim` uniform draws on (−radius, radius) (all zeros when radius is 0). */
+/** Whether the current backend reads back synchronously (the cpu backend does; WebGPU does not). */
+export function syncReads(): boolean {
+  return typeof currentBackend().readSync === "function";
+}
+
+/**
+ * `dim` uniform draws on (−radius, radius) (all zeros when radius is 0), drawn on the cpu
+ * backend whatever the current one is: the same key gives the same start everywhere.
+ */
 export function randomBox(k: Key, dim: number, radius: number): Float64Array {
   if (radius === 0) return new Float64Array(dim);
-  const u = random.uniform(k, [dim], -radius, radius, { dtype: "float64" });
-  const out = Float64Array.from(u.dataSync());
-  u.dispose();
-  return out;
+  return withBackend(cpuBackend(), () => {
+    const u = random.uniform(k, [dim], -radius, radius, { dtype: "float64" });
+    const out = Float64Array.from(u.dataSync());
+    u.dispose();
+    return out;
+  });
 }
