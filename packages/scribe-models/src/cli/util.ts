@@ -6,10 +6,10 @@
  * Node-only: uses `node:fs`, `node:path`, `node:util`.
  * @module
  */
-import { randomBytes } from "node:crypto";
-import { existsSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { basename, dirname, join, resolve } from "node:path";
+import { existsSync, statSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { type ParseArgsConfig, parseArgs } from "node:util";
+import { writeTextFileAtomicSync } from "../persist/atomic-file-node.js";
 
 /** Where a command writes: stdout for results, stderr for progress and errors. */
 export interface CliIO {
@@ -185,18 +185,14 @@ export function checkWritable(path: string): void {
 }
 
 /**
- * Write a text file atomically: to a temporary name in the same directory, then
- * renamed over `path`, so a failure leaves neither a partial file nor a changed
- * existing one.
+ * Write a text file atomically and verified (temporary file, fsync, read back, rename; see
+ * persist/atomic-file-node.ts): a failure leaves neither a partial file nor a changed
+ * existing one, and is a {@link CliError} naming the path and the cause.
  */
 export function writeFileAtomic(path: string, text: string): void {
-  const full = resolve(path);
-  const tmp = join(dirname(full), `.${basename(full)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
   try {
-    writeFileSync(tmp, text);
-    renameSync(tmp, full);
+    writeTextFileAtomicSync(path, text);
   } catch (err) {
-    rmSync(tmp, { force: true });
-    throw new CliError(`cannot write ${path}: ${(err as Error).message}`);
+    throw new CliError((err as Error).message, { cause: err });
   }
 }

@@ -270,16 +270,54 @@ function readMatrixDict(g: Entity | null, strict: boolean): Record<string, Matri
   return out;
 }
 
+/** Where the AnnData's `X` comes from when decoding: the file's `X` (default), `.raw`, or a layer. */
+export type XSource = "X" | "raw" | { layer: string };
+
+/**
+ * The file has no `X` (anndata allows that): {@link layers} and {@link raw} say what it has
+ * instead, so callers can offer them.
+ */
+export class MissingXError extends Error {
+  override name = "MissingXError";
+  /**
+   * @param layers names of the matrices under `layers`
+   * @param raw `.raw`'s shape when the file has one
+   */
+  constructor(
+    readonly layers: string[],
+    readonly raw: { shape: [number, number] } | null,
+  ) {
+    const has = [
+      layers.length ? `layers: ${layers.join(", ")}` : "no layers",
+      raw ? `.raw (${raw.shape[0]} × ${raw.shape[1]})` : "no .raw",
+    ];
+    super(`no X matrix (${has.join("; ")})`);
+  }
+}
+
+/** The shape of `raw/X` without reading its values, or null when there is no `.raw`. */
+function rawShape(root: Group): [number, number] | null {
+  const raw = child(root, "raw");
+  if (!isGroup(raw)) return null;
+  const x = child(raw, "X");
+  if (isGroup(x)) return shapeAttr(x, "shape") ?? shapeAttr(x, "h5sparse_shape") ?? null;
+  if (isDataset(x) && x.shape?.length === 2) return [x.shape[0]!, x.shape[1]!];
+  return null;
+}
+
 /**
  * Decode a whole AnnData from the root group of an open `.h5ad` file.
  * @param strict throw on elements that cannot be represented (default: skip them in
  *   `uns`/`obsm`/`varm`/`layers`; `X`, `obs`, `var` always throw).
+ * @param xSource where `X` comes from: `"X"` (default; a file without `X` is a
+ *   {@link MissingXError}), `"raw"` (`raw/X` with `raw/var` as `var`, as anndata's
+ *   `raw.to_adata()`: layers and varm, which belong to the processed genes, are dropped), or a
+ *   layer (which stays in `layers` too).
  */
-export function decodeAnnData(root: Group, strict = false): AnnData {
+export function decodeAnnData(root: Group, strict = false, xSource: XSource = "X"): AnnData {
   const enc = encodingType(root);
   if (enc !== undefined && enc !== "anndata")
     throw new Error(`root encoding-type is '${enc}', expected 'anndata'`);
-  const xEl = child(root, "X");
   const obsEl = child(root, "obs");
   const varEl = child(root, "var");
   if (!isGroup(obsEl) || !isGroup(varEl)) {
@@ -287,25 +325,49 @@ export function decodeAnnData(root: Group, strict = false): AnnData {
       "obs/var are not data-frame groups (files from anndata < 0.7 store them as compound datasets; re-save with a newer anndata)",
     );
   }
+  const layersEl = child(root, "layers");
+  const layerNames = isGroup(layersEl) ? layersEl.keys() : [];
   const obs = readFrame(obsEl);
-  const vr = readFrame(varEl);
-  const X: Matrix = xEl
-    ? readMatrix(xEl)
-    : {
-        format: "csr",
-        data: new Float32Array(0),
-        indices: new Int32Array(0),
-        indptr: new Int32Array(obs.index.length + 1),
-        shape: [obs.index.length, vr.index.length],
-      };
+  let vr: ColumnTable;
+  let X: Matrix;
+  let layers: Record<string, Matrix>;
+  let varm: Record<string, Matrix>;
+  if (xSource === "raw") {
+    const raw = child(root, "raw");
+    const rawX = isGroup(raw) ? child(raw, "X") : null;
+    const rawVar = isGroup(raw) ? child(raw, "var") : null;
+    if (!rawX) throw new Error(`no .raw matrix (raw/X) in this file${layerNames.length ? `; layers: ${layerNames.join(", ")}` : ""}`);
+    if (!isGroup(rawVar)) throw new Error("raw/X has no raw/var data frame");
+    X = readMatrix(rawX);
+    vr = readFrame(rawVar);
+    layers = {};
+    varm = {};
+  } else {
+    vr = readFrame(varEl);
+    layers = readMatrixDict(layersEl, strict);
+    varm = readMatrixDict(child(root, "varm"), strict);
+    if (xSource === "X") {
+      const xEl = child(root, "X");
+      if (!xEl) {
+        const shape = rawShape(root);
+        throw new MissingXError(layerNames, shape ? { shape } : null);
+      }
+      X = readMatrix(xEl);
+    } else {
+      const name = xSource.layer;
+      if (!layerNames.includes(name))
+        throw new Error(`no layer ${JSON.stringify(name)}; layers: ${layerNames.join(", ") || "(none)"}`);
+      X = layers[name] ?? readMatrix(root.get(`layers/${name}`) as Entity);
+      layers[name] = X;
+    }
+  }
   const unsEl = child(root, "uns");
   const obsm = readMatrixDict(child(root, "obsm"), strict);
-  const varm = readMatrixDict(child(root, "varm"), strict);
   const adata: AnnData = {
     X,
     obs,
     var: vr,
-    layers: readMatrixDict(child(root, "layers"), strict),
+    layers,
     uns: isGroup(unsEl) ? readDict(unsEl, strict) : {},
     ...(Object.keys(obsm).length ? { obsm } : {}),
     ...(Object.keys(varm).length ? { varm } : {}),

@@ -4,6 +4,6 @@
  * @module
  */
 
-export { type ReadH5adOptions, readH5ad, type WriteH5adOptions, writeH5ad } from "./h5ad.js";
+export { MissingXError, prepareH5ad, type ReadH5adOptions, readH5ad, type WriteH5adOptions, writeH5ad, type XSource } from "./h5ad.js";
 export * from "./index.js";
 export { type Read10xOptions, read10x, type Write10xOptions, write10x } from "./tenx.js";

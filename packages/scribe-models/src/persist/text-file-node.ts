@@ -1,5 +1,5 @@
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { basename, dirname, join, resolve } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { writeTextFileAtomicSync } from "./atomic-file-node.js";
 
 /**
  * Node-only text-file persistence for checkpoints and saved results. Browser-safe modules
@@ -12,17 +12,10 @@ export function readTextIfExists(path: string): string | null {
 }
 
 /**
- * Write a text file atomically (temporary name + rename): a crash leaves either the old
- * file or the new one, never a partial file.
+ * Write a text file atomically and verified (temporary name, fsync, read back, rename): a
+ * crash or a full disk leaves the old file, never a partial one; failures throw an
+ * `AtomicWriteError` naming the path and the cause.
  */
 export function writeTextAtomic(path: string, text: string): void {
-  const full = resolve(path);
-  const tmp = join(dirname(full), `.${basename(full)}.${process.pid}.${Date.now()}.tmp`);
-  try {
-    writeFileSync(tmp, text);
-    renameSync(tmp, full);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw err;
-  }
+  writeTextFileAtomicSync(path, text);
 }
