@@ -62,3 +62,25 @@ export function axisTitles(svg: string): string[] {
 export function texts(svg: string): string[] {
   return [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => unescape(m[1]!));
 }
+
+/** Vertices of an SVG path made of M/L commands (Vega's line marks). */
+export function pathVertices(d: string): [number, number][] {
+  return [...d.matchAll(/[ML]([-\d.e]+),([-\d.e]+)/g)].map((m) => [Number(m[1]), Number(m[2])]);
+}
+
+/** Largest residual of the least-squares line y ≈ a + b·x (0 when y is exactly affine in x). */
+export function affineResidual(x: readonly number[], y: readonly number[]): { slope: number; maxResidual: number } {
+  const n = x.length;
+  const mx = x.reduce((a, b) => a + b, 0) / n;
+  const my = y.reduce((a, b) => a + b, 0) / n;
+  let sxy = 0;
+  let sxx = 0;
+  for (let i = 0; i < n; i++) {
+    sxy += (x[i]! - mx) * (y[i]! - my);
+    sxx += (x[i]! - mx) ** 2;
+  }
+  const b = sxy / sxx;
+  let r = 0;
+  for (let i = 0; i < n; i++) r = Math.max(r, Math.abs(y[i]! - (my + b * (x[i]! - mx))));
+  return { slope: b, maxResidual: r };
+}
