@@ -1,50 +1,37 @@
 #!/usr/bin/env node
-// Launcher of the `scribe` command. In a source checkout (src/ and tsx present) it runs
-// src/cli/main.ts under tsx in a child Node process, so a stale build can never answer;
-// an installed package without tsx runs the built dist/cli/main.js.
-import { spawn } from "node:child_process";
+// Launcher of the `scribe` command. It runs the command in this very process (no child
+// process that could outlive a killed launcher and keep writing into --out): in a source
+// checkout (src/ and tsx present) it registers tsx's loader and imports src/cli/main.ts, so a
+// stale build can never answer; an installed package without tsx imports dist/cli/main.js.
 import { existsSync } from "node:fs";
-import { createRequire } from "node:module";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 
 const args = process.argv.slice(2);
 const dist = new URL("../dist/cli/main.js", import.meta.url);
+const src = new URL("../src/cli/main.ts", import.meta.url);
 
-let tsxUrl = null;
-try {
-  // resolved from this file, so `scribe` works from any working directory
-  tsxUrl = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
-} catch {
-  tsxUrl = null;
+/** tsx's loader API, or null when tsx is not installed. */
+async function tsxApi() {
+  try {
+    return await import("tsx/esm/api");
+  } catch {
+    return null;
+  }
 }
-const srcMain = fileURLToPath(new URL("../src/cli/main.ts", import.meta.url));
-const useSource = tsxUrl !== null && existsSync(srcMain);
 
-if (!useSource && existsSync(fileURLToPath(dist))) {
-  const { runCli } = await import(dist.href);
-  process.exitCode = await runCli(args);
+let entry = null;
+const api = existsSync(fileURLToPath(src)) ? await tsxApi() : null;
+if (api !== null) {
+  api.register();
+  entry = src;
+} else if (existsSync(fileURLToPath(dist))) {
+  entry = dist;
 } else {
-  if (tsxUrl === null) {
-    process.stderr.write(
-      "scribe: error: dist/cli/main.js is missing and tsx is not installed; " +
-        "run 'npm install' (development) or 'npm run build'\n",
-    );
-    process.exit(1);
-  }
-  const child = spawn(process.execPath, ["--import", tsxUrl, srcMain, ...args], { stdio: "inherit" });
-  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) {
-    process.on(sig, () => {
-      if (child.exitCode === null) child.kill(sig);
-    });
-  }
-  child.on("error", (err) => {
-    process.stderr.write(`scribe: error: cannot start ${process.execPath}: ${err.message}\n`);
-    process.exit(1);
-  });
-  child.on("exit", (code, signal) => {
-    if (signal) {
-      process.removeAllListeners(signal);
-      process.kill(process.pid, signal);
-    } else process.exit(code ?? 1);
-  });
+  process.stderr.write(
+    "scribe: error: dist/cli/main.js is missing and tsx is not installed; " +
+      "run 'npm install' (development) or 'npm run build'\n",
+  );
+  process.exit(1);
 }
+const { main } = await import(entry.href);
+process.exitCode = await main(args);

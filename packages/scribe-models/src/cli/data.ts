@@ -9,7 +9,7 @@
 import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
 import type { CountMatrix } from "../de/index.js";
 import type { AnnData, Column, Matrix } from "../io/node.js";
-import { decodeCategorical, isCategorical, read10x, readH5ad, validateCounts } from "../io/node.js";
+import { decodeCategorical, isCategorical, MissingXError, read10x, readH5ad, validateCounts, type XSource } from "../io/node.js";
 import { CliError } from "./util.js";
 
 /** Where a data set came from, for messages. */
@@ -40,19 +40,40 @@ function isHdf5(path: string): boolean {
   }
 }
 
+/** Options of {@link loadData}. */
+export interface LoadDataOptions {
+  /** `.h5ad` only: use `.raw` (raw/X with raw/var) as the matrix (`--raw`). */
+  raw?: boolean;
+  /** The layer the command will read (`--layer`); lets a file without X be read. */
+  layer?: string;
+}
+
 /**
  * Read `path`: a directory is a 10x folder (`matrix.mtx`, `features.tsv`/`genes.tsv`,
  * `barcodes.tsv`, optional `obs.tsv` joined on barcode), anything else an `.h5ad` file.
- * Counts are read as float64.
+ * Counts are read as float64. A file without X is an error listing its layers and `.raw`
+ * with the options that read them; a damaged file is one line ("truncated or corrupt").
  */
-export async function loadData(path: string): Promise<LoadedData> {
+export async function loadData(path: string, options: LoadDataOptions = {}): Promise<LoadedData> {
   if (!existsSync(path)) throw new CliError(`no such file or directory: ${path}`);
+  const isDir = statSync(path).isDirectory();
+  if (isDir && options.raw) throw new CliError(`--raw applies to .h5ad files; ${path} is a 10x folder`);
   try {
-    if (statSync(path).isDirectory()) return { adata: read10x(path, { dtype: "float64" }), kind: "10x" };
+    if (isDir) return { adata: read10x(path, { dtype: "float64" }), kind: "10x" };
     if (!isHdf5(path)) throw new Error("not an HDF5 file (DATA must be an .h5ad file or a 10x folder)");
-    return { adata: await readH5ad(path), kind: "h5ad" };
+    const xSource: XSource = options.raw ? "raw" : options.layer !== undefined ? { layer: options.layer } : "X";
+    return { adata: await readH5ad(path, { xSource }), kind: "h5ad" };
   } catch (err) {
-    throw new CliError(`cannot read ${path}: ${(err as Error).message}`);
+    if (err instanceof MissingXError) {
+      const offers = [
+        err.layers.length ? `--layer NAME (layers: ${err.layers.join(", ")})` : "",
+        err.raw ? `--raw (.raw: ${err.raw.shape[0]} × ${err.raw.shape[1]})` : "",
+      ].filter(Boolean);
+      throw new CliError(
+        `cannot read ${path}: it has no X matrix; ${offers.length ? `use ${offers.join(" or ")}` : "it has no layers and no .raw either"}`,
+      );
+    }
+    throw new CliError(`cannot read ${path}: ${((err as Error).message ?? String(err)).replace(/^readH5ad: [^:]*: /, "")}`);
   }
 }
 
@@ -94,11 +115,18 @@ export function conditionLabels(data: LoadedData, column: string): ConditionLabe
   return { labels, levels, nMissing: labels.filter((l) => l === null).length };
 }
 
+/** Options of {@link countMatrix}. */
+export interface CountMatrixOptions {
+  /** Largest count accepted (e.g. `FLOAT32_EXACT_MAX` for a float32 fit). */
+  maxCount?: number;
+}
+
 /**
  * The count matrix (`X` or `layer`) after checking it holds counts: finite,
- * non-negative integers. Errors are one line and name the first bad entry.
+ * non-negative integers (no larger than `maxCount` when given). Errors are one line and name
+ * the first bad entry.
  */
-export function countMatrix(data: LoadedData, layer: string | undefined): Matrix {
+export function countMatrix(data: LoadedData, layer: string | undefined, options: CountMatrixOptions = {}): Matrix {
   const { adata } = data;
   let m = adata.X;
   const what = layer === undefined ? "X" : `layer "${layer}"`;
@@ -113,14 +141,16 @@ export function countMatrix(data: LoadedData, layer: string | undefined): Matrix
     m = l;
   }
   try {
-    validateCounts(m, { allowEmpty: true, obsNames: adata.obs.index, varNames: adata.var.index });
+    validateCounts(m, { allowEmpty: true, obsNames: adata.obs.index, varNames: adata.var.index, ...(options.maxCount !== undefined ? { maxCount: options.maxCount } : {}) });
   } catch (err) {
     const msg = (err as Error).message.replace(/^validateCounts: /, "");
     const layers = Object.keys(adata.layers);
     const hint =
       layer === undefined && layers.length
         ? ` Raw counts in a layer? Pass --layer NAME (layers: ${layers.join(", ")}).`
-        : "";
+        : layer === undefined && data.kind === "h5ad"
+          ? " Raw counts in .raw? Pass --raw."
+          : "";
     throw new CliError(`${what} is not count data: ${msg}${hint}`);
   }
   return m;

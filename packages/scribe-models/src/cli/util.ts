@@ -65,7 +65,7 @@ export interface ParsedArgs {
 export function parseCommandArgs(argv: readonly string[], options: ParseArgsConfig["options"]): ParsedArgs {
   try {
     const { values, positionals } = parseArgs({
-      args: [...argv],
+      args: joinNegativeValues(argv, options),
       options,
       strict: true,
       allowPositionals: true,
@@ -80,6 +80,28 @@ export function parseCommandArgs(argv: readonly string[], options: ParseArgsConf
     }
     throw err;
   }
+}
+
+/**
+ * `--opt -3` → `--opt=-3` for string options, so that a negative number reaches the option's
+ * own check ("must be positive") instead of parseArgs' "argument is ambiguous".
+ */
+function joinNegativeValues(argv: readonly string[], options: ParseArgsConfig["options"]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const next = argv[i + 1];
+    const name = a.startsWith("--") ? a.slice(2) : undefined;
+    if (name !== undefined && options?.[name]?.type === "string" && next !== undefined && /^-(\d|\.\d|inf|Infinity|nan|NaN)/i.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+    if (a === "--") {
+      out.push(...argv.slice(i + 1));
+      break;
+    }
+  }
+  return out;
 }
 
 /** Require a string option; a {@link UsageError} naming it when absent or empty. */

@@ -8,6 +8,9 @@
 import { type AnnData, subsetCells, subsetGenes } from "./anndata.js";
 import { colSums, type Matrix, rowSums, selectCols, selectRows } from "./matrix.js";
 
+/** The largest integer that float32 stores exactly (and every integer below it): 2^24. */
+export const FLOAT32_EXACT_MAX = 2 ** 24;
+
 /** Options for {@link validateCounts}. */
 export interface ValidateCountsOptions {
   /** Drop all-zero cells and genes instead of throwing; the result reports what was dropped. */
@@ -18,6 +21,11 @@ export interface ValidateCountsOptions {
   requireInteger?: boolean;
   /** Validate this layer of an AnnData instead of `X`. */
   layer?: string;
+  /**
+   * Largest count accepted (default: no limit). A fit in float32 keeps counts exact only up to
+   * 2^24 = 16 777 216 ({@link FLOAT32_EXACT_MAX}); larger ones would be rounded silently.
+   */
+  maxCount?: number;
   /** Cell names for messages when validating a bare matrix. */
   obsNames?: readonly string[];
   /** Gene names for messages when validating a bare matrix. */
@@ -97,29 +105,34 @@ export function validateCounts(
   const varNames = ad ? ad.var.index : options.varNames;
   const requireInteger = options.requireInteger ?? true;
 
+  const maxCount = options.maxCount ?? Infinity;
   let nNeg = 0;
   let nFrac = 0;
   let nNonFinite = 0;
+  let nLarge = 0;
   let first: { i: number; j: number; v: number } | undefined;
   forEachEntry(m, (i, j, v) => {
     let bad = true;
     if (!Number.isFinite(v)) nNonFinite++;
     else if (v < 0) nNeg++;
     else if (requireInteger && !Number.isInteger(v)) nFrac++;
+    else if (v > maxCount) nLarge++;
     else bad = false;
     if (bad && first === undefined) first = { i, j, v };
   });
-  const nBad = nNeg + nFrac + nNonFinite;
+  const nBad = nNeg + nFrac + nNonFinite + nLarge;
   if (first !== undefined) {
     const kinds = [
       nNeg ? `${nNeg} negative` : "",
       nFrac ? `${nFrac} non-integer` : "",
       nNonFinite ? `${nNonFinite} non-finite` : "",
+      nLarge ? `${nLarge} above ${maxCount}${maxCount === FLOAT32_EXACT_MAX ? " = 2^24, the largest count float32 stores exactly" : ""}` : "",
     ].filter(Boolean);
     throw new Error(
       `validateCounts: ${nBad} ${nBad === 1 ? "entry is not a valid count" : "entries are not valid counts"} (${kinds.join(", ")}); ` +
         `first: cell ${nameOf(obsNames, first.i)} (row ${first.i}), gene ${nameOf(varNames, first.j)} (column ${first.j}), ` +
-        `value ${first.v}. Counts must be finite, non-negative${requireInteger ? " integers" : " numbers"}.`,
+        `value ${first.v}. Counts must be finite, non-negative${requireInteger ? " integers" : " numbers"}` +
+        `${Number.isFinite(maxCount) ? ` no larger than ${maxCount}` : ""}.`,
     );
   }
 
