@@ -45,8 +45,14 @@ export function allRightmost(c: Tensor, n: number): Tensor {
   return eq(sum(astype(logicalNot(c), "float32"), axes), 0);
 }
 
-/** Format a bound (number or tensor) for messages. @internal */
+/**
+ * Format a bound (number or tensor) for messages without reading a tensor back, so a message
+ * is the same on every backend: a scalar made from plain numbers shows its value, any other
+ * tensor its shape.
+ * @internal
+ */
 export function fmtBound(b: Tensor | number): string {
   if (typeof b === "number") return String(b);
-  return b.size <= 4 ? `[${Array.from(b.dataSync()).join(", ")}]` : `tensor[${b.shape.join(", ")}]`;
+  if (b._weakValue !== null) return String(b._weakValue);
+  return `tensor[${b.shape.join(", ")}]`;
 }

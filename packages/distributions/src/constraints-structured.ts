@@ -1,8 +1,9 @@
 import {
-  type Tensor, abs, broadcastTo, eye, fromTypedArray, fullLike, ge, gt, le, logicalAnd, lt, mT, sub, sum, tril, eq,
+  type Tensor, abs, broadcastTo, div, eye, fromTypedArray, fullLike, ge, gt, le, logicalAnd, lt, mT, mul, slice, sub, sum,
+  tril, eq,
 } from "@scribe/core";
 import { BaseConstraint, type Constraint, allRightmost } from "./constraint.js";
-import { choleskyOk, diagonal, sliceLast } from "./linalg-utils.js";
+import { diagonal, sliceLast } from "./linalg-utils.js";
 
 const TOL = 1e-6;
 
@@ -43,17 +44,37 @@ class CorrCholesky extends LowerCholesky {
   }
 }
 
+/**
+ * Whether each [..., n, n] matrix has a Cholesky factor, i.e. every pivot of symmetric
+ * Gaussian elimination is positive (Golub & Van Loan, Matrix Computations, §4.2): the
+ * Schur complement A ← A₂₂ − a aᵀ / a₁₁, n steps of tensor ops, so it runs on the device
+ * and never reads back. A non-positive pivot makes later ones NaN, which also fails.
+ */
+function choleskyPivotsPositive(x: Tensor, n: number): Tensor {
+  const lead = x.shape.slice(0, -2).map(() => 0);
+  const open = x.shape.slice(0, -2).map(() => null);
+  let a = x;
+  let ok: Tensor | null = null;
+  for (let k = 0; k < n; k++) {
+    const m = n - k;
+    const pivot = slice(a, [...lead, 0, 0], [...open, 1, 1]); // [..., 1, 1]
+    const pos = gt(pivot.reshape(pivot.shape.slice(0, -2)), 0);
+    ok = ok ? logicalAnd(ok, pos) : pos;
+    if (m === 1) break;
+    const col = slice(a, [...lead, 1, 0], [...open, m, 1]); // [..., m-1, 1]
+    const rest = slice(a, [...lead, 1, 1], [...open, m, m]);
+    a = sub(rest, div(mul(col, mT(col)), pivot));
+  }
+  return ok!;
+}
+
 class PositiveDefinite extends BaseConstraint {
   readonly name = "positiveDefinite";
   override readonly eventDim = 2;
   check(x: Tensor): Tensor {
     const n = x.shape[x.rank - 1]!;
     const symmetric = allRightmost(le(abs(sub(x, mT(x))), TOL), 2);
-    const batchShape = x.shape.slice(0, -2);
-    const batch = x.size / (n * n);
-    const ok = choleskyOk(x.dataSync(), n, batch);
-    const okT = fromTypedArray(Uint8Array.from(ok, (b) => (b ? 1 : 0)), batchShape);
-    return logicalAnd(symmetric, okT);
+    return logicalAnd(symmetric, choleskyPivotsPositive(x, n));
   }
   feasibleLike(x: Tensor): Tensor {
     return eyeLike(x);
@@ -81,7 +102,7 @@ export const simplex: Constraint = new Simplex();
 export const lowerCholesky: Constraint = new LowerCholesky();
 /** Cholesky factors of correlation matrices: lower Cholesky with unit-norm rows. */
 export const corrCholesky: Constraint = new CorrCholesky();
-/** Symmetric positive-definite matrices (checked with a CPU Cholesky per matrix). */
+/** Symmetric positive-definite matrices (checked by Cholesky pivots, on the device). */
 export const positiveDefinite: Constraint = new PositiveDefinite();
 /** Strictly increasing vectors (event dim 1). */
 export const orderedVector: Constraint = new OrderedVector();

@@ -32,7 +32,7 @@ const table = new Map<Ctor, Map<Ctor, KLFn>>();
  *   const r = p.scale.div(q.scale);
  *   return r.log().neg().add(d.div(q.scale)).add(r.mul(d.div(p.scale).neg().exp())).sub(1);
  * });
- * kl(new Laplace(0, 1), new Laplace(1, 2)).item(); // ≈ 0.377 = log 2 + 1/2 + e⁻¹/2 − 1
+ * await kl(new Laplace(0, 1), new Laplace(1, 2)).data(); // [≈ 0.377] = log 2 + 1/2 + e⁻¹/2 − 1
  */
 export function registerKL<P extends Distribution, Q extends Distribution>(
   pClass: abstract new (...args: never[]) => P,

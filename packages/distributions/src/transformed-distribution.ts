@@ -1,4 +1,4 @@
-import type { Key, Shape, Tensor } from "@scribe/core";
+import { type Key, type Shape, type Tensor, where } from "@scribe/core";
 import { type Constraint, independent } from "./constraints.js";
 import { Distribution } from "./distribution.js";
 import { sumRightmost } from "./param-utils.js";
@@ -73,11 +73,14 @@ export class TransformedDistribution extends Distribution {
     const t = new ComposeTransform(this.transforms);
     const x = t.inverse(value);
     const c = this.baseDist.cdf(x);
-    return t.sign > 0 ? c : c.neg().add(1);
+    const s = t.signOf(); // a tensor per element for tensor-valued scales (no readback)
+    return typeof s === "number" ? (s > 0 ? c : c.neg().add(1)) : where(s.gt(0), c, c.neg().add(1));
   }
 
   override icdf(q: Tensor): Tensor {
     const t = new ComposeTransform(this.transforms);
-    return t.forward(this.baseDist.icdf(t.sign > 0 ? q : q.neg().add(1)));
+    const s = t.signOf();
+    const qb = typeof s === "number" ? (s > 0 ? q : q.neg().add(1)) : where(s.gt(0), q, q.neg().add(1));
+    return t.forward(this.baseDist.icdf(qb));
   }
 }

@@ -1,31 +1,29 @@
-import { type Tensor, scalar, where } from "@scribe/core";
+import { type CheckFailure, type Tensor, checkOrDefer, cpuBackend, scalar, where, withBackend } from "@scribe/core";
 import type { Constraint } from "./constraint.js";
 import type { Distribution } from "./distribution.js";
 
-function fmtIndex(flat: number, shape: readonly number[]): string {
-  if (shape.length === 0) return "";
-  const idx: number[] = [];
-  let r = flat;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    idx.unshift(r % shape[i]!);
-    r = Math.floor(r / shape[i]!);
-  }
-  return `[${idx.join(", ")}]`;
+/**
+ * Validation never reads back by itself: each check is a bool tensor handed to core's
+ * `checkOrDefer` (tensor/deferred-checks.ts), which reduces it on the device and throws the
+ * message below for the first failing element. On the cpu, outside a model and for values in
+ * memory, that happens at once; elsewhere (WebGPU, inside a model, pending expressions) at
+ * the next readback, with the sample site's name in front inside a model. The message is
+ * written by the same function either way, so it is the same on every backend.
+ */
+
+function fmtIndex(position: readonly number[]): string {
+  return position.length === 0 ? "" : `[${position.join(", ")}]`;
 }
 
-function fmtEvent(x: Tensor, flat: number, eventDim: number): string {
-  const data = x.dataSync();
+/** The value (or the first 8 values of the event) at the failing batch index. */
+function fmtEvent(data: ArrayLike<number>, flat: number, eventSize: number, eventDim: number): string {
   if (eventDim === 0) return String(data[flat]);
-  const n = x.shape.slice(x.rank - eventDim).reduce((a, b) => a * b, 1);
-  const vals = Array.from(data.slice(flat * n, flat * n + Math.min(n, 8)));
-  return `[${vals.join(", ")}${n > 8 ? ", ..." : ""}]`;
+  const vals = Array.from({ length: Math.min(eventSize, 8) }, (_, i) => data[flat * eventSize + i]);
+  return `[${vals.join(", ")}${eventSize > 8 ? ", ..." : ""}]`;
 }
 
-/** Flat index of the first false entry of a bool tensor, or -1. @internal */
-function firstFalse(ok: Tensor): number {
-  const d = ok.dataSync();
-  for (let i = 0; i < d.length; i++) if (!d[i]) return i;
-  return -1;
+function eventSizeOf(x: Tensor, eventDim: number): number {
+  return x.shape.slice(x.rank - eventDim).reduce((a, b) => a * b, 1);
 }
 
 /**
@@ -36,9 +34,11 @@ function firstFalse(ok: Tensor): number {
 export const preBroadcast = new WeakMap<Tensor, Tensor>();
 
 /**
- * Check distribution parameters against their constraints, reading values back to the CPU.
- * Throws e.g. `Normal: argument 'scale' must satisfy positive, but scale[3] = -1`. Parameters
- * with a `dependent` constraint, or none, are skipped.
+ * Check distribution parameters against their constraints without a synchronous readback.
+ * The error reads e.g. `Normal: argument 'scale' must satisfy positive, but scale[3] = -1`
+ * (inside a model: `site 'x': Normal: ...`); it is thrown at once on the cpu for values in
+ * memory outside a model, and otherwise at the next readback (see core's `checkOrDefer`).
+ * Parameters with a `dependent` constraint, or none, are skipped.
  * @example
  * let message = "";
  * try {
@@ -57,31 +57,31 @@ export function validateArgs(
     if (given === undefined || c.name === "dependent") continue;
     const v = typeof given === "number" ? given : (preBroadcast.get(given) ?? given);
     if (typeof v === "number") {
-      if (c.eventDim === 0) {
-        const ok = c.check(scalarOf(v)).dataSync()[0];
-        if (!ok) throw new Error(`${name}: argument '${k}' must satisfy ${c.toString()}, but ${k} = ${v}`);
-      }
+      // A plain number is checked exactly (float64, on the cpu); only its failure is deferred
+      // inside a model, so that the site can name it.
+      if (c.eventDim === 0)
+        checkOrDefer(withBackend(cpuBackend(), () => c.check(scalar(v, "float64"))), () =>
+          `${name}: argument '${k}' must satisfy ${c.toString()}, but ${k} = ${v}`,
+        );
       continue;
     }
     if (v.rank < c.eventDim)
       throw new Error(`${name}: argument '${k}' needs at least ${c.eventDim} dims for ${c.toString()}, got shape [${v.shape.join(", ")}]`);
-    const bad = firstFalse(c.check(v));
-    if (bad >= 0) {
-      const batch = v.shape.slice(0, v.rank - c.eventDim);
-      throw new Error(
-        `${name}: argument '${k}' must satisfy ${c.toString()}, but ${k}${fmtIndex(bad, batch)} = ${fmtEvent(v, bad, c.eventDim)}`,
-      );
-    }
+    const eventSize = eventSizeOf(v, c.eventDim);
+    checkOrDefer(
+      c.check(v),
+      (f: CheckFailure) =>
+        `${name}: argument '${k}' must satisfy ${c.toString()}, but ${k}${fmtIndex(f.position)} = ${fmtEvent(f.values[0]!, f.index, eventSize, c.eventDim)}`,
+      [v],
+    );
   }
 }
 
-function scalarOf(v: number): Tensor {
-  return scalar(v, "float64");
-}
-
 /**
- * Throw a clear error if `value` lies outside `dist.support` (reads back to the CPU): names the
- * distribution, the first offending index and the value. For observed data, checked once.
+ * Check that `value` lies in `dist.support`, without a synchronous readback: the error names
+ * the distribution, the first offending index and the value, and is thrown as
+ * {@link validateArgs}'s are (at once on the cpu for values in memory outside a model,
+ * otherwise at the next readback). For observed data, checked once.
  * @example
  * let message = "";
  * try {
@@ -92,13 +92,13 @@ function scalarOf(v: number): Tensor {
  */
 export function assertInSupport(dist: Distribution, value: Tensor): void {
   const s = dist.support;
-  const bad = firstFalse(s.check(value));
-  if (bad >= 0) {
-    const batch = value.shape.slice(0, value.rank - s.eventDim);
-    throw new Error(
-      `${dist.constructor.name}: value${fmtIndex(bad, batch)} = ${fmtEvent(value, bad, s.eventDim)} is outside the support ${s.toString()}`,
-    );
-  }
+  const eventSize = eventSizeOf(value, s.eventDim);
+  checkOrDefer(
+    s.check(value),
+    (f: CheckFailure) =>
+      `${dist.constructor.name}: value${fmtIndex(f.position)} = ${fmtEvent(f.values[0]!, f.index, eventSize, s.eventDim)} is outside the support ${s.toString()}`,
+    [value],
+  );
 }
 
 /**

@@ -7,6 +7,7 @@
 import { logicalNot, where } from "../ops/elementwise.js";
 import { reshape } from "../ops/movement.js";
 import type { Key } from "../random/index.js";
+import { nameChecks } from "../tensor/deferred-checks.js";
 import type { Shape } from "../tensor/shape.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { type ConstraintLike, type DistributionLike, isDistributionLike } from "./distribution-like.js";
@@ -84,7 +85,10 @@ export function sample(name: string, fn: DistributionLike, opts: SampleOptions =
     intermediates: [],
     infer: { ...(opts.infer ?? {}) },
   };
-  return applyStack(msg).value as Tensor;
+  const value = applyStack(msg).value as Tensor;
+  // Validation checks of `fn` (deferred to the next readback) now name this site.
+  nameChecks(name);
+  return value;
 }
 
 function maskedObserve(

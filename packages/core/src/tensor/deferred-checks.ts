@@ -1,6 +1,7 @@
 import type { Expr } from "../expr/expr.js";
 import { astype, logicalNot } from "../ops/elementwise.js";
 import { max } from "../ops/reduce.js";
+import { handlerStack } from "../ppl/messenger.js";
 import type { TypedArray } from "./dtype.js";
 import { readbackHooks, realize } from "./realize.js";
 import type { Shape } from "./shape.js";
@@ -17,9 +18,13 @@ import { Tensor } from "./tensor.js";
  *
  * The cpu defers too when asked to (`deferCheck`): a NaN check on a loss then costs nothing
  * but a few comparisons in the pass that computes the loss. Where an error should stop the
- * line that caused it and the backend can read synchronously, `checkOrDefer` evaluates at
- * once on the cpu and defers elsewhere. Both paths format with the same function, so the
- * messages are identical on every backend.
+ * line that caused it, `checkOrDefer` evaluates at once when that is cheap and possible (see
+ * there) and defers otherwise. Both paths format with the same function, so the messages are
+ * identical on every backend.
+ *
+ * Checks registered while a model runs (a handler is active) are named by the sample site
+ * that consumes them: `sample` calls {@link nameChecks}, and the message then starts with
+ * `site 'x': `.
  */
 
 /** What a failed check's formatter is told. */
@@ -38,6 +43,12 @@ export interface CheckFailure {
 export type CheckFormatter = (failure: CheckFailure) => string;
 
 interface PendingCheck {
+  /** Registration number (1, 2, ...), for naming the checks of a site. */
+  readonly serial: number;
+  /** Whether a model was running (a handler active) when the check was registered. */
+  readonly inModel: boolean;
+  /** The sample site that consumed the distribution the check belongs to, once known. */
+  site: string | null;
   readonly ok: Tensor;
   readonly values: readonly Tensor[];
   readonly format: CheckFormatter;
@@ -49,6 +60,8 @@ interface PendingCheck {
 
 const pending: PendingCheck[] = [];
 let registered = 0;
+/** Checks up to this serial number have been offered to a site name already. */
+let namedUpTo = 0;
 let inflight: Promise<void> | null = null;
 
 /** Everything `t`'s values depend on that must stay alive until it is read: itself and its leaves. */
@@ -100,7 +113,8 @@ function makeCheck(ok: Tensor, format: CheckFormatter, values: readonly Tensor[]
   flag._pins++;
   const pinned = [...set];
   for (const t of pinned) t._pins++;
-  return { ok, values, format, flag, pinned: [...pinned, flag] };
+  registered++;
+  return { serial: registered, inModel: handlerStack().length > 0, site: null, ok, values, format, flag, pinned: [...pinned, flag] };
 }
 
 function positionOf(flat: number, shape: Shape): number[] {
@@ -120,7 +134,8 @@ function firstTrue(bad: TypedArray): number {
 
 function failureError(c: PendingCheck, bad: TypedArray, values: readonly TypedArray[]): Error {
   const index = Math.max(0, firstTrue(bad));
-  return new Error(c.format({ index, position: positionOf(index, c.ok.shape), shape: c.ok.shape, values }));
+  const message = c.format({ index, position: positionOf(index, c.ok.shape), shape: c.ok.shape, values });
+  return new Error(c.site === null ? message : `site '${c.site}': ${message}`);
 }
 
 /** Read a tensor without going through the readback hooks (they are what is running). */
@@ -177,37 +192,64 @@ export function deferCheck(ok: Tensor, format: CheckFormatter, values: readonly 
   if (ok.size === 0) return; // nothing to check (an empty max would be −∞ anyway)
   install();
   pending.push(makeCheck(ok, format, values, "deferCheck"));
-  registered++;
 }
 
 /**
- * Like {@link deferCheck}, but on a backend that reads synchronously (the cpu) the check runs
- * now and throws at the line that caused it, as NumPyro's validation does; that costs one
- * fused reduction and a one-value read. Elsewhere (WebGPU) it is deferred to the next
- * readback. Checks registered earlier are evaluated first, so the first error still wins.
+ * A pending expression of at most this many elements is checked at once on the cpu (computing
+ * it twice costs little); a larger one is deferred so its check joins the pass computing it.
+ */
+export const EAGER_RECOMPUTE_LIMIT = 65_536;
+
+function cheapToReadNow(v: Tensor): boolean {
+  return v._buf !== null || v.size <= EAGER_RECOMPUTE_LIMIT;
+}
+
+/**
+ * Like {@link deferCheck}, but evaluated at once, throwing at the line that caused it (as
+ * NumPyro's validation does), when that is possible and cheap: the backend reads
+ * synchronously (the cpu), no model is running, and every tensor in `values` is in memory or
+ * small (at most {@link EAGER_RECOMPUTE_LIMIT} elements).
+ * Otherwise the check is deferred: on WebGPU there is no synchronous read; inside a model the
+ * sample site that consumes the distribution names the error first (`site 'x': ...`); and a
+ * pending expression would be computed twice, once for the check and once for its use, while
+ * deferred its check joins the pass that computes it (W1 through `NegativeBinomial2` costs
+ * the same with validation on). Checks registered earlier are evaluated first, so the first
+ * error still wins.
  * @example
+ * const sd = tensor([1, -2]);
  * let message = "";
  * try {
- *   checkOrDefer(tensor([1, -2]).gt(0), (f) => `scale[${f.index}] = ${f.values[0]![f.index]} is not positive`, [tensor([1, -2])]);
+ *   checkOrDefer(sd.gt(0), (f) => `sd[${f.index}] = ${f.values[0]![f.index]} is not positive`, [sd]);
  * } catch (e) {
- *   message = (e as Error).message; // "scale[1] = -2 is not positive" (on the cpu, thrown here)
+ *   message = (e as Error).message; // "sd[1] = -2 is not positive" (on the cpu, thrown here)
  * }
  */
 export function checkOrDefer(ok: Tensor, format: CheckFormatter, values: readonly Tensor[] = []): void {
   if (ok.size === 0) return;
-  if (!ok.backend.readSync) {
+  const now = ok.backend.readSync !== undefined && handlerStack().length === 0 && values.every(cheapToReadNow);
+  if (!now) {
     deferCheck(ok, format, values);
     return;
   }
   install();
   flushChecksSync();
   const c = makeCheck(ok, format, values, "checkOrDefer");
-  registered++;
   try {
     if (readSyncRaw(c.flag)[0]) throw failedSync(c);
   } finally {
     release(c);
   }
+}
+
+/**
+ * Name the checks registered inside the model since the previous call after the sample site
+ * `site`: their messages start with `site '<site>': `. `sample` calls it once the site is
+ * processed (the distribution it consumes was built just before, or while, it ran).
+ */
+export function nameChecks(site: string): void {
+  if (namedUpTo === registered) return;
+  for (const c of pending) if (c.serial > namedUpTo && c.inModel && c.site === null) c.site = site;
+  namedUpTo = registered;
 }
 
 /**

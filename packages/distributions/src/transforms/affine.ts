@@ -1,4 +1,4 @@
-import { type Tensor, abs, add, broadcastShapes, broadcastTo, div, log, mul, sub, zerosLike } from "@scribe/core";
+import { type Tensor, abs, add, broadcastShapes, broadcastTo, div, log, mul, sign, sub, zerosLike } from "@scribe/core";
 import {
   type Constraint, boundsOf, greaterThan, interval, lessThan, real,
 } from "../constraints.js";
@@ -67,12 +67,18 @@ export class AffineTransform extends Transform {
     const full = broadcastTo(add(zerosLike(x), l), shape);
     return sumRightmost(full, this._domain.eventDim);
   }
+  /**
+   * The sign of a numeric scale. A tensor scale has a sign per element, known only on the
+   * device: use {@link signOf} (this throws rather than read it back).
+   */
   override get sign(): number {
     if (typeof this.scale === "number") return Math.sign(this.scale);
-    const s = this.scale.dataSync();
-    if (s.every((v) => v > 0)) return 1;
-    if (s.every((v) => v < 0)) return -1;
-    throw new Error("AffineTransform: sign is not constant over a mixed-sign scale tensor");
+    if (this.scale._weakValue !== null) return Math.sign(this.scale._weakValue);
+    throw new Error("AffineTransform: the sign of a tensor scale is elementwise; use signOf()");
   }
+  override signOf(): Tensor | number {
+    return typeof this.scale === "number" ? Math.sign(this.scale) : sign(this.scale);
+  }
+
 }
 

@@ -1,4 +1,4 @@
-import type { Shape, Tensor } from "@scribe/core";
+import { type Shape, type Tensor, mul } from "@scribe/core";
 import { type Constraint, independent } from "../constraints.js";
 import { sumRightmost } from "../param-utils.js";
 import { Transform } from "./transform.js";
@@ -56,6 +56,12 @@ export class ComposeTransform extends Transform {
   }
   override get sign(): number {
     return this.parts.reduce((s, p) => s * p.sign, 1);
+  }
+  override signOf(): Tensor | number {
+    return this.parts.reduce<Tensor | number>((s, p) => {
+      const q = p.signOf();
+      return typeof s === "number" && typeof q === "number" ? s * q : mul(s as Tensor, q);
+    }, 1);
   }
   override toString(): string {
     return `ComposeTransform[${this.parts.map((p) => p.toString()).join(", ")}]`;

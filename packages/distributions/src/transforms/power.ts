@@ -1,4 +1,4 @@
-import { type Tensor, abs, div, log, mul, pow } from "@scribe/core";
+import { type Tensor, abs, div, log, mul, pow, sign } from "@scribe/core";
 import { type Constraint, positive } from "../constraints.js";
 import { Transform } from "./transform.js";
 
@@ -22,11 +22,17 @@ export class PowerTransform extends Transform {
   logAbsDetJacobian(x: Tensor, y: Tensor): Tensor {
     return log(abs(div(mul(y, this.exponent), x)));
   }
+  /**
+   * The sign of a numeric exponent. A tensor exponent has a sign per element, known only on the
+   * device: use {@link signOf} (this throws rather than read it back).
+   */
   override get sign(): number {
     if (typeof this.exponent === "number") return Math.sign(this.exponent);
-    const s = this.exponent.dataSync();
-    if (s.every((v) => v > 0)) return 1;
-    if (s.every((v) => v < 0)) return -1;
-    throw new Error("PowerTransform: sign is not constant over a mixed-sign exponent");
+    if (this.exponent._weakValue !== null) return Math.sign(this.exponent._weakValue);
+    throw new Error("PowerTransform: the sign of a tensor exponent is elementwise; use signOf()");
   }
+  override signOf(): Tensor | number {
+    return typeof this.exponent === "number" ? Math.sign(this.exponent) : sign(this.exponent);
+  }
+
 }

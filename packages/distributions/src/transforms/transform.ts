@@ -44,6 +44,15 @@ export abstract class Transform {
     throw new Error(`${this.constructor.name}: sign is defined only for monotone scalar transforms`);
   }
 
+  /**
+   * The sign of dy/dx: a number when it is the same everywhere ({@link sign}), or, for a
+   * transform with a tensor parameter (an affine scale, a power), a tensor of ±1 per element,
+   * computed without reading the parameter back.
+   */
+  signOf(): Tensor | number {
+    return this.sign;
+  }
+
   /** Readable name, e.g. `ExpTransform`. */
   toString(): string {
     return this.constructor.name;
@@ -78,6 +87,9 @@ export class InverseTransform extends Transform {
   }
   override get sign(): number {
     return this.base.sign;
+  }
+  override signOf(): Tensor | number {
+    return this.base.signOf();
   }
   override toString(): string {
     return `${this.base.toString()}.inv`;
