@@ -6,6 +6,8 @@
 export * from "./io/index.js";
 export * as de from "./de/index.js";
 export { adjustBH, momTest, nbFit, nbTest } from "./de/index.js";
+export * as bayesianDe from "./de/bayesian/index.js";
+export { BayesianComparison, compare, compareGroups, fitLogisticNormal } from "./de/bayesian/index.js";
 export * from "./models/index.js";
 export * from "./guides/index.js";
 export * from "./results/index.js";
