@@ -24,3 +24,4 @@ export {
   twoStateElementLogLikelihood,
   twoStateLogLikelihood,
 } from "./likelihood/index.js";
+export * from "./comparison/index.js";

@@ -1,0 +1,19 @@
+/**
+ * Model comparison and goodness of fit for SCRIBE fits (spec §6): PSIS-LOO, WAIC, stacking
+ * and ranking with cells as observations, per-gene comparison, randomized quantile residuals
+ * and posterior predictive checks.
+ * @module
+ */
+export { type GeneComparisonRow, geneLevelComparison } from "./gene-comparison.js";
+export { ksDistanceNormal, ksPValue, normalCdf } from "./kolmogorov.js";
+export { type CompareModelsOptions, compareModels, ModelComparison, type ModelDiagnostics, type ModelRankRow } from "./model-comparison.js";
+export { type PointwiseLogLik, type PointwiseLogLikOptions, pointwiseLogLikelihoods } from "./pointwise-log-likelihood.js";
+export { type PpcGoodnessOfFit, ppcGoodnessOfFit, ppcGoodnessOfFitMask, type PpcGoodnessOfFitOptions } from "./ppc-goodness-of-fit.js";
+export {
+  goodnessOfFitMask,
+  type GoodnessOfFitMaskOptions,
+  type QuantileResidualOptions,
+  quantileResiduals,
+  type QuantileResidualStats,
+  residualStats,
+} from "./quantile-residuals.js";
