@@ -17,7 +17,7 @@ import { checkTau, type DeltaPosterior, normalCdf, type ScalarPosterior, type Ta
 /** Options of {@link ashShrinkage}. */
 export interface ShrinkageOptions {
   /** Prior standard deviations (first must be 0 for a null component; default: 0 plus 25 geometric values). */
-  sigmaGrid?: readonly number[];
+  sigmaGrid?: ArrayLike<number>;
   /** EM iterations (default 200). */
   maxIter?: number;
   /** Stop when the log-likelihood changes by less (default 1e−8). */
