@@ -9,10 +9,14 @@
  * Node-only.
  * @module
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { fit, type FitOptions } from "../fit.js";
-import { writeH5ad } from "../io/h5ad.js";
+import { prepareH5ad } from "../io/h5ad.js";
+import { FLOAT32_EXACT_MAX } from "../io/validate.js";
+import { commitAll, prepareFileAtomic, textWriter } from "../persist/atomic-file-node.js";
+import { checkFolderWritable, checkResumeData, claimOutputFolder, type OutputFolder, dataFingerprint, inputFiles, refuseOverwritingInputs, RUN_FILE, type RunRecord, writeRunRecord } from "./run-folder.js";
+import { refuseNonFiniteResults } from "./finite-results.js";
 import { isTwoStateModel, type ModelType, type ParameterizationInput, sampledCoreParams, TWO_STATE_DEFAULT_NODES } from "../models/config.js";
 import { twoStateDeterministicNames } from "../models/two-state.js";
 import type { Tensor } from "@scribe/core";
@@ -20,7 +24,7 @@ import type { AnnData, UnsValue } from "../io/anndata.js";
 import type { ScribeResults } from "../results/results.js";
 import { annotateAnnData } from "../results/summaries.js";
 import { countMatrix, loadData } from "./data.js";
-import { CliError, type CliIO, choice, EXIT_OK, parseCommandArgs, UsageError, writeFileAtomic } from "./util.js";
+import { CliError, type CliIO, choice, EXIT_OK, parseCommandArgs, UsageError } from "./util.js";
 
 const MODEL_NAMES = ["nbdm", "zinb", "nbvcp", "zinbvcp", "twostate", "twostatevcp"] as const;
 const NB_PARAMETERIZATIONS = ["canonical", "standard", "mean_prob", "linked", "mean_odds", "odds_ratio", "mean_disp"] as const;
@@ -39,6 +43,10 @@ const TWO_STATE_PARAMETERIZATIONS = [
 
 /** Exit status after Ctrl-C (checkpoint written). */
 export const EXIT_INTERRUPTED = 130;
+/** Exit status after SIGTERM (checkpoint written): 128 + 15, as a shell reports it. */
+export const EXIT_TERMINATED = 143;
+/** Exit status after SIGHUP (checkpoint written): 128 + 1. */
+export const EXIT_HANGUP = 129;
 
 /** Help text of `scribe fit`. */
 export const FIT_HELP = `Usage: scribe fit DATA [options]
@@ -67,6 +75,7 @@ Options:
   --organism NAME           biology-informed capture prior (human, mouse, yeast, ecoli)
   --guide-rank K            low-rank guide on the gene parameter
   --layer NAME              read counts from this layer instead of X
+  --raw                     .h5ad: read counts from .raw (raw/X, raw/var)
   --config FILE             JSON file with fit options (camelCase names of fit(); command-
                             line options win)
   --out DIR                 output folder (default scribe_fit); holds params.json,
@@ -77,14 +86,18 @@ Options:
   -q, --quiet               no progress on stderr
   -h, --help                show this help
 
-Ctrl-C writes a checkpoint and exits with status 130; run again with --resume to continue
-(the result equals an uninterrupted run). Exit status: 0 ok, 1 runtime error, 2 usage error.
+Ctrl-C (and SIGTERM, SIGHUP) writes a checkpoint and exits with status 130 (143, 129); run
+again with --resume to continue (the result equals an uninterrupted run; --n-steps may be
+raised). --resume refuses data other than the run's (OUT/run.json holds a hash of the counts
+and names). A folder in use by another run is refused (OUT/.scribe.lock). Outputs are
+written, verified and only then put in place: a failure leaves earlier files intact. Exit status: 0 ok, 1 runtime error, 2 usage error.
 `;
 
 function intOpt(v: string | boolean | undefined, name: string, min = 1): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (typeof v !== "string" || !Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
+  if (typeof v !== "string" || v.trim() === "" || !Number.isInteger(n) || n < min)
+    throw new UsageError(`--${name} must be a positive integer${min === 0 ? " or 0" : ""}, got ${JSON.stringify(v)}`);
   return n;
 }
 
@@ -143,8 +156,34 @@ export function progressBar(io: CliIO, enabled: boolean): (step: number, total: 
   };
 }
 
-/** Run `scribe fit` on the arguments after the command name. */
+/** The output folder a run holds (set once it is claimed), and whether the run started it. */
+interface Claim {
+  folder?: OutputFolder;
+  fresh: boolean;
+  checkpoint?: string;
+}
+
+/**
+ * Run `scribe fit` on the arguments after the command name. The output folder is locked for
+ * the run; a failed fresh run removes its run record and the folder if it created it.
+ */
 export async function runFit(argv: readonly string[], io: CliIO): Promise<number> {
+  const claim: Claim = { fresh: false };
+  try {
+    return await fitCommand(argv, io, claim);
+  } catch (err) {
+    // a fresh run that failed leaves nothing behind, unless it left a checkpoint to resume from
+    if (claim.folder && claim.fresh && !(claim.checkpoint && existsSync(claim.checkpoint))) {
+      rmSync(join(claim.folder.dir, RUN_FILE), { force: true });
+      claim.folder.abandon();
+    }
+    throw err;
+  } finally {
+    claim.folder?.release();
+  }
+}
+
+async function fitCommand(argv: readonly string[], io: CliIO, claim: Claim): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, {
     model: { type: "string" },
     parameterization: { type: "string" },
@@ -158,6 +197,7 @@ export async function runFit(argv: readonly string[], io: CliIO): Promise<number
     "guide-rank": { type: "string" },
     "n-quad-nodes": { type: "string" },
     layer: { type: "string" },
+    raw: { type: "boolean" },
     config: { type: "string" },
     out: { type: "string" },
     "checkpoint-every": { type: "string" },
@@ -213,22 +253,43 @@ export async function runFit(argv: readonly string[], io: CliIO): Promise<number
   if (quad !== undefined && !twoState) throw new UsageError(`--n-quad-nodes applies only to --model twostate or twostatevcp`);
   set("nQuadNodes", quad);
   if (typeof values.organism === "string") opts.priors = { ...(opts.priors ?? {}), organism: values.organism };
-  if (existsSync(outDir) && !statSync(outDir).isDirectory()) throw new CliError(`--out ${outDir} exists and is not a directory`);
+  const layer = values.layer as string | undefined;
+  if (values.raw && layer !== undefined) throw new UsageError("--raw and --layer are exclusive (.raw has no layers)");
+  // before any work: the output folder can be written and no output is an input file
+  checkFolderWritable(outDir, "--out");
   const ckPath = join(outDir, "checkpoint.json");
+  const outputs = { params: join(outDir, "params.json"), h5ad: join(outDir, "results.h5ad") };
+  refuseOverwritingInputs([outDir, outputs.params, outputs.h5ad, ckPath, join(outDir, RUN_FILE)], inputFiles(dataPath), "--out");
   if (values.resume && !existsSync(ckPath)) throw new CliError(`--resume: no checkpoint at ${ckPath}`);
 
-  // load and validate before creating anything on disk
-  const data = await loadData(dataPath);
-  countMatrix(data, values.layer as string | undefined);
+  // load and validate before creating anything on disk; counts are fitted in float32, exact to 2^24
+  const data = await loadData(dataPath, { raw: Boolean(values.raw), ...(layer !== undefined ? { layer } : {}) });
+  const matrix = countMatrix(data, layer, { maxCount: FLOAT32_EXACT_MAX });
+  const run: RunRecord = {
+    format: "scribe-run",
+    version: 1,
+    data: dataPath,
+    shape: [matrix.shape[0], matrix.shape[1]],
+    fingerprint: dataFingerprint(matrix, data.adata.obs.index, data.adata.var.index),
+    matrix: values.raw ? "raw" : layer !== undefined ? `layer ${layer}` : "X",
+  };
   const quiet = Boolean(values.quiet);
   if (!quiet) io.stderr(`scribe fit: ${data.adata.X.shape[0]} cells × ${data.adata.X.shape[1]} genes, model ${model} (${parameterization})\n`);
 
-  let stop = false;
-  const onSigint = () => {
-    stop = true;
+  claim.folder = claimOutputFolder(outDir, "--out");
+  claim.fresh = !values.resume;
+  claim.checkpoint = ckPath;
+  if (values.resume) checkResumeData(outDir, run);
+  else writeRunRecord(outDir, run);
+
+  // Ctrl-C, SIGTERM (kill, a scheduler) and SIGHUP (a closed terminal) all checkpoint and stop
+  let stopSignal: NodeJS.Signals | undefined;
+  const onSignal = (sig: NodeJS.Signals) => {
+    stopSignal ??= sig;
   };
-  process.on("SIGINT", onSigint);
-  mkdirSync(outDir, { recursive: true });
+  const signals: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+  for (const sig of signals) process.on(sig, onSignal);
+  const stop = () => stopSignal !== undefined;
   let outcome: Awaited<ReturnType<typeof fit>>;
   try {
     outcome = await fit(data.adata, {
@@ -239,29 +300,30 @@ export async function runFit(argv: readonly string[], io: CliIO): Promise<number
       resume: Boolean(values.resume),
       onProgress: progressBar(io, !quiet),
       progressEvery: 10,
-      shouldStop: () => stop,
+      shouldStop: stop,
     });
   } catch (err) {
     throw new CliError((err as Error).message);
   } finally {
-    process.off("SIGINT", onSigint);
+    for (const sig of signals) process.off(sig, onSignal);
   }
   if (outcome.interrupted) {
-    io.stderr(`\nscribe fit: interrupted at step ${outcome.steps}; checkpoint written to ${ckPath}; rerun with --resume to continue\n`);
-    return EXIT_INTERRUPTED;
+    io.stderr(`\nscribe fit: ${stopSignal ?? "stopped"} at step ${outcome.steps}; checkpoint written to ${ckPath}; rerun with --resume to continue\n`);
+    return stopSignal === "SIGTERM" ? EXIT_TERMINATED : stopSignal === "SIGHUP" ? EXIT_HANGUP : EXIT_INTERRUPTED;
   }
   const res = outcome.results;
   const { prepareCounts } = await import("../fit.js");
   const { counts } = prepareCounts(data.adata, values.layer as string | undefined);
-  writeFileAtomic(join(outDir, "params.json"), JSON.stringify(res.toJSON()));
   let annotated = annotateAnnData(data.adata, res, counts, {
     nSamples,
     extraUns: { steps: outcome.steps, early_stopped: outcome.earlyStopped, seed: opts.seed ?? 42, data: dataPath },
   });
   if (twoState) annotated = addTwoStateColumns(annotated, res, counts, nSamples);
-  await writeH5ad(join(outDir, "results.h5ad"), annotated);
+  refuseNonFiniteResults(annotated, "results.h5ad");
+  // both outputs are written and verified before either replaces a previous one
+  await commitAll([() => prepareFileAtomic(outputs.params, textWriter(JSON.stringify(res.toJSON()))), () => prepareH5ad(outputs.h5ad, annotated)]);
   rmSync(ckPath, { force: true });
   const last = res.lossHistory.length ? res.lossHistory[res.lossHistory.length - 1]! : Number.NaN;
-  io.stdout(`${JSON.stringify({ out: outDir, steps: outcome.steps, final_loss: last, params: join(outDir, "params.json"), h5ad: join(outDir, "results.h5ad") })}\n`);
+  io.stdout(`${JSON.stringify({ out: outDir, steps: outcome.steps, final_loss: last, params: outputs.params, h5ad: outputs.h5ad })}\n`);
   return EXIT_OK;
 }
