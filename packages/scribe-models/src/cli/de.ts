@@ -17,6 +17,7 @@ import {
   type SizeFactorMethod,
 } from "../de/index.js";
 import { conditionLabels, countMatrix, genesBySamples, loadData } from "./data.js";
+import { inputFiles, refuseOverwritingInputs } from "./run-folder.js";
 import {
   CliError,
   type CliIO,
@@ -49,6 +50,7 @@ Options:
                           lrt: likelihood-ratio test; mom: method-of-moments test
   --size-factors METHOD   normed_sum (default), ratio or poscounts
   --layer NAME            read counts from this layer instead of X
+  --raw                   .h5ad: read counts from .raw (raw/X, raw/var)
   --out FILE.csv          write all genes, sorted by p-value, to FILE.csv with columns
                           gene,log2FC,statistic,pval,padj,dispersion
   --top N                 without --out: rows of the printed table (default 20)
@@ -70,6 +72,7 @@ const OPTIONS = {
   method: { type: "string" },
   "size-factors": { type: "string" },
   layer: { type: "string" },
+  raw: { type: "boolean" },
   out: { type: "string" },
   top: { type: "string" },
   quiet: { type: "boolean", short: "q" },
@@ -95,6 +98,8 @@ export interface DeArgs {
   sizeFactors: SizeFactorMethod;
   /** Counts layer (X when absent). */
   layer?: string;
+  /** Read counts from `.raw` (h5ad). */
+  raw: boolean;
   /** Output CSV (table on stdout when absent). */
   out?: string;
   /** Rows of the stdout table. */
@@ -128,6 +133,7 @@ export function parseDeArgs(argv: readonly string[]): DeArgs | null {
       "normed_sum",
     ),
     layer: opt("layer"),
+    raw: Boolean(values.raw),
     out: opt("out"),
     top,
     quiet: Boolean(values.quiet),
@@ -234,11 +240,15 @@ export async function runDe(argv: readonly string[], io: CliIO): Promise<number>
     io.stdout(DE_HELP);
     return EXIT_OK;
   }
-  if (args.out !== undefined) checkWritable(args.out);
+  if (args.raw && args.layer !== undefined) throw new UsageError("--raw and --layer are exclusive (.raw has no layers)");
+  if (args.out !== undefined) {
+    checkWritable(args.out);
+    refuseOverwritingInputs([args.out], inputFiles(args.data), "--out");
+  }
   const progress = new Progress(io, "scribe de", !args.quiet);
   try {
     progress.start(`reading ${args.data}`);
-    const data = await loadData(args.data);
+    const data = await loadData(args.data, { raw: args.raw, ...(args.layer !== undefined ? { layer: args.layer } : {}) });
     const { labels, levels, nMissing } = conditionLabels(data, args.condition);
     const cmp = resolveComparison(args, labels, levels);
     const m = countMatrix(data, args.layer);

@@ -6,10 +6,10 @@
  * Node-only: uses `node:fs`, `node:path`, `node:util`.
  * @module
  */
-import { existsSync, statSync } from "node:fs";
+import { closeSync, existsSync, openSync, rmSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { type ParseArgsConfig, parseArgs } from "node:util";
-import { writeTextFileAtomicSync } from "../persist/atomic-file-node.js";
+import { describeFsError, temporaryPathFor, writeTextFileAtomicSync } from "../persist/atomic-file-node.js";
 
 /** Where a command writes: stdout for results, stderr for progress and errors. */
 export interface CliIO {
@@ -194,8 +194,10 @@ export class Progress {
 }
 
 /**
- * Check that a file can be written at `path` (its directory exists and `path` is not a
- * directory) before a long computation; a {@link CliError} otherwise.
+ * Check that a file can be written at `path` before a long computation: its directory exists,
+ * `path` is not a directory, and a file can really be created there (a probe file is written
+ * and removed, which catches read-only filesystems and permissions). A {@link CliError}
+ * otherwise.
  */
 export function checkWritable(path: string): void {
   const full = resolve(path);
@@ -204,6 +206,14 @@ export function checkWritable(path: string): void {
     throw new CliError(`cannot write ${path}: directory ${dir} does not exist`);
   if (existsSync(full) && statSync(full).isDirectory())
     throw new CliError(`cannot write ${path}: it is a directory`);
+  const probe = temporaryPathFor(full);
+  try {
+    closeSync(openSync(probe, "wx"));
+  } catch (err) {
+    throw new CliError(`cannot write ${path}: ${describeFsError(err)}`);
+  } finally {
+    rmSync(probe, { force: true });
+  }
 }
 
 /**
