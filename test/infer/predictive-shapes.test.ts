@@ -70,10 +70,10 @@ describe("Predictive", () => {
     expect(kept.mu2!.toArray()).toEqual([-5, -5, -5]);
   });
 
-  it("posterior predictive from a guide, with returnSites, and memory stays bounded", () => {
+  it("posterior predictive from a guide, with returnSites, and memory stays bounded", async () => {
     const y = tensor([2.1, 1.8, 2.4, 2.0, 1.9]);
     const g = new AutoNormal(model);
-    const { params } = new SVI(model, g, adam(0.05), new TraceELBO()).run(key(2), 500, [y]);
+    const { params } = await new SVI(model, g, adam(0.05), new TraceELBO()).run(key(2), 500, [y]);
     const pred = new Predictive(model, {
       guide: g,
       params,

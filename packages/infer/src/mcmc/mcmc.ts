@@ -4,7 +4,16 @@
  * summary.
  * @module
  */
-import { type Backend, currentBackend, type Key, splitKey, type Tensor, tensor, withBackend } from "@scribe/core";
+import {
+  type Backend,
+  currentBackend,
+  flushChecks,
+  type Key,
+  splitKey,
+  type Tensor,
+  tensor,
+  withBackend,
+} from "@scribe/core";
 import { formatSummary, type SiteDraws, type SummaryRow, summary } from "../diagnostics/summary.js";
 import { type ChainState, chainRngState } from "./chain.js";
 import { yieldToEventLoop } from "./event-loop.js";
@@ -273,6 +282,14 @@ export class MCMC {
           "set postWarmupState = undefined to start afresh",
       );
     const setup = withBackend(backend, () => this.#kernel.setup(ro.args ?? [], ro.initParams));
+    // The model's argument checks from tracing it (deferred inside a model) surface here, naming
+    // the site, before any sampling: the same error on every backend.
+    try {
+      await flushChecks();
+    } catch (e) {
+      setup.dispose?.();
+      throw e;
+    }
     const keys = splitKey(rngKey, o.numChains);
     let starts: ChainState[] | undefined;
     if (from) {

@@ -8,7 +8,9 @@
  */
 import {
   concat,
+  cpuBackend,
   currentBackend,
+  flushChecksSync,
   jit,
   type Key,
   type Message,
@@ -187,11 +189,18 @@ export function modelSetup(
       anyConstrained: full.some((l) => l.transform !== null),
     };
   });
+  // The prototype's argument checks are deferred (a model was running): where the backend reads
+  // synchronously they are evaluated now, so an invalid parameter throws here naming its site;
+  // elsewhere they surface at the run's first read (MCMC awaits them before sampling).
+  flushChecksSync();
   const hasDeterministic = outputSites.some((s) => s.deterministic);
   const sizes = outputSites.map((s) => s.shape.reduce((a, b) => a * b, 1));
   const width = sizes.reduce((a, b) => a + b, 0);
   const dim = layout.reduce((a, l) => a + l.size, 0);
   const outDtype = backend.supportsFloat64 ? "float64" : "float32";
+  // `jit` records cpu kernels (it reads its inputs synchronously); elsewhere run eagerly.
+  const compile = <R extends Tensor | Tensor[]>(f: (...us: Tensor[]) => R): ((...us: Tensor[]) => R) & { dispose(): void } =>
+    backend === cpuBackend() ? jit(f) : Object.assign((...us: Tensor[]) => f(...us), { dispose: () => {} });
   const siteTensors = (z: Float64Array): Tensor[] =>
     layout.map((l) => deviceVector(backend, z.subarray(l.offset, l.offset + l.size), l.unconstrainedShape));
   const vg = valueAndGrad((us: Tensor[]) => modelPotentialEnergy(model, args, layout, us));
@@ -199,7 +208,7 @@ export function modelSetup(
   // small model is then a few kernel calls instead of rebuilding the model's graph.
   // Argument validation reads values back, which a replay cannot repeat, so it is off here
   // (as in NumPyro's MCMC); out-of-support positions still give −∞ log-densities.
-  const evaluate = jit((...us: Tensor[]) => {
+  const evaluate = compile((...us: Tensor[]) => {
     const [v, grads] = vg(us);
     return [v, ...grads];
   });
@@ -210,7 +219,7 @@ export function modelSetup(
   // Real-valued sites alone need no run: the output is the position itself (same order).
   const postprocess =
     hasDeterministic || anyConstrained
-      ? jit((...us: Tensor[]) => {
+      ? compile((...us: Tensor[]) => {
           const tr = constrainedTrace(model, args, layout, us);
           const parts = outputSites.map((s, k) => {
             const t = tr.get(s.name)?.value as Tensor | null | undefined;

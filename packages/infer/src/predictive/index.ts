@@ -2,4 +2,5 @@
  * Prior and posterior predictive draws.
  * @module
  */
+export { DrawChunks } from "./draw-chunks.js";
 export { Predictive, type PredictiveGuide, type PredictiveOptions } from "./predictive.js";

@@ -1,12 +1,17 @@
 /**
  * Predictive: draws from the prior predictive (no samples), from the posterior predictive
  * given posterior samples (e.g. from MCMC), or given a guide and its params (after SVI).
- * One model run per draw, in chunks of `batchSize` draws: each chunk's values are read
- * back to host arrays and its tensors freed, so memory stays bounded by the output plus
- * one chunk however many draws are asked for.
+ * One model run per draw, in chunks of `batchSize` draws: each chunk's values are stacked
+ * on the device and its model runs freed, so memory stays bounded by the output plus one
+ * chunk however many draws are asked for; nothing is read back synchronously, so the same
+ * code runs on the cpu and on WebGPU.
  * @module
  */
 import {
+  currentBackend,
+  dispose,
+  flushChecks,
+  flushChecksSync,
   type Key,
   type Message,
   key as makeKey,
@@ -16,8 +21,11 @@ import {
   type Tensor,
   type Trace,
   trace,
+  withBackend,
 } from "@scribe/core";
-import { collectDraws, drawAt } from "../util/draws.js";
+import { EventLoopPacer, yieldToEventLoop } from "../mcmc/event-loop.js";
+import { drawAt } from "../util/draws.js";
+import { DrawChunks } from "./draw-chunks.js";
 
 /** A guide given as a function or as an object with `call` (the autoguides). */
 export type PredictiveGuide<A extends unknown[]> = ((...args: A) => unknown) | { call(...args: A): unknown };
@@ -34,7 +42,7 @@ export interface PredictiveOptions<A extends unknown[]> {
   numSamples?: number;
   /** Sites to return (default: sample sites not given by the samples/guide, and deterministic sites). */
   returnSites?: readonly string[];
-  /** Draws per chunk between readbacks (default 100). */
+  /** Draws per chunk: model runs alive at once before their values are stacked (default 100). */
   batchSize?: number;
   /**
    * Ignore the values of deterministic sites in `posteriorSamples` (default true, as NumPyro):
@@ -45,7 +53,9 @@ export interface PredictiveOptions<A extends unknown[]> {
 }
 
 /**
- * Predictive distribution of a model.
+ * Predictive distribution of a model. `call` returns the draws as tensors on the current
+ * backend without reading anything back; `await run(...)` does the same as a promise that
+ * resolves once the values are computed (the form to use on WebGPU).
  * @example
  * const model = (y: Tensor | null) => {
  *   const mu = sample("mu", new Normal(0, 10));
@@ -55,7 +65,7 @@ export interface PredictiveOptions<A extends unknown[]> {
  * prior.call(key(1), null).y!.shape; // [100, 5]
  * const guide = new AutoNormal(model);
  * const y = tensor([1.2, 0.8, 1.9, 0.4, 1.1]);
- * const { params } = new SVI(model, guide, adam(0.05), new TraceELBO()).run(key(0), 100, [y]);
+ * const { params } = await new SVI(model, guide, adam(0.05), new TraceELBO()).run(key(0), 100, [y]);
  * const post = new Predictive(model, { guide, params, numSamples: 200 });
  * post.call(key(2), null).y!.shape; // [200, 5]: draws of new data around mu ≈ 1.1
  */
@@ -134,31 +144,80 @@ export class Predictive<A extends unknown[]> {
     return out;
   }
 
-  /** Draw `numSamples` times; returns site → tensor with the draw index first. */
-  call(rngKey: Key | number, ...args: A): Record<string, Tensor> {
+  /** The values of the return sites in draw `i`. */
+  #siteValues(keys: readonly Key[], i: number, args: A, sites: { names: string[] | null }): Record<string, Tensor> {
+    const { tr, given } = this.#draw(keys[i]!, i, args);
+    sites.names ??= this.#defaultSites(tr, given);
+    const out: Record<string, Tensor> = {};
+    for (const name of sites.names) {
+      const s = tr.get(name);
+      const v = s && "value" in s ? (s.value as Tensor | null) : null;
+      if (!v)
+        throw new Error(`Predictive: return site '${name}' is not in the model's trace (or has no value)`);
+      out[name] = v;
+    }
+    return out;
+  }
+
+  /** The draws' keys, the site list to fill in, and the collector. */
+  #start(rngKey: Key | number) {
     const k = typeof rngKey === "number" ? makeKey(rngKey) : rngKey;
     const n = this.numSamples;
     const keys = n === 1 ? [k] : splitKey(k, n);
-    let sites: string[] | null = this.opts.returnSites ? [...this.opts.returnSites] : null;
-    return collectDraws(
-      n,
-      this.batchSize,
-      (i) => {
-        const { tr, given } = this.#draw(keys[i]!, i, args);
-        sites ??= this.#defaultSites(tr, given);
-        const out: Record<string, Tensor> = {};
-        for (const name of sites) {
-          const s = tr.get(name);
-          const v = s && "value" in s ? (s.value as Tensor | null) : null;
-          if (!v)
-            throw new Error(
-              `Predictive: return site '${name}' is not in the model's trace (or has no value)`,
-            );
-          out[name] = v;
-        }
-        return out;
-      },
-      "Predictive",
-    );
+    const sites = { names: this.opts.returnSites ? [...this.opts.returnSites] : null };
+    return { keys, sites, chunks: new DrawChunks(n, "Predictive") };
+  }
+
+  /**
+   * Draw `numSamples` times; returns site → tensor with the draw index first (NumPyro's
+   * `predictive(rng_key, *args)`). Nothing is read back: the tensors live on the current
+   * backend (read them with `await t.data()` on WebGPU), built chunk by chunk so memory
+   * stays bounded by the output plus one chunk of model runs. The model's argument checks
+   * are evaluated after each chunk on the cpu (an invalid parameter throws here, naming its
+   * site); on WebGPU they wait for the next readback, holding what they check until then,
+   * so prefer {@link run} there.
+   */
+  call(rngKey: Key | number, ...args: A): Record<string, Tensor> {
+    const { keys, sites, chunks } = this.#start(rngKey);
+    for (let start = 0; start < this.numSamples; start += this.batchSize) {
+      const end = Math.min(this.numSamples, start + this.batchSize);
+      chunks.addChunk(start, end, (i) => this.#siteValues(keys, i, args, sites));
+      flushChecksSync();
+    }
+    return chunks.finish();
+  }
+
+  /**
+   * {@link call} as a promise that really awaits its work, on the backend current at this
+   * call: each chunk's argument checks are awaited (an invalid parameter rejects, naming its
+   * site), the event loop gets a turn between chunks, and the result is read once before it
+   * resolves, so the values are computed by then.
+   * @example
+   * const model = () => {
+   *   const mu = sample("mu", new Normal(0, 1));
+   *   plate("N", 3, () => sample("y", new Normal(mu, 1)));
+   * };
+   * const out = await new Predictive(model, { numSamples: 50 }).run(key(0));
+   * out.y!.shape; // [50, 3]
+   */
+  async run(rngKey: Key | number, ...args: A): Promise<Record<string, Tensor>> {
+    const backend = currentBackend();
+    const { keys, sites, chunks } = this.#start(rngKey);
+    const pacer = new EventLoopPacer();
+    await yieldToEventLoop();
+    for (let start = 0; start < this.numSamples; start += this.batchSize) {
+      const end = Math.min(this.numSamples, start + this.batchSize);
+      withBackend(backend, () => chunks.addChunk(start, end, (i) => this.#siteValues(keys, i, args, sites)));
+      await flushChecks();
+      if (pacer.due()) await pacer.pause();
+    }
+    const out = withBackend(backend, () => chunks.finish());
+    try {
+      await Promise.all(Object.values(out).map((t) => t.data()));
+    } catch (e) {
+      dispose(out);
+      throw e;
+    }
+    return out;
   }
 }
