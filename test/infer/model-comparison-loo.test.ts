@@ -13,6 +13,7 @@ import {
   paretoKThreshold,
   pseudoBmaWeights,
   psisLoo,
+  psisSmooth,
   psisTailLength,
   relativeEff,
   stackingWeights,
@@ -109,6 +110,31 @@ describe("closed forms", () => {
     expect(paretoKThreshold(100)).toBeCloseTo(0.5, 15);
     expect(paretoKThreshold(1000)).toBeCloseTo(2 / 3, 15);
     expect(paretoKThreshold(1e6)).toBe(0.7);
+  });
+
+  it("truncation rules: min(smoothed, max raw) as loo, or min(smoothed, S^(3/4)·mean smoothed)", () => {
+    const c = fixture<LooCase>("heavy-tail");
+    const ll = toLogLikMatrix({ nDraws: c.S, nObs: c.n, data: Float64Array.from(c.ll) });
+    const kmax = c.loo.pareto_k.map(num).reduce((best, k, i, ks) => (k > ks[best]! ? i : best), 0);
+    let bindsAtKmax = 0;
+    for (let i = 0; i < c.n; i++) {
+      const neg = Float64Array.from({ length: c.S }, (_, s) => -ll.data[s * c.n + i]!);
+      const none = psisSmooth(neg, 1, "none").logWeights;
+      const maxRaw = Math.max(...neg);
+      let lse = -Infinity;
+      for (const v of none) lse = lse === -Infinity ? v : Math.max(lse, v) + Math.log1p(Math.exp(-Math.abs(lse - v)));
+      const cap34 = lse - Math.log(c.S) + 0.75 * Math.log(c.S);
+      const a = psisSmooth(neg, 1, "max-raw").logWeights;
+      const b = psisSmooth(neg, 1, "s34-mean").logWeights;
+      let binds = 0;
+      for (let s = 0; s < c.S; s++) {
+        expect(a[s]).toBeCloseTo(Math.min(none[s]!, maxRaw), 12);
+        expect(b[s]).toBeCloseTo(Math.min(none[s]!, cap34), 12);
+        if (none[s]! > cap34) binds++;
+      }
+      if (i === kmax) bindsAtKmax = binds;
+    }
+    expect(bindsAtKmax).toBeGreaterThan(0); // at k̂ > 1 the S^(3/4) cap binds
   });
 
   it("identical draws: elpd_loo = lpd = ℓ and p = 0", () => {

@@ -17,7 +17,9 @@ export type PsisTruncation =
   /** At the largest raw weight: R `loo` 2.x and the 2024 paper's algorithm (default). */
   | "max-raw"
   /** At S^(3/4)·w̄, the mean smoothed weight (the first version of the PSIS paper, 2015). */
-  | "s34-mean";
+  | "s34-mean"
+  /** None (smoothed weights as they are; for diagnostics). */
+  | "none";
 
 /** Result of smoothing one observation's log importance ratios. */
 export interface PsisSmoothed {
@@ -68,7 +70,7 @@ export function psisSmooth(logRatios: Float64Array, rEff = 1, truncation: PsisTr
         for (let j = 0; j < M; j++) lw[tailIds[j]!] = Math.log(gpdQuantile((j + 1 - 0.5) / M, k, fit.sigma) + expCut);
     }
   }
-  let cap = 0; // the largest raw weight, after the shift
+  let cap = truncation === "none" ? Number.POSITIVE_INFINITY : 0; // 0: the largest raw weight, after the shift
   if (truncation === "s34-mean") {
     let lse = Number.NEGATIVE_INFINITY;
     for (let s = 0; s < S; s++) lse = logAddExp(lse, lw[s]!);
