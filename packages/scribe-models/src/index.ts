@@ -11,6 +11,7 @@ export { BayesianComparison, compare, compareGroups, fitLogisticNormal } from ".
 export * from "./models/index.js";
 export * from "./guides/index.js";
 export * from "./results/index.js";
+export * from "./plots/index.js";
 export { type EarlyStoppingOptions, type FitOptions, type FitOutcome, fit, prepareCounts, type Checkpoint } from "./fit.js";
 export {
   capturedProbability,
