@@ -23,7 +23,8 @@ import type { Tensor } from "@scribe/core";
 import type { AnnData, UnsValue } from "../io/anndata.js";
 import type { ScribeResults } from "../results/results.js";
 import { annotateAnnData } from "../results/summaries.js";
-import { countMatrix, loadData } from "./data.js";
+import { countMatrix, type LoadedData, loadData } from "./data.js";
+import { fitSplit } from "./fit-split.js";
 import { CliError, type CliIO, choice, EXIT_OK, parseCommandArgs, UsageError } from "./util.js";
 
 const MODEL_NAMES = ["nbdm", "zinb", "nbvcp", "zinbvcp", "twostate", "twostatevcp"] as const;
@@ -83,6 +84,8 @@ Options:
   --checkpoint-every N      steps between checkpoints (default 500)
   --resume                  continue from DIR/checkpoint.json
   --n-samples N             posterior draws for the summaries (default 100)
+  --split-by COLUMN         fit each level of this obs column into its own folder
+                            DIR/<level> (for scribe compare)
   -q, --quiet               no progress on stderr
   -h, --help                show this help
 
@@ -167,10 +170,10 @@ interface Claim {
  * Run `scribe fit` on the arguments after the command name. The output folder is locked for
  * the run; a failed fresh run removes its run record and the folder if it created it.
  */
-export async function runFit(argv: readonly string[], io: CliIO): Promise<number> {
+export async function runFit(argv: readonly string[], io: CliIO, preloaded?: LoadedData): Promise<number> {
   const claim: Claim = { fresh: false };
   try {
-    return await fitCommand(argv, io, claim);
+    return await fitCommand(argv, io, claim, preloaded);
   } catch (err) {
     // a fresh run that failed leaves nothing behind, unless it left a checkpoint to resume from
     if (claim.folder && claim.fresh && !(claim.checkpoint && existsSync(claim.checkpoint))) {
@@ -183,7 +186,7 @@ export async function runFit(argv: readonly string[], io: CliIO): Promise<number
   }
 }
 
-async function fitCommand(argv: readonly string[], io: CliIO, claim: Claim): Promise<number> {
+async function fitCommand(argv: readonly string[], io: CliIO, claim: Claim, preloaded?: LoadedData): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, {
     model: { type: "string" },
     parameterization: { type: "string" },
@@ -203,6 +206,7 @@ async function fitCommand(argv: readonly string[], io: CliIO, claim: Claim): Pro
     "checkpoint-every": { type: "string" },
     resume: { type: "boolean" },
     "n-samples": { type: "string" },
+    "split-by": { type: "string" },
     quiet: { type: "boolean", short: "q" },
     help: { type: "boolean", short: "h" },
   });
@@ -263,7 +267,9 @@ async function fitCommand(argv: readonly string[], io: CliIO, claim: Claim): Pro
   if (values.resume && !existsSync(ckPath)) throw new CliError(`--resume: no checkpoint at ${ckPath}`);
 
   // load and validate before creating anything on disk; counts are fitted in float32, exact to 2^24
-  const data = await loadData(dataPath, { raw: Boolean(values.raw), ...(layer !== undefined ? { layer } : {}) });
+  const data = preloaded ?? (await loadData(dataPath, { raw: Boolean(values.raw), ...(layer !== undefined ? { layer } : {}) }));
+  if (typeof values["split-by"] === "string")
+    return fitSplit(argv, io, { data, column: values["split-by"], outDir, quiet: Boolean(values.quiet) }, (a, d) => runFit(a, io, d));
   const matrix = countMatrix(data, layer, { maxCount: FLOAT32_EXACT_MAX });
   const run: RunRecord = {
     format: "scribe-run",

@@ -16,6 +16,7 @@ import { readFileSync, realpathSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { disableThreads, enableThreads } from "@scribe/core/node";
 import { fileURLToPath } from "node:url";
+import { COMPARE_HELP, runCompare } from "./compare.js";
 import { DE_HELP, runDe } from "./de.js";
 import { FIT_HELP, runFit } from "./fit.js";
 import {
@@ -41,6 +42,7 @@ export interface Command {
 
 /** The subcommands, by name. */
 export const commands: Record<string, Command> = {
+  compare: { summary: "Bayesian differential expression between two fits (lfsr, PEFP)", help: COMPARE_HELP, run: runCompare },
   de: { summary: "differential expression between two conditions", help: DE_HELP, run: runDe },
   fit: { summary: "fit a SCRIBE model (nbdm, zinb, nbvcp, zinbvcp, twostate, twostatevcp, mixtures)", help: FIT_HELP, run: runFit },
 };
