@@ -17,6 +17,7 @@ import { availableParallelism } from "node:os";
 import { disableThreads, enableThreads } from "@scribe/core/node";
 import { fileURLToPath } from "node:url";
 import { COMPARE_MODELS_HELP, runCompareModels } from "./compare-models.js";
+import { COMPARE_HELP, runCompare } from "./compare.js";
 import { DE_HELP, runDe } from "./de.js";
 import { FIT_HELP, runFit } from "./fit.js";
 import {
@@ -43,6 +44,7 @@ export interface Command {
 /** The subcommands, by name. */
 export const commands: Record<string, Command> = {
   "compare-models": { summary: "compare fits of the same data (PSIS-LOO, stacking, goodness of fit)", help: COMPARE_MODELS_HELP, run: runCompareModels },
+  compare: { summary: "Bayesian differential expression between two fits (lfsr, PEFP)", help: COMPARE_HELP, run: runCompare },
   de: { summary: "differential expression between two conditions", help: DE_HELP, run: runDe },
   fit: { summary: "fit a SCRIBE model (nbdm, zinb, nbvcp, zinbvcp, twostate, twostatevcp, mixtures)", help: FIT_HELP, run: runFit },
 };
@@ -74,9 +76,41 @@ ${list}
 Options:
   -h, --help     show this help (scribe COMMAND --help for a command's options)
   -V, --version  print the version
+  --threads N    split large CPU kernels over N threads (any command; default: the
+                 SCRIBE_THREADS environment variable, else every core)
 
 Exit status: 0 ok, 1 runtime error, 2 usage error.
 `;
+}
+
+/**
+ * Take `--threads N` (any command) out of `argv` and apply it: large CPU kernels are split
+ * over N threads (1: no worker threads). Returns the remaining arguments; a {@link UsageError}
+ * for a value that is not a positive integer.
+ */
+export function applyThreadsOption(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  let threads: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === "--") {
+      out.push(...argv.slice(i));
+      break;
+    }
+    if (a === "--threads") {
+      threads = argv[++i];
+      if (threads === undefined) throw new UsageError("option '--threads N' needs a value");
+    } else if (a.startsWith("--threads=")) threads = a.slice("--threads=".length);
+    else out.push(a);
+  }
+  if (threads !== undefined) {
+    const n = Number(threads);
+    if (!/^\s*[+-]?\d+\s*$/.test(threads) || !Number.isInteger(n) || n < 1)
+      throw new UsageError(`--threads must be a positive integer, got ${JSON.stringify(threads)}`);
+    if (n > 1) enableThreads(n);
+    else disableThreads();
+  }
+  return out;
 }
 
 /**
@@ -109,6 +143,13 @@ export async function runCli(argv: readonly string[], io: CliIO = processIO()): 
     io.stderr(`scribe: error: unknown option ${first}; run 'scribe --help' for usage\n`);
     return EXIT_USAGE;
   }
+  let args: string[];
+  try {
+    args = applyThreadsOption(rest);
+  } catch (err) {
+    io.stderr(`scribe ${first}: error: ${oneLine((err as Error).message)}; run 'scribe ${first} --help' for usage\n`);
+    return EXIT_USAGE;
+  }
   const cmd = Object.hasOwn(commands, first) ? commands[first] : undefined;
   if (!cmd) {
     io.stderr(
@@ -122,7 +163,7 @@ export async function runCli(argv: readonly string[], io: CliIO = processIO()): 
     return EXIT_USAGE;
   }
   try {
-    return await cmd.run(rest, io);
+    return await cmd.run(args, io);
   } catch (err) {
     if (err instanceof UsageError) {
       io.stderr(`scribe ${first}: error: ${oneLine(err.message)}; run 'scribe ${first} --help' for usage\n`);
@@ -149,18 +190,28 @@ function isMain(): boolean {
   }
 }
 
-if (isMain()) {
+/**
+ * The program: threads (`SCRIBE_THREADS`, default every core; `--threads N` on the command
+ * line wins, see {@link runCli}), then {@link runCli}. Returns the exit status. Used by
+ * `bin/scribe.js` (in its own process: the command never runs in a separate child) and when
+ * this module is run directly.
+ */
+export async function main(argv: readonly string[]): Promise<number> {
   // Large kernels (the count-matrix passes of a fit) use every core; SCRIBE_THREADS=1 turns it off.
   const threads = Number(process.env.SCRIBE_THREADS ?? availableParallelism());
   if (threads > 1) enableThreads(threads);
-  runCli(process.argv.slice(2)).then(
-    (code) => {
-      disableThreads();
-      process.exitCode = code;
-    },
-    (err: unknown) => {
-      process.stderr.write(`scribe: internal error: ${String(err)}\n`);
-      process.exitCode = EXIT_RUNTIME;
-    },
-  );
+  try {
+    return await runCli(argv);
+  } catch (err) {
+    process.stderr.write(`scribe: internal error: ${String(err)}\n`);
+    return EXIT_RUNTIME;
+  } finally {
+    disableThreads();
+  }
+}
+
+if (isMain()) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
 }
