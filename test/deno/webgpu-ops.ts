@@ -18,6 +18,7 @@ import {
   withBackend,
 } from "../../packages/core/dist/index.js";
 import { ELEMENTWISE_VJP } from "../../packages/core/dist/ops/elementwise-vjp.js";
+import { webgpuOrExit } from "./webgpu-or-exit.ts";
 
 let passed = 0;
 let failed = 0;
@@ -31,14 +32,7 @@ function check(name: string, worst: number, tol: number): void {
   report.push(`${name.padEnd(34)} ${worst.toExponential(1)}`);
 }
 
-const gpu = await (async () => {
-  try {
-    return await useBackend("webgpu");
-  } catch (e) {
-    console.log(`WebGPU op suite skipped: ${(e as Error).message.split("\n")[0]}`);
-    Deno.exit(0);
-  }
-})();
+const gpu = await webgpuOrExit("WebGPU op suite");
 await useBackend("cpu");
 const cpu = cpuBackend();
 

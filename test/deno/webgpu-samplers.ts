@@ -26,6 +26,7 @@ import {
   useBackend,
   withBackend,
 } from "../../packages/core/dist/index.js";
+import { webgpuOrExit } from "./webgpu-or-exit.ts";
 
 let passed = 0;
 let failed = 0;
@@ -39,14 +40,7 @@ function check(name: string, worst: number, tol: number, what = "|z|"): void {
   report.push(`${name.padEnd(40)} ${what} ${worst.toPrecision(3)}`);
 }
 
-const gpu = await (async () => {
-  try {
-    return await useBackend("webgpu");
-  } catch (e) {
-    console.log(`WebGPU sampler checks skipped: ${(e as Error).message.split("\n")[0]}`);
-    Deno.exit(0);
-  }
-})();
+const gpu = await webgpuOrExit("WebGPU sampler checks");
 await useBackend("cpu");
 const cpu = cpuBackend();
 

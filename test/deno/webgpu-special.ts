@@ -10,6 +10,7 @@
 import * as core from "../../packages/core/dist/index.js";
 import { useBackend } from "../../packages/core/dist/index.js";
 import { type RefCase, report, runSpecialRefvec, summarize } from "../webgpu/special-refvec-lib.ts";
+import { webgpuOrExit } from "./webgpu-or-exit.ts";
 
 let passed = 0;
 let failed = 0;
@@ -21,14 +22,7 @@ function check(name: string, ok: boolean, detail = ""): void {
   }
 }
 
-const gpu = await (async () => {
-  try {
-    return await useBackend("webgpu");
-  } catch (e) {
-    console.log(`WebGPU special-function suite skipped: ${(e as Error).message.split("\n")[0]}`);
-    Deno.exit(0);
-  }
-})();
+const gpu = await webgpuOrExit("WebGPU special-function suite");
 await useBackend("cpu");
 
 const cases = JSON.parse(

@@ -1,12 +1,28 @@
 // Shared setup of the WebGPU suites: Dawn (the `webgpu` package) on the machine's adapter, or on
-// SwiftShader when Chromium's Vulkan ICD is installed (as in CI). Without an adapter every
-// suite is skipped with the printed reason.
+// SwiftShader when Chromium's Vulkan ICD and the Vulkan loader are installed (Debian's
+// `chromium` and `libvulkan1`, as in CI). Without an adapter every suite is skipped with the
+// printed reason, except under CI=true, where a missing adapter fails every WebGPU suite: CI
+// must not pass with no GPU coverage (issue 12).
 import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Tensor } from "@scribe/core";
 
 const SWIFTSHADER_ICD = "/usr/lib/chromium/vk_swiftshader_icd.json";
+/** Where Debian's libvulkan1 puts the Vulkan loader (Chromium does not pull it in). */
+const VULKAN_LOADERS = ["/usr/lib/x86_64-linux-gnu/libvulkan.so.1", "/usr/lib/aarch64-linux-gnu/libvulkan.so.1", "/usr/lib/libvulkan.so.1", "/usr/lib64/libvulkan.so.1"];
+
+/** What a machine without a GPU lacks for SwiftShader, named by its Debian package. */
+function missingPieces(): string {
+  const missing: string[] = [];
+  const icd = process.env.VK_ICD_FILENAMES;
+  if (icd && !existsSync(icd)) return `VK_ICD_FILENAMES=${icd} does not exist (SwiftShader's is ${SWIFTSHADER_ICD}, from chromium)`;
+  if (!existsSync(SWIFTSHADER_ICD)) missing.push(`chromium (for ${SWIFTSHADER_ICD})`);
+  if (!VULKAN_LOADERS.some((p) => existsSync(p))) missing.push("libvulkan1 (for libvulkan.so.1)");
+  return missing.length > 0
+    ? `Without a GPU, install ${missing.join(" and ")}: apt-get install chromium libvulkan1`
+    : "The SwiftShader ICD and libvulkan.so.1 are installed: see the reason above";
+}
 if (!process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER_ICD)) process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
 if (!process.env.XDG_RUNTIME_DIR || !existsSync(process.env.XDG_RUNTIME_DIR))
   process.env.XDG_RUNTIME_DIR = mkdtempSync(join(tmpdir(), "scribe-xdg-"));
@@ -38,24 +54,25 @@ const probeReason = !probe
   : probe.status === 0
     ? ""
     : probe.status === 3
-      ? "no WebGPU adapter (install Chromium's SwiftShader ICD or use a GPU)"
+      ? "no WebGPU adapter"
       : `the Dawn probe process failed (status ${probe.status}, signal ${probe.signal}): ${(probe.stderr || probe.stdout || "").trim().slice(0, 200)}`;
 
 const { createDawnBackend } = await import("@scribe/core/node");
 type Gpu = Awaited<ReturnType<typeof createDawnBackend>>;
 
 let gpu: Gpu | null = null;
-let reason = "";
-if (probeReason) {
-  reason = probeReason;
-  console.warn(`WebGPU suites skipped: ${reason}`);
-} else
+let reason = probeReason;
+if (!reason)
   try {
     gpu = await createDawnBackend();
   } catch (e) {
     reason = (e as Error).message;
-    console.warn(`WebGPU suites skipped: ${reason}`);
   }
+if (!gpu) {
+  if (enabled && process.env.CI === "true")
+    throw new Error(`CI=true and the WebGPU suites cannot run: ${reason}. ${missingPieces()}`);
+  console.warn(`WebGPU suites skipped: ${reason}. ${missingPieces()}`);
+}
 
 /** The WebGPU backend, or null when no adapter exists (suites skip). */
 export const webgpu = gpu;

@@ -1,6 +1,7 @@
 import type { Expr } from "../expr/expr.js";
 import { astype, logicalNot } from "../ops/elementwise.js";
 import { max } from "../ops/reduce.js";
+import { withBackend } from "../backend/registry.js";
 import { handlerStack } from "../ppl/messenger.js";
 import type { TypedArray } from "./dtype.js";
 import { readbackHooks, realize } from "./realize.js";
@@ -103,7 +104,7 @@ function makeCheck(ok: Tensor, format: CheckFormatter, values: readonly Tensor[]
   for (const v of values) v.assertAlive(where);
   // A scalar per check (1 where some element fails); the reduction is deferred, so it runs in
   // the same pass as the other pending reductions over ok's shape.
-  const flag = max(astype(logicalNot(ok), "float32"));
+  const flag = withBackend(ok.backend, () => max(astype(logicalNot(ok), "float32")));
   const set = new Set<Tensor>();
   collectPinned(ok, set);
   for (const v of values) collectPinned(v, set);
@@ -148,7 +149,7 @@ function readRaw(t: Tensor): Promise<TypedArray> {
 }
 
 function failedSync(c: PendingCheck): Error {
-  const bad = logicalNot(c.ok);
+  const bad = withBackend(c.ok.backend, () => logicalNot(c.ok));
   try {
     return failureError(c, readSyncRaw(bad), c.values.map(readSyncRaw));
   } finally {
@@ -157,7 +158,7 @@ function failedSync(c: PendingCheck): Error {
 }
 
 async function failedAsync(c: PendingCheck): Promise<Error> {
-  const bad = logicalNot(c.ok);
+  const bad = withBackend(c.ok.backend, () => logicalNot(c.ok));
   try {
     const [b, ...vs] = await Promise.all([bad, ...c.values].map(readRaw));
     return failureError(c, b!, vs);
