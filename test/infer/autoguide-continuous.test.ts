@@ -49,10 +49,10 @@ describe("flat-vector autoguides", () => {
     ["AutoDiagonalNormal", AutoDiagonalNormal],
     ["AutoLowRankMultivariateNormal", AutoLowRankMultivariateNormal],
   ] as const) {
-    it(`${name}: fits the means; median, quantiles and samplePosterior have the right shapes`, () => {
+    it(`${name}: fits the means; median, quantiles and samplePosterior have the right shapes`, async () => {
       const g = new G(model);
       const svi = new SVI(model, g, adam(exponentialDecay(0.05, 2000, 0.05)), new TraceELBO());
-      const { params } = svi.run(key(0), 2000, [X, Y]);
+      const { params } = await svi.run(key(0), 2000, [X, Y]);
       const med = g.median(params);
       expect(Math.abs(med.z!.item() - MU[0]!)).toBeLessThan(0.08);
       expect(Math.abs(med.w!.item() - MU[1]!)).toBeLessThan(0.08);
@@ -67,10 +67,10 @@ describe("flat-vector autoguides", () => {
     });
   }
 
-  it("AutoLaplaceApproximation: exact covariance on a Gaussian posterior", () => {
+  it("AutoLaplaceApproximation: exact covariance on a Gaussian posterior", async () => {
     const g = new AutoLaplaceApproximation(model);
     const svi = new SVI(model, g, adam(exponentialDecay(0.05, 1500, 0.05)), new TraceELBO());
-    const { params } = svi.run(key(2), 1500, [X, Y]);
+    const { params } = await svi.run(key(2), 1500, [X, Y]);
     const post = g.getPosterior(params);
     const L = post.scaleTril.toArray() as number[][];
     const cov = [
@@ -84,7 +84,7 @@ describe("flat-vector autoguides", () => {
     expect(Math.abs(d.w!.mean().item() - MU[1]!)).toBeLessThan(0.05);
   });
 
-  it("AutoLaplaceApproximation on a positive site: the Hessian is in log space", () => {
+  it("AutoLaplaceApproximation on a positive site: the Hessian is in log space", async () => {
     // λ ~ Gamma(a, b), y ~ Poisson(λ): in u = log λ, −log p = (a+Σy)·... curvature (a + Σy)·e^{-u}… exact: H = b' e^u with mode e^u = (a+Σy)/b'
     const ysP = [3, 5, 4, 6];
     const m = (y: Tensor) => {
@@ -93,7 +93,7 @@ describe("flat-vector autoguides", () => {
     };
     const g = new AutoLaplaceApproximation(m);
     const svi = new SVI(m, g, adam(exponentialDecay(0.05, 1500, 0.05)), new TraceELBO());
-    const { params } = svi.run(key(4), 1500, [tensor(ysP)]);
+    const { params } = await svi.run(key(4), 1500, [tensor(ysP)]);
     const a = 2 + 18;
     const bb = 1 + 4;
     expect(g.median(params).lam!.item()).toBeCloseTo(a / bb, 2);
@@ -101,7 +101,7 @@ describe("flat-vector autoguides", () => {
     expect(h[0]!).toBeCloseTo(a, 1); // d²/du² [b e^u − a u] at e^u = a/b is a
   });
 
-  it("AutoMultivariateNormal and friends refuse subsampled plates with a clear error", () => {
+  it("AutoMultivariateNormal and friends refuse subsampled plates with a clear error", async () => {
     const local = (o: Tensor) =>
       plate("items", 20, { subsampleSize: 5 }, (idx) => {
         const z = sample("z", new Normal(0, 1));
@@ -114,13 +114,13 @@ describe("flat-vector autoguides", () => {
 });
 
 describe("AutoNormal and AutoDelta posterior helpers", () => {
-  it("AutoNormal: quantiles and samplePosterior through the support transform", () => {
+  it("AutoNormal: quantiles and samplePosterior through the support transform", async () => {
     const m = (y: Tensor) => {
       const s = sample("s", new LogNormal(0, 1));
       plate("d", 4, () => sample("y", new Normal(0, s), { obs: y }));
     };
     const g = new AutoNormal(m);
-    const { params } = new SVI(m, g, adam(0.05), new TraceELBO()).run(key(5), 800, [
+    const { params } = await new SVI(m, g, adam(0.05), new TraceELBO()).run(key(5), 800, [
       tensor([1, -2, 0.5, 1.5]),
     ]);
     const q = g.quantiles(params, [0.05, 0.95]);
@@ -131,7 +131,7 @@ describe("AutoNormal and AutoDelta posterior helpers", () => {
     expect(d.s!.shape).toEqual([3, 5]);
     expect(d.s!.min().item()).toBeGreaterThan(0);
     const gd = new AutoDelta(m);
-    const r = new SVI(m, gd, adam(0.05), new TraceELBO()).run(key(7), 300, [tensor([1, -2, 0.5, 1.5])]);
+    const r = await new SVI(m, gd, adam(0.05), new TraceELBO()).run(key(7), 300, [tensor([1, -2, 0.5, 1.5])]);
     expect(gd.samplePosterior(key(0), r.params, [4]).s!.shape).toEqual([4]);
     expect(gd.quantiles(r.params, [0.1, 0.9]).s!.shape).toEqual([2]);
   });
@@ -143,7 +143,7 @@ describe("init strategies", () => {
     plate("n", 3, () => sample("y", new Poisson(lam), { obs: y }));
   };
   const y = tensor([1, 2, 3]);
-  it("initToMean, initToMedian, initToSample, initToValue give valid starts", () => {
+  it("initToMean, initToMedian, initToSample, initToValue give valid starts", async () => {
     const mean = findValidInitialParams(m, [y], initToMean());
     expect(mean.constrained.lam!.item()).toBeCloseTo(2, 5);
     expect(mean.attempts).toBe(1);
@@ -156,7 +156,7 @@ describe("init strategies", () => {
     expect(val.unconstrained.lam!.item()).toBeCloseTo(Math.log(1.5), 5);
     expect(Number.isFinite(val.potential)).toBe(true);
   });
-  it("retries until finite, and names the failure otherwise", () => {
+  it("retries until finite, and names the failure otherwise", async () => {
     expect(() => findValidInitialParams(m, [y], initToValue({ lam: tensor(-1) }), { maxTries: 3 })).toThrow(
       /no valid initial values after 3 tries/,
     );

@@ -64,7 +64,7 @@ describe("nn layers: gradients match finite differences (float64)", () => {
 });
 
 describe("nn layers in models and guides", () => {
-  it("shapes, initializers and dropout", () => {
+  it("shapes, initializers and dropout", async () => {
     const lin = new nn.Linear(20, 30);
     const p = lin.init(key(0));
     expect(p.weight!.shape).toEqual([20, 30]);
@@ -82,7 +82,7 @@ describe("nn layers in models and guides", () => {
     expect(() => new nn.Dropout(0.5).apply({}, x)).toThrow(/no random key/);
   });
 
-  it("an amortized guide (MLP encoder) learns a per-datum posterior through module()", () => {
+  it("an amortized guide (MLP encoder) learns a per-datum posterior through module()", async () => {
     // z_i ~ N(0, 1), y_i ~ N(z_i, 0.5): q(z_i | y_i) = N(0.8·y_i, √0.2), learned by an MLP of y_i.
     const Yv = Array.from({ length: 32 }, (_, i) => Math.sin(i) * 2);
     const y = tensor(Yv).reshape([32, 1]);
@@ -100,7 +100,7 @@ describe("nn layers in models and guides", () => {
     const names = [...trace(seed(guide, 0)).getTrace(y).keys()];
     expect(names).toContain("enc$params.0.weight");
     const svi = new SVI(model, guide, adam(0.02), new TraceELBO());
-    const { params } = svi.run(key(0), 1500, [y]);
+    const { params } = await svi.run(key(0), 1500, [y]);
     const pred = enc.apply(Object.fromEntries(enc.paramNames.map((n) => [n, params[`enc$params.${n}`]!])), y);
     const err = pred
       .reshape([32])

@@ -13,7 +13,7 @@ import { describe, expect, it } from "vitest";
 const mean = (a: Float64Array) => a.reduce((x, v) => x + v, 0) / a.length;
 
 describe("SVI recovers closed-form posteriors", () => {
-  it("Beta–Binomial: mean within 0.01, variance within 15 %", () => {
+  it("Beta–Binomial: mean within 0.01, variance within 15 %", async () => {
     // p ~ Beta(2, 2); k_i ~ Binomial(20, p). Posterior Beta(2 + Σk, 2 + Σ(20 − k)).
     const ks = tensor([12, 15, 9, 11]);
     const model = (k: Tensor) => {
@@ -29,7 +29,7 @@ describe("SVI recovers closed-form posteriors", () => {
     const B = 2 + 80 - 47;
     const elbo = new TraceMeanFieldELBO({ numParticles: 2 });
     const svi = new SVI(model, guide, adam(exponentialDecay(0.1, 3000, 0.02)), elbo);
-    const { params } = svi.run(key(0), 3000, [ks]);
+    const { params } = await svi.run(key(0), 3000, [ks]);
     const a = params.a!.item();
     const b = params.b!.item();
     const m = a / (a + b);
@@ -40,7 +40,7 @@ describe("SVI recovers closed-form posteriors", () => {
     expect(Math.abs(v / vTrue - 1)).toBeLessThan(0.15);
   });
 
-  it("Gamma–Poisson: mean within 2 %, variance within 15 %", () => {
+  it("Gamma–Poisson: mean within 2 %, variance within 15 %", async () => {
     // λ ~ Gamma(2, 1); y_i ~ Poisson(λ). Posterior Gamma(2 + Σy, 1 + N).
     const Y = [3, 5, 4, 6, 2, 4, 5, 3, 4, 7];
     const model = (y: Tensor) => {
@@ -56,7 +56,7 @@ describe("SVI recovers closed-form posteriors", () => {
     const R = 1 + Y.length;
     const elbo = new TraceMeanFieldELBO({ numParticles: 4 });
     const svi = new SVI(model, guide, adam(exponentialDecay(0.05, 3000, 0.05)), elbo);
-    const { params, losses } = svi.run(key(1), 3000, [tensor(Y)]);
+    const { params, losses } = await svi.run(key(1), 3000, [tensor(Y)]);
     const c = params.c!.item();
     const r = params.r!.item();
     expect(Math.abs(c / r / (C / R) - 1)).toBeLessThan(0.02);
@@ -64,7 +64,7 @@ describe("SVI recovers closed-form posteriors", () => {
     expect(mean(losses.subarray(-200))).toBeLessThan(mean(losses.subarray(0, 50)));
   });
 
-  it("Bayesian linear regression with AutoMultivariateNormal: means and covariance", () => {
+  it("Bayesian linear regression with AutoMultivariateNormal: means and covariance", async () => {
     // w ~ N(0, τ² I), y = X w + ε, ε ~ N(0, σ²). Posterior N(μ, Σ), Σ = (XᵀX/σ² + I/τ²)⁻¹, μ = Σ Xᵀy/σ².
     const X = [
       [1, 0.5, -1.2],
@@ -115,7 +115,7 @@ describe("SVI recovers closed-form posteriors", () => {
       adam(exponentialDecay(0.04, 3000, 0.03)),
       new TraceELBO({ numParticles: 3 }),
     );
-    const { params } = svi.run(key(2), 3000, [Xt, tensor(Yv)]);
+    const { params } = await svi.run(key(2), 3000, [Xt, tensor(Yv)]);
     const loc = Array.from(params.auto_loc!.dataSync() as Float32Array);
     const cov = guide.covariance(params).toArray() as number[][];
     for (let i = 0; i < 3; i++) {

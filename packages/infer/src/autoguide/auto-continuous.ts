@@ -127,7 +127,7 @@ export abstract class AutoContinuous<A extends unknown[]> extends AutoGuide<A> {
    * };
    * const guide = new AutoDiagonalNormal(model);
    * const y = tensor([1.2, 0.8, 1.9]);
-   * const { params } = new SVI(model, guide, adam(0.05), new TraceELBO()).run(key(0), 100, [y]);
+   * const { params } = await new SVI(model, guide, adam(0.05), new TraceELBO()).run(key(0), 100, [y]);
    * const q = guide.quantiles(params, [0.05, 0.5, 0.95]);
    * q.mu; // [3]: ≈ [0.3, 1.3, 2.2]
    */

@@ -17,7 +17,7 @@ import type { LatentSiteInfo } from "./prototype.js";
  * };
  * const y = tensor([1.2, 0.8, 1.9, 0.4, 1.1]);
  * const guide = new AutoDelta(model);
- * const { params } = new SVI(model, guide, adam(0.05), new TraceELBO()).run(key(0), 100, [y]);
+ * const { params } = await new SVI(model, guide, adam(0.05), new TraceELBO()).run(key(0), 100, [y]);
  * guide.median(params).mu!.item(); // ≈ 1.08 = Σy / (N + 1/100), the MAP
  */
 export class AutoDelta<A extends unknown[]> extends AutoGuide<A> {

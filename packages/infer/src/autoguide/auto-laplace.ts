@@ -62,7 +62,7 @@ function inverseFromCholesky(l: Float64Array, n: number): Float64Array {
  * };
  * const y = tensor([1.2, 0.8, 1.9, 0.4, 1.1]);
  * const guide = new AutoLaplaceApproximation(model);
- * const r = new SVI(model, guide, adam(0.05), new TraceELBO()).run(key(0), 100, [y]);
+ * const r = await new SVI(model, guide, adam(0.05), new TraceELBO()).run(key(0), 100, [y]);
  * const post = guide.getPosterior(r.params); // MultivariateNormal in unconstrained space
  * post.covarianceMatrix; // [2, 2]: H⁻¹ at the MAP of (mu, log sigma)
  */

@@ -35,7 +35,7 @@ export interface AutoNormalOptions extends AutoGuideOptions {
  * const y = tensor([1.2, 0.8, 1.9, 0.4, 1.1]);
  * const guide = new AutoNormal(model);
  * const svi = new SVI(model, guide, adam(0.05), new TraceMeanFieldELBO());
- * const { params } = svi.run(key(0), 100, [y]);
+ * const { params } = await svi.run(key(0), 100, [y]);
  * guide.median(params); // { mu: ≈ 1.1, sigma: ≈ 0.7 }
  */
 export class AutoNormal<A extends unknown[]> extends AutoGuide<A> {
@@ -98,7 +98,7 @@ export class AutoNormal<A extends unknown[]> extends AutoGuide<A> {
    * };
    * const guide = new AutoNormal(model);
    * const y = tensor([1.2, 0.8, 1.9]);
-   * const { params } = new SVI(model, guide, adam(0.05), new TraceELBO()).run(key(0), 100, [y]);
+   * const { params } = await new SVI(model, guide, adam(0.05), new TraceELBO()).run(key(0), 100, [y]);
    * const q = guide.quantiles(params, [0.05, 0.95]);
    * q.mu; // [2]: a 90% interval, ≈ [0.3, 2.2]
    */

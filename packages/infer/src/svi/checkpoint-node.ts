@@ -7,19 +7,19 @@
  */
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { deserializeSVIState, type LoadedCheckpoint, serializeSVIState } from "./checkpoint.js";
-import type { SVICheckpointOptions, SVIState } from "./svi.js";
+import type { SVICheckpointOptions, SVISnapshot, SVIState } from "./svi-types.js";
 
 /**
- * Write `state` (and JSON-able `meta`) to `path` atomically: a reader never sees a
- * half-written file, and a crash leaves the previous checkpoint intact.
+ * Write `state` or a run's snapshot (and JSON-able `meta`) to `path` atomically: a reader
+ * never sees a half-written file, and a crash leaves the previous checkpoint intact.
  * @example
  * // fragment: not run, as it writes fit.ckpt to disk (model, guide and y as in the SVI example)
  * import { saveCheckpoint } from "@scribe/infer/node";
- * const result = new SVI(model, guide, adam(0.05), new TraceELBO()).run(key(0), 10_000, [y]);
- * saveCheckpoint("fit.ckpt", result.state, { note: "after 10k steps" });
+ * const result = await new SVI(model, guide, adam(0.05), new TraceELBO()).run(key(0), 10_000, [y]);
+ * await saveCheckpoint("fit.ckpt", result.state, { note: "after 10k steps" });
  */
-export function saveCheckpoint(path: string, state: SVIState, meta: unknown = null): void {
-  const bytes = serializeSVIState(state, meta);
+export async function saveCheckpoint(path: string, state: SVIState | SVISnapshot, meta: unknown = null): Promise<void> {
+  const bytes = await serializeSVIState(state, meta);
   const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
   const fd = openSync(tmp, "w");
   try {
@@ -36,14 +36,14 @@ export function saveCheckpoint(path: string, state: SVIState, meta: unknown = nu
 }
 
 /**
- * Read a checkpoint written by {@link saveCheckpoint}; pass `state` as `initState` to
- * `svi.run` to continue the run exactly.
+ * Read a checkpoint written by {@link saveCheckpoint}; pass `state` as `initState` (and
+ * `history`, when the checkpoint came from `svi.run`) to `svi.run` to continue exactly.
  * @example
  * // fragment: not run, as it reads fit.ckpt from disk (model, guide and y as in the SVI example)
  * import { loadCheckpoint } from "@scribe/infer/node";
- * const { state, meta } = loadCheckpoint("fit.ckpt"); // meta: { note: "after 10k steps" }
+ * const { state, history, meta } = loadCheckpoint("fit.ckpt"); // meta: { note: "after 10k steps" }
  * const svi = new SVI(model, guide, adam(0.05), new TraceELBO());
- * svi.run(key(0), 1000, [y], { initState: state }); // 1000 more steps, continuing exactly
+ * await svi.run(key(0), 1000, [y], { initState: state, history }); // 1000 more steps, continuing exactly
  */
 export function loadCheckpoint(path: string): LoadedCheckpoint {
   const buf = readFileSync(path);
@@ -51,13 +51,13 @@ export function loadCheckpoint(path: string): LoadedCheckpoint {
 }
 
 /**
- * The `checkpoint` option of `svi.run` that saves to `path` every `every` steps (and at
- * the end of the run).
+ * The `checkpoint` option of `svi.run` that saves the run's snapshot to `path` every
+ * `every` steps (and at the end of the run, on interrupt, and on a non-finite stop).
  * @example
  * // fragment: not run, as it writes fit.ckpt to disk (svi and y as in the SVI example)
  * import { checkpointEvery } from "@scribe/infer/node";
- * svi.run(key(0), 50_000, [y], { checkpoint: checkpointEvery("fit.ckpt", 5000) });
+ * await svi.run(key(0), 50_000, [y], { checkpoint: checkpointEvery("fit.ckpt", 5000) });
  */
 export function checkpointEvery(path: string, every: number, meta: unknown = null): SVICheckpointOptions {
-  return { every, save: (state) => saveCheckpoint(path, state, meta) };
+  return { every, save: (snapshot) => saveCheckpoint(path, snapshot, meta) };
 }

@@ -1,8 +1,25 @@
 /**
  * Early stopping for SVI runs: the loss is smoothed by a moving average, and the run stops
  * when the smoothed loss has not improved by `minDelta` for `patience` steps.
+ *
+ * One set of options for `SVI.run` and SCRIBE's `fit()` (which only changes the defaults to
+ * SCRIBE's: patience 500, minDelta 1, window 100, minSteps 5000). SCRIBE's own names map
+ * as `smoothing_window` → `window`, `warmup` → `minSteps`; its `check_every` is the run's
+ * progress period (`logEvery`), since the smoothed loss is only known when the losses are
+ * read back. Semantics kept from the two former versions, the better of each: patience
+ * counts steps (not checks) since the best smoothed loss, and starts only once the window
+ * is full; improvements are recorded at checks, the only steps whose params can be
+ * restored; non-finite losses are left out of the average.
  * @module
  */
+
+/** Early stopping's record, saved in checkpoints so a resumed run stops where an uninterrupted one would. */
+export interface EarlyStoppingRecord {
+  /** Best smoothed loss so far (Infinity before the window filled). */
+  bestLoss: number;
+  /** Steps done when it was seen (0: none yet). */
+  bestStep: number;
+}
 
 /** Options of early stopping (in `svi.run(..., { earlyStopping })`). */
 export interface EarlyStoppingOptions {
@@ -34,7 +51,6 @@ export class EarlyStopping {
   readonly minSteps: number;
   #ring: Float64Array;
   #count = 0;
-  #sum = 0;
   /** Best smoothed loss so far. */
   bestLoss = Number.POSITIVE_INFINITY;
   /** 1-based number of steps done when the best smoothed loss was seen (0: none yet). */
@@ -55,17 +71,35 @@ export class EarlyStopping {
   /** Feed the next loss. Non-finite losses are skipped (they cannot be averaged). */
   observe(loss: number): void {
     if (!Number.isFinite(loss)) return;
-    const i = this.#count % this.window;
-    if (this.#count >= this.window) this.#sum -= this.#ring[i]!;
-    this.#ring[i] = loss;
-    this.#sum += loss;
+    this.#ring[this.#count % this.window] = loss;
     this.#count++;
+  }
+
+  /** The record to save with a checkpoint. */
+  get record(): EarlyStoppingRecord {
+    return { bestLoss: this.bestLoss, bestStep: this.bestStep };
+  }
+
+  /** Continue from a saved record, refilling the window from the run's loss history. */
+  restore(record: EarlyStoppingRecord, losses: ArrayLike<number>): void {
+    this.bestLoss = record.bestLoss;
+    this.bestStep = record.bestStep;
+    const tail: number[] = [];
+    for (let i = losses.length - 1; i >= 0 && tail.length < this.window; i--)
+      if (Number.isFinite(losses[i]!)) tail.push(losses[i]!);
+    for (let i = tail.length - 1; i >= 0; i--) this.observe(tail[i]!);
   }
 
   /** The moving average of the last `window` finite losses (NaN before any). */
   get smoothed(): number {
     const n = Math.min(this.#count, this.window);
-    return n === 0 ? Number.NaN : this.#sum / n;
+    if (n === 0) return Number.NaN;
+    // Summed afresh in step order (not a running sum), so a run restored from its loss
+    // history gets the same bits as the uninterrupted one.
+    const start = this.#count > this.window ? this.#count % this.window : 0;
+    let sum = 0;
+    for (let j = 0; j < n; j++) sum += this.#ring[(start + j) % this.window]!;
+    return sum / n;
   }
 
   /** At `stepsDone` steps: did the smoothed loss improve, and should the run stop? */

@@ -120,7 +120,7 @@ abstract class ParticleELBO implements ELBOLoss {
  * const y = tensor([1.2, 0.8, 1.9, 0.4, 1.1]);
  * const guide = new AutoNormal(model);
  * const svi = new SVI(model, guide, adam(0.05), new TraceELBO({ numParticles: 4 }));
- * const { losses } = svi.run(key(0), 100, [y]);
+ * const { losses } = await svi.run(key(0), 100, [y]);
  * losses[losses.length - 1]; // the last step's −ELBO estimate (4 draws), ≈ 8.4
  */
 export class TraceELBO extends ParticleELBO {

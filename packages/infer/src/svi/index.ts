@@ -3,14 +3,17 @@
  * @module
  */
 export { deserializeSVIState, type LoadedCheckpoint, serializeSVIState } from "./checkpoint.js";
-export { EarlyStopping, type EarlyStoppingOptions } from "./early-stopping.js";
+export { EarlyStopping, type EarlyStoppingOptions, type EarlyStoppingRecord } from "./early-stopping.js";
 export { type ELBOLoss, type ELBOOptions, TraceELBO, TraceMeanFieldELBO, traceParticle } from "./elbo.js";
+export { describeStatus, nonFiniteSites, stepStatus, SVINonFiniteError } from "./non-finite.js";
 export { formatDuration, type ProgressBarOptions, SVIProgressBar } from "./progress-bar.js";
-export {
-  type GuideLike,
-  SVI,
-  type SVICheckpointOptions,
-  type SVIRunOptions,
-  type SVIRunResult,
-  type SVIState,
-} from "./svi.js";
+export { type GuideLike, SVI, type SVIStepResult } from "./svi.js";
+export type {
+  SVICheckpointOptions,
+  SVIProgress,
+  SVIRunHistory,
+  SVIRunOptions,
+  SVIRunResult,
+  SVISnapshot,
+  SVIState,
+} from "./svi-types.js";

@@ -28,7 +28,8 @@ export interface ProgressBarOptions {
 }
 
 /**
- * Draws `svi [####----] 1200/5000 loss 1.234e+3 850 it/s ETA 0:04` in place.
+ * Draws `svi [####----] 1200/5000 loss 1.234e+3 850 it/s ETA 0:04` in place (with
+ * `skipped N` after the loss once a non-finite step was skipped).
  * @example
  * const bar = new SVIProgressBar(1000, { enabled: false });
  * bar.update(500, 1.5); bar.done();
@@ -53,22 +54,23 @@ export class SVIProgressBar {
   }
 
   /** The text of the bar after `done` steps at `loss` (exposed for tests). */
-  line(done: number, loss: number, elapsedS: number): string {
+  line(done: number, loss: number, elapsedS: number, skipped = 0): string {
     const width = 24;
     const fill = Math.min(width, Math.round((width * done) / Math.max(1, this.total)));
     const rate = elapsedS > 0 ? done / elapsedS : 0;
     const eta = rate > 0 ? (this.total - done) / rate : Number.NaN;
     const l = Number.isFinite(loss) ? loss.toExponential(4) : String(loss);
-    return `svi [${"#".repeat(fill)}${"-".repeat(width - fill)}] ${done}/${this.total} loss ${l} ${rate.toFixed(rate < 10 ? 2 : 0)} it/s ETA ${formatDuration(eta)}`;
+    const skip = skipped > 0 ? ` skipped ${skipped}` : "";
+    return `svi [${"#".repeat(fill)}${"-".repeat(width - fill)}] ${done}/${this.total} loss ${l}${skip} ${rate.toFixed(rate < 10 ? 2 : 0)} it/s ETA ${formatDuration(eta)}`;
   }
 
   /** Redraw after `done` steps (throttled to about 10 redraws per second). */
-  update(done: number, loss: number): void {
+  update(done: number, loss: number, skipped = 0): void {
     if (!this.#tty) return;
     const t = now();
     if (t - this.#lastDraw < 100 && done < this.total) return;
     this.#lastDraw = t;
-    const text = this.line(done, loss, (t - this.#t0) / 1000);
+    const text = this.line(done, loss, (t - this.#t0) / 1000, skipped);
     this.#tty.write(`\r${text.slice(0, (this.#tty.columns ?? 120) - 1)}`);
   }
 

@@ -7,78 +7,40 @@
 import {
   type ConstraintLike,
   dispose,
-  isfinite,
   type Key,
   keep,
   key as makeKey,
   scope,
   splitKey,
-  stack,
   type Tensor,
   valueAndGrad,
+  where,
 } from "@scribe/core";
 import type { Optimizer, OptimizerState } from "../optim/optimizer.js";
 import { constrainParams, paramSites, runTrace, unconstrainParams } from "../util/sites.js";
-import { EarlyStopping, type EarlyStoppingOptions } from "./early-stopping.js";
 import type { ELBOLoss, ModelFn } from "./elbo.js";
-import { SVIProgressBar } from "./progress-bar.js";
+import { stepStatus } from "./non-finite.js";
+import { runSVILoop } from "./svi-loop.js";
+import type { SVIRunOptions, SVIRunResult, SVIState } from "./svi-types.js";
 
 /** An object usable as a guide (the autoguides): its `call` runs the guide. */
 export interface GuideLike<A extends unknown[]> {
   call(...args: A): unknown;
 }
 
-/** SVI's state: the optimizer state (unconstrained params) and the next random key. */
-export interface SVIState {
-  readonly optimState: OptimizerState;
-  readonly rngKey: Key;
-}
-
-/** Result of {@link SVI.run}. */
-export interface SVIRunResult {
-  /** Constrained params at the end (the best ones when early stopping restored them). */
-  params: Record<string, Tensor>;
-  /** The final state (pass it back as `initState` to continue). */
+/** One step's outputs, all on the device: the new state, the loss before it, and (stable updates) its status code. */
+export interface SVIStepResult {
   state: SVIState;
-  /** The loss at every step that ran. */
-  losses: Float64Array;
-  /** Whether early stopping ended the run before `numSteps`. */
-  stoppedEarly?: boolean;
-  /** With early stopping: steps done when the best smoothed loss was seen, and that loss. */
-  bestStep?: number;
-  bestLoss?: number;
-}
-
-/** How `run` saves checkpoints (see `checkpointEvery` in `svi/checkpoint-node.ts`). */
-export interface SVICheckpointOptions {
-  /** Save every this many steps (and at the end). */
-  every: number;
-  /** Receives the state after `stepsDone` steps of this run; must not dispose it. */
-  save: (state: SVIState, stepsDone: number) => void;
-}
-
-/** Options of {@link SVI.run}. */
-export interface SVIRunOptions {
-  /** Skip steps whose loss or gradients are not finite (reads one flag per step). */
-  stableUpdate?: boolean;
-  /** Continue from this state instead of initializing (it is consumed). */
-  initState?: SVIState;
-  /** Initial constrained values of some params (ignored with `initState`). */
-  initParams?: Record<string, Tensor>;
-  /** Called every `logEvery` steps with the step index and the latest loss. */
-  onProgress?: (step: number, loss: number) => void;
-  /** How often losses are read back, `onProgress` called and early stopping checked (default 100). */
-  logEvery?: number;
-  /** Draw a progress bar on stderr: default when stderr is a terminal; false never. */
-  progressBar?: boolean;
-  /** Stop when the smoothed loss stops improving. */
-  earlyStopping?: EarlyStoppingOptions;
-  /** Save the state periodically. */
-  checkpoint?: SVICheckpointOptions;
+  loss: Tensor;
+  /** 0 when the step was finite; see `svi/non-finite.ts` for the other codes. Only from `stableUpdate`. */
+  status?: Tensor;
 }
 
 /**
- * SVI(model, guide, optimizer, loss).
+ * SVI(model, guide, optimizer, loss). `init`, `update` and `stableUpdate` only enqueue work on
+ * the device (they never read back); `run` is the one training loop (progress, early
+ * stopping, checkpoints, resume, interrupt, non-finite steps), reading the losses back in
+ * batches.
  * @example
  * const model = (y: Tensor) => {
  *   const mu = sample("mu", new Normal(0, 10));
@@ -91,7 +53,7 @@ export interface SVIRunOptions {
  *   sample("mu", new Normal(loc, scale));
  * };
  * const svi = new SVI(model, guide, adam(0.05), new TraceELBO());
- * const { params, losses } = svi.run(key(0), 100, [y]); // losses: the −ELBO at each step
+ * const { params, losses } = await svi.run(key(0), 100, [y]); // losses: the −ELBO at each step
  * [params.loc!.item(), params.scale!.item()]; // ≈ [1.0, 0.44]; the exact posterior is N(1.08, 0.45²)
  */
 export class SVI<A extends unknown[]> {
@@ -168,20 +130,38 @@ export class SVI<A extends unknown[]> {
     });
   }
 
-  /** Like `update`, but leaves the params unchanged when the loss or a gradient is not finite. */
-  stableUpdate(state: SVIState, args: A): { state: SVIState; loss: Tensor } {
+  /**
+   * Like `update`, but leaves the params and optimizer slots unchanged when the loss, a
+   * gradient or an updated param is not finite. The decision is a flag on the device
+   * (`status`, 0 when finite), selected with `where`: nothing is read back. The optimizer's
+   * step count advances either way.
+   */
+  stableUpdate(state: SVIState, args: A): Required<SVIStepResult> {
     if (!this.initialized) this.learnConstraints(args);
     const [kNext, kStep] = splitKey(state.rngKey, 2);
-    return scope(() => {
+    const old = state.optimState;
+    const out = scope(() => {
       const [loss, grads] = valueAndGrad(this.lossFn(kStep!, args))(
-        this.optim.getParams(state.optimState) as Record<string, Tensor>,
+        this.optim.getParams(old) as Record<string, Tensor>,
       );
-      let flag = isfinite(loss).astype("float32");
-      for (const g of Object.values(grads)) flag = flag.mul(isfinite(g).astype("float32").min());
-      const ok = flag.item() === 1;
-      const optimState = ok ? this.optim.update(grads, state.optimState) : state.optimState;
-      return { state: { optimState, rngKey: kNext! }, loss };
+      const next = this.optim.update(grads, old, { keepOld: true });
+      const status = stepStatus(loss, Object.keys(old.params), grads, next.params);
+      const ok = status.eq(0);
+      const pick = (a: Tensor, b: Tensor | undefined) => keep(b ? where(ok, a, b) : a);
+      const params: Record<string, Tensor> = {};
+      const slots: Record<string, Record<string, Tensor>> = {};
+      for (const [k, p] of Object.entries(next.params)) params[k] = pick(p, old.params[k]);
+      for (const [k, sl] of Object.entries(next.slots)) {
+        slots[k] = {};
+        for (const [n, t] of Object.entries(sl)) slots[k]![n] = pick(t, old.slots[k]?.[n]);
+      }
+      const optimState: OptimizerState = { step: next.step, params, slots };
+      return { optimState, loss, status, superseded: next };
     });
+    // The selections were computed when the scope returned; both inputs can go now.
+    const live = new Set(tensorsOf(out.optimState));
+    dispose([...new Set([...tensorsOf(old), ...tensorsOf(out.superseded)])].filter((t) => !live.has(t)));
+    return { state: { optimState: out.optimState, rngKey: kNext! }, loss: out.loss, status: out.status };
   }
 
   /** −ELBO at the current params, without a step. */
@@ -192,80 +172,24 @@ export class SVI<A extends unknown[]> {
   }
 
   /**
-   * Run `numSteps` steps; losses are read back every `logEvery` steps in one batch. With
-   * `initState` the run continues that state exactly: the same keys, the same optimizer
-   * step, so an interrupted and resumed run is bit-identical to an uninterrupted one.
+   * Run `numSteps` steps: the one training loop (see `svi/svi-loop.ts`). The losses are read
+   * back every `logEvery` steps in one batch; nothing else reads. With `initState` (and
+   * `history`) the run continues that state exactly: the same keys, the same optimizer step,
+   * so an interrupted and resumed run is bit-identical to an uninterrupted one.
    */
-  run(rngKey: Key | number, numSteps: number, args: A, opts: SVIRunOptions = {}): SVIRunResult {
+  run(rngKey: Key | number, numSteps: number, args: A, opts: SVIRunOptions = {}): Promise<SVIRunResult> {
     if (opts.initState && !this.initialized) this.learnConstraints(args);
-    let state = opts.initState ?? this.init(rngKey, args, opts.initParams);
-    const losses = new Float64Array(numSteps);
-    const every = Math.max(1, opts.logEvery ?? 100);
-    const bar = new SVIProgressBar(numSteps, { enabled: opts.progressBar });
-    const es = opts.earlyStopping ? new EarlyStopping(opts.earlyStopping) : null;
-    const ck = opts.checkpoint;
-    if (ck && !(ck.every >= 1)) throw new Error(`SVI.run: checkpoint.every must be ≥ 1, got ${ck.every}`);
-    let best: Record<string, Tensor> | null = null;
-    let pending: Tensor[] = [];
-    let done = 0;
-    let stop = false;
-    const flush = () => {
-      if (pending.length === 0) return;
-      const vals = scope(() => stack(pending.map((t) => t.astype("float64"))).dataSync());
-      for (let j = 0; j < pending.length; j++) {
-        const v = Number(vals[j]);
-        losses[done - pending.length + j] = v;
-        es?.observe(v);
-      }
-      dispose(pending);
-      pending = [];
-      const last = losses[done - 1]!;
-      opts.onProgress?.(done - 1, last);
-      bar.update(done, es ? es.smoothed : last);
-      if (es) {
-        const c = es.check(done);
-        if (c.improved && es.restoreBest) {
-          if (best) dispose(Object.values(best));
-          best = snapshot(this.optim.getParams(state.optimState));
-        }
-        stop = c.stop;
-      }
-    };
-    try {
-      while (done < numSteps && !stop) {
-        const r = opts.stableUpdate ? this.stableUpdate(state, args) : this.update(state, args);
-        state = r.state;
-        pending.push(r.loss);
-        done++;
-        if (pending.length >= every) flush();
-        if (ck && done % ck.every === 0) ck.save(state, done);
-      }
-      flush();
-      if (ck && done % ck.every !== 0) ck.save(state, done);
-    } finally {
-      bar.done();
-    }
-    const stoppedEarly = done < numSteps;
-    if (best && es && es.bestStep !== done) {
-      const os = state.optimState;
-      const replaced = Object.values(os.params);
-      state = { ...state, optimState: { ...os, params: best } };
-      dispose(replaced);
-    } else if (best) dispose(Object.values(best));
-    const out: SVIRunResult = {
-      params: this.getParams(state),
-      state,
-      losses: stoppedEarly ? losses.slice(0, done) : losses,
-    };
-    if (es) Object.assign(out, { stoppedEarly, bestStep: es.bestStep, bestLoss: es.bestLoss });
-    return out;
+    return runSVILoop(this, rngKey, numSteps, args, opts);
+  }
+
+  /** The key the next step from `state` uses in its loss (for replays of a failing step). @internal */
+  stepKey(state: SVIState): Key {
+    return splitKey(state.rngKey, 2)[1]!;
   }
 }
 
-function snapshot(params: Readonly<Record<string, Tensor>>): Record<string, Tensor> {
-  const out: Record<string, Tensor> = {};
-  scope(() => {
-    for (const [k, p] of Object.entries(params)) out[k] = keep(p.add(0));
-  });
+function tensorsOf(s: OptimizerState): Tensor[] {
+  const out: Tensor[] = [...Object.values(s.params)];
+  for (const sl of Object.values(s.slots)) out.push(...Object.values(sl));
   return out;
 }
