@@ -11,8 +11,8 @@ import type { PlotSpec } from "./spec.js";
 /** Compile a Vega-Lite spec to a Vega spec. */
 export async function compileToVega(spec: PlotSpec): Promise<Record<string, unknown>> {
   const vl = await import("vega-lite");
-  // biome-ignore lint/suspicious/noExplicitAny: vega-lite's TopLevelSpec is a wide union; our specs are checked by rendering.
-  return vl.compile(spec as any).spec as unknown as Record<string, unknown>;
+  // Vega tags the data objects it ingests; compile a copy so the caller's spec stays plain JSON.
+  return vl.compile(JSON.parse(JSON.stringify(spec))).spec as unknown as Record<string, unknown>;
 }
 
 /**
