@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
-  checkOrDefer, deferCheck, discardChecks, flushChecks, gt, isfinite, jit, liveBuffers, pendingChecks, scope, tensor,
+  MAX_PENDING_CHECKS, checkOrDefer, deferCheck, discardChecks, flushChecks, gt, isfinite, jit, liveBuffers, pendingChecks, scope, tensor,
   type Tensor,
 } from "@scribe/core";
 
@@ -68,6 +68,15 @@ describe("deferred checks", () => {
     expect(() => checkOrDefer(gt(x, 0), fmt("x"), [x])).toThrow("y[0] = -7 (flat 0)");
     expect(pendingChecks()).toBe(0);
     expect(() => checkOrDefer(gt(tensor([1]), 0), fmt("z"), [])).not.toThrow();
+  });
+
+  it("past MAX_PENDING_CHECKS the cpu evaluates waiting checks without a readback", () => {
+    const x = tensor([1, 2]);
+    for (let i = 0; i < MAX_PENDING_CHECKS; i++) deferCheck(gt(x, 0), fmt("x"), [x]);
+    expect(pendingChecks()).toBe(MAX_PENDING_CHECKS);
+    const bad = tensor([-1]);
+    expect(() => deferCheck(gt(bad, 0), fmt("bad"), [bad])).toThrow("bad[0] = -1 (flat 0)");
+    expect(pendingChecks()).toBe(0);
   });
 
   it("a jitted function that registers checks runs eagerly, so its checks run every call", () => {

@@ -1,5 +1,5 @@
 import {
-  type Backend, cpuBackend, deferCheck, isfinite, key, pendingChecks, sample, scope, seed, tensor, trace, withBackend,
+  type Backend, type SampleMessage, cpuBackend, deferCheck, isfinite, key, pendingChecks, sample, scope, seed, tensor, trace, withBackend,
 } from "@scribe/core";
 import { MultivariateNormal, Normal, positiveDefinite } from "@scribe/distributions";
 import { describe, expect, it } from "vitest";
@@ -83,8 +83,8 @@ describe.skipIf(!webgpu)("validation on WebGPU: the CPU's message, at the first 
     for (let i = 0; i < 3; i++) {
       const v = withBackend(gpu, () =>
         scope(() => {
-          const tr = trace(model).getTrace();
-          const lp = tr.get("x")!.fn.logProb(tr.get("x")!.value!).sum();
+          const site = trace(model).getTrace().get("x") as SampleMessage;
+          const lp = site.fn.logProb(site.value!).sum();
           deferCheck(isfinite(lp), (f) => `step ${i}: the log-density is ${f.values[0]![0]}`, [lp]);
           return lp;
         }),

@@ -192,7 +192,20 @@ async function failedAsync(c: PendingCheck): Promise<Error> {
 export function deferCheck(ok: Tensor, format: CheckFormatter, values: readonly Tensor[] = []): void {
   if (ok.size === 0) return; // nothing to check (an empty max would be −∞ anyway)
   install();
-  pending.push(makeCheck(ok, format, values, "deferCheck"));
+  const c = makeCheck(ok, format, values, "deferCheck");
+  pending.push(c);
+  if (!c.inModel) capPending();
+}
+
+/**
+ * At most this many checks wait for a readback on the cpu; past it they are evaluated at once
+ * (a loop that never reads back, e.g. drawing many predictive samples, would otherwise keep
+ * every draw's arguments alive). Inside a model this happens after the site names them.
+ */
+export const MAX_PENDING_CHECKS = 256;
+
+function capPending(): void {
+  if (pending.length > MAX_PENDING_CHECKS) flushChecksSync();
 }
 
 /**
@@ -251,6 +264,7 @@ export function nameChecks(site: string): void {
   if (namedUpTo === registered) return;
   for (const c of pending) if (c.serial > namedUpTo && c.inModel && c.site === null) c.site = site;
   namedUpTo = registered;
+  capPending();
 }
 
 /**
