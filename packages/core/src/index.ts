@@ -28,6 +28,7 @@ export {
 } from "./tensor/creation.js";
 export { data, dataSync, realize } from "./tensor/realize.js";
 export {
+  MAX_PENDING_CHECKS,
   checkOrDefer,
   deferCheck,
   discardChecks,
