@@ -20,6 +20,7 @@ import { COMPARE_MODELS_HELP, runCompareModels } from "./compare-models.js";
 import { COMPARE_HELP, runCompare } from "./compare.js";
 import { DE_HELP, runDe } from "./de.js";
 import { FIT_HELP, runFit } from "./fit.js";
+import { runVisualize, VISUALIZE_HELP } from "./visualize.js";
 import {
   CliError,
   type CliIO,
@@ -47,6 +48,7 @@ export const commands: Record<string, Command> = {
   compare: { summary: "Bayesian differential expression between two fits (lfsr, PEFP)", help: COMPARE_HELP, run: runCompare },
   de: { summary: "differential expression between two conditions", help: DE_HELP, run: runDe },
   fit: { summary: "fit a SCRIBE model (nbdm, zinb, nbvcp, zinbvcp, twostate, twostatevcp, mixtures)", help: FIT_HELP, run: runFit },
+  visualize: { summary: "plots of a fit folder and DE tables (SVG/PNG and an index.html)", help: VISUALIZE_HELP, run: runVisualize },
 };
 
 function version(): string {
