@@ -1,3 +1,4 @@
+import { tensor } from "@scribe/core";
 import { describe, expect, it } from "vitest";
 import {
   autocorrelation,
@@ -13,6 +14,7 @@ import {
   rankNormalize,
   rankNormalizedSplitRhat,
   splitRhat,
+  summarizeSamples,
   summary,
   tailEss,
 } from "../../packages/infer/src/diagnostics/index.js";
@@ -160,5 +162,38 @@ describe("quantiles, HPDI, rank normalization and the summary", () => {
     expect(rows[1]!.mean).toBeCloseTo(2, 0);
     expect(rows[0]!.nEff).toBeGreaterThan(300);
     expect(formatSummary(rows)).toMatch(/n_eff.*r_hat/);
+  });
+
+  it("short chains: split ESS needs 8 draws per chain (a clear error); the summary gives NaN there, not an error", () => {
+    const six = [Float64Array.from([0.1, 0.5, -0.2, 0.9, 0.3, -0.4])];
+    expect(() => bulkEss(six)).toThrow("bulkEss: need at least 8 draws per chain, got 6");
+    expect(() => tailEss(six)).toThrow("tailEss: need at least 8 draws per chain, got 6");
+    const [row] = summary([{ name: "a", shape: [], chains: six }]);
+    expect(row!.nEff).toBeNaN();
+    expect(row!.essTail).toBeNaN();
+    expect(row!.rHat).toBe(rankNormalizedSplitRhat(six));
+    expect(row!.mean).toBeCloseTo(0.2, 12);
+  });
+
+  it("summarizeSamples reads [chains, draws, ...] tensors with await and equals summary on the same arrays", async () => {
+    const a = [0, 1].map((c) => ar1(200, 0.5, 60 + c));
+    const b = [0, 1].map((c) => ar1(200, 0.5, 70 + c, 3));
+    // [2 chains, 200 draws, 2 components], row-major; float64 so the values are the arrays' own.
+    const flat = new Float64Array(800);
+    for (let c = 0; c < 2; c++)
+      for (let i = 0; i < 200; i++) {
+        flat[c * 400 + 2 * i] = a[c]![i]!;
+        flat[c * 400 + 2 * i + 1] = b[c]![i]!;
+      }
+    const x = tensor(flat, { dtype: "float64", shape: [2, 200, 2] });
+    const rows = await summarizeSamples({ x });
+    const chains = [0, 1].map((c) => flat.subarray(c * 400, (c + 1) * 400));
+    expect(rows).toEqual(summary([{ name: "x", shape: [2], chains }]));
+    // One chain, draws first (groupByChain false): [200] → one row from one chain.
+    const one = await summarizeSamples({ y: tensor(a[0]!, { dtype: "float64" }) }, { groupByChain: false });
+    expect(one).toEqual(summary([{ name: "y", shape: [], chains: [a[0]!] }]));
+    await expect(summarizeSamples({ z: tensor([1, 2, 3]) })).rejects.toThrow(
+      "summarizeSamples: site 'z' has shape [3]; expected [numChains, numDraws, ...]",
+    );
   });
 });

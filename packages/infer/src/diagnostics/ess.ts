@@ -45,14 +45,20 @@ export function effectiveSampleSize(chains: Chains): number {
 }
 
 /**
+ * Draws per chain that the split-chain ESS estimates need: each half holds at least the 4 draws
+ * {@link effectiveSampleSize} needs.
+ */
+export const SPLIT_ESS_MIN_DRAWS = 8;
+
+/**
  * Bulk ESS (Vehtari et al. 2021): the ESS of the rank-normalized split chains; measures
  * how well the centre of the distribution is explored.
  * @example
- * const chains = [0, 1].map((c) => random.normal(key(c), [500]).dataSync()); // or mcmc.getSiteDraws()[i].chains
+ * const chains = await Promise.all([0, 1].map((c) => random.normal(key(c), [500]).data())); // or mcmc.getSiteDraws()[i].chains
  * bulkEss(chains); // ≈ 1000: independent draws
  */
 export function bulkEss(chains: Chains): number {
-  checkChains(chains, "bulkEss", 4);
+  checkChains(chains, "bulkEss", SPLIT_ESS_MIN_DRAWS);
   return effectiveSampleSize(rankNormalize(splitChains(chains)));
 }
 
@@ -60,11 +66,11 @@ export function bulkEss(chains: Chains): number {
  * Tail ESS (Vehtari et al. 2021): the smaller ESS of the indicators `x ≤ q05` and
  * `x ≥ q95` over split chains.
  * @example
- * const chains = [0, 1].map((c) => random.normal(key(c), [500]).dataSync()); // or mcmc.getSiteDraws()[i].chains
+ * const chains = await Promise.all([0, 1].map((c) => random.normal(key(c), [500]).data())); // or mcmc.getSiteDraws()[i].chains
  * tailEss(chains); // ≈ 1000: independent draws
  */
 export function tailEss(chains: Chains): number {
-  checkChains(chains, "tailEss", 4);
+  checkChains(chains, "tailEss", SPLIT_ESS_MIN_DRAWS);
   const split = splitChains(chains);
   const all = pool(split);
   const q05 = quantile(all, 0.05);

@@ -3,9 +3,10 @@
  * for every scalar component of every site.
  * @module
  */
+import type { Tensor } from "@scribe/core";
 import type { Chains } from "./chains.js";
 import { meanVar, pool } from "./chains.js";
-import { bulkEss, tailEss } from "./ess.js";
+import { bulkEss, SPLIT_ESS_MIN_DRAWS, tailEss } from "./ess.js";
 import { rankNormalizedSplitRhat } from "./rhat.js";
 import { hpdi, quantile } from "./stats.js";
 
@@ -54,7 +55,8 @@ export function summarizeChains(name: string, chains: Chains, prob = 0.89): Summ
   const [mean, v] = meanVar(all);
   const [lo, hi] = hpdi(all, prob);
   const n = chains[0]!.length;
-  const enough = n >= 4;
+  // Too few draws for an estimate gives NaN (as NumPyro's table), not an error.
+  const ess = n >= SPLIT_ESS_MIN_DRAWS;
   return {
     name,
     mean,
@@ -62,16 +64,16 @@ export function summarizeChains(name: string, chains: Chains, prob = 0.89): Summ
     median: quantile(all, 0.5),
     hpdiLow: lo,
     hpdiHigh: hi,
-    nEff: enough ? bulkEss(chains) : Number.NaN,
-    essTail: enough ? tailEss(chains) : Number.NaN,
-    rHat: enough ? rankNormalizedSplitRhat(chains) : Number.NaN,
+    nEff: ess ? bulkEss(chains) : Number.NaN,
+    essTail: ess ? tailEss(chains) : Number.NaN,
+    rHat: n >= 4 ? rankNormalizedSplitRhat(chains) : Number.NaN,
   };
 }
 
 /**
  * Summary rows for every component of every site.
  * @example
- * const chains = [0, 1].map((c) => Float64Array.from(random.normal(key(c), [500]).dataSync()));
+ * const chains = await Promise.all([0, 1].map(async (c) => Float64Array.from(await random.normal(key(c), [500]).data())));
  * const rows = summary([{ name: "mu", shape: [], chains }]); // or summary(mcmc.getSiteDraws())
  * rows[0]; // { name: "mu", mean: ≈ 0, sd: ≈ 1, ..., rHat: ≈ 1 }
  */
@@ -90,6 +92,40 @@ export function summary(sites: readonly SiteDraws[], prob = 0.89): SummaryRow[] 
     }
   }
   return rows;
+}
+
+/**
+ * Summary rows of sample tensors (NumPyro's `summary(samples, prob, group_by_chain)`): each
+ * tensor is `[numChains, numDraws, ...site]` with `groupByChain` (default true), or
+ * `[numDraws, ...site]` as one chain. Each tensor is read with one `await`, so this works on
+ * every backend (e.g. on `mcmc.getSamples(true)` from a WebGPU run, or Predictive draws).
+ * @example
+ * const draws = { x: random.normal(key(0), [2, 400, 3]) };
+ * const rows = await summarizeSamples(draws);
+ * rows.map((r) => r.name); // ["x[0]", "x[1]", "x[2]"]
+ */
+export async function summarizeSamples(
+  samples: Readonly<Record<string, Tensor>>,
+  opts: { prob?: number; groupByChain?: boolean } = {},
+): Promise<SummaryRow[]> {
+  const grouped = opts.groupByChain ?? true;
+  const sites: SiteDraws[] = [];
+  for (const [name, t] of Object.entries(samples)) {
+    const lead = grouped ? 2 : 1;
+    if (t.shape.length < lead)
+      throw new Error(
+        `summarizeSamples: site '${name}' has shape [${t.shape.join(", ")}]; expected ${grouped ? "[numChains, numDraws, ...]" : "[numDraws, ...]"}`,
+      );
+    const chains = grouped ? t.shape[0]! : 1;
+    const values = Float64Array.from(await t.data());
+    const perChain = values.length / chains;
+    sites.push({
+      name,
+      shape: t.shape.slice(lead),
+      chains: Array.from({ length: chains }, (_, c) => values.subarray(c * perChain, (c + 1) * perChain)),
+    });
+  }
+  return summary(sites, opts.prob ?? 0.89);
 }
 
 function fmt(x: number): string {
