@@ -107,7 +107,7 @@ describe("scribe fit --split-by and scribe compare", () => {
     // unfinished run
     const unfinished = join(dir, "unfinished");
     cpSync(join(fits, "ctrl"), unfinished, { recursive: true });
-    writeFileSync(join(unfinished, "checkpoint.json"), "{}");
+    writeFileSync(join(unfinished, "checkpoint.ckpt"), "{}");
     const r3 = await cli(["compare", join(fits, "trt"), unfinished, "--out", bad]);
     expect(r3.status).toBe(1);
     expect(r3.stderr).toMatch(/unfinished run/);

@@ -2,6 +2,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { deserializeSVIState } from "@scribe/infer";
 import { describe, expect, it } from "vitest";
 import { createAnnData } from "../../packages/scribe-models/src/io/index.js";
 import { write10x } from "../../packages/scribe-models/src/io/node.js";
@@ -44,10 +45,12 @@ describe("scribe fit", () => {
       child.on("exit", (c) => resolve(c));
     });
     expect(code).toBe(130);
-    expect(existsSync(join(out, "checkpoint.json"))).toBe(true);
-    const ck = JSON.parse(readFileSync(join(out, "checkpoint.json"), "utf8")) as { step: number };
-    expect(ck.step).toBeGreaterThan(200);
-    expect(ck.step).toBeLessThan(1200);
+    expect(existsSync(join(out, "checkpoint.ckpt"))).toBe(true);
+    const ck = deserializeSVIState(new Uint8Array(readFileSync(join(out, "checkpoint.ckpt"))));
+    const step = ck.state.optimState.step;
+    expect(step).toBeGreaterThan(200);
+    expect(step).toBeLessThan(1200);
+    expect(ck.history!.losses.length).toBe(step);
     const res = spawnSync(process.execPath, [...tsx, ...common, "--out", out, "--resume", "-q"], { encoding: "utf8" });
     expect(res.status, res.stderr).toBe(0);
     const a = JSON.parse(readFileSync(join(dir, "full", "params.json"), "utf8"));
@@ -55,7 +58,7 @@ describe("scribe fit", () => {
     expect(b.params).toEqual(a.params);
     expect(b.lossHistory).toEqual(a.lossHistory);
     expect(existsSync(join(out, "results.h5ad"))).toBe(true);
-    expect(existsSync(join(out, "checkpoint.json"))).toBe(false);
+    expect(existsSync(join(out, "checkpoint.ckpt"))).toBe(false);
   }, 120_000);
 
   it("bad files and bad counts: clear errors, nothing written", () => {

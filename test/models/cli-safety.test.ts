@@ -183,12 +183,12 @@ describe("resume is tied to the data by content (item 4) and folders are locked 
     expect(first.code, first.stderr).toBe(0);
     const rec = JSON.parse(readFileSync(join(out, "run.json"), "utf8")) as RunRecord;
     expect(rec.shape).toEqual([C, G]);
-    writeFileSync(join(out, "checkpoint.json"), "{}");
+    writeFileSync(join(out, "checkpoint.ckpt"), "{}");
     expect(() => checkResumeData(out, rec)).not.toThrow();
     const r = await cli(["fit", b, "--out", out, "--resume", "--n-steps", "5", "-q"]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/--resume: the checkpoint in .*out was made from other data .*the counts or the cell\/gene names differ/);
-    expect(readFileSync(join(out, "checkpoint.json"), "utf8")).toBe("{}");
+    expect(readFileSync(join(out, "checkpoint.ckpt"), "utf8")).toBe("{}");
   }, 60_000);
 
   it("a folder locked by a live process is refused; a lock left by a dead one is taken over", async () => {

@@ -2,12 +2,28 @@
  * `fit(counts | anndata, options)`: SCRIBE's one-call entry point (spec §4.1). Defaults: model
  * nbvcp, canonical parameterization, SVI with Adam(1e−3) on the mean-field ELBO, stable
  * updates, seed 42, 50 000 steps, full batch. Options add minibatching (`batchSize`), early
- * stopping, checkpoints with exact resume, a progress callback, a stop flag (for SIGINT), and
- * NUTS instead of SVI (`inferenceMethod: "mcmc"`).
+ * stopping, checkpoints with exact resume, progress, an `AbortSignal` (for SIGINT), the
+ * backend (`backend: "webgpu"`), and NUTS instead of SVI (`inferenceMethod: "mcmc"`).
+ *
+ * Training is `SVI.run` of `@scribe/infer` (the one loop: it reads the losses back once per
+ * progress update, counts and caps non-finite steps, and saves its binary checkpoints);
+ * this file only prepares the data and the model and maps SCRIBE's options onto it.
  * @module
  */
-import { fromTypedArray, keep, type Key, key as makeKey, type Tensor } from "@scribe/core";
-import { Adam, MCMC, NUTS, type Optimizer, type OptimizerState, SVI, type SVIState, TraceMeanFieldELBO } from "@scribe/infer";
+import { cpuBackend, currentBackend, fromTypedArray, key as makeKey, type Tensor, useBackend, withBackend } from "@scribe/core";
+import {
+  Adam,
+  type EarlyStoppingOptions,
+  type LoadedCheckpoint,
+  MCMC,
+  NUTS,
+  type Optimizer,
+  SVI,
+  type SVIProgress,
+  type SVIRunResult,
+  type SVISnapshot,
+  TraceMeanFieldELBO,
+} from "@scribe/infer";
 import type { AnnData } from "./io/anndata.js";
 import { decodeCategorical, isCategorical } from "./io/frame.js";
 import { toDense } from "./io/matrix.js";
@@ -19,23 +35,17 @@ import { scribeModel } from "./models/presets.js";
 import { twoStateMuPriorLoc } from "./models/two-state.js";
 import { withDerived } from "./results/posterior.js";
 import { ScribeResults } from "./results/results.js";
-import { decodeRecord, type EncodedTensor, encodeRecord, writeTextAtomic } from "./results/serialize.js";
 
-/** Early-stopping settings (SCRIBE's defaults). */
-export interface EarlyStoppingOptions {
-  /** Checks without improvement before stopping (in steps; default 500). */
-  patience?: number;
-  /** Minimum decrease of the smoothed loss that counts as improvement (default 1). */
-  minDelta?: number;
-  /** Check every this many steps (default 100). */
-  checkEvery?: number;
-  /** No stopping before this step (default 5000). */
-  warmup?: number;
-  /** Moving-average window of the loss (default 100). */
-  smoothingWindow?: number;
-  /** Return the params of the best smoothed loss (default true). */
-  restoreBest?: boolean;
-}
+export type { EarlyStoppingOptions } from "@scribe/infer";
+
+/** SCRIBE's early-stopping defaults (spec §4.1 config defaults), in `@scribe/infer`'s option names. */
+export const SCRIBE_EARLY_STOPPING: Required<EarlyStoppingOptions> = {
+  patience: 500,
+  minDelta: 1,
+  window: 100,
+  minSteps: 5000,
+  restoreBest: true,
+};
 
 /** Options of {@link fit}. */
 export interface FitOptions extends Partial<Omit<ModelOptions, "nCells" | "nGenes">> {
@@ -49,7 +59,13 @@ export interface FitOptions extends Partial<Omit<ModelOptions, "nCells" | "nGene
   model?: ModelType;
   /** "svi" (default) or "mcmc" (NUTS). */
   inferenceMethod?: "svi" | "mcmc";
-  /** SVI steps (default 50 000). */
+  /**
+   * Where to compute: "cpu" or "webgpu" (default: the current backend). In Node, WebGPU
+   * needs `@scribe/core/node` imported first (it registers Dawn). The results come back on
+   * the CPU (one readback of the fitted params), so their methods run anywhere.
+   */
+  backend?: "cpu" | "webgpu";
+  /** SVI steps in all, counting a resumed run's earlier steps (default 50 000). */
   nSteps?: number;
   /** Cells per minibatch (default: all). */
   batchSize?: number | null;
@@ -57,11 +73,17 @@ export interface FitOptions extends Partial<Omit<ModelOptions, "nCells" | "nGene
   learningRate?: number;
   /** Custom optimizer (overrides learningRate). */
   optimizer?: Optimizer;
-  /** Skip non-finite updates (default true). */
+  /** Leave the params unchanged on non-finite steps (default true); see `SVIRunOptions.stableUpdate`. */
   stableUpdate?: boolean;
+  /** Stop with an error after this many consecutive non-finite steps (default 100). */
+  maxNonFiniteSteps?: number;
   /** Seed (default 42). */
   seed?: number;
-  /** Early stopping: true for the defaults, or settings. */
+  /**
+   * Early stopping: true for SCRIBE's defaults ({@link SCRIBE_EARLY_STOPPING}), or settings
+   * (`@scribe/infer`'s `EarlyStoppingOptions`; missing ones take SCRIBE's defaults). Checks
+   * happen at progress updates (`progressEvery`).
+   */
   earlyStopping?: boolean | EarlyStoppingOptions;
   /** AnnData layer holding counts (default X). */
   layer?: string;
@@ -69,20 +91,20 @@ export interface FitOptions extends Partial<Omit<ModelOptions, "nCells" | "nGene
   annotationKey?: string;
   /** κ of the annotation prior (default 3). */
   annotationConfidence?: number;
-  /** Called every `progressEvery` steps with (step, nSteps, loss). */
-  onProgress?: (step: number, nSteps: number, loss: number) => void;
-  /** Period of `onProgress` (default 100). */
+  /** Called at each progress update with (steps done, nSteps, latest loss, details incl. skipped steps). */
+  onProgress?: (step: number, nSteps: number, loss: number, progress: SVIProgress) => void;
+  /** Steps between progress updates: losses are read back then, in one batch (default 100). */
   progressEvery?: number;
-  /** Checkpoint file (JSON; Node) written every `checkpointEvery` steps and on stop. */
+  /** Checkpoint file (`@scribe/infer`'s binary SVI checkpoint; Node) written every `checkpointEvery` steps and on stop. */
   checkpointPath?: string;
   /** Steps between checkpoints (default 2500). */
   checkpointEvery?: number;
-  /** Continue from `checkpointPath` if it exists. */
+  /** Continue from `checkpointPath` if it exists (`nSteps` may be raised). */
   resume?: boolean;
   /** Mixtures: start components at k-means clusters of the cells (default true). */
   initComponents?: boolean;
-  /** Polled between steps; returning true writes a checkpoint and stops (result `interrupted`). */
-  shouldStop?: () => boolean;
+  /** Aborting stops the run at the next step, writes a checkpoint and returns (`interrupted`). */
+  signal?: AbortSignal;
   /** MCMC draws / warmup / chains (defaults 2000 / 1000 / 1). */
   nSamples?: number;
   nWarmup?: number;
@@ -94,93 +116,119 @@ export interface FitOutcome {
   results: ScribeResults;
   /** Steps completed. */
   steps: number;
-  /** Stopped early by `shouldStop` (checkpoint written). */
+  /** Stopped early by `signal` (checkpoint written). */
   interrupted: boolean;
   /** Stopped by early stopping. */
   earlyStopped: boolean;
+  /** Non-finite steps skipped (stable updates). */
+  skippedSteps: number;
 }
 
 function isAnnData(x: unknown): x is AnnData {
   return typeof x === "object" && x !== null && "X" in x && "obs" in x && "var" in x;
 }
 
-/** Dense float32 counts [C, G] with names, after validation (finite non-negative integers). */
-export function prepareCounts(data: Tensor | AnnData, layer?: string): { counts: Tensor; obsNames?: string[]; varNames?: string[]; adata?: AnnData } {
-  if (isAnnData(data)) {
-    const m = layer === undefined ? data.X : data.layers[layer];
-    if (!m) throw new Error(`fit: no layer ${JSON.stringify(layer)}; layers: ${Object.keys(data.layers).join(", ") || "(none)"}`);
-    validateCounts(m, { allowEmpty: true, obsNames: data.obs.index, varNames: data.var.index });
-    const d = toDense(m, "float32");
-    if (d.shape[0] === 0 || d.shape[1] === 0) throw new Error(`fit: empty count matrix [${d.shape}]`);
-    return { counts: fromTypedArray(d.data as Float32Array, [d.shape[0], d.shape[1]]), obsNames: data.obs.index, varNames: data.var.index, adata: data };
-  }
-  if (data.rank !== 2) throw new Error(`fit: counts must be a cells × genes matrix, got shape [${data.shape}]`);
-  if (data.shape[0] === 0 || data.shape[1] === 0) throw new Error(`fit: empty count matrix [${data.shape}]`);
-  const v = data.dataSync() as ArrayLike<number>;
+/** Counts on the host: float32 values [C, G] row-major, with names. */
+interface HostCounts {
+  data: Float32Array;
+  shape: [number, number];
+  obsNames?: string[];
+  varNames?: string[];
+  adata?: AnnData;
+}
+
+function checkCountValues(v: ArrayLike<number>, G: number): void {
   for (let i = 0; i < v.length; i++) {
     const x = v[i]!;
-    if (!Number.isFinite(x) || x < 0 || !Number.isInteger(x)) {
-      const G = data.shape[1]!;
+    if (!Number.isFinite(x) || x < 0 || !Number.isInteger(x))
       throw new Error(`fit: counts must be finite non-negative integers; cell ${Math.floor(i / G)}, gene ${i % G} has ${x}`);
-    }
   }
+}
+
+function annDataCounts(data: AnnData, layer?: string): HostCounts {
+  const m = layer === undefined ? data.X : data.layers[layer];
+  if (!m) throw new Error(`fit: no layer ${JSON.stringify(layer)}; layers: ${Object.keys(data.layers).join(", ") || "(none)"}`);
+  validateCounts(m, { allowEmpty: true, obsNames: data.obs.index, varNames: data.var.index });
+  const d = toDense(m, "float32");
+  if (d.shape[0] === 0 || d.shape[1] === 0) throw new Error(`fit: empty count matrix [${d.shape}]`);
+  return { data: d.data as Float32Array, shape: [d.shape[0], d.shape[1]], obsNames: data.obs.index, varNames: data.var.index, adata: data };
+}
+
+function checkTensorShape(data: Tensor): [number, number] {
+  if (data.rank !== 2) throw new Error(`fit: counts must be a cells × genes matrix, got shape [${data.shape}]`);
+  if (data.shape[0] === 0 || data.shape[1] === 0) throw new Error(`fit: empty count matrix [${data.shape}]`);
+  return data.shape as [number, number];
+}
+
+/**
+ * Dense float32 counts [C, G] on the CPU with names, after validation (finite non-negative
+ * integers). An AnnData is read from host memory; a tensor must be on the CPU (use
+ * {@link fit}, which reads any backend with an `await`).
+ */
+export function prepareCounts(data: Tensor | AnnData, layer?: string): { counts: Tensor; obsNames?: string[]; varNames?: string[]; adata?: AnnData } {
+  if (isAnnData(data)) {
+    const h = annDataCounts(data, layer);
+    return { counts: withBackend(cpuBackend(), () => fromTypedArray(h.data, h.shape)), obsNames: h.obsNames, varNames: h.varNames, adata: h.adata };
+  }
+  const [, G] = checkTensorShape(data);
+  checkCountValues(data.dataSync() as ArrayLike<number>, G);
   return { counts: data.dtype === "float32" ? data : data.astype("float32") };
 }
 
-/** A checkpoint: everything needed to continue a run bit-exactly. */
-export interface Checkpoint {
-  format: "scribe-checkpoint";
-  version: 1;
-  step: number;
-  rngKey: { hi: number; lo: number };
-  params: Record<string, EncodedTensor>;
-  slots: Record<string, Record<string, EncodedTensor>>;
-  losses: number[];
-  /** Fingerprint of the data and settings, checked on resume. */
-  fingerprint: string;
+/** The counts on the host, reading a tensor on any backend with the one `await`. */
+async function hostCounts(data: Tensor | AnnData, layer?: string): Promise<HostCounts> {
+  if (isAnnData(data)) return annDataCounts(data, layer);
+  const shape = checkTensorShape(data);
+  const v = await data.data();
+  checkCountValues(v as ArrayLike<number>, shape[1]);
+  return { data: v instanceof Float32Array ? v : Float32Array.from(v as ArrayLike<number>), shape };
 }
 
-function fingerprint(modelType: string, opts: object, counts: Tensor, extra: object): string {
-  const sum = counts.sum().item();
-  return JSON.stringify({ modelType, opts, shape: counts.shape, sum, extra });
+/** What a fit checkpoint's metadata holds: the settings and data it belongs to. */
+function fingerprint(modelType: string, opts: object, counts: HostCounts, extra: object): string {
+  // Sum and a position-weighted sum of the counts (float64): different data of the same
+  // shape and total still differ (the CLI adds a content hash of its own, cli/run-folder.ts).
+  let sum = 0;
+  let weighted = 0;
+  for (let i = 0; i < counts.data.length; i++) {
+    sum += counts.data[i]!;
+    weighted += counts.data[i]! * ((i % 9973) + 1);
+  }
+  return JSON.stringify({ modelType, opts, shape: counts.shape, sum, weighted, extra });
 }
 
-function saveState(state: SVIState, losses: number[], fp: string): Checkpoint {
-  const os = state.optimState;
-  const slots: Record<string, Record<string, EncodedTensor>> = {};
-  for (const [k, v] of Object.entries(os.slots)) slots[k] = encodeRecord(v);
-  return {
-    format: "scribe-checkpoint",
-    version: 1,
-    step: os.step,
-    rngKey: { hi: state.rngKey.hi, lo: state.rngKey.lo },
-    params: encodeRecord(os.params),
-    slots,
-    losses,
-    fingerprint: fp,
-  };
+/** Copy a tensor (any backend) to the current backend; tensors already there are returned. */
+async function onCurrentBackend(t: Tensor): Promise<Tensor> {
+  const target = currentBackend();
+  if (t.backend === target) return t;
+  const v = await t.data();
+  return fromTypedArray(v instanceof Float64Array ? Float32Array.from(v) : v, [...t.shape]);
 }
 
-function restoreState(ck: Checkpoint): SVIState {
-  const params = decodeRecord(ck.params);
-  const slots: Record<string, Record<string, Tensor>> = {};
-  for (const [k, v] of Object.entries(ck.slots)) slots[k] = decodeRecord(v);
-  for (const t of Object.values(params)) keep(t);
-  for (const r of Object.values(slots)) for (const t of Object.values(r)) keep(t);
-  const optimState: OptimizerState = { step: ck.step, params, slots };
-  return { optimState, rngKey: { hi: ck.rngKey.hi, lo: ck.rngKey.lo } as Key };
+/** The fitted params, copied to the CPU with one readback each. */
+async function toCpu(params: Record<string, Tensor>): Promise<Record<string, Tensor>> {
+  const out: Record<string, Tensor> = {};
+  for (const [k, t] of Object.entries(params)) {
+    if (t.backend === cpuBackend()) {
+      out[k] = t;
+      continue;
+    }
+    const v = await t.data();
+    out[k] = withBackend(cpuBackend(), () => fromTypedArray(v, [...t.shape]));
+  }
+  return out;
 }
 
-async function readCheckpoint(path: string): Promise<Checkpoint | null> {
-  const { readTextIfExists } = await import("./persist/text-file-node.js");
-  const text = readTextIfExists(path);
-  if (text === null) return null;
-  const ck = JSON.parse(text) as Checkpoint;
-  if (ck.format !== "scribe-checkpoint") throw new Error(`${path} is not a SCRIBE checkpoint`);
-  return ck;
+async function readFitCheckpoint(path: string): Promise<LoadedCheckpoint | null> {
+  const { existsSync } = await import("node:fs");
+  if (!existsSync(path)) return null;
+  const { loadCheckpoint } = await import("@scribe/infer/node");
+  try {
+    return loadCheckpoint(path);
+  } catch (e) {
+    throw new Error(`fit: cannot read checkpoint ${path}: ${(e as Error).message}`);
+  }
 }
-
-const yieldToEventLoop = () => new Promise<void>((r) => setTimeout(r, 0));
 
 /**
  * Fit a SCRIBE model to a cells × genes count matrix (tensor) or an AnnData.
@@ -189,8 +237,23 @@ const yieldToEventLoop = () => new Promise<void>((r) => setTimeout(r, 0));
  * const map = results.getMap(); // p, r, mu, phi
  */
 export async function fit(data: Tensor | AnnData, options: FitOptions = {}): Promise<FitOutcome> {
-  const { counts, obsNames, varNames, adata } = prepareCounts(data, options.layer);
-  const [C, G] = counts.shape as [number, number];
+  const prev = currentBackend();
+  if (!options.backend || options.backend === prev.name) return fitHere(data, options);
+  await useBackend(options.backend);
+  try {
+    return await fitHere(data, options);
+  } finally {
+    await useBackend(prev.name);
+  }
+}
+
+async function fitHere(data: Tensor | AnnData, options: FitOptions): Promise<FitOutcome> {
+  const host = await hostCounts(data, options.layer);
+  const { obsNames, varNames, adata } = host;
+  const [C, G] = host.shape;
+  // Data-derived starts (k-means, the TwoState mu anchor) are host computations on a CPU copy.
+  const cpuCounts = withBackend(cpuBackend(), () => fromTypedArray(host.data, host.shape));
+  const counts = currentBackend() === cpuBackend() ? cpuCounts : fromTypedArray(host.data, host.shape);
   const modelType = options.model ?? "nbvcp";
   const modelOpts: ModelOptions = {
     nCells: C,
@@ -212,13 +275,16 @@ export async function fit(data: Tensor | AnnData, options: FitOptions = {}): Pro
   const K = modelOpts.nComponents ?? 1;
   if (K > 1 && options.initComponents !== false && !modelOpts.componentGeneLoc) {
     const variableCapture = modelType === "nbvcp" || modelType === "zinbvcp" || modelType === "twostatevcp";
-    modelOpts.componentGeneLoc = componentInit({ nComponents: K, variableCapture }, counts, options.seed ?? 42).geneLoc;
+    modelOpts.componentGeneLoc = withBackend(cpuBackend(), () => componentInit({ nComponents: K, variableCapture }, cpuCounts, options.seed ?? 42).geneLoc);
   }
   // TwoState: data-driven prior location (and guide start) of mu, spec §1.5; an explicit
   // priors.mu / mean_expression tuple keeps its own location.
   const priorKeys = Object.keys(modelOpts.priors ?? {});
   if (twoState && !modelOpts.muPriorLoc && !priorKeys.includes("mu") && !priorKeys.includes("mean_expression"))
-    modelOpts.muPriorLoc = twoStateMuPriorLoc(makeConfig(modelType, modelOpts), counts);
+    modelOpts.muPriorLoc = withBackend(cpuBackend(), () => twoStateMuPriorLoc(makeConfig(modelType, modelOpts), cpuCounts));
+  // Tensors the model reads live where it runs.
+  if (modelOpts.annotationLogits) modelOpts.annotationLogits = await onCurrentBackend(modelOpts.annotationLogits);
+  if (modelOpts.componentGeneLoc) modelOpts.componentGeneLoc = await onCurrentBackend(modelOpts.componentGeneLoc);
   const { model, guide, config } = scribeModel(modelType, modelOpts);
   const seed = options.seed ?? 42;
   const meta: Record<string, unknown> = { seed };
@@ -237,7 +303,7 @@ export async function fit(data: Tensor | AnnData, options: FitOptions = {}): Pro
     const draws = mcmc.getSamples();
     const samples = withDerived(config, draws, 1);
     const results = new ScribeResults({ modelType, options: resultOpts, params: {}, lossHistory: new Float64Array(0), obsNames, varNames, inferenceMethod: "mcmc", mcmcSamples: samples, meta });
-    return { results, steps: 0, interrupted: false, earlyStopped: false };
+    return { results, steps: 0, interrupted: false, earlyStopped: false, skippedSteps: 0 };
   }
   const nSteps = options.nSteps ?? 50_000;
   if (!Number.isInteger(nSteps) || nSteps < 0) throw new Error(`fit: nSteps must be a non-negative integer, got ${nSteps}`);
@@ -247,71 +313,59 @@ export async function fit(data: Tensor | AnnData, options: FitOptions = {}): Pro
   const optim = options.optimizer ?? new Adam(lr);
   const svi = new SVI(model, guide, optim, new TraceMeanFieldELBO());
   const args: [Tensor, number | null] = [counts, batchSize];
-  const stable = options.stableUpdate ?? true;
-  const { annotationLogits: _a, ...fpOpts } = modelOpts;
-  const fp = fingerprint(modelType, fpOpts, counts, { seed, batchSize, lr, nSteps });
-  let state = svi.init(makeKey(seed), args);
-  let losses: number[] = [];
+  const es = earlyStoppingOptions(options.earlyStopping);
+  const { annotationLogits: _a, componentGeneLoc: _c, ...fpOpts } = modelOpts;
+  // nSteps is left out: a resumed run may be extended
+  const fp = fingerprint(modelType, fpOpts, host, { seed, batchSize, lr, earlyStopping: es ?? null });
+
+  let resumed: LoadedCheckpoint | null = null;
   if (options.resume && options.checkpointPath) {
-    const ck = await readCheckpoint(options.checkpointPath);
-    if (ck) {
-      if (ck.fingerprint !== fp) throw new Error(`fit: checkpoint ${options.checkpointPath} was written for different data or settings; remove it or drop --resume`);
-      optim.dispose(state.optimState);
-      state = restoreState(ck);
-      losses = ck.losses;
+    resumed = await readFitCheckpoint(options.checkpointPath);
+    const m = resumed?.meta as { fingerprint?: string } | undefined;
+    if (resumed && (m?.fingerprint !== fp || !resumed.history)) {
+      svi.optim.dispose(resumed.state.optimState);
+      throw new Error(`fit: checkpoint ${options.checkpointPath} was written for different data or settings; remove it or drop --resume`);
     }
   }
-  const es = options.earlyStopping ? { patience: 500, minDelta: 1, checkEvery: 100, warmup: 5000, smoothingWindow: 100, restoreBest: true, ...(options.earlyStopping === true ? {} : options.earlyStopping) } : null;
-  let best = Number.POSITIVE_INFINITY;
-  let bestStep = state.optimState.step;
-  let bestParams: Record<string, Tensor> | null = null;
-  const every = options.progressEvery ?? 100;
-  const ckEvery = options.checkpointEvery ?? 2500;
-  const writeCk = async () => {
-    if (options.checkpointPath) await writeTextAtomic(options.checkpointPath, JSON.stringify(saveState(state, losses, fp)));
-  };
-  let interrupted = false;
-  let earlyStopped = false;
-  let lastYield = performance.now();
-  while (state.optimState.step < nSteps) {
-    const r = stable ? svi.stableUpdate(state, args) : svi.update(state, args);
-    state = r.state;
-    const loss = r.loss.item();
-    r.loss.dispose();
-    losses.push(loss);
-    const step = state.optimState.step;
-    if (options.onProgress && (step % every === 0 || step === nSteps)) options.onProgress(step, nSteps, loss);
-    if (options.checkpointPath && step % ckEvery === 0 && step < nSteps) await writeCk();
-    if (es && step % es.checkEvery === 0 && losses.length >= es.smoothingWindow) {
-      const w = losses.slice(-es.smoothingWindow);
-      const smooth = w.reduce((a, b) => a + b, 0) / w.length;
-      if (smooth < best - es.minDelta) {
-        best = smooth;
-        bestStep = step;
-        if (es.restoreBest) {
-          bestParams = Object.fromEntries(Object.entries(svi.getParams(state)).map(([k, v]) => [k, keep(v.add(0))]));
-        }
-      } else if (step >= es.warmup && step - bestStep >= es.patience) {
-        earlyStopped = true;
-        break;
+  const done0 = resumed?.history?.losses.length ?? 0;
+  const path = options.checkpointPath;
+  const save = path
+    ? async (snap: SVISnapshot) => {
+        const { saveCheckpoint } = await import("@scribe/infer/node");
+        await saveCheckpoint(path, snap, { format: "scribe-fit", fingerprint: fp });
       }
-    }
-    if (performance.now() - lastYield > 100) {
-      await yieldToEventLoop();
-      lastYield = performance.now();
-    }
-    if (options.shouldStop?.()) {
-      interrupted = true;
-      await writeCk();
-      break;
-    }
-  }
-  const params = earlyStopped && bestParams ? bestParams : svi.getParams(state);
-  meta.steps = state.optimState.step;
+    : null;
+  const every = Math.max(1, options.progressEvery ?? 100);
+  const run: SVIRunResult = await svi.run(makeKey(seed), Math.max(0, nSteps - done0), args, {
+    stableUpdate: options.stableUpdate ?? true,
+    ...(resumed ? { initState: resumed.state, history: resumed.history! } : {}),
+    logEvery: every,
+    progressBar: false,
+    ...(es ? { earlyStopping: es } : {}),
+    ...(save ? { checkpoint: { every: options.checkpointEvery ?? 2500, save } } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.maxNonFiniteSteps !== undefined ? { maxNonFiniteSteps: options.maxNonFiniteSteps } : {}),
+    ...(options.onProgress ? { onProgress: (p: SVIProgress) => options.onProgress!(p.stepsDone, nSteps, p.loss, p) } : {}),
+  });
+  const params = await toCpu(run.params);
+  meta.steps = run.stepsDone;
   meta.batchSize = batchSize;
   meta.learningRate = lr;
-  const results = new ScribeResults({ modelType, options: resultOpts, params, lossHistory: Float64Array.from(losses), obsNames, varNames, meta });
-  return { results, steps: state.optimState.step, interrupted, earlyStopped };
+  const cpuOpts = { ...resultOpts };
+  if (cpuOpts.annotationLogits) cpuOpts.annotationLogits = (await toCpu({ a: cpuOpts.annotationLogits })).a!;
+  if (cpuOpts.componentGeneLoc) cpuOpts.componentGeneLoc = (await toCpu({ c: cpuOpts.componentGeneLoc })).c!;
+  const results = new ScribeResults({ modelType, options: cpuOpts, params, lossHistory: run.losses, obsNames, varNames, meta });
+  return { results, steps: run.stepsDone, interrupted: run.interrupted, earlyStopped: run.stoppedEarly ?? false, skippedSteps: run.skippedSteps };
+}
+
+/** SCRIBE's defaults under the given settings; the old names of fit's own loop are refused with their new ones. */
+function earlyStoppingOptions(o: FitOptions["earlyStopping"]): EarlyStoppingOptions | null {
+  if (!o) return null;
+  if (o === true) return { ...SCRIBE_EARLY_STOPPING };
+  const renamed: Record<string, string> = { smoothingWindow: "window", warmup: "minSteps", checkEvery: "progressEvery (a fit option)" };
+  for (const [old, now] of Object.entries(renamed))
+    if (old in o) throw new Error(`fit: earlyStopping.${old} is now ${now} (one set of options with @scribe/infer's SVI.run)`);
+  return { ...SCRIBE_EARLY_STOPPING, ...o };
 }
 
 function pick<T extends object, K extends keyof T>(o: T, keys: readonly K[]): Partial<Pick<T, K>> {

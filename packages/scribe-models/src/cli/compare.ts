@@ -77,8 +77,8 @@ export function loadFitFolder(dir: string, what: string): ScribeResults {
     }
     if (!Number.isInteger(pid) || isAlive(pid)) throw new CliError(`${what} ${dir}: a 'scribe fit' run is still writing this folder (${LOCK_FILE}); wait for it to finish`);
   }
-  if (existsSync(join(dir, "checkpoint.json")))
-    throw new CliError(`${what} ${dir}: unfinished run (checkpoint.json present); finish it with 'scribe fit ... --resume --out ${dir}'`);
+  if (existsSync(join(dir, "checkpoint.ckpt")))
+    throw new CliError(`${what} ${dir}: unfinished run (checkpoint.ckpt present); finish it with 'scribe fit ... --resume --out ${dir}'`);
   const params = join(dir, "params.json");
   if (!existsSync(params)) throw new CliError(`${what} ${dir}: no params.json; not a finished 'scribe fit' folder`);
   try {

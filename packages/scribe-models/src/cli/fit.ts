@@ -3,7 +3,8 @@
  * parameters (JSON) and an `.h5ad` with posterior summaries (var `scribe_r_mean`,
  * `scribe_mu_mean`, `scribe_gate_mean`, …, and for the TwoState models `scribe_alpha_mean`,
  * `scribe_beta_mean`, `scribe_r_hat_mean`, `scribe_k_off_mean`, …; obs `scribe_p_capture_mean`,
- * `scribe_log_likelihood`, …; uns `scribe`). Checkpoints go to `OUT/checkpoint.json`; Ctrl-C
+ * `scribe_log_likelihood`, …; uns `scribe`). Checkpoints go to `OUT/checkpoint.ckpt` (the SVI
+ * loop's binary checkpoint, `@scribe/infer`); Ctrl-C
  * writes one and exits (status 130) so that `--resume` continues to exactly the same result.
  *
  * Node-only.
@@ -80,9 +81,12 @@ Options:
   --config FILE             JSON file with fit options (camelCase names of fit(); command-
                             line options win)
   --out DIR                 output folder (default scribe_fit); holds params.json,
-                            results.h5ad and, while running, checkpoint.json
+                            results.h5ad and, while running, checkpoint.ckpt
   --checkpoint-every N      steps between checkpoints (default 500)
-  --resume                  continue from DIR/checkpoint.json
+  --resume                  continue from DIR/checkpoint.ckpt
+  --backend NAME            cpu (default) | webgpu (a GPU, or Chromium's SwiftShader driver
+                            with VK_ICD_FILENAMES set; results equal the CPU's within
+                            float32 rounding)
   --n-samples N             posterior draws for the summaries (default 100)
   --split-by COLUMN         fit each level of this obs column into its own folder
                             DIR/<level> (for scribe compare)
@@ -135,24 +139,30 @@ function addTwoStateColumns(adata: AnnData, res: ScribeResults, counts: Tensor, 
   return { ...adata, var: { index: adata.var.index, columns: cols }, uns: { ...adata.uns, scribe: uns } };
 }
 
-/** A progress bar on stderr: rewritten in place on a terminal, a line per 10 % otherwise. */
-export function progressBar(io: CliIO, enabled: boolean): (step: number, total: number, loss: number) => void {
+/**
+ * A progress bar on stderr: rewritten in place on a terminal, a line per 10 % otherwise (and
+ * a line whenever more steps were skipped as non-finite).
+ */
+export function progressBar(io: CliIO, enabled: boolean): (step: number, total: number, loss: number, progress?: { skippedSteps: number }) => void {
   const now = io.now ?? (() => performance.now());
   const t0 = now();
   let lastDecile = -1;
-  return (step, total, loss) => {
+  let lastSkipped = 0;
+  return (step, total, loss, progress) => {
     if (!enabled) return;
     const frac = total > 0 ? step / total : 1;
     const secs = ((now() - t0) / 1000).toFixed(1);
-    const text = `step ${step}/${total} loss ${loss.toExponential(4)} ${secs} s`;
+    const skipped = progress?.skippedSteps ?? 0;
+    const text = `step ${step}/${total} loss ${Number.isFinite(loss) ? loss.toExponential(4) : String(loss)}${skipped ? ` skipped ${skipped} non-finite` : ""} ${secs} s`;
     if (io.stderrIsTTY) {
       const w = 30;
       const n = Math.round(frac * w);
       io.stderr(`\r\x1b[Kscribe fit: [${"#".repeat(n)}${"-".repeat(w - n)}] ${(frac * 100).toFixed(0)}% ${text}${step >= total ? "\n" : ""}`);
     } else {
       const d = Math.floor(frac * 10);
-      if (d > lastDecile) {
+      if (d > lastDecile || skipped > lastSkipped) {
         lastDecile = d;
+        lastSkipped = skipped;
         io.stderr(`scribe fit: ${text}\n`);
       }
     }
@@ -206,6 +216,7 @@ async function fitCommand(argv: readonly string[], io: CliIO, claim: Claim, prel
     "checkpoint-every": { type: "string" },
     resume: { type: "boolean" },
     "n-samples": { type: "string" },
+    backend: { type: "string" },
     "split-by": { type: "string" },
     quiet: { type: "boolean", short: "q" },
     help: { type: "boolean", short: "h" },
@@ -261,7 +272,13 @@ async function fitCommand(argv: readonly string[], io: CliIO, claim: Claim, prel
   if (values.raw && layer !== undefined) throw new UsageError("--raw and --layer are exclusive (.raw has no layers)");
   // before any work: the output folder can be written and no output is an input file
   checkFolderWritable(outDir, "--out");
-  const ckPath = join(outDir, "checkpoint.json");
+  const ckPath = join(outDir, "checkpoint.ckpt");
+  const backend = choice(values.backend as string | undefined, "backend", ["cpu", "webgpu"] as const, fileOpts.backend ?? "cpu");
+  if (backend === "webgpu") {
+    // Dawn (the optional `webgpu` package) is Node's WebGPU: registered here, explicitly
+    const { createDawnBackend, registerBackendLoader } = await import("@scribe/core/node");
+    registerBackendLoader("webgpu", createDawnBackend);
+  }
   const outputs = { params: join(outDir, "params.json"), h5ad: join(outDir, "results.h5ad") };
   refuseOverwritingInputs([outDir, outputs.params, outputs.h5ad, ckPath, join(outDir, RUN_FILE)], inputFiles(dataPath), "--out");
   if (values.resume && !existsSync(ckPath)) throw new CliError(`--resume: no checkpoint at ${ckPath}`);
@@ -290,12 +307,13 @@ async function fitCommand(argv: readonly string[], io: CliIO, claim: Claim, prel
 
   // Ctrl-C, SIGTERM (kill, a scheduler) and SIGHUP (a closed terminal) all checkpoint and stop
   let stopSignal: NodeJS.Signals | undefined;
+  const abort = new AbortController();
   const onSignal = (sig: NodeJS.Signals) => {
     stopSignal ??= sig;
+    abort.abort();
   };
   const signals: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
   for (const sig of signals) process.on(sig, onSignal);
-  const stop = () => stopSignal !== undefined;
   let outcome: Awaited<ReturnType<typeof fit>>;
   try {
     outcome = await fit(data.adata, {
@@ -306,7 +324,8 @@ async function fitCommand(argv: readonly string[], io: CliIO, claim: Claim, prel
       resume: Boolean(values.resume),
       onProgress: progressBar(io, !quiet),
       progressEvery: 10,
-      shouldStop: stop,
+      signal: abort.signal,
+      backend,
     });
   } catch (err) {
     throw new CliError((err as Error).message);
@@ -320,7 +339,7 @@ async function fitCommand(argv: readonly string[], io: CliIO, claim: Claim, prel
   const res = outcome.results;
   const { prepareCounts } = await import("../fit.js");
   const { counts } = prepareCounts(data.adata, values.layer as string | undefined);
-  let annotated = annotateAnnData(data.adata, res, counts, {
+  let annotated = await annotateAnnData(data.adata, res, counts, {
     nSamples,
     extraUns: { steps: outcome.steps, early_stopped: outcome.earlyStopped, seed: opts.seed ?? 42, data: dataPath },
   });

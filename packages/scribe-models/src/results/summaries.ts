@@ -11,8 +11,9 @@ import type { AnnData, UnsValue } from "../io/anndata.js";
 import type { Column } from "../io/frame.js";
 import type { ScribeResults } from "./results.js";
 
-function toNumbers(t: Tensor): number[] {
-  return Array.from(t.dataSync() as ArrayLike<number>, Number);
+/** A tensor's values as numbers: the one `await` (any backend). */
+async function toNumbers(t: Tensor): Promise<number[]> {
+  return Array.from((await t.data()) as ArrayLike<number>, Number);
 }
 
 /** Options of {@link annotateAnnData}. */
@@ -27,9 +28,10 @@ export interface SummaryOptions {
 
 /**
  * A copy of `adata` with SCRIBE's posterior summaries added to `var`, `obs` and `uns.scribe`.
- * `counts` is the dense count tensor [C, G] the model was fitted to.
+ * `counts` is the dense count tensor [C, G] the model was fitted to. Values are read with
+ * `await`, so the summaries run on any backend.
  */
-export function annotateAnnData(adata: AnnData, res: ScribeResults, counts: Tensor, opts: SummaryOptions = {}): AnnData {
+export async function annotateAnnData(adata: AnnData, res: ScribeResults, counts: Tensor, opts: SummaryOptions = {}): Promise<AnnData> {
   const cfg = res.config;
   const G = cfg.nGenes;
   const C = cfg.nCells;
@@ -45,11 +47,11 @@ export function annotateAnnData(adata: AnnData, res: ScribeResults, counts: Tens
       if (m.rank === 0) continue;
       continue;
     }
-    if (m.rank === 1) varCols[`scribe_${name}_mean`] = toNumbers(m);
-    else for (let k = 0; k < K; k++) varCols[`scribe_${name}_mean_k${k}`] = toNumbers(m.slice([k, 0], [k + 1, G]).reshape([G]));
+    if (m.rank === 1) varCols[`scribe_${name}_mean`] = await toNumbers(m);
+    else for (let k = 0; k < K; k++) varCols[`scribe_${name}_mean_k${k}`] = await toNumbers(m.slice([k, 0], [k + 1, G]).reshape([G]));
   }
-  if (samples.p_capture) obsCols.scribe_p_capture_mean = toNumbers(samples.p_capture.mean(0));
-  obsCols.scribe_log_likelihood = toNumbers(res.logLikelihoodMap(counts, { returnBy: "cell" }));
+  if (samples.p_capture) obsCols.scribe_p_capture_mean = await toNumbers(samples.p_capture.mean(0));
+  obsCols.scribe_log_likelihood = await toNumbers(res.logLikelihoodMap(counts, { returnBy: "cell" }));
   const uns: Record<string, UnsValue> = {
     model: res.modelType,
     parameterization: cfg.parameterization,
@@ -62,15 +64,15 @@ export function annotateAnnData(adata: AnnData, res: ScribeResults, counts: Tens
   const map = res.getMap();
   for (const name of ["p", "phi"]) {
     const v = map[name];
-    if (v && v.size <= 64) uns[`${name}_map`] = toNumbers(v);
+    if (v && v.size <= 64) uns[`${name}_map`] = await toNumbers(v);
   }
   if (K > 1) {
     const probs = res.cellTypeProbabilitiesMap(counts);
-    const z = toNumbers(probs.argmax(-1));
+    const z = await toNumbers(probs.argmax(-1));
     obsCols.scribe_component = z;
-    const pr = toNumbers(probs);
+    const pr = await toNumbers(probs);
     for (let k = 0; k < K; k++) obsCols[`scribe_component_prob_k${k}`] = Array.from({ length: C }, (_, c) => pr[c * K + k]!);
-    uns.mixing_weights_map = toNumbers(map.mixing_weights!);
+    uns.mixing_weights_map = await toNumbers(map.mixing_weights!);
   }
   for (const [k, v] of Object.entries(opts.extraUns ?? {})) uns[k] = v;
   return {
