@@ -12,7 +12,7 @@ export * from "./models/index.js";
 export * from "./guides/index.js";
 export * from "./results/index.js";
 export * from "./plots/index.js";
-export { type EarlyStoppingOptions, type FitOptions, type FitOutcome, fit, prepareCounts, type Checkpoint } from "./fit.js";
+export { type EarlyStoppingOptions, type FitOptions, type FitOutcome, fit, prepareCounts, SCRIBE_EARLY_STOPPING } from "./fit.js";
 export {
   capturedProbability,
   elementLogLikelihood,
