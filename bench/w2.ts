@@ -9,13 +9,21 @@
  * BENCHMARKS.md, same machine class) as ratios, and for (a) the ELBO after 2000 steps and
  * the correlation of the posterior mean of r_g with the truth.
  *
- * Usage: npx tsx bench/w2.ts [--sizes a,b,c] [--steps 2000] [--time-steps 30] [--threads 2] [--seed 10]
- *   [--materialize] (realize r_g before the NB: shows the cost of the core re-evaluating the
- *   broadcast LogNormal draw inside the [cells, genes] loop)
+ * Rows per size: `svi.update` stepped by hand with a readback per step (the bare step), and
+ * the training loop `svi.run` with stable updates (what `fit()` uses: losses and status
+ * codes read back once per 100 steps), on 1 and `--threads` threads; with `--backend webgpu`
+ * the loop again on WebGPU from the same data and key, with compute passes, submits and
+ * readbacks per step.
+ *
+ * Usage: npx tsx bench/w2.ts [--sizes a,b,c,s] [--steps 2000] [--time-steps 30] [--threads 2] [--seed 10]
+ *   [--backend webgpu] [--materialize] (realize r_g before the NB: shows the cost of the core
+ *   re-evaluating the broadcast LogNormal draw inside the [cells, genes] loop)
  */
 
 import {
   fromTypedArray,
+  registerBackendLoader,
+  useBackend,
   full,
   key,
   ones,
@@ -40,6 +48,8 @@ const SIZES = {
   a: { N: 2000, G: 2000, batch: null as number | null, pyro: [648, 486] },
   b: { N: 10000, G: 2000, batch: 512, pyro: [175, 120] },
   c: { N: 10000, G: 20000, batch: 512, pyro: [1968, 1298] },
+  // small: a correctness and dispatch-count check for SwiftShader (no Pyro figure)
+  s: { N: 500, G: 500, batch: null as number | null, pyro: [Number.NaN, Number.NaN] },
 } as const;
 type SizeName = keyof typeof SIZES;
 
@@ -122,6 +132,42 @@ function timeSteps(svi: SVI<[Tensor]>, state: SVIState, args: [Tensor], warm: nu
   return { msPerStep: (performance.now() - t0) / steps, state: s, loss: last };
 }
 
+/** Time `steps` steps of the training loop (stable updates, losses read every 100 steps) after `warm` steps. */
+async function timeLoop(svi: SVI<[Tensor]>, state: SVIState, args: [Tensor], warm: number, steps: number) {
+  const w = await svi.run(key(0), warm, args, { initState: state, stableUpdate: true, logEvery: 100, progressBar: false });
+  const t0 = performance.now();
+  const r = await svi.run(key(0), steps, args, { initState: w.state, stableUpdate: true, logEvery: 100, progressBar: false });
+  return { msPerStep: (performance.now() - t0) / steps, state: r.state, loss: r.losses[r.losses.length - 1]! };
+}
+
+type Counters = { dispatches: number; submits: number; reads: number };
+
+/** The loop on WebGPU from the same data and key; ms per step and the GPU's counts per step. */
+async function webgpuRow(model: (c: Tensor | null) => void, guide: (c: Tensor | null) => void, data: { counts: Float32Array; shape: number[] }, timeN: number) {
+  try {
+    const { createDawnBackend } = await import("@scribe/core/node");
+    registerBackendLoader("webgpu", createDawnBackend);
+    const gpu = await useBackend("webgpu");
+    const counters = (gpu as unknown as { counters?: Counters }).counters;
+    const argsT: [Tensor] = [fromTypedArray(data.counts, data.shape)];
+    const svi = new SVI(model, guide, adam(0.01), new TraceELBO());
+    const warm = await svi.run(key(1), 5, argsT, { stableUpdate: true, progressBar: false });
+    const before = counters ? { ...counters } : null;
+    const t0 = performance.now();
+    const r = await svi.run(key(0), timeN, argsT, { initState: warm.state, stableUpdate: true, logEvery: 100, progressBar: false });
+    const ms = (performance.now() - t0) / timeN;
+    const per = (k: keyof Counters) => (counters && before ? ((counters[k] - before[k]) / timeN).toFixed(2) : "?");
+    const adapter = (gpu as { ctx?: { adapterInfo?: string } }).ctx?.adapterInfo ?? "adapter unknown";
+    svi.optim.dispose(r.state.optimState);
+    argsT[0].dispose();
+    return { ms, loss: r.losses[r.losses.length - 1]!, note: `${adapter}; per step: ${per("dispatches")} compute passes, ${per("submits")} submits, ${per("reads")} readbacks` };
+  } catch (e) {
+    return { ms: Number.NaN, loss: Number.NaN, note: `unavailable: ${(e as Error).message.split("\n")[0]}` };
+  } finally {
+    await useBackend("cpu");
+  }
+}
+
 /** Run W2; prints a table. */
 export async function runW2(args: string[]): Promise<void> {
   const sizes = (argValue(args, "--sizes") ?? "a,b,c").split(",") as SizeName[];
@@ -130,6 +176,7 @@ export async function runW2(args: string[]): Promise<void> {
   const threads = Number(argValue(args, "--threads") ?? 2);
   // seed 10 draws p ≈ 0.26 (moderate counts); seed 0 draws p ≈ 0.02 (almost all zeros)
   const seed = Number(argValue(args, "--seed") ?? 10);
+  const backend = argValue(args, "--backend") ?? "cpu";
   console.log(
     `W2 nbvcp SVI (TraceELBO, 1 particle, Adam 0.01, float32); timing ${timeN} steps after 5 warm-up`,
   );
@@ -159,15 +206,29 @@ export async function runW2(args: string[]): Promise<void> {
       // uploaded after enableThreads, the counts live in shared memory the workers can read
       argsT[0].dispose();
       argsT = [fromTypedArray(data.counts, data.shape)];
+      const pyro = cfg.pyro[th > 1 ? 1 : 0]!;
       const svi = new SVI(model, guide, adam(0.01), new TraceELBO());
       const st = svi.init(key(1), argsT);
       const { msPerStep, state } = timeSteps(svi, st, argsT, 5, timeN);
       svi.optim.dispose(state.optimState);
-      const pyro = cfg.pyro[th > 1 ? 1 : 0]!;
       rows.push(
-        `  ${th} thread${th > 1 ? "s" : " "}: ${msPerStep.toFixed(1).padStart(8)} ms/step   Pyro ${String(pyro).padStart(5)} ms/step   speed-up ×${(pyro / msPerStep).toFixed(2)}`,
+        `  ${th} thread${th > 1 ? "s" : " "}, svi.update:        ${msPerStep.toFixed(1).padStart(8)} ms/step   Pyro ${String(pyro).padStart(5)} ms/step   speed-up ×${(pyro / msPerStep).toFixed(2)}`,
       );
       console.log(rows[rows.length - 1]);
+      const sviL = new SVI(model, guide, adam(0.01), new TraceELBO());
+      const loop = await timeLoop(sviL, sviL.init(key(1), argsT), argsT, 5, timeN);
+      sviL.optim.dispose(loop.state.optimState);
+      rows.push(
+        `  ${th} thread${th > 1 ? "s" : " "}, svi.run (stable): ${loop.msPerStep.toFixed(1).padStart(8)} ms/step   Pyro ${String(pyro).padStart(5)} ms/step   speed-up ×${(pyro / loop.msPerStep).toFixed(2)}   (loop / update ×${(loop.msPerStep / msPerStep).toFixed(3)})`,
+      );
+      console.log(rows[rows.length - 1]);
+      if (th === 1 && backend === "webgpu") {
+        disableThreads();
+        const g = await webgpuRow(model, guide, data, timeN);
+        console.log(
+          `  webgpu,   svi.run (stable): ${g.ms.toFixed(1).padStart(8)} ms/step   Pyro ${String(pyro).padStart(5)} ms/step   speed-up ×${(pyro / g.ms).toFixed(2)}   (cpu 1 thread / webgpu ×${(loop.msPerStep / g.ms).toFixed(2)}); ${g.note}`,
+        );
+      }
     }
     if (name === "a" && qualitySteps > 0) {
       if (threads > 1) enableThreads(threads);
@@ -178,7 +239,7 @@ export async function runW2(args: string[]): Promise<void> {
       // stableUpdate skips the rare step whose gradient is not finite: a float32 Beta draw of
       // ν can round to exactly 1, where log q(ν) is −∞ (Beta.sample does not clamp to
       // [tiny, 1 − eps] as NumPyro's does).
-      const res = svi.run(key(2), qualitySteps, argsT, { logEvery: 100, stableUpdate: true });
+      const res = await svi.run(key(2), qualitySteps, argsT, { logEvery: 100, stableUpdate: true });
       const secs = (performance.now() - t1) / 1000;
       const finite = Array.from(res.losses).filter(Number.isFinite);
       const skipped = res.losses.length - finite.length;
