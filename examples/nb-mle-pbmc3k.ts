@@ -8,7 +8,8 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { exp, fromTypedArray, keep, nb2LogProb, scope, type Tensor, valueAndGrad, zeros } from "@scribe/core";
+import { exp, fromTypedArray, keep, scope, type Tensor, valueAndGrad, zeros } from "@scribe/core";
+import { nb2LogProb } from "@scribe/distributions";
 import { read10x, toDenseCounts, validateCounts } from "@scribe/models/io/node.js";
 
 const dataDir = fileURLToPath(new URL("./data/pbmc3k_sctransform", import.meta.url));

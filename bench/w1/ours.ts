@@ -1,5 +1,5 @@
-import { exp, fromTypedArray, nb2LogProb, type Tensor, valueAndGrad } from "@scribe/core";
-import { NegativeBinomial2 } from "@scribe/distributions";
+import { exp, fromTypedArray, type Tensor, valueAndGrad } from "@scribe/core";
+import { NegativeBinomial2, nb2LogProb } from "@scribe/distributions";
 import type { W1Data } from "./data.js";
 
 /**

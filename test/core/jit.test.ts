@@ -1,4 +1,5 @@
-import { exp, jit, liveBuffers, nb2LogProb, random, key, scope, sum, type Tensor, tensor, valueAndGrad } from "@scribe/core";
+import { exp, jit, liveBuffers, random, key, scope, sum, type Tensor, tensor, valueAndGrad } from "@scribe/core";
+import { nb2LogProb } from "@scribe/distributions";
 import { describe, expect, it } from "vitest";
 
 describe("jit", () => {

@@ -25,15 +25,12 @@ import {
   transpose,
   triangularSolve,
   variance,
-  nbProbsLogProb,
-  nbLogitsLogProb,
-  zinb2LogProb,
-  zinb2LogitsLogProb,
   eye,
   add,
   squeeze,
   unsqueeze,
 } from "@scribe/core";
+import { nbLogitsLogProb, nbProbsLogProb, zinb2LogitsLogProb, zinb2LogProb } from "@scribe/distributions";
 
 /** One generic-test case for an op that is not a plain elementwise scalar op. */
 export interface OpCase {

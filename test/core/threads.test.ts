@@ -1,4 +1,5 @@
-import { cpuBackend, exp, nb2LogProb, poissonBetaLogProb, sum, tensor, valueAndGrad, type Tensor } from "@scribe/core";
+import { cpuBackend, exp, sum, tensor, valueAndGrad, type Tensor } from "@scribe/core";
+import { nb2LogProb, poissonBetaLogProb } from "@scribe/distributions";
 import { disableThreads, enableThreads, parallelLoopCount } from "@scribe/core/node";
 import { afterAll, describe, expect, it } from "vitest";
 import { randomArray, seededRandom } from "../helpers/numeric.js";

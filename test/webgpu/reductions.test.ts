@@ -1,4 +1,5 @@
-import { exp, fromTypedArray, max, mean, min, nb2LogProb, prod, sum, type Tensor, valueAndGrad, withBackend } from "@scribe/core";
+import { exp, fromTypedArray, max, mean, min, prod, sum, type Tensor, valueAndGrad, withBackend } from "@scribe/core";
+import { nb2LogProb } from "@scribe/distributions";
 import { describe, expect, it } from "vitest";
 import { values, webgpu } from "./gpu-env.js";
 

@@ -44,7 +44,6 @@ export * from "./ops/reduce.js";
 export * from "./ops/movement.js";
 export * from "./ops/indexing.js";
 export * from "./ops/linalg.js";
-export * from "./ops/negative-binomial.js";
 export { grad, valueAndGrad, vjp, unbroadcast, type Params } from "./autodiff/grad.js";
 export { scope, keep, dispose, liveBuffers } from "./memory/scope.js";
 export { currentBackend, cpuBackend, useBackend, withBackend, registerBackendLoader } from "./backend/registry.js";

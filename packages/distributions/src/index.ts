@@ -39,6 +39,7 @@ export { ZINB2Probs } from "./zero-inflated/zinb2-probs.js";
 export { ZINB2Logits } from "./zero-inflated/zinb2-logits.js";
 export { ZeroInflatedNegativeBinomial2 } from "./zero-inflated/zero-inflated-negative-binomial-2.js";
 export { PoissonBeta } from "./poisson-beta.js";
+export * from "./kernels/index.js";
 export { gaussLegendre01 } from "@scribe/core";
 export { MixtureSameFamily } from "./mixtures/mixture-same-family.js";
 export { MixtureGeneral } from "./mixtures/mixture-general.js";

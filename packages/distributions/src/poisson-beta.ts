@@ -4,7 +4,6 @@ import {
   type Key,
   maximum,
   mul,
-  poissonBetaLogProb,
   random,
   type Shape,
   splitKey,
@@ -12,6 +11,7 @@ import {
   type Tensor,
 } from "@scribe/core";
 import { nonnegativeInteger, positive, unitInterval } from "./constraints.js";
+import { poissonBetaLogProb } from "./kernels/poisson-beta.js";
 import { Distribution } from "./distribution.js";
 import { asValue, checkArgs, type ParamLike, promoteParams } from "./param-utils.js";
 import { maskOutOfSupport } from "./validation.js";
@@ -39,10 +39,10 @@ import { maskOutOfSupport } from "./validation.js";
  * of the integrand (the power p = m/A, m/B follows the live exponent, so the log v term of
  * ∂(d^(A−1))/∂A cancels).
  *
- * The rule runs per element inside one fused kernel: core's `poissonBetaLogProb` (the
- * `poissonBeta` scalar group, special/scalar/poisson-beta.ts in float64 on the CPU,
- * wgsl-lib/poisson-beta.ts in float32 on WebGPU), which returns the log-pmf and its partials
- * in α, β, λ together.
+ * The rule runs per element inside one fused kernel: `poissonBetaLogProb` (the `poissonBeta`
+ * op of kernels/poisson-beta.ts: kernels/poisson-beta-rule.ts in float64 on the CPU,
+ * kernels/poisson-beta-wgsl.ts in float32 on WebGPU), which returns the log-pmf and its
+ * partials in α, β, λ together.
  */
 /**
  * PoissonBeta(alpha α, beta β, rate r, capture ν = 1): the two-state (telegraph) promoter

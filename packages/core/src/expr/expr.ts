@@ -1,7 +1,7 @@
+import type { ScalarOp } from "../ops/define-op.js";
 import type { DType } from "../tensor/dtype.js";
 import type { Shape } from "../tensor/shape.js";
 import type { Tensor } from "../tensor/tensor.js";
-import type { ScalarOpName } from "./scalar-ops.js";
 
 /**
  * A lazy elementwise expression. Chains of elementwise ops build a tree of these instead of
@@ -27,15 +27,27 @@ export interface ConstExpr {
   readonly dtype: DType;
 }
 
+/**
+ * Output `output` of a scalar op applied to `args`. Outputs of one multi-output op at the same
+ * arguments are computed once per element wherever they meet in a loop; `siblings` (shared by
+ * the outputs of one call) lets realizing one output realize the others in the same pass.
+ */
 export interface CallExpr {
   readonly kind: "call";
-  readonly op: ScalarOpName;
+  readonly op: ScalarOp;
+  readonly output: number;
   readonly args: readonly Expr[];
   readonly shape: Shape;
   readonly dtype: DType;
   /** Estimated cost per element, used to decide when recomputation is worse than a memory pass. */
   readonly cost: number;
   readonly nodes: number;
+  readonly siblings?: SiblingOutputs;
+}
+
+/** The tensors holding the outputs of one multi-output call, by output index. */
+export interface SiblingOutputs {
+  readonly tensors: Tensor[];
 }
 
 export function exprCost(e: Expr): number {

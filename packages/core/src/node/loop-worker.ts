@@ -1,6 +1,6 @@
 import { parentPort } from "node:worker_threads";
-import type { CompiledLoop } from "../backend/cpu/codegen.js";
-import { scalarLib } from "../backend/cpu/scalar-lib.js";
+import { type CompiledLoop, compileLoop } from "../backend/cpu/codegen.js";
+import { lookupOp } from "../ops/define-op.js";
 
 /**
  * A worker of the CPU loop pool: compiles generated loop sources (cached by key) and runs
@@ -9,6 +9,8 @@ import { scalarLib } from "../backend/cpu/scalar-lib.js";
 export interface LoopJob {
   readonly key: string;
   readonly source: string;
+  /** [op name, defining module URL] of each op the loop calls. */
+  readonly opModules: readonly (readonly [string, string])[];
   readonly outs: ArrayLike<number>[];
   readonly inputs: ArrayLike<number>[];
   readonly consts: readonly number[];
@@ -23,11 +25,23 @@ export interface LoopJob {
 
 const compiled = new Map<string, CompiledLoop>();
 
-parentPort?.on("message", (job: LoopJob) => {
+/** The op functions a loop calls: each defining module is imported here once (it registers its ops). */
+async function library(opModules: LoopJob["opModules"]): Promise<Record<string, (...a: never[]) => unknown>> {
+  const lib: Record<string, (...a: never[]) => unknown> = {};
+  for (const [name, module] of opModules) {
+    if (!lookupOp(name)) await import(module);
+    const op = lookupOp(name);
+    if (!op) throw new Error(`op '${name}' is not defined by ${module}`);
+    lib[name] = op.fn;
+  }
+  return lib;
+}
+
+parentPort?.on("message", async (job: LoopJob) => {
   try {
     let fn = compiled.get(job.key);
     if (!fn) {
-      fn = new Function("L", job.source)(scalarLib) as CompiledLoop;
+      fn = compileLoop(job.source, await library(job.opModules));
       compiled.set(job.key, fn);
     }
     fn(job.outs as never, job.inputs, job.consts, job.dims, job.strides, job.offsets, job.start, job.end);

@@ -84,6 +84,7 @@ class NodeLoopPool implements LoopPool {
       const job: LoopJob = {
         key: prepared.key,
         source: prepared.source,
+        opModules: prepared.opModules,
         outs: targets,
         inputs: inputs as ArrayLike<number>[],
         consts: prepared.consts,

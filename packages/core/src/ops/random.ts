@@ -13,6 +13,7 @@ import {
   type TensorLike, where, xlog1py, xlogy,
 } from "./elementwise.js";
 import { logsumexp, sum } from "./reduce.js";
+import { betaincGradAOp, betaincGradBOp, gammaSampleGradOp } from "./defs/incomplete.js";
 
 /**
  * Tensor-level samplers over the counter-based key streams of `random/`: every element is a
@@ -86,7 +87,7 @@ export function gamma(k: Key, concentration: TensorLike, shape?: Shape, opts: Sa
   const s = outShape(shape, [concentration]);
   const out = draw("gamma", k, s, [concentration], floatDtype([concentration], opts.dtype));
   if (concentration instanceof Tensor)
-    record(out, [concentration], "gamma", (g) => [mul(g, elementwise("gammaSampleGrad", [concentration, out]))]);
+    record(out, [concentration], "gamma", (g) => [mul(g, elementwise(gammaSampleGradOp, [concentration, out]))]);
   return out;
 }
 
@@ -135,13 +136,13 @@ export function beta(k: Key, a: TensorLike, b: TensorLike, shape?: Shape, opts: 
     const logPdf = sub(add(xlogy(sub(a, 1), out), xlog1py(sub(b, 1), neg(out))), betaln(a, b));
     const inv = exp(neg(logPdf));
     const inside = logicalAnd(gt(out, 0), lt(out, 1));
-    const dx = (op: "betaincGradA" | "betaincGradB") => {
+    const dx = (op: typeof betaincGradAOp) => {
       const v = neg(mul(elementwise(op, [a, b, out]), inv));
       return where(logicalAnd(inside, isfinite(v)), v, 0);
     };
     const cts: Tensor[] = [];
-    if (a instanceof Tensor) cts.push(mul(g, dx("betaincGradA")));
-    if (b instanceof Tensor) cts.push(mul(g, dx("betaincGradB")));
+    if (a instanceof Tensor) cts.push(mul(g, dx(betaincGradAOp)));
+    if (b instanceof Tensor) cts.push(mul(g, dx(betaincGradBOp)));
     return cts;
   });
 }

@@ -1,6 +1,7 @@
 import {
-  type Key, type Shape, type Tensor, add, betainc, div, floor, lt, mul, nb2LogProb, random, splitKey, square, where,
+  type Key, type Shape, type Tensor, add, betainc, div, floor, lt, mul, random, splitKey, square, where,
 } from "@scribe/core";
+import { nb2LogProb } from "../kernels/negative-binomial.js";
 import { Distribution } from "../distribution.js";
 import { type Constraint, nonnegativeInteger, positive } from "../constraints.js";
 import { maskOutOfSupport } from "../validation.js";

@@ -1,4 +1,5 @@
-import { type Tensor, add, div, nb2LogProb, square } from "@scribe/core";
+import { type Tensor, add, div, square } from "@scribe/core";
+import { nb2LogProb } from "../kernels/negative-binomial.js";
 import { nonnegativeInteger, positive } from "../constraints.js";
 import { maskOutOfSupport } from "../validation.js";
 import { type ParamLike, asValue, checkArgs, promoteParams } from "../param-utils.js";

@@ -1,4 +1,5 @@
-import { type Tensor, exp, nbLogitsLogProb, neg, sigmoid } from "@scribe/core";
+import { type Tensor, exp, neg, sigmoid } from "@scribe/core";
+import { nbLogitsLogProb } from "../kernels/negative-binomial.js";
 import { nonnegativeInteger, positive, real } from "../constraints.js";
 import { maskOutOfSupport } from "../validation.js";
 import { type ParamLike, asValue, checkArgs, promoteParams } from "../param-utils.js";

@@ -1,4 +1,5 @@
-import { type Tensor, div, mul, nbProbsLogProb, square, sub } from "@scribe/core";
+import { type Tensor, div, mul, square, sub } from "@scribe/core";
+import { nbProbsLogProb } from "../kernels/negative-binomial.js";
 import { nonnegativeInteger, positive, unitInterval } from "../constraints.js";
 import { maskOutOfSupport } from "../validation.js";
 import { type ParamLike, asValue, checkArgs, promoteParams } from "../param-utils.js";

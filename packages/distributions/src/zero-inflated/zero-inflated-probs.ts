@@ -1,7 +1,7 @@
 import {
   type Key, type Shape, type Tensor, broadcastTo, eq, expm1, gt, log, log1p, mul, neg, random, splitKey, square, sub, where, add, exp,
-  zinbProbsLogProb,
 } from "@scribe/core";
+import { zinbProbsLogProb } from "../kernels/negative-binomial.js";
 import { NegativeBinomialProbs } from "../conjugate/negative-binomial-probs.js";
 import { Distribution } from "../distribution.js";
 import { maskOutOfSupport } from "../validation.js";

@@ -1,4 +1,5 @@
-import { type Tensor, zinb2LogitsLogProb } from "@scribe/core";
+import type { Tensor } from "@scribe/core";
+import { zinb2LogitsLogProb } from "../kernels/zinb2.js";
 import { type Constraint, nonnegativeInteger, positive, real } from "../constraints.js";
 import { NegativeBinomial2 } from "../conjugate/negative-binomial-2.js";
 import { maskOutOfSupport } from "../validation.js";

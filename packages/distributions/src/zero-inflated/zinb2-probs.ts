@@ -1,4 +1,6 @@
-import { type Tensor, eq, expm1, gt, log1p, logicalAnd, mul, nb2LogProb, sub, where, zinb2LogProb } from "@scribe/core";
+import { type Tensor, eq, expm1, gt, log1p, logicalAnd, mul, sub, where } from "@scribe/core";
+import { nb2LogProb } from "../kernels/negative-binomial.js";
+import { zinb2LogProb } from "../kernels/zinb2.js";
 import { type Constraint, nonnegativeInteger, positive, unitInterval } from "../constraints.js";
 import { NegativeBinomial2 } from "../conjugate/negative-binomial-2.js";
 import { maskOutOfSupport } from "../validation.js";

@@ -1,4 +1,5 @@
-import { add, clamp, div, eq, exp, log, log1p, logsumexp, mul, nbProbsLogProb, neg, sub, sum, type Tensor, where } from "@scribe/core";
+import { add, clamp, div, eq, exp, log, log1p, logsumexp, mul, neg, sub, sum, type Tensor, where } from "@scribe/core";
+import { nbProbsLogProb } from "@scribe/distributions";
 
 /**
  * Parameters of SCRIBE's negative-binomial family in the code convention: NB(u | r, p) with

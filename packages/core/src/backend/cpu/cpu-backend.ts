@@ -5,7 +5,6 @@ import type { Backend, BackendBuffer, FusedKernel, SamplerKind, SamplerParam } f
 import { choleskyCpu, sampleCpu, triangularSolveCpu } from "./cpu-extra.js";
 import type { Writable } from "./codegen.js";
 import { prepareLoop, REDUCE_INIT } from "./codegen.js";
-import { scalarLib } from "./scalar-lib.js";
 import { runParallel } from "./threads.js";
 
 /** A CPU buffer is a typed array; the counter tracks what scopes and dispose() have not freed. */
@@ -95,7 +94,7 @@ export class CpuBackend implements Backend {
    * `jit` replays these plans without rebuilding expressions or looking up kernels.
    */
   planFused(kernels: readonly FusedKernel[], outs: readonly BackendBuffer[]): () => void {
-    const { loop, prepared } = prepareLoop(kernels, scalarLib);
+    const { loop, prepared } = prepareLoop(kernels);
     const inputs = prepared.leaves.map((l) => {
       const b = l.tensor._buf;
       if (!b) throw new Error("internal: fused kernel leaf is not realized");

@@ -1,10 +1,8 @@
-import type { Expr, LeafExpr } from "../../expr/expr.js";
-import { SCALAR_OPS } from "../../expr/scalar-ops.js";
+import type { LeafExpr } from "../../expr/expr.js";
+import { type LoopPlan, planLoop, planOps, type ValueRef } from "../../expr/loop-plan.js";
 import type { DType } from "../../tensor/dtype.js";
-import { contiguousStrides } from "../../tensor/shape.js";
 import type { BackendBuffer, FusedKernel, ReduceKind } from "../backend.js";
 import type { BindingKind } from "./pipeline-cache.js";
-import { WGSL_GROUPS, WGSL_OPS } from "./wgsl-ops.js";
 import { libraryFor } from "./wgsl-lib/registry.js";
 
 /**
@@ -104,20 +102,6 @@ function leafBuf(l: LeafExpr): BackendBuffer {
   return b;
 }
 
-/** Remove unit dims and merge dims contiguous in every array (strides[a][d]). */
-function coalesce(dims: number[], strides: number[][]): { dims: number[]; strides: number[][] } {
-  const keep = dims.map((_, i) => i).filter((i) => dims[i] !== 1);
-  let d = keep.map((i) => dims[i]!);
-  let s = strides.map((st) => keep.map((i) => st[i]!));
-  for (let i = d.length - 2; i >= 0; i--) {
-    if (s.every((st) => st[i] === st[i + 1]! * d[i + 1]!)) {
-      d = [...d.slice(0, i), d[i]! * d[i + 1]!, ...d.slice(i + 2)];
-      s = s.map((st) => [...st.slice(0, i), st[i + 1]!, ...st.slice(i + 2)]);
-    }
-  }
-  return { dims: d, strides: s };
-}
-
 const INIT: Record<ReduceKind, string> = { sum: "0.0", prod: "1.0", max: "-sp_inf()", min: "sp_inf()" };
 const COMBINE: Record<ReduceKind, (a: string, v: string) => string> = {
   sum: (a, v) => `(${a} + ${v})`,
@@ -126,114 +110,44 @@ const COMBINE: Record<ReduceKind, (a: string, v: string) => string> = {
   min: (a, v) => `select(${a}, ${v}, ${v} < ${a} || sp_isnan(${v}))`,
 };
 
-/** Emit per-element statements for the roots; nodes are SSA `let`s, group calls shared. */
-function emitElement(roots: readonly Expr[], leafIndex: (l: LeafExpr) => number, constIndex: (c: Expr) => number): { stmts: string[]; codes: string[] } {
+/** Per-element statements of a plan's program: SSA `let`s, a multi-output call one vector. */
+function renderElement(plan: LoopPlan, constWord: (index: number) => number): { stmts: string[]; roots: string[] } {
   const stmts: string[] = [];
-  const memo = new Map<Expr, string>();
-  const groups = new Map<string, string>();
-  const rec = (x: Expr): string => {
-    const hit = memo.get(x);
-    if (hit) return hit;
-    let code: string;
-    if (x.kind === "leaf") code = `v${leafIndex(x)}`;
-    else if (x.kind === "const") code = `mf(${constIndex(x)}u)`;
+  const code: string[][] = [];
+  const val = (r: ValueRef) => code[r.node]![r.output]!;
+  plan.nodes.forEach((n, i) => {
+    if (n.kind === "load") code.push([`v${n.leaf}`]);
+    else if (n.kind === "const") code.push([`mf(${constWord(n.index)}u)`]);
     else {
-      const args = x.args.map(rec);
-      const def = SCALAR_OPS[x.op];
-      const g = "group" in def ? def.group : undefined;
-      if (g) {
-        const key = `${g.name}(${args.join(",")})`;
-        let name = groups.get(key);
-        if (!name) {
-          name = `g${groups.size}`;
-          stmts.push(`let ${name} = ${WGSL_GROUPS[g.name].fn}(${args.join(", ")});`);
-          groups.set(key, name);
-        }
-        code = `${name}.${"xyzw"[g.output]}`;
-      } else {
-        code = `t${memo.size}`;
-        stmts.push(`let ${code} = ${WGSL_OPS[x.op](args)};`);
-      }
+      stmts.push(`let t${i} = ${n.op.wgslCall(n.args.map(val))};`);
+      code.push(n.op.outputs > 1 ? Array.from({ length: n.op.outputs }, (_, j) => `t${i}.${"xyzw"[j]}`) : [`t${i}`]);
     }
-    memo.set(x, code);
-    return code;
-  };
-  const codes = roots.map(rec);
-  return { stmts, codes };
+  });
+  return { stmts, roots: plan.roots.map(val) };
 }
 
 /**
  * Plan one shader for `kernels` (same iteration shape; all maps, or all reductions over the
- * same axes) writing `outs[j]` for `kernels[j]`.
+ * same axes) writing `outs[j]` for `kernels[j]`; the loop structure comes from planLoop.
  */
 export function planFused(kernels: readonly FusedKernel[], outs: readonly BackendBuffer[], maxWorkgroupsPerDim: number, split = 1): ShaderPlan {
-  const shape = kernels[0]!.expr.shape;
-  const rank = shape.length;
-  const axes = kernels[0]!.reduce?.axes ?? [];
-  const reduces = kernels.map((k) => k.reduce?.kind ?? null);
-  // Leaves (deduplicated by buffer and view) and constants.
-  const leaves: LeafExpr[] = [];
-  const leafIds = new Map<string, number>();
-  const consts: number[] = [];
-  const constIds = new Map<Expr, number>();
+  const plan = planLoop(kernels);
+  const { leaves, reduces } = plan;
   const meta = new MetaWords();
-  const walk = (e: Expr) => {
-    if (e.kind === "leaf") {
-      const id = `${leafBuf(e).id}:${e.offset}:${e.shape.join(",")}:${e.strides.join(",")}`;
-      if (!leafIds.has(id)) {
-        leafIds.set(id, leaves.length);
-        leaves.push(e);
-      }
-    } else if (e.kind === "const") {
-      if (!constIds.has(e)) {
-        constIds.set(e, -1);
-        consts.push(e.value);
-      }
-    } else for (const a of e.args) walk(a);
-  };
-  for (const k of kernels) walk(k.expr);
-  const leafStrides = leaves.map((l) => {
-    const off = rank - l.shape.length;
-    return shape.map((_, i) => {
-      const j = i - off;
-      return j >= 0 && l.shape[j] !== 1 ? l.strides[j]! : 0;
-    });
-  });
-  const kept = shape.map((d, i) => (axes.includes(i) ? 1 : d));
-  const keptStrides = contiguousStrides(kept);
-  const outStrides = kernels.map((k) => {
-    if (k.reduce) return shape.map((_, i) => (axes.includes(i) ? 0 : keptStrides[i]!));
-    return k.outView ? [...k.outView.strides] : contiguousStrides(shape);
-  });
-  const all = [...leafStrides, ...outStrides];
-  const kIdx = shape.map((_, i) => i).filter((i) => !axes.includes(i));
-  const rIdx = shape.map((_, i) => i).filter((i) => axes.includes(i));
-  const K = coalesce(
-    kIdx.map((i) => shape[i]!),
-    all.map((st) => kIdx.map((i) => st[i]!)),
-  );
-  const R = coalesce(
-    rIdx.map((i) => shape[i]!),
-    all.map((st) => rIdx.map((i) => st[i]!)),
-  );
+  const K = plan.kept;
+  const R = plan.reduced;
   const nOuter = K.dims.reduce((a, b) => a * b, 1);
   const nInner = R.dims.reduce((a, b) => a * b, 1);
   meta.words[0] = nOuter;
   meta.words[1] = nInner;
   const dimK = K.dims.map((d) => meta.push(d));
   const dimR = R.dims.map((d) => meta.push(d));
-  const offsets = [...leaves.map((l) => l.offset), ...kernels.map((k) => (k.reduce ? 0 : (k.outView?.offset ?? 0)))];
-  const nArr = all.length;
-  const offIdx = offsets.map((o) => meta.pushI(o));
+  const nArr = K.strides.length;
+  const offIdx = plan.offsets.map((o) => meta.pushI(o));
   const sK = Array.from({ length: nArr }, (_, a) => K.strides[a]!.map((s) => meta.pushI(s)));
   const sR = Array.from({ length: nArr }, (_, a) => R.strides[a]!.map((s) => meta.pushI(s)));
-  let ci = 0;
-  for (const [e] of constIds) constIds.set(e, meta.push(f32Bits(consts[ci++]!)));
-  const { stmts, codes } = emitElement(
-    kernels.map((k) => k.expr),
-    (l) => leafIds.get(`${leafBuf(l).id}:${l.offset}:${l.shape.join(",")}:${l.strides.join(",")}`)!,
-    (c) => constIds.get(c)!,
-  );
+  const constWords = plan.consts.map((c) => meta.push(f32Bits(c)));
+  const { stmts, roots: codes } = renderElement(plan, (i) => constWords[i]!);
   const nL = leaves.length;
   const isReduce = reduces[0] !== null;
   const tree = isReduce && nInner > TREE_MIN;
@@ -307,7 +221,8 @@ export function planFused(kernels: readonly FusedKernel[], outs: readonly Backen
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
 ${body.join("\n")}
 }`;
-  const source = `${decls.join("\n")}\n${libraryFor(main + decls.join("\n"))}\n${main}\n`;
+  const opLib = Object.assign({}, ...planOps(plan).map((op) => op.wgslLib)) as Record<string, string>;
+  const source = `${decls.join("\n")}\n${libraryFor(main + decls.join("\n"), opLib)}\n${main}\n`;
   const threads = tree ? nOuter * WG * (sliced ? split : 1) : nOuter;
   void maxWorkgroupsPerDim;
   return {

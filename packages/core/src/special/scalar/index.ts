@@ -17,4 +17,4 @@ export * from "./softplus.js";
 export * from "./trig-pi.js";
 export * from "./trigamma.js";
 export * from "./xlogy.js";
-export * from "./poisson-beta.js";
+export * from "./lfactorial.js";

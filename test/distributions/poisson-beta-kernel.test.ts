@@ -1,21 +1,20 @@
-// The fused PoissonBeta kernel (core's poissonBetaLogProb: the `poissonBeta` scalar group, the
-// five-piece Gauss–Legendre rule of special/scalar/poisson-beta.ts per element) on its own:
+// The fused PoissonBeta kernel (poissonBetaLogProb: the `poissonBeta` op of
+// @scribe/distributions' kernels, the five-piece Gauss–Legendre rule per element) on its own:
 // values against mpmath (test/fixtures/refvec/poisson_beta_grid.mpmath.json, the tolerances of
 // test/distributions/poisson-beta-refvec.test.ts), partials against central finite differences
 // and against the Kummer series' analytic derivatives, the partials computed in the forward
 // pass against a fresh evaluation, and the float32 WebGPU form against the cpu backend.
 import { readFileSync } from "node:fs";
 import {
+  applyOp,
   cpuBackend,
-  elementwise,
-  poissonBetaLogProb,
   sum,
   type Tensor,
   tensor,
   valueAndGrad,
   withBackend,
 } from "@scribe/core";
-import { poissonBetaInto } from "@scribe/core/special/scalar/index.js";
+import { poissonBetaInto, poissonBetaLogProb, poissonBetaOp } from "@scribe/distributions";
 import { afterAll, describe, expect, it } from "vitest";
 import { kummerLogPmf } from "../distributions/poisson-beta-kummer.js";
 import { seededRandom } from "../helpers/numeric.js";
@@ -157,9 +156,9 @@ describe("poissonBetaLogProb partials (float64)", () => {
     const u = col(rows, 3);
     const ps = [col(rows, 0), col(rows, 1), col(rows, 2)];
     const [v, g] = valueAndGrad((p: Tensor[]) => sum(poissonBetaLogProb(u, p[0]!, p[1]!, p[2]!, 96)))(ps);
-    const direct = (["poissonBetaGradAlpha", "poissonBetaGradBeta", "poissonBetaGradRate"] as const).map(
-      (op) => elementwise(op, [u, ps[0]!, ps[1]!, ps[2]!, 96]).dataSync(),
-    );
+    const direct = applyOp(poissonBetaOp, [u, ps[0]!, ps[1]!, ps[2]!, 96], "test", true)
+      .slice(1)
+      .map((t) => t.dataSync());
     (g as Tensor[]).forEach((t, j) => {
       expect(Array.from(t.dataSync())).toEqual(Array.from(direct[j]!));
     });

@@ -2,7 +2,7 @@
  * Poisson–Beta log-pmf and its partials per element, in float64: the scalar form of the
  * composite Gauss–Legendre rule of @scribe/distributions' PoissonBeta (see the comment at the
  * top of packages/distributions/src/poisson-beta.ts for the five pieces L, M0, M1, M2, R). It is
- * the body of the `poissonBeta` scalar group (expr/scalar-groups.ts): one call gives
+ * the CPU body of the `poissonBeta` op (poisson-beta.ts): one call gives
  *
  *   log p(u | α, β, λ) = log ∫₀¹ q^(α+u−1) (1−q)^(β−1) e^(−λq) dq − log B(α, β) + u log λ − log u!
  *
@@ -11,12 +11,9 @@
  * parameters' values only), while the power p = m/A (m/B) follows the live exponent, so the
  * log v term of ∂(v^(p(A−1)))/∂A cancels exactly as in the tensor formulation.
  */
-import { betaln } from "./betaln.js";
-import { digamma } from "./digamma.js";
-import { gaussLegendre01 } from "./gauss-legendre.js";
-import { lgamma } from "./lgamma.js";
-import { logSigmoid } from "./softplus.js";
-import { xlogy } from "./xlogy.js";
+import { gaussLegendre01, specialScalar } from "@scribe/core";
+
+const { betaln, digamma, lgamma, logSigmoid, xlogy } = specialScalar;
 
 /** Drop of the integrand's log (from its maximum) at the edges of the central window. */
 export const PB_T_DROP = 40;
@@ -279,9 +276,6 @@ export function poissonBetaLogIntegral(
   }
 }
 
-/** Output slots of `poissonBetaInto` (read by the generated code of the `poissonBeta` group). */
-export const pbScratch = new Float64Array(4);
-
 /**
  * PoissonBeta log-pmf of count u with Beta(α, β) promoter and Poisson scale λ, by the
  * `numNodes`-node rule, and ∂/∂α, ∂/∂β, ∂/∂λ, into out[0..3]. Counts below 0 use the integral
@@ -305,7 +299,7 @@ export function poissonBetaInto(
   out[3] = out[3]! + (u === 0 ? 0 : u / lam);
 }
 
-/** log p(u | α, β, λ) alone (reference form; fused loops use the group). */
+/** log p(u | α, β, λ) alone (reference form; fused loops use the `poissonBeta` op). */
 export function poissonBetaLogPmf(
   u: number,
   alpha: number,
@@ -313,6 +307,7 @@ export function poissonBetaLogPmf(
   lam: number,
   numNodes: number,
 ): number {
-  poissonBetaInto(pbScratch, u, alpha, beta, lam, numNodes);
-  return pbScratch[0]!;
+  const out = new Float64Array(4);
+  poissonBetaInto(out, u, alpha, beta, lam, numNodes);
+  return out[0]!;
 }

@@ -1,0 +1,121 @@
+import { record } from "../autodiff/tape.js";
+import type { CallExpr, ConstExpr, Expr, SiblingOutputs } from "../expr/expr.js";
+import { exprCost, exprNodes } from "../expr/expr.js";
+import { full } from "../tensor/creation.js";
+import { type DType, isFloat, promoteTypes } from "../tensor/dtype.js";
+import { exprOf, fromExpr, hasDeferredLeaf, leafOf } from "../tensor/realize.js";
+import { broadcastShapes, type Shape } from "../tensor/shape.js";
+import { Tensor } from "../tensor/tensor.js";
+import { opOutDtype, type ScalarOp, type TensorLike } from "./define-op.js";
+
+export type { TensorLike } from "./define-op.js";
+
+function constExpr(value: number, dtype: DType): ConstExpr {
+  return { kind: "const", value, shape: [], dtype };
+}
+
+/** The dtype a plain number takes next to tensors of dtype `strong` (JAX-style weak typing). */
+function weakDtype(v: number, strong: DType | null): DType {
+  if (strong && (isFloat(strong) || Number.isInteger(v))) return strong;
+  return "float32";
+}
+
+/**
+ * Apply a scalar op elementwise with NumPy broadcasting; returns its primal output. The
+ * result is lazy: it joins the expression of its inputs and is compiled into one loop with
+ * whatever consumes it. `where` names the caller in error messages.
+ */
+export function elementwise(op: ScalarOp, args: readonly TensorLike[], where: string = op.name): Tensor {
+  return applyOp(op, args, where)[0]!;
+}
+
+/**
+ * Apply a scalar op and return its outputs: the primal output, and the residuals of a
+ * multi-output op (lazy siblings of the primal output, realized with it) under differentiation
+ * or when `allOutputs` asks for them. Records the op's VJP.
+ */
+export function applyOp(op: ScalarOp, args: readonly TensorLike[], where: string = op.name, allOutputs = false): Tensor[] {
+  if (args.length !== op.arity) throw new Error(`${where}: ${op.name} takes ${op.arity} arguments, got ${args.length}`);
+  // Weakly typed scalars (results of number-only ops) act as the numbers they hold.
+  args = args.map((a) => (a instanceof Tensor && a._weakValue !== null && !a._tracked ? a._weakValue : a));
+  if (args.every((a) => typeof a === "number")) return [weakScalar(op, args as number[])];
+  const tensors = args.filter((a): a is Tensor => a instanceof Tensor);
+  const backend = tensors[0]?.backend;
+  for (const t of tensors)
+    if (t.backend !== backend)
+      throw new Error(`${where}: inputs live on different backends (${backend?.name} and ${t.backend.name}); move one first`);
+  // dtype: a select ignores its condition; numbers are weak.
+  const valueArgs = op.name === "where" ? args.slice(1) : args;
+  let strong: DType | null = null;
+  for (const a of valueArgs) if (a instanceof Tensor) strong = strong ? promoteTypes(strong, a.dtype) : a.dtype;
+  let inDtype: DType = strong ?? "float32";
+  for (const a of valueArgs) if (typeof a === "number") inDtype = promoteTypes(inDtype, weakDtype(a, strong));
+  let shape: Shape;
+  try {
+    shape = broadcastShapes(...tensors.map((t) => t.shape));
+  } catch (e) {
+    throw new Error(`${where}: ${(e as Error).message}`);
+  }
+  // A pending expression smaller than the result would be recomputed for every element it
+  // is broadcast over; computing it once into memory is cheaper unless it is trivial.
+  let outSize = 1;
+  for (const d of shape) outSize *= d;
+  const argExprs: Expr[] = args.map((a) => {
+    if (!(a instanceof Tensor)) return constExpr(a, weakDtype(a, strong));
+    if (a.size < outSize && a._expr?.kind === "call" && exprCost(a._expr) > 1 && !hasDeferredLeaf(a._expr)) return leafOf(a);
+    return exprOf(a);
+  });
+  let cost = op.cost;
+  let nodes = 1;
+  for (const e of argExprs) {
+    cost += exprCost(e);
+    nodes += exprNodes(e);
+  }
+  const dtype = opOutDtype(op, inDtype);
+  const outs: Tensor[] = [];
+  const siblings: SiblingOutputs | undefined = op.outputs > 1 ? { tensors: outs } : undefined;
+  const make = (output: number) => {
+    const e: CallExpr = { kind: "call", op, output, args: argExprs, shape, dtype, cost, nodes, ...(siblings ? { siblings } : {}) };
+    outs.push(fromExpr(e));
+  };
+  make(0);
+  const rule = op.vjp;
+  if (rule && tensors.length > 0) {
+    record(outs[0]!, tensors, op.name, (g) => {
+      const cts = rule(g, args, outs);
+      // map from per-argument cotangents to per-tensor-input cotangents
+      const res: (Tensor | null)[] = [];
+      args.forEach((a, i) => {
+        if (a instanceof Tensor) res.push(cts[i] ?? null);
+      });
+      return res;
+    });
+  }
+  // Residuals exist only when needed: lazy, and computed with the primal value.
+  if (allOutputs || outs[0]!._tracked) for (let output = 1; output < op.outputs; output++) make(output);
+  return outs;
+}
+
+/** An op on plain numbers: evaluated exactly in float64 and kept weakly typed. */
+function weakScalar(op: ScalarOp, values: number[]): Tensor {
+  const v = op.evaluate(...values)[0]!;
+  const dtype = opOutDtype(op, values.every(Number.isInteger) && op.dtype === "same" ? "int32" : "float32");
+  const out = full([], v, dtype);
+  if (dtype !== "bool") out._weakValue = v;
+  return out;
+}
+
+/** `x ↦ op(x)` as a tensor function. */
+export function unaryFn(op: ScalarOp): (x: TensorLike) => Tensor {
+  return (x) => elementwise(op, [x]);
+}
+
+/** `(a, b) ↦ op(a, b)` as a tensor function. */
+export function binaryFn(op: ScalarOp): (a: TensorLike, b: TensorLike) => Tensor {
+  return (a, b) => elementwise(op, [a, b]);
+}
+
+/** `(a, b, c) ↦ op(a, b, c)` as a tensor function. */
+export function ternaryFn(op: ScalarOp): (a: TensorLike, b: TensorLike, c: TensorLike) => Tensor {
+  return (a, b, c) => elementwise(op, [a, b, c]);
+}

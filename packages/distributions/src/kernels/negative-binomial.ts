@@ -1,0 +1,230 @@
+import { defineOp, elementwise, mul, type Tensor, type TensorLike, type TestDomain, specialScalar } from "@scribe/core";
+import { COUNT_SHIFT_WGSL, countShiftInto } from "./count-shift.js";
+
+/**
+ * Negative-binomial log-probabilities as single fused, count-aware kernels: each is one op
+ * (defined with core's public `defineOp`) whose outputs are the log-pmf and its partials, so
+ * a log-likelihood and its gradient are one pass over memory. Zero counts skip the special
+ * functions, small counts use product forms (count-shift.ts). Each op is defined once: the
+ * scalar function below is the reference and the CPU body; the WGSL body mirrors its branches
+ * with the same thresholds; the VJP multiplies the saved partials.
+ */
+
+const M = import.meta.url;
+const { lfactorial } = specialScalar;
+const R = (lo: number, hi: number): TestDomain => ({ lo, hi });
+const COUNTS: TestDomain = { lo: 0, hi: 40, integer: true };
+const shift = new Float64Array(2);
+
+/** The partials saved as outputs 1… are the cotangents' factors; the count is not differentiated. */
+const savedPartials = (g: Tensor, args: readonly TensorLike[], outs: readonly Tensor[]) => [null, ...outs.slice(1).map((o) => mul(g, o))];
+
+/**
+ * log NB(y | μ, θ) and ∂/∂μ, ∂/∂θ. log(θ/(θ+μ)) is written −log1p(μ/θ) so the Poisson limit
+ * keeps its digits; μ = 0 is a point mass at 0.
+ */
+export function nb2Into(out: Float64Array, y: number, mu: number, th: number): void {
+  const l1 = Math.log1p(mu / th);
+  const inv = 1 / (th + mu);
+  if (y === 0) {
+    out[0] = -th * l1;
+    out[1] = -th * inv;
+    out[2] = mu * inv - l1;
+    return;
+  }
+  countShiftInto(shift, th, y);
+  out[0] = mu === 0 ? -Infinity : shift[0]! - lfactorial(y) - th * l1 - y * Math.log1p(th / mu);
+  out[1] = (th * (y - mu) * inv) / mu;
+  out[2] = shift[1]! - l1 + (mu - y) * inv;
+}
+
+export const nb2Op = defineOp({
+  name: "nb2",
+  module: M,
+  arity: 3,
+  outputs: ["logPmf", "gradMean", "gradConcentration"],
+  dtype: "float",
+  cost: 30,
+  testDomain: [COUNTS, R(0.1, 20), R(0.05, 50)],
+  cpu: { fn: nb2Into },
+  wgsl: { fn: "sp_nb2" },
+  wgslLib: {
+    ...COUNT_SHIFT_WGSL,
+    sp_nb2: `fn sp_nb2(y: f32, mu: f32, th: f32) -> vec3<f32> {
+  let l1 = sp_log1p(mu / th);
+  let inv = 1.0 / (th + mu);
+  if (y == 0.0) { return vec3<f32>(-th * l1, -th * inv, mu * inv - l1); }
+  let sd = sp_nb_shift(th, y);
+  var v = sd.x - sp_lfactorial(y) - th * l1 - y * sp_log1p(th / mu);
+  if (mu == 0.0) { v = -sp_inf(); }
+  return vec3<f32>(v, (th * (y - mu) * inv) / mu, sd.y - l1 + (mu - y) * inv);
+}`,
+  },
+  vjp: savedPartials,
+});
+
+/**
+ * log NB(y | r, p) in NumPyro's probs convention (p the success probability of the counted
+ * events, mean r·p/(1−p)) and ∂/∂r, ∂/∂p.
+ */
+export function nbProbsInto(out: Float64Array, y: number, r: number, p: number): void {
+  const l1m = Math.log1p(-p);
+  if (y === 0) {
+    out[0] = r * l1m;
+    out[1] = l1m;
+    out[2] = -r / (1 - p);
+    return;
+  }
+  countShiftInto(shift, r, y);
+  out[0] = shift[0]! - lfactorial(y) + r * l1m + y * Math.log(p);
+  out[1] = shift[1]! + l1m;
+  out[2] = y / p - r / (1 - p);
+}
+
+export const nbProbsOp = defineOp({
+  name: "nbProbs",
+  module: M,
+  arity: 3,
+  outputs: ["logPmf", "gradTotalCount", "gradProbs"],
+  dtype: "float",
+  cost: 30,
+  testDomain: [COUNTS, R(0.05, 20), R(0.05, 0.95)],
+  cpu: { fn: nbProbsInto },
+  wgsl: { fn: "sp_nbProbs" },
+  wgslLib: {
+    ...COUNT_SHIFT_WGSL,
+    sp_nbProbs: `fn sp_nbProbs(y: f32, r: f32, p: f32) -> vec3<f32> {
+  let l1m = sp_log1p(-p);
+  if (y == 0.0) { return vec3<f32>(r * l1m, l1m, -r / (1.0 - p)); }
+  let sd = sp_nb_shift(r, y);
+  return vec3<f32>(sd.x - sp_lfactorial(y) + r * l1m + y * log(p), sd.y + l1m, y / p - r / (1.0 - p));
+}`,
+  },
+  vjp: savedPartials,
+});
+
+/** log NB(y | r, logits l) = … − r·softplus(l) − y·softplus(−l), and ∂/∂r, ∂/∂l. */
+export function nbLogitsInto(out: Float64Array, y: number, r: number, l: number): void {
+  const e = Math.exp(-Math.abs(l));
+  const spPos = Math.max(l, 0) + Math.log1p(e);
+  const sig = l >= 0 ? 1 / (1 + e) : e / (1 + e);
+  if (y === 0) {
+    out[0] = -r * spPos;
+    out[1] = -spPos;
+    out[2] = -r * sig;
+    return;
+  }
+  countShiftInto(shift, r, y);
+  out[0] = shift[0]! - lfactorial(y) - r * spPos - y * (spPos - l);
+  out[1] = shift[1]! - spPos;
+  out[2] = y - (r + y) * sig;
+}
+
+export const nbLogitsOp = defineOp({
+  name: "nbLogits",
+  module: M,
+  arity: 3,
+  outputs: ["logPmf", "gradTotalCount", "gradLogits"],
+  dtype: "float",
+  cost: 30,
+  testDomain: [COUNTS, R(0.05, 20), R(-4, 4)],
+  cpu: { fn: nbLogitsInto },
+  wgsl: { fn: "sp_nbLogits" },
+  wgslLib: {
+    ...COUNT_SHIFT_WGSL,
+    sp_nbLogits: `fn sp_nbLogits(y: f32, r: f32, l: f32) -> vec3<f32> {
+  let e = exp(-abs(l));
+  let spPos = max(l, 0.0) + sp_log1p(e);
+  let sig = select(e / (1.0 + e), 1.0 / (1.0 + e), l >= 0.0);
+  if (y == 0.0) { return vec3<f32>(-r * spPos, -spPos, -r * sig); }
+  let sd = sp_nb_shift(r, y);
+  return vec3<f32>(sd.x - sp_lfactorial(y) - r * spPos - y * (spPos - l), sd.y - spPos, y - (r + y) * sig);
+}`,
+  },
+  vjp: savedPartials,
+});
+
+/**
+ * Zero-inflated NB(y | r, p) with gate probability g and ∂/∂r, ∂/∂p, ∂/∂g. At y = 0,
+ * log(g + (1−g)·NB(0)) is log1p((1−g)·expm1(log NB(0))) when the result is above −log 2 (a
+ * gate near 1 keeps its digits) and the plain log otherwise.
+ */
+export function zinbProbsInto(out: Float64Array, y: number, r: number, p: number, g: number): void {
+  const l1m = Math.log1p(-p);
+  if (y === 0) {
+    const nb0 = r * l1m;
+    const e = Math.exp(nb0);
+    const a = g + (1 - g) * e;
+    out[0] = a > 0.5 ? Math.log1p((1 - g) * Math.expm1(nb0)) : Math.log(a);
+    const w = ((1 - g) * e) / a;
+    out[1] = w * l1m;
+    out[2] = (-w * r) / (1 - p);
+    out[3] = (1 - e) / a;
+    return;
+  }
+  countShiftInto(shift, r, y);
+  out[0] = Math.log1p(-g) + shift[0]! - lfactorial(y) + r * l1m + y * Math.log(p);
+  out[1] = shift[1]! + l1m;
+  out[2] = y / p - r / (1 - p);
+  out[3] = -1 / (1 - g);
+}
+
+export const zinbProbsOp = defineOp({
+  name: "zinbProbs",
+  module: M,
+  arity: 4,
+  outputs: ["logPmf", "gradTotalCount", "gradProbs", "gradGate"],
+  dtype: "float",
+  cost: 30,
+  testDomain: [{ lo: 0, hi: 4, integer: true }, R(0.05, 20), R(0.05, 0.95), R(0.02, 0.98)],
+  cpu: { fn: zinbProbsInto },
+  wgsl: { fn: "sp_zinbProbs" },
+  wgslLib: {
+    ...COUNT_SHIFT_WGSL,
+    sp_zinbProbs: `fn sp_zinbProbs(y: f32, r: f32, p: f32, g: f32) -> vec4<f32> {
+  let l1m = sp_log1p(-p);
+  if (y == 0.0) {
+    let nb0 = r * l1m;
+    let e = exp(nb0);
+    let a = g + (1.0 - g) * e;
+    let v = select(log(a), sp_log1p((1.0 - g) * sp_expm1(nb0)), a > 0.5);
+    let w = (1.0 - g) * e / a;
+    return vec4<f32>(v, w * l1m, -w * r / (1.0 - p), (1.0 - e) / a);
+  }
+  let sd = sp_nb_shift(r, y);
+  return vec4<f32>(sp_log1p(-g) + sd.x - sp_lfactorial(y) + r * l1m + y * log(p), sd.y + l1m, y / p - r / (1.0 - p), -1.0 / (1.0 - g));
+}`,
+  },
+  vjp: savedPartials,
+});
+
+/**
+ * log NB(y | mean μ, concentration θ) (NB2 / GammaPoisson with rate θ/μ); one fused kernel
+ * with analytic ∂/∂μ and ∂/∂θ.
+ * @example
+ * nb2LogProb(tensor([0, 3]), tensor([2, 2]), tensor([5, 5])).sum();
+ */
+export function nb2LogProb(y: TensorLike, mean: TensorLike, concentration: TensorLike): Tensor {
+  return elementwise(nb2Op, [y, mean, concentration], "nb2LogProb");
+}
+
+/**
+ * log NB(y | r, p) with p the success probability of the counted events
+ * (mean r·p/(1−p), NumPyro's NegativeBinomialProbs).
+ */
+export function nbProbsLogProb(y: TensorLike, totalCount: TensorLike, probs: TensorLike): Tensor {
+  return elementwise(nbProbsOp, [y, totalCount, probs], "nbProbsLogProb");
+}
+
+/** log NB(y | r, logits l) with probs = sigmoid(l) (NumPyro's NegativeBinomialLogits). */
+export function nbLogitsLogProb(y: TensorLike, totalCount: TensorLike, logits: TensorLike): Tensor {
+  return elementwise(nbLogitsOp, [y, totalCount, logits], "nbLogitsLogProb");
+}
+
+/**
+ * Zero-inflated NB in the probs form with gate probability g (SCRIBE's zinb / zinbvcp
+ * likelihood): one fused, count-aware kernel with analytic partials in r, p and g.
+ */
+export function zinbProbsLogProb(y: TensorLike, totalCount: TensorLike, probs: TensorLike, gate: TensorLike): Tensor {
+  return elementwise(zinbProbsOp, [y, totalCount, probs, gate], "zinbProbsLogProb");
+}
