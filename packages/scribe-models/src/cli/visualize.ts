@@ -66,7 +66,7 @@ interface VizContext {
 
 const needFit = (c: VizContext) => (c.results ? undefined : "needs FIT_DIR");
 const needSvi = (c: VizContext) => needFit(c) ?? (c.results!.lossHistory.length ? undefined : "the fit has no loss history (MCMC or 0 steps)");
-const needMcmc = (c: VizContext) => needFit(c) ?? (c.results!.mcmcSamples ? undefined : "the fit is not MCMC (use --inference-method mcmc in fit)");
+const needMcmc = (c: VizContext) => needFit(c) ?? (c.results!.mcmcSamples ? undefined : "the fit is SVI, not MCMC (fit(data, { inferenceMethod: \"mcmc\" }))");
 const needMix = (c: VizContext) => needFit(c) ?? (c.results!.nComponents > 1 ? undefined : `model ${c.results!.modelType} is not a mixture`);
 const needDe = (c: VizContext) => (c.de ? undefined : "needs --de FILE.csv");
 const predictive = (c: VizContext) => ({ ...(c.genes ? { genes: c.genes } : {}), ...(c.nSamples ? { nSamples: c.nSamples } : {}), seed: c.seed });

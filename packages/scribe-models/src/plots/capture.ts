@@ -53,7 +53,7 @@ export async function capturePlot(results: ScribeResults, counts?: Tensor, opts:
     data: { values },
     mark: { type: "point", filled: true, size: 14, opacity: 0.6, color },
     encoding: {
-      x: { field: "library", type: "quantitative", title: "library size (total counts)", scale: { type: "log" } },
+      x: { field: "library", type: "quantitative", title: "library size (total counts)", scale: { type: "log", nice: false } },
       y: { field: "p", type: "quantitative", title: "capture probability (MAP)" },
       tooltip: [{ field: "cell" }],
     },

@@ -8,7 +8,7 @@ import { type PlotOptions, type PlotSpec, plotSpec } from "./spec.js";
 
 /** Options of {@link lossPlot}. */
 export interface LossPlotOptions extends PlotOptions {
-  /** Moving-average window in steps (default: 2 % of the steps, at least 1). */
+  /** Moving-average window in steps (default: 5 % of the steps, between 1 and 500). */
   window?: number;
   /** Most points drawn per curve (default 2000; longer histories are thinned evenly). */
   maxPoints?: number;
@@ -46,7 +46,7 @@ export function lossPlot(lossHistory: ArrayLike<number>, opts: LossPlotOptions =
   if (n === 0) throw new Error("lossPlot: the loss history is empty (was the model fitted by SVI with nSteps > 0?)");
   for (let i = 0; i < n; i++)
     if (!Number.isFinite(lossHistory[i]!)) throw new Error(`lossPlot: loss at step ${i + 1} is ${lossHistory[i]}; the fit diverged there`);
-  const window = opts.window ?? Math.max(1, Math.round(n / 50));
+  const window = opts.window ?? Math.min(500, Math.max(1, Math.round(n / 20)));
   if (!Number.isInteger(window) || window < 1) throw new Error(`lossPlot: window must be a positive integer, got ${window}`);
   const smooth = movingAverage(lossHistory, window);
   const steps = thinnedSteps(n, opts.maxPoints ?? 2000);
@@ -64,7 +64,7 @@ export function lossPlot(lossHistory: ArrayLike<number>, opts: LossPlotOptions =
       data: { values },
       encoding: {
         x: { field: "step", type: "quantitative", title: "step" },
-        y: { field: "loss", type: "quantitative", title: positive ? "loss (−ELBO, log scale)" : "loss (−ELBO, symlog scale)", scale: { type: positive ? "log" : "symlog" } },
+        y: { field: "loss", type: "quantitative", title: positive ? "loss (−ELBO, log scale)" : "loss (−ELBO, symlog scale)", scale: { type: positive ? "log" : "symlog", nice: false }, axis: { format: "~s" } },
         color: { field: "curve", type: "nominal", title: null, scale: { domain: ["loss", smoothName], range: [...colors] }, legend: { orient: "top-right", labelLimit: 320 } },
       },
       layer: [

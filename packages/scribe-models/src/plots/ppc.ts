@@ -90,5 +90,5 @@ export function ppcSpecFromBins(bins: readonly PpcBin[], order: readonly string[
  */
 export async function ppcPlot(results: ScribeResults, counts: Tensor, opts: PpcPlotOptions = {}): Promise<PlotSpec> {
   const gp = await genePredictive(results, counts, opts, "ppcPlot");
-  return ppcSpecFromBins(ppcBins(gp, opts.maxBins), gp.names, opts, `Posterior predictive check, ${gp.nDraws} draws; bands 50 % / 90 %, points observed`);
+  return ppcSpecFromBins(ppcBins(gp, opts.maxBins), gp.names, opts, `Posterior predictive check, ${gp.nDraws} draws; bands 50 % / 90 %, points observed, last bin ≥ cap`);
 }
