@@ -12,6 +12,7 @@ import {
   findValidInitialParams,
   initToMean,
   initToMedian,
+  medianAxis0,
   initToSample,
   initToValue,
   SVI,
@@ -144,20 +145,25 @@ describe("init strategies", () => {
   };
   const y = tensor([1, 2, 3]);
   it("initToMean, initToMedian, initToSample, initToValue give valid starts", async () => {
-    const mean = findValidInitialParams(m, [y], initToMean());
+    const mean = await findValidInitialParams(m, [y], initToMean());
     expect(mean.constrained.lam!.item()).toBeCloseTo(2, 5);
     expect(mean.attempts).toBe(1);
-    const med = findValidInitialParams(m, [y], initToMedian(31));
+    const med = await findValidInitialParams(m, [y], initToMedian(31));
     expect(Math.abs(med.constrained.lam!.item() - 1.84)).toBeLessThan(0.5);
-    const smp = findValidInitialParams(m, [y], initToSample(), { rngKey: 3 });
+    const smp = await findValidInitialParams(m, [y], initToSample(), { rngKey: 3 });
     expect(smp.constrained.lam!.item()).toBeGreaterThan(0);
-    const val = findValidInitialParams(m, [y], initToValue({ lam: tensor(1.5) }));
+    const val = await findValidInitialParams(m, [y], initToValue({ lam: tensor(1.5) }));
     expect(val.constrained.lam!.item()).toBeCloseTo(1.5, 6);
     expect(val.unconstrained.lam!.item()).toBeCloseTo(Math.log(1.5), 5);
     expect(Number.isFinite(val.potential)).toBe(true);
   });
+  it("the device median equals a sort's, ties and even counts included", () => {
+    const x = tensor([[3, 1], [1, 1], [2, 5], [7, 1], [2, 0]]);
+    expect(Array.from(medianAxis0(x).dataSync())).toEqual([2, 1]);
+    expect(Array.from(medianAxis0(x.slice([0, 0], [4, 2])).dataSync())).toEqual([2.5, 1]);
+  });
   it("retries until finite, and names the failure otherwise", async () => {
-    expect(() => findValidInitialParams(m, [y], initToValue({ lam: tensor(-1) }), { maxTries: 3 })).toThrow(
+    await expect(findValidInitialParams(m, [y], initToValue({ lam: tensor(-1) }), { maxTries: 3 })).rejects.toThrow(
       /no valid initial values after 3 tries/,
     );
   });

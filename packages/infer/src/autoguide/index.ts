@@ -20,6 +20,7 @@ export {
   initToFeasible,
   initToMean,
   initToMedian,
+  medianAxis0,
   initToSample,
   initToUniform,
   initToValue,

@@ -4,6 +4,8 @@
  * @module
  */
 import {
+  stack,
+  where,
   broadcastTo,
   fromTypedArray,
   isfinite,
@@ -112,16 +114,25 @@ export function initToSample(): InitStrategy {
   };
 }
 
-/** Elementwise median along axis 0 of host data [n, m]. */
-function medianRows(data: ArrayLike<number>, n: number, m: number): Float64Array {
-  const out = new Float64Array(m);
-  const col = new Float64Array(n);
-  for (let j = 0; j < m; j++) {
-    for (let i = 0; i < n; i++) col[i] = data[i * m + j]!;
-    col.sort();
-    out[j] = n % 2 ? col[(n - 1) >> 1]! : 0.5 * (col[n / 2 - 1]! + col[n / 2]!);
-  }
-  return out;
+/**
+ * Elementwise median along axis 0 of `x` [n, ...], on the device (no readback): the rank of
+ * each draw among the n (ties broken by position) is counted from n² comparisons, and the
+ * draws of the middle rank(s) are picked out.
+ */
+export function medianAxis0(x: Tensor): Tensor {
+  const n = x.shape[0]!;
+  const rest = x.shape.slice(1);
+  const unit = rest.map(() => 1);
+  const xi = x.reshape([n, 1, ...rest]);
+  const xk = x.reshape([1, n, ...rest]);
+  // before[i, k] = 1 when draw k comes before draw i in the order (ties: the lower index first)
+  const lower = new Float32Array(n * n);
+  for (let i = 0; i < n; i++) for (let k = 0; k < i; k++) lower[i * n + k] = 1;
+  const lowerT = fromTypedArray(x.dtype === "float64" ? Float64Array.from(lower) : lower, [n, n, ...unit]);
+  const before = where(xk.lt(xi), 1, where(xk.eq(xi), lowerT, 0));
+  const rank = before.sum(1); // [n, ...rest]
+  const pick = (r: number) => where(rank.eq(r), x, 0).sum(0);
+  return n % 2 ? pick((n - 1) / 2) : pick(n / 2 - 1).add(pick(n / 2)).mul(0.5);
 }
 
 /**
@@ -133,10 +144,7 @@ export function initToMedian(numSamples = 15): InitStrategy {
     if (site.isObserved) return null;
     try {
       const draws = drawFrom(site, prngKey() ?? makeKey(0), [numSamples]);
-      const m = draws.size / numSamples;
-      const med = medianRows(draws.astype("float64").dataSync() as ArrayLike<number>, numSamples, m);
-      const dt = draws.dtype === "float64" ? med : Float32Array.from(med);
-      return fromTypedArray(dt, draws.shape.slice(1));
+      return medianAxis0(draws);
     } catch {
       return initToUniform()(site);
     }
@@ -145,19 +153,24 @@ export function initToMedian(numSamples = 15): InitStrategy {
 
 /**
  * The prior mean (NumPyro's `init_to_mean`); falls back to the median when the mean is not
- * finite or not defined (e.g. Cauchy).
+ * finite or not defined (e.g. Cauchy). The choice is made on the device (`where` on an
+ * all-finite flag), without a readback.
  */
 export function initToMean(): InitStrategy {
   return (site) => {
     if (site.isObserved) return null;
     const fn = site.fn as unknown as { mean?: Tensor };
+    let m: Tensor | undefined;
     try {
-      const m = fn.mean;
-      if (m && isfinite(m).astype("float32").min().item() === 1) return fullShape(site, m);
+      m = fn.mean;
     } catch {
       // no mean: use the median
     }
-    return initToMedian()(site);
+    const median = initToMedian()(site)!;
+    if (!m) return median;
+    const full = fullShape(site, m);
+    const allFinite = isfinite(full).astype("float32").min().eq(1);
+    return where(allFinite, full, median);
   };
 }
 
@@ -176,7 +189,8 @@ export interface ValidInit {
 /**
  * Initial latent values by `strategy`, retried with fresh keys (up to `maxTries`, default
  * 100) until the potential energy and its gradient are finite (NumPyro's
- * `find_valid_initial_params`). Throws naming the last non-finite sites otherwise.
+ * `find_valid_initial_params`). Each try reads back once (the potential and one finite flag
+ * per site, stacked). Rejects naming the last non-finite sites otherwise.
  * @example
  * const model = (y: Tensor) => {
  *   const mu = sample("mu", new Normal(0, 10));
@@ -184,15 +198,15 @@ export interface ValidInit {
  *   plate("N", y.shape[0]!, () => sample("y", new Normal(mu, sigma), { obs: y }));
  * };
  * const y = tensor([1.2, 0.8, 1.9, 0.4, 1.1]);
- * const { constrained } = findValidInitialParams(model, [y], initToMedian());
+ * const { constrained } = await findValidInitialParams(model, [y], initToMedian());
  * constrained; // { mu, sigma }: each the median of 15 prior draws (with a finite potential there)
  */
-export function findValidInitialParams<A extends unknown[]>(
+export async function findValidInitialParams<A extends unknown[]>(
   model: (...args: A) => unknown,
   args: A,
   strategy: InitStrategy = initToUniform(),
   opts: { rngKey?: Key | number; maxTries?: number } = {},
-): ValidInit {
+): Promise<ValidInit> {
   const k0 =
     opts.rngKey === undefined
       ? makeKey(0)
@@ -205,7 +219,7 @@ export function findValidInitialParams<A extends unknown[]>(
   for (let t = 0; t < tries; t++) {
     let res: { us: Record<string, Tensor>; xs: Record<string, Tensor>; v: number; bad: string[] };
     try {
-      res = scope(() => {
+      const found = scope(() => {
         const initFn = (msg: { type: string }) =>
           msg.type === "sample" ? strategy(msg as SampleMessage) : null;
         const tr = trace(seed(substitute(model, initFn), keys[t]!)).getTrace(...args);
@@ -218,12 +232,19 @@ export function findValidInitialParams<A extends unknown[]>(
           us[s.name] = tf.inverse(s.value);
         }
         const [u, g] = valueAndGrad((p: Record<string, Tensor>) => potentialOf(model, args, p, keys[t]!))(us);
-        const v = u.item();
-        const bad = Object.entries(g)
-          .filter(([, gt]) => isfinite(gt).astype("float32").min().item() !== 1)
-          .map(([n]) => n);
-        return { us, xs, v, bad };
+        const names = Object.keys(g);
+        // one buffer: the potential, then 1/0 per site for a finite gradient
+        const dt = u.dtype === "float64" ? "float64" : "float32";
+        const packed = stack([u.reshape([]), ...names.map((n) => isfinite(g[n]!).astype(dt).min())]);
+        return { us, xs, names, packed };
       });
+      let vals: ArrayLike<number>;
+      try {
+        vals = (await found.packed.data()) as ArrayLike<number>;
+      } finally {
+        found.packed.dispose();
+      }
+      res = { us: found.us, xs: found.xs, v: Number(vals[0]), bad: found.names.filter((_, i) => vals[i + 1] !== 1) };
     } catch (e) {
       why = (e as Error).message;
       continue;
