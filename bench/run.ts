@@ -8,6 +8,7 @@ const table: Record<string, () => Promise<(args: string[]) => Promise<void>>> = 
   w2: async () => (await import("./w2.js")).runW2,
   w3: async () => (await import("./w3.js")).runW3,
   w4: async () => (await import("./w4.js")).runW4,
+  w5: async () => (await import("./w5.js")).runW5,
   pb: async () => (await import("./poisson-beta.js")).runPb,
 };
 if (!workload || !table[workload]) {

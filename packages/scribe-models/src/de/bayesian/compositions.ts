@@ -114,16 +114,34 @@ export function logCompositions(
         const k = component ?? c;
         const base = (i * K + k) * G;
         const lo = c * G;
-        let mx = Number.NEGATIVE_INFINITY;
+        // log λ per gene, and Σλ in linear space on the way (one log per gene for r ≥ 1; the
+        // boosted small shapes go through log space so that they cannot underflow)
+        let sum = 0;
         for (let g = 0; g < G; g++) {
           const r = b.r[base + g]!;
-          const v = stream.logGamma(r) + Math.log(b.mu[base + g]! / r);
+          const scale = b.mu[base + g]! / r;
+          if (!(r > 0) || r === Number.POSITIVE_INFINITY) throw new RangeError(`posterior draw ${i}: r of gene ${g} is ${r}; r must be positive and finite`);
+          let v: number;
+          if (r >= 1) {
+            const x = stream.gammaAtLeastOne(r) * scale;
+            v = Math.log(x);
+            sum += x;
+          } else {
+            const u = stream.uniform();
+            v = Math.log(stream.gammaAtLeastOne(r + 1) * scale) + Math.log(u) / r;
+            sum += Math.exp(v);
+          }
           lam[lo + g] = v;
-          if (v > mx) mx = v;
         }
-        let s = 0;
-        for (let g = 0; g < G; g++) s += Math.exp(lam[lo + g]! - mx);
-        const lse = mx + Math.log(s);
+        let lse: number;
+        if (sum > 0 && sum < Number.POSITIVE_INFINITY) lse = Math.log(sum);
+        else {
+          let mx = Number.NEGATIVE_INFINITY;
+          for (let g = 0; g < G; g++) if (lam[lo + g]! > mx) mx = lam[lo + g]!;
+          let s = 0;
+          for (let g = 0; g < G; g++) s += Math.exp(lam[lo + g]! - mx);
+          lse = mx + Math.log(s);
+        }
         if (component !== null) {
           for (let j = 0; j < nKeep; j++) {
             const v = lam[sel.keep[j]!]! - lse;
@@ -131,8 +149,8 @@ export function logCompositions(
           }
           if (hasOther) {
             let so = 0;
-            for (const g of sel.pooled) so += Math.exp(lam[g]! - mx);
-            const v = mx + Math.log(so) - lse;
+            for (const g of sel.pooled) so += Math.exp(lam[g]! - lse);
+            const v = Math.log(so);
             out[row + nKeep] = v > LOG_RHO_FLOOR ? v : LOG_RHO_FLOOR;
           }
         } else {

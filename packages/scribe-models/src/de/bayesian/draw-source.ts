@@ -59,14 +59,10 @@ export interface PosteriorDraws {
  * Bring rows [start, start+n) of an array shaped [S, …] with per-draw size `per` (1, G, K or
  * K·G) onto the [n, K, G] grid.
  */
-function toGrid(src: Float32Array | Float64Array, per: number, start: number, n: number, K: number, G: number, what: string): Float64Array {
+function toGrid(src: Float32Array | Float64Array, per: number, start: number, n: number, K: number, G: number, what: string): Float64Array | Float32Array {
+  // already on the grid: a view, no copy
+  if (per === K * G) return src.subarray(start * per, (start + n) * per);
   const out = new Float64Array(n * K * G);
-  if (per === K * G) {
-    // an element loop: TypedArray.set across element types is a slow path in V8
-    const off = start * per;
-    for (let j = 0; j < out.length; j++) out[j] = src[off + j]!;
-    return out;
-  }
   for (let i = 0; i < n; i++) {
     const base = (start + i) * per;
     const o = i * K * G;
@@ -95,12 +91,13 @@ export function drawsSource(d: PosteriorDraws): DrawSource {
     nStored: S,
     async batch(start, n) {
       const r = toGrid(d.r, K * G, start, n, K, G, "r");
-      let mu: Float64Array;
+      let mu: Float64Array | Float32Array;
       if (d.mu) mu = toGrid(d.mu, K * G, start, n, K, G, "mu");
       else {
         const p = toGrid(d.p!, d.p!.length / S, start, n, K, G, "p");
-        mu = p;
-        for (let j = 0; j < mu.length; j++) mu[j] = (r[j]! * p[j]!) / (1 - p[j]!);
+        const m = new Float64Array(r.length);
+        for (let j = 0; j < m.length; j++) m[j] = (r[j]! * p[j]!) / (1 - p[j]!);
+        mu = m;
       }
       return { n, r, mu, weights: d.weights ? d.weights.slice(start * K, (start + n) * K) : null };
     },
@@ -169,7 +166,9 @@ export function resultsSource(res: ScribeResults, label = "results"): DrawSource
       }
       const samples = await res.getPosteriorSamples({ nSamples: n, seed: foldIn(k, 0) });
       try {
-        return sliceSites(await readSites(samples, K), K, G, 0, n);
+        // copies: the views would outlive the tensors disposed below
+        const b = sliceSites(await readSites(samples, K), K, G, 0, n);
+        return { n, r: Float64Array.from(b.r), mu: Float64Array.from(b.mu), weights: b.weights };
       } finally {
         for (const t of Object.values(samples)) t.dispose();
       }

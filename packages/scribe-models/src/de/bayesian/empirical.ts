@@ -129,8 +129,10 @@ export async function empiricalDelta(a: DrawSource, b: DrawSource, opts: Empiric
     plan = new LogRatioPlan(sel.names, hasOther, { set: Int32Array.from(set) });
   } else throw new Error(`unknown reference ${JSON.stringify(ref)}; expected clr, alr, ilr, iqlr or { genes: [...] }`);
 
-  const taus = [...new Set(typeof opts.tau === "number" ? [0, opts.tau] : [0, ...(opts.tau ?? [])])];
-  taus.forEach(checkTau);
+  // τ = 0 is counted by nPos / nNeg; the loop counts the others
+  const asked = typeof opts.tau === "number" ? [opts.tau] : [...(opts.tau ?? [])];
+  asked.forEach(checkTau);
+  const taus = [...new Set(asked.filter((t) => t > 0))];
   const m = plan.nOut;
   const total = dp.S * dp.nDir;
   const keep = opts.keepDraws ?? "auto";
@@ -174,6 +176,7 @@ export async function empiricalDelta(a: DrawSource, b: DrawSource, opts: Empiric
     sd[j] = Math.sqrt(Math.max(0, (sumSq[j]! - seen * mc * mc) / (seen - 1)));
   }
   const tailCounts = new Map(taus.map((t, i) => [t, { up: tailUp[i]!, down: tailDown[i]! }]));
+  tailCounts.set(0, { up: nPos, down: nNeg });
   return new EmpiricalPosterior({ names: plan.names, nDraws: seen, mean, sd, nPositive: nPos, nNegative: nNeg, tailCounts, draws });
 }
 

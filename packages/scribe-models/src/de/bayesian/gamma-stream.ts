@@ -66,19 +66,24 @@ export class GammaStream {
     return ((this.nextInt() >>> 0) + 0.5) * TWO_NEG32;
   }
 
-  /** A standard normal (Box–Muller; the second value of each pair is kept for the next call). */
+  /** A standard normal (Marsaglia's polar method; the second value of each pair is kept for the next call). */
   normal(): number {
     if (this.hasSpare) {
       this.hasSpare = false;
       return this.spare;
     }
-    const u = this.uniform();
-    const v = this.uniform32();
-    const rad = Math.sqrt(-2 * Math.log(u));
-    const ang = 6.283185307179586 * v;
-    this.spare = rad * Math.sin(ang);
+    let u: number;
+    let v: number;
+    let q: number;
+    do {
+      u = 2 * this.uniform32() - 1;
+      v = 2 * this.uniform32() - 1;
+      q = u * u + v * v;
+    } while (q >= 1 || q === 0);
+    const f = Math.sqrt((-2 * Math.log(q)) / q);
+    this.spare = v * f;
     this.hasSpare = true;
-    return rad * Math.cos(ang);
+    return u * f;
   }
 
   /**
@@ -90,6 +95,11 @@ export class GammaStream {
     if (a >= 1) return Math.log(this.marsagliaTsang(a));
     const u = this.uniform();
     return Math.log(this.marsagliaTsang(a + 1)) + Math.log(u) / a;
+  }
+
+  /** A Gamma(a, 1) draw for a ≥ 1 (Marsaglia–Tsang; no boost). */
+  gammaAtLeastOne(a: number): number {
+    return this.marsagliaTsang(a);
   }
 
   private marsagliaTsang(a: number): number {
