@@ -9,6 +9,8 @@ import { axisTitles, drawnMarks, num } from "./plots-svg.js";
 const PBMC = "examples/data/pbmc3k_sctransform";
 const dir = mkdtempSync(join(tmpdir(), "scribe-viz-"));
 const fitDir = join(dir, "fit");
+let fitOutput: Record<string, unknown> = {};
+let fitPlots: string[] = [];
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function capture(): CliIO & { out: string; err: string } {
@@ -20,12 +22,19 @@ beforeAll(async () => {
   // a fresh, short fit of the bundled PBMC data (283 cells × 914 genes)
   const io = capture();
   const code = await runCli([
-    "fit", PBMC, "--n-steps", "40", "--batch-size", "64", "--learning-rate", "0.01", "--n-samples", "5", "--out", fitDir, "-q",
+    "fit", PBMC, "--n-steps", "40", "--batch-size", "64", "--learning-rate", "0.01", "--n-samples", "5", "--out", fitDir, "--plots", "-q",
   ], io);
   expect(code, io.err).toBe(0);
+  fitOutput = JSON.parse(io.out) as Record<string, unknown>;
+  fitPlots = ["loss", "ppc", "ecdf"].filter((n) => existsSync(join(fitDir, "plots", `${n}.svg`)));
 }, 180_000);
 
 describe("scribe visualize", () => {
+  it("scribe fit --plots wrote the default plots", () => {
+    expect(fitPlots).toEqual(["loss", "ppc", "ecdf"]);
+    expect(fitOutput.plots).toBe(join(fitDir, "plots", "index.html"));
+  });
+
   it("draws the default plots of a fresh scribe fit and an index.html linking them", async () => {
     const io = capture();
     const code = await runCli(["visualize", fitDir, "--n-samples", "20", "-q"], io);

@@ -88,6 +88,8 @@ Options:
                             with VK_ICD_FILENAMES set; results equal the CPU's within
                             float32 rounding)
   --n-samples N             posterior draws for the summaries (default 100)
+  --plots                   also draw the default plots (loss, PPC, ECDF) into OUT/plots
+                            (SVG and an index.html; more with scribe visualize OUT)
   --split-by COLUMN         fit each level of this obs column into its own folder
                             DIR/<level> (for scribe compare)
   -q, --quiet               no progress on stderr
@@ -216,6 +218,7 @@ async function fitCommand(argv: readonly string[], io: CliIO, claim: Claim, prel
     "checkpoint-every": { type: "string" },
     resume: { type: "boolean" },
     "n-samples": { type: "string" },
+    plots: { type: "boolean" },
     backend: { type: "string" },
     "split-by": { type: "string" },
     quiet: { type: "boolean", short: "q" },
@@ -349,6 +352,8 @@ async function fitCommand(argv: readonly string[], io: CliIO, claim: Claim, prel
   await commitAll([() => prepareFileAtomic(outputs.params, textWriter(JSON.stringify(res.toJSON()))), () => prepareH5ad(outputs.h5ad, annotated)]);
   rmSync(ckPath, { force: true });
   const last = res.lossHistory.length ? res.lossHistory[res.lossHistory.length - 1]! : Number.NaN;
-  io.stdout(`${JSON.stringify({ out: outDir, steps: outcome.steps, final_loss: last, params: outputs.params, h5ad: outputs.h5ad })}\n`);
+  // --plots: the default plots of scribe visualize, from the results in memory
+  const plotsIndex = values.plots ? await (await import("./visualize.js")).writeFitPlots(outDir, res, counts, opts.seed ?? 42) : undefined;
+  io.stdout(`${JSON.stringify({ out: outDir, steps: outcome.steps, final_loss: last, params: outputs.params, h5ad: outputs.h5ad, ...(plotsIndex ? { plots: plotsIndex } : {}) })}\n`);
   return EXIT_OK;
 }

@@ -199,6 +199,57 @@ ${figs}
 `;
 }
 
+/**
+ * Draw `names` into `outDir` (created) as `<name>.<format>` and write its index.html;
+ * progress lines go to `io` when given. Returns the files with their captions.
+ */
+async function drawPlots(ctx: VizContext, names: readonly string[], outDir: string, format: "svg" | "png", title: string, io?: CliIO) {
+  if (existsSync(outDir) && !statSync(outDir).isDirectory()) throw new CliError(`--out ${outDir} exists and is not a directory`);
+  mkdirSync(outDir, { recursive: true });
+  const items: { name: string; file: string; caption: string }[] = [];
+  for (const name of names) {
+    const t0 = performance.now();
+    let spec: PlotSpec;
+    try {
+      spec = await PLOTS[name]!.draw(ctx);
+    } catch (err) {
+      throw err instanceof CliError ? err : new CliError(`${name}: ${(err as Error).message}`);
+    }
+    const file = `${name}.${format}`;
+    await savePlot(spec, join(outDir, file));
+    items.push({ name, file, caption: PLOTS[name]!.caption });
+    io?.stderr(`scribe visualize: ${join(outDir, file)} (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
+  }
+  writeFileAtomic(join(outDir, "index.html"), indexHtml(title, items));
+  return items;
+}
+
+/**
+ * `scribe fit --plots`: the default plots (loss, PPC, ECDF; those that apply) of a finished fit
+ * into `OUT/plots`, from the results and counts in memory. Returns the index page's path.
+ */
+export async function writeFitPlots(fitDir: string, results: ScribeResults, counts: Tensor, seed = 42): Promise<string> {
+  const ctx: VizContext = {
+    fitDir,
+    results,
+    de: undefined,
+    deHasMean: false,
+    genes: undefined,
+    nSamples: undefined,
+    colorBy: undefined,
+    seed,
+    counts: async () => counts,
+    obs: async () => {
+      throw new CliError("obs columns are not available here");
+    },
+    deMean: async () => undefined,
+  };
+  const names = DEFAULT_PLOTS.filter((n) => PLOTS[n]!.unavailable(ctx) === undefined);
+  const outDir = join(fitDir, "plots");
+  await drawPlots(ctx, names, outDir, "svg", `scribe plots: ${fitDir}`);
+  return join(outDir, "index.html");
+}
+
 /** Run `scribe visualize` on the arguments after the command name. */
 export async function runVisualize(argv: readonly string[], io: CliIO): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, {
@@ -331,24 +382,8 @@ export async function runVisualize(argv: readonly string[], io: CliIO): Promise<
   if (chosen.length === 0) throw new CliError("no plot applies to these inputs");
 
   const outDir = (values.out as string | undefined) ?? (fitDir !== undefined ? join(fitDir, "plots") : "plots");
-  if (existsSync(outDir) && !statSync(outDir).isDirectory()) throw new CliError(`--out ${outDir} exists and is not a directory`);
-  mkdirSync(outDir, { recursive: true });
-  const items: { name: string; file: string; caption: string }[] = [];
-  for (const name of chosen) {
-    const t0 = performance.now();
-    let spec: PlotSpec;
-    try {
-      spec = await PLOTS[name]!.draw(ctx);
-    } catch (err) {
-      throw err instanceof CliError ? err : new CliError(`${name}: ${(err as Error).message}`);
-    }
-    const file = `${name}.${format}`;
-    await savePlot(spec, join(outDir, file));
-    items.push({ name, file, caption: PLOTS[name]!.caption });
-    if (!values.quiet) io.stderr(`scribe visualize: ${join(outDir, file)} (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
-  }
   const title = `scribe plots: ${[fitDir, dePath].filter(Boolean).join(", ")}`;
-  writeFileAtomic(join(outDir, "index.html"), indexHtml(title, items));
+  const items = await drawPlots(ctx, chosen, outDir, format, title, values.quiet ? undefined : io);
   io.stdout(`${JSON.stringify({ out: outDir, index: join(outDir, "index.html"), plots: items.map((i) => join(outDir, i.file)) })}\n`);
   return EXIT_OK;
 }
