@@ -5,10 +5,12 @@
  * early stopping, the non-finite-step count and checkpoints run. An `AbortSignal` stops the
  * run at a step boundary; a run resumed from a snapshot (state + history) continues bit for
  * bit. Between steps the loop yields to the event loop about every 100 ms, so signal
- * handlers (Ctrl-C) and other tasks run even on the CPU, where a step never waits.
+ * handlers (Ctrl-C) and other tasks run even on the CPU, where a step never waits. The run
+ * stays on the backend that was current when it started, whatever other code switches to
+ * while it awaits.
  * @module
  */
-import { dispose, type Key, keep, scope, stack, type Tensor } from "@scribe/core";
+import { currentBackend, dispose, type Key, keep, scope, stack, type Tensor, withBackend } from "@scribe/core";
 import { EarlyStopping } from "./early-stopping.js";
 import { describeStatus, nonFiniteSites, STEP_FINITE, STEP_LOSS_NON_FINITE, SVINonFiniteError } from "./non-finite.js";
 import { SVIProgressBar } from "./progress-bar.js";
@@ -72,8 +74,10 @@ export async function runSVILoop<A extends unknown[]>(
     throw new Error(`SVI.run: checkpoint.every must be an integer ≥ 1, got ${ck.every}`);
   if (opts.history && !opts.initState) throw new Error("SVI.run: `history` continues a run, so it needs that run's `initState`");
   const stable = opts.stableUpdate ?? false;
+  const backend = currentBackend();
+  const here = <T>(f: () => T): T => withBackend(backend, f);
 
-  let state: SVIState = opts.initState ?? svi.init(rngKey, args, opts.initParams);
+  let state: SVIState = opts.initState ?? here(() => svi.init(rngKey, args, opts.initParams));
   const names = Object.keys(state.optimState.params);
   const prior = opts.history?.losses ?? new Float64Array(0);
   const base = prior.length;
@@ -116,12 +120,12 @@ export async function runSVILoop<A extends unknown[]>(
     const batch = pending;
     pending = [];
     const dt = batch[0]!.loss.dtype === "float64" ? "float64" : "float32";
-    const packed = scope(() =>
+    const packed = here(() => scope(() =>
       stack([
         ...batch.map((p) => p.loss.astype(dt).reshape([])),
         ...(stable ? batch.map((p) => p.status!.astype(dt)) : []),
       ]),
-    );
+    ));
     let vals: ArrayLike<number>;
     try {
       vals = (await packed.data()) as ArrayLike<number>;
@@ -157,7 +161,7 @@ export async function runSVILoop<A extends unknown[]>(
       const c = es.check(base + done);
       if (c.improved && es.restoreBest) {
         if (best) dispose(Object.values(best));
-        best = copyParams(svi.optim.getParams(state.optimState));
+        best = here(() => copyParams(svi.optim.getParams(state.optimState)));
       }
       if (c.stop) stop = "early";
     }
@@ -172,11 +176,11 @@ export async function runSVILoop<A extends unknown[]>(
       }
       const key = svi.stepKey(state);
       if (stable) {
-        const r = svi.stableUpdate(state, args);
+        const r = here(() => svi.stableUpdate(state, args));
         state = r.state;
         pending.push({ loss: r.loss, status: r.status, key });
       } else {
-        const r = svi.update(state, args);
+        const r = here(() => svi.update(state, args));
         state = r.state;
         pending.push({ loss: r.loss, key });
       }
@@ -197,7 +201,7 @@ export async function runSVILoop<A extends unknown[]>(
     bar.done();
   }
 
-  if (stop === "nonFinite") throw await nonFiniteError(svi, args, state, lastBad!, { maxBad, stable, skipped, save: ck ? save : null, best });
+  if (stop === "nonFinite") throw await nonFiniteError(svi, args, state, lastBad!, { maxBad, stable, skipped, save: ck ? save : null, best, here });
   if (interrupted || done === numSteps || stop === "early") await save();
 
   const stoppedEarly = stop === "early";
@@ -208,7 +212,7 @@ export async function runSVILoop<A extends unknown[]>(
     dispose(replaced);
   } else if (best) dispose(Object.values(best));
   const out: SVIRunResult = {
-    params: svi.getParams(state),
+    params: here(() => svi.getParams(state)),
     state,
     losses: losses.slice(0, base + done),
     stepsDone: base + done,
@@ -225,13 +229,13 @@ async function nonFiniteError<A extends unknown[]>(
   args: A,
   state: SVIState,
   bad: BadStep,
-  o: { maxBad: number; stable: boolean; skipped: number; save: (() => Promise<void>) | null; best: Record<string, Tensor> | null },
+  o: { maxBad: number; stable: boolean; skipped: number; save: (() => Promise<void>) | null; best: Record<string, Tensor> | null; here: <T>(f: () => T) => T },
 ): Promise<SVINonFiniteError> {
   const names = Object.keys(state.optimState.params);
   let where = describeStatus(bad.code, names);
   if (bad.code === STEP_LOSS_NON_FINITE) {
     try {
-      const sites = await nonFiniteSites(bad.key, svi.getParams(state), svi.model, svi.guide, args);
+      const sites = await o.here(() => nonFiniteSites(bad.key, svi.getParams(state), svi.model, svi.guide, args));
       if (sites.length) where += ` (replaying it: ${sites.join(", ")})`;
     } catch {
       // the replay is only a diagnosis; the error below stands without it
