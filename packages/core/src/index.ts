@@ -6,6 +6,7 @@
 import "./tensor/tensor-methods.js";
 
 export { Tensor } from "./tensor/tensor.js";
+export { type FormatOptions, formatTensor, formatValues } from "./tensor/format.js";
 export type { NestedNumbers } from "./tensor/tensor-methods.js";
 export type { DType, TypedArray } from "./tensor/dtype.js";
 export { finfoEps, isFloat, promoteTypes } from "./tensor/dtype.js";

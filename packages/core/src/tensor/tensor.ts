@@ -2,6 +2,7 @@ import type { Backend, BackendBuffer, FusedKernel } from "../backend/backend.js"
 import type { Expr } from "../expr/expr.js";
 import type { DType, TypedArray } from "./dtype.js";
 import { type Shape, formatShape, sizeOf } from "./shape.js";
+import { formatTensor, tensorBundle } from "./format.js";
 
 /** A recorded op on the autodiff tape: how to push an output cotangent back to the inputs. */
 export interface TapeNode {
@@ -101,6 +102,16 @@ export class Tensor {
 
   toString(): string {
     return `Tensor(${formatShape(this.shape)}, ${this.dtype})`;
+  }
+
+  /** Node's `util.inspect` (and `console.log`): the NumPy-like repr of format.ts. */
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return formatTensor(this);
+  }
+
+  /** Deno's Jupyter kernel: the repr as text and preformatted HTML. */
+  [Symbol.for("Jupyter.display")](): Record<string, string> {
+    return tensorBundle(this);
   }
 }
 
