@@ -208,3 +208,14 @@ describe("damaged files", () => {
     );
   }, 60_000);
 });
+
+describe("float16 X (small things)", () => {
+  it("is read and widened to float32 (fixture written by h5py, test/fixtures/safety/make-float16-h5ad.py)", async () => {
+    const path = fileURLToPath(new URL("../fixtures/safety/float16-x.h5ad", import.meta.url));
+    const a = await readH5ad(path);
+    expect(a.X.shape).toEqual([3, 4]);
+    expect(a.X.data).toBeInstanceOf(Float32Array);
+    // every float16 is exact in float32: the values numpy stored, including 0.5 and the float16 maximum 65504
+    expect(Array.from(a.X.data as Float32Array)).toEqual([0, 1, 2, 3, 4, 5, 6, 2048, 0.5, 65504, 7, 1]);
+  });
+});

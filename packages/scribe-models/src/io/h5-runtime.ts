@@ -21,6 +21,7 @@ import { pathToFileURL } from "node:url";
 export type H5 = typeof import("h5wasm");
 
 let current: Promise<H5> | undefined;
+let live: H5 | undefined;
 let generation = 0;
 
 /** URL of h5wasm's Node build (the `h5wasm/node` export). */
@@ -47,6 +48,7 @@ async function load(gen: number): Promise<H5> {
   await lib.ready;
   const m = lib.Module as unknown as { activate_throwing_error_handler?: () => number };
   m.activate_throwing_error_handler?.();
+  live = lib;
   return lib;
 }
 
@@ -54,6 +56,28 @@ async function load(gen: number): Promise<H5> {
 export function h5(): Promise<H5> {
   current ??= load(generation);
   return current;
+}
+
+/**
+ * The raw bytes of a whole dataset as stored (its own type, native byte order), for types
+ * h5wasm cannot decode itself (float16). Only valid while an instance is loaded ({@link h5}).
+ */
+export function datasetBytes(fileId: bigint, path: string, nbytes: number): Uint8Array {
+  if (!live) throw new Error("h5wasm is not loaded");
+  const m = live.Module as unknown as {
+    _malloc(n: number): number;
+    _free(p: number): void;
+    HEAPU8: Uint8Array;
+    get_dataset_data(id: bigint, path: string, count: null, offset: null, strides: null, ptr: bigint): number;
+  };
+  const ptr = m._malloc(Math.max(1, nbytes));
+  if (!ptr) throw new Error(`${path}: cannot allocate ${nbytes} bytes`);
+  try {
+    m.get_dataset_data(fileId, path, null, null, null, BigInt(ptr));
+    return m.HEAPU8.slice(ptr, ptr + nbytes);
+  } finally {
+    m._free(ptr);
+  }
 }
 
 /** Whether `err` is a native abort of the wasm module (the instance is then unusable). */
@@ -64,6 +88,7 @@ export function isNativeAbort(err: unknown): boolean {
 /** Forget the live instance; the next {@link h5} loads a fresh one. */
 export function discardH5(): void {
   current = undefined;
+  live = undefined;
   generation++;
 }
 

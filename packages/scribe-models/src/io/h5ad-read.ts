@@ -4,13 +4,14 @@
  * (untagged groups, categorical columns stored as codes plus `__categories/<name>`,
  * `h5sparse_format` sparse groups).
  *
- * Node-only through its caller (`h5ad.ts`); this file itself imports only types.
+ * Node-only: float16 datasets are read as raw bytes through `h5-runtime.ts`.
  * @module
  */
 import type { Dataset, Group } from "h5wasm";
 import type { AnnData, NDArray, TypedArray, UnsValue } from "./anndata.js";
 import { checkAnnData } from "./anndata.js";
 import type { Categorical, Column, ColumnTable } from "./frame.js";
+import { datasetBytes } from "./h5-runtime.js";
 import type { FloatArray, Matrix } from "./matrix.js";
 
 /** HDF5 filters compiled into h5wasm (deflate, shuffle, fletcher32, nbit, scaleoffset). */
@@ -45,6 +46,26 @@ function child(g: Group, name: string): Entity | null {
   return g.get(name) as Entity | null;
 }
 
+/** IEEE half-precision bits to a number (exact: every float16 is a float32). */
+function halfToNumber(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >> 10) & 0x1f;
+  const frac = h & 0x3ff;
+  if (exp === 0) return sign * frac * 2 ** -24;
+  if (exp === 31) return frac ? Number.NaN : sign * Infinity;
+  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
+}
+
+/** A float16 dataset (which h5wasm cannot decode) widened to float32. */
+function float16Value(ds: Dataset): Float32Array {
+  const md = ds.metadata as { total_size: number; littleEndian: boolean };
+  const bytes = datasetBytes(ds.file_id, ds.path, md.total_size * 2);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out = new Float32Array(md.total_size);
+  for (let i = 0; i < out.length; i++) out[i] = halfToNumber(view.getUint16(2 * i, md.littleEndian));
+  return out;
+}
+
 /** Read a dataset's value, refusing filters h5wasm cannot decode (it would return garbage). */
 function rawValue(ds: Dataset): unknown {
   for (const f of ds.filters) {
@@ -55,6 +76,8 @@ function rawValue(ds: Dataset): unknown {
       );
     }
   }
+  const md = ds.metadata as { type: number; size: number };
+  if (md.type === 1 && md.size === 2) return float16Value(ds);
   return ds.value;
 }
 
