@@ -116,3 +116,32 @@ describe("savePlot and display", () => {
     expect(bundle["text/plain"]).toMatch(/Loss history/);
   });
 });
+
+describe("results and DE tables display themselves", () => {
+  it("a DE table shows its top genes by p-value; the table stays plain data", async () => {
+    const { nbFit, nbTest } = await import("../../packages/scribe-models/src/de/index.js");
+    const { simulateTwoGroup } = await import("../../packages/scribe-models/src/de/simulate.js");
+    const sim = simulateTwoGroup({ nGenes: 60, nPerGroup: 5, seed: 3 });
+    const t = nbTest(nbFit(sim.counts, { conditions: sim.conditions, reference: "A" }), { contrast: "conditionB" });
+    expect(Object.keys(t)).toEqual(["gene", "log2FC", "statistic", "pval", "padj", "dispersion", "df1", "df2", "method"]);
+    const bundle = (t as unknown as Record<symbol, () => Record<string, string>>)[Symbol.for("Jupyter.display")]!();
+    const lines = bundle["text/plain"]!.split("\n");
+    const best = t.gene.map((_, i) => i).sort((a, b) => t.pval[a]! - t.pval[b]!)[0]!;
+    expect(lines[0]).toMatch(/^DE table \(ql\): 60 genes, \d+ with padj < 0\.05; top 20 by p-value$/);
+    expect(lines[2]!.startsWith(t.gene[best]!)).toBe(true);
+    expect(lines).toHaveLength(22);
+    expect(bundle["text/html"]).toContain(`<td>${t.gene[best]}</td>`);
+  });
+
+  it("results show a summary table", async () => {
+    const { key, random, tensor } = await import("@scribe/core");
+    const { fit } = await import("../../packages/scribe-models/src/index.js");
+    const { results } = await fit(random.poisson(key(1), tensor(3), [20, 4]), { model: "nbdm", nSteps: 3 });
+    const b = (results as unknown as Record<symbol, () => Record<string, string>>)[Symbol.for("Jupyter.display")]!();
+    expect(b["text/plain"]).toMatch(/model\s+nbdm/);
+    expect(b["text/plain"]).toMatch(/cells × genes\s+20 × 4/);
+    expect(b["text/plain"]).toMatch(/steps\s+3/);
+    expect(b["text/plain"]).toMatch(/r_loc \[4\]/);
+    expect(b["text/html"]).toContain("<td>nbdm</td>");
+  }, 60_000);
+});

@@ -41,6 +41,7 @@ import { qlShrinkage } from "./ql-shrinkage.js";
 import { estimateSizeFactors, type SizeFactorMethod } from "./size-factors.js";
 import { tTwoSided } from "./stat-dist.js";
 import type { DeTable } from "./tests.js";
+import { withTableDisplay } from "../plots/display.js";
 
 /** Options of {@link momTest}. */
 export interface MomTestOptions {
@@ -212,7 +213,7 @@ export function momTest(counts: CountMatrix, opts: MomTestOptions): MomTable {
     dfWald[g] = df;
     pval[g] = tTwoSided(tstat, df > 1e12 ? Number.POSITIVE_INFINITY : df);
   }
-  return {
+  return withTableDisplay({
     gene: geneNames(counts),
     log2FC,
     statistic,
@@ -225,7 +226,7 @@ export function momTest(counts: CountMatrix, opts: MomTestOptions): MomTable {
     meanA,
     meanB,
     dfWald,
-  };
+  });
 }
 
 /**

@@ -9,6 +9,7 @@ import { checkDesign } from "./design.js";
 import { deviances, fitBeta, type NbFit } from "./fit.js";
 import { matmul, orthogonalComplement } from "./linalg.js";
 import { chiSquareUpper, fUpper } from "./stat-dist.js";
+import { withTableDisplay } from "../plots/display.js";
 
 /**
  * A contrast: a coefficient name (`"conditionB"`), a linear expression of names
@@ -157,7 +158,7 @@ export function nbTest(fit: NbFit, opts: NbTestOptions): DeTable {
       pval[g] = chiSquareUpper(lr, 1);
     }
   }
-  return {
+  return withTableDisplay({
     gene: fit.genes,
     log2FC,
     statistic,
@@ -167,7 +168,7 @@ export function nbTest(fit: NbFit, opts: NbTestOptions): DeTable {
     df1: 1,
     df2,
     method,
-  };
+  });
 }
 
 /** Row view of a {@link DeTable}, sorted by p-value (NaN last). */

@@ -24,6 +24,7 @@ import { type PosteriorSampleOptions, posteriorSamples } from "./posterior.js";
 import { predictiveSamples } from "./predictive.js";
 import { decodeRecord, type EncodedTensor, encodeRecord, encodeTensor, decodeTensor } from "./serialize.js";
 import { sliceComponent, sliceGenes } from "./slice.js";
+import { resultsBundle } from "../plots/display.js";
 
 /** Everything needed to rebuild results. */
 export interface ScribeResultsInit {
@@ -209,6 +210,11 @@ export class ScribeResults {
   /** One mixture component as non-mixture results (mixing weights dropped). */
   getComponent(k: number): ScribeResults {
     return sliceComponent(this, k);
+  }
+
+  /** Deno's Jupyter kernel: a summary table (plots/display.ts). */
+  [Symbol.for("Jupyter.display")](): Record<string, string> {
+    return resultsBundle(this);
   }
 
   /** JSON-serializable form (typed arrays as base64). */
