@@ -82,6 +82,9 @@ describe(".h5ad without X (item 5)", () => {
     const de = await cli(["de", path, "--condition", "group", "--reference", "A", "--method", "mom", "--raw", "--out", join(dir, "raw.csv"), "-q"]);
     expect(de.code, de.stderr).toBe(0);
     expect(readFileSync(join(dir, "raw.csv"), "utf8")).toMatch(/^gene,.*\nrawgene/);
+    const lay = await cli(["de", path, "--condition", "group", "--reference", "A", "--method", "mom", "--layer", "counts", "--out", join(dir, "layer.csv"), "-q"]);
+    expect(lay.code, lay.stderr).toBe(0);
+    expect(readFileSync(join(dir, "layer.csv"), "utf8")).toMatch(/^gene,.*\ngene\d/);
     const bad = await cli(["fit", PBMC, "--raw", "--out", join(dir, "o2")]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/--raw applies to \.h5ad files/);

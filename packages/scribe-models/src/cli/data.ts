@@ -9,7 +9,7 @@
 import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
 import type { CountMatrix } from "../de/index.js";
 import type { AnnData, Column, Matrix } from "../io/node.js";
-import { decodeCategorical, isCategorical, MissingXError, read10x, readH5ad, validateCounts, type XSource } from "../io/node.js";
+import { decodeCategorical, isCategorical, MissingXError, read10x, readH5ad, validateCounts } from "../io/node.js";
 import { CliError } from "./util.js";
 
 /** Where a data set came from, for messages. */
@@ -61,8 +61,14 @@ export async function loadData(path: string, options: LoadDataOptions = {}): Pro
   try {
     if (isDir) return { adata: read10x(path, { dtype: "float64" }), kind: "10x" };
     if (!isHdf5(path)) throw new Error("not an HDF5 file (DATA must be an .h5ad file or a 10x folder)");
-    const xSource: XSource = options.raw ? "raw" : options.layer !== undefined ? { layer: options.layer } : "X";
-    return { adata: await readH5ad(path, { xSource }), kind: "h5ad" };
+    if (options.raw) return { adata: await readH5ad(path, { xSource: "raw" }), kind: "h5ad" };
+    try {
+      return { adata: await readH5ad(path), kind: "h5ad" };
+    } catch (err) {
+      // no X: the layer the command reads stands in for it (a missing layer is reported later)
+      if (!(err instanceof MissingXError) || options.layer === undefined || !err.layers.includes(options.layer)) throw err;
+      return { adata: await readH5ad(path, { xSource: { layer: options.layer } }), kind: "h5ad" };
+    }
   } catch (err) {
     if (err instanceof MissingXError) {
       const offers = [
