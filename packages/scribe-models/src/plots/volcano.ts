@@ -81,15 +81,16 @@ export function volcanoPlot(table: DePlotTable, opts: VolcanoOptions = {}): Plot
               },
             ]
           : []),
-        {
-          data: { values: labels },
-          mark: { type: "text", align: "left", dx: 5, dy: -5, fontSize: 11 },
+        // labels point inwards so they stay inside the chart: right-aligned on the right side
+        ...[true, false].map((right) => ({
+          data: { values: labels.filter((v) => (v.effect > 0) === right) },
+          mark: { type: "text", align: right ? "right" : "left", dx: right ? -6 : 6, dy: -4, fontSize: 11 },
           encoding: {
             x: { field: "effect", type: "quantitative" },
             y: { field: "score", type: "quantitative" },
             text: { field: "gene" },
           },
-        },
+        })),
       ],
     },
     opts.title ?? `Volcano plot (${values.length} genes${t.dropped ? `, ${t.dropped} without a test left out` : ""})`,
