@@ -6,7 +6,7 @@ import { makeOursW1 } from "./ours.js";
 /**
  * W1 against its bar, interleaved so a shared machine's load hits every row alike: our fused
  * valueAndGrad (float32, 1 and 2 threads) and the tuned hand loop, minimum of `--runs` rounds.
- * `npx tsx bench/w1/compare.ts [--runs 7] [--cells 2000] [--genes 5000]`.
+ * `npx tsx bench/w1/compare.ts [--runs 7] [--cells 2000] [--genes 5000] [--one-thread]`.
  */
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(name);
@@ -22,9 +22,10 @@ const relDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   return w;
 };
 console.log(`tuned vs count-aware: value ${Math.abs(tuned.value - ref.value) / Math.abs(ref.value)}, grads ${Math.max(relDiff(ref.gLogMu, tuned.gLogMu), relDiff(ref.gLogTheta, tuned.gLogTheta), relDiff(ref.gLogLib, tuned.gLogLib))}`);
+const twoThreads = !process.argv.includes("--one-thread");
 const ours1 = makeOursW1(d, "float32");
 ours1();
-enableThreads(2);
+if (twoThreads) enableThreads(2);
 const ours2 = makeOursW1(d, "float32");
 ours2();
 disableThreads();
@@ -37,6 +38,7 @@ const time = (f: () => unknown) => {
 for (let r = 0; r < runs; r++) {
   best.tuned = Math.min(best.tuned, time(() => w1Tuned(d)));
   best.ours1 = Math.min(best.ours1, time(ours1));
+  if (!twoThreads) continue;
   enableThreads(2);
   best.ours2 = Math.min(best.ours2, time(ours2));
   disableThreads();

@@ -1,6 +1,7 @@
 // Runs under Deno against the built @scribe/core (packages/core/dist): `npm run test:deno`.
 // Values are checked against closed forms computed here in plain JS.
-import { key, lgamma, nb2LogProb, random, tensor, valueAndGrad, type Tensor } from "../../packages/core/dist/index.js";
+import { key, lgamma, random, tensor, valueAndGrad, type Tensor } from "../../packages/core/dist/index.js";
+import { nb2LogProb } from "../../packages/distributions/dist/index.js";
 
 let passed = 0;
 let failed = 0;

@@ -5,7 +5,6 @@
 // the CPU computes in float64 and stores float32, the GPU computes in float32, so agreement
 // is checked to a relative tolerance of a few 1e-4 (looser for special functions, stated).
 
-import { SCALAR_OP_TEST_DOMAINS, SCALAR_OPS } from "../../packages/core/dist/expr/scalar-ops.js";
 import * as core from "../../packages/core/dist/index.js";
 import {
   cpuBackend,
@@ -17,7 +16,7 @@ import {
   valueAndGrad,
   withBackend,
 } from "../../packages/core/dist/index.js";
-import { ELEMENTWISE_VJP } from "../../packages/core/dist/ops/elementwise-vjp.js";
+import * as kernels from "../../packages/distributions/dist/index.js";
 import { webgpuOrExit } from "./webgpu-or-exit.ts";
 
 let passed = 0;
@@ -70,6 +69,11 @@ async function onBoth(build: () => Tensor[]): Promise<[Float32Array[], Float32Ar
 
 // Special functions and long-loop helpers: float32 evaluation accumulates more rounding.
 const LOOSE = new Set([
+  "nb2",
+  "nbProbs",
+  "nbLogits",
+  "zinbProbs",
+  "poissonBeta",
   "lgamma",
   "digamma",
   "trigamma",
@@ -91,8 +95,10 @@ const LOOSE = new Set([
 ]);
 const SHAPES = [[3, 64], [64], [3, 1], [1, 64], [1]];
 
-for (const op of Object.keys(SCALAR_OPS) as (keyof typeof SCALAR_OPS)[]) {
-  const domains = SCALAR_OP_TEST_DOMAINS[op];
+// Every op defined with defineOp: core's and the count kernels of @scribe/distributions.
+for (const def of core.registeredOps()) {
+  const op = def.name;
+  const domains = def.testDomain;
   const r = rng(op.length * 131 + op.charCodeAt(1));
   const inputs = domains.map((d, i) => {
     const n = SHAPES[i]!.reduce((a, b) => a * b, 1);
@@ -104,16 +110,16 @@ for (const op of Object.keys(SCALAR_OPS) as (keyof typeof SCALAR_OPS)[]) {
   const tol = LOOSE.has(op) ? 5e-3 : 5e-4;
   const [c, g] = await onBoth(() => [
     core.elementwise(
-      op,
+      def,
       inputs.map((x, i) => tensor(x, { shape: SHAPES[i] })),
     ),
   ]);
   check(`${op}`, diff(g[0]!, c[0]!), tol);
-  if (!ELEMENTWISE_VJP[op]) continue;
+  if (!def.vjp) continue;
   const [cg, gg] = await onBoth(() => {
     const ts = inputs.map((x, i) => tensor(x, { shape: SHAPES[i] }));
     const [, grads] = valueAndGrad((xs: Tensor[]) =>
-      core.mul(core.elementwise(op, xs), tensor(w, { shape: [3, 64] })).sum(),
+      core.mul(core.elementwise(def, xs), tensor(w, { shape: [3, 64] })).sum(),
     )(ts);
     return (grads as Tensor[]).filter((_, i) => !domains[i]!.integer && !(op === "where" && i === 0));
   });
@@ -187,10 +193,10 @@ const structural: [string, () => Tensor[]][] = [
       const y = tensor(counts, { shape: [12, 40] });
       const mu = tensor(pos, { shape: [12, 40] });
       return [
-        core.nb2LogProb(y, mu, 2.5),
-        core.nbProbsLogProb(y, 3, 0.3),
-        core.nbLogitsLogProb(y, 3, -0.4),
-        core.zinbProbsLogProb(y, 3, 0.3, 0.2),
+        kernels.nb2LogProb(y, mu, 2.5),
+        kernels.nbProbsLogProb(y, 3, 0.3),
+        kernels.nbLogitsLogProb(y, 3, -0.4),
+        kernels.zinbProbsLogProb(y, 3, 0.3, 0.2),
       ];
     },
   ],
@@ -199,7 +205,7 @@ const structural: [string, () => Tensor[]][] = [
     () => {
       const y = tensor(counts, { shape: [12, 40] });
       const [v, gr] = valueAndGrad((p: Tensor[]) =>
-        core.nb2LogProb(y, core.exp(p[0]!).mul(core.exp(p[1]!)), core.exp(p[1]!)).sum(),
+        kernels.nb2LogProb(y, core.exp(p[0]!).mul(core.exp(p[1]!)), core.exp(p[1]!)).sum(),
       )([tensor(m.slice(0, 12), { shape: [12, 1] }), tensor(m.slice(0, 40), { shape: [1, 40] })]);
       return [v, ...(gr as Tensor[])];
     },

@@ -29,8 +29,7 @@ export interface ConstExpr {
 
 /**
  * Output `output` of a scalar op applied to `args`. Outputs of one multi-output op at the same
- * arguments are computed once per element wherever they meet in a loop; `siblings` (shared by
- * the outputs of one call) lets realizing one output realize the others in the same pass.
+ * arguments are computed once per element wherever they meet in a loop.
  */
 export interface CallExpr {
   readonly kind: "call";
@@ -42,12 +41,6 @@ export interface CallExpr {
   /** Estimated cost per element, used to decide when recomputation is worse than a memory pass. */
   readonly cost: number;
   readonly nodes: number;
-  readonly siblings?: SiblingOutputs;
-}
-
-/** The tensors holding the outputs of one multi-output call, by output index. */
-export interface SiblingOutputs {
-  readonly tensors: Tensor[];
 }
 
 export function exprCost(e: Expr): number {

@@ -1,9 +1,9 @@
 import { record } from "../autodiff/tape.js";
-import type { CallExpr, ConstExpr, Expr, SiblingOutputs } from "../expr/expr.js";
+import type { CallExpr, ConstExpr, Expr } from "../expr/expr.js";
 import { exprCost, exprNodes } from "../expr/expr.js";
 import { full } from "../tensor/creation.js";
 import { type DType, isFloat, promoteTypes } from "../tensor/dtype.js";
-import { exprOf, fromExpr, hasDeferredLeaf, leafOf } from "../tensor/realize.js";
+import { deferReduction, exprOf, fromExpr, hasDeferredLeaf, leafOf } from "../tensor/realize.js";
 import { broadcastShapes, type Shape } from "../tensor/shape.js";
 import { Tensor } from "../tensor/tensor.js";
 import { opOutDtype, type ScalarOp, type TensorLike } from "./define-op.js";
@@ -65,7 +65,7 @@ export function applyOp(op: ScalarOp, args: readonly TensorLike[], where: string
     if (a.size < outSize && a._expr?.kind === "call" && exprCost(a._expr) > 1 && !hasDeferredLeaf(a._expr)) return leafOf(a);
     return exprOf(a);
   });
-  let cost = op.cost;
+  let cost = 0;
   let nodes = 1;
   for (const e of argExprs) {
     cost += exprCost(e);
@@ -73,9 +73,8 @@ export function applyOp(op: ScalarOp, args: readonly TensorLike[], where: string
   }
   const dtype = opOutDtype(op, inDtype);
   const outs: Tensor[] = [];
-  const siblings: SiblingOutputs | undefined = op.outputs > 1 ? { tensors: outs } : undefined;
   const make = (output: number) => {
-    const e: CallExpr = { kind: "call", op, output, args: argExprs, shape, dtype, cost, nodes, ...(siblings ? { siblings } : {}) };
+    const e: CallExpr = { kind: "call", op, output, args: argExprs, shape, dtype, cost: cost + op.outputCosts[output]!, nodes };
     outs.push(fromExpr(e));
   };
   make(0);
@@ -93,8 +92,19 @@ export function applyOp(op: ScalarOp, args: readonly TensorLike[], where: string
   }
   // Residuals exist only when needed: lazy, and computed with the primal value.
   if (allOutputs || outs[0]!._tracked) for (let output = 1; output < op.outputs; output++) make(output);
+  // A heavy call (a quadrature per element) is computed once for all its outputs: they wait
+  // together as pending maps, and whichever is needed first computes them all in one pass.
+  if (outs.length > 1 && op.cost >= MATERIALIZE_TOGETHER_COST)
+    for (const t of outs) {
+      const e = t._expr!;
+      t._expr = null;
+      deferReduction(t, { expr: e, outDtype: t.dtype });
+    }
   return outs;
 }
+
+/** Multi-output calls at least this costly per element are materialized together (see applyOp). */
+export const MATERIALIZE_TOGETHER_COST = 256;
 
 /** An op on plain numbers: evaluated exactly in float64 and kept weakly typed. */
 function weakScalar(op: ScalarOp, values: number[]): Tensor {

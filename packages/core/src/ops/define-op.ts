@@ -44,8 +44,11 @@ interface OpSpecCommon {
   readonly module: string;
   readonly arity: number;
   readonly dtype: DTypeRule;
-  /** Rough cost per element (an add is 1): expensive subtrees are realized, not recomputed. */
-  readonly cost: number;
+  /**
+   * Rough cost per element (an add is 1): expensive subtrees are realized, not recomputed. A
+   * multi-output op may give one per output (what that output costs on its own).
+   */
+  readonly cost: number | readonly number[];
   /** The gradient rule, or `null` for an op that is not differentiable. */
   readonly vjp: OpVjp | null;
   /** One domain per argument: where finite differences, reference values and CPU vs WebGPU are checked. */
@@ -91,7 +94,10 @@ export interface ScalarOp {
   readonly outputs: number;
   readonly outputNames: readonly string[];
   readonly dtype: DTypeRule;
+  /** Cost per element of the whole call (the costliest output). */
   readonly cost: number;
+  /** Cost per element of each output on its own. */
+  readonly outputCosts: readonly number[];
   readonly vjp: OpVjp | null;
   readonly testDomain: readonly TestDomain[];
   /** Inline JS template (single-output ops that gave one), else null: the loop calls `fn`. */
@@ -116,6 +122,11 @@ export function defineOp(spec: OpSpec): ScalarOp {
     throw new Error(`${where}: an op named '${spec.name}' is already defined in ${prior.module}`);
   if (spec.testDomain.length !== spec.arity)
     throw new Error(`${where}: testDomain has ${spec.testDomain.length} entries for ${spec.arity} arguments`);
+  if (!/^[A-Za-z_]\w*$/.test(spec.name)) throw new Error(`${where}: an op name is an identifier`);
+  const nOut = spec.outputs?.length ?? 1;
+  const outputCosts = typeof spec.cost === "number" ? Array.from({ length: nOut }, () => spec.cost as number) : [...spec.cost];
+  if (outputCosts.length !== nOut) throw new Error(`${where}: ${outputCosts.length} costs for ${nOut} outputs`);
+  const cost = Math.max(...outputCosts);
   let op: ScalarOp;
   if (spec.outputs === undefined) {
     const cpu = spec.cpu;
@@ -130,7 +141,8 @@ export function defineOp(spec: OpSpec): ScalarOp {
       outputs: 1,
       outputNames: ["out"],
       dtype: spec.dtype,
-      cost: spec.cost,
+      cost,
+      outputCosts,
       vjp: spec.vjp,
       testDomain: spec.testDomain,
       inlineJs: "inline" in cpu ? cpu.inline : null,
@@ -152,7 +164,8 @@ export function defineOp(spec: OpSpec): ScalarOp {
       outputs: n,
       outputNames: spec.outputs,
       dtype: spec.dtype,
-      cost: spec.cost,
+      cost,
+      outputCosts,
       vjp: spec.vjp,
       testDomain: spec.testDomain,
       inlineJs: null,

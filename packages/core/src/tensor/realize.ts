@@ -61,25 +61,6 @@ function flushReductions(t: Tensor): void {
   runWithReductions(t, readyReductions(t, t._reduction!.expr.shape), [], []);
 }
 
-/**
- * Outputs of expensive multi-output calls in `exprs` that are still pending in their own
- * tensors (a log-density's saved partials): computed in the same pass, the call runs once.
- */
-function pendingSiblings(exprs: readonly Expr[], except: Tensor): Tensor[] {
-  const found = new Set<Tensor>();
-  const seen = new Set<Expr>();
-  const visit = (e: Expr) => {
-    if (e.kind !== "call" || seen.has(e)) return;
-    seen.add(e);
-    if (e.siblings && e.op.cost > INLINE_COST_LIMIT)
-      for (const s of e.siblings.tensors)
-        if (s !== except && !s._disposed && !s._buf && !s._reduction && s._expr?.kind === "call" && s._expr.siblings === e.siblings) found.add(s);
-    for (const a of e.args) visit(a);
-  };
-  for (const e of exprs) visit(e);
-  return [...found];
-}
-
 /** One pass computing `maps` (already-allocated outputs) together with the reductions in `group`. */
 function runWithReductions(t: Tensor, group: Tensor[], maps: FusedKernel[], mapOuts: BackendBuffer[]): void {
   for (const p of group) {
@@ -87,15 +68,8 @@ function runWithReductions(t: Tensor, group: Tensor[], maps: FusedKernel[], mapO
     checkLeaves(p._reduction!.expr, "reduction");
     p._buf = p.backend.alloc(p.dtype, p.size);
   }
-  const siblings = pendingSiblings([...maps.map((m) => m.expr), ...group.map((p) => p._reduction!.expr)], t);
-  const siblingKernels = siblings.map((s) => ({ expr: s._expr!, outDtype: s.dtype }));
-  const siblingBufs = siblings.map((s) => s.backend.alloc(s.dtype, s.size));
-  t.backend.runFused([...maps, ...siblingKernels, ...group.map((p) => p._reduction!)], [...mapOuts, ...siblingBufs, ...group.map((p) => p._buf!)]);
+  t.backend.runFused([...maps, ...group.map((p) => p._reduction!)], [...mapOuts, ...group.map((p) => p._buf!)]);
   for (const p of group) p._reduction = null;
-  siblings.forEach((s, i) => {
-    s._buf = siblingBufs[i]!;
-    s._expr = null;
-  });
 }
 
 /** Compute a lazy tensor's values into a buffer (once); returns its buffer. */

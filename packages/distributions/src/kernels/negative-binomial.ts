@@ -1,5 +1,5 @@
 import { defineOp, elementwise, mul, type Tensor, type TensorLike, type TestDomain, specialScalar } from "@scribe/core";
-import { COUNT_SHIFT_WGSL, countShiftInto } from "./count-shift.js";
+import { COUNT_SHIFT_WGSL, countShiftInto, NB_DIRECT_MAX, NB_THETA_RANGE } from "./count-shift.js";
 
 /**
  * Negative-binomial log-probabilities as single fused, count-aware kernels: each is one op
@@ -21,9 +21,13 @@ const savedPartials = (g: Tensor, args: readonly TensorLike[], outs: readonly Te
 
 /**
  * log NB(y | μ, θ) and ∂/∂μ, ∂/∂θ. log(θ/(θ+μ)) is written −log1p(μ/θ) so the Poisson limit
- * keeps its digits; μ = 0 is a point mass at 0.
+ * keeps its digits; μ = 0 is a point mass at 0. For small counts with θ and μ in range, the
+ * product log Π(θ+k) and the term y·log(μ/(θ+μ)) share one log: log Π((θ+k)·μ/(θ+μ)), each
+ * factor below min(θ, μ) + k, so 16 of them stay finite in float64.
  */
 export function nb2Into(out: Float64Array, y: number, mu: number, th: number): void {
+  // Kept under V8's inlining limit (460 bytecodes) so fused loops inline it; the rare cases
+  // (large or non-integer counts, extreme θ or μ) are a call.
   const l1 = Math.log1p(mu / th);
   const inv = 1 / (th + mu);
   if (y === 0) {
@@ -32,6 +36,25 @@ export function nb2Into(out: Float64Array, y: number, mu: number, th: number): v
     out[2] = mu * inv - l1;
     return;
   }
+  if (y > NB_DIRECT_MAX || y !== Math.floor(y) || !(th > LO && th < HI && mu > LO && mu < HI)) return nb2General(out, y, mu, th, l1, inv);
+  const q = mu * inv;
+  let prod = th * q;
+  let dgd = 1 / th;
+  for (let k = 1; k < y; k++) {
+    const t = th + k;
+    prod *= t * q;
+    dgd += 1 / t;
+  }
+  out[0] = Math.log(prod) - lfactorial(y) - th * l1;
+  out[1] = (th * (y - mu) * inv) / mu;
+  out[2] = dgd - l1 + (mu - y) * inv;
+}
+
+const LO = 1 / NB_THETA_RANGE;
+const HI = NB_THETA_RANGE;
+
+/** nb2Into for counts beyond the direct range or θ, μ beyond the product's range. */
+function nb2General(out: Float64Array, y: number, mu: number, th: number, l1: number, inv: number): void {
   countShiftInto(shift, th, y);
   out[0] = mu === 0 ? -Infinity : shift[0]! - lfactorial(y) - th * l1 - y * Math.log1p(th / mu);
   out[1] = (th * (y - mu) * inv) / mu;
@@ -44,7 +67,8 @@ export const nb2Op = defineOp({
   arity: 3,
   outputs: ["logPmf", "gradMean", "gradConcentration"],
   dtype: "float",
-  cost: 30,
+  // ∂/∂μ alone is a few flops: a cotangent that reads it twice may recompute it
+  cost: [30, 3, 30],
   testDomain: [COUNTS, R(0.1, 20), R(0.05, 50)],
   cpu: { fn: nb2Into },
   wgsl: { fn: "sp_nb2" },
@@ -87,7 +111,7 @@ export const nbProbsOp = defineOp({
   arity: 3,
   outputs: ["logPmf", "gradTotalCount", "gradProbs"],
   dtype: "float",
-  cost: 30,
+  cost: [30, 30, 3],
   testDomain: [COUNTS, R(0.05, 20), R(0.05, 0.95)],
   cpu: { fn: nbProbsInto },
   wgsl: { fn: "sp_nbProbs" },
@@ -126,7 +150,7 @@ export const nbLogitsOp = defineOp({
   arity: 3,
   outputs: ["logPmf", "gradTotalCount", "gradLogits"],
   dtype: "float",
-  cost: 30,
+  cost: [30, 30, 3],
   testDomain: [COUNTS, R(0.05, 20), R(-4, 4)],
   cpu: { fn: nbLogitsInto },
   wgsl: { fn: "sp_nbLogits" },
@@ -175,7 +199,7 @@ export const zinbProbsOp = defineOp({
   arity: 4,
   outputs: ["logPmf", "gradTotalCount", "gradProbs", "gradGate"],
   dtype: "float",
-  cost: 30,
+  cost: [30, 30, 5, 5],
   testDomain: [{ lo: 0, hi: 4, integer: true }, R(0.05, 20), R(0.05, 0.95), R(0.02, 0.98)],
   cpu: { fn: zinbProbsInto },
   wgsl: { fn: "sp_zinbProbs" },
