@@ -4,8 +4,8 @@ import type { ScribeResults } from "../../packages/scribe-models/src/index.js";
 import { capturePlot } from "../../packages/scribe-models/src/plots/capture.js";
 import { ecdfPlot } from "../../packages/scribe-models/src/plots/ecdf.js";
 import { meanCalibrationPlot } from "../../packages/scribe-models/src/plots/mean-calibration.js";
-import { genesAcrossExpression } from "../../packages/scribe-models/src/plots/predictive-data.js";
 import { ppcPlot } from "../../packages/scribe-models/src/plots/ppc.js";
+import { genesAcrossExpression } from "../../packages/scribe-models/src/plots/predictive-data.js";
 import { qqPairs, qqPlot } from "../../packages/scribe-models/src/plots/qq.js";
 import { renderSvg } from "../../packages/scribe-models/src/plots/render.js";
 import { C, G, NU_TRUE, P_HAT, R_TRUE, simulatedCounts, trueResults } from "./plots-fixture.js";
@@ -56,7 +56,9 @@ describe("posterior predictive plots (nbvcp at its true parameters)", () => {
     expect(cov.observed.get("g0|0")).toBeCloseTo(column(0).filter((v) => v === 0).length / C, 10);
     // fractions of each gene sum to 1 over its bins (the last bin takes the tail)
     for (const g of ["g0", "g5", "g11"]) {
-      const sum = [...cov.observed.entries()].filter(([k]) => k.startsWith(`${g}|`)).reduce((a, [, v]) => a + v, 0);
+      const sum = [...cov.observed.entries()]
+        .filter(([k]) => k.startsWith(`${g}|`))
+        .reduce((a, [, v]) => a + v, 0);
       expect(sum).toBeCloseTo(1, 10);
     }
     console.log(`[plots-checks] PPC coverage at the truth: ${cov.inside}/${cov.total}`);
@@ -113,11 +115,18 @@ describe("posterior predictive plots (nbvcp at its true parameters)", () => {
 
   it("capture: MAP capture probabilities against library sizes", async () => {
     const svg = await renderSvg(await capturePlot(results, counts));
-    expect(axisTitles(svg)).toEqual(["capture probability (MAP)", "cells", "library size (total counts)", "capture probability (MAP)"]);
+    expect(axisTitles(svg)).toEqual([
+      "capture probability (MAP)",
+      "cells",
+      "library size (total counts)",
+      "capture probability (MAP)",
+    ]);
     const bars = drawnMarks(svg, "bar");
     expect(bars.reduce((a, b) => a + num(b.fields.cells), 0)).toBe(C);
     const pts = drawnMarks(svg, "point");
-    const lib = Array.from({ length: C }, (_, c) => Array.from({ length: G }, (_, g) => x[c * G + g]!).reduce((a, b) => a + b, 0));
+    const lib = Array.from({ length: C }, (_, c) =>
+      Array.from({ length: G }, (_, g) => x[c * G + g]!).reduce((a, b) => a + b, 0),
+    );
     expect(pts.length).toBe(lib.filter((l) => l > 0).length);
     for (const p of pts.slice(0, 50)) {
       const c = Number(p.fields.cell);
@@ -126,7 +135,11 @@ describe("posterior predictive plots (nbvcp at its true parameters)", () => {
       expect(num(p.fields["capture probability (MAP)"])).toBeCloseTo(NU_TRUE[c]!, 2);
     }
     // nbdm has no capture: a clear error
-    const noCap = { ...results, modelType: "nbdm", getMap: () => ({ r: tensor([1]) }) } as unknown as ScribeResults;
+    const noCap = {
+      ...results,
+      modelType: "nbdm",
+      getMap: () => ({ r: tensor([1]) }),
+    } as unknown as ScribeResults;
     await expect(capturePlot(noCap)).rejects.toThrow(/model nbdm has no per-cell capture probability/);
   }, 120_000);
 
@@ -140,8 +153,8 @@ describe("posterior predictive plots (nbvcp at its true parameters)", () => {
     expect(axisTitles(svg)).toEqual(["standard normal quantile", "quantile residual"]);
     const pts = drawnMarks(svg, "point");
     expect(pts.length).toBe(40);
-    expect(pts.filter((p) => p.fields.group === "zinb").map((p) => num(p.fields["quantile residual"]))).toEqual(
-      expect.arrayContaining([expect.closeTo(19 / 3, 9)]),
-    );
+    expect(
+      pts.filter((p) => p.fields.group === "zinb").map((p) => num(p.fields["quantile residual"])),
+    ).toEqual(expect.arrayContaining([expect.closeTo(19 / 3, 9)]));
   });
 });

@@ -14,16 +14,42 @@ let fitPlots: string[] = [];
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function capture(): CliIO & { out: string; err: string } {
-  const io = { out: "", err: "", stderrIsTTY: false, stdout: (t: string) => void (io.out += t), stderr: (t: string) => void (io.err += t) };
+  const io = {
+    out: "",
+    err: "",
+    stderrIsTTY: false,
+    stdout: (t: string) => {
+      io.out += t;
+    },
+    stderr: (t: string) => {
+      io.err += t;
+    },
+  };
   return io;
 }
 
 beforeAll(async () => {
   // a fresh, short fit of the bundled PBMC data (283 cells × 914 genes)
   const io = capture();
-  const code = await runCli([
-    "fit", PBMC, "--n-steps", "40", "--batch-size", "64", "--learning-rate", "0.01", "--n-samples", "5", "--out", fitDir, "--plots", "-q",
-  ], io);
+  const code = await runCli(
+    [
+      "fit",
+      PBMC,
+      "--n-steps",
+      "40",
+      "--batch-size",
+      "64",
+      "--learning-rate",
+      "0.01",
+      "--n-samples",
+      "5",
+      "--out",
+      fitDir,
+      "--plots",
+      "-q",
+    ],
+    io,
+  );
   expect(code, io.err).toBe(0);
   fitOutput = JSON.parse(io.out) as Record<string, unknown>;
   fitPlots = ["loss", "ppc", "ecdf"].filter((n) => existsSync(join(fitDir, "plots", `${n}.svg`)));
@@ -52,7 +78,8 @@ describe("scribe visualize", () => {
     const lines = drawnMarks(loss, "line mark");
     // the label uses the axis's SI format (e.g. "1.52M"): 3 significant digits
     const si = lines[0]!.fields["loss (−ELBO, log scale)"]!;
-    const scaled = num(si.slice(0, -1)) * ({ k: 1e3, M: 1e6, G: 1e9 } as Record<string, number>)[si.slice(-1)]!;
+    const scaled =
+      num(si.slice(0, -1)) * ({ k: 1e3, M: 1e6, G: 1e9 } as Record<string, number>)[si.slice(-1)]!;
     expect(Math.abs(scaled / params.lossHistory[0]! - 1)).toBeLessThan(5e-3);
     expect(lines[0]!.d!.match(/[ML]/g)!.length).toBe(40);
     // 25 PPC panels of real genes
@@ -63,7 +90,10 @@ describe("scribe visualize", () => {
 
   it("PNG format and the DE plots of a scribe de CSV (no fit folder needed)", async () => {
     const csv = join(dir, "de.csv");
-    writeFileSync(csv, "gene,log2FC,statistic,pval,padj,dispersion\nA,3,40,1e-8,2e-8,0.1\nB,-2,20,1e-4,1e-4,0.2\nC,0.1,0.1,0.7,0.7,0.1\nD,NA,NA,NA,NA,NA\n");
+    writeFileSync(
+      csv,
+      "gene,log2FC,statistic,pval,padj,dispersion\nA,3,40,1e-8,2e-8,0.1\nB,-2,20,1e-4,1e-4,0.2\nC,0.1,0.1,0.7,0.7,0.1\nD,NA,NA,NA,NA,NA\n",
+    );
     const io = capture();
     const out = join(dir, "de-plots");
     const code = await runCli(["visualize", "--de", csv, "--out", out, "--format", "png", "-q"], io);

@@ -9,8 +9,12 @@ import { axisTitles, drawnMarks, num, texts } from "./plots-svg.js";
 
 // A small simulated two-group experiment (200 genes, 6 vs 6, 20 % DE) tested by the NB-GLM.
 const sim = simulateTwoGroup({ nGenes: 200, nPerGroup: 6, deFraction: 0.2, seed: 7, lfcShift: 1 });
-const table = nbTest(nbFit(sim.counts, { conditions: sim.conditions, reference: "A" }), { contrast: "conditionB" });
-const finite = table.gene.map((_, i) => i).filter((i) => Number.isFinite(table.padj[i]!) && Number.isFinite(table.log2FC[i]!));
+const table = nbTest(nbFit(sim.counts, { conditions: sim.conditions, reference: "A" }), {
+  contrast: "conditionB",
+});
+const finite = table.gene
+  .map((_, i) => i)
+  .filter((i) => Number.isFinite(table.padj[i]!) && Number.isFinite(table.log2FC[i]!));
 
 describe("DE plots", () => {
   it("volcano: one point per gene at (log2FC, −log10 padj), coloured by call, top genes labelled", async () => {
@@ -25,7 +29,12 @@ describe("DE plots", () => {
       const p = byGene.get(table.gene[i]!)!;
       expect(num(p.fields["log2 fold change"])).toBeCloseTo(table.log2FC[i]!, 9);
       expect(num(p.fields["−log10 padj"])).toBeCloseTo(-Math.log10(Math.max(table.padj[i]!, 1e-300)), 9);
-      const call = table.padj[i]! < 0.05 && Math.abs(table.log2FC[i]!) >= 1 ? (table.log2FC[i]! > 0 ? "up" : "down") : "not significant";
+      const call =
+        table.padj[i]! < 0.05 && Math.abs(table.log2FC[i]!) >= 1
+          ? table.log2FC[i]! > 0
+            ? "up"
+            : "down"
+          : "not significant";
       expect(p.fields.call).toBe(call);
     }
     // Positions follow the scales: pixel x of each point = the x scale at its log2FC.
@@ -34,14 +43,25 @@ describe("DE plots", () => {
     for (const p of pts.slice(0, 20)) expect(p.x!).toBeCloseTo(xs(num(p.fields["log2 fold change"])), 6);
     view.finalize();
     // Labels: the 5 most significant called genes.
-    const called = finite.filter((i) => table.padj[i]! < 0.05 && Math.abs(table.log2FC[i]!) >= 1).sort((a, b) => table.padj[a]! - table.padj[b]!);
+    const called = finite
+      .filter((i) => table.padj[i]! < 0.05 && Math.abs(table.log2FC[i]!) >= 1)
+      .sort((a, b) => table.padj[a]! - table.padj[b]!);
     const labels = drawnMarks(svg, "text mark").map((m) => m.fields.gene);
-    expect(labels.sort()).toEqual(called.slice(0, 5).map((i) => table.gene[i]!).sort());
+    expect(labels.sort()).toEqual(
+      called
+        .slice(0, 5)
+        .map((i) => table.gene[i]!)
+        .sort(),
+    );
     expect(called.length).toBeGreaterThan(10); // the simulation has real effects to draw
   });
 
   it("volcano of a Bayesian table uses the lfsr and Δ's posterior mean", async () => {
-    const bt = { gene: ["g1", "g2", "g3", "g4"], mean: [1.5, -0.8, 0.01, Number.NaN], lfsr: [1e-4, 0.01, 0.6, 0.2] };
+    const bt = {
+      gene: ["g1", "g2", "g3", "g4"],
+      mean: [1.5, -0.8, 0.01, Number.NaN],
+      lfsr: [1e-4, 0.01, 0.6, 0.2],
+    };
     const svg = await renderSvg(volcanoPlot(bt));
     expect(axisTitles(svg)).toEqual(["posterior mean Δ (log ratio)", "−log10 lfsr"]);
     const pts = drawnMarks(svg, "point");

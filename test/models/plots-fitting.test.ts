@@ -35,7 +35,10 @@ const draws = [
 
 describe("fitting plots", () => {
   it("loss: the raw and smoothed curves are drawn at their values on a log axis", async () => {
-    const loss = Float64Array.from({ length: 5000 }, (_, i) => 1e5 * Math.exp(-i / 800) + 2000 + 50 * Math.sin(i));
+    const loss = Float64Array.from(
+      { length: 5000 },
+      (_, i) => 1e5 * Math.exp(-i / 800) + 2000 + 50 * Math.sin(i),
+    );
     const spec = lossPlot(loss, { window: 100 });
     const svg = await renderSvg(spec);
     expect(axisTitles(svg)).toEqual(["step", "loss (−ELBO, log scale)"]);
@@ -80,11 +83,16 @@ describe("fitting plots", () => {
       expect(v.length).toBe(N);
       const first = num(l.fields.value);
       // which series is this? the first draw identifies it
-      const series = [mu[c]!, Float64Array.from({ length: N }, (_, i) => theta[c]![3 * i]!), Float64Array.from({ length: N }, (_, i) => theta[c]![3 * i + 1]!)].find(
-        (s) => Math.abs(s[0]! - first) < 1e-9,
-      )!;
+      const series = [
+        mu[c]!,
+        Float64Array.from({ length: N }, (_, i) => theta[c]![3 * i]!),
+        Float64Array.from({ length: N }, (_, i) => theta[c]![3 * i + 1]!),
+      ].find((s) => Math.abs(s[0]! - first) < 1e-9)!;
       expect(series).toBeDefined();
-      const fit = affineResidual(Array.from(series), v.map((p) => p[1]));
+      const fit = affineResidual(
+        Array.from(series),
+        v.map((p) => p[1]),
+      );
       expect(fit.slope).toBeLessThan(0); // larger values higher up
       expect(fit.maxResidual).toBeLessThan(2e-3);
     }
@@ -98,7 +106,9 @@ describe("fitting plots", () => {
     const svg = await renderSvg(rankPlot(draws, { sites: ["mu"], bins: 10 }));
     const bars = drawnMarks(svg, "bar");
     expect(bars.length).toBe(40);
-    const drawn = [0, 1, 2, 3].map((c) => bars.filter((b) => b.fields.chain === String(c + 1)).map((b) => num(b.fields.draws)));
+    const drawn = [0, 1, 2, 3].map((c) =>
+      bars.filter((b) => b.fields.chain === String(c + 1)).map((b) => num(b.fields.draws)),
+    );
     expect(drawn).toEqual(counts);
     // the uniform reference rule of each panel sits at N / bins
     const rules = drawnMarks(svg, "rule mark");
@@ -118,7 +128,9 @@ describe("fitting plots", () => {
       expect(num(p.fields["R-hat (rank-normalized split)"])).toBeCloseTo(r.rHat, 9);
     }
     // the stuck chain makes mu's R-hat the only one above 1.01
-    expect(rhat.filter((p) => p.fields[`R-hat ≤ 1.01`] === "high").map((p) => p.fields.parameter)).toEqual(["mu"]);
+    expect(rhat.filter((p) => p.fields[`R-hat ≤ 1.01`] === "high").map((p) => p.fields.parameter)).toEqual([
+      "mu",
+    ]);
     const ess = pts.filter((p) => "effective sample size" in p.fields);
     expect(ess.length).toBe(8);
     const bulkMu = ess.find((p) => p.fields.parameter === "mu" && p.fields.ESS === "bulk")!;
@@ -127,10 +139,15 @@ describe("fitting plots", () => {
   });
 
   it("site draws from tensors of draws (flat chains) read with await", async () => {
-    const flat = tensor(Array.from({ length: 2 * 5 * 2 }, (_, i) => i), "float64").reshape([10, 2]);
+    const flat = tensor(
+      Array.from({ length: 2 * 5 * 2 }, (_, i) => i),
+      { dtype: "float64", shape: [10, 2] },
+    );
     const sd = await siteDrawsFromTensors({ w: flat }, { numChains: 2 });
     expect(sd[0]!.shape).toEqual([2]);
     expect(Array.from(sd[0]!.chains[1]!)).toEqual([10, 11, 12, 13, 14, 15, 16, 17, 18, 19]);
-    await expect(siteDrawsFromTensors({ w: flat }, { numChains: 3 })).rejects.toThrow(/10 draws, not a multiple of 3 chains/);
+    await expect(siteDrawsFromTensors({ w: flat }, { numChains: 3 })).rejects.toThrow(
+      /10 draws, not a multiple of 3 chains/,
+    );
   });
 });

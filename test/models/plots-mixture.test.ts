@@ -20,7 +20,10 @@ let counts: Tensor;
 let results: ScribeResults;
 
 beforeAll(async () => {
-  const r = tensor(truth.flatMap((t) => (t === "A" ? rA : rB)), { shape: [C, G] });
+  const r = tensor(
+    truth.flatMap((t) => (t === "A" ? rA : rB)),
+    { shape: [C, G] },
+  );
   counts = new NegativeBinomialProbs(r, tensor(0.5).expand([C, G])).sample(key(11));
   // A two-component nbdm mixture whose guide sits at the truth (no fitting): r per component, p = 0.5, weights 0.6 / 0.4.
   const { results: shell } = await fit(counts, { model: "nbdm", nSteps: 0, nComponents: 2 });
@@ -52,21 +55,39 @@ describe("mixture plots", () => {
     ]);
     const ticks = drawnMarks(svg, "tick");
     // MAP of Dirichlet(1200, 800) is its mode (α_k − 1)/(Σα − K)
-    expect(ticks.map((t) => num(t.fields.expected))).toEqual([expect.closeTo((C * 1199) / 1998, 6), expect.closeTo((C * 799) / 1998, 6)]);
-    const notMix = new ScribeResults({ modelType: "nbdm", options: { nCells: C, nGenes: G }, params: {}, lossHistory: new Float64Array(0) });
+    expect(ticks.map((t) => num(t.fields.expected))).toEqual([
+      expect.closeTo((C * 1199) / 1998, 6),
+      expect.closeTo((C * 799) / 1998, 6),
+    ]);
+    const notMix = new ScribeResults({
+      modelType: "nbdm",
+      options: { nCells: C, nGenes: G },
+      params: {},
+      lossHistory: new Float64Array(0),
+    });
     await expect(mixtureCompositionPlot(notMix, counts)).rejects.toThrow(/not a mixture/);
   }, 60_000);
 
   it("per-component PPC: each component's cells against its own predictive", async () => {
-    const svg = await renderSvg(await mixturePpcPlot(results, counts, { genes: ["gene0", "gene7"], nSamples: 60 }));
+    const svg = await renderSvg(
+      await mixturePpcPlot(results, counts, { genes: ["gene0", "gene7"], nSamples: 60 }),
+    );
     const heads = texts(svg);
     expect(heads).toEqual(expect.arrayContaining(["0: A (120 cells) · gene0", "1: B (80 cells) · gene7"]));
     const pts = drawnMarks(svg, "point");
-    const bands = new Map(drawnMarks(svg, "bar").filter((b) => "95 %" in b.fields).map((b) => [`${b.fields.gene}|${num(b.fields.count!.split(" – ")[0])}`, b]));
+    const bands = new Map(
+      drawnMarks(svg, "bar")
+        .filter((b) => "95 %" in b.fields)
+        .map((b) => [`${b.fields.gene}|${num(b.fields.count!.split(" – ")[0])}`, b]),
+    );
     let inside = 0;
     for (const p of pts) {
       const b = bands.get(`${p.fields.gene}|${num(p.fields.from)}`)!;
-      if (num(p.fields.observed) >= num(b.fields["5 %"]) - 1e-12 && num(p.fields.observed) <= num(b.fields["95 %"]) + 1e-12) inside++;
+      if (
+        num(p.fields.observed) >= num(b.fields["5 %"]) - 1e-12 &&
+        num(p.fields.observed) <= num(b.fields["95 %"]) + 1e-12
+      )
+        inside++;
     }
     // observed fraction of zeros of gene0 among type-B cells, computed from the counts
     const x = counts.dataSync();
@@ -82,7 +103,10 @@ describe("mixture plots", () => {
     // 5-nearest-neighbour purity in the 2-D embedding
     let pure = 0;
     for (let i = 0; i < C; i++) {
-      const d = Array.from({ length: C }, (_, j) => [(a[2 * i]! - a[2 * j]!) ** 2 + (a[2 * i + 1]! - a[2 * j + 1]!) ** 2, j] as const)
+      const d = Array.from(
+        { length: C },
+        (_, j) => [(a[2 * i]! - a[2 * j]!) ** 2 + (a[2 * i + 1]! - a[2 * j + 1]!) ** 2, j] as const,
+      )
         .filter(([, j]) => j !== i)
         .sort((u, v) => u[0] - v[0])
         .slice(0, 5);
@@ -90,7 +114,9 @@ describe("mixture plots", () => {
     }
     console.log(`[plots-mixture] UMAP 5-NN purity ${(pure / C).toFixed(3)}`);
     expect(pure / C).toBeGreaterThan(0.95);
-    const svg = await renderSvg(await umapPlot(counts, { seed: 5, nEpochs: 200, colorBy: truth, colorTitle: "type" }));
+    const svg = await renderSvg(
+      await umapPlot(counts, { seed: 5, nEpochs: 200, colorBy: truth, colorTitle: "type" }),
+    );
     expect(axisTitles(svg)).toEqual(["UMAP 1", "UMAP 2"]);
     const pts = drawnMarks(svg, "point");
     expect(pts.length).toBe(C);

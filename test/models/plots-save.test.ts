@@ -3,15 +3,20 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { inflateSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
-import { savePlot } from "../../packages/scribe-models/src/io/node.js";
 import { lossPlot, renderSvg, volcanoPlot } from "../../packages/scribe-models/src/index.js";
+import { savePlot } from "../../packages/scribe-models/src/io/node.js";
 import { drawnMarks } from "./plots-svg.js";
 
 const dir = mkdtempSync(join(tmpdir(), "scribe-plots-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Decode an 8-bit RGBA/RGB non-interlaced PNG (what resvg writes): size and pixels, filters undone (PNG spec §9). */
-export function decodePng(buf: Uint8Array): { width: number; height: number; channels: number; pixels: Uint8Array } {
+function decodePng(buf: Uint8Array): {
+  width: number;
+  height: number;
+  channels: number;
+  pixels: Uint8Array;
+} {
   const sig = [137, 80, 78, 71, 13, 10, 26, 10];
   sig.forEach((b, i) => {
     if (buf[i] !== b) throw new Error("not a PNG");
@@ -49,7 +54,20 @@ export function decodePng(buf: Uint8Array): { width: number; height: number; cha
       const pa = Math.abs(p - a);
       const pb = Math.abs(p - b);
       const pc = Math.abs(p - c);
-      const pred = f === 0 ? 0 : f === 1 ? a : f === 2 ? b : f === 3 ? (a + b) >> 1 : pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
+      const pred =
+        f === 0
+          ? 0
+          : f === 1
+            ? a
+            : f === 2
+              ? b
+              : f === 3
+                ? (a + b) >> 1
+                : pa <= pb && pa <= pc
+                  ? a
+                  : pb <= pc
+                    ? b
+                    : c;
       px[y * stride + x] = (v + pred) & 255;
     }
   }
@@ -91,7 +109,11 @@ describe("savePlot and display", () => {
     let white = 0;
     let red = 0;
     for (let i = 0; i < n; i++) {
-      const [r, g, b] = [png.pixels[i * png.channels]!, png.pixels[i * png.channels + 1]!, png.pixels[i * png.channels + 2]!];
+      const [r, g, b] = [
+        png.pixels[i * png.channels]!,
+        png.pixels[i * png.channels + 1]!,
+        png.pixels[i * png.channels + 2]!,
+      ];
       if (r > 250 && g > 250 && b > 250) white++;
       // the "up" colour #d6604d (214, 96, 77) at opacity 0.75 over white: (224, 136, 122)
       if (Math.abs(r - 224) < 12 && Math.abs(g - 136) < 12 && Math.abs(b - 122) < 12) red++;
@@ -99,7 +121,9 @@ describe("savePlot and display", () => {
     expect(white / n).toBeGreaterThan(0.5); // background
     expect(white / n).toBeLessThan(0.99); // not blank: axes, text, points
     expect(red).toBeGreaterThan(20); // the two "up" points are drawn
-    await expect(savePlot(spec, join(dir, "x.pdf"))).rejects.toThrow(/x\.pdf: unsupported extension "\.pdf"; use \.svg or \.png/);
+    await expect(savePlot(spec, join(dir, "x.pdf"))).rejects.toThrow(
+      /x\.pdf: unsupported extension "\.pdf"; use \.svg or \.png/,
+    );
   });
 
   it("specs are plain JSON that display themselves in Jupyter (SVG + Vega-Lite bundle)", async () => {
@@ -107,7 +131,9 @@ describe("savePlot and display", () => {
     expect(Object.keys(spec)).not.toContain(Symbol.for("Jupyter.display"));
     const json = JSON.parse(JSON.stringify(spec));
     expect(json.$schema).toMatch(/vega-lite\/v6/);
-    const display = (spec as unknown as Record<symbol, () => Promise<Record<string, unknown>>>)[Symbol.for("Jupyter.display")]!;
+    const display = (spec as unknown as Record<symbol, () => Promise<Record<string, unknown>>>)[
+      Symbol.for("Jupyter.display")
+    ]!;
     const bundle = await display.call(spec);
     // the same drawing (clip-path ids are numbered per render)
     const ids = (t: unknown) => String(t).replace(/clip\d+/g, "clip");
@@ -122,9 +148,23 @@ describe("results and DE tables display themselves", () => {
     const { nbFit, nbTest } = await import("../../packages/scribe-models/src/de/index.js");
     const { simulateTwoGroup } = await import("../../packages/scribe-models/src/de/simulate.js");
     const sim = simulateTwoGroup({ nGenes: 60, nPerGroup: 5, seed: 3 });
-    const t = nbTest(nbFit(sim.counts, { conditions: sim.conditions, reference: "A" }), { contrast: "conditionB" });
-    expect(Object.keys(t)).toEqual(["gene", "log2FC", "statistic", "pval", "padj", "dispersion", "df1", "df2", "method"]);
-    const bundle = (t as unknown as Record<symbol, () => Record<string, string>>)[Symbol.for("Jupyter.display")]!();
+    const t = nbTest(nbFit(sim.counts, { conditions: sim.conditions, reference: "A" }), {
+      contrast: "conditionB",
+    });
+    expect(Object.keys(t)).toEqual([
+      "gene",
+      "log2FC",
+      "statistic",
+      "pval",
+      "padj",
+      "dispersion",
+      "df1",
+      "df2",
+      "method",
+    ]);
+    const bundle = (t as unknown as Record<symbol, () => Record<string, string>>)[
+      Symbol.for("Jupyter.display")
+    ]!();
     const lines = bundle["text/plain"]!.split("\n");
     const best = t.gene.map((_, i) => i).sort((a, b) => t.pval[a]! - t.pval[b]!)[0]!;
     expect(lines[0]).toMatch(/^DE table \(ql\): 60 genes, \d+ with padj < 0\.05; top 20 by p-value$/);
@@ -137,7 +177,9 @@ describe("results and DE tables display themselves", () => {
     const { key, random, tensor } = await import("@scribe/core");
     const { fit } = await import("../../packages/scribe-models/src/index.js");
     const { results } = await fit(random.poisson(key(1), tensor(3), [20, 4]), { model: "nbdm", nSteps: 3 });
-    const b = (results as unknown as Record<symbol, () => Record<string, string>>)[Symbol.for("Jupyter.display")]!();
+    const b = (results as unknown as Record<symbol, () => Record<string, string>>)[
+      Symbol.for("Jupyter.display")
+    ]!();
     expect(b["text/plain"]).toMatch(/model\s+nbdm/);
     expect(b["text/plain"]).toMatch(/cells × genes\s+20 × 4/);
     expect(b["text/plain"]).toMatch(/steps\s+3/);

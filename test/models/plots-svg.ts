@@ -18,8 +18,13 @@ export interface DrawnMark {
   d?: string;
 }
 
-function unescape(s: string): string {
-  return s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
+function unescapeXml(s: string): string {
+  return s
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">")
+    .replace(/&amp;/g, "&");
 }
 
 /** A number as Vega formats it (U+2212 minus, thousands commas). */
@@ -42,7 +47,7 @@ export function drawnMarks(svg: string, role?: string): DrawnMark[] {
       if (role === undefined) continue;
     }
     const fields: Record<string, string> = {};
-    for (const part of unescape(label).split("; ")) {
+    for (const part of unescapeXml(label).split("; ")) {
       const i = part.indexOf(": ");
       if (i > 0) fields[part.slice(0, i)] = part.slice(i + 2);
     }
@@ -55,12 +60,12 @@ export function drawnMarks(svg: string, role?: string): DrawnMark[] {
 
 /** Axis titles (from the axes' aria-labels: "X-axis titled '...'"). */
 export function axisTitles(svg: string): string[] {
-  return [...svg.matchAll(/aria-label="[XY]-axis titled '([^']*)'/g)].map((m) => unescape(m[1]!));
+  return [...svg.matchAll(/aria-label="[XY]-axis titled '([^']*)'/g)].map((m) => unescapeXml(m[1]!));
 }
 
 /** All visible text content. */
 export function texts(svg: string): string[] {
-  return [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => unescape(m[1]!));
+  return [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => unescapeXml(m[1]!));
 }
 
 /** Vertices of an SVG path made of M/L commands (Vega's line marks). */
@@ -69,7 +74,10 @@ export function pathVertices(d: string): [number, number][] {
 }
 
 /** Largest residual of the least-squares line y ≈ a + b·x (0 when y is exactly affine in x). */
-export function affineResidual(x: readonly number[], y: readonly number[]): { slope: number; maxResidual: number } {
+export function affineResidual(
+  x: readonly number[],
+  y: readonly number[],
+): { slope: number; maxResidual: number } {
   const n = x.length;
   const mx = x.reduce((a, b) => a + b, 0) / n;
   const my = y.reduce((a, b) => a + b, 0) / n;

@@ -73,11 +73,24 @@ function floatFormatter(vals: number[], precision: number): (v: number) => strin
 }
 
 /** Format values of `shape` and `dtype` as nested brackets (NumPy's layout). */
-export function formatValues(values: ArrayLike<number>, shape: readonly number[], dtype: DType, opts: FormatOptions = {}, indent = 0): string {
+export function formatValues(
+  values: ArrayLike<number>,
+  shape: readonly number[],
+  dtype: DType,
+  opts: FormatOptions = {},
+  indent = 0,
+): string {
   const size = shape.reduce((a, b) => a * b, 1);
   const edge = opts.edgeItems ?? 3;
   const abridge = size > (opts.threshold ?? 1000);
-  const keep = (n: number): number[] => (abridge && n > 2 * edge ? [...Array.from({ length: edge }, (_, i) => i), -1, ...Array.from({ length: edge }, (_, i) => n - edge + i)] : Array.from({ length: n }, (_, i) => i));
+  const keep = (n: number): number[] =>
+    abridge && n > 2 * edge
+      ? [
+          ...Array.from({ length: edge }, (_, i) => i),
+          -1,
+          ...Array.from({ length: edge }, (_, i) => n - edge + i),
+        ]
+      : Array.from({ length: n }, (_, i) => i);
   // collect the shown values first, so they share one format and width
   const strides = shape.map((_, a) => shape.slice(a + 1).reduce((x, y) => x * y, 1));
   const shown: number[] = [];
@@ -131,7 +144,8 @@ export function formatValues(values: ArrayLike<number>, shape: readonly number[]
 export function formatTensor(t: Displayable, opts: FormatOptions = {}): string {
   const head = `shape=[${t.shape.join(", ")}], dtype=${t.dtype}`;
   if (t.isDisposed) return `Tensor(${head}, disposed)`;
-  if (!t.backend.readSync || !t.dataSync) return `Tensor(${head}, backend=${t.backend.name}; values need 'await t.data()')`;
+  if (!t.backend.readSync || !t.dataSync)
+    return `Tensor(${head}, backend=${t.backend.name}; values need 'await t.data()')`;
   let values: ArrayLike<number>;
   try {
     values = t.dataSync();

@@ -9,11 +9,12 @@
 import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Tensor } from "@scribe/core";
+import { diagnostics } from "@scribe/infer";
 import { quantileResiduals } from "../comparison/quantile-residuals.js";
 import { prepareCounts } from "../fit.js";
+import type { AnnData } from "../io/anndata.js";
 import { decodeCategorical, isCategorical } from "../io/frame.js";
 import { readH5ad } from "../io/h5ad.js";
-import type { AnnData } from "../io/anndata.js";
 import { capturePlot } from "../plots/capture.js";
 import { parseDeCsv } from "../plots/de-csv.js";
 import type { DePlotTable } from "../plots/de-table.js";
@@ -35,9 +36,16 @@ import type { PlotSpec } from "../plots/spec.js";
 import { umapPlot } from "../plots/umap.js";
 import { volcanoPlot } from "../plots/volcano.js";
 import { ScribeResults } from "../results/results.js";
-import { diagnostics } from "@scribe/infer";
 import { loadData } from "./data.js";
-import { CliError, type CliIO, choice, EXIT_OK, parseCommandArgs, UsageError, writeFileAtomic } from "./util.js";
+import {
+  CliError,
+  type CliIO,
+  choice,
+  EXIT_OK,
+  parseCommandArgs,
+  UsageError,
+  writeFileAtomic,
+} from "./util.js";
 
 /** What a plot needs and how it is drawn. */
 interface PlotEntry {
@@ -65,11 +73,19 @@ interface VizContext {
 }
 
 const needFit = (c: VizContext) => (c.results ? undefined : "needs FIT_DIR");
-const needSvi = (c: VizContext) => needFit(c) ?? (c.results!.lossHistory.length ? undefined : "the fit has no loss history (MCMC or 0 steps)");
-const needMcmc = (c: VizContext) => needFit(c) ?? (c.results!.mcmcSamples ? undefined : "the fit is SVI, not MCMC (fit(data, { inferenceMethod: \"mcmc\" }))");
-const needMix = (c: VizContext) => needFit(c) ?? (c.results!.nComponents > 1 ? undefined : `model ${c.results!.modelType} is not a mixture`);
+const needSvi = (c: VizContext) =>
+  needFit(c) ?? (c.results!.lossHistory.length ? undefined : "the fit has no loss history (MCMC or 0 steps)");
+const needMcmc = (c: VizContext) =>
+  needFit(c) ??
+  (c.results!.mcmcSamples ? undefined : 'the fit is SVI, not MCMC (fit(data, { inferenceMethod: "mcmc" }))');
+const needMix = (c: VizContext) =>
+  needFit(c) ?? (c.results!.nComponents > 1 ? undefined : `model ${c.results!.modelType} is not a mixture`);
 const needDe = (c: VizContext) => (c.de ? undefined : "needs --de FILE.csv");
-const predictive = (c: VizContext) => ({ ...(c.genes ? { genes: c.genes } : {}), ...(c.nSamples ? { nSamples: c.nSamples } : {}), seed: c.seed });
+const predictive = (c: VizContext) => ({
+  ...(c.genes ? { genes: c.genes } : {}),
+  ...(c.nSamples ? { nSamples: c.nSamples } : {}),
+  seed: c.seed,
+});
 
 async function mcmcDraws(c: VizContext) {
   const r = c.results!;
@@ -79,18 +95,42 @@ async function mcmcDraws(c: VizContext) {
 
 /** The plots `scribe visualize` draws, by name, in index order. */
 export const PLOTS: Record<string, PlotEntry> = {
-  loss: { caption: "loss history (log scale) with its moving average", unavailable: needSvi, draw: async (c) => lossPlot(c.results!.lossHistory) },
-  ppc: { caption: "posterior predictive check: observed count histograms against 50 %/90 % predictive bands", unavailable: needFit, draw: async (c) => ppcPlot(c.results!, await c.counts(), predictive(c)) },
-  ecdf: { caption: "observed ECDF against the predictive ECDF band", unavailable: needFit, draw: async (c) => ecdfPlot(c.results!, await c.counts(), predictive(c)) },
-  calibration: { caption: "observed vs predicted mean count per gene", unavailable: needFit, draw: async (c) => meanCalibrationPlot(c.results!, await c.counts(), { seed: c.seed }) },
+  loss: {
+    caption: "loss history (log scale) with its moving average",
+    unavailable: needSvi,
+    draw: async (c) => lossPlot(c.results!.lossHistory),
+  },
+  ppc: {
+    caption: "posterior predictive check: observed count histograms against 50 %/90 % predictive bands",
+    unavailable: needFit,
+    draw: async (c) => ppcPlot(c.results!, await c.counts(), predictive(c)),
+  },
+  ecdf: {
+    caption: "observed ECDF against the predictive ECDF band",
+    unavailable: needFit,
+    draw: async (c) => ecdfPlot(c.results!, await c.counts(), predictive(c)),
+  },
+  calibration: {
+    caption: "observed vs predicted mean count per gene",
+    unavailable: needFit,
+    draw: async (c) => meanCalibrationPlot(c.results!, await c.counts(), { seed: c.seed }),
+  },
   capture: {
     caption: "capture probability per cell, and against library size",
-    unavailable: (c) => needFit(c) ?? (c.results!.config.variableCapture ? undefined : `model ${c.results!.modelType} has no capture probability`),
+    unavailable: (c) =>
+      needFit(c) ??
+      (c.results!.config.variableCapture
+        ? undefined
+        : `model ${c.results!.modelType} has no capture probability`),
     draw: async (c) => capturePlot(c.results!, await c.counts()),
   },
   qq: {
     caption: "randomized quantile residuals against the normal (MAP)",
-    unavailable: (c) => needFit(c) ?? (c.results!.config.twoState ? `model ${c.results!.modelType} has no NB CDF for quantile residuals` : undefined),
+    unavailable: (c) =>
+      needFit(c) ??
+      (c.results!.config.twoState
+        ? `model ${c.results!.modelType} has no NB CDF for quantile residuals`
+        : undefined),
     draw: async (c) => {
       const q = await quantileResiduals(c.results!, await c.counts(), { keepResiduals: true, seed: c.seed });
       return qqPlot(q.residuals!);
@@ -106,20 +146,46 @@ export const PLOTS: Record<string, PlotEntry> = {
       if (c.colorBy) {
         const obs = await c.obs();
         const col = obs.columns[c.colorBy];
-        if (!col) throw new CliError(`--color-by: results.h5ad obs has no column ${JSON.stringify(c.colorBy)}; columns: ${Object.keys(obs.columns).join(", ") || "(none)"}`);
-        colorBy = isCategorical(col) ? decodeCategorical(col) : (col as unknown[]).map((v) => (v === null ? null : String(v)));
+        if (!col)
+          throw new CliError(
+            `--color-by: results.h5ad obs has no column ${JSON.stringify(c.colorBy)}; columns: ${Object.keys(obs.columns).join(", ") || "(none)"}`,
+          );
+        colorBy = isCategorical(col)
+          ? decodeCategorical(col)
+          : (col as unknown[]).map((v) => (v === null ? null : String(v)));
         colorTitle = c.colorBy;
       } else if (c.results!.nComponents > 1) {
         colorBy = Array.from(await assignments(c.results!, counts, "umap"), String);
         colorTitle = "component";
       }
-      return umapPlot(counts, { seed: c.seed, colorTitle, cellNames: c.results!.obsNames, ...(colorBy ? { colorBy } : {}) });
+      return umapPlot(counts, {
+        seed: c.seed,
+        colorTitle,
+        cellNames: c.results!.obsNames,
+        ...(colorBy ? { colorBy } : {}),
+      });
     },
   },
-  composition: { caption: "cells per mixture component", unavailable: needMix, draw: async (c) => mixtureCompositionPlot(c.results!, await c.counts()) },
-  "mixture-ppc": { caption: "predictive check per mixture component", unavailable: needMix, draw: async (c) => mixturePpcPlot(c.results!, await c.counts(), predictive(c)) },
-  trace: { caption: "MCMC trace plots", unavailable: needMcmc, draw: async (c) => tracePlot(await mcmcDraws(c)) },
-  rank: { caption: "MCMC rank plots", unavailable: needMcmc, draw: async (c) => rankPlot(await mcmcDraws(c)) },
+  composition: {
+    caption: "cells per mixture component",
+    unavailable: needMix,
+    draw: async (c) => mixtureCompositionPlot(c.results!, await c.counts()),
+  },
+  "mixture-ppc": {
+    caption: "predictive check per mixture component",
+    unavailable: needMix,
+    draw: async (c) => mixturePpcPlot(c.results!, await c.counts(), predictive(c)),
+  },
+  trace: {
+    caption: "MCMC trace plots",
+    unavailable: needMcmc,
+    draw: async (c) => tracePlot(await mcmcDraws(c)),
+  },
+  rank: {
+    caption: "MCMC rank plots",
+    unavailable: needMcmc,
+    draw: async (c) => rankPlot(await mcmcDraws(c)),
+  },
   rhat: {
     caption: "R-hat and bulk/tail ESS",
     unavailable: needMcmc,
@@ -128,10 +194,15 @@ export const PLOTS: Record<string, PlotEntry> = {
       return diagnosticsPlot(diagnostics.summary(d), { numChains: d[0]?.chains.length ?? 1 });
     },
   },
-  volcano: { caption: "volcano plot of the DE table", unavailable: needDe, draw: async (c) => volcanoPlot(c.de!) },
+  volcano: {
+    caption: "volcano plot of the DE table",
+    unavailable: needDe,
+    draw: async (c) => volcanoPlot(c.de!),
+  },
   ma: {
     caption: "MA plot of the DE table (mean from --de-data)",
-    unavailable: (c) => needDe(c) ?? (c.deHasMean ? undefined : "needs --de-data DATA for the mean expression"),
+    unavailable: (c) =>
+      needDe(c) ?? (c.deHasMean ? undefined : "needs --de-data DATA for the mean expression"),
     draw: async (c) => maPlot(c.de!, (await c.deMean())!),
   },
   pvalues: {
@@ -157,7 +228,9 @@ Arguments:
 Options:
   --plots NAMES           comma-separated plot names (default: ${DEFAULT_PLOTS.join(",")}; with --de
                           also volcano,ma,pvalues):
-${Object.entries(PLOTS).map(([k, v]) => `                            ${k.padEnd(12)} ${v.caption}`).join("\n")}
+${Object.entries(PLOTS)
+  .map(([k, v]) => `                            ${k.padEnd(12)} ${v.caption}`)
+  .join("\n")}
   --all                   every plot that applies to the inputs
   --format svg|png        file format (default svg)
   --out DIR               output folder (default FIT_DIR/plots, or plots)
@@ -178,10 +251,16 @@ function escapeHtml(s: string): string {
 }
 
 /** The index page: every plot file with its caption. */
-export function indexHtml(title: string, items: readonly { name: string; file: string; caption: string }[]): string {
+export function indexHtml(
+  title: string,
+  items: readonly { name: string; file: string; caption: string }[],
+): string {
   const nav = items.map((i) => `<a href="#${escapeHtml(i.name)}">${escapeHtml(i.name)}</a>`).join(" · ");
   const figs = items
-    .map((i) => `<figure id="${escapeHtml(i.name)}">\n  <h2>${escapeHtml(i.name)}</h2>\n  <img src="${encodeURI(i.file)}" alt="${escapeHtml(i.caption)}">\n  <figcaption>${escapeHtml(i.caption)}</figcaption>\n</figure>`)
+    .map(
+      (i) =>
+        `<figure id="${escapeHtml(i.name)}">\n  <h2>${escapeHtml(i.name)}</h2>\n  <img src="${encodeURI(i.file)}" alt="${escapeHtml(i.caption)}">\n  <figcaption>${escapeHtml(i.caption)}</figcaption>\n</figure>`,
+    )
     .join("\n");
   return `<!doctype html>
 <html lang="en">
@@ -203,8 +282,16 @@ ${figs}
  * Draw `names` into `outDir` (created) as `<name>.<format>` and write its index.html;
  * progress lines go to `io` when given. Returns the files with their captions.
  */
-async function drawPlots(ctx: VizContext, names: readonly string[], outDir: string, format: "svg" | "png", title: string, io?: CliIO) {
-  if (existsSync(outDir) && !statSync(outDir).isDirectory()) throw new CliError(`--out ${outDir} exists and is not a directory`);
+async function drawPlots(
+  ctx: VizContext,
+  names: readonly string[],
+  outDir: string,
+  format: "svg" | "png",
+  title: string,
+  io?: CliIO,
+) {
+  if (existsSync(outDir) && !statSync(outDir).isDirectory())
+    throw new CliError(`--out ${outDir} exists and is not a directory`);
   mkdirSync(outDir, { recursive: true });
   const items: { name: string; file: string; caption: string }[] = [];
   for (const name of names) {
@@ -218,7 +305,9 @@ async function drawPlots(ctx: VizContext, names: readonly string[], outDir: stri
     const file = `${name}.${format}`;
     await savePlot(spec, join(outDir, file));
     items.push({ name, file, caption: PLOTS[name]!.caption });
-    io?.stderr(`scribe visualize: ${join(outDir, file)} (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
+    io?.stderr(
+      `scribe visualize: ${join(outDir, file)} (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`,
+    );
   }
   writeFileAtomic(join(outDir, "index.html"), indexHtml(title, items));
   return items;
@@ -228,7 +317,12 @@ async function drawPlots(ctx: VizContext, names: readonly string[], outDir: stri
  * `scribe fit --plots`: the default plots (loss, PPC, ECDF; those that apply) of a finished fit
  * into `OUT/plots`, from the results and counts in memory. Returns the index page's path.
  */
-export async function writeFitPlots(fitDir: string, results: ScribeResults, counts: Tensor, seed = 42): Promise<string> {
+export async function writeFitPlots(
+  fitDir: string,
+  results: ScribeResults,
+  counts: Tensor,
+  seed = 42,
+): Promise<string> {
   const ctx: VizContext = {
     fitDir,
     results,
@@ -273,32 +367,44 @@ export async function runVisualize(argv: readonly string[], io: CliIO): Promise<
   if (positionals.length > 1) throw new UsageError(`expected one FIT_DIR, got ${positionals.length}`);
   const fitDir = positionals[0];
   const dePath = values.de as string | undefined;
-  if (fitDir === undefined && dePath === undefined) throw new UsageError("missing FIT_DIR (a folder written by scribe fit) or --de FILE.csv");
+  if (fitDir === undefined && dePath === undefined)
+    throw new UsageError("missing FIT_DIR (a folder written by scribe fit) or --de FILE.csv");
   if (values.plots !== undefined && values.all) throw new UsageError("--plots and --all exclude each other");
   const format = choice(values.format as string | undefined, "format", ["svg", "png"] as const, "svg");
   const intOpt = (name: string, min: number): number | undefined => {
     const v = values[name];
     if (v === undefined) return undefined;
     const n = Number(v);
-    if (typeof v !== "string" || !Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
+    if (typeof v !== "string" || !Number.isInteger(n) || n < min)
+      throw new UsageError(`--${name} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
     return n;
   };
   const nSamples = intOpt("n-samples", 2);
   const seed = intOpt("seed", 0) ?? 42;
   let requested: string[] | null = null;
   if (typeof values.plots === "string") {
-    requested = values.plots.split(",").map((s) => s.trim()).filter(Boolean);
+    requested = values.plots
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean);
     const unknown = requested.filter((p) => !Object.hasOwn(PLOTS, p));
-    if (unknown.length) throw new UsageError(`unknown plot ${unknown.map((u) => JSON.stringify(u)).join(", ")}; available: ${Object.keys(PLOTS).join(", ")}`);
+    if (unknown.length)
+      throw new UsageError(
+        `unknown plot ${unknown.map((u) => JSON.stringify(u)).join(", ")}; available: ${Object.keys(PLOTS).join(", ")}`,
+      );
     if (requested.length === 0) throw new UsageError("--plots is empty");
   }
 
   // Inputs: check the fit folder and the DE table before drawing anything.
   let results: ScribeResults | undefined;
   if (fitDir !== undefined) {
-    if (!existsSync(fitDir) || !statSync(fitDir).isDirectory()) throw new CliError(`${fitDir} is not a folder`);
+    if (!existsSync(fitDir) || !statSync(fitDir).isDirectory())
+      throw new CliError(`${fitDir} is not a folder`);
     const paramsPath = join(fitDir, "params.json");
-    if (!existsSync(paramsPath)) throw new CliError(`${fitDir} is not a scribe fit folder: no params.json (run scribe fit DATA --out ${fitDir} first)`);
+    if (!existsSync(paramsPath))
+      throw new CliError(
+        `${fitDir} is not a scribe fit folder: no params.json (run scribe fit DATA --out ${fitDir} first)`,
+      );
     let json: Record<string, unknown>;
     try {
       json = JSON.parse(readFileSync(paramsPath, "utf8")) as Record<string, unknown>;
@@ -313,7 +419,8 @@ export async function runVisualize(argv: readonly string[], io: CliIO): Promise<
   }
   let de: DePlotTable | undefined;
   if (dePath !== undefined) {
-    if (!existsSync(dePath) || statSync(dePath).isDirectory()) throw new CliError(`--de ${dePath}: no such file`);
+    if (!existsSync(dePath) || statSync(dePath).isDirectory())
+      throw new CliError(`--de ${dePath}: no such file`);
     try {
       de = parseDeCsv(readFileSync(dePath, "utf8"), dePath);
     } catch (err) {
@@ -324,7 +431,10 @@ export async function runVisualize(argv: readonly string[], io: CliIO): Promise<
   const loadFitData = async (): Promise<AnnData> => {
     if (adata) return adata;
     const h5 = join(fitDir!, "results.h5ad");
-    if (!existsSync(h5)) throw new CliError(`${fitDir} has no results.h5ad (the counts the plots compare with); was the fit finished?`);
+    if (!existsSync(h5))
+      throw new CliError(
+        `${fitDir} has no results.h5ad (the counts the plots compare with); was the fit finished?`,
+      );
     adata = await readH5ad(h5);
     return adata;
   };
@@ -335,7 +445,13 @@ export async function runVisualize(argv: readonly string[], io: CliIO): Promise<
     results,
     de,
     deHasMean: deData !== undefined,
-    genes: typeof values.genes === "string" ? values.genes.split(",").map((s) => s.trim()).filter(Boolean) : undefined,
+    genes:
+      typeof values.genes === "string"
+        ? values.genes
+            .split(",")
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : undefined,
     nSamples,
     colorBy: values["color-by"] as string | undefined,
     seed,
@@ -345,7 +461,9 @@ export async function runVisualize(argv: readonly string[], io: CliIO): Promise<
       const layer = (a.uns.scribe as Record<string, unknown> | undefined)?.layer;
       const prepared = prepareCounts(a, typeof layer === "string" ? layer : undefined);
       if (prepared.counts.shape[0] !== results!.nCells || prepared.counts.shape[1] !== results!.nGenes)
-        throw new CliError(`${fitDir}/results.h5ad has ${prepared.counts.shape[0]} cells × ${prepared.counts.shape[1]} genes, params.json ${results!.nCells} × ${results!.nGenes}`);
+        throw new CliError(
+          `${fitDir}/results.h5ad has ${prepared.counts.shape[0]} cells × ${prepared.counts.shape[1]} genes, params.json ${results!.nCells} × ${results!.nGenes}`,
+        );
       counts = prepared.counts;
       return counts;
     },
@@ -362,7 +480,8 @@ export async function runVisualize(argv: readonly string[], io: CliIO): Promise<
       const mean = new Float64Array(de.gene.length);
       de.gene.forEach((g, i) => {
         const j = byName.get(g);
-        if (j === undefined) throw new CliError(`--de-data ${deData}: no gene ${JSON.stringify(g)} of the DE table`);
+        if (j === undefined)
+          throw new CliError(`--de-data ${deData}: no gene ${JSON.stringify(g)} of the DE table`);
         let s = 0;
         for (let r = 0; r < n; r++) s += x[r * G + j]!;
         mean[i] = s / n;
@@ -371,19 +490,25 @@ export async function runVisualize(argv: readonly string[], io: CliIO): Promise<
     },
   };
 
-  const names = requested ?? (values.all ? Object.keys(PLOTS) : [...(results ? DEFAULT_PLOTS : []), ...(de ? DE_DEFAULT : [])]);
+  const names =
+    requested ??
+    (values.all ? Object.keys(PLOTS) : [...(results ? DEFAULT_PLOTS : []), ...(de ? DE_DEFAULT : [])]);
   const chosen: string[] = [];
   for (const name of names) {
     const why = PLOTS[name]!.unavailable(ctx);
     if (why === undefined) chosen.push(name);
     else if (requested) throw new CliError(`cannot draw ${name}: ${why}`);
-    else if (!values.quiet && !(values.all && /needs --de|needs FIT_DIR/.test(why))) io.stderr(`scribe visualize: skipping ${name}: ${why}\n`);
+    else if (!values.quiet && !(values.all && /needs --de|needs FIT_DIR/.test(why)))
+      io.stderr(`scribe visualize: skipping ${name}: ${why}\n`);
   }
   if (chosen.length === 0) throw new CliError("no plot applies to these inputs");
 
-  const outDir = (values.out as string | undefined) ?? (fitDir !== undefined ? join(fitDir, "plots") : "plots");
+  const outDir =
+    (values.out as string | undefined) ?? (fitDir !== undefined ? join(fitDir, "plots") : "plots");
   const title = `scribe plots: ${[fitDir, dePath].filter(Boolean).join(", ")}`;
   const items = await drawPlots(ctx, chosen, outDir, format, title, values.quiet ? undefined : io);
-  io.stdout(`${JSON.stringify({ out: outDir, index: join(outDir, "index.html"), plots: items.map((i) => join(outDir, i.file)) })}\n`);
+  io.stdout(
+    `${JSON.stringify({ out: outDir, index: join(outDir, "index.html"), plots: items.map((i) => join(outDir, i.file)) })}\n`,
+  );
   return EXIT_OK;
 }

@@ -19,12 +19,19 @@ export interface CapturePlotOptions extends PlotOptions {
 export async function captureProbabilities(results: ScribeResults): Promise<Float64Array> {
   const map: Record<string, Tensor> = await results.getMap();
   const pc = map.p_capture;
-  if (!pc) throw new Error(`capturePlot: model ${results.modelType} has no per-cell capture probability (fit nbvcp, zinbvcp or twostatevcp)`);
+  if (!pc)
+    throw new Error(
+      `capturePlot: model ${results.modelType} has no per-cell capture probability (fit nbvcp, zinbvcp or twostatevcp)`,
+    );
   return Float64Array.from(await pc.data());
 }
 
 /** The capture-probability plot; with `counts` [cells, genes] adds capture against library size. */
-export async function capturePlot(results: ScribeResults, counts?: Tensor, opts: CapturePlotOptions = {}): Promise<PlotSpec> {
+export async function capturePlot(
+  results: ScribeResults,
+  counts?: Tensor,
+  opts: CapturePlotOptions = {},
+): Promise<PlotSpec> {
   const pc = await captureProbabilities(results);
   const C = pc.length;
   const bins = opts.bins ?? 30;
@@ -53,7 +60,12 @@ export async function capturePlot(results: ScribeResults, counts?: Tensor, opts:
     data: { values },
     mark: { type: "point", filled: true, size: 14, opacity: 0.6, color },
     encoding: {
-      x: { field: "library", type: "quantitative", title: "library size (total counts)", scale: { type: "log", nice: false } },
+      x: {
+        field: "library",
+        type: "quantitative",
+        title: "library size (total counts)",
+        scale: { type: "log", nice: false },
+      },
       y: { field: "p", type: "quantitative", title: "capture probability (MAP)" },
       tooltip: [{ field: "cell" }],
     },

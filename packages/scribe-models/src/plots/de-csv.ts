@@ -40,16 +40,30 @@ export function parseDeCsv(text: string, source: string): DePlotTable {
   const need = bayes ? ["gene", "mean", "lfsr"] : ["gene", "log2FC", "pval", "padj"];
   const missing = need.filter((n) => col(n) < 0);
   if (missing.length)
-    throw new Error(`${source}: not a DE table: missing column${missing.length > 1 ? "s" : ""} ${missing.join(", ")} (expected scribe de's gene,log2FC,pval,padj or scribe compare's gene,mean,lfsr; header: ${header.join(",")})`);
+    throw new Error(
+      `${source}: not a DE table: missing column${missing.length > 1 ? "s" : ""} ${missing.join(", ")} (expected scribe de's gene,log2FC,pval,padj or scribe compare's gene,mean,lfsr; header: ${header.join(",")})`,
+    );
   const rows = lines.slice(1).map((l, i) => {
     const r = splitCsvLine(l);
-    if (r.length !== header.length) throw new Error(`${source}, line ${i + 2}: ${r.length} fields, the header has ${header.length}`);
+    if (r.length !== header.length)
+      throw new Error(`${source}, line ${i + 2}: ${r.length} fields, the header has ${header.length}`);
     return r;
   });
-  const num = (name: string) => Float64Array.from(rows, (r) => (r[col(name)]!.trim() === "" ? Number.NaN : Number(r[col(name)])));
+  const num = (name: string) =>
+    Float64Array.from(rows, (r) => (r[col(name)]!.trim() === "" ? Number.NaN : Number(r[col(name)])));
   const gene = rows.map((r) => r[col("gene")]!);
   if (bayes) return { gene, mean: num("mean"), lfsr: num("lfsr") } satisfies BayesianDeTableLike;
   const n = rows.length;
   const opt = (name: string) => (col(name) >= 0 ? num(name) : new Float64Array(n).fill(Number.NaN));
-  return { gene, log2FC: num("log2FC"), statistic: opt("statistic"), pval: num("pval"), padj: num("padj"), dispersion: opt("dispersion"), df1: 1, df2: Number.NaN, method: "ql" } satisfies DeTable;
+  return {
+    gene,
+    log2FC: num("log2FC"),
+    statistic: opt("statistic"),
+    pval: num("pval"),
+    padj: num("padj"),
+    dispersion: opt("dispersion"),
+    df1: 1,
+    df2: Number.NaN,
+    method: "ql",
+  } satisfies DeTable;
 }

@@ -67,14 +67,24 @@ export function deRows(t: DePlotTable, where: string): DePlotRows {
     ["pval", pval],
   ];
   for (const [name, c] of cols)
-    if (c && c.length !== n) throw new Error(`${where}: column ${name} has ${c.length} values for ${n} genes`);
+    if (c && c.length !== n)
+      throw new Error(`${where}: column ${name} has ${c.length} values for ${n} genes`);
   const rows: DePlotRow[] = [];
   for (let i = 0; i < n; i++) {
     const e = Number(effect[i]);
     const s = Number(sig[i]);
     if (!Number.isFinite(e) || !Number.isFinite(s)) continue;
-    if (s < 0 || s > 1) throw new Error(`${where}: gene ${t.gene[i]} (row ${i}) has ${bayes ? "lfsr" : "padj"} = ${s}, outside [0, 1]`);
-    rows.push({ gene: t.gene[i]!, row: i, effect: e, significance: s, pval: pval ? Number(pval[i]) : Number.NaN });
+    if (s < 0 || s > 1)
+      throw new Error(
+        `${where}: gene ${t.gene[i]} (row ${i}) has ${bayes ? "lfsr" : "padj"} = ${s}, outside [0, 1]`,
+      );
+    rows.push({
+      gene: t.gene[i]!,
+      row: i,
+      effect: e,
+      significance: s,
+      pval: pval ? Number(pval[i]) : Number.NaN,
+    });
   }
   return {
     rows,

@@ -6,7 +6,13 @@
  */
 import type { Tensor } from "@scribe/core";
 import type { ScribeResults } from "../results/results.js";
-import { bandQuantiles, type GenePredictive, genePredictive, histogramCap, type PredictiveSelection } from "./predictive-data.js";
+import {
+  bandQuantiles,
+  type GenePredictive,
+  genePredictive,
+  histogramCap,
+  type PredictiveSelection,
+} from "./predictive-data.js";
 import { type PlotOptions, type PlotSpec, plotSpec } from "./spec.js";
 
 /** Options of {@link ecdfPlot}. */
@@ -49,15 +55,22 @@ export function ecdfPoints(gp: GenePredictive): EcdfPoint[] {
   gp.names.forEach((name, j) => {
     const cap = histogramCap(gp.observed[j]!);
     const obs = ecdfAt(gp.observed[j]!, 0, gp.nCells, cap);
-    const draws = Array.from({ length: gp.nDraws }, (_, s) => ecdfAt(gp.predicted[j]!, s * gp.nCells, gp.nCells, cap));
+    const draws = Array.from({ length: gp.nDraws }, (_, s) =>
+      ecdfAt(gp.predicted[j]!, s * gp.nCells, gp.nCells, cap),
+    );
     const [lo, med, hi] = bandQuantiles(draws, [0.05, 0.5, 0.95]) as [number[], number[], number[]];
-    for (let k = 0; k <= cap; k++) out.push({ gene: name, count: k, observed: obs[k]!, lo: lo[k]!, median: med[k]!, hi: hi[k]! });
+    for (let k = 0; k <= cap; k++)
+      out.push({ gene: name, count: k, observed: obs[k]!, lo: lo[k]!, median: med[k]!, hi: hi[k]! });
   });
   return out;
 }
 
 /** ECDF plot of `results` against the observed `counts` [cells, genes]. */
-export async function ecdfPlot(results: ScribeResults, counts: Tensor, opts: EcdfPlotOptions = {}): Promise<PlotSpec> {
+export async function ecdfPlot(
+  results: ScribeResults,
+  counts: Tensor,
+  opts: EcdfPlotOptions = {},
+): Promise<PlotSpec> {
   const gp = await genePredictive(results, counts, { nGenes: 25, ...opts }, "ecdfPlot");
   const pts = ecdfPoints(gp);
   const colors = opts.colors ?? ["#fdd0a2", "#e6550d", "#000000"];
@@ -72,9 +85,20 @@ export async function ecdfPlot(results: ScribeResults, counts: Tensor, opts: Ecd
         width: opts.width ?? 170,
         height: opts.height ?? 120,
         layer: [
-          { mark: { type: "area", interpolate: "step-after", color: colors[0], opacity: 0.9 }, encoding: { x, y: { field: "lo", ...y }, y2: { field: "hi" }, tooltip: [{ field: "gene" }] } },
-          { transform: [{ calculate: "'predicted median'", as: "curve" }], mark: { type: "line", interpolate: "step-after", color: colors[1], strokeWidth: 1 }, encoding: { x, y: { field: "median", ...y }, tooltip: [{ field: "gene" }, { field: "curve" }] } },
-          { transform: [{ calculate: "'observed'", as: "curve" }], mark: { type: "line", interpolate: "step-after", color: colors[2], strokeWidth: 1.5 }, encoding: { x, y: { field: "observed", ...y }, tooltip: [{ field: "gene" }, { field: "curve" }] } },
+          {
+            mark: { type: "area", interpolate: "step-after", color: colors[0], opacity: 0.9 },
+            encoding: { x, y: { field: "lo", ...y }, y2: { field: "hi" }, tooltip: [{ field: "gene" }] },
+          },
+          {
+            transform: [{ calculate: "'predicted median'", as: "curve" }],
+            mark: { type: "line", interpolate: "step-after", color: colors[1], strokeWidth: 1 },
+            encoding: { x, y: { field: "median", ...y }, tooltip: [{ field: "gene" }, { field: "curve" }] },
+          },
+          {
+            transform: [{ calculate: "'observed'", as: "curve" }],
+            mark: { type: "line", interpolate: "step-after", color: colors[2], strokeWidth: 1.5 },
+            encoding: { x, y: { field: "observed", ...y }, tooltip: [{ field: "gene" }, { field: "curve" }] },
+          },
         ],
       },
       resolve: { scale: { x: "independent" } },

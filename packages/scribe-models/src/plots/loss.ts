@@ -43,11 +43,14 @@ export function thinnedSteps(n: number, max: number): number[] {
  */
 export function lossPlot(lossHistory: ArrayLike<number>, opts: LossPlotOptions = {}): PlotSpec {
   const n = lossHistory.length;
-  if (n === 0) throw new Error("lossPlot: the loss history is empty (was the model fitted by SVI with nSteps > 0?)");
+  if (n === 0)
+    throw new Error("lossPlot: the loss history is empty (was the model fitted by SVI with nSteps > 0?)");
   for (let i = 0; i < n; i++)
-    if (!Number.isFinite(lossHistory[i]!)) throw new Error(`lossPlot: loss at step ${i + 1} is ${lossHistory[i]}; the fit diverged there`);
+    if (!Number.isFinite(lossHistory[i]!))
+      throw new Error(`lossPlot: loss at step ${i + 1} is ${lossHistory[i]}; the fit diverged there`);
   const window = opts.window ?? Math.min(500, Math.max(1, Math.round(n / 20)));
-  if (!Number.isInteger(window) || window < 1) throw new Error(`lossPlot: window must be a positive integer, got ${window}`);
+  if (!Number.isInteger(window) || window < 1)
+    throw new Error(`lossPlot: window must be a positive integer, got ${window}`);
   const smooth = movingAverage(lossHistory, window);
   const steps = thinnedSteps(n, opts.maxPoints ?? 2000);
   const smoothName = `moving average (${window} steps)`;
@@ -64,12 +67,30 @@ export function lossPlot(lossHistory: ArrayLike<number>, opts: LossPlotOptions =
       data: { values },
       encoding: {
         x: { field: "step", type: "quantitative", title: "step" },
-        y: { field: "loss", type: "quantitative", title: positive ? "loss (−ELBO, log scale)" : "loss (−ELBO, symlog scale)", scale: { type: positive ? "log" : "symlog", nice: false }, axis: { format: "~s" } },
-        color: { field: "curve", type: "nominal", title: null, scale: { domain: ["loss", smoothName], range: [...colors] }, legend: { orient: "top-right", labelLimit: 320 } },
+        y: {
+          field: "loss",
+          type: "quantitative",
+          title: positive ? "loss (−ELBO, log scale)" : "loss (−ELBO, symlog scale)",
+          scale: { type: positive ? "log" : "symlog", nice: false },
+          axis: { format: "~s" },
+        },
+        color: {
+          field: "curve",
+          type: "nominal",
+          title: null,
+          scale: { domain: ["loss", smoothName], range: [...colors] },
+          legend: { orient: "top-right", labelLimit: 320 },
+        },
       },
       layer: [
-        { transform: [{ filter: { field: "curve", equal: "loss" } }], mark: { type: "line", clip: true, strokeWidth: 1 } },
-        { transform: [{ filter: { field: "curve", equal: smoothName } }], mark: { type: "line", clip: true, strokeWidth: 2.5 } },
+        {
+          transform: [{ filter: { field: "curve", equal: "loss" } }],
+          mark: { type: "line", clip: true, strokeWidth: 1 },
+        },
+        {
+          transform: [{ filter: { field: "curve", equal: smoothName } }],
+          mark: { type: "line", clip: true, strokeWidth: 2.5 },
+        },
       ],
     },
     opts.title ?? `Loss history (${n} steps, final ${lossHistory[n - 1]!.toPrecision(6)})`,

@@ -20,15 +20,26 @@ export interface MaOptions extends PlotOptions {
  * An MA plot: `meanExpression[i]` (> 0; genes with mean 0 are left out) against the effect
  * of row `i` of `table`.
  */
-export function maPlot(table: DePlotTable, meanExpression: ArrayLike<number>, opts: MaOptions = {}): PlotSpec {
+export function maPlot(
+  table: DePlotTable,
+  meanExpression: ArrayLike<number>,
+  opts: MaOptions = {},
+): PlotSpec {
   const t = deRows(table, "maPlot");
   if (meanExpression.length !== table.gene.length)
-    throw new Error(`maPlot: meanExpression has ${meanExpression.length} values for ${table.gene.length} genes`);
+    throw new Error(
+      `maPlot: meanExpression has ${meanExpression.length} values for ${table.gene.length} genes`,
+    );
   const alpha = opts.alpha ?? 0.05;
   const thr = opts.effectThreshold ?? (t.bayesian ? 0 : 1);
   const values = t.rows
     .filter((r) => Number(meanExpression[r.row]) > 0)
-    .map((r) => ({ gene: r.gene, mean: Number(meanExpression[r.row]), effect: r.effect, call: callOf(r.effect, r.significance, alpha, thr) }));
+    .map((r) => ({
+      gene: r.gene,
+      mean: Number(meanExpression[r.row]),
+      effect: r.effect,
+      call: callOf(r.effect, r.significance, alpha, thr),
+    }));
   return plotSpec(
     {
       width: opts.width ?? 440,
@@ -40,11 +51,26 @@ export function maPlot(table: DePlotTable, meanExpression: ArrayLike<number>, op
           encoding: {
             x: { field: "mean", type: "quantitative", title: "mean expression", scale: { type: "log" } },
             y: { field: "effect", type: "quantitative", title: t.effectTitle },
-            color: { field: "call", type: "nominal", title: "call", scale: colorScale(opts.colors ? opts : { colors: ["#d6604d", "#4393c3", "#bbbbbb"] }, [...CALL_LEVELS]) },
-            tooltip: [{ field: "gene" }, { field: "mean", format: ".3g" }, { field: "effect", format: ".3f" }],
+            color: {
+              field: "call",
+              type: "nominal",
+              title: "call",
+              scale: colorScale(opts.colors ? opts : { colors: ["#d6604d", "#4393c3", "#bbbbbb"] }, [
+                ...CALL_LEVELS,
+              ]),
+            },
+            tooltip: [
+              { field: "gene" },
+              { field: "mean", format: ".3g" },
+              { field: "effect", format: ".3f" },
+            ],
           },
         },
-        { data: { values: [{ y: 0 }] }, mark: { type: "rule", color: "#555" }, encoding: { y: { field: "y", type: "quantitative" } } },
+        {
+          data: { values: [{ y: 0 }] },
+          mark: { type: "rule", color: "#555" },
+          encoding: { y: { field: "y", type: "quantitative" } },
+        },
       ],
     },
     opts.title ?? "MA plot",

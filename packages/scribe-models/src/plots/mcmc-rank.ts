@@ -9,6 +9,7 @@ import { diagnostics } from "@scribe/infer";
 
 type SiteDraws = diagnostics.SiteDraws;
 const { ranks } = diagnostics;
+
 import { type SiteSelection, scalarChains } from "./site-draws.js";
 import { colorScale, type PlotOptions, type PlotSpec, plotSpec } from "./spec.js";
 
@@ -38,13 +39,16 @@ export function rankBinCounts(chains: readonly ArrayLike<number>[], bins: number
 /** The rank plot of MCMC draws (needs ≥ 2 chains to say anything; one chain is drawn alone). */
 export function rankPlot(draws: readonly SiteDraws[], opts: RankPlotOptions = {}): PlotSpec {
   const bins = opts.bins ?? 20;
-  if (!Number.isInteger(bins) || bins < 2) throw new Error(`rankPlot: bins must be an integer ≥ 2, got ${bins}`);
+  if (!Number.isInteger(bins) || bins < 2)
+    throw new Error(`rankPlot: bins must be an integer ≥ 2, got ${bins}`);
   const series = scalarChains(draws, opts, "rankPlot");
   const values: { parameter: string; chain: string; lo: number; hi: number; draws: number }[] = [];
   for (const s of series) {
     const counts = rankBinCounts(s.chains, bins);
     counts.forEach((cs, k) => {
-      cs.forEach((n, b) => values.push({ parameter: s.name, chain: String(k + 1), lo: b / bins, hi: (b + 1) / bins, draws: n }));
+      cs.forEach((n, b) => {
+        values.push({ parameter: s.name, chain: String(k + 1), lo: b / bins, hi: (b + 1) / bins, draws: n });
+      });
     });
   }
   const nChains = series[0]!.chains.length;
@@ -52,7 +56,13 @@ export function rankPlot(draws: readonly SiteDraws[], opts: RankPlotOptions = {}
     {
       data: { values },
       facet: {
-        row: { field: "parameter", type: "nominal", title: null, sort: series.map((s) => s.name), header: { labelAngle: 0, labelAlign: "left" } },
+        row: {
+          field: "parameter",
+          type: "nominal",
+          title: null,
+          sort: series.map((s) => s.name),
+          header: { labelAngle: 0, labelAlign: "left" },
+        },
         column: { field: "chain", type: "nominal", title: "chain" },
       },
       spec: {
@@ -62,7 +72,13 @@ export function rankPlot(draws: readonly SiteDraws[], opts: RankPlotOptions = {}
           {
             mark: { type: "bar", stroke: "white", strokeWidth: 0.5 },
             encoding: {
-              x: { field: "lo", type: "quantitative", bin: { binned: true, step: 1 / bins }, title: "rank (fraction of all draws)", scale: { domain: [0, 1] } },
+              x: {
+                field: "lo",
+                type: "quantitative",
+                bin: { binned: true, step: 1 / bins },
+                title: "rank (fraction of all draws)",
+                scale: { domain: [0, 1] },
+              },
               x2: { field: "hi" },
               y: { field: "draws", type: "quantitative", title: "draws", scale: { zero: true } },
               color: { field: "chain", type: "nominal", legend: null, scale: colorScale(opts) },

@@ -3,10 +3,9 @@
  * one row per quantity (independent y scales). Well-mixed chains overlap as stationary noise.
  * @module
  */
-import type { diagnostics } from "@scribe/infer";
+import { thinnedSteps } from "./loss.js";
 import { type SiteDraws, type SiteSelection, scalarChains } from "./site-draws.js";
 import { colorScale, type PlotOptions, type PlotSpec, plotSpec } from "./spec.js";
-import { thinnedSteps } from "./loss.js";
 
 /** Options of {@link tracePlot}. */
 export interface TracePlotOptions extends PlotOptions, SiteSelection {
@@ -20,13 +19,22 @@ export function tracePlot(draws: readonly SiteDraws[], opts: TracePlotOptions = 
   const values: { parameter: string; chain: string; draw: number; value: number }[] = [];
   for (const s of series)
     s.chains.forEach((x, c) => {
-      for (const i of thinnedSteps(x.length, opts.maxDraws ?? 1000)) values.push({ parameter: s.name, chain: String(c + 1), draw: i + 1, value: x[i]! });
+      for (const i of thinnedSteps(x.length, opts.maxDraws ?? 1000))
+        values.push({ parameter: s.name, chain: String(c + 1), draw: i + 1, value: x[i]! });
     });
   const nChains = series[0]!.chains.length;
   return plotSpec(
     {
       data: { values },
-      facet: { row: { field: "parameter", type: "nominal", title: null, sort: series.map((s) => s.name), header: { labelAngle: 0, labelAlign: "left" } } },
+      facet: {
+        row: {
+          field: "parameter",
+          type: "nominal",
+          title: null,
+          sort: series.map((s) => s.name),
+          header: { labelAngle: 0, labelAlign: "left" },
+        },
+      },
       spec: {
         width: opts.width ?? 460,
         height: opts.height ?? 90,

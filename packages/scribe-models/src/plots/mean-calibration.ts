@@ -20,7 +20,11 @@ export interface MeanCalibrationOptions extends PlotOptions {
 }
 
 /** Observed and predicted mean of every gene. */
-export async function meanCalibration(results: ScribeResults, counts: Tensor, opts: MeanCalibrationOptions = {}): Promise<{ observed: Float64Array; predicted: Float64Array }> {
+export async function meanCalibration(
+  results: ScribeResults,
+  counts: Tensor,
+  opts: MeanCalibrationOptions = {},
+): Promise<{ observed: Float64Array; predicted: Float64Array }> {
   const C = results.nCells;
   const G = results.nGenes;
   const observed = geneMeans(await readCounts(results, counts, "meanCalibrationPlot"), C, G);
@@ -42,7 +46,11 @@ export async function meanCalibration(results: ScribeResults, counts: Tensor, op
 }
 
 /** The mean-calibration plot of `results` against the observed `counts` [cells, genes]. */
-export async function meanCalibrationPlot(results: ScribeResults, counts: Tensor, opts: MeanCalibrationOptions = {}): Promise<PlotSpec> {
+export async function meanCalibrationPlot(
+  results: ScribeResults,
+  counts: Tensor,
+  opts: MeanCalibrationOptions = {},
+): Promise<PlotSpec> {
   const { observed, predicted } = await meanCalibration(results, counts, opts);
   const values: { gene: string; observed: number; predicted: number }[] = [];
   const logRatios: number[] = [];
@@ -51,7 +59,8 @@ export async function meanCalibrationPlot(results: ScribeResults, counts: Tensor
     values.push({ gene: results.varNames[g]!, observed: observed[g]!, predicted: predicted[g]! });
     logRatios.push(Math.abs(Math.log(predicted[g]! / observed[g]!)));
   }
-  if (values.length === 0) throw new Error("meanCalibrationPlot: no gene has a positive observed and predicted mean");
+  if (values.length === 0)
+    throw new Error("meanCalibrationPlot: no gene has a positive observed and predicted mean");
   logRatios.sort((a, b) => a - b);
   const med = logRatios[Math.floor(logRatios.length / 2)]!;
   const lo = Math.min(...values.map((v) => Math.min(v.observed, v.predicted)));
@@ -62,11 +71,24 @@ export async function meanCalibrationPlot(results: ScribeResults, counts: Tensor
       width: opts.width ?? 340,
       height: opts.height ?? 340,
       layer: [
-        { data: { values: [{ observed: lo, predicted: lo }, { observed: hi, predicted: hi }] }, mark: { type: "line", color: "#d62728", strokeDash: [5, 4] }, encoding: { x: { field: "observed", ...axis }, y: { field: "predicted", ...axis } } },
+        {
+          data: {
+            values: [
+              { observed: lo, predicted: lo },
+              { observed: hi, predicted: hi },
+            ],
+          },
+          mark: { type: "line", color: "#d62728", strokeDash: [5, 4] },
+          encoding: { x: { field: "observed", ...axis }, y: { field: "predicted", ...axis } },
+        },
         {
           data: { values },
           mark: { type: "point", filled: true, size: 16, opacity: 0.6, color: opts.colors?.[0] ?? "#4c78a8" },
-          encoding: { x: { field: "observed", ...axis, title: "observed mean count" }, y: { field: "predicted", ...axis, title: "predicted mean count" }, tooltip: [{ field: "gene" }] },
+          encoding: {
+            x: { field: "observed", ...axis, title: "observed mean count" },
+            y: { field: "predicted", ...axis, title: "predicted mean count" },
+            tooltip: [{ field: "gene" }],
+          },
         },
       ],
     },

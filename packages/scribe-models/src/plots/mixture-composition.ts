@@ -17,20 +17,34 @@ export interface CompositionOptions extends PlotOptions {
 /** Component names: "k" or "k: label". */
 export function componentNames(results: ScribeResults, labels?: readonly string[]): string[] {
   const K = results.nComponents;
-  const given = labels ?? (Array.isArray(results.meta.componentLabels) ? (results.meta.componentLabels as string[]) : undefined);
-  if (given && given.length !== K) throw new Error(`mixture plots: ${given.length} labels for ${K} components`);
+  const given =
+    labels ??
+    (Array.isArray(results.meta.componentLabels) ? (results.meta.componentLabels as string[]) : undefined);
+  if (given && given.length !== K)
+    throw new Error(`mixture plots: ${given.length} labels for ${K} components`);
   return Array.from({ length: K }, (_, k) => (given ? `${k}: ${given[k]}` : String(k)));
 }
 
 /** MAP component of each cell (one `await`). */
-export async function assignments(results: ScribeResults, counts: Tensor, where: string): Promise<Int32Array> {
-  if (results.nComponents < 2) throw new Error(`${where}: model ${results.modelType} is not a mixture (nComponents = ${results.nComponents})`);
+export async function assignments(
+  results: ScribeResults,
+  counts: Tensor,
+  where: string,
+): Promise<Int32Array> {
+  if (results.nComponents < 2)
+    throw new Error(
+      `${where}: model ${results.modelType} is not a mixture (nComponents = ${results.nComponents})`,
+    );
   const z: Tensor = await results.cellAssignments(counts);
   return Int32Array.from(await z.data());
 }
 
 /** The composition plot of a mixture fit on `counts` [cells, genes]. */
-export async function mixtureCompositionPlot(results: ScribeResults, counts: Tensor, opts: CompositionOptions = {}): Promise<PlotSpec> {
+export async function mixtureCompositionPlot(
+  results: ScribeResults,
+  counts: Tensor,
+  opts: CompositionOptions = {},
+): Promise<PlotSpec> {
   const z = await assignments(results, counts, "mixtureCompositionPlot");
   const names = componentNames(results, opts.labels);
   const K = names.length;
@@ -38,7 +52,11 @@ export async function mixtureCompositionPlot(results: ScribeResults, counts: Ten
   for (const k of z) n[k]!++;
   const map: Record<string, Tensor> = await results.getMap();
   const w = map.mixing_weights ? Array.from(await map.mixing_weights.data()) : null;
-  const values = names.map((name, k) => ({ component: name, cells: n[k]!, expected: w ? w[k]! * z.length : null }));
+  const values = names.map((name, k) => ({
+    component: name,
+    cells: n[k]!,
+    expected: w ? w[k]! * z.length : null,
+  }));
   return plotSpec(
     {
       width: opts.width ?? Math.max(200, 60 * K),
@@ -48,7 +66,13 @@ export async function mixtureCompositionPlot(results: ScribeResults, counts: Ten
         {
           mark: { type: "bar" },
           encoding: {
-            x: { field: "component", type: "nominal", title: "component", sort: names, axis: { labelAngle: names.some((s) => s.length > 6) ? -30 : 0 } },
+            x: {
+              field: "component",
+              type: "nominal",
+              title: "component",
+              sort: names,
+              axis: { labelAngle: names.some((s) => s.length > 6) ? -30 : 0 },
+            },
             y: { field: "cells", type: "quantitative", title: "cells (MAP assignment)" },
             color: { field: "component", type: "nominal", legend: null, scale: colorScale(opts, names) },
           },
@@ -57,13 +81,24 @@ export async function mixtureCompositionPlot(results: ScribeResults, counts: Ten
           ? [
               {
                 mark: { type: "tick", color: "black", thickness: 2, size: 30 },
-                encoding: { x: { field: "component", type: "nominal", sort: names }, y: { field: "expected", type: "quantitative" } },
+                encoding: {
+                  x: { field: "component", type: "nominal", sort: names },
+                  y: { field: "expected", type: "quantitative" },
+                },
               },
             ]
           : []),
-        { mark: { type: "text", dy: -8, fontSize: 12 }, encoding: { x: { field: "component", type: "nominal", sort: names }, y: { field: "cells", type: "quantitative" }, text: { field: "cells" } } },
+        {
+          mark: { type: "text", dy: -8, fontSize: 12 },
+          encoding: {
+            x: { field: "component", type: "nominal", sort: names },
+            y: { field: "cells", type: "quantitative" },
+            text: { field: "cells" },
+          },
+        },
       ],
     },
-    opts.title ?? `Mixture composition (${z.length} cells, ${K} components${w ? "; ticks: mixing weights × cells" : ""})`,
+    opts.title ??
+      `Mixture composition (${z.length} cells, ${K} components${w ? "; ticks: mixing weights × cells" : ""})`,
   );
 }

@@ -48,16 +48,39 @@ export function ppcBins(gp: GenePredictive, maxBins = 40): PpcBin[] {
   gp.names.forEach((name, j) => {
     const bins = countBins(histogramCap(gp.observed[j]!), maxBins);
     const obs = binFractions(gp.observed[j]!, 0, gp.nCells, bins);
-    const draws = Array.from({ length: gp.nDraws }, (_, s) => binFractions(gp.predicted[j]!, s * gp.nCells, gp.nCells, bins));
-    const [q05, q25, q50, q75, q95] = bandQuantiles(draws, [0.05, 0.25, 0.5, 0.75, 0.95]) as [number[], number[], number[], number[], number[]];
+    const draws = Array.from({ length: gp.nDraws }, (_, s) =>
+      binFractions(gp.predicted[j]!, s * gp.nCells, gp.nCells, bins),
+    );
+    const [q05, q25, q50, q75, q95] = bandQuantiles(draws, [0.05, 0.25, 0.5, 0.75, 0.95]) as [
+      number[],
+      number[],
+      number[],
+      number[],
+      number[],
+    ];
     for (let b = 0; b < bins.n; b++)
-      out.push({ gene: name, lo: bins.lo[b]!, hi: bins.lo[b]! + bins.width, observed: obs[b]!, q05: q05[b]!, q25: q25[b]!, q50: q50[b]!, q75: q75[b]!, q95: q95[b]! });
+      out.push({
+        gene: name,
+        lo: bins.lo[b]!,
+        hi: bins.lo[b]! + bins.width,
+        observed: obs[b]!,
+        q05: q05[b]!,
+        q25: q25[b]!,
+        q50: q50[b]!,
+        q75: q75[b]!,
+        q95: q95[b]!,
+      });
   });
   return out;
 }
 
 /** Spec of PPC panels from prepared bins (shared by {@link ppcPlot} and the mixture PPC). */
-export function ppcSpecFromBins(bins: readonly PpcBin[], order: readonly string[], opts: PpcPlotOptions, title: string): PlotSpec {
+export function ppcSpecFromBins(
+  bins: readonly PpcBin[],
+  order: readonly string[],
+  opts: PpcPlotOptions,
+  title: string,
+): PlotSpec {
   const inside = bins.filter((b) => b.observed >= b.q05 - 1e-12 && b.observed <= b.q95 + 1e-12).length;
   const colors = opts.colors ?? ["#c6dbef", "#6baed6", "#08306b"];
   const x = { field: "lo", type: "quantitative", bin: { binned: true }, title: "count" };
@@ -70,9 +93,40 @@ export function ppcSpecFromBins(bins: readonly PpcBin[], order: readonly string[
         width: opts.width ?? 170,
         height: opts.height ?? 120,
         layer: [
-          { mark: { type: "bar", color: colors[0] }, encoding: { x, x2: { field: "hi" }, y: { field: "q05", type: "quantitative", title: "fraction of cells" }, y2: { field: "q95" }, tooltip: [{ field: "gene" }, { field: "q05", title: "5 %" }, { field: "q95", title: "95 %" }] } },
-          { mark: { type: "bar", color: colors[1] }, encoding: { x, x2: { field: "hi" }, y: { field: "q25", type: "quantitative" }, y2: { field: "q75" }, tooltip: [{ field: "gene" }, { field: "q25", title: "25 %" }, { field: "q75", title: "75 %" }] } },
-          { mark: { type: "point", filled: true, size: 14, color: colors[2] }, transform: [{ calculate: "(datum.lo + datum.hi) / 2", as: "mid" }], encoding: { x: { field: "mid", type: "quantitative" }, y: { field: "observed", type: "quantitative" }, tooltip: [{ field: "gene" }, { field: "lo", title: "from" }, { field: "hi", title: "to" }, { field: "observed" }] } },
+          {
+            mark: { type: "bar", color: colors[0] },
+            encoding: {
+              x,
+              x2: { field: "hi" },
+              y: { field: "q05", type: "quantitative", title: "fraction of cells" },
+              y2: { field: "q95" },
+              tooltip: [{ field: "gene" }, { field: "q05", title: "5 %" }, { field: "q95", title: "95 %" }],
+            },
+          },
+          {
+            mark: { type: "bar", color: colors[1] },
+            encoding: {
+              x,
+              x2: { field: "hi" },
+              y: { field: "q25", type: "quantitative" },
+              y2: { field: "q75" },
+              tooltip: [{ field: "gene" }, { field: "q25", title: "25 %" }, { field: "q75", title: "75 %" }],
+            },
+          },
+          {
+            mark: { type: "point", filled: true, size: 14, color: colors[2] },
+            transform: [{ calculate: "(datum.lo + datum.hi) / 2", as: "mid" }],
+            encoding: {
+              x: { field: "mid", type: "quantitative" },
+              y: { field: "observed", type: "quantitative" },
+              tooltip: [
+                { field: "gene" },
+                { field: "lo", title: "from" },
+                { field: "hi", title: "to" },
+                { field: "observed" },
+              ],
+            },
+          },
         ],
       },
       resolve: { scale: { x: "independent", y: "independent" } },
@@ -88,7 +142,16 @@ export function ppcSpecFromBins(bins: readonly PpcBin[], order: readonly string[
  * const spec = await ppcPlot(results, counts, { nGenes: 16, nSamples: 200 });
  * ```
  */
-export async function ppcPlot(results: ScribeResults, counts: Tensor, opts: PpcPlotOptions = {}): Promise<PlotSpec> {
+export async function ppcPlot(
+  results: ScribeResults,
+  counts: Tensor,
+  opts: PpcPlotOptions = {},
+): Promise<PlotSpec> {
   const gp = await genePredictive(results, counts, opts, "ppcPlot");
-  return ppcSpecFromBins(ppcBins(gp, opts.maxBins), gp.names, opts, `Posterior predictive check, ${gp.nDraws} draws; bands 50 % / 90 %, points observed, last bin ≥ cap`);
+  return ppcSpecFromBins(
+    ppcBins(gp, opts.maxBins),
+    gp.names,
+    opts,
+    `Posterior predictive check, ${gp.nDraws} draws; bands 50 % / 90 %, points observed, last bin ≥ cap`,
+  );
 }

@@ -40,9 +40,15 @@ export interface PredictiveSelection {
 }
 
 /** Read a count matrix [C, G] (one `await`) and check it matches the results. */
-export async function readCounts(results: ScribeResults, counts: Tensor, where: string): Promise<Float64Array> {
+export async function readCounts(
+  results: ScribeResults,
+  counts: Tensor,
+  where: string,
+): Promise<Float64Array> {
   if (counts.rank !== 2 || counts.shape[0] !== results.nCells || counts.shape[1] !== results.nGenes)
-    throw new Error(`${where}: counts have shape [${counts.shape}], the fit has ${results.nCells} cells × ${results.nGenes} genes`);
+    throw new Error(
+      `${where}: counts have shape [${counts.shape}], the fit has ${results.nCells} cells × ${results.nGenes} genes`,
+    );
   return Float64Array.from(await counts.data());
 }
 
@@ -68,10 +74,15 @@ export function genesAcrossExpression(means: ArrayLike<number>, n: number): numb
 }
 
 /** Resolve gene names or indices against the fit's genes. */
-export function resolveGenes(results: ScribeResults, genes: readonly (number | string)[], where: string): number[] {
+export function resolveGenes(
+  results: ScribeResults,
+  genes: readonly (number | string)[],
+  where: string,
+): number[] {
   return genes.map((g) => {
     const i = typeof g === "number" ? g : results.varNames.indexOf(g);
-    if (!Number.isInteger(i) || i < 0 || i >= results.nGenes) throw new Error(`${where}: unknown gene ${JSON.stringify(g)} (the fit has ${results.nGenes} genes)`);
+    if (!Number.isInteger(i) || i < 0 || i >= results.nGenes)
+      throw new Error(`${where}: unknown gene ${JSON.stringify(g)} (the fit has ${results.nGenes} genes)`);
     return i;
   });
 }
@@ -80,11 +91,18 @@ export function resolveGenes(results: ScribeResults, genes: readonly (number | s
  * Observed counts and posterior predictive draws for the chosen genes (the predictive is
  * drawn from the results restricted to those genes, so memory is S × C × genes).
  */
-export async function genePredictive(results: ScribeResults, counts: Tensor, opts: PredictiveSelection = {}, where = "genePredictive"): Promise<GenePredictive> {
+export async function genePredictive(
+  results: ScribeResults,
+  counts: Tensor,
+  opts: PredictiveSelection = {},
+  where = "genePredictive",
+): Promise<GenePredictive> {
   const C = results.nCells;
   const G = results.nGenes;
   const x = await readCounts(results, counts, where);
-  const genes = opts.genes ? resolveGenes(results, opts.genes, where) : genesAcrossExpression(geneMeans(x, C, G), opts.nGenes ?? 25);
+  const genes = opts.genes
+    ? resolveGenes(results, opts.genes, where)
+    : genesAcrossExpression(geneMeans(x, C, G), opts.nGenes ?? 25);
   if (genes.length === 0) throw new Error(`${where}: no expressed genes to plot`);
   const S = opts.nSamples ?? 100;
   const seed = opts.seed ?? 42;
@@ -96,7 +114,9 @@ export async function genePredictive(results: ScribeResults, counts: Tensor, opt
   const width = ppc.shape[2]!;
   const flat = await ppc.data();
   const cells = opts.cells ? [...opts.cells] : Array.from({ length: C }, (_, c) => c);
-  for (const c of cells) if (!Number.isInteger(c) || c < 0 || c >= C) throw new Error(`${where}: cell index ${c} out of range [0, ${C})`);
+  for (const c of cells)
+    if (!Number.isInteger(c) || c < 0 || c >= C)
+      throw new Error(`${where}: cell index ${c} out of range [0, ${C})`);
   const nc = cells.length;
   const observed: Float64Array[] = [];
   const predicted: Float64Array[] = [];
@@ -107,13 +127,21 @@ export async function genePredictive(results: ScribeResults, counts: Tensor, opt
       o[i] = x[c * G + g]!;
     });
     const p = new Float64Array(draws * nc);
-    for (let s = 0; s < draws; s++) cells.forEach((c, i) => {
-      p[s * nc + i] = flat[(s * C + c) * width + col]!;
-    });
+    for (let s = 0; s < draws; s++)
+      cells.forEach((c, i) => {
+        p[s * nc + i] = flat[(s * C + c) * width + col]!;
+      });
     observed.push(o);
     predicted.push(p);
   });
-  return { genes, names: genes.map((g) => results.varNames[g]!), observed, predicted, nDraws: draws, nCells: nc };
+  return {
+    genes,
+    names: genes.map((g) => results.varNames[g]!),
+    observed,
+    predicted,
+    nDraws: draws,
+    nCells: nc,
+  };
 }
 
 /** The q-quantile (linear interpolation, as NumPy's default) of a sorted array. */

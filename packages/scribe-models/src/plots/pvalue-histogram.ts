@@ -28,9 +28,13 @@ export function pvalueBinCounts(p: ArrayLike<number>, bins: number): number[] {
 
 /** The p-value histogram of an NB-GLM or method-of-moments table. */
 export function pvalueHistogram(table: Pick<DeTable, "pval">, opts: PvalueHistogramOptions = {}): PlotSpec {
-  if (!("pval" in table) || !table.pval) throw new Error("pvalueHistogram: the table has no pval column (a Bayesian DE table has lfsr instead; use volcanoPlot)");
+  if (!("pval" in table) || !table.pval)
+    throw new Error(
+      "pvalueHistogram: the table has no pval column (a Bayesian DE table has lfsr instead; use volcanoPlot)",
+    );
   const bins = opts.bins ?? 20;
-  if (!Number.isInteger(bins) || bins < 2) throw new Error(`pvalueHistogram: bins must be an integer ≥ 2, got ${bins}`);
+  if (!Number.isInteger(bins) || bins < 2)
+    throw new Error(`pvalueHistogram: bins must be an integer ≥ 2, got ${bins}`);
   const counts = pvalueBinCounts(table.pval, bins);
   const n = counts.reduce((a, b) => a + b, 0);
   if (n === 0) throw new Error("pvalueHistogram: no finite p-values");
@@ -44,7 +48,13 @@ export function pvalueHistogram(table: Pick<DeTable, "pval">, opts: PvalueHistog
           data: { values },
           mark: { type: "bar", color: opts.colors?.[0] ?? "#4c78a8", stroke: "white", strokeWidth: 0.5 },
           encoding: {
-            x: { field: "lo", type: "quantitative", bin: { binned: true, step: 1 / bins }, title: "p-value", scale: { domain: [0, 1] } },
+            x: {
+              field: "lo",
+              type: "quantitative",
+              bin: { binned: true, step: 1 / bins },
+              title: "p-value",
+              scale: { domain: [0, 1] },
+            },
             x2: { field: "hi" },
             y: { field: "genes", type: "quantitative", title: "genes", scale: { zero: true } },
           },

@@ -35,7 +35,8 @@ export async function svgToPng(svg: string, opts: SavePlotOptions = {}): Promise
  */
 export async function savePlot(spec: PlotSpec, path: string, opts: SavePlotOptions = {}): Promise<void> {
   const ext = extname(path).toLowerCase();
-  if (ext !== ".svg" && ext !== ".png") throw new Error(`savePlot: ${path}: unsupported extension "${ext}"; use .svg or .png`);
+  if (ext !== ".svg" && ext !== ".png")
+    throw new Error(`savePlot: ${path}: unsupported extension "${ext}"; use .svg or .png`);
   const svg = await renderSvg(spec);
   await writeFile(path, ext === ".svg" ? svg : await svgToPng(svg, opts));
 }

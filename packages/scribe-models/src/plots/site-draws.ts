@@ -37,9 +37,18 @@ function componentName(name: string, shape: readonly number[], j: number): strin
 }
 
 /** Expand sites to scalar series (the first `maxComponents` components of each selected site). */
-export function scalarChains(draws: readonly SiteDraws[], sel: SiteSelection = {}, where = "plot"): ScalarChains[] {
+export function scalarChains(
+  draws: readonly SiteDraws[],
+  sel: SiteSelection = {},
+  where = "plot",
+): ScalarChains[] {
   const wanted = sel.sites ? new Set(sel.sites) : null;
-  if (wanted) for (const s of wanted) if (!draws.some((d) => d.name === s)) throw new Error(`${where}: no site "${s}" in the draws (have ${draws.map((d) => d.name).join(", ")})`);
+  if (wanted)
+    for (const s of wanted)
+      if (!draws.some((d) => d.name === s))
+        throw new Error(
+          `${where}: no site "${s}" in the draws (have ${draws.map((d) => d.name).join(", ")})`,
+        );
   const out: ScalarChains[] = [];
   for (const s of draws) {
     if (wanted && !wanted.has(s.name)) continue;
@@ -74,10 +83,17 @@ export async function siteDrawsFromTensors(
     const lead = opts.grouped ? 2 : 1;
     const shape = t.shape.slice(lead);
     const total = opts.grouped ? t.shape[0]! * t.shape[1]! : t.shape[0]!;
-    if (total % C !== 0) throw new Error(`siteDrawsFromTensors: site "${name}" has ${total} draws, not a multiple of ${C} chains`);
+    if (total % C !== 0)
+      throw new Error(
+        `siteDrawsFromTensors: site "${name}" has ${total} draws, not a multiple of ${C} chains`,
+      );
     const data = Float64Array.from(await t.data());
     const per = data.length / C;
-    out.push({ name, shape, chains: Array.from({ length: C }, (_, c) => data.slice(c * per, (c + 1) * per)) });
+    out.push({
+      name,
+      shape,
+      chains: Array.from({ length: C }, (_, c) => data.slice(c * per, (c + 1) * per)),
+    });
   }
   return out;
 }

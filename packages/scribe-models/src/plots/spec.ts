@@ -65,11 +65,19 @@ export const JUPYTER_DISPLAY: unique symbol = Symbol.for("Jupyter.display") as n
  * one-line text fallback.
  */
 export async function jupyterBundle(spec: PlotSpec): Promise<Record<string, unknown>> {
-  const title = typeof spec.title === "string" ? spec.title : typeof (spec.title as { text?: unknown })?.text === "string" ? (spec.title as { text: string }).text : "chart";
+  const title =
+    typeof spec.title === "string"
+      ? spec.title
+      : typeof (spec.title as { text?: unknown })?.text === "string"
+        ? (spec.title as { text: string }).text
+        : "chart";
   const bundle: Record<string, unknown> = {
     "text/plain": `<Vega-Lite chart: ${title}>`,
     // JupyterLab's renderer registers the v5 mime type; our specs use no v6-only feature.
-    "application/vnd.vegalite.v5+json": { ...spec, $schema: "https://vega.github.io/schema/vega-lite/v5.json" },
+    "application/vnd.vegalite.v5+json": {
+      ...spec,
+      $schema: "https://vega.github.io/schema/vega-lite/v5.json",
+    },
   };
   try {
     const { renderSvg } = await import("./render.js");

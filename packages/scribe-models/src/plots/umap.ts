@@ -48,26 +48,42 @@ export function seededRandom(seed: number): () => number {
 }
 
 /** log1p(10⁴ · x / library size) of the `nTop` most variable genes, centred; C × nTop row-major. */
-export function normalizedTopGenes(x: ArrayLike<number>, C: number, G: number, nTop: number): { data: Float64Array; width: number } {
+export function normalizedTopGenes(
+  x: ArrayLike<number>,
+  C: number,
+  G: number,
+  nTop: number,
+): { data: Float64Array; width: number } {
   const lib = new Float64Array(C);
   for (let c = 0; c < C; c++) for (let g = 0; g < G; g++) lib[c]! += x[c * G + g]!;
   const y = new Float64Array(C * G);
-  for (let c = 0; c < C; c++) for (let g = 0; g < G; g++) y[c * G + g] = lib[c]! > 0 ? Math.log1p((1e4 * x[c * G + g]!) / lib[c]!) : 0;
+  for (let c = 0; c < C; c++)
+    for (let g = 0; g < G; g++) y[c * G + g] = lib[c]! > 0 ? Math.log1p((1e4 * x[c * G + g]!) / lib[c]!) : 0;
   const mean = new Float64Array(G);
   const v = new Float64Array(G);
   for (let c = 0; c < C; c++) for (let g = 0; g < G; g++) mean[g]! += y[c * G + g]! / C;
   for (let c = 0; c < C; c++) for (let g = 0; g < G; g++) v[g]! += (y[c * G + g]! - mean[g]!) ** 2;
-  const keep = Array.from({ length: G }, (_, g) => g).sort((a, b) => v[b]! - v[a]! || a - b).slice(0, Math.min(nTop, G));
+  const keep = Array.from({ length: G }, (_, g) => g)
+    .sort((a, b) => v[b]! - v[a]! || a - b)
+    .slice(0, Math.min(nTop, G));
   const w = keep.length;
   const out = new Float64Array(C * w);
-  for (let c = 0; c < C; c++) keep.forEach((g, j) => {
-    out[c * w + j] = y[c * G + g]! - mean[g]!;
-  });
+  for (let c = 0; c < C; c++)
+    keep.forEach((g, j) => {
+      out[c * w + j] = y[c * G + g]! - mean[g]!;
+    });
   return { data: out, width: w };
 }
 
 /** Scores of the top `k` principal components of a centred C × w matrix (subspace iteration, seeded). */
-export function pcaScores(x: Float64Array, C: number, w: number, k: number, seed: number, iters = 8): Float64Array {
+export function pcaScores(
+  x: Float64Array,
+  C: number,
+  w: number,
+  k: number,
+  seed: number,
+  iters = 8,
+): Float64Array {
   const rnd = seededRandom(seed);
   let Q = Float64Array.from({ length: w * k }, () => rnd() - 0.5);
   const orth = (M: Float64Array, rows: number) => {
@@ -112,7 +128,8 @@ export function pcaScores(x: Float64Array, C: number, w: number, k: number, seed
 
 /** A seeded 2-D UMAP embedding of the cells of `counts` [cells, genes]: C × 2 row-major. */
 export async function umapEmbedding(counts: Tensor, opts: UmapOptions = {}): Promise<Float64Array> {
-  if (counts.rank !== 2) throw new Error(`umapPlot: counts must be [cells, genes], got shape [${counts.shape}]`);
+  if (counts.rank !== 2)
+    throw new Error(`umapPlot: counts must be [cells, genes], got shape [${counts.shape}]`);
   const [C, G] = counts.shape as [number, number];
   const nn = opts.nNeighbors ?? 15;
   if (C <= nn) throw new Error(`umapPlot: ${C} cells; UMAP needs more cells than neighbours (${nn})`);
@@ -123,7 +140,13 @@ export async function umapEmbedding(counts: Tensor, opts: UmapOptions = {}): Pro
   const pcs = pcaScores(data, C, width, k, seed);
   const rows = Array.from({ length: C }, (_, c) => Array.from(pcs.subarray(c * k, (c + 1) * k)));
   const { UMAP } = await import("umap-js");
-  const umap = new UMAP({ nComponents: 2, nNeighbors: nn, minDist: opts.minDist ?? 0.1, random: seededRandom(seed + 1), ...(opts.nEpochs ? { nEpochs: opts.nEpochs } : {}) });
+  const umap = new UMAP({
+    nComponents: 2,
+    nNeighbors: nn,
+    minDist: opts.minDist ?? 0.1,
+    random: seededRandom(seed + 1),
+    ...(opts.nEpochs ? { nEpochs: opts.nEpochs } : {}),
+  });
   const emb = umap.fit(rows);
   return Float64Array.from(emb.flat());
 }
@@ -131,11 +154,19 @@ export async function umapEmbedding(counts: Tensor, opts: UmapOptions = {}): Pro
 /** The UMAP plot of the cells of `counts` [cells, genes]. */
 export async function umapPlot(counts: Tensor, opts: UmapPlotOptions = {}): Promise<PlotSpec> {
   const C = counts.shape[0]!;
-  if (opts.colorBy && opts.colorBy.length !== C) throw new Error(`umapPlot: colorBy has ${opts.colorBy.length} labels for ${C} cells`);
+  if (opts.colorBy && opts.colorBy.length !== C)
+    throw new Error(`umapPlot: colorBy has ${opts.colorBy.length} labels for ${C} cells`);
   const emb = await umapEmbedding(counts, opts);
   const label = (c: number) => (opts.colorBy ? String(opts.colorBy[c] ?? "NA") : "cells");
-  const values = Array.from({ length: C }, (_, c) => ({ umap1: emb[2 * c]!, umap2: emb[2 * c + 1]!, group: label(c), cell: opts.cellNames?.[c] ?? String(c) }));
-  const groups = [...new Set(values.map((v) => v.group))].sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
+  const values = Array.from({ length: C }, (_, c) => ({
+    umap1: emb[2 * c]!,
+    umap2: emb[2 * c + 1]!,
+    group: label(c),
+    cell: opts.cellNames?.[c] ?? String(c),
+  }));
+  const groups = [...new Set(values.map((v) => v.group))].sort((a, b) =>
+    a.localeCompare(b, undefined, { numeric: true }),
+  );
   return plotSpec(
     {
       width: opts.width ?? 380,
@@ -143,9 +174,25 @@ export async function umapPlot(counts: Tensor, opts: UmapPlotOptions = {}): Prom
       data: { values },
       mark: { type: "point", filled: true, size: 16, opacity: 0.8 },
       encoding: {
-        x: { field: "umap1", type: "quantitative", title: "UMAP 1", axis: { ticks: false, labels: false, grid: false } },
-        y: { field: "umap2", type: "quantitative", title: "UMAP 2", axis: { ticks: false, labels: false, grid: false } },
-        color: { field: "group", type: "nominal", title: opts.colorTitle ?? "group", scale: colorScale(opts, groups), ...(opts.colorBy ? {} : { legend: null }) },
+        x: {
+          field: "umap1",
+          type: "quantitative",
+          title: "UMAP 1",
+          axis: { ticks: false, labels: false, grid: false },
+        },
+        y: {
+          field: "umap2",
+          type: "quantitative",
+          title: "UMAP 2",
+          axis: { ticks: false, labels: false, grid: false },
+        },
+        color: {
+          field: "group",
+          type: "nominal",
+          title: opts.colorTitle ?? "group",
+          scale: colorScale(opts, groups),
+          ...(opts.colorBy ? {} : { legend: null }),
+        },
         tooltip: [{ field: "cell" }],
       },
     },

@@ -23,8 +23,14 @@ export interface VolcanoOptions extends PlotOptions {
 export const CALL_LEVELS = ["up", "down", "not significant"] as const;
 
 /** The call of a gene: significant and beyond the threshold on either side, or not. */
-export function callOf(effect: number, significance: number, alpha: number, threshold: number): (typeof CALL_LEVELS)[number] {
-  if (significance < alpha && Math.abs(effect) >= threshold && effect !== 0) return effect > 0 ? "up" : "down";
+export function callOf(
+  effect: number,
+  significance: number,
+  alpha: number,
+  threshold: number,
+): (typeof CALL_LEVELS)[number] {
+  if (significance < alpha && Math.abs(effect) >= threshold && effect !== 0)
+    return effect > 0 ? "up" : "down";
   return "not significant";
 }
 
@@ -63,8 +69,19 @@ export function volcanoPlot(table: DePlotTable, opts: VolcanoOptions = {}): Plot
           encoding: {
             x: { field: "effect", type: "quantitative", title: t.effectTitle },
             y: { field: "score", type: "quantitative", title: yTitle },
-            color: { field: "call", type: "nominal", title: "call", scale: colorScale(opts.colors ? opts : { colors: ["#d6604d", "#4393c3", "#bbbbbb"] }, [...CALL_LEVELS]) },
-            tooltip: [{ field: "gene" }, { field: "effect", format: ".3f" }, { field: "score", title: yTitle, format: ".2f" }],
+            color: {
+              field: "call",
+              type: "nominal",
+              title: "call",
+              scale: colorScale(opts.colors ? opts : { colors: ["#d6604d", "#4393c3", "#bbbbbb"] }, [
+                ...CALL_LEVELS,
+              ]),
+            },
+            tooltip: [
+              { field: "gene" },
+              { field: "effect", format: ".3f" },
+              { field: "score", title: yTitle, format: ".2f" },
+            ],
           },
         },
         {
@@ -83,7 +100,7 @@ export function volcanoPlot(table: DePlotTable, opts: VolcanoOptions = {}): Plot
           : []),
         // labels point inwards so they stay inside the chart: right-aligned on the right side
         ...[true, false].map((right) => ({
-          data: { values: labels.filter((v) => (v.effect > 0) === right) },
+          data: { values: labels.filter((v) => v.effect > 0 === right) },
           mark: { type: "text", align: right ? "right" : "left", dx: right ? -6 : 6, dy: -4, fontSize: 11 },
           encoding: {
             x: { field: "effect", type: "quantitative" },
@@ -93,6 +110,7 @@ export function volcanoPlot(table: DePlotTable, opts: VolcanoOptions = {}): Plot
         })),
       ],
     },
-    opts.title ?? `Volcano plot (${values.length} genes${t.dropped ? `, ${t.dropped} without a test left out` : ""})`,
+    opts.title ??
+      `Volcano plot (${values.length} genes${t.dropped ? `, ${t.dropped} without a test left out` : ""})`,
   );
 }
