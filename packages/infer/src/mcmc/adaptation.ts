@@ -120,7 +120,8 @@ export function buildAdaptationSchedule(n: number): AdaptWindow[] {
 /**
  * The step-size heuristic as sampler work (see {@link Evaluations}): from `eps`, double (or
  * halve) the step until the one-step acceptance `exp(−ΔH)` crosses 0.8. A non-finite energy
- * counts as too large a step. `start` is left untouched; `work` is scratch space.
+ * counts as too large a step. `start` is left untouched; `work` is scratch space. A
+ * synchronous `potential` is called directly (nothing yielded).
  */
 export function* findReasonableStepSizeSteps(
   start: PhasePoint,
@@ -128,6 +129,7 @@ export function* findReasonableStepSizeSteps(
   eps: number,
   mass: MassMatrix,
   rng: RngStream,
+  potential?: PotentialGradFn,
 ): Evaluations<number> {
   const logTarget = Math.log(0.8);
   mass.sampleMomentum(rng, work.r);
@@ -137,7 +139,7 @@ export function* findReasonableStepSizeSteps(
     work.r.set(r0);
     mass.velocity(work.r, work.v);
     const h0 = hamiltonian(work);
-    yield* leapfrogSteps(work, e, mass);
+    yield* leapfrogSteps(work, e, mass, potential);
     const h = hamiltonian(work);
     const d = h0 - h;
     return Number.isFinite(h) ? d : Number.NEGATIVE_INFINITY;
@@ -163,5 +165,5 @@ export function findReasonableStepSize(
   potential: PotentialGradFn,
   rng: RngStream,
 ): number {
-  return evaluateSync(findReasonableStepSizeSteps(start, work, eps, mass, rng), potential);
+  return evaluateSync(findReasonableStepSizeSteps(start, work, eps, mass, rng, potential), potential);
 }

@@ -258,7 +258,14 @@ export class ChainSampler {
   }
 
   #heuristic(): Evaluations<number> {
-    return findReasonableStepSizeSteps(this.state, this.#work, this.stepSize, this.mass, this.#rng);
+    return findReasonableStepSizeSteps(
+      this.state,
+      this.#work,
+      this.stepSize,
+      this.mass,
+      this.#rng,
+      this.#setup.potential,
+    );
   }
 
   #settings(): TransitionSettings {
@@ -266,6 +273,7 @@ export class ChainSampler {
       stepSize: this.stepSize,
       mass: this.mass,
       rng: this.#rng,
+      potential: this.#setup.potential,
       maxTreeDepth: this.#rule.kind === "nuts" ? this.#rule.maxTreeDepth : 0,
       maxDeltaEnergy: this.#maxDeltaEnergy,
     };

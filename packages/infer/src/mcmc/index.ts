@@ -32,6 +32,8 @@ export {
   copyPhasePoint,
   hamiltonian,
   leapfrog,
+  leapfrogClose,
+  leapfrogOpen,
   leapfrogSteps,
   newPhasePoint,
   type PhasePoint,

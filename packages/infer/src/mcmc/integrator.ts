@@ -3,7 +3,7 @@
  * @module
  */
 import { kineticEnergy, type MassMatrix } from "./mass-matrix.js";
-import { type Evaluations, evaluateSync } from "./evaluations.js";
+import type { Evaluations } from "./evaluations.js";
 import type { PotentialGradFn } from "./potential-fn.js";
 
 /** A point in phase space with its cached potential, gradient and velocity `M⁻¹ r`. */
@@ -46,25 +46,47 @@ export function hamiltonian(p: PhasePoint): number {
 }
 
 /**
- * One leapfrog step of size `eps` (negative to go backward), in place, as sampler work (see
- * {@link Evaluations}): half momentum step, full position step, one potential+gradient
- * evaluation (yielded), half momentum step. Returns the new potential energy.
+ * The first half of a leapfrog step of size `eps` (negative to go backward), in place: half
+ * momentum step, full position step. The potential and gradient at the new `p.z` come next,
+ * then {@link leapfrogClose}.
  */
-export function* leapfrogSteps(p: PhasePoint, eps: number, mass: MassMatrix): Evaluations<number> {
+export function leapfrogOpen(p: PhasePoint, eps: number, mass: MassMatrix): void {
   const { z, r, g, v } = p;
   const n = z.length;
   const h = 0.5 * eps;
   for (let i = 0; i < n; i++) r[i]! -= h * g[i]!;
   mass.velocity(r, v);
   for (let i = 0; i < n; i++) z[i]! += eps * v[i]!;
-  const pe = yield p;
-  for (let i = 0; i < n; i++) r[i]! -= h * g[i]!;
+}
+
+/** The second half of a leapfrog step, once `p.g` holds `∇U(p.z)` and `pe` is `U(p.z)`. */
+export function leapfrogClose(p: PhasePoint, eps: number, mass: MassMatrix, pe: number): number {
+  const { r, g, v } = p;
+  const h = 0.5 * eps;
+  for (let i = 0; i < r.length; i++) r[i]! -= h * g[i]!;
   mass.velocity(r, v);
   p.pe = pe;
   return pe;
 }
 
-/** {@link leapfrogSteps} with a synchronous potential. */
+/**
+ * One leapfrog step as sampler work (see {@link Evaluations}): {@link leapfrogOpen}, one
+ * potential+gradient evaluation, {@link leapfrogClose}. With a synchronous `potential` the
+ * evaluation is made directly and nothing is yielded (the cpu fast path); without one it is
+ * yielded to the driver. Returns the new potential energy.
+ */
+export function* leapfrogSteps(
+  p: PhasePoint,
+  eps: number,
+  mass: MassMatrix,
+  potential?: PotentialGradFn,
+): Evaluations<number> {
+  leapfrogOpen(p, eps, mass);
+  return leapfrogClose(p, eps, mass, potential ? potential(p.z, p.g) : yield p);
+}
+
+/** One leapfrog step with a synchronous potential. */
 export function leapfrog(p: PhasePoint, eps: number, mass: MassMatrix, potential: PotentialGradFn): number {
-  return evaluateSync(leapfrogSteps(p, eps, mass), potential);
+  leapfrogOpen(p, eps, mass);
+  return leapfrogClose(p, eps, mass, potential(p.z, p.g));
 }
