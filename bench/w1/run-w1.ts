@@ -2,7 +2,7 @@ import { availableParallelism } from "node:os";
 import { disableThreads, enableThreads, useBackend } from "@scribe/core/node";
 import { argValue, printTable, timeIt } from "../harness.js";
 import { makeW1Data, type W1Data } from "./data.js";
-import { type W1Result, w1CountAware, w1Straightforward } from "./handwritten.js";
+import { type W1Result, w1CountAware, w1Straightforward, w1Tuned } from "./handwritten.js";
 import { makeOursW1, makeOursW1Async } from "./ours.js";
 import type { PeerModule } from "./peer.js";
 
@@ -107,6 +107,11 @@ export async function runW1(args: string[]): Promise<void> {
   rows.push({
     name: "hand-written JS, count-aware float64, 1 thread",
     ms: (await timeIt(() => w1CountAware(d), { runs })).medianMs,
+  });
+  rows.push({
+    name: "hand-written JS, tuned single loop (the bar), 1 thread",
+    ms: (await timeIt(() => w1Tuned(d), { runs })).medianMs,
+    note: "issue 13's target: scribe float32 within 1.1x on 1 thread, at or below on 2 (bench/w1/compare.ts interleaves them)",
   });
   if (peers) {
     for (const [file, label] of [
