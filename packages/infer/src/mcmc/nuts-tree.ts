@@ -321,7 +321,9 @@ export function* hmcTransitionSteps(
   let diverging = false;
   let taken = 0;
   for (let i = 0; i < numSteps; i++) {
-    yield* leapfrogSteps(work, s.stepSize, mass, s.potential);
+    // A synchronous potential needs no generator per step (the cpu's hot loop).
+    if (s.potential) leapfrog(work, s.stepSize, mass, s.potential);
+    else yield* leapfrogSteps(work, s.stepSize, mass);
     taken++;
     const h = hamiltonian(work);
     if (!(h - h0 <= s.maxDeltaEnergy) || !Number.isFinite(h)) {
