@@ -38,7 +38,11 @@ function asyncOnly(kernel: MCMCKernel): MCMCKernel {
   return {
     options: kernel.options,
     createChain: kernel.createChain.bind(kernel),
-    setup: (args, init): SamplerSetup => ({ ...kernel.setup(args, init), potential: undefined, constrain: undefined }),
+    setup: (args, init): SamplerSetup => ({
+      ...kernel.setup(args, init),
+      potential: undefined,
+      constrain: undefined,
+    }),
   };
 }
 
@@ -46,7 +50,11 @@ const quiet = { progressBar: false } as const;
 
 describe("MCMC.run is asynchronous", () => {
   it("returns before sampling; reading or running again while in flight is a clear error", async () => {
-    const m = new MCMC(new NUTS({ potentialFnGrad: gauss, dim: 2 }), { numWarmup: 50, numSamples: 40, ...quiet });
+    const m = new MCMC(new NUTS({ potentialFnGrad: gauss, dim: 2 }), {
+      numWarmup: 50,
+      numSamples: 40,
+      ...quiet,
+    });
     expect(() => m.getSamples()).toThrow(/no samples yet: call \(and await\) run\(\) first/);
     let iterations = 0;
     const withCount = new MCMC(new NUTS({ potentialFnGrad: gauss, dim: 2 }), {
@@ -73,7 +81,7 @@ describe("MCMC.run is asynchronous", () => {
       numWarmup: 60,
       numSamples: 60,
       ...quiet,
-      onProgress: (p) => atIteration.push(ticks),
+      onProgress: () => atIteration.push(ticks),
     });
     try {
       await m.run(key(2));
@@ -110,7 +118,9 @@ describe("MCMC.run is asynchronous", () => {
     expect(seen).toBe(12);
     expect(() => aborting.getSamples()).toThrow(/no samples yet/);
     // A signal aborted before the call stops the run before it starts; other runs are untouched.
-    await expect(m.runWith(key(5), { signal: AbortSignal.abort() })).rejects.toThrow(/aborted before it started/);
+    await expect(m.runWith(key(5), { signal: AbortSignal.abort() })).rejects.toThrow(
+      /aborted before it started/,
+    );
     expect(Array.from(m.chainResults[0]!.positions)).toEqual(before);
   });
 });
@@ -123,9 +133,13 @@ describe("the asynchronous evaluation path (as on WebGPU) equals the synchronous
     const async_ = new MCMC(asyncOnly(makeNuts()), opts);
     await async_.run(key(8));
     for (let c = 0; c < 2; c++) {
-      expect(Array.from(async_.chainResults[c]!.positions)).toEqual(Array.from(sync.chainResults[c]!.positions));
+      expect(Array.from(async_.chainResults[c]!.positions)).toEqual(
+        Array.from(sync.chainResults[c]!.positions),
+      );
       // Deterministic sites (lin, resid, ...) from the batched asynchronous post-processing.
-      expect(Array.from(async_.chainResults[c]!.siteValues)).toEqual(Array.from(sync.chainResults[c]!.siteValues));
+      expect(Array.from(async_.chainResults[c]!.siteValues)).toEqual(
+        Array.from(sync.chainResults[c]!.siteValues),
+      );
       expect(async_.chainResults[c]!.stepSize).toBe(sync.chainResults[c]!.stepSize);
     }
     expect(Array.from(async_.getExtraFields().numSteps.dataSync())).toEqual(
@@ -140,12 +154,16 @@ describe("the asynchronous evaluation path (as on WebGPU) equals the synchronous
     await sync.run(key(9));
     const async_ = new MCMC(asyncOnly(makeDenseHmc()), opts);
     await async_.run(key(9));
-    expect(Array.from(async_.chainResults[0]!.positions)).toEqual(Array.from(sync.chainResults[0]!.positions));
+    expect(Array.from(async_.chainResults[0]!.positions)).toEqual(
+      Array.from(sync.chainResults[0]!.positions),
+    );
     async_.postWarmupState = async_.lastState;
     sync.postWarmupState = sync.lastState;
     await async_.run(async_.lastState!.rngKey);
     await sync.run(sync.lastState!.rngKey);
-    expect(Array.from(async_.chainResults[0]!.positions)).toEqual(Array.from(sync.chainResults[0]!.positions));
+    expect(Array.from(async_.chainResults[0]!.positions)).toEqual(
+      Array.from(sync.chainResults[0]!.positions),
+    );
   });
 
   it("tensorPotentialAsync packs the energy and gradient of tensorPotential into one read", async () => {
@@ -171,7 +189,12 @@ describe("the asynchronous evaluation path (as on WebGPU) equals the synchronous
       plate("N", 3, () => sample("y", new Normal(mu, tensor([1, -1, 1])), { obs: tensor([0, 1, 2]) }));
     };
     let iterations = 0;
-    const m = new MCMC(new NUTS({ model: bad }), { numWarmup: 5, numSamples: 5, ...quiet, onProgress: () => iterations++ });
+    const m = new MCMC(new NUTS({ model: bad }), {
+      numWarmup: 5,
+      numSamples: 5,
+      ...quiet,
+      onProgress: () => iterations++,
+    });
     await expect(m.run(key(0))).rejects.toThrow(/site 'y'.*scale/);
     expect(iterations).toBe(0);
     // The conjugate model itself is valid (a control for the check above).

@@ -14,7 +14,9 @@ const model = (y: Tensor | null) => {
 };
 
 const values = async (out: Record<string, Tensor>) =>
-  Object.fromEntries(await Promise.all(Object.entries(out).map(async ([k, t]) => [k, Array.from(await t.data())])));
+  Object.fromEntries(
+    await Promise.all(Object.entries(out).map(async ([k, t]) => [k, Array.from(await t.data())])),
+  );
 
 describe("Predictive.run", () => {
   it("gives call's draws for the same key (prior, chunked, bool sites too)", async () => {
@@ -89,9 +91,9 @@ describe("DrawChunks", () => {
       "Predictive: draw 2 gives sites [z], earlier draws gave [x]",
     );
     const missing = new DrawChunks(3, "Predictive");
-    expect(() => missing.addChunk(0, 3, (i): Record<string, Tensor> => (i === 1 ? {} : { x: tensor(1) }))).toThrow(
-      "Predictive: site 'x' is missing from some draws",
-    );
+    expect(() =>
+      missing.addChunk(0, 3, (i): Record<string, Tensor> => (i === 1 ? {} : { x: tensor(1) })),
+    ).toThrow("Predictive: site 'x' is missing from some draws");
     expect(() => new DrawChunks(3, "Predictive").finish()).toThrow("Predictive: 0 of 3 draws collected");
   });
 });

@@ -5,7 +5,16 @@
 // directions and uniform draws, so the two runs take the same discrete decisions (tree depths,
 // leapfrog counts) and their positions differ only by float32 rounding carried through the
 // trajectories. Kept small for SwiftShader on 2 cores: 256 leapfrog steps over both tests.
-import { type Backend, type BackendBuffer, cpuBackend, key, plate, sample, tensor, withBackend } from "@scribe/core";
+import {
+  type Backend,
+  type BackendBuffer,
+  cpuBackend,
+  key,
+  plate,
+  sample,
+  tensor,
+  withBackend,
+} from "@scribe/core";
 import { HalfCauchy, Normal } from "@scribe/distributions";
 import { MCMC, type MCMCOptions, NUTS, type NUTSOptions } from "@scribe/infer";
 import { describe, expect, it } from "vitest";

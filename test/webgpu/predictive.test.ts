@@ -2,7 +2,17 @@
 // drive the same samplers, so prior and posterior predictive draws agree within float32
 // rounding of the samplers' transcendental functions; an invalid parameter gives the cpu's
 // message; memory stays at the outputs.
-import { type Backend, cpuBackend, deterministic, key, plate, sample, type Tensor, tensor, withBackend } from "@scribe/core";
+import {
+  type Backend,
+  cpuBackend,
+  deterministic,
+  key,
+  plate,
+  sample,
+  type Tensor,
+  tensor,
+  withBackend,
+} from "@scribe/core";
 import { LogNormal, Normal } from "@scribe/distributions";
 import { Predictive } from "@scribe/infer";
 import { describe, expect, it } from "vitest";
@@ -21,7 +31,8 @@ async function all(out: Record<string, Tensor>): Promise<Record<string, Float64A
 }
 
 /** Run `f` with `backend` current (it creates its tensors there) and await its promise. */
-const on = <T>(backend: Backend, f: () => Promise<T> | T): Promise<T> => Promise.resolve(withBackend(backend, f));
+const on = <T>(backend: Backend, f: () => Promise<T> | T): Promise<T> =>
+  Promise.resolve(withBackend(backend, f));
 
 describe.skipIf(!webgpu)("Predictive on WebGPU vs cpu, same key", () => {
   // `compare(...).rel`: the largest per-element min(relative, absolute) difference. Measured on
@@ -51,12 +62,14 @@ describe.skipIf(!webgpu)("Predictive on WebGPU vs cpu, same key", () => {
 
   it("posterior predictive from samples on the GPU: only the sites not given, around the given means", async () => {
     const draws = { mu: [0, 10, 20, 30], sd: [0.01, 0.01, 0.01, 0.01] };
-    const samples = (b: Backend) =>
-      withBackend(b, () => ({ mu: tensor(draws.mu), sd: tensor(draws.sd) }));
+    const samples = (b: Backend) => withBackend(b, () => ({ mu: tensor(draws.mu), sd: tensor(draws.sd) }));
     const gpu = await on(webgpu!, () =>
       new Predictive(model, { posteriorSamples: samples(webgpu!), batchSize: 3 }).run(key(1), null),
     );
-    const cpu = new Predictive(model, { posteriorSamples: samples(cpuBackend()), batchSize: 3 }).call(key(1), null);
+    const cpu = new Predictive(model, { posteriorSamples: samples(cpuBackend()), batchSize: 3 }).call(
+      key(1),
+      null,
+    );
     expect(Object.keys(gpu)).toEqual(["big", "y"]);
     const g = await all(gpu);
     const c = await all(cpu);
@@ -74,7 +87,9 @@ describe.skipIf(!webgpu)("Predictive on WebGPU vs cpu, same key", () => {
     };
     const message = "site 'y': Normal: argument 'scale' must satisfy positive, but scale[1] = -1";
     expect(() => new Predictive(bad, { numSamples: 4 }).call(key(0))).toThrow(message);
-    await expect(on(webgpu!, () => new Predictive(bad, { numSamples: 4 }).run(key(0)))).rejects.toThrow(message);
+    await expect(on(webgpu!, () => new Predictive(bad, { numSamples: 4 }).run(key(0)))).rejects.toThrow(
+      message,
+    );
   }, 120_000);
 
   it("leaves only its outputs on the GPU", async () => {

@@ -2,8 +2,9 @@
  * Velocity Verlet (leapfrog) on plain Float64Arrays: the innermost loop of HMC and NUTS.
  * @module
  */
-import { kineticEnergy, type MassMatrix } from "./mass-matrix.js";
+
 import type { Evaluations } from "./evaluations.js";
+import { kineticEnergy, type MassMatrix } from "./mass-matrix.js";
 import type { PotentialGradFn } from "./potential-fn.js";
 
 /** A point in phase space with its cached potential, gradient and velocity `M⁻¹ r`. */

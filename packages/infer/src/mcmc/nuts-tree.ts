@@ -148,7 +148,14 @@ interface Acc {
  * checkpoints. Returns 0 to go on, 1 when some sub-subtree turns, 2 on divergence. Plain
  * (not generator) code, so the hot arithmetic is optimized as such.
  */
-function visitLeaf(ws: NutsWorkspace, edge: PhasePoint, n: number, h0: number, s: TransitionSettings, acc: Acc): 0 | 1 | 2 {
+function visitLeaf(
+  ws: NutsWorkspace,
+  edge: PhasePoint,
+  n: number,
+  h0: number,
+  s: TransitionSettings,
+  acc: Acc,
+): 0 | 1 | 2 {
   const h = hamiltonian(edge);
   const dH = h - h0;
   acc.numSteps++;
@@ -342,6 +349,11 @@ export function* hmcTransitionSteps(
 }
 
 /** {@link hmcTransitionSteps} with a synchronous potential. */
-export function hmcTransition(state: PhasePoint, work: PhasePoint, numSteps: number, s: NutsSettings): TransitionInfo {
+export function hmcTransition(
+  state: PhasePoint,
+  work: PhasePoint,
+  numSteps: number,
+  s: NutsSettings,
+): TransitionInfo {
   return evaluateSync(hmcTransitionSteps(state, work, numSteps, s), s.potential);
 }

@@ -34,7 +34,9 @@ function runOne(
     let last = 0;
     const onAbort = () =>
       finish(() =>
-        reject(new Error(`MCMC: run aborted in chain ${chain} after iteration ${last}`, { cause: signal?.reason })),
+        reject(
+          new Error(`MCMC: run aborted in chain ${chain} after iteration ${last}`, { cause: signal?.reason }),
+        ),
       );
     const finish = (f: () => void) => {
       if (settled) return;
@@ -48,8 +50,7 @@ function runOne(
       if (m.type === "progress") {
         last = m.iteration + 1;
         onProgress(m.iteration, m.rec);
-      }
-      else if (m.type === "done") finish(() => resolve(m.result));
+      } else if (m.type === "done") finish(() => resolve(m.result));
       else finish(() => reject(new Error(`parallel MCMC worker failed: ${m.message}`)));
     });
     w.on("error", (e) => finish(() => reject(e)));

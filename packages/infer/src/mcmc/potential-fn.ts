@@ -34,7 +34,11 @@ export type AsyncPotentialGradFn = (x: Float64Array, grad: Float64Array) => Prom
  * Host float64 values as a tensor on `backend`: float64 where the backend has it, float32
  * otherwise (WebGPU). The sampler's own arithmetic stays in float64 on the host either way.
  */
-export function deviceVector(backend: Backend, x: Float64Array, shape: readonly number[] = [x.length]): Tensor {
+export function deviceVector(
+  backend: Backend,
+  x: Float64Array,
+  shape: readonly number[] = [x.length],
+): Tensor {
   return withBackend(backend, () =>
     fromTypedArray(backend.supportsFloat64 ? x.slice() : Float32Array.from(x), shape),
   );
@@ -44,11 +48,17 @@ export function deviceVector(backend: Backend, x: Float64Array, shape: readonly 
  * Read `[U, ∇U…]` (one flat tensor, kept by the caller) with one `await`, write the
  * gradient into `grad` and return `U`; the tensor is freed either way.
  */
-export async function readEnergyAndGradient(packed: Tensor, grad: Float64Array, what: string): Promise<number> {
+export async function readEnergyAndGradient(
+  packed: Tensor,
+  grad: Float64Array,
+  what: string,
+): Promise<number> {
   try {
     const d = await packed.data();
     if (d.length !== grad.length + 1)
-      throw new Error(`${what}: gradient has ${d.length - 1} entries, expected ${grad.length} (one per parameter)`);
+      throw new Error(
+        `${what}: gradient has ${d.length - 1} entries, expected ${grad.length} (one per parameter)`,
+      );
     for (let i = 0; i < grad.length; i++) grad[i] = d[i + 1]!;
     return d[0]!;
   } finally {

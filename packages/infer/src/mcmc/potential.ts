@@ -199,7 +199,9 @@ export function modelSetup(
   const dim = layout.reduce((a, l) => a + l.size, 0);
   const outDtype = backend.supportsFloat64 ? "float64" : "float32";
   // `jit` records cpu kernels (it reads its inputs synchronously); elsewhere run eagerly.
-  const compile = <R extends Tensor | Tensor[]>(f: (...us: Tensor[]) => R): ((...us: Tensor[]) => R) & { dispose(): void } =>
+  const compile = <R extends Tensor | Tensor[]>(
+    f: (...us: Tensor[]) => R,
+  ): ((...us: Tensor[]) => R) & { dispose(): void } =>
     backend === cpuBackend() ? jit(f) : Object.assign((...us: Tensor[]) => f(...us), { dispose: () => {} });
   const siteTensors = (z: Float64Array): Tensor[] =>
     layout.map((l) => deviceVector(backend, z.subarray(l.offset, l.offset + l.size), l.unconstrainedShape));
@@ -262,7 +264,9 @@ export function modelSetup(
     // Called once per kept draw after sampling, never in the leapfrog loop.
     constrain: sync
       ? (z) =>
-          postprocess ? onDevice(() => Float64Array.from(postprocess(...siteTensors(z)).dataSync())) : z.slice()
+          postprocess
+            ? onDevice(() => Float64Array.from(postprocess(...siteTensors(z)).dataSync()))
+            : z.slice()
       : undefined,
     constrainAsync: async (positions, n) => {
       if (!postprocess) return positions.slice(0, n * dim);
@@ -271,7 +275,8 @@ export function modelSetup(
         const end = Math.min(n, start + CONSTRAIN_CHUNK);
         const packed = onDevice(() => {
           const rows: Tensor[] = [];
-          for (let i = start; i < end; i++) rows.push(postprocess(...siteTensors(positions.subarray(i * dim, (i + 1) * dim))));
+          for (let i = start; i < end; i++)
+            rows.push(postprocess(...siteTensors(positions.subarray(i * dim, (i + 1) * dim))));
           return concat(rows);
         });
         try {

@@ -114,8 +114,7 @@ export interface ChainControl {
 
 /** Throw the error of an aborted run, naming where it stopped. */
 export function throwIfAborted(signal: AbortSignal | undefined, where: string): void {
-  if (signal?.aborted)
-    throw new Error(`MCMC: run aborted ${where}`, { cause: signal.reason });
+  if (signal?.aborted) throw new Error(`MCMC: run aborted ${where}`, { cause: signal.reason });
 }
 
 /**

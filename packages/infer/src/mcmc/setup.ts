@@ -81,7 +81,8 @@ export interface PotentialSource {
  */
 export function potentialSetup(src: PotentialSource, initParams?: ArrayLike<number>): SamplerSetup {
   const plain = src.potentialFnGrad;
-  if (!plain && !src.potentialFn) throw new Error("MCMC kernel: give a model, a potentialFn or a potentialFnGrad");
+  if (!plain && !src.potentialFn)
+    throw new Error("MCMC kernel: give a model, a potentialFn or a potentialFnGrad");
   const dim = initParams?.length ?? src.dim;
   if (dim === undefined || !(dim > 0))
     throw new Error(

@@ -41,7 +41,9 @@ export class DrawChunks {
   /** Run draws `start … end−1` and stack each site's values; the draws' other tensors are freed. */
   addChunk(start: number, end: number, draw: (i: number) => Record<string, Tensor>): void {
     if (start !== this.#next || end <= start || end > this.n)
-      throw new Error(`${this.what}: chunk [${start}, ${end}) does not continue draws 0…${this.#next - 1} of ${this.n}`);
+      throw new Error(
+        `${this.what}: chunk [${start}, ${end}) does not continue draws 0…${this.#next - 1} of ${this.n}`,
+      );
     const stacked = scope(() => {
       const lists = new Map<string, Tensor[]>();
       for (let i = start; i < end; i++) {
@@ -50,7 +52,8 @@ export class DrawChunks {
         for (const [name, v] of Object.entries(out)) {
           let list = lists.get(name);
           if (!list) {
-            if (i !== start) throw new Error(`${this.what}: site '${name}' is missing from draws before draw ${i}`);
+            if (i !== start)
+              throw new Error(`${this.what}: site '${name}' is missing from draws before draw ${i}`);
             list = [];
             lists.set(name, list);
           }
@@ -60,7 +63,8 @@ export class DrawChunks {
       }
       const out: Record<string, Tensor> = {};
       for (const [name, list] of lists) {
-        if (list.length !== end - start) throw new Error(`${this.what}: site '${name}' is missing from some draws`);
+        if (list.length !== end - start)
+          throw new Error(`${this.what}: site '${name}' is missing from some draws`);
         out[name] = stack(list);
       }
       return out;
@@ -88,9 +92,13 @@ export class DrawChunks {
     const shape = site?.shape ?? first.shape;
     const dtype = site?.dtype ?? first.dtype;
     if (!sameShape(v.shape, shape))
-      throw new Error(`${this.what}: site '${name}' changes shape between draws: [${shape}] vs [${v.shape}] at draw ${i}`);
+      throw new Error(
+        `${this.what}: site '${name}' changes shape between draws: [${shape}] vs [${v.shape}] at draw ${i}`,
+      );
     if (v.dtype !== dtype)
-      throw new Error(`${this.what}: site '${name}' changes dtype between draws: ${dtype} vs ${v.dtype} at draw ${i}`);
+      throw new Error(
+        `${this.what}: site '${name}' changes dtype between draws: ${dtype} vs ${v.dtype} at draw ${i}`,
+      );
   }
 
   /** The stacked values, site → `[n, ...site]`; the chunks are freed. Call after the last chunk. */

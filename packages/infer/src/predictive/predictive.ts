@@ -145,7 +145,12 @@ export class Predictive<A extends unknown[]> {
   }
 
   /** The values of the return sites in draw `i`. */
-  #siteValues(keys: readonly Key[], i: number, args: A, sites: { names: string[] | null }): Record<string, Tensor> {
+  #siteValues(
+    keys: readonly Key[],
+    i: number,
+    args: A,
+    sites: { names: string[] | null },
+  ): Record<string, Tensor> {
     const { tr, given } = this.#draw(keys[i]!, i, args);
     sites.names ??= this.#defaultSites(tr, given);
     const out: Record<string, Tensor> = {};
