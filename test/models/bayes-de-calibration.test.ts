@@ -14,8 +14,8 @@
  */
 import { fromTypedArray, key, specialScalar } from "@scribe/core";
 import { describe, expect, it } from "vitest";
-import { nbFit, nbTest } from "../../packages/scribe-models/src/de/index.js";
 import { compare, GammaStream } from "../../packages/scribe-models/src/de/bayesian/index.js";
+import { nbFit, nbTest } from "../../packages/scribe-models/src/de/index.js";
 import { fit } from "../../packages/scribe-models/src/fit.js";
 
 const { digamma } = specialScalar;
@@ -47,7 +47,8 @@ function draw(rng: GammaStream, r: number[], C: number, p: number, capture: bool
   const out = new Float64Array(C * G);
   for (let c = 0; c < C; c++) {
     const nu = capture ? 0.3 + 0.6 * rng.uniform() : 1;
-    for (let g = 0; g < G; g++) out[c * G + g] = poisson(rng, nu * Math.exp(rng.logGamma(r[g]!)) * (p / (1 - p)));
+    for (let g = 0; g < G; g++)
+      out[c * G + g] = poisson(rng, nu * Math.exp(rng.logGamma(r[g]!)) * (p / (1 - p)));
   }
   return out;
 }
@@ -78,10 +79,13 @@ function pseudobulkDe(sim: Sim, G: number, C: number): boolean[] {
   const reps = 5;
   const n = 2 * reps;
   const data = new Float64Array(G * n);
-  for (const [side, counts] of [[0, sim.countsA], [1, sim.countsB]] as const)
+  for (const [side, counts] of [
+    [0, sim.countsA],
+    [1, sim.countsB],
+  ] as const)
     for (let c = 0; c < C; c++) {
       const s = side * reps + (c % reps);
-      for (let g = 0; g < G; g++) data[g * n + s] += counts[c * G + g]!;
+      for (let g = 0; g < G; g++) data[g * n + s]! += counts[c * G + g]!;
     }
   const conditions = Array.from({ length: n }, (_, s) => (s < reps ? "A" : "B"));
   const f = nbFit({ data, nGenes: G, nSamples: n }, { conditions, reference: "B" });
@@ -94,7 +98,15 @@ async function replicate(seed: number, opts: { G: number; C: number; capture: bo
   const sim = simulate(seed, G, C, capture);
   const model = capture ? "nbvcp" : "nbdm";
   const fitOne = async (x: Float64Array) =>
-    (await fit(fromTypedArray(Float32Array.from(x), [C, G]), { model, parameterization: "mean_prob", nSteps: steps, learningRate: 0.05, seed })).results;
+    (
+      await fit(fromTypedArray(Float32Array.from(x), [C, G]), {
+        model,
+        parameterization: "mean_prob",
+        nSteps: steps,
+        learningRate: 0.05,
+        seed,
+      })
+    ).results;
   const resA = await fitOne(sim.countsA);
   const resB = await fitOne(sim.countsB);
   const tau = 0.5;

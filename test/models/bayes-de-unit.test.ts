@@ -7,7 +7,6 @@
  */
 import { key, specialScalar } from "@scribe/core";
 import { describe, expect, it } from "vitest";
-import { nelderMead } from "../../packages/scribe-models/src/de/nelder-mead.js";
 import {
   ashShrinkage,
   balanceVector,
@@ -29,6 +28,7 @@ import {
   pefp,
   symmetricEigen,
 } from "../../packages/scribe-models/src/de/bayesian/index.js";
+import { nelderMead } from "../../packages/scribe-models/src/de/nelder-mead.js";
 
 const { digamma, trigamma } = specialScalar;
 
@@ -78,7 +78,10 @@ describe("log-ratio coordinates", () => {
       const a = new Float64Array(plan.nOut);
       const b = new Float64Array(plan.nOut);
       plan.apply(l, a);
-      plan.apply(l.map((v) => v + 3.7), b);
+      plan.apply(
+        l.map((v) => v + 3.7),
+        b,
+      );
       for (let j = 0; j < plan.nOut; j++) expect(b[j]).toBeCloseTo(a[j]!, 13);
     }
   });
@@ -188,12 +191,18 @@ describe("composition draws", () => {
     const genes = r.map((_, i) => `g${i}`);
     const rr = Float64Array.from({ length: S * G }, (_, i) => r[i % G]!);
     const src = drawsSource({ genes, r: rr, p: new Float64Array(S).fill(0.5), nDraws: S });
-    const flat = drawsSource({ genes, r: Float64Array.from({ length: S * G }, () => 1), p: new Float64Array(S).fill(0.5), nDraws: S });
+    const flat = drawsSource({
+      genes,
+      r: Float64Array.from({ length: S * G }, () => 1),
+      p: new Float64Array(S).fill(0.5),
+      nDraws: S,
+    });
     const post = await empiricalDelta(src, flat, { nSamples: S, geneMask: ["g0", "g1", "g2"], seed: 2 });
     expect(post.names).toEqual(["g0", "g1", "g2"]);
     const partsA = [1, 2, 3, 0.5 + 0.7 + 0.8];
     const partsB = [1, 1, 1, 3];
-    const clrMean = (c: number[]) => c.map((v) => digamma(v) - c.reduce((s, u) => s + digamma(u), 0) / c.length);
+    const clrMean = (c: number[]) =>
+      c.map((v) => digamma(v) - c.reduce((s, u) => s + digamma(u), 0) / c.length);
     const ea = clrMean(partsA);
     const eb = clrMean(partsB);
     for (let g = 0; g < 3; g++) expect(post.mean[g]).toBeCloseTo(ea[g]! - eb[g]!, 1);
@@ -212,13 +221,23 @@ describe("composition draws", () => {
       }
     const p = new Float64Array(S).fill(0.5);
     const weights = Float64Array.from({ length: S * 2 }, () => 0.5);
-    const m = drawsSource({ genes, r: mix, p, nDraws: S, nComponents: 2, weights, componentLabels: ["T", "B"] });
+    const m = drawsSource({
+      genes,
+      r: mix,
+      p,
+      nDraws: S,
+      nComponents: 2,
+      weights,
+      componentLabels: ["T", "B"],
+    });
     const plain = drawsSource({ genes, r: r1, p, nDraws: S });
     const ref = drawsSource({ genes, r: Float64Array.from({ length: S * G }, () => 2), p, nDraws: S });
     const viaLabel = await empiricalDelta(m, ref, { nSamples: S, componentA: "B", seed: 1 });
     const direct = await empiricalDelta(plain, ref, { nSamples: S, seed: 1 });
     expect(Array.from(viaLabel.mean)).toEqual(Array.from(direct.mean));
-    await expect(empiricalDelta(m, ref, { nSamples: S, componentA: 2 })).rejects.toThrow(/component 2 is out of range \[0, 1\]/);
+    await expect(empiricalDelta(m, ref, { nSamples: S, componentA: 2 })).rejects.toThrow(
+      /component 2 is out of range \[0, 1\]/,
+    );
     await expect(empiricalDelta(m, ref, { nSamples: S, componentA: "NK" })).rejects.toThrow(/labels: T, B/);
     await expect(empiricalDelta(m, ref, { nSamples: S })).rejects.toThrow(/mixture with 2 components/);
     const w = await empiricalDelta(m, m, { nSamples: S, mixtureWeighted: true });
@@ -237,7 +256,12 @@ describe("parametric method", () => {
       const Z = new Float64Array(S * p);
       for (let n = 0; n < S; n++) {
         const f = [s.normal(), s.normal()];
-        for (let j = 0; j < p; j++) Z[n * p + j] = shift * j * 0.1 + W[j * 2]! * f[0]! + W[j * 2 + 1]! * f[1]! + Math.sqrt(0.01 + 0.005 * j) * s.normal();
+        for (let j = 0; j < p; j++)
+          Z[n * p + j] =
+            shift * j * 0.1 +
+            W[j * 2]! * f[0]! +
+            W[j * 2 + 1]! * f[1]! +
+            Math.sqrt(0.01 + 0.005 * j) * s.normal();
       }
       return Z;
     };
@@ -250,7 +274,10 @@ describe("parametric method", () => {
     const ca = new Float64Array(D);
     const cb = new Float64Array(D);
     for (let n = 0; n < S; n++) {
-      for (const [Z, out] of [[Za, ca], [Zb, cb]] as const) {
+      for (const [Z, out] of [
+        [Za, ca],
+        [Zb, cb],
+      ] as const) {
         row.fill(0);
         for (let j = 0; j < p; j++) row[j] = Z[n * p + j]!;
         clrRow(row, out);
@@ -295,7 +322,7 @@ describe("parametric method", () => {
     }
     const v = balanceVector([true, true, false, false, true, false, false, false]);
     const x = new Float64Array(S);
-    for (let n = 0; n < S; n++) for (let g = 0; g < D; g++) x[n] += v[g]! * delta[n * D + g]!;
+    for (let n = 0; n < S; n++) for (let g = 0; g < D; g++) x[n]! += v[g]! * delta[n * D + g]!;
     const mx = x.reduce((a, b) => a + b, 0) / S;
     const sx = Math.sqrt(x.reduce((a, b) => a + (b - mx) ** 2, 0) / (S - 1));
     const c = par.contrast(v);
@@ -334,7 +361,10 @@ describe("shrinkage", () => {
       const t = e[0]! + e[1]! + e[2]!;
       return e.map((v) => v / t);
     };
-    const nm = nelderMead((x) => -mixtureLogLikelihood(bh, se, sigma, toW(x)), [0, 0], { maxit: 5000, reltol: 1e-14 });
+    const nm = nelderMead((x) => -mixtureLogLikelihood(bh, se, sigma, toW(x)), [0, 0], {
+      maxit: 5000,
+      reltol: 1e-14,
+    });
     const wDirect = toW(Float64Array.from(nm.x));
     const llDirect = mixtureLogLikelihood(bh, se, sigma, wDirect);
     expect(em.logLikelihood).toBeGreaterThan(llDirect - 1e-6);
@@ -372,8 +402,18 @@ describe("biological level (code convention: var = mu(1 + mu/r))", () => {
     // A: r = 5, p = 0.8 → mu = 20, var = 100 (upstream reports 25); B: r = 5, p = 0.5 → mu = 5, var = 10
     const S = 3;
     const genes = ["g"];
-    const a = drawsSource({ genes, r: new Float64Array(S).fill(5), p: new Float64Array(S).fill(0.8), nDraws: S });
-    const b = drawsSource({ genes, r: new Float64Array(S).fill(5), p: new Float64Array(S).fill(0.5), nDraws: S });
+    const a = drawsSource({
+      genes,
+      r: new Float64Array(S).fill(5),
+      p: new Float64Array(S).fill(0.8),
+      nDraws: S,
+    });
+    const b = drawsSource({
+      genes,
+      r: new Float64Array(S).fill(5),
+      p: new Float64Array(S).fill(0.5),
+      nDraws: S,
+    });
     const bio = await biologicalLevel(a, b, { nSamples: S });
     expect(bio.lfc.mean[0]).toBeCloseTo(Math.log(4), 12);
     expect(bio.lvr.mean[0]).toBeCloseTo(Math.log(10), 12);
@@ -386,7 +426,11 @@ describe("biological level (code convention: var = mu(1 + mu/r))", () => {
     const S = 20;
     const genes = ["a", "b", "c"];
     const r = Float64Array.from({ length: S * 3 }, (_, i) => 1 + (i % 3));
-    const cmp = await compare({ genes, r, p: new Float64Array(S).fill(0.4), nDraws: S }, { genes, r, p: new Float64Array(S).fill(0.6), nDraws: S }, { nSamples: S, computeBiological: true });
-    expect(cmp.biological?.lfc.mean[0]).toBeCloseTo(Math.log((0.4 / 0.6) / (0.6 / 0.4)), 10);
+    const cmp = await compare(
+      { genes, r, p: new Float64Array(S).fill(0.4), nDraws: S },
+      { genes, r, p: new Float64Array(S).fill(0.6), nDraws: S },
+      { nSamples: S, computeBiological: true },
+    );
+    expect(cmp.biological?.lfc.mean[0]).toBeCloseTo(Math.log(0.4 / 0.6 / (0.6 / 0.4)), 10);
   });
 });

@@ -173,7 +173,7 @@ describe("coefficient fits (one-factor design) against closed forms", () => {
   const design = designFromConditions(conds, "A");
   const theta = Float64Array.from([0.2, 0.05]);
   const expected = (g: number) => {
-    const mA = (y[g * n] + y[g * n + 1]! + y[g * n + 2]! + y[g * n + 3]!) / 4;
+    const mA = (y[g * n]! + y[g * n + 1]! + y[g * n + 2]! + y[g * n + 3]!) / 4;
     const mB = (y[g * n + 4]! + y[g * n + 5]! + y[g * n + 6]! + y[g * n + 7]!) / 4 / 2;
     return [Math.log(mA), Math.log(mB) - Math.log(mA)];
   };

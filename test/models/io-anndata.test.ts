@@ -89,10 +89,10 @@ describe("AnnData", () => {
       const s = subsetCells(a, sel);
       expect(s.obs.index).toEqual(["c2", "c0"]);
       expect(Array.from(toDense(s.X).data)).toEqual([5, 0, 0, 6, 1, 0, 2, 0]);
-      expect(Array.from(toDense(s.layers.raw).data)).toEqual([5, 0, 0, 6, 1, 0, 2, 0]);
+      expect(Array.from(toDense(s.layers.raw!).data)).toEqual([5, 0, 0, 6, 1, 0, 2, 0]);
       expect(s.obs.columns.n).toEqual([11, 3]);
       expect(decodeCategorical(s.obs.columns.type as never)).toEqual(["T", "T"]);
-      expect(s.obsm?.emb.shape).toEqual([2, 2]);
+      expect(s.obsm?.emb?.shape).toEqual([2, 2]);
       expect(s.var).toBe(a.var);
     }
     expect(subsetCells(a, [false, true, false]).obs.index).toEqual(["c1"]);
@@ -106,9 +106,9 @@ describe("AnnData", () => {
     expect(s.var.columns.id).toEqual(["E3", "E1"]);
     expect(Array.from(toDense(s.X).data)).toEqual([0, 0, 4, 3, 6, 0]);
     expect(s.X.format).toBe("csr");
-    expect(s.layers.raw.format).toBe("csc");
-    expect(Array.from(toDense(s.layers.raw).data)).toEqual([0, 0, 4, 3, 6, 0]);
-    expect(s.varm?.load.format === "dense" && Array.from(s.varm.load.data)).toEqual([4, 2]);
+    expect(s.layers.raw?.format).toBe("csc");
+    expect(Array.from(toDense(s.layers.raw!).data)).toEqual([0, 0, 4, 3, 6, 0]);
+    expect(s.varm?.load?.format === "dense" && Array.from(s.varm.load.data)).toEqual([4, 2]);
   });
 
   it("column access by name with a clear error", () => {

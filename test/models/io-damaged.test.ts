@@ -17,7 +17,9 @@ import type { Matrix } from "../../packages/scribe-models/src/io/index.js";
 import { MissingXError, read10x, readH5ad } from "../../packages/scribe-models/src/io/node.js";
 
 const PBMC = fileURLToPath(new URL("../../examples/data/pbmc3k_sctransform", import.meta.url));
-const PBMC_H5AD = fileURLToPath(new URL("../../examples/data/pbmc3k_sctransform/pbmc3k_sctransform.h5ad", import.meta.url));
+const PBMC_H5AD = fileURLToPath(
+  new URL("../../examples/data/pbmc3k_sctransform/pbmc3k_sctransform.h5ad", import.meta.url),
+);
 
 async function cli(args: string[]): Promise<{ code: number; stderr: string }> {
   let stderr = "";
@@ -45,7 +47,12 @@ async function writeWithoutX(path: string, withRaw: boolean): Promise<void> {
   const f = new lib.File(path, "w");
   f.create_attribute("encoding-type", "anndata");
   f.create_attribute("encoding-version", "0.1.0");
-  writeFrame(f, "obs", { index: names("cell", C), columns: { group: names("g", C).map((_, i) => (i % 2 ? "B" : "A")) } }, {});
+  writeFrame(
+    f,
+    "obs",
+    { index: names("cell", C), columns: { group: names("g", C).map((_, i) => (i % 2 ? "B" : "A")) } },
+    {},
+  );
   writeFrame(f, "var", { index: names("gene", G), columns: {} }, {});
   const layers = f.create_group("layers");
   layers.create_attribute("encoding-type", "dict");
@@ -78,11 +85,40 @@ describe(".h5ad without X (item 5)", () => {
 
     const r = await cli(["fit", path, "--out", join(dir, "o"), "-q"]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/cannot read .*nox\.h5ad: it has no X matrix; use --layer NAME \(layers: counts\) or --raw \(\.raw: 12 × 5\)/);
-    const de = await cli(["de", path, "--condition", "group", "--reference", "A", "--method", "mom", "--raw", "--out", join(dir, "raw.csv"), "-q"]);
+    expect(r.stderr).toMatch(
+      /cannot read .*nox\.h5ad: it has no X matrix; use --layer NAME \(layers: counts\) or --raw \(\.raw: 12 × 5\)/,
+    );
+    const de = await cli([
+      "de",
+      path,
+      "--condition",
+      "group",
+      "--reference",
+      "A",
+      "--method",
+      "mom",
+      "--raw",
+      "--out",
+      join(dir, "raw.csv"),
+      "-q",
+    ]);
     expect(de.code, de.stderr).toBe(0);
     expect(readFileSync(join(dir, "raw.csv"), "utf8")).toMatch(/^gene,.*\nrawgene/);
-    const lay = await cli(["de", path, "--condition", "group", "--reference", "A", "--method", "mom", "--layer", "counts", "--out", join(dir, "layer.csv"), "-q"]);
+    const lay = await cli([
+      "de",
+      path,
+      "--condition",
+      "group",
+      "--reference",
+      "A",
+      "--method",
+      "mom",
+      "--layer",
+      "counts",
+      "--out",
+      join(dir, "layer.csv"),
+      "-q",
+    ]);
     expect(lay.code, lay.stderr).toBe(0);
     expect(readFileSync(join(dir, "layer.csv"), "utf8")).toMatch(/^gene,.*\ngene\d/);
     const bad = await cli(["fit", PBMC, "--raw", "--out", join(dir, "o2")]);
@@ -138,12 +174,15 @@ describe("damaged files", () => {
     );
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.tuple(fc.integer({ min: 0, max: realH5ad.length - 1 }), fc.integer({ min: 0, max: 7 })), { minLength: 1, maxLength: 8 }),
+        fc.array(fc.tuple(fc.integer({ min: 0, max: realH5ad.length - 1 }), fc.integer({ min: 0, max: 7 })), {
+          minLength: 1,
+          maxLength: 8,
+        }),
         fc.boolean(),
         async (flips, inHeader) => {
           const bytes = Buffer.from(realH5ad);
           // half the cases aim at the first 8 KiB, where the superblock and root objects live
-          for (const [pos, bit] of flips) bytes[inHeader ? pos % 8192 : pos] ^= 1 << bit;
+          for (const [pos, bit] of flips) bytes[inHeader ? pos % 8192 : pos]! ^= 1 << bit;
           seen[await readOrClearError(path, bytes)]++;
         },
       ),
@@ -167,9 +206,24 @@ describe("damaged files", () => {
         g.create_attribute("shape", BigInt64Array.from([BigInt(C), BigInt(G)]));
         g.create_dataset({ name: "data", data: new Float32Array(1) });
         g.create_dataset({ name: "indices", data: new Int32Array(1) });
-        g.create_dataset({ name: "indptr", data: Float64Array.from({ length: C + 1 }, (_, i) => (i ? 1.5 : 0)) });
+        g.create_dataset({
+          name: "indptr",
+          data: Float64Array.from({ length: C + 1 }, (_, i) => (i ? 1.5 : 0)),
+        });
       },
-      shortIndptr: (f) => writeMatrix(f, "X", { format: "csr", data: new Float32Array(0), indices: new Int32Array(0), indptr: new Int32Array(3), shape: [C, G] }, {}),
+      shortIndptr: (f) =>
+        writeMatrix(
+          f,
+          "X",
+          {
+            format: "csr",
+            data: new Float32Array(0),
+            indices: new Int32Array(0),
+            indptr: new Int32Array(3),
+            shape: [C, G],
+          },
+          {},
+        ),
     };
     for (const [name, writeX] of Object.entries(variants)) {
       const path = join(dir, `${name}.h5ad`);
@@ -194,19 +248,24 @@ describe("damaged files", () => {
     const mtx = readFileSync(join(PBMC, "matrix.mtx"));
     expect(read10x(PBMC).X.shape).toEqual([283, 914]);
     await fc.assert(
-      fc.property(fc.integer({ min: 0, max: mtx.length - 1 }), fc.integer({ min: 0, max: 7 }), fc.boolean(), (pos, bit, truncate) => {
-        const bytes = Buffer.from(mtx);
-        if (!truncate) bytes[pos] ^= 1 << bit;
-        writeFileSync(join(tenx, "matrix.mtx"), truncate ? bytes.subarray(0, pos) : bytes);
-        try {
-          const a = read10x(tenx);
-          expect(a.X.shape).toEqual([283, 914]);
-        } catch (err) {
-          expect(err).toBeInstanceOf(Error);
-          expect((err as Error).message).toMatch(/matrix\.mtx|MatrixMarket|line \d+/);
-          expect((err as Error).message).not.toMatch(/\n/);
-        }
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: mtx.length - 1 }),
+        fc.integer({ min: 0, max: 7 }),
+        fc.boolean(),
+        (pos, bit, truncate) => {
+          const bytes = Buffer.from(mtx);
+          if (!truncate) bytes[pos]! ^= 1 << bit;
+          writeFileSync(join(tenx, "matrix.mtx"), truncate ? bytes.subarray(0, pos) : bytes);
+          try {
+            const a = read10x(tenx);
+            expect(a.X.shape).toEqual([283, 914]);
+          } catch (err) {
+            expect(err).toBeInstanceOf(Error);
+            expect((err as Error).message).toMatch(/matrix\.mtx|MatrixMarket|line \d+/);
+            expect((err as Error).message).not.toMatch(/\n/);
+          }
+        },
+      ),
       { seed: 1021, numRuns: 40 },
     );
   }, 60_000);

@@ -1,4 +1,15 @@
-import { exp, fromTypedArray, max, mean, min, prod, sum, type Tensor, valueAndGrad, withBackend } from "@scribe/core";
+import {
+  exp,
+  fromTypedArray,
+  max,
+  mean,
+  min,
+  prod,
+  sum,
+  type Tensor,
+  valueAndGrad,
+  withBackend,
+} from "@scribe/core";
 import { nb2LogProb } from "@scribe/distributions";
 import { describe, expect, it } from "vitest";
 import { values, webgpu } from "./gpu-env.js";
@@ -23,7 +34,14 @@ function fill(n: number, seed: number): Float32Array {
 }
 
 /** Float64 reference of a reduction of a row-major [rows, cols] array over `axis`. */
-function reference(x: Float32Array, rows: number, cols: number, axis: 0 | 1 | "all", op: (a: number, v: number) => number, init: number) {
+function reference(
+  x: Float32Array,
+  rows: number,
+  cols: number,
+  axis: 0 | 1 | "all",
+  op: (a: number, v: number) => number,
+  init: number,
+) {
   const nOut = axis === "all" ? 1 : axis === 0 ? cols : rows;
   const out = new Float64Array(nOut).fill(init);
   const mag = new Float64Array(nOut);
@@ -32,7 +50,7 @@ function reference(x: Float32Array, rows: number, cols: number, axis: 0 | 1 | "a
       const o = axis === "all" ? 0 : axis === 0 ? c : r;
       const v = x[r * cols + c]!;
       out[o] = op(out[o]!, v);
-      mag[o] += Math.abs(v);
+      mag[o]! += Math.abs(v);
     }
   return { out, mag };
 }
@@ -57,8 +75,11 @@ describe.skipIf(!webgpu)("webgpu reductions", () => {
           }).map(values),
         );
         const s = reference(x, rows, cols, axis, (a, v) => a + v, 0);
-        for (let i = 0; i < s.out.length; i++) expect(Math.abs(gs![i]! - s.out[i]!)).toBeLessThanOrEqual(4e-6 * s.mag[i]!);
-        expect(Array.from(gmax!)).toEqual(Array.from(reference(x, rows, cols, axis, Math.max, -Infinity).out));
+        for (let i = 0; i < s.out.length; i++)
+          expect(Math.abs(gs![i]! - s.out[i]!)).toBeLessThanOrEqual(4e-6 * s.mag[i]!);
+        expect(Array.from(gmax!)).toEqual(
+          Array.from(reference(x, rows, cols, axis, Math.max, -Infinity).out),
+        );
         expect(Array.from(gmin!)).toEqual(Array.from(reference(x, rows, cols, axis, Math.min, Infinity).out));
       });
 
@@ -120,7 +141,8 @@ describe.skipIf(!webgpu)("webgpu reductions", () => {
     expect(Math.abs(gpu[0]![0]! - cpu[0]![0]!) / Math.abs(cpu[0]![0]!)).toBeLessThan(1e-5);
     for (let j = 1; j < 4; j++) {
       const scale = Math.max(...Array.from(cpu[j]!, Math.abs));
-      for (let i = 0; i < cpu[j]!.length; i++) expect(Math.abs(gpu[j]![i]! - cpu[j]![i]!) / scale).toBeLessThan(1e-4);
+      for (let i = 0; i < cpu[j]!.length; i++)
+        expect(Math.abs(gpu[j]![i]! - cpu[j]![i]!) / scale).toBeLessThan(1e-4);
     }
   });
 });

@@ -9,7 +9,14 @@
 import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
 import type { CountMatrix } from "../de/index.js";
 import type { AnnData, Column, Matrix } from "../io/node.js";
-import { decodeCategorical, isCategorical, MissingXError, read10x, readH5ad, validateCounts } from "../io/node.js";
+import {
+  decodeCategorical,
+  isCategorical,
+  MissingXError,
+  read10x,
+  readH5ad,
+  validateCounts,
+} from "../io/node.js";
 import { CliError } from "./util.js";
 
 /** Where a data set came from, for messages. */
@@ -66,7 +73,12 @@ export async function loadData(path: string, options: LoadDataOptions = {}): Pro
       return { adata: await readH5ad(path), kind: "h5ad" };
     } catch (err) {
       // no X: the layer the command reads stands in for it (a missing layer is reported later)
-      if (!(err instanceof MissingXError) || options.layer === undefined || !err.layers.includes(options.layer)) throw err;
+      if (
+        !(err instanceof MissingXError) ||
+        options.layer === undefined ||
+        !err.layers.includes(options.layer)
+      )
+        throw err;
       return { adata: await readH5ad(path, { xSource: { layer: options.layer } }), kind: "h5ad" };
     }
   } catch (err) {
@@ -79,7 +91,9 @@ export async function loadData(path: string, options: LoadDataOptions = {}): Pro
         `cannot read ${path}: it has no X matrix; ${offers.length ? `use ${offers.join(" or ")}` : "it has no layers and no .raw either"}`,
       );
     }
-    throw new CliError(`cannot read ${path}: ${((err as Error).message ?? String(err)).replace(/^readH5ad: [^:]*: /, "")}`);
+    throw new CliError(
+      `cannot read ${path}: ${((err as Error).message ?? String(err)).replace(/^readH5ad: [^:]*: /, "")}`,
+    );
   }
 }
 
@@ -132,7 +146,11 @@ export interface CountMatrixOptions {
  * non-negative integers (no larger than `maxCount` when given). Errors are one line and name
  * the first bad entry.
  */
-export function countMatrix(data: LoadedData, layer: string | undefined, options: CountMatrixOptions = {}): Matrix {
+export function countMatrix(
+  data: LoadedData,
+  layer: string | undefined,
+  options: CountMatrixOptions = {},
+): Matrix {
   const { adata } = data;
   let m = adata.X;
   const what = layer === undefined ? "X" : `layer "${layer}"`;
@@ -147,7 +165,12 @@ export function countMatrix(data: LoadedData, layer: string | undefined, options
     m = l;
   }
   try {
-    validateCounts(m, { allowEmpty: true, obsNames: adata.obs.index, varNames: adata.var.index, ...(options.maxCount !== undefined ? { maxCount: options.maxCount } : {}) });
+    validateCounts(m, {
+      allowEmpty: true,
+      obsNames: adata.obs.index,
+      varNames: adata.var.index,
+      ...(options.maxCount !== undefined ? { maxCount: options.maxCount } : {}),
+    });
   } catch (err) {
     const msg = (err as Error).message.replace(/^validateCounts: /, "");
     const layers = Object.keys(adata.layers);
@@ -187,13 +210,13 @@ export function genesBySamples(
   } else if (m.format === "csr") {
     for (let i = 0; i < n; i++) {
       const r = samples[i]!;
-      for (let k = m.indptr[r]!; k < m.indptr[r + 1]!; k++) data[m.indices[k]! * n + i] += m.data[k]!;
+      for (let k = m.indptr[r]!; k < m.indptr[r + 1]!; k++) data[m.indices[k]! * n + i]! += m.data[k]!;
     }
   } else {
     for (let g = 0; g < G; g++) {
       for (let k = m.indptr[g]!; k < m.indptr[g + 1]!; k++) {
         const i = pos[m.indices[k]!]!;
-        if (i >= 0) data[g * n + i] += m.data[k]!;
+        if (i >= 0) data[g * n + i]! += m.data[k]!;
       }
     }
   }

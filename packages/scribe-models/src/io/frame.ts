@@ -60,7 +60,13 @@ export function columnLength(col: Column): number {
 
 /** Decode a categorical column to its values (`null` for missing codes). */
 export function decodeCategorical(col: Categorical): (string | null)[] {
-  return Array.from(col.codes, (c) => (c < 0 ? null : col.categories[c]));
+  return Array.from(col.codes, (c, i) => {
+    if (c < 0) return null;
+    const v = col.categories[c];
+    if (v === undefined)
+      throw new Error(`categorical code ${c} at row ${i} is out of range [0, ${col.categories.length})`);
+    return v;
+  });
 }
 
 /** An empty table with the given row names. */
@@ -79,7 +85,7 @@ export function getColumn(table: ColumnTable, name: string, what = "table"): Col
       `${what} has no column ${JSON.stringify(name)}; available: ${have.length ? have.map((h) => JSON.stringify(h)).join(", ") : "(none)"}`,
     );
   }
-  return table.columns[name];
+  return table.columns[name]!; // present: checked by hasOwn above
 }
 
 /** Get a column as numbers (booleans become 0/1); throws for string or categorical columns. */
@@ -107,7 +113,7 @@ export function checkTable(table: ColumnTable, what = "table"): void {
       throw new Error(`${what} column ${JSON.stringify(name)} has ${len} entries, index has ${n}`);
     if (isCategorical(col)) {
       for (let i = 0; i < len; i++) {
-        const c = col.codes[i];
+        const c = col.codes[i]!; // i < len = codes.length
         if (c < -1 || c >= col.categories.length) {
           throw new Error(`${what} column ${JSON.stringify(name)}: code ${c} at row ${i} is out of range`);
         }
@@ -118,12 +124,19 @@ export function checkTable(table: ColumnTable, what = "table"): void {
 
 /** Select rows (in the given order) of every column. */
 export function subsetTable(table: ColumnTable, rows: ArrayLike<number>): ColumnTable {
-  const pick = <T>(arr: readonly T[]): T[] => Array.from({ length: rows.length }, (_, t) => arr[rows[t]]);
+  const n = table.index.length;
+  for (let t = 0; t < rows.length; t++) {
+    const i = rows[t];
+    if (i === undefined || !Number.isInteger(i) || i < 0 || i >= n)
+      throw new Error(`subsetTable: row index ${i} at position ${t} is out of range [0, ${n})`);
+  }
+  // Every rows[t] is a valid row (checked above) and columns have one entry per row.
+  const pick = <T>(arr: readonly T[]): T[] => Array.from({ length: rows.length }, (_, t) => arr[rows[t]!]!);
   const columns: Record<string, Column> = {};
   for (const [name, col] of Object.entries(table.columns)) {
     if (isCategorical(col)) {
       const codes = new Int32Array(rows.length);
-      for (let t = 0; t < rows.length; t++) codes[t] = col.codes[rows[t]];
+      for (let t = 0; t < rows.length; t++) codes[t] = col.codes[rows[t]!]!;
       columns[name] = { ...col, codes, categories: col.categories.slice() };
     } else {
       columns[name] = pick(col as unknown[]) as Column;

@@ -44,7 +44,8 @@ function enumDatatype(): Uint8Array {
   return out;
 }
 
-const le16 = (b: Uint8Array, p: number) => b[p] | (b[p + 1] << 8);
+// Bytes past the window read as 0, as `undefined | 0` did before: such a header never matches.
+const le16 = (b: Uint8Array, p: number) => (b[p] ?? 0) | ((b[p + 1] ?? 0) << 8);
 
 /**
  * Rewrite the attribute message whose placeholder data starts at `dataPos` in `buf` (a window
@@ -67,7 +68,7 @@ export function patchBoolAttribute(buf: Uint8Array, dataPos: number, name = "ord
     if (nameBytes !== name || buf[start + 8 + nameLen - 1] !== 0) continue;
     // the old datatype must be a fixed-length string (class 3) of PLACEHOLDER_BYTES bytes
     const dt = start + 8 + pad8(nameLen);
-    if ((buf[dt] & 0x0f) !== 3 || buf[dt + 4] !== PLACEHOLDER_BYTES || buf[dt + 5] !== 0) continue;
+    if (((buf[dt] ?? 0) & 0x0f) !== 3 || buf[dt + 4] !== PLACEHOLDER_BYTES || buf[dt + 5] !== 0) continue;
     const space = buf.slice(dt + 8, dt + 8 + dsPadded);
     const enumDt = enumDatatype();
     const body = new Uint8Array(8 + dsPadded + PLACEHOLDER_BYTES); // bytes available after the name
@@ -86,7 +87,8 @@ export function patchBoolAttribute(buf: Uint8Array, dataPos: number, name = "ord
 export function findMarkers(buf: Uint8Array): number[] {
   const hits: number[] = [];
   const m = MARKER_BYTES;
-  let p = buf.indexOf(m[0]);
+  const first = m[0]!; // MARKER_BYTES is a non-empty constant
+  let p = buf.indexOf(first);
   while (p >= 0 && p + m.length <= buf.length) {
     let ok = true;
     for (let k = 1; k < m.length; k++) {
@@ -96,7 +98,7 @@ export function findMarkers(buf: Uint8Array): number[] {
       }
     }
     if (ok) hits.push(p);
-    p = buf.indexOf(m[0], p + 1);
+    p = buf.indexOf(first, p + 1);
   }
   return hits;
 }

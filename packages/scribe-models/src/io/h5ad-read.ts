@@ -109,7 +109,7 @@ function toInt32(v: unknown, path: string): Int32Array {
   if (t instanceof Int32Array) return t;
   const out = new Int32Array(t.length);
   for (let k = 0; k < t.length; k++) {
-    const x = t[k];
+    const x = t[k]!; // k < t.length
     if (!Number.isInteger(x) || x > 2147483647 || x < -2147483648)
       throw new Error(`${path}: index ${x} does not fit int32`);
     out[k] = x;
@@ -164,7 +164,8 @@ export function readMatrix(e: Entity): Matrix {
   return {
     format: "dense",
     data: toFloat(rawValue(e), e.path),
-    shape: [shape[0], shape.length === 2 ? shape[1] : 1],
+    // shape has one or two entries (checked above)
+    shape: [shape[0]!, shape.length === 2 ? shape[1]! : 1],
   };
 }
 
@@ -255,7 +256,11 @@ function readUnsDataset(ds: Dataset): UnsValue {
   }
   const t = normalizeTyped(v, ds.path);
   if (bool) return Array.from(t as ArrayLike<number>, (x) => x !== 0);
-  if (shape.length === 0) return t[0];
+  if (shape.length === 0) {
+    const scalar = t[0];
+    if (scalar === undefined) throw new Error(`${ds.path}: scalar dataset holds no value`);
+    return scalar;
+  }
   if (shape.length === 1) return t;
   const nd: NDArray = { kind: "ndarray", data: t, shape: [...shape] };
   return nd;
@@ -359,7 +364,10 @@ export function decodeAnnData(root: Group, strict = false, xSource: XSource = "X
     const raw = child(root, "raw");
     const rawX = isGroup(raw) ? child(raw, "X") : null;
     const rawVar = isGroup(raw) ? child(raw, "var") : null;
-    if (!rawX) throw new Error(`no .raw matrix (raw/X) in this file${layerNames.length ? `; layers: ${layerNames.join(", ")}` : ""}`);
+    if (!rawX)
+      throw new Error(
+        `no .raw matrix (raw/X) in this file${layerNames.length ? `; layers: ${layerNames.join(", ")}` : ""}`,
+      );
     if (!isGroup(rawVar)) throw new Error("raw/X has no raw/var data frame");
     X = readMatrix(rawX);
     vr = readFrame(rawVar);

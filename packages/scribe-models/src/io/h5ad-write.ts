@@ -56,7 +56,7 @@ function writeNumeric(
   const dtype = data instanceof BigInt64Array ? "<q" : dtypeOf(data);
   if (level > 0 && n > 0) {
     const rowLen = shape.slice(1).reduce((a, b) => a * b, 1);
-    const rows = Math.max(1, Math.min(shape[0], Math.floor(262144 / Math.max(1, rowLen))));
+    const rows = Math.max(1, Math.min(shape[0] ?? 1, Math.floor(262144 / Math.max(1, rowLen))));
     const chunks = [rows, ...shape.slice(1)];
     return g.create_dataset({ name, data, shape, dtype, chunks, compression: level });
   }
@@ -110,7 +110,7 @@ export function writeMatrix(g: Group, name: string, m: Matrix, opts: EncodeOptio
     "shape",
     BigInt64Array.from(m.shape, (v) => BigInt(v)),
   );
-  const nnz = m.indptr[m.indptr.length - 1];
+  const nnz = m.indptr[m.indptr.length - 1] ?? 0;
   writeNumeric(sg, "data", m.data.subarray(0, nnz), [nnz], opts);
   writeNumeric(sg, "indices", m.indices.subarray(0, nnz), [nnz], opts);
   writeNumeric(sg, "indptr", m.indptr, [m.indptr.length], opts);
@@ -157,7 +157,8 @@ export function writeFrame(g: Group, name: string, t: ColumnTable, opts: EncodeO
   if (names.length) fg.create_attribute("column-order", names);
   else fg.create_attribute("column-order", new Float64Array(0));
   writeStrings(fg, "_index", t.index);
-  for (const c of names) writeColumn(fg, c, t.columns[c], `${name}/${c}`, opts);
+  // names are t.columns' own keys, so every lookup is defined.
+  for (const c of names) writeColumn(fg, c, t.columns[c]!, `${name}/${c}`, opts);
 }
 
 function isTyped(v: unknown): v is TypedArray {

@@ -2,6 +2,9 @@
  * Count-matrix containers used by the IO layer: dense row-major and sparse CSR/CSC.
  *
  * Browser-safe: no `node:` imports.
+ *
+ * Every function but {@link checkMatrix} takes a matrix that passes `checkMatrix` (readers call it
+ * at the boundary), so their index reads are in range and carry `!` under that invariant.
  * @module
  */
 
@@ -32,7 +35,7 @@ export type Matrix = DenseMatrix | SparseMatrix;
 
 /** Number of stored entries (all entries for a dense matrix). */
 export function matrixNnz(m: Matrix): number {
-  return m.format === "dense" ? m.data.length : m.indptr[m.indptr.length - 1];
+  return m.format === "dense" ? m.data.length : (m.indptr[m.indptr.length - 1] ?? 0);
 }
 
 /** Allocate a float array of the same kind as `like` (or the named kind). */
@@ -69,10 +72,10 @@ export function checkMatrix(m: Matrix, what = "matrix"): void {
     );
   }
   for (let i = 0; i < major; i++) {
-    if (m.indptr[i + 1] < m.indptr[i]) throw new Error(`${what}: indptr decreases at ${i}`);
+    if (m.indptr[i + 1]! < m.indptr[i]!) throw new Error(`${what}: indptr decreases at ${i}`);
   }
   for (let k = 0; k < nnz; k++) {
-    const j = m.indices[k];
+    const j = m.indices[k]!;
     if (j < 0 || j >= minor)
       throw new Error(`${what}: index ${j} at position ${k} is out of range [0, ${minor})`);
   }
@@ -94,20 +97,20 @@ function recompress(m: SparseMatrix): SparseMatrix {
   const [r, c] = m.shape;
   const major = m.format === "csr" ? r : c;
   const minor = m.format === "csr" ? c : r;
-  const nnz = m.indptr[major];
+  const nnz = m.indptr[major]!;
   const counts = new Int32Array(minor + 1);
-  for (let k = 0; k < nnz; k++) counts[m.indices[k] + 1]++;
-  for (let j = 0; j < minor; j++) counts[j + 1] += counts[j];
+  for (let k = 0; k < nnz; k++) counts[m.indices[k]! + 1]!++;
+  for (let j = 0; j < minor; j++) counts[j + 1]! += counts[j]!;
   const indptr = Int32Array.from(counts);
   const next = Int32Array.from(counts);
   const indices = new Int32Array(nnz);
   const data = allocLike(m.data, nnz);
   for (let i = 0; i < major; i++) {
-    for (let k = m.indptr[i]; k < m.indptr[i + 1]; k++) {
-      const j = m.indices[k];
-      const dst = next[j]++;
+    for (let k = m.indptr[i]!; k < m.indptr[i + 1]!; k++) {
+      const j = m.indices[k]!;
+      const dst = next[j]!++;
       indices[dst] = i;
-      data[dst] = m.data[k];
+      data[dst] = m.data[k]!;
     }
   }
   return { format: m.format === "csr" ? "csc" : "csr", data, indices, indptr, shape: [r, c] };
@@ -126,7 +129,7 @@ function denseToSparse(m: DenseMatrix, format: "csr" | "csc"): SparseMatrix {
   for (let i = 0; i < major; i++) {
     const minor = format === "csr" ? c : r;
     for (let j = 0; j < minor; j++) {
-      const v = format === "csr" ? m.data[i * c + j] : m.data[j * c + i];
+      const v = format === "csr" ? m.data[i * c + j]! : m.data[j * c + i]!;
       if (v !== 0) {
         data[p] = v;
         indices[p++] = j;
@@ -164,10 +167,10 @@ export function toDense(m: Matrix, dtype?: "float32" | "float64"): DenseMatrix {
   const data = allocLike(dtype ?? m.data, r * c);
   const major = m.format === "csr" ? r : c;
   for (let i = 0; i < major; i++) {
-    for (let k = m.indptr[i]; k < m.indptr[i + 1]; k++) {
-      const j = m.indices[k];
-      if (m.format === "csr") data[i * c + j] += m.data[k];
-      else data[j * c + i] += m.data[k];
+    for (let k = m.indptr[i]!; k < m.indptr[i + 1]!; k++) {
+      const j = m.indices[k]!;
+      if (m.format === "csr") data[i * c + j]! += m.data[k]!;
+      else data[j * c + i]! += m.data[k]!;
     }
   }
   return { format: "dense", data, shape: [r, c] };
@@ -178,11 +181,11 @@ export function rowSums(m: Matrix): Float64Array {
   const [r, c] = m.shape;
   const out = new Float64Array(r);
   if (m.format === "dense") {
-    for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[i] += m.data[i * c + j];
+    for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[i]! += m.data[i * c + j]!;
   } else if (m.format === "csr") {
-    for (let i = 0; i < r; i++) for (let k = m.indptr[i]; k < m.indptr[i + 1]; k++) out[i] += m.data[k];
+    for (let i = 0; i < r; i++) for (let k = m.indptr[i]!; k < m.indptr[i + 1]!; k++) out[i]! += m.data[k]!;
   } else {
-    for (let k = 0; k < m.indptr[c]; k++) out[m.indices[k]] += m.data[k];
+    for (let k = 0; k < m.indptr[c]!; k++) out[m.indices[k]!]! += m.data[k]!;
   }
   return out;
 }
@@ -192,7 +195,7 @@ export function colSums(m: Matrix): Float64Array {
   if (m.format === "dense") {
     const [r, c] = m.shape;
     const out = new Float64Array(c);
-    for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[j] += m.data[i * c + j];
+    for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[j]! += m.data[i * c + j]!;
     return out;
   }
   return rowSums(transposeSparse(m));
@@ -202,24 +205,24 @@ export function colSums(m: Matrix): Float64Array {
 export function selectRows(m: Matrix, rows: ArrayLike<number>): Matrix {
   const [r, c] = m.shape;
   for (let t = 0; t < rows.length; t++) {
-    const i = rows[t];
+    const i = rows[t]!;
     if (!Number.isInteger(i) || i < 0 || i >= r) throw new Error(`row index ${i} out of range [0, ${r})`);
   }
   if (m.format === "dense") {
     const data = allocLike(m.data, rows.length * c);
-    for (let t = 0; t < rows.length; t++) data.set(m.data.subarray(rows[t] * c, rows[t] * c + c), t * c);
+    for (let t = 0; t < rows.length; t++) data.set(m.data.subarray(rows[t]! * c, rows[t]! * c + c), t * c);
     return { format: "dense", data, shape: [rows.length, c] };
   }
   if (m.format === "csc") return toCsc(selectRows(toCsr(m), rows));
   let nnz = 0;
-  for (let t = 0; t < rows.length; t++) nnz += m.indptr[rows[t] + 1] - m.indptr[rows[t]];
+  for (let t = 0; t < rows.length; t++) nnz += m.indptr[rows[t]! + 1]! - m.indptr[rows[t]!]!;
   const data = allocLike(m.data, nnz);
   const indices = new Int32Array(nnz);
   const indptr = new Int32Array(rows.length + 1);
   let p = 0;
   for (let t = 0; t < rows.length; t++) {
-    const a = m.indptr[rows[t]];
-    const b = m.indptr[rows[t] + 1];
+    const a = m.indptr[rows[t]!]!;
+    const b = m.indptr[rows[t]! + 1]!;
     data.set(m.data.subarray(a, b), p);
     indices.set(m.indices.subarray(a, b), p);
     p += b - a;
@@ -233,13 +236,13 @@ export function selectCols(m: Matrix, cols: ArrayLike<number>): Matrix {
   if (m.format === "dense") {
     const [r, c] = m.shape;
     for (let t = 0; t < cols.length; t++) {
-      const j = cols[t];
+      const j = cols[t]!;
       if (!Number.isInteger(j) || j < 0 || j >= c)
         throw new Error(`column index ${j} out of range [0, ${c})`);
     }
     const data = allocLike(m.data, r * cols.length);
     for (let i = 0; i < r; i++)
-      for (let t = 0; t < cols.length; t++) data[i * cols.length + t] = m.data[i * c + cols[t]];
+      for (let t = 0; t < cols.length; t++) data[i * cols.length + t] = m.data[i * c + cols[t]!]!;
     return { format: "dense", data, shape: [r, cols.length] };
   }
   const sel = selectRows(transposeSparse(m.format === "csr" ? toCsc(m) : m), cols) as SparseMatrix;

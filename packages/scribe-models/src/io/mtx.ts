@@ -73,7 +73,8 @@ export function parseMtx(input: string | Uint8Array, options: ParseMtxOptions = 
   if (dims.length !== 3 || !dims.every((d) => Number.isInteger(d) && d >= 0)) {
     fail(lineNo, `bad size line ${JSON.stringify(size)} (expected 'rows cols entries')`);
   }
-  const [nrows, ncols, nnz] = dims;
+  // The size line was checked above to hold exactly three non-negative integers.
+  const [nrows, ncols, nnz] = dims as [number, number, number];
   const row = new Int32Array(nnz);
   const col = new Int32Array(nnz);
   const values = new Float64Array(nnz);
@@ -94,8 +95,9 @@ export function parseMtx(input: string | Uint8Array, options: ParseMtxOptions = 
       fail(lineNo, `column index ${parts[1]} out of range 1..${ncols}`);
     let v = 1;
     if (want === 3) {
-      v = Number(parts[2]);
-      if (parts[2] === "" || (Number.isNaN(v) && !/^[+-]?nan$/i.test(parts[2])))
+      const text = parts[2] ?? "";
+      v = Number(text);
+      if (text === "" || (Number.isNaN(v) && !/^[+-]?nan$/i.test(text)))
         fail(lineNo, `bad value ${JSON.stringify(parts[2])}`);
       if (field === "integer" && !Number.isInteger(v))
         fail(lineNo, `value ${parts[2]} is not an integer (field is 'integer')`);
@@ -131,25 +133,27 @@ export function coordinatesToSparse(c: MtxCoordinates, options: ToSparseOptions 
   const nMajor = format === "csr" ? shape[0] : shape[1];
   const n = c.values.length;
   const indptr = new Int32Array(nMajor + 1);
-  for (let k = 0; k < n; k++) indptr[major[k] + 1]++;
-  for (let i = 0; i < nMajor; i++) indptr[i + 1] += indptr[i];
+  // Indices below are in range by construction: k < n = length of major/minor/values, major[k] < nMajor
+  // (parseMtx checked every coordinate), and indptr has nMajor + 1 entries.
+  for (let k = 0; k < n; k++) indptr[major[k]! + 1]!++;
+  for (let i = 0; i < nMajor; i++) indptr[i + 1]! += indptr[i]!;
   const next = indptr.slice(0, nMajor);
   const indices = new Int32Array(n);
   const data: FloatArray = options.dtype === "float64" ? new Float64Array(n) : new Float32Array(n);
   for (let k = 0; k < n; k++) {
-    const d = next[major[k]]++;
-    indices[d] = minor[k];
-    data[d] = c.values[k];
+    const d = next[major[k]!]!++;
+    indices[d] = minor[k]!;
+    data[d] = c.values[k]!;
   }
   for (let i = 0; i < nMajor; i++) {
-    const a = indptr[i];
-    const b = indptr[i + 1];
+    const a = indptr[i]!;
+    const b = indptr[i + 1]!;
     let sorted = true;
-    for (let k = a + 1; k < b; k++) if (indices[k] < indices[k - 1]) sorted = false;
+    for (let k = a + 1; k < b; k++) if (indices[k]! < indices[k - 1]!) sorted = false;
     if (sorted) continue;
-    const order = Array.from({ length: b - a }, (_, t) => a + t).sort((x, y) => indices[x] - indices[y]);
-    const idx = order.map((o) => indices[o]);
-    const val = order.map((o) => data[o]);
+    const order = Array.from({ length: b - a }, (_, t) => a + t).sort((x, y) => indices[x]! - indices[y]!);
+    const idx = order.map((o) => indices[o]!);
+    const val = order.map((o) => data[o]!);
     indices.set(idx, a);
     data.set(val, a);
   }
@@ -194,7 +198,7 @@ export function formatMtx(m: Matrix, options: FormatMtxOptions = {}): string {
   if (m.format === "dense") {
     const C = m.shape[1];
     for (let j = 0; j < nc; j++)
-      for (let i = 0; i < nr; i++) push(i, j, tr ? m.data[j * C + i] : m.data[i * C + j]);
+      for (let i = 0; i < nr; i++) push(i, j, (tr ? m.data[j * C + i] : m.data[i * C + j])!);
   } else {
     // Column-major order of the written matrix == CSC of it; CSR of the original is CSC of its transpose.
     const s =
@@ -205,7 +209,8 @@ export function formatMtx(m: Matrix, options: FormatMtxOptions = {}): string {
             { format: tr ? "csr" : "csc", dtype: "float64" },
           );
     for (let j = 0; j < nc; j++)
-      for (let k = s.indptr[j]; k < s.indptr[j + 1]; k++) push(s.indices[k], j, s.data[k]);
+      // Invariant: a sparse matrix's indptr has nc + 1 entries here and indexes indices/data.
+      for (let k = s.indptr[j]!; k < s.indptr[j + 1]!; k++) push(s.indices[k]!, j, s.data[k]!);
   }
   const field = options.field ?? (vals.every(Number.isInteger) ? "integer" : "real");
   if (field === "integer") {
@@ -215,23 +220,24 @@ export function formatMtx(m: Matrix, options: FormatMtxOptions = {}): string {
   const out: string[] = [`%%MatrixMarket matrix coordinate ${field} general`];
   for (const c of options.comments ?? []) out.push(`%${c}`);
   out.push(`${nr} ${nc} ${vals.length}`);
-  for (let k = 0; k < vals.length; k++) out.push(`${rowsOut[k] + 1} ${colsOut[k] + 1} ${vals[k]}`);
+  for (let k = 0; k < vals.length; k++) out.push(`${rowsOut[k]! + 1} ${colsOut[k]! + 1} ${vals[k]}`);
   return `${out.join("\n")}\n`;
 }
 
 function sparseCoords(m: SparseMatrix): { row: Int32Array; col: Int32Array; values: Float64Array } {
-  const n = m.indptr[m.indptr.length - 1];
+  const n = m.indptr[m.indptr.length - 1] ?? 0;
   const row = new Int32Array(n);
   const col = new Int32Array(n);
   const values = Float64Array.from(m.data.subarray(0, n));
   const nMajor = m.indptr.length - 1;
   for (let i = 0; i < nMajor; i++) {
-    for (let k = m.indptr[i]; k < m.indptr[i + 1]; k++) {
+    // Invariant: i + 1 < indptr.length and k < n, the length of row/col/indices.
+    for (let k = m.indptr[i]!; k < m.indptr[i + 1]!; k++) {
       if (m.format === "csr") {
         row[k] = i;
-        col[k] = m.indices[k];
+        col[k] = m.indices[k]!;
       } else {
-        row[k] = m.indices[k];
+        row[k] = m.indices[k]!;
         col[k] = i;
       }
     }

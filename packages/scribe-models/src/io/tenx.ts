@@ -82,7 +82,7 @@ function typeColumn(values: string[]): Column {
 function readObsTsv(path: string, barcodes: string[]): Record<string, Column> {
   const rows = tsvRows(path);
   if (rows.length === 0) throw new Error(`${path}:1: empty file (expected a header line)`);
-  const header = rows[0].fields;
+  const header = rows[0]!.fields; // rows is non-empty (checked above)
   const byBarcode = new Map<string, string[]>();
   for (const { line, fields } of rows.slice(1)) {
     if (fields.length !== header.length) {
@@ -90,13 +90,14 @@ function readObsTsv(path: string, barcodes: string[]): Record<string, Column> {
         `${path}:${line}: expected ${header.length} tab-separated fields (as in the header), got ${fields.length}`,
       );
     }
-    if (byBarcode.has(fields[0]))
-      throw new Error(`${path}:${line}: barcode ${JSON.stringify(fields[0])} appears twice`);
-    byBarcode.set(fields[0], fields);
+    const barcode = fields[0] ?? "";
+    if (byBarcode.has(barcode))
+      throw new Error(`${path}:${line}: barcode ${JSON.stringify(barcode)} appears twice`);
+    byBarcode.set(barcode, fields);
   }
   const columns: Record<string, Column> = {};
   for (let c = 1; c < header.length; c++) {
-    columns[header[c]] = typeColumn(barcodes.map((b) => byBarcode.get(b)?.[c] ?? ""));
+    columns[header[c]!] = typeColumn(barcodes.map((b) => byBarcode.get(b)?.[c] ?? ""));
   }
   return columns;
 }
@@ -137,16 +138,19 @@ export function read10x(dir: string, options: Read10xOptions = {}): AnnData {
         `${featPath}:${line}: expected 'id<TAB>symbol[<TAB>type]', got ${JSON.stringify(fields.join("\t"))}`,
       );
     }
-    ids.push(fields[0]);
-    symbols.push(fields[1] ?? fields[0]);
-    if (fields.length === 3) types.push(fields[2]);
+    // fields[0] is a non-empty id (checked above); fields[2] exists when there are three.
+    const id = fields[0]!;
+    ids.push(id);
+    symbols.push(fields[1] ?? id);
+    if (fields.length === 3) types.push(fields[2]!);
   }
   if (ids.length !== nGenes) {
     throw new Error(`${featPath}: has ${ids.length} genes but ${mtxPath} has ${nGenes} rows`);
   }
   const barcodes = tsvRows(bcPath!).map(({ line, fields }) => {
-    if (fields[0] === "") throw new Error(`${bcPath}:${line}: empty barcode`);
-    return fields[0];
+    const barcode = fields[0] ?? "";
+    if (barcode === "") throw new Error(`${bcPath}:${line}: empty barcode`);
+    return barcode;
   });
   if (barcodes.length !== nCells) {
     throw new Error(`${bcPath}: has ${barcodes.length} barcodes but ${mtxPath} has ${nCells} columns`);
@@ -185,13 +189,17 @@ export function write10x(dir: string, adata: AnnData, options: Write10xOptions =
   if (options.writeObs ?? true) {
     const names = Object.keys(adata.obs.columns);
     const cell = (c: Column, i: number): string => {
-      if (!Array.isArray(c)) return c.codes[i] < 0 ? "" : c.categories[c.codes[i]];
+      if (!Array.isArray(c)) {
+        const code = c.codes[i] ?? -1;
+        return code < 0 ? "" : (c.categories[code] ?? "");
+      }
       const v = c[i];
       return typeof v === "number" && Number.isNaN(v) ? "NA" : String(v);
     };
     const lines = [["barcode", ...names].join("\t")];
     adata.obs.index.forEach((b, i) => {
-      lines.push([b, ...names.map((n) => cell(adata.obs.columns[n], i))].join("\t"));
+      // names are the keys of adata.obs.columns, so every lookup is defined.
+      lines.push([b, ...names.map((n) => cell(adata.obs.columns[n]!, i))].join("\t"));
     });
     writeFileSync(join(dir, "obs.tsv"), `${lines.join("\n")}\n`);
   }

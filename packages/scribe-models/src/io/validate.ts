@@ -6,7 +6,7 @@
  * @module
  */
 import { type AnnData, subsetCells, subsetGenes } from "./anndata.js";
-import { colSums, type Matrix, rowSums, selectCols, selectRows } from "./matrix.js";
+import { checkMatrix, colSums, type Matrix, rowSums, selectCols, selectRows } from "./matrix.js";
 
 /** The largest integer that float32 stores exactly (and every integer below it): 2^24. */
 export const FLOAT32_EXACT_MAX = 2 ** 24;
@@ -65,14 +65,15 @@ function listNames(names: readonly string[] | undefined, idx: number[], max = 5)
 function forEachEntry(m: Matrix, f: (i: number, j: number, v: number) => void): void {
   if (m.format === "dense") {
     const c = m.shape[1];
-    for (let k = 0; k < m.data.length; k++) f(Math.floor(k / c), k % c, m.data[k]);
+    for (let k = 0; k < m.data.length; k++) f(Math.floor(k / c), k % c, m.data[k]!);
     return;
   }
+  // The caller ran checkMatrix, so indptr is monotone and every k indexes indices and data.
   const nMajor = m.indptr.length - 1;
   for (let a = 0; a < nMajor; a++) {
-    for (let k = m.indptr[a]; k < m.indptr[a + 1]; k++) {
-      if (m.format === "csr") f(a, m.indices[k], m.data[k]);
-      else f(m.indices[k], a, m.data[k]);
+    for (let k = m.indptr[a]!; k < m.indptr[a + 1]!; k++) {
+      if (m.format === "csr") f(a, m.indices[k]!, m.data[k]!);
+      else f(m.indices[k]!, a, m.data[k]!);
     }
   }
 }
@@ -111,6 +112,7 @@ export function validateCounts(
   let nNonFinite = 0;
   let nLarge = 0;
   let first: { i: number; j: number; v: number } | undefined;
+  checkMatrix(m, ad ? "validateCounts: X" : "validateCounts: matrix");
   forEachEntry(m, (i, j, v) => {
     let bad = true;
     if (!Number.isFinite(v)) nNonFinite++;
@@ -126,7 +128,9 @@ export function validateCounts(
       nNeg ? `${nNeg} negative` : "",
       nFrac ? `${nFrac} non-integer` : "",
       nNonFinite ? `${nNonFinite} non-finite` : "",
-      nLarge ? `${nLarge} above ${maxCount}${maxCount === FLOAT32_EXACT_MAX ? " = 2^24, the largest count float32 stores exactly" : ""}` : "",
+      nLarge
+        ? `${nLarge} above ${maxCount}${maxCount === FLOAT32_EXACT_MAX ? " = 2^24, the largest count float32 stores exactly" : ""}`
+        : "",
     ].filter(Boolean);
     throw new Error(
       `validateCounts: ${nBad} ${nBad === 1 ? "entry is not a valid count" : "entries are not valid counts"} (${kinds.join(", ")}); ` +

@@ -10,11 +10,23 @@
  * | mean_disp | mu, r | p = mu/(mu+r), phi = r/mu |
  * @module
  */
-import { add, div, mul, reciprocal, softplus, exp, sigmoid, sqrt, square, sub, type Tensor } from "@scribe/core";
+import {
+  add,
+  div,
+  exp,
+  mul,
+  reciprocal,
+  sigmoid,
+  softplus,
+  sqrt,
+  square,
+  sub,
+  type Tensor,
+} from "@scribe/core";
 import type { CoreParam, ModelConfig } from "./config.js";
+import { transformOf } from "./config.js";
 import { coreShape, hierarchyNames, isGeneLevel } from "./sites.js";
 import type { TransformName } from "./transformed-normal.js";
-import { transformOf } from "./config.js";
 
 /** Whether a parameter carries a component axis and a gene axis. */
 export interface ParamAxes {
@@ -34,8 +46,15 @@ export interface CoreValues {
 /** Axes of p, r, mu, phi and gate under a configuration (derived params inherit from inputs). */
 export function paramAxes(cfg: ModelConfig): Record<CoreParam, ParamAxes> {
   const mix = cfg.nComponents > 1;
-  const own = (n: CoreParam): ParamAxes => ({ hasK: mix && cfg.mixtureParams.includes(n), hasG: isGeneLevel(cfg, n) });
+  const own = (n: CoreParam): ParamAxes => ({
+    hasK: mix && cfg.mixtureParams.includes(n),
+    hasG: isGeneLevel(cfg, n),
+  });
   const [a, b] = cfg.sampledCore;
+  if (a === undefined || b === undefined)
+    throw new Error(
+      `paramAxes: parameterization samples ${cfg.sampledCore.length} core params, expected at least 2`,
+    );
   const both: ParamAxes = { hasK: own(a).hasK || own(b).hasK, hasG: own(a).hasG || own(b).hasG };
   const out = {} as Record<CoreParam, ParamAxes>;
   for (const n of ["p", "r", "mu", "phi"] as const) out[n] = cfg.sampledCore.includes(n) ? own(n) : both;
@@ -80,9 +99,19 @@ function applyTransform(x: Tensor, t: TransformName): Tensor {
 }
 
 /** Value of a sampled core parameter from the latent values (non-centred hierarchies resolved). */
-export function coreValue(cfg: ModelConfig, name: CoreParam, values: Readonly<Record<string, Tensor>>): Tensor {
+export function coreValue(
+  cfg: ModelConfig,
+  name: CoreParam,
+  values: Readonly<Record<string, Tensor>>,
+): Tensor {
   const h =
-    name === cfg.geneParam ? cfg.priors.hierarchy.expression : name === "gate" ? cfg.priors.hierarchy.gate : cfg.sampledCore.includes(name) ? cfg.priors.hierarchy.prob : undefined;
+    name === cfg.geneParam
+      ? cfg.priors.hierarchy.expression
+      : name === "gate"
+        ? cfg.priors.hierarchy.gate
+        : cfg.sampledCore.includes(name)
+          ? cfg.priors.hierarchy.prob
+          : undefined;
   if (!h || h.family === "gaussian") {
     const v = values[name];
     if (!v) throw new Error(`no value for site '${name}'`);
@@ -143,7 +172,9 @@ export function gridParams(cfg: ModelConfig, values: Readonly<Record<string, Ten
       phi = div(r, mu);
       break;
     default:
-      throw new Error(`${cfg.modelType} (${cfg.parameterization}) has no NB parameters p, r, phi; see twoStateDerived / twoStateGrid`);
+      throw new Error(
+        `${cfg.modelType} (${cfg.parameterization}) has no NB parameters p, r, phi; see twoStateDerived / twoStateGrid`,
+      );
   }
   const out: CoreValues = { p, r, mu, phi };
   if (cfg.zeroInflated) out.gate = g("gate");
@@ -151,7 +182,11 @@ export function gridParams(cfg: ModelConfig, values: Readonly<Record<string, Ten
 }
 
 /** Like {@link gridParams}, with each parameter in its natural shape ([lead…, K?, G?]). */
-export function naturalParams(cfg: ModelConfig, values: Readonly<Record<string, Tensor>>, lead: number): CoreValues {
+export function naturalParams(
+  cfg: ModelConfig,
+  values: Readonly<Record<string, Tensor>>,
+  lead: number,
+): CoreValues {
   const grid = gridParams(cfg, values);
   const axes = paramAxes(cfg);
   const mix = cfg.nComponents > 1;
