@@ -1,12 +1,12 @@
 import type { Backend, BackendBuffer, FusedKernel } from "../backend/backend.js";
 import { cpuBackend } from "../backend/registry.js";
 import { scope } from "../memory/scope.js";
-import { allocStorage, type TypedArray } from "../tensor/dtype.js";
 import { fromTypedArray } from "../tensor/creation.js";
 import { checksRegistered } from "../tensor/deferred-checks.js";
+import { allocStorage, type TypedArray } from "../tensor/dtype.js";
 import { realize } from "../tensor/realize.js";
 import { formatShape } from "../tensor/shape.js";
-import { Tensor } from "../tensor/tensor.js";
+import type { Tensor } from "../tensor/tensor.js";
 
 /**
  * `jit(f)`: record the backend work `f` does on the first call and replay it afterwards.
@@ -34,69 +34,123 @@ interface Program {
   readonly held: readonly BackendBuffer[];
 }
 
-/** Methods that run work; each is logged and replayed verbatim (runFused through a plan). */
-const WORK_METHODS = [
-  "argReduce",
-  "cumulative",
-  "gather",
-  "scatterAdd",
-  "matmul",
-  "cholesky",
-  "triangularSolve",
-] as const;
+/**
+ * How recording treats a backend method. Every function the backend has is wrapped while `f` is
+ * recorded; a method not named here runs work and is logged and replayed verbatim, so a method
+ * added to the {@link Backend} interface (or found only on one backend) is never left out of
+ * replays. Only the methods whose meaning differs are named, and `satisfies` ties the names to
+ * the interface (a renamed method fails the typecheck).
+ */
+const NON_WORK_METHODS = {
+  // fused kernels replay through a plan (planFused) instead of being re-planned on every call
+  runFused: "fused",
+  // buffers made while recording become the program's own (inputs, constants, scratch)
+  upload: "allocate",
+  alloc: "allocate",
+  // freed buffers stay allocated: the program reuses them on every replay
+  free: "free",
+  // a readback or a random draw makes the result depend on values: no replay
+  read: "value-dependent",
+  readSync: "value-dependent",
+  sample: "value-dependent",
+  liveBuffers: "query",
+} as const satisfies Partial<Record<keyof Backend, string>>;
 
-type Planner = Backend & { planFused?: (k: readonly FusedKernel[], o: readonly BackendBuffer[]) => () => void };
+/** Backend extensions (not in the interface) that jit itself uses; never logged. */
+const PLANNER_METHODS = new Set(["planFused"]);
+
+type Planner = Backend & {
+  planFused?: (k: readonly FusedKernel[], o: readonly BackendBuffer[]) => () => void;
+};
 
 function signature(xs: readonly Tensor[]): string {
   return xs.map((x) => `${x.dtype}${formatShape(x.shape)}`).join(";");
 }
 
-/** Run `body` with the backend's methods patched to log work, keep buffers alive and flag reads. */
-function recordOn(backend: Planner, body: () => void): { steps: (() => void)[]; held: BackendBuffer[]; replayable: boolean } {
+/** Names of every method on `obj` and its prototype chain (class methods included). */
+function methodNames(obj: object): string[] {
+  const names = new Set<string>();
+  for (let o: object | null = obj; o && o !== Object.prototype; o = Object.getPrototypeOf(o)) {
+    for (const name of Object.getOwnPropertyNames(o)) {
+      if (name === "constructor") continue;
+      const d = Object.getOwnPropertyDescriptor(o, name);
+      if (d && typeof d.value === "function") names.add(name);
+    }
+  }
+  return [...names];
+}
+
+/** What {@link recordBackendWork} saw while `body` ran. */
+export interface BackendRecording {
+  /** The logged work, in order; calling each step reruns it on the same buffers. */
+  readonly steps: (() => void)[];
+  /** Buffers freed while recording, kept alive for the replays. */
+  readonly held: BackendBuffer[];
+  /** False when `body` read values back or drew random numbers (or fused kernels cannot be planned). */
+  readonly replayable: boolean;
+}
+
+/**
+ * Run `body` with every method of `backend` wrapped so that the work it does is logged (see
+ * `NON_WORK_METHODS` for the few methods treated otherwise). Only the outermost backend call is
+ * logged: a method that calls another through `this` (runFused → planFused, say) runs as one step.
+ * The backend is restored when `body` returns or throws.
+ */
+export function recordBackendWork(backend: Backend, body: () => void): BackendRecording {
   const steps: (() => void)[] = [];
   const held: BackendBuffer[] = [];
-  let replayable = typeof backend.planFused === "function";
+  let replayable = true;
+  let depth = 0;
   const b = backend as unknown as Record<string, unknown>;
-  const saved = new Map<string, unknown>();
-  const patch = (name: string, f: unknown) => {
-    saved.set(name, b[name]);
-    b[name] = f;
-  };
-  const orig = (name: string) => saved.get(name) as (...a: unknown[]) => unknown;
-  patch("runFused", (kernels: readonly FusedKernel[], outs: readonly BackendBuffer[]) => {
-    const plan = backend.planFused!(kernels, outs);
-    steps.push(plan);
-    plan();
-  });
-  for (const m of WORK_METHODS) {
-    if (typeof b[m] !== "function") continue;
-    patch(m, (...args: unknown[]) => {
-      const f = orig(m);
-      steps.push(() => f.apply(backend, args));
-      return f.apply(backend, args);
-    });
+  const saved = new Map<string, { own: boolean; value: unknown }>();
+  const originals = new Map<string, (...a: unknown[]) => unknown>();
+  for (const name of methodNames(backend)) originals.set(name, b[name] as (...a: unknown[]) => unknown);
+  const planFused = originals.get("planFused");
+  const role = (name: string): string =>
+    PLANNER_METHODS.has(name) ? "planner" : ((NON_WORK_METHODS as Record<string, string>)[name] ?? "work");
+  const wrap =
+    (name: string, f: (...a: unknown[]) => unknown) =>
+    (...args: unknown[]) => {
+      if (depth > 0) return f.apply(backend, args);
+      depth++;
+      try {
+        switch (role(name)) {
+          case "fused": {
+            if (!planFused) {
+              replayable = false;
+              return f.apply(backend, args);
+            }
+            const plan = planFused.apply(backend, args) as () => void;
+            steps.push(plan);
+            return plan();
+          }
+          case "free":
+            held.push(args[0] as BackendBuffer);
+            return undefined;
+          case "value-dependent":
+            replayable = false;
+            return f.apply(backend, args);
+          case "work":
+            steps.push(() => void f.apply(backend, args));
+            return f.apply(backend, args);
+          default: // allocate, query, planner: run once, nothing to replay
+            return f.apply(backend, args);
+        }
+      } finally {
+        depth--;
+      }
+    };
+  for (const [name, f] of originals) {
+    saved.set(name, { own: Object.hasOwn(b, name), value: b[name] });
+    b[name] = wrap(name, f);
   }
-  // Freed buffers stay allocated: the program reuses them on every replay.
-  patch("free", (buf: BackendBuffer) => {
-    held.push(buf);
-  });
-  patch("readSync", (buf: BackendBuffer) => {
-    replayable = false;
-    return orig("readSync").call(backend, buf);
-  });
-  patch("read", (buf: BackendBuffer) => {
-    replayable = false;
-    return orig("read").call(backend, buf);
-  });
-  if (typeof b.sample === "function")
-    patch("sample", (...args: unknown[]) => {
-      replayable = false;
-      return orig("sample").apply(backend, args);
-    });
   try {
     body();
   } finally {
-    for (const [name, f] of saved) b[name] = f;
+    for (const [name, { own, value }] of saved) {
+      if (own) b[name] = value;
+      else delete b[name];
+    }
   }
   return { steps, held, replayable };
 }
@@ -126,7 +180,7 @@ export function jit<A extends Tensor[], R extends Output>(f: (...args: A) => R):
     // Fresh copies of the inputs: their buffers become the program's input slots.
     const inputs = args.map((a) => fromTypedArray(copyOf(a), a.shape));
     const checksBefore = checksRegistered();
-    const rec = recordOn(backend, () => {
+    const rec = recordBackendWork(backend, () => {
       result = scope(() => {
         const out = f(...(inputs as A));
         for (const t of Array.isArray(out) ? out : [out as Tensor]) realize(t);
@@ -136,7 +190,12 @@ export function jit<A extends Tensor[], R extends Output>(f: (...args: A) => R):
     const outs = (Array.isArray(result) ? result : [result]) as Tensor[];
     // A value check (deferred-checks.ts) inspects values, like a readback: no replay.
     const checked = checksRegistered() !== checksBefore;
-    if (!rec.replayable || checked || outs.some((t) => t.backend !== backend) || args.some((a) => a.backend !== backend)) {
+    if (
+      !rec.replayable ||
+      checked ||
+      outs.some((t) => t.backend !== backend) ||
+      args.some((a) => a.backend !== backend)
+    ) {
       for (const t of inputs) t.dispose();
       return { program: "eager", result };
     }
@@ -191,7 +250,16 @@ export function jit<A extends Tensor[], R extends Output>(f: (...args: A) => R):
 }
 
 function copyOfData(d: TypedArray): TypedArray {
-  const out = allocStorage(d instanceof Float64Array ? "float64" : d instanceof Int32Array ? "int32" : d instanceof Uint8Array ? "bool" : "float32", d.length);
+  const out = allocStorage(
+    d instanceof Float64Array
+      ? "float64"
+      : d instanceof Int32Array
+        ? "int32"
+        : d instanceof Uint8Array
+          ? "bool"
+          : "float32",
+    d.length,
+  );
   out.set(d);
   return out;
 }
