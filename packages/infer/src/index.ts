@@ -3,10 +3,12 @@
  * build on these).
  * @packageDocumentation
  */
-export * from "./optim/index.js";
-export * from "./util/index.js";
-export * from "./mcmc/index.js";
-export { latentLayout, type LatentLayout, modelPotentialEnergy, modelSetup } from "./mcmc/potential.js";
+import { ensureParamTransform } from "./install-transforms.js";
+
+// Explicit wiring: constrained params map through distributions' bijectTo (idempotent).
+ensureParamTransform();
+
+export * from "./autoguide/index.js";
 export * as diagnostics from "./diagnostics/index.js";
 export {
   autocorrelation,
@@ -21,11 +23,13 @@ export {
   summary,
   tailEss,
 } from "./diagnostics/index.js";
-import "./install-transforms.js";
-export { installDefaultParamTransform } from "./install-transforms.js";
-export * from "./svi/index.js";
-export * from "./autoguide/index.js";
+export { ensureParamTransform, installDefaultParamTransform } from "./install-transforms.js";
+export * from "./mcmc/index.js";
+export { type LatentLayout, latentLayout, modelPotentialEnergy, modelSetup } from "./mcmc/potential.js";
+export * from "./model-comparison/index.js";
+export * as nn from "./nn/index.js";
+export * from "./optim/index.js";
 export * from "./predictive/index.js";
 export * from "./reparam/index.js";
-export * as nn from "./nn/index.js";
-export * from "./model-comparison/index.js";
+export * from "./svi/index.js";
+export * from "./util/index.js";

@@ -26,6 +26,11 @@ export function registerBackendLoader(name: string, load: () => Promise<Backend>
   if (name !== "cpu" && instances.get(name) !== current) instances.delete(name);
 }
 
+/** The loader registered for backend `name`, if any (to check which one an entry point installed). */
+export function backendLoader(name: string): (() => Promise<Backend>) | undefined {
+  return loaders.get(name);
+}
+
 /**
  * Switch the default backend, e.g. `await useBackend("webgpu")`. Initialization is async
  * because a GPU adapter must be requested; the error names what to install when none exists.

@@ -1,19 +1,15 @@
 import { cpuBackend, currentBackend } from "../backend/registry.js";
 import { realize } from "../tensor/realize.js";
-import { Tensor, tensorHooks } from "../tensor/tensor.js";
+import { Tensor } from "../tensor/tensor.js";
+import { openScopes } from "./scope-stack.js";
 
 /**
  * Memory scopes, in the spirit of tf.tidy: every tensor created inside `scope(fn)` is freed
  * when it returns, except what it returns (tensors anywhere inside arrays / plain objects)
  * and what was passed to `keep`.
  */
-const stack: Set<Tensor>[] = [];
+const stack = openScopes;
 const kept = new WeakSet<Tensor>();
-
-tensorHooks.onCreate = (t) => {
-  const top = stack[stack.length - 1];
-  if (top) top.add(t);
-};
 
 function collect(value: unknown, out: Set<Tensor>, seen = new Set<unknown>()): void {
   if (value instanceof Tensor) {
@@ -24,7 +20,8 @@ function collect(value: unknown, out: Set<Tensor>, seen = new Set<unknown>()): v
   seen.add(value);
   if (Array.isArray(value)) for (const v of value) collect(v, out, seen);
   else if (value instanceof Map) for (const v of value.values()) collect(v, out, seen);
-  else if (Object.getPrototypeOf(value) === Object.prototype) for (const v of Object.values(value)) collect(v, out, seen);
+  else if (Object.getPrototypeOf(value) === Object.prototype)
+    for (const v of Object.values(value)) collect(v, out, seen);
 }
 
 /** Mark a tensor to survive the scopes it was created in. */

@@ -1,8 +1,8 @@
 /// <reference types="@webgpu/types" />
 /**
- * Node-only: WebGPU through Dawn from the optional `webgpu` npm package. Importing this
- * module (done by `@scribe/core/node`) registers it as the loader behind
- * `await useBackend("webgpu")`; the package is loaded only when the backend is first used.
+ * Node-only: WebGPU through Dawn from the optional `webgpu` npm package.
+ * {@link installDawnBackendLoader} (called by the `@scribe/core/node` entry) makes it the loader
+ * behind `await useBackend("webgpu")`; the package is loaded only when the backend is first used.
  * Without a GPU, Dawn runs on SwiftShader (see the error message of `acquireDevice`).
  * @module
  */
@@ -15,10 +15,13 @@ export async function dawnGpu(): Promise<GPU> {
   try {
     mod = (await import("webgpu")) as unknown as typeof mod;
   } catch (e) {
-    throw new Error(`WebGPU in Node needs the 'webgpu' package (Dawn): npm install webgpu (${(e as Error).message})`);
+    throw new Error(
+      `WebGPU in Node needs the 'webgpu' package (Dawn): npm install webgpu (${(e as Error).message})`,
+    );
   }
   // Dawn's objects expect the WebGPU enums (GPUBufferUsage, ...) as globals.
-  for (const [k, v] of Object.entries(mod.globals)) if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
+  for (const [k, v] of Object.entries(mod.globals))
+    if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
   return mod.create([]);
 }
 
@@ -27,4 +30,11 @@ export async function createDawnBackend(): Promise<WebGpuBackend> {
   return createWebGpuBackend(await dawnGpu());
 }
 
-registerBackendLoader("webgpu", createDawnBackend);
+let installed = false;
+
+/** Register Dawn as the `"webgpu"` backend loader. Idempotent: later calls keep the loaded instance. */
+export function installDawnBackendLoader(): void {
+  if (installed) return;
+  installed = true;
+  registerBackendLoader("webgpu", createDawnBackend);
+}

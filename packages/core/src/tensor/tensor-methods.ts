@@ -1,14 +1,14 @@
-import type { DType, TypedArray } from "./dtype.js";
-import type { Shape } from "./shape.js";
-import { Tensor } from "./tensor.js";
-import * as ew from "../ops/elementwise.js";
 import type { TensorLike } from "../ops/elementwise.js";
-import * as red from "../ops/reduce.js";
-import type { Axes } from "../ops/reduce.js";
-import * as mv from "../ops/movement.js";
+import * as ew from "../ops/elementwise.js";
 import * as ix from "../ops/indexing.js";
 import { matmul } from "../ops/linalg.js";
+import * as mv from "../ops/movement.js";
+import type { Axes } from "../ops/reduce.js";
+import * as red from "../ops/reduce.js";
+import type { DType, TypedArray } from "./dtype.js";
 import { data, dataSync } from "./realize.js";
+import type { Shape } from "./shape.js";
+import type { Tensor } from "./tensor.js";
 
 /** Nested number arrays as returned by `toArray()`. */
 export type NestedNumbers = number | NestedNumbers[];
@@ -74,70 +74,179 @@ declare module "./tensor.js" {
   }
 }
 
-const P = Tensor.prototype;
-P.add = function (b) { return ew.add(this, b); };
-P.sub = function (b) { return ew.sub(this, b); };
-P.mul = function (b) { return ew.mul(this, b); };
-P.div = function (b) { return ew.div(this, b); };
-P.pow = function (b) { return ew.pow(this, b); };
-P.maximum = function (b) { return ew.maximum(this, b); };
-P.minimum = function (b) { return ew.minimum(this, b); };
-P.eq = function (b) { return ew.eq(this, b); };
-P.ne = function (b) { return ew.ne(this, b); };
-P.lt = function (b) { return ew.lt(this, b); };
-P.le = function (b) { return ew.le(this, b); };
-P.gt = function (b) { return ew.gt(this, b); };
-P.ge = function (b) { return ew.ge(this, b); };
-P.neg = function () { return ew.neg(this); };
-P.abs = function () { return ew.abs(this); };
-P.square = function () { return ew.square(this); };
-P.sqrt = function () { return ew.sqrt(this); };
-P.exp = function () { return ew.exp(this); };
-P.log = function () { return ew.log(this); };
-P.log1p = function () { return ew.log1p(this); };
-P.expm1 = function () { return ew.expm1(this); };
-P.sigmoid = function () { return ew.sigmoid(this); };
-P.softplus = function () { return ew.softplus(this); };
-P.tanh = function () { return ew.tanh(this); };
-P.sin = function () { return ew.sin(this); };
-P.cos = function () { return ew.cos(this); };
-P.reciprocal = function () { return ew.reciprocal(this); };
-P.clamp = function (lo, hi) { return ew.clamp(this, lo, hi); };
-P.astype = function (dtype) { return ew.astype(this, dtype); };
-P.sum = function (axes, keepdims) { return red.sum(this, axes, keepdims); };
-P.mean = function (axes, keepdims) { return red.mean(this, axes, keepdims); };
-P.prod = function (axes, keepdims) { return red.prod(this, axes, keepdims); };
-P.max = function (axes, keepdims) { return red.max(this, axes, keepdims); };
-P.min = function (axes, keepdims) { return red.min(this, axes, keepdims); };
-P.logsumexp = function (axes, keepdims) { return red.logsumexp(this, axes, keepdims); };
-P.argmax = function (axis, keepdims) { return red.argmax(this, axis, keepdims); };
-P.reshape = function (shape) { return mv.reshape(this, shape); };
-P.transpose = function (perm) { return mv.transpose(this, perm); };
-Object.defineProperty(P, "mT", { get(this: Tensor) { return mv.mT(this); } });
-P.expand = function (shape) { return ew.broadcastTo(this, shape); };
-P.squeeze = function (axes) { return mv.squeeze(this, axes); };
-P.unsqueeze = function (axis) { return mv.unsqueeze(this, axis); };
-P.slice = function (begin, end) { return mv.slice(this, begin, end); };
-P.gather = function (indices, axis) { return ix.gather(this, indices, axis); };
-P.index = function (indices) { return ix.gather(this, indices, 0); };
-P.matmul = function (b) { return matmul(this, b); };
-P.dataSync = function () { return dataSync(this); };
-P.data = function () { return data(this); };
-P.item = function () {
-  if (this.size !== 1) throw new Error(`item(): tensor of shape [${this.shape}] has ${this.size} elements, not 1`);
-  return dataSync(this)[0]!;
-};
-P.toArray = function () {
-  const d = dataSync(this);
-  const shape = this.shape;
-  if (shape.length === 0) return d[0]!;
-  const build = (dim: number, off: number): NestedNumbers[] => {
-    const n = shape[dim]!;
-    let stride = 1;
-    for (let i = dim + 1; i < shape.length; i++) stride *= shape[i]!;
-    const out: NestedNumbers[] = [];
-    for (let i = 0; i < n; i++) out.push(dim === shape.length - 1 ? d[off + i]! : build(dim + 1, off + i * stride));
-    return out;
+/**
+ * Give `Tensor.prototype` its methods (`x.add(y)`, `x.sum()`, ...), each a thin call into the ops.
+ * Idempotent. tensor.ts calls it right after defining the class (passing it, since this module
+ * may still be loading then), so every module that can make a tensor sees the methods; they live
+ * here because the ops import the Tensor class. No module state: the prototype says if it is done.
+ */
+export function installTensorMethods(tensorClass: typeof Tensor): void {
+  const P = tensorClass.prototype;
+  if (Object.hasOwn(P, "add")) return;
+  P.add = function (b) {
+    return ew.add(this, b);
   };
-  return build(0, 0);
-};
+  P.sub = function (b) {
+    return ew.sub(this, b);
+  };
+  P.mul = function (b) {
+    return ew.mul(this, b);
+  };
+  P.div = function (b) {
+    return ew.div(this, b);
+  };
+  P.pow = function (b) {
+    return ew.pow(this, b);
+  };
+  P.maximum = function (b) {
+    return ew.maximum(this, b);
+  };
+  P.minimum = function (b) {
+    return ew.minimum(this, b);
+  };
+  P.eq = function (b) {
+    return ew.eq(this, b);
+  };
+  P.ne = function (b) {
+    return ew.ne(this, b);
+  };
+  P.lt = function (b) {
+    return ew.lt(this, b);
+  };
+  P.le = function (b) {
+    return ew.le(this, b);
+  };
+  P.gt = function (b) {
+    return ew.gt(this, b);
+  };
+  P.ge = function (b) {
+    return ew.ge(this, b);
+  };
+  P.neg = function () {
+    return ew.neg(this);
+  };
+  P.abs = function () {
+    return ew.abs(this);
+  };
+  P.square = function () {
+    return ew.square(this);
+  };
+  P.sqrt = function () {
+    return ew.sqrt(this);
+  };
+  P.exp = function () {
+    return ew.exp(this);
+  };
+  P.log = function () {
+    return ew.log(this);
+  };
+  P.log1p = function () {
+    return ew.log1p(this);
+  };
+  P.expm1 = function () {
+    return ew.expm1(this);
+  };
+  P.sigmoid = function () {
+    return ew.sigmoid(this);
+  };
+  P.softplus = function () {
+    return ew.softplus(this);
+  };
+  P.tanh = function () {
+    return ew.tanh(this);
+  };
+  P.sin = function () {
+    return ew.sin(this);
+  };
+  P.cos = function () {
+    return ew.cos(this);
+  };
+  P.reciprocal = function () {
+    return ew.reciprocal(this);
+  };
+  P.clamp = function (lo, hi) {
+    return ew.clamp(this, lo, hi);
+  };
+  P.astype = function (dtype) {
+    return ew.astype(this, dtype);
+  };
+  P.sum = function (axes, keepdims) {
+    return red.sum(this, axes, keepdims);
+  };
+  P.mean = function (axes, keepdims) {
+    return red.mean(this, axes, keepdims);
+  };
+  P.prod = function (axes, keepdims) {
+    return red.prod(this, axes, keepdims);
+  };
+  P.max = function (axes, keepdims) {
+    return red.max(this, axes, keepdims);
+  };
+  P.min = function (axes, keepdims) {
+    return red.min(this, axes, keepdims);
+  };
+  P.logsumexp = function (axes, keepdims) {
+    return red.logsumexp(this, axes, keepdims);
+  };
+  P.argmax = function (axis, keepdims) {
+    return red.argmax(this, axis, keepdims);
+  };
+  P.reshape = function (shape) {
+    return mv.reshape(this, shape);
+  };
+  P.transpose = function (perm) {
+    return mv.transpose(this, perm);
+  };
+  Object.defineProperty(P, "mT", {
+    get(this: Tensor) {
+      return mv.mT(this);
+    },
+  });
+  P.expand = function (shape) {
+    return ew.broadcastTo(this, shape);
+  };
+  P.squeeze = function (axes) {
+    return mv.squeeze(this, axes);
+  };
+  P.unsqueeze = function (axis) {
+    return mv.unsqueeze(this, axis);
+  };
+  P.slice = function (begin, end) {
+    return mv.slice(this, begin, end);
+  };
+  P.gather = function (indices, axis) {
+    return ix.gather(this, indices, axis);
+  };
+  P.index = function (indices) {
+    return ix.gather(this, indices, 0);
+  };
+  P.matmul = function (b) {
+    return matmul(this, b);
+  };
+  P.dataSync = function () {
+    return dataSync(this);
+  };
+  P.data = function () {
+    return data(this);
+  };
+  P.item = function () {
+    if (this.size !== 1)
+      throw new Error(`item(): tensor of shape [${this.shape}] has ${this.size} elements, not 1`);
+    return dataSync(this)[0]!;
+  };
+  P.toArray = function () {
+    const d = dataSync(this);
+    const shape = this.shape;
+    if (shape.length === 0) return d[0]!;
+    const build = (dim: number, off: number): NestedNumbers[] => {
+      const n = shape[dim]!;
+      let stride = 1;
+      for (let i = dim + 1; i < shape.length; i++) stride *= shape[i]!;
+      const out: NestedNumbers[] = [];
+      for (let i = 0; i < n; i++)
+        out.push(dim === shape.length - 1 ? d[off + i]! : build(dim + 1, off + i * stride));
+      return out;
+    };
+    return build(0, 0);
+  };
+}

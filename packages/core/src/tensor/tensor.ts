@@ -1,8 +1,10 @@
 import type { Backend, BackendBuffer, FusedKernel } from "../backend/backend.js";
 import type { Expr } from "../expr/expr.js";
+import { openScopes } from "../memory/scope-stack.js";
 import type { DType, TypedArray } from "./dtype.js";
-import { type Shape, formatShape, sizeOf } from "./shape.js";
 import { formatTensor, tensorBundle } from "./format.js";
+import { formatShape, type Shape, sizeOf } from "./shape.js";
+import { installTensorMethods } from "./tensor-methods.js";
 
 /** A recorded op on the autodiff tape: how to push an output cotangent back to the inputs. */
 export interface TapeNode {
@@ -13,9 +15,6 @@ export interface TapeNode {
 }
 
 let nextId = 1;
-
-/** Hooks the memory scopes install so every new tensor is registered in the current scope. */
-export const tensorHooks: { onCreate: (t: Tensor) => void } = { onCreate: () => {} };
 
 /**
  * An immutable n-dimensional array. Its values live either in a backend buffer or, for the
@@ -64,7 +63,9 @@ export class Tensor {
     this.size = sizeOf(shape);
     this._buf = buf;
     this._expr = expr;
-    tensorHooks.onCreate(this);
+    // register in the innermost memory scope (memory/scope.ts), if one is open
+    const top = openScopes[openScopes.length - 1];
+    if (top) top.add(this);
   }
 
   get rank(): number {
@@ -114,5 +115,9 @@ export class Tensor {
     return tensorBundle(this);
   }
 }
+
+// The methods are defined with the ops (tensor-methods.ts imports them, and they import Tensor);
+// installing them here, explicitly, means importing Tensor from anywhere gives a complete class.
+installTensorMethods(Tensor);
 
 export type { TypedArray };

@@ -1,6 +1,14 @@
-import { type Key, type Shape, type Tensor, broadcastShapes, broadcastTo, reshape, transpose } from "@scribe/core";
-import { type Constraint } from "../constraints.js";
-import { Distribution, wrapperHooks } from "../distribution.js";
+import {
+  broadcastShapes,
+  broadcastTo,
+  type Key,
+  reshape,
+  type Shape,
+  type Tensor,
+  transpose,
+} from "@scribe/core";
+import type { Constraint } from "../constraints.js";
+import { Distribution } from "../distribution-base.js";
 import { sameShape } from "../param-utils.js";
 
 /**
@@ -27,13 +35,17 @@ export class ExpandedDistribution extends Distribution {
     const b = inner.batchShape;
     const shape = [...batchShape];
     if (shape.length < b.length)
-      throw new Error(`expand: batch shape [${shape.join(", ")}] has fewer axes than the distribution's [${b.join(", ")}]`);
+      throw new Error(
+        `expand: batch shape [${shape.join(", ")}] has fewer axes than the distribution's [${b.join(", ")}]`,
+      );
     const offset = shape.length - b.length;
     const grown: number[] = [];
     b.forEach((d, i) => {
       const t = shape[offset + i]!;
       if (d !== t && d !== 1)
-        throw new Error(`expand: cannot expand batch shape [${b.join(", ")}] to [${shape.join(", ")}] (axis ${i}: ${d} → ${t})`);
+        throw new Error(
+          `expand: cannot expand batch shape [${b.join(", ")}] to [${shape.join(", ")}] (axis ${i}: ${d} → ${t})`,
+        );
       grown.push(d === 1 && t !== 1 ? t : 1);
     });
     super(shape, inner.eventShape, validateArgs ?? inner.validateArgs);
@@ -100,5 +112,7 @@ export class ExpandedDistribution extends Distribution {
   }
 }
 
-wrapperHooks.expand = (d: Distribution, batchShape: Shape): Distribution =>
-  sameShape(d.batchShape, batchShape) ? d : new ExpandedDistribution(d, batchShape);
+/** `d.expand(batchShape)`: `d` itself when the batch shape already matches. */
+export function expandDistribution(d: Distribution, batchShape: Shape): Distribution {
+  return sameShape(d.batchShape, batchShape) ? d : new ExpandedDistribution(d, batchShape);
+}

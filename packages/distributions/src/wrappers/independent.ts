@@ -1,6 +1,6 @@
 import type { Key, Shape, Tensor } from "@scribe/core";
 import { type Constraint, independent } from "../constraints.js";
-import { Distribution, wrapperHooks } from "../distribution.js";
+import { Distribution } from "../distribution-base.js";
 import { sumRightmost } from "../param-utils.js";
 
 /**
@@ -26,7 +26,11 @@ export class Independent extends Distribution {
         `Independent: reinterpretedBatchNdims must be an integer in [0, ${base.batchShape.length}] for batch shape [${base.batchShape.join(", ")}], got ${n}`,
       );
     const cut = base.batchShape.length - n;
-    super(base.batchShape.slice(0, cut), [...base.batchShape.slice(cut), ...base.eventShape], validateArgs ?? base.validateArgs);
+    super(
+      base.batchShape.slice(0, cut),
+      [...base.batchShape.slice(cut), ...base.eventShape],
+      validateArgs ?? base.validateArgs,
+    );
     this.base = base;
     this.reinterpretedBatchNdims = n;
   }
@@ -64,8 +68,9 @@ export class Independent extends Distribution {
   }
 }
 
-wrapperHooks.toEvent = (d: Distribution, n: number): Distribution => {
+/** `d.toEvent(n)`: nested reinterpretations merge into one Independent. */
+export function toEventDistribution(d: Distribution, n: number): Distribution {
   if (n === 0) return d;
   if (d instanceof Independent) return new Independent(d.base, d.reinterpretedBatchNdims + n);
   return new Independent(d, n);
-};
+}

@@ -1,8 +1,16 @@
 import {
-  type Key, type Shape, type Tensor, Tensor as TensorClass, astype, broadcastShapes, broadcastTo, where, zeros,
+  astype,
+  broadcastShapes,
+  broadcastTo,
+  type Key,
+  type Shape,
+  type Tensor,
+  Tensor as TensorClass,
+  where,
+  zeros,
 } from "@scribe/core";
 import type { Constraint } from "../constraints.js";
-import { Distribution, wrapperHooks } from "../distribution.js";
+import { Distribution } from "../distribution-base.js";
 import { broadcastNamed, distDtype, sameShape, unsqueezeRight } from "../param-utils.js";
 
 /**
@@ -45,12 +53,16 @@ export class MaskedDistribution extends Distribution {
   }
 
   sample(key: Key, sampleShape: Shape = []): Tensor {
-    const b = sameShape(this.base.batchShape, this.batchShape) ? this.base : this.base.expand(this.batchShape);
+    const b = sameShape(this.base.batchShape, this.batchShape)
+      ? this.base
+      : this.base.expand(this.batchShape);
     return b.sample(key, sampleShape);
   }
 
   override rsample(key: Key, sampleShape: Shape = []): Tensor {
-    const b = sameShape(this.base.batchShape, this.batchShape) ? this.base : this.base.expand(this.batchShape);
+    const b = sameShape(this.base.batchShape, this.batchShape)
+      ? this.base
+      : this.base.expand(this.batchShape);
     return b.rsample(key, sampleShape);
   }
 
@@ -82,7 +94,8 @@ export class MaskedDistribution extends Distribution {
   }
 }
 
-wrapperHooks.mask = (d: Distribution, mask: Tensor | boolean): Distribution => {
+/** `d.mask(mask)`: `d` itself for `true`. */
+export function maskDistribution(d: Distribution, mask: Tensor | boolean): Distribution {
   if (mask === true) return d;
   return new MaskedDistribution(d, mask);
-};
+}

@@ -19,6 +19,7 @@ import {
   type Trace,
   trace,
 } from "@scribe/core";
+import { ensureParamTransform } from "../install-transforms.js";
 
 /** How to run a model for {@link runTrace}. */
 export interface RunTraceOptions {
@@ -93,6 +94,7 @@ export function constrainParams(
   unconstrained: Readonly<Record<string, Tensor>>,
   constraints: ReadonlyMap<string, ConstraintLike | null>,
 ): Record<string, Tensor> {
+  ensureParamTransform();
   const out: Record<string, Tensor> = {};
   for (const [k, u] of Object.entries(unconstrained))
     out[k] = paramTransform(constraints.get(k) ?? null).forward(u);
@@ -104,6 +106,7 @@ export function unconstrainParams(
   constrained: Readonly<Record<string, Tensor>>,
   constraints: ReadonlyMap<string, ConstraintLike | null>,
 ): Record<string, Tensor> {
+  ensureParamTransform();
   const out: Record<string, Tensor> = {};
   for (const [k, x] of Object.entries(constrained))
     out[k] = paramTransform(constraints.get(k) ?? null).inverse(x);
