@@ -1,7 +1,7 @@
-import { describe, expect, it } from "vitest";
-import { type Tensor, foldIn, key, random, sum, tensor, valueAndGrad } from "@scribe/core";
+import { foldIn, key, random, sum, type Tensor, tensor, valueAndGrad } from "@scribe/core";
+import { betainc, betaln } from "@scribe/core/special/scalar/index.js";
 import { Beta } from "@scribe/distributions";
-import { betainc, betaln } from "../../packages/core/src/special/scalar/index.js";
+import { describe, expect, it } from "vitest";
 import { ksTest } from "./random-stats.js";
 
 // Tensor-level random.beta: gammas drawn in log space (boost log G(c) = log G(c+1) + log U / c),

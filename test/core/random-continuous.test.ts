@@ -1,4 +1,3 @@
-import { describe, expect, it } from "vitest";
 import {
   beta,
   dirichlet,
@@ -8,8 +7,9 @@ import {
   normal,
   truncatedNormal,
   uniform,
-} from "../../packages/core/src/random/index.js";
-import { betainc, erfc, gammainc } from "../../packages/core/src/special/scalar/index.js";
+} from "@scribe/core/random/index.js";
+import { betainc, erfc, gammainc } from "@scribe/core/special/scalar/index.js";
+import { describe, expect, it } from "vitest";
 import { momentCases, samplerChecks } from "./random-stats.js";
 
 // Each sampler: 200k draws at a fixed key. Sample mean and variance must lie within
@@ -21,8 +21,6 @@ const P_MIN = 1e-3;
 const report: string[] = [];
 const { moments: checkMoments, ks: checkKs } = samplerChecks(report, Z_TOL, P_MIN);
 const indexed = <T>(xs: T[]) => xs.map((c, i) => ({ c, i }));
-
-
 
 const Phi = (x: number) => 0.5 * erfc(-x / Math.SQRT2);
 const Q = (x: number) => 0.5 * erfc(x / Math.SQRT2);

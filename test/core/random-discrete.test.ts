@@ -1,13 +1,6 @@
+import { bernoulli, binomial, categorical, foldIn, key, poisson } from "@scribe/core/random/index.js";
+import { lgamma } from "@scribe/core/special/scalar/index.js";
 import { describe, expect, it } from "vitest";
-import {
-  bernoulli,
-  binomial,
-  categorical,
-  foldIn,
-  key,
-  poisson,
-} from "../../packages/core/src/random/index.js";
-import { lgamma } from "../../packages/core/src/special/scalar/index.js";
 import { momentCases, samplerChecks } from "./random-stats.js";
 
 // Fixed keys; 200k draws per case (100k for the largest-support cases). Moments within
@@ -18,8 +11,6 @@ const Z_TOL = 5;
 const P_MIN = 1e-3;
 const report: string[] = [];
 const { moments: checkMoments, chi2: checkChi2 } = samplerChecks(report, Z_TOL, P_MIN);
-
-
 
 const isCount = (x: number) => Number.isInteger(x) && x >= 0;
 

@@ -1,5 +1,5 @@
 // Runs the @example of every export of packages/core/src/random (TSDoc convention).
-import { describe, expect, it } from "vitest";
+
 import {
   bernoulli,
   beta,
@@ -25,7 +25,8 @@ import {
   truncatedNormal,
   uniform,
   uniformFromBits,
-} from "../../packages/core/src/random/index.js";
+} from "@scribe/core/random/index.js";
+import { describe, expect, it } from "vitest";
 
 describe("TSDoc examples of the random module", () => {
   it("threefry and keys", () => {

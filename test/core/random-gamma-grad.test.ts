@@ -1,6 +1,6 @@
+import { gamma, gammaReparamGrad, gammaReparamGradAt, key } from "@scribe/core/random/index.js";
+import { gammainc } from "@scribe/core/special/scalar/index.js";
 import { describe, expect, it } from "vitest";
-import { gamma, gammaReparamGrad, gammaReparamGradAt, key } from "../../packages/core/src/random/index.js";
-import { gammainc } from "../../packages/core/src/special/scalar/index.js";
 
 /**
  * x(alpha) = P^{-1}(alpha, u): the unit-rate gamma quantile, solved by bisection on

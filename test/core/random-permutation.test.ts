@@ -1,5 +1,5 @@
+import { choice, foldIn, key, permutation } from "@scribe/core/random/index.js";
 import { describe, expect, it } from "vitest";
-import { choice, foldIn, key, permutation } from "../../packages/core/src/random/index.js";
 import { chiSquareSf } from "./random-stats.js";
 
 const P_MIN = 1e-3;

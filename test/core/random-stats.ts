@@ -1,8 +1,8 @@
 // Test-only statistics for the random sampler suites (moment z-scores, Kolmogorov–Smirnov,
 // chi-square). Not a test file itself; imported by test/core/random-*.test.ts.
 import { readFileSync } from "node:fs";
+import { gammaincc } from "@scribe/core/special/scalar/index.js";
 import { expect } from "vitest";
-import { gammaincc } from "../../packages/core/src/special/scalar/index.js";
 
 export interface MomentCase {
   dist: string;
@@ -159,7 +159,15 @@ export function chiSquareDiscrete(
  */
 export function samplerChecks(report: string[], zTol = 5, pMin = 1e-3) {
   return {
-    moments(label: string, xs: ArrayLike<number>, mean: number, variance: number, exKurt: number, stride = 1, offset = 0) {
+    moments(
+      label: string,
+      xs: ArrayLike<number>,
+      mean: number,
+      variance: number,
+      exKurt: number,
+      stride = 1,
+      offset = 0,
+    ) {
       const z = momentZ(xs, mean, variance, exKurt, stride, offset);
       report.push(`${label}: zMean=${z.zMean.toFixed(2)} zVar=${z.zVar.toFixed(2)}`);
       expect(Math.abs(z.zMean)).toBeLessThan(zTol);

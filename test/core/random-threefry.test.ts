@@ -1,5 +1,3 @@
-import fc from "fast-check";
-import { describe, expect, it } from "vitest";
 import {
   foldIn,
   key,
@@ -8,9 +6,11 @@ import {
   randomBits,
   split,
   splitLegacy,
-} from "../../packages/core/src/random/key.js";
-import { THREEFRY_ROTATIONS, threefry2x32 } from "../../packages/core/src/random/threefry.js";
-import { uniform } from "../../packages/core/src/random/uniform-normal.js";
+} from "@scribe/core/random/key.js";
+import { THREEFRY_ROTATIONS, threefry2x32 } from "@scribe/core/random/threefry.js";
+import { uniform } from "@scribe/core/random/uniform-normal.js";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
 
 describe("threefry2x32 (20 rounds)", () => {
   // Known-answer vectors from Random123 1.x, file examples/kat_vectors

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
+import * as S from "@scribe/core/special/scalar/index.js";
 import { describe, expect, it } from "vitest";
-import * as S from "../../packages/core/src/special/scalar/index.js";
 
 type Raw = number | string;
 interface Case {

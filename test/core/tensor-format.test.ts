@@ -1,7 +1,7 @@
 import { inspect } from "node:util";
 import { tensor } from "@scribe/core";
+import { formatTensor, formatValues } from "@scribe/core/tensor/format.js";
 import { describe, expect, it } from "vitest";
-import { formatTensor, formatValues } from "../../packages/core/src/tensor/format.js";
 import cases from "./tensor-format-numpy.json" with { type: "json" };
 
 describe("tensor display", () => {

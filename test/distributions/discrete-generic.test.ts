@@ -1,9 +1,9 @@
-import { afterAll, describe, expect, it } from "vitest";
-import { type Tensor, key, sum, tensor, valueAndGrad } from "@scribe/core";
+import { key, sum, type Tensor, tensor, valueAndGrad } from "@scribe/core";
 import type { Distribution } from "@scribe/distributions";
-import { chiSquareDiscrete, chiSquareSf, momentZ, MOMENTS } from "../core/random-stats.js";
+import { enableValidation, validationEnabled } from "@scribe/distributions";
+import { afterAll, describe, expect, it } from "vitest";
+import { chiSquareDiscrete, chiSquareSf, MOMENTS, momentZ } from "../core/random-stats.js";
 import { gradCheck } from "../helpers/numeric.js";
-import { enableValidation, validationEnabled } from "../../packages/distributions/src/distribution.js";
 import { CASES, type DiscreteCase } from "./discrete-cases.js";
 import { relErr } from "./refvec-helpers.js";
 
@@ -18,9 +18,10 @@ function shapeOf(v: Nested): number[] {
   }
   return s;
 }
-const flat = (v: Nested): number[] => (Array.isArray(v) ? (v as unknown[]).flat(3) as number[] : [v]);
+const flat = (v: Nested): number[] => (Array.isArray(v) ? ((v as unknown[]).flat(3) as number[]) : [v]);
 const t64 = (v: Nested): Tensor => tensor(new Float64Array(flat(v)), { shape: shapeOf(v) });
-const params64 = (p: Record<string, Nested>) => Object.fromEntries(Object.entries(p).map(([k, v]) => [k, t64(v)]));
+const params64 = (p: Record<string, Nested>) =>
+  Object.fromEntries(Object.entries(p).map(([k, v]) => [k, t64(v)]));
 
 const summary: Record<string, { gofP?: number; fdErr?: number; maxZ?: number }> = {};
 afterAll(() => console.log("discrete generic summary:", JSON.stringify(summary)));
@@ -52,7 +53,9 @@ describe.each(CASES)("$name", (c: DiscreteCase) => {
     let variance = Array.from(d.variance.dataSync());
     if (c.momentRef) {
       const ref = MOMENTS.find(
-        (m) => m.dist === c.momentRef!.dist && Object.entries(c.momentRef!.params).every(([k, v]) => m.params[k] === v),
+        (m) =>
+          m.dist === c.momentRef!.dist &&
+          Object.entries(c.momentRef!.params).every(([k, v]) => m.params[k] === v),
       );
       expect(ref, `moments.json entry for ${c.momentRef.dist}`).toBeDefined();
       const rm = ref!.expected.mean as number;
@@ -111,15 +114,23 @@ describe.each(CASES)("$name", (c: DiscreteCase) => {
 
   it("gradients of logProb match central finite differences (float64)", () => {
     const names = Object.keys(c.batched);
-    const inputs = names.map((k) => ({ values: new Float64Array(flat(c.batched[k] as Nested)), shape: shapeOf(c.batched[k] as Nested) }));
+    const inputs = names.map((k) => ({
+      values: new Float64Array(flat(c.batched[k] as Nested)),
+      shape: shapeOf(c.batched[k] as Nested),
+    }));
     const value = t64(c.values as Nested);
-    const f = (xs: Tensor[]) => sum(c.make(Object.fromEntries(names.map((k, i) => [k, xs[i]!]))).logProb(value));
+    const f = (xs: Tensor[]) =>
+      sum(c.make(Object.fromEntries(names.map((k, i) => [k, xs[i]!]))).logProb(value));
     // finite differences step off the simplex: check the formula, not the arguments
     const before = validationEnabled();
     enableValidation(false);
     let res: { worst: number; where: string };
     try {
-      res = gradCheck(f, inputs, names.map((k) => c.grad.includes(k)));
+      res = gradCheck(
+        f,
+        inputs,
+        names.map((k) => c.grad.includes(k)),
+      );
     } finally {
       enableValidation(before);
     }
@@ -132,17 +143,28 @@ describe.each(CASES)("$name", (c: DiscreteCase) => {
     const names = Object.keys(c.batched);
     const d0 = batched();
     const nb = d0.batchShape.reduce((a, b) => a * b, 1);
-    const m = tensor(Array.from({ length: nb }, (_, i) => i % 2 === 0), { shape: d0.batchShape, dtype: "bool" });
+    const m = tensor(
+      Array.from({ length: nb }, (_, i) => i % 2 === 0),
+      { shape: d0.batchShape, dtype: "bool" },
+    );
     // valid values where kept, −1 (outside every count support) where masked
     const ev = c.eventShape.reduce((a, b) => a * b, 1);
-    const vals = t64(c.values as Nested).expand([...c.batchShape, ...c.eventShape]).dataSync().slice();
+    const vals = t64(c.values as Nested)
+      .expand([...c.batchShape, ...c.eventShape])
+      .dataSync()
+      .slice();
     for (let i = 0; i < nb; i++) if (i % 2 === 1) for (let j = 0; j < ev; j++) vals[i * ev + j] = -1;
     const value = tensor(new Float64Array(vals), { shape: [...c.batchShape, ...c.eventShape] });
     const f = (xs: Record<string, Tensor>) => sum(c.make(xs).mask(m).logProb(value));
     const [v, g] = valueAndGrad(f)(params64(c.batched as Record<string, Nested>));
     expect(Number.isFinite(v.item())).toBe(true);
-    for (const k of c.grad) for (const x of (g as Record<string, Tensor>)[k]!.dataSync()) expect(Number.isFinite(x), k).toBe(true);
-    const lp = c.make(params64(c.batched as Record<string, Nested>)).mask(m).logProb(value).dataSync();
+    for (const k of c.grad)
+      for (const x of (g as Record<string, Tensor>)[k]!.dataSync()) expect(Number.isFinite(x), k).toBe(true);
+    const lp = c
+      .make(params64(c.batched as Record<string, Nested>))
+      .mask(m)
+      .logProb(value)
+      .dataSync();
     for (let i = 1; i < nb; i += 2) expect(lp[i]).toBe(0);
     expect(names.length).toBeGreaterThan(0);
   });

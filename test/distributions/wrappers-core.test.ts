@@ -1,10 +1,17 @@
-import { describe, expect, it } from "vitest";
-import fc from "fast-check";
-import { type Tensor, key, sum, tensor, valueAndGrad, zeros } from "@scribe/core";
+import { key, sum, type Tensor, tensor, valueAndGrad, zeros } from "@scribe/core";
 import {
-  ExpandedDistribution, ImproperUniform, Independent, MaskedDistribution, Poisson, Unit, NegativeBinomial2, BinomialProbs,
+  BinomialProbs,
+  ExpandedDistribution,
+  ImproperUniform,
+  Independent,
+  MaskedDistribution,
+  NegativeBinomial2,
+  Poisson,
+  positive,
+  Unit,
 } from "@scribe/distributions";
-import { positive } from "../../packages/distributions/src/constraints.js";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
 import { momentZ } from "../core/random-stats.js";
 
 const t64 = (v: number[], shape?: number[]) => tensor(new Float64Array(v), { shape: shape ?? [v.length] });
@@ -69,19 +76,24 @@ describe("Independent / toEvent", () => {
 
   it("expand/toEvent shape algebra (property)", () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 1, max: 3 }), { maxLength: 3 }), fc.array(fc.integer({ min: 1, max: 3 }), { maxLength: 2 }), fc.nat(3), (b, lead, n0) => {
-        const size = b.reduce((a, c) => a * c, 1);
-        const d = new Poisson(tensor(new Float64Array(size).fill(2), { shape: b }));
-        const e = d.expand([...lead, ...b]);
-        expect(e.batchShape).toEqual([...lead, ...b]);
-        const n = Math.min(n0, e.batchShape.length);
-        const ind = e.toEvent(n);
-        expect([...ind.batchShape, ...ind.eventShape]).toEqual([...lead, ...b]);
-        expect(ind.eventShape.length).toBe(n);
-        const x = ind.sample(key(3), [2]);
-        expect(x.shape).toEqual([2, ...lead, ...b]);
-        expect(ind.logProb(x).shape).toEqual([2, ...ind.batchShape]);
-      }),
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 3 }), { maxLength: 3 }),
+        fc.array(fc.integer({ min: 1, max: 3 }), { maxLength: 2 }),
+        fc.nat(3),
+        (b, lead, n0) => {
+          const size = b.reduce((a, c) => a * c, 1);
+          const d = new Poisson(tensor(new Float64Array(size).fill(2), { shape: b }));
+          const e = d.expand([...lead, ...b]);
+          expect(e.batchShape).toEqual([...lead, ...b]);
+          const n = Math.min(n0, e.batchShape.length);
+          const ind = e.toEvent(n);
+          expect([...ind.batchShape, ...ind.eventShape]).toEqual([...lead, ...b]);
+          expect(ind.eventShape.length).toBe(n);
+          const x = ind.sample(key(3), [2]);
+          expect(x.shape).toEqual([2, ...lead, ...b]);
+          expect(ind.logProb(x).shape).toEqual([2, ...ind.batchShape]);
+        },
+      ),
       { numRuns: 40, seed: 42 },
     );
   });

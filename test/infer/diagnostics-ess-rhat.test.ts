@@ -1,5 +1,4 @@
 import { tensor } from "@scribe/core";
-import { describe, expect, it } from "vitest";
 import {
   autocorrelation,
   autocovariance,
@@ -17,7 +16,8 @@ import {
   summarizeSamples,
   summary,
   tailEss,
-} from "../../packages/infer/src/diagnostics/index.js";
+} from "@scribe/infer/diagnostics/index.js";
+import { describe, expect, it } from "vitest";
 import { seededRandom } from "../helpers/numeric.js";
 
 function normals(seed: number): () => number {

@@ -10,17 +10,27 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { psisLoo, relativeEff, stackingWeights, waic } from "@scribe/infer";
 import { describe, expect, it } from "vitest";
-import { psisLoo, relativeEff, stackingWeights, waic } from "../../packages/infer/src/model-comparison/index.js";
 
 function hasLoo(): boolean {
-  const r = spawnSync("Rscript", ["-e", "quit(status = if (requireNamespace('loo', quietly = TRUE) && requireNamespace('jsonlite', quietly = TRUE)) 0 else 1)"], { encoding: "utf8" });
+  const r = spawnSync(
+    "Rscript",
+    [
+      "-e",
+      "quit(status = if (requireNamespace('loo', quietly = TRUE) && requireNamespace('jsonlite', quietly = TRUE)) 0 else 1)",
+    ],
+    { encoding: "utf8" },
+  );
   return r.status === 0;
 }
 
 const HAS_LOO = hasLoo();
 const IN_CI = process.env.CI === "true";
-if (!HAS_LOO && !IN_CI) console.log("[model-comparison-loo-live] skipped: Rscript with loo is not installed (apt-get install r-base-core r-cran-loo)");
+if (!HAS_LOO && !IN_CI)
+  console.log(
+    "[model-comparison-loo-live] skipped: Rscript with loo is not installed (apt-get install r-base-core r-cran-loo)",
+  );
 
 /** A small deterministic generator (xorshift) so the matrix needs no tensor backend. */
 function rng(seed: number): () => number {
@@ -56,7 +66,9 @@ function simulate(): { S: number; n: number; ll: Float64Array; chainId: number[]
       const sigma = Math.exp(logSigma);
       const s = c * perChain + t;
       chainId.push(c + 1);
-      for (let i = 0; i < n; i++) ll[s * n + i] = -0.5 * Math.log(2 * Math.PI) - Math.log(sigma) - (0.5 * (y[i]! - mu) ** 2) / sigma ** 2;
+      for (let i = 0; i < n; i++)
+        ll[s * n + i] =
+          -0.5 * Math.log(2 * Math.PI) - Math.log(sigma) - (0.5 * (y[i]! - mu) ** 2) / sigma ** 2;
     }
   }
   // a second model's pointwise elpd for the weights: worse on the outliers
@@ -66,7 +78,10 @@ function simulate(): { S: number; n: number; ll: Float64Array; chainId: number[]
 
 describe.skipIf(!HAS_LOO && !IN_CI)("live agreement with R loo", () => {
   it("r_eff from chains, PSIS-LOO, WAIC and stacking on a fresh matrix", () => {
-    expect(HAS_LOO, "CI=true: Rscript with the loo package must be installed (apt-get install r-base-core r-cran-loo)").toBe(true);
+    expect(
+      HAS_LOO,
+      "CI=true: Rscript with the loo package must be installed (apt-get install r-base-core r-cran-loo)",
+    ).toBe(true);
     const sim = simulate();
     const rEff = relativeEff({ nDraws: sim.S, nObs: sim.n, data: sim.ll }, { nChains: 4 });
     const ours = psisLoo({ nDraws: sim.S, nObs: sim.n, data: sim.ll }, { rEff });
@@ -76,7 +91,10 @@ describe.skipIf(!HAS_LOO && !IN_CI)("live agreement with R loo", () => {
     try {
       const inp = join(dir, "in.json");
       const out = join(dir, "out.json");
-      writeFileSync(inp, JSON.stringify({ S: sim.S, n: sim.n, ll: Array.from(sim.ll), chain_id: sim.chainId, lpd }));
+      writeFileSync(
+        inp,
+        JSON.stringify({ S: sim.S, n: sim.n, ll: Array.from(sim.ll), chain_id: sim.chainId, lpd }),
+      );
       const script = fileURLToPath(new URL("../../bench/r/loo-reference.R", import.meta.url));
       execFileSync("Rscript", [script, "matrix", inp, out], { stdio: ["ignore", "ignore", "pipe"] });
       const ref = JSON.parse(readFileSync(out, "utf8")) as {
@@ -89,12 +107,15 @@ describe.skipIf(!HAS_LOO && !IN_CI)("live agreement with R loo", () => {
       for (let i = 0; i < sim.n; i++) expect(rel(rEff[i]!, ref.r_eff[i]!)).toBeLessThan(1e-6);
       expect(rel(ours.elpdLoo.estimate, ref.loo.estimates.elpd_loo)).toBeLessThan(1e-6);
       expect(rel(ours.pLoo.estimate, ref.loo.estimates.p_loo)).toBeLessThan(1e-6);
-      for (let i = 0; i < sim.n; i++) expect(Math.abs(ours.pointwise.paretoK[i]! - ref.loo.pareto_k[i]!)).toBeLessThan(1e-6);
+      for (let i = 0; i < sim.n; i++)
+        expect(Math.abs(ours.pointwise.paretoK[i]! - ref.loo.pareto_k[i]!)).toBeLessThan(1e-6);
       expect(rel(w.elpdWaic.estimate, ref.waic.estimates.elpd_waic)).toBeLessThan(1e-6);
       expect(rel(w.pWaic.estimate, ref.waic.estimates.p_waic)).toBeLessThan(1e-6);
       const st = stackingWeights(lpd);
       st.forEach((v, k) => expect(Math.abs(v - ref.weights.stacking[k]!)).toBeLessThan(1e-4));
-      console.log(`[model-comparison-loo-live] elpd_loo ${ours.elpdLoo.estimate.toFixed(6)} (loo ${ref.loo.estimates.elpd_loo.toFixed(6)}), max k̂ ${Math.max(...ours.pointwise.paretoK).toFixed(3)}, stacking [${Array.from(st, (v) => v.toFixed(4))}] (loo [${ref.weights.stacking.map((v) => v.toFixed(4))}])`);
+      console.log(
+        `[model-comparison-loo-live] elpd_loo ${ours.elpdLoo.estimate.toFixed(6)} (loo ${ref.loo.estimates.elpd_loo.toFixed(6)}), max k̂ ${Math.max(...ours.pointwise.paretoK).toFixed(3)}, stacking [${Array.from(st, (v) => v.toFixed(4))}] (loo [${ref.weights.stacking.map((v) => v.toFixed(4))}])`,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -7,7 +7,6 @@
  * convergence); pseudo-BMA+ within its Monte Carlo error (independent bootstrap draws).
  */
 import { readFileSync } from "node:fs";
-import { describe, expect, it } from "vitest";
 import {
   looCompare,
   paretoKThreshold,
@@ -19,7 +18,8 @@ import {
   stackingWeights,
   toLogLikMatrix,
   waic,
-} from "../../packages/infer/src/model-comparison/index.js";
+} from "@scribe/infer";
+import { describe, expect, it } from "vitest";
 
 type Num = number | "Inf" | "-Inf" | "NaN";
 const num = (v: Num): number => (v === "Inf" ? Infinity : v === "-Inf" ? -Infinity : v === "NaN" ? NaN : v);
@@ -47,17 +47,24 @@ interface LooCase {
   };
 }
 
-const fixture = <T>(name: string): T => JSON.parse(readFileSync(new URL(`../fixtures/loo/${name}.json`, import.meta.url), "utf8")) as T;
+const fixture = <T>(name: string): T =>
+  JSON.parse(readFileSync(new URL(`../fixtures/loo/${name}.json`, import.meta.url), "utf8")) as T;
 
 function expectRel(actual: number, expected: number, rel: number, what: string): void {
   const err = Math.abs(actual - expected) / Math.max(Math.abs(expected), 1e-300);
-  if (!(err <= rel)) throw new Error(`${what}: ${actual} vs loo ${expected} (relative error ${err.toExponential(2)} > ${rel})`);
+  if (!(err <= rel))
+    throw new Error(
+      `${what}: ${actual} vs loo ${expected} (relative error ${err.toExponential(2)} > ${rel})`,
+    );
 }
 
 function expectAbs(actual: number, expected: number, tol: number, what: string): void {
   if (actual === expected) return;
   const err = Math.abs(actual - expected);
-  if (!(err <= tol)) throw new Error(`${what}: ${actual} vs loo ${expected} (absolute error ${err.toExponential(2)} > ${tol})`);
+  if (!(err <= tol))
+    throw new Error(
+      `${what}: ${actual} vs loo ${expected} (absolute error ${err.toExponential(2)} > ${tol})`,
+    );
 }
 
 const CASES = ["normal", "heavy-tail", "heavy-tail-t", "ties", "chains", "small-s"] as const;
@@ -68,7 +75,8 @@ describe("PSIS-LOO and WAIC agree with R loo 2.5.1", () => {
       const c = fixture<LooCase>(name);
       const ll = toLogLikMatrix({ nDraws: c.S, nObs: c.n, data: Float64Array.from(c.ll) });
       const rEff = c.chain_id ? relativeEff(ll, { chainIds: c.chain_id }) : Float64Array.from(c.r_eff);
-      if (c.chain_id) for (let i = 0; i < c.n; i++) expectRel(rEff[i]!, c.r_eff[i]!, 1e-6, `${name}: r_eff[${i}]`);
+      if (c.chain_id)
+        for (let i = 0; i < c.n; i++) expectRel(rEff[i]!, c.r_eff[i]!, 1e-6, `${name}: r_eff[${i}]`);
       const res = psisLoo(ll, { rEff });
       expectRel(res.elpdLoo.estimate, c.loo.estimates.elpd_loo, 1e-6, `${name}: elpd_loo`);
       expectRel(res.pLoo.estimate, c.loo.estimates.p_loo, 1e-6, `${name}: p_loo`);
@@ -77,7 +85,12 @@ describe("PSIS-LOO and WAIC agree with R loo 2.5.1", () => {
       expectRel(res.pLoo.se, c.loo.se.p_loo, 1e-6, `${name}: se(p_loo)`);
       for (let i = 0; i < c.n; i++) {
         expectRel(res.pointwise.elpdLoo[i]!, c.loo.elpd_loo[i]!, 1e-6, `${name}: elpd_loo[${i}]`);
-        expectAbs(res.pointwise.pLoo[i]!, c.loo.p_loo[i]!, 1e-6 * Math.max(1, Math.abs(c.loo.p_loo[i]!)), `${name}: p_loo[${i}]`);
+        expectAbs(
+          res.pointwise.pLoo[i]!,
+          c.loo.p_loo[i]!,
+          1e-6 * Math.max(1, Math.abs(c.loo.p_loo[i]!)),
+          `${name}: p_loo[${i}]`,
+        );
         expectAbs(res.pointwise.paretoK[i]!, num(c.loo.pareto_k[i]!), 1e-6, `${name}: k[${i}]`);
         expectRel(res.pointwise.nEff[i]!, num(c.loo.n_eff[i]!), 1e-6, `${name}: n_eff[${i}]`);
       }
@@ -86,7 +99,8 @@ describe("PSIS-LOO and WAIC agree with R loo 2.5.1", () => {
       expectRel(w.pWaic.estimate, c.waic.estimates.p_waic, 1e-6, `${name}: p_waic`);
       expectRel(w.waic.estimate, c.waic.estimates.waic, 1e-6, `${name}: waic`);
       expectRel(w.elpdWaic.se, c.waic.se.elpd_waic, 1e-6, `${name}: se(elpd_waic)`);
-      for (let i = 0; i < c.n; i++) expectRel(w.pointwise.pWaic[i]!, c.waic.p_waic[i]!, 1e-6, `${name}: p_waic[${i}]`);
+      for (let i = 0; i < c.n; i++)
+        expectRel(w.pointwise.pWaic[i]!, c.waic.p_waic[i]!, 1e-6, `${name}: p_waic[${i}]`);
     });
   }
 
@@ -122,7 +136,8 @@ describe("closed forms", () => {
       const none = psisSmooth(neg, 1, "none").logWeights;
       const maxRaw = Math.max(...neg);
       let lse = -Infinity;
-      for (const v of none) lse = lse === -Infinity ? v : Math.max(lse, v) + Math.log1p(Math.exp(-Math.abs(lse - v)));
+      for (const v of none)
+        lse = lse === -Infinity ? v : Math.max(lse, v) + Math.log1p(Math.exp(-Math.abs(lse - v)));
       const cap34 = lse - Math.log(c.S) + 0.75 * Math.log(c.S);
       const a = psisSmooth(neg, 1, "max-raw").logWeights;
       const b = psisSmooth(neg, 1, "s34-mean").logWeights;
@@ -145,7 +160,12 @@ describe("closed forms", () => {
   });
 
   it("bad input names the entry", () => {
-    expect(() => psisLoo([[0, Number.NaN], [0, 1]])).toThrow(/draw 0, observation 1 is NaN/);
+    expect(() =>
+      psisLoo([
+        [0, Number.NaN],
+        [0, 1],
+      ]),
+    ).toThrow(/draw 0, observation 1 is NaN/);
     expect(() => psisLoo([[0, 1]])).toThrow(/at least 2 draws/);
     expect(() => psisLoo([[0], [1]], { rEff: [0] })).toThrow(/rEff\[0\] must be a positive/);
   });
@@ -169,15 +189,29 @@ describe("looCompare and model weights agree with loo", () => {
     const table = looCompare(Object.fromEntries(c.models.map((m, k) => [m, { elpd: c.lpd[k]! }])));
     expect(table.map((r) => r.name)).toEqual(c.compare.model);
     table.forEach((r, j) => {
-      expectAbs(r.elpdDiff, c.compare.elpd_diff[j]!, 1e-6 * Math.max(1, Math.abs(c.compare.elpd_diff[j]!)), `elpd_diff ${r.name}`);
-      expectAbs(r.seDiff, c.compare.se_diff[j]!, 1e-6 * Math.max(1, c.compare.se_diff[j]!), `se_diff ${r.name}`);
+      expectAbs(
+        r.elpdDiff,
+        c.compare.elpd_diff[j]!,
+        1e-6 * Math.max(1, Math.abs(c.compare.elpd_diff[j]!)),
+        `elpd_diff ${r.name}`,
+      );
+      expectAbs(
+        r.seDiff,
+        c.compare.se_diff[j]!,
+        1e-6 * Math.max(1, c.compare.se_diff[j]!),
+        `se_diff ${r.name}`,
+      );
     });
   });
 
   const sets: [string, number[][], WeightsCase["weights"]][] = [
     ["three models", c.lpd, c.weights],
     ["two models", c.lpd.slice(0, 2), c.weights_two],
-    ["two models, shifted bulk", [c.lpd[0]!, c.lpd[1]!.map((v, i) => v + (i < 27 ? -0.3 : 0))], c.weights_mixed],
+    [
+      "two models, shifted bulk",
+      [c.lpd[0]!, c.lpd[1]!.map((v, i) => v + (i < 27 ? -0.3 : 0))],
+      c.weights_mixed,
+    ],
     ["interior optimum", c.lpd_interior, c.weights_interior],
   ];
   for (const [label, lpd, ref] of sets) {

@@ -14,12 +14,8 @@ import {
   serializeSVIState,
   TraceELBO,
 } from "@scribe/infer";
+import { checkpointEvery, loadCheckpoint, saveCheckpoint } from "@scribe/infer/node";
 import { afterAll, describe, expect, it } from "vitest";
-import {
-  checkpointEvery,
-  loadCheckpoint,
-  saveCheckpoint,
-} from "../../packages/infer/src/svi/checkpoint-node.js";
 
 const Y = tensor([1.2, 0.8, 1.9, 0.4, 1.1, 1.6, 0.9, 1.3]);
 const model = (y: Tensor) => {
@@ -44,13 +40,17 @@ function paramsBits(svi: SVI<[Tensor]>, st: SVIState) {
 }
 
 describe("SVI checkpoints", () => {
-  it("1k steps straight equals 500 + save + load (fresh SVI and guide) + 500, bit for bit", { timeout: 120_000 }, async () => {
+  it("1k steps straight equals 500 + save + load (fresh SVI and guide) + 500, bit for bit", {
+    timeout: 120_000,
+  }, async () => {
     const sviA = new SVI(model, new AutoNormal(model), adam(0.01), new TraceELBO());
     const straight = await sviA.run(key(3), 1000, [Y]);
 
     const sviB = new SVI(model, new AutoNormal(model), adam(0.01), new TraceELBO());
     const path = join(dir, "fit.ckpt");
-    const first = await sviB.run(key(3), 500, [Y], { checkpoint: checkpointEvery(path, 250, { note: "half" }) });
+    const first = await sviB.run(key(3), 500, [Y], {
+      checkpoint: checkpointEvery(path, 250, { note: "half" }),
+    });
     sviB.optim.dispose(first.state.optimState);
     const { state, meta, history } = loadCheckpoint(path);
     expect(meta).toEqual({ note: "half" });
@@ -83,7 +83,9 @@ describe("SVI checkpoints", () => {
 });
 
 describe("early stopping and progress", () => {
-  it("stops on a plateau, restores the best params and truncates the losses", { timeout: 120_000 }, async () => {
+  it("stops on a plateau, restores the best params and truncates the losses", {
+    timeout: 120_000,
+  }, async () => {
     const svi = new SVI(model, new AutoNormal(model), adam(0.05), new TraceELBO());
     const r = await svi.run(key(1), 20000, [Y], {
       logEvery: 50,

@@ -13,10 +13,10 @@
  * and nbvcp.
  */
 import { fromTypedArray, key, specialScalar } from "@scribe/core";
+import { compare, GammaStream } from "@scribe/models/de/bayesian/index.js";
+import { nbFit, nbTest } from "@scribe/models/de/index.js";
+import { fit } from "@scribe/models/fit.js";
 import { describe, expect, it } from "vitest";
-import { compare, GammaStream } from "../../packages/scribe-models/src/de/bayesian/index.js";
-import { nbFit, nbTest } from "../../packages/scribe-models/src/de/index.js";
-import { fit } from "../../packages/scribe-models/src/fit.js";
 
 const { digamma } = specialScalar;
 

@@ -7,17 +7,21 @@
 import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
-import { runCli } from "../../packages/scribe-models/src/cli/main.js";
-import { GammaStream } from "../../packages/scribe-models/src/de/bayesian/index.js";
-import { createAnnData } from "../../packages/scribe-models/src/io/index.js";
-import { read10x, write10x } from "../../packages/scribe-models/src/io/node.js";
 import { key } from "@scribe/core";
+import { runCli } from "@scribe/models/cli/main.js";
+import { GammaStream } from "@scribe/models/de/bayesian/index.js";
+import { createAnnData } from "@scribe/models/io/index.js";
+import { read10x, write10x } from "@scribe/models/io/node.js";
+import { describe, expect, it } from "vitest";
 
 function captureIO() {
   const out: string[] = [];
   const err: string[] = [];
-  return { io: { stdout: (t: string) => out.push(t), stderr: (t: string) => err.push(t), stderrIsTTY: false }, out, err };
+  return {
+    io: { stdout: (t: string) => out.push(t), stderr: (t: string) => err.push(t), stderrIsTTY: false },
+    out,
+    err,
+  };
 }
 
 async function cli(args: string[]) {
@@ -68,13 +72,41 @@ describe("scribe fit --split-by and scribe compare", () => {
     const dir = mkdtempSync(join(tmpdir(), "scribe-compare-"));
     const data = simulate(dir);
     const fits = join(dir, "fits");
-    const fit = await cli(["fit", data, "--split-by", "condition", "--model", "nbdm", "--parameterization", "mean_prob", "--n-steps", "400", "--learning-rate", "0.05", "--n-samples", "5", "-q", "--out", fits]);
+    const fit = await cli([
+      "fit",
+      data,
+      "--split-by",
+      "condition",
+      "--model",
+      "nbdm",
+      "--parameterization",
+      "mean_prob",
+      "--n-steps",
+      "400",
+      "--learning-rate",
+      "0.05",
+      "--n-samples",
+      "5",
+      "-q",
+      "--out",
+      fits,
+    ]);
     expect(fit.status, fit.stderr).toBe(0);
     expect(existsSync(join(fits, "ctrl", "params.json"))).toBe(true);
     expect(existsSync(join(fits, "trt", "params.json"))).toBe(true);
 
     const csv = join(dir, "de.csv");
-    const cmp = await cli(["compare", join(fits, "trt"), join(fits, "ctrl"), "--out", csv, "--n-samples", "400", "--tau", "0.5"]);
+    const cmp = await cli([
+      "compare",
+      join(fits, "trt"),
+      join(fits, "ctrl"),
+      "--out",
+      csv,
+      "--n-samples",
+      "400",
+      "--tau",
+      "0.5",
+    ]);
     expect(cmp.status, cmp.stderr).toBe(0);
     expect(cmp.stderr).toMatch(/genes called .* achieved PEFP/);
     const lines = readFileSync(csv, "utf8").trim().split("\n");
@@ -101,7 +133,15 @@ describe("scribe fit --split-by and scribe compare", () => {
     expect(r1.status).toBe(1);
     expect(r1.stderr).toMatch(/different genes.*"gene3" only in/);
     // component out of range
-    const r2 = await cli(["compare", join(fits, "trt"), join(fits, "ctrl"), "--out", bad, "--component", "2"]);
+    const r2 = await cli([
+      "compare",
+      join(fits, "trt"),
+      join(fits, "ctrl"),
+      "--out",
+      bad,
+      "--component",
+      "2",
+    ]);
     expect(r2.status).toBe(1);
     expect(r2.stderr).toMatch(/component 2 is out of range/);
     // unfinished run
@@ -114,7 +154,17 @@ describe("scribe fit --split-by and scribe compare", () => {
     // not a fit folder, usage errors
     const r4 = await cli(["compare", join(fits, "trt"), dir, "--out", bad]);
     expect(r4.stderr).toMatch(/no params.json/);
-    const r5 = await cli(["compare", join(fits, "trt"), join(fits, "ctrl"), "--out", bad, "--method", "parametric", "--reference", "ilr"]);
+    const r5 = await cli([
+      "compare",
+      join(fits, "trt"),
+      join(fits, "ctrl"),
+      "--out",
+      bad,
+      "--method",
+      "parametric",
+      "--reference",
+      "ilr",
+    ]);
     expect(r5.status).toBe(2);
     expect(existsSync(bad)).toBe(false);
   }, 180_000);
@@ -136,25 +186,60 @@ describe("scribe fit --split-by and scribe compare", () => {
         for (let j = m.indptr[c]!; j < m.indptr[c + 1]!; j++) if (m.indices[j] === lyz) return m.data[j]!;
         return 0;
       };
-      const group = Array.from({ length: ad.X.shape[0] }, (_, c) => (counts(c) >= 20 ? "lyz_high" : "lyz_low"));
+      const group = Array.from({ length: ad.X.shape[0] }, (_, c) =>
+        counts(c) >= 20 ? "lyz_high" : "lyz_low",
+      );
       const path = join(dir, "pbmc");
       write10x(path, { ...ad, obs: { index: ad.obs.index, columns: { ...ad.obs.columns, group } } });
       const fits = join(dir, "fits");
-      const f = await cli(["fit", path, "--split-by", "group", "--model", "nbdm", "--n-steps", "1500", "--learning-rate", "0.02", "--n-samples", "5", "-q", "--out", fits]);
+      const f = await cli([
+        "fit",
+        path,
+        "--split-by",
+        "group",
+        "--model",
+        "nbdm",
+        "--n-steps",
+        "1500",
+        "--learning-rate",
+        "0.02",
+        "--n-samples",
+        "5",
+        "-q",
+        "--out",
+        fits,
+      ]);
       expect(f.status, f.stderr).toBe(0);
       const csv = join(dir, "pbmc-de.csv");
-      const c = await cli(["compare", join(fits, "lyz_high"), join(fits, "lyz_low"), "--out", csv, "--tau", "0.5"]);
+      const c = await cli([
+        "compare",
+        join(fits, "lyz_high"),
+        join(fits, "lyz_low"),
+        "--out",
+        csv,
+        "--tau",
+        "0.5",
+      ]);
       expect(c.status, c.stderr).toBe(0);
       console.log(`PBMC (LYZ ≥ 20 vs < 20): ${c.stderr.trim()}`);
-      const rows = new Map(readFileSync(csv, "utf8").trim().split("\n").slice(1).map((l) => [l.split(",")[0]!, l.split(",")]));
+      const rows = new Map(
+        readFileSync(csv, "utf8")
+          .trim()
+          .split("\n")
+          .slice(1)
+          .map((l) => [l.split(",")[0]!, l.split(",")]),
+      );
       expect(rows.size).toBe(914);
-      const called = [...rows.values()].filter((r) => r[8] === "true").map((r) => `${r[0]} ${Number(r[1]).toFixed(2)}`);
+      const called = [...rows.values()]
+        .filter((r) => r[8] === "true")
+        .map((r) => `${r[0]} ${Number(r[1]).toFixed(2)}`);
       console.log(`called: ${called.join(", ")}`);
       expect((JSON.parse(c.stdout) as { pefp: number }).pefp).toBeLessThanOrEqual(0.05);
       // positive control (circular: the grouping is LYZ itself), and co-expressed myeloid genes up
       expect(rows.get("LYZ")![8]).toBe("true");
       expect(Number(rows.get("LYZ")![1])).toBeGreaterThan(0);
-      for (const g of ["S100A8", "S100A9"]) if (rows.has(g)) expect(Number(rows.get(g)![1])).toBeGreaterThan(0);
+      for (const g of ["S100A8", "S100A9"])
+        if (rows.has(g)) expect(Number(rows.get(g)![1])).toBeGreaterThan(0);
     },
     600_000,
   );

@@ -6,7 +6,6 @@
  * and the biological level in our NB convention.
  */
 import { key, specialScalar } from "@scribe/core";
-import { describe, expect, it } from "vitest";
 import {
   ashShrinkage,
   balanceVector,
@@ -27,8 +26,9 @@ import {
   ParametricPosterior,
   pefp,
   symmetricEigen,
-} from "../../packages/scribe-models/src/de/bayesian/index.js";
-import { nelderMead } from "../../packages/scribe-models/src/de/nelder-mead.js";
+} from "@scribe/models/de/bayesian/index.js";
+import { nelderMead } from "@scribe/models/de/nelder-mead.js";
+import { describe, expect, it } from "vitest";
 
 const { digamma, trigamma } = specialScalar;
 
@@ -387,7 +387,7 @@ describe("shrinkage", () => {
         throw new Error("unused");
       },
     };
-    const { ShrinkagePosterior } = await import("../../packages/scribe-models/src/de/bayesian/shrinkage.js");
+    const { ShrinkagePosterior } = await import("@scribe/models/de/bayesian/shrinkage.js");
     const sh = new ShrinkagePosterior(post);
     expect(sh.fit.nullProportion).toBeGreaterThan(0.2);
     expect(Math.abs(sh.mean[5]!)).toBeLessThan(Math.abs(post.mean[5]!));

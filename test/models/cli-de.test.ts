@@ -3,11 +3,11 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { runCli } from "@scribe/models/cli/main.js";
+import type { CliIO } from "@scribe/models/cli/util.js";
+import { deTableRows, momTest, nbFit, nbTest } from "@scribe/models/de/index.js";
+import { categorical, createAnnData, write10x, writeH5ad } from "@scribe/models/io/node.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "../../packages/scribe-models/src/cli/main.js";
-import type { CliIO } from "../../packages/scribe-models/src/cli/util.js";
-import { deTableRows, momTest, nbFit, nbTest } from "../../packages/scribe-models/src/de/index.js";
-import { categorical, createAnnData, write10x, writeH5ad } from "../../packages/scribe-models/src/io/node.js";
 
 const BIN = fileURLToPath(new URL("../../packages/scribe-models/bin/scribe.js", import.meta.url));
 const GEUVADIS = "/work/shared/data/geuvadis_humangender_bulk/geuvadis_humangender_bulk.h5ad";

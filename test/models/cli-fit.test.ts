@@ -3,9 +3,9 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { deserializeSVIState } from "@scribe/infer";
+import { createAnnData } from "@scribe/models/io/index.js";
+import { write10x } from "@scribe/models/io/node.js";
 import { describe, expect, it } from "vitest";
-import { createAnnData } from "../../packages/scribe-models/src/io/index.js";
-import { write10x } from "../../packages/scribe-models/src/io/node.js";
 
 const MAIN = "packages/scribe-models/src/cli/main.ts";
 const tsx = ["--import", "tsx", MAIN, "fit"];
@@ -29,12 +29,28 @@ describe("scribe fit", () => {
   it("SIGINT writes a checkpoint; --resume equals an uninterrupted run", async () => {
     const dir = mkdtempSync(join(tmpdir(), "scribe-fit-"));
     const data = makeData(dir);
-    const common = [data, "--model", "nbdm", "--n-steps", "1200", "--learning-rate", "0.01", "--checkpoint-every", "100000", "--n-samples", "5"];
-    const full = spawnSync(process.execPath, [...tsx, ...common, "--out", join(dir, "full"), "-q"], { encoding: "utf8" });
+    const common = [
+      data,
+      "--model",
+      "nbdm",
+      "--n-steps",
+      "1200",
+      "--learning-rate",
+      "0.01",
+      "--checkpoint-every",
+      "100000",
+      "--n-samples",
+      "5",
+    ];
+    const full = spawnSync(process.execPath, [...tsx, ...common, "--out", join(dir, "full"), "-q"], {
+      encoding: "utf8",
+    });
     expect(full.status, full.stderr).toBe(0);
     const out = join(dir, "int");
     const code = await new Promise<number | null>((resolve) => {
-      const child = spawn(process.execPath, [...tsx, ...common, "--out", out], { stdio: ["ignore", "pipe", "pipe"] });
+      const child = spawn(process.execPath, [...tsx, ...common, "--out", out], {
+        stdio: ["ignore", "pipe", "pipe"],
+      });
       let sent = false;
       child.stderr.on("data", (b: Buffer) => {
         if (!sent && /step (3|4|5)\d\d\//.test(b.toString())) {
@@ -51,7 +67,9 @@ describe("scribe fit", () => {
     expect(step).toBeGreaterThan(200);
     expect(step).toBeLessThan(1200);
     expect(ck.history!.losses.length).toBe(step);
-    const res = spawnSync(process.execPath, [...tsx, ...common, "--out", out, "--resume", "-q"], { encoding: "utf8" });
+    const res = spawnSync(process.execPath, [...tsx, ...common, "--out", out, "--resume", "-q"], {
+      encoding: "utf8",
+    });
     expect(res.status, res.stderr).toBe(0);
     const a = JSON.parse(readFileSync(join(dir, "full", "params.json"), "utf8"));
     const b = JSON.parse(readFileSync(join(out, "params.json"), "utf8"));
@@ -72,7 +90,10 @@ describe("scribe fit", () => {
     const tenx = join(dir, "neg");
     const C = 3;
     const G = 2;
-    write10x(tenx, createAnnData({ X: { format: "dense", data: new Float64Array([1, 2, 3, 1.5, 0, 1]), shape: [C, G] } }));
+    write10x(
+      tenx,
+      createAnnData({ X: { format: "dense", data: new Float64Array([1, 2, 3, 1.5, 0, 1]), shape: [C, G] } }),
+    );
     const r2 = spawnSync(process.execPath, [...tsx, tenx, "--out", join(dir, "o2")], { encoding: "utf8" });
     expect(r2.status).toBe(1);
     expect(r2.stderr).toMatch(/not count data/);

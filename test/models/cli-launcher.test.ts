@@ -5,9 +5,9 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { createAnnData } from "@scribe/models/io/index.js";
+import { write10x } from "@scribe/models/io/node.js";
 import { describe, expect, it } from "vitest";
-import { createAnnData } from "../../packages/scribe-models/src/io/index.js";
-import { write10x } from "../../packages/scribe-models/src/io/node.js";
 
 const BIN = fileURLToPath(new URL("../../packages/scribe-models/bin/scribe.js", import.meta.url));
 
@@ -30,11 +30,33 @@ function makeData(dir: string): string {
  * (step 100 of 1000: without a terminal, progress prints every 10 %). The child is killed
  * if the test gives up, so a failure never leaves a run behind.
  */
-function startFit(data: string, out: string, onStep: (child: ChildProcess) => void): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+function startFit(
+  data: string,
+  out: string,
+  onStep: (child: ChildProcess) => void,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, "fit", data, "--model", "nbdm", "--n-steps", "1000", "--checkpoint-every", "1000000", "--out", out, "--threads", "1"], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        BIN,
+        "fit",
+        data,
+        "--model",
+        "nbdm",
+        "--n-steps",
+        "1000",
+        "--checkpoint-every",
+        "1000000",
+        "--out",
+        out,
+        "--threads",
+        "1",
+      ],
+      {
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     let stderr = "";
     let fired = false;
     child.stderr!.on("data", (b: Buffer) => {
@@ -73,7 +95,9 @@ describe("the launcher and signals", () => {
     const out = join(dir, "out");
     const r = await startFit(makeData(dir), out, (c) => c.kill("SIGTERM"));
     expect(r.code, r.stderr).toBe(143);
-    expect(r.stderr).toMatch(/SIGTERM at step \d+; checkpoint written to .*checkpoint\.ckpt; rerun with --resume/);
+    expect(r.stderr).toMatch(
+      /SIGTERM at step \d+; checkpoint written to .*checkpoint\.ckpt; rerun with --resume/,
+    );
     expect(existsSync(join(out, "checkpoint.ckpt"))).toBe(true);
     expect(existsSync(join(out, "run.json"))).toBe(true);
     expect(existsSync(join(out, ".scribe.lock"))).toBe(false);

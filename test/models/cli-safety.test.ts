@@ -2,16 +2,30 @@
 // refuses counts float32 cannot hold, never writes NaN summaries silently, and says
 // "must be positive" for negative numbers. Each case is the issue's reproduction.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { refuseNonFiniteResults } from "@scribe/models/cli/finite-results.js";
+import { runCli } from "@scribe/models/cli/main.js";
+import {
+  checkResumeData,
+  claimOutputFolder,
+  dataFingerprint,
+  LOCK_FILE,
+  type RunRecord,
+} from "@scribe/models/cli/run-folder.js";
+import type { CliIO } from "@scribe/models/cli/util.js";
+import { createAnnData, type Matrix, toCsc, toCsr } from "@scribe/models/io/index.js";
+import { write10x, writeH5ad } from "@scribe/models/io/node.js";
 import { describe, expect, it } from "vitest";
-import { runCli } from "../../packages/scribe-models/src/cli/main.js";
-import { refuseNonFiniteResults } from "../../packages/scribe-models/src/cli/finite-results.js";
-import { checkResumeData, claimOutputFolder, dataFingerprint, LOCK_FILE, type RunRecord } from "../../packages/scribe-models/src/cli/run-folder.js";
-import type { CliIO } from "../../packages/scribe-models/src/cli/util.js";
-import { createAnnData, type Matrix, toCsc, toCsr } from "../../packages/scribe-models/src/io/index.js";
-import { write10x, writeH5ad } from "../../packages/scribe-models/src/io/node.js";
 
 interface Run {
   code: number;
@@ -22,7 +36,11 @@ interface Run {
 async function cli(args: string[]): Promise<Run> {
   let stdout = "";
   let stderr = "";
-  const io: CliIO = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), stderrIsTTY: false };
+  const io: CliIO = {
+    stdout: (t) => void (stdout += t),
+    stderr: (t) => void (stderr += t),
+    stderrIsTTY: false,
+  };
   const code = await runCli(args, io);
   return { code, stdout, stderr };
 }
@@ -44,7 +62,10 @@ function counts(): Float64Array {
 function annData(data = counts()) {
   return createAnnData({
     X: { format: "dense", data, shape: [C, G] },
-    obs: { index: Array.from({ length: C }, (_, i) => `cell${i}`), columns: { group: Array.from({ length: C }, (_, i) => (i % 2 ? "B" : "A")) } },
+    obs: {
+      index: Array.from({ length: C }, (_, i) => `cell${i}`),
+      columns: { group: Array.from({ length: C }, (_, i) => (i % 2 ? "B" : "A")) },
+    },
     var: { index: Array.from({ length: G }, (_, j) => `gene${j}`), columns: {} },
   });
 }
@@ -69,14 +90,39 @@ describe("outputs never overwrite inputs (item 2)", () => {
 
     const tenx = join(dir, "tenx");
     write10x(tenx, annData());
-    writeFileSync(join(tenx, "obs.tsv"), `barcode\tgroup\n${Array.from({ length: C }, (_, i) => `cell${i}\t${i % 2 ? "B" : "A"}`).join("\n")}\n`);
+    writeFileSync(
+      join(tenx, "obs.tsv"),
+      `barcode\tgroup\n${Array.from({ length: C }, (_, i) => `cell${i}\t${i % 2 ? "B" : "A"}`).join("\n")}\n`,
+    );
     const mtx = readFileSync(join(tenx, "matrix.mtx"));
-    const r3 = await cli(["de", tenx, "--condition", "group", "--reference", "A", "--out", join(tenx, "matrix.mtx"), "-q"]);
+    const r3 = await cli([
+      "de",
+      tenx,
+      "--condition",
+      "group",
+      "--reference",
+      "A",
+      "--out",
+      join(tenx, "matrix.mtx"),
+      "-q",
+    ]);
     expect(r3.code).toBe(1);
     expect(r3.stderr).toMatch(/would overwrite the input file .*matrix\.mtx/);
     expect(readFileSync(join(tenx, "matrix.mtx")).equals(mtx)).toBe(true);
     // a new file inside the data folder is fine
-    const r4 = await cli(["de", tenx, "--condition", "group", "--reference", "A", "--method", "mom", "--out", join(tenx, "de.csv"), "-q"]);
+    const r4 = await cli([
+      "de",
+      tenx,
+      "--condition",
+      "group",
+      "--reference",
+      "A",
+      "--method",
+      "mom",
+      "--out",
+      join(tenx, "de.csv"),
+      "-q",
+    ]);
     expect(r4.code, r4.stderr).toBe(0);
   }, 60_000);
 
@@ -118,7 +164,16 @@ describe("clear usage errors (small things)", () => {
     const r = await cli(["fit", tenx, "--out", join(file, "sub"), "-q"]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/--out .*plain\.txt\/sub: .*plain\.txt is a file, not a directory/);
-    const r2 = await cli(["de", tenx, "--condition", "group", "--reference", "A", "--out", join(dir, "missing", "de.csv")]);
+    const r2 = await cli([
+      "de",
+      tenx,
+      "--condition",
+      "group",
+      "--reference",
+      "A",
+      "--out",
+      join(dir, "missing", "de.csv"),
+    ]);
     expect(r2.code).toBe(1);
     expect(r2.stderr).toMatch(/directory .*missing does not exist/);
     expect(readdirSync(dir).sort()).toEqual(["plain.txt", "tenx"]);
@@ -136,7 +191,9 @@ describe("counts float32 cannot hold, NaN results (item 6)", () => {
     const out = join(dir, "out");
     const r = await cli(["fit", tenx, "--out", out, "--n-steps", "5", "-q"]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/1 above 16777216 = 2\^24, the largest count float32 stores exactly.*row 5\b.*column 2\b.*value 1000000000/);
+    expect(r.stderr).toMatch(
+      /1 above 16777216 = 2\^24, the largest count float32 stores exactly.*row 5\b.*column 2\b.*value 1000000000/,
+    );
     expect(existsSync(out)).toBe(false);
   });
 
@@ -146,7 +203,9 @@ describe("counts float32 cannot hold, NaN results (item 6)", () => {
     ll[3] = Number.NaN;
     ll[17] = Number.NEGATIVE_INFINITY;
     const bad = { ...ad, obs: { ...ad.obs, columns: { ...ad.obs.columns, scribe_log_likelihood: ll } } };
-    expect(() => refuseNonFiniteResults(bad, "results.h5ad")).toThrow(/obs scribe_log_likelihood is not finite for 2 cells \(cell3, cell17\)/);
+    expect(() => refuseNonFiniteResults(bad, "results.h5ad")).toThrow(
+      /obs scribe_log_likelihood is not finite for 2 cells \(cell3, cell17\)/,
+    );
     expect(() => refuseNonFiniteResults(ad, "results.h5ad")).not.toThrow();
   });
 });
@@ -179,7 +238,19 @@ describe("resume is tied to the data by content (item 4) and folders are locked 
     const out = join(dir, "out");
     // a short real run on `a` leaves its run record (with the data's fingerprint); a checkpoint
     // beside it stands for the interrupted state
-    const first = await cli(["fit", a, "--out", out, "--model", "nbdm", "--n-steps", "3", "--n-samples", "2", "-q"]);
+    const first = await cli([
+      "fit",
+      a,
+      "--out",
+      out,
+      "--model",
+      "nbdm",
+      "--n-steps",
+      "3",
+      "--n-samples",
+      "2",
+      "-q",
+    ]);
     expect(first.code, first.stderr).toBe(0);
     const rec = JSON.parse(readFileSync(join(out, "run.json"), "utf8")) as RunRecord;
     expect(rec.shape).toEqual([C, G]);
@@ -187,7 +258,9 @@ describe("resume is tied to the data by content (item 4) and folders are locked 
     expect(() => checkResumeData(out, rec)).not.toThrow();
     const r = await cli(["fit", b, "--out", out, "--resume", "--n-steps", "5", "-q"]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/--resume: the checkpoint in .*out was made from other data .*the counts or the cell\/gene names differ/);
+    expect(r.stderr).toMatch(
+      /--resume: the checkpoint in .*out was made from other data .*the counts or the cell\/gene names differ/,
+    );
     expect(readFileSync(join(out, "checkpoint.ckpt"), "utf8")).toBe("{}");
   }, 60_000);
 
@@ -203,11 +276,15 @@ describe("resume is tied to the data by content (item 4) and folders are locked 
       writeFileSync(join(out, LOCK_FILE), JSON.stringify({ pid: livePid, started: "earlier" }));
       const r = await cli(["fit", tenx, "--out", out, "--n-steps", "5", "-q"]);
       expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(new RegExp(`in use by another scribe run \\(pid ${livePid}, started earlier\\)`));
+      expect(r.stderr).toMatch(
+        new RegExp(`in use by another scribe run \\(pid ${livePid}, started earlier\\)`),
+      );
     } finally {
       process.kill(livePid, "SIGKILL");
     }
-    const dead = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" });
+    const dead = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], {
+      encoding: "utf8",
+    });
     writeFileSync(join(out, LOCK_FILE), JSON.stringify({ pid: Number(dead.stdout), started: "earlier" }));
     const held = claimOutputFolder(out);
     expect(JSON.parse(readFileSync(join(out, LOCK_FILE), "utf8")).pid).toBe(process.pid);

@@ -3,16 +3,16 @@
  * `scribe fit` writes them, the three CSVs (checked against compareModels run in process with
  * the same seed and draws), the printed ranking, and the errors for fits of other data.
  */
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { key, random, splitKey, tensor } from "@scribe/core";
 import { NegativeBinomialProbs } from "@scribe/distributions";
+import { compareModels, fit, prepareCounts } from "@scribe/models";
+import { runCli } from "@scribe/models/cli/main.js";
+import { createAnnData } from "@scribe/models/io/index.js";
+import { write10x } from "@scribe/models/io/node.js";
 import { afterAll, describe, expect, it } from "vitest";
-import { runCli } from "../../packages/scribe-models/src/cli/main.js";
-import { compareModels, fit, prepareCounts } from "../../packages/scribe-models/src/index.js";
-import { createAnnData } from "../../packages/scribe-models/src/io/index.js";
-import { write10x } from "../../packages/scribe-models/src/io/node.js";
 
 const C = 120;
 const G = 6;
@@ -22,7 +22,15 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 function capture() {
   const out: string[] = [];
   const err: string[] = [];
-  return { io: { stdout: (t: string) => void out.push(t), stderr: (t: string) => void err.push(t), stderrIsTTY: false }, out, err };
+  return {
+    io: {
+      stdout: (t: string) => void out.push(t),
+      stderr: (t: string) => void err.push(t),
+      stderrIsTTY: false,
+    },
+    out,
+    err,
+  };
 }
 
 async function makeData(): Promise<string> {
@@ -40,10 +48,16 @@ async function makeData(): Promise<string> {
 describe("scribe compare-models", () => {
   it("writes models.csv, genes.csv and residuals.csv and prints the ranking", async () => {
     const dataPath = await makeData();
-    const { adata } = await import("../../packages/scribe-models/src/cli/data.js").then((m) => m.loadData(dataPath));
+    const { adata } = await import("@scribe/models/cli/data.js").then((m) => m.loadData(dataPath));
     const fits = [];
     for (const model of ["nbdm", "zinb"] as const) {
-      const { results } = await fit(adata, { model, nSteps: 300, learningRate: 0.05, seed: 0, parameterization: "mean_prob" });
+      const { results } = await fit(adata, {
+        model,
+        nSteps: 300,
+        learningRate: 0.05,
+        seed: 0,
+        parameterization: "mean_prob",
+      });
       const out = join(dir, model);
       mkdirSync(out, { recursive: true });
       writeFileSync(join(out, "params.json"), JSON.stringify(results.toJSON()));
@@ -51,14 +65,43 @@ describe("scribe compare-models", () => {
     }
     const cap = capture();
     const outDir = join(dir, "cmp");
-    const code = await runCli(["compare-models", join(dir, "nbdm"), join(dir, "zinb", "params.json"), "--data", dataPath, "--out", outDir, "--n-samples", "60", "--ppc-samples", "20", "--seed", "3"], cap.io);
+    const code = await runCli(
+      [
+        "compare-models",
+        join(dir, "nbdm"),
+        join(dir, "zinb", "params.json"),
+        "--data",
+        dataPath,
+        "--out",
+        outDir,
+        "--n-samples",
+        "60",
+        "--ppc-samples",
+        "20",
+        "--seed",
+        "3",
+      ],
+      cap.io,
+    );
     expect(code, cap.err.join("")).toBe(0);
     const printed = cap.out.join("");
     expect(printed).toMatch(/PSIS-LOO over 120 cells \(S = 60 draws\)/);
     expect(cap.err.join("")).toMatch(/drawn from the saved variational parameters/);
 
-    const models = readFileSync(join(outDir, "models.csv"), "utf8").trim().split("\n").map((l) => l.split(","));
-    expect(models[0]!.slice(0, 8)).toEqual(["rank", "model", "fit", "elpd_loo", "se", "elpd_diff", "se_diff", "p_loo"]);
+    const models = readFileSync(join(outDir, "models.csv"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => l.split(","));
+    expect(models[0]!.slice(0, 8)).toEqual([
+      "rank",
+      "model",
+      "fit",
+      "elpd_loo",
+      "se",
+      "elpd_diff",
+      "se_diff",
+      "p_loo",
+    ]);
     expect(models.length).toBe(3);
     const { counts } = prepareCounts(adata);
     const cmp = await compareModels(fits, counts, { nSamples: 60, seed: 3 });
@@ -77,17 +120,23 @@ describe("scribe compare-models", () => {
     expect(genes[0]).toMatch(/^gene,elpd_nbdm,elpd_zinb,favoured,/);
     const resid = readFileSync(join(outDir, "residuals.csv"), "utf8").trim().split("\n");
     expect(resid.length).toBe(2 * G + 1);
-    expect(resid[0]).toBe("model,gene,mean,variance,tail_excess,ks,ks_pvalue,gof_pass,ppc_failure_rate,ppc_l1,ppc_pass");
+    expect(resid[0]).toBe(
+      "model,gene,mean,variance,tail_excess,ks,ks_pvalue,gof_pass,ppc_failure_rate,ppc_l1,ppc_pass",
+    );
     expect(resid.slice(1).every((l) => !l.includes("NaN"))).toBe(true);
   }, 180_000);
 
   it("fits of other cells or genes than DATA are a clear error", async () => {
     const dataPath = join(dir, "tenx");
-    const { loadData } = await import("../../packages/scribe-models/src/cli/data.js");
+    const { loadData } = await import("@scribe/models/cli/data.js");
     const { adata } = await loadData(dataPath);
     // the same cells, the first 5 genes only
     const sub = createAnnData({
-      X: { format: "dense", data: Float64Array.from(await prepareCounts(adata).counts.slice([0, 0], [C, 5]).data(), Number), shape: [C, 5] },
+      X: {
+        format: "dense",
+        data: Float64Array.from(await prepareCounts(adata).counts.slice([0, 0], [C, 5]).data(), Number),
+        shape: [C, 5],
+      },
       obs: { index: adata.obs.index, columns: {} },
       var: { index: adata.var.index.slice(0, 5), columns: {} },
     });
@@ -96,7 +145,10 @@ describe("scribe compare-models", () => {
     mkdirSync(out, { recursive: true });
     writeFileSync(join(out, "params.json"), JSON.stringify(results.toJSON()));
     const cap = capture();
-    const code = await runCli(["compare-models", join(dir, "nbdm"), out, "--data", dataPath, "--out", join(dir, "cmp2"), "-q"], cap.io);
+    const code = await runCli(
+      ["compare-models", join(dir, "nbdm"), out, "--data", dataPath, "--out", join(dir, "cmp2"), "-q"],
+      cap.io,
+    );
     expect(code).toBe(1);
     expect(cap.err.join("")).toMatch(/fit .*sub was not made on .*: 5 genes, DATA has 6/);
 
@@ -104,7 +156,12 @@ describe("scribe compare-models", () => {
     expect(await runCli(["compare-models", join(dir, "nbdm"), "--data", dataPath], cap2.io)).toBe(2);
     expect(cap2.err.join("")).toMatch(/need at least two fits/);
     const cap3 = capture();
-    expect(await runCli(["compare-models", join(dir, "nbdm"), join(dir, "nope"), "--data", dataPath, "-q"], cap3.io)).toBe(1);
+    expect(
+      await runCli(
+        ["compare-models", join(dir, "nbdm"), join(dir, "nope"), "--data", dataPath, "-q"],
+        cap3.io,
+      ),
+    ).toBe(1);
     expect(cap3.err.join("")).toMatch(/no such fit: .*nope/);
   }, 120_000);
 });

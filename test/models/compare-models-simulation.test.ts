@@ -6,10 +6,17 @@
  * and those of nbdm must not for the zero-inflated genes with a low NB zero probability.
  * Seeded; 300 cells × 8 genes here, 1000 cells × 30 genes with SCRIBE_SLOW=1.
  */
-import { key, random, splitKey, tensor, type Tensor } from "@scribe/core";
+import { key, random, splitKey, type Tensor, tensor } from "@scribe/core";
 import { NegativeBinomialProbs } from "@scribe/distributions";
+import {
+  compareModels,
+  fit,
+  goodnessOfFitMask,
+  ppcGoodnessOfFit,
+  quantileResiduals,
+  type ScribeResults,
+} from "@scribe/models";
 import { describe, expect, it } from "vitest";
-import { compareModels, fit, goodnessOfFitMask, ppcGoodnessOfFit, quantileResiduals, type ScribeResults } from "../../packages/scribe-models/src/index.js";
 
 const SLOW = process.env.SCRIBE_SLOW === "1";
 const N = SLOW ? 1000 : 300;
@@ -20,7 +27,9 @@ const GATE = 0.4;
 
 async function simulate(gate: number, seed: number): Promise<Tensor> {
   const [k1, k2] = splitKey(key(seed), 2);
-  let u = new NegativeBinomialProbs(tensor(rTrue).expand([N, G]), tensor(P).expand([N, G]), false).sample(k1!);
+  let u = new NegativeBinomialProbs(tensor(rTrue).expand([N, G]), tensor(P).expand([N, G]), false).sample(
+    k1!,
+  );
   if (gate > 0) u = u.mul(random.bernoulli(k2!, tensor(gate), [N, G]).astype("float32").neg().add(1));
   return u;
 }
@@ -29,7 +38,12 @@ async function fitBoth(counts: Tensor): Promise<[ScribeResults, ScribeResults]> 
   // mean_prob: the gene means are sampled directly, so mean-field draws do not pair a large r
   // with a large p (the canonical guide's independent p and r make per-cell log-likelihoods
   // swing over draws, inflating p_loo)
-  const opts = { nSteps: SLOW ? 3000 : 600, learningRate: 0.08, seed: 0, parameterization: "mean_prob" as const };
+  const opts = {
+    nSteps: SLOW ? 3000 : 600,
+    learningRate: 0.08,
+    seed: 0,
+    parameterization: "mean_prob" as const,
+  };
   const t0 = performance.now();
   const nbdm = (await fit(counts, { ...opts, model: "nbdm" })).results;
   const zinb = (await fit(counts, { ...opts, model: "zinb" })).results;
@@ -57,12 +71,17 @@ describe("model comparison prefers the generating model", () => {
     const rn = await quantileResiduals(nbdm, counts, { seed: 3 });
     console.log(`[compare-models-sim] residuals ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     t0 = performance.now();
-    console.log(`[compare-models-sim] KS p (zinb fit): ${Array.from(rz.ksPValue, (p) => p.toFixed(3)).join(" ")}`);
-    console.log(`[compare-models-sim] KS p (nbdm fit): ${Array.from(rn.ksPValue, (p) => p.toExponential(1)).join(" ")}`);
+    console.log(
+      `[compare-models-sim] KS p (zinb fit): ${Array.from(rz.ksPValue, (p) => p.toFixed(3)).join(" ")}`,
+    );
+    console.log(
+      `[compare-models-sim] KS p (nbdm fit): ${Array.from(rn.ksPValue, (p) => p.toExponential(1)).join(" ")}`,
+    );
     for (let g = 0; g < G; g++) expect(rz.ksPValue[g], `gene ${g} under zinb`).toBeGreaterThan(0.01);
     // genes whose NB zero probability (1 − p)^r is below 0.025: the gate's zeros are
     // unmistakable (at higher zero probabilities nbdm absorbs the gate into a smaller r)
-    for (let g = 0; g < G; g++) if ((1 - P) ** rTrue[g]! < 0.025) expect(rn.ksPValue[g], `gene ${g} under nbdm`).toBeLessThan(0.01);
+    for (let g = 0; g < G; g++)
+      if ((1 - P) ** rTrue[g]! < 0.025) expect(rn.ksPValue[g], `gene ${g} under nbdm`).toBeLessThan(0.01);
     expect(goodnessOfFitMask(rz).every(Boolean)).toBe(true);
 
     const genes = cmp.geneLevelComparison("zinb", "nbdm");
@@ -73,7 +92,9 @@ describe("model comparison prefers the generating model", () => {
     const ppcN = await ppcGoodnessOfFit(nbdm, counts, { nSamples: 100, seed: 4 });
     console.log(`[compare-models-sim] PPC ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     const meanRate = (x: Float64Array) => x.reduce((a, b) => a + b, 0) / x.length;
-    console.log(`[compare-models-sim] PPC failure rate: zinb ${meanRate(ppcZ.failureRate).toFixed(3)}, nbdm ${meanRate(ppcN.failureRate).toFixed(3)}`);
+    console.log(
+      `[compare-models-sim] PPC failure rate: zinb ${meanRate(ppcZ.failureRate).toFixed(3)}, nbdm ${meanRate(ppcN.failureRate).toFixed(3)}`,
+    );
     expect(meanRate(ppcZ.failureRate)).toBeLessThan(meanRate(ppcN.failureRate));
   }, 300_000);
 

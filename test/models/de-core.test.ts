@@ -1,6 +1,4 @@
-import fc from "fast-check";
-import { describe, expect, it } from "vitest";
-import { fitBeta } from "../../packages/scribe-models/src/de/fit.js";
+import { fitBeta } from "@scribe/models/de/fit.js";
 import {
   adjustBH,
   buildDesign,
@@ -15,7 +13,9 @@ import {
   tTwoSided,
   unitDeviance,
   weightedMedian,
-} from "../../packages/scribe-models/src/de/index.js";
+} from "@scribe/models/de/index.js";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
 
 describe("BH adjustment", () => {
   it("matches a hand computation", () => {

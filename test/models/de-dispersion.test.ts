@@ -1,4 +1,3 @@
-import { describe, expect, it } from "vitest";
 import {
   designFromConditions,
   fitFDistMoments,
@@ -9,10 +8,11 @@ import {
   qlShrinkage,
   squeezeVar,
   trigammaInverse,
-} from "../../packages/scribe-models/src/de/index.js";
-import { overdispersionProfile } from "../../packages/scribe-models/src/de/overdispersion.js";
-import { makeRng, randGamma, randPoisson } from "../../packages/scribe-models/src/de/simulate.js";
-import { trigamma } from "../../packages/scribe-models/src/de/special.js";
+} from "@scribe/models/de/index.js";
+import { overdispersionProfile } from "@scribe/models/de/overdispersion.js";
+import { makeRng, randGamma, randPoisson } from "@scribe/models/de/simulate.js";
+import { trigamma } from "@scribe/models/de/special.js";
+import { describe, expect, it } from "vitest";
 
 /** Golden-section maximum of f on [a, b]. */
 function goldenMax(f: (x: number) => number, a: number, b: number): number {

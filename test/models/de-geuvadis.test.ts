@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
+import { deTableRows, momTest, nbFit, nbTest } from "@scribe/models/de/index.js";
 import { describe, expect, it } from "vitest";
-import { deTableRows, momTest, nbFit, nbTest } from "../../packages/scribe-models/src/de/index.js";
 import { readMtxFolder } from "../fixtures/de/read-mtx.js";
 
 const DIR = "/work/shared/data/geuvadis_humangender_bulk";

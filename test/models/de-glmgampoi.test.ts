@@ -1,6 +1,6 @@
+import { nbFit, nbTest, simulateTwoGroup } from "@scribe/models/de/index.js";
 import { describe, expect, it } from "vitest";
 import { jaccard, rHas, runPeer, spearman } from "../../bench/w4.js";
-import { nbFit, nbTest, simulateTwoGroup } from "../../packages/scribe-models/src/de/index.js";
 
 const HAS_R = rHas(["glmGamPoi"]);
 if (!HAS_R)

@@ -1,6 +1,6 @@
+import { momTest, nbFit, nbTest, simulateTwoGroup } from "@scribe/models/de/index.js";
+import { makeRng } from "@scribe/models/de/simulate.js";
 import { describe, expect, it } from "vitest";
-import { momTest, nbFit, nbTest, simulateTwoGroup } from "../../packages/scribe-models/src/de/index.js";
-import { makeRng } from "../../packages/scribe-models/src/de/simulate.js";
 
 /** One-sample Kolmogorov–Smirnov test against U(0, 1): [D, asymptotic p-value]. */
 function ksUniform(p: ArrayLike<number>): [number, number] {

@@ -1,12 +1,6 @@
 import { key, random, specialScalar, type Tensor, tensor } from "@scribe/core";
+import { denoiseCountsWithVariance, fit, type ModelType, makeConfig, ScribeResults } from "@scribe/models";
 import { describe, expect, it } from "vitest";
-import {
-  denoiseCountsWithVariance,
-  fit,
-  type ModelType,
-  makeConfig,
-  ScribeResults,
-} from "../../packages/scribe-models/src/index.js";
 
 // Reference values are computed here in float64 from the closed forms (spec §4.2), with
 // q = p(1 − ν): mean (u + r q)/(1 − q), mode u + ⌊max(r + u − 1, 0) q/(1 − q)⌋,

@@ -1,7 +1,7 @@
 import { concat, key, random, specialScalar, type Tensor, tensor } from "@scribe/core";
 import { Dirichlet } from "@scribe/distributions";
+import { fitDirichletMinka, inverseDigamma, ScribeResults } from "@scribe/models";
 import { describe, expect, it } from "vitest";
-import { fitDirichletMinka, inverseDigamma, ScribeResults } from "../../packages/scribe-models/src/index.js";
 
 const { digamma, trigamma } = specialScalar;
 

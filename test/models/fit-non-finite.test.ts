@@ -6,9 +6,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { deserializeSVIState } from "@scribe/infer";
+import { runCli } from "@scribe/models/cli/main.js";
+import type { CliIO } from "@scribe/models/cli/util.js";
 import { afterAll, describe, expect, it } from "vitest";
-import { runCli } from "../../packages/scribe-models/src/cli/main.js";
-import type { CliIO } from "../../packages/scribe-models/src/cli/util.js";
 
 const PBMC = "examples/data/pbmc3k_sctransform";
 const dir = mkdtempSync(join(tmpdir(), "scribe-nonfinite-"));
@@ -17,7 +17,11 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 async function cli(args: string[]) {
   let stdout = "";
   let stderr = "";
-  const io: CliIO = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), stderrIsTTY: false };
+  const io: CliIO = {
+    stdout: (t) => void (stdout += t),
+    stderr: (t) => void (stderr += t),
+    stderrIsTTY: false,
+  };
   let code: number;
   try {
     code = await runCli(args, io);
@@ -29,9 +33,24 @@ async function cli(args: string[]) {
 }
 
 describe("scribe fit with non-finite steps (issue 21 item 3)", () => {
-  it("learning rate 3: ends with status 1, names the step and what was not finite, keeps a checkpoint", { timeout: 300_000 }, async () => {
+  it("learning rate 3: ends with status 1, names the step and what was not finite, keeps a checkpoint", {
+    timeout: 300_000,
+  }, async () => {
     const out = join(dir, "lr3");
-    const r = await cli(["fit", PBMC, "--n-steps", "300", "--batch-size", "64", "--learning-rate", "3", "--n-samples", "5", "--out", out]);
+    const r = await cli([
+      "fit",
+      PBMC,
+      "--n-steps",
+      "300",
+      "--batch-size",
+      "64",
+      "--learning-rate",
+      "3",
+      "--n-samples",
+      "5",
+      "--out",
+      out,
+    ]);
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toMatch(/100 consecutive non-finite steps \(steps \d+–\d+; \d+ in all\): at step \d+ /);
     expect(r.stderr).toMatch(/not finite/);
@@ -43,13 +62,28 @@ describe("scribe fit with non-finite steps (issue 21 item 3)", () => {
     expect(losses.length).toBe(ck.state.optimState.step);
     expect(losses.length).toBeLessThanOrEqual(300);
     // the saved params are finite (stable updates never applied a non-finite step)
-    for (const t of Object.values(ck.state.optimState.params)) expect(Array.from(t.dataSync()).every(Number.isFinite)).toBe(true);
+    for (const t of Object.values(ck.state.optimState.params))
+      expect(Array.from(t.dataSync()).every(Number.isFinite)).toBe(true);
     expect(existsSync(join(out, "results.h5ad"))).toBe(false);
   });
 
   it("learning rate 1: 300 steps give 300 losses", { timeout: 300_000 }, async () => {
     const out = join(dir, "lr1");
-    const r = await cli(["fit", PBMC, "--n-steps", "300", "--batch-size", "64", "--learning-rate", "1", "--n-samples", "5", "--out", out, "-q"]);
+    const r = await cli([
+      "fit",
+      PBMC,
+      "--n-steps",
+      "300",
+      "--batch-size",
+      "64",
+      "--learning-rate",
+      "1",
+      "--n-samples",
+      "5",
+      "--out",
+      out,
+      "-q",
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const params = JSON.parse(readFileSync(join(out, "params.json"), "utf8")) as { lossHistory: unknown[] };
     expect(params.lossHistory.length).toBe(300);

@@ -1,7 +1,7 @@
-import { key, random, splitKey, tensor, type Tensor } from "@scribe/core";
+import { key, random, splitKey, type Tensor, tensor } from "@scribe/core";
 import { NegativeBinomialProbs } from "@scribe/distributions";
+import { type FitOptions, fit } from "@scribe/models";
 import { describe, expect, it } from "vitest";
-import { fit, type FitOptions } from "../../packages/scribe-models/src/index.js";
 
 // Data simulated from each model; parameters recovered from the MAP of a short SVI fit.
 const N = 300;
@@ -9,7 +9,10 @@ const G = 12;
 const rTrue = Array.from({ length: G }, (_, g) => 0.5 + (g * 4.5) / (G - 1)); // 0.5 … 5
 const pTrue = 0.6;
 
-function simulate(opts: { capture?: boolean; gate?: number; seed: number }): { counts: Tensor; nu?: number[] } {
+function simulate(opts: { capture?: boolean; gate?: number; seed: number }): {
+  counts: Tensor;
+  nu?: number[];
+} {
   const [k1, k2, k3] = splitKey(key(opts.seed), 3);
   let p: Tensor = tensor(pTrue).expand([N, G]);
   let nu: number[] | undefined;
@@ -30,7 +33,9 @@ function relErr(est: Tensor, truth: number[]): number {
 }
 
 function medianRelErr(est: Tensor, truth: number[]): number {
-  const e = Array.from(est.dataSync(), Number).map((x, i) => Math.abs(x - truth[i]!) / truth[i]!).sort((a, b) => a - b);
+  const e = Array.from(est.dataSync(), Number)
+    .map((x, i) => Math.abs(x - truth[i]!) / truth[i]!)
+    .sort((a, b) => a - b);
   return e[Math.floor(e.length / 2)]!;
 }
 
@@ -55,7 +60,9 @@ describe("parameter recovery (MAP of short fits on simulated data)", () => {
     const gates = Array.from(m.gate!.dataSync(), Number);
     const ge = gates.reduce((a, g) => a + Math.abs(g - 0.2), 0) / G;
     const re = medianRelErr(m.r!, rTrue);
-    console.log(`zinb: mean |gate−0.2| = ${ge.toFixed(3)}, median rel err r = ${re.toFixed(3)}, p = ${m.p!.item().toFixed(3)}`);
+    console.log(
+      `zinb: mean |gate−0.2| = ${ge.toFixed(3)}, median rel err r = ${re.toFixed(3)}, p = ${m.p!.item().toFixed(3)}`,
+    );
     expect(ge).toBeLessThan(0.08);
     expect(re).toBeLessThan(0.3);
   }, 30_000);
@@ -110,10 +117,13 @@ describe("parameter recovery (MAP of short fits on simulated data)", () => {
 
 function predictedMean(r: Tensor, p: number, nu: number[]): number[] {
   const rs = Array.from(r.dataSync(), Number);
-  return rs.map((rg) => nu.reduce((a, n) => {
-    const ph = (p * n) / (1 - p * (1 - n));
-    return a + (rg * ph) / (1 - ph);
-  }, 0) / nu.length);
+  return rs.map(
+    (rg) =>
+      nu.reduce((a, n) => {
+        const ph = (p * n) / (1 - p * (1 - n));
+        return a + (rg * ph) / (1 - ph);
+      }, 0) / nu.length,
+  );
 }
 
 function pearson(a: number[], b: number[]): number {

@@ -1,7 +1,7 @@
 import { key, random, seed, splitKey, type Tensor, tensor, trace } from "@scribe/core";
 import { NegativeBinomialProbs } from "@scribe/distributions";
+import { type FitOptions, fit, scribeModel } from "@scribe/models";
 import { describe, expect, it } from "vitest";
-import { type FitOptions, fit, scribeModel } from "../../packages/scribe-models/src/index.js";
 
 // Recovery tests for the guides that fit-recovery.test.ts does not cover: the low-rank gene
 // factor (`guideRank`), the amortized capture MLP (`amortizeCapture`) and the gene-level

@@ -1,5 +1,5 @@
 // The in-memory AnnData container: construction checks, subsetting, dense conversion, columns.
-import { describe, expect, it } from "vitest";
+
 import {
   categorical,
   colSums,
@@ -19,7 +19,8 @@ import {
   toDenseCounts,
   transposeSparse,
   varColumn,
-} from "../../packages/scribe-models/src/io/index.js";
+} from "@scribe/models/io/index.js";
+import { describe, expect, it } from "vitest";
 
 // 3 cells × 4 genes
 const dense = [1, 0, 2, 0, 0, 3, 0, 4, 5, 0, 0, 6];

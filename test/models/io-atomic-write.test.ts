@@ -3,17 +3,25 @@
 // mounting is refused (not root), the same code paths are driven by a file-size limit
 // (`ulimit -f`, EFBIG) in a child process instead.
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { runCli } from "@scribe/models/cli/main.js";
+import type { CliIO } from "@scribe/models/cli/util.js";
+import { createAnnData } from "@scribe/models/io/index.js";
+import { readH5ad, writeH5ad } from "@scribe/models/io/node.js";
+import { AtomicWriteError, writeTextFileAtomicSync } from "@scribe/models/persist/atomic-file-node.js";
+import { writeTextAtomic } from "@scribe/models/persist/text-file-node.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "../../packages/scribe-models/src/cli/main.js";
-import type { CliIO } from "../../packages/scribe-models/src/cli/util.js";
-import { createAnnData } from "../../packages/scribe-models/src/io/index.js";
-import { readH5ad, writeH5ad } from "../../packages/scribe-models/src/io/node.js";
-import { AtomicWriteError, writeTextFileAtomicSync } from "../../packages/scribe-models/src/persist/atomic-file-node.js";
-import { writeTextAtomic } from "../../packages/scribe-models/src/persist/text-file-node.js";
 
 const PBMC = fileURLToPath(new URL("../../examples/data/pbmc3k_sctransform", import.meta.url));
 
@@ -28,7 +36,9 @@ beforeAll(() => {
     execFileSync("mount", ["-t", "tmpfs", "-o", "size=1400k", "tmpfs", mnt], { stdio: "pipe" });
     mounted = true;
   } catch (err) {
-    console.warn(`io-atomic-write: cannot mount a tmpfs (${(err as Error).message.split("\n")[0]}); testing with an injected write failure (ulimit -f) instead`);
+    console.warn(
+      `io-atomic-write: cannot mount a tmpfs (${(err as Error).message.split("\n")[0]}); testing with an injected write failure (ulimit -f) instead`,
+    );
   }
 });
 
@@ -40,7 +50,9 @@ afterAll(() => {
 
 /** Fill the tmpfs so that only `leave` bytes remain free. */
 function fillDisk(leave: number): void {
-  const free = Number(execFileSync("df", ["-B1", "--output=avail", mnt], { encoding: "utf8" }).trim().split("\n")[1]);
+  const free = Number(
+    execFileSync("df", ["-B1", "--output=avail", mnt], { encoding: "utf8" }).trim().split("\n")[1],
+  );
   writeFileSync(join(mnt, "filler"), Buffer.alloc(Math.max(0, free - leave)));
 }
 
@@ -73,7 +85,9 @@ describe("writes on a full disk (tmpfs)", () => {
     expect(readFileSync(out).equals(before)).toBe(true);
     expect((await readH5ad(out)).X.shape).toEqual([50, 20]);
     expect(leftovers(mnt)).toEqual([]);
-    expect(() => writeTextAtomic(join(mnt, "params.json"), "x".repeat(200_000))).toThrow(/cannot write .*params\.json: no space left on device \(ENOSPC\)/);
+    expect(() => writeTextAtomic(join(mnt, "params.json"), "x".repeat(200_000))).toThrow(
+      /cannot write .*params\.json: no space left on device \(ENOSPC\)/,
+    );
     expect(readFileSync(join(mnt, "params.json"), "utf8")).toBe('{"old":true}');
     expect(leftovers(mnt)).toEqual([]);
   }, 60_000);
@@ -92,7 +106,9 @@ describe("writes on a full disk (tmpfs)", () => {
     stderr = "";
     const code = await runCli(["fit", ...args, "--seed", "7"], io);
     expect(code).toBe(1);
-    expect(stderr).toMatch(/scribe fit: error: cannot write .*run\/(results\.h5ad|params\.json): No space left on device/i);
+    expect(stderr).toMatch(
+      /scribe fit: error: cannot write .*run\/(results\.h5ad|params\.json): No space left on device/i,
+    );
     expect(readFileSync(join(out, "results.h5ad")).equals(h5)).toBe(true);
     expect(readFileSync(join(out, "params.json")).equals(params)).toBe(true);
     expect((await readH5ad(join(out, "results.h5ad"))).X.shape).toEqual([283, 914]);
@@ -108,7 +124,9 @@ describe("writes with an injected failure (file-size limit; where a tmpfs cannot
     mkdirSync(join(dir, "o"));
     const script = join(dir, "write.mts");
     const io = fileURLToPath(new URL("../../packages/scribe-models/src/io/node.ts", import.meta.url));
-    const persist = fileURLToPath(new URL("../../packages/scribe-models/src/persist/atomic-file-node.ts", import.meta.url));
+    const persist = fileURLToPath(
+      new URL("../../packages/scribe-models/src/persist/atomic-file-node.ts", import.meta.url),
+    );
     writeFileSync(
       script,
       `import { readFileSync } from "node:fs";
@@ -124,10 +142,16 @@ for (const n of [10, 2000]) {
 `,
     );
     // 10 rows (4 KB files) fit under the 128 KiB limit; 2000 rows (800 KB of float64) do not
-    const r = spawnSync("sh", ["-c", `ulimit -f 256; exec "${process.execPath}" --import tsx "${script}" "${join(dir, "o")}"`], { encoding: "utf8" });
+    const r = spawnSync(
+      "sh",
+      ["-c", `ulimit -f 256; exec "${process.execPath}" --import tsx "${script}" "${join(dir, "o")}"`],
+      { encoding: "utf8" },
+    );
     const [ok1, ok2, before64, bad1, bad2] = r.stdout.split("\n");
     expect([ok1, ok2], r.stderr).toEqual(["h5ad ok", "text ok"]);
-    expect(bad1).toMatch(/^h5ad: cannot write .*r\.h5ad: .*(File too large|EFBIG).*previous file there is unchanged$/);
+    expect(bad1).toMatch(
+      /^h5ad: cannot write .*r\.h5ad: .*(File too large|EFBIG).*previous file there is unchanged$/,
+    );
     expect(bad2).toMatch(/^text: cannot write .*p\.json: file too large \(EFBIG\)/);
     expect(readFileSync(join(dir, "o", "r.h5ad")).toString("base64")).toBe(before64);
     expect(existsSync(join(dir, "o", "p.json"))).toBe(true);
@@ -135,6 +159,8 @@ for (const n of [10, 2000]) {
   }, 60_000);
 
   it("the synchronous text writer refuses a missing folder with the path in the message", () => {
-    expect(() => writeTextFileAtomicSync("/nonexistent-dir/x.json", "{}")).toThrow(/cannot write \/nonexistent-dir\/x\.json: no such file or directory \(ENOENT\)/);
+    expect(() => writeTextFileAtomicSync("/nonexistent-dir/x.json", "{}")).toThrow(
+      /cannot write \/nonexistent-dir\/x\.json: no such file or directory \(ENOENT\)/,
+    );
   });
 });

@@ -7,14 +7,14 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } fro
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { runCli } from "@scribe/models/cli/main.js";
+import type { CliIO } from "@scribe/models/cli/util.js";
+import { h5 } from "@scribe/models/io/h5-runtime.js";
+import { writeFrame, writeMatrix } from "@scribe/models/io/h5ad-write.js";
+import type { Matrix } from "@scribe/models/io/index.js";
+import { MissingXError, read10x, readH5ad } from "@scribe/models/io/node.js";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { runCli } from "../../packages/scribe-models/src/cli/main.js";
-import type { CliIO } from "../../packages/scribe-models/src/cli/util.js";
-import { h5 } from "../../packages/scribe-models/src/io/h5-runtime.js";
-import { writeFrame, writeMatrix } from "../../packages/scribe-models/src/io/h5ad-write.js";
-import type { Matrix } from "../../packages/scribe-models/src/io/index.js";
-import { MissingXError, read10x, readH5ad } from "../../packages/scribe-models/src/io/node.js";
 
 const PBMC = fileURLToPath(new URL("../../examples/data/pbmc3k_sctransform", import.meta.url));
 const PBMC_H5AD = fileURLToPath(

@@ -4,12 +4,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
-import {
-  boolPlaceholder,
-  findMarkers,
-  patchBoolAttribute,
-} from "../../packages/scribe-models/src/io/h5-boolattr.js";
+import { boolPlaceholder, findMarkers, patchBoolAttribute } from "@scribe/models/io/h5-boolattr.js";
 import {
   type AnnData,
   categorical,
@@ -17,8 +12,9 @@ import {
   toCsc,
   toDense,
   type UnsValue,
-} from "../../packages/scribe-models/src/io/index.js";
-import { readH5ad, writeH5ad } from "../../packages/scribe-models/src/io/node.js";
+} from "@scribe/models/io/index.js";
+import { readH5ad, writeH5ad } from "@scribe/models/io/node.js";
+import { afterAll, describe, expect, it } from "vitest";
 
 const dir = mkdtempSync(join(tmpdir(), "scribe-io-h5ad-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,12 +1,7 @@
 // MatrixMarket coordinate reader/writer (browser-safe).
+
+import { type DenseMatrix, formatMtx, parseMtx, readMtx, toDense } from "@scribe/models/io/index.js";
 import { describe, expect, it } from "vitest";
-import {
-  type DenseMatrix,
-  formatMtx,
-  parseMtx,
-  readMtx,
-  toDense,
-} from "../../packages/scribe-models/src/io/index.js";
 
 const text = `%%MatrixMarket matrix coordinate integer general
 % a comment

@@ -4,16 +4,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { getNumericColumn, getStringColumn } from "@scribe/models/io/frame.js";
+import { colSums, matrixNnz, rowSums, toCsr, validateCounts } from "@scribe/models/io/index.js";
+import { read10x, readH5ad, writeH5ad } from "@scribe/models/io/node.js";
 import { describe, expect, it } from "vitest";
-import { getNumericColumn, getStringColumn } from "../../packages/scribe-models/src/io/frame.js";
-import {
-  colSums,
-  matrixNnz,
-  rowSums,
-  toCsr,
-  validateCounts,
-} from "../../packages/scribe-models/src/io/index.js";
-import { read10x, readH5ad, writeH5ad } from "../../packages/scribe-models/src/io/node.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 

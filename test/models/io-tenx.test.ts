@@ -3,10 +3,10 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
+import { categorical, createAnnData, toDense } from "@scribe/models/io/index.js";
+import { read10x, write10x } from "@scribe/models/io/node.js";
+import { makeUniqueNames } from "@scribe/models/io/tenx.js";
 import { afterAll, describe, expect, it } from "vitest";
-import { categorical, createAnnData, toDense } from "../../packages/scribe-models/src/io/index.js";
-import { read10x, write10x } from "../../packages/scribe-models/src/io/node.js";
-import { makeUniqueNames } from "../../packages/scribe-models/src/io/tenx.js";
 
 const root = mkdtempSync(join(tmpdir(), "scribe-io-10x-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

@@ -1,14 +1,9 @@
 // validateCounts: bad values name cell, gene and value; empty cells/genes error or get dropped.
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { createAnnData, type Matrix, toDense, validateCounts } from "@scribe/models/io/index.js";
+import { readH5ad } from "@scribe/models/io/node.js";
 import { describe, expect, it } from "vitest";
-import {
-  createAnnData,
-  type Matrix,
-  toDense,
-  validateCounts,
-} from "../../packages/scribe-models/src/io/index.js";
-import { readH5ad } from "../../packages/scribe-models/src/io/node.js";
 
 const datasetDir = (name: string): string | undefined =>
   [`/work/shared/data/${name}`, fileURLToPath(new URL(`../fixtures/data/${name}`, import.meta.url))].find(

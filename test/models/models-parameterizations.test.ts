@@ -1,17 +1,18 @@
 import { key, random, seed, tensor, trace } from "@scribe/core";
-import { describe, expect, it } from "vitest";
 import {
   gridParams,
   latentSiteSpecs,
   makeConfig,
+  naturalParams,
   nbdm,
   nbvcp,
-  naturalParams,
   resolveParameterization,
   zinbvcp,
-} from "../../packages/scribe-models/src/index.js";
+} from "@scribe/models";
+import { describe, expect, it } from "vitest";
 
-const close = (a: number[], b: number[], tol = 1e-4) => a.forEach((x, i) => expect(Math.abs(x - b[i]!)).toBeLessThan(tol * (1 + Math.abs(b[i]!))));
+const close = (a: number[], b: number[], tol = 1e-4) =>
+  a.forEach((x, i) => expect(Math.abs(x - b[i]!)).toBeLessThan(tol * (1 + Math.abs(b[i]!))));
 const arr = (t: { dataSync(): ArrayLike<number> }) => Array.from(t.dataSync(), Number);
 
 describe("parameterization identities", () => {
@@ -44,7 +45,20 @@ describe("parameterization identities", () => {
   });
   it("keeps leading sample axes", () => {
     const cfg = makeConfig("nbdm", { nCells: 2, nGenes: 3, nComponents: 2 });
-    const v = naturalParams(cfg, { p: tensor([[0.2, 0.5]]), r: tensor([[[1, 2, 3], [4, 5, 6]]]), mixing_weights: tensor([[0.5, 0.5]]) }, 1);
+    const v = naturalParams(
+      cfg,
+      {
+        p: tensor([[0.2, 0.5]]),
+        r: tensor([
+          [
+            [1, 2, 3],
+            [4, 5, 6],
+          ],
+        ]),
+        mixing_weights: tensor([[0.5, 0.5]]),
+      },
+      1,
+    );
     expect(v.mu.shape).toEqual([1, 2, 3]);
     expect(v.p.shape).toEqual([1, 2]);
     close(arr(v.mu), [0.25, 0.5, 0.75, 4, 5, 6]);
@@ -108,20 +122,40 @@ describe("priors", () => {
     expect(c.priors.base.r).toEqual([0, 1]);
     const u = makeConfig("zinb", { nCells: 2, nGenes: 2, unconstrained: true });
     expect(u.priors.base.gate).toEqual([-2, 1]);
-    expect(latentSiteSpecs(u).find((s) => s.name === "r")!.family).toMatchObject({ kind: "tnormal", transform: "softplus" });
-    const e = makeConfig("nbdm", { nCells: 2, nGenes: 2, unconstrained: true, positiveTransform: { r: "exp" } });
+    expect(latentSiteSpecs(u).find((s) => s.name === "r")!.family).toMatchObject({
+      kind: "tnormal",
+      transform: "softplus",
+    });
+    const e = makeConfig("nbdm", {
+      nCells: 2,
+      nGenes: 2,
+      unconstrained: true,
+      positiveTransform: { r: "exp" },
+    });
     expect(latentSiteSpecs(e).find((s) => s.name === "r")!.family).toMatchObject({ transform: "exp" });
   });
   it("routes the unified priors option by the value's shape", () => {
-    const c = makeConfig("nbvcp", { nCells: 2, nGenes: 3, unconstrained: true, priors: { probability: "gaussian", dispersion: [1, 2], organism: "mouse" } });
+    const c = makeConfig("nbvcp", {
+      nCells: 2,
+      nGenes: 3,
+      unconstrained: true,
+      priors: { probability: "gaussian", dispersion: [1, 2], organism: "mouse" },
+    });
     expect(c.priors.base.r).toEqual([1, 2]);
     expect(c.priors.hierarchy.prob).toEqual({ family: "gaussian" });
     expect(c.priors.capture!.logM0).toBeCloseTo(Math.log(200000));
     const names = latentSiteSpecs(c).map((s) => s.name);
     expect(names).toEqual(["logit_p_loc", "logit_p_scale", "p", "r", "eta_capture"]);
-    expect(() => makeConfig("nbdm", { nCells: 2, nGenes: 2, priors: { probability: "gaussian" } })).toThrow(/unconstrained/);
+    expect(() => makeConfig("nbdm", { nCells: 2, nGenes: 2, priors: { probability: "gaussian" } })).toThrow(
+      /unconstrained/,
+    );
     expect(() => makeConfig("nbdm", { nCells: 2, nGenes: 2, priors: { mu: [0, 1] } })).toThrow(/not sampled/);
-    const h = makeConfig("zinb", { nCells: 2, nGenes: 3, unconstrained: true, priors: { zero_inflation: { type: "horseshoe", tau0: 0.5 } } });
+    const h = makeConfig("zinb", {
+      nCells: 2,
+      nGenes: 3,
+      unconstrained: true,
+      priors: { zero_inflation: { type: "horseshoe", tau0: 0.5 } },
+    });
     expect(latentSiteSpecs(h).map((s) => s.name)).toContain("tau_gate");
   });
 });

@@ -1,13 +1,13 @@
 import { type Tensor, tensor } from "@scribe/core";
+import type { ScribeResults } from "@scribe/models";
+import { capturePlot } from "@scribe/models/plots/capture.js";
+import { ecdfPlot } from "@scribe/models/plots/ecdf.js";
+import { meanCalibrationPlot } from "@scribe/models/plots/mean-calibration.js";
+import { ppcPlot } from "@scribe/models/plots/ppc.js";
+import { genesAcrossExpression } from "@scribe/models/plots/predictive-data.js";
+import { qqPairs, qqPlot } from "@scribe/models/plots/qq.js";
+import { renderSvg } from "@scribe/models/plots/render.js";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { ScribeResults } from "../../packages/scribe-models/src/index.js";
-import { capturePlot } from "../../packages/scribe-models/src/plots/capture.js";
-import { ecdfPlot } from "../../packages/scribe-models/src/plots/ecdf.js";
-import { meanCalibrationPlot } from "../../packages/scribe-models/src/plots/mean-calibration.js";
-import { ppcPlot } from "../../packages/scribe-models/src/plots/ppc.js";
-import { genesAcrossExpression } from "../../packages/scribe-models/src/plots/predictive-data.js";
-import { qqPairs, qqPlot } from "../../packages/scribe-models/src/plots/qq.js";
-import { renderSvg } from "../../packages/scribe-models/src/plots/render.js";
 import { C, G, NU_TRUE, P_HAT, R_TRUE, simulatedCounts, trueResults } from "./plots-fixture.js";
 import { axisTitles, drawnMarks, num, pathVertices } from "./plots-svg.js";
 

@@ -1,9 +1,9 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { runCli } from "@scribe/models/cli/main.js";
+import type { CliIO } from "@scribe/models/cli/util.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "../../packages/scribe-models/src/cli/main.js";
-import type { CliIO } from "../../packages/scribe-models/src/cli/util.js";
 import { axisTitles, drawnMarks, num } from "./plots-svg.js";
 
 const PBMC = "examples/data/pbmc3k_sctransform";

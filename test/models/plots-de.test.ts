@@ -1,10 +1,10 @@
+import { nbFit, nbTest } from "@scribe/models/de/index.js";
+import { simulateTwoGroup } from "@scribe/models/de/simulate.js";
+import { maPlot } from "@scribe/models/plots/ma-plot.js";
+import { pvalueBinCounts, pvalueHistogram } from "@scribe/models/plots/pvalue-histogram.js";
+import { renderSvg, renderView } from "@scribe/models/plots/render.js";
+import { volcanoPlot } from "@scribe/models/plots/volcano.js";
 import { describe, expect, it } from "vitest";
-import { nbFit, nbTest } from "../../packages/scribe-models/src/de/index.js";
-import { simulateTwoGroup } from "../../packages/scribe-models/src/de/simulate.js";
-import { maPlot } from "../../packages/scribe-models/src/plots/ma-plot.js";
-import { pvalueBinCounts, pvalueHistogram } from "../../packages/scribe-models/src/plots/pvalue-histogram.js";
-import { renderSvg, renderView } from "../../packages/scribe-models/src/plots/render.js";
-import { volcanoPlot } from "../../packages/scribe-models/src/plots/volcano.js";
 import { axisTitles, drawnMarks, num, texts } from "./plots-svg.js";
 
 // A small simulated two-group experiment (200 genes, 6 vs 6, 20 % DE) tested by the NB-GLM.

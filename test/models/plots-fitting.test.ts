@@ -1,12 +1,12 @@
 import { tensor } from "@scribe/core";
 import { diagnostics } from "@scribe/infer";
+import { lossPlot, movingAverage, thinnedSteps } from "@scribe/models/plots/loss.js";
+import { diagnosticsPlot } from "@scribe/models/plots/mcmc-diagnostics.js";
+import { rankBinCounts, rankPlot } from "@scribe/models/plots/mcmc-rank.js";
+import { tracePlot } from "@scribe/models/plots/mcmc-trace.js";
+import { renderSvg, renderView } from "@scribe/models/plots/render.js";
+import { siteDrawsFromTensors } from "@scribe/models/plots/site-draws.js";
 import { describe, expect, it } from "vitest";
-import { lossPlot, movingAverage, thinnedSteps } from "../../packages/scribe-models/src/plots/loss.js";
-import { diagnosticsPlot } from "../../packages/scribe-models/src/plots/mcmc-diagnostics.js";
-import { rankBinCounts, rankPlot } from "../../packages/scribe-models/src/plots/mcmc-rank.js";
-import { tracePlot } from "../../packages/scribe-models/src/plots/mcmc-trace.js";
-import { renderSvg, renderView } from "../../packages/scribe-models/src/plots/render.js";
-import { siteDrawsFromTensors } from "../../packages/scribe-models/src/plots/site-draws.js";
 import { affineResidual, axisTitles, drawnMarks, num, pathVertices, texts } from "./plots-svg.js";
 
 /** Seeded standard normals (mulberry32 + Box–Muller). */

@@ -5,7 +5,7 @@
  */
 import { key, type Tensor, tensor } from "@scribe/core";
 import { NegativeBinomialProbs } from "@scribe/distributions";
-import { fit, ScribeResults } from "../../packages/scribe-models/src/index.js";
+import { fit, ScribeResults } from "@scribe/models";
 
 /** Cells and genes. */
 export const C = 300;

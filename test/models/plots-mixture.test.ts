@@ -1,11 +1,11 @@
 import { key, type Tensor, tensor } from "@scribe/core";
 import { NegativeBinomialProbs } from "@scribe/distributions";
+import { fit, ScribeResults } from "@scribe/models";
+import { mixtureCompositionPlot } from "@scribe/models/plots/mixture-composition.js";
+import { mixturePpcPlot } from "@scribe/models/plots/mixture-ppc.js";
+import { renderSvg } from "@scribe/models/plots/render.js";
+import { umapEmbedding, umapPlot } from "@scribe/models/plots/umap.js";
 import { beforeAll, describe, expect, it } from "vitest";
-import { fit, ScribeResults } from "../../packages/scribe-models/src/index.js";
-import { mixtureCompositionPlot } from "../../packages/scribe-models/src/plots/mixture-composition.js";
-import { mixturePpcPlot } from "../../packages/scribe-models/src/plots/mixture-ppc.js";
-import { renderSvg } from "../../packages/scribe-models/src/plots/render.js";
-import { umapEmbedding, umapPlot } from "../../packages/scribe-models/src/plots/umap.js";
 import { axisTitles, drawnMarks, num, texts } from "./plots-svg.js";
 
 // Two cell types (120 "A", 80 "B") over 10 genes; type B expresses genes 0-4 ten times less and 5-9 ten times more.

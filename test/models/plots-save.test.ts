@@ -2,9 +2,9 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { inflateSync } from "node:zlib";
+import { lossPlot, renderSvg, volcanoPlot } from "@scribe/models";
+import { savePlot } from "@scribe/models/io/node.js";
 import { afterAll, describe, expect, it } from "vitest";
-import { lossPlot, renderSvg, volcanoPlot } from "../../packages/scribe-models/src/index.js";
-import { savePlot } from "../../packages/scribe-models/src/io/node.js";
 import { drawnMarks } from "./plots-svg.js";
 
 const dir = mkdtempSync(join(tmpdir(), "scribe-plots-"));
@@ -145,8 +145,8 @@ describe("savePlot and display", () => {
 
 describe("results and DE tables display themselves", () => {
   it("a DE table shows its top genes by p-value; the table stays plain data", async () => {
-    const { nbFit, nbTest } = await import("../../packages/scribe-models/src/de/index.js");
-    const { simulateTwoGroup } = await import("../../packages/scribe-models/src/de/simulate.js");
+    const { nbFit, nbTest } = await import("@scribe/models/de/index.js");
+    const { simulateTwoGroup } = await import("@scribe/models/de/simulate.js");
     const sim = simulateTwoGroup({ nGenes: 60, nPerGroup: 5, seed: 3 });
     const t = nbTest(nbFit(sim.counts, { conditions: sim.conditions, reference: "A" }), {
       contrast: "conditionB",
@@ -175,7 +175,7 @@ describe("results and DE tables display themselves", () => {
 
   it("results show a summary table", async () => {
     const { key, random, tensor } = await import("@scribe/core");
-    const { fit } = await import("../../packages/scribe-models/src/index.js");
+    const { fit } = await import("@scribe/models");
     const { results } = await fit(random.poisson(key(1), tensor(3), [20, 4]), { model: "nbdm", nSteps: 3 });
     const b = (results as unknown as Record<symbol, () => Record<string, string>>)[
       Symbol.for("Jupyter.display")

@@ -1,13 +1,18 @@
 import { key, random, type Tensor, tensor } from "@scribe/core";
+import { fit, jacobianMode, ScribeResults } from "@scribe/models";
+import { prepareCounts } from "@scribe/models/fit.js";
+import { read10x } from "@scribe/models/io/node.js";
 import { describe, expect, it } from "vitest";
-import { fit, jacobianMode, ScribeResults } from "../../packages/scribe-models/src/index.js";
-import { read10x } from "../../packages/scribe-models/src/io/node.js";
-import { prepareCounts } from "../../packages/scribe-models/src/fit.js";
 
 describe("results methods", () => {
   it("MAP, samples, predictive, denoising, log-likelihood, slicing, save/load", async () => {
     const counts = random.poisson(key(3), tensor(4), [40, 6]);
-    const { results } = await fit(counts, { model: "zinbvcp", nSteps: 200, learningRate: 0.05, nComponents: 2 });
+    const { results } = await fit(counts, {
+      model: "zinbvcp",
+      nSteps: 200,
+      learningRate: 0.05,
+      nComponents: 2,
+    });
     const s = results.getPosteriorSamples({ nSamples: 8, batchSize: 3 });
     expect(s.r!.shape).toEqual([8, 2, 6]);
     expect(s.p_capture!.shape).toEqual([8, 40]);
@@ -58,9 +63,18 @@ describe("pbmc3k_decoupler: 3-component nbvcp mixture", () => {
     const nG = slow ? 1000 : 300;
     const genes = topVariableGenes(all, nG);
     const counts = all.gather(tensor(genes, { dtype: "int32" }), 1);
-    const col = ad.obs.columns.seurat_cluster as unknown as number[] | { codes: Int32Array; categories: string[] };
+    const col = ad.obs.columns.seurat_cluster as unknown as
+      | number[]
+      | { codes: Int32Array; categories: string[] };
     const labels = Array.isArray(col) ? col.map(String) : Array.from(col.codes, (c) => col.categories[c]!);
-    const { results } = await fit(counts, { model: "nbvcp", nComponents: 3, mixtureParams: "mean", nSteps: slow ? 4000 : 1000, learningRate: 0.05, seed: 1 });
+    const { results } = await fit(counts, {
+      model: "nbvcp",
+      nComponents: 3,
+      mixtureParams: "mean",
+      nSteps: slow ? 4000 : 1000,
+      learningRate: 0.05,
+      seed: 1,
+    });
     const z = Array.from(results.cellAssignments(counts).dataSync(), Number);
     const ari = adjustedRand(labels, z.map(String));
     console.log(`pbmc3k_decoupler (${nG} genes): ARI = ${ari.toFixed(3)}`);
@@ -103,7 +117,9 @@ describe("pbmc3k_decoupler: 3-component nbvcp mixture", () => {
       }
       return n / nG;
     });
-    console.log(`PPC fraction inside 95 % bands: mean ${inside[0]!.toFixed(2)}, variance ${inside[1]!.toFixed(2)}, zeros ${inside[2]!.toFixed(2)}`);
+    console.log(
+      `PPC fraction inside 95 % bands: mean ${inside[0]!.toFixed(2)}, variance ${inside[1]!.toFixed(2)}, zeros ${inside[2]!.toFixed(2)}`,
+    );
     expect(inside[0]!).toBeGreaterThan(0.5);
   }, 120_000);
 });
@@ -127,7 +143,11 @@ function topVariableGenes(counts: Tensor, n: number): number[] {
     }
     return s2 / C - (s / C) ** 2;
   });
-  return v.map((x, g) => [x, g] as const).sort((a, b) => b[0] - a[0]).slice(0, n).map((x) => x[1]);
+  return v
+    .map((x, g) => [x, g] as const)
+    .sort((a, b) => b[0] - a[0])
+    .slice(0, n)
+    .map((x) => x[1]);
 }
 
 function adjustedRand(a: string[], b: string[]): number {

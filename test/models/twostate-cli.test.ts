@@ -2,9 +2,9 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { colSums, createAnnData, selectCols, selectRows } from "@scribe/models/io/index.js";
+import { read10x, readH5ad, write10x } from "@scribe/models/io/node.js";
 import { describe, expect, it } from "vitest";
-import { colSums, createAnnData, selectCols, selectRows } from "../../packages/scribe-models/src/io/index.js";
-import { read10x, readH5ad, write10x } from "../../packages/scribe-models/src/io/node.js";
 
 // `scribe fit --model twostate|twostatevcp --parameterization …` end to end on a subset of the
 // bundled PBMC 3k data (examples/data/pbmc3k_sctransform): 40 cells × the 12 most expressed genes.

@@ -1,6 +1,6 @@
 import { key, tensor } from "@scribe/core";
+import { makeConfig, twoStateDenoiseCells } from "@scribe/models";
 import { describe, expect, it } from "vitest";
-import { makeConfig, twoStateDenoiseCells } from "../../packages/scribe-models/src/index.js";
 import { lgamma, poissonBetaLogPmf } from "./twostate-reference.js";
 
 // Denoising of the TwoState models: E[m | u] and Var[m | u] of the pre-capture counts against

@@ -1,6 +1,6 @@
 import { handlers, key, type SampleMessage, seed, type Tensor, tensor, trace } from "@scribe/core";
+import { fit, ScribeResults, twostate, twostatevcp } from "@scribe/models";
 import { describe, expect, it } from "vitest";
-import { fit, ScribeResults, twostate, twostatevcp } from "../../packages/scribe-models/src/index.js";
 import { moments, naturalMap, poissonBetaLogPmf } from "./twostate-reference.js";
 
 // SVI on data simulated from the TwoState models themselves (known gene parameters), and the

@@ -1,15 +1,15 @@
 import { tensor } from "@scribe/core";
-import { describe, expect, it } from "vitest";
 import {
   latentSiteSpecs,
   makeConfig,
   resolveParameterization,
   TWO_STATE_LIMITS,
+  type TwoStateParameterization,
   twoStateForward,
   twoStateMeanCapture,
   twoStateMuPriorLoc,
-  type TwoStateParameterization,
-} from "../../packages/scribe-models/src/index.js";
+} from "@scribe/models";
+import { describe, expect, it } from "vitest";
 import { moments, naturalMap } from "./twostate-reference.js";
 
 // Forward maps (spec §1.5) against the closed forms written out in twostate-reference.ts, the

@@ -1,6 +1,6 @@
 import { handlers, key, type SampleMessage, seed, type Tensor, tensor, trace } from "@scribe/core";
+import { fit, twostate } from "@scribe/models";
 import { describe, expect, it } from "vitest";
-import { fit, twostate } from "../../packages/scribe-models/src/index.js";
 import { moments, naturalMap } from "./twostate-reference.js";
 
 // NUTS on a TwoState model (mean_fano), data simulated from the model: the posterior mean of
@@ -18,7 +18,14 @@ describe("TwoState with NUTS", () => {
     const Q = 64;
     const { model } = twostate({ nCells: C, nGenes: 3, parameterization: "mean_fano", nQuadNodes: Q });
     const tr = trace(
-      seed(handlers.substitute(model, { mu: tensor(muTrue), excess_fano: tensor(eTrue), concentration: tensor(kTrue) }), key(4)),
+      seed(
+        handlers.substitute(model, {
+          mu: tensor(muTrue),
+          excess_fano: tensor(eTrue),
+          concentration: tensor(kTrue),
+        }),
+        key(4),
+      ),
     ).getTrace(null);
     const counts = (tr.get("counts") as SampleMessage).value as Tensor;
     const emp = arr(counts.mean(0));

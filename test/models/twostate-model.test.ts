@@ -1,11 +1,6 @@
 import { handlers, key, random, type SampleMessage, seed, type Tensor, tensor, trace } from "@scribe/core";
+import { twoStateElementLogLikelihood, twoStateLogLikelihood, twostate, twostatevcp } from "@scribe/models";
 import { describe, expect, it } from "vitest";
-import {
-  twoStateElementLogLikelihood,
-  twoStateLogLikelihood,
-  twostate,
-  twostatevcp,
-} from "../../packages/scribe-models/src/index.js";
 import { loadRef } from "../distributions/refvec-helpers.js";
 import { lcgInts, naturalMap, poissonBetaLogPmf } from "./twostate-reference.js";
 

@@ -4,9 +4,9 @@
 // same draws, so the runs differ only by float32 rounding (WGSL transcendental functions and
 // reductions summed in another order).
 import { type Backend, registerBackendLoader, type Tensor } from "@scribe/core";
-import { fit, type FitOptions } from "@scribe/models";
+import { type FitOptions, fit } from "@scribe/models";
+import { read10x } from "@scribe/models/io/node.js";
 import { describe, expect, it } from "vitest";
-import { read10x } from "../../packages/scribe-models/src/io/node.js";
 import { compare, webgpu } from "./gpu-env.js";
 
 // fit({ backend: "webgpu" }) asks the registry for "webgpu": hand it the suites' device.
@@ -37,7 +37,7 @@ function mapValues(m: Record<string, Tensor>, names: string[]): Record<string, F
 }
 
 describe.skipIf(!webgpu)("fit() on WebGPU vs cpu, same seed", async () => {
-  const { createAnnData } = await import("../../packages/scribe-models/src/io/index.js");
+  const { createAnnData } = await import("@scribe/models/io/index.js");
   const adata = createAnnData({ X: { format: "dense", data: counts(), shape: [C, G] } });
   // Bound 1e-3 relative on the fitted params after 30 Adam steps (float32 rounding compounds
   // step by step); a wrong draw or gradient differs at O(1e-2) or more.
@@ -50,7 +50,13 @@ describe.skipIf(!webgpu)("fit() on WebGPU vs cpu, same seed", async () => {
   ];
   for (const [name, opts] of cases)
     it(`${name}: the same loss history and params (results on the cpu)`, async () => {
-      const { gpu, cpu } = await bothBackends(adata, { ...opts, nSteps: 30, learningRate: 0.05, progressEvery: 10, seed: 3 });
+      const { gpu, cpu } = await bothBackends(adata, {
+        ...opts,
+        nSteps: 30,
+        learningRate: 0.05,
+        progressEvery: 10,
+        seed: 3,
+      });
       expect(gpu.steps).toBe(30);
       expect(gpu.results.lossHistory.length).toBe(30);
       expect(compare(gpu.results.lossHistory, cpu.results.lossHistory).rel).toBeLessThan(RTOL);
@@ -63,12 +69,22 @@ describe.skipIf(!webgpu)("fit() on WebGPU vs cpu, same seed", async () => {
 
   // Acceptance of issue 12: nbvcp, 200 steps on PBMC (283 cells × 914 genes); slow on
   // SwiftShader (about 1 s per step on 2 cores), so behind SCRIBE_SLOW.
-  it.skipIf(process.env.SCRIBE_SLOW !== "1")("PBMC nbvcp, 200 steps: per-gene posterior means within 1e-2 relative", async () => {
-    const pbmc = read10x("examples/data/pbmc3k_sctransform");
-    const { gpu, cpu } = await bothBackends(pbmc, { model: "nbvcp", nSteps: 200, learningRate: 0.01, batchSize: null, seed: 42 });
-    const names = ["r", "mu", "p"];
-    const g = mapValues(gpu.results.getMap(), names);
-    const c = mapValues(cpu.results.getMap(), names);
-    for (const n of Object.keys(c)) expect(compare(g[n]!, c[n]!).rel, n).toBeLessThan(1e-2);
-  }, 900_000);
+  it.skipIf(process.env.SCRIBE_SLOW !== "1")(
+    "PBMC nbvcp, 200 steps: per-gene posterior means within 1e-2 relative",
+    async () => {
+      const pbmc = read10x("examples/data/pbmc3k_sctransform");
+      const { gpu, cpu } = await bothBackends(pbmc, {
+        model: "nbvcp",
+        nSteps: 200,
+        learningRate: 0.01,
+        batchSize: null,
+        seed: 42,
+      });
+      const names = ["r", "mu", "p"];
+      const g = mapValues(gpu.results.getMap(), names);
+      const c = mapValues(cpu.results.getMap(), names);
+      for (const n of Object.keys(c)) expect(compare(g[n]!, c[n]!).rel, n).toBeLessThan(1e-2);
+    },
+    900_000,
+  );
 });

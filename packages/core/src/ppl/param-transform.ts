@@ -1,7 +1,8 @@
 /**
  * The hook through which inference code maps constrained params to an unconstrained space.
  * Core knows constraints only structurally; the infer package installs a `bijectTo`-like
- * function here (from `@scribe/distributions`), so core never depends on it.
+ * function here (from `@scribe/distributions`, explicitly: infer/src/install-transforms.ts), so
+ * core never depends on it.
  * @module
  */
 import type { Tensor } from "../tensor/tensor.js";
@@ -26,7 +27,7 @@ const identity: ParamBijection = { forward: (u) => u, inverse: (x) => x };
  * Install the function that maps a constraint to its bijection (pass `null` to remove it).
  * @example
  * import { bijectTo, type Constraint } from "@scribe/distributions";
- * setParamTransform((c) => bijectTo(c as Constraint)); // what importing @scribe/infer does
+ * setParamTransform((c) => bijectTo(c as Constraint)); // what @scribe/infer's ensureParamTransform() does
  */
 export function setParamTransform(f: ParamTransformFactory | null): void {
   factory = f;
@@ -48,7 +49,7 @@ export function paramTransform(constraint: ConstraintLike | null | undefined): P
   if (!constraint) return identity;
   if (!factory)
     throw new Error(
-      "a constrained param needs a transform to the unconstrained space, but none is installed; call setParamTransform(bijectTo) (importing @scribe/infer does this once distributions provide bijectTo)",
+      "a constrained param needs a transform to the unconstrained space, but none is installed; call setParamTransform(bijectTo) (ensureParamTransform() from @scribe/infer does this; its entry and SVI call it)",
     );
   return factory(constraint);
 }
