@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 
 /** SCRIBE's own parity data (mrazomej/scribe tests/data/log_likelihood_golden.npz, MIT), produced in float32. */
 const golden = JSON.parse(
-  readFileSync(new URL("../fixtures/log_likelihood_golden.json", import.meta.url), "utf8"),
+  readFileSync(new URL("../fixtures/scribe/log_likelihood_golden.json", import.meta.url), "utf8"),
 ) as Record<string, { shape: number[]; data: number[] }>;
 const t = (k: string): Tensor => fromTypedArray(Float32Array.from(golden[k]!.data), golden[k]!.shape);
 const has = (k: string) => k in golden;
