@@ -22,8 +22,6 @@
 
 import {
   fromTypedArray,
-  registerBackendLoader,
-  useBackend,
   full,
   key,
   ones,
@@ -31,10 +29,12 @@ import {
   plate,
   random,
   realize,
+  registerBackendLoader,
   sample,
   scope,
   splitKey,
   type Tensor,
+  useBackend,
   zeros,
 } from "@scribe/core";
 import { disableThreads, enableThreads } from "@scribe/core/node";
@@ -134,16 +134,35 @@ function timeSteps(svi: SVI<[Tensor]>, state: SVIState, args: [Tensor], warm: nu
 
 /** Time `steps` steps of the training loop (stable updates, losses read every 100 steps) after `warm` steps. */
 async function timeLoop(svi: SVI<[Tensor]>, state: SVIState, args: [Tensor], warm: number, steps: number) {
-  const w = await svi.run(key(0), warm, args, { initState: state, stableUpdate: true, logEvery: 100, progressBar: false });
+  const w = await svi.run(key(0), warm, args, {
+    initState: state,
+    stableUpdate: true,
+    logEvery: 100,
+    progressBar: false,
+  });
   const t0 = performance.now();
-  const r = await svi.run(key(0), steps, args, { initState: w.state, stableUpdate: true, logEvery: 100, progressBar: false });
-  return { msPerStep: (performance.now() - t0) / steps, state: r.state, loss: r.losses[r.losses.length - 1]! };
+  const r = await svi.run(key(0), steps, args, {
+    initState: w.state,
+    stableUpdate: true,
+    logEvery: 100,
+    progressBar: false,
+  });
+  return {
+    msPerStep: (performance.now() - t0) / steps,
+    state: r.state,
+    loss: r.losses[r.losses.length - 1]!,
+  };
 }
 
 type Counters = { dispatches: number; submits: number; reads: number };
 
 /** The loop on WebGPU from the same data and key; ms per step and the GPU's counts per step. */
-async function webgpuRow(model: (c: Tensor | null) => void, guide: (c: Tensor | null) => void, data: { counts: Float32Array; shape: number[] }, timeN: number) {
+async function webgpuRow(
+  model: (c: Tensor | null) => void,
+  guide: (c: Tensor | null) => void,
+  data: { counts: Float32Array; shape: number[] },
+  timeN: number,
+) {
   try {
     const { createDawnBackend } = await import("@scribe/core/node");
     registerBackendLoader("webgpu", createDawnBackend);
@@ -154,13 +173,23 @@ async function webgpuRow(model: (c: Tensor | null) => void, guide: (c: Tensor | 
     const warm = await svi.run(key(1), 5, argsT, { stableUpdate: true, progressBar: false });
     const before = counters ? { ...counters } : null;
     const t0 = performance.now();
-    const r = await svi.run(key(0), timeN, argsT, { initState: warm.state, stableUpdate: true, logEvery: 100, progressBar: false });
+    const r = await svi.run(key(0), timeN, argsT, {
+      initState: warm.state,
+      stableUpdate: true,
+      logEvery: 100,
+      progressBar: false,
+    });
     const ms = (performance.now() - t0) / timeN;
-    const per = (k: keyof Counters) => (counters && before ? ((counters[k] - before[k]) / timeN).toFixed(2) : "?");
+    const per = (k: keyof Counters) =>
+      counters && before ? ((counters[k] - before[k]) / timeN).toFixed(2) : "?";
     const adapter = (gpu as { ctx?: { adapterInfo?: string } }).ctx?.adapterInfo ?? "adapter unknown";
     svi.optim.dispose(r.state.optimState);
     argsT[0].dispose();
-    return { ms, loss: r.losses[r.losses.length - 1]!, note: `${adapter}; per step: ${per("dispatches")} compute passes, ${per("submits")} submits, ${per("reads")} readbacks` };
+    return {
+      ms,
+      loss: r.losses[r.losses.length - 1]!,
+      note: `${adapter}; per step: ${per("dispatches")} compute passes, ${per("submits")} submits, ${per("reads")} readbacks`,
+    };
   } catch (e) {
     return { ms: Number.NaN, loss: Number.NaN, note: `unavailable: ${(e as Error).message.split("\n")[0]}` };
   } finally {

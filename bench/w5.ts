@@ -14,7 +14,12 @@ import { execFileSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { fromTypedArray, key } from "@scribe/core";
-import { compare, drawsSource, empiricalDelta, GammaStream } from "../packages/scribe-models/src/de/bayesian/index.js";
+import {
+  compare,
+  drawsSource,
+  empiricalDelta,
+  GammaStream,
+} from "../packages/scribe-models/src/de/bayesian/index.js";
 import { fit } from "../packages/scribe-models/src/fit.js";
 import { argValue, printTable } from "./harness.js";
 
@@ -24,7 +29,8 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 function syntheticDraws(G: number, S: number, seed: number, base: Float64Array) {
   const rng = new GammaStream(key(seed));
   const r = new Float32Array(S * G);
-  for (let s = 0; s < S; s++) for (let g = 0; g < G; g++) r[s * G + g] = base[g]! * Math.exp(0.1 * rng.normal());
+  for (let s = 0; s < S; s++)
+    for (let g = 0; g < G; g++) r[s * G + g] = base[g]! * Math.exp(0.1 * rng.normal());
   const p = Float32Array.from({ length: S }, () => 0.4 + 0.2 * rng.uniform());
   return { r, p };
 }
@@ -41,15 +47,26 @@ export async function runW5(args: string[]): Promise<void> {
   const rows: { name: string; ms: number | null; note?: string }[] = [];
   const rss0 = process.memoryUsage().rss;
   let t0 = performance.now();
-  const post = await empiricalDelta(drawsSource({ genes, r: a.r, p: a.p, nDraws: S }), drawsSource({ genes, r: b.r, p: b.p, nDraws: S }), { nSamples: S, tau: [0.5] });
+  const post = await empiricalDelta(
+    drawsSource({ genes, r: a.r, p: a.p, nDraws: S }),
+    drawsSource({ genes, r: b.r, p: b.p, nDraws: S }),
+    { nSamples: S, tau: [0.5] },
+  );
   const msDraws = performance.now() - t0;
   const rss1 = process.memoryUsage().rss;
-  rows.push({ name: "scribe empirical, from posterior draws", ms: msDraws, note: `rss +${((rss1 - rss0) / 2 ** 20).toFixed(0)} MiB (draws themselves ${((2 * S * G * 4) / 2 ** 20).toFixed(0)} MiB); Δ draws kept: ${post.draws !== null}` });
+  rows.push({
+    name: "scribe empirical, from posterior draws",
+    ms: msDraws,
+    note: `rss +${((rss1 - rss0) / 2 ** 20).toFixed(0)} MiB (draws themselves ${((2 * S * G * 4) / 2 ** 20).toFixed(0)} MiB); Δ draws kept: ${post.draws !== null}`,
+  });
 
   if (!args.includes("--no-results")) {
     // SVI results with 20,000 genes: nbdm at its initial guide (nSteps 0) on a 2-cell matrix;
     // the comparison then draws r and p from the guide, batch by batch
-    const counts = fromTypedArray(Float32Array.from({ length: 2 * G }, (_, i) => i % 7), [2, G]);
+    const counts = fromTypedArray(
+      Float32Array.from({ length: 2 * G }, (_, i) => i % 7),
+      [2, G],
+    );
     const resA = (await fit(counts, { model: "nbdm", nSteps: 0, seed: 1 })).results;
     const resB = (await fit(counts, { model: "nbdm", nSteps: 0, seed: 2 })).results;
     t0 = performance.now();
@@ -58,14 +75,26 @@ export async function runW5(args: string[]): Promise<void> {
   }
   if (!args.includes("--no-peer")) {
     try {
-      const out = execFileSync("python3", [join(HERE, "w5_numpy.py"), String(G), String(S), String(Math.max(1, Math.floor(4e6 / G)))], { encoding: "utf8", maxBuffer: 1 << 20 });
+      const out = execFileSync(
+        "python3",
+        [join(HERE, "w5_numpy.py"), String(G), String(S), String(Math.max(1, Math.floor(4e6 / G)))],
+        { encoding: "utf8", maxBuffer: 1 << 20 },
+      );
       const peer = JSON.parse(out.trim().split("\n").pop()!) as { seconds: number };
       rows.push({ name: "NumPy, same algorithm (bench/w5_numpy.py)", ms: peer.seconds * 1000 });
     } catch (err) {
-      rows.push({ name: "NumPy, same algorithm (bench/w5_numpy.py)", ms: null, note: `not run: ${(err as Error).message.split("\n")[0]}` });
+      rows.push({
+        name: "NumPy, same algorithm (bench/w5_numpy.py)",
+        ms: null,
+        note: `not run: ${(err as Error).message.split("\n")[0]}`,
+      });
     }
   }
-  printTable(`W5 Bayesian DE: ${G} genes × ${S} draws × 2 conditions (budget 10 s on the 2-core machine)`, rows, "scribe empirical, from posterior draws");
+  printTable(
+    `W5 Bayesian DE: ${G} genes × ${S} draws × 2 conditions (budget 10 s on the 2-core machine)`,
+    rows,
+    "scribe empirical, from posterior draws",
+  );
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await runW5(process.argv.slice(2));

@@ -78,13 +78,17 @@ describe("TSDoc @example blocks run", () => {
       compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.None },
       reportDiagnostics: true,
     });
-    expect(out.diagnostics?.map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n")) ?? []).toEqual([]);
+    expect(out.diagnostics?.map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n")) ?? []).toEqual(
+      [],
+    );
     if (/^\s*\/\/ fragment/.test(c.code)) return;
     const js = out.outputText;
     const scope = scopes[c.scope]!;
     const names = Object.keys(scope).filter((k) => /^[A-Za-z_$][\w$]*$/.test(k));
     // examples may await (fit, MCMC.run): run each as an async function body
-    const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor as new (...a: string[]) => (...v: unknown[]) => Promise<unknown>;
+    const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor as new (
+      ...a: string[]
+    ) => (...v: unknown[]) => Promise<unknown>;
     const fn = new AsyncFunction(...names, `"use strict";\n${js}`);
     await expect(fn(...names.map((k) => scope[k]))).resolves.not.toThrow();
   });

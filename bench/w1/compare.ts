@@ -21,7 +21,9 @@ const relDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   for (let i = 0; i < a.length; i++) w = Math.max(w, Math.abs(a[i]! - b[i]!) / Math.max(1, Math.abs(a[i]!)));
   return w;
 };
-console.log(`tuned vs count-aware: value ${Math.abs(tuned.value - ref.value) / Math.abs(ref.value)}, grads ${Math.max(relDiff(ref.gLogMu, tuned.gLogMu), relDiff(ref.gLogTheta, tuned.gLogTheta), relDiff(ref.gLogLib, tuned.gLogLib))}`);
+console.log(
+  `tuned vs count-aware: value ${Math.abs(tuned.value - ref.value) / Math.abs(ref.value)}, grads ${Math.max(relDiff(ref.gLogMu, tuned.gLogMu), relDiff(ref.gLogTheta, tuned.gLogTheta), relDiff(ref.gLogLib, tuned.gLogLib))}`,
+);
 const twoThreads = !process.argv.includes("--one-thread");
 const ours1 = makeOursW1(d, "float32");
 ours1();
@@ -36,7 +38,10 @@ const time = (f: () => unknown) => {
   return performance.now() - t0;
 };
 for (let r = 0; r < runs; r++) {
-  best.tuned = Math.min(best.tuned, time(() => w1Tuned(d)));
+  best.tuned = Math.min(
+    best.tuned,
+    time(() => w1Tuned(d)),
+  );
   best.ours1 = Math.min(best.ours1, time(ours1));
   if (!twoThreads) continue;
   enableThreads(2);

@@ -55,7 +55,9 @@ export function makeOursW1Async(d: W1Data) {
   return async () => {
     const [value, g] = vg(params);
     // Read all four results at once: their copies go out together and the maps overlap.
-    const [v, gLogMu, gLogTheta, gLogLib] = await Promise.all([value, g.logMu, g.logTheta, g.logLib].map((t) => t.data()));
+    const [v, gLogMu, gLogTheta, gLogLib] = await Promise.all(
+      [value, g.logMu, g.logTheta, g.logLib].map((t) => t.data()),
+    );
     const out = { value: v![0]!, gLogMu: gLogMu!, gLogTheta: gLogTheta!, gLogLib: gLogLib! };
     for (const t of [value, g.logMu, g.logTheta, g.logLib]) t.dispose();
     return out;

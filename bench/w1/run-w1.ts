@@ -67,7 +67,11 @@ export async function runW1(args: string[]): Promise<void> {
   // The distribution layer against the bare kernel, interleaved run by run and taking each
   // one's minimum, so the ratio is not the machine's load changing between rows (issue 12:
   // validation on must cost at most 1.05x the kernel).
-  const layer = { kernel: makeOursW1(d, "float32"), off: makeOursW1(d, "float32", "distribution"), on: makeOursW1(d, "float32", "validated") };
+  const layer = {
+    kernel: makeOursW1(d, "float32"),
+    off: makeOursW1(d, "float32", "distribution"),
+    on: makeOursW1(d, "float32", "validated"),
+  };
   const best = { kernel: Infinity, off: Infinity, on: Infinity };
   for (const f of Object.values(layer)) f();
   for (let r = 0; r < runs; r++)
@@ -88,12 +92,20 @@ export async function runW1(args: string[]): Promise<void> {
       const gpu = await useBackend("webgpu");
       const f = makeOursW1Async(d);
       const r = await f();
-      const counters = (gpu as { counters?: { dispatches: number; submits: number; reads: number } }).counters;
+      const counters = (gpu as { counters?: { dispatches: number; submits: number; reads: number } })
+        .counters;
       const before = counters ? { ...counters } : null;
       await f();
-      const per = counters && before ? `${counters.dispatches - before.dispatches} compute passes, ${counters.submits - before.submits} submits, ${counters.reads - before.reads} readbacks per evaluation` : "";
+      const per =
+        counters && before
+          ? `${counters.dispatches - before.dispatches} compute passes, ${counters.submits - before.submits} submits, ${counters.reads - before.reads} readbacks per evaluation`
+          : "";
       const t = await timeIt(f, { runs });
-      rows.push({ name, ms: t.medianMs, note: `${gpu.name} (${(gpu as { ctx?: { adapterInfo?: string } }).ctx?.adapterInfo ?? "adapter unknown"}); ${per}; grad ${maxRelDiff(ref, r).toExponential(1)}` });
+      rows.push({
+        name,
+        ms: t.medianMs,
+        note: `${gpu.name} (${(gpu as { ctx?: { adapterInfo?: string } }).ctx?.adapterInfo ?? "adapter unknown"}); ${per}; grad ${maxRelDiff(ref, r).toExponential(1)}`,
+      });
     } catch (e) {
       rows.push({ name, ms: null, note: `unavailable: ${(e as Error).message.split("\n")[0]}` });
     } finally {

@@ -1,16 +1,32 @@
-import { describe, expect, it } from "vitest";
 import {
-  MAX_PENDING_CHECKS, checkOrDefer, deferCheck, discardChecks, flushChecks, gt, isfinite, jit, liveBuffers, pendingChecks, scope, tensor,
+  checkOrDefer,
+  deferCheck,
+  discardChecks,
+  flushChecks,
+  gt,
+  isfinite,
+  jit,
+  liveBuffers,
+  MAX_PENDING_CHECKS,
+  pendingChecks,
+  scope,
   type Tensor,
+  tensor,
 } from "@scribe/core";
+import { describe, expect, it } from "vitest";
 
 /** The message these tests format: index, position and the quoted value at that index. */
-const fmt = (name: string) => (f: { index: number; position: readonly number[]; values: readonly ArrayLike<number>[] }) =>
-  `${name}[${f.position.join(", ")}] = ${f.values[0]![f.index]} (flat ${f.index})`;
+const fmt =
+  (name: string) =>
+  (f: { index: number; position: readonly number[]; values: readonly ArrayLike<number>[] }) =>
+    `${name}[${f.position.join(", ")}] = ${f.values[0]![f.index]} (flat ${f.index})`;
 
 describe("deferred checks", () => {
   it("throw at the next synchronous readback with the first failing index and value", () => {
-    const x = tensor([[1, 2, -3], [4, -5, 6]]);
+    const x = tensor([
+      [1, 2, -3],
+      [4, -5, 6],
+    ]);
     deferCheck(gt(x, 0), fmt("x"), [x]);
     expect(pendingChecks()).toBe(1);
     const y = x.sum();

@@ -1,12 +1,31 @@
-import { exp, jit, liveBuffers, random, key, scope, sum, type Tensor, tensor, valueAndGrad } from "@scribe/core";
+import {
+  exp,
+  jit,
+  key,
+  liveBuffers,
+  random,
+  scope,
+  sum,
+  type Tensor,
+  tensor,
+  valueAndGrad,
+} from "@scribe/core";
 import { nb2LogProb } from "@scribe/distributions";
 import { describe, expect, it } from "vitest";
 
 describe("jit", () => {
   it("replays a recorded value-and-gradient with new inputs, matching eager evaluation", () => {
-    const y = tensor([[0, 3, 1], [2, 0, 7]], { dtype: "float64" });
+    const y = tensor(
+      [
+        [0, 3, 1],
+        [2, 0, 7],
+      ],
+      { dtype: "float64" },
+    );
     const f = (a: Tensor, b: Tensor) => {
-      const [v, g] = valueAndGrad((p: { a: Tensor; b: Tensor }) => nb2LogProb(y, exp(p.a).mul(exp(p.b)), exp(p.b).add(1)).sum())({ a, b });
+      const [v, g] = valueAndGrad((p: { a: Tensor; b: Tensor }) =>
+        nb2LogProb(y, exp(p.a).mul(exp(p.b)), exp(p.b).add(1)).sum(),
+      )({ a, b });
       return [v, g.a, g.b];
     };
     const jf = jit(f);

@@ -28,7 +28,9 @@ describe("runtime portability", () => {
     const offenders = walk(root)
       .map((p) => relative(root, p))
       .filter((rel) => !NODE_ONLY.some((re) => re.test(rel)))
-      .filter((rel) => /from\s+["']node:|import\(["']node:|require\(["']node:/.test(readFileSync(join(root, rel), "utf8")));
+      .filter((rel) =>
+        /from\s+["']node:|import\(["']node:|require\(["']node:/.test(readFileSync(join(root, rel), "utf8")),
+      );
     expect(offenders).toEqual([]);
   });
 });

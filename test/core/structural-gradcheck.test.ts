@@ -7,7 +7,10 @@ import { OP_CASES } from "./op-cases.js";
 describe("reductions, movement, indexing and linear algebra match finite differences (float64)", () => {
   it.each(OP_CASES.map((c) => [c.name, c] as const))("%s", (_name, c) => {
     const rand = seededRandom(c.name.length * 104729 + 7);
-    const inputs = c.inputs.map((d) => ({ values: randomArray(rand, sizeOfShape(d.shape), d.lo, d.hi, d.integer), shape: d.shape }));
+    const inputs = c.inputs.map((d) => ({
+      values: randomArray(rand, sizeOfShape(d.shape), d.lo, d.hi, d.integer),
+      shape: d.shape,
+    }));
     // Random output weights so every output element's cotangent differs.
     let weights: Tensor | null = null;
     const f = (xs: Tensor[]) => {
@@ -15,7 +18,11 @@ describe("reductions, movement, indexing and linear algebra match finite differe
       weights ??= keep(tensor(randomArray(seededRandom(99), y.size, -1, 1), { shape: [...y.shape] }));
       return sum(mul(y, weights));
     };
-    const { worst, where } = gradCheck(f, inputs, c.inputs.map((d) => !d.integer));
+    const { worst, where } = gradCheck(
+      f,
+      inputs,
+      c.inputs.map((d) => !d.integer),
+    );
     expect(worst, where).toBeLessThan(1e-6);
   });
 });

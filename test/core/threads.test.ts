@@ -1,6 +1,6 @@
-import { cpuBackend, exp, sum, tensor, valueAndGrad, type Tensor } from "@scribe/core";
-import { nb2LogProb, poissonBetaLogProb } from "@scribe/distributions";
+import { cpuBackend, exp, sum, type Tensor, tensor, valueAndGrad } from "@scribe/core";
 import { disableThreads, enableThreads, parallelLoopCount } from "@scribe/core/node";
+import { nb2LogProb, poissonBetaLogProb } from "@scribe/distributions";
 import { afterAll, describe, expect, it } from "vitest";
 import { randomArray, seededRandom } from "../helpers/numeric.js";
 
@@ -16,16 +16,25 @@ describe("worker-thread loop pool", () => {
     const b = Float32Array.from(randomArray(rand, G, -1, 1));
     const run = () => {
       const Y = tensor(y, { shape: [N, G] });
-      const [v, g] = valueAndGrad((p: { a: Tensor; b: Tensor }) => nb2LogProb(Y, exp(p.a).mul(exp(p.b)), exp(p.b)).sum())({
+      const [v, g] = valueAndGrad((p: { a: Tensor; b: Tensor }) =>
+        nb2LogProb(Y, exp(p.a).mul(exp(p.b)), exp(p.b)).sum(),
+      )({
         a: tensor(a, { shape: [N, 1] }),
         b: tensor(b, { shape: [1, G] }),
       });
       const mapped = sum(Y.mul(2).add(1), 0).dataSync();
-      return { v: v.item(), ga: Array.from(g.a.dataSync()), gb: Array.from(g.b.dataSync()), mapped: Array.from(mapped) };
+      return {
+        v: v.item(),
+        ga: Array.from(g.a.dataSync()),
+        gb: Array.from(g.b.dataSync()),
+        mapped: Array.from(mapped),
+      };
     };
     const single = run();
     enableThreads(2);
-    expect((cpuBackend() as unknown as { sharedMinElements: number }).sharedMinElements).toBeLessThan(Infinity);
+    expect((cpuBackend() as unknown as { sharedMinElements: number }).sharedMinElements).toBeLessThan(
+      Infinity,
+    );
     const before = parallelLoopCount();
     const multi = run();
     disableThreads();
@@ -42,11 +51,9 @@ describe("worker-thread loop pool", () => {
     const n = 20_000; // below the element threshold; poissonBeta's per-element cost puts it above the work threshold
     const u = Float64Array.from(randomArray(rand, n, 0, 12, true));
     const run = () => {
-      const [v, g] = valueAndGrad((p: Tensor[]) => poissonBetaLogProb(tensor(u), p[0]!, p[1]!, p[2]!, 64).sum())([
-        tensor(new Float64Array([0.7])),
-        tensor(new Float64Array([2.5])),
-        tensor(new Float64Array([9])),
-      ]);
+      const [v, g] = valueAndGrad((p: Tensor[]) =>
+        poissonBetaLogProb(tensor(u), p[0]!, p[1]!, p[2]!, 64).sum(),
+      )([tensor(new Float64Array([0.7])), tensor(new Float64Array([2.5])), tensor(new Float64Array([9]))]);
       return [v.item(), ...g.map((t) => t.item())];
     };
     const single = run();

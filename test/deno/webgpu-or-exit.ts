@@ -18,7 +18,8 @@ export async function webgpuOrExit(suite: string): Promise<Backend> {
     return await useBackend("webgpu");
   } catch (e) {
     const reason = (e as Error).message.split("\n")[0];
-    const fix = "without a GPU: apt-get install chromium libvulkan1 and VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json";
+    const fix =
+      "without a GPU: apt-get install chromium libvulkan1 and VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json";
     if (underCi()) {
       console.error(`FAIL ${suite}: CI=true and no WebGPU adapter: ${reason} (${fix})`);
       Deno.exit(1);

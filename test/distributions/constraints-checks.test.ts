@@ -1,8 +1,31 @@
 import { type Tensor, tensor } from "@scribe/core";
 import {
-  Gamma, MultivariateNormal, Normal, Uniform, assertInSupport, boolean, corrCholesky, dependent, greaterThan,
-  greaterThanEq, independent, integerInterval, interval, lessThan, lowerCholesky, nonnegative, nonnegativeInteger,
-  orderedVector, positive, positiveDefinite, positiveInteger, real, realVector, simplex, unitInterval, validateArgs,
+  assertInSupport,
+  boolean,
+  corrCholesky,
+  dependent,
+  Gamma,
+  greaterThan,
+  greaterThanEq,
+  independent,
+  integerInterval,
+  interval,
+  lessThan,
+  lowerCholesky,
+  MultivariateNormal,
+  Normal,
+  nonnegative,
+  nonnegativeInteger,
+  orderedVector,
+  positive,
+  positiveDefinite,
+  positiveInteger,
+  real,
+  realVector,
+  simplex,
+  Uniform,
+  unitInterval,
+  validateArgs,
 } from "@scribe/distributions";
 import { describe, expect, it } from "vitest";
 
@@ -36,19 +59,34 @@ describe("constraints: check and feasibleLike", () => {
     expect(bools(lowerCholesky.check(l))).toEqual([true, false, false]);
     const c = Math.sqrt(0.75);
     expect(bools(corrCholesky.check(f64([1, 0, 0.5, c, 1, 0, 0.5, 2], [2, 2, 2])))).toEqual([true, false]);
-    expect(bools(positiveDefinite.check(f64([2, 0.5, 0.5, 1, 1, 2, 2, 1], [2, 2, 2])))).toEqual([true, false]);
+    expect(bools(positiveDefinite.check(f64([2, 0.5, 0.5, 1, 1, 2, 2, 1], [2, 2, 2])))).toEqual([
+      true,
+      false,
+    ]);
     expect(independent(simplex, 1).eventDim).toBe(2);
   });
 
   it("feasibleLike satisfies the constraint", () => {
     const proto = f64(new Array(12).fill(-7), [4, 3]);
-    for (const c of [real, positive, nonnegative, unitInterval, interval(-3, -2), greaterThan(5), lessThan(-9), simplex, orderedVector, nonnegativeInteger]) {
+    for (const c of [
+      real,
+      positive,
+      nonnegative,
+      unitInterval,
+      interval(-3, -2),
+      greaterThan(5),
+      lessThan(-9),
+      simplex,
+      orderedVector,
+      nonnegativeInteger,
+    ]) {
       const f = c.feasibleLike(proto);
       expect(f.shape).toEqual(proto.shape);
       expect(bools(c.check(f)).every(Boolean), c.toString()).toBe(true);
     }
     const sq = f64(new Array(8).fill(-1), [2, 2, 2]);
-    for (const c of [lowerCholesky, corrCholesky, positiveDefinite]) expect(bools(c.check(c.feasibleLike(sq))).every(Boolean)).toBe(true);
+    for (const c of [lowerCholesky, corrCholesky, positiveDefinite])
+      expect(bools(c.check(c.feasibleLike(sq))).every(Boolean)).toBe(true);
   });
 
   it("toString and dependent", () => {
@@ -68,10 +106,12 @@ describe("argument and sample validation", () => {
     expect(() => new Normal(0, -2)).toThrow("Normal: argument 'scale' must satisfy positive, but scale = -2");
     expect(() => new Normal(f64([0]), f64([-1]), false)).not.toThrow();
     expect(() => new Uniform(2, 1)).toThrow(/Uniform: argument 'high - low' must satisfy positive/);
-    expect(() => new MultivariateNormal(f64([0, 0]), { covarianceMatrix: f64([1, 2, 2, 1], [2, 2]) })).toThrow(
-      /argument 'covarianceMatrix' must satisfy positiveDefinite/,
+    expect(
+      () => new MultivariateNormal(f64([0, 0]), { covarianceMatrix: f64([1, 2, 2, 1], [2, 2]) }),
+    ).toThrow(/argument 'covarianceMatrix' must satisfy positiveDefinite/);
+    expect(() => validateArgs("X", { a: f64([1, NaN]) }, { a: real })).toThrow(
+      "X: argument 'a' must satisfy real, but a[1] = NaN",
     );
-    expect(() => validateArgs("X", { a: f64([1, NaN]) }, { a: real })).toThrow("X: argument 'a' must satisfy real, but a[1] = NaN");
   });
 
   it("logProb outside the support is −∞ with validation on; assertInSupport throws with the index", () => {
@@ -81,6 +121,8 @@ describe("argument and sample validation", () => {
     expect(lp[1]).toBe(-Infinity);
     expect(lp[2]).toBe(-Infinity);
     expect(new Uniform(0, 1).logProb(f64([1.5])).item()).toBe(-Infinity);
-    expect(() => assertInSupport(g, f64([1, -3]))).toThrow("Gamma: value[1] = -3 is outside the support positive");
+    expect(() => assertInSupport(g, f64([1, -3]))).toThrow(
+      "Gamma: value[1] = -3 is outside the support positive",
+    );
   });
 });

@@ -1,8 +1,30 @@
 import { type Tensor, tensor } from "@scribe/core";
 import {
-  Beta, BetaPrime, Cauchy, Chi2, Delta, Dirichlet, type Distribution, Exponential, Gamma, Gumbel, HalfCauchy, HalfNormal,
-  InverseGamma, Laplace, LogNormal, LogUniform, Logistic, LowRankMultivariateNormal, MultivariateNormal, Normal, Pareto,
-  StudentT, TruncatedNormal, Uniform, Weibull,
+  Beta,
+  BetaPrime,
+  Cauchy,
+  Chi2,
+  Delta,
+  Dirichlet,
+  type Distribution,
+  Exponential,
+  Gamma,
+  Gumbel,
+  HalfCauchy,
+  HalfNormal,
+  InverseGamma,
+  Laplace,
+  Logistic,
+  LogNormal,
+  LogUniform,
+  LowRankMultivariateNormal,
+  MultivariateNormal,
+  Normal,
+  Pareto,
+  StudentT,
+  TruncatedNormal,
+  Uniform,
+  Weibull,
 } from "@scribe/distributions";
 
 /** A parameter: flat float64 values and a shape. */
@@ -60,7 +82,12 @@ export const CASES: ContinuousCase[] = [
     batched: { loc: P([0.2, -0.3]), scale: P([0.5, 0.8, 0.3], [3, 1]) },
     scalar: { loc: S(0), scale: S(0.5) },
   },
-  { name: "HalfNormal", make: (p) => new HalfNormal(t(p, "scale")), batched: { scale: P([1, 2.5]) }, scalar: { scale: S(2) } },
+  {
+    name: "HalfNormal",
+    make: (p) => new HalfNormal(t(p, "scale")),
+    batched: { scale: P([1, 2.5]) },
+    scalar: { scale: S(2) },
+  },
   {
     name: "HalfCauchy",
     make: (p) => new HalfCauchy(t(p, "scale")),
@@ -94,7 +121,12 @@ export const CASES: ContinuousCase[] = [
     batched: { loc: P([0.5, -1]), scale: P([1, 0.5]) },
     scalar: { loc: S(1), scale: S(0.5) },
   },
-  { name: "Exponential", make: (p) => new Exponential(t(p, "rate")), batched: { rate: P([2, 0.5]) }, scalar: { rate: S(2) } },
+  {
+    name: "Exponential",
+    make: (p) => new Exponential(t(p, "rate")),
+    batched: { rate: P([2, 0.5]) },
+    scalar: { rate: S(2) },
+  },
   {
     name: "Gamma",
     make: (p) => new Gamma(t(p, "concentration"), t(p, "rate")),
@@ -102,7 +134,13 @@ export const CASES: ContinuousCase[] = [
     scalar: { concentration: S(2), rate: S(3) },
     implicit: "cdf",
   },
-  { name: "Chi2", make: (p) => new Chi2(t(p, "df")), batched: { df: P([3, 5.5]) }, scalar: { df: S(4) }, implicit: "cdf" },
+  {
+    name: "Chi2",
+    make: (p) => new Chi2(t(p, "df")),
+    batched: { df: P([3, 5.5]) },
+    scalar: { df: S(4) },
+    implicit: "cdf",
+  },
   {
     name: "InverseGamma",
     make: (p) => new InverseGamma(t(p, "concentration"), t(p, "rate")),
@@ -181,7 +219,10 @@ export const CASES: ContinuousCase[] = [
   {
     name: "MultivariateNormal",
     make: (p) => new MultivariateNormal(t(p, "loc"), { scaleTril: t(p, "scaleTril") }),
-    batched: { loc: P([1, -1, 0.5, 0, 2, 1], [2, 3]), scaleTril: P([1.5, 0, 0, 0.3, 1, 0, -0.2, 0.4, 0.7], [3, 3]) },
+    batched: {
+      loc: P([1, -1, 0.5, 0, 2, 1], [2, 3]),
+      scaleTril: P([1.5, 0, 0, 0.3, 1, 0, -0.2, 0.4, 0.7], [3, 3]),
+    },
     scalar: { loc: P([1, -1]), scaleTril: P([1.2, 0, 0.5, 0.8], [2, 2]) },
   },
   {
@@ -194,7 +235,11 @@ export const CASES: ContinuousCase[] = [
   {
     name: "LowRankMultivariateNormal",
     make: (p) => new LowRankMultivariateNormal(t(p, "loc"), t(p, "covFactor"), t(p, "covDiag")),
-    batched: { loc: P([1, -1, 0.5, 0, 2, 1], [2, 3]), covFactor: P([1, 0.2, 0.5, -0.3, 0, 0.8], [3, 2]), covDiag: P([0.5, 1, 0.7]) },
+    batched: {
+      loc: P([1, -1, 0.5, 0, 2, 1], [2, 3]),
+      covFactor: P([1, 0.2, 0.5, -0.3, 0, 0.8], [3, 2]),
+      covDiag: P([0.5, 1, 0.7]),
+    },
     scalar: { loc: P([1, -1, 0]), covFactor: P([1, 0.5, -0.3], [3, 1]), covDiag: P([0.5, 1, 0.7]) },
   },
 ];

@@ -1,7 +1,13 @@
 import { readFileSync } from "node:fs";
-import { type Tensor, key, tensor } from "@scribe/core";
+import { key, type Tensor, tensor } from "@scribe/core";
 import {
-  Delta, ExpTransform, LogNormal, MultivariateNormal, Normal, StickBreakingTransform, TransformedDistribution,
+  Delta,
+  ExpTransform,
+  LogNormal,
+  MultivariateNormal,
+  Normal,
+  StickBreakingTransform,
+  TransformedDistribution,
   TruncatedNormal,
 } from "@scribe/distributions";
 import { describe, expect, it } from "vitest";
@@ -18,9 +24,11 @@ interface MomentCase {
 }
 
 describe("analytic mean / variance vs moments.json (mpmath)", () => {
-  const cases = (JSON.parse(readFileSync(new URL("../fixtures/refvec/moments.json", import.meta.url), "utf8")) as MomentCase[]).filter(
-    (c) => c.dist in fromRefParams,
-  );
+  const cases = (
+    JSON.parse(
+      readFileSync(new URL("../fixtures/refvec/moments.json", import.meta.url), "utf8"),
+    ) as MomentCase[]
+  ).filter((c) => c.dist in fromRefParams);
   for (const c of cases) {
     it(`${c.dist} ${JSON.stringify(c.params)}`, () => {
       const d = fromRefParams[c.dist]!(c.params);
@@ -28,7 +36,9 @@ describe("analytic mean / variance vs moments.json (mpmath)", () => {
       const m = Array.from(d.mean.dataSync());
       const v = Array.from(d.variance.dataSync());
       toArr(c.expected.mean).forEach((e, i) => expect(close(m[i]!, e), `mean ${m[i]} vs ${e}`).toBe(true));
-      toArr(c.expected.variance).forEach((e, i) => expect(close(v[i]!, e, 1e-11), `variance ${v[i]} vs ${e}`).toBe(true));
+      toArr(c.expected.variance).forEach((e, i) =>
+        expect(close(v[i]!, e, 1e-11), `variance ${v[i]} vs ${e}`).toBe(true),
+      );
     });
   }
 });
@@ -49,7 +59,10 @@ describe("Delta, TransformedDistribution, MultivariateNormal parameterizations, 
     const b = ln.logProb(x).dataSync();
     for (let i = 0; i < 3; i++) expect(a[i]).toBeCloseTo(b[i]!, 12);
     expect(td.cdf(x).dataSync()[1]).toBeCloseTo(ln.cdf(x).dataSync()[1]!, 12);
-    const sb = new TransformedDistribution(new Normal(f64([0, 0, 0]), 1).toEvent(1), new StickBreakingTransform());
+    const sb = new TransformedDistribution(
+      new Normal(f64([0, 0, 0]), 1).toEvent(1),
+      new StickBreakingTransform(),
+    );
     expect(sb.eventShape).toEqual([4]);
     const s = sb.sample(key(1), [5]);
     expect(s.shape).toEqual([5, 4]);
@@ -70,7 +83,9 @@ describe("Delta, TransformedDistribution, MultivariateNormal parameterizations, 
       expect(l[0]).toBeCloseTo(la[0]!, 12);
       expect(l[1]).toBeCloseTo(la[1]!, 12);
     }
-    expect(Array.from(b.covarianceMatrix.dataSync()).map((v) => Math.round(v * 1e10) / 1e10)).toEqual([2, 0.5, 0.5, 1]);
+    expect(Array.from(b.covarianceMatrix.dataSync()).map((v) => Math.round(v * 1e10) / 1e10)).toEqual([
+      2, 0.5, 0.5, 1,
+    ]);
     expect(() => new MultivariateNormal(loc, {})).toThrow(/exactly one/);
   });
 

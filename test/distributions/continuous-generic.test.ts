@@ -1,8 +1,21 @@
-import { type Tensor, add, exp, isfinite, key, mean, mul, square, sub, sum, tensor, valueAndGrad } from "@scribe/core";
+import {
+  add,
+  exp,
+  isfinite,
+  key,
+  mean,
+  mul,
+  square,
+  sub,
+  sum,
+  type Tensor,
+  tensor,
+  valueAndGrad,
+} from "@scribe/core";
 import { enableValidation, validationEnabled } from "@scribe/distributions";
 import { describe, expect, it } from "vitest";
 import { gradCheck } from "../helpers/numeric.js";
-import { CASES, type ContinuousCase, build } from "./continuous-cases.js";
+import { build, CASES, type ContinuousCase } from "./continuous-cases.js";
 
 const SAMPLE_SHAPES = [[], [2], [2, 3]];
 
@@ -40,7 +53,12 @@ function sampleMoments(x: ArrayLike<number>, n: number) {
     }
     m2 /= n - 1;
     m4 /= n;
-    out.push({ mean: m, variance: m2, seMean: Math.sqrt(m2 / n), seVar: Math.sqrt(Math.max(m4 - m2 * m2, 0) / n) });
+    out.push({
+      mean: m,
+      variance: m2,
+      seMean: Math.sqrt(m2 / n),
+      seVar: Math.sqrt(Math.max(m4 - m2 * m2, 0) / n),
+    });
   }
   return out;
 }
@@ -62,9 +80,18 @@ function withoutValidation<T>(fn: () => T): T {
  * Compare autodiff of Σ rsample with the implicit-function gradient Σᵢ −(∂F(xᵢ; θ)/∂θ)/p(xᵢ; θ),
  * ∂F/∂θ by central differences of the cdf at the (fixed) draws xᵢ.
  */
-function implicitGradCheck(c: ContinuousCase, specs: { values: Float64Array; shape: number[] }[], names: string[], diff: boolean[]) {
+function implicitGradCheck(
+  c: ContinuousCase,
+  specs: { values: Float64Array; shape: number[] }[],
+  names: string[],
+  diff: boolean[],
+) {
   const mk = (vals: Float64Array[]) =>
-    c.make(Object.fromEntries(names.map((k, i) => [k, tensor(new Float64Array(vals[i]!), { shape: specs[i]!.shape })])));
+    c.make(
+      Object.fromEntries(
+        names.map((k, i) => [k, tensor(new Float64Array(vals[i]!), { shape: specs[i]!.shape })]),
+      ),
+    );
   const base = specs.map((s) => s.values);
   const x0 = mk(base).rsample(key(5), [3]);
   const x = tensor(new Float64Array(x0.dataSync()), { shape: x0.shape });
@@ -120,8 +147,10 @@ describe.each(CASES)("$name", (c: ContinuousCase) => {
     const mean = ds.mean.dataSync();
     const variance = ds.variance.dataSync();
     mom.forEach((m, j) => {
-      if (c.heavy !== "mean") expect(Math.abs(m.mean - mean[j]!), `${c.name} mean[${j}]`).toBeLessThan(5 * m.seMean);
-      if (!c.heavy) expect(Math.abs(m.variance - variance[j]!), `${c.name} variance[${j}]`).toBeLessThan(5 * m.seVar);
+      if (c.heavy !== "mean")
+        expect(Math.abs(m.mean - mean[j]!), `${c.name} mean[${j}]`).toBeLessThan(5 * m.seMean);
+      if (!c.heavy)
+        expect(Math.abs(m.variance - variance[j]!), `${c.name} variance[${j}]`).toBeLessThan(5 * m.seVar);
     });
   });
 
@@ -139,7 +168,10 @@ describe.each(CASES)("$name", (c: ContinuousCase) => {
   it("logProb gradients match central finite differences in every parameter", () => {
     const value = d.sample(key(3), [2]);
     const names = Object.keys(c.batched);
-    const specs = names.map((k) => ({ values: Float64Array.from(c.batched[k]!.values), shape: c.batched[k]!.shape }));
+    const specs = names.map((k) => ({
+      values: Float64Array.from(c.batched[k]!.values),
+      shape: c.batched[k]!.shape,
+    }));
     const diff = names.map((k) => !(c.noGrad ?? []).includes(k));
     const f = (xs: Tensor[]) => {
       const p: Record<string, Tensor> = {};
@@ -153,7 +185,10 @@ describe.each(CASES)("$name", (c: ContinuousCase) => {
   it("rsample gradients: finite differences of a fixed-key draw, or the implicit-function gradient", () => {
     if (!d.reparametrized) return;
     const names = Object.keys(c.batched);
-    const specs = names.map((k) => ({ values: Float64Array.from(c.batched[k]!.values), shape: c.batched[k]!.shape }));
+    const specs = names.map((k) => ({
+      values: Float64Array.from(c.batched[k]!.values),
+      shape: c.batched[k]!.shape,
+    }));
     const diff = names.map((k) => !(c.noGrad ?? []).includes(k));
     const rec = (xs: Tensor[]) => Object.fromEntries(names.map((k, i) => [k, xs[i]!]));
     const f = (xs: Tensor[]) => sum(c.make(rec(xs)).rsample(key(5), [3]));
@@ -180,7 +215,9 @@ describe.each(CASES)("$name", (c: ContinuousCase) => {
         const a = est[j]!.dataSync();
         const b = exact[j]!.dataSync();
         for (let i = 0; i < a.length; i++)
-          expect(Math.abs(a[i]! - b[i]!), `${k}[${i}]: pathwise ${a[i]} vs exact ${b[i]}`).toBeLessThan(0.01 + 0.03 * Math.abs(b[i]!));
+          expect(Math.abs(a[i]! - b[i]!), `${k}[${i}]: pathwise ${a[i]} vs exact ${b[i]}`).toBeLessThan(
+            0.01 + 0.03 * Math.abs(b[i]!),
+          );
       });
     }
   });
@@ -198,7 +235,8 @@ describe.each(CASES)("$name", (c: ContinuousCase) => {
       if (back) {
         const a = x.dataSync();
         const b = back.dataSync();
-        for (let i = 0; i < a.length; i++) expect(Math.abs(a[i]! - b[i]!)).toBeLessThan(1e-6 * Math.max(1, Math.abs(a[i]!)));
+        for (let i = 0; i < a.length; i++)
+          expect(Math.abs(a[i]! - b[i]!)).toBeLessThan(1e-6 * Math.max(1, Math.abs(a[i]!)));
       }
     }
     let h: number | null = null;
@@ -222,4 +260,3 @@ describe("KS summary", () => {
     console.log(pValues.join("\n"));
   });
 });
-

@@ -31,7 +31,10 @@ const EDGE_RTOL: Record<string, number> = {
 };
 
 describe("continuous logProb vs mpmath reference (float64)", () => {
-  const worst: Record<string, { rel: number; what: string }> = { ordinary: { rel: 0, what: "" }, edge: { rel: 0, what: "" } };
+  const worst: Record<string, { rel: number; what: string }> = {
+    ordinary: { rel: 0, what: "" },
+    edge: { rel: 0, what: "" },
+  };
   for (const c of cases) {
     it(`${c.dist} ${JSON.stringify(c.params)} at ${JSON.stringify(c.x)} [${c.tag}]`, () => {
       // Boundary cases (x on the support's edge) are the mathematical limits: evaluate the formula
@@ -46,11 +49,13 @@ describe("continuous logProb vs mpmath reference (float64)", () => {
       const rtol = c.tag === "ordinary" ? 1e-12 : (EDGE_RTOL[c.dist] ?? 1e-12);
       const rel = Math.abs(got - exp) / Math.max(Math.abs(exp), 1e-300);
       const w = worst[c.tag] ?? (worst[c.tag] = { rel: 0, what: "" });
-      if (rel > w.rel) worst[c.tag] = { rel, what: `${c.dist} ${JSON.stringify(c.params)} x=${JSON.stringify(c.x)}` };
+      if (rel > w.rel)
+        worst[c.tag] = { rel, what: `${c.dist} ${JSON.stringify(c.params)} x=${JSON.stringify(c.x)}` };
       expect(rel, `got ${got}, expected ${exp}`).toBeLessThanOrEqual(rtol);
     });
   }
   it("reports the worst relative error", () => {
-    for (const [tag, w] of Object.entries(worst)) console.log(`worst relative logProb error [${tag}]: ${w.rel.toExponential(2)} (${w.what})`);
+    for (const [tag, w] of Object.entries(worst))
+      console.log(`worst relative logProb error [${tag}]: ${w.rel.toExponential(2)} (${w.what})`);
   });
 });

@@ -1,7 +1,21 @@
 import { type Tensor, tensor } from "@scribe/core";
 import {
-  Beta, BetaPrime, Cauchy, Dirichlet, type Distribution, Exponential, Gamma, HalfCauchy, HalfNormal, InverseGamma,
-  Laplace, LogNormal, MultivariateNormal, Normal, StudentT, Uniform,
+  Beta,
+  BetaPrime,
+  Cauchy,
+  Dirichlet,
+  type Distribution,
+  Exponential,
+  Gamma,
+  HalfCauchy,
+  HalfNormal,
+  InverseGamma,
+  Laplace,
+  LogNormal,
+  MultivariateNormal,
+  Normal,
+  StudentT,
+  Uniform,
 } from "@scribe/distributions";
 
 /** Parse the refvec JSON convention ("inf" / "-inf" / "nan" strings) into numbers. */
@@ -14,7 +28,8 @@ export function num(v: unknown): number {
 
 /** A float64 tensor from a number or nested array. */
 export function f64(v: unknown): Tensor {
-  if (typeof v === "number" || typeof v === "string") return tensor(new Float64Array([num(v)]), { shape: [] });
+  if (typeof v === "number" || typeof v === "string")
+    return tensor(new Float64Array([num(v)]), { shape: [] });
   const arr = v as unknown[];
   if (Array.isArray(arr[0])) {
     const rows = arr as unknown[][];

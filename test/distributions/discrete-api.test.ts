@@ -1,11 +1,30 @@
-import { describe, expect, it } from "vitest";
 import { tensor } from "@scribe/core";
 import {
-  Bernoulli, BernoulliLogits, BernoulliProbs, Binomial, BinomialLogits, Categorical, CategoricalLogits, CategoricalProbs,
-  GammaPoisson, Geometric, GeometricLogits, GeometricProbs, NegativeBinomial, NegativeBinomialLogits, NegativeBinomialProbs,
-  Poisson, ZeroInflatedDistribution, ZeroInflatedLogits, ZeroInflatedNegativeBinomial2, ZeroInflatedProbs, ZINB2Logits,
-  ZINB2Probs, NegativeBinomial2,
+  Bernoulli,
+  BernoulliLogits,
+  BernoulliProbs,
+  Binomial,
+  BinomialLogits,
+  Categorical,
+  CategoricalLogits,
+  CategoricalProbs,
+  GammaPoisson,
+  Geometric,
+  GeometricLogits,
+  GeometricProbs,
+  NegativeBinomial,
+  NegativeBinomial2,
+  NegativeBinomialLogits,
+  NegativeBinomialProbs,
+  Poisson,
+  ZeroInflatedDistribution,
+  ZeroInflatedLogits,
+  ZeroInflatedNegativeBinomial2,
+  ZeroInflatedProbs,
+  ZINB2Logits,
+  ZINB2Probs,
 } from "@scribe/distributions";
+import { describe, expect, it } from "vitest";
 
 const t64 = (v: number[]) => tensor(new Float64Array(v));
 
@@ -36,7 +55,9 @@ describe("factories", () => {
 
 describe("argument and value validation", () => {
   it("rejects parameters outside their constraints, naming them", () => {
-    expect(() => new Poisson(t64([1, -1]))).toThrow(/Poisson: argument 'rate' must satisfy nonnegative, but rate\[1\] = -1/);
+    expect(() => new Poisson(t64([1, -1]))).toThrow(
+      /Poisson: argument 'rate' must satisfy nonnegative, but rate\[1\] = -1/,
+    );
     expect(() => new NegativeBinomialProbs(t64([2]), t64([1.5]))).toThrow(/probs/);
     expect(() => new NegativeBinomial2(t64([0]), t64([1]))).toThrow(/mean/);
     expect(() => new CategoricalProbs(t64([0.5, 0.6]))).toThrow(/simplex/);
@@ -61,7 +82,12 @@ describe("argument and value validation", () => {
 describe("cdf and entropy", () => {
   it("Poisson, Geometric and GammaPoisson cdf equal partial sums of the pmf", () => {
     const ks = Array.from({ length: 25 }, (_, i) => i);
-    for (const d of [new Poisson(t64([3.5])), new GeometricProbs(t64([0.2])), new GeometricLogits(t64([-1])), new GammaPoisson(t64([2]), t64([0.5]))]) {
+    for (const d of [
+      new Poisson(t64([3.5])),
+      new GeometricProbs(t64([0.2])),
+      new GeometricLogits(t64([-1])),
+      new GammaPoisson(t64([2]), t64([0.5])),
+    ]) {
       const pmf = d.logProb(t64(ks)).dataSync();
       const cdf = d.cdf(t64(ks)).dataSync();
       let acc = 0;
@@ -74,7 +100,9 @@ describe("cdf and entropy", () => {
   });
 
   it("Bernoulli cdf is 0, 1 − p, 1", () => {
-    expect(Array.from(new BernoulliProbs(t64([0.3])).cdf(t64([-0.5, 0, 0.5, 1, 2])).dataSync())).toEqual([0, 0.7, 0.7, 1, 1]);
+    expect(Array.from(new BernoulliProbs(t64([0.3])).cdf(t64([-0.5, 0, 0.5, 1, 2])).dataSync())).toEqual([
+      0, 0.7, 0.7, 1, 1,
+    ]);
   });
 
   it("entropy: Bernoulli and Categorical, probs and logits forms agree with −Σ p log p", () => {
@@ -96,8 +124,12 @@ describe("zero inflation", () => {
       const l = Math.log(g / (1 - g));
       const a = new ZeroInflatedProbs(new Poisson(t64([2.5])), t64([g])).logProb(ks).dataSync();
       const b = new ZeroInflatedLogits(new Poisson(t64([2.5])), t64([l])).logProb(ks).dataSync();
-      const c = ZeroInflatedNegativeBinomial2(t64([4]), t64([1.5]), { gate: t64([g]) }).logProb(ks).dataSync();
-      const d = ZeroInflatedNegativeBinomial2(t64([4]), t64([1.5]), { gateLogits: t64([l]) }).logProb(ks).dataSync();
+      const c = ZeroInflatedNegativeBinomial2(t64([4]), t64([1.5]), { gate: t64([g]) })
+        .logProb(ks)
+        .dataSync();
+      const d = ZeroInflatedNegativeBinomial2(t64([4]), t64([1.5]), { gateLogits: t64([l]) })
+        .logProb(ks)
+        .dataSync();
       for (let i = 0; i < 4; i++) {
         expect(Math.abs(a[i]! - b[i]!)).toBeLessThan(1e-13);
         expect(Math.abs(c[i]! - d[i]!)).toBeLessThan(1e-13);
@@ -107,7 +139,9 @@ describe("zero inflation", () => {
 
   it("the pmf sums to one", () => {
     const ks = t64(Array.from({ length: 400 }, (_, i) => i));
-    const lp = ZeroInflatedNegativeBinomial2(t64([10]), t64([2]), { gate: t64([0.3]) }).logProb(ks).dataSync();
+    const lp = ZeroInflatedNegativeBinomial2(t64([10]), t64([2]), { gate: t64([0.3]) })
+      .logProb(ks)
+      .dataSync();
     expect(Math.abs(Array.from(lp).reduce((s, v) => s + Math.exp(v), 0) - 1)).toBeLessThan(1e-12);
   });
 });

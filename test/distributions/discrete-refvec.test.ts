@@ -1,8 +1,15 @@
-import { describe, expect, it } from "vitest";
 import {
-  BetaBinomial, BinomialLogits, BinomialProbs, CategoricalLogits, CategoricalProbs, GeometricLogits, GeometricProbs, Poisson,
+  BetaBinomial,
+  BinomialLogits,
+  BinomialProbs,
+  CategoricalLogits,
+  CategoricalProbs,
   type Distribution,
+  GeometricLogits,
+  GeometricProbs,
+  Poisson,
 } from "@scribe/distributions";
+import { describe, expect, it } from "vitest";
 import { f64, loadRef, num, relErr } from "./refvec-helpers.js";
 
 // logProb vs /work/shared/data/refvec/logprob_discrete.json (mpmath, float64 inputs).
@@ -26,7 +33,8 @@ function build(dist: string, p: Record<string, unknown>): Distribution[] {
     case "Binomial": {
       const prob = p.probs as number;
       const out: Distribution[] = [new BinomialProbs(n("total_count"), n("probs"))];
-      if (prob > 0 && prob < 1 && prob > 1e-6 && prob < 0.99) out.push(new BinomialLogits(n("total_count"), f64(Math.log(prob / (1 - prob)))));
+      if (prob > 0 && prob < 1 && prob > 1e-6 && prob < 0.99)
+        out.push(new BinomialLogits(n("total_count"), f64(Math.log(prob / (1 - prob)))));
       return out;
     }
     case "BetaBinomial":

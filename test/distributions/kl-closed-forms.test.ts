@@ -1,7 +1,15 @@
-import { type Tensor, key, sub, tensor } from "@scribe/core";
+import { key, sub, type Tensor, tensor } from "@scribe/core";
 import {
-  Beta, Cauchy, Dirichlet, type Distribution, Gamma, LogNormal, LowRankMultivariateNormal, MultivariateNormal, Normal,
+  Beta,
+  Cauchy,
+  Dirichlet,
+  type Distribution,
+  Gamma,
   kl,
+  LogNormal,
+  LowRankMultivariateNormal,
+  MultivariateNormal,
+  Normal,
 } from "@scribe/distributions";
 import { describe, expect, it } from "vitest";
 
@@ -32,8 +40,16 @@ const lrP = () => new LowRankMultivariateNormal(f64([1, -1]), f64([1, 0.5], [2, 
 const lrQ = () => new LowRankMultivariateNormal(f64([0, 0]), f64([0.3, -0.4], [2, 1]), f64([1, 2]));
 
 const PAIRS: [string, () => Distribution, () => Distribution][] = [
-  ["Normal‖Normal", () => new Normal(f64([0, 1]), f64([1, 0.5])), () => new Normal(f64([0.5, -1]), f64([2, 1.5]))],
-  ["LogNormal‖LogNormal", () => new LogNormal(f64([0, 1]), f64([1, 0.5])), () => new LogNormal(f64([0.5]), f64([0.8]))],
+  [
+    "Normal‖Normal",
+    () => new Normal(f64([0, 1]), f64([1, 0.5])),
+    () => new Normal(f64([0.5, -1]), f64([2, 1.5])),
+  ],
+  [
+    "LogNormal‖LogNormal",
+    () => new LogNormal(f64([0, 1]), f64([1, 0.5])),
+    () => new LogNormal(f64([0.5]), f64([0.8])),
+  ],
   ["Gamma‖Gamma", () => new Gamma(f64([2, 0.7]), f64([3, 1])), () => new Gamma(f64([1.5, 1]), f64([2, 0.5]))],
   ["Beta‖Beta", () => new Beta(f64([2, 0.8]), f64([3, 1.5])), () => new Beta(f64([1, 2]), f64([1, 4]))],
   ["Dirichlet‖Dirichlet", () => new Dirichlet(f64([1, 2, 3])), () => new Dirichlet(f64([2, 2, 0.5]))],
@@ -41,8 +57,16 @@ const PAIRS: [string, () => Distribution, () => Distribution][] = [
   ["LowRankMVN‖LowRankMVN", lrP, lrQ],
   ["LowRankMVN‖MVN", lrP, mvnQ],
   ["MVN‖LowRankMVN", mvnP, lrQ],
-  ["Independent(Normal)‖Independent(Normal)", () => new Normal(f64([0, 1]), f64([1, 0.5])).toEvent(1), () => new Normal(f64([0.5, -1]), f64([2, 1.5])).toEvent(1)],
-  ["Expanded(Gamma)‖Gamma", () => new Gamma(f64([2], []), f64([3], [])).expand([3]), () => new Gamma(f64([1.5, 1, 2]), f64([2, 0.5, 1]))],
+  [
+    "Independent(Normal)‖Independent(Normal)",
+    () => new Normal(f64([0, 1]), f64([1, 0.5])).toEvent(1),
+    () => new Normal(f64([0.5, -1]), f64([2, 1.5])).toEvent(1),
+  ],
+  [
+    "Expanded(Gamma)‖Gamma",
+    () => new Gamma(f64([2], []), f64([3], [])).expand([3]),
+    () => new Gamma(f64([1.5, 1, 2]), f64([2, 0.5, 1])),
+  ],
 ];
 
 describe("KL closed forms vs Monte Carlo (100k draws, 5 SE)", () => {
@@ -51,7 +75,9 @@ describe("KL closed forms vs Monte Carlo (100k draws, 5 SE)", () => {
       const pd = p();
       const qd = q();
       const exact = kl(pd, qd);
-      expect(exact.shape).toEqual(pd.batchShape.length >= qd.batchShape.length ? pd.batchShape : qd.batchShape);
+      expect(exact.shape).toEqual(
+        pd.batchShape.length >= qd.batchShape.length ? pd.batchShape : qd.batchShape,
+      );
       const { est, se } = mcKL(pd, qd, 100_000, 17);
       const e = exact.dataSync();
       est.forEach((m, j) => {
@@ -67,12 +93,17 @@ describe("KL closed forms vs Monte Carlo (100k draws, 5 SE)", () => {
     const m = mvnP();
     expect(Math.abs(kl(m, m).item())).toBeLessThan(1e-12);
     expect(() => kl(new Cauchy(0, 1), new Normal(0, 1))).toThrow(/KL\(Cauchy ‖ Normal\)/);
-    expect(() => kl(new Normal(f64([0, 1]), 1).toEvent(1), new Normal(f64([0, 1]), 1))).toThrow(/Independent/);
+    expect(() => kl(new Normal(f64([0, 1]), 1).toEvent(1), new Normal(f64([0, 1]), 1))).toThrow(
+      /Independent/,
+    );
   });
 
   it("closed forms are differentiable (gradient of KL in the parameters is finite)", async () => {
     const { valueAndGrad } = await import("@scribe/core");
-    const [, g] = valueAndGrad((xs: Tensor[]) => kl(new Gamma(xs[0]!, xs[1]!), new Gamma(2, 1)).sum())([f64([1.5]), f64([0.7])]);
+    const [, g] = valueAndGrad((xs: Tensor[]) => kl(new Gamma(xs[0]!, xs[1]!), new Gamma(2, 1)).sum())([
+      f64([1.5]),
+      f64([0.7]),
+    ]);
     for (const t of g as Tensor[]) expect(Number.isFinite(t.item())).toBe(true);
   });
 });

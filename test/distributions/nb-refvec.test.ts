@@ -1,8 +1,13 @@
-import { describe, expect, it } from "vitest";
 import {
-  NegativeBinomial2, NegativeBinomialLogits, NegativeBinomialProbs, ZeroInflatedNegativeBinomial2, GammaPoisson,
-  ZeroInflatedDistribution, type Distribution,
+  type Distribution,
+  GammaPoisson,
+  NegativeBinomial2,
+  NegativeBinomialLogits,
+  NegativeBinomialProbs,
+  ZeroInflatedDistribution,
+  ZeroInflatedNegativeBinomial2,
 } from "@scribe/distributions";
+import { describe, expect, it } from "vitest";
 import { f64, loadRef, num, relErr } from "./refvec-helpers.js";
 
 // logProb vs /work/shared/data/refvec/logprob_negbinom.json (mpmath). Ordinary: 1e-12 relative.
@@ -26,7 +31,9 @@ function build(c: (typeof cases)[number]): { d: Distribution; label: string; tol
   const p = c.params as Record<string, number>;
   switch (c.dist) {
     case "NegativeBinomialProbs": {
-      const out = [{ d: new NegativeBinomialProbs(f64(p.total_count!), f64(p.probs!)) as Distribution, label: "probs" }];
+      const out = [
+        { d: new NegativeBinomialProbs(f64(p.total_count!), f64(p.probs!)) as Distribution, label: "probs" },
+      ];
       return out;
     }
     case "NegativeBinomialLogits":
@@ -35,23 +42,40 @@ function build(c: (typeof cases)[number]): { d: Distribution; label: string; tol
       return [
         { d: new NegativeBinomial2(f64(p.mean!), f64(p.concentration!)), label: "nb2" },
         // GammaPoisson(θ, θ/μ): the rate θ/μ rounds, then mean = θ/rate rounds again (a few ulp of μ)
-        { d: new GammaPoisson(f64(p.concentration!), f64(p.concentration! / p.mean!)), label: "gamma-poisson", tol: 1e-11 },
+        {
+          d: new GammaPoisson(f64(p.concentration!), f64(p.concentration! / p.mean!)),
+          label: "gamma-poisson",
+          tol: 1e-11,
+        },
       ];
     case "ZeroInflatedNegativeBinomial2": {
       const g = p.gate!;
       const out: { d: Distribution; label: string; tol?: number }[] = [
-        { d: ZeroInflatedNegativeBinomial2(f64(p.mean!), f64(p.concentration!), { gate: f64(g) }), label: "zinb2-probs" },
         {
-          d: ZeroInflatedDistribution(new NegativeBinomial2(f64(p.mean!), f64(p.concentration!)), { gate: f64(g) }),
+          d: ZeroInflatedNegativeBinomial2(f64(p.mean!), f64(p.concentration!), { gate: f64(g) }),
+          label: "zinb2-probs",
+        },
+        {
+          d: ZeroInflatedDistribution(new NegativeBinomial2(f64(p.mean!), f64(p.concentration!)), {
+            gate: f64(g),
+          }),
           label: "zi-generic-probs",
         },
       ];
       // the logits forms get the gate through logit(g), which perturbs log(1 − g) by ~1e-16/(1 − g)
       // and the k = 0 branch (a difference of two softplus of size |logit|) by ~1e-16·|logit|
       if (g > 1e-6 && g < 1 - 1e-6) {
-        out.push({ d: ZeroInflatedNegativeBinomial2(f64(p.mean!), f64(p.concentration!), { gateLogits: f64(logit(g)) }), label: "zinb2-logits", tol: 1e-10 });
         out.push({
-          d: ZeroInflatedDistribution(new NegativeBinomial2(f64(p.mean!), f64(p.concentration!)), { gateLogits: f64(logit(g)) }),
+          d: ZeroInflatedNegativeBinomial2(f64(p.mean!), f64(p.concentration!), {
+            gateLogits: f64(logit(g)),
+          }),
+          label: "zinb2-logits",
+          tol: 1e-10,
+        });
+        out.push({
+          d: ZeroInflatedDistribution(new NegativeBinomial2(f64(p.mean!), f64(p.concentration!)), {
+            gateLogits: f64(logit(g)),
+          }),
           label: "zi-generic-logits",
           tol: 1e-10,
         });

@@ -1,9 +1,13 @@
 import { readFileSync } from "node:fs";
-import { describe, expect, it } from "vitest";
-import { type Tensor, div, mul, reshape, sub, sum, tensor } from "@scribe/core";
+import { div, mul, reshape, sub, sum, type Tensor, tensor } from "@scribe/core";
 import {
-  CategoricalProbs, MixtureSameFamily, NegativeBinomialProbs, ZeroInflatedDistribution, type Distribution,
+  CategoricalProbs,
+  type Distribution,
+  MixtureSameFamily,
+  NegativeBinomialProbs,
+  ZeroInflatedDistribution,
 } from "@scribe/distributions";
+import { describe, expect, it } from "vitest";
 
 // SCRIBE's log-likelihood parity data (mrazomej/scribe tests/data/log_likelihood_golden.npz, MIT,
 // converted to JSON; copied from shared/data/scribe to test/fixtures/scribe): per-cell and per-gene NB / ZINB log-likelihoods,
@@ -64,7 +68,10 @@ describe("SCRIBE log-likelihood golden values (float32)", () => {
       }
       let comp: Distribution = new NegativeBinomialProbs(r, p);
       if (m.startsWith("zinb")) comp = ZeroInflatedDistribution(comp, { gate: t32(`params_${m}__gate`) });
-      const mix = new MixtureSameFamily(new CategoricalProbs(t32(`params_${m}__mixing_weights`)), comp.toEvent(1));
+      const mix = new MixtureSameFamily(
+        new CategoricalProbs(t32(`params_${m}__mixing_weights`)),
+        comp.toEvent(1),
+      );
       const lp = mix.logProb(counts); // [50]
       const e = maxAbs(lp, t32(`${m}__rb-cell__sc-0__w-none`));
       worst[m] = e;

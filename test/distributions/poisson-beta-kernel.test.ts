@@ -5,15 +5,7 @@
 // and against the Kummer series' analytic derivatives, the partials computed in the forward
 // pass against a fresh evaluation, and the float32 WebGPU form against the cpu backend.
 import { readFileSync } from "node:fs";
-import {
-  applyOp,
-  cpuBackend,
-  sum,
-  type Tensor,
-  tensor,
-  valueAndGrad,
-  withBackend,
-} from "@scribe/core";
+import { applyOp, cpuBackend, sum, type Tensor, tensor, valueAndGrad, withBackend } from "@scribe/core";
 import { poissonBetaInto, poissonBetaLogProb, poissonBetaOp } from "@scribe/distributions";
 import { afterAll, describe, expect, it } from "vitest";
 import { kummerLogPmf } from "../distributions/poisson-beta-kummer.js";

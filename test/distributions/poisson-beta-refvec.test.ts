@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
-import { afterAll, describe, expect, it } from "vitest";
-import { type Tensor, sum, tensor, valueAndGrad } from "@scribe/core";
+import { sum, type Tensor, tensor, valueAndGrad } from "@scribe/core";
 import { gaussLegendre01, PoissonBeta } from "@scribe/distributions";
+import { afterAll, describe, expect, it } from "vitest";
 import { gradCheck, seededRandom } from "../helpers/numeric.js";
 import { kummerLogPmf } from "./poisson-beta-kummer.js";
 import { f64, loadRef, num } from "./refvec-helpers.js";

@@ -31,7 +31,8 @@ export function f64(v: number | number[] | number[][]): Tensor {
 
 /** |got − want| / |want| (absolute when want is 0; 0 when both are the same non-finite). */
 export function relErr(got: number, want: number): number {
-  if (!Number.isFinite(want) || !Number.isFinite(got)) return Object.is(got, want) || got === want ? 0 : Infinity;
+  if (!Number.isFinite(want) || !Number.isFinite(got))
+    return Object.is(got, want) || got === want ? 0 : Infinity;
   if (want === 0) return Math.abs(got);
   return Math.abs(got - want) / Math.abs(want);
 }

@@ -1,8 +1,29 @@
 import { type Tensor, tensor } from "@scribe/core";
 import {
-  AffineTransform, ComposeTransform, type Constraint, ExpTransform, PowerTransform, SigmoidTransform, SoftplusTransform,
-  type Transform, bijectTo, corrCholesky, greaterThan, greaterThanEq, independent, interval, lessThan, lowerCholesky,
-  nonnegative, orderedVector, positive, positiveDefinite, real, realVector, simplex, unitInterval,
+  AffineTransform,
+  bijectTo,
+  ComposeTransform,
+  type Constraint,
+  corrCholesky,
+  ExpTransform,
+  greaterThan,
+  greaterThanEq,
+  independent,
+  interval,
+  lessThan,
+  lowerCholesky,
+  nonnegative,
+  orderedVector,
+  PowerTransform,
+  positive,
+  positiveDefinite,
+  real,
+  realVector,
+  SigmoidTransform,
+  SoftplusTransform,
+  simplex,
+  type Transform,
+  unitInterval,
 } from "@scribe/distributions";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -59,9 +80,24 @@ const CASES: TCase[] = [
   { name: "independent(positive, 1)", c: independent(positive, 1), x: [0.1, -0.5, 2], project: all },
   { name: "simplex", c: simplex, x: [0.5, -1, 2], project: (y) => Array.from(y).slice(0, -1) },
   { name: "orderedVector", c: orderedVector, x: [0.5, -1, 2, 0.1], project: all },
-  { name: "lowerCholesky", c: lowerCholesky, x: [0.5, -1, 2, 0.1, 0.3, -0.2], project: (y) => lowerIdx(3, false).map((i) => y[i]!) },
-  { name: "corrCholesky", c: corrCholesky, x: [0.5, -1, 0.7], project: (y) => lowerIdx(3, true).map((i) => y[i]!) },
-  { name: "positiveDefinite", c: positiveDefinite, x: [0.5, -1, 2, 0.1, 0.3, -0.2], project: (y) => lowerIdx(3, false).map((i) => y[i]!) },
+  {
+    name: "lowerCholesky",
+    c: lowerCholesky,
+    x: [0.5, -1, 2, 0.1, 0.3, -0.2],
+    project: (y) => lowerIdx(3, false).map((i) => y[i]!),
+  },
+  {
+    name: "corrCholesky",
+    c: corrCholesky,
+    x: [0.5, -1, 0.7],
+    project: (y) => lowerIdx(3, true).map((i) => y[i]!),
+  },
+  {
+    name: "positiveDefinite",
+    c: positiveDefinite,
+    x: [0.5, -1, 2, 0.1, 0.3, -0.2],
+    project: (y) => lowerIdx(3, false).map((i) => y[i]!),
+  },
 ];
 
 function numericLogDet(t: Transform, x: number[], project: Project, h = 1e-6): number {
@@ -91,7 +127,10 @@ describe("bijectTo: round trip, codomain, log|det J| vs a numerical Jacobian", (
       const y = t.forward(x);
       expect(y.shape).toEqual(t.forwardShape(x.shape));
       expect(t.inverseShape(y.shape)).toEqual(x.shape);
-      expect(Array.from(tc.c.check(y).dataSync()).every((v) => v === 1), `${tc.name}: forward lands in the constraint`).toBe(true);
+      expect(
+        Array.from(tc.c.check(y).dataSync()).every((v) => v === 1),
+        `${tc.name}: forward lands in the constraint`,
+      ).toBe(true);
       const back = t.inverse(y).dataSync();
       xs.forEach((v, i) => expect(Math.abs(back[i]! - v)).toBeLessThan(1e-10));
       const ladj = t.logAbsDetJacobian(x, y);
@@ -123,13 +162,22 @@ describe("bijectTo: round trip, codomain, log|det J| vs a numerical Jacobian", (
     expect(t.forward(x).shape).toEqual([2, 4]);
     expect(t.logAbsDetJacobian(x, t.forward(x)).shape).toEqual([2]);
     const lc = bijectTo(lowerCholesky);
-    const v = f64(Array.from({ length: 12 }, (_, i) => 0.1 * i - 0.5), [2, 6]);
+    const v = f64(
+      Array.from({ length: 12 }, (_, i) => 0.1 * i - 0.5),
+      [2, 6],
+    );
     expect(lc.forward(v).shape).toEqual([2, 3, 3]);
     expect(lc.logAbsDetJacobian(v, lc.forward(v)).shape).toEqual([2]);
   });
 
   it("missing registry entry names the constraint", () => {
-    const weird: Constraint = { name: "sphere", eventDim: 1, isDiscrete: false, check: (x: Tensor) => x, feasibleLike: (x: Tensor) => x };
+    const weird: Constraint = {
+      name: "sphere",
+      eventDim: 1,
+      isDiscrete: false,
+      check: (x: Tensor) => x,
+      feasibleLike: (x: Tensor) => x,
+    };
     expect(() => bijectTo(weird)).toThrow(/no transform is registered for constraint .*sphere/);
   });
 });

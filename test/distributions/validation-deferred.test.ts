@@ -1,9 +1,27 @@
 import {
-  type Tensor, exp, flushChecks, key, liveBuffers, pendingChecks, plate, sample, scope, seed, tensor, trace,
+  exp,
+  flushChecks,
+  key,
+  liveBuffers,
+  pendingChecks,
+  plate,
+  sample,
+  scope,
+  seed,
+  type Tensor,
+  tensor,
+  trace,
 } from "@scribe/core";
 import {
-  AffineTransform, ComposeTransform, ExpTransform, MultivariateNormal, NegativeBinomial2, Normal, PowerTransform,
-  TransformedDistribution, positiveDefinite,
+  AffineTransform,
+  ComposeTransform,
+  ExpTransform,
+  MultivariateNormal,
+  NegativeBinomial2,
+  Normal,
+  PowerTransform,
+  positiveDefinite,
+  TransformedDistribution,
 } from "@scribe/distributions";
 import { describe, expect, it } from "vitest";
 
@@ -36,7 +54,9 @@ describe("validation inside a model names the site, at the first readback", () =
 
   it("names the site inside a plate, with the index of the bad element", () => {
     const model = () =>
-      plate("cells", 3, () => sample("counts", new NegativeBinomial2(f64([1, 2, 3]), f64([1, -0.5, 2])), { obs: f64([0, 1, 2]) }));
+      plate("cells", 3, () =>
+        sample("counts", new NegativeBinomial2(f64([1, 2, 3]), f64([1, -0.5, 2])), { obs: f64([0, 1, 2]) }),
+      );
     const tr = trace(model).getTrace();
     expect(() => tr.get("counts")!.value!.dataSync()).toThrow(
       "site 'counts': NegativeBinomial2: argument 'concentration' must satisfy positive, but concentration[1] = -0.5",
@@ -47,7 +67,12 @@ describe("validation inside a model names the site, at the first readback", () =
     const model = () => sample("x", new Normal(tensor([0, 1]), tensor([1, 2])));
     const before = liveBuffers();
     for (let i = 0; i < 3; i++) {
-      const v = scope(() => trace(seed(model, key(i))).getTrace().get("x")!.value!);
+      const v = scope(
+        () =>
+          trace(seed(model, key(i)))
+            .getTrace()
+            .get("x")!.value!,
+      );
       await v.data();
       v.dispose();
     }
@@ -59,12 +84,17 @@ describe("validation inside a model names the site, at the first readback", () =
 describe("validation outside a model", () => {
   it("throws at once for values in memory (cpu), as before", () => {
     expect(() => new Normal(0, -2)).toThrow("Normal: argument 'scale' must satisfy positive, but scale = -2");
-    expect(() => new Normal(f64([0, 0]), f64([1, -3]))).toThrow("Normal: argument 'scale' must satisfy positive, but scale[1] = -3");
+    expect(() => new Normal(f64([0, 0]), f64([1, -3]))).toThrow(
+      "Normal: argument 'scale' must satisfy positive, but scale[1] = -3",
+    );
   });
 
   it("defers a large pending expression to the readback, where its check rides along", () => {
     // 300 × 300 = 90,000 elements, over the eager limit: computed lazily, checked in the sum's pass.
-    const logScale = f64(Array.from({ length: 90_000 }, (_, i) => (i === 7 ? Number.NEGATIVE_INFINITY : 0)), [300, 300]);
+    const logScale = f64(
+      Array.from({ length: 90_000 }, (_, i) => (i === 7 ? Number.NEGATIVE_INFINITY : 0)),
+      [300, 300],
+    );
     const lp = new Normal(0, exp(logScale)).logProb(f64([0.5])).sum(); // scale[0, 7] = e^−∞ = 0
     expect(pendingChecks()).toBe(1);
     expect(() => lp.item()).toThrow("Normal: argument 'scale' must satisfy positive, but scale[0, 7] = 0");
@@ -83,21 +113,30 @@ describe("structured checks and transform signs without readback", () => {
       [-1, 0, -1],
       [4, 1.99, 1],
     ];
-    const m = f64(cases.flatMap(([a, b, c]) => [a!, b!, b!, c!]), [cases.length, 2, 2]);
+    const m = f64(
+      cases.flatMap(([a, b, c]) => [a!, b!, b!, c!]),
+      [cases.length, 2, 2],
+    );
     const expected = cases.map(([a, b, c]) => a! > 0 && a! * c! - b! * b! > 0);
     expect(Array.from(positiveDefinite.check(m).dataSync()).map(Boolean)).toEqual(expected);
     // 3 × 3: the [[2, -1, 0], [-1, 2, -1], [0, -1, 2]] Laplacian is PD (eigenvalues 2 − √2, 2, 2 + √2);
     // with 1 on the diagonal it is not (eigenvalue 1 − √2 < 0).
     const lap = (d: number) => [d, -1, 0, -1, d, -1, 0, -1, d];
-    expect(Array.from(positiveDefinite.check(f64([...lap(2), ...lap(1)], [2, 3, 3])).dataSync()).map(Boolean)).toEqual([true, false]);
-    expect(() => new MultivariateNormal(f64([0, 0]), { covarianceMatrix: f64([1, 2, 2, 1], [2, 2]) })).toThrow(
+    expect(
+      Array.from(positiveDefinite.check(f64([...lap(2), ...lap(1)], [2, 3, 3])).dataSync()).map(Boolean),
+    ).toEqual([true, false]);
+    expect(
+      () => new MultivariateNormal(f64([0, 0]), { covarianceMatrix: f64([1, 2, 2, 1], [2, 2]) }),
+    ).toThrow(
       /argument 'covarianceMatrix' must satisfy positiveDefinite, but covarianceMatrix = \[1, 2, 2, 1\]/,
     );
   });
 
   it("a tensor scale's sign is elementwise: the cdf flips where the scale is negative", () => {
     const scale = f64([2, -2]);
-    const d = new TransformedDistribution(new Normal(f64([0, 0]), f64([1, 1])), [new AffineTransform(1, scale)]);
+    const d = new TransformedDistribution(new Normal(f64([0, 0]), f64([1, 1])), [
+      new AffineTransform(1, scale),
+    ]);
     const x = f64([2, 2]);
     // y = 1 + s·z: P(y ≤ 2) = Φ(1/2) for s = 2 and P(z ≥ −1/2) = Φ(1/2) for s = −2.
     const phiHalf = 0.6914624612740131; // Φ(0.5), scipy.stats.norm.cdf(0.5)
@@ -107,8 +146,16 @@ describe("structured checks and transform signs without readback", () => {
     const q = d.icdf(f64([phiHalf, phiHalf])).dataSync();
     expect(q[0]).toBeCloseTo(2, 10);
     expect(q[1]).toBeCloseTo(2, 10);
-    expect(() => new AffineTransform(0, scale).sign).toThrow("AffineTransform: the sign of a tensor scale is elementwise; use signOf()");
-    expect(Array.from((new ComposeTransform([new ExpTransform(), new PowerTransform(f64([2, -1]))]).signOf() as Tensor).dataSync())).toEqual([1, -1]);
+    expect(() => new AffineTransform(0, scale).sign).toThrow(
+      "AffineTransform: the sign of a tensor scale is elementwise; use signOf()",
+    );
+    expect(
+      Array.from(
+        (
+          new ComposeTransform([new ExpTransform(), new PowerTransform(f64([2, -1]))]).signOf() as Tensor
+        ).dataSync(),
+      ),
+    ).toEqual([1, -1]);
     expect(new AffineTransform(0, -3).signOf()).toBe(-1);
   });
 

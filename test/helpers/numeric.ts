@@ -12,9 +12,16 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-export function randomArray(rand: () => number, n: number, lo: number, hi: number, integer = false): Float64Array {
+export function randomArray(
+  rand: () => number,
+  n: number,
+  lo: number,
+  hi: number,
+  integer = false,
+): Float64Array {
   const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) out[i] = integer ? Math.floor(lo + rand() * (hi - lo + 1)) : lo + rand() * (hi - lo);
+  for (let i = 0; i < n; i++)
+    out[i] = integer ? Math.floor(lo + rand() * (hi - lo + 1)) : lo + rand() * (hi - lo);
   return out;
 }
 

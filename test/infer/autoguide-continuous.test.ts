@@ -12,9 +12,9 @@ import {
   findValidInitialParams,
   initToMean,
   initToMedian,
-  medianAxis0,
   initToSample,
   initToValue,
+  medianAxis0,
   SVI,
   TraceELBO,
 } from "@scribe/infer";
@@ -158,13 +158,19 @@ describe("init strategies", () => {
     expect(Number.isFinite(val.potential)).toBe(true);
   });
   it("the device median equals a sort's, ties and even counts included", () => {
-    const x = tensor([[3, 1], [1, 1], [2, 5], [7, 1], [2, 0]]);
+    const x = tensor([
+      [3, 1],
+      [1, 1],
+      [2, 5],
+      [7, 1],
+      [2, 0],
+    ]);
     expect(Array.from(medianAxis0(x).dataSync())).toEqual([2, 1]);
     expect(Array.from(medianAxis0(x.slice([0, 0], [4, 2])).dataSync())).toEqual([2.5, 1]);
   });
   it("retries until finite, and names the failure otherwise", async () => {
-    await expect(findValidInitialParams(m, [y], initToValue({ lam: tensor(-1) }), { maxTries: 3 })).rejects.toThrow(
-      /no valid initial values after 3 tries/,
-    );
+    await expect(
+      findValidInitialParams(m, [y], initToValue({ lam: tensor(-1) }), { maxTries: 3 }),
+    ).rejects.toThrow(/no valid initial values after 3 tries/);
   });
 });

@@ -66,7 +66,10 @@ describe("Predictive", () => {
     const samples = { mu: tensor([1, 2, 3]), sd: tensor([0.01, 0.01, 0.01]), mu2: tensor([-5, -5, -5]) };
     const fresh = new Predictive(model, { posteriorSamples: samples }).call(key(3), null);
     expect(fresh.mu2!.toArray()).toEqual([2, 4, 6]);
-    const kept = new Predictive(model, { posteriorSamples: samples, excludeDeterministic: false }).call(key(3), null);
+    const kept = new Predictive(model, { posteriorSamples: samples, excludeDeterministic: false }).call(
+      key(3),
+      null,
+    );
     expect(kept.mu2!.toArray()).toEqual([-5, -5, -5]);
   });
 

@@ -8,10 +8,10 @@ import {
   adam,
   deserializeSVIState,
   SVI,
-  type SVIProgress,
-  type SVISnapshot,
   SVINonFiniteError,
+  type SVIProgress,
   SVIProgressBar,
+  type SVISnapshot,
   serializeSVIState,
   TraceELBO,
 } from "@scribe/infer";
@@ -46,33 +46,53 @@ const flakyGuide = () => {
 };
 
 describe("SVI.run: interrupt and resume", () => {
-  it("an aborted run resumed from its snapshot equals the uninterrupted run, early stopping included", { timeout: 120_000 }, async () => {
+  it("an aborted run resumed from its snapshot equals the uninterrupted run, early stopping included", {
+    timeout: 120_000,
+  }, async () => {
     const es = { patience: 150, window: 50, minDelta: 0.002 };
-    const straight = await new SVI(model, new AutoNormal(model), adam(0.05), new TraceELBO()).run(key(5), 3000, [Y], {
-      logEvery: 50,
-      earlyStopping: es,
-    });
+    const straight = await new SVI(model, new AutoNormal(model), adam(0.05), new TraceELBO()).run(
+      key(5),
+      3000,
+      [Y],
+      {
+        logEvery: 50,
+        earlyStopping: es,
+      },
+    );
     expect(straight.stoppedEarly).toBe(true);
     expect(straight.stepsDone).toBeGreaterThan(300);
 
     const ac = new AbortController();
     let saved: Uint8Array | null = null;
-    const first = await new SVI(model, new AutoNormal(model), adam(0.05), new TraceELBO()).run(key(5), 3000, [Y], {
-      logEvery: 50,
-      earlyStopping: es,
-      signal: ac.signal,
-      onProgress: (p) => {
-        if (p.stepsDone === 300) ac.abort();
+    const first = await new SVI(model, new AutoNormal(model), adam(0.05), new TraceELBO()).run(
+      key(5),
+      3000,
+      [Y],
+      {
+        logEvery: 50,
+        earlyStopping: es,
+        signal: ac.signal,
+        onProgress: (p) => {
+          if (p.stepsDone === 300) ac.abort();
+        },
+        checkpoint: {
+          every: 10_000,
+          save: async (snap: SVISnapshot) => void (saved = await serializeSVIState(snap)),
+        },
       },
-      checkpoint: { every: 10_000, save: async (snap: SVISnapshot) => void (saved = await serializeSVIState(snap)) },
-    });
+    );
     expect(first.interrupted).toBe(true);
     expect(first.stepsDone).toBe(300);
     expect(first.losses.length).toBe(300);
     const { state, history } = deserializeSVIState(saved!);
     expect(history!.earlyStopping!.bestStep).toBeGreaterThan(0);
     const sviB = new SVI(model, new AutoNormal(model), adam(0.05), new TraceELBO());
-    const resumed = await sviB.run(key(0), 3000 - 300, [Y], { logEvery: 50, earlyStopping: es, initState: state, history });
+    const resumed = await sviB.run(key(0), 3000 - 300, [Y], {
+      logEvery: 50,
+      earlyStopping: es,
+      initState: state,
+      history,
+    });
     expect(resumed.stoppedEarly).toBe(true);
     expect(resumed.bestStep).toBe(straight.bestStep);
     expect(resumed.stepsDone).toBe(straight.stepsDone);
@@ -91,10 +111,16 @@ describe("SVI.run: interrupt and resume", () => {
 });
 
 describe("SVI.run: non-finite steps", () => {
-  it("stable updates skip them: one loss per step, the count reported, the params finite", { timeout: 60_000 }, async () => {
+  it("stable updates skip them: one loss per step, the count reported, the params finite", {
+    timeout: 60_000,
+  }, async () => {
     const svi = new SVI(flaky, flakyGuide, adam(0.02), new TraceELBO());
     const seen: number[] = [];
-    const r = await svi.run(key(2), 1000, [Y], { stableUpdate: true, logEvery: 250, onProgress: (p) => seen.push(p.skippedSteps) });
+    const r = await svi.run(key(2), 1000, [Y], {
+      stableUpdate: true,
+      logEvery: 250,
+      onProgress: (p) => seen.push(p.skippedSteps),
+    });
     expect(r.losses.length).toBe(1000);
     const nonFinite = Array.from(r.losses).filter((v) => !Number.isFinite(v)).length;
     expect(nonFinite).toBeGreaterThan(0);
@@ -139,7 +165,9 @@ describe("SVI.run: non-finite steps", () => {
       sample("z", new Normal(loc, scale, false));
     };
     const svi = new SVI(flaky, guide, adam(0.02), new TraceELBO());
-    const err = await svi.run(key(2), 5000, [Y], { maxNonFiniteSteps: 30, logEvery: 100 }).catch((e: unknown) => e);
+    const err = await svi
+      .run(key(2), 5000, [Y], { maxNonFiniteSteps: 30, logEvery: 100 })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SVINonFiniteError);
     expect((err as Error).message).toMatch(/Without stableUpdate/);
   });

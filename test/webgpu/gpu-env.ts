@@ -10,20 +10,27 @@ import type { Tensor } from "@scribe/core";
 
 const SWIFTSHADER_ICD = "/usr/lib/chromium/vk_swiftshader_icd.json";
 /** Where Debian's libvulkan1 puts the Vulkan loader (Chromium does not pull it in). */
-const VULKAN_LOADERS = ["/usr/lib/x86_64-linux-gnu/libvulkan.so.1", "/usr/lib/aarch64-linux-gnu/libvulkan.so.1", "/usr/lib/libvulkan.so.1", "/usr/lib64/libvulkan.so.1"];
+const VULKAN_LOADERS = [
+  "/usr/lib/x86_64-linux-gnu/libvulkan.so.1",
+  "/usr/lib/aarch64-linux-gnu/libvulkan.so.1",
+  "/usr/lib/libvulkan.so.1",
+  "/usr/lib64/libvulkan.so.1",
+];
 
 /** What a machine without a GPU lacks for SwiftShader, named by its Debian package. */
 function missingPieces(): string {
   const missing: string[] = [];
   const icd = process.env.VK_ICD_FILENAMES;
-  if (icd && !existsSync(icd)) return `VK_ICD_FILENAMES=${icd} does not exist (SwiftShader's is ${SWIFTSHADER_ICD}, from chromium)`;
+  if (icd && !existsSync(icd))
+    return `VK_ICD_FILENAMES=${icd} does not exist (SwiftShader's is ${SWIFTSHADER_ICD}, from chromium)`;
   if (!existsSync(SWIFTSHADER_ICD)) missing.push(`chromium (for ${SWIFTSHADER_ICD})`);
   if (!VULKAN_LOADERS.some((p) => existsSync(p))) missing.push("libvulkan1 (for libvulkan.so.1)");
   return missing.length > 0
     ? `Without a GPU, install ${missing.join(" and ")}: apt-get install chromium libvulkan1`
     : "The SwiftShader ICD and libvulkan.so.1 are installed: see the reason above";
 }
-if (!process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER_ICD)) process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
+if (!process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER_ICD))
+  process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
 if (!process.env.XDG_RUNTIME_DIR || !existsSync(process.env.XDG_RUNTIME_DIR))
   process.env.XDG_RUNTIME_DIR = mkdtempSync(join(tmpdir(), "scribe-xdg-"));
 
@@ -31,6 +38,7 @@ if (!process.env.XDG_RUNTIME_DIR || !existsSync(process.env.XDG_RUNTIME_DIR))
 // instead of killing the test worker. (The crashes seen earlier on SwiftShader were Dawn
 // freeing its instance once the `GPU` object was garbage collected; the backend now holds it.)
 import { spawnSync } from "node:child_process";
+
 const PROBE = `import { create, globals } from "webgpu"; Object.assign(globalThis, globals);
 const g = create([]); globalThis.keep = g; const ad = await g.requestAdapter(); if (!ad) { console.log("no adapter"); process.exit(3); }
 const dev = await ad.requestDevice();
@@ -47,7 +55,11 @@ process.exit(0);`;
 // The suites run wherever an adapter exists (SwiftShader in CI); SCRIBE_WEBGPU=0 turns them off.
 const enabled = process.env.SCRIBE_WEBGPU !== "0";
 const probe = enabled
-  ? spawnSync(process.execPath, ["--input-type=module", "-e", PROBE], { encoding: "utf8", timeout: 60_000, env: process.env })
+  ? spawnSync(process.execPath, ["--input-type=module", "-e", PROBE], {
+      encoding: "utf8",
+      timeout: 60_000,
+      env: process.env,
+    })
   : null;
 const probeReason = !probe
   ? "SCRIBE_WEBGPU=0"

@@ -1,4 +1,4 @@
-import { cpuBackend, key, random, scope, keep, tensor, withBackend, type Tensor } from "@scribe/core";
+import { cpuBackend, keep, key, random, scope, type Tensor, tensor, withBackend } from "@scribe/core";
 import { threefry2x32 } from "@scribe/core/random/threefry.js";
 import { describe, expect, it } from "vitest";
 import { compare, values, webgpu } from "./gpu-env.js";

@@ -57,9 +57,6 @@ function checkAgree(label: string, g: Float64Array, c: Float64Array, rtol = 0, a
   expect(f).toBeGreaterThanOrEqual(min);
 }
 
-
-
-
 /** Every `stride`-th element from `offset`. */
 function every(xs: Float64Array, stride: number, offset: number): Float64Array {
   return Float64Array.from(

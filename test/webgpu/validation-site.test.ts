@@ -1,5 +1,17 @@
 import {
-  type Backend, type SampleMessage, cpuBackend, deferCheck, isfinite, key, pendingChecks, sample, scope, seed, tensor, trace, withBackend,
+  type Backend,
+  cpuBackend,
+  deferCheck,
+  isfinite,
+  key,
+  pendingChecks,
+  type SampleMessage,
+  sample,
+  scope,
+  seed,
+  tensor,
+  trace,
+  withBackend,
 } from "@scribe/core";
 import { MultivariateNormal, Normal, positiveDefinite } from "@scribe/distributions";
 import { describe, expect, it } from "vitest";
@@ -49,7 +61,8 @@ describe.skipIf(!webgpu)("validation on WebGPU: the CPU's message, at the first 
 
   it("an index and a float32 value: scale[2] = -3 at site 'obs'", { timeout: 120_000 }, async () => {
     const run = async () => {
-      const model = () => sample("obs", new Normal(tensor([0, 0, 0]), tensor([1, 2, -3])), { obs: tensor([0.5, 1, 2]) });
+      const model = () =>
+        sample("obs", new Normal(tensor([0, 0, 0]), tensor([1, 2, -3])), { obs: tensor([0.5, 1, 2]) });
       return trace(model).getTrace().get("obs")!.value!.data();
     };
     const onGpu = await firstError(gpu, run);
@@ -57,27 +70,40 @@ describe.skipIf(!webgpu)("validation on WebGPU: the CPU's message, at the first 
     expect(await firstError(cpuBackend(), run)).toBe(onGpu);
   });
 
-  it("outside a model the CPU throws at once and WebGPU at the readback, with one text", { timeout: 120_000 }, async () => {
-    const run = async () => new Normal(tensor([0, 1]), tensor([2, -0.5])).logProb(tensor([0, 0])).sum().data();
+  it("outside a model the CPU throws at once and WebGPU at the readback, with one text", {
+    timeout: 120_000,
+  }, async () => {
+    const run = async () =>
+      new Normal(tensor([0, 1]), tensor([2, -0.5]))
+        .logProb(tensor([0, 0]))
+        .sum()
+        .data();
     const onGpu = await firstError(gpu, run);
     expect(onGpu).toBe("Normal: argument 'scale' must satisfy positive, but scale[1] = -0.5");
     expect(await firstError(cpuBackend(), run)).toBe(onGpu);
     // The covariance check (Cholesky pivots as tensor ops) runs on the device too.
     const mvn = async () =>
-      new MultivariateNormal(tensor([0, 0]), { covarianceMatrix: tensor([1, 2, 2, 1], { shape: [2, 2] }) }).logProb(tensor([0, 0])).data();
+      new MultivariateNormal(tensor([0, 0]), { covarianceMatrix: tensor([1, 2, 2, 1], { shape: [2, 2] }) })
+        .logProb(tensor([0, 0]))
+        .data();
     const mvnGpu = await firstError(gpu, mvn);
-    expect(mvnGpu).toBe("MultivariateNormal: argument 'covarianceMatrix' must satisfy positiveDefinite, but covarianceMatrix = [1, 2, 2, 1]");
+    expect(mvnGpu).toBe(
+      "MultivariateNormal: argument 'covarianceMatrix' must satisfy positiveDefinite, but covarianceMatrix = [1, 2, 2, 1]",
+    );
     expect(await firstError(cpuBackend(), mvn)).toBe(mvnGpu);
   });
 
   it("positiveDefinite agrees with the CPU on a batch of matrices", { timeout: 120_000 }, async () => {
     const mats = [2, 1, 1, 2, 1, 2, 2, 1, 1, 0, 0, 1e-3, -1, 0, 0, 1];
-    const check = (b: Backend) => withBackend(b, () => positiveDefinite.check(tensor(mats, { shape: [4, 2, 2] })).data());
+    const check = (b: Backend) =>
+      withBackend(b, () => positiveDefinite.check(tensor(mats, { shape: [4, 2, 2] })).data());
     expect(Array.from(await check(gpu))).toEqual([1, 0, 1, 0]);
     expect(Array.from(await check(gpu))).toEqual(Array.from(await check(cpuBackend())));
   });
 
-  it("valid models and passing checks leave no buffer behind on the device", { timeout: 120_000 }, async () => {
+  it("valid models and passing checks leave no buffer behind on the device", {
+    timeout: 120_000,
+  }, async () => {
     const model = () => sample("x", new Normal(tensor([0, 1]), tensor([1, 2])), { obs: tensor([0.3, 0.4]) });
     const before = gpu.liveBuffers();
     for (let i = 0; i < 3; i++) {

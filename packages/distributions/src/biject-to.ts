@@ -1,5 +1,11 @@
-import { type Tensor, sub } from "@scribe/core";
-import { type Constraint, type IndependentConstraint, boundsOf, positive, unitInterval } from "./constraints.js";
+import { sub, type Tensor } from "@scribe/core";
+import {
+  boundsOf,
+  type Constraint,
+  type IndependentConstraint,
+  positive,
+  unitInterval,
+} from "./constraints.js";
 import { AffineTransform } from "./transforms/affine.js";
 import { CholeskyTransform } from "./transforms/cholesky.js";
 import { ComposeTransform } from "./transforms/compose.js";
@@ -44,18 +50,34 @@ export function bijectTo(constraint: Constraint): Transform {
 }
 
 type Bound = Tensor | number;
-const diff = (hi: Bound, lo: Bound): Bound => (typeof hi === "number" && typeof lo === "number" ? hi - lo : sub(hi, lo));
+const diff = (hi: Bound, lo: Bound): Bound =>
+  typeof hi === "number" && typeof lo === "number" ? hi - lo : sub(hi, lo);
 
 registerBijection("real", () => new IdentityTransform());
 registerBijection("positive", () => new ExpTransform());
 registerBijection("nonnegative", () => new ExpTransform());
-registerBijection("greaterThan", (c) => new ComposeTransform([new ExpTransform(), new AffineTransform(boundsOf(c).lowerBound!, 1, positive)]));
-registerBijection("greaterThanEq", (c) => new ComposeTransform([new ExpTransform(), new AffineTransform(boundsOf(c).lowerBound!, 1, positive)]));
-registerBijection("lessThan", (c) => new ComposeTransform([new ExpTransform(), new AffineTransform(boundsOf(c).upperBound!, -1, positive)]));
+registerBijection(
+  "greaterThan",
+  (c) =>
+    new ComposeTransform([new ExpTransform(), new AffineTransform(boundsOf(c).lowerBound!, 1, positive)]),
+);
+registerBijection(
+  "greaterThanEq",
+  (c) =>
+    new ComposeTransform([new ExpTransform(), new AffineTransform(boundsOf(c).lowerBound!, 1, positive)]),
+);
+registerBijection(
+  "lessThan",
+  (c) =>
+    new ComposeTransform([new ExpTransform(), new AffineTransform(boundsOf(c).upperBound!, -1, positive)]),
+);
 registerBijection("unitInterval", () => new SigmoidTransform());
 registerBijection("interval", (c) => {
   const { lowerBound: lo, upperBound: hi } = boundsOf(c);
-  return new ComposeTransform([new SigmoidTransform(), new AffineTransform(lo!, diff(hi!, lo!), unitInterval)]);
+  return new ComposeTransform([
+    new SigmoidTransform(),
+    new AffineTransform(lo!, diff(hi!, lo!), unitInterval),
+  ]);
 });
 registerBijection("simplex", () => new StickBreakingTransform());
 registerBijection("independent", (c) => {
@@ -64,5 +86,8 @@ registerBijection("independent", (c) => {
 });
 registerBijection("lowerCholesky", () => new LowerCholeskyTransform());
 registerBijection("corrCholesky", () => new CorrCholeskyTransform());
-registerBijection("positiveDefinite", () => new ComposeTransform([new LowerCholeskyTransform(), new CholeskyTransform().inv]));
+registerBijection(
+  "positiveDefinite",
+  () => new ComposeTransform([new LowerCholeskyTransform(), new CholeskyTransform().inv]),
+);
 registerBijection("orderedVector", () => new OrderedTransform());

@@ -1,4 +1,4 @@
-import { type Tensor, astype, eq, logicalNot, sum } from "@scribe/core";
+import { astype, eq, logicalNot, sum, type Tensor } from "@scribe/core";
 
 /**
  * A region of values (a distribution's support, or the admissible set of a parameter).

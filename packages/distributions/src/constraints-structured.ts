@@ -1,8 +1,25 @@
 import {
-  type Tensor, abs, broadcastTo, div, eye, fromTypedArray, fullLike, ge, gt, le, logicalAnd, lt, mT, mul, slice, sub, sum,
-  tril, eq,
+  abs,
+  broadcastTo,
+  div,
+  eq,
+  eye,
+  fromTypedArray,
+  fullLike,
+  ge,
+  gt,
+  le,
+  logicalAnd,
+  lt,
+  mT,
+  mul,
+  slice,
+  sub,
+  sum,
+  type Tensor,
+  tril,
 } from "@scribe/core";
-import { BaseConstraint, type Constraint, allRightmost } from "./constraint.js";
+import { allRightmost, BaseConstraint, type Constraint } from "./constraint.js";
 import { diagonal, sliceLast } from "./linalg-utils.js";
 
 const TOL = 1e-6;

@@ -1,12 +1,29 @@
 import {
-  type Tensor, add, broadcastTo, div, eq, floor, fullLike, ge, gt, isfinite, le, logicalAnd, logicalOr, lt,
+  add,
+  broadcastTo,
+  div,
+  eq,
+  floor,
+  fullLike,
+  ge,
+  gt,
+  isfinite,
+  le,
+  logicalAnd,
+  logicalOr,
+  lt,
+  type Tensor,
   zerosLike,
 } from "@scribe/core";
-import { BaseConstraint, type Constraint, allRightmost, fmtBound } from "./constraint.js";
+import { allRightmost, BaseConstraint, type Constraint, fmtBound } from "./constraint.js";
 
 export type { Constraint } from "./constraint.js";
 export {
-  corrCholesky, lowerCholesky, orderedVector, positiveDefinite, simplex,
+  corrCholesky,
+  lowerCholesky,
+  orderedVector,
+  positiveDefinite,
+  simplex,
 } from "./constraints-structured.js";
 
 type Bound = Tensor | number;
@@ -38,7 +55,11 @@ class Real extends BaseConstraint {
 }
 
 class GreaterThan extends BaseConstraint {
-  constructor(readonly name: string, readonly lowerBound: Bound, readonly inclusive = false) {
+  constructor(
+    readonly name: string,
+    readonly lowerBound: Bound,
+    readonly inclusive = false,
+  ) {
     super();
   }
   check(x: Tensor): Tensor {
@@ -48,12 +69,18 @@ class GreaterThan extends BaseConstraint {
     return fillLike(x, this.inclusive ? this.lowerBound : shift(this.lowerBound, 1));
   }
   override toString(): string {
-    return this.name === "positive" || this.name === "nonnegative" ? this.name : `${this.name}(lowerBound=${fmtBound(this.lowerBound)})`;
+    return this.name === "positive" || this.name === "nonnegative"
+      ? this.name
+      : `${this.name}(lowerBound=${fmtBound(this.lowerBound)})`;
   }
 }
 
 class LessThan extends BaseConstraint {
-  constructor(readonly name: string, readonly upperBound: Bound, readonly inclusive = false) {
+  constructor(
+    readonly name: string,
+    readonly upperBound: Bound,
+    readonly inclusive = false,
+  ) {
     super();
   }
   check(x: Tensor): Tensor {
@@ -68,7 +95,11 @@ class LessThan extends BaseConstraint {
 }
 
 class Interval extends BaseConstraint {
-  constructor(readonly name: string, readonly lowerBound: Bound, readonly upperBound: Bound) {
+  constructor(
+    readonly name: string,
+    readonly lowerBound: Bound,
+    readonly upperBound: Bound,
+  ) {
     super();
   }
   check(x: Tensor): Tensor {
@@ -78,13 +109,19 @@ class Interval extends BaseConstraint {
     return fillLike(x, midpoint(this.lowerBound, this.upperBound));
   }
   override toString(): string {
-    return this.name === "unitInterval" ? this.name : `${this.name}(lowerBound=${fmtBound(this.lowerBound)}, upperBound=${fmtBound(this.upperBound)})`;
+    return this.name === "unitInterval"
+      ? this.name
+      : `${this.name}(lowerBound=${fmtBound(this.lowerBound)}, upperBound=${fmtBound(this.upperBound)})`;
   }
 }
 
 class IntegerInterval extends BaseConstraint {
   override readonly isDiscrete = true;
-  constructor(readonly name: string, readonly lowerBound: Bound, readonly upperBound: Bound) {
+  constructor(
+    readonly name: string,
+    readonly lowerBound: Bound,
+    readonly upperBound: Bound,
+  ) {
     super();
   }
   check(x: Tensor): Tensor {
@@ -100,7 +137,10 @@ class IntegerInterval extends BaseConstraint {
 
 class IntegerGreaterThanEq extends BaseConstraint {
   override readonly isDiscrete = true;
-  constructor(readonly name: string, readonly lowerBound: number) {
+  constructor(
+    readonly name: string,
+    readonly lowerBound: number,
+  ) {
     super();
   }
   check(x: Tensor): Tensor {
@@ -127,10 +167,15 @@ export class IndependentConstraint extends BaseConstraint {
   readonly name = "independent";
   override readonly eventDim: number;
   override readonly isDiscrete: boolean;
-  constructor(readonly base: Constraint, readonly reinterpretedBatchNdims: number) {
+  constructor(
+    readonly base: Constraint,
+    readonly reinterpretedBatchNdims: number,
+  ) {
     super();
     if (!Number.isInteger(reinterpretedBatchNdims) || reinterpretedBatchNdims < 0)
-      throw new Error(`independent: reinterpretedBatchNdims must be a non-negative integer, got ${reinterpretedBatchNdims}`);
+      throw new Error(
+        `independent: reinterpretedBatchNdims must be a non-negative integer, got ${reinterpretedBatchNdims}`,
+      );
     this.eventDim = base.eventDim + reinterpretedBatchNdims;
     this.isDiscrete = base.isDiscrete;
   }
@@ -159,10 +204,14 @@ export class Dependent extends BaseConstraint {
     this.eventDim = opts.eventDim ?? 0;
   }
   check(_x: Tensor): Tensor {
-    throw new Error("dependent: a parameter-dependent constraint cannot be checked; use the distribution instance's `support`");
+    throw new Error(
+      "dependent: a parameter-dependent constraint cannot be checked; use the distribution instance's `support`",
+    );
   }
   feasibleLike(_x: Tensor): Tensor {
-    throw new Error("dependent: a parameter-dependent constraint has no feasible value; use the distribution instance's `support`");
+    throw new Error(
+      "dependent: a parameter-dependent constraint has no feasible value; use the distribution instance's `support`",
+    );
   }
 }
 
@@ -215,4 +264,3 @@ export function boundsOf(c: Constraint): { lowerBound?: Bound; upperBound?: Boun
   const o = c as unknown as { lowerBound?: Bound; upperBound?: Bound };
   return { lowerBound: o.lowerBound, upperBound: o.upperBound };
 }
-

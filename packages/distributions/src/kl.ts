@@ -1,10 +1,21 @@
 import {
-  type Tensor, add, betaln, broadcastShapes, broadcastTo, digamma, div, lgamma, log, mul, square, sub, sum,
-  triangularSolve, unsqueeze, where,
+  add,
+  betaln,
+  broadcastShapes,
+  broadcastTo,
+  digamma,
+  div,
+  lgamma,
+  log,
+  mul,
+  square,
+  sub,
+  sum,
+  type Tensor,
+  triangularSolve,
+  unsqueeze,
+  where,
 } from "@scribe/core";
-import type { Distribution } from "./distribution.js";
-import { diagonal } from "./linalg-utils.js";
-import { sumRightmost } from "./param-utils.js";
 import { Beta } from "./continuous/beta.js";
 import { Dirichlet } from "./continuous/dirichlet.js";
 import { Gamma } from "./continuous/gamma.js";
@@ -12,6 +23,9 @@ import { LogNormal } from "./continuous/log-normal.js";
 import { LowRankMultivariateNormal } from "./continuous/low-rank-multivariate-normal.js";
 import { MultivariateNormal } from "./continuous/multivariate-normal.js";
 import { Normal } from "./continuous/normal.js";
+import type { Distribution } from "./distribution.js";
+import { diagonal } from "./linalg-utils.js";
+import { sumRightmost } from "./param-utils.js";
 import { ExpandedDistribution } from "./wrappers/expanded.js";
 import { Independent } from "./wrappers/independent.js";
 import { MaskedDistribution } from "./wrappers/masked.js";
@@ -46,7 +60,8 @@ export function registerKL<P extends Distribution, Q extends Distribution>(
 
 function chain(d: object): Ctor[] {
   const out: Ctor[] = [];
-  for (let c = Object.getPrototypeOf(d); c && c !== Object.prototype; c = Object.getPrototypeOf(c)) out.push(c.constructor as Ctor);
+  for (let c = Object.getPrototypeOf(d); c && c !== Object.prototype; c = Object.getPrototypeOf(c))
+    out.push(c.constructor as Ctor);
   return out;
 }
 
@@ -85,7 +100,10 @@ export function kl(p: Distribution, q: Distribution): Tensor {
     return v;
   }
   if (p instanceof Independent || q instanceof Independent) {
-    if (!(p instanceof Independent && q instanceof Independent) || p.reinterpretedBatchNdims !== q.reinterpretedBatchNdims)
+    if (
+      !(p instanceof Independent && q instanceof Independent) ||
+      p.reinterpretedBatchNdims !== q.reinterpretedBatchNdims
+    )
       throw new Error(
         `kl: Independent wrappers must match on both sides (got ${describe(p)} and ${describe(q)}); apply the same toEvent(n) to both`,
       );
@@ -93,7 +111,9 @@ export function kl(p: Distribution, q: Distribution): Tensor {
   }
   const f = lookup(p, q);
   if (!f)
-    throw new Error(`kl: no closed form is registered for KL(${p.constructor.name} ‖ ${q.constructor.name}); use a Monte Carlo estimate`);
+    throw new Error(
+      `kl: no closed form is registered for KL(${p.constructor.name} ‖ ${q.constructor.name}); use a Monte Carlo estimate`,
+    );
   return broadcastTo((f as (a: Distribution, b: Distribution) => Tensor)(p, q), batch);
 }
 
@@ -103,7 +123,9 @@ function maskKL(v: Tensor, m: Tensor | boolean): Tensor {
 }
 
 function describe(d: Distribution): string {
-  return d instanceof Independent ? `Independent(${d.base.constructor.name}, ${d.reinterpretedBatchNdims})` : d.constructor.name;
+  return d instanceof Independent
+    ? `Independent(${d.base.constructor.name}, ${d.reinterpretedBatchNdims})`
+    : d.constructor.name;
 }
 
 function klNormal(pl: Tensor, ps: Tensor, ql: Tensor, qs: Tensor): Tensor {
@@ -165,4 +187,3 @@ registerKL(MultivariateNormal, MultivariateNormal, klGaussian);
 registerKL(MultivariateNormal, LowRankMultivariateNormal, klGaussian);
 registerKL(LowRankMultivariateNormal, MultivariateNormal, klGaussian);
 registerKL(LowRankMultivariateNormal, LowRankMultivariateNormal, klGaussian);
-

@@ -1,4 +1,4 @@
-import { type Tensor, arange, concat, eq, realize, reshape, slice, sum, where } from "@scribe/core";
+import { arange, concat, eq, realize, reshape, slice, sum, type Tensor, where } from "@scribe/core";
 
 /**
  * Small shape and matrix helpers shared by the multivariate distributions and transforms.

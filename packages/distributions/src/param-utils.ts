@@ -1,4 +1,14 @@
-import { type DType, type Shape, Tensor, astype, broadcastShapes, broadcastTo, scalar, sum, unsqueeze } from "@scribe/core";
+import {
+  astype,
+  broadcastShapes,
+  broadcastTo,
+  type DType,
+  type Shape,
+  scalar,
+  sum,
+  Tensor,
+  unsqueeze,
+} from "@scribe/core";
 import type { Distribution } from "./distribution.js";
 import { preBroadcast, validateArgs } from "./validation.js";
 
@@ -104,7 +114,10 @@ export function exactlyOne<A extends string, B extends string>(
  * index and the value).
  * @internal
  */
-export function checkArgs(dist: Distribution, values: Readonly<Record<string, Tensor | number | undefined>>): void {
+export function checkArgs(
+  dist: Distribution,
+  values: Readonly<Record<string, Tensor | number | undefined>>,
+): void {
   if (!dist.validateArgs) return;
   validateArgs(dist.constructor.name, values, dist.meta.argConstraints);
 }
@@ -117,7 +130,14 @@ export function checkArgs(dist: Distribution, values: Readonly<Record<string, Te
 export function distDtype(d: object, depth = 0): DType {
   for (const v of Object.values(d)) {
     if (v instanceof Tensor && v.dtype === "float64") return "float64";
-    if (depth < 4 && v !== null && typeof v === "object" && !(v instanceof Tensor) && !Array.isArray(v) && "batchShape" in v)
+    if (
+      depth < 4 &&
+      v !== null &&
+      typeof v === "object" &&
+      !(v instanceof Tensor) &&
+      !Array.isArray(v) &&
+      "batchShape" in v
+    )
       if (distDtype(v as object, depth + 1) === "float64") return "float64";
   }
   return "float32";
@@ -128,7 +148,9 @@ export function broadcastNamed(name: string, shapes: Record<string, Shape>): num
   try {
     return broadcastShapes(...Object.values(shapes));
   } catch {
-    const desc = Object.entries(shapes).map(([k, s]) => `${k} [${s.join(", ")}]`).join(", ");
+    const desc = Object.entries(shapes)
+      .map(([k, s]) => `${k} [${s.join(", ")}]`)
+      .join(", ");
     throw new Error(`${name}: shapes do not broadcast: ${desc}`);
   }
 }

@@ -11,8 +11,8 @@ import {
   type Tensor,
 } from "@scribe/core";
 import { nonnegativeInteger, positive, unitInterval } from "./constraints.js";
-import { poissonBetaLogProb } from "./kernels/poisson-beta.js";
 import { Distribution } from "./distribution.js";
+import { poissonBetaLogProb } from "./kernels/poisson-beta.js";
 import { asValue, checkArgs, type ParamLike, promoteParams } from "./param-utils.js";
 import { maskOutOfSupport } from "./validation.js";
 

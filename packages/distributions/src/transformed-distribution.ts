@@ -28,8 +28,14 @@ export class TransformedDistribution extends Distribution {
     }
     const shape = ts.reduce((s, t) => t.forwardShape(s), baseShape);
     if (evDim > shape.length)
-      throw new Error(`TransformedDistribution: transforms need ${evDim} event dims but the output shape is [${shape}]`);
-    super(shape.slice(0, shape.length - evDim), shape.slice(shape.length - evDim), validateArgs ?? base.validateArgs);
+      throw new Error(
+        `TransformedDistribution: transforms need ${evDim} event dims but the output shape is [${shape}]`,
+      );
+    super(
+      shape.slice(0, shape.length - evDim),
+      shape.slice(shape.length - evDim),
+      validateArgs ?? base.validateArgs,
+    );
     this.baseDist = base;
     this.transforms = ts;
   }
@@ -40,7 +46,9 @@ export class TransformedDistribution extends Distribution {
 
   /** The codomain of the last transform, reinterpreted over the event dims. */
   override get support(): Constraint {
-    const c = this.transforms.length ? this.transforms[this.transforms.length - 1]!.codomain : this.baseDist.support;
+    const c = this.transforms.length
+      ? this.transforms[this.transforms.length - 1]!.codomain
+      : this.baseDist.support;
     return independent(c, Math.max(0, this.eventDim - c.eventDim));
   }
 

@@ -1,4 +1,12 @@
-import { type CheckFailure, type Tensor, checkOrDefer, cpuBackend, scalar, where, withBackend } from "@scribe/core";
+import {
+  type CheckFailure,
+  checkOrDefer,
+  cpuBackend,
+  scalar,
+  type Tensor,
+  where,
+  withBackend,
+} from "@scribe/core";
 import type { Constraint } from "./constraint.js";
 import type { Distribution } from "./distribution.js";
 
@@ -60,13 +68,16 @@ export function validateArgs(
       // A plain number is checked exactly (float64, on the cpu); only its failure is deferred
       // inside a model, so that the site can name it.
       if (c.eventDim === 0)
-        checkOrDefer(withBackend(cpuBackend(), () => c.check(scalar(v, "float64"))), () =>
-          `${name}: argument '${k}' must satisfy ${c.toString()}, but ${k} = ${v}`,
+        checkOrDefer(
+          withBackend(cpuBackend(), () => c.check(scalar(v, "float64"))),
+          () => `${name}: argument '${k}' must satisfy ${c.toString()}, but ${k} = ${v}`,
         );
       continue;
     }
     if (v.rank < c.eventDim)
-      throw new Error(`${name}: argument '${k}' needs at least ${c.eventDim} dims for ${c.toString()}, got shape [${v.shape.join(", ")}]`);
+      throw new Error(
+        `${name}: argument '${k}' needs at least ${c.eventDim} dims for ${c.toString()}, got shape [${v.shape.join(", ")}]`,
+      );
     const eventSize = eventSizeOf(v, c.eventDim);
     checkOrDefer(
       c.check(v),
@@ -111,6 +122,10 @@ export function assertInSupport(dist: Distribution, value: Tensor): void {
 export function maskOutOfSupport(dist: Distribution, value: Tensor, lp: Tensor): Tensor {
   if (!dist.validateArgs) return lp;
   const s = dist.support;
-  if (s.name === "real" || (s.name === "independent" && (s as unknown as { base: Constraint }).base.name === "real")) return lp;
+  if (
+    s.name === "real" ||
+    (s.name === "independent" && (s as unknown as { base: Constraint }).base.name === "real")
+  )
+    return lp;
   return where(s.check(value), lp, -Infinity);
 }

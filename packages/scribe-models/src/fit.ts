@@ -10,7 +10,15 @@
  * this file only prepares the data and the model and maps SCRIBE's options onto it.
  * @module
  */
-import { cpuBackend, currentBackend, fromTypedArray, key as makeKey, type Tensor, useBackend, withBackend } from "@scribe/core";
+import {
+  cpuBackend,
+  currentBackend,
+  fromTypedArray,
+  key as makeKey,
+  type Tensor,
+  useBackend,
+  withBackend,
+} from "@scribe/core";
 import {
   Adam,
   type EarlyStoppingOptions,
@@ -141,21 +149,33 @@ function checkCountValues(v: ArrayLike<number>, G: number): void {
   for (let i = 0; i < v.length; i++) {
     const x = v[i]!;
     if (!Number.isFinite(x) || x < 0 || !Number.isInteger(x))
-      throw new Error(`fit: counts must be finite non-negative integers; cell ${Math.floor(i / G)}, gene ${i % G} has ${x}`);
+      throw new Error(
+        `fit: counts must be finite non-negative integers; cell ${Math.floor(i / G)}, gene ${i % G} has ${x}`,
+      );
   }
 }
 
 function annDataCounts(data: AnnData, layer?: string): HostCounts {
   const m = layer === undefined ? data.X : data.layers[layer];
-  if (!m) throw new Error(`fit: no layer ${JSON.stringify(layer)}; layers: ${Object.keys(data.layers).join(", ") || "(none)"}`);
+  if (!m)
+    throw new Error(
+      `fit: no layer ${JSON.stringify(layer)}; layers: ${Object.keys(data.layers).join(", ") || "(none)"}`,
+    );
   validateCounts(m, { allowEmpty: true, obsNames: data.obs.index, varNames: data.var.index });
   const d = toDense(m, "float32");
   if (d.shape[0] === 0 || d.shape[1] === 0) throw new Error(`fit: empty count matrix [${d.shape}]`);
-  return { data: d.data as Float32Array, shape: [d.shape[0], d.shape[1]], obsNames: data.obs.index, varNames: data.var.index, adata: data };
+  return {
+    data: d.data as Float32Array,
+    shape: [d.shape[0], d.shape[1]],
+    obsNames: data.obs.index,
+    varNames: data.var.index,
+    adata: data,
+  };
 }
 
 function checkTensorShape(data: Tensor): [number, number] {
-  if (data.rank !== 2) throw new Error(`fit: counts must be a cells × genes matrix, got shape [${data.shape}]`);
+  if (data.rank !== 2)
+    throw new Error(`fit: counts must be a cells × genes matrix, got shape [${data.shape}]`);
   if (data.shape[0] === 0 || data.shape[1] === 0) throw new Error(`fit: empty count matrix [${data.shape}]`);
   return data.shape as [number, number];
 }
@@ -165,10 +185,18 @@ function checkTensorShape(data: Tensor): [number, number] {
  * integers). An AnnData is read from host memory; a tensor must be on the CPU (use
  * {@link fit}, which reads any backend with an `await`).
  */
-export function prepareCounts(data: Tensor | AnnData, layer?: string): { counts: Tensor; obsNames?: string[]; varNames?: string[]; adata?: AnnData } {
+export function prepareCounts(
+  data: Tensor | AnnData,
+  layer?: string,
+): { counts: Tensor; obsNames?: string[]; varNames?: string[]; adata?: AnnData } {
   if (isAnnData(data)) {
     const h = annDataCounts(data, layer);
-    return { counts: withBackend(cpuBackend(), () => fromTypedArray(h.data, h.shape)), obsNames: h.obsNames, varNames: h.varNames, adata: h.adata };
+    return {
+      counts: withBackend(cpuBackend(), () => fromTypedArray(h.data, h.shape)),
+      obsNames: h.obsNames,
+      varNames: h.varNames,
+      adata: h.adata,
+    };
   }
   const [, G] = checkTensorShape(data);
   checkCountValues(data.dataSync() as ArrayLike<number>, G);
@@ -258,15 +286,31 @@ async function fitHere(data: Tensor | AnnData, options: FitOptions): Promise<Fit
   const modelOpts: ModelOptions = {
     nCells: C,
     nGenes: G,
-    ...pick(options, ["parameterization", "unconstrained", "positiveTransform", "nComponents", "mixtureParams", "priors", "guideRank", "amortizeCapture", "captureHiddenDims", "annotationLogits", "nQuadNodes", "muPriorLoc"]),
+    ...pick(options, [
+      "parameterization",
+      "unconstrained",
+      "positiveTransform",
+      "nComponents",
+      "mixtureParams",
+      "priors",
+      "guideRank",
+      "amortizeCapture",
+      "captureHiddenDims",
+      "annotationLogits",
+      "nQuadNodes",
+      "muPriorLoc",
+    ]),
   };
   const twoState = isTwoStateModel(modelType);
   if (options.annotationKey) {
-    if (twoState) throw new Error(`fit: model ${modelType} does not support annotation priors (annotationKey)`);
+    if (twoState)
+      throw new Error(`fit: model ${modelType} does not support annotation priors (annotationKey)`);
     if (!adata) throw new Error("fit: annotationKey needs an AnnData input");
     const col = adata.obs.columns[options.annotationKey];
     if (!col) throw new Error(`fit: obs has no column ${JSON.stringify(options.annotationKey)}`);
-    const labels = isCategorical(col) ? decodeCategorical(col) : (col as unknown[]).map((v) => (v === null || v === "" ? null : String(v)));
+    const labels = isCategorical(col)
+      ? decodeCategorical(col)
+      : (col as unknown[]).map((v) => (v === null || v === "" ? null : String(v)));
     const ann = annotationLogits(labels, { confidence: options.annotationConfidence ?? 3 });
     modelOpts.annotationLogits = ann.logits;
     modelOpts.nComponents ??= ann.components.length;
@@ -275,16 +319,28 @@ async function fitHere(data: Tensor | AnnData, options: FitOptions): Promise<Fit
   const K = modelOpts.nComponents ?? 1;
   if (K > 1 && options.initComponents !== false && !modelOpts.componentGeneLoc) {
     const variableCapture = modelType === "nbvcp" || modelType === "zinbvcp" || modelType === "twostatevcp";
-    modelOpts.componentGeneLoc = withBackend(cpuBackend(), () => componentInit({ nComponents: K, variableCapture }, cpuCounts, options.seed ?? 42).geneLoc);
+    modelOpts.componentGeneLoc = withBackend(
+      cpuBackend(),
+      () => componentInit({ nComponents: K, variableCapture }, cpuCounts, options.seed ?? 42).geneLoc,
+    );
   }
   // TwoState: data-driven prior location (and guide start) of mu, spec §1.5; an explicit
   // priors.mu / mean_expression tuple keeps its own location.
   const priorKeys = Object.keys(modelOpts.priors ?? {});
-  if (twoState && !modelOpts.muPriorLoc && !priorKeys.includes("mu") && !priorKeys.includes("mean_expression"))
-    modelOpts.muPriorLoc = withBackend(cpuBackend(), () => twoStateMuPriorLoc(makeConfig(modelType, modelOpts), cpuCounts));
+  if (
+    twoState &&
+    !modelOpts.muPriorLoc &&
+    !priorKeys.includes("mu") &&
+    !priorKeys.includes("mean_expression")
+  )
+    modelOpts.muPriorLoc = withBackend(cpuBackend(), () =>
+      twoStateMuPriorLoc(makeConfig(modelType, modelOpts), cpuCounts),
+    );
   // Tensors the model reads live where it runs.
-  if (modelOpts.annotationLogits) modelOpts.annotationLogits = await onCurrentBackend(modelOpts.annotationLogits);
-  if (modelOpts.componentGeneLoc) modelOpts.componentGeneLoc = await onCurrentBackend(modelOpts.componentGeneLoc);
+  if (modelOpts.annotationLogits)
+    modelOpts.annotationLogits = await onCurrentBackend(modelOpts.annotationLogits);
+  if (modelOpts.componentGeneLoc)
+    modelOpts.componentGeneLoc = await onCurrentBackend(modelOpts.componentGeneLoc);
   const { model, guide, config } = scribeModel(modelType, modelOpts);
   const seed = options.seed ?? 42;
   const meta: Record<string, unknown> = { seed };
@@ -302,13 +358,25 @@ async function fitHere(data: Tensor | AnnData, options: FitOptions): Promise<Fit
     await mcmc.run(makeKey(seed), counts, null);
     const draws = mcmc.getSamples();
     const samples = withDerived(config, draws, 1);
-    const results = new ScribeResults({ modelType, options: resultOpts, params: {}, lossHistory: new Float64Array(0), obsNames, varNames, inferenceMethod: "mcmc", mcmcSamples: samples, meta });
+    const results = new ScribeResults({
+      modelType,
+      options: resultOpts,
+      params: {},
+      lossHistory: new Float64Array(0),
+      obsNames,
+      varNames,
+      inferenceMethod: "mcmc",
+      mcmcSamples: samples,
+      meta,
+    });
     return { results, steps: 0, interrupted: false, earlyStopped: false, skippedSteps: 0 };
   }
   const nSteps = options.nSteps ?? 50_000;
-  if (!Number.isInteger(nSteps) || nSteps < 0) throw new Error(`fit: nSteps must be a non-negative integer, got ${nSteps}`);
+  if (!Number.isInteger(nSteps) || nSteps < 0)
+    throw new Error(`fit: nSteps must be a non-negative integer, got ${nSteps}`);
   const batchSize = options.batchSize ?? null;
-  if (batchSize !== null && (!Number.isInteger(batchSize) || batchSize < 1)) throw new Error(`fit: batchSize must be a positive integer, got ${batchSize}`);
+  if (batchSize !== null && (!Number.isInteger(batchSize) || batchSize < 1))
+    throw new Error(`fit: batchSize must be a positive integer, got ${batchSize}`);
   const lr = options.learningRate ?? 1e-3;
   const optim = options.optimizer ?? new Adam(lr);
   const svi = new SVI(model, guide, optim, new TraceMeanFieldELBO());
@@ -324,7 +392,9 @@ async function fitHere(data: Tensor | AnnData, options: FitOptions): Promise<Fit
     const m = resumed?.meta as { fingerprint?: string } | undefined;
     if (resumed && (m?.fingerprint !== fp || !resumed.history)) {
       svi.optim.dispose(resumed.state.optimState);
-      throw new Error(`fit: checkpoint ${options.checkpointPath} was written for different data or settings; remove it or drop --resume`);
+      throw new Error(
+        `fit: checkpoint ${options.checkpointPath} was written for different data or settings; remove it or drop --resume`,
+      );
     }
   }
   const done0 = resumed?.history?.losses.length ?? 0;
@@ -345,7 +415,9 @@ async function fitHere(data: Tensor | AnnData, options: FitOptions): Promise<Fit
     ...(save ? { checkpoint: { every: options.checkpointEvery ?? 2500, save } } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.maxNonFiniteSteps !== undefined ? { maxNonFiniteSteps: options.maxNonFiniteSteps } : {}),
-    ...(options.onProgress ? { onProgress: (p: SVIProgress) => options.onProgress!(p.stepsDone, nSteps, p.loss, p) } : {}),
+    ...(options.onProgress
+      ? { onProgress: (p: SVIProgress) => options.onProgress!(p.stepsDone, nSteps, p.loss, p) }
+      : {}),
   });
   const params = await toCpu(run.params);
   meta.steps = run.stepsDone;
@@ -354,17 +426,38 @@ async function fitHere(data: Tensor | AnnData, options: FitOptions): Promise<Fit
   const cpuOpts = { ...resultOpts };
   if (cpuOpts.annotationLogits) cpuOpts.annotationLogits = (await toCpu({ a: cpuOpts.annotationLogits })).a!;
   if (cpuOpts.componentGeneLoc) cpuOpts.componentGeneLoc = (await toCpu({ c: cpuOpts.componentGeneLoc })).c!;
-  const results = new ScribeResults({ modelType, options: cpuOpts, params, lossHistory: run.losses, obsNames, varNames, meta });
-  return { results, steps: run.stepsDone, interrupted: run.interrupted, earlyStopped: run.stoppedEarly ?? false, skippedSteps: run.skippedSteps };
+  const results = new ScribeResults({
+    modelType,
+    options: cpuOpts,
+    params,
+    lossHistory: run.losses,
+    obsNames,
+    varNames,
+    meta,
+  });
+  return {
+    results,
+    steps: run.stepsDone,
+    interrupted: run.interrupted,
+    earlyStopped: run.stoppedEarly ?? false,
+    skippedSteps: run.skippedSteps,
+  };
 }
 
 /** SCRIBE's defaults under the given settings; the old names of fit's own loop are refused with their new ones. */
 function earlyStoppingOptions(o: FitOptions["earlyStopping"]): EarlyStoppingOptions | null {
   if (!o) return null;
   if (o === true) return { ...SCRIBE_EARLY_STOPPING };
-  const renamed: Record<string, string> = { smoothingWindow: "window", warmup: "minSteps", checkEvery: "progressEvery (a fit option)" };
+  const renamed: Record<string, string> = {
+    smoothingWindow: "window",
+    warmup: "minSteps",
+    checkEvery: "progressEvery (a fit option)",
+  };
   for (const [old, now] of Object.entries(renamed))
-    if (old in o) throw new Error(`fit: earlyStopping.${old} is now ${now} (one set of options with @scribe/infer's SVI.run)`);
+    if (old in o)
+      throw new Error(
+        `fit: earlyStopping.${old} is now ${now} (one set of options with @scribe/infer's SVI.run)`,
+      );
   return { ...SCRIBE_EARLY_STOPPING, ...o };
 }
 
@@ -373,4 +466,3 @@ function pick<T extends object, K extends keyof T>(o: T, keys: readonly K[]): Pa
   for (const k of keys) if (o[k] !== undefined) out[k] = o[k];
   return out;
 }
-

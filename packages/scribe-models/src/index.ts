@@ -3,16 +3,22 @@
  * method-of-moments test, and data IO (browser-safe parts; `@scribe/models/node` adds files).
  * @packageDocumentation
  */
-export * from "./io/index.js";
-export * as de from "./de/index.js";
-export { adjustBH, momTest, nbFit, nbTest } from "./de/index.js";
+
+export * from "./comparison/index.js";
 export * as bayesianDe from "./de/bayesian/index.js";
 export { BayesianComparison, compare, compareGroups, fitLogisticNormal } from "./de/bayesian/index.js";
-export * from "./models/index.js";
+export * as de from "./de/index.js";
+export { adjustBH, momTest, nbFit, nbTest } from "./de/index.js";
+export {
+  type EarlyStoppingOptions,
+  type FitOptions,
+  type FitOutcome,
+  fit,
+  prepareCounts,
+  SCRIBE_EARLY_STOPPING,
+} from "./fit.js";
 export * from "./guides/index.js";
-export * from "./results/index.js";
-export * from "./plots/index.js";
-export { type EarlyStoppingOptions, type FitOptions, type FitOutcome, fit, prepareCounts, SCRIBE_EARLY_STOPPING } from "./fit.js";
+export * from "./io/index.js";
 export {
   capturedProbability,
   elementLogLikelihood,
@@ -25,4 +31,6 @@ export {
   twoStateElementLogLikelihood,
   twoStateLogLikelihood,
 } from "./likelihood/index.js";
-export * from "./comparison/index.js";
+export * from "./models/index.js";
+export * from "./plots/index.js";
+export * from "./results/index.js";

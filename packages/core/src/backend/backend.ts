@@ -44,9 +44,29 @@ export interface Backend {
   liveBuffers(): number;
   /** Run kernels sharing one iteration shape in one pass, writing `outs[i]` for `kernels[i]`. */
   runFused(kernels: readonly FusedKernel[], outs: readonly BackendBuffer[]): void;
-  argReduce(input: BackendBuffer, shape: Shape, axis: number, kind: "argmax" | "argmin", out: BackendBuffer): void;
-  cumulative(input: BackendBuffer, shape: Shape, axis: number, kind: "cumsum" | "cumprod", reverse: boolean, out: BackendBuffer): void;
-  gather(input: BackendBuffer, shape: Shape, axis: number, indices: BackendBuffer, indexCount: number, out: BackendBuffer): void;
+  argReduce(
+    input: BackendBuffer,
+    shape: Shape,
+    axis: number,
+    kind: "argmax" | "argmin",
+    out: BackendBuffer,
+  ): void;
+  cumulative(
+    input: BackendBuffer,
+    shape: Shape,
+    axis: number,
+    kind: "cumsum" | "cumprod",
+    reverse: boolean,
+    out: BackendBuffer,
+  ): void;
+  gather(
+    input: BackendBuffer,
+    shape: Shape,
+    axis: number,
+    indices: BackendBuffer,
+    indexCount: number,
+    out: BackendBuffer,
+  ): void;
   scatterAdd(
     updates: BackendBuffer,
     updShape: Shape,
@@ -55,24 +75,58 @@ export interface Backend {
     outShape: Shape,
     out: BackendBuffer,
   ): void;
-  matmul(a: BackendBuffer, b: BackendBuffer, batch: number, m: number, k: number, n: number, aBatchStride: number, bBatchStride: number, out: BackendBuffer): void;
+  matmul(
+    a: BackendBuffer,
+    b: BackendBuffer,
+    batch: number,
+    m: number,
+    k: number,
+    n: number,
+    aBatchStride: number,
+    bBatchStride: number,
+    out: BackendBuffer,
+  ): void;
   /**
    * Lower Cholesky factors of `batch` contiguous n × n matrices. The cpu backend throws on a
    * matrix that is not positive definite (naming `shape`); WebGPU writes NaN there instead.
    */
   cholesky(input: BackendBuffer, shape: Shape, n: number, batch: number, out: BackendBuffer): void;
   /** Solve A X = B (or Aᵀ X = B) for `batch` triangular n × n `a` and n × m `b` (both contiguous). */
-  triangularSolve(a: BackendBuffer, b: BackendBuffer, batch: number, n: number, m: number, lower: boolean, transposeA: boolean, out: BackendBuffer): void;
+  triangularSolve(
+    a: BackendBuffer,
+    b: BackendBuffer,
+    batch: number,
+    n: number,
+    m: number,
+    lower: boolean,
+    transposeA: boolean,
+    out: BackendBuffer,
+  ): void;
   /**
    * Draw `n` samples of `kind` under key `k` into `out` (element i from the counter stream
    * (m, i), see random/stream.ts). `params` are numbers or contiguous buffers of n values
    * (categorical: one buffer of n × `categories` logits).
    */
-  sample(kind: SamplerKind, k: Key, n: number, params: readonly SamplerParam[], out: BackendBuffer, categories?: number): void;
+  sample(
+    kind: SamplerKind,
+    k: Key,
+    n: number,
+    params: readonly SamplerParam[],
+    out: BackendBuffer,
+    categories?: number,
+  ): void;
 }
 
 /** The samplers backends implement (see ops/random.ts). */
-export type SamplerKind = "uniform" | "normal" | "gamma" | "poisson" | "binomial" | "bernoulli" | "categorical" | "truncatedNormal";
+export type SamplerKind =
+  | "uniform"
+  | "normal"
+  | "gamma"
+  | "poisson"
+  | "binomial"
+  | "bernoulli"
+  | "categorical"
+  | "truncatedNormal";
 
 /** A sampler parameter: one number for every element, or a buffer with one value per element. */
 export type SamplerParam = number | BackendBuffer;

@@ -1,5 +1,5 @@
-import { allocStorage } from "../tensor/dtype.js";
 import { fromTypedArray } from "../tensor/creation.js";
+import { allocStorage } from "../tensor/dtype.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { useBackendInstance, withBackend } from "./registry.js";
 

@@ -174,7 +174,10 @@ export function planLoop(kernels: readonly FusedKernel[]): LoopPlan {
       idx.map((i) => shape[i]!),
       all.map((st) => idx.map((i) => st[i]!)),
     );
-  const offsets = [...leaves.map((l) => l.offset), ...kernels.map((k) => (k.reduce ? 0 : (k.outView?.offset ?? 0)))];
+  const offsets = [
+    ...leaves.map((l) => l.offset),
+    ...kernels.map((k) => (k.reduce ? 0 : (k.outView?.offset ?? 0))),
+  ];
   const programKey = `${keys.map((k, i) => `n${i}=${k}`).join(";")}|${roots.map(refKey).join(",")}|${reduces.map((r) => r ?? "map").join(",")}`;
   return {
     shape,

@@ -1,11 +1,11 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import { cpuBackend } from "../backend/registry.js";
-import type { CpuBackend } from "../backend/cpu/cpu-backend.js";
 import { type CompiledLoop, type PreparedLoop, REDUCE_INIT, type Writable } from "../backend/cpu/codegen.js";
+import type { CpuBackend } from "../backend/cpu/cpu-backend.js";
 import { installLoopPool, type LoopPool } from "../backend/cpu/threads.js";
-import type { LoopJob } from "./loop-worker.js";
+import { cpuBackend } from "../backend/registry.js";
 import type { TypedArray } from "../tensor/dtype.js";
+import type { LoopJob } from "./loop-worker.js";
 
 /** Arrays at least this long are allocated in shared memory once threads are on. */
 const SHARED_MIN_ELEMENTS = 1 << 15;
@@ -43,13 +43,19 @@ class NodeLoopPool implements LoopPool {
     for (const w of this.#workers) w.unref();
   }
 
-  run(prepared: PreparedLoop, loop: CompiledLoop, outs: readonly Writable[], inputs: readonly ArrayLike<number>[]): boolean {
+  run(
+    prepared: PreparedLoop,
+    loop: CompiledLoop,
+    outs: readonly Writable[],
+    inputs: readonly ArrayLike<number>[],
+  ): boolean {
     // Small inputs (broadcast parameters) are copied into shared memory; large ones must be shared.
     if (inputs.some((a) => !isShared(a) && a.length >= SHARED_MIN_ELEMENTS)) return false;
     inputs = inputs.map((a) => (isShared(a) ? a : toShared(a as TypedArray)));
     // Map outputs are written in place; small unshared ones (a heavy loop over few elements) go
     // through a shared copy, written back below.
-    if (outs.some((o, j) => prepared.reduces[j] === null && !isShared(o) && o.length >= SHARED_MIN_ELEMENTS)) return false;
+    if (outs.some((o, j) => prepared.reduces[j] === null && !isShared(o) && o.length >= SHARED_MIN_ELEMENTS))
+      return false;
     const staged: [Writable, TypedArray][] = [];
     outs = outs.map((o, j) => {
       if (prepared.reduces[j] !== null || isShared(o)) return o;
@@ -64,7 +70,12 @@ class NodeLoopPool implements LoopPool {
     }
   }
 
-  #runShared(prepared: PreparedLoop, loop: CompiledLoop, outs: readonly Writable[], inputs: readonly ArrayLike<number>[]): boolean {
+  #runShared(
+    prepared: PreparedLoop,
+    loop: CompiledLoop,
+    outs: readonly Writable[],
+    inputs: readonly ArrayLike<number>[],
+  ): boolean {
     const n = prepared.dims[0]!;
     const T = this.threads;
     parallelRuns++;
@@ -118,7 +129,18 @@ class NodeLoopPool implements LoopPool {
         for (let i = 0; i < acc.length; i++) {
           const a = out[i]!;
           const v = acc[i]!;
-          out[i] = r === "sum" ? a + v : r === "prod" ? a * v : r === "max" ? (v > a || v !== v ? v : a) : v < a || v !== v ? v : a;
+          out[i] =
+            r === "sum"
+              ? a + v
+              : r === "prod"
+                ? a * v
+                : r === "max"
+                  ? v > a || v !== v
+                    ? v
+                    : a
+                  : v < a || v !== v
+                    ? v
+                    : a;
         }
       }
     });

@@ -34,8 +34,14 @@ export function elementwise(op: ScalarOp, args: readonly TensorLike[], where: st
  * multi-output op (lazy siblings of the primal output, realized with it) under differentiation
  * or when `allOutputs` asks for them. Records the op's VJP.
  */
-export function applyOp(op: ScalarOp, args: readonly TensorLike[], where: string = op.name, allOutputs = false): Tensor[] {
-  if (args.length !== op.arity) throw new Error(`${where}: ${op.name} takes ${op.arity} arguments, got ${args.length}`);
+export function applyOp(
+  op: ScalarOp,
+  args: readonly TensorLike[],
+  where: string = op.name,
+  allOutputs = false,
+): Tensor[] {
+  if (args.length !== op.arity)
+    throw new Error(`${where}: ${op.name} takes ${op.arity} arguments, got ${args.length}`);
   // Weakly typed scalars (results of number-only ops) act as the numbers they hold.
   args = args.map((a) => (a instanceof Tensor && a._weakValue !== null && !a._tracked ? a._weakValue : a));
   if (args.every((a) => typeof a === "number")) return [weakScalar(op, args as number[])];
@@ -43,11 +49,14 @@ export function applyOp(op: ScalarOp, args: readonly TensorLike[], where: string
   const backend = tensors[0]?.backend;
   for (const t of tensors)
     if (t.backend !== backend)
-      throw new Error(`${where}: inputs live on different backends (${backend?.name} and ${t.backend.name}); move one first`);
+      throw new Error(
+        `${where}: inputs live on different backends (${backend?.name} and ${t.backend.name}); move one first`,
+      );
   // dtype: a select ignores its condition; numbers are weak.
   const valueArgs = op.name === "where" ? args.slice(1) : args;
   let strong: DType | null = null;
-  for (const a of valueArgs) if (a instanceof Tensor) strong = strong ? promoteTypes(strong, a.dtype) : a.dtype;
+  for (const a of valueArgs)
+    if (a instanceof Tensor) strong = strong ? promoteTypes(strong, a.dtype) : a.dtype;
   let inDtype: DType = strong ?? "float32";
   for (const a of valueArgs) if (typeof a === "number") inDtype = promoteTypes(inDtype, weakDtype(a, strong));
   let shape: Shape;
@@ -62,7 +71,8 @@ export function applyOp(op: ScalarOp, args: readonly TensorLike[], where: string
   for (const d of shape) outSize *= d;
   const argExprs: Expr[] = args.map((a) => {
     if (!(a instanceof Tensor)) return constExpr(a, weakDtype(a, strong));
-    if (a.size < outSize && a._expr?.kind === "call" && exprCost(a._expr) > 1 && !hasDeferredLeaf(a._expr)) return leafOf(a);
+    if (a.size < outSize && a._expr?.kind === "call" && exprCost(a._expr) > 1 && !hasDeferredLeaf(a._expr))
+      return leafOf(a);
     return exprOf(a);
   });
   let cost = 0;
@@ -74,7 +84,16 @@ export function applyOp(op: ScalarOp, args: readonly TensorLike[], where: string
   const dtype = opOutDtype(op, inDtype);
   const outs: Tensor[] = [];
   const make = (output: number) => {
-    const e: CallExpr = { kind: "call", op, output, args: argExprs, shape, dtype, cost: cost + op.outputCosts[output]!, nodes };
+    const e: CallExpr = {
+      kind: "call",
+      op,
+      output,
+      args: argExprs,
+      shape,
+      dtype,
+      cost: cost + op.outputCosts[output]!,
+      nodes,
+    };
     outs.push(fromExpr(e));
   };
   make(0);

@@ -32,7 +32,11 @@ export type DTypeRule = "same" | "float" | "bool";
  * first, then, for a multi-output op, the residuals it saved for this rule (as JAX's
  * `custom_vjp` saves them), computed in the same pass as the primal value.
  */
-export type OpVjp = (g: Tensor, args: readonly TensorLike[], outs: readonly Tensor[]) => readonly (Tensor | null)[];
+export type OpVjp = (
+  g: Tensor,
+  args: readonly TensorLike[],
+  outs: readonly Tensor[],
+) => readonly (Tensor | null)[];
 
 interface OpSpecCommon {
   /** Unique name (also the key of generated-code caches). */
@@ -64,7 +68,9 @@ export interface SingleOutputSpec extends OpSpecCommon {
    * The CPU body: `inline`, a JS expression over argument expressions (arithmetic and `Math.*`
    * only; it is also compiled into the reference function), or `fn`, the scalar function itself.
    */
-  readonly cpu: { readonly inline: (a: readonly string[]) => string } | { readonly fn: (...a: number[]) => number };
+  readonly cpu:
+    | { readonly inline: (a: readonly string[]) => string }
+    | { readonly fn: (...a: number[]) => number };
   /** WGSL expression over f32 argument expressions (comparisons give 0.0 / 1.0). */
   readonly wgsl: (a: readonly string[]) => string;
 }
@@ -124,8 +130,10 @@ export function defineOp(spec: OpSpec): ScalarOp {
     throw new Error(`${where}: testDomain has ${spec.testDomain.length} entries for ${spec.arity} arguments`);
   if (!/^[A-Za-z_]\w*$/.test(spec.name)) throw new Error(`${where}: an op name is an identifier`);
   const nOut = spec.outputs?.length ?? 1;
-  const outputCosts = typeof spec.cost === "number" ? Array.from({ length: nOut }, () => spec.cost as number) : [...spec.cost];
-  if (outputCosts.length !== nOut) throw new Error(`${where}: ${outputCosts.length} costs for ${nOut} outputs`);
+  const outputCosts =
+    typeof spec.cost === "number" ? Array.from({ length: nOut }, () => spec.cost as number) : [...spec.cost];
+  if (outputCosts.length !== nOut)
+    throw new Error(`${where}: ${outputCosts.length} costs for ${nOut} outputs`);
   const cost = Math.max(...outputCosts);
   let op: ScalarOp;
   if (spec.outputs === undefined) {
@@ -133,7 +141,9 @@ export function defineOp(spec: OpSpec): ScalarOp {
     const fn =
       "fn" in cpu
         ? cpu.fn
-        : (new Function(...argNames(spec.arity), `return ${cpu.inline(argNames(spec.arity))};`) as (...a: number[]) => number);
+        : (new Function(...argNames(spec.arity), `return ${cpu.inline(argNames(spec.arity))};`) as (
+            ...a: number[]
+          ) => number);
     op = {
       name: spec.name,
       module: spec.module,
@@ -156,7 +166,8 @@ export function defineOp(spec: OpSpec): ScalarOp {
     if (n < 2 || n > 4) throw new Error(`${where}: a multi-output op has 2 to 4 outputs, got ${n}`);
     const fn = spec.cpu.fn;
     const wgslFn = spec.wgsl.fn;
-    if (!spec.wgslLib?.[wgslFn]) throw new Error(`${where}: wgslLib does not define its WGSL function '${wgslFn}'`);
+    if (!spec.wgslLib?.[wgslFn])
+      throw new Error(`${where}: wgslLib does not define its WGSL function '${wgslFn}'`);
     op = {
       name: spec.name,
       module: spec.module,

@@ -2,15 +2,15 @@
  * The elementwise ops of `@scribe/core`: applying an op (ops/apply-op.ts), defining one
  * (ops/define-op.ts), and core's ops, each defined once in ops/defs/.
  */
-export { applyOp, binaryFn, elementwise, ternaryFn, unaryFn, type TensorLike } from "./apply-op.js";
+export { applyOp, binaryFn, elementwise, type TensorLike, ternaryFn, unaryFn } from "./apply-op.js";
 export {
+  type DTypeRule,
   defineOp,
   lookupOp,
-  registeredOps,
-  type DTypeRule,
   type MultiOutputSpec,
   type OpSpec,
   type OpVjp,
+  registeredOps,
   type ScalarOp,
   type SingleOutputSpec,
   type TestDomain,

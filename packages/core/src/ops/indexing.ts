@@ -26,15 +26,24 @@ export function gather(x: Tensor, indices: Tensor, axis = 0): Tensor {
   return record(out, [x], "gather", (g) => [scatterAddInto(null, x.shape, idx, g, a)]);
 }
 
-function scatterAddInto(target: Tensor | null, shape: readonly number[], idx: Tensor, updates: Tensor, a: number): Tensor {
+function scatterAddInto(
+  target: Tensor | null,
+  shape: readonly number[],
+  idx: Tensor,
+  updates: Tensor,
+  a: number,
+): Tensor {
   const backend = updates.backend;
   const flatUpdShape = [...shape.slice(0, a), idx.size, ...shape.slice(a + 1)];
   const expected = [...shape.slice(0, a), ...idx.shape, ...shape.slice(a + 1)];
   if (updates.rank !== expected.length || updates.shape.some((d, i) => d !== expected[i]))
-    throw new Error(`scatterAdd: updates of shape ${formatShape(updates.shape)} should have shape ${formatShape(expected)}`);
+    throw new Error(
+      `scatterAdd: updates of shape ${formatShape(updates.shape)} should have shape ${formatShape(expected)}`,
+    );
   const buf = backend.alloc(updates.dtype, sizeOf(shape));
   // Start from a copy of the target (a fused copy, so it works on every backend).
-  if (target && target.size > 0) backend.runFused([{ expr: readyExprOf(target), outDtype: updates.dtype }], [buf]);
+  if (target && target.size > 0)
+    backend.runFused([{ expr: readyExprOf(target), outDtype: updates.dtype }], [buf]);
   const upd = reshape(updates, flatUpdShape);
   if (upd.size > 0) backend.scatterAdd(realize(upd), flatUpdShape, a, realize(idx), shape, buf);
   return new Tensor(backend, shape, updates.dtype, buf, null);
@@ -49,7 +58,10 @@ export function scatterAdd(target: Tensor, indices: Tensor, updates: Tensor, axi
   const idx = asIndex(indices, "scatterAdd");
   if (updates.dtype !== target.dtype) updates = astype(updates, target.dtype);
   const out = scatterAddInto(target, target.shape, idx, updates, a);
-  return record(out, [target, updates], "scatterAdd", (g) => [g, updates._tracked ? gather(g, idx, a) : null]);
+  return record(out, [target, updates], "scatterAdd", (g) => [
+    g,
+    updates._tracked ? gather(g, idx, a) : null,
+  ]);
 }
 
 /** Cumulative sum along `axis` (optionally from the end). */

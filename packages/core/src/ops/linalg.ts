@@ -1,12 +1,11 @@
 import { record } from "../autodiff/tape.js";
+import { arange } from "../tensor/creation.js";
 import { promoteTypes } from "../tensor/dtype.js";
 import { realize } from "../tensor/realize.js";
 import { broadcastShapes, formatShape, sizeOf } from "../tensor/shape.js";
 import { Tensor } from "../tensor/tensor.js";
-import { add, astype, broadcastTo, mul, sub, where } from "./elementwise.js";
+import { add, astype, broadcastTo, eq, ge, mul, sub, where } from "./elementwise.js";
 import { mT, reshape, squeeze, unsqueeze } from "./movement.js";
-import { arange } from "../tensor/creation.js";
-import { ge, eq } from "./elementwise.js";
 
 function batchOf(shape: readonly number[]): number[] {
   return shape.slice(0, -2);
@@ -17,21 +16,26 @@ function batchOf(shape: readonly number[]): number[] {
  * promoted to a row / column and the unit axis dropped afterwards.
  */
 export function matmul(a: Tensor, b: Tensor): Tensor {
-  if (a.rank === 0 || b.rank === 0) throw new Error("matmul: operands must have at least one dimension; use mul for scalars");
+  if (a.rank === 0 || b.rank === 0)
+    throw new Error("matmul: operands must have at least one dimension; use mul for scalars");
   if (a.rank === 1) return squeeze(matmul(unsqueeze(a, 0), b), -2);
   if (b.rank === 1) return squeeze(matmul(a, unsqueeze(b, -1)), -1);
   const [m, k] = a.shape.slice(-2) as [number, number];
   const [k2, n] = b.shape.slice(-2) as [number, number];
   if (k !== k2)
-    throw new Error(`matmul: inner dimensions differ: ${formatShape(a.shape)} @ ${formatShape(b.shape)} (${k} vs ${k2})`);
+    throw new Error(
+      `matmul: inner dimensions differ: ${formatShape(a.shape)} @ ${formatShape(b.shape)} (${k} vs ${k2})`,
+    );
   const batch = broadcastShapes(batchOf(a.shape), batchOf(b.shape));
   const dtype = promoteTypes(a.dtype, b.dtype);
   const ab = a.dtype === dtype ? a : astype(a, dtype);
   const bb = b.dtype === dtype ? b : astype(b, dtype);
   const nb = sizeOf(batch);
   // Operands without batch dims are shared across the batch (stride 0), others broadcast.
-  const aFull = sizeOf(batchOf(a.shape)) === nb && a.rank - 2 === batch.length ? ab : broadcastTo(ab, [...batch, m, k]);
-  const bFull = sizeOf(batchOf(b.shape)) === nb && b.rank - 2 === batch.length ? bb : broadcastTo(bb, [...batch, k, n]);
+  const aFull =
+    sizeOf(batchOf(a.shape)) === nb && a.rank - 2 === batch.length ? ab : broadcastTo(ab, [...batch, m, k]);
+  const bFull =
+    sizeOf(batchOf(b.shape)) === nb && b.rank - 2 === batch.length ? bb : broadcastTo(bb, [...batch, k, n]);
   const aShared = a.rank === 2;
   const bShared = b.rank === 2;
   const aSrc = aShared ? ab : aFull;
@@ -39,16 +43,30 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   const shape = [...batch, m, n];
   const buf = a.backend.alloc(dtype, sizeOf(shape));
   if (sizeOf(shape) > 0)
-    a.backend.matmul(realize(aSrc), realize(bSrc), nb, m, k, n, aShared ? 0 : m * k, bShared ? 0 : k * n, buf);
+    a.backend.matmul(
+      realize(aSrc),
+      realize(bSrc),
+      nb,
+      m,
+      k,
+      n,
+      aShared ? 0 : m * k,
+      bShared ? 0 : k * n,
+      buf,
+    );
   const out = new Tensor(a.backend, shape, dtype, buf, null);
   // Products run eagerly, so only the cotangents of inputs being differentiated are formed
   // (a data matrix times a parameter vector needs one product, not two).
-  return record(out, [a, b], "matmul", (g) => [a._tracked ? matmul(g, mT(b)) : null, b._tracked ? matmul(mT(a), g) : null]);
+  return record(out, [a, b], "matmul", (g) => [
+    a._tracked ? matmul(g, mT(b)) : null,
+    b._tracked ? matmul(mT(a), g) : null,
+  ]);
 }
 
 function checkSquare(x: Tensor, where: string): number {
   const n = x.shape[x.rank - 1]!;
-  if (x.rank < 2 || x.shape[x.rank - 2] !== n) throw new Error(`${where}: expected square matrices, got ${formatShape(x.shape)}`);
+  if (x.rank < 2 || x.shape[x.rank - 2] !== n)
+    throw new Error(`${where}: expected square matrices, got ${formatShape(x.shape)}`);
   return n;
 }
 
@@ -84,7 +102,10 @@ export function cholesky(x: Tensor): Tensor {
   return record(res, [x], "cholesky", (g) => {
     // Ā = ½ L⁻ᵀ Φ(Lᵀ L̄) L⁻¹ symmetrized, Φ = lower triangle with halved diagonal (Murray 2016).
     const P = mul(tril(matmul(mT(res), g)), sub(1, mul(eye01(n), 0.5)));
-    const S = triangularSolve(res, mT(triangularSolve(res, P, { lower: true, transposeA: true })), { lower: true, transposeA: true });
+    const S = triangularSolve(res, mT(triangularSolve(res, P, { lower: true, transposeA: true })), {
+      lower: true,
+      transposeA: true,
+    });
     return [mul(add(S, mT(S)), 0.5)];
   });
 }
@@ -99,12 +120,18 @@ function eye01(n: number): Tensor {
  * Solve A X = B (or Aᵀ X = B) for triangular A, batched with broadcasting. `lower` says which
  * triangle of A is used; the other is ignored.
  */
-export function triangularSolve(a: Tensor, b: Tensor, opts: { lower?: boolean; transposeA?: boolean } = {}): Tensor {
+export function triangularSolve(
+  a: Tensor,
+  b: Tensor,
+  opts: { lower?: boolean; transposeA?: boolean } = {},
+): Tensor {
   const lower = opts.lower ?? true;
   const trans = opts.transposeA ?? false;
   const n = checkSquare(a, "triangularSolve");
   if (b.rank < 2 || b.shape[b.rank - 2] !== n)
-    throw new Error(`triangularSolve: right-hand side ${formatShape(b.shape)} does not match A ${formatShape(a.shape)}`);
+    throw new Error(
+      `triangularSolve: right-hand side ${formatShape(b.shape)} does not match A ${formatShape(a.shape)}`,
+    );
   const m = b.shape[b.rank - 1]!;
   const batch = broadcastShapes(batchOf(a.shape), batchOf(b.shape));
   const dtype = promoteTypes(a.dtype, b.dtype);

@@ -17,13 +17,25 @@ function fromView(v: LeafExpr): Tensor {
 
 function isContiguous(v: LeafExpr): boolean {
   const cs = contiguousStrides(v.shape);
-  return v.offset === 0 && v.shape.every((d, i) => d === 1 || v.strides[i] === cs[i]) && sizeOf(v.shape) === v.tensor.size;
+  return (
+    v.offset === 0 &&
+    v.shape.every((d, i) => d === 1 || v.strides[i] === cs[i]) &&
+    sizeOf(v.shape) === v.tensor.size
+  );
 }
 
 /** A tensor that shares `x`'s storage (or pending view) without recording anything. */
 function alias(x: Tensor, shape: Shape): Tensor {
   // A deferred reduction stays deferred: view its (future, contiguous) buffer with the new shape.
-  if (x._reduction) return fromExpr({ kind: "leaf", tensor: x, shape, strides: contiguousStrides(shape), offset: 0, dtype: x.dtype });
+  if (x._reduction)
+    return fromExpr({
+      kind: "leaf",
+      tensor: x,
+      shape,
+      strides: contiguousStrides(shape),
+      offset: 0,
+      dtype: x.dtype,
+    });
   if (x._buf) {
     x._buf.refs++;
     return new Tensor(x.backend, shape, x.dtype, x._buf, null);
@@ -54,7 +66,9 @@ export function reshape(x: Tensor, shape: Shape): Tensor {
     s[neg] = rest === 0 ? 0 : x.size / rest;
   }
   if (sizeOf(s) !== x.size || s.some((d) => !Number.isInteger(d) || d < 0))
-    throw new Error(`reshape: cannot reshape ${formatShape(x.shape)} (${x.size} elements) into ${formatShape(shape)}`);
+    throw new Error(
+      `reshape: cannot reshape ${formatShape(x.shape)} (${x.size} elements) into ${formatShape(shape)}`,
+    );
   if (s.length === x.rank && s.every((d, i) => d === x.shape[i])) return x;
   const out = alias(x, s);
   return record(out, [x], "reshape", (g) => [reshape(g, x.shape)]);
@@ -64,7 +78,9 @@ export function reshape(x: Tensor, shape: Shape): Tensor {
 export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
   const p = perm ? perm.map((a) => normalizeAxis(a, x.rank)) : x.shape.map((_, i) => x.rank - 1 - i);
   if (p.length !== x.rank || new Set(p).size !== x.rank)
-    throw new Error(`transpose: [${perm}] is not a permutation of the ${x.rank} axes of ${formatShape(x.shape)}`);
+    throw new Error(
+      `transpose: [${perm}] is not a permutation of the ${x.rank} axes of ${formatShape(x.shape)}`,
+    );
   if (p.every((a, i) => a === i)) return x;
   const v = viewOf(x);
   const out = fromView({ ...v, shape: p.map((a) => v.shape[a]!), strides: p.map((a) => v.strides[a]!) });
@@ -92,9 +108,17 @@ export function unsqueeze(x: Tensor, axis: number): Tensor {
 
 /** Drop unit axes (all of them, or those listed). */
 export function squeeze(x: Tensor, axes?: number | readonly number[]): Tensor {
-  const list = axes === undefined ? null : (typeof axes === "number" ? [axes] : axes).map((a) => normalizeAxis(a, x.rank));
-  if (list) for (const a of list) if (x.shape[a] !== 1) throw new Error(`squeeze: axis ${a} of ${formatShape(x.shape)} is not 1`);
-  return reshape(x, x.shape.filter((d, i) => !(d === 1 && (list === null || list.includes(i)))));
+  const list =
+    axes === undefined
+      ? null
+      : (typeof axes === "number" ? [axes] : axes).map((a) => normalizeAxis(a, x.rank));
+  if (list)
+    for (const a of list)
+      if (x.shape[a] !== 1) throw new Error(`squeeze: axis ${a} of ${formatShape(x.shape)} is not 1`);
+  return reshape(
+    x,
+    x.shape.filter((d, i) => !(d === 1 && (list === null || list.includes(i)))),
+  );
 }
 
 /** Flatten to one dimension. */
@@ -134,8 +158,15 @@ export function pad(x: Tensor, shape: Shape, begin: readonly number[]): Tensor {
   const strides = contiguousStrides(shape);
   let offset = 0;
   for (let i = 0; i < shape.length; i++) offset += (begin[i] ?? 0) * strides[i]!;
-  if (x.size > 0) x.backend.runFused([{ expr: readyExprOf(x), outDtype: x.dtype, outView: { offset, strides } }], [buf]);
-  return record(out, [x], "pad", (g) => [slice(g, begin, begin.map((bi, i) => bi + x.shape[i]!))]);
+  if (x.size > 0)
+    x.backend.runFused([{ expr: readyExprOf(x), outDtype: x.dtype, outView: { offset, strides } }], [buf]);
+  return record(out, [x], "pad", (g) => [
+    slice(
+      g,
+      begin,
+      begin.map((bi, i) => bi + x.shape[i]!),
+    ),
+  ]);
 }
 
 /** Join tensors along an existing axis. */
@@ -144,7 +175,11 @@ export function concat(xs: readonly Tensor[], axis = 0): Tensor {
   const first = xs[0]!;
   const a = normalizeAxis(axis, first.rank);
   for (const t of xs)
-    if (t.rank !== first.rank || t.shape.some((d, i) => i !== a && d !== first.shape[i]) || t.dtype !== first.dtype)
+    if (
+      t.rank !== first.rank ||
+      t.shape.some((d, i) => i !== a && d !== first.shape[i]) ||
+      t.dtype !== first.dtype
+    )
       throw new Error(
         `concat: ${formatShape(t.shape)} ${t.dtype} does not match ${formatShape(first.shape)} ${first.dtype} outside axis ${a}`,
       );
@@ -158,7 +193,10 @@ export function concat(xs: readonly Tensor[], axis = 0): Tensor {
   for (const t of xs) {
     starts.push(pos);
     if (t.size > 0)
-      t.backend.runFused([{ expr: readyExprOf(t), outDtype: t.dtype, outView: { offset: pos * strides[a]!, strides } }], [buf]);
+      t.backend.runFused(
+        [{ expr: readyExprOf(t), outDtype: t.dtype, outView: { offset: pos * strides[a]!, strides } }],
+        [buf],
+      );
     pos += t.shape[a]!;
   }
   return record(out, xs, "concat", (g) =>
@@ -188,10 +226,12 @@ export function split(x: Tensor, sections: number | readonly number[], axis = 0)
   const d = x.shape[a]!;
   let sizes: number[];
   if (typeof sections === "number") {
-    if (d % sections !== 0) throw new Error(`split: axis ${a} of size ${d} does not divide into ${sections} equal parts`);
+    if (d % sections !== 0)
+      throw new Error(`split: axis ${a} of size ${d} does not divide into ${sections} equal parts`);
     sizes = new Array<number>(sections).fill(d / sections);
   } else sizes = [...sections];
-  if (sizes.reduce((s, v) => s + v, 0) !== d) throw new Error(`split: sizes [${sizes}] do not add up to ${d} (axis ${a})`);
+  if (sizes.reduce((s, v) => s + v, 0) !== d)
+    throw new Error(`split: sizes [${sizes}] do not add up to ${d} (axis ${a})`);
   const out: Tensor[] = [];
   let pos = 0;
   for (const s of sizes) {

@@ -1,26 +1,44 @@
 import { record, withRecording } from "../autodiff/tape.js";
-import * as rng from "../random/index.js";
-import type { Key } from "../random/index.js";
 import type { SamplerKind, SamplerParam } from "../backend/backend.js";
 import { currentBackend } from "../backend/registry.js";
-import type { DType } from "../tensor/dtype.js";
+import type { Key } from "../random/index.js";
+import * as rng from "../random/index.js";
 import { fromTypedArray, scalar } from "../tensor/creation.js";
+import type { DType } from "../tensor/dtype.js";
 import { realize } from "../tensor/realize.js";
 import { broadcastShapes, type Shape, sizeOf } from "../tensor/shape.js";
 import { Tensor } from "../tensor/tensor.js";
+import { betaincGradAOp, betaincGradBOp, gammaSampleGradOp } from "./defs/incomplete.js";
 import {
-  add, betaln, broadcastTo, div, elementwise, exp, gt, isfinite, log, logicalAnd, lt, maximum, mul, neg, sigmoid, sub,
-  type TensorLike, where, xlog1py, xlogy,
+  add,
+  betaln,
+  broadcastTo,
+  div,
+  elementwise,
+  exp,
+  gt,
+  isfinite,
+  log,
+  logicalAnd,
+  lt,
+  maximum,
+  mul,
+  neg,
+  sigmoid,
+  sub,
+  type TensorLike,
+  where,
+  xlog1py,
+  xlogy,
 } from "./elementwise.js";
 import { logsumexp, sum } from "./reduce.js";
-import { betaincGradAOp, betaincGradBOp, gammaSampleGradOp } from "./defs/incomplete.js";
 
 /**
  * Tensor-level samplers over the counter-based key streams of `random/`: every element is a
  * function of (key, element index), so draws are reproducible across backends and threads.
  */
 
-export { foldIn, key, split, randomBits, type Key } from "../random/index.js";
+export { foldIn, type Key, key, randomBits, split } from "../random/index.js";
 
 function outShape(shape: Shape | undefined, params: readonly TensorLike[]): number[] {
   const ps = params.filter((p): p is Tensor => p instanceof Tensor).map((p) => p.shape);
@@ -49,7 +67,14 @@ function floatDtype(params: readonly TensorLike[], dtype?: DType): DType {
  * a rare draw differs where rounding flips a rejection test; invalid parameters give NaN
  * there instead of the cpu's RangeError, since checking them would need a readback).
  */
-function draw(kind: SamplerKind, k: Key, s: Shape, params: readonly TensorLike[], dtype: DType, categories?: number): Tensor {
+function draw(
+  kind: SamplerKind,
+  k: Key,
+  s: Shape,
+  params: readonly TensorLike[],
+  dtype: DType,
+  categories?: number,
+): Tensor {
   const ts = params.filter((p): p is Tensor => p instanceof Tensor);
   const backend = ts[0]?.backend ?? currentBackend();
   const n = sizeOf(s);
@@ -69,7 +94,13 @@ export interface SampleOptions {
 }
 
 /** Uniform draws on [low, high). */
-export function uniform(k: Key, shape: Shape = [], low: TensorLike = 0, high: TensorLike = 1, opts: SampleOptions = {}): Tensor {
+export function uniform(
+  k: Key,
+  shape: Shape = [],
+  low: TensorLike = 0,
+  high: TensorLike = 1,
+  opts: SampleOptions = {},
+): Tensor {
   const s = outShape(shape, [low, high]);
   return draw("uniform", k, s, [low, high], floatDtype([low, high], opts.dtype));
 }
@@ -87,7 +118,9 @@ export function gamma(k: Key, concentration: TensorLike, shape?: Shape, opts: Sa
   const s = outShape(shape, [concentration]);
   const out = draw("gamma", k, s, [concentration], floatDtype([concentration], opts.dtype));
   if (concentration instanceof Tensor)
-    record(out, [concentration], "gamma", (g) => [mul(g, elementwise(gammaSampleGradOp, [concentration, out]))]);
+    record(out, [concentration], "gamma", (g) => [
+      mul(g, elementwise(gammaSampleGradOp, [concentration, out])),
+    ]);
   return out;
 }
 
@@ -173,7 +206,13 @@ export function poisson(k: Key, rate: TensorLike, shape?: Shape, opts: SampleOpt
 }
 
 /** Binomial(totalCount, probs) draws (exact: inversion for small means, BTRS otherwise). */
-export function binomial(k: Key, totalCount: TensorLike, probs: TensorLike, shape?: Shape, opts: SampleOptions = {}): Tensor {
+export function binomial(
+  k: Key,
+  totalCount: TensorLike,
+  probs: TensorLike,
+  shape?: Shape,
+  opts: SampleOptions = {},
+): Tensor {
   const s = outShape(shape, [totalCount, probs]);
   return draw("binomial", k, s, [totalCount, probs], opts.dtype ?? floatDtype([probs]));
 }
@@ -193,7 +232,13 @@ export function categorical(k: Key, logits: Tensor, shape?: Shape): Tensor {
 }
 
 /** Standard normal draws truncated to [lower, upper]; accurate deep in the tails. */
-export function truncatedNormal(k: Key, lower: TensorLike, upper: TensorLike, shape?: Shape, opts: SampleOptions = {}): Tensor {
+export function truncatedNormal(
+  k: Key,
+  lower: TensorLike,
+  upper: TensorLike,
+  shape?: Shape,
+  opts: SampleOptions = {},
+): Tensor {
   const s = outShape(shape, [lower, upper]);
   return draw("truncatedNormal", k, s, [lower, upper], floatDtype([lower, upper], opts.dtype));
 }

@@ -1,11 +1,25 @@
-import type { ReduceKind } from "../backend/backend.js";
 import { record } from "../autodiff/tape.js";
+import type { ReduceKind } from "../backend/backend.js";
+import { full } from "../tensor/creation.js";
 import type { DType } from "../tensor/dtype.js";
 import { deferReduction, exprOf, realize } from "../tensor/realize.js";
-import { full } from "../tensor/creation.js";
 import { normalizeAxes, normalizeAxis, reducedShape } from "../tensor/shape.js";
 import { Tensor } from "../tensor/tensor.js";
-import { add, broadcastTo, div, eq, exp, isfinite, log, log1p, mul, sqrt, square, sub, where } from "./elementwise.js";
+import {
+  add,
+  broadcastTo,
+  div,
+  eq,
+  exp,
+  isfinite,
+  log,
+  log1p,
+  mul,
+  sqrt,
+  square,
+  sub,
+  where,
+} from "./elementwise.js";
 import { reshape, stopGradient } from "./movement.js";
 
 export type Axes = number | readonly number[];
@@ -58,7 +72,9 @@ export function prod(x: Tensor, axes?: Axes, keepdims = false): Tensor {
   const ax = normalizeAxes(axes, x.rank);
   if (ax.length === 0) return x;
   const out = reduceRaw(x, "prod", ax, keepdims);
-  return record(out, [x], "prod", (g) => [div(mul(expandBack(g, x, ax, keepdims), expandBack(out, x, ax, keepdims)), x)]);
+  return record(out, [x], "prod", (g) => [
+    div(mul(expandBack(g, x, ax, keepdims), expandBack(out, x, ax, keepdims)), x),
+  ]);
 }
 
 function extremum(kind: "max" | "min", x: Tensor, axes: Axes | undefined, keepdims: boolean): Tensor {
@@ -115,13 +131,22 @@ export function std(x: Tensor, axes?: Axes, opts: { ddof?: number; keepdims?: bo
   return sqrt(variance(x, axes, opts));
 }
 
-function argReduce(kind: "argmax" | "argmin", x: Tensor, axis: number | undefined, keepdims: boolean): Tensor {
+function argReduce(
+  kind: "argmax" | "argmin",
+  x: Tensor,
+  axis: number | undefined,
+  keepdims: boolean,
+): Tensor {
   const flat = axis === undefined;
   const src = flat ? reshape(x, [x.size]) : x;
   const a = flat ? 0 : normalizeAxis(axis, x.rank);
-  if (src.shape[a] === 0) throw new Error(`${kind}: cannot reduce an empty axis (axis ${a} of shape [${x.shape}])`);
+  if (src.shape[a] === 0)
+    throw new Error(`${kind}: cannot reduce an empty axis (axis ${a} of shape [${x.shape}])`);
   const shape = reducedShape(src.shape, [a], keepdims && !flat);
-  const buf = x.backend.alloc("int32", shape.reduce((p, d) => p * d, 1));
+  const buf = x.backend.alloc(
+    "int32",
+    shape.reduce((p, d) => p * d, 1),
+  );
   x.backend.argReduce(realize(src), src.shape, a, kind, buf);
   return new Tensor(x.backend, shape, "int32", buf, null);
 }

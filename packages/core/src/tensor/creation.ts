@@ -1,6 +1,6 @@
 import { currentBackend } from "../backend/registry.js";
 import { allocStorage, type DType, dtypeOfArray, type TypedArray } from "./dtype.js";
-import { assertValidShape, type Shape, sizeOf, formatShape } from "./shape.js";
+import { assertValidShape, formatShape, type Shape, sizeOf } from "./shape.js";
 import { Tensor } from "./tensor.js";
 
 /** Nested arrays of numbers or booleans, as accepted by `tensor()`. */
@@ -17,21 +17,32 @@ function inferShape(v: NestedArray): number[] {
   return shape;
 }
 
-function flattenInto(v: NestedArray, shape: number[], depth: number, out: TypedArray, pos: { i: number }): void {
+function flattenInto(
+  v: NestedArray,
+  shape: number[],
+  depth: number,
+  out: TypedArray,
+  pos: { i: number },
+): void {
   if (depth === shape.length) {
-    if (Array.isArray(v)) throw new Error(`tensor(): ragged nested array (expected a number at depth ${depth})`);
+    if (Array.isArray(v))
+      throw new Error(`tensor(): ragged nested array (expected a number at depth ${depth})`);
     out[pos.i++] = typeof v === "boolean" ? (v ? 1 : 0) : (v as number);
     return;
   }
   if (!Array.isArray(v) || v.length !== shape[depth])
-    throw new Error(`tensor(): ragged nested array: expected length ${shape[depth]} at depth ${depth}, got ${Array.isArray(v) ? v.length : "a scalar"}`);
+    throw new Error(
+      `tensor(): ragged nested array: expected length ${shape[depth]} at depth ${depth}, got ${Array.isArray(v) ? v.length : "a scalar"}`,
+    );
   for (const x of v) flattenInto(x, shape, depth + 1, out, pos);
 }
 
 function checkDtypeOnBackend(dtype: DType): void {
   const b = currentBackend();
   if (dtype === "float64" && !b.supportsFloat64)
-    throw new Error(`the ${b.name} backend has no float64: use float32 there, or the cpu backend for float64`);
+    throw new Error(
+      `the ${b.name} backend has no float64: use float32 there, or the cpu backend for float64`,
+    );
 }
 
 /** Wrap a typed array (not copied) as a tensor of `shape`. */
@@ -39,7 +50,9 @@ export function fromTypedArray(data: TypedArray, shape?: Shape): Tensor {
   const s = shape ?? [data.length];
   assertValidShape(s, "fromTypedArray");
   if (sizeOf(s) !== data.length)
-    throw new Error(`fromTypedArray: ${data.length} values do not fill shape ${formatShape(s)} (${sizeOf(s)} elements)`);
+    throw new Error(
+      `fromTypedArray: ${data.length} values do not fill shape ${formatShape(s)} (${sizeOf(s)} elements)`,
+    );
   const dtype = dtypeOfArray(data);
   checkDtypeOnBackend(dtype);
   const b = currentBackend();
@@ -52,7 +65,10 @@ export function fromTypedArray(data: TypedArray, shape?: Shape): Tensor {
  * const x = tensor([[1, 2], [3, 4]]);            // float32, shape [2, 2]
  * const y = tensor([1, 2, 3], { dtype: "int32" });
  */
-export function tensor(values: NestedArray | TypedArray, opts: { dtype?: DType; shape?: Shape } = {}): Tensor {
+export function tensor(
+  values: NestedArray | TypedArray,
+  opts: { dtype?: DType; shape?: Shape } = {},
+): Tensor {
   if (ArrayBuffer.isView(values)) {
     const src = values as TypedArray;
     const dtype = opts.dtype ?? dtypeOfArray(src);
@@ -61,7 +77,9 @@ export function tensor(values: NestedArray | TypedArray, opts: { dtype?: DType; 
     return fromTypedArray(out, opts.shape ?? [src.length]);
   }
   const shape = inferShape(values as NestedArray);
-  const isBool = typeof values === "boolean" || (Array.isArray(values) && typeof (values as unknown[]).flat(Infinity)[0] === "boolean");
+  const isBool =
+    typeof values === "boolean" ||
+    (Array.isArray(values) && typeof (values as unknown[]).flat(Infinity)[0] === "boolean");
   const dtype = opts.dtype ?? (isBool ? "bool" : "float32");
   const out = allocStorage(dtype, sizeOf(shape));
   flattenInto(values as NestedArray, shape, 0, out, { i: 0 });

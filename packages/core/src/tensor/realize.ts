@@ -49,7 +49,12 @@ function readyReductions(t: Tensor, shape: readonly number[]): Tensor[] {
       continue;
     }
     const s = p._reduction.expr.shape;
-    if (p.backend === t.backend && s.length === shape.length && s.every((d, i) => d === shape[i]) && !hasDeferredLeaf(p._reduction.expr))
+    if (
+      p.backend === t.backend &&
+      s.length === shape.length &&
+      s.every((d, i) => d === shape[i]) &&
+      !hasDeferredLeaf(p._reduction.expr)
+    )
       group.push(p);
   }
   return group;
@@ -68,7 +73,10 @@ function runWithReductions(t: Tensor, group: Tensor[], maps: FusedKernel[], mapO
     checkLeaves(p._reduction!.expr, "reduction");
     p._buf = p.backend.alloc(p.dtype, p.size);
   }
-  t.backend.runFused([...maps, ...group.map((p) => p._reduction!)], [...mapOuts, ...group.map((p) => p._buf!)]);
+  t.backend.runFused(
+    [...maps, ...group.map((p) => p._reduction!)],
+    [...mapOuts, ...group.map((p) => p._buf!)],
+  );
   for (const p of group) p._reduction = null;
 }
 
@@ -97,7 +105,14 @@ export function realize(t: Tensor): BackendBuffer {
  */
 export function leafOf(t: Tensor): LeafExpr {
   if (!t._reduction) realize(t);
-  return { kind: "leaf", tensor: t, shape: t.shape, strides: contiguousStrides(t.shape), offset: 0, dtype: t.dtype };
+  return {
+    kind: "leaf",
+    tensor: t,
+    shape: t.shape,
+    strides: contiguousStrides(t.shape),
+    offset: 0,
+    dtype: t.dtype,
+  };
 }
 
 /**
@@ -142,7 +157,10 @@ export function fromExpr(e: Expr): Tensor {
  * (tensor/deferred-checks.ts installs these when the first check is registered).
  * @internal
  */
-export const readbackHooks: { sync: (() => void) | null; async: (() => Promise<void>) | null } = { sync: null, async: null };
+export const readbackHooks: { sync: (() => void) | null; async: (() => Promise<void>) | null } = {
+  sync: null,
+  async: null,
+};
 
 /** Synchronous readback (cpu backend only). Pending deferred checks are evaluated first. */
 export function dataSync(t: Tensor): TypedArray {

@@ -57,7 +57,8 @@ export function broadcastStrides(shape: Shape, target: Shape): number[] {
   const strides = contiguousStrides(shape);
   const off = target.length - shape.length;
   const out = new Array<number>(target.length).fill(0);
-  for (let i = 0; i < shape.length; i++) out[off + i] = shape[i] === 1 && target[off + i] !== 1 ? 0 : strides[i]!;
+  for (let i = 0; i < shape.length; i++)
+    out[off + i] = shape[i] === 1 && target[off + i] !== 1 ? 0 : strides[i]!;
   return out;
 }
 
@@ -91,5 +92,7 @@ export function reducedShape(shape: Shape, axes: readonly number[], keepdims: bo
 export function assertValidShape(shape: Shape, where: string): void {
   for (const d of shape)
     if (!Number.isInteger(d) || d < 0)
-      throw new Error(`${where}: invalid shape ${formatShape(shape)} (dimensions must be non-negative integers)`);
+      throw new Error(
+        `${where}: invalid shape ${formatShape(shape)} (dimensions must be non-negative integers)`,
+      );
 }

@@ -1,11 +1,23 @@
 import {
-  type Key, type Shape, type Tensor, add, betainc, div, floor, lt, mul, random, splitKey, square, where,
+  add,
+  betainc,
+  div,
+  floor,
+  type Key,
+  lt,
+  mul,
+  random,
+  type Shape,
+  splitKey,
+  square,
+  type Tensor,
+  where,
 } from "@scribe/core";
-import { nb2LogProb } from "../kernels/negative-binomial.js";
-import { Distribution } from "../distribution.js";
 import { type Constraint, nonnegativeInteger, positive } from "../constraints.js";
+import { Distribution } from "../distribution.js";
+import { nb2LogProb } from "../kernels/negative-binomial.js";
+import { asValue, checkArgs, type ParamLike, promoteParams } from "../param-utils.js";
 import { maskOutOfSupport } from "../validation.js";
-import { type ParamLike, asValue, checkArgs, promoteParams } from "../param-utils.js";
 
 /**
  * GammaPoisson(concentration α, rate β): a Poisson whose rate is Gamma(α, β) distributed,
@@ -15,7 +27,10 @@ import { type ParamLike, asValue, checkArgs, promoteParams } from "../param-util
  * new GammaPoisson(tensor([2]), tensor([0.5])).logProb(tensor([3]));
  */
 export class GammaPoisson extends Distribution {
-  static override readonly argConstraints: Readonly<Record<string, Constraint>> = { concentration: positive, rate: positive };
+  static override readonly argConstraints: Readonly<Record<string, Constraint>> = {
+    concentration: positive,
+    rate: positive,
+  };
   static override readonly support = nonnegativeInteger;
   static override readonly reparametrized = false;
 

@@ -1,8 +1,8 @@
-import { type Tensor, add, div, square } from "@scribe/core";
-import { nb2LogProb } from "../kernels/negative-binomial.js";
+import { add, div, square, type Tensor } from "@scribe/core";
 import { nonnegativeInteger, positive } from "../constraints.js";
+import { nb2LogProb } from "../kernels/negative-binomial.js";
+import { asValue, checkArgs, type ParamLike, promoteParams } from "../param-utils.js";
 import { maskOutOfSupport } from "../validation.js";
-import { type ParamLike, asValue, checkArgs, promoteParams } from "../param-utils.js";
 import { GammaPoisson } from "./gamma-poisson.js";
 
 /**

@@ -1,8 +1,8 @@
-import { type Tensor, exp, neg, sigmoid } from "@scribe/core";
-import { nbLogitsLogProb } from "../kernels/negative-binomial.js";
+import { exp, neg, sigmoid, type Tensor } from "@scribe/core";
 import { nonnegativeInteger, positive, real } from "../constraints.js";
+import { nbLogitsLogProb } from "../kernels/negative-binomial.js";
+import { asValue, checkArgs, type ParamLike, promoteParams } from "../param-utils.js";
 import { maskOutOfSupport } from "../validation.js";
-import { type ParamLike, asValue, checkArgs, promoteParams } from "../param-utils.js";
 import { GammaPoisson } from "./gamma-poisson.js";
 
 /**

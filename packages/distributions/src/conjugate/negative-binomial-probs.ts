@@ -1,8 +1,8 @@
-import { type Tensor, div, mul, square, sub } from "@scribe/core";
-import { nbProbsLogProb } from "../kernels/negative-binomial.js";
+import { div, mul, square, sub, type Tensor } from "@scribe/core";
 import { nonnegativeInteger, positive, unitInterval } from "../constraints.js";
+import { nbProbsLogProb } from "../kernels/negative-binomial.js";
+import { asValue, checkArgs, type ParamLike, promoteParams } from "../param-utils.js";
 import { maskOutOfSupport } from "../validation.js";
-import { type ParamLike, asValue, checkArgs, promoteParams } from "../param-utils.js";
 import { GammaPoisson } from "./gamma-poisson.js";
 
 /**

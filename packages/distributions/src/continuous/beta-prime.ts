@@ -1,11 +1,25 @@
 import {
-  type Key, type Shape, type Tensor, add, betainc, betaln, div, gt, log1p, mul, random, splitKey, square, sub, where,
+  add,
+  betainc,
+  betaln,
+  div,
+  gt,
+  type Key,
+  log1p,
+  mul,
+  random,
+  type Shape,
+  splitKey,
+  square,
+  sub,
+  type Tensor,
+  where,
   xlogy,
 } from "@scribe/core";
-import { Distribution } from "../distribution.js";
 import { positive } from "../constraints.js";
+import { Distribution } from "../distribution.js";
 import { type ParamLike, promoteParams } from "../param-utils.js";
-import { maskOutOfSupport, validateArgs as check } from "../validation.js";
+import { validateArgs as check, maskOutOfSupport } from "../validation.js";
 
 /**
  * Beta prime (inverted beta) distribution on x > 0: density x^(a−1) (1+x)^(−a−b) / B(a, b), the
@@ -35,7 +49,10 @@ export class BetaPrime extends Distribution {
     const [ka, kb] = splitKey(key, 2) as [Key, Key];
     const shape = this.shape(sampleShape);
     const dt = this.concentration1.dtype;
-    return div(random.gamma(ka, this.concentration1, shape, { dtype: dt }), random.gamma(kb, this.concentration0, shape, { dtype: dt }));
+    return div(
+      random.gamma(ka, this.concentration1, shape, { dtype: dt }),
+      random.gamma(kb, this.concentration0, shape, { dtype: dt }),
+    );
   }
 
   logProb(value: Tensor): Tensor {

@@ -1,11 +1,27 @@
 import {
-  type Key, type Shape, type Tensor, add, betainc, betaln, broadcastTo, clamp, digamma, div, finfoEps, mul, neg, random,
-  square, sub, xlog1py, xlogy,
+  add,
+  betainc,
+  betaln,
+  broadcastTo,
+  clamp,
+  digamma,
+  div,
+  finfoEps,
+  type Key,
+  mul,
+  neg,
+  random,
+  type Shape,
+  square,
+  sub,
+  type Tensor,
+  xlog1py,
+  xlogy,
 } from "@scribe/core";
-import { Distribution } from "../distribution.js";
 import { positive, unitInterval } from "../constraints.js";
+import { Distribution } from "../distribution.js";
 import { type ParamLike, promoteParams } from "../param-utils.js";
-import { maskOutOfSupport, validateArgs as check } from "../validation.js";
+import { validateArgs as check, maskOutOfSupport } from "../validation.js";
 
 /**
  * Beta distribution on [0, 1] with density x^(a−1) (1−x)^(b−1) / B(a, b), a = `concentration1`,
@@ -38,7 +54,9 @@ export class Beta extends Distribution {
    */
   sample(key: Key, sampleShape: Shape = []): Tensor {
     const dt = this.concentration1.dtype;
-    const x = random.beta(key, this.concentration1, this.concentration0, this.shape(sampleShape), { dtype: dt });
+    const x = random.beta(key, this.concentration1, this.concentration0, this.shape(sampleShape), {
+      dtype: dt,
+    });
     // Keep draws inside the open interval, as NumPyro does: a draw can round to exactly 0 or 1,
     // where log-densities (and an ELBO's gradient) are not finite.
     const tiny = dt === "float64" ? 2.2250738585072014e-308 : 1.1754943508222875e-38;

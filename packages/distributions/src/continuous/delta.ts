@@ -1,9 +1,17 @@
 import {
-  type Key, type Shape, type Tensor, add, broadcastShapes, broadcastTo, eq, where, zerosLike,
+  add,
+  broadcastShapes,
+  broadcastTo,
+  eq,
+  type Key,
+  type Shape,
+  type Tensor,
+  where,
+  zerosLike,
 } from "@scribe/core";
-import { Distribution } from "../distribution.js";
 import { type Constraint, independent, real } from "../constraints.js";
-import { type ParamLike, asFloat, paramDtype, sumRightmost } from "../param-utils.js";
+import { Distribution } from "../distribution.js";
+import { asFloat, type ParamLike, paramDtype, sumRightmost } from "../param-utils.js";
 
 /**
  * A point mass at `v` (the rightmost `eventDim` axes of `v` are the event), with an optional
@@ -25,14 +33,17 @@ export class Delta extends Distribution {
   constructor(v: ParamLike = 0, logDensity: ParamLike = 0, eventDim = 0, validateArgs?: boolean) {
     const dtype = paramDtype([v, logDensity]);
     const vt = asFloat(v, dtype);
-    if (eventDim > vt.rank) throw new Error(`Delta: eventDim ${eventDim} exceeds the rank of v [${vt.shape}]`);
+    if (eventDim > vt.rank)
+      throw new Error(`Delta: eventDim ${eventDim} exceeds the rank of v [${vt.shape}]`);
     const batch = vt.shape.slice(0, vt.rank - eventDim);
     const ld = asFloat(logDensity, dtype);
     let fullBatch: number[];
     try {
       fullBatch = broadcastShapes(batch, ld.shape);
     } catch {
-      throw new Error(`Delta: logDensity shape [${ld.shape}] does not broadcast with the batch shape [${batch}] of v`);
+      throw new Error(
+        `Delta: logDensity shape [${ld.shape}] does not broadcast with the batch shape [${batch}] of v`,
+      );
     }
     super(fullBatch, vt.shape.slice(vt.rank - eventDim), validateArgs);
     this.v = broadcastTo(vt, [...fullBatch, ...this.eventShape]);

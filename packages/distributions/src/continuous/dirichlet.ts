@@ -1,11 +1,22 @@
 import {
-  type Key, type Shape, type Tensor, add, digamma, div, lgamma, mul, random, square, sub, sum,
+  add,
+  digamma,
+  div,
+  type Key,
+  lgamma,
+  mul,
+  random,
+  type Shape,
+  square,
+  sub,
+  sum,
+  type Tensor,
   xlogy,
 } from "@scribe/core";
-import { Distribution } from "../distribution.js";
 import { independent, positive, simplex } from "../constraints.js";
+import { Distribution } from "../distribution.js";
 import { type ParamLike, promoteParams } from "../param-utils.js";
-import { maskOutOfSupport, validateArgs as check } from "../validation.js";
+import { validateArgs as check, maskOutOfSupport } from "../validation.js";
 
 /**
  * Dirichlet distribution on the simplex, with `concentration` α on the last axis (event shape [K]).
@@ -25,7 +36,10 @@ export class Dirichlet extends Distribution {
       throw new Error("Dirichlet: concentration must have at least one dimension (the categories)");
     const { values, batchShape } = promoteParams("Dirichlet", { concentration }, { concentration: 1 });
     const k = values.concentration.shape[values.concentration.rank - 1]!;
-    if (k < 2) throw new Error(`Dirichlet: needs at least 2 categories, got concentration shape [${values.concentration.shape}]`);
+    if (k < 2)
+      throw new Error(
+        `Dirichlet: needs at least 2 categories, got concentration shape [${values.concentration.shape}]`,
+      );
     super(batchShape, [k], validateArgs);
     this.concentration = values.concentration;
     if (this.validateArgs) check("Dirichlet", values, Dirichlet.argConstraints);
@@ -33,7 +47,9 @@ export class Dirichlet extends Distribution {
 
   /** Normalized gamma draws; implicitly reparameterized in α. */
   sample(key: Key, sampleShape: Shape = []): Tensor {
-    return random.dirichlet(key, this.concentration, [...sampleShape, ...this.batchShape], { dtype: this.concentration.dtype });
+    return random.dirichlet(key, this.concentration, [...sampleShape, ...this.batchShape], {
+      dtype: this.concentration.dtype,
+    });
   }
 
   /** Σ (αᵢ − 1) log xᵢ + lgamma(Σα) − Σ lgamma(αᵢ) (x is not renormalized). */
@@ -65,4 +81,3 @@ export class Dirichlet extends Distribution {
     return e;
   }
 }
-

@@ -1,10 +1,22 @@
 import {
-  type Key, type Shape, type Tensor, broadcastTo, div, expm1, log, log1p, mul, neg, reciprocal, square, sub,
+  broadcastTo,
+  div,
+  expm1,
+  type Key,
+  log,
+  log1p,
+  mul,
+  neg,
+  reciprocal,
+  type Shape,
+  square,
+  sub,
+  type Tensor,
 } from "@scribe/core";
-import { Distribution } from "../distribution.js";
 import { nonnegative, positive } from "../constraints.js";
+import { Distribution } from "../distribution.js";
 import { type ParamLike, promoteParams } from "../param-utils.js";
-import { maskOutOfSupport, validateArgs as check } from "../validation.js";
+import { validateArgs as check, maskOutOfSupport } from "../validation.js";
 import { openUniform } from "./helpers.js";
 
 /**

@@ -1,11 +1,24 @@
 import {
-  type Key, type Shape, type Tensor, add, broadcastTo, digamma, div, gammainc, lgamma, log, mul, random, square, sub,
+  add,
+  broadcastTo,
+  digamma,
+  div,
+  gammainc,
+  type Key,
+  lgamma,
+  log,
+  mul,
+  random,
+  type Shape,
+  square,
+  sub,
+  type Tensor,
   xlogy,
 } from "@scribe/core";
-import { Distribution } from "../distribution.js";
 import { type Constraint, positive } from "../constraints.js";
+import { Distribution } from "../distribution.js";
 import { type ParamLike, promoteParams } from "../param-utils.js";
-import { maskOutOfSupport, validateArgs as check } from "../validation.js";
+import { validateArgs as check, maskOutOfSupport } from "../validation.js";
 
 /**
  * Gamma distribution with shape `concentration` α and `rate` β (mean α/β).
@@ -35,7 +48,9 @@ export class Gamma extends Distribution {
 
   /** Gamma(α, 1) draws (implicitly reparameterized in α) divided by β. */
   sample(key: Key, sampleShape: Shape = []): Tensor {
-    const g = random.gamma(key, this.concentration, this.shape(sampleShape), { dtype: this.concentration.dtype });
+    const g = random.gamma(key, this.concentration, this.shape(sampleShape), {
+      dtype: this.concentration.dtype,
+    });
     return div(g, this.rate);
   }
 

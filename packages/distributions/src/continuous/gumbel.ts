@@ -1,8 +1,19 @@
 import {
-  type Key, type Shape, type Tensor, add, broadcastTo, div, exp, log, mul, neg, square, sub,
+  add,
+  broadcastTo,
+  div,
+  exp,
+  type Key,
+  log,
+  mul,
+  neg,
+  type Shape,
+  square,
+  sub,
+  type Tensor,
 } from "@scribe/core";
-import { Distribution } from "../distribution.js";
 import { positive, real } from "../constraints.js";
+import { Distribution } from "../distribution.js";
 import { type ParamLike, promoteParams } from "../param-utils.js";
 import { validateArgs as check } from "../validation.js";
 import { EULER_GAMMA, openUniform } from "./helpers.js";

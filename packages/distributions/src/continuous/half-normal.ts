@@ -1,10 +1,22 @@
 import {
-  type Key, type Shape, type Tensor, abs, add, broadcastTo, div, erf, log, mul, ndtri, square, sub,
+  abs,
+  add,
+  broadcastTo,
+  div,
+  erf,
+  type Key,
+  log,
+  mul,
+  ndtri,
+  type Shape,
+  square,
+  sub,
+  type Tensor,
 } from "@scribe/core";
-import { Distribution } from "../distribution.js";
 import { nonnegative, positive } from "../constraints.js";
+import { Distribution } from "../distribution.js";
 import { type ParamLike, promoteParams } from "../param-utils.js";
-import { maskOutOfSupport, validateArgs as check } from "../validation.js";
+import { validateArgs as check, maskOutOfSupport } from "../validation.js";
 import { stdNormal } from "./helpers.js";
 
 const HALF_LOG_HALF_PI = 0.5 * Math.log(Math.PI / 2);

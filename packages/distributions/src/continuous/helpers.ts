@@ -1,5 +1,19 @@
 import {
-  type DType, type Key, type Shape, type Tensor, abs, add, div, full, log, log1p, maximum, minimum, mul, random, square,
+  abs,
+  add,
+  type DType,
+  div,
+  full,
+  type Key,
+  log,
+  log1p,
+  maximum,
+  minimum,
+  mul,
+  random,
+  type Shape,
+  square,
+  type Tensor,
 } from "@scribe/core";
 
 /**

@@ -1,11 +1,26 @@
 import {
-  type Key, type Shape, type Tensor, add, broadcastTo, digamma, div, gammaincc, gt, lgamma, log, mul, random, square,
-  sub, where, xlogy,
+  add,
+  broadcastTo,
+  digamma,
+  div,
+  gammaincc,
+  gt,
+  type Key,
+  lgamma,
+  log,
+  mul,
+  random,
+  type Shape,
+  square,
+  sub,
+  type Tensor,
+  where,
+  xlogy,
 } from "@scribe/core";
-import { Distribution } from "../distribution.js";
 import { positive } from "../constraints.js";
+import { Distribution } from "../distribution.js";
 import { type ParamLike, promoteParams } from "../param-utils.js";
-import { maskOutOfSupport, validateArgs as check } from "../validation.js";
+import { validateArgs as check, maskOutOfSupport } from "../validation.js";
 
 /**
  * Inverse-gamma distribution: 1/X for X ~ Gamma(concentration α, rate β); β acts as the scale
@@ -32,7 +47,9 @@ export class InverseGamma extends Distribution {
   }
 
   sample(key: Key, sampleShape: Shape = []): Tensor {
-    const g = random.gamma(key, this.concentration, this.shape(sampleShape), { dtype: this.concentration.dtype });
+    const g = random.gamma(key, this.concentration, this.shape(sampleShape), {
+      dtype: this.concentration.dtype,
+    });
     return div(this.rate, g);
   }
 

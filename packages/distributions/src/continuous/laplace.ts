@@ -1,8 +1,23 @@
 import {
-  type Key, type Shape, type Tensor, abs, add, broadcastTo, div, expm1, log, log1p, mul, neg, random, sign, square, sub,
+  abs,
+  add,
+  broadcastTo,
+  div,
+  expm1,
+  type Key,
+  log,
+  log1p,
+  mul,
+  neg,
+  random,
+  type Shape,
+  sign,
+  square,
+  sub,
+  type Tensor,
 } from "@scribe/core";
-import { Distribution } from "../distribution.js";
 import { positive, real } from "../constraints.js";
+import { Distribution } from "../distribution.js";
 import { type ParamLike, promoteParams } from "../param-utils.js";
 import { validateArgs as check } from "../validation.js";
 import { tiny } from "./helpers.js";

@@ -1,10 +1,23 @@
 import {
-  type Key, type Shape, type Tensor, add, broadcastTo, div, erfc, exp, expm1, log, mul, ndtri, square, sub,
+  add,
+  broadcastTo,
+  div,
+  erfc,
+  exp,
+  expm1,
+  type Key,
+  log,
+  mul,
+  ndtri,
+  type Shape,
+  square,
+  sub,
+  type Tensor,
 } from "@scribe/core";
-import { Distribution } from "../distribution.js";
 import { positive, real } from "../constraints.js";
+import { Distribution } from "../distribution.js";
 import { type ParamLike, promoteParams } from "../param-utils.js";
-import { maskOutOfSupport, validateArgs as check } from "../validation.js";
+import { validateArgs as check, maskOutOfSupport } from "../validation.js";
 import { HALF_LOG_2PI, stdNormal } from "./helpers.js";
 
 /**

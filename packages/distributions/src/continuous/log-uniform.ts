@@ -1,10 +1,23 @@
 import {
-  type Key, type Shape, type Tensor, add, broadcastShapes, broadcastTo, div, exp, log, mul, neg, random, square, sub,
+  add,
+  broadcastShapes,
+  broadcastTo,
+  div,
+  exp,
+  type Key,
+  log,
+  mul,
+  neg,
+  random,
+  type Shape,
+  square,
+  sub,
+  type Tensor,
 } from "@scribe/core";
-import { Distribution } from "../distribution.js";
 import { type Constraint, dependent, interval, positive } from "../constraints.js";
+import { Distribution } from "../distribution.js";
 import { type ParamLike, promoteParams } from "../param-utils.js";
-import { maskOutOfSupport, validateArgs as check } from "../validation.js";
+import { validateArgs as check, maskOutOfSupport } from "../validation.js";
 
 /**
  * Log-uniform (reciprocal) distribution on [low, high]: log x is uniform on [log low, log high].

@@ -1,8 +1,21 @@
 import {
-  type Key, type Shape, type Tensor, add, broadcastTo, div, log, log1p, mul, neg, sigmoid, softplus, square, sub,
+  add,
+  broadcastTo,
+  div,
+  type Key,
+  log,
+  log1p,
+  mul,
+  neg,
+  type Shape,
+  sigmoid,
+  softplus,
+  square,
+  sub,
+  type Tensor,
 } from "@scribe/core";
-import { Distribution } from "../distribution.js";
 import { positive, real } from "../constraints.js";
+import { Distribution } from "../distribution.js";
 import { type ParamLike, promoteParams } from "../param-utils.js";
 import { validateArgs as check } from "../validation.js";
 import { openUniform } from "./helpers.js";

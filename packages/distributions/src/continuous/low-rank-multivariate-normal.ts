@@ -1,11 +1,30 @@
 import {
-  type Key, type Shape, type Tensor, add, broadcastShapes, broadcastTo, cholesky, div, eye, log, matmul, mT, mul,
-  splitKey, sqrt, square, squeeze, sub, sum, triangularSolve, unsqueeze,
+  add,
+  broadcastShapes,
+  broadcastTo,
+  cholesky,
+  div,
+  eye,
+  type Key,
+  log,
+  matmul,
+  mT,
+  mul,
+  type Shape,
+  splitKey,
+  sqrt,
+  square,
+  squeeze,
+  sub,
+  sum,
+  type Tensor,
+  triangularSolve,
+  unsqueeze,
 } from "@scribe/core";
-import { Distribution } from "../distribution.js";
 import { independent, positive, real, realVector } from "../constraints.js";
-import { type ParamLike, asFloat, paramDtype } from "../param-utils.js";
+import { Distribution } from "../distribution.js";
 import { diagEmbed, diagonal } from "../linalg-utils.js";
+import { asFloat, type ParamLike, paramDtype } from "../param-utils.js";
 import { validateArgs as check } from "../validation.js";
 import { HALF_LOG_2PI, stdNormal } from "./helpers.js";
 
@@ -36,14 +55,20 @@ export class LowRankMultivariateNormal extends Distribution {
   constructor(loc: ParamLike, covFactor: Tensor, covDiag: ParamLike, validateArgs?: boolean) {
     const dtype = paramDtype([loc, covFactor, covDiag]);
     const w = asFloat(covFactor, dtype);
-    if (w.rank < 2) throw new Error(`LowRankMultivariateNormal: covFactor must be [..., K, r], got shape [${w.shape}]`);
+    if (w.rank < 2)
+      throw new Error(`LowRankMultivariateNormal: covFactor must be [..., K, r], got shape [${w.shape}]`);
     const [k, r] = w.shape.slice(-2) as [number, number];
     const l = asFloat(loc, dtype);
     const dg = asFloat(covDiag, dtype);
     let batch: number[];
     try {
-      batch = broadcastShapes(l.rank ? l.shape.slice(0, -1) : [], w.shape.slice(0, -2), dg.rank ? dg.shape.slice(0, -1) : []);
-      if ((l.rank && l.shape[l.rank - 1] !== k) || (dg.rank && dg.shape[dg.rank - 1] !== k)) throw new Error();
+      batch = broadcastShapes(
+        l.rank ? l.shape.slice(0, -1) : [],
+        w.shape.slice(0, -2),
+        dg.rank ? dg.shape.slice(0, -1) : [],
+      );
+      if ((l.rank && l.shape[l.rank - 1] !== k) || (dg.rank && dg.shape[dg.rank - 1] !== k))
+        throw new Error();
     } catch {
       throw new Error(
         `LowRankMultivariateNormal: shapes do not match: loc [${l.shape}], covFactor [${w.shape}], covDiag [${dg.shape}] (need [..., K], [..., K, r], [..., K])`,
@@ -54,7 +79,11 @@ export class LowRankMultivariateNormal extends Distribution {
     this.covFactor = broadcastTo(w, [...batch, k, r]);
     this.covDiag = broadcastTo(dg, [...batch, k]);
     if (this.validateArgs)
-      check("LowRankMultivariateNormal", { loc: this.loc, covFactor: this.covFactor, covDiag: this.covDiag }, LowRankMultivariateNormal.argConstraints);
+      check(
+        "LowRankMultivariateNormal",
+        { loc: this.loc, covFactor: this.covFactor, covDiag: this.covDiag },
+        LowRankMultivariateNormal.argConstraints,
+      );
   }
 
   /** Lower Cholesky factor of the capacitance matrix I + Wᵀ D⁻¹ W. */

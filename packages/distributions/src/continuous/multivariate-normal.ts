@@ -1,11 +1,29 @@
 import {
-  type Key, type Shape, type Tensor, add, broadcastShapes, broadcastTo, cholesky, choleskySolve, eye, log, matmul, mT,
-  mul, reshape, square, squeeze, sub, sum, triangularSolve, unsqueeze,
+  add,
+  broadcastShapes,
+  broadcastTo,
+  cholesky,
+  choleskySolve,
+  eye,
+  type Key,
+  log,
+  matmul,
+  mT,
+  mul,
+  reshape,
+  type Shape,
+  square,
+  squeeze,
+  sub,
+  sum,
+  type Tensor,
+  triangularSolve,
+  unsqueeze,
 } from "@scribe/core";
-import { Distribution } from "../distribution.js";
 import { lowerCholesky, positiveDefinite, realVector } from "../constraints.js";
-import { type ParamLike, asFloat, paramDtype } from "../param-utils.js";
+import { Distribution } from "../distribution.js";
 import { diagonal } from "../linalg-utils.js";
+import { asFloat, type ParamLike, paramDtype } from "../param-utils.js";
 import { validateArgs as check } from "../validation.js";
 import { HALF_LOG_2PI, stdNormal } from "./helpers.js";
 
@@ -44,9 +62,13 @@ export class MultivariateNormal extends Distribution {
   readonly scaleTril: Tensor;
 
   constructor(loc: ParamLike, opts: MultivariateNormalOptions) {
-    const given = (["covarianceMatrix", "precisionMatrix", "scaleTril"] as const).filter((k) => opts[k] !== undefined);
+    const given = (["covarianceMatrix", "precisionMatrix", "scaleTril"] as const).filter(
+      (k) => opts[k] !== undefined,
+    );
     if (given.length !== 1)
-      throw new Error(`MultivariateNormal: pass exactly one of covarianceMatrix, precisionMatrix or scaleTril (got ${given.length})`);
+      throw new Error(
+        `MultivariateNormal: pass exactly one of covarianceMatrix, precisionMatrix or scaleTril (got ${given.length})`,
+      );
     const which = given[0]!;
     const mat0 = opts[which]!;
     const dtype = paramDtype([loc, mat0]);
@@ -57,16 +79,21 @@ export class MultivariateNormal extends Distribution {
     let locT = asFloat(loc, dtype);
     if (locT.rank === 0) locT = broadcastTo(locT, [k]);
     if (locT.shape[locT.rank - 1] !== k)
-      throw new Error(`MultivariateNormal: loc shape [${locT.shape}] does not match ${which} shape [${mat.shape}]`);
+      throw new Error(
+        `MultivariateNormal: loc shape [${locT.shape}] does not match ${which} shape [${mat.shape}]`,
+      );
     let batch: number[];
     try {
       batch = broadcastShapes(locT.shape.slice(0, -1), mat.shape.slice(0, -2));
     } catch {
-      throw new Error(`MultivariateNormal: batch shapes of loc [${locT.shape}] and ${which} [${mat.shape}] do not broadcast`);
+      throw new Error(
+        `MultivariateNormal: batch shapes of loc [${locT.shape}] and ${which} [${mat.shape}] do not broadcast`,
+      );
     }
     const validate = opts.validateArgs;
     super(batch, [k], validate);
-    if (this.validateArgs) check("MultivariateNormal", { loc: locT, [which]: mat }, MultivariateNormal.argConstraints);
+    if (this.validateArgs)
+      check("MultivariateNormal", { loc: locT, [which]: mat }, MultivariateNormal.argConstraints);
     let tril: Tensor;
     if (which === "scaleTril") tril = mat;
     else if (which === "covarianceMatrix") tril = cholesky(mat);

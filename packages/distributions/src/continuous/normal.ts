@@ -1,8 +1,19 @@
 import {
-  type Key, type Shape, type Tensor, add, broadcastTo, div, erfc, log, mul, ndtri, square, sub,
+  add,
+  broadcastTo,
+  div,
+  erfc,
+  type Key,
+  log,
+  mul,
+  ndtri,
+  type Shape,
+  square,
+  sub,
+  type Tensor,
 } from "@scribe/core";
-import { Distribution } from "../distribution.js";
 import { positive, real } from "../constraints.js";
+import { Distribution } from "../distribution.js";
 import { type ParamLike, promoteParams } from "../param-utils.js";
 import { validateArgs as check } from "../validation.js";
 import { HALF_LOG_2PI, stdNormal } from "./helpers.js";
@@ -62,4 +73,3 @@ export class Normal extends Distribution {
     return broadcastTo(add(log(this.scale), 0.5 + HALF_LOG_2PI), this.batchShape);
   }
 }
-

@@ -1,10 +1,25 @@
 import {
-  type Key, type Shape, type Tensor, add, broadcastTo, div, exp, gt, log, mul, neg, pow, reciprocal, square, sub, where,
+  add,
+  broadcastTo,
+  div,
+  exp,
+  gt,
+  type Key,
+  log,
+  mul,
+  neg,
+  pow,
+  reciprocal,
+  type Shape,
+  square,
+  sub,
+  type Tensor,
+  where,
 } from "@scribe/core";
-import { Distribution } from "../distribution.js";
 import { type Constraint, dependent, greaterThanEq, positive } from "../constraints.js";
+import { Distribution } from "../distribution.js";
 import { type ParamLike, promoteParams } from "../param-utils.js";
-import { maskOutOfSupport, validateArgs as check } from "../validation.js";
+import { validateArgs as check, maskOutOfSupport } from "../validation.js";
 import { openUniform } from "./helpers.js";
 
 /**

@@ -1,9 +1,25 @@
 import {
-  type Key, type Shape, type Tensor, add, betainc, betaln, broadcastTo, digamma, div, gt, log, mul, random, splitKey,
-  sqrt, square, sub, where,
+  add,
+  betainc,
+  betaln,
+  broadcastTo,
+  digamma,
+  div,
+  gt,
+  type Key,
+  log,
+  mul,
+  random,
+  type Shape,
+  splitKey,
+  sqrt,
+  square,
+  sub,
+  type Tensor,
+  where,
 } from "@scribe/core";
-import { Distribution } from "../distribution.js";
 import { positive, real } from "../constraints.js";
+import { Distribution } from "../distribution.js";
 import { type ParamLike, promoteParams } from "../param-utils.js";
 import { validateArgs as check } from "../validation.js";
 import { constant, log1pSquare, stdNormal } from "./helpers.js";

@@ -1,11 +1,31 @@
 import {
-  type Key, type Shape, type Tensor, add, broadcastTo, clamp, div, erfc, exp, expm1, gt, isfinite, log, logNdtr, mul,
-  ndtri, neg, random, square, stopGradient, sub, where,
+  add,
+  broadcastTo,
+  clamp,
+  div,
+  erfc,
+  exp,
+  expm1,
+  gt,
+  isfinite,
+  type Key,
+  log,
+  logNdtr,
+  mul,
+  ndtri,
+  neg,
+  random,
+  type Shape,
+  square,
+  stopGradient,
+  sub,
+  type Tensor,
+  where,
 } from "@scribe/core";
-import { Distribution } from "../distribution.js";
 import { type Constraint, dependent, interval, positive, real } from "../constraints.js";
+import { Distribution } from "../distribution.js";
 import { type ParamLike, promoteParams } from "../param-utils.js";
-import { maskOutOfSupport, validateArgs as check } from "../validation.js";
+import { validateArgs as check, maskOutOfSupport } from "../validation.js";
 import { HALF_LOG_2PI } from "./helpers.js";
 
 /** Standardized bounds are clamped here: Φ is 0 or 1 to every precision beyond, and gradients stay finite. */
@@ -50,7 +70,13 @@ export class TruncatedNormal extends Distribution {
   /** Upper bound (may be +∞). */
   readonly high: Tensor;
 
-  constructor(loc: ParamLike = 0, scale: ParamLike = 1, low: ParamLike = -Infinity, high: ParamLike = Infinity, validateArgs?: boolean) {
+  constructor(
+    loc: ParamLike = 0,
+    scale: ParamLike = 1,
+    low: ParamLike = -Infinity,
+    high: ParamLike = Infinity,
+    validateArgs?: boolean,
+  ) {
     const { values, batchShape } = promoteParams("TruncatedNormal", { loc, scale, low, high });
     super(batchShape, [], validateArgs);
     this.loc = values.loc;
@@ -92,7 +118,9 @@ export class TruncatedNormal extends Distribution {
     const a = this.alpha;
     const b = this.beta;
     const shape = this.shape(sampleShape);
-    const z0 = random.truncatedNormal(key, stopGradient(a), stopGradient(b), shape, { dtype: this.loc.dtype });
+    const z0 = random.truncatedNormal(key, stopGradient(a), stopGradient(b), shape, {
+      dtype: this.loc.dtype,
+    });
     // Implicit reparameterization: F(z; α, β) = u held fixed, so dz/dθ = −(∂F/∂θ) / f(z).
     const logZ = this.logZ(a, b);
     const zc = clamp(z0, a, b);

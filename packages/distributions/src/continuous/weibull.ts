@@ -1,11 +1,27 @@
 import {
-  type Key, type Shape, type Tensor, add, broadcastTo, div, exp, expm1, lgamma, log, log1p, mul, neg, pow, reciprocal,
-  square, sub, xlogy,
+  add,
+  broadcastTo,
+  div,
+  exp,
+  expm1,
+  type Key,
+  lgamma,
+  log,
+  log1p,
+  mul,
+  neg,
+  pow,
+  reciprocal,
+  type Shape,
+  square,
+  sub,
+  type Tensor,
+  xlogy,
 } from "@scribe/core";
-import { Distribution } from "../distribution.js";
 import { positive } from "../constraints.js";
+import { Distribution } from "../distribution.js";
 import { type ParamLike, promoteParams } from "../param-utils.js";
-import { maskOutOfSupport, validateArgs as check } from "../validation.js";
+import { validateArgs as check, maskOutOfSupport } from "../validation.js";
 import { EULER_GAMMA, openUniform } from "./helpers.js";
 
 /**

@@ -1,10 +1,22 @@
 import {
-  type Key, type Shape, type Tensor, ge, logSigmoid, lt, mul, neg, random, sigmoid, softplus, sub, where,
+  ge,
+  type Key,
+  logSigmoid,
+  lt,
+  mul,
+  neg,
+  random,
+  type Shape,
+  sigmoid,
+  softplus,
+  sub,
+  type Tensor,
+  where,
 } from "@scribe/core";
-import { Distribution } from "../distribution.js";
-import { maskOutOfSupport } from "../validation.js";
 import { boolean as booleanC, real } from "../constraints.js";
-import { type ParamLike, asValue, checkArgs, promoteParams } from "../param-utils.js";
+import { Distribution } from "../distribution.js";
+import { asValue, checkArgs, type ParamLike, promoteParams } from "../param-utils.js";
+import { maskOutOfSupport } from "../validation.js";
 
 /**
  * Bernoulli distribution parameterized by the log-odds of a one; the log-pmf stays in

@@ -1,11 +1,22 @@
 import {
-  type Key, type Shape, type Tensor, broadcastTo, ge, lt, neg, random, sub, where, xlog1py, xlogy, mul,
+  broadcastTo,
+  ge,
+  type Key,
+  lt,
+  mul,
+  neg,
+  random,
+  type Shape,
+  sub,
+  type Tensor,
+  where,
+  xlog1py,
+  xlogy,
 } from "@scribe/core";
-import { Distribution } from "../distribution.js";
-import { maskOutOfSupport } from "../validation.js";
 import { boolean as booleanC, unitInterval } from "../constraints.js";
-import { type ParamLike, asValue, promoteParams } from "../param-utils.js";
-import { checkArgs } from "../param-utils.js";
+import { Distribution } from "../distribution.js";
+import { asValue, checkArgs, type ParamLike, promoteParams } from "../param-utils.js";
+import { maskOutOfSupport } from "../validation.js";
 
 /**
  * Bernoulli distribution parameterized by the probability of a one.
@@ -60,4 +71,3 @@ export class BernoulliProbs extends Distribution {
 export function bernoulliLogProbFromProbs(x: Tensor, p: Tensor): Tensor {
   return xlogy(x, p).add(xlog1py(sub(1, x), neg(p)));
 }
-

@@ -1,11 +1,21 @@
 import {
-  type Key, type Shape, type Tensor, add, div, lgammaShiftDiff, mul, random, splitKey, square, sub,
+  add,
+  div,
+  type Key,
+  lgammaShiftDiff,
+  mul,
+  random,
+  type Shape,
+  splitKey,
+  square,
+  sub,
+  type Tensor,
 } from "@scribe/core";
-import { Distribution } from "../distribution.js";
-import { maskOutOfSupport } from "../validation.js";
-import { integerInterval, nonnegativeInteger, positive } from "../constraints.js";
 import type { Constraint } from "../constraints.js";
-import { type ParamLike, asValue, checkArgs, promoteParams } from "../param-utils.js";
+import { integerInterval, nonnegativeInteger, positive } from "../constraints.js";
+import { Distribution } from "../distribution.js";
+import { asValue, checkArgs, type ParamLike, promoteParams } from "../param-utils.js";
+import { maskOutOfSupport } from "../validation.js";
 import { logBinomialCoefficient } from "./combinatorics.js";
 
 /**
@@ -17,7 +27,11 @@ import { logBinomialCoefficient } from "./combinatorics.js";
  * new BetaBinomial(2, 3, 10).logProb(tensor([4]));
  */
 export class BetaBinomial extends Distribution {
-  static override readonly argConstraints = { concentration1: positive, concentration0: positive, totalCount: nonnegativeInteger };
+  static override readonly argConstraints = {
+    concentration1: positive,
+    concentration0: positive,
+    totalCount: nonnegativeInteger,
+  };
   static override readonly support: Constraint | null = null;
   static override readonly reparametrized = false;
 
@@ -28,8 +42,17 @@ export class BetaBinomial extends Distribution {
   /** Number of trials, broadcast to the batch shape. */
   readonly totalCount: Tensor;
 
-  constructor(concentration1: ParamLike, concentration0: ParamLike, totalCount: ParamLike = 1, validateArgs?: boolean) {
-    const { values, batchShape } = promoteParams("BetaBinomial", { concentration1, concentration0, totalCount });
+  constructor(
+    concentration1: ParamLike,
+    concentration0: ParamLike,
+    totalCount: ParamLike = 1,
+    validateArgs?: boolean,
+  ) {
+    const { values, batchShape } = promoteParams("BetaBinomial", {
+      concentration1,
+      concentration0,
+      totalCount,
+    });
     super(batchShape, [], validateArgs);
     this.concentration1 = values.concentration1;
     this.concentration0 = values.concentration0;
@@ -44,7 +67,9 @@ export class BetaBinomial extends Distribution {
   sample(key: Key, sampleShape: Shape = []): Tensor {
     const [kp, kn] = splitKey(key, 2) as [Key, Key];
     const shape = this.shape(sampleShape);
-    const p = random.beta(kp, this.concentration1, this.concentration0, shape, { dtype: this.concentration1.dtype });
+    const p = random.beta(kp, this.concentration1, this.concentration0, shape, {
+      dtype: this.concentration1.dtype,
+    });
     return random.binomial(kn, this.totalCount, p, shape, { dtype: this.concentration1.dtype });
   }
 
@@ -53,7 +78,9 @@ export class BetaBinomial extends Distribution {
     const a = this.concentration1;
     const b = this.concentration0;
     const n = this.totalCount;
-    const ratio = lgammaShiftDiff(a, k).add(lgammaShiftDiff(b, sub(n, k))).sub(lgammaShiftDiff(add(a, b), n));
+    const ratio = lgammaShiftDiff(a, k)
+      .add(lgammaShiftDiff(b, sub(n, k)))
+      .sub(lgammaShiftDiff(add(a, b), n));
     return maskOutOfSupport(this, value, logBinomialCoefficient(n, k).add(ratio));
   }
 

@@ -1,11 +1,9 @@
-import {
-  type Key, type Shape, type Tensor, logSigmoid, mul, neg, random, sigmoid, sub,
-} from "@scribe/core";
-import { Distribution } from "../distribution.js";
-import { maskOutOfSupport } from "../validation.js";
-import { integerInterval, nonnegativeInteger, real } from "../constraints.js";
+import { type Key, logSigmoid, mul, neg, random, type Shape, sigmoid, sub, type Tensor } from "@scribe/core";
 import type { Constraint } from "../constraints.js";
-import { type ParamLike, asValue, checkArgs, promoteParams } from "../param-utils.js";
+import { integerInterval, nonnegativeInteger, real } from "../constraints.js";
+import { Distribution } from "../distribution.js";
+import { asValue, checkArgs, type ParamLike, promoteParams } from "../param-utils.js";
+import { maskOutOfSupport } from "../validation.js";
 import { logBinomialCoefficient } from "./combinatorics.js";
 
 /**
@@ -42,14 +40,22 @@ export class BinomialLogits extends Distribution {
   }
 
   sample(key: Key, sampleShape: Shape = []): Tensor {
-    return random.binomial(key, this.totalCount, this.probs, this.shape(sampleShape), { dtype: this.logits.dtype });
+    return random.binomial(key, this.totalCount, this.probs, this.shape(sampleShape), {
+      dtype: this.logits.dtype,
+    });
   }
 
   logProb(value: Tensor): Tensor {
     const k = asValue(value, this.logits.dtype);
     const n = this.totalCount;
     const l = this.logits;
-    return maskOutOfSupport(this, value, logBinomialCoefficient(n, k).add(mul(k, logSigmoid(l))).add(mul(sub(n, k), logSigmoid(neg(l)))));
+    return maskOutOfSupport(
+      this,
+      value,
+      logBinomialCoefficient(n, k)
+        .add(mul(k, logSigmoid(l)))
+        .add(mul(sub(n, k), logSigmoid(neg(l)))),
+    );
   }
 
   override get mean(): Tensor {

@@ -1,11 +1,9 @@
-import {
-  type Key, type Shape, type Tensor, mul, neg, random, sub, xlog1py, xlogy,
-} from "@scribe/core";
-import { Distribution } from "../distribution.js";
-import { maskOutOfSupport } from "../validation.js";
-import { integerInterval, nonnegativeInteger, unitInterval } from "../constraints.js";
+import { type Key, mul, neg, random, type Shape, sub, type Tensor, xlog1py, xlogy } from "@scribe/core";
 import type { Constraint } from "../constraints.js";
-import { type ParamLike, asValue, checkArgs, promoteParams } from "../param-utils.js";
+import { integerInterval, nonnegativeInteger, unitInterval } from "../constraints.js";
+import { Distribution } from "../distribution.js";
+import { asValue, checkArgs, type ParamLike, promoteParams } from "../param-utils.js";
+import { maskOutOfSupport } from "../validation.js";
 import { logBinomialCoefficient } from "./combinatorics.js";
 
 /**
@@ -36,13 +34,21 @@ export class BinomialProbs extends Distribution {
   }
 
   sample(key: Key, sampleShape: Shape = []): Tensor {
-    return random.binomial(key, this.totalCount, this.probs, this.shape(sampleShape), { dtype: this.probs.dtype });
+    return random.binomial(key, this.totalCount, this.probs, this.shape(sampleShape), {
+      dtype: this.probs.dtype,
+    });
   }
 
   logProb(value: Tensor): Tensor {
     const k = asValue(value, this.probs.dtype);
     const n = this.totalCount;
-    return maskOutOfSupport(this, value, logBinomialCoefficient(n, k).add(xlogy(k, this.probs)).add(xlog1py(sub(n, k), neg(this.probs))));
+    return maskOutOfSupport(
+      this,
+      value,
+      logBinomialCoefficient(n, k)
+        .add(xlogy(k, this.probs))
+        .add(xlog1py(sub(n, k), neg(this.probs))),
+    );
   }
 
   override get mean(): Tensor {

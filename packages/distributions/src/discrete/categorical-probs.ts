@@ -1,11 +1,24 @@
 import {
-  type DType, type Key, type Shape, type Tensor, arange, eq, full, log, mul, neg, random, sum, unsqueeze, xlogy,
+  arange,
+  type DType,
+  eq,
+  full,
+  type Key,
+  log,
+  mul,
+  neg,
+  random,
+  type Shape,
+  sum,
+  type Tensor,
+  unsqueeze,
+  xlogy,
 } from "@scribe/core";
-import { Distribution } from "../distribution.js";
-import { maskOutOfSupport } from "../validation.js";
-import { integerInterval, simplex } from "../constraints.js";
 import type { Constraint } from "../constraints.js";
-import { type ParamLike, asValue, checkArgs, promoteParams } from "../param-utils.js";
+import { integerInterval, simplex } from "../constraints.js";
+import { Distribution } from "../distribution.js";
+import { asValue, checkArgs, type ParamLike, promoteParams } from "../param-utils.js";
+import { maskOutOfSupport } from "../validation.js";
 
 /**
  * Categorical distribution over {0, …, K−1} with event probabilities on the last axis of
@@ -22,7 +35,8 @@ export class CategoricalProbs extends Distribution {
   readonly probs: Tensor;
 
   constructor(probs: ParamLike, validateArgs?: boolean) {
-    if (typeof probs === "number" || probs.rank < 1) throw new Error("CategoricalProbs: probs needs a category axis (shape [..., K])");
+    if (typeof probs === "number" || probs.rank < 1)
+      throw new Error("CategoricalProbs: probs needs a category axis (shape [..., K])");
     const { values, batchShape } = promoteParams("CategoricalProbs", { probs }, { probs: 1 });
     super(batchShape, [], validateArgs);
     this.probs = values.probs;

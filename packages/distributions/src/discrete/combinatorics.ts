@@ -1,4 +1,4 @@
-import { type Tensor, add, le, lfactorial, lgammaShiftDiff, sub, where } from "@scribe/core";
+import { add, le, lfactorial, lgammaShiftDiff, sub, type Tensor, where } from "@scribe/core";
 
 /**
  * log C(n, k) for integer 0 ≤ k ≤ n, written as lgamma(n+1) − lgamma(m+1) − lgamma(n−m+1)

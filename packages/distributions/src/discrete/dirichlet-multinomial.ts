@@ -1,13 +1,25 @@
 import {
-  type Key, type Shape, type Tensor, add, div, lfactorial, lgammaShiftDiff, mul, random, splitKey, sub, sum, unsqueeze,
+  add,
+  div,
+  type Key,
+  lfactorial,
+  lgammaShiftDiff,
+  mul,
+  random,
+  type Shape,
+  splitKey,
+  sub,
+  sum,
+  type Tensor,
+  unsqueeze,
 } from "@scribe/core";
-import { Distribution } from "../distribution.js";
-import { maskOutOfSupport } from "../validation.js";
-import { nonnegativeInteger, positive } from "../constraints.js";
-import { multinomial } from "./multinomial-support.js";
 import type { Constraint } from "../constraints.js";
-import { type ParamLike, asValue, checkArgs, promoteParams } from "../param-utils.js";
+import { nonnegativeInteger, positive } from "../constraints.js";
+import { Distribution } from "../distribution.js";
+import { asValue, checkArgs, type ParamLike, promoteParams } from "../param-utils.js";
+import { maskOutOfSupport } from "../validation.js";
 import { sampleMultinomial } from "./multinomial-sampler.js";
+import { multinomial } from "./multinomial-support.js";
 
 /**
  * DirichletMultinomial(concentration α [..., K], totalCount n): Multinomial(n, p) with
@@ -29,7 +41,11 @@ export class DirichletMultinomial extends Distribution {
   constructor(concentration: ParamLike, totalCount: ParamLike = 1, validateArgs?: boolean) {
     if (typeof concentration === "number" || concentration.rank < 1)
       throw new Error("DirichletMultinomial: concentration needs a category axis (shape [..., K])");
-    const { values, batchShape } = promoteParams("DirichletMultinomial", { concentration, totalCount }, { concentration: 1 });
+    const { values, batchShape } = promoteParams(
+      "DirichletMultinomial",
+      { concentration, totalCount },
+      { concentration: 1 },
+    );
     super(batchShape, [values.concentration.shape[values.concentration.rank - 1]!], validateArgs);
     this.concentration = values.concentration;
     this.totalCount = values.totalCount;
@@ -52,7 +68,14 @@ export class DirichletMultinomial extends Distribution {
     const a = this.concentration;
     const a0 = sum(a, -1);
     const n = this.totalCount;
-    return maskOutOfSupport(this, value, lfactorial(n).sub(sum(lfactorial(x), -1)).add(sum(lgammaShiftDiff(a, x), -1)).sub(lgammaShiftDiff(a0, n)));
+    return maskOutOfSupport(
+      this,
+      value,
+      lfactorial(n)
+        .sub(sum(lfactorial(x), -1))
+        .add(sum(lgammaShiftDiff(a, x), -1))
+        .sub(lgammaShiftDiff(a0, n)),
+    );
   }
 
   override get mean(): Tensor {

@@ -1,10 +1,23 @@
 import {
-  type Key, type Shape, type Tensor, add, div, exp, expm1, floor, logSigmoid, lt, mul, neg, sigmoid, where,
+  add,
+  div,
+  exp,
+  expm1,
+  floor,
+  type Key,
+  logSigmoid,
+  lt,
+  mul,
+  neg,
+  type Shape,
+  sigmoid,
+  type Tensor,
+  where,
 } from "@scribe/core";
-import { Distribution } from "../distribution.js";
-import { maskOutOfSupport } from "../validation.js";
 import { nonnegativeInteger, real } from "../constraints.js";
-import { type ParamLike, asValue, checkArgs, promoteParams } from "../param-utils.js";
+import { Distribution } from "../distribution.js";
+import { asValue, checkArgs, type ParamLike, promoteParams } from "../param-utils.js";
+import { maskOutOfSupport } from "../validation.js";
 import { sampleGeometric } from "./geometric-probs.js";
 
 /**

@@ -1,10 +1,26 @@
 import {
-  type Key, type Shape, type Tensor, add, div, expm1, floor, log, log1p, lt, mul, neg, random, square, sub, where, xlog1py,
+  add,
+  div,
+  expm1,
+  floor,
+  type Key,
+  log,
+  log1p,
+  lt,
+  mul,
+  neg,
+  random,
+  type Shape,
+  square,
+  sub,
+  type Tensor,
+  where,
+  xlog1py,
 } from "@scribe/core";
-import { Distribution } from "../distribution.js";
-import { maskOutOfSupport } from "../validation.js";
 import { nonnegativeInteger, unitInterval } from "../constraints.js";
-import { type ParamLike, asValue, checkArgs, promoteParams } from "../param-utils.js";
+import { Distribution } from "../distribution.js";
+import { asValue, checkArgs, type ParamLike, promoteParams } from "../param-utils.js";
+import { maskOutOfSupport } from "../validation.js";
 
 /**
  * Geometric(probs p): the number of failures before the first success, each trial

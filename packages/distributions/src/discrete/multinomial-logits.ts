@@ -1,13 +1,22 @@
 import {
-  type Key, type Shape, type Tensor, exp, lfactorial, logsumexp, mul, sub, sum, unsqueeze,
+  exp,
+  type Key,
+  lfactorial,
+  logsumexp,
+  mul,
+  type Shape,
+  sub,
+  sum,
+  type Tensor,
+  unsqueeze,
 } from "@scribe/core";
-import { Distribution } from "../distribution.js";
-import { maskOutOfSupport } from "../validation.js";
-import { nonnegativeInteger, real } from "../constraints.js";
-import { multinomial } from "./multinomial-support.js";
 import type { Constraint } from "../constraints.js";
-import { type ParamLike, asValue, checkArgs, promoteParams } from "../param-utils.js";
+import { nonnegativeInteger, real } from "../constraints.js";
+import { Distribution } from "../distribution.js";
+import { asValue, checkArgs, type ParamLike, promoteParams } from "../param-utils.js";
+import { maskOutOfSupport } from "../validation.js";
 import { sampleMultinomial } from "./multinomial-sampler.js";
+import { multinomial } from "./multinomial-support.js";
 
 /**
  * Multinomial(totalCount n, logits l): as {@link MultinomialProbs} with probs = softmax(l)
@@ -26,7 +35,8 @@ export class MultinomialLogits extends Distribution {
   readonly logits: Tensor;
 
   constructor(totalCount: ParamLike, logits: ParamLike, validateArgs?: boolean) {
-    if (typeof logits === "number" || logits.rank < 1) throw new Error("MultinomialLogits: logits needs a category axis (shape [..., K])");
+    if (typeof logits === "number" || logits.rank < 1)
+      throw new Error("MultinomialLogits: logits needs a category axis (shape [..., K])");
     const { values, batchShape } = promoteParams("MultinomialLogits", { totalCount, logits }, { logits: 1 });
     super(batchShape, [values.logits.shape[values.logits.rank - 1]!], validateArgs);
     this.totalCount = values.totalCount;
@@ -50,7 +60,13 @@ export class MultinomialLogits extends Distribution {
   logProb(value: Tensor): Tensor {
     const x = asValue(value, this.logits.dtype);
     const logp = sub(this.logits, logsumexp(this.logits, -1, true));
-    return maskOutOfSupport(this, value, lfactorial(this.totalCount).sub(sum(lfactorial(x), -1)).add(sum(mul(x, logp), -1)));
+    return maskOutOfSupport(
+      this,
+      value,
+      lfactorial(this.totalCount)
+        .sub(sum(lfactorial(x), -1))
+        .add(sum(mul(x, logp), -1)),
+    );
   }
 
   override get mean(): Tensor {

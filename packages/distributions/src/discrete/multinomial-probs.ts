@@ -1,13 +1,11 @@
-import {
-  type Key, type Shape, type Tensor, lfactorial, mul, sub, sum, unsqueeze, xlogy,
-} from "@scribe/core";
-import { Distribution } from "../distribution.js";
-import { maskOutOfSupport } from "../validation.js";
-import { nonnegativeInteger, simplex } from "../constraints.js";
-import { multinomial } from "./multinomial-support.js";
+import { type Key, lfactorial, mul, type Shape, sub, sum, type Tensor, unsqueeze, xlogy } from "@scribe/core";
 import type { Constraint } from "../constraints.js";
-import { type ParamLike, asValue, checkArgs, promoteParams } from "../param-utils.js";
+import { nonnegativeInteger, simplex } from "../constraints.js";
+import { Distribution } from "../distribution.js";
+import { asValue, checkArgs, type ParamLike, promoteParams } from "../param-utils.js";
+import { maskOutOfSupport } from "../validation.js";
 import { sampleMultinomial } from "./multinomial-sampler.js";
+import { multinomial } from "./multinomial-support.js";
 
 /**
  * Multinomial(totalCount n, probs p): counts of n draws over K categories (event shape [K],
@@ -26,7 +24,8 @@ export class MultinomialProbs extends Distribution {
   readonly probs: Tensor;
 
   constructor(totalCount: ParamLike, probs: ParamLike, validateArgs?: boolean) {
-    if (typeof probs === "number" || probs.rank < 1) throw new Error("MultinomialProbs: probs needs a category axis (shape [..., K])");
+    if (typeof probs === "number" || probs.rank < 1)
+      throw new Error("MultinomialProbs: probs needs a category axis (shape [..., K])");
     const { values, batchShape } = promoteParams("MultinomialProbs", { totalCount, probs }, { probs: 1 });
     super(batchShape, [values.probs.shape[values.probs.rank - 1]!], validateArgs);
     this.totalCount = values.totalCount;
@@ -44,7 +43,13 @@ export class MultinomialProbs extends Distribution {
 
   logProb(value: Tensor): Tensor {
     const x = asValue(value, this.probs.dtype);
-    return maskOutOfSupport(this, value, lfactorial(this.totalCount).sub(sum(lfactorial(x), -1)).add(sum(xlogy(x, this.probs), -1)));
+    return maskOutOfSupport(
+      this,
+      value,
+      lfactorial(this.totalCount)
+        .sub(sum(lfactorial(x), -1))
+        .add(sum(xlogy(x, this.probs), -1)),
+    );
   }
 
   override get mean(): Tensor {

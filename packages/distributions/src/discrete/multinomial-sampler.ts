@@ -1,5 +1,18 @@
 import {
-  type Key, type Shape, type Tensor, broadcastTo, clamp, div, random, slice, splitKey, squeeze, stack, sub, where, le,
+  broadcastTo,
+  clamp,
+  div,
+  type Key,
+  le,
+  random,
+  type Shape,
+  slice,
+  splitKey,
+  squeeze,
+  stack,
+  sub,
+  type Tensor,
+  where,
 } from "@scribe/core";
 
 /** The k-th entry of the last axis, with that axis dropped. @internal */

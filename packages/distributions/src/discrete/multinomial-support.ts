@@ -1,5 +1,16 @@
-import { type Tensor, concat, eq, floor, ge, logicalAnd, slice, sum, unsqueeze, zerosLike } from "@scribe/core";
-import { BaseConstraint, type Constraint, allRightmost, fmtBound } from "../constraint.js";
+import {
+  concat,
+  eq,
+  floor,
+  ge,
+  logicalAnd,
+  slice,
+  sum,
+  type Tensor,
+  unsqueeze,
+  zerosLike,
+} from "@scribe/core";
+import { allRightmost, BaseConstraint, type Constraint, fmtBound } from "../constraint.js";
 
 /**
  * Support of Multinomial / DirichletMultinomial: vectors of non-negative integers (last axis)
@@ -20,9 +31,20 @@ class MultinomialSupport extends BaseConstraint {
   feasibleLike(x: Tensor): Tensor {
     const z = zerosLike(x);
     const K = x.shape[x.rank - 1]!;
-    const first = slice(z, x.shape.map(() => 0), x.shape.map((d, i) => (i === x.rank - 1 ? 1 : d)));
-    const rest = slice(z, x.shape.map((_, i) => (i === x.rank - 1 ? 1 : 0)), x.shape.map((d, i) => (i === x.rank - 1 ? K : d)));
-    const n = typeof this.upperBound === "number" ? first.add(this.upperBound) : first.add(unsqueeze(this.upperBound, this.upperBound.rank));
+    const first = slice(
+      z,
+      x.shape.map(() => 0),
+      x.shape.map((d, i) => (i === x.rank - 1 ? 1 : d)),
+    );
+    const rest = slice(
+      z,
+      x.shape.map((_, i) => (i === x.rank - 1 ? 1 : 0)),
+      x.shape.map((d, i) => (i === x.rank - 1 ? K : d)),
+    );
+    const n =
+      typeof this.upperBound === "number"
+        ? first.add(this.upperBound)
+        : first.add(unsqueeze(this.upperBound, this.upperBound.rank));
     return concat([n, rest], -1);
   }
   override toString(): string {

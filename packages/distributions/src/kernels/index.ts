@@ -18,5 +18,10 @@ export {
   zinbProbsOp,
 } from "./negative-binomial.js";
 export { poissonBetaLogProb, poissonBetaOp } from "./poisson-beta.js";
-export { poissonBetaInto, poissonBetaLogIntegral, poissonBetaLogPmf, poissonBetaPieceSizes } from "./poisson-beta-rule.js";
+export {
+  poissonBetaInto,
+  poissonBetaLogIntegral,
+  poissonBetaLogPmf,
+  poissonBetaPieceSizes,
+} from "./poisson-beta-rule.js";
 export { zinb2LogitsLogProb, zinb2LogProb } from "./zinb2.js";

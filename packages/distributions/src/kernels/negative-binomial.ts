@@ -1,4 +1,12 @@
-import { defineOp, elementwise, mul, type Tensor, type TensorLike, type TestDomain, specialScalar } from "@scribe/core";
+import {
+  defineOp,
+  elementwise,
+  mul,
+  specialScalar,
+  type Tensor,
+  type TensorLike,
+  type TestDomain,
+} from "@scribe/core";
 import { COUNT_SHIFT_WGSL, countShiftInto, NB_DIRECT_MAX, NB_THETA_RANGE } from "./count-shift.js";
 
 /**
@@ -17,7 +25,10 @@ const COUNTS: TestDomain = { lo: 0, hi: 40, integer: true };
 const shift = new Float64Array(2);
 
 /** The partials saved as outputs 1… are the cotangents' factors; the count is not differentiated. */
-const savedPartials = (g: Tensor, args: readonly TensorLike[], outs: readonly Tensor[]) => [null, ...outs.slice(1).map((o) => mul(g, o))];
+const savedPartials = (g: Tensor, args: readonly TensorLike[], outs: readonly Tensor[]) => [
+  null,
+  ...outs.slice(1).map((o) => mul(g, o)),
+];
 
 /**
  * log NB(y | μ, θ) and ∂/∂μ, ∂/∂θ. log(θ/(θ+μ)) is written −log1p(μ/θ) so the Poisson limit
@@ -36,7 +47,8 @@ export function nb2Into(out: Float64Array, y: number, mu: number, th: number): v
     out[2] = mu * inv - l1;
     return;
   }
-  if (y > NB_DIRECT_MAX || y !== Math.floor(y) || !(th > LO && th < HI && mu > LO && mu < HI)) return nb2General(out, y, mu, th, l1, inv);
+  if (y > NB_DIRECT_MAX || y !== Math.floor(y) || !(th > LO && th < HI && mu > LO && mu < HI))
+    return nb2General(out, y, mu, th, l1, inv);
   const q = mu * inv;
   let prod = th * q;
   let dgd = 1 / th;
@@ -249,6 +261,11 @@ export function nbLogitsLogProb(y: TensorLike, totalCount: TensorLike, logits: T
  * Zero-inflated NB in the probs form with gate probability g (SCRIBE's zinb / zinbvcp
  * likelihood): one fused, count-aware kernel with analytic partials in r, p and g.
  */
-export function zinbProbsLogProb(y: TensorLike, totalCount: TensorLike, probs: TensorLike, gate: TensorLike): Tensor {
+export function zinbProbsLogProb(
+  y: TensorLike,
+  totalCount: TensorLike,
+  probs: TensorLike,
+  gate: TensorLike,
+): Tensor {
   return elementwise(zinbProbsOp, [y, totalCount, probs, gate], "zinbProbsLogProb");
 }

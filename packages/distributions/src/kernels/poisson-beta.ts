@@ -39,7 +39,13 @@ export const poissonBetaOp = defineOp({
  * @example
  * poissonBetaLogProb(tensor([1]), tensor([2]), tensor([20]), tensor([5]), 128); // ≈ −1.386917
  */
-export function poissonBetaLogProb(u: TensorLike, alpha: TensorLike, beta: TensorLike, rate: TensorLike, numNodes: number): Tensor {
+export function poissonBetaLogProb(
+  u: TensorLike,
+  alpha: TensorLike,
+  beta: TensorLike,
+  rate: TensorLike,
+  numNodes: number,
+): Tensor {
   if (!Number.isInteger(numNodes) || numNodes < 6)
     throw new Error(`poissonBetaLogProb: numNodes must be an integer ≥ 6, got ${numNodes}`);
   return elementwise(poissonBetaOp, [u, alpha, beta, rate, numNodes], "poissonBetaLogProb");

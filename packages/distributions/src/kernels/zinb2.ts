@@ -22,7 +22,12 @@ import { nb2LogProb } from "./negative-binomial.js";
  * Zero-inflated NB2: log(g + (1−g)·NB(0)) at y = 0 and log(1−g) + log NB(y) otherwise,
  * with the gate given as a probability; composed from the fused nb2 kernel.
  */
-export function zinb2LogProb(y: TensorLike, mean: TensorLike, concentration: TensorLike, gate: TensorLike): Tensor {
+export function zinb2LogProb(
+  y: TensorLike,
+  mean: TensorLike,
+  concentration: TensorLike,
+  gate: TensorLike,
+): Tensor {
   const nb = nb2LogProb(y, mean, concentration);
   const log1mGate = log1p(neg(gate));
   // log(g + (1−g)e^{nb}) = log1p((1−g)·expm1(nb)); the log1p form keeps relative accuracy when
@@ -37,7 +42,12 @@ export function zinb2LogProb(y: TensorLike, mean: TensorLike, concentration: Ten
  * Zero-inflated NB2 with the gate in logit space: NumPyro's numerically careful form,
  * log-sum-exp of (gate logit, NB(0)) minus softplus(gate logit) at zero.
  */
-export function zinb2LogitsLogProb(y: TensorLike, mean: TensorLike, concentration: TensorLike, gateLogits: TensorLike): Tensor {
+export function zinb2LogitsLogProb(
+  y: TensorLike,
+  mean: TensorLike,
+  concentration: TensorLike,
+  gateLogits: TensorLike,
+): Tensor {
   const nb = nb2LogProb(y, mean, concentration);
   const sp = softplus(gateLogits);
   // log(σ(l) + σ(−l) e^{nb}) = log(e^l + e^{nb}) − softplus(l)

@@ -1,6 +1,6 @@
-import { type Key, type Shape, type Tensor, eq, log, logsumexp, sum, unsqueeze, where } from "@scribe/core";
+import { eq, type Key, log, logsumexp, type Shape, sum, type Tensor, unsqueeze, where } from "@scribe/core";
 import { CategoricalLogits } from "../discrete/categorical-logits.js";
-import { CategoricalProbs, oneHot } from "../discrete/categorical-probs.js";
+import { type CategoricalProbs, oneHot } from "../discrete/categorical-probs.js";
 
 /** A mixing distribution: a categorical over the K components. */
 export type Mixing = CategoricalProbs | CategoricalLogits;

@@ -1,8 +1,16 @@
-import { type Key, type Shape, type Tensor, splitKey, square, stack, sum } from "@scribe/core";
+import { type Key, type Shape, splitKey, square, stack, sum, type Tensor } from "@scribe/core";
 import type { Constraint } from "../constraints.js";
 import { Distribution } from "../distribution.js";
 import { broadcastNamed, sameShape, unsqueezeRight } from "../param-utils.js";
-import { type Mixing, logMixingWeights, mixingProbs, mixtureLogProb, numComponents, sampleIndices, selectComponent } from "./mixing.js";
+import {
+  logMixingWeights,
+  type Mixing,
+  mixingProbs,
+  mixtureLogProb,
+  numComponents,
+  sampleIndices,
+  selectComponent,
+} from "./mixing.js";
 
 /**
  * A finite mixture of K arbitrary distributions (a list) sharing an event shape:
@@ -28,7 +36,9 @@ export class MixtureGeneral extends Distribution {
     const ev = components[0]!.eventShape;
     components.forEach((c, i) => {
       if (!sameShape(c.eventShape, ev))
-        throw new Error(`MixtureGeneral: component ${i} has event shape [${c.eventShape.join(", ")}], component 0 has [${ev.join(", ")}]`);
+        throw new Error(
+          `MixtureGeneral: component ${i} has event shape [${c.eventShape.join(", ")}], component 0 has [${ev.join(", ")}]`,
+        );
     });
     const shapes: Record<string, Shape> = { "mixing batch": mixing.batchShape };
     components.forEach((c, i) => (shapes[`component ${i} batch`] = c.batchShape));
@@ -45,28 +55,46 @@ export class MixtureGeneral extends Distribution {
     const keys = splitKey(key, this.components.length + 1);
     const draws = this.components.map((c, i) => c.expand(this.batchShape).sample(keys[i]!, sampleShape));
     const all = stack(draws, sampleShape.length + this.batchShape.length);
-    const mix = this.mixing.batchShape.length === this.batchShape.length ? this.mixing : (this.mixing.expand(this.batchShape) as Mixing);
+    const mix =
+      this.mixing.batchShape.length === this.batchShape.length
+        ? this.mixing
+        : (this.mixing.expand(this.batchShape) as Mixing);
     const idx = sampleIndices(mix, keys[this.components.length]!, [...sampleShape, ...this.batchShape]);
     return selectComponent(all, idx, this.components.length, this.eventDim);
   }
 
   logProb(value: Tensor): Tensor {
     const lps = this.components.map((c) => c.logProb(value));
-    const shape = broadcastNamed("MixtureGeneral.logProb", Object.fromEntries(lps.map((l, i) => [String(i), l.shape])));
-    const lp = stack(lps.map((l) => (sameShape(l.shape, shape) ? l : l.expand(shape))), -1);
+    const shape = broadcastNamed(
+      "MixtureGeneral.logProb",
+      Object.fromEntries(lps.map((l, i) => [String(i), l.shape])),
+    );
+    const lp = stack(
+      lps.map((l) => (sameShape(l.shape, shape) ? l : l.expand(shape))),
+      -1,
+    );
     return mixtureLogProb(lp, logMixingWeights(this.mixing));
   }
 
   override get mean(): Tensor {
     const w = unsqueezeRight(mixingProbs(this.mixing), this.eventDim);
-    const m = stack(this.components.map((c) => c.mean.expand(this.shape())), -1 - this.eventDim);
+    const m = stack(
+      this.components.map((c) => c.mean.expand(this.shape())),
+      -1 - this.eventDim,
+    );
     return sum(w.mul(m), -1 - this.eventDim);
   }
 
   override get variance(): Tensor {
     const w = unsqueezeRight(mixingProbs(this.mixing), this.eventDim);
-    const m = stack(this.components.map((c) => c.mean.expand(this.shape())), -1 - this.eventDim);
-    const v = stack(this.components.map((c) => c.variance.expand(this.shape())), -1 - this.eventDim);
+    const m = stack(
+      this.components.map((c) => c.mean.expand(this.shape())),
+      -1 - this.eventDim,
+    );
+    const v = stack(
+      this.components.map((c) => c.variance.expand(this.shape())),
+      -1 - this.eventDim,
+    );
     return sum(w.mul(v.add(square(m))), -1 - this.eventDim).sub(square(this.mean));
   }
 }

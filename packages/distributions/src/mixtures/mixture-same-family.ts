@@ -1,8 +1,16 @@
-import { type Key, type Shape, type Tensor, splitKey, square, sum, unsqueeze } from "@scribe/core";
+import { type Key, type Shape, splitKey, square, sum, type Tensor, unsqueeze } from "@scribe/core";
 import type { Constraint } from "../constraints.js";
 import { Distribution } from "../distribution.js";
 import { broadcastNamed, unsqueezeRight } from "../param-utils.js";
-import { type Mixing, logMixingWeights, mixingProbs, mixtureLogProb, numComponents, sampleIndices, selectComponent } from "./mixing.js";
+import {
+  logMixingWeights,
+  type Mixing,
+  mixingProbs,
+  mixtureLogProb,
+  numComponents,
+  sampleIndices,
+  selectComponent,
+} from "./mixing.js";
 
 /**
  * A finite mixture whose K components are one batched distribution: the rightmost batch axis
@@ -28,7 +36,10 @@ export class MixtureSameFamily extends Distribution {
       throw new Error(
         `MixtureSameFamily: the components' rightmost batch axis must have the ${K} mixing categories, got batch shape [${cb.join(", ")}]`,
       );
-    const batchShape = broadcastNamed("MixtureSameFamily", { "mixing batch": mixing.batchShape, "components batch": cb.slice(0, -1) });
+    const batchShape = broadcastNamed("MixtureSameFamily", {
+      "mixing batch": mixing.batchShape,
+      "components batch": cb.slice(0, -1),
+    });
     super(batchShape, components.eventShape, validateArgs);
     this.mixing = mixing;
     this.components = components;
@@ -48,7 +59,10 @@ export class MixtureSameFamily extends Distribution {
     const K = this.numComponents;
     const comps = this.components.expand([...this.batchShape, K]);
     const all = comps.sample(kc, sampleShape); // sampleShape + batch + [K] + event
-    const mix = this.mixing.batchShape.length === this.batchShape.length ? this.mixing : (this.mixing.expand(this.batchShape) as Mixing);
+    const mix =
+      this.mixing.batchShape.length === this.batchShape.length
+        ? this.mixing
+        : (this.mixing.expand(this.batchShape) as Mixing);
     const idx = sampleIndices(mix, km, [...sampleShape, ...this.batchShape]);
     return selectComponent(all, idx, K, this.eventDim);
   }

@@ -1,7 +1,17 @@
-import { type Tensor, abs, add, broadcastShapes, broadcastTo, div, log, mul, sign, sub, zerosLike } from "@scribe/core";
 import {
-  type Constraint, boundsOf, greaterThan, interval, lessThan, real,
-} from "../constraints.js";
+  abs,
+  add,
+  broadcastShapes,
+  broadcastTo,
+  div,
+  log,
+  mul,
+  sign,
+  sub,
+  type Tensor,
+  zerosLike,
+} from "@scribe/core";
+import { boundsOf, type Constraint, greaterThan, interval, lessThan, real } from "../constraints.js";
 import { sumRightmost } from "../param-utils.js";
 import { Transform } from "./transform.js";
 
@@ -19,7 +29,11 @@ function affineBound(loc: Bound, scale: Bound, b: Bound): Bound {
  */
 export class AffineTransform extends Transform {
   private readonly _domain: Constraint;
-  constructor(readonly loc: Tensor | number, readonly scale: Tensor | number, domain: Constraint = real) {
+  constructor(
+    readonly loc: Tensor | number,
+    readonly scale: Tensor | number,
+    domain: Constraint = real,
+  ) {
     super();
     this._domain = domain;
   }
@@ -79,6 +93,4 @@ export class AffineTransform extends Transform {
   override signOf(): Tensor | number {
     return typeof this.scale === "number" ? Math.sign(this.scale) : sign(this.scale);
   }
-
 }
-

@@ -1,4 +1,4 @@
-import { type Tensor, add, cholesky, fromTypedArray, log, mT, matmul, mul, neg, sum } from "@scribe/core";
+import { add, cholesky, fromTypedArray, log, matmul, mT, mul, neg, sum, type Tensor } from "@scribe/core";
 import { type Constraint, lowerCholesky, positiveDefinite } from "../constraints.js";
 import { diagonal } from "../linalg-utils.js";
 import { Transform } from "./transform.js";

@@ -1,4 +1,4 @@
-import { type Shape, type Tensor, mul } from "@scribe/core";
+import { mul, type Shape, type Tensor } from "@scribe/core";
 import { type Constraint, independent } from "../constraints.js";
 import { sumRightmost } from "../param-utils.js";
 import { Transform } from "./transform.js";
@@ -25,7 +25,8 @@ export class ComposeTransform extends Transform {
   }
   get codomain(): Constraint {
     let ev = this.parts[0]!.domain.eventDim;
-    for (const p of this.parts) ev = Math.max(ev + p.codomain.eventDim - p.domain.eventDim, p.codomain.eventDim);
+    for (const p of this.parts)
+      ev = Math.max(ev + p.codomain.eventDim - p.domain.eventDim, p.codomain.eventDim);
     const c = this.parts[this.parts.length - 1]!.codomain;
     return independent(c, ev - c.eventDim);
   }

@@ -1,5 +1,22 @@
 import {
-  type Shape, type Tensor, add, arange, cumsum, lt, reshape, exp, log1p, mul, neg, softplus, sqrt, square, sub, sum, tanh, where,
+  add,
+  arange,
+  cumsum,
+  exp,
+  log1p,
+  lt,
+  mul,
+  neg,
+  reshape,
+  type Shape,
+  softplus,
+  sqrt,
+  square,
+  sub,
+  sum,
+  type Tensor,
+  tanh,
+  where,
 } from "@scribe/core";
 import { type Constraint, corrCholesky, realVector } from "../constraints.js";
 import { eyeMask, trilPairs } from "../linalg-utils.js";

@@ -1,4 +1,4 @@
-import { type Tensor, exp, log } from "@scribe/core";
+import { exp, log, type Tensor } from "@scribe/core";
 import { type Constraint, positive, real } from "../constraints.js";
 import { Transform } from "./transform.js";
 

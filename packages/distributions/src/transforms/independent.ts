@@ -5,7 +5,10 @@ import { Transform } from "./transform.js";
 
 /** Treat the rightmost `reinterpretedBatchNdims` axes of a base transform as event axes (its log-Jacobian is summed over them). */
 export class IndependentTransform extends Transform {
-  constructor(readonly base: Transform, readonly reinterpretedBatchNdims: number) {
+  constructor(
+    readonly base: Transform,
+    readonly reinterpretedBatchNdims: number,
+  ) {
     super();
   }
   get domain(): Constraint {

@@ -1,4 +1,4 @@
-import { type Shape, type Tensor, exp, log, sum } from "@scribe/core";
+import { exp, log, type Shape, sum, type Tensor } from "@scribe/core";
 import { type Constraint, lowerCholesky, realVector } from "../constraints.js";
 import { concatSafe, diagonal, sliceLast, trilPairs } from "../linalg-utils.js";
 import { Transform } from "./transform.js";

@@ -1,4 +1,4 @@
-import { type Tensor, cumsum, exp, log, sub, sum } from "@scribe/core";
+import { cumsum, exp, log, sub, sum, type Tensor } from "@scribe/core";
 import { type Constraint, orderedVector, realVector } from "../constraints.js";
 import { concatSafe, sliceLast } from "../linalg-utils.js";
 import { Transform } from "./transform.js";

@@ -1,4 +1,4 @@
-import { type Tensor, abs, div, log, mul, pow, sign } from "@scribe/core";
+import { abs, div, log, mul, pow, sign, type Tensor } from "@scribe/core";
 import { type Constraint, positive } from "../constraints.js";
 import { Transform } from "./transform.js";
 
@@ -34,5 +34,4 @@ export class PowerTransform extends Transform {
   override signOf(): Tensor | number {
     return typeof this.exponent === "number" ? Math.sign(this.exponent) : sign(this.exponent);
   }
-
 }

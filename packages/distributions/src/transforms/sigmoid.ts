@@ -1,4 +1,4 @@
-import { type Tensor, clamp, finfoEps, log, log1p, neg, sigmoid, softplus, sub } from "@scribe/core";
+import { clamp, finfoEps, log, log1p, neg, sigmoid, softplus, sub, type Tensor } from "@scribe/core";
 import { type Constraint, real, unitInterval } from "../constraints.js";
 import { Transform } from "./transform.js";
 

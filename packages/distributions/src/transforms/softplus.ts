@@ -1,4 +1,4 @@
-import { type Tensor, add, expm1, log, neg, softplus } from "@scribe/core";
+import { add, expm1, log, neg, softplus, type Tensor } from "@scribe/core";
 import { type Constraint, positive, real } from "../constraints.js";
 import { Transform } from "./transform.js";
 

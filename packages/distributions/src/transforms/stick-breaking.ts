@@ -1,5 +1,16 @@
 import {
-  type Shape, type Tensor, add, cumsum, exp, fromTypedArray, log, logSigmoid, neg, softplus, sub, sum,
+  add,
+  cumsum,
+  exp,
+  fromTypedArray,
+  log,
+  logSigmoid,
+  neg,
+  type Shape,
+  softplus,
+  sub,
+  sum,
+  type Tensor,
 } from "@scribe/core";
 import { type Constraint, realVector, simplex } from "../constraints.js";
 import { concatSafe, sliceLast } from "../linalg-utils.js";

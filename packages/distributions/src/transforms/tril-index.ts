@@ -1,4 +1,4 @@
-import { type Tensor, gather, reshape, tensor, zeros } from "@scribe/core";
+import { gather, reshape, type Tensor, tensor, zeros } from "@scribe/core";
 import { concatSafe, trilPairs } from "../linalg-utils.js";
 
 /**
@@ -26,7 +26,10 @@ export function matrixToVec(x: Tensor, pairs: [number, number][]): Tensor {
 /** n from the packed length m = n(n+1)/2 (or n(n−1)/2 when strict). @internal */
 export function sideFromPacked(m: number, strict: boolean, where: string): number {
   const n = strict ? (1 + Math.sqrt(1 + 8 * m)) / 2 : (Math.sqrt(1 + 8 * m) - 1) / 2;
-  if (!Number.isInteger(n)) throw new Error(`${where}: a vector of length ${m} is not a packed ${strict ? "strict " : ""}lower triangle`);
+  if (!Number.isInteger(n))
+    throw new Error(
+      `${where}: a vector of length ${m} is not a packed ${strict ? "strict " : ""}lower triangle`,
+    );
   return n;
 }
 

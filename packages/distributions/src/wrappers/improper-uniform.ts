@@ -1,4 +1,4 @@
-import { type Key, type Shape, type Tensor, broadcastShapes, zeros } from "@scribe/core";
+import { broadcastShapes, type Key, type Shape, type Tensor, zeros } from "@scribe/core";
 import type { Constraint } from "../constraints.js";
 import { Distribution } from "../distribution.js";
 

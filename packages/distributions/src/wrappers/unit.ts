@@ -1,7 +1,7 @@
-import { type Key, type Shape, type Tensor, broadcastShapes, broadcastTo, zeros } from "@scribe/core";
+import { broadcastShapes, broadcastTo, type Key, type Shape, type Tensor, zeros } from "@scribe/core";
 import { type Constraint, real } from "../constraints.js";
 import { Distribution } from "../distribution.js";
-import { type ParamLike, asFloat, checkArgs, sameShape } from "../param-utils.js";
+import { asFloat, checkArgs, type ParamLike, sameShape } from "../param-utils.js";
 
 /**
  * A trivial distribution with an empty event (shape [0]) that contributes `logFactor` to the

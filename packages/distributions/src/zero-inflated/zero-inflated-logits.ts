@@ -1,9 +1,23 @@
 import {
-  type Key, type Shape, type Tensor, add, broadcastTo, eq, mul, neg, random, sigmoid, softplus, splitKey, square, sub, where,
+  add,
+  broadcastTo,
+  eq,
+  type Key,
+  mul,
+  neg,
+  random,
+  type Shape,
+  sigmoid,
+  softplus,
+  splitKey,
+  square,
+  sub,
+  type Tensor,
+  where,
 } from "@scribe/core";
-import { Distribution } from "../distribution.js";
 import { type Constraint, dependent, real } from "../constraints.js";
-import { type ParamLike, asFloat, broadcastNamed, checkArgs, distDtype, sameShape } from "../param-utils.js";
+import { Distribution } from "../distribution.js";
+import { asFloat, broadcastNamed, checkArgs, distDtype, type ParamLike, sameShape } from "../param-utils.js";
 
 /**
  * Zero inflation with the gate given as logits l (gate = sigmoid(l)); the log-pmf stays in
@@ -24,7 +38,10 @@ export class ZeroInflatedLogits extends Distribution {
 
   constructor(base: Distribution, gateLogits: ParamLike, validateArgs?: boolean) {
     const l = asFloat(gateLogits, typeof gateLogits === "number" ? distDtype(base) : gateLogits.dtype);
-    const batchShape = broadcastNamed("ZeroInflatedLogits", { "base batch": base.batchShape, gateLogits: l.shape });
+    const batchShape = broadcastNamed("ZeroInflatedLogits", {
+      "base batch": base.batchShape,
+      gateLogits: l.shape,
+    });
     super(batchShape, base.eventShape, validateArgs);
     this.base = base;
     this.gateLogits = sameShape(l.shape, batchShape) ? l : broadcastTo(l, batchShape);
@@ -42,7 +59,9 @@ export class ZeroInflatedLogits extends Distribution {
 
   sample(key: Key, sampleShape: Shape = []): Tensor {
     const [kb, kg] = splitKey(key, 2) as [Key, Key];
-    const b = sameShape(this.base.batchShape, this.batchShape) ? this.base : this.base.expand(this.batchShape);
+    const b = sameShape(this.base.batchShape, this.batchShape)
+      ? this.base
+      : this.base.expand(this.batchShape);
     const x = b.sample(kb, sampleShape);
     const zero = random.bernoulli(kg, this.gate, this.shape(sampleShape), { dtype: this.gateLogits.dtype });
     return where(eq(zero, 1), 0, x);

@@ -1,7 +1,7 @@
 import type { Tensor } from "@scribe/core";
 import { type Constraint, nonnegativeInteger, positive, unitInterval } from "../constraints.js";
 import { Poisson } from "../discrete/poisson.js";
-import { type ParamLike, paramDtype, asFloat } from "../param-utils.js";
+import { asFloat, type ParamLike, paramDtype } from "../param-utils.js";
 import { ZeroInflatedProbs } from "./zero-inflated-probs.js";
 
 /**
@@ -10,7 +10,10 @@ import { ZeroInflatedProbs } from "./zero-inflated-probs.js";
  * new ZeroInflatedPoisson(tensor([0.3]), tensor([2])).logProb(tensor([0]));
  */
 export class ZeroInflatedPoisson extends ZeroInflatedProbs {
-  static override readonly argConstraints: Readonly<Record<string, Constraint>> = { gate: unitInterval, rate: positive };
+  static override readonly argConstraints: Readonly<Record<string, Constraint>> = {
+    gate: unitInterval,
+    rate: positive,
+  };
   static override readonly support: Constraint | null = nonnegativeInteger;
   static override readonly reparametrized = false;
 

@@ -1,12 +1,37 @@
 import {
-  type Key, type Shape, type Tensor, broadcastTo, eq, expm1, gt, log, log1p, mul, neg, random, splitKey, square, sub, where, add, exp,
+  add,
+  broadcastTo,
+  eq,
+  exp,
+  expm1,
+  gt,
+  type Key,
+  log,
+  log1p,
+  mul,
+  neg,
+  random,
+  type Shape,
+  splitKey,
+  square,
+  sub,
+  type Tensor,
+  where,
 } from "@scribe/core";
-import { zinbProbsLogProb } from "../kernels/negative-binomial.js";
 import { NegativeBinomialProbs } from "../conjugate/negative-binomial-probs.js";
-import { Distribution } from "../distribution.js";
-import { maskOutOfSupport } from "../validation.js";
 import { type Constraint, dependent, unitInterval } from "../constraints.js";
-import { type ParamLike, asFloat, asValue, broadcastNamed, checkArgs, distDtype, sameShape } from "../param-utils.js";
+import { Distribution } from "../distribution.js";
+import { zinbProbsLogProb } from "../kernels/negative-binomial.js";
+import {
+  asFloat,
+  asValue,
+  broadcastNamed,
+  checkArgs,
+  distDtype,
+  type ParamLike,
+  sameShape,
+} from "../param-utils.js";
+import { maskOutOfSupport } from "../validation.js";
 
 /**
  * Zero inflation of a count distribution with gate probability g: with probability g the
@@ -42,7 +67,9 @@ export class ZeroInflatedProbs extends Distribution {
 
   sample(key: Key, sampleShape: Shape = []): Tensor {
     const [kb, kg] = splitKey(key, 2) as [Key, Key];
-    const b = sameShape(this.base.batchShape, this.batchShape) ? this.base : this.base.expand(this.batchShape);
+    const b = sameShape(this.base.batchShape, this.batchShape)
+      ? this.base
+      : this.base.expand(this.batchShape);
     const x = b.sample(kb, sampleShape);
     const zero = random.bernoulli(kg, this.gate, this.shape(sampleShape), { dtype: this.gate.dtype });
     return where(eq(zero, 1), 0, x);
@@ -52,7 +79,11 @@ export class ZeroInflatedProbs extends Distribution {
     // A negative-binomial base has a fused, count-aware zero-inflated kernel in the core.
     if (this.base instanceof NegativeBinomialProbs) {
       const k = asValue(value, this.base.probs.dtype);
-      return maskOutOfSupport(this, value, zinbProbsLogProb(k, this.base.totalCount, this.base.probs, this.gate));
+      return maskOutOfSupport(
+        this,
+        value,
+        zinbProbsLogProb(k, this.base.totalCount, this.base.probs, this.gate),
+      );
     }
     return zeroInflate(value, this.base.logProb(value), this.gate);
   }

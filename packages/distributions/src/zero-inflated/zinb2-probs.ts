@@ -1,10 +1,10 @@
-import { type Tensor, eq, expm1, gt, log1p, logicalAnd, mul, sub, where } from "@scribe/core";
+import { eq, expm1, gt, log1p, logicalAnd, mul, sub, type Tensor, where } from "@scribe/core";
+import { NegativeBinomial2 } from "../conjugate/negative-binomial-2.js";
+import { type Constraint, nonnegativeInteger, positive, unitInterval } from "../constraints.js";
 import { nb2LogProb } from "../kernels/negative-binomial.js";
 import { zinb2LogProb } from "../kernels/zinb2.js";
-import { type Constraint, nonnegativeInteger, positive, unitInterval } from "../constraints.js";
-import { NegativeBinomial2 } from "../conjugate/negative-binomial-2.js";
+import { asFloat, asValue, type ParamLike, paramDtype } from "../param-utils.js";
 import { maskOutOfSupport } from "../validation.js";
-import { type ParamLike, asFloat, asValue, paramDtype } from "../param-utils.js";
 import { ZeroInflatedProbs } from "./zero-inflated-probs.js";
 
 /**
@@ -16,7 +16,11 @@ import { ZeroInflatedProbs } from "./zero-inflated-probs.js";
  * new ZINB2Probs(tensor([10]), tensor([2]), tensor([0.3])).logProb(tensor([0, 8]));
  */
 export class ZINB2Probs extends ZeroInflatedProbs {
-  static override readonly argConstraints: Readonly<Record<string, Constraint>> = { mean: positive, concentration: positive, gate: unitInterval };
+  static override readonly argConstraints: Readonly<Record<string, Constraint>> = {
+    mean: positive,
+    concentration: positive,
+    gate: unitInterval,
+  };
   static override readonly support: Constraint | null = nonnegativeInteger;
   static override readonly reparametrized = false;
 
@@ -24,7 +28,11 @@ export class ZINB2Probs extends ZeroInflatedProbs {
 
   constructor(mean: ParamLike, concentration: ParamLike, gate: ParamLike, validateArgs?: boolean) {
     const dtype = paramDtype([mean, concentration, gate]);
-    super(new NegativeBinomial2(asFloat(mean, dtype), asFloat(concentration, dtype), validateArgs), asFloat(gate, dtype), validateArgs);
+    super(
+      new NegativeBinomial2(asFloat(mean, dtype), asFloat(concentration, dtype), validateArgs),
+      asFloat(gate, dtype),
+      validateArgs,
+    );
   }
 
   override logProb(value: Tensor): Tensor {

@@ -20,10 +20,10 @@ export {
   initToFeasible,
   initToMean,
   initToMedian,
-  medianAxis0,
   initToSample,
   initToUniform,
   initToValue,
+  medianAxis0,
 } from "./init-strategies.js";
 export {
   type LatentSiteInfo,

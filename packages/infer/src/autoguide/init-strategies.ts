@@ -4,8 +4,6 @@
  * @module
  */
 import {
-  stack,
-  where,
   broadcastTo,
   fromTypedArray,
   isfinite,
@@ -17,10 +15,12 @@ import {
   scope,
   seed,
   splitKey,
+  stack,
   substitute,
   type Tensor,
   trace,
   valueAndGrad,
+  where,
   zeros,
 } from "@scribe/core";
 import { bijectTo, type Constraint } from "@scribe/distributions";
@@ -132,7 +132,11 @@ export function medianAxis0(x: Tensor): Tensor {
   const before = where(xk.lt(xi), 1, where(xk.eq(xi), lowerT, 0));
   const rank = before.sum(1); // [n, ...rest]
   const pick = (r: number) => where(rank.eq(r), x, 0).sum(0);
-  return n % 2 ? pick((n - 1) / 2) : pick(n / 2 - 1).add(pick(n / 2)).mul(0.5);
+  return n % 2
+    ? pick((n - 1) / 2)
+    : pick(n / 2 - 1)
+        .add(pick(n / 2))
+        .mul(0.5);
 }
 
 /**
@@ -244,7 +248,12 @@ export async function findValidInitialParams<A extends unknown[]>(
       } finally {
         found.packed.dispose();
       }
-      res = { us: found.us, xs: found.xs, v: Number(vals[0]), bad: found.names.filter((_, i) => vals[i + 1] !== 1) };
+      res = {
+        us: found.us,
+        xs: found.xs,
+        v: Number(vals[0]),
+        bad: found.names.filter((_, i) => vals[i + 1] !== 1),
+      };
     } catch (e) {
       why = (e as Error).message;
       continue;

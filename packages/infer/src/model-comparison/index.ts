@@ -6,20 +6,20 @@
  * @module
  */
 export { type Estimate, estimate } from "./estimates.js";
-export { gpdFit, type GpdFit, gpdQuantile } from "./gpd-fit.js";
+export { type GpdFit, gpdFit, gpdQuantile } from "./gpd-fit.js";
 export { type LogLikInput, type LogLikMatrix, readLogLikMatrix, toLogLikMatrix } from "./log-lik-matrix.js";
-export { looCompare, type LooCompareRow, type PointwiseElpd } from "./loo-compare.js";
+export { type LooCompareRow, looCompare, type PointwiseElpd } from "./loo-compare.js";
 export { type PseudoBmaOptions, pseudoBmaWeights } from "./pseudo-bma.js";
-export { psisSmooth, type PsisSmoothed, psisTailLength, type PsisTruncation } from "./psis.js";
+export { type PsisSmoothed, type PsisTruncation, psisSmooth, psisTailLength } from "./psis.js";
 export {
   formatParetoKTable,
-  paretoKTable,
-  paretoKThreshold,
   type ParetoKRow,
-  psisLoo,
   type PsisLooOptions,
   type PsisLooResult,
+  paretoKTable,
+  paretoKThreshold,
+  psisLoo,
 } from "./psis-loo.js";
-export { relativeEff, type RelativeEffOptions } from "./relative-eff.js";
+export { type RelativeEffOptions, relativeEff } from "./relative-eff.js";
 export { type StackingOptions, stackingWeights } from "./stacking.js";
-export { waic, type WaicOptions, type WaicResult } from "./waic.js";
+export { type WaicOptions, type WaicResult, waic } from "./waic.js";

@@ -31,7 +31,9 @@ export function toLogLikMatrix(input: LogLikInput, what = "log-likelihood"): Log
   let m: LogLikMatrix;
   if ("data" in input && "nDraws" in input) {
     if (input.data.length !== input.nDraws * input.nObs)
-      throw new Error(`${what}: ${input.data.length} values for ${input.nDraws} draws × ${input.nObs} observations`);
+      throw new Error(
+        `${what}: ${input.data.length} values for ${input.nDraws} draws × ${input.nObs} observations`,
+      );
     m = input;
   } else {
     const rows = input as readonly ArrayLike<number>[];
@@ -50,7 +52,9 @@ export function toLogLikMatrix(input: LogLikInput, what = "log-likelihood"): Log
   for (let j = 0; j < m.data.length; j++) {
     const v = m.data[j]!;
     if (Number.isNaN(v) || v === Number.POSITIVE_INFINITY)
-      throw new Error(`${what}: draw ${Math.floor(j / m.nObs)}, observation ${j % m.nObs} is ${v} (log-likelihoods must be finite or −Infinity)`);
+      throw new Error(
+        `${what}: draw ${Math.floor(j / m.nObs)}, observation ${j % m.nObs} is ${v} (log-likelihoods must be finite or −Infinity)`,
+      );
   }
   return m;
 }
@@ -62,7 +66,10 @@ export function toLogLikMatrix(input: LogLikInput, what = "log-likelihood"): Log
  * @example
  * const ll = await readLogLikMatrix(logLikelihood(model, mcmc.getSamples(), y));
  */
-export async function readLogLikMatrix(ll: Tensor | Readonly<Record<string, Tensor>>, what = "log-likelihood"): Promise<LogLikMatrix> {
+export async function readLogLikMatrix(
+  ll: Tensor | Readonly<Record<string, Tensor>>,
+  what = "log-likelihood",
+): Promise<LogLikMatrix> {
   const parts: Tensor[] = isTensor(ll) ? [ll] : Object.values(ll);
   if (parts.length === 0) throw new Error(`${what}: no observed sites`);
   const S = parts[0]!.shape[0];
@@ -84,7 +91,13 @@ export async function readLogLikMatrix(ll: Tensor | Readonly<Record<string, Tens
 }
 
 function isTensor(x: unknown): x is Tensor {
-  return typeof x === "object" && x !== null && "shape" in x && "dtype" in x && typeof (x as Tensor).data === "function";
+  return (
+    typeof x === "object" &&
+    x !== null &&
+    "shape" in x &&
+    "dtype" in x &&
+    typeof (x as Tensor).data === "function"
+  );
 }
 
 /** Column i of a matrix (the draws of one observation). */

@@ -32,14 +32,19 @@ export interface LooCompareRow {
  * const table = looCompare({ a: { elpd: looA.pointwise.elpdLoo }, b: { elpd: looB.pointwise.elpdLoo } });
  * table[0]!.name; // the model with the larger elpd
  */
-export function looCompare(models: Readonly<Record<string, PointwiseElpd>> | readonly (PointwiseElpd & { name?: string })[]): LooCompareRow[] {
+export function looCompare(
+  models: Readonly<Record<string, PointwiseElpd>> | readonly (PointwiseElpd & { name?: string })[],
+): LooCompareRow[] {
   const entries: [string, PointwiseElpd][] = Array.isArray(models)
     ? (models as readonly (PointwiseElpd & { name?: string })[]).map((m, i) => [m.name ?? `model${i + 1}`, m])
     : Object.entries(models as Readonly<Record<string, PointwiseElpd>>);
   if (entries.length < 2) throw new Error(`looCompare: need at least 2 models, got ${entries.length}`);
   const n = entries[0]![1].elpd.length;
   for (const [name, m] of entries)
-    if (m.elpd.length !== n) throw new Error(`looCompare: model '${name}' has ${m.elpd.length} observations, '${entries[0]![0]}' has ${n}`);
+    if (m.elpd.length !== n)
+      throw new Error(
+        `looCompare: model '${name}' has ${m.elpd.length} observations, '${entries[0]![0]}' has ${n}`,
+      );
   const totals = entries.map(([, m]) => sumOf(m.elpd));
   const order = entries.map((_, i) => i).sort((a, b) => totals[b]! - totals[a]! || a - b);
   const best = entries[order[0]!]![1].elpd;

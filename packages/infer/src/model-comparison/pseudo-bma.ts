@@ -31,18 +31,24 @@ const CHUNK = 100;
  * @example
  * const w = await pseudoBmaWeights([looA.pointwise.elpdLoo, looB.pointwise.elpdLoo], { seed: 1 });
  */
-export async function pseudoBmaWeights(lpd: readonly ArrayLike<number>[], opts: PseudoBmaOptions = {}): Promise<Float64Array> {
+export async function pseudoBmaWeights(
+  lpd: readonly ArrayLike<number>[],
+  opts: PseudoBmaOptions = {},
+): Promise<Float64Array> {
   const K = lpd.length;
   if (K < 2) throw new Error(`pseudoBmaWeights: need at least 2 models, got ${K}`);
   const n = lpd[0]!.length;
-  for (let k = 0; k < K; k++) if (lpd[k]!.length !== n) throw new Error(`pseudoBmaWeights: model ${k} has ${lpd[k]!.length} observations, model 0 has ${n}`);
+  for (let k = 0; k < K; k++)
+    if (lpd[k]!.length !== n)
+      throw new Error(`pseudoBmaWeights: model ${k} has ${lpd[k]!.length} observations, model 0 has ${n}`);
   if (!(opts.bayesianBootstrap ?? true)) {
     const z = lpd.map((l) => Array.from(l).reduce((a, b) => a + b, 0));
     return softmax(Float64Array.from(z));
   }
   const B = opts.nBootstrap ?? 1000;
   const alpha = opts.alpha ?? 1;
-  if (!Number.isInteger(B) || B < 1) throw new Error(`pseudoBmaWeights: nBootstrap must be a positive integer, got ${B}`);
+  if (!Number.isInteger(B) || B < 1)
+    throw new Error(`pseudoBmaWeights: nBootstrap must be a positive integer, got ${B}`);
   if (!(alpha > 0)) throw new Error(`pseudoBmaWeights: alpha must be positive, got ${alpha}`);
   let k = typeof opts.seed === "object" ? opts.seed : makeKey(opts.seed ?? 0);
   const out = new Float64Array(K);

@@ -6,7 +6,7 @@
  */
 import { type Estimate, estimate } from "./estimates.js";
 import { column, type LogLikInput, logSumExp, toLogLikMatrix } from "./log-lik-matrix.js";
-import { psisSmooth, type PsisTruncation } from "./psis.js";
+import { type PsisTruncation, psisSmooth } from "./psis.js";
 
 /** Options of {@link psisLoo}. */
 export interface PsisLooOptions {
@@ -125,7 +125,8 @@ export function psisLoo(ll: LogLikInput, opts: PsisLooOptions = {}): PsisLooResu
 
 function rEffGetter(rEff: number | ArrayLike<number> | undefined, n: number): (i: number) => number {
   const check = (v: number, where: string): number => {
-    if (!(v > 0) || !Number.isFinite(v)) throw new Error(`psisLoo: rEff${where} must be a positive finite number, got ${v}`);
+    if (!(v > 0) || !Number.isFinite(v))
+      throw new Error(`psisLoo: rEff${where} must be a positive finite number, got ${v}`);
     return v;
   };
   if (rEff === undefined) return () => 1;
@@ -169,8 +170,13 @@ export function paretoKTable(k: Float64Array, nEff: Float64Array, threshold: num
  * @example
  * console.log(formatParetoKTable(psisLoo(ll)));
  */
-export function formatParetoKTable(res: Pick<PsisLooResult, "diagnostics" | "nDraws" | "kThreshold">): string {
-  const lines = [`Pareto k diagnostic (S = ${res.nDraws}, threshold ${res.kThreshold.toFixed(2)}):`, "  range                      count   pct   min n_eff"];
+export function formatParetoKTable(
+  res: Pick<PsisLooResult, "diagnostics" | "nDraws" | "kThreshold">,
+): string {
+  const lines = [
+    `Pareto k diagnostic (S = ${res.nDraws}, threshold ${res.kThreshold.toFixed(2)}):`,
+    "  range                      count   pct   min n_eff",
+  ];
   for (const r of res.diagnostics)
     lines.push(
       `  ${r.range.padEnd(26)} ${String(r.count).padStart(5)} ${(100 * r.fraction).toFixed(1).padStart(5)}%  ${Number.isNaN(r.minNEff) ? "-" : r.minNEff.toFixed(0)}`,

@@ -46,7 +46,11 @@ export function psisTailLength(nDraws: number, rEff = 1): number {
  * @example
  * const { k } = psisSmooth(Float64Array.from({ length: 1000 }, (_, i) => Math.log((i + 1) / 1000)), 1);
  */
-export function psisSmooth(logRatios: Float64Array, rEff = 1, truncation: PsisTruncation = "max-raw"): PsisSmoothed {
+export function psisSmooth(
+  logRatios: Float64Array,
+  rEff = 1,
+  truncation: PsisTruncation = "max-raw",
+): PsisSmoothed {
   const S = logRatios.length;
   let mx = Number.NEGATIVE_INFINITY;
   for (let s = 0; s < S; s++) if (logRatios[s]! > mx) mx = logRatios[s]!;
@@ -67,7 +71,8 @@ export function psisSmooth(logRatios: Float64Array, rEff = 1, truncation: PsisTr
       const fit = gpdFit(exceed);
       k = fit.k;
       if (Number.isFinite(k))
-        for (let j = 0; j < M; j++) lw[tailIds[j]!] = Math.log(gpdQuantile((j + 1 - 0.5) / M, k, fit.sigma) + expCut);
+        for (let j = 0; j < M; j++)
+          lw[tailIds[j]!] = Math.log(gpdQuantile((j + 1 - 0.5) / M, k, fit.sigma) + expCut);
     }
   }
   let cap = truncation === "none" ? Number.POSITIVE_INFINITY : 0; // 0: the largest raw weight, after the shift

@@ -43,7 +43,8 @@ export function relativeEff(ll: LogLikInput, opts: RelativeEffOptions = {}): Flo
 
 function chainRows(S: number, opts: RelativeEffOptions): number[][] {
   if (opts.chainIds) {
-    if (opts.chainIds.length !== S) throw new Error(`relativeEff: chainIds has ${opts.chainIds.length} entries for ${S} draws`);
+    if (opts.chainIds.length !== S)
+      throw new Error(`relativeEff: chainIds has ${opts.chainIds.length} entries for ${S} draws`);
     const groups = new Map<number, number[]>();
     for (let s = 0; s < S; s++) {
       const c = opts.chainIds[s]!;
@@ -52,7 +53,10 @@ function chainRows(S: number, opts: RelativeEffOptions): number[][] {
     }
     const chains = [...groups.entries()].sort((a, b) => a[0] - b[0]).map(([, r]) => r);
     const n = chains[0]!.length;
-    if (chains.some((c) => c.length !== n)) throw new Error(`relativeEff: chains differ in length (${chains.map((c) => c.length).join(", ")}); they must be equally long`);
+    if (chains.some((c) => c.length !== n))
+      throw new Error(
+        `relativeEff: chains differ in length (${chains.map((c) => c.length).join(", ")}); they must be equally long`,
+      );
     return chains;
   }
   const nChains = opts.nChains ?? 1;

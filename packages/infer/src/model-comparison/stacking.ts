@@ -27,9 +27,11 @@ export function stackingWeights(lpd: readonly ArrayLike<number>[], opts: Stackin
   const n = lpd[0]!.length;
   if (n < 1) throw new Error("stackingWeights: no observations");
   for (let k = 0; k < K; k++) {
-    if (lpd[k]!.length !== n) throw new Error(`stackingWeights: model ${k} has ${lpd[k]!.length} observations, model 0 has ${n}`);
+    if (lpd[k]!.length !== n)
+      throw new Error(`stackingWeights: model ${k} has ${lpd[k]!.length} observations, model 0 has ${n}`);
     for (let i = 0; i < n; i++)
-      if (!Number.isFinite(lpd[k]![i]!)) throw new Error(`stackingWeights: model ${k}, observation ${i} has elpd ${lpd[k]![i]}`);
+      if (!Number.isFinite(lpd[k]![i]!))
+        throw new Error(`stackingWeights: model ${k}, observation ${i} has elpd ${lpd[k]![i]}`);
   }
   // a[i*K + k] = exp(lpd_ki − max_k lpd_ki)
   const a = new Float64Array(n * K);
@@ -90,11 +92,19 @@ function normalize(w: Float64Array): void {
  * dropping a weight that reaches 0 and re-admitting one whose gradient exceeds the
  * multiplier (at the optimum g_k = n where w_k > 0 and g_k ≤ n where w_k = 0).
  */
-function newtonPolish(a: Float64Array, w: Float64Array, n: number, K: number, tol: number, maxIter: number): void {
+function newtonPolish(
+  a: Float64Array,
+  w: Float64Array,
+  n: number,
+  K: number,
+  tol: number,
+  maxIter: number,
+): void {
   for (let it = 0; it < maxIter; it++) {
     const g = gradient(a, w, n, K);
     let enter = -1;
-    for (let k = 0; k < K; k++) if (w[k] === 0 && g[k]! > n * (1 + tol) && (enter < 0 || g[k]! > g[enter]!)) enter = k;
+    for (let k = 0; k < K; k++)
+      if (w[k] === 0 && g[k]! > n * (1 + tol) && (enter < 0 || g[k]! > g[enter]!)) enter = k;
     if (enter >= 0) {
       // move a little mass to the entering model along the feasible direction
       const t = 1e-3;
@@ -113,7 +123,9 @@ function newtonPolish(a: Float64Array, w: Float64Array, n: number, K: number, to
       let d = 0;
       for (let k = 0; k < K; k++) d += a[i * K + k]! * w[k]!;
       const d2 = d * d;
-      for (let j = 0; j < m; j++) for (let l = 0; l < m; l++) H[j * m + l] = H[j * m + l]! - (a[i * K + act[j]!]! * a[i * K + act[l]!]!) / d2;
+      for (let j = 0; j < m; j++)
+        for (let l = 0; l < m; l++)
+          H[j * m + l] = H[j * m + l]! - (a[i * K + act[j]!]! * a[i * K + act[l]!]!) / d2;
     }
     for (let j = 0; j < m; j++) H[j * m + j] = H[j * m + j]! - 1e-12 * n; // ridge for collinear models
     // [H 1; 1ᵀ 0] [d; λ] = [−g; 0]

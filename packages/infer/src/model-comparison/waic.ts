@@ -15,7 +15,11 @@ export interface WaicResult {
   /** −2·elpd_waic and its SE. */
   readonly waic: Estimate;
   /** Per observation. */
-  readonly pointwise: { readonly elpdWaic: Float64Array; readonly pWaic: Float64Array; readonly waic: Float64Array };
+  readonly pointwise: {
+    readonly elpdWaic: Float64Array;
+    readonly pWaic: Float64Array;
+    readonly waic: Float64Array;
+  };
   /** Observations with p_waic,i > 0.4, where WAIC is unreliable (`loo`'s warning). */
   readonly nLargePWaic: number;
 }

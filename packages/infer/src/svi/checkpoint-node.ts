@@ -18,7 +18,11 @@ import type { SVICheckpointOptions, SVISnapshot, SVIState } from "./svi-types.js
  * const result = await new SVI(model, guide, adam(0.05), new TraceELBO()).run(key(0), 10_000, [y]);
  * await saveCheckpoint("fit.ckpt", result.state, { note: "after 10k steps" });
  */
-export async function saveCheckpoint(path: string, state: SVIState | SVISnapshot, meta: unknown = null): Promise<void> {
+export async function saveCheckpoint(
+  path: string,
+  state: SVIState | SVISnapshot,
+  meta: unknown = null,
+): Promise<void> {
   const bytes = await serializeSVIState(state, meta);
   const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
   const fd = openSync(tmp, "w");

@@ -73,7 +73,10 @@ function bytesOfArray(d: TypedArray): Uint8Array {
  * const { state, meta } = deserializeSVIState(bytes); // meta: { dataset: "toy" }
  * await svi.run(key(0), 50, [y], { initState: state }); // continues where the first run stopped
  */
-export async function serializeSVIState(stateOrSnapshot: SVIState | SVISnapshot, meta: unknown = null): Promise<Uint8Array> {
+export async function serializeSVIState(
+  stateOrSnapshot: SVIState | SVISnapshot,
+  meta: unknown = null,
+): Promise<Uint8Array> {
   const snap = "state" in stateOrSnapshot ? stateOrSnapshot : null;
   const state = snap ? snap.state : (stateOrSnapshot as SVIState);
   const os = state.optimState;
@@ -89,7 +92,14 @@ export async function serializeSVIState(stateOrSnapshot: SVIState | SVISnapshot,
   if (snap) {
     for (const [k, t] of Object.entries(snap.bestParams ?? {})) await add("best", k, t);
     items.push({
-      entry: { group: "history", name: "losses", dtype: "float64", shape: [snap.losses.length], offset: 0, length: 0 },
+      entry: {
+        group: "history",
+        name: "losses",
+        dtype: "float64",
+        shape: [snap.losses.length],
+        offset: 0,
+        length: 0,
+      },
       bytes: bytesOfArray(snap.losses),
     });
   }
@@ -112,7 +122,9 @@ export async function serializeSVIState(stateOrSnapshot: SVIState | SVISnapshot,
     // JSON has no Infinity: an early stopping record without a best yet stores null.
     header.history = {
       skippedSteps: snap.skippedSteps,
-      earlyStopping: es ? { bestLoss: Number.isFinite(es.bestLoss) ? es.bestLoss : null, bestStep: es.bestStep } : null,
+      earlyStopping: es
+        ? { bestLoss: Number.isFinite(es.bestLoss) ? es.bestLoss : null, bestStep: es.bestStep }
+        : null,
     };
   }
   const h = new TextEncoder().encode(JSON.stringify(header));
@@ -177,7 +189,9 @@ export function deserializeSVIState(bytes: Uint8Array): LoadedCheckpoint {
     out.history = {
       losses,
       skippedSteps: header.history.skippedSteps,
-      ...(es ? { earlyStopping: { bestLoss: es.bestLoss ?? Number.POSITIVE_INFINITY, bestStep: es.bestStep } } : {}),
+      ...(es
+        ? { earlyStopping: { bestLoss: es.bestLoss ?? Number.POSITIVE_INFINITY, bestStep: es.bestStep } }
+        : {}),
       ...(Object.keys(best).length ? { bestParams: best } : {}),
     };
   }

@@ -7,9 +7,9 @@
  * @module
  */
 import { isfinite, type Key, scalar, scope, stack, type Tensor, where } from "@scribe/core";
+import { siteLogProb } from "../util/log-density.js";
 import type { ModelFn } from "./elbo.js";
 import { traceParticle } from "./elbo.js";
-import { siteLogProb } from "../util/log-density.js";
 
 /** Status code of a step whose loss, gradients and updated params are all finite. */
 export const STEP_FINITE = 0;
@@ -43,7 +43,9 @@ export function stepStatus(
 export function describeStatus(code: number, names: readonly string[]): string {
   if (code === STEP_LOSS_NON_FINITE) return "the loss is not finite";
   const n = names[code - 2];
-  return n === undefined ? `unknown status ${code}` : `the gradient or the updated value of param '${n}' is not finite`;
+  return n === undefined
+    ? `unknown status ${code}`
+    : `the gradient or the updated value of param '${n}' is not finite`;
 }
 
 /**
@@ -80,7 +82,8 @@ export async function nonFiniteSites<A extends unknown[]>(
   const out: string[] = [];
   for (let i = 0; i < names.length; i++) {
     const x = Number(v[i]);
-    if (!Number.isFinite(x)) out.push(`${names[i]} (${names[i]!.startsWith("guide") ? "log q" : "log p"} = ${x})`);
+    if (!Number.isFinite(x))
+      out.push(`${names[i]} (${names[i]!.startsWith("guide") ? "log q" : "log p"} = ${x})`);
   }
   return out;
 }

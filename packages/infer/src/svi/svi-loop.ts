@@ -10,9 +10,24 @@
  * while it awaits.
  * @module
  */
-import { currentBackend, dispose, type Key, keep, scope, stack, type Tensor, withBackend } from "@scribe/core";
+import {
+  currentBackend,
+  dispose,
+  type Key,
+  keep,
+  scope,
+  stack,
+  type Tensor,
+  withBackend,
+} from "@scribe/core";
 import { EarlyStopping } from "./early-stopping.js";
-import { describeStatus, nonFiniteSites, STEP_FINITE, STEP_LOSS_NON_FINITE, SVINonFiniteError } from "./non-finite.js";
+import {
+  describeStatus,
+  nonFiniteSites,
+  STEP_FINITE,
+  STEP_LOSS_NON_FINITE,
+  SVINonFiniteError,
+} from "./non-finite.js";
 import { SVIProgressBar } from "./progress-bar.js";
 import type { SVI } from "./svi.js";
 import type { SVIRunOptions, SVIRunResult, SVISnapshot, SVIState } from "./svi-types.js";
@@ -72,7 +87,8 @@ export async function runSVILoop<A extends unknown[]>(
   const ck = opts.checkpoint;
   if (ck && !(Number.isInteger(ck.every) && ck.every >= 1))
     throw new Error(`SVI.run: checkpoint.every must be an integer ≥ 1, got ${ck.every}`);
-  if (opts.history && !opts.initState) throw new Error("SVI.run: `history` continues a run, so it needs that run's `initState`");
+  if (opts.history && !opts.initState)
+    throw new Error("SVI.run: `history` continues a run, so it needs that run's `initState`");
   const stable = opts.stableUpdate ?? false;
   const backend = currentBackend();
   const here = <T>(f: () => T): T => withBackend(backend, f);
@@ -120,12 +136,14 @@ export async function runSVILoop<A extends unknown[]>(
     const batch = pending;
     pending = [];
     const dt = batch[0]!.loss.dtype === "float64" ? "float64" : "float32";
-    const packed = here(() => scope(() =>
-      stack([
-        ...batch.map((p) => p.loss.astype(dt).reshape([])),
-        ...(stable ? batch.map((p) => p.status!.astype(dt)) : []),
-      ]),
-    ));
+    const packed = here(() =>
+      scope(() =>
+        stack([
+          ...batch.map((p) => p.loss.astype(dt).reshape([])),
+          ...(stable ? batch.map((p) => p.status!.astype(dt)) : []),
+        ]),
+      ),
+    );
     let vals: ArrayLike<number>;
     try {
       vals = (await packed.data()) as ArrayLike<number>;
@@ -144,7 +162,11 @@ export async function runSVILoop<A extends unknown[]>(
       if (code !== STEP_FINITE || !Number.isFinite(v)) {
         skipped++;
         consecutive++;
-        lastBad = { step: first + j + 1, code: code === STEP_FINITE ? STEP_LOSS_NON_FINITE : code, key: batch[j]!.key };
+        lastBad = {
+          step: first + j + 1,
+          code: code === STEP_FINITE ? STEP_LOSS_NON_FINITE : code,
+          key: batch[j]!.key,
+        };
         if (consecutive >= maxBad) stop = "nonFinite";
       } else {
         consecutive = 0;
@@ -155,7 +177,13 @@ export async function runSVILoop<A extends unknown[]>(
     }
     const last = losses[base + done - 1]!;
     const smoothed = es ? es.smoothed : finite ? sum / finite : Number.NaN;
-    opts.onProgress?.({ stepsDone: base + done, totalSteps: base + numSteps, loss: last, smoothedLoss: smoothed, skippedSteps: skipped });
+    opts.onProgress?.({
+      stepsDone: base + done,
+      totalSteps: base + numSteps,
+      loss: last,
+      smoothedLoss: smoothed,
+      skippedSteps: skipped,
+    });
     bar.update(base + done, Number.isFinite(smoothed) ? smoothed : last, skipped);
     if (es && stop === null) {
       const c = es.check(base + done);
@@ -201,7 +229,15 @@ export async function runSVILoop<A extends unknown[]>(
     bar.done();
   }
 
-  if (stop === "nonFinite") throw await nonFiniteError(svi, args, state, lastBad!, { maxBad, stable, skipped, save: ck ? save : null, best, here });
+  if (stop === "nonFinite")
+    throw await nonFiniteError(svi, args, state, lastBad!, {
+      maxBad,
+      stable,
+      skipped,
+      save: ck ? save : null,
+      best,
+      here,
+    });
   if (interrupted || done === numSteps || stop === "early") await save();
 
   const stoppedEarly = stop === "early";
@@ -229,13 +265,22 @@ async function nonFiniteError<A extends unknown[]>(
   args: A,
   state: SVIState,
   bad: BadStep,
-  o: { maxBad: number; stable: boolean; skipped: number; save: (() => Promise<void>) | null; best: Record<string, Tensor> | null; here: <T>(f: () => T) => T },
+  o: {
+    maxBad: number;
+    stable: boolean;
+    skipped: number;
+    save: (() => Promise<void>) | null;
+    best: Record<string, Tensor> | null;
+    here: <T>(f: () => T) => T;
+  },
 ): Promise<SVINonFiniteError> {
   const names = Object.keys(state.optimState.params);
   let where = describeStatus(bad.code, names);
   if (bad.code === STEP_LOSS_NON_FINITE) {
     try {
-      const sites = await o.here(() => nonFiniteSites(bad.key, svi.getParams(state), svi.model, svi.guide, args));
+      const sites = await o.here(() =>
+        nonFiniteSites(bad.key, svi.getParams(state), svi.model, svi.guide, args),
+      );
       if (sites.length) where += ` (replaying it: ${sites.join(", ")})`;
     } catch {
       // the replay is only a diagnosis; the error below stands without it

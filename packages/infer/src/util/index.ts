@@ -2,6 +2,8 @@
  * Trace-based utilities for inference: log-densities and site plumbing.
  * @module
  */
+
+export { collectDraws, drawAt, numDraws } from "./draws.js";
 export {
   computeLogProbs,
   logDensity,
@@ -10,6 +12,12 @@ export {
   siteLogProb,
   traceLogDensity,
 } from "./log-density.js";
+export {
+  type LogLikelihoodOptions,
+  logLikelihood,
+  pointwiseLogLikelihood,
+  potentialEnergy,
+} from "./potential.js";
 export {
   checkModelGuideMatch,
   constrainParams,
@@ -23,5 +31,3 @@ export {
   runTrace,
   unconstrainParams,
 } from "./sites.js";
-export { collectDraws, drawAt, numDraws } from "./draws.js";
-export { type LogLikelihoodOptions, logLikelihood, pointwiseLogLikelihood, potentialEnergy } from "./potential.js";

@@ -13,8 +13,16 @@ import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Tensor } from "@scribe/core";
 import { compareModels, type ModelComparison } from "../comparison/model-comparison.js";
-import { ppcGoodnessOfFit, ppcGoodnessOfFitMask, type PpcGoodnessOfFit } from "../comparison/ppc-goodness-of-fit.js";
-import { goodnessOfFitMask, quantileResiduals, type QuantileResidualStats } from "../comparison/quantile-residuals.js";
+import {
+  type PpcGoodnessOfFit,
+  ppcGoodnessOfFit,
+  ppcGoodnessOfFitMask,
+} from "../comparison/ppc-goodness-of-fit.js";
+import {
+  goodnessOfFitMask,
+  type QuantileResidualStats,
+  quantileResiduals,
+} from "../comparison/quantile-residuals.js";
 import { prepareCounts } from "../fit.js";
 import { ScribeResults } from "../results/results.js";
 import { loadData } from "./data.js";
@@ -51,7 +59,8 @@ DATA), 2 usage error.
 function intOpt(v: string | boolean | undefined, name: string, dflt: number, min: number): number {
   if (v === undefined) return dflt;
   const n = Number(v);
-  if (typeof v !== "string" || !Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
+  if (typeof v !== "string" || !Number.isInteger(n) || n < min)
+    throw new UsageError(`--${name} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
   return n;
 }
 
@@ -68,24 +77,44 @@ function readFit(path: string): ScribeResults {
 }
 
 /** The first difference between a fit's names and the data's, as a sentence, or null. */
-function nameMismatch(what: "cells" | "genes", fit: readonly string[], data: readonly string[]): string | null {
+function nameMismatch(
+  what: "cells" | "genes",
+  fit: readonly string[],
+  data: readonly string[],
+): string | null {
   if (fit.length !== data.length) return `${fit.length} ${what}, DATA has ${data.length}`;
   const i = fit.findIndex((n, j) => n !== data[j]);
   return i < 0 ? null : `${what === "cells" ? "cell" : "gene"} ${i + 1} is '${fit[i]}', in DATA '${data[i]}'`;
 }
 
-const num = (v: number): string => (Number.isNaN(v) ? "NA" : Number.isFinite(v) ? String(v) : v > 0 ? "Inf" : "-Inf");
+const num = (v: number): string =>
+  Number.isNaN(v) ? "NA" : Number.isFinite(v) ? String(v) : v > 0 ? "Inf" : "-Inf";
 const field = (s: string): string => (/[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
 
 function modelsCsv(cmp: ModelComparison, fits: readonly string[], bb: Float64Array): string {
   const loo = cmp.psisLoo();
   const w = cmp.waic();
-  const lines = ["rank,model,fit,elpd_loo,se,elpd_diff,se_diff,p_loo,looic,n_bad_k,k_threshold,max_k,elpd_waic,p_waic,stacking_weight,pseudo_bma_weight,pseudo_bma_plus_weight"];
+  const lines = [
+    "rank,model,fit,elpd_loo,se,elpd_diff,se_diff,p_loo,looic,n_bad_k,k_threshold,max_k,elpd_waic,p_waic,stacking_weight,pseudo_bma_weight,pseudo_bma_plus_weight",
+  ];
   for (const r of cmp.rank()) {
     const k = cmp.modelNames.indexOf(r.name);
     const l = loo[k]!;
     lines.push(
-      [String(r.rank), field(r.name), field(fits[k]!), ...[r.elpd, r.se, r.elpdDiff, r.seDiff, r.p, l.looic.estimate].map(num), String(r.nBadK), num(l.kThreshold), num(Math.max(...l.pointwise.paretoK)), num(w[k]!.elpdWaic.estimate), num(w[k]!.pWaic.estimate), num(r.stackingWeight), num(r.pseudoBmaWeight), num(bb[k]!)].join(","),
+      [
+        String(r.rank),
+        field(r.name),
+        field(fits[k]!),
+        ...[r.elpd, r.se, r.elpdDiff, r.seDiff, r.p, l.looic.estimate].map(num),
+        String(r.nBadK),
+        num(l.kThreshold),
+        num(Math.max(...l.pointwise.paretoK)),
+        num(w[k]!.elpdWaic.estimate),
+        num(w[k]!.pWaic.estimate),
+        num(r.stackingWeight),
+        num(r.pseudoBmaWeight),
+        num(bb[k]!),
+      ].join(","),
     );
   }
   return `${lines.join("\n")}\n`;
@@ -96,27 +125,62 @@ function genesCsv(cmp: ModelComparison): string {
   const [first, second] = cmp.rank();
   const rows = cmp.geneLevelComparison(first!.name, second!.name);
   const byGene = new Map(rows.map((r) => [r.gene, r]));
-  const head = ["gene", ...cmp.modelNames.map((m) => `elpd_${m}`), "favoured", `elpd_diff_${first!.name}_vs_${second!.name}`, "sd_diff", "z"];
+  const head = [
+    "gene",
+    ...cmp.modelNames.map((m) => `elpd_${m}`),
+    "favoured",
+    `elpd_diff_${first!.name}_vs_${second!.name}`,
+    "sd_diff",
+    "z",
+  ];
   const lines = [head.map(field).join(",")];
   for (let g = 0; g < cmp.geneNames.length; g++) {
     let best = 0;
     for (let k = 1; k < elpd.length; k++) if (elpd[k]![g]! > elpd[best]![g]!) best = k;
     const r = byGene.get(g)!;
-    lines.push([field(cmp.geneNames[g]!), ...elpd.map((e) => num(e[g]!)), field(cmp.modelNames[best]!), num(r.elpdDiff), num(r.sdDiff), num(r.z)].join(","));
+    lines.push(
+      [
+        field(cmp.geneNames[g]!),
+        ...elpd.map((e) => num(e[g]!)),
+        field(cmp.modelNames[best]!),
+        num(r.elpdDiff),
+        num(r.sdDiff),
+        num(r.z),
+      ].join(","),
+    );
   }
   return `${lines.join("\n")}\n`;
 }
 
-function residualsCsv(names: readonly string[], genes: readonly string[], stats: (QuantileResidualStats | null)[], ppc: (PpcGoodnessOfFit | null)[]): string {
-  const lines = ["model,gene,mean,variance,tail_excess,ks,ks_pvalue,gof_pass,ppc_failure_rate,ppc_l1,ppc_pass"];
+function residualsCsv(
+  names: readonly string[],
+  genes: readonly string[],
+  stats: (QuantileResidualStats | null)[],
+  ppc: (PpcGoodnessOfFit | null)[],
+): string {
+  const lines = [
+    "model,gene,mean,variance,tail_excess,ks,ks_pvalue,gof_pass,ppc_failure_rate,ppc_l1,ppc_pass",
+  ];
   names.forEach((m, k) => {
     const s = stats[k];
     const p = ppc[k];
     const pass = s ? goodnessOfFitMask(s) : null;
     const ppass = p ? ppcGoodnessOfFitMask(p) : null;
     for (let g = 0; g < genes.length; g++) {
-      const q = s ? [s.mean[g]!, s.variance[g]!, s.tailExcess[g]!, s.ks[g]!, s.ksPValue[g]!].map(num) : ["NA", "NA", "NA", "NA", "NA"];
-      lines.push([field(m), field(genes[g]!), ...q, pass ? String(pass[g]) : "NA", p ? num(p.failureRate[g]!) : "NA", p ? num(p.l1[g]!) : "NA", ppass ? String(ppass[g]) : "NA"].join(","));
+      const q = s
+        ? [s.mean[g]!, s.variance[g]!, s.tailExcess[g]!, s.ks[g]!, s.ksPValue[g]!].map(num)
+        : ["NA", "NA", "NA", "NA", "NA"];
+      lines.push(
+        [
+          field(m),
+          field(genes[g]!),
+          ...q,
+          pass ? String(pass[g]) : "NA",
+          p ? num(p.failureRate[g]!) : "NA",
+          p ? num(p.l1[g]!) : "NA",
+          ppass ? String(ppass[g]) : "NA",
+        ].join(","),
+      );
     }
   });
   return `${lines.join("\n")}\n`;
@@ -139,15 +203,19 @@ export async function runCompareModels(argv: readonly string[], io: CliIO): Prom
     io.stdout(COMPARE_MODELS_HELP);
     return EXIT_OK;
   }
-  if (positionals.length < 2) throw new UsageError(`need at least two fits to compare, got ${positionals.length}`);
-  if (typeof values.data !== "string") throw new UsageError("missing --data DATA (the data the fits were made on)");
+  if (positionals.length < 2)
+    throw new UsageError(`need at least two fits to compare, got ${positionals.length}`);
+  if (typeof values.data !== "string")
+    throw new UsageError("missing --data DATA (the data the fits were made on)");
   const nSamples = intOpt(values["n-samples"], "n-samples", 500, 2);
   const ppcSamples = intOpt(values["ppc-samples"], "ppc-samples", 100, 0);
   const seed = intOpt(values.seed, "seed", 0, 0);
   const names = typeof values.names === "string" ? values.names.split(",").map((s) => s.trim()) : undefined;
-  if (names && names.length !== positionals.length) throw new UsageError(`--names gives ${names.length} names for ${positionals.length} fits`);
+  if (names && names.length !== positionals.length)
+    throw new UsageError(`--names gives ${names.length} names for ${positionals.length} fits`);
   const outDir = (values.out as string | undefined) ?? "scribe_compare";
-  if (existsSync(outDir) && !statSync(outDir).isDirectory()) throw new CliError(`--out ${outDir} exists and is not a directory`);
+  if (existsSync(outDir) && !statSync(outDir).isDirectory())
+    throw new CliError(`--out ${outDir} exists and is not a directory`);
   const quiet = Boolean(values.quiet);
   const now = io.now ?? (() => performance.now());
   const t0 = now();
@@ -168,10 +236,14 @@ export async function runCompareModels(argv: readonly string[], io: CliIO): Prom
     const cells = nameMismatch("cells", f.obsNames, data.adata.obs.index);
     const genes = nameMismatch("genes", f.varNames, data.adata.var.index);
     if (cells || genes)
-      throw new CliError(`fit ${positionals[k]} was not made on ${values.data}: ${cells ?? genes} (fits must cover the same cells and genes, in the same order, as DATA)`);
+      throw new CliError(
+        `fit ${positionals[k]} was not made on ${values.data}: ${cells ?? genes} (fits must cover the same cells and genes, in the same order, as DATA)`,
+      );
   });
   const svi = fits.filter((f) => f.inferenceMethod !== "mcmc").length;
-  log(`${data.adata.X.shape[0]} cells × ${data.adata.X.shape[1]} genes, ${fits.length} fits; ${nSamples} posterior draws per fit${svi ? ` (${svi} SVI fit${svi > 1 ? "s" : ""}: drawn from the saved variational parameters, seed ${seed})` : ""}`);
+  log(
+    `${data.adata.X.shape[0]} cells × ${data.adata.X.shape[1]} genes, ${fits.length} fits; ${nSamples} posterior draws per fit${svi ? ` (${svi} SVI fit${svi > 1 ? "s" : ""}: drawn from the saved variational parameters, seed ${seed})` : ""}`,
+  );
   const cmp = await compareModels(fits, counts, { nSamples, seed, ...(names ? { modelNames: names } : {}) });
   log("log-likelihoods done");
   const bb = await cmp.pseudoBmaWeights({ seed });
@@ -179,7 +251,9 @@ export async function runCompareModels(argv: readonly string[], io: CliIO): Prom
   const ppc: (PpcGoodnessOfFit | null)[] = [];
   for (const [k, f] of fits.entries()) {
     if (f.config.twoState) {
-      io.stderr(`scribe compare-models: ${cmp.modelNames[k]}: quantile residuals need an NB-family model; residual columns are NA\n`);
+      io.stderr(
+        `scribe compare-models: ${cmp.modelNames[k]}: quantile residuals need an NB-family model; residual columns are NA\n`,
+      );
       stats.push(null);
     } else stats.push(await quantileResiduals(f, counts, { seed }));
     ppc.push(ppcSamples > 0 ? await ppcGoodnessOfFit(f, counts, { nSamples: ppcSamples, seed }) : null);
@@ -191,7 +265,10 @@ export async function runCompareModels(argv: readonly string[], io: CliIO): Prom
   writeFileAtomic(join(outDir, "residuals.csv"), residualsCsv(cmp.modelNames, cmp.geneNames, stats, ppc));
   io.stdout(`${cmp.summary()}\n`);
   const bad = cmp.diagnostics().filter((d) => d.nBadK > 0);
-  for (const d of bad) io.stdout(`${d.name}: ${d.nBadK} of ${cmp.nCells} cells have k̂ > ${d.kThreshold.toFixed(2)} (PSIS-LOO unreliable there; max k̂ ${d.maxK.toFixed(2)})\n`);
+  for (const d of bad)
+    io.stdout(
+      `${d.name}: ${d.nBadK} of ${cmp.nCells} cells have k̂ > ${d.kThreshold.toFixed(2)} (PSIS-LOO unreliable there; max k̂ ${d.maxK.toFixed(2)})\n`,
+    );
   log(`wrote ${join(outDir, "models.csv")}, genes.csv, residuals.csv`);
   return EXIT_OK;
 }

@@ -10,12 +10,21 @@
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { compare, type CompareOptions } from "../de/bayesian/compare.js";
+import { type CompareOptions, compare } from "../de/bayesian/compare.js";
 import type { ComparisonRow } from "../de/bayesian/comparison.js";
 import { ScribeResults } from "../results/results.js";
 import { csvNumber } from "./de.js";
 import { inputFiles, LOCK_FILE, refuseOverwritingInputs } from "./run-folder.js";
-import { checkWritable, CliError, type CliIO, choice, EXIT_OK, parseCommandArgs, UsageError, writeFileAtomic } from "./util.js";
+import {
+  CliError,
+  type CliIO,
+  checkWritable,
+  choice,
+  EXIT_OK,
+  parseCommandArgs,
+  UsageError,
+  writeFileAtomic,
+} from "./util.js";
 
 /** Help text of `scribe compare`. */
 export const COMPARE_HELP = `Usage: scribe compare FIT_A FIT_B --out FILE.csv [options]
@@ -66,7 +75,8 @@ function isAlive(pid: number): boolean {
  */
 export function loadFitFolder(dir: string, what: string): ScribeResults {
   if (!existsSync(dir)) throw new CliError(`${what} ${dir}: no such folder`);
-  if (!statSync(dir).isDirectory()) throw new CliError(`${what} ${dir}: not a folder (give the --out folder of 'scribe fit')`);
+  if (!statSync(dir).isDirectory())
+    throw new CliError(`${what} ${dir}: not a folder (give the --out folder of 'scribe fit')`);
   const lock = join(dir, LOCK_FILE);
   if (existsSync(lock)) {
     let pid = Number.NaN;
@@ -75,12 +85,18 @@ export function loadFitFolder(dir: string, what: string): ScribeResults {
     } catch {
       // an unreadable lock counts as held
     }
-    if (!Number.isInteger(pid) || isAlive(pid)) throw new CliError(`${what} ${dir}: a 'scribe fit' run is still writing this folder (${LOCK_FILE}); wait for it to finish`);
+    if (!Number.isInteger(pid) || isAlive(pid))
+      throw new CliError(
+        `${what} ${dir}: a 'scribe fit' run is still writing this folder (${LOCK_FILE}); wait for it to finish`,
+      );
   }
   if (existsSync(join(dir, "checkpoint.ckpt")))
-    throw new CliError(`${what} ${dir}: unfinished run (checkpoint.ckpt present); finish it with 'scribe fit ... --resume --out ${dir}'`);
+    throw new CliError(
+      `${what} ${dir}: unfinished run (checkpoint.ckpt present); finish it with 'scribe fit ... --resume --out ${dir}'`,
+    );
   const params = join(dir, "params.json");
-  if (!existsSync(params)) throw new CliError(`${what} ${dir}: no params.json; not a finished 'scribe fit' folder`);
+  if (!existsSync(params))
+    throw new CliError(`${what} ${dir}: no params.json; not a finished 'scribe fit' folder`);
   try {
     return ScribeResults.fromJSON(JSON.parse(readFileSync(params, "utf8")) as Record<string, unknown>);
   } catch (err) {
@@ -88,10 +104,16 @@ export function loadFitFolder(dir: string, what: string): ScribeResults {
   }
 }
 
-function numberOpt(v: string | boolean | undefined, name: string, lo: number, hi: number): number | undefined {
+function numberOpt(
+  v: string | boolean | undefined,
+  name: string,
+  lo: number,
+  hi: number,
+): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (typeof v !== "string" || v.trim() === "" || !Number.isFinite(n) || n < lo || n > hi) throw new UsageError(`--${name} must be a number in [${lo}, ${hi}], got ${JSON.stringify(v)}`);
+  if (typeof v !== "string" || v.trim() === "" || !Number.isFinite(n) || n < lo || n > hi)
+    throw new UsageError(`--${name} must be a number in [${lo}, ${hi}], got ${JSON.stringify(v)}`);
   return n;
 }
 
@@ -100,13 +122,34 @@ function componentOpt(v: string | boolean | undefined): number | string | undefi
   return /^\d+$/.test(v) ? Number(v) : v;
 }
 
-const COLUMNS: (keyof ComparisonRow)[] = ["gene", "mean", "sd", "lfsr", "lfsr_tau", "prob_up", "prob_down", "prob_effect", "called"];
+const COLUMNS: (keyof ComparisonRow)[] = [
+  "gene",
+  "mean",
+  "sd",
+  "lfsr",
+  "lfsr_tau",
+  "prob_up",
+  "prob_down",
+  "prob_effect",
+  "called",
+];
 
 /** The CSV text: header and one row per gene, in the fits' gene order. */
 export function compareCsv(rows: readonly ComparisonRow[]): string {
   const field = (s: string) => (/[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
   const lines = [COLUMNS.join(",")];
-  for (const r of rows) lines.push(COLUMNS.map((c) => (c === "gene" ? field(r.gene) : c === "called" ? (r.called ? "true" : "false") : csvNumber(r[c] as number))).join(","));
+  for (const r of rows)
+    lines.push(
+      COLUMNS.map((c) =>
+        c === "gene"
+          ? field(r.gene)
+          : c === "called"
+            ? r.called
+              ? "true"
+              : "false"
+            : csvNumber(r[c] as number),
+      ).join(","),
+    );
   return `${lines.join("\n")}\n`;
 }
 
@@ -131,26 +174,46 @@ export async function runCompare(argv: readonly string[], io: CliIO): Promise<nu
     io.stdout(COMPARE_HELP);
     return EXIT_OK;
   }
-  if (positionals.length !== 2) throw new UsageError(`expected two fit folders FIT_A FIT_B, got ${positionals.length}`);
+  if (positionals.length !== 2)
+    throw new UsageError(`expected two fit folders FIT_A FIT_B, got ${positionals.length}`);
   const [dirA, dirB] = positionals as [string, string];
   if (typeof values.out !== "string") throw new UsageError("--out FILE.csv is required");
   const out = values.out;
-  const method = choice(values.method as string | undefined, "method", ["empirical", "parametric", "shrinkage"] as const, "empirical");
-  const reference = choice(values.reference as string | undefined, "reference", ["clr", "ilr", "iqlr", "alr"] as const, "clr");
-  if (method === "parametric" && reference !== "clr") throw new UsageError(`--method parametric works in CLR coordinates; --reference ${reference} needs --method empirical or shrinkage`);
+  const method = choice(
+    values.method as string | undefined,
+    "method",
+    ["empirical", "parametric", "shrinkage"] as const,
+    "empirical",
+  );
+  const reference = choice(
+    values.reference as string | undefined,
+    "reference",
+    ["clr", "ilr", "iqlr", "alr"] as const,
+    "clr",
+  );
+  if (method === "parametric" && reference !== "clr")
+    throw new UsageError(
+      `--method parametric works in CLR coordinates; --reference ${reference} needs --method empirical or shrinkage`,
+    );
   const tau = numberOpt(values.tau, "tau", 0, 1e6) ?? 0;
   const targetPefp = numberOpt(values["target-pefp"], "target-pefp", 0, 1) ?? 0.05;
   const nSamples = numberOpt(values["n-samples"], "n-samples", 2, 1e7);
-  if (nSamples !== undefined && !Number.isInteger(nSamples)) throw new UsageError(`--n-samples must be an integer ≥ 2, got ${values["n-samples"]}`);
+  if (nSamples !== undefined && !Number.isInteger(nSamples))
+    throw new UsageError(`--n-samples must be an integer ≥ 2, got ${values["n-samples"]}`);
   const seed = numberOpt(values.seed, "seed", 0, 2 ** 32 - 1);
-  if (seed !== undefined && !Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, got ${values.seed}`);
+  if (seed !== undefined && !Number.isInteger(seed))
+    throw new UsageError(`--seed must be an integer, got ${values.seed}`);
   const compA = componentOpt(values["component-a"] ?? values.component);
   const compB = componentOpt(values["component-b"] ?? values.component);
 
   // inputs first, then the output path, before any work
   const resA = loadFitFolder(dirA, "FIT_A");
   const resB = loadFitFolder(dirB, "FIT_B");
-  refuseOverwritingInputs([out], [...inputFiles(join(dirA, "params.json")), ...inputFiles(join(dirB, "params.json"))], "--out");
+  refuseOverwritingInputs(
+    [out],
+    [...inputFiles(join(dirA, "params.json")), ...inputFiles(join(dirB, "params.json"))],
+    "--out",
+  );
   checkWritable(out);
 
   const opts: CompareOptions = {
@@ -174,9 +237,21 @@ export async function runCompare(argv: readonly string[], io: CliIO): Promise<nu
   }
   writeFileAtomic(out, compareCsv(table.rows));
   const called = table.rows.filter((r) => r.called).length;
-  const summary = { out, method, reference, tau, genes: table.rows.length, called, lfsr_tau_threshold: table.threshold, pefp: table.pefp, target_pefp: targetPefp };
+  const summary = {
+    out,
+    method,
+    reference,
+    tau,
+    genes: table.rows.length,
+    called,
+    lfsr_tau_threshold: table.threshold,
+    pefp: table.pefp,
+    target_pefp: targetPefp,
+  };
   if (!values.quiet)
-    io.stderr(`scribe compare: ${called} of ${table.rows.length} genes called (|Δ| > ${tau} at lfsr_tau < ${table.threshold.toPrecision(3)}); achieved PEFP ${table.pefp.toPrecision(3)} (target ${targetPefp})\n`);
+    io.stderr(
+      `scribe compare: ${called} of ${table.rows.length} genes called (|Δ| > ${tau} at lfsr_tau < ${table.threshold.toPrecision(3)}); achieved PEFP ${table.pefp.toPrecision(3)} (target ${targetPefp})\n`,
+    );
   io.stdout(`${JSON.stringify(summary)}\n`);
   return EXIT_OK;
 }

@@ -240,7 +240,8 @@ export async function runDe(argv: readonly string[], io: CliIO): Promise<number>
     io.stdout(DE_HELP);
     return EXIT_OK;
   }
-  if (args.raw && args.layer !== undefined) throw new UsageError("--raw and --layer are exclusive (.raw has no layers)");
+  if (args.raw && args.layer !== undefined)
+    throw new UsageError("--raw and --layer are exclusive (.raw has no layers)");
   if (args.out !== undefined) {
     checkWritable(args.out);
     refuseOverwritingInputs([args.out], inputFiles(args.data), "--out");
@@ -248,7 +249,10 @@ export async function runDe(argv: readonly string[], io: CliIO): Promise<number>
   const progress = new Progress(io, "scribe de", !args.quiet);
   try {
     progress.start(`reading ${args.data}`);
-    const data = await loadData(args.data, { raw: args.raw, ...(args.layer !== undefined ? { layer: args.layer } : {}) });
+    const data = await loadData(args.data, {
+      raw: args.raw,
+      ...(args.layer !== undefined ? { layer: args.layer } : {}),
+    });
     const { labels, levels, nMissing } = conditionLabels(data, args.condition);
     const cmp = resolveComparison(args, labels, levels);
     const m = countMatrix(data, args.layer);

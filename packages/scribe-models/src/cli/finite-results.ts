@@ -39,9 +39,15 @@ function listNames(names: readonly string[], rows: readonly number[], max = 5): 
 export function refuseNonFiniteResults(adata: AnnData, what: string): void {
   const problems: string[] = [];
   for (const [name, rows] of nonFiniteRows(adata.obs, "scribe_"))
-    problems.push(`obs ${name} is not finite for ${rows.length} cell${rows.length === 1 ? "" : "s"} (${listNames(adata.obs.index, rows)})`);
+    problems.push(
+      `obs ${name} is not finite for ${rows.length} cell${rows.length === 1 ? "" : "s"} (${listNames(adata.obs.index, rows)})`,
+    );
   for (const [name, rows] of nonFiniteRows(adata.var, "scribe_"))
-    problems.push(`var ${name} is not finite for ${rows.length} gene${rows.length === 1 ? "" : "s"} (${listNames(adata.var.index, rows)})`);
+    problems.push(
+      `var ${name} is not finite for ${rows.length} gene${rows.length === 1 ? "" : "s"} (${listNames(adata.var.index, rows)})`,
+    );
   if (problems.length)
-    throw new CliError(`the fit broke down, ${what} not written: ${problems.join("; ")}; check these cells' counts (all zero, or extreme) or filter them out`);
+    throw new CliError(
+      `the fit broke down, ${what} not written: ${problems.join("; ")}; check these cells' counts (all zero, or extreme) or filter them out`,
+    );
 }

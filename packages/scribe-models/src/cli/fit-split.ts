@@ -54,10 +54,16 @@ export async function fitSplit(
   for (const level of groups.keys()) {
     const name = levelFolderName(level);
     const other = folders.get(name);
-    if (other !== undefined) throw new CliError(`--split-by ${opts.column}: levels ${JSON.stringify(other)} and ${JSON.stringify(level)} map to the same folder name ${name}`);
+    if (other !== undefined)
+      throw new CliError(
+        `--split-by ${opts.column}: levels ${JSON.stringify(other)} and ${JSON.stringify(level)} map to the same folder name ${name}`,
+      );
     folders.set(name, level);
   }
-  if (!opts.quiet) io.stderr(`scribe fit: --split-by ${opts.column}: ${groups.size} levels (${[...groups].map(([l, c]) => `${l}: ${c.length} cells`).join(", ")})\n`);
+  if (!opts.quiet)
+    io.stderr(
+      `scribe fit: --split-by ${opts.column}: ${groups.size} levels (${[...groups].map(([l, c]) => `${l}: ${c.length} cells`).join(", ")})\n`,
+    );
   for (const [level, cells] of groups) {
     const sub: LoadedData = { ...opts.data, adata: subsetCells(opts.data.adata, cells) };
     const status = await fitOne(levelArgv(argv, join(opts.outDir, levelFolderName(level))), sub);

@@ -12,24 +12,49 @@
  */
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { fit, type FitOptions } from "../fit.js";
+import type { Tensor } from "@scribe/core";
+import { type FitOptions, fit } from "../fit.js";
+import type { AnnData, UnsValue } from "../io/anndata.js";
 import { prepareH5ad } from "../io/h5ad.js";
 import { FLOAT32_EXACT_MAX } from "../io/validate.js";
-import { commitAll, prepareFileAtomic, textWriter } from "../persist/atomic-file-node.js";
-import { checkFolderWritable, checkResumeData, claimOutputFolder, type OutputFolder, dataFingerprint, inputFiles, refuseOverwritingInputs, RUN_FILE, type RunRecord, writeRunRecord } from "./run-folder.js";
-import { refuseNonFiniteResults } from "./finite-results.js";
-import { isTwoStateModel, type ModelType, type ParameterizationInput, sampledCoreParams, TWO_STATE_DEFAULT_NODES } from "../models/config.js";
+import {
+  isTwoStateModel,
+  type ModelType,
+  type ParameterizationInput,
+  sampledCoreParams,
+  TWO_STATE_DEFAULT_NODES,
+} from "../models/config.js";
 import { twoStateDeterministicNames } from "../models/two-state.js";
-import type { Tensor } from "@scribe/core";
-import type { AnnData, UnsValue } from "../io/anndata.js";
+import { commitAll, prepareFileAtomic, textWriter } from "../persist/atomic-file-node.js";
 import type { ScribeResults } from "../results/results.js";
 import { annotateAnnData } from "../results/summaries.js";
 import { countMatrix, type LoadedData, loadData } from "./data.js";
+import { refuseNonFiniteResults } from "./finite-results.js";
 import { fitSplit } from "./fit-split.js";
+import {
+  checkFolderWritable,
+  checkResumeData,
+  claimOutputFolder,
+  dataFingerprint,
+  inputFiles,
+  type OutputFolder,
+  RUN_FILE,
+  type RunRecord,
+  refuseOverwritingInputs,
+  writeRunRecord,
+} from "./run-folder.js";
 import { CliError, type CliIO, choice, EXIT_OK, parseCommandArgs, UsageError } from "./util.js";
 
 const MODEL_NAMES = ["nbdm", "zinb", "nbvcp", "zinbvcp", "twostate", "twostatevcp"] as const;
-const NB_PARAMETERIZATIONS = ["canonical", "standard", "mean_prob", "linked", "mean_odds", "odds_ratio", "mean_disp"] as const;
+const NB_PARAMETERIZATIONS = [
+  "canonical",
+  "standard",
+  "mean_prob",
+  "linked",
+  "mean_odds",
+  "odds_ratio",
+  "mean_disp",
+] as const;
 const TWO_STATE_PARAMETERIZATIONS = [
   "two_state_natural",
   "natural",
@@ -106,17 +131,19 @@ function intOpt(v: string | boolean | undefined, name: string, min = 1): number 
   if (v === undefined) return undefined;
   const n = Number(v);
   if (typeof v !== "string" || v.trim() === "" || !Number.isInteger(n) || n < min)
-    throw new UsageError(`--${name} must be a positive integer${min === 0 ? " or 0" : ""}, got ${JSON.stringify(v)}`);
+    throw new UsageError(
+      `--${name} must be a positive integer${min === 0 ? " or 0" : ""}, got ${JSON.stringify(v)}`,
+    );
   return n;
 }
 
 function numOpt(v: string | boolean | undefined, name: string): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (typeof v !== "string" || !Number.isFinite(n) || n <= 0) throw new UsageError(`--${name} must be a positive number, got ${JSON.stringify(v)}`);
+  if (typeof v !== "string" || !Number.isFinite(n) || n <= 0)
+    throw new UsageError(`--${name} must be a positive number, got ${JSON.stringify(v)}`);
   return n;
 }
-
 
 /**
  * Add the TwoState posterior means (spec §1.5 sites; floor flags as the fraction of draws with
@@ -128,7 +155,10 @@ function addTwoStateColumns(adata: AnnData, res: ScribeResults, counts: Tensor, 
   const K = res.nComponents;
   const cols = { ...adata.var.columns };
   // Every sampled extra and derived site of the parameterization (mu has its own column).
-  const names = [...sampledCoreParams(res.config.parameterization), ...twoStateDeterministicNames(res.config)].filter((n) => n !== "mu");
+  const names = [
+    ...sampledCoreParams(res.config.parameterization),
+    ...twoStateDeterministicNames(res.config),
+  ].filter((n) => n !== "mu");
   for (const name of names) {
     const s = samples[name];
     if (!s) continue;
@@ -137,7 +167,10 @@ function addTwoStateColumns(adata: AnnData, res: ScribeResults, counts: Tensor, 
     if (m.rank === 1) cols[`scribe_${name}_mean`] = v;
     else for (let k = 0; k < K; k++) cols[`scribe_${name}_mean_k${k}`] = v.slice(k * G, (k + 1) * G);
   }
-  const uns = { ...(adata.uns.scribe as Record<string, UnsValue>), n_quad_nodes: res.config.nQuadNodes ?? TWO_STATE_DEFAULT_NODES };
+  const uns = {
+    ...(adata.uns.scribe as Record<string, UnsValue>),
+    n_quad_nodes: res.config.nQuadNodes ?? TWO_STATE_DEFAULT_NODES,
+  };
   return { ...adata, var: { index: adata.var.index, columns: cols }, uns: { ...adata.uns, scribe: uns } };
 }
 
@@ -145,7 +178,10 @@ function addTwoStateColumns(adata: AnnData, res: ScribeResults, counts: Tensor, 
  * A progress bar on stderr: rewritten in place on a terminal, a line per 10 % otherwise (and
  * a line whenever more steps were skipped as non-finite).
  */
-export function progressBar(io: CliIO, enabled: boolean): (step: number, total: number, loss: number, progress?: { skippedSteps: number }) => void {
+export function progressBar(
+  io: CliIO,
+  enabled: boolean,
+): (step: number, total: number, loss: number, progress?: { skippedSteps: number }) => void {
   const now = io.now ?? (() => performance.now());
   const t0 = now();
   let lastDecile = -1;
@@ -159,7 +195,9 @@ export function progressBar(io: CliIO, enabled: boolean): (step: number, total: 
     if (io.stderrIsTTY) {
       const w = 30;
       const n = Math.round(frac * w);
-      io.stderr(`\r\x1b[Kscribe fit: [${"#".repeat(n)}${"-".repeat(w - n)}] ${(frac * 100).toFixed(0)}% ${text}${step >= total ? "\n" : ""}`);
+      io.stderr(
+        `\r\x1b[Kscribe fit: [${"#".repeat(n)}${"-".repeat(w - n)}] ${(frac * 100).toFixed(0)}% ${text}${step >= total ? "\n" : ""}`,
+      );
     } else {
       const d = Math.floor(frac * 10);
       if (d > lastDecile || skipped > lastSkipped) {
@@ -198,7 +236,12 @@ export async function runFit(argv: readonly string[], io: CliIO, preloaded?: Loa
   }
 }
 
-async function fitCommand(argv: readonly string[], io: CliIO, claim: Claim, preloaded?: LoadedData): Promise<number> {
+async function fitCommand(
+  argv: readonly string[],
+  io: CliIO,
+  claim: Claim,
+  preloaded?: LoadedData,
+): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, {
     model: { type: "string" },
     parameterization: { type: "string" },
@@ -228,7 +271,12 @@ async function fitCommand(argv: readonly string[], io: CliIO, claim: Claim, prel
     io.stdout(FIT_HELP);
     return EXIT_OK;
   }
-  if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? "missing DATA (an .h5ad file or a 10x folder)" : `expected one DATA argument, got ${positionals.length}`);
+  if (positionals.length !== 1)
+    throw new UsageError(
+      positionals.length === 0
+        ? "missing DATA (an .h5ad file or a 10x folder)"
+        : `expected one DATA argument, got ${positionals.length}`,
+    );
   const dataPath = positionals[0]!;
   let fileOpts: FitOptions = {};
   if (typeof values.config === "string") {
@@ -237,13 +285,21 @@ async function fitCommand(argv: readonly string[], io: CliIO, claim: Claim, prel
     } catch (err) {
       throw new CliError(`cannot read --config ${values.config}: ${(err as Error).message}`);
     }
-    if (typeof fileOpts !== "object" || fileOpts === null || Array.isArray(fileOpts)) throw new CliError(`--config ${values.config}: expected a JSON object`);
+    if (typeof fileOpts !== "object" || fileOpts === null || Array.isArray(fileOpts))
+      throw new CliError(`--config ${values.config}: expected a JSON object`);
   }
-  const model = choice(values.model as string | undefined, "model", MODEL_NAMES, (fileOpts.model ?? "nbvcp") as ModelType);
+  const model = choice(
+    values.model as string | undefined,
+    "model",
+    MODEL_NAMES,
+    (fileOpts.model ?? "nbvcp") as ModelType,
+  );
   const twoState = isTwoStateModel(model);
   const givenParam = (values.parameterization as string | undefined) ?? fileOpts.parameterization;
   if (twoState && givenParam === undefined)
-    throw new UsageError(`--model ${model} needs --parameterization (${TWO_STATE_PARAMETERIZATIONS.join(", ")})`);
+    throw new UsageError(
+      `--model ${model} needs --parameterization (${TWO_STATE_PARAMETERIZATIONS.join(", ")})`,
+    );
   const parameterization: ParameterizationInput = choice(
     givenParam,
     "parameterization",
@@ -268,28 +324,47 @@ async function fitCommand(argv: readonly string[], io: CliIO, claim: Claim, prel
   set("seed", intOpt(values.seed, "seed", 0));
   set("guideRank", intOpt(values["guide-rank"], "guide-rank"));
   const quad = intOpt(values["n-quad-nodes"], "n-quad-nodes");
-  if (quad !== undefined && !twoState) throw new UsageError(`--n-quad-nodes applies only to --model twostate or twostatevcp`);
+  if (quad !== undefined && !twoState)
+    throw new UsageError(`--n-quad-nodes applies only to --model twostate or twostatevcp`);
   set("nQuadNodes", quad);
-  if (typeof values.organism === "string") opts.priors = { ...(opts.priors ?? {}), organism: values.organism };
+  if (typeof values.organism === "string")
+    opts.priors = { ...(opts.priors ?? {}), organism: values.organism };
   const layer = values.layer as string | undefined;
-  if (values.raw && layer !== undefined) throw new UsageError("--raw and --layer are exclusive (.raw has no layers)");
+  if (values.raw && layer !== undefined)
+    throw new UsageError("--raw and --layer are exclusive (.raw has no layers)");
   // before any work: the output folder can be written and no output is an input file
   checkFolderWritable(outDir, "--out");
   const ckPath = join(outDir, "checkpoint.ckpt");
-  const backend = choice(values.backend as string | undefined, "backend", ["cpu", "webgpu"] as const, fileOpts.backend ?? "cpu");
+  const backend = choice(
+    values.backend as string | undefined,
+    "backend",
+    ["cpu", "webgpu"] as const,
+    fileOpts.backend ?? "cpu",
+  );
   if (backend === "webgpu") {
     // Dawn (the optional `webgpu` package) is Node's WebGPU: registered here, explicitly
     const { createDawnBackend, registerBackendLoader } = await import("@scribe/core/node");
     registerBackendLoader("webgpu", createDawnBackend);
   }
   const outputs = { params: join(outDir, "params.json"), h5ad: join(outDir, "results.h5ad") };
-  refuseOverwritingInputs([outDir, outputs.params, outputs.h5ad, ckPath, join(outDir, RUN_FILE)], inputFiles(dataPath), "--out");
+  refuseOverwritingInputs(
+    [outDir, outputs.params, outputs.h5ad, ckPath, join(outDir, RUN_FILE)],
+    inputFiles(dataPath),
+    "--out",
+  );
   if (values.resume && !existsSync(ckPath)) throw new CliError(`--resume: no checkpoint at ${ckPath}`);
 
   // load and validate before creating anything on disk; counts are fitted in float32, exact to 2^24
-  const data = preloaded ?? (await loadData(dataPath, { raw: Boolean(values.raw), ...(layer !== undefined ? { layer } : {}) }));
+  const data =
+    preloaded ??
+    (await loadData(dataPath, { raw: Boolean(values.raw), ...(layer !== undefined ? { layer } : {}) }));
   if (typeof values["split-by"] === "string")
-    return fitSplit(argv, io, { data, column: values["split-by"], outDir, quiet: Boolean(values.quiet) }, (a, d) => runFit(a, io, d));
+    return fitSplit(
+      argv,
+      io,
+      { data, column: values["split-by"], outDir, quiet: Boolean(values.quiet) },
+      (a, d) => runFit(a, io, d),
+    );
   const matrix = countMatrix(data, layer, { maxCount: FLOAT32_EXACT_MAX });
   const run: RunRecord = {
     format: "scribe-run",
@@ -300,7 +375,10 @@ async function fitCommand(argv: readonly string[], io: CliIO, claim: Claim, prel
     matrix: values.raw ? "raw" : layer !== undefined ? `layer ${layer}` : "X",
   };
   const quiet = Boolean(values.quiet);
-  if (!quiet) io.stderr(`scribe fit: ${data.adata.X.shape[0]} cells × ${data.adata.X.shape[1]} genes, model ${model} (${parameterization})\n`);
+  if (!quiet)
+    io.stderr(
+      `scribe fit: ${data.adata.X.shape[0]} cells × ${data.adata.X.shape[1]} genes, model ${model} (${parameterization})\n`,
+    );
 
   claim.folder = claimOutputFolder(outDir, "--out");
   claim.fresh = !values.resume;
@@ -336,24 +414,42 @@ async function fitCommand(argv: readonly string[], io: CliIO, claim: Claim, prel
     for (const sig of signals) process.off(sig, onSignal);
   }
   if (outcome.interrupted) {
-    io.stderr(`\nscribe fit: ${stopSignal ?? "stopped"} at step ${outcome.steps}; checkpoint written to ${ckPath}; rerun with --resume to continue\n`);
-    return stopSignal === "SIGTERM" ? EXIT_TERMINATED : stopSignal === "SIGHUP" ? EXIT_HANGUP : EXIT_INTERRUPTED;
+    io.stderr(
+      `\nscribe fit: ${stopSignal ?? "stopped"} at step ${outcome.steps}; checkpoint written to ${ckPath}; rerun with --resume to continue\n`,
+    );
+    return stopSignal === "SIGTERM"
+      ? EXIT_TERMINATED
+      : stopSignal === "SIGHUP"
+        ? EXIT_HANGUP
+        : EXIT_INTERRUPTED;
   }
   const res = outcome.results;
   const { prepareCounts } = await import("../fit.js");
   const { counts } = prepareCounts(data.adata, values.layer as string | undefined);
   let annotated = await annotateAnnData(data.adata, res, counts, {
     nSamples,
-    extraUns: { steps: outcome.steps, early_stopped: outcome.earlyStopped, seed: opts.seed ?? 42, data: dataPath },
+    extraUns: {
+      steps: outcome.steps,
+      early_stopped: outcome.earlyStopped,
+      seed: opts.seed ?? 42,
+      data: dataPath,
+    },
   });
   if (twoState) annotated = addTwoStateColumns(annotated, res, counts, nSamples);
   refuseNonFiniteResults(annotated, "results.h5ad");
   // both outputs are written and verified before either replaces a previous one
-  await commitAll([() => prepareFileAtomic(outputs.params, textWriter(JSON.stringify(res.toJSON()))), () => prepareH5ad(outputs.h5ad, annotated)]);
+  await commitAll([
+    () => prepareFileAtomic(outputs.params, textWriter(JSON.stringify(res.toJSON()))),
+    () => prepareH5ad(outputs.h5ad, annotated),
+  ]);
   rmSync(ckPath, { force: true });
   const last = res.lossHistory.length ? res.lossHistory[res.lossHistory.length - 1]! : Number.NaN;
   // --plots: the default plots of scribe visualize, from the results in memory
-  const plotsIndex = values.plots ? await (await import("./visualize.js")).writeFitPlots(outDir, res, counts, opts.seed ?? 42) : undefined;
-  io.stdout(`${JSON.stringify({ out: outDir, steps: outcome.steps, final_loss: last, params: outputs.params, h5ad: outputs.h5ad, ...(plotsIndex ? { plots: plotsIndex } : {}) })}\n`);
+  const plotsIndex = values.plots
+    ? await (await import("./visualize.js")).writeFitPlots(outDir, res, counts, opts.seed ?? 42)
+    : undefined;
+  io.stdout(
+    `${JSON.stringify({ out: outDir, steps: outcome.steps, final_loss: last, params: outputs.params, h5ad: outputs.h5ad, ...(plotsIndex ? { plots: plotsIndex } : {}) })}\n`,
+  );
   return EXIT_OK;
 }

@@ -14,13 +14,12 @@
  */
 import { readFileSync, realpathSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { disableThreads, enableThreads } from "@scribe/core/node";
 import { fileURLToPath } from "node:url";
-import { COMPARE_MODELS_HELP, runCompareModels } from "./compare-models.js";
+import { disableThreads, enableThreads } from "@scribe/core/node";
 import { COMPARE_HELP, runCompare } from "./compare.js";
+import { COMPARE_MODELS_HELP, runCompareModels } from "./compare-models.js";
 import { DE_HELP, runDe } from "./de.js";
 import { FIT_HELP, runFit } from "./fit.js";
-import { runVisualize, VISUALIZE_HELP } from "./visualize.js";
 import {
   CliError,
   type CliIO,
@@ -31,6 +30,7 @@ import {
   processIO,
   UsageError,
 } from "./util.js";
+import { runVisualize, VISUALIZE_HELP } from "./visualize.js";
 
 /** A `scribe` subcommand. */
 export interface Command {
@@ -44,11 +44,27 @@ export interface Command {
 
 /** The subcommands, by name. */
 export const commands: Record<string, Command> = {
-  "compare-models": { summary: "compare fits of the same data (PSIS-LOO, stacking, goodness of fit)", help: COMPARE_MODELS_HELP, run: runCompareModels },
-  compare: { summary: "Bayesian differential expression between two fits (lfsr, PEFP)", help: COMPARE_HELP, run: runCompare },
+  "compare-models": {
+    summary: "compare fits of the same data (PSIS-LOO, stacking, goodness of fit)",
+    help: COMPARE_MODELS_HELP,
+    run: runCompareModels,
+  },
+  compare: {
+    summary: "Bayesian differential expression between two fits (lfsr, PEFP)",
+    help: COMPARE_HELP,
+    run: runCompare,
+  },
   de: { summary: "differential expression between two conditions", help: DE_HELP, run: runDe },
-  fit: { summary: "fit a SCRIBE model (nbdm, zinb, nbvcp, zinbvcp, twostate, twostatevcp, mixtures)", help: FIT_HELP, run: runFit },
-  visualize: { summary: "plots of a fit folder and DE tables (SVG/PNG and an index.html)", help: VISUALIZE_HELP, run: runVisualize },
+  fit: {
+    summary: "fit a SCRIBE model (nbdm, zinb, nbvcp, zinbvcp, twostate, twostatevcp, mixtures)",
+    help: FIT_HELP,
+    run: runFit,
+  },
+  visualize: {
+    summary: "plots of a fit folder and DE tables (SVG/PNG and an index.html)",
+    help: VISUALIZE_HELP,
+    run: runVisualize,
+  },
 };
 
 function version(): string {
@@ -149,7 +165,9 @@ export async function runCli(argv: readonly string[], io: CliIO = processIO()): 
   try {
     args = applyThreadsOption(rest);
   } catch (err) {
-    io.stderr(`scribe ${first}: error: ${oneLine((err as Error).message)}; run 'scribe ${first} --help' for usage\n`);
+    io.stderr(
+      `scribe ${first}: error: ${oneLine((err as Error).message)}; run 'scribe ${first} --help' for usage\n`,
+    );
     return EXIT_USAGE;
   }
   const cmd = Object.hasOwn(commands, first) ? commands[first] : undefined;

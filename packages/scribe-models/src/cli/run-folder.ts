@@ -8,7 +8,18 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { Matrix } from "../io/matrix.js";
 import { toCsr } from "../io/matrix.js";
@@ -22,7 +33,8 @@ export function inputFiles(dataPath: string): string[] {
   if (!existsSync(dataPath)) return [];
   if (!statSync(dataPath).isDirectory()) return [dataPath];
   const out: string[] = [];
-  for (const n of TENX_FILES) for (const f of [n, `${n}.gz`]) if (existsSync(join(dataPath, f))) out.push(join(dataPath, f));
+  for (const n of TENX_FILES)
+    for (const f of [n, `${n}.gz`]) if (existsSync(join(dataPath, f))) out.push(join(dataPath, f));
   return out;
 }
 
@@ -33,7 +45,11 @@ export function inputFiles(dataPath: string): string[] {
  * @param inputs the input files ({@link inputFiles})
  * @param option the option that named the output, for the message (e.g. `--out`)
  */
-export function refuseOverwritingInputs(outputs: readonly string[], inputs: readonly string[], option: string): void {
+export function refuseOverwritingInputs(
+  outputs: readonly string[],
+  inputs: readonly string[],
+  option: string,
+): void {
   const ids = new Map<string, string>();
   for (const f of inputs) {
     const s = statSync(f);
@@ -68,13 +84,17 @@ function nearestExisting(path: string): string {
  */
 export function checkFolderWritable(dir: string, option: string): void {
   const full = resolve(dir);
-  if (existsSync(full) && !statSync(full).isDirectory()) throw new CliError(`${option} ${dir} exists and is not a directory`);
+  if (existsSync(full) && !statSync(full).isDirectory())
+    throw new CliError(`${option} ${dir} exists and is not a directory`);
   const base = nearestExisting(full);
-  if (!statSync(base).isDirectory()) throw new CliError(`${option} ${dir}: ${base} is a file, not a directory`);
+  if (!statSync(base).isDirectory())
+    throw new CliError(`${option} ${dir}: ${base} is a file, not a directory`);
   try {
     accessSync(base, constants.W_OK);
   } catch (err) {
-    throw new CliError(`${option} ${dir}: cannot write in ${base} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new CliError(
+      `${option} ${dir}: cannot write in ${base} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
   }
 }
 
@@ -115,7 +135,9 @@ export function claimOutputFolder(dir: string, option = "--out"): OutputFolder {
   try {
     created = mkdirSync(full, { recursive: true });
   } catch (err) {
-    throw new CliError(`${option} ${dir}: cannot create the folder (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new CliError(
+      `${option} ${dir}: cannot create the folder (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
   }
   const lock = join(full, LOCK_FILE);
   const mine = JSON.stringify({ pid: process.pid, started: new Date().toISOString() });
@@ -140,8 +162,11 @@ export function claimOutputFolder(dir: string, option = "--out"): OutputFolder {
       const code = (err as NodeJS.ErrnoException).code;
       if (code !== "EEXIST" || attempt > 0) {
         removeCreated();
-        if (code === "EEXIST") throw new CliError(`${option} ${dir} is in use by another scribe run (lock ${lock})`);
-        throw new CliError(`${option} ${dir}: cannot write in the folder (${code ?? (err as Error).message})`);
+        if (code === "EEXIST")
+          throw new CliError(`${option} ${dir} is in use by another scribe run (lock ${lock})`);
+        throw new CliError(
+          `${option} ${dir}: cannot write in the folder (${code ?? (err as Error).message})`,
+        );
       }
       let owner: { pid?: number; started?: string } = {};
       try {
@@ -192,7 +217,8 @@ export function dataFingerprint(m: Matrix, obsNames: readonly string[], varNames
   const buf = Buffer.alloc(12);
   for (let i = 0; i < rows; i++) {
     row.length = 0;
-    for (let k = csr.indptr[i]!; k < csr.indptr[i + 1]!; k++) if (csr.data[k] !== 0) row.push([csr.indices[k]!, csr.data[k]!]);
+    for (let k = csr.indptr[i]!; k < csr.indptr[i + 1]!; k++)
+      if (csr.data[k] !== 0) row.push([csr.indices[k]!, csr.data[k]!]);
     row.sort((a, b) => a[0] - b[0]);
     buf.writeInt32LE(-1 - i, 0); // row marker
     h.update(buf.subarray(0, 4));
@@ -236,7 +262,9 @@ export function writeRunRecord(dir: string, rec: RunRecord): void {
 export function checkResumeData(dir: string, rec: RunRecord): void {
   const path = join(dir, RUN_FILE);
   if (!existsSync(path))
-    throw new CliError(`--resume: ${path} is missing, so the checkpoint cannot be tied to this data; remove the checkpoint to start afresh`);
+    throw new CliError(
+      `--resume: ${path} is missing, so the checkpoint cannot be tied to this data; remove the checkpoint to start afresh`,
+    );
   let old: Partial<RunRecord>;
   try {
     old = JSON.parse(readFileSync(path, "utf8")) as Partial<RunRecord>;
@@ -244,7 +272,10 @@ export function checkResumeData(dir: string, rec: RunRecord): void {
     throw new CliError(`--resume: cannot read ${path}: ${(err as Error).message}`);
   }
   if (old.fingerprint !== rec.fingerprint || old.matrix !== rec.matrix) {
-    const what = old.matrix !== rec.matrix ? `matrix ${old.matrix} vs ${rec.matrix}` : "the counts or the cell/gene names differ";
+    const what =
+      old.matrix !== rec.matrix
+        ? `matrix ${old.matrix} vs ${rec.matrix}`
+        : "the counts or the cell/gene names differ";
     throw new CliError(
       `--resume: the checkpoint in ${dir} was made from other data (${old.data ?? "?"}, ${old.shape?.join(" × ") ?? "?"}) than ${rec.data} (${rec.shape.join(" × ")}): ${what}; refit without --resume or use another --out`,
     );

@@ -92,7 +92,12 @@ function joinNegativeValues(argv: readonly string[], options: ParseArgsConfig["o
     const a = argv[i]!;
     const next = argv[i + 1];
     const name = a.startsWith("--") ? a.slice(2) : undefined;
-    if (name !== undefined && options?.[name]?.type === "string" && next !== undefined && /^-(\d|\.\d|inf|Infinity|nan|NaN)/i.test(next)) {
+    if (
+      name !== undefined &&
+      options?.[name]?.type === "string" &&
+      next !== undefined &&
+      /^-(\d|\.\d|inf|Infinity|nan|NaN)/i.test(next)
+    ) {
       out.push(`${a}=${next}`);
       i++;
     } else out.push(a);

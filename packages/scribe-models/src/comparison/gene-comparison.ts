@@ -37,7 +37,10 @@ export function geneLevelComparison(
   opts: { names?: readonly [string, string]; geneNames?: readonly string[] } = {},
 ): GeneComparisonRow[] {
   if (a.nObs !== b.nObs) throw new Error(`geneLevelComparison: ${a.nObs} genes vs ${b.nObs} genes`);
-  if (a.nDraws !== b.nDraws) throw new Error(`geneLevelComparison: ${a.nDraws} draws vs ${b.nDraws} draws; use the same number of posterior draws`);
+  if (a.nDraws !== b.nDraws)
+    throw new Error(
+      `geneLevelComparison: ${a.nDraws} draws vs ${b.nDraws} draws; use the same number of posterior draws`,
+    );
   const [nameA, nameB] = opts.names ?? ["A", "B"];
   const G = a.nObs;
   const S = a.nDraws;

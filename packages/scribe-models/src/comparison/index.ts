@@ -6,14 +6,29 @@
  */
 export { type GeneComparisonRow, geneLevelComparison } from "./gene-comparison.js";
 export { ksDistanceNormal, ksPValue, normalCdf } from "./kolmogorov.js";
-export { type CompareModelsOptions, compareModels, ModelComparison, type ModelDiagnostics, type ModelRankRow } from "./model-comparison.js";
-export { type PointwiseLogLik, type PointwiseLogLikOptions, pointwiseLogLikelihoods } from "./pointwise-log-likelihood.js";
-export { type PpcGoodnessOfFit, ppcGoodnessOfFit, ppcGoodnessOfFitMask, type PpcGoodnessOfFitOptions } from "./ppc-goodness-of-fit.js";
 export {
-  goodnessOfFitMask,
+  type CompareModelsOptions,
+  compareModels,
+  ModelComparison,
+  type ModelDiagnostics,
+  type ModelRankRow,
+} from "./model-comparison.js";
+export {
+  type PointwiseLogLik,
+  type PointwiseLogLikOptions,
+  pointwiseLogLikelihoods,
+} from "./pointwise-log-likelihood.js";
+export {
+  type PpcGoodnessOfFit,
+  type PpcGoodnessOfFitOptions,
+  ppcGoodnessOfFit,
+  ppcGoodnessOfFitMask,
+} from "./ppc-goodness-of-fit.js";
+export {
   type GoodnessOfFitMaskOptions,
+  goodnessOfFitMask,
   type QuantileResidualOptions,
-  quantileResiduals,
   type QuantileResidualStats,
+  quantileResiduals,
   residualStats,
 } from "./quantile-residuals.js";

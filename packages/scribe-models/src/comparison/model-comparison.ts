@@ -13,16 +13,20 @@ import {
   type LogLikMatrix,
   looCompare,
   type PseudoBmaOptions,
+  type PsisLooResult,
   pseudoBmaWeights,
   psisLoo,
-  type PsisLooResult,
   stackingWeights,
-  waic,
   type WaicResult,
+  waic,
 } from "@scribe/infer";
 import type { ScribeResults } from "../results/results.js";
 import { type GeneComparisonRow, geneLevelComparison } from "./gene-comparison.js";
-import { type PointwiseLogLik, type PointwiseLogLikOptions, pointwiseLogLikelihoods } from "./pointwise-log-likelihood.js";
+import {
+  type PointwiseLogLik,
+  type PointwiseLogLikOptions,
+  pointwiseLogLikelihoods,
+} from "./pointwise-log-likelihood.js";
 
 /** Options of {@link compareModels}. */
 export interface CompareModelsOptions extends PointwiseLogLikOptions {
@@ -81,7 +85,8 @@ export class ModelComparison {
     /** Gene names. */
     readonly geneNames: readonly string[],
   ) {
-    if (modelNames.length < 2) throw new Error(`compareModels: need at least 2 models, got ${modelNames.length}`);
+    if (modelNames.length < 2)
+      throw new Error(`compareModels: need at least 2 models, got ${modelNames.length}`);
   }
 
   /** Number of cells (observations). */
@@ -109,7 +114,10 @@ export class ModelComparison {
 
   /** Pseudo-BMA+ weights (Bayesian bootstrap, seeded) on the pointwise elpd_loo. */
   pseudoBmaWeights(opts: PseudoBmaOptions = {}): Promise<Float64Array> {
-    return pseudoBmaWeights(this.psisLoo().map((r) => r.pointwise.elpdLoo), opts);
+    return pseudoBmaWeights(
+      this.psisLoo().map((r) => r.pointwise.elpdLoo),
+      opts,
+    );
   }
 
   /** Models ranked by elpd, best first (`looCompare`), with weights and k̂ counts. */
@@ -150,7 +158,11 @@ export class ModelComparison {
       (r) =>
         `${String(r.rank).padStart(4)}  ${r.name.padEnd(w)}  ${r.elpd.toFixed(2).padStart(12)}  ${r.se.toFixed(2).padStart(8)}  ${r.elpdDiff.toFixed(2).padStart(10)}  ${r.seDiff.toFixed(2).padStart(8)}  ${r.p.toFixed(2).padStart(8)}  ${String(r.nBadK).padStart(5)}  ${r.stackingWeight.toFixed(4).padStart(8)}`,
     );
-    return [`${criterion === "psis_loo" ? "PSIS-LOO" : "WAIC"} over ${this.nCells} cells (S = ${this.logLik[0]!.perCell.nDraws} draws)`, head, ...lines].join("\n");
+    return [
+      `${criterion === "psis_loo" ? "PSIS-LOO" : "WAIC"} over ${this.nCells} cells (S = ${this.logLik[0]!.perCell.nDraws} draws)`,
+      head,
+      ...lines,
+    ].join("\n");
   }
 
   /** k̂ and p_waic diagnostics per model. */
@@ -169,7 +181,10 @@ export class ModelComparison {
   /** Per-model per-gene elpd_waic (from the per-gene log-likelihoods). */
   geneElpd(): Float64Array[] {
     return this.logLik.map((l, k) => {
-      if (!l.perGene) throw new Error(`model '${this.modelNames[k]}': per-gene log-likelihoods were not computed (perGene: false)`);
+      if (!l.perGene)
+        throw new Error(
+          `model '${this.modelNames[k]}': per-gene log-likelihoods were not computed (perGene: false)`,
+        );
       return waic(l.perGene).pointwise.elpdWaic;
     });
   }
@@ -180,13 +195,18 @@ export class ModelComparison {
     const ib = this.index(b);
     const la = this.logLik[ia]!.perGene;
     const lb = this.logLik[ib]!.perGene;
-    if (!la || !lb) throw new Error("geneLevelComparison: per-gene log-likelihoods were not computed (perGene: false)");
-    return geneLevelComparison(la, lb, { names: [this.modelNames[ia]!, this.modelNames[ib]!], geneNames: this.geneNames });
+    if (!la || !lb)
+      throw new Error("geneLevelComparison: per-gene log-likelihoods were not computed (perGene: false)");
+    return geneLevelComparison(la, lb, {
+      names: [this.modelNames[ia]!, this.modelNames[ib]!],
+      geneNames: this.geneNames,
+    });
   }
 
   private index(m: string | number): number {
     const i = typeof m === "number" ? m : this.modelNames.indexOf(m);
-    if (i < 0 || i >= this.modelNames.length) throw new Error(`no model ${JSON.stringify(m)}; models: ${this.modelNames.join(", ")}`);
+    if (i < 0 || i >= this.modelNames.length)
+      throw new Error(`no model ${JSON.stringify(m)}; models: ${this.modelNames.join(", ")}`);
     return i;
   }
 }
@@ -200,19 +220,35 @@ export class ModelComparison {
  * console.log(cmp.summary());
  * cmp.stackingWeights();
  */
-export async function compareModels(results: readonly ScribeResults[], counts: Tensor, opts: CompareModelsOptions = {}): Promise<ModelComparison> {
+export async function compareModels(
+  results: readonly ScribeResults[],
+  counts: Tensor,
+  opts: CompareModelsOptions = {},
+): Promise<ModelComparison> {
   if (results.length < 2) throw new Error(`compareModels: need at least 2 fits, got ${results.length}`);
-  const names = opts.modelNames ? [...opts.modelNames] : uniqueNames(results.map((r) => r.modelType + (r.nComponents > 1 ? `_mix${r.nComponents}` : "")));
-  if (names.length !== results.length) throw new Error(`compareModels: ${names.length} model names for ${results.length} fits`);
-  if (new Set(names).size !== names.length) throw new Error(`compareModels: model names must be distinct, got ${names.join(", ")}`);
+  const names = opts.modelNames
+    ? [...opts.modelNames]
+    : uniqueNames(results.map((r) => r.modelType + (r.nComponents > 1 ? `_mix${r.nComponents}` : "")));
+  if (names.length !== results.length)
+    throw new Error(`compareModels: ${names.length} model names for ${results.length} fits`);
+  if (new Set(names).size !== names.length)
+    throw new Error(`compareModels: model names must be distinct, got ${names.join(", ")}`);
   const first = results[0]!;
   results.forEach((r, k) => {
     if (r.nCells !== first.nCells || r.nGenes !== first.nGenes)
-      throw new Error(`compareModels: fit '${names[k]}' has ${r.nCells} cells × ${r.nGenes} genes, '${names[0]}' has ${first.nCells} × ${first.nGenes}`);
+      throw new Error(
+        `compareModels: fit '${names[k]}' has ${r.nCells} cells × ${r.nGenes} genes, '${names[0]}' has ${first.nCells} × ${first.nGenes}`,
+      );
     const badGene = r.varNames.findIndex((g, i) => g !== first.varNames[i]);
-    if (badGene >= 0) throw new Error(`compareModels: fit '${names[k]}' has gene '${r.varNames[badGene]}' at position ${badGene}, '${names[0]}' has '${first.varNames[badGene]}'`);
+    if (badGene >= 0)
+      throw new Error(
+        `compareModels: fit '${names[k]}' has gene '${r.varNames[badGene]}' at position ${badGene}, '${names[0]}' has '${first.varNames[badGene]}'`,
+      );
     const badCell = r.obsNames.findIndex((c, i) => c !== first.obsNames[i]);
-    if (badCell >= 0) throw new Error(`compareModels: fit '${names[k]}' has cell '${r.obsNames[badCell]}' at position ${badCell}, '${names[0]}' has '${first.obsNames[badCell]}'`);
+    if (badCell >= 0)
+      throw new Error(
+        `compareModels: fit '${names[k]}' has cell '${r.obsNames[badCell]}' at position ${badCell}, '${names[0]}' has '${first.obsNames[badCell]}'`,
+      );
   });
   const lls: PointwiseLogLik[] = [];
   for (const r of results) lls.push(await pointwiseLogLikelihoods(r, counts, opts));

@@ -44,7 +44,9 @@ export interface PointwiseLogLik {
 export function checkCountsShape(res: ScribeResults, counts: Tensor, what: string): void {
   const [C, G] = counts.shape;
   if (counts.rank !== 2 || C !== res.nCells || G !== res.nGenes)
-    throw new Error(`${what}: counts have shape [${counts.shape}], the fit was made on ${res.nCells} cells × ${res.nGenes} genes`);
+    throw new Error(
+      `${what}: counts have shape [${counts.shape}], the fit was made on ${res.nCells} cells × ${res.nGenes} genes`,
+    );
 }
 
 /**
@@ -53,7 +55,11 @@ export function checkCountsShape(res: ScribeResults, counts: Tensor, what: strin
  * const { perCell } = await pointwiseLogLikelihoods(results, counts, { nSamples: 500 });
  * psisLoo(perCell);
  */
-export async function pointwiseLogLikelihoods(res: ScribeResults, counts: Tensor, opts: PointwiseLogLikOptions = {}): Promise<PointwiseLogLik> {
+export async function pointwiseLogLikelihoods(
+  res: ScribeResults,
+  counts: Tensor,
+  opts: PointwiseLogLikOptions = {},
+): Promise<PointwiseLogLik> {
   checkCountsShape(res, counts, "pointwiseLogLikelihoods");
   const cfg = res.config;
   const [C, G] = counts.shape as [number, number];
@@ -65,7 +71,10 @@ export async function pointwiseLogLikelihoods(res: ScribeResults, counts: Tensor
   const budget = opts.chunkElements ?? 4_194_304;
   const cellChunk = Math.max(1, Math.min(C, Math.floor(budget / (G * K))));
   const drawChunk = Math.max(1, Math.min(S, Math.floor(budget / (cellChunk * G * K))));
-  const floors = { ...(opts.rFloor !== undefined ? { rFloor: opts.rFloor } : {}), ...(opts.pFloor !== undefined ? { pFloor: opts.pFloor } : {}) };
+  const floors = {
+    ...(opts.rFloor !== undefined ? { rFloor: opts.rFloor } : {}),
+    ...(opts.pFloor !== undefined ? { pFloor: opts.pFloor } : {}),
+  };
   const perCell = new Float64Array(S * C);
   // per gene: Σ_c log f over cells, per component for mixtures ([S, K, G])
   const geneAcc = wantGene ? new Float64Array(S * K * G) : null;
@@ -83,7 +92,9 @@ export async function pointwiseLogLikelihoods(res: ScribeResults, counts: Tensor
           const draw = drawAt(samples, d);
           if (draw.p_capture) draw.p_capture = draw.p_capture.slice([c0], [c1]);
           const elem = cfg.twoState
-            ? twoStateElementLogLikelihood(u, twoStateDrawParams(cfg, draw), { nQuadNodes: cfg.nQuadNodes ?? TWO_STATE_DEFAULT_NODES })
+            ? twoStateElementLogLikelihood(u, twoStateDrawParams(cfg, draw), {
+                nQuadNodes: cfg.nQuadNodes ?? TWO_STATE_DEFAULT_NODES,
+              })
             : elementLogLikelihood(u, familyParams(cfg, draw), floors);
           // [Cc, G] or [Cc, K, G]: per cell over genes; per gene over cells
           cells.push(sum(elem, -1));
@@ -91,7 +102,10 @@ export async function pointwiseLogLikelihoods(res: ScribeResults, counts: Tensor
         }
         return { cells: stack(cells, 0), genes: wantGene ? stack(genes, 0) : null };
       });
-      const [cellData, geneData] = await Promise.all([out.cells.data(), out.genes ? out.genes.data() : Promise.resolve(null)]);
+      const [cellData, geneData] = await Promise.all([
+        out.cells.data(),
+        out.genes ? out.genes.data() : Promise.resolve(null),
+      ]);
       dispose(out);
       const Cc = c1 - c0;
       for (let d = d0; d < d1; d++) {
@@ -100,15 +114,22 @@ export async function pointwiseLogLikelihoods(res: ScribeResults, counts: Tensor
           let v: number;
           if (!mixture) v = Number(cellData[row + c]);
           else {
-            const terms = Array.from({ length: K }, (_, k) => Number(cellData[row + c * K + k]) + logPi![d * K + k]!);
+            const terms = Array.from(
+              { length: K },
+              (_, k) => Number(cellData[row + c * K + k]) + logPi![d * K + k]!,
+            );
             v = logSumExpArr(terms);
           }
-          if (Number.isNaN(v)) throw new Error(`pointwiseLogLikelihoods: NaN log-likelihood at draw ${d}, cell ${c0 + c} (check the counts and the fitted parameters)`);
+          if (Number.isNaN(v))
+            throw new Error(
+              `pointwiseLogLikelihoods: NaN log-likelihood at draw ${d}, cell ${c0 + c} (check the counts and the fitted parameters)`,
+            );
           perCell[d * C + c0 + c] = v;
         }
         if (geneAcc && geneData) {
           const gRow = (d - d0) * K * G;
-          for (let j = 0; j < K * G; j++) geneAcc[d * K * G + j] = geneAcc[d * K * G + j]! + Number(geneData[gRow + j]);
+          for (let j = 0; j < K * G; j++)
+            geneAcc[d * K * G + j] = geneAcc[d * K * G + j]! + Number(geneData[gRow + j]);
         }
       }
     }
@@ -119,18 +140,28 @@ export async function pointwiseLogLikelihoods(res: ScribeResults, counts: Tensor
     for (let d = 0; d < S; d++)
       for (let g = 0; g < G; g++) {
         if (!mixture) data[d * G + g] = geneAcc[d * G + g]!;
-        else data[d * G + g] = logSumExpArr(Array.from({ length: K }, (_, k) => geneAcc[d * K * G + k * G + g]! + logPi![d * K + k]!));
+        else
+          data[d * G + g] = logSumExpArr(
+            Array.from({ length: K }, (_, k) => geneAcc[d * K * G + k * G + g]! + logPi![d * K + k]!),
+          );
       }
     perGene = { nDraws: S, nObs: G, data };
   }
   return { perCell: { nDraws: S, nObs: C, data: perCell }, perGene };
 }
 
-async function readLogMixingWeights(samples: Readonly<Record<string, Tensor>>, S: number, K: number): Promise<Float64Array> {
+async function readLogMixingWeights(
+  samples: Readonly<Record<string, Tensor>>,
+  S: number,
+  K: number,
+): Promise<Float64Array> {
   const w = samples.mixing_weights;
   if (!w) throw new Error("pointwiseLogLikelihoods: a mixture fit without mixing_weights samples");
   const data = await w.data();
-  if (data.length !== S * K) throw new Error(`pointwiseLogLikelihoods: mixing_weights has ${data.length} values, expected ${S} draws × ${K} components`);
+  if (data.length !== S * K)
+    throw new Error(
+      `pointwiseLogLikelihoods: mixing_weights has ${data.length} values, expected ${S} draws × ${K} components`,
+    );
   return Float64Array.from(data as ArrayLike<number>, (v) => Math.log(Number(v)));
 }
 

@@ -44,22 +44,29 @@ export interface PpcGoodnessOfFit {
  * const ppc = await ppcGoodnessOfFit(results, counts, { nSamples: 200 });
  * const ok = ppcGoodnessOfFitMask(ppc, { maxFailureRate: 0.25 });
  */
-export async function ppcGoodnessOfFit(res: ScribeResults, counts: Tensor, opts: PpcGoodnessOfFitOptions = {}): Promise<PpcGoodnessOfFit> {
+export async function ppcGoodnessOfFit(
+  res: ScribeResults,
+  counts: Tensor,
+  opts: PpcGoodnessOfFitOptions = {},
+): Promise<PpcGoodnessOfFit> {
   checkCountsShape(res, counts, "ppcGoodnessOfFit");
   const [C, G] = counts.shape as [number, number];
   const S = opts.nSamples ?? 500;
   const mass = opts.credibleMass ?? 0.95;
-  if (!(mass > 0 && mass < 1)) throw new Error(`ppcGoodnessOfFit: credibleMass must be in (0, 1), got ${mass}`);
+  if (!(mass > 0 && mass < 1))
+    throw new Error(`ppcGoodnessOfFit: credibleMass must be in (0, 1), got ${mass}`);
   const maxBins = opts.maxBins ?? 20;
   const obs = await counts.data();
   // bins per gene: B_g + 1 (the last one open)
   const B = new Int32Array(G);
-  for (let c = 0; c < C; c++) for (let g = 0; g < G; g++) B[g] = Math.max(B[g]!, Math.min(maxBins, Number(obs[c * G + g])));
+  for (let c = 0; c < C; c++)
+    for (let g = 0; g < G; g++) B[g] = Math.max(B[g]!, Math.min(maxBins, Number(obs[c * G + g])));
   const off = new Int32Array(G + 1);
   for (let g = 0; g < G; g++) off[g + 1] = off[g]! + B[g]! + 1;
   const nb = off[G]!;
   const obsHist = new Float64Array(nb);
-  for (let c = 0; c < C; c++) for (let g = 0; g < G; g++) obsHist[off[g]! + Math.min(B[g]!, Number(obs[c * G + g]))]! += 1 / C;
+  for (let c = 0; c < C; c++)
+    for (let g = 0; g < G; g++) obsHist[off[g]! + Math.min(B[g]!, Number(obs[c * G + g]))]! += 1 / C;
   const [kPost, kPred] = splitKey(makeKey(opts.seed ?? 0), 2) as [Key, Key];
   const samples = res.getPosteriorSamples({ nSamples: S, seed: kPost, counts });
   const keys = splitKey(kPred, S);
@@ -69,7 +76,8 @@ export async function ppcGoodnessOfFit(res: ScribeResults, counts: Tensor, opts:
     const yd = await y.data();
     y.dispose();
     const row = s * nb;
-    for (let c = 0; c < C; c++) for (let g = 0; g < G; g++) hist[row + off[g]! + Math.min(B[g]!, Number(yd[c * G + g]))]! += 1 / C;
+    for (let c = 0; c < C; c++)
+      for (let g = 0; g < G; g++) hist[row + off[g]! + Math.min(B[g]!, Number(yd[c * G + g]))]! += 1 / C;
   }
   dispose(samples);
   const failureRate = new Float64Array(G);
@@ -116,7 +124,13 @@ function quantileSorted(x: Float64Array, q: number): number {
  * @example
  * ppcGoodnessOfFitMask(ppc, { maxFailureRate: 0.2, maxL1: 0.3 });
  */
-export function ppcGoodnessOfFitMask(ppc: Pick<PpcGoodnessOfFit, "failureRate" | "l1">, opts: { maxFailureRate?: number; maxL1?: number } = {}): boolean[] {
+export function ppcGoodnessOfFitMask(
+  ppc: Pick<PpcGoodnessOfFit, "failureRate" | "l1">,
+  opts: { maxFailureRate?: number; maxL1?: number } = {},
+): boolean[] {
   const maxRate = opts.maxFailureRate ?? 0.25;
-  return Array.from(ppc.failureRate, (r, g) => r <= maxRate && (opts.maxL1 === undefined || ppc.l1[g]! <= opts.maxL1));
+  return Array.from(
+    ppc.failureRate,
+    (r, g) => r <= maxRate && (opts.maxL1 === undefined || ppc.l1[g]! <= opts.maxL1),
+  );
 }

@@ -8,7 +8,25 @@
  * variance, tail excess P(|q| > 2) − 0.0455, KS distance to N(0, 1) and its p-value.
  * @module
  */
-import { add, betainc, clamp, dispose, gt, type Key, key as makeKey, maximum, mul, ndtri, random, scope, splitKey, sub, sum, type Tensor, where } from "@scribe/core";
+import {
+  add,
+  betainc,
+  clamp,
+  dispose,
+  gt,
+  type Key,
+  key as makeKey,
+  maximum,
+  mul,
+  ndtri,
+  random,
+  scope,
+  splitKey,
+  sub,
+  sum,
+  type Tensor,
+  where,
+} from "@scribe/core";
 import { capturedProbability } from "../likelihood/nb-family.js";
 import { drawAt, familyParams } from "../results/log-likelihood.js";
 import type { ScribeResults } from "../results/results.js";
@@ -55,7 +73,13 @@ const V_CLIP = 1e-6;
  * for NB(r, p̂) in NumPyro's probs convention (mean r p̂/(1 − p̂)), p̂ the captured p;
  * F_ZI = g + (1 − g) F for u ≥ 0 and F(−1) = 0; mixtures Σ_k π_k F_k.
  */
-function cdfPair(u: Tensor, draw: Readonly<Record<string, Tensor>>, res: ScribeResults, c0: number, c1: number): [Tensor, Tensor] {
+function cdfPair(
+  u: Tensor,
+  draw: Readonly<Record<string, Tensor>>,
+  res: ScribeResults,
+  c0: number,
+  c1: number,
+): [Tensor, Tensor] {
   const cfg = res.config;
   const params = familyParams(cfg, draw);
   const mixture = params.mixingWeights !== undefined;
@@ -91,9 +115,16 @@ function cdfPair(u: Tensor, draw: Readonly<Record<string, Tensor>>, res: ScribeR
  * const stats = await quantileResiduals(results, counts, { seed: 1 });
  * const ok = goodnessOfFitMask(stats); // genes whose residuals look standard normal
  */
-export async function quantileResiduals(res: ScribeResults, counts: Tensor, opts: QuantileResidualOptions = {}): Promise<QuantileResidualStats> {
+export async function quantileResiduals(
+  res: ScribeResults,
+  counts: Tensor,
+  opts: QuantileResidualOptions = {},
+): Promise<QuantileResidualStats> {
   checkCountsShape(res, counts, "quantileResiduals");
-  if (res.config.twoState) throw new Error(`quantileResiduals: model ${res.modelType} (Poisson–Beta) is not supported; NB-family models only`);
+  if (res.config.twoState)
+    throw new Error(
+      `quantileResiduals: model ${res.modelType} (Poisson–Beta) is not supported; NB-family models only`,
+    );
   const [C, G] = counts.shape as [number, number];
   const seed = opts.seed ?? 0;
   const [kDraws, kUnif] = splitKey(makeKey(seed), 2) as [Key, Key];
@@ -132,7 +163,10 @@ export async function quantileResiduals(res: ScribeResults, counts: Tensor, opts
     q.dispose();
     for (let j = 0; j < (c1 - c0) * G; j++) {
       const v = Number(data[j]);
-      if (!Number.isFinite(v)) throw new Error(`quantileResiduals: non-finite residual at cell ${c0 + Math.floor(j / G)}, gene ${j % G} (check the counts and the fitted parameters)`);
+      if (!Number.isFinite(v))
+        throw new Error(
+          `quantileResiduals: non-finite residual at cell ${c0 + Math.floor(j / G)}, gene ${j % G} (check the counts and the fitted parameters)`,
+        );
       resid[c0 * G + j] = v;
     }
   }
@@ -141,7 +175,11 @@ export async function quantileResiduals(res: ScribeResults, counts: Tensor, opts
 }
 
 /** Per-gene mean, variance, tail excess and KS of a C × G residual matrix. */
-export function residualStats(resid: Float32Array, C: number, G: number): Omit<QuantileResidualStats, "residuals"> {
+export function residualStats(
+  resid: Float32Array,
+  C: number,
+  G: number,
+): Omit<QuantileResidualStats, "residuals"> {
   const mean = new Float64Array(G);
   const variance = new Float64Array(G);
   const tailExcess = new Float64Array(G);
@@ -185,8 +223,14 @@ export interface GoodnessOfFitMaskOptions {
  * @example
  * const keep = goodnessOfFitMask(stats, { maxKs: 0.1 });
  */
-export function goodnessOfFitMask(stats: Pick<QuantileResidualStats, "variance" | "ks">, opts: GoodnessOfFitMaskOptions = {}): boolean[] {
+export function goodnessOfFitMask(
+  stats: Pick<QuantileResidualStats, "variance" | "ks">,
+  opts: GoodnessOfFitMaskOptions = {},
+): boolean[] {
   const lo = opts.minVariance ?? 0.5;
   const hi = opts.maxVariance ?? 1.5;
-  return Array.from(stats.variance, (v, g) => v >= lo && v <= hi && (opts.maxKs === undefined || stats.ks[g]! <= opts.maxKs));
+  return Array.from(
+    stats.variance,
+    (v, g) => v >= lo && v <= hi && (opts.maxKs === undefined || stats.ks[g]! <= opts.maxKs),
+  );
 }

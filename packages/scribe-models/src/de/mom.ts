@@ -34,6 +34,8 @@
  * estimate and its variance. All-zero genes get p = 1.
  * @module
  */
+
+import { withTableDisplay } from "../plots/display.js";
 import { adjustBH } from "./bh.js";
 import { type CountMatrix, geneNames, validateCounts } from "./counts.js";
 import { fitFDistMoments } from "./fit-fdist.js";
@@ -41,7 +43,6 @@ import { qlShrinkage } from "./ql-shrinkage.js";
 import { estimateSizeFactors, type SizeFactorMethod } from "./size-factors.js";
 import { tTwoSided } from "./stat-dist.js";
 import type { DeTable } from "./tests.js";
-import { withTableDisplay } from "../plots/display.js";
 
 /** Options of {@link momTest}. */
 export interface MomTestOptions {

@@ -5,5 +5,13 @@
  */
 import { specialScalar } from "@scribe/core";
 
-export const { betainc, digamma, digammaShiftDiff, gammaincc, lgamma, lgammaShiftDiff, trigamma, trigammaShiftDiff } =
-  specialScalar;
+export const {
+  betainc,
+  digamma,
+  digammaShiftDiff,
+  gammaincc,
+  lgamma,
+  lgammaShiftDiff,
+  trigamma,
+  trigammaShiftDiff,
+} = specialScalar;

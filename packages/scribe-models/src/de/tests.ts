@@ -3,13 +3,14 @@
  * {@link NbFit} (spec/de.md §6), with log2 fold changes and BH-adjusted p-values.
  * @module
  */
+
+import { withTableDisplay } from "../plots/display.js";
 import { adjustBH } from "./bh.js";
 import type { Design } from "./design.js";
 import { checkDesign } from "./design.js";
 import { deviances, fitBeta, type NbFit } from "./fit.js";
 import { matmul, orthogonalComplement } from "./linalg.js";
 import { chiSquareUpper, fUpper } from "./stat-dist.js";
-import { withTableDisplay } from "../plots/display.js";
 
 /**
  * A contrast: a coefficient name (`"conditionB"`), a linear expression of names

@@ -10,7 +10,18 @@
  * params `capture_amortizer_W{i}` [in, out] and `capture_amortizer_b{i}` [out].
  * @module
  */
-import { clamp, exp, full, type Key, log1p, maximum, random, softplus, type Tensor, zeros } from "@scribe/core";
+import {
+  clamp,
+  exp,
+  full,
+  type Key,
+  log1p,
+  maximum,
+  random,
+  softplus,
+  type Tensor,
+  zeros,
+} from "@scribe/core";
 import { Beta, type Distribution } from "@scribe/distributions";
 import type { ModelConfig } from "../models/config.js";
 import { transformOf } from "../models/config.js";
@@ -46,7 +57,10 @@ export function amortizerForward(cfg: ModelConfig, totals: Tensor, get: ParamGet
     const fanIn = ws.shape[0]!;
     const W = get(
       ws.name,
-      last ? zeros(ws.shape) : (k: Key | null) => (k ? random.normal(k, ws.shape).mul(Math.sqrt(2 / fanIn)) : full(ws.shape, 0.01)),
+      last
+        ? zeros(ws.shape)
+        : (k: Key | null) =>
+            k ? random.normal(k, ws.shape).mul(Math.sqrt(2 / fanIn)) : full(ws.shape, 0.01),
       {},
     );
     const b = get(shapes[2 * i + 1]!.name, zeros(shapes[2 * i + 1]!.shape), {});
@@ -57,7 +71,12 @@ export function amortizerForward(cfg: ModelConfig, totals: Tensor, get: ParamGet
 }
 
 /** The amortized capture factor for cells with totals `totals` [B]. */
-export function amortizedCaptureFactor(cfg: ModelConfig, spec: SiteSpec, totals: Tensor, get: ParamGetter): Distribution {
+export function amortizedCaptureFactor(
+  cfg: ModelConfig,
+  spec: SiteSpec,
+  totals: Tensor,
+  get: ParamGetter,
+): Distribution {
   const out = amortizerForward(cfg, totals, get);
   const B = totals.shape[0]!;
   const x0 = out.slice([0, 0], [B, 1]).reshape([B]);

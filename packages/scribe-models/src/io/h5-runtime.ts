@@ -41,7 +41,9 @@ function h5wasmUrl(): string {
 
 async function load(gen: number): Promise<H5> {
   // The first instance is the package's own; later ones (after an abort) are fresh copies.
-  const mod = (gen === 0 ? await import("h5wasm/node") : await import(`${h5wasmUrl()}?instance=${gen}`)) as H5 & {
+  const mod = (
+    gen === 0 ? await import("h5wasm/node") : await import(`${h5wasmUrl()}?instance=${gen}`)
+  ) as H5 & {
     default?: H5;
   };
   const lib = (mod.File ? mod : mod.default) as H5;

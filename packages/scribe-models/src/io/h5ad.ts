@@ -7,11 +7,16 @@
  */
 import { closeSync, existsSync, openSync, readSync, statSync, writeSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { AtomicWriteError, describeFsError, type PreparedFile, prepareFileAtomic } from "../persist/atomic-file-node.js";
+import {
+  AtomicWriteError,
+  describeFsError,
+  type PreparedFile,
+  prepareFileAtomic,
+} from "../persist/atomic-file-node.js";
 import type { AnnData } from "./anndata.js";
 import { checkAnnData } from "./anndata.js";
-import { type H5, hdf5Cause, isNativeAbort, withH5 } from "./h5-runtime.js";
 import { findMarkers, MARKER_BYTES, PLACEHOLDER_BYTES, patchBoolAttribute } from "./h5-boolattr.js";
+import { type H5, hdf5Cause, isNativeAbort, withH5 } from "./h5-runtime.js";
 import { decodeAnnData, MissingXError, type XSource } from "./h5ad-read.js";
 import { encodeAnnData } from "./h5ad-write.js";
 import type { Matrix } from "./matrix.js";
@@ -74,7 +79,10 @@ export async function readH5ad(path: string, options: ReadH5adOptions = {}): Pro
       throw e;
     }
     if (isHdf5Error(err) || (err instanceof Error && err.cause !== undefined && isNativeAbort(err.cause)))
-      throw new Error(`readH5ad: ${full}: truncated or corrupt HDF5 file (${hdf5Cause(err instanceof Error && err.cause ? err.cause : err)})`, { cause: err });
+      throw new Error(
+        `readH5ad: ${full}: truncated or corrupt HDF5 file (${hdf5Cause(err instanceof Error && err.cause ? err.cause : err)})`,
+        { cause: err },
+      );
     const msg = err instanceof Error ? err.message : String(err);
     // a wrong type or shape deep in a damaged file surfaces as a decoding error: say so
     throw new Error(`readH5ad: ${full}: ${msg}`, { cause: err });
@@ -92,7 +100,8 @@ function sameMatrix(a: Matrix, b: Matrix): boolean {
   if (a.format !== b.format || a.shape[0] !== b.shape[0] || a.shape[1] !== b.shape[1]) return false;
   const eq = (x: ArrayLike<number>, y: ArrayLike<number>, n: number) => {
     if (x.length < n || y.length < n) return false;
-    for (let i = 0; i < n; i++) if (x[i] !== y[i] && !(Number.isNaN(x[i]) && Number.isNaN(y[i]))) return false;
+    for (let i = 0; i < n; i++)
+      if (x[i] !== y[i] && !(Number.isNaN(x[i]) && Number.isNaN(y[i]))) return false;
     return true;
   };
   if (a.format === "dense" || b.format === "dense") return eq(a.data, b.data, a.shape[0] * a.shape[1]);
@@ -104,9 +113,18 @@ function sameMatrix(a: Matrix, b: Matrix): boolean {
 function checkWritten(adata: AnnData, back: AnnData): void {
   const diff: string[] = [];
   if (!sameMatrix(adata.X, back.X)) diff.push("X");
-  const sameList = (x: readonly string[], y: readonly string[]) => x.length === y.length && x.every((v, i) => v === y[i]);
-  if (!sameList(adata.obs.index, back.obs.index) || !sameList(Object.keys(adata.obs.columns), Object.keys(back.obs.columns))) diff.push("obs");
-  if (!sameList(adata.var.index, back.var.index) || !sameList(Object.keys(adata.var.columns), Object.keys(back.var.columns))) diff.push("var");
+  const sameList = (x: readonly string[], y: readonly string[]) =>
+    x.length === y.length && x.every((v, i) => v === y[i]);
+  if (
+    !sameList(adata.obs.index, back.obs.index) ||
+    !sameList(Object.keys(adata.obs.columns), Object.keys(back.obs.columns))
+  )
+    diff.push("obs");
+  if (
+    !sameList(adata.var.index, back.var.index) ||
+    !sameList(Object.keys(adata.var.columns), Object.keys(back.var.columns))
+  )
+    diff.push("var");
   // HDF5 lists group members by name, not in insertion order
   const sameKeys = (x: object, y: object) => sameList(Object.keys(x).sort(), Object.keys(y).sort());
   if (!sameKeys(adata.layers, back.layers)) diff.push("layers");
@@ -132,7 +150,11 @@ export async function writeH5ad(path: string, adata: AnnData, options: WriteH5ad
  * The first half of {@link writeH5ad}: the verified temporary file, not yet renamed over
  * `path` (commit or discard it; see `commitAll` in persist/atomic-file-node.ts).
  */
-export async function prepareH5ad(path: string, adata: AnnData, options: WriteH5adOptions = {}): Promise<PreparedFile> {
+export async function prepareH5ad(
+  path: string,
+  adata: AnnData,
+  options: WriteH5adOptions = {},
+): Promise<PreparedFile> {
   checkAnnData(adata);
   const full = resolve(path);
   const dir = dirname(full);

@@ -4,7 +4,15 @@
  * @module
  */
 
-export { MissingXError, prepareH5ad, type ReadH5adOptions, readH5ad, type WriteH5adOptions, writeH5ad, type XSource } from "./h5ad.js";
+export { type SavePlotOptions, savePlot, svgToPng } from "../plots/save-plot.js";
+export {
+  MissingXError,
+  prepareH5ad,
+  type ReadH5adOptions,
+  readH5ad,
+  type WriteH5adOptions,
+  writeH5ad,
+  type XSource,
+} from "./h5ad.js";
 export * from "./index.js";
 export { type Read10xOptions, read10x, type Write10xOptions, write10x } from "./tenx.js";
-export { type SavePlotOptions, savePlot, svgToPng } from "../plots/save-plot.js";

@@ -1,4 +1,19 @@
-import { add, clamp, div, eq, exp, log, log1p, logsumexp, mul, neg, sub, sum, type Tensor, where } from "@scribe/core";
+import {
+  add,
+  clamp,
+  div,
+  eq,
+  exp,
+  log,
+  log1p,
+  logsumexp,
+  mul,
+  neg,
+  sub,
+  sum,
+  type Tensor,
+  where,
+} from "@scribe/core";
 import { nbProbsLogProb } from "@scribe/distributions";
 
 /**
@@ -41,7 +56,11 @@ export function capturedProbability(p: Tensor, nu: Tensor): Tensor {
  * Elementwise log-likelihood of each count: [C, G], or [C, K, G] for mixtures (without the
  * mixing weights). Zero inflation: log(g + (1−g)·NB(0)) at zero, log(1−g) + log NB(u) above.
  */
-export function elementLogLikelihood(counts: Tensor, params: NbFamilyParams, opts: LogLikelihoodOptions = {}): Tensor {
+export function elementLogLikelihood(
+  counts: Tensor,
+  params: NbFamilyParams,
+  opts: LogLikelihoodOptions = {},
+): Tensor {
   const pFloor = opts.pFloor ?? 1e-6;
   const rFloor = opts.rFloor ?? 1e-6;
   const mixture = params.mixingWeights !== undefined;
@@ -66,7 +85,11 @@ export function elementLogLikelihood(counts: Tensor, params: NbFamilyParams, opt
  * zinbvcp and their mixtures). Mixture semantics: per cell, logsumexp over components of
  * (log π_k + Σ_g log f_k); per gene, logsumexp over components of (log π_k + Σ_c log f_k).
  */
-export function nbFamilyLogLikelihood(counts: Tensor, params: NbFamilyParams, opts: LogLikelihoodOptions = {}): Tensor {
+export function nbFamilyLogLikelihood(
+  counts: Tensor,
+  params: NbFamilyParams,
+  opts: LogLikelihoodOptions = {},
+): Tensor {
   return reduceLogLikelihood(elementLogLikelihood(counts, params, opts), counts, params.mixingWeights, opts);
 }
 
@@ -76,7 +99,12 @@ export function nbFamilyLogLikelihood(counts: Tensor, params: NbFamilyParams, op
  * (with weights, and for mixtures the logsumexp over components including log π_k, or the
  * split [·, K] values).
  */
-export function reduceLogLikelihood(lpElem: Tensor, counts: Tensor, mixingWeights: Tensor | undefined, opts: LogLikelihoodOptions = {}): Tensor {
+export function reduceLogLikelihood(
+  lpElem: Tensor,
+  counts: Tensor,
+  mixingWeights: Tensor | undefined,
+  opts: LogLikelihoodOptions = {},
+): Tensor {
   const byCell = (opts.returnBy ?? "cell") === "cell";
   const mixture = mixingWeights !== undefined;
   let lp = lpElem;

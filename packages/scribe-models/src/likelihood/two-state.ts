@@ -8,8 +8,8 @@
  */
 import { clamp, concat, scope, type Tensor } from "@scribe/core";
 import { PoissonBeta } from "@scribe/distributions";
-import { type LogLikelihoodOptions, reduceLogLikelihood } from "./nb-family.js";
 import { TWO_STATE_DEFAULT_NODES } from "../models/config.js";
+import { type LogLikelihoodOptions, reduceLogLikelihood } from "./nb-family.js";
 
 /** Floor of the capture probability in the log-likelihood (SCRIBE's p_floor). */
 const CAPTURE_FLOOR = 1e-6;

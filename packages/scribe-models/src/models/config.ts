@@ -5,9 +5,8 @@
  * @module
  */
 import type { Tensor } from "@scribe/core";
-import type { TransformName } from "./transformed-normal.js";
 import { type PriorsInput, type ResolvedPriors, resolvePriors } from "./priors.js";
-
+import type { TransformName } from "./transformed-normal.js";
 
 /**
  * Default quadrature nodes of the TwoState likelihood. Upstream SCRIBE uses 256 plain
@@ -26,7 +25,11 @@ export type ModelType = NbModelType | TwoStateModelType;
 /** The NB parameterizations of spec §1.1. */
 export type NbParameterization = "canonical" | "mean_prob" | "mean_odds" | "mean_disp";
 /** The TwoState parameterizations of spec §1.5. */
-export type TwoStateParameterization = "two_state_natural" | "two_state_ratio" | "two_state_mean_fano" | "two_state_moment_delta";
+export type TwoStateParameterization =
+  | "two_state_natural"
+  | "two_state_ratio"
+  | "two_state_mean_fano"
+  | "two_state_moment_delta";
 /** All parameterizations. */
 export type Parameterization = NbParameterization | TwoStateParameterization;
 /** Parameterization names accepted on input, SCRIBE's aliases included. */
@@ -44,7 +47,13 @@ export type ParameterizationInput =
 /** An NB-family core parameter (sampled or derived). */
 export type NbParam = "p" | "r" | "mu" | "phi" | "gate";
 /** The per-gene extras of the TwoState parameterizations (spec §1.5). */
-export type TwoStateParam = "burst_size" | "k_off" | "switching_ratio" | "excess_fano" | "concentration" | "inv_concentration";
+export type TwoStateParam =
+  | "burst_size"
+  | "k_off"
+  | "switching_ratio"
+  | "excess_fano"
+  | "concentration"
+  | "inv_concentration";
 /** A core parameter that can be sampled. */
 export type CoreParam = NbParam | TwoStateParam;
 /** Which params get a leading component axis in a mixture (spec §1.6). */
@@ -190,7 +199,12 @@ export function sampledCoreParams(p: Parameterization): CoreParam[] {
 
 const MODEL_TYPES: readonly ModelType[] = ["nbdm", "zinb", "nbvcp", "zinbvcp", "twostate", "twostatevcp"];
 
-const TWO_STATE_NAMES = ["two_state_natural (natural)", "two_state_ratio (ratio)", "two_state_mean_fano (mean_fano, fano)", "two_state_moment_delta (moment_delta, delta)"].join(", ");
+const TWO_STATE_NAMES = [
+  "two_state_natural (natural)",
+  "two_state_ratio (ratio)",
+  "two_state_mean_fano (mean_fano, fano)",
+  "two_state_moment_delta (moment_delta, delta)",
+].join(", ");
 
 function resolveMixtureParams(
   input: MixtureParamsInput,
@@ -209,7 +223,9 @@ function resolveMixtureParams(
   else throw new Error(`mixtureParams: unknown value ${JSON.stringify(input)}`);
   for (const p of out)
     if (!avail.includes(p))
-      throw new Error(`mixtureParams: '${p}' is not a sampled parameter of this model (sampled: ${avail.join(", ")})`);
+      throw new Error(
+        `mixtureParams: '${p}' is not a sampled parameter of this model (sampled: ${avail.join(", ")})`,
+      );
   return out;
 }
 
@@ -224,7 +240,8 @@ export function makeConfig(modelType: ModelType, opts: ModelOptions): ModelConfi
   if (!MODEL_TYPES.includes(modelType))
     throw new Error(`unknown model ${JSON.stringify(modelType)}; expected one of ${MODEL_TYPES.join(", ")}`);
   for (const k of ["nCells", "nGenes"] as const)
-    if (!Number.isInteger(opts[k]) || opts[k] < 1) throw new Error(`${k} must be a positive integer, got ${opts[k]}`);
+    if (!Number.isInteger(opts[k]) || opts[k] < 1)
+      throw new Error(`${k} must be a positive integer, got ${opts[k]}`);
   const twoState = isTwoStateModel(modelType);
   if (twoState) checkTwoStateOptions(modelType, opts);
   const parameterization = resolveParameterization(opts.parameterization);
@@ -240,13 +257,15 @@ export function makeConfig(modelType: ModelType, opts: ModelOptions): ModelConfi
   if (!Number.isInteger(K) || K < 1) throw new Error(`nComponents must be a positive integer, got ${K}`);
   const sampledCore = sampledCoreParams(parameterization);
   const geneParam: CoreParam = parameterization === "canonical" ? "r" : "mu";
-  const mixtureParams = K > 1 ? resolveMixtureParams(opts.mixtureParams ?? "all", sampledCore, geneParam, zeroInflated) : [];
+  const mixtureParams =
+    K > 1 ? resolveMixtureParams(opts.mixtureParams ?? "all", sampledCore, geneParam, zeroInflated) : [];
   // TwoState defaults to {"mu": "exp"} (spec §1.5); a global string or a per-parameter entry wins.
   const pt = opts.positiveTransform ?? (twoState ? { mu: "exp" as const } : "softplus");
   const positiveTransform: Record<string, "softplus" | "exp"> = {};
   for (const name of POSITIVE_PARAMS) {
     const t = typeof pt === "string" ? pt : (pt[name] ?? (twoState && name === "mu" ? "exp" : "softplus"));
-    if (t !== "softplus" && t !== "exp") throw new Error(`positiveTransform.${name} must be "softplus" or "exp", got ${JSON.stringify(t)}`);
+    if (t !== "softplus" && t !== "exp")
+      throw new Error(`positiveTransform.${name} must be "softplus" or "exp", got ${JSON.stringify(t)}`);
     positiveTransform[name] = t;
   }
   const unconstrained = opts.unconstrained ?? false;
@@ -263,19 +282,36 @@ export function makeConfig(modelType: ModelType, opts: ModelOptions): ModelConfi
     nQuadNodes = opts.nQuadNodes ?? TWO_STATE_DEFAULT_NODES;
     if (opts.muPriorLoc !== undefined && opts.muPriorLoc !== null) {
       if (opts.muPriorLoc.length !== opts.nGenes || !opts.muPriorLoc.every(Number.isFinite))
-        throw new Error(`muPriorLoc must hold ${opts.nGenes} finite numbers (one per gene), got ${opts.muPriorLoc.length}`);
+        throw new Error(
+          `muPriorLoc must hold ${opts.nGenes} finite numbers (one per gene), got ${opts.muPriorLoc.length}`,
+        );
       muPriorLoc = [...opts.muPriorLoc];
     }
   } else {
-    if (opts.nQuadNodes !== undefined) throw new Error(`nQuadNodes applies only to the TwoState models (twostate, twostatevcp), not ${modelType}`);
-    if (opts.muPriorLoc !== undefined) throw new Error(`muPriorLoc applies only to the TwoState models (twostate, twostatevcp), not ${modelType}`);
+    if (opts.nQuadNodes !== undefined)
+      throw new Error(
+        `nQuadNodes applies only to the TwoState models (twostate, twostatevcp), not ${modelType}`,
+      );
+    if (opts.muPriorLoc !== undefined)
+      throw new Error(
+        `muPriorLoc applies only to the TwoState models (twostate, twostatevcp), not ${modelType}`,
+      );
   }
-  if (opts.guideRank !== undefined && opts.guideRank !== null && (!Number.isInteger(opts.guideRank) || opts.guideRank < 1))
+  if (
+    opts.guideRank !== undefined &&
+    opts.guideRank !== null &&
+    (!Number.isInteger(opts.guideRank) || opts.guideRank < 1)
+  )
     throw new Error(`guideRank must be a positive integer, got ${opts.guideRank}`);
   const amortizeCapture = opts.amortizeCapture ?? false;
-  if (amortizeCapture && !variableCapture) throw new Error(`amortizeCapture needs a variable-capture model (nbvcp, zinbvcp, twostatevcp), not ${modelType}`);
+  if (amortizeCapture && !variableCapture)
+    throw new Error(
+      `amortizeCapture needs a variable-capture model (nbvcp, zinbvcp, twostatevcp), not ${modelType}`,
+    );
   if (amortizeCapture && priors.capture)
-    throw new Error("amortizeCapture works only with the flat capture prior; drop priors.organism / priors.capture_efficiency");
+    throw new Error(
+      "amortizeCapture works only with the flat capture prior; drop priors.organism / priors.capture_efficiency",
+    );
   const ann = opts.annotationLogits ?? null;
   if (ann) {
     if (K < 2) throw new Error("annotationLogits need a mixture (nComponents ≥ 2)");
@@ -310,21 +346,34 @@ export function makeConfig(modelType: ModelType, opts: ModelOptions): ModelConfi
 }
 
 /** Parameters with a positive transform (softplus or exp) in unconstrained mode. */
-const POSITIVE_PARAMS = ["r", "mu", "phi", "phi_capture", "burst_size", "k_off", "switching_ratio", "excess_fano", "concentration"];
+const POSITIVE_PARAMS = [
+  "r",
+  "mu",
+  "phi",
+  "phi_capture",
+  "burst_size",
+  "k_off",
+  "switching_ratio",
+  "excess_fano",
+  "concentration",
+];
 
 /**
  * The TwoState restrictions of spec §1.5 that do not depend on the parameterization: no
  * annotation priors, no NB-only options; `nQuadNodes` must be a positive integer.
  */
 function checkTwoStateOptions(modelType: ModelType, opts: ModelOptions): void {
-  if (opts.annotationLogits || (opts.priors && ("annotation_logits" in opts.priors)))
-    throw new Error(`model ${modelType} does not support annotation priors (annotationLogits / priors.annotation_logits / annotationKey)`);
+  if (opts.annotationLogits || (opts.priors && "annotation_logits" in opts.priors))
+    throw new Error(
+      `model ${modelType} does not support annotation priors (annotationLogits / priors.annotation_logits / annotationKey)`,
+    );
   if (opts.nQuadNodes !== undefined && (!Number.isInteger(opts.nQuadNodes) || opts.nQuadNodes < 6))
     throw new Error(`nQuadNodes must be an integer ≥ 6, got ${opts.nQuadNodes}`);
 }
 
 /** The transform of a parameter in unconstrained mode. */
 export function transformOf(cfg: ModelConfig, name: string): TransformName {
-  if (name === "p" || name === "gate" || name === "p_capture" || name === "inv_concentration") return "sigmoid";
+  if (name === "p" || name === "gate" || name === "p_capture" || name === "inv_concentration")
+    return "sigmoid";
   return cfg.positiveTransform[name] ?? "softplus";
 }

@@ -16,7 +16,14 @@ export interface ComponentInit {
 }
 
 /** k-means++ seeding then Lloyd iterations on the rows of `x` (n × d, row-major). */
-export function kMeans(x: Float64Array, n: number, d: number, k: number, rngKey: Key, iterations = 25): Int32Array {
+export function kMeans(
+  x: Float64Array,
+  n: number,
+  d: number,
+  k: number,
+  rngKey: Key,
+  iterations = 25,
+): Int32Array {
   const u = random.uniform(rngKey, [k + 1], 0, 1, { dtype: "float64" }).dataSync();
   const centers = new Float64Array(k * d);
   const dist = new Float64Array(n).fill(Infinity);
@@ -70,7 +77,8 @@ export function kMeans(x: Float64Array, n: number, d: number, k: number, rngKey:
       counts[c]!++;
       for (let j = 0; j < d; j++) sums[c * d + j]! += x[i * d + j]!;
     }
-    for (let c = 0; c < k; c++) if (counts[c]! > 0) for (let j = 0; j < d; j++) centers[c * d + j] = sums[c * d + j]! / counts[c]!;
+    for (let c = 0; c < k; c++)
+      if (counts[c]! > 0) for (let j = 0; j < d; j++) centers[c * d + j] = sums[c * d + j]! / counts[c]!;
     if (moved === 0) break;
   }
   return labels;
@@ -93,7 +101,8 @@ export function componentInit(
   const totals = new Float64Array(C);
   for (let c = 0; c < C; c++) for (let g = 0; g < G; g++) totals[c]! += y[c * G + g]!;
   const norm = new Float64Array(C * G);
-  for (let c = 0; c < C; c++) for (let g = 0; g < G; g++) norm[c * G + g] = Math.log1p((1e4 * y[c * G + g]!) / Math.max(totals[c]!, 1));
+  for (let c = 0; c < C; c++)
+    for (let g = 0; g < G; g++) norm[c * G + g] = Math.log1p((1e4 * y[c * G + g]!) / Math.max(totals[c]!, 1));
   const variance = new Float64Array(G);
   for (let g = 0; g < G; g++) {
     let s = 0;
@@ -122,6 +131,7 @@ export function componentInit(
   const factor = cfg.variableCapture ? 2 : 1;
   const geneLoc = new Float64Array(K * G);
   for (let k = 0; k < K; k++)
-    for (let g = 0; g < G; g++) geneLoc[k * G + g] = Math.log((factor * means[k * G + g]!) / Math.max(sizes[k]!, 1) + 1e-2);
+    for (let g = 0; g < G; g++)
+      geneLoc[k * G + g] = Math.log((factor * means[k * G + g]!) / Math.max(sizes[k]!, 1) + 1e-2);
   return { geneLoc: tensor(Float32Array.from(geneLoc), { shape: [K, G] }), labels };
 }

@@ -4,18 +4,7 @@
  * the observed site `counts` with genes as the event dim.
  * @module
  */
-import {
-  clamp,
-  deterministic,
-  exp,
-  expm1,
-  full,
-  log,
-  neg,
-  plate,
-  sample,
-  type Tensor,
-} from "@scribe/core";
+import { clamp, deterministic, exp, expm1, full, log, neg, plate, sample, type Tensor } from "@scribe/core";
 import { TruncatedNormal } from "@scribe/distributions";
 import type { ModelConfig } from "./config.js";
 import { type CaptureValue, observationDistribution } from "./observation.js";
@@ -29,7 +18,8 @@ export type ScribeModelFn = (counts?: Tensor | null, batchSize?: number | null) 
 /** The cell-plate minibatch size to use (null or ≥ nCells → full batch). */
 export function effectiveBatchSize(nCells: number, batchSize: number | null | undefined): number | undefined {
   if (batchSize === null || batchSize === undefined || batchSize >= nCells) return undefined;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`batchSize must be a positive integer, got ${batchSize}`);
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new Error(`batchSize must be a positive integer, got ${batchSize}`);
   return batchSize;
 }
 
@@ -37,7 +27,9 @@ export function effectiveBatchSize(nCells: number, batchSize: number | null | un
 export function checkCountsShape(cfg: ModelConfig, counts: Tensor | null | undefined): void {
   if (!counts) return;
   if (counts.rank !== 2 || counts.shape[0] !== cfg.nCells || counts.shape[1] !== cfg.nGenes)
-    throw new Error(`site 'counts': expected shape [${cfg.nCells}, ${cfg.nGenes}] (cells × genes), got [${counts.shape}]`);
+    throw new Error(
+      `site 'counts': expected shape [${cfg.nCells}, ${cfg.nGenes}] (cells × genes), got [${counts.shape}]`,
+    );
 }
 
 /**
@@ -73,7 +65,8 @@ export function buildModel(cfg: ModelConfig): ScribeModelFn {
       for (const n of ["p", "r", "mu", "phi"] as const)
         if (!cfg.sampledCore.includes(n)) deterministic(n, nat[n]);
       if (cfg.zeroInflated && !("gate" in values) && nat.gate) deterministic("gate", nat.gate);
-      for (const n of cfg.sampledCore) if (!(n in values)) deterministic(n, nat[n as keyof typeof nat] as Tensor);
+      for (const n of cfg.sampledCore)
+        if (!(n in values)) deterministic(n, nat[n as keyof typeof nat] as Tensor);
       grid = gridParams(cfg, values);
     }
     const sub = effectiveBatchSize(cfg.nCells, batchSize);

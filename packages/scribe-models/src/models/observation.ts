@@ -4,7 +4,7 @@
  * and for mixtures one component per cell.
  * @module
  */
-import { clamp, log, mul, neg, sub, type Tensor, add, div } from "@scribe/core";
+import { add, clamp, div, log, mul, neg, sub, type Tensor } from "@scribe/core";
 import {
   CategoricalLogits,
   CategoricalProbs,
@@ -41,7 +41,11 @@ export function capturedP(p: Tensor, nu: Tensor): Tensor {
  * Per-gene NB component(s) for a minibatch, batch shape [B?, K?, G] (gate applied), before
  * `toEvent(1)`. `grid` holds the parameters on the [K?, G] grid (see `gridParams`).
  */
-export function componentDistribution(cfg: ModelConfig, grid: CoreValues | TwoStateGrid, capture: CaptureValue | null): Distribution {
+export function componentDistribution(
+  cfg: ModelConfig,
+  grid: CoreValues | TwoStateGrid,
+  capture: CaptureValue | null,
+): Distribution {
   const mix = cfg.nComponents > 1;
   if ("alpha" in grid) return twoStateComponent(cfg, grid, capture);
   let base: Distribution;
@@ -75,11 +79,17 @@ export function componentDistribution(cfg: ModelConfig, grid: CoreValues | TwoSt
 function twoStateComponent(cfg: ModelConfig, grid: TwoStateGrid, capture: CaptureValue | null): Distribution {
   let nu: Tensor | number = 1;
   if (capture) {
-    if (capture.kind !== "p_capture") throw new Error(`${cfg.modelType}: capture must be p_capture (phi_capture is not supported by the TwoState models)`);
+    if (capture.kind !== "p_capture")
+      throw new Error(
+        `${cfg.modelType}: capture must be p_capture (phi_capture is not supported by the TwoState models)`,
+      );
     const B = capture.value.shape[0]!;
     nu = capture.value.reshape(cfg.nComponents > 1 ? [B, 1, 1] : [B, 1]);
   }
-  return new PoissonBeta(grid.alpha, grid.beta, grid.rHat, nu, { numNodes: cfg.nQuadNodes ?? TWO_STATE_DEFAULT_NODES, validateArgs: false });
+  return new PoissonBeta(grid.alpha, grid.beta, grid.rHat, nu, {
+    numNodes: cfg.nQuadNodes ?? TWO_STATE_DEFAULT_NODES,
+    validateArgs: false,
+  });
 }
 
 /**

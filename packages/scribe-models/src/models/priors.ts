@@ -156,13 +156,22 @@ function hierarchyFrom(key: string, v: PriorValue): HierarchySpec | null {
   const num = (k: string, d: number) => {
     const x = hyper[k];
     if (x === undefined) return d;
-    if (typeof x !== "number" || !Number.isFinite(x)) throw new Error(`priors.${key}: ${k} must be a finite number`);
+    if (typeof x !== "number" || !Number.isFinite(x))
+      throw new Error(`priors.${key}: ${k} must be a finite number`);
     return x;
   };
   if (fam === "gaussian") return { family: "gaussian" };
-  if (fam === "horseshoe") return { family: "horseshoe", tau0: num("tau0", 1), slabDf: num("slab_df", 4), slabScale: num("slab_scale", 2) };
+  if (fam === "horseshoe")
+    return {
+      family: "horseshoe",
+      tau0: num("tau0", 1),
+      slabDf: num("slab_df", 4),
+      slabScale: num("slab_scale", 2),
+    };
   if (fam === "neg") return { family: "neg", u: num("u", 1), a: num("a", 1), tau: num("tau", 1) };
-  throw new Error(`priors.${key}: unknown family ${JSON.stringify(fam)}; expected "gaussian", "horseshoe" or "neg" (or a [a, b] tuple)`);
+  throw new Error(
+    `priors.${key}: unknown family ${JSON.stringify(fam)}; expected "gaussian", "horseshoe" or "neg" (or a [a, b] tuple)`,
+  );
 }
 
 /**
@@ -173,7 +182,9 @@ function hierarchyFrom(key: string, v: PriorValue): HierarchySpec | null {
  * resolvePriors({ p: [2, 2], organism: "human" }, ctx).capture; // { logM0: ln 2e5, sigmaM: 0.3 }
  */
 export function resolvePriors(input: PriorsInput | undefined, ctx: PriorContext): ResolvedPriors {
-  const base: Record<string, readonly [number, number]> = { ...(ctx.unconstrained ? UNCONSTRAINED_DEFAULTS : CONSTRAINED_DEFAULTS) };
+  const base: Record<string, readonly [number, number]> = {
+    ...(ctx.unconstrained ? UNCONSTRAINED_DEFAULTS : CONSTRAINED_DEFAULTS),
+  };
   let mixing = new Array<number>(ctx.nComponents).fill(1);
   const hierarchy: Partial<Record<HierarchyTarget, HierarchySpec>> = {};
   let capture: { logM0: number; sigmaM: number } | null = null;
@@ -185,26 +196,40 @@ export function resolvePriors(input: PriorsInput | undefined, ctx: PriorContext)
   if (ctx.variableCapture) sampled.add(ctx.parameterization === "mean_odds" ? "phi_capture" : "p_capture");
   for (const [key, value] of Object.entries(input ?? {})) {
     let site = KEY_TO_SITE[key];
-    if (!site) throw new Error(`priors: unknown key ${JSON.stringify(key)}; known keys: ${Object.keys(KEY_TO_SITE).join(", ")}`);
+    if (!site)
+      throw new Error(
+        `priors: unknown key ${JSON.stringify(key)}; known keys: ${Object.keys(KEY_TO_SITE).join(", ")}`,
+      );
     if (site === "regime") {
       // the regime coordinate: k_off, switching_ratio, concentration or inv_concentration
       const regime = twoState ? sampledCoreParams(ctx.parameterization)[2] : undefined;
-      if (!regime) throw new Error("priors.regime applies to the TwoState parameterizations (k_off, switching_ratio, concentration or inv_concentration)");
+      if (!regime)
+        throw new Error(
+          "priors.regime applies to the TwoState parameterizations (k_off, switching_ratio, concentration or inv_concentration)",
+        );
       site = regime;
     }
     if (twoState && site === "phi_capture")
-      throw new Error(`priors.${key}: the TwoState models capture through p_capture only (phi_capture is not supported); use priors.p_capture`);
+      throw new Error(
+        `priors.${key}: the TwoState models capture through p_capture only (phi_capture is not supported); use priors.p_capture`,
+      );
     if (site === "organism") {
       const name = String(value).toLowerCase();
       const org = ORGANISM_PRIORS[ORGANISM_ALIASES[name] ?? name];
-      if (!org) throw new Error(`priors.organism: unknown organism ${JSON.stringify(value)}; known: ${Object.keys(ORGANISM_PRIORS).join(", ")}`);
-      if (!ctx.variableCapture) throw new Error(`priors.organism needs a variable-capture model (${vcpModels})`);
+      if (!org)
+        throw new Error(
+          `priors.organism: unknown organism ${JSON.stringify(value)}; known: ${Object.keys(ORGANISM_PRIORS).join(", ")}`,
+        );
+      if (!ctx.variableCapture)
+        throw new Error(`priors.organism needs a variable-capture model (${vcpModels})`);
       capture ??= { logM0: Math.log(org.M0), sigmaM: org.sigmaM };
       continue;
     }
     if (site === "eta_capture") {
-      if (!Array.isArray(value) || value.length !== 2) throw new Error(`priors.${key} must be a [log_M0, sigma_M] tuple`);
-      if (!ctx.variableCapture) throw new Error(`priors.${key} needs a variable-capture model (${vcpModels})`);
+      if (!Array.isArray(value) || value.length !== 2)
+        throw new Error(`priors.${key} must be a [log_M0, sigma_M] tuple`);
+      if (!ctx.variableCapture)
+        throw new Error(`priors.${key} needs a variable-capture model (${vcpModels})`);
       const [l, s] = value as [number, number];
       if (!(s > 0)) throw new Error(`priors.${key}: sigma_M must be positive, got ${s}`);
       capture = { logM0: l, sigmaM: s };
@@ -219,7 +244,8 @@ export function resolvePriors(input: PriorsInput | undefined, ctx: PriorContext)
       continue;
     }
     if (site === "annotation_logits") {
-      if (twoState) throw new Error("priors.annotation_logits: the TwoState models do not support annotation priors");
+      if (twoState)
+        throw new Error("priors.annotation_logits: the TwoState models do not support annotation priors");
       annotationLogits = value as Tensor;
       continue;
     }
@@ -227,7 +253,9 @@ export function resolvePriors(input: PriorsInput | undefined, ctx: PriorContext)
       if (value.length !== 2 || !value.every((x) => typeof x === "number" && Number.isFinite(x)))
         throw new Error(`priors.${key} must be a tuple of two finite numbers, got ${JSON.stringify(value)}`);
       if (!sampled.has(site))
-        throw new Error(`priors.${key}: '${site}' is not sampled by this model (sampled: ${[...sampled].join(", ")}); hyper-parameters apply only to sampled parameters`);
+        throw new Error(
+          `priors.${key}: '${site}' is not sampled by this model (sampled: ${[...sampled].join(", ")}); hyper-parameters apply only to sampled parameters`,
+        );
       const [a, b] = value as [number, number];
       if (!(b > 0) || (!ctx.unconstrained && BETA_LIKE.has(site) && !(a > 0)))
         throw new Error(`priors.${key}: hyper-parameters [${a}, ${b}] out of range`);
@@ -235,15 +263,34 @@ export function resolvePriors(input: PriorsInput | undefined, ctx: PriorContext)
       continue;
     }
     const h = hierarchyFrom(key, value);
-    if (!h) throw new Error(`priors.${key}: expected a [a, b] tuple, "gaussian" | "horseshoe" | "neg", or { type, ... }`);
-    if (!ctx.unconstrained) throw new Error(`priors.${key} = ${h.family} is a gene-level hierarchy, which needs unconstrained: true`);
+    if (!h)
+      throw new Error(
+        `priors.${key}: expected a [a, b] tuple, "gaussian" | "horseshoe" | "neg", or { type, ... }`,
+      );
+    if (!ctx.unconstrained)
+      throw new Error(
+        `priors.${key} = ${h.family} is a gene-level hierarchy, which needs unconstrained: true`,
+      );
     const target: HierarchyTarget | null =
-      site === "p" || site === "phi" ? "prob" : site === "mu" || site === "r" ? "expression" : site === "gate" ? "gate" : null;
-    if (!target) throw new Error(`priors.${key}: hierarchies apply to probability/odds_ratio, mean_expression/dispersion or zero_inflation`);
+      site === "p" || site === "phi"
+        ? "prob"
+        : site === "mu" || site === "r"
+          ? "expression"
+          : site === "gate"
+            ? "gate"
+            : null;
+    if (!target)
+      throw new Error(
+        `priors.${key}: hierarchies apply to probability/odds_ratio, mean_expression/dispersion or zero_inflation`,
+      );
     if (twoState && target !== "expression")
-      throw new Error(`priors.${key}: the TwoState models have no ${target === "prob" ? "p/phi" : "gate"} parameter to put a hierarchy on`);
-    if (target === "gate" && !ctx.zeroInflated) throw new Error(`priors.${key}: the model has no gate (use zinb or zinbvcp)`);
-    if (target === "expression" && ctx.nComponents < 2) throw new Error(`priors.${key}: the expression hierarchy needs a mixture (nComponents ≥ 2)`);
+      throw new Error(
+        `priors.${key}: the TwoState models have no ${target === "prob" ? "p/phi" : "gate"} parameter to put a hierarchy on`,
+      );
+    if (target === "gate" && !ctx.zeroInflated)
+      throw new Error(`priors.${key}: the model has no gate (use zinb or zinbvcp)`);
+    if (target === "expression" && ctx.nComponents < 2)
+      throw new Error(`priors.${key}: the expression hierarchy needs a mixture (nComponents ≥ 2)`);
     hierarchy[target] = h;
   }
   return { base, mixing, hierarchy, capture, annotationLogits };

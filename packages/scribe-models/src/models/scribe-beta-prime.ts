@@ -4,25 +4,25 @@
  * @module
  */
 import {
-  type Key,
-  type Shape,
-  type Tensor,
   add,
   betaln,
   clamp,
   div,
   gt,
+  type Key,
   log1p,
   mul,
   random,
+  type Shape,
   scalar,
   splitKey,
   square,
   sub,
+  type Tensor,
   where,
   xlogy,
 } from "@scribe/core";
-import { Beta, Distribution, positive, registerKL, kl } from "@scribe/distributions";
+import { Beta, Distribution, kl, positive, registerKL } from "@scribe/distributions";
 
 type ParamLike = Tensor | number;
 
@@ -97,12 +97,16 @@ function broadcast(a: Shape, b: Shape): number[] {
   for (let i = 0; i < n; i++) {
     const x = a[a.length - n + i] ?? 1;
     const y = b[b.length - n + i] ?? 1;
-    if (x !== y && x !== 1 && y !== 1) throw new Error(`ScribeBetaPrime: shapes [${a}] and [${b}] do not broadcast`);
+    if (x !== y && x !== 1 && y !== 1)
+      throw new Error(`ScribeBetaPrime: shapes [${a}] and [${b}] do not broadcast`);
     out.push(x === 1 ? y : x);
   }
   return out;
 }
 
 registerKL(ScribeBetaPrime, ScribeBetaPrime, (p, q) =>
-  kl(new Beta(p.concentration1, p.concentration0, false), new Beta(q.concentration1, q.concentration0, false)),
+  kl(
+    new Beta(p.concentration1, p.concentration0, false),
+    new Beta(q.concentration1, q.concentration0, false),
+  ),
 );

@@ -18,7 +18,7 @@ import {
 import { type CoreParam, type ModelConfig, transformOf } from "./config.js";
 import type { HierarchySpec } from "./priors.js";
 import { ScribeBetaPrime } from "./scribe-beta-prime.js";
-import { type TransformName, TransformedNormal } from "./transformed-normal.js";
+import { TransformedNormal, type TransformName } from "./transformed-normal.js";
 
 /**
  * A number, or the name of an earlier site whose value is used. (`geneLoc` on a LogNormal or
@@ -74,13 +74,21 @@ export function hierarchyNames(target: string): { loc: string; scale: string } {
   return { loc: `${prefix}_${target}_loc`, scale: `${prefix}_${target}_scale` };
 }
 
-function flat(cfg: ModelConfig, name: string, shape: number[], cell: boolean, role: SiteSpec["role"]): SiteSpec {
+function flat(
+  cfg: ModelConfig,
+  name: string,
+  shape: number[],
+  cell: boolean,
+  role: SiteSpec["role"],
+): SiteSpec {
   const [a, b] = cfg.priors.base[name]!;
   // TwoState: the data-driven per-gene mu anchor replaces the scalar loc (spec §1.5)
   const gl = name === "mu" && cfg.muPriorLoc ? { geneLoc: cfg.muPriorLoc } : {};
   let family: SiteFamily;
-  if (cfg.unconstrained) family = { kind: "tnormal", loc: a, scale: b, transform: transformOf(cfg, name), ...gl };
-  else if (name === "p" || name === "gate" || name === "p_capture" || name === "inv_concentration") family = { kind: "beta", a, b };
+  if (cfg.unconstrained)
+    family = { kind: "tnormal", loc: a, scale: b, transform: transformOf(cfg, name), ...gl };
+  else if (name === "p" || name === "gate" || name === "p_capture" || name === "inv_concentration")
+    family = { kind: "beta", a, b };
   else if (name === "phi" || name === "phi_capture") family = { kind: "betaprime", a, b };
   else family = { kind: "lognormal", loc: a, scale: b, ...gl };
   return { name, shape, cell, family, role };
@@ -93,28 +101,94 @@ function hierarchical(cfg: ModelConfig, target: CoreParam, h: HierarchySpec, out
   const T = transformOf(cfg, target);
   // population location and scale (spec §1.3, §2.3)
   if (target === "gate") {
-    out.push({ name: names.loc, shape: [], cell: false, family: { kind: "normal", loc: -5, scale: 1 }, role: "hyper" });
+    out.push({
+      name: names.loc,
+      shape: [],
+      cell: false,
+      family: { kind: "normal", loc: -5, scale: 1 },
+      role: "hyper",
+    });
   } else if (target === cfg.geneParam) {
-    out.push({ name: names.loc, shape: [G], cell: false, family: { kind: "normal", loc: 0, scale: 1 }, role: "hyper" });
+    out.push({
+      name: names.loc,
+      shape: [G],
+      cell: false,
+      family: { kind: "normal", loc: 0, scale: 1 },
+      role: "hyper",
+    });
   } else {
-    out.push({ name: names.loc, shape: [], cell: false, family: { kind: "normal", loc: 0, scale: 1 }, role: "hyper" });
+    out.push({
+      name: names.loc,
+      shape: [],
+      cell: false,
+      family: { kind: "normal", loc: 0, scale: 1 },
+      role: "hyper",
+    });
   }
   if (h.family === "gaussian") {
     const scaleLoc = target === "p" || target === "phi" ? 0 : -2;
-    out.push({ name: names.scale, shape: [], cell: false, family: { kind: "tnormal", loc: scaleLoc, scale: 0.5, transform: "softplus" }, role: "hyper" });
-    out.push({ name: target, shape, cell: false, family: { kind: "tnormal", loc: names.loc, scale: names.scale, transform: T }, role: "core" });
+    out.push({
+      name: names.scale,
+      shape: [],
+      cell: false,
+      family: { kind: "tnormal", loc: scaleLoc, scale: 0.5, transform: "softplus" },
+      role: "hyper",
+    });
+    out.push({
+      name: target,
+      shape,
+      cell: false,
+      family: { kind: "tnormal", loc: names.loc, scale: names.scale, transform: T },
+      role: "core",
+    });
     return;
   }
   if (h.family === "horseshoe") {
-    out.push({ name: `tau_${target}`, shape: [], cell: false, family: { kind: "halfcauchy", scale: h.tau0 }, role: "hyper" });
-    out.push({ name: `lambda_${target}`, shape, cell: false, family: { kind: "halfcauchy", scale: 1 }, role: "hyper" });
+    out.push({
+      name: `tau_${target}`,
+      shape: [],
+      cell: false,
+      family: { kind: "halfcauchy", scale: h.tau0 },
+      role: "hyper",
+    });
+    out.push({
+      name: `lambda_${target}`,
+      shape,
+      cell: false,
+      family: { kind: "halfcauchy", scale: 1 },
+      role: "hyper",
+    });
     const a = h.slabDf / 2;
-    out.push({ name: `c_sq_${target}`, shape: [], cell: false, family: { kind: "invgamma", a, b: (h.slabDf * h.slabScale ** 2) / 2 }, role: "hyper" });
+    out.push({
+      name: `c_sq_${target}`,
+      shape: [],
+      cell: false,
+      family: { kind: "invgamma", a, b: (h.slabDf * h.slabScale ** 2) / 2 },
+      role: "hyper",
+    });
   } else {
-    out.push({ name: `zeta_${target}`, shape, cell: false, family: { kind: "gamma", conc: h.a, rate: h.tau }, role: "hyper" });
-    out.push({ name: `psi_${target}`, shape, cell: false, family: { kind: "gamma", conc: h.u, rate: `zeta_${target}` }, role: "hyper" });
+    out.push({
+      name: `zeta_${target}`,
+      shape,
+      cell: false,
+      family: { kind: "gamma", conc: h.a, rate: h.tau },
+      role: "hyper",
+    });
+    out.push({
+      name: `psi_${target}`,
+      shape,
+      cell: false,
+      family: { kind: "gamma", conc: h.u, rate: `zeta_${target}` },
+      role: "hyper",
+    });
   }
-  out.push({ name: `${target}_raw`, shape, cell: false, family: { kind: "normal", loc: 0, scale: 1 }, role: "hyper" });
+  out.push({
+    name: `${target}_raw`,
+    shape,
+    cell: false,
+    family: { kind: "normal", loc: 0, scale: 1 },
+    role: "hyper",
+  });
 }
 
 /**
@@ -126,19 +200,37 @@ function hierarchical(cfg: ModelConfig, target: CoreParam, h: HierarchySpec, out
 export function latentSiteSpecs(cfg: ModelConfig): SiteSpec[] {
   const out: SiteSpec[] = [];
   if (cfg.nComponents > 1)
-    out.push({ name: "mixing_weights", shape: [cfg.nComponents], cell: false, family: { kind: "dirichlet", concentration: cfg.priors.mixing }, role: "mixing" });
+    out.push({
+      name: "mixing_weights",
+      shape: [cfg.nComponents],
+      cell: false,
+      family: { kind: "dirichlet", concentration: cfg.priors.mixing },
+      role: "mixing",
+    });
   const probName = cfg.sampledCore.find((c) => c === "p" || c === "phi");
   const core: CoreParam[] = [...cfg.sampledCore];
   if (cfg.zeroInflated) core.push("gate");
   for (const name of core) {
     const h =
-      name === probName ? cfg.priors.hierarchy.prob : name === cfg.geneParam ? cfg.priors.hierarchy.expression : name === "gate" ? cfg.priors.hierarchy.gate : undefined;
+      name === probName
+        ? cfg.priors.hierarchy.prob
+        : name === cfg.geneParam
+          ? cfg.priors.hierarchy.expression
+          : name === "gate"
+            ? cfg.priors.hierarchy.gate
+            : undefined;
     if (h) hierarchical(cfg, name, h, out);
     else out.push(flat(cfg, name, coreShape(cfg, name), false, "core"));
   }
   if (cfg.variableCapture) {
     if (cfg.priors.capture) {
-      out.push({ name: "eta_capture", shape: [], cell: true, family: { kind: "eta", logM0: cfg.priors.capture.logM0, sigma: cfg.priors.capture.sigmaM }, role: "capture" });
+      out.push({
+        name: "eta_capture",
+        shape: [],
+        cell: true,
+        family: { kind: "eta", logM0: cfg.priors.capture.logM0, sigma: cfg.priors.capture.sigmaM },
+        role: "capture",
+      });
     } else {
       const name = cfg.parameterization === "mean_odds" ? "phi_capture" : "p_capture";
       out.push(flat(cfg, name, [], true, "capture"));
@@ -156,14 +248,20 @@ function ref(v: HyperRef, values: Readonly<Record<string, Tensor>>): Tensor | nu
 
 function shaped(x: Tensor | number, shape: readonly number[]): Tensor {
   if (typeof x === "number") return full([...shape], x);
-  return x.shape.length === shape.length && x.shape.every((d, i) => d === shape[i]) ? x : x.expand([...shape]);
+  return x.shape.length === shape.length && x.shape.every((d, i) => d === shape[i])
+    ? x
+    : x.expand([...shape]);
 }
 
 /**
  * The prior distribution of a global site, with batch shape `spec.shape` (hierarchical
  * hyper-parameters are read from `values`). Cell sites ("eta") are built in the model.
  */
-export function priorDistribution(spec: SiteSpec, values: Readonly<Record<string, Tensor>>, batch: readonly number[] = spec.shape): Distribution {
+export function priorDistribution(
+  spec: SiteSpec,
+  values: Readonly<Record<string, Tensor>>,
+  batch: readonly number[] = spec.shape,
+): Distribution {
   const f = spec.family;
   switch (f.kind) {
     case "beta":
@@ -171,7 +269,11 @@ export function priorDistribution(spec: SiteSpec, values: Readonly<Record<string
     case "betaprime":
       return new ScribeBetaPrime(full([...batch], f.a), full([...batch], f.b));
     case "lognormal":
-      return new LogNormal(f.geneLoc ? geneLocTensor(f.geneLoc, batch) : full([...batch], f.loc), full([...batch], f.scale), false);
+      return new LogNormal(
+        f.geneLoc ? geneLocTensor(f.geneLoc, batch) : full([...batch], f.loc),
+        full([...batch], f.scale),
+        false,
+      );
     case "normal":
       return new Normal(full([...batch], f.loc), full([...batch], f.scale), false);
     case "tnormal":
@@ -189,7 +291,9 @@ export function priorDistribution(spec: SiteSpec, values: Readonly<Record<string
     case "gamma":
       return new Gamma(full([...batch], f.conc), shaped(ref(f.rate, values), batch), false);
     case "eta":
-      throw new Error(`site '${spec.name}': the biology-informed capture prior is built inside the cell plate`);
+      throw new Error(
+        `site '${spec.name}': the biology-informed capture prior is built inside the cell plate`,
+      );
   }
 }
 
@@ -200,7 +304,9 @@ function tensorOf(xs: readonly number[]): Tensor {
 /** A per-gene location [G] broadcast to `shape` (whose last axis is the gene axis). */
 export function geneLocTensor(geneLoc: readonly number[], shape: readonly number[]): Tensor {
   if (shape[shape.length - 1] !== geneLoc.length)
-    throw new Error(`per-gene prior location has ${geneLoc.length} values, the site's gene axis ${shape[shape.length - 1]}`);
+    throw new Error(
+      `per-gene prior location has ${geneLoc.length} values, the site's gene axis ${shape[shape.length - 1]}`,
+    );
   const t = tensorOf(geneLoc);
   return shape.length === 1 ? t : t.expand([...shape]);
 }

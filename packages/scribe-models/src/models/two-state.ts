@@ -40,7 +40,14 @@ import {
 } from "@scribe/core";
 import { NegativeBinomialProbs, PoissonBeta } from "@scribe/distributions";
 import type { TwoStateParams } from "../likelihood/two-state.js";
-import { type CoreParam, type ModelConfig, sampledCoreParams, TWO_STATE_DEFAULT_NODES, type TwoStateParameterization, transformOf } from "./config.js";
+import {
+  type CoreParam,
+  type ModelConfig,
+  sampledCoreParams,
+  TWO_STATE_DEFAULT_NODES,
+  type TwoStateParameterization,
+  transformOf,
+} from "./config.js";
 import { coreValue, fromGrid, type ParamAxes, toGrid } from "./parameterization.js";
 import { isGeneLevel } from "./sites.js";
 

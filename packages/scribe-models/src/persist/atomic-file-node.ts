@@ -31,7 +31,9 @@ export class AtomicWriteError extends Error {
 export function describeFsError(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
   if (e && typeof e.code === "string" && typeof e.message === "string") {
-    const text = e.message.replace(/^[A-Z]+: /, "").replace(/, (open|write|close|fsync|rename|mkdir|unlink) .*$|, (write|fsync|close)$/, "");
+    const text = e.message
+      .replace(/^[A-Z]+: /, "")
+      .replace(/, (open|write|close|fsync|rename|mkdir|unlink) .*$|, (write|fsync|close)$/, "");
     return `${text} (${e.code})`;
   }
   return err instanceof Error ? err.message : String(err);

@@ -230,10 +230,8 @@ export function denoiseCountsWithVariance(
     throw new Error(`denoise: unknown mixture ${JSON.stringify(mode)}; expected "marginal" or "hard"`);
   const logW = logComponentWeights(cfg, counts, draw, opts.componentWeights);
   const [kz, kd] = splitKey(k, 2) as [Key, Key];
-  if (mode === "hard" || methods[0] === "mode")
-    return cells(argmax(logW, -1), kd);
-  if (methods[0] === "sample")
-    return cells(random.categorical(kz, logW), kd);
+  if (mode === "hard" || methods[0] === "mode") return cells(argmax(logW, -1), kd);
+  if (methods[0] === "sample") return cells(random.categorical(kz, logW), kd);
   // marginal mean: Σₖ wₖ mₖ, variance Σₖ wₖ (vₖ + mₖ²) − (Σₖ wₖ mₖ)²
   const W = logW.exp();
   const keys = splitKey(kd, cfg.nComponents);

@@ -7,10 +7,14 @@
  * @module
  */
 import { stack, type Tensor } from "@scribe/core";
-import { type LogLikelihoodOptions, nbFamilyLogLikelihood, type NbFamilyParams } from "../likelihood/nb-family.js";
+import {
+  type LogLikelihoodOptions,
+  type NbFamilyParams,
+  nbFamilyLogLikelihood,
+} from "../likelihood/nb-family.js";
+import { twoStateLogLikelihood } from "../likelihood/two-state.js";
 import { type ModelConfig, TWO_STATE_DEFAULT_NODES } from "../models/config.js";
 import { twoStateDrawParams } from "../models/two-state.js";
-import { twoStateLogLikelihood } from "../likelihood/two-state.js";
 
 /** The canonical NB-family params of one draw, in the form `likelihood/` expects. */
 export function familyParams(cfg: ModelConfig, draw: Readonly<Record<string, Tensor>>): NbFamilyParams {
@@ -22,7 +26,8 @@ export function familyParams(cfg: ModelConfig, draw: Readonly<Record<string, Ten
     const K = cfg.nComponents;
     const G = cfg.nGenes;
     if (p.rank === 0) p = p.expand([K]);
-    if (p.rank === 1 && p.shape[0] === G && G !== K) throw new Error("log-likelihood: gene-level p in a mixture is not supported by likelihood/");
+    if (p.rank === 1 && p.shape[0] === G && G !== K)
+      throw new Error("log-likelihood: gene-level p in a mixture is not supported by likelihood/");
     if (r.rank === 1) r = r.expand([K, G]);
     if (gate && gate.rank === 1) gate = gate.expand([K, G]);
   }
@@ -52,7 +57,11 @@ export function drawLogLikelihood(
   draw: Readonly<Record<string, Tensor>>,
   opts: LogLikelihoodOptions = {},
 ): Tensor {
-  if (cfg.twoState) return twoStateLogLikelihood(counts, twoStateDrawParams(cfg, draw), { ...opts, nQuadNodes: cfg.nQuadNodes ?? TWO_STATE_DEFAULT_NODES });
+  if (cfg.twoState)
+    return twoStateLogLikelihood(counts, twoStateDrawParams(cfg, draw), {
+      ...opts,
+      nQuadNodes: cfg.nQuadNodes ?? TWO_STATE_DEFAULT_NODES,
+    });
   return nbFamilyLogLikelihood(counts, familyParams(cfg, draw), opts);
 }
 

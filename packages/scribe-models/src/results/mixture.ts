@@ -12,23 +12,42 @@ import { type DirichletFitOptions, fitDirichletMinka } from "./dirichlet-fit.js"
 import { drawAt, drawLogLikelihood, sampleCount } from "./log-likelihood.js";
 
 /** Per-cell log component probabilities [C, K] (log-softmax, so no underflow) for one parameter draw. */
-export function cellTypeLogProbabilitiesDraw(cfg: ModelConfig, counts: Tensor, draw: Readonly<Record<string, Tensor>>, temperature = 1): Tensor {
+export function cellTypeLogProbabilitiesDraw(
+  cfg: ModelConfig,
+  counts: Tensor,
+  draw: Readonly<Record<string, Tensor>>,
+  temperature = 1,
+): Tensor {
   if (cfg.nComponents < 2) throw new Error("cell-type probabilities need a mixture model");
-  if (!(temperature > 0)) throw new Error(`cell-type probabilities: temperature must be positive, got ${temperature}`);
-  const lp = drawLogLikelihood(cfg, counts, draw, { returnBy: "cell", splitComponents: true }).div(temperature);
+  if (!(temperature > 0))
+    throw new Error(`cell-type probabilities: temperature must be positive, got ${temperature}`);
+  const lp = drawLogLikelihood(cfg, counts, draw, { returnBy: "cell", splitComponents: true }).div(
+    temperature,
+  );
   return lp.sub(logsumexp(lp, -1, true));
 }
 
 /** Per-cell component probabilities [C, K] for one parameter draw. */
-export function cellTypeProbabilitiesDraw(cfg: ModelConfig, counts: Tensor, draw: Readonly<Record<string, Tensor>>, temperature = 1): Tensor {
+export function cellTypeProbabilitiesDraw(
+  cfg: ModelConfig,
+  counts: Tensor,
+  draw: Readonly<Record<string, Tensor>>,
+  temperature = 1,
+): Tensor {
   return exp(cellTypeLogProbabilitiesDraw(cfg, counts, draw, temperature));
 }
 
 /** Per-draw log component probabilities [S, C, K] for posterior draws [S, …]. */
-export function cellTypeLogProbabilitySamples(cfg: ModelConfig, counts: Tensor, samples: Readonly<Record<string, Tensor>>, temperature = 1): Tensor {
+export function cellTypeLogProbabilitySamples(
+  cfg: ModelConfig,
+  counts: Tensor,
+  samples: Readonly<Record<string, Tensor>>,
+  temperature = 1,
+): Tensor {
   const S = sampleCount(samples);
   const rows: Tensor[] = [];
-  for (let s = 0; s < S; s++) rows.push(cellTypeLogProbabilitiesDraw(cfg, counts, drawAt(samples, s), temperature));
+  for (let s = 0; s < S; s++)
+    rows.push(cellTypeLogProbabilitiesDraw(cfg, counts, drawAt(samples, s), temperature));
   return stack(rows, 0);
 }
 
@@ -81,7 +100,12 @@ export function cellTypeProbabilitiesDirichlet(
 }
 
 /** Average of the per-draw cell-type probabilities over posterior draws [S, …]: [C, K]. */
-export function cellTypeProbabilitiesSamples(cfg: ModelConfig, counts: Tensor, samples: Readonly<Record<string, Tensor>>, temperature = 1): Tensor {
+export function cellTypeProbabilitiesSamples(
+  cfg: ModelConfig,
+  counts: Tensor,
+  samples: Readonly<Record<string, Tensor>>,
+  temperature = 1,
+): Tensor {
   const S = sampleCount(samples);
   let acc: Tensor | null = null;
   for (let s = 0; s < S; s++) {
@@ -112,4 +136,3 @@ export function empiricalMixingWeights(
   const alpha = resp.sum(0).add(fromTypedArray(Float32Array.from(cfg.priors.mixing), [K]));
   return { weights: alpha.div(alpha.sum()), concentrations: alpha };
 }
-

@@ -24,7 +24,11 @@ export interface PosteriorSampleOptions {
 }
 
 /** Complete a record of latent values with the derived parameters. */
-export function withDerived(cfg: ModelConfig, latent: Record<string, Tensor>, lead: number): Record<string, Tensor> {
+export function withDerived(
+  cfg: ModelConfig,
+  latent: Record<string, Tensor>,
+  lead: number,
+): Record<string, Tensor> {
   const out = { ...latent };
   if (cfg.twoState) Object.assign(out, twoStateDerived(cfg, latent, lead));
   else {
@@ -69,6 +73,10 @@ export function posteriorSamples(
   }
   if (parts.length === 1) return parts[0]!;
   const out: Record<string, Tensor> = {};
-  for (const name of Object.keys(parts[0]!)) out[name] = concat(parts.map((p) => p[name]!), 0);
+  for (const name of Object.keys(parts[0]!))
+    out[name] = concat(
+      parts.map((p) => p[name]!),
+      0,
+    );
   return out;
 }

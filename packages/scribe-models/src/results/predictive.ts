@@ -21,7 +21,12 @@ export interface PredictiveOptions {
 }
 
 /** Draw one count matrix [C, G] from one parameter draw. */
-export function predictiveDraw(cfg: ModelConfig, draw: Readonly<Record<string, Tensor>>, k: Key, biological = false): Tensor {
+export function predictiveDraw(
+  cfg: ModelConfig,
+  draw: Readonly<Record<string, Tensor>>,
+  k: Key,
+  biological = false,
+): Tensor {
   if (cfg.twoState) return twoStatePredictiveDraw(cfg, draw, k, biological);
   const C = cfg.nCells;
   const G = cfg.nGenes;
@@ -52,13 +57,16 @@ export function predictiveDraw(cfg: ModelConfig, draw: Readonly<Record<string, T
 }
 
 /** Predictive samples [S, C, G] for every draw of `samples`. */
-export function predictiveSamples(cfg: ModelConfig, samples: Readonly<Record<string, Tensor>>, opts: PredictiveOptions = {}): Tensor {
+export function predictiveSamples(
+  cfg: ModelConfig,
+  samples: Readonly<Record<string, Tensor>>,
+  opts: PredictiveOptions = {},
+): Tensor {
   const S = sampleCount(samples);
   const k0 = typeof opts.seed === "object" ? opts.seed : makeKey(opts.seed ?? 42);
   const keys = splitKey(k0, S);
   const draws: Tensor[] = [];
-  for (let s = 0; s < S; s++) draws.push(predictiveDraw(cfg, drawAt(samples, s), keys[s]!, opts.biological ?? false));
+  for (let s = 0; s < S; s++)
+    draws.push(predictiveDraw(cfg, drawAt(samples, s), keys[s]!, opts.biological ?? false));
   return S === 1 ? draws[0]!.unsqueeze(0) : stack(draws, 0);
 }
-
-

@@ -8,7 +8,14 @@
 import { type Key, key as makeKey, splitKey, type Tensor } from "@scribe/core";
 import type { LogLikelihoodOptions } from "../likelihood/nb-family.js";
 import { type ModelConfig, type ModelOptions, type ModelType, makeConfig } from "../models/config.js";
-import { type DenoiseOptions, type DenoisePosteriorOptions, type DenoisePosteriorResult, denoiseCounts, denoiseCountsSamples } from "./denoise.js";
+import { resultsBundle } from "../plots/display.js";
+import {
+  type DenoiseOptions,
+  type DenoisePosteriorOptions,
+  type DenoisePosteriorResult,
+  denoiseCounts,
+  denoiseCountsSamples,
+} from "./denoise.js";
 import { drawLogLikelihood, samplesLogLikelihood } from "./log-likelihood.js";
 import { type MapOptions, mapEstimates } from "./map.js";
 import {
@@ -22,9 +29,8 @@ import {
 } from "./mixture.js";
 import { type PosteriorSampleOptions, posteriorSamples } from "./posterior.js";
 import { predictiveSamples } from "./predictive.js";
-import { decodeRecord, type EncodedTensor, encodeRecord, encodeTensor, decodeTensor } from "./serialize.js";
+import { decodeRecord, decodeTensor, type EncodedTensor, encodeRecord, encodeTensor } from "./serialize.js";
 import { sliceComponent, sliceGenes } from "./slice.js";
-import { resultsBundle } from "../plots/display.js";
 
 /** Everything needed to rebuild results. */
 export interface ScribeResultsInit {
@@ -104,12 +110,17 @@ export class ScribeResults {
 
   /** Posterior predictive count samples [S, C, G]. */
   getPpcSamples(opts: PosteriorSampleOptions = {}): Tensor {
-    return predictiveSamples(this.config, this.getPosteriorSamples(opts), { seed: opts.seed as number | Key | undefined });
+    return predictiveSamples(this.config, this.getPosteriorSamples(opts), {
+      seed: opts.seed as number | Key | undefined,
+    });
   }
 
   /** Biological predictive samples [S, C, G]: NB(r, p) only, capture and gate stripped. */
   getPpcSamplesBiological(opts: PosteriorSampleOptions = {}): Tensor {
-    return predictiveSamples(this.config, this.getPosteriorSamples(opts), { seed: opts.seed as number | Key | undefined, biological: true });
+    return predictiveSamples(this.config, this.getPosteriorSamples(opts), {
+      seed: opts.seed as number | Key | undefined,
+      biological: true,
+    });
   }
 
   /** Predictive samples [S, C, G] at the MAP. */
@@ -137,10 +148,16 @@ export class ScribeResults {
    * @example
    * const { denoised, mean } = results.denoiseCountsPosterior(counts, { method: "mean", nSamples: 50 });
    */
-  denoiseCountsPosterior(counts: Tensor, opts: DenoisePosteriorOptions & Omit<PosteriorSampleOptions, "counts"> = {}): DenoisePosteriorResult {
+  denoiseCountsPosterior(
+    counts: Tensor,
+    opts: DenoisePosteriorOptions & Omit<PosteriorSampleOptions, "counts"> = {},
+  ): DenoisePosteriorResult {
     const { nSamples, batchSize, seed, ...rest } = opts;
     // one seed: split into the posterior draws' key and the denoising keys
-    const [kPost, kDenoise] = splitKey(typeof seed === "object" ? seed : makeKey(seed ?? 42), 2) as [Key, Key];
+    const [kPost, kDenoise] = splitKey(typeof seed === "object" ? seed : makeKey(seed ?? 42), 2) as [
+      Key,
+      Key,
+    ];
     const samples = this.getPosteriorSamples({
       ...(nSamples !== undefined ? { nSamples } : {}),
       ...(batchSize !== undefined ? { batchSize } : {}),
@@ -174,9 +191,18 @@ export class ScribeResults {
    * @example
    * const { concentration, meanProbabilities } = results.cellTypeProbabilities(counts, { fitDistribution: true, nSamples: 200 });
    */
-  cellTypeProbabilities(counts: Tensor, opts: PosteriorSampleOptions & CellTypeDirichletOptions & { fitDistribution: true }): CellTypeDirichlet;
-  cellTypeProbabilities(counts: Tensor, opts?: PosteriorSampleOptions & { temperature?: number; fitDistribution?: false }): Tensor;
-  cellTypeProbabilities(counts: Tensor, opts: PosteriorSampleOptions & CellTypeDirichletOptions & { fitDistribution: boolean }): Tensor | CellTypeDirichlet;
+  cellTypeProbabilities(
+    counts: Tensor,
+    opts: PosteriorSampleOptions & CellTypeDirichletOptions & { fitDistribution: true },
+  ): CellTypeDirichlet;
+  cellTypeProbabilities(
+    counts: Tensor,
+    opts?: PosteriorSampleOptions & { temperature?: number; fitDistribution?: false },
+  ): Tensor;
+  cellTypeProbabilities(
+    counts: Tensor,
+    opts: PosteriorSampleOptions & CellTypeDirichletOptions & { fitDistribution: boolean },
+  ): Tensor | CellTypeDirichlet;
   cellTypeProbabilities(
     counts: Tensor,
     opts: PosteriorSampleOptions & CellTypeDirichletOptions & { fitDistribution?: boolean } = {},
@@ -238,7 +264,8 @@ export class ScribeResults {
 
   /** Rebuild results from {@link toJSON}'s output. */
   static fromJSON(json: Record<string, unknown>): ScribeResults {
-    if (json.format !== "scribe-results") throw new Error("not a SCRIBE results file (missing format: scribe-results)");
+    if (json.format !== "scribe-results")
+      throw new Error("not a SCRIBE results file (missing format: scribe-results)");
     const ann = json.annotationLogits as EncodedTensor | undefined;
     return new ScribeResults({
       modelType: json.modelType as ModelType,
@@ -248,7 +275,9 @@ export class ScribeResults {
       varNames: json.varNames as string[],
       obsNames: json.obsNames as string[],
       inferenceMethod: (json.inferenceMethod as "svi" | "mcmc") ?? "svi",
-      ...(json.mcmcSamples ? { mcmcSamples: decodeRecord(json.mcmcSamples as Record<string, EncodedTensor>) } : {}),
+      ...(json.mcmcSamples
+        ? { mcmcSamples: decodeRecord(json.mcmcSamples as Record<string, EncodedTensor>) }
+        : {}),
       meta: (json.meta as Record<string, unknown>) ?? {},
     });
   }

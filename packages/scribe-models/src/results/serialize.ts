@@ -21,7 +21,11 @@ function toBase64(bytes: Uint8Array): string {
   let out = "";
   for (let i = 0; i < bytes.length; i += 3) {
     const n = (bytes[i]! << 16) | ((bytes[i + 1] ?? 0) << 8) | (bytes[i + 2] ?? 0);
-    out += B64[(n >> 18) & 63]! + B64[(n >> 12) & 63]! + (i + 1 < bytes.length ? B64[(n >> 6) & 63]! : "=") + (i + 2 < bytes.length ? B64[n & 63]! : "=");
+    out +=
+      B64[(n >> 18) & 63]! +
+      B64[(n >> 12) & 63]! +
+      (i + 1 < bytes.length ? B64[(n >> 6) & 63]! : "=") +
+      (i + 2 < bytes.length ? B64[n & 63]! : "=");
   }
   return out;
 }
@@ -44,16 +48,28 @@ function fromBase64(s: string): Uint8Array {
 /** Encode a tensor (reads it back synchronously). */
 export function encodeTensor(t: Tensor): EncodedTensor {
   const dtype = t.dtype === "float64" ? "float64" : t.dtype === "int32" ? "int32" : "float32";
-  const arr = (t.dtype === dtype ? t : t.astype(dtype)).dataSync() as Float32Array | Float64Array | Int32Array;
+  const arr = (t.dtype === dtype ? t : t.astype(dtype)).dataSync() as
+    | Float32Array
+    | Float64Array
+    | Int32Array;
   const copy = arr.slice();
-  return { shape: [...t.shape], dtype, data: toBase64(new Uint8Array(copy.buffer, copy.byteOffset, copy.byteLength)) };
+  return {
+    shape: [...t.shape],
+    dtype,
+    data: toBase64(new Uint8Array(copy.buffer, copy.byteOffset, copy.byteLength)),
+  };
 }
 
 /** Decode a tensor written by {@link encodeTensor}. */
 export function decodeTensor(e: EncodedTensor): Tensor {
   const bytes = fromBase64(e.data);
   const buf = bytes.slice().buffer;
-  const arr = e.dtype === "float64" ? new Float64Array(buf) : e.dtype === "int32" ? new Int32Array(buf) : new Float32Array(buf);
+  const arr =
+    e.dtype === "float64"
+      ? new Float64Array(buf)
+      : e.dtype === "int32"
+        ? new Int32Array(buf)
+        : new Float32Array(buf);
   const n = e.shape.reduce((a, b) => a * b, 1);
   if (arr.length !== n) throw new Error(`corrupt tensor: ${arr.length} values for shape [${e.shape}]`);
   return fromTypedArray(arr, e.shape);

@@ -9,7 +9,17 @@ import { latentSiteSpecs, type SiteSpec } from "../models/sites.js";
 import type { ScribeResults } from "./results.js";
 import { ScribeResults as Results } from "./results.js";
 
-const SUFFIXES = ["_alpha", "_beta", "_loc", "_scale", "_concentrations", "_raw_loc", "_raw_scale", "_W", "_raw_diag"];
+const SUFFIXES = [
+  "_alpha",
+  "_beta",
+  "_loc",
+  "_scale",
+  "_concentrations",
+  "_raw_loc",
+  "_raw_scale",
+  "_W",
+  "_raw_diag",
+];
 
 /** The site a variational parameter belongs to (null for network weights). */
 export function siteOfParam(name: string, specs: readonly SiteSpec[]): SiteSpec | null {
@@ -27,7 +37,8 @@ export function sliceGenes(res: ScribeResults, genes: readonly number[] | readon
   const cfg = res.config;
   const idx = genes.map((g) => {
     const i = typeof g === "number" ? g : res.varNames.indexOf(g);
-    if (!Number.isInteger(i) || i < 0 || i >= cfg.nGenes) throw new Error(`subsetGenes: unknown gene ${JSON.stringify(g)}`);
+    if (!Number.isInteger(i) || i < 0 || i >= cfg.nGenes)
+      throw new Error(`subsetGenes: unknown gene ${JSON.stringify(g)}`);
     return i;
   });
   if (idx.length === 0) throw new Error("subsetGenes: no genes selected");
@@ -36,7 +47,8 @@ export function sliceGenes(res: ScribeResults, genes: readonly number[] | readon
   for (const [name, v] of Object.entries(res.params)) {
     const s = siteOfParam(name, specs);
     const axis = s && !s.cell ? s.shape.lastIndexOf(cfg.nGenes) : -1;
-    const geneAxis = s && !s.cell && axis >= 0 && s.shape.length > 0 && axis === s.shape.length - 1 && (s.role !== "mixing");
+    const geneAxis =
+      s && !s.cell && axis >= 0 && s.shape.length > 0 && axis === s.shape.length - 1 && s.role !== "mixing";
     params[name] = geneAxis ? indexAxis(v, axis, idx) : v;
   }
   return new Results({
@@ -55,16 +67,31 @@ export function sliceComponent(res: ScribeResults, k: number): ScribeResults {
   const cfg = res.config;
   const K = cfg.nComponents;
   if (K < 2) throw new Error("getComponent: not a mixture");
-  if (!Number.isInteger(k) || k < 0 || k >= K) throw new Error(`getComponent: component must be in [0, ${K}), got ${k}`);
-  if (cfg.priors.hierarchy.expression) throw new Error("getComponent: the expression hierarchy is defined only for mixtures");
+  if (!Number.isInteger(k) || k < 0 || k >= K)
+    throw new Error(`getComponent: component must be in [0, ${K}), got ${k}`);
+  if (cfg.priors.hierarchy.expression)
+    throw new Error("getComponent: the expression hierarchy is defined only for mixtures");
   const specs = latentSiteSpecs(cfg);
   const params: Record<string, Tensor> = {};
   for (const [name, v] of Object.entries(res.params)) {
     const s = siteOfParam(name, specs);
     if (s?.role === "mixing") continue;
-    const hasK = s && !s.cell && s.shape.length > 0 && s.shape[0] === K && (cfg.mixtureParams as readonly string[]).includes(s.name);
+    const hasK =
+      s &&
+      !s.cell &&
+      s.shape.length > 0 &&
+      s.shape[0] === K &&
+      (cfg.mixtureParams as readonly string[]).includes(s.name);
     params[name] = hasK ? indexAxis(v, 0, [k]).squeeze(0) : v;
   }
   const { nComponents: _n, mixtureParams: _m, annotationLogits: _a, ...opts } = res.options;
-  return new Results({ modelType: res.modelType, options: opts, params, lossHistory: res.lossHistory, varNames: res.varNames, obsNames: res.obsNames, meta: res.meta });
+  return new Results({
+    modelType: res.modelType,
+    options: opts,
+    params,
+    lossHistory: res.lossHistory,
+    varNames: res.varNames,
+    obsNames: res.obsNames,
+    meta: res.meta,
+  });
 }

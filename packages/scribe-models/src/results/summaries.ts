@@ -31,7 +31,12 @@ export interface SummaryOptions {
  * `counts` is the dense count tensor [C, G] the model was fitted to. Values are read with
  * `await`, so the summaries run on any backend.
  */
-export async function annotateAnnData(adata: AnnData, res: ScribeResults, counts: Tensor, opts: SummaryOptions = {}): Promise<AnnData> {
+export async function annotateAnnData(
+  adata: AnnData,
+  res: ScribeResults,
+  counts: Tensor,
+  opts: SummaryOptions = {},
+): Promise<AnnData> {
   const cfg = res.config;
   const G = cfg.nGenes;
   const C = cfg.nCells;
@@ -48,7 +53,9 @@ export async function annotateAnnData(adata: AnnData, res: ScribeResults, counts
       continue;
     }
     if (m.rank === 1) varCols[`scribe_${name}_mean`] = await toNumbers(m);
-    else for (let k = 0; k < K; k++) varCols[`scribe_${name}_mean_k${k}`] = await toNumbers(m.slice([k, 0], [k + 1, G]).reshape([G]));
+    else
+      for (let k = 0; k < K; k++)
+        varCols[`scribe_${name}_mean_k${k}`] = await toNumbers(m.slice([k, 0], [k + 1, G]).reshape([G]));
   }
   if (samples.p_capture) obsCols.scribe_p_capture_mean = await toNumbers(samples.p_capture.mean(0));
   obsCols.scribe_log_likelihood = await toNumbers(res.logLikelihoodMap(counts, { returnBy: "cell" }));
@@ -71,7 +78,8 @@ export async function annotateAnnData(adata: AnnData, res: ScribeResults, counts
     const z = await toNumbers(probs.argmax(-1));
     obsCols.scribe_component = z;
     const pr = await toNumbers(probs);
-    for (let k = 0; k < K; k++) obsCols[`scribe_component_prob_k${k}`] = Array.from({ length: C }, (_, c) => pr[c * K + k]!);
+    for (let k = 0; k < K; k++)
+      obsCols[`scribe_component_prob_k${k}`] = Array.from({ length: C }, (_, c) => pr[c * K + k]!);
     uns.mixing_weights_map = await toNumbers(map.mixing_weights!);
   }
   for (const [k, v] of Object.entries(opts.extraUns ?? {})) uns[k] = v;

@@ -1,6 +1,6 @@
+import type { LeafExpr } from "../../expr/expr.js";
 import { type LoopPlan, planLoop, planOps, type ValueRef } from "../../expr/loop-plan.js";
 import type { ScalarOp } from "../../ops/define-op.js";
-import type { LeafExpr } from "../../expr/expr.js";
 import type { FusedKernel, ReduceKind } from "../backend.js";
 
 /**
@@ -88,7 +88,10 @@ function renderElement(plan: LoopPlan): { stmts: string[]; roots: string[]; scra
         // One call fills a per-loop scratch array; its outputs become locals.
         const s = `S${scratch++}`;
         const names = Array.from({ length: op.outputs }, (_, j) => `${s}_${j}`);
-        stmts.push(`F_${op.name}(${s}, ${args.join(", ")});`, `const ${names.map((nm, j) => `${nm} = ${s}[${j}]`).join(", ")};`);
+        stmts.push(
+          `F_${op.name}(${s}, ${args.join(", ")});`,
+          `const ${names.map((nm, j) => `${nm} = ${s}[${j}]`).join(", ")};`,
+        );
         code.push(names);
         return;
       }
@@ -174,12 +177,16 @@ function generate(plan: LoopPlan, innerReduced: readonly boolean[]): string {
   for (let j = 0; j < nOut; j++) lines.push(`const Y${j} = OUT[${j}];`);
   for (let k = 0; k < plan.consts.length; k++) lines.push(`const c${k} = C[${k}];`);
   for (let d = 0; d < R; d++) lines.push(`const d${d} = D[${d}];`);
-  for (let a = 0; a < nArr; a++) for (let d = 0; d < R; d++) lines.push(`const s${a}_${d} = S[${a * R + d}];`);
+  for (let a = 0; a < nArr; a++)
+    for (let d = 0; d < R; d++) lines.push(`const s${a}_${d} = S[${a * R + d}];`);
   for (let a = 0; a < nArr; a++) lines.push(`let ${ptr(a)}_0 = O[${a}] + start * s${a}_0;`);
   for (let d = 0; d < R; d++) {
     if (d > 0) for (let a = 0; a < nArr; a++) lines.push(`let ${ptr(a)}_${d} = ${ptr(a)}_${d - 1};`);
-    if (d === R - 1) for (let j = 0; j < nOut; j++) if (innerReduced[j]) lines.push(`let acc${j} = Y${j}[q${j}_${d}];`);
-    lines.push(`for (let i${d} = ${d === 0 ? "start" : "0"}; i${d} < ${d === 0 ? "end" : `d${d}`}; i${d}++) {`);
+    if (d === R - 1)
+      for (let j = 0; j < nOut; j++) if (innerReduced[j]) lines.push(`let acc${j} = Y${j}[q${j}_${d}];`);
+    lines.push(
+      `for (let i${d} = ${d === 0 ? "start" : "0"}; i${d} < ${d === 0 ? "end" : `d${d}`}; i${d}++) {`,
+    );
     if (d === R - 1) {
       for (let a = 0; a < nLeaves; a++) lines.push(`const p${a} = p${a}_${d};`);
       lines.push(...stmts);
@@ -187,8 +194,12 @@ function generate(plan: LoopPlan, innerReduced: readonly boolean[]): string {
         const r = reduces[j];
         const q = `q${j}_${d}`;
         if (!r) lines.push(`Y${j}[${q}] = ${roots[j]};`);
-        else if (innerReduced[j]) lines.push(`{ const v = ${roots[j]}; acc${j} = ${COMBINE[r](`acc${j}`, "v")}; }`);
-        else lines.push(`{ const v = ${roots[j]}; const a = Y${j}[${q}]; Y${j}[${q}] = ${COMBINE[r]("a", "v")}; }`);
+        else if (innerReduced[j])
+          lines.push(`{ const v = ${roots[j]}; acc${j} = ${COMBINE[r](`acc${j}`, "v")}; }`);
+        else
+          lines.push(
+            `{ const v = ${roots[j]}; const a = Y${j}[${q}]; Y${j}[${q}] = ${COMBINE[r]("a", "v")}; }`,
+          );
       }
     }
   }
@@ -201,7 +212,8 @@ function generate(plan: LoopPlan, innerReduced: readonly boolean[]): string {
       else if (s !== 0) lines.push(`${ptr(a)}_${d} += s${a}_${d};`);
     }
     lines.push("}");
-    if (d === R - 1) for (let j = 0; j < nOut; j++) if (innerReduced[j]) lines.push(`Y${j}[q${j}_${d}] = acc${j};`);
+    if (d === R - 1)
+      for (let j = 0; j < nOut; j++) if (innerReduced[j]) lines.push(`Y${j}[q${j}_${d}] = acc${j};`);
   }
   lines.push("};");
   // Op functions become closure constants (a call through a constant is cheaper than a

@@ -1,10 +1,16 @@
-import { allocSharedStorage, allocStorage, type DType, dtypeOfArray, type TypedArray } from "../../tensor/dtype.js";
-import { contiguousStrides, type Shape, sizeOf } from "../../tensor/shape.js";
 import type { Key } from "../../random/key.js";
+import {
+  allocSharedStorage,
+  allocStorage,
+  type DType,
+  dtypeOfArray,
+  type TypedArray,
+} from "../../tensor/dtype.js";
+import { contiguousStrides, type Shape, sizeOf } from "../../tensor/shape.js";
 import type { Backend, BackendBuffer, FusedKernel, SamplerKind, SamplerParam } from "../backend.js";
-import { choleskyCpu, sampleCpu, triangularSolveCpu } from "./cpu-extra.js";
 import type { Writable } from "./codegen.js";
 import { prepareLoop, REDUCE_INIT } from "./codegen.js";
+import { choleskyCpu, sampleCpu, triangularSolveCpu } from "./cpu-extra.js";
 import { runParallel } from "./threads.js";
 
 /** A CPU buffer is a typed array; the counter tracks what scopes and dispose() have not freed. */
@@ -36,7 +42,13 @@ export class CpuBackend implements Backend {
       data = shared;
     }
     this.#live++;
-    const buf: CpuBuffer = { id: nextBufferId++, dtype: dtypeOfArray(data), size: data.length, refs: 1, data };
+    const buf: CpuBuffer = {
+      id: nextBufferId++,
+      dtype: dtypeOfArray(data),
+      size: data.length,
+      refs: 1,
+      data,
+    };
     return buf;
   }
 
@@ -61,7 +73,10 @@ export class CpuBackend implements Backend {
     const b = asCpu(buf);
     if (b.data.length === 0 && b.size !== 0) return; // already freed
     this.#live--;
-    if (b.data.buffer instanceof SharedArrayBuffer && this.#pooledBytes + b.data.byteLength <= SHARED_POOL_BYTES) {
+    if (
+      b.data.buffer instanceof SharedArrayBuffer &&
+      this.#pooledBytes + b.data.byteLength <= SHARED_POOL_BYTES
+    ) {
       const k = `${b.dtype}:${b.data.length}`;
       const list = this.#sharedPool.get(k) ?? [];
       if (list.length < 4) {
@@ -110,7 +125,9 @@ export class CpuBackend implements Backend {
     });
     const outArrays = outs.map((o) => asCpu(o).data);
     // Reductions accumulate in float64 whatever the output dtype.
-    const targets = prepared.reduces.map((r, j) => (r ? new Float64Array(prepared.outSizes[j]!) : outArrays[j]!));
+    const targets = prepared.reduces.map((r, j) =>
+      r ? new Float64Array(prepared.outSizes[j]!) : outArrays[j]!,
+    );
     return () => {
       prepared.reduces.forEach((r, j) => {
         if (r) (targets[j] as Float64Array).fill(REDUCE_INIT[r]);
@@ -122,7 +139,13 @@ export class CpuBackend implements Backend {
     };
   }
 
-  argReduce(input: BackendBuffer, shape: Shape, axis: number, kind: "argmax" | "argmin", out: BackendBuffer): void {
+  argReduce(
+    input: BackendBuffer,
+    shape: Shape,
+    axis: number,
+    kind: "argmax" | "argmin",
+    out: BackendBuffer,
+  ): void {
     const x = asCpu(input).data;
     const o = asCpu(out).data;
     const n = shape[axis]!;
@@ -150,7 +173,14 @@ export class CpuBackend implements Backend {
       }
   }
 
-  cumulative(input: BackendBuffer, shape: Shape, axis: number, kind: "cumsum" | "cumprod", reverse: boolean, out: BackendBuffer): void {
+  cumulative(
+    input: BackendBuffer,
+    shape: Shape,
+    axis: number,
+    kind: "cumsum" | "cumprod",
+    reverse: boolean,
+    out: BackendBuffer,
+  ): void {
     const x = asCpu(input).data;
     const o = asCpu(out).data;
     const n = shape[axis]!;
@@ -170,7 +200,14 @@ export class CpuBackend implements Backend {
       }
   }
 
-  gather(input: BackendBuffer, shape: Shape, axis: number, indices: BackendBuffer, indexCount: number, out: BackendBuffer): void {
+  gather(
+    input: BackendBuffer,
+    shape: Shape,
+    axis: number,
+    indices: BackendBuffer,
+    indexCount: number,
+    out: BackendBuffer,
+  ): void {
     const x = asCpu(input).data;
     const idx = asCpu(indices).data;
     const o = asCpu(out).data;
@@ -181,14 +218,22 @@ export class CpuBackend implements Backend {
       for (let t = 0; t < indexCount; t++) {
         let k = idx[t]!;
         if (k < 0) k += n;
-        if (k < 0 || k >= n) throw new RangeError(`gather: index ${idx[t]} is out of range for axis ${axis} of size ${n}`);
+        if (k < 0 || k >= n)
+          throw new RangeError(`gather: index ${idx[t]} is out of range for axis ${axis} of size ${n}`);
         const src = (i * n + k) * inner;
         const dst = (i * indexCount + t) * inner;
         for (let j = 0; j < inner; j++) o[dst + j] = x[src + j]!;
       }
   }
 
-  scatterAdd(updates: BackendBuffer, updShape: Shape, axis: number, indices: BackendBuffer, outShape: Shape, out: BackendBuffer): void {
+  scatterAdd(
+    updates: BackendBuffer,
+    updShape: Shape,
+    axis: number,
+    indices: BackendBuffer,
+    outShape: Shape,
+    out: BackendBuffer,
+  ): void {
     const u = asCpu(updates).data;
     const idx = asCpu(indices).data;
     const o = asCpu(out).data;
@@ -200,14 +245,25 @@ export class CpuBackend implements Backend {
       for (let t = 0; t < m; t++) {
         let k = idx[t]!;
         if (k < 0) k += n;
-        if (k < 0 || k >= n) throw new RangeError(`scatterAdd: index ${idx[t]} is out of range for axis ${axis} of size ${n}`);
+        if (k < 0 || k >= n)
+          throw new RangeError(`scatterAdd: index ${idx[t]} is out of range for axis ${axis} of size ${n}`);
         const dst = (i * n + k) * inner;
         const src = (i * m + t) * inner;
         for (let j = 0; j < inner; j++) o[dst + j] = o[dst + j]! + u[src + j]!;
       }
   }
 
-  matmul(a: BackendBuffer, b: BackendBuffer, batch: number, m: number, k: number, n: number, aBatchStride: number, bBatchStride: number, out: BackendBuffer): void {
+  matmul(
+    a: BackendBuffer,
+    b: BackendBuffer,
+    batch: number,
+    m: number,
+    k: number,
+    n: number,
+    aBatchStride: number,
+    bBatchStride: number,
+    out: BackendBuffer,
+  ): void {
     const A = asCpu(a).data;
     const B = asCpu(b).data;
     const O = asCpu(out).data;
@@ -247,11 +303,27 @@ export class CpuBackend implements Backend {
     choleskyCpu(asCpu(input).data, shape, n, batch, asCpu(out).data);
   }
 
-  triangularSolve(a: BackendBuffer, b: BackendBuffer, batch: number, n: number, m: number, lower: boolean, transposeA: boolean, out: BackendBuffer): void {
+  triangularSolve(
+    a: BackendBuffer,
+    b: BackendBuffer,
+    batch: number,
+    n: number,
+    m: number,
+    lower: boolean,
+    transposeA: boolean,
+    out: BackendBuffer,
+  ): void {
     triangularSolveCpu(asCpu(a).data, asCpu(b).data, batch, n, m, lower, transposeA, asCpu(out).data);
   }
 
-  sample(kind: SamplerKind, k: Key, n: number, params: readonly SamplerParam[], out: BackendBuffer, categories?: number): void {
+  sample(
+    kind: SamplerKind,
+    k: Key,
+    n: number,
+    params: readonly SamplerParam[],
+    out: BackendBuffer,
+    categories?: number,
+  ): void {
     const p = params.map((x) => (typeof x === "number" ? x : asCpu(x).data));
     sampleCpu(kind, k, n, p, asCpu(out).data, categories);
   }

@@ -20,7 +20,9 @@ export function choleskyCpu(src: TypedArray, shape: Shape, n: number, batch: num
       let d = src[o + j * n + j]!;
       for (let p = 0; p < j; p++) d -= L[j * n + p]! * L[j * n + p]!;
       if (!(d > 0))
-        throw new Error(`cholesky: matrix ${t} of batch ${formatShape(shape)} is not positive definite (pivot ${j} is ${d})`);
+        throw new Error(
+          `cholesky: matrix ${t} of batch ${formatShape(shape)} is not positive definite (pivot ${j} is ${d})`,
+        );
       const ljj = Math.sqrt(d);
       L[j * n + j] = ljj;
       for (let i = j + 1; i < n; i++) {
@@ -64,7 +66,14 @@ export function triangularSolveCpu(
 }
 
 /** Run the typed-array sampler `kind` and store its draws into `out`. */
-export function sampleCpu(kind: SamplerKind, k: Key, n: number, p: readonly (number | TypedArray)[], out: TypedArray, categories?: number): void {
+export function sampleCpu(
+  kind: SamplerKind,
+  k: Key,
+  n: number,
+  p: readonly (number | TypedArray)[],
+  out: TypedArray,
+  categories?: number,
+): void {
   let values: ArrayLike<number>;
   switch (kind) {
     case "uniform":

@@ -8,7 +8,12 @@ import type { CompiledLoop, PreparedLoop, Writable } from "./codegen.js";
 export interface LoopPool {
   readonly threads: number;
   /** Run over [0, n) split across threads; returns false when it cannot (e.g. memory not shared). */
-  run(prepared: PreparedLoop, loop: CompiledLoop, outs: readonly Writable[], inputs: readonly ArrayLike<number>[]): boolean;
+  run(
+    prepared: PreparedLoop,
+    loop: CompiledLoop,
+    outs: readonly Writable[],
+    inputs: readonly ArrayLike<number>[],
+  ): boolean;
 }
 
 let pool: LoopPool | null = null;
@@ -39,7 +44,10 @@ export function runParallel(
   let total = 1;
   for (const d of prepared.dims) total *= d;
   const n = prepared.dims[0]!;
-  const big = total >= PARALLEL_MIN_ELEMENTS || (prepared.maxOpCost >= HEAVY_OP_COST && total * prepared.maxOpCost >= PARALLEL_MIN_ELEMENTS * HEAVY_OP_COST);
+  const big =
+    total >= PARALLEL_MIN_ELEMENTS ||
+    (prepared.maxOpCost >= HEAVY_OP_COST &&
+      total * prepared.maxOpCost >= PARALLEL_MIN_ELEMENTS * HEAVY_OP_COST);
   if (pool && big && n >= pool.threads && pool.run(prepared, loop, outs, inputs)) return;
   loop(outs, inputs, prepared.consts, prepared.dims, prepared.strides, prepared.offsets, 0, n);
 }

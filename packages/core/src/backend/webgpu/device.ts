@@ -55,6 +55,7 @@ export async function acquireDevice(gpu: GPU | undefined = navigatorGpu()): Prom
     device,
     maxStorageBuffers: device.limits.maxStorageBuffersPerShaderStage,
     maxWorkgroupsPerDim: device.limits.maxComputeWorkgroupsPerDimension,
-    adapterInfo: [info?.vendor, info?.architecture, info?.description].filter(Boolean).join(" ") || "unknown adapter",
+    adapterInfo:
+      [info?.vendor, info?.architecture, info?.description].filter(Boolean).join(" ") || "unknown adapter",
   };
 }

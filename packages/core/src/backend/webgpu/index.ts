@@ -7,9 +7,9 @@
 import { acquireDevice } from "./device.js";
 import { WebGpuBackend } from "./webgpu-backend.js";
 
-export { acquireDevice, navigatorGpu, type GpuContext } from "./device.js";
-export { WebGpuBackend } from "./webgpu-backend.js";
+export { acquireDevice, type GpuContext, navigatorGpu } from "./device.js";
 export { GPU_SAMPLERS } from "./random-kernels.js";
+export { WebGpuBackend } from "./webgpu-backend.js";
 
 /** A WebGPU backend on a device from `gpu` (default: `navigator.gpu`); throws naming what to install when none. */
 export async function createWebGpuBackend(gpu?: GPU): Promise<WebGpuBackend> {

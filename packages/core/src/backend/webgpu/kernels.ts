@@ -21,7 +21,12 @@ interface Binding {
 }
 
 /** Assemble a shader: uniform header, bindings L0.. in order, library functions, body. */
-export function buildShader(meta: MetaWords, bindings: readonly Binding[], body: string, head = HEAD): { source: string; kinds: BindingKind[] } {
+export function buildShader(
+  meta: MetaWords,
+  bindings: readonly Binding[],
+  body: string,
+  head = HEAD,
+): { source: string; kinds: BindingKind[] } {
   const decls = bindings.map((b, i) => {
     const access = b.kind === "read" ? "read" : "read_write";
     const t = b.kind === "atomic" ? `atomic<${b.type}>` : b.type;
@@ -29,10 +34,19 @@ export function buildShader(meta: MetaWords, bindings: readonly Binding[], body:
   });
   const main = `${head}\n${body}\n}`;
   const source = `${meta.decl()}\n${decls.join("\n")}\n${libraryFor(main)}\n${main}\n`;
-  return { source, kinds: ["uniform", ...bindings.map((b): BindingKind => (b.kind === "read" ? "read" : "write"))] };
+  return {
+    source,
+    kinds: ["uniform", ...bindings.map((b): BindingKind => (b.kind === "read" ? "read" : "write"))],
+  };
 }
 
-function plan(meta: MetaWords, bindings: readonly Binding[], body: string, inputs: readonly BackendBuffer[], threads: number): ShaderPlan {
+function plan(
+  meta: MetaWords,
+  bindings: readonly Binding[],
+  body: string,
+  inputs: readonly BackendBuffer[],
+  threads: number,
+): ShaderPlan {
   meta.words[0] = threads;
   const { source, kinds } = buildShader(meta, bindings, body);
   return { source, kinds, inputs, meta: meta.array(), workgroups: Math.ceil(threads / WG) };
@@ -42,7 +56,13 @@ const rd = (dtype: DType): Binding => ({ kind: "read", type: wgslType(dtype) });
 const wr = (dtype: DType): Binding => ({ kind: "write", type: wgslType(dtype) });
 
 /** Index of the best element along an axis; NaN wins, as on the cpu backend. */
-export function argReducePlan(input: BackendBuffer, outer: number, n: number, inner: number, kind: "argmax" | "argmin"): ShaderPlan {
+export function argReducePlan(
+  input: BackendBuffer,
+  outer: number,
+  n: number,
+  inner: number,
+  kind: "argmax" | "argmin",
+): ShaderPlan {
   const m = new MetaWords();
   const [N, I] = [m.push(n), m.push(inner)];
   const cmp = kind === "argmax" ? ">" : "<";
@@ -61,7 +81,15 @@ B1[o] = i32(bi);`;
 }
 
 /** Inclusive scan along an axis, one thread per line (Kahan-compensated sums). */
-export function cumulativePlan(input: BackendBuffer, outDtype: DType, outer: number, n: number, inner: number, prod: boolean, reverse: boolean): ShaderPlan {
+export function cumulativePlan(
+  input: BackendBuffer,
+  outDtype: DType,
+  outer: number,
+  n: number,
+  inner: number,
+  prod: boolean,
+  reverse: boolean,
+): ShaderPlan {
   const m = new MetaWords();
   const [N, I] = [m.push(n), m.push(inner)];
   const step = prod
@@ -80,7 +108,14 @@ for (var t = 0u; t < n; t++) {
 }
 
 /** out[i, t, j] = x[i, idx[t], j]; an out-of-range index gives NaN (0 for integer dtypes). */
-export function gatherPlan(input: BackendBuffer, indices: BackendBuffer, outer: number, n: number, inner: number, count: number): ShaderPlan {
+export function gatherPlan(
+  input: BackendBuffer,
+  indices: BackendBuffer,
+  outer: number,
+  n: number,
+  inner: number,
+  count: number,
+): ShaderPlan {
   const m = new MetaWords();
   const [N, I, C] = [m.push(n), m.push(inner), m.push(count)];
   const bad = input.dtype === "float32" ? "bitcast<f32>(M.m[0].w)" : input.dtype === "int32" ? "0" : "0u";
@@ -90,11 +125,24 @@ var k = B1[t];
 if (k < 0) { k += n; }
 if (k < 0 || k >= n) { B2[o] = ${bad}; return; }
 B2[o] = B0[(i * u32(n) + u32(k)) * inner + j];`;
-  return plan(m, [rd(input.dtype), rd("int32"), wr(input.dtype)], body, [input, indices], outer * count * inner);
+  return plan(
+    m,
+    [rd(input.dtype), rd("int32"), wr(input.dtype)],
+    body,
+    [input, indices],
+    outer * count * inner,
+  );
 }
 
 /** out[i, idx[t], j] += upd[i, t, j] with atomics (float: compare-exchange on the bit pattern). */
-export function scatterAddPlan(updates: BackendBuffer, indices: BackendBuffer, outer: number, n: number, inner: number, count: number): ShaderPlan {
+export function scatterAddPlan(
+  updates: BackendBuffer,
+  indices: BackendBuffer,
+  outer: number,
+  n: number,
+  inner: number,
+  count: number,
+): ShaderPlan {
   const m = new MetaWords();
   const [N, I, C] = [m.push(n), m.push(inner), m.push(count)];
   const isInt = updates.dtype === "int32";
@@ -121,7 +169,17 @@ ${add}`;
 const T = 16;
 
 /** Batched matmul with 16 × 16 tiles in workgroup memory. */
-export function matmulPlan(a: BackendBuffer, b: BackendBuffer, outDtype: DType, batch: number, mm: number, k: number, n: number, aStride: number, bStride: number): ShaderPlan {
+export function matmulPlan(
+  a: BackendBuffer,
+  b: BackendBuffer,
+  outDtype: DType,
+  batch: number,
+  mm: number,
+  k: number,
+  n: number,
+  aStride: number,
+  bStride: number,
+): ShaderPlan {
   const m = new MetaWords();
   const ids = [mm, k, n, aStride, bStride].map((x) => m.push(x));
   const tilesM = Math.ceil(mm / T);
@@ -176,7 +234,15 @@ for (var j = 0u; j < n; j++) {
 }
 
 /** Triangular solves by substitution, one thread per (matrix, right-hand column). */
-export function triangularSolvePlan(a: BackendBuffer, b: BackendBuffer, batch: number, n: number, mCols: number, lower: boolean, trans: boolean): ShaderPlan {
+export function triangularSolvePlan(
+  a: BackendBuffer,
+  b: BackendBuffer,
+  batch: number,
+  n: number,
+  mCols: number,
+  lower: boolean,
+  trans: boolean,
+): ShaderPlan {
   const m = new MetaWords();
   const [N, MC] = [m.push(n), m.push(mCols)];
   const forward = lower !== trans;

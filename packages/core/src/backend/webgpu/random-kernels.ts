@@ -11,7 +11,16 @@ import { f32Bits, MetaWords, type ShaderPlan, storeAs, WG, wgslType } from "./wg
  * algorithms with bounded loops in float32 (wgsl-lib/random-samplers.ts): most draws equal the
  * cpu's for the same key, a few differ where float32 rounding flips a rejection test or a floor.
  */
-export const GPU_SAMPLERS: readonly SamplerKind[] = ["uniform", "normal", "bernoulli", "gamma", "poisson", "binomial", "truncatedNormal", "categorical"];
+export const GPU_SAMPLERS: readonly SamplerKind[] = [
+  "uniform",
+  "normal",
+  "bernoulli",
+  "gamma",
+  "poisson",
+  "binomial",
+  "truncatedNormal",
+  "categorical",
+];
 
 /** Raw Threefry blocks (w0, w1) of draw `draw` for elements 0..n−1 (for testing bit equality). */
 export function randomBitsPlan(k: Key, n: number, draw: number): ShaderPlan {
@@ -29,7 +38,14 @@ B0[2u * o] = w.x; B0[2u * o + 1u] = w.y;`;
  * are numbers (uniform words) or buffers of n values; categorical takes one buffer of
  * n × `categories` logits (read by rng_categorical as binding B0).
  */
-export function samplePlan(kind: SamplerKind, k: Key, n: number, params: readonly SamplerParam[], outDtype: DType, categories = 0): ShaderPlan {
+export function samplePlan(
+  kind: SamplerKind,
+  k: Key,
+  n: number,
+  params: readonly SamplerParam[],
+  outDtype: DType,
+  categories = 0,
+): ShaderPlan {
   const m = new MetaWords();
   const [K0, K1] = [m.push(k.hi), m.push(k.lo)];
   m.words[0] = n;

@@ -134,16 +134,25 @@ export class WebGpuBackend implements Backend {
 
   upload(data: TypedArray): BackendBuffer {
     const dtype: DType =
-      data instanceof Float32Array ? "float32" : data instanceof Int32Array ? "int32" : data instanceof Uint8Array ? "bool" : "float64";
-    if (dtype === "float64") throw new Error("the webgpu backend has no float64: use float32 there, or the cpu backend for float64");
+      data instanceof Float32Array
+        ? "float32"
+        : data instanceof Int32Array
+          ? "int32"
+          : data instanceof Uint8Array
+            ? "bool"
+            : "float64";
+    if (dtype === "float64")
+      throw new Error("the webgpu backend has no float64: use float32 there, or the cpu backend for float64");
     const gpu = this.#storage.acquire(Math.max(4, data.length * 4));
     const words = dtype === "bool" ? Uint32Array.from(data) : data;
-    if (data.length > 0) this.device.queue.writeBuffer(gpu, 0, words.buffer, words.byteOffset, data.length * 4);
+    if (data.length > 0)
+      this.device.queue.writeBuffer(gpu, 0, words.buffer, words.byteOffset, data.length * 4);
     return this.#wrap(dtype, data.length, gpu);
   }
 
   alloc(dtype: DType, size: number): BackendBuffer {
-    if (dtype === "float64") throw new Error("the webgpu backend has no float64: use float32 there, or the cpu backend for float64");
+    if (dtype === "float64")
+      throw new Error("the webgpu backend has no float64: use float32 there, or the cpu backend for float64");
     const gpu = this.#storage.acquire(Math.max(4, size * 4));
     this.#enc().clearBuffer(gpu, 0, Math.ceil(Math.max(4, size * 4) / 4) * 4);
     return this.#wrap(dtype, size, gpu);
@@ -212,7 +221,11 @@ export class WebGpuBackend implements Backend {
       let chunk: number[] = [];
       let keys = new Set<string>();
       const run = () => {
-        if (chunk.length) this.#runChunk(chunk.map((j) => kernels[j]!), chunk.map((j) => outs[j]!));
+        if (chunk.length)
+          this.#runChunk(
+            chunk.map((j) => kernels[j]!),
+            chunk.map((j) => outs[j]!),
+          );
         chunk = [];
         keys = new Set();
       };
@@ -247,14 +260,18 @@ export class WebGpuBackend implements Backend {
     const { shape } = kernels[0]!.expr;
     const axes = kernels[0]!.reduce!.axes;
     const nOuter = shape.reduce((n, d, i) => (axes.includes(i) ? n : n * d), 1);
-    const partials = kernels.map(() => this.#wrap("float32", nOuter * split, this.#storage.acquire(nOuter * split * 4)));
+    const partials = kernels.map(() =>
+      this.#wrap("float32", nOuter * split, this.#storage.acquire(nOuter * split * 4)),
+    );
     const first = kernels.map((k) => ({ ...k, outDtype: "float32" as const }));
     this.dispatch(planFused(first, partials, this.ctx.maxWorkgroupsPerDim, split), partials);
-    const second = kernels.map((k, j): FusedKernel => ({
-      expr: bufferLeaf(partials[j]!, [nOuter, split]),
-      outDtype: k.outDtype,
-      reduce: { kind: k.reduce!.kind, axes: [1] },
-    }));
+    const second = kernels.map(
+      (k, j): FusedKernel => ({
+        expr: bufferLeaf(partials[j]!, [nOuter, split]),
+        outDtype: k.outDtype,
+        reduce: { kind: k.reduce!.kind, axes: [1] },
+      }),
+    );
     this.dispatch(planFused(second, outs, this.ctx.maxWorkgroupsPerDim), outs);
     for (const p of partials) this.free(p);
   }
@@ -276,7 +293,9 @@ export class WebGpuBackend implements Backend {
     if (!best) throw new Error(`webgpu: an expression reads more than ${max} buffers and cannot be split`);
     const sub: Expr = best as Expr;
     const tmp = this.alloc(sub.dtype, sizeOf(sub.shape));
-    this.dispatch(planFused([{ expr: sub, outDtype: sub.dtype }], [tmp], this.ctx.maxWorkgroupsPerDim), [tmp]);
+    this.dispatch(planFused([{ expr: sub, outDtype: sub.dtype }], [tmp], this.ctx.maxWorkgroupsPerDim), [
+      tmp,
+    ]);
     temps.push(tmp);
     const leaf = bufferLeaf(tmp, sub.shape);
     const replace = (x: Expr): Expr => {
@@ -287,31 +306,70 @@ export class WebGpuBackend implements Backend {
     return replace(e);
   }
 
-  argReduce(input: BackendBuffer, shape: Shape, axis: number, kind: "argmax" | "argmin", out: BackendBuffer): void {
+  argReduce(
+    input: BackendBuffer,
+    shape: Shape,
+    axis: number,
+    kind: "argmax" | "argmin",
+    out: BackendBuffer,
+  ): void {
     const outer = sizeOf(shape.slice(0, axis));
     const inner = sizeOf(shape.slice(axis + 1));
     this.dispatch(argReducePlan(input, outer, shape[axis]!, inner, kind), [out]);
   }
 
-  cumulative(input: BackendBuffer, shape: Shape, axis: number, kind: "cumsum" | "cumprod", reverse: boolean, out: BackendBuffer): void {
+  cumulative(
+    input: BackendBuffer,
+    shape: Shape,
+    axis: number,
+    kind: "cumsum" | "cumprod",
+    reverse: boolean,
+    out: BackendBuffer,
+  ): void {
     const outer = sizeOf(shape.slice(0, axis));
     const inner = sizeOf(shape.slice(axis + 1));
-    this.dispatch(cumulativePlan(input, out.dtype, outer, shape[axis]!, inner, kind === "cumprod", reverse), [out]);
+    this.dispatch(cumulativePlan(input, out.dtype, outer, shape[axis]!, inner, kind === "cumprod", reverse), [
+      out,
+    ]);
   }
 
-  gather(input: BackendBuffer, shape: Shape, axis: number, indices: BackendBuffer, indexCount: number, out: BackendBuffer): void {
+  gather(
+    input: BackendBuffer,
+    shape: Shape,
+    axis: number,
+    indices: BackendBuffer,
+    indexCount: number,
+    out: BackendBuffer,
+  ): void {
     const outer = sizeOf(shape.slice(0, axis));
     const inner = sizeOf(shape.slice(axis + 1));
     this.dispatch(gatherPlan(input, indices, outer, shape[axis]!, inner, indexCount), [out]);
   }
 
-  scatterAdd(updates: BackendBuffer, updShape: Shape, axis: number, indices: BackendBuffer, outShape: Shape, out: BackendBuffer): void {
+  scatterAdd(
+    updates: BackendBuffer,
+    updShape: Shape,
+    axis: number,
+    indices: BackendBuffer,
+    outShape: Shape,
+    out: BackendBuffer,
+  ): void {
     const outer = sizeOf(outShape.slice(0, axis));
     const inner = sizeOf(outShape.slice(axis + 1));
     this.dispatch(scatterAddPlan(updates, indices, outer, outShape[axis]!, inner, updShape[axis]!), [out]);
   }
 
-  matmul(a: BackendBuffer, b: BackendBuffer, batch: number, m: number, k: number, n: number, aBatchStride: number, bBatchStride: number, out: BackendBuffer): void {
+  matmul(
+    a: BackendBuffer,
+    b: BackendBuffer,
+    batch: number,
+    m: number,
+    k: number,
+    n: number,
+    aBatchStride: number,
+    bBatchStride: number,
+    out: BackendBuffer,
+  ): void {
     this.dispatch(matmulPlan(a, b, out.dtype, batch, m, k, n, aBatchStride, bBatchStride), [out]);
   }
 
@@ -319,11 +377,27 @@ export class WebGpuBackend implements Backend {
     this.dispatch(choleskyPlan(input, n, batch), [out]);
   }
 
-  triangularSolve(a: BackendBuffer, b: BackendBuffer, batch: number, n: number, m: number, lower: boolean, transposeA: boolean, out: BackendBuffer): void {
+  triangularSolve(
+    a: BackendBuffer,
+    b: BackendBuffer,
+    batch: number,
+    n: number,
+    m: number,
+    lower: boolean,
+    transposeA: boolean,
+    out: BackendBuffer,
+  ): void {
     this.dispatch(triangularSolvePlan(a, b, batch, n, m, lower, transposeA), [out]);
   }
 
-  sample(kind: SamplerKind, k: Key, n: number, params: readonly SamplerParam[], out: BackendBuffer, categories?: number): void {
+  sample(
+    kind: SamplerKind,
+    k: Key,
+    n: number,
+    params: readonly SamplerParam[],
+    out: BackendBuffer,
+    categories?: number,
+  ): void {
     if (!GPU_SAMPLERS.includes(kind))
       throw new Error(
         `random.${kind} has no WebGPU kernel yet: sample on the cpu backend (withBackend(cpuBackend(), () => random.${kind}(...))) and move the result with 'await toBackend(t, "webgpu")'`,

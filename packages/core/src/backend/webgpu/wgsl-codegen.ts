@@ -38,7 +38,10 @@ export function reductionSplit(kernels: readonly FusedKernel[]): number {
     else nOuter *= d;
   });
   if (nInner <= TREE_MIN || nOuter * 2 >= SPLIT_TARGET_WORKGROUPS) return 1;
-  return Math.max(1, Math.min(Math.floor(nInner / SPLIT_MIN_CHUNK), Math.ceil(SPLIT_TARGET_WORKGROUPS / nOuter)));
+  return Math.max(
+    1,
+    Math.min(Math.floor(nInner / SPLIT_MIN_CHUNK), Math.ceil(SPLIT_TARGET_WORKGROUPS / nOuter)),
+  );
 }
 
 /** A shader ready to dispatch: source, bindings, uniform words and the number of workgroups. */
@@ -111,7 +114,10 @@ const COMBINE: Record<ReduceKind, (a: string, v: string) => string> = {
 };
 
 /** Per-element statements of a plan's program: SSA `let`s, a multi-output call one vector. */
-function renderElement(plan: LoopPlan, constWord: (index: number) => number): { stmts: string[]; roots: string[] } {
+function renderElement(
+  plan: LoopPlan,
+  constWord: (index: number) => number,
+): { stmts: string[]; roots: string[] } {
   const stmts: string[] = [];
   const code: string[][] = [];
   const val = (r: ValueRef) => code[r.node]![r.output]!;
@@ -120,7 +126,9 @@ function renderElement(plan: LoopPlan, constWord: (index: number) => number): { 
     else if (n.kind === "const") code.push([`mf(${constWord(n.index)}u)`]);
     else {
       stmts.push(`let t${i} = ${n.op.wgslCall(n.args.map(val))};`);
-      code.push(n.op.outputs > 1 ? Array.from({ length: n.op.outputs }, (_, j) => `t${i}.${"xyzw"[j]}`) : [`t${i}`]);
+      code.push(
+        n.op.outputs > 1 ? Array.from({ length: n.op.outputs }, (_, j) => `t${i}.${"xyzw"[j]}`) : [`t${i}`],
+      );
     }
   });
   return { stmts, roots: plan.roots.map(val) };
@@ -130,7 +138,12 @@ function renderElement(plan: LoopPlan, constWord: (index: number) => number): { 
  * Plan one shader for `kernels` (same iteration shape; all maps, or all reductions over the
  * same axes) writing `outs[j]` for `kernels[j]`; the loop structure comes from planLoop.
  */
-export function planFused(kernels: readonly FusedKernel[], outs: readonly BackendBuffer[], maxWorkgroupsPerDim: number, split = 1): ShaderPlan {
+export function planFused(
+  kernels: readonly FusedKernel[],
+  outs: readonly BackendBuffer[],
+  maxWorkgroupsPerDim: number,
+  split = 1,
+): ShaderPlan {
   const plan = planLoop(kernels);
   const { leaves, reduces } = plan;
   const meta = new MetaWords();
@@ -156,7 +169,13 @@ export function planFused(kernels: readonly FusedKernel[], outs: readonly Backen
   const sliced = tree && split > 1;
   const wS = sliced ? meta.push(split) : 0;
   const wChunk = sliced ? meta.push(Math.ceil(nInner / split)) : 0;
-  const decompose = (v: string, dims: number[], strides: number[][], base: (a: number) => string, out: string) => {
+  const decompose = (
+    v: string,
+    dims: number[],
+    strides: number[][],
+    base: (a: number) => string,
+    out: string,
+  ) => {
     const lines = [`var rem${out} = ${v};`];
     for (let a = 0; a < nArr; a++) lines.push(`var ${out}${a}: i32 = ${base(a)};`);
     for (let d = dims.length - 1; d >= 0; d--) {
@@ -183,10 +202,20 @@ export function planFused(kernels: readonly FusedKernel[], outs: readonly Backen
         `let r0 = slice * mw(${wChunk}u);`,
         `let r1 = min(r0 + mw(${wChunk}u), mw(1u));`,
       );
-    else body.push(tree ? "let o = wid.y * nwg.x + wid.x;" : "let o = (wid.y * nwg.x + wid.x) * WG + lid.x;", "if (o >= mw(0u)) { return; }");
+    else
+      body.push(
+        tree ? "let o = wid.y * nwg.x + wid.x;" : "let o = (wid.y * nwg.x + wid.x) * WG + lid.x;",
+        "if (o >= mw(0u)) { return; }",
+      );
     body.push(...decompose("o", dimK, sK, (a) => `mi(${offIdx[a]}u)`, "b"));
     kernels.forEach((_, j) => body.push(`var acc${j}: f32 = ${INIT[reduces[j]!]}; var cmp${j}: f32 = 0.0;`));
-    body.push(sliced ? "for (var r = r0 + lid.x; r < r1; r += WG) {" : tree ? "for (var r = lid.x; r < mw(1u); r += WG) {" : "for (var r = 0u; r < mw(1u); r++) {");
+    body.push(
+      sliced
+        ? "for (var r = r0 + lid.x; r < r1; r += WG) {"
+        : tree
+          ? "for (var r = lid.x; r < mw(1u); r += WG) {"
+          : "for (var r = 0u; r < mw(1u); r++) {",
+    );
     body.push(...decompose("r", dimR, sR, (a) => `b${a}`, "p"), ...loads, ...stmts);
     kernels.forEach((_, j) => {
       const r = reduces[j]!;
@@ -203,18 +232,28 @@ export function planFused(kernels: readonly FusedKernel[], outs: readonly Backen
     if (tree) {
       kernels.forEach((_, j) => body.push(`S${j}[lid.x] = acc${j};`));
       body.push("workgroupBarrier();", "for (var s = WG / 2u; s > 0u; s >>= 1u) {", "if (lid.x < s) {");
-      kernels.forEach((_, j) => body.push(`S${j}[lid.x] = ${COMBINE[reduces[j]!](`S${j}[lid.x]`, `S${j}[lid.x + s]`)};`));
+      kernels.forEach((_, j) =>
+        body.push(`S${j}[lid.x] = ${COMBINE[reduces[j]!](`S${j}[lid.x]`, `S${j}[lid.x + s]`)};`),
+      );
       body.push("}", "workgroupBarrier();", "}", "if (lid.x == 0u) {");
       if (sliced) kernels.forEach((_, j) => body.push(`Y${j}[o * mw(${wS}u) + slice] = S${j}[0];`));
-      else kernels.forEach((k, j) => body.push(`Y${j}[u32(b${nL + j})] = ${storeAs(k.outDtype, `S${j}[0]`)};`));
+      else
+        kernels.forEach((k, j) => body.push(`Y${j}[u32(b${nL + j})] = ${storeAs(k.outDtype, `S${j}[0]`)};`));
       body.push("}");
-    } else kernels.forEach((k, j) => body.push(`Y${j}[u32(b${nL + j})] = ${storeAs(k.outDtype, `acc${j}`)};`));
+    } else
+      kernels.forEach((k, j) => body.push(`Y${j}[u32(b${nL + j})] = ${storeAs(k.outDtype, `acc${j}`)};`));
   }
   const decls = [
     meta.decl(),
     `const WG: u32 = ${WG}u;`,
-    ...leaves.map((l, k) => `@group(0) @binding(${1 + k}) var<storage, read> L${k}: array<${wgslType(leafBuf(l).dtype)}>;`),
-    ...kernels.map((k, j) => `@group(0) @binding(${1 + nL + j}) var<storage, read_write> Y${j}: array<${sliced ? "f32" : wgslType(k.outDtype)}>;`),
+    ...leaves.map(
+      (l, k) =>
+        `@group(0) @binding(${1 + k}) var<storage, read> L${k}: array<${wgslType(leafBuf(l).dtype)}>;`,
+    ),
+    ...kernels.map(
+      (k, j) =>
+        `@group(0) @binding(${1 + nL + j}) var<storage, read_write> Y${j}: array<${sliced ? "f32" : wgslType(k.outDtype)}>;`,
+    ),
     ...(tree ? kernels.map((_, j) => `var<workgroup> S${j}: array<f32, ${WG}>;`) : []),
   ];
   const main = `@compute @workgroup_size(${WG})

@@ -25,93 +25,227 @@ function roundHalfEven(x: number): number {
 
 /** The identity: casts (the node's dtype is the target) and broadcasts (the node's shape is the target). */
 export const identityOp = defineOp({
-  name: "identity", module: M, arity: 1, dtype: "same", cost: 0, testDomain: [STD],
-  cpu: { inline: ([a]) => `${a}` }, wgsl: ([a]) => `${a}`, vjp: (g) => [g],
+  name: "identity",
+  module: M,
+  arity: 1,
+  dtype: "same",
+  cost: 0,
+  testDomain: [STD],
+  cpu: { inline: ([a]) => `${a}` },
+  wgsl: ([a]) => `${a}`,
+  vjp: (g) => [g],
 });
 export const toBoolOp = defineOp({
-  name: "toBool", module: M, arity: 1, dtype: "bool", cost: 0, testDomain: [STD],
-  cpu: { inline: ([a]) => `(${a}?1:0)` }, wgsl: ([a]) => `sp_b(${a} != 0.0)`, vjp: null,
+  name: "toBool",
+  module: M,
+  arity: 1,
+  dtype: "bool",
+  cost: 0,
+  testDomain: [STD],
+  cpu: { inline: ([a]) => `(${a}?1:0)` },
+  wgsl: ([a]) => `sp_b(${a} != 0.0)`,
+  vjp: null,
 });
 export const negOp = defineOp({
-  name: "neg", module: M, arity: 1, dtype: "same", cost: 1, testDomain: [STD],
-  cpu: { inline: ([a]) => `(-${a})` }, wgsl: ([a]) => `(-${a})`, vjp: (g) => [neg(g)],
+  name: "neg",
+  module: M,
+  arity: 1,
+  dtype: "same",
+  cost: 1,
+  testDomain: [STD],
+  cpu: { inline: ([a]) => `(-${a})` },
+  wgsl: ([a]) => `(-${a})`,
+  vjp: (g) => [neg(g)],
 });
 export const absOp = defineOp({
-  name: "abs", module: M, arity: 1, dtype: "same", cost: 1, testDomain: [STD],
-  cpu: { inline: ([a]) => `Math.abs(${a})` }, wgsl: ([a]) => `abs(${a})`, vjp: (g, a) => [mul(g, sign(x0(a)))],
+  name: "abs",
+  module: M,
+  arity: 1,
+  dtype: "same",
+  cost: 1,
+  testDomain: [STD],
+  cpu: { inline: ([a]) => `Math.abs(${a})` },
+  wgsl: ([a]) => `abs(${a})`,
+  vjp: (g, a) => [mul(g, sign(x0(a)))],
 });
 export const signOp = defineOp({
-  name: "sign", module: M, arity: 1, dtype: "same", cost: 1, testDomain: [STD],
-  cpu: { inline: ([a]) => `Math.sign(${a})` }, wgsl: ([a]) => `sign(${a})`, vjp: null,
+  name: "sign",
+  module: M,
+  arity: 1,
+  dtype: "same",
+  cost: 1,
+  testDomain: [STD],
+  cpu: { inline: ([a]) => `Math.sign(${a})` },
+  wgsl: ([a]) => `sign(${a})`,
+  vjp: null,
 });
 export const squareOp = defineOp({
-  name: "square", module: M, arity: 1, dtype: "same", cost: 1, testDomain: [STD],
-  cpu: { inline: ([a]) => `(${a}*${a})` }, wgsl: ([a]) => `(${a} * ${a})`, vjp: (g, a) => [mul(g, mul(x0(a), 2))],
+  name: "square",
+  module: M,
+  arity: 1,
+  dtype: "same",
+  cost: 1,
+  testDomain: [STD],
+  cpu: { inline: ([a]) => `(${a}*${a})` },
+  wgsl: ([a]) => `(${a} * ${a})`,
+  vjp: (g, a) => [mul(g, mul(x0(a), 2))],
 });
 export const reciprocalOp = defineOp({
-  name: "reciprocal", module: M, arity: 1, dtype: "float", cost: 1, testDomain: [POS],
-  cpu: { inline: ([a]) => `(1/${a})` }, wgsl: ([a]) => `(1.0 / ${a})`, vjp: (g, _a, [out]) => [neg(mul(g, square(out!)))],
+  name: "reciprocal",
+  module: M,
+  arity: 1,
+  dtype: "float",
+  cost: 1,
+  testDomain: [POS],
+  cpu: { inline: ([a]) => `(1/${a})` },
+  wgsl: ([a]) => `(1.0 / ${a})`,
+  vjp: (g, _a, [out]) => [neg(mul(g, square(out!)))],
 });
 export const sqrtOp = defineOp({
-  name: "sqrt", module: M, arity: 1, dtype: "float", cost: 2, testDomain: [POS],
-  cpu: { inline: ([a]) => `Math.sqrt(${a})` }, wgsl: ([a]) => `sqrt(${a})`, vjp: (g, _a, [out]) => [div(mul(g, 0.5), out!)],
+  name: "sqrt",
+  module: M,
+  arity: 1,
+  dtype: "float",
+  cost: 2,
+  testDomain: [POS],
+  cpu: { inline: ([a]) => `Math.sqrt(${a})` },
+  wgsl: ([a]) => `sqrt(${a})`,
+  vjp: (g, _a, [out]) => [div(mul(g, 0.5), out!)],
 });
 export const rsqrtOp = defineOp({
-  name: "rsqrt", module: M, arity: 1, dtype: "float", cost: 2, testDomain: [POS],
-  cpu: { inline: ([a]) => `(1/Math.sqrt(${a}))` }, wgsl: ([a]) => `(1.0 / sqrt(${a}))`,
+  name: "rsqrt",
+  module: M,
+  arity: 1,
+  dtype: "float",
+  cost: 2,
+  testDomain: [POS],
+  cpu: { inline: ([a]) => `(1/Math.sqrt(${a}))` },
+  wgsl: ([a]) => `(1.0 / sqrt(${a}))`,
   vjp: (g, a, [out]) => [mul(mul(g, -0.5), div(out!, x0(a)))],
 });
 export const reluOp = defineOp({
-  name: "relu", module: M, arity: 1, dtype: "same", cost: 1, testDomain: [STD],
-  cpu: { inline: ([a]) => `(${a}>0?${a}:0)` }, wgsl: ([a]) => `select(0.0, ${a}, ${a} > 0.0)`, vjp: (g, a) => [mul(g, gt(x0(a), 0))],
+  name: "relu",
+  module: M,
+  arity: 1,
+  dtype: "same",
+  cost: 1,
+  testDomain: [STD],
+  cpu: { inline: ([a]) => `(${a}>0?${a}:0)` },
+  wgsl: ([a]) => `select(0.0, ${a}, ${a} > 0.0)`,
+  vjp: (g, a) => [mul(g, gt(x0(a), 0))],
 });
 export const floorOp = defineOp({
-  name: "floor", module: M, arity: 1, dtype: "same", cost: 1, testDomain: [STD],
-  cpu: { inline: ([a]) => `Math.floor(${a})` }, wgsl: ([a]) => `floor(${a})`, vjp: null,
+  name: "floor",
+  module: M,
+  arity: 1,
+  dtype: "same",
+  cost: 1,
+  testDomain: [STD],
+  cpu: { inline: ([a]) => `Math.floor(${a})` },
+  wgsl: ([a]) => `floor(${a})`,
+  vjp: null,
 });
 export const ceilOp = defineOp({
-  name: "ceil", module: M, arity: 1, dtype: "same", cost: 1, testDomain: [STD],
-  cpu: { inline: ([a]) => `Math.ceil(${a})` }, wgsl: ([a]) => `ceil(${a})`, vjp: null,
+  name: "ceil",
+  module: M,
+  arity: 1,
+  dtype: "same",
+  cost: 1,
+  testDomain: [STD],
+  cpu: { inline: ([a]) => `Math.ceil(${a})` },
+  wgsl: ([a]) => `ceil(${a})`,
+  vjp: null,
 });
 /** Rounds half to even (NumPy); WGSL's `round` does too. */
 export const roundOp = defineOp({
-  name: "round", module: M, arity: 1, dtype: "same", cost: 1, testDomain: [STD],
-  cpu: { fn: roundHalfEven }, wgsl: ([a]) => `round(${a})`, vjp: null,
+  name: "round",
+  module: M,
+  arity: 1,
+  dtype: "same",
+  cost: 1,
+  testDomain: [STD],
+  cpu: { fn: roundHalfEven },
+  wgsl: ([a]) => `round(${a})`,
+  vjp: null,
 });
 export const addOp = defineOp({
-  name: "add", module: M, arity: 2, dtype: "same", cost: 1, testDomain: [STD, STD],
-  cpu: { inline: ([a, b]) => `(${a}+${b})` }, wgsl: ([a, b]) => `(${a} + ${b})`, vjp: (g) => [g, g],
+  name: "add",
+  module: M,
+  arity: 2,
+  dtype: "same",
+  cost: 1,
+  testDomain: [STD, STD],
+  cpu: { inline: ([a, b]) => `(${a}+${b})` },
+  wgsl: ([a, b]) => `(${a} + ${b})`,
+  vjp: (g) => [g, g],
 });
 export const subOp = defineOp({
-  name: "sub", module: M, arity: 2, dtype: "same", cost: 1, testDomain: [STD, STD],
-  cpu: { inline: ([a, b]) => `(${a}-${b})` }, wgsl: ([a, b]) => `(${a} - ${b})`, vjp: (g) => [g, neg(g)],
+  name: "sub",
+  module: M,
+  arity: 2,
+  dtype: "same",
+  cost: 1,
+  testDomain: [STD, STD],
+  cpu: { inline: ([a, b]) => `(${a}-${b})` },
+  wgsl: ([a, b]) => `(${a} - ${b})`,
+  vjp: (g) => [g, neg(g)],
 });
 export const mulOp = defineOp({
-  name: "mul", module: M, arity: 2, dtype: "same", cost: 1, testDomain: [STD, STD],
-  cpu: { inline: ([a, b]) => `(${a}*${b})` }, wgsl: ([a, b]) => `(${a} * ${b})`,
+  name: "mul",
+  module: M,
+  arity: 2,
+  dtype: "same",
+  cost: 1,
+  testDomain: [STD, STD],
+  cpu: { inline: ([a, b]) => `(${a}*${b})` },
+  wgsl: ([a, b]) => `(${a} * ${b})`,
   vjp: (g, a) => [mul(g, x1(a)), mul(g, x0(a))],
 });
 export const divOp = defineOp({
-  name: "div", module: M, arity: 2, dtype: "float", cost: 1, testDomain: [STD, POS],
-  cpu: { inline: ([a, b]) => `(${a}/${b})` }, wgsl: ([a, b]) => `(${a} / ${b})`,
+  name: "div",
+  module: M,
+  arity: 2,
+  dtype: "float",
+  cost: 1,
+  testDomain: [STD, POS],
+  cpu: { inline: ([a, b]) => `(${a}/${b})` },
+  wgsl: ([a, b]) => `(${a} / ${b})`,
   vjp: (g, a, [out]) => [div(g, x1(a)), neg(div(mul(g, out!), x1(a)))],
 });
 export const powOp = defineOp({
-  name: "pow", module: M, arity: 2, dtype: "float", cost: 8, testDomain: [POS, STD],
-  cpu: { inline: ([a, b]) => `Math.pow(${a},${b})` }, wgsl: ([a, b]) => `sp_pow(${a}, ${b})`,
+  name: "pow",
+  module: M,
+  arity: 2,
+  dtype: "float",
+  cost: 8,
+  testDomain: [POS, STD],
+  cpu: { inline: ([a, b]) => `Math.pow(${a},${b})` },
+  wgsl: ([a, b]) => `sp_pow(${a}, ${b})`,
   vjp: (g, a, [out]) => [mul(g, mul(x1(a), pow(x0(a), sub(x1(a), 1)))), mul(g, xlogy(out!, x0(a)))],
 });
 export const maximumOp = defineOp({
-  name: "maximum", module: M, arity: 2, dtype: "same", cost: 1, testDomain: [STD, STD],
-  cpu: { inline: ([a, b]) => `((${a}>${b}||${a}!==${a})?${a}:${b})` }, wgsl: ([a, b]) => `sp_maximum(${a}, ${b})`,
+  name: "maximum",
+  module: M,
+  arity: 2,
+  dtype: "same",
+  cost: 1,
+  testDomain: [STD, STD],
+  cpu: { inline: ([a, b]) => `((${a}>${b}||${a}!==${a})?${a}:${b})` },
+  wgsl: ([a, b]) => `sp_maximum(${a}, ${b})`,
   vjp: (g, a) => {
     const share = add(gt(x0(a), x1(a)), mul(eq(x0(a), x1(a)), 0.5));
     return [mul(g, share), mul(g, sub(1, share))];
   },
 });
 export const minimumOp = defineOp({
-  name: "minimum", module: M, arity: 2, dtype: "same", cost: 1, testDomain: [STD, STD],
-  cpu: { inline: ([a, b]) => `((${a}<${b}||${a}!==${a})?${a}:${b})` }, wgsl: ([a, b]) => `sp_minimum(${a}, ${b})`,
+  name: "minimum",
+  module: M,
+  arity: 2,
+  dtype: "same",
+  cost: 1,
+  testDomain: [STD, STD],
+  cpu: { inline: ([a, b]) => `((${a}<${b}||${a}!==${a})?${a}:${b})` },
+  wgsl: ([a, b]) => `sp_minimum(${a}, ${b})`,
   vjp: (g, a) => {
     const share = add(gt(x1(a), x0(a)), mul(eq(x0(a), x1(a)), 0.5));
     return [mul(g, share), mul(g, sub(1, share))];
@@ -119,8 +253,14 @@ export const minimumOp = defineOp({
 });
 /** `cond ? a : b`; the condition does not take part in dtype promotion. */
 export const whereOp = defineOp({
-  name: "where", module: M, arity: 3, dtype: "same", cost: 1, testDomain: [{ lo: 0, hi: 1, integer: true }, STD, STD],
-  cpu: { inline: ([c, a, b]) => `(${c}?${a}:${b})` }, wgsl: ([c, a, b]) => `select(${b}, ${a}, ${c} != 0.0)`,
+  name: "where",
+  module: M,
+  arity: 3,
+  dtype: "same",
+  cost: 1,
+  testDomain: [{ lo: 0, hi: 1, integer: true }, STD, STD],
+  cpu: { inline: ([c, a, b]) => `(${c}?${a}:${b})` },
+  wgsl: ([c, a, b]) => `select(${b}, ${a}, ${c} != 0.0)`,
   vjp: (g, a) => [null, where(x0(a), g, 0), where(x0(a), 0, g)],
 });
 
@@ -158,7 +298,16 @@ export function astype(x: Tensor, dtype: DType): Tensor {
   if (x.dtype === dtype) return x;
   const e = exprOf(x);
   const op = dtype === "bool" ? toBoolOp : identityOp;
-  const out = fromExpr({ kind: "call", op, output: 0, args: [e], shape: x.shape, dtype, cost: exprCost(e), nodes: exprNodes(e) + 1 });
+  const out = fromExpr({
+    kind: "call",
+    op,
+    output: 0,
+    args: [e],
+    shape: x.shape,
+    dtype,
+    cost: exprCost(e),
+    nodes: exprNodes(e) + 1,
+  });
   if (isFloat(dtype) && isFloat(x.dtype)) record(out, [x], "astype", (g) => [astype(g, x.dtype)]);
   return out;
 }
@@ -171,7 +320,17 @@ export function broadcastTo(x: Tensor, shape: Shape): Tensor {
   if (target.length === x.shape.length && target.every((d, i) => d === x.shape[i])) return x;
   // As in applyOp: compute a non-trivial pending expression once at its own size rather than
   // once per element it is broadcast over.
-  const e = x._expr?.kind === "call" && exprCost(x._expr) > 1 && !hasDeferredLeaf(x._expr) ? leafOf(x) : exprOf(x);
-  const out = fromExpr({ kind: "call", op: identityOp, output: 0, args: [e], shape: [...shape], dtype: x.dtype, cost: exprCost(e), nodes: exprNodes(e) + 1 });
+  const e =
+    x._expr?.kind === "call" && exprCost(x._expr) > 1 && !hasDeferredLeaf(x._expr) ? leafOf(x) : exprOf(x);
+  const out = fromExpr({
+    kind: "call",
+    op: identityOp,
+    output: 0,
+    args: [e],
+    shape: [...shape],
+    dtype: x.dtype,
+    cost: exprCost(e),
+    nodes: exprNodes(e) + 1,
+  });
   return record(out, [x], "broadcastTo", (g) => [g]);
 }

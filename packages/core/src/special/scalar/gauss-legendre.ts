@@ -14,7 +14,8 @@ const cache = new Map<number, { nodes: Float64Array; weights: Float64Array }>();
  * const { nodes, weights } = gaussLegendre01(256); // Σ weights = 1
  */
 export function gaussLegendre01(K: number): { nodes: Float64Array; weights: Float64Array } {
-  if (!Number.isInteger(K) || K < 1) throw new Error(`gaussLegendre01: order must be a positive integer, got ${K}`);
+  if (!Number.isInteger(K) || K < 1)
+    throw new Error(`gaussLegendre01: order must be a positive integer, got ${K}`);
   const hit = cache.get(K);
   if (hit) return hit;
   const nodes = new Float64Array(K);

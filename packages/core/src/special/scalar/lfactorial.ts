@@ -4,7 +4,9 @@ import { lgamma } from "./lgamma.js";
 export const LFACTORIAL_TABLE_SIZE = 1024;
 // Each entry from lgamma (≤ 2.2 ulp vs Python's math.lgamma), not a running sum of logs, whose
 // rounding errors add up to 8 ulp by 1000.
-const LFACTORIAL_TABLE = Float64Array.from({ length: LFACTORIAL_TABLE_SIZE }, (_, i) => (i < 2 ? 0 : lgamma(i + 1)));
+const LFACTORIAL_TABLE = Float64Array.from({ length: LFACTORIAL_TABLE_SIZE }, (_, i) =>
+  i < 2 ? 0 : lgamma(i + 1),
+);
 
 /** log(y!) for integer y ≥ 0 (table below 1024, lgamma above); lgamma(y + 1) otherwise. */
 export function lfactorial(y: number): number {

@@ -57,7 +57,12 @@ export interface BiologicalOptions {
 /** Jeffreys divergence between Gamma(a1, rate b1) and Gamma(a2, rate b2) (the log-Gamma terms cancel). */
 export function gammaJeffreys(a1: number, b1: number, a2: number, b2: number): number {
   const dig = specialScalar.digamma;
-  return (a1 - a2) * (dig(a1) - dig(a2)) + (a2 - a1) * (Math.log(b1) - Math.log(b2)) + (a1 * (b2 - b1)) / b1 + (a2 * (b1 - b2)) / b2;
+  return (
+    (a1 - a2) * (dig(a1) - dig(a2)) +
+    (a2 - a1) * (Math.log(b1) - Math.log(b2)) +
+    (a1 * (b2 - b1)) / b1 +
+    (a2 * (b1 - b2)) / b2
+  );
 }
 
 class Acc {
@@ -102,11 +107,16 @@ class Acc {
  * LFC, LVR and Jeffreys divergence per gene over paired posterior draws (draw i of A with draw
  * i of B; the same batch keys as the empirical method, so the same draws).
  */
-export async function biologicalLevel(a: DrawSource, b: DrawSource, opts: BiologicalOptions = {}): Promise<BiologicalLevel> {
+export async function biologicalLevel(
+  a: DrawSource,
+  b: DrawSource,
+  opts: BiologicalOptions = {},
+): Promise<BiologicalLevel> {
   checkSameGenes(a.genes, b.genes);
   const ca = resolveComponent(a, { component: opts.componentA }, "A");
   const cb = resolveComponent(b, { component: opts.componentB }, "B");
-  if (ca === null || cb === null) throw new Error("computeBiological needs one component per side (mixtureWeighted is not supported)");
+  if (ca === null || cb === null)
+    throw new Error("computeBiological needs one component per side (mixtureWeighted is not supported)");
   const G = a.genes.length;
   const S = opts.nSamples ?? Math.min(1000, a.nStored ?? 1000, b.nStored ?? 1000);
   if (!Number.isInteger(S) || S < 2) throw new Error(`nSamples must be an integer ≥ 2, got ${S}`);

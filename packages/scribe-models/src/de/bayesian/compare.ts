@@ -11,7 +11,7 @@ import { type DrawSource, drawsSource, type PosteriorDraws, resultsSource } from
 import { type EmpiricalOptions, empiricalDelta } from "./empirical.js";
 import { fitLogisticNormal, type LogisticNormalFit } from "./logistic-normal.js";
 import { ParametricPosterior } from "./parametric.js";
-import { ShrinkagePosterior, type ShrinkageOptions } from "./shrinkage.js";
+import { type ShrinkageOptions, ShrinkagePosterior } from "./shrinkage.js";
 
 /** What can be compared: fitted results, posterior draws, or a fitted logistic-normal. */
 export type CompareInput = ScribeResults | DrawSource | PosteriorDraws | LogisticNormalFit;
@@ -70,25 +70,41 @@ function alignGenes(a: ScribeResults, b: ScribeResults, la: string, lb: string):
  * const cmp = await compare(resultsTreated, resultsControl, { tau: Math.log(1.5), labelA: "treated", labelB: "control" });
  * const { rows, pefp } = cmp.toTable({ tau: Math.log(1.5), targetPefp: 0.05 });
  */
-export async function compare(a: CompareInput, b: CompareInput, opts: CompareOptions = {}): Promise<BayesianComparison> {
+export async function compare(
+  a: CompareInput,
+  b: CompareInput,
+  opts: CompareOptions = {},
+): Promise<BayesianComparison> {
   const labelA = opts.labelA ?? "A";
   const labelB = opts.labelB ?? "B";
   const reference = opts.reference ?? "clr";
   const lnA = isLogisticNormal(a);
   const lnB = isLogisticNormal(b);
-  if (lnA !== lnB) throw new Error("compare: give two logistic-normal fits or two sets of results/draws, not one of each");
+  if (lnA !== lnB)
+    throw new Error("compare: give two logistic-normal fits or two sets of results/draws, not one of each");
   const method = opts.method ?? (lnA ? "parametric" : "empirical");
-  if (lnA && method !== "parametric") throw new Error(`compare: logistic-normal fits support only method "parametric", not ${JSON.stringify(method)}`);
+  if (lnA && method !== "parametric")
+    throw new Error(
+      `compare: logistic-normal fits support only method "parametric", not ${JSON.stringify(method)}`,
+    );
   if (a instanceof ScribeResults && b instanceof ScribeResults) b = alignGenes(a, b, labelA, labelB);
 
   if (method === "parametric") {
     const seed = opts.seed ?? 42;
     const baseKey = typeof seed === "number" ? makeKey(seed) : seed;
-    if (reference !== "clr") throw new Error(`compare: the parametric method works in CLR coordinates; reference ${JSON.stringify(reference)} needs method "empirical"`);
+    if (reference !== "clr")
+      throw new Error(
+        `compare: the parametric method works in CLR coordinates; reference ${JSON.stringify(reference)} needs method "empirical"`,
+      );
     const [fa, fb] = lnA
       ? [a as LogisticNormalFit, b as LogisticNormalFit]
       : await Promise.all(
-          ([[a, opts.componentA, labelA, 1], [b, opts.componentB, labelB, 2]] as const).map(([x, component, label, side]) =>
+          (
+            [
+              [a, opts.componentA, labelA, 1],
+              [b, opts.componentB, labelB, 2],
+            ] as const
+          ).map(([x, component, label, side]) =>
             fitLogisticNormal(toSource(x as Exclude<CompareInput, LogisticNormalFit>, label), {
               component,
               ...(opts.mixtureWeighted !== undefined ? { mixtureWeighted: opts.mixtureWeighted } : {}),
@@ -102,7 +118,12 @@ export async function compare(a: CompareInput, b: CompareInput, opts: CompareOpt
           ),
         );
     const biological = opts.computeBiological && !lnA ? await bio(a, b, opts, labelA, labelB) : null;
-    return new BayesianComparison(new ParametricPosterior(fa!, fb!), { labelA, labelB, reference, biological });
+    return new BayesianComparison(new ParametricPosterior(fa!, fb!), {
+      labelA,
+      labelB,
+      reference,
+      biological,
+    });
   }
   if (lnA) throw new Error("unreachable");
   const sa = toSource(a as Exclude<CompareInput, LogisticNormalFit>, labelA);
@@ -110,17 +131,33 @@ export async function compare(a: CompareInput, b: CompareInput, opts: CompareOpt
   const post = await empiricalDelta(sa, sb, opts);
   const biological = opts.computeBiological ? await biologicalLevel(sa, sb, bioOptions(opts)) : null;
   const final = method === "shrinkage" ? new ShrinkagePosterior(post, opts.shrinkage ?? {}) : post;
-  if (method !== "empirical" && method !== "shrinkage") throw new Error(`compare: unknown method ${JSON.stringify(method)}; expected empirical, parametric or shrinkage`);
+  if (method !== "empirical" && method !== "shrinkage")
+    throw new Error(
+      `compare: unknown method ${JSON.stringify(method)}; expected empirical, parametric or shrinkage`,
+    );
   return new BayesianComparison(final, { labelA, labelB, reference, biological });
 }
 
 function bioOptions(opts: CompareOptions): BiologicalOptions {
   const o: BiologicalOptions = {};
-  for (const k of ["nSamples", "batchSize", "seed", "componentA", "componentB", "tauLfc", "tauVar", "tauKl"] as const)
+  for (const k of [
+    "nSamples",
+    "batchSize",
+    "seed",
+    "componentA",
+    "componentB",
+    "tauLfc",
+    "tauVar",
+    "tauKl",
+  ] as const)
     if (opts[k] !== undefined) (o as Record<string, unknown>)[k] = opts[k];
   return o;
 }
 
 async function bio(a: CompareInput, b: CompareInput, opts: CompareOptions, la: string, lb: string) {
-  return biologicalLevel(toSource(a as Exclude<CompareInput, LogisticNormalFit>, la), toSource(b as Exclude<CompareInput, LogisticNormalFit>, lb), bioOptions(opts));
+  return biologicalLevel(
+    toSource(a as Exclude<CompareInput, LogisticNormalFit>, la),
+    toSource(b as Exclude<CompareInput, LogisticNormalFit>, lb),
+    bioOptions(opts),
+  );
 }

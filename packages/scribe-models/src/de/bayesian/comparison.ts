@@ -19,7 +19,7 @@ import {
   testPathwayPerturbation,
 } from "./gene-sets.js";
 import type { Reference } from "./log-ratio.js";
-import { ShrinkagePosterior, type ShrinkageOptions } from "./shrinkage.js";
+import { type ShrinkageOptions, ShrinkagePosterior } from "./shrinkage.js";
 
 /** Per-gene quantities at one τ. */
 export interface GeneLevel {
@@ -166,7 +166,12 @@ export class BayesianComparison {
    * One row per gene; `called` marks the genes with lfsr_τ below the threshold reaching
    * `targetPefp` (default 0.05). Also returns that threshold and the achieved PEFP.
    */
-  toTable(opts: { tau?: number; targetPefp?: number } = {}): { rows: ComparisonRow[]; threshold: number; pefp: number; tau: number } {
+  toTable(opts: { tau?: number; targetPefp?: number } = {}): {
+    rows: ComparisonRow[];
+    threshold: number;
+    pefp: number;
+    tau: number;
+  } {
     const tau = opts.tau ?? 0;
     const gl = this.geneLevel(tau);
     const threshold = findThreshold(gl.lfsrTau, opts.targetPefp ?? 0.05);
@@ -185,7 +190,14 @@ export class BayesianComparison {
   }
 
   /** The top genes by `sortBy` (default lfsr ascending; "prob_effect" and "abs_mean" descending). */
-  summary(opts: { tau?: number; sortBy?: "lfsr" | "lfsr_tau" | "prob_effect" | "mean" | "abs_mean"; topN?: number; targetPefp?: number } = {}): ComparisonRow[] {
+  summary(
+    opts: {
+      tau?: number;
+      sortBy?: "lfsr" | "lfsr_tau" | "prob_effect" | "mean" | "abs_mean";
+      topN?: number;
+      targetPefp?: number;
+    } = {},
+  ): ComparisonRow[] {
     const { rows } = this.toTable(opts);
     const by = opts.sortBy ?? "lfsr";
     const key: Record<string, (r: ComparisonRow) => number> = {
@@ -196,7 +208,10 @@ export class BayesianComparison {
       abs_mean: (r) => -Math.abs(r.mean),
     };
     const f = key[by];
-    if (!f) throw new Error(`summary: unknown sortBy ${JSON.stringify(by)}; expected ${Object.keys(key).join(", ")}`);
+    if (!f)
+      throw new Error(
+        `summary: unknown sortBy ${JSON.stringify(by)}; expected ${Object.keys(key).join(", ")}`,
+      );
     return rows.sort((a, b) => f(a) - f(b)).slice(0, opts.topN ?? 20);
   }
 
@@ -211,17 +226,24 @@ export class BayesianComparison {
   }
 
   private checkBalanceReference(): void {
-    if (this.reference === "ilr") throw new Error("gene-set tests need gene coordinates (clr, alr, iqlr or a reference set), not ilr");
+    if (this.reference === "ilr")
+      throw new Error("gene-set tests need gene coordinates (clr, alr, iqlr or a reference set), not ilr");
   }
 
   /** The ILR balance of a gene set against the other genes. */
-  testGeneSet(genes: readonly (string | number)[], opts: { tau?: number } = {}): ContrastResult & { size: number } {
+  testGeneSet(
+    genes: readonly (string | number)[],
+    opts: { tau?: number } = {},
+  ): ContrastResult & { size: number } {
     this.checkBalanceReference();
     return testGeneSet(this.posterior, genes, opts.tau ?? 0);
   }
 
   /** A linear contrast of Δ (weights per coordinate, or by gene name). */
-  testContrast(weights: Float64Array | Readonly<Record<string, number>>, opts: { tau?: number } = {}): ContrastResult {
+  testContrast(
+    weights: Float64Array | Readonly<Record<string, number>>,
+    opts: { tau?: number } = {},
+  ): ContrastResult {
     return testContrast(this.posterior, weights, opts.tau ?? 0);
   }
 
@@ -231,7 +253,10 @@ export class BayesianComparison {
   }
 
   /** Balance and perturbation tests for several sets, BH-adjusted over the sets. */
-  testMultipleGeneSets(sets: Readonly<Record<string, readonly (string | number)[]>>, opts: PerturbationOptions & { tau?: number } = {}): GeneSetRow[] {
+  testMultipleGeneSets(
+    sets: Readonly<Record<string, readonly (string | number)[]>>,
+    opts: PerturbationOptions & { tau?: number } = {},
+  ): GeneSetRow[] {
     this.checkBalanceReference();
     return testMultipleGeneSets(this.posterior, sets, opts);
   }

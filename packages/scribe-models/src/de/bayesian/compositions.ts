@@ -36,7 +36,10 @@ export interface GeneSelection {
  * Resolve `geneMask` (booleans, true = keep, one per gene; or the names of the genes to keep)
  * against the gene names. Without a mask every gene is kept and there is no "other" column.
  */
-export function resolveGeneMask(genes: readonly string[], mask?: readonly boolean[] | readonly string[] | null): GeneSelection {
+export function resolveGeneMask(
+  genes: readonly string[],
+  mask?: readonly boolean[] | readonly string[] | null,
+): GeneSelection {
   const G = genes.length;
   let keepFlags: boolean[];
   if (!mask) keepFlags = new Array<boolean>(G).fill(true);
@@ -67,22 +70,33 @@ export function resolveComponent(src: DrawSource, opts: CompositionOptions, side
   const K = src.nComponents;
   const c = opts.component;
   if (K === 1) {
-    if (opts.mixtureWeighted) throw new Error(`${side}: mixtureWeighted needs a mixture model, but ${side} has one component`);
-    if (c !== undefined && c !== null && c !== 0) throw new Error(`${side}: component ${JSON.stringify(c)} is out of range: ${side} is not a mixture (one component, index 0)`);
+    if (opts.mixtureWeighted)
+      throw new Error(`${side}: mixtureWeighted needs a mixture model, but ${side} has one component`);
+    if (c !== undefined && c !== null && c !== 0)
+      throw new Error(
+        `${side}: component ${JSON.stringify(c)} is out of range: ${side} is not a mixture (one component, index 0)`,
+      );
     return 0;
   }
   if (opts.mixtureWeighted) {
-    if (c !== undefined && c !== null) throw new Error(`${side}: give either a component or mixtureWeighted, not both`);
+    if (c !== undefined && c !== null)
+      throw new Error(`${side}: give either a component or mixtureWeighted, not both`);
     return null;
   }
   if (c === undefined || c === null)
-    throw new Error(`${side} is a mixture with ${K} components: choose one (component index 0..${K - 1}${src.componentLabels ? ` or label ${src.componentLabels.join(", ")}` : ""}) or set mixtureWeighted`);
+    throw new Error(
+      `${side} is a mixture with ${K} components: choose one (component index 0..${K - 1}${src.componentLabels ? ` or label ${src.componentLabels.join(", ")}` : ""}) or set mixtureWeighted`,
+    );
   if (typeof c === "string") {
     const i = src.componentLabels?.indexOf(c) ?? -1;
-    if (i < 0) throw new Error(`${side}: no component labelled ${JSON.stringify(c)}${src.componentLabels ? `; labels: ${src.componentLabels.join(", ")}` : " (the results carry no component labels)"}`);
+    if (i < 0)
+      throw new Error(
+        `${side}: no component labelled ${JSON.stringify(c)}${src.componentLabels ? `; labels: ${src.componentLabels.join(", ")}` : " (the results carry no component labels)"}`,
+      );
     return i;
   }
-  if (!Number.isInteger(c) || c < 0 || c >= K) throw new Error(`${side}: component ${c} is out of range [0, ${K - 1}]`);
+  if (!Number.isInteger(c) || c < 0 || c >= K)
+    throw new Error(`${side}: component ${c} is out of range [0, ${K - 1}]`);
   return c;
 }
 
@@ -120,7 +134,10 @@ export function logCompositions(
         for (let g = 0; g < G; g++) {
           const r = b.r[base + g]!;
           const scale = b.mu[base + g]! / r;
-          if (!(r > 0) || r === Number.POSITIVE_INFINITY) throw new RangeError(`posterior draw ${i}: r of gene ${g} is ${r}; r must be positive and finite`);
+          if (!(r > 0) || r === Number.POSITIVE_INFINITY)
+            throw new RangeError(
+              `posterior draw ${i}: r of gene ${g} is ${r}; r must be positive and finite`,
+            );
           let v: number;
           if (r >= 1) {
             const x = stream.gammaAtLeastOne(r) * scale;

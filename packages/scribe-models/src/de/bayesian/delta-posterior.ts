@@ -136,7 +136,9 @@ export class EmpiricalPosterior implements DeltaPosterior {
   tails(tau: number): Tails {
     checkTau(tau);
     const n = this.nDraws;
-    for (const [t, v] of this.counts.tailCounts) if (Math.abs(t - tau) <= 1e-12 * Math.max(1, tau)) return { up: v.up.map((x) => x / n), down: v.down.map((x) => x / n) };
+    for (const [t, v] of this.counts.tailCounts)
+      if (Math.abs(t - tau) <= 1e-12 * Math.max(1, tau))
+        return { up: v.up.map((x) => x / n), down: v.down.map((x) => x / n) };
     const d = this.draws;
     if (!d)
       throw new Error(
@@ -162,7 +164,10 @@ export class EmpiricalPosterior implements DeltaPosterior {
     const d = this.draws;
     const m = this.names.length;
     if (c.length !== m) throw new Error(`contrast: ${c.length} weights for ${m} coordinates`);
-    if (!d) throw new Error("gene-set and contrast tests on the empirical method need the Δ draws: pass keepDraws: true to compare()");
+    if (!d)
+      throw new Error(
+        "gene-set and contrast tests on the empirical method need the Δ draws: pass keepDraws: true to compare()",
+      );
     const x = new Float64Array(this.nDraws);
     for (let s = 0; s < this.nDraws; s++) {
       let v = 0;

@@ -59,14 +59,23 @@ export interface PosteriorDraws {
  * Bring rows [start, start+n) of an array shaped [S, …] with per-draw size `per` (1, G, K or
  * K·G) onto the [n, K, G] grid.
  */
-function toGrid(src: Float32Array | Float64Array, per: number, start: number, n: number, K: number, G: number, what: string): Float64Array | Float32Array {
+function toGrid(
+  src: Float32Array | Float64Array,
+  per: number,
+  start: number,
+  n: number,
+  K: number,
+  G: number,
+  what: string,
+): Float64Array | Float32Array {
   // already on the grid: a view, no copy
   if (per === K * G) return src.subarray(start * per, (start + n) * per);
   const out = new Float64Array(n * K * G);
   for (let i = 0; i < n; i++) {
     const base = (start + i) * per;
     const o = i * K * G;
-    if (per === G) for (let k = 0; k < K; k++) for (let g = 0; g < G; g++) out[o + k * G + g] = src[base + g]!;
+    if (per === G)
+      for (let k = 0; k < K; k++) for (let g = 0; g < G; g++) out[o + k * G + g] = src[base + g]!;
     else if (per === K) for (let k = 0; k < K; k++) out.fill(src[base + k]!, o + k * G, o + (k + 1) * G);
     else if (per === 1) out.fill(src[base]!, o, o + K * G);
     else throw new Error(`${what}: ${per} values per draw fit neither 1, G=${G}, K=${K} nor K·G`);
@@ -79,11 +88,15 @@ export function drawsSource(d: PosteriorDraws): DrawSource {
   const G = d.genes.length;
   const K = d.nComponents ?? 1;
   const S = d.nDraws;
-  if (!Number.isInteger(S) || S < 1) throw new Error(`posterior draws: nDraws must be a positive integer, got ${S}`);
-  if (d.r.length !== S * G * K) throw new Error(`posterior draws: r has ${d.r.length} values, expected S·K·G = ${S}·${K}·${G}`);
+  if (!Number.isInteger(S) || S < 1)
+    throw new Error(`posterior draws: nDraws must be a positive integer, got ${S}`);
+  if (d.r.length !== S * G * K)
+    throw new Error(`posterior draws: r has ${d.r.length} values, expected S·K·G = ${S}·${K}·${G}`);
   if (!d.mu && !d.p) throw new Error("posterior draws: give mu or p beside r");
-  if (d.mu && d.mu.length !== d.r.length) throw new Error(`posterior draws: mu has ${d.mu.length} values, expected ${d.r.length} (the shape of r)`);
-  if (K > 1 && (!d.weights || d.weights.length !== S * K)) throw new Error(`posterior draws: a mixture needs weights [S, K] = ${S * K} values`);
+  if (d.mu && d.mu.length !== d.r.length)
+    throw new Error(`posterior draws: mu has ${d.mu.length} values, expected ${d.r.length} (the shape of r)`);
+  if (K > 1 && (!d.weights || d.weights.length !== S * K))
+    throw new Error(`posterior draws: a mixture needs weights [S, K] = ${S * K} values`);
   return {
     genes: d.genes,
     nComponents: K,
@@ -146,11 +159,18 @@ function sliceSites(a: SiteArrays, K: number, G: number, start: number, n: numbe
 export function resultsSource(res: ScribeResults, label = "results"): DrawSource {
   const cfg = res.config;
   if (cfg.twoState)
-    throw new Error(`${label}: model ${cfg.modelType} is a two-state (Poisson–Beta) model; Bayesian DE on compositions needs an NB-family model (nbdm, zinb, nbvcp, zinbvcp)`);
-  if (cfg.amortizeCapture) throw new Error(`${label}: results with an amortized capture guide need the counts to draw from the guide; compare() does not support them yet`);
+    throw new Error(
+      `${label}: model ${cfg.modelType} is a two-state (Poisson–Beta) model; Bayesian DE on compositions needs an NB-family model (nbdm, zinb, nbvcp, zinbvcp)`,
+    );
+  if (cfg.amortizeCapture)
+    throw new Error(
+      `${label}: results with an amortized capture guide need the counts to draw from the guide; compare() does not support them yet`,
+    );
   const K = cfg.nComponents;
   const G = cfg.nGenes;
-  const labels = Array.isArray(res.meta.componentLabels) ? (res.meta.componentLabels as unknown[]).map(String) : null;
+  const labels = Array.isArray(res.meta.componentLabels)
+    ? (res.meta.componentLabels as unknown[]).map(String)
+    : null;
   const mcmc = res.inferenceMethod === "mcmc" && res.mcmcSamples;
   let stored: SiteArrays | null = null;
   return {
@@ -161,7 +181,10 @@ export function resultsSource(res: ScribeResults, label = "results"): DrawSource
     async batch(start, n, k) {
       if (mcmc) {
         stored ??= await readSites(res.mcmcSamples!, K);
-        if (start + n > stored.S) throw new Error(`${label}: asked for draws up to ${start + n}, but the MCMC results store ${stored.S}`);
+        if (start + n > stored.S)
+          throw new Error(
+            `${label}: asked for draws up to ${start + n}, but the MCMC results store ${stored.S}`,
+          );
         return sliceSites(stored, K, G, start, n);
       }
       const samples = await res.getPosteriorSamples({ nSamples: n, seed: foldIn(k, 0) });

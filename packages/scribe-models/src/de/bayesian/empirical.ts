@@ -6,7 +6,13 @@
  * @module
  */
 import { foldIn, type Key, key as makeKey } from "@scribe/core";
-import { type CompositionOptions, type GeneSelection, logCompositions, resolveComponent, resolveGeneMask } from "./compositions.js";
+import {
+  type CompositionOptions,
+  type GeneSelection,
+  logCompositions,
+  resolveComponent,
+  resolveGeneMask,
+} from "./compositions.js";
 import { checkTau, EmpiricalPosterior } from "./delta-posterior.js";
 import type { DrawSource } from "./draw-source.js";
 import { GammaStream } from "./gamma-stream.js";
@@ -48,21 +54,33 @@ interface SideCtx {
 
 /** Check that both sides have the same genes in the same order. */
 export function checkSameGenes(a: readonly string[], b: readonly string[], labels = ["A", "B"]): void {
-  if (a.length !== b.length) throw new Error(`${labels[0]} has ${a.length} genes and ${labels[1]} has ${b.length}; both must be fitted on the same genes`);
+  if (a.length !== b.length)
+    throw new Error(
+      `${labels[0]} has ${a.length} genes and ${labels[1]} has ${b.length}; both must be fitted on the same genes`,
+    );
   for (let i = 0; i < a.length; i++)
-    if (a[i] !== b[i]) throw new Error(`${labels[0]} and ${labels[1]} differ at gene ${i}: ${JSON.stringify(a[i])} vs ${JSON.stringify(b[i])}; both must be fitted on the same genes in the same order`);
+    if (a[i] !== b[i])
+      throw new Error(
+        `${labels[0]} and ${labels[1]} differ at gene ${i}: ${JSON.stringify(a[i])} vs ${JSON.stringify(b[i])}; both must be fitted on the same genes in the same order`,
+      );
 }
 
 /** Number of draws and batch layout shared by the passes. */
 function drawPlan(a: DrawSource, b: DrawSource, opts: EmpiricalOptions) {
   const S = opts.nSamples ?? Math.min(1000, a.nStored ?? 1000, b.nStored ?? 1000);
   if (!Number.isInteger(S) || S < 2) throw new Error(`nSamples must be an integer ≥ 2, got ${S}`);
-  for (const [src, side] of [[a, "A"], [b, "B"]] as const)
-    if (src.nStored !== null && S > src.nStored) throw new Error(`nSamples ${S} exceeds the ${src.nStored} stored draws of ${side}`);
+  for (const [src, side] of [
+    [a, "A"],
+    [b, "B"],
+  ] as const)
+    if (src.nStored !== null && S > src.nStored)
+      throw new Error(`nSamples ${S} exceeds the ${src.nStored} stored draws of ${side}`);
   const batch = opts.batchSize ?? Math.max(1, Math.floor(4e6 / a.genes.length));
-  if (!Number.isInteger(batch) || batch < 1) throw new Error(`batchSize must be a positive integer, got ${batch}`);
+  if (!Number.isInteger(batch) || batch < 1)
+    throw new Error(`batchSize must be a positive integer, got ${batch}`);
   const nDir = opts.nSamplesDirichlet ?? 1;
-  if (!Number.isInteger(nDir) || nDir < 1) throw new Error(`nSamplesDirichlet must be a positive integer, got ${nDir}`);
+  if (!Number.isInteger(nDir) || nDir < 1)
+    throw new Error(`nSamplesDirichlet must be a positive integer, got ${nDir}`);
   return { S, batch: Math.min(batch, S), nDir };
 }
 
@@ -86,10 +104,23 @@ async function forEachBatch(
   const lamB = new Float64Array(G * (B.component === null ? B.src.nComponents : 1));
   for (let start = 0, bi = 0; start < plan.S; start += plan.batch, bi++) {
     const n = Math.min(plan.batch, plan.S - start);
-    for (const [side, out, lam] of [[A, la, lamA], [B, lb, lamB]] as const) {
+    for (const [side, out, lam] of [
+      [A, la, lamA],
+      [B, lb, lamB],
+    ] as const) {
       const kb = foldIn(side.key, bi);
       const batch = await side.src.batch(start, n, foldIn(kb, 0));
-      logCompositions(batch, side.src.nComponents, G, side.component, sel, plan.nDir, new GammaStream(foldIn(kb, 1)), out, lam);
+      logCompositions(
+        batch,
+        side.src.nComponents,
+        G,
+        side.component,
+        sel,
+        plan.nDir,
+        new GammaStream(foldIn(kb, 1)),
+        out,
+        lam,
+      );
     }
     cb(la, lb, n * plan.nDir);
   }
@@ -100,13 +131,33 @@ async function forEachBatch(
  * @example
  * const post = await empiricalDelta(resultsSource(resA), resultsSource(resB), { reference: "clr", tau: [0, Math.log(1.5)] });
  */
-export async function empiricalDelta(a: DrawSource, b: DrawSource, opts: EmpiricalOptions = {}): Promise<EmpiricalPosterior> {
+export async function empiricalDelta(
+  a: DrawSource,
+  b: DrawSource,
+  opts: EmpiricalOptions = {},
+): Promise<EmpiricalPosterior> {
   checkSameGenes(a.genes, b.genes);
   const sel = resolveGeneMask(a.genes, opts.geneMask);
   const seed = opts.seed ?? 42;
   const k = typeof seed === "number" ? makeKey(seed) : seed;
-  const A: SideCtx = { src: a, component: resolveComponent(a, { component: opts.componentA, mixtureWeighted: opts.mixtureWeighted }, "A"), key: foldIn(k, 1) };
-  const B: SideCtx = { src: b, component: resolveComponent(b, { component: opts.componentB, mixtureWeighted: opts.mixtureWeighted }, "B"), key: foldIn(k, 2) };
+  const A: SideCtx = {
+    src: a,
+    component: resolveComponent(
+      a,
+      { component: opts.componentA, mixtureWeighted: opts.mixtureWeighted },
+      "A",
+    ),
+    key: foldIn(k, 1),
+  };
+  const B: SideCtx = {
+    src: b,
+    component: resolveComponent(
+      b,
+      { component: opts.componentB, mixtureWeighted: opts.mixtureWeighted },
+      "B",
+    ),
+    key: foldIn(k, 2),
+  };
   const dp = drawPlan(a, b, opts);
   const hasOther = sel.pooled.length > 0;
   const D = sel.keep.length + (hasOther ? 1 : 0);
@@ -119,15 +170,21 @@ export async function empiricalDelta(a: DrawSource, b: DrawSource, opts: Empiric
     if (idx === -1) throw new Error(`alrReference ${JSON.stringify(r)} is not among the kept genes`);
     plan = new LogRatioPlan(sel.names, hasOther, "alr", idx);
   } else if (ref === "iqlr") {
-    plan = new LogRatioPlan(sel.names, hasOther, { set: interQuartileSet(await pooledClrVariance(A, B, sel, dp)) });
+    plan = new LogRatioPlan(sel.names, hasOther, {
+      set: interQuartileSet(await pooledClrVariance(A, B, sel, dp)),
+    });
   } else if (typeof ref === "object" && Array.isArray(ref.genes)) {
     const set = ref.genes.map((g) => {
       const i = typeof g === "number" ? g : sel.names.indexOf(g);
-      if (!Number.isInteger(i) || i < 0 || i >= sel.names.length) throw new Error(`reference gene ${JSON.stringify(g)} is not among the kept genes`);
+      if (!Number.isInteger(i) || i < 0 || i >= sel.names.length)
+        throw new Error(`reference gene ${JSON.stringify(g)} is not among the kept genes`);
       return i;
     });
     plan = new LogRatioPlan(sel.names, hasOther, { set: Int32Array.from(set) });
-  } else throw new Error(`unknown reference ${JSON.stringify(ref)}; expected clr, alr, ilr, iqlr or { genes: [...] }`);
+  } else
+    throw new Error(
+      `unknown reference ${JSON.stringify(ref)}; expected clr, alr, ilr, iqlr or { genes: [...] }`,
+    );
 
   // τ = 0 is counted by nPos / nNeg; the loop counts the others
   const asked = typeof opts.tau === "number" ? [opts.tau] : [...(opts.tau ?? [])];
@@ -177,11 +234,25 @@ export async function empiricalDelta(a: DrawSource, b: DrawSource, opts: Empiric
   }
   const tailCounts = new Map(taus.map((t, i) => [t, { up: tailUp[i]!, down: tailDown[i]! }]));
   tailCounts.set(0, { up: nPos, down: nNeg });
-  return new EmpiricalPosterior({ names: plan.names, nDraws: seen, mean, sd, nPositive: nPos, nNegative: nNeg, tailCounts, draws });
+  return new EmpiricalPosterior({
+    names: plan.names,
+    nDraws: seen,
+    mean,
+    sd,
+    nPositive: nPos,
+    nNegative: nNeg,
+    tailCounts,
+    draws,
+  });
 }
 
 /** Variance of each kept gene's CLR value over all draws of both sides (IQLR's first pass). */
-async function pooledClrVariance(A: SideCtx, B: SideCtx, sel: GeneSelection, dp: { S: number; batch: number; nDir: number }): Promise<Float64Array> {
+async function pooledClrVariance(
+  A: SideCtx,
+  B: SideCtx,
+  sel: GeneSelection,
+  dp: { S: number; batch: number; nDir: number },
+): Promise<Float64Array> {
   const clr = new LogRatioPlan(sel.names, sel.pooled.length > 0, "clr");
   const m = clr.nOut;
   const D = sel.keep.length + (sel.pooled.length > 0 ? 1 : 0);

@@ -52,8 +52,11 @@ export function pefp(lfsr: ArrayLike<number>, threshold: number): number {
  * findThreshold([0.01, 0.02, 0.09, 0.5], 0.05); // 0.5 — calls the first three (PEFP 0.04)
  */
 export function findThreshold(lfsr: ArrayLike<number>, targetPefp = 0.05): number {
-  if (!(targetPefp >= 0 && targetPefp <= 1)) throw new Error(`targetPefp must be in [0, 1], got ${targetPefp}`);
-  const sorted = Float64Array.from(Array.prototype.filter.call(lfsr, (v: number) => !Number.isNaN(v)) as number[]).sort();
+  if (!(targetPefp >= 0 && targetPefp <= 1))
+    throw new Error(`targetPefp must be in [0, 1], got ${targetPefp}`);
+  const sorted = Float64Array.from(
+    Array.prototype.filter.call(lfsr, (v: number) => !Number.isNaN(v)) as number[],
+  ).sort();
   let s = 0;
   let k = 0;
   while (k < sorted.length && (s + sorted[k]!) / (k + 1) <= targetPefp) {

@@ -36,7 +36,7 @@ export class GammaStream {
     this.s0 = bits[0]! | 0;
     this.s1 = bits[1]! | 0;
     this.s2 = bits[2]! | 0;
-    this.s3 = (bits[3]! | 0) || 0x9e3779b9;
+    this.s3 = bits[3]! | 0 || 0x9e3779b9;
   }
 
   /** The next 32-bit output (as a signed int32). */
@@ -91,7 +91,8 @@ export class GammaStream {
    * otherwise loop or give NaN).
    */
   logGamma(a: number): number {
-    if (!(a > 0) || a === Number.POSITIVE_INFINITY) throw new RangeError(`Gamma shape must be positive and finite, got ${a}`);
+    if (!(a > 0) || a === Number.POSITIVE_INFINITY)
+      throw new RangeError(`Gamma shape must be positive and finite, got ${a}`);
     if (a >= 1) return Math.log(this.marsagliaTsang(a));
     const u = this.uniform();
     return Math.log(this.marsagliaTsang(a + 1)) + Math.log(u) / a;

@@ -47,19 +47,28 @@ export function summarizeScalar(p: ScalarPosterior, tau = 0): ContrastResult {
 }
 
 /** Indices of `genes` (names or indices) among the posterior's coordinates; errors name unknown genes. */
-export function geneIndices(post: DeltaPosterior, genes: readonly (string | number)[], what = "gene set"): Int32Array {
+export function geneIndices(
+  post: DeltaPosterior,
+  genes: readonly (string | number)[],
+  what = "gene set",
+): Int32Array {
   const pos = new Map(post.names.map((g, i) => [g, i]));
   const out = new Set<number>();
   for (const g of genes) {
     const i = typeof g === "number" ? g : pos.get(g);
-    if (i === undefined || !Number.isInteger(i) || i < 0 || i >= post.names.length) throw new Error(`${what}: unknown gene ${JSON.stringify(g)}`);
+    if (i === undefined || !Number.isInteger(i) || i < 0 || i >= post.names.length)
+      throw new Error(`${what}: unknown gene ${JSON.stringify(g)}`);
     out.add(i);
   }
   return Int32Array.from(out);
 }
 
 /** A linear contrast c·Δ (one weight per coordinate, or weights by gene name; missing genes weigh 0). */
-export function testContrast(post: DeltaPosterior, weights: Float64Array | Readonly<Record<string, number>>, tau = 0): ContrastResult {
+export function testContrast(
+  post: DeltaPosterior,
+  weights: Float64Array | Readonly<Record<string, number>>,
+  tau = 0,
+): ContrastResult {
   let c: Float64Array;
   if (weights instanceof Float64Array) c = weights;
   else {
@@ -73,7 +82,11 @@ export function testContrast(post: DeltaPosterior, weights: Float64Array | Reado
 }
 
 /** The balance of a gene set against all other coordinates. */
-export function testGeneSet(post: DeltaPosterior, genes: readonly (string | number)[], tau = 0): ContrastResult & { size: number } {
+export function testGeneSet(
+  post: DeltaPosterior,
+  genes: readonly (string | number)[],
+  tau = 0,
+): ContrastResult & { size: number } {
   const idx = geneIndices(post, genes);
   const inSet = new Array<boolean>(post.names.length).fill(false);
   for (const i of idx) inSet[i] = true;
@@ -93,11 +106,16 @@ function perturbationStat(z2: Float64Array, idx: ArrayLike<number>): number {
 }
 
 /** Whether a set's genes move more than random sets of the same size (see the module comment). */
-export function testPathwayPerturbation(post: DeltaPosterior, genes: readonly (string | number)[], opts: PerturbationOptions = {}): { statistic: number; pValue: number; size: number; nPermutations: number } {
+export function testPathwayPerturbation(
+  post: DeltaPosterior,
+  genes: readonly (string | number)[],
+  opts: PerturbationOptions = {},
+): { statistic: number; pValue: number; size: number; nPermutations: number } {
   const idx = geneIndices(post, genes);
   const n = post.names.length;
   const nPerm = opts.nPermutations ?? 999;
-  if (!Number.isInteger(nPerm) || nPerm < 1) throw new Error(`nPermutations must be a positive integer, got ${nPerm}`);
+  if (!Number.isInteger(nPerm) || nPerm < 1)
+    throw new Error(`nPermutations must be a positive integer, got ${nPerm}`);
   const z2 = post.mean.map((m, g) => (m / Math.max(post.sd[g]!, 1e-30)) ** 2);
   const stat = perturbationStat(z2, idx);
   const seed = opts.seed ?? 42;
@@ -137,7 +155,10 @@ export function testMultipleGeneSets(
   const base = typeof seed === "number" ? makeKey(seed) : seed;
   const rows = Object.entries(sets).map(([name, genes], i) => {
     const bal = testGeneSet(post, genes, opts.tau ?? 0);
-    const pert = testPathwayPerturbation(post, genes, { nPermutations: opts.nPermutations ?? 999, seed: foldIn(base, i + 1) });
+    const pert = testPathwayPerturbation(post, genes, {
+      nPermutations: opts.nPermutations ?? 999,
+      seed: foldIn(base, i + 1),
+    });
     return { ...bal, name, size: bal.size, pValue: pert.pValue };
   });
   const adj = adjustBH(rows.map((r) => r.pValue));

@@ -65,7 +65,8 @@ export function balanceVector(inSet: ArrayLike<boolean>): Float64Array {
   let np = 0;
   for (let j = 0; j < D; j++) if (inSet[j]) np++;
   const nm = D - np;
-  if (np === 0 || nm === 0) throw new Error(`balance: the set must hold between 1 and ${D - 1} of the ${D} parts, got ${np}`);
+  if (np === 0 || nm === 0)
+    throw new Error(`balance: the set must hold between 1 and ${D - 1} of the ${D} parts, got ${np}`);
   const a = Math.sqrt(nm / (np * D));
   const b = -Math.sqrt(np / (nm * D));
   const v = new Float64Array(D);
@@ -96,7 +97,12 @@ export class LogRatioPlan {
    * @param reference - "clr", "alr", "ilr", or a reference set (IQLR resolves to one); ALR uses
    *   `alrReference` (a kept gene's index, default the last kept gene)
    */
-  constructor(genes: readonly string[], hasOther: boolean, reference: "clr" | "alr" | "ilr" | { set: Int32Array }, alrReference?: number) {
+  constructor(
+    genes: readonly string[],
+    hasOther: boolean,
+    reference: "clr" | "alr" | "ilr" | { set: Int32Array },
+    alrReference?: number,
+  ) {
     const n = genes.length;
     this.D = n + (hasOther ? 1 : 0);
     if (this.D < 2) throw new Error(`log-ratios need at least 2 parts, got ${this.D}`);
@@ -110,7 +116,8 @@ export class LogRatioPlan {
     } else if (reference === "alr") {
       this.kind = "alr";
       const r = alrReference ?? n - 1;
-      if (!Number.isInteger(r) || r < 0 || r >= n) throw new Error(`ALR reference gene index ${r} is out of range [0, ${n})`);
+      if (!Number.isInteger(r) || r < 0 || r >= n)
+        throw new Error(`ALR reference gene index ${r} is out of range [0, ${n})`);
       this.alrRef = r;
       const idx = Array.from(genes, (_, i) => i).filter((i) => i !== r);
       this.names = idx.map((i) => genes[i]!);
@@ -124,7 +131,8 @@ export class LogRatioPlan {
     } else {
       this.kind = "set";
       if (reference.set.length === 0) throw new Error("log-ratio reference set is empty");
-      for (const j of reference.set) if (j < 0 || j >= n) throw new Error(`reference gene index ${j} is out of range [0, ${n})`);
+      for (const j of reference.set)
+        if (j < 0 || j >= n) throw new Error(`reference gene index ${j} is out of range [0, ${n})`);
       this.refSet = reference.set;
       this.names = [...genes];
       this.geneIndex = Int32Array.from(genes, (_, i) => i);

@@ -12,7 +12,12 @@
  */
 import { foldIn, type Key, key as makeKey } from "@scribe/core";
 import type { ScribeResults } from "../../results/results.js";
-import { type CompositionOptions, logCompositions, resolveComponent, resolveGeneMask } from "./compositions.js";
+import {
+  type CompositionOptions,
+  logCompositions,
+  resolveComponent,
+  resolveGeneMask,
+} from "./compositions.js";
 import { type DrawSource, resultsSource } from "./draw-source.js";
 import { GammaStream } from "./gamma-stream.js";
 import { topRightFactors } from "./randomized-svd.js";
@@ -68,7 +73,8 @@ export function fitLogisticNormalAlr(
   if (n < 2) throw new Error(`fitLogisticNormal: need at least 2 draws, got ${n}`);
   if (Z.length !== n * p) throw new Error(`fitLogisticNormal: ${Z.length} values for ${n} × ${p} ALR draws`);
   const rank = opts.rank ?? Math.min(p, 50, n - 1);
-  if (!Number.isInteger(rank) || rank < 1 || rank > Math.min(p, n - 1)) throw new Error(`fitLogisticNormal: rank must be an integer in [1, ${Math.min(p, n - 1)}], got ${rank}`);
+  if (!Number.isInteger(rank) || rank < 1 || rank > Math.min(p, n - 1))
+    throw new Error(`fitLogisticNormal: rank must be an integer in [1, ${Math.min(p, n - 1)}], got ${rank}`);
   const mu = new Float64Array(p);
   for (let i = 0; i < n; i++) for (let j = 0; j < p; j++) mu[j]! += Z[i * p + j]!;
   for (let j = 0; j < p; j++) mu[j] = mu[j]! / n;
@@ -92,8 +98,19 @@ export function fitLogisticNormalAlr(
   }
   const D = p + 1;
   const nGenes = D - (opts.hasOther ? 1 : 0);
-  if (opts.genes.length !== nGenes) throw new Error(`fitLogisticNormal: ${opts.genes.length} gene names for ${nGenes} genes`);
-  return { kind: "logistic-normal", genes: opts.genes, hasOther: opts.hasOther, nParts: D, rank: r, mu, W, d, nSamples: n };
+  if (opts.genes.length !== nGenes)
+    throw new Error(`fitLogisticNormal: ${opts.genes.length} gene names for ${nGenes} genes`);
+  return {
+    kind: "logistic-normal",
+    genes: opts.genes,
+    hasOther: opts.hasOther,
+    nParts: D,
+    rank: r,
+    mu,
+    W,
+    d,
+    nSamples: n,
+  };
 }
 
 /**
@@ -101,13 +118,17 @@ export function fitLogisticNormalAlr(
  * @example
  * const ln = await fitLogisticNormal(results, { rank: 10, nSamples: 500 });
  */
-export async function fitLogisticNormal(results: ScribeResults | DrawSource, opts: LogisticNormalOptions = {}): Promise<LogisticNormalFit> {
+export async function fitLogisticNormal(
+  results: ScribeResults | DrawSource,
+  opts: LogisticNormalOptions = {},
+): Promise<LogisticNormalFit> {
   const src = "batch" in results ? results : resultsSource(results);
   const sel = resolveGeneMask(src.genes, opts.geneMask);
   const comp = resolveComponent(src, opts, "fitLogisticNormal");
   const S = opts.nSamples ?? Math.min(1000, src.nStored ?? 1000);
   if (!Number.isInteger(S) || S < 2) throw new Error(`nSamples must be an integer ≥ 2, got ${S}`);
-  if (src.nStored !== null && S > src.nStored) throw new Error(`nSamples ${S} exceeds the ${src.nStored} stored draws`);
+  if (src.nStored !== null && S > src.nStored)
+    throw new Error(`nSamples ${S} exceeds the ${src.nStored} stored draws`);
   const nDir = opts.nSamplesDirichlet ?? 1;
   const G = src.genes.length;
   const batch = Math.min(S, opts.batchSize ?? Math.max(1, Math.floor(4e6 / G)));
@@ -130,7 +151,12 @@ export async function fitLogisticNormal(results: ScribeResults | DrawSource, opt
       for (let j = 0; j < p; j++) Z[row * p + j] = rows[s * D + j]! - ref;
     }
   }
-  return fitLogisticNormalAlr(Z, n, p, { rank: opts.rank ?? Math.min(p, 50, n - 1), genes: sel.names, hasOther: sel.pooled.length > 0, seed: foldIn(k, 0x5eed) });
+  return fitLogisticNormalAlr(Z, n, p, {
+    rank: opts.rank ?? Math.min(p, 50, n - 1),
+    genes: sel.names,
+    hasOther: sel.pooled.length > 0,
+    seed: foldIn(k, 0x5eed),
+  });
 }
 
 /** CLR moments of a fit over all D parts: mean, factors (D × rank) and the d̃ of the diagonal part. */

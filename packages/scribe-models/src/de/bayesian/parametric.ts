@@ -4,9 +4,17 @@
  * contrast probability is a normal CDF. The per-gene sd is floored at 1e−30 as upstream.
  * @module
  */
-import { clrMoments, type ClrMoments, type LogisticNormalFit } from "./logistic-normal.js";
-import { checkTau, type DeltaPosterior, gaussianScalar, normalCdf, type ScalarPosterior, type Tails } from "./delta-posterior.js";
+
+import {
+  checkTau,
+  type DeltaPosterior,
+  gaussianScalar,
+  normalCdf,
+  type ScalarPosterior,
+  type Tails,
+} from "./delta-posterior.js";
 import { checkSameGenes } from "./empirical.js";
+import { type ClrMoments, clrMoments, type LogisticNormalFit } from "./logistic-normal.js";
 
 /** Δ's Gaussian posterior from two logistic-normal fits (CLR coordinates of the kept genes). */
 export class ParametricPosterior implements DeltaPosterior {
@@ -22,7 +30,10 @@ export class ParametricPosterior implements DeltaPosterior {
 
   constructor(fitA: LogisticNormalFit, fitB: LogisticNormalFit) {
     checkSameGenes(fitA.genes, fitB.genes);
-    if (fitA.hasOther !== fitB.hasOther) throw new Error("parametric: one fit pools genes into 'other' and the other does not; use the same geneMask for both");
+    if (fitA.hasOther !== fitB.hasOther)
+      throw new Error(
+        "parametric: one fit pools genes into 'other' and the other does not; use the same geneMask for both",
+      );
     this.a = clrMoments(fitA);
     this.b = clrMoments(fitB);
     this.D = fitA.nParts;

@@ -12,7 +12,13 @@
  * that (ash's rule), which upstream's docs intend ("max |effect|").
  * @module
  */
-import { checkTau, type DeltaPosterior, normalCdf, type ScalarPosterior, type Tails } from "./delta-posterior.js";
+import {
+  checkTau,
+  type DeltaPosterior,
+  normalCdf,
+  type ScalarPosterior,
+  type Tails,
+} from "./delta-posterior.js";
 
 /** Options of {@link ashShrinkage}. */
 export interface ShrinkageOptions {
@@ -71,7 +77,12 @@ function logLik(betaHat: ArrayLike<number>, s: ArrayLike<number>, sigma: Float64
 }
 
 /** Mixture log-likelihood Σ_g log Σ_k w_k L_gk (exposed for tests of the EM). */
-export function mixtureLogLikelihood(betaHat: ArrayLike<number>, s: ArrayLike<number>, sigma: Float64Array, w: ArrayLike<number>): number {
+export function mixtureLogLikelihood(
+  betaHat: ArrayLike<number>,
+  s: ArrayLike<number>,
+  sigma: Float64Array,
+  w: ArrayLike<number>,
+): number {
   const L = logLik(betaHat, s, sigma);
   const K = sigma.length;
   let ll = 0;
@@ -89,13 +100,22 @@ export function mixtureLogLikelihood(betaHat: ArrayLike<number>, s: ArrayLike<nu
  * Fit the scale-mixture prior by EM from uniform weights; weights floored at 1e−15 and
  * renormalised after each step.
  */
-export function ashShrinkage(betaHat: ArrayLike<number>, s: ArrayLike<number>, opts: ShrinkageOptions = {}): ShrinkageFit {
+export function ashShrinkage(
+  betaHat: ArrayLike<number>,
+  s: ArrayLike<number>,
+  opts: ShrinkageOptions = {},
+): ShrinkageFit {
   const G = betaHat.length;
-  if (G === 0 || s.length !== G) throw new Error(`shrinkage: need as many standard errors as estimates (got ${s.length} and ${G})`);
+  if (G === 0 || s.length !== G)
+    throw new Error(`shrinkage: need as many standard errors as estimates (got ${s.length} and ${G})`);
   for (let g = 0; g < G; g++)
-    if (!Number.isFinite(betaHat[g]!) || !(s[g]! >= 0)) throw new Error(`shrinkage: gene ${g} has estimate ${betaHat[g]} and sd ${s[g]}; both must be finite, sd ≥ 0`);
+    if (!Number.isFinite(betaHat[g]!) || !(s[g]! >= 0))
+      throw new Error(
+        `shrinkage: gene ${g} has estimate ${betaHat[g]} and sd ${s[g]}; both must be finite, sd ≥ 0`,
+      );
   const sigma = opts.sigmaGrid ? Float64Array.from(opts.sigmaGrid) : defaultSigmaGrid(betaHat, s);
-  if (sigma.some((v) => !(v >= 0) || !Number.isFinite(v))) throw new Error("shrinkage: sigmaGrid values must be finite and ≥ 0");
+  if (sigma.some((v) => !(v >= 0) || !Number.isFinite(v)))
+    throw new Error("shrinkage: sigmaGrid values must be finite and ≥ 0");
   const K = sigma.length;
   const maxIter = opts.maxIter ?? 200;
   const tol = opts.tol ?? 1e-8;
@@ -114,7 +134,8 @@ export function ashShrinkage(betaHat: ArrayLike<number>, s: ArrayLike<number>, o
   let prev = Number.NEGATIVE_INFINITY;
   let ll = Number.NEGATIVE_INFINITY;
   let it = 0;
-  const penalty = (ws: Float64Array) => (nullIdx >= 0 && lambda0 !== 1 ? (lambda0 - 1) * Math.log(ws[nullIdx]!) : 0);
+  const penalty = (ws: Float64Array) =>
+    nullIdx >= 0 && lambda0 !== 1 ? (lambda0 - 1) * Math.log(ws[nullIdx]!) : 0;
   for (it = 1; it <= maxIter; it++) {
     ll = 0;
     const acc = new Float64Array(K);
@@ -142,7 +163,14 @@ export function ashShrinkage(betaHat: ArrayLike<number>, s: ArrayLike<number>, o
     for (let k = 0; k < K; k++) t += w[k]! * E[g * K + k]!;
     for (let k = 0; k < K; k++) gamma[g * K + k] = (w[k]! * E[g * K + k]!) / t;
   }
-  return { sigma, weights: w, nullProportion: nullIdx >= 0 ? w[nullIdx]! : 0, logLikelihood: ll, iterations: Math.min(it, maxIter), responsibilities: gamma };
+  return {
+    sigma,
+    weights: w,
+    nullProportion: nullIdx >= 0 ? w[nullIdx]! : 0,
+    logLikelihood: ll,
+    iterations: Math.min(it, maxIter),
+    responsibilities: gamma,
+  };
 }
 
 /**

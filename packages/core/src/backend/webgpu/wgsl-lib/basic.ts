@@ -9,8 +9,12 @@ export const BASIC_LIB: Record<string, LibFn> = {
   sp_inf: { code: "fn sp_inf() -> f32 { return bitcast<f32>(M.m[0].z); }" },
   sp_nan: { code: "fn sp_nan() -> f32 { return bitcast<f32>(M.m[0].w); }" },
   sp_isnan: { code: "fn sp_isnan(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }" },
-  sp_isinf: { code: "fn sp_isinf(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) == 0x7f800000u; }" },
-  sp_isfinite: { code: "fn sp_isfinite(x: f32) -> bool { return (bitcast<u32>(x) & 0x7f800000u) != 0x7f800000u; }" },
+  sp_isinf: {
+    code: "fn sp_isinf(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) == 0x7f800000u; }",
+  },
+  sp_isfinite: {
+    code: "fn sp_isfinite(x: f32) -> bool { return (bitcast<u32>(x) & 0x7f800000u) != 0x7f800000u; }",
+  },
   sp_b: { code: "fn sp_b(c: bool) -> f32 { return select(0.0, 1.0, c); }" },
   sp_log: {
     // WGSL leaves log(0) and log(x < 0) undefined (SwiftShader returns −88.03 for log(0)):
@@ -94,8 +98,12 @@ export const BASIC_LIB: Record<string, LibFn> = {
   return r;
 }`,
   },
-  sp_xlogy: { code: "fn sp_xlogy(x: f32, y: f32) -> f32 { if (x == 0.0 && !sp_isnan(y)) { return 0.0; } return x * sp_log(y); }" },
-  sp_xlog1py: { code: "fn sp_xlog1py(x: f32, y: f32) -> f32 { if (x == 0.0 && !sp_isnan(y)) { return 0.0; } return x * sp_log1p(y); }" },
+  sp_xlogy: {
+    code: "fn sp_xlogy(x: f32, y: f32) -> f32 { if (x == 0.0 && !sp_isnan(y)) { return 0.0; } return x * sp_log(y); }",
+  },
+  sp_xlog1py: {
+    code: "fn sp_xlog1py(x: f32, y: f32) -> f32 { if (x == 0.0 && !sp_isnan(y)) { return 0.0; } return x * sp_log1p(y); }",
+  },
   // Builtin sin/cos may have ~2⁻¹¹ absolute error; these use Cody–Waite reduction by π/2
   // and Taylor polynomials on [−π/4, π/4] (error below float32 rounding there).
   sp_sin_poly: {

@@ -1,4 +1,10 @@
-import { ERF_SERIES_MAX, NDTRI_AS_DEN, NDTRI_AS_NUM, ONE_OVER_SQRT_PI, TWO_OVER_SQRT_PI } from "../../../special/scalar/index.js";
+import {
+  ERF_SERIES_MAX,
+  NDTRI_AS_DEN,
+  NDTRI_AS_NUM,
+  ONE_OVER_SQRT_PI,
+  TWO_OVER_SQRT_PI,
+} from "../../../special/scalar/index.js";
 import { f32Lit as F } from "./format.js";
 import type { LibFn } from "./registry.js";
 

@@ -235,7 +235,13 @@ export const INCOMPLETE_LIB: Record<string, LibFn> = {
   return vec3<f32>(1.0 - j.x, -j.z, -j.y);
 }`,
   },
-  sp_betainc: { code: "fn sp_betainc(a: f32, b: f32, x: f32) -> f32 { return clamp(sp_beta_all(a, b, x, false).x, 0.0, 1.0); }" },
-  sp_betaincGradA: { code: "fn sp_betaincGradA(a: f32, b: f32, x: f32) -> f32 { return sp_beta_all(a, b, x, true).y; }" },
-  sp_betaincGradB: { code: "fn sp_betaincGradB(a: f32, b: f32, x: f32) -> f32 { return sp_beta_all(a, b, x, true).z; }" },
+  sp_betainc: {
+    code: "fn sp_betainc(a: f32, b: f32, x: f32) -> f32 { return clamp(sp_beta_all(a, b, x, false).x, 0.0, 1.0); }",
+  },
+  sp_betaincGradA: {
+    code: "fn sp_betaincGradA(a: f32, b: f32, x: f32) -> f32 { return sp_beta_all(a, b, x, true).y; }",
+  },
+  sp_betaincGradB: {
+    code: "fn sp_betaincGradB(a: f32, b: f32, x: f32) -> f32 { return sp_beta_all(a, b, x, true).z; }",
+  },
 };

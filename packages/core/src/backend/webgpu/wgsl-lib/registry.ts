@@ -34,7 +34,8 @@ export function libraryFor(body: string, extra: Readonly<Record<string, string>>
       const name = m[1]!;
       if (seen.has(name)) continue;
       const code = WGSL_LIB[name]?.code ?? extra[name];
-      if (code === undefined) throw new Error(`WGSL library function '${name}' is not defined (core's library or an op's wgslLib)`);
+      if (code === undefined)
+        throw new Error(`WGSL library function '${name}' is not defined (core's library or an op's wgslLib)`);
       seen.add(name);
       visit(code);
       order.push(code);
