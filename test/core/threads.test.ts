@@ -41,8 +41,8 @@ describe("worker-thread loop pool", () => {
     expect(parallelLoopCount()).toBeGreaterThan(before + 1);
     // Float64 accumulation in a different order: equal to ~1e-12 relative; outputs are float32.
     expect(Math.abs(multi.v - single.v) / Math.abs(single.v)).toBeLessThan(1e-7);
-    multi.ga.forEach((x, i) => expect(x).toBeCloseTo(single.ga[i]!, 3));
-    multi.gb.forEach((x, i) => expect(x).toBeCloseTo(single.gb[i]!, 3));
+    multi.ga.forEach((x, i) => void expect(x).toBeCloseTo(single.ga[i]!, 3));
+    multi.gb.forEach((x, i) => void expect(x).toBeCloseTo(single.gb[i]!, 3));
     expect(multi.mapped).toEqual(single.mapped);
   });
 
@@ -63,6 +63,6 @@ describe("worker-thread loop pool", () => {
     disableThreads();
     expect(parallelLoopCount()).toBeGreaterThan(before);
     // float64 throughout; only the order of the final sums differs
-    multi.forEach((x, i) => expect(Math.abs(x - single[i]!) / Math.abs(single[i]!)).toBeLessThan(1e-12));
+    multi.forEach((x, i) => void expect(Math.abs(x - single[i]!) / Math.abs(single[i]!)).toBeLessThan(1e-12));
   });
 });

@@ -35,9 +35,11 @@ describe("analytic mean / variance vs moments.json (mpmath)", () => {
       const toArr = (v: unknown) => (Array.isArray(v) ? v.map(num) : [num(v)]);
       const m = Array.from(d.mean.dataSync());
       const v = Array.from(d.variance.dataSync());
-      toArr(c.expected.mean).forEach((e, i) => expect(close(m[i]!, e), `mean ${m[i]} vs ${e}`).toBe(true));
-      toArr(c.expected.variance).forEach((e, i) =>
-        expect(close(v[i]!, e, 1e-11), `variance ${v[i]} vs ${e}`).toBe(true),
+      toArr(c.expected.mean).forEach(
+        (e, i) => void expect(close(m[i]!, e), `mean ${m[i]} vs ${e}`).toBe(true),
+      );
+      toArr(c.expected.variance).forEach(
+        (e, i) => void expect(close(v[i]!, e, 1e-11), `variance ${v[i]} vs ${e}`).toBe(true),
       );
     });
   }

@@ -24,7 +24,7 @@ function allFinite(x: Tensor): boolean {
 }
 
 /** Kolmogorov–Smirnov p-value (asymptotic with Stephens' correction). */
-export function ksPValue(sortedCdf: number[]): { d: number; p: number } {
+function ksPValue(sortedCdf: number[]): { d: number; p: number } {
   const n = sortedCdf.length;
   let d = 0;
   sortedCdf.forEach((f, i) => {
@@ -175,7 +175,9 @@ describe.each(CASES)("$name", (c: ContinuousCase) => {
     const diff = names.map((k) => !(c.noGrad ?? []).includes(k));
     const f = (xs: Tensor[]) => {
       const p: Record<string, Tensor> = {};
-      names.forEach((k, i) => (p[k] = xs[i]!));
+      names.forEach((k, i) => {
+        p[k] = xs[i]!;
+      });
       return sum(c.make(p).logProb(value));
     };
     const { worst, where } = withoutValidation(() => gradCheck(f, specs, diff));

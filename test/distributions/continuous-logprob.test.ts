@@ -48,7 +48,8 @@ describe("continuous logProb vs mpmath reference (float64)", () => {
       }
       const rtol = c.tag === "ordinary" ? 1e-12 : (EDGE_RTOL[c.dist] ?? 1e-12);
       const rel = Math.abs(got - exp) / Math.max(Math.abs(exp), 1e-300);
-      const w = worst[c.tag] ?? (worst[c.tag] = { rel: 0, what: "" });
+      worst[c.tag] ??= { rel: 0, what: "" };
+      const w = worst[c.tag]!;
       if (rel > w.rel)
         worst[c.tag] = { rel, what: `${c.dist} ${JSON.stringify(c.params)} x=${JSON.stringify(c.x)}` };
       expect(rel, `got ${got}, expected ${exp}`).toBeLessThanOrEqual(rtol);

@@ -1,5 +1,4 @@
 import { key, sum, type Tensor, tensor, valueAndGrad } from "@scribe/core";
-import type { Distribution } from "@scribe/distributions";
 import { enableValidation, validationEnabled } from "@scribe/distributions";
 import { afterAll, describe, expect, it } from "vitest";
 import { chiSquareDiscrete, chiSquareSf, MOMENTS, momentZ } from "../core/random-stats.js";
@@ -71,7 +70,8 @@ describe.each(CASES)("$name", (c: DiscreteCase) => {
     const K = mean.length;
     for (let j = 0; j < K; j++) {
       const { zMean, zVar } = momentZ(x, mean[j]!, variance[j]!, Number.NaN, K, j);
-      const e = (summary[c.name] ??= {});
+      summary[c.name] ??= {};
+      const e = summary[c.name]!;
       e.maxZ = Math.max(e.maxZ ?? 0, Math.abs(zMean), Math.abs(zVar));
       expect(Math.abs(zMean), `component ${j} mean z`).toBeLessThan(5);
       expect(Math.abs(zVar), `component ${j} variance z`).toBeLessThan(5);
@@ -108,7 +108,8 @@ describe.each(CASES)("$name", (c: DiscreteCase) => {
       expect(Math.abs(total - 1)).toBeLessThan(1e-12);
       p = chiSquareSf(stat, outs.length - 1);
     }
-    (summary[c.name] ??= {}).gofP = p;
+    summary[c.name] ??= {};
+    summary[c.name]!.gofP = p;
     expect(p).toBeGreaterThan(1e-4);
   });
 
@@ -135,7 +136,8 @@ describe.each(CASES)("$name", (c: DiscreteCase) => {
       enableValidation(before);
     }
     const { worst, where } = res;
-    (summary[c.name] ??= {}).fdErr = worst;
+    summary[c.name] ??= {};
+    summary[c.name]!.fdErr = worst;
     expect(worst, where).toBeLessThan(2e-6);
   });
 
@@ -169,5 +171,3 @@ describe.each(CASES)("$name", (c: DiscreteCase) => {
     expect(names.length).toBeGreaterThan(0);
   });
 });
-
-export type { Distribution };

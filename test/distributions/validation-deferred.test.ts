@@ -32,7 +32,7 @@ import { describe, expect, it } from "vitest";
 const f64 = (v: number[], shape: number[] = [v.length]) => tensor(new Float64Array(v), { shape });
 
 /** The message both backends must give for Normal(0, -1) at site 'x'. */
-export const SITE_X_MESSAGE = "site 'x': Normal: argument 'scale' must satisfy positive, but scale = -1";
+const SITE_X_MESSAGE = "site 'x': Normal: argument 'scale' must satisfy positive, but scale = -1";
 
 describe("validation inside a model names the site, at the first readback", () => {
   for (const [label, scale] of [

@@ -77,7 +77,9 @@ describe("SVI.run: interrupt and resume", () => {
         },
         checkpoint: {
           every: 10_000,
-          save: async (snap: SVISnapshot) => void (saved = await serializeSVIState(snap)),
+          save: async (snap: SVISnapshot) => {
+            saved = await serializeSVIState(snap);
+          },
         },
       },
     );

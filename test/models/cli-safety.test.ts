@@ -37,8 +37,12 @@ async function cli(args: string[]): Promise<Run> {
   let stdout = "";
   let stderr = "";
   const io: CliIO = {
-    stdout: (t) => void (stdout += t),
-    stderr: (t) => void (stderr += t),
+    stdout: (t) => {
+      stdout += t;
+    },
+    stderr: (t) => {
+      stderr += t;
+    },
     stderrIsTTY: false,
   };
   const code = await runCli(args, io);

@@ -18,8 +18,12 @@ async function cli(args: string[]) {
   let stdout = "";
   let stderr = "";
   const io: CliIO = {
-    stdout: (t) => void (stdout += t),
-    stderr: (t) => void (stderr += t),
+    stdout: (t) => {
+      stdout += t;
+    },
+    stderr: (t) => {
+      stderr += t;
+    },
     stderrIsTTY: false,
   };
   let code: number;

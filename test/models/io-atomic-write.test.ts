@@ -97,7 +97,13 @@ describe("writes on a full disk (tmpfs)", () => {
     rmSync(join(mnt, "filler"), { force: true });
     const out = join(mnt, "run");
     let stderr = "";
-    const io: CliIO = { stdout: () => {}, stderr: (t) => void (stderr += t), stderrIsTTY: false };
+    const io: CliIO = {
+      stdout: () => {},
+      stderr: (t) => {
+        stderr += t;
+      },
+      stderrIsTTY: false,
+    };
     const args = [PBMC, "--model", "nbdm", "--n-steps", "3", "--n-samples", "2", "--out", out, "-q"];
     expect(await runCli(["fit", ...args], io), stderr).toBe(0);
     const h5 = readFileSync(join(out, "results.h5ad"));

@@ -23,7 +23,13 @@ const PBMC_H5AD = fileURLToPath(
 
 async function cli(args: string[]): Promise<{ code: number; stderr: string }> {
   let stderr = "";
-  const io: CliIO = { stdout: () => {}, stderr: (t) => void (stderr += t), stderrIsTTY: false };
+  const io: CliIO = {
+    stdout: () => {},
+    stderr: (t) => {
+      stderr += t;
+    },
+    stderrIsTTY: false,
+  };
   const code = await runCli(args, io);
   return { code, stderr };
 }

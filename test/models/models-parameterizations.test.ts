@@ -12,7 +12,7 @@ import {
 import { describe, expect, it } from "vitest";
 
 const close = (a: number[], b: number[], tol = 1e-4) =>
-  a.forEach((x, i) => expect(Math.abs(x - b[i]!)).toBeLessThan(tol * (1 + Math.abs(b[i]!))));
+  a.forEach((x, i) => void expect(Math.abs(x - b[i]!)).toBeLessThan(tol * (1 + Math.abs(b[i]!))));
 const arr = (t: { dataSync(): ArrayLike<number> }) => Array.from(t.dataSync(), Number);
 
 describe("parameterization identities", () => {

@@ -92,7 +92,7 @@ export function coalesce(dims: readonly number[], strides: readonly (readonly nu
 export function planLoop(kernels: readonly FusedKernel[]): LoopPlan {
   const shape = kernels[0]!.expr.shape;
   const rank = shape.length;
-  const axes = kernels.find((k) => k.reduce)?.reduce!.axes ?? [];
+  const axes = kernels.find((k) => k.reduce)?.reduce?.axes ?? [];
   const leaves: LeafExpr[] = [];
   const leafIndex = new Map<string, number>();
   const consts: number[] = [];

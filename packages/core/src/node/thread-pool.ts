@@ -135,10 +135,10 @@ class NodeLoopPool implements LoopPool {
               : r === "prod"
                 ? a * v
                 : r === "max"
-                  ? v > a || v !== v
+                  ? v > a || Number.isNaN(v)
                     ? v
                     : a
-                  : v < a || v !== v
+                  : v < a || Number.isNaN(v)
                     ? v
                     : a;
         }

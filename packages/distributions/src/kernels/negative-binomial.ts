@@ -47,8 +47,10 @@ export function nb2Into(out: Float64Array, y: number, mu: number, th: number): v
     out[2] = mu * inv - l1;
     return;
   }
-  if (y > NB_DIRECT_MAX || y !== Math.floor(y) || !(th > LO && th < HI && mu > LO && mu < HI))
-    return nb2General(out, y, mu, th, l1, inv);
+  if (y > NB_DIRECT_MAX || y !== Math.floor(y) || !(th > LO && th < HI && mu > LO && mu < HI)) {
+    nb2General(out, y, mu, th, l1, inv);
+    return;
+  }
   const q = mu * inv;
   let prod = th * q;
   let dgd = 1 / th;

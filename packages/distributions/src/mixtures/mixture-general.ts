@@ -41,7 +41,9 @@ export class MixtureGeneral extends Distribution {
         );
     });
     const shapes: Record<string, Shape> = { "mixing batch": mixing.batchShape };
-    components.forEach((c, i) => (shapes[`component ${i} batch`] = c.batchShape));
+    components.forEach((c, i) => {
+      shapes[`component ${i} batch`] = c.batchShape;
+    });
     super(broadcastNamed("MixtureGeneral", shapes), ev, validateArgs);
     this.mixing = mixing;
     this.components = components;

@@ -9,7 +9,9 @@ import { concatSafe, trilPairs } from "../linalg-utils.js";
 export function vecToMatrix(v: Tensor, n: number, pairs: [number, number][]): Tensor {
   const m = pairs.length;
   const pos = new Int32Array(n * n).fill(m);
-  pairs.forEach(([i, j], k) => (pos[i * n + j] = k));
+  pairs.forEach(([i, j], k) => {
+    pos[i * n + j] = k;
+  });
   const padded = concatSafe([v, zeros([...v.shape.slice(0, -1), 1], v.dtype)], -1);
   const flat = gather(padded, tensor(pos, { dtype: "int32" }), -1);
   return reshape(flat, [...v.shape.slice(0, -1), n, n]);

@@ -157,10 +157,10 @@ export class CpuBackend implements Backend {
         const base = i * n * inner + j;
         let bi = 0;
         let bv = x[base]!;
-        if (bv === bv)
+        if (!Number.isNaN(bv))
           for (let k = 1; k < n; k++) {
             const v = x[base + k * inner]!;
-            if (v !== v) {
+            if (Number.isNaN(v)) {
               bi = k; // NaN wins, as in NumPy
               break;
             }

@@ -45,7 +45,10 @@ export class BufferPool {
     for (const b of this.#parked) {
       const cls = b.size;
       let list = this.#free.get(cls);
-      if (!list) this.#free.set(cls, (list = []));
+      if (!list) {
+        list = [];
+        this.#free.set(cls, list);
+      }
       list.push(b);
     }
     this.#parked = [];

@@ -191,7 +191,7 @@ export function planFused(
     body.push("let o = (wid.y * nwg.x + wid.x) * WG + lid.x;", "if (o >= mw(0u)) { return; }");
     body.push(...decompose("o", dimK, sK, (a) => `mi(${offIdx[a]}u)`, "p"));
     body.push(...loads, ...stmts);
-    kernels.forEach((k, j) => body.push(`Y${j}[u32(p${nL + j})] = ${storeAs(k.outDtype, codes[j]!)};`));
+    kernels.forEach((k, j) => void body.push(`Y${j}[u32(p${nL + j})] = ${storeAs(k.outDtype, codes[j]!)};`));
   } else {
     if (sliced)
       body.push(
@@ -208,7 +208,9 @@ export function planFused(
         "if (o >= mw(0u)) { return; }",
       );
     body.push(...decompose("o", dimK, sK, (a) => `mi(${offIdx[a]}u)`, "b"));
-    kernels.forEach((_, j) => body.push(`var acc${j}: f32 = ${INIT[reduces[j]!]}; var cmp${j}: f32 = 0.0;`));
+    kernels.forEach(
+      (_, j) => void body.push(`var acc${j}: f32 = ${INIT[reduces[j]!]}; var cmp${j}: f32 = 0.0;`),
+    );
     body.push(
       sliced
         ? "for (var r = r0 + lid.x; r < r1; r += WG) {"
@@ -230,18 +232,23 @@ export function planFused(
       if (reduces[j] === "sum") body.push(`acc${j} = acc${j} - cmp${j};`);
     });
     if (tree) {
-      kernels.forEach((_, j) => body.push(`S${j}[lid.x] = acc${j};`));
+      kernels.forEach((_, j) => void body.push(`S${j}[lid.x] = acc${j};`));
       body.push("workgroupBarrier();", "for (var s = WG / 2u; s > 0u; s >>= 1u) {", "if (lid.x < s) {");
-      kernels.forEach((_, j) =>
-        body.push(`S${j}[lid.x] = ${COMBINE[reduces[j]!](`S${j}[lid.x]`, `S${j}[lid.x + s]`)};`),
+      kernels.forEach(
+        (_, j) =>
+          void body.push(`S${j}[lid.x] = ${COMBINE[reduces[j]!](`S${j}[lid.x]`, `S${j}[lid.x + s]`)};`),
       );
       body.push("}", "workgroupBarrier();", "}", "if (lid.x == 0u) {");
-      if (sliced) kernels.forEach((_, j) => body.push(`Y${j}[o * mw(${wS}u) + slice] = S${j}[0];`));
+      if (sliced) kernels.forEach((_, j) => void body.push(`Y${j}[o * mw(${wS}u) + slice] = S${j}[0];`));
       else
-        kernels.forEach((k, j) => body.push(`Y${j}[u32(b${nL + j})] = ${storeAs(k.outDtype, `S${j}[0]`)};`));
+        kernels.forEach(
+          (k, j) => void body.push(`Y${j}[u32(b${nL + j})] = ${storeAs(k.outDtype, `S${j}[0]`)};`),
+        );
       body.push("}");
     } else
-      kernels.forEach((k, j) => body.push(`Y${j}[u32(b${nL + j})] = ${storeAs(k.outDtype, `acc${j}`)};`));
+      kernels.forEach(
+        (k, j) => void body.push(`Y${j}[u32(b${nL + j})] = ${storeAs(k.outDtype, `acc${j}`)};`),
+      );
   }
   const decls = [
     meta.decl(),

@@ -57,7 +57,7 @@ export function resolveGeneMask(
   }
   const keep: number[] = [];
   const pooled: number[] = [];
-  keepFlags.forEach((f, i) => (f ? keep : pooled).push(i));
+  keepFlags.forEach((f, i) => void (f ? keep : pooled).push(i));
   if (keep.length < 2) throw new Error(`geneMask keeps ${keep.length} genes; at least 2 are needed`);
   return { keep: Int32Array.from(keep), pooled: Int32Array.from(pooled), names: keep.map((i) => genes[i]!) };
 }
