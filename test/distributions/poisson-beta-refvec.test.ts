@@ -67,7 +67,7 @@ describe("PoissonBeta log-pmf vs shared/data/refvec/poisson_beta.json", () => {
     });
   }
 
-  it("spec/scribe.md §1.5 table, exact column (to the 6 decimals printed; GL K=256 was off by 6e-3)", () => {
+  it("SCRIBE two-state models table, exact column (to the 6 decimals printed; GL K=256 was off by 6e-3)", () => {
     const table: [number, number, number, number, number][] = [
       [0, 2, 20, 5, -0.414233],
       [1, 2, 20, 5, -1.386917],

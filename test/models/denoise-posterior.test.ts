@@ -2,7 +2,7 @@ import { key, random, specialScalar, type Tensor, tensor } from "@scribe/core";
 import { denoiseCountsWithVariance, fit, type ModelType, makeConfig, ScribeResults } from "@scribe/models";
 import { describe, expect, it } from "vitest";
 
-// Reference values are computed here in float64 from the closed forms (spec §4.2), with
+// Reference values are computed here in float64 from the closed forms (SCRIBE results), with
 // q = p(1 − ν): mean (u + r q)/(1 − q), mode u + ⌊max(r + u − 1, 0) q/(1 − q)⌋,
 // variance (r + u) q/(1 − q)²; zero-inflated zeros mix in the prior NB(r, p) with weight
 // w = g/(g + (1 − g)((1 − p)/(1 − q))^r).

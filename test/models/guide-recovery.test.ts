@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 
 // Recovery tests for the guides that fit-recovery.test.ts does not cover: the low-rank gene
 // factor (`guideRank`), the amortized capture MLP (`amortizeCapture`) and the gene-level
-// horseshoe / NEG hierarchies on p (spec §2.3). Small data (150 cells × 10 genes), fixed seeds.
+// horseshoe / NEG hierarchies on p (SCRIBE gene-level hierarchies). Small data (150 cells × 10 genes), fixed seeds.
 const N = 150;
 const G = 10;
 const rTrue = Array.from({ length: G }, (_, g) => 1 + (g * 4) / (G - 1)); // 1 … 5
@@ -30,7 +30,7 @@ function simulate(opts: {
     const nuT = random.uniform(k1!, [n], 0.3, 0.9);
     nu = arr(nuT);
     const c = nuT.reshape([n, 1]);
-    // p̂ = p ν / (1 − p (1 − ν))  (spec §1.2)
+    // p̂ = p ν / (1 − p (1 − ν))  (SCRIBE variable-capture models)
     p = p.mul(c).div(p.mul(c.neg().add(1)).neg().add(1));
   }
   const counts = new NegativeBinomialProbs(tensor(r).expand([n, g]), p, false).sample(k2!);
@@ -138,7 +138,7 @@ describe("low-rank guide (guideRank)", () => {
 
     // (2) r and p in the guide. The likelihood pins mu_g = r_g p/(1 − p), so the exact posterior
     // has log r_g and logit p strongly anti-correlated. Both guides factorize q(r) q(p) (spec
-    // §3: the low-rank factor covers the gene parameter only), so their draws show ~0
+    // SCRIBE guides: the low-rank factor covers the gene parameter only), so their draws show ~0
     // correlation — the low-rank guide does not represent this correlation by construction.
     // S = 4000 draws: sd of a null correlation ≈ 0.016, bound 0.1 ≈ 6 sd.
     const corrRP = (s: Record<string, Tensor>) => {
@@ -295,7 +295,7 @@ describe("horseshoe / NEG hierarchy on p (nbdm, unconstrained)", () => {
   const rms = (xs: number[], c: number) => Math.sqrt(mean(xs.map((x) => (x - c) ** 2)));
 
   for (const family of ["horseshoe", "neg"] as const) {
-    it(`${family}: sites and shapes per spec §2.3; shared genes shrunk more than per-gene fits; outliers kept`, async () => {
+    it(`${family}: sites and shapes per SCRIBE gene-level hierarchies; shared genes shrunk more than per-gene fits; outliers kept`, async () => {
       const opts = { nCells: C, nGenes: G, unconstrained: true, priors: { probability: family } } as const;
       const { model, guide } = scribeModel("nbdm", opts);
       const tr = trace(seed(model, key(0))).getTrace(counts);
@@ -351,7 +351,7 @@ describe("horseshoe / NEG hierarchy on p (nbdm, unconstrained)", () => {
       // Shrinkage: the per-gene fits scatter by sampling noise (RMS 0.06 in logit for this seed,
       // 0.10 / 0.15 for data seeds 23 / 33); the hierarchy should pull the shared genes together.
       // Measured spread ratio hierarchical / per-gene on data seeds 13 / 23 / 33: horseshoe
-      // 0.17 / 0.19 / 0.45 (τ is learned, so it can shrink hard); NEG at the spec defaults
+      // 0.17 / 0.19 / 0.45 (τ is learned, so it can shrink hard); NEG at SCRIBE's defaults
       // (u = a = τ = 1, no learned global scale) 0.42 / 0.43 / 0.96 — much milder. For contrast
       // the "gaussian" hierarchy gives 1.67 / 1.02 / 1.19: its one scale must cover the outliers.
       expect(spreadH).toBeLessThan((family === "horseshoe" ? 0.5 : 0.7) * spreadF);

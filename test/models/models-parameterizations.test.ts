@@ -115,7 +115,7 @@ describe("model and guide traces", () => {
 });
 
 describe("priors", () => {
-  it("defaults match the spec table", () => {
+  it("defaults match the SCRIBE parameterization table", () => {
     const c = makeConfig("zinbvcp", { nCells: 2, nGenes: 2 });
     expect(c.priors.base.p).toEqual([1, 1]);
     expect(c.priors.base.gate).toEqual([1, 9]);

@@ -14,7 +14,7 @@ export const G = 12;
 export const R_TRUE = Array.from({ length: G }, (_, g) => 0.5 + 0.6 * g);
 export const P_TRUE = 0.6;
 export const NU_TRUE = Array.from({ length: C }, (_, c) => 0.3 + (0.5 * ((c * 37) % C)) / C);
-/** p̂ = pν / (1 − p(1 − ν)) (spec §1.3). */
+/** p̂ = pν / (1 − p(1 − ν)) (SCRIBE variable-capture models). */
 export const P_HAT = NU_TRUE.map((nu) => (P_TRUE * nu) / (1 - P_TRUE * (1 - nu)));
 
 /** Counts [C, G] drawn from NB(r_g, p̂_c). */

@@ -38,7 +38,7 @@ describe("TwoState SVI recovers the gene means of simulated data", () => {
       { mu: tensor(muTrue), excess_fano: tensor(eTrue), concentration: tensor(kTrue) },
       5,
     );
-    // the simulated data have the moments of §1.5; SE of a gene's sample mean = √(Var/C)
+    // the simulated data have the moments of the SCRIBE two-state models; SE of a gene's sample mean = √(Var/C)
     const emp = arr(counts.mean(0));
     const se = muTrue.map((m, g) => {
       const { alpha, beta, rHat } = naturalMap("two_state_mean_fano", m, eTrue[g]!, kTrue[g]!);
@@ -104,7 +104,7 @@ describe("TwoState SVI recovers the gene means of simulated data", () => {
 });
 
 describe("results of a twostatevcp fit", () => {
-  it("MAP and samples carry the §1.5 sites; log-likelihood, PPC, slicing, save/load", async () => {
+  it("MAP and samples carry the two-state sites (SCRIBE two-state models); log-likelihood, PPC, slicing, save/load", async () => {
     const Cs = 60;
     const { model } = twostatevcp({ nCells: Cs, nGenes: 4, parameterization: "ratio", nQuadNodes: 32 });
     const nu = Array.from({ length: Cs }, (_, c) => 0.3 + (0.6 * c) / Cs);

@@ -12,7 +12,7 @@ import {
 import { describe, expect, it } from "vitest";
 import { moments, naturalMap } from "./twostate-reference.js";
 
-// Forward maps (spec §1.5) against the closed forms written out in twostate-reference.ts, the
+// Forward maps (SCRIBE two-state models) against the closed forms written out in twostate-reference.ts, the
 // moment identities, the clamps, and the configuration rules of the TwoState models.
 
 const arr = (t: { dataSync(): ArrayLike<number | boolean> }) => Array.from(t.dataSync(), Number);
@@ -73,7 +73,7 @@ describe("TwoState forward maps vs closed forms", () => {
     });
   }
 
-  it("mean_fano and moment_delta: Var/E − 1 = e (moment formula of §1.5)", () => {
+  it("mean_fano and moment_delta: Var/E − 1 = e (moment formula of the SCRIBE two-state models)", () => {
     for (const param of ["two_state_mean_fano", "two_state_moment_delta"] as const) {
       const [mu, e, x2] = CASES[param];
       const m = twoStateForward(param, tensor(mu), tensor(e), tensor(x2));
@@ -222,7 +222,7 @@ describe("TwoState configuration", () => {
     expect(resolveParameterization("moment_delta")).toBe("two_state_moment_delta");
   });
 
-  it("priors table of §1.5, constrained and unconstrained", () => {
+  it("priors table of the SCRIBE two-state models, constrained and unconstrained", () => {
     const base = { nCells: 3, nGenes: 2 };
     const fam = (cfg: ReturnType<typeof makeConfig>, n: string) =>
       latentSiteSpecs(cfg).find((s) => s.name === n)!.family;
@@ -350,7 +350,7 @@ describe("TwoState configuration", () => {
   });
 });
 
-describe("data-driven mu anchor (spec §1.5)", () => {
+describe("data-driven mu anchor (SCRIBE two-state models)", () => {
   // 4 cells × 3 genes; gene 2 is all zeros (floored at 1e−3)
   const rows = [
     [1, 10, 0],

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { moments, naturalMap } from "./twostate-reference.js";
 
 // NUTS on a TwoState model (mean_fano), data simulated from the model: the posterior mean of
-// each gene's mean expression is within a few standard errors of the data's, and the §1.5
+// each gene's mean expression is within a few standard errors of the data's, and the SCRIBE two-state models'
 // derived sites come with every draw and satisfy E = r̂α/(α+β) = mu draw by draw.
 
 const arr = (t: { dataSync(): ArrayLike<number | boolean> }) => Array.from(t.dataSync(), Number);
@@ -42,7 +42,7 @@ describe("TwoState with NUTS", () => {
     expect([...s.mu!.shape]).toEqual([120, 3]);
     const mu = arr(s.mu!.mean(0));
     // The posterior mean of mu sits within ~1 posterior sd of the sample mean (flat-ish prior,
-    // E[u] = mu); sd ≈ √(Var/C) from the §1.5 moments at the truth. 4 sd allows for MC error.
+    // E[u] = mu); sd ≈ √(Var/C) from the SCRIBE two-state models' moments at the truth. 4 sd allows for MC error.
     mu.forEach((m, g) => {
       const { alpha, beta, rHat } = naturalMap("two_state_mean_fano", muTrue[g]!, eTrue[g]!, kTrue[g]!);
       const sd = Math.sqrt(moments(alpha, beta, rHat).variance / C);

@@ -15,7 +15,7 @@ const C = 6;
 const G = 4;
 const counts = random.poisson(key(1), tensor(3), [C, G]);
 
-// §1.5: every parameterization emits these, after the extras it derives (k_off, burst_size,
+// SCRIBE two-state models: every parameterization emits these, after the extras it derives (k_off, burst_size,
 // concentration), in this order.
 const ALWAYS_DERIVED = [
   "k_on",

@@ -1,5 +1,5 @@
 // Independent float64 reference for the TwoState tests (not a test file): the Poisson–Beta
-// log-pmf in closed form, and the four forward maps of spec §1.5 written out in plain numbers.
+// log-pmf in closed form, and the four forward maps of the SCRIBE two-state models written out in plain numbers.
 
 /** log Γ(x), x > 0 (Lanczos, g = 7, 9 terms; ~1e−15 relative). */
 export function lgamma(x: number): number {
@@ -42,7 +42,7 @@ export function poissonBetaLogPmf(u: number, alpha: number, beta: number, lambda
   return uLogLam - lgamma(u + 1) + lbeta(alpha + u, beta) - lbeta(alpha, beta) - lambda + log1F1;
 }
 
-/** (α, β, r̂) of each parameterization without clamps (spec §1.5 table). */
+/** (α, β, r̂) of each parameterization without clamps (SCRIBE two-state models table). */
 export function naturalMap(
   param: string,
   mu: number,
@@ -68,7 +68,7 @@ export function naturalMap(
   throw new Error(param);
 }
 
-/** E[u] and Var[u] of the Poisson–Beta compound with rate λ = r̂ν (spec §1.5 moment formula). */
+/** E[u] and Var[u] of the Poisson–Beta compound with rate λ = r̂ν (SCRIBE two-state models moment formula). */
 export function moments(
   alpha: number,
   beta: number,

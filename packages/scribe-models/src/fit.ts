@@ -1,5 +1,5 @@
 /**
- * `fit(counts | anndata, options)`: SCRIBE's one-call entry point (spec §4.1). Defaults: model
+ * `fit(counts | anndata, options)`: SCRIBE's one-call entry point (upstream `src/scribe/api/fit.py`). Defaults: model
  * nbvcp, canonical parameterization, SVI with Adam(1e−3) on the mean-field ELBO, stable
  * updates, seed 42, 50 000 steps, full batch. Options add minibatching (`batchSize`), early
  * stopping, checkpoints with exact resume, progress, an `AbortSignal` (for SIGINT), the
@@ -46,7 +46,7 @@ import { ScribeResults } from "./results/results.js";
 
 export type { EarlyStoppingOptions } from "@scribe/infer";
 
-/** SCRIBE's early-stopping defaults (spec §4.1 config defaults), in `@scribe/infer`'s option names. */
+/** SCRIBE's early-stopping defaults (SCRIBE `fit()` config defaults), in `@scribe/infer`'s option names. */
 export const SCRIBE_EARLY_STOPPING: Required<EarlyStoppingOptions> = {
   patience: 500,
   minDelta: 1,
@@ -95,7 +95,7 @@ export interface FitOptions extends Partial<Omit<ModelOptions, "nCells" | "nGene
   earlyStopping?: boolean | EarlyStoppingOptions;
   /** AnnData layer holding counts (default X). */
   layer?: string;
-  /** AnnData obs column(s) with labels for annotation priors (mixtures, spec §2.6). */
+  /** AnnData obs column(s) with labels for annotation priors (mixtures, SCRIBE annotation priors). */
   annotationKey?: string;
   /** κ of the annotation prior (default 3). */
   annotationConfidence?: number;
@@ -324,7 +324,7 @@ async function fitHere(data: Tensor | AnnData, options: FitOptions): Promise<Fit
       () => componentInit({ nComponents: K, variableCapture }, cpuCounts, options.seed ?? 42).geneLoc,
     );
   }
-  // TwoState: data-driven prior location (and guide start) of mu, spec §1.5; an explicit
+  // TwoState: data-driven prior location (and guide start) of mu, SCRIBE two-state models; an explicit
   // priors.mu / mean_expression tuple keeps its own location.
   const priorKeys = Object.keys(modelOpts.priors ?? {});
   if (

@@ -4,7 +4,7 @@
  * order statistics of a generalized Pareto fit, then the weights are truncated. We follow the
  * standard PSIS as implemented by R `loo` 2.x, not SCRIBE's `compare_models`, which clamps
  * the *unnormalised* log-weights at min(max, 0.75·log S) and so, with per-cell
- * log-likelihoods of order −10³, flattens the whole tail (see ../shared/spec/scribe.md §6).
+ * log-likelihoods of order −10³, flattens the whole tail (see SCRIBE `scribe.mc`).
  * @module
  */
 import { gpdFit, gpdQuantile } from "./gpd-fit.js";

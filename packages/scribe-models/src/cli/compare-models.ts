@@ -1,5 +1,5 @@
 /**
- * `scribe compare-models`: compare SCRIBE fits of the same data (spec §6; issue 15). Reads
+ * `scribe compare-models`: compare SCRIBE fits of the same data (SCRIBE `scribe.mc`; issue 15). Reads
  * the `params.json` that `scribe fit` writes, recomputes posterior draws from each fit's saved
  * variational parameters (SVI fits persist no draws; MCMC fits use their stored ones), and
  * writes `models.csv` (ranking by PSIS-LOO with cells as observations), `genes.csv` (per-gene

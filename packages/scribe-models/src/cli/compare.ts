@@ -1,6 +1,6 @@
 /**
  * `scribe compare FIT_A FIT_B --out de.csv`: Bayesian differential expression between two
- * folders written by `scribe fit` (spec/scribe.md §5): Δ = CLR(ρ_A) − CLR(ρ_B) per gene by the
+ * folders written by `scribe fit` (SCRIBE `scribe.de`): Δ = CLR(ρ_A) − CLR(ρ_B) per gene by the
  * empirical, parametric or shrinkage method, lfsr and lfsr_τ, and the genes called at a target
  * PEFP. Everything is checked and computed before the CSV is written (atomically); bad input
  * writes nothing.

@@ -146,7 +146,7 @@ function numOpt(v: string | boolean | undefined, name: string): number | undefin
 }
 
 /**
- * Add the TwoState posterior means (spec §1.5 sites; floor flags as the fraction of draws with
+ * Add the TwoState posterior means (sites of the SCRIBE two-state models; floor flags as the fraction of draws with
  * the clamp active) to `var`, and the quadrature size to `uns.scribe`.
  */
 function addTwoStateColumns(adata: AnnData, res: ScribeResults, counts: Tensor, nSamples: number): AnnData {

@@ -1,5 +1,5 @@
 /**
- * Per-gene model comparison (spec §6 `gene_level_comparison`): from the draws × genes
+ * Per-gene model comparison (SCRIBE `scribe.mc` `gene_level_comparison`): from the draws × genes
  * log-likelihoods of two fits, each gene's WAIC elpd under both, their difference, the
  * posterior sd of the paired per-draw difference and a z-score saying which model the gene
  * favours.

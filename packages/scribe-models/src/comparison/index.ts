@@ -1,5 +1,5 @@
 /**
- * Model comparison and goodness of fit for SCRIBE fits (spec §6): PSIS-LOO, WAIC, stacking
+ * Model comparison and goodness of fit for SCRIBE fits (SCRIBE `scribe.mc`): PSIS-LOO, WAIC, stacking
  * and ranking with cells as observations, per-gene comparison, randomized quantile residuals
  * and posterior predictive checks.
  * @module

@@ -1,5 +1,5 @@
 /**
- * Comparing SCRIBE fits of the same cells (spec §6 `compare_models`), with cells as the
+ * Comparing SCRIBE fits of the same cells (SCRIBE `scribe.mc` `compare_models`), with cells as the
  * observations: PSIS-LOO and WAIC of the per-cell log-likelihood, ranking with paired SEs,
  * stacking and pseudo-BMA weights, k̂ diagnostics and per-gene comparison. The criteria are
  * the standard ones of `@scribe/infer` (R `loo` 2.x), not SCRIBE's: its PSIS truncates the

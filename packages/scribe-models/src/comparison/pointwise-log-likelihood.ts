@@ -1,5 +1,5 @@
 /**
- * Pointwise log-likelihood matrices of a SCRIBE fit for model comparison (spec §6): per cell
+ * Pointwise log-likelihood matrices of a SCRIBE fit for model comparison (SCRIBE `scribe.mc`): per cell
  * (summed over genes; mixtures marginalised per cell) [S, C], and per gene (summed over
  * cells; mixtures logsumexp_k(log π_k + Σ_c log f_k)) [S, G], for S posterior draws. Computed
  * in chunks of draws and cells through the elementwise likelihoods of `likelihood/` (the

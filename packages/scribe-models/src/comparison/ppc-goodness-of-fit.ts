@@ -1,5 +1,5 @@
 /**
- * Goodness of fit by posterior predictive checks (spec §6 `compute_ppc_gof_mask`): per gene,
+ * Goodness of fit by posterior predictive checks (SCRIBE `scribe.mc` `compute_ppc_gof_mask`): per gene,
  * the histogram of the observed counts over cells against the histograms of posterior
  * predictive draws. A bin fails calibration when its observed share lies outside the central
  * credible band of the predictive shares; the gene's calibration-failure rate is the share of

@@ -3,7 +3,7 @@
  * 5, 1996): for a count u with predictive CDF F, v ~ U(F(u − 1), F(u)) is uniform when the
  * model is right, and Φ⁻¹(v) standard normal. F is the NB of the fit at the MAP (or
  * averaged over posterior draws), with the cell's capture probability and the gene's
- * zero-inflation gate where the model has them (spec §6 uses the bare NB; the observation
+ * zero-inflation gate where the model has them (SCRIBE `scribe.mc` uses the bare NB; the observation
  * model is what the counts were drawn from), mixtures by their π-weighted CDF. Per gene: mean,
  * variance, tail excess P(|q| > 2) − 0.0455, KS distance to N(0, 1) and its p-value.
  * @module
@@ -65,7 +65,7 @@ export interface QuantileResidualStats {
 
 /** P(|Z| > 2) for Z ~ N(0, 1). */
 const NORMAL_TAIL_2 = 0.0455;
-/** Clip of v away from 0 and 1 (spec §6). */
+/** Clip of v away from 0 and 1 (SCRIBE `scribe.mc`). */
 const V_CLIP = 1e-6;
 
 /**
@@ -218,7 +218,7 @@ export interface GoodnessOfFitMaskOptions {
 }
 
 /**
- * Genes whose quantile residuals pass (spec §6 `compute_gof_mask`): variance in
+ * Genes whose quantile residuals pass (SCRIBE `scribe.mc` `compute_gof_mask`): variance in
  * [minVariance, maxVariance] and, when given, KS distance ≤ maxKs.
  * @example
  * const keep = goodnessOfFitMask(stats, { maxKs: 0.1 });

@@ -1,5 +1,5 @@
 /**
- * Negative-binomial unit deviance and log-likelihood (spec/de.md §1), written to
+ * Negative-binomial unit deviance and log-likelihood (glmGamPoi NB deviance), written to
  * keep precision for large counts and small overdispersion.
  * @module
  */

@@ -1,7 +1,7 @@
 /**
  * limma-style moment matching of a scaled F prior for residual variances
  * ("fitFDist", intercept-only) and the "squeezeVar" posterior, with the inverse
- * trigamma function they need (spec/de.md §5b). The default NB-GLM pipeline uses the
+ * trigamma function they need (limma fitFDist). The default NB-GLM pipeline uses the
  * maximum-likelihood fit in ql-shrinkage.ts (glmGamPoi); this is the edgeR/limma
  * alternative (`nbFit(..., { qlMethod: "moments" })`).
  * @module

@@ -1,5 +1,5 @@
 /**
- * `nbFit`: the glmGamPoi-style NB-GLM pipeline (spec/de.md §3–§5): size factors,
+ * `nbFit`: the glmGamPoi-style NB-GLM pipeline (docs/SOURCES.md): size factors,
  * moments start, coefficient fit, Cox–Reid overdispersion MLE, mean–dispersion
  * trend, QL shrinkage and the final fit with the trended dispersion.
  * @module

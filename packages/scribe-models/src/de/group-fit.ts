@@ -1,5 +1,5 @@
 /**
- * The fast per-group coefficient fit for pure factor designs (spec/de.md §3,
+ * The fast per-group coefficient fit for pure factor designs (glmGamPoi coefficient fit,
  * "group-wise path"): each group's log-mean by Newton with observed information,
  * then the coefficients by solving against the distinct design rows.
  * @module

@@ -1,6 +1,6 @@
 /**
  * NB-GLM differential expression (glmGamPoi-style) and the method-of-moments fast
- * path. See spec/de.md for the recipe followed.
+ * path. See docs/SOURCES.md, NB-GLM differential expression for the recipe followed.
  * @module
  */
 export { adjustBH } from "./bh.js";

@@ -1,6 +1,6 @@
 /**
  * General-design coefficient fit by Fisher scoring (IRLS) with a deviance line
- * search (spec/de.md §3, "general path").
+ * search (glmGamPoi coefficient fit, "general path").
  * @module
  */
 import { geneDeviance } from "./deviance.js";

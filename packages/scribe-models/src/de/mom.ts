@@ -1,5 +1,5 @@
 /**
- * Method-of-moments two-group NB comparison (spec/de.md §7; after arXiv 2508.04111,
+ * Method-of-moments two-group NB comparison (after arXiv 2508.04111,
  * V. Svensson 2025, whose code was not available — this is our reconstruction).
  *
  * Assumptions: two groups; counts y_i ~ NB(mean s_i·m_k, overdispersion θ) with
@@ -28,7 +28,7 @@
  *    θ̂ is used with a Satterthwaite-df t reference (Poisson part known, θ part with
  *    n − 2 df), which is anti-conservative below ~5 replicates per group.
  * Not covered: covariates, more than two groups, per-group θ (the paper's exact
- * variant is unverified, see spec/de.md §7–8).
+ * variant is unverified, see arXiv 2508.04111).
  * An all-zero group gives an infinite fold change: the group mean is replaced by
  * half a count over the group's total size factor (a pseudocount) for the
  * estimate and its variance. All-zero genes get p = 1.

@@ -1,6 +1,6 @@
 /**
  * Gene-wise NB overdispersion by Cox–Reid adjusted maximum likelihood on λ = log θ
- * (spec/de.md §4), means held fixed, plus the rough moments estimate used to start
+ * (glmGamPoi's Cox–Reid overdispersion MLE), means held fixed, plus the rough moments estimate used to start
  * the coefficient fit.
  * @module
  */
@@ -14,7 +14,7 @@ import {
   trigammaShiftDiff,
 } from "./special.js";
 
-/** Cox–Reid shrink factor (spec/de.md §4: c = 0.99). */
+/** Cox–Reid shrink factor (glmGamPoi's Cox–Reid overdispersion MLE: c = 0.99). */
 export const CR_FACTOR = 0.99;
 
 /**
@@ -329,7 +329,7 @@ function mleFromCtx(ctx: GeneCtx, ysum: number, maxIter: number): number {
 }
 
 /**
- * Cox–Reid adjusted MLE of θ for one gene, means fixed. Rules (spec/de.md §4): all
+ * Cox–Reid adjusted MLE of θ for one gene, means fixed. Rules (glmGamPoi's Cox–Reid overdispersion MLE): all
  * counts zero → 0; μ = 0 → 1e-6; analytic score at θ = 1e-8 negative → 0 (Poisson);
  * otherwise a local search on λ = log θ from the raw-count moments start (log 0.5
  * if that is not positive), bounded to θ ∈ [1e-16, 1e16]: uphill steps until the

@@ -1,6 +1,6 @@
 /**
  * Quasi-likelihood dispersions and their empirical-Bayes shrinkage, glmGamPoi style
- * (spec/de.md §5a steps 2–5): s²_g = (1 + m̄θ̂)/(1 + m̄θ̃), a scaled-F prior
+ * (glmGamPoi QL shrinkage steps 2–5): s²_g = (1 + m̄θ̂)/(1 + m̄θ̃), a scaled-F prior
  * s²/s0² ~ F(d, d0) fitted by maximum likelihood (intercept, then a natural-spline
  * trend in log m̄), and the posterior (d0 s0² + d s²)/(d0 + d).
  * @module

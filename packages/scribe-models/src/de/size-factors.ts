@@ -1,5 +1,5 @@
 /**
- * Size factors (per-sample normalisation constants) as in spec/de.md §2:
+ * Size factors (per-sample normalisation constants) as in glmGamPoi size factors:
  * `normed_sum` (column sums), `ratio` (median of ratios), `poscounts` (glmGamPoi
  * flavour) or user-given; all rescaled to geometric mean 1.
  * @module

@@ -1,6 +1,6 @@
 /**
  * `nbTest`: quasi-likelihood F-test and likelihood-ratio test of a contrast on an
- * {@link NbFit} (spec/de.md §6), with log2 fold changes and BH-adjusted p-values.
+ * {@link NbFit} (glmGamPoi test_de), with log2 fold changes and BH-adjusted p-values.
  * @module
  */
 

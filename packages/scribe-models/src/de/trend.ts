@@ -1,6 +1,6 @@
 /**
  * Mean–dispersion trend: a Gaussian-weighted running median of θ̂ against the gene
- * mean on the raw scale (spec/de.md §5a step 1, glmGamPoi's "local median fit").
+ * mean on the raw scale (glmGamPoi's "local median fit").
  * @module
  */
 

@@ -1,5 +1,5 @@
 /**
- * The amortized capture guide (spec §3): a small MLP maps the statistic log1p(Σ_g u_cg) of
+ * The amortized capture guide (SCRIBE guides): a small MLP maps the statistic log1p(Σ_g u_cg) of
  * each cell to the parameters of its capture factor, so the number of variational
  * parameters does not grow with the number of cells. Hidden layers [64, 32] with leaky ReLU
  * (slope 0.01), He-normal hidden weights, zero-initialised output head. Constrained models:

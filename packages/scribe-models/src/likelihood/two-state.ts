@@ -1,5 +1,5 @@
 /**
- * Per-cell and per-gene log-likelihoods of the TwoState models (spec §1.5): the Poisson–Beta
+ * Per-cell and per-gene log-likelihoods of the TwoState models (SCRIBE two-state models): the Poisson–Beta
  * compound u_cg ~ ∫ Poisson(u | r̂_g·ν_c·q) Beta(q | α_g, β_g) dq, evaluated by `PoissonBeta`
  * (PoissonBeta's piecewise Gauss–Legendre rule, TWO_STATE_DEFAULT_NODES nodes by default). Same reductions, weights
  * and mixture semantics as the NB family (`nbFamilyLogLikelihood`); the capture probability is

@@ -1,5 +1,5 @@
 /**
- * Annotation priors for mixtures (spec §2.6): per-cell logits A [C, K] with A_ck = κ when cell
+ * Annotation priors for mixtures (SCRIBE annotation priors): per-cell logits A [C, K] with A_ck = κ when cell
  * c carries the label of component k (κ = `annotation_confidence`, default 3), 0 otherwise.
  * @module
  */

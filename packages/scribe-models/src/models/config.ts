@@ -11,20 +11,20 @@ import type { TransformName } from "./transformed-normal.js";
 /**
  * Default quadrature nodes of the TwoState likelihood. Upstream SCRIBE uses 256 plain
  * Gauss–Legendre nodes on [0, 1], which are off by up to 5e-3 in log-pmf when α or β < 1 (spec
- * §1.5 table); PoissonBeta's piecewise rule reaches float32 precision (worst 6.8e-6 relative
+ * SCRIBE two-state models table); PoissonBeta's piecewise rule reaches float32 precision (worst 6.8e-6 relative
  * over the mpmath grid α, β ∈ [0.05, 50], λ ≤ 1e3) at 128 nodes, at half the cost of 256.
  */
 export const TWO_STATE_DEFAULT_NODES = 128;
 
-/** The NB-family models of spec §1.2–1.4. */
+/** The NB-family models (SCRIBE models nbdm, zinb, nbvcp, zinbvcp). */
 export type NbModelType = "nbdm" | "zinb" | "nbvcp" | "zinbvcp";
-/** The two-state promoter (Poisson–Beta) models of spec §1.5. */
+/** The two-state promoter (Poisson–Beta) models (SCRIBE two-state models). */
 export type TwoStateModelType = "twostate" | "twostatevcp";
 /** All model families. */
 export type ModelType = NbModelType | TwoStateModelType;
-/** The NB parameterizations of spec §1.1. */
+/** The NB parameterizations (SCRIBE NB parameterizations). */
 export type NbParameterization = "canonical" | "mean_prob" | "mean_odds" | "mean_disp";
-/** The TwoState parameterizations of spec §1.5. */
+/** The TwoState parameterizations (SCRIBE two-state models). */
 export type TwoStateParameterization =
   | "two_state_natural"
   | "two_state_ratio"
@@ -46,7 +46,7 @@ export type ParameterizationInput =
   | "delta";
 /** An NB-family core parameter (sampled or derived). */
 export type NbParam = "p" | "r" | "mu" | "phi" | "gate";
-/** The per-gene extras of the TwoState parameterizations (spec §1.5). */
+/** The per-gene extras of the TwoState parameterizations (SCRIBE two-state models). */
 export type TwoStateParam =
   | "burst_size"
   | "k_off"
@@ -56,7 +56,7 @@ export type TwoStateParam =
   | "inv_concentration";
 /** A core parameter that can be sampled. */
 export type CoreParam = NbParam | TwoStateParam;
-/** Which params get a leading component axis in a mixture (spec §1.6). */
+/** Which params get a leading component axis in a mixture (SCRIBE mixtures). */
 export type MixtureParamsInput = "all" | "biological" | "mean" | "prob" | "gate" | readonly CoreParam[];
 
 /** Options shared by every preset (all optional). */
@@ -75,27 +75,27 @@ export interface ModelOptions {
   nComponents?: number;
   /** Which params are per component (default "all"). */
   mixtureParams?: MixtureParamsInput;
-  /** The unified priors option (spec §2.2). */
+  /** The unified priors option (SCRIBE `priors` option). */
   priors?: PriorsInput;
-  /** Low-rank guide on the gene parameter (spec §3). */
+  /** Low-rank guide on the gene parameter (SCRIBE guides). */
   guideRank?: number;
   /** Amortized capture guide (flat capture prior only). */
   amortizeCapture?: boolean;
   /** Hidden layer sizes of the capture amortizer (default [64, 32]). */
   captureHiddenDims?: number[];
-  /** Per-cell annotation logits [nCells, K] (spec §2.6); see `annotationLogits()`. */
+  /** Per-cell annotation logits [nCells, K] (SCRIBE annotation priors); see `annotationLogits()`. */
   annotationLogits?: Tensor;
   /** Starting log-scale values of the gene parameter per component [K, G] (see mixture-init.ts). */
   componentGeneLoc?: Tensor;
   /**
-   * TwoState: quadrature nodes per element of the Poisson–Beta log-pmf (spec §1.5
+   * TwoState: quadrature nodes per element of the Poisson–Beta log-pmf (SCRIBE two-state models
    * `n_quad_nodes`; default {@link TWO_STATE_DEFAULT_NODES}, at least 6). Rejected for
    * NB-family models.
    */
   nQuadNodes?: number;
   /**
    * TwoState: per-gene prior location of mu in the transform's inverse space (log for LogNormal
-   * or exp, softplus⁻¹ for softplus), [G]. `fit()` sets it from the data (spec §1.5 data-driven
+   * or exp, softplus⁻¹ for softplus), [G]. `fit()` sets it from the data (SCRIBE two-state models data-driven
    * anchor, see `twoStateMuPriorLoc`); replaces the scalar loc of the mu prior and is where the
    * mu guide starts.
    */
@@ -175,7 +175,7 @@ export function isTwoStateParameterization(p: Parameterization): p is TwoStatePa
   return p.startsWith("two_state_");
 }
 
-/** The sampled core params of a parameterization (TwoState: mu plus the two extras of spec §1.5). */
+/** The sampled core params of a parameterization (TwoState: mu plus the two extras of the SCRIBE two-state models). */
 export function sampledCoreParams(p: Parameterization): CoreParam[] {
   switch (p) {
     case "canonical":
@@ -259,7 +259,7 @@ export function makeConfig(modelType: ModelType, opts: ModelOptions): ModelConfi
   const geneParam: CoreParam = parameterization === "canonical" ? "r" : "mu";
   const mixtureParams =
     K > 1 ? resolveMixtureParams(opts.mixtureParams ?? "all", sampledCore, geneParam, zeroInflated) : [];
-  // TwoState defaults to {"mu": "exp"} (spec §1.5); a global string or a per-parameter entry wins.
+  // TwoState defaults to {"mu": "exp"} (SCRIBE two-state models); a global string or a per-parameter entry wins.
   const pt = opts.positiveTransform ?? (twoState ? { mu: "exp" as const } : "softplus");
   const positiveTransform: Record<string, "softplus" | "exp"> = {};
   for (const name of POSITIVE_PARAMS) {
@@ -359,7 +359,7 @@ const POSITIVE_PARAMS = [
 ];
 
 /**
- * The TwoState restrictions of spec §1.5 that do not depend on the parameterization: no
+ * The TwoState restrictions (SCRIBE two-state models) that do not depend on the parameterization: no
  * annotation priors, no NB-only options; `nQuadNodes` must be a positive integer.
  */
 function checkTwoStateOptions(modelType: ModelType, opts: ModelOptions): void {

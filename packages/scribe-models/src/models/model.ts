@@ -1,5 +1,5 @@
 /**
- * The SCRIBE NB-family model as an ordinary model function (spec §1): global parameters
+ * The SCRIBE NB-family model as an ordinary model function (SCRIBE models): global parameters
  * outside the plate, per-cell capture inside `plate("cells", nCells, { subsampleSize })`, and
  * the observed site `counts` with genes as the event dim.
  * @module
@@ -37,7 +37,7 @@ export function checkCountsShape(cfg: ModelConfig, counts: Tensor | null | undef
  * hierarchy hyper-sites, the sampled core params (e.g. `p`, `r`), `gate`, the derived core
  * params as deterministic sites, per-cell `p_capture` / `phi_capture` (or `eta_capture` with
  * a deterministic `p_capture` / `phi_capture`), and `counts`. TwoState models sample `mu` and
- * their two extras, emit the gene-rank deterministic sites of spec §1.5 (`k_on`, `alpha`,
+ * their two extras, emit the gene-rank deterministic sites of the SCRIBE two-state models (`k_on`, `alpha`,
  * `beta`, `r_hat`, `eta_act`, `effective_burst_size`, `alpha_floor_active`,
  * `beta_floor_active`, and `k_off` / `burst_size` / `concentration` when derived), and observe
  * `counts` through the Poisson–Beta compound (capture ν_c multiplies r̂ for `twostatevcp`).

@@ -1,5 +1,5 @@
 /**
- * The observation distribution of one minibatch of cells (spec §1.2–1.4, §1.6): NB(r, p̂)
+ * The observation distribution of one minibatch of cells (SCRIBE models and mixtures): NB(r, p̂)
  * with capture thinning per parameterization, zero inflation on top, genes as the event dim,
  * and for mixtures one component per cell.
  * @module
@@ -73,7 +73,7 @@ export function componentDistribution(
 
 /**
  * Per-gene Poisson–Beta component(s) of the TwoState models, batch shape [B?, K?, G]: rate r̂_g,
- * times ν_c for `twostatevcp` (p_capture only; spec §1.5), with `cfg.nQuadNodes` Gauss–Legendre
+ * times ν_c for `twostatevcp` (p_capture only; SCRIBE two-state models), with `cfg.nQuadNodes` Gauss–Legendre
  * nodes. α and β stay at gene rank.
  */
 function twoStateComponent(cfg: ModelConfig, grid: TwoStateGrid, capture: CaptureValue | null): Distribution {

@@ -1,5 +1,5 @@
 /**
- * Parameterization identities (spec §1.1, code convention mean = r·p/(1−p)): from the two
+ * Parameterization identities (SCRIBE NB parameterizations, code convention mean = r·p/(1−p)): from the two
  * sampled core parameters, derive the other two, for any number of leading (sample) axes.
  *
  * | parameterization | sampled | derived |

@@ -65,7 +65,7 @@ export function zinbvcp(opts: ModelOptions): ScribeModel {
 }
 
 /**
- * Two-state promoter (Poisson–Beta compound, spec §1.5): q_cg ~ Beta(α_g, β_g),
+ * Two-state promoter (Poisson–Beta compound, SCRIBE two-state models): q_cg ~ Beta(α_g, β_g),
  * u_cg | q ~ Poisson(r̂_g·q_cg), with (α, β, r̂) from mu and two per-gene extras of the
  * parameterization (required: two_state_natural, two_state_ratio, two_state_mean_fano or
  * two_state_moment_delta, or their aliases natural, ratio, mean_fano/fano, moment_delta/delta).

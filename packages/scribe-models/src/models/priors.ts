@@ -1,9 +1,9 @@
 /**
- * SCRIBE's default priors (spec §1.1–1.6) and the unified `priors` option (spec §2.2):
+ * SCRIBE's default priors (SCRIBE models) and the unified `priors` option (SCRIBE `priors` option):
  * the value's shape selects its role — a tuple sets the hyper-parameters of a site's flat
  * prior, a family string ("gaussian" | "horseshoe" | "neg") turns on a gene-level hierarchy,
  * an object `{ type, ...hyper }` sets the family with hyper-parameters. Also the
- * biology-informed capture prior (spec §2.5) and the mixing concentration.
+ * biology-informed capture prior (SCRIBE capture prior) and the mixing concentration.
  * @module
  */
 import type { Tensor } from "@scribe/core";
@@ -26,7 +26,7 @@ export type PriorValue =
   | { type: "gaussian" | "horseshoe" | "neg"; [hyper: string]: number | string }
   | Tensor;
 
-/** The unified `priors` option: keys are canonical names or site names (spec §2.2). */
+/** The unified `priors` option: keys are canonical names or site names (SCRIBE `priors` option). */
 export type PriorsInput = Readonly<Record<string, PriorValue>>;
 
 /** Where a gene-level hierarchy applies. */
@@ -46,7 +46,7 @@ export interface ResolvedPriors {
   readonly annotationLogits: Tensor | null;
 }
 
-/** Organism table of spec §2.5: M₀ (total mRNA per cell) and σ_M. */
+/** Organism table of the SCRIBE capture prior: M₀ (total mRNA per cell) and σ_M. */
 export const ORGANISM_PRIORS: Readonly<Record<string, { M0: number; sigmaM: number }>> = {
   human: { M0: 200_000, sigmaM: 0.3 },
   mouse: { M0: 200_000, sigmaM: 0.3 },
@@ -98,7 +98,7 @@ const KEY_TO_SITE: Record<string, string> = {
 
 /**
  * Default hyper-parameters of the flat priors, constrained mode. The TwoState extras (spec
- * §1.5) are LogNormal(loc, scale) with the unconstrained numbers, except inv_concentration ~
+ * SCRIBE two-state models) are LogNormal(loc, scale) with the unconstrained numbers, except inv_concentration ~
  * Beta(1, 50) (upstream's value, matching its older logit loc −4).
  */
 export const CONSTRAINED_DEFAULTS: Readonly<Record<string, readonly [number, number]>> = {
@@ -119,7 +119,7 @@ export const CONSTRAINED_DEFAULTS: Readonly<Record<string, readonly [number, num
 
 /**
  * Default hyper-parameters (Normal loc, scale before the transform), unconstrained mode.
- * TwoState extras per spec §1.5; inv_concentration is sigmoid(N(−2, 2)).
+ * TwoState extras as in the SCRIBE two-state models; inv_concentration is sigmoid(N(−2, 2)).
  */
 export const UNCONSTRAINED_DEFAULTS: Readonly<Record<string, readonly [number, number]>> = {
   p: [0, 1],

@@ -1,5 +1,5 @@
 /**
- * SCRIBE's BetaPrime convention (spec §1.1.1): the law of φ = (1 − q)/q for q ~ Beta(α, β),
+ * SCRIBE's BetaPrime convention (upstream `src/scribe/stats`): the law of φ = (1 − q)/q for q ~ Beta(α, β),
  * which is the standard beta-prime distribution with its two arguments swapped.
  * @module
  */

@@ -42,7 +42,7 @@ export type SiteFamily =
 
 /** One latent site of a model. */
 export interface SiteSpec {
-  /** Site name (as in the spec: p, r, mu, phi, gate, p_capture, phi_capture, ...). */
+  /** Site name (as upstream SCRIBE names them: p, r, mu, phi, gate, p_capture, phi_capture, ...). */
   readonly name: string;
   /** Shape of one draw; cell sites: the per-cell shape ([]), the plate adds the cell axis. */
   readonly shape: readonly number[];
@@ -82,7 +82,7 @@ function flat(
   role: SiteSpec["role"],
 ): SiteSpec {
   const [a, b] = cfg.priors.base[name]!;
-  // TwoState: the data-driven per-gene mu anchor replaces the scalar loc (spec §1.5)
+  // TwoState: the data-driven per-gene mu anchor replaces the scalar loc (SCRIBE two-state models)
   const gl = name === "mu" && cfg.muPriorLoc ? { geneLoc: cfg.muPriorLoc } : {};
   let family: SiteFamily;
   if (cfg.unconstrained)
@@ -99,7 +99,7 @@ function hierarchical(cfg: ModelConfig, target: CoreParam, h: HierarchySpec, out
   const G = cfg.nGenes;
   const names = hierarchyNames(target);
   const T = transformOf(cfg, target);
-  // population location and scale (spec §1.3, §2.3)
+  // population location and scale (SCRIBE gene-level hierarchies)
   if (target === "gate") {
     out.push({
       name: names.loc,

@@ -1,5 +1,5 @@
 /**
- * The unconstrained parameter family of SCRIBE (spec §2.1): a Normal(loc, scale) pushed
+ * The unconstrained parameter family of SCRIBE (SCRIBE constrained/unconstrained modes): a Normal(loc, scale) pushed
  * through a fixed transform (sigmoid for (0, 1), softplus or exp for positive values,
  * identity for reals). Model and guide use the same class, so the mean-field ELBO can use the
  * closed-form KL of the underlying Normals.

@@ -1,5 +1,5 @@
 /**
- * The two-state promoter models `twostate` / `twostatevcp` (spec §1.5): per gene, a
+ * The two-state promoter models `twostate` / `twostatevcp` (SCRIBE two-state models): per gene, a
  * Poisson–Beta compound q_cg ~ Beta(α_g, β_g), u_cg | q ~ Poisson(r̂_g·q_cg·ν_c) (ν_c ≡ 1
  * without capture). Every parameterization samples the gene mean mu plus two per-gene extras
  * and maps them to (α, β, r̂):
@@ -51,7 +51,7 @@ import {
 import { coreValue, fromGrid, type ParamAxes, toGrid } from "./parameterization.js";
 import { isGeneLevel } from "./sites.js";
 
-/** The numerical limits of the TwoState maps (spec §1.5). */
+/** The numerical limits of the TwoState maps (SCRIBE two-state models). */
 export const TWO_STATE_LIMITS = {
   /** Lower bound of the burst size b. */
   burstMin: 1e-4,
@@ -88,7 +88,7 @@ export interface TwoStateMap {
 /**
  * The forward map of a TwoState parameterization, from mu and its two extras (in the order of
  * `sampledCoreParams`: burst_size & k_off, burst_size & switching_ratio, excess_fano &
- * concentration, excess_fano & inv_concentration) to (α, β, r̂) with the clamps of spec §1.5.
+ * concentration, excess_fano & inv_concentration) to (α, β, r̂) with the clamps of the SCRIBE two-state models.
  * Inputs broadcast.
  * @example
  * const m = twoStateForward("two_state_natural", tensor([10]), tensor([2]), tensor([4]));
@@ -193,7 +193,7 @@ export function twoStateGrid(cfg: ModelConfig, values: Readonly<Record<string, T
   return { alpha: m.alpha, beta: m.beta, rHat: m.rHat };
 }
 
-/** Names of the deterministic sites of a TwoState model (spec §1.5), in emission order. */
+/** Names of the deterministic sites of a TwoState model (SCRIBE two-state models), in emission order. */
 export function twoStateDeterministicNames(cfg: ModelConfig): string[] {
   const p = cfg.parameterization;
   const out: string[] = [];
@@ -289,7 +289,7 @@ export function twoStateMeanCapture(cfg: ModelConfig, counts: Tensor): number {
 }
 
 /**
- * The data-driven prior location of mu (spec §1.5, upstream `twostate_data_init.py`):
+ * The data-driven prior location of mu (SCRIBE two-state models, upstream `twostate_data_init.py`):
  * per gene T⁻¹(clip(mean_c(u_cg)/ν̄, 1e−3, 1e6)) with ν̄ from {@link twoStateMeanCapture}
  * (floored at 1e−4) and T⁻¹ = log (LogNormal prior or exp transform) or softplus⁻¹.
  * @example
@@ -356,7 +356,7 @@ export function twoStateMoments(
 export type TwoStateDenoiseMethod = "mean" | "mode" | "sample";
 
 /**
- * Denoised counts of the TwoState models for one parameter draw (spec §4.2 denoising; "TwoState
+ * Denoised counts of the TwoState models for one parameter draw (SCRIBE results denoising; "TwoState
  * uses GL quadrature over q"). With capture ν_c, the uncaptured counts d = m − u are, given
  * q, Poisson(r̂(1−ν)q) and independent of the observed u, and q | u has density
  * ∝ Beta(q | α, β)·q^u·e^(−r̂νq). Its moments are ratios of Poisson–Beta probabilities,

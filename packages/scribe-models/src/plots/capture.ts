@@ -1,5 +1,5 @@
 /**
- * Capture probability (models with variable capture, spec §1.3): the distribution of the
+ * Capture probability (SCRIBE variable-capture models): the distribution of the
  * cells' MAP capture probabilities, and, given the counts, capture against library size
  * (total UMIs), which the capture should follow.
  * @module

@@ -1,7 +1,7 @@
 /**
  * The DE tables the DE plots accept, reduced to rows: the NB-GLM / method-of-moments table
  * of `nbTest`/`momTest` (log2 fold change, p-value, BH-adjusted p-value) and Bayesian DE
- * tables (posterior mean of the log-ratio and its local false sign rate, spec §5), whose
+ * tables (posterior mean of the log-ratio and its local false sign rate, SCRIBE `scribe.de`), whose
  * significance column is the lfsr instead of padj.
  * @module
  */

@@ -2,7 +2,7 @@
  * What the posterior-predictive plots compare: observed counts of a few genes and the
  * posterior predictive draws for the same cells and genes, read back once with `await`, and
  * the summaries they are drawn from (histogram bands, ECDF bands, per-gene means). The
- * choice of genes follows SCRIBE's `scribe-visualize` (spec §7.2): a grid spread across
+ * choice of genes follows SCRIBE's `scribe-visualize`: a grid spread across
  * expression levels, histograms capped at the 0.99 quantile (at least 10).
  * @module
  */

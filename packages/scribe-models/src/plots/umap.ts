@@ -2,7 +2,7 @@
  * UMAP of the cells (McInnes et al. 2018, via umap-js, seeded): counts normalized to 10⁴ per
  * cell and log1p-transformed, the most variable genes kept, centred and reduced to their
  * leading principal components (subspace iteration), then embedded in 2-D and coloured by
- * mixture component or an obs column. SCRIBE's defaults (spec §7.2): 15 neighbours,
+ * mixture component or an obs column. SCRIBE's `scribe-visualize` defaults: 15 neighbours,
  * min_dist 0.1, 50 PCs.
  * @module
  */

@@ -1,5 +1,5 @@
 /**
- * Denoised counts (spec §4.2 `denoise_counts_map`, `denoise_counts_posterior`): the posterior
+ * Denoised counts (SCRIBE results `denoise_counts_map`, `denoise_counts_posterior`): the posterior
  * of the true (pre-capture, pre-dropout) counts given the observed ones.
  *
  * Per parameter draw, with q = p(1 − ν_c) (q = 0 without capture) the uncaptured counts are

@@ -1,5 +1,5 @@
 /**
- * Maximum-likelihood Dirichlet fits to draws on the simplex (spec §4.2
+ * Maximum-likelihood Dirichlet fits to draws on the simplex (SCRIBE results
  * `cell_type_probabilities(..., fit_distribution=True)`: one fit per cell to the S posterior
  * draws of its assignment probabilities).
  *

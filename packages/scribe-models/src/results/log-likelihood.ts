@@ -1,5 +1,5 @@
 /**
- * Per-cell and per-gene log-likelihoods of fitted parameters (spec §4.2 `log_likelihood`),
+ * Per-cell and per-gene log-likelihoods of fitted parameters (SCRIBE results `log_likelihood`),
  * through the NB-family likelihood of `likelihood/` (which reproduces SCRIBE's golden
  * values), or the Poisson–Beta likelihood of the TwoState models (`likelihood/two-state.ts`).
  * Mixture semantics: per cell, logsumexp_k(log π_k + Σ_g log f_k); per gene,

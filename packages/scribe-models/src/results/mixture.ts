@@ -1,5 +1,5 @@
 /**
- * Mixture post-processing (spec §4.2): cell-type probabilities (softmax over components of
+ * Mixture post-processing (SCRIBE results): cell-type probabilities (softmax over components of
  * the per-cell split log-likelihoods including log π_k), optionally summarized per cell by a
  * maximum-likelihood Dirichlet over the posterior draws (`fit_distribution=True`), hard
  * assignments, and the empirical mixing weights (posterior mean of π given soft counts from

@@ -1,5 +1,5 @@
 /**
- * Posterior draws from a fitted guide (spec §4.2 `get_posterior_samples`): every latent site
+ * Posterior draws from a fitted guide (SCRIBE results `get_posterior_samples`): every latent site
  * drawn from its variational factor with a leading sample axis (chunked over samples), then
  * the derived parameters (p, r, mu, phi, gate and capture; TwoState: alpha, beta, r_hat, … of
  * `twoStateDerived`) computed from them.

@@ -1,5 +1,5 @@
 /**
- * Predictive count samples (spec §4.2): the posterior predictive (`ppc`: capture and gate
+ * Predictive count samples (SCRIBE results): the posterior predictive (`ppc`: capture and gate
  * included) and the biological predictive (NB(r, p) only: capture and zero inflation
  * stripped), for any record of parameter draws [S, …] (posterior samples, or one MAP draw).
  * @module

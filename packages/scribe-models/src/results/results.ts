@@ -1,5 +1,5 @@
 /**
- * The results of a fit (spec §4.2): fitted variational parameters, the loss history and the
+ * The results of a fit (SCRIBE results): fitted variational parameters, the loss history and the
  * configuration, with methods for posterior samples, MAP estimates, predictive and
  * biological predictive samples, denoised counts, log-likelihoods, mixture assignments,
  * slicing by genes and components, and save/load.
@@ -140,7 +140,7 @@ export class ScribeResults {
   }
 
   /**
-   * Denoised counts per posterior draw (spec §4.2 `denoise_counts_posterior`): the formulas of
+   * Denoised counts per posterior draw (SCRIBE results `denoise_counts_posterior`): the formulas of
    * `denoiseCountsMap` applied to each of `nSamples` posterior draws (MCMC: the stored draws),
    * stacked [S, C, G], with their mean over draws [C, G] and optionally the per-draw
    * variances. Mixtures marginalize over each draw's responsibilities by default (see
@@ -184,7 +184,7 @@ export class ScribeResults {
 
   /**
    * Cell-type probabilities from posterior draws. By default their average over draws [C, K];
-   * with `fitDistribution: true` (spec §4.2 `fit_distribution=True`), the per-draw
+   * with `fitDistribution: true` (SCRIBE results `fit_distribution=True`), the per-draw
    * probabilities [S, C, K] and, per cell, a maximum-likelihood Dirichlet fitted to them
    * (concentrations and Dirichlet means [C, K]; see `fitDirichletMinka` for the tolerance,
    * iteration, clamping and degenerate-cell options).
@@ -223,7 +223,7 @@ export class ScribeResults {
     return hardAssignments(this.cellTypeProbabilitiesMap(counts));
   }
 
-  /** Empirical mixing weights at the MAP (spec §4.2). */
+  /** Empirical mixing weights at the MAP (SCRIBE results). */
   empiricalMixingWeights(counts: Tensor): { weights: Tensor; concentrations: Tensor } {
     return empiricalMixingWeights(this.config, counts, this.getMap());
   }

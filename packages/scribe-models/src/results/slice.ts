@@ -1,5 +1,5 @@
 /**
- * Slicing results by genes and by mixture component (spec §4.2 `results[genes]`,
+ * Slicing results by genes and by mixture component (SCRIBE results `results[genes]`,
  * `get_component`): variational parameters are indexed along the gene or component axis of
  * the site they belong to.
  * @module

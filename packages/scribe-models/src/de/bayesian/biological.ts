@@ -1,10 +1,10 @@
 /**
- * Biological-level differential expression (spec/scribe.md §5 `compute_biological`): per
+ * Biological-level differential expression (SCRIBE `scribe.de` `compute_biological`): per
  * posterior draw pair and gene, the log-fold change of the NB mean, the log ratio of the NB
  * variances, and the Jeffreys divergence between the two Gamma laws of the expected
  * expression.
  *
- * Convention (spec §0.1): our NB has pmf ∝ p^u (1−p)^r, mean mu = r·p/(1−p) and variance
+ * Convention (SCRIBE NB convention): our NB has pmf ∝ p^u (1−p)^r, mean mu = r·p/(1−p) and variance
  * mu/(1−p) = mu·(1 + mu/r); its Gamma–Poisson mixing law is Gamma(shape r, rate r/mu). Upstream
  * SCRIBE computes the variance as mu/p and the Gamma rate as p/(1−p) — the paper's
  * (complementary-p) formulas applied to code-convention draws — so for r = 5, p = 0.8 it reports

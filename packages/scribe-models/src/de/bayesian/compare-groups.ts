@@ -1,5 +1,5 @@
 /**
- * Groups within one data set (spec/scribe.md §5 `compare_groups`): split the cells by a label
+ * Groups within one data set (SCRIBE `scribe.de` `compare_groups`): split the cells by a label
  * column, fit one model per level (or take fitted results keyed by level), and compare two
  * levels.
  * @module

@@ -1,6 +1,6 @@
 /**
  * `compare(A, B, options)`: Bayesian differential expression between two fitted conditions
- * (spec/scribe.md §5), by the empirical, parametric or shrinkage method.
+ * (SCRIBE `scribe.de`), by the empirical, parametric or shrinkage method.
  * @module
  */
 import { foldIn, key as makeKey } from "@scribe/core";

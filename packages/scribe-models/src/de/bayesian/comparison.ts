@@ -1,6 +1,6 @@
 /**
  * The result of {@link compare}: Δ's posterior per gene with SCRIBE's decision quantities
- * (spec/scribe.md §5): lfsr, lfsr_τ, prob_effect, PEFP and the threshold that reaches a target
+ * (SCRIBE `scribe.de`): lfsr, lfsr_τ, prob_effect, PEFP and the threshold that reaches a target
  * PEFP, gene calls, tables, shrinkage and gene-set tests. Works the same for the empirical,
  * parametric and shrinkage methods through {@link DeltaPosterior}.
  * @module

@@ -1,5 +1,5 @@
 /**
- * Compositions per posterior draw (spec/scribe.md §5, empirical method). With the NB in the
+ * Compositions per posterior draw (SCRIBE `scribe.de`, empirical method). With the NB in the
  * code convention (mean mu = r·p/(1−p)) the expected expression of gene g in a cell is a
  * Gamma(r_g, scale mu_g/r_g) variable λ_g, and the composition is ρ = λ/Σλ. With a shared p
  * the scale p/(1−p) is common to all genes and ρ ~ Dirichlet(r); with a gene-specific p (or

@@ -2,7 +2,7 @@
  * Where the posterior draws of a comparison come from: a fitted {@link ScribeResults} (SVI:
  * fresh draws from the guide, a batch at a time; MCMC: the stored draws) or plain arrays of
  * draws. Either way a batch is read back once (`await t.data()`) into the biological NB
- * parameters r and mu (code convention, mean = r·p/(1−p); spec §0.1) on a [draw, component,
+ * parameters r and mu (code convention, mean = r·p/(1−p); SCRIBE NB convention) on a [draw, component,
  * gene] grid, plus the mixing weights.
  * @module
  */

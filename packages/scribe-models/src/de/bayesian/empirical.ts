@@ -1,5 +1,5 @@
 /**
- * The empirical method (spec/scribe.md §5): compositions per posterior draw on each side, the
+ * The empirical method (SCRIBE `scribe.de`): compositions per posterior draw on each side, the
  * chosen log-ratio coordinates, and Δ = lr(ρ_A) − lr(ρ_B) paired by draw index, streamed in
  * batches of draws so that memory stays at a few [batch, genes] arrays (plus the Δ draws when
  * kept). IQLR takes a first pass for the pooled CLR variances (same keys, same draws).

@@ -1,6 +1,6 @@
 /**
- * Local false sign rates and the posterior expected false discovery proportion (spec/scribe.md
- * §5 "common definitions"; Stephens, "False discovery rates: a new deal", Biostatistics 18,
+ * Local false sign rates and the posterior expected false discovery proportion (SCRIBE
+ * `scribe.de`, "common definitions"; Stephens, "False discovery rates: a new deal", Biostatistics 18,
  * 2017 for the lfsr).
  * @module
  */

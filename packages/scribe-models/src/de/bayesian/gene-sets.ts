@@ -1,13 +1,13 @@
 /**
- * Gene-set tests on a comparison's Δ posterior (spec/scribe.md §5 `test_gene_set`,
+ * Gene-set tests on a comparison's Δ posterior (SCRIBE `scribe.de` `test_gene_set`,
  * `test_contrast`, `test_pathway_perturbation`, `test_multiple_gene_sets`).
  *
  * - A set's balance against the rest (ILR balance, see `balanceVector`) is the linear contrast
  *   v·Δ with v summing to 0, so it is the same in CLR, ALR, IQLR or set-reference coordinates.
  * - The perturbation test asks whether the set's genes move more than random sets of the same
  *   size: statistic T = mean over the set of (E[Δ_g]/sd(Δ_g))², p-value (1 + #{T_perm ≥ T}) /
- *   (1 + nPermutations) over seeded random sets (our definition; upstream's statistic is not in
- *   the spec).
+ *   (1 + nPermutations) over seeded random sets (our definition; upstream's exact statistic was
+ *   not documented where we read it).
  * @module
  */
 import { foldIn, type Key, key as makeKey } from "@scribe/core";

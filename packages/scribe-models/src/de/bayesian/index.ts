@@ -1,5 +1,5 @@
 /**
- * Bayesian differential expression from fitted SCRIBE models (spec/scribe.md §5): `compare()`
+ * Bayesian differential expression from fitted SCRIBE models (SCRIBE `scribe.de`): `compare()`
  * with the empirical, parametric and shrinkage methods, lfsr / PEFP decisions, the biological
  * level, gene-set tests and `compareGroups()`.
  * @module

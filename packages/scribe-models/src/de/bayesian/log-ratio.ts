@@ -1,5 +1,5 @@
 /**
- * Log-ratio coordinates of compositions (spec/scribe.md §5): CLR (centred), ALR (against one
+ * Log-ratio coordinates of compositions (SCRIBE `scribe.de`): CLR (centred), ALR (against one
  * reference gene), ILR on the Helmert basis, IQLR and an explicit reference set (centred on the
  * mean log-abundance of a set of genes), and the balance of a gene set against the rest.
  * Aitchison, "The statistical analysis of compositional data" (1986); Egozcue et al.,

@@ -1,6 +1,6 @@
 /**
- * A low-rank logistic-normal fitted to one side's compositions (spec/scribe.md §4.2
- * `fit_logistic_normal`, §5 parametric method): ALR coordinates (against the last part — the
+ * A low-rank logistic-normal fitted to one side's compositions (SCRIBE results
+ * `fit_logistic_normal`, and `scribe.de`'s parametric method): ALR coordinates (against the last part — the
  * "other" part when genes are pooled, else the last gene) of the compositions per posterior
  * draw, their mean μ and a covariance W Wᵀ + diag(d) with W the leading principal factors
  * (randomized SVD) and d the remaining variance per coordinate.

@@ -1,5 +1,5 @@
 /**
- * The parametric method (spec/scribe.md §5): Δ = CLR_A − CLR_B with each side a fitted low-rank
+ * The parametric method (SCRIBE `scribe.de`): Δ = CLR_A − CLR_B with each side a fitted low-rank
  * logistic-normal, so Δ ~ N(μ_A − μ_B, Σ_A + Σ_B) (independent sides) and every per-gene and
  * contrast probability is a normal CDF. The per-gene sd is floored at 1e−30 as upstream.
  * @module

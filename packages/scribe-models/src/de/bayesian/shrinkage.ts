@@ -1,5 +1,5 @@
 /**
- * Adaptive shrinkage (spec/scribe.md §5 "Shrinkage"; Stephens, "False discovery rates: a new
+ * Adaptive shrinkage (SCRIBE `scribe.de` "Shrinkage"; Stephens, "False discovery rates: a new
  * deal", Biostatistics 18, 2017): the per-gene estimates Δ̂_g with standard errors s_g are
  * modelled as Δ̂_g ~ N(β_g, s_g²) with a scale-mixture prior β ~ Σ_k w_k N(0, σ_k²) on a fixed
  * grid, the weights fitted by EM (empirical Bayes), and each gene's posterior is then a mixture
