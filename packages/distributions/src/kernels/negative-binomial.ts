@@ -47,10 +47,9 @@ export function nb2Into(out: Float64Array, y: number, mu: number, th: number): v
     out[2] = mu * inv - l1;
     return;
   }
-  if (y > NB_DIRECT_MAX || y !== Math.floor(y) || !(th > LO && th < HI && mu > LO && mu < HI)) {
-    nb2General(out, y, mu, th, l1, inv);
-    return;
-  }
+  if (y > NB_DIRECT_MAX || y !== Math.floor(y) || !(th > LO && th < HI && mu > LO && mu < HI))
+    // biome-ignore lint/correctness/noVoidTypeReturn: as written before the lint pass: the bytecode of this hot function stays within V8's inlining budget
+    return nb2General(out, y, mu, th, l1, inv);
   const q = mu * inv;
   let prod = th * q;
   let dgd = 1 / th;
