@@ -9,7 +9,7 @@
  * loader, jit, the package entries), and a seeded sample of the other modules (all of them with
  * SCRIBE_SLOW=1), which must import without throwing.
  */
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it, vi } from "vitest";
@@ -229,10 +229,32 @@ function sample(all: readonly string[], step: number, seed: number): string[] {
 const slow = process.env.SCRIBE_SLOW === "1";
 const others = sourceModules().filter((m) => !(m in WIRING) && !WORKER_ENTRIES.has(m));
 
+/** Modules that define scalar ops: each registers its own ops when imported alone. */
+const OP_MODULES = sourceModules().filter(
+  (m) => !m.endsWith("define-op.ts") && readFileSync(src(m), "utf8").includes("defineOp("),
+);
+
 describe("every module works imported on its own", () => {
   for (const [path, check] of Object.entries(WIRING)) {
     it(`${path}: wired explicitly`, () => check(path), { timeout: 120_000 });
   }
+
+  it(
+    `the ${OP_MODULES.length} op-defining modules each register the ops they export`,
+    async () => {
+      expect(OP_MODULES.length).toBeGreaterThan(5);
+      for (const path of OP_MODULES) {
+        const [mod, { lookupOp }] = await fresh(path, "core/src/ops/define-op.ts");
+        const ops = Object.values(mod).filter(
+          (v): v is { name: string } =>
+            typeof v === "object" && v !== null && typeof (v as { name?: unknown }).name === "string",
+        );
+        expect(ops.length, path).toBeGreaterThan(0);
+        for (const op of ops) expect(lookupOp(op.name), `${path}: ${op.name}`).toBe(op);
+      }
+    },
+    { timeout: 120_000 },
+  );
 
   it("the wiring cases name existing modules", () => {
     const all = new Set(sourceModules());
