@@ -155,6 +155,7 @@ export function recordBackendWork(backend: Backend, body: () => void): BackendRe
   return { steps, held, replayable };
 }
 
+/** A function compiled by {@link jit}: called like the original, replaying its recorded kernels. */
 export interface Jitted<A extends Tensor[], R extends Output> {
   (...args: A): R;
   /** Free the recorded programs' buffers. */
