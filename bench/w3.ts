@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { key, plate, random, sample, specialScalar, type Tensor, tensor } from "@scribe/core";
+import { key, plate, random, sample, specialScalar, tensor } from "@scribe/core";
 import { Gamma, HalfCauchy, NegativeBinomial2, Normal } from "@scribe/distributions";
 import { bulkEss, MCMC, type ModelFn, NUTS, type PotentialGradFn } from "@scribe/infer";
 import { argValue } from "./harness.js";

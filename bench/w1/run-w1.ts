@@ -1,7 +1,7 @@
 import { availableParallelism } from "node:os";
 import { disableThreads, enableThreads, useBackend } from "@scribe/core/node";
 import { argValue, printTable, timeIt } from "../harness.js";
-import { makeW1Data, type W1Data } from "./data.js";
+import { makeW1Data } from "./data.js";
 import { type W1Result, w1CountAware, w1Straightforward, w1Tuned } from "./handwritten.js";
 import { makeOursW1, makeOursW1Async } from "./ours.js";
 import type { PeerModule } from "./peer.js";

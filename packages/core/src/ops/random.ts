@@ -31,7 +31,7 @@ import {
   xlog1py,
   xlogy,
 } from "./elementwise.js";
-import { logsumexp, sum } from "./reduce.js";
+import { logsumexp } from "./reduce.js";
 
 /**
  * Tensor-level samplers over the counter-based key streams of `random/`: every element is a

@@ -10,7 +10,6 @@
 import type { Tensor } from "@scribe/core";
 import {
   formatParetoKTable,
-  type LogLikMatrix,
   looCompare,
   type PseudoBmaOptions,
   type PsisLooResult,

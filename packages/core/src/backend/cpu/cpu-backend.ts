@@ -8,7 +8,6 @@ import {
 } from "../../tensor/dtype.js";
 import { contiguousStrides, type Shape, sizeOf } from "../../tensor/shape.js";
 import type { Backend, BackendBuffer, FusedKernel, SamplerKind, SamplerParam } from "../backend.js";
-import type { Writable } from "./codegen.js";
 import { prepareLoop, REDUCE_INIT } from "./codegen.js";
 import { choleskyCpu, sampleCpu, triangularSolveCpu } from "./cpu-extra.js";
 import { runParallel } from "./threads.js";
