@@ -1,11 +1,40 @@
 import {
-  type Key, type Shape, type Tensor, add, atan2, broadcastTo, div, log, mul, sub, tan,
+  abs,
+  add,
+  atan2,
+  broadcastTo,
+  div,
+  type Key,
+  log,
+  log1p,
+  maximum,
+  minimum,
+  mul,
+  type Shape,
+  square,
+  sub,
+  type Tensor,
+  tan,
 } from "@scribe/core";
-import { Distribution } from "../distribution.js";
 import { positive, real } from "../constraints.js";
+import { Distribution } from "../distribution.js";
 import { type ParamLike, promoteParams } from "../param-utils.js";
 import { validateArgs as check } from "../validation.js";
-import { LOG_PI, constant, log1pSquare, openUniform } from "./helpers.js";
+import { constant, LOG_PI, openUniform } from "./helpers.js";
+
+/**
+ * log(scale / (scale² + d²)) = log scale − 2 log M − log1p((m/M)²), M = max(|d|, scale),
+ * m = min(|d|, scale): the hypot-style scaling never forms d/scale, which overflows when
+ * |d| is huge and scale tiny (|d| = 1e300, scale = 1e-30). Branch-free; max/min share the
+ * cotangent at ties, so the gradient is exact there too. Shared by Cauchy and HalfCauchy.
+ * @internal
+ */
+export function cauchyLogKernel(d: Tensor, scale: Tensor): Tensor {
+  const ad = abs(d);
+  const big = maximum(ad, scale);
+  const ratio = div(minimum(ad, scale), big);
+  return sub(sub(log(scale), mul(log(big), 2)), log1p(square(ratio)));
+}
 
 /**
  * Cauchy distribution with location `loc` and scale `scale` (no mean or variance: both NaN).
@@ -36,10 +65,9 @@ export class Cauchy extends Distribution {
     return add(this.loc, mul(this.scale, tan(mul(sub(u, 0.5), Math.PI))));
   }
 
-  /** −log π − log scale − log(1 + z²), the last term overflow-free for huge |z|. */
+  /** −log π − log scale − log(1 + z²), z = (x − loc)/scale, without forming z (see cauchyLogKernel). */
   logProb(value: Tensor): Tensor {
-    const z = div(sub(value, this.loc), this.scale);
-    return sub(sub(mul(log1pSquare(z), -1), log(this.scale)), LOG_PI);
+    return sub(cauchyLogKernel(sub(value, this.loc), this.scale), LOG_PI);
   }
 
   override get mean(): Tensor {

@@ -1,11 +1,23 @@
 import {
-  type Key, type Shape, type Tensor, abs, add, atan2, broadcastTo, div, log, mul, sub, tan,
+  abs,
+  add,
+  atan2,
+  broadcastTo,
+  div,
+  type Key,
+  log,
+  mul,
+  type Shape,
+  sub,
+  type Tensor,
+  tan,
 } from "@scribe/core";
-import { Distribution } from "../distribution.js";
 import { nonnegative, positive } from "../constraints.js";
+import { Distribution } from "../distribution.js";
 import { type ParamLike, promoteParams } from "../param-utils.js";
-import { maskOutOfSupport, validateArgs as check } from "../validation.js";
-import { constant, log1pSquare, openUniform } from "./helpers.js";
+import { validateArgs as check, maskOutOfSupport } from "../validation.js";
+import { cauchyLogKernel } from "./cauchy.js";
+import { constant, openUniform } from "./helpers.js";
 
 const LOG_2_OVER_PI = Math.log(2 / Math.PI);
 
@@ -35,7 +47,7 @@ export class HalfCauchy extends Distribution {
   }
 
   logProb(value: Tensor): Tensor {
-    const lp = sub(add(mul(log1pSquare(div(value, this.scale)), -1), LOG_2_OVER_PI), log(this.scale));
+    const lp = add(cauchyLogKernel(value, this.scale), LOG_2_OVER_PI);
     return maskOutOfSupport(this, value, lp);
   }
 

@@ -1,10 +1,36 @@
 import {
-  type Key, type Shape, type Tensor, add, broadcastShapes, broadcastTo, clamp, div, log, mul, neg, random, square, sub,
+  add,
+  broadcastShapes,
+  broadcastTo,
+  clamp,
+  div,
+  isfinite,
+  type Key,
+  log,
+  mul,
+  neg,
+  random,
+  type Shape,
+  square,
+  sub,
+  type Tensor,
+  where,
 } from "@scribe/core";
-import { Distribution } from "../distribution.js";
 import { type Constraint, dependent, interval, positive, real } from "../constraints.js";
+import { Distribution } from "../distribution.js";
 import { type ParamLike, promoteParams } from "../param-utils.js";
-import { maskOutOfSupport, validateArgs as check } from "../validation.js";
+import { validateArgs as check, maskOutOfSupport } from "../validation.js";
+
+/**
+ * log(high − low) even where high − low overflows (low = −3e38, high = 3e38 in float32):
+ * then log(high/2 − low/2) + log 2, whose halves cannot overflow. The halved form is used only
+ * there, since halving can round subnormal ends.
+ * @internal
+ */
+export function logWidth(low: Tensor, high: Tensor): Tensor {
+  const width = sub(high, low);
+  return where(isfinite(width), log(width), add(log(sub(mul(high, 0.5), mul(low, 0.5))), Math.LN2));
+}
 
 /**
  * Continuous uniform distribution on [low, high].
@@ -43,7 +69,7 @@ export class Uniform extends Distribution {
   }
 
   logProb(value: Tensor): Tensor {
-    const lp = broadcastTo(neg(log(sub(this.high, this.low))), broadcastShapes(value.shape, this.batchShape));
+    const lp = broadcastTo(neg(logWidth(this.low, this.high)), broadcastShapes(value.shape, this.batchShape));
     return maskOutOfSupport(this, value, lp);
   }
 
@@ -64,6 +90,6 @@ export class Uniform extends Distribution {
   }
 
   override entropy(): Tensor {
-    return log(sub(this.high, this.low));
+    return logWidth(this.low, this.high);
   }
 }

@@ -1,12 +1,43 @@
 import {
-  type Key, type Shape, type Tensor, exp, full, logsumexp, mul, neg, random, sub, sum, where, eq,
+  add,
+  eq,
+  exp,
+  full,
+  isfinite,
+  type Key,
+  log1p,
+  max,
+  mul,
+  neg,
+  random,
+  type Shape,
+  sub,
+  sum,
+  type Tensor,
+  where,
 } from "@scribe/core";
-import { Distribution } from "../distribution.js";
-import { maskOutOfSupport } from "../validation.js";
-import { integerInterval, real } from "../constraints.js";
 import type { Constraint } from "../constraints.js";
-import { type ParamLike, checkArgs, promoteParams } from "../param-utils.js";
+import { integerInterval, real } from "../constraints.js";
+import { Distribution } from "../distribution.js";
+import { checkArgs, type ParamLike, promoteParams } from "../param-utils.js";
+import { maskOutOfSupport } from "../validation.js";
 import { oneHot } from "./categorical-probs.js";
+
+/**
+ * Log-softmax over the last axis, accurate for every entry: (x − m) − log1p(r), m the maximum,
+ * r = Σ_{x<m} e^{x−m} + (#maxima − 1). Subtracting logsumexp(x) instead rounds away a tiny
+ * log-probability of the largest logit (x = [100, 60]: log p₀ = −4.2e-18, not 0). The maximum
+ * is differentiated (ties share its cotangent), which makes the gradient δ − softmax exactly.
+ * @internal
+ */
+export function logSoftmax(logits: Tensor): Tensor {
+  const m = max(logits, -1, true);
+  const shift = where(isfinite(m), m, 0); // all −∞ (or a +∞): keep the plain form's conventions
+  const atMax = eq(logits, m);
+  const rest = sum(where(atMax, 0, exp(sub(logits, shift))), -1, true);
+  const ties = sub(sum(atMax, -1, true), 1);
+  return sub(sub(logits, shift), log1p(add(rest, ties)));
+}
 
 /**
  * Categorical distribution over {0, …, K−1} parameterized by unnormalized log-probabilities
@@ -23,7 +54,8 @@ export class CategoricalLogits extends Distribution {
   readonly logits: Tensor;
 
   constructor(logits: ParamLike, validateArgs?: boolean) {
-    if (typeof logits === "number" || logits.rank < 1) throw new Error("CategoricalLogits: logits needs a category axis (shape [..., K])");
+    if (typeof logits === "number" || logits.rank < 1)
+      throw new Error("CategoricalLogits: logits needs a category axis (shape [..., K])");
     const { values, batchShape } = promoteParams("CategoricalLogits", { logits }, { logits: 1 });
     super(batchShape, [], validateArgs);
     this.logits = values.logits;
@@ -41,7 +73,7 @@ export class CategoricalLogits extends Distribution {
 
   /** Normalized log-probabilities (log-softmax of the logits). */
   get normalizedLogits(): Tensor {
-    return sub(this.logits, logsumexp(this.logits, -1, true));
+    return logSoftmax(this.logits);
   }
 
   /** Softmax of the logits. */
@@ -55,8 +87,7 @@ export class CategoricalLogits extends Distribution {
 
   logProb(value: Tensor): Tensor {
     const hot = oneHot(value, this.numCategories, this.logits.dtype);
-    const picked = sum(where(eq(hot, 1), this.logits, 0), -1);
-    return maskOutOfSupport(this, value, sub(picked, logsumexp(this.logits, -1)));
+    return maskOutOfSupport(this, value, sum(where(eq(hot, 1), logSoftmax(this.logits), 0), -1));
   }
 
   override get mean(): Tensor {
