@@ -12,7 +12,7 @@ import {
 import { describe, expect, it } from "vitest";
 import { f64, loadRef, num, relErr } from "./refvec-helpers.js";
 
-// logProb vs /work/shared/data/refvec/logprob_discrete.json (mpmath, float64 inputs).
+// logProb vs ../shared/data/refvec/logprob_discrete.json (mpmath, float64 inputs).
 // Tolerances: ordinary 1e-12 relative. Edge cases, per family (the reason in one line):
 const EDGE_TOL: Record<string, number> = {
   Poisson: 1e-7, // k log λ − λ − log k! at λ = k = 1e8 cancels terms of size 1.7e9 down to −10 (≈2e-8 relative)

@@ -10,7 +10,7 @@ import {
 import { describe, expect, it } from "vitest";
 import { f64, loadRef, num, relErr } from "./refvec-helpers.js";
 
-// logProb vs /work/shared/data/refvec/logprob_negbinom.json (mpmath). Ordinary: 1e-12 relative.
+// logProb vs ../shared/data/refvec/logprob_negbinom.json (mpmath). Ordinary: 1e-12 relative.
 // Edge tolerances (one-line reasons):
 // the core kernels take lgamma(k + r) − lgamma(r) − log k! with counts k of 1e5–1e6, whose lgamma
 // terms are 1e6–1.3e7 (ulp 2e-10–2e-9) and cancel to O(10): absolute error ≲ 1e-9 there.

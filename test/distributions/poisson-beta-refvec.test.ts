@@ -8,7 +8,7 @@ import { f64, loadRef, num } from "./refvec-helpers.js";
 
 // PoissonBeta log-pmf (composite Gauss–Legendre: power substitutions at q = 0 and 1, a window in
 // logit(q) around the mode) against references computed by other methods:
-// - /work/shared/data/refvec/poisson_beta.json (mpmath 1F1, checked by tanh-sinh quadrature);
+// - ../shared/data/refvec/poisson_beta.json (mpmath 1F1, checked by tanh-sinh quadrature);
 // - test/fixtures/refvec/poisson_beta_grid.mpmath.json (poisson_beta_grid.mpmath.py beside it: mpmath 1F1 at 40 and 60
 //   digits) on a grid α, β ∈ {0.05 … 50}, λ ∈ {0.01 … 1000}, u ∈ {0 … 300, ≈ mean}, and a
 //   "wide" random set α ∈ [0.01, 300], β ∈ [0.01, 2000], λ ∈ [1e-3, 1e5], u ≤ 3000;

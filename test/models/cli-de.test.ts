@@ -10,7 +10,9 @@ import { categorical, createAnnData, write10x, writeH5ad } from "@scribe/models/
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const BIN = fileURLToPath(new URL("../../packages/scribe-models/bin/scribe.js", import.meta.url));
-const GEUVADIS = "/work/shared/data/geuvadis_humangender_bulk/geuvadis_humangender_bulk.h5ad";
+const GEUVADIS = fileURLToPath(
+  new URL("../../examples/data/geuvadis_humangender_bulk/geuvadis_humangender_bulk.h5ad", import.meta.url),
+);
 const HEADER = "gene,log2FC,statistic,pval,padj,dispersion";
 /** The eight Y-chromosome genes (var index = Ensembl ids): RPS4Y1, DDX3Y, KDM5D, UTY, EIF1AY, ZFY, USP9Y, NLGN4Y. */
 const Y_GENES = [

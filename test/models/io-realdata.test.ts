@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 
-/** The four real datasets shipped in /work/shared/data. */
+/** The four real datasets shipped in ../shared/data (next to the repo). */
 const DATASETS = [
   "pbmc3k_sctransform",
   "pbmc3k_decoupler",
@@ -22,7 +22,7 @@ const DATASETS = [
 /** Folder holding a dataset: the shared copy, else the repo's examples/ or test fixtures. */
 function datasetDir(name: string): string | undefined {
   const candidates = [
-    `/work/shared/data/${name}`,
+    `${root}../shared/data/${name}`,
     `${root}examples/data/${name}`,
     `${root}test/fixtures/data/${name}`,
   ];

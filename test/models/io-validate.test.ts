@@ -6,9 +6,10 @@ import { readH5ad } from "@scribe/models/io/node.js";
 import { describe, expect, it } from "vitest";
 
 const datasetDir = (name: string): string | undefined =>
-  [`/work/shared/data/${name}`, fileURLToPath(new URL(`../fixtures/data/${name}`, import.meta.url))].find(
-    (d) => existsSync(`${d}/${name}.h5ad`),
-  );
+  [
+    fileURLToPath(new URL(`../../../shared/data/${name}`, import.meta.url)),
+    fileURLToPath(new URL(`../fixtures/data/${name}`, import.meta.url)),
+  ].find((d) => existsSync(`${d}/${name}.h5ad`));
 
 const cells = ["AAAC-1", "GGGT-1", "TTTA-1"];
 const genes = ["CD3E", "MS4A1", "LYZ", "NKG7"];
