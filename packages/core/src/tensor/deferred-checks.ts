@@ -1,12 +1,15 @@
-import type { Expr } from "../expr/expr.js";
-import { astype, logicalNot } from "../ops/elementwise.js";
-import { max } from "../ops/reduce.js";
+import type { Backend } from "../backend/backend.js";
 import { withBackend } from "../backend/registry.js";
+import type { Expr } from "../expr/expr.js";
+import { scope } from "../memory/scope.js";
+import { astype, logicalNot } from "../ops/elementwise.js";
+import { stack } from "../ops/movement.js";
+import { max } from "../ops/reduce.js";
 import { handlerStack } from "../ppl/messenger.js";
 import type { TypedArray } from "./dtype.js";
 import { readbackHooks, realize } from "./realize.js";
 import type { Shape } from "./shape.js";
-import { Tensor } from "./tensor.js";
+import type { Tensor } from "./tensor.js";
 
 /**
  * Deferred checks: value checks (argument constraints, NaN in a loss) that never read back on
@@ -98,9 +101,17 @@ function install(): void {
   readbackHooks.async ??= flushChecks;
 }
 
-function makeCheck(ok: Tensor, format: CheckFormatter, values: readonly Tensor[], where: string): PendingCheck {
+function makeCheck(
+  ok: Tensor,
+  format: CheckFormatter,
+  values: readonly Tensor[],
+  where: string,
+): PendingCheck {
   ok.assertAlive(where);
-  if (ok.dtype !== "bool") throw new Error(`${where}: the check tensor must be bool, got ${ok.dtype} of shape [${ok.shape.join(", ")}]`);
+  if (ok.dtype !== "bool")
+    throw new Error(
+      `${where}: the check tensor must be bool, got ${ok.dtype} of shape [${ok.shape.join(", ")}]`,
+    );
   for (const v of values) v.assertAlive(where);
   // A scalar per check (1 where some element fails); the reduction is deferred, so it runs in
   // the same pass as the other pending reductions over ok's shape.
@@ -115,7 +126,16 @@ function makeCheck(ok: Tensor, format: CheckFormatter, values: readonly Tensor[]
   const pinned = [...set];
   for (const t of pinned) t._pins++;
   registered++;
-  return { serial: registered, inModel: handlerStack().length > 0, site: null, ok, values, format, flag, pinned: [...pinned, flag] };
+  return {
+    serial: registered,
+    inModel: handlerStack().length > 0,
+    site: null,
+    ok,
+    values,
+    format,
+    flag,
+    pinned: [...pinned, flag],
+  };
 }
 
 function positionOf(flat: number, shape: Shape): number[] {
@@ -194,18 +214,40 @@ export function deferCheck(ok: Tensor, format: CheckFormatter, values: readonly 
   install();
   const c = makeCheck(ok, format, values, "deferCheck");
   pending.push(c);
+  pendingElements += pinnedElements(c);
   if (!c.inModel) capPending();
 }
 
 /**
- * At most this many checks wait for a readback on the cpu; past it they are evaluated at once
- * (a loop that never reads back, e.g. drawing many predictive samples, would otherwise keep
- * every draw's arguments alive). Inside a model this happens after the site names them.
+ * At most this many checks wait for a readback; past it they are evaluated (a loop that never
+ * reads back, e.g. drawing many predictive samples or SVI steps between two progress updates,
+ * would otherwise keep every draw's arguments alive). On the cpu they are evaluated at once; on
+ * a backend without synchronous reads their one batched read starts now and a failure is
+ * thrown at the next readback. Inside a model this happens after the site names them.
  */
 export const MAX_PENDING_CHECKS = 256;
 
+/**
+ * Past this many elements pinned by the pending checks together (counted per check, so a
+ * tensor shared by several counts several times) they are evaluated as past
+ * {@link MAX_PENDING_CHECKS}: a few checks on [cells, genes] tensors keep as much memory alive
+ * as hundreds of small ones.
+ */
+export const MAX_PENDING_ELEMENTS = 1 << 26;
+
+let pendingElements = 0;
+
+function pinnedElements(c: PendingCheck): number {
+  let n = 0;
+  for (const t of c.pinned) n += t.size;
+  return n;
+}
+
 function capPending(): void {
-  if (pending.length > MAX_PENDING_CHECKS) flushChecksSync();
+  if (pending.length <= MAX_PENDING_CHECKS && pendingElements <= MAX_PENDING_ELEMENTS) return;
+  flushChecksSync();
+  // What is left reads asynchronously only: start its read now; the error waits for a readback.
+  if (pending.length > 0) startAsync(takePending());
 }
 
 /**
@@ -240,7 +282,8 @@ function cheapToReadNow(v: Tensor): boolean {
  */
 export function checkOrDefer(ok: Tensor, format: CheckFormatter, values: readonly Tensor[] = []): void {
   if (ok.size === 0) return;
-  const now = ok.backend.readSync !== undefined && handlerStack().length === 0 && values.every(cheapToReadNow);
+  const now =
+    ok.backend.readSync !== undefined && handlerStack().length === 0 && values.every(cheapToReadNow);
   if (!now) {
     deferCheck(ok, format, values);
     return;
@@ -267,15 +310,31 @@ export function nameChecks(site: string): void {
   capPending();
 }
 
+/** Take every pending check out of the queue. */
+function takePending(): PendingCheck[] {
+  pendingElements = 0;
+  return pending.splice(0);
+}
+
 /**
- * Evaluate every pending check now (one flag read per check, all in flight together) and
- * throw the first failure in registration order. The readbacks call this; algorithms may call
- * it at their own boundaries.
+ * The first failure of an evaluation that nobody awaited yet (a capped batch read in the
+ * background), by serial number so the earliest registered check wins; thrown at the next flush.
  */
-export function flushChecks(): Promise<void> {
-  const batch = pending.splice(0);
-  if (batch.length === 0 && !inflight) return Promise.resolve();
-  const mine = evaluateAsync(batch);
+let failure: { serial: number; error: unknown } | null = null;
+
+function throwFailure(): void {
+  if (!failure) return;
+  const { error } = failure;
+  failure = null;
+  throw error;
+}
+
+/** Start evaluating `batch`; the returned promise never rejects (a failure goes to `failure`). */
+function startAsync(batch: readonly PendingCheck[]): Promise<void> {
+  const serial = batch[0]?.serial ?? Number.POSITIVE_INFINITY;
+  const mine = evaluateAsync(batch).catch((error: unknown) => {
+    if (!failure || serial < failure.serial) failure = { serial, error };
+  });
   const all = inflight ? Promise.all([inflight, mine]).then(() => undefined) : mine;
   const tracked: Promise<void> = all.finally(() => {
     if (inflight === tracked) inflight = null;
@@ -284,13 +343,57 @@ export function flushChecks(): Promise<void> {
   return tracked;
 }
 
+/**
+ * Evaluate every pending check now and throw the first failure in registration order. The
+ * flags of all pending checks on one backend are stacked into one small buffer on the device
+ * and read with one readback (per backend), together with evaluations already in flight. The
+ * readbacks call this; algorithms may call it at their own boundaries.
+ */
+export async function flushChecks(): Promise<void> {
+  const batch = takePending();
+  if (batch.length > 0) startAsync(batch);
+  if (inflight) await inflight;
+  throwFailure();
+}
+
+/** The checks of `batch` grouped by the backend their flags live on, in registration order. */
+function byBackend(batch: readonly PendingCheck[]): Map<Backend, PendingCheck[]> {
+  const groups = new Map<Backend, PendingCheck[]>();
+  for (const c of batch) {
+    const list = groups.get(c.flag.backend);
+    if (list) list.push(c);
+    else groups.set(c.flag.backend, [c]);
+  }
+  return groups;
+}
+
 async function evaluateAsync(batch: readonly PendingCheck[]): Promise<void> {
+  const stacked: Tensor[] = [];
   try {
-    for (const c of batch) realize(c.flag); // enqueue every flag's pass before the first read
-    const flags = await Promise.all(batch.map((c) => readRaw(c.flag)));
-    const first = flags.findIndex((f) => f[0] !== 0);
-    if (first >= 0) throw await failedAsync(batch[first]!);
+    // Everything up to the first await runs now: each backend's flags are reduced (their
+    // passes joined with the other pending reductions over the same shapes) and copied into one
+    // vector, so one readback per backend serves the whole batch.
+    const groups = [...byBackend(batch).values()];
+    const reads = groups.map((checks) => {
+      const flags = withBackend(checks[0]!.flag.backend, () =>
+        // in a scope: the unsqueezed views of the flags go with it, only the stack is kept
+        checks.length === 1 ? checks[0]!.flag : scope(() => stack(checks.map((c) => c.flag))),
+      );
+      if (flags !== checks[0]!.flag) stacked.push(flags);
+      return readRaw(flags);
+    });
+    const values = await Promise.all(reads);
+    let first: PendingCheck | null = null;
+    for (let g = 0; g < groups.length; g++) {
+      const checks = groups[g]!; // g < groups.length
+      const v = values[g]!; // one read per group
+      const i = checks.findIndex((_, j) => v[j] !== 0);
+      const c = i >= 0 ? checks[i] : undefined;
+      if (c && (first === null || c.serial < first.serial)) first = c;
+    }
+    if (first !== null) throw await failedAsync(first);
   } finally {
+    for (const t of stacked) t.dispose();
     for (const c of batch) release(c);
   }
 }
@@ -300,12 +403,15 @@ async function evaluateAsync(batch: readonly PendingCheck[]): Promise<void> {
  * first failure; checks on other backends stay pending for the next `await`.
  */
 export function flushChecksSync(): void {
+  throwFailure();
   if (pending.length === 0) return;
   const batch: PendingCheck[] = [];
   for (let i = 0; i < pending.length; ) {
     if (pending[i]!.flag.backend.readSync) batch.push(pending.splice(i, 1)[0]!);
     else i++;
   }
+  pendingElements = 0;
+  for (const c of pending) pendingElements += pinnedElements(c);
   try {
     for (const c of batch) realize(c.flag);
     for (const c of batch) if (readSyncRaw(c.flag)[0]) throw failedSync(c);
@@ -321,7 +427,7 @@ export function pendingChecks(): number {
 
 /** Drop every pending check unevaluated (releasing what they kept alive). */
 export function discardChecks(): void {
-  for (const c of pending.splice(0)) release(c);
+  for (const c of takePending()) release(c);
 }
 
 /**
