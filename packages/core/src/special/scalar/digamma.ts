@@ -7,8 +7,10 @@
  *   accuracy at its zero.
  * - 0 < x < 10 otherwise: upward recurrence ψ(x) = ψ(x + n) - Σ 1/(x + k) to x + n ≥ 10.
  * - x ≥ 10: asymptotic series ψ(x) = log x - 1/(2x) - Σ B_{2k}/(2k x^{2k}).
- * - x < 0: reflection ψ(x) = ψ(1 - x) - π·cot(πx).
+ * - x < 0: reflection ψ(x) = ψ(1 - x) - π·cot(πx); within 0.05 of the zeros at −0.504… and
+ *   −1.573… the Taylor series about the zero (root-taylor.ts), where the reflection cancels.
  */
+import { DIGAMMA_NEGATIVE_ROOTS, nearRootTaylor } from "./root-taylor.js";
 import { cospi, sinpi } from "./trig-pi.js";
 
 /** Asymptotic coefficients B_{2k}/(2k), k = 1..9: ψ(x) ≈ log x - 1/(2x) - Σ c_k / x^{2k}. */
@@ -52,6 +54,10 @@ export function digamma(x: number): number {
   if (x <= 0) {
     if (x === 0) return Number.NEGATIVE_INFINITY;
     if (Number.isInteger(x)) return Number.NaN;
+    if (x > -2 && x < -0.4) {
+      const nearZero = nearRootTaylor(DIGAMMA_NEGATIVE_ROOTS, x);
+      if (nearZero !== undefined) return nearZero;
+    }
     return digamma(1 - x) - (Math.PI * cospi(x)) / sinpi(x);
   }
   const t = x - DIGAMMA_ROOT_HI - DIGAMMA_ROOT_LO;

@@ -12,6 +12,7 @@ export * from "./log-ndtr.js";
 export * from "./log1p-expm1.js";
 export * from "./logsumexp.js";
 export * from "./ndtri.js";
+export * from "./root-taylor.js";
 export * from "./shift-diff.js";
 export * from "./softplus.js";
 export * from "./trig-pi.js";

@@ -8,8 +8,10 @@
  * - x ∈ (2.5, 10): downward recurrence log Γ(x) = log Π(x - k) + log Γ(x - n).
  * - x ≥ 10: Stirling's asymptotic series with Bernoulli-number coefficients.
  * - x < 0: reflection log|Γ(x)| = log π - log|sin πx| - log Γ(1 - x) (|x| ≥ 0.5),
- *   or log Γ(1 + x) - log|x| near 0.
+ *   or log Γ(1 + x) - log|x| near 0; within 0.05 of the zeros at −2.457… and −2.747… the
+ *   Taylor series about the zero (root-taylor.ts), where the reflection cancels.
  */
+import { LGAMMA_NEGATIVE_ROOTS, nearRootTaylor } from "./root-taylor.js";
 import { sinpi } from "./trig-pi.js";
 
 /**
@@ -78,6 +80,10 @@ export function lgamma(x: number): number {
   }
   if (x < 0) {
     if (Number.isInteger(x)) return Number.POSITIVE_INFINITY;
+    if (x > -3 && x < -2) {
+      const nearZero = nearRootTaylor(LGAMMA_NEGATIVE_ROOTS, x);
+      if (nearZero !== undefined) return nearZero;
+    }
     return LOG_PI - Math.log(Math.abs(sinpi(x))) - lgamma(1 - x);
   }
   if (x < 1.5) {

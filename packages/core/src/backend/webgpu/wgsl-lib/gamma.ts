@@ -1,11 +1,15 @@
 import {
   DIGAMMA_ASYMPTOTIC_COEFFS,
+  DIGAMMA_NEGATIVE_ROOTS,
   DIGAMMA_ROOT_HI,
   DIGAMMA_ROOT_TAYLOR_COEFFS,
   HALF_LOG_2PI,
+  LGAMMA_NEGATIVE_ROOTS,
   LGAMMA_SERIES_COEFFS,
   LGAMMA_STIRLING_COEFFS,
   LOG_PI,
+  NEGATIVE_ROOT_RADIUS,
+  type RootTaylor,
   SHIFT_DIFF_DIRECT_MAX,
   TRIGAMMA_ASYMPTOTIC_COEFFS,
 } from "../../../special/scalar/index.js";
@@ -18,6 +22,20 @@ import type { LibFn } from "./registry.js";
  * so reflections call a positive-argument helper. Float64 thresholds are scaled to float32.
  */
 const M = SHIFT_DIFF_DIRECT_MAX;
+
+/**
+ * The Taylor forms about the tabulated negative zeros (special/scalar/root-taylor.ts) as WGSL
+ * statements returning from the enclosing function: the root split into two f32s, so x − hi is
+ * exact, and 12 terms (f32 accuracy at |t| ≤ 0.05).
+ */
+const nearRootsWgsl = (roots: readonly RootTaylor[]) =>
+  roots
+    .map((r) => {
+      const hi = Math.fround(r.hi);
+      const lo = Math.fround(r.hi - hi + r.lo);
+      return `{ let t = (x - ${F(hi)}) - ${F(lo)}; if (abs(t) <= ${F(NEGATIVE_ROOT_RADIUS)}) { return ${hornerWgsl(r.coeffs.slice(0, 12), "t")} * t; } }`;
+    })
+    .join("\n  ");
 
 /** Σ_{k≥1} c_k z^k (the even-power tail of an asymptotic series). */
 const evenTail = (c: readonly number[], z: string) => `(${hornerWgsl(c, z)} * ${z})`;
@@ -48,6 +66,7 @@ export const GAMMA_LIB: Record<string, LibFn> = {
   if (x > 0.0) { return sp_lgamma_pos(x); }
   if (x > -0.5) { return sp_lgamma_around2(x) - sp_log1p(x) - log(-x); }
   if (floor(x) == x) { return sp_inf(); }
+  ${nearRootsWgsl(LGAMMA_NEGATIVE_ROOTS)}
   return ${F(LOG_PI)} - log(abs(sp_sinpi(x))) - sp_lgamma_pos(1.0 - x);
 }`,
   },
@@ -77,6 +96,7 @@ export const GAMMA_LIB: Record<string, LibFn> = {
   if (x <= 0.0) {
     if (x == 0.0) { return -sp_inf(); }
     if (floor(x) == x) { return sp_nan(); }
+    ${nearRootsWgsl(DIGAMMA_NEGATIVE_ROOTS)}
     return sp_digamma_pos(1.0 - x) - 3.14159265358979 * sp_cospi(x) / sp_sinpi(x);
   }
   return sp_digamma_pos(x);
