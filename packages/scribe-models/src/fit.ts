@@ -32,15 +32,16 @@ import {
   type SVISnapshot,
   TraceMeanFieldELBO,
 } from "@scribe/infer";
+import { familyByName } from "./families/registry.js";
+import { familyNameOfModel } from "./families/traits.js";
 import type { AnnData } from "./io/anndata.js";
 import { decodeCategorical, isCategorical } from "./io/frame.js";
 import { toDense } from "./io/matrix.js";
 import { validateCounts } from "./io/validate.js";
 import { annotationLogits } from "./models/annotation.js";
-import { isTwoStateModel, type ModelOptions, type ModelType, makeConfig } from "./models/config.js";
+import type { ModelOptions, ModelType } from "./models/config.js";
 import { componentInit } from "./models/mixture-init.js";
 import { scribeModel } from "./models/presets.js";
-import { twoStateMuPriorLoc } from "./models/two-state.js";
 import { withDerived } from "./results/posterior.js";
 import { ScribeResults } from "./results/results.js";
 
@@ -301,9 +302,9 @@ async function fitHere(data: Tensor | AnnData, options: FitOptions): Promise<Fit
       "muPriorLoc",
     ]),
   };
-  const twoState = isTwoStateModel(modelType);
+  const family = familyByName(familyNameOfModel(modelType));
   if (options.annotationKey) {
-    if (twoState)
+    if (!family.traits.supportsAnnotation)
       throw new Error(`fit: model ${modelType} does not support annotation priors (annotationKey)`);
     if (!adata) throw new Error("fit: annotationKey needs an AnnData input");
     const col = adata.obs.columns[options.annotationKey];
@@ -318,24 +319,14 @@ async function fitHere(data: Tensor | AnnData, options: FitOptions): Promise<Fit
   // Mixtures start their components at k-means clusters of the cells (models/mixture-init.ts).
   const K = modelOpts.nComponents ?? 1;
   if (K > 1 && options.initComponents !== false && !modelOpts.componentGeneLoc) {
-    const variableCapture = modelType === "nbvcp" || modelType === "zinbvcp" || modelType === "twostatevcp";
+    const variableCapture = family.traits.captureModels.includes(modelType);
     modelOpts.componentGeneLoc = withBackend(
       cpuBackend(),
       () => componentInit({ nComponents: K, variableCapture }, cpuCounts, options.seed ?? 42).geneLoc,
     );
   }
-  // TwoState: data-driven prior location (and guide start) of mu, SCRIBE two-state models; an explicit
-  // priors.mu / mean_expression tuple keeps its own location.
-  const priorKeys = Object.keys(modelOpts.priors ?? {});
-  if (
-    twoState &&
-    !modelOpts.muPriorLoc &&
-    !priorKeys.includes("mu") &&
-    !priorKeys.includes("mean_expression")
-  )
-    modelOpts.muPriorLoc = withBackend(cpuBackend(), () =>
-      twoStateMuPriorLoc(makeConfig(modelType, modelOpts), cpuCounts),
-    );
+  // Family-specific data-driven options (TwoState: the mu prior anchor, families/two-state.ts).
+  family.prepareFit(modelType, modelOpts, cpuCounts);
   // Tensors the model reads live where it runs.
   if (modelOpts.annotationLogits)
     modelOpts.annotationLogits = await onCurrentBackend(modelOpts.annotationLogits);

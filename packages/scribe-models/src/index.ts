@@ -17,6 +17,7 @@ export {
   prepareCounts,
   SCRIBE_EARLY_STOPPING,
 } from "./fit.js";
+export * from "./families/index.js";
 export * from "./guides/index.js";
 export * from "./io/index.js";
 export {

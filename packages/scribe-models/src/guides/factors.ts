@@ -35,11 +35,22 @@ export function softplusInv(y: number): number {
 /** Jitter (±10 % scale) used on component-axis parameters to break the label symmetry. */
 const JITTER = 0.1;
 
-function initFull(shape: readonly number[], v: number | Tensor, jitter: boolean, mode: "add" | "mul"): Tensor | ((k: Key | null) => Tensor) {
+function initFull(
+  shape: readonly number[],
+  v: number | Tensor,
+  jitter: boolean,
+  mode: "add" | "mul",
+): Tensor | ((k: Key | null) => Tensor) {
   if (typeof v !== "number") {
     const base = v;
     if (!jitter) return base;
-    return (k: Key | null) => (k ? random.normal(k, [...shape]).mul(JITTER).add(base) : base);
+    return (k: Key | null) =>
+      k
+        ? random
+            .normal(k, [...shape])
+            .mul(JITTER)
+            .add(base)
+        : base;
   }
   if (!jitter) return full([...shape], v);
   return (k: Key | null) => {
@@ -54,9 +65,31 @@ function refLoc(cfg: ModelConfig, specs: readonly SiteSpec[], v: number | string
   const s = specs.find((x) => x.name === v);
   const f = s?.family;
   if (f?.kind === "normal") return f.loc;
-  if (f?.kind === "tnormal" && typeof f.loc === "number") return f.transform === "softplus" ? Math.log1p(Math.exp(f.loc)) : f.loc;
+  if (f?.kind === "tnormal" && typeof f.loc === "number")
+    return f.transform === "softplus" ? Math.log1p(Math.exp(f.loc)) : f.loc;
   void cfg;
   return 0;
+}
+
+/**
+ * The names of a site's mean-field parameters: `{site}_alpha/_beta` (Beta, BetaPrime),
+ * `{site}_concentrations` (Dirichlet), `{site}_raw_loc/_raw_scale` (the biology-informed η),
+ * `{site}_loc/_scale` otherwise. The one place these templates live ({@link meanFieldFactor}
+ * and the results' slicing both read them).
+ */
+export function meanFieldParamNames(spec: SiteSpec): string[] {
+  const n = spec.name;
+  switch (spec.family.kind) {
+    case "beta":
+    case "betaprime":
+      return [`${n}_alpha`, `${n}_beta`];
+    case "dirichlet":
+      return [`${n}_concentrations`];
+    case "eta":
+      return [`${n}_raw_loc`, `${n}_raw_scale`];
+    default:
+      return [`${n}_loc`, `${n}_scale`];
+  }
 }
 
 /**
@@ -75,64 +108,89 @@ export function meanFieldFactor(
   const cell = spec.cell;
   const jit = !cell && cfg.nComponents > 1 && shape[0] === cfg.nComponents && spec.role === "core";
   const f = spec.family;
-  const n = spec.name;
+  const [nA = "", nB = ""] = meanFieldParamNames(spec);
   switch (f.kind) {
     case "beta":
     case "betaprime": {
-      const a = get(`${n}_alpha`, initFull(shape, f.a, jit, "mul"), { positive: true, cell });
-      const b = get(`${n}_beta`, initFull(shape, f.b, jit, "mul"), { positive: true, cell });
+      const a = get(nA, initFull(shape, f.a, jit, "mul"), { positive: true, cell });
+      const b = get(nB, initFull(shape, f.b, jit, "mul"), { positive: true, cell });
       return f.kind === "beta" ? new Beta(a, b, false) : new ScribeBetaPrime(a, b);
     }
     case "lognormal": {
       const l0 = f.geneLoc ? geneLocTensor(f.geneLoc, shape) : f.loc;
-      const loc = get(`${n}_loc`, opts.initLoc ?? initFull(shape, l0, jit, "add"), { cell });
-      const scale = get(`${n}_scale`, full(shape, f.scale), { positive: true, cell });
+      const loc = get(nA, opts.initLoc ?? initFull(shape, l0, jit, "add"), { cell });
+      const scale = get(nB, full(shape, f.scale), { positive: true, cell });
       return new LogNormal(loc, scale, false);
     }
     case "normal":
     case "tnormal": {
-      const l0 = f.kind === "tnormal" && f.geneLoc ? geneLocTensor(f.geneLoc, shape) : refLoc(cfg, specs, f.loc);
+      const l0 =
+        f.kind === "tnormal" && f.geneLoc ? geneLocTensor(f.geneLoc, shape) : refLoc(cfg, specs, f.loc);
       const s0 = typeof f.scale === "number" ? f.scale : refLoc(cfg, specs, f.scale) || 1;
-      const loc = get(`${n}_loc`, opts.initLoc ?? initFull(shape, l0, jit, "add"), { cell });
-      const scale = get(`${n}_scale`, full(shape, s0), { positive: true, cell });
-      return f.kind === "normal" ? new Normal(loc, scale, false) : new TransformedNormal(loc, scale, f.transform);
+      const loc = get(nA, opts.initLoc ?? initFull(shape, l0, jit, "add"), { cell });
+      const scale = get(nB, full(shape, s0), { positive: true, cell });
+      return f.kind === "normal"
+        ? new Normal(loc, scale, false)
+        : new TransformedNormal(loc, scale, f.transform);
     }
     case "dirichlet": {
-      const c = get(`${n}_concentrations`, full([f.concentration.length], 0).add(f.concentration[0]!), { positive: true });
+      const c = get(nA, full([f.concentration.length], 0).add(f.concentration[0]!), { positive: true });
       return new Dirichlet(c, false);
     }
     case "halfcauchy":
     case "invgamma":
     case "gamma": {
-      const loc = get(`${n}_loc`, full(shape, softplusInv(1)), {});
-      const scale = get(`${n}_scale`, full(shape, 0.1), { positive: true });
+      const loc = get(nA, full(shape, softplusInv(1)), {});
+      const scale = get(nB, full(shape, 0.1), { positive: true });
       return new TransformedNormal(loc, scale, "softplus");
     }
     case "eta": {
-      const loc = get(`${n}_raw_loc`, opts.initLoc ?? full(shape, softplusInv(f.logM0)), { cell });
-      const scale = get(`${n}_raw_scale`, full(shape, f.sigma), { positive: true, cell });
+      const loc = get(nA, opts.initLoc ?? full(shape, softplusInv(f.logM0)), { cell });
+      const scale = get(nB, full(shape, f.sigma), { positive: true, cell });
       return new TransformedNormal(loc, scale, "softplus");
     }
   }
 }
 
+/** The names of the low-rank factor's parameters: `log_{name}_*` for LogNormal priors, `{name}_*` for Normal + transform. */
+export function lowRankParamNames(spec: SiteSpec): { loc: string; W: string; rawDiag: string } {
+  const prefix = spec.family.kind === "lognormal" ? `log_${spec.name}` : spec.name;
+  return { loc: `${prefix}_loc`, W: `${prefix}_W`, rawDiag: `${prefix}_raw_diag` };
+}
+
 /**
  * The low-rank factor of the gene parameter (spec §3): a LowRankMultivariateNormal over the
  * unconstrained values (loc 0 — or the per-gene prior location when the site has one, the
- * TwoState mu anchor —, factor W = 0.01, diag = softplus(raw) + 1e−4 with raw = −3),
- * pushed through exp (LogNormal priors) or the parameter's transform. Names
- * `log_{name}_loc/_W/_raw_diag` (LogNormal priors) or `{name}_loc/_W/_raw_diag`.
+ * TwoState mu anchor, or `opts.initLoc`, the k-means start of a mixture —, factor W = 0.01,
+ * diag = softplus(raw) + 1e−4 with raw = −3), pushed through exp (LogNormal priors) or the
+ * parameter's transform. Names from {@link lowRankParamNames}.
+ *
+ * Leading axes of the site (the component axis K of a mixture parameter [K, G]) are batch
+ * dims of the normal promoted to event dims, as SCRIBE does (spec §3): the factor then has
+ * batch shape [] and event shape [K, G], one joint density for the whole site, so the ELBO
+ * compares it with the model's prior by log p − log q (there is no closed-form KL between a
+ * low-rank normal and a product of LogNormals), exactly as without a mixture.
  */
-export function lowRankFactor(spec: SiteSpec, rank: number, get: ParamGetter): Distribution {
+export function lowRankFactor(
+  spec: SiteSpec,
+  rank: number,
+  get: ParamGetter,
+  opts: { initLoc?: Tensor | undefined } = {},
+): Distribution {
   const f = spec.family;
   if (f.kind !== "lognormal" && f.kind !== "tnormal")
-    throw new Error(`guideRank: site '${spec.name}' has a ${f.kind} prior; the low-rank guide needs a LogNormal or Normal+transform prior`);
-  const prefix = f.kind === "lognormal" ? `log_${spec.name}` : spec.name;
+    throw new Error(
+      `guideRank: site '${spec.name}' has a ${f.kind} prior; the low-rank guide needs a LogNormal or Normal+transform prior`,
+    );
+  const names = lowRankParamNames(spec);
   const shape = [...spec.shape];
-  const loc = get(`${prefix}_loc`, f.geneLoc ? geneLocTensor(f.geneLoc, shape) : full(shape, 0), {});
-  const W = get(`${prefix}_W`, full([...shape, rank], 0.01), {});
-  const raw = get(`${prefix}_raw_diag`, full(shape, -3), {});
+  const loc0 = opts.initLoc ?? (f.geneLoc ? geneLocTensor(f.geneLoc, shape) : full(shape, 0));
+  const loc = get(names.loc, loc0, {});
+  const W = get(names.W, full([...shape, rank], 0.01), {});
+  const raw = get(names.rawDiag, full(shape, -3), {});
   const mvn = new LowRankMultivariateNormal(loc, W, softplus(raw).add(1e-4), false);
+  const lead = shape.length - 1;
+  const base = lead > 0 ? mvn.toEvent(lead) : mvn;
   const t = f.kind === "lognormal" ? new ExpTransform() : makeTransform(f.transform);
-  return new TransformedDistribution(mvn, t, false);
+  return new TransformedDistribution(base, t, false);
 }

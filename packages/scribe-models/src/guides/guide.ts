@@ -11,7 +11,37 @@ import type { ModelConfig } from "../models/config.js";
 import { checkCountsShape, effectiveBatchSize, type ScribeModelFn } from "../models/model.js";
 import { latentSiteSpecs, type SiteSpec } from "../models/sites.js";
 import { amortizedCaptureFactor } from "./amortized-capture.js";
-import { lowRankFactor, meanFieldFactor, type ParamGetter, softplusInv } from "./factors.js";
+import {
+  lowRankFactor,
+  lowRankParamNames,
+  meanFieldFactor,
+  meanFieldParamNames,
+  type ParamGetter,
+  softplusInv,
+} from "./factors.js";
+
+/** Which factor a site gets: low-rank (gene parameter with `guideRank`), amortized capture, or mean-field. */
+function factorKind(cfg: ModelConfig, spec: SiteSpec): "lowrank" | "amortized" | "meanfield" {
+  if (!spec.cell && cfg.guideRank !== null && spec.name === cfg.geneParam && spec.role === "core")
+    return "lowrank";
+  if (spec.cell && cfg.amortizeCapture && spec.family.kind !== "eta") return "amortized";
+  return "meanfield";
+}
+
+/**
+ * Guide parameter name → the latent site it belongs to, for every factor of the guide
+ * (the amortized capture network's weights belong to no single site and are absent).
+ */
+export function guideParamSites(cfg: ModelConfig): Map<string, SiteSpec> {
+  const out = new Map<string, SiteSpec>();
+  for (const s of latentSiteSpecs(cfg)) {
+    const kind = factorKind(cfg, s);
+    if (kind === "amortized") continue;
+    const names = kind === "lowrank" ? Object.values(lowRankParamNames(s)) : meanFieldParamNames(s);
+    for (const n of names) out.set(n, s);
+  }
+  return out;
+}
 
 function factorFor(
   cfg: ModelConfig,
@@ -21,9 +51,12 @@ function factorFor(
   totals: Tensor | null,
   etaInit: Tensor | null,
 ): Distribution {
-  if (!spec.cell && cfg.guideRank !== null && spec.name === cfg.geneParam && spec.role === "core")
-    return lowRankFactor(spec, cfg.guideRank, get);
-  if (spec.cell && cfg.amortizeCapture && spec.family.kind !== "eta") {
+  const kind = factorKind(cfg, spec);
+  if (kind === "lowrank" && cfg.guideRank !== null)
+    return lowRankFactor(spec, cfg.guideRank, get, {
+      initLoc: cfg.componentGeneLoc ? geneLocFor(cfg, spec, cfg.componentGeneLoc) : undefined,
+    });
+  if (kind === "amortized") {
     if (!totals) throw new Error("the amortized capture guide needs the counts matrix");
     return amortizedCaptureFactor(cfg, spec, totals, get);
   }
@@ -38,7 +71,8 @@ function factorFor(
  * gene parameter carries the component axis with the expected shape.
  */
 function geneLocFor(cfg: ModelConfig, spec: SiteSpec, logValues: Tensor): Tensor | undefined {
-  if (spec.shape.length !== 2 || spec.shape[0] !== logValues.shape[0] || spec.shape[1] !== logValues.shape[1]) return undefined;
+  if (spec.shape.length !== 2 || spec.shape[0] !== logValues.shape[0] || spec.shape[1] !== logValues.shape[1])
+    return undefined;
   const f = spec.family;
   if (f.kind === "tnormal" && f.transform === "softplus") {
     const v = logValues.exp();

@@ -5,6 +5,13 @@
  * @module
  */
 import type { Tensor } from "@scribe/core";
+import {
+  FAMILY_TRAITS,
+  type FamilyName,
+  type FamilyTraits,
+  familyNameOfModel,
+  familyNameOfParameterization,
+} from "../families/traits.js";
 import { type PriorsInput, type ResolvedPriors, resolvePriors } from "./priors.js";
 import type { TransformName } from "./transformed-normal.js";
 
@@ -119,7 +126,13 @@ export interface ModelConfig {
   readonly sampledCore: readonly CoreParam[];
   /** The gene-level param (r for canonical, mu otherwise). */
   readonly geneParam: CoreParam;
-  /** Whether the model is a TwoState (Poisson–Beta) model. */
+  /** The model family (`families/`): every family-specific behaviour is reached through `familyOf(cfg)`. */
+  readonly family: FamilyName;
+  /**
+   * Whether the model is a TwoState (Poisson–Beta) model. Kept for older readers outside this
+   * package's model code; new code dispatches on {@link ModelConfig.family}.
+   * @deprecated use `family` and `familyOf(cfg)`
+   */
   readonly twoState: boolean;
   /** TwoState: Gauss–Legendre nodes of the likelihood (256 by default; null for NB models). */
   readonly nQuadNodes: number | null;
@@ -242,14 +255,16 @@ export function makeConfig(modelType: ModelType, opts: ModelOptions): ModelConfi
   for (const k of ["nCells", "nGenes"] as const)
     if (!Number.isInteger(opts[k]) || opts[k] < 1)
       throw new Error(`${k} must be a positive integer, got ${opts[k]}`);
-  const twoState = isTwoStateModel(modelType);
-  if (twoState) checkTwoStateOptions(modelType, opts);
+  const family = familyNameOfModel(modelType);
+  const traits = FAMILY_TRAITS[family];
+  checkFamilyOptions(modelType, traits, opts);
   const parameterization = resolveParameterization(opts.parameterization);
-  if (twoState !== isTwoStateParameterization(parameterization))
+  const paramFamily = familyNameOfParameterization(parameterization);
+  if (paramFamily !== family)
     throw new Error(
-      twoState
-        ? `model ${modelType} needs a TwoState parameterization (${TWO_STATE_NAMES}), got ${JSON.stringify(opts.parameterization)}`
-        : `parameterization ${JSON.stringify(opts.parameterization)} is a TwoState parameterization; use it with model twostate or twostatevcp (or pick canonical, mean_prob, mean_odds, mean_disp for ${modelType})`,
+      traits.parameterizationPrefix
+        ? `model ${modelType} needs a ${traits.label} parameterization (${TWO_STATE_NAMES}), got ${JSON.stringify(opts.parameterization)}`
+        : `parameterization ${JSON.stringify(opts.parameterization)} is a ${FAMILY_TRAITS[paramFamily].label} parameterization; use it with model ${FAMILY_TRAITS[paramFamily].modelTypes.join(" or ")} (or pick canonical, mean_prob, mean_odds, mean_disp for ${modelType})`,
     );
   const zeroInflated = modelType === "zinb" || modelType === "zinbvcp";
   const variableCapture = modelType === "nbvcp" || modelType === "zinbvcp" || modelType === "twostatevcp";
@@ -259,11 +274,13 @@ export function makeConfig(modelType: ModelType, opts: ModelOptions): ModelConfi
   const geneParam: CoreParam = parameterization === "canonical" ? "r" : "mu";
   const mixtureParams =
     K > 1 ? resolveMixtureParams(opts.mixtureParams ?? "all", sampledCore, geneParam, zeroInflated) : [];
-  // TwoState defaults to {"mu": "exp"} (SCRIBE two-state models); a global string or a per-parameter entry wins.
-  const pt = opts.positiveTransform ?? (twoState ? { mu: "exp" as const } : "softplus");
+  // the family's default (TwoState: {"mu": "exp"}, SCRIBE two-state models); a global string or a per-parameter entry wins
+  const dflt = traits.positiveTransform;
+  const pt =
+    opts.positiveTransform ?? (Object.keys(dflt.overrides).length ? { ...dflt.overrides } : dflt.default);
   const positiveTransform: Record<string, "softplus" | "exp"> = {};
   for (const name of POSITIVE_PARAMS) {
-    const t = typeof pt === "string" ? pt : (pt[name] ?? (twoState && name === "mu" ? "exp" : "softplus"));
+    const t = typeof pt === "string" ? pt : (pt[name] ?? dflt.overrides[name] ?? dflt.default);
     if (t !== "softplus" && t !== "exp")
       throw new Error(`positiveTransform.${name} must be "softplus" or "exp", got ${JSON.stringify(t)}`);
     positiveTransform[name] = t;
@@ -278,7 +295,7 @@ export function makeConfig(modelType: ModelType, opts: ModelOptions): ModelConfi
   });
   let nQuadNodes: number | null = null;
   let muPriorLoc: readonly number[] | null = null;
-  if (twoState) {
+  if (traits.quadrature) {
     nQuadNodes = opts.nQuadNodes ?? TWO_STATE_DEFAULT_NODES;
     if (opts.muPriorLoc !== undefined && opts.muPriorLoc !== null) {
       if (opts.muPriorLoc.length !== opts.nGenes || !opts.muPriorLoc.every(Number.isFinite))
@@ -288,14 +305,12 @@ export function makeConfig(modelType: ModelType, opts: ModelOptions): ModelConfi
       muPriorLoc = [...opts.muPriorLoc];
     }
   } else {
+    const quad = Object.values(FAMILY_TRAITS).filter((t) => t.quadrature);
+    const where = quad.map((t) => `the ${t.label} models (${t.modelTypes.join(", ")})`).join(", ");
     if (opts.nQuadNodes !== undefined)
-      throw new Error(
-        `nQuadNodes applies only to the TwoState models (twostate, twostatevcp), not ${modelType}`,
-      );
+      throw new Error(`nQuadNodes applies only to ${where}, not ${modelType}`);
     if (opts.muPriorLoc !== undefined)
-      throw new Error(
-        `muPriorLoc applies only to the TwoState models (twostate, twostatevcp), not ${modelType}`,
-      );
+      throw new Error(`muPriorLoc applies only to ${where}, not ${modelType}`);
   }
   if (
     opts.guideRank !== undefined &&
@@ -332,7 +347,8 @@ export function makeConfig(modelType: ModelType, opts: ModelOptions): ModelConfi
     variableCapture,
     sampledCore,
     geneParam,
-    twoState,
+    family,
+    twoState: family === "two_state",
     nQuadNodes,
     muPriorLoc,
     positiveTransform,
@@ -359,15 +375,22 @@ const POSITIVE_PARAMS = [
 ];
 
 /**
- * The TwoState restrictions (SCRIBE two-state models) that do not depend on the parameterization: no
- * annotation priors, no NB-only options; `nQuadNodes` must be a positive integer.
+ * A family's restrictions that do not depend on the parameterization (TwoState, SCRIBE
+ * two-state models: no annotation priors; `nQuadNodes` an integer ≥ 6).
  */
-function checkTwoStateOptions(modelType: ModelType, opts: ModelOptions): void {
-  if (opts.annotationLogits || (opts.priors && "annotation_logits" in opts.priors))
+function checkFamilyOptions(modelType: ModelType, traits: FamilyTraits, opts: ModelOptions): void {
+  if (
+    !traits.supportsAnnotation &&
+    (opts.annotationLogits || (opts.priors && "annotation_logits" in opts.priors))
+  )
     throw new Error(
       `model ${modelType} does not support annotation priors (annotationLogits / priors.annotation_logits / annotationKey)`,
     );
-  if (opts.nQuadNodes !== undefined && (!Number.isInteger(opts.nQuadNodes) || opts.nQuadNodes < 6))
+  if (
+    traits.quadrature &&
+    opts.nQuadNodes !== undefined &&
+    (!Number.isInteger(opts.nQuadNodes) || opts.nQuadNodes < 6)
+  )
     throw new Error(`nQuadNodes must be an integer ≥ 6, got ${opts.nQuadNodes}`);
 }
 

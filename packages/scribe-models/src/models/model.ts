@@ -6,11 +6,10 @@
  */
 import { clamp, deterministic, exp, expm1, full, log, neg, plate, sample, type Tensor } from "@scribe/core";
 import { TruncatedNormal } from "@scribe/distributions";
+import { familyOf } from "../families/registry.js";
 import type { ModelConfig } from "./config.js";
 import { type CaptureValue, observationDistribution } from "./observation.js";
-import { gridParams, naturalParams } from "./parameterization.js";
 import { latentSiteSpecs, priorDistribution } from "./sites.js";
-import { twoStateDerived, twoStateDeterministicNames, twoStateGrid } from "./two-state.js";
 
 /** A SCRIBE model function: `counts` [nCells, nGenes] (or null for predictive runs) and an optional minibatch size. */
 export type ScribeModelFn = (counts?: Tensor | null, batchSize?: number | null) => void;
@@ -49,26 +48,13 @@ export function buildModel(cfg: ModelConfig): ScribeModelFn {
   const specs = latentSiteSpecs(cfg);
   const globals = specs.filter((s) => !s.cell);
   const cellSite = specs.find((s) => s.cell) ?? null;
+  const family = familyOf(cfg);
   return (counts?: Tensor | null, batchSize?: number | null) => {
     checkCountsShape(cfg, counts);
     const values: Record<string, Tensor> = {};
     for (const s of globals) values[s.name] = sample(s.name, priorDistribution(s, values));
-    let grid: ReturnType<typeof gridParams> | ReturnType<typeof twoStateGrid>;
-    if (cfg.twoState) {
-      // gene-rank deterministic sites (outside the cell plate), then (α, β, r̂) on the grid
-      const d = twoStateDerived(cfg, values, 0);
-      if (!("mu" in values)) deterministic("mu", d.mu!);
-      for (const n of twoStateDeterministicNames(cfg)) deterministic(n, d[n]!);
-      grid = twoStateGrid(cfg, values);
-    } else {
-      const nat = naturalParams(cfg, values, 0);
-      for (const n of ["p", "r", "mu", "phi"] as const)
-        if (!cfg.sampledCore.includes(n)) deterministic(n, nat[n]);
-      if (cfg.zeroInflated && !("gate" in values) && nat.gate) deterministic("gate", nat.gate);
-      for (const n of cfg.sampledCore)
-        if (!(n in values)) deterministic(n, nat[n as keyof typeof nat] as Tensor);
-      grid = gridParams(cfg, values);
-    }
+    // the family emits its deterministic sites and the likelihood's parameters (families/)
+    const grid = family.modelSites(cfg, values);
     const sub = effectiveBatchSize(cfg.nCells, batchSize);
     const ann = cfg.annotationLogits ?? cfg.priors.annotationLogits;
     plate("cells", cfg.nCells, sub === undefined ? {} : { subsampleSize: sub }, (idx) => {
@@ -91,7 +77,12 @@ export function buildModel(cfg: ModelConfig): ScribeModelFn {
         }
       }
       const annB = ann ? ann.index(idx) : null;
-      const dist = observationDistribution(cfg, grid, capture, values.mixing_weights ?? null, annB);
+      const dist = observationDistribution(
+        cfg,
+        family.componentDistribution(cfg, grid, capture),
+        values.mixing_weights ?? null,
+        annB,
+      );
       sample("counts", dist, { obs });
     });
   };

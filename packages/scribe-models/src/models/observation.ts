@@ -41,13 +41,12 @@ export function capturedP(p: Tensor, nu: Tensor): Tensor {
  * Per-gene NB component(s) for a minibatch, batch shape [B?, K?, G] (gate applied), before
  * `toEvent(1)`. `grid` holds the parameters on the [K?, G] grid (see `gridParams`).
  */
-export function componentDistribution(
+export function nbComponentDistribution(
   cfg: ModelConfig,
-  grid: CoreValues | TwoStateGrid,
+  grid: CoreValues,
   capture: CaptureValue | null,
 ): Distribution {
   const mix = cfg.nComponents > 1;
-  if ("alpha" in grid) return twoStateComponent(cfg, grid, capture);
   let base: Distribution;
   if (!capture) {
     base = new NegativeBinomialProbs(grid.r, clamp(grid.p, P_FLOOR, 1 - P_FLOOR), false);
@@ -76,7 +75,11 @@ export function componentDistribution(
  * times ν_c for `twostatevcp` (p_capture only; SCRIBE two-state models), with `cfg.nQuadNodes` Gauss–Legendre
  * nodes. α and β stay at gene rank.
  */
-function twoStateComponent(cfg: ModelConfig, grid: TwoStateGrid, capture: CaptureValue | null): Distribution {
+export function twoStateComponentDistribution(
+  cfg: ModelConfig,
+  grid: TwoStateGrid,
+  capture: CaptureValue | null,
+): Distribution {
   let nu: Tensor | number = 1;
   if (capture) {
     if (capture.kind !== "p_capture")
@@ -93,18 +96,18 @@ function twoStateComponent(cfg: ModelConfig, grid: TwoStateGrid, capture: Captur
 }
 
 /**
- * The distribution of the `counts` site for a minibatch: event shape [G]; mixtures are
+ * The distribution of the `counts` site for a minibatch from the family's per-gene
+ * `component` distribution (see `ModelFamily.componentDistribution`): event shape [G]; mixtures are
  * MixtureSameFamily over the component axis with per-cell mixing logits when annotation
  * logits are given (π_c = softmax(log(π + 1e−8) + A_c)).
  */
 export function observationDistribution(
   cfg: ModelConfig,
-  grid: CoreValues | TwoStateGrid,
-  capture: CaptureValue | null,
+  component: Distribution,
   mixingWeights: Tensor | null,
   annotation: Tensor | null,
 ): Distribution {
-  const comp = componentDistribution(cfg, grid, capture).toEvent(1);
+  const comp = component.toEvent(1);
   if (cfg.nComponents <= 1) return comp;
   if (!mixingWeights) throw new Error("mixture model without mixing weights");
   const mixing = annotation

@@ -7,6 +7,7 @@
  * @module
  */
 import type { Tensor } from "@scribe/core";
+import { FAMILY_TRAITS, familyNameOfParameterization } from "../families/traits.js";
 import { type Parameterization, sampledCoreParams } from "./config.js";
 
 /** A gene-level hierarchy family with its hyper-parameters. */
@@ -189,8 +190,8 @@ export function resolvePriors(input: PriorsInput | undefined, ctx: PriorContext)
   const hierarchy: Partial<Record<HierarchyTarget, HierarchySpec>> = {};
   let capture: { logM0: number; sigmaM: number } | null = null;
   let annotationLogits: Tensor | null = null;
-  const twoState = ctx.parameterization.startsWith("two_state_");
-  const vcpModels = twoState ? "twostatevcp" : "nbvcp, zinbvcp";
+  const traits = FAMILY_TRAITS[familyNameOfParameterization(ctx.parameterization)];
+  const vcpModels = traits.captureModels.join(", ");
   const sampled = new Set<string>(sampledCoreParams(ctx.parameterization));
   if (ctx.zeroInflated) sampled.add("gate");
   if (ctx.variableCapture) sampled.add(ctx.parameterization === "mean_odds" ? "phi_capture" : "p_capture");
@@ -202,14 +203,14 @@ export function resolvePriors(input: PriorsInput | undefined, ctx: PriorContext)
       );
     if (site === "regime") {
       // the regime coordinate: k_off, switching_ratio, concentration or inv_concentration
-      const regime = twoState ? sampledCoreParams(ctx.parameterization)[2] : undefined;
+      const regime = traits.hasRegime ? sampledCoreParams(ctx.parameterization)[2] : undefined;
       if (!regime)
         throw new Error(
           "priors.regime applies to the TwoState parameterizations (k_off, switching_ratio, concentration or inv_concentration)",
         );
       site = regime;
     }
-    if (twoState && site === "phi_capture")
+    if (site === "phi_capture" && !traits.captureSites.includes("phi_capture"))
       throw new Error(
         `priors.${key}: the TwoState models capture through p_capture only (phi_capture is not supported); use priors.p_capture`,
       );
@@ -244,7 +245,7 @@ export function resolvePriors(input: PriorsInput | undefined, ctx: PriorContext)
       continue;
     }
     if (site === "annotation_logits") {
-      if (twoState)
+      if (!traits.supportsAnnotation)
         throw new Error("priors.annotation_logits: the TwoState models do not support annotation priors");
       annotationLogits = value as Tensor;
       continue;
@@ -283,7 +284,7 @@ export function resolvePriors(input: PriorsInput | undefined, ctx: PriorContext)
       throw new Error(
         `priors.${key}: hierarchies apply to probability/odds_ratio, mean_expression/dispersion or zero_inflation`,
       );
-    if (twoState && target !== "expression")
+    if (!traits.hierarchyTargets.includes(target))
       throw new Error(
         `priors.${key}: the TwoState models have no ${target === "prob" ? "p/phi" : "gate"} parameter to put a hierarchy on`,
       );

@@ -15,6 +15,7 @@ import {
   LogNormal,
   Normal,
 } from "@scribe/distributions";
+import { familyOf } from "../families/registry.js";
 import { type CoreParam, type ModelConfig, transformOf } from "./config.js";
 import type { HierarchySpec } from "./priors.js";
 import { ScribeBetaPrime } from "./scribe-beta-prime.js";
@@ -62,10 +63,9 @@ export function coreShape(cfg: ModelConfig, name: CoreParam): number[] {
   return s;
 }
 
-/** Whether a sampled core parameter has a gene axis (all TwoState parameters are per gene). */
+/** Whether a sampled core parameter has a gene axis (the family decides: all TwoState parameters are per gene). */
 export function isGeneLevel(cfg: ModelConfig, name: CoreParam): boolean {
-  if (name === "r" || name === "mu" || name === "gate" || cfg.twoState) return true;
-  return cfg.priors.hierarchy.prob !== undefined;
+  return familyOf(cfg).isGeneLevel(cfg, name);
 }
 
 /** Names of the hyper-sites for a hierarchy (loc, scale) on `target`. */

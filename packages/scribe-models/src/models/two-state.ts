@@ -227,7 +227,8 @@ export function twoStateDerived(
   values: Readonly<Record<string, Tensor>>,
   lead: number,
 ): Record<string, Tensor> {
-  if (!cfg.twoState) throw new Error(`twoStateDerived: ${cfg.modelType} is not a TwoState model`);
+  if (cfg.family !== "two_state")
+    throw new Error(`twoStateDerived: ${cfg.modelType} is not a TwoState model`);
   const m = gridMap(cfg, values);
   const mix = cfg.nComponents > 1;
   const ax = derivedAxes(cfg);

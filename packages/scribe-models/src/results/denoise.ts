@@ -27,34 +27,25 @@ import {
   add,
   argmax,
   clamp,
-  div,
-  floor,
-  full,
-  gt,
   type Key,
   log,
   key as makeKey,
   maximum,
   mul,
-  pow,
   random,
   splitKey,
   square,
   stack,
   sub,
   type Tensor,
-  where,
 } from "@scribe/core";
-import { NegativeBinomialProbs } from "@scribe/distributions";
+import { familyOf } from "../families/registry.js";
 import type { ModelConfig } from "../models/config.js";
-import { P_FLOOR } from "../models/observation.js";
-import { type ParamAxes, paramAxes } from "../models/parameterization.js";
-import { twoStateDenoiseCells } from "../models/two-state.js";
+import type { DenoiseMethod, DenoiseResult } from "./denoise-nb.js";
 import { drawAt } from "./log-likelihood.js";
 import { cellTypeLogProbabilitiesDraw } from "./mixture.js";
 
-/** A denoising summary of the posterior of the true counts. */
-export type DenoiseMethod = "mean" | "mode" | "sample";
+export type { DenoiseMethod, DenoiseResult } from "./denoise-nb.js";
 
 /** Options of {@link denoiseCounts}. */
 export interface DenoiseOptions {
@@ -70,47 +61,6 @@ export interface DenoiseOptions {
   componentWeights?: "responsibilities" | "mixing";
 }
 
-/** Denoised counts and the posterior variance of the true counts, both [C, G]. */
-export interface DenoiseResult {
-  denoised: Tensor;
-  variance: Tensor;
-}
-
-/** Per-cell parameters broadcastable to [C, G]. */
-interface CellParams {
-  r: Tensor;
-  p: Tensor;
-  q: Tensor | null;
-  gate: Tensor | null;
-}
-
-/** A parameter on the [C|1, G|1] grid: hard component per cell (`z`), one component (`k`), or none. */
-function onGrid(x: Tensor, a: ParamAxes, pick: Tensor | number | null): Tensor {
-  let y: Tensor;
-  if (a.hasK && typeof pick === "number") {
-    const s = [...x.shape];
-    y = x.slice([pick, ...s.slice(1).map(() => 0)], [pick + 1, ...s.slice(1)]);
-  } else if (a.hasK && pick !== null) y = x.index(pick as Tensor);
-  else y = x.reshape([1, ...x.shape]);
-  if (!a.hasG) y = y.reshape([y.shape[0]!, 1]);
-  return y;
-}
-
-function cellParams(
-  cfg: ModelConfig,
-  C: number,
-  draw: Readonly<Record<string, Tensor>>,
-  pick: Tensor | number | null,
-): CellParams {
-  const axes = paramAxes(cfg);
-  const r = onGrid(draw.r!, axes.r, pick);
-  const p = clamp(onGrid(draw.p!, axes.p, pick), P_FLOOR, 1 - P_FLOOR);
-  const nu = draw.p_capture ? draw.p_capture.reshape([C, 1]) : null;
-  const q = nu ? clamp(mul(p, sub(1, nu)), 0, 1 - P_FLOOR) : null;
-  const gate = draw.gate ? onGrid(draw.gate, axes.gate, pick) : null;
-  return { r, p, q, gate };
-}
-
 function methodPair(m: DenoiseOptions["method"]): [DenoiseMethod, DenoiseMethod] {
   const pair: [DenoiseMethod, DenoiseMethod] = Array.isArray(m)
     ? [m[0], m[1]]
@@ -123,55 +73,6 @@ function methodPair(m: DenoiseOptions["method"]): [DenoiseMethod, DenoiseMethod]
 
 function toKey(seed: number | Key | undefined): Key {
   return typeof seed === "object" ? seed : makeKey(seed ?? 42);
-}
-
-/** Value of the capture (NB) path with `method`: u + summary of d | u ~ NB(r + u, q). */
-function nbPath(u: Tensor, P: CellParams, method: DenoiseMethod, k: Key, C: number, G: number): Tensor {
-  const { r, q } = P;
-  if (!q) return u;
-  if (method === "mean") return div(add(u, mul(r, q)), sub(1, q));
-  if (method === "mode") return add(u, floor(div(mul(maximum(sub(add(r, u), 1), 0), q), sub(1, q))));
-  const d = new NegativeBinomialProbs(add(r, u).add(1e-8).expand([C, G]), q.expand([C, G]), false).sample(k);
-  return add(u, d);
-}
-
-/** The per-cell denoising formulas for one parameter draw (see the module notes). */
-function denoiseCells(
-  u: Tensor,
-  P: CellParams,
-  methods: [DenoiseMethod, DenoiseMethod],
-  k: Key,
-): DenoiseResult {
-  const [C, G] = u.shape as [number, number];
-  const [general, zero] = methods;
-  const [kNb, kZeroNb, kGate, kPath] = splitKey(k, 4) as [Key, Key, Key, Key];
-  const { r, p, q, gate } = P;
-  const value = nbPath(u, P, general, kNb, C, G);
-  const varNb = q ? div(mul(add(r, u), q), square(sub(1, q))).expand([C, G]) : full([C, G], 0, u.dtype);
-  if (!gate) return { denoised: value.expand([C, G]), variance: varNb };
-  const ratio = q ? div(sub(1, p), sub(1, q)) : sub(1, p);
-  const w = div(gate, add(gate, mul(sub(1, gate), pow(ratio, r))));
-  const nbZero = zero === general ? value : nbPath(u, P, zero, kZeroNb, C, G);
-  const gateMean = div(mul(r, p), sub(1, p));
-  let gateValue: Tensor;
-  if (zero === "mean") gateValue = gateMean;
-  else if (zero === "mode") gateValue = floor(div(mul(maximum(sub(r, 1), 0), p), sub(1, p)));
-  else gateValue = new NegativeBinomialProbs(r.expand([C, G]), p.expand([C, G]), false).sample(kGate);
-  let zeroValue: Tensor;
-  if (zero === "mean") zeroValue = add(mul(w, gateValue), mul(sub(1, w), nbZero));
-  else if (zero === "mode") zeroValue = where(gt(w, 0.5), gateValue, nbZero);
-  else zeroValue = where(random.bernoulli(kPath, w.expand([C, G])).eq(1), gateValue, nbZero);
-  const isZero = u.eq(0);
-  const varGate = div(mul(r, p), square(sub(1, p)));
-  const nbZeroMean = q ? div(mul(r, q), sub(1, q)) : full([1, 1], 0, u.dtype);
-  const varZero = add(
-    add(mul(w, varGate), mul(sub(1, w), varNb)),
-    mul(mul(w, sub(1, w)), square(sub(gateMean, nbZeroMean))),
-  );
-  return {
-    denoised: where(isZero, zeroValue, value).expand([C, G]),
-    variance: where(isZero, varZero, varNb).expand([C, G]),
-  };
 }
 
 /** Log mixture weights [C, K] of a draw: log responsibilities, or log π for every cell. */
@@ -214,11 +115,10 @@ export function denoiseCountsWithVariance(
   if (draw.p_capture && draw.p_capture.size !== C)
     throw new Error(`denoise: p_capture has ${draw.p_capture.size} cells but counts have ${C}`);
   const k = toKey(opts.seed);
-  // Two-state models have their own posterior of the uncaptured counts (Poisson–Beta, no gate).
+  // each family has its own posterior of the uncaptured counts (families/*.ts)
+  const family = familyOf(cfg);
   const cells = (pick: Tensor | number | null, key: Key): DenoiseResult =>
-    cfg.twoState
-      ? twoStateDenoiseCells(cfg, counts, draw, pick, methods[0], key)
-      : denoiseCells(counts, cellParams(cfg, C, draw, pick), methods, key);
+    family.denoiseCells(cfg, counts, draw, pick, methods, key);
   if (cfg.nComponents < 2) return cells(null, k);
   if (opts.assignments) {
     if (opts.assignments.size !== C)

@@ -7,38 +7,14 @@
  * @module
  */
 import { stack, type Tensor } from "@scribe/core";
-import {
-  type LogLikelihoodOptions,
-  type NbFamilyParams,
-  nbFamilyLogLikelihood,
-} from "../likelihood/nb-family.js";
-import { twoStateLogLikelihood } from "../likelihood/two-state.js";
-import { type ModelConfig, TWO_STATE_DEFAULT_NODES } from "../models/config.js";
-import { twoStateDrawParams } from "../models/two-state.js";
+import { nbLikelihoodParams } from "../families/nb.js";
+import { familyOf } from "../families/registry.js";
+import type { LogLikelihoodOptions, NbFamilyParams } from "../likelihood/nb-family.js";
+import type { ModelConfig } from "../models/config.js";
 
-/** The canonical NB-family params of one draw, in the form `likelihood/` expects. */
-export function familyParams(cfg: ModelConfig, draw: Readonly<Record<string, Tensor>>): NbFamilyParams {
-  const mix = cfg.nComponents > 1;
-  let p = draw.p!;
-  let r = draw.r!;
-  let gate = draw.gate;
-  if (mix) {
-    const K = cfg.nComponents;
-    const G = cfg.nGenes;
-    if (p.rank === 0) p = p.expand([K]);
-    if (p.rank === 1 && p.shape[0] === G && G !== K)
-      throw new Error("log-likelihood: gene-level p in a mixture is not supported by likelihood/");
-    if (r.rank === 1) r = r.expand([K, G]);
-    if (gate && gate.rank === 1) gate = gate.expand([K, G]);
-  }
-  return {
-    p,
-    r,
-    ...(gate ? { gate } : {}),
-    ...(draw.p_capture ? { pCapture: draw.p_capture } : {}),
-    ...(mix ? { mixingWeights: draw.mixing_weights! } : {}),
-  };
-}
+/** The canonical NB-family params of one draw, in the form `likelihood/` expects (NB family only). */
+export const familyParams: (cfg: ModelConfig, draw: Readonly<Record<string, Tensor>>) => NbFamilyParams =
+  nbLikelihoodParams;
 
 /** One draw out of a record of samples [S, …]. */
 export function drawAt(samples: Readonly<Record<string, Tensor>>, s: number): Record<string, Tensor> {
@@ -57,12 +33,7 @@ export function drawLogLikelihood(
   draw: Readonly<Record<string, Tensor>>,
   opts: LogLikelihoodOptions = {},
 ): Tensor {
-  if (cfg.twoState)
-    return twoStateLogLikelihood(counts, twoStateDrawParams(cfg, draw), {
-      ...opts,
-      nQuadNodes: cfg.nQuadNodes ?? TWO_STATE_DEFAULT_NODES,
-    });
-  return nbFamilyLogLikelihood(counts, familyParams(cfg, draw), opts);
+  return familyOf(cfg).drawLogLikelihood(cfg, counts, draw, opts);
 }
 
 /** Number of draws S of a record of samples [S, …]. */

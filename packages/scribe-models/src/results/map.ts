@@ -12,6 +12,7 @@ import {
   Beta,
   Dirichlet,
   type Distribution,
+  Independent,
   LogNormal,
   LowRankMultivariateNormal,
   Normal,
@@ -20,7 +21,7 @@ import {
 import { guideDistributions } from "../guides/guide.js";
 import type { ModelConfig } from "../models/config.js";
 import { ScribeBetaPrime } from "../models/scribe-beta-prime.js";
-import { type TransformName, TransformedNormal } from "../models/transformed-normal.js";
+import { TransformedNormal, type TransformName } from "../models/transformed-normal.js";
 import { withDerived } from "./posterior.js";
 
 /** Options of {@link mapEstimates}. */
@@ -50,8 +51,10 @@ export function jacobianMode(mu: number, s: number, t: TransformName): number {
   if (t === "exp") return mu - s * s;
   const s2 = s * s;
   // gradient and curvature of f(x) = −(x−μ)²/(2σ²) − log T'(x)
-  const grad = (x: number) => (t === "sigmoid" ? -(x - mu) / s2 + 2 * sig(x) - 1 : -(x - mu) / s2 - (1 - sig(x)));
-  const hess = (x: number) => (t === "sigmoid" ? -1 / s2 + 2 * sig(x) * (1 - sig(x)) : -1 / s2 + sig(x) * (1 - sig(x)));
+  const grad = (x: number) =>
+    t === "sigmoid" ? -(x - mu) / s2 + 2 * sig(x) - 1 : -(x - mu) / s2 - (1 - sig(x));
+  const hess = (x: number) =>
+    t === "sigmoid" ? -1 / s2 + 2 * sig(x) * (1 - sig(x)) : -1 / s2 + sig(x) * (1 - sig(x));
   const f = (x: number) => {
     const lj = t === "sigmoid" ? Math.log(sig(x)) + Math.log(sig(-x)) : Math.log(sig(x));
     return -((x - mu) ** 2) / (2 * s2) - lj;
@@ -78,12 +81,26 @@ export function jacobianMode(mu: number, s: number, t: TransformName): number {
 }
 
 function forward(x: number, t: TransformName): number {
-  return t === "sigmoid" ? sig(x) : t === "softplus" ? (x > 30 ? x : Math.log1p(Math.exp(x))) : t === "exp" ? Math.exp(x) : x;
+  return t === "sigmoid"
+    ? sig(x)
+    : t === "softplus"
+      ? x > 30
+        ? x
+        : Math.log1p(Math.exp(x))
+      : t === "exp"
+        ? Math.exp(x)
+        : x;
 }
 
 function transformName(d: TransformedDistribution): TransformName {
   const n = d.transforms[0]!.constructor.name;
-  return n.startsWith("Sigmoid") ? "sigmoid" : n.startsWith("Softplus") ? "softplus" : n.startsWith("Exp") ? "exp" : "identity";
+  return n.startsWith("Sigmoid")
+    ? "sigmoid"
+    : n.startsWith("Softplus")
+      ? "softplus"
+      : n.startsWith("Exp")
+        ? "exp"
+        : "identity";
 }
 
 function tensorLike(values: Float64Array, shape: readonly number[]): Tensor {
@@ -113,14 +130,18 @@ export function factorMode(d: Distribution, opts: MapOptions = {}): Tensor {
     const K = a.length;
     const sum = a.reduce((x, y) => x + y, 0);
     const all = a.every((x) => x > 1);
-    return tensorLike(a.map((x) => (all ? (x - 1) / (sum - K) : x / sum)), d.batchShape.length ? [...d.batchShape, K] : [K]);
+    return tensorLike(
+      a.map((x) => (all ? (x - 1) / (sum - K) : x / sum)),
+      d.batchShape.length ? [...d.batchShape, K] : [K],
+    );
   }
   if (d instanceof Normal) return d.loc;
   if (d instanceof TransformedNormal || d instanceof TransformedDistribution) {
     const t = transformName(d);
     let loc: Float64Array;
     let sd: Float64Array;
-    const base = d.baseDist;
+    // a mixture's low-rank factor holds the normal with its component axis promoted to an event dim
+    const base = d.baseDist instanceof Independent ? d.baseDist.base : d.baseDist;
     if (base instanceof Normal) {
       loc = arr(base.loc);
       sd = arr(base.scale);
@@ -131,7 +152,10 @@ export function factorMode(d: Distribution, opts: MapOptions = {}): Tensor {
       sd = arr(W.square().sum(-1).add(base.covDiag)).map(Math.sqrt);
       if (t === "exp" && method === "auto") {
         const rowSum = arr(W.matmul(W.sum(-2).unsqueeze(-1)).squeeze(-1).add(base.covDiag));
-        return tensorLike(loc.map((m, i) => Math.exp(m - rowSum[i]!)), d.batchShape.length ? [...d.batchShape, ...d.eventShape] : d.eventShape);
+        return tensorLike(
+          loc.map((m, i) => Math.exp(m - rowSum[i]!)),
+          d.batchShape.length ? [...d.batchShape, ...d.eventShape] : d.eventShape,
+        );
       }
     } else throw new Error(`MAP: unsupported base distribution ${base.constructor.name}`);
     const out = loc.map((m, i) => forward(method === "auto" ? jacobianMode(m, sd[i]!, t) : m, t));
@@ -144,7 +168,11 @@ export function factorMode(d: Distribution, opts: MapOptions = {}): Tensor {
  * MAP estimates of every latent site and the derived parameters p, r, mu, phi, gate and
  * p_capture (in their natural shapes).
  */
-export function mapEstimates(cfg: ModelConfig, params: Readonly<Record<string, Tensor>>, opts: MapOptions = {}): Record<string, Tensor> {
+export function mapEstimates(
+  cfg: ModelConfig,
+  params: Readonly<Record<string, Tensor>>,
+  opts: MapOptions = {},
+): Record<string, Tensor> {
   const dists = guideDistributions(cfg, params, opts.counts ?? null);
   const latent: Record<string, Tensor> = {};
   for (const [name, { dist }] of dists) latent[name] = factorMode(dist, opts);

@@ -1,15 +1,14 @@
 /**
  * Posterior draws from a fitted guide (SCRIBE results `get_posterior_samples`): every latent site
  * drawn from its variational factor with a leading sample axis (chunked over samples), then
- * the derived parameters (p, r, mu, phi, gate and capture; TwoState: alpha, beta, r_hat, … of
- * `twoStateDerived`) computed from them.
+ * the derived parameters computed from them by the model family (p, r, mu, phi, gate; TwoState:
+ * alpha, beta, r_hat, …) and the capture conversions.
  * @module
  */
 import { concat, exp, expm1, type Key, key as makeKey, neg, splitKey, type Tensor } from "@scribe/core";
+import { familyOf } from "../families/registry.js";
 import { guideDistributions } from "../guides/guide.js";
 import type { ModelConfig } from "../models/config.js";
-import { naturalParams } from "../models/parameterization.js";
-import { twoStateDerived } from "../models/two-state.js";
 
 /** Options of {@link posteriorSamples}. */
 export interface PosteriorSampleOptions {
@@ -30,15 +29,7 @@ export function withDerived(
   lead: number,
 ): Record<string, Tensor> {
   const out = { ...latent };
-  if (cfg.twoState) Object.assign(out, twoStateDerived(cfg, latent, lead));
-  else {
-    const nat = naturalParams(cfg, latent, lead);
-    out.p = nat.p;
-    out.r = nat.r;
-    out.mu = nat.mu;
-    out.phi = nat.phi;
-    if (nat.gate) out.gate = nat.gate;
-  }
+  Object.assign(out, familyOf(cfg).derived(cfg, latent, lead));
   if (latent.eta_capture) {
     if (cfg.parameterization === "mean_odds") out.phi_capture = expm1(latent.eta_capture);
     out.p_capture = exp(neg(latent.eta_capture));

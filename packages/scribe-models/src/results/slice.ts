@@ -5,27 +5,17 @@
  * @module
  */
 import { fromTypedArray, type Tensor } from "@scribe/core";
-import { latentSiteSpecs, type SiteSpec } from "../models/sites.js";
+import { familyOf } from "../families/registry.js";
+import type { SiteSpec } from "../models/sites.js";
 import type { ScribeResults } from "./results.js";
 import { ScribeResults as Results } from "./results.js";
 
-const SUFFIXES = [
-  "_alpha",
-  "_beta",
-  "_loc",
-  "_scale",
-  "_concentrations",
-  "_raw_loc",
-  "_raw_scale",
-  "_W",
-  "_raw_diag",
-];
-
-/** The site a variational parameter belongs to (null for network weights). */
-export function siteOfParam(name: string, specs: readonly SiteSpec[]): SiteSpec | null {
-  for (const s of specs)
-    for (const suf of SUFFIXES) if (name === `${s.name}${suf}` || name === `log_${s.name}${suf}`) return s;
-  return null;
+/**
+ * The site a variational parameter belongs to (null for network weights), from the guide's own
+ * parameter names (`guideParamSites`, through the model family).
+ */
+export function siteOfParam(name: string, sites: ReadonlyMap<string, SiteSpec>): SiteSpec | null {
+  return sites.get(name) ?? null;
 }
 
 function indexAxis(t: Tensor, axis: number, idx: readonly number[]): Tensor {
@@ -42,7 +32,7 @@ export function sliceGenes(res: ScribeResults, genes: readonly number[] | readon
     return i;
   });
   if (idx.length === 0) throw new Error("subsetGenes: no genes selected");
-  const specs = latentSiteSpecs(cfg);
+  const specs = familyOf(cfg).guideParamSites(cfg);
   const params: Record<string, Tensor> = {};
   for (const [name, v] of Object.entries(res.params)) {
     const s = siteOfParam(name, specs);
@@ -71,7 +61,7 @@ export function sliceComponent(res: ScribeResults, k: number): ScribeResults {
     throw new Error(`getComponent: component must be in [0, ${K}), got ${k}`);
   if (cfg.priors.hierarchy.expression)
     throw new Error("getComponent: the expression hierarchy is defined only for mixtures");
-  const specs = latentSiteSpecs(cfg);
+  const specs = familyOf(cfg).guideParamSites(cfg);
   const params: Record<string, Tensor> = {};
   for (const [name, v] of Object.entries(res.params)) {
     const s = siteOfParam(name, specs);
