@@ -18,13 +18,13 @@ import type { AnnData, UnsValue } from "../io/anndata.js";
 import { prepareH5ad } from "../io/h5ad.js";
 import { FLOAT32_EXACT_MAX } from "../io/validate.js";
 import {
-  isTwoStateModel,
   type ModelType,
   type ParameterizationInput,
   sampledCoreParams,
   TWO_STATE_DEFAULT_NODES,
 } from "../models/config.js";
-import { twoStateDeterministicNames } from "../models/two-state.js";
+import { familyOf } from "../families/registry.js";
+import { FAMILY_TRAITS, familyNameOfModel } from "../families/traits.js";
 import { commitAll, prepareFileAtomic, textWriter } from "../persist/atomic-file-node.js";
 import type { ScribeResults } from "../results/results.js";
 import { annotateAnnData } from "../results/summaries.js";
@@ -157,7 +157,7 @@ function addTwoStateColumns(adata: AnnData, res: ScribeResults, counts: Tensor, 
   // Every sampled extra and derived site of the parameterization (mu has its own column).
   const names = [
     ...sampledCoreParams(res.config.parameterization),
-    ...twoStateDeterministicNames(res.config),
+    ...familyOf(res.config).deterministicNames(res.config),
   ].filter((n) => n !== "mu");
   for (const name of names) {
     const s = samples[name];
@@ -294,16 +294,16 @@ async function fitCommand(
     MODEL_NAMES,
     (fileOpts.model ?? "nbvcp") as ModelType,
   );
-  const twoState = isTwoStateModel(model);
+  const traits = FAMILY_TRAITS[familyNameOfModel(model)];
   const givenParam = (values.parameterization as string | undefined) ?? fileOpts.parameterization;
-  if (twoState && givenParam === undefined)
+  if (traits.needsParameterization && givenParam === undefined)
     throw new UsageError(
       `--model ${model} needs --parameterization (${TWO_STATE_PARAMETERIZATIONS.join(", ")})`,
     );
   const parameterization: ParameterizationInput = choice(
     givenParam,
     "parameterization",
-    twoState ? TWO_STATE_PARAMETERIZATIONS : NB_PARAMETERIZATIONS,
+    traits.parameterizationPrefix ? TWO_STATE_PARAMETERIZATIONS : NB_PARAMETERIZATIONS,
     "canonical",
   );
   const nSamples = intOpt(values["n-samples"], "n-samples") ?? 100;
@@ -324,7 +324,7 @@ async function fitCommand(
   set("seed", intOpt(values.seed, "seed", 0));
   set("guideRank", intOpt(values["guide-rank"], "guide-rank"));
   const quad = intOpt(values["n-quad-nodes"], "n-quad-nodes");
-  if (quad !== undefined && !twoState)
+  if (quad !== undefined && !traits.quadrature)
     throw new UsageError(`--n-quad-nodes applies only to --model twostate or twostatevcp`);
   set("nQuadNodes", quad);
   if (typeof values.organism === "string")
@@ -435,7 +435,7 @@ async function fitCommand(
       data: dataPath,
     },
   });
-  if (twoState) annotated = addTwoStateColumns(annotated, res, counts, nSamples);
+  if (traits.summarizesDerivedSites) annotated = addTwoStateColumns(annotated, res, counts, nSamples);
   refuseNonFiniteResults(annotated, "results.h5ad");
   // both outputs are written and verified before either replaces a previous one
   await commitAll([
