@@ -25,15 +25,20 @@ const M = SHIFT_DIFF_DIRECT_MAX;
 
 /**
  * The Taylor forms about the tabulated negative zeros (special/scalar/root-taylor.ts) as WGSL
- * statements returning from the enclosing function: the root split into two f32s, so x − hi is
- * exact, and 12 terms (f32 accuracy at |t| ≤ 0.05).
+ * statements returning from the enclosing function, 12 terms (float32 accuracy at |t| ≤ 0.05).
+ * t = x − hi is exact (hi the root rounded to f32); the remainder lo of the root enters as the
+ * first-order correction −lo·(c₁ + 2c₂t) (its square is ~1e-14). It is not subtracted from t:
+ * the shader compiler may reassociate (x − hi) − lo into x − (hi + lo), which rounds lo away.
  */
 const nearRootsWgsl = (roots: readonly RootTaylor[]) =>
   roots
     .map((r) => {
       const hi = Math.fround(r.hi);
-      const lo = Math.fround(r.hi - hi + r.lo);
-      return `{ let t = (x - ${F(hi)}) - ${F(lo)}; if (abs(t) <= ${F(NEGATIVE_ROOT_RADIUS)}) { return ${hornerWgsl(r.coeffs.slice(0, 12), "t")} * t; } }`;
+      const lo = r.hi - hi + r.lo;
+      const [c1 = 0, c2 = 0] = r.coeffs;
+      const series = `${hornerWgsl(r.coeffs.slice(0, 12), "t")} * t`;
+      const shift = `fma(${F(-2 * lo * c2)}, t, ${F(-lo * c1)})`;
+      return `{ let t = x - ${F(hi)}; if (abs(t) <= ${F(NEGATIVE_ROOT_RADIUS)}) { return ${series} + ${shift}; } }`;
     })
     .join("\n  ");
 
