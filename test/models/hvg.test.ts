@@ -65,7 +65,7 @@ describe("Seurat v3 highly variable genes", () => {
     const x = Array.from({ length: 40 }, (_, i) => i / 7 - 2);
     const y = x.map((v) => 1 - 2 * v + 0.5 * v * v);
     const f = loessFit(x, y, 0.3);
-    y.forEach((v, i) => expect(f[i]).toBeCloseTo(v, 10));
+    for (const [i, v] of y.entries()) expect(f[i]).toBeCloseTo(v, 10);
   });
 
   it("n ≥ genes keeps every gene; bad n is an error", () => {
