@@ -9,6 +9,7 @@ export * as bayesianDe from "./de/bayesian/index.js";
 export { BayesianComparison, compare, compareGroups, fitLogisticNormal } from "./de/bayesian/index.js";
 export * as de from "./de/index.js";
 export { adjustBH, momTest, nbFit, nbTest } from "./de/index.js";
+export * from "./families/index.js";
 export {
   type EarlyStoppingOptions,
   type FitOptions,
@@ -17,7 +18,6 @@ export {
   prepareCounts,
   SCRIBE_EARLY_STOPPING,
 } from "./fit.js";
-export * from "./families/index.js";
 export * from "./guides/index.js";
 export * from "./io/index.js";
 export {

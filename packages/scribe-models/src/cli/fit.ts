@@ -13,6 +13,8 @@
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Tensor } from "@scribe/core";
+import { familyOf } from "../families/registry.js";
+import { FAMILY_TRAITS, familyNameOfModel } from "../families/traits.js";
 import { type FitOptions, fit } from "../fit.js";
 import type { AnnData, UnsValue } from "../io/anndata.js";
 import { prepareH5ad } from "../io/h5ad.js";
@@ -23,8 +25,6 @@ import {
   sampledCoreParams,
   TWO_STATE_DEFAULT_NODES,
 } from "../models/config.js";
-import { familyOf } from "../families/registry.js";
-import { FAMILY_TRAITS, familyNameOfModel } from "../families/traits.js";
 import { commitAll, prepareFileAtomic, textWriter } from "../persist/atomic-file-node.js";
 import type { ScribeResults } from "../results/results.js";
 import { annotateAnnData } from "../results/summaries.js";

@@ -46,7 +46,9 @@ const nearRootsWgsl = (roots: readonly RootTaylor[]) =>
 const evenTail = (c: readonly number[], z: string) => `(${hornerWgsl(c, z)} * ${z})`;
 
 export const GAMMA_LIB: Record<string, LibFn> = {
-  sp_lgamma_around2: { code: `fn sp_lgamma_around2(t: f32) -> f32 { return ${hornerWgsl(LGAMMA_SERIES_COEFFS.slice(0, 16), "t")} * t; }` },
+  sp_lgamma_around2: {
+    code: `fn sp_lgamma_around2(t: f32) -> f32 { return ${hornerWgsl(LGAMMA_SERIES_COEFFS.slice(0, 16), "t")} * t; }`,
+  },
   sp_lgamma_stirling: {
     code: `fn sp_lgamma_stirling(x: f32) -> f32 { let r = 1.0 / x; let z = r * r; return ${hornerWgsl(LGAMMA_STIRLING_COEFFS.slice(0, 4), "z")} * r; }`,
   },
@@ -189,7 +191,9 @@ export const GAMMA_LIB: Record<string, LibFn> = {
   return -r1 - r2 + tail - s;
 }`,
   },
-  sp_lfactorial: { code: "fn sp_lfactorial(y: f32) -> f32 { if (y == 0.0 || y == 1.0) { return 0.0; } return sp_lgamma(y + 1.0); }" },
+  sp_lfactorial: {
+    code: "fn sp_lfactorial(y: f32) -> f32 { if (y == 0.0 || y == 1.0) { return 0.0; } return sp_lgamma(y + 1.0); }",
+  },
   sp_betaln: {
     code: `fn sp_betaln(a: f32, b: f32) -> f32 {
   if (sp_isnan(a) || sp_isnan(b) || a < 0.0 || b < 0.0) { return sp_nan(); }
