@@ -1,5 +1,5 @@
 /**
- * The negative-binomial family (spec §1.1–1.4, §1.6): nbdm, zinb, nbvcp, zinbvcp. Two sampled
+ * The negative-binomial family (SCRIBE models and mixtures): nbdm, zinb, nbvcp, zinbvcp. Two sampled
  * core parameters (by parameterization) give p, r, mu, phi; NB(r, p̂) with capture thinning,
  * zero inflation on top; predictive and denoising by the NB formulas.
  * @module

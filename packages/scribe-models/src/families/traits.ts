@@ -7,7 +7,7 @@
  * @module
  */
 
-/** The model families (spec §1): negative binomial (nbdm, zinb, nbvcp, zinbvcp) and TwoState (Poisson–Beta). */
+/** The model families (SCRIBE models): negative binomial (nbdm, zinb, nbvcp, zinbvcp) and TwoState (Poisson–Beta). */
 export type FamilyName = "nb" | "two_state";
 
 /** Static facts of a family. */
@@ -26,7 +26,7 @@ export interface FamilyTraits {
   readonly captureSites: readonly ("p_capture" | "phi_capture")[];
   /** Whether mixtures may take annotation priors. */
   readonly supportsAnnotation: boolean;
-  /** Gene-level hierarchy targets it has (spec §2.3). */
+  /** Gene-level hierarchy targets it has (SCRIBE gene-level hierarchies). */
   readonly hierarchyTargets: readonly ("prob" | "expression" | "gate")[];
   /** Every sampled core parameter is per gene. */
   readonly allParamsPerGene: boolean;

@@ -1,5 +1,5 @@
 /**
- * The TwoState (Poisson–Beta promoter) family (spec §1.5): twostate, twostatevcp. mu plus two
+ * The TwoState (Poisson–Beta promoter) family (SCRIBE two-state models): twostate, twostatevcp. mu plus two
  * per-gene extras map to (α, β, r̂) (`models/two-state.ts`); the likelihood is `PoissonBeta`;
  * predictive, log-likelihood and denoising use the Poisson–Beta compound; fits anchor the mu
  * prior at the data.
@@ -54,7 +54,7 @@ export const twoStateFamily: ModelFamily = {
     return twoStateDenoiseCells(cfg, counts, draw, pick, methods[0], k);
   },
   prepareFit(modelType, opts, cpuCounts) {
-    // data-driven prior location (and guide start) of mu, spec §1.5; an explicit
+    // data-driven prior location (and guide start) of mu, SCRIBE two-state models; an explicit
     // priors.mu / mean_expression tuple keeps its own location
     const priorKeys = Object.keys(opts.priors ?? {});
     if (opts.muPriorLoc || priorKeys.includes("mu") || priorKeys.includes("mean_expression")) return;

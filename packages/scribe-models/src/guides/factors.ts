@@ -1,5 +1,5 @@
 /**
- * Variational factors of SCRIBE's guides (spec §3): for each latent site, the guide family,
+ * Variational factors of SCRIBE's guides (upstream `src/scribe/svi`): for each latent site, the guide family,
  * its parameter names and initial values. Used by the guide function (through `param`) and by
  * the results (through a fitted params record), so both read the same parameters.
  * @module
@@ -159,14 +159,14 @@ export function lowRankParamNames(spec: SiteSpec): { loc: string; W: string; raw
 }
 
 /**
- * The low-rank factor of the gene parameter (spec §3): a LowRankMultivariateNormal over the
+ * The low-rank factor of the gene parameter (SCRIBE guides): a LowRankMultivariateNormal over the
  * unconstrained values (loc 0 — or the per-gene prior location when the site has one, the
  * TwoState mu anchor, or `opts.initLoc`, the k-means start of a mixture —, factor W = 0.01,
  * diag = softplus(raw) + 1e−4 with raw = −3), pushed through exp (LogNormal priors) or the
  * parameter's transform. Names from {@link lowRankParamNames}.
  *
  * Leading axes of the site (the component axis K of a mixture parameter [K, G]) are batch
- * dims of the normal promoted to event dims, as SCRIBE does (spec §3): the factor then has
+ * dims of the normal promoted to event dims, as SCRIBE's guides do: the factor then has
  * batch shape [] and event shape [K, G], one joint density for the whole site, so the ELBO
  * compares it with the model's prior by log p − log q (there is no closed-form KL between a
  * low-rank normal and a product of LogNormals), exactly as without a mixture.

@@ -84,7 +84,7 @@ function geneLocFor(cfg: ModelConfig, spec: SiteSpec, logValues: Tensor): Tensor
 
 /**
  * Initial raw location of the η guide per cell: softplus⁻¹(max(log M₀ − log L_c, 0.05)), the
- * prior's centre (spec §2.5 initialises at softplus⁻¹(log M₀); starting at each cell's own
+ * prior's centre (SCRIBE's capture prior initialises at softplus⁻¹(log M₀); starting at each cell's own
  * prior location is equivalent up to the offset and converges much faster).
  */
 export function etaInitLoc(cfg: ModelConfig, counts: Tensor | null | undefined): Tensor | null {

@@ -1,5 +1,5 @@
 /**
- * The NB-family denoising formulas of one parameter draw (spec §4.2; the notes of
+ * The NB-family denoising formulas of one parameter draw (SCRIBE results; the notes of
  * `denoise.ts`): d | u ~ NB(r + u, probs q) with q = p(1 − ν_c), zero-inflated zeros mixed with
  * the prior NB path by their structural-zero weight. Used by the NB family module
  * (`families/nb.ts`); `denoise.ts` dispatches to the family.
