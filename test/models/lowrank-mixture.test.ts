@@ -8,8 +8,8 @@
  */
 import { key, random, splitKey, type Tensor, tensor } from "@scribe/core";
 import { NegativeBinomialProbs, PoissonBeta } from "@scribe/distributions";
+import { type FitOptions, fit } from "@scribe/models";
 import { describe, expect, it } from "vitest";
-import { type FitOptions, fit } from "../../packages/scribe-models/src/index.js";
 
 const C = 200;
 const G = 6;
