@@ -5,6 +5,7 @@
  */
 export * from "./denoise.js";
 export * from "./dirichlet-fit.js";
+export * from "./extras.js";
 export * from "./log-likelihood.js";
 export * from "./map.js";
 export * from "./mixture.js";

@@ -6,6 +6,7 @@
  * @module
  */
 import { type Key, key as makeKey, splitKey, type Tensor } from "@scribe/core";
+import type { AnnData } from "../io/anndata.js";
 import type { LogLikelihoodOptions } from "../likelihood/nb-family.js";
 import { type ModelConfig, type ModelOptions, type ModelType, makeConfig } from "../models/config.js";
 import { resultsBundle } from "../plots/display.js";
@@ -16,6 +17,16 @@ import {
   denoiseCounts,
   denoiseCountsSamples,
 } from "./denoise.js";
+import {
+  denoisedAnnData,
+  entropy,
+  guideQuantiles,
+  type NormalizedExpression,
+  type NormalizeOptions,
+  normalizeCountsSamples,
+  priorPredictiveSamples,
+  sampleQuantiles,
+} from "./extras.js";
 import { drawLogLikelihood, samplesLogLikelihood } from "./log-likelihood.js";
 import { type MapOptions, mapEstimates } from "./map.js";
 import {
@@ -236,6 +247,86 @@ export class ScribeResults {
   /** One mixture component as non-mixture results (mixing weights dropped). */
   getComponent(k: number): ScribeResults {
     return sliceComponent(this, k);
+  }
+
+  /** Every mixture component as non-mixture results, in component order (spec §4.2 `get_components`). */
+  getComponents(): ScribeResults[] {
+    if (this.nComponents < 2) throw new Error("getComponents: not a mixture");
+    return Array.from({ length: this.nComponents }, (_, k) => sliceComponent(this, k));
+  }
+
+  /**
+   * Quantiles at levels `q` (each in (0, 1)): `source: "samples"` (default) of `nSamples`
+   * posterior draws (MCMC: the stored draws) of every latent and derived parameter, [Q, …];
+   * `source: "guide"` in closed form from the guide's marginals, for the sites whose factor
+   * has an inverse CDF (LogNormal, Normal, Normal + transform).
+   * @example
+   * const { r } = results.quantiles([0.025, 0.5, 0.975]); // r: [3, G]
+   */
+  quantiles(
+    q: readonly number[],
+    opts: PosteriorSampleOptions & { source?: "samples" | "guide" } = {},
+  ): Record<string, Tensor> {
+    const { source, ...sampleOpts } = opts;
+    if (source === "guide") {
+      if (this.mcmcSamples) throw new Error('quantiles: source "guide" needs SVI results');
+      return guideQuantiles(this.config, this.params, q, opts.counts ?? null);
+    }
+    const samples = this.getPosteriorSamples(sampleOpts);
+    const out: Record<string, Tensor> = {};
+    for (const [name, t] of Object.entries(samples))
+      if (t.dtype !== "bool") out[name] = sampleQuantiles(t, q);
+    return out;
+  }
+
+  /** Prior predictive counts [S, C, G] (every latent site drawn from its prior). */
+  getPriorPredictiveSamples(opts: { nSamples?: number; seed?: number | Key } = {}): Tensor {
+    return priorPredictiveSamples(this.config, opts);
+  }
+
+  /**
+   * Normalised expression (spec §4.2 `normalize_counts`): per posterior draw of r,
+   * compositions ρ ~ Dirichlet(r) over the genes; the draws [S·n, (K,) G] and their mean.
+   */
+  normalizeCounts(opts: PosteriorSampleOptions & NormalizeOptions = {}): NormalizedExpression {
+    const { nSamplesDirichlet, seed, ...rest } = opts;
+    const [kPost, kDir] = splitKey(typeof seed === "object" ? seed : makeKey(seed ?? 42), 2) as [Key, Key];
+    const samples = this.getPosteriorSamples({ ...rest, seed: kPost });
+    return normalizeCountsSamples(samples, {
+      seed: kDir,
+      ...(nSamplesDirichlet !== undefined ? { nSamplesDirichlet } : {}),
+    });
+  }
+
+  /** Entropy (nats) of each cell's component assignment at the MAP, [C] (spec §4.2 `assignment_entropy_map`). */
+  assignmentEntropyMap(counts: Tensor, temperature = 1): Tensor {
+    return entropy(this.cellTypeProbabilitiesMap(counts, temperature));
+  }
+
+  /**
+   * Entropy (nats) of each cell's component assignment from posterior draws, [C]: of the
+   * draw-averaged probabilities (spec §4.2 `mixture_component_entropy`).
+   */
+  mixtureComponentEntropy(
+    counts: Tensor,
+    opts: PosteriorSampleOptions & { temperature?: number } = {},
+  ): Tensor {
+    return entropy(this.cellTypeProbabilities(counts, { ...opts, fitDistribution: false }));
+  }
+
+  /**
+   * The data with denoised counts (spec §4.2 `get_denoised_anndata`): X = `denoiseCountsMap`
+   * of `counts` [C, G] (options as there), the observed counts in `layers.counts`.
+   */
+  getDenoisedAnnData(counts: Tensor, opts: DenoiseOptions = {}): AnnData {
+    const den = this.denoiseCountsMap(counts, opts);
+    const m = opts.method ?? "mean";
+    return denoisedAnnData(
+      den,
+      counts,
+      { obsNames: this.obsNames, varNames: this.varNames },
+      Array.isArray(m) ? m.join(",") : String(m),
+    );
   }
 
   /** Deno's Jupyter kernel: a summary table (plots/display.ts). */

@@ -1,0 +1,189 @@
+/**
+ * Further result summaries (spec §4.2): quantiles of posterior draws and of the guide's
+ * marginals, prior predictive counts, Dirichlet-normalised expression (`normalize_counts`),
+ * entropies of component assignments, and a denoised AnnData.
+ * @module
+ */
+import {
+  fromTypedArray,
+  type Key,
+  key as makeKey,
+  maximum,
+  random,
+  seed,
+  splitKey,
+  stack,
+  type Tensor,
+  trace,
+} from "@scribe/core";
+import type { Distribution } from "@scribe/distributions";
+import { guideDistributions } from "../guides/guide.js";
+import { type AnnData, createAnnData } from "../io/anndata.js";
+import type { ModelConfig } from "../models/config.js";
+import { buildModel } from "../models/model.js";
+import { drawAt, sampleCount } from "./log-likelihood.js";
+
+function checkLevels(q: readonly number[]): void {
+  if (q.length === 0) throw new Error("quantiles: give at least one level");
+  for (const x of q) if (!(x > 0 && x < 1)) throw new Error(`quantiles: levels must lie in (0, 1), got ${x}`);
+}
+
+/**
+ * Empirical quantiles of draws [S, …] along the sample axis (linear interpolation between
+ * order statistics, NumPy's default "linear" method): [Q, …].
+ */
+export function sampleQuantiles(draws: Tensor, q: readonly number[]): Tensor {
+  checkLevels(q);
+  const S = draws.shape[0];
+  if (!S) throw new Error("quantiles: draws need a leading sample axis with at least one draw");
+  const rest = draws.shape.slice(1);
+  const n = rest.reduce((a, b) => a * b, 1);
+  const v = draws.astype("float64").dataSync() as Float64Array;
+  const out = new Float64Array(q.length * n);
+  const col = new Float64Array(S);
+  for (let j = 0; j < n; j++) {
+    for (let s = 0; s < S; s++) col[s] = v[s * n + j]!;
+    col.sort();
+    q.forEach((level, i) => {
+      const h = (S - 1) * level;
+      const lo = Math.floor(h);
+      const hi = Math.min(lo + 1, S - 1);
+      out[i * n + j] = col[lo]! + (h - lo) * (col[hi]! - col[lo]!);
+    });
+  }
+  return fromTypedArray(Float32Array.from(out), [q.length, ...rest]);
+}
+
+/**
+ * Quantiles of every latent site's guide marginal whose distribution has an inverse CDF
+ * (LogNormal, Normal + transform, Normal, and low-rank factors without a component axis — their
+ * marginals are the normal's diagonal pushed through the transform): a record of [Q, …].
+ * Sites whose family has no closed-form inverse CDF (Beta, BetaPrime, Dirichlet) are left out;
+ * use {@link sampleQuantiles} on posterior draws for those.
+ */
+export function guideQuantiles(
+  cfg: ModelConfig,
+  params: Readonly<Record<string, Tensor>>,
+  q: readonly number[],
+  counts?: Tensor | null,
+): Record<string, Tensor> {
+  checkLevels(q);
+  const out: Record<string, Tensor> = {};
+  for (const [name, { dist }] of guideDistributions(cfg, params, counts ?? null)) {
+    const t = marginalQuantiles(dist, q);
+    if (t) out[name] = t;
+  }
+  return out;
+}
+
+function marginalQuantiles(d: Distribution, q: readonly number[]): Tensor | null {
+  if (d.eventShape.length > 0) return null; // joint factors (low-rank, Dirichlet): no per-coordinate icdf here
+  const shape = [...d.batchShape];
+  const rows: Tensor[] = [];
+  try {
+    for (const level of q)
+      rows.push(
+        d.icdf(fromTypedArray(new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(level), shape)),
+      );
+  } catch {
+    return null;
+  }
+  return stack(rows, 0);
+}
+
+/**
+ * Prior predictive counts [S, C, G]: the model run without observations under `nSamples`
+ * seeds, so every latent site is drawn from its prior (spec §4.2
+ * `get_prior_predictive_samples`). Per-cell capture under the biology-informed prior is drawn
+ * with its location at 1 (there are no library sizes without data).
+ */
+export function priorPredictiveSamples(
+  cfg: ModelConfig,
+  opts: { nSamples?: number; seed?: number | Key } = {},
+): Tensor {
+  const S = opts.nSamples ?? 100;
+  if (!Number.isInteger(S) || S < 1) throw new Error(`nSamples must be a positive integer, got ${S}`);
+  const model = buildModel(cfg);
+  const keys = splitKey(typeof opts.seed === "object" ? opts.seed : makeKey(opts.seed ?? 42), S);
+  const draws: Tensor[] = [];
+  for (const k of keys) {
+    const tr = trace(seed(model, k)).getTrace(null, null);
+    const site = tr.get("counts");
+    if (!site || !("value" in site)) throw new Error("prior predictive: the model has no 'counts' site");
+    draws.push(site.value as Tensor);
+  }
+  return stack(draws, 0);
+}
+
+/** Options of {@link normalizeCountsSamples}. */
+export interface NormalizeOptions {
+  /** Dirichlet draws per posterior draw (default 1; SCRIBE's `n_samples_dirichlet`). */
+  nSamplesDirichlet?: number;
+  /** Seed or key (default 42). */
+  seed?: number | Key;
+}
+
+/** Normalised expression: compositions [S·n, (K,) G] and their mean over draws [(K,) G]. */
+export interface NormalizedExpression {
+  samples: Tensor;
+  mean: Tensor;
+}
+
+/**
+ * Normalised expression as SCRIBE's `normalize_counts` (spec §4.2): for every posterior draw of
+ * the dispersion r ([S, G], or [S, K, G] for mixtures), compositions ρ ~ Dirichlet(r) over the
+ * genes (the NB–Dirichlet-multinomial correspondence: counts given the cell total are
+ * multinomial with Dirichlet(r) proportions), `nSamplesDirichlet` per draw.
+ */
+export function normalizeCountsSamples(
+  samples: Readonly<Record<string, Tensor>>,
+  opts: NormalizeOptions = {},
+): NormalizedExpression {
+  const r = samples.r;
+  if (!r) throw new Error("normalizeCounts: the posterior draws have no 'r' (NB-family models only)");
+  const n = opts.nSamplesDirichlet ?? 1;
+  if (!Number.isInteger(n) || n < 1)
+    throw new Error(`nSamplesDirichlet must be a positive integer, got ${n}`);
+  const S = sampleCount(samples);
+  const keys = splitKey(typeof opts.seed === "object" ? opts.seed : makeKey(opts.seed ?? 42), S);
+  const rows: Tensor[] = [];
+  for (let s = 0; s < S; s++) {
+    const rs = drawAt({ r }, s).r!;
+    const d = random.dirichlet(keys[s]!, rs, [n, ...rs.shape.slice(0, -1)]);
+    rows.push(d);
+  }
+  const all = stack(rows, 0); // [S, n, (K,) G]
+  const flat = all.reshape([S * n, ...all.shape.slice(2)]);
+  return { samples: flat, mean: flat.mean(0) };
+}
+
+/** Shannon entropy (nats) along the last axis of probabilities: −Σ p log p (0 log 0 = 0). */
+export function entropy(probs: Tensor): Tensor {
+  const logp = maximum(probs, 1e-30).log();
+  return probs.mul(logp).sum(-1).neg();
+}
+
+/**
+ * A denoised AnnData: X holds the denoised counts [C, G], the observed counts go to
+ * `layers.counts`, cell and gene names are kept, and `uns.scribe_denoising` records the method.
+ */
+export function denoisedAnnData(
+  denoised: Tensor,
+  observed: Tensor,
+  names: { obsNames: string[]; varNames: string[] },
+  method: string,
+): AnnData {
+  const [C, G] = denoised.shape as [number, number];
+  const dense = (t: Tensor) => ({
+    format: "dense" as const,
+    data: Float32Array.from(t.dataSync() as ArrayLike<number>),
+    shape: [C, G] as const,
+  });
+  return createAnnData({
+    X: dense(denoised),
+    layers: { counts: dense(observed) },
+    obs: names.obsNames,
+    var: names.varNames,
+    uns: { scribe_denoising: { method } },
+  });
+}
