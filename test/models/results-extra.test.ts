@@ -77,14 +77,14 @@ describe("quantiles", () => {
     const r = qs.r!;
     expect([...r.shape]).toEqual([3, K, G]);
     const v = arr(r);
-    Q.forEach((_, i) =>
-      R_LOC.forEach((row, k) =>
+    Q.forEach((_, i) => {
+      R_LOC.forEach((row, k) => {
         row.forEach((loc, g) => {
           const want = Math.exp(loc + R_SCALE * Z[i]!);
           expect(Math.abs(v[i * K * G + k * G + g]! - want) / want).toBeLessThan(1e-5);
-        }),
-      ),
-    );
+        });
+      });
+    });
   });
 
   it("posterior draws: agree with the guide's closed form within 4 Monte Carlo standard errors", () => {
@@ -93,16 +93,16 @@ describe("quantiles", () => {
     const qs = res.quantiles(Q, { nSamples: S, seed: 3 });
     const v = arr(qs.r!);
     // SE of a sample quantile ≈ √(q(1−q)/S) / f(x_q); for a LogNormal f(x) = φ(z)/(x·σ)
-    Q.forEach((q, i) =>
-      R_LOC.forEach((row, k) =>
+    Q.forEach((q, i) => {
+      R_LOC.forEach((row, k) => {
         row.forEach((loc, g) => {
           const x = Math.exp(loc + R_SCALE * Z[i]!);
           const dens = Math.exp(-(Z[i]! ** 2) / 2) / Math.sqrt(2 * Math.PI) / (x * R_SCALE);
           const se = Math.sqrt((q * (1 - q)) / S) / dens;
           expect(Math.abs(v[i * K * G + k * G + g]! - x)).toBeLessThan(4 * se);
-        }),
-      ),
-    );
+        });
+      });
+    });
     // derived sites are summarized too (mu = r·p/(1−p) is monotone in r for fixed p, not checked here)
     expect([...qs.mu!.shape]).toEqual([3, K, G]);
   }, 60_000);
@@ -116,7 +116,7 @@ describe("quantiles", () => {
     ]);
     const v = arr(sampleQuantiles(d, [0.25, 0.5, 0.9]));
     // column 0 sorted 1,2,3,4: h = 3q → 1.75, 2.5, 3.7; column 1 sorted 10..40 → 17.5, 25, 37
-    [1.75, 17.5, 2.5, 25, 3.7, 37].forEach((w, i) => expect(v[i]).toBeCloseTo(w, 5));
+    for (const [i, w] of [1.75, 17.5, 2.5, 25, 3.7, 37].entries()) expect(v[i]).toBeCloseTo(w, 5);
     expect(() => sampleQuantiles(d, [1.5])).toThrow(/levels must lie in \(0, 1\)/);
   });
 });
@@ -169,8 +169,8 @@ describe("mixture summaries", () => {
     const alpha = [0, 1].map((k) => 1 + resp.reduce((a, row) => a + row[k]!, 0)); // prior Dirichlet(1, 1)
     const tot = alpha[0]! + alpha[1]!;
     const { weights, concentrations } = res.empiricalMixingWeights(COUNTS);
-    arr(concentrations).forEach((x, k) => expect(Math.abs(x - alpha[k]!)).toBeLessThan(1e-3));
-    arr(weights).forEach((x, k) => expect(Math.abs(x - alpha[k]! / tot)).toBeLessThan(1e-4));
+    for (const [k, x] of arr(concentrations).entries()) expect(Math.abs(x - alpha[k]!)).toBeLessThan(1e-3);
+    for (const [k, x] of arr(weights).entries()) expect(Math.abs(x - alpha[k]! / tot)).toBeLessThan(1e-4);
   });
 
   it("getComponent / getComponents carry component k's values; subsetGenes the chosen genes' values", () => {
