@@ -44,6 +44,7 @@ export { Categorical } from "./discrete/categorical.js";
 export { CategoricalLogits } from "./discrete/categorical-logits.js";
 export { CategoricalProbs } from "./discrete/categorical-probs.js";
 export { DirichletMultinomial } from "./discrete/dirichlet-multinomial.js";
+export { DiscreteUniform } from "./discrete/discrete-uniform.js";
 export { Geometric } from "./discrete/geometric.js";
 export { GeometricLogits } from "./discrete/geometric-logits.js";
 export { GeometricProbs } from "./discrete/geometric-probs.js";

@@ -23,6 +23,7 @@ export {
   summary,
   tailEss,
 } from "./diagnostics/index.js";
+export * from "./enumeration/index.js";
 export { ensureParamTransform, installDefaultParamTransform } from "./install-transforms.js";
 export * from "./mcmc/index.js";
 export { type LatentLayout, latentLayout, modelPotentialEnergy, modelSetup } from "./mcmc/potential.js";

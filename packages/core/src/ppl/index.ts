@@ -56,4 +56,6 @@ export {
   type SampleOptions,
   sample,
 } from "./primitives.js";
+export { type ScanInfo, type ScanOptions, type ScanX, type ScanXs, scan } from "./scan.js";
+export { ScanStackedDistribution } from "./scan-stacked.js";
 export { UnitFactor } from "./unit.js";

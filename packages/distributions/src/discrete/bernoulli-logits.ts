@@ -17,6 +17,7 @@ import { boolean as booleanC, real } from "../constraints.js";
 import { Distribution } from "../distribution.js";
 import { asValue, checkArgs, type ParamLike, promoteParams } from "../param-utils.js";
 import { maskOutOfSupport } from "../validation.js";
+import { booleanSupport } from "./enumerate-support.js";
 
 /**
  * Bernoulli distribution parameterized by the log-odds of a one; the log-pmf stays in
@@ -52,6 +53,14 @@ export class BernoulliLogits extends Distribution {
     const x = asValue(value, this.logits.dtype);
     const l = this.logits;
     return maskOutOfSupport(this, value, mul(x, logSigmoid(l)).add(mul(sub(1, x), logSigmoid(neg(l)))));
+  }
+
+  /**
+   * The support {0, 1} on a leading axis (NumPyro's `enumerate_support`): shape [2, 1, …]
+   * (one unit axis per batch axis), or [2, ...batchShape] with `expand`.
+   */
+  enumerateSupport(expand = true): Tensor {
+    return booleanSupport(this.batchShape, this.logits.dtype, expand);
   }
 
   override get mean(): Tensor {

@@ -17,6 +17,7 @@ import { boolean as booleanC, unitInterval } from "../constraints.js";
 import { Distribution } from "../distribution.js";
 import { asValue, checkArgs, type ParamLike, promoteParams } from "../param-utils.js";
 import { maskOutOfSupport } from "../validation.js";
+import { booleanSupport } from "./enumerate-support.js";
 
 /**
  * Bernoulli distribution parameterized by the probability of a one.
@@ -46,6 +47,14 @@ export class BernoulliProbs extends Distribution {
   logProb(value: Tensor): Tensor {
     const x = asValue(value, this.probs.dtype);
     return maskOutOfSupport(this, value, bernoulliLogProbFromProbs(x, this.probs));
+  }
+
+  /**
+   * The support {0, 1} on a leading axis (NumPyro's `enumerate_support`): shape [2, 1, …]
+   * (one unit axis per batch axis), or [2, ...batchShape] with `expand`.
+   */
+  enumerateSupport(expand = true): Tensor {
+    return booleanSupport(this.batchShape, this.probs.dtype, expand);
   }
 
   override get mean(): Tensor {

@@ -22,6 +22,7 @@ import { Distribution } from "../distribution.js";
 import { checkArgs, type ParamLike, promoteParams } from "../param-utils.js";
 import { maskOutOfSupport } from "../validation.js";
 import { oneHot } from "./categorical-probs.js";
+import { integerRangeSupport } from "./enumerate-support.js";
 
 /**
  * Log-softmax over the last axis, accurate for every entry: (x − m) − log1p(r), m the maximum,
@@ -88,6 +89,14 @@ export class CategoricalLogits extends Distribution {
   logProb(value: Tensor): Tensor {
     const hot = oneHot(value, this.numCategories, this.logits.dtype);
     return maskOutOfSupport(this, value, sum(where(eq(hot, 1), logSoftmax(this.logits), 0), -1));
+  }
+
+  /**
+   * The categories 0, …, K−1 on a leading axis (NumPyro's `enumerate_support`): int32 of
+   * shape [K, 1, …] (one unit axis per batch axis), or [K, ...batchShape] with `expand`.
+   */
+  enumerateSupport(expand = true): Tensor {
+    return integerRangeSupport(0, this.numCategories - 1, this.batchShape, expand);
   }
 
   override get mean(): Tensor {

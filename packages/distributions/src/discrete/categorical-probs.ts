@@ -19,6 +19,7 @@ import { integerInterval, simplex } from "../constraints.js";
 import { Distribution } from "../distribution.js";
 import { asValue, checkArgs, type ParamLike, promoteParams } from "../param-utils.js";
 import { maskOutOfSupport } from "../validation.js";
+import { integerRangeSupport } from "./enumerate-support.js";
 
 /**
  * Categorical distribution over {0, …, K−1} with event probabilities on the last axis of
@@ -66,6 +67,14 @@ export class CategoricalProbs extends Distribution {
     // even where other categories have probability 0), then its log
     const sel = sum(mul(oneHot(value, this.numCategories, this.probs.dtype), this.probs), -1);
     return maskOutOfSupport(this, value, log(sel));
+  }
+
+  /**
+   * The categories 0, …, K−1 on a leading axis (NumPyro's `enumerate_support`): int32 of
+   * shape [K, 1, …] (one unit axis per batch axis), or [K, ...batchShape] with `expand`.
+   */
+  enumerateSupport(expand = true): Tensor {
+    return integerRangeSupport(0, this.numCategories - 1, this.batchShape, expand);
   }
 
   override get mean(): Tensor {

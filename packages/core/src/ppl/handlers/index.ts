@@ -5,6 +5,15 @@
 export { BlockMessenger, type BlockOptions, block } from "./block.js";
 export { type ConditionFn, ConditionMessenger, condition } from "./condition.js";
 export { DoMessenger, doIntervene } from "./do.js";
+export {
+  configEnumerate,
+  type EnumerateOptions,
+  type EnumInfo,
+  EnumMessenger,
+  enumDimOf,
+  enumerate,
+  enumerateSupportOf,
+} from "./enum.js";
 export { InferConfigMessenger, inferConfig } from "./infer-config.js";
 export { LiftMessenger, type LiftPrior, lift } from "./lift.js";
 export { MaskMessenger, type MaskValue, mask } from "./mask.js";

@@ -1,0 +1,15 @@
+/**
+ * Discrete latent variables summed out exactly: contraction of enumerated traces (with
+ * plates and enumerated `scan`s), `enumLogDensity`, and `inferDiscrete`.
+ * @module
+ */
+export { type ContractOptions, contractFactors, type Factor, type PlateInfo } from "./contract.js";
+export {
+  contractTrace,
+  type EnumLogDensityOptions,
+  enumLogDensity,
+  guessMaxPlateNesting,
+  marginalizedModel,
+  wantsEnumeration,
+} from "./enum-log-density.js";
+export { hasEnumeratedSites, maxPlateNestingOf, type TraceFactors, traceFactors } from "./factors.js";
