@@ -11,6 +11,7 @@ import type { CountMatrix } from "../de/index.js";
 import type { AnnData, Column, Matrix } from "../io/node.js";
 import {
   decodeCategorical,
+  h5adRawShape,
   isCategorical,
   MissingXError,
   read10x,
@@ -28,6 +29,20 @@ export interface LoadedData {
   adata: AnnData;
   /** `"h5ad"` or `"10x"`. */
   kind: DataKind;
+  /**
+   * The shape of an `.h5ad`'s `.raw` when it has one and X was not read from it (so messages
+   * offer `--raw` only where it exists); absent for 10x folders.
+   */
+  rawShape?: [number, number] | null;
+}
+
+/** `.raw`'s shape for messages; a file whose `.raw` cannot be inspected offers no `--raw`. */
+async function rawShapeForHints(path: string): Promise<[number, number] | null> {
+  try {
+    return await h5adRawShape(path);
+  } catch {
+    return null;
+  }
 }
 
 const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -70,7 +85,8 @@ export async function loadData(path: string, options: LoadDataOptions = {}): Pro
     if (!isHdf5(path)) throw new Error("not an HDF5 file (DATA must be an .h5ad file or a 10x folder)");
     if (options.raw) return { adata: await readH5ad(path, { xSource: "raw" }), kind: "h5ad" };
     try {
-      return { adata: await readH5ad(path), kind: "h5ad" };
+      const adata = await readH5ad(path);
+      return { adata, kind: "h5ad", rawShape: await rawShapeForHints(path) };
     } catch (err) {
       // no X: the layer the command reads stands in for it (a missing layer is reported later)
       if (
@@ -79,7 +95,8 @@ export async function loadData(path: string, options: LoadDataOptions = {}): Pro
         !err.layers.includes(options.layer)
       )
         throw err;
-      return { adata: await readH5ad(path, { xSource: { layer: options.layer } }), kind: "h5ad" };
+      const adata = await readH5ad(path, { xSource: { layer: options.layer } });
+      return { adata, kind: "h5ad", rawShape: err.raw?.shape ?? null };
     }
   } catch (err) {
     if (err instanceof MissingXError) {
@@ -95,6 +112,20 @@ export async function loadData(path: string, options: LoadDataOptions = {}): Pro
       `cannot read ${path}: ${((err as Error).message ?? String(err)).replace(/^readH5ad: [^:]*: /, "")}`,
     );
   }
+}
+
+/**
+ * Where else raw counts may be, offering only what the data set has: its layers (`--layer`)
+ * and an `.h5ad`'s `.raw` (`--raw`). Empty when the matrix read was a layer already.
+ */
+function rawCountsHint(data: LoadedData, layer: string | undefined): string {
+  if (layer !== undefined) return "";
+  const layers = Object.keys(data.adata.layers);
+  const offers = [
+    layers.length ? `--layer NAME (layers: ${layers.join(", ")})` : "",
+    data.rawShape ? `--raw (.raw: ${data.rawShape[0]} × ${data.rawShape[1]})` : "",
+  ].filter(Boolean);
+  return offers.length ? ` Raw counts elsewhere? Pass ${offers.join(" or ")}.` : "";
 }
 
 const MISSING = new Set(["", "NA", "NaN", "nan", "null", "None"]);
@@ -173,14 +204,7 @@ export function countMatrix(
     });
   } catch (err) {
     const msg = (err as Error).message.replace(/^validateCounts: /, "");
-    const layers = Object.keys(adata.layers);
-    const hint =
-      layer === undefined && layers.length
-        ? ` Raw counts in a layer? Pass --layer NAME (layers: ${layers.join(", ")}).`
-        : layer === undefined && data.kind === "h5ad"
-          ? " Raw counts in .raw? Pass --raw."
-          : "";
-    throw new CliError(`${what} is not count data: ${msg}${hint}`);
+    throw new CliError(`${what} is not count data: ${msg}${rawCountsHint(data, layer)}`);
   }
   return m;
 }

@@ -324,7 +324,7 @@ export class MissingXError extends Error {
 }
 
 /** The shape of `raw/X` without reading its values, or null when there is no `.raw`. */
-function rawShape(root: Group): [number, number] | null {
+export function rawShape(root: Group): [number, number] | null {
   const raw = child(root, "raw");
   if (!isGroup(raw)) return null;
   const x = child(raw, "X");

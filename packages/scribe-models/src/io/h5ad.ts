@@ -17,7 +17,7 @@ import type { AnnData } from "./anndata.js";
 import { checkAnnData } from "./anndata.js";
 import { findMarkers, MARKER_BYTES, PLACEHOLDER_BYTES, patchBoolAttribute } from "./h5-boolattr.js";
 import { type H5, hdf5Cause, isNativeAbort, withH5 } from "./h5-runtime.js";
-import { decodeAnnData, MissingXError, type XSource } from "./h5ad-read.js";
+import { decodeAnnData, MissingXError, rawShape, type XSource } from "./h5ad-read.js";
 import { encodeAnnData } from "./h5ad-write.js";
 import type { Matrix } from "./matrix.js";
 
@@ -87,6 +87,22 @@ export async function readH5ad(path: string, options: ReadH5adOptions = {}): Pro
     // a wrong type or shape deep in a damaged file surfaces as a decoding error: say so
     throw new Error(`readH5ad: ${full}: ${msg}`, { cause: err });
   }
+}
+
+/**
+ * The shape of an `.h5ad` file's `.raw` matrix (`raw/X`), or null when it has none; reads no
+ * values (for messages that offer `--raw` only where it exists).
+ */
+export async function h5adRawShape(path: string): Promise<[number, number] | null> {
+  const full = resolve(path);
+  return withH5((lib) => {
+    const file = new lib.File(full, "r");
+    try {
+      return rawShape(file);
+    } finally {
+      file.close();
+    }
+  });
 }
 
 /** Options for {@link writeH5ad}. */

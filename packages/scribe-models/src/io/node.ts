@@ -6,6 +6,7 @@
 
 export { type SavePlotOptions, savePlot, svgToPng } from "../plots/save-plot.js";
 export {
+  h5adRawShape,
   MissingXError,
   prepareH5ad,
   type ReadH5adOptions,
