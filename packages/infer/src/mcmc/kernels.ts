@@ -34,6 +34,26 @@ export interface MCMCKernel {
   readonly options: KernelOptions;
 }
 
+/**
+ * Kernel options from NumPyro's positional form `NUTS(model, opts)` or the options-object
+ * form `NUTS({ model, ...opts })`; a model given both ways counts twice (an error below).
+ */
+function kernelOptions<O extends KernelOptions>(modelOrOptions: ModelFn | O, options?: O): O {
+  if (typeof modelOrOptions !== "function") {
+    if (options !== undefined)
+      throw new Error(
+        "MCMC kernel: pass options once, as kernel(model, options) or kernel({ model, ...options })",
+      );
+    return modelOrOptions;
+  }
+  const o = options ?? ({} as O);
+  if (o.model !== undefined || o.potentialFn !== undefined || o.potentialFnGrad !== undefined) {
+    const n = 1 + [o.model, o.potentialFn, o.potentialFnGrad].filter((x) => x !== undefined).length;
+    throw new Error(`MCMC kernel: give exactly one of model, potentialFn or potentialFnGrad (got ${n})`);
+  }
+  return { ...o, model: modelOrOptions };
+}
+
 abstract class HMCKernelBase implements MCMCKernel {
   readonly options: KernelOptions;
   protected abstract readonly rule: TrajectoryRule;
@@ -84,13 +104,21 @@ export interface NUTSOptions extends KernelOptions {
  * const kernel = new NUTS({ potentialFn: (x) => x.square().sum().mul(0.5) });
  * const mcmc = new MCMC(kernel, { numWarmup: 500, numSamples: 500 });
  * await mcmc.runWith(key(0), { initParams: new Float64Array(3) });
+ * @example
+ * // NumPyro's positional form: NUTS(model, target_accept_prob=0.9)
+ * const kernel = new NUTS(model, { targetAcceptProb: 0.9 });
  */
 export class NUTS extends HMCKernelBase {
   protected readonly rule: TrajectoryRule;
-  /** @param options - potential or model, and settings */
-  constructor(options: NUTSOptions) {
-    super(options);
-    const d = options.maxTreeDepth ?? 10;
+  /**
+   * @param modelOrOptions - a model (NumPyro's positional form), or the options with a
+   *   potential or model
+   * @param options - settings when the first argument is a model
+   */
+  constructor(modelOrOptions: ModelFn | NUTSOptions, options?: NUTSOptions) {
+    const o = kernelOptions(modelOrOptions, options);
+    super(o);
+    const d = o.maxTreeDepth ?? 10;
     if (!(Number.isInteger(d) && d >= 1 && d <= 30))
       throw new Error(`maxTreeDepth must be an integer in [1, 30], got ${d}`);
     this.rule = { kind: "nuts", maxTreeDepth: d };
@@ -109,15 +137,21 @@ export interface HMCOptions extends KernelOptions {
  * Hamiltonian Monte Carlo with a static path length and a Metropolis correction.
  * @example
  * const kernel = new HMC({ potentialFn: (x) => x.square().sum().mul(0.5), numSteps: 10 });
+ * const same = new HMC(model, { numSteps: 10 }); // NumPyro's positional form HMC(model, num_steps=10)
  */
 export class HMC extends HMCKernelBase {
   protected readonly rule: TrajectoryRule;
-  /** @param options - potential or model, path length, and settings */
-  constructor(options: HMCOptions) {
-    super(options);
-    const n = options.numSteps;
+  /**
+   * @param modelOrOptions - a model (NumPyro's positional form), or the options with a
+   *   potential or model
+   * @param options - path length and settings when the first argument is a model
+   */
+  constructor(modelOrOptions: ModelFn | HMCOptions, options?: HMCOptions) {
+    const o = kernelOptions(modelOrOptions, options);
+    super(o);
+    const n = o.numSteps;
     if (n !== undefined && !(Number.isInteger(n) && n >= 1))
       throw new Error(`numSteps must be a positive integer, got ${n}`);
-    this.rule = { kind: "hmc", numSteps: n, trajectoryLength: options.trajectoryLength ?? 2 * Math.PI };
+    this.rule = { kind: "hmc", numSteps: n, trajectoryLength: o.trajectoryLength ?? 2 * Math.PI };
   }
 }

@@ -8,6 +8,7 @@
  * @module
  */
 import {
+  type CondIndepStackFrame,
   currentBackend,
   dispose,
   flushChecks,
@@ -18,7 +19,7 @@ import {
   seed,
   splitKey,
   substitute,
-  type Tensor,
+  Tensor,
   type Trace,
   trace,
   withBackend,
@@ -29,6 +30,34 @@ import { DrawChunks } from "./draw-chunks.js";
 
 /** A guide given as a function or as an object with `call` (the autoguides). */
 export type PredictiveGuide<A extends unknown[]> = ((...args: A) => unknown) | { call(...args: A): unknown };
+
+/** A plate's full size and subsample size. */
+interface PlateSize {
+  readonly size: number;
+  readonly subsampleSize: number;
+}
+
+/** Posterior draws by site name, the draw index first. */
+export type PosteriorSamples = Readonly<Record<string, Tensor>>;
+
+const OPTION_KEYS: ReadonlySet<string> = new Set([
+  "posteriorSamples",
+  "guide",
+  "params",
+  "numSamples",
+  "returnSites",
+  "batchSize",
+  "excludeDeterministic",
+]);
+
+/**
+ * Whether Predictive's second argument is NumPyro's positional `posterior_samples` (a
+ * record of tensors, none named like an option) rather than the options object.
+ */
+function isPosteriorSamples(x: object): x is PosteriorSamples {
+  const entries = Object.entries(x);
+  return entries.length > 0 && entries.every(([k, v]) => v instanceof Tensor && !OPTION_KEYS.has(k));
+}
 
 /** Options of {@link Predictive}. */
 export interface PredictiveOptions<A extends unknown[]> {
@@ -68,16 +97,37 @@ export interface PredictiveOptions<A extends unknown[]> {
  * const { params } = await new SVI(model, guide, adam(0.05), new TraceELBO()).run(key(0), 100, [y]);
  * const post = new Predictive(model, { guide, params, numSamples: 200 });
  * post.call(key(2), null).y!.shape; // [200, 5]: draws of new data around mu ≈ 1.1
+ * @example
+ * // NumPyro's positional form Predictive(model, posterior_samples)
+ * const fromMcmc = new Predictive(model, mcmc.getSamples());
  */
 export class Predictive<A extends unknown[]> {
   readonly numSamples: number;
   readonly batchSize: number;
+  /** The options in force (with `posteriorSamples` when given positionally). */
+  readonly opts: PredictiveOptions<A>;
   readonly #guide: ((...args: A) => unknown) | null;
 
+  /**
+   * @param model - the model
+   * @param samplesOrOptions - the options, or (NumPyro's positional form
+   *   `Predictive(model, posterior_samples)`) the posterior samples
+   * @param options - further options when the second argument is the posterior samples
+   */
   constructor(
     readonly model: (...args: A) => unknown,
-    readonly opts: PredictiveOptions<A> = {},
+    samplesOrOptions: PredictiveOptions<A> | PosteriorSamples = {},
+    options: Omit<PredictiveOptions<A>, "posteriorSamples"> = {},
   ) {
+    let opts: PredictiveOptions<A>;
+    if (isPosteriorSamples(samplesOrOptions)) {
+      if ("posteriorSamples" in options)
+        throw new Error("Predictive: posteriorSamples given twice (positionally and in the options)");
+      opts = { ...options, posteriorSamples: samplesOrOptions };
+    } else {
+      opts = samplesOrOptions as PredictiveOptions<A>;
+    }
+    this.opts = opts;
     const ps = opts.posteriorSamples;
     if (ps && opts.guide) throw new Error("Predictive: pass posteriorSamples or a guide, not both");
     const g = opts.guide;
@@ -104,7 +154,13 @@ export class Predictive<A extends unknown[]> {
     this.batchSize = Math.max(1, Math.floor(opts.batchSize ?? 100));
   }
 
-  /** The trace of draw `i` (with its key), and the names the samples/guide fixed. */
+  /**
+   * The trace of draw `i` (with its key), and the names the samples/guide fixed. A guide's
+   * draw of a site inside a plate whose size in the model differs from its size in the guide
+   * (predicting at a new data size) is not substituted: as in NumPyro, global latents come
+   * from the guide and such local sites are drawn afresh from the model at its size; plate
+   * indices are shared only where the sizes agree.
+   */
   #draw(k: Key, i: number, args: A): { tr: Trace; given: Set<string> } {
     const [kGuide, kModel] = splitKey(k, 2);
     const params = this.opts.params ?? {};
@@ -116,21 +172,42 @@ export class Predictive<A extends unknown[]> {
       }
     if (this.opts.posteriorSamples)
       for (const [name, t] of Object.entries(drawAt(this.opts.posteriorSamples, i))) values.set(name, t);
+    const guidePlates = new Map<string, PlateSize>();
+    const guideSites = new Map<string, readonly CondIndepStackFrame[]>();
     if (this.#guide) {
       const gt = trace(seed(substitute(this.#guide, params), kGuide!)).getTrace(...args);
       for (const s of gt.values())
-        if ((s.type === "sample" && !s.isObserved) || s.type === "plate") {
-          values.set(s.name as string, s.value as Tensor);
-          if (s.type === "sample") given.add(s.name);
+        if (s.type === "plate") {
+          values.set(s.name, s.value as Tensor);
+          guidePlates.set(s.name, { size: s.args[0], subsampleSize: s.args[1] });
+        } else if (s.type === "sample" && !s.isObserved) {
+          values.set(s.name, s.value as Tensor);
+          guideSites.set(s.name, s.condIndepStack);
         }
     }
+    const modelPlates = new Map<string, PlateSize>();
+    const samePlate = (name: string): boolean => {
+      const g = guidePlates.get(name);
+      const m = modelPlates.get(name);
+      return !g || !m || (g.size === m.size && g.subsampleSize === m.subsampleSize);
+    };
     const keepDeterministic = this.opts.excludeDeterministic === false;
-    const pick = (msg: Message) =>
-      msg.type === "param"
-        ? (params as Record<string, Tensor>)[msg.name]
-        : msg.type === "deterministic" && !keepDeterministic
-          ? undefined
-          : values.get(msg.name as string);
+    const pick = (msg: Message): Tensor | undefined => {
+      if (msg.type === "param") return (params as Record<string, Tensor>)[msg.name];
+      if (msg.type === "deterministic" && !keepDeterministic) return undefined;
+      if (msg.type === "plate") {
+        modelPlates.set(msg.name, { size: msg.args[0], subsampleSize: msg.args[1] });
+        return samePlate(msg.name) ? values.get(msg.name) : undefined;
+      }
+      if (msg.type !== "sample" && msg.type !== "deterministic") return undefined;
+      const frames = guideSites.get(msg.name);
+      if (frames) {
+        if (!frames.every((f) => samePlate(f.name)) || !msg.condIndepStack.every((f) => samePlate(f.name)))
+          return undefined;
+        given.add(msg.name);
+      }
+      return values.get(msg.name);
+    };
     const tr = trace(seed(substitute(this.model, pick), kModel!)).getTrace(...args);
     return { tr, given };
   }

@@ -3,13 +3,12 @@
  * Unlike `substitute` it acts on sample sites only, and the sites become observations.
  * @module
  */
-import type { Tensor } from "../../tensor/tensor.js";
 import type { Message, SampleMessage } from "../message.js";
 import { Messenger, wrapWith } from "../messenger.js";
-import { lookup, type SiteValues } from "./substitute.js";
+import { lookup, type SiteValue, type SiteValues, siteValueTensor } from "./substitute.js";
 
 /** A function choosing an observation for a sample site (`null`/`undefined`: leave it latent). */
-export type ConditionFn = (msg: SampleMessage) => Tensor | null | undefined;
+export type ConditionFn = (msg: SampleMessage) => SiteValue | null | undefined;
 
 /** The handler behind {@link condition}. */
 export class ConditionMessenger extends Messenger {
@@ -22,7 +21,7 @@ export class ConditionMessenger extends Messenger {
     if (msg.type !== "sample") return;
     const v = typeof this.source === "function" ? this.source(msg) : lookup(this.source, msg.name);
     if (v === null || v === undefined) return;
-    msg.value = v;
+    msg.value = siteValueTensor(v, "condition", msg.name);
     msg.isObserved = true;
   }
 }
@@ -36,6 +35,7 @@ export class ConditionMessenger extends Messenger {
  * };
  * const conditioned = condition(model, { y: tensor(0.5) });
  * seed(conditioned, 0)().item(); // 0.5: y is observed now, only z is drawn
+ * condition(model, { y: 0.5 }); // the same with a plain number, as in NumPyro
  */
 export function condition<A extends unknown[], R>(
   fn: (...args: A) => R,

@@ -4,10 +4,9 @@
  * carried by a stopped, observed copy named `${name}__CF`.
  * @module
  */
-import type { Tensor } from "../../tensor/tensor.js";
 import { copyMessage, type Message } from "../message.js";
 import { applyStackBelow, Messenger, stackIndexOf, wrapWith } from "../messenger.js";
-import { lookup, type SiteValues } from "./substitute.js";
+import { lookup, type SiteValues, siteValueTensor } from "./substitute.js";
 
 /** The handler behind {@link doIntervene}. */
 export class DoMessenger extends Messenger {
@@ -18,8 +17,9 @@ export class DoMessenger extends Messenger {
   /** Splits an intervened site into the sampled original and the fixed counterfactual. */
   override processMessage(msg: Message): void {
     if (msg.type !== "sample") return;
-    const intervention: Tensor | undefined = lookup(this.data, msg.name);
-    if (intervention === undefined || intervention === null) return;
+    const given = lookup(this.data, msg.name);
+    if (given === undefined || given === null) return;
+    const intervention = siteValueTensor(given, "do", msg.name);
     const fresh = copyMessage(msg);
     applyStackBelow(fresh, Math.max(stackIndexOf(this), 0));
     msg.name = `${msg.name}__CF`;
