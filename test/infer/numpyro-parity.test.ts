@@ -3,7 +3,7 @@
 import { condition, key, plate, sample, seed, substitute, type Tensor, tensor, trace } from "@scribe/core";
 import { Normal } from "@scribe/distributions";
 import { AutoNormal, adam, HMC, MCMC, NUTS, Predictive, SVI, TraceELBO } from "@scribe/infer";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 
 // The regression y ~ Normal(b·x, 1), b ~ Normal(0, 1), from the item 1.
 const regression = (x: Tensor, y: Tensor | null) => {
@@ -150,5 +150,93 @@ describe("item 9: NumPyro's positional forms", () => {
     const row = Array.from(p1.y!.dataSync());
     expect(Math.abs(row[2]! - 100)).toBeLessThan(6);
     expect(Math.abs(row[4]! + 100)).toBeLessThan(6);
+  });
+});
+
+describe("item 7: printSummary options, Tensor.std/var, obsMask under NUTS", () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+  const model = (y: Tensor) => {
+    const mu = sample("mu", new Normal(0, 10));
+    plate("N", y.shape[0]!, () => sample("y", new Normal(mu, 1), { obs: y }));
+  };
+
+  it("printSummary({ prob, excludeDeterministic }) with NumPyro's default 0.9; positional still works", async () => {
+    const mcmc = new MCMC(new NUTS(model), { numWarmup: 50, numSamples: 100, progressBar: false });
+    await mcmc.run(key(7), tensor([1, 2, 3]));
+    const lines: string[] = [];
+    vi.spyOn(console, "log").mockImplementation((m: string) => {
+      lines.push(m);
+    });
+    mcmc.printSummary();
+    mcmc.printSummary({ prob: 0.5 });
+    mcmc.printSummary(0.89, false);
+    expect(lines[0]).toMatch(/5\.0%/);
+    expect(lines[0]).toMatch(/95\.0%/);
+    expect(lines[1]).toMatch(/25\.0%/);
+    expect(lines[2]).toMatch(/5\.5%/);
+    // The default is the 0.9 HPDI: the same rows as asking for it.
+    expect(mcmc.summary()).toEqual(mcmc.summary({ prob: 0.9 }));
+    expect(mcmc.summary()).not.toEqual(mcmc.summary({ prob: 0.89 }));
+    expect(() => mcmc.summary({ prob: 1.5 })).toThrow(/prob/);
+  });
+
+  it("Tensor.std() and var() with ddof and axes equal a float64 computation", async () => {
+    const rows = [
+      [1.5, -2.25, 3.125, 0.5],
+      [10, 20, 40, 80],
+      [1e-3, 2e-3, -5e-3, 7e-3],
+    ];
+    const x = tensor(rows, { dtype: "float64" });
+    // Two-pass float64 reference, written out here (not through the ops).
+    const ref = (v: number[], ddof: number) => {
+      const m = v.reduce((a, b) => a + b, 0) / v.length;
+      return v.reduce((a, b) => a + (b - m) ** 2, 0) / (v.length - ddof);
+    };
+    const all = rows.flat();
+    expect(x.var().item()).toBeCloseTo(ref(all, 0), 12);
+    expect(x.std().item()).toBeCloseTo(Math.sqrt(ref(all, 0)), 12);
+    expect(x.std(undefined, { ddof: 1 }).item()).toBeCloseTo(Math.sqrt(ref(all, 1)), 12);
+    const byRow = Array.from(await x.var(1, { ddof: 1 }).data());
+    rows.forEach((r, i) => {
+      expect(byRow[i]!).toBeCloseTo(ref(r, 1), 12);
+    });
+    const byCol = x.std(0, { keepdims: true });
+    expect(byCol.shape).toEqual([1, 4]);
+    const cols = Array.from(await byCol.data());
+    for (let j = 0; j < 4; j++)
+      expect(cols[j]!).toBeCloseTo(
+        Math.sqrt(
+          ref(
+            rows.map((r) => r[j]!),
+            0,
+          ),
+        ),
+        12,
+      );
+    // float32: relative 1e-6 of the float64 value.
+    const x32 = tensor(rows);
+    expect(Math.abs(x32.std().item() / Math.sqrt(ref(all, 0)) - 1)).toBeLessThan(1e-6);
+  });
+
+  it("obsMask under NUTS runs as in NumPyro and warns once, naming the site", async () => {
+    const masked = (y: Tensor, m: Tensor) => {
+      const mu = sample("mu", new Normal(0, 10));
+      plate("N", 4, () => sample("y", new Normal(mu, 1), { obs: y, obsMask: m }));
+    };
+    const warnings: string[] = [];
+    vi.spyOn(console, "warn").mockImplementation((m: string) => {
+      warnings.push(m);
+    });
+    const args = [tensor([1, 2, 0, 3]), tensor([true, true, false, true])];
+    for (let r = 0; r < 2; r++) {
+      const mcmc = new MCMC(new NUTS(masked), { numWarmup: 20, numSamples: 20, progressBar: false });
+      await mcmc.run(key(8), ...args);
+      expect(mcmc.getSamples().y_unobserved!.shape).toEqual([20, 4]);
+    }
+    const ours = warnings.filter((w) => w.includes("obsMask"));
+    expect(ours.length).toBe(1);
+    expect(ours[0]).toMatch(/site 'y'/);
   });
 });

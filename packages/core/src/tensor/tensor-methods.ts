@@ -46,6 +46,13 @@ declare module "./tensor.js" {
     astype(dtype: DType): Tensor;
     sum(axes?: Axes, keepdims?: boolean): Tensor;
     mean(axes?: Axes, keepdims?: boolean): Tensor;
+    /**
+     * Variance over `axes` (all by default), dividing by `n − ddof` (default ddof 0, the
+     * population variance, as `jnp.var`).
+     */
+    var(axes?: Axes, opts?: { ddof?: number; keepdims?: boolean }): Tensor;
+    /** Standard deviation over `axes`: the square root of {@link Tensor.var}. */
+    std(axes?: Axes, opts?: { ddof?: number; keepdims?: boolean }): Tensor;
     prod(axes?: Axes, keepdims?: boolean): Tensor;
     max(axes?: Axes, keepdims?: boolean): Tensor;
     min(axes?: Axes, keepdims?: boolean): Tensor;
@@ -184,6 +191,12 @@ export function installTensorMethods(tensorClass: typeof Tensor): void {
   };
   P.min = function (axes, keepdims) {
     return red.min(this, axes, keepdims);
+  };
+  P.var = function (axes, opts) {
+    return red.variance(this, axes, opts);
+  };
+  P.std = function (axes, opts) {
+    return red.std(this, axes, opts);
   };
   P.logsumexp = function (axes, keepdims) {
     return red.logsumexp(this, axes, keepdims);

@@ -39,7 +39,7 @@ export function quantiles(x: ArrayLike<number>, qs: readonly number[]): number[]
  * @example
  * hpdi(Float64Array.from({ length: 101 }, (_, i) => i), 0.5); // [0, 50]
  */
-export function hpdi(x: ArrayLike<number>, prob = 0.89): [lo: number, hi: number] {
+export function hpdi(x: ArrayLike<number>, prob = 0.9): [lo: number, hi: number] {
   if (!(prob > 0 && prob <= 1)) throw new Error(`hpdi: prob must lie in (0, 1], got ${prob}`);
   const s = sorted(x, "hpdi");
   const n = s.length;

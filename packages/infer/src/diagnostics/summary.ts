@@ -17,7 +17,7 @@ export interface SummaryRow {
   mean: number;
   sd: number;
   median: number;
-  /** Lower bound of the `prob` HPDI (5.5 % for the default 0.89). */
+  /** Lower bound of the `prob` HPDI (5 % for the default 0.9, as NumPyro). */
   hpdiLow: number;
   /** Upper bound of the `prob` HPDI. */
   hpdiHigh: number;
@@ -50,7 +50,7 @@ function componentName(name: string, shape: readonly number[], j: number): strin
 }
 
 /** Statistics of one scalar quantity given its chains. */
-export function summarizeChains(name: string, chains: Chains, prob = 0.89): SummaryRow {
+export function summarizeChains(name: string, chains: Chains, prob = 0.9): SummaryRow {
   const all = pool(chains);
   const [mean, v] = meanVar(all);
   const [lo, hi] = hpdi(all, prob);
@@ -77,7 +77,7 @@ export function summarizeChains(name: string, chains: Chains, prob = 0.89): Summ
  * const rows = summary([{ name: "mu", shape: [], chains }]); // or summary(mcmc.getSiteDraws())
  * rows[0]; // { name: "mu", mean: ≈ 0, sd: ≈ 1, ..., rHat: ≈ 1 }
  */
-export function summary(sites: readonly SiteDraws[], prob = 0.89): SummaryRow[] {
+export function summary(sites: readonly SiteDraws[], prob = 0.9): SummaryRow[] {
   const rows: SummaryRow[] = [];
   for (const s of sites) {
     const size = s.shape.reduce((a, b) => a * b, 1);
@@ -125,7 +125,7 @@ export async function summarizeSamples(
       chains: Array.from({ length: chains }, (_, c) => values.subarray(c * perChain, (c + 1) * perChain)),
     });
   }
-  return summary(sites, opts.prob ?? 0.89);
+  return summary(sites, opts.prob ?? 0.9);
 }
 
 function fmt(x: number): string {
@@ -139,7 +139,7 @@ function fmt(x: number): string {
  * The summary as a fixed-width text table (NumPyro's layout: mean, std, median, HPDI
  * bounds, n_eff, r_hat), with an extra ess_tail column.
  */
-export function formatSummary(rows: readonly SummaryRow[], prob = 0.89): string {
+export function formatSummary(rows: readonly SummaryRow[], prob = 0.9): string {
   const lo = `${((100 * (1 - prob)) / 2).toFixed(1)}%`;
   const hi = `${(100 - (100 * (1 - prob)) / 2).toFixed(1)}%`;
   const head = ["", "mean", "std", "median", lo, hi, "n_eff", "ess_tail", "r_hat"];

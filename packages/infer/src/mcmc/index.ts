@@ -54,6 +54,7 @@ export {
   type MCMCOptions,
   type MCMCState,
   type RunOptions,
+  type SummaryOptions,
 } from "./mcmc.js";
 export {
   checkpointRange,

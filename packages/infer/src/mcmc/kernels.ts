@@ -5,6 +5,7 @@
  */
 import type { Key } from "@scribe/core";
 import { ChainSampler, type ChainState, type HMCSettings, type TrajectoryRule } from "./chain.js";
+import { warnObsMaskUnderMCMC } from "./obs-mask-warning.js";
 import { modelSetup } from "./potential.js";
 import { type PotentialSource, potentialSetup, type SamplerSetup } from "./setup.js";
 
@@ -74,6 +75,7 @@ abstract class HMCKernelBase implements MCMCKernel {
     const o = this.options;
     if (o.model) {
       const s = modelSetup(o.model, args, { initRadius: o.initRadius });
+      warnObsMaskUnderMCMC(s.outputSites);
       if (!initParams) return s;
       if (initParams.length !== s.dim)
         throw new Error(

@@ -92,6 +92,25 @@ export interface MCMCState {
   chains: ChainState[];
 }
 
+/** Options of {@link MCMC.summary} and {@link MCMC.printSummary}. */
+export interface SummaryOptions {
+  /** Mass of the highest posterior density interval (default 0.9, NumPyro's default). */
+  prob?: number;
+  /** Leave deterministic sites out (default true, as NumPyro). */
+  excludeDeterministic?: boolean;
+}
+
+/** The options object from either calling form (the positional one is deprecated). */
+function summaryOptions(
+  options: SummaryOptions | number,
+  excludeDeterministic: boolean | undefined,
+): Required<SummaryOptions> {
+  const o = typeof options === "number" ? { prob: options, excludeDeterministic } : options;
+  const prob = o.prob ?? 0.9;
+  if (!(prob > 0 && prob <= 1)) throw new Error(`MCMC summary: prob must lie in (0, 1], got ${prob}`);
+  return { prob, excludeDeterministic: o.excludeDeterministic ?? true };
+}
+
 const sameKey = (a: { hi: number; lo: number }, b: Key): boolean => a.hi === b.hi && a.lo === b.lo;
 
 /**
@@ -438,24 +457,38 @@ export class MCMC {
   }
 
   /**
-   * Summary rows for every scalar component (see `summary` in diagnostics). Deterministic
-   * sites are left out unless `excludeDeterministic` is false (NumPyro's default).
+   * Summary rows for every scalar component (see `summary` in diagnostics): mean, sd, the
+   * `prob` HPDI (default 0.9, as NumPyro), n_eff and r_hat. Deterministic sites are left out
+   * unless `excludeDeterministic` is false (NumPyro's default true).
+   * @param options - `{ prob = 0.9, excludeDeterministic = true }`; the positional form
+   *   `summary(prob, excludeDeterministic)` still works but is deprecated
    */
-  summary(prob = 0.89, excludeDeterministic = true): SummaryRow[] {
+  summary(options?: SummaryOptions): SummaryRow[];
+  /** @deprecated positional flags: use `summary({ prob, excludeDeterministic })` */
+  summary(prob: number, excludeDeterministic?: boolean): SummaryRow[];
+  summary(options: SummaryOptions | number = {}, excludeDeterministic?: boolean): SummaryRow[] {
+    const o = summaryOptions(options, excludeDeterministic);
     const [setup] = this.#need();
     const det = new Set(setup.outputSites.filter((s) => s.deterministic).map((s) => s.name));
-    const draws = this.getSiteDraws().filter((d) => !(excludeDeterministic && det.has(d.name)));
-    return summary(draws, prob);
+    const draws = this.getSiteDraws().filter((d) => !(o.excludeDeterministic && det.has(d.name)));
+    return summary(draws, o.prob);
   }
 
   /**
-   * Print the summary table and the number of divergences to the console. As NumPyro's
-   * `print_summary`, deterministic sites are left out unless `excludeDeterministic` is false.
+   * Print the summary table and the number of divergences to the console (NumPyro's
+   * `print_summary(prob=0.9, exclude_deterministic=True)`).
+   * @param options - `{ prob = 0.9, excludeDeterministic = true }`; the positional form
+   *   `printSummary(prob, excludeDeterministic)` still works but is deprecated
+   * @example
+   * mcmc.printSummary(); // 5 % and 95 % HPDI bounds
+   * mcmc.printSummary({ prob: 0.5, excludeDeterministic: false });
    */
-  printSummary(prob = 0.89, excludeDeterministic = true): void {
+  printSummary(options?: SummaryOptions): void;
+  /** @deprecated positional flags: use `printSummary({ prob, excludeDeterministic })` */
+  printSummary(prob: number, excludeDeterministic?: boolean): void;
+  printSummary(options: SummaryOptions | number = {}, excludeDeterministic?: boolean): void {
+    const o = summaryOptions(options, excludeDeterministic);
     const divs = this.#need()[1].reduce((s, r) => s + r.extra.diverging.reduce((a, b) => a + b, 0), 0);
-    console.log(
-      `\n${formatSummary(this.summary(prob, excludeDeterministic), prob)}\n\nNumber of divergences: ${divs}`,
-    );
+    console.log(`\n${formatSummary(this.summary(o), o.prob)}\n\nNumber of divergences: ${divs}`);
   }
 }
