@@ -1,5 +1,5 @@
 /**
- * Result summaries of issue 16 item 4 (spec §4.2), each against an independent computation:
+ * Result summaries of issue 16 item 4 (SCRIBE results), each against an independent computation:
  * guide quantiles against the LogNormal closed form, sample quantiles against NumPy's linear
  * rule by hand, normalizeCounts against the Dirichlet mean, assignment entropies and empirical
  * mixing weights against responsibilities computed here from the NB pmf, the prior predictive

@@ -1,5 +1,5 @@
 /**
- * Further result summaries (spec §4.2): quantiles of posterior draws and of the guide's
+ * Further result summaries (SCRIBE results): quantiles of posterior draws and of the guide's
  * marginals, prior predictive counts, Dirichlet-normalised expression (`normalize_counts`),
  * entropies of component assignments, and a denoised AnnData.
  * @module
@@ -93,7 +93,7 @@ function marginalQuantiles(d: Distribution, q: readonly number[]): Tensor | null
 
 /**
  * Prior predictive counts [S, C, G]: the model run without observations under `nSamples`
- * seeds, so every latent site is drawn from its prior (spec §4.2
+ * seeds, so every latent site is drawn from its prior (SCRIBE results
  * `get_prior_predictive_samples`). Per-cell capture under the biology-informed prior is drawn
  * with its location at 1 (there are no library sizes without data).
  */
@@ -130,7 +130,7 @@ export interface NormalizedExpression {
 }
 
 /**
- * Normalised expression as SCRIBE's `normalize_counts` (spec §4.2): for every posterior draw of
+ * Normalised expression as SCRIBE's `normalize_counts` (SCRIBE results): for every posterior draw of
  * the dispersion r ([S, G], or [S, K, G] for mixtures), compositions ρ ~ Dirichlet(r) over the
  * genes (the NB–Dirichlet-multinomial correspondence: counts given the cell total are
  * multinomial with Dirichlet(r) proportions), `nSamplesDirichlet` per draw.

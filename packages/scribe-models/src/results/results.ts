@@ -249,7 +249,7 @@ export class ScribeResults {
     return sliceComponent(this, k);
   }
 
-  /** Every mixture component as non-mixture results, in component order (spec §4.2 `get_components`). */
+  /** Every mixture component as non-mixture results, in component order (SCRIBE results `get_components`). */
   getComponents(): ScribeResults[] {
     if (this.nComponents < 2) throw new Error("getComponents: not a mixture");
     return Array.from({ length: this.nComponents }, (_, k) => sliceComponent(this, k));
@@ -285,7 +285,7 @@ export class ScribeResults {
   }
 
   /**
-   * Normalised expression (spec §4.2 `normalize_counts`): per posterior draw of r,
+   * Normalised expression (SCRIBE results `normalize_counts`): per posterior draw of r,
    * compositions ρ ~ Dirichlet(r) over the genes; the draws [S·n, (K,) G] and their mean.
    */
   normalizeCounts(opts: PosteriorSampleOptions & NormalizeOptions = {}): NormalizedExpression {
@@ -298,14 +298,14 @@ export class ScribeResults {
     });
   }
 
-  /** Entropy (nats) of each cell's component assignment at the MAP, [C] (spec §4.2 `assignment_entropy_map`). */
+  /** Entropy (nats) of each cell's component assignment at the MAP, [C] (SCRIBE results `assignment_entropy_map`). */
   assignmentEntropyMap(counts: Tensor, temperature = 1): Tensor {
     return entropy(this.cellTypeProbabilitiesMap(counts, temperature));
   }
 
   /**
    * Entropy (nats) of each cell's component assignment from posterior draws, [C]: of the
-   * draw-averaged probabilities (spec §4.2 `mixture_component_entropy`).
+   * draw-averaged probabilities (SCRIBE results `mixture_component_entropy`).
    */
   mixtureComponentEntropy(
     counts: Tensor,
@@ -315,7 +315,7 @@ export class ScribeResults {
   }
 
   /**
-   * The data with denoised counts (spec §4.2 `get_denoised_anndata`): X = `denoiseCountsMap`
+   * The data with denoised counts (SCRIBE results `get_denoised_anndata`): X = `denoiseCountsMap`
    * of `counts` [C, G] (options as there), the observed counts in `layers.counts`.
    */
   getDenoisedAnnData(counts: Tensor, opts: DenoiseOptions = {}): AnnData {

@@ -29,5 +29,11 @@ export { ReplayMessenger, replay } from "./replay.js";
 export { ScaleMessenger, scale } from "./scale.js";
 export { ScopeMessenger, type ScopeOptions, scope } from "./scope.js";
 export { SeedMessenger, seed } from "./seed.js";
-export { type SiteValue, type SiteValues, type SubstituteFn, SubstituteMessenger, substitute } from "./substitute.js";
+export {
+  type SiteValue,
+  type SiteValues,
+  type SubstituteFn,
+  SubstituteMessenger,
+  substitute,
+} from "./substitute.js";
 export { type TracedFn, TraceMessenger, trace } from "./trace.js";
