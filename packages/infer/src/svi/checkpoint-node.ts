@@ -1,17 +1,21 @@
 /**
- * Node-only checkpoint files for SVI: `saveCheckpoint` writes atomically (a temporary file
- * in the same folder, then a rename), `loadCheckpoint` reads it back, and
+ * Node-only checkpoint files for SVI: `saveCheckpoint` writes atomically and verified (a
+ * temporary file in the same folder, fsync, read back and compared, then a rename: the one
+ * implementation in persist/atomic-file-node.ts), `loadCheckpoint` reads it back, and
  * `checkpointEvery` plugs both into `svi.run`. Import this file directly; the package
  * index does not (it must load in browsers).
  * @module
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { readFileSync } from "node:fs";
+import { type AtomicWriter, bytesWriter, replaceFileAtomic } from "../persist/atomic-file-node.js";
 import { deserializeSVIState, type LoadedCheckpoint, serializeSVIState } from "./checkpoint.js";
 import type { SVICheckpointOptions, SVISnapshot, SVIState } from "./svi-types.js";
 
 /**
  * Write `state` or a run's snapshot (and JSON-able `meta`) to `path` atomically: a reader
- * never sees a half-written file, and a crash leaves the previous checkpoint intact.
+ * never sees a half-written file, and a crash, a full disk or a write that does not read back
+ * as written leaves the previous checkpoint intact (an `AtomicWriteError` naming the path and
+ * the cause).
  * @example
  * // fragment: not run, as it writes fit.ckpt to disk (model, guide and y as in the SVI example)
  * import { saveCheckpoint } from "@scribe/infer/node";
@@ -24,19 +28,17 @@ export async function saveCheckpoint(
   meta: unknown = null,
 ): Promise<void> {
   const bytes = await serializeSVIState(state, meta);
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
-  const fd = openSync(tmp, "w");
-  try {
-    let off = 0;
-    while (off < bytes.byteLength) off += writeSync(fd, bytes, off, bytes.byteLength - off);
-    fsyncSync(fd);
-  } catch (e) {
-    closeSync(fd);
-    unlinkSync(tmp);
-    throw e;
-  }
-  closeSync(fd);
-  renameSync(tmp, path);
+  await replaceFileAtomic(path, checkpointWriter(bytes));
+}
+
+/**
+ * How a checkpoint's bytes reach the temporary file and are checked there before the rename:
+ * written and fsynced, then read back and compared byte for byte. Exported for tests, which wrap
+ * it to inject failures.
+ * @internal
+ */
+export function checkpointWriter(bytes: Uint8Array): AtomicWriter {
+  return bytesWriter(bytes);
 }
 
 /**
