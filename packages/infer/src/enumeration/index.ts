@@ -13,3 +13,4 @@ export {
   wantsEnumeration,
 } from "./enum-log-density.js";
 export { hasEnumeratedSites, maxPlateNestingOf, type TraceFactors, traceFactors } from "./factors.js";
+export { type InferDiscreteOptions, inferDiscrete } from "./infer-discrete.js";

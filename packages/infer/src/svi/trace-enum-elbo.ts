@@ -1,0 +1,131 @@
+/**
+ * `TraceEnumELBO`: the ELBO with the model's enumerated discrete sites summed out exactly
+ * (NumPyro's `TraceEnum_ELBO`). The guide covers the continuous latents; the model runs
+ * under `enumerate` with the guide replayed, and its log-factors are contracted over the
+ * enumeration dims and plates (`@scribe/infer`'s enumeration), so the discrete sites need no
+ * guide and add no sampling noise. Supported: enumerated sites in the model only (a guide
+ * with enumerated sites is rejected), plates that nest, and enumerated `scan`s (HMMs).
+ * @module
+ */
+import {
+  enumDimOf,
+  enumerate,
+  type Key,
+  replay,
+  type SampleMessage,
+  scalar,
+  seed,
+  splitKey,
+  stopGradient,
+  substitute,
+  type Tensor,
+  type Trace,
+  trace,
+} from "@scribe/core";
+import { contractTrace } from "../enumeration/enum-log-density.js";
+import { maxPlateNestingOf } from "../enumeration/factors.js";
+import { siteLogProb } from "../util/log-density.js";
+import { checkModelGuideMatch } from "../util/sites.js";
+import type { ELBOLoss, ELBOOptions, ModelFn } from "./elbo.js";
+
+/** Options of {@link TraceEnumELBO}. */
+export interface TraceEnumELBOOptions extends ELBOOptions {
+  /**
+   * Plate dims the model and guide use (NumPyro's `max_plate_nesting`); enumeration dims
+   * start left of them. Default: the deepest nesting seen in one run of model and guide.
+   */
+  maxPlateNesting?: number;
+}
+
+function guideLatents(tr: Trace): SampleMessage[] {
+  return [...tr.values()].filter((s): s is SampleMessage => s.type === "sample" && !s.isObserved);
+}
+
+/**
+ * −ELBO with the model's `infer: { enumerate: "parallel" }` sites marginalized.
+ * @example
+ * // Two-component mixture; the assignments are summed out, the locations fitted (AutoDelta).
+ * const model = (y: Tensor) => {
+ *   const locs = sample("locs", new Normal(0, 10).expand([2]).toEvent(1));
+ *   plate("N", y.shape[0]!, () => {
+ *     const z = sample("z", Categorical({ probs: tensor([0.5, 0.5]) }), { infer: { enumerate: "parallel" } });
+ *     sample("y", new Normal(locs.index(z), 1), { obs: y });
+ *   });
+ * };
+ * const svi = new SVI(model, new AutoDelta(model), adam(0.1), new TraceEnumELBO({ maxPlateNesting: 1 }));
+ */
+export class TraceEnumELBO implements ELBOLoss {
+  /** Particles averaged per evaluation. */
+  readonly numParticles: number;
+  private readonly maxPlateNesting: number | undefined;
+  /** The plate nesting found for each model (one extra run on the first evaluation only). */
+  private readonly guessed = new WeakMap<object, number>();
+
+  constructor(opts: TraceEnumELBOOptions = {}) {
+    this.numParticles = opts.numParticles ?? 1;
+    if (!Number.isInteger(this.numParticles) || this.numParticles < 1)
+      throw new Error(`TraceEnumELBO: numParticles must be a positive integer, got ${opts.numParticles}`);
+    if (
+      opts.maxPlateNesting !== undefined &&
+      (!Number.isInteger(opts.maxPlateNesting) || opts.maxPlateNesting < 0)
+    )
+      throw new Error(
+        `TraceEnumELBO: maxPlateNesting must be a non-negative integer, got ${opts.maxPlateNesting}`,
+      );
+    this.maxPlateNesting = opts.maxPlateNesting;
+  }
+
+  /** −ELBO averaged over `numParticles` particles. */
+  loss<A extends unknown[]>(
+    rngKey: Key,
+    params: Record<string, Tensor>,
+    model: ModelFn<A>,
+    guide: ModelFn<A>,
+    args: A,
+  ): Tensor {
+    const keys = this.numParticles === 1 ? [rngKey] : splitKey(rngKey, this.numParticles);
+    let total: Tensor = scalar(0);
+    for (const k of keys) total = total.add(this.particle(k, params, model, guide, args));
+    return total.div(-this.numParticles);
+  }
+
+  /** One particle's ELBO, with a score-function term for guide sites drawn without rsample. */
+  private particle<A extends unknown[]>(
+    rngKey: Key,
+    params: Record<string, Tensor>,
+    model: ModelFn<A>,
+    guide: ModelFn<A>,
+    args: A,
+  ): Tensor {
+    const [kGuide, kModel] = splitKey(rngKey, 2);
+    const guideTrace = trace(seed(substitute(guide, params), kGuide!)).getTrace(...args);
+    for (const g of guideLatents(guideTrace))
+      if (g.infer.enumerate === "parallel" || enumDimOf(g) !== undefined)
+        throw new Error(
+          `TraceEnumELBO: guide site '${g.name}' asks for enumeration; enumerate discrete sites in the model and leave them out of the guide`,
+        );
+    const seededModel = seed(substitute(model, params), kModel!);
+    let maxPlateNesting = this.maxPlateNesting ?? this.guessed.get(model);
+    if (maxPlateNesting === undefined) {
+      maxPlateNesting = Math.max(
+        maxPlateNestingOf(guideTrace),
+        maxPlateNestingOf(trace(replay(seededModel, guideTrace)).getTrace(...args)),
+      );
+      this.guessed.set(model, maxPlateNesting);
+    }
+    const modelTrace = trace(enumerate(replay(seededModel, guideTrace), { maxPlateNesting })).getTrace(
+      ...args,
+    );
+    checkModelGuideMatch(modelTrace, guideTrace);
+    let elbo = contractTrace(modelTrace);
+    let scoreLogQ: Tensor | null = null;
+    for (const g of guideLatents(guideTrace)) {
+      const lq = siteLogProb(g).sum();
+      elbo = elbo.sub(lq);
+      if (!g.fn.reparametrized) scoreLogQ = scoreLogQ ? scoreLogQ.add(lq) : lq;
+    }
+    // Same value; the gradient gains the score-function term for non-reparameterized guide draws.
+    if (scoreLogQ) elbo = elbo.add(scoreLogQ.sub(stopGradient(scoreLogQ)).mul(stopGradient(elbo)));
+    return elbo;
+  }
+}
