@@ -30,7 +30,7 @@ import {
   type Transform,
   validationEnabled,
 } from "@scribe/distributions";
-import { traceLogDensity } from "../util/log-density.js";
+import { contractTrace, marginalizedModel } from "../enumeration/enum-log-density.js";
 import { latentSites, runTrace } from "../util/sites.js";
 import type { ModelFn } from "./kernels.js";
 import { deviceVector, readEnergyAndGradient } from "./potential-fn.js";
@@ -59,8 +59,14 @@ function layoutOfTrace(tr: Trace): LatentLayout[] {
   const out: LatentLayout[] = [];
   let offset = 0;
   for (const s of latentSites(tr)) {
+    // Enumerated discrete sites are summed out in the potential (see modelSetup).
+    if (s.infer.enumerate === "parallel") continue;
     const value = s.value;
     if (!value) throw new Error(`site '${s.name}': no value in the prototype trace`);
+    if ((s.fn.support as Constraint | undefined)?.isDiscrete)
+      throw new Error(
+        `site '${s.name}': HMC/NUTS cannot sample a discrete latent (support ${(s.fn.support as Constraint).name}); mark it infer: { enumerate: "parallel" } (or wrap the model in configEnumerate) to sum it out, or observe it`,
+      );
     if (value.dtype === "int32" || value.dtype === "bool")
       throw new Error(
         `site '${s.name}': HMC/NUTS need continuous latent sites, this one is ${value.dtype} (marginalize it or observe it)`,
@@ -126,7 +132,7 @@ export function modelPotentialEnergy(
   const tr = constrainedTrace(model, args, layout, us, (ld) => {
     logDet = logDet ? logDet.add(ld) : ld;
   });
-  const lj = traceLogDensity(tr);
+  const lj = contractTrace(tr); // = traceLogDensity(tr) when no site was enumerated
   return (logDet ? lj.add(logDet) : lj).neg();
 }
 
@@ -181,7 +187,14 @@ export function modelSetup(
   // freed with the scope (the potential takes each site's transform from its own run), so the
   // layout keeps no transform objects that could reference them.
   const { layout, outputSites, anyConstrained } = scope(() => {
-    const prototype = runTrace(model, args, { rngKey: 0 });
+    let prototype = runTrace(model, args, { rngKey: 0 });
+    // Sites marked for enumeration are summed out of the potential: the model runs under
+    // `enumerate` from here on (and only its continuous sites are laid out).
+    const marginal = marginalizedModel(model, prototype);
+    if (marginal !== model) {
+      model = marginal;
+      prototype = runTrace(model, args, { rngKey: 0 });
+    }
     const full = layoutOfTrace(prototype);
     return {
       layout: full.map((l): LatentLayout => ({ ...l, transform: null })),
