@@ -6,9 +6,27 @@
  * The core has reverse-mode autodiff only (no forward-over-reverse), so H is built from
  * central finite differences of the gradient, one column per coordinate (2·D gradient
  * evaluations, in float64 where the backend has it), then symmetrized. Meant for modest D.
+ * The Hessian, its Cholesky factor and the covariance are computed with tensor ops on the
+ * backend of the fitted point (no readback), so the guide works on WebGPU too; a Hessian that
+ * is not positive definite is a deferred check there, reported at the next readback.
  * @module
  */
-import { fromTypedArray, type Key, param, scope, type Tensor, valueAndGrad } from "@scribe/core";
+import {
+  checkOrDefer,
+  cholesky,
+  choleskySolve,
+  eye,
+  isfinite,
+  type Key,
+  keep,
+  param,
+  scope,
+  slice,
+  stack,
+  type Tensor,
+  valueAndGrad,
+  withBackend,
+} from "@scribe/core";
 import { Delta, type Distribution, MultivariateNormal } from "@scribe/distributions";
 import { traceLogDensity } from "../util/log-density.js";
 import { runTrace } from "../util/sites.js";
@@ -28,27 +46,6 @@ export function choleskyHost(a: Float64Array, n: number): Float64Array | null {
       } else l[i * n + j] = s / l[j * n + j]!;
     }
   return l;
-}
-
-/** Inverse of a symmetric positive definite matrix given its Cholesky factor. */
-function inverseFromCholesky(l: Float64Array, n: number): Float64Array {
-  // L⁻¹ by forward substitution, then A⁻¹ = L⁻ᵀ L⁻¹.
-  const li = new Float64Array(n * n);
-  for (let c = 0; c < n; c++)
-    for (let i = c; i < n; i++) {
-      let s = i === c ? 1 : 0;
-      for (let k = c; k < i; k++) s -= l[i * n + k]! * li[k * n + c]!;
-      li[i * n + c] = s / l[i * n + i]!;
-    }
-  const inv = new Float64Array(n * n);
-  for (let i = 0; i < n; i++)
-    for (let j = 0; j <= i; j++) {
-      let s = 0;
-      for (let k = i; k < n; k++) s += li[k * n + i]! * li[k * n + j]!;
-      inv[i * n + j] = s;
-      inv[j * n + i] = s;
-    }
-  return inv;
 }
 
 /**
@@ -99,65 +96,99 @@ export class AutoLaplaceApproximation<A extends unknown[]> extends AutoContinuou
   }
 
   /**
-   * The Hessian of the potential at `loc` by central differences of the gradient (row-major
-   * float64, symmetrized). `args` default to those of the guide's latest call.
+   * The Hessian of the potential at `loc` by central differences of the gradient, as a
+   * symmetrized [D, D] tensor on loc's backend (float64 where the backend has it, else float32
+   * with a relative step of at least 1e-2), computed without any readback. `args` default to
+   * those of the guide's latest call.
    */
-  hessian(params: GuideParams, args: A | null = this.lastArgs, relStep = 1e-4): Float64Array {
+  hessianTensor(params: GuideParams, args: A | null = this.lastArgs, relStep = 1e-4): Tensor {
     if (!args) throw new Error("AutoLaplaceApproximation: pass the model's args (or run the guide first)");
     const loc = this.need(params, "loc");
     const d = loc.shape[0]!;
+    const f64 = loc.backend.supportsFloat64;
+    const dtype = f64 ? "float64" : "float32";
+    const rel = f64 ? relStep : Math.max(relStep, 1e-2);
     const grad = valueAndGrad((u: Tensor) => this.potential(u, params, args));
-    const base = Float64Array.from(loc.dataSync() as ArrayLike<number>);
-    let f64 = true;
-    const gradAt = (x: Float64Array): Float64Array =>
+    return withBackend(loc.backend, () =>
       scope(() => {
-        if (f64)
-          try {
-            return Float64Array.from(
-              grad(fromTypedArray(Float64Array.from(x), [d]))[1].dataSync() as ArrayLike<number>,
-            );
-          } catch {
-            f64 = false;
-          }
-        return Float64Array.from(
-          grad(fromTypedArray(Float32Array.from(x), [d]))[1].dataSync() as ArrayLike<number>,
-        );
-      });
-    const h = new Float64Array(d * d);
-    for (let j = 0; j < d; j++) {
-      const step = (f64 ? relStep : Math.max(relStep, 1e-2)) * Math.max(1, Math.abs(base[j]!));
-      const xp = Float64Array.from(base);
-      const xm = Float64Array.from(base);
-      xp[j] = base[j]! + step;
-      xm[j] = base[j]! - step;
-      const gp = gradAt(xp);
-      const gm = gradAt(xm);
-      for (let i = 0; i < d; i++) h[i * d + j] = (gp[i]! - gm[i]!) / (2 * step);
-    }
-    for (let i = 0; i < d; i++)
-      for (let j = 0; j < i; j++) {
-        const m = 0.5 * (h[i * d + j]! + h[j * d + i]!);
-        h[i * d + j] = m;
-        h[j * d + i] = m;
-      }
-    return h;
+        const base = loc.astype(dtype);
+        // step_j = rel · max(1, |loc_j|), one column of H per coordinate
+        const steps = base.abs().maximum(1).mul(rel);
+        const unit = eye(d, d, dtype);
+        const columns: Tensor[] = [];
+        for (let j = 0; j < d; j++) {
+          const e = slice(unit, [j, 0], [j + 1, d])
+            .reshape([d])
+            .mul(steps);
+          const gp = scope(() => keep(grad(base.add(e))[1]));
+          const gm = scope(() => keep(grad(base.sub(e))[1]));
+          columns.push(gp.sub(gm).div(slice(steps, [j], [j + 1]).mul(2)));
+        }
+        const h = stack(columns, 1);
+        return h.add(h.mT).mul(0.5);
+      }),
+    );
   }
 
-  /** N(loc, H⁻¹) over the flat unconstrained vector (cached per params object). */
+  /**
+   * The Hessian as row-major float64 values (see {@link hessianTensor}), read synchronously:
+   * the cpu's path; on WebGPU use {@link hessianAsync}.
+   */
+  hessian(params: GuideParams, args: A | null = this.lastArgs, relStep = 1e-4): Float64Array {
+    const h = this.hessianTensor(params, args, relStep);
+    try {
+      if (!h.backend.readSync)
+        throw new Error(
+          `AutoLaplaceApproximation.hessian reads synchronously, which the ${h.backend.name} backend cannot: use 'await guide.hessianAsync(params)'`,
+        );
+      return Float64Array.from(h.dataSync() as ArrayLike<number>);
+    } finally {
+      h.dispose();
+    }
+  }
+
+  /** The Hessian as row-major float64 values, read with one `await` (every backend). */
+  async hessianAsync(
+    params: GuideParams,
+    args: A | null = this.lastArgs,
+    relStep = 1e-4,
+  ): Promise<Float64Array> {
+    const h = this.hessianTensor(params, args, relStep);
+    try {
+      return Float64Array.from((await h.data()) as ArrayLike<number>);
+    } finally {
+      h.dispose();
+    }
+  }
+
+  /**
+   * N(loc, H⁻¹) over the flat unconstrained vector (cached per params object), built on loc's
+   * backend without a readback: on the cpu a Hessian that is not positive definite throws here;
+   * on WebGPU the same message comes at the next readback.
+   */
   getPosterior(params: GuideParams, args: A | null = this.lastArgs): MultivariateNormal {
     const cached = this.#cache.get(params);
     if (cached instanceof MultivariateNormal) return cached;
     const loc = this.need(params, "loc");
     const d = loc.shape[0]!;
-    const h = this.hessian(params, args);
-    const lh = choleskyHost(h, d);
-    if (!lh)
-      throw new Error(
-        "AutoLaplaceApproximation: the Hessian at the fitted point is not positive definite (not a local mode — train longer or check the model)",
-      );
-    const cov = inverseFromCholesky(lh, d);
-    const lc = choleskyHost(cov, d)!;
-    const tril = fromTypedArray(loc.dtype === "float64" ? lc : Float32Array.from(lc), [d, d]);
+    const notPD =
+      "AutoLaplaceApproximation: the Hessian at the fitted point is not positive definite (not a local mode — train longer or check the model)";
+    const h = this.hessianTensor(params, args);
+    const tril = withBackend(loc.backend, () =>
+      scope(() => {
+        let lh: Tensor;
+        try {
+          lh = cholesky(h);
+        } catch {
+          throw new Error(notPD); // the cpu's kernel names the pivot; the guide's message says why
+        }
+        // the GPU's kernel leaves NaN where the matrix is not positive definite
+        checkOrDefer(isfinite(lh), () => notPD);
+        const cov = choleskySolve(lh, eye(d, d, h.dtype));
+        return cholesky(cov.add(cov.mT).mul(0.5)).astype(loc.dtype);
+      }),
+    );
+    h.dispose();
     const post = new MultivariateNormal(loc, { scaleTril: tril });
     this.#cache.set(params, post);
     return post;

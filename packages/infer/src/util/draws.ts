@@ -1,14 +1,30 @@
 /**
- * Collect many per-draw results into tensors with a leading draw axis, in chunks: each
- * chunk's tensors are read back into host arrays and freed, so memory stays bounded by the
- * output plus one chunk.
+ * Collect many per-draw results into tensors with a leading draw axis, in chunks, so memory
+ * stays bounded by the output plus one chunk: on the cpu each chunk's tensors are read into
+ * host arrays and freed; on a backend without synchronous reads (WebGPU) each chunk is stacked
+ * on the device and kept there, and the chunks are joined at the end, with no readback at all
+ * (ARCHITECTURE.md: algorithms read only at coarse boundaries).
  * @module
  */
-import { fromTypedArray, scope, stack, type Tensor, type TypedArray } from "@scribe/core";
+import {
+  concat,
+  dispose,
+  fromTypedArray,
+  keep,
+  realize,
+  scope,
+  stack,
+  type Tensor,
+  type TypedArray,
+  withBackend,
+} from "@scribe/core";
 
 interface Acc {
   shape: number[];
-  data: TypedArray;
+  /** Host values (cpu), or null when the draws live on a device. */
+  data: TypedArray | null;
+  /** The stacked chunks kept on the device (backends without synchronous reads). */
+  chunks: Tensor[];
 }
 
 function alloc(dtype: Tensor["dtype"], n: number): TypedArray {
@@ -49,19 +65,33 @@ export function collectDraws(
           throw new Error(`${what}: site '${name}' is missing from some draws`);
         let a = acc.get(name);
         if (!a) {
-          a = { shape: [...first.shape], data: alloc(first.dtype, n * first.size) };
+          const host = first.backend.readSync !== undefined;
+          a = { shape: [...first.shape], data: host ? alloc(first.dtype, n * first.size) : null, chunks: [] };
           acc.set(name, a);
         }
         const sh = a.shape;
         for (const v of list)
           if (v.shape.length !== sh.length || v.shape.some((d, j) => d !== sh[j]))
             throw new Error(`${what}: site '${name}' changes shape between draws: [${sh}] vs [${v.shape}]`);
-        a.data.set(stack(list).dataSync() as never, start * first.size);
+        const stacked = withBackend(first.backend, () => stack(list));
+        if (a.data) a.data.set(stacked.dataSync() as never, start * first.size);
+        else {
+          // computed now, so the draws' intermediates can go with the scope
+          realize(stacked);
+          a.chunks.push(keep(stacked));
+        }
       }
     });
   }
   const out: Record<string, Tensor> = {};
-  for (const [name, a] of acc) out[name] = fromTypedArray(a.data, [n, ...a.shape]);
+  for (const [name, a] of acc) {
+    if (a.data) out[name] = fromTypedArray(a.data, [n, ...a.shape]);
+    else {
+      const first = a.chunks[0]!; // n ≥ 1 draws were collected for every site in acc
+      out[name] = a.chunks.length === 1 ? first : withBackend(first.backend, () => concat(a.chunks, 0));
+      if (a.chunks.length > 1) dispose(a.chunks);
+    }
+  }
   return out;
 }
 

@@ -5,9 +5,25 @@
  * Normal + transform factors the Jacobian-corrected mode (`mapMethod: "auto"`: exp in closed
  * form x* = μ − σ², sigmoid/softplus by a grid then Newton) or T(loc) (`"transform"`, the
  * median). Derived parameters follow from the modes.
+ *
+ * Every mode is computed with tensor ops on the parameters' own backend (no readback), so MAP
+ * estimates work on WebGPU as on the cpu (ARCHITECTURE.md: model code never reads back); the
+ * scalar {@link jacobianMode} is the float64 reference of the vectorized grid-and-Newton search.
  * @module
  */
-import { fromTypedArray, type Tensor } from "@scribe/core";
+import {
+  broadcastTo,
+  eq,
+  isfinite,
+  isnan,
+  logicalAnd,
+  logicalNot,
+  logSigmoid,
+  realize,
+  scope,
+  type Tensor,
+  where,
+} from "@scribe/core";
 import {
   Beta,
   Dirichlet,
@@ -32,10 +48,6 @@ export interface MapOptions {
   mapMethod?: "auto" | "transform";
   /** Counts (amortized capture guide). */
   counts?: Tensor | null;
-}
-
-function arr(t: Tensor): Float64Array {
-  return Float64Array.from(t.dataSync() as ArrayLike<number>);
 }
 
 function sig(x: number): number {
@@ -80,18 +92,6 @@ export function jacobianMode(mu: number, s: number, t: TransformName): number {
   return Number.isFinite(x) && f(x) >= fb - 1e-9 ? x : best;
 }
 
-function forward(x: number, t: TransformName): number {
-  return t === "sigmoid"
-    ? sig(x)
-    : t === "softplus"
-      ? x > 30
-        ? x
-        : Math.log1p(Math.exp(x))
-      : t === "exp"
-        ? Math.exp(x)
-        : x;
-}
-
 function transformName(d: TransformedDistribution): TransformName {
   const n = d.transforms[0]!.constructor.name;
   return n.startsWith("Sigmoid")
@@ -103,63 +103,124 @@ function transformName(d: TransformedDistribution): TransformName {
         : "identity";
 }
 
-function tensorLike(values: Float64Array, shape: readonly number[]): Tensor {
-  return fromTypedArray(Float32Array.from(values), [...shape]);
+/** log T'(x) of the transform, elementwise. */
+function logJacobian(x: Tensor, t: "sigmoid" | "softplus"): Tensor {
+  // sigmoid: log σ(x) + log σ(−x); softplus: log σ(x)
+  return t === "sigmoid" ? logSigmoid(x).add(logSigmoid(x.neg())) : logSigmoid(x);
 }
 
-/** The mode of one guide factor (see the module doc). */
+/**
+ * {@link jacobianMode} for every element of `mu`, `s` at once, with tensor ops: the same grid of
+ * 81 points over μ ± 4σ and up to 30 Newton steps (an element stops where the curvature is not
+ * negative or the step is below 1e-10, as the scalar version does). Float32 parameters give the
+ * mode to float32 accuracy.
+ */
+function jacobianModes(mu: Tensor, s: Tensor, t: "sigmoid" | "softplus"): Tensor {
+  return scope(() => {
+    const s2 = s.square();
+    const f = (x: Tensor) => x.sub(mu).square().div(s2.mul(2)).neg().sub(logJacobian(x, t));
+    let best = mu;
+    let fb = f(mu);
+    for (let i = -40; i <= 40; i++) {
+      const x = mu.add(s.mul(i / 10));
+      const fx = f(x);
+      const better = fx.gt(fb);
+      best = where(better, x, best);
+      fb = where(better, fx, fb);
+      // keep the lazily fused expression short: realize every few grid points (no readback)
+      if (i % 8 === 0) {
+        realize(best);
+        realize(fb);
+      }
+    }
+    let x = best;
+    let active = isfinite(x);
+    for (let it = 0; it < 30; it++) {
+      const sg = x.sigmoid();
+      const dsg = sg.mul(sg.neg().add(1));
+      const r = x.sub(mu).div(s2).neg();
+      const grad = t === "sigmoid" ? r.add(sg.mul(2)).sub(1) : r.sub(sg.neg().add(1));
+      const hess = t === "sigmoid" ? s2.reciprocal().neg().add(dsg.mul(2)) : s2.reciprocal().neg().add(dsg);
+      active = logicalAnd(active, hess.lt(0));
+      const step = grad.div(hess);
+      x = where(active, x.sub(step), x);
+      active = logicalAnd(active, step.abs().ge(1e-10));
+      realize(x);
+      realize(active);
+    }
+    // as the scalar version: keep Newton's point unless it is not finite or worse than the grid's
+    // (the tolerance is relative on float32, where f is rounded to ~1e-7·|f|)
+    const tol = mu.dtype === "float64" ? fb.abs().add(1).mul(1e-12) : fb.abs().add(1).mul(1e-5);
+    return where(logicalAnd(isfinite(x), f(x).ge(fb.sub(tol))), x, best);
+  });
+}
+
+/** The forward transform, elementwise. */
+function forwardTensor(x: Tensor, t: TransformName): Tensor {
+  return t === "sigmoid" ? x.sigmoid() : t === "softplus" ? x.softplus() : t === "exp" ? x.exp() : x;
+}
+
+/** The mode of one guide factor (see the module doc), computed on the parameters' backend. */
 export function factorMode(d: Distribution, opts: MapOptions = {}): Tensor {
   const useMean = opts.useMean ?? true;
   const method = opts.mapMethod ?? "auto";
   if (d instanceof Beta) {
-    const a = arr(d.concentration1);
-    const b = arr(d.concentration0);
-    const out = a.map((ai, i) => {
-      const bi = b[i]!;
-      if (ai > 1 && bi > 1) return (ai - 1) / (ai + bi - 2);
-      if (ai <= 1 && bi > 1) return 0;
-      if (ai > 1 && bi <= 1) return 1;
-      return useMean ? ai / (ai + bi) : Number.NaN;
+    return scope(() => {
+      const a = d.concentration1;
+      const b = d.concentration0;
+      const aIn = a.gt(1);
+      const bIn = b.gt(1);
+      const inside = a.sub(1).div(a.add(b).sub(2));
+      const fallback = useMean ? a.div(a.add(b)) : a.mul(Number.NaN);
+      const boundary = where(
+        logicalAnd(logicalNot(aIn), bIn),
+        0,
+        where(logicalAnd(aIn, logicalNot(bIn)), 1, fallback),
+      );
+      return broadcastTo(where(logicalAnd(aIn, bIn), inside, boundary), [...d.batchShape]);
     });
-    return tensorLike(out, d.batchShape);
   }
   if (d instanceof ScribeBetaPrime) return d.mode;
   if (d instanceof LogNormal) return d.loc.sub(d.scale.square()).exp();
   if (d instanceof Dirichlet) {
-    const a = arr(d.concentration);
-    const K = a.length;
-    const sum = a.reduce((x, y) => x + y, 0);
-    const all = a.every((x) => x > 1);
-    return tensorLike(
-      a.map((x) => (all ? (x - 1) / (sum - K) : x / sum)),
-      d.batchShape.length ? [...d.batchShape, K] : [K],
-    );
+    return scope(() => {
+      const a = d.concentration;
+      const K = a.shape[a.shape.length - 1] ?? 1;
+      const sum = a.sum(-1, true);
+      // the mode where every α_k > 1 (per row), else the mean
+      const all = eq(a.le(1).astype("float32").sum(-1, true), 0);
+      return where(all, a.sub(1).div(sum.sub(K)), a.div(sum));
+    });
   }
   if (d instanceof Normal) return d.loc;
   if (d instanceof TransformedNormal || d instanceof TransformedDistribution) {
     const t = transformName(d);
-    let loc: Float64Array;
-    let sd: Float64Array;
+    const shape = [...d.batchShape, ...d.eventShape];
     // a mixture's low-rank factor holds the normal with its component axis promoted to an event dim
     const base = d.baseDist instanceof Independent ? d.baseDist.base : d.baseDist;
-    if (base instanceof Normal) {
-      loc = arr(base.loc);
-      sd = arr(base.scale);
-    } else if (base instanceof LowRankMultivariateNormal) {
-      loc = arr(base.loc);
-      // marginal variances: Σ_ii = Σ_k W_ik² + D_i; for exp the joint mode is μ − Σ𝟙
-      const W = base.covFactor;
-      sd = arr(W.square().sum(-1).add(base.covDiag)).map(Math.sqrt);
-      if (t === "exp" && method === "auto") {
-        const rowSum = arr(W.matmul(W.sum(-2).unsqueeze(-1)).squeeze(-1).add(base.covDiag));
-        return tensorLike(
-          loc.map((m, i) => Math.exp(m - rowSum[i]!)),
-          d.batchShape.length ? [...d.batchShape, ...d.eventShape] : d.eventShape,
-        );
+    return scope(() => {
+      let loc: Tensor;
+      let sd: Tensor;
+      if (base instanceof Normal) {
+        loc = base.loc;
+        sd = base.scale;
+      } else if (base instanceof LowRankMultivariateNormal) {
+        loc = base.loc;
+        // marginal variances: Σ_ii = Σ_k W_ik² + D_i; for exp the joint mode is μ − Σ𝟙
+        const W = base.covFactor;
+        sd = W.square().sum(-1).add(base.covDiag).sqrt();
+        if (t === "exp" && method === "auto") {
+          const rowSum = W.matmul(W.sum(-2).unsqueeze(-1)).squeeze(-1).add(base.covDiag);
+          return broadcastTo(loc.sub(rowSum).exp(), shape);
+        }
+      } else throw new Error(`MAP: unsupported base distribution ${base.constructor.name}`);
+      let x = loc;
+      if (method === "auto") {
+        if (t === "exp") x = loc.sub(sd.square());
+        else if (t === "sigmoid" || t === "softplus") x = jacobianModes(loc, broadcastTo(sd, loc.shape), t);
       }
-    } else throw new Error(`MAP: unsupported base distribution ${base.constructor.name}`);
-    const out = loc.map((m, i) => forward(method === "auto" ? jacobianMode(m, sd[i]!, t) : m, t));
-    return tensorLike(out, [...d.batchShape, ...d.eventShape]);
+      return broadcastTo(forwardTensor(x, t), shape);
+    });
   }
   throw new Error(`MAP: no mode for ${d.constructor.name}`);
 }

@@ -45,19 +45,68 @@ function fromBase64(s: string): Uint8Array {
   return out;
 }
 
-/** Encode a tensor (reads it back synchronously). */
-export function encodeTensor(t: Tensor): EncodedTensor {
-  const dtype = t.dtype === "float64" ? "float64" : t.dtype === "int32" ? "int32" : "float32";
-  const arr = (t.dtype === dtype ? t : t.astype(dtype)).dataSync() as
-    | Float32Array
-    | Float64Array
-    | Int32Array;
-  const copy = arr.slice();
+/** The dtype a tensor is stored as (bool as float32). */
+function storedDtype(t: Tensor): EncodedTensor["dtype"] {
+  return t.dtype === "float64" ? "float64" : t.dtype === "int32" ? "int32" : "float32";
+}
+
+function encodeValues(
+  shape: readonly number[],
+  dtype: EncodedTensor["dtype"],
+  arr: ArrayLike<number>,
+): EncodedTensor {
+  const copy =
+    dtype === "float64"
+      ? Float64Array.from(arr)
+      : dtype === "int32"
+        ? Int32Array.from(arr)
+        : Float32Array.from(arr);
   return {
-    shape: [...t.shape],
+    shape: [...shape],
     dtype,
     data: toBase64(new Uint8Array(copy.buffer, copy.byteOffset, copy.byteLength)),
   };
+}
+
+/**
+ * Encode a tensor, reading it with the one `await` (every backend, WebGPU included).
+ * @example
+ * const e = await encodeTensorAsync(tensor([1, 2])); // { shape: [2], dtype: "float32", data: "AACAPwAAAEA=" }
+ */
+export async function encodeTensorAsync(t: Tensor): Promise<EncodedTensor> {
+  const dtype = storedDtype(t);
+  const cast = t.dtype === dtype ? t : t.astype(dtype);
+  try {
+    return encodeValues(t.shape, dtype, (await cast.data()) as ArrayLike<number>);
+  } finally {
+    if (cast !== t) cast.dispose();
+  }
+}
+
+/**
+ * Encode a tensor synchronously: the cpu's fast path (a tensor on WebGPU throws, naming
+ * {@link encodeTensorAsync}).
+ */
+export function encodeTensor(t: Tensor): EncodedTensor {
+  if (!t.backend.readSync)
+    throw new Error(
+      `encodeTensor: a tensor of shape [${t.shape.join(", ")}] on the ${t.backend.name} backend cannot be read synchronously; use 'await encodeTensorAsync(t)' (or encodeRecordAsync)`,
+    );
+  const dtype = storedDtype(t);
+  return encodeValues(
+    t.shape,
+    dtype,
+    (t.dtype === dtype ? t : t.astype(dtype)).dataSync() as ArrayLike<number>,
+  );
+}
+
+/** Encode a record of tensors with one `await` per tensor, all reads in flight together (every backend). */
+export async function encodeRecordAsync(
+  r: Readonly<Record<string, Tensor>>,
+): Promise<Record<string, EncodedTensor>> {
+  const entries = Object.entries(r);
+  const encoded = await Promise.all(entries.map(([, v]) => encodeTensorAsync(v)));
+  return Object.fromEntries(entries.map(([k], i) => [k, encoded[i]!]));
 }
 
 /** Decode a tensor written by {@link encodeTensor}. */
@@ -75,7 +124,7 @@ export function decodeTensor(e: EncodedTensor): Tensor {
   return fromTypedArray(arr, e.shape);
 }
 
-/** Encode a record of tensors. */
+/** Encode a record of tensors synchronously (the cpu's fast path; see {@link encodeRecordAsync}). */
 export function encodeRecord(r: Readonly<Record<string, Tensor>>): Record<string, EncodedTensor> {
   return Object.fromEntries(Object.entries(r).map(([k, v]) => [k, encodeTensor(v)]));
 }
