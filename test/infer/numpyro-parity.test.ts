@@ -1,7 +1,7 @@
 // Issue 22, items 1, 4 and 9: the NumPyro snippets that did not port, each first as it failed.
 // Values are checked against closed forms (Normal conjugacy, substituted constants).
 import { condition, key, plate, sample, seed, substitute, type Tensor, tensor, trace } from "@scribe/core";
-import { Normal } from "@scribe/distributions";
+import { HalfCauchy, Normal } from "@scribe/distributions";
 import { AutoNormal, adam, HMC, MCMC, NUTS, Predictive, SVI, TraceELBO } from "@scribe/infer";
 import { afterEach, describe, expect, it, vi } from "vitest";
 
@@ -238,5 +238,52 @@ describe("item 7: printSummary options, Tensor.std/var, obsMask under NUTS", () 
     const ours = warnings.filter((w) => w.includes("obsMask"));
     expect(ours.length).toBe(1);
     expect(ours[0]).toMatch(/site 'y'/);
+  });
+});
+
+describe("item 8: MCMC resumes mid-warmup", () => {
+  // Eight schools, non-centred (a warmup with several mass-matrix windows to resume inside).
+  const y = tensor([28, 8, -3, 7, -1, 1, 18, 12]);
+  const sigma = tensor([15, 10, 16, 11, 9, 11, 10, 18]);
+  const eightSchools = (yy: Tensor, s: Tensor) => {
+    const mu = sample("mu", new Normal(0, 5));
+    const tau = sample("tau", new HalfCauchy(5));
+    plate("J", 8, () => {
+      const eta = sample("eta", new Normal(0, 1));
+      sample("obs", new Normal(mu.add(tau.mul(eta)), s), { obs: yy });
+    });
+  };
+
+  for (const [label, stop, dense] of [
+    ["warmup 200 = 100 + resume 100 (inside a slow window)", 100, false],
+    ["stopping at a window boundary, dense mass matrix", 75, true],
+  ] as const)
+    it(label, async () => {
+      const opts = { numWarmup: 200, numSamples: 30, numChains: 2, progressBar: false };
+      const kernel = () => new NUTS(eightSchools, { denseMass: dense });
+      const whole = new MCMC(kernel(), opts);
+      await whole.run(key(11), y, sigma);
+      const a = whole.getSamples(true);
+
+      const first = new MCMC(kernel(), opts);
+      await first.warmupWith(key(11), { args: [y, sigma], stopAfter: stop });
+      const saved = JSON.stringify(first.postWarmupState);
+      const st = JSON.parse(saved);
+      expect(st.chains[0].iteration).toBe(stop);
+      expect(st.chains[0].warmup.numWarmup).toBe(200);
+      const second = new MCMC(kernel(), opts);
+      second.postWarmupState = st;
+      await second.run(st.rngKey, y, sigma);
+      const b = second.getSamples(true);
+      for (const k of ["mu", "tau", "eta"])
+        expect(Array.from(await b[k]!.data())).toEqual(Array.from(await a[k]!.data()));
+      expect(second.chainResults.map((r) => r.stepSize)).toEqual(whole.chainResults.map((r) => r.stepSize));
+      // A state after warmup carries no adaptation statistics.
+      expect(second.lastState!.chains[0]!.warmup).toBeUndefined();
+    }, 120_000);
+
+  it("rejects stopAfter outside [1, numWarmup]", async () => {
+    const m = new MCMC(new NUTS(eightSchools), { numWarmup: 20, numSamples: 5, progressBar: false });
+    await expect(m.warmupWith(key(0), { args: [y, sigma], stopAfter: 21 })).rejects.toThrow(/stopAfter/);
   });
 });

@@ -13,7 +13,7 @@ import {
 } from "./adaptation.js";
 import type { Evaluations } from "./evaluations.js";
 import { copyPhasePoint, newPhasePoint, type PhasePoint } from "./integrator.js";
-import { MassMatrix, Welford } from "./mass-matrix.js";
+import { MassMatrix, Welford, type WelfordState } from "./mass-matrix.js";
 import {
   hmcTransitionSteps,
   NutsWorkspace,
@@ -60,10 +60,31 @@ export interface StepRecord extends TransitionInfo {
 }
 
 /**
+ * Warmup adaptation in progress, saved with a chain state taken mid-warmup (NumPyro's
+ * `HMCAdaptState` fields, plus the window position): the dual-averaging iterates, the
+ * Welford accumulators of the current mass-matrix window and the schedule's length, so
+ * the chain resumes adapting exactly where it stopped.
+ */
+export interface WarmupState {
+  /** Warmup iterations of the whole schedule (the chain's `numWarmup`). */
+  numWarmup: number;
+  /** Whether the step size and the mass matrix are being adapted. */
+  adaptStepSize: boolean;
+  adaptMassMatrix: boolean;
+  /** Dual averaging (Hoffman & Gelman 2014, §3.2): `t`, `H̄`, `x_t`, `x̄`, `μ`. */
+  dualAveraging: { t: number; hBar: number; x: number; xBar: number; mu: number };
+  /** Accumulators of the current slow window. */
+  welford: WelfordState;
+  /** Index of the current window in Stan's schedule for `numWarmup`. */
+  window: number;
+}
+
+/**
  * The state of one chain between iterations, as plain JSON-able data (NumPyro's
- * `HMCState` fields that sampling needs): enough to continue the chain exactly, without
- * warmup, in this process or another one. Warmup adaptation statistics are not part of it:
- * a chain resumed from it only samples (step size and mass matrix stay fixed).
+ * `HMCState` fields that sampling needs): enough to continue the chain exactly in this
+ * process or another one. After warmup a chain resumed from it only samples (step size and
+ * mass matrix stay fixed); taken mid-warmup it carries {@link WarmupState}, and the resumed
+ * chain finishes the warmup first, bit for bit as if it had not stopped.
  */
 export interface ChainState {
   /** Iterations done so far, warmup included (NumPyro's `i`). */
@@ -80,6 +101,13 @@ export interface ChainState {
   denseMass: boolean;
   /** The chain's random stream (NumPyro's `rng_key`). */
   rng: RngStreamState;
+  /** Adaptation in progress; present only in a state taken before warmup ended. */
+  warmup?: WarmupState;
+}
+
+/** Warmup iterations a chain resumed from `s` still has to run (0 after warmup). */
+export function remainingWarmup(s: ChainState): number {
+  return s.warmup ? Math.max(0, s.warmup.numWarmup - s.iteration) : 0;
 }
 
 /** The random stream a fresh chain with key `k` uses: `foldIn(k, 1)`, from its start. */
@@ -120,6 +148,16 @@ function checkChainState(s: ChainState, dim: number): void {
   const m = s.inverseMassMatrix?.length;
   if (m !== (s.denseMass ? dim * dim : dim))
     throw bad(`inverseMassMatrix has ${m} entries, expected ${s.denseMass ? dim * dim : dim}`);
+  const w = s.warmup;
+  if (w !== undefined) {
+    if (!w || typeof w !== "object") throw bad("warmup is not an object");
+    if (!Number.isSafeInteger(w.numWarmup) || w.numWarmup <= s.iteration)
+      throw bad(`warmup.numWarmup is ${w?.numWarmup}, it must exceed the iteration ${s.iteration}`);
+    const da = w.dualAveraging;
+    if (!da || ![da.t, da.hBar, da.x, da.xBar, da.mu].every(Number.isFinite))
+      throw bad("warmup.dualAveraging needs finite t, hBar, x, xBar and mu");
+    if (!Number.isSafeInteger(w.window) || w.window < 0) throw bad(`warmup.window is ${w.window}`);
+  }
 }
 
 /** Evaluate the potential and gradient at `p.z`, a saved position that must give finite values. */
@@ -188,7 +226,8 @@ export class ChainSampler {
     this.#rule = rule;
     const dim = setup.dim;
     if (from) checkChainState(from, dim);
-    const nw = from ? 0 : numWarmup;
+    const resumed = from?.warmup;
+    const nw = from ? (resumed?.numWarmup ?? 0) : numWarmup;
     this.#numWarmup = nw;
     const dense = from ? from.denseMass : (settings.denseMass ?? false);
     this.#rng = from ? RngStream.fromState(from.rng) : new RngStream(foldIn(k, 1));
@@ -203,13 +242,22 @@ export class ChainSampler {
     );
     this.#ws = new NutsWorkspace(dim, rule.kind === "nuts" ? rule.maxTreeDepth : 1);
     this.#work = newPhasePoint(dim);
-    this.#adaptStep = (settings.adaptStepSize ?? true) && nw > 0;
-    this.#adaptMass = (settings.adaptMassMatrix ?? true) && nw > 0;
+    this.#adaptStep = resumed ? resumed.adaptStepSize : (settings.adaptStepSize ?? true) && nw > 0;
+    this.#adaptMass = resumed ? resumed.adaptMassMatrix : (settings.adaptMassMatrix ?? true) && nw > 0;
     this.#regularize = settings.regularizeMassMatrix ?? true;
     this.#maxDeltaEnergy = settings.maxDeltaEnergy ?? 1000;
     this.#da = new DualAveraging(settings.targetAcceptProb ?? 0.8);
     this.#welford = new Welford(dim, dense);
     this.#windows = buildAdaptationSchedule(nw);
+    if (resumed) {
+      if (resumed.window >= this.#windows.length)
+        throw new Error(
+          `MCMC: invalid chain state: warmup.window ${resumed.window} is past the ${this.#windows.length} windows of ${nw} warmup iterations`,
+        );
+      Object.assign(this.#da, resumed.dualAveraging);
+      this.#welford.setState(resumed.welford);
+      this.#win = resumed.window;
+    }
     if (from) {
       this.iteration = from.iteration;
       this.stepSize = from.stepSize;
@@ -226,13 +274,15 @@ export class ChainSampler {
     if (this.#from) yield* restorePoint(this.state);
     else copyPhasePoint(yield* findValidInitSteps(this.#setup, this.#initKey), this.state);
     if (this.#heuristicAtStart) this.stepSize = yield* this.#heuristic();
-    this.#da.restart(Math.log(10 * this.stepSize));
+    // A chain resumed mid-warmup keeps its dual-averaging state.
+    if (!this.#from?.warmup) this.#da.restart(Math.log(10 * this.stepSize));
     this.#initialized = true;
   }
 
   /**
-   * A chain that continues from a saved {@link ChainState}: no warmup, the saved step size,
-   * mass matrix and random stream; the potential and gradient are re-evaluated at the saved
+   * A chain that continues from a saved {@link ChainState}: the saved step size, mass matrix
+   * and random stream (and, for a state taken mid-warmup, the rest of the warmup with the
+   * saved adaptation statistics); the potential and gradient are re-evaluated at the saved
    * position. Stepping it gives bit for bit the draws the saved chain would have given next.
    */
   static fromState(
@@ -244,9 +294,12 @@ export class ChainSampler {
     return new ChainSampler(setup, rule, settings, { hi: 0, lo: 0 }, 0, state);
   }
 
-  /** The chain's state now, as plain data that survives `JSON.stringify` / `JSON.parse`. */
+  /**
+   * The chain's state now, as plain data that survives `JSON.stringify` / `JSON.parse`;
+   * before warmup has ended it includes the adaptation statistics ({@link WarmupState}).
+   */
   getState(): ChainState {
-    return {
+    const out: ChainState = {
       iteration: this.iteration,
       z: Array.from(this.state.z),
       potentialEnergy: this.state.pe,
@@ -255,6 +308,18 @@ export class ChainSampler {
       denseMass: this.mass.dense,
       rng: this.#rng.getState(),
     };
+    if (this.iteration < this.#numWarmup) {
+      const da = this.#da;
+      out.warmup = {
+        numWarmup: this.#numWarmup,
+        adaptStepSize: this.#adaptStep,
+        adaptMassMatrix: this.#adaptMass,
+        dualAveraging: { t: da.t, hBar: da.hBar, x: da.x, xBar: da.xBar, mu: da.mu },
+        welford: this.#welford.getState(),
+        window: this.#win,
+      };
+    }
+    return out;
   }
 
   #heuristic(): Evaluations<number> {

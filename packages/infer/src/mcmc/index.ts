@@ -17,8 +17,10 @@ export {
   chainRngState,
   findValidInitSteps,
   type HMCSettings,
+  remainingWarmup,
   type StepRecord,
   type TrajectoryRule,
+  type WarmupState,
 } from "./chain.js";
 export {
   type Evaluations,
@@ -47,7 +49,7 @@ export {
   NUTS,
   type NUTSOptions,
 } from "./kernels.js";
-export { choleskyLower, kineticEnergy, MassMatrix, Welford } from "./mass-matrix.js";
+export { choleskyLower, kineticEnergy, MassMatrix, Welford, type WelfordState } from "./mass-matrix.js";
 export {
   type KernelModuleSpec,
   MCMC,
@@ -55,6 +57,7 @@ export {
   type MCMCState,
   type RunOptions,
   type SummaryOptions,
+  type WarmupOptions,
 } from "./mcmc.js";
 export {
   checkpointRange,

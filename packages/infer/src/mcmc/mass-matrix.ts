@@ -112,6 +112,14 @@ export function kineticEnergy(r: Float64Array, v: Float64Array): number {
  * Streaming mean and (co)variance (Welford's algorithm): diagonal variances or a full
  * covariance matrix, in one pass.
  */
+/** {@link Welford}'s accumulators as plain JSON-able data. */
+export interface WelfordState {
+  count: number;
+  mean: number[];
+  /** Sums of squared deviations: `dim` entries (diagonal) or `dim²` (dense, row-major). */
+  m2: number[];
+}
+
 export class Welford {
   /** Draws seen so far. */
   count = 0;
@@ -153,6 +161,27 @@ export class Welford {
       const row = i * n;
       for (let j = 0; j < n; j++) m2[row + j]! += ai * d[j]!;
     }
+  }
+
+  /** The accumulators as plain data (to checkpoint a warmup window). */
+  getState(): WelfordState {
+    return { count: this.count, mean: Array.from(this.mean), m2: Array.from(this.#m2) };
+  }
+
+  /** Restore accumulators saved by {@link getState} (same `dim` and `dense`). */
+  setState(s: WelfordState): void {
+    if (
+      !Number.isSafeInteger(s.count) ||
+      s.count < 0 ||
+      s.mean?.length !== this.dim ||
+      s.m2?.length !== this.#m2.length
+    )
+      throw new Error(
+        `Welford: a saved state needs count >= 0, ${this.dim} means and ${this.#m2.length} second moments`,
+      );
+    this.count = s.count;
+    this.mean.set(s.mean);
+    this.#m2.set(s.m2);
   }
 
   /** Forget all draws. */

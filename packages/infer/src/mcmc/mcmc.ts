@@ -15,7 +15,7 @@ import {
   withBackend,
 } from "@scribe/core";
 import { formatSummary, type SiteDraws, type SummaryRow, summary } from "../diagnostics/summary.js";
-import { type ChainState, chainRngState } from "./chain.js";
+import { type ChainState, chainRngState, remainingWarmup } from "./chain.js";
 import { yieldToEventLoop } from "./event-loop.js";
 import type { MCMCKernel } from "./kernels.js";
 import { type ProgressCallback, ProgressReporter } from "./progress.js";
@@ -73,6 +73,17 @@ export interface RunOptions {
    * samples and states of earlier runs stay as they were.
    */
   signal?: AbortSignal;
+}
+
+/** Arguments of {@link MCMC.warmupWith}: {@link RunOptions} and where to stop. */
+export interface WarmupOptions extends RunOptions {
+  /**
+   * Run only the first `stopAfter` warmup iterations (1 ≤ stopAfter ≤ numWarmup), then keep
+   * the chains' states, adaptation statistics included, in {@link MCMC.postWarmupState} (a
+   * checkpoint mid-warmup): a later `run` with the state's key finishes the warmup and
+   * samples, bit for bit as one uninterrupted `run`.
+   */
+  stopAfter?: number;
 }
 
 /**
@@ -270,8 +281,21 @@ export class MCMC {
     return this.warmupWith(rngKey, { args });
   }
 
-  /** {@link warmup} with run options (model arguments, initial parameters, abort signal). */
-  async warmupWith(rngKey: Key, ro: RunOptions = {}): Promise<void> {
+  /**
+   * {@link warmup} with run options (model arguments, initial parameters, abort signal) and
+   * optionally `stopAfter` iterations only (a checkpoint mid-warmup).
+   * @example
+   * await mcmc.warmupWith(key(0), { args: [y], stopAfter: 100 }); // of numWarmup 200
+   * const saved = JSON.stringify(mcmc.postWarmupState); // adaptation statistics included
+   * mcmc.postWarmupState = JSON.parse(saved);
+   * await mcmc.run(mcmc.postWarmupState!.rngKey, y); // warmup 100..199, then the samples
+   */
+  async warmupWith(rngKey: Key, ro: WarmupOptions = {}): Promise<void> {
+    const stop = ro.stopAfter;
+    if (stop !== undefined && !(Number.isInteger(stop) && stop >= 1 && stop <= this.#opts.numWarmup))
+      throw new Error(
+        `MCMC: stopAfter must be an integer in [1, numWarmup = ${this.#opts.numWarmup}], got ${stop}`,
+      );
     await this.#exclusive("warmup", async () => {
       const before = this.#postWarmupState;
       this.#postWarmupState = undefined;
@@ -287,7 +311,7 @@ export class MCMC {
     });
   }
 
-  async #runChains(rngKey: Key, ro: RunOptions, warmupOnly: boolean): Promise<ChainResult[]> {
+  async #runChains(rngKey: Key, ro: WarmupOptions, warmupOnly: boolean): Promise<ChainResult[]> {
     // The backend is fixed at the call; the work starts on a later turn of the event loop, so
     // run() returns at once and a forgotten `await` meets the in-flight error, not old samples.
     const backend = currentBackend();
@@ -319,9 +343,21 @@ export class MCMC {
       const same = sameKey(keyFromPlain(from.rngKey, "MCMC: postWarmupState.rngKey"), rngKey);
       starts = from.chains.map((s, c) => (same ? s : { ...s, rng: chainRngState(keys[c]!) }));
     }
-    const numWarmup = from ? 0 : o.numWarmup;
-    const plan = { numWarmup, numSamples: warmupOnly ? 0 : o.numSamples, thinning: o.thinning };
-    const total = plan.numWarmup + plan.numSamples * plan.thinning;
+    // A state taken mid-warmup (warmupWith's stopAfter) finishes its warmup first.
+    const left = starts ? new Set(starts.map(remainingWarmup)) : null;
+    if (left && left.size > 1)
+      throw new Error(`MCMC: postWarmupState's chains stopped at different warmup iterations`);
+    const numWarmup = left ? [...left][0]! : o.numWarmup;
+    const plan = {
+      numWarmup,
+      numSamples: warmupOnly ? 0 : o.numSamples,
+      thinning: o.thinning,
+      stopAfter: warmupOnly ? ro.stopAfter : undefined,
+    };
+    const total = Math.min(
+      plan.numWarmup + plan.numSamples * plan.thinning,
+      plan.stopAfter ?? Number.POSITIVE_INFINITY,
+    );
     const progress = new ProgressReporter(total, numWarmup, o.numChains, {
       callback: o.onProgress,
       every: o.progressEvery,

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Key } from "@scribe/core";
-import type { ChainState, StepRecord } from "./chain.js";
+import { type ChainState, remainingWarmup, type StepRecord } from "./chain.js";
 import { evaluateAsync, evaluateSync } from "./evaluations.js";
 import { EventLoopPacer } from "./event-loop.js";
 import type { MCMCKernel } from "./kernels.js";
@@ -55,9 +55,15 @@ export interface ChainResult {
 
 /** Iteration counts of a run. */
 export interface ChainPlan {
+  /** Warmup iterations to run (for a resumed chain: the rest of its warmup, or 0). */
   numWarmup: number;
   numSamples: number;
   thinning: number;
+  /**
+   * Stop after this many iterations of the plan (a checkpoint mid-warmup: the chain's
+   * {@link ChainResult.lastState} then carries its adaptation statistics).
+   */
+  stopAfter?: number;
 }
 
 /** Called after every iteration of a chain (warmup included). */
@@ -120,7 +126,8 @@ export function throwIfAborted(signal: AbortSignal | undefined, where: string): 
 /**
  * Run one chain: `numWarmup` adapting iterations, then `numSamples × thinning`, keeping
  * every `thinning`-th. With `from`, the chain continues from that saved state instead
- * (pass `numWarmup: 0`; `k` is then unused).
+ * (pass `numWarmup: remainingWarmup(from)`, 0 unless it was saved mid-warmup; `k` is then
+ * unused). With `plan.stopAfter`, only that many iterations run.
  *
  * The tree logic runs here on the host in float64; the potential runs on the setup's
  * backend. With a synchronous potential (cpu) no iteration awaits anything, and the event
@@ -137,7 +144,10 @@ export async function runChain(
   control: ChainControl = {},
 ): Promise<ChainResult> {
   const { numWarmup, numSamples, thinning } = plan;
-  if (from && numWarmup !== 0) throw new Error("runChain: a chain resumed from a saved state has no warmup");
+  if (from && numWarmup !== remainingWarmup(from))
+    throw new Error(
+      `runChain: a chain resumed from a saved state runs the rest of its warmup (${remainingWarmup(from)} iterations), not ${numWarmup}`,
+    );
   const { signal } = control;
   const label = control.label ?? "chain";
   const dim = setup.dim;
@@ -153,7 +163,7 @@ export async function runChain(
     Float64Array
   >;
   let warmupDivergences = 0;
-  const total = numWarmup + numSamples * thinning;
+  const total = Math.min(numWarmup + numSamples * thinning, plan.stopAfter ?? Number.POSITIVE_INFINITY);
   let kept = 0;
   let t1 = t0;
   for (let it = 0; it < total; it++) {
@@ -178,7 +188,7 @@ export async function runChain(
     if (sync && pacer.due()) await pacer.pause();
     throwIfAborted(signal, `in ${label} after iteration ${it + 1} of ${total}`);
   }
-  if (numWarmup === total) t1 = now();
+  if (numWarmup >= total) t1 = now();
   const t2 = now();
   const siteValues = await siteValuesOfAsync(setup, positions, numSamples);
   const t3 = now();
