@@ -10,7 +10,7 @@
  * Node-only.
  * @module
  */
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Tensor } from "@scribe/core";
 import { familyOf } from "../families/registry.js";
@@ -19,17 +19,16 @@ import { type FitOptions, fit } from "../fit.js";
 import type { AnnData, UnsValue } from "../io/anndata.js";
 import { prepareH5ad } from "../io/h5ad.js";
 import { FLOAT32_EXACT_MAX } from "../io/validate.js";
-import {
-  type ModelType,
-  type ParameterizationInput,
-  sampledCoreParams,
-  TWO_STATE_DEFAULT_NODES,
-} from "../models/config.js";
+import { type ParameterizationInput, sampledCoreParams, TWO_STATE_DEFAULT_NODES } from "../models/config.js";
 import { commitAll, prepareFileAtomic, textWriter } from "../persist/atomic-file-node.js";
 import type { ScribeResults } from "../results/results.js";
 import { annotateAnnData } from "../results/summaries.js";
+import { initializeWithDefault, writeTemplate } from "./config-file.js";
 import { countMatrix, type LoadedData, loadData } from "./data.js";
+import { type FilteredData, filterData } from "./data-filters.js";
 import { refuseNonFiniteResults } from "./finite-results.js";
+import { fitHelpText, parseArgsOptions, setting } from "./fit-options.js";
+import { resolveFitPlan } from "./fit-plan.js";
 import { fitSplit } from "./fit-split.js";
 import {
   checkFolderWritable,
@@ -45,7 +44,6 @@ import {
 } from "./run-folder.js";
 import { CliError, type CliIO, choice, EXIT_OK, parseCommandArgs, UsageError } from "./util.js";
 
-const MODEL_NAMES = ["nbdm", "zinb", "nbvcp", "zinbvcp", "twostate", "twostatevcp"] as const;
 const NB_PARAMETERIZATIONS = [
   "canonical",
   "standard",
@@ -75,75 +73,8 @@ export const EXIT_TERMINATED = 143;
 /** Exit status after SIGHUP (checkpoint written): 128 + 1. */
 export const EXIT_HANGUP = 129;
 
-/** Help text of `scribe fit`. */
-export const FIT_HELP = `Usage: scribe fit DATA [options]
-
-Fit a SCRIBE model (variational inference) to a cells × genes count matrix.
-
-Arguments:
-  DATA                      an .h5ad file, or a 10x folder (matrix.mtx, features.tsv or
-                            genes.tsv, barcodes.tsv; obs columns from obs.tsv)
-
-Options:
-  --model NAME              nbdm | zinb | nbvcp (default) | zinbvcp | twostate | twostatevcp
-  --parameterization NAME   NB models: canonical (default, alias standard) | mean_prob
-                            (linked) | mean_odds (odds_ratio) | mean_disp;
-                            twostate/twostatevcp (required): two_state_natural (natural) |
-                            two_state_ratio (ratio) | two_state_mean_fano (mean_fano, fano) |
-                            two_state_moment_delta (moment_delta, delta)
-  --n-quad-nodes K          twostate/twostatevcp: quadrature nodes of the Poisson–Beta
-                            likelihood (default 128, at least 6)
-  --unconstrained           Normal + transform priors and guides
-  --n-components K          mixture with K components
-  --n-steps N               SVI steps (default 50000)
-  --batch-size B            cells per minibatch (default: all cells)
-  --learning-rate LR        Adam step size (default 0.001)
-  --seed S                  random seed (default 42)
-  --organism NAME           biology-informed capture prior (human, mouse, yeast, ecoli)
-  --guide-rank K            low-rank guide on the gene parameter
-  --layer NAME              read counts from this layer instead of X
-  --raw                     .h5ad: read counts from .raw (raw/X, raw/var)
-  --config FILE             JSON file with fit options (camelCase names of fit(); command-
-                            line options win)
-  --out DIR                 output folder (default scribe_fit); holds params.json,
-                            results.h5ad and, while running, checkpoint.ckpt
-  --checkpoint-every N      steps between checkpoints (default 500)
-  --resume                  continue from DIR/checkpoint.ckpt
-  --backend NAME            cpu (default) | webgpu (a GPU, or Chromium's SwiftShader driver
-                            with VK_ICD_FILENAMES set; results equal the CPU's within
-                            float32 rounding)
-  --n-samples N             posterior draws for the summaries (default 100)
-  --plots                   also draw the default plots (loss, PPC, ECDF) into OUT/plots
-                            (SVG and an index.html; more with scribe visualize OUT)
-  --split-by COLUMN         fit each level of this obs column into its own folder
-                            DIR/<level> (for scribe compare)
-  -q, --quiet               no progress on stderr
-  -h, --help                show this help
-
-Ctrl-C (and SIGTERM, SIGHUP) writes a checkpoint and exits with status 130 (143, 129); run
-again with --resume to continue (the result equals an uninterrupted run; --n-steps may be
-raised). --resume refuses data other than the run's (OUT/run.json holds a hash of the counts
-and names). A folder in use by another run is refused (OUT/.scribe.lock). Outputs are
-written, verified and only then put in place: a failure leaves earlier files intact. Exit status: 0 ok, 1 runtime error, 2 usage error.
-`;
-
-function intOpt(v: string | boolean | undefined, name: string, min = 1): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (typeof v !== "string" || v.trim() === "" || !Number.isInteger(n) || n < min)
-    throw new UsageError(
-      `--${name} must be a positive integer${min === 0 ? " or 0" : ""}, got ${JSON.stringify(v)}`,
-    );
-  return n;
-}
-
-function numOpt(v: string | boolean | undefined, name: string): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (typeof v !== "string" || !Number.isFinite(n) || n <= 0)
-    throw new UsageError(`--${name} must be a positive number, got ${JSON.stringify(v)}`);
-  return n;
-}
+/** Help text of `scribe fit` (grouped; from the option table in fit-options.ts). */
+export const FIT_HELP = fitHelpText();
 
 /**
  * Add the TwoState posterior means (sites of the SCRIBE two-state models; floor flags as the fraction of draws with
@@ -242,60 +173,17 @@ async function fitCommand(
   claim: Claim,
   preloaded?: LoadedData,
 ): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, {
-    model: { type: "string" },
-    parameterization: { type: "string" },
-    unconstrained: { type: "boolean" },
-    "n-components": { type: "string" },
-    "n-steps": { type: "string" },
-    "batch-size": { type: "string" },
-    "learning-rate": { type: "string" },
-    seed: { type: "string" },
-    organism: { type: "string" },
-    "guide-rank": { type: "string" },
-    "n-quad-nodes": { type: "string" },
-    layer: { type: "string" },
-    raw: { type: "boolean" },
-    config: { type: "string" },
-    out: { type: "string" },
-    "checkpoint-every": { type: "string" },
-    resume: { type: "boolean" },
-    "n-samples": { type: "string" },
-    plots: { type: "boolean" },
-    backend: { type: "string" },
-    "split-by": { type: "string" },
-    quiet: { type: "boolean", short: "q" },
-    help: { type: "boolean", short: "h" },
-  });
+  const { values, positionals } = parseCommandArgs(initializeWithDefault(argv), parseArgsOptions());
   if (values.help) {
     io.stdout(FIT_HELP);
     return EXIT_OK;
   }
-  if (positionals.length !== 1)
-    throw new UsageError(
-      positionals.length === 0
-        ? "missing DATA (an .h5ad file or a 10x folder)"
-        : `expected one DATA argument, got ${positionals.length}`,
-    );
-  const dataPath = positionals[0]!;
-  let fileOpts: FitOptions = {};
-  if (typeof values.config === "string") {
-    try {
-      fileOpts = JSON.parse(readFileSync(values.config, "utf8")) as FitOptions;
-    } catch (err) {
-      throw new CliError(`cannot read --config ${values.config}: ${(err as Error).message}`);
-    }
-    if (typeof fileOpts !== "object" || fileOpts === null || Array.isArray(fileOpts))
-      throw new CliError(`--config ${values.config}: expected a JSON object`);
-  }
-  const model = choice(
-    values.model as string | undefined,
-    "model",
-    MODEL_NAMES,
-    (fileOpts.model ?? "nbvcp") as ModelType,
-  );
+  if (typeof values.initialize === "string") return writeTemplate(values.initialize, io);
+  const plan = resolveFitPlan(values, positionals);
+  const { dataPath, settings } = plan;
+  const model = plan.fitOptions.model!;
   const traits = FAMILY_TRAITS[familyNameOfModel(model)];
-  const givenParam = (values.parameterization as string | undefined) ?? fileOpts.parameterization;
+  const givenParam = plan.fitOptions.parameterization;
   if (traits.needsParameterization && givenParam === undefined)
     throw new UsageError(
       `--model ${model} needs --parameterization (${TWO_STATE_PARAMETERIZATIONS.join(", ")})`,
@@ -306,41 +194,19 @@ async function fitCommand(
     traits.parameterizationPrefix ? TWO_STATE_PARAMETERIZATIONS : NB_PARAMETERIZATIONS,
     "canonical",
   );
-  const nSamples = intOpt(values["n-samples"], "n-samples") ?? 100;
-  const outDir = (values.out as string | undefined) ?? "scribe_fit";
-  const opts: FitOptions = {
-    ...fileOpts,
-    model,
-    parameterization,
-    ...(values.unconstrained ? { unconstrained: true } : {}),
-  };
-  const set = <K extends keyof FitOptions>(k: K, v: FitOptions[K] | undefined) => {
-    if (v !== undefined) opts[k] = v;
-  };
-  set("nComponents", intOpt(values["n-components"], "n-components"));
-  set("nSteps", intOpt(values["n-steps"], "n-steps", 0));
-  set("batchSize", intOpt(values["batch-size"], "batch-size"));
-  set("learningRate", numOpt(values["learning-rate"], "learning-rate"));
-  set("seed", intOpt(values.seed, "seed", 0));
-  set("guideRank", intOpt(values["guide-rank"], "guide-rank"));
-  const quad = intOpt(values["n-quad-nodes"], "n-quad-nodes");
-  if (quad !== undefined && !traits.quadrature)
+  const nSamples = setting<number>(settings, "output.n_samples");
+  const outDir = plan.outDir;
+  const opts: FitOptions = { ...plan.fitOptions, parameterization };
+  if (opts.nQuadNodes !== undefined && !traits.quadrature)
     throw new UsageError(`--n-quad-nodes applies only to --model twostate or twostatevcp`);
-  set("nQuadNodes", quad);
-  if (typeof values.organism === "string")
-    opts.priors = { ...(opts.priors ?? {}), organism: values.organism };
-  const layer = values.layer as string | undefined;
-  if (values.raw && layer !== undefined)
+  const flag = (key: string) => Boolean(setting<boolean>(settings, key));
+  const layer = settings["data.layer"] as string | undefined;
+  if (flag("data.raw") && layer !== undefined)
     throw new UsageError("--raw and --layer are exclusive (.raw has no layers)");
   // before any work: the output folder can be written and no output is an input file
   checkFolderWritable(outDir, "--out");
   const ckPath = join(outDir, "checkpoint.ckpt");
-  const backend = choice(
-    values.backend as string | undefined,
-    "backend",
-    ["cpu", "webgpu"] as const,
-    fileOpts.backend ?? "cpu",
-  );
+  const backend = setting<"cpu" | "webgpu">(settings, "run.backend");
   if (backend === "webgpu") {
     // Dawn (the optional `webgpu` package) is Node's WebGPU: registered here, explicitly
     const { createDawnBackend, registerBackendLoader } = await import("@scribe/core/node");
@@ -352,18 +218,23 @@ async function fitCommand(
     inputFiles(dataPath),
     "--out",
   );
-  if (values.resume && !existsSync(ckPath)) throw new CliError(`--resume: no checkpoint at ${ckPath}`);
+  if (flag("run.resume") && !existsSync(ckPath)) throw new CliError(`--resume: no checkpoint at ${ckPath}`);
 
   // load and validate before creating anything on disk; counts are fitted in float32, exact to 2^24
-  const data =
+  const data: FilteredData =
     preloaded ??
-    (await loadData(dataPath, { raw: Boolean(values.raw), ...(layer !== undefined ? { layer } : {}) }));
-  if (typeof values["split-by"] === "string")
-    return fitSplit(
-      argv,
+    filterData(
+      await loadData(dataPath, { raw: flag("data.raw"), ...(layer !== undefined ? { layer } : {}) }),
+      plan.filters,
+      layer,
       io,
-      { data, column: values["split-by"], outDir, quiet: Boolean(values.quiet) },
-      (a, d) => runFit(a, io, d),
+      flag("run.quiet"),
+    );
+  // split levels arrive preloaded (and filtered): they are fitted, not split again
+  const splitBy = settings["data.split_by"] as string | undefined;
+  if (splitBy !== undefined && !preloaded)
+    return fitSplit(argv, io, { data, column: splitBy, outDir, quiet: flag("run.quiet") }, (a, d) =>
+      runFit(a, io, d),
     );
   const matrix = countMatrix(data, layer, { maxCount: FLOAT32_EXACT_MAX });
   const run: RunRecord = {
@@ -372,18 +243,18 @@ async function fitCommand(
     data: dataPath,
     shape: [matrix.shape[0], matrix.shape[1]],
     fingerprint: dataFingerprint(matrix, data.adata.obs.index, data.adata.var.index),
-    matrix: values.raw ? "raw" : layer !== undefined ? `layer ${layer}` : "X",
+    matrix: flag("data.raw") ? "raw" : layer !== undefined ? `layer ${layer}` : "X",
   };
-  const quiet = Boolean(values.quiet);
+  const quiet = flag("run.quiet");
   if (!quiet)
     io.stderr(
       `scribe fit: ${data.adata.X.shape[0]} cells × ${data.adata.X.shape[1]} genes, model ${model} (${parameterization})\n`,
     );
 
   claim.folder = claimOutputFolder(outDir, "--out");
-  claim.fresh = !values.resume;
+  claim.fresh = !flag("run.resume");
   claim.checkpoint = ckPath;
-  if (values.resume) checkResumeData(outDir, run);
+  if (flag("run.resume")) checkResumeData(outDir, run);
   else writeRunRecord(outDir, run);
 
   // Ctrl-C, SIGTERM (kill, a scheduler) and SIGHUP (a closed terminal) all checkpoint and stop
@@ -399,10 +270,10 @@ async function fitCommand(
   try {
     outcome = await fit(data.adata, {
       ...opts,
-      ...(typeof values.layer === "string" ? { layer: values.layer } : {}),
+      ...(layer !== undefined ? { layer } : {}),
       checkpointPath: ckPath,
-      checkpointEvery: intOpt(values["checkpoint-every"], "checkpoint-every") ?? 500,
-      resume: Boolean(values.resume),
+      checkpointEvery: setting<number>(settings, "run.checkpoint_every"),
+      resume: flag("run.resume"),
       onProgress: progressBar(io, !quiet),
       progressEvery: 10,
       signal: abort.signal,
@@ -425,7 +296,7 @@ async function fitCommand(
   }
   const res = outcome.results;
   const { prepareCounts } = await import("../fit.js");
-  const { counts } = prepareCounts(data.adata, values.layer as string | undefined);
+  const { counts } = prepareCounts(data.adata, layer);
   let annotated = await annotateAnnData(data.adata, res, counts, {
     nSamples,
     extraUns: {
@@ -433,6 +304,8 @@ async function fitCommand(
       early_stopped: outcome.earlyStopped,
       seed: opts.seed ?? 42,
       data: dataPath,
+      inference_method: opts.inferenceMethod ?? "svi",
+      ...(data.filterSteps?.length ? { preprocessing: data.filterSteps } : {}),
     },
   });
   if (traits.summarizesDerivedSites) annotated = addTwoStateColumns(annotated, res, counts, nSamples);
@@ -445,7 +318,7 @@ async function fitCommand(
   rmSync(ckPath, { force: true });
   const last = res.lossHistory.length ? res.lossHistory[res.lossHistory.length - 1]! : Number.NaN;
   // --plots: the default plots of scribe visualize, from the results in memory
-  const plotsIndex = values.plots
+  const plotsIndex = flag("output.plots")
     ? await (await import("./visualize.js")).writeFitPlots(outDir, res, counts, opts.seed ?? 42)
     : undefined;
   io.stdout(
