@@ -136,6 +136,12 @@ describe("scribe fit: config files and overrides", () => {
     expect(p.lossHistory.length).toBe(7);
     const w = Object.entries(p.params).find(([k]) => k.endsWith("_W"));
     expect(w?.[1].shape).toEqual([G, 2]);
+    // a JSON config of camelCase fit() options (the format before sections) still works
+    const json = join(dir, "old.json");
+    writeFileSync(json, JSON.stringify({ model: "nbdm", nSteps: 4, learningRate: 0.01 }));
+    const old = params((await fitOk(["--config", json, "--out", join(dir, "old")])).out);
+    expect(old.modelType).toBe("nbdm");
+    expect(old.lossHistory.length).toBe(4);
     // errors name the key
     const bad = await cli(["fit", tenx, "guide.rnak=2"]);
     expect(bad.code).toBe(2);
