@@ -60,7 +60,7 @@ export {
 export type { DType, TypedArray } from "./tensor/dtype.js";
 export { finfoEps, isFloat, promoteTypes } from "./tensor/dtype.js";
 export { type FormatOptions, formatTensor, formatValues } from "./tensor/format.js";
-export { data, dataSync, realize } from "./tensor/realize.js";
+export { data, dataSync, MAX_DEFERRED_DEPTH, realize } from "./tensor/realize.js";
 export type { Shape } from "./tensor/shape.js";
 export { broadcastShapes, sizeOf } from "./tensor/shape.js";
 export { Tensor } from "./tensor/tensor.js";

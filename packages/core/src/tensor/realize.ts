@@ -33,10 +33,38 @@ export function hasDeferredLeaf(e: Expr): boolean {
  */
 const pendingReductions = new Set<Tensor>();
 
-/** Queue a reduction; `t` must have been created with a null buffer and expression. */
+/**
+ * Longest chain of deferred tensors allowed to wait on one another. Realizing a deferred
+ * tensor realizes the deferred tensors it reads first, recursively, so an unbounded chain
+ * (a long lazy loop such as `x = x.mul(0.5).add(x.mean().mul(0.5))`) would overflow the
+ * stack; a tensor that would lie deeper is computed at once instead, which bounds the
+ * recursion (and costs one early pass per `MAX_DEFERRED_DEPTH` links of such a chain).
+ */
+export const MAX_DEFERRED_DEPTH = 256;
+
+/** Chain depth of each deferred tensor (1: it reads no deferred tensor); absent when computed. */
+const deferredDepth = new WeakMap<Tensor, number>();
+
+/** 1 + the deepest deferred tensor `e` reads (0 if it reads none). */
+function deferredDepthOf(e: Expr): number {
+  if (e.kind === "leaf") return e.tensor._reduction ? (deferredDepth.get(e.tensor) ?? 1) : 0;
+  if (e.kind !== "call") return 0;
+  let d = 0;
+  for (const a of e.args) d = Math.max(d, deferredDepthOf(a));
+  return d;
+}
+
+/**
+ * Queue a reduction; `t` must have been created with a null buffer and expression. Past
+ * {@link MAX_DEFERRED_DEPTH} links of deferred tensors reading deferred tensors it is
+ * computed now instead (see there).
+ */
 export function deferReduction(t: Tensor, kernel: FusedKernel): Tensor {
   t._reduction = kernel;
   pendingReductions.add(t);
+  const depth = deferredDepthOf(kernel.expr) + 1;
+  if (depth > MAX_DEFERRED_DEPTH) realize(t);
+  else deferredDepth.set(t, depth);
   return t;
 }
 
