@@ -8,6 +8,8 @@ import { ensureParamTransform } from "./install-transforms.js";
 // Explicit wiring: constrained params map through distributions' bijectTo (idempotent).
 ensureParamTransform();
 
+// Both autoguide and enumeration name a `PlateInfo`; the package exports the autoguide one (as before).
+export type { PlateInfo } from "./autoguide/index.js";
 export * from "./autoguide/index.js";
 export * as diagnostics from "./diagnostics/index.js";
 export {
