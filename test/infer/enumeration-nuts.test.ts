@@ -75,7 +75,10 @@ describe("enumeration under NUTS: a change-point model", () => {
     const l2 = Array.from(await s.lam2!.data());
     const est = new Array<number>(T + 1).fill(0);
     const perDraw = l1.map((a, i) => conditional(a, l2[i]!));
-    for (const p of perDraw) p.forEach((v, k) => (est[k]! += v / n));
+    for (const p of perDraw)
+      p.forEach((v, k) => {
+        est[k]! += v / n;
+      });
     const exact = exactPosterior();
     // Tolerance from the MCMC error: 5 Monte Carlo standard errors of the Rao–Blackwellized
     // mean, taking the effective sample size as n/4 (NUTS on two rates mixes better than that),

@@ -64,7 +64,7 @@ describe("readback-free MAP, encoding, Laplace and collectDraws", () => {
       expect(beta[2]).toBe(1);
       expect(beta[3]).toBeCloseTo(0.7 / 1.3, 5); // both ≤ 1: the mean
       const dir = await vals(withBackend(be, () => factorMode(new Dirichlet(tensor([2, 3, 5])))));
-      [1 / 7, 2 / 7, 4 / 7].forEach((w, i) => expect(dir[i]).toBeCloseTo(w, 5));
+      [1 / 7, 2 / 7, 4 / 7].forEach((w, i) => void expect(dir[i]).toBeCloseTo(w, 5));
     });
 
     it(`${name}: encodeTensorAsync writes the cpu's bytes`, { timeout: 120_000 }, async () => {
@@ -89,7 +89,7 @@ describe("readback-free MAP, encoding, Laplace and collectDraws", () => {
       const h = await g.hessianAsync(params, []);
       const want = [4, 0, 0, 4.25];
       // float64 central differences on the cpu; float32 with a 1e-2 step on WebGPU
-      want.forEach((w, i) => expect(Math.abs(h[i]! - w)).toBeLessThan(1e-3));
+      want.forEach((w, i) => void expect(Math.abs(h[i]! - w)).toBeLessThan(1e-3));
       const L = await vals(withBackend(be, () => g.getPosterior(params, []).scaleTril));
       expect(L[0]).toBeCloseTo(1 / 2, 4);
       expect(L[3]).toBeCloseTo(1 / Math.sqrt(4.25), 4);
@@ -108,7 +108,7 @@ describe("readback-free MAP, encoding, Laplace and collectDraws", () => {
         Array.from(random.normal(key(i), [2]).dataSync(), Number),
       ).flat();
       const got = await vals(out.y!);
-      ref.forEach((r, j) => expect(Math.abs(got[j]! - r)).toBeLessThan(1e-5)); // same Threefry bits
+      ref.forEach((r, j) => void expect(Math.abs(got[j]! - r)).toBeLessThan(1e-5)); // same Threefry bits
     });
   }
 });

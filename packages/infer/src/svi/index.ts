@@ -5,7 +5,6 @@
 export { deserializeSVIState, type LoadedCheckpoint, serializeSVIState } from "./checkpoint.js";
 export { EarlyStopping, type EarlyStoppingOptions, type EarlyStoppingRecord } from "./early-stopping.js";
 export { type ELBOLoss, type ELBOOptions, TraceELBO, TraceMeanFieldELBO, traceParticle } from "./elbo.js";
-export { TraceEnumELBO, type TraceEnumELBOOptions } from "./trace-enum-elbo.js";
 export { describeStatus, nonFiniteSites, SVINonFiniteError, stepStatus } from "./non-finite.js";
 export { formatDuration, type ProgressBarOptions, SVIProgressBar } from "./progress-bar.js";
 export { type GuideLike, SVI, type SVIStepResult } from "./svi.js";
@@ -18,3 +17,4 @@ export type {
   SVISnapshot,
   SVIState,
 } from "./svi-types.js";
+export { TraceEnumELBO, type TraceEnumELBOOptions } from "./trace-enum-elbo.js";

@@ -1,5 +1,5 @@
 /**
- * Point estimates from a fitted guide (spec §4.2 `get_map`): the mode of each factor —
+ * Point estimates from a fitted guide (SCRIBE results `get_map`): the mode of each factor —
  * Beta (a−1)/(a+b−2) inside, 0 or 1 at the boundaries, NaN when both ≤ 1 (the mean with
  * `useMean`); LogNormal exp(μ − σ²); BetaPrime (β−1)/(α+1); Dirichlet (α−1)/(Σα−K); and for
  * Normal + transform factors the Jacobian-corrected mode (`mapMethod: "auto"`: exp in closed
