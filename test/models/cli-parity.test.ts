@@ -227,6 +227,27 @@ describe("scribe fit: model, guide and inference flags", () => {
     expect(res.obs.index.length).toBe(20);
     expect(res.var.index.length).toBe(G - 1); // gene 9 is in 2 of the B cells only
     expect((res.uns.scribe as Record<string, unknown>).early_stopped).toBe(true);
+    // --split-by under --out-root: one folder per level inside the run's tree folder
+    const split = await cli([
+      "fit",
+      tenx,
+      "--n-samples",
+      "2",
+      "-q",
+      "--model",
+      "nbdm",
+      "--split-by",
+      "group",
+      "--n-steps",
+      "3",
+      "--out-root",
+      root,
+    ]);
+    expect(split.code, split.stderr).toBe(0);
+    for (const level of ["A", "B"]) {
+      const res = await readH5ad(join(root, "tenx", "nbdm", "svi", "n_steps=3", level, "results.h5ad"));
+      expect(obsStrings(res, "group").every((g) => g === level)).toBe(true);
+    }
     // --variable-capture turns nbdm into nbvcp, and contradicts an explicit --model
     const clash = await cli(["fit", tenx, "--model", "nbdm", "--variable-capture"]);
     expect(clash.code).toBe(2);

@@ -312,6 +312,13 @@ export const FIT_OPTION_SPECS: readonly OptionSpec[] = [
     help: "leave the params unchanged on non-finite steps",
   },
   {
+    key: "inference.max_non_finite_steps",
+    group: "Inference",
+    kind: "int",
+    dflt: 100,
+    help: "stop with an error after this many consecutive non-finite steps",
+  },
+  {
     key: "inference.init_components",
     group: "Inference",
     kind: "bool",

@@ -170,6 +170,7 @@ export function resolveFitPlan(values: Record<string, unknown>, positionals: rea
   put("learningRate", "inference.learning_rate");
   put("stableUpdate", "inference.stable_update");
   put("initComponents", "inference.init_components");
+  put("maxNonFiniteSteps", "inference.max_non_finite_steps");
   put("seed", "inference.seed");
   if (method === "mcmc") {
     opts.inferenceMethod = "mcmc";

@@ -18,16 +18,23 @@ export function levelFolderName(level: string): string {
   return s === "" || s === "." || s === ".." ? `level_${s.replace(/\./g, "_")}` : s;
 }
 
-/** The arguments with `--split-by X` (or `--split-by=X`) removed and `--out` set to `out`. */
-function levelArgv(argv: readonly string[], out: string): string[] {
+const LEVEL_DROPPED_FLAGS = ["--split-by", "--out", "--out-root"];
+const LEVEL_DROPPED_OVERRIDES = ["data.split_by=", "output.out=", "output.out_root="];
+
+/**
+ * The arguments with the split and output options (`--split-by`, `--out`, `--out-root`, as
+ * flags or `key=value` overrides) removed and `--out` set to `out`.
+ */
+export function levelArgv(argv: readonly string[], out: string): string[] {
   const res: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === "--split-by" || a === "--out") {
+    if (LEVEL_DROPPED_FLAGS.includes(a)) {
       i++;
       continue;
     }
-    if (a.startsWith("--split-by=") || a.startsWith("--out=")) continue;
+    if (LEVEL_DROPPED_FLAGS.some((f) => a.startsWith(`${f}=`))) continue;
+    if (LEVEL_DROPPED_OVERRIDES.some((o) => a.startsWith(o))) continue;
     res.push(a);
   }
   return [...res, "--out", out];
