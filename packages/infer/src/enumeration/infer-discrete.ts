@@ -5,7 +5,10 @@
  * max-marginal (temperature 0, max-product: the joint MAP) or marginal (temperature 1: a
  * draw from the exact joint posterior, by the chain rule) is contracted from the factors
  * with the sites decided so far held at their values. Everything stays on the device (no
- * readback). Sites of an enumerated `scan` are not supported here yet.
+ * readback). The states of an enumerated `scan` (one carried state variable) are decided
+ * after the sites outside it, by forward filtering and backward sampling over time (Viterbi's
+ * backtracking at temperature 0), given the step-0 state; per-step enumerated variables
+ * that are not carried are summed (or maximized) out and not returned.
  * @module
  */
 import {
@@ -18,13 +21,17 @@ import {
   gather,
   type Key,
   log,
+  logsumexp,
   key as makeKey,
+  max,
   neg,
   random,
   reshape,
   type SampleMessage,
   type SiteValues,
   seed,
+  slice,
+  stack,
   substitute,
   sum,
   type Tensor,
@@ -33,6 +40,7 @@ import {
 } from "@scribe/core";
 import { contractFactors, type Factor } from "./contract.js";
 import { maxPlateNestingOf, traceFactors } from "./factors.js";
+import { contractScan, type LaidTransitions, layTransitions, scanChain } from "./markov-chain.js";
 
 /** Options of {@link inferDiscrete}. */
 export interface InferDiscreteOptions {
@@ -72,17 +80,22 @@ export function inferDiscrete<A extends unknown[]>(
   const maxPlateNesting = opts.maxPlateNesting ?? maxPlateNestingOf(trace(fn).getTrace(...args));
   const tr = trace(enumerate(fn, { maxPlateNesting })).getTrace(...args);
   const tf = traceFactors(tr);
-  if (tf.scans.size > 0)
-    throw new Error(
-      "inferDiscrete: enumerated scan sites are not supported yet (only their marginal likelihood is)",
-    );
   const { rank } = tf;
-  let factors: Factor[] = [...tf.factors];
-  const order: SampleMessage[] = [];
-  for (const s of tr.values()) if (s.type === "sample" && enumDimOf(s) !== undefined) order.push(s);
-  const remaining = new Set(order.map((s) => enumDimOf(s)!)); // every site in `order` has a dim
   const semiring = temperature === 0 ? "max" : "sum";
-  const drawKeys = order.length > 0 ? (random.split(kDraw, order.length) as Key[]) : [];
+  // Each enumerated scan enters as one factor over its step-0 states (its later states summed
+  // or maximized out); those later states are decided at the end.
+  const chains = [...tf.scans].map(([timeDim, group]) => ({ chain: scanChain(timeDim, group, tf), group }));
+  const scanStates = new Set(chains.flatMap((c) => c.chain.curDims));
+  let factors: Factor[] = [...tf.factors, ...chains.map((c) => contractScan(c.chain, c.group, tf, semiring))];
+  const order: SampleMessage[] = [];
+  for (const s of tr.values()) {
+    if (s.type !== "sample") continue;
+    const d = enumDimOf(s);
+    if (d !== undefined && !scanStates.has(d)) order.push(s);
+  }
+  const remaining = new Set(order.map((s) => enumDimOf(s)!)); // every site in `order` has a dim
+  const drawKeys = random.split(kDraw, Math.max(1, order.length + chains.length)) as Key[];
+  const chosenIdx = new Map<number, Tensor>();
   const out: Record<string, Tensor> = {};
   order.forEach((site, i) => {
     const d = enumDimOf(site)!; // `order` holds enumerated sites only
@@ -107,8 +120,62 @@ export function inferDiscrete<A extends unknown[]>(
       (f.logp.shape[axis] ?? 1) > 1 ? { ...f, logp: sum(where(chosen, f.logp, 0), axis, true) } : f,
     );
     out[site.name] = siteValue(site, idx, size);
+    chosenIdx.set(d, idx);
+  });
+  chains.forEach(({ chain, group }, i) => {
+    const [cur] = chain.curDims;
+    const [prev] = chain.prevDims;
+    const site = cur === undefined ? undefined : tf.enumSites.get(cur);
+    const start = prev === undefined ? undefined : chosenIdx.get(prev);
+    if (chain.curDims.length !== 1 || !site || !start)
+      throw new Error(
+        `inferDiscrete: scan with ${chain.curDims.length} enumerated state sites; only one carried state variable is supported`,
+      );
+    const lt = layTransitions(chain, group, tf, semiring);
+    const path = decideChain(lt, start, rank, temperature, drawKeys[order.length + i]!); // [T−1, B]
+    const support = reshape(site.value!, [lt.states]); // the enumerated site holds its support
+    const frames = site.condIndepStack.filter((f) => chain.outerPlates.has(f.name));
+    const n = frames.reduce((m, f) => Math.max(m, -f.dim), 0);
+    const batch = new Array<number>(n).fill(1);
+    for (const f of frames) batch[n + f.dim] = f.size;
+    out[site.name] = reshape(gather(support, reshape(path, [path.size]), 0), [lt.length, ...batch]);
   });
   return out;
+}
+
+/**
+ * The states of steps 1..T−1 given the step-0 state: forward filtering
+ * α_t(c) = ⊕_p M_t[c, p] + α_{t−1}(p), then backward choices from α_t(c) + M_{t+1}[x_{t+1}, c]
+ * (⊕ = logsumexp and Gumbel-max draws, or max and argmax). Returns int32 [T−1, B].
+ */
+function decideChain(
+  lt: LaidTransitions,
+  startIdx: Tensor,
+  rank: number,
+  temperature: 0 | 1,
+  k: Key,
+): Tensor {
+  const { laid, plateList, full, batch: b, states: n, length } = lt;
+  const unit = full.map((size, ax) => (plateList.some((p) => rank + p.dim === ax) ? size : 1));
+  const start = reshape(broadcastTo(reshape(startIdx, startIdx.shape), unit), [b]);
+  const at = arange(0, n, 1, "int32");
+  const step = (t: number) => reshape(slice(laid, [0, t, 0, 0], [b, t + 1, n, n]), [b, n, n]);
+  /** M[b, ·, idx_b] (axis 2) or M[b, idx_b, ·] (axis 1), as [B, n]. */
+  const pick = (m: Tensor, idx: Tensor, axis: 1 | 2) => {
+    const mask = eq(reshape(at, axis === 2 ? [1, 1, n] : [1, n, 1]), reshape(idx, [b, 1, 1]));
+    return sum(where(mask, m, 0), axis);
+  };
+  const reducePrev = (t: Tensor) => (temperature === 0 ? max(t, 2) : logsumexp(t, 2));
+  const alphas: Tensor[] = [pick(step(0), start, 2)];
+  for (let t = 1; t < length; t++) alphas.push(reducePrev(step(t).add(reshape(alphas[t - 1]!, [b, 1, n]))));
+  const keys = random.split(k, length) as Key[];
+  const choose = (score: Tensor, t: number) =>
+    argmax(temperature === 0 ? score : score.add(gumbel(keys[t]!, score.shape, score.dtype)), 1);
+  const path = new Array<Tensor>(length);
+  path[length - 1] = choose(alphas[length - 1]!, length - 1);
+  for (let t = length - 2; t >= 0; t--)
+    path[t] = choose(alphas[t]!.add(pick(step(t + 1), path[t + 1]!, 1)), t);
+  return stack(path);
 }
 
 /** Standard Gumbel noise: argmax(logits + noise) is a draw from softmax(logits). */

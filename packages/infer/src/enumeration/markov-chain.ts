@@ -74,16 +74,28 @@ function chainProduct(a: Tensor, semiring: "sum" | "max"): Tensor {
   }
 }
 
+/** A scan's transition tensor laid out as [B (outer plates), T−1, current, previous]. */
+export interface LaidTransitions {
+  readonly laid: Tensor;
+  /** The outer plates, leftmost dim first (the order of B). */
+  readonly plateList: PlateInfo[];
+  /** Per rank-R axis: the size in the full layout. */
+  readonly full: number[];
+  readonly batch: number;
+  readonly states: number;
+  readonly length: number;
+}
+
 /**
- * Reduce the factors of a scan's steps 1..T−1 to one factor over the step-0 states (and the
- * outer plates), summing (or maximizing) over every later state.
+ * Sum (or maximize) the scan's step-local variables out of its factors and lay the result
+ * out as transition matrices M[b, t, current, previous].
  */
-export function contractScan(
+export function layTransitions(
   chain: ScanChain,
   group: readonly SiteFactor[],
   tf: TraceFactors,
   semiring: "sum" | "max" = "sum",
-): Factor {
+): LaidTransitions {
   const { rank } = tf;
   const { timeDim, curDims, prevDims, outerPlates } = chain;
   const states = new Set([...curDims, ...prevDims]);
@@ -98,7 +110,6 @@ export function contractScan(
           `scan site '${group[0]?.site.name}': an enumerated variable outside the scan enters its steps; only the carried state links steps`,
         );
   const m = contractFactors(group, tf.plates, { rank, sumDims: local, keep: outerPlates, semiring });
-  // Lay the tensor out as [B (outer plates), time, current states, previous states].
   const sizeAt = (d: number) => {
     const s = tf.enumSites.get(d);
     return (s?.infer as { _enumSize?: number } | undefined)?._enumSize ?? 1;
@@ -116,10 +127,26 @@ export function contractScan(
   for (const d of [...curDims, ...prevDims]) full[rank + d] = sizeAt(d);
   const rest = full.map((_, i) => i).filter((i) => !axes.includes(i));
   const laid = transpose(broadcastTo(m, full), [...axes, ...rest]);
-  const b = plateList.reduce((n, p) => n * p.size, 1);
+  const batch = plateList.reduce((n, p) => n * p.size, 1);
   const k = curDims.reduce((n, d) => n * sizeAt(d), 1);
-  const len = full[rank + timeDim]!;
-  const product = chainProduct(reshape(laid, [b, len, k, k]), semiring); // [B, c_last, p_0]
+  const length = full[rank + timeDim]!; // set just above
+  return { laid: reshape(laid, [batch, length, k, k]), plateList, full, batch, states: k, length };
+}
+
+/**
+ * Reduce the factors of a scan's steps 1..T−1 to one factor over the step-0 states (and the
+ * outer plates), summing (or maximizing) over every later state.
+ */
+export function contractScan(
+  chain: ScanChain,
+  group: readonly SiteFactor[],
+  tf: TraceFactors,
+  semiring: "sum" | "max" = "sum",
+): Factor {
+  const { rank } = tf;
+  const { prevDims, outerPlates } = chain;
+  const { laid, plateList, full } = layTransitions(chain, group, tf, semiring);
+  const product = chainProduct(laid, semiring); // [B, c_last, p_0]
   const last = semiring === "max" ? max(product, 1) : logsumexp(product, 1); // [B, p_0]
   // Back to rank R: outer plates and the step-0 states at their dims, unit dims elsewhere.
   const backAxes = [...plateList.map((p) => rank + p.dim), ...prevDims.map((d) => rank + d)];
