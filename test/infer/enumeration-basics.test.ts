@@ -144,4 +144,33 @@ describe("contraction with plates", () => {
     const { logJoint } = enumLogDensity(configEnumerate(model), [], {}, { maxPlateNesting: 2 });
     expect(Math.abs(logJoint.item() - Math.log(total))).toBeLessThan(1e-12);
   });
+
+  it("scales a subsampled plate after its local sums, before the global sum", () => {
+    // g ~ Bern(0.4); for i in a minibatch of 3 of N = 6: z_i ~ Bern(0.3), y_i ~ N(z_i + 2g, 1).
+    const ys = [0.1, 1.2, 2.9, -0.4, 3.3, 1.8];
+    const idx = [1, 4, 5];
+    const model = () => {
+      const g = sample("g", Bernoulli({ probs: tensor(0.4, { dtype: "float64" }) }));
+      plate("N", 6, { subsampleSize: 3 }, (i) => {
+        const z = sample("z", Bernoulli({ probs: tensor(0.3, { dtype: "float64" }) }));
+        sample("y", new Normal(z.add(g.mul(2)), 1), { obs: tensor(ys, { dtype: "float64" }).index(i) });
+      });
+    };
+    const { logJoint } = enumLogDensity(
+      configEnumerate(model),
+      [],
+      { N: tensor(idx, { dtype: "int32" }) },
+      {
+        maxPlateNesting: 1,
+      },
+    );
+    const local = (g: number) =>
+      idx.reduce(
+        (a, i) =>
+          a + Math.log(0.7 * Math.exp(lnorm(ys[i]!, 2 * g, 1)) + 0.3 * Math.exp(lnorm(ys[i]!, 1 + 2 * g, 1))),
+        0,
+      );
+    const expected = Math.log(0.6 * Math.exp(2 * local(0)) + 0.4 * Math.exp(2 * local(1)));
+    expect(Math.abs(logJoint.item() - expected)).toBeLessThan(1e-12);
+  });
 });
