@@ -3,8 +3,8 @@
 // a Gaussian random walk whose posterior (a Gaussian with tridiagonal precision) is solved
 // here by hand.
 import { key, sample, scan, seed, type Tensor, tensor, trace } from "@scribe/core";
-import { Normal } from "@scribe/distributions";
-import { logDensity, MCMC, NUTS } from "@scribe/infer";
+import { LogNormal, Normal } from "@scribe/distributions";
+import { latentLayout, logDensity, MCMC, modelPotentialEnergy, NUTS } from "@scribe/infer";
 import { describe, expect, it } from "vitest";
 
 const lnorm = (x: number, m: number, s: number) =>
@@ -93,5 +93,27 @@ describe("scan, run step by step", () => {
       for (let i = 0; i < 800; i++) m += draws[i * T + t]! / 800;
       expect(Math.abs(m - mean[t]!)).toBeLessThan(0.12);
     }
+  });
+
+  it("the HMC potential of a constrained scanned site adds each step's log-Jacobian once", () => {
+    // s_t ~ LogNormal(log s_{t−1}, 0.5) from s_0 = 1: with s = exp(u), log p(s) + log|ds/du|
+    // = Σ_t log N(u_t | u_{t−1}, 0.5) (the −log s_t of the density cancels the Jacobian u_t).
+    const T = 6;
+    const model = () =>
+      scan(
+        (prev: Tensor, _x: undefined) => {
+          const s = sample("s", new LogNormal(prev.log(), 0.5));
+          return [s, null] as const;
+        },
+        tensor(1),
+        null,
+        { length: T },
+      );
+    const layout = latentLayout(model, []);
+    expect(layout.map((l) => [l.name, l.shape])).toEqual([["s", [T]]]);
+    const u = [0.3, -0.2, 0.5, 0.9, 0.1, -0.4];
+    const energy = modelPotentialEnergy(model, [], layout, [tensor(u)]).item();
+    const expected = -u.reduce((a, x, t) => a + lnorm(x, t === 0 ? 0 : u[t - 1]!, 0.5), 0);
+    expect(energy).toBeCloseTo(expected, 4); // float32
   });
 });
