@@ -2,9 +2,9 @@
 // HMM example): the marginal log-likelihood equals the forward algorithm, computed here
 // independently in float64, to 1e-10; a 1000-step chain gives value and gradient (checked
 // against finite differences of the forward algorithm) with the body traced twice.
-import { exp, plate, sample, scan, type Tensor, tensor, valueAndGrad } from "@scribe/core";
+import { exp, key, plate, sample, scan, type Tensor, tensor, valueAndGrad } from "@scribe/core";
 import { Categorical, Normal } from "@scribe/distributions";
-import { enumLogDensity } from "@scribe/infer";
+import { enumLogDensity, MCMC, NUTS } from "@scribe/infer";
 import { describe, expect, it } from "vitest";
 
 const K = 3;
@@ -138,5 +138,46 @@ describe("scan with enumerated hidden states (HMM)", () => {
       expect(Math.abs(gt[i * K + j]! - fdTrans(i, j))).toBeLessThan(
         1e-6 * Math.max(1, Math.abs(fdTrans(i, j))),
       );
+  });
+
+  it("under NUTS the hidden states are summed out of the potential: a shift's posterior mean matches quadrature", {
+    timeout: 120_000,
+  }, async () => {
+    // y_t ~ N(locs[z_t] + shift, 1), shift ~ N(0, 1): p(shift | y) ∝ N(shift | 0, 1) · exp(forward(y − shift)).
+    const T = 30;
+    const ys = observations(T, 9).map((v) => v + 0.7);
+    const model = (y: Tensor) => {
+      const shift = sample("shift", new Normal(0, 1));
+      const z0 = sample("z_init", Categorical({ probs: f64(INIT) }), { infer: { enumerate: "parallel" } });
+      scan(
+        (z: Tensor, yt: Tensor) => {
+          const next = sample("z", Categorical({ probs: f64(TRANS).index(z) }), {
+            infer: { enumerate: "parallel" },
+          });
+          sample("y", new Normal(f64(LOCS).index(next).add(shift), 1), { obs: yt });
+          return [next, null] as const;
+        },
+        z0,
+        y,
+      );
+    };
+    const mcmc = new MCMC(new NUTS({ model }), { numWarmup: 300, numSamples: 600, progressBar: false });
+    await mcmc.run(key(4), f64(ys));
+    const draws = Array.from(await mcmc.getSamples().shift!.data());
+    const mean = draws.reduce((a, b) => a + b, 0) / draws.length;
+    // Quadrature on a fine grid (step 1e-3 over ±4, where the posterior lives).
+    let z = 0;
+    let m1 = 0;
+    let m2 = 0;
+    for (let s = -4; s <= 4; s += 1e-3) {
+      const w = Math.exp(-0.5 * s * s + forward(ys.map((v) => v - s)));
+      z += w;
+      m1 += w * s;
+      m2 += w * s * s;
+    }
+    const exact = m1 / z;
+    const sd = Math.sqrt(m2 / z - exact * exact);
+    // 600 draws, ESS ≥ 150 assumed: 4.5 Monte Carlo standard errors.
+    expect(Math.abs(mean - exact)).toBeLessThan(4.5 * (sd / Math.sqrt(150)));
   });
 });
