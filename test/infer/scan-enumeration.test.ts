@@ -2,9 +2,9 @@
 // HMM example): the marginal log-likelihood equals the forward algorithm, computed here
 // independently in float64, to 1e-10; a 1000-step chain gives value and gradient (checked
 // against finite differences of the forward algorithm) with the body traced twice.
-import { exp, key, plate, sample, scan, type Tensor, tensor, valueAndGrad } from "@scribe/core";
-import { Categorical, Normal } from "@scribe/distributions";
-import { enumLogDensity, MCMC, NUTS } from "@scribe/infer";
+import { exp, key, param, plate, sample, scan, type Tensor, tensor, valueAndGrad } from "@scribe/core";
+import { Categorical, Delta, Normal } from "@scribe/distributions";
+import { enumLogDensity, MCMC, NUTS, TraceEnumELBO } from "@scribe/infer";
 import { describe, expect, it } from "vitest";
 
 const K = 3;
@@ -179,5 +179,31 @@ describe("scan with enumerated hidden states (HMM)", () => {
     const sd = Math.sqrt(m2 / z - exact * exact);
     // 600 draws, ESS ≥ 150 assumed: 4.5 Monte Carlo standard errors.
     expect(Math.abs(mean - exact)).toBeLessThan(4.5 * (sd / Math.sqrt(150)));
+  });
+
+  it("TraceEnumELBO through the scan: the loss is −(log prior + forward) at a point-mass guide", () => {
+    const ys = observations(12, 3);
+    const model = (y: Tensor) => {
+      const shift = sample("shift", new Normal(0, 1));
+      const z0 = sample("z_init", Categorical({ probs: f64(INIT) }), { infer: { enumerate: "parallel" } });
+      scan(
+        (z: Tensor, yt: Tensor) => {
+          const next = sample("z", Categorical({ probs: f64(TRANS).index(z) }), {
+            infer: { enumerate: "parallel" },
+          });
+          sample("y", new Normal(f64(LOCS).index(next).add(shift), 1), { obs: yt });
+          return [next, null] as const;
+        },
+        z0,
+        y,
+      );
+    };
+    const guide = () => sample("shift", new Delta(param("shiftQ", f64([0]).reshape([]))));
+    const elbo = new TraceEnumELBO({ maxPlateNesting: 0 });
+    for (const s of [-0.5, 0.2, 1.1]) {
+      const loss = elbo.loss(key(0), { shiftQ: f64([s]).reshape([]) }, model, guide, [f64(ys)]).item();
+      const expected = -(-0.5 * s * s - 0.5 * Math.log(2 * Math.PI) + forward(ys.map((v) => v - s)));
+      expect(Math.abs(loss - expected)).toBeLessThan(1e-10);
+    }
   });
 });
