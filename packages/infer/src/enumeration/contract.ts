@@ -21,7 +21,7 @@ export interface Factor {
 }
 
 /** A plate (or a pseudo-plate such as the time axis of a scan) as the contraction sees it. */
-export interface PlateInfo {
+export interface ContractionPlate {
   /** Its negative dim. */
   readonly dim: number;
   /** Its (subsample) size. */
@@ -56,7 +56,7 @@ function keyOf(ord: ReadonlySet<string>): string {
 export function productOverPlates(
   t: Tensor,
   names: Iterable<string>,
-  plates: ReadonlyMap<string, PlateInfo>,
+  plates: ReadonlyMap<string, ContractionPlate>,
   rank: number,
 ): Tensor {
   let out = t;
@@ -108,7 +108,7 @@ function addAll(ts: readonly Tensor[]): Tensor {
  */
 export function contractFactors(
   factors: readonly Factor[],
-  plates: ReadonlyMap<string, PlateInfo>,
+  plates: ReadonlyMap<string, ContractionPlate>,
   opts: ContractOptions,
 ): Tensor {
   const { rank, sumDims } = opts;

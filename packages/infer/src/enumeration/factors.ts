@@ -16,7 +16,7 @@ import {
   type Trace,
 } from "@scribe/core";
 import { sampleSites, siteLogProb } from "../util/log-density.js";
-import type { Factor, PlateInfo } from "./contract.js";
+import type { ContractionPlate, Factor } from "./contract.js";
 
 /** A factor with the site it came from. */
 export interface SiteFactor extends Factor {
@@ -31,7 +31,7 @@ export interface TraceFactors {
   readonly factors: SiteFactor[];
   /** Per time dim: the factors of an enumerated scan's steps 1..T−1. */
   readonly scans: Map<number, SiteFactor[]>;
-  readonly plates: Map<string, PlateInfo>;
+  readonly plates: Map<string, ContractionPlate>;
   /** Enumeration dim → its site. */
   readonly enumSites: Map<number, SampleMessage>;
 }
@@ -59,7 +59,7 @@ function divideScale(scale: ScaleValue | null, by: number): ScaleValue | null {
 /** Log-factors of every sample site of `tr`. */
 export function traceFactors(tr: Trace): TraceFactors {
   const sites = sampleSites(tr);
-  const plates = new Map<string, PlateInfo>();
+  const plates = new Map<string, ContractionPlate>();
   const enumSites = new Map<number, SampleMessage>();
   const raw: { site: SampleMessage; logp: Tensor; names: Set<string> }[] = [];
   let rank = 0;

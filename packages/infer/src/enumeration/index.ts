@@ -3,7 +3,7 @@
  * plates and enumerated `scan`s), `enumLogDensity`, and `inferDiscrete`.
  * @module
  */
-export { type ContractOptions, contractFactors, type Factor, type PlateInfo } from "./contract.js";
+export { type ContractionPlate, type ContractOptions, contractFactors, type Factor } from "./contract.js";
 export {
   contractTrace,
   type EnumLogDensityOptions,

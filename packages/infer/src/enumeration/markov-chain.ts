@@ -21,7 +21,7 @@ import {
   type Tensor,
   transpose,
 } from "@scribe/core";
-import { contractFactors, type Factor, type PlateInfo } from "./contract.js";
+import { type ContractionPlate, contractFactors, type Factor } from "./contract.js";
 import type { SiteFactor, TraceFactors } from "./factors.js";
 
 /** How a scan's vectorized steps relate to the rest of the trace. */
@@ -78,7 +78,7 @@ function chainProduct(a: Tensor, semiring: "sum" | "max"): Tensor {
 export interface LaidTransitions {
   readonly laid: Tensor;
   /** The outer plates, leftmost dim first (the order of B). */
-  readonly plateList: PlateInfo[];
+  readonly plateList: ContractionPlate[];
   /** Per rank-R axis: the size in the full layout. */
   readonly full: number[];
   readonly batch: number;
@@ -114,7 +114,9 @@ export function layTransitions(
     const s = tf.enumSites.get(d);
     return (s?.infer as { _enumSize?: number } | undefined)?._enumSize ?? 1;
   };
-  const plateList = [...outerPlates].map((p) => tf.plates.get(p) as PlateInfo).sort((a, b) => a.dim - b.dim);
+  const plateList = [...outerPlates]
+    .map((p) => tf.plates.get(p) as ContractionPlate)
+    .sort((a, b) => a.dim - b.dim);
   const axes = [
     ...plateList.map((p) => rank + p.dim),
     rank + timeDim,
