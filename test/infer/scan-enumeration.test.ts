@@ -206,4 +206,24 @@ describe("scan with enumerated hidden states (HMM)", () => {
       expect(Math.abs(loss - expected)).toBeLessThan(1e-10);
     }
   });
+
+  it("refuses a carry computed in the body (vectorizing it over time would freeze it)", () => {
+    const model = (y: Tensor) => {
+      const z0 = sample("z_init", Categorical({ probs: f64(INIT) }), { infer: { enumerate: "parallel" } });
+      scan(
+        (c: [Tensor, Tensor], yt: Tensor) => {
+          const next = sample("z", Categorical({ probs: f64(TRANS).index(c[0]) }), {
+            infer: { enumerate: "parallel" },
+          });
+          sample("y", new Normal(f64(LOCS).index(next).add(c[1]), 1), { obs: yt });
+          return [[next, yt] as [Tensor, Tensor], null] as const; // an autoregressive carry of the last observation
+        },
+        [z0, f64([0]).reshape([])] as [Tensor, Tensor],
+        y,
+      );
+    };
+    expect(() => enumLogDensity(model, [f64(observations(5, 1))], {}, { maxPlateNesting: 0 })).toThrow(
+      /scan under enumeration: the carry may hold only enumerated states/,
+    );
+  });
 });

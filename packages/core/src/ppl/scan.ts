@@ -187,13 +187,42 @@ function scanEnumerated<C, X extends ScanXs, Y>(
     divider: "_",
     hideTypes: ["plate", "param", "subsample", "prngKey"],
   });
-  const [carry0, y0] = prev.run(() => f(init, mapXs(xs, first) as ScanX<X>));
+  const states = new StateRecorder();
+  const [carry0, y0] = states.run(() => prev.run(() => f(init, mapXs(xs, first) as ScanX<X>)));
   if (length === 1) return [carry0, y0];
+  // Vectorizing steps 1..T−1 is exact when the carry is the enumerated state (the same
+  // support tensor at every step) or passes through unchanged; anything else would be
+  // frozen at its step-0 value, so it is refused.
+  if (!vectorizableCarry(carry0, init, states.values))
+    throw new Error(
+      "scan under enumeration: the carry may hold only enumerated states (the values their sample sites returned) and values passed through unchanged; a carry computed in the body cannot be vectorized over time",
+    );
   const timeDim = enumerator.allocateDim();
   const rest = mapXs(xs, (x) => restAtDim(x, timeDim, length)) as ScanX<X>;
   const [carry] = new ScanEnumMarker(timeDim, length - 1).run(() => f(carry0, rest));
   // The vectorized call's outputs hold all steps along the time dim, not a stacked series.
   return [carry, undefined];
+}
+
+/** Records the values of the enumerated sample sites run inside it (step 0 of an enumerated scan). */
+class StateRecorder extends Messenger {
+  readonly values = new Set<Tensor>();
+
+  override postprocessMessage(msg: Message): void {
+    if (msg.type === "sample" && msg.value !== null && enumDimOf(msg) !== undefined)
+      this.values.add(msg.value);
+  }
+}
+
+/** Whether each leaf of `carry` is an enumerated state or the same leaf of `init`. */
+function vectorizableCarry(carry: unknown, init: unknown, states: ReadonlySet<Tensor>, depth = 0): boolean {
+  if (carry instanceof TensorClass) return carry === init || states.has(carry);
+  if (carry === null || typeof carry !== "object") return carry === init;
+  if (depth > 8) return false;
+  const from = (init ?? {}) as Record<string, unknown>;
+  return Object.entries(carry as Record<string, unknown>).every(([k, v]) =>
+    vectorizableCarry(v, from[k], states, depth + 1),
+  );
 }
 
 /** One site of a sequential scan: what the outer handlers said at step 0, and the steps so far. */
