@@ -64,10 +64,9 @@ function conditional(l1: number, l2: number): number[] {
 }
 
 describe("enumeration under NUTS: a change-point model", () => {
-  it("the switch point's posterior matches exact enumeration by hand", { timeout: 120_000 }, async () => {
+  const switchPointCheck = async (n: number, warmup: number) => {
     const y = tensor(counts);
-    const n = 1000;
-    const mcmc = new MCMC(new NUTS({ model }), { numWarmup: 400, numSamples: n, progressBar: false });
+    const mcmc = new MCMC(new NUTS({ model }), { numWarmup: warmup, numSamples: n, progressBar: false });
     await mcmc.run(key(7), y);
     const s = mcmc.getSamples();
     expect(Object.keys(s).sort()).toEqual(["lam1", "lam2"]); // τ is summed out, not sampled
@@ -82,7 +81,7 @@ describe("enumeration under NUTS: a change-point model", () => {
     const exact = exactPosterior();
     // Tolerance from the MCMC error: 5 Monte Carlo standard errors of the Rao–Blackwellized
     // mean, taking the effective sample size as n/4 (NUTS on two rates mixes better than that),
-    // plus 0.005 for the bias of a 400-step warmup.
+    // plus 0.005 for the bias of a short warmup.
     exact.forEach((p, k) => {
       const mean = est[k]!;
       const sd = Math.sqrt(perDraw.reduce((a, d) => a + (d[k]! - mean) ** 2, 0) / n);
@@ -100,7 +99,13 @@ describe("enumeration under NUTS: a change-point model", () => {
       const c = conditional(a, b);
       expect((await map.tau!.data())[0]).toBe(c.indexOf(Math.max(...c)));
     }
-  });
+  };
+  it("the switch point's posterior matches exact enumeration by hand", { timeout: 120_000 }, () =>
+    switchPointCheck(1000, 400),
+  );
+  it.runIf(process.env.SCRIBE_SLOW === "1")("the same with 8000 draws (slow)", { timeout: 600_000 }, () =>
+    switchPointCheck(8000, 1000),
+  );
 
   it("a discrete latent without enumeration is a clear error naming the site", async () => {
     const bad = () => {

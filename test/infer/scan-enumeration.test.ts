@@ -226,4 +226,14 @@ describe("scan with enumerated hidden states (HMM)", () => {
       /scan under enumeration: the carry may hold only enumerated states/,
     );
   });
+
+  it.runIf(process.env.SCRIBE_SLOW === "1")(
+    "T = 20000 (slow): the likelihood still equals the forward algorithm",
+    { timeout: 300_000 },
+    () => {
+      const ys = observations(20_000, 11);
+      const { logJoint } = enumLogDensity(hmm(f64(TRANS), f64(LOCS)), [f64(ys)], {}, { maxPlateNesting: 0 });
+      expect(Math.abs(logJoint.item() - forward(ys)) / ys.length).toBeLessThan(1e-12);
+    },
+  );
 });
