@@ -5,6 +5,7 @@
  */
 import { lgamma } from "../special/scalar/index.js";
 import type { Key } from "./key.js";
+import { pexp, plog, plog1p } from "./portable-math.js";
 import { at, checkCount, checkParam, ElementStream, type Param } from "./stream.js";
 
 /** Mean n * min(p, 1 - p) below which inversion is used, at or above it BTRS. */
@@ -19,7 +20,7 @@ function binomialInversion(s: ElementStream, n: number, p: number): number {
   const q = 1 - p;
   const odds = p / q;
   const a = (n + 1) * odds;
-  let r = Math.exp(n * Math.log1p(-p));
+  let r = pexp(n * plog1p(-p));
   let u = s.uniform();
   let x = 0;
   while (u > r) {
@@ -45,8 +46,8 @@ function binomialBtrs(s: ElementStream, n: number, p: number): number {
   const a = -0.0873 + 0.0248 * b + 0.01 * p;
   const c = n * p + 0.5;
   const vr = 0.92 - 4.2 / b;
-  const logAlpha = Math.log((2.83 + 5.1 / b) * spq);
-  const lpq = Math.log(p / q);
+  const logAlpha = plog((2.83 + 5.1 / b) * spq);
+  const lpq = plog(p / q);
   const m = Math.floor((n + 1) * p);
   const h = lgamma(m + 1) + lgamma(n - m + 1);
   for (;;) {
@@ -56,7 +57,7 @@ function binomialBtrs(s: ElementStream, n: number, p: number): number {
     const k = Math.floor(((2 * a) / us + b) * U + c);
     if (k < 0 || k > n) continue;
     if (us >= 0.07 && V <= vr) return k;
-    const lhs = Math.log(V) + logAlpha - Math.log(a / (us * us) + b);
+    const lhs = plog(V) + logAlpha - plog(a / (us * us) + b);
     if (lhs <= h - lgamma(k + 1) - lgamma(n - k + 1) + (k - m) * lpq) return k;
   }
 }

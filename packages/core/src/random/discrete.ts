@@ -4,6 +4,7 @@
  * @module
  */
 import type { Key } from "./key.js";
+import { pexp } from "./portable-math.js";
 import { at, checkCount, checkParam, ElementStream, type Param } from "./stream.js";
 
 /**
@@ -48,7 +49,7 @@ export function bernoulli(k: Key, n: number, probs: Param): Float64Array {
  *
  * @example
  * ```ts
- * categorical(key(0), 4, [0, Math.log(3)]); // Int32Array, index 1 three times as often as 0
+ * categorical(key(0), 4, [0, plog(3)]); // Int32Array, index 1 three times as often as 0
  * ```
  */
 export function categorical(k: Key, n: number, logits: ArrayLike<number>, K = logits.length): Int32Array {
@@ -77,7 +78,7 @@ export function categorical(k: Key, n: number, logits: ArrayLike<number>, K = lo
     if (mx === -Infinity) throw new RangeError(`categorical: row ${r} of logits has no finite entry`);
     let acc = 0;
     for (let j = 0; j < K; j++) {
-      const w = Math.exp(logits[o + j]! - mx);
+      const w = pexp(logits[o + j]! - mx);
       if (w > 0) last[r] = j;
       acc += w;
       cum[o + j] = acc;

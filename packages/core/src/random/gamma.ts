@@ -4,6 +4,7 @@
  * @module
  */
 import type { Key } from "./key.js";
+import { pexp, plog } from "./portable-math.js";
 import { at, checkCount, checkParam, ElementStream, type Param } from "./stream.js";
 
 /**
@@ -25,7 +26,7 @@ export function marsagliaTsang(s: ElementStream, a: number): number {
     const u = s.uniform();
     const z2 = z * z;
     if (u < 1 - 0.0331 * z2 * z2) return d * v;
-    if (Math.log(u) < 0.5 * z2 + d * (1 - v + Math.log(v))) return d * v;
+    if (plog(u) < 0.5 * z2 + d * (1 - v + plog(v))) return d * v;
   }
 }
 
@@ -37,16 +38,16 @@ export function marsagliaTsang(s: ElementStream, a: number): number {
  * ln y + ln(u) / a so that tiny concentrations do not underflow.
  */
 export function logGammaDraw(s: ElementStream, a: number): number {
-  if (a >= 1) return Math.log(marsagliaTsang(s, a));
+  if (a >= 1) return plog(marsagliaTsang(s, a));
   const u = s.uniform();
-  return Math.log(marsagliaTsang(s, a + 1)) + Math.log(u) / a;
+  return plog(marsagliaTsang(s, a + 1)) + plog(u) / a;
 }
 
 /** A Gamma(a, 1) draw (see {@link logGammaDraw}). */
 export function gammaDraw(s: ElementStream, a: number): number {
   if (a >= 1) return marsagliaTsang(s, a);
   const u = s.uniform();
-  return marsagliaTsang(s, a + 1) * Math.exp(Math.log(u) / a);
+  return marsagliaTsang(s, a + 1) * pexp(plog(u) / a);
 }
 
 const positive = (x: number) => x > 0 && Number.isFinite(x);
@@ -112,7 +113,7 @@ export function beta(k: Key, n: number, a: Param, b: Param): Float64Array {
   for (let i = 0; i < n; i++) {
     const la = logGammaDraw(s.reset(2 * i), at(a, i));
     const lb = logGammaDraw(s.reset(2 * i + 1), at(b, i));
-    out[i] = 1 / (1 + Math.exp(lb - la));
+    out[i] = 1 / (1 + pexp(lb - la));
   }
   return out;
 }
@@ -164,7 +165,7 @@ export function dirichlet(k: Key, n: number, alpha: ArrayLike<number>, K = alpha
     }
     let sum = 0;
     for (let j = 0; j < K; j++) {
-      const e = Math.exp(out[row + j]! - mx);
+      const e = pexp(out[row + j]! - mx);
       out[row + j] = e;
       sum += e;
     }

@@ -5,6 +5,7 @@
  */
 import { lgamma } from "../special/scalar/index.js";
 import type { Key } from "./key.js";
+import { pexp, plog } from "./portable-math.js";
 import { at, checkCount, checkParam, ElementStream, type Param } from "./stream.js";
 
 /** Rates below this use inversion, at or above it transformed rejection. */
@@ -17,7 +18,7 @@ export const POISSON_PTRS_THRESHOLD = 10;
  */
 function poissonInversion(s: ElementStream, mu: number): number {
   const u = s.uniform();
-  let p = Math.exp(-mu);
+  let p = pexp(-mu);
   let cdf = p;
   let k = 0;
   while (u > cdf) {
@@ -39,11 +40,11 @@ function poissonInversion(s: ElementStream, mu: number): number {
  * sample, uniformly in mu.
  */
 function poissonPtrs(s: ElementStream, mu: number): number {
-  const logMu = Math.log(mu);
+  const logMu = plog(mu);
   const smu = Math.sqrt(mu);
   const b = 0.931 + 2.53 * smu;
   const a = -0.059 + 0.02483 * b;
-  const logInvAlpha = Math.log(1.1239 + 1.1328 / (b - 3.4));
+  const logInvAlpha = plog(1.1239 + 1.1328 / (b - 3.4));
   const vr = 0.9277 - 3.6224 / (b - 2);
   for (;;) {
     const U = s.uniform() - 0.5;
@@ -52,7 +53,7 @@ function poissonPtrs(s: ElementStream, mu: number): number {
     const k = Math.floor(((2 * a) / us + b) * U + mu + 0.43);
     if (us >= 0.07 && V <= vr) return k;
     if (k < 0 || (us < 0.013 && V > us)) continue;
-    if (Math.log(V) + logInvAlpha - Math.log(a / (us * us) + b) <= -mu + k * logMu - lgamma(k + 1)) {
+    if (plog(V) + logInvAlpha - plog(a / (us * us) + b) <= -mu + k * logMu - lgamma(k + 1)) {
       return k;
     }
   }

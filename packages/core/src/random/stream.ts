@@ -10,6 +10,7 @@
  * @module
  */
 import type { Key } from "./key.js";
+import { pcos2pi, plog } from "./portable-math.js";
 import { threefry2x32Into } from "./threefry.js";
 
 /** 2^-52. */
@@ -89,7 +90,7 @@ export class ElementStream {
   normal(): number {
     const u1 = this.uniform();
     const u2 = this.uniform();
-    return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+    return Math.sqrt(-2 * plog(u1)) * pcos2pi(u2);
   }
 
   /** A uniform integer in [0, m) for 1 <= m <= 2^52, exact (rejection of the top partial range). */

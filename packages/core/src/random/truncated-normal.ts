@@ -4,6 +4,7 @@
  * @module
  */
 import type { Key } from "./key.js";
+import { pexpm1, plog, plog1p } from "./portable-math.js";
 import { at, checkCount, checkParam, ElementStream, type Param } from "./stream.js";
 
 const SQRT_2PI = 2.5066282746310002;
@@ -18,15 +19,15 @@ const SQRT_2PI = 2.5066282746310002;
 function upperTail(s: ElementStream, a: number, b: number): number {
   const lam = 0.5 * (a + Math.sqrt(a * a + 4));
   const width = b - a;
-  const mass = -Math.expm1(-lam * width); // P(E <= width) for E ~ Exp(lam); 1 when b = inf
+  const mass = -pexpm1(-lam * width); // P(E <= width) for E ~ Exp(lam); 1 when b = inf
   const logM = lam > b ? -0.5 * (b - lam) * (b - lam) : 0;
   for (;;) {
     const u = s.uniform();
-    let z = a - Math.log1p(-u * mass) / lam;
+    let z = a - plog1p(-u * mass) / lam;
     if (z > b) z = b; // rounding guard
     const v = s.uniform();
     const d = z - lam;
-    if (Math.log(v) <= -0.5 * d * d - logM) return z;
+    if (plog(v) <= -0.5 * d * d - logM) return z;
   }
 }
 
@@ -44,7 +45,7 @@ function straddle(s: ElementStream, a: number, b: number): number {
   }
   for (;;) {
     const z = a + (b - a) * s.uniform();
-    if (Math.log(s.uniform()) <= -0.5 * z * z) return z;
+    if (plog(s.uniform()) <= -0.5 * z * z) return z;
   }
 }
 

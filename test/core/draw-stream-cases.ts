@@ -1,0 +1,50 @@
+// The draw streams compared across runtimes (issue 22, item 6): each case draws from one
+// sampler of `random` with a fixed key, in float64 on the cpu backend. Shared by the
+// generator (draw-stream-generate.ts), the vitest test and the Deno test (test/deno), which
+// pass in their own build of @scribe/core. The samplers' exp/log/cos are portable-math's,
+// so every engine gives the same bits; Math.sqrt and +, −, ×, ÷ are correctly rounded.
+// Not here: random.beta and random.dirichlet, and the distributions' samplers that transform
+// draws with tensor exp/log/tan (LogNormal, Exponential, ...): those ops run the backend's
+// exp/log (Math on the cpu), and Deno 2.9's V8 differs from Node 20's in the last bit there
+// (test/deno/draw-stream.ts showed beta and dirichlet draws 1 ulp apart).
+
+/** The part of @scribe/core the cases need (the source or the built dist). */
+export interface CoreForDraws {
+  key(seed: number): unknown;
+  random: {
+    // biome-ignore lint/suspicious/noExplicitAny: the source and dist typings differ nominally
+    [name: string]: (...args: any[]) => { dataSync(): ArrayLike<number> };
+  };
+  tensor(values: number[], opts: { dtype: "float64" }): unknown;
+}
+
+const N = 64;
+
+/** Case name → the draws, as numbers. */
+export function drawCases(core: CoreForDraws): Record<string, number[]> {
+  const { key, random, tensor } = core;
+  const f64 = { dtype: "float64" as const };
+  const t = (v: number[]) => tensor(v, f64);
+  const cases: Record<string, () => { dataSync(): ArrayLike<number> }> = {
+    uniform: () => random.uniform!(key(1), [N], 0, 1, f64),
+    normal: () => random.normal!(key(2), [N], f64),
+    "gamma a=0.3": () => random.gamma!(key(3), t([0.3]), [N], f64),
+    "gamma a=4.5": () => random.gamma!(key(4), t([4.5]), [N], f64),
+    "poisson small": () => random.poisson!(key(7), t([3.5]), [N], f64),
+    "poisson large": () => random.poisson!(key(8), t([250]), [N], f64),
+    "binomial small": () => random.binomial!(key(9), t([20]), t([0.3]), [N], f64),
+    "binomial large": () => random.binomial!(key(10), t([5000]), t([0.4]), [N], f64),
+    "truncated normal": () => random.truncatedNormal!(key(11), t([1.5]), t([4]), [N], f64),
+    "truncated normal tail": () => random.truncatedNormal!(key(12), t([-1]), t([0.5]), [N], f64),
+    "truncated normal deep": () => random.truncatedNormal!(key(14), t([6]), t([20]), [N], f64),
+    categorical: () => random.categorical!(key(13), t([0, 1.2, -0.7, 2]), [N]),
+  };
+  return Object.fromEntries(Object.entries(cases).map(([name, f]) => [name, Array.from(f().dataSync())]));
+}
+
+/** A float64's bits as 16 hex digits (big-endian), the fixture's exact encoding. */
+export function hexOf(x: number): string {
+  const v = new DataView(new ArrayBuffer(8));
+  v.setFloat64(0, x);
+  return v.getUint32(0).toString(16).padStart(8, "0") + v.getUint32(4).toString(16).padStart(8, "0");
+}
