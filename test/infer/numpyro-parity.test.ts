@@ -287,3 +287,24 @@ describe("item 8: MCMC resumes mid-warmup", () => {
     await expect(m.warmupWith(key(0), { args: [y, sigma], stopAfter: 21 })).rejects.toThrow(/stopAfter/);
   });
 });
+
+describe("item 5: parallel chains with Tensor model arguments", () => {
+  it("equal the sequential chains draw for draw", async () => {
+    const { eightSchoolsKernel } = await import("./numpyro-parity-kernels.js");
+    const y = tensor([28, 8, -3, 7, -1, 1, 18, 12]);
+    const sigma = tensor([15, 10, 16, 11, 9, 11, 10, 18]);
+    const opts = { numWarmup: 40, numSamples: 20, numChains: 2, progressBar: false };
+    const seq = new MCMC(eightSchoolsKernel(), opts);
+    await seq.run(key(3), y, sigma);
+    const spec = {
+      module: new URL("./numpyro-parity-kernels.ts", import.meta.url).href,
+      exportName: "eightSchoolsKernel",
+    };
+    const par = new MCMC(eightSchoolsKernel(), { ...opts, chainMethod: "parallel", kernelModule: spec });
+    await par.run(key(3), y, sigma);
+    const a = seq.getSamples(true);
+    const b = par.getSamples(true);
+    for (const k of ["mu", "tau", "eta"])
+      expect(Array.from(await b[k]!.data())).toEqual(Array.from(await a[k]!.data()));
+  }, 120_000);
+});

@@ -10,6 +10,7 @@ import type { ChainState, StepRecord } from "./chain.js";
 import type { KernelModuleSpec, RunOptions } from "./mcmc.js";
 import type { WorkerJob, WorkerMessage } from "./parallel-worker.js";
 import type { ChainPlan, ChainResult } from "./run-chain.js";
+import { packArgs } from "./worker-args.js";
 
 function spawn(): Worker {
   const js = new URL("./parallel-worker.js", import.meta.url);
@@ -65,7 +66,8 @@ function runOne(
 /**
  * Run one chain per key on worker threads (each on its own cpu backend), at most
  * `availableParallelism()` at a time; `signal` terminates the workers.
- * Model arguments must be structured-cloneable (plain data, typed arrays). With `starts`,
+ * Model arguments must be structured-cloneable (plain data, typed arrays) or tensors (sent
+ * as their values and rebuilt in each worker, see worker-args.ts). With `starts`,
  * chain `c` continues from `starts[c]` (no warmup). Each worker also computes its draws'
  * output-site values (deterministic sites included), so that work runs in parallel too.
  */
@@ -82,6 +84,7 @@ export async function runChainsParallel(
   const every = Math.max(1, Math.floor(total / 100));
   const limit = Math.max(1, Math.min(keys.length, availableParallelism()));
   const results: ChainResult[] = new Array(keys.length);
+  const args = await packArgs(ro.args ?? []);
   let next = 0;
   const lane = async (): Promise<void> => {
     while (next < keys.length) {
@@ -90,7 +93,7 @@ export async function runChainsParallel(
         spec,
         key: keys[c]!,
         plan,
-        args: ro.args ?? [],
+        args,
         initParams: ro.initParams ? Array.from(ro.initParams) : undefined,
         progressEvery: every,
         from: starts?.[c],

@@ -9,6 +9,7 @@ import type { ChainState, StepRecord } from "./chain.js";
 import type { MCMCKernel } from "./kernels.js";
 import type { KernelModuleSpec } from "./mcmc.js";
 import { type ChainPlan, runChain } from "./run-chain.js";
+import { unpackArgs } from "./worker-args.js";
 
 /** The job a worker receives. */
 export interface WorkerJob {
@@ -47,7 +48,7 @@ parentPort?.on("message", async (job: WorkerJob) => {
   const port = parentPort!;
   try {
     const kernel = await loadKernel(job.spec);
-    const setup = kernel.setup(job.args, job.initParams);
+    const setup = kernel.setup(unpackArgs(job.args), job.initParams);
     const total = job.plan.numWarmup + job.plan.numSamples * job.plan.thinning;
     const result = await runChain(
       kernel,
