@@ -49,7 +49,7 @@ export function bernoulli(k: Key, n: number, probs: Param): Float64Array {
  *
  * @example
  * ```ts
- * categorical(key(0), 4, [0, plog(3)]); // Int32Array, index 1 three times as often as 0
+ * categorical(key(0), 4, [0, Math.log(3)]); // Int32Array, index 1 three times as often as 0
  * ```
  */
 export function categorical(k: Key, n: number, logits: ArrayLike<number>, K = logits.length): Int32Array {

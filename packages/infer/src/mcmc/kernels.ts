@@ -107,6 +107,7 @@ export interface NUTSOptions extends KernelOptions {
  * const mcmc = new MCMC(kernel, { numWarmup: 500, numSamples: 500 });
  * await mcmc.runWith(key(0), { initParams: new Float64Array(3) });
  * @example
+ * // fragment
  * // NumPyro's positional form: NUTS(model, target_accept_prob=0.9)
  * const kernel = new NUTS(model, { targetAcceptProb: 0.9 });
  */
@@ -139,6 +140,8 @@ export interface HMCOptions extends KernelOptions {
  * Hamiltonian Monte Carlo with a static path length and a Metropolis correction.
  * @example
  * const kernel = new HMC({ potentialFn: (x) => x.square().sum().mul(0.5), numSteps: 10 });
+ * @example
+ * // fragment
  * const same = new HMC(model, { numSteps: 10 }); // NumPyro's positional form HMC(model, num_steps=10)
  */
 export class HMC extends HMCKernelBase {

@@ -285,6 +285,7 @@ export class MCMC {
    * {@link warmup} with run options (model arguments, initial parameters, abort signal) and
    * optionally `stopAfter` iterations only (a checkpoint mid-warmup).
    * @example
+   * // fragment
    * await mcmc.warmupWith(key(0), { args: [y], stopAfter: 100 }); // of numWarmup 200
    * const saved = JSON.stringify(mcmc.postWarmupState); // adaptation statistics included
    * mcmc.postWarmupState = JSON.parse(saved);
@@ -516,6 +517,7 @@ export class MCMC {
    * @param options - `{ prob = 0.9, excludeDeterministic = true }`; the positional form
    *   `printSummary(prob, excludeDeterministic)` still works but is deprecated
    * @example
+   * // fragment
    * mcmc.printSummary(); // 5 % and 95 % HPDI bounds
    * mcmc.printSummary({ prob: 0.5, excludeDeterministic: false });
    */

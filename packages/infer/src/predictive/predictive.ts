@@ -98,6 +98,7 @@ export interface PredictiveOptions<A extends unknown[]> {
  * const post = new Predictive(model, { guide, params, numSamples: 200 });
  * post.call(key(2), null).y!.shape; // [200, 5]: draws of new data around mu ≈ 1.1
  * @example
+ * // fragment
  * // NumPyro's positional form Predictive(model, posterior_samples)
  * const fromMcmc = new Predictive(model, mcmc.getSamples());
  */
