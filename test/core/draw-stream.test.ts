@@ -6,9 +6,9 @@
 // sampler calls Math's transcendental functions.
 import { readdirSync, readFileSync } from "node:fs";
 import * as core from "@scribe/core";
+import { pcos2pi, pexp, pexpm1, plog, plog1p } from "@scribe/core/random/portable-math.js";
+import { ElementStream } from "@scribe/core/random/stream.js";
 import { describe, expect, it } from "vitest";
-import { pcos2pi, pexp, pexpm1, plog, plog1p } from "../../packages/core/src/random/portable-math.js";
-import { ElementStream } from "../../packages/core/src/random/stream.js";
 import fixture from "../fixtures/draw-stream.json" with { type: "json" };
 import { type CoreForDraws, drawCases, hexOf } from "./draw-stream-cases.js";
 
