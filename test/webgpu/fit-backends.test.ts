@@ -1,6 +1,9 @@
-// fit() on WebGPU against the cpu with the same seed (issue 12): nbdm, nbvcp, zinbvcp and
-// twostate on a small simulated matrix, and (SCRIBE_SLOW=1) nbvcp for 200 steps on the
-// bundled PBMC data, per-gene posterior means compared. The same Threefry bits drive the
+// fit() on WebGPU against the cpu with the same seed (issue 12): nbvcp on a small simulated
+// matrix in the default run (the seeded fast subset: SwiftShader compiles every shader of a
+// model once, which is most of a case's time), nbdm, zinbvcp and twostate as well with
+// SCRIBE_SLOW=1 (the whole file took 208 s on the loaded 2-core machine), and
+// (SCRIBE_SLOW=1) nbvcp for 200 steps on the bundled PBMC data, per-gene posterior means
+// compared. The same Threefry bits drive the
 // same draws, so the runs differ only by float32 rounding (WGSL transcendental functions and
 // reductions summed in another order).
 import { type Backend, registerBackendLoader, type Tensor } from "@scribe/core";
@@ -39,33 +42,40 @@ function mapValues(m: Record<string, Tensor>, names: string[]): Record<string, F
 describe.skipIf(!webgpu)("fit() on WebGPU vs cpu, same seed", async () => {
   const { createAnnData } = await import("@scribe/models/io/index.js");
   const adata = createAnnData({ X: { format: "dense", data: counts(), shape: [C, G] } });
-  // Bound 1e-3 relative on the fitted params after 30 Adam steps (float32 rounding compounds
+  // Bound 1e-3 relative on the fitted params after 10–30 Adam steps (float32 rounding compounds
   // step by step); a wrong draw or gradient differs at O(1e-2) or more.
   const RTOL = 1e-3;
-  const cases: [string, FitOptions][] = [
-    ["nbdm", { model: "nbdm" }],
-    ["nbvcp", { model: "nbvcp" }],
-    ["zinbvcp", { model: "zinbvcp" }],
-    ["twostate", { model: "twostate", parameterization: "natural", nQuadNodes: 16 }],
+  const slow = process.env.SCRIBE_SLOW === "1";
+  // 10 steps in the default run already reach every kernel of the step (and a progress read)
+  const steps = slow ? 30 : 10;
+  const cases: [string, FitOptions, boolean][] = [
+    ["nbdm", { model: "nbdm" }, slow],
+    ["nbvcp", { model: "nbvcp" }, true],
+    ["zinbvcp", { model: "zinbvcp" }, slow],
+    ["twostate", { model: "twostate", parameterization: "natural", nQuadNodes: 16 }, slow],
   ];
-  for (const [name, opts] of cases)
-    it(`${name}: the same loss history and params (results on the cpu)`, async () => {
-      const { gpu, cpu } = await bothBackends(adata, {
-        ...opts,
-        nSteps: 30,
-        learningRate: 0.05,
-        progressEvery: 10,
-        seed: 3,
-      });
-      expect(gpu.steps).toBe(30);
-      expect(gpu.results.lossHistory.length).toBe(30);
-      expect(compare(gpu.results.lossHistory, cpu.results.lossHistory).rel).toBeLessThan(RTOL);
-      for (const [k, t] of Object.entries(cpu.results.params)) {
-        const g = gpu.results.params[k]!;
-        expect(g.backend, k).toBe(t.backend);
-        expect(compare(g.dataSync(), t.dataSync()).rel, k).toBeLessThan(RTOL);
-      }
-    }, 240_000);
+  for (const [name, opts, run] of cases)
+    it.skipIf(!run)(
+      `${name}: the same loss history and params (results on the cpu)`,
+      async () => {
+        const { gpu, cpu } = await bothBackends(adata, {
+          ...opts,
+          nSteps: steps,
+          learningRate: 0.05,
+          progressEvery: 10,
+          seed: 3,
+        });
+        expect(gpu.steps).toBe(steps);
+        expect(gpu.results.lossHistory.length).toBe(steps);
+        expect(compare(gpu.results.lossHistory, cpu.results.lossHistory).rel).toBeLessThan(RTOL);
+        for (const [k, t] of Object.entries(cpu.results.params)) {
+          const g = gpu.results.params[k]!;
+          expect(g.backend, k).toBe(t.backend);
+          expect(compare(g.dataSync(), t.dataSync()).rel, k).toBeLessThan(RTOL);
+        }
+      },
+      600_000,
+    );
 
   // Acceptance of issue 12: nbvcp, 200 steps on PBMC (283 cells × 914 genes); slow on
   // SwiftShader (about 1 s per step on 2 cores), so behind SCRIBE_SLOW.
