@@ -1,0 +1,126 @@
+// The in-browser fit page (examples/browser): built by Vite, served by `vite preview`, driven
+// in Debian's Chromium (puppeteer-core) with WebGPU on SwiftShader and with the CPU fallback.
+// It loads the bundled PBMC 3k data, runs SVI and must end with a lower loss than it began
+// with and one table row per gene. Prints page weight and time to the first progress update.
+// Minutes on SwiftShader, so it runs with SCRIBE_SLOW=1 (.ci/run runs it explicitly).
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import puppeteer, { type Browser } from "puppeteer-core";
+import { build, type PreviewServer, preview } from "vite";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const CHROMIUM = "/usr/bin/chromium";
+const pageRoot = fileURLToPath(new URL("../../examples/browser/", import.meta.url));
+const config = join(pageRoot, "vite.config.ts");
+const enabled = process.env.SCRIBE_SLOW === "1" && existsSync(CHROMIUM);
+/** SVI steps per run: the 200 the page defaults to (SwiftShader manages them in minutes). */
+const STEPS = Number(process.env.SCRIBE_BROWSER_STEPS ?? 200);
+const GENES = 914;
+
+/** What the page mirrors on window.scribePage (examples/browser/main.ts). */
+interface PageState {
+  status: string;
+  backend?: string;
+  losses: number[];
+  steps: number[];
+  firstProgressMs?: number;
+  fitMs?: number;
+  geneRows?: number;
+  error?: string;
+}
+
+function bytesUnder(dir: string): number {
+  return readdirSync(dir).reduce((sum, f) => {
+    const p = join(dir, f);
+    return sum + (statSync(p).isDirectory() ? bytesUnder(p) : statSync(p).size);
+  }, 0);
+}
+
+describe.skipIf(!enabled)("browser page fits the bundled PBMC data", () => {
+  let server: PreviewServer | undefined;
+  let browser: Browser | undefined;
+  let url = "";
+
+  beforeAll(async () => {
+    await build({ configFile: config, logLevel: "warn" });
+    const dist = join(pageRoot, "dist");
+    const data = readdirSync(join(dist, "assets"))
+      .filter((f) => /\.(mtx|tsv)$/.test(f))
+      .reduce((s, f) => s + statSync(join(dist, "assets", f)).size, 0);
+    const total = bytesUnder(dist);
+    console.log(
+      `page weight: ${(total / 1e6).toFixed(2)} MB in dist/ (${((total - data) / 1e6).toFixed(2)} MB code, ${(data / 1e6).toFixed(2)} MB bundled data)`,
+    );
+    server = await preview({ configFile: config, preview: { port: 0, host: "127.0.0.1" }, logLevel: "warn" });
+    url = server.resolvedUrls?.local[0] ?? "";
+    if (url === "") throw new Error("vite preview gave no URL");
+    browser = await puppeteer.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        "--no-sandbox",
+        "--enable-unsafe-webgpu",
+        "--enable-features=Vulkan",
+        "--use-angle=swiftshader",
+        "--use-webgpu-adapter=swiftshader",
+        "--disable-dev-shm-usage",
+      ],
+    });
+  }, 600_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  /** Opens the page with a backend forced or left to navigator.gpu, and waits for the end. */
+  async function runPage(query: string): Promise<PageState> {
+    if (browser === undefined) throw new Error("no browser");
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(String(e)));
+    await page.goto(`${url}?auto=bundled&steps=${STEPS}${query}`);
+    await page.waitForFunction(
+      () => {
+        const s = (window as unknown as { scribePage?: { status: string } }).scribePage;
+        return s !== undefined && (s.status === "done" || s.status === "error");
+      },
+      { timeout: 900_000, polling: 1000 },
+    );
+    const state = (await page.evaluate(
+      () => (window as unknown as { scribePage: unknown }).scribePage,
+    )) as PageState;
+    const rows = await page.$$eval("#genes tbody tr", (trs) => trs.length);
+    await page.close();
+    expect(errors).toEqual([]);
+    expect(state.error).toBeUndefined();
+    expect(rows).toBe(GENES);
+    expect(state.geneRows).toBe(GENES);
+    console.log(
+      `${state.backend}: first progress (step ${state.steps[0]}) after ${((state.firstProgressMs ?? 0) / 1000).toFixed(1)} s, ${STEPS} steps in ${((state.fitMs ?? 0) / 1000).toFixed(1)} s, loss ${state.losses[0]?.toPrecision(5)} -> ${state.losses.at(-1)?.toPrecision(5)}`,
+    );
+    return state;
+  }
+
+  /** The minibatch ELBO is noisy: compare the means of the first and last fifths of the updates. */
+  function expectLossDecreased(state: PageState): void {
+    const n = state.losses.length;
+    expect(n).toBeGreaterThanOrEqual(5);
+    const k = Math.max(1, Math.floor(n / 5));
+    const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
+    expect(mean(state.losses.slice(-k))).toBeLessThan(mean(state.losses.slice(0, k)));
+  }
+
+  it("on WebGPU (SwiftShader)", { timeout: 900_000 }, async () => {
+    const state = await runPage("");
+    expect(state.backend).toBe("webgpu");
+    expectLossDecreased(state);
+  });
+
+  it("on the CPU fallback", { timeout: 900_000 }, async () => {
+    const state = await runPage("&backend=cpu");
+    expect(state.backend).toBe("cpu");
+    expectLossDecreased(state);
+  });
+});
