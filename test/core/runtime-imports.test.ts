@@ -7,7 +7,7 @@ const root = fileURLToPath(new URL("../../packages", import.meta.url));
 
 /** Files that are Node-only entry points and may import `node:` modules. */
 const NODE_ONLY = [
-  /^scribe-models\/src\/io\/(h5ad.*|tenx|node|h5-boolattr)\.ts$/,
+  /^scribe-models\/src\/io\/(h5ad.*|tenx|node|h5-boolattr|h5-runtime)\.ts$/,
   /^scribe-models\/src\/cli\//,
   /^core\/src\/node\//,
   // by convention, files named *-node.ts (and their workers) are Node-only entry points

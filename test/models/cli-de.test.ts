@@ -35,7 +35,7 @@ interface Run {
 /** The CLI as a subprocess, through the launcher (tsx, as in development). */
 function cli(args: string[]): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { timeout: 30_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [BIN, ...args], { timeout: 120_000 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === "number" ? err.code : -1) : 0;
       resolve({ code, stdout, stderr });
     });
@@ -165,7 +165,7 @@ describe("scribe de on a synthetic h5ad (subprocess)", () => {
     expect(runtime.stderr).toContain('obs has no column "nope"');
     expect(fit.code).toBe(2);
     expect(fit.stderr).toContain("unknown option '--bogus'");
-  });
+  }, 240_000); // four launcher processes on a loaded 2-core machine
 });
 
 describe.skipIf(!existsSync(GEUVADIS))(
@@ -325,7 +325,7 @@ describe("scribe dispatcher and the de variants (in-process)", () => {
     const unknown = await cliInProcess(["frobnicate"]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toBe(
-      `scribe: error: unknown command "frobnicate"; available: de, fit (run 'scribe --help')\n`,
+      `scribe: error: unknown command "frobnicate"; available: compare-models, compare, de, fit, visualize (run 'scribe --help')\n`,
     );
     const fit = await cliInProcess(["fit", "--help"]);
     expect(fit.code).toBe(0);

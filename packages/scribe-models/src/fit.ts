@@ -249,14 +249,9 @@ async function toCpu(params: Record<string, Tensor>): Promise<Record<string, Ten
 }
 
 async function readFitCheckpoint(path: string): Promise<LoadedCheckpoint | null> {
-  const { existsSync } = await import("node:fs");
-  if (!existsSync(path)) return null;
-  const { loadCheckpoint } = await import("@scribe/infer/node");
-  try {
-    return loadCheckpoint(path);
-  } catch (e) {
-    throw new Error(`fit: cannot read checkpoint ${path}: ${(e as Error).message}`);
-  }
+  // Node-only (file system): loaded on demand so browsers never import node: modules.
+  const { readFitCheckpointFile } = await import("./fit-checkpoint-node.js");
+  return readFitCheckpointFile(path);
 }
 
 /**

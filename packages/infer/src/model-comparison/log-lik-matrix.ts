@@ -64,6 +64,7 @@ export function toLogLikMatrix(input: LogLikInput, what = "log-likelihood"): Log
  * ...)`) into a {@link LogLikMatrix}, trailing dims flattened into observations. With a record
  * of sites, their observations are concatenated in the record's order.
  * @example
+ * // fragment: `model`, `mcmc` and `y` are the reader's
  * const ll = await readLogLikMatrix(logLikelihood(model, mcmc.getSamples(), y));
  */
 export async function readLogLikMatrix(

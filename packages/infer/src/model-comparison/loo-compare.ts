@@ -29,6 +29,8 @@ export interface LooCompareRow {
  * difference's SE from the paired pointwise differences (Vehtari, Gelman and Gabry 2017,
  * §5.2). Ties keep the input order.
  * @example
+ * const looA = psisLoo([[-1.2, -0.8, -2.0], [-1.0, -0.9, -2.4], [-1.1, -0.7, -1.9], [-1.3, -0.8, -2.1]]);
+ * const looB = psisLoo([[-1.6, -1.1, -1.7], [-1.5, -1.2, -1.8], [-1.7, -1.0, -1.6], [-1.4, -1.3, -1.9]]);
  * const table = looCompare({ a: { elpd: looA.pointwise.elpdLoo }, b: { elpd: looB.pointwise.elpdLoo } });
  * table[0]!.name; // the model with the larger elpd
  */

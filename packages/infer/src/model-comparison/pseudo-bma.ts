@@ -29,6 +29,8 @@ const CHUNK = 100;
  * bootstrap is seeded (core Threefry gamma draws, read once per 100 replicates), so it
  * matches `loo` in distribution, not draw for draw.
  * @example
+ * const looA = psisLoo([[-1.2, -0.8, -2.0], [-1.0, -0.9, -2.4], [-1.1, -0.7, -1.9], [-1.3, -0.8, -2.1]]);
+ * const looB = psisLoo([[-1.6, -1.1, -1.7], [-1.5, -1.2, -1.8], [-1.7, -1.0, -1.6], [-1.4, -1.3, -1.9]]);
  * const w = await pseudoBmaWeights([looA.pointwise.elpdLoo, looB.pointwise.elpdLoo], { seed: 1 });
  */
 export async function pseudoBmaWeights(

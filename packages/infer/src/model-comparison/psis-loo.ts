@@ -168,6 +168,7 @@ export function paretoKTable(k: Float64Array, nEff: Float64Array, threshold: num
 /**
  * The diagnostic table as text, one row per k̂ range.
  * @example
+ * const ll = [[-1.2, -0.8, -2.0], [-1.0, -0.9, -2.4], [-1.1, -0.7, -1.9], [-1.3, -0.8, -2.1]];
  * console.log(formatParetoKTable(psisLoo(ll)));
  */
 export function formatParetoKTable(

@@ -24,7 +24,8 @@ export interface RelativeEffOptions {
  * for exp(ℓ_si − max_s ℓ_si): the shift leaves the ESS unchanged and keeps per-cell
  * log-likelihoods of −10³ from underflowing (where `loo` on exp(ℓ) would give NaN).
  * @example
- * const rEff = relativeEff(ll, { nChains: 4 }); // then psisLoo(ll, { rEff })
+ * const ll = [[-1.2, -0.8, -2.0], [-1.0, -0.9, -2.4], [-1.1, -0.7, -1.9], [-1.3, -0.8, -2.1]];
+ * const rEff = relativeEff(ll, { nChains: 2 }); // then psisLoo(ll, { rEff })
  */
 export function relativeEff(ll: LogLikInput, opts: RelativeEffOptions = {}): Float64Array {
   const m = toLogLikMatrix(ll, "relativeEff");

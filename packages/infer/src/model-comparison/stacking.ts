@@ -19,6 +19,8 @@ export interface StackingOptions {
  * Each observation's row is shifted by its maximum before exponentiating (the weights do not
  * change), so per-cell elpds of −10³ do not underflow.
  * @example
+ * const looA = psisLoo([[-1.2, -0.8, -2.0], [-1.0, -0.9, -2.4], [-1.1, -0.7, -1.9], [-1.3, -0.8, -2.1]]);
+ * const looB = psisLoo([[-1.6, -1.1, -1.7], [-1.5, -1.2, -1.8], [-1.7, -1.0, -1.6], [-1.4, -1.3, -1.9]]);
  * stackingWeights([looA.pointwise.elpdLoo, looB.pointwise.elpdLoo]); // e.g. [0.8, 0.2]
  */
 export function stackingWeights(lpd: readonly ArrayLike<number>[], opts: StackingOptions = {}): Float64Array {

@@ -30,7 +30,7 @@ import { mixturePpcPlot } from "../plots/mixture-ppc.js";
 import { ppcPlot } from "../plots/ppc.js";
 import { pvalueHistogram } from "../plots/pvalue-histogram.js";
 import { qqPlot } from "../plots/qq.js";
-import { savePlot } from "../plots/save-plot.js";
+import { savePlot } from "../plots/save-plot-node.js";
 import { siteDrawsFromTensors } from "../plots/site-draws.js";
 import type { PlotSpec } from "../plots/spec.js";
 import { umapPlot } from "../plots/umap.js";

@@ -4,7 +4,7 @@
  * @module
  */
 
-export { type SavePlotOptions, savePlot, svgToPng } from "../plots/save-plot.js";
+export { type SavePlotOptions, savePlot, svgToPng } from "../plots/save-plot-node.js";
 export {
   h5adRawShape,
   MissingXError,
