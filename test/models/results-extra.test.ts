@@ -71,9 +71,9 @@ function responsibilities(r: number[][], p: number[], pi: number[]): number[][] 
 }
 
 describe("quantiles", () => {
-  it("guide marginals: LogNormal r quantiles are exp(loc + scale·Φ⁻¹(q)) (float32, 1e-5 relative)", () => {
+  it("guide marginals: LogNormal r quantiles are exp(loc + scale·Φ⁻¹(q)) (float32, 1e-5 relative)", async () => {
     const res = handResults("nbdm");
-    const qs = res.quantiles(Q, { source: "guide" });
+    const qs = await res.quantiles(Q, { source: "guide" });
     const r = qs.r!;
     expect([...r.shape]).toEqual([3, K, G]);
     const v = arr(r);
@@ -87,10 +87,10 @@ describe("quantiles", () => {
     });
   });
 
-  it("posterior draws: agree with the guide's closed form within 4 Monte Carlo standard errors", () => {
+  it("posterior draws: agree with the guide's closed form within 4 Monte Carlo standard errors", async () => {
     const res = handResults("nbdm");
     const S = 4000;
-    const qs = res.quantiles(Q, { nSamples: S, seed: 3 });
+    const qs = await res.quantiles(Q, { nSamples: S, seed: 3 });
     const v = arr(qs.r!);
     // SE of a sample quantile ≈ √(q(1−q)/S) / f(x_q); for a LogNormal f(x) = φ(z)/(x·σ)
     Q.forEach((q, i) => {
@@ -107,17 +107,17 @@ describe("quantiles", () => {
     expect([...qs.mu!.shape]).toEqual([3, K, G]);
   }, 60_000);
 
-  it("sampleQuantiles follows NumPy's linear interpolation (hand values)", () => {
+  it("sampleQuantiles follows NumPy's linear interpolation (hand values)", async () => {
     const d = tensor([
       [4, 10],
       [1, 20],
       [3, 30],
       [2, 40],
     ]);
-    const v = arr(sampleQuantiles(d, [0.25, 0.5, 0.9]));
+    const v = arr(await sampleQuantiles(d, [0.25, 0.5, 0.9]));
     // column 0 sorted 1,2,3,4: h = 3q → 1.75, 2.5, 3.7; column 1 sorted 10..40 → 17.5, 25, 37
     for (const [i, w] of [1.75, 17.5, 2.5, 25, 3.7, 37].entries()) expect(v[i]).toBeCloseTo(w, 5);
-    expect(() => sampleQuantiles(d, [1.5])).toThrow(/levels must lie in \(0, 1\)/);
+    await expect(sampleQuantiles(d, [1.5])).rejects.toThrow(/levels must lie in \(0, 1\)/);
   });
 });
 
@@ -190,8 +190,8 @@ describe("mixture summaries", () => {
     expect(sub.varNames).toEqual(["3", "1"]);
   });
 
-  it("getDenoisedAnnData holds the MAP-denoised counts in X and the data in layers.counts", () => {
-    const ad = res.getDenoisedAnnData(COUNTS);
+  it("getDenoisedAnnData holds the MAP-denoised counts in X and the data in layers.counts", async () => {
+    const ad = await res.getDenoisedAnnData(COUNTS);
     const den = arr(res.denoiseCountsMap(COUNTS));
     expect(Array.from(ad.X.format === "dense" ? ad.X.data : [], Number)).toEqual(den);
     const layer = ad.layers.counts!;

@@ -30,15 +30,16 @@ function checkLevels(q: readonly number[]): void {
 
 /**
  * Empirical quantiles of draws [S, …] along the sample axis (linear interpolation between
- * order statistics, NumPy's default "linear" method): [Q, …].
+ * order statistics, NumPy's default "linear" method): [Q, …]. Reads the draws with one await
+ * (sorting happens on the host; core has no sort op).
  */
-export function sampleQuantiles(draws: Tensor, q: readonly number[]): Tensor {
+export async function sampleQuantiles(draws: Tensor, q: readonly number[]): Promise<Tensor> {
   checkLevels(q);
   const S = draws.shape[0];
   if (!S) throw new Error("quantiles: draws need a leading sample axis with at least one draw");
   const rest = draws.shape.slice(1);
   const n = rest.reduce((a, b) => a * b, 1);
-  const v = draws.astype("float64").dataSync() as Float64Array;
+  const v = Float64Array.from((await draws.data()) as ArrayLike<number>);
   const out = new Float64Array(q.length * n);
   const col = new Float64Array(S);
   for (let j = 0; j < n; j++) {
@@ -166,22 +167,23 @@ export function entropy(probs: Tensor): Tensor {
 /**
  * A denoised AnnData: X holds the denoised counts [C, G], the observed counts go to
  * `layers.counts`, cell and gene names are kept, and `uns.scribe_denoising` records the method.
+ * Reads both tensors with one await each (any backend).
  */
-export function denoisedAnnData(
+export async function denoisedAnnData(
   denoised: Tensor,
   observed: Tensor,
   names: { obsNames: string[]; varNames: string[] },
   method: string,
-): AnnData {
+): Promise<AnnData> {
   const [C, G] = denoised.shape as [number, number];
-  const dense = (t: Tensor) => ({
+  const dense = async (t: Tensor) => ({
     format: "dense" as const,
-    data: Float32Array.from(t.dataSync() as ArrayLike<number>),
+    data: Float32Array.from((await t.data()) as ArrayLike<number>),
     shape: [C, G] as const,
   });
   return createAnnData({
-    X: dense(denoised),
-    layers: { counts: dense(observed) },
+    X: await dense(denoised),
+    layers: { counts: await dense(observed) },
     obs: names.obsNames,
     var: names.varNames,
     uns: { scribe_denoising: { method } },

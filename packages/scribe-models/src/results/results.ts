@@ -261,12 +261,12 @@ export class ScribeResults {
    * `source: "guide"` in closed form from the guide's marginals, for the sites whose factor
    * has an inverse CDF (LogNormal, Normal, Normal + transform).
    * @example
-   * const { r } = results.quantiles([0.025, 0.5, 0.975]); // r: [3, G]
+   * const { r } = await results.quantiles([0.025, 0.5, 0.975]); // r: [3, G]
    */
-  quantiles(
+  async quantiles(
     q: readonly number[],
     opts: PosteriorSampleOptions & { source?: "samples" | "guide" } = {},
-  ): Record<string, Tensor> {
+  ): Promise<Record<string, Tensor>> {
     const { source, ...sampleOpts } = opts;
     if (source === "guide") {
       if (this.mcmcSamples) throw new Error('quantiles: source "guide" needs SVI results');
@@ -275,7 +275,7 @@ export class ScribeResults {
     const samples = this.getPosteriorSamples(sampleOpts);
     const out: Record<string, Tensor> = {};
     for (const [name, t] of Object.entries(samples))
-      if (t.dtype !== "bool") out[name] = sampleQuantiles(t, q);
+      if (t.dtype !== "bool") out[name] = await sampleQuantiles(t, q);
     return out;
   }
 
@@ -318,7 +318,7 @@ export class ScribeResults {
    * The data with denoised counts (SCRIBE results `get_denoised_anndata`): X = `denoiseCountsMap`
    * of `counts` [C, G] (options as there), the observed counts in `layers.counts`.
    */
-  getDenoisedAnnData(counts: Tensor, opts: DenoiseOptions = {}): AnnData {
+  getDenoisedAnnData(counts: Tensor, opts: DenoiseOptions = {}): Promise<AnnData> {
     const den = this.denoiseCountsMap(counts, opts);
     const m = opts.method ?? "mean";
     return denoisedAnnData(

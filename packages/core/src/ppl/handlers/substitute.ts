@@ -58,8 +58,8 @@ export class SubstituteMessenger extends Messenger {
  * returns.
  * @example
  * const model = () => sample("z", new Normal(0, 1));
- * substitute(model, { z: tensor(1.5) })().item(); // 1.5, no key needed
- * substitute(model, { z: 0.5 })().item(); // 0.5: plain numbers work too, as in NumPyro
+ * (await substitute(model, { z: tensor(1.5) })().data())[0]; // 1.5, no key needed
+ * (await substitute(model, { z: 0.5 })().data())[0]; // 0.5: plain numbers work too, as in NumPyro
  */
 export function substitute<A extends unknown[], R>(
   fn: (...args: A) => R,
