@@ -366,44 +366,44 @@ describe("data-driven mu anchor (SCRIBE two-state models)", () => {
       expect(Math.abs(v - inv(Math.min(Math.max(colMean[g]! / nu, 1e-3), 1e6)))).toBeLessThan(1e-9);
     });
 
-  it("twostate: log(mean) (ν̄ = 1); softplus⁻¹ with a softplus mu", () => {
+  it("twostate: log(mean) (ν̄ = 1); softplus⁻¹ with a softplus mu", async () => {
     const cfg = makeConfig("twostate", { ...base, parameterization: "natural" });
-    expect(twoStateMeanCapture(cfg, counts)).toBe(1);
-    expectLoc(twoStateMuPriorLoc(cfg, counts), 1, Math.log);
+    expect(await twoStateMeanCapture(cfg, counts)).toBe(1);
+    expectLoc(await twoStateMuPriorLoc(cfg, counts), 1, Math.log);
     const sp = makeConfig("twostate", {
       ...base,
       parameterization: "natural",
       unconstrained: true,
       positiveTransform: { mu: "softplus" },
     });
-    expectLoc(twoStateMuPriorLoc(sp, counts), 1, (y) => Math.log(Math.expm1(y)));
+    expectLoc(await twoStateMuPriorLoc(sp, counts), 1, (y) => Math.log(Math.expm1(y)));
   });
 
-  it("twostatevcp: ν̄ = 0.5 (Beta(1,1)), α/(α+β) of a flat prior, mean(L_c)/M₀ (biology-informed)", () => {
+  it("twostatevcp: ν̄ = 0.5 (Beta(1,1)), α/(α+β) of a flat prior, mean(L_c)/M₀ (biology-informed)", async () => {
     const flat = makeConfig("twostatevcp", { ...base, parameterization: "ratio" });
-    expect(twoStateMeanCapture(flat, counts)).toBe(0.5);
-    expectLoc(twoStateMuPriorLoc(flat, counts), 0.5, Math.log);
+    expect(await twoStateMeanCapture(flat, counts)).toBe(0.5);
+    expectLoc(await twoStateMuPriorLoc(flat, counts), 0.5, Math.log);
     const beta = makeConfig("twostatevcp", {
       ...base,
       parameterization: "ratio",
       priors: { p_capture: [2, 6] },
     });
-    expect(twoStateMeanCapture(beta, counts)).toBeCloseTo(0.25, 12);
-    expectLoc(twoStateMuPriorLoc(beta, counts), 0.25, Math.log);
+    expect(await twoStateMeanCapture(beta, counts)).toBeCloseTo(0.25, 12);
+    expectLoc(await twoStateMuPriorLoc(beta, counts), 0.25, Math.log);
     // library sizes 11, 23, 30, 104 → mean 42; M₀ = 1000 → ν̄ = 0.042
     const bio = makeConfig("twostatevcp", {
       ...base,
       parameterization: "ratio",
       priors: { capture_efficiency: [Math.log(1000), 0.3] },
     });
-    expect(twoStateMeanCapture(bio, counts)).toBeCloseTo(0.042, 12);
-    expectLoc(twoStateMuPriorLoc(bio, counts), 0.042, Math.log);
+    expect(await twoStateMeanCapture(bio, counts)).toBeCloseTo(0.042, 12);
+    expectLoc(await twoStateMuPriorLoc(bio, counts), 0.042, Math.log);
     // an estimate outside (0, 1) falls back to 0.5
     const big = makeConfig("twostatevcp", {
       ...base,
       parameterization: "ratio",
       priors: { capture_efficiency: [Math.log(10), 0.3] },
     });
-    expect(twoStateMeanCapture(big, counts)).toBe(0.5);
+    expect(await twoStateMeanCapture(big, counts)).toBe(0.5);
   });
 });

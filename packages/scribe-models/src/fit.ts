@@ -183,25 +183,39 @@ function checkTensorShape(data: Tensor): [number, number] {
 
 /**
  * Dense float32 counts [C, G] on the CPU with names, after validation (finite non-negative
- * integers). An AnnData is read from host memory; a tensor must be on the CPU (use
- * {@link fit}, which reads any backend with an `await`).
+ * integers), from an AnnData's host memory (no readback). A tensor's values must be read to be
+ * validated: use {@link prepareCountsAsync} for tensors.
+ * @example
+ * const { counts } = prepareCounts(adata); // [C, G] float32 on the cpu
  */
 export function prepareCounts(
-  data: Tensor | AnnData,
+  data: AnnData,
   layer?: string,
 ): { counts: Tensor; obsNames?: string[]; varNames?: string[]; adata?: AnnData } {
-  if (isAnnData(data)) {
-    const h = annDataCounts(data, layer);
-    return {
-      counts: withBackend(cpuBackend(), () => fromTypedArray(h.data, h.shape)),
-      obsNames: h.obsNames,
-      varNames: h.varNames,
-      adata: h.adata,
-    };
-  }
-  const [, G] = checkTensorShape(data);
-  checkCountValues(data.dataSync() as ArrayLike<number>, G);
-  return { counts: data.dtype === "float32" ? data : data.astype("float32") };
+  if (!isAnnData(data))
+    throw new Error("prepareCounts: takes an AnnData; for a tensor use 'await prepareCountsAsync(t)'");
+  const h = annDataCounts(data, layer);
+  return {
+    counts: withBackend(cpuBackend(), () => fromTypedArray(h.data, h.shape)),
+    obsNames: h.obsNames,
+    varNames: h.varNames,
+    adata: h.adata,
+  };
+}
+
+/**
+ * {@link prepareCounts} for an AnnData or a counts tensor on any backend: a tensor's values are
+ * validated after the one `await` that reads them, and come back as a float32 tensor on the CPU.
+ * @example
+ * const { counts } = await prepareCountsAsync(tensor([[0, 3], [1, 0]]));
+ */
+export async function prepareCountsAsync(
+  data: Tensor | AnnData,
+  layer?: string,
+): Promise<{ counts: Tensor; obsNames?: string[]; varNames?: string[]; adata?: AnnData }> {
+  if (isAnnData(data)) return prepareCounts(data, layer);
+  const h = await hostCounts(data);
+  return { counts: withBackend(cpuBackend(), () => fromTypedArray(h.data, h.shape)) };
 }
 
 /** The counts on the host, reading a tensor on any backend with the one `await`. */
@@ -315,13 +329,14 @@ async function fitHere(data: Tensor | AnnData, options: FitOptions): Promise<Fit
   const K = modelOpts.nComponents ?? 1;
   if (K > 1 && options.initComponents !== false && !modelOpts.componentGeneLoc) {
     const variableCapture = family.traits.captureModels.includes(modelType);
-    modelOpts.componentGeneLoc = withBackend(
-      cpuBackend(),
-      () => componentInit({ nComponents: K, variableCapture }, cpuCounts, options.seed ?? 42).geneLoc,
-    );
+    modelOpts.componentGeneLoc = (
+      await withBackend(cpuBackend(), () =>
+        componentInit({ nComponents: K, variableCapture }, cpuCounts, options.seed ?? 42),
+      )
+    ).geneLoc;
   }
   // Family-specific data-driven options (TwoState: the mu prior anchor, families/two-state.ts).
-  family.prepareFit(modelType, modelOpts, cpuCounts);
+  await family.prepareFit(modelType, modelOpts, cpuCounts);
   // Tensors the model reads live where it runs.
   if (modelOpts.annotationLogits)
     modelOpts.annotationLogits = await onCurrentBackend(modelOpts.annotationLogits);
@@ -342,8 +357,9 @@ async function fitHere(data: Tensor | AnnData, options: FitOptions): Promise<Fit
       progressBar: false,
     });
     await mcmc.run(makeKey(seed), counts, null);
-    const draws = mcmc.getSamples();
-    const samples = withDerived(config, draws, 1);
+    // draws and their potential energies (the MCMC MAP picks the lowest) come back to the CPU
+    const samples = await toCpu(withDerived(config, mcmc.getSamples(), 1));
+    const energy = await mcmc.getExtraFields().potentialEnergy.data();
     const results = new ScribeResults({
       modelType,
       options: resultOpts,
@@ -353,6 +369,7 @@ async function fitHere(data: Tensor | AnnData, options: FitOptions): Promise<Fit
       varNames,
       inferenceMethod: "mcmc",
       mcmcSamples: samples,
+      mcmcPotentialEnergy: Float64Array.from(energy as ArrayLike<number>),
       meta,
     });
     return { results, steps: 0, interrupted: false, earlyStopped: false, skippedSteps: 0 };

@@ -59,8 +59,8 @@ export interface ModelFamily {
     methods: [DenoiseMethod, DenoiseMethod],
     k: Key,
   ): DenoiseResult;
-  /** Data-driven model options set before a fit (TwoState: the mu prior anchor); mutates `opts`. */
-  prepareFit(modelType: ModelType, opts: ModelOptions, cpuCounts: Tensor): void;
+  /** Data-driven model options set before a fit (TwoState: the mu prior anchor); mutates `opts` (reads the counts once, asynchronously). */
+  prepareFit(modelType: ModelType, opts: ModelOptions, cpuCounts: Tensor): Promise<void> | void;
   /** Guide parameter name → the latent site it belongs to (network weights are absent). */
   guideParamSites(cfg: ModelConfig): Map<string, SiteSpec>;
   /** Names of the deterministic sites the model emits (summaries, CLI columns). */

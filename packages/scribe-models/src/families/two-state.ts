@@ -53,12 +53,12 @@ export const twoStateFamily: ModelFamily = {
     // no gate: the first method applies everywhere
     return twoStateDenoiseCells(cfg, counts, draw, pick, methods[0], k);
   },
-  prepareFit(modelType, opts, cpuCounts) {
+  async prepareFit(modelType, opts, cpuCounts) {
     // data-driven prior location (and guide start) of mu, SCRIBE two-state models; an explicit
     // priors.mu / mean_expression tuple keeps its own location
     const priorKeys = Object.keys(opts.priors ?? {});
     if (opts.muPriorLoc || priorKeys.includes("mu") || priorKeys.includes("mean_expression")) return;
-    opts.muPriorLoc = withBackend(cpuBackend(), () =>
+    opts.muPriorLoc = await withBackend(cpuBackend(), () =>
       twoStateMuPriorLoc(makeConfig(modelType, opts), cpuCounts),
     );
   },

@@ -16,15 +16,15 @@ export interface ComponentInit {
 }
 
 /** k-means++ seeding then Lloyd iterations on the rows of `x` (n × d, row-major). */
-export function kMeans(
+export async function kMeans(
   x: Float64Array,
   n: number,
   d: number,
   k: number,
   rngKey: Key,
   iterations = 25,
-): Int32Array {
-  const u = random.uniform(rngKey, [k + 1], 0, 1, { dtype: "float64" }).dataSync();
+): Promise<Int32Array> {
+  const u = (await random.uniform(rngKey, [k + 1], 0, 1, { dtype: "float64" }).data()) as ArrayLike<number>;
   const centers = new Float64Array(k * d);
   const dist = new Float64Array(n).fill(Infinity);
   const dist2 = (i: number, c: number) => {
@@ -89,15 +89,16 @@ export function kMeans(
  * `maxGenes` highest-variance genes of log1p(CP10K), then per component the log of the
  * cluster's mean count (times 2 for capture models, whose capture factor starts near ½).
  */
-export function componentInit(
+export async function componentInit(
   cfg: Pick<ModelConfig, "nComponents" | "variableCapture">,
   counts: Tensor,
   seed: number,
   maxGenes = 200,
-): ComponentInit {
+): Promise<ComponentInit> {
   const [C, G] = counts.shape as [number, number];
   const K = cfg.nComponents;
-  const y = counts.dataSync();
+  // one readback of the counts, before the fit (a coarse boundary)
+  const y = (await counts.data()) as ArrayLike<number>;
   const totals = new Float64Array(C);
   for (let c = 0; c < C; c++) for (let g = 0; g < G; g++) totals[c]! += y[c * G + g]!;
   const norm = new Float64Array(C * G);
@@ -120,7 +121,7 @@ export function componentInit(
   const d = genes.length;
   const features = new Float64Array(C * d);
   for (let c = 0; c < C; c++) for (let j = 0; j < d; j++) features[c * d + j] = norm[c * G + genes[j]!]!;
-  const labels = kMeans(features, C, d, K, makeKey(seed + 7919));
+  const labels = await kMeans(features, C, d, K, makeKey(seed + 7919));
   const means = new Float64Array(K * G);
   const sizes = new Float64Array(K);
   for (let c = 0; c < C; c++) {

@@ -276,10 +276,10 @@ export interface MuAnchorOptions {
  * α/(α+β) of a flat Beta prior (constrained) or sigmoid(loc) of a flat sigmoid-normal prior
  * (unconstrained); 0.5 for the default flat priors.
  */
-export function twoStateMeanCapture(cfg: ModelConfig, counts: Tensor): number {
+export async function twoStateMeanCapture(cfg: ModelConfig, counts: Tensor): Promise<number> {
   if (!cfg.variableCapture) return 1;
   if (cfg.priors.capture) {
-    const totals = counts.sum(-1).dataSync() as ArrayLike<number>;
+    const totals = (await counts.sum(-1).data()) as ArrayLike<number>;
     let s = 0;
     for (let i = 0; i < totals.length; i++) s += Math.max(Number(totals[i]), 1);
     const m = s / totals.length / Math.exp(cfg.priors.capture.logM0);
@@ -295,14 +295,20 @@ export function twoStateMeanCapture(cfg: ModelConfig, counts: Tensor): number {
  * (floored at 1e−4) and T⁻¹ = log (LogNormal prior or exp transform) or softplus⁻¹.
  * @example
  * const cfg = makeConfig("twostate", { nCells, nGenes, parameterization: "natural" });
- * const loc = twoStateMuPriorLoc(cfg, counts); // pass as muPriorLoc
+ * const loc = await twoStateMuPriorLoc(cfg, counts); // pass as muPriorLoc
  */
-export function twoStateMuPriorLoc(cfg: ModelConfig, counts: Tensor, opts: MuAnchorOptions = {}): number[] {
+export async function twoStateMuPriorLoc(
+  cfg: ModelConfig,
+  counts: Tensor,
+  opts: MuAnchorOptions = {},
+): Promise<number[]> {
   const [C, G] = counts.shape as [number, number];
   const floor = opts.floor ?? 1e-3;
   const ceil = opts.ceil ?? 1e6;
-  const nu = Math.max(twoStateMeanCapture(cfg, counts), 1e-4);
-  const means = counts.sum(0).dataSync() as ArrayLike<number>;
+  // the sums are taken on the counts' backend before any await; read back once, before a fit
+  const sums = counts.sum(0);
+  const nu = Math.max(await twoStateMeanCapture(cfg, counts), 1e-4);
+  const means = (await sums.data()) as ArrayLike<number>;
   const softplus = cfg.unconstrained && transformOf(cfg, "mu") === "softplus";
   const out: number[] = [];
   for (let g = 0; g < G; g++) {
