@@ -26,6 +26,7 @@ export {
   tailEss,
 } from "./diagnostics/index.js";
 export * from "./enumeration/index.js";
+export * from "./flows/index.js";
 export { ensureParamTransform, installDefaultParamTransform } from "./install-transforms.js";
 export * from "./mcmc/index.js";
 export { type LatentLayout, latentLayout, modelPotentialEnergy, modelSetup } from "./mcmc/potential.js";

@@ -22,4 +22,5 @@ export {
   type LinearOptions,
   Sequential,
 } from "./layers.js";
+export { MaskedLinear, type MaskedLinearOptions } from "./masked-linear.js";
 export { type MLPOptions, mlp } from "./mlp.js";
