@@ -15,57 +15,84 @@
 import { readFileSync, realpathSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
-import { disableThreads, enableThreads } from "@scribe/core/node";
-import { COMPARE_HELP, runCompare } from "./compare.js";
-import { COMPARE_MODELS_HELP, runCompareModels } from "./compare-models.js";
-import { DE_HELP, runDe } from "./de.js";
-import { FIT_HELP, runFit } from "./fit.js";
-import {
-  CliError,
-  type CliIO,
-  EXIT_OK,
-  EXIT_RUNTIME,
-  EXIT_USAGE,
-  oneLine,
-  processIO,
-  UsageError,
-} from "./util.js";
-import { runVisualize, VISUALIZE_HELP } from "./visualize.js";
+import { type CliIO, EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, processIO } from "./cli-io.js";
 
-/** A `scribe` subcommand. */
+/** The shared command-line helpers, imported on first use (they load the numerical packages). */
+const util = () => import("./util.js");
+
+/** What a command's module provides once loaded: its help text and its `run`. */
+export interface LoadedCommand {
+  /** Full help text (`scribe CMD --help`). */
+  help?: string;
+  /** Runs the command on the arguments after its name. */
+  run: (argv: readonly string[], io: CliIO) => Promise<number>;
+}
+
+/**
+ * A `scribe` subcommand. Prefer `load` (the module is imported only when the command runs,
+ * so `scribe --help` starts without loading the numerical packages); `help`/`run` given
+ * directly still work.
+ */
 export interface Command {
   /** One line for the command list of `scribe --help`. */
   summary: string;
-  /** Full help text (`scribe CMD --help`). */
+  /** Full help text (`scribe CMD --help`), when given eagerly. */
   help?: string;
   /** Runs the command on the arguments after its name; absent until implemented. */
   run?: (argv: readonly string[], io: CliIO) => Promise<number>;
+  /** Imports the command's module (lazily): its help text and run function. */
+  load?: () => Promise<LoadedCommand>;
 }
 
-/** The subcommands, by name. */
+/** The subcommands, by name. Each `load` imports its module only when that command runs. */
 export const commands: Record<string, Command> = {
   "compare-models": {
     summary: "compare fits of the same data (PSIS-LOO, stacking, goodness of fit)",
-    help: COMPARE_MODELS_HELP,
-    run: runCompareModels,
+    load: async () => {
+      const m = await import("./compare-models.js");
+      return { help: m.COMPARE_MODELS_HELP, run: m.runCompareModels };
+    },
   },
   compare: {
     summary: "Bayesian differential expression between two fits (lfsr, PEFP)",
-    help: COMPARE_HELP,
-    run: runCompare,
+    load: async () => {
+      const m = await import("./compare.js");
+      return { help: m.COMPARE_HELP, run: m.runCompare };
+    },
   },
-  de: { summary: "differential expression between two conditions", help: DE_HELP, run: runDe },
+  de: {
+    summary: "differential expression between two conditions",
+    load: async () => {
+      const m = await import("./de.js");
+      return { help: m.DE_HELP, run: m.runDe };
+    },
+  },
   fit: {
     summary: "fit a SCRIBE model (nbdm, zinb, nbvcp, zinbvcp, twostate, twostatevcp, mixtures)",
-    help: FIT_HELP,
-    run: runFit,
+    load: async () => {
+      const m = await import("./fit.js");
+      return { help: m.FIT_HELP, run: m.runFit };
+    },
   },
   visualize: {
     summary: "plots of a fit folder and DE tables (SVG/PNG and an index.html)",
-    help: VISUALIZE_HELP,
-    run: runVisualize,
+    load: async () => {
+      const m = await import("./visualize.js");
+      return { help: m.VISUALIZE_HELP, run: m.runVisualize };
+    },
   },
 };
+
+/** The command's help text and run function, importing its module when it is lazy. */
+export async function loadCommand(cmd: Command): Promise<LoadedCommand | null> {
+  if (cmd.load) return cmd.load();
+  return cmd.run ? { ...(cmd.help !== undefined ? { help: cmd.help } : {}), run: cmd.run } : null;
+}
+
+/** `@scribe/core/node`'s thread switches, imported on first use (it loads the tensor core). */
+async function threadSwitches(): Promise<typeof import("@scribe/core/node")> {
+  return import("@scribe/core/node");
+}
 
 function version(): string {
   try {
@@ -103,10 +130,11 @@ Exit status: 0 ok, 1 runtime error, 2 usage error.
 
 /**
  * Take `--threads N` (any command) out of `argv` and apply it: large CPU kernels are split
- * over N threads (1: no worker threads). Returns the remaining arguments; a {@link UsageError}
+ * over N threads (1: no worker threads). Returns the remaining arguments; a `UsageError`
  * for a value that is not a positive integer.
  */
-export function applyThreadsOption(argv: readonly string[]): string[] {
+export async function applyThreadsOption(argv: readonly string[]): Promise<string[]> {
+  const { UsageError } = await util();
   const out: string[] = [];
   let threads: string | undefined;
   for (let i = 0; i < argv.length; i++) {
@@ -125,6 +153,7 @@ export function applyThreadsOption(argv: readonly string[]): string[] {
     const n = Number(threads);
     if (!/^\s*[+-]?\d+\s*$/.test(threads) || !Number.isInteger(n) || n < 1)
       throw new UsageError(`--threads must be a positive integer, got ${JSON.stringify(threads)}`);
+    const { enableThreads, disableThreads } = await threadSwitches();
     if (n > 1) enableThreads(n);
     else disableThreads();
   }
@@ -149,8 +178,9 @@ export async function runCli(argv: readonly string[], io: CliIO = processIO()): 
   }
   if (first === "-h" || first === "--help" || first === "help") {
     const topic = first === "help" ? rest[0] : undefined;
-    if (topic !== undefined && commands[topic]?.help) io.stdout(commands[topic].help);
-    else io.stdout(mainHelp());
+    const found = topic !== undefined && Object.hasOwn(commands, topic) ? commands[topic] : undefined;
+    const help = found ? (await loadCommand(found))?.help : undefined;
+    io.stdout(help ?? mainHelp());
     return EXIT_OK;
   }
   if (first === "-V" || first === "--version") {
@@ -161,9 +191,10 @@ export async function runCli(argv: readonly string[], io: CliIO = processIO()): 
     io.stderr(`scribe: error: unknown option ${first}; run 'scribe --help' for usage\n`);
     return EXIT_USAGE;
   }
+  const { CliError, oneLine, UsageError } = await util();
   let args: string[];
   try {
-    args = applyThreadsOption(rest);
+    args = await applyThreadsOption(rest);
   } catch (err) {
     io.stderr(
       `scribe ${first}: error: ${oneLine((err as Error).message)}; run 'scribe ${first} --help' for usage\n`,
@@ -178,12 +209,14 @@ export async function runCli(argv: readonly string[], io: CliIO = processIO()): 
     );
     return EXIT_USAGE;
   }
-  if (!cmd.run) {
+  if (!cmd.run && !cmd.load) {
     io.stderr(`scribe ${first}: not yet available\n`);
     return EXIT_USAGE;
   }
   try {
-    return await cmd.run(args, io);
+    const loaded = await loadCommand(cmd);
+    if (!loaded) throw new Error(`command ${first} has no implementation`);
+    return await loaded.run(args, io);
   } catch (err) {
     if (err instanceof UsageError) {
       io.stderr(`scribe ${first}: error: ${oneLine(err.message)}; run 'scribe ${first} --help' for usage\n`);
@@ -219,14 +252,18 @@ function isMain(): boolean {
 export async function main(argv: readonly string[]): Promise<number> {
   // Large kernels (the count-matrix passes of a fit) use every core; SCRIBE_THREADS=1 turns it off.
   const threads = Number(process.env.SCRIBE_THREADS ?? availableParallelism());
-  if (threads > 1) enableThreads(threads);
+  // help and version need no tensor core: load it (and start threads) only for a command
+  const [first] = argv;
+  const light = first === undefined || ["-h", "--help", "help", "-V", "--version"].includes(first);
+  const switches = light ? null : await threadSwitches();
+  if (switches && threads > 1) switches.enableThreads(threads);
   try {
     return await runCli(argv);
   } catch (err) {
     process.stderr.write(`scribe: internal error: ${String(err)}\n`);
     return EXIT_RUNTIME;
   } finally {
-    disableThreads();
+    switches?.disableThreads();
   }
 }
 
