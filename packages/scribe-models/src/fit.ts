@@ -304,6 +304,8 @@ async function fitHere(data: Tensor | AnnData, options: FitOptions): Promise<Fit
       "mixtureParams",
       "priors",
       "guideRank",
+      "jointParams",
+      "denseParams",
       "amortizeCapture",
       "captureHiddenDims",
       "annotationLogits",
@@ -436,6 +438,8 @@ async function fitHere(data: Tensor | AnnData, options: FitOptions): Promise<Fit
     lossHistory: run.losses,
     obsNames,
     varNames,
+    // an amortized capture guide reads each cell's counts: the fitted matrix is its default
+    ...(config.amortizeCapture ? { counts: cpuCounts } : {}),
     meta,
   });
   return {

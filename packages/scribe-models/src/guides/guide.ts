@@ -19,9 +19,11 @@ import {
   type ParamGetter,
   softplusInv,
 } from "./factors.js";
+import { isJointSite, jointMarginals, jointParamNames, sampleJoint } from "./joint.js";
 
-/** Which factor a site gets: low-rank (gene parameter with `guideRank`), amortized capture, or mean-field. */
-function factorKind(cfg: ModelConfig, spec: SiteSpec): "lowrank" | "amortized" | "meanfield" {
+/** Which factor a site gets: joint (`jointParams`), low-rank (gene parameter with `guideRank`), amortized capture, or mean-field. */
+function factorKind(cfg: ModelConfig, spec: SiteSpec): "joint" | "lowrank" | "amortized" | "meanfield" {
+  if (isJointSite(cfg, spec)) return "joint";
   if (!spec.cell && cfg.guideRank !== null && spec.name === cfg.geneParam && spec.role === "core")
     return "lowrank";
   if (spec.cell && cfg.amortizeCapture && spec.family.kind !== "eta") return "amortized";
@@ -34,10 +36,16 @@ function factorKind(cfg: ModelConfig, spec: SiteSpec): "lowrank" | "amortized" |
  */
 export function guideParamSites(cfg: ModelConfig): Map<string, SiteSpec> {
   const out = new Map<string, SiteSpec>();
-  for (const s of latentSiteSpecs(cfg)) {
+  const specs = latentSiteSpecs(cfg);
+  for (const s of specs) {
     const kind = factorKind(cfg, s);
     if (kind === "amortized") continue;
-    const names = kind === "lowrank" ? Object.values(lowRankParamNames(s)) : meanFieldParamNames(s);
+    const names =
+      kind === "joint"
+        ? jointParamNames(cfg, specs, s)
+        : kind === "lowrank"
+          ? Object.values(lowRankParamNames(s))
+          : meanFieldParamNames(s);
     for (const n of names) out.set(n, s);
   }
   return out;
@@ -52,6 +60,7 @@ function factorFor(
   etaInit: Tensor | null,
 ): Distribution {
   const kind = factorKind(cfg, spec);
+  if (kind === "joint") throw new Error(`site '${spec.name}' belongs to the joint guide (guides/joint.ts)`);
   if (kind === "lowrank" && cfg.guideRank !== null)
     return lowRankFactor(spec, cfg.guideRank, get, {
       initLoc: cfg.componentGeneLoc ? geneLocFor(cfg, spec, cfg.componentGeneLoc) : undefined,
@@ -96,14 +105,35 @@ export function etaInitLoc(cfg: ModelConfig, counts: Tensor | null | undefined):
   return loc.add(loc.neg().expm1().neg().log());
 }
 
+/** Starting locations of joint sites: the k-means component start of the gene parameter. */
+function jointInitLocs(cfg: ModelConfig, specs: readonly SiteSpec[]): Map<string, Tensor> {
+  const out = new Map<string, Tensor>();
+  const gene = specs.find((s) => s.name === cfg.geneParam && s.role === "core" && isJointSite(cfg, s));
+  const loc = gene && cfg.componentGeneLoc ? geneLocFor(cfg, gene, cfg.componentGeneLoc) : undefined;
+  if (gene && loc) out.set(gene.name, loc);
+  return out;
+}
+
 /** The guide function of a configuration (same signature as the model). */
 export function buildGuide(cfg: ModelConfig): ScribeModelFn {
   const specs = latentSiteSpecs(cfg);
   const get: ParamGetter = (name, init, opts) =>
     param(name, init, { constraint: opts.positive ? positive : null, ...(opts.cell ? { eventDim: 0 } : {}) });
+  const joint = specs.some((s) => isJointSite(cfg, s));
   return (counts?: Tensor | null, batchSize?: number | null) => {
     checkCountsShape(cfg, counts);
-    for (const s of specs) if (!s.cell) sample(s.name, factorFor(cfg, s, specs, get, null, null));
+    let jointDone = false;
+    for (const s of specs) {
+      if (s.cell) continue;
+      if (joint && isJointSite(cfg, s)) {
+        // all joint sites at the first one: each is drawn from its conditional (chain rule)
+        if (!jointDone)
+          sampleJoint(cfg, specs, get, (spec, d) => sample(spec.name, d), jointInitLocs(cfg, specs));
+        jointDone = true;
+        continue;
+      }
+      sample(s.name, factorFor(cfg, s, specs, get, null, null));
+    }
     const cellSpec = specs.find((s) => s.cell);
     if (!cellSpec) return;
     const sub = effectiveBatchSize(cfg.nCells, batchSize);
@@ -132,7 +162,15 @@ export function guideDistributions(
     return v;
   };
   const out = new Map<string, { dist: Distribution; spec: SiteSpec }>();
+  const marginals = specs.some((s) => isJointSite(cfg, s))
+    ? jointMarginals(cfg, specs, get, jointInitLocs(cfg, specs))
+    : null;
   for (const s of specs) {
+    const m = marginals?.get(s.name);
+    if (m) {
+      out.set(s.name, { dist: m, spec: s });
+      continue;
+    }
     const totals = s.cell && counts ? counts.sum(-1) : null;
     out.set(s.name, { dist: factorFor(cfg, s, specs, get, totals, null), spec: s });
   }

@@ -1,7 +1,8 @@
 /**
- * Guides of the SCRIBE models: mean-field, low-rank gene parameter, amortized capture.
+ * Guides of the SCRIBE models: mean-field, low-rank gene parameter, joint low-rank / coupled parameters, amortized capture.
  * @module
  */
 export * from "./amortized-capture.js";
 export * from "./factors.js";
 export * from "./guide.js";
+export * from "./joint.js";

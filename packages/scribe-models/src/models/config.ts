@@ -84,8 +84,21 @@ export interface ModelOptions {
   mixtureParams?: MixtureParamsInput;
   /** The unified priors option (SCRIBE `priors` option). */
   priors?: PriorsInput;
-  /** Low-rank guide on the gene parameter (SCRIBE guides). */
+  /** Low-rank guide on the gene parameter (SCRIBE guides); with `jointParams`, the rank of the joint factor. */
   guideRank?: number;
+  /**
+   * Joint guide over several core parameters (SCRIBE `joint_params`; see `guides/joint.ts`):
+   * their list, or "biological" for the parameterization's sampled core parameters (e.g. p and
+   * r for canonical). Needs LogNormal or Normal+transform priors (unconstrained: true where a
+   * Beta or BetaPrime prior would apply) and flat priors (no gene-level hierarchy on them).
+   */
+  jointParams?: "biological" | readonly CoreParam[];
+  /**
+   * Gene-level joint parameters that share the low-rank factor (SCRIBE `dense_params`; needs
+   * `guideRank`). Default: every gene-level joint parameter when `guideRank` is set, none
+   * otherwise (per-gene linear coupling only).
+   */
+  denseParams?: readonly CoreParam[];
   /** Amortized capture guide (flat capture prior only). */
   amortizeCapture?: boolean;
   /** Hidden layer sizes of the capture amortizer (default [64, 32]). */
@@ -142,6 +155,10 @@ export interface ModelConfig {
   readonly positiveTransform: Readonly<Record<string, "softplus" | "exp">>;
   readonly priors: ResolvedPriors;
   readonly guideRank: number | null;
+  /** Parameters of the joint guide (empty: none), see {@link ModelOptions.jointParams}. */
+  readonly jointParams: readonly CoreParam[];
+  /** Joint parameters sharing the low-rank factor, see {@link ModelOptions.denseParams}. */
+  readonly denseParams: readonly CoreParam[];
   readonly amortizeCapture: boolean;
   readonly captureHiddenDims: readonly number[];
   readonly annotationLogits: Tensor | null;
@@ -318,6 +335,20 @@ export function makeConfig(modelType: ModelType, opts: ModelOptions): ModelConfi
     (!Number.isInteger(opts.guideRank) || opts.guideRank < 1)
   )
     throw new Error(`guideRank must be a positive integer, got ${opts.guideRank}`);
+  const { jointParams, denseParams } = resolveJointParams(opts, {
+    sampledCore,
+    zeroInflated,
+    unconstrained,
+    nComponents: K,
+    mixtureParams,
+    priors,
+    geneLevel: (n) =>
+      traits.allParamsPerGene ||
+      n === "r" ||
+      n === "mu" ||
+      n === "gate" ||
+      (priors.hierarchy.prob !== undefined && (n === "p" || n === "phi")),
+  });
   const amortizeCapture = opts.amortizeCapture ?? false;
   if (amortizeCapture && !variableCapture)
     throw new Error(
@@ -354,11 +385,100 @@ export function makeConfig(modelType: ModelType, opts: ModelOptions): ModelConfi
     positiveTransform,
     priors,
     guideRank: opts.guideRank ?? null,
+    jointParams,
+    denseParams,
     amortizeCapture,
     captureHiddenDims: opts.captureHiddenDims ?? [64, 32],
     annotationLogits: ann,
     componentGeneLoc: opts.componentGeneLoc ?? null,
   };
+}
+
+/** What {@link resolveJointParams} needs to know of the model. */
+interface JointContext {
+  sampledCore: readonly CoreParam[];
+  zeroInflated: boolean;
+  unconstrained: boolean;
+  nComponents: number;
+  mixtureParams: readonly CoreParam[];
+  priors: ResolvedPriors;
+  geneLevel: (name: CoreParam) => boolean;
+}
+
+/** Sites whose constrained prior is a Beta or BetaPrime (the joint guide needs a normal on their unconstrained value). */
+const BETA_PRIOR_PARAMS: readonly CoreParam[] = ["p", "phi", "gate", "inv_concentration"];
+
+/**
+ * Resolve and check `jointParams` / `denseParams` (SCRIBE guides): "biological" is the sampled
+ * core parameters; each name must be sampled, have a normal-based prior, carry no hierarchy,
+ * and all must agree on the component axis.
+ */
+function resolveJointParams(
+  opts: ModelOptions,
+  ctx: JointContext,
+): { jointParams: CoreParam[]; denseParams: CoreParam[] } {
+  const input = opts.jointParams;
+  if (input === undefined || input === null) {
+    if (opts.denseParams !== undefined && opts.denseParams !== null)
+      throw new Error("denseParams needs jointParams (the joint guide's parameters)");
+    return { jointParams: [], denseParams: [] };
+  }
+  const avail: CoreParam[] = ctx.zeroInflated ? [...ctx.sampledCore, "gate"] : [...ctx.sampledCore];
+  let joint: CoreParam[];
+  if (input === "biological") joint = [...ctx.sampledCore];
+  else if (Array.isArray(input)) joint = [...(input as readonly CoreParam[])];
+  else
+    throw new Error(`jointParams must be "biological" or a list of parameters, got ${JSON.stringify(input)}`);
+  if (new Set(joint).size !== joint.length)
+    throw new Error(`jointParams: repeated names in [${joint.join(", ")}]`);
+  if (joint.length < 2)
+    throw new Error(`jointParams needs at least two parameters, got [${joint.join(", ")}]`);
+  const h = ctx.priors.hierarchy;
+  for (const n of joint) {
+    if (!avail.includes(n))
+      throw new Error(
+        `jointParams: '${n}' is not a sampled parameter of this model (sampled: ${avail.join(", ")})`,
+      );
+    if (!ctx.unconstrained && BETA_PRIOR_PARAMS.includes(n))
+      throw new Error(
+        `jointParams: '${n}' has a Beta/BetaPrime prior in constrained mode; the joint guide is a normal on unconstrained values, so set unconstrained: true`,
+      );
+    const hier =
+      n === "gate"
+        ? h.gate
+        : n === "p" || n === "phi"
+          ? h.prob
+          : n === "r" || n === "mu"
+            ? h.expression
+            : undefined;
+    if (hier)
+      throw new Error(
+        `jointParams: '${n}' has a gene-level ${hier.family} hierarchy; the joint guide covers parameters with flat priors`,
+      );
+  }
+  const withK = joint.filter((n) => ctx.nComponents > 1 && ctx.mixtureParams.includes(n));
+  if (withK.length > 0 && withK.length < joint.length)
+    throw new Error(
+      `jointParams: [${withK.join(", ")}] are per component and [${joint.filter((n) => !withK.includes(n)).join(", ")}] are not; joint parameters must share the component axis (see mixtureParams)`,
+    );
+  const rank = opts.guideRank ?? null;
+  let dense: CoreParam[];
+  if (opts.denseParams === undefined || opts.denseParams === null)
+    dense = rank === null ? [] : joint.filter((n) => ctx.geneLevel(n));
+  else {
+    if (rank === null)
+      throw new Error("denseParams needs guideRank (the rank of the shared low-rank factor)");
+    dense = [...opts.denseParams];
+    for (const n of dense) {
+      if (!joint.includes(n))
+        throw new Error(`denseParams: '${n}' is not in jointParams [${joint.join(", ")}]`);
+      if (!ctx.geneLevel(n))
+        throw new Error(
+          `denseParams: '${n}' has no gene axis; only gene-level parameters share the low-rank factor`,
+        );
+    }
+  }
+  return { jointParams: joint, denseParams: dense };
 }
 
 /** Parameters with a positive transform (softplus or exp) in unconstrained mode. */
