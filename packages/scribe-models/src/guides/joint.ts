@@ -236,33 +236,30 @@ export function sampleJoint(
     for (const o of scalars) m = add(m, mul(P.coupling.get(s.name)!.get(o.name)!, onGenes(dev.get(o.name)!)));
     means.set(s.name, m);
   }
-  const prevW: Tensor[] = [];
-  const prevD: Tensor[] = [];
-  const prevDelta: Tensor[] = [];
+  // Woodbury sums over the dense blocks drawn so far: Σ Wᵢᵀ Dᵢ⁻¹ Wᵢ [.., k, k] and Σ Wᵢᵀ Dᵢ⁻¹ δᵢ [.., k, 1]
+  let gram: Tensor | null = null;
+  let proj: Tensor | null = null;
   for (const s of dense) {
     const m = means.get(s.name)!;
     const Wb = P.W.get(s.name)!;
     const db = P.diag.get(s.name)!;
     let dist: Distribution;
-    if (prevW.length === 0) dist = lowRankSiteFactor(s, m, Wb, db);
+    if (gram === null || proj === null) dist = lowRankSiteFactor(s, m, Wb, db);
     else {
-      const Wp = concat(prevW, -2);
-      const dp = concat(prevD, -1);
-      const delta = concat(prevDelta, -1);
       const k = Wb.shape[Wb.rank - 1]!;
-      const WpOverD = Wp.div(unsqueeze(dp, -1));
-      const L = cholesky(add(matmul(mT(Wp), WpOverD), eye(k, k, Wb.dtype)));
-      const v = matmul(mT(WpOverD), unsqueeze(delta, -1)); // Wᵀ D⁻¹ δ, [.., k, 1]
-      const shift = squeeze(matmul(Wb, choleskySolve(L, v)), -1);
+      const L = cholesky(add(gram, eye(k, k, Wb.dtype)));
+      const shift = squeeze(matmul(Wb, choleskySolve(L, proj)), -1);
       const factor = mT(triangularSolve(L, mT(Wb), { lower: true })); // W_b L⁻ᵀ
       dist = lowRankSiteFactor(s, add(m, shift), factor, db);
     }
     const y = draw(s, dist);
     out.set(s.name, y);
     const x = unconstrained(s, y);
-    prevW.push(Wb);
-    prevD.push(db);
-    prevDelta.push(sub(x, m));
+    const WOverD = Wb.div(unsqueeze(db, -1));
+    const g = matmul(mT(WOverD), Wb);
+    const v = matmul(mT(WOverD), unsqueeze(sub(x, m), -1));
+    gram = gram ? add(gram, g) : g;
+    proj = proj ? add(proj, v) : v;
     dev.set(s.name, sub(x, P.loc.get(s.name)!));
   }
   for (const s of coupled) {
