@@ -83,22 +83,29 @@ export function patchBoolAttribute(buf: Uint8Array, dataPos: number, name = "ord
   return false;
 }
 
-/** Positions of every marker occurrence in `buf`. */
+/**
+ * Positions of every marker occurrence in `buf`. The scan jumps between occurrences of the
+ * marker's '-' rather than its leading '@': 0x40 is the high byte of every float32 in [2, 4),
+ * so in a count matrix '@' is everywhere and '-' is as rare as any byte.
+ */
 export function findMarkers(buf: Uint8Array): number[] {
   const hits: number[] = [];
   const m = MARKER_BYTES;
-  const first = m[0]!; // MARKER_BYTES is a non-empty constant
-  let p = buf.indexOf(first);
-  while (p >= 0 && p + m.length <= buf.length) {
+  const anchorAt = m.indexOf(0x2d); // '-' in MARK
+  const anchor = m[anchorAt]!; // MARK contains '-'
+  let q = buf.indexOf(anchor, anchorAt);
+  while (q >= 0) {
+    const p = q - anchorAt;
+    if (p + m.length > buf.length) break;
     let ok = true;
-    for (let k = 1; k < m.length; k++) {
+    for (let k = 0; k < m.length; k++) {
       if (buf[p + k] !== m[k]) {
         ok = false;
         break;
       }
     }
     if (ok) hits.push(p);
-    p = buf.indexOf(first, p + 1);
+    q = buf.indexOf(anchor, q + 1);
   }
   return hits;
 }

@@ -60,6 +60,12 @@ export function h5(): Promise<H5> {
   return current;
 }
 
+/** The loaded h5wasm instance, for code running inside {@link withH5}; throws when none is loaded. */
+export function loadedH5(): H5 {
+  if (!live) throw new Error("h5wasm is not loaded");
+  return live;
+}
+
 /**
  * The raw bytes of a whole dataset as stored (its own type, native byte order), for types
  * h5wasm cannot decode itself (float16). Only valid while an instance is loaded ({@link h5}).

@@ -12,6 +12,7 @@ import type { AnnData, NDArray, TypedArray, UnsValue } from "./anndata.js";
 import { checkAnnData } from "./anndata.js";
 import type { Categorical, Column, ColumnTable } from "./frame.js";
 import { datasetBytes } from "./h5-runtime.js";
+import { readStrings } from "./h5-strings.js";
 import type { FloatArray, Matrix } from "./matrix.js";
 
 /** HDF5 filters compiled into h5wasm (deflate, shuffle, fletcher32, nbit, scaleoffset). */
@@ -78,6 +79,8 @@ function rawValue(ds: Dataset): unknown {
   }
   const md = ds.metadata as { type: number; size: number };
   if (md.type === 1 && md.size === 2) return float16Value(ds);
+  // string arrays in bulk (h5wasm decodes them one by one); scalars stay with h5wasm
+  if (md.type === 3 && (ds.shape?.length ?? 0) > 0) return readStrings(ds);
   return ds.value;
 }
 

@@ -2,7 +2,7 @@
  * Encoding of an {@link AnnData} into an open h5wasm file following the AnnData on-disk
  * specification (encoding-type / encoding-version attributes on every element).
  *
- * Node-only through its caller (`h5ad.ts`); this file itself imports only types.
+ * Node-only: string arrays go through `h5-strings.ts` (the live h5wasm instance).
  * @module
  */
 import type { Group } from "h5wasm";
@@ -10,6 +10,7 @@ import type { AnnData, NDArray, TypedArray, UnsValue } from "./anndata.js";
 import type { Categorical, Column, ColumnTable } from "./frame.js";
 import { isCategorical } from "./frame.js";
 import { boolPlaceholder, PLACEHOLDER_BYTES } from "./h5-boolattr.js";
+import { writeStrings as writeStringDataset } from "./h5-strings.js";
 import { BOOL_MARKER } from "./h5ad-read.js";
 import type { Matrix } from "./matrix.js";
 
@@ -64,8 +65,7 @@ function writeNumeric(
 }
 
 function writeStrings(g: Group, name: string, values: readonly string[]): void {
-  const ds = g.create_dataset({ name, data: values as string[], shape: [values.length], dtype: "S" });
-  tag(ds, "string-array", "0.2.0");
+  tag(writeStringDataset(g, name, values), "string-array", "0.2.0");
 }
 
 function writeArray(
