@@ -4,6 +4,7 @@
  * @module
  */
 export * from "./annotation.js";
+export * from "./beta-negative-binomial.js";
 export * from "./config.js";
 export * from "./model.js";
 export * from "./observation.js";
