@@ -10,6 +10,7 @@ const table: Record<string, () => Promise<(args: string[]) => Promise<void>>> = 
   w4: async () => (await import("./w4.js")).runW4,
   w5: async () => (await import("./w5.js")).runW5,
   pb: async () => (await import("./poisson-beta.js")).runPb,
+  io: async () => (await import("./io.js")).runIo,
 };
 if (!workload || !table[workload]) {
   console.error(`usage: npm run bench -- <${Object.keys(table).join("|")}> [options]`);
