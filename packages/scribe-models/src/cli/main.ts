@@ -74,6 +74,13 @@ export const commands: Record<string, Command> = {
       return { help: m.FIT_HELP, run: m.runFit };
     },
   },
+  pseudobulk: {
+    summary: "sum counts per group of cells (sample, cell type), streaming X from disk",
+    load: async () => {
+      const m = await import("./pseudobulk.js");
+      return { help: m.PSEUDOBULK_HELP, run: m.runPseudobulk };
+    },
+  },
   visualize: {
     summary: "plots of a fit folder and DE tables (SVG/PNG and an index.html)",
     load: async () => {

@@ -5,6 +5,8 @@
  */
 
 export { type SavePlotOptions, savePlot, svgToPng } from "../plots/save-plot-node.js";
+export { type PseudobulkOptions, pseudobulk } from "../pseudobulk/pseudobulk.js";
+export { type BackedAnnData, type OpenAnnDataOptions, openAnnData, type XBlock } from "./backed.js";
 export {
   h5adRawShape,
   MissingXError,
