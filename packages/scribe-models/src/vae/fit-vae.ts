@@ -1,0 +1,185 @@
+/**
+ * `fit(counts, { inferenceMethod: "vae", ... })`: VAE inference for nbdm, zinb, nbvcp and
+ * zinbvcp (spec §3 "VAE"). The counts are read once (one `await`) for validation and the
+ * per-gene statistics the encoder input and the decoder's starting bias use; training is
+ * `SVI.run` of `@scribe/infer` with `TraceMeanFieldELBO` (minibatches, stable updates,
+ * progress, early stopping, checkpoints and exact resume, interrupts), with KL annealing
+ * through the optimizer's step count (`kl-annealing.ts`).
+ * @module
+ */
+import { cpuBackend, fromTypedArray, key as makeKey, type Tensor, withBackend } from "@scribe/core";
+import {
+  Adam,
+  type EarlyStoppingOptions,
+  type LoadedCheckpoint,
+  SVI,
+  type SVIProgress,
+  type SVISnapshot,
+  TraceMeanFieldELBO,
+} from "@scribe/infer";
+import type { AnnData } from "../io/anndata.js";
+import { toDense } from "../io/matrix.js";
+import { validateCounts } from "../io/validate.js";
+import { type ModelOptions, makeConfig } from "../models/config.js";
+import { AnnealedOptimizer, KlAnnealing } from "./kl-annealing.js";
+import { resolveVaeOptions, type VaeFitOptions } from "./options.js";
+import { buildVaeGuide, buildVaeModel } from "./vae-model.js";
+import { ScribeVAEResults } from "./vae-results.js";
+import { geneStats, makeVaeSpec } from "./vae-spec.js";
+
+/** What a VAE fit returns: the results plus how the run ended (as `FitOutcome`). */
+export interface VaeFitOutcome {
+  results: ScribeVAEResults;
+  steps: number;
+  interrupted: boolean;
+  earlyStopped: boolean;
+  skippedSteps: number;
+}
+
+interface Host {
+  data: Float32Array;
+  shape: [number, number];
+  obsNames?: string[];
+  varNames?: string[];
+}
+
+async function hostCounts(data: Tensor | AnnData, layer?: string): Promise<Host> {
+  if ("X" in data && "obs" in data) {
+    const m = layer === undefined ? data.X : data.layers[layer];
+    if (!m) throw new Error(`fit (vae): no layer ${JSON.stringify(layer)}`);
+    validateCounts(m, { obsNames: data.obs.index, varNames: data.var.index });
+    const d = toDense(m, "float32");
+    return {
+      data: d.data as Float32Array,
+      shape: [d.shape[0]!, d.shape[1]!],
+      obsNames: data.obs.index,
+      varNames: data.var.index,
+    };
+  }
+  const t = data as Tensor;
+  if (t.rank !== 2 || t.shape[0] === 0 || t.shape[1] === 0)
+    throw new Error(`fit (vae): counts must be a non-empty cells × genes matrix, got shape [${t.shape}]`);
+  const v = (await t.data()) as ArrayLike<number>;
+  const G = t.shape[1]!;
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i]!;
+    if (!Number.isFinite(x) || x < 0 || !Number.isInteger(x))
+      throw new Error(
+        `fit (vae): counts must be finite non-negative integers; cell ${Math.floor(i / G)}, gene ${i % G} has ${x}`,
+      );
+  }
+  return { data: Float32Array.from(v), shape: [t.shape[0]!, G] };
+}
+
+/** Copy params to the CPU (one readback each). */
+async function toCpu(params: Record<string, Tensor>): Promise<Record<string, Tensor>> {
+  const out: Record<string, Tensor> = {};
+  for (const [k, t] of Object.entries(params)) {
+    if (t.backend === cpuBackend()) out[k] = t;
+    else {
+      const v = await t.data();
+      out[k] = withBackend(cpuBackend(), () => fromTypedArray(v, [...t.shape]));
+    }
+  }
+  return out;
+}
+
+/**
+ * Fit a VAE (see the module doc). Use through `fit(counts, { inferenceMethod: "vae", ... })`.
+ * @example
+ * const { results } = await fit(counts, { model: "nbdm", inferenceMethod: "vae", latentDim: 2, nSteps: 500, batchSize: 128 });
+ * const z = results.getLatentEmbedding(counts); // [C, 2]
+ */
+export async function fitVae(data: Tensor | AnnData, options: VaeFitOptions): Promise<VaeFitOutcome> {
+  const host = await hostCounts(data, options.layer);
+  const [C, G] = host.shape;
+  const vopts = resolveVaeOptions(options);
+  const modelType = options.model ?? "nbvcp";
+  const modelOpts: ModelOptions = { nCells: C, nGenes: G };
+  for (const k of [
+    "parameterization",
+    "unconstrained",
+    "positiveTransform",
+    "priors",
+    "amortizeCapture",
+    "captureHiddenDims",
+  ] as const)
+    if (options[k] !== undefined) (modelOpts as unknown as Record<string, unknown>)[k] = options[k];
+  if (options.nComponents !== undefined && options.nComponents > 1)
+    throw new Error("fit (vae): mixtures (nComponents > 1) are not supported by the VAE");
+  const cfg = makeConfig(modelType, modelOpts);
+  const stats = geneStats(host.data, C, G);
+  const spec = makeVaeSpec(cfg, vopts, stats, options.latentPrior ?? null);
+  const clock = new KlAnnealing(vopts.klWarmupSteps);
+  const beta = vopts.klWarmupSteps > 0 ? () => clock.betaTensor() : null;
+  const model = buildVaeModel(spec, beta);
+  const guide = buildVaeGuide(spec, beta);
+  const counts = fromTypedArray(host.data, host.shape);
+  const seed = options.seed ?? 42;
+  const nSteps = options.nSteps ?? 50_000;
+  if (!Number.isInteger(nSteps) || nSteps < 0)
+    throw new Error(`fit (vae): nSteps must be a non-negative integer, got ${nSteps}`);
+  const batchSize = options.batchSize ?? null;
+  const lr = options.learningRate ?? 1e-3;
+  const optim = new AnnealedOptimizer(options.optimizer ?? new Adam(lr), clock);
+  const svi = new SVI(model, guide, optim, new TraceMeanFieldELBO());
+  let sum = 0;
+  for (let i = 0; i < host.data.length; i++) sum += host.data[i]! * ((i % 9973) + 1);
+  const { latentPrior: _lp, ...vFp } = { ...vopts, latentPrior: undefined };
+  const fp = JSON.stringify({ vae: vFp, modelType, modelOpts, shape: host.shape, sum, seed, batchSize, lr });
+  let resumed: LoadedCheckpoint | null = null;
+  if (options.resume && options.checkpointPath) {
+    const { readFitCheckpointFile } = await import("../fit-checkpoint-node.js");
+    resumed = await readFitCheckpointFile(options.checkpointPath);
+    const m = resumed?.meta as { fingerprint?: string } | undefined;
+    if (resumed && (m?.fingerprint !== fp || !resumed.history)) {
+      svi.optim.dispose(resumed.state.optimState);
+      throw new Error(
+        `fit (vae): checkpoint ${options.checkpointPath} was written for different data or settings; remove it or drop --resume`,
+      );
+    }
+  }
+  const done0 = resumed?.history?.losses.length ?? 0;
+  const path = options.checkpointPath;
+  const save = path
+    ? async (snap: SVISnapshot) => {
+        const { saveCheckpoint } = await import("@scribe/infer/node");
+        await saveCheckpoint(path, snap, { format: "scribe-fit", fingerprint: fp });
+      }
+    : null;
+  const es: EarlyStoppingOptions | null =
+    options.earlyStopping === true
+      ? ({} as EarlyStoppingOptions)
+      : options.earlyStopping
+        ? (options.earlyStopping as EarlyStoppingOptions)
+        : null;
+  const run = await svi.run(makeKey(seed), Math.max(0, nSteps - done0), [counts, batchSize], {
+    stableUpdate: options.stableUpdate ?? true,
+    ...(resumed ? { initState: resumed.state, history: resumed.history! } : {}),
+    logEvery: Math.max(1, options.progressEvery ?? 100),
+    progressBar: false,
+    ...(es ? { earlyStopping: es } : {}),
+    ...(save ? { checkpoint: { every: options.checkpointEvery ?? 2500, save } } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.maxNonFiniteSteps !== undefined ? { maxNonFiniteSteps: options.maxNonFiniteSteps } : {}),
+    ...(options.onProgress
+      ? { onProgress: (p: SVIProgress) => options.onProgress!(p.stepsDone, nSteps, p.loss, p) }
+      : {}),
+  });
+  const params = await toCpu(run.params);
+  const results = new ScribeVAEResults({
+    spec,
+    params,
+    lossHistory: run.losses,
+    obsNames: host.obsNames,
+    varNames: host.varNames,
+    meta: { seed, steps: run.stepsDone, batchSize, learningRate: lr, klWarmupSteps: vopts.klWarmupSteps },
+  });
+  return {
+    results,
+    steps: run.stepsDone,
+    interrupted: run.interrupted,
+    earlyStopped: run.stoppedEarly ?? false,
+    skippedSteps: run.skippedSteps,
+  };
+}

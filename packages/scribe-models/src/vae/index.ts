@@ -1,0 +1,29 @@
+/**
+ * VAE inference for the SCRIBE NB models (spec §3 "VAE"): `fit(counts, { inferenceMethod: "vae" })`.
+ * @module
+ */
+export { type DecodedCells, decodeCells } from "./decode.js";
+export { fitVae, type VaeFitOutcome } from "./fit-vae.js";
+export { AnnealedOptimizer, KlAnnealing } from "./kl-annealing.js";
+export { moduleParams, type VaeNetworks, vaeNetworks } from "./networks.js";
+export {
+  type DecoderForm,
+  type LatentPriorFactory,
+  type ResolvedVaeOptions,
+  resolveVaeOptions,
+  VAE_DEFAULTS,
+  type VaeFitOptions,
+  type VaeInputTransform,
+  type VaeOptions,
+} from "./options.js";
+export { buildVaeGuide, buildVaeModel, encode, LOG_THETA, standardLatentPrior } from "./vae-model.js";
+export { ScribeVAEResults, type VaeResultsInit } from "./vae-results.js";
+export {
+  decoderBias,
+  encoderInput,
+  type GeneStats,
+  geneStats,
+  makeVaeSpec,
+  VAE_MODELS,
+  type VaeSpec,
+} from "./vae-spec.js";

@@ -1,0 +1,140 @@
+/**
+ * The VAE as a model and a guide over the same sites, trained by the ordinary SVI loop
+ * (spec §3 "VAE"). Model: global p or phi (SCRIBE form), then in the `cells` plate z_c ~
+ * prior (N(0, I) by default, or the `latentPrior` hook), per-cell capture (vcp models), and
+ * `counts` from the decoder (`decode.ts`). Guide: mean-field factors for the globals and the
+ * capture, and q(z_c | x_c) = N(loc, exp(½ log-var)) from the encoder. The latent sites `z`
+ * in both are scaled by the KL weight β (`kl-annealing.ts`): under `TraceMeanFieldELBO` the
+ * closed-form KL of z is multiplied by the guide site's scale, so the loss is
+ * −E[log p(x | z)] + β·KL(q(z | x) ‖ p(z)) + KL of the other sites.
+ * @module
+ */
+import {
+  clamp,
+  deterministic,
+  exp,
+  expm1,
+  full,
+  log,
+  module,
+  neg,
+  param,
+  plate,
+  sample,
+  scale,
+  type Tensor,
+  zeros,
+} from "@scribe/core";
+import { type Distribution, Normal, positive, TruncatedNormal } from "@scribe/distributions";
+import { amortizedCaptureFactor } from "../guides/amortized-capture.js";
+import { meanFieldFactor, type ParamGetter } from "../guides/factors.js";
+import { etaInitLoc } from "../guides/guide.js";
+import { checkCountsShape, effectiveBatchSize, type ScribeModelFn } from "../models/model.js";
+import type { CaptureValue } from "../models/observation.js";
+import { priorDistribution } from "../models/sites.js";
+import { decodeCells } from "./decode.js";
+import { encoderInput, type VaeSpec } from "./vae-spec.js";
+
+/** The scVI form's per-gene log-dispersion param. */
+export const LOG_THETA = "vae_log_theta";
+/** Bounds of the encoder's log-variance head (exp(½·[−14, 4]) = scales in [9e−4, 7.4]). */
+const LOG_VAR_BOUNDS: [number, number] = [-14, 4];
+
+/** β for the step being traced, or null for β = 1 (results, predictive runs). */
+export type BetaSource = (() => Tensor) | null;
+
+function annealed<T>(beta: BetaSource, f: () => T): T {
+  return beta ? scale(f, beta())() : f();
+}
+
+/** N(0, I) over [B, K] with the latent axis as the event. */
+export function standardLatentPrior(batch: number, latentDim: number): Distribution {
+  return new Normal(zeros([batch, latentDim]), full([batch, latentDim], 1), false).toEvent(1);
+}
+
+/** The encoder's q(z | x) for counts [B, G]: location and scale [B, K]. */
+export function encode(
+  spec: VaeSpec,
+  apply: (x: Tensor) => Tensor,
+  counts: Tensor,
+): { loc: Tensor; scale: Tensor } {
+  const B = counts.shape[0]!;
+  const K = spec.opts.latentDim;
+  const out = apply(encoderInput(spec, counts));
+  const loc = out.slice([0, 0], [B, K]);
+  const logVar = clamp(out.slice([0, K], [B, 2 * K]), LOG_VAR_BOUNDS[0], LOG_VAR_BOUNDS[1]);
+  return { loc, scale: exp(logVar.mul(0.5)) };
+}
+
+/** Sample the capture site of a minibatch in the model (as `buildModel` does). */
+function sampleCapture(
+  spec: VaeSpec,
+  obs: Tensor | null,
+  B: number,
+  values: Record<string, Tensor>,
+): CaptureValue | null {
+  const s = spec.cellSite;
+  if (!s) return null;
+  if (s.family.kind === "eta") {
+    const { logM0, sigma } = s.family;
+    const loc = obs ? neg(log(clamp(obs.sum(-1), 1))).add(logM0) : full([B], 1);
+    const eta = sample("eta_capture", new TruncatedNormal(loc, full([B], sigma), 0, Infinity, false));
+    return spec.cfg.parameterization === "mean_odds"
+      ? { kind: "phi_capture", value: deterministic("phi_capture", expm1(eta)) }
+      : { kind: "p_capture", value: deterministic("p_capture", exp(neg(eta))) };
+  }
+  const v = sample(s.name, priorDistribution(s, values, [B]));
+  return { kind: s.name as CaptureValue["kind"], value: v };
+}
+
+/** The VAE's model function (same signature as SCRIBE's models: counts, minibatch size). */
+export function buildVaeModel(spec: VaeSpec, beta: BetaSource): ScribeModelFn {
+  const { cfg } = spec;
+  const K = spec.opts.latentDim;
+  const prior = spec.latentPrior ?? standardLatentPrior;
+  return (counts?: Tensor | null, batchSize?: number | null) => {
+    checkCountsShape(cfg, counts);
+    const values: Record<string, Tensor> = {};
+    for (const s of spec.globals) values[s.name] = sample(s.name, priorDistribution(s, values));
+    const logTheta = spec.opts.decoderForm === "scvi" ? param(LOG_THETA, zeros([cfg.nGenes])) : null;
+    const decoder = module("decoder", spec.nets.decoder);
+    const sub = effectiveBatchSize(cfg.nCells, batchSize);
+    plate("cells", cfg.nCells, sub === undefined ? {} : { subsampleSize: sub }, (idx) => {
+      const obs = counts ? counts.index(idx) : null;
+      const B = idx.shape[0]!;
+      const z = annealed(beta, () => sample("z", prior(B, K)));
+      const capture = sampleCapture(spec, obs, B, values);
+      const dec = decodeCells(spec, decoder(z), values, capture, obs, logTheta);
+      sample("counts", dec.dist.toEvent(1), { obs });
+    });
+  };
+}
+
+/** The VAE's guide function: the encoder for z, mean-field factors for the globals and the capture. */
+export function buildVaeGuide(spec: VaeSpec, beta: BetaSource): ScribeModelFn {
+  const { cfg } = spec;
+  const specs = [...spec.globals, ...(spec.cellSite ? [spec.cellSite] : [])];
+  const get: ParamGetter = (name, init, opts) =>
+    param(name, init, { constraint: opts.positive ? positive : null, ...(opts.cell ? { eventDim: 0 } : {}) });
+  return (counts?: Tensor | null, batchSize?: number | null) => {
+    checkCountsShape(cfg, counts);
+    if (!counts)
+      throw new Error("vae guide: the encoder needs the counts (the guide is amortized over cells)");
+    for (const s of spec.globals) sample(s.name, meanFieldFactor(cfg, s, specs, get));
+    const encoder = module("encoder", spec.nets.encoder);
+    const cellSite = spec.cellSite;
+    const etaInit = cellSite?.family.kind === "eta" ? etaInitLoc(cfg, counts) : null;
+    const sub = effectiveBatchSize(cfg.nCells, batchSize);
+    plate("cells", cfg.nCells, sub === undefined ? {} : { subsampleSize: sub }, (idx) => {
+      const obs = counts.index(idx);
+      const q = encode(spec, encoder, obs);
+      annealed(beta, () => sample("z", new Normal(q.loc, q.scale, false).toEvent(1)));
+      if (!cellSite) return;
+      const f =
+        cfg.amortizeCapture && cellSite.family.kind !== "eta"
+          ? amortizedCaptureFactor(cfg, cellSite, obs.sum(-1), get)
+          : meanFieldFactor(cfg, cellSite, specs, get, etaInit ? { initLoc: etaInit } : {});
+      sample(cellSite.name, f);
+    });
+  };
+}
