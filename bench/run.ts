@@ -11,6 +11,7 @@ const table: Record<string, () => Promise<(args: string[]) => Promise<void>>> = 
   w5: async () => (await import("./w5.js")).runW5,
   pb: async () => (await import("./poisson-beta.js")).runPb,
   io: async () => (await import("./io.js")).runIo,
+  w6: async () => (await import("./w6.js")).runW6,
 };
 if (!workload || !table[workload]) {
   console.error(`usage: npm run bench -- <${Object.keys(table).join("|")}> [options]`);
