@@ -44,6 +44,8 @@ import { componentInit } from "./models/mixture-init.js";
 import { scribeModel } from "./models/presets.js";
 import { withDerived } from "./results/posterior.js";
 import { ScribeResults } from "./results/results.js";
+import { fitVae, type VaeFitOutcome } from "./vae/fit-vae.js";
+import type { VaeFitOptions } from "./vae/options.js";
 
 export type { EarlyStoppingOptions } from "@scribe/infer";
 
@@ -274,7 +276,29 @@ async function readFitCheckpoint(path: string): Promise<LoadedCheckpoint | null>
  * const { results } = await fit(counts, { model: "nbdm", nSteps: 2000 });
  * const map = results.getMap(); // p, r, mu, phi
  */
-export async function fit(data: Tensor | AnnData, options: FitOptions = {}): Promise<FitOutcome> {
+export async function fit(data: Tensor | AnnData, options: VaeFitOptions): Promise<VaeFitOutcome>;
+export async function fit(data: Tensor | AnnData, options?: FitOptions): Promise<FitOutcome>;
+export async function fit(
+  data: Tensor | AnnData,
+  options: FitOptions | VaeFitOptions = {},
+): Promise<FitOutcome | VaeFitOutcome> {
+  // VAE inference (issue 19, vae/): its own results type, the same SVI loop
+  if (options.inferenceMethod === "vae") return fitVaeOn(data, options as VaeFitOptions);
+  return fitSviOrMcmc(data, options as FitOptions);
+}
+
+async function fitVaeOn(data: Tensor | AnnData, options: VaeFitOptions): Promise<VaeFitOutcome> {
+  const prev = currentBackend();
+  if (!options.backend || options.backend === prev.name) return fitVae(data, options);
+  await useBackend(options.backend);
+  try {
+    return await fitVae(data, options);
+  } finally {
+    await useBackend(prev.name);
+  }
+}
+
+async function fitSviOrMcmc(data: Tensor | AnnData, options: FitOptions): Promise<FitOutcome> {
   const prev = currentBackend();
   if (!options.backend || options.backend === prev.name) return fitHere(data, options);
   await useBackend(options.backend);
