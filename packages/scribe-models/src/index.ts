@@ -35,3 +35,4 @@ export {
 export * from "./models/index.js";
 export * from "./plots/index.js";
 export * from "./results/index.js";
+export * from "./vae/index.js";
