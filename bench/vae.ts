@@ -1,0 +1,92 @@
+/**
+ * VAE — one epoch of VAE training (issue 19): 10,000 cells × 2,000 genes, minibatches of 512
+ * (20 steps), nbdm, SCRIBE's default networks (encoder [128, 64], decoder [64, 128], latent 10,
+ * ReLU), Adam(1e−3). Our figure: the time from the end of the first step to the end of the
+ * epoch, scaled to the epoch's step count (the first step includes tracing and param init).
+ * The peer: the same network in PyTorch (bench/vae_torch.py, 2 threads) when `python3 -c
+ * "import torch"` works (Debian `python3-torch`); otherwise the output says so. Prints both
+ * and the ratio; never asserts timings.
+ *
+ * Usage: npx tsx bench/vae.ts [--cells 10000] [--genes 2000] [--batch 512] [--no-peer]
+ */
+import { execFileSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { fromTypedArray } from "@scribe/core";
+import { fitVae } from "../packages/scribe-models/src/vae/index.js";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const arg = (name: string, dflt: number) => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const C = arg("--cells", 10000);
+const G = arg("--genes", 2000);
+const B = arg("--batch", 512);
+const K = 10;
+
+// counts: Poisson draws around per-gene means exp(N(0, 1)) (a cheap LCG; the data's values do not change the work)
+const counts = new Float32Array(C * G);
+let s = 12345;
+const u = () => {
+  s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+  return (s >>> 8) / 16777216;
+};
+const means = Float64Array.from({ length: G }, () => Math.exp(2 * (u() + u() + u() - 1.5)));
+for (let c = 0; c < C; c++)
+  for (let g = 0; g < G; g++) {
+    const L = Math.exp(-means[g]!);
+    let k = 0;
+    let p = u();
+    while (p > L && k < 200) {
+      p *= u();
+      k++;
+    }
+    counts[c * G + g] = k;
+  }
+
+const steps = Math.ceil(C / B);
+const stamps: number[] = [];
+const t0 = performance.now();
+await fitVae(fromTypedArray(counts, [C, G]), {
+  inferenceMethod: "vae",
+  model: "nbdm",
+  latentDim: K,
+  nSteps: steps + 1,
+  batchSize: B,
+  progressEvery: 1,
+  onProgress: () => stamps.push(performance.now()),
+});
+const total = performance.now() - t0;
+const ours = ((stamps[stamps.length - 1]! - stamps[0]!) / (stamps.length - 1)) * steps;
+console.log(`VAE epoch, ${C} cells × ${G} genes, batch ${B} (${steps} steps), nbdm, latent ${K}`);
+console.log(
+  `  scribe (cpu): ${ours.toFixed(0)} ms per epoch (whole fit incl. setup and first step: ${total.toFixed(0)} ms)`,
+);
+
+let torchOk = false;
+try {
+  execFileSync("python3", ["-c", "import torch"], { stdio: "ignore" });
+  torchOk = true;
+} catch {
+  torchOk = false;
+}
+if (process.argv.includes("--no-peer")) console.log("  pytorch: skipped (--no-peer)");
+else if (!torchOk)
+  console.log("  pytorch: not available (python3 -c 'import torch' fails; install Debian python3-torch)");
+else {
+  const file = join(tmpdir(), `vae-bench-${process.pid}.f32`);
+  writeFileSync(file, Buffer.from(counts.buffer));
+  const out = execFileSync(
+    "python3",
+    [join(HERE, "vae_torch.py"), file, String(C), String(G), String(B), String(K)],
+    {
+      encoding: "utf8",
+    },
+  );
+  const peer = JSON.parse(out.trim().split("\n").pop()!) as { epoch_ms: number; threads: number };
+  console.log(`  pytorch (cpu, ${peer.threads} threads): ${peer.epoch_ms.toFixed(0)} ms per epoch`);
+  console.log(`  ratio scribe / pytorch: ${(ours / peer.epoch_ms).toFixed(2)}`);
+}
