@@ -171,6 +171,35 @@ describe("VAE plumbing", () => {
     },
   );
 
+  it("a run checkpointed and resumed gives the same losses as one run (KL annealing included)", async () => {
+    const { mkdtempSync, rmSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const dir = mkdtempSync(join(tmpdir(), "vae-ck-"));
+    const { counts } = simulateLatentNB(40, 10, 9);
+    const t = fromTypedArray(counts, [40, 10]);
+    const base = {
+      inferenceMethod: "vae" as const,
+      model: "nbvcp" as const,
+      latentDim: 2,
+      encoder: [8],
+      decoder: [8],
+      batchSize: 16,
+      learningRate: 0.01,
+      klWarmupSteps: 20,
+    };
+    try {
+      const whole = await fitVae(t, { ...base, nSteps: 24 });
+      const ck = join(dir, "ck.bin");
+      await fitVae(t, { ...base, nSteps: 12, checkpointPath: ck });
+      const resumed = await fitVae(t, { ...base, nSteps: 24, checkpointPath: ck, resume: true });
+      expect(resumed.steps).toBe(24);
+      expect(Array.from(resumed.results.lossHistory)).toEqual(Array.from(whole.results.lossHistory));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("refuses what does not apply, naming it", async () => {
     const t = fromTypedArray(new Float32Array(20).fill(1), [4, 5]);
     await expect(fitVae(t, { inferenceMethod: "vae", model: "nbvcp", decoderForm: "scvi" })).rejects.toThrow(
