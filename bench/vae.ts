@@ -10,7 +10,7 @@
  * Usage: npx tsx bench/vae.ts [--cells 10000] [--genes 2000] [--batch 512] [--no-peer]
  */
 import { execFileSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -66,26 +66,33 @@ console.log(
   `  scribe (cpu): ${ours.toFixed(0)} ms per epoch (whole fit incl. setup and first step: ${total.toFixed(0)} ms)`,
 );
 
-let torchOk = false;
-try {
-  execFileSync("python3", ["-c", "import torch"], { stdio: "ignore" });
-  torchOk = true;
-} catch {
-  torchOk = false;
-}
+// the first interpreter that imports torch: $SCRIBE_PYTHON, python3 on PATH, Debian's /usr/bin/python3
+const candidates = [process.env.SCRIBE_PYTHON, "python3", "/usr/bin/python3"].filter((x): x is string => !!x);
+const python = candidates.find((py) => {
+  try {
+    execFileSync(py, ["-c", "import torch"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+});
+const torchOk = python !== undefined;
 if (process.argv.includes("--no-peer")) console.log("  pytorch: skipped (--no-peer)");
 else if (!torchOk)
-  console.log("  pytorch: not available (python3 -c 'import torch' fails; install Debian python3-torch)");
+  console.log(
+    `  pytorch: not available (import torch fails with ${candidates.join(", ")}; install Debian python3-torch)`,
+  );
 else {
   const file = join(tmpdir(), `vae-bench-${process.pid}.f32`);
   writeFileSync(file, Buffer.from(counts.buffer));
   const out = execFileSync(
-    "python3",
+    python!,
     [join(HERE, "vae_torch.py"), file, String(C), String(G), String(B), String(K)],
     {
       encoding: "utf8",
     },
   );
+  rmSync(file, { force: true });
   const peer = JSON.parse(out.trim().split("\n").pop()!) as { epoch_ms: number; threads: number };
   console.log(`  pytorch (cpu, ${peer.threads} threads): ${peer.epoch_ms.toFixed(0)} ms per epoch`);
   console.log(`  ratio scribe / pytorch: ${(ours / peer.epoch_ms).toFixed(2)}`);
