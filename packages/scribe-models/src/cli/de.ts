@@ -54,6 +54,10 @@ Options:
   --out FILE.csv          write all genes, sorted by p-value, to FILE.csv with columns
                           gene,log2FC,statistic,pval,padj,dispersion
   --top N                 without --out: rows of the printed table (default 20)
+  --pseudobulk-by COLUMN  .h5ad of cells: sum them per COLUMN (e.g. sample, streamed from
+                          disk) and test the sums; --condition must be constant per sample
+  --groups COLUMN         with --pseudobulk-by: one test per level of COLUMN (e.g.
+                          cell_type), written to --out DIR as LEVEL.csv
   -q, --quiet             no progress messages on stderr
   -h, --help              show this help
 
@@ -235,6 +239,9 @@ export function countCalls(t: DeTable, alpha = 0.05): number {
  * status; throws {@link UsageError} / {@link CliError} (handled by the dispatcher).
  */
 export async function runDe(argv: readonly string[], io: CliIO): Promise<number> {
+  // pseudobulk first (issue 20 item 2): cli/pseudobulk-de.ts sums the cells, then calls back here
+  if (argv.some((a) => a === "--pseudobulk-by" || a.startsWith("--pseudobulk-by=")))
+    return (await import("./pseudobulk-de.js")).runPseudobulkDe(argv, io);
   const args = parseDeArgs(argv);
   if (args === null) {
     io.stdout(DE_HELP);

@@ -16,6 +16,11 @@ import { type Column, categorical, decodeCategorical, isCategorical } from "../i
 export interface PseudobulkOptions {
   /** obs columns whose combination of values defines a group (e.g. `["sample", "cell_type"]`). */
   by: readonly string[];
+  /**
+   * Further obs columns to carry into the output (e.g. the condition of a sample): each must
+   * hold one value within every group, else an error names the column and the group.
+   */
+  keep?: readonly string[];
   /** Cells (or genes, for CSC) per block read from disk (default 8192). */
   blockSize?: number;
 }
@@ -99,6 +104,23 @@ export function pseudobulk(ad: BackedAnnData, options: PseudobulkOptions): AnnDa
   by.forEach((name, k) => {
     columns[name] = categorical(groupValues.map((v) => v[k]!));
   });
+  for (const name of options.keep ?? []) {
+    if (by.includes(name)) continue;
+    const col = ad.obs.columns[name];
+    if (col === undefined) throw new Error(`pseudobulk: no obs column '${name}' to keep in ${ad.path}`);
+    const vals = labels(col, name, ad.obs.index);
+    const perGroup = new Array<string | undefined>(nGroups);
+    for (let c = 0; c < C; c++) {
+      const g = groupOf[c]!;
+      if (perGroup[g] === undefined) perGroup[g] = vals[c];
+      else if (perGroup[g] !== vals[c])
+        throw new Error(
+          `pseudobulk: obs column '${name}' is not constant within group ${groupValues[g]!.join("_")} ` +
+            `(${perGroup[g]} and ${vals[c]}); it cannot be kept`,
+        );
+    }
+    columns[name] = categorical(perGroup as string[]);
+  }
   columns.n_cells = nCells;
   return createAnnData({
     X: { format: "dense", data: sums, shape: [nGroups, G] },
