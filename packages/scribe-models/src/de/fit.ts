@@ -141,25 +141,31 @@ export function deviances(
 }
 
 /**
- * Fit a negative-binomial GLM per gene, glmGamPoi's way: moments θ⁰ → β fit #1 →
- * Cox–Reid θ̂ (μ fixed) → local-median trend θ̃ over m̄ = mean μ¹ → QL dispersions
- * (1 + m̄θ̂)/(1 + m̄θ̃) with a scaled-F empirical-Bayes prior → β fit #2 with θ̃.
- * Throws, naming the problem, for bad counts, designs or size factors.
- * @example
- * ```ts
- * const fit = nbFit(counts, { conditions: ["A", "A", "A", "B", "B", "B"], reference: "A" });
- * const table = nbTest(fit, { contrast: "conditionB" });
- * ```
+ * The gene-wise stage of {@link nbFit}: what each gene needs before the cross-gene trend
+ * (moments θ⁰ → β fit #1 → m̄ and the Cox–Reid θ̂). Each gene's values depend only on its
+ * own counts, the design and the size factors, so gene ranges can be computed apart (the
+ * shards of `scribe de --shards`) and concatenated.
  */
-export function nbFit(counts: CountMatrix, opts: NbFitOptions = {}): NbFit {
-  validateCounts(counts, opts.allowNonInteger ?? false);
-  const { data: y, nGenes: G, nSamples: n } = counts;
-  const design = resolveDesign(opts, n);
+export interface NbGenewise {
+  /** β of fit #1 (start of the final fit), genes × p row-major. */
+  beta: Float64Array;
+  /** Gene means m̄ of fit #1's μ (trend abscissa). */
+  meanMu: Float64Array;
+  /** Gene-wise Cox–Reid MLE overdispersions θ̂ (zeros without overdispersion). */
+  overdispersions: Float64Array;
+}
+
+function genewiseStage(
+  y: Float64Array,
+  G: number,
+  n: number,
+  design: Design,
+  sizeFactors: Float64Array,
+  offsets: Float64Array,
+  opts: NbFitOptions,
+): NbGenewise {
   const p = design.nCoef;
-  const sizeFactors = estimateSizeFactors(counts, opts.sizeFactors ?? "normed_sum");
-  const offsets = Float64Array.from(sizeFactors, Math.log);
   const useOd = opts.overdispersion ?? true;
-  const shrink = (opts.shrinkage ?? true) && useOd;
   const theta0 = useOd ? momentsOverdispersion(y, G, n, sizeFactors) : new Float64Array(G);
   const fit1 = fitBeta(y, G, n, design, sizeFactors, offsets, theta0, undefined, opts.groupPath ?? true);
   const meanMu = new Float64Array(G);
@@ -168,7 +174,76 @@ export function nbFit(counts: CountMatrix, opts: NbFitOptions = {}): NbFit {
     for (let i = 0; i < n; i++) m += fit1.mu[g * n + i]!;
     meanMu[g] = m / n;
   }
-  const thetaHat = useOd ? overdispersionMleAll(y, G, n, fit1.mu, design.matrix, p) : new Float64Array(G);
+  const overdispersions = useOd
+    ? overdispersionMleAll(y, G, n, fit1.mu, design.matrix, p)
+    : new Float64Array(G);
+  return { beta: fit1.beta, meanMu, overdispersions };
+}
+
+/**
+ * {@link nbFit}'s gene-wise stage for genes `start` to `end − 1` of `counts` (size factors
+ * and design from the whole matrix, as in {@link nbFit}); pass the concatenation of the
+ * ranges to {@link nbFit} as `genewise` to get the unsplit fit exactly.
+ * @example
+ * ```ts
+ * // fragment
+ * const opts = { conditions: ["A", "A", "A", "B", "B", "B"], reference: "A" };
+ * const a = nbFitGenewise(counts, opts, 0, 10);
+ * const b = nbFitGenewise(counts, opts, 10, counts.nGenes);
+ * ```
+ */
+export function nbFitGenewise(
+  counts: CountMatrix,
+  opts: NbFitOptions,
+  start: number,
+  end: number,
+): NbGenewise {
+  validateCounts(counts, opts.allowNonInteger ?? false);
+  const { data: y, nGenes: G, nSamples: n } = counts;
+  if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > G || start >= end)
+    throw new Error(`nbFitGenewise: gene range [${start}, ${end}) is not inside [0, ${G})`);
+  const design = resolveDesign(opts, n);
+  const sizeFactors = estimateSizeFactors(counts, opts.sizeFactors ?? "normed_sum");
+  const offsets = Float64Array.from(sizeFactors, Math.log);
+  return genewiseStage(y.subarray(start * n, end * n), end - start, n, design, sizeFactors, offsets, opts);
+}
+
+/** Refuse a precomputed gene-wise stage whose lengths do not match the data. */
+function checkGenewise(gw: NbGenewise, G: number, p: number): void {
+  const bad: string[] = [];
+  if (gw.beta.length !== G * p) bad.push(`beta has ${gw.beta.length} values, expected ${G} × ${p}`);
+  if (gw.meanMu.length !== G) bad.push(`meanMu has ${gw.meanMu.length} values, expected ${G}`);
+  if (gw.overdispersions.length !== G)
+    bad.push(`overdispersions has ${gw.overdispersions.length} values, expected ${G}`);
+  if (bad.length)
+    throw new Error(`nbFit: the given gene-wise stage does not match the data: ${bad.join("; ")}`);
+}
+
+/**
+ * Fit a negative-binomial GLM per gene, glmGamPoi's way: moments θ⁰ → β fit #1 →
+ * Cox–Reid θ̂ (μ fixed) → local-median trend θ̃ over m̄ = mean μ¹ → QL dispersions
+ * (1 + m̄θ̂)/(1 + m̄θ̃) with a scaled-F empirical-Bayes prior → β fit #2 with θ̃.
+ * `genewise`, when given, is the gene-wise stage computed beforehand (by
+ * {@link nbFitGenewise} over gene ranges); the result is then the same as without it.
+ * Throws, naming the problem, for bad counts, designs or size factors.
+ * @example
+ * ```ts
+ * const fit = nbFit(counts, { conditions: ["A", "A", "A", "B", "B", "B"], reference: "A" });
+ * const table = nbTest(fit, { contrast: "conditionB" });
+ * ```
+ */
+export function nbFit(counts: CountMatrix, opts: NbFitOptions = {}, genewise?: NbGenewise): NbFit {
+  validateCounts(counts, opts.allowNonInteger ?? false);
+  const { data: y, nGenes: G, nSamples: n } = counts;
+  const design = resolveDesign(opts, n);
+  const p = design.nCoef;
+  const sizeFactors = estimateSizeFactors(counts, opts.sizeFactors ?? "normed_sum");
+  const offsets = Float64Array.from(sizeFactors, Math.log);
+  const useOd = opts.overdispersion ?? true;
+  const shrink = (opts.shrinkage ?? true) && useOd;
+  if (genewise) checkGenewise(genewise, G, p);
+  const gw = genewise ?? genewiseStage(y, G, n, design, sizeFactors, offsets, opts);
+  const { meanMu, overdispersions: thetaHat } = gw;
   let trend: Float64Array = new Float64Array(G).fill(Number.NaN);
   let ql: QlShrinkage | null = null;
   let fitTheta = thetaHat;
@@ -188,7 +263,7 @@ export function nbFit(counts: CountMatrix, opts: NbFitOptions = {}): NbFit {
     }
     fitTheta = trend;
   }
-  const fit2 = fitBeta(y, G, n, design, sizeFactors, offsets, fitTheta, fit1.beta, opts.groupPath ?? true);
+  const fit2 = fitBeta(y, G, n, design, sizeFactors, offsets, fitTheta, gw.beta, opts.groupPath ?? true);
   const deviance = deviances(y, G, n, fit2.mu, fitTheta);
   return {
     counts,

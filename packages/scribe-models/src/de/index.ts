@@ -14,7 +14,7 @@ export {
   type SampleData,
 } from "./design.js";
 export { unitDeviance } from "./deviance.js";
-export { type NbFit, type NbFitOptions, nbFit } from "./fit.js";
+export { type NbFit, type NbFitOptions, type NbGenewise, nbFit, nbFitGenewise } from "./fit.js";
 export { type FDistPrior, fitFDistMoments, squeezeVar, trigammaInverse } from "./fit-fdist.js";
 export { fitGroupLogMean } from "./group-fit.js";
 export { irlsFit } from "./irls.js";
