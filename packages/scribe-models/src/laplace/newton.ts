@@ -1,0 +1,193 @@
+/**
+ * The E-step of Laplace-EM: per-cell Newton ascent to the mode of p(x_c | u_c), all cells at
+ * once as tensors. Defaults are SCRIBE's (`../shared/spec/scribe.md` §1.9: 5 Newton steps,
+ * tolerance 1e−4 on the largest coordinate of the step, damping 1e−2 on the diagonal,
+ * steps capped at 5 per coordinate, rescue on). Nothing is read back inside the steps; the
+ * per-cell status (converged / not / non-finite) and step counts are read with one `await`
+ * after them. Cells that did not converge are "rescued": restarted from their last finite
+ * point (or μ) on their own, with a backtracking line search on the log joint (monotone
+ * ascent) for up to `rescueSteps` more steps; those still unconverged are counted as failed.
+ * @module
+ */
+import {
+  concat,
+  gather,
+  isfinite,
+  keep,
+  logicalAnd,
+  logicalNot,
+  logicalOr,
+  scatterAdd,
+  scope,
+  type Tensor,
+  tensor,
+  where,
+} from "@scribe/core";
+import { type LaplaceContext, logJoint, newtonDirection } from "./newton-system.js";
+import type { ObservationData } from "./observation.js";
+
+/** Newton settings of the E-step. */
+export interface NewtonOptions {
+  /** Vectorised Newton steps per E-step (default 5). */
+  maxSteps?: number;
+  /** Converged when the largest |step| of a cell is below this (default 1e−4). */
+  tolerance?: number;
+  /** Added to the diagonal of the negative Hessian (default 1e−2). */
+  damping?: number;
+  /** Largest step per coordinate; larger steps are scaled down (default 5). */
+  maxStep?: number;
+  /** Rescue cells that did not converge (default true). */
+  rescue?: boolean;
+  /** Line-searched Newton steps of a rescue (default 50). */
+  rescueSteps?: number;
+}
+
+/** What {@link newtonEStep} returns. */
+export interface EStepResult {
+  /** Modes [C, G'] (a new tensor; the caller owns it). */
+  readonly x: Tensor;
+  /** Newton steps each cell took in the vectorised pass (≤ maxSteps), before any rescue. */
+  readonly iterations: Int32Array;
+  /** Cells converged within the vectorised pass. */
+  readonly converged: number;
+  /** Cells sent to the rescue. */
+  readonly rescued: number;
+  /** Cells still unconverged (or non-finite) after the rescue. */
+  readonly failed: number;
+}
+
+interface Resolved {
+  maxSteps: number;
+  tolerance: number;
+  damping: number;
+  maxStep: number;
+  rescue: boolean;
+  rescueSteps: number;
+}
+
+function resolve(o: NewtonOptions): Resolved {
+  return {
+    maxSteps: o.maxSteps ?? 5,
+    tolerance: o.tolerance ?? 1e-4,
+    damping: o.damping ?? 1e-2,
+    maxStep: o.maxStep ?? 5,
+    rescue: o.rescue ?? true,
+    rescueSteps: o.rescueSteps ?? 50,
+  };
+}
+
+/** Scale each cell's step so that no coordinate moves more than `maxStep`; returns it and its size [C, 1]. */
+function cappedStep(dir: Tensor, maxStep: number): { step: Tensor; size: Tensor } {
+  const size = dir.abs().max(-1, true);
+  const scale = size.maximum(maxStep).reciprocal().mul(maxStep); // min(1, maxStep / size)
+  return { step: dir.mul(scale), size: size.mul(scale) };
+}
+
+/** Status per cell: 0 converged, 1 not converged, 2 non-finite. */
+function status(done: Tensor, x: Tensor): Tensor {
+  const finite = isfinite(x).astype(x.dtype).min(-1, true).gt(0);
+  return where(finite, where(done, 0, 1), 2)
+    .squeeze(-1)
+    .astype(x.dtype);
+}
+
+/** The plain vectorised pass: capped, damped Newton steps with per-cell stopping. */
+function vectorisedPass(
+  ctx: LaplaceContext,
+  x0: Tensor,
+  o: Resolved,
+): { x: Tensor; iters: Tensor; state: Tensor } {
+  return scope(() => {
+    let x = x0;
+    let done = x0.slice([0, 0], [null, 1]).mul(0).gt(1); // all false [C, 1]
+    let iters = x0.slice([0, 0], [null, 1]).mul(0);
+    for (let s = 0; s < o.maxSteps; s++) {
+      const { step, size } = cappedStep(newtonDirection(ctx, x, o.damping), o.maxStep);
+      const active = logicalNot(done);
+      x = where(active, x.add(step), x);
+      iters = iters.add(active.astype(x.dtype));
+      done = logicalOr(done, size.lt(o.tolerance));
+    }
+    return { x, iters: iters.squeeze(-1), state: status(done, x) };
+  });
+}
+
+/** Rows of the cell data at `idx`. */
+function dataRows(data: ObservationData, idx: Tensor): ObservationData {
+  return {
+    counts: gather(data.counts, idx, 0),
+    offset: data.offset ? gather(data.offset, idx, 0) : null,
+    totals: gather(data.totals, idx, 0),
+    constant: gather(data.constant, idx, 0),
+  };
+}
+
+const LINE_SEARCH = [1, 0.5, 0.25, 0.125, 1 / 16, 1 / 64];
+
+/** Line-searched Newton on a subset of cells: each step takes the best of a few step lengths (or none). */
+function rescuePass(ctx: LaplaceContext, x0: Tensor, o: Resolved): { x: Tensor; state: Tensor } {
+  return scope(() => {
+    let x = x0;
+    let done = x0.slice([0, 0], [null, 1]).mul(0).gt(1);
+    let f = logJoint(ctx, x).value.unsqueeze(-1);
+    for (let s = 0; s < o.rescueSteps; s++) {
+      const { step } = cappedStep(newtonDirection(ctx, x, o.damping * 10), o.maxStep);
+      let best = f;
+      let bestX = x;
+      let moved = x.slice([0, 0], [null, 1]).mul(0);
+      for (const a of LINE_SEARCH) {
+        const xa = x.add(step.mul(a));
+        const fa = logJoint(ctx, xa).value.unsqueeze(-1);
+        const better = logicalAnd(fa.gt(best), isfinite(fa));
+        best = where(better, fa, best);
+        bestX = where(better, xa, bestX);
+        moved = where(better, step.mul(a).abs().max(-1, true), moved);
+      }
+      const active = logicalNot(done);
+      x = where(active, bestX, x);
+      f = where(active, best, f);
+      done = logicalOr(done, moved.lt(o.tolerance));
+    }
+    return { x, state: status(done, x) };
+  });
+}
+
+/**
+ * Newton E-step from `x0` [C, G'] (warm start: the previous modes). The globals in `ctx`
+ * are treated as constants. Reads the per-cell status once (twice when cells are rescued).
+ */
+export async function newtonEStep(
+  ctx: LaplaceContext,
+  x0: Tensor,
+  options: NewtonOptions = {},
+): Promise<EStepResult> {
+  const o = resolve(options);
+  const C = x0.shape[0]!;
+  const pass = vectorisedPass(ctx, x0, o);
+  const flags = await scope(() => concat([pass.state, pass.iters])).data();
+  const iterations = Int32Array.from({ length: C }, (_, c) => flags[C + c]!);
+  const bad: number[] = [];
+  for (let c = 0; c < C; c++) if (flags[c] !== 0) bad.push(c);
+  let x = pass.x;
+  let failed = 0;
+  if (bad.length > 0 && o.rescue) {
+    const res = scope(() => {
+      const idx = tensor(bad, { dtype: "int32" });
+      // Non-finite cells restart at the prior mean; others at their last point.
+      const clean = where(isfinite(pass.x), pass.x, ctx.prior.mu);
+      const start = gather(clean, idx, 0);
+      const sub: LaplaceContext = { ...ctx, data: dataRows(ctx.data, idx) };
+      const r = rescuePass(sub, start, o);
+      return { x: scatterAdd(clean, idx, r.x.sub(start), 0), state: r.state };
+    });
+    const st = await res.state.data();
+    for (let i = 0; i < st.length; i++) if (st[i] !== 0) failed++;
+    pass.x.dispose();
+    res.state.dispose();
+    x = res.x;
+  } else failed = bad.length;
+  pass.state.dispose();
+  pass.iters.dispose();
+  keep(x);
+  return { x, iterations, converged: C - bad.length, rescued: o.rescue ? bad.length : 0, failed };
+}
