@@ -4,6 +4,15 @@
  */
 export { AutoContinuous, type GuideParams, type LatentSlot } from "./auto-continuous.js";
 export { AutoDelta } from "./auto-delta.js";
+export {
+  AutoAffineCouplingFlow,
+  type AutoFlowOptions,
+  AutoIAFNormal,
+  AutoMAFNormal,
+  AutoNormalizingFlow,
+  type AutoNormalizingFlowOptions,
+  AutoSplineCouplingFlow,
+} from "./auto-flow.js";
 export { AutoGuide, type AutoGuideOptions } from "./auto-guide.js";
 export { AutoLaplaceApproximation, choleskyHost } from "./auto-laplace.js";
 export {

@@ -13,6 +13,7 @@ export {
 export type { AutoregressiveOptions } from "./autoregressive-options.js";
 export { type ConditionerOptions, DenseConditioner } from "./conditioner.js";
 export { CouplingMask } from "./coupling-mask.js";
+export { ElementwiseAffine } from "./elementwise-affine.js";
 export { type FlowLayer, type FlowPass, FlowTransform, softClamp } from "./flow-transform.js";
 export { IAFTransform, InverseAutoregressiveFlow } from "./iaf.js";
 export { Made, type MadeOptions } from "./made.js";
