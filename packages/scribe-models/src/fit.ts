@@ -330,6 +330,7 @@ async function fitHere(data: Tensor | AnnData, options: FitOptions): Promise<Fit
       "guideRank",
       "jointParams",
       "denseParams",
+      "overdispersion",
       "amortizeCapture",
       "captureHiddenDims",
       "annotationLogits",

@@ -8,6 +8,7 @@ import { clamp, deterministic, type Key, random, splitKey, type Tensor } from "@
 import { NegativeBinomialProbs } from "@scribe/distributions";
 import { guideParamSites } from "../guides/guide.js";
 import { type NbFamilyParams, nbFamilyLogLikelihood } from "../likelihood/nb-family.js";
+import { BetaNegativeBinomial, bnbShapes } from "../models/beta-negative-binomial.js";
 import type { CoreParam, ModelConfig } from "../models/config.js";
 import { capturedP, nbComponentDistribution, P_FLOOR } from "../models/observation.js";
 import {
@@ -42,6 +43,7 @@ export function nbLikelihoodParams(cfg: ModelConfig, draw: Readonly<Record<strin
     ...(gate ? { gate } : {}),
     ...(draw.p_capture ? { pCapture: draw.p_capture } : {}),
     ...(mix ? { mixingWeights: draw.mixing_weights! } : {}),
+    ...(draw.bnb_concentration ? { bnbConcentration: draw.bnb_concentration } : {}),
   };
 }
 
@@ -72,7 +74,12 @@ function nbPredictiveDraw(
   if (gate) gate = perCell(gate, axes.gate, z);
   if (!biological && draw.p_capture) p = capturedP(p, draw.p_capture.reshape([C, 1]));
   p = clamp(p, P_FLOOR, 1 - P_FLOOR);
-  let u = new NegativeBinomialProbs(r.expand([C, G]), p.expand([C, G]), false).sample(kc);
+  let u: Tensor;
+  if (draw.bnb_concentration) {
+    // BNB keeps its excess dispersion in the biological draw too (it is not a technical effect)
+    const { alpha, kappa } = bnbShapes(p.expand([C, G]), r.expand([C, G]), draw.bnb_concentration);
+    u = new BetaNegativeBinomial(r.expand([C, G]), alpha, kappa).sample(kc);
+  } else u = new NegativeBinomialProbs(r.expand([C, G]), p.expand([C, G]), false).sample(kc);
   if (!biological && gate) {
     const zero = random.bernoulli(kg, gate.expand([C, G]));
     u = u.mul(zero.astype(u.dtype).neg().add(1));
@@ -92,6 +99,7 @@ export const nbFamily: ModelFamily = {
     for (const n of ["p", "r", "mu", "phi"] as const)
       if (!cfg.sampledCore.includes(n)) deterministic(n, nat[n]);
     if (cfg.zeroInflated && !("gate" in values) && nat.gate) deterministic("gate", nat.gate);
+    if (nat.bnb && !("bnb_concentration" in values)) deterministic("bnb_concentration", nat.bnb);
     for (const n of cfg.sampledCore)
       if (!(n in values)) deterministic(n, nat[n as keyof typeof nat] as Tensor);
     return gridParams(cfg, values) as unknown as FamilyGrid;
@@ -103,13 +111,20 @@ export const nbFamily: ModelFamily = {
     const nat = naturalParams(cfg, latent, lead);
     const out: Record<string, Tensor> = { p: nat.p, r: nat.r, mu: nat.mu, phi: nat.phi };
     if (nat.gate) out.gate = nat.gate;
+    if (nat.bnb) out.bnb_concentration = nat.bnb;
     return out;
   },
   drawLogLikelihood(cfg, counts, draw, opts) {
     return nbFamilyLogLikelihood(counts, nbLikelihoodParams(cfg, draw), opts);
   },
   predictiveDraw: nbPredictiveDraw,
-  denoiseCells: nbDenoiseCells,
+  denoiseCells(cfg, counts, draw, pick, methods, k) {
+    if (cfg.overdispersion === "bnb")
+      throw new Error(
+        'denoising is not implemented for BNB overdispersion (overdispersion: "bnb"); SCRIBE integrates it by quadrature',
+      );
+    return nbDenoiseCells(cfg, counts, draw, pick, methods, k);
+  },
   prepareFit() {},
   guideParamSites,
   deterministicNames(cfg) {

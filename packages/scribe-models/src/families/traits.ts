@@ -41,6 +41,8 @@ export interface FamilyTraits {
   readonly hasRegime: boolean;
   /** The model needs an explicit parameterization (no default). */
   readonly needsParameterization: boolean;
+  /** Whether its models take BNB overdispersion (SCRIBE BNB overdispersion: the NB family only). */
+  readonly supportsBnb: boolean;
   /** Result tables add posterior means of the sampled extras and deterministic sites (`ModelFamily.deterministicNames`). */
   readonly summarizesDerivedSites: boolean;
 }
@@ -61,6 +63,7 @@ export const FAMILY_TRAITS: Readonly<Record<FamilyName, FamilyTraits>> = {
     quadrature: false,
     hasRegime: false,
     needsParameterization: false,
+    supportsBnb: true,
     summarizesDerivedSites: false,
   },
   two_state: {
@@ -77,6 +80,7 @@ export const FAMILY_TRAITS: Readonly<Record<FamilyName, FamilyTraits>> = {
     quadrature: true,
     hasRegime: true,
     needsParameterization: true,
+    supportsBnb: false,
     summarizesDerivedSites: true,
   },
 };

@@ -15,6 +15,7 @@ import {
   where,
 } from "@scribe/core";
 import { nbProbsLogProb } from "@scribe/distributions";
+import { bnbLogProb, bnbShapes } from "../models/beta-negative-binomial.js";
 
 /**
  * Parameters of SCRIBE's negative-binomial family in the code convention: NB(u | r, p) with
@@ -28,6 +29,8 @@ export interface NbFamilyParams {
   readonly gate?: Tensor;
   readonly pCapture?: Tensor;
   readonly mixingWeights?: Tensor;
+  /** BNB excess-dispersion fraction ω per gene [G] (SCRIBE BNB overdispersion); absent: NB. */
+  readonly bnbConcentration?: Tensor;
 }
 
 export interface LogLikelihoodOptions {
@@ -74,7 +77,11 @@ export function elementLogLikelihood(
     p = capturedProbability(p, nu);
   }
   p = clamp(p, pFloor, 1 - pFloor);
-  const nb = nbProbsLogProb(u, r, p);
+  let nb: Tensor;
+  if (params.bnbConcentration) {
+    const { alpha, kappa } = bnbShapes(p, r, params.bnbConcentration);
+    nb = bnbLogProb(u, r, alpha, kappa);
+  } else nb = nbProbsLogProb(u, r, p);
   if (!params.gate) return nb;
   const g = params.gate;
   return where(eq(u, 0), log(add(g, mul(sub(1, g), exp(nb)))), add(log1p(neg(g)), nb));

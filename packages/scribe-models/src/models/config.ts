@@ -84,6 +84,12 @@ export interface ModelOptions {
   mixtureParams?: MixtureParamsInput;
   /** The unified priors option (SCRIBE `priors` option). */
   priors?: PriorsInput;
+  /**
+   * "bnb": beta negative binomial observations with a per-gene excess-dispersion fraction ω_g
+   * (SCRIBE BNB overdispersion, NB-family models only); its prior is `priors.overdispersion`
+   * ("horseshoe" by default, "gaussian", "neg"). Default "none".
+   */
+  overdispersion?: "none" | "bnb";
   /** Low-rank guide on the gene parameter (SCRIBE guides); with `jointParams`, the rank of the joint factor. */
   guideRank?: number;
   /**
@@ -154,6 +160,8 @@ export interface ModelConfig {
   /** Positive transform per parameter name. */
   readonly positiveTransform: Readonly<Record<string, "softplus" | "exp">>;
   readonly priors: ResolvedPriors;
+  /** Observation overdispersion beyond the NB: "none" or "bnb" (see {@link ModelOptions.overdispersion}). */
+  readonly overdispersion: "none" | "bnb";
   readonly guideRank: number | null;
   /** Parameters of the joint guide (empty: none), see {@link ModelOptions.jointParams}. */
   readonly jointParams: readonly CoreParam[];
@@ -303,7 +311,15 @@ export function makeConfig(modelType: ModelType, opts: ModelOptions): ModelConfi
     positiveTransform[name] = t;
   }
   const unconstrained = opts.unconstrained ?? false;
+  const overdispersion = opts.overdispersion ?? "none";
+  if (overdispersion !== "none" && overdispersion !== "bnb")
+    throw new Error(`overdispersion must be "none" or "bnb", got ${JSON.stringify(overdispersion)}`);
+  if (overdispersion === "bnb" && !traits.supportsBnb)
+    throw new Error(
+      `overdispersion "bnb" applies to the NB-family models (nbdm, zinb, nbvcp, zinbvcp), not ${modelType}`,
+    );
   const priors = resolvePriors(opts.priors, {
+    bnb: overdispersion === "bnb",
     parameterization,
     unconstrained,
     zeroInflated,
@@ -384,6 +400,7 @@ export function makeConfig(modelType: ModelType, opts: ModelOptions): ModelConfi
     muPriorLoc,
     positiveTransform,
     priors,
+    overdispersion,
     guideRank: opts.guideRank ?? null,
     jointParams,
     denseParams,

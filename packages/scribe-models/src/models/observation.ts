@@ -4,7 +4,7 @@
  * and for mixtures one component per cell.
  * @module
  */
-import { add, clamp, div, log, mul, neg, sub, type Tensor } from "@scribe/core";
+import { add, clamp, div, log, mul, neg, sigmoid, sub, type Tensor } from "@scribe/core";
 import {
   CategoricalLogits,
   CategoricalProbs,
@@ -15,6 +15,7 @@ import {
   PoissonBeta,
   ZeroInflatedProbs,
 } from "@scribe/distributions";
+import { BetaNegativeBinomial, bnbShapes } from "./beta-negative-binomial.js";
 import { type ModelConfig, TWO_STATE_DEFAULT_NODES } from "./config.js";
 import type { CoreValues } from "./parameterization.js";
 import type { TwoStateGrid } from "./two-state.js";
@@ -48,8 +49,11 @@ export function nbComponentDistribution(
 ): Distribution {
   const mix = cfg.nComponents > 1;
   let base: Distribution;
+  // the success probability p̂ of the captured NB (for BNB, which needs it explicitly)
+  let pHat: Tensor;
   if (!capture) {
-    base = new NegativeBinomialProbs(grid.r, clamp(grid.p, P_FLOOR, 1 - P_FLOOR), false);
+    pHat = clamp(grid.p, P_FLOOR, 1 - P_FLOOR);
+    base = new NegativeBinomialProbs(grid.r, pHat, false);
   } else {
     const B = capture.value.shape[0]!;
     const cellShape = mix ? [B, 1, 1] : [B, 1];
@@ -58,14 +62,22 @@ export function nbComponentDistribution(
       const odds = capture.kind === "phi_capture" ? c : sub(div(1, clamp(c, P_FLOOR, 1)), 1);
       const logits = neg(log(mul(clamp(grid.phi, P_FLOOR), add(odds, 1))));
       base = new NegativeBinomialLogits(grid.r, logits, false);
+      pHat = clamp(sigmoid(logits), P_FLOOR, 1 - P_FLOOR);
     } else if (cfg.parameterization === "mean_disp") {
       const nu = capture.kind === "p_capture" ? c : div(1, add(c, 1));
       const logits = add(sub(log(grid.mu), log(grid.r)), log(clamp(nu, P_FLOOR, 1)));
       base = new NegativeBinomialLogits(grid.r, logits, false);
+      pHat = clamp(sigmoid(logits), P_FLOOR, 1 - P_FLOOR);
     } else {
       const nu = capture.kind === "p_capture" ? c : div(1, add(c, 1));
-      base = new NegativeBinomialProbs(grid.r, clamp(capturedP(grid.p, nu), P_FLOOR, 1 - P_FLOOR), false);
+      pHat = clamp(capturedP(grid.p, nu), P_FLOOR, 1 - P_FLOOR);
+      base = new NegativeBinomialProbs(grid.r, pHat, false);
     }
+  }
+  if (grid.bnb) {
+    // SCRIBE BNB overdispersion: same mean r·p̂/(1−p̂), excess dispersion ω_g
+    const { alpha, kappa } = bnbShapes(pHat, grid.r, grid.bnb);
+    base = new BetaNegativeBinomial(grid.r, alpha, kappa);
   }
   return grid.gate ? new ZeroInflatedProbs(base, grid.gate, false) : base;
 }

@@ -25,6 +25,7 @@ import {
 } from "@scribe/core";
 import type { CoreParam, ModelConfig } from "./config.js";
 import { transformOf } from "./config.js";
+import type { HierarchySpec } from "./priors.js";
 import { coreShape, hierarchyNames, isGeneLevel } from "./sites.js";
 import type { TransformName } from "./transformed-normal.js";
 
@@ -41,6 +42,8 @@ export interface CoreValues {
   mu: Tensor;
   phi: Tensor;
   gate?: Tensor;
+  /** BNB excess-dispersion fraction ω (SCRIBE BNB overdispersion), per gene. */
+  bnb?: Tensor;
 }
 
 /** Axes of p, r, mu, phi and gate under a configuration (derived params inherit from inputs). */
@@ -117,8 +120,24 @@ export function coreValue(
     if (!v) throw new Error(`no value for site '${name}'`);
     return v;
   }
-  const z = values[`${name}_raw`]!;
-  const natRank = coreShape(cfg, name).length;
+  return ncpValue(values, name, h, transformOf(cfg, name), coreShape(cfg, name).length);
+}
+
+/**
+ * The value of a non-centred horseshoe / NEG site (SCRIBE gene-level hierarchies):
+ * T(loc + eff ⊙ z) with z = `{name}_raw`, eff = τ·c·λ/√(c² + τ²λ²) (horseshoe) or √ψ (NEG), and
+ * the population location `{log|logit}_{name}_loc`; `natRank` is the rank of one draw
+ * (values may carry leading sample axes).
+ */
+export function ncpValue(
+  values: Readonly<Record<string, Tensor>>,
+  name: string,
+  h: HierarchySpec,
+  T: TransformName,
+  natRank: number,
+): Tensor {
+  const z = values[`${name}_raw`];
+  if (!z) throw new Error(`no value for site '${name}_raw'`);
   const lead = z.rank - natRank;
   const loc = values[hierarchyNames(name).loc]!;
   const lift = (t: Tensor) => liftAxes(t, lead, natRank - (t.rank - lead));
@@ -129,7 +148,7 @@ export function coreValue(
     const cSq = lift(values[`c_sq_${name}`]!);
     eff = div(mul(mul(tau, sqrt(cSq)), lam), sqrt(add(cSq, square(mul(tau, lam)))));
   } else eff = sqrt(values[`psi_${name}`]!);
-  return applyTransform(add(lift(loc), mul(eff, z)), transformOf(cfg, name));
+  return applyTransform(add(lift(loc), mul(eff, z)), T);
 }
 
 /**
@@ -178,7 +197,25 @@ export function gridParams(cfg: ModelConfig, values: Readonly<Record<string, Ten
   }
   const out: CoreValues = { p, r, mu, phi };
   if (cfg.zeroInflated) out.gate = g("gate");
+  const omega = bnbConcentration(cfg, values);
+  if (omega) out.bnb = toGrid(omega, GENE_ONLY, mix);
   return out;
+}
+
+const GENE_ONLY: ParamAxes = { hasK: false, hasG: true };
+
+/**
+ * SCRIBE's BNB excess-dispersion fraction ω_g (spec §1.7) from the latent values, [lead…, G]:
+ * the site itself (gaussian hierarchy, or a derived draw that already holds it), else the
+ * non-centred horseshoe / NEG value softplus(loc + eff·z). Null without BNB.
+ */
+export function bnbConcentration(cfg: ModelConfig, values: Readonly<Record<string, Tensor>>): Tensor | null {
+  const h = cfg.priors.overdispersion;
+  if (cfg.overdispersion !== "bnb" || !h) return null;
+  const v = values.bnb_concentration;
+  if (v) return v;
+  if (h.family === "gaussian") throw new Error("no value for site 'bnb_concentration'");
+  return ncpValue(values, "bnb_concentration", h, "softplus", 1);
 }
 
 /** Like {@link gridParams}, with each parameter in its natural shape ([lead…, K?, G?]). */
@@ -197,5 +234,6 @@ export function naturalParams(
     phi: fromGrid(grid.phi, axes.phi, mix, lead),
   };
   if (grid.gate) out.gate = fromGrid(grid.gate, axes.gate, mix, lead);
+  if (grid.bnb) out.bnb = fromGrid(grid.bnb, GENE_ONLY, mix, lead);
   return out;
 }

@@ -45,6 +45,8 @@ export interface ResolvedPriors {
   readonly capture: { readonly logM0: number; readonly sigmaM: number } | null;
   /** Annotation logits given through `priors.annotation_logits`. */
   readonly annotationLogits: Tensor | null;
+  /** Hierarchy of the BNB excess-dispersion fraction (horseshoe by default), or null without BNB. */
+  readonly overdispersion: HierarchySpec | null;
 }
 
 /** Organism table of the SCRIBE capture prior: M₀ (total mRNA per cell) and σ_M. */
@@ -95,6 +97,8 @@ const KEY_TO_SITE: Record<string, string> = {
   mixing: "mixing",
   mixing_weights: "mixing",
   annotation_logits: "annotation_logits",
+  overdispersion: "bnb_concentration",
+  bnb_concentration: "bnb_concentration",
 };
 
 /**
@@ -148,7 +152,17 @@ export interface PriorContext {
   zeroInflated: boolean;
   variableCapture: boolean;
   nComponents: number;
+  /** The model has BNB overdispersion (`overdispersion: "bnb"`). */
+  bnb?: boolean;
 }
+
+/** SCRIBE's default prior of the BNB excess-dispersion fraction: the regularized horseshoe (tau0 1, slab_df 4, slab_scale 2). */
+export const DEFAULT_OVERDISPERSION_PRIOR: HierarchySpec = {
+  family: "horseshoe",
+  tau0: 1,
+  slabDf: 4,
+  slabScale: 2,
+};
 
 function hierarchyFrom(key: string, v: PriorValue): HierarchySpec | null {
   const fam = typeof v === "string" ? v : typeof v === "object" && v !== null && "type" in v ? v.type : null;
@@ -190,6 +204,7 @@ export function resolvePriors(input: PriorsInput | undefined, ctx: PriorContext)
   const hierarchy: Partial<Record<HierarchyTarget, HierarchySpec>> = {};
   let capture: { logM0: number; sigmaM: number } | null = null;
   let annotationLogits: Tensor | null = null;
+  let overdispersion: HierarchySpec | null = ctx.bnb ? DEFAULT_OVERDISPERSION_PRIOR : null;
   const traits = FAMILY_TRAITS[familyNameOfParameterization(ctx.parameterization)];
   const vcpModels = traits.captureModels.join(", ");
   const sampled = new Set<string>(sampledCoreParams(ctx.parameterization));
@@ -244,6 +259,16 @@ export function resolvePriors(input: PriorsInput | undefined, ctx: PriorContext)
       if (mixing.some((a) => !(a > 0))) throw new Error("priors.mixing: concentrations must be positive");
       continue;
     }
+    if (site === "bnb_concentration") {
+      if (!ctx.bnb) throw new Error(`priors.${key} applies to BNB overdispersion; set overdispersion: "bnb"`);
+      const h = hierarchyFrom(key, value);
+      if (!h)
+        throw new Error(
+          `priors.${key}: expected "horseshoe" (default), "gaussian" or "neg", or { type, ...hyper-parameters }`,
+        );
+      overdispersion = h;
+      continue;
+    }
     if (site === "annotation_logits") {
       if (!traits.supportsAnnotation)
         throw new Error("priors.annotation_logits: the TwoState models do not support annotation priors");
@@ -294,5 +319,5 @@ export function resolvePriors(input: PriorsInput | undefined, ctx: PriorContext)
       throw new Error(`priors.${key}: the expression hierarchy needs a mixture (nComponents ≥ 2)`);
     hierarchy[target] = h;
   }
-  return { base, mixing, hierarchy, capture, annotationLogits };
+  return { base, mixing, hierarchy, capture, annotationLogits, overdispersion };
 }

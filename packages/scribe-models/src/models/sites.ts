@@ -95,40 +95,59 @@ function flat(
 }
 
 function hierarchical(cfg: ModelConfig, target: CoreParam, h: HierarchySpec, out: SiteSpec[]): void {
-  const shape = coreShape(cfg, target);
-  const G = cfg.nGenes;
   const names = hierarchyNames(target);
-  const T = transformOf(cfg, target);
-  // population location and scale (SCRIBE gene-level hierarchies)
-  if (target === "gate") {
-    out.push({
-      name: names.loc,
-      shape: [],
-      cell: false,
-      family: { kind: "normal", loc: -5, scale: 1 },
-      role: "hyper",
-    });
-  } else if (target === cfg.geneParam) {
-    out.push({
-      name: names.loc,
-      shape: [G],
-      cell: false,
-      family: { kind: "normal", loc: 0, scale: 1 },
-      role: "hyper",
-    });
-  } else {
-    out.push({
-      name: names.loc,
-      shape: [],
-      cell: false,
-      family: { kind: "normal", loc: 0, scale: 1 },
-      role: "hyper",
-    });
-  }
+  // population location (SCRIBE gene-level hierarchies): per gene for the gene parameter
+  const locSpec: SiteSpec =
+    target === "gate"
+      ? {
+          name: names.loc,
+          shape: [],
+          cell: false,
+          family: { kind: "normal", loc: -5, scale: 1 },
+          role: "hyper",
+        }
+      : target === cfg.geneParam
+        ? {
+            name: names.loc,
+            shape: [cfg.nGenes],
+            cell: false,
+            family: { kind: "normal", loc: 0, scale: 1 },
+            role: "hyper",
+          }
+        : {
+            name: names.loc,
+            shape: [],
+            cell: false,
+            family: { kind: "normal", loc: 0, scale: 1 },
+            role: "hyper",
+          };
+  const scaleLoc = target === "p" || target === "phi" ? 0 : -2;
+  hierarchySites(target, coreShape(cfg, target), transformOf(cfg, target), locSpec, scaleLoc, h, "core", out);
+}
+
+/**
+ * The sites of a gene-level hierarchy on `target` (SCRIBE gene-level hierarchies): the
+ * population location `locSpec`, then — gaussian (centred): a softplus-normal scale
+ * (loc `scaleLoc`, scale 0.5) and the site itself as T(N(loc, scale)); horseshoe (NCP):
+ * `tau_`, `lambda_`, `c_sq_` and `{target}_raw`; NEG (NCP): `zeta_`, `psi_` and `{target}_raw`.
+ * The NCP value is computed by {@link ncpValue}.
+ */
+export function hierarchySites(
+  target: string,
+  shape: readonly number[],
+  T: TransformName,
+  locSpec: SiteSpec,
+  scaleLoc: number,
+  h: HierarchySpec,
+  role: SiteSpec["role"],
+  out: SiteSpec[],
+): void {
+  out.push(locSpec);
+  const s = [...shape];
   if (h.family === "gaussian") {
-    const scaleLoc = target === "p" || target === "phi" ? 0 : -2;
+    const scaleName = locSpec.name.replace(/_loc$/, "_scale");
     out.push({
-      name: names.scale,
+      name: scaleName,
       shape: [],
       cell: false,
       family: { kind: "tnormal", loc: scaleLoc, scale: 0.5, transform: "softplus" },
@@ -136,10 +155,10 @@ function hierarchical(cfg: ModelConfig, target: CoreParam, h: HierarchySpec, out
     });
     out.push({
       name: target,
-      shape,
+      shape: s,
       cell: false,
-      family: { kind: "tnormal", loc: names.loc, scale: names.scale, transform: T },
-      role: "core",
+      family: { kind: "tnormal", loc: locSpec.name, scale: scaleName, transform: T },
+      role,
     });
     return;
   }
@@ -153,30 +172,29 @@ function hierarchical(cfg: ModelConfig, target: CoreParam, h: HierarchySpec, out
     });
     out.push({
       name: `lambda_${target}`,
-      shape,
+      shape: s,
       cell: false,
       family: { kind: "halfcauchy", scale: 1 },
       role: "hyper",
     });
-    const a = h.slabDf / 2;
     out.push({
       name: `c_sq_${target}`,
       shape: [],
       cell: false,
-      family: { kind: "invgamma", a, b: (h.slabDf * h.slabScale ** 2) / 2 },
+      family: { kind: "invgamma", a: h.slabDf / 2, b: (h.slabDf * h.slabScale ** 2) / 2 },
       role: "hyper",
     });
   } else {
     out.push({
       name: `zeta_${target}`,
-      shape,
+      shape: s,
       cell: false,
       family: { kind: "gamma", conc: h.a, rate: h.tau },
       role: "hyper",
     });
     out.push({
       name: `psi_${target}`,
-      shape,
+      shape: s,
       cell: false,
       family: { kind: "gamma", conc: h.u, rate: `zeta_${target}` },
       role: "hyper",
@@ -184,11 +202,33 @@ function hierarchical(cfg: ModelConfig, target: CoreParam, h: HierarchySpec, out
   }
   out.push({
     name: `${target}_raw`,
-    shape,
+    shape: s,
     cell: false,
     family: { kind: "normal", loc: 0, scale: 1 },
     role: "hyper",
   });
+}
+
+/** Names of the BNB excess-dispersion sites' population location (SCRIBE BNB overdispersion). */
+export const BNB_SITE = "bnb_concentration";
+
+/**
+ * The sites of SCRIBE's BNB excess-dispersion fraction ω_g (spec §1.7): per gene, under the
+ * `priors.overdispersion` hierarchy (horseshoe by default) with population location
+ * `log_bnb_concentration_loc` ~ N(−5, 1) and the softplus transform.
+ */
+function bnbSites(cfg: ModelConfig, out: SiteSpec[]): void {
+  const h = cfg.priors.overdispersion;
+  if (!h) return;
+  const names = hierarchyNames(BNB_SITE);
+  const locSpec: SiteSpec = {
+    name: names.loc,
+    shape: [],
+    cell: false,
+    family: { kind: "normal", loc: -5, scale: 1 },
+    role: "hyper",
+  };
+  hierarchySites(BNB_SITE, [cfg.nGenes], "softplus", locSpec, -2, h, "hyper", out);
 }
 
 /**
@@ -222,6 +262,7 @@ export function latentSiteSpecs(cfg: ModelConfig): SiteSpec[] {
     if (h) hierarchical(cfg, name, h, out);
     else out.push(flat(cfg, name, coreShape(cfg, name), false, "core"));
   }
+  if (cfg.overdispersion === "bnb") bnbSites(cfg, out);
   if (cfg.variableCapture) {
     if (cfg.priors.capture) {
       out.push({
