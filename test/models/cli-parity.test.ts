@@ -294,9 +294,8 @@ describe("scribe fit: model, guide and inference flags", () => {
     expect(missing.stderr).toMatch(/obs has no column "celltype"/);
   }, 180_000);
 
-  // End to end, `scribe fit --inference-method mcmc` and `--amortize-capture` stop in
-  // results/summaries.ts (annotateAnnData → getMap reads guide params: MCMC results have none,
-  // and the amortized guide is not given the counts), so these check what the command passes to fit().
+  // What the command passes to fit(); the written results of both are checked end to end in
+  // cli-mcmc.test.ts and cli-amortized-capture.test.ts.
   it("--inference-method mcmc and --amortize-capture reach fit(); vae and laplace are refused naming the issue", async () => {
     const mcmc = resolveFitPlan(
       { "inference-method": "mcmc", "mcmc-samples": "40", "mcmc-warmup": "20", "amortize-capture": true },

@@ -16,6 +16,7 @@ export {
   type FitOutcome,
   fit,
   prepareCounts,
+  prepareCountsAsync,
   SCRIBE_EARLY_STOPPING,
 } from "./fit.js";
 export * from "./guides/index.js";

@@ -80,7 +80,12 @@ export const FIT_HELP = fitHelpText();
  * Add the TwoState posterior means (sites of the SCRIBE two-state models; floor flags as the fraction of draws with
  * the clamp active) to `var`, and the quadrature size to `uns.scribe`.
  */
-function addTwoStateColumns(adata: AnnData, res: ScribeResults, counts: Tensor, nSamples: number): AnnData {
+async function addTwoStateColumns(
+  adata: AnnData,
+  res: ScribeResults,
+  counts: Tensor,
+  nSamples: number,
+): Promise<AnnData> {
   const samples = res.getPosteriorSamples({ nSamples, seed: 42, counts });
   const G = res.nGenes;
   const K = res.nComponents;
@@ -94,7 +99,7 @@ function addTwoStateColumns(adata: AnnData, res: ScribeResults, counts: Tensor, 
     const s = samples[name];
     if (!s) continue;
     const m = s.astype("float32").mean(0);
-    const v = Array.from(m.dataSync() as ArrayLike<number>, Number);
+    const v = Array.from((await m.data()) as ArrayLike<number>, Number);
     if (m.rank === 1) cols[`scribe_${name}_mean`] = v;
     else for (let k = 0; k < K; k++) cols[`scribe_${name}_mean_k${k}`] = v.slice(k * G, (k + 1) * G);
   }
@@ -308,11 +313,12 @@ async function fitCommand(
       ...(data.filterSteps?.length ? { preprocessing: data.filterSteps } : {}),
     },
   });
-  if (traits.summarizesDerivedSites) annotated = addTwoStateColumns(annotated, res, counts, nSamples);
+  if (traits.summarizesDerivedSites) annotated = await addTwoStateColumns(annotated, res, counts, nSamples);
   refuseNonFiniteResults(annotated, "results.h5ad");
   // both outputs are written and verified before either replaces a previous one
+  const resultsJson = JSON.stringify(await res.toJSONAsync());
   await commitAll([
-    () => prepareFileAtomic(outputs.params, textWriter(JSON.stringify(res.toJSON()))),
+    () => prepareFileAtomic(outputs.params, textWriter(resultsJson)),
     () => prepareH5ad(outputs.h5ad, annotated),
   ]);
   rmSync(ckPath, { force: true });

@@ -490,6 +490,8 @@ export async function runVisualize(argv: readonly string[], io: CliIO): Promise<
     },
   };
 
+  // an amortized capture guide reads each cell's counts: bind the fitted matrix to the results
+  if (results?.config.amortizeCapture) ctx.results = results.withCounts(await ctx.counts());
   const names =
     requested ??
     (values.all ? Object.keys(PLOTS) : [...(results ? DEFAULT_PLOTS : []), ...(de ? DE_DEFAULT : [])]);

@@ -8,6 +8,7 @@ export * from "./dirichlet-fit.js";
 export * from "./extras.js";
 export * from "./log-likelihood.js";
 export * from "./map.js";
+export * from "./mcmc-map.js";
 export * from "./mixture.js";
 export * from "./posterior.js";
 export * from "./predictive.js";

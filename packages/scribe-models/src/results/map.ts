@@ -15,7 +15,6 @@ import {
   broadcastTo,
   eq,
   isfinite,
-  isnan,
   logicalAnd,
   logicalNot,
   logSigmoid,
@@ -38,6 +37,7 @@ import { guideDistributions } from "../guides/guide.js";
 import type { ModelConfig } from "../models/config.js";
 import { ScribeBetaPrime } from "../models/scribe-beta-prime.js";
 import { TransformedNormal, type TransformName } from "../models/transformed-normal.js";
+import type { McmcEstimate } from "./mcmc-map.js";
 import { withDerived } from "./posterior.js";
 
 /** Options of {@link mapEstimates}. */
@@ -48,6 +48,11 @@ export interface MapOptions {
   mapMethod?: "auto" | "transform";
   /** Counts (amortized capture guide). */
   counts?: Tensor | null;
+  /**
+   * MCMC results only: the lowest-potential-energy draw ("minPotential", default, as SCRIBE)
+   * or the posterior mean of each site ("mean"); see results/mcmc-map.ts.
+   */
+  mcmcEstimate?: McmcEstimate;
 }
 
 function sig(x: number): number {

@@ -29,6 +29,7 @@ import {
 } from "./extras.js";
 import { drawLogLikelihood, samplesLogLikelihood } from "./log-likelihood.js";
 import { type MapOptions, mapEstimates } from "./map.js";
+import { mcmcPointEstimate } from "./mcmc-map.js";
 import {
   type CellTypeDirichlet,
   type CellTypeDirichletOptions,
@@ -40,7 +41,13 @@ import {
 } from "./mixture.js";
 import { type PosteriorSampleOptions, posteriorSamples } from "./posterior.js";
 import { predictiveSamples } from "./predictive.js";
-import { decodeRecord, decodeTensor, type EncodedTensor, encodeRecord, encodeTensor } from "./serialize.js";
+import {
+  decodeRecord,
+  decodeTensor,
+  type EncodedTensor,
+  encodeRecord,
+  encodeRecordAsync,
+} from "./serialize.js";
 import { sliceComponent, sliceGenes } from "./slice.js";
 
 /** Everything needed to rebuild results. */
@@ -60,6 +67,14 @@ export interface ScribeResultsInit {
   inferenceMethod?: "svi" | "mcmc";
   /** MCMC draws, when inference was MCMC. */
   mcmcSamples?: Record<string, Tensor>;
+  /** Potential energy of each MCMC draw (in the draws' order), for the MCMC MAP. */
+  mcmcPotentialEnergy?: Float64Array;
+  /**
+   * The counts [C, G] the fit saw, for an amortized capture guide (its draws and MAP are
+   * functions of each cell's counts): the default of every `counts` option. Kept in memory
+   * only, never saved; see {@link ScribeResults.withCounts}.
+   */
+  counts?: Tensor;
   /** Free-form metadata (fit settings). */
   meta?: Record<string, unknown>;
 }
@@ -75,8 +90,14 @@ export class ScribeResults {
   readonly obsNames: string[];
   readonly inferenceMethod: "svi" | "mcmc";
   readonly mcmcSamples: Record<string, Tensor> | null;
+  /** Potential energy of each MCMC draw (host values), or null. */
+  readonly mcmcPotentialEnergy: Float64Array | null;
+  /** The counts an amortized capture guide reads by default (see {@link ScribeResultsInit.counts}), or null. */
+  readonly counts: Tensor | null;
   readonly meta: Record<string, unknown>;
   private cachedMap: Record<string, Tensor> | null = null;
+  /** The counts the cached MAP was computed with (amortized capture guides only). */
+  private cachedMapCounts: Tensor | null = null;
 
   constructor(init: ScribeResultsInit) {
     this.modelType = init.modelType;
@@ -88,6 +109,8 @@ export class ScribeResults {
     this.obsNames = init.obsNames ?? Array.from({ length: this.config.nCells }, (_, i) => String(i));
     this.inferenceMethod = init.inferenceMethod ?? "svi";
     this.mcmcSamples = init.mcmcSamples ?? null;
+    this.mcmcPotentialEnergy = init.mcmcPotentialEnergy ?? null;
+    this.counts = init.counts ?? null;
     this.meta = init.meta ?? {};
   }
 
@@ -104,18 +127,60 @@ export class ScribeResults {
     return this.config.nComponents;
   }
 
+  /**
+   * These results with `counts` [C, G] (the matrix the fit saw) as the default counts of an
+   * amortized capture guide, e.g. after {@link ScribeResults.load}; the same tensors otherwise.
+   */
+  withCounts(counts: Tensor): ScribeResults {
+    if (counts.rank !== 2 || counts.shape[0] !== this.nCells || counts.shape[1] !== this.nGenes)
+      throw new Error(
+        `withCounts: counts have shape [${counts.shape}], the fit has ${this.nCells} cells × ${this.nGenes} genes`,
+      );
+    return new ScribeResults({ ...this.init(), counts });
+  }
+
+  /** What {@link withCounts} rebuilds from. */
+  private init(): ScribeResultsInit {
+    return {
+      modelType: this.modelType,
+      options: this.options,
+      params: this.params,
+      lossHistory: this.lossHistory,
+      varNames: this.varNames,
+      obsNames: this.obsNames,
+      inferenceMethod: this.inferenceMethod,
+      ...(this.mcmcSamples ? { mcmcSamples: this.mcmcSamples } : {}),
+      ...(this.mcmcPotentialEnergy ? { mcmcPotentialEnergy: this.mcmcPotentialEnergy } : {}),
+      ...(this.counts ? { counts: this.counts } : {}),
+      meta: this.meta,
+    };
+  }
+
   /** Posterior samples [S, …] of all latent and derived parameters (MCMC: the stored draws). */
   getPosteriorSamples(opts: PosteriorSampleOptions = {}): Record<string, Tensor> {
     if (this.mcmcSamples) return this.mcmcSamples;
-    return posteriorSamples(this.config, this.params, opts);
+    return posteriorSamples(this.config, this.params, { ...opts, counts: opts.counts ?? this.counts });
   }
 
-  /** MAP estimates of all latent and derived parameters (cached for the default options). */
+  /**
+   * MAP estimates of all latent and derived parameters (cached for the default options). MCMC
+   * results give the draw with the lowest potential energy (`mcmcEstimate: "mean"`: the
+   * posterior mean; see results/mcmc-map.ts). An amortized capture guide needs `counts`
+   * (the matrix it was fitted to); the methods below that take counts pass them on.
+   */
   getMap(opts: MapOptions = {}): Record<string, Tensor> {
-    const dflt = opts.useMean === undefined && opts.mapMethod === undefined && !opts.counts;
-    if (dflt && this.cachedMap) return this.cachedMap;
-    const m = mapEstimates(this.config, this.params, opts);
-    if (dflt) this.cachedMap = m;
+    const amortized = this.config.amortizeCapture && !this.mcmcSamples;
+    const counts = amortized ? (opts.counts ?? this.counts) : null;
+    const dflt =
+      opts.useMean === undefined && opts.mapMethod === undefined && opts.mcmcEstimate === undefined;
+    if (dflt && this.cachedMap && this.cachedMapCounts === counts) return this.cachedMap;
+    const m = this.mcmcSamples
+      ? mcmcPointEstimate(this.mcmcSamples, this.mcmcPotentialEnergy, opts.mcmcEstimate)
+      : mapEstimates(this.config, this.params, { ...opts, counts });
+    if (dflt) {
+      this.cachedMap = m;
+      this.cachedMapCounts = counts;
+    }
     return m;
   }
 
@@ -134,9 +199,11 @@ export class ScribeResults {
     });
   }
 
-  /** Predictive samples [S, C, G] at the MAP. */
-  getMapPpcSamples(opts: { nSamples?: number; seed?: number; biological?: boolean } = {}): Tensor {
-    const map = this.getMap();
+  /** Predictive samples [S, C, G] at the MAP (`counts`: for an amortized capture guide). */
+  getMapPpcSamples(
+    opts: { nSamples?: number; seed?: number; biological?: boolean; counts?: Tensor | null } = {},
+  ): Tensor {
+    const map = this.getMap({ counts: opts.counts ?? null });
     const S = opts.nSamples ?? 1;
     const rep: Record<string, Tensor> = {};
     for (const [k, v] of Object.entries(map)) rep[k] = v.unsqueeze(0).expand([S, ...v.shape]);
@@ -145,7 +212,7 @@ export class ScribeResults {
 
   /** Denoised counts at the MAP ([C, G]). Mixtures use the MAP hard assignments. */
   denoiseCountsMap(counts: Tensor, opts: DenoiseOptions = {}): Tensor {
-    const map = this.getMap();
+    const map = this.getMap({ counts });
     const assignments = this.nComponents > 1 ? (opts.assignments ?? this.cellAssignments(counts)) : undefined;
     return denoiseCounts(this.config, counts, map, { ...opts, ...(assignments ? { assignments } : {}) });
   }
@@ -185,12 +252,12 @@ export class ScribeResults {
 
   /** Log-likelihood at the MAP: [C] or [G]. */
   logLikelihoodMap(counts: Tensor, opts: LogLikelihoodOptions = {}): Tensor {
-    return drawLogLikelihood(this.config, counts, this.getMap(), opts);
+    return drawLogLikelihood(this.config, counts, this.getMap({ counts }), opts);
   }
 
   /** Cell-type probabilities [C, K] at the MAP. */
   cellTypeProbabilitiesMap(counts: Tensor, temperature = 1): Tensor {
-    return cellTypeProbabilitiesDraw(this.config, counts, this.getMap(), temperature);
+    return cellTypeProbabilitiesDraw(this.config, counts, this.getMap({ counts }), temperature);
   }
 
   /**
@@ -236,7 +303,7 @@ export class ScribeResults {
 
   /** Empirical mixing weights at the MAP (SCRIBE results). */
   empiricalMixingWeights(counts: Tensor): { weights: Tensor; concentrations: Tensor } {
-    return empiricalMixingWeights(this.config, counts, this.getMap());
+    return empiricalMixingWeights(this.config, counts, this.getMap({ counts }));
   }
 
   /** Results restricted to some genes (indices or names). */
@@ -270,7 +337,7 @@ export class ScribeResults {
     const { source, ...sampleOpts } = opts;
     if (source === "guide") {
       if (this.mcmcSamples) throw new Error('quantiles: source "guide" needs SVI results');
-      return guideQuantiles(this.config, this.params, q, opts.counts ?? null);
+      return guideQuantiles(this.config, this.params, q, opts.counts ?? this.counts);
     }
     const samples = this.getPosteriorSamples(sampleOpts);
     const out: Record<string, Tensor> = {};
@@ -334,33 +401,81 @@ export class ScribeResults {
     return resultsBundle(this);
   }
 
-  /** JSON-serializable form (typed arrays as base64). */
+  /**
+   * JSON-serializable form (typed arrays as base64), every tensor read with the one `await`
+   * (any backend). {@link fromJSON} rebuilds the results.
+   * @example
+   * const text = JSON.stringify(await results.toJSONAsync());
+   * const back = ScribeResults.fromJSON(JSON.parse(text));
+   */
+  async toJSONAsync(): Promise<Record<string, unknown>> {
+    const [options, params, mcmcSamples] = await Promise.all([
+      encodeRecordAsync(this.optionTensors()),
+      encodeRecordAsync(this.params),
+      this.mcmcSamples ? encodeRecordAsync(this.mcmcSamples) : null,
+    ]);
+    return this.jsonWith(options, params, mcmcSamples);
+  }
+
+  /**
+   * The synchronous form of {@link toJSONAsync}, so that `JSON.stringify(results)` works for
+   * results on the cpu (a tensor on another backend throws, naming the async form).
+   * @deprecated Use `await results.toJSONAsync()`, which reads on every backend.
+   */
   toJSON(): Record<string, unknown> {
-    const { annotationLogits, ...opts } = this.options;
+    const mcmc = this.mcmcSamples ? encodeRecord(this.mcmcSamples) : null;
+    return this.jsonWith(encodeRecord(this.optionTensors()), encodeRecord(this.params), mcmc);
+  }
+
+  /** The tensors among the model options (stored beside the options, encoded). */
+  private optionTensors(): Record<string, Tensor> {
+    const { annotationLogits, componentGeneLoc } = this.options;
+    return {
+      ...(annotationLogits ? { annotationLogits } : {}),
+      ...(componentGeneLoc ? { componentGeneLoc } : {}),
+    };
+  }
+
+  private jsonWith(
+    optionTensors: Record<string, EncodedTensor>,
+    params: Record<string, EncodedTensor>,
+    mcmcSamples: Record<string, EncodedTensor> | null,
+  ): Record<string, unknown> {
+    const { annotationLogits: _a, componentGeneLoc: _c, ...opts } = this.options;
     return {
       format: "scribe-results",
       version: 1,
       modelType: this.modelType,
       options: opts,
-      ...(annotationLogits ? { annotationLogits: encodeTensor(annotationLogits) } : {}),
-      params: encodeRecord(this.params),
+      ...optionTensors,
+      params,
       lossHistory: Array.from(this.lossHistory),
       varNames: this.varNames,
       obsNames: this.obsNames,
       inferenceMethod: this.inferenceMethod,
-      ...(this.mcmcSamples ? { mcmcSamples: encodeRecord(this.mcmcSamples) } : {}),
+      ...(mcmcSamples ? { mcmcSamples } : {}),
+      // non-finite energies are written as null (JSON) and read back as NaN
+      ...(this.mcmcPotentialEnergy ? { mcmcPotentialEnergy: Array.from(this.mcmcPotentialEnergy) } : {}),
       meta: this.meta,
     };
   }
 
-  /** Rebuild results from {@link toJSON}'s output. */
+  /** Rebuild results from {@link toJSONAsync}'s output. */
   static fromJSON(json: Record<string, unknown>): ScribeResults {
     if (json.format !== "scribe-results")
       throw new Error("not a SCRIBE results file (missing format: scribe-results)");
     const ann = json.annotationLogits as EncodedTensor | undefined;
+    const loc = json.componentGeneLoc as EncodedTensor | undefined;
+    // files written before componentGeneLoc was encoded hold the tensor object itself: dropped
+    const { componentGeneLoc: _old, ...opts } = json.options as ModelOptions;
+    const energy = json.mcmcPotentialEnergy as (number | null)[] | undefined;
     return new ScribeResults({
       modelType: json.modelType as ModelType,
-      options: { ...(json.options as ModelOptions), ...(ann ? { annotationLogits: decodeTensor(ann) } : {}) },
+      options: {
+        ...opts,
+        ...(ann ? { annotationLogits: decodeTensor(ann) } : {}),
+        ...(loc ? { componentGeneLoc: decodeTensor(loc) } : {}),
+      },
       params: decodeRecord(json.params as Record<string, EncodedTensor>),
       lossHistory: Float64Array.from(json.lossHistory as number[]),
       varNames: json.varNames as string[],
@@ -369,6 +484,7 @@ export class ScribeResults {
       ...(json.mcmcSamples
         ? { mcmcSamples: decodeRecord(json.mcmcSamples as Record<string, EncodedTensor>) }
         : {}),
+      ...(energy ? { mcmcPotentialEnergy: Float64Array.from(energy, (e) => e ?? Number.NaN) } : {}),
       meta: (json.meta as Record<string, unknown>) ?? {},
     });
   }
@@ -376,7 +492,7 @@ export class ScribeResults {
   /** Save as JSON (Node; atomic). */
   async save(path: string): Promise<void> {
     const { writeTextAtomic } = await import("./serialize.js");
-    await writeTextAtomic(path, JSON.stringify(this.toJSON()));
+    await writeTextAtomic(path, JSON.stringify(await this.toJSONAsync()));
   }
 
   /** Load results saved by {@link save} (Node). */

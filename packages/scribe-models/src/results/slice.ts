@@ -48,6 +48,7 @@ export function sliceGenes(res: ScribeResults, genes: readonly number[] | readon
     lossHistory: res.lossHistory,
     varNames: idx.map((i) => res.varNames[i]!),
     obsNames: res.obsNames,
+    ...(res.counts ? { counts: res.counts } : {}),
     meta: res.meta,
   });
 }
@@ -82,6 +83,7 @@ export function sliceComponent(res: ScribeResults, k: number): ScribeResults {
     lossHistory: res.lossHistory,
     varNames: res.varNames,
     obsNames: res.obsNames,
+    ...(res.counts ? { counts: res.counts } : {}),
     meta: res.meta,
   });
 }

@@ -68,7 +68,7 @@ export async function annotateAnnData(
     n_genes: G,
     loss_history: Float64Array.from(res.lossHistory),
   };
-  const map = res.getMap();
+  const map = res.getMap({ counts });
   for (const name of ["p", "phi"]) {
     const v = map[name];
     if (v && v.size <= 64) uns[`${name}_map`] = await toNumbers(v);
