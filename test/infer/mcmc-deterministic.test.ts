@@ -1,4 +1,4 @@
-import { deterministic, key, liveBuffers, sample, type Tensor, tensor } from "@scribe/core";
+import { deterministic, flushChecks, key, liveBuffers, sample, type Tensor, tensor } from "@scribe/core";
 import { Normal } from "@scribe/distributions";
 import { effectiveSampleSize, MCMC, NUTS } from "@scribe/infer";
 import { describe, expect, it } from "vitest";
@@ -121,9 +121,9 @@ describe("MCMC deterministic sites", () => {
         const st = setup(...a);
         return {
           ...st,
-          constrain: (z: Float64Array) => {
-            constrainCalls++;
-            return st.constrain!(z);
+          constrainAsync: (positions: Float64Array, n: number) => {
+            constrainCalls += n;
+            return st.constrainAsync(positions, n);
           },
         };
       };
@@ -206,6 +206,8 @@ describe("MCMC deterministic sites", () => {
     const runGrowth = liveBuffers() - before;
     before = liveBuffers();
     makeNuts().setup([]); // traces the model once (in a scope), records nothing
+    // Its argument checks wait for the next read (MCMC.run awaits them right after setup).
+    await flushChecks();
     const setupGrowth = liveBuffers() - before;
     expect(setupGrowth).toBe(0);
     expect(runGrowth).toBe(0);

@@ -27,7 +27,8 @@ export { scope as nameScope } from "./ppl/handlers/scope.js";
 // Effect runtime (primitives, plates, handlers). The `scope` handler is exported as
 // `nameScope` (and as `handlers.scope`) because `scope` is the memory scope.
 export * from "./ppl/index.js";
-export { foldIn, type Key, key, split as splitKey } from "./random/index.js";
+// Host float64 uniform draws (the values `random.uniform` gives on the cpu), with no tensor to read back.
+export { foldIn, type Key, key, split as splitKey, uniform as uniformValues } from "./random/index.js";
 export { gaussLegendre01 } from "./special/scalar/gauss-legendre.js";
 export * as specialScalar from "./special/scalar/index.js";
 export {

@@ -76,7 +76,6 @@ export {
   type AsyncPotentialGradFn,
   type PotentialFn,
   type PotentialGradFn,
-  tensorPotential,
   tensorPotentialAsync,
 } from "./potential-fn.js";
 export type { ProgressCallback, ProgressInfo } from "./progress.js";
@@ -87,7 +86,6 @@ export {
   EXTRA_FIELDS,
   type ExtraField,
   runChain,
-  siteValuesOf,
   siteValuesOfAsync,
 } from "./run-chain.js";
 export { type OutputSite, potentialSetup, randomBox, type SamplerSetup } from "./setup.js";

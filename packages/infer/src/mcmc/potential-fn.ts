@@ -1,7 +1,8 @@
 /**
  * Potential energies as the samplers see them: a function that writes the gradient into
- * a Float64Array and returns the energy, synchronously (cpu backend, plain JavaScript) or
- * with one `await` (any backend).
+ * a Float64Array and returns the energy, synchronously (plain JavaScript, nothing on a
+ * device) or with one `await` (a tensor potential, on any backend: device values are never
+ * read back synchronously).
  * @module
  */
 import {
@@ -64,34 +65,6 @@ export async function readEnergyAndGradient(
   } finally {
     packed.dispose();
   }
-}
-
-/**
- * Wrap a tensor potential into a {@link PotentialGradFn}: one `valueAndGrad` call per
- * evaluation, inside a memory scope, so nothing outlives the call. It reads back
- * synchronously, so it needs the cpu backend; {@link tensorPotentialAsync} works on every
- * backend.
- * @example
- * const f = tensorPotential((x) => x.square().sum().mul(0.5));
- * const g = new Float64Array(2);
- * f(new Float64Array([1, 2]), g); // 2.5, g = [1, 2]
- */
-export function tensorPotential(fn: PotentialFn): PotentialGradFn {
-  const vg = valueAndGrad((p: Tensor) => fn(p));
-  const backend = currentBackend();
-  return (x, grad) =>
-    withBackend(backend, () =>
-      scope(() => {
-        const [v, g] = vg(deviceVector(backend, x));
-        const gd = g.dataSync();
-        if (gd.length !== grad.length)
-          throw new Error(
-            `potential: gradient has ${gd.length} entries, expected ${grad.length} (one per parameter)`,
-          );
-        grad.set(gd);
-        return v.item();
-      }),
-    );
 }
 
 /**

@@ -10,7 +10,6 @@ import {
   concat,
   cpuBackend,
   currentBackend,
-  flushChecksSync,
   jit,
   type Key,
   type Message,
@@ -173,8 +172,9 @@ const CONSTRAIN_CHUNK = 64;
  * through one `valueAndGrad` per evaluation (one tensor per site, no slicing), initial
  * positions uniform in (−radius, radius) in unconstrained space, and constrained output
  * sites. Site values reach the device as float64 where the backend has it, float32
- * otherwise (WebGPU); on a backend without synchronous reads only the asynchronous
- * potential and post-processing exist, each read with one `await` of one small buffer.
+ * otherwise (WebGPU). Nothing is read back synchronously, on any backend: the potential is
+ * one `await` of one small buffer `[U, ∇U]` per evaluation, the post-processing one `await`
+ * per chunk of kept draws.
  */
 export function modelSetup(
   model: ModelFn,
@@ -202,10 +202,8 @@ export function modelSetup(
       anyConstrained: full.some((l) => l.transform !== null),
     };
   });
-  // The prototype's argument checks are deferred (a model was running): where the backend reads
-  // synchronously they are evaluated now, so an invalid parameter throws here naming its site;
-  // elsewhere they surface at the run's first read (MCMC awaits them before sampling).
-  flushChecksSync();
+  // The prototype's argument checks are deferred (a model was running): they surface at the
+  // next read, naming the site (MCMC awaits them before sampling, on every backend).
   const hasDeterministic = outputSites.some((s) => s.deterministic);
   const sizes = outputSites.map((s) => s.shape.reduce((a, b) => a * b, 1));
   const width = sizes.reduce((a, b) => a + b, 0);
@@ -219,13 +217,14 @@ export function modelSetup(
   const siteTensors = (z: Float64Array): Tensor[] =>
     layout.map((l) => deviceVector(backend, z.subarray(l.offset, l.offset + l.size), l.unconstrainedShape));
   const vg = valueAndGrad((us: Tensor[]) => modelPotentialEnergy(model, args, layout, us));
-  // The potential and its gradient are recorded once and replayed (`jit`): a NUTS step on a
-  // small model is then a few kernel calls instead of rebuilding the model's graph.
+  // The potential and its gradient, packed into one vector [U, ∇U] (gradients in layout
+  // order = flat order), are recorded once and replayed (`jit`): a NUTS step on a small model
+  // is then a few kernel calls and one read instead of rebuilding the model's graph.
   // Argument validation reads values back, which a replay cannot repeat, so it is off here
   // (as in NumPyro's MCMC); out-of-support positions still give −∞ log-densities.
-  const evaluate = compile((...us: Tensor[]) => {
+  const evaluatePacked = compile((...us: Tensor[]) => {
     const [v, grads] = vg(us);
-    return [v, ...grads];
+    return concat([v.reshape([1]), ...grads.map((gt) => gt.reshape([gt.size]))]);
   });
   // Deterministic sites, and constrained values whose support may depend on other latents,
   // need one run of the model per draw (NumPyro's `constrain_fn(..., return_deterministic=True)`),
@@ -250,37 +249,17 @@ export function modelSetup(
         })
       : null;
   const radius = opts.initRadius ?? 2;
-  const sync = typeof backend.readSync === "function";
   return {
     dim,
-    // The cpu fast path: no packing, no promise.
-    potential: sync
-      ? (z, g) =>
-          onDevice(() => {
-            const [v, ...grads] = evaluate(...siteTensors(z));
-            grads.forEach((gt, i) => {
-              g.set(gt!.dataSync(), layout[i]!.offset);
-            });
-            return v!.item();
-          })
-      : undefined,
-    // One small buffer [U, ∇U] per evaluation (gradients in layout order = flat order).
-    potentialAsync: (z, g) => {
-      const packed = onDevice(() => {
-        const [v, ...grads] = evaluate(...siteTensors(z));
-        return concat([v!.reshape([1]), ...grads.map((gt) => gt!.reshape([gt!.size]))]);
-      });
-      return readEnergyAndGradient(packed, g, "MCMC potential");
-    },
+    potentialAsync: (z, g) =>
+      readEnergyAndGradient(
+        onDevice(() => evaluatePacked(...siteTensors(z))),
+        g,
+        "MCMC potential",
+      ),
     initPosition: (k) => randomBox(k, dim, radius),
     outputSites,
-    // Called once per kept draw after sampling, never in the leapfrog loop.
-    constrain: sync
-      ? (z) =>
-          postprocess
-            ? onDevice(() => Float64Array.from(postprocess(...siteTensors(z)).dataSync()))
-            : z.slice()
-      : undefined,
+    // Called on the kept draws after sampling, never in the leapfrog loop.
     constrainAsync: async (positions, n) => {
       if (!postprocess) return positions.slice(0, n * dim);
       const out = new Float64Array(n * width);
@@ -301,7 +280,7 @@ export function modelSetup(
       return out;
     },
     dispose: () => {
-      evaluate.dispose();
+      evaluatePacked.dispose();
       postprocess?.dispose();
     },
   };

@@ -33,7 +33,7 @@ export interface ChainResult {
   /**
    * Output-site values of the kept draws, `numSamples × width`, row-major: for each draw the
    * values of `setup.outputSites` (constrained latent sites and deterministic sites,
-   * flattened) concatenated in order, as `setup.constrain` gives them.
+   * flattened) concatenated in order, as `setup.constrainAsync` gives them.
    */
   siteValues: Float64Array;
   /** Per kept draw statistics. */
@@ -72,42 +72,21 @@ export type IterationHook = (iteration: number, rec: StepRecord) => void;
 const now = (): number => (typeof performance !== "undefined" ? performance.now() : Date.now());
 
 /**
- * Output-site values of `n` positions (`n × setup.dim`, row-major): `setup.constrain` of
- * each, concatenated (`n × width`). Runs once per kept draw, never inside the sampler. Needs
- * a setup that reads synchronously; {@link siteValuesOfAsync} works on every backend.
- */
-export function siteValuesOf(setup: SamplerSetup, positions: Float64Array, n: number): Float64Array {
-  const constrain = setup.constrain;
-  if (!constrain)
-    throw new Error("MCMC: this setup reads back asynchronously (WebGPU); use siteValuesOfAsync");
-  const dim = setup.dim;
-  let out: Float64Array | undefined;
-  let width = 0;
-  for (let i = 0; i < n; i++) {
-    const c = constrain(positions.subarray(i * dim, (i + 1) * dim));
-    if (!out) {
-      width = c.length;
-      out = new Float64Array(n * width);
-    } else if (c.length !== width)
-      throw new Error(
-        `MCMC: draw ${i} has ${c.length} output values, draw 0 had ${width} (does a deterministic site change shape?)`,
-      );
-    out.set(c, i * width);
-  }
-  return out ?? new Float64Array(0);
-}
-
-/**
- * {@link siteValuesOf} on any backend: the synchronous path where the setup has one, else
- * `setup.constrainAsync` (one `await` per chunk of draws).
+ * Output-site values of `n` kept positions (`n × setup.dim`, row-major), `n × width`, by
+ * `setup.constrainAsync` (one `await` per chunk of draws, on every backend). Runs once per
+ * chain after sampling, never inside the sampler.
  */
 export async function siteValuesOfAsync(
   setup: SamplerSetup,
   positions: Float64Array,
   n: number,
 ): Promise<Float64Array> {
-  if (setup.constrain) return siteValuesOf(setup, positions, n);
-  return setup.constrainAsync(positions, n);
+  const out = await setup.constrainAsync(positions, n);
+  if (n > 0 && out.length % n !== 0)
+    throw new Error(
+      `MCMC: ${out.length} output values for ${n} draws (does a deterministic site change shape between draws?)`,
+    );
+  return out;
 }
 
 /** What a running chain checks between iterations. */
@@ -130,9 +109,9 @@ export function throwIfAborted(signal: AbortSignal | undefined, where: string): 
  * unused). With `plan.stopAfter`, only that many iterations run.
  *
  * The tree logic runs here on the host in float64; the potential runs on the setup's
- * backend. With a synchronous potential (cpu) no iteration awaits anything, and the event
- * loop gets a turn about every 25 ms; otherwise each potential evaluation is one `await`.
- * Between iterations `control.signal` is checked.
+ * backend. With a plain-JavaScript potential no iteration awaits anything; a tensor
+ * potential is one `await` per evaluation (a microtask on the cpu). Either way the event
+ * loop gets a turn about every 25 ms, and `control.signal` is checked between iterations.
  */
 export async function runChain(
   kernel: MCMCKernel,
@@ -185,7 +164,8 @@ export async function runChain(
       kept++;
     }
     hook?.(it, rec);
-    if (sync && pacer.due()) await pacer.pause();
+    // Awaits that resolve at once (the cpu) give the event loop no turn: pace both paths.
+    if (pacer.due()) await pacer.pause();
     throwIfAborted(signal, `in ${label} after iteration ${it + 1} of ${total}`);
   }
   if (numWarmup >= total) t1 = now();

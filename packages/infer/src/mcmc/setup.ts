@@ -3,12 +3,11 @@
  * gradient, initial positions, and how to turn a position into output sites.
  * @module
  */
-import { cpuBackend, currentBackend, type Key, random, withBackend } from "@scribe/core";
+import { type Key, uniformValues } from "@scribe/core";
 import {
   type AsyncPotentialGradFn,
   type PotentialFn,
   type PotentialGradFn,
-  tensorPotential,
   tensorPotentialAsync,
 } from "./potential-fn.js";
 
@@ -31,32 +30,31 @@ export interface SamplerSetup {
   /** Number of unconstrained parameters. */
   readonly dim: number;
   /**
-   * The potential energy and its gradient, read synchronously: present where the backend
-   * reads back synchronously (cpu) or the potential is plain JavaScript. The samplers use it
-   * when it is there (no promise per leapfrog step).
+   * The potential energy and its gradient as a plain synchronous function: present only for
+   * a potential written in plain JavaScript (`potentialFnGrad`), which has nothing on a
+   * device to read back. The samplers use it when it is there (no promise per leapfrog step).
    */
   readonly potential?: PotentialGradFn;
-  /** The same potential read with one `await` per evaluation (every backend). */
+  /**
+   * The potential read with one `await` per evaluation (every setup, every backend): the
+   * only way to a tensor potential, whose values are never read back synchronously.
+   */
   readonly potentialAsync: AsyncPotentialGradFn;
   /** A candidate initial position (retried with fresh keys until the potential is finite). */
   initPosition(k: Key): Float64Array;
   /** Output sites, in order (for a model: its latent and deterministic sites in trace order). */
   readonly outputSites: readonly OutputSite[];
   /**
-   * Values of all output sites at one unconstrained position, flattened and concatenated in
-   * order: latent sites constrained, deterministic sites computed by running the model with
-   * those latent values substituted (NumPyro's `constrain_fn(..., return_deterministic=True)`).
-   * Read synchronously, so present only where `potential` is; the MCMC driver calls it once
-   * per kept draw, never inside the sampler.
-   */
-  constrain?(z: Float64Array): Float64Array;
-  /**
-   * {@link constrain} for `n` positions (`n × dim`, row-major) at once, read with one
-   * `await` per chunk of draws: `n × width` values (every backend).
+   * Values of all output sites at `n` unconstrained positions (`n × dim`, row-major), each
+   * flattened and concatenated in order: latent sites constrained, deterministic sites
+   * computed by running the model with those latent values substituted (NumPyro's
+   * `constrain_fn(..., return_deterministic=True)`); `n × width` values, read with one
+   * `await` per chunk of draws. The MCMC driver calls it once per chain on the kept draws,
+   * never inside the sampler.
    */
   constrainAsync(positions: Float64Array, n: number): Promise<Float64Array>;
   /**
-   * Free what `potential` and `constrain` keep between calls (recorded jit programs). The
+   * Free what `potentialAsync` and `constrainAsync` keep between calls (recorded jit programs). The
    * MCMC driver calls it when a run's chains are done; both functions still work afterwards
    * (they record again on their next call).
    */
@@ -92,9 +90,9 @@ export function potentialSetup(src: PotentialSource, initParams?: ArrayLike<numb
     throw new Error(`MCMC kernel: initParams has ${initParams.length} entries but dim is ${src.dim}`);
   const radius = src.initRadius ?? 2;
   const fixed = initParams ? Float64Array.from(initParams) : undefined;
-  // A plain-JavaScript potential is synchronous everywhere; a tensor potential reads back
-  // synchronously only on a backend that can.
-  const potential = plain ?? (syncReads() ? tensorPotential(src.potentialFn!) : undefined);
+  // A plain-JavaScript potential is synchronous everywhere; a tensor potential is read with
+  // one `await` per evaluation on every backend (house rule: no synchronous readback).
+  const potential = plain;
   const potentialAsync: AsyncPotentialGradFn = plain
     ? async (x, g) => plain(x, g)
     : tensorPotentialAsync(src.potentialFn!);
@@ -104,26 +102,18 @@ export function potentialSetup(src: PotentialSource, initParams?: ArrayLike<numb
     potentialAsync,
     initPosition: (k) => (fixed ? Float64Array.from(fixed) : randomBox(k, dim, radius)),
     outputSites: [{ name: "params", shape: [dim] }],
-    constrain: (z) => Float64Array.from(z),
     constrainAsync: async (positions, n) => positions.slice(0, n * dim),
   };
 }
 
-/** Whether the current backend reads back synchronously (the cpu backend does; WebGPU does not). */
-export function syncReads(): boolean {
-  return typeof currentBackend().readSync === "function";
-}
-
 /**
- * `dim` uniform draws on (−radius, radius) (all zeros when radius is 0), drawn on the cpu
- * backend whatever the current one is: the same key gives the same start everywhere.
+ * `dim` uniform draws on (−radius, radius) (all zeros when radius is 0), computed on the host
+ * from the key's Threefry stream (the values `random.uniform` gives in float64 on the cpu
+ * backend): the same key gives the same start on every backend, with nothing to read back.
  */
 export function randomBox(k: Key, dim: number, radius: number): Float64Array {
+  if (!(radius >= 0 && Number.isFinite(radius)))
+    throw new Error(`MCMC: initRadius must be a finite number ≥ 0, got ${radius}`);
   if (radius === 0) return new Float64Array(dim);
-  return withBackend(cpuBackend(), () => {
-    const u = random.uniform(k, [dim], -radius, radius, { dtype: "float64" });
-    const out = Float64Array.from(u.dataSync());
-    u.dispose();
-    return out;
-  });
+  return uniformValues(k, dim, -radius, radius);
 }
