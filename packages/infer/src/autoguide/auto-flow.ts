@@ -152,6 +152,7 @@ export class AutoNormalizingFlow<A extends unknown[]> extends AutoContinuous<A> 
  * Inverse autoregressive flow guide (NumPyro's AutoIAFNormal; Kingma et al. 2016): fast
  * sampling, and the draws' densities come from the same pass.
  * @example
+ * // fragment: `model` as in AutoNormalizingFlow's example
  * const guide = new AutoIAFNormal(model, { numLayers: 3, hiddenDims: [32, 32] });
  */
 export class AutoIAFNormal<A extends unknown[]> extends AutoNormalizingFlow<A> {
@@ -164,6 +165,7 @@ export class AutoIAFNormal<A extends unknown[]> extends AutoNormalizingFlow<A> {
  * Masked autoregressive flow guide (Papamakarios et al. 2017): fast densities, sampling takes
  * D passes per layer.
  * @example
+ * // fragment: `model` as in AutoNormalizingFlow's example
  * const guide = new AutoMAFNormal(model, { numLayers: 2 });
  */
 export class AutoMAFNormal<A extends unknown[]> extends AutoNormalizingFlow<A> {
@@ -175,6 +177,7 @@ export class AutoMAFNormal<A extends unknown[]> extends AutoNormalizingFlow<A> {
 /**
  * Affine coupling (Real NVP) flow guide.
  * @example
+ * // fragment: `model` as in AutoNormalizingFlow's example
  * const guide = new AutoAffineCouplingFlow(model, { numLayers: 4, hiddenDims: [64, 64], layerNorm: true });
  */
 export class AutoAffineCouplingFlow<A extends unknown[]> extends AutoNormalizingFlow<A> {
@@ -186,6 +189,7 @@ export class AutoAffineCouplingFlow<A extends unknown[]> extends AutoNormalizing
 /**
  * Rational-quadratic spline coupling flow guide (Durkan et al. 2019).
  * @example
+ * // fragment: `model` as in AutoNormalizingFlow's example
  * const guide = new AutoSplineCouplingFlow(model, { numLayers: 4, numBins: 8, tailBound: 3 });
  */
 export class AutoSplineCouplingFlow<A extends unknown[]> extends AutoNormalizingFlow<A> {

@@ -5,8 +5,9 @@
  * Node-only.
  * @module
  */
-import { openAnnData } from "../io/backed.js";
+
 import { writeH5ad } from "../io/h5ad.js";
+import { openAnnData } from "../io/h5ad-backed.js";
 import { pseudobulk } from "../pseudobulk/pseudobulk.js";
 import type { CliIO } from "./cli-io.js";
 import { EXIT_OK } from "./cli-io.js";

@@ -6,7 +6,6 @@
 
 export { type SavePlotOptions, savePlot, svgToPng } from "../plots/save-plot-node.js";
 export { type PseudobulkOptions, pseudobulk } from "../pseudobulk/pseudobulk.js";
-export { type BackedAnnData, type OpenAnnDataOptions, openAnnData, type XBlock } from "./backed.js";
 export {
   h5adRawShape,
   MissingXError,
@@ -17,5 +16,6 @@ export {
   writeH5ad,
   type XSource,
 } from "./h5ad.js";
+export { type BackedAnnData, type OpenAnnDataOptions, openAnnData, type XBlock } from "./h5ad-backed.js";
 export * from "./index.js";
 export { type Read10xOptions, read10x, type Write10xOptions, write10x } from "./tenx.js";

@@ -9,8 +9,8 @@
  */
 import type { AnnData } from "../io/anndata.js";
 import { createAnnData } from "../io/anndata.js";
-import type { BackedAnnData } from "../io/backed.js";
 import { type Column, categorical, decodeCategorical, isCategorical } from "../io/frame.js";
+import type { BackedAnnData } from "../io/h5ad-backed.js";
 
 /** Options of {@link pseudobulk}. */
 export interface PseudobulkOptions {
