@@ -40,11 +40,13 @@ import { toDense } from "./io/matrix.js";
 import { validateCounts } from "./io/validate.js";
 import { annotationLogits } from "./models/annotation.js";
 import type { ModelOptions, ModelType } from "./models/config.js";
+import { annealLatents, checkKlAnnealingWarmup } from "./models/kl-annealing.js";
 import { componentInit } from "./models/mixture-init.js";
 import { scribeModel } from "./models/presets.js";
 import { withDerived } from "./results/posterior.js";
 import { ScribeResults } from "./results/results.js";
 import { fitVae, type VaeFitOutcome } from "./vae/fit-vae.js";
+import { AnnealedOptimizer, KlAnnealing } from "./vae/kl-annealing.js";
 import type { VaeFitOptions } from "./vae/options.js";
 
 export type { EarlyStoppingOptions } from "@scribe/infer";
@@ -116,6 +118,12 @@ export interface FitOptions extends Partial<Omit<ModelOptions, "nCells" | "nGene
   initComponents?: boolean;
   /** Aborting stops the run at the next step, writes a checkpoint and returns (`interrupted`). */
   signal?: AbortSignal;
+  /**
+   * KL annealing (SCRIBE `kl_annealing_warmup`, `models/kl-annealing.ts`): the ELBO's KL term
+   * is weighted by β_t = min(1, (t + 1) / klAnnealingWarmup) at step t (SVI only; default 0,
+   * no annealing).
+   */
+  klAnnealingWarmup?: number;
   /** MCMC draws / warmup / chains (defaults 2000 / 1000 / 1). */
   nSamples?: number;
   nWarmup?: number;
@@ -377,6 +385,7 @@ async function fitHere(data: Tensor | AnnData, options: FitOptions): Promise<Fit
   const { muPriorLoc, ...resultOpts } = modelOpts;
   if (muPriorLoc) meta.muPriorLoc = [...muPriorLoc];
   if ((options.inferenceMethod ?? "svi") === "mcmc") {
+    if (options.klAnnealingWarmup) throw new Error("fit: klAnnealingWarmup applies to SVI, not to MCMC");
     const mcmc = new MCMC(new NUTS({ model: model as never }), {
       numWarmup: options.nWarmup ?? 1000,
       numSamples: options.nSamples ?? 2000,
@@ -408,13 +417,31 @@ async function fitHere(data: Tensor | AnnData, options: FitOptions): Promise<Fit
   if (batchSize !== null && (!Number.isInteger(batchSize) || batchSize < 1))
     throw new Error(`fit: batchSize must be a positive integer, got ${batchSize}`);
   const lr = options.learningRate ?? 1e-3;
-  const optim = options.optimizer ?? new Adam(lr);
-  const svi = new SVI(model, guide, optim, new TraceMeanFieldELBO());
+  const baseOptim = options.optimizer ?? new Adam(lr);
+  // KL annealing: β from the optimizer's step count scales the latent sites of model and guide
+  const warmup = checkKlAnnealingWarmup(options.klAnnealingWarmup ?? 0);
+  const clock = warmup > 0 ? new KlAnnealing(warmup) : null;
+  const optim = clock ? new AnnealedOptimizer(baseOptim, clock) : baseOptim;
+  const svi = clock
+    ? new SVI(
+        annealLatents(model, () => clock.betaTensor()),
+        annealLatents(guide, () => clock.betaTensor()),
+        optim,
+        new TraceMeanFieldELBO(),
+      )
+    : new SVI(model, guide, optim, new TraceMeanFieldELBO());
+  if (warmup > 0) meta.klAnnealingWarmup = warmup;
   const args: [Tensor, number | null] = [counts, batchSize];
   const es = earlyStoppingOptions(options.earlyStopping);
   const { annotationLogits: _a, componentGeneLoc: _c, ...fpOpts } = modelOpts;
   // nSteps is left out: a resumed run may be extended
-  const fp = fingerprint(modelType, fpOpts, host, { seed, batchSize, lr, earlyStopping: es ?? null });
+  const fp = fingerprint(modelType, fpOpts, host, {
+    seed,
+    batchSize,
+    lr,
+    earlyStopping: es ?? null,
+    ...(warmup > 0 ? { klAnnealingWarmup: warmup } : {}),
+  });
 
   let resumed: LoadedCheckpoint | null = null;
   if (options.resume && options.checkpointPath) {
