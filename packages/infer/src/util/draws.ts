@@ -1,37 +1,18 @@
 /**
- * Collect many per-draw results into tensors with a leading draw axis, in chunks, so memory
- * stays bounded by the output plus one chunk: on the cpu each chunk's tensors are read into
- * host arrays and freed; on a backend without synchronous reads (WebGPU) each chunk is stacked
- * on the device and kept there, and the chunks are joined at the end, with no readback at all
- * (ARCHITECTURE.md: algorithms read only at coarse boundaries).
+ * Collect many per-draw results into tensors with a leading draw axis, in chunks: each chunk
+ * is stacked on the draws' backend and kept there (its intermediates freed with the chunk's
+ * scope), and the chunks are joined at the end. There is no readback at all, on any backend
+ * (ARCHITECTURE.md: algorithms read only at coarse boundaries; issue 12), so the same code
+ * runs on the cpu and on WebGPU. Memory: the output, plus one chunk's intermediates while it
+ * is drawn, plus one copy of the output while the chunks are joined.
  * @module
  */
-import {
-  concat,
-  dispose,
-  fromTypedArray,
-  keep,
-  realize,
-  scope,
-  stack,
-  type Tensor,
-  type TypedArray,
-  withBackend,
-} from "@scribe/core";
+import { concat, dispose, keep, realize, scope, stack, type Tensor, withBackend } from "@scribe/core";
 
 interface Acc {
   shape: number[];
-  /** Host values (cpu), or null when the draws live on a device. */
-  data: TypedArray | null;
-  /** The stacked chunks kept on the device (backends without synchronous reads). */
+  /** The stacked chunks, kept on the draws' backend. */
   chunks: Tensor[];
-}
-
-function alloc(dtype: Tensor["dtype"], n: number): TypedArray {
-  if (dtype === "float64") return new Float64Array(n);
-  if (dtype === "int32") return new Int32Array(n);
-  if (dtype === "bool") return new Uint8Array(n);
-  return new Float32Array(n);
 }
 
 /**
@@ -65,8 +46,7 @@ export function collectDraws(
           throw new Error(`${what}: site '${name}' is missing from some draws`);
         let a = acc.get(name);
         if (!a) {
-          const host = first.backend.readSync !== undefined;
-          a = { shape: [...first.shape], data: host ? alloc(first.dtype, n * first.size) : null, chunks: [] };
+          a = { shape: [...first.shape], chunks: [] };
           acc.set(name, a);
         }
         const sh = a.shape;
@@ -74,22 +54,21 @@ export function collectDraws(
           if (v.shape.length !== sh.length || v.shape.some((d, j) => d !== sh[j]))
             throw new Error(`${what}: site '${name}' changes shape between draws: [${sh}] vs [${v.shape}]`);
         const stacked = withBackend(first.backend, () => stack(list));
-        if (a.data) a.data.set(stacked.dataSync() as never, start * first.size);
-        else {
-          // computed now, so the draws' intermediates can go with the scope
-          realize(stacked);
-          a.chunks.push(keep(stacked));
-        }
+        // computed now, so the draws' intermediates can go with the scope
+        realize(stacked);
+        a.chunks.push(keep(stacked));
       }
     });
   }
   const out: Record<string, Tensor> = {};
   for (const [name, a] of acc) {
-    if (a.data) out[name] = fromTypedArray(a.data, [n, ...a.shape]);
+    const first = a.chunks[0]!; // n ≥ 1 draws were collected for every site in acc
+    if (a.chunks.length === 1) out[name] = first;
     else {
-      const first = a.chunks[0]!; // n ≥ 1 draws were collected for every site in acc
-      out[name] = a.chunks.length === 1 ? first : withBackend(first.backend, () => concat(a.chunks, 0));
-      if (a.chunks.length > 1) dispose(a.chunks);
+      const joined = withBackend(first.backend, () => concat(a.chunks, 0));
+      realize(joined); // computed before its inputs go
+      dispose(a.chunks);
+      out[name] = joined;
     }
   }
   return out;

@@ -38,7 +38,14 @@
  *   sum to 1 (within `simplexTol`) are errors.
  * @module
  */
-import { fromTypedArray, specialScalar, type Tensor } from "@scribe/core";
+import {
+  type Backend,
+  cpuBackend,
+  fromTypedArray,
+  specialScalar,
+  type Tensor,
+  withBackend,
+} from "@scribe/core";
 
 const { digamma, trigamma, lgamma } = specialScalar;
 
@@ -230,35 +237,77 @@ export function fitDirichletFromMeanLog(
 
 /**
  * Fit a Dirichlet by maximum likelihood to draws on the simplex: `draws` [S, K] (one fit)
- * or [S, C, K] (one fit per cell, draws on the leading axis), see the module notes.
+ * or [S, C, K] (one fit per cell, draws on the leading axis), see the module notes. The draws
+ * are read synchronously, so this is the cpu's form; {@link fitDirichletMinkaAsync} reads
+ * them with the one `await` and runs on every backend.
  * @example
  * const fit = fitDirichletMinka(probs); // probs [S, C, K]
  * fit.concentration; // [C, K]
  */
 export function fitDirichletMinka(draws: Tensor, opts: DirichletFitOptions = {}): DirichletFit {
+  checkDrawShape(draws, opts);
+  if (!draws.backend.readSync)
+    throw new Error(
+      `Dirichlet fit: fitDirichletMinka reads the draws synchronously, which the ${draws.backend.name} backend cannot: use 'await fitDirichletMinkaAsync(draws)'`,
+    );
+  return fitFromValues(draws.dataSync(), draws.shape, opts, draws.backend);
+}
+
+/**
+ * {@link fitDirichletMinka} on any backend: the draws are read with the one `await`, then
+ * fitted on the host in float64. The fitted tensors live on the draws' backend when it has
+ * float64, else on the cpu.
+ * @example
+ * const fit = await fitDirichletMinkaAsync(probs); // probs [S, C, K], on any backend
+ * fit.concentration; // [C, K]
+ */
+export async function fitDirichletMinkaAsync(
+  draws: Tensor,
+  opts: DirichletFitOptions = {},
+): Promise<DirichletFit> {
+  checkDrawShape(draws, opts);
+  const backend = draws.backend.supportsFloat64 ? draws.backend : cpuBackend();
+  return fitFromValues(await draws.data(), draws.shape, opts, backend);
+}
+
+/** The shape and option checks, before any value is read. */
+function checkDrawShape(draws: Tensor, opts: DirichletFitOptions): void {
   if (draws.rank !== 2 && draws.rank !== 3)
     throw new Error(`Dirichlet fit: draws must have shape [S, K] or [S, C, K], got [${draws.shape}]`);
   const S = draws.shape[0]!;
-  const C = draws.rank === 3 ? draws.shape[1]! : 1;
   const K = draws.shape[draws.rank - 1]!;
   if (S < 2) throw new Error(`Dirichlet fit: need at least 2 draws per cell, got ${S}`);
   if (K < 2) throw new Error(`Dirichlet fit: need at least 2 categories, got ${K}`);
   const eps = opts.epsilon ?? 1e-10;
   if (!(eps > 0 && eps < 1)) throw new Error(`Dirichlet fit: epsilon must be in (0, 1), got ${eps}`);
+  const capPrecision = opts.degeneratePrecision ?? 1e6;
+  if (!(capPrecision > 0))
+    throw new Error(`Dirichlet fit: degeneratePrecision must be positive, got ${capPrecision}`);
+}
+
+/** The fit from the draws' values `x` (row-major, `shape` checked), results on `backend`. */
+function fitFromValues(
+  x: ArrayLike<number>,
+  shape: readonly number[],
+  opts: DirichletFitOptions,
+  backend: Backend,
+): DirichletFit {
+  const rank = shape.length;
+  const S = shape[0]!;
+  const C = rank === 3 ? shape[1]! : 1;
+  const K = shape[rank - 1]!; // rank 2 or 3, checked by checkDrawShape
+  const eps = opts.epsilon ?? 1e-10;
   const simplexTol = opts.simplexTol ?? 1e-3;
   const logSpace = opts.logSpace ?? false;
   const onDegenerate = opts.onDegenerate ?? "error";
   const capPrecision = opts.degeneratePrecision ?? 1e6;
-  if (!(capPrecision > 0))
-    throw new Error(`Dirichlet fit: degeneratePrecision must be positive, got ${capPrecision}`);
-  const x = draws.dataSync();
   const CK = C * K;
   const meanLog = new Float64Array(CK);
   const m1 = new Float64Array(CK);
   const m2 = new Float64Array(CK);
   const lo = new Float64Array(CK).fill(Number.POSITIVE_INFINITY);
   const hi = new Float64Array(CK).fill(Number.NEGATIVE_INFINITY);
-  const where = (s: number, c: number) => (draws.rank === 3 ? `draw ${s}, cell ${c}` : `draw ${s}`);
+  const where = (s: number, c: number) => (rank === 3 ? `draw ${s}, cell ${c}` : `draw ${s}`);
   for (let s = 0; s < S; s++) {
     for (let c = 0; c < C; c++) {
       const base = (s * C + c) * K;
@@ -310,7 +359,7 @@ export function fitDirichletMinka(draws: Tensor, opts: DirichletFitOptions = {})
     if (same) {
       if (onDegenerate === "error")
         throw new Error(
-          `Dirichlet fit: all ${S} draws${draws.rank === 3 ? ` of cell ${c}` : ""} are identical (after clamping at epsilon = ${eps}), so the maximum-likelihood Dirichlet does not exist (its precision grows without bound); pass onDegenerate: "cap" to give such cells α = mean × degeneratePrecision`,
+          `Dirichlet fit: all ${S} draws${rank === 3 ? ` of cell ${c}` : ""} are identical (after clamping at epsilon = ${eps}), so the maximum-likelihood Dirichlet does not exist (its precision grows without bound); pass onDegenerate: "cap" to give such cells α = mean × degeneratePrecision`,
         );
       degenerate[c] = true;
     }
@@ -352,11 +401,14 @@ export function fitDirichletMinka(draws: Tensor, opts: DirichletFitOptions = {})
     for (let k = 0; k < K; k++) a0 += alpha[c * K + k]!;
     for (let k = 0; k < K; k++) mean[c * K + k] = alpha[c * K + k]! / a0;
   }
-  const shape = draws.rank === 3 ? [C, K] : [K];
+  const outShape = rank === 3 ? [C, K] : [K];
+  const [concentration, meanT, meanLogT] = withBackend(backend, () =>
+    [alpha, mean, meanLog].map((v) => fromTypedArray(v, outShape)),
+  );
   return {
-    concentration: fromTypedArray(alpha, shape),
-    mean: fromTypedArray(mean, shape),
-    meanLog: fromTypedArray(meanLog, shape),
+    concentration: concentration!,
+    mean: meanT!,
+    meanLog: meanLogT!,
     iterations: fit.iterations,
     converged: fit.converged,
     degenerate,
