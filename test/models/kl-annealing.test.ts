@@ -2,10 +2,17 @@
  * KL annealing of SVI fits (SCRIBE `kl_annealing_warmup`, spec scribe.md §7.1; schedule as the
  * VAE's, §3): the ELBO's KL term is weighted by β_t = min(1, (t + 1) / W).
  */
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { key, type Tensor, tensor } from "@scribe/core";
 import { NegativeBinomialProbs } from "@scribe/distributions";
 import { TraceMeanFieldELBO } from "@scribe/infer";
-import { annealLatents, fit, KlAnnealing, nbdm } from "@scribe/models";
+import { annealLatents, fit, KlAnnealing, nbdm, ScribeResults } from "@scribe/models";
+import { runCli } from "@scribe/models/cli/main.js";
+import type { CliIO } from "@scribe/models/cli/util.js";
+import { createAnnData } from "@scribe/models/io/index.js";
+import { write10x } from "@scribe/models/io/node.js";
 import { describe, expect, it } from "vitest";
 
 const val = (t: Tensor) => Number((t.dataSync() as ArrayLike<number>)[0]);
@@ -90,5 +97,47 @@ describe("KL annealing", () => {
     // β = 1: the prior dominates (r pinned near 0.135 with sd 0.7 %), the means are far off
     expect(ePlain).toBeGreaterThan(0.5);
     await expect(fit(counts, { ...o, klAnnealingWarmup: -1 })).rejects.toThrow(/klAnnealingWarmup/);
+  }, 60_000);
+});
+
+describe("scribe fit --kl-annealing-warmup", () => {
+  it("the written results are the API fit's with the same klAnnealingWarmup, not the unannealed fit's", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "scribe-kl-cli-"));
+    const C = 50;
+    const G = 3;
+    const counts = new NegativeBinomialProbs(
+      tensor([1, 3, 6]).expand([C, G]),
+      tensor(0.5).expand([C, G]),
+      false,
+    ).sample(key(8));
+    const host = Float32Array.from(counts.dataSync() as ArrayLike<number>);
+    const data = join(dir, "sim");
+    write10x(data, createAnnData({ X: { format: "dense", data: host, shape: [C, G] } }));
+    let stderr = "";
+    const io: CliIO = {
+      stdout: () => {},
+      stderr: (t) => {
+        stderr += t;
+      },
+      stderrIsTTY: false,
+    };
+    const out = join(dir, "out");
+    const args = ["fit", data, "--model", "nbdm", "--kl-annealing-warmup", "20", "--n-steps", "40"];
+    args.push("--learning-rate", "0.05", "--seed", "0", "--n-samples", "2", "--out", out, "-q");
+    expect(await runCli(args, io), stderr).toBe(0);
+    const written = ScribeResults.fromJSON(JSON.parse(readFileSync(join(out, "params.json"), "utf8")));
+    expect(written.meta.klAnnealingWarmup).toBe(20);
+    const o = { model: "nbdm" as const, nSteps: 40, learningRate: 0.05, seed: 0 };
+    const x = tensor(Array.from(host)).reshape([C, G]);
+    const annealed = await fit(x, { ...o, klAnnealingWarmup: 20 });
+    const plain = await fit(x, o);
+    const losses = Array.from(written.lossHistory);
+    const la = Array.from(annealed.results.lossHistory);
+    const lp = Array.from(plain.results.lossHistory);
+    // the same computation: the same losses (float32, written as JSON numbers)
+    for (let t = 0; t < 40; t++) expect(Math.abs(losses[t]! - la[t]!)).toBeLessThan(1e-6 * Math.abs(la[t]!));
+    // the guide starts at the prior (KL = 0), so step 0 is the same for both; later steps differ
+    expect(Math.abs(la[0]! - lp[0]!)).toBeLessThan(1e-6 * Math.abs(lp[0]!));
+    expect(Math.max(...la.slice(5).map((l, t) => Math.abs(l - lp[t + 5]!)))).toBeGreaterThan(1e-3);
   }, 60_000);
 });

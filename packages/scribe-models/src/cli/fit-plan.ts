@@ -16,6 +16,7 @@ import { applyOverride, type ConfigValues, isOverride, readConfigFile } from "./
 import type { DataFilters } from "./data-filters.js";
 import { FIT_OPTION_SPECS, optionSpec, type Settings, setting, settingsFromFlags } from "./fit-options.js";
 import { levelFolderName } from "./fit-split.js";
+import { vaeFitOptions } from "./fit-vae.js";
 import { CliError, UsageError } from "./util.js";
 
 /** Everything `scribe fit` needs to run, resolved. */
@@ -132,9 +133,9 @@ export function resolveFitPlan(values: Record<string, unknown>, positionals: rea
   if (dataPath === undefined) throw new UsageError("missing DATA (an .h5ad file or a 10x folder)");
 
   const method = setting<string>(s, "inference.method");
-  if (method === "vae" || method === "laplace")
+  if (method === "laplace")
     throw new CliError(
-      `--inference-method ${method} is not yet available (issue 19: VAE and Laplace inference); use svi or mcmc`,
+      `--inference-method ${method} is not yet available (issue 19: Laplace inference); use svi, mcmc or vae`,
     );
   const model = resolveModel(
     s["model.type"] as ModelType | undefined,
@@ -162,6 +163,7 @@ export function resolveFitPlan(values: Record<string, unknown>, positionals: rea
   put("priors", "model.priors");
   put("annotationKey", "model.annotation_key");
   put("annotationConfidence", "model.annotation_confidence");
+  put("overdispersion", "model.overdispersion");
   put("guideRank", "guide.rank");
   put("amortizeCapture", "guide.amortize_capture");
   put("captureHiddenDims", "guide.capture_hidden_dims");
@@ -170,8 +172,12 @@ export function resolveFitPlan(values: Record<string, unknown>, positionals: rea
   put("learningRate", "inference.learning_rate");
   put("stableUpdate", "inference.stable_update");
   put("initComponents", "inference.init_components");
+  put("klAnnealingWarmup", "inference.kl_annealing_warmup");
   put("maxNonFiniteSteps", "inference.max_non_finite_steps");
   put("seed", "inference.seed");
+  put("guideFlow", "guide.flow");
+  // VAE inference: its options join fit()'s (cli/fit-vae.ts)
+  if (method === "vae") Object.assign(opts, vaeFitOptions(s));
   if (method === "mcmc") {
     opts.inferenceMethod = "mcmc";
     put("nSamples", "inference.mcmc.n_samples");
