@@ -23,6 +23,7 @@ import { type ParameterizationInput, sampledCoreParams, TWO_STATE_DEFAULT_NODES 
 import { commitAll, prepareFileAtomic, textWriter } from "../persist/atomic-file-node.js";
 import type { ScribeResults } from "../results/results.js";
 import { annotateAnnData } from "../results/summaries.js";
+import type { VaeFitOutcome } from "../vae/fit-vae.js";
 import { initializeWithDefault, writeTemplate } from "./config-file.js";
 import { countMatrix, type LoadedData, loadData } from "./data.js";
 import { type FilteredData, filterData } from "./data-filters.js";
@@ -30,6 +31,7 @@ import { refuseNonFiniteResults } from "./finite-results.js";
 import { fitHelpText, parseArgsOptions, setting } from "./fit-options.js";
 import { resolveFitPlan } from "./fit-plan.js";
 import { fitSplit } from "./fit-split.js";
+import { isVaeOutcome, writeVaeRun } from "./fit-vae.js";
 import {
   checkFolderWritable,
   checkResumeData,
@@ -271,7 +273,8 @@ async function fitCommand(
   };
   const signals: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
   for (const sig of signals) process.on(sig, onSignal);
-  let outcome: Awaited<ReturnType<typeof fit>>;
+  // with --inference-method vae, fit() dispatches to the VAE (its options were set by the plan)
+  let outcome: Awaited<ReturnType<typeof fit>> | VaeFitOutcome;
   try {
     outcome = await fit(data.adata, {
       ...opts,
@@ -299,6 +302,18 @@ async function fitCommand(
         ? EXIT_HANGUP
         : EXIT_INTERRUPTED;
   }
+  if (isVaeOutcome(outcome))
+    return writeVaeRun(io, {
+      outcome,
+      adata: data.adata,
+      layer,
+      outDir,
+      outputs,
+      checkpoint: ckPath,
+      dataPath,
+      seed: opts.seed ?? 42,
+      filterSteps: data.filterSteps,
+    });
   const res = outcome.results;
   const { prepareCounts } = await import("../fit.js");
   const { counts } = prepareCounts(data.adata, layer);

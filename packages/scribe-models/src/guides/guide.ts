@@ -19,11 +19,16 @@ import {
   type ParamGetter,
   softplusInv,
 } from "./factors.js";
+import { flowFactor, flowParamNames, isFlowSite } from "./flow-guide.js";
 import { isJointSite, jointMarginals, jointParamNames, sampleJoint } from "./joint.js";
 
-/** Which factor a site gets: joint (`jointParams`), low-rank (gene parameter with `guideRank`), amortized capture, or mean-field. */
-function factorKind(cfg: ModelConfig, spec: SiteSpec): "joint" | "lowrank" | "amortized" | "meanfield" {
+/** Which factor a site gets: joint (`jointParams`), low-rank (gene parameter with `guideRank`), flow (gene-level sites with `guideFlow`), amortized capture, or mean-field. */
+function factorKind(
+  cfg: ModelConfig,
+  spec: SiteSpec,
+): "joint" | "lowrank" | "flow" | "amortized" | "meanfield" {
   if (isJointSite(cfg, spec)) return "joint";
+  if (isFlowSite(cfg, spec)) return "flow";
   if (!spec.cell && cfg.guideRank !== null && spec.name === cfg.geneParam && spec.role === "core")
     return "lowrank";
   if (spec.cell && cfg.amortizeCapture && spec.family.kind !== "eta") return "amortized";
@@ -45,7 +50,9 @@ export function guideParamSites(cfg: ModelConfig): Map<string, SiteSpec> {
         ? jointParamNames(cfg, specs, s)
         : kind === "lowrank"
           ? Object.values(lowRankParamNames(s))
-          : meanFieldParamNames(s);
+          : kind === "flow"
+            ? flowParamNames(cfg, s)
+            : meanFieldParamNames(s);
     for (const n of names) out.set(n, s);
   }
   return out;
@@ -61,6 +68,7 @@ function factorFor(
 ): Distribution {
   const kind = factorKind(cfg, spec);
   if (kind === "joint") throw new Error(`site '${spec.name}' belongs to the joint guide (guides/joint.ts)`);
+  if (kind === "flow") return flowFactor(cfg, spec, get);
   if (kind === "lowrank" && cfg.guideRank !== null)
     return lowRankFactor(spec, cfg.guideRank, get, {
       initLoc: cfg.componentGeneLoc ? geneLocFor(cfg, spec, cfg.componentGeneLoc) : undefined,

@@ -5,6 +5,8 @@
  * @module
  */
 import type { Tensor } from "@scribe/core";
+import type { FlowKind } from "@scribe/infer";
+import type { GuideFlowOptions } from "../guides/flow-guide.js";
 import {
   FAMILY_TRAITS,
   type FamilyName,
@@ -105,6 +107,14 @@ export interface ModelOptions {
    * otherwise (per-gene linear coupling only).
    */
   denseParams?: readonly CoreParam[];
+  /**
+   * Normalizing-flow guide on each gene-level parameter (SCRIBE `guide_flow`,
+   * `guides/flow-guide.ts`): "spline_coupling" | "affine_coupling" | "maf" | "iaf". Exclusive
+   * with `guideRank` and `jointParams`.
+   */
+  guideFlow?: FlowKind;
+  /** Settings of the flow guide (default 4 layers, hidden [64, 64], 8 spline bins). */
+  guideFlowOptions?: GuideFlowOptions;
   /** Amortized capture guide (flat capture prior only). */
   amortizeCapture?: boolean;
   /** Hidden layer sizes of the capture amortizer (default [64, 32]). */
@@ -163,6 +173,10 @@ export interface ModelConfig {
   /** Observation overdispersion beyond the NB: "none" or "bnb" (see {@link ModelOptions.overdispersion}). */
   readonly overdispersion: "none" | "bnb";
   readonly guideRank: number | null;
+  /** The flow guide's kind, or null (see {@link ModelOptions.guideFlow}). */
+  readonly guideFlow: FlowKind | null;
+  /** The flow guide's settings as given. */
+  readonly guideFlowOptions: GuideFlowOptions;
   /** Parameters of the joint guide (empty: none), see {@link ModelOptions.jointParams}. */
   readonly jointParams: readonly CoreParam[];
   /** Joint parameters sharing the low-rank factor, see {@link ModelOptions.denseParams}. */
@@ -351,6 +365,19 @@ export function makeConfig(modelType: ModelType, opts: ModelOptions): ModelConfi
     (!Number.isInteger(opts.guideRank) || opts.guideRank < 1)
   )
     throw new Error(`guideRank must be a positive integer, got ${opts.guideRank}`);
+  const guideFlow = opts.guideFlow ?? null;
+  if (guideFlow !== null) {
+    const kinds = ["spline_coupling", "affine_coupling", "maf", "iaf"];
+    if (!kinds.includes(guideFlow))
+      throw new Error(`guideFlow must be one of ${kinds.join(", ")}, got ${JSON.stringify(guideFlow)}`);
+    if (opts.guideRank !== undefined && opts.guideRank !== null)
+      throw new Error(
+        `guideFlow and guideRank are exclusive (SCRIBE: guide_flow replaces the low-rank guide); got guideFlow ${guideFlow} and guideRank ${opts.guideRank}`,
+      );
+    if (opts.jointParams !== undefined)
+      throw new Error("guideFlow and jointParams are exclusive: the flow guide acts on each parameter alone");
+    if (K > 1) throw new Error("guideFlow: mixtures (nComponents > 1) are not supported by the flow guide yet");
+  }
   const { jointParams, denseParams } = resolveJointParams(opts, {
     sampledCore,
     zeroInflated,
@@ -402,6 +429,8 @@ export function makeConfig(modelType: ModelType, opts: ModelOptions): ModelConfi
     priors,
     overdispersion,
     guideRank: opts.guideRank ?? null,
+    guideFlow,
+    guideFlowOptions: opts.guideFlowOptions ?? {},
     jointParams,
     denseParams,
     amortizeCapture,

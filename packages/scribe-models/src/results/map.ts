@@ -33,6 +33,7 @@ import {
   Normal,
   TransformedDistribution,
 } from "@scribe/distributions";
+import { FlowGuideFactor } from "../guides/flow-guide.js";
 import { guideDistributions } from "../guides/guide.js";
 import type { ModelConfig } from "../models/config.js";
 import { ScribeBetaPrime } from "../models/scribe-beta-prime.js";
@@ -198,6 +199,8 @@ export function factorMode(d: Distribution, opts: MapOptions = {}): Tensor {
     });
   }
   if (d instanceof Normal) return d.loc;
+  // a flow factor's point value: the image of its base centre (guides/flow-guide.ts)
+  if (d instanceof FlowGuideFactor) return d.centralValue();
   if (d instanceof TransformedNormal || d instanceof TransformedDistribution) {
     const t = transformName(d);
     const shape = [...d.batchShape, ...d.eventShape];

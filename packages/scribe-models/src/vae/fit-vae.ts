@@ -179,6 +179,7 @@ export async function fitVae(data: Tensor | AnnData, options: VaeFitOptions): Pr
     obsNames: host.obsNames,
     varNames: host.varNames,
     meta: { seed, steps: run.stepsDone, batchSize, learningRate: lr, klWarmupSteps: vopts.klWarmupSteps },
+    modelOptions: (({ nCells: _c, nGenes: _g, ...rest }) => rest)(modelOpts),
   });
   return {
     results,

@@ -6,18 +6,21 @@
  * tensors; nothing reads back.
  * @module
  */
-import { type Key, random, type Tensor } from "@scribe/core";
+import { type Key, random, splitKey, type Tensor } from "@scribe/core";
 import { Beta, type Distribution } from "@scribe/distributions";
 import { amortizedCaptureFactor } from "../guides/amortized-capture.js";
 import { meanFieldFactor, type ParamGetter } from "../guides/factors.js";
+import { type ModelOptions, type ModelType, makeConfig } from "../models/config.js";
 import { checkCountsShape } from "../models/model.js";
 import type { CaptureValue } from "../models/observation.js";
 import { ScribeBetaPrime } from "../models/scribe-beta-prime.js";
 import { TransformedNormal } from "../models/transformed-normal.js";
+import { decodeTensor, type EncodedTensor, encodeRecordAsync } from "../results/serialize.js";
 import { type DecodedCells, decodeCells } from "./decode.js";
 import { moduleParams } from "./networks.js";
+import type { ResolvedVaeOptions } from "./options.js";
 import { encode, LOG_THETA } from "./vae-model.js";
-import type { VaeSpec } from "./vae-spec.js";
+import { type GeneStats, makeVaeSpec, type VaeSpec } from "./vae-spec.js";
 
 /** What {@link ScribeVAEResults} is built from. */
 export interface VaeResultsInit {
@@ -28,6 +31,28 @@ export interface VaeResultsInit {
   readonly obsNames?: string[] | undefined;
   readonly varNames?: string[] | undefined;
   readonly meta?: Record<string, unknown>;
+  /** The model options the configuration was built from (stored by `toJSONAsync`, so a load rebuilds it). */
+  readonly modelOptions?: Readonly<Record<string, unknown>>;
+}
+
+/** The JSON form of {@link ScribeVAEResults} (`params.json` of `scribe fit --inference-method vae`). */
+export interface VaeResultsJson {
+  readonly format: "scribe-vae-results";
+  readonly version: 1;
+  readonly modelType: string;
+  readonly inferenceMethod: "vae";
+  /** Model options without the cell/gene counts (those are in `shape`). */
+  readonly modelOptions: Record<string, unknown>;
+  /** [cells, genes] of the training data. */
+  readonly shape: [number, number];
+  readonly vaeOptions: ResolvedVaeOptions;
+  /** The training data's per-gene statistics (the encoder's standardisation reads them). */
+  readonly geneStats: { mean: number[]; logMean: number[]; logSd: number[] };
+  readonly params: Record<string, EncodedTensor>;
+  readonly lossHistory: number[];
+  readonly obsNames?: string[];
+  readonly varNames?: string[];
+  readonly meta: Record<string, unknown>;
 }
 
 /** A point value of a guide factor: Beta mean, BetaPrime's φ at the Beta mean (β/α), T(loc) for Normal + transform. */
@@ -47,8 +72,10 @@ export class ScribeVAEResults {
   readonly obsNames: string[] | undefined;
   readonly varNames: string[] | undefined;
   readonly meta: Record<string, unknown>;
+  readonly #modelOptions: Readonly<Record<string, unknown>>;
 
   constructor(init: VaeResultsInit) {
+    this.#modelOptions = init.modelOptions ?? {};
     this.spec = init.spec;
     this.params = init.params;
     this.lossHistory = init.lossHistory;
@@ -157,5 +184,103 @@ export class ScribeVAEResults {
   /** Denoised expression [C, G]: the decoder's expected count without capture and zero inflation. */
   denoiseCounts(counts: Tensor): Tensor {
     return this.decode(counts).denoised;
+  }
+
+  /**
+   * Per-cell log-likelihood of `counts` at the latent mean and the point values of the global
+   * and capture factors (the plug-in reconstruction likelihood, [C]).
+   */
+  logLikelihoodByCell(counts: Tensor): Tensor {
+    const c = counts.astype("float32");
+    return this.decode(c).dist.logProb(c).sum(-1);
+  }
+
+  /**
+   * Per-cell ELBO of `counts` [C, G] under the fitted encoder and decoder, with the global and
+   * capture factors at their point values: E_q(z|x)[log p(x | z)] − KL(q(z | x) ‖ N(0, I))
+   * (closed-form KL, `nDraws` reparameterised draws for the expectation), [C]. A lower bound
+   * on each cell's log-likelihood given the globals, so it can be compared between models on
+   * held-out cells. Needs the standard latent prior (a flow prior's KL has no closed form).
+   */
+  elboByCell(counts: Tensor, k: Key, nDraws = 16): Tensor {
+    if (this.spec.latentPrior)
+      throw new Error("VAE results elboByCell: only for the standard N(0, I) latent prior");
+    const c = counts.astype("float32");
+    const { loc, scale } = this.encode(c);
+    // KL(N(m, s²) ‖ N(0, 1)) = ½ (m² + s² − 1) − log s, summed over the latent axis
+    const kl = loc.square().add(scale.square()).sub(1).mul(0.5).sub(scale.log()).sum(-1);
+    const dec = this.spec.nets.decoder;
+    const dp = moduleParams(this.params, "decoder");
+    const logTheta = this.params[LOG_THETA] ?? null;
+    const globals = this.globalValues();
+    const capture = this.capture(c);
+    const keys = splitKey(k, nDraws);
+    let acc: Tensor | null = null;
+    for (let i = 0; i < nDraws; i++) {
+      const z = random
+        .normal(keys[i]!, [...loc.shape])
+        .mul(scale)
+        .add(loc);
+      const d = decodeCells(this.spec, dec.apply(dp, z), globals, capture, c, logTheta);
+      const ll = d.dist.logProb(c).sum(-1);
+      acc = acc ? acc.add(ll) : ll;
+    }
+    return acc!.div(nDraws).sub(kl);
+  }
+
+  /**
+   * The results as JSON (every tensor read with one `await`), for `params.json`; load with
+   * {@link ScribeVAEResults.fromJSON}.
+   */
+  async toJSONAsync(): Promise<VaeResultsJson> {
+    const st = this.spec.stats;
+    return {
+      format: "scribe-vae-results",
+      version: 1,
+      modelType: this.modelType,
+      inferenceMethod: "vae",
+      modelOptions: { ...this.#modelOptions },
+      shape: [this.spec.cfg.nCells, this.spec.cfg.nGenes],
+      vaeOptions: { ...this.spec.opts },
+      geneStats: { mean: Array.from(st.mean), logMean: Array.from(st.logMean), logSd: Array.from(st.logSd) },
+      params: await encodeRecordAsync(this.params),
+      lossHistory: Array.from(this.lossHistory),
+      ...(this.obsNames ? { obsNames: this.obsNames } : {}),
+      ...(this.varNames ? { varNames: this.varNames } : {}),
+      meta: { ...this.meta },
+    };
+  }
+
+  /**
+   * Rebuild results written by {@link ScribeVAEResults.toJSONAsync} (standard latent prior).
+   * @example
+   * const again = ScribeVAEResults.fromJSON(JSON.parse(readFileSync("out/params.json", "utf8")));
+   */
+  static fromJSON(json: VaeResultsJson): ScribeVAEResults {
+    if (json.format !== "scribe-vae-results")
+      throw new Error(`VAE results: not a scribe-vae-results file (format ${JSON.stringify(json.format)})`);
+    const [C, G] = json.shape;
+    const cfg = makeConfig(json.modelType as ModelType, {
+      ...(json.modelOptions as Partial<ModelOptions>),
+      nCells: C,
+      nGenes: G,
+    });
+    const stats: GeneStats = {
+      mean: Float32Array.from(json.geneStats.mean),
+      logMean: Float32Array.from(json.geneStats.logMean),
+      logSd: Float32Array.from(json.geneStats.logSd),
+    };
+    const spec = makeVaeSpec(cfg, json.vaeOptions, stats, null);
+    const params: Record<string, Tensor> = {};
+    for (const [k, e] of Object.entries(json.params)) params[k] = decodeTensor(e);
+    return new ScribeVAEResults({
+      spec,
+      params,
+      lossHistory: Float64Array.from(json.lossHistory),
+      obsNames: json.obsNames,
+      varNames: json.varNames,
+      meta: json.meta,
+      modelOptions: json.modelOptions,
+    });
   }
 }
