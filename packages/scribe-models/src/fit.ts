@@ -39,7 +39,8 @@ import { decodeCategorical, isCategorical } from "./io/frame.js";
 import { toDense } from "./io/matrix.js";
 import { validateCounts } from "./io/validate.js";
 import { annotationLogits } from "./models/annotation.js";
-import type { ModelOptions, ModelType } from "./models/config.js";
+import { type ModelOptions, type ModelType, makeConfig } from "./models/config.js";
+import { expressionAnchorLoc } from "./models/expression-anchor.js";
 import { annealLatents, checkKlAnnealingWarmup } from "./models/kl-annealing.js";
 import { componentInit } from "./models/mixture-init.js";
 import { scribeModel } from "./models/presets.js";
@@ -336,6 +337,8 @@ async function fitHere(data: Tensor | AnnData, options: FitOptions): Promise<Fit
       "mixtureParams",
       "priors",
       "guideRank",
+      "guideFlow",
+      "guideFlowOptions",
       "jointParams",
       "denseParams",
       "overdispersion",
@@ -344,6 +347,9 @@ async function fitHere(data: Tensor | AnnData, options: FitOptions): Promise<Fit
       "annotationLogits",
       "nQuadNodes",
       "muPriorLoc",
+      "expressionAnchor",
+      "expressionAnchorSigma",
+      "expressionAnchorLoc",
     ]),
   };
   const family = familyByName(familyNameOfModel(modelType));
@@ -372,6 +378,14 @@ async function fitHere(data: Tensor | AnnData, options: FitOptions): Promise<Fit
   }
   // Family-specific data-driven options (TwoState: the mu prior anchor, families/two-state.ts).
   await family.prepareFit(modelType, modelOpts, cpuCounts);
+  // Mean anchoring (SCRIBE §2.4): per-gene prior centres of mu from the counts
+  if (modelOpts.expressionAnchor && !modelOpts.expressionAnchorLoc) {
+    const cap = makeConfig(modelType, { ...modelOpts, unconstrained: true });
+    modelOpts.expressionAnchorLoc = await expressionAnchorLoc(cpuCounts, {
+      variableCapture: cap.variableCapture,
+      logM0: cap.priors.capture?.logM0 ?? null,
+    });
+  }
   // Tensors the model reads live where it runs.
   if (modelOpts.annotationLogits)
     modelOpts.annotationLogits = await onCurrentBackend(modelOpts.annotationLogits);
@@ -382,8 +396,9 @@ async function fitHere(data: Tensor | AnnData, options: FitOptions): Promise<Fit
   const meta: Record<string, unknown> = { seed };
   // The mu anchor shapes the prior and the guide start only; results (which may be sliced by
   // genes) keep it in meta instead of their model options.
-  const { muPriorLoc, ...resultOpts } = modelOpts;
+  const { muPriorLoc, expressionAnchorLoc: anchorLoc, ...resultOpts } = modelOpts;
   if (muPriorLoc) meta.muPriorLoc = [...muPriorLoc];
+  if (anchorLoc) meta.expressionAnchorLoc = [...anchorLoc];
   if ((options.inferenceMethod ?? "svi") === "mcmc") {
     if (options.klAnnealingWarmup) throw new Error("fit: klAnnealingWarmup applies to SVI, not to MCMC");
     const mcmc = new MCMC(new NUTS({ model: model as never }), {

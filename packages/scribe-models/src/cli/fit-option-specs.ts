@@ -247,6 +247,21 @@ export const FIT_OPTION_SPECS: readonly OptionSpec[] = [
     arg: "KIND",
     help: "bnb: beta negative binomial counts with a per-gene excess dispersion ω (NB models; prior via model.priors.overdispersion, horseshoe by default)",
   },
+  {
+    key: "model.expression_anchor",
+    flag: "expression-anchor",
+    group: "Model",
+    kind: "bool",
+    dflt: false,
+    help: "centre mu's prior per gene at the data's log mean expression (forces --unconstrained; mean_prob, mean_odds or mean_disp; VCP models need --organism)",
+  },
+  {
+    key: "model.expression_anchor_sigma",
+    group: "Model",
+    kind: "num",
+    dflt: 0.3,
+    help: "σ of the anchored mu prior",
+  },
   // Guide
   {
     key: "guide.rank",

@@ -164,6 +164,8 @@ export function resolveFitPlan(values: Record<string, unknown>, positionals: rea
   put("annotationKey", "model.annotation_key");
   put("annotationConfidence", "model.annotation_confidence");
   put("overdispersion", "model.overdispersion");
+  put("expressionAnchor", "model.expression_anchor");
+  put("expressionAnchorSigma", "model.expression_anchor_sigma");
   put("guideRank", "guide.rank");
   put("amortizeCapture", "guide.amortize_capture");
   put("captureHiddenDims", "guide.capture_hidden_dims");

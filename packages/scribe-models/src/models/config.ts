@@ -6,7 +6,6 @@
  */
 import type { Tensor } from "@scribe/core";
 import type { FlowKind } from "@scribe/infer";
-import type { GuideFlowOptions } from "../guides/flow-guide.js";
 import {
   FAMILY_TRAITS,
   type FamilyName,
@@ -14,6 +13,7 @@ import {
   familyNameOfModel,
   familyNameOfParameterization,
 } from "../families/traits.js";
+import type { GuideFlowOptions } from "../guides/flow-guide.js";
 import { type PriorsInput, type ResolvedPriors, resolvePriors } from "./priors.js";
 import type { TransformName } from "./transformed-normal.js";
 
@@ -136,6 +136,19 @@ export interface ModelOptions {
    * mu guide starts.
    */
   muPriorLoc?: readonly number[];
+  /**
+   * Mean anchoring (SCRIBE `expression_anchor`, spec §2.4; see `expression-anchor.ts`): the
+   * prior of mu (or, with a gene-level expression hierarchy, its population location) is
+   * centred per gene at the data's log mean expression, with scale `expressionAnchorSigma`.
+   * Forces `unconstrained: true`; needs a parameterization that samples mu (mean_prob,
+   * mean_odds, mean_disp) and, for VCP models, a capture anchor (`priors.organism` or
+   * `priors.capture_efficiency`). `fit()` computes the centres from the counts.
+   */
+  expressionAnchor?: boolean;
+  /** σ of the anchored prior (default 0.3, SCRIBE's). */
+  expressionAnchorSigma?: number;
+  /** The anchor centres log((ū_g + 1e−3)/ν̄), [G] (set by `fit()`; see `expressionAnchorLoc()`). */
+  expressionAnchorLoc?: readonly number[];
 }
 
 /** A fully resolved configuration. */
@@ -167,6 +180,12 @@ export interface ModelConfig {
   readonly nQuadNodes: number | null;
   /** TwoState: per-gene prior location of mu (see {@link ModelOptions.muPriorLoc}), or null. */
   readonly muPriorLoc: readonly number[] | null;
+  /**
+   * Mean anchoring (see {@link ModelOptions.expressionAnchor}): σ and the log-scale centres
+   * (null where the centres are not known, e.g. results rebuilt without the data: the guide's
+   * parameters are the same), or null when off.
+   */
+  readonly expressionAnchor: { readonly sigma: number; readonly logCentre: readonly number[] | null } | null;
   /** Positive transform per parameter name. */
   readonly positiveTransform: Readonly<Record<string, "softplus" | "exp">>;
   readonly priors: ResolvedPriors;
@@ -324,7 +343,9 @@ export function makeConfig(modelType: ModelType, opts: ModelOptions): ModelConfi
       throw new Error(`positiveTransform.${name} must be "softplus" or "exp", got ${JSON.stringify(t)}`);
     positiveTransform[name] = t;
   }
-  const unconstrained = opts.unconstrained ?? false;
+  const expressionAnchor = resolveExpressionAnchor(modelType, opts, traits, geneParam);
+  // mean anchoring forces unconstrained mode (SCRIBE §2.4)
+  const unconstrained = expressionAnchor ? true : (opts.unconstrained ?? false);
   const overdispersion = opts.overdispersion ?? "none";
   if (overdispersion !== "none" && overdispersion !== "bnb")
     throw new Error(`overdispersion must be "none" or "bnb", got ${JSON.stringify(overdispersion)}`);
@@ -376,7 +397,8 @@ export function makeConfig(modelType: ModelType, opts: ModelOptions): ModelConfi
       );
     if (opts.jointParams !== undefined)
       throw new Error("guideFlow and jointParams are exclusive: the flow guide acts on each parameter alone");
-    if (K > 1) throw new Error("guideFlow: mixtures (nComponents > 1) are not supported by the flow guide yet");
+    if (K > 1)
+      throw new Error("guideFlow: mixtures (nComponents > 1) are not supported by the flow guide yet");
   }
   const { jointParams, denseParams } = resolveJointParams(opts, {
     sampledCore,
@@ -425,6 +447,7 @@ export function makeConfig(modelType: ModelType, opts: ModelOptions): ModelConfi
     twoState: family === "two_state",
     nQuadNodes,
     muPriorLoc,
+    expressionAnchor,
     positiveTransform,
     priors,
     overdispersion,
@@ -438,6 +461,41 @@ export function makeConfig(modelType: ModelType, opts: ModelOptions): ModelConfi
     annotationLogits: ann,
     componentGeneLoc: opts.componentGeneLoc ?? null,
   };
+}
+
+/** Check the mean-anchoring options (SCRIBE §2.4); null when off. */
+function resolveExpressionAnchor(
+  modelType: ModelType,
+  opts: ModelOptions,
+  traits: FamilyTraits,
+  geneParam: CoreParam,
+): ModelConfig["expressionAnchor"] {
+  if (!opts.expressionAnchor) {
+    if (opts.expressionAnchorLoc !== undefined)
+      throw new Error("expressionAnchorLoc needs expressionAnchor: true");
+    return null;
+  }
+  if (traits.quadrature)
+    throw new Error(
+      `expressionAnchor applies to the NB-family models; ${modelType} anchors mu at the data already (muPriorLoc)`,
+    );
+  if (opts.unconstrained === false)
+    throw new Error(
+      "expressionAnchor needs unconstrained: true (the anchored prior is a Normal + transform)",
+    );
+  if (geneParam !== "mu")
+    throw new Error(
+      `expressionAnchor anchors mu, which the canonical parameterization does not sample (it samples r); use mean_prob, mean_odds or mean_disp`,
+    );
+  const sigma = opts.expressionAnchorSigma ?? 0.3;
+  if (!(sigma > 0) || !Number.isFinite(sigma))
+    throw new Error(`expressionAnchorSigma must be a positive number, got ${sigma}`);
+  const loc = opts.expressionAnchorLoc;
+  if (loc !== undefined && (loc.length !== opts.nGenes || !loc.every(Number.isFinite)))
+    throw new Error(
+      `expressionAnchorLoc must hold ${opts.nGenes} finite numbers (one per gene), got ${loc.length}`,
+    );
+  return { sigma, logCentre: loc ? [...loc] : null };
 }
 
 /** What {@link resolveJointParams} needs to know of the model. */

@@ -34,7 +34,7 @@ export type SiteFamily =
   | { kind: "betaprime"; a: number; b: number }
   | { kind: "lognormal"; loc: number; scale: number; geneLoc?: readonly number[] }
   | { kind: "tnormal"; loc: HyperRef; scale: HyperRef; transform: TransformName; geneLoc?: readonly number[] }
-  | { kind: "normal"; loc: number; scale: number }
+  | { kind: "normal"; loc: number; scale: number; geneLoc?: readonly number[] }
   | { kind: "dirichlet"; concentration: readonly number[] }
   | { kind: "halfcauchy"; scale: number }
   | { kind: "invgamma"; a: number; b: number }
@@ -84,6 +84,21 @@ function flat(
   const [a, b] = cfg.priors.base[name]!;
   // TwoState: the data-driven per-gene mu anchor replaces the scalar loc (SCRIBE two-state models)
   const gl = name === "mu" && cfg.muPriorLoc ? { geneLoc: cfg.muPriorLoc } : {};
+  const anchor = anchoredLoc(cfg, name);
+  if (anchor && role === "core")
+    return {
+      name,
+      shape,
+      cell,
+      family: {
+        kind: "tnormal",
+        loc: 0,
+        scale: anchor.sigma,
+        transform: transformOf(cfg, name),
+        geneLoc: anchor.loc,
+      },
+      role,
+    };
   let family: SiteFamily;
   if (cfg.unconstrained)
     family = { kind: "tnormal", loc: a, scale: b, transform: transformOf(cfg, name), ...gl };
@@ -94,8 +109,27 @@ function flat(
   return { name, shape, cell, family, role };
 }
 
+/**
+ * Mean anchoring (SCRIBE §2.4): the per-gene centres log((ū_g + 1e−3)/ν̄) of the gene parameter
+ * mu mapped into its transform's inverse space (the prior is T(N(loc, σ)), so its median is
+ * exactly (ū_g + 1e−3)/ν̄), with σ. Null when off, for other sites, or without centres.
+ */
+export function anchoredLoc(cfg: ModelConfig, name: string): { loc: number[]; sigma: number } | null {
+  const a = cfg.expressionAnchor;
+  if (!a?.logCentre || name !== cfg.geneParam) return null;
+  const T = transformOf(cfg, name);
+  const loc = a.logCentre.map((c) => {
+    if (T === "exp") return c;
+    // softplus⁻¹(y) = y + log(−expm1(−y)), y = e^c
+    const y = Math.exp(c);
+    return y + Math.log(-Math.expm1(-y));
+  });
+  return { loc, sigma: a.sigma };
+}
+
 function hierarchical(cfg: ModelConfig, target: CoreParam, h: HierarchySpec, out: SiteSpec[]): void {
   const names = hierarchyNames(target);
+  const anchor = anchoredLoc(cfg, target);
   // population location (SCRIBE gene-level hierarchies): per gene for the gene parameter
   const locSpec: SiteSpec =
     target === "gate"
@@ -111,7 +145,10 @@ function hierarchical(cfg: ModelConfig, target: CoreParam, h: HierarchySpec, out
             name: names.loc,
             shape: [cfg.nGenes],
             cell: false,
-            family: { kind: "normal", loc: 0, scale: 1 },
+            // mean anchoring replaces the population location's N(0, 1) by N(centre_g, σ)
+            family: anchor
+              ? { kind: "normal", loc: 0, scale: anchor.sigma, geneLoc: anchor.loc }
+              : { kind: "normal", loc: 0, scale: 1 },
             role: "hyper",
           }
         : {
@@ -316,7 +353,11 @@ export function priorDistribution(
         false,
       );
     case "normal":
-      return new Normal(full([...batch], f.loc), full([...batch], f.scale), false);
+      return new Normal(
+        f.geneLoc ? geneLocTensor(f.geneLoc, batch) : full([...batch], f.loc),
+        full([...batch], f.scale),
+        false,
+      );
     case "tnormal":
       return new TransformedNormal(
         f.geneLoc ? geneLocTensor(f.geneLoc, batch) : shaped(ref(f.loc, values), batch),

@@ -1,0 +1,48 @@
+/**
+ * Mean anchoring (SCRIBE `expression_anchor=True`, spec scribe.md §2.4): per-gene prior centres
+ * of mu from the data, c_g = log((ū_g + 1e−3)/ν̄), with ū_g the gene's mean count over cells and
+ * ν̄ = mean_c(L_c/M₀) the mean capture implied by the biology-informed capture prior (L_c =
+ * max(Σ_g u_cg, 1), M₀ = exp(log_M0)) for VCP models, 1 otherwise. The centres enter the prior
+ * in `sites.ts` (`anchoredLoc`).
+ * @module
+ */
+import type { Tensor } from "@scribe/core";
+
+/** What the centres depend on besides the counts. */
+export interface AnchorContext {
+  /** Whether the model has per-cell capture. */
+  readonly variableCapture: boolean;
+  /** log M₀ of the biology-informed capture prior, or null (flat capture prior / no capture). */
+  readonly logM0: number | null;
+}
+
+/**
+ * The anchor centres log((ū_g + 1e−3)/ν̄), one per gene, from counts [C, G] (read once, with the
+ * one `await`). VCP models need the capture anchor M₀: without it the capture scale of mu is
+ * not identified, and SCRIBE refuses the anchor.
+ * @example
+ * await expressionAnchorLoc(counts, { variableCapture: false, logM0: null }); // [log(ū_0 + 1e-3), …]
+ */
+export async function expressionAnchorLoc(counts: Tensor, ctx: AnchorContext): Promise<number[]> {
+  if (counts.rank !== 2)
+    throw new Error(`expressionAnchor: counts must be cells × genes, got shape [${counts.shape}]`);
+  if (ctx.variableCapture && ctx.logM0 === null)
+    throw new Error(
+      "expressionAnchor with a variable-capture model needs a capture anchor: set priors.organism or priors.capture_efficiency",
+    );
+  const [C, G] = counts.shape as [number, number];
+  const v = (await counts.data()) as ArrayLike<number>;
+  const geneSum = new Float64Array(G);
+  let nuSum = 0;
+  for (let c = 0; c < C; c++) {
+    let L = 0;
+    for (let g = 0; g < G; g++) {
+      const x = Number(v[c * G + g]);
+      geneSum[g]! += x;
+      L += x;
+    }
+    if (ctx.logM0 !== null) nuSum += Math.max(L, 1) / Math.exp(ctx.logM0);
+  }
+  const nuBar = ctx.variableCapture && ctx.logM0 !== null ? nuSum / C : 1;
+  return Array.from(geneSum, (s) => Math.log((s / C + 1e-3) / nuBar));
+}
