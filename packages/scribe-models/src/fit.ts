@@ -41,6 +41,7 @@ import { validateCounts } from "./io/validate.js";
 import { annotationLogits } from "./models/annotation.js";
 import { type ModelOptions, type ModelType, makeConfig } from "./models/config.js";
 import { expressionAnchorLoc } from "./models/expression-anchor.js";
+import { applyGeneCoverage } from "./models/gene-coverage.js";
 import { annealLatents, checkKlAnnealingWarmup } from "./models/kl-annealing.js";
 import { componentInit } from "./models/mixture-init.js";
 import { scribeModel } from "./models/presets.js";
@@ -125,6 +126,13 @@ export interface FitOptions extends Partial<Omit<ModelOptions, "nCells" | "nGene
    * no annealing).
    */
   klAnnealingWarmup?: number;
+  /**
+   * Gene coverage (SCRIBE `gene_coverage`, `models/gene-coverage.ts`): keep the fewest genes
+   * whose counts, largest first, reach this fraction (0, 1] of all counts; the rest are summed
+   * into a trailing `_other` gene that is fitted like the others. Results name the genes
+   * (`varNames`) and list the pooled ones in `meta.geneCoverage`.
+   */
+  geneCoverage?: number;
   /** MCMC draws / warmup / chains (defaults 2000 / 1000 / 1). */
   nSamples?: number;
   nWarmup?: number;
@@ -238,6 +246,26 @@ async function hostCounts(data: Tensor | AnnData, layer?: string): Promise<HostC
   return { data: v instanceof Float32Array ? v : Float32Array.from(v as ArrayLike<number>), shape };
 }
 
+/**
+ * Gene coverage (SCRIBE `gene_coverage`, models/gene-coverage.ts): the counts with the genes
+ * outside the covered fraction pooled into `_other`; what was pooled is kept for the results.
+ */
+function withGeneCoverage(
+  h: HostCounts,
+  fraction: number | undefined,
+): HostCounts & { coverage?: { fraction: number; pooledGenes: string[] } } {
+  if (fraction === undefined || fraction === null) return h;
+  const r = applyGeneCoverage(h.data, h.shape, h.varNames, fraction);
+  const names = h.varNames ?? Array.from({ length: h.shape[1] }, (_, g) => String(g));
+  return {
+    ...h,
+    data: r.data,
+    shape: r.shape,
+    varNames: r.varNames,
+    coverage: { fraction, pooledGenes: r.selection.pooled.map((g) => names[g]!) },
+  };
+}
+
 /** What a fit checkpoint's metadata holds: the settings and data it belongs to. */
 function fingerprint(modelType: string, opts: object, counts: HostCounts, extra: object): string {
   // Sum and a position-weighted sum of the counts (float64): different data of the same
@@ -319,7 +347,7 @@ async function fitSviOrMcmc(data: Tensor | AnnData, options: FitOptions): Promis
 }
 
 async function fitHere(data: Tensor | AnnData, options: FitOptions): Promise<FitOutcome> {
-  const host = await hostCounts(data, options.layer);
+  const host = withGeneCoverage(await hostCounts(data, options.layer), options.geneCoverage);
   const { obsNames, varNames, adata } = host;
   const [C, G] = host.shape;
   // Data-derived starts (k-means, the TwoState mu anchor) are host computations on a CPU copy.
@@ -394,6 +422,7 @@ async function fitHere(data: Tensor | AnnData, options: FitOptions): Promise<Fit
   const { model, guide, config } = scribeModel(modelType, modelOpts);
   const seed = options.seed ?? 42;
   const meta: Record<string, unknown> = { seed };
+  if (host.coverage) meta.geneCoverage = host.coverage;
   // The mu anchor shapes the prior and the guide start only; results (which may be sliced by
   // genes) keep it in meta instead of their model options.
   const { muPriorLoc, expressionAnchorLoc: anchorLoc, ...resultOpts } = modelOpts;

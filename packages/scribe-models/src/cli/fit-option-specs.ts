@@ -118,6 +118,15 @@ export const FIT_OPTION_SPECS: readonly OptionSpec[] = [
     help: "keep the N most variable genes (Seurat v3: loess mean-variance trend on the raw counts, clipped standardised variance)",
   },
   {
+    key: "data.gene_coverage",
+    flag: "gene-coverage",
+    group: "Data",
+    kind: "num",
+    dflt: null,
+    arg: "FRACTION",
+    help: "keep the fewest genes whose counts (largest first) reach FRACTION of all counts; pool the rest into one _other gene",
+  },
+  {
     key: "data.split_by",
     flag: "split-by",
     group: "Data",

@@ -175,6 +175,7 @@ export function resolveFitPlan(values: Record<string, unknown>, positionals: rea
   put("stableUpdate", "inference.stable_update");
   put("initComponents", "inference.init_components");
   put("klAnnealingWarmup", "inference.kl_annealing_warmup");
+  put("geneCoverage", "data.gene_coverage");
   put("maxNonFiniteSteps", "inference.max_non_finite_steps");
   put("seed", "inference.seed");
   put("guideFlow", "guide.flow");

@@ -20,6 +20,7 @@ import type { AnnData, UnsValue } from "../io/anndata.js";
 import { prepareH5ad } from "../io/h5ad.js";
 import { FLOAT32_EXACT_MAX } from "../io/validate.js";
 import { type ParameterizationInput, sampledCoreParams, TWO_STATE_DEFAULT_NODES } from "../models/config.js";
+import { geneCoverageAnnData } from "../models/gene-coverage.js";
 import { commitAll, prepareFileAtomic, textWriter } from "../persist/atomic-file-node.js";
 import type { ScribeResults } from "../results/results.js";
 import { annotateAnnData } from "../results/summaries.js";
@@ -228,7 +229,7 @@ async function fitCommand(
   if (flag("run.resume") && !existsSync(ckPath)) throw new CliError(`--resume: no checkpoint at ${ckPath}`);
 
   // load and validate before creating anything on disk; counts are fitted in float32, exact to 2^24
-  const data: FilteredData =
+  let data: FilteredData =
     preloaded ??
     filterData(
       await loadData(dataPath, { raw: flag("data.raw"), ...(layer !== undefined ? { layer } : {}) }),
@@ -243,6 +244,13 @@ async function fitCommand(
     return fitSplit(argv, io, { data, column: splitBy, outDir, quiet: flag("run.quiet") }, (a, d) =>
       runFit(a, io, d),
     );
+  // --gene-coverage: the pooled counts (kept genes, then `_other`) are what is fitted and annotated
+  if (opts.geneCoverage !== undefined) {
+    const { adata, selection } = geneCoverageAnnData(data.adata, opts.geneCoverage, layer);
+    const step = `gene coverage ${opts.geneCoverage}: kept ${selection.kept.length} genes, pooled ${selection.pooled.length} into _other`;
+    data = { ...data, adata, filterSteps: [...(data.filterSteps ?? []), step] };
+    delete opts.geneCoverage;
+  }
   const matrix = countMatrix(data, layer, { maxCount: FLOAT32_EXACT_MAX });
   const run: RunRecord = {
     format: "scribe-run",

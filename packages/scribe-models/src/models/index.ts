@@ -7,6 +7,7 @@ export * from "./annotation.js";
 export * from "./beta-negative-binomial.js";
 export * from "./config.js";
 export * from "./expression-anchor.js";
+export * from "./gene-coverage.js";
 export * from "./kl-annealing.js";
 export * from "./model.js";
 export * from "./observation.js";
