@@ -11,7 +11,7 @@ import { NegativeBinomialProbs } from "@scribe/distributions";
 import { fit, GENE_COVERAGE_OTHER, geneCoverageSelection, ScribeResults } from "@scribe/models";
 import { runCli } from "@scribe/models/cli/main.js";
 import type { CliIO } from "@scribe/models/cli/util.js";
-import { createAnnData } from "@scribe/models/io/index.js";
+import { createAnnData, toDense } from "@scribe/models/io/index.js";
 import { readH5ad, write10x } from "@scribe/models/io/node.js";
 import { describe, expect, it } from "vitest";
 
@@ -122,7 +122,7 @@ describe("scribe fit --gene-coverage", () => {
     const h5 = await readH5ad(join(out, "results.h5ad"));
     expect(h5.var.index).toEqual(res.varNames);
     // the written X holds the pooled counts: the last column is the row sum of the pooled genes
-    const X = h5.X as { data: ArrayLike<number>; shape: [number, number] };
+    const X = toDense(h5.X, "float64");
     const W = kept.length + 1;
     const pooled = NAMES.map((_, g) => g).filter((g) => !kept.includes(g));
     for (let c = 0; c < C; c++) {
