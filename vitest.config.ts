@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
@@ -22,5 +23,8 @@ export default defineConfig({
     include: ["test/**/*.test.ts"],
     testTimeout: 60_000,
     pool: "forks",
+    // vitest's default is one fork fewer than the cores: a single worker on a 2-core machine,
+    // which leaves a core idle while the main process mostly waits. One fork per core.
+    poolOptions: { forks: { maxForks: Math.max(2, availableParallelism()) } },
   },
 });
