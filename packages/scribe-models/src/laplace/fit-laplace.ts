@@ -309,10 +309,9 @@ async function fitLaplaceHere(
   const every = Math.max(1, options.progressEvery ?? 50);
   const flush = async (step: number) => {
     if (pending.length === 0) return;
-    const all = scope(() => pending.map((t) => t.reshape([1])));
-    const v = await scope(() => concat(all)).data();
-    dispose(pending);
-    dispose(all);
+    const joined = scope(() => concat(pending.map((t) => t.reshape([1]))));
+    const v = await joined.data();
+    dispose([joined, ...pending]);
     pending = [];
     for (const l of v) losses.push(l);
     options.onProgress?.(step, nSteps, losses[losses.length - 1]!);
@@ -330,10 +329,14 @@ async function fitLaplaceHere(
   };
   for (let step = 0; step < nSteps; step++) {
     await eStep();
-    const [loss, grads] = vg(optim.getParams(state) as Params, x);
-    pending.push(keep(loss));
-    state = optim.update(grads, state);
-    dispose(grads);
+    // One scope per M-step: the tape's intermediates and the gradients are freed with it;
+    // the optimizer keeps its new state and the loss survives as the scope's result.
+    const stepped = scope(() => {
+      const [loss, grads] = vg(optim.getParams(state) as Params, x);
+      return { loss, next: optim.update(grads, state) };
+    });
+    state = stepped.next;
+    pending.push(stepped.loss);
     if ((step + 1) % every === 0 || step + 1 === nSteps) await flush(step + 1);
   }
   // A final E-step at the fitted globals gives modes (and diagnostics) consistent with them.

@@ -14,7 +14,7 @@
  * M = I + Wᵀ diag(1/d) W, then Woodbury; M − Uᵀ diag(1/d + D)⁻¹ U simplifies to K.
  * @module
  */
-import { cholesky, choleskySolve, eye, matmul, mT, type Tensor } from "@scribe/core";
+import { cholesky, choleskySolve, eye, isfinite, matmul, mT, type Tensor, where } from "@scribe/core";
 
 /** The globals of the latent Gaussian: mean μ [G], factors W [G, k], diagonal d [G] (> 0). */
 export interface LowRankGaussian {
@@ -71,8 +71,11 @@ export interface PosteriorSystem {
 /** Factor the per-cell Newton matrices A = Σ⁻¹ + diag(D) (D ≥ 0, [C, G]). */
 export function posteriorSystem(p: LowRankGaussian, D: Tensor): PosteriorSystem {
   const k = p.W.shape[1]!;
-  const t = p.d.mul(D).add(1);
-  const scaled = p.W.mul(D.div(t).unsqueeze(-1)); // [C, G, k]
+  // A non-finite curvature (a diverged cell) would make the Cholesky factorisation throw for
+  // the whole batch; zero it so that only that cell's step is non-finite and it is rescued.
+  const Dc = where(isfinite(D), D, 0);
+  const t = p.d.mul(Dc).add(1);
+  const scaled = p.W.mul(Dc.div(t).unsqueeze(-1)); // [C, G, k]
   const K = matmul(mT(p.W), scaled).add(eye(k, k, p.W.dtype)); // [C, k, k]
   const kChol = cholesky(K);
   const logDetSigmaA = t.log().sum(-1).add(logDetFromCholesky(kChol));

@@ -11,6 +11,7 @@
  */
 import {
   concat,
+  dispose,
   gather,
   isfinite,
   keep,
@@ -66,6 +67,19 @@ interface Resolved {
 }
 
 function resolve(o: NewtonOptions): Resolved {
+  const positiveInt = (name: string, v: number | undefined) => {
+    if (v !== undefined && !(Number.isInteger(v) && v >= 1))
+      throw new Error(`laplace newton: ${name} must be a positive integer, got ${v}`);
+  };
+  const positive = (name: string, v: number | undefined, orZero = false) => {
+    if (v !== undefined && !(Number.isFinite(v) && (v > 0 || (orZero && v === 0))))
+      throw new Error(`laplace newton: ${name} must be ${orZero ? "≥ 0" : "> 0"}, got ${v}`);
+  };
+  positiveInt("maxSteps", o.maxSteps);
+  positiveInt("rescueSteps", o.rescueSteps);
+  positive("tolerance", o.tolerance);
+  positive("maxStep", o.maxStep);
+  positive("damping", o.damping, true);
   return {
     maxSteps: o.maxSteps ?? 5,
     tolerance: o.tolerance ?? 1e-4,
@@ -124,13 +138,21 @@ function dataRows(data: ObservationData, idx: Tensor): ObservationData {
 
 const LINE_SEARCH = [1, 0.5, 0.25, 0.125, 1 / 16, 1 / 64];
 
-/** Line-searched Newton on a subset of cells: each step takes the best of a few step lengths (or none). */
-function rescuePass(ctx: LaplaceContext, x0: Tensor, o: Resolved): { x: Tensor; state: Tensor } {
+/** Steps of the rescue between its readbacks of "every rescued cell is done". */
+const RESCUE_CHUNK = 5;
+
+/** Rescue state carried between chunks (tensors the caller disposes). */
+interface RescueState {
+  x: Tensor;
+  f: Tensor;
+  done: Tensor;
+}
+
+/** `steps` line-searched Newton steps: each takes the best of a few step lengths (or none). */
+function rescueSteps(ctx: LaplaceContext, s0: RescueState, steps: number, o: Resolved): RescueState {
   return scope(() => {
-    let x = x0;
-    let done = x0.slice([0, 0], [null, 1]).mul(0).gt(1);
-    let f = logJoint(ctx, x).value.unsqueeze(-1);
-    for (let s = 0; s < o.rescueSteps; s++) {
+    let { x, f, done } = s0;
+    for (let s = 0; s < steps; s++) {
       const { step } = cappedStep(newtonDirection(ctx, x, o.damping * 10), o.maxStep);
       let best = f;
       let bestX = x;
@@ -146,10 +168,40 @@ function rescuePass(ctx: LaplaceContext, x0: Tensor, o: Resolved): { x: Tensor; 
       const active = logicalNot(done);
       x = where(active, bestX, x);
       f = where(active, best, f);
+      // No step length improves the log joint: the cell sits at its mode (to this precision).
       done = logicalOr(done, moved.lt(o.tolerance));
     }
-    return { x, state: status(done, x) };
+    return { x, f, done };
   });
+}
+
+/**
+ * Line-searched Newton (monotone ascent of the log joint) on a subset of cells, for up to
+ * `rescueSteps` steps; stops early once every cell is done (one readback per few steps).
+ */
+async function rescuePass(
+  ctx: LaplaceContext,
+  x0: Tensor,
+  o: Resolved,
+): Promise<{ x: Tensor; state: Tensor }> {
+  let st: RescueState = scope(() => ({
+    x: x0.add(0),
+    f: logJoint(ctx, x0).value.unsqueeze(-1),
+    done: x0.slice([0, 0], [null, 1]).mul(0).gt(1),
+  }));
+  for (let s = 0; s < o.rescueSteps; s += RESCUE_CHUNK) {
+    const next = rescueSteps(ctx, st, Math.min(RESCUE_CHUNK, o.rescueSteps - s), o);
+    dispose(st);
+    st = next;
+    const open = scope(() => logicalNot(st.done).astype(st.x.dtype).sum());
+    const [left] = await open.data();
+    open.dispose();
+    if (left === 0) break;
+  }
+  const state = scope(() => status(st.done, st.x));
+  st.f.dispose();
+  st.done.dispose();
+  return { x: st.x, state };
 }
 
 /**
@@ -164,22 +216,27 @@ export async function newtonEStep(
   const o = resolve(options);
   const C = x0.shape[0]!;
   const pass = vectorisedPass(ctx, x0, o);
-  const flags = await scope(() => concat([pass.state, pass.iters])).data();
+  const flagTensor = scope(() => concat([pass.state, pass.iters]));
+  const flags = await flagTensor.data();
+  flagTensor.dispose();
   const iterations = Int32Array.from({ length: C }, (_, c) => flags[C + c]!);
   const bad: number[] = [];
   for (let c = 0; c < C; c++) if (flags[c] !== 0) bad.push(c);
   let x = pass.x;
   let failed = 0;
   if (bad.length > 0 && o.rescue) {
-    const res = scope(() => {
+    const setup = scope(() => {
       const idx = tensor(bad, { dtype: "int32" });
       // Non-finite cells restart at the prior mean; others at their last point.
       const clean = where(isfinite(pass.x), pass.x, ctx.prior.mu);
-      const start = gather(clean, idx, 0);
-      const sub: LaplaceContext = { ...ctx, data: dataRows(ctx.data, idx) };
-      const r = rescuePass(sub, start, o);
-      return { x: scatterAdd(clean, idx, r.x.sub(start), 0), state: r.state };
+      return { idx, clean, start: gather(clean, idx, 0), rows: dataRows(ctx.data, idx) };
     });
+    const r = await rescuePass({ ...ctx, data: setup.rows }, setup.start, o);
+    const res = {
+      x: scope(() => scatterAdd(setup.clean, setup.idx, r.x.sub(setup.start), 0)),
+      state: r.state,
+    };
+    dispose([setup, r.x]);
     const st = await res.state.data();
     for (let i = 0; i < st.length; i++) if (st[i] !== 0) failed++;
     pass.x.dispose();
