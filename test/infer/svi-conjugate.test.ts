@@ -112,10 +112,12 @@ describe("SVI recovers closed-form posteriors", () => {
     const svi = new SVI(
       model,
       guide,
-      adam(exponentialDecay(0.04, 3000, 0.03)),
+      adam(exponentialDecay(0.04, 1200, 0.03)),
       new TraceELBO({ numParticles: 3 }),
     );
-    const { params } = await svi.run(key(2), 3000, [Xt, tensor(Yv)]);
+    // 1,200 steps: the Gaussian guide matches the Gaussian posterior fast (errors measured at
+    // 1,200: loc ≤ 0.003, variance ratio ≤ 0.08, correlations ≤ 0.053; bounds below)
+    const { params } = await svi.run(key(2), 1200, [Xt, tensor(Yv)]);
     const loc = Array.from(params.auto_loc!.dataSync() as Float32Array);
     const cov = guide.covariance(params).toArray() as number[][];
     for (let i = 0; i < 3; i++) {
