@@ -21,7 +21,9 @@ export default defineConfig({
   },
   test: {
     include: ["test/**/*.test.ts"],
-    testTimeout: 60_000,
+    // generous: no test may fail because the machine is three times slower than a quiet one
+    testTimeout: 180_000,
+    hookTimeout: 180_000,
     pool: "forks",
     // vitest's default is one fork fewer than the cores: a single worker on a 2-core machine,
     // which leaves a core idle while the main process mostly waits. One fork per core.

@@ -76,7 +76,7 @@ describe("SVI checkpoint writes are verified before they replace the previous on
     await saveCheckpoint(path, s2, { n: 2 });
     expect(loadCheckpoint(path).state.optimState.step).toBe(10);
     expect(leftovers()).toEqual([]);
-  }, 60_000);
+  }, 180_000);
 
   it("EFBIG while writing (file-size limit): an error naming the path; the old checkpoint stays", () => {
     const sub = mkdtempSync(join(dir, "efbig-"));

@@ -170,7 +170,7 @@ describe("MCMC deterministic sites", () => {
     arr(a.muAffine!).forEach((v, i) => {
       expect(v).toBeCloseTo(3 * mu[i]! - 1, 12);
     });
-  }, 60_000);
+  }, 180_000);
 
   it("may be bool or int, or be a latent value or a data tensor itself", async () => {
     const data = tensor([0.5, -1, 2], { dtype: "float64" });

@@ -85,5 +85,5 @@ describe("MCMC driver", () => {
     const seq = new MCMC(makeKernel(3), opts);
     await seq.run(key(9));
     expect(Array.from(par.chainResults[1]!.positions)).toEqual(Array.from(seq.chainResults[1]!.positions));
-  }, 60_000);
+  }, 180_000);
 });

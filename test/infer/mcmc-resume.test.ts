@@ -134,7 +134,7 @@ describe("MCMC resume from lastState / postWarmupState", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  }, 60_000);
+  }, 180_000);
 
   it("is exact for static HMC with a dense mass matrix and thinning too", async () => {
     const o = { numWarmup: 120, numChains: 1, thinning: 2, ...quiet };

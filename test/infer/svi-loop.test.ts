@@ -114,7 +114,7 @@ describe("SVI.run: interrupt and resume", () => {
 
 describe("SVI.run: non-finite steps", () => {
   it("stable updates skip them: one loss per step, the count reported, the params finite", {
-    timeout: 60_000,
+    timeout: 180_000,
   }, async () => {
     const svi = new SVI(flaky, flakyGuide, adam(0.02), new TraceELBO());
     const seen: number[] = [];

@@ -128,7 +128,7 @@ describe("outputs never overwrite inputs (item 2)", () => {
       "-q",
     ]);
     expect(r4.code, r4.stderr).toBe(0);
-  }, 60_000);
+  }, 180_000);
 
   it("scribe fit folder/results.h5ad --out folder is refused and the input kept", async () => {
     const dir = mkdtempSync(join(tmpdir(), "scribe-safety-"));
@@ -140,7 +140,7 @@ describe("outputs never overwrite inputs (item 2)", () => {
     expect(r.stderr).toMatch(/--out would overwrite the input file .*results\.h5ad/);
     expect(readFileSync(h5).equals(before)).toBe(true);
     expect(readdirSync(dir)).toEqual(["results.h5ad"]);
-  }, 30_000);
+  }, 180_000);
 });
 
 describe("clear usage errors (small things)", () => {
@@ -266,7 +266,7 @@ describe("resume is tied to the data by content (item 4) and folders are locked 
       /--resume: the checkpoint in .*out was made from other data .*the counts or the cell\/gene names differ/,
     );
     expect(readFileSync(join(out, "checkpoint.ckpt"), "utf8")).toBe("{}");
-  }, 60_000);
+  }, 180_000);
 
   it("a folder locked by a live process is refused; a lock left by a dead one is taken over", async () => {
     const dir = mkdtempSync(join(tmpdir(), "scribe-safety-"));

@@ -52,7 +52,7 @@ describe("scribe from the build", () => {
     expect(de.stdout).toMatch(/^Usage: scribe de DATA/);
     const v = await scribe(BIN, ["--version"], { SCRIBE_LAUNCH: "build" });
     expect(v.stdout).toMatch(/^scribe \d+\.\d+\.\d+/);
-  }, 60_000);
+  }, 180_000);
 
   it("the package's `prepare` script builds (npm ci / npm install run it)", async () => {
     const pkg = (await import("../../package.json", { with: { type: "json" } })).default as {
@@ -103,5 +103,5 @@ describe("the launcher's choice between build and sources", () => {
     const bad = await scribe(t.bin, [], { SCRIBE_LAUNCH: "typo" });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("SCRIBE_LAUNCH must be 'source' or 'build'");
-  }, 60_000);
+  }, 180_000);
 });

@@ -171,5 +171,5 @@ describe("scribe fit --inference-method vae", () => {
     const rank = await cli(["fit", tenx, ...FLAGS, "--guide-rank", "2", "--out", join(dir, "rank")]);
     expect(rank.code).toBe(1);
     expect(rank.stderr).toMatch(/guideRank does not apply to VAE inference/);
-  }, 60_000);
+  }, 180_000);
 });

@@ -100,7 +100,7 @@ describe("expressionAnchor", () => {
     });
     const mu = latentSiteSpecs(cfg).find((s) => s.name === "mu")!;
     expect(mu.family.kind === "tnormal" && mu.family.scale).toBe(0.3);
-  }, 60_000);
+  }, 180_000);
 
   it("VCP: ν̄ = mean_c(L_c/M₀) from the capture anchor divides the mean (nbvcp, organism human)", async () => {
     const { counts, host } = simulate(5);
@@ -118,7 +118,7 @@ describe("expressionAnchor", () => {
     // the totals are ≈ 80 against M₀ = 2e5: the centres sit ≈ 7.8 nats above log ū
     for (let g = 0; g < G; g++) expect(Math.abs(got[g]! - want[g]!)).toBeLessThan(1e-5);
     expect(got[0]! - Math.log(host.reduce((a, r) => a + r[0]!, 0) / C + 1e-3)).toBeGreaterThan(7);
-  }, 60_000);
+  }, 180_000);
 
   it("with a mixture expression hierarchy the population location log_mu_loc gets N(centre, σ)", () => {
     const loc = [0.5, 1, 2, 3, 4];
@@ -210,5 +210,5 @@ describe("scribe fit --expression-anchor", () => {
     );
     expect(bad).not.toBe(0);
     expect(stderr).toMatch(/expressionAnchor anchors mu/);
-  }, 60_000);
+  }, 180_000);
 });

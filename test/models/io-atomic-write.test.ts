@@ -90,7 +90,7 @@ describe("writes on a full disk (tmpfs)", () => {
     );
     expect(readFileSync(join(mnt, "params.json"), "utf8")).toBe('{"old":true}');
     expect(leftovers(mnt)).toEqual([]);
-  }, 60_000);
+  }, 180_000);
 
   it("scribe fit into a full disk exits 1 naming the file; the earlier results stay readable", async (ctx) => {
     if (!mounted) ctx.skip();
@@ -162,7 +162,7 @@ for (const n of [10, 2000]) {
     expect(readFileSync(join(dir, "o", "r.h5ad")).toString("base64")).toBe(before64);
     expect(existsSync(join(dir, "o", "p.json"))).toBe(true);
     expect(leftovers(join(dir, "o"))).toEqual([]);
-  }, 60_000);
+  }, 180_000);
 
   it("the synchronous text writer refuses a missing folder with the path in the message", () => {
     expect(() => writeTextFileAtomicSync("/nonexistent-dir/x.json", "{}")).toThrow(

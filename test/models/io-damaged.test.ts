@@ -135,7 +135,7 @@ describe(".h5ad without X (item 5)", () => {
     await writeWithoutX(plain, false);
     const r2 = await cli(["fit", plain, "--out", join(dir, "o3")]);
     expect(r2.stderr).toMatch(/it has no X matrix; use --layer NAME \(layers: counts\)\n/);
-  }, 60_000);
+  }, 180_000);
 });
 
 describe("damaged files", () => {
@@ -244,7 +244,7 @@ describe("damaged files", () => {
       expect(r.code, name).toBe(1);
       expect(r.stderr, name).toMatch(new RegExp(`^scribe fit: error: cannot read ${path}: .+\\n$`));
     }
-  }, 60_000);
+  }, 180_000);
 
   it("fuzz: truncated and bit-flipped 10x matrix.mtx files end in a clear error or a checked read", async () => {
     const dir = mkdtempSync(join(tmpdir(), "scribe-fuzz10x-"));
@@ -274,7 +274,7 @@ describe("damaged files", () => {
       ),
       { seed: 1021, numRuns: 40 },
     );
-  }, 60_000);
+  }, 180_000);
 });
 
 describe("float16 X (small things)", () => {

@@ -18,7 +18,7 @@ beforeAll(async () => {
   counts = simulatedCounts();
   x = counts.dataSync() as Float32Array;
   results = await trueResults(counts);
-}, 60_000);
+}, 180_000);
 
 const column = (g: number) => Array.from({ length: C }, (_, c) => x[c * G + g]!);
 

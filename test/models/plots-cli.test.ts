@@ -103,7 +103,7 @@ describe("scribe visualize", () => {
     expect(existsSync(join(out, "ma.png"))).toBe(false); // needs --de-data
     const png = readFileSync(join(out, "volcano.png"));
     expect(png.subarray(1, 4).toString()).toBe("PNG");
-  }, 60_000);
+  }, 180_000);
 
   it("bad input is a clear error", async () => {
     const notFit = join(dir, "empty");
@@ -125,5 +125,5 @@ describe("scribe visualize", () => {
     expect(io.err).toMatch(/not a DE table: missing columns log2FC, pval, padj/);
     io = capture();
     expect(await runCli(["visualize"], io)).toBe(2);
-  }, 60_000);
+  }, 180_000);
 });

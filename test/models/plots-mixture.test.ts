@@ -41,7 +41,7 @@ beforeAll(async () => {
     varNames: shell.varNames.map((_, g) => `gene${g}`),
     meta: { componentLabels: ["A", "B"] },
   });
-}, 60_000);
+}, 180_000);
 
 describe("mixture plots", () => {
   it("composition: cells per component by MAP assignment, named by annotation labels, with the mixing-weight ticks", async () => {
@@ -66,7 +66,7 @@ describe("mixture plots", () => {
       lossHistory: new Float64Array(0),
     });
     await expect(mixtureCompositionPlot(notMix, counts)).rejects.toThrow(/not a mixture/);
-  }, 60_000);
+  }, 180_000);
 
   it("per-component PPC: each component's cells against its own predictive", async () => {
     const svg = await renderSvg(
@@ -96,7 +96,7 @@ describe("mixture plots", () => {
     expect(num(p0.fields.observed)).toBeCloseTo(zerosB, 10);
     console.log(`[plots-mixture] per-component PPC coverage ${inside}/${pts.length}`);
     expect(inside / pts.length).toBeGreaterThan(0.8);
-  }, 60_000);
+  }, 180_000);
 
   it("UMAP: seeded, separates the two types, and draws the embedding it computed", async () => {
     const a = await umapEmbedding(counts, { seed: 5, nEpochs: 200 });

@@ -185,5 +185,5 @@ describe("results and DE tables display themselves", () => {
     expect(b["text/plain"]).toMatch(/steps\s+3/);
     expect(b["text/plain"]).toMatch(/r_loc \[4\]/);
     expect(b["text/html"]).toContain("<td>nbdm</td>");
-  }, 60_000);
+  }, 180_000);
 });

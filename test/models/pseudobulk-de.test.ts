@@ -100,5 +100,5 @@ describe("scribe de --pseudobulk-by", () => {
     );
     expect(code).toBe(1);
     expect(err.join("")).toMatch(/obs column 'condition' is not constant within group/);
-  }, 60_000);
+  }, 180_000);
 });

@@ -80,5 +80,5 @@ describe("pseudobulk", () => {
     const bad = await runCli(["pseudobulk", (await files).csr, "--out", out], io);
     expect(bad).toBe(2);
     expect(err.join("")).toMatch(/missing required option --by/);
-  }, 60_000);
+  }, 180_000);
 });

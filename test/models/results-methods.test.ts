@@ -36,7 +36,7 @@ describe("results methods", () => {
     expect(c0.getMap().r!.shape).toEqual([6]);
     const back = ScribeResults.fromJSON(JSON.parse(JSON.stringify(results.toJSON())));
     expect(Array.from(back.getMap().r!.dataSync())).toEqual(Array.from(map.r!.dataSync()));
-  }, 30_000);
+  }, 180_000);
 
   it("denoising without capture is the identity (nbdm)", async () => {
     const counts = random.poisson(key(4), tensor(2), [20, 5]);

@@ -135,5 +135,5 @@ describe("scribe fit with the TwoState models", () => {
     expect(r4.status).toBe(2);
     expect(r4.stderr).toMatch(/--n-quad-nodes applies only/);
     for (const o of ["o1", "o2", "o3", "o4"]) expect(existsSync(join(dir, o))).toBe(false);
-  }, 60_000);
+  }, 180_000);
 });

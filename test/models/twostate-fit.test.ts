@@ -76,7 +76,7 @@ describe("TwoState SVI recovers the gene means of simulated data", () => {
     mm.forEach((m, g) => {
       expect(Math.abs(moments(a[g]!, b[g]!, r[g]!).mean - m) / m).toBeLessThan(1e-4);
     });
-  }, 60_000);
+  }, 180_000);
 
   it("twostate natural without the data anchor (priors.mu = N(0, 1)): SVI moves mu from 1 to within 10 % of the truth", async () => {
     const { model } = twostate({ nCells: C, nGenes: G, parameterization: "natural", nQuadNodes: Q });
@@ -100,7 +100,7 @@ describe("TwoState SVI recovers the gene means of simulated data", () => {
     const muErr = Math.max(...mu.map((m, g) => Math.abs(m - muTrue[g]!) / muTrue[g]!));
     console.log(`twostate natural (no anchor): max rel err of mu = ${muErr.toFixed(3)}`);
     expect(muErr).toBeLessThan(0.1);
-  }, 60_000);
+  }, 180_000);
 });
 
 describe("results of a twostatevcp fit", () => {
@@ -190,7 +190,7 @@ describe("results of a twostatevcp fit", () => {
       expect(Math.abs(rBack[g]! - x) / x).toBeLessThan(1e-6);
     });
     expect(back.config.parameterization).toBe("two_state_ratio");
-  }, 60_000);
+  }, 180_000);
 
   it("mixture fit runs; annotation keys and NB-only options are rejected", async () => {
     const counts = tensor(Array.from({ length: 30 }, (_, c) => [c % 3, (c * 7) % 5, c < 15 ? 1 : 9]));
@@ -215,5 +215,5 @@ describe("results of a twostatevcp fit", () => {
         nSteps: 1,
       }),
     ).rejects.toThrow(/p_capture only/);
-  }, 60_000);
+  }, 180_000);
 });

@@ -57,7 +57,7 @@ const enabled = process.env.SCRIBE_WEBGPU !== "0";
 const probe = enabled
   ? spawnSync(process.execPath, ["--input-type=module", "-e", PROBE], {
       encoding: "utf8",
-      timeout: 60_000,
+      timeout: 180_000,
       env: process.env,
     })
   : null;
