@@ -10,6 +10,7 @@ import { contiguousStrides, type Shape, sizeOf } from "../../tensor/shape.js";
 import type { Backend, BackendBuffer, FusedKernel, SamplerKind, SamplerParam } from "../backend.js";
 import { prepareLoop, REDUCE_INIT } from "./codegen.js";
 import { choleskyCpu, sampleCpu, triangularSolveCpu } from "./cpu-extra.js";
+import { matmulCpu } from "./matmul-cpu.js";
 import { runParallel } from "./threads.js";
 
 /** A CPU buffer is a typed array; the counter tracks what scopes and dispose() have not freed. */
@@ -263,39 +264,7 @@ export class CpuBackend implements Backend {
     bBatchStride: number,
     out: BackendBuffer,
   ): void {
-    const A = asCpu(a).data;
-    const B = asCpu(b).data;
-    const O = asCpu(out).data;
-    if (n === 1) {
-      // matrix × vector (regressions, their gradients): plain dot products
-      for (let t = 0; t < batch; t++) {
-        const ao = t * aBatchStride;
-        const bo = t * bBatchStride;
-        for (let i = 0; i < m; i++) {
-          let s = 0;
-          const r = ao + i * k;
-          for (let p = 0; p < k; p++) s += A[r + p]! * B[bo + p]!;
-          O[t * m + i] = s;
-        }
-      }
-      return;
-    }
-    // i-k-j order keeps the inner loop contiguous in B and the output; accumulate in float64.
-    const row = new Float64Array(n);
-    for (let t = 0; t < batch; t++) {
-      const ao = t * aBatchStride;
-      const bo = t * bBatchStride;
-      const oo = t * m * n;
-      for (let i = 0; i < m; i++) {
-        row.fill(0);
-        for (let p = 0; p < k; p++) {
-          const av = A[ao + i * k + p]!;
-          const bRow = bo + p * n;
-          for (let j = 0; j < n; j++) row[j]! += av * B[bRow + j]!;
-        }
-        for (let j = 0; j < n; j++) O[oo + i * n + j] = row[j]!;
-      }
-    }
+    matmulCpu(asCpu(a).data, asCpu(b).data, asCpu(out).data, batch, m, k, n, aBatchStride, bBatchStride);
   }
 
   cholesky(input: BackendBuffer, shape: Shape, n: number, batch: number, out: BackendBuffer): void {
