@@ -40,6 +40,7 @@ import { toDense } from "./io/matrix.js";
 import { validateCounts } from "./io/validate.js";
 import { annotationLogits } from "./models/annotation.js";
 import { type ModelOptions, type ModelType, makeConfig } from "./models/config.js";
+import { datasetsOfColumn } from "./models/dataset-key.js";
 import { expressionAnchorLoc } from "./models/expression-anchor.js";
 import { applyGeneCoverage } from "./models/gene-coverage.js";
 import { annealLatents, checkKlAnnealingWarmup } from "./models/kl-annealing.js";
@@ -133,6 +134,12 @@ export interface FitOptions extends Partial<Omit<ModelOptions, "nCells" | "nGene
    * (`varNames`) and list the pooled ones in `meta.geneCoverage`.
    */
   geneCoverage?: number;
+  /**
+   * Multi-dataset design (SCRIBE `dataset_key`, `models/datasets.ts`): the obs column naming
+   * each cell's dataset; its levels, sorted, are datasets 0 … D − 1 (`meta.datasetLevels`).
+   * See `datasetParams`, `datasetMixing`, `probDatasetMode`; needs `unconstrained: true`.
+   */
+  datasetKey?: string;
   /** MCMC draws / warmup / chains (defaults 2000 / 1000 / 1). */
   nSamples?: number;
   nWarmup?: number;
@@ -378,6 +385,11 @@ async function fitHere(data: Tensor | AnnData, options: FitOptions): Promise<Fit
       "expressionAnchor",
       "expressionAnchorSigma",
       "expressionAnchorLoc",
+      "datasetIndices",
+      "nDatasets",
+      "datasetParams",
+      "datasetMixing",
+      "probDatasetMode",
     ]),
   };
   const family = familyByName(familyNameOfModel(modelType));
@@ -393,6 +405,15 @@ async function fitHere(data: Tensor | AnnData, options: FitOptions): Promise<Fit
     const ann = annotationLogits(labels, { confidence: options.annotationConfidence ?? 3 });
     modelOpts.annotationLogits = ann.logits;
     modelOpts.nComponents ??= ann.components.length;
+  }
+  // Multi-dataset designs (SCRIBE dataset_key): the datasets are the column's levels, sorted
+  let datasetLevels: string[] | null = null;
+  if (options.datasetKey !== undefined) {
+    if (modelOpts.datasetIndices) throw new Error("fit: give datasetKey or datasetIndices, not both");
+    if (!adata) throw new Error("fit: datasetKey needs an AnnData input");
+    const { indices, levels } = datasetsOfColumn(adata, options.datasetKey);
+    modelOpts.datasetIndices = indices;
+    datasetLevels = levels;
   }
   // Mixtures start their components at k-means clusters of the cells (models/mixture-init.ts).
   const K = modelOpts.nComponents ?? 1;
@@ -423,6 +444,7 @@ async function fitHere(data: Tensor | AnnData, options: FitOptions): Promise<Fit
   const seed = options.seed ?? 42;
   const meta: Record<string, unknown> = { seed };
   if (host.coverage) meta.geneCoverage = host.coverage;
+  if (datasetLevels) meta.datasetLevels = datasetLevels;
   // The mu anchor shapes the prior and the guide start only; results (which may be sliced by
   // genes) keep it in meta instead of their model options.
   const { muPriorLoc, expressionAnchorLoc: anchorLoc, ...resultOpts } = modelOpts;

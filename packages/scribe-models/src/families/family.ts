@@ -32,6 +32,12 @@ export interface ModelFamily {
    * parameters at gene rank) and return the likelihood's parameters on the grid.
    */
   modelSites(cfg: ModelConfig, values: Readonly<Record<string, Tensor>>): FamilyGrid;
+  /**
+   * With a multi-dataset design (`models/datasets.ts`): the likelihood's parameters for cells
+   * whose datasets are `cellDatasets` [B], with a leading cell axis (families without dataset
+   * support leave it out; `makeConfig` refuses datasets for them).
+   */
+  cellGrid?(cfg: ModelConfig, values: Readonly<Record<string, Tensor>>, cellDatasets: Tensor): FamilyGrid;
   /** Per-gene likelihood of a minibatch, batch shape [B?, K?, G], before `toEvent(1)`. */
   componentDistribution(cfg: ModelConfig, grid: FamilyGrid, capture: CaptureValue | null): Distribution;
   /** The derived parameters of latent values with `lead` leading (sample) axes, natural shapes. */

@@ -10,6 +10,7 @@ import { guideParamSites } from "../guides/guide.js";
 import { type NbFamilyParams, nbFamilyLogLikelihood } from "../likelihood/nb-family.js";
 import { BetaNegativeBinomial, bnbShapes } from "../models/beta-negative-binomial.js";
 import type { CoreParam, ModelConfig } from "../models/config.js";
+import { datasetNaturalParams, datasetProbPerGene, perCellValues } from "../models/datasets.js";
 import { capturedP, nbComponentDistribution, P_FLOOR } from "../models/observation.js";
 import {
   type CoreValues,
@@ -20,6 +21,7 @@ import {
 } from "../models/parameterization.js";
 import { nbDenoiseCells } from "../results/denoise-nb.js";
 import type { FamilyGrid, ModelFamily } from "./family.js";
+import { datasetDrawLogLikelihood, datasetPredictiveDraw } from "./nb-datasets.js";
 import { FAMILY_TRAITS } from "./traits.js";
 
 /** The canonical NB-family params of one draw, in the form `likelihood/` expects. */
@@ -92,33 +94,43 @@ export const nbFamily: ModelFamily = {
   traits: FAMILY_TRAITS.nb,
   isGeneLevel(cfg: ModelConfig, name: CoreParam): boolean {
     if (name === "r" || name === "mu" || name === "gate") return true;
-    return cfg.priors.hierarchy.prob !== undefined;
+    return cfg.priors.hierarchy.prob !== undefined || datasetProbPerGene(cfg, name);
   },
   modelSites(cfg, values) {
-    const nat = naturalParams(cfg, values, 0);
+    const nat = cfg.datasets ? datasetNaturalParams(cfg, values, 0) : naturalParams(cfg, values, 0);
     for (const n of ["p", "r", "mu", "phi"] as const)
       if (!cfg.sampledCore.includes(n)) deterministic(n, nat[n]);
     if (cfg.zeroInflated && !("gate" in values) && nat.gate) deterministic("gate", nat.gate);
     if (nat.bnb && !("bnb_concentration" in values)) deterministic("bnb_concentration", nat.bnb);
     for (const n of cfg.sampledCore)
       if (!(n in values)) deterministic(n, nat[n as keyof typeof nat] as Tensor);
-    return gridParams(cfg, values) as unknown as FamilyGrid;
+    // with datasets the grid is per cell (cellGrid, inside the plate)
+    return cfg.datasets ? {} : (gridParams(cfg, values) as unknown as FamilyGrid);
+  },
+  cellGrid(cfg, values, cellDatasets) {
+    return gridParams(cfg, perCellValues(cfg, values, cellDatasets)) as unknown as FamilyGrid;
   },
   componentDistribution(cfg, grid, capture) {
     return nbComponentDistribution(cfg, grid as unknown as CoreValues, capture);
   },
   derived(cfg, latent, lead) {
-    const nat = naturalParams(cfg, latent, lead);
+    const nat = cfg.datasets ? datasetNaturalParams(cfg, latent, lead) : naturalParams(cfg, latent, lead);
     const out: Record<string, Tensor> = { p: nat.p, r: nat.r, mu: nat.mu, phi: nat.phi };
     if (nat.gate) out.gate = nat.gate;
     if (nat.bnb) out.bnb_concentration = nat.bnb;
     return out;
   },
   drawLogLikelihood(cfg, counts, draw, opts) {
+    if (cfg.datasets) return datasetDrawLogLikelihood(cfg, counts, draw, opts);
     return nbFamilyLogLikelihood(counts, nbLikelihoodParams(cfg, draw), opts);
   },
-  predictiveDraw: nbPredictiveDraw,
+  predictiveDraw(cfg, draw, k, biological) {
+    if (cfg.datasets) return datasetPredictiveDraw(cfg, draw, k, biological);
+    return nbPredictiveDraw(cfg, draw, k, biological);
+  },
   denoiseCells(cfg, counts, draw, pick, methods, k) {
+    if (cfg.datasets)
+      throw new Error("denoising is not implemented for multi-dataset models (datasetIndices / datasetKey)");
     if (cfg.overdispersion === "bnb")
       throw new Error(
         'denoising is not implemented for BNB overdispersion (overdispersion: "bnb"); SCRIBE integrates it by quadrature',

@@ -14,6 +14,12 @@ import {
   familyNameOfParameterization,
 } from "../families/traits.js";
 import type { GuideFlowOptions } from "../guides/flow-guide.js";
+import {
+  type DatasetConfig,
+  type DatasetOptions,
+  type ProbDatasetMode,
+  resolveDatasets,
+} from "./datasets.js";
 import { type PriorsInput, type ResolvedPriors, resolvePriors } from "./priors.js";
 import type { TransformName } from "./transformed-normal.js";
 
@@ -145,6 +151,19 @@ export interface ModelOptions {
    * `priors.capture_efficiency`). `fit()` computes the centres from the counts.
    */
   expressionAnchor?: boolean;
+  /**
+   * Multi-dataset design (SCRIBE `dataset_key` etc., spec §2.7; see `datasets.ts`): the dataset
+   * of each cell, [nCells] (`fit()` fills it from `datasetKey`). Needs `unconstrained: true`.
+   */
+  datasetIndices?: ArrayLike<number>;
+  /** Number of datasets (default: the largest index + 1). */
+  nDatasets?: number;
+  /** Parameters with a value per dataset (default: the gene parameter r or mu; or "biological", "mean", "prob", "gate"). */
+  datasetParams?: DatasetOptions["datasetParams"];
+  /** Per-dataset mixing weights (D, K) for mixtures (default true with a mixture). */
+  datasetMixing?: boolean;
+  /** p/phi as a dataset parameter: "scalar", "gene_specific" (default) or "two_level". */
+  probDatasetMode?: ProbDatasetMode;
   /** σ of the anchored prior (default 0.3, SCRIBE's). */
   expressionAnchorSigma?: number;
   /** The anchor centres log((ū_g + 1e−3)/ν̄), [G] (set by `fit()`; see `expressionAnchorLoc()`). */
@@ -186,6 +205,8 @@ export interface ModelConfig {
    * parameters are the same), or null when off.
    */
   readonly expressionAnchor: { readonly sigma: number; readonly logCentre: readonly number[] | null } | null;
+  /** The multi-dataset design (see {@link ModelOptions.datasetIndices}), or null. */
+  readonly datasets: DatasetConfig | null;
   /** Positive transform per parameter name. */
   readonly positiveTransform: Readonly<Record<string, "softplus" | "exp">>;
   readonly priors: ResolvedPriors;
@@ -429,6 +450,23 @@ export function makeConfig(modelType: ModelType, opts: ModelOptions): ModelConfi
     if (ann.rank !== 2 || ann.shape[0] !== opts.nCells || ann.shape[1] !== K)
       throw new Error(`annotationLogits must have shape [${opts.nCells}, ${K}], got [${ann.shape}]`);
   }
+  const hier = priors.hierarchy;
+  const datasets = resolveDatasets(opts, {
+    nCells: opts.nCells,
+    nComponents: K,
+    sampledCore,
+    geneParam,
+    zeroInflated,
+    unconstrained,
+    hierarchical: sampledCore
+      .filter((n) => (n === geneParam ? hier.expression : n === "p" || n === "phi" ? hier.prob : undefined))
+      .concat(hier.gate ? ["gate"] : []),
+    unsupported: traits.quadrature
+      ? `datasetIndices / datasetKey: the ${traits.label} models do not support multi-dataset designs yet`
+      : overdispersion === "bnb"
+        ? "datasetIndices / datasetKey: BNB overdispersion with datasets is not supported yet"
+        : null,
+  });
   if (parameterization === "mean_disp" && priors.hierarchy.prob)
     throw new Error("mean_disp has no p/phi parameter to put a hierarchy on (priors.probability)");
   return {
@@ -448,6 +486,7 @@ export function makeConfig(modelType: ModelType, opts: ModelOptions): ModelConfi
     nQuadNodes,
     muPriorLoc,
     expressionAnchor,
+    datasets,
     positiveTransform,
     priors,
     overdispersion,

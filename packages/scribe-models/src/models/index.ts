@@ -6,6 +6,7 @@
 export * from "./annotation.js";
 export * from "./beta-negative-binomial.js";
 export * from "./config.js";
+export * from "./datasets.js";
 export * from "./expression-anchor.js";
 export * from "./gene-coverage.js";
 export * from "./kl-annealing.js";

@@ -8,6 +8,7 @@ import { clamp, deterministic, exp, expm1, full, log, neg, plate, sample, type T
 import { TruncatedNormal } from "@scribe/distributions";
 import { familyOf } from "../families/registry.js";
 import type { ModelConfig } from "./config.js";
+import { cellMixingWeights, datasetIndexTensor } from "./datasets.js";
 import { type CaptureValue, observationDistribution } from "./observation.js";
 import { latentSiteSpecs, priorDistribution } from "./sites.js";
 
@@ -49,6 +50,10 @@ export function buildModel(cfg: ModelConfig): ScribeModelFn {
   const globals = specs.filter((s) => !s.cell);
   const cellSite = specs.find((s) => s.cell) ?? null;
   const family = familyOf(cfg);
+  // multi-dataset designs: each cell's dataset, to take its parameters inside the plate
+  const datasetsOfCells = cfg.datasets ? datasetIndexTensor(cfg) : null;
+  if (datasetsOfCells && !family.cellGrid)
+    throw new Error(`${cfg.modelType}: this model family does not support datasets`);
   return (counts?: Tensor | null, batchSize?: number | null) => {
     checkCountsShape(cfg, counts);
     const values: Record<string, Tensor> = {};
@@ -77,10 +82,13 @@ export function buildModel(cfg: ModelConfig): ScribeModelFn {
         }
       }
       const annB = ann ? ann.index(idx) : null;
+      const dsB = datasetsOfCells ? datasetsOfCells.index(idx) : null;
+      const cellGrid = dsB && family.cellGrid ? family.cellGrid(cfg, values, dsB) : grid;
+      const mixing = values.mixing_weights ? cellMixingWeights(cfg, values.mixing_weights, dsB) : null;
       const dist = observationDistribution(
         cfg,
-        family.componentDistribution(cfg, grid, capture),
-        values.mixing_weights ?? null,
+        family.componentDistribution(cfg, cellGrid, capture),
+        mixing,
         annB,
       );
       sample("counts", dist, { obs });

@@ -17,6 +17,7 @@ import {
 } from "@scribe/distributions";
 import { familyOf } from "../families/registry.js";
 import { type CoreParam, type ModelConfig, transformOf } from "./config.js";
+import { datasetSites, isDatasetParam } from "./datasets.js";
 import type { HierarchySpec } from "./priors.js";
 import { ScribeBetaPrime } from "./scribe-beta-prime.js";
 import { TransformedNormal, type TransformName } from "./transformed-normal.js";
@@ -59,6 +60,8 @@ export interface SiteSpec {
 export function coreShape(cfg: ModelConfig, name: CoreParam): number[] {
   const s: number[] = [];
   if (cfg.nComponents > 1 && cfg.mixtureParams.includes(name)) s.push(cfg.nComponents);
+  // the dataset axis sits between the component and gene axes (SCRIBE's (K, D, G))
+  if (cfg.datasets && isDatasetParam(cfg, name)) s.push(cfg.datasets.n);
   if (isGeneLevel(cfg, name)) s.push(cfg.nGenes);
   return s;
 }
@@ -279,7 +282,7 @@ export function latentSiteSpecs(cfg: ModelConfig): SiteSpec[] {
   if (cfg.nComponents > 1)
     out.push({
       name: "mixing_weights",
-      shape: [cfg.nComponents],
+      shape: cfg.datasets?.mixing ? [cfg.datasets.n, cfg.nComponents] : [cfg.nComponents],
       cell: false,
       family: { kind: "dirichlet", concentration: cfg.priors.mixing },
       role: "mixing",
@@ -296,7 +299,9 @@ export function latentSiteSpecs(cfg: ModelConfig): SiteSpec[] {
           : name === "gate"
             ? cfg.priors.hierarchy.gate
             : undefined;
-    if (h) hierarchical(cfg, name, h, out);
+    if (isDatasetParam(cfg, name))
+      datasetSites(cfg, name, coreShape(cfg, name), transformOf(cfg, name), hierarchyNames(name), out);
+    else if (h) hierarchical(cfg, name, h, out);
     else out.push(flat(cfg, name, coreShape(cfg, name), false, "core"));
   }
   if (cfg.overdispersion === "bnb") bnbSites(cfg, out);
@@ -364,8 +369,11 @@ export function priorDistribution(
         shaped(ref(f.scale, values), batch),
         f.transform,
       );
-    case "dirichlet":
-      return new Dirichlet(tensorOf(f.concentration), false);
+    case "dirichlet": {
+      // per-dataset mixing weights: batch [D] of the same concentration
+      const conc = tensorOf(f.concentration);
+      return new Dirichlet(batch.length > 1 ? conc.expand([...batch]) : conc, false);
+    }
     case "halfcauchy":
       return new HalfCauchy(full([...batch], f.scale), false);
     case "invgamma":

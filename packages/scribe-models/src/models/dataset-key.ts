@@ -1,0 +1,34 @@
+/**
+ * The datasets of a multi-dataset fit from an obs column (SCRIBE `dataset_key`, spec scribe.md
+ * §2.7): the column's distinct values, sorted, are datasets 0 … D − 1.
+ * @module
+ */
+import type { AnnData } from "../io/anndata.js";
+import { decodeCategorical, isCategorical } from "../io/frame.js";
+
+/**
+ * Each cell's dataset index and the dataset names from obs column `key`. Missing values are
+ * refused (every cell must belong to a dataset).
+ * @example
+ * datasetsOfColumn(adata, "batch"); // { indices: Int32Array [0, 1, 1, …], levels: ["a", "b"] }
+ */
+export function datasetsOfColumn(adata: AnnData, key: string): { indices: Int32Array; levels: string[] } {
+  const col = adata.obs.columns[key];
+  if (!col)
+    throw new Error(
+      `datasetKey: obs has no column ${JSON.stringify(key)} (columns: ${Object.keys(adata.obs.columns).join(", ") || "none"})`,
+    );
+  const values: (string | null)[] = isCategorical(col)
+    ? decodeCategorical(col).map((v) => (v === null ? null : String(v)))
+    : (col as unknown as unknown[]).map((v) =>
+        v === null || v === undefined || v === "" ? null : String(v),
+      );
+  const missing = values.indexOf(null);
+  if (missing >= 0)
+    throw new Error(
+      `datasetKey: obs column ${JSON.stringify(key)} has no value for cell ${missing} (${adata.obs.index[missing]})`,
+    );
+  const levels = [...new Set(values as string[])].sort();
+  const pos = new Map(levels.map((l, i) => [l, i]));
+  return { indices: Int32Array.from(values as string[], (v) => pos.get(v)!), levels };
+}
