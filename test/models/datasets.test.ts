@@ -75,7 +75,7 @@ describe("datasets: recovery", () => {
       // need ~40 / lr steps of its linear tail)
       positiveTransform: "exp",
       datasetKey: "batch",
-      nSteps: 1500,
+      nSteps: 1000,
       learningRate: 0.05,
       seed: 0,
     });
@@ -141,5 +141,52 @@ describe("datasets: recovery", () => {
       // float32 sums of ~5 terms of magnitude ≤ 50
       expect(Math.abs(ll[c]! - want)).toBeLessThan(2e-3 * Math.max(1, Math.abs(want)));
     }
+  }, 120_000);
+});
+
+describe("datasets: mixtures with per-dataset mixing weights", () => {
+  it("a 2-component mixture over two datasets recovers each dataset's mixing weights", async () => {
+    // component means (shared by the datasets); dataset a is 80 % component 0, dataset b 20 %
+    const MUK = [
+      [2, 20, 5, 30],
+      [25, 3, 30, 4],
+    ];
+    const n = 160;
+    const g = 4;
+    const d = Array.from({ length: n }, (_, c) => (c < n / 2 ? 0 : 1));
+    const z = d.map((k, c) => ((c * 37) % 100 < (k === 0 ? 80 : 20) ? 0 : 1));
+    const mu = tensor(z.flatMap((k) => MUK[k]!)).reshape([n, g]);
+    const p = tensor(P).expand([n, g]);
+    const counts = new NegativeBinomialProbs(mu.mul(1 - P).div(P), p, false).sample(key(21));
+    const { results } = await fit(counts, {
+      model: "nbdm",
+      parameterization: "mean_prob",
+      unconstrained: true,
+      positiveTransform: "exp",
+      nComponents: 2,
+      mixtureParams: ["mu"],
+      datasetIndices: d,
+      datasetParams: ["p"],
+      probDatasetMode: "scalar",
+      nSteps: 400,
+      learningRate: 0.05,
+      seed: 0,
+    });
+    const map = results.getMap();
+    expect([...map.mixing_weights!.shape]).toEqual([2, 2]);
+    expect([...map.p!.shape]).toEqual([2]);
+    const w = arr(map.mixing_weights!);
+    // label matching: the component whose gene-0 mean is small is component "0" of the simulation
+    const m = arr(map.mu!);
+    const k0 = m[0]! < m[g]! ? 0 : 1;
+    const frac = [w[k0]!, w[2 + k0]!];
+    const want = [0, 1].map((k) => z.filter((x, c) => d[c] === k && x === 0).length / (n / 2));
+    console.log(
+      `dataset mixing: weight of component 0 per dataset ${frac.map((x) => x.toFixed(3))} vs simulated ${want}`,
+    );
+    // Dirichlet posterior mode with 80 cells per dataset: sd ≈ 0.045; tolerance 0.1
+    for (let k = 0; k < 2; k++) expect(Math.abs(frac[k]! - want[k]!)).toBeLessThan(0.1);
+    // both datasets have p = 0.5
+    for (const x of arr(map.p!)) expect(Math.abs(x - P)).toBeLessThan(0.05);
   }, 120_000);
 });

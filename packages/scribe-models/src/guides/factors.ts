@@ -134,7 +134,8 @@ export function meanFieldFactor(
         : new TransformedNormal(loc, scale, f.transform);
     }
     case "dirichlet": {
-      const c = get(nA, full([f.concentration.length], 0).add(f.concentration[0]!), { positive: true });
+      // [K], or [D, K] for per-dataset mixing weights (models/datasets.ts)
+      const c = get(nA, full(shape, 0).add(f.concentration[0]!), { positive: true });
       return new Dirichlet(c, false);
     }
     case "halfcauchy":
