@@ -58,6 +58,9 @@ Options:
                           disk) and test the sums; --condition must be constant per sample
   --groups COLUMN         with --pseudobulk-by: one test per level of COLUMN (e.g.
                           cell_type), written to --out DIR as LEVEL.csv
+  --shards N              split the genes into N shards (gene-wise fits apart, then one
+                          merge with the trend, tests and BH over all genes; needs --out);
+                          see docs/slurm.md for --shard-dir, --slurm and --slurm-* options
   -q, --quiet             no progress messages on stderr
   -h, --help              show this help
 
@@ -145,13 +148,14 @@ export function parseDeArgs(argv: readonly string[]): DeArgs | null {
 }
 
 /** The two compared levels and the samples (obs rows) in the comparison. */
-interface Comparison {
+export interface Comparison {
   target: string;
   samples: number[];
   conditions: string[];
 }
 
-function resolveComparison(args: DeArgs, labels: (string | null)[], levels: string[]): Comparison {
+/** The compared levels and samples of `args` (exported for cli/shard-de.ts). */
+export function resolveComparison(args: DeArgs, labels: (string | null)[], levels: string[]): Comparison {
   const col = `"${args.condition}"`;
   const list = levels.join(", ");
   if (levels.length === 0) throw new CliError(`obs column ${col} has no non-missing values`);
@@ -242,6 +246,9 @@ export async function runDe(argv: readonly string[], io: CliIO): Promise<number>
   // pseudobulk first (issue 20 item 2): cli/pseudobulk-de.ts sums the cells, then calls back here
   if (argv.some((a) => a === "--pseudobulk-by" || a.startsWith("--pseudobulk-by=")))
     return (await import("./pseudobulk-de.js")).runPseudobulkDe(argv, io);
+  // sharded runs (issue 20 item 3): cli/shard-de.ts splits the genes, locally or on SLURM
+  if (argv.some((a) => /^--(shards|shard-index)(=|$)/.test(a)))
+    return (await import("./shard-de.js")).runShardedDe(argv, io);
   const args = parseDeArgs(argv);
   if (args === null) {
     io.stdout(DE_HELP);
