@@ -2,9 +2,9 @@
  * The E-step of Laplace-EM: per-cell Newton ascent to the mode of p(x_c | u_c), all cells at
  * once as tensors. Defaults are SCRIBE's (`../shared/spec/scribe.md` §1.9: 5 Newton steps,
  * tolerance 1e−4 on the largest coordinate of the step, damping 1e−2 on the diagonal,
- * steps capped at 5 per coordinate, rescue on). Nothing is read back inside the steps; the
- * per-cell status (converged / not / non-finite) and step counts are read with one `await`
- * after them. Cells that did not converge are "rescued": restarted from their last finite
+ * steps capped at 5 per coordinate, rescue on). Between steps only one scalar is read (how
+ * many cells still run, to stop early); the per-cell status (converged / not / non-finite)
+ * and step counts are read with one `await` after the pass. Cells that did not converge are "rescued": restarted from their last finite
  * point (or μ) on their own, with a backtracking line search on the log joint (monotone
  * ascent) for up to `rescueSteps` more steps; those still unconverged are counted as failed.
  * @module
@@ -105,25 +105,43 @@ function status(done: Tensor, x: Tensor): Tensor {
     .astype(x.dtype);
 }
 
-/** The plain vectorised pass: capped, damped Newton steps with per-cell stopping. */
-function vectorisedPass(
+/**
+ * The plain vectorised pass: capped, damped Newton steps with per-cell stopping. After each
+ * step one scalar (the number of cells still running) is read, so that warm-started E-steps,
+ * which converge in two steps, stop there instead of computing `maxSteps` steps.
+ */
+async function vectorisedPass(
   ctx: LaplaceContext,
   x0: Tensor,
   o: Resolved,
-): { x: Tensor; iters: Tensor; state: Tensor } {
-  return scope(() => {
-    let x = x0;
-    let done = x0.slice([0, 0], [null, 1]).mul(0).gt(1); // all false [C, 1]
-    let iters = x0.slice([0, 0], [null, 1]).mul(0);
-    for (let s = 0; s < o.maxSteps; s++) {
-      const { step, size } = cappedStep(newtonDirection(ctx, x, o.damping), o.maxStep);
-      const active = logicalNot(done);
-      x = where(active, x.add(step), x);
-      iters = iters.add(active.astype(x.dtype));
-      done = logicalOr(done, size.lt(o.tolerance));
-    }
-    return { x, iters: iters.squeeze(-1), state: status(done, x) };
-  });
+): Promise<{ x: Tensor; iters: Tensor; state: Tensor }> {
+  let cur = scope(() => ({
+    x: x0.add(0),
+    done: x0.slice([0, 0], [null, 1]).mul(0).gt(1), // all false [C, 1]
+    iters: x0.slice([0, 0], [null, 1]).mul(0),
+  }));
+  for (let s = 0; s < o.maxSteps; s++) {
+    const prev = cur;
+    const next = scope(() => {
+      const { step, size } = cappedStep(newtonDirection(ctx, prev.x, o.damping), o.maxStep);
+      const active = logicalNot(prev.done);
+      const done = logicalOr(prev.done, size.lt(o.tolerance));
+      return {
+        x: where(active, prev.x.add(step), prev.x),
+        done,
+        iters: prev.iters.add(active.astype(prev.x.dtype)),
+        running: logicalNot(done).astype(prev.x.dtype).sum(),
+      };
+    });
+    dispose(prev);
+    cur = { x: next.x, done: next.done, iters: next.iters };
+    const [running] = await next.running.data();
+    next.running.dispose();
+    if (running === 0) break;
+  }
+  const out = scope(() => ({ x: cur.x, iters: cur.iters.squeeze(-1), state: status(cur.done, cur.x) }));
+  dispose([cur.done, cur.iters]);
+  return out;
 }
 
 /** Rows of the cell data at `idx`. */
@@ -215,7 +233,7 @@ export async function newtonEStep(
 ): Promise<EStepResult> {
   const o = resolve(options);
   const C = x0.shape[0]!;
-  const pass = vectorisedPass(ctx, x0, o);
+  const pass = await vectorisedPass(ctx, x0, o);
   const flagTensor = scope(() => concat([pass.state, pass.iters]));
   const flags = await flagTensor.data();
   flagTensor.dispose();
