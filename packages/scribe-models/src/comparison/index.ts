@@ -32,3 +32,4 @@ export {
   quantileResiduals,
   residualStats,
 } from "./quantile-residuals.js";
+export { type TwoStateHostParams, twoStateCdfPair, twoStateHostParams } from "./two-state-cdf.js";

@@ -4,7 +4,8 @@
  * model is right, and Φ⁻¹(v) standard normal. F is the NB of the fit at the MAP (or
  * averaged over posterior draws), with the cell's capture probability and the gene's
  * zero-inflation gate where the model has them (SCRIBE `scribe.mc` uses the bare NB; the observation
- * model is what the counts were drawn from), mixtures by their π-weighted CDF. Per gene: mean,
+ * model is what the counts were drawn from), mixtures by their π-weighted CDF; for TwoState
+ * models F is the Poisson–Beta CDF (comparison/two-state-cdf.ts). Per gene: mean,
  * variance, tail excess P(|q| > 2) − 0.0455, KS distance to N(0, 1) and its p-value.
  * @module
  */
@@ -25,13 +26,17 @@ import {
   sub,
   sum,
   type Tensor,
+  tensor,
   where,
 } from "@scribe/core";
+import { familyOf } from "../families/registry.js";
 import { capturedProbability } from "../likelihood/nb-family.js";
+import { TWO_STATE_DEFAULT_NODES } from "../models/config.js";
 import { drawAt, familyParams } from "../results/log-likelihood.js";
 import type { ScribeResults } from "../results/results.js";
 import { ksDistanceNormal, ksPValue } from "./kolmogorov.js";
 import { checkCountsShape } from "./pointwise-log-likelihood.js";
+import { twoStateCdfPair, twoStateHostParams } from "./two-state-cdf.js";
 
 /** Options of {@link quantileResiduals}. */
 export interface QuantileResidualOptions {
@@ -110,7 +115,7 @@ function cdfPair(
 
 /**
  * Randomized quantile residuals of every count and their per-gene summaries (see the module
- * comment). NB-family models only (the TwoState models' Poisson–Beta CDF is not available).
+ * comment). TwoState models use the Poisson–Beta CDF of comparison/two-state-cdf.ts.
  * @example
  * const stats = await quantileResiduals(results, counts, { seed: 1 });
  * const ok = goodnessOfFitMask(stats); // genes whose residuals look standard normal
@@ -121,10 +126,14 @@ export async function quantileResiduals(
   opts: QuantileResidualOptions = {},
 ): Promise<QuantileResidualStats> {
   checkCountsShape(res, counts, "quantileResiduals");
-  if (res.config.twoState)
+  // the NB CDF (likelihood/nb-family.ts) or the TwoState Poisson–Beta CDF summed on the host
+  // (comparison/two-state-cdf.ts)
+  const family = familyOf(res.config).traits;
+  if (family.name !== "nb" && family.name !== "two_state")
     throw new Error(
-      `quantileResiduals: model ${res.modelType} (Poisson–Beta) is not supported; NB-family models only`,
+      `quantileResiduals: model ${res.modelType} (${family.label}) is not supported; NB-family and TwoState models only`,
     );
+  const twoState = family.name === "two_state";
   const [C, G] = counts.shape as [number, number];
   const seed = opts.seed ?? 0;
   const [kDraws, kUnif] = splitKey(makeKey(seed), 2) as [Key, Key];
@@ -144,18 +153,25 @@ export async function quantileResiduals(
     const c1 = Math.min(C, c0 + cellChunk);
     const [kNext, kHere] = splitKey(kChunk, 2) as [Key, Key];
     kChunk = kNext;
+    const hostPair = twoState ? await twoStateMeanCdf(counts, draws, res, c0, c1) : null;
     const q = scope(() => {
-      const u = counts.slice([c0, 0], [c1, G]);
-      let lo: Tensor | null = null;
-      let hi: Tensor | null = null;
-      for (const d of draws) {
-        const [l, h] = cdfPair(u, d, res, c0, c1);
-        lo = lo ? add(lo, l) : l;
-        hi = hi ? add(hi, h) : h;
+      let fLo: Tensor;
+      let fHi: Tensor;
+      if (hostPair) {
+        fLo = tensor(hostPair.lo, { shape: [c1 - c0, G] });
+        fHi = tensor(hostPair.hi, { shape: [c1 - c0, G] });
+      } else {
+        const u = counts.slice([c0, 0], [c1, G]);
+        let lo: Tensor | null = null;
+        let hi: Tensor | null = null;
+        for (const d of draws) {
+          const [l, h] = cdfPair(u, d, res, c0, c1);
+          lo = lo ? add(lo, l) : l;
+          hi = hi ? add(hi, h) : h;
+        }
+        fLo = lo!.div(draws.length);
+        fHi = hi!.div(draws.length);
       }
-      const n = draws.length;
-      const fLo = lo!.div(n);
-      const fHi = hi!.div(n);
       const v = add(fLo, mul(random.uniform(kHere, [c1 - c0, G]), sub(fHi, fLo)));
       return ndtri(clamp(v, V_CLIP, 1 - V_CLIP));
     });
@@ -172,6 +188,32 @@ export async function quantileResiduals(
   }
   if (owned) dispose(owned);
   return { ...residualStats(resid, C, G), ...(opts.keepResiduals ? { residuals: resid } : {}) };
+}
+
+/** The TwoState CDF pair of cells c0 … c1 − 1 averaged over the draws (float32 for the randomization). */
+async function twoStateMeanCdf(
+  counts: Tensor,
+  draws: readonly Readonly<Record<string, Tensor>>[],
+  res: ScribeResults,
+  c0: number,
+  c1: number,
+): Promise<{ lo: Float32Array; hi: Float32Array }> {
+  const G = counts.shape[1]!;
+  const chunk = counts.slice([c0, 0], [c1, G]);
+  const u = Float64Array.from((await chunk.data()) as ArrayLike<number>, Number);
+  chunk.dispose();
+  const lo = new Float64Array(u.length);
+  const hi = new Float64Array(u.length);
+  const nodes = res.config.nQuadNodes ?? TWO_STATE_DEFAULT_NODES;
+  for (const d of draws) {
+    const pair = await twoStateCdfPair(u, c0, c1 - c0, await twoStateHostParams(res.config, d), nodes);
+    for (let j = 0; j < u.length; j++) {
+      lo[j] = lo[j]! + pair.lo[j]!;
+      hi[j] = hi[j]! + pair.hi[j]!;
+    }
+  }
+  const n = draws.length;
+  return { lo: Float32Array.from(lo, (v) => v / n), hi: Float32Array.from(hi, (v) => v / n) };
 }
 
 /** Per-gene mean, variance, tail excess and KS of a C × G residual matrix. */
