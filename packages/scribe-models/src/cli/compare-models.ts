@@ -23,6 +23,7 @@ import {
   type QuantileResidualStats,
   quantileResiduals,
 } from "../comparison/quantile-residuals.js";
+import { familyOf } from "../families/registry.js";
 import { prepareCounts } from "../fit.js";
 import { ScribeResults } from "../results/results.js";
 import { loadData } from "./data.js";
@@ -250,7 +251,7 @@ export async function runCompareModels(argv: readonly string[], io: CliIO): Prom
   const stats: (QuantileResidualStats | null)[] = [];
   const ppc: (PpcGoodnessOfFit | null)[] = [];
   for (const [k, f] of fits.entries()) {
-    if (f.config.twoState) {
+    if (familyOf(f.config).traits.name !== "nb") {
       io.stderr(
         `scribe compare-models: ${cmp.modelNames[k]}: quantile residuals need an NB-family model; residual columns are NA\n`,
       );

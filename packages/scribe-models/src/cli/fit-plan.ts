@@ -10,6 +10,7 @@
  */
 import { createHash } from "node:crypto";
 import { basename, join } from "node:path";
+import { familyNameOfModel } from "../families/traits.js";
 import type { FitOptions } from "../fit.js";
 import type { ModelType } from "../models/config.js";
 import { applyOverride, type ConfigValues, isOverride, readConfigFile } from "./config-file.js";
@@ -50,7 +51,7 @@ export function resolveModel(
   strict = true,
 ): ModelType {
   const base: ModelType = given ?? "nbvcp";
-  const twoState = base === "twostate" || base === "twostatevcp";
+  const twoState = familyNameOfModel(base) === "two_state";
   const zi = zeroInflation ?? Boolean(ZI[base]);
   const vc = variableCapture ?? Boolean(VC[base]);
   if (twoState && zi) throw new UsageError(`--zero-inflation: the TwoState models have no zero inflation`);

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import type { Tensor } from "@scribe/core";
 import { diagnostics } from "@scribe/infer";
 import { quantileResiduals } from "../comparison/quantile-residuals.js";
+import { familyOf } from "../families/registry.js";
 import { prepareCounts } from "../fit.js";
 import type { AnnData } from "../io/anndata.js";
 import { decodeCategorical, isCategorical } from "../io/frame.js";
@@ -128,9 +129,9 @@ export const PLOTS: Record<string, PlotEntry> = {
     caption: "randomized quantile residuals against the normal (MAP)",
     unavailable: (c) =>
       needFit(c) ??
-      (c.results!.config.twoState
-        ? `model ${c.results!.modelType} has no NB CDF for quantile residuals`
-        : undefined),
+      (familyOf(c.results!.config).traits.name === "nb"
+        ? undefined
+        : `model ${c.results!.modelType} has no NB CDF for quantile residuals`),
     draw: async (c) => {
       const q = await quantileResiduals(c.results!, await c.counts(), { keepResiduals: true, seed: c.seed });
       return qqPlot(q.residuals!);

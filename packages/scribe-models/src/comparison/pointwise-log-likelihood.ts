@@ -10,9 +10,11 @@
  */
 import { dispose, scope, stack, sum, type Tensor } from "@scribe/core";
 import type { LogLikMatrix } from "@scribe/infer";
-import { elementLogLikelihood } from "../likelihood/nb-family.js";
+import { familyOf } from "../families/registry.js";
+import type { FamilyName } from "../families/traits.js";
+import { elementLogLikelihood, type LogLikelihoodOptions } from "../likelihood/nb-family.js";
 import { twoStateElementLogLikelihood } from "../likelihood/two-state.js";
-import { TWO_STATE_DEFAULT_NODES } from "../models/config.js";
+import { type ModelConfig, TWO_STATE_DEFAULT_NODES } from "../models/config.js";
 import { twoStateDrawParams } from "../models/two-state.js";
 import { drawAt, familyParams } from "../results/log-likelihood.js";
 import type { ScribeResults } from "../results/results.js";
@@ -39,6 +41,23 @@ export interface PointwiseLogLik {
   /** [S, G]: log p(u_·g | θ_s) summed over cells; null when not requested. */
   readonly perGene: LogLikMatrix | null;
 }
+
+/**
+ * The elementwise log-likelihood [Cc, G] (or [Cc, K, G]) of counts `u` under one draw, per
+ * family (a typed table on the family's name, so a new family is a compile error here).
+ */
+const ELEMENT_LOG_LIKELIHOOD: Readonly<
+  Record<
+    FamilyName,
+    (cfg: ModelConfig, u: Tensor, draw: Record<string, Tensor>, floors: LogLikelihoodOptions) => Tensor
+  >
+> = {
+  nb: (cfg, u, draw, floors) => elementLogLikelihood(u, familyParams(cfg, draw), floors),
+  two_state: (cfg, u, draw) =>
+    twoStateElementLogLikelihood(u, twoStateDrawParams(cfg, draw), {
+      nQuadNodes: cfg.nQuadNodes ?? TWO_STATE_DEFAULT_NODES,
+    }),
+};
 
 /** Check that `counts` is the cells × genes matrix the fit was made on. */
 export function checkCountsShape(res: ScribeResults, counts: Tensor, what: string): void {
@@ -91,11 +110,7 @@ export async function pointwiseLogLikelihoods(
         for (let d = d0; d < d1; d++) {
           const draw = drawAt(samples, d);
           if (draw.p_capture) draw.p_capture = draw.p_capture.slice([c0], [c1]);
-          const elem = cfg.twoState
-            ? twoStateElementLogLikelihood(u, twoStateDrawParams(cfg, draw), {
-                nQuadNodes: cfg.nQuadNodes ?? TWO_STATE_DEFAULT_NODES,
-              })
-            : elementLogLikelihood(u, familyParams(cfg, draw), floors);
+          const elem = ELEMENT_LOG_LIKELIHOOD[familyOf(cfg).traits.name](cfg, u, draw, floors);
           // [Cc, G] or [Cc, K, G]: per cell over genes; per gene over cells
           cells.push(sum(elem, -1));
           if (wantGene) genes.push(sum(elem, 0));

@@ -7,6 +7,7 @@
  * @module
  */
 import { foldIn, type Key, type Tensor } from "@scribe/core";
+import { familyOf } from "../../families/registry.js";
 import type { ScribeResults } from "../../results/results.js";
 
 /** The biological NB parameters of a batch of draws. */
@@ -158,9 +159,10 @@ function sliceSites(a: SiteArrays, K: number, G: number, start: number, n: numbe
  */
 export function resultsSource(res: ScribeResults, label = "results"): DrawSource {
   const cfg = res.config;
-  if (cfg.twoState)
+  const family = familyOf(cfg).traits;
+  if (family.name !== "nb")
     throw new Error(
-      `${label}: model ${cfg.modelType} is a two-state (Poisson–Beta) model; Bayesian DE on compositions needs an NB-family model (nbdm, zinb, nbvcp, zinbvcp)`,
+      `${label}: model ${cfg.modelType} is a ${family.label} model; Bayesian DE on compositions needs an NB-family model (nbdm, zinb, nbvcp, zinbvcp)`,
     );
   if (cfg.amortizeCapture)
     throw new Error(
