@@ -354,6 +354,16 @@ export const FIT_OPTION_SPECS: readonly OptionSpec[] = [
     help: "vae: steps over which the KL weight rises linearly from 0 to 1 (0: no annealing)",
   },
   {
+    key: "inference.vae.latent_flow",
+    flag: "latent-flow",
+    group: "Inference",
+    kind: "string",
+    choices: ["spline_coupling", "affine_coupling", "maf", "iaf"],
+    dflt: null,
+    arg: "KIND",
+    help: "vae: a normalizing-flow prior over the latent codes instead of N(0, I)",
+  },
+  {
     key: "inference.n_steps",
     flag: "n-steps",
     group: "Inference",

@@ -1,7 +1,7 @@
 /**
  * `scribe fit --inference-method vae` (SCRIBE spec §3 "VAE", §7.1 `inference=vae`): the VAE
  * options of the command line (`--latent-dim`, `--encoder-hidden`, `--decoder-hidden`,
- * `--kl-warmup`) and the outputs of a VAE run: `params.json` (the fitted networks and factors,
+ * `--kl-warmup`, `--latent-flow`) and the outputs of a VAE run: `params.json` (the fitted networks and factors,
  * `ScribeVAEResults.toJSONAsync`, reloadable with `ScribeVAEResults.fromJSON`) and
  * `results.h5ad` with the latent embedding in `obsm["X_scribe_vae"]` (per-cell means of
  * q(z | x)), the per-gene reconstruction means in `var`, the per-cell plug-in log-likelihood
@@ -12,6 +12,7 @@
  * @module
  */
 import { rmSync } from "node:fs";
+import type { FlowKind } from "@scribe/infer";
 import type { FitOutcome } from "../fit.js";
 import { prepareCounts } from "../fit.js";
 import type { AnnData, UnsValue } from "../io/anndata.js";
@@ -54,6 +55,9 @@ export function vaeFitOptions(s: Settings): VaeOptions & { inferenceMethod: "vae
     encoder: hiddenSizes(setting(s, "inference.vae.encoder_hidden"), "--encoder-hidden"),
     decoder: hiddenSizes(setting(s, "inference.vae.decoder_hidden"), "--decoder-hidden"),
     klWarmupSteps: setting<number>(s, "inference.vae.kl_warmup"),
+    ...(s["inference.vae.latent_flow"] !== undefined
+      ? { latentFlow: s["inference.vae.latent_flow"] as FlowKind }
+      : {}),
   };
 }
 
@@ -105,6 +109,7 @@ export async function annotateVae(
     encoder: [...res.spec.opts.encoder],
     decoder: [...res.spec.opts.decoder],
     kl_warmup: res.spec.opts.klWarmupSteps,
+    latent_prior: typeof res.meta.latentFlow === "string" ? `flow:${res.meta.latentFlow}` : "normal",
     decoder_form: res.spec.opts.decoderForm,
     embedding: VAE_EMBEDDING_KEY,
     loss_history: Float64Array.from(res.lossHistory),

@@ -22,6 +22,7 @@ import { toDense } from "../io/matrix.js";
 import { validateCounts } from "../io/validate.js";
 import { type ModelOptions, makeConfig } from "../models/config.js";
 import { AnnealedOptimizer, KlAnnealing } from "./kl-annealing.js";
+import { flowLatentPrior } from "./latent-flow-prior.js";
 import { resolveVaeOptions, type VaeFitOptions } from "./options.js";
 import { buildVaeGuide, buildVaeModel } from "./vae-model.js";
 import { ScribeVAEResults } from "./vae-results.js";
@@ -114,7 +115,13 @@ export async function fitVae(data: Tensor | AnnData, options: VaeFitOptions): Pr
       );
   const cfg = makeConfig(modelType, modelOpts);
   const stats = geneStats(host.data, C, G);
-  const spec = makeVaeSpec(cfg, vopts, stats, options.latentPrior ?? null);
+  if (options.latentFlow !== undefined && options.latentPrior !== undefined)
+    throw new Error("fit (vae): latentFlow and latentPrior are exclusive (latentFlow builds the prior)");
+  const latentPrior =
+    options.latentFlow !== undefined
+      ? flowLatentPrior(options.latentFlow, vopts.latentDim)
+      : (options.latentPrior ?? null);
+  const spec = makeVaeSpec(cfg, vopts, stats, latentPrior);
   const clock = new KlAnnealing(vopts.klWarmupSteps);
   const beta = vopts.klWarmupSteps > 0 ? () => clock.betaTensor() : null;
   const model = buildVaeModel(spec, beta);
@@ -131,7 +138,17 @@ export async function fitVae(data: Tensor | AnnData, options: VaeFitOptions): Pr
   let sum = 0;
   for (let i = 0; i < host.data.length; i++) sum += host.data[i]! * ((i % 9973) + 1);
   const { latentPrior: _lp, ...vFp } = { ...vopts, latentPrior: undefined };
-  const fp = JSON.stringify({ vae: vFp, modelType, modelOpts, shape: host.shape, sum, seed, batchSize, lr });
+  const fp = JSON.stringify({
+    vae: vFp,
+    latentFlow: options.latentFlow ?? null,
+    modelType,
+    modelOpts,
+    shape: host.shape,
+    sum,
+    seed,
+    batchSize,
+    lr,
+  });
   let resumed: LoadedCheckpoint | null = null;
   if (options.resume && options.checkpointPath) {
     const { readFitCheckpointFile } = await import("../fit-checkpoint-node.js");
@@ -178,7 +195,14 @@ export async function fitVae(data: Tensor | AnnData, options: VaeFitOptions): Pr
     lossHistory: run.losses,
     obsNames: host.obsNames,
     varNames: host.varNames,
-    meta: { seed, steps: run.stepsDone, batchSize, learningRate: lr, klWarmupSteps: vopts.klWarmupSteps },
+    meta: {
+      seed,
+      steps: run.stepsDone,
+      batchSize,
+      learningRate: lr,
+      klWarmupSteps: vopts.klWarmupSteps,
+      ...(options.latentFlow ? { latentFlow: options.latentFlow } : {}),
+    },
     modelOptions: (({ nCells: _c, nGenes: _g, ...rest }) => rest)(modelOpts),
   });
   return {

@@ -5,6 +5,7 @@
 export { type DecodedCells, decodeCells } from "./decode.js";
 export { fitVae, type VaeFitOutcome } from "./fit-vae.js";
 export { AnnealedOptimizer, KlAnnealing } from "./kl-annealing.js";
+export { flowLatentPrior, LATENT_PRIOR_FLOW } from "./latent-flow-prior.js";
 export { moduleParams, type VaeNetworks, vaeNetworks } from "./networks.js";
 export {
   type DecoderForm,

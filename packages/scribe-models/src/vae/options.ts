@@ -5,6 +5,7 @@
  * @module
  */
 import type { Distribution } from "@scribe/distributions";
+import type { FlowKind } from "@scribe/infer";
 import type { FitOptions } from "../fit.js";
 
 /** How the encoder sees a cell's counts: log1p (default), optionally standardised per gene. */
@@ -50,6 +51,11 @@ export interface VaeOptions {
   decoderForm?: DecoderForm;
   /** Latent prior (default N(0, I)); the hook for flow priors. */
   latentPrior?: LatentPriorFactory;
+  /**
+   * A normalizing-flow latent prior of this kind (SCRIBE `vae_flow_type`; `latent-flow-prior.ts`,
+   * 4 layers, hidden [64, 64]); exclusive with `latentPrior`.
+   */
+  latentFlow?: FlowKind;
 }
 
 /** Options of `fit` with `inferenceMethod: "vae"`. */

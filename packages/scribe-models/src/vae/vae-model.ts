@@ -25,7 +25,13 @@ import {
   type Tensor,
   zeros,
 } from "@scribe/core";
-import { type Distribution, Normal, positive, TruncatedNormal } from "@scribe/distributions";
+import {
+  type Distribution,
+  LowRankMultivariateNormal,
+  Normal,
+  positive,
+  TruncatedNormal,
+} from "@scribe/distributions";
 import { amortizedCaptureFactor } from "../guides/amortized-capture.js";
 import { meanFieldFactor, type ParamGetter } from "../guides/factors.js";
 import { etaInitLoc } from "../guides/guide.js";
@@ -33,6 +39,7 @@ import { checkCountsShape, effectiveBatchSize, type ScribeModelFn } from "../mod
 import type { CaptureValue } from "../models/observation.js";
 import { priorDistribution } from "../models/sites.js";
 import { decodeCells } from "./decode.js";
+import { isFlowPrior } from "./latent-flow-prior.js";
 import { encoderInput, type VaeSpec } from "./vae-spec.js";
 
 /** The scVI form's per-gene log-dispersion param. */
@@ -128,7 +135,11 @@ export function buildVaeGuide(spec: VaeSpec, beta: BetaSource): ScribeModelFn {
     plate("cells", cfg.nCells, sub === undefined ? {} : { subsampleSize: sub }, (idx) => {
       const obs = counts.index(idx);
       const q = encode(spec, encoder, obs);
-      annealed(beta, () => sample("z", new Normal(q.loc, q.scale, false).toEvent(1)));
+      // under a flow prior q is written as a diagonal low-rank MVN (same law): the KL has no closed form
+      const qz = isFlowPrior(spec.latentPrior)
+        ? new LowRankMultivariateNormal(q.loc, zeros([...q.loc.shape, 1]), q.scale.square(), false)
+        : new Normal(q.loc, q.scale, false).toEvent(1);
+      annealed(beta, () => sample("z", qz));
       if (!cellSite) return;
       const f =
         cfg.amortizeCapture && cellSite.family.kind !== "eta"
