@@ -9,6 +9,7 @@
  * the simulated latent values themselves (the error of an estimator that saw x).
  */
 import { fromTypedArray } from "@scribe/core";
+import { fit } from "@scribe/models";
 import { describe, expect, it } from "vitest";
 import { selectAlrReference } from "../../packages/scribe-models/src/laplace/alr-reference.js";
 import { fitLaplace } from "../../packages/scribe-models/src/laplace/fit-laplace.js";
@@ -161,6 +162,18 @@ describe("Laplace-EM fits on simulated data (float64, cpu)", () => {
 });
 
 describe("Laplace-EM inputs", () => {
+  it('fit(counts, { inferenceMethod: "laplace" }) dispatches to fitLaplace (same seed, same result)', async () => {
+    const sim = simulatePln(60, 8, 11);
+    const counts = fromTypedArray(sim.counts, [60, 8]);
+    const opts = { model: "pln", inferenceMethod: "laplace", rank: 2, nSteps: 5, dtype: "float64" } as const;
+    const viaFit = await fit(counts, opts);
+    const direct = await fitLaplace(counts, opts);
+    expect(viaFit.results.inferenceMethod).toBe("laplace");
+    expect(Array.from(viaFit.results.mu)).toEqual(Array.from(direct.results.mu));
+    expect(Array.from(viaFit.results.W)).toEqual(Array.from(direct.results.W));
+    expect(viaFit.steps).toBe(5);
+  });
+
   it("selectAlrReference: the least variable log share among the genes at or above the median expression", () => {
     // Gene 0 is ~1/60 of each cell's other counts: the most stable share of all, but rarely
     // expressed (mean log1p below the median), so it is excluded. Values from numpy for this

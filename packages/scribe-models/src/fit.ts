@@ -38,6 +38,7 @@ import type { AnnData } from "./io/anndata.js";
 import { decodeCategorical, isCategorical } from "./io/frame.js";
 import { toDense } from "./io/matrix.js";
 import { validateCounts } from "./io/validate.js";
+import { fitLaplace, type LaplaceFitOptions, type LaplaceFitOutcome } from "./laplace/fit-laplace.js";
 import { annotationLogits } from "./models/annotation.js";
 import { type ModelOptions, type ModelType, makeConfig } from "./models/config.js";
 import { datasetsOfColumn } from "./models/dataset-key.js";
@@ -321,11 +322,14 @@ async function readFitCheckpoint(path: string): Promise<LoadedCheckpoint | null>
  * const map = results.getMap(); // p, r, mu, phi
  */
 export async function fit(data: Tensor | AnnData, options: VaeFitOptions): Promise<VaeFitOutcome>;
+export async function fit(data: Tensor | AnnData, options: LaplaceFitOptions): Promise<LaplaceFitOutcome>;
 export async function fit(data: Tensor | AnnData, options?: FitOptions): Promise<FitOutcome>;
 export async function fit(
   data: Tensor | AnnData,
-  options: FitOptions | VaeFitOptions = {},
-): Promise<FitOutcome | VaeFitOutcome> {
+  options: FitOptions | VaeFitOptions | LaplaceFitOptions = {},
+): Promise<FitOutcome | VaeFitOutcome | LaplaceFitOutcome> {
+  // Laplace-EM (issue 19, laplace/): pln, nbln, lnm, lnmvcp; its own results type
+  if (options.inferenceMethod === "laplace") return fitLaplace(data, options as LaplaceFitOptions);
   // VAE inference (issue 19, vae/): its own results type, the same SVI loop
   if (options.inferenceMethod === "vae") return fitVaeOn(data, options as VaeFitOptions);
   return fitSviOrMcmc(data, options as FitOptions);
@@ -415,6 +419,8 @@ async function fitHere(data: Tensor | AnnData, options: FitOptions): Promise<Fit
     modelOpts.datasetIndices = indices;
     datasetLevels = levels;
   }
+  // a plain array: the options travel with the results (JSON)
+  if (modelOpts.datasetIndices) modelOpts.datasetIndices = Array.from(modelOpts.datasetIndices, Number);
   // Mixtures start their components at k-means clusters of the cells (models/mixture-init.ts).
   const K = modelOpts.nComponents ?? 1;
   if (K > 1 && options.initComponents !== false && !modelOpts.componentGeneLoc) {

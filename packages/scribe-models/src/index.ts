@@ -21,6 +21,7 @@ export {
 } from "./fit.js";
 export * from "./guides/index.js";
 export * from "./io/index.js";
+export * from "./laplace/index.js";
 export {
   capturedProbability,
   elementLogLikelihood,

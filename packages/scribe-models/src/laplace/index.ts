@@ -1,0 +1,25 @@
+/**
+ * Laplace-EM for the latent-Gaussian count models PLN, NBLN, LNM and LNMVCP
+ * (`../shared/spec/scribe.md` §1.8–1.9): `fit(counts, { inferenceMethod: "laplace", model })`.
+ * @module
+ */
+export { selectAlrReference } from "./alr-reference.js";
+export { fitLaplace, type LaplaceFitOptions, type LaplaceFitOutcome } from "./fit-laplace.js";
+export { type LaplaceStart, laplaceStart } from "./laplace-init.js";
+export {
+  type LaplaceModel,
+  type LaplaceResults,
+  laplaceCorrelation,
+  laplaceCovariance,
+  type NewtonReport,
+  type TotalsFit,
+} from "./laplace-results.js";
+export { type EStepResult, type NewtonOptions, newtonEStep } from "./newton.js";
+export { type LaplaceContext, laplaceLogMarginal } from "./newton-system.js";
+export {
+  multinomialAlrObservation,
+  negativeBinomialObservation,
+  type ObservationModel,
+  poissonObservation,
+} from "./observation.js";
+export { fitTotals } from "./totals.js";
