@@ -3,10 +3,16 @@
  * `prob_dataset_mode`; spec scribe.md §2.7): seeded simulations with two datasets whose
  * per-gene means differ; per-dataset parameters are recovered, shared ones stay shared.
  */
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { key, splitKey, type Tensor, tensor } from "@scribe/core";
 import { NegativeBinomialProbs } from "@scribe/distributions";
-import { fit, latentSiteSpecs, makeConfig } from "@scribe/models";
+import { fit, latentSiteSpecs, makeConfig, ScribeResults } from "@scribe/models";
+import { runCli } from "@scribe/models/cli/main.js";
+import type { CliIO } from "@scribe/models/cli/util.js";
 import { createAnnData } from "@scribe/models/io/index.js";
+import { write10x } from "@scribe/models/io/node.js";
 import { describe, expect, it } from "vitest";
 
 const C = 240;
@@ -189,4 +195,58 @@ describe("datasets: mixtures with per-dataset mixing weights", () => {
     // both datasets have p = 0.5
     for (const x of arr(map.p!)) expect(Math.abs(x - P)).toBeLessThan(0.05);
   }, 120_000);
+});
+
+describe("scribe fit --dataset-key", () => {
+  it("writes per-dataset results equal to the API fit's (levels, MAP mu [D, G]); config keys reach fit", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "scribe-datasets-cli-"));
+    const { counts, labels } = simulate(4);
+    const adata = adataOf(counts, labels);
+    const data = join(dir, "sim");
+    write10x(data, adata);
+    let stderr = "";
+    const io: CliIO = {
+      stdout: () => {},
+      stderr: (t) => {
+        stderr += t;
+      },
+      stderrIsTTY: false,
+    };
+    const out = join(dir, "out");
+    const args = ["fit", data, "--model", "nbdm", "--parameterization", "mean_prob", "--unconstrained"];
+    args.push("--dataset-key", "batch", "model.prob_dataset_mode=scalar", "model.dataset_params=[mu, p]");
+    args.push(
+      "--n-steps",
+      "30",
+      "--learning-rate",
+      "0.05",
+      "--seed",
+      "0",
+      "--n-samples",
+      "2",
+      "--out",
+      out,
+      "-q",
+    );
+    expect(await runCli(args, io), stderr).toBe(0);
+    const res = ScribeResults.fromJSON(JSON.parse(readFileSync(join(out, "params.json"), "utf8")));
+    expect(res.meta.datasetLevels).toEqual(["a", "b"]);
+    const map = res.getMap();
+    expect([...map.mu!.shape]).toEqual([2, G]);
+    expect([...map.p!.shape]).toEqual([2]);
+    const api = await fit(adata, {
+      model: "nbdm",
+      parameterization: "mean_prob",
+      unconstrained: true,
+      datasetKey: "batch",
+      datasetParams: ["mu", "p"],
+      probDatasetMode: "scalar",
+      nSteps: 30,
+      learningRate: 0.05,
+      seed: 0,
+    });
+    const want = arr(api.results.getMap().mu!);
+    const got = arr(map.mu!);
+    for (let i = 0; i < want.length; i++) expect(Math.abs(got[i]! - want[i]!)).toBeLessThan(1e-5 * want[i]!);
+  }, 60_000);
 });

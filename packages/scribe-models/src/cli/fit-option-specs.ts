@@ -271,6 +271,37 @@ export const FIT_OPTION_SPECS: readonly OptionSpec[] = [
     dflt: 0.3,
     help: "σ of the anchored mu prior",
   },
+  {
+    key: "model.dataset_key",
+    flag: "dataset-key",
+    group: "Model",
+    kind: "string",
+    dflt: null,
+    arg: "COL",
+    help: "obs column naming each cell's dataset: per-dataset parameters under a hierarchy (needs --unconstrained)",
+  },
+  {
+    key: "model.dataset_params",
+    group: "Model",
+    kind: "yaml",
+    dflt: null,
+    help: "parameters with a value per dataset (a list, or biological | mean | prob | gate; default the gene parameter)",
+  },
+  {
+    key: "model.dataset_mixing",
+    group: "Model",
+    kind: "bool",
+    dflt: null,
+    help: "mixtures with datasets: mixing weights per dataset (default true)",
+  },
+  {
+    key: "model.prob_dataset_mode",
+    group: "Model",
+    kind: "string",
+    choices: ["scalar", "gene_specific", "two_level"],
+    dflt: null,
+    help: "p/phi as a dataset parameter: scalar | gene_specific (default) | two_level",
+  },
   // Guide
   {
     key: "guide.rank",

@@ -167,6 +167,10 @@ export function resolveFitPlan(values: Record<string, unknown>, positionals: rea
   put("overdispersion", "model.overdispersion");
   put("expressionAnchor", "model.expression_anchor");
   put("expressionAnchorSigma", "model.expression_anchor_sigma");
+  put("datasetKey", "model.dataset_key");
+  put("datasetParams", "model.dataset_params");
+  put("datasetMixing", "model.dataset_mixing");
+  put("probDatasetMode", "model.prob_dataset_mode");
   put("guideRank", "guide.rank");
   put("amortizeCapture", "guide.amortize_capture");
   put("captureHiddenDims", "guide.capture_hidden_dims");

@@ -72,6 +72,13 @@ export function resolveDatasets(opts: DatasetOptions, ctx: DatasetContext): Data
       if (opts[k] !== undefined) throw new Error(`${k} needs datasetIndices (or fit's datasetKey)`);
     return null;
   }
+  if (typeof idx !== "object" || typeof idx.length !== "number")
+    throw new Error(
+      `datasetIndices must be an array of dataset indices, one per cell, got ${JSON.stringify(idx)}`.slice(
+        0,
+        200,
+      ),
+    );
   if (idx.length !== ctx.nCells)
     throw new Error(`datasetIndices must hold one dataset per cell (${ctx.nCells}), got ${idx.length}`);
   let max = -1;
