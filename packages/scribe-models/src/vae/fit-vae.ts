@@ -108,7 +108,7 @@ export async function fitVae(data: Tensor | AnnData, options: VaeFitOptions): Pr
     if (options[k] !== undefined) (modelOpts as unknown as Record<string, unknown>)[k] = options[k];
   if (options.nComponents !== undefined && options.nComponents > 1)
     throw new Error("fit (vae): mixtures (nComponents > 1) are not supported by the VAE");
-  for (const k of ["guideRank", "annotationKey", "mixtureParams", "nQuadNodes"] as const)
+  for (const k of ["guideRank", "guideFlow", "annotationKey", "mixtureParams", "nQuadNodes"] as const)
     if (options[k] !== undefined)
       throw new Error(
         `fit (vae): option ${k} does not apply to VAE inference (the encoder is the guide; no mixtures)`,
