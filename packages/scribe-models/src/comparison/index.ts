@@ -6,6 +6,7 @@
  */
 export { type GeneComparisonRow, geneLevelComparison } from "./gene-comparison.js";
 export { ksDistanceNormal, ksPValue, normalCdf } from "./kolmogorov.js";
+export { fitChainCount, fitRelativeEff } from "./loo-reff.js";
 export {
   type CompareModelsOptions,
   compareModels,

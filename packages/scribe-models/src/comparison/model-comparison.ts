@@ -21,6 +21,7 @@ import {
 } from "@scribe/infer";
 import type { ScribeResults } from "../results/results.js";
 import { type GeneComparisonRow, geneLevelComparison } from "./gene-comparison.js";
+import { fitRelativeEff } from "./loo-reff.js";
 import {
   type PointwiseLogLik,
   type PointwiseLogLikOptions,
@@ -83,6 +84,11 @@ export class ModelComparison {
     readonly logLik: readonly PointwiseLogLik[],
     /** Gene names. */
     readonly geneNames: readonly string[],
+    /**
+     * Per-model r_eff of the per-cell log-likelihood for PSIS-LOO (MCMC fits, see
+     * comparison/loo-reff.ts), null or absent for independent draws (r_eff = 1).
+     */
+    readonly relativeEff: readonly (Float64Array | null)[] = [],
   ) {
     if (modelNames.length < 2)
       throw new Error(`compareModels: need at least 2 models, got ${modelNames.length}`);
@@ -99,9 +105,12 @@ export class ModelComparison {
     return this.waicCache;
   }
 
-  /** PSIS-LOO of each model (cells as observations; independent draws, r_eff = 1). */
+  /** PSIS-LOO of each model (cells as observations; r_eff from the chains for MCMC fits, else 1). */
   psisLoo(): PsisLooResult[] {
-    this.looCache ??= this.logLik.map((l) => psisLoo(l.perCell));
+    this.looCache ??= this.logLik.map((l, k) => {
+      const rEff = this.relativeEff[k];
+      return psisLoo(l.perCell, rEff ? { rEff } : {});
+    });
     return this.looCache;
   }
 
@@ -212,8 +221,9 @@ export class ModelComparison {
 
 /**
  * Compare fits of the same cells and genes: per-cell (and per-gene) log-likelihoods over
- * `nSamples` posterior draws of each (see {@link pointwiseLogLikelihoods}), then the criteria
- * of {@link ModelComparison}. Fits on other cells or genes than `counts` are an error.
+ * `nSamples` posterior draws of each (see {@link pointwiseLogLikelihoods}; MCMC fits: their
+ * stored draws, with PSIS-LOO's r_eff from the chains, comparison/loo-reff.ts), then the
+ * criteria of {@link ModelComparison}. Fits on other cells or genes than `counts` are an error.
  * @example
  * const cmp = await compareModels([nbdm, zinb], counts, { modelNames: ["nbdm", "zinb"], nSamples: 500 });
  * console.log(cmp.summary());
@@ -251,7 +261,8 @@ export async function compareModels(
   });
   const lls: PointwiseLogLik[] = [];
   for (const r of results) lls.push(await pointwiseLogLikelihoods(r, counts, opts));
-  return new ModelComparison(names, lls, first.varNames);
+  const rEff = lls.map((l, k) => fitRelativeEff(results[k]!, l.perCell));
+  return new ModelComparison(names, lls, first.varNames, rEff);
 }
 
 function uniqueNames(names: string[]): string[] {
