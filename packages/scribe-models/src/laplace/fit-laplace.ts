@@ -44,7 +44,10 @@ import { fitTotals } from "./totals.js";
 
 /** Options of {@link fitLaplace} (and of `fit` with `inferenceMethod: "laplace"`). */
 export interface LaplaceFitOptions {
-  /** pln | nbln | lnm | lnmvcp. */
+  /**
+   * pln | nbln | lnm | lnmvcp. lnmvcp's composition is fitted as lnm's; its per-cell capture
+   * p̂_c on the totals (§1.8) is not modelled here: the totals get lnm's shared-p NB.
+   */
   model: LaplaceModel;
   inferenceMethod: "laplace";
   /** Rank k of W (default min(10, G')). */

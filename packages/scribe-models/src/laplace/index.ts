@@ -14,6 +14,7 @@ export {
   type NewtonReport,
   type TotalsFit,
 } from "./laplace-results.js";
+export { type LaplaceLogisticNormalOptions, laplaceLogisticNormal } from "./logistic-normal.js";
 export { type EStepResult, type NewtonOptions, newtonEStep } from "./newton.js";
 export { type LaplaceContext, laplaceLogMarginal } from "./newton-system.js";
 export {
