@@ -5,6 +5,7 @@
  */
 import { type AnnData, coordinatesToSparse, createAnnData, parseMtx } from "@scribe/models";
 import { decodeAnnData } from "@scribe/models/io/h5ad-read.js";
+import * as h5wasm from "h5wasm";
 
 /** A file picked or dropped by the user, reduced to what the readers need. */
 export interface InputFile {
@@ -59,8 +60,7 @@ export function read10xFiles(files: readonly InputFile[]): AnnData {
 
 /** An `.h5ad` file's AnnData, through h5wasm's browser build (the file is written to its in-memory FS). */
 export async function readH5adBytes(file: InputFile): Promise<AnnData> {
-  const h5wasm = await import("h5wasm");
-  const lib = (h5wasm as unknown as { default?: typeof h5wasm }).default ?? h5wasm;
+  const lib = h5wasm;
   const { FS } = await lib.ready;
   if (FS === undefined) throw new Error("h5wasm: no in-memory file system");
   const path = `/${file.name.replace(/[^A-Za-z0-9._-]/g, "_")}`;

@@ -1,6 +1,7 @@
 /**
- * Vite config of the in-browser fit page (`npm run browser`): the @scribe/* imports resolve to
- * the packages' TypeScript sources, so the page needs no prior build; the bundled PBMC files
+ * Vite config of the in-browser fit page (`npm run browser`): the @scribe/* imports resolve
+ * through the packages' `exports` to their TypeScript sources (the "scribe-source" condition),
+ * so the page needs no prior build; the bundled PBMC files
  * are fetched as assets (`new URL(..., import.meta.url)`) from examples/data.
  */
 import { fileURLToPath } from "node:url";
@@ -8,12 +9,12 @@ import { defineConfig } from "vite";
 
 const src = (p: string) => fileURLToPath(new URL(`../../packages/${p}`, import.meta.url));
 
-/** io/h5ad-read.ts reads raw dataset bytes through the Node-only h5-runtime; the page has its own. */
+/** The h5ad decoder reaches h5wasm through the Node-only io/h5-runtime.ts; the page has its own. */
 const browserH5Runtime = {
   name: "scribe-browser-h5-runtime",
   enforce: "pre" as const,
   resolveId(source: string, importer: string | undefined) {
-    if (source === "./h5-runtime.js" && importer?.endsWith("io/h5ad-read.ts"))
+    if (source === "./h5-runtime.js" && /io\/(h5ad-read|h5-strings)\.ts$/.test(importer ?? ""))
       return fileURLToPath(new URL("./h5-runtime-browser.ts", import.meta.url));
     return null;
   },
@@ -28,15 +29,13 @@ export default defineConfig({
   plugins: [browserH5Runtime],
   root: fileURLToPath(new URL(".", import.meta.url)),
   resolve: {
-    alias: [
-      { find: /^@scribe\/core$/, replacement: src("core/src/index.ts") },
-      { find: /^@scribe\/core\/node$/, replacement: src("core/src/node/index.ts") },
-      { find: /^@scribe\/distributions$/, replacement: src("distributions/src/index.ts") },
-      { find: /^@scribe\/infer$/, replacement: src("infer/src/index.ts") },
-      { find: /^@scribe\/infer\/node$/, replacement: src("infer/src/node.ts") },
-      { find: /^@scribe\/models$/, replacement: src("scribe-models/src/index.ts") },
-      { find: /^@scribe\/models\/(.*)$/, replacement: src("scribe-models/src/$1") },
-    ],
+    // The packages' `exports` (package.json): "scribe-source" picks their TypeScript sources, so
+    // the page needs no prior build; "browser" keeps the Node-only subpaths (`@scribe/*/node`)
+    // out and the packages' `browser` field maps their Node-only modules (file checkpoints,
+    // worker-thread chains), reached only by dynamic imports, to empty modules.
+    conditions: ["scribe-source", "browser", "module", "development|production"],
+    // decodeAnnData is not a package export yet: load-data.ts reaches the source file.
+    alias: [{ find: /^@scribe\/models\/io\/(.*)$/, replacement: src("scribe-models/src/io/$1") }],
   },
   // Cross-origin isolation: the CPU backend's worker pool shares memory (SharedArrayBuffer).
   server: { fs: { allow: [fileURLToPath(new URL("../..", import.meta.url))] }, headers: isolation },
@@ -46,9 +45,6 @@ export default defineConfig({
     emptyOutDir: true,
     target: "es2022",
     chunkSizeWarningLimit: 8192,
-    // Node-only paths the packages reach but a page never runs (checkpoint files, worker-thread
-    // chains, Dawn): their node:* imports become empty browser shims instead of build errors.
-    rollupOptions: { shimMissingExports: true },
   },
   optimizeDeps: { exclude: ["h5wasm"] },
 });
