@@ -5,12 +5,15 @@
  * epoch, scaled to the epoch's step count (the first step includes tracing and param init).
  * The peer: the same network in PyTorch (bench/vae_torch.py, 2 threads) when `python3 -c
  * "import torch"` works (Debian `python3-torch`); otherwise the output says so. Prints both
- * and the ratio; never asserts timings.
+ * and the ratio; never asserts timings. Debian's torch calls the generic libblas.so.3 — the
+ * reference BLAS unless an optimized one is installed — so the peer is run against OpenBLAS
+ * when SCRIBE_TORCH_BLAS_DIR or Debian's libopenblas0-pthread directory provides one, and
+ * prints which BLAS it used.
  *
  * Usage: npx tsx bench/vae.ts [--cells 10000] [--genes 2000] [--batch 512] [--no-peer]
  */
 import { execFileSync } from "node:child_process";
-import { rmSync, writeFileSync } from "node:fs";
+import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -85,15 +88,32 @@ else if (!torchOk)
 else {
   const file = join(tmpdir(), `vae-bench-${process.pid}.f32`);
   writeFileSync(file, Buffer.from(counts.buffer));
+  // Debian's python3-torch calls the generic libblas.so.3, which is the reference BLAS unless
+  // an optimized one is installed: point it at OpenBLAS when one is around (SCRIBE_TORCH_BLAS_DIR,
+  // or Debian's libopenblas0-pthread), so the peer's matmuls are not handicapped.
+  const blasDir = [process.env.SCRIBE_TORCH_BLAS_DIR, "/usr/lib/x86_64-linux-gnu/openblas-pthread"].find(
+    (d): d is string => !!d && existsSync(join(d, "libblas.so.3")),
+  );
+  const env = blasDir
+    ? {
+        ...process.env,
+        LD_LIBRARY_PATH: [blasDir, process.env.LD_LIBRARY_PATH].filter(Boolean).join(":"),
+        OPENBLAS_NUM_THREADS: "2",
+      }
+    : process.env;
   const out = execFileSync(
     python!,
     [join(HERE, "vae_torch.py"), file, String(C), String(G), String(B), String(K)],
-    {
-      encoding: "utf8",
-    },
+    { encoding: "utf8", env },
   );
   rmSync(file, { force: true });
-  const peer = JSON.parse(out.trim().split("\n").pop()!) as { epoch_ms: number; threads: number };
-  console.log(`  pytorch (cpu, ${peer.threads} threads): ${peer.epoch_ms.toFixed(0)} ms per epoch`);
+  const peer = JSON.parse(out.trim().split("\n").pop()!) as {
+    epoch_ms: number;
+    threads: number;
+    blas?: string[];
+  };
+  console.log(
+    `  pytorch (cpu, ${peer.threads} threads, BLAS ${peer.blas?.join(", ") || "unknown"}): ${peer.epoch_ms.toFixed(0)} ms per epoch`,
+  );
   console.log(`  ratio scribe / pytorch: ${(ours / peer.epoch_ms).toFixed(2)}`);
 }

@@ -4,6 +4,7 @@ Beta(1,1) prior, closed-form KLs; N(0, I) latent prior), Adam(1e-3), one epoch o
 Usage: python3 bench/vae_torch.py COUNTS.f32 C G BATCH K  -> prints JSON {"epoch_ms": ...}"""
 import json
 import math
+import os
 import sys
 import time
 
@@ -12,7 +13,7 @@ import torch
 from torch import nn
 from torch.distributions import Beta, NegativeBinomial, Normal, kl_divergence
 
-torch.set_num_threads(2)
+torch.set_num_threads(int(os.environ.get("SCRIBE_TORCH_THREADS", "2")))
 path, C, G, B, K = sys.argv[1], *map(int, sys.argv[2:6])
 x_all = torch.from_numpy(np.fromfile(path, dtype=np.float32).reshape(C, G))
 torch.manual_seed(0)
@@ -50,4 +51,9 @@ t0 = time.perf_counter()
 n = math.ceil(C / B)
 for i in range(n):
     step(perm[i * B : (i + 1) * B])
-print(json.dumps({"epoch_ms": (time.perf_counter() - t0) * 1000, "steps": n, "threads": torch.get_num_threads()}))
+epoch_ms = (time.perf_counter() - t0) * 1000
+# Debian's torch links the generic libblas.so.3: report which implementation served it (the
+# reference BLAS makes torch's matmuls ~10x slower than OpenBLAS).
+with open("/proc/self/maps") as maps:
+    blas = sorted({line.split()[-1] for line in maps if "blas" in line.split()[-1]})
+print(json.dumps({"epoch_ms": epoch_ms, "steps": n, "threads": torch.get_num_threads(), "blas": blas}))
