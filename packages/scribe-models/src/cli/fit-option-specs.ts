@@ -222,6 +222,16 @@ export const FIT_OPTION_SPECS: readonly OptionSpec[] = [
     help: "biology-informed capture prior (human, mouse, yeast, ecoli)",
   },
   {
+    key: "model.capture_scaling",
+    flag: "capture-scaling",
+    group: "Model",
+    kind: "string",
+    choices: ["gaussian", "horseshoe", "neg"],
+    dflt: null,
+    arg: "FAMILY",
+    help: "with --organism: a latent location of the capture prior (per dataset with --dataset-key)",
+  },
+  {
     key: "model.priors",
     group: "Model",
     kind: "yaml",

@@ -194,6 +194,8 @@ export function resolveFitPlan(values: Record<string, unknown>, positionals: rea
   }
   if (s["model.organism"] !== undefined)
     opts.priors = { ...(opts.priors ?? {}), organism: s["model.organism"] as string };
+  if (s["model.capture_scaling"] !== undefined)
+    opts.priors = { ...(opts.priors ?? {}), capture_scaling: s["model.capture_scaling"] as string };
   const esKeys = FIT_OPTION_SPECS.filter((x) => x.key.startsWith("inference.early_stopping.") && x.key in s);
   if (setting<boolean>(s, "inference.early_stopping.enabled")) {
     opts.earlyStopping = {

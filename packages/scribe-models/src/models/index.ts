@@ -5,6 +5,7 @@
  */
 export * from "./annotation.js";
 export * from "./beta-negative-binomial.js";
+export * from "./capture-scaling.js";
 export * from "./config.js";
 export * from "./datasets.js";
 export * from "./expression-anchor.js";

@@ -7,6 +7,7 @@
 import { clamp, deterministic, exp, expm1, full, log, neg, plate, sample, type Tensor } from "@scribe/core";
 import { TruncatedNormal } from "@scribe/distributions";
 import { familyOf } from "../families/registry.js";
+import { muEtaValue } from "./capture-scaling.js";
 import type { ModelConfig } from "./config.js";
 import { cellMixingWeights, datasetIndexTensor } from "./datasets.js";
 import { type CaptureValue, observationDistribution } from "./observation.js";
@@ -60,6 +61,9 @@ export function buildModel(cfg: ModelConfig): ScribeModelFn {
     for (const s of globals) values[s.name] = sample(s.name, priorDistribution(s, values));
     // the family emits its deterministic sites and the likelihood's parameters (families/)
     const grid = family.modelSites(cfg, values);
+    // capture scaling: the η prior's location (scalar, or per dataset, emitted as mu_eta)
+    let muEta = muEtaValue(cfg, values);
+    if (muEta && !("mu_eta" in values)) muEta = deterministic("mu_eta", muEta);
     const sub = effectiveBatchSize(cfg.nCells, batchSize);
     const ann = cfg.annotationLogits ?? cfg.priors.annotationLogits;
     plate("cells", cfg.nCells, sub === undefined ? {} : { subsampleSize: sub }, (idx) => {
@@ -70,7 +74,13 @@ export function buildModel(cfg: ModelConfig): ScribeModelFn {
         if (cellSite.family.kind === "eta") {
           const { logM0, sigma } = cellSite.family;
           // (without counts, e.g. prior predictive, L_c is set so that loc = 1)
-          const loc = obs ? neg(log(clamp(obs.sum(-1), 1))).add(logM0) : full([B], 1);
+          const dsB = datasetsOfCells ? datasetsOfCells.index(idx) : null;
+          const centre: Tensor | number = muEta
+            ? muEta.rank === 1 && dsB
+              ? muEta.gather(dsB, 0)
+              : muEta
+            : logM0;
+          const loc = obs ? neg(log(clamp(obs.sum(-1), 1))).add(centre) : full([B], 1);
           const eta = sample("eta_capture", new TruncatedNormal(loc, full([B], sigma), 0, Infinity, false));
           capture =
             cfg.parameterization === "mean_odds"

@@ -47,6 +47,11 @@ export interface ResolvedPriors {
   readonly annotationLogits: Tensor | null;
   /** Hierarchy of the BNB excess-dispersion fraction (horseshoe by default), or null without BNB. */
   readonly overdispersion: HierarchySpec | null;
+  /**
+   * Capture-scaling hierarchy (SCRIBE `priors={"capture_scaling": family}`, spec §2.5): the
+   * η prior's location log M₀ becomes a latent mu_eta (per dataset with datasets), or null.
+   */
+  readonly captureScaling?: HierarchySpec | null;
 }
 
 /** Organism table of the SCRIBE capture prior: M₀ (total mRNA per cell) and σ_M. */
@@ -99,6 +104,8 @@ const KEY_TO_SITE: Record<string, string> = {
   annotation_logits: "annotation_logits",
   overdispersion: "bnb_concentration",
   bnb_concentration: "bnb_concentration",
+  capture_scaling: "mu_eta",
+  mu_eta: "mu_eta",
 };
 
 /**
@@ -204,6 +211,7 @@ export function resolvePriors(input: PriorsInput | undefined, ctx: PriorContext)
   const hierarchy: Partial<Record<HierarchyTarget, HierarchySpec>> = {};
   let capture: { logM0: number; sigmaM: number } | null = null;
   let annotationLogits: Tensor | null = null;
+  let captureScaling: HierarchySpec | null = null;
   let overdispersion: HierarchySpec | null = ctx.bnb ? DEFAULT_OVERDISPERSION_PRIOR : null;
   const traits = FAMILY_TRAITS[familyNameOfParameterization(ctx.parameterization)];
   const vcpModels = traits.captureModels.join(", ");
@@ -269,6 +277,17 @@ export function resolvePriors(input: PriorsInput | undefined, ctx: PriorContext)
       overdispersion = h;
       continue;
     }
+    if (site === "mu_eta") {
+      if (!ctx.variableCapture)
+        throw new Error(`priors.${key} needs a variable-capture model (${vcpModels})`);
+      const h = hierarchyFrom(key, value);
+      if (!h)
+        throw new Error(
+          `priors.${key}: expected "gaussian", "horseshoe" or "neg", or { type, ...hyper-parameters }`,
+        );
+      captureScaling = h;
+      continue;
+    }
     if (site === "annotation_logits") {
       if (!traits.supportsAnnotation)
         throw new Error("priors.annotation_logits: the TwoState models do not support annotation priors");
@@ -319,5 +338,9 @@ export function resolvePriors(input: PriorsInput | undefined, ctx: PriorContext)
       throw new Error(`priors.${key}: the expression hierarchy needs a mixture (nComponents ≥ 2)`);
     hierarchy[target] = h;
   }
-  return { base, mixing, hierarchy, capture, annotationLogits, overdispersion };
+  if (captureScaling && !capture)
+    throw new Error(
+      "priors.capture_scaling scales the biology-informed capture prior: set priors.organism or priors.capture_efficiency too",
+    );
+  return { base, mixing, hierarchy, capture, annotationLogits, overdispersion, captureScaling };
 }

@@ -16,6 +16,7 @@ import {
   Normal,
 } from "@scribe/distributions";
 import { familyOf } from "../families/registry.js";
+import { captureScalingSites } from "./capture-scaling.js";
 import { type CoreParam, type ModelConfig, transformOf } from "./config.js";
 import { datasetSites, isDatasetParam } from "./datasets.js";
 import type { HierarchySpec } from "./priors.js";
@@ -305,6 +306,7 @@ export function latentSiteSpecs(cfg: ModelConfig): SiteSpec[] {
     else out.push(flat(cfg, name, coreShape(cfg, name), false, "core"));
   }
   if (cfg.overdispersion === "bnb") bnbSites(cfg, out);
+  captureScalingSites(cfg, out);
   if (cfg.variableCapture) {
     if (cfg.priors.capture) {
       out.push({
