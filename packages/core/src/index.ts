@@ -1,7 +1,7 @@
 /**
  * @scribe/core: tensors, reverse-mode autodiff, CPU (and WebGPU) kernels, random keys and
  * special functions.
- * @packageDocumentation
+ * @module @scribe/core
  */
 
 export { grad, type Params, unbroadcast, valueAndGrad, vjp } from "./autodiff/grad.js";

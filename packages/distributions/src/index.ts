@@ -1,3 +1,8 @@
+/**
+ * @scribe/distributions: NumPyro's distributions, constraints and transforms.
+ * @module @scribe/distributions
+ */
+
 // --- discrete, conjugate, zero-inflated, mixtures, wrappers, PoissonBeta ---
 
 export { gaussLegendre01 } from "@scribe/core";

@@ -1,7 +1,7 @@
 /**
  * @scribe/infer: optimizers and trace utilities (SVI, autoguides, MCMC and Predictive
  * build on these).
- * @packageDocumentation
+ * @module @scribe/infer
  */
 import { ensureParamTransform } from "./install-transforms.js";
 

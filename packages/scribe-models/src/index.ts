@@ -1,7 +1,7 @@
 /**
  * @scribe/models: SCRIBE's single-cell models, NB-GLM differential expression and the
  * method-of-moments test, and data IO (browser-safe parts; `@scribe/models/node` adds files).
- * @packageDocumentation
+ * @module @scribe/models
  */
 
 export * from "./comparison/index.js";

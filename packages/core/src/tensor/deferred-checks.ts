@@ -264,7 +264,7 @@ function cheapToReadNow(v: Tensor): boolean {
  * Like {@link deferCheck}, but evaluated at once, throwing at the line that caused it (as
  * NumPyro's validation does), when that is possible and cheap: the backend reads
  * synchronously (the cpu), no model is running, and every tensor in `values` is in memory or
- * small (at most {@link EAGER_RECOMPUTE_LIMIT} elements).
+ * small (at most `EAGER_RECOMPUTE_LIMIT` elements).
  * Otherwise the check is deferred: on WebGPU there is no synchronous read; inside a model the
  * sample site that consumes the distribution names the error first (`site 'x': ...`); and a
  * pending expression would be computed twice, once for the check and once for its use, while

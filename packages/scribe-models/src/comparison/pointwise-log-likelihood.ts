@@ -36,9 +36,9 @@ export interface PointwiseLogLikOptions {
 
 /** Per-cell and per-gene log-likelihood matrices of one fit. */
 export interface PointwiseLogLik {
-  /** [S, C]: log p(u_c | θ_s) summed over genes. */
+  /** `[S, C]`: log p(u_c | θ_s) summed over genes. */
   readonly perCell: LogLikMatrix;
-  /** [S, G]: log p(u_·g | θ_s) summed over cells; null when not requested. */
+  /** `[S, G]`: log p(u_·g | θ_s) summed over cells; null when not requested. */
   readonly perGene: LogLikMatrix | null;
 }
 

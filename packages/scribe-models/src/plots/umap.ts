@@ -126,7 +126,7 @@ export function pcaScores(
   return times(Q);
 }
 
-/** A seeded 2-D UMAP embedding of the cells of `counts` [cells, genes]: C × 2 row-major. */
+/** A seeded 2-D UMAP embedding of the cells of `counts` (`[cells, genes]`), `C × 2` row-major. */
 export async function umapEmbedding(counts: Tensor, opts: UmapOptions = {}): Promise<Float64Array> {
   if (counts.rank !== 2)
     throw new Error(`umapPlot: counts must be [cells, genes], got shape [${counts.shape}]`);

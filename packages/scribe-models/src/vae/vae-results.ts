@@ -104,7 +104,7 @@ export class ScribeVAEResults {
       );
   }
 
-  /** q(z | x) of each cell of `counts` [C, G]: location and scale [C, K]. */
+  /** q(z | x) of each cell of `counts` (`[C, G]`): location and scale, `[C, K]` each. */
   encode(counts: Tensor): { loc: Tensor; scale: Tensor } {
     this.checkCounts(counts, "encode");
     const enc = this.spec.nets.encoder;
