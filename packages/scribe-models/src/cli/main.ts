@@ -81,6 +81,13 @@ export const commands: Record<string, Command> = {
       return { help: m.PSEUDOBULK_HELP, run: m.runPseudobulk };
     },
   },
+  sweep: {
+    summary: "fit a grid of models (locally or as a SLURM job array) and compare them",
+    load: async () => {
+      const m = await import("./sweep.js");
+      return { help: m.SWEEP_HELP, run: m.runSweep };
+    },
+  },
   visualize: {
     summary: "plots of a fit folder and DE tables (SVG/PNG and an index.html)",
     load: async () => {
