@@ -222,7 +222,9 @@ export class CpuBackend implements Backend {
           throw new RangeError(`gather: index ${idx[t]} is out of range for axis ${axis} of size ${n}`);
         const src = (i * n + k) * inner;
         const dst = (i * indexCount + t) * inner;
-        for (let j = 0; j < inner; j++) o[dst + j] = x[src + j]!;
+        // Rows (a minibatch of cells) are block copies; short runs stay a loop.
+        if (inner >= 32) o.set(x.subarray(src, src + inner), dst);
+        else for (let j = 0; j < inner; j++) o[dst + j] = x[src + j]!;
       }
   }
 

@@ -12,6 +12,9 @@ import { encodeModule, I32, op, V128, type WasmFunction } from "./wasm-encoder.j
  * Accumulation is in the operands' precision: float32 sums run over at most KC terms before
  * they are stored, so the rounding error is bounded by about (KC + k / KC) · 2⁻²⁴ · Σ|a||b|
  * per entry (float64: the same with 2⁻⁵³).
+ *
+ * The module's memory grows to the largest product seen (operands plus output) and is kept for
+ * reuse; it is not shrunk.
  */
 
 /** Rows of the register tile (each row holds W = 2 vectors of accumulators). */
@@ -196,7 +199,13 @@ export function wasmMatmul(
   const total = cOff + mPad * ldcEl * e;
   if (total > 2 ** 31) return false;
   const have = mod.memory.buffer.byteLength;
-  if (total > have) mod.memory.grow(Math.ceil((total - have) / 65536));
+  if (total > have) {
+    try {
+      mod.memory.grow(Math.ceil((total - have) / 65536));
+    } catch {
+      return false; // the engine's memory limit: the JS loop runs instead
+    }
+  }
   const mem = f64 ? memoryView(mod, Float64Array) : memoryView(mod, Float32Array);
   const gemm = f64 ? mod.f64 : mod.f32;
   const aEl = aOff / e;
