@@ -81,6 +81,7 @@ describe("scribe sweep (local)", () => {
     expect(f.code, f.stderr).toBe(0);
     const params = (p: string) =>
       (JSON.parse(readFileSync(join(p, "params.json"), "utf8")) as { params?: unknown }).params;
+    expect(Object.keys(params(zinb) as object).length).toBeGreaterThan(0);
     expect(params(join(other, "sim_de", "zinb", "svi", "defaults"))).toEqual(params(zinb));
 
     const again = await cli(["sweep", cfg]);
