@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { key, splitKey, type Tensor, tensor } from "@scribe/core";
 import { NegativeBinomialProbs } from "@scribe/distributions";
-import { fit, latentSiteSpecs, makeConfig, ScribeResults } from "@scribe/models";
+import { fit, latentSiteSpecs, makeConfig, ScribeResults, sliceDataset } from "@scribe/models";
 import { runCli } from "@scribe/models/cli/main.js";
 import type { CliIO } from "@scribe/models/cli/util.js";
 import { createAnnData } from "@scribe/models/io/index.js";
@@ -248,5 +248,72 @@ describe("scribe fit --dataset-key", () => {
     const want = arr(api.results.getMap().mu!);
     const got = arr(map.mu!);
     for (let i = 0; i < want.length; i++) expect(Math.abs(got[i]! - want[i]!)).toBeLessThan(1e-5 * want[i]!);
+  }, 60_000);
+});
+
+describe("datasets: results slicing", () => {
+  it("sliceDataset gives dataset d's parameters and cells: MAP and per-cell log-likelihood equal the full fit's", async () => {
+    const { counts, labels, d } = simulate(6);
+    const { results } = await fit(adataOf(counts, labels), {
+      model: "nbvcp",
+      parameterization: "mean_prob",
+      unconstrained: true,
+      datasetKey: "batch",
+      datasetParams: ["mu", "p"],
+      probDatasetMode: "scalar",
+      nSteps: 40,
+      learningRate: 0.05,
+      seed: 0,
+    });
+    const full = results.getMap();
+    const llFull = arr(results.logLikelihoodMap(counts));
+    const host = arr(counts);
+    for (const k of [0, 1]) {
+      const part = sliceDataset(results, k);
+      const cells = d.map((x, c) => (x === k ? c : -1)).filter((c) => c >= 0);
+      expect(part.nCells).toBe(cells.length);
+      expect(part.meta.dataset).toBe(k === 0 ? "a" : "b");
+      expect(part.obsNames).toEqual(cells.map((c) => `c${c}`));
+      const m = part.getMap();
+      const mu = arr(m.mu!);
+      const muFull = arr(full.mu!).slice(k * G, (k + 1) * G);
+      for (let g = 0; g < G; g++) expect(Math.abs(mu[g]! - muFull[g]!)).toBeLessThan(1e-5 * muFull[g]!);
+      expect(Math.abs(arr(m.p!)[0]! - arr(full.p!)[k]!)).toBeLessThan(1e-6);
+      const sub = tensor(cells.flatMap((c) => host.slice(c * G, (c + 1) * G))).reshape([cells.length, G]);
+      const ll = arr(part.logLikelihoodMap(sub));
+      // same parameters and capture per cell: equal up to float32 rounding
+      cells.forEach((c, i) => {
+        expect(Math.abs(ll[i]! - llFull[c]!)).toBeLessThan(1e-4 * Math.max(1, Math.abs(llFull[c]!)));
+      });
+    }
+    // subsetGenes keeps the dataset axis and takes genes on the last axis
+    const two = results.subsetGenes([4, 1]).getMap();
+    expect([...two.mu!.shape]).toEqual([2, 2]);
+    const muFull = arr(full.mu!);
+    expect(arr(two.mu!)).toEqual(
+      [muFull[4]!, muFull[1]!, muFull[G + 4]!, muFull[G + 1]!].map((x) => Math.fround(x)),
+    );
+    expect(() => sliceDataset(results, 2)).toThrow(/dataset must be in \[0, 2\)/);
+  }, 120_000);
+
+  it("subsetGenes never takes a dataset axis for the gene axis (D = G = 2, capture scaling per dataset)", async () => {
+    const n = 40;
+    const c2 = new NegativeBinomialProbs(
+      tensor([3, 9]).expand([n, 2]),
+      tensor(0.5).expand([n, 2]),
+      false,
+    ).sample(key(9));
+    const { results } = await fit(c2, {
+      model: "nbvcp",
+      unconstrained: true,
+      datasetIndices: Array.from({ length: n }, (_, c) => c % 2),
+      priors: { organism: "human", capture_scaling: "gaussian" },
+      nSteps: 5,
+      seed: 0,
+    });
+    const one = results.subsetGenes([1]);
+    expect([...one.params.mu_eta_raw_loc!.shape]).toEqual([2]);
+    expect([...one.params.r_loc!.shape]).toEqual([2, 1]);
+    expect(arr(one.params.r_loc!)).toEqual([arr(results.params.r_loc!)[1]!, arr(results.params.r_loc!)[3]!]);
   }, 60_000);
 });

@@ -6,7 +6,8 @@
  */
 import { fromTypedArray, type Tensor } from "@scribe/core";
 import { familyOf } from "../families/registry.js";
-import type { SiteSpec } from "../models/sites.js";
+import type { CoreParam, ModelConfig } from "../models/config.js";
+import { hierarchyNames, type SiteSpec } from "../models/sites.js";
 import type { ScribeResults } from "./results.js";
 import { ScribeResults as Results } from "./results.js";
 
@@ -20,6 +21,22 @@ export function siteOfParam(name: string, sites: ReadonlyMap<string, SiteSpec>):
 
 function indexAxis(t: Tensor, axis: number, idx: readonly number[]): Tensor {
   return t.gather(fromTypedArray(Int32Array.from(idx), [idx.length]), axis);
+}
+
+/** Hyper-sites without a gene axis whatever their length (capture scaling's per-dataset sites). */
+const NON_GENE_HYPER =
+  /^(mu_eta(_pop|_scale|_raw)?|tau_mu_eta|lambda_mu_eta|c_sq_mu_eta|zeta_mu_eta|psi_mu_eta)$/;
+
+/**
+ * Whether a site's last axis is the gene axis: core parameters by the model family (so a
+ * dataset axis D or a component axis K of the same length as the genes is never taken for it),
+ * per-gene hyper-sites by their shape; cell sites and mixing weights never.
+ */
+export function hasGeneAxis(cfg: ModelConfig, s: SiteSpec): boolean {
+  if (s.cell || s.role === "mixing" || s.role === "capture" || s.shape.length === 0) return false;
+  if (s.role === "core") return familyOf(cfg).isGeneLevel(cfg, s.name as CoreParam);
+  if (NON_GENE_HYPER.test(s.name)) return false;
+  return s.shape[s.shape.length - 1] === cfg.nGenes;
 }
 
 /** Results restricted to `genes` (indices or names, in the given order). */
@@ -36,10 +53,7 @@ export function sliceGenes(res: ScribeResults, genes: readonly number[] | readon
   const params: Record<string, Tensor> = {};
   for (const [name, v] of Object.entries(res.params)) {
     const s = siteOfParam(name, specs);
-    const axis = s && !s.cell ? s.shape.lastIndexOf(cfg.nGenes) : -1;
-    const geneAxis =
-      s && !s.cell && axis >= 0 && s.shape.length > 0 && axis === s.shape.length - 1 && s.role !== "mixing";
-    params[name] = geneAxis ? indexAxis(v, axis, idx) : v;
+    params[name] = s && hasGeneAxis(cfg, s) ? indexAxis(v, s.shape.length - 1, idx) : v;
   }
   return new Results({
     modelType: res.modelType,
@@ -85,5 +99,80 @@ export function sliceComponent(res: ScribeResults, k: number): ScribeResults {
     obsNames: res.obsNames,
     ...(res.counts ? { counts: res.counts } : {}),
     meta: res.meta,
+  });
+}
+
+/**
+ * Dataset `d` of a multi-dataset fit (SCRIBE results `get_dataset`, `models/datasets.ts`) as
+ * single-dataset results over that dataset's cells: each dataset parameter's guide taken at d
+ * (its hierarchy's hyper-sites dropped: the parameter's own guide is its posterior), per-dataset
+ * mixing weights at d, per-cell guides and names restricted to the dataset's cells. Capture
+ * scaling is dropped (the η prior's location returns to log M₀). p/phi with a gene axis per
+ * dataset ("gene_specific" / "two_level") has no single-dataset form and is refused.
+ */
+export function sliceDataset(res: ScribeResults, d: number): ScribeResults {
+  const cfg = res.config;
+  const ds = cfg.datasets;
+  if (!ds) throw new Error("getDataset: the fit has no datasets (datasetKey / datasetIndices)");
+  if (!Number.isInteger(d) || d < 0 || d >= ds.n)
+    throw new Error(`getDataset: dataset must be in [0, ${ds.n}), got ${d}`);
+  for (const n of ds.params)
+    if ((n === "p" || n === "phi") && ds.probMode !== "scalar")
+      throw new Error(
+        `getDataset: '${n}' is per gene within each dataset (probDatasetMode ${ds.probMode}), which a single-dataset model cannot hold`,
+      );
+  const cells: number[] = [];
+  ds.indices.forEach((x, c) => {
+    if (x === d) cells.push(c);
+  });
+  const specs = familyOf(cfg).guideParamSites(cfg);
+  const dropped = new Set<string>();
+  for (const n of ds.params) {
+    const h = hierarchyNames(n);
+    for (const x of [
+      h.loc,
+      h.scale,
+      h.loc.replace(/_loc$/, "_pop_loc"),
+      h.loc.replace(/_loc$/, "_gene_scale"),
+    ])
+      dropped.add(x);
+  }
+  const params: Record<string, Tensor> = {};
+  for (const [name, v] of Object.entries(res.params)) {
+    const s = siteOfParam(name, specs);
+    if (s && (dropped.has(s.name) || NON_GENE_HYPER.test(s.name))) continue;
+    if (s && s.role === "core" && (ds.params as readonly string[]).includes(s.name)) {
+      const axis = cfg.nComponents > 1 && cfg.mixtureParams.includes(s.name as CoreParam) ? 1 : 0;
+      params[name] = indexAxis(v, axis, [d]).squeeze(axis);
+    } else if (s?.role === "mixing" && ds.mixing) params[name] = indexAxis(v, 0, [d]).squeeze(0);
+    else if (s?.cell) params[name] = indexAxis(v, 0, cells);
+    else params[name] = v;
+  }
+  const {
+    datasetIndices: _i,
+    nDatasets: _n,
+    datasetParams: _p,
+    datasetMixing: _m,
+    probDatasetMode: _pm,
+    annotationLogits: ann,
+    priors,
+    ...opts
+  } = res.options;
+  const { capture_scaling: _cs, mu_eta: _me, ...keptPriors } = (priors ?? {}) as Record<string, unknown>;
+  const levels = res.meta.datasetLevels as string[] | undefined;
+  return new Results({
+    modelType: res.modelType,
+    options: {
+      ...opts,
+      ...(priors ? { priors: keptPriors as typeof priors } : {}),
+      ...(ann ? { annotationLogits: indexAxis(ann, 0, cells) } : {}),
+      nCells: cells.length,
+    },
+    params,
+    lossHistory: res.lossHistory,
+    varNames: res.varNames,
+    obsNames: cells.map((c) => res.obsNames[c] ?? String(c)),
+    ...(res.counts ? { counts: indexAxis(res.counts, 0, cells) } : {}),
+    meta: { ...res.meta, dataset: levels?.[d] ?? d },
   });
 }
