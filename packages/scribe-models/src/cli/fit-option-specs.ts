@@ -34,7 +34,18 @@ export interface OptionSpec {
   readonly sweep?: boolean;
 }
 
-const MODELS = ["nbdm", "zinb", "nbvcp", "zinbvcp", "twostate", "twostatevcp"] as const;
+const MODELS = [
+  "nbdm",
+  "zinb",
+  "nbvcp",
+  "zinbvcp",
+  "twostate",
+  "twostatevcp",
+  "pln",
+  "nbln",
+  "lnm",
+  "lnmvcp",
+] as const;
 
 /** Every option of `scribe fit`. */
 export const FIT_OPTION_SPECS: readonly OptionSpec[] = [
@@ -145,7 +156,7 @@ export const FIT_OPTION_SPECS: readonly OptionSpec[] = [
     choices: MODELS,
     dflt: "nbvcp",
     arg: "NAME",
-    help: "nbdm | zinb | nbvcp | zinbvcp | twostate | twostatevcp",
+    help: "nbdm | zinb | nbvcp | zinbvcp | twostate | twostatevcp | pln | nbln | lnm | lnmvcp (the last four: --inference-method laplace)",
   },
   {
     key: "model.zero_inflation",
@@ -356,7 +367,7 @@ export const FIT_OPTION_SPECS: readonly OptionSpec[] = [
     choices: ["svi", "mcmc", "vae", "laplace"],
     dflt: "svi",
     arg: "NAME",
-    help: "svi | mcmc (NUTS) | vae | laplace (laplace: not yet available)",
+    help: "svi | mcmc (NUTS) | vae | laplace (Laplace-EM: --model pln, nbln, lnm or lnmvcp)",
   },
   {
     key: "inference.vae.latent_dim",

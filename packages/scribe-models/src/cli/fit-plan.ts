@@ -15,10 +15,11 @@ import type { FitOptions } from "../fit.js";
 import type { ModelType } from "../models/config.js";
 import { applyOverride, type ConfigValues, isOverride, readConfigFile } from "./config-file.js";
 import type { DataFilters } from "./data-filters.js";
+import { laplaceFitOptions, laplaceModelOf } from "./fit-laplace.js";
 import { FIT_OPTION_SPECS, optionSpec, type Settings, setting, settingsFromFlags } from "./fit-options.js";
 import { levelFolderName } from "./fit-split.js";
 import { vaeFitOptions } from "./fit-vae.js";
-import { CliError, UsageError } from "./util.js";
+import { UsageError } from "./util.js";
 
 /** Everything `scribe fit` needs to run, resolved. */
 export interface FitPlan {
@@ -134,18 +135,18 @@ export function resolveFitPlan(values: Record<string, unknown>, positionals: rea
   if (dataPath === undefined) throw new UsageError("missing DATA (an .h5ad file or a 10x folder)");
 
   const method = setting<string>(s, "inference.method");
-  if (method === "laplace")
-    throw new CliError(
-      `--inference-method ${method} is not yet available (issue 19: Laplace inference); use svi, mcmc or vae`,
-    );
-  const model = resolveModel(
-    s["model.type"] as ModelType | undefined,
-    s["model.zero_inflation"] as boolean | undefined,
-    s["model.variable_capture"] as boolean | undefined,
-    // --model with a contradicting --zero-inflation/--variable-capture is an error; a model
-    // from the config file or an override is the base those flags modify
-    "model.type" in flags && ("model.zero_inflation" in flags || "model.variable_capture" in flags),
-  );
+  // Laplace-EM (cli/fit-laplace.ts): pln, nbln, lnm, lnmvcp, and only those
+  const laplaceModel = laplaceModelOf(method, s["model.type"]);
+  const model = laplaceModel
+    ? (laplaceModel as unknown as ModelType)
+    : resolveModel(
+        s["model.type"] as ModelType | undefined,
+        s["model.zero_inflation"] as boolean | undefined,
+        s["model.variable_capture"] as boolean | undefined,
+        // --model with a contradicting --zero-inflation/--variable-capture is an error; a model
+        // from the config file or an override is the base those flags modify
+        "model.type" in flags && ("model.zero_inflation" in flags || "model.variable_capture" in flags),
+      );
 
   const opts: FitOptions = { ...(fitExtra as FitOptions), model };
   // a value equal to its documented default is left to fit(), whose defaults these are: a
@@ -186,6 +187,7 @@ export function resolveFitPlan(values: Record<string, unknown>, positionals: rea
   put("guideFlow", "guide.flow");
   // VAE inference: its options join fit()'s (cli/fit-vae.ts)
   if (method === "vae") Object.assign(opts, vaeFitOptions(s));
+  if (laplaceModel) Object.assign(opts, laplaceFitOptions(s, laplaceModel));
   if (method === "mcmc") {
     opts.inferenceMethod = "mcmc";
     put("nSamples", "inference.mcmc.n_samples");

@@ -19,6 +19,7 @@ import { type FitOptions, fit } from "../fit.js";
 import type { AnnData, UnsValue } from "../io/anndata.js";
 import { prepareH5ad } from "../io/h5ad.js";
 import { FLOAT32_EXACT_MAX } from "../io/validate.js";
+import type { LaplaceFitOutcome } from "../laplace/fit-laplace.js";
 import { type ParameterizationInput, sampledCoreParams, TWO_STATE_DEFAULT_NODES } from "../models/config.js";
 import { geneCoverageAnnData } from "../models/gene-coverage.js";
 import { commitAll, prepareFileAtomic, textWriter } from "../persist/atomic-file-node.js";
@@ -29,6 +30,7 @@ import { initializeWithDefault, writeTemplate } from "./config-file.js";
 import { countMatrix, type LoadedData, loadData } from "./data.js";
 import { type FilteredData, filterData } from "./data-filters.js";
 import { refuseNonFiniteResults } from "./finite-results.js";
+import { isLaplaceOutcome, writeLaplaceRun } from "./fit-laplace.js";
 import { fitHelpText, parseArgsOptions, setting } from "./fit-options.js";
 import { resolveFitPlan } from "./fit-plan.js";
 import { fitSplit } from "./fit-split.js";
@@ -190,7 +192,10 @@ async function fitCommand(
   const plan = resolveFitPlan(values, positionals);
   const { dataPath, settings } = plan;
   const model = plan.fitOptions.model!;
-  const traits = FAMILY_TRAITS[familyNameOfModel(model)];
+  // the Laplace models (pln, nbln, lnm, lnmvcp) have no parameterization: the NB family's
+  // traits (none needed, no quadrature) stand for them here
+  const laplace = setting<string>(settings, "inference.method") === "laplace";
+  const traits = FAMILY_TRAITS[familyNameOfModel(laplace ? "nbdm" : model)];
   const givenParam = plan.fitOptions.parameterization;
   if (traits.needsParameterization && givenParam === undefined)
     throw new UsageError(
@@ -282,7 +287,7 @@ async function fitCommand(
   const signals: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
   for (const sig of signals) process.on(sig, onSignal);
   // with --inference-method vae, fit() dispatches to the VAE (its options were set by the plan)
-  let outcome: Awaited<ReturnType<typeof fit>> | VaeFitOutcome;
+  let outcome: Awaited<ReturnType<typeof fit>> | VaeFitOutcome | LaplaceFitOutcome;
   try {
     outcome = await fit(data.adata, {
       ...opts,
@@ -300,6 +305,17 @@ async function fitCommand(
   } finally {
     for (const sig of signals) process.off(sig, onSignal);
   }
+  if (isLaplaceOutcome(outcome))
+    return writeLaplaceRun(io, {
+      outcome,
+      adata: data.adata,
+      outDir,
+      outputs,
+      checkpoint: ckPath,
+      dataPath,
+      seed: opts.seed ?? 42,
+      filterSteps: data.filterSteps,
+    });
   if (outcome.interrupted) {
     io.stderr(
       `\nscribe fit: ${stopSignal ?? "stopped"} at step ${outcome.steps}; checkpoint written to ${ckPath}; rerun with --resume to continue\n`,
