@@ -125,6 +125,11 @@ describe("scribe fit --overdispersion bnb", () => {
     // the same computation on the same float32 counts: equal up to float32 rounding of the JSON round trip
     for (let g = 0; g < G; g++)
       expect(Math.abs(omegaCli[g]! - omegaApi[g]!)).toBeLessThan(1e-6 * omegaApi[g]! + 1e-9);
+    // the written results slice by genes with their ω (horseshoe sites per gene, shared τ and c²)
+    const sub = written.subsetGenes([5, 0]);
+    const omegaSub = arr(sub.getMap().bnb_concentration!);
+    expect(omegaSub[0]!).toBeCloseTo(omegaCli[5]!, 6);
+    expect(omegaSub[1]!).toBeCloseTo(omegaCli[0]!, 6);
     // a model without BNB has no ω to carry
     const plain = await runCli(
       [

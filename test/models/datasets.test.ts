@@ -286,6 +286,19 @@ describe("datasets: results slicing", () => {
         expect(Math.abs(ll[i]! - llFull[c]!)).toBeLessThan(1e-4 * Math.max(1, Math.abs(llFull[c]!)));
       });
     }
+    // guide quantiles of the dataset parameter [Q, D, G]: softplus(loc + scale·Φ⁻¹(q)) per coordinate
+    const qs = await results.quantiles([0.5, 0.975], { source: "guide" });
+    expect([...qs.mu!.shape]).toEqual([2, 2, G]);
+    const loc = arr(results.params.mu_loc!);
+    const sc = arr(results.params.mu_scale!);
+    const qv = arr(qs.mu!);
+    const softplus = (x: number) => Math.log1p(Math.exp(x));
+    [0, 1.959964].forEach((z, i) => {
+      loc.forEach((l, j) => {
+        const want = softplus(l + sc[j]! * z);
+        expect(Math.abs(qv[i * 2 * G + j]! - want)).toBeLessThan(1e-4 * want);
+      });
+    });
     // subsetGenes keeps the dataset axis and takes genes on the last axis
     const two = results.subsetGenes([4, 1]).getMap();
     expect([...two.mu!.shape]).toEqual([2, 2]);
