@@ -27,6 +27,7 @@ export {
 } from "./diagnostics/index.js";
 export * from "./enumeration/index.js";
 export * from "./flows/index.js";
+export { type MarkovInfo, type MarkovOptions, markov, markovInfoOf } from "./handlers/markov.js";
 export { ensureParamTransform, installDefaultParamTransform } from "./install-transforms.js";
 export * from "./mcmc/index.js";
 export { type LatentLayout, latentLayout, modelPotentialEnergy, modelSetup } from "./mcmc/potential.js";

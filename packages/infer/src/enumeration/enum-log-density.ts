@@ -16,8 +16,9 @@ import {
 } from "@scribe/core";
 import { traceLogDensity } from "../util/log-density.js";
 import { contractFactors, type Factor } from "./contract.js";
-import { hasEnumeratedSites, maxPlateNestingOf, traceFactors } from "./factors.js";
+import { hasEnumeratedSites, maxPlateNestingOf, type SiteFactor, traceFactors } from "./factors.js";
 import { contractScan, scanChain } from "./markov-chain.js";
+import { contractMarkovLoop, splitMarkovFactors } from "./markov-loop.js";
 
 /**
  * The log-density of a trace with its enumerated dims summed out (or maximized, with
@@ -26,8 +27,24 @@ import { contractScan, scanChain } from "./markov-chain.js";
 export function contractTrace(tr: Trace, semiring: "sum" | "max" = "sum"): Tensor {
   if (!hasEnumeratedSites(tr) && semiring === "sum") return traceLogDensity(tr);
   const tf = traceFactors(tr);
-  const factors: Factor[] = [...tf.factors];
-  const scanCur = new Set<number>();
+  // `markov` loops first: each becomes one factor (enumeration/markov-loop.ts)
+  const { chains, rest } = splitMarkovFactors(tf.factors);
+  const chainDims = new Set<number>();
+  const used = new Set<SiteFactor>();
+  const loopFactors: Factor[] = [];
+  for (const group of chains.values()) {
+    const r = contractMarkovLoop(
+      group,
+      rest.filter((f) => !used.has(f)),
+      tf,
+      semiring,
+    );
+    for (const d of r.chainDims) chainDims.add(d);
+    for (const f of r.used) used.add(f);
+    loopFactors.push(r.factor);
+  }
+  const factors: Factor[] = [...rest.filter((f) => !used.has(f)), ...loopFactors];
+  const scanCur = new Set<number>(chainDims);
   for (const [timeDim, group] of tf.scans) {
     const chain = scanChain(timeDim, group, tf);
     for (const d of chain.curDims) scanCur.add(d);

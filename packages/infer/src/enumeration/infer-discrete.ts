@@ -38,6 +38,7 @@ import {
   trace,
   where,
 } from "@scribe/core";
+import { markovInfoOf } from "../handlers/markov.js";
 import { contractFactors, type Factor } from "./contract.js";
 import { maxPlateNestingOf, traceFactors } from "./factors.js";
 import { contractScan, type LaidTransitions, layTransitions, scanChain } from "./markov-chain.js";
@@ -80,6 +81,11 @@ export function inferDiscrete<A extends unknown[]>(
   const maxPlateNesting = opts.maxPlateNesting ?? maxPlateNestingOf(trace(fn).getTrace(...args));
   const tr = trace(enumerate(fn, { maxPlateNesting })).getTrace(...args);
   const tf = traceFactors(tr);
+  const inMarkov = tf.factors.find((f) => markovInfoOf(f.site) && enumDimOf(f.site) !== undefined);
+  if (inMarkov)
+    throw new Error(
+      `inferDiscrete: site '${inMarkov.site.name}' is enumerated inside a markov loop, which inferDiscrete does not decode yet (write the chain with scan)`,
+    );
   const { rank } = tf;
   const semiring = temperature === 0 ? "max" : "sum";
   // Each enumerated scan enters as one factor over its step-0 states (its later states summed

@@ -103,7 +103,9 @@ export class EnumMessenger extends Messenger {
         `site '${msg.name}': infer.enumerate is "parallel" but its distribution has no finite support to enumerate (enumerateSupport)`,
       );
     const size = support.shape[0] ?? 0;
-    const dim = this.allocateDim();
+    // `markov` (@scribe/infer) recycles the dim of the same site `history + 1` steps back
+    const reuse = (msg.infer as { _enumDimReuse?: unknown })._enumDimReuse;
+    const dim = typeof reuse === "number" ? reuse : this.allocateDim();
     const eventShape = msg.fn.eventShape;
     msg.value = reshape(support, [size, ...new Array<number>(-dim - 1).fill(1), ...eventShape]);
     const info: EnumInfo = { _enumDim: dim, _enumSize: size };
