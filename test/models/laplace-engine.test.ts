@@ -227,7 +227,9 @@ function smallProblem(obs: ObservationModel) {
       : {}),
   };
   const x = Array.from({ length: C * n }, (_, i) => 0.5 * Math.cos(1.7 * i));
-  return { C, G, n, k, g, cells: { counts: cells, C, G, totals }, x };
+  // PLN / NBLN: a per-cell log offset (library size), so that path is differentiated too
+  const offset = obs === multinomialAlrObservation ? {} : { offset: [0.3, -0.2, 0.5] };
+  return { C, G, n, k, g, cells: { counts: cells, C, G, totals, ...offset }, x };
 }
 
 const models: [string, ObservationModel][] = [

@@ -19,7 +19,14 @@ export function f64(values: ArrayLike<number>, shape: number[]): Tensor {
 export function makeContext(
   obs: ObservationModel,
   g: { mu: number[]; W: number[]; d: number[]; k: number; logR?: number[] },
-  cells: { counts: number[]; C: number; G: number; totals?: number[]; constant?: number[] },
+  cells: {
+    counts: number[];
+    C: number;
+    G: number;
+    totals?: number[];
+    constant?: number[];
+    offset?: number[];
+  },
 ): LaplaceContext {
   const n = g.mu.length;
   const prior = { mu: f64(g.mu, [n]), W: f64(g.W, [n, g.k]), d: f64(g.d, [n]) };
@@ -29,7 +36,7 @@ export function makeContext(
     mChol: capacitanceCholesky(prior),
     data: {
       counts: f64(cells.counts, [cells.C, cells.G]),
-      offset: null,
+      offset: cells.offset ? f64(cells.offset, [cells.C, 1]) : null,
       totals: f64(cells.totals ?? new Array(cells.C).fill(0), [cells.C, 1]),
       constant: f64(cells.constant ?? new Array(cells.C).fill(0), [cells.C]),
     },

@@ -106,6 +106,8 @@ async function hostCounts(data: Tensor | AnnData, layer?: string): Promise<Host>
     if (!m) throw new Error(`fit (laplace): no layer ${JSON.stringify(layer)}`);
     validateCounts(m, { allowEmpty: true, obsNames: data.obs.index, varNames: data.var.index });
     const d = toDense(m, "float64");
+    if (d.shape[0] === 0 || d.shape[1] === 0)
+      throw new Error(`fit (laplace): empty count matrix [${d.shape}]${layer ? ` in layer ${layer}` : ""}`);
     return {
       values: Float64Array.from(d.data),
       C: d.shape[0],
