@@ -162,6 +162,27 @@ describe("Laplace-EM fits on simulated data (float64, cpu)", () => {
 });
 
 describe("Laplace-EM inputs", () => {
+  it("an abort signal stops the fit after the current step and returns what was fitted", async () => {
+    const sim = simulatePln(60, 8, 12);
+    const stop = new AbortController();
+    const out = await fitLaplace(fromTypedArray(sim.counts, [60, 8]), {
+      model: "pln",
+      inferenceMethod: "laplace",
+      rank: 2,
+      nSteps: 50,
+      dtype: "float64",
+      progressEvery: 1,
+      signal: stop.signal,
+      onProgress: (step) => {
+        if (step === 3) stop.abort();
+      },
+    });
+    expect(out.interrupted).toBe(true);
+    expect(out.steps).toBe(3);
+    expect(out.results.lossHistory.length).toBe(3);
+    expect(out.results.mu.every(Number.isFinite)).toBe(true);
+  });
+
   it('fit(counts, { inferenceMethod: "laplace" }) dispatches to fitLaplace (same seed, same result)', async () => {
     const sim = simulatePln(60, 8, 11);
     const counts = fromTypedArray(sim.counts, [60, 8]);

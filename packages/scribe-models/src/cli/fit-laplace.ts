@@ -188,6 +188,10 @@ export async function writeLaplaceRun(io: CliIO, ctx: LaplaceRunContext): Promis
   ]);
   // Laplace-EM writes no checkpoint; remove a stale one of an earlier run in this folder
   rmSync(ctx.checkpoint, { force: true });
+  if (ctx.outcome.interrupted)
+    io.stderr(
+      `\nscribe fit: stopped at step ${ctx.outcome.steps}; the results of the steps run are written (Laplace-EM has no checkpoint to resume)\n`,
+    );
   const last = res.lossHistory.length ? res.lossHistory[res.lossHistory.length - 1]! : Number.NaN;
   io.stdout(
     `${JSON.stringify({ out: ctx.outDir, steps: ctx.outcome.steps, final_loss: last, params: ctx.outputs.params, h5ad: ctx.outputs.h5ad, modes: LAPLACE_MODES_KEY })}\n`,

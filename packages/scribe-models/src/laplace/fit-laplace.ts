@@ -78,6 +78,8 @@ export interface LaplaceFitOptions {
   layer?: string;
   /** Outer steps between loss readbacks and progress calls (default 50). */
   progressEvery?: number;
+  /** Stops the fit after the current outer step (no checkpoint: the results so far are returned). */
+  signal?: AbortSignal;
   /** Called at each progress update with (steps done, nSteps, latest loss). */
   onProgress?: (step: number, nSteps: number, loss: number) => void;
 }
@@ -85,7 +87,10 @@ export interface LaplaceFitOptions {
 /** What {@link fitLaplace} returns. */
 export interface LaplaceFitOutcome {
   results: LaplaceResults;
+  /** Outer steps run (fewer than nSteps when stopped by the signal). */
   steps: number;
+  /** Whether `signal` stopped the fit early (the results are those of the steps run). */
+  interrupted: boolean;
 }
 
 function isAnnData(x: unknown): x is AnnData {
@@ -332,7 +337,10 @@ async function fitLaplaceHere(
     last = report(e);
     return e;
   };
+  let done = 0;
   for (let step = 0; step < nSteps; step++) {
+    // Stopped from outside (Ctrl-C in the command): keep what has been fitted so far.
+    if (options.signal?.aborted) break;
     await eStep();
     // One scope per M-step: the tape's intermediates and the gradients are freed with it;
     // the optimizer keeps its new state and the loss survives as the scope's result.
@@ -342,8 +350,10 @@ async function fitLaplaceHere(
     });
     state = stepped.next;
     pending.push(stepped.loss);
-    if ((step + 1) % every === 0 || step + 1 === nSteps) await flush(step + 1);
+    done = step + 1;
+    if (done % every === 0 || done === nSteps) await flush(done);
   }
+  await flush(done);
   // A final E-step at the fitted globals gives modes (and diagnostics) consistent with them.
   await eStep();
   const params = optim.getParams(state) as Params;
@@ -374,9 +384,9 @@ async function fitLaplaceHere(
     lastEStep: last!,
     rescuedTotal,
     lossHistory: Float64Array.from(losses),
-    steps: nSteps,
+    steps: done,
     ...(h.obsNames ? { obsNames: h.obsNames } : {}),
     ...(h.varNames ? { varNames: h.varNames } : {}),
   };
-  return { results, steps: nSteps };
+  return { results, steps: done, interrupted: done < nSteps };
 }
