@@ -12,7 +12,7 @@ import { fit, latentSiteSpecs, makeConfig, ScribeResults, sliceDataset } from "@
 import { runCli } from "@scribe/models/cli/main.js";
 import type { CliIO } from "@scribe/models/cli/util.js";
 import { createAnnData } from "@scribe/models/io/index.js";
-import { write10x } from "@scribe/models/io/node.js";
+import { readH5ad, write10x } from "@scribe/models/io/node.js";
 import { describe, expect, it } from "vitest";
 
 const C = 240;
@@ -329,4 +329,39 @@ describe("datasets: results slicing", () => {
     expect([...one.params.r_loc!.shape]).toEqual([2, 1]);
     expect(arr(one.params.r_loc!)).toEqual([arr(results.params.r_loc!)[1]!, arr(results.params.r_loc!)[3]!]);
   }, 60_000);
+});
+
+describe("scribe fit --dataset-key with a mixture", () => {
+  it("results.h5ad has one var column per component and dataset, the posterior means of the written results", async () => {
+    const { counts, labels } = simulate(8);
+    const adata = adataOf(counts, labels);
+    const dir = mkdtempSync(join(tmpdir(), "scribe-datasets-mix-"));
+    const data = join(dir, "sim");
+    write10x(data, adata);
+    let stderr = "";
+    const io: CliIO = {
+      stdout: () => {},
+      stderr: (t) => {
+        stderr += t;
+      },
+      stderrIsTTY: false,
+    };
+    const out = join(dir, "out");
+    const args = ["fit", data, "--model", "zinbvcp", "--unconstrained", "--n-components", "2"];
+    args.push("--dataset-key", "batch", "--n-steps", "5", "--n-samples", "3", "--out", out, "-q");
+    expect(await runCli(args, io), stderr).toBe(0);
+    const res = ScribeResults.fromJSON(JSON.parse(readFileSync(join(out, "params.json"), "utf8")));
+    const h5 = await readH5ad(join(out, "results.h5ad"));
+    // r (canonical gene parameter) is the dataset parameter: [K, D, G]
+    const samples = res.getPosteriorSamples({ nSamples: 3, seed: 42, counts });
+    const mean = arr(samples.r!.mean(0));
+    for (let k = 0; k < 2; k++)
+      for (let d = 0; d < 2; d++) {
+        const col = h5.var.columns[`scribe_r_mean_k${k}_d${d}`] as unknown as ArrayLike<number>;
+        const want = mean.slice((k * 2 + d) * G, (k * 2 + d + 1) * G);
+        for (let g = 0; g < G; g++) expect(Math.abs(Number(col[g]) - want[g]!)).toBeLessThan(1e-5 * want[g]!);
+      }
+    // per-dataset mixing weights, read back as they were fitted
+    expect([...res.getMap().mixing_weights!.shape]).toEqual([2, 2]);
+  }, 120_000);
 });

@@ -303,3 +303,22 @@ export function datasetNaturalParams(
   if (nat.gate) out.gate = back("gate", nat.gate);
   return out;
 }
+
+/**
+ * Labels of the leading entries of a per-gene summary [K?, D?, G] of parameter `name` in a
+ * dataset model, row-major: "k0_d1" with both axes, "d1" with the dataset axis only, "k0"
+ * with the component axis only (for var column names such as `scribe_mu_mean_d1`).
+ */
+export function datasetColumnLabels(cfg: ModelConfig, name: string, shape: readonly number[]): string[] {
+  const lead = shape.slice(0, -1);
+  const axes = paramAxes(cfg) as Record<string, { hasK: boolean } | undefined>;
+  const hasK = cfg.nComponents > 1 && (axes[name]?.hasK ?? false) && lead.length >= 1;
+  const hasD = lead.length - (hasK ? 1 : 0) === 1;
+  const K = hasK ? lead[0]! : 1;
+  const D = hasD ? lead[lead.length - 1]! : 1;
+  const out: string[] = [];
+  for (let k = 0; k < K; k++)
+    for (let d = 0; d < D; d++)
+      out.push([hasK ? `k${k}` : "", hasD ? `d${d}` : ""].filter(Boolean).join("_"));
+  return out;
+}

@@ -9,6 +9,7 @@
 import type { Tensor } from "@scribe/core";
 import type { AnnData, UnsValue } from "../io/anndata.js";
 import type { Column } from "../io/frame.js";
+import { datasetColumnLabels } from "../models/datasets.js";
 import type { ScribeResults } from "./results.js";
 
 /** A tensor's values as numbers: the one `await` (any backend). */
@@ -53,7 +54,13 @@ export async function annotateAnnData(
       continue;
     }
     if (m.rank === 1) varCols[`scribe_${name}_mean`] = await toNumbers(m);
-    else
+    else if (cfg.datasets) {
+      // multi-dataset fits (models/datasets.ts): one column per component and dataset
+      const v = await toNumbers(m);
+      datasetColumnLabels(cfg, name, m.shape).forEach((label, i) => {
+        varCols[`scribe_${name}_mean_${label}`] = v.slice(i * G, (i + 1) * G);
+      });
+    } else
       for (let k = 0; k < K; k++)
         varCols[`scribe_${name}_mean_k${k}`] = await toNumbers(m.slice([k, 0], [k + 1, G]).reshape([G]));
   }
