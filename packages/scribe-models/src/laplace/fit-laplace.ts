@@ -241,6 +241,7 @@ function report(e: EStepResult): NewtonReport {
 /**
  * Fit PLN / NBLN / LNM / LNMVCP by Laplace-EM.
  * @example
+ * // fragment: `counts` is a cells × genes count tensor
  * const { results } = await fitLaplace(counts, { model: "pln", inferenceMethod: "laplace", rank: 2 });
  * results.mu; results.W; results.lastEStep.iterations;
  */

@@ -73,6 +73,7 @@ export interface LaplaceResults {
 /**
  * The dense covariance Σ = W Wᵀ + diag(d) [G', G'] (row-major).
  * @example
+ * // fragment: `results` of a PLN / NBLN / LNM Laplace fit
  * const sigma = laplaceCovariance(results); // SCRIBE's get_pln_sigma
  */
 export function laplaceCovariance(res: Pick<LaplaceResults, "latentDim" | "rank" | "W" | "d">): Float64Array {
@@ -92,6 +93,7 @@ export function laplaceCovariance(res: Pick<LaplaceResults, "latentDim" | "rank"
 /**
  * The correlation matrix of Σ [G', G'] (SCRIBE's get_pln_correlation).
  * @example
+ * // fragment: `results` of a PLN / NBLN / LNM Laplace fit
  * const corr = laplaceCorrelation(results);
  */
 export function laplaceCorrelation(

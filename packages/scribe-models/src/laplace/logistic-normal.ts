@@ -28,6 +28,7 @@ export interface LaplaceLogisticNormalOptions {
 /**
  * The logistic-normal of an LNM / LNMVCP Laplace fit, ready for `compare()`.
  * @example
+ * // fragment: countsA, countsB are two groups' count tensors
  * const a = laplaceLogisticNormal((await fit(countsA, { model: "lnm", inferenceMethod: "laplace" })).results);
  * const b = laplaceLogisticNormal((await fit(countsB, { model: "lnm", inferenceMethod: "laplace" })).results);
  * const de = await compare(a, b); // parametric, CLR coordinates
