@@ -18,7 +18,6 @@
  */
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import {
   type CountMatrix,
   designFromConditions,
@@ -40,7 +39,6 @@ import {
 import { conditionLabels, countMatrix, genesBySamples, loadData } from "./data.js";
 import { countCalls, DE_HELP, type DeArgs, deCsv, parseDeArgs, resolveComparison } from "./de.js";
 import { type ShardFlags, takeShardFlags } from "./shard-flags.js";
-import { submitShardJobs } from "./slurm-de.js";
 import { CliError, type CliIO, EXIT_OK, UsageError, writeFileAtomic } from "./util.js";
 
 /** Everything a shard, the merge and the local run share. */
@@ -68,9 +66,6 @@ export interface ShardedDeRun {
   /** Fingerprint of data + options + N. */
   fingerprint: string;
 }
-
-/** The launcher of this package (`bin/scribe.js`), for job scripts. */
-export const SCRIBE_BIN = fileURLToPath(new URL("../../bin/scribe.js", import.meta.url));
 
 /** Log file of shard `k` (SLURM writes it; `%a` in the sbatch pattern). */
 export function shardLogPath(dir: string, k: number | string): string {
@@ -217,7 +212,8 @@ export async function runShardedDe(argv: readonly string[], io: CliIO): Promise<
     return EXIT_OK;
   }
   if (flags.merge) return merge(run, io);
-  if (flags.slurm) return submitShardJobs(run, io);
+  // imported here: cli/slurm-de.ts builds on this module
+  if (flags.slurm) return (await import("./slurm-de.js")).submitShardJobs(run, io);
   const states = shardStates(run);
   for (const range of run.ranges) {
     const state = states[range.index];

@@ -13,11 +13,11 @@ import { cancelJobs, queuedJobs, submitJob, waitForJobs, writeJobScript } from "
 import {
   describeBadShards,
   readMergeMarker,
-  SCRIBE_BIN,
   type ShardedDeRun,
   shardLogPath,
   shardStates,
 } from "./shard-de.js";
+import { JOB_PRELUDE, scribeCommand } from "./slurm-launch.js";
 import { CliError, type CliIO, EXIT_OK } from "./util.js";
 
 /** The jobs of the last submission from a shard folder (`slurm/jobs.json`). */
@@ -89,20 +89,11 @@ export async function submitShardJobs(run: ShardedDeRun, io: CliIO): Promise<num
   if (missing.length < N)
     say(`${N - missing.length} of ${N} shards complete; submitting only ${missing.join(",") || "the merge"}`);
 
-  const base = [
-    process.execPath,
-    SCRIBE_BIN,
-    "de",
-    ...run.deArgv,
-    "--shards",
-    String(N),
-    "--shard-dir",
-    run.dir,
-  ];
+  const base = [...scribeCommand(), "de", ...run.deArgv, "--shards", String(N), "--shard-dir", run.dir];
   const taskScript = join(run.dir, "slurm", "shard-task.sh");
   const mergeScript = join(run.dir, "slurm", "merge.sh");
-  writeJobScript(taskScript, [...base, "--shard-index"], '"$SLURM_ARRAY_TASK_ID"');
-  writeJobScript(mergeScript, [...base, "--merge-shards"]);
+  writeJobScript(taskScript, [...base, "--shard-index"], '"$SLURM_ARRAY_TASK_ID"', JOB_PRELUDE);
+  writeJobScript(mergeScript, [...base, "--merge-shards"], "", JOB_PRELUDE);
   const opts = run.flags.slurmOptions;
   let arrayJob: string | null = null;
   if (missing.length) {

@@ -21,9 +21,9 @@ import { parse as parseYaml } from "yaml";
 import { cancelJobs, submitJob, waitForJobs, writeJobScript } from "../slurm/sbatch.js";
 import { applyOverride, readConfigObject } from "./config-file.js";
 import { resolveFitPlan } from "./fit-plan.js";
-import { SCRIBE_BIN } from "./shard-de.js";
 import { takeShardFlags } from "./shard-flags.js";
 import { logTail } from "./slurm-de.js";
+import { JOB_PRELUDE, scribeCommand } from "./slurm-launch.js";
 import { CliError, type CliIO, EXIT_OK, parseCommandArgs, UsageError, writeFileAtomic } from "./util.js";
 
 /** Help text of `scribe sweep`. */
@@ -255,9 +255,9 @@ export async function runSweep(argv: readonly string[], io: CliIO): Promise<numb
     return plan.compare ? compareAll(plan, io) : EXIT_OK;
   }
 
-  const cmd = [process.execPath, SCRIBE_BIN, "sweep", resolve(configPath), ...(quiet ? ["-q"] : [])];
+  const cmd = [...scribeCommand(), "sweep", resolve(configPath), ...(quiet ? ["-q"] : [])];
   const taskScript = join(plan.root, "sweep", "run-task.sh");
-  writeJobScript(taskScript, [...cmd, "--task-index"], '"$SLURM_ARRAY_TASK_ID"');
+  writeJobScript(taskScript, [...cmd, "--task-index"], '"$SLURM_ARRAY_TASK_ID"', JOB_PRELUDE);
   const chdir = process.cwd();
   const opts = flags.slurmOptions;
   let arrayJob: string | null = null;
@@ -275,7 +275,7 @@ export async function runSweep(argv: readonly string[], io: CliIO): Promise<numb
   let compareJob: string | null = null;
   if (plan.compare) {
     const compareScript = join(plan.root, "sweep", "compare.sh");
-    writeJobScript(compareScript, [...cmd, "--compare-only"]);
+    writeJobScript(compareScript, [...cmd, "--compare-only"], "", JOB_PRELUDE);
     compareJob = await submitJob(
       {
         name: "scribe-sweep-compare",

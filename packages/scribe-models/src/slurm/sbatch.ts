@@ -67,14 +67,15 @@ export function shellQuote(word: string): string {
 
 /**
  * Write an executable bash job script running `command` (words, quoted here) followed by
- * `rawTail` (unquoted, e.g. `"$SLURM_ARRAY_TASK_ID"`).
+ * `rawTail` (unquoted, e.g. `"$SLURM_ARRAY_TASK_ID"`), after the shell lines `prelude`.
  */
-export function writeJobScript(path: string, command: readonly string[], rawTail = ""): void {
+export function writeJobScript(path: string, command: readonly string[], rawTail = "", prelude = ""): void {
   mkdirSync(dirname(path), { recursive: true });
   const line = command.map(shellQuote).join(" ") + (rawTail ? ` ${rawTail}` : "");
+  const pre = prelude ? `${prelude}\n` : "";
   writeFileSync(
     path,
-    `#!/bin/bash\n# written by scribe; submitted with sbatch\nset -euo pipefail\nexec ${line}\n`,
+    `#!/bin/bash\n# written by scribe; submitted with sbatch\nset -euo pipefail\n${pre}exec ${line}\n`,
   );
   chmodSync(path, 0o755);
 }
