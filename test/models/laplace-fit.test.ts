@@ -24,6 +24,7 @@ import {
   simulateNbln,
   simulatePln,
 } from "./laplace-helpers.js";
+import { rng } from "./vae-helpers.js";
 
 const SLOW = process.env.SCRIBE_SLOW === "1";
 const DEG = 180 / Math.PI;
@@ -95,6 +96,37 @@ describe("Laplace-EM fits on simulated data (float64, cpu)", () => {
     expect(meanD).toBeLessThan(0.15);
     expectNewtonConverges(results);
     expect(results.lossHistory[results.lossHistory.length - 1]!).toBeLessThan(results.lossHistory[0]!);
+  }, 180_000);
+
+  it("PLN with a per-cell log offset (library size) recovers μ given the offsets", async () => {
+    const sim = simulatePln(200, 20, 13);
+    // cell c's counts are Poisson(exp(x_c + o_c)) with o_c ∈ [−0.7, 0.7]: redraw them
+    const offsets = Array.from({ length: sim.C }, (_, c) => -0.7 + (1.4 * c) / (sim.C - 1));
+    const R = rng(14);
+    const counts = Float64Array.from(sim.x, (v, i) =>
+      R.poisson(Math.exp(v + offsets[Math.floor(i / sim.G)]!)),
+    );
+    const { results } = await fitSim({ ...sim, counts }, "pln", 50, { logOffset: offsets });
+    const { err, oracle, angle } = report("PLN with offsets", sim, results);
+    // the modes carry no trace of the offsets: regressing each cell's mean mode on o_c gives a
+    // slope near 0 (ignoring the offset would give 1, the wrong sign 2)
+    const m = Array.from({ length: sim.C }, (_, c) => {
+      let v = 0;
+      for (let g = 0; g < sim.G; g++) v += results.modes[c * sim.G + g]! / sim.G;
+      return v;
+    });
+    const mBar = m.reduce((a, b) => a + b, 0) / sim.C;
+    let sxy = 0;
+    let sxx = 0;
+    for (let c = 0; c < sim.C; c++) {
+      sxy += (m[c]! - mBar) * offsets[c]!;
+      sxx += offsets[c]! ** 2;
+    }
+    console.log(`PLN with offsets: slope of the cells' mean mode on o_c ${(sxy / sxx).toFixed(3)}`);
+    // μ̂'s error includes the Poisson noise of low-count genes, beyond the oracle's (x seen)
+    expect(err).toBeLessThan(Math.max(0.25, 2 * oracle));
+    expect(angle).toBeLessThan(10);
+    expect(Math.abs(sxy / sxx)).toBeLessThan(0.15);
   }, 180_000);
 
   it.runIf(SLOW)(
