@@ -104,7 +104,7 @@ else {
     ? {
         ...process.env,
         LD_LIBRARY_PATH: [blasDir, process.env.LD_LIBRARY_PATH].filter(Boolean).join(":"),
-        OPENBLAS_NUM_THREADS: "2",
+        OPENBLAS_NUM_THREADS: process.env.SCRIBE_TORCH_THREADS ?? "2",
       }
     : process.env;
   const out = execFileSync(
