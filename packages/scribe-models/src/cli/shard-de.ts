@@ -38,8 +38,9 @@ import {
 } from "../shard/genewise-shard-file.js";
 import { conditionLabels, countMatrix, genesBySamples, loadData } from "./data.js";
 import { countCalls, DE_HELP, type DeArgs, deCsv, parseDeArgs, resolveComparison } from "./de.js";
+import { inputFiles, refuseOverwritingInputs } from "./run-folder.js";
 import { type ShardFlags, takeShardFlags } from "./shard-flags.js";
-import { CliError, type CliIO, EXIT_OK, UsageError, writeFileAtomic } from "./util.js";
+import { CliError, type CliIO, checkWritable, EXIT_OK, UsageError, writeFileAtomic } from "./util.js";
 
 /** Everything a shard, the merge and the local run share. */
 export interface ShardedDeRun {
@@ -81,6 +82,8 @@ async function prepare(argv: readonly string[]): Promise<ShardedDeRun | null> {
   if (args.out === undefined) throw new UsageError("--shards needs --out FILE.csv (the merged table)");
   if (args.raw && args.layer !== undefined)
     throw new UsageError("--raw and --layer are exclusive (.raw has no layers)");
+  checkWritable(args.out);
+  refuseOverwritingInputs([args.out], inputFiles(args.data), "--out");
   const dir = resolve(flags.shardDir ?? `${args.out}.shards`);
   const data = await loadData(args.data, {
     raw: args.raw,
