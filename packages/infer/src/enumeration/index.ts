@@ -13,4 +13,5 @@ export {
   wantsEnumeration,
 } from "./enum-log-density.js";
 export { hasEnumeratedSites, maxPlateNestingOf, type TraceFactors, traceFactors } from "./factors.js";
+export { guideEnumElbo, guideWantsEnumeration } from "./guide-enum.js";
 export { type InferDiscreteOptions, inferDiscrete } from "./infer-discrete.js";

@@ -3,12 +3,13 @@
  * (NumPyro's `TraceEnum_ELBO`). The guide covers the continuous latents; the model runs
  * under `enumerate` with the guide replayed, and its log-factors are contracted over the
  * enumeration dims and plates (`@scribe/infer`'s enumeration), so the discrete sites need no
- * guide and add no sampling noise. Supported: enumerated sites in the model only (a guide
- * with enumerated sites is rejected), plates that nest, and enumerated `scan`s (HMMs).
+ * guide and add no sampling noise. Supported: enumerated sites in the model, plates that
+ * nest, enumerated `scan`s (HMMs) and `markov` loops; or discrete sites enumerated in the
+ * guide instead (`infer: { enumerate: "parallel" }` or `configEnumerate` on the guide), whose
+ * expectation is then exact (enumeration/guide-enum.ts).
  * @module
  */
 import {
-  enumDimOf,
   enumerate,
   type Key,
   replay,
@@ -24,6 +25,7 @@ import {
 } from "@scribe/core";
 import { contractTrace } from "../enumeration/enum-log-density.js";
 import { maxPlateNestingOf } from "../enumeration/factors.js";
+import { guideEnumElbo, guideWantsEnumeration } from "../enumeration/guide-enum.js";
 import { siteLogProb } from "../util/log-density.js";
 import { checkModelGuideMatch } from "../util/sites.js";
 import type { ELBOLoss, ELBOOptions, ModelFn } from "./elbo.js";
@@ -98,12 +100,8 @@ export class TraceEnumELBO implements ELBOLoss {
     args: A,
   ): Tensor {
     const [kGuide, kModel] = splitKey(rngKey, 2);
-    const guideTrace = trace(seed(substitute(guide, params), kGuide!)).getTrace(...args);
-    for (const g of guideLatents(guideTrace))
-      if (g.infer.enumerate === "parallel" || enumDimOf(g) !== undefined)
-        throw new Error(
-          `TraceEnumELBO: guide site '${g.name}' asks for enumeration; enumerate discrete sites in the model and leave them out of the guide`,
-        );
+    const seededGuide = seed(substitute(guide, params), kGuide!);
+    const guideTrace = trace(seededGuide).getTrace(...args);
     const seededModel = seed(substitute(model, params), kModel!);
     let maxPlateNesting = this.maxPlateNesting ?? this.guessed.get(model);
     if (maxPlateNesting === undefined) {
@@ -112,6 +110,14 @@ export class TraceEnumELBO implements ELBOLoss {
         maxPlateNestingOf(trace(replay(seededModel, guideTrace)).getTrace(...args)),
       );
       this.guessed.set(model, maxPlateNesting);
+    }
+    if (guideWantsEnumeration(guideTrace)) {
+      // guide-side enumeration: the guide's discrete sites hold their supports, the model is
+      // replayed on them and the expectation is exact (enumeration/guide-enum.ts)
+      const enumGuide = trace(enumerate(seededGuide, { maxPlateNesting })).getTrace(...args);
+      const replayed = trace(replay(seededModel, enumGuide)).getTrace(...args);
+      checkModelGuideMatch(replayed, enumGuide);
+      return guideEnumElbo(replayed, enumGuide);
     }
     const modelTrace = trace(enumerate(replay(seededModel, guideTrace), { maxPlateNesting })).getTrace(
       ...args,
