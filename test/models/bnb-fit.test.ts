@@ -151,5 +151,5 @@ describe("scribe fit --overdispersion bnb", () => {
     expect(plain).toBe(0);
     const p2 = ScribeResults.fromJSON(JSON.parse(readFileSync(join(dir, "plain", "params.json"), "utf8")));
     expect(p2.getMap().bnb_concentration).toBeUndefined();
-  }, 120_000);
+  }, 300_000);
 });

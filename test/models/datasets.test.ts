@@ -147,7 +147,7 @@ describe("datasets: recovery", () => {
       // float32 sums of ~5 terms of magnitude ≤ 50
       expect(Math.abs(ll[c]! - want)).toBeLessThan(2e-3 * Math.max(1, Math.abs(want)));
     }
-  }, 120_000);
+  }, 300_000);
 });
 
 describe("datasets: mixtures with per-dataset mixing weights", () => {
@@ -194,7 +194,7 @@ describe("datasets: mixtures with per-dataset mixing weights", () => {
     for (let k = 0; k < 2; k++) expect(Math.abs(frac[k]! - want[k]!)).toBeLessThan(0.1);
     // both datasets have p = 0.5
     for (const x of arr(map.p!)) expect(Math.abs(x - P)).toBeLessThan(0.05);
-  }, 120_000);
+  }, 300_000);
 });
 
 describe("scribe fit --dataset-key", () => {
@@ -248,7 +248,7 @@ describe("scribe fit --dataset-key", () => {
     const want = arr(api.results.getMap().mu!);
     const got = arr(map.mu!);
     for (let i = 0; i < want.length; i++) expect(Math.abs(got[i]! - want[i]!)).toBeLessThan(1e-5 * want[i]!);
-  }, 60_000);
+  }, 300_000);
 });
 
 describe("datasets: results slicing", () => {
@@ -307,7 +307,7 @@ describe("datasets: results slicing", () => {
       [muFull[4]!, muFull[1]!, muFull[G + 4]!, muFull[G + 1]!].map((x) => Math.fround(x)),
     );
     expect(() => sliceDataset(results, 2)).toThrow(/dataset must be in \[0, 2\)/);
-  }, 120_000);
+  }, 300_000);
 
   it("subsetGenes never takes a dataset axis for the gene axis (D = G = 2, capture scaling per dataset)", async () => {
     const n = 40;
@@ -328,7 +328,7 @@ describe("datasets: results slicing", () => {
     expect([...one.params.mu_eta_raw_loc!.shape]).toEqual([2]);
     expect([...one.params.r_loc!.shape]).toEqual([2, 1]);
     expect(arr(one.params.r_loc!)).toEqual([arr(results.params.r_loc!)[1]!, arr(results.params.r_loc!)[3]!]);
-  }, 60_000);
+  }, 300_000);
 });
 
 describe("scribe fit --dataset-key with a mixture", () => {
@@ -363,5 +363,5 @@ describe("scribe fit --dataset-key with a mixture", () => {
       }
     // per-dataset mixing weights, read back as they were fitted
     expect([...res.getMap().mixing_weights!.shape]).toEqual([2, 2]);
-  }, 120_000);
+  }, 300_000);
 });
