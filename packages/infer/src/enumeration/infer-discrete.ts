@@ -138,6 +138,10 @@ export function inferDiscrete<A extends unknown[]>(
         `inferDiscrete: scan with ${chain.curDims.length} enumerated state sites; only one carried state variable is supported`,
       );
     const lt = layTransitions(chain, group, tf, semiring);
+    if (lt.globalDims.length > 0)
+      throw new Error(
+        `inferDiscrete: scan site '${group[0]?.site.name}' reads an enumerated variable from outside the scan; decoding such scans is not supported yet`,
+      );
     const path = decideChain(lt, start, rank, temperature, drawKeys[order.length + i]!); // [T−1, B]
     const support = reshape(site.value!, [lt.states]); // the enumerated site holds its support
     const frames = site.condIndepStack.filter((f) => chain.outerPlates.has(f.name));

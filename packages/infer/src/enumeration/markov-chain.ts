@@ -79,6 +79,8 @@ export interface LaidTransitions {
   readonly laid: Tensor;
   /** The outer plates, leftmost dim first (the order of B). */
   readonly plateList: ContractionPlate[];
+  /** Enumerated dims from outside the scan that its steps read, after the plates in B. */
+  readonly globalDims: number[];
   /** Per rank-R axis: the size in the full layout. */
   readonly full: number[];
   readonly batch: number;
@@ -117,8 +119,14 @@ export function layTransitions(
   const plateList = [...outerPlates]
     .map((p) => tf.plates.get(p) as ContractionPlate)
     .sort((a, b) => a.dim - b.dim);
+  // enumerated variables from outside the scan that its steps read (a global switch): batch
+  // dims of the transition matrices, like the outer plates, eliminated after the chain
+  const globalDims = [...tf.enumSites.keys()]
+    .filter((d) => d > timeDim && !states.has(d) && (m.shape[rank + d] ?? 1) > 1)
+    .sort((a, b) => a - b);
   const axes = [
     ...plateList.map((p) => rank + p.dim),
+    ...globalDims.map((d) => rank + d),
     rank + timeDim,
     ...curDims.map((d) => rank + d),
     ...prevDims.map((d) => rank + d),
@@ -126,13 +134,21 @@ export function layTransitions(
   const full = new Array<number>(rank).fill(1);
   for (const p of plateList) full[rank + p.dim] = p.size;
   full[rank + timeDim] = (group[0]?.site.infer as Partial<ScanInfo> | undefined)?._scanLength ?? 1;
-  for (const d of [...curDims, ...prevDims]) full[rank + d] = sizeAt(d);
+  for (const d of [...curDims, ...prevDims, ...globalDims]) full[rank + d] = sizeAt(d);
   const rest = full.map((_, i) => i).filter((i) => !axes.includes(i));
   const laid = transpose(broadcastTo(m, full), [...axes, ...rest]);
-  const batch = plateList.reduce((n, p) => n * p.size, 1);
+  const batch = plateList.reduce((n, p) => n * p.size, 1) * globalDims.reduce((n, d) => n * sizeAt(d), 1);
   const k = curDims.reduce((n, d) => n * sizeAt(d), 1);
   const length = full[rank + timeDim]!; // set just above
-  return { laid: reshape(laid, [batch, length, k, k]), plateList, full, batch, states: k, length };
+  return {
+    laid: reshape(laid, [batch, length, k, k]),
+    plateList,
+    globalDims,
+    full,
+    batch,
+    states: k,
+    length,
+  };
 }
 
 /**
@@ -147,11 +163,15 @@ export function contractScan(
 ): Factor {
   const { rank } = tf;
   const { prevDims, outerPlates } = chain;
-  const { laid, plateList, full } = layTransitions(chain, group, tf, semiring);
+  const { laid, plateList, globalDims, full } = layTransitions(chain, group, tf, semiring);
   const product = chainProduct(laid, semiring); // [B, c_last, p_0]
   const last = semiring === "max" ? max(product, 1) : logsumexp(product, 1); // [B, p_0]
   // Back to rank R: outer plates and the step-0 states at their dims, unit dims elsewhere.
-  const backAxes = [...plateList.map((p) => rank + p.dim), ...prevDims.map((d) => rank + d)];
+  const backAxes = [
+    ...plateList.map((p) => rank + p.dim),
+    ...globalDims.map((d) => rank + d),
+    ...prevDims.map((d) => rank + d),
+  ];
   const backRest = full.map((_, i) => i).filter((i) => !backAxes.includes(i));
   const order = [...backAxes, ...backRest];
   const inverse = new Array<number>(rank);
