@@ -13,10 +13,16 @@
  *   the global p at its point value).
  * Both are lower bounds on each held-out cell's log-likelihood under the fitted model; the
  * higher mean wins. Prints both, their difference with a standard error over cells, and the
- * fit times. Never asserts.
+ * fit times. Never asserts. (Measured on the 2-core machine, seed 0: nbdm −1023.5 ± 40.7
+ * nats/cell after 5000 steps; the VAE at 500…3000 steps −1046, −1031, −950, −1040, −972,
+ * −1084: it wins at 1500 and 2500 steps (+74 ± 10, +51 ± 12) and loses at 3000 (−61 ± 26),
+ * so on 226 training cells there is no consistent winner; the held-out value swings with a
+ * few poorly encoded cells.)
  *
- * Usage: npx tsx bench/vae-pbmc.ts [--steps 4000] [--vae-steps 4000] [--seed 0]
+ * Usage: npx tsx bench/vae-pbmc.ts [--steps 5000] [--vae-steps 3000] [--vae-every 500] [--seed 0]
  */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { fromTypedArray, key, type Tensor } from "@scribe/core";
@@ -30,9 +36,10 @@ const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(name);
   return i >= 0 ? Number(process.argv[i + 1]) : dflt;
 };
-const STEPS = arg("--steps", 4000);
-const VAE_STEPS = arg("--vae-steps", 4000);
+const STEPS = arg("--steps", 5000);
+const VAE_STEPS = arg("--vae-steps", 3000);
 const SEED = arg("--seed", 0);
+const VAE_EVERY = arg("--vae-every", 500);
 
 const adata = read10x(join(HERE, "..", "examples", "data", "pbmc3k_sctransform"));
 const X = toDense(adata.X, "float32");
@@ -92,31 +99,37 @@ const nbElbo = (await ll.mean(0).data()) as Float32Array;
 const map = nb.results.getMap();
 const nbMap = (await new NegativeBinomialProbs(map.r!, map.p!).logProb(test).sum(-1).data()) as Float32Array;
 
-// the VAE
-const t2 = performance.now();
-const vae = await fit(train, {
-  inferenceMethod: "vae",
-  model: "nbdm",
-  nSteps: VAE_STEPS,
-  batchSize: 64,
-  learningRate: 1e-3,
-  seed: 1,
-});
-const t3 = performance.now();
-const vaeElbo = (await vae.results.elboByCell(test, key(11), 32).data()) as Float32Array;
-
 const n = meanSe(nbElbo);
 const nm = meanSe(nbMap);
-const v = meanSe(vaeElbo);
-const diff = meanSe(Float64Array.from(vaeElbo, (x, i) => x - nbElbo[i]!));
 console.log(
   `nbdm (SVI, ${STEPS} steps, ${((t1 - t0) / 1000).toFixed(1)} s): held-out ELBO ${n.mean.toFixed(2)} ± ${n.se.toFixed(2)} nats/cell (plug-in at the MAP ${nm.mean.toFixed(2)})`,
 );
-console.log(
-  `VAE  (nbdm decoder, ${VAE_STEPS} steps, batch 64, ${((t3 - t2) / 1000).toFixed(1)} s): held-out ELBO ${v.mean.toFixed(2)} ± ${v.se.toFixed(2)} nats/cell`,
-);
-console.log(
-  `VAE − nbdm: ${diff.mean.toFixed(2)} ± ${diff.se.toFixed(2)} nats/cell (paired over ${nTest} held-out cells): ${
-    diff.mean > 2 * diff.se ? "the VAE wins" : diff.mean < -2 * diff.se ? "nbdm wins" : "no clear winner"
-  }`,
-);
+
+// the VAE, evaluated every VAE_EVERY steps of one run (continued from its checkpoint, as a
+// resumed fit: the same trajectory as an uninterrupted one), to show the held-out curve
+const ckDir = mkdtempSync(join(tmpdir(), "vae-pbmc-"));
+const ckPath = join(ckDir, "vae.ckpt");
+const t2 = performance.now();
+for (let done = VAE_EVERY; done <= VAE_STEPS; done += VAE_EVERY) {
+  const vae = await fit(train, {
+    inferenceMethod: "vae",
+    model: "nbdm",
+    nSteps: done,
+    batchSize: 64,
+    learningRate: 1e-3,
+    seed: 1,
+    checkpointPath: ckPath,
+    checkpointEvery: VAE_EVERY,
+    resume: done > VAE_EVERY,
+  });
+  const vaeElbo = (await vae.results.elboByCell(test, key(11), 32).data()) as Float32Array;
+  const v = meanSe(vaeElbo);
+  const diff = meanSe(Float64Array.from(vaeElbo, (x, i) => x - nbElbo[i]!));
+  console.log(
+    `VAE  (nbdm decoder, batch 64, ${done} steps, ${((performance.now() - t2) / 1000).toFixed(1)} s so far): held-out ELBO ${v.mean.toFixed(2)} ± ${v.se.toFixed(2)} nats/cell; ` +
+      `VAE − nbdm ${diff.mean.toFixed(2)} ± ${diff.se.toFixed(2)} (paired over ${nTest} held-out cells): ${
+        diff.mean > 2 * diff.se ? "the VAE wins" : diff.mean < -2 * diff.se ? "nbdm wins" : "no clear winner"
+      }`,
+  );
+}
+rmSync(ckDir, { recursive: true, force: true });
