@@ -3,10 +3,15 @@
  * [--chains 2] [--warmup 500] [--samples 500]`. Prints both wall times from the same run and
  * their ratio, plus the parallel run's per-chain sampling time (what the workers spend
  * sampling), so the rest — worker start-up and module loading — is visible. The first
- * parallel run starts the workers (cold); later runs reuse them (warm).
+ * parallel run starts the workers (cold); later runs reuse them (warm). Then the pool is
+ * emptied and started ahead with `prewarmMcmcWorkers` (timed on its own: a program overlaps
+ * it with its other work), and a run on the prewarmed pool is timed. The load average is
+ * printed: figures from a loaded machine are not comparable with quiet ones.
  */
+
+import { availableParallelism, loadavg } from "node:os";
 import { key, tensor } from "@scribe/core";
-import { MCMC } from "@scribe/infer";
+import { closeMcmcWorkers, MCMC, prewarmMcmcWorkers } from "@scribe/infer/node";
 import { eightSchoolsKernel } from "../test/infer/numpyro-parity-kernels.js";
 import { argValue } from "./harness.js";
 
@@ -42,3 +47,16 @@ console.log(
 console.log(
   `parallel, warm      ${tPar[1]!.toFixed(2)} s  (${(best / tPar[1]!).toFixed(2)}× the best sequential; chains ran ${inWorkers.map((t) => t.toFixed(2)).join(", ")} s in their workers)`,
 );
+await closeMcmcWorkers();
+let t0 = performance.now();
+await prewarmMcmcWorkers(numChains, spec);
+const tWarmup = (performance.now() - t0) / 1000;
+const fresh = new MCMC(eightSchoolsKernel(), { ...opts, chainMethod: "parallel", kernelModule: spec });
+t0 = performance.now();
+await fresh.run(key(0), y, sigma);
+const tPre = (performance.now() - t0) / 1000;
+console.log(
+  `parallel, prewarmed ${tPre.toFixed(2)} s  (${(best / tPre).toFixed(2)}× the best sequential; prewarmMcmcWorkers(${numChains}) took ${tWarmup.toFixed(2)} s before it)`,
+);
+console.log(`load average (1 min) ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores`);
+await closeMcmcWorkers();

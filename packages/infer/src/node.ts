@@ -6,6 +6,10 @@
  */
 export * from "./index.js";
 export {
+  closeIdleWorkers as closeMcmcWorkers,
+  prewarmWorkers as prewarmMcmcWorkers,
+} from "./mcmc/parallel-node.js";
+export {
   AtomicWriteError,
   type AtomicWriter,
   bytesWriter,

@@ -27,7 +27,9 @@ export interface WorkerJob {
 export type WorkerMessage =
   | { type: "progress"; iteration: number; rec: StepRecord }
   | { type: "done"; result: import("./run-chain.js").ChainResult }
-  | { type: "error"; message: string };
+  | { type: "error"; message: string }
+  /** Sent once the worker has loaded (what `prewarmWorkers` waits for). */
+  | { type: "ready" };
 
 async function loadKernel(spec: KernelModuleSpec): Promise<MCMCKernel> {
   const mod = (await import(spec.module)) as Record<string, unknown>;
@@ -44,8 +46,25 @@ async function loadKernel(spec: KernelModuleSpec): Promise<MCMCKernel> {
   return kernel;
 }
 
-parentPort?.on("message", async (job: WorkerJob) => {
+/** Import a kernel's module ahead of the first job (sent by `prewarmWorkers`). */
+export interface WorkerPreload {
+  readonly preload: KernelModuleSpec;
+}
+
+parentPort?.on("message", async (job: WorkerJob | WorkerPreload) => {
   const port = parentPort!;
+  if ("preload" in job) {
+    try {
+      await import(job.preload.module); // cached for the jobs' loadKernel
+      port.postMessage({ type: "ready" } satisfies WorkerMessage);
+    } catch (e) {
+      port.postMessage({
+        type: "error",
+        message: e instanceof Error ? e.message : String(e),
+      } satisfies WorkerMessage);
+    }
+    return;
+  }
   try {
     const kernel = await loadKernel(job.spec);
     const setup = kernel.setup(unpackArgs(job.args), job.initParams);
@@ -74,3 +93,6 @@ parentPort?.on("message", async (job: WorkerJob) => {
     } satisfies WorkerMessage);
   }
 });
+
+// loaded: a pool started ahead of a run (prewarmWorkers in parallel-node.ts) waits for this
+parentPort?.postMessage({ type: "ready" } satisfies WorkerMessage);
