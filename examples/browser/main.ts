@@ -18,6 +18,8 @@ interface PageState {
   /** Milliseconds from pressing fit to the first progress update (its step count in `steps[0]`). */
   firstProgressMs?: number;
   fitMs?: number;
+  /** Every step's loss (the fit's history), once the fit has ended. */
+  lossHistory?: number[];
   geneRows?: number;
   error?: string;
 }
@@ -120,6 +122,7 @@ async function runFit(): Promise<void> {
       },
     });
     state.fitMs = performance.now() - t0;
+    state.lossHistory = Array.from(results.lossHistory);
     setStatus(`summarizing (${(state.fitMs / 1000).toFixed(1)} s of fitting)…`);
     await showResults(data, results);
     state.status = "done";

@@ -5,8 +5,8 @@
 // The CPU fallback (200 steps, a few seconds after the build) runs by default wherever
 // /usr/bin/chromium exists. WebGPU on SwiftShader runs with SCRIBE_SLOW=1 only: Chromium's GPU
 // process compiles the ~80 generated compute pipelines (≈310 KB of WGSL) of an nbvcp step
-// before the first readback returns, which took ≈200 s on a loaded 2-core machine; after that a
-// step takes ≈0.4 s. The renderer answers the DevTools protocol slowly meanwhile, so the page is
+// before the first readback returns: 190–310 s to step 10 on a loaded 2-core machine (load
+// average 15–19), then 0.14–0.5 s a step. The renderer answers the DevTools protocol slowly meanwhile, so the page is
 // polled with a long protocol timeout instead of waitForFunction (whose 180 s default ended the
 // earlier run with "Waiting failed").
 import { existsSync, readdirSync, statSync } from "node:fs";
@@ -23,7 +23,7 @@ const enabled = existsSync(CHROMIUM);
 const slow = process.env.SCRIBE_SLOW === "1";
 /** SVI steps on the CPU fallback: the 200 the page defaults to. */
 const CPU_STEPS = 200;
-/** SVI steps on SwiftShader's WebGPU: fewer (≈0.4 s each after the pipelines compile). */
+/** SVI steps on SwiftShader's WebGPU: fewer (0.14–0.5 s each after the pipelines compile). */
 const GPU_STEPS = Number(process.env.SCRIBE_BROWSER_GPU_STEPS ?? 60);
 /** How long a page may take to finish (SwiftShader's shader compilation dominates). */
 const PAGE_TIMEOUT_MS = 840_000;
@@ -37,6 +37,7 @@ interface PageState {
   steps: number[];
   firstProgressMs?: number;
   fitMs?: number;
+  lossHistory?: number[];
   geneRows?: number;
   error?: string;
 }
@@ -117,24 +118,33 @@ describe.skipIf(!enabled)("browser page fits the bundled PBMC data", () => {
     return state;
   }
 
-  /** The minibatch ELBO is noisy: compare the means of the first and last fifths of the updates. */
-  function expectLossDecreased(state: PageState): void {
-    const n = state.losses.length;
-    expect(n).toBeGreaterThanOrEqual(5);
-    const k = Math.max(1, Math.floor(n / 5));
+  /**
+   * Each step's loss is one minibatch's negative ELBO, whose scale varies with the cells drawn
+   * (the progress updates every 10 steps rose from 5.8e5 to 9.4e5 between steps 10 and 20 on
+   * both backends), so the means of the first and last fifths of all steps are compared.
+   */
+  function expectLossDecreased(state: PageState, steps: number): void {
+    const history = state.lossHistory ?? [];
+    expect(history.length).toBe(steps);
+    const k = Math.floor(steps / 5);
     const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
-    expect(mean(state.losses.slice(-k))).toBeLessThan(mean(state.losses.slice(0, k)));
+    const first = mean(history.slice(0, k));
+    const last = mean(history.slice(-k));
+    console.log(
+      `${state.backend}: mean loss of steps 1-${k} ${first.toPrecision(5)}, of the last ${k} ${last.toPrecision(5)}`,
+    );
+    expect(last).toBeLessThan(first);
   }
 
   it("on the CPU fallback", { timeout: 120_000 }, async () => {
     const state = await runPage(CPU_STEPS, "&backend=cpu");
     expect(state.backend).toBe("cpu");
-    expectLossDecreased(state);
+    expectLossDecreased(state, CPU_STEPS);
   });
 
   it.skipIf(!slow)(`on WebGPU (SwiftShader, ${GPU_STEPS} steps)`, { timeout: 900_000 }, async () => {
     const state = await runPage(GPU_STEPS, "");
     expect(state.backend).toBe("webgpu");
-    expectLossDecreased(state);
+    expectLossDecreased(state, GPU_STEPS);
   });
 });
