@@ -28,7 +28,7 @@ const G = R.length;
 const arr = (t: Tensor) => Array.from(t.dataSync() as ArrayLike<number>, Number);
 
 /** Counts [C, G]: BNB(r, α, κ) columns for the BNB genes, NB(r, p) for the others (same mean r·p/(1−p)). */
-export function simulateBnb(seed: number): Tensor {
+function simulateBnb(seed: number): Tensor {
   const [kb, kn] = splitKey(key(seed), 2) as [ReturnType<typeof key>, ReturnType<typeof key>];
   const r = tensor(R).expand([C, G]);
   const p = tensor(P).expand([C, G]);
