@@ -468,6 +468,8 @@ async function fitHere(data: Tensor | AnnData, options: FitOptions): Promise<Fit
     // draws and their potential energies (the MCMC MAP picks the lowest) come back to the CPU
     const samples = await toCpu(withDerived(config, mcmc.getSamples(), 1));
     const energy = await mcmc.getExtraFields().potentialEnergy.data();
+    // draws are stored chain after chain; PSIS-LOO's relative efficiency splits them by chain
+    meta.numChains = options.nChains ?? 1;
     const results = new ScribeResults({
       modelType,
       options: resultOpts,
