@@ -27,6 +27,7 @@ export default defineConfig({
     pool: "forks",
     // vitest's default is one fork fewer than the cores: a single worker on a 2-core machine,
     // which leaves a core idle while the main process mostly waits. One fork per core.
-    poolOptions: { forks: { maxForks: Math.max(2, availableParallelism()) } },
+    // --expose-gc: the memory test (svi-memory) collects garbage before reading heapUsed
+    poolOptions: { forks: { maxForks: Math.max(2, availableParallelism()), execArgv: ["--expose-gc"] } },
   },
 });

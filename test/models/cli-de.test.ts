@@ -325,7 +325,7 @@ describe("scribe dispatcher and the de variants (in-process)", () => {
     const unknown = await cliInProcess(["frobnicate"]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toBe(
-      `scribe: error: unknown command "frobnicate"; available: compare-models, compare, de, fit, pseudobulk, visualize (run 'scribe --help')\n`,
+      `scribe: error: unknown command "frobnicate"; available: compare-models, compare, de, fit, pseudobulk, sweep, visualize (run 'scribe --help')\n`,
     );
     const fit = await cliInProcess(["fit", "--help"]);
     expect(fit.code).toBe(0);

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { takeShardFlags } from "@scribe/models/cli/shard-flags.js";
-import { sbatchArgs, writeJobScript } from "@scribe/models/slurm/sbatch.js";
+import { sbatchArgs, writeJobScript } from "@scribe/models/slurm/sbatch-node.js";
 import { describe, expect, it } from "vitest";
 
 describe("sbatch pass-through and job scripts (no SLURM needed)", () => {

@@ -64,6 +64,7 @@ export async function closeIdleWorkers(): Promise<void> {
  * and resolves, with the pool's size, once each new worker has loaded (and imported
  * `kernelModule`, the run's `kernelModule` option, when given).
  * @example
+ * // fragment: `spec`, `loadData` and `mcmc` are the reader's
  * const warming = prewarmMcmcWorkers(2, spec); // spec: the run's kernelModule; while the data load
  * const data = await loadData();
  * await warming;

@@ -35,7 +35,7 @@ import {
   type ShardState,
   shardFileText,
   shardPath,
-} from "../shard/genewise-shard-file.js";
+} from "../shard/genewise-shard-file-node.js";
 import { conditionLabels, countMatrix, genesBySamples, loadData } from "./data.js";
 import { countCalls, DE_HELP, type DeArgs, deCsv, parseDeArgs, resolveComparison } from "./de.js";
 import { inputFiles, refuseOverwritingInputs } from "./run-folder.js";

@@ -3,7 +3,7 @@
  * of the argument list before the command's own parser sees the rest.
  * @module
  */
-import { checkSlurmSet, type SlurmOptions } from "../slurm/sbatch.js";
+import { checkSlurmSet, type SlurmOptions } from "../slurm/sbatch-node.js";
 import { UsageError } from "./util.js";
 
 /** Shard / SLURM options. */

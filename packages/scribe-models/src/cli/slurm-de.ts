@@ -9,7 +9,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cancelJobs, queuedJobs, submitJob, waitForJobs, writeJobScript } from "../slurm/sbatch.js";
+import { cancelJobs, queuedJobs, submitJob, waitForJobs, writeJobScript } from "../slurm/sbatch-node.js";
 import {
   describeBadShards,
   readMergeMarker,

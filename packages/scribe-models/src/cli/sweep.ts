@@ -18,7 +18,7 @@
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
-import { cancelJobs, submitJob, waitForJobs, writeJobScript } from "../slurm/sbatch.js";
+import { cancelJobs, submitJob, waitForJobs, writeJobScript } from "../slurm/sbatch-node.js";
 import { applyOverride, readConfigObject } from "./config-file.js";
 import { resolveFitPlan } from "./fit-plan.js";
 import { takeShardFlags } from "./shard-flags.js";
