@@ -40,6 +40,10 @@ function medianRelErr(est: Tensor, truth: number[]): number {
 }
 
 const base: FitOptions = { nSteps: 1500, learningRate: 0.05, seed: 0 };
+// zinbvcp and the mixture run with SCRIBE_SLOW=1; the default run keeps nbdm, zinb and nbvcp
+// (mixtures are recovered in the default run by lowrank-mixture.test.ts, zinbvcp is fitted by
+// fit-backends and no-sync-read)
+const slow = process.env.SCRIBE_SLOW === "1";
 
 describe("parameter recovery (MAP of short fits on simulated data)", () => {
   it("nbdm: p within 0.05, r within 35 % (max; p and r trade off) of the truth", async () => {
@@ -82,7 +86,7 @@ describe("parameter recovery (MAP of short fits on simulated data)", () => {
     expect(meanErr).toBeLessThan(0.2);
   }, 120_000);
 
-  it("zinbvcp: fits, finite loss, gene means within 40 %", async () => {
+  it.runIf(slow)("zinbvcp: fits, finite loss, gene means within 40 %", async () => {
     const { counts } = simulate({ seed: 4, capture: true, gate: 0.15 });
     const { results } = await fit(counts, { ...base, model: "zinbvcp", nSteps: 1500 });
     const m = results.getMap();
@@ -96,7 +100,7 @@ describe("parameter recovery (MAP of short fits on simulated data)", () => {
     expect(meanErr).toBeLessThan(0.4);
   }, 120_000);
 
-  it("2-component nbdm mixture: components and weights recovered", async () => {
+  it.runIf(slow)("2-component nbdm mixture: components and weights recovered", async () => {
     const [k1, k2, k3] = splitKey(key(5), 3);
     const rA = rTrue;
     const rB = [...rTrue].reverse().map((x) => x * 3);
