@@ -86,37 +86,45 @@ describe("parameter recovery (MAP of short fits on simulated data)", () => {
     expect(meanErr).toBeLessThan(0.2);
   }, 120_000);
 
-  it.runIf(slow)("zinbvcp: fits, finite loss, gene means within 40 %", async () => {
-    const { counts } = simulate({ seed: 4, capture: true, gate: 0.15 });
-    const { results } = await fit(counts, { ...base, model: "zinbvcp", nSteps: 1500 });
-    const m = results.getMap();
-    const nuHat = Array.from(m.p_capture!.dataSync(), Number);
-    const gates = Array.from(m.gate!.dataSync(), Number);
-    const pred = predictedMean(m.r!, m.p!.item(), nuHat).map((x, g) => x * (1 - gates[g]!));
-    const obs = Array.from(counts.mean(0).dataSync(), Number);
-    const meanErr = Math.max(...pred.map((x, g) => Math.abs(x - obs[g]!) / obs[g]!));
-    console.log(`zinbvcp: max rel err of gene means = ${meanErr.toFixed(3)}`);
-    expect(Number.isFinite(results.lossHistory.at(-1)!)).toBe(true);
-    expect(meanErr).toBeLessThan(0.4);
-  }, 120_000);
+  it.runIf(slow)(
+    "zinbvcp: fits, finite loss, gene means within 40 %",
+    async () => {
+      const { counts } = simulate({ seed: 4, capture: true, gate: 0.15 });
+      const { results } = await fit(counts, { ...base, model: "zinbvcp", nSteps: 1500 });
+      const m = results.getMap();
+      const nuHat = Array.from(m.p_capture!.dataSync(), Number);
+      const gates = Array.from(m.gate!.dataSync(), Number);
+      const pred = predictedMean(m.r!, m.p!.item(), nuHat).map((x, g) => x * (1 - gates[g]!));
+      const obs = Array.from(counts.mean(0).dataSync(), Number);
+      const meanErr = Math.max(...pred.map((x, g) => Math.abs(x - obs[g]!) / obs[g]!));
+      console.log(`zinbvcp: max rel err of gene means = ${meanErr.toFixed(3)}`);
+      expect(Number.isFinite(results.lossHistory.at(-1)!)).toBe(true);
+      expect(meanErr).toBeLessThan(0.4);
+    },
+    120_000,
+  );
 
-  it.runIf(slow)("2-component nbdm mixture: components and weights recovered", async () => {
-    const [k1, k2, k3] = splitKey(key(5), 3);
-    const rA = rTrue;
-    const rB = [...rTrue].reverse().map((x) => x * 3);
-    const z = random.bernoulli(k1!, tensor(0.35), [N]).astype("float32");
-    const zc = z.reshape([N, 1]);
-    const r = tensor(rA).mul(zc.neg().add(1)).add(tensor(rB).mul(zc));
-    const counts = new NegativeBinomialProbs(r, tensor(pTrue).expand([N, G]), false).sample(k2!);
-    void k3;
-    const { results } = await fit(counts, { ...base, model: "nbdm", nComponents: 2, nSteps: 2000 });
-    const zHat = Array.from(results.cellAssignments(counts).dataSync(), Number);
-    const zs = Array.from(z.dataSync(), Number);
-    const agree = zHat.reduce((a, v, i) => a + (v === zs[i] ? 1 : 0), 0) / N;
-    const acc = Math.max(agree, 1 - agree);
-    console.log(`mixture: assignment accuracy = ${acc.toFixed(3)}`);
-    expect(acc).toBeGreaterThan(0.9);
-  }, 120_000);
+  it.runIf(slow)(
+    "2-component nbdm mixture: components and weights recovered",
+    async () => {
+      const [k1, k2, k3] = splitKey(key(5), 3);
+      const rA = rTrue;
+      const rB = [...rTrue].reverse().map((x) => x * 3);
+      const z = random.bernoulli(k1!, tensor(0.35), [N]).astype("float32");
+      const zc = z.reshape([N, 1]);
+      const r = tensor(rA).mul(zc.neg().add(1)).add(tensor(rB).mul(zc));
+      const counts = new NegativeBinomialProbs(r, tensor(pTrue).expand([N, G]), false).sample(k2!);
+      void k3;
+      const { results } = await fit(counts, { ...base, model: "nbdm", nComponents: 2, nSteps: 2000 });
+      const zHat = Array.from(results.cellAssignments(counts).dataSync(), Number);
+      const zs = Array.from(z.dataSync(), Number);
+      const agree = zHat.reduce((a, v, i) => a + (v === zs[i] ? 1 : 0), 0) / N;
+      const acc = Math.max(agree, 1 - agree);
+      console.log(`mixture: assignment accuracy = ${acc.toFixed(3)}`);
+      expect(acc).toBeGreaterThan(0.9);
+    },
+    120_000,
+  );
 });
 
 function predictedMean(r: Tensor, p: number, nu: number[]): number[] {
