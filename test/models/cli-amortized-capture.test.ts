@@ -2,12 +2,11 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fromTypedArray } from "@scribe/core";
-import { runCli } from "@scribe/models/cli/main.js";
-import type { CliIO } from "@scribe/models/cli/util.js";
 import { type AnnData, createAnnData } from "@scribe/models/io/index.js";
 import { readH5ad, write10x } from "@scribe/models/io/node.js";
 import { ScribeResults } from "@scribe/models/results/results.js";
 import { beforeAll, describe, expect, it } from "vitest";
+import { cliInProcess } from "./cli-in-process.js";
 
 // `scribe fit --amortize-capture` end to end (issue 16): 15 SVI steps of unconstrained nbvcp
 // with the amortized capture guide on a 12 × 4 data set (seeded), then the written files are
@@ -23,21 +22,7 @@ let dir: string;
 let tenx: string;
 let X: Float64Array;
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const io: CliIO = {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-    stderrIsTTY: false,
-  };
-  const code = await runCli(args, io);
-  return { code, stdout, stderr };
-}
+const cli = cliInProcess;
 
 interface Encoded {
   shape: number[];

@@ -1,12 +1,11 @@
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runCli } from "@scribe/models/cli/main.js";
-import type { CliIO } from "@scribe/models/cli/util.js";
 import { type AnnData, createAnnData } from "@scribe/models/io/index.js";
 import { readH5ad, write10x } from "@scribe/models/io/node.js";
 import { ScribeResults } from "@scribe/models/results/results.js";
 import { beforeAll, describe, expect, it } from "vitest";
+import { cliInProcess } from "./cli-in-process.js";
 
 // `scribe fit --inference-method mcmc` end to end (issue 16): NUTS on a 12 × 4 nbdm data set
 // (30 warmup + 30 draws, seeded), then the written params.json and results.h5ad are checked
@@ -20,21 +19,7 @@ let dir: string;
 let tenx: string;
 let X: Float64Array;
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const io: CliIO = {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-    stderrIsTTY: false,
-  };
-  const code = await runCli(args, io);
-  return { code, stdout, stderr };
-}
+const cli = cliInProcess;
 
 interface Encoded {
   shape: number[];

@@ -2,13 +2,12 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fromTypedArray } from "@scribe/core";
-import { runCli } from "@scribe/models/cli/main.js";
-import type { CliIO } from "@scribe/models/cli/util.js";
 import { fit } from "@scribe/models/fit.js";
 import { createAnnData, type DenseMatrix } from "@scribe/models/io/index.js";
 import { readH5ad, write10x } from "@scribe/models/io/node.js";
 import { ScribeVAEResults, type VaeResultsJson } from "@scribe/models/vae/vae-results.js";
 import { beforeAll, describe, expect, it } from "vitest";
+import { cliInProcess } from "./cli-in-process.js";
 import { simulateLatentNB } from "./vae-helpers.js";
 
 // `scribe fit --inference-method vae` end to end (issue 19 item 1): a 60 × 12 data set from the
@@ -23,21 +22,7 @@ let dir: string;
 let tenx: string;
 let X: Float32Array;
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const io: CliIO = {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-    stderrIsTTY: false,
-  };
-  const code = await runCli(args, io);
-  return { code, stdout, stderr };
-}
+const cli = cliInProcess;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "scribe-cli-vae-"));

@@ -2,8 +2,6 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fromTypedArray } from "@scribe/core";
-import { runCli } from "@scribe/models/cli/main.js";
-import type { CliIO } from "@scribe/models/cli/util.js";
 import { fit } from "@scribe/models/fit.js";
 import { FlowGuideFactor } from "@scribe/models/guides/flow-guide.js";
 import { guideDistributions } from "@scribe/models/guides/guide.js";
@@ -11,6 +9,7 @@ import { createAnnData } from "@scribe/models/io/index.js";
 import { readH5ad, write10x } from "@scribe/models/io/node.js";
 import { ScribeResults } from "@scribe/models/results/results.js";
 import { beforeAll, describe, expect, it } from "vitest";
+import { cliInProcess } from "./cli-in-process.js";
 import { rng } from "./vae-helpers.js";
 
 // `scribe fit --guide-flow KIND` (issue 19 item 2): the flag reaches fit(), the fit writes its
@@ -25,21 +24,7 @@ let dir: string;
 let tenx: string;
 let X: Float32Array;
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const io: CliIO = {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-    stderrIsTTY: false,
-  };
-  const code = await runCli(args, io);
-  return { code, stdout, stderr };
-}
+const cli = cliInProcess;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "scribe-cli-flow-"));
