@@ -397,6 +397,8 @@ async function fitHere(data: Tensor | AnnData, options: FitOptions): Promise<Fit
     ]),
   };
   const family = familyByName(familyNameOfModel(modelType));
+  // component k's annotation label (persisted as meta.componentLabels for `compare --component LABEL`)
+  let annotationComponents: string[] | null = null;
   if (options.annotationKey) {
     if (!family.traits.supportsAnnotation)
       throw new Error(`fit: model ${modelType} does not support annotation priors (annotationKey)`);
@@ -409,6 +411,7 @@ async function fitHere(data: Tensor | AnnData, options: FitOptions): Promise<Fit
     const ann = annotationLogits(labels, { confidence: options.annotationConfidence ?? 3 });
     modelOpts.annotationLogits = ann.logits;
     modelOpts.nComponents ??= ann.components.length;
+    annotationComponents = ann.components;
   }
   // Multi-dataset designs (SCRIBE dataset_key): the datasets are the column's levels, sorted
   let datasetLevels: string[] | null = null;
@@ -451,6 +454,12 @@ async function fitHere(data: Tensor | AnnData, options: FitOptions): Promise<Fit
   const meta: Record<string, unknown> = { seed };
   if (host.coverage) meta.geneCoverage = host.coverage;
   if (datasetLevels) meta.datasetLevels = datasetLevels;
+  const labelled = annotationComponents;
+  if (labelled)
+    meta.componentLabels = Array.from(
+      { length: modelOpts.nComponents ?? labelled.length },
+      (_, k) => labelled[k] ?? `component_${k}`,
+    );
   // The mu anchor shapes the prior and the guide start only; results (which may be sliced by
   // genes) keep it in meta instead of their model options.
   const { muPriorLoc, expressionAnchorLoc: anchorLoc, ...resultOpts } = modelOpts;

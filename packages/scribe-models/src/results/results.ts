@@ -48,7 +48,7 @@ import {
   encodeRecord,
   encodeRecordAsync,
 } from "./serialize.js";
-import { sliceComponent, sliceGenes } from "./slice.js";
+import { sliceComponent, sliceDataset, sliceGenes } from "./slice.js";
 
 /** Everything needed to rebuild results. */
 export interface ScribeResultsInit {
@@ -314,6 +314,14 @@ export class ScribeResults {
   /** One mixture component as non-mixture results (mixing weights dropped). */
   getComponent(k: number): ScribeResults {
     return sliceComponent(this, k);
+  }
+
+  /**
+   * Dataset `d` of a multi-dataset fit as single-dataset results over its cells (SCRIBE results
+   * `get_dataset`; see {@link sliceDataset} for what is kept and what is refused).
+   */
+  sliceDataset(d: number): ScribeResults {
+    return sliceDataset(this, d);
   }
 
   /** Every mixture component as non-mixture results, in component order (SCRIBE results `get_components`). */

@@ -1,7 +1,9 @@
 /**
  * Posterior summaries written into an AnnData the way scanpy tools do: per-gene columns in
  * `var` (`scribe_r_mean`, `scribe_mu_mean`, `scribe_gate_mean`, `scribe_p_mean` when
- * gene-level; mixtures add `_k{j}` per component), per-cell columns in `obs`
+ * gene-level, `scribe_bnb_concentration_mean` — the BNB excess-dispersion fraction ω — with
+ * `overdispersion: "bnb"`; mixtures add `_k{j}` per component, dataset models `_d{d}` per
+ * dataset where the parameter has a dataset axis), per-cell columns in `obs`
  * (`scribe_p_capture_mean`, `scribe_log_likelihood`, and for mixtures `scribe_component` and
  * `scribe_component_prob_k{j}`), and `uns.scribe` with the configuration and loss history.
  * @module
@@ -45,14 +47,11 @@ export async function annotateAnnData(
   const samples = res.getPosteriorSamples({ nSamples: opts.nSamples ?? 100, seed: opts.seed ?? 42, counts });
   const varCols: Record<string, Column> = { ...adata.var.columns };
   const obsCols: Record<string, Column> = { ...adata.obs.columns };
-  for (const name of ["r", "mu", "gate", "p", "phi"]) {
+  for (const name of ["r", "mu", "gate", "p", "phi", "bnb_concentration"]) {
     const s = samples[name];
     if (!s) continue;
     const m = s.mean(0);
-    if (m.shape[m.shape.length - 1] !== G) {
-      if (m.rank === 0) continue;
-      continue;
-    }
+    if (m.rank === 0 || m.shape[m.shape.length - 1] !== G) continue;
     if (m.rank === 1) varCols[`scribe_${name}_mean`] = await toNumbers(m);
     else if (cfg.datasets) {
       // multi-dataset fits (models/datasets.ts): one column per component and dataset
