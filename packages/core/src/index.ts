@@ -29,6 +29,8 @@ export { scope as nameScope } from "./ppl/handlers/scope.js";
 export * from "./ppl/index.js";
 // Host float64 uniform draws (the values `random.uniform` gives on the cpu), with no tensor to read back.
 export { foldIn, type Key, key, split as splitKey, uniform as uniformValues } from "./random/index.js";
+// Node-only modules loaded on demand, with a clear error in a browser bundle.
+export { loadNodeOnly } from "./runtime/node-only.js";
 export { gaussLegendre01 } from "./special/scalar/gauss-legendre.js";
 export * as specialScalar from "./special/scalar/index.js";
 export {

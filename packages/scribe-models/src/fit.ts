@@ -15,6 +15,7 @@ import {
   currentBackend,
   fromTypedArray,
   key as makeKey,
+  loadNodeOnly,
   type Tensor,
   useBackend,
   withBackend,
@@ -311,7 +312,12 @@ async function toCpu(params: Record<string, Tensor>): Promise<Record<string, Ten
 
 async function readFitCheckpoint(path: string): Promise<LoadedCheckpoint | null> {
   // Node-only (file system): loaded on demand so browsers never import node: modules.
-  const { readFitCheckpointFile } = await import("./fit-checkpoint-node.js");
+  const { readFitCheckpointFile } = await loadNodeOnly(
+    "fit: checkpoints to a file (checkpointPath, resume)",
+    () => import("./fit-checkpoint-node.js"),
+    "readFitCheckpointFile",
+    "in the browser, fit without checkpointPath",
+  );
   return readFitCheckpointFile(path);
 }
 
@@ -541,7 +547,12 @@ async function fitHere(data: Tensor | AnnData, options: FitOptions): Promise<Fit
   const path = options.checkpointPath;
   const save = path
     ? async (snap: SVISnapshot) => {
-        const { saveCheckpoint } = await import("@scribe/infer/node");
+        const { saveCheckpoint } = await loadNodeOnly(
+          "fit: checkpoints to a file (checkpointPath, resume)",
+          () => import("@scribe/infer/node"),
+          "saveCheckpoint",
+          "in the browser, fit without checkpointPath",
+        );
         await saveCheckpoint(path, snap, { format: "scribe-fit", fingerprint: fp });
       }
     : null;

@@ -9,6 +9,7 @@ import {
   currentBackend,
   flushChecks,
   type Key,
+  loadNodeOnly,
   splitKey,
   type Tensor,
   tensor,
@@ -366,7 +367,12 @@ export class MCMC {
     });
     let results: ChainResult[];
     if (o.chainMethod === "parallel") {
-      const { runChainsParallel } = await import("./parallel-node.js");
+      const { runChainsParallel } = await loadNodeOnly(
+        'MCMC chainMethod "parallel" (worker threads)',
+        () => import("./parallel-node.js"),
+        "runChainsParallel",
+        'in the browser, use chainMethod "sequential"',
+      );
       results = await runChainsParallel(
         o.kernelModule!,
         keys,

@@ -5,7 +5,7 @@
  * slicing by genes and components, and save/load.
  * @module
  */
-import { type Key, key as makeKey, splitKey, type Tensor } from "@scribe/core";
+import { type Key, loadNodeOnly, key as makeKey, splitKey, type Tensor } from "@scribe/core";
 import type { AnnData } from "../io/anndata.js";
 import type { LogLikelihoodOptions } from "../likelihood/nb-family.js";
 import { type ModelConfig, type ModelOptions, type ModelType, makeConfig } from "../models/config.js";
@@ -505,7 +505,12 @@ export class ScribeResults {
 
   /** Load results saved by {@link save} (Node). */
   static async load(path: string): Promise<ScribeResults> {
-    const { readTextIfExists } = await import("../persist/text-file-node.js");
+    const { readTextIfExists } = await loadNodeOnly(
+      `ScribeResults.load(${path})`,
+      () => import("../persist/text-file-node.js"),
+      "readTextIfExists",
+      "in the browser, parse the text yourself and call ScribeResults.fromJSON",
+    );
     const text = readTextIfExists(path);
     if (text === null) throw new Error(`ScribeResults.load: no such file ${path}`);
     return ScribeResults.fromJSON(JSON.parse(text) as Record<string, unknown>);

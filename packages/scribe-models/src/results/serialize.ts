@@ -3,7 +3,7 @@
  * checkpoints and saved results. Bit-exact for float32, float64 and int32.
  * @module
  */
-import { fromTypedArray, type Tensor } from "@scribe/core";
+import { fromTypedArray, loadNodeOnly, type Tensor } from "@scribe/core";
 
 /** A tensor as JSON. */
 export interface EncodedTensor {
@@ -136,6 +136,11 @@ export function decodeRecord(r: Readonly<Record<string, EncodedTensor>>): Record
 
 /** Write a text file atomically (Node only; see persist/text-file-node.ts). */
 export async function writeTextAtomic(path: string, text: string): Promise<void> {
-  const { writeTextAtomic: write } = await import("../persist/text-file-node.js");
+  const { writeTextAtomic: write } = await loadNodeOnly(
+    `writing ${path}`,
+    () => import("../persist/text-file-node.js"),
+    "writeTextAtomic",
+    "in the browser, serialise with toJSONAsync() and offer the text as a download",
+  );
   write(path, text);
 }

@@ -7,7 +7,14 @@
  * through the optimizer's step count (`kl-annealing.ts`).
  * @module
  */
-import { cpuBackend, fromTypedArray, key as makeKey, type Tensor, withBackend } from "@scribe/core";
+import {
+  cpuBackend,
+  fromTypedArray,
+  loadNodeOnly,
+  key as makeKey,
+  type Tensor,
+  withBackend,
+} from "@scribe/core";
 import {
   Adam,
   type EarlyStoppingOptions,
@@ -151,7 +158,12 @@ export async function fitVae(data: Tensor | AnnData, options: VaeFitOptions): Pr
   });
   let resumed: LoadedCheckpoint | null = null;
   if (options.resume && options.checkpointPath) {
-    const { readFitCheckpointFile } = await import("../fit-checkpoint-node.js");
+    const { readFitCheckpointFile } = await loadNodeOnly(
+      "fit (vae): checkpoints to a file (checkpointPath, resume)",
+      () => import("../fit-checkpoint-node.js"),
+      "readFitCheckpointFile",
+      "in the browser, fit without checkpointPath",
+    );
     resumed = await readFitCheckpointFile(options.checkpointPath);
     const m = resumed?.meta as { fingerprint?: string } | undefined;
     if (resumed && (m?.fingerprint !== fp || !resumed.history)) {
@@ -165,7 +177,12 @@ export async function fitVae(data: Tensor | AnnData, options: VaeFitOptions): Pr
   const path = options.checkpointPath;
   const save = path
     ? async (snap: SVISnapshot) => {
-        const { saveCheckpoint } = await import("@scribe/infer/node");
+        const { saveCheckpoint } = await loadNodeOnly(
+          "fit (vae): checkpoints to a file (checkpointPath, resume)",
+          () => import("@scribe/infer/node"),
+          "saveCheckpoint",
+          "in the browser, fit without checkpointPath",
+        );
         await saveCheckpoint(path, snap, { format: "scribe-fit", fingerprint: fp });
       }
     : null;
