@@ -1,0 +1,252 @@
+/**
+ * Per-step overhead of eager SVI on tiny models (issue 12, item 5): the default test suite is
+ * mostly statistical SVI runs of such models, where the arithmetic is negligible and the cost
+ * is the runtime's bookkeeping (effect handlers, tape, expression planning, kernel lookup).
+ *
+ * Rows per model: our `SVI.run` (CPU ms per step, the minimum of several runs after a warmup),
+ * and, where written, the same ELBO gradient and Adam update as a hand-written float64 JS
+ * loop (the floor any runtime overhead is measured against), with their ratio. The models:
+ *
+ * - normal-normal: μ ~ N(0, 1), yᵢ ~ N(μ, 1) for 10 points; guide N(loc, scale), one particle.
+ * - nbdm 200×20: p ~ Beta(1, 1), r_g ~ LogNormal(0, 1) for 20 genes, counts[200, 20] ~
+ *   NegativeBinomialProbs(r, p) (SCRIBE's NBDM likelihood, spec/scribe.md); AutoNormal guide.
+ * - gamma-poisson: test/infer/svi-conjugate's Gamma–Poisson, four particles (no peer row).
+ *
+ * Usage: npx tsx bench/svi-step-overhead.ts [--steps 500] [--runs 5]
+ * To compare two versions, run it in both trees alternately and compare the ms/step rows.
+ */
+import { key, param, plate, sample, type Tensor, tensor } from "@scribe/core";
+import {
+  Beta,
+  Gamma,
+  LogNormal,
+  NegativeBinomialProbs,
+  Normal,
+  Poisson,
+  positive,
+} from "@scribe/distributions";
+import { AutoNormal, adam, SVI, TraceELBO, TraceMeanFieldELBO } from "@scribe/infer";
+import { argValue } from "./harness.js";
+
+const args = process.argv.slice(2);
+const STEPS = Number(argValue(args, "--steps") ?? 500);
+const RUNS = Number(argValue(args, "--runs") ?? 5);
+
+/** A deterministic standard normal stream (Box–Muller over a 32-bit LCG) for the peers. */
+function normalStream(seed: number): () => number {
+  let s = seed >>> 0;
+  const u = () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return (s + 0.5) / 4294967296;
+  };
+  return () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
+}
+
+/** Digamma by recurrence to x ≥ 6 and the asymptotic series (float64, ~1e-12). */
+function digamma(x: number): number {
+  let r = 0;
+  while (x < 6) {
+    r -= 1 / x;
+    x += 1;
+  }
+  const f = 1 / (x * x);
+  return r + Math.log(x) - 0.5 / x - f * (1 / 12 - f * (1 / 120 - f * (1 / 252 - f * (1 / 240 - f / 132))));
+}
+
+/** Adam (β₁ 0.9, β₂ 0.999, ε 1e-8) over a flat float64 parameter vector, ascending `g`. */
+function adamStep(x: Float64Array, g: Float64Array, m: Float64Array, v: Float64Array, t: number, lr: number) {
+  const b1 = 0.9;
+  const b2 = 0.999;
+  for (let i = 0; i < x.length; i++) {
+    m[i] = b1 * m[i]! + (1 - b1) * g[i]!;
+    v[i] = b2 * v[i]! + (1 - b2) * g[i]! * g[i]!;
+    const mh = m[i]! / (1 - b1 ** t);
+    const vh = v[i]! / (1 - b2 ** t);
+    x[i] = x[i]! + (lr * mh) / (Math.sqrt(vh) + 1e-8);
+  }
+}
+
+// ---- normal-normal ----
+const Y10 = [0.3, -0.5, 1.2, 0.8, 0.1, 0.4, -0.2, 0.9, 1.1, 0.6];
+
+function normalNormalOurs(): () => Promise<unknown> {
+  const y = tensor(Y10);
+  const model = (obs: Tensor) => {
+    const mu = sample("mu", new Normal(0, 1));
+    plate("obs", Y10.length, () => sample("y", new Normal(mu, 1), { obs }));
+  };
+  const guide = () => {
+    const loc = param("loc", tensor(0));
+    const scale = param("scale", tensor(1), { constraint: positive });
+    sample("mu", new Normal(loc, scale));
+  };
+  const svi = new SVI(model, guide, adam(0.01), new TraceMeanFieldELBO());
+  return () => svi.run(key(0), STEPS, [y]);
+}
+
+/** The ELBO gradient of normal-normal by hand: μ = loc + e^ls·ε, ∂/∂loc, ∂/∂ls (+1 entropy). */
+function normalNormalPeer(): () => number {
+  return () => {
+    const x = new Float64Array([0, 0]);
+    const m = new Float64Array(2);
+    const v = new Float64Array(2);
+    const g = new Float64Array(2);
+    const eps = normalStream(1);
+    let elbo = 0;
+    for (let t = 1; t <= STEPS; t++) {
+      const e = eps();
+      const sd = Math.exp(x[1]!);
+      const mu = x[0]! + sd * e;
+      let dmu = -mu;
+      elbo = -0.5 * mu * mu + x[1]! + 0.5 * e * e;
+      for (const yi of Y10) {
+        dmu += yi - mu;
+        elbo -= 0.5 * (yi - mu) ** 2;
+      }
+      g[0] = dmu;
+      g[1] = dmu * sd * e + 1;
+      adamStep(x, g, m, v, t, 0.01);
+    }
+    return elbo;
+  };
+}
+
+// ---- nbdm 200 × 20 ----
+const CELLS = 200;
+const GENES = 20;
+
+function nbdmCounts(): Float64Array {
+  // Fixed synthetic counts: NB(r_g, p = 0.4) drawn by a Poisson–Gamma mixture from the LCG stream.
+  const z = normalStream(7);
+  const y = new Float64Array(CELLS * GENES);
+  for (let c = 0; c < CELLS; c++)
+    for (let g = 0; g < GENES; g++) {
+      const rate = Math.exp(0.5 + 0.1 * g + 0.3 * z());
+      let k = 0;
+      let p = Math.exp(-rate);
+      let u = Math.abs(z()) % 1;
+      while (u > p && k < 200) {
+        u -= p;
+        k++;
+        p *= rate / k;
+      }
+      y[c * GENES + g] = k;
+    }
+  return y;
+}
+
+function nbdmOurs(counts: Float64Array): () => Promise<unknown> {
+  const y = tensor(Array.from(counts)).reshape([CELLS, GENES]);
+  const model = (obs: Tensor) => {
+    const p = sample("p", new Beta(1, 1));
+    const r = plate("genes", GENES, () => sample("r", new LogNormal(0, 1)));
+    plate("cells", CELLS, { dim: -2 }, () => sample("counts", new NegativeBinomialProbs(r, p), { obs }));
+  };
+  const svi = new SVI(model, new AutoNormal(model), adam(0.01), new TraceELBO());
+  return () => svi.run(key(0), STEPS, [y]);
+}
+
+/**
+ * The same ELBO gradient by hand, AutoNormal's parametrization: z = logit p, w_g = log r_g,
+ * each loc + e^{ls}·ε; Beta(1, 1)'s density in z is s(1 − s), LogNormal's in w is N(w; 0, 1).
+ */
+function nbdmPeer(counts: Float64Array): () => number {
+  return () => {
+    const n = 1 + GENES;
+    const x = new Float64Array(2 * n);
+    for (let i = n; i < 2 * n; i++) x[i] = Math.log(0.1);
+    const m = new Float64Array(2 * n);
+    const v = new Float64Array(2 * n);
+    const g = new Float64Array(2 * n);
+    const eps = normalStream(3);
+    const e = new Float64Array(n);
+    const u = new Float64Array(n);
+    let elbo = 0;
+    for (let t = 1; t <= STEPS; t++) {
+      for (let i = 0; i < n; i++) {
+        e[i] = eps();
+        u[i] = x[i]! + Math.exp(x[n + i]!) * e[i]!;
+      }
+      const s = 1 / (1 + Math.exp(-u[0]!));
+      const logP = Math.log(s);
+      const log1mP = Math.log1p(-s);
+      let dz = 1 - 2 * s;
+      elbo = logP + log1mP;
+      for (let j = 0; j < GENES; j++) {
+        const w = u[1 + j]!;
+        const r = Math.exp(w);
+        let dw = 0;
+        const dgR = digamma(r);
+        for (let c = 0; c < CELLS; c++) {
+          const k = counts[c * GENES + j]!;
+          dw += digamma(k + r) - dgR + log1mP;
+          dz += -r * s + k * (1 - s);
+          elbo += r * log1mP + k * logP; // lgamma terms omitted: constant in the gradient path
+        }
+        g[1 + j] = -w + dw * r;
+        elbo -= 0.5 * w * w;
+      }
+      g[0] = dz;
+      for (let i = 0; i < n; i++) {
+        g[n + i] = g[i]! * Math.exp(x[n + i]!) * e[i]! + 1;
+        elbo += x[n + i]! + 0.5 * e[i]! * e[i]!;
+      }
+      adamStep(x, g, m, v, t, 0.01);
+    }
+    return elbo;
+  };
+}
+
+// ---- gamma-poisson (test/infer/svi-conjugate) ----
+function gammaPoissonOurs(): () => Promise<unknown> {
+  const Y = [3, 5, 4, 6, 2, 4, 5, 3, 4, 7];
+  const y = tensor(Y);
+  const model = (obs: Tensor) => {
+    const lam = sample("lam", new Gamma(2, 1));
+    plate("obs", Y.length, () => sample("y", new Poisson(lam), { obs }));
+  };
+  const guide = () => {
+    const c = param("c", tensor(10), { constraint: positive });
+    const r = param("r", tensor(2), { constraint: positive });
+    sample("lam", new Gamma(c, r));
+  };
+  const svi = new SVI(model, guide, adam(0.05), new TraceMeanFieldELBO({ numParticles: 4 }));
+  return () => svi.run(key(1), STEPS, [y]);
+}
+
+/**
+ * Milliseconds per step: the minimum over runs of this process's CPU time (user + system),
+ * which a busy machine disturbs less than wall time, after one warmup run.
+ */
+async function msPerStep(fn: () => unknown): Promise<number> {
+  await fn();
+  let best = Infinity;
+  for (let i = 0; i < RUNS; i++) {
+    const c0 = process.cpuUsage();
+    await fn();
+    const c = process.cpuUsage(c0);
+    best = Math.min(best, (c.user + c.system) / 1000);
+  }
+  return best / STEPS;
+}
+
+const counts = nbdmCounts();
+const models: { title: string; ours: () => unknown; peer: (() => unknown) | null }[] = [
+  { title: "normal-normal (1 site, 10 obs)", ours: normalNormalOurs(), peer: normalNormalPeer() },
+  { title: `nbdm ${CELLS}×${GENES} (AutoNormal)`, ours: nbdmOurs(counts), peer: nbdmPeer(counts) },
+  { title: "gamma-poisson (4 particles)", ours: gammaPoissonOurs(), peer: null },
+];
+console.log(
+  `SVI per-step overhead, cpu backend, ${STEPS} steps per run, CPU ms/step, minimum of ${RUNS} runs`,
+);
+console.log(
+  `${"model".padEnd(34)} ${"scribe".padStart(9)} ${"peer".padStart(9)} ${"scribe/peer".padStart(12)}`,
+);
+for (const m of models) {
+  const ours = await msPerStep(m.ours);
+  const peer = m.peer ? await msPerStep(m.peer) : null;
+  const ratio = peer ? `${(ours / peer).toFixed(0)}x` : "n/a";
+  console.log(
+    `${m.title.padEnd(34)} ${ours.toFixed(3).padStart(9)} ${(peer?.toFixed(4) ?? "not written").padStart(9)} ${ratio.padStart(12)}`,
+  );
+}
