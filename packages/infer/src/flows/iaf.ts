@@ -5,11 +5,10 @@
  * = Σ s. Sampling (forward) is one pass; the inverse needs D passes, one per coordinate.
  * @module
  */
-import type { Key, Tensor } from "@scribe/core";
-import { clampBound } from "./affine-coupling.js";
+import type { Tensor } from "@scribe/core";
+import { AutoregressiveAffineLayer } from "./autoregressive-affine-layer.js";
 import type { AutoregressiveOptions } from "./autoregressive-options.js";
-import { type FlowLayer, type FlowPass, FlowTransform, pickParams, softClamp } from "./flow-transform.js";
-import { Made } from "./made.js";
+import { type FlowPass, FlowTransform, pickParams } from "./flow-transform.js";
 
 /**
  * An IAF layer over R^dim; its MADE's output layer starts at zero (identity).
@@ -18,33 +17,13 @@ import { Made } from "./made.js";
  * const t = layer.bind(layer.init(key(0)));
  * t.forward(tensor([[0.1, 0.2, 0.3]])); // [[0.1, 0.2, 0.3]] at initialisation
  */
-export class InverseAutoregressiveFlow implements FlowLayer {
-  readonly paramNames: readonly string[];
-  /** The autoregressive network giving (shift, raw log-scale). */
-  readonly made: Made;
-  readonly #clamp: number | null;
-
-  constructor(
-    readonly dim: number,
-    opts: AutoregressiveOptions = {},
-  ) {
-    this.made = new Made(dim, 2, opts);
-    this.#clamp = clampBound(opts, "InverseAutoregressiveFlow");
-    this.paramNames = this.made.paramNames;
-  }
-
-  init(k: Key | null): Record<string, Tensor> {
-    return this.made.init(k);
+export class InverseAutoregressiveFlow extends AutoregressiveAffineLayer {
+  constructor(dim: number, opts: AutoregressiveOptions = {}) {
+    super(dim, opts, "InverseAutoregressiveFlow");
   }
 
   bind(params: Record<string, Tensor>): FlowTransform {
     return new IAFTransform(this, pickParams("InverseAutoregressiveFlow", this.paramNames, params));
-  }
-
-  /** Shift and clamped log-scale given the autoregressive input. */
-  shiftAndLogScale(params: Record<string, Tensor>, x: Tensor): { shift: Tensor; logScale: Tensor } {
-    const [shift, raw] = this.made.outputs(params, x) as [Tensor, Tensor];
-    return { shift, logScale: softClamp(raw, this.#clamp) };
   }
 }
 

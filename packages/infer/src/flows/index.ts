@@ -10,6 +10,7 @@ export {
   type CouplingOptions,
   clampBound,
 } from "./affine-coupling.js";
+export { AutoregressiveAffineLayer } from "./autoregressive-affine-layer.js";
 export type { AutoregressiveOptions } from "./autoregressive-options.js";
 export { type ConditionerOptions, DenseConditioner } from "./conditioner.js";
 export { CouplingMask } from "./coupling-mask.js";

@@ -5,11 +5,10 @@
  * are fast; sampling (forward) needs D passes. log |det ∂y/∂x| = Σ s(y).
  * @module
  */
-import type { Key, Tensor } from "@scribe/core";
-import { clampBound } from "./affine-coupling.js";
+import type { Tensor } from "@scribe/core";
+import { AutoregressiveAffineLayer } from "./autoregressive-affine-layer.js";
 import type { AutoregressiveOptions } from "./autoregressive-options.js";
-import { type FlowLayer, type FlowPass, FlowTransform, pickParams, softClamp } from "./flow-transform.js";
-import { Made } from "./made.js";
+import { type FlowPass, FlowTransform, pickParams } from "./flow-transform.js";
 
 /**
  * A MAF layer over R^dim; its MADE's output layer starts at zero (identity).
@@ -18,33 +17,13 @@ import { Made } from "./made.js";
  * const t = layer.bind(layer.init(key(0)));
  * t.inverse(tensor([[0.1, 0.2, 0.3]])); // [[0.1, 0.2, 0.3]] at initialisation
  */
-export class MaskedAutoregressiveFlow implements FlowLayer {
-  readonly paramNames: readonly string[];
-  /** The autoregressive network giving (shift, raw log-scale). */
-  readonly made: Made;
-  readonly #clamp: number | null;
-
-  constructor(
-    readonly dim: number,
-    opts: AutoregressiveOptions = {},
-  ) {
-    this.made = new Made(dim, 2, opts);
-    this.#clamp = clampBound(opts, "MaskedAutoregressiveFlow");
-    this.paramNames = this.made.paramNames;
-  }
-
-  init(k: Key | null): Record<string, Tensor> {
-    return this.made.init(k);
+export class MaskedAutoregressiveFlow extends AutoregressiveAffineLayer {
+  constructor(dim: number, opts: AutoregressiveOptions = {}) {
+    super(dim, opts, "MaskedAutoregressiveFlow");
   }
 
   bind(params: Record<string, Tensor>): FlowTransform {
     return new MAFTransform(this, pickParams("MaskedAutoregressiveFlow", this.paramNames, params));
-  }
-
-  /** Shift and clamped log-scale given the autoregressive input. */
-  shiftAndLogScale(params: Record<string, Tensor>, y: Tensor): { shift: Tensor; logScale: Tensor } {
-    const [shift, raw] = this.made.outputs(params, y) as [Tensor, Tensor];
-    return { shift, logScale: softClamp(raw, this.#clamp) };
   }
 }
 
