@@ -163,9 +163,10 @@ describe("scribe fit --split-by and scribe compare", () => {
       "--method",
       "parametric",
       "--reference",
-      "ilr",
+      "helmert",
     ]);
     expect(r5.status).toBe(2);
+    expect(r5.stderr).toMatch(/reference/);
     expect(existsSync(bad)).toBe(false);
   }, 180_000);
 

@@ -191,10 +191,6 @@ export async function runCompare(argv: readonly string[], io: CliIO): Promise<nu
     ["clr", "ilr", "iqlr", "alr"] as const,
     "clr",
   );
-  if (method === "parametric" && reference !== "clr")
-    throw new UsageError(
-      `--method parametric works in CLR coordinates; --reference ${reference} needs --method empirical or shrinkage`,
-    );
   const tau = numberOpt(values.tau, "tau", 0, 1e6) ?? 0;
   const targetPefp = numberOpt(values["target-pefp"], "target-pefp", 0, 1) ?? 0.05;
   const nSamples = numberOpt(values["n-samples"], "n-samples", 2, 1e7);

@@ -92,10 +92,6 @@ export async function compare(
   if (method === "parametric") {
     const seed = opts.seed ?? 42;
     const baseKey = typeof seed === "number" ? makeKey(seed) : seed;
-    if (reference !== "clr")
-      throw new Error(
-        `compare: the parametric method works in CLR coordinates; reference ${JSON.stringify(reference)} needs method "empirical"`,
-      );
     const [fa, fb] = lnA
       ? [a as LogisticNormalFit, b as LogisticNormalFit]
       : await Promise.all(
@@ -118,7 +114,11 @@ export async function compare(
           ),
         );
     const biological = opts.computeBiological && !lnA ? await bio(a, b, opts, labelA, labelB) : null;
-    return new BayesianComparison(new ParametricPosterior(fa!, fb!), {
+    const post = new ParametricPosterior(fa!, fb!, {
+      reference,
+      ...(opts.alrReference !== undefined ? { alrReference: opts.alrReference } : {}),
+    });
+    return new BayesianComparison(post, {
       labelA,
       labelB,
       reference,

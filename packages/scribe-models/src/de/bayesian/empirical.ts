@@ -16,7 +16,7 @@ import {
 import { checkTau, EmpiricalPosterior } from "./delta-posterior.js";
 import type { DrawSource } from "./draw-source.js";
 import { GammaStream } from "./gamma-stream.js";
-import { interQuartileSet, LogRatioPlan, type Reference } from "./log-ratio.js";
+import { LogRatioPlan, type Reference, resolveReference } from "./log-ratio.js";
 
 /** Options of the empirical method. */
 export interface EmpiricalOptions {
@@ -162,29 +162,8 @@ export async function empiricalDelta(
   const hasOther = sel.pooled.length > 0;
   const D = sel.keep.length + (hasOther ? 1 : 0);
   const ref = opts.reference ?? "clr";
-  let plan: LogRatioPlan;
-  if (ref === "clr" || ref === "ilr") plan = new LogRatioPlan(sel.names, hasOther, ref);
-  else if (ref === "alr") {
-    const r = opts.alrReference;
-    const idx = r === undefined ? undefined : typeof r === "number" ? r : sel.names.indexOf(r);
-    if (idx === -1) throw new Error(`alrReference ${JSON.stringify(r)} is not among the kept genes`);
-    plan = new LogRatioPlan(sel.names, hasOther, "alr", idx);
-  } else if (ref === "iqlr") {
-    plan = new LogRatioPlan(sel.names, hasOther, {
-      set: interQuartileSet(await pooledClrVariance(A, B, sel, dp)),
-    });
-  } else if (typeof ref === "object" && Array.isArray(ref.genes)) {
-    const set = ref.genes.map((g) => {
-      const i = typeof g === "number" ? g : sel.names.indexOf(g);
-      if (!Number.isInteger(i) || i < 0 || i >= sel.names.length)
-        throw new Error(`reference gene ${JSON.stringify(g)} is not among the kept genes`);
-      return i;
-    });
-    plan = new LogRatioPlan(sel.names, hasOther, { set: Int32Array.from(set) });
-  } else
-    throw new Error(
-      `unknown reference ${JSON.stringify(ref)}; expected clr, alr, ilr, iqlr or { genes: [...] }`,
-    );
+  const iqlr = ref === "iqlr" ? await pooledClrVariance(A, B, sel, dp) : null;
+  const plan = resolveReference(sel.names, hasOther, ref, opts.alrReference, iqlr ? () => iqlr : null);
 
   // τ = 0 is counted by nPos / nNeg; the loop counts the others
   const asked = typeof opts.tau === "number" ? [opts.tau] : [...(opts.tau ?? [])];

@@ -85,10 +85,14 @@ export class LogRatioPlan {
   readonly names: string[];
   /** Index (into the kept genes) of each output coordinate that is a gene; −1 for ILR coordinates. */
   readonly geneIndex: Int32Array;
-  private readonly kind: "clr" | "alr" | "ilr" | "set";
-  private readonly D: number;
-  private readonly alrRef: number;
-  private readonly refSet: Int32Array;
+  /** Which map: centred, against one gene, Helmert ILR, or centred on a reference set (IQLR too). */
+  readonly kind: "clr" | "alr" | "ilr" | "set";
+  /** Number of input parts D (kept genes + an optional "other" column). */
+  readonly D: number;
+  /** ALR: the reference gene's index (−1 otherwise). */
+  readonly alrRef: number;
+  /** Reference set (kind "set"; empty otherwise). */
+  readonly refSet: Int32Array;
   private readonly work: Float64Array;
 
   /**
@@ -171,6 +175,127 @@ export class LogRatioPlan {
       }
     }
   }
+}
+
+/**
+ * The linear algebra of a plan for Gaussian log-abundances (the parametric method): every
+ * output coordinate is a contrast a_j·l (a_j sums to 0), so with l ~ N(μ, W Wᵀ + diag(d)) over
+ * the D parts, coordinate j has mean a_j·μ and variance ‖W_ᵀa_j‖² + Σ_i d_i a_ji². The mean and
+ * the W part follow from {@link LogRatioPlan.apply} (linear in l); the diagonal part needs the
+ * squared weights, given here in closed form per map in O(D).
+ */
+export function diagonalQuadratic(plan: LogRatioPlan, d: ArrayLike<number>, out: Float64Array): Float64Array {
+  const n = plan.nOut;
+  const D = plan.D;
+  switch (plan.kind) {
+    case "clr": {
+      // a_j = e_j − 1/D: d_j(1 − 2/D) + Σd/D²
+      let s = 0;
+      for (let i = 0; i < D; i++) s += d[i]!;
+      for (let j = 0; j < n; j++) out[j] = d[j]! * (1 - 2 / D) + s / (D * D);
+      return out;
+    }
+    case "alr": {
+      const ref = d[plan.alrRef]!;
+      for (let j = 0; j < n; j++) out[j] = d[plan.geneIndex[j]!]! + ref;
+      return out;
+    }
+    case "ilr": {
+      // coordinate i (1-based): 1/√(i(i+1)) on parts 0..i−1, −i/√(i(i+1)) on part i
+      let prefix = 0;
+      for (let i = 1; i <= n; i++) {
+        prefix += d[i - 1]!;
+        out[i - 1] = prefix / (i * (i + 1)) + (d[i]! * i) / (i + 1);
+      }
+      return out;
+    }
+    case "set": {
+      // a_j = e_j − 1_S/|S|
+      const k = plan.refSet.length;
+      let s = 0;
+      const inSet = new Uint8Array(D);
+      for (const i of plan.refSet) {
+        s += d[i]!;
+        inSet[i] = 1;
+      }
+      for (let j = 0; j < n; j++) out[j] = d[j]! * (1 - (2 * inSet[j]!) / k) + s / (k * k);
+      return out;
+    }
+  }
+}
+
+/**
+ * The adjoint of a plan: the weights over the D parts of the contrast Σ_j c_j·(coordinate j),
+ * i.e. Aᵀc for the plan's matrix A (rows a_j). Used for contrasts of Gaussian coordinates.
+ */
+export function adjointWeights(plan: LogRatioPlan, c: ArrayLike<number>): Float64Array {
+  const n = plan.nOut;
+  const D = plan.D;
+  if (c.length !== n) throw new Error(`contrast: ${c.length} weights for ${n} coordinates`);
+  const out = new Float64Array(D);
+  let total = 0;
+  for (let j = 0; j < n; j++) total += c[j]!;
+  switch (plan.kind) {
+    case "clr":
+      for (let i = 0; i < D; i++) out[i] = (i < n ? c[i]! : 0) - total / D;
+      return out;
+    case "alr":
+      for (let j = 0; j < n; j++) out[plan.geneIndex[j]!]! += c[j]!;
+      out[plan.alrRef]! -= total;
+      return out;
+    case "ilr": {
+      // part k: Σ_{i>k} c_{i−1}/√(i(i+1)) − [k ≥ 1] c_{k−1}·k/√(k(k+1))
+      let suffix = 0;
+      for (let k = D - 1; k >= 0; k--) {
+        const own = k >= 1 && k <= n ? (c[k - 1]! * k) / Math.sqrt(k * (k + 1)) : 0;
+        out[k] = suffix - own;
+        if (k >= 1 && k <= n) suffix += c[k - 1]! / Math.sqrt(k * (k + 1));
+      }
+      return out;
+    }
+    case "set": {
+      const k = plan.refSet.length;
+      for (let j = 0; j < n; j++) out[j] = c[j]!;
+      for (const i of plan.refSet) out[i]! -= total / k;
+      return out;
+    }
+  }
+}
+
+/**
+ * Resolve a {@link Reference} into a plan over the kept genes. IQLR needs the per-gene pooled
+ * CLR variances (`iqlrVariances`, computed by the caller: from draws, or from Gaussian fits).
+ */
+export function resolveReference(
+  genes: readonly string[],
+  hasOther: boolean,
+  reference: Reference,
+  alrReference: string | number | undefined,
+  iqlrVariances: (() => ArrayLike<number>) | null,
+): LogRatioPlan {
+  if (reference === "clr" || reference === "ilr") return new LogRatioPlan(genes, hasOther, reference);
+  if (reference === "alr") {
+    const r = alrReference;
+    const idx = r === undefined ? undefined : typeof r === "number" ? r : genes.indexOf(r);
+    if (idx === -1) throw new Error(`alrReference ${JSON.stringify(r)} is not among the kept genes`);
+    return new LogRatioPlan(genes, hasOther, "alr", idx);
+  }
+  if (reference === "iqlr") {
+    if (!iqlrVariances) throw new Error("IQLR needs the pooled CLR variances of both sides");
+    return new LogRatioPlan(genes, hasOther, { set: interQuartileSet(iqlrVariances()) });
+  }
+  if (typeof reference === "object" && reference !== null && Array.isArray(reference.genes)) {
+    const set = reference.genes.map((g) => {
+      const i = typeof g === "number" ? g : genes.indexOf(g);
+      if (!Number.isInteger(i) || i < 0 || i >= genes.length)
+        throw new Error(`reference gene ${JSON.stringify(g)} is not among the kept genes`);
+      return i;
+    });
+    return new LogRatioPlan(genes, hasOther, { set: Int32Array.from(set) });
+  }
+  throw new Error(
+    `unknown reference ${JSON.stringify(reference)}; expected clr, alr, ilr, iqlr or { genes: [...] }`,
+  );
 }
 
 /**
