@@ -75,6 +75,11 @@ export interface Backend {
     outShape: Shape,
     out: BackendBuffer,
   ): void;
+  /**
+   * out[t] = op(a[t]) · op(b[t]) for `batch` row-major products (m × k times k × n); a batch
+   * stride of 0 shares that operand. `transA`: each a[t] is stored k × m and read transposed
+   * in place; `transB`: each b[t] is stored n × k (default false: stored m × k, k × n).
+   */
   matmul(
     a: BackendBuffer,
     b: BackendBuffer,
@@ -85,6 +90,8 @@ export interface Backend {
     aBatchStride: number,
     bBatchStride: number,
     out: BackendBuffer,
+    transA?: boolean,
+    transB?: boolean,
   ): void;
   /**
    * Lower Cholesky factors of `batch` contiguous n × n matrices. The cpu backend throws on a

@@ -1,4 +1,5 @@
 import { record } from "../autodiff/tape.js";
+import type { BackendBuffer } from "../backend/backend.js";
 import { arange } from "../tensor/creation.js";
 import { promoteTypes } from "../tensor/dtype.js";
 import { realize } from "../tensor/realize.js";
@@ -12,8 +13,38 @@ function batchOf(shape: readonly number[]): number[] {
 }
 
 /**
+ * `x`'s storage when `x` is the matrix transpose (`mT`) of a tensor held contiguously in
+ * memory, with no offset: a matrix product can then read that buffer transposed in place
+ * instead of first copying the view. Null for any other tensor.
+ */
+function transposedStorage(x: Tensor): Tensor | null {
+  const e = x._expr;
+  if (x._buf || !e || e.kind !== "leaf" || e.offset !== 0 || x.rank < 2) return null;
+  const base = e.tensor;
+  if (base.size !== x.size || base.dtype !== x.dtype) return null;
+  const r = x.rank;
+  const [rows, cols] = [x.shape[r - 2]!, x.shape[r - 1]!];
+  // mT of a contiguous [..., cols, rows] tensor: strides [..., rows·cols, 1, rows]
+  if (e.strides[r - 2] !== 1 || e.strides[r - 1] !== rows) return null;
+  let stride = rows * cols;
+  for (let d = r - 3; d >= 0; d--) {
+    if (x.shape[d]! > 1 && e.strides[d] !== stride) return null;
+    stride *= x.shape[d]!;
+  }
+  return base;
+}
+
+/** An operand as the backend reads it: a buffer, and whether it holds the matrices transposed. */
+function matmulOperand(x: Tensor): { buf: BackendBuffer; trans: boolean } {
+  const base = transposedStorage(x);
+  return base ? { buf: realize(base), trans: true } : { buf: realize(x), trans: false };
+}
+
+/**
  * Matrix product with NumPy semantics: batched over leading dims (broadcast), 1-D operands
- * promoted to a row / column and the unit axis dropped afterwards.
+ * promoted to a row / column and the unit axis dropped afterwards. An operand that is the
+ * transpose (`mT`) of a tensor in memory is read in place by the backend (no copy), which is
+ * what the product's own VJP (`g · Bᵀ`, `Aᵀ · g`) relies on.
  */
 export function matmul(a: Tensor, b: Tensor): Tensor {
   if (a.rank === 0 || b.rank === 0)
@@ -32,20 +63,24 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   const bb = b.dtype === dtype ? b : astype(b, dtype);
   const nb = sizeOf(batch);
   // Operands without batch dims are shared across the batch (stride 0), others broadcast.
-  const aFull =
-    sizeOf(batchOf(a.shape)) === nb && a.rank - 2 === batch.length ? ab : broadcastTo(ab, [...batch, m, k]);
-  const bFull =
-    sizeOf(batchOf(b.shape)) === nb && b.rank - 2 === batch.length ? bb : broadcastTo(bb, [...batch, k, n]);
   const aShared = a.rank === 2;
   const bShared = b.rank === 2;
-  const aSrc = aShared ? ab : aFull;
-  const bSrc = bShared ? bb : bFull;
+  const aSrc =
+    aShared || (sizeOf(batchOf(a.shape)) === nb && a.rank - 2 === batch.length)
+      ? ab
+      : broadcastTo(ab, [...batch, m, k]);
+  const bSrc =
+    bShared || (sizeOf(batchOf(b.shape)) === nb && b.rank - 2 === batch.length)
+      ? bb
+      : broadcastTo(bb, [...batch, k, n]);
   const shape = [...batch, m, n];
   const buf = a.backend.alloc(dtype, sizeOf(shape));
-  if (sizeOf(shape) > 0)
+  if (sizeOf(shape) > 0) {
+    const ao = matmulOperand(aSrc);
+    const bo = matmulOperand(bSrc);
     a.backend.matmul(
-      realize(aSrc),
-      realize(bSrc),
+      ao.buf,
+      bo.buf,
       nb,
       m,
       k,
@@ -53,10 +88,14 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
       aShared ? 0 : m * k,
       bShared ? 0 : k * n,
       buf,
+      ao.trans,
+      bo.trans,
     );
+  }
   const out = new Tensor(a.backend, shape, dtype, buf, null);
   // Products run eagerly, so only the cotangents of inputs being differentiated are formed
-  // (a data matrix times a parameter vector needs one product, not two).
+  // (a data matrix times a parameter vector needs one product, not two). The transposes are
+  // views read in place by the backend (see transposedStorage).
   return record(out, [a, b], "matmul", (g) => [
     a._tracked ? matmul(g, mT(b)) : null,
     b._tracked ? matmul(mT(a), g) : null,

@@ -265,8 +265,22 @@ export class CpuBackend implements Backend {
     aBatchStride: number,
     bBatchStride: number,
     out: BackendBuffer,
+    transA = false,
+    transB = false,
   ): void {
-    matmulCpu(asCpu(a).data, asCpu(b).data, asCpu(out).data, batch, m, k, n, aBatchStride, bBatchStride);
+    matmulCpu(
+      asCpu(a).data,
+      asCpu(b).data,
+      asCpu(out).data,
+      batch,
+      m,
+      k,
+      n,
+      aBatchStride,
+      bBatchStride,
+      transA,
+      transB,
+    );
   }
 
   cholesky(input: BackendBuffer, shape: Shape, n: number, batch: number, out: BackendBuffer): void {

@@ -32,20 +32,25 @@ interface Variant {
 
 /**
  * One k block of C (+)= A · Bpacked for all row tiles and panels. Parameters (all i32, byte
- * addresses and byte strides): a, lda, pb, panelStride, c, ldc, m (a multiple of R), kc,
- * nPanels, accumulate (0: C = A·B, else C += A·B).
+ * addresses and byte strides): a, lda (between rows of A), pb, panelStride, c, ldc, m (a
+ * multiple of R), kc, nPanels, accumulate (0: C = A·B, else C += A·B), ka (between
+ * consecutive k of one row: e for A stored m × k, m·e for A stored k × m, i.e. transposed, so
+ * a transposed A is read in place with the same order of operations).
  */
 function gemmFunction(exportName: string, v: Variant): WasmFunction {
-  const [a, lda, pb, panelStride, c, ldc, m, kc, nPanels, accumulate] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
-  const jb = 10;
-  const ib = 11;
-  const pa = (r: number) => 12 + r; // row pointers
-  const pbp = 12 + R;
+  const [a, lda, pb, panelStride, c, ldc, m, kc, nPanels, accumulate, ka] = [
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
+  ];
+  const nParams = 11;
+  const jb = nParams;
+  const ib = nParams + 1;
+  const pa = (r: number) => nParams + 2 + r; // row pointers
+  const pbp = nParams + 2 + R;
   const pend = pbp + 1;
   const cp = pend + 1;
   const nI32 = R + 5;
-  const acc = (r: number, h: number) => 10 + nI32 + 2 * r + h;
-  const b0 = 10 + nI32 + 2 * R;
+  const acc = (r: number, h: number) => nParams + nI32 + 2 * r + h;
+  const b0 = nParams + nI32 + 2 * R;
   const b1 = b0 + 1;
   const panelBytes = 32; // W columns × e bytes = two vectors
   const body: number[] = [];
@@ -70,7 +75,7 @@ function gemmFunction(exportName: string, v: Variant): WasmFunction {
   // row pointers and the end of row 0's k block
   emit(op.get(a), op.get(ib), op.get(lda), op.i32Mul, op.i32Add, op.set(pa(0)));
   for (let r = 1; r < R; r++) emit(op.get(pa(r - 1)), op.get(lda), op.i32Add, op.set(pa(r)));
-  emit(op.get(pa(0)), op.get(kc), op.i32(v.e), op.i32Mul, op.i32Add, op.set(pend));
+  emit(op.get(pa(0)), op.get(kc), op.get(ka), op.i32Mul, op.i32Add, op.set(pend));
   emit(op.get(pb), op.get(jb), op.get(panelStride), op.i32Mul, op.i32Add, op.set(pbp));
   setCp();
   emit(op.get(accumulate), op.if);
@@ -88,7 +93,7 @@ function gemmFunction(exportName: string, v: Variant): WasmFunction {
     emit(op.get(pa(r)), v.splat);
     emit(op.tee(b1 + 1), op.get(b0), v.mul, op.get(acc(r, 0)), v.add, op.set(acc(r, 0)));
     emit(op.get(b1 + 1), op.get(b1), v.mul, op.get(acc(r, 1)), v.add, op.set(acc(r, 1)));
-    emit(op.get(pa(r)), op.i32(v.e), op.i32Add, op.set(pa(r)));
+    emit(op.get(pa(r)), op.get(ka), op.i32Add, op.set(pa(r)));
   }
   emit(op.get(pbp), op.i32(panelBytes), op.i32Add, op.set(pbp));
   emit(op.get(pa(0)), op.get(pend), op.i32LtU, op.brIf(0));
@@ -104,7 +109,7 @@ function gemmFunction(exportName: string, v: Variant): WasmFunction {
   emit(op.end);
   return {
     exportName,
-    params: 10,
+    params: nParams,
     locals: [
       [nI32, I32],
       [2 * R + 3, V128],
@@ -170,9 +175,13 @@ function memoryView<T extends Float32ArrayConstructor | Float64ArrayConstructor>
 const align16 = (bytes: number) => Math.ceil(bytes / 16) * 16;
 
 /**
- * O[t] = A[t] · B[t] for `batch` row-major products (m × k times k × n; a batch stride of 0
- * shares that operand), all three arrays Float32Array or all Float64Array. Returns false when
- * WebAssembly SIMD is unavailable or the operands do not fit a 32-bit address space.
+ * O[t] = op(A[t]) · op(B[t]) for `batch` row-major products (m × k times k × n; a batch stride
+ * of 0 shares that operand), all three arrays Float32Array or all Float64Array. With `transA`
+ * each A[t] is stored k × m and its transpose is used, with `transB` each B[t] is stored n × k:
+ * both are read in place (A by the kernel's k stride, B while packing its panels), and the
+ * terms are summed in the same order as for an explicitly transposed copy, so the result is
+ * bit-identical to it. Returns false when WebAssembly SIMD is unavailable or the operands do
+ * not fit a 32-bit address space.
  */
 export function wasmMatmul(
   A: Float32Array | Float64Array,
@@ -184,6 +193,8 @@ export function wasmMatmul(
   n: number,
   aBatchStride: number,
   bBatchStride: number,
+  transA = false,
+  transB = false,
 ): boolean {
   const mod = gemmModule();
   if (!mod) return false;
@@ -211,16 +222,15 @@ export function wasmMatmul(
   const aEl = aOff / e;
   const pbEl = pbOff / e;
   const cEl = cOff / e;
+  // A in wasm memory: mPad × k (rows padded with zeros), or k × mPad when transposed
+  const lda = transA ? e : k * e;
+  const ka = transA ? mPad * e : e;
   for (let t = 0; t < batch; t++) {
-    if (t === 0 || aBatchStride !== 0) {
-      const ao = t * aBatchStride;
-      mem.set(A.subarray(ao, ao + m * k), aEl);
-      mem.fill(0, aEl + m * k, aEl + mPad * k);
-    }
-    if (t === 0 || bBatchStride !== 0) packB(B, t * bBatchStride, k, n, W, mem, pbEl);
+    if (t === 0 || aBatchStride !== 0) copyA(A, t * aBatchStride, m, k, mPad, transA, mem, aEl);
+    if (t === 0 || bBatchStride !== 0) packB(B, t * bBatchStride, k, n, W, transB, mem, pbEl);
     for (let k0 = 0; k0 < k; k0 += KC) {
       const kc = Math.min(KC, k - k0);
-      gemm(aOff + k0 * e, k * e, pbOff + k0 * W * e, k * W * e, cOff, ldcEl * e, mPad, kc, nPanels, k0);
+      gemm(aOff + k0 * ka, lda, pbOff + k0 * W * e, k * W * e, cOff, ldcEl * e, mPad, kc, nPanels, k0, ka);
     }
     const oo = t * m * n;
     if (ldcEl === n) O.set(mem.subarray(cEl, cEl + m * n), oo);
@@ -229,18 +239,58 @@ export function wasmMatmul(
   return true;
 }
 
-/** Pack B (k × n at offset bo) into panels of W columns: panel j holds k rows of W values. */
+/** Copy A (at offset ao) into the module's memory as it is stored, padding its m rows (or columns) to mPad with zeros. */
+function copyA(
+  A: Float32Array | Float64Array,
+  ao: number,
+  m: number,
+  k: number,
+  mPad: number,
+  transA: boolean,
+  mem: Float32Array | Float64Array,
+  aEl: number,
+): void {
+  if (!transA) {
+    mem.set(A.subarray(ao, ao + m * k), aEl);
+    mem.fill(0, aEl + m * k, aEl + mPad * k);
+  } else if (mPad === m) mem.set(A.subarray(ao, ao + k * m), aEl);
+  else
+    for (let p = 0; p < k; p++) {
+      const dst = aEl + p * mPad;
+      mem.set(A.subarray(ao + p * m, ao + (p + 1) * m), dst);
+      mem.fill(0, dst + m, dst + mPad);
+    }
+}
+
+/**
+ * Pack B (k × n at offset bo, or n × k when `transB`) into panels of W columns: panel j holds
+ * k rows of W values (columns past n are zero).
+ */
 function packB(
   B: Float32Array | Float64Array,
   bo: number,
   k: number,
   n: number,
   W: number,
+  transB: boolean,
   mem: Float32Array | Float64Array,
   pbEl: number,
 ): void {
   const full = Math.floor(n / W);
   const panel = k * W;
+  if (transB) {
+    // column `col` of op(B) is row `col` of the stored B: read it contiguously, write with stride W
+    for (let col = 0; col < n; col++) {
+      const src = bo + col * k;
+      const dst = pbEl + Math.floor(col / W) * panel + (col % W);
+      for (let p = 0; p < k; p++) mem[dst + p * W] = B[src + p]!;
+    }
+    for (let col = n; col < Math.ceil(n / W) * W; col++) {
+      const dst = pbEl + Math.floor(col / W) * panel + (col % W);
+      for (let p = 0; p < k; p++) mem[dst + p * W] = 0;
+    }
+    return;
+  }
   for (let p = 0; p < k; p++) {
     const src = bo + p * n;
     let dst = pbEl + p * W;

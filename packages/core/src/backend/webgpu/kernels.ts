@@ -168,7 +168,11 @@ ${add}`;
 
 const T = 16;
 
-/** Batched matmul with 16 × 16 tiles in workgroup memory. */
+/**
+ * Batched matmul with 16 × 16 tiles in workgroup memory. `transA` / `transB`: the operand is
+ * stored transposed (k × m, n × k) and the tile loads read it in place; the flags are baked
+ * into the shader source, so each combination is its own cached pipeline.
+ */
 export function matmulPlan(
   a: BackendBuffer,
   b: BackendBuffer,
@@ -179,6 +183,8 @@ export function matmulPlan(
   n: number,
   aStride: number,
   bStride: number,
+  transA = false,
+  transB = false,
 ): ShaderPlan {
   const m = new MetaWords();
   const ids = [mm, k, n, aStride, bStride].map((x) => m.push(x));
@@ -202,8 +208,8 @@ let ao = bt * mw(${ids[3]}u); let bo = bt * mw(${ids[4]}u);
 var acc = 0.0;
 for (var t0 = 0u; t0 < K_; t0 += ${T}u) {
   let ac = t0 + lid.x; let br = t0 + lid.y;
-  TA[lid.y * ${T}u + lid.x] = select(0.0, f32(B0[ao + row * K_ + ac]), row < M_ && ac < K_);
-  TB[lid.y * ${T}u + lid.x] = select(0.0, f32(B1[bo + br * N_ + col]), br < K_ && col < N_);
+  TA[lid.y * ${T}u + lid.x] = select(0.0, f32(B0[ao + ${transA ? "ac * M_ + row" : "row * K_ + ac"}]), row < M_ && ac < K_);
+  TB[lid.y * ${T}u + lid.x] = select(0.0, f32(B1[bo + ${transB ? "col * K_ + br" : "br * N_ + col"}]), br < K_ && col < N_);
   workgroupBarrier();
   for (var p = 0u; p < ${T}u; p++) { acc = fma(TA[lid.y * ${T}u + p], TB[p * ${T}u + lid.x], acc); }
   workgroupBarrier();

@@ -369,8 +369,13 @@ export class WebGpuBackend implements Backend {
     aBatchStride: number,
     bBatchStride: number,
     out: BackendBuffer,
+    transA = false,
+    transB = false,
   ): void {
-    this.dispatch(matmulPlan(a, b, out.dtype, batch, m, k, n, aBatchStride, bBatchStride), [out]);
+    this.dispatch(
+      matmulPlan(a, b, out.dtype, batch, m, k, n, aBatchStride, bBatchStride, transA, transB),
+      [out],
+    );
   }
 
   cholesky(input: BackendBuffer, _shape: Shape, n: number, batch: number, out: BackendBuffer): void {
