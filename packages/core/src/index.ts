@@ -27,8 +27,16 @@ export { scope as nameScope } from "./ppl/handlers/scope.js";
 // Effect runtime (primitives, plates, handlers). The `scope` handler is exported as
 // `nameScope` (and as `handlers.scope`) because `scope` is the memory scope.
 export * from "./ppl/index.js";
-// Host float64 uniform draws (the values `random.uniform` gives on the cpu), with no tensor to read back.
-export { foldIn, type Key, key, split as splitKey, uniform as uniformValues } from "./random/index.js";
+// Host float64 uniform draws (the values `random.uniform` gives on the cpu), with no tensor to read
+// back, and the host subsample indices a subsampled plate draws (for minibatches read from disk).
+export {
+  choice as choiceIndices,
+  foldIn,
+  type Key,
+  key,
+  split as splitKey,
+  uniform as uniformValues,
+} from "./random/index.js";
 // Node-only modules loaded on demand, with a clear error in a browser bundle.
 export { loadNodeOnly } from "./runtime/node-only.js";
 export { gaussLegendre01 } from "./special/scalar/gauss-legendre.js";

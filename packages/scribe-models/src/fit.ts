@@ -14,8 +14,8 @@ import {
   cpuBackend,
   currentBackend,
   fromTypedArray,
-  key as makeKey,
   loadNodeOnly,
+  key as makeKey,
   type Tensor,
   useBackend,
   withBackend,
@@ -36,6 +36,7 @@ import {
 import { familyByName } from "./families/registry.js";
 import { familyNameOfModel } from "./families/traits.js";
 import type { AnnData } from "./io/anndata.js";
+import type { BackedCounts } from "./io/backed-counts-node.js";
 import { decodeCategorical, isCategorical } from "./io/frame.js";
 import { toDense } from "./io/matrix.js";
 import { validateCounts } from "./io/validate.js";
@@ -146,6 +147,13 @@ export interface FitOptions extends Partial<Omit<ModelOptions, "nCells" | "nGene
   nSamples?: number;
   nWarmup?: number;
   nChains?: number;
+  /**
+   * Stream the minibatches from the `.h5ad` file given as the data (a path; Node): SVI reads
+   * each step's cells from disk and never holds `X` whole (`io/backed-counts-node.ts`); the
+   * results equal the in-memory run's for the same seed. Needs `batchSize` below the number of
+   * cells; options that need the whole matrix up front are refused by name.
+   */
+  backed?: boolean;
 }
 
 /** What {@link fit} returns: the results plus how the run ended. */
@@ -172,6 +180,8 @@ interface HostCounts {
   obsNames?: string[];
   varNames?: string[];
   adata?: AnnData;
+  /** Totals of the counts computed elsewhere (a backed file's streaming pass), for the fingerprint. */
+  stats?: { sum: number; weighted: number };
 }
 
 function checkCountValues(v: ArrayLike<number>, G: number): void {
@@ -279,8 +289,8 @@ function withGeneCoverage(
 function fingerprint(modelType: string, opts: object, counts: HostCounts, extra: object): string {
   // Sum and a position-weighted sum of the counts (float64): different data of the same
   // shape and total still differ (the CLI adds a content hash of its own, cli/run-folder.ts).
-  let sum = 0;
-  let weighted = 0;
+  let sum = counts.stats?.sum ?? 0;
+  let weighted = counts.stats?.weighted ?? 0;
   for (let i = 0; i < counts.data.length; i++) {
     sum += counts.data[i]!;
     weighted += counts.data[i]! * ((i % 9973) + 1);
@@ -329,11 +339,26 @@ async function readFitCheckpoint(path: string): Promise<LoadedCheckpoint | null>
  */
 export async function fit(data: Tensor | AnnData, options: VaeFitOptions): Promise<VaeFitOutcome>;
 export async function fit(data: Tensor | AnnData, options: LaplaceFitOptions): Promise<LaplaceFitOutcome>;
+export async function fit(path: string, options: FitOptions & { backed: true }): Promise<FitOutcome>;
 export async function fit(data: Tensor | AnnData, options?: FitOptions): Promise<FitOutcome>;
 export async function fit(
-  data: Tensor | AnnData,
+  data: Tensor | AnnData | string,
   options: FitOptions | VaeFitOptions | LaplaceFitOptions = {},
 ): Promise<FitOutcome | VaeFitOutcome | LaplaceFitOutcome> {
+  // Minibatches streamed from an .h5ad file (issue 20): the options are checked by name first
+  if (typeof data === "string" || (options as FitOptions).backed) {
+    if (typeof data !== "string" || !(options as FitOptions).backed)
+      throw new Error(
+        "fit: { backed: true } takes the path of an .h5ad file as its data, and a path needs it",
+      );
+    const { openBackedFit } = await import("./io/backed-fit-node.js");
+    const src = await openBackedFit(data, options as FitOptions);
+    try {
+      return await fitSviOrMcmc(src, options as FitOptions);
+    } finally {
+      src.close();
+    }
+  }
   // Laplace-EM (issue 19, laplace/): pln, nbln, lnm, lnmvcp; its own results type
   if (options.inferenceMethod === "laplace") return fitLaplace(data, options as LaplaceFitOptions);
   // VAE inference (issue 19, vae/): its own results type, the same SVI loop
@@ -352,7 +377,7 @@ async function fitVaeOn(data: Tensor | AnnData, options: VaeFitOptions): Promise
   }
 }
 
-async function fitSviOrMcmc(data: Tensor | AnnData, options: FitOptions): Promise<FitOutcome> {
+async function fitSviOrMcmc(data: Tensor | AnnData | BackedCounts, options: FitOptions): Promise<FitOutcome> {
   const prev = currentBackend();
   if (!options.backend || options.backend === prev.name) return fitHere(data, options);
   await useBackend(options.backend);
@@ -363,13 +388,26 @@ async function fitSviOrMcmc(data: Tensor | AnnData, options: FitOptions): Promis
   }
 }
 
-async function fitHere(data: Tensor | AnnData, options: FitOptions): Promise<FitOutcome> {
-  const host = withGeneCoverage(await hostCounts(data, options.layer), options.geneCoverage);
+async function fitHere(data: Tensor | AnnData | BackedCounts, options: FitOptions): Promise<FitOutcome> {
+  // backed: the counts stay in the file; a stand-in serves minibatch rows and library sizes
+  const backed = "kind" in data && data.kind === "backed-counts" ? data : null;
+  const host: ReturnType<typeof withGeneCoverage> = backed
+    ? {
+        data: new Float32Array(0),
+        shape: [...backed.shape],
+        obsNames: backed.obsNames,
+        varNames: backed.varNames,
+        stats: backed.stats,
+      }
+    : withGeneCoverage(await hostCounts(data as Tensor | AnnData, options.layer), options.geneCoverage);
   const { obsNames, varNames, adata } = host;
   const [C, G] = host.shape;
   // Data-derived starts (k-means, the TwoState mu anchor) are host computations on a CPU copy.
-  const cpuCounts = withBackend(cpuBackend(), () => fromTypedArray(host.data, host.shape));
-  const counts = currentBackend() === cpuBackend() ? cpuCounts : fromTypedArray(host.data, host.shape);
+  const cpuCounts = backed
+    ? backed.counts
+    : withBackend(cpuBackend(), () => fromTypedArray(host.data, host.shape));
+  const counts =
+    backed || currentBackend() === cpuBackend() ? cpuCounts : fromTypedArray(host.data, host.shape);
   const modelType = options.model ?? "nbvcp";
   const modelOpts: ModelOptions = {
     nCells: C,
@@ -511,14 +549,15 @@ async function fitHere(data: Tensor | AnnData, options: FitOptions): Promise<Fit
   const warmup = checkKlAnnealingWarmup(options.klAnnealingWarmup ?? 0);
   const clock = warmup > 0 ? new KlAnnealing(warmup) : null;
   const optim = clock ? new AnnealedOptimizer(baseOptim, clock) : baseOptim;
+  const [sviModel, sviGuide] = backed ? [backed.wrap(model), backed.wrap(guide)] : [model, guide];
   const svi = clock
     ? new SVI(
-        annealLatents(model, () => clock.betaTensor()),
-        annealLatents(guide, () => clock.betaTensor()),
+        annealLatents(sviModel, () => clock.betaTensor()),
+        annealLatents(sviGuide, () => clock.betaTensor()),
         optim,
         new TraceMeanFieldELBO(),
       )
-    : new SVI(model, guide, optim, new TraceMeanFieldELBO());
+    : new SVI(sviModel, sviGuide, optim, new TraceMeanFieldELBO());
   if (warmup > 0) meta.klAnnealingWarmup = warmup;
   const args: [Tensor, number | null] = [counts, batchSize];
   const es = earlyStoppingOptions(options.earlyStopping);

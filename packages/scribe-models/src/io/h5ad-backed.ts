@@ -45,6 +45,8 @@ export interface BackedAnnData {
   readonly shape: readonly [number, number];
   /** How `X` is stored. */
   readonly format: "dense" | "csr" | "csc";
+  /** Sparse `X`: its pointer array (over rows for CSR, columns for CSC), read at open; `null` for dense. */
+  readonly indptr: Int32Array | null;
   /** Per-cell table. */
   readonly obs: ColumnTable;
   /** Per-gene table. */
@@ -166,6 +168,7 @@ function openBacked(file: H5File, full: string, scanBytes: number): BackedAnnDat
     base = {
       shape: [C, G],
       format: "dense",
+      indptr: null,
       readRows(a, b) {
         alive();
         checkRange(a, b, C, "cells");
@@ -262,6 +265,7 @@ function openBacked(file: H5File, full: string, scanBytes: number): BackedAnnDat
     base = {
       shape: [C, G],
       format: fmt,
+      indptr,
       readRows(a, b) {
         alive();
         checkRange(a, b, C, "cells");

@@ -1,0 +1,246 @@
+/**
+ * Counts streamed from an `.h5ad` file for minibatch SVI (`fit(path, { backed: true })`,
+ * `scribe fit --backed`; issue 20 item 1). The model and the guide receive a stand-in for the
+ * counts matrix that answers only what a minibatch step asks of it:
+ *
+ * - `counts.index(idx)` inside the `cells` plate: the rows `idx` of `X`, read from disk when
+ *   the plate draws them (in the guide, or in the model when the guide has no per-cell site;
+ *   the other one replays the same indices tensor). Model and guide are wrapped by
+ *   {@link BackedCounts.wrap}: after the `seed` handler has given the plate its key, the wrapper
+ *   draws the same indices on the host (`choiceIndices`, the function behind the plate's own
+ *   draw) and reads those rows, so the minibatch sequence, and every value the step sees,
+ *   equals the in-memory run's.
+ * - `counts.sum(-1)`: the library sizes of all cells, computed once, in the one streaming pass
+ *   over the file at open (the same float32 row sums as the in-memory matrix gives).
+ *
+ * Anything else the stand-in is asked throws an error saying it needs the whole matrix.
+ * Only `X` stored dense or CSR is accepted: rows of a CSC matrix would cost a pass over the
+ * whole file per minibatch.
+ *
+ * Node-only (h5wasm on the file system).
+ * @module
+ */
+import {
+  choiceIndices,
+  cpuBackend,
+  fromTypedArray,
+  type Message,
+  Messenger,
+  type Tensor,
+  withBackend,
+  wrapWith,
+} from "@scribe/core";
+import { type BackedAnnData, openAnnData } from "./h5ad-backed.js";
+import { type DenseMatrix, type SparseMatrix, toDense } from "./matrix.js";
+
+/** Options of {@link openBackedCounts}. */
+export interface OpenBackedCountsOptions {
+  /** Cells per block of the streaming pass at open (default 4096). */
+  chunkCells?: number;
+  /**
+   * Rows whose gap in the file is at most this many stored values are read in one hyperslab
+   * (default 4096): scattered minibatch rows cost one read each, neighbours share one.
+   */
+  mergeGap?: number;
+}
+
+/** What the streaming pass at open computed (for the fit's checkpoint fingerprint). */
+export interface BackedCountsStats {
+  /** Sum of all counts (float64). */
+  sum: number;
+  /** Σ x_i · ((i mod 9973) + 1) over the row-major index i (float64), as `fit` fingerprints in-memory counts. */
+  weighted: number;
+}
+
+/** Counts of an `.h5ad` file read per minibatch; close it when the fit is done. */
+export interface BackedCounts {
+  /** Tag for `fit` (the source is not a tensor or an AnnData). */
+  readonly kind: "backed-counts";
+  /** The file. */
+  readonly path: string;
+  /** `[cells, genes]`. */
+  readonly shape: readonly [number, number];
+  /** How `X` is stored. */
+  readonly format: "dense" | "csr";
+  /** Cell names (obs index). */
+  readonly obsNames: string[];
+  /** Gene names (var index). */
+  readonly varNames: string[];
+  /** The streaming pass's totals. */
+  readonly stats: BackedCountsStats;
+  /** The stand-in counts matrix to pass to the model and the guide (see the module doc). */
+  readonly counts: Tensor;
+  /**
+   * The model or the guide, wrapped so that a `cells` plate drawing its minibatch there has the
+   * rows read from the file (the guide draws it when it has per-cell sites, else the model).
+   */
+  wrap<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R;
+  /** Minibatches read so far and the hyperslab reads they took. */
+  readonly reads: { batches: number; rows: number; slabs: number };
+  /** Close the file. */
+  close(): void;
+}
+
+const FINGERPRINT_PERIOD = 9973;
+
+/** The row block as dense float32 (the in-memory path's `toDense(X, "float32")` of those rows). */
+function denseRows(m: SparseMatrix | DenseMatrix): Float32Array {
+  return toDense(m, "float32").data as Float32Array;
+}
+
+/**
+ * Open `path` for a backed fit: checks the storage (dense or CSR `X`), then streams the cells
+ * once in blocks to validate the counts (finite non-negative integers; an error names the
+ * file, cell and gene), total them for the fingerprint and compute the library sizes.
+ * @example
+ * ```ts
+ * const src = await openBackedCounts("atlas.h5ad");
+ * try {
+ *   const { results } = await fit("atlas.h5ad", { backed: true, batchSize: 512 });
+ * } finally {
+ *   src.close();
+ * }
+ * ```
+ */
+export async function openBackedCounts(
+  path: string,
+  options: OpenBackedCountsOptions = {},
+): Promise<BackedCounts> {
+  if (!/\.h5ad$/i.test(path))
+    throw new Error(
+      `fit --backed: ${path} is not an .h5ad file (only .h5ad files can be read per minibatch)`,
+    );
+  const ad = await openAnnData(path, { backed: true });
+  try {
+    return await backedCounts(ad, options);
+  } catch (e) {
+    ad.close();
+    throw e;
+  }
+}
+
+async function backedCounts(ad: BackedAnnData, options: OpenBackedCountsOptions): Promise<BackedCounts> {
+  const [C, G] = ad.shape;
+  if (ad.format === "csc")
+    throw new Error(
+      `fit --backed: ${ad.path} stores X as CSC (by gene); minibatches of cells need X dense or CSR (rewrite it as CSR, e.g. anndata's X.tocsr())`,
+    );
+  if (C === 0 || G === 0) throw new Error(`fit --backed: ${ad.path}: empty count matrix [${C}, ${G}]`);
+  const format = ad.format;
+  const chunk = options.chunkCells ?? 4096;
+  const mergeGap = options.mergeGap ?? 4096;
+  const obsNames = ad.obs.index;
+  const varNames = ad.var.index;
+  // One pass: validation, fingerprint totals, library sizes (float32 row sums of the cpu backend,
+  // the op the in-memory path applies to the whole matrix; rows are summed independently).
+  const library = new Float32Array(C);
+  let sum = 0;
+  let weighted = 0;
+  for (const blk of ad.cellBlocks(chunk)) {
+    const rows = denseRows(blk.X);
+    for (let i = 0; i < rows.length; i++) {
+      const x = rows[i]!; // i < rows.length
+      if (!Number.isFinite(x) || x < 0 || !Number.isInteger(x)) {
+        const c = blk.start + Math.floor(i / G);
+        throw new Error(
+          `fit --backed: ${ad.path}: counts must be finite non-negative integers; cell ${c} (${obsNames[c]}), gene ${i % G} (${varNames[i % G]}) has ${x}`,
+        );
+      }
+      sum += x;
+      weighted += x * (((blk.start * G + i) % FINGERPRINT_PERIOD) + 1);
+    }
+    const sums = withBackend(cpuBackend(), () => fromTypedArray(rows, [blk.end - blk.start, G]).sum(-1));
+    try {
+      library.set((await sums.data()) as Float32Array, blk.start);
+    } finally {
+      sums.dispose();
+    }
+  }
+
+  const reads = { batches: 0, rows: 0, slabs: 0 };
+  /** Rows `idx` (any order, distinct) as dense float32 [B, G], in the order of `idx`. */
+  const readRows = (idx: Int32Array): Float32Array => {
+    const order = Array.from(idx.keys()).sort((a, b) => idx[a]! - idx[b]!);
+    const out = new Float32Array(idx.length * G);
+    // gap between rows a < b in stored values (dense: whole rows; CSR: entries of the rows between)
+    const csrPtr = ad.indptr;
+    const gapOf = (a: number, b: number) => (csrPtr ? csrPtr[b]! - csrPtr[a + 1]! : (b - a - 1) * G);
+    let k = 0;
+    while (k < order.length) {
+      const first = idx[order[k]!]!;
+      let last = first;
+      let m = k + 1;
+      while (m < order.length && gapOf(last, idx[order[m]!]!) <= mergeGap) last = idx[order[m++]!]!;
+      const slab = denseRows(ad.readRows(first, last + 1));
+      reads.slabs++;
+      for (let j = k; j < m; j++) {
+        const at = order[j]!; // j < order.length
+        const r = idx[at]! - first;
+        out.set(slab.subarray(r * G, (r + 1) * G), at * G);
+      }
+      k = m;
+    }
+    reads.batches++;
+    reads.rows += idx.length;
+    return out;
+  };
+
+  // Minibatch rows by the plate's indices tensor (the same object reaches the model by replay).
+  const batches = new WeakMap<Tensor, Tensor>();
+  class CellBatchMessenger extends Messenger {
+    override postprocessMessage(msg: Message): void {
+      if (msg.type !== "plate" || msg.name !== "cells") return;
+      const k = msg.kwargs.rngKey;
+      const value = msg.value;
+      // a model replaying the guide's plate gets the guide's indices tensor (already served);
+      // seed still hands that plate a key, which must not be used to draw again
+      if (k === null || value === null || batches.has(value)) return;
+      const [size, subsampleSize] = msg.args;
+      const idx = choiceIndices(k, size, subsampleSize);
+      batches.set(value, fromTypedArray(readRows(idx), [subsampleSize, G]));
+    }
+  }
+
+  const notInMemory = (what: string) =>
+    new Error(
+      `fit --backed: the model asked for counts.${what}, which needs the whole matrix in memory; fit without --backed`,
+    );
+  const standIn = {
+    rank: 2,
+    shape: [C, G] as const,
+    dtype: "float32" as const,
+    index(idx: Tensor): Tensor {
+      const b = batches.get(idx);
+      if (!b)
+        throw new Error(
+          "fit --backed: counts rows were asked for indices the 'cells' plate did not draw (backed counts serve minibatches only)",
+        );
+      return b;
+    },
+    sum(axis: number): Tensor {
+      if (axis !== -1 && axis !== 1) throw notInMemory(`sum(${axis})`);
+      return fromTypedArray(library, [C]);
+    },
+  };
+  const counts = new Proxy(standIn, {
+    get(target, prop, receiver) {
+      if (typeof prop === "symbol" || prop in target) return Reflect.get(target, prop, receiver);
+      if (prop === "then" || prop === "toJSON") return undefined;
+      throw notInMemory(String(prop));
+    },
+  }) as unknown as Tensor;
+
+  return {
+    kind: "backed-counts",
+    path: ad.path,
+    shape: [C, G],
+    format,
+    obsNames,
+    varNames,
+    stats: { sum, weighted },
+    counts,
+    reads,
+    wrap: (fn) => wrapWith(fn, () => new CellBatchMessenger()),
+    close: () => ad.close(),
+  };
+}
