@@ -372,10 +372,9 @@ export class WebGpuBackend implements Backend {
     transA = false,
     transB = false,
   ): void {
-    this.dispatch(
-      matmulPlan(a, b, out.dtype, batch, m, k, n, aBatchStride, bBatchStride, transA, transB),
-      [out],
-    );
+    this.dispatch(matmulPlan(a, b, out.dtype, batch, m, k, n, aBatchStride, bBatchStride, transA, transB), [
+      out,
+    ]);
   }
 
   cholesky(input: BackendBuffer, _shape: Shape, n: number, batch: number, out: BackendBuffer): void {
