@@ -75,6 +75,14 @@ export const FIT_OPTION_SPECS: readonly OptionSpec[] = [
     help: ".h5ad: read counts from .raw (raw/X, raw/var)",
   },
   {
+    key: "data.backed",
+    flag: "backed",
+    group: "Data",
+    kind: "bool",
+    dflt: false,
+    help: ".h5ad (dense or CSR X): read each SVI minibatch from disk, never X whole (needs --batch-size; writes params.json, no results.h5ad)",
+  },
+  {
     key: "data.filter_obs",
     flag: "filter-obs",
     group: "Data",

@@ -177,6 +177,7 @@ export function resolveFitPlan(values: Record<string, unknown>, positionals: rea
   put("captureHiddenDims", "guide.capture_hidden_dims");
   put("nSteps", "inference.n_steps");
   put("batchSize", "inference.batch_size");
+  put("backed", "data.backed");
   put("learningRate", "inference.learning_rate");
   put("stableUpdate", "inference.stable_update");
   put("initComponents", "inference.init_components");

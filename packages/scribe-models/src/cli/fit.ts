@@ -30,6 +30,7 @@ import { initializeWithDefault, writeTemplate } from "./config-file.js";
 import { countMatrix, type LoadedData, loadData } from "./data.js";
 import { type FilteredData, filterData } from "./data-filters.js";
 import { refuseNonFiniteResults } from "./finite-results.js";
+import { runBackedFit } from "./fit-backed.js";
 import { isLaplaceOutcome, writeLaplaceRun } from "./fit-laplace.js";
 import { fitHelpText, parseArgsOptions, setting } from "./fit-options.js";
 import { resolveFitPlan } from "./fit-plan.js";
@@ -232,6 +233,31 @@ async function fitCommand(
     "--out",
   );
   if (flag("run.resume") && !existsSync(ckPath)) throw new CliError(`--resume: no checkpoint at ${ckPath}`);
+  // --backed: minibatches streamed from the .h5ad file (cli/fit-backed.ts); X is never loaded
+  if (opts.backed && !preloaded)
+    return runBackedFit({
+      io,
+      claim,
+      dataPath,
+      outDir,
+      checkpointPath: ckPath,
+      opts,
+      filters: plan.filters,
+      refused: {
+        "--raw": flag("data.raw"),
+        "--layer": layer !== undefined,
+        "--split-by": settings["data.split_by"] !== undefined,
+        "--plots": flag("output.plots"),
+        "--gene-coverage": opts.geneCoverage !== undefined,
+      },
+      resume: flag("run.resume"),
+      quiet: flag("run.quiet"),
+      checkpointEvery: setting<number>(settings, "run.checkpoint_every"),
+      backend,
+      onProgress: progressBar(io, !flag("run.quiet")),
+      exitOnSignal: (sig) =>
+        sig === "SIGTERM" ? EXIT_TERMINATED : sig === "SIGHUP" ? EXIT_HANGUP : EXIT_INTERRUPTED,
+    });
 
   // load and validate before creating anything on disk; counts are fitted in float32, exact to 2^24
   let data: FilteredData =

@@ -1,0 +1,137 @@
+/**
+ * `scribe fit DATA.h5ad --backed --batch-size B`: SVI whose minibatches are read from the file
+ * per step (`fit(path, { backed: true })`, io/backed-counts-node.ts), for matrices too large to
+ * hold in memory. The run folder gets `run.json`, the checkpoint (so `--resume` and Ctrl-C work
+ * as in memory) and `params.json`; `results.h5ad` is not written, since it would copy `X` and
+ * the per-cell summaries of the whole matrix (load `params.json` with `ScribeResults` instead).
+ * @module
+ */
+import { rmSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { type FitOptions, fit } from "../fit.js";
+import { openAnnData } from "../io/h5ad-backed.js";
+import { commitAll, prepareFileAtomic, textWriter } from "../persist/atomic-file-node.js";
+import type { DataFilters } from "./data-filters.js";
+import {
+  checkResumeData,
+  claimOutputFolder,
+  type OutputFolder,
+  type RunRecord,
+  writeRunRecord,
+} from "./run-folder.js";
+import { CliError, type CliIO, EXIT_OK, UsageError } from "./util.js";
+
+/** What `scribe fit` hands over to a backed run (all parsed and checked already). */
+export interface BackedFitRun {
+  io: CliIO;
+  /** The output folder claim of `scribe fit` (so an interrupted first run is cleaned up). */
+  claim: { folder?: OutputFolder; fresh: boolean; checkpoint?: string };
+  dataPath: string;
+  outDir: string;
+  checkpointPath: string;
+  opts: FitOptions;
+  filters: DataFilters;
+  /** `--raw`, `--layer`, `--split-by`, `--plots` as given (each refused). */
+  refused: Record<string, boolean>;
+  resume: boolean;
+  quiet: boolean;
+  checkpointEvery: number;
+  backend: "cpu" | "webgpu";
+  onProgress: NonNullable<FitOptions["onProgress"]>;
+  /** Exit codes of an interrupted run by signal. */
+  exitOnSignal: (sig: NodeJS.Signals | undefined) => number;
+}
+
+/**
+ * Refuse the flags a backed fit cannot honour (they need the whole matrix or rewrite it), by
+ * name; `fit()` refuses the fit options of that kind (`io/backed-fit-node.ts`).
+ */
+function refuseFlags(r: BackedFitRun): void {
+  if (!/\.h5ad$/i.test(r.dataPath))
+    throw new UsageError(`--backed reads .h5ad files; ${r.dataPath} is not one`);
+  const bad = Object.entries(r.refused)
+    .filter(([, on]) => on)
+    .map(([flag]) => flag);
+  const filters = Object.keys(r.filters);
+  if (filters.length) bad.push(`the data filters (${filters.join(", ")})`);
+  if (bad.length)
+    throw new UsageError(`--backed cannot be combined with ${bad.join(", ")}: they need the whole matrix`);
+}
+
+/**
+ * The run record of a backed file: its shape, size and modification time stand for the content
+ * (a content hash would be a pass over the file; the checkpoint's own fingerprint sums the
+ * counts in the fit's streaming pass, so a resume on changed counts is still refused).
+ */
+async function backedRunRecord(dataPath: string): Promise<RunRecord> {
+  const ad = await openAnnData(dataPath, { backed: true });
+  const shape: [number, number] = [ad.shape[0], ad.shape[1]];
+  ad.close();
+  const st = statSync(dataPath);
+  return {
+    format: "scribe-run",
+    version: 1,
+    data: dataPath,
+    shape,
+    fingerprint: `backed file ${st.size} bytes, modified ${st.mtime.toISOString()}`,
+    matrix: "X (backed)",
+  };
+}
+
+/** Run a backed fit (see the module doc); returns the exit code. */
+export async function runBackedFit(r: BackedFitRun): Promise<number> {
+  refuseFlags(r);
+  const run = await backedRunRecord(r.dataPath);
+  if (!r.quiet)
+    r.io.stderr(
+      `scribe fit: ${run.shape[0]} cells × ${run.shape[1]} genes from ${r.dataPath} (backed, ${r.opts.batchSize ?? "?"} cells per step), model ${r.opts.model}\n`,
+    );
+  r.claim.folder = claimOutputFolder(r.outDir, "--out");
+  r.claim.fresh = !r.resume;
+  r.claim.checkpoint = r.checkpointPath;
+  if (r.resume) checkResumeData(r.outDir, run);
+  else writeRunRecord(r.outDir, run);
+
+  let stopSignal: NodeJS.Signals | undefined;
+  const abort = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => {
+    stopSignal ??= sig;
+    abort.abort();
+  };
+  const signals: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+  for (const sig of signals) process.on(sig, onSignal);
+  let outcome: Awaited<ReturnType<typeof fit>>;
+  try {
+    outcome = await fit(r.dataPath, {
+      ...r.opts,
+      backed: true,
+      checkpointPath: r.checkpointPath,
+      checkpointEvery: r.checkpointEvery,
+      resume: r.resume,
+      onProgress: r.onProgress,
+      progressEvery: 10,
+      signal: abort.signal,
+      backend: r.backend,
+    });
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  } finally {
+    for (const sig of signals) process.off(sig, onSignal);
+  }
+  if (outcome.interrupted) {
+    r.io.stderr(
+      `\nscribe fit: ${stopSignal ?? "stopped"} at step ${outcome.steps}; checkpoint written to ${r.checkpointPath}; rerun with --resume to continue\n`,
+    );
+    return r.exitOnSignal(stopSignal);
+  }
+  const res = outcome.results;
+  const params = join(r.outDir, "params.json");
+  const json = JSON.stringify(await res.toJSONAsync());
+  await commitAll([() => prepareFileAtomic(params, textWriter(json))]);
+  rmSync(r.checkpointPath, { force: true });
+  const last = res.lossHistory.length ? res.lossHistory[res.lossHistory.length - 1]! : Number.NaN;
+  r.io.stdout(
+    `${JSON.stringify({ out: r.outDir, steps: outcome.steps, final_loss: last, params, h5ad: null, backed: true })}\n`,
+  );
+  return EXIT_OK;
+}
