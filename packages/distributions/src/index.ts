@@ -27,6 +27,7 @@ export { HalfCauchy } from "./continuous/half-cauchy.js";
 export { HalfNormal } from "./continuous/half-normal.js";
 export { InverseGamma } from "./continuous/inverse-gamma.js";
 export { Laplace } from "./continuous/laplace.js";
+export { LocScaleDistribution } from "./continuous/loc-scale.js";
 export { LogNormal } from "./continuous/log-normal.js";
 export { LogUniform } from "./continuous/log-uniform.js";
 export { Logistic } from "./continuous/logistic.js";

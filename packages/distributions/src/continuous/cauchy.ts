@@ -16,11 +16,9 @@ import {
   type Tensor,
   tan,
 } from "@scribe/core";
-import { positive, real } from "../constraints.js";
-import { Distribution } from "../distribution.js";
-import { type ParamLike, promoteParams } from "../param-utils.js";
-import { validateArgs as check } from "../validation.js";
+import type { ParamLike } from "../param-utils.js";
 import { constant, LOG_PI, openUniform } from "./helpers.js";
+import { LocScaleDistribution } from "./loc-scale.js";
 
 /**
  * log(scale / (scale² + d²)) = log scale − 2 log M − log1p((m/M)²), M = max(|d|, scale),
@@ -41,22 +39,13 @@ export function cauchyLogKernel(d: Tensor, scale: Tensor): Tensor {
  * @example
  * new Cauchy(0, 1).logProb(tensor([0])); // [-log π]
  */
-export class Cauchy extends Distribution {
-  static override readonly argConstraints = { loc: real, scale: positive };
-  static override readonly support = real;
-  static override readonly reparametrized = true;
-
-  /** Median. */
-  readonly loc: Tensor;
-  /** Half width at half maximum. */
-  readonly scale: Tensor;
-
+export class Cauchy extends LocScaleDistribution {
+  /**
+   * @param loc Median.
+   * @param scale Half width at half maximum.
+   */
   constructor(loc: ParamLike = 0, scale: ParamLike = 1, validateArgs?: boolean) {
-    const { values, batchShape } = promoteParams("Cauchy", { loc, scale });
-    super(batchShape, [], validateArgs);
-    this.loc = values.loc;
-    this.scale = values.scale;
-    if (this.validateArgs) check("Cauchy", values, Cauchy.argConstraints);
+    super("Cauchy", loc, scale, validateArgs);
   }
 
   /** Inverse-cdf draw: loc + scale · tan(π(u − ½)). */

@@ -12,33 +12,22 @@ import {
   sub,
   type Tensor,
 } from "@scribe/core";
-import { positive, real } from "../constraints.js";
-import { Distribution } from "../distribution.js";
-import { type ParamLike, promoteParams } from "../param-utils.js";
-import { validateArgs as check } from "../validation.js";
+import type { ParamLike } from "../param-utils.js";
 import { EULER_GAMMA, openUniform } from "./helpers.js";
+import { LocScaleDistribution } from "./loc-scale.js";
 
 /**
  * Gumbel (type I extreme value) distribution: cdf exp(−exp(−(x − loc)/scale)).
  * @example
  * new Gumbel(0, 1).logProb(tensor([0])); // [−1]
  */
-export class Gumbel extends Distribution {
-  static override readonly argConstraints = { loc: real, scale: positive };
-  static override readonly support = real;
-  static override readonly reparametrized = true;
-
-  /** Location (mode). */
-  readonly loc: Tensor;
-  /** Scale. */
-  readonly scale: Tensor;
-
+export class Gumbel extends LocScaleDistribution {
+  /**
+   * @param loc Location (mode).
+   * @param scale Scale.
+   */
   constructor(loc: ParamLike = 0, scale: ParamLike = 1, validateArgs?: boolean) {
-    const { values, batchShape } = promoteParams("Gumbel", { loc, scale });
-    super(batchShape, [], validateArgs);
-    this.loc = values.loc;
-    this.scale = values.scale;
-    if (this.validateArgs) check("Gumbel", values, Gumbel.argConstraints);
+    super("Gumbel", loc, scale, validateArgs);
   }
 
   sample(key: Key, sampleShape: Shape = []): Tensor {

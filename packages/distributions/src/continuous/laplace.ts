@@ -16,33 +16,22 @@ import {
   sub,
   type Tensor,
 } from "@scribe/core";
-import { positive, real } from "../constraints.js";
-import { Distribution } from "../distribution.js";
-import { type ParamLike, promoteParams } from "../param-utils.js";
-import { validateArgs as check } from "../validation.js";
+import type { ParamLike } from "../param-utils.js";
 import { tiny } from "./helpers.js";
+import { LocScaleDistribution } from "./loc-scale.js";
 
 /**
  * Laplace (double exponential) distribution: density exp(−|x − loc|/scale) / (2·scale).
  * @example
  * new Laplace(0, 1).logProb(tensor([0])); // [-log 2]
  */
-export class Laplace extends Distribution {
-  static override readonly argConstraints = { loc: real, scale: positive };
-  static override readonly support = real;
-  static override readonly reparametrized = true;
-
-  /** Location (median). */
-  readonly loc: Tensor;
-  /** Scale. */
-  readonly scale: Tensor;
-
+export class Laplace extends LocScaleDistribution {
+  /**
+   * @param loc Location (median).
+   * @param scale Scale.
+   */
   constructor(loc: ParamLike = 0, scale: ParamLike = 1, validateArgs?: boolean) {
-    const { values, batchShape } = promoteParams("Laplace", { loc, scale });
-    super(batchShape, [], validateArgs);
-    this.loc = values.loc;
-    this.scale = values.scale;
-    if (this.validateArgs) check("Laplace", values, Laplace.argConstraints);
+    super("Laplace", loc, scale, validateArgs);
   }
 
   /** loc − scale · sign(u) · log(1 − |u|) with u uniform on (−1, 1). */

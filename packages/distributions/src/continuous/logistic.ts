@@ -14,33 +14,22 @@ import {
   sub,
   type Tensor,
 } from "@scribe/core";
-import { positive, real } from "../constraints.js";
-import { Distribution } from "../distribution.js";
-import { type ParamLike, promoteParams } from "../param-utils.js";
-import { validateArgs as check } from "../validation.js";
+import type { ParamLike } from "../param-utils.js";
 import { openUniform } from "./helpers.js";
+import { LocScaleDistribution } from "./loc-scale.js";
 
 /**
  * Logistic distribution: cdf sigmoid((x − loc)/scale).
  * @example
  * new Logistic(0, 1).logProb(tensor([0])); // [-log 4]
  */
-export class Logistic extends Distribution {
-  static override readonly argConstraints = { loc: real, scale: positive };
-  static override readonly support = real;
-  static override readonly reparametrized = true;
-
-  /** Location (mean and median). */
-  readonly loc: Tensor;
-  /** Scale. */
-  readonly scale: Tensor;
-
+export class Logistic extends LocScaleDistribution {
+  /**
+   * @param loc Location (mean and median).
+   * @param scale Scale.
+   */
   constructor(loc: ParamLike = 0, scale: ParamLike = 1, validateArgs?: boolean) {
-    const { values, batchShape } = promoteParams("Logistic", { loc, scale });
-    super(batchShape, [], validateArgs);
-    this.loc = values.loc;
-    this.scale = values.scale;
-    if (this.validateArgs) check("Logistic", values, Logistic.argConstraints);
+    super("Logistic", loc, scale, validateArgs);
   }
 
   sample(key: Key, sampleShape: Shape = []): Tensor {

@@ -12,11 +12,9 @@ import {
   sub,
   type Tensor,
 } from "@scribe/core";
-import { positive, real } from "../constraints.js";
-import { Distribution } from "../distribution.js";
-import { type ParamLike, promoteParams } from "../param-utils.js";
-import { validateArgs as check } from "../validation.js";
+import type { ParamLike } from "../param-utils.js";
 import { HALF_LOG_2PI, stdNormal } from "./helpers.js";
+import { LocScaleDistribution } from "./loc-scale.js";
 
 /**
  * Normal (Gaussian) distribution with mean `loc` and standard deviation `scale`.
@@ -24,22 +22,13 @@ import { HALF_LOG_2PI, stdNormal } from "./helpers.js";
  * const d = new Normal(0, 1);
  * d.logProb(tensor([0])); // [-0.9189…]
  */
-export class Normal extends Distribution {
-  static override readonly argConstraints = { loc: real, scale: positive };
-  static override readonly support = real;
-  static override readonly reparametrized = true;
-
-  /** Mean, broadcast to the batch shape. */
-  readonly loc: Tensor;
-  /** Standard deviation, broadcast to the batch shape. */
-  readonly scale: Tensor;
-
+export class Normal extends LocScaleDistribution {
+  /**
+   * @param loc Mean, broadcast to the batch shape.
+   * @param scale Standard deviation, broadcast to the batch shape.
+   */
   constructor(loc: ParamLike = 0, scale: ParamLike = 1, validateArgs?: boolean) {
-    const { values, batchShape } = promoteParams("Normal", { loc, scale });
-    super(batchShape, [], validateArgs);
-    this.loc = values.loc;
-    this.scale = values.scale;
-    if (this.validateArgs) check("Normal", values, Normal.argConstraints);
+    super("Normal", loc, scale, validateArgs);
   }
 
   /** loc + scale · ε with ε ~ N(0, 1): differentiable in loc and scale. */
