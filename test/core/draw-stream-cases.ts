@@ -1,12 +1,12 @@
 // The draw streams compared across runtimes (issue 22, item 6): each case draws from one
 // sampler of `random` with a fixed key, in float64 on the cpu backend. Shared by the
 // generator (draw-stream-generate.ts), the vitest test and the Deno test (test/deno), which
-// pass in their own build of @scribe/core. The samplers' exp/log/cos are portable-math's,
-// so every engine gives the same bits; Math.sqrt and +, −, ×, ÷ are correctly rounded.
-// Not here: random.beta and random.dirichlet, and the distributions' samplers that transform
-// draws with tensor exp/log/tan (LogNormal, Exponential, ...): those ops run the backend's
-// exp/log (Math on the cpu), and Deno 2.9's V8 differs from Node 20's in the last bit there
-// (test/deno/draw-stream.ts showed beta and dirichlet draws 1 ulp apart).
+// pass in their own build of @scribe/core and @scribe/distributions. The samplers' exp/log/cos
+// are portable-math's, and the tensor transforms that turn gammas, normals and uniforms into
+// Beta, Dirichlet, LogNormal and Exponential draws run core's portable ops (random/portable-ops.ts,
+// portable-math in the cpu loop), so every engine gives the same bits; Math.sqrt and +, −, ×, ÷
+// are correctly rounded. Before those ops, Deno 2.9's V8 gave beta and dirichlet draws 1 ulp
+// from Node 20's (their Math.exp/Math.log differ in the last bit).
 
 /** The part of @scribe/core the cases need (the source or the built dist). */
 export interface CoreForDraws {
@@ -15,13 +15,25 @@ export interface CoreForDraws {
     // biome-ignore lint/suspicious/noExplicitAny: the source and dist typings differ nominally
     [name: string]: (...args: any[]) => { dataSync(): ArrayLike<number> };
   };
-  tensor(values: number[], opts: { dtype: "float64" }): unknown;
+  tensor(values: number[], opts?: { dtype: "float64" }): unknown;
+}
+
+/** A distribution class of @scribe/distributions, as far as the cases use it. */
+type SamplerClass = new (
+  a: unknown,
+  b?: unknown,
+) => { sample(k: unknown, shape: number[]): { dataSync(): ArrayLike<number> } };
+
+/** The part of @scribe/distributions the cases need (the source or the built dist). */
+export interface DistributionsForDraws {
+  LogNormal: SamplerClass;
+  Exponential: SamplerClass;
 }
 
 const N = 64;
 
 /** Case name → the draws, as numbers. */
-export function drawCases(core: CoreForDraws): Record<string, number[]> {
+export function drawCases(core: CoreForDraws, dists: DistributionsForDraws): Record<string, number[]> {
   const { key, random, tensor } = core;
   const f64 = { dtype: "float64" as const };
   const t = (v: number[]) => tensor(v, f64);
@@ -38,6 +50,15 @@ export function drawCases(core: CoreForDraws): Record<string, number[]> {
     "truncated normal tail": () => random.truncatedNormal!(key(12), t([-1]), t([0.5]), [N], f64),
     "truncated normal deep": () => random.truncatedNormal!(key(14), t([6]), t([20]), [N], f64),
     categorical: () => random.categorical!(key(13), t([0, 1.2, -0.7, 2]), [N]),
+    // tensor beta: both boosts (a, b < 1), one boost, none; and float32 (rounded from float64)
+    "beta a=0.4 b=0.05": () => random.beta!(key(15), t([0.4]), t([0.05]), [N], f64),
+    "beta a=0.4 b=2.5": () => random.beta!(key(16), t([0.4]), t([2.5]), [N], f64),
+    "beta a=3 b=7.5": () => random.beta!(key(17), t([3]), t([7.5]), [N], f64),
+    "beta float32": () => random.beta!(key(18), tensor([0.7]), tensor([1.3]), [N]),
+    dirichlet: () => random.dirichlet!(key(19), t([0.2, 1, 4.5]), [N]),
+    "dirichlet float32": () => random.dirichlet!(key(20), tensor([0.5, 2]), [N]),
+    LogNormal: () => new dists.LogNormal(t([0.3]), t([1.7])).sample(key(21), [N]),
+    Exponential: () => new dists.Exponential(t([2.5])).sample(key(22), [N]),
   };
   return Object.fromEntries(Object.entries(cases).map(([name, f]) => [name, Array.from(f().dataSync())]));
 }

@@ -3,9 +3,10 @@
 // changes on purpose; the vitest and Deno tests then compare every runtime against it.
 import { writeFileSync } from "node:fs";
 import * as core from "@scribe/core";
-import { type CoreForDraws, drawCases, hexOf } from "./draw-stream-cases.js";
+import * as dists from "@scribe/distributions";
+import { type CoreForDraws, type DistributionsForDraws, drawCases, hexOf } from "./draw-stream-cases.js";
 
-const draws = drawCases(core as unknown as CoreForDraws);
+const draws = drawCases(core as unknown as CoreForDraws, dists as unknown as DistributionsForDraws);
 const out = Object.fromEntries(Object.entries(draws).map(([k, v]) => [k, v.map(hexOf)]));
 const path = new URL("../fixtures/draw-stream.json", import.meta.url);
 const lines = Object.entries(out).map(([k, v]) => `  ${JSON.stringify(k)}: ${JSON.stringify(v)}`);

@@ -3,14 +3,16 @@
 // bit differs between engines. Checked three ways: the draws equal a stored stream bit for bit
 // (test/fixtures/draw-stream.json, written by draw-stream-generate.ts; test/deno/draw-stream.ts
 // checks Deno against the same file); portable-math agrees with Math to an ulp or so; and no
-// sampler calls Math's transcendental functions.
+// sampler calls Math's transcendental functions. The tensor-level transforms (beta, dirichlet,
+// LogNormal, Exponential) run the portable ops, whose cpu loops are portable-math's.
 import { readdirSync, readFileSync } from "node:fs";
 import * as core from "@scribe/core";
 import { pcos2pi, pexp, pexpm1, plog, plog1p } from "@scribe/core/random/portable-math.js";
 import { ElementStream } from "@scribe/core/random/stream.js";
+import * as dists from "@scribe/distributions";
 import { describe, expect, it } from "vitest";
 import fixture from "../fixtures/draw-stream.json" with { type: "json" };
-import { type CoreForDraws, drawCases, hexOf } from "./draw-stream-cases.js";
+import { type CoreForDraws, type DistributionsForDraws, drawCases, hexOf } from "./draw-stream-cases.js";
 
 /** |a − b| in units of b's last place (b a normal double or 0). */
 function ulpDiff(a: number, b: number): number {
@@ -30,7 +32,7 @@ function lcg(seed: number): () => number {
 
 describe("draw stream", () => {
   it("every sampler's draws equal the stored stream bit for bit", () => {
-    const draws = drawCases(core as unknown as CoreForDraws);
+    const draws = drawCases(core as unknown as CoreForDraws, dists as unknown as DistributionsForDraws);
     const stored = (fixture as { draws: Record<string, string[]> }).draws;
     expect(Object.keys(draws)).toEqual(Object.keys(stored));
     for (const [name, values] of Object.entries(draws))
@@ -115,6 +117,55 @@ describe("portable-math against Math", () => {
   });
 });
 
+describe("portable ops (random/portable-ops.ts)", () => {
+  // 300,000 elements so that the cpu backend's worker threads run part of the loop: they import
+  // the op's module on their own and must compute the same portable bits.
+  const n = 300_000;
+  const rnd = lcg(777);
+  const xs = Array.from({ length: n }, () => (rnd() - 0.5) * 60);
+  const pos = xs.map((x) => Math.abs(x) + 1e-3);
+  it("the cpu loops compute portable-math's bits, in float64 and rounded to float32", async () => {
+    const cases: [string, (t: core.Tensor) => core.Tensor, (x: number) => number, number[]][] = [
+      ["exp", core.random.portableExp, pexp, xs],
+      ["log", core.random.portableLog, plog, pos],
+      ["log1p", core.random.portableLog1p, plog1p, pos],
+      [
+        "sigmoid",
+        core.random.portableSigmoid,
+        (x) => (x >= 0 ? 1 / (1 + pexp(-x)) : pexp(x) / (pexp(x) + 1)),
+        xs,
+      ],
+    ];
+    for (const [name, op, ref, input] of cases) {
+      const got64 = await op(core.tensor(input, { dtype: "float64" })).data();
+      const bad64 = input.findIndex((x, i) => !Object.is(got64[i], ref(x)));
+      expect([name, "float64", bad64]).toEqual([name, "float64", -1]);
+      // float32: the input is rounded to float32, the loop computes in float64 and rounds once
+      const in32 = Float32Array.from(input);
+      const got32 = await op(core.tensor(Array.from(in32))).data();
+      const bad32 = Array.from(in32).findIndex((x, i) => !Object.is(got32[i], Math.fround(ref(x))));
+      expect([name, "float32", bad32]).toEqual([name, "float32", -1]);
+    }
+  }, 120_000);
+
+  it("agree with the ordinary ops to 2 ulp (exp, log, log1p, sigmoid)", async () => {
+    const t = core.tensor(xs.slice(0, 20_000), { dtype: "float64" });
+    const p = core.tensor(pos.slice(0, 20_000), { dtype: "float64" });
+    const pairs: [string, core.Tensor, core.Tensor][] = [
+      ["exp", core.random.portableExp(t), core.exp(t)],
+      ["log", core.random.portableLog(p), core.log(p)],
+      ["log1p", core.random.portableLog1p(p), core.log1p(p)],
+      ["sigmoid", core.random.portableSigmoid(t), core.sigmoid(t)],
+    ];
+    for (const [name, a, b] of pairs) {
+      const [va, vb] = [await a.data(), await b.data()];
+      let worst = 0;
+      for (let i = 0; i < va.length; i++) worst = Math.max(worst, ulpDiff(va[i]!, vb[i]!));
+      expect([name, worst <= 2]).toEqual([name, true]);
+    }
+  });
+});
+
 describe("the samplers' sources", () => {
   it("call no engine-dependent Math function (exp, log, log1p, expm1, sin, cos, tan, pow)", () => {
     const dir = new URL("../../packages/core/src/random/", import.meta.url);
@@ -125,6 +176,28 @@ describe("the samplers' sources", () => {
         f,
         code.match(/Math\.(exp|log|log1p|log2|log10|expm1|sin|cos|tan|pow|atan2?|cbrt)\(/g),
       ]).toEqual([f, null]);
+    }
+  });
+
+  it("transform draws with the portable ops: tensor beta and dirichlet, LogNormal, Exponential", () => {
+    // The draw code of each: a function body of ops/random.ts, a sample() method of a distribution.
+    const body = (file: string, start: string, end: string) => {
+      const code = readFileSync(new URL(file, import.meta.url), "utf8");
+      const at = code.indexOf(start);
+      expect([file, start, at >= 0]).toEqual([file, start, true]);
+      return code.slice(at, code.indexOf(end, at)).replace(/\/\/.*$/gm, ""); // without comments
+    };
+    const ops = "../../packages/core/src/ops/random.ts";
+    const dist = "../../packages/distributions/src/continuous/";
+    const draws = [
+      body(ops, "export function beta(", "return record("), // the draw, not its gradient rule
+      body(ops, "export function dirichlet(", "\n}\n"),
+      body(`${dist}log-normal.ts`, "  sample(", "\n  }\n"),
+      body(`${dist}exponential.ts`, "  sample(", "\n  }\n"),
+    ];
+    for (const code of draws) {
+      // no engine-dependent tensor op (exp, log, sigmoid, logsumexp, ...) outside the portable ones
+      expect(code.match(/(?<![\w.])(exp|log|log1p|expm1|sigmoid|logsumexp|softmax|tan|pow)\(/g)).toBeNull();
     }
   });
 });

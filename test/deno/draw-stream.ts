@@ -1,14 +1,21 @@
 // Runs under Deno against the built @scribe/core (packages/core/dist): `npm run test:deno`.
 // The same key must give the same draws as under Node, bit for bit: every stream of
 // test/core/draw-stream-cases.ts is compared with test/fixtures/draw-stream.json (written
-// under Node by test/core/draw-stream-generate.ts). Deno's V8 differs from Node's, and its
-// Math.exp/Math.log may round differently; the samplers do not use them (issue 22, item 6).
+// under Node by test/core/draw-stream-generate.ts), including the tensor beta and dirichlet and
+// the LogNormal and Exponential distributions' draws. Deno's V8 differs from Node's, and its
+// Math.exp/Math.log may round differently; no draw path uses them (issue 22, item 6).
 import * as core from "../../packages/core/dist/index.js";
-import { type CoreForDraws, drawCases, hexOf } from "../core/draw-stream-cases.ts";
+import * as dists from "../../packages/distributions/dist/index.js";
+import {
+  type CoreForDraws,
+  type DistributionsForDraws,
+  drawCases,
+  hexOf,
+} from "../core/draw-stream-cases.ts";
 
 const text = await Deno.readTextFile(new URL("../fixtures/draw-stream.json", import.meta.url));
 const stored = (JSON.parse(text) as { draws: Record<string, string[]> }).draws;
-const draws = drawCases(core as unknown as CoreForDraws);
+const draws = drawCases(core as unknown as CoreForDraws, dists as unknown as DistributionsForDraws);
 let failed = 0;
 let compared = 0;
 for (const [name, want] of Object.entries(stored)) {

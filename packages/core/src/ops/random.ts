@@ -3,6 +3,7 @@ import type { SamplerKind, SamplerParam } from "../backend/backend.js";
 import { currentBackend } from "../backend/registry.js";
 import type { Key } from "../random/index.js";
 import * as rng from "../random/index.js";
+import { portableExp, portableLog, portableSigmoid } from "../random/portable-ops.js";
 import { fromTypedArray, scalar } from "../tensor/creation.js";
 import type { DType } from "../tensor/dtype.js";
 import { realize } from "../tensor/realize.js";
@@ -18,20 +19,18 @@ import {
   exp,
   gt,
   isfinite,
-  log,
   logicalAnd,
   lt,
   maximum,
   mul,
   neg,
-  sigmoid,
   sub,
   type TensorLike,
   where,
   xlog1py,
   xlogy,
 } from "./elementwise.js";
-import { logsumexp } from "./reduce.js";
+import { max, sum } from "./reduce.js";
 
 /**
  * Tensor-level samplers over the counter-based key streams of `random/`: every element is a
@@ -39,6 +38,7 @@ import { logsumexp } from "./reduce.js";
  */
 
 export { foldIn, type Key, key, randomBits, split } from "../random/index.js";
+export { portableExp, portableLog, portableLog1p, portableSigmoid } from "../random/portable-ops.js";
 
 function outShape(shape: Shape | undefined, params: readonly TensorLike[]): number[] {
   const ps = params.filter((p): p is Tensor => p instanceof Tensor).map((p) => p.shape);
@@ -130,7 +130,8 @@ export function gamma(k: Key, concentration: TensorLike, shape?: Shape, opts: Sa
  * (G(1e-3) itself is below 1e-300 about half the time, and G_a/(G_a + G_b) would be 0/0). The
  * two log(U)/c terms are combined as (log U_a · b − log U_b · a)/(a·b) after scaling a and b by
  * their maximum, so even concentrations near the smallest doubles give the right endpoint.
- * Draws are exactly 0 or 1 when closer to an end than the dtype resolves.
+ * Draws are exactly 0 or 1 when closer to an end than the dtype resolves. The logs and σ are
+ * portable-ops', so a key gives the same bits in every JavaScript engine on the cpu backend.
  *
  * Differentiable in a and b by implicit reparameterization (Figurnov, Mohamed and Mnih,
  * "Implicit reparameterization gradients", 2018): holding the Beta CDF I_x(a, b) fixed,
@@ -152,13 +153,13 @@ export function beta(k: Key, a: TensorLike, b: TensorLike, shape?: Shape, opts: 
     // log(U_a)/a − log(U_b)/b (terms only where boosted) = (la·b̂ − lb·â)/(â·b̂·m), â = a/m, b̂ = b/m
     const sa = where(boostA, ca, 1);
     const sb = where(boostB, cb, 1);
-    const la = where(boostA, log(draw("uniform", kua, s, [0, 1], dtype)), 0);
-    const lb = where(boostB, log(draw("uniform", kub, s, [0, 1], dtype)), 0);
+    const la = where(boostA, portableLog(draw("uniform", kua, s, [0, 1], dtype)), 0);
+    const lb = where(boostB, portableLog(draw("uniform", kub, s, [0, 1], dtype)), 0);
     const m = maximum(sa, sb);
     const ah = div(sa, m);
     const bh = div(sb, m);
     const d = div(sub(mul(la, bh), mul(lb, ah)), mul(mul(ah, bh), m));
-    const x = sigmoid(add(sub(log(ga), log(gb)), d));
+    const x = portableSigmoid(add(sub(portableLog(ga), portableLog(gb)), d));
     realize(x);
     return x;
   });
@@ -186,17 +187,20 @@ export function beta(k: Key, a: TensorLike, b: TensorLike, shape?: Shape, opts: 
  * so tiny concentrations (where G(c) underflows to 0 and G/ΣG would be 0/0) give finite draws;
  * the draw is the softmax of the log-gammas. Differentiable: the implicit gamma gradient at
  * c + 1 plus the boost term's −log(U)/c² (an exact reparameterization, so the pathwise
- * gradient is unbiased). Draws with every concentration ≥ 1 are the same as G/ΣG.
+ * gradient is unbiased). Draws with every concentration ≥ 1 are the same as G/ΣG. The logs and
+ * exps are portable-ops', so a key gives the same bits in every JavaScript engine on the cpu.
  */
 export function dirichlet(k: Key, concentration: Tensor, shape?: Shape, opts: SampleOptions = {}): Tensor {
   const K = concentration.shape[concentration.rank - 1]!;
   const s = shape ? [...shape, K] : [...concentration.shape];
   const dtype = floatDtype([concentration], opts.dtype);
   const boost = lt(concentration, 1);
-  const logG = log(gamma(k, where(boost, add(concentration, 1), concentration), s, opts));
-  const logU = log(draw("uniform", rng.foldIn(k, 1), s, [0, 1], dtype));
+  const logG = portableLog(gamma(k, where(boost, add(concentration, 1), concentration), s, opts));
+  const logU = portableLog(draw("uniform", rng.foldIn(k, 1), s, [0, 1], dtype));
   const logged = add(logG, where(boost, div(logU, concentration), 0));
-  return exp(sub(logged, logsumexp(logged, -1, true)));
+  // softmax with portable exp (the same bits on every engine); max is exact, the sum is IEEE adds
+  const e = portableExp(sub(logged, max(logged, -1, true)));
+  return div(e, sum(e, -1, true));
 }
 
 /** Poisson draws, exact for rates up to 1e8 (PTRS transformed rejection above small rates). */

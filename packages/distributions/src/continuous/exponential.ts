@@ -7,6 +7,7 @@ import {
   log1p,
   mul,
   neg,
+  random,
   reciprocal,
   type Shape,
   square,
@@ -41,7 +42,9 @@ export class Exponential extends Distribution {
 
   /** −log(u)/λ with u uniform on (0, 1). */
   sample(key: Key, sampleShape: Shape = []): Tensor {
-    return div(neg(log(openUniform(key, this.shape(sampleShape), this.rate.dtype))), this.rate);
+    // portable log: the same bits in every JavaScript engine for one key (issue 22, item 6)
+    const u = openUniform(key, this.shape(sampleShape), this.rate.dtype);
+    return div(neg(random.portableLog(u)), this.rate);
   }
 
   logProb(value: Tensor): Tensor {

@@ -9,6 +9,7 @@ import {
   log,
   mul,
   ndtri,
+  random,
   type Shape,
   square,
   sub,
@@ -44,7 +45,9 @@ export class LogNormal extends Distribution {
   }
 
   sample(key: Key, sampleShape: Shape = []): Tensor {
-    return exp(add(this.loc, mul(this.scale, stdNormal(key, this.shape(sampleShape), this.loc.dtype))));
+    // portable exp: the same bits in every JavaScript engine for one key (issue 22, item 6)
+    const z = stdNormal(key, this.shape(sampleShape), this.loc.dtype);
+    return random.portableExp(add(this.loc, mul(this.scale, z)));
   }
 
   logProb(value: Tensor): Tensor {
