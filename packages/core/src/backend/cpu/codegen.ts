@@ -1,5 +1,6 @@
 import type { LeafExpr } from "../../expr/expr.js";
 import { type LoopPlan, planLoop, planOps, type ValueRef } from "../../expr/loop-plan.js";
+import { planSignature } from "../../expr/plan-signature.js";
 import type { ScalarOp } from "../../ops/define-op.js";
 import type { FusedKernel, ReduceKind } from "../backend.js";
 
@@ -123,8 +124,55 @@ export function compileLoop(source: string, lib: LoopLibrary): CompiledLoop {
   return new Function("F", source)(lib) as CompiledLoop;
 }
 
+/**
+ * Prepared loops by pass structure (expr/plan-signature.ts), without their leaves and
+ * constants: a pass with the structure of an earlier one reuses its plan, loop key, dims and
+ * strides instead of planning again. Bounded, so a program that keeps making new shapes
+ * does not grow it without limit (the compiled loops above are shared by many entries).
+ */
+const preparedByStructure = new Map<string, { loop: CompiledLoop; prepared: PreparedLoop }>();
+const PREPARED_CACHE_LIMIT = 4096;
+let planCacheEnabled = true;
+
+/**
+ * Turn the reuse of plans by pass structure on or off (on by default); returns the previous
+ * setting. Off, every pass is planned afresh, which tests use to check that reuse changes no
+ * result bit.
+ */
+export function setPlanCache(enabled: boolean): boolean {
+  const was = planCacheEnabled;
+  planCacheEnabled = enabled;
+  if (!enabled) preparedByStructure.clear();
+  return was;
+}
+
 /** Build (or fetch from cache) one loop computing every kernel; all share one iteration shape. */
 export function prepareLoop(kernels: readonly FusedKernel[]): { loop: CompiledLoop; prepared: PreparedLoop } {
+  if (!planCacheEnabled) return planAndCompile(kernels);
+  const sig = planSignature(kernels);
+  const hit = preparedByStructure.get(sig.key);
+  if (hit) return { loop: hit.loop, prepared: { ...hit.prepared, leaves: sig.leaves, consts: sig.consts } };
+  const fresh = planAndCompile(kernels);
+  // The signature must number leaves and constants as the planner did, or a hit would feed a
+  // loop the wrong arrays: checked on every miss, so a divergence fails loudly at once.
+  const { leaves, consts } = fresh.prepared;
+  if (
+    leaves.length !== sig.leaves.length ||
+    consts.length !== sig.consts.length ||
+    leaves.some((l, i) => l !== sig.leaves[i]) ||
+    consts.some((c, i) => !Object.is(c, sig.consts[i]))
+  )
+    throw new Error("internal: plan signature numbers leaves or constants unlike planLoop");
+  if (preparedByStructure.size >= PREPARED_CACHE_LIMIT) preparedByStructure.clear();
+  // The template keeps no leaves or constants: it must not hold tensors alive.
+  preparedByStructure.set(sig.key, {
+    loop: fresh.loop,
+    prepared: { ...fresh.prepared, leaves: [], consts: [] },
+  });
+  return fresh;
+}
+
+function planAndCompile(kernels: readonly FusedKernel[]): { loop: CompiledLoop; prepared: PreparedLoop } {
   const plan = planLoop(kernels);
   const { dims, strides } = plan.loop;
   const R = dims.length;

@@ -1,0 +1,108 @@
+import type { FusedKernel } from "../backend/backend.js";
+import type { ScalarOp } from "../ops/define-op.js";
+import type { Expr, LeafExpr } from "./expr.js";
+
+/**
+ * The structural signature of a fused pass, and its runtime arguments.
+ *
+ * {@link planLoop} (loop-plan.ts) is a pure function of a pass's structure: the op of every
+ * node, which nodes are the same object, which leaves read the same view of the same buffer,
+ * every leaf's view (shape, strides, offset), the iteration shape and the reductions. Only
+ * two things vary between passes of equal structure: the tensors the leaves read and the
+ * values of the constants. A training loop builds the same handful of passes every step, so
+ * a backend can plan (and generate code for) each structure once and reuse that plan with
+ * the new leaves and constants, which one walk over the expression here collects in exactly
+ * the order planLoop would number them (depth first, arguments in order, each expression
+ * object once, each buffer view once).
+ */
+export interface PlanSignature {
+  /** Equal keys give plans that differ only in {@link leaves} and {@link consts}. */
+  readonly key: string;
+  /** Distinct leaf views, numbered as planLoop numbers them. */
+  readonly leaves: readonly LeafExpr[];
+  /** Constant values, numbered as planLoop numbers them. */
+  readonly consts: readonly number[];
+}
+
+/** Walk `kernels` as planLoop does and return their structure and runtime arguments. */
+export function planSignature(kernels: readonly FusedKernel[]): PlanSignature {
+  const leaves: LeafExpr[] = [];
+  const consts: number[] = [];
+  // Leaves by the buffer (or pending tensor) they read: a few views per owner at most.
+  const byOwner = new Map<object, number[]>();
+  const memo = new Map<Expr, number>();
+  let key = `${kernels[0]!.expr.shape.join(",")}|`;
+  for (const k of kernels) {
+    key += k.reduce ? `${k.reduce.kind}${k.reduce.axes.join(",")}` : "map";
+    key += `:${k.outDtype}`;
+    if (k.outView) key += `@${k.outView.offset}/${k.outView.strides.join(",")}`;
+    key += ";";
+  }
+  let visits = 0;
+  const leafNumber = (e: LeafExpr): number => {
+    const owner: object = e.tensor._buf ?? e.tensor;
+    let list = byOwner.get(owner);
+    if (list)
+      for (const i of list) {
+        const l = leaves[i]!; // indices in byOwner always point into leaves
+        if (l.offset === e.offset && sameNumbers(l.shape, e.shape) && sameNumbers(l.strides, e.strides))
+          return i;
+      }
+    else {
+      list = [];
+      byOwner.set(owner, list);
+    }
+    list.push(leaves.length);
+    leaves.push(e);
+    key += `L${e.dtype}:${e.offset}[${e.shape.join(",")}][${e.strides.join(",")}]`;
+    return leaves.length - 1;
+  };
+  const visit = (e: Expr): number => {
+    const hit = memo.get(e);
+    if (hit !== undefined) {
+      key += `#${hit}`;
+      return hit;
+    }
+    if (e.kind === "leaf") {
+      // Number first: leafNumber appends the view of a new leaf to `key`.
+      const n = leafNumber(e);
+      key += `l${n}`;
+    } else if (e.kind === "const") {
+      consts.push(e.value);
+      key += "c";
+    } else {
+      key += `(`;
+      for (const a of e.args) visit(a);
+      key += `)${opNumber(e.op)}.${e.output}`;
+    }
+    memo.set(e, visits);
+    return visits++;
+  };
+  for (const k of kernels) {
+    visit(k.expr);
+    key += "|";
+  }
+  return { key, leaves, consts };
+}
+
+/**
+ * A number per scalar op object: shorter keys than names, and two op objects that happen to
+ * share a name never share a plan.
+ */
+const opNumbers = new WeakMap<ScalarOp, number>();
+let nextOpNumber = 0;
+
+function opNumber(op: ScalarOp): number {
+  let n = opNumbers.get(op);
+  if (n === undefined) {
+    n = nextOpNumber++;
+    opNumbers.set(op, n);
+  }
+  return n;
+}
+
+function sameNumbers(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
