@@ -1,8 +1,7 @@
 import { add, div, square, type Tensor } from "@scribe/core";
 import { nonnegativeInteger, positive } from "../constraints.js";
-import { nb2LogProb } from "../kernels/negative-binomial.js";
+import { nb2InSupportLogProb, nb2LogProb } from "../kernels/negative-binomial.js";
 import { asValue, checkArgs, type ParamLike, promoteParams } from "../param-utils.js";
-import { maskOutOfSupport } from "../validation.js";
 import { GammaPoisson } from "./gamma-poisson.js";
 
 /**
@@ -29,7 +28,10 @@ export class NegativeBinomial2 extends GammaPoisson {
 
   override logProb(value: Tensor): Tensor {
     const k = asValue(value, this.loc.dtype);
-    return maskOutOfSupport(this, value, nb2LogProb(k, this.loc, this.concentration));
+    // Validation's support mask is fused into the kernel's pass (its cold path) instead of a
+    // where() over the counts: same result, −∞ outside the non-negative integers.
+    if (this.validateArgs) return nb2InSupportLogProb(k, this.loc, this.concentration);
+    return nb2LogProb(k, this.loc, this.concentration);
   }
 
   override get mean(): Tensor {

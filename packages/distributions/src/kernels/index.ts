@@ -4,6 +4,9 @@
  */
 export { NB_DIRECT_MAX, NB_THETA_RANGE } from "./count-shift.js";
 export {
+  nb2InSupportInto,
+  nb2InSupportLogProb,
+  nb2InSupportOp,
   nb2Into,
   nb2LogProb,
   nb2Op,

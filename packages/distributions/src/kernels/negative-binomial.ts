@@ -30,38 +30,44 @@ const savedPartials = (g: Tensor, _args: readonly TensorLike[], outs: readonly T
   ...outs.slice(1).map((o) => mul(g, o)),
 ];
 
+/** The cold path of the NB2 body: counts beyond the direct range, θ or μ beyond its range. */
+type Nb2Fallback = (out: Float64Array, y: number, mu: number, th: number, l1: number, inv: number) => void;
+
 /**
- * log NB(y | μ, θ) and ∂/∂μ, ∂/∂θ. log(θ/(θ+μ)) is written −log1p(μ/θ) so the Poisson limit
- * keeps its digits; μ = 0 is a point mass at 0. For small counts with θ and μ in range, the
- * product log Π(θ+k) and the term y·log(μ/(θ+μ)) share one log: log Π((θ+k)·μ/(θ+μ)), each
- * factor below min(θ, μ) + k, so 16 of them stay finite in float64.
+ * The NB2 body with its cold path: log NB(y | μ, θ) and ∂/∂μ, ∂/∂θ. log(θ/(θ+μ)) is written
+ * −log1p(μ/θ) so the Poisson limit keeps its digits; μ = 0 is a point mass at 0. For small
+ * counts with θ and μ in range, the product log Π(θ+k) and the term y·log(μ/(θ+μ)) share one
+ * log: log Π((θ+k)·μ/(θ+μ)), each factor below min(θ, μ) + k, so 16 of them stay finite in
+ * float64. Negative, non-integer and non-finite counts all take the cold path, so the variant
+ * that checks the support does it there, at no cost to the hot path.
  */
-export function nb2Into(out: Float64Array, y: number, mu: number, th: number): void {
-  // Kept under V8's inlining limit (460 bytecodes) so fused loops inline it; the rare cases
-  // (large or non-integer counts, extreme θ or μ) are a call.
-  const x = mu / th;
-  const l1 = log1pByLog(x);
-  const inv = 1 / (th + mu);
-  if (y === 0) {
-    out[0] = -th * l1;
-    out[1] = -th * inv;
-    out[2] = mu * inv - l1;
-    return;
-  }
-  if (y > NB_DIRECT_MAX || y !== Math.floor(y) || !(th > LO && th < HI && mu > LO && mu < HI))
-    // biome-ignore lint/correctness/noVoidTypeReturn: as written before the lint pass: the bytecode of this hot function stays within V8's inlining budget
-    return nb2General(out, y, mu, th, l1, inv);
-  const q = mu * inv;
-  let prod = th * q;
-  let dgd = 1 / th;
-  for (let k = 1; k < y; k++) {
-    const t = th + k;
-    prod *= t * q;
-    dgd += 1 / t;
-  }
-  out[0] = Math.log(prod) - lfactorial(y) - th * l1;
-  out[1] = (th * (y - mu) * inv) / mu;
-  out[2] = dgd - l1 + (mu - y) * inv;
+function nb2Body(fallback: Nb2Fallback) {
+  return (out: Float64Array, y: number, mu: number, th: number): void => {
+    // Kept under V8's inlining limit (460 bytecodes) so fused loops inline it; the rare cases
+    // (large, negative or non-integer counts, extreme θ or μ) are a call.
+    const l1 = log1pByLog(mu / th);
+    const inv = 1 / (th + mu);
+    if (y === 0) {
+      out[0] = -th * l1;
+      out[1] = -th * inv;
+      out[2] = mu * inv - l1;
+      return;
+    }
+    if (y < 0 || y > NB_DIRECT_MAX || y !== Math.floor(y) || !(th > LO && th < HI && mu > LO && mu < HI))
+      // biome-ignore lint/correctness/noVoidTypeReturn: a statement more would cost bytecode in this hot function
+      return fallback(out, y, mu, th, l1, inv);
+    const q = mu * inv;
+    let prod = th * q;
+    let dgd = 1 / th;
+    for (let k = 1; k < y; k++) {
+      const t = th + k;
+      prod *= t * q;
+      dgd += 1 / t;
+    }
+    out[0] = Math.log(prod) - lfactorial(y) - th * l1;
+    out[1] = (th * (y - mu) * inv) / mu;
+    out[2] = dgd - l1 + (mu - y) * inv;
+  };
 }
 
 /**
@@ -88,6 +94,47 @@ function nb2General(out: Float64Array, y: number, mu: number, th: number, l1: nu
   out[2] = shift[1]! - l1 + (mu - y) * inv;
 }
 
+/** nb2General, but a count outside the non-negative integers gives −∞ and zero partials. */
+function nb2GeneralInSupport(
+  out: Float64Array,
+  y: number,
+  mu: number,
+  th: number,
+  l1: number,
+  inv: number,
+): void {
+  if (y >= 0 && y === Math.floor(y) && y !== Number.POSITIVE_INFINITY) {
+    nb2General(out, y, mu, th, l1, inv);
+    return;
+  }
+  out[0] = Number.NEGATIVE_INFINITY;
+  out[1] = 0;
+  out[2] = 0;
+}
+
+/**
+ * log NB(y | μ, θ) (NB2: mean μ, concentration θ) into out[0], ∂/∂μ into out[1] and ∂/∂θ into
+ * out[2], for any real y (non-integer counts through the lgamma form).
+ */
+export const nb2Into = nb2Body(nb2General);
+
+/**
+ * {@link nb2Into} with the support check of validation fused in: a count that is not a
+ * non-negative integer gives −∞ with zero partials, as NumPyro's masked log_prob does
+ * (`where(support.check(y), lp, −∞)`), but in the same pass and on the cold path only.
+ */
+export const nb2InSupportInto = nb2Body(nb2GeneralInSupport);
+
+const SP_NB2 = `fn sp_nb2(y: f32, mu: f32, th: f32) -> vec3<f32> {
+  let l1 = sp_log1p(mu / th);
+  let inv = 1.0 / (th + mu);
+  if (y == 0.0) { return vec3<f32>(-th * l1, -th * inv, mu * inv - l1); }
+  let sd = sp_nb_shift(th, y);
+  var v = sd.x - sp_lfactorial(y) - th * l1 - y * sp_log1p(th / mu);
+  if (mu == 0.0) { v = -sp_inf(); }
+  return vec3<f32>(v, (th * (y - mu) * inv) / mu, sd.y - l1 + (mu - y) * inv);
+}`;
+
 export const nb2Op = defineOp({
   name: "nb2",
   module: M,
@@ -99,16 +146,27 @@ export const nb2Op = defineOp({
   testDomain: [COUNTS, R(0.1, 20), R(0.05, 50)],
   cpu: { fn: nb2Into },
   wgsl: { fn: "sp_nb2" },
+  wgslLib: { ...COUNT_SHIFT_WGSL, sp_nb2: SP_NB2 },
+  vjp: savedPartials,
+});
+
+/** The NB2 kernel that also checks its counts are in the support (validation on). */
+export const nb2InSupportOp = defineOp({
+  name: "nb2InSupport",
+  module: M,
+  arity: 3,
+  outputs: ["logPmf", "gradMean", "gradConcentration"],
+  dtype: "float",
+  cost: [30, 3, 30],
+  testDomain: [COUNTS, R(0.1, 20), R(0.05, 50)],
+  cpu: { fn: nb2InSupportInto },
+  wgsl: { fn: "sp_nb2InSupport" },
   wgslLib: {
     ...COUNT_SHIFT_WGSL,
-    sp_nb2: `fn sp_nb2(y: f32, mu: f32, th: f32) -> vec3<f32> {
-  let l1 = sp_log1p(mu / th);
-  let inv = 1.0 / (th + mu);
-  if (y == 0.0) { return vec3<f32>(-th * l1, -th * inv, mu * inv - l1); }
-  let sd = sp_nb_shift(th, y);
-  var v = sd.x - sp_lfactorial(y) - th * l1 - y * sp_log1p(th / mu);
-  if (mu == 0.0) { v = -sp_inf(); }
-  return vec3<f32>(v, (th * (y - mu) * inv) / mu, sd.y - l1 + (mu - y) * inv);
+    sp_nb2: SP_NB2,
+    sp_nb2InSupport: `fn sp_nb2InSupport(y: f32, mu: f32, th: f32) -> vec3<f32> {
+  if (!(y >= 0.0 && y == floor(y) && sp_isfinite(y))) { return vec3<f32>(-sp_inf(), 0.0, 0.0); }
+  return sp_nb2(y, mu, th);
 }`,
   },
   vjp: savedPartials,
@@ -257,6 +315,16 @@ export const zinbProbsOp = defineOp({
  */
 export function nb2LogProb(y: TensorLike, mean: TensorLike, concentration: TensorLike): Tensor {
   return elementwise(nb2Op, [y, mean, concentration], "nb2LogProb");
+}
+
+/**
+ * {@link nb2LogProb} with validation's support check fused into the same pass: where y is not
+ * a non-negative integer the log-probability is −∞ and the gradient zero.
+ * @example
+ * nb2InSupportLogProb(tensor([0, 3, -1]), tensor([2, 2, 2]), tensor([5, 5, 5])); // last is −∞
+ */
+export function nb2InSupportLogProb(y: TensorLike, mean: TensorLike, concentration: TensorLike): Tensor {
+  return elementwise(nb2InSupportOp, [y, mean, concentration], "nb2InSupportLogProb");
 }
 
 /**
