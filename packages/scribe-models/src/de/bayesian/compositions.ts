@@ -120,6 +120,11 @@ export function logCompositions(
   const hasOther = sel.pooled.length > 0;
   const D = nKeep + (hasOther ? 1 : 0);
   const comps = component === null ? K : 1;
+  if (component !== null && !hasOther && nKeep === G) {
+    // every gene kept, one component: log λ straight into the output rows (the common case)
+    logCompositionsAllGenes(b, K, G, component, nDirichlet, stream, out);
+    return;
+  }
   // lam: [comps, G] log λ of the current draw, then (weighted) the mixed ρ in linear space
   for (let i = 0; i < b.n; i++) {
     for (let t = 0; t < nDirichlet; t++) {
@@ -188,6 +193,57 @@ export function logCompositions(
           for (const g of sel.pooled) so += mixed(g);
           out[row + nKeep] = Math.max(Math.log(so), LOG_RHO_FLOOR);
         }
+      }
+    }
+  }
+}
+
+/** {@link logCompositions} for one component with every gene kept: one pass writes log λ, one normalises. */
+function logCompositionsAllGenes(
+  b: ParamBatch,
+  K: number,
+  G: number,
+  component: number,
+  nDirichlet: number,
+  stream: GammaStream,
+  out: Float64Array,
+): void {
+  const rs = b.r;
+  const mus = b.mu;
+  for (let i = 0; i < b.n; i++) {
+    const base = (i * K + component) * G;
+    for (let t = 0; t < nDirichlet; t++) {
+      const row = (i * nDirichlet + t) * G;
+      let sum = 0;
+      for (let g = 0; g < G; g++) {
+        const r = rs[base + g]!;
+        if (!(r > 0) || r === Number.POSITIVE_INFINITY)
+          throw new RangeError(`posterior draw ${i}: r of gene ${g} is ${r}; r must be positive and finite`);
+        const scale = mus[base + g]! / r;
+        let v: number;
+        if (r >= 1) {
+          const x = stream.gammaAtLeastOne(r) * scale;
+          v = Math.log(x);
+          sum += x;
+        } else {
+          const u = stream.uniform(); // drawn first, as in the general path: same stream, same values
+          v = Math.log(stream.gammaAtLeastOne(r + 1) * scale) + Math.log(u) / r;
+          sum += Math.exp(v);
+        }
+        out[row + g] = v;
+      }
+      let lse: number;
+      if (sum > 0 && sum < Number.POSITIVE_INFINITY) lse = Math.log(sum);
+      else {
+        let mx = Number.NEGATIVE_INFINITY;
+        for (let g = 0; g < G; g++) if (out[row + g]! > mx) mx = out[row + g]!;
+        let s = 0;
+        for (let g = 0; g < G; g++) s += Math.exp(out[row + g]! - mx);
+        lse = mx + Math.log(s);
+      }
+      for (let g = 0; g < G; g++) {
+        const v = out[row + g]! - lse;
+        out[row + g] = v > LOG_RHO_FLOOR ? v : LOG_RHO_FLOOR;
       }
     }
   }

@@ -108,9 +108,21 @@ export function drawsSource(d: PosteriorDraws): DrawSource {
       let mu: Float64Array | Float32Array;
       if (d.mu) mu = toGrid(d.mu, K * G, start, n, K, G, "mu");
       else {
-        const p = toGrid(d.p!, d.p!.length / S, start, n, K, G, "p");
+        const per = d.p!.length / S;
         const m = new Float64Array(r.length);
-        for (let j = 0; j < m.length; j++) m[j] = (r[j]! * p[j]!) / (1 - p[j]!);
+        if (per === 1 || per === K) {
+          // p shared by the genes: one odds p/(1−p) per draw (and component), no [n, K, G] grid of p
+          for (let i = 0; i < n; i++)
+            for (let k = 0; k < K; k++) {
+              const pk = d.p![(start + i) * per + (per === 1 ? 0 : k)]!;
+              const odds = pk / (1 - pk);
+              const o = (i * K + k) * G;
+              for (let g = 0; g < G; g++) m[o + g] = r[o + g]! * odds;
+            }
+        } else {
+          const p = toGrid(d.p!, per, start, n, K, G, "p");
+          for (let j = 0; j < m.length; j++) m[j] = (r[j]! * p[j]!) / (1 - p[j]!);
+        }
         mu = m;
       }
       return { n, r, mu, weights: d.weights ? d.weights.slice(start * K, (start + n) * K) : null };

@@ -185,11 +185,25 @@ export async function empiricalDelta(
   let seen = 0;
   await forEachBatch(A, B, sel, dp, (la, lb, rows) => {
     for (let s = 0; s < rows; s++) {
-      plan.apply(la.subarray(s * D, (s + 1) * D), ya);
-      plan.apply(lb.subarray(s * D, (s + 1) * D), yb);
-      if (seen === 0) for (let j = 0; j < m; j++) shift[j] = ya[j]! - yb[j]!;
+      const o = s * D;
+      if (plan.kind === "clr") {
+        // Δ_j = (la_j − mean la) − (lb_j − mean lb) in one pass over the row pair
+        let ma = 0;
+        let mb = 0;
+        for (let j = 0; j < D; j++) {
+          ma += la[o + j]!;
+          mb += lb[o + j]!;
+        }
+        const off = (ma - mb) / D;
+        for (let j = 0; j < m; j++) ya[j] = la[o + j]! - lb[o + j]! - off;
+      } else {
+        plan.apply(la.subarray(o, o + D), ya);
+        plan.apply(lb.subarray(o, o + D), yb);
+        for (let j = 0; j < m; j++) ya[j] = ya[j]! - yb[j]!;
+      }
+      if (seen === 0) for (let j = 0; j < m; j++) shift[j] = ya[j]!;
       for (let j = 0; j < m; j++) {
-        const d = ya[j]! - yb[j]!;
+        const d = ya[j]!;
         const c = d - shift[j]!;
         sum[j]! += c;
         sumSq[j]! += c * c;

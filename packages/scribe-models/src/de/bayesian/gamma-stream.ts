@@ -13,7 +13,10 @@
  * xoshiro128**: D. Blackman and S. Vigna, "Scrambled linear pseudorandom number generators",
  * ACM TOMS 47(4), 2021. Gamma draws: Marsaglia and Tsang, ACM TOMS 26(3), 2000, with their
  * boost G(a) = G(a + 1)·U^(1/a) for a < 1, taken in log space so that tiny shapes do not
- * underflow (as in core's `logGammaDraw`).
+ * underflow (as in core's `logGammaDraw`). Normals: the 128-layer ziggurat of Marsaglia and
+ * Tsang, J. Stat. Softw. 5(8), 2000, with the layer index taken from bits that do not form
+ * the value (the fix of Doornik, "An improved ziggurat method", 2005): one 32-bit word per
+ * normal in about 99 % of the draws, which is most of the cost of a Gamma draw.
  * @module
  */
 import { type Key, random } from "@scribe/core";
@@ -21,14 +24,40 @@ import { type Key, random } from "@scribe/core";
 const TWO_NEG32 = 2.3283064365386963e-10;
 const TWO_NEG53 = 1.1102230246251565e-16;
 
+/** Right edge of the base layer of the 128-layer normal ziggurat, and the layers' common area. */
+const ZIG_R = 3.442619855899;
+const ZIG_V = 9.91256303526217e-3;
+/** Ziggurat tables: k (acceptance bound on |word|), w (word → x scale), f (density at the edges). */
+const ZIG = (() => {
+  const m1 = 2147483648;
+  const k = new Float64Array(128);
+  const w = new Float64Array(128);
+  const f = new Float64Array(128);
+  let dn = ZIG_R;
+  let tn = dn;
+  const q = ZIG_V / Math.exp(-0.5 * dn * dn);
+  k[0] = Math.floor((dn / q) * m1);
+  k[1] = 0;
+  w[0] = q / m1;
+  w[127] = dn / m1;
+  f[0] = 1;
+  f[127] = Math.exp(-0.5 * dn * dn);
+  for (let i = 126; i >= 1; i--) {
+    dn = Math.sqrt(-2 * Math.log(ZIG_V / dn + Math.exp(-0.5 * dn * dn)));
+    k[i + 1] = Math.floor((dn / tn) * m1);
+    tn = dn;
+    f[i] = Math.exp(-0.5 * dn * dn);
+    w[i] = dn / m1;
+  }
+  return { k, w, f };
+})();
+
 /** A seeded xoshiro128** stream with uniform, normal and log-Gamma draws. */
 export class GammaStream {
   private s0: number;
   private s1: number;
   private s2: number;
   private s3: number;
-  private spare = 0;
-  private hasSpare = false;
 
   /** Seed the four state words from the Threefry bits of `k` (never all zero). */
   constructor(k: Key) {
@@ -66,24 +95,38 @@ export class GammaStream {
     return ((this.nextInt() >>> 0) + 0.5) * TWO_NEG32;
   }
 
-  /** A standard normal (Marsaglia's polar method; the second value of each pair is kept for the next call). */
+  /**
+   * A standard normal (ziggurat, see the module comment): the low 7 bits of a word pick the
+   * layer, the other 25 (as a signed multiple of 128) the point in it.
+   */
   normal(): number {
-    if (this.hasSpare) {
-      this.hasSpare = false;
-      return this.spare;
+    const word = this.nextInt();
+    const iz = word & 127;
+    const hz = word & -128;
+    if (Math.abs(hz) < ZIG.k[iz]!) return hz * ZIG.w[iz]!;
+    return this.normalSlow(hz, iz);
+  }
+
+  /** The ziggurat's rare path: the base strip's tail, or a wedge tested against the density. */
+  private normalSlow(hz: number, iz: number): number {
+    const { k, w, f } = ZIG;
+    for (;;) {
+      const x = hz * w[iz]!;
+      if (iz === 0) {
+        let t: number;
+        let y: number;
+        do {
+          t = -Math.log(this.uniform32()) / ZIG_R;
+          y = -Math.log(this.uniform32());
+        } while (y + y < t * t);
+        return hz > 0 ? ZIG_R + t : -ZIG_R - t;
+      }
+      if (f[iz]! + this.uniform32() * (f[iz - 1]! - f[iz]!) < Math.exp(-0.5 * x * x)) return x;
+      const word = this.nextInt();
+      iz = word & 127;
+      hz = word & -128;
+      if (Math.abs(hz) < k[iz]!) return hz * w[iz]!;
     }
-    let u: number;
-    let v: number;
-    let q: number;
-    do {
-      u = 2 * this.uniform32() - 1;
-      v = 2 * this.uniform32() - 1;
-      q = u * u + v * v;
-    } while (q >= 1 || q === 0);
-    const f = Math.sqrt((-2 * Math.log(q)) / q);
-    this.spare = v * f;
-    this.hasSpare = true;
-    return u * f;
   }
 
   /**
