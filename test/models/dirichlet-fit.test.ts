@@ -1,7 +1,7 @@
-import { concat, key, random, specialScalar, type Tensor, tensor } from "@scribe/core";
+import { concat, key, random, specialScalar, Tensor, tensor } from "@scribe/core";
 import { Dirichlet } from "@scribe/distributions";
-import { fitDirichletMinka, inverseDigamma, ScribeResults } from "@scribe/models";
-import { describe, expect, it } from "vitest";
+import { type CellTypeDirichlet, fitDirichletMinka, inverseDigamma, ScribeResults } from "@scribe/models";
+import { describe, expect, it, vi } from "vitest";
 
 const { digamma, trigamma } = specialScalar;
 
@@ -212,7 +212,7 @@ describe("Dirichlet fit: degenerate input", () => {
 });
 
 describe("cellTypeProbabilities(fitDistribution: true)", () => {
-  it("fits a Dirichlet per cell to the per-draw assignment probabilities (hand-built NBDM mixture draws)", () => {
+  it("fits a Dirichlet per cell to the per-draw assignment probabilities (hand-built NBDM mixture draws)", async () => {
     // two components that differ mildly, so the assignment probabilities vary between draws
     const C = 6;
     const G = 4;
@@ -234,7 +234,21 @@ describe("cellTypeProbabilities(fitDistribution: true)", () => {
       inferenceMethod: "mcmc",
       mcmcSamples: { r, p, mixing_weights },
     });
-    const out = results.cellTypeProbabilities(counts, { fitDistribution: true });
+    // Issue 12: the fit reads its draws with the one `await` (so it runs on WebGPU): here every
+    // synchronous reader of a tensor throws while it runs (the no-sync-read harness's check).
+    const syncReads: string[] = [];
+    for (const name of ["dataSync", "item", "toArray"] as const)
+      vi.spyOn(Tensor.prototype, name).mockImplementation(function (this: Tensor) {
+        syncReads.push(`${name}() on [${this.shape}]`);
+        throw new Error(`synchronous ${name}() in cellTypeProbabilities`);
+      });
+    let out: CellTypeDirichlet;
+    try {
+      out = await results.cellTypeProbabilities(counts, { fitDistribution: true });
+    } finally {
+      vi.restoreAllMocks();
+    }
+    expect(syncReads).toEqual([]);
     expect(out.concentration.shape).toEqual([C, 2]);
     expect(out.meanProbabilities.shape).toEqual([C, 2]);
     expect(out.sampleProbabilities.shape).toEqual([S, C, 2]);

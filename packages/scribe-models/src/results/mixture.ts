@@ -8,7 +8,7 @@
  */
 import { argmax, exp, fromTypedArray, full, logsumexp, stack, type Tensor } from "@scribe/core";
 import type { ModelConfig } from "../models/config.js";
-import { type DirichletFitOptions, fitDirichletMinka } from "./dirichlet-fit.js";
+import { type DirichletFitOptions, fitDirichletMinkaAsync } from "./dirichlet-fit.js";
 import { drawAt, drawLogLikelihood, sampleCount } from "./log-likelihood.js";
 
 /** Per-cell log component probabilities [C, K] (log-softmax, so no underflow) for one parameter draw. */
@@ -77,17 +77,23 @@ export interface CellTypeDirichlet {
  * Dirichlet fitted to its S probability vectors (Minka; see `dirichlet-fit.ts`, whose options
  * — tolerance, iterations, clamping ε, degenerate cells — pass through). With
  * `logSpace: true` the fit uses the per-draw log-softmax directly (no clamping).
+ *
+ * Asynchronous on every backend: the per-draw probabilities are read once with `await` (the
+ * fit iterates on the host in float64), so it runs on WebGPU as on the cpu (issue 12).
+ * @example
+ * const fit = await cellTypeProbabilitiesDirichlet(cfg, counts, samples); // samples [S, …]
+ * fit.meanProbabilities; // [C, K]
  */
-export function cellTypeProbabilitiesDirichlet(
+export async function cellTypeProbabilitiesDirichlet(
   cfg: ModelConfig,
   counts: Tensor,
   samples: Readonly<Record<string, Tensor>>,
   opts: CellTypeDirichletOptions = {},
-): CellTypeDirichlet {
+): Promise<CellTypeDirichlet> {
   const { temperature, ...fitOpts } = opts;
   const logProbs = cellTypeLogProbabilitySamples(cfg, counts, samples, temperature ?? 1);
   const probs = exp(logProbs);
-  const fit = fitDirichletMinka(fitOpts.logSpace ? logProbs : probs, fitOpts);
+  const fit = await fitDirichletMinkaAsync(fitOpts.logSpace ? logProbs : probs, fitOpts);
   return {
     concentration: fit.concentration,
     meanProbabilities: fit.mean,

@@ -265,14 +265,15 @@ export class ScribeResults {
    * with `fitDistribution: true` (SCRIBE results `fit_distribution=True`), the per-draw
    * probabilities [S, C, K] and, per cell, a maximum-likelihood Dirichlet fitted to them
    * (concentrations and Dirichlet means [C, K]; see `fitDirichletMinka` for the tolerance,
-   * iteration, clamping and degenerate-cell options).
+   * iteration, clamping and degenerate-cell options), as a promise: the fit reads the draws
+   * with the one `await`, so it works on every backend.
    * @example
-   * const { concentration, meanProbabilities } = results.cellTypeProbabilities(counts, { fitDistribution: true, nSamples: 200 });
+   * const { concentration, meanProbabilities } = await results.cellTypeProbabilities(counts, { fitDistribution: true, nSamples: 200 });
    */
   cellTypeProbabilities(
     counts: Tensor,
     opts: PosteriorSampleOptions & CellTypeDirichletOptions & { fitDistribution: true },
-  ): CellTypeDirichlet;
+  ): Promise<CellTypeDirichlet>;
   cellTypeProbabilities(
     counts: Tensor,
     opts?: PosteriorSampleOptions & { temperature?: number; fitDistribution?: false },
@@ -280,11 +281,11 @@ export class ScribeResults {
   cellTypeProbabilities(
     counts: Tensor,
     opts: PosteriorSampleOptions & CellTypeDirichletOptions & { fitDistribution: boolean },
-  ): Tensor | CellTypeDirichlet;
+  ): Tensor | Promise<CellTypeDirichlet>;
   cellTypeProbabilities(
     counts: Tensor,
     opts: PosteriorSampleOptions & CellTypeDirichletOptions & { fitDistribution?: boolean } = {},
-  ): Tensor | CellTypeDirichlet {
+  ): Tensor | Promise<CellTypeDirichlet> {
     const { nSamples, seed, batchSize, fitDistribution, ...rest } = opts;
     const samples = this.getPosteriorSamples({
       ...(nSamples !== undefined ? { nSamples } : {}),
