@@ -9,9 +9,21 @@ import { eq, fromTypedArray, type Key, random, splitKey, type Tensor } from "@sc
 import type { LogLikelihoodOptions } from "../likelihood/nb-family.js";
 import { reduceLogLikelihood } from "../likelihood/nb-family.js";
 import type { ModelConfig } from "../models/config.js";
-import { cellMixingWeights, datasetIndexTensor, perCellValues } from "../models/datasets.js";
+import {
+  cellMixingWeights,
+  datasetIndexTensor,
+  isDatasetParam,
+  moveAxis,
+  perCellValues,
+} from "../models/datasets.js";
 import { type CaptureValue, nbComponentDistribution } from "../models/observation.js";
-import { gridParams } from "../models/parameterization.js";
+import { gridParams, paramAxes } from "../models/parameterization.js";
+import {
+  type DenoiseMethod,
+  type DenoiseResult,
+  denoiseGrid,
+  drawCaptureProbability,
+} from "../results/denoise-nb.js";
 
 /** The capture of all cells from a draw (p_capture or phi_capture [C]), or null. */
 function drawCapture(draw: Readonly<Record<string, Tensor>>): CaptureValue | null {
@@ -78,4 +90,71 @@ export function datasetPredictiveDraw(
   );
   const pick = eq(z.astype("int32").reshape([C, 1, 1]), ks).astype(u.dtype);
   return u.mul(pick).sum(1);
+}
+
+/**
+ * A natural parameter of a dataset draw (`datasetNaturalParams` shapes: [K?, D?, G?]) for every
+ * cell, on the [C, G|1] grid: the dataset axis (present on dataset parameters and everything
+ * derived from one) gathered at each cell's dataset, then the component chosen by `pick` (one
+ * index, per-cell indices [C], or null without a mixture).
+ */
+function cellParam(
+  cfg: ModelConfig,
+  name: "r" | "p" | "gate",
+  x: Tensor,
+  cellDatasets: Tensor,
+  pick: Tensor | number | null,
+): Tensor {
+  const C = cfg.nCells;
+  const hasK = cfg.nComponents > 1 && paramAxes(cfg)[name].hasK;
+  const core: readonly string[] = cfg.zeroInflated ? [...cfg.sampledCore, "gate"] : cfg.sampledCore;
+  const hasD = !core.includes(name) || isDatasetParam(cfg, name);
+  const dAxis = hasK ? 1 : 0;
+  // [C|1, K?, G?]
+  let y = hasD ? moveAxis(x.gather(cellDatasets, dAxis), dAxis, 0) : x.unsqueeze(0);
+  if (hasK) {
+    const K = cfg.nComponents;
+    const tail = y.rank - 2;
+    if (typeof pick === "number")
+      y = y.slice([0, pick, ...Array(tail).fill(0)], [y.shape[0]!, pick + 1, ...y.shape.slice(2)]).squeeze(1);
+    else if (pick) {
+      const ks = fromTypedArray(
+        Int32Array.from({ length: K }, (_, i) => i),
+        [1, K, ...Array(tail).fill(1)],
+      );
+      const mask = eq(pick.astype("int32").reshape([C, 1, ...Array(tail).fill(1)]), ks).astype(y.dtype);
+      y = y.mul(mask).sum(1);
+    } else throw new Error(`denoise: '${name}' has a component axis but no component was picked`);
+  }
+  return y.rank === 1 ? y.reshape([y.shape[0]!, 1]) : y;
+}
+
+/**
+ * Denoised counts and variances [C, G] of one draw of a dataset model: every cell's parameters
+ * taken at its dataset, then the NB (or BNB) denoising formulas of `results/denoise-nb.ts`.
+ */
+export function datasetDenoiseCells(
+  cfg: ModelConfig,
+  counts: Tensor,
+  draw: Readonly<Record<string, Tensor>>,
+  pick: Tensor | number | null,
+  methods: [DenoiseMethod, DenoiseMethod],
+  k: Key,
+): DenoiseResult {
+  const C = counts.shape[0]!;
+  if (C !== cfg.nCells)
+    throw new Error(`denoise: a dataset model denoises its own ${cfg.nCells} cells, got counts for ${C}`);
+  const ds = datasetIndexTensor(cfg);
+  return denoiseGrid(
+    counts,
+    {
+      r: cellParam(cfg, "r", draw.r!, ds, pick),
+      p: cellParam(cfg, "p", draw.p!, ds, pick),
+      nu: drawCaptureProbability(draw, C),
+      gate: draw.gate ? cellParam(cfg, "gate", draw.gate, ds, pick) : null,
+      omega: draw.bnb_concentration ? draw.bnb_concentration.reshape([1, cfg.nGenes]) : null,
+    },
+    methods,
+    k,
+  );
 }

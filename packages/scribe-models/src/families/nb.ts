@@ -21,7 +21,7 @@ import {
 } from "../models/parameterization.js";
 import { nbDenoiseCells } from "../results/denoise-nb.js";
 import type { FamilyGrid, ModelFamily } from "./family.js";
-import { datasetDrawLogLikelihood, datasetPredictiveDraw } from "./nb-datasets.js";
+import { datasetDenoiseCells, datasetDrawLogLikelihood, datasetPredictiveDraw } from "./nb-datasets.js";
 import { FAMILY_TRAITS } from "./traits.js";
 
 /** The canonical NB-family params of one draw, in the form `likelihood/` expects. */
@@ -129,12 +129,7 @@ export const nbFamily: ModelFamily = {
     return nbPredictiveDraw(cfg, draw, k, biological);
   },
   denoiseCells(cfg, counts, draw, pick, methods, k) {
-    if (cfg.datasets)
-      throw new Error("denoising is not implemented for multi-dataset models (datasetIndices / datasetKey)");
-    if (cfg.overdispersion === "bnb")
-      throw new Error(
-        'denoising is not implemented for BNB overdispersion (overdispersion: "bnb"); SCRIBE integrates it by quadrature',
-      );
+    if (cfg.datasets) return datasetDenoiseCells(cfg, counts, draw, pick, methods, k);
     return nbDenoiseCells(cfg, counts, draw, pick, methods, k);
   },
   prepareFit() {},

@@ -1,7 +1,7 @@
 /**
  * The NB-family denoising formulas of one parameter draw (SCRIBE results; the notes of
  * `denoise.ts`): d | u ~ NB(r + u, probs q) with q = p(1 − ν_c), zero-inflated zeros mixed with
- * the prior NB path by their structural-zero weight. Used by the NB family module
+ * the prior NB path by their structural-zero weight; BNB draws (ω) go to `denoise-bnb.ts`. Used by the NB family module
  * (`families/nb.ts`); `denoise.ts` dispatches to the family.
  * @module
  */
@@ -27,6 +27,7 @@ import { NegativeBinomialProbs } from "@scribe/distributions";
 import type { ModelConfig } from "../models/config.js";
 import { P_FLOOR } from "../models/observation.js";
 import { type ParamAxes, paramAxes } from "../models/parameterization.js";
+import { bnbDenoiseGrid } from "./denoise-bnb.js";
 
 /** A denoising summary of the posterior of the true counts. */
 export type DenoiseMethod = "mean" | "mode" | "sample";
@@ -57,19 +58,39 @@ function onGrid(x: Tensor, a: ParamAxes, pick: Tensor | number | null): Tensor {
   return y;
 }
 
-function cellParams(
-  cfg: ModelConfig,
-  C: number,
-  draw: Readonly<Record<string, Tensor>>,
-  pick: Tensor | number | null,
-): CellParams {
-  const axes = paramAxes(cfg);
-  const r = onGrid(draw.r!, axes.r, pick);
-  const p = clamp(onGrid(draw.p!, axes.p, pick), P_FLOOR, 1 - P_FLOOR);
-  const nu = draw.p_capture ? draw.p_capture.reshape([C, 1]) : null;
-  const q = nu ? clamp(mul(p, sub(1, nu)), 0, 1 - P_FLOOR) : null;
-  const gate = draw.gate ? onGrid(draw.gate, axes.gate, pick) : null;
-  return { r, p, q, gate };
+/** The capture probability ν [C, 1] of a draw (p_capture, or 1/(1 + phi_capture) under mean_odds), or null. */
+export function drawCaptureProbability(draw: Readonly<Record<string, Tensor>>, C: number): Tensor | null {
+  if (draw.p_capture) return draw.p_capture.reshape([C, 1]);
+  if (draw.phi_capture) return div(1, add(draw.phi_capture, 1)).reshape([C, 1]);
+  return null;
+}
+
+/** One draw's parameters on the [C|1, G|1] grid, as the denoising formulas take them. */
+export interface DenoiseGridParams {
+  r: Tensor;
+  p: Tensor;
+  /** Capture probability ν [C, 1], or null. */
+  nu: Tensor | null;
+  gate: Tensor | null;
+  /** BNB excess-dispersion fraction ω [1, G] (`overdispersion: "bnb"`), or null. */
+  omega: Tensor | null;
+}
+
+/**
+ * Denoised counts and variances [C, G] of one draw on the grid: the NB formulas (module notes),
+ * or with ω the BNB posterior (`denoise-bnb.ts`).
+ */
+export function denoiseGrid(
+  u: Tensor,
+  P: DenoiseGridParams,
+  methods: [DenoiseMethod, DenoiseMethod],
+  k: Key,
+): DenoiseResult {
+  if (P.omega)
+    return bnbDenoiseGrid(u, { r: P.r, p: P.p, omega: P.omega, nu: P.nu, gate: P.gate }, methods, k);
+  const p = clamp(P.p, P_FLOOR, 1 - P_FLOOR);
+  const q = P.nu ? clamp(mul(p, sub(1, P.nu)), 0, 1 - P_FLOOR) : null;
+  return denoiseCells(u, { r: P.r, p, q, gate: P.gate }, methods, k);
 }
 
 /** Value of the capture (NB) path with `method`: u + summary of d | u ~ NB(r + u, q). */
@@ -133,5 +154,14 @@ export function nbDenoiseCells(
   methods: [DenoiseMethod, DenoiseMethod],
   k: Key,
 ): DenoiseResult {
-  return denoiseCells(counts, cellParams(cfg, counts.shape[0]!, draw, pick), methods, k);
+  const C = counts.shape[0]!;
+  const axes = paramAxes(cfg);
+  const grid: DenoiseGridParams = {
+    r: onGrid(draw.r!, axes.r, pick),
+    p: onGrid(draw.p!, axes.p, pick),
+    nu: drawCaptureProbability(draw, C),
+    gate: draw.gate ? onGrid(draw.gate, axes.gate, pick) : null,
+    omega: draw.bnb_concentration ? draw.bnb_concentration.reshape([1, cfg.nGenes]) : null,
+  };
+  return denoiseGrid(counts, grid, methods, k);
 }

@@ -41,6 +41,7 @@ import {
 } from "@scribe/core";
 import { familyOf } from "../families/registry.js";
 import type { ModelConfig } from "../models/config.js";
+import { cellMixingWeights, datasetIndexTensor } from "../models/datasets.js";
 import type { DenoiseMethod, DenoiseResult } from "./denoise-nb.js";
 import { drawAt } from "./log-likelihood.js";
 import { cellTypeLogProbabilitiesDraw } from "./mixture.js";
@@ -87,6 +88,9 @@ function logComponentWeights(
   if (kind === "mixing") {
     const pi = draw.mixing_weights;
     if (!pi) throw new Error('denoise: componentWeights "mixing" needs mixing_weights in the draw');
+    // per-dataset mixing weights (D, K) are taken at each cell's dataset
+    if (cfg.datasets?.mixing)
+      return log(clamp(cellMixingWeights(cfg, pi, datasetIndexTensor(cfg)), 1e-30, 1));
     return log(clamp(pi, 1e-30, 1))
       .reshape([1, cfg.nComponents])
       .expand([C, cfg.nComponents]);

@@ -4,6 +4,7 @@
  * @module
  */
 export * from "./denoise.js";
+export * from "./denoise-bnb.js";
 export * from "./dirichlet-fit.js";
 export * from "./extras.js";
 export * from "./log-likelihood.js";
