@@ -54,20 +54,24 @@ export function planSignature(kernels: readonly FusedKernel[]): PlanSignature {
     }
     list.push(leaves.length);
     leaves.push(e);
-    key += `L${e.dtype}:${e.offset}[${e.shape.join(",")}][${e.strides.join(",")}]`;
+    key += `L${e.dtype}:${e.offset}[${shapeText(e.shape)}]${stridesText(e.shape, e.strides)}`;
     return leaves.length - 1;
   };
-  const visit = (e: Expr): number => {
-    const hit = memo.get(e);
-    if (hit !== undefined) {
-      key += `#${hit}`;
-      return hit;
-    }
+  // Leaves are numbered by view, not by object, so only constants and calls are memoized
+  // (an expression object met twice is one node in planLoop's program too).
+  const visit = (e: Expr): void => {
     if (e.kind === "leaf") {
       // Number first: leafNumber appends the view of a new leaf to `key`.
       const n = leafNumber(e);
       key += `l${n}`;
-    } else if (e.kind === "const") {
+      return;
+    }
+    const hit = memo.get(e);
+    if (hit !== undefined) {
+      key += `#${hit}`;
+      return;
+    }
+    if (e.kind === "const") {
       consts.push(e.value);
       key += "c";
     } else {
@@ -75,8 +79,7 @@ export function planSignature(kernels: readonly FusedKernel[]): PlanSignature {
       for (const a of e.args) visit(a);
       key += `)${opNumber(e.op)}.${e.output}`;
     }
-    memo.set(e, visits);
-    return visits++;
+    memo.set(e, visits++);
   };
   for (const k of kernels) {
     visit(k.expr);
@@ -99,6 +102,32 @@ function opNumber(op: ScalarOp): number {
     opNumbers.set(op, n);
   }
   return n;
+}
+
+/** Shapes are shared arrays (a tensor's `shape`), so their text is kept per array. */
+const shapeTexts = new WeakMap<readonly number[], string>();
+
+function shapeText(shape: readonly number[]): string {
+  let t = shapeTexts.get(shape);
+  if (t === undefined) {
+    t = shape.join(",");
+    shapeTexts.set(shape, t);
+  }
+  return t;
+}
+
+/** "c" for contiguous strides (the common leaf), else the strides themselves. */
+function stridesText(shape: readonly number[], strides: readonly number[]): string {
+  let expected = 1;
+  let contiguous = true;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    if (strides[i] !== expected) {
+      contiguous = false;
+      break;
+    }
+    expected *= shape[i]!; // i < shape.length
+  }
+  return contiguous ? "c" : `[${strides.join(",")}]`;
 }
 
 function sameNumbers(a: readonly number[], b: readonly number[]): boolean {
