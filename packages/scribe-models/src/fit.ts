@@ -351,7 +351,12 @@ export async function fit(
       throw new Error(
         "fit: { backed: true } takes the path of an .h5ad file as its data, and a path needs it",
       );
-    const { openBackedFit } = await import("./io/backed-fit-node.js");
+    const { openBackedFit } = await loadNodeOnly(
+      "fit: { backed: true } (minibatches read from an .h5ad file)",
+      () => import("./io/backed-fit-node.js"),
+      "openBackedFit",
+      "in the browser, decode the file into an AnnData in memory (as examples/browser/load-data.ts does) and fit that",
+    );
     const src = await openBackedFit(data, options as FitOptions);
     try {
       return await fitSviOrMcmc(src, options as FitOptions);
