@@ -12,6 +12,7 @@ const table: Record<string, () => Promise<(args: string[]) => Promise<void>>> = 
   pb: async () => (await import("./poisson-beta.js")).runPb,
   io: async () => (await import("./io.js")).runIo,
   w6: async () => (await import("./w6.js")).runW6,
+  "backed-fit": async () => (await import("./backed-fit.js")).runBackedFit,
 };
 if (!workload || !table[workload]) {
   console.error(`usage: npm run bench -- <${Object.keys(table).join("|")}> [options]`);

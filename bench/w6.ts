@@ -27,7 +27,7 @@ import { argValue } from "./harness.js";
 const HERE = fileURLToPath(import.meta.url);
 
 /** Write the generated CSR file at `path`, `rowsPerBlock` cells at a time. */
-async function generate(path: string, cells: number, genes: number, density: number): Promise<void> {
+export async function generate(path: string, cells: number, genes: number, density: number): Promise<void> {
   let s = 20261205;
   const rand = () => {
     s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
