@@ -1,11 +1,14 @@
 /**
  * Denoising under BNB overdispersion (`results/denoise-bnb.ts`): the posterior of the true
- * counts m given the observed u is checked against direct simulation of the generative model
- * (p′ ~ Beta(α, κ), m ~ NB(r, p′), u ~ Binomial(m, ν), a structural zero with probability g):
- * E[m | u] and Var[m | u] from the simulated pairs with the same u.
+ * counts m given the observed u is checked against direct simulation of the model's story —
+ * p′ ~ Beta(α̂, κ) (SCRIBE's shapes at the captured p̂ = pν/(1 − p(1 − ν))), m ~ NB(r, p″) with
+ * p″ = p′/(ν + p′(1 − ν)), u ~ Binomial(m, ν), a structural zero with probability g — whose
+ * marginal of u is the model's BNB(r, α̂, κ) (checked too): E[m | u] and Var[m | u] from the
+ * simulated pairs with the same u; and against an independent float64 quadrature.
  */
 import { key, random, splitKey, type Tensor, tensor } from "@scribe/core";
-import { BetaNegativeBinomial, bnbShapes, denoiseCountsWithVariance, makeConfig } from "@scribe/models";
+import { NegativeBinomialProbs } from "@scribe/distributions";
+import { denoiseCountsWithVariance, makeConfig } from "@scribe/models";
 import { describe, expect, it } from "vitest";
 
 const arr = (t: Tensor) => Array.from(t.dataSync() as ArrayLike<number>, Number);
@@ -19,20 +22,28 @@ const NU = 0.3;
 const N_SIM = 400_000;
 const U_VALUES = [0, 1, 2, 4, 7];
 
-/** Simulated (u, m) pairs: E[m | u], Var[m | u] and the number of pairs per u in U_VALUES. */
-function simulate(gate: number, seed: number): { mean: number[]; variance: number[]; n: number[] } {
-  const [km, ku, kz] = splitKey(key(seed), 3) as [
-    ReturnType<typeof key>,
-    ReturnType<typeof key>,
-    ReturnType<typeof key>,
-  ];
-  const { alpha, kappa } = bnbShapes(tensor(P), tensor(R), tensor(OMEGA));
-  const m = new BetaNegativeBinomial(tensor(R), alpha, kappa).sample(km, [N_SIM]);
-  let u = random.binomial(ku, m, NU);
-  if (gate > 0) u = u.mul(random.bernoulli(kz, tensor(1 - gate), [N_SIM]).astype(u.dtype));
+/** SCRIBE's shapes at the captured probability (float64, by hand). */
+function shapes(): { alpha: number; kappa: number; pHat: number } {
+  const pHat = (P * NU) / (1 - P * (1 - NU));
+  const kappa = 2 + (R + 1) / OMEGA;
+  return { pHat, kappa, alpha: (pHat * (kappa - 1)) / (1 - pHat) };
+}
+
+/** Simulated (u, m) pairs: E[m | u], Var[m | u], the number of pairs per u in U_VALUES, and P(u = 0). */
+function simulate(
+  gate: number,
+  seed: number,
+): { mean: number[]; variance: number[]; n: number[]; p0: number } {
+  const [kp, km, ku, kz] = splitKey(key(seed), 4) as ReturnType<typeof key>[];
+  const { alpha, kappa } = shapes();
+  const pc = random.beta(kp!, tensor(alpha), tensor(kappa), [N_SIM]);
+  const pTrue = pc.div(pc.mul(1 - NU).add(NU));
+  const m = new NegativeBinomialProbs(tensor(R).expand([N_SIM]), pTrue, false).sample(km!);
+  let u = random.binomial(ku!, m, NU);
+  if (gate > 0) u = u.mul(random.bernoulli(kz!, tensor(1 - gate), [N_SIM]).astype(u.dtype));
   const mh = arr(m);
   const uh = arr(u);
-  const out = { mean: [] as number[], variance: [] as number[], n: [] as number[] };
+  const out = { mean: [] as number[], variance: [] as number[], n: [] as number[], p0: 0 };
   for (const v of U_VALUES) {
     let n = 0;
     let s = 0;
@@ -47,27 +58,27 @@ function simulate(gate: number, seed: number): { mean: number[]; variance: numbe
     out.mean.push(s / n);
     out.variance.push(s2 / n - (s / n) ** 2);
   }
+  out.p0 = out.n[0]! / N_SIM;
   return out;
 }
 
 /**
  * E[m | u] and Var[m | u] by a float64 midpoint rule over p′ ∈ (0, 1) (200 000 nodes) of
- * Beta(p′; α, κ)·NB(u; r, p̂(p′)) — an independent quadrature in the original variable.
+ * Beta(p′; α̂, κ)·NB(u; r, p′) (the unnormalised posterior, not its conjugate form), with
+ * E[m | u, p′] = (u + r q″)/(1 − q″), q″ = p″(1 − ν).
  */
 function quadrature(u: number): { mean: number; variance: number } {
-  const kappa = 2 + (R + 1) / OMEGA;
-  const alpha = (P * (kappa - 1)) / (1 - P);
+  const { alpha, kappa } = shapes();
   const n = 200_000;
   let z = 0;
   let s1 = 0;
   let s2 = 0;
   for (let i = 0; i < n; i++) {
     const x = (i + 0.5) / n;
-    const pHat = (x * NU) / (1 - x * (1 - NU));
     const logW =
-      (alpha - 1) * Math.log(x) + (kappa - 1) * Math.log1p(-x) + u * Math.log(pHat) + R * Math.log1p(-pHat);
+      (alpha - 1) * Math.log(x) + (kappa - 1) * Math.log1p(-x) + u * Math.log(x) + R * Math.log1p(-x);
     const w = Math.exp(logW);
-    const q = x * (1 - NU);
+    const q = (x / (NU + x * (1 - NU))) * (1 - NU);
     const m = (u + R * q) / (1 - q);
     z += w;
     s1 += w * m;
@@ -104,6 +115,12 @@ describe("BNB denoising agrees with direct simulation", () => {
   ] as const)
     it(`${modelType}${gate ? ` (gate ${gate})` : ""}: E[m | u] within 4 standard errors, Var[m | u] within 6 %`, () => {
       const sim = simulate(gate, 5);
+      // the story's marginal of u is the model's BNB(r, α̂, κ) (with the gate: g + (1 − g)·P_BNB(0))
+      const { alpha, kappa } = shapes();
+      let logP0 = 0; // log B(α̂, κ + r) − log B(α̂, κ) = Σ_{i<r} log((κ + i)/(α̂ + κ + i)) for integer r
+      for (let i = 0; i < R; i++) logP0 += Math.log((kappa + i) / (alpha + kappa + i));
+      const p0 = gate + (1 - gate) * Math.exp(logP0);
+      expect(Math.abs(sim.p0 - p0)).toBeLessThan(4 * Math.sqrt((p0 * (1 - p0)) / N_SIM));
       const { denoised, variance } = denoise(modelType, gate, "mean");
       const mean = arr(denoised);
       const v = arr(variance);

@@ -1,31 +1,29 @@
 /**
  * Denoising under BNB overdispersion (SCRIBE `overdispersion="bnb"`, spec scribe.md §1.7) for
- * one parameter draw. The model per cell and gene: p′ ~ Beta(α, κ) (SCRIBE's shapes from
- * (p, r, ω), `bnbShapes`), true counts m | p′ ~ NB(r, p′), observed u | m ~ Binomial(m, ν_c).
- * Given p′ the NB formulas of `denoise-nb.ts` hold with q′ = p′(1 − ν): m = u + d,
- * d | u, p′ ~ NB(r + u, q′). The posterior of p′ given u,
+ * one parameter draw. The model's observation is u ~ BNB(r, α̂, κ) with SCRIBE's shapes taken at
+ * the captured probability p̂ = pν/(1 − p(1 − ν)) (`models/observation.ts`, `bnbShapes`):
+ * p′ ~ Beta(α̂, κ), u | p′ ~ NB(r, p′). Read as thinning, p′ is the captured form of a
+ * biological probability p″ = p′/(ν + p′(1 − ν)): true counts m | p′ ~ NB(r, p″) and
+ * u | m ~ Binomial(m, ν) give exactly u | p′ ~ NB(r, p′), so this story has the model's
+ * likelihood, and E[m] = r·p/(1 − p) as without BNB.
  *
- *   π(p′ | u) ∝ Beta(p′; α, κ) · NB(u; r, p̂(p′)),   p̂(p′) = p′ν / (1 − p′(1 − ν)),
+ * Then p′ | u ~ Beta(α̂ + u, κ + r) (conjugate), and given p′ the NB formulas of
+ * `denoise-nb.ts` hold with q″ = p″(1 − ν): m = u + d, d | u, p′ ~ NB(r + u, q″). The
+ * remaining one-dimensional integral over p′ is done by the trapezoidal rule in y = logit p′
+ * (where the Beta log-density a·y − (a + b)·softplus(y) is smooth, log-concave and decays
+ * exponentially, so the rule converges geometrically) on N nodes over
+ * [y* − 25/a − 6σ, y* + 25/b + 6σ] around the mode y* = log(a/b) (σ² = (a + b)/(ab), the
+ * curvature there); the density is written relative to its mode with log1p/expm1 so that
+ * a, b ~ 10⁶ (ω → 0) lose no float32 precision. Where the left end is cut at y = −35 (tiny a),
+ * the mass below is one node at p′ = 0 (∫ e^{a y} dy = e^{a·lo}/a). "mean" is the quadrature of
+ * E[m | u, p′] and the variance the law of total variance over the nodes; "sample" picks a node
+ * by its weight and draws there (a draw from the discretised posterior of p′). "mode" is
+ * refused: the posterior is a continuous mixture of NBs without a closed-form mode.
  *
- * has no closed form. Written out, NB(u; r, p̂(p′)) = C(u + r − 1, u) ν^u p′^u (1 − p′)^r /
- * (1 − p′(1 − ν))^{u + r}, so π(p′ | u) ∝ Beta(p′; a, b) · (1 − p′(1 − ν))^{−(u + r)} with
- * a = α + u, b = κ + r: the conjugate posterior without capture times a smooth, bounded,
- * monotone factor. It is integrated by the trapezoidal rule in y = logit p′ (where the Beta
- * density a·y − (a + b)·softplus(y) is smooth, log-concave and decays exponentially, so the rule
- * converges geometrically), on N nodes over [y* − 25/a − 6σ, y* + 25/b + 6σ] around the mode
- * y* = log(a/b) (σ² = (a + b)/(ab), the curvature there); the Beta density is written relative to
- * its mode with log1p/expm1 so that a, b ~ 10⁶ (ω → 0) lose no float32 precision. Where the
- * left end is cut at y = −35 (tiny a), the mass below is one node at p′ = 0 (∫ e^{a y} dy =
- * e^{a·lo}/a). "mean" is the quadrature of E[m | u, p′] and the variance the law of total
- * variance over the nodes; "sample" picks a node by its weight and draws u + NB(r + u, q′) there
- * (a draw from the discretised posterior of p′). "mode" is refused: the posterior is a
- * continuous mixture of NBs whose mode has no closed form.
- *
- * Without capture (ν ≡ 1) the observed counts are the true ones (q′ = 0): denoising is the
- * identity there, and at zero-inflated zeros the structural-zero weight uses the exact BNB
- * P(u = 0). With capture, P(u) = BNB(u; r, α, κ) · ν^u · E[(1 − p′(1 − ν))^{−(u + r)}] (the
- * expectation under Beta(a, b)), the ratio of the two quadratures with and without the factor. The gate path's true count follows the prior BNB(r, α, κ), whose
- * mean is the NB mean r·p/(1 − p) (SCRIBE's choice of α) and whose variance is the BNB variance.
+ * Without capture (ν ≡ 1) the observed counts are the true ones: denoising is the identity. At
+ * zero-inflated zeros the structural-zero weight is w = g/(g + (1 − g)·BNB(0; r, α̂, κ)) (exact),
+ * and the gate path's true count follows the prior of m: the same quadrature over
+ * p′ ~ Beta(α̂, κ) of NB(r, p″) (without capture: BNB(r, α, κ) in closed form).
  * @module
  */
 import {
@@ -64,7 +62,7 @@ const CHUNK_ELEMENTS = 1 << 22;
 export interface BnbDenoiseParams {
   /** NB total count r. */
   r: Tensor;
-  /** NB probability p (the Beta mixing variable's mean, through SCRIBE's α). */
+  /** NB probability p (biological, before capture). */
   p: Tensor;
   /** Excess-dispersion fraction ω (> 0). */
   omega: Tensor;
@@ -74,38 +72,37 @@ export interface BnbDenoiseParams {
   gate: Tensor | null;
 }
 
-/** Posterior of the capture path: mean, variance and (for "sample") a draw of m, plus log P(u). */
-interface CapturePath {
+/** Mean, variance and (for "sample") a draw of a Beta mixture of NBs, [C, G]. */
+interface MixtureMoments {
   mean: Tensor;
   variance: Tensor;
   sample: Tensor | null;
-  logLik: Tensor;
 }
 
 /** Where the left end of the logit grid is cut (p′ = 6e−16); the mass below becomes one node at p′ = 0. */
 const LOGIT_FLOOR = -35;
 
+/** A Beta(a, b) mixture over the captured probability p′ of `offset` + NB(total, π(p′)), [C, G] each. */
+interface BetaNbMixture {
+  a: Tensor;
+  b: Tensor;
+  nu: Tensor;
+  offset: Tensor;
+  total: Tensor;
+  /** π = p″(1 − ν) (the uncaptured rest, given the observed counts) or p″ (the prior of m). */
+  thinned: boolean;
+}
+
 /**
  * The quadrature over y = logit p′ (module notes), streamed in chunks of nodes: running log-max
- * M of the node log-weights l, Σ e^{l−M}, Σ e^{l−M}·mean, Σ e^{l−M}·(var + mean²), the same
- * normaliser without the capture factor (for P(u)), and for "sample" one node kept by weighted
- * reservoir sampling (an exact draw from the categorical over the nodes).
+ * M of the node log-weights l, Σ e^{l−M}, Σ e^{l−M}·mean, Σ e^{l−M}·(var + mean²), and for
+ * "sample" one node kept by weighted reservoir sampling (an exact draw from the categorical over
+ * the nodes).
  */
-function capturePath(
-  u: Tensor,
-  P: BnbDenoiseParams & { nu: Tensor },
-  alpha: Tensor,
-  kappa: Tensor,
-  wantSample: boolean,
-  nNodes: number,
-  k: Key,
-): CapturePath {
-  const [C, G] = u.shape as [number, number];
-  const dt = u.dtype;
-  const r = P.r.expand([C, G]);
-  const nu = P.nu.expand([C, G]);
-  const a = add(alpha, u);
-  const b = add(kappa, r);
+function betaNbMoments(mx: BetaNbMixture, wantSample: boolean, nNodes: number, k: Key): MixtureMoments {
+  const { a, b, nu, offset, total } = mx;
+  const [C, G] = a.shape as [number, number];
+  const dt = a.dtype;
   const ab = add(a, b);
   const yStar = div(a, b).log();
   const sigStar = sigmoid(yStar);
@@ -115,39 +112,29 @@ function capturePath(
   const lo = maximum(loFree, LOGIT_FLOOR);
   const hi = add(yStar, add(div(25, b), mul(6, sd)));
   const h = div(sub(hi, lo), nNodes - 1);
-  const ur = add(u, r);
   const oneMinusNu = sub(1, nu);
-  // one node's log-weight (Beta relative to its mode, trapezoid weight) and its moments of m
-  const node = (y: Tensor, logW: Tensor) => {
-    const delta = sub(y, yStar);
-    const logBeta = sub(mul(a, delta), mul(ab, log1p(mul(sigStar, expm1(delta))))).add(logW);
-    const pj = sigmoid(y);
-    const l = sub(logBeta, mul(ur, sub(1, mul(pj, oneMinusNu)).log()));
-    const q = clamp(mul(pj, oneMinusNu), 0, 1 - P_FLOOR);
-    // E[m | u, p′] = (u + r q′)/(1 − q′); Var = (r + u) q′/(1 − q′)²
-    const mean = div(add(u, mul(r, q)), sub(1, q));
-    const second = add(div(mul(ur, q), square(sub(1, q))), square(mean));
-    return { l, logBeta, q, mean, second };
+  /** Moments of offset + NB(total, π) at captured probability p′. */
+  const atP = (pj: Tensor) => {
+    const pTrue = div(pj, add(nu, mul(pj, oneMinusNu)));
+    const pi = clamp(mx.thinned ? mul(pTrue, oneMinusNu) : pTrue, 0, 1 - P_FLOOR);
+    const odds = div(pi, sub(1, pi));
+    const mean = add(offset, mul(total, odds));
+    const second = add(div(mul(total, odds), sub(1, pi)), square(mean));
+    return { pi, mean, second };
   };
   const chunk = Math.max(1, Math.min(nNodes, Math.floor(CHUNK_ELEMENTS / (C * G))));
   const keys = splitKey(k, Math.ceil(nNodes / chunk) + 2);
   let M: Tensor = full([C, G], Number.NEGATIVE_INFINITY, dt);
   let s0: Tensor = full([C, G], 0, dt);
-  let s0Beta = s0;
   let s1 = s0;
   let s2 = s0;
-  let chosenQ: Tensor | null = null;
-  const absorb = (
-    nd: { l: Tensor; logBeta: Tensor; q: Tensor; mean: Tensor; second: Tensor },
-    kc: Key,
-    n: number,
-  ) => {
-    const newM = maximum(M, nd.l.max(0));
+  let chosenPi: Tensor | null = null;
+  const absorb = (l: Tensor, nd: { pi: Tensor; mean: Tensor; second: Tensor }, kc: Key, n: number) => {
+    const newM = maximum(M, l.max(0));
     const scale = M.sub(newM).exp();
-    const e = nd.l.sub(newM).exp();
+    const e = l.sub(newM).exp();
     const chunkW = e.sum(0);
     s0 = s0.mul(scale).add(chunkW);
-    s0Beta = s0Beta.mul(scale).add(nd.logBeta.sub(newM).exp().sum(0));
     s1 = s1.mul(scale).add(e.mul(nd.mean).sum(0));
     s2 = s2.mul(scale).add(e.mul(nd.second).sum(0));
     M = newM;
@@ -155,58 +142,52 @@ function capturePath(
     // one node within the chunk by its weight (the tail node alone: itself), kept with
     // probability W_chunk / W_total
     const [kj, kr] = splitKey(kc, 2) as [Key, Key];
-    let qj: Tensor;
-    if (n === 1) qj = nd.q.reshape([C, G]);
+    let pj: Tensor;
+    if (n === 1) pj = nd.pi.reshape([C, G]);
     else {
-      const j = random.categorical(kj, nd.l.transpose([1, 2, 0]));
+      const j = random.categorical(kj, l.transpose([1, 2, 0]));
       const ks = fromTypedArray(
         Int32Array.from({ length: n }, (_, i) => i),
         [1, 1, n],
       );
       const pick = eq(j.astype("int32").reshape([C, G, 1]), ks).astype(dt);
-      qj = nd.q.transpose([1, 2, 0]).mul(pick).sum(2);
+      pj = nd.pi.expand([n, C, G]).transpose([1, 2, 0]).mul(pick).sum(2);
     }
     const keep = random.uniform(kr, [C, G], 0, 1, { dtype: dt }).lt(div(chunkW, s0));
-    chosenQ = chosenQ ? where(keep, qj, chosenQ) : qj;
+    chosenPi = chosenPi ? where(keep, pj, chosenPi) : pj;
   };
   for (let c = 0, done = 0; done < nNodes; c++) {
     const n = Math.min(chunk, nNodes - done);
     const idx = arange(done, done + n, 1, dt).reshape([n, 1, 1]);
     // trapezoid weights: h, halved at both ends
-    const wts = Float32Array.from({ length: n }, (_, i) => {
-      const g = done + i;
-      return g === 0 || g === nNodes - 1 ? 0.5 : 1;
-    });
-    const logW = add(h.log().reshape([1, C, G]), fromTypedArray(wts, [n, 1, 1]).astype(dt).log());
-    absorb(node(add(lo.reshape([1, C, G]), mul(idx, h.reshape([1, C, G]))), logW), keys[c + 1]!, n);
+    const ends = Float32Array.from({ length: n }, (_, i) =>
+      done + i === 0 || done + i === nNodes - 1 ? 0.5 : 1,
+    );
+    const logW = add(h.log().reshape([1, C, G]), fromTypedArray(ends, [n, 1, 1]).astype(dt).log());
+    const y = add(lo.reshape([1, C, G]), mul(idx, h.reshape([1, C, G])));
+    const delta = sub(y, yStar);
+    const l = sub(mul(a, delta), mul(ab, log1p(mul(sigStar, expm1(delta))))).add(logW);
+    absorb(l, atP(sigmoid(y)), keys[c + 1]!, n);
     done += n;
   }
-  // after the grid (M finite): the left tail below a cut grid: one node at p′ = 0 with mass e^{a·lo}/a (relative to the mode)
+  // after the grid (M finite): the left tail below a cut grid, one node at p′ = 0 with mass
+  // e^{a·lo}/a relative to the mode
   const tailLog = where(
     cut,
     sub(mul(a, sub(lo, yStar)), add(mul(ab, sub(softplus(lo), softplus(yStar))), a.log())),
     Number.NEGATIVE_INFINITY,
   ).reshape([1, C, G]);
-  absorb(
-    {
-      l: tailLog,
-      logBeta: tailLog,
-      q: full([1, C, G], 0, dt),
-      mean: u.reshape([1, C, G]),
-      second: square(u).reshape([1, C, G]),
-    },
-    keys[0]!,
-    1,
-  );
+  const zero = atP(full([1, C, G], 0, dt));
+  absorb(tailLog, zero, keys[0]!, 1);
   const mean = div(s1, s0);
   const variance = maximum(sub(div(s2, s0), square(mean)), 0);
   let sample: Tensor | null = null;
-  if (wantSample && chosenQ) {
-    const d = new NegativeBinomialProbs(add(r, u).add(1e-8), chosenQ, false).sample(keys[keys.length - 1]!);
-    sample = add(u, d);
-  }
-  const logLik = bnbLogProb(u, r, alpha, kappa).add(mul(u, nu.log())).add(s0.div(s0Beta).log());
-  return { mean, variance, sample, logLik };
+  if (wantSample && chosenPi)
+    sample = add(
+      offset,
+      new NegativeBinomialProbs(total.add(1e-8), chosenPi, false).sample(keys[keys.length - 1]!),
+    );
+  return { mean, variance, sample };
 }
 
 /**
@@ -227,34 +208,51 @@ export function bnbDenoiseGrid(
         'denoise: method "mode" is not available with BNB overdispersion (overdispersion: "bnb"): the posterior of the true counts is a continuous mixture of NBs without a closed-form mode; use "mean" or "sample"',
       );
   const [kPath, kGate, kPick] = splitKey(k, 3) as [Key, Key, Key];
+  const dt = u.dtype;
   const p = clamp(P.p, P_FLOOR, 1 - P_FLOOR).expand([C, G]);
   const r = P.r.expand([C, G]);
-  const { alpha, kappa } = bnbShapes(p, r, P.omega);
+  const nu = P.nu ? P.nu.expand([C, G]) : null;
+  // SCRIBE's shapes at the captured probability (as the model's likelihood takes them)
+  const pHat = nu ? clamp(div(mul(p, nu), sub(1, mul(p, sub(1, nu)))), P_FLOOR, 1 - P_FLOOR) : p;
+  const { alpha, kappa } = bnbShapes(pHat, r, P.omega);
   const wantSample = methods.includes("sample");
-  const path: CapturePath = P.nu
-    ? capturePath(u, { ...P, nu: P.nu }, alpha, kappa, wantSample, nNodes, kPath)
-    : {
-        mean: u,
-        variance: full([C, G], 0, u.dtype),
-        sample: u,
-        logLik: bnbLogProb(u, r, alpha, kappa),
-      };
+  const path: MixtureMoments = nu
+    ? betaNbMoments(
+        { a: add(alpha, u), b: add(kappa, r), nu, offset: u, total: add(r, u), thinned: true },
+        wantSample,
+        nNodes,
+        kPath,
+      )
+    : { mean: u, variance: full([C, G], 0, dt), sample: u };
   const value = (m: DenoiseMethod) => (m === "sample" ? path.sample! : path.mean);
   if (!P.gate) return { denoised: value(methods[0]), variance: path.variance };
-  // structural zero weight w = g / (g + (1 − g) P(u = 0)), P(u = 0) from the capture path at u = 0
+  // structural zero weight w = g / (g + (1 − g) P(u = 0)), P(u = 0) = BNB(0; r, α̂, κ)
   const gate = P.gate.expand([C, G]);
   const isZero = u.eq(0);
-  const w = div(gate, add(gate, mul(sub(1, gate), path.logLik.exp())));
-  const prior = new BetaNegativeBinomial(r, alpha, kappa);
-  const gateMean = prior.mean;
-  const gateVar = prior.variance;
+  const w = div(gate, add(gate, mul(sub(1, gate), bnbLogProb(full([C, G], 0, dt), r, alpha, kappa).exp())));
   const zeroMethod = methods[1];
+  let prior: MixtureMoments;
+  if (nu)
+    prior = betaNbMoments(
+      { a: alpha, b: kappa, nu, offset: full([C, G], 0, dt), total: r, thinned: false },
+      zeroMethod === "sample",
+      nNodes,
+      kGate,
+    );
+  else {
+    const bnb = new BetaNegativeBinomial(r, alpha, kappa);
+    prior = {
+      mean: bnb.mean,
+      variance: bnb.variance,
+      sample: zeroMethod === "sample" ? bnb.sample(kGate) : null,
+    };
+  }
   let zeroValue: Tensor;
-  if (zeroMethod === "mean") zeroValue = add(mul(w, gateMean), mul(sub(1, w), path.mean));
-  else zeroValue = where(random.bernoulli(kPick, w).eq(1), prior.sample(kGate), value("sample"));
+  if (zeroMethod === "mean") zeroValue = add(mul(w, prior.mean), mul(sub(1, w), path.mean));
+  else zeroValue = where(random.bernoulli(kPick, w).eq(1), prior.sample!, value("sample"));
   const varZero = add(
-    add(mul(w, gateVar), mul(sub(1, w), path.variance)),
-    mul(mul(w, sub(1, w)), square(sub(gateMean, path.mean))),
+    add(mul(w, prior.variance), mul(sub(1, w), path.variance)),
+    mul(mul(w, sub(1, w)), square(sub(prior.mean, path.mean))),
   );
   return {
     denoised: where(isZero, zeroValue, value(methods[0])),
