@@ -3,8 +3,9 @@
  * the `params.json` that `scribe fit` writes, recomputes posterior draws from each fit's saved
  * variational parameters (SVI fits persist no draws; MCMC fits use their stored ones), and
  * writes `models.csv` (ranking by PSIS-LOO with cells as observations), `genes.csv` (per-gene
- * elpd per model) and `residuals.csv` (randomized quantile residual and PPC goodness of fit
- * per model and gene), printing the ranking.
+ * elpd per model), `residuals.csv` (randomized quantile residual and PPC goodness of fit
+ * per model and gene; NB-family and TwoState models) and `residuals-qq.svg` (their normal QQ
+ * plot), printing the ranking.
  *
  * Node-only.
  * @module
@@ -25,6 +26,8 @@ import {
 } from "../comparison/quantile-residuals.js";
 import { familyOf } from "../families/registry.js";
 import { prepareCounts } from "../fit.js";
+import { qqPlot } from "../plots/qq.js";
+import { renderSvg } from "../plots/render.js";
 import { ScribeResults } from "../results/results.js";
 import { loadData } from "./data.js";
 import { CliError, type CliIO, EXIT_OK, parseCommandArgs, UsageError, writeFileAtomic } from "./util.js";
@@ -43,7 +46,8 @@ Options:
   --data DATA               the data the fits were made on (.h5ad file or 10x folder)
   --layer NAME              read counts from this layer instead of X
   --out DIR                 output folder (default scribe_compare): models.csv, genes.csv,
-                            residuals.csv
+                            residuals.csv, residuals-qq.svg (QQ plot of each model's
+                            quantile residuals; NB-family and TwoState models)
   --names A,B,...           model names (default: the model types)
   --n-samples N             posterior draws per fit (default 500); SVI fits store no
                             draws, so they are drawn from the saved variational parameters
@@ -187,6 +191,16 @@ function residualsCsv(
   return `${lines.join("\n")}\n`;
 }
 
+/** Most residuals per model drawn in the QQ plot (an even stride through all cells × genes). */
+const QQ_RESIDUALS = 200_000;
+
+/** At most `n` values of `x` at an even stride (all of them when there are fewer). */
+function strided(x: Float32Array, n: number): Float64Array {
+  const step = Math.max(1, x.length / n);
+  const m = Math.min(x.length, n);
+  return Float64Array.from({ length: m }, (_, i) => x[Math.floor(i * step)]!);
+}
+
 /** Run `scribe compare-models` on the arguments after the command name. */
 export async function runCompareModels(argv: readonly string[], io: CliIO): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, {
@@ -250,13 +264,19 @@ export async function runCompareModels(argv: readonly string[], io: CliIO): Prom
   const bb = await cmp.pseudoBmaWeights({ seed });
   const stats: (QuantileResidualStats | null)[] = [];
   const ppc: (PpcGoodnessOfFit | null)[] = [];
+  const qq: Record<string, Float64Array> = {};
   for (const [k, f] of fits.entries()) {
-    if (familyOf(f.config).traits.name !== "nb") {
+    const family = familyOf(f.config).traits.name;
+    if (family !== "nb" && family !== "two_state") {
       io.stderr(
-        `scribe compare-models: ${cmp.modelNames[k]}: quantile residuals need an NB-family model; residual columns are NA\n`,
+        `scribe compare-models: ${cmp.modelNames[k]}: quantile residuals need an NB-family or TwoState model; residual columns are NA\n`,
       );
       stats.push(null);
-    } else stats.push(await quantileResiduals(f, counts, { seed }));
+    } else {
+      const s = await quantileResiduals(f, counts, { seed, keepResiduals: true });
+      stats.push(s);
+      qq[cmp.modelNames[k]!] = strided(s.residuals!, QQ_RESIDUALS);
+    }
     ppc.push(ppcSamples > 0 ? await ppcGoodnessOfFit(f, counts, { nSamples: ppcSamples, seed }) : null);
   }
   log("goodness of fit done");
@@ -264,12 +284,18 @@ export async function runCompareModels(argv: readonly string[], io: CliIO): Prom
   writeFileAtomic(join(outDir, "models.csv"), modelsCsv(cmp, positionals, bb));
   writeFileAtomic(join(outDir, "genes.csv"), genesCsv(cmp));
   writeFileAtomic(join(outDir, "residuals.csv"), residualsCsv(cmp.modelNames, cmp.geneNames, stats, ppc));
+  const plotted = Object.keys(qq).length > 0;
+  if (plotted)
+    writeFileAtomic(
+      join(outDir, "residuals-qq.svg"),
+      await renderSvg(qqPlot(qq, { title: "Randomized quantile residuals (all cells and genes)" })),
+    );
   io.stdout(`${cmp.summary()}\n`);
   const bad = cmp.diagnostics().filter((d) => d.nBadK > 0);
   for (const d of bad)
     io.stdout(
       `${d.name}: ${d.nBadK} of ${cmp.nCells} cells have k̂ > ${d.kThreshold.toFixed(2)} (PSIS-LOO unreliable there; max k̂ ${d.maxK.toFixed(2)})\n`,
     );
-  log(`wrote ${join(outDir, "models.csv")}, genes.csv, residuals.csv`);
+  log(`wrote ${join(outDir, "models.csv")}, genes.csv, residuals.csv${plotted ? ", residuals-qq.svg" : ""}`);
   return EXIT_OK;
 }
