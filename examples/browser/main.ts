@@ -204,5 +204,7 @@ $("fit").addEventListener("click", () => void runFit());
 if (params.get("auto") === "bundled") {
   const steps = params.get("steps");
   if (steps !== null) $<HTMLInputElement>("steps").value = steps;
+  const model = params.get("model");
+  if (model !== null) $<HTMLSelectElement>("model").value = model;
   void setData(bundledPbmc()).then(() => (state.status === "idle" ? runFit() : undefined));
 }

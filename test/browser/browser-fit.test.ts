@@ -3,7 +3,8 @@
 // It loads the bundled PBMC 3k data, runs SVI and must end with a lower loss than it began
 // with and one table row per gene. Prints page weight and time to the first progress update.
 // The CPU fallback (200 steps, a few seconds after the build) runs by default wherever
-// /usr/bin/chromium exists. WebGPU on SwiftShader runs with SCRIBE_SLOW=1 only: Chromium's GPU
+// /usr/bin/chromium exists. WebGPU on SwiftShader runs with SCRIBE_SLOW=1 or
+// SCRIBE_BROWSER_WEBGPU=1 (a step of its own in .ci/run), fitting nbdm by default: Chromium's GPU
 // process compiles the ~80 generated compute pipelines (≈310 KB of WGSL) of an nbvcp step
 // before the first readback returns: 190–310 s to step 10 on a loaded 2-core machine (load
 // average 15–19), then 0.14–0.5 s a step. The renderer answers the DevTools protocol slowly meanwhile, so the page is
@@ -20,11 +21,17 @@ const CHROMIUM = "/usr/bin/chromium";
 const pageRoot = fileURLToPath(new URL("../../examples/browser/", import.meta.url));
 const config = join(pageRoot, "vite.config.ts");
 const enabled = existsSync(CHROMIUM);
-const slow = process.env.SCRIBE_SLOW === "1";
+/** WebGPU runs with SCRIBE_SLOW=1 or SCRIBE_BROWSER_WEBGPU=1 (.ci/run's separate step). */
+const webgpu = process.env.SCRIBE_SLOW === "1" || process.env.SCRIBE_BROWSER_WEBGPU === "1";
 /** SVI steps on the CPU fallback: the 200 the page defaults to. */
 const CPU_STEPS = 200;
 /** SVI steps on SwiftShader's WebGPU: fewer (0.14–0.5 s each after the pipelines compile). */
 const GPU_STEPS = Number(process.env.SCRIBE_BROWSER_GPU_STEPS ?? 60);
+/**
+ * The model fitted on WebGPU: nbdm by default (the fewest pipelines to compile), nbvcp or
+ * another with SCRIBE_BROWSER_GPU_MODEL.
+ */
+const GPU_MODEL = process.env.SCRIBE_BROWSER_GPU_MODEL ?? "nbdm";
 /** How long a page may take to finish (SwiftShader's shader compilation dominates). */
 const PAGE_TIMEOUT_MS = 840_000;
 const GENES = 914;
@@ -142,9 +149,13 @@ describe.skipIf(!enabled)("browser page fits the bundled PBMC data", () => {
     expectLossDecreased(state, CPU_STEPS);
   });
 
-  it.skipIf(!slow)(`on WebGPU (SwiftShader, ${GPU_STEPS} steps)`, { timeout: 900_000 }, async () => {
-    const state = await runPage(GPU_STEPS, "");
-    expect(state.backend).toBe("webgpu");
-    expectLossDecreased(state, GPU_STEPS);
-  });
+  it.skipIf(!webgpu)(
+    `on WebGPU (SwiftShader, ${GPU_MODEL}, ${GPU_STEPS} steps)`,
+    { timeout: 900_000 },
+    async () => {
+      const state = await runPage(GPU_STEPS, `&model=${GPU_MODEL}`);
+      expect(state.backend).toBe("webgpu");
+      expectLossDecreased(state, GPU_STEPS);
+    },
+  );
 });
