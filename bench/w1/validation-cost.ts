@@ -1,17 +1,25 @@
 /**
  * What validation adds to W1 (issue 12: at most 1.05× the bare kernel), split by part:
- * `valueAndGrad` of Σ log NB2(y | μ, θ) through the bare core kernel, with the support mask
- * alone (`where(nonnegativeInteger.check(y), lp, −∞)`), with the argument checks alone
+ * `valueAndGrad` of Σ log NB2(y | μ, θ) through the bare kernel, with the support mask
+ * alone (`where(nonnegativeInteger.check(y), lp, −∞)`), with the support check fused into the
+ * kernel instead (`nb2InSupportLogProb`, what validation uses), with the argument checks alone
  * (`NegativeBinomial2(μ, θ, true)` constructed, the kernel called directly), and through
- * `NegativeBinomial2.logProb` with validation off and on. One thread; each variant's time is
+ * `NegativeBinomial2.logProb` with validation off and on; and the tuned hand loop of
+ * handwritten.ts (issue 13's bar), all interleaved. One thread; each variant's time is
  * the minimum over interleaved runs of the process's CPU time (user + system), which the
  * shared machine's load moves far less than wall time.
  * Run: `npx tsx bench/w1/validation-cost.ts [cells] [genes] [runs]` (default 2000 5000 15).
  */
 import { cpuUsage } from "node:process";
 import { exp, fromTypedArray, type Tensor, valueAndGrad, where } from "@scribe/core";
-import { NegativeBinomial2, nb2LogProb, nonnegativeInteger } from "@scribe/distributions";
+import {
+  NegativeBinomial2,
+  nb2InSupportLogProb,
+  nb2LogProb,
+  nonnegativeInteger,
+} from "@scribe/distributions";
 import { makeW1Data } from "./data.js";
+import { w1Tuned } from "./handwritten.js";
 
 const N = Number(process.argv[2] ?? 2000);
 const G = Number(process.argv[3] ?? 5000);
@@ -44,6 +52,9 @@ const variants: Record<string, () => void> = {
   "support mask only": evaluation((p) =>
     where(nonnegativeInteger.check(y), nb2LogProb(y, mean(p), exp(p.logTheta)), -Infinity).sum(),
   ),
+  "support check fused in the kernel": evaluation((p) =>
+    nb2InSupportLogProb(y, mean(p), exp(p.logTheta)).sum(),
+  ),
   "argument checks only": evaluation((p) => {
     const m = mean(p);
     const theta = exp(p.logTheta);
@@ -64,6 +75,9 @@ const variants: Record<string, () => void> = {
   ),
 };
 
+// The bar of issue 13 in the same interleaved run, so the kernel's ratio to it shares the load.
+variants["tuned hand loop (the bar)"] = () => void w1Tuned(d);
+
 const best: Record<string, number> = {};
 for (const [k, f] of Object.entries(variants)) {
   f(); // warm-up (code generation)
@@ -82,3 +96,7 @@ console.log(
 );
 for (const [k, ms] of Object.entries(best))
   console.log(`${k.padEnd(36)} ${ms.toFixed(1).padStart(8)} ms  ${(ms / kernel).toFixed(3)}x the kernel`);
+const bar = best["tuned hand loop (the bar)"]!;
+console.log(
+  `bare kernel ${(kernel / bar).toFixed(3)}x the bar; NegativeBinomial2 with validation on ${(best["NegativeBinomial2, validation on"]! / bar).toFixed(3)}x the bar`,
+);
