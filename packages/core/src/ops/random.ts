@@ -4,6 +4,7 @@ import { currentBackend } from "../backend/registry.js";
 import type { Key } from "../random/index.js";
 import * as rng from "../random/index.js";
 import { portableExp, portableLog, portableSigmoid } from "../random/portable-ops.js";
+import { deferSamplerChecks } from "../random/sampler-checks.js";
 import { fromTypedArray, scalar } from "../tensor/creation.js";
 import type { DType } from "../tensor/dtype.js";
 import { realize } from "../tensor/realize.js";
@@ -64,8 +65,9 @@ function floatDtype(params: readonly TensorLike[], dtype?: DType): DType {
 /**
  * Run the backend's sampler kernel. The cpu backend runs the typed-array samplers of
  * random/; WebGPU runs the same algorithms as shaders on the same Threefry bits (float32, so
- * a rare draw differs where rounding flips a rejection test; invalid parameters give NaN
- * there instead of the cpu's RangeError, since checking them would need a readback).
+ * a rare draw differs where rounding flips a rejection test). A GPU kernel cannot throw for an
+ * invalid parameter, so there the parameters are checked as deferred checks with the cpu's
+ * messages, thrown at the next readback (random/sampler-checks.ts).
  */
 function draw(
   kind: SamplerKind,
@@ -78,7 +80,14 @@ function draw(
   const ts = params.filter((p): p is Tensor => p instanceof Tensor);
   const backend = ts[0]?.backend ?? currentBackend();
   const n = sizeOf(s);
-  const ps = params.map((p) => param(p, kind === "categorical" ? [...s, categories!] : s));
+  const pshape = kind === "categorical" ? [...s, categories!] : s;
+  if (!backend.readSync && n > 0)
+    deferSamplerChecks(
+      kind,
+      params.map((p) => (typeof p === "number" ? p : broadcastTo(p, pshape))),
+      categories,
+    );
+  const ps = params.map((p) => param(p, pshape));
   const buf = backend.alloc(dtype, n);
   try {
     if (n > 0) backend.sample(kind, k, n, ps, buf, categories);

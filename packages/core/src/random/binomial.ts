@@ -5,6 +5,7 @@
  */
 import { lgamma } from "../special/scalar/index.js";
 import type { Key } from "./key.js";
+import { COUNT, PROBABILITY } from "./param-rules.js";
 import { pexp, plog, plog1p } from "./portable-math.js";
 import { at, checkCount, checkParam, ElementStream, type Param } from "./stream.js";
 
@@ -82,15 +83,8 @@ function binomialBtrs(s: ElementStream, n: number, p: number): number {
  */
 export function binomial(k: Key, n: number, totalCount: Param, probs: Param): Float64Array {
   checkCount("binomial", n);
-  checkParam(
-    "binomial",
-    "totalCount",
-    totalCount,
-    n,
-    (x) => Number.isSafeInteger(x) && x >= 0,
-    "a non-negative integer",
-  );
-  checkParam("binomial", "probs", probs, n, (p) => p >= 0 && p <= 1, "in [0, 1]");
+  checkParam("binomial", "totalCount", totalCount, n, COUNT.ok, COUNT.want);
+  checkParam("binomial", "probs", probs, n, PROBABILITY.ok, PROBABILITY.want);
   const s = new ElementStream(k);
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) {

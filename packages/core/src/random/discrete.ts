@@ -4,6 +4,7 @@
  * @module
  */
 import type { Key } from "./key.js";
+import { logitMessage, logitRowMessage, PROBABILITY } from "./param-rules.js";
 import { pexp } from "./portable-math.js";
 import { at, checkCount, checkParam, ElementStream, type Param } from "./stream.js";
 
@@ -24,7 +25,7 @@ import { at, checkCount, checkParam, ElementStream, type Param } from "./stream.
  */
 export function bernoulli(k: Key, n: number, probs: Param): Float64Array {
   checkCount("bernoulli", n);
-  checkParam("bernoulli", "probs", probs, n, (p) => p >= 0 && p <= 1, "in [0, 1]");
+  checkParam("bernoulli", "probs", probs, n, PROBABILITY.ok, PROBABILITY.want);
   const s = new ElementStream(k);
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) out[i] = s.reset(i).uniform() < at(probs, i) ? 1 : 0;
@@ -71,11 +72,11 @@ export function categorical(k: Key, n: number, logits: ArrayLike<number>, K = lo
     for (let j = 0; j < K; j++) {
       const l = logits[o + j]!;
       if (Number.isNaN(l) || l === Infinity) {
-        throw new RangeError(`categorical: logits[${o + j}] must be finite or -Infinity, got ${l}`);
+        throw new RangeError(logitMessage(o + j, l));
       }
       if (l > mx) mx = l;
     }
-    if (mx === -Infinity) throw new RangeError(`categorical: row ${r} of logits has no finite entry`);
+    if (mx === -Infinity) throw new RangeError(logitRowMessage(r));
     let acc = 0;
     for (let j = 0; j < K; j++) {
       const w = pexp(logits[o + j]! - mx);

@@ -4,6 +4,7 @@
  * @module
  */
 import type { Key } from "./key.js";
+import { POSITIVE_FINITE } from "./param-rules.js";
 import { pexp, plog } from "./portable-math.js";
 import { at, checkCount, checkParam, ElementStream, type Param } from "./stream.js";
 
@@ -50,8 +51,6 @@ export function gammaDraw(s: ElementStream, a: number): number {
   return marsagliaTsang(s, a + 1) * pexp(plog(u) / a);
 }
 
-const positive = (x: number) => x > 0 && Number.isFinite(x);
-
 /**
  * `n` draws from Gamma(concentration, rate) (mean concentration / rate).
  *
@@ -74,8 +73,8 @@ const positive = (x: number) => x > 0 && Number.isFinite(x);
  */
 export function gamma(k: Key, n: number, concentration: Param, rate: Param = 1): Float64Array {
   checkCount("gamma", n);
-  checkParam("gamma", "concentration", concentration, n, positive, "positive and finite");
-  checkParam("gamma", "rate", rate, n, positive, "positive and finite");
+  checkParam("gamma", "concentration", concentration, n, POSITIVE_FINITE.ok, POSITIVE_FINITE.want);
+  checkParam("gamma", "rate", rate, n, POSITIVE_FINITE.ok, POSITIVE_FINITE.want);
   const s = new ElementStream(k);
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) out[i] = gammaDraw(s.reset(i), at(concentration, i)) / at(rate, i);
@@ -106,8 +105,8 @@ export function beta(k: Key, n: number, a: Param, b: Param): Float64Array {
   checkCount("beta", n);
   if (2 * n > 4294967296)
     throw new RangeError(`beta: n must be at most 2^31 (two streams per draw), got ${n}`);
-  checkParam("beta", "a", a, n, positive, "positive and finite");
-  checkParam("beta", "b", b, n, positive, "positive and finite");
+  checkParam("beta", "a", a, n, POSITIVE_FINITE.ok, POSITIVE_FINITE.want);
+  checkParam("beta", "b", b, n, POSITIVE_FINITE.ok, POSITIVE_FINITE.want);
   const s = new ElementStream(k);
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) {
@@ -150,7 +149,7 @@ export function dirichlet(k: Key, n: number, alpha: ArrayLike<number>, K = alpha
     );
   }
   for (let j = 0; j < alpha.length; j++) {
-    if (!positive(alpha[j]!))
+    if (!POSITIVE_FINITE.ok(alpha[j]!))
       throw new RangeError(`dirichlet: alpha[${j}] must be positive and finite, got ${alpha[j]}`);
   }
   const s = new ElementStream(k);

@@ -5,6 +5,7 @@
  */
 import { lgamma } from "../special/scalar/index.js";
 import type { Key } from "./key.js";
+import { FINITE_NON_NEGATIVE } from "./param-rules.js";
 import { pexp, plog } from "./portable-math.js";
 import { at, checkCount, checkParam, ElementStream, type Param } from "./stream.js";
 
@@ -79,7 +80,7 @@ function poissonPtrs(s: ElementStream, mu: number): number {
  */
 export function poisson(k: Key, n: number, rate: Param): Float64Array {
   checkCount("poisson", n);
-  checkParam("poisson", "rate", rate, n, (x) => x >= 0 && Number.isFinite(x), "finite and >= 0");
+  checkParam("poisson", "rate", rate, n, FINITE_NON_NEGATIVE.ok, FINITE_NON_NEGATIVE.want);
   const s = new ElementStream(k);
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) {

@@ -10,6 +10,7 @@
  * @module
  */
 import type { Key } from "./key.js";
+import { paramMessage } from "./param-rules.js";
 import { pcos2pi, plog } from "./portable-math.js";
 import { threefry2x32Into } from "./threefry.js";
 
@@ -126,7 +127,7 @@ export function checkParam(
   want: string,
 ): void {
   if (typeof p === "number") {
-    if (!ok(p)) throw new RangeError(`${fn}: ${name} must be ${want}, got ${p}`);
+    if (!ok(p)) throw new RangeError(paramMessage(fn, name, want, p));
     return;
   }
   if (p.length !== 1 && p.length !== n) {
@@ -136,7 +137,7 @@ export function checkParam(
   }
   for (let i = 0; i < p.length; i++) {
     const x = p[i]!;
-    if (!ok(x)) throw new RangeError(`${fn}: ${name}[${i}] must be ${want}, got ${x}`);
+    if (!ok(x)) throw new RangeError(paramMessage(fn, name, want, x, i));
   }
 }
 

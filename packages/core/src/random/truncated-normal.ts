@@ -4,6 +4,7 @@
  * @module
  */
 import type { Key } from "./key.js";
+import { ABOVE_NEG_INF, BELOW_INF, truncationOrderMessage } from "./param-rules.js";
 import { pexpm1, plog, plog1p } from "./portable-math.js";
 import { at, checkCount, checkParam, ElementStream, type Param } from "./stream.js";
 
@@ -73,16 +74,15 @@ function straddle(s: ElementStream, a: number, b: number): number {
  */
 export function truncatedNormal(k: Key, n: number, lower: Param, upper: Param): Float64Array {
   checkCount("truncatedNormal", n);
-  const notNaN = (x: number) => !Number.isNaN(x);
-  checkParam("truncatedNormal", "lower", lower, n, (x) => notNaN(x) && x !== Infinity, "< +Infinity");
-  checkParam("truncatedNormal", "upper", upper, n, (x) => notNaN(x) && x !== -Infinity, "> -Infinity");
+  checkParam("truncatedNormal", "lower", lower, n, BELOW_INF.ok, BELOW_INF.want);
+  checkParam("truncatedNormal", "upper", upper, n, ABOVE_NEG_INF.ok, ABOVE_NEG_INF.want);
   const s = new ElementStream(k);
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const a = at(lower, i);
     const b = at(upper, i);
     if (!(a <= b)) {
-      throw new RangeError(`truncatedNormal: need lower <= upper, got lower=${a}, upper=${b} at ${i}`);
+      throw new RangeError(truncationOrderMessage(a, b, i));
     }
     s.reset(i);
     if (a === b) out[i] = a;

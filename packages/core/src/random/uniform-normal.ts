@@ -4,6 +4,7 @@
  * @module
  */
 import type { Key } from "./key.js";
+import { FINITE, POSITIVE_FINITE, uniformOrderMessage } from "./param-rules.js";
 import { at, checkCount, checkParam, ElementStream, type Param } from "./stream.js";
 
 /**
@@ -25,14 +26,14 @@ import { at, checkCount, checkParam, ElementStream, type Param } from "./stream.
  */
 export function uniform(k: Key, n: number, low: Param = 0, high: Param = 1): Float64Array {
   checkCount("uniform", n);
-  checkParam("uniform", "low", low, n, Number.isFinite, "finite");
-  checkParam("uniform", "high", high, n, Number.isFinite, "finite");
+  checkParam("uniform", "low", low, n, FINITE.ok, FINITE.want);
+  checkParam("uniform", "high", high, n, FINITE.ok, FINITE.want);
   const s = new ElementStream(k);
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const lo = at(low, i);
     const hi = at(high, i);
-    if (!(hi > lo)) throw new RangeError(`uniform: need low < high, got low=${lo}, high=${hi} at ${i}`);
+    if (!(hi > lo)) throw new RangeError(uniformOrderMessage(lo, hi, i));
     out[i] = lo + (hi - lo) * s.reset(i).uniform();
   }
   return out;
@@ -58,8 +59,8 @@ export function uniform(k: Key, n: number, low: Param = 0, high: Param = 1): Flo
  */
 export function normal(k: Key, n: number, loc: Param = 0, scale: Param = 1): Float64Array {
   checkCount("normal", n);
-  checkParam("normal", "loc", loc, n, Number.isFinite, "finite");
-  checkParam("normal", "scale", scale, n, (x) => x > 0 && Number.isFinite(x), "positive and finite");
+  checkParam("normal", "loc", loc, n, FINITE.ok, FINITE.want);
+  checkParam("normal", "scale", scale, n, POSITIVE_FINITE.ok, POSITIVE_FINITE.want);
   const s = new ElementStream(k);
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) out[i] = at(loc, i) + at(scale, i) * s.reset(i).normal();
