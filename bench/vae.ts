@@ -2,7 +2,10 @@
  * VAE — one epoch of VAE training (issue 19): 10,000 cells × 2,000 genes, minibatches of 512
  * (20 steps), nbdm, SCRIBE's default networks (encoder [128, 64], decoder [64, 128], latent 10,
  * ReLU), Adam(1e−3). Our figure: the time from the end of the first step to the end of the
- * epoch, scaled to the epoch's step count (the first step includes tracing and param init).
+ * epoch, scaled to the epoch's step count (the first step includes tracing and param init),
+ * as wall time and as the process's CPU time (user + system) over the same steps; on a shared,
+ * loaded machine the CPU time moves far less between runs than the wall time. The load
+ * average is printed with them.
  * The peer: the same network in PyTorch (bench/vae_torch.py, 2 threads) when `python3 -c
  * "import torch"` works (Debian `python3-torch`); otherwise the output says so. Prints both
  * and the ratio; never asserts timings. Debian's torch calls the generic libblas.so.3 — the
@@ -17,7 +20,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { fromTypedArray } from "@scribe/core";
@@ -58,6 +61,8 @@ for (let c = 0; c < C; c++)
 
 const steps = Math.ceil(C / B);
 const stamps: number[] = [];
+// process CPU time (user + system, ms) at the same points: steadier than wall time on a loaded machine
+const cpuStamps: number[] = [];
 const t0 = performance.now();
 await fitVae(fromTypedArray(counts, [C, G]), {
   inferenceMethod: "vae",
@@ -66,27 +71,39 @@ await fitVae(fromTypedArray(counts, [C, G]), {
   nSteps: steps + 1,
   batchSize: B,
   progressEvery: 1,
-  onProgress: () => stamps.push(performance.now()),
+  onProgress: () => {
+    stamps.push(performance.now());
+    const u = process.cpuUsage();
+    cpuStamps.push((u.user + u.system) / 1000);
+  },
 });
 const total = performance.now() - t0;
 const ours = ((stamps[stamps.length - 1]! - stamps[0]!) / (stamps.length - 1)) * steps;
-console.log(`VAE epoch, ${C} cells × ${G} genes, batch ${B} (${steps} steps), nbdm, latent ${K}`);
+const oursCpu = ((cpuStamps[cpuStamps.length - 1]! - cpuStamps[0]!) / (cpuStamps.length - 1)) * steps;
 console.log(
-  `  scribe (cpu, ${THREADS} thread${THREADS > 1 ? "s" : ""}): ${ours.toFixed(0)} ms per epoch (whole fit incl. setup and first step: ${total.toFixed(0)} ms)`,
+  `VAE epoch, ${C} cells × ${G} genes, batch ${B} (${steps} steps), nbdm, latent ${K}; load average ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(", ")}`,
+);
+console.log(
+  `  scribe (cpu, ${THREADS} thread${THREADS > 1 ? "s" : ""}): ${ours.toFixed(0)} ms per epoch, process CPU time ${oursCpu.toFixed(0)} ms per epoch (whole fit incl. setup and first step: ${total.toFixed(0)} ms)`,
 );
 
 // the first interpreter that imports torch: $SCRIBE_PYTHON, python3 on PATH, Debian's /usr/bin/python3
+const noPeer = process.argv.includes("--no-peer");
 const candidates = [process.env.SCRIBE_PYTHON, "python3", "/usr/bin/python3"].filter((x): x is string => !!x);
-const python = candidates.find((py) => {
-  try {
-    execFileSync(py, ["-c", "import torch"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-});
+const python = noPeer
+  ? undefined
+  : candidates.find((py) => {
+      try {
+        execFileSync(py, ["-c", "import torch"], { stdio: "ignore" });
+        return true;
+      } catch {
+        return false;
+      }
+    });
 const torchOk = python !== undefined;
-if (process.argv.includes("--no-peer")) console.log("  pytorch: skipped (--no-peer)");
+if (noPeer) console.log("  pytorch: skipped (--no-peer)");
 else if (!torchOk)
   console.log(
     `  pytorch: not available (import torch fails with ${candidates.join(", ")}; install Debian python3-torch)`,

@@ -54,6 +54,22 @@ function annealed<T>(beta: BetaSource, f: () => T): T {
   return beta ? scale(f, beta())() : f();
 }
 
+/**
+ * The minibatch rows of the counts, by subsample indices: the guide gathers them and the model,
+ * replaying the guide's plate, gets the same index tensor, so it reuses them instead of
+ * copying 512 × G counts a second time per step. Keyed weakly by the index tensor; an entry
+ * whose rows were freed (its scope ended) or that came from other counts is gathered afresh.
+ */
+const minibatchRows = new WeakMap<Tensor, { counts: Tensor; rows: Tensor }>();
+
+function countsRows(counts: Tensor, idx: Tensor): Tensor {
+  const hit = minibatchRows.get(idx);
+  if (hit && hit.counts === counts && !hit.rows.isDisposed) return hit.rows;
+  const rows = counts.index(idx);
+  minibatchRows.set(idx, { counts, rows });
+  return rows;
+}
+
 /** N(0, I) over [B, K] with the latent axis as the event. */
 export function standardLatentPrior(batch: number, latentDim: number): Distribution {
   return new Normal(zeros([batch, latentDim]), full([batch, latentDim], 1), false).toEvent(1);
@@ -107,7 +123,7 @@ export function buildVaeModel(spec: VaeSpec, beta: BetaSource): ScribeModelFn {
     const decoder = module("decoder", spec.nets.decoder);
     const sub = effectiveBatchSize(cfg.nCells, batchSize);
     plate("cells", cfg.nCells, sub === undefined ? {} : { subsampleSize: sub }, (idx) => {
-      const obs = counts ? counts.index(idx) : null;
+      const obs = counts ? countsRows(counts, idx) : null;
       const B = idx.shape[0]!;
       const z = annealed(beta, () => sample("z", prior(B, K)));
       const capture = sampleCapture(spec, obs, B, values);
@@ -133,7 +149,7 @@ export function buildVaeGuide(spec: VaeSpec, beta: BetaSource): ScribeModelFn {
     const etaInit = cellSite?.family.kind === "eta" ? etaInitLoc(cfg, counts) : null;
     const sub = effectiveBatchSize(cfg.nCells, batchSize);
     plate("cells", cfg.nCells, sub === undefined ? {} : { subsampleSize: sub }, (idx) => {
-      const obs = counts.index(idx);
+      const obs = countsRows(counts, idx);
       const q = encode(spec, encoder, obs);
       // under a flow prior q is written as a diagonal low-rank MVN (same law): the KL has no closed form
       const qz = isFlowPrior(spec.latentPrior)
