@@ -7,23 +7,9 @@
  * through the optimizer's step count (`kl-annealing.ts`).
  * @module
  */
-import {
-  cpuBackend,
-  fromTypedArray,
-  loadNodeOnly,
-  key as makeKey,
-  type Tensor,
-  withBackend,
-} from "@scribe/core";
-import {
-  Adam,
-  type EarlyStoppingOptions,
-  type LoadedCheckpoint,
-  SVI,
-  type SVIProgress,
-  type SVISnapshot,
-  TraceMeanFieldELBO,
-} from "@scribe/infer";
+import { cpuBackend, fromTypedArray, key as makeKey, type Tensor, withBackend } from "@scribe/core";
+import { Adam, type EarlyStoppingOptions, SVI, type SVIProgress, TraceMeanFieldELBO } from "@scribe/infer";
+import { prepareFitCheckpointing } from "../fit-checkpointing.js";
 import type { AnnData } from "../io/anndata.js";
 import { toDense } from "../io/matrix.js";
 import { validateCounts } from "../io/validate.js";
@@ -156,36 +142,11 @@ export async function fitVae(data: Tensor | AnnData, options: VaeFitOptions): Pr
     batchSize,
     lr,
   });
-  let resumed: LoadedCheckpoint | null = null;
-  if (options.resume && options.checkpointPath) {
-    const { readFitCheckpointFile } = await loadNodeOnly(
-      "fit (vae): checkpoints to a file (checkpointPath, resume)",
-      () => import("../fit-checkpoint-node.js"),
-      "readFitCheckpointFile",
-      "in the browser, fit without checkpointPath",
-    );
-    resumed = await readFitCheckpointFile(options.checkpointPath);
-    const m = resumed?.meta as { fingerprint?: string } | undefined;
-    if (resumed && (m?.fingerprint !== fp || !resumed.history)) {
-      svi.optim.dispose(resumed.state.optimState);
-      throw new Error(
-        `fit (vae): checkpoint ${options.checkpointPath} was written for different data or settings; remove it or drop --resume`,
-      );
-    }
-  }
-  const done0 = resumed?.history?.losses.length ?? 0;
-  const path = options.checkpointPath;
-  const save = path
-    ? async (snap: SVISnapshot) => {
-        const { saveCheckpoint } = await loadNodeOnly(
-          "fit (vae): checkpoints to a file (checkpointPath, resume)",
-          () => import("@scribe/infer/node"),
-          "saveCheckpoint",
-          "in the browser, fit without checkpointPath",
-        );
-        await saveCheckpoint(path, snap, { format: "scribe-fit", fingerprint: fp });
-      }
-    : null;
+  const {
+    resumed,
+    stepsDone: done0,
+    save,
+  } = await prepareFitCheckpointing("fit (vae)", options, fp, (st) => svi.optim.dispose(st));
   const es: EarlyStoppingOptions | null =
     options.earlyStopping === true
       ? ({} as EarlyStoppingOptions)
