@@ -1,8 +1,8 @@
 /**
  * `scribe compare-models` with a TwoState fit beside an NB one (issue 15): the TwoState
  * model's randomized quantile residuals reach residuals.csv (no NA columns; per gene equal to
- * `quantileResiduals` run in process on the same saved fit, counts and seed) and both models
- * are drawn in residuals-qq.svg.
+ * `quantileResiduals` run in process on the same saved fit, counts and seed), its PPC columns
+ * are filled, and both models are drawn in residuals-qq.svg.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -50,7 +50,7 @@ describe("scribe compare-models with a TwoState fit", () => {
       "--n-samples",
       "30",
       "--ppc-samples",
-      "0",
+      "10",
       "--seed",
       "4",
       "-q",
@@ -79,6 +79,8 @@ describe("scribe compare-models with a TwoState fit", () => {
         ref.ksPValue[g],
       ]);
       expect(["true", "false"]).toContain(row[7]);
+      // the PPC columns too (predictive draws of the TwoState model)
+      expect(row.slice(8, 11).every((v) => v !== "NA" && v !== "NaN")).toBe(true);
     });
 
     const svgPath = join(outDir, "residuals-qq.svg");
