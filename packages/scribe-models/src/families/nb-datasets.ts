@@ -33,9 +33,12 @@ function drawCapture(draw: Readonly<Record<string, Tensor>>): CaptureValue | nul
 }
 
 /**
- * Per-cell log-likelihood [C] (or per gene [G]) of one draw of a dataset model. Per-gene values
- * of a mixture with per-dataset mixing weights are refused (a gene's cells span datasets with
- * different weights, so SCRIBE's per-gene mixture marginal is not defined).
+ * Per-cell log-likelihood [C] (or per gene [G]) of one draw of a dataset model. Per cell, a
+ * mixture with per-dataset mixing weights (datasetMixing) uses each cell's dataset's weights:
+ * logsumexp_k(log π_{d(c),k} + Σ_g log f_k). Per gene, SCRIBE's per-gene mixture marginal
+ * logsumexp_k(log π_k + Σ_c log f_k) is taken within each dataset (its cells share its weights)
+ * and summed over datasets: Σ_d logsumexp_k(log π_{d,k} + Σ_{c∈d} log f_k), which is SCRIBE's
+ * value with one dataset. Its component split has no single [G, K] form and is refused.
  */
 export function datasetDrawLogLikelihood(
   cfg: ModelConfig,
@@ -51,15 +54,44 @@ export function datasetDrawLogLikelihood(
   const lp = dist.logProb(mix ? counts.reshape([C, 1, G]) : counts);
   const weights = mix ? cellMixingWeights(cfg, draw.mixing_weights!, ds) : undefined;
   if (mix && cfg.datasets?.mixing && (opts.returnBy ?? "cell") === "gene")
-    throw new Error(
-      'log-likelihood by gene is not defined for a mixture with per-dataset mixing weights (datasetMixing); use returnBy: "cell"',
-    );
+    return perDatasetGeneLogLikelihood(cfg, lp.expand([C, cfg.nComponents, G]), draw.mixing_weights!, opts);
   return reduceLogLikelihood(
     mix ? lp.expand([C, cfg.nComponents, G]) : lp.expand([C, G]),
     counts,
     weights,
     opts,
   );
+}
+
+/** Per-gene log-likelihood [G] of a mixture with per-dataset mixing weights π [D, K] (see above). */
+function perDatasetGeneLogLikelihood(
+  cfg: ModelConfig,
+  lpElem: Tensor,
+  weights: Tensor,
+  opts: LogLikelihoodOptions,
+): Tensor {
+  if (opts.splitComponents)
+    throw new Error(
+      'log-likelihood by gene with splitComponents is not defined for per-dataset mixing weights (datasetMixing): each dataset has its own weights; use returnBy: "cell"',
+    );
+  const [C, K, G] = lpElem.shape as [number, number, number];
+  const D = cfg.datasets!.n;
+  let lp = lpElem;
+  if (opts.weights) {
+    const w = opts.weights.reshape([C, 1, 1]);
+    lp = opts.weightType === "additive" ? lp.add(w) : lp.mul(w);
+  }
+  // Σ_{c∈d} through a one-hot [D, C] matrix: [D, C] @ [C, K·G] → [D, K, G]
+  const onehot = eq(
+    fromTypedArray(
+      Int32Array.from({ length: D }, (_, d) => d),
+      [D, 1],
+    ),
+    datasetIndexTensor(cfg).reshape([1, C]),
+  ).astype(lp.dtype);
+  const perDataset = onehot.matmul(lp.reshape([C, K * G])).reshape([D, K, G]);
+  const logPi = weights.log().reshape([D, K, 1]);
+  return perDataset.add(logPi).logsumexp(1).sum(0);
 }
 
 /** One predictive count matrix [C, G] of a dataset model (capture and gate stripped with `biological`). */

@@ -13,6 +13,7 @@ import type { CoreParam, ModelConfig } from "../models/config.js";
 import { datasetNaturalParams, datasetProbPerGene, perCellValues } from "../models/datasets.js";
 import { capturedP, nbComponentDistribution, P_FLOOR } from "../models/observation.js";
 import {
+  bnbConcentration,
   type CoreValues,
   gridParams,
   naturalParams,
@@ -98,6 +99,8 @@ export const nbFamily: ModelFamily = {
   },
   modelSites(cfg, values) {
     const nat = cfg.datasets ? datasetNaturalParams(cfg, values, 0) : naturalParams(cfg, values, 0);
+    // ω is per gene, shared by all datasets: taken from the latent values directly
+    if (cfg.datasets) nat.bnb = bnbConcentration(cfg, values) ?? undefined;
     for (const n of ["p", "r", "mu", "phi"] as const)
       if (!cfg.sampledCore.includes(n)) deterministic(n, nat[n]);
     if (cfg.zeroInflated && !("gate" in values) && nat.gate) deterministic("gate", nat.gate);
@@ -115,6 +118,7 @@ export const nbFamily: ModelFamily = {
   },
   derived(cfg, latent, lead) {
     const nat = cfg.datasets ? datasetNaturalParams(cfg, latent, lead) : naturalParams(cfg, latent, lead);
+    if (cfg.datasets) nat.bnb = bnbConcentration(cfg, latent) ?? undefined;
     const out: Record<string, Tensor> = { p: nat.p, r: nat.r, mu: nat.mu, phi: nat.phi };
     if (nat.gate) out.gate = nat.gate;
     if (nat.bnb) out.bnb_concentration = nat.bnb;

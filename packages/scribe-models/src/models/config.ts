@@ -463,9 +463,7 @@ export function makeConfig(modelType: ModelType, opts: ModelOptions): ModelConfi
       .concat(hier.gate ? ["gate"] : []),
     unsupported: traits.quadrature
       ? `datasetIndices / datasetKey: the ${traits.label} models do not support multi-dataset designs yet`
-      : overdispersion === "bnb"
-        ? "datasetIndices / datasetKey: BNB overdispersion with datasets is not supported yet"
-        : null,
+      : null,
   });
   if (parameterization === "mean_disp" && priors.hierarchy.prob)
     throw new Error("mean_disp has no p/phi parameter to put a hierarchy on (priors.probability)");

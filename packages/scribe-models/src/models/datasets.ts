@@ -287,7 +287,8 @@ export function datasetNaturalParams(
       lifted[name] = v.unsqueeze(lead).expand([...s.slice(0, lead), D, ...s.slice(lead)]);
     }
   }
-  const nat = naturalParams(cfg, lifted, lead + 1);
+  // ω (BNB) has no dataset axis to lift: the family takes it from the values itself
+  const nat = naturalParams({ ...cfg, overdispersion: "none" }, lifted, lead + 1);
   const axes = paramAxes(cfg);
   const back = (n: CoreParam, x: Tensor): Tensor => {
     const own = values[n];
