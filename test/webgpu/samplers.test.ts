@@ -314,28 +314,9 @@ describe.skipIf(!webgpu)("webgpu samplers", () => {
     });
   });
 
-  it("invalid parameters give NaN (categorical: -1) where the cpu backend throws", async () => {
-    const nan = async (build: () => Tensor) =>
-      Array.from(await values(withBackend(webgpu!, build)), Number.isNaN);
-    const k = key(700);
-    expect(await nan(() => random.gamma(k, tensor([1, -1, Number.NaN, 0])))).toEqual([
-      false,
-      true,
-      true,
-      true,
-    ]);
-    expect(await nan(() => random.poisson(k, tensor([3, -1])))).toEqual([false, true]);
-    expect(await nan(() => random.binomial(k, tensor([5, 2.5, 5]), tensor([0.5, 0.5, 1.5])))).toEqual([
-      false,
-      true,
-      true,
-    ]);
-    expect(await nan(() => random.truncatedNormal(k, tensor([0, 2]), tensor([1, 1])))).toEqual([false, true]);
-    const rows = () => tensor([0, 0, Number.NaN, 0, -Infinity, -Infinity], { shape: [3, 2] });
-    const cat = await values(withBackend(webgpu!, () => random.categorical(k, rows())));
-    expect(Array.from(cat)).toEqual([expect.any(Number), -1, -1]);
-    expect(() => withBackend(cpuBackend(), () => random.gamma(k, tensor([-1])))).toThrow(RangeError);
-  });
+  // Invalid parameters: the kernels still write NaN (categorical: -1), but the draw registers
+  // the cpu's parameter checks as deferred checks, so the readback throws the cpu's message
+  // instead of returning them: test/webgpu/sampler-validation.test.ts.
 
   it("the statistics reject slightly wrong parameters (power check)", async () => {
     // The GPU draws of Gamma(2.5), Poisson(47.5), Binomial(1000, 0.9) and TN[8, ∞) tested as
