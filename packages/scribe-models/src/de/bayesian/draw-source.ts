@@ -110,7 +110,8 @@ export function drawsSource(d: PosteriorDraws): DrawSource {
       else {
         const per = d.p!.length / S;
         const m = new Float64Array(r.length);
-        if (per === 1 || per === K) {
+        // (per === G wins over per === K when K = G, as in toGrid)
+        if (per === 1 || (per === K && per !== G)) {
           // p shared by the genes: one odds p/(1−p) per draw (and component), no [n, K, G] grid of p
           for (let i = 0; i < n; i++)
             for (let k = 0; k < K; k++) {
