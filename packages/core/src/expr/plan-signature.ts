@@ -1,5 +1,6 @@
 import type { FusedKernel } from "../backend/backend.js";
 import type { ScalarOp } from "../ops/define-op.js";
+import type { DType } from "../tensor/dtype.js";
 import type { Expr, LeafExpr } from "./expr.js";
 
 /**
@@ -54,7 +55,7 @@ export function planSignature(kernels: readonly FusedKernel[]): PlanSignature {
     }
     list.push(leaves.length);
     leaves.push(e);
-    key += `L${e.dtype}:${e.offset}[${shapeText(e.shape)}]${stridesText(e.shape, e.strides)}`;
+    key += `L${DTYPE_TOKEN[e.dtype]}${e.offset}[${shapeText(e.shape)}]${stridesText(e.shape, e.strides)}`;
     return leaves.length - 1;
   };
   // Leaves are numbered by view, not by object, so only constants and calls are memoized
@@ -103,6 +104,9 @@ function opNumber(op: ScalarOp): number {
   }
   return n;
 }
+
+/** One letter per dtype: keys are hashed on every lookup, so shorter is cheaper. */
+const DTYPE_TOKEN: Readonly<Record<DType, string>> = { float32: "f", float64: "d", int32: "i", bool: "b" };
 
 /** Shapes are shared arrays (a tensor's `shape`), so their text is kept per array. */
 const shapeTexts = new WeakMap<readonly number[], string>();
