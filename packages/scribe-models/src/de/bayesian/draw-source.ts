@@ -206,7 +206,8 @@ export function resultsSource(res: ScribeResults, label = "results"): DrawSource
       try {
         // copies: the views would outlive the tensors disposed below
         const b = sliceSites(await readSites(samples, K), K, G, 0, n);
-        return { n, r: Float64Array.from(b.r), mu: Float64Array.from(b.mu), weights: b.weights };
+        // (slice: a typed copy; Float64Array.from would walk the iterator, ~10× slower at 4·10⁶ values)
+        return { n, r: b.r.slice(), mu: b.mu.slice(), weights: b.weights };
       } finally {
         for (const t of Object.values(samples)) t.dispose();
       }
