@@ -31,6 +31,10 @@ describe("fit --backed equals the in-memory minibatch fit", () => {
       for (const kind of ["dense", "csr"] as const) {
         const got = await fit((await files)[kind], { ...opts, backed: true });
         expect(got.steps).toBe(25);
+        // every step's minibatch was predicted from the run's keys, so the read-ahead worker
+        // could fetch it (whether it was up in time is not asserted: backed-readahead.test.ts)
+        const reads = got.results.meta.backedReads as { predicted: number; prefetched: number };
+        expect(reads.predicted).toBe(25);
         expect(Array.from(got.results.lossHistory)).toEqual(Array.from(mem.results.lossHistory));
         expect(await paramsOf(got.results)).toEqual(want);
         expect(got.results.obsNames).toEqual(ad.obs.index);

@@ -588,6 +588,8 @@ async function fitHere(data: Tensor | AnnData | BackedCounts, options: FitOption
     }
   }
   const done0 = resumed?.history?.losses.length ?? 0;
+  // backed: the coming minibatches follow from the run's keys, so they can be read ahead
+  backed?.planRun(resumed ? resumed.state.rngKey : makeKey(seed), resumed !== null);
   const path = options.checkpointPath;
   const save = path
     ? async (snap: SVISnapshot) => {
@@ -618,6 +620,7 @@ async function fitHere(data: Tensor | AnnData | BackedCounts, options: FitOption
   meta.steps = run.stepsDone;
   meta.batchSize = batchSize;
   meta.learningRate = lr;
+  if (backed) meta.backedReads = { ...backed.reads };
   const cpuOpts = { ...resultOpts };
   if (cpuOpts.annotationLogits) cpuOpts.annotationLogits = (await toCpu({ a: cpuOpts.annotationLogits })).a!;
   if (cpuOpts.componentGeneLoc) cpuOpts.componentGeneLoc = (await toCpu({ c: cpuOpts.componentGeneLoc })).c!;

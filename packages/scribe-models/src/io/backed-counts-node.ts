@@ -24,14 +24,16 @@ import {
   choiceIndices,
   cpuBackend,
   fromTypedArray,
+  type Key,
   type Message,
   Messenger,
   type Tensor,
   withBackend,
   wrapWith,
 } from "@scribe/core";
+import { PlateKeyPlan, RowPrefetcher } from "./backed-prefetch-node.js";
+import { denseRows, type RowReads, readRowsDense } from "./backed-rows-node.js";
 import { type BackedAnnData, openAnnData } from "./h5ad-backed.js";
-import { type DenseMatrix, type SparseMatrix, toDense } from "./matrix.js";
 
 /** Options of {@link openBackedCounts}. */
 export interface OpenBackedCountsOptions {
@@ -39,9 +41,14 @@ export interface OpenBackedCountsOptions {
   chunkCells?: number;
   /**
    * Rows whose gap in the file is at most this many stored values are read in one hyperslab
-   * (default 4096): scattered minibatch rows cost one read each, neighbours share one.
+   * (default 32,768: a read costs about as much as passing over that many values): scattered
+   * minibatch rows cost one read each, neighbours share one.
    */
   mergeGap?: number;
+  /** Cells per minibatch (sizes the read-ahead slots; without it there is no read-ahead). */
+  batchSize?: number;
+  /** Minibatches read ahead by a worker thread (default 2; 0: none). */
+  readAhead?: number;
 }
 
 /** What the streaming pass at open computed (for the fit's checkpoint fingerprint). */
@@ -75,18 +82,22 @@ export interface BackedCounts {
    * rows read from the file (the guide draws it when it has per-cell sites, else the model).
    */
   wrap<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R;
-  /** Minibatches read so far and the hyperslab reads they took. */
-  readonly reads: { batches: number; rows: number; slabs: number };
+  /**
+   * Minibatches read on the fit's thread so far (rows, hyperslab reads), steps whose minibatch
+   * was predicted from the run's keys, and minibatches that came from the read-ahead worker.
+   */
+  readonly reads: RowReads & { predicted: number; prefetched: number };
+  /**
+   * Predict the minibatches of the SVI run about to start (`runKey`: the key given to
+   * `SVI.run`, or the resumed state's key), so the read-ahead can fetch them before they are
+   * drawn. Without it every minibatch is read when drawn; the results are the same.
+   */
+  planRun(runKey: Key, resumed: boolean): void;
   /** Close the file. */
   close(): void;
 }
 
 const FINGERPRINT_PERIOD = 9973;
-
-/** The row block as dense float32 (the in-memory path's `toDense(X, "float32")` of those rows). */
-function denseRows(m: SparseMatrix | DenseMatrix): Float32Array {
-  return toDense(m, "float32").data as Float32Array;
-}
 
 /**
  * Open `path` for a backed fit: checks the storage (dense or CSR `X`), then streams the cells
@@ -128,7 +139,7 @@ async function backedCounts(ad: BackedAnnData, options: OpenBackedCountsOptions)
   if (C === 0 || G === 0) throw new Error(`fit --backed: ${ad.path}: empty count matrix [${C}, ${G}]`);
   const format = ad.format;
   const chunk = options.chunkCells ?? 4096;
-  const mergeGap = options.mergeGap ?? 4096;
+  const mergeGap = options.mergeGap ?? 32_768;
   const obsNames = ad.obs.index;
   const varNames = ad.var.index;
   // One pass: validation, fingerprint totals, library sizes (float32 row sums of the cpu backend,
@@ -157,32 +168,24 @@ async function backedCounts(ad: BackedAnnData, options: OpenBackedCountsOptions)
     }
   }
 
-  const reads = { batches: 0, rows: 0, slabs: 0 };
-  /** Rows `idx` (any order, distinct) as dense float32 [B, G], in the order of `idx`. */
-  const readRows = (idx: Int32Array): Float32Array => {
-    const order = Array.from(idx.keys()).sort((a, b) => idx[a]! - idx[b]!);
-    const out = new Float32Array(idx.length * G);
-    // gap between rows a < b in stored values (dense: whole rows; CSR: entries of the rows between)
-    const csrPtr = ad.indptr;
-    const gapOf = (a: number, b: number) => (csrPtr ? csrPtr[b]! - csrPtr[a + 1]! : (b - a - 1) * G);
-    let k = 0;
-    while (k < order.length) {
-      const first = idx[order[k]!]!;
-      let last = first;
-      let m = k + 1;
-      while (m < order.length && gapOf(last, idx[order[m]!]!) <= mergeGap) last = idx[order[m++]!]!;
-      const slab = denseRows(ad.readRows(first, last + 1));
-      reads.slabs++;
-      for (let j = k; j < m; j++) {
-        const at = order[j]!; // j < order.length
-        const r = idx[at]! - first;
-        out.set(slab.subarray(r * G, (r + 1) * G), at * G);
-      }
-      k = m;
-    }
-    reads.batches++;
-    reads.rows += idx.length;
-    return out;
+  const reads = { batches: 0, rows: 0, slabs: 0, predicted: 0, prefetched: 0 };
+  const depth = options.readAhead ?? 2;
+  const B = options.batchSize ?? 0;
+  const prefetch = depth > 0 && B > 0 && B < C ? new RowPrefetcher(ad.path, B * G, depth, mergeGap) : null;
+  // not awaited: until the worker has opened the file (a second or more), steps read their own rows
+  let plan: PlateKeyPlan | null = null;
+  /** The rows of a plate draw with key `k` and indices `idx`: from the read-ahead when it has them. */
+  const rowsFor = (k: Key, idx: Int32Array, size: number): Float32Array => {
+    const step = plan?.observe(k) ?? null;
+    if (step !== null) reads.predicted++;
+    const ahead = step !== null && prefetch ? prefetch.take(step, idx, idx.length * G) : null;
+    if (ahead) reads.prefetched++;
+    const rows = ahead ?? readRowsDense(ad, idx, mergeGap, reads);
+    // keep the next steps' rows coming while this one computes
+    if (plan && prefetch)
+      for (const next of plan.next(depth))
+        if (!prefetch.has(next.step)) prefetch.request(next.step, choiceIndices(next.key, size, idx.length));
+    return rows;
   };
 
   // Minibatch rows by the plate's indices tensor (the same object reaches the model by replay).
@@ -197,7 +200,7 @@ async function backedCounts(ad: BackedAnnData, options: OpenBackedCountsOptions)
       if (k === null || value === null || batches.has(value)) return;
       const [size, subsampleSize] = msg.args;
       const idx = choiceIndices(k, size, subsampleSize);
-      batches.set(value, fromTypedArray(readRows(idx), [subsampleSize, G]));
+      batches.set(value, fromTypedArray(rowsFor(k, idx, size), [subsampleSize, G]));
     }
   }
 
@@ -241,6 +244,12 @@ async function backedCounts(ad: BackedAnnData, options: OpenBackedCountsOptions)
     counts,
     reads,
     wrap: (fn) => wrapWith(fn, () => new CellBatchMessenger()),
-    close: () => ad.close(),
+    planRun: (runKey, resumed) => {
+      plan = new PlateKeyPlan(runKey, resumed);
+    },
+    close: () => {
+      prefetch?.close();
+      ad.close();
+    },
   };
 }

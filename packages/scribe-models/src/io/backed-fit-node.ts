@@ -58,7 +58,7 @@ export async function openBackedFit(path: string, options: FitOptions): Promise<
       );
   };
   refuse(backedFitConflicts(options));
-  const src = await openBackedCounts(path);
+  const src = await openBackedCounts(path, { batchSize: options.batchSize ?? undefined });
   try {
     refuse(backedFitConflicts(options, src.shape[0]));
   } catch (e) {
