@@ -43,6 +43,7 @@ import { validateCounts } from "./io/validate.js";
 import { fitLaplace, type LaplaceFitOptions, type LaplaceFitOutcome } from "./laplace/fit-laplace.js";
 import { annotationLogits } from "./models/annotation.js";
 import { type ModelOptions, type ModelType, makeConfig } from "./models/config.js";
+import { combinationIndex } from "./families/dataset-factors.js";
 import { datasetsOfColumn } from "./models/dataset-key.js";
 import { expressionAnchorLoc } from "./models/expression-anchor.js";
 import { applyGeneCoverage } from "./models/gene-coverage.js";
@@ -142,7 +143,12 @@ export interface FitOptions extends Partial<Omit<ModelOptions, "nCells" | "nGene
    * each cell's dataset; its levels, sorted, are datasets 0 … D − 1 (`meta.datasetLevels`).
    * See `datasetParams`, `datasetMixing`, `probDatasetMode`; needs `unconstrained: true`.
    */
-  datasetKey?: string;
+  datasetKey?: string | readonly string[];
+  /**
+   * With several dataset keys (crossed factors, `families/dataset-factors.ts`): pairs of keys
+   * whose interaction gets its own log-scale effect (SCRIBE `interactions`).
+   */
+  interactions?: readonly (readonly [string, string])[];
   /** MCMC draws / warmup / chains (defaults 2000 / 1000 / 1). */
   nSamples?: number;
   nWarmup?: number;
@@ -467,10 +473,37 @@ async function fitHere(data: Tensor | AnnData | BackedCounts, options: FitOption
   if (options.datasetKey !== undefined) {
     if (modelOpts.datasetIndices) throw new Error("fit: give datasetKey or datasetIndices, not both");
     if (!adata) throw new Error("fit: datasetKey needs an AnnData input");
-    const { indices, levels } = datasetsOfColumn(adata, options.datasetKey);
-    modelOpts.datasetIndices = indices;
-    datasetLevels = levels;
-  }
+    // several keys (a list, or "a,b" from the command line): crossed factors, SCRIBE §2.7
+    const keys =
+      typeof options.datasetKey === "string"
+        ? options.datasetKey.split(",").map((k) => k.trim())
+        : [...options.datasetKey];
+    if (keys.length === 1) {
+      const { indices, levels } = datasetsOfColumn(adata, keys[0]!);
+      modelOpts.datasetIndices = indices;
+      datasetLevels = levels;
+    } else {
+      const cols = keys.map((k) => datasetsOfColumn(adata, k));
+      const sizes = cols.map((c) => c.levels.length);
+      modelOpts.datasetIndices = Array.from({ length: C }, (_, c) =>
+        combinationIndex(
+          cols.map((col) => col.indices[c]!),
+          sizes,
+        ),
+      );
+      modelOpts.nDatasets = sizes.reduce((a, b) => a * b, 1);
+      modelOpts.datasetFactors = {
+        names: keys,
+        levels: cols.map((c) => c.levels),
+        ...(options.interactions ? { interactions: options.interactions } : {}),
+      };
+      // combination names, row-major ("a__x", "a__y", …), as SCRIBE joins composite labels
+      datasetLevels = cols.reduce<string[]>(
+        (acc, col) => acc.flatMap((prefix) => col.levels.map((l) => (prefix ? `${prefix}__${l}` : l))),
+        [""],
+      );
+    }
+  } else if (options.interactions) throw new Error("fit: interactions need several datasetKey columns");
   // a plain array: the options travel with the results (JSON)
   if (modelOpts.datasetIndices) modelOpts.datasetIndices = Array.from(modelOpts.datasetIndices, Number);
   // Mixtures start their components at k-means clusters of the cells (models/mixture-init.ts).

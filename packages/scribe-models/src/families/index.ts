@@ -3,6 +3,7 @@
  * their static traits, and the registry every consumer dispatches through.
  * @module
  */
+export * from "./dataset-factors.js";
 export * from "./family.js";
 export * from "./nb.js";
 export * from "./registry.js";

@@ -21,6 +21,7 @@ import {
   paramAxes,
 } from "../models/parameterization.js";
 import { nbDenoiseCells } from "../results/denoise-nb.js";
+import { withFactorValues } from "./dataset-factors.js";
 import type { FamilyGrid, ModelFamily } from "./family.js";
 import { datasetDenoiseCells, datasetDrawLogLikelihood, datasetPredictiveDraw } from "./nb-datasets.js";
 import { FAMILY_TRAITS } from "./traits.js";
@@ -90,6 +91,16 @@ function nbPredictiveDraw(
   return u;
 }
 
+/** The latent values with multi-factor dataset parameters computed from their effects (`dataset-factors.ts`). */
+function factorValues(
+  cfg: ModelConfig,
+  values: Readonly<Record<string, Tensor>>,
+  lead: number,
+): Readonly<Record<string, Tensor>> {
+  const f = cfg.datasets?.factors;
+  return f ? withFactorValues(f, cfg.datasets!.params, values, lead) : values;
+}
+
 /** The NB family. */
 export const nbFamily: ModelFamily = {
   traits: FAMILY_TRAITS.nb,
@@ -97,7 +108,8 @@ export const nbFamily: ModelFamily = {
     if (name === "r" || name === "mu" || name === "gate") return true;
     return cfg.priors.hierarchy.prob !== undefined || datasetProbPerGene(cfg, name);
   },
-  modelSites(cfg, values) {
+  modelSites(cfg, given) {
+    const values = factorValues(cfg, given, 0);
     const nat = cfg.datasets ? datasetNaturalParams(cfg, values, 0) : naturalParams(cfg, values, 0);
     // ω is per gene, shared by all datasets: taken from the latent values directly
     if (cfg.datasets) nat.bnb = bnbConcentration(cfg, values) ?? undefined;
@@ -106,17 +118,21 @@ export const nbFamily: ModelFamily = {
     if (cfg.zeroInflated && !("gate" in values) && nat.gate) deterministic("gate", nat.gate);
     if (nat.bnb && !("bnb_concentration" in values)) deterministic("bnb_concentration", nat.bnb);
     for (const n of cfg.sampledCore)
-      if (!(n in values)) deterministic(n, nat[n as keyof typeof nat] as Tensor);
+      if (!(n in given)) deterministic(n, nat[n as keyof typeof nat] as Tensor);
     // with datasets the grid is per cell (cellGrid, inside the plate)
     return cfg.datasets ? {} : (gridParams(cfg, values) as unknown as FamilyGrid);
   },
   cellGrid(cfg, values, cellDatasets) {
-    return gridParams(cfg, perCellValues(cfg, values, cellDatasets)) as unknown as FamilyGrid;
+    return gridParams(
+      cfg,
+      perCellValues(cfg, factorValues(cfg, values, 0), cellDatasets),
+    ) as unknown as FamilyGrid;
   },
   componentDistribution(cfg, grid, capture) {
     return nbComponentDistribution(cfg, grid as unknown as CoreValues, capture);
   },
-  derived(cfg, latent, lead) {
+  derived(cfg, given, lead) {
+    const latent = factorValues(cfg, given, lead);
     const nat = cfg.datasets ? datasetNaturalParams(cfg, latent, lead) : naturalParams(cfg, latent, lead);
     if (cfg.datasets) nat.bnb = bnbConcentration(cfg, latent) ?? undefined;
     const out: Record<string, Tensor> = { p: nat.p, r: nat.r, mu: nat.mu, phi: nat.phi };

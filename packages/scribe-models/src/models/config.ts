@@ -164,6 +164,8 @@ export interface ModelOptions {
   datasetMixing?: boolean;
   /** p/phi as a dataset parameter: "scalar", "gene_specific" (default) or "two_level". */
   probDatasetMode?: ProbDatasetMode;
+  /** Crossed factors whose level combinations are the datasets (`fit()` fills it from a list `datasetKey`). */
+  datasetFactors?: DatasetOptions["datasetFactors"];
   /** σ of the anchored prior (default 0.3, SCRIBE's). */
   expressionAnchorSigma?: number;
   /** The anchor centres log((ū_g + 1e−3)/ν̄), [G] (set by `fit()`; see `expressionAnchorLoc()`). */

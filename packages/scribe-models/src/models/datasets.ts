@@ -16,6 +16,13 @@
  * @module
  */
 import { fromTypedArray, type Tensor } from "@scribe/core";
+import {
+  type DatasetFactorOptions,
+  type DatasetFactors,
+  factorEffectShapes,
+  factorSiteNames,
+  resolveFactors,
+} from "../families/dataset-factors.js";
 import type { CoreParam, ModelConfig } from "./config.js";
 import { type CoreValues, naturalParams, paramAxes } from "./parameterization.js";
 import type { SiteSpec } from "./sites.js";
@@ -36,6 +43,8 @@ export interface DatasetConfig {
   readonly mixing: boolean;
   /** Shape of p/phi when it is a dataset parameter. */
   readonly probMode: ProbDatasetMode;
+  /** Crossed factors (a list `datasetKey`; `families/dataset-factors.ts`), or null. */
+  readonly factors: DatasetFactors | null;
 }
 
 /** What {@link resolveDatasets} needs to know of the model. */
@@ -59,6 +68,8 @@ export interface DatasetOptions {
   datasetParams?: readonly CoreParam[] | "biological" | "mean" | "prob" | "gate";
   datasetMixing?: boolean;
   probDatasetMode?: ProbDatasetMode;
+  /** Crossed factors whose level combinations are the datasets (`families/dataset-factors.ts`). */
+  datasetFactors?: DatasetFactorOptions;
 }
 
 /**
@@ -68,7 +79,13 @@ export interface DatasetOptions {
 export function resolveDatasets(opts: DatasetOptions, ctx: DatasetContext): DatasetConfig | null {
   const idx = opts.datasetIndices;
   if (idx === undefined || idx === null) {
-    for (const k of ["nDatasets", "datasetParams", "datasetMixing", "probDatasetMode"] as const)
+    for (const k of [
+      "nDatasets",
+      "datasetParams",
+      "datasetMixing",
+      "probDatasetMode",
+      "datasetFactors",
+    ] as const)
       if (opts[k] !== undefined) throw new Error(`${k} needs datasetIndices (or fit's datasetKey)`);
     return null;
   }
@@ -126,7 +143,8 @@ export function resolveDatasets(opts: DatasetOptions, ctx: DatasetContext): Data
     );
   const mixing = opts.datasetMixing ?? ctx.nComponents > 1;
   if (mixing && ctx.nComponents < 2) throw new Error("datasetMixing needs a mixture (nComponents ≥ 2)");
-  return { n, indices: Int32Array.from(idx, Number), params, mixing, probMode };
+  const factors = resolveFactors(opts.datasetFactors, n, params, ctx.nComponents);
+  return { n, indices: Int32Array.from(idx, Number), params, mixing, probMode, factors };
 }
 
 /** Whether `name` has a value per dataset. */
@@ -154,6 +172,27 @@ export function datasetSites(
   out: SiteSpec[],
 ): void {
   const G = cfg.nGenes;
+  const factors = cfg.datasets!.factors;
+  if (factors) {
+    // crossed factors: a base and reference-coded log effects; the target is deterministic
+    const fn = factorSiteNames(factors, target);
+    const shapes = factorEffectShapes(factors, G);
+    const normal = (name: string, shape: number[]): SiteSpec => ({
+      name,
+      shape,
+      cell: false,
+      family: { kind: "normal", loc: 0, scale: 1 },
+      role: "hyper",
+    });
+    out.push(normal(fn.loc, [G]));
+    fn.effects.forEach((n, f) => {
+      if (shapes.effects[f]![0]! > 0) out.push(normal(n, shapes.effects[f]!));
+    });
+    fn.interactions.forEach((n, i) => {
+      out.push(normal(n, shapes.interactions[i]!));
+    });
+    return;
+  }
   const prob = target === "p" || target === "phi";
   const mode = cfg.datasets!.probMode;
   if (target === "gate")

@@ -116,6 +116,10 @@ export function sliceDataset(res: ScribeResults, d: number): ScribeResults {
   if (!ds) throw new Error("getDataset: the fit has no datasets (datasetKey / datasetIndices)");
   if (!Number.isInteger(d) || d < 0 || d >= ds.n)
     throw new Error(`getDataset: dataset must be in [0, ${ds.n}), got ${d}`);
+  if (ds.factors)
+    throw new Error(
+      `getDataset: a multi-factor design (${ds.factors.names.join(" × ")}) has no per-dataset sites to take; use the factor effects (log_<param>_<factor>_effect) or getMap()'s per-dataset values`,
+    );
   for (const n of ds.params)
     if ((n === "p" || n === "phi") && ds.probMode !== "scalar")
       throw new Error(
