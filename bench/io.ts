@@ -18,6 +18,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { simulateTwoGroup } from "../packages/scribe-models/src/de/index.js";
+import { withH5 } from "../packages/scribe-models/src/io/h5-runtime.js";
+import { encodeAnnData } from "../packages/scribe-models/src/io/h5ad-write.js";
 import { type AnnData, categorical, createAnnData } from "../packages/scribe-models/src/io/index.js";
 import { readH5ad, writeH5ad } from "../packages/scribe-models/src/io/node.js";
 import { argValue, printTable, timeIt } from "./harness.js";
@@ -150,6 +152,20 @@ export async function runIo(args: string[]): Promise<void> {
       const path = paths[name]!;
       const read = await timeIt(() => readH5ad(path), { runs: reps });
       const write = await timeIt(() => writeH5ad(`${path}.ours.h5ad`, ad), { runs: reps });
+      // the encoding alone (what anndata's write does): h5wasm calls and close, no fsync,
+      // no boolean-attribute patch, no read-back; the rest of writeH5ad is its safety
+      const encode = await timeIt(
+        () =>
+          withH5((lib) => {
+            const f = new lib.File(`${path}.enc.h5ad`, "w", { libver: ["earliest", "latest"] } as never);
+            try {
+              encodeAnnData(f, ad, {});
+            } finally {
+              f.close();
+            }
+          }),
+        { runs: reps },
+      );
       const p = peer?.t[name];
       printTable(
         `IO: ${name}, read (warm process, median of ${reps})`,
@@ -167,6 +183,7 @@ export async function runIo(args: string[]): Promise<void> {
             ms: write.medianMs,
             note: "atomic: temp file, fsync, read back and compared, rename",
           },
+          { name: "ours encode only", ms: encode.medianMs, note: "h5wasm encode + close, as anndata writes" },
           { name: `anndata ${peer?.version ?? ""} write_h5ad`, ms: p?.write ?? null, note: "in place" },
         ],
         "ours writeH5ad",
