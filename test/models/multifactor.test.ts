@@ -211,5 +211,26 @@ describe("scribe fit --dataset-key donor,condition", () => {
     expect(res.config.datasets?.n).toBe(4);
     const h5 = await readH5ad(join(out, "results.h5ad"));
     for (let d = 0; d < 4; d++) expect(h5.var.columns[`scribe_mu_mean_d${d}`]).toBeDefined();
+    // the interaction through a key=value override: its effect site is fitted and written
+    const out2 = join(dir, "out2");
+    const run2 = await cliInProcess(
+      [
+        "fit",
+        join(dir, "sim"),
+        "--model",
+        "nbdm",
+        "--parameterization",
+        "mean_odds",
+        "--unconstrained",
+      ].concat(
+        ["--dataset-key", "donor,condition", "model.interactions=[[donor,condition]]", "--n-steps", "3"],
+        ["--n-samples", "2", "--out", out2, "-q"],
+      ),
+    );
+    expect(run2.code, run2.stderr).toBe(0);
+    const dirs = run2.stdout.match(/"out":"([^"]+)"/)?.[1] ?? out2;
+    const res2 = ScribeResults.fromJSON(JSON.parse(readFileSync(join(dirs, "params.json"), "utf8")));
+    expect(res2.options.datasetFactors?.interactions).toEqual([["donor", "condition"]]);
+    expect([...res2.params.log_mu_donor_x_condition_effect_loc!.shape]).toEqual([1, 6]);
   }, 300_000);
 });

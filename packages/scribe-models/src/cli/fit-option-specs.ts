@@ -306,8 +306,15 @@ export const FIT_OPTION_SPECS: readonly OptionSpec[] = [
     group: "Model",
     kind: "string",
     dflt: null,
-    arg: "COL",
-    help: "obs column naming each cell's dataset: per-dataset parameters under a hierarchy (needs --unconstrained)",
+    arg: "COL[,COL…]",
+    help: "obs column naming each cell's dataset: per-dataset parameters under a hierarchy (needs --unconstrained); several columns (a,b) cross as factors with additive log-scale effects",
+  },
+  {
+    key: "model.interactions",
+    group: "Model",
+    kind: "yaml",
+    dflt: null,
+    help: "with several --dataset-key columns: pairs of them with an interaction effect (a list of [a, b])",
   },
   {
     key: "model.dataset_params",

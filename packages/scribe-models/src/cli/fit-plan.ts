@@ -169,6 +169,7 @@ export function resolveFitPlan(values: Record<string, unknown>, positionals: rea
   put("expressionAnchor", "model.expression_anchor");
   put("expressionAnchorSigma", "model.expression_anchor_sigma");
   put("datasetKey", "model.dataset_key");
+  put("interactions", "model.interactions");
   put("datasetParams", "model.dataset_params");
   put("datasetMixing", "model.dataset_mixing");
   put("probDatasetMode", "model.prob_dataset_mode");
