@@ -20,6 +20,7 @@
  * few poorly encoded cells.)
  *
  * Usage: npx tsx bench/vae-pbmc.ts [--steps 5000] [--vae-steps 3000] [--vae-every 500] [--seed 0]
+ *   [--vae-seed 1] [--form scribe|scvi] [--batch 64] [--lr 1e-3] [--kl-warmup 2000] [--latent 10]
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -40,6 +41,16 @@ const STEPS = arg("--steps", 5000);
 const VAE_STEPS = arg("--vae-steps", 3000);
 const SEED = arg("--seed", 0);
 const VAE_EVERY = arg("--vae-every", 500);
+const VAE_SEED = arg("--vae-seed", 1);
+const VAE_BATCH = arg("--batch", 64);
+const VAE_LR = arg("--lr", 1e-3);
+const KL_WARMUP = arg("--kl-warmup", 2000);
+const LATENT = arg("--latent", 10);
+const strArg = (name: string, dflt: string) => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1]! : dflt;
+};
+const FORM = strArg("--form", "scribe") as "scribe" | "scvi";
 
 const adata = read10x(join(HERE, "..", "examples", "data", "pbmc3k_sctransform"));
 const X = toDense(adata.X, "float32");
@@ -115,9 +126,12 @@ for (let done = VAE_EVERY; done <= VAE_STEPS; done += VAE_EVERY) {
     inferenceMethod: "vae",
     model: "nbdm",
     nSteps: done,
-    batchSize: 64,
-    learningRate: 1e-3,
-    seed: 1,
+    batchSize: VAE_BATCH,
+    learningRate: VAE_LR,
+    seed: VAE_SEED,
+    decoderForm: FORM,
+    klWarmupSteps: KL_WARMUP,
+    latentDim: LATENT,
     checkpointPath: ckPath,
     checkpointEvery: VAE_EVERY,
     resume: done > VAE_EVERY,
@@ -126,7 +140,7 @@ for (let done = VAE_EVERY; done <= VAE_STEPS; done += VAE_EVERY) {
   const v = meanSe(vaeElbo);
   const diff = meanSe(Float64Array.from(vaeElbo, (x, i) => x - nbElbo[i]!));
   console.log(
-    `VAE  (nbdm decoder, batch 64, ${done} steps, ${((performance.now() - t2) / 1000).toFixed(1)} s so far): held-out ELBO ${v.mean.toFixed(2)} ± ${v.se.toFixed(2)} nats/cell; ` +
+    `VAE  (${FORM} form, nbdm decoder, latent ${LATENT}, batch ${VAE_BATCH}, lr ${VAE_LR}, KL warm-up ${KL_WARMUP}, seed ${VAE_SEED}, ${done} steps, ${((performance.now() - t2) / 1000).toFixed(1)} s so far): held-out ELBO ${v.mean.toFixed(2)} ± ${v.se.toFixed(2)} nats/cell; ` +
       `VAE − nbdm ${diff.mean.toFixed(2)} ± ${diff.se.toFixed(2)} (paired over ${nTest} held-out cells): ${
         diff.mean > 2 * diff.se ? "the VAE wins" : diff.mean < -2 * diff.se ? "nbdm wins" : "no clear winner"
       }`,

@@ -19,7 +19,13 @@ import { flowLatentPrior } from "./latent-flow-prior.js";
 import { resolveVaeOptions, type VaeFitOptions } from "./options.js";
 import { buildVaeGuide, buildVaeModel } from "./vae-model.js";
 import { ScribeVAEResults } from "./vae-results.js";
-import { geneStats, makeVaeSpec } from "./vae-spec.js";
+import { encoderInput, geneStats, makeVaeSpec } from "./vae-spec.js";
+
+/**
+ * Largest counts matrix (cells × genes values) whose encoder input is computed once per fit
+ * (2^27 float32 values = 512 MiB beside the counts); larger fits transform each minibatch.
+ */
+export const MAX_PRECOMPUTED_INPUT = 2 ** 27;
 
 /** What a VAE fit returns: the results plus how the run ended (as `FitOutcome`). */
 export interface VaeFitOutcome {
@@ -118,8 +124,10 @@ export async function fitVae(data: Tensor | AnnData, options: VaeFitOptions): Pr
   const clock = new KlAnnealing(vopts.klWarmupSteps);
   const beta = vopts.klWarmupSteps > 0 ? () => clock.betaTensor() : null;
   const model = buildVaeModel(spec, beta);
-  const guide = buildVaeGuide(spec, beta);
   const counts = fromTypedArray(host.data, host.shape);
+  // the encoder's input once per fit (exact: a per-gene fixed transform), unless the copy would be large
+  const precomputed = C * G <= MAX_PRECOMPUTED_INPUT ? { counts, input: encoderInput(spec, counts) } : null;
+  const guide = buildVaeGuide(spec, beta, precomputed);
   const seed = options.seed ?? 42;
   const nSteps = options.nSteps ?? 50_000;
   if (!Number.isInteger(nSteps) || nSteps < 0)
@@ -166,6 +174,7 @@ export async function fitVae(data: Tensor | AnnData, options: VaeFitOptions): Pr
       ? { onProgress: (p: SVIProgress) => options.onProgress!(p.stepsDone, nSteps, p.loss, p) }
       : {}),
   });
+  precomputed?.input.dispose();
   const params = await toCpu(run.params);
   const results = new ScribeVAEResults({
     spec,

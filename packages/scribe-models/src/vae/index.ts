@@ -17,7 +17,15 @@ export {
   type VaeInputTransform,
   type VaeOptions,
 } from "./options.js";
-export { buildVaeGuide, buildVaeModel, encode, LOG_THETA, standardLatentPrior } from "./vae-model.js";
+export {
+  buildVaeGuide,
+  buildVaeModel,
+  encode,
+  encodeInput,
+  LOG_THETA,
+  type PrecomputedEncoderInput,
+  standardLatentPrior,
+} from "./vae-model.js";
 export { ScribeVAEResults, type VaeResultsInit } from "./vae-results.js";
 export {
   decoderBias,

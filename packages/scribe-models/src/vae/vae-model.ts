@@ -81,9 +81,18 @@ export function encode(
   apply: (x: Tensor) => Tensor,
   counts: Tensor,
 ): { loc: Tensor; scale: Tensor } {
-  const B = counts.shape[0]!;
+  return encodeInput(spec, apply, encoderInput(spec, counts));
+}
+
+/** q(z | x) from the encoder's input already transformed (`encoderInput`) [B, G]. */
+export function encodeInput(
+  spec: VaeSpec,
+  apply: (x: Tensor) => Tensor,
+  input: Tensor,
+): { loc: Tensor; scale: Tensor } {
+  const B = input.shape[0]!;
   const K = spec.opts.latentDim;
-  const out = apply(encoderInput(spec, counts));
+  const out = apply(input);
   const loc = out.slice([0, 0], [B, K]);
   const logVar = clamp(out.slice([0, K], [B, 2 * K]), LOG_VAR_BOUNDS[0], LOG_VAR_BOUNDS[1]);
   return { loc, scale: exp(logVar.mul(0.5)) };
@@ -133,8 +142,24 @@ export function buildVaeModel(spec: VaeSpec, beta: BetaSource): ScribeModelFn {
   };
 }
 
+/**
+ * The encoder's input for every cell of a fit, computed once (`encoderInput` of the whole
+ * counts matrix): the transform is fixed per gene, so a minibatch's rows of it equal the
+ * transform of the minibatch's counts exactly, and each step gathers rows instead of
+ * recomputing log1p (and the standardisation). `counts` is the tensor the guide will be
+ * called with; other counts fall back to the per-minibatch transform.
+ */
+export interface PrecomputedEncoderInput {
+  readonly counts: Tensor;
+  readonly input: Tensor;
+}
+
 /** The VAE's guide function: the encoder for z, mean-field factors for the globals and the capture. */
-export function buildVaeGuide(spec: VaeSpec, beta: BetaSource): ScribeModelFn {
+export function buildVaeGuide(
+  spec: VaeSpec,
+  beta: BetaSource,
+  precomputed: PrecomputedEncoderInput | null = null,
+): ScribeModelFn {
   const { cfg } = spec;
   const specs = [...spec.globals, ...(spec.cellSite ? [spec.cellSite] : [])];
   const get: ParamGetter = (name, init, opts) =>
@@ -150,7 +175,10 @@ export function buildVaeGuide(spec: VaeSpec, beta: BetaSource): ScribeModelFn {
     const sub = effectiveBatchSize(cfg.nCells, batchSize);
     plate("cells", cfg.nCells, sub === undefined ? {} : { subsampleSize: sub }, (idx) => {
       const obs = countsRows(counts, idx);
-      const q = encode(spec, encoder, obs);
+      const q =
+        precomputed && precomputed.counts === counts && !precomputed.input.isDisposed
+          ? encodeInput(spec, encoder, precomputed.input.index(idx))
+          : encode(spec, encoder, obs);
       // under a flow prior q is written as a diagonal low-rank MVN (same law): the KL has no closed form
       const qz = isFlowPrior(spec.latentPrior)
         ? new LowRankMultivariateNormal(q.loc, zeros([...q.loc.shape, 1]), q.scale.square(), false)
