@@ -19,6 +19,9 @@
  * "responsibilities"`, default) or the mixing weights π themselves (`"mixing"`, SCRIBE's
  * choice).
  *
+ * BNB overdispersion integrates the Beta mixing variable (`denoise-bnb.ts`); dataset models take
+ * every cell's parameters at its dataset (`families/nb-datasets.ts`).
+ *
  * {@link denoiseCountsSamples} repeats this per posterior draw and stacks the results
  * [S, C, G] (with their mean over draws).
  * @module
