@@ -11,11 +11,12 @@
  * For an outside figure run it as `/usr/bin/time -v npx tsx bench/model-comparison-memory.ts`
  * ("Maximum resident set size").
  *
- * Measured (2-core machine, load ≈ 20, /usr/bin/time -v): 10,000 × 2,000 × 10 draws peaked at
- * 326 MiB (max RSS 334 MB), 37 s CPU. Memory beyond that grows only with the outputs, the
- * [S, C] and [S, G] matrices (2 fits × 500 × 12,000 × 8 B ≈ 96 MB at 500 draws); the time
- * grows linearly with S (≈ 25 min CPU at 500 draws on this machine, the elementwise NB
- * likelihood of 2·10¹⁰ cell × gene × draw terms on the CPU backend).
+ * Measured (2-core machine under load 20–32, /usr/bin/time -v): 10,000 × 2,000 genes with 10
+ * draws peaked at 326 MiB (max RSS 334 MB, 37 s CPU), with 60 draws at 291 MiB (max RSS
+ * 298 MB, 178 s CPU; PSIS-LOO 4.1 s wall of it). Memory beyond that grows only with the
+ * outputs, the [S, C] and [S, G] matrices (2 fits × 500 × 12,000 × 8 B ≈ 96 MB at 500 draws),
+ * so 500 draws stay near 0.4 GB; the time grows linearly with S (≈ 25 min CPU at 500 draws
+ * here: the elementwise NB likelihood of 2·10¹⁰ cell × gene × draw terms on the CPU backend).
  *
  * Usage: npx tsx bench/model-comparison-memory.ts [--cells 10000] [--genes 2000] [--draws 500]
  *   [--chunk-elements 4194304]
