@@ -7,7 +7,8 @@
  * with the sites decided so far held at their values. Everything stays on the device (no
  * readback). The states of an enumerated `scan` (one carried state variable) are decided
  * after the sites outside it, by forward filtering and backward sampling over time (Viterbi's
- * backtracking at temperature 0), given the step-0 state; per-step enumerated variables
+ * backtracking at temperature 0), given the step-0 state and any enumerated variable from
+ * outside the scan that its steps read (decided before it); per-step enumerated variables
  * that are not carried are summed (or maximized) out and not returned.
  * @module
  */
@@ -137,11 +138,7 @@ export function inferDiscrete<A extends unknown[]>(
       throw new Error(
         `inferDiscrete: scan with ${chain.curDims.length} enumerated state sites; only one carried state variable is supported`,
       );
-    const lt = layTransitions(chain, group, tf, semiring);
-    if (lt.globalDims.length > 0)
-      throw new Error(
-        `inferDiscrete: scan site '${group[0]?.site.name}' reads an enumerated variable from outside the scan; decoding such scans is not supported yet`,
-      );
+    const lt = atChosenGlobals(layTransitions(chain, group, tf, semiring), chosenIdx, rank, site.name);
     const path = decideChain(lt, start, rank, temperature, drawKeys[order.length + i]!); // [T−1, B]
     const support = reshape(site.value!, [lt.states]); // the enumerated site holds its support
     const frames = site.condIndepStack.filter((f) => chain.outerPlates.has(f.name));
@@ -151,6 +148,47 @@ export function inferDiscrete<A extends unknown[]>(
     out[site.name] = reshape(gather(support, reshape(path, [path.size]), 0), [lt.length, ...batch]);
   });
   return out;
+}
+
+/**
+ * The transition matrices given the enumerated variables from outside the scan that its
+ * steps read (a global regime): those variables were decided before the chain, from the
+ * scan's contraction over them, so the chain is decoded conditionally on their values —
+ * the chain rule p(g, x) = p(g) p(x | g) that the sequential decisions follow. Returns the
+ * matrices [B (outer plates), T−1, current, previous] at the chosen values.
+ */
+function atChosenGlobals(
+  lt: LaidTransitions,
+  chosenIdx: ReadonlyMap<number, Tensor>,
+  rank: number,
+  siteName: string,
+): LaidTransitions {
+  if (lt.globalDims.length === 0) return lt;
+  const { plateList, full, states: n, length } = lt;
+  const platesBatch = plateList.reduce((m, p) => m * p.size, 1);
+  const unit = full.map((size, ax) => (plateList.some((p) => rank + p.dim === ax) ? size : 1));
+  // flat index over the global dims, in the order layTransitions put them (leftmost dim first)
+  let flat: Tensor | null = null;
+  let count = 1;
+  for (const d of lt.globalDims) {
+    const idx = chosenIdx.get(d);
+    const size = full[rank + d] ?? 1;
+    if (!idx)
+      throw new Error(
+        `inferDiscrete: scan site '${siteName}' reads enumeration dim ${d}, which was not decided`,
+      );
+    if (idx.shape.some((m, ax) => m > 1 && m !== unit[ax]))
+      throw new Error(
+        `inferDiscrete: scan site '${siteName}' reads an enumerated variable (dim ${d}) in a plate the scan is not in`,
+      );
+    const here = reshape(broadcastTo(reshape(idx, idx.shape), unit), [platesBatch]);
+    flat = flat === null ? here : flat.mul(size).add(here);
+    count *= size;
+  }
+  const byGlobal = reshape(lt.laid, [platesBatch, count, length * n * n]);
+  const mask = eq(reshape(arange(0, count, 1, "int32"), [1, count, 1]), reshape(flat!, [platesBatch, 1, 1])); // at least one global dim
+  const laid = reshape(sum(where(mask, byGlobal, 0), 1), [platesBatch, length, n, n]);
+  return { ...lt, laid, globalDims: [], batch: platesBatch };
 }
 
 /**
