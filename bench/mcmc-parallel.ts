@@ -1,6 +1,8 @@
 /**
  * Parallel vs sequential chains on eight schools (issue 22, item 5): `npx tsx bench/mcmc-parallel.ts
- * [--chains 2] [--warmup 500] [--samples 500]`. Prints both wall times from the same run and
+ * [--chains 2] [--warmup 2000] [--samples 2000]`. The default length (2,000 warmup + 2,000
+ * samples per chain) is a realistic run, long enough that worker start-up no longer dominates
+ * (NumPyro's examples use 1,000 + 1,000; at 500 + 500 a run lasts about 0.3 s). Prints both wall times from the same run and
  * their ratio, plus the parallel run's per-chain sampling time (what the workers spend
  * sampling), so the rest — worker start-up and module loading — is visible. The first
  * parallel run starts the workers (cold); later runs reuse them (warm). Then the pool is
@@ -9,6 +11,7 @@
  * printed: figures from a loaded machine are not comparable with quiet ones.
  */
 
+import { execFileSync } from "node:child_process";
 import { availableParallelism, loadavg } from "node:os";
 import { key, tensor } from "@scribe/core";
 import { closeMcmcWorkers, MCMC, prewarmMcmcWorkers } from "@scribe/infer/node";
@@ -17,8 +20,8 @@ import { argValue } from "./harness.js";
 
 const args = process.argv.slice(2);
 const numChains = Number(argValue(args, "--chains") ?? 2);
-const numWarmup = Number(argValue(args, "--warmup") ?? 500);
-const numSamples = Number(argValue(args, "--samples") ?? 500);
+const numWarmup = Number(argValue(args, "--warmup") ?? 2000);
+const numSamples = Number(argValue(args, "--samples") ?? 2000);
 const y = tensor([28, 8, -3, 7, -1, 1, 18, 12]);
 const sigma = tensor([15, 10, 16, 11, 9, 11, 10, 18]);
 const opts = { numWarmup, numSamples, numChains, progressBar: false };
@@ -35,6 +38,8 @@ async function timed(mcmc: MCMC): Promise<number> {
 
 const seq = new MCMC(eightSchoolsKernel(), opts);
 const par = new MCMC(eightSchoolsKernel(), { ...opts, chainMethod: "parallel", kernelModule: spec });
+const uptime = () => execFileSync("uptime", { encoding: "utf8" }).trim();
+console.log(`before: ${uptime()}`);
 const tSeq = [await timed(seq), await timed(seq)];
 const tPar = [await timed(par), await timed(par)];
 const inWorkers = par.chainResults.map((r) => r.warmupSeconds + r.sampleSeconds + r.postprocessSeconds);
@@ -59,4 +64,5 @@ console.log(
   `parallel, prewarmed ${tPre.toFixed(2)} s  (${(best / tPre).toFixed(2)}× the best sequential; prewarmMcmcWorkers(${numChains}) took ${tWarmup.toFixed(2)} s before it)`,
 );
 console.log(`load average (1 min) ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores`);
+console.log(`after:  ${uptime()}`);
 await closeMcmcWorkers();
