@@ -33,6 +33,7 @@ import {
   type SVISnapshot,
   TraceMeanFieldELBO,
 } from "@scribe/infer";
+import { combinationIndex } from "./families/dataset-factors.js";
 import { familyByName } from "./families/registry.js";
 import { familyNameOfModel } from "./families/traits.js";
 import type { AnnData } from "./io/anndata.js";
@@ -43,7 +44,6 @@ import { validateCounts } from "./io/validate.js";
 import { fitLaplace, type LaplaceFitOptions, type LaplaceFitOutcome } from "./laplace/fit-laplace.js";
 import { annotationLogits } from "./models/annotation.js";
 import { type ModelOptions, type ModelType, makeConfig } from "./models/config.js";
-import { combinationIndex } from "./families/dataset-factors.js";
 import { datasetsOfColumn } from "./models/dataset-key.js";
 import { expressionAnchorLoc } from "./models/expression-anchor.js";
 import { applyGeneCoverage } from "./models/gene-coverage.js";
@@ -371,7 +371,14 @@ export async function fit(
     }
   }
   // Laplace-EM (issue 19, laplace/): pln, nbln, lnm, lnmvcp; its own results type
-  if (options.inferenceMethod === "laplace") return fitLaplace(data, options as LaplaceFitOptions);
+  if (options.inferenceMethod === "laplace")
+    return fitLaplace(data, options as LaplaceFitOptions, {
+      // the SVI→Laplace cascade's nbdm fit (laplaceInit "svi"): MAP r and p
+      nbSvi: async (counts, o) => {
+        const map = (await fit(counts, { model: "nbdm", ...o })).results.getMap();
+        return { r: Float64Array.from(await map.r!.data()), p: Number((await map.p!.data())[0]) };
+      },
+    });
   // VAE inference (issue 19, vae/): its own results type, the same SVI loop
   if (options.inferenceMethod === "vae") return fitVaeOn(data, options as VaeFitOptions);
   return fitSviOrMcmc(data, options as FitOptions);
@@ -454,6 +461,8 @@ async function fitHere(data: Tensor | AnnData | BackedCounts, options: FitOption
   const family = familyByName(familyNameOfModel(modelType));
   // component k's annotation label (persisted as meta.componentLabels for `compare --component LABEL`)
   let annotationComponents: string[] | null = null;
+  // each cell's labelled component (−1 unlabelled): the mixture's components start at their labels' means
+  let annotationCells: Int32Array | null = null;
   if (options.annotationKey) {
     if (!family.traits.supportsAnnotation)
       throw new Error(`fit: model ${modelType} does not support annotation priors (annotationKey)`);
@@ -467,6 +476,7 @@ async function fitHere(data: Tensor | AnnData | BackedCounts, options: FitOption
     modelOpts.annotationLogits = ann.logits;
     modelOpts.nComponents ??= ann.components.length;
     annotationComponents = ann.components;
+    annotationCells = ann.cellComponents;
   }
   // Multi-dataset designs (SCRIBE dataset_key): the datasets are the column's levels, sorted
   let datasetLevels: string[] | null = null;
@@ -512,7 +522,7 @@ async function fitHere(data: Tensor | AnnData | BackedCounts, options: FitOption
     const variableCapture = family.traits.captureModels.includes(modelType);
     modelOpts.componentGeneLoc = (
       await withBackend(cpuBackend(), () =>
-        componentInit({ nComponents: K, variableCapture }, cpuCounts, options.seed ?? 42),
+        componentInit({ nComponents: K, variableCapture }, cpuCounts, options.seed ?? 42, 200, annotationCells),
       )
     ).geneLoc;
   }

@@ -40,6 +40,14 @@ import {
   type ObservationModel,
   poissonObservation,
 } from "./observation.js";
+import {
+  CASCADE_SVI_STEPS,
+  cascadeStart,
+  type LaplaceInit,
+  latentMoments,
+  NBLN_START_R,
+  type NbSviFitter,
+} from "./svi-cascade.js";
 import { fitTotals } from "./totals.js";
 
 /** Options of {@link fitLaplace} (and of `fit` with `inferenceMethod: "laplace"`). */
@@ -70,7 +78,14 @@ export interface LaplaceFitOptions {
   rPriorLoc?: number;
   /** Computation dtype (default float32; float64 on the cpu backend only). */
   dtype?: "float32" | "float64";
-  /** Seed of the PCA start (default 42). */
+  /**
+   * How the globals start: "pca" (default, `laplace-init.ts`) or "svi", the SVI→Laplace
+   * cascade (`svi-cascade.ts`: a short nbdm SVI fit sets μ and each gene's variance).
+   */
+  laplaceInit?: LaplaceInit;
+  /** SVI steps of the cascade's nbdm fit (default 1000). */
+  laplaceInitSteps?: number;
+  /** Seed of the PCA start and of the cascade's SVI fit (default 42). */
   seed?: number;
   /** Where to compute (default the current backend). */
   backend?: "cpu" | "webgpu";
@@ -248,12 +263,13 @@ function report(e: EStepResult): NewtonReport {
 export async function fitLaplace(
   data: Tensor | AnnData,
   options: LaplaceFitOptions,
+  drivers: { nbSvi?: NbSviFitter } = {},
 ): Promise<LaplaceFitOutcome> {
   const prev = currentBackend();
-  if (!options.backend || options.backend === prev.name) return fitLaplaceHere(data, options);
+  if (!options.backend || options.backend === prev.name) return fitLaplaceHere(data, options, drivers.nbSvi);
   await useBackend(options.backend);
   try {
-    return await fitLaplaceHere(data, options);
+    return await fitLaplaceHere(data, options, drivers.nbSvi);
   } finally {
     await useBackend(prev.name);
   }
@@ -262,6 +278,7 @@ export async function fitLaplace(
 async function fitLaplaceHere(
   data: Tensor | AnnData,
   options: LaplaceFitOptions,
+  nbSvi: NbSviFitter | undefined,
 ): Promise<LaplaceFitOutcome> {
   const models: readonly string[] = ["pln", "nbln", "lnm", "lnmvcp"];
   if (!models.includes(options.model))
@@ -279,23 +296,41 @@ async function fitLaplaceHere(
   const nSteps = options.nSteps ?? 1000;
   if (!Number.isInteger(nSteps) || nSteps < 0)
     throw new Error(`fit (laplace): nSteps must be a non-negative integer, got ${nSteps}`);
-  const start = laplaceStart(prep.z, C, dim, rank, options.seed ?? 42);
+  let start = laplaceStart(prep.z, C, dim, rank, options.seed ?? 42);
+  const init = options.laplaceInit ?? "pca";
+  if (init !== "pca" && init !== "svi")
+    throw new Error(`fit (laplace): laplaceInit must be "pca" or "svi", got ${JSON.stringify(init)}`);
+  if (init === "svi") {
+    if (!nbSvi)
+      throw new Error('fit (laplace): laplaceInit "svi" needs the SVI driver: call it through fit()');
+    const nb = await nbSvi(fromTypedArray(Float32Array.from(h.values), [C, G]), {
+      nSteps: options.laplaceInitSteps ?? CASCADE_SVI_STEPS,
+      learningRate: 0.05,
+      seed: options.seed ?? 42,
+    });
+    const meanExpOffset = prep.offset ? prep.offset.reduce((a, o) => a + Math.exp(o), 0) / C : 1;
+    start = cascadeStart(
+      start,
+      latentMoments(options.model, nb, prep.latentGenes, prep.alrReference, meanExpOffset),
+    );
+  }
   const obsData: ObservationData = {
     counts: keep(toTensor(prep.observed, [C, G], dtype)),
     offset: prep.offset ? keep(toTensor(prep.offset, [C, 1], dtype)) : null,
     totals: keep(toTensor(prep.totals, [C, 1], dtype)),
     constant: keep(toTensor(prep.constant, [C], dtype)),
   };
-  const init: Params = {
+  const globals0: Params = {
     mu: toTensor(start.mu, [dim], dtype),
     W: toTensor(start.W, [dim, rank], dtype),
     logD: toTensor(start.d.map(Math.log), [dim], dtype),
   };
   const rPriorLoc = options.rPriorLoc ?? 0;
-  if (options.model === "nbln") init.logR = toTensor(new Float64Array(G).fill(Math.log(10)), [G], dtype);
+  if (options.model === "nbln")
+    globals0.logR = toTensor(new Float64Array(G).fill(Math.log(NBLN_START_R)), [G], dtype);
   const optim = new Adam(options.learningRate ?? 1e-2);
-  let state: OptimizerState = optim.init(init);
-  dispose(init);
+  let state: OptimizerState = optim.init(globals0);
+  dispose(globals0);
   let x = keep(toTensor(prep.z, [C, dim], dtype));
   const lossFn = (p: Params, modes: Tensor): Tensor => {
     const ctx = context(p, prep.obs, obsData);

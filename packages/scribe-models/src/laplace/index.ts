@@ -23,4 +23,12 @@ export {
   type ObservationModel,
   poissonObservation,
 } from "./observation.js";
+export {
+  CASCADE_SVI_STEPS,
+  cascadeStart,
+  type LaplaceInit,
+  latentMoments,
+  type NbSummary,
+  type NbSviFitter,
+} from "./svi-cascade.js";
 export { fitTotals } from "./totals.js";

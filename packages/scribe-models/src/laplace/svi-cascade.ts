@@ -1,0 +1,110 @@
+/**
+ * The SVI→Laplace cascade (`../shared/spec/scribe.md` §1.9: SCRIBE warm-starts Laplace-EM
+ * from an SVI fit): a short SVI fit of nbdm, the NB family matching the latent-Gaussian
+ * models, gives each gene's NB mean m_g = r_g·p/(1 − p) and dispersion r_g (MAP); the
+ * Laplace globals start at the latent-Gaussian law with the same per-gene moments, and W keeps
+ * the PCA start's directions (`laplace-init.ts`) with each gene's total variance rescaled.
+ * - PLN: a lognormal–Poisson count with log-rate N(μ, s) has mean exp(μ + s/2) and variance
+ *   m + m²(eˢ − 1); the NB's is m + m²/r, so s_g = log(1 + 1/r_g), μ_g = log m_g − s_g/2
+ *   (minus log of the mean of exp(offset) when offsets are given).
+ * - NBLN: the NB noise of size r⁰ (the engine's start, 10) takes part of the overdispersion:
+ *   (eˢ(1 + 1/r⁰) − 1) = 1/r_g, so s_g = log((1 + 1/r_g)/(1 + 1/r⁰)).
+ * - LNM/LNMVCP: nbdm's composition is Dirichlet(r) (the NB–Dirichlet-multinomial
+ *   factorisation, spec §1.1), whose ALR coordinate log(ρ_g/ρ_ref) has mean ψ(r_g) − ψ(r_ref)
+ *   and variance ψ′(r_g) + ψ′(r_ref).
+ * The per-coordinate variance s is floored at 0.01 and capped at 10 (genes with r → 0).
+ * @module
+ */
+import { specialScalar, type Tensor } from "@scribe/core";
+import type { LaplaceStart } from "./laplace-init.js";
+
+/** How Laplace-EM's globals start: PCA of the transformed counts (default) or the SVI cascade. */
+export type LaplaceInit = "pca" | "svi";
+
+/** nbdm's point estimates used by the cascade: per-gene r and the shared p. */
+export interface NbSummary {
+  readonly r: Float64Array;
+  readonly p: number;
+}
+
+/**
+ * Runs the short SVI fit of nbdm on the counts and returns its MAP r and p; passed in by
+ * `fit` (explicit wiring: the Laplace module does not import the SVI driver).
+ */
+export type NbSviFitter = (
+  counts: Tensor,
+  options: { nSteps: number; learningRate: number; seed: number },
+) => Promise<NbSummary>;
+
+/** Default SVI steps of the cascade's nbdm fit (a full-batch nbdm fit settles in a few hundred). */
+export const CASCADE_SVI_STEPS = 1000;
+
+const S_MIN = 0.01;
+const S_MAX = 10;
+/** NBLN's starting NB size in the engine (log r = log 10). */
+export const NBLN_START_R = 10;
+
+const clampS = (s: number) => Math.min(S_MAX, Math.max(S_MIN, Number.isFinite(s) ? s : S_MAX));
+
+/** Per-coordinate latent mean and variance from nbdm's r and p (module doc). */
+export function latentMoments(
+  model: "pln" | "nbln" | "lnm" | "lnmvcp",
+  nb: NbSummary,
+  latentGenes: Int32Array,
+  alrReference: number,
+  meanExpOffset = 1,
+): { mu: Float64Array; s: Float64Array } {
+  const n = latentGenes.length;
+  const mu = new Float64Array(n);
+  const s = new Float64Array(n);
+  const odds = nb.p / (1 - nb.p);
+  if (!(nb.p > 0 && nb.p < 1)) throw new Error(`laplace (svi init): nbdm's p must be in (0, 1), got ${nb.p}`);
+  const rOf = (g: number) => {
+    const r = nb.r[g];
+    if (r === undefined || !(r > 0))
+      throw new Error(`laplace (svi init): nbdm's r of gene ${g} must be positive, got ${r}`);
+    return Math.max(r, 1e-3);
+  };
+  if (model === "pln" || model === "nbln") {
+    for (let i = 0; i < n; i++) {
+      const r = rOf(latentGenes[i]!);
+      const m = Math.max(r * odds, 1e-4);
+      const si = model === "pln" ? Math.log1p(1 / r) : Math.log((1 + 1 / r) / (1 + 1 / NBLN_START_R));
+      s[i] = clampS(si);
+      mu[i] = Math.log(m) - s[i]! / 2 - Math.log(meanExpOffset);
+    }
+    return { mu, s };
+  }
+  const rRef = rOf(alrReference);
+  for (let i = 0; i < n; i++) {
+    const r = rOf(latentGenes[i]!);
+    mu[i] = specialScalar.digamma(r) - specialScalar.digamma(rRef);
+    s[i] = clampS(specialScalar.trigamma(r) + specialScalar.trigamma(rRef));
+  }
+  return { mu, s };
+}
+
+/**
+ * The cascade's start: μ and the per-coordinate variance from {@link latentMoments}; W and d
+ * the PCA start's, each gene's row scaled so that ‖W_g‖² + d_g = s_g (the PCA's share of
+ * explained variance per gene is kept).
+ * @example
+ * const start = cascadeStart(pcaStart, latentMoments("pln", { r, p }, genes, -1));
+ */
+export function cascadeStart(
+  pca: LaplaceStart,
+  moments: { mu: Float64Array; s: Float64Array },
+): LaplaceStart {
+  const n = pca.mu.length;
+  const rank = pca.W.length / n;
+  const W = new Float64Array(pca.W.length);
+  const d = new Float64Array(n);
+  for (let g = 0; g < n; g++) {
+    let v = pca.d[g]!;
+    for (let j = 0; j < rank; j++) v += pca.W[g * rank + j]! ** 2;
+    const f = moments.s[g]! / v;
+    for (let j = 0; j < rank; j++) W[g * rank + j] = pca.W[g * rank + j]! * Math.sqrt(f);
+    d[g] = Math.max(pca.d[g]! * f, 1e-4);
+  }
+  return { mu: Float64Array.from(moments.mu), W, d };
+}
