@@ -19,12 +19,12 @@ export interface AnnotationOptions {
  * Build the annotation logit matrix from per-cell labels (`null`/"" = unlabelled).
  * @example
  * const { logits, components } = annotationLogits(["B", "T", null, "B"]);
- * // components ["B", "T"]; logits row 0 = [3, 0], row 2 = [0, 0]
+ * // components ["B", "T"]; logits row 0 = [3, 0], row 2 = [0, 0]; cellComponents [0, 1, -1, 0]
  */
 export function annotationLogits(
   labels: readonly (string | null)[],
   opts: AnnotationOptions = {},
-): { logits: Tensor; components: string[] } {
+): { logits: Tensor; components: string[]; cellComponents: Int32Array } {
   const kappa = opts.confidence ?? 3;
   if (!(kappa >= 0)) throw new Error(`annotation confidence must be ≥ 0, got ${kappa}`);
   const counts = new Map<string, number>();
@@ -35,10 +35,13 @@ export function annotationLogits(
   const K = components.length;
   if (K === 0) throw new Error("annotation: no labelled cells");
   const data = new Float32Array(labels.length * K);
+  const cellComponents = new Int32Array(labels.length).fill(-1);
   labels.forEach((l, c) => {
     if (l === null || !keep(l)) return;
     const k = index.get(l);
-    if (k !== undefined) data[c * K + k] = kappa;
+    if (k === undefined) return;
+    data[c * K + k] = kappa;
+    cellComponents[c] = k;
   });
-  return { logits: fromTypedArray(data, [labels.length, K]), components };
+  return { logits: fromTypedArray(data, [labels.length, K]), components, cellComponents };
 }

@@ -11,7 +11,7 @@ import type { ModelConfig } from "./config.js";
 export interface ComponentInit {
   /** Unconstrained (log-scale) location of the gene parameter, [K, G]. */
   readonly geneLoc: Tensor;
-  /** Cluster label of each cell (for diagnostics and tests). */
+  /** Component each cell started in (for diagnostics and tests); −1: an unlabelled cell left out of a labelled component's start. */
   readonly labels: Int32Array;
 }
 
@@ -88,12 +88,18 @@ export async function kMeans(
  * Component starting values for a mixture fit of `counts` [C, G]: cells clustered on the
  * `maxGenes` highest-variance genes of log1p(CP10K), then per component the log of the
  * cluster's mean count (times 2 for capture models, whose capture factor starts near ½).
+ *
+ * With annotation labels (`cellComponents`: the component of each labelled cell, −1 for
+ * unlabelled ones) a component that has labelled cells starts at their mean instead: the
+ * annotation prior ties component k to label k, so a start from an unordered k-means cluster
+ * would put another cell type's profile under that label and the fit may never swap it back.
  */
 export async function componentInit(
   cfg: Pick<ModelConfig, "nComponents" | "variableCapture">,
   counts: Tensor,
   seed: number,
   maxGenes = 200,
+  cellComponents: Int32Array | null = null,
 ): Promise<ComponentInit> {
   const [C, G] = counts.shape as [number, number];
   const K = cfg.nComponents;
@@ -122,10 +128,25 @@ export async function componentInit(
   const features = new Float64Array(C * d);
   for (let c = 0; c < C; c++) for (let j = 0; j < d; j++) features[c * d + j] = norm[c * G + genes[j]!]!;
   const labels = await kMeans(features, C, d, K, makeKey(seed + 7919));
+  if (cellComponents) {
+    if (cellComponents.length !== C)
+      throw new Error(`componentInit: ${cellComponents.length} cell labels for ${C} cells`);
+    const labelled = new Set<number>();
+    for (const k of cellComponents) if (k >= 0) labelled.add(k);
+    // labelled cells go to their component; unlabelled ones keep their cluster unless it
+    // is a labelled component (those start from their labelled cells only)
+    for (let c = 0; c < C; c++) {
+      const k = cellComponents[c]!;
+      if (k >= K) throw new Error(`componentInit: cell ${c} is labelled component ${k} of ${K}`);
+      if (k >= 0) labels[c] = k;
+      else if (labelled.has(labels[c]!)) labels[c] = -1;
+    }
+  }
   const means = new Float64Array(K * G);
   const sizes = new Float64Array(K);
   for (let c = 0; c < C; c++) {
     const k = labels[c]!;
+    if (k < 0) continue;
     sizes[k]!++;
     for (let g = 0; g < G; g++) means[k * G + g]! += y[c * G + g]!;
   }
