@@ -5,6 +5,9 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fit } from "@scribe/models";
+import { openBackedCounts } from "@scribe/models/io/backed-counts-node.js";
+import { createAnnData } from "@scribe/models/io/index.js";
+import { writeH5ad } from "@scribe/models/io/node.js";
 import { describe, expect, it } from "vitest";
 import { countsAnnData, writeVariants } from "./backed-fixtures.js";
 
@@ -58,5 +61,30 @@ describe("fit --backed equals the in-memory minibatch fit", () => {
       /not an \.h5ad file/,
     );
     await expect(fit(ad, { backed: true, batchSize: 8 } as never)).rejects.toThrow(/path of an \.h5ad/);
+  });
+
+  it("the streaming pass in blocks gives each cell's library size and names bad counts", async () => {
+    const src = await openBackedCounts((await files).csr, { chunkCells: 7 });
+    try {
+      const lib = Array.from((await src.counts.sum(-1).data()) as Float32Array);
+      const want = Array.from({ length: C }, (_, c) =>
+        Array.from(ad.X.data.subarray(c * G, (c + 1) * G)).reduce((a, b) => a + b, 0),
+      );
+      expect(lib).toEqual(want); // integer sums below 2^24: exact in float32
+      expect(src.stats.sum).toBe(want.reduce((a, b) => a + b, 0));
+      expect(() => src.counts.mean()).toThrow(/counts\.mean, which needs the whole matrix/);
+    } finally {
+      src.close();
+    }
+    const bad = Float32Array.from(ad.X.data);
+    bad[5 * G + 3] = 2.5;
+    const path = join(dir, "bad.h5ad");
+    await writeH5ad(
+      path,
+      createAnnData({ X: { format: "dense", data: bad, shape: [C, G] }, obs: ad.obs, var: ad.var }),
+    );
+    await expect(openBackedCounts(path, { chunkCells: 4 })).rejects.toThrow(
+      /cell 5 \(cell5\), gene 3 \(g3\) has 2\.5/,
+    );
   });
 });

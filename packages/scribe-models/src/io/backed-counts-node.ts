@@ -37,7 +37,7 @@ import { type BackedAnnData, openAnnData } from "./h5ad-backed.js";
 
 /** Options of {@link openBackedCounts}. */
 export interface OpenBackedCountsOptions {
-  /** Cells per block of the streaming pass at open (default 4096). */
+  /** Cells per block of the streaming pass at open (default: 2^21 values per block, 8 MiB as float32). */
   chunkCells?: number;
   /**
    * Rows whose gap in the file is at most this many stored values are read in one hyperslab
@@ -138,7 +138,7 @@ async function backedCounts(ad: BackedAnnData, options: OpenBackedCountsOptions)
     );
   if (C === 0 || G === 0) throw new Error(`fit --backed: ${ad.path}: empty count matrix [${C}, ${G}]`);
   const format = ad.format;
-  const chunk = options.chunkCells ?? 4096;
+  const chunk = options.chunkCells ?? Math.max(1, Math.floor(2 ** 21 / G));
   const mergeGap = options.mergeGap ?? 32_768;
   const obsNames = ad.obs.index;
   const varNames = ad.var.index;
