@@ -93,7 +93,9 @@ describe.skipIf(skip)("scribe de --shards 4 --slurm on a single-node SLURM", () 
       const slurm = ["--shards", "4", "--slurm", "--slurm-wait"];
       const first = await cli([...args, "--out", out, ...slurm]);
       expect(first.code).toBe(1);
-      expect(first.stderr).toMatch(/failed tasks: shard 2 \(unreadable .*; log .*shard-2\.log\)/);
+      expect(first.stderr).toMatch(
+        /failed tasks \(states from scontrol\): shard 2 \(unreadable .*; state FAILED, exit 1:0; log .*shard-2\.log\)/,
+      );
       expect(first.stderr).not.toMatch(/shard [013] \(/);
       expect(readFileSync(join(shards, "logs", "shard-2.log"), "utf8")).toMatch(/shard-2-of-4\.json/);
 

@@ -1,26 +1,9 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runCli } from "@scribe/models/cli/main.js";
-import type { CliIO } from "@scribe/models/cli/util.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cli, comparedModels, writeTwoModelSweep } from "../helpers/sweep-fixture.js";
 import { writeSimulatedDe } from "./shard-sim-data.js";
-
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const io: CliIO = {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-    stderrIsTTY: false,
-  };
-  const code = await runCli(args, io);
-  return { code, stdout, stderr };
-}
 
 let dir: string;
 let data: string;
@@ -34,37 +17,17 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe("scribe sweep (local)", () => {
   it("fits each grid point into the fit output tree, compares them, and skips complete runs", async () => {
     const root = join(dir, "runs");
-    const cfg = join(dir, "sweep.yaml");
-    writeFileSync(
-      cfg,
-      [
-        "data:",
-        `  path: ${data}`,
-        "inference:",
-        "  n_steps: 30",
-        "sweep:",
-        "  model.type: [nbdm, zinb]",
-        `  out_root: ${root}`,
-        '  compare_args: ["--n-samples", "20", "--ppc-samples", "0"]',
-        "",
-      ].join("\n"),
-    );
+    const cfg = writeTwoModelSweep(dir, data, root);
     const r = await cli(["sweep", cfg, "-q"]);
     expect(r.code, r.stderr).toBe(0);
     const nbdm = join(root, "sim_de", "nbdm", "svi", "defaults");
     const zinb = join(root, "sim_de", "zinb", "svi", "defaults");
     expect(existsSync(join(nbdm, "params.json")), readdirSync(root).join(",")).toBe(true);
     expect(existsSync(join(zinb, "params.json"))).toBe(true);
-    const models = readFileSync(join(root, "compare", "sim_de", "models.csv"), "utf8")
-      .trim()
-      .split("\n");
-    expect(models.length).toBe(3);
-    expect(
-      models
-        .slice(1)
-        .map((l) => l.split(",")[1])
-        .sort(),
-    ).toEqual(["nbdm", "zinb"]);
+    expect(comparedModels(readFileSync(join(root, "compare", "sim_de", "models.csv"), "utf8"))).toEqual([
+      "nbdm",
+      "zinb",
+    ]);
 
     // a sweep run is the same fit as scribe fit with the same settings (same seed: same parameters)
     const other = join(dir, "direct");
@@ -87,6 +50,21 @@ describe("scribe sweep (local)", () => {
     const again = await cli(["sweep", cfg]);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toMatch(/2 of 2 runs complete; 0 to run/);
+
+    // resume: a run whose folder lacks params.json (interrupted) is redone, the complete one is not
+    const mtime = (p: string) => statSync(join(p, "params.json")).mtimeMs;
+    const nbdmBefore = mtime(nbdm);
+    const zinbParams = readFileSync(join(zinb, "params.json"), "utf8");
+    rmSync(join(zinb, "params.json"));
+    const resumed = await cli(["sweep", cfg]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(/1 of 2 runs complete; 1 to run/);
+    expect(resumed.stderr).toMatch(/run 1: .*zinb.* has no params\.json \(interrupted\); running it again/);
+    expect(resumed.stderr).toMatch(/run 2\/2: model\.type=zinb/);
+    expect(resumed.stderr).not.toMatch(/run 1\/2:/);
+    expect(mtime(nbdm)).toBe(nbdmBefore);
+    // the redone run is the same seeded fit, so the same parameters as before
+    expect(params(zinb)).toEqual((JSON.parse(zinbParams) as { params?: unknown }).params);
   }, 180_000);
 
   it("names a bad grid key and a missing sweep section", async () => {

@@ -135,14 +135,22 @@ function computeShard(run: ShardedDeRun, range: GeneRange): void {
   writeFileAtomic(shardPath(run.dir, range.index, run.ranges.length), text);
 }
 
-/** Why shards cannot be merged, with their log paths where SLURM wrote one. */
-export function describeBadShards(run: ShardedDeRun, states: readonly ShardState[]): string {
+/**
+ * Why shards cannot be merged, with their log paths where SLURM wrote one; `taskNote(k)`
+ * adds what SLURM says of task k (its end state and exit code, slurm/task-states-node.ts).
+ */
+export function describeBadShards(
+  run: ShardedDeRun,
+  states: readonly ShardState[],
+  taskNote?: (k: number) => string,
+): string {
   return states
     .map((s, k) => ({ s, k }))
     .filter(({ s }) => !s.ok)
     .map(({ s, k }) => {
       const log = shardLogPath(run.dir, k);
-      return `shard ${k} (${s.ok ? "ok" : s.reason}${existsSync(log) ? `; log ${log}` : ""})`;
+      const note = taskNote ? `; ${taskNote(k)}` : "";
+      return `shard ${k} (${s.ok ? "ok" : s.reason}${note}${existsSync(log) ? `; log ${log}` : ""})`;
     })
     .join(", ");
 }

@@ -10,6 +10,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cancelJobs, queuedJobs, submitJob, waitForJobs, writeJobScript } from "../slurm/sbatch-node.js";
+import { arrayTaskStates, describeTaskState } from "../slurm/task-states-node.js";
 import {
   describeBadShards,
   readMergeMarker,
@@ -132,11 +133,15 @@ export async function submitShardJobs(run: ShardedDeRun, io: CliIO): Promise<num
   const stuck = await waitForJobs(ids);
   if (stuck.length) await cancelJobs(stuck.map((j) => j.id.replace(/_.*/, "")));
   const after = shardStates(run);
-  if (after.some((s) => !s.ok))
+  if (after.some((s) => !s.ok)) {
+    const ended = arrayJob !== null ? await arrayTaskStates(arrayJob) : null;
+    const note = (k: number) => describeTaskState(ended?.states.get(k));
     throw new CliError(
-      `SLURM array ${arrayJob}: failed tasks: ${describeBadShards(run, after)}; merge job ${mergeJob} cancelled; ` +
+      `SLURM array ${arrayJob}: failed tasks (states from ${ended?.source ?? "neither sacct nor scontrol"}): ` +
+        `${describeBadShards(run, after, note)}; merge job ${mergeJob} cancelled; ` +
         "re-run the same command to submit only these",
     );
+  }
   const marker = readMergeMarker(run.dir);
   if (marker?.job !== mergeJob || marker.fingerprint !== run.fingerprint) {
     const log = join(run.dir, "logs", "merge.log");

@@ -19,6 +19,7 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { cancelJobs, submitJob, waitForJobs, writeJobScript } from "../slurm/sbatch-node.js";
+import { arrayTaskStates, describeTaskState } from "../slurm/task-states-node.js";
 import { applyOverride, readConfigObject } from "./config-file.js";
 import { resolveFitPlan } from "./fit-plan.js";
 import { takeShardFlags } from "./shard-flags.js";
@@ -55,7 +56,8 @@ Options:
   -q, --quiet             no progress on stderr
   -h, --help              show this help
 
-Complete runs (params.json present) are not run again. Exit status: 0 ok, 1 runtime
+Complete runs (params.json present) are not run again; a run whose folder exists
+without params.json (interrupted) is run again from the start. Exit status: 0 ok, 1 runtime
 error (a failed run), 2 usage error.
 `;
 
@@ -158,9 +160,17 @@ export function planSweep(configPath: string): SweepPlan {
   };
 }
 
-/** Whether a run has finished (its params.json is written last by `scribe fit`). */
+/**
+ * Whether a run has finished: `scribe fit` writes params.json atomically (a temporary file
+ * and a rename, cli/fit.ts) after the fit, so a params.json that is there is complete.
+ */
 export function runComplete(run: SweepRun): boolean {
   return existsSync(join(run.outDir, "params.json"));
+}
+
+/** Whether a run was started and did not finish: its folder exists without params.json. */
+export function runInterrupted(run: SweepRun): boolean {
+  return existsSync(run.outDir) && !runComplete(run);
 }
 
 function fitArgv(plan: SweepPlan, run: SweepRun, quiet: boolean): string[] {
@@ -245,6 +255,8 @@ export async function runSweep(argv: readonly string[], io: CliIO): Promise<numb
   const todo = plan.runs.filter((r) => !runComplete(r));
   if (todo.length < plan.runs.length)
     say(`${plan.runs.length - todo.length} of ${plan.runs.length} runs complete; ${todo.length} to run`);
+  for (const r of todo.filter(runInterrupted))
+    say(`run ${r.index}: ${r.outDir} has no params.json (interrupted); running it again`);
 
   if (!flags.slurm) {
     for (const run of todo) {
@@ -296,11 +308,17 @@ export async function runSweep(argv: readonly string[], io: CliIO): Promise<numb
   const stuck = await waitForJobs(ids);
   if (stuck.length) await cancelJobs(stuck.map((j) => j.id.replace(/_.*/, "")));
   const failed = plan.runs.filter((r) => !runComplete(r));
-  if (failed.length)
+  if (failed.length) {
+    const ended = arrayJob !== null ? await arrayTaskStates(arrayJob) : null;
+    const what = failed.map((r) => {
+      const log = runLog(plan, r.index);
+      return `run ${r.index} [${r.overrides.join(" ")}] (${describeTaskState(ended?.states.get(r.index))}; log ${log}: ${logTail(log, 2)})`;
+    });
     throw new CliError(
-      `SLURM array ${arrayJob}: failed runs: ${failed.map((r) => `${r.index} (log ${runLog(plan, r.index)}: ${logTail(runLog(plan, r.index), 2)})`).join(", ")}` +
+      `SLURM array ${arrayJob}: failed tasks (states from ${ended?.source ?? "neither sacct nor scontrol"}): ${what.join(", ")}` +
         `${compareJob !== null ? `; compare job ${compareJob} cancelled` : ""}; re-run the same command to submit only these`,
     );
+  }
   const marker = join(plan.root, "sweep", "compared.json");
   if (compareJob !== null && readCompareMarker(marker) !== compareJob) {
     const log = join(plan.root, "sweep", "logs", "compare.log");
