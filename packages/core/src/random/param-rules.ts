@@ -24,22 +24,27 @@ export interface ParamRule {
   readonly ok: (x: number) => boolean;
 }
 
+/** x > 0 and finite (concentrations, rates, scales). */
 export const POSITIVE_FINITE: ParamRule = {
   id: "positiveFinite",
   want: "positive and finite",
   ok: (x) => x > 0 && Number.isFinite(x),
 };
+/** x ≥ 0 and finite (Poisson rates). */
 export const FINITE_NON_NEGATIVE: ParamRule = {
   id: "finiteNonNegative",
   want: "finite and >= 0",
   ok: (x) => x >= 0 && Number.isFinite(x),
 };
+/** A finite value (uniform bounds, normal locations). */
 export const FINITE: ParamRule = { id: "finite", want: "finite", ok: Number.isFinite };
+/** A safe integer ≥ 0 (binomial total counts). */
 export const COUNT: ParamRule = {
   id: "count",
   want: "a non-negative integer",
   ok: (x) => Number.isSafeInteger(x) && x >= 0,
 };
+/** A value in [0, 1] (NaN fails). */
 export const PROBABILITY: ParamRule = { id: "probability", want: "in [0, 1]", ok: (x) => x >= 0 && x <= 1 };
 /** A lower truncation bound: −∞ allowed, +∞ and NaN not. */
 export const BELOW_INF: ParamRule = {

@@ -29,6 +29,7 @@ export function psigmoid(x: number): number {
   return e / (1 + e);
 }
 
+/** The op of {@link portableExp}: e^x, cpu loop through portable-math. */
 export const portableExpOp = defineOp({
   name: "portableExp",
   module: M,
@@ -41,6 +42,7 @@ export const portableExpOp = defineOp({
   vjp: (g, _a, [out]) => [mul(g, out!)],
 });
 
+/** The op of {@link portableLog}: ln x, cpu loop through portable-math. */
 export const portableLogOp = defineOp({
   name: "portableLog",
   module: M,
@@ -53,6 +55,7 @@ export const portableLogOp = defineOp({
   vjp: (g, a) => [div(g, a[0]!)],
 });
 
+/** The op of {@link portableLog1p}: ln(1 + x), cpu loop through portable-math. */
 export const portableLog1pOp = defineOp({
   name: "portableLog1p",
   module: M,
@@ -65,6 +68,7 @@ export const portableLog1pOp = defineOp({
   vjp: (g, a) => [div(g, add(a[0]!, 1))],
 });
 
+/** The op of {@link portableSigmoid}: 1/(1 + e^−x), cpu loop through portable-math. */
 export const portableSigmoidOp = defineOp({
   name: "portableSigmoid",
   module: M,

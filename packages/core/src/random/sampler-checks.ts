@@ -24,8 +24,12 @@ import {
   uniformOrderMessage,
 } from "./param-rules.js";
 
-/** Each rule of param-rules.ts as a bool tensor (true where the value is allowed). */
-const TENSOR_RULES: Readonly<Record<ParamRule["id"], (x: Tensor) => Tensor>> = {
+/**
+ * Each rule of param-rules.ts as a bool tensor (true where the value is allowed); checked
+ * against the scalar forms in test/core/random-param-rules.test.ts.
+ * @internal
+ */
+export const TENSOR_RULES: Readonly<Record<ParamRule["id"], (x: Tensor) => Tensor>> = {
   positiveFinite: (x) => logicalAnd(gt(x, 0), isfinite(x)),
   finiteNonNegative: (x) => logicalAnd(ge(x, 0), isfinite(x)),
   finite: (x) => isfinite(x),
