@@ -522,7 +522,13 @@ async function fitHere(data: Tensor | AnnData | BackedCounts, options: FitOption
     const variableCapture = family.traits.captureModels.includes(modelType);
     modelOpts.componentGeneLoc = (
       await withBackend(cpuBackend(), () =>
-        componentInit({ nComponents: K, variableCapture }, cpuCounts, options.seed ?? 42, 200, annotationCells),
+        componentInit(
+          { nComponents: K, variableCapture },
+          cpuCounts,
+          options.seed ?? 42,
+          200,
+          annotationCells,
+        ),
       )
     ).geneLoc;
   }
