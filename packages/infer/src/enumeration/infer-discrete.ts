@@ -5,7 +5,8 @@
  * max-marginal (temperature 0, max-product: the joint MAP) or marginal (temperature 1: a
  * draw from the exact joint posterior, by the chain rule) is contracted from the factors
  * with the sites decided so far held at their values. Everything stays on the device (no
- * readback). The states of an enumerated `scan` (one carried state variable) are decided
+ * readback). The sites of a `markov` loop are decided after the sites outside it, backwards
+ * from the loop's forward messages (enumeration/markov-decode.ts). The states of an enumerated `scan` (one carried state variable) are decided
  * after the sites outside it, by forward filtering and backward sampling over time (Viterbi's
  * backtracking at temperature 0), given the step-0 state and any enumerated variable from
  * outside the scan that its steps read (decided before it); per-step enumerated variables
@@ -21,11 +22,9 @@ import {
   eq,
   gather,
   type Key,
-  log,
   logsumexp,
   key as makeKey,
   max,
-  neg,
   random,
   reshape,
   type SampleMessage,
@@ -41,8 +40,11 @@ import {
 } from "@scribe/core";
 import { markovInfoOf } from "../handlers/markov.js";
 import { contractFactors, type Factor } from "./contract.js";
-import { maxPlateNestingOf, traceFactors } from "./factors.js";
+import { chosenMask, decideIndex, gumbel, holdAt } from "./decide.js";
+import { maxPlateNestingOf, type SiteFactor, traceFactors } from "./factors.js";
 import { contractScan, type LaidTransitions, layTransitions, scanChain } from "./markov-chain.js";
+import { decodeMarkovLoop } from "./markov-decode.js";
+import { contractMarkovLoop, splitMarkovFactors } from "./markov-loop.js";
 
 /** Options of {@link inferDiscrete}. */
 export interface InferDiscreteOptions {
@@ -82,26 +84,41 @@ export function inferDiscrete<A extends unknown[]>(
   const maxPlateNesting = opts.maxPlateNesting ?? maxPlateNestingOf(trace(fn).getTrace(...args));
   const tr = trace(enumerate(fn, { maxPlateNesting })).getTrace(...args);
   const tf = traceFactors(tr);
-  const inMarkov = tf.factors.find((f) => markovInfoOf(f.site) && enumDimOf(f.site) !== undefined);
-  if (inMarkov)
-    throw new Error(
-      `inferDiscrete: site '${inMarkov.site.name}' is enumerated inside a markov loop, which inferDiscrete does not decode yet (write the chain with scan)`,
-    );
   const { rank } = tf;
   const semiring = temperature === 0 ? "max" : "sum";
   // Each enumerated scan enters as one factor over its step-0 states (its later states summed
   // or maximized out); those later states are decided at the end.
   const chains = [...tf.scans].map(([timeDim, group]) => ({ chain: scanChain(timeDim, group, tf), group }));
   const scanStates = new Set(chains.flatMap((c) => c.chain.curDims));
-  let factors: Factor[] = [...tf.factors, ...chains.map((c) => contractScan(c.chain, c.group, tf, semiring))];
+  // Each `markov` loop enters as one factor over the enumerated variables from outside it
+  // (its own variables eliminated forward); its sites are decided after those variables.
+  const { chains: loopGroups, rest } = splitMarkovFactors(tf.factors);
+  const used = new Set<SiteFactor>();
+  const loops: { group: SiteFactor[]; used: Set<SiteFactor>; factor: Factor }[] = [];
+  for (const group of loopGroups.values()) {
+    const r = contractMarkovLoop(
+      group,
+      rest.filter((f) => !used.has(f)),
+      tf,
+      semiring,
+    );
+    for (const f of r.used) used.add(f);
+    loops.push({ group, used: r.used, factor: r.factor });
+  }
+  let factors: Factor[] = [
+    ...rest.filter((f) => !used.has(f)),
+    ...loops.map((l) => l.factor),
+    ...chains.map((c) => contractScan(c.chain, c.group, tf, semiring)),
+  ];
   const order: SampleMessage[] = [];
   for (const s of tr.values()) {
     if (s.type !== "sample") continue;
     const d = enumDimOf(s);
-    if (d !== undefined && !scanStates.has(d)) order.push(s);
+    if (d !== undefined && !scanStates.has(d) && !markovInfoOf(s)) order.push(s);
   }
   const remaining = new Set(order.map((s) => enumDimOf(s)!)); // every site in `order` has a dim
-  const drawKeys = random.split(kDraw, Math.max(1, order.length + chains.length)) as Key[];
+  const drawKeys = random.split(kDraw, Math.max(1, order.length + chains.length + loops.length)) as Key[];
+  const holds: { axis: number; chosen: Tensor }[] = [];
   const chosenIdx = new Map<number, Tensor>();
   const out: Record<string, Tensor> = {};
   order.forEach((site, i) => {
@@ -111,23 +128,19 @@ export function inferDiscrete<A extends unknown[]>(
     const keep = new Set(site.condIndepStack.map((f) => f.name));
     const m = contractFactors(factors, tf.plates, { rank, sumDims: remaining, keep, semiring });
     const axis = rank + d;
-    const scores = temperature === 0 ? m : m.add(gumbel(drawKeys[i]!, m.shape, m.dtype)); // one key per site
-    const idx = argmax(
-      broadcastTo(
-        scores,
-        scores.shape.map((n, a) => (a === axis ? size : n)),
-      ),
-      axis,
-      true,
-    );
+    const idx = decideIndex(m, axis, size, temperature, drawKeys[i]!); // one key per site
     // Hold the site at its value in every factor that mentions it.
-    const at = reshape(arange(0, size, 1, "int32"), [size, ...new Array<number>(-d - 1).fill(1)]);
-    const chosen = eq(at, idx);
-    factors = factors.map((f) =>
-      (f.logp.shape[axis] ?? 1) > 1 ? { ...f, logp: sum(where(chosen, f.logp, 0), axis, true) } : f,
-    );
+    const chosen = chosenMask(idx, d, size);
+    holds.push({ axis, chosen });
+    factors = factors.map((f) => ({ ...f, logp: holdAt(f.logp, axis, chosen) }));
     out[site.name] = siteValue(site, idx, size);
     chosenIdx.set(d, idx);
+  });
+  const holdOuter = (t: Tensor) => holds.reduce((acc, h) => holdAt(acc, h.axis, h.chosen), t);
+  loops.forEach((loop, i) => {
+    const key = drawKeys[order.length + chains.length + i]!;
+    for (const dec of decodeMarkovLoop(loop.group, loop.used, tf, holdOuter, temperature, key))
+      out[dec.site.name] = siteValue(dec.site, dec.idx, dec.size);
   });
   chains.forEach(({ chain, group }, i) => {
     const [cur] = chain.curDims;
@@ -224,12 +237,6 @@ function decideChain(
   for (let t = length - 2; t >= 0; t--)
     path[t] = choose(alphas[t]!.add(pick(step(t + 1), path[t + 1]!, 1)), t);
   return stack(path);
-}
-
-/** Standard Gumbel noise: argmax(logits + noise) is a draw from softmax(logits). */
-function gumbel(k: Key, shape: readonly number[], dtype: Tensor["dtype"]): Tensor {
-  const u = random.uniform(k, [...shape], 1e-12, 1, { dtype: dtype === "float64" ? "float64" : "float32" });
-  return neg(log(neg(log(u))));
 }
 
 /** The support value at `idx` (rank R, unit dims outside the site's plates), in the site's own shape. */
