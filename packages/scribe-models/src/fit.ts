@@ -23,19 +23,18 @@ import {
 import {
   Adam,
   type EarlyStoppingOptions,
-  type LoadedCheckpoint,
   MCMC,
   NUTS,
   type Optimizer,
   SVI,
   type SVIProgress,
   type SVIRunResult,
-  type SVISnapshot,
   TraceMeanFieldELBO,
 } from "@scribe/infer";
 import { combinationIndex } from "./families/dataset-factors.js";
 import { familyByName } from "./families/registry.js";
 import { familyNameOfModel } from "./families/traits.js";
+import { prepareFitCheckpointing } from "./fit-checkpointing.js";
 import type { AnnData } from "./io/anndata.js";
 import type { BackedCounts } from "./io/backed-counts-node.js";
 import { decodeCategorical, isCategorical } from "./io/frame.js";
@@ -326,17 +325,6 @@ async function toCpu(params: Record<string, Tensor>): Promise<Record<string, Ten
   return out;
 }
 
-async function readFitCheckpoint(path: string): Promise<LoadedCheckpoint | null> {
-  // Node-only (file system): loaded on demand so browsers never import node: modules.
-  const { readFitCheckpointFile } = await loadNodeOnly(
-    "fit: checkpoints to a file (checkpointPath, resume)",
-    () => import("./fit-checkpoint-node.js"),
-    "readFitCheckpointFile",
-    "in the browser, fit without checkpointPath",
-  );
-  return readFitCheckpointFile(path);
-}
-
 /**
  * Fit a SCRIBE model to a cells × genes count matrix (tensor) or an AnnData.
  * @example
@@ -625,32 +613,13 @@ async function fitHere(data: Tensor | AnnData | BackedCounts, options: FitOption
     ...(warmup > 0 ? { klAnnealingWarmup: warmup } : {}),
   });
 
-  let resumed: LoadedCheckpoint | null = null;
-  if (options.resume && options.checkpointPath) {
-    resumed = await readFitCheckpoint(options.checkpointPath);
-    const m = resumed?.meta as { fingerprint?: string } | undefined;
-    if (resumed && (m?.fingerprint !== fp || !resumed.history)) {
-      svi.optim.dispose(resumed.state.optimState);
-      throw new Error(
-        `fit: checkpoint ${options.checkpointPath} was written for different data or settings; remove it or drop --resume`,
-      );
-    }
-  }
-  const done0 = resumed?.history?.losses.length ?? 0;
+  const {
+    resumed,
+    stepsDone: done0,
+    save,
+  } = await prepareFitCheckpointing("fit", options, fp, (st) => svi.optim.dispose(st));
   // backed: the coming minibatches follow from the run's keys, so they can be read ahead
   backed?.planRun(resumed ? resumed.state.rngKey : makeKey(seed), resumed !== null);
-  const path = options.checkpointPath;
-  const save = path
-    ? async (snap: SVISnapshot) => {
-        const { saveCheckpoint } = await loadNodeOnly(
-          "fit: checkpoints to a file (checkpointPath, resume)",
-          () => import("@scribe/infer/node"),
-          "saveCheckpoint",
-          "in the browser, fit without checkpointPath",
-        );
-        await saveCheckpoint(path, snap, { format: "scribe-fit", fingerprint: fp });
-      }
-    : null;
   const every = Math.max(1, options.progressEvery ?? 100);
   const run: SVIRunResult = await svi.run(makeKey(seed), Math.max(0, nSteps - done0), args, {
     stableUpdate: options.stableUpdate ?? true,
