@@ -6,11 +6,12 @@
  * draw from the exact joint posterior, by the chain rule) is contracted from the factors
  * with the sites decided so far held at their values. Everything stays on the device (no
  * readback). The sites of a `markov` loop are decided after the sites outside it, backwards
- * from the loop's forward messages (enumeration/markov-decode.ts). The states of an enumerated `scan` (one carried state variable) are decided
- * after the sites outside it, by forward filtering and backward sampling over time (Viterbi's
- * backtracking at temperature 0), given the step-0 state and any enumerated variable from
- * outside the scan that its steps read (decided before it); per-step enumerated variables
- * that are not carried are summed (or maximized) out and not returned.
+ * from the loop's forward messages (enumeration/markov-decode.ts). The states of an
+ * enumerated `scan` (several carried state variables form one product state) are decided
+ * after the sites outside it, by forward filtering and backward sampling over time
+ * (Viterbi's backtracking at temperature 0), given the step-0 state and any enumerated
+ * variable from outside the scan that its steps read (decided before it); per-step
+ * enumerated variables that are not carried are summed (or maximized) out and not returned.
  * @module
  */
 import {
@@ -35,6 +36,7 @@ import {
   substitute,
   sum,
   type Tensor,
+  tensor,
   trace,
   where,
 } from "@scribe/core";
@@ -143,22 +145,34 @@ export function inferDiscrete<A extends unknown[]>(
       out[dec.site.name] = siteValue(dec.site, dec.idx, dec.size);
   });
   chains.forEach(({ chain, group }, i) => {
-    const [cur] = chain.curDims;
-    const [prev] = chain.prevDims;
-    const site = cur === undefined ? undefined : tf.enumSites.get(cur);
-    const start = prev === undefined ? undefined : chosenIdx.get(prev);
-    if (chain.curDims.length !== 1 || !site || !start)
-      throw new Error(
-        `inferDiscrete: scan with ${chain.curDims.length} enumerated state sites; only one carried state variable is supported`,
-      );
-    const lt = atChosenGlobals(layTransitions(chain, group, tf, semiring), chosenIdx, rank, site.name);
+    // several carried states form one product state, the first most significant (the layout
+    // of layTransitions); the path of flat indices is split back into each state's values
+    const sites = chain.curDims.map((d) => tf.enumSites.get(d));
+    const starts = chain.prevDims.map((d) => chosenIdx.get(d));
+    const first = sites[0];
+    if (!first || sites.some((s) => !s) || starts.some((s) => !s))
+      throw new Error(`inferDiscrete: a scan's carried states or their step-0 values were not found`);
+    const sizes = sites.map((s) => (s!.infer as { _enumSize?: number })._enumSize ?? 1); // checked above
+    let start = starts[0]!;
+    starts.forEach((idx, j) => {
+      if (j > 0) start = start.mul(sizes[j]!).add(idx!).astype("int32"); // small integers, exact
+    });
+    const lt = atChosenGlobals(layTransitions(chain, group, tf, semiring), chosenIdx, rank, first.name);
     const path = decideChain(lt, start, rank, temperature, drawKeys[order.length + i]!); // [T−1, B]
-    const support = reshape(site.value!, [lt.states]); // the enumerated site holds its support
-    const frames = site.condIndepStack.filter((f) => chain.outerPlates.has(f.name));
+    const flat = reshape(path, [path.size]);
+    const frames = first.condIndepStack.filter((f) => chain.outerPlates.has(f.name));
     const n = frames.reduce((m, f) => Math.max(m, -f.dim), 0);
     const batch = new Array<number>(n).fill(1);
     for (const f of frames) batch[n + f.dim] = f.size;
-    out[site.name] = reshape(gather(support, reshape(path, [path.size]), 0), [lt.length, ...batch]);
+    let stride = lt.states;
+    sites.forEach((site, j) => {
+      const size = sizes[j]!;
+      stride /= size;
+      const own = Array.from({ length: lt.states }, (_, f) => Math.floor(f / stride) % size);
+      const support = reshape(site!.value!, [size]); // the enumerated site holds its support
+      const values = gather(support, tensor(own, { dtype: "int32" }), 0); // flat state → value
+      out[site!.name] = reshape(gather(values, flat, 0), [lt.length, ...batch]);
+    });
   });
   return out;
 }
