@@ -1,10 +1,10 @@
 /**
  * Parallel vs sequential chains on eight schools (issue 22, item 5): `npx tsx bench/mcmc-parallel.ts
  * [--chains 2] [--warmup 2000] [--samples 2000]`. The default length (2,000 warmup + 2,000
- * samples per chain) is a realistic run, long enough that worker start-up no longer dominates
- * (NumPyro's examples use 1,000 + 1,000; at 500 + 500 a run lasts about 0.3 s). Prints both wall times from the same run and
- * their ratio, plus the parallel run's per-chain sampling time (what the workers spend
- * sampling), so the rest — worker start-up and module loading — is visible. The first
+ * samples per chain) is a realistic run, so that sampling rather than worker start-up is most
+ * of a warm run (at 500 + 500 a run lasts about 0.3 s). Prints both wall times from the
+ * same run and their ratio, plus the parallel run's per-chain sampling time (what the
+ * workers spend sampling), so the rest — worker start-up and module loading — is visible. The first
  * parallel run starts the workers (cold); later runs reuse them (warm). Then the pool is
  * emptied and started ahead with `prewarmMcmcWorkers` (timed on its own: a program overlaps
  * it with its other work), and a run on the prewarmed pool is timed. The load average is
