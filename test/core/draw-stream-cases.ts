@@ -3,7 +3,8 @@
 // generator (draw-stream-generate.ts), the vitest test and the Deno test (test/deno), which
 // pass in their own build of @scribe/core and @scribe/distributions. The samplers' exp/log/cos
 // are portable-math's, and the tensor transforms that turn gammas, normals and uniforms into
-// Beta, Dirichlet, LogNormal and Exponential draws run core's portable ops (random/portable-ops.ts,
+// Beta, Dirichlet, LogNormal, Exponential draws and the inverse-cdf samplers (Laplace, Gumbel,
+// Logistic, Cauchy, HalfCauchy, Pareto, LogUniform, Weibull) run core's portable ops (random/portable-ops.ts,
 // portable-math in the cpu loop), so every engine gives the same bits; Math.sqrt and +, −, ×, ÷
 // are correctly rounded. Before those ops, Deno 2.9's V8 gave beta and dirichlet draws 1 ulp
 // from Node 20's (their Math.exp/Math.log differ in the last bit).
@@ -28,6 +29,14 @@ type SamplerClass = new (
 export interface DistributionsForDraws {
   LogNormal: SamplerClass;
   Exponential: SamplerClass;
+  Laplace: SamplerClass;
+  Gumbel: SamplerClass;
+  Logistic: SamplerClass;
+  Cauchy: SamplerClass;
+  HalfCauchy: SamplerClass;
+  Pareto: SamplerClass;
+  LogUniform: SamplerClass;
+  Weibull: SamplerClass;
 }
 
 const N = 64;
@@ -59,6 +68,15 @@ export function drawCases(core: CoreForDraws, dists: DistributionsForDraws): Rec
     "dirichlet float32": () => random.dirichlet!(key(20), tensor([0.5, 2]), [N]),
     LogNormal: () => new dists.LogNormal(t([0.3]), t([1.7])).sample(key(21), [N]),
     Exponential: () => new dists.Exponential(t([2.5])).sample(key(22), [N]),
+    // the other inverse-cdf samplers: portable log, log1p, exp and tan(πt)
+    Laplace: () => new dists.Laplace(t([0.5]), t([2])).sample(key(23), [N]),
+    Gumbel: () => new dists.Gumbel(t([-1]), t([0.7])).sample(key(24), [N]),
+    Logistic: () => new dists.Logistic(t([2]), t([1.5])).sample(key(25), [N]),
+    Cauchy: () => new dists.Cauchy(t([0.1]), t([3])).sample(key(26), [N]),
+    HalfCauchy: () => new dists.HalfCauchy(t([1.2])).sample(key(27), [N]),
+    Pareto: () => new dists.Pareto(t([1.5]), t([2.2])).sample(key(28), [N]),
+    LogUniform: () => new dists.LogUniform(t([0.01]), t([50])).sample(key(29), [N]),
+    Weibull: () => new dists.Weibull(t([2]), t([0.8])).sample(key(30), [N]),
   };
   return Object.fromEntries(Object.entries(cases).map(([name, f]) => [name, Array.from(f().dataSync())]));
 }

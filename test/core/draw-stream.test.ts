@@ -179,7 +179,7 @@ describe("the samplers' sources", () => {
     }
   });
 
-  it("transform draws with the portable ops: tensor beta and dirichlet, LogNormal, Exponential", () => {
+  it("transform draws with the portable ops: tensor beta and dirichlet, LogNormal, Exponential, the inverse-cdf samplers", () => {
     // The draw code of each: a function body of ops/random.ts, a sample() method of a distribution.
     const body = (file: string, start: string, end: string) => {
       const code = readFileSync(new URL(file, import.meta.url), "utf8");
@@ -194,6 +194,9 @@ describe("the samplers' sources", () => {
       body(ops, "export function dirichlet(", "\n}\n"),
       body(`${dist}log-normal.ts`, "  sample(", "\n  }\n"),
       body(`${dist}exponential.ts`, "  sample(", "\n  }\n"),
+      ...["laplace", "gumbel", "logistic", "cauchy", "half-cauchy", "pareto", "log-uniform", "weibull"].map(
+        (f) => body(`${dist}${f}.ts`, "  sample(", "\n  }\n"),
+      ),
     ];
     for (const code of draws) {
       // no engine-dependent tensor op (exp, log, sigmoid, logsumexp, ...) outside the portable ones

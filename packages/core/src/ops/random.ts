@@ -39,7 +39,13 @@ import { max, sum } from "./reduce.js";
  */
 
 export { foldIn, type Key, key, randomBits, split } from "../random/index.js";
-export { portableExp, portableLog, portableLog1p, portableSigmoid } from "../random/portable-ops.js";
+export {
+  portableExp,
+  portableLog,
+  portableLog1p,
+  portableSigmoid,
+  portableTanPi,
+} from "../random/portable-ops.js";
 
 function outShape(shape: Shape | undefined, params: readonly TensorLike[]): number[] {
   const ps = params.filter((p): p is Tensor => p instanceof Tensor).map((p) => p.shape);

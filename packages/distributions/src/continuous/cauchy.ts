@@ -10,6 +10,7 @@ import {
   maximum,
   minimum,
   mul,
+  random,
   type Shape,
   square,
   sub,
@@ -51,7 +52,8 @@ export class Cauchy extends LocScaleDistribution {
   /** Inverse-cdf draw: loc + scale · tan(π(u − ½)). */
   sample(key: Key, sampleShape: Shape = []): Tensor {
     const u = openUniform(key, this.shape(sampleShape), this.loc.dtype);
-    return add(this.loc, mul(this.scale, tan(mul(sub(u, 0.5), Math.PI))));
+    // portable tan(π·t): the same bits in every JavaScript engine (issue 22)
+    return add(this.loc, mul(this.scale, random.portableTanPi(sub(u, 0.5))));
   }
 
   /** −log π − log scale − log(1 + z²), z = (x − loc)/scale, without forming z (see cauchyLogKernel). */

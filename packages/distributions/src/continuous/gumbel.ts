@@ -7,6 +7,7 @@ import {
   log,
   mul,
   neg,
+  random,
   type Shape,
   square,
   sub,
@@ -31,7 +32,9 @@ export class Gumbel extends LocScaleDistribution {
   }
 
   sample(key: Key, sampleShape: Shape = []): Tensor {
-    return this.icdf(openUniform(key, this.shape(sampleShape), this.loc.dtype));
+    // the icdf with portable logs: the same bits in every JavaScript engine (issue 22)
+    const u = openUniform(key, this.shape(sampleShape), this.loc.dtype);
+    return sub(this.loc, mul(this.scale, random.portableLog(neg(random.portableLog(u)))));
   }
 
   /** −(z + e^(−z)) − log scale. */

@@ -7,6 +7,7 @@ import {
   type Key,
   log,
   mul,
+  random,
   type Shape,
   sub,
   type Tensor,
@@ -43,7 +44,8 @@ export class HalfCauchy extends Distribution {
 
   sample(key: Key, sampleShape: Shape = []): Tensor {
     const u = openUniform(key, this.shape(sampleShape), this.scale.dtype);
-    return mul(this.scale, abs(tan(mul(sub(u, 0.5), Math.PI))));
+    // portable tan(π·t): the same bits in every JavaScript engine (issue 22)
+    return mul(this.scale, abs(random.portableTanPi(sub(u, 0.5))));
   }
 
   logProb(value: Tensor): Tensor {

@@ -38,7 +38,8 @@ export class Laplace extends LocScaleDistribution {
   sample(key: Key, sampleShape: Shape = []): Tensor {
     const dt = this.loc.dtype;
     const u = random.uniform(key, this.shape(sampleShape), -1 + tiny(dt), 1, { dtype: dt });
-    return sub(this.loc, mul(mul(this.scale, sign(u)), log1p(neg(abs(u)))));
+    // portable log1p: the same bits in every JavaScript engine (issue 22)
+    return sub(this.loc, mul(mul(this.scale, sign(u)), random.portableLog1p(neg(abs(u)))));
   }
 
   logProb(value: Tensor): Tensor {

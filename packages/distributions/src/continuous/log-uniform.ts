@@ -56,7 +56,11 @@ export class LogUniform extends Distribution {
 
   sample(key: Key, sampleShape: Shape = []): Tensor {
     const u = random.uniform(key, this.shape(sampleShape), 0, 1, { dtype: this.low.dtype });
-    return exp(add(log(this.low), mul(u, this.logRange)));
+    // portable exp/log (and the log range recomputed with them): the same bits in every
+    // JavaScript engine (issue 22)
+    const logLow = random.portableLog(this.low);
+    const logRange = sub(random.portableLog(this.high), logLow);
+    return random.portableExp(add(logLow, mul(u, logRange)));
   }
 
   logProb(value: Tensor): Tensor {

@@ -7,6 +7,7 @@ import {
   log1p,
   mul,
   neg,
+  random,
   type Shape,
   sigmoid,
   softplus,
@@ -33,7 +34,9 @@ export class Logistic extends LocScaleDistribution {
   }
 
   sample(key: Key, sampleShape: Shape = []): Tensor {
-    return this.icdf(openUniform(key, this.shape(sampleShape), this.loc.dtype));
+    // the icdf with portable logs: the same bits in every JavaScript engine (issue 22)
+    const u = openUniform(key, this.shape(sampleShape), this.loc.dtype);
+    return add(this.loc, mul(this.scale, sub(random.portableLog(u), random.portableLog1p(neg(u)))));
   }
 
   /** −z − 2·softplus(−z) − log scale. */

@@ -2,13 +2,13 @@ import {
   add,
   broadcastTo,
   div,
-  exp,
   gt,
   type Key,
   log,
   mul,
   neg,
   pow,
+  random,
   reciprocal,
   type Shape,
   square,
@@ -52,8 +52,9 @@ export class Pareto extends Distribution {
 
   /** scale · exp(E/α) with E standard exponential. */
   sample(key: Key, sampleShape: Shape = []): Tensor {
-    const e = neg(log(openUniform(key, this.shape(sampleShape), this.scale.dtype)));
-    return mul(this.scale, exp(div(e, this.alpha)));
+    // portable exp/log: the same bits in every JavaScript engine (issue 22)
+    const e = neg(random.portableLog(openUniform(key, this.shape(sampleShape), this.scale.dtype)));
+    return mul(this.scale, random.portableExp(div(e, this.alpha)));
   }
 
   logProb(value: Tensor): Tensor {

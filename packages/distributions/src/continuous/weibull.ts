@@ -11,6 +11,7 @@ import {
   mul,
   neg,
   pow,
+  random,
   reciprocal,
   type Shape,
   square,
@@ -49,7 +50,9 @@ export class Weibull extends Distribution {
 
   sample(key: Key, sampleShape: Shape = []): Tensor {
     const u = openUniform(key, this.shape(sampleShape), this.scale.dtype);
-    return mul(this.scale, pow(neg(log(u)), reciprocal(this.concentration)));
+    // x^(1/k) as exp(log x / k) with portable exp/log: the same bits in every JavaScript engine (issue 22)
+    const e = neg(random.portableLog(u));
+    return mul(this.scale, random.portableExp(div(random.portableLog(e), this.concentration)));
   }
 
   /** log k − log λ + (k − 1) log(x/λ) − (x/λ)ᵏ. */
