@@ -46,7 +46,7 @@ export class GeometricProbs extends Distribution {
   }
 
   sample(key: Key, sampleShape: Shape = []): Tensor {
-    return sampleGeometric(key, log1p(neg(this.probs)), this.shape(sampleShape));
+    return sampleGeometric(key, random.portableLog1p(neg(this.probs)), this.shape(sampleShape));
   }
 
   logProb(value: Tensor): Tensor {
@@ -75,5 +75,6 @@ export class GeometricProbs extends Distribution {
  */
 export function sampleGeometric(key: Key, log1mp: Tensor, shape: Shape): Tensor {
   const u = sub(1, random.uniform(key, [...shape], 0, 1, { dtype: log1mp.dtype }));
-  return floor(div(log(u), log1mp));
+  // portable log: the same bits in every JavaScript engine (issue 22)
+  return floor(div(random.portableLog(u), log1mp));
 }
