@@ -4,32 +4,9 @@
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { runCli } from "@scribe/models/cli/main.js";
-import type { CliIO } from "@scribe/models/cli/util.js";
-
-/** What a CLI call returned and printed. */
-export interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 /** Run `scribe ARGS` in this process; exit status and captured stdout/stderr. */
-export async function cli(args: string[]): Promise<CliResult> {
-  let stdout = "";
-  let stderr = "";
-  const io: CliIO = {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-    stderrIsTTY: false,
-  };
-  const code = await runCli(args, io);
-  return { code, stdout, stderr };
-}
+export { type CliRun as CliResult, cliInProcess as cli } from "../models/cli-in-process.js";
 
 /**
  * Write `dir/sweep.yaml`: nbdm and zinb on `data` with `nSteps` SVI steps into `root`,

@@ -3,12 +3,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { resolveFitPlan } from "@scribe/models/cli/fit-plan.js";
 import { highlyVariableGenes } from "@scribe/models/cli/hvg.js";
-import { runCli } from "@scribe/models/cli/main.js";
-import type { CliIO } from "@scribe/models/cli/util.js";
 import type { AnnData } from "@scribe/models/io/index.js";
 import { createAnnData, decodeCategorical, isCategorical, subsetCells } from "@scribe/models/io/index.js";
 import { readH5ad, write10x } from "@scribe/models/io/node.js";
 import { beforeAll, describe, expect, it } from "vitest";
+import { cliInProcess as cli } from "./cli-in-process.js";
 
 // `scribe fit` flags and config files of issue 16 item 5, run in process on a 40 × 10 10x
 // folder with an obs column `group` (A on odd cells, B on even ones). Each check reads the
@@ -18,28 +17,6 @@ const C = 40;
 const G = 10;
 let dir: string;
 let tenx: string;
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function cli(args: string[]): Promise<Run> {
-  let stdout = "";
-  let stderr = "";
-  const io: CliIO = {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-    stderrIsTTY: false,
-  };
-  const code = await runCli(args, io);
-  return { code, stdout, stderr };
-}
 
 /** A fit with few steps and draws (the checks are about options, not about convergence). */
 async function fitOk(args: string[]): Promise<{ out: string; steps: number }> {

@@ -14,7 +14,6 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { refuseNonFiniteResults } from "@scribe/models/cli/finite-results.js";
-import { runCli } from "@scribe/models/cli/main.js";
 import {
   checkResumeData,
   claimOutputFolder,
@@ -22,32 +21,10 @@ import {
   LOCK_FILE,
   type RunRecord,
 } from "@scribe/models/cli/run-folder.js";
-import type { CliIO } from "@scribe/models/cli/util.js";
 import { createAnnData, type Matrix, toCsc, toCsr } from "@scribe/models/io/index.js";
 import { write10x, writeH5ad } from "@scribe/models/io/node.js";
 import { describe, expect, it } from "vitest";
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function cli(args: string[]): Promise<Run> {
-  let stdout = "";
-  let stderr = "";
-  const io: CliIO = {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-    stderrIsTTY: false,
-  };
-  const code = await runCli(args, io);
-  return { code, stdout, stderr };
-}
+import { cliInProcess as cli } from "./cli-in-process.js";
 
 const C = 24;
 const G = 6;

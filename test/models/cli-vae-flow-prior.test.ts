@@ -4,13 +4,12 @@ import { join } from "node:path";
 import { fromTypedArray, full, zeros } from "@scribe/core";
 import { Normal } from "@scribe/distributions";
 import { normalizingFlow } from "@scribe/infer";
-import { runCli } from "@scribe/models/cli/main.js";
-import type { CliIO } from "@scribe/models/cli/util.js";
 import { createAnnData } from "@scribe/models/io/index.js";
 import { readH5ad, write10x } from "@scribe/models/io/node.js";
 import { decodeTensor } from "@scribe/models/results/serialize.js";
 import { moduleParams } from "@scribe/models/vae/networks.js";
 import { describe, expect, it } from "vitest";
+import { cliInProcess as cli } from "./cli-in-process.js";
 import { simulateLatentNB } from "./vae-helpers.js";
 
 // The VAE with a normalizing-flow latent prior (issue 19 item 3; SCRIBE `vae_flow_type`):
@@ -23,22 +22,6 @@ import { simulateLatentNB } from "./vae-helpers.js";
 
 const C = 100;
 const G = 20;
-
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const io: CliIO = {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-    stderrIsTTY: false,
-  };
-  const code = await runCli(args, io);
-  return { code, stdout, stderr };
-}
 
 describe("VAE with a flow latent prior", () => {
   it("--latent-flow affine_coupling trains the prior: the embedding is more likely under it than under N(0, I)", async () => {

@@ -2,12 +2,11 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fromTypedArray } from "@scribe/core";
-import { runCli } from "@scribe/models/cli/main.js";
-import type { CliIO } from "@scribe/models/cli/util.js";
 import { fit } from "@scribe/models/fit.js";
 import { createAnnData, type DenseMatrix } from "@scribe/models/io/index.js";
 import { readH5ad, write10x } from "@scribe/models/io/node.js";
 import { beforeAll, describe, expect, it } from "vitest";
+import { cliInProcess as cli } from "./cli-in-process.js";
 import { simulateLnm, simulatePln } from "./laplace-helpers.js";
 
 // `scribe fit --inference-method laplace` end to end (issue 19 item 3): small PLN and LNM data
@@ -19,22 +18,6 @@ import { simulateLnm, simulatePln } from "./laplace-helpers.js";
 const C = 50;
 const G = 8;
 let dir: string;
-
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const io: CliIO = {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-    stderrIsTTY: false,
-  };
-  const code = await runCli(args, io);
-  return { code, stdout, stderr };
-}
 
 async function writeTenx(name: string, counts: Float64Array, nGenes: number): Promise<string> {
   const adata = createAnnData({

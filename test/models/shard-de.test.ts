@@ -1,33 +1,10 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runCli } from "@scribe/models/cli/main.js";
-import type { CliIO } from "@scribe/models/cli/util.js";
 import { geneRanges } from "@scribe/models/shard/gene-ranges.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cliInProcess as cli } from "./cli-in-process.js";
 import { parseDeCsv, writeSimulatedDe } from "./shard-sim-data.js";
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function cli(args: string[]): Promise<Run> {
-  let stdout = "";
-  let stderr = "";
-  const io: CliIO = {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-    stderrIsTTY: false,
-  };
-  const code = await runCli(args, io);
-  return { code, stdout, stderr };
-}
 
 /**
  * The sharded table must be the unsharded one: same genes in the same order, every number

@@ -1,10 +1,9 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runCli } from "@scribe/models/cli/main.js";
-import type { CliIO } from "@scribe/models/cli/util.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { missingSlurmPrograms, type SlurmCluster, startSlurmCluster } from "../helpers/slurm-cluster.js";
+import { cliInProcess as cli } from "./cli-in-process.js";
 import { parseDeCsv, writeSimulatedDe } from "./shard-sim-data.js";
 
 /**
@@ -14,22 +13,6 @@ import { parseDeCsv, writeSimulatedDe } from "./shard-sim-data.js";
  */
 const missing = await missingSlurmPrograms();
 const skip = missing.length > 0 && process.env.CI !== "true";
-
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const io: CliIO = {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-    stderrIsTTY: false,
-  };
-  const code = await runCli(args, io);
-  return { code, stdout, stderr };
-}
 
 let cluster: SlurmCluster | null = null;
 let dir: string;
