@@ -23,7 +23,7 @@
  * few poorly encoded cells.)
  *
  * Usage: npx tsx bench/vae-pbmc.ts [--steps 5000] [--vae-steps 3000] [--vae-every 500] [--seed 0]
- *   [--vae-seed 1] [--form scribe|scvi] [--batch 64] [--lr 1e-3] [--kl-warmup 2000] [--latent 10]
+ *   [--vae-seed 1] [--nb-seed 1] [--form scribe|scvi] [--batch 64] [--lr 1e-3] [--kl-warmup 2000] [--latent 10]
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -45,6 +45,7 @@ const VAE_STEPS = arg("--vae-steps", 3000);
 const SEED = arg("--seed", 0);
 const VAE_EVERY = arg("--vae-every", 500);
 const VAE_SEED = arg("--vae-seed", 1);
+const NB_SEED = arg("--nb-seed", 1);
 const VAE_BATCH = arg("--batch", 64);
 const VAE_LR = arg("--lr", 1e-3);
 const KL_WARMUP = arg("--kl-warmup", 2000);
@@ -101,7 +102,7 @@ console.log(
 
 // nbdm by SVI
 const t0 = performance.now();
-const nb = await fit(train, { model: "nbdm", nSteps: STEPS, learningRate: 0.01, seed: 1 });
+const nb = await fit(train, { model: "nbdm", nSteps: STEPS, learningRate: 0.01, seed: NB_SEED });
 const t1 = performance.now();
 const S = 200;
 const draws = nb.results.getPosteriorSamples({ nSamples: S, seed: 7 });
