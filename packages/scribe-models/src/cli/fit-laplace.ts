@@ -52,8 +52,8 @@ export function laplaceModelOf(method: string | undefined, model: unknown): Lapl
 }
 
 /**
- * The Laplace-only `fit()` options of a run from the command's settings: the model and the
- * rank. `--n-steps`, `--learning-rate` and `--seed` reach `fit()` as for SVI (cli/fit-plan.ts
+ * The Laplace-only `fit()` options of a run from the command's settings: the model, the
+ * rank and the start (`--laplace-init svi`: the SVI→Laplace cascade). `--n-steps`, `--learning-rate` and `--seed` reach `fit()` as for SVI (cli/fit-plan.ts
  * passes values that differ from their documented defaults; the engine's own defaults apply
  * otherwise), and `--latent-dim` likewise only when it differs from its default (10, which is
  * also the engine's, capped at the latent dimension).
@@ -63,13 +63,20 @@ export function laplaceModelOf(method: string | undefined, model: unknown): Lapl
 export function laplaceFitOptions(
   s: Settings,
   model: LaplaceModel,
-): Pick<LaplaceFitOptions, "model" | "inferenceMethod" | "rank"> {
+): Pick<LaplaceFitOptions, "model" | "inferenceMethod" | "rank" | "laplaceInit" | "laplaceInitSteps"> {
   if (setting<boolean>(s, "output.plots"))
     throw new UsageError(
       "--plots: the default plots are for svi and mcmc results; not available for laplace",
     );
   const rank = setting<number>(s, "inference.vae.latent_dim");
-  return { model, inferenceMethod: "laplace", ...(rank !== 10 ? { rank } : {}) };
+  const init = setting<"pca" | "svi">(s, "inference.laplace.init");
+  const initSteps = setting<number>(s, "inference.laplace.init_steps");
+  return {
+    model,
+    inferenceMethod: "laplace",
+    ...(rank !== 10 ? { rank } : {}),
+    ...(init === "svi" ? { laplaceInit: "svi" as const, laplaceInitSteps: initSteps } : {}),
+  };
 }
 
 /** Whether a fit outcome is a Laplace-EM one. */
