@@ -37,6 +37,8 @@ export interface DistributionsForDraws {
   Pareto: SamplerClass;
   LogUniform: SamplerClass;
   Weibull: SamplerClass;
+  GeometricProbs: SamplerClass;
+  GeometricLogits: SamplerClass;
 }
 
 const N = 64;
@@ -77,6 +79,8 @@ export function drawCases(core: CoreForDraws, dists: DistributionsForDraws): Rec
     Pareto: () => new dists.Pareto(t([1.5]), t([2.2])).sample(key(28), [N]),
     LogUniform: () => new dists.LogUniform(t([0.01]), t([50])).sample(key(29), [N]),
     Weibull: () => new dists.Weibull(t([2]), t([0.8])).sample(key(30), [N]),
+    GeometricProbs: () => new dists.GeometricProbs(t([0.15])).sample(key(31), [N]),
+    GeometricLogits: () => new dists.GeometricLogits(t([-1.3, 2.2])).sample(key(32), [N / 2]),
   };
   return Object.fromEntries(Object.entries(cases).map(([name, f]) => [name, Array.from(f().dataSync())]));
 }

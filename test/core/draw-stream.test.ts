@@ -197,6 +197,13 @@ describe("the samplers' sources", () => {
       ...["laplace", "gumbel", "logistic", "cauchy", "half-cauchy", "pareto", "log-uniform", "weibull"].map(
         (f) => body(`${dist}${f}.ts`, "  sample(", "\n  }\n"),
       ),
+      body("../../packages/distributions/src/discrete/geometric-logits.ts", "  sample(", "\n  }\n"),
+      body("../../packages/distributions/src/discrete/geometric-probs.ts", "  sample(", "\n  }\n"),
+      body(
+        "../../packages/distributions/src/discrete/geometric-probs.ts",
+        "export function sampleGeometric(",
+        "\n}\n",
+      ),
     ];
     for (const code of draws) {
       // no engine-dependent tensor op (exp, log, sigmoid, logsumexp, ...) outside the portable ones

@@ -1,4 +1,5 @@
 import {
+  abs,
   add,
   div,
   exp,
@@ -7,8 +8,10 @@ import {
   type Key,
   logSigmoid,
   lt,
+  maximum,
   mul,
   neg,
+  random,
   type Shape,
   sigmoid,
   type Tensor,
@@ -47,7 +50,11 @@ export class GeometricLogits extends Distribution {
   }
 
   sample(key: Key, sampleShape: Shape = []): Tensor {
-    return sampleGeometric(key, logSigmoid(neg(this.logits)), this.shape(sampleShape));
+    // log σ(−l) = −max(l, 0) − log1p(e^−|l|) with portable ops: the same bits in every
+    // JavaScript engine (issue 22); stable for either sign of l
+    const l = this.logits;
+    const logFail = neg(add(maximum(l, 0), random.portableLog1p(random.portableExp(neg(abs(l))))));
+    return sampleGeometric(key, logFail, this.shape(sampleShape));
   }
 
   logProb(value: Tensor): Tensor {
