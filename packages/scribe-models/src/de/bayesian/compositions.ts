@@ -133,37 +133,7 @@ export function logCompositions(
         const k = component ?? c;
         const base = (i * K + k) * G;
         const lo = c * G;
-        // log λ per gene, and Σλ in linear space on the way (one log per gene for r ≥ 1; the
-        // boosted small shapes go through log space so that they cannot underflow)
-        let sum = 0;
-        for (let g = 0; g < G; g++) {
-          const r = b.r[base + g]!;
-          const scale = b.mu[base + g]! / r;
-          if (!(r > 0) || r === Number.POSITIVE_INFINITY)
-            throw new RangeError(
-              `posterior draw ${i}: r of gene ${g} is ${r}; r must be positive and finite`,
-            );
-          let v: number;
-          if (r >= 1) {
-            const x = stream.gammaAtLeastOne(r) * scale;
-            v = Math.log(x);
-            sum += x;
-          } else {
-            const u = stream.uniform();
-            v = Math.log(stream.gammaAtLeastOne(r + 1) * scale) + Math.log(u) / r;
-            sum += Math.exp(v);
-          }
-          lam[lo + g] = v;
-        }
-        let lse: number;
-        if (sum > 0 && sum < Number.POSITIVE_INFINITY) lse = Math.log(sum);
-        else {
-          let mx = Number.NEGATIVE_INFINITY;
-          for (let g = 0; g < G; g++) if (lam[lo + g]! > mx) mx = lam[lo + g]!;
-          let s = 0;
-          for (let g = 0; g < G; g++) s += Math.exp(lam[lo + g]! - mx);
-          lse = mx + Math.log(s);
-        }
+        const lse = logGammaRow(b.r, b.mu, base, G, i, stream, lam, lo);
         if (component !== null) {
           for (let j = 0; j < nKeep; j++) {
             const v = lam[sel.keep[j]!]! - lse;
@@ -214,37 +184,55 @@ function logCompositionsAllGenes(
     const base = (i * K + component) * G;
     for (let t = 0; t < nDirichlet; t++) {
       const row = (i * nDirichlet + t) * G;
-      let sum = 0;
-      for (let g = 0; g < G; g++) {
-        const r = rs[base + g]!;
-        if (!(r > 0) || r === Number.POSITIVE_INFINITY)
-          throw new RangeError(`posterior draw ${i}: r of gene ${g} is ${r}; r must be positive and finite`);
-        const scale = mus[base + g]! / r;
-        let v: number;
-        if (r >= 1) {
-          const x = stream.gammaAtLeastOne(r) * scale;
-          v = Math.log(x);
-          sum += x;
-        } else {
-          const u = stream.uniform(); // drawn first, as in the general path: same stream, same values
-          v = Math.log(stream.gammaAtLeastOne(r + 1) * scale) + Math.log(u) / r;
-          sum += Math.exp(v);
-        }
-        out[row + g] = v;
-      }
-      let lse: number;
-      if (sum > 0 && sum < Number.POSITIVE_INFINITY) lse = Math.log(sum);
-      else {
-        let mx = Number.NEGATIVE_INFINITY;
-        for (let g = 0; g < G; g++) if (out[row + g]! > mx) mx = out[row + g]!;
-        let s = 0;
-        for (let g = 0; g < G; g++) s += Math.exp(out[row + g]! - mx);
-        lse = mx + Math.log(s);
-      }
+      const lse = logGammaRow(rs, mus, base, G, i, stream, out, row);
       for (let g = 0; g < G; g++) {
         const v = out[row + g]! - lse;
         out[row + g] = v > LOG_RHO_FLOOR ? v : LOG_RHO_FLOOR;
       }
     }
   }
+}
+
+/**
+ * One row of log λ_g, λ_g ~ Gamma(r_g, scale μ_g/r_g), for the genes of `rs`/`mus` from `base`,
+ * written to `dest` from `off`; returns log Σλ. Σλ is summed in linear space on the way (one
+ * log per gene for r ≥ 1; the boosted small shapes, x·U^(1/r) with x ~ Gamma(r + 1), go
+ * through log space so that they cannot underflow), with a max-shifted sum as the fallback
+ * when that sum under- or overflows. The uniform of a boost is drawn before its gamma.
+ * @param draw The posterior draw, for the error message.
+ */
+function logGammaRow(
+  rs: ArrayLike<number>,
+  mus: ArrayLike<number>,
+  base: number,
+  G: number,
+  draw: number,
+  stream: GammaStream,
+  dest: Float64Array,
+  off: number,
+): number {
+  let sum = 0;
+  for (let g = 0; g < G; g++) {
+    const r = rs[base + g]!;
+    if (!(r > 0) || r === Number.POSITIVE_INFINITY)
+      throw new RangeError(`posterior draw ${draw}: r of gene ${g} is ${r}; r must be positive and finite`);
+    const scale = mus[base + g]! / r;
+    let v: number;
+    if (r >= 1) {
+      const x = stream.gammaAtLeastOne(r) * scale;
+      v = Math.log(x);
+      sum += x;
+    } else {
+      const u = stream.uniform();
+      v = Math.log(stream.gammaAtLeastOne(r + 1) * scale) + Math.log(u) / r;
+      sum += Math.exp(v);
+    }
+    dest[off + g] = v;
+  }
+  if (sum > 0 && sum < Number.POSITIVE_INFINITY) return Math.log(sum);
+  let mx = Number.NEGATIVE_INFINITY;
+  for (let g = 0; g < G; g++) if (dest[off + g]! > mx) mx = dest[off + g]!;
+  let s = 0;
+  for (let g = 0; g < G; g++) s += Math.exp(dest[off + g]! - mx);
+  return mx + Math.log(s);
 }
