@@ -135,8 +135,8 @@ const SP_NB2 = `fn sp_nb2(y: f32, mu: f32, th: f32) -> vec3<f32> {
   return vec3<f32>(v, (th * (y - mu) * inv) / mu, sd.y - l1 + (mu - y) * inv);
 }`;
 
-export const nb2Op = defineOp({
-  name: "nb2",
+/** What nb2 and nb2InSupport share: arguments (counts, mean, concentration) and outputs. */
+const NB2_SIGNATURE = {
   module: M,
   arity: 3,
   outputs: ["logPmf", "gradMean", "gradConcentration"],
@@ -144,21 +144,21 @@ export const nb2Op = defineOp({
   // ∂/∂μ alone is a few flops: a cotangent that reads it twice may recompute it
   cost: [30, 3, 30],
   testDomain: [COUNTS, R(0.1, 20), R(0.05, 50)],
+  vjp: savedPartials,
+} as const;
+
+export const nb2Op = defineOp({
+  ...NB2_SIGNATURE,
+  name: "nb2",
   cpu: { fn: nb2Into },
   wgsl: { fn: "sp_nb2" },
   wgslLib: { ...COUNT_SHIFT_WGSL, sp_nb2: SP_NB2 },
-  vjp: savedPartials,
 });
 
 /** The NB2 kernel that also checks its counts are in the support (validation on). */
 export const nb2InSupportOp = defineOp({
+  ...NB2_SIGNATURE,
   name: "nb2InSupport",
-  module: M,
-  arity: 3,
-  outputs: ["logPmf", "gradMean", "gradConcentration"],
-  dtype: "float",
-  cost: [30, 3, 30],
-  testDomain: [COUNTS, R(0.1, 20), R(0.05, 50)],
   cpu: { fn: nb2InSupportInto },
   wgsl: { fn: "sp_nb2InSupport" },
   wgslLib: {
@@ -169,7 +169,6 @@ export const nb2InSupportOp = defineOp({
   return sp_nb2(y, mu, th);
 }`,
   },
-  vjp: savedPartials,
 });
 
 /**

@@ -48,7 +48,8 @@ const FACTOR_TARGETS = ["mu", "r", "phi"] as const;
 /**
  * Check a factor design against D datasets and the dataset parameters; null without factors.
  * Refuses a design whose combinations do not number D, non-positive targets (p, gate), and
- * mixtures (per-component factor effects are not implemented).
+ * mixtures: the effects here are shared by all components, which a mixture's per-component
+ * parameters would contradict, so a factor design with nComponents > 1 is an error.
  */
 export function resolveFactors(
   opts: DatasetFactorOptions | undefined,
