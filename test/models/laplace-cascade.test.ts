@@ -7,14 +7,15 @@
 import { fromTypedArray } from "@scribe/core";
 import { fit } from "@scribe/models";
 import { describe, expect, it } from "vitest";
-import { latentMoments } from "../../packages/scribe-models/src/laplace/svi-cascade.js";
+import { latentMoments, nbSummaryOf } from "../../packages/scribe-models/src/laplace/svi-cascade.js";
+import { simulatePln } from "./laplace-helpers.js";
 import { rng } from "./vae-helpers.js";
 
 describe("SVI→Laplace cascade: moment matching", () => {
   it("PLN: the lognormal–Poisson law has the NB's mean and variance", () => {
     const r = Float64Array.from([0.3, 1, 4, 20]);
     const p = 0.6;
-    const { mu, s } = latentMoments("pln", { r, p }, Int32Array.from([0, 1, 2, 3]), -1);
+    const { mu, s } = latentMoments("pln", { r, odds: p / (1 - p) }, Int32Array.from([0, 1, 2, 3]), -1);
     r.forEach((rg, g) => {
       const m = (rg * p) / (1 - p);
       // lognormal–Poisson: mean exp(μ + s/2), variance m + m²(exp(s) − 1); NB: m + m²/r
@@ -26,7 +27,7 @@ describe("SVI→Laplace cascade: moment matching", () => {
   it("LNM: the ALR mean and variance match Monte Carlo draws of Dirichlet(r)", () => {
     const r = Float64Array.from([0.8, 2, 5]);
     const ref = 2;
-    const { mu, s } = latentMoments("lnm", { r, p: 0.5 }, Int32Array.from([0, 1]), ref);
+    const { mu, s } = latentMoments("lnm", { r, odds: 1 }, Int32Array.from([0, 1]), ref);
     const R = rng(17);
     const N = 40_000;
     const sum = [0, 0];
@@ -66,6 +67,45 @@ function simulateLowPln(C: number, G: number, seed: number): Float64Array {
   }
   return counts;
 }
+
+describe("SVI→Laplace cascade: nbdm's summary in float64", () => {
+  const scalarT = (v: number) => fromTypedArray(Float32Array.of(v), [1]);
+  const rMap = fromTypedArray(Float32Array.of(0.5, 2), [2]);
+
+  it("reads p's odds as α/β of the Beta guide, finite where the Beta's mode is p = 1 (β ≤ 1)", async () => {
+    // Beta(3, 0.8): mode 1 (odds ∞), mean 3/3.8 (odds 3/0.8 = 3.75); the float32 params' exact ratio
+    const nb = await nbSummaryOf({
+      params: { p_alpha: scalarT(3), p_beta: scalarT(0.8) },
+      getMap: () => ({ r: rMap }),
+    });
+    expect(nb.odds).toBe(3 / Math.fround(0.8));
+    expect(Array.from(nb.r)).toEqual([0.5, 2]);
+    // the logit-normal p of an unconstrained guide: the odds of its median, exp(loc)
+    const u = await nbSummaryOf({ params: { p_loc: scalarT(1.5) }, getMap: () => ({ r: rMap }) });
+    expect(u.odds).toBeCloseTo(Math.exp(1.5), 12);
+    await expect(nbSummaryOf({ params: { r_loc: rMap }, getMap: () => ({ r: rMap }) })).rejects.toThrow(
+      /no p_alpha\/p_beta or p_loc params \(has r_loc\)/,
+    );
+    expect(() =>
+      latentMoments("pln", { r: Float64Array.of(1), odds: Infinity }, Int32Array.of(0), -1),
+    ).toThrow(/odds p\/\(1 − p\) must be finite and positive, got Infinity/);
+  });
+
+  it("a 50-step cascade fit (nbdm's MAP p is 1 in float32 there) starts Laplace from finite μ", async () => {
+    // the CLI test's PLN data: after 50 nbdm steps the guide's Beta has β < 1 (probed: α ≈ 3.0, β ≈ 0.82)
+    const pln = simulatePln(50, 8, 31);
+    const t = fromTypedArray(Float32Array.from(pln.counts), [50, 8]);
+    const opts = { model: "pln", inferenceMethod: "laplace", rank: 2, learningRate: 0.05, seed: 5 } as const;
+    const nbdm = await fit(t, { model: "nbdm", nSteps: 50, learningRate: 0.05, seed: 5 });
+    expect(Number((await nbdm.results.getMap().p!.data())[0])).toBe(1);
+    const cascade = await fit(t, { ...opts, nSteps: 0, laplaceInit: "svi", laplaceInitSteps: 50 });
+    const pca = await fit(t, { ...opts, nSteps: 0 });
+    expect(cascade.results.mu.every(Number.isFinite)).toBe(true);
+    // μ is the moment-matched start (nSteps 0), not the PCA start
+    const diff = cascade.results.mu.reduce((m, v, i) => Math.max(m, Math.abs(v - pca.results.mu[i]!)), 0);
+    expect(diff).toBeGreaterThan(1e-3);
+  }, 60_000);
+});
 
 describe("SVI→Laplace cascade on a seeded PLN simulation", () => {
   it("reaches the PCA start's final Laplace marginal in fewer outer steps", {

@@ -41,6 +41,7 @@ import { decodeCategorical, isCategorical } from "./io/frame.js";
 import { toDense } from "./io/matrix.js";
 import { validateCounts } from "./io/validate.js";
 import { fitLaplace, type LaplaceFitOptions, type LaplaceFitOutcome } from "./laplace/fit-laplace.js";
+import { nbSummaryOf } from "./laplace/svi-cascade.js";
 import { annotationLogits } from "./models/annotation.js";
 import { type ModelOptions, type ModelType, makeConfig } from "./models/config.js";
 import { datasetsOfColumn } from "./models/dataset-key.js";
@@ -361,11 +362,8 @@ export async function fit(
   // Laplace-EM (issue 19, laplace/): pln, nbln, lnm, lnmvcp; its own results type
   if (options.inferenceMethod === "laplace")
     return fitLaplace(data, options as LaplaceFitOptions, {
-      // the SVI→Laplace cascade's nbdm fit (laplaceInit "svi"): MAP r and p
-      nbSvi: async (counts, o) => {
-        const map = (await fit(counts, { model: "nbdm", ...o })).results.getMap();
-        return { r: Float64Array.from(await map.r!.data()), p: Number((await map.p!.data())[0]) };
-      },
+      // the SVI→Laplace cascade's nbdm fit (laplaceInit "svi"): MAP r, p's odds in float64
+      nbSvi: async (counts, o) => nbSummaryOf((await fit(counts, { model: "nbdm", ...o })).results),
     });
   // VAE inference (issue 19, vae/): its own results type, the same SVI loop
   if (options.inferenceMethod === "vae") return fitVaeOn(data, options as VaeFitOptions);

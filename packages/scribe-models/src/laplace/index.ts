@@ -28,7 +28,9 @@ export {
   cascadeStart,
   type LaplaceInit,
   latentMoments,
+  type NbdmFitView,
   type NbSummary,
   type NbSviFitter,
+  nbSummaryOf,
 } from "./svi-cascade.js";
 export { fitTotals } from "./totals.js";

@@ -3,7 +3,10 @@
  * from an SVI fit): a short SVI fit of nbdm, the NB family matching the latent-Gaussian
  * models, gives each gene's NB mean m_g = r_g·p/(1 − p) and dispersion r_g (MAP); the
  * latent mean μ starts where the latent-Gaussian law has the same per-gene moments; W and d
- * stay the PCA start's (`laplace-init.ts`). The moment matching:
+ * stay the PCA start's (`laplace-init.ts`). The NB mean uses the odds p/(1 − p) in float64 from
+ * the guide's Beta(α, β) on p, as its mean's odds α/β ({@link nbSummaryOf}): after a short fit
+ * β can be ≤ 1, where the Beta's mode (the MAP p) is exactly 1 and the odds infinite. The
+ * moment matching:
  * - PLN: a lognormal–Poisson count with log-rate N(μ, s) has mean exp(μ + s/2) and variance
  *   m + m²(eˢ − 1); the NB's is m + m²/r, so s_g = log(1 + 1/r_g), μ_g = log m_g − s_g/2
  *   (minus log of the mean of exp(offset) when offsets are given).
@@ -23,15 +26,47 @@ import type { LaplaceStart } from "./laplace-init.js";
 /** How Laplace-EM's globals start: PCA of the transformed counts (default) or the SVI cascade. */
 export type LaplaceInit = "pca" | "svi";
 
-/** nbdm's point estimates used by the cascade: per-gene r and the shared p. */
+/** nbdm's point estimates used by the cascade: per-gene r and the shared odds p/(1 − p). */
 export interface NbSummary {
   readonly r: Float64Array;
-  readonly p: number;
+  /** p/(1 − p), in float64 (finite and positive). */
+  readonly odds: number;
+}
+
+/** What {@link nbSummaryOf} reads from an nbdm SVI fit: its guide params and its MAP (the results' own methods). */
+export interface NbdmFitView {
+  readonly params: Readonly<Record<string, Tensor>>;
+  getMap(): Record<string, Tensor>;
 }
 
 /**
- * Runs the short SVI fit of nbdm on the counts and returns its MAP r and p; passed in by
- * `fit` (explicit wiring: the Laplace module does not import the SVI driver).
+ * The cascade's summary of an nbdm SVI fit: the MAP r, and the odds of p in float64 from the
+ * guide's Beta(α, β) (`p_alpha`, `p_beta`) as α/β, the odds of its mean α/(α + β); a guide
+ * without that factor (an unconstrained logit-normal p, `p_loc`) gives exp(p_loc), the odds of
+ * its median. Reads back once per tensor (the cascade runs before the Laplace loop).
+ * @example
+ * const nb = await nbSummaryOf((await fit(counts, { model: "nbdm", nSteps: 50 })).results);
+ */
+export async function nbSummaryOf(fitted: NbdmFitView): Promise<NbSummary> {
+  const read = async (name: string): Promise<number | null> => {
+    const t = fitted.params[name];
+    return t ? Number(((await t.data()) as ArrayLike<number>)[0]) : null;
+  };
+  const [alpha, beta, loc] = await Promise.all([read("p_alpha"), read("p_beta"), read("p_loc")]);
+  let odds: number;
+  if (alpha !== null && beta !== null) odds = alpha / beta;
+  else if (loc !== null) odds = Math.exp(loc);
+  else
+    throw new Error(
+      `laplace (svi init): nbdm's guide has no p_alpha/p_beta or p_loc params (has ${Object.keys(fitted.params).join(", ")})`,
+    );
+  const r = Float64Array.from((await fitted.getMap().r!.data()) as ArrayLike<number>);
+  return { r, odds };
+}
+
+/**
+ * Runs the short SVI fit of nbdm on the counts and returns its summary ({@link nbSummaryOf});
+ * passed in by `fit` (explicit wiring: the Laplace module does not import the SVI driver).
  */
 export type NbSviFitter = (
   counts: Tensor,
@@ -48,7 +83,7 @@ export const NBLN_START_R = 10;
 
 const clampS = (s: number) => Math.min(S_MAX, Math.max(S_MIN, Number.isFinite(s) ? s : S_MAX));
 
-/** Per-coordinate latent mean and variance from nbdm's r and p (module doc). */
+/** Per-coordinate latent mean and variance from nbdm's r and odds (module doc). */
 export function latentMoments(
   model: "pln" | "nbln" | "lnm" | "lnmvcp",
   nb: NbSummary,
@@ -59,8 +94,9 @@ export function latentMoments(
   const n = latentGenes.length;
   const mu = new Float64Array(n);
   const s = new Float64Array(n);
-  const odds = nb.p / (1 - nb.p);
-  if (!(nb.p > 0 && nb.p < 1)) throw new Error(`laplace (svi init): nbdm's p must be in (0, 1), got ${nb.p}`);
+  const odds = nb.odds;
+  if (!(odds > 0 && Number.isFinite(odds)))
+    throw new Error(`laplace (svi init): nbdm's odds p/(1 − p) must be finite and positive, got ${odds}`);
   const rOf = (g: number) => {
     const r = nb.r[g];
     if (r === undefined || !(r > 0))
@@ -92,7 +128,7 @@ export function latentMoments(
  * low-count PLN simulation, 300 × 20, rank 2: −log marginal per cell after 60 outer steps
  * 25.649 rescaled, 25.610 PCA's W and d, 25.623 the PCA start alone.)
  * @example
- * const start = cascadeStart(pcaStart, latentMoments("pln", { r, p }, genes, -1));
+ * const start = cascadeStart(pcaStart, latentMoments("pln", { r, odds }, genes, -1));
  */
 export function cascadeStart(pca: LaplaceStart, moments: { mu: Float64Array }): LaplaceStart {
   if (moments.mu.length !== pca.mu.length)
