@@ -16,9 +16,9 @@ import {
 } from "@scribe/core";
 import { traceLogDensity } from "../util/log-density.js";
 import { contractFactors, type Factor } from "./contract.js";
-import { hasEnumeratedSites, maxPlateNestingOf, type SiteFactor, traceFactors } from "./factors.js";
+import { hasEnumeratedSites, maxPlateNestingOf, traceFactors } from "./factors.js";
 import { contractScan, scanChain } from "./markov-chain.js";
-import { contractMarkovLoop, splitMarkovFactors } from "./markov-loop.js";
+import { contractMarkovLoops } from "./markov-loop.js";
 
 /**
  * The log-density of a trace with its enumerated dims summed out (or maximized, with
@@ -28,27 +28,15 @@ export function contractTrace(tr: Trace, semiring: "sum" | "max" = "sum"): Tenso
   if (!hasEnumeratedSites(tr) && semiring === "sum") return traceLogDensity(tr);
   const tf = traceFactors(tr);
   // `markov` loops first: each becomes one factor (enumeration/markov-loop.ts)
-  const { chains, rest } = splitMarkovFactors(tf.factors);
-  const chainDims = new Set<number>();
-  const used = new Set<SiteFactor>();
-  const loopFactors: Factor[] = [];
-  for (const group of chains.values()) {
-    const r = contractMarkovLoop(
-      group,
-      rest.filter((f) => !used.has(f)),
-      tf,
-      semiring,
-    );
-    for (const d of r.chainDims) chainDims.add(d);
-    for (const f of r.used) used.add(f);
-    loopFactors.push(r.factor);
-  }
-  const factors: Factor[] = [...rest.filter((f) => !used.has(f)), ...loopFactors];
-  const scanCur = new Set<number>(chainDims);
+  const top = contractMarkovLoops(tf.factors, tf, semiring);
+  const factors: Factor[] = [...top.rest, ...top.loops.map((l) => l.factor)];
+  const scanCur = new Set<number>(top.chainDims);
   for (const [timeDim, group] of tf.scans) {
-    const chain = scanChain(timeDim, group, tf);
-    for (const d of chain.curDims) scanCur.add(d);
-    factors.push(contractScan(chain, group, tf, semiring));
+    // a loop in the scan's body is local to each step: contracted there, over all steps at once
+    const steps = contractMarkovLoops(group, tf, semiring);
+    const chain = scanChain(timeDim, steps.rest, tf);
+    for (const d of [...chain.curDims, ...steps.chainDims]) scanCur.add(d);
+    factors.push(contractScan(chain, [...steps.rest, ...steps.loops.map((l) => l.factor)], tf, semiring));
   }
   const sumDims = new Set([...tf.enumSites.keys()].filter((d) => !scanCur.has(d)));
   if (factors.length === 0) throw new Error("enumeration: the trace has no sample sites");

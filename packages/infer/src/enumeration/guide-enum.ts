@@ -1,20 +1,29 @@
 /**
  * The ELBO with discrete sites enumerated in the guide (Pyro/NumPyro `TraceEnum_ELBO` with
- * `config_enumerate` on guide sites): the guide runs under `enumerate`, so each such site
- * holds its whole support along its own dim, and the model is replayed on those values. The
- * expectation over the enumerated guide sites is then exact, as in the Dice estimator
- * (Foerster et al., "DiCE: The Infinitely Differentiable Monte Carlo Estimator", ICML 2018;
- * Pyro's `Dice.compute_expectation`): every cost term, a model site's log p or a guide site's
- * −log q (plate-scaled), is weighted elementwise by the guide probability of the enumerated
- * values it depends on, Π_j q_j (closed over the guide sites those q_j depend on in turn), and
+ * `config_enumerate` on guide sites), and optionally other discrete sites enumerated in the
+ * model only: the guide runs under `enumerate`, so each such site holds its whole support
+ * along its own dim, and the model is replayed on those values under `enumerate` too, its
+ * own enumerated sites taking dims further left. The expectation over the enumerated guide
+ * sites is then exact, as in the Dice estimator (Foerster et al., "DiCE: The Infinitely
+ * Differentiable Monte Carlo Estimator", ICML 2018; Pyro's `Dice.compute_expectation`):
+ * every cost term is weighted elementwise by the guide probability of the enumerated values
+ * it depends on, Π_j q_j (closed over the guide sites those q_j depend on in turn), and
  * summed over every dim, plates included, so a per-element guide site in a plate weights
- * that element's terms only. The gradient reaches the guide's discrete parameters through
- * the weights (no score-function term). Model-side enumeration in the same model is not
- * supported together with guide-side enumeration.
+ * that element's terms only. The cost terms are a guide site's −log q, a model site's log p
+ * when it touches no model-enumerated site, and, for each group of model sites connected
+ * through model-enumerated sites, their log-factors with those sites summed out and the
+ * plates not common to the whole group multiplied out (NumPyro's contracted cost terms, so
+ * the cost is log Σ_z p, not Σ_z log p). A model-enumerated site may therefore not be more
+ * global than the guide-enumerated sites its group depends on (refused by name, as NumPyro
+ * does). The gradient reaches the guide's discrete parameters through the weights (no
+ * score-function term).
  * @module
  */
 import { enumDimOf, exp, type SampleMessage, type Tensor, type Trace } from "@scribe/core";
+import { markovInfoOf } from "../handlers/markov.js";
 import { siteLogProb } from "../util/log-density.js";
+import { contractFactors } from "./contract.js";
+import { type SiteFactor, traceFactors } from "./factors.js";
 
 function sites(tr: Trace): SampleMessage[] {
   return [...tr.values()].filter((s): s is SampleMessage => s.type === "sample");
@@ -26,25 +35,108 @@ export function guideWantsEnumeration(tr: Trace): boolean {
 }
 
 /**
+ * The `maxPlateNesting` to run the model under `enumerate` with when it is replayed on the
+ * enumerated guide trace: its own enumerated sites then take dims left of the guide's.
+ */
+export function modelEnumNesting(guideTrace: Trace, maxPlateNesting: number): number {
+  let n = maxPlateNesting;
+  for (const s of sites(guideTrace)) {
+    const d = enumDimOf(s);
+    if (d !== undefined) n = Math.max(n, -d);
+  }
+  return n;
+}
+
+const nonUnitDims = (t: Tensor, rank: number, dims: Iterable<number>): number[] =>
+  [...dims].filter((d) => -d <= rank && (t.shape[rank + d] ?? 1) > 1);
+
+/** Factors connected through the non-unit dims of `dims` they share (NumPyro's `_partition`). */
+function components(factors: readonly SiteFactor[], rank: number, dims: ReadonlySet<number>) {
+  const groups: { factors: SiteFactor[]; dims: Set<number> }[] = [];
+  for (const f of factors) {
+    const merged = { factors: [f], dims: new Set(nonUnitDims(f.logp, rank, dims)) };
+    for (let i = groups.length - 1; i >= 0; i--) {
+      const g = groups[i]!; // i < groups.length
+      if ([...g.dims].some((d) => merged.dims.has(d))) {
+        merged.factors.push(...g.factors);
+        for (const d of g.dims) merged.dims.add(d);
+        groups.splice(i, 1);
+      }
+    }
+    groups.push(merged);
+  }
+  return groups;
+}
+
+/**
+ * The model's cost terms (see the module comment): one log p per site, except that sites
+ * connected through model-enumerated sites share one contracted term.
+ */
+function modelCosts(modelTrace: Trace, guideEnum: ReadonlyMap<number, SampleMessage>): Tensor[] {
+  const modelSites = sites(modelTrace);
+  const sumDims = new Set<number>();
+  for (const s of modelSites) {
+    const d = enumDimOf(s);
+    if (d !== undefined && !guideEnum.has(d)) sumDims.add(d);
+  }
+  if (sumDims.size === 0) return modelSites.map((s) => siteLogProb(s));
+  const tf = traceFactors(modelTrace);
+  const looped = tf.factors.find((f) => markovInfoOf(f.site) !== undefined);
+  if (tf.scans.size > 0 || looped)
+    throw new Error(
+      `TraceEnumELBO: the model enumerates sites in a ${looped ? `markov loop (site '${looped.site.name}')` : "scan"} while the guide enumerates others; together with guide-side enumeration, model-side enumeration in scans and markov loops is not supported (enumerate the guide's discrete sites in the model instead)`,
+    );
+  const costs: Tensor[] = [];
+  for (const group of components(tf.factors, tf.rank, sumDims)) {
+    if (group.dims.size === 0) {
+      for (const f of group.factors) costs.push(siteLogProb(f.site));
+      continue;
+    }
+    // keep the plates every factor of the group lives in; multiply out the others
+    const outermost = new Set(group.factors[0]!.plates); // a group has at least one factor
+    for (const f of group.factors) for (const p of outermost) if (!f.plates.has(p)) outermost.delete(p);
+    for (const f of group.factors)
+      for (const d of nonUnitDims(f.logp, tf.rank, guideEnum.keys())) {
+        const g = guideEnum.get(d)!; // d is a key of guideEnum
+        const p = g.condIndepStack.find((c) => !outermost.has(c.name));
+        if (p)
+          throw new Error(
+            `TraceEnumELBO: model-enumerated site(s) ${[...group.dims].map((m) => `'${tf.enumSites.get(m)?.name}'`).join(", ")} are more global than guide-enumerated site '${g.name}' in plate '${p.name}' (summing them out multiplies that plate out); enumerate '${g.name}' in the model as well, or those sites in the guide`,
+          );
+      }
+    let cost = contractFactors(group.factors, tf.plates, {
+      rank: tf.rank,
+      sumDims: group.dims,
+      keep: outermost,
+    });
+    // the kept plates' subsampling scale, which the contraction applies only to plates it multiplies out
+    for (const p of outermost) {
+      const scale = tf.plates.get(p)?.scale ?? 1;
+      if (scale !== 1) cost = cost.mul(scale);
+    }
+    costs.push(cost);
+  }
+  return costs;
+}
+
+/**
  * ELBO of a model trace replayed on an enumerated guide trace (see the module comment).
- * `modelTrace` must come from a model run without `enumerate`.
+ * `modelTrace` comes from the model run under `enumerate` with `modelEnumNesting` (or
+ * without `enumerate` when the model enumerates nothing itself).
  */
 export function guideEnumElbo(modelTrace: Trace, guideTrace: Trace): Tensor {
   const guideSites = sites(guideTrace).filter((s) => !s.isObserved);
-  const guideEnum = guideSites.filter((s) => enumDimOf(s) !== undefined);
-  const guideEnumNames = new Set(guideEnum.map((s) => s.name));
-  for (const s of sites(modelTrace))
-    if (!guideEnumNames.has(s.name) && (s.infer.enumerate === "parallel" || enumDimOf(s) !== undefined))
-      throw new Error(
-        `TraceEnumELBO: model site '${s.name}' is enumerated while the guide enumerates too; enumerate either in the model or in the guide`,
-      );
+  const guideEnum = new Map<number, SampleMessage>();
+  for (const s of guideSites) {
+    const d = enumDimOf(s);
+    if (d !== undefined) guideEnum.set(d, s);
+  }
   // log q and the enumeration dims each enumerated guide site's log q depends on
   const logQ = new Map<number, { lq: Tensor; dims: number[] }>();
-  const enumDims = guideEnum.map((s) => enumDimOf(s)!);
-  const nonUnit = (t: Tensor) => enumDims.filter((d) => -d <= t.rank && (t.shape[t.rank + d] ?? 1) > 1);
-  for (const s of guideEnum) {
+  const nonUnit = (t: Tensor) => nonUnitDims(t, t.rank, guideEnum.keys());
+  for (const [d, s] of guideEnum) {
     const lq = siteLogProb(s, { scaled: false });
-    logQ.set(enumDimOf(s)!, { lq, dims: nonUnit(lq) });
+    logQ.set(d, { lq, dims: nonUnit(lq) });
   }
   const weightOf = (cost: Tensor): Tensor | null => {
     const closure = new Set<number>();
@@ -68,7 +160,7 @@ export function guideEnumElbo(modelTrace: Trace, guideTrace: Trace): Tensor {
     const term = (w ? cost.mul(w) : cost).sum();
     elbo = elbo ? elbo.add(term) : term;
   };
-  for (const s of sites(modelTrace)) if (s.type === "sample") addCost(siteLogProb(s));
+  for (const cost of modelCosts(modelTrace, guideEnum)) addCost(cost);
   for (const s of guideSites) addCost(siteLogProb(s).neg());
   if (elbo === null) throw new Error("TraceEnumELBO: the model and guide have no sample sites");
   return elbo;

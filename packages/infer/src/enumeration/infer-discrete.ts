@@ -43,10 +43,10 @@ import {
 import { markovInfoOf } from "../handlers/markov.js";
 import { contractFactors, type Factor } from "./contract.js";
 import { chosenMask, decideIndex, gumbel, holdAt } from "./decide.js";
-import { maxPlateNestingOf, type SiteFactor, traceFactors } from "./factors.js";
+import { maxPlateNestingOf, traceFactors } from "./factors.js";
 import { contractScan, type LaidTransitions, layTransitions, scanChain } from "./markov-chain.js";
 import { decodeMarkovLoop } from "./markov-decode.js";
-import { contractMarkovLoop, splitMarkovFactors } from "./markov-loop.js";
+import { contractMarkovLoops } from "./markov-loop.js";
 
 /** Options of {@link inferDiscrete}. */
 export interface InferDiscreteOptions {
@@ -90,25 +90,20 @@ export function inferDiscrete<A extends unknown[]>(
   const semiring = temperature === 0 ? "max" : "sum";
   // Each enumerated scan enters as one factor over its step-0 states (its later states summed
   // or maximized out); those later states are decided at the end.
+  for (const group of tf.scans.values()) {
+    const looped = group.find((f) => markovInfoOf(f.site) !== undefined);
+    if (looped)
+      throw new Error(
+        `inferDiscrete: site '${looped.site.name}' is in a markov loop inside an enumerated scan; decoding such loops is not supported (their log-density is)`,
+      );
+  }
   const chains = [...tf.scans].map(([timeDim, group]) => ({ chain: scanChain(timeDim, group, tf), group }));
   const scanStates = new Set(chains.flatMap((c) => c.chain.curDims));
   // Each `markov` loop enters as one factor over the enumerated variables from outside it
   // (its own variables eliminated forward); its sites are decided after those variables.
-  const { chains: loopGroups, rest } = splitMarkovFactors(tf.factors);
-  const used = new Set<SiteFactor>();
-  const loops: { group: SiteFactor[]; used: Set<SiteFactor>; factor: Factor }[] = [];
-  for (const group of loopGroups.values()) {
-    const r = contractMarkovLoop(
-      group,
-      rest.filter((f) => !used.has(f)),
-      tf,
-      semiring,
-    );
-    for (const f of r.used) used.add(f);
-    loops.push({ group, used: r.used, factor: r.factor });
-  }
+  const { rest, loops } = contractMarkovLoops(tf.factors, tf, semiring);
   let factors: Factor[] = [
-    ...rest.filter((f) => !used.has(f)),
+    ...rest,
     ...loops.map((l) => l.factor),
     ...chains.map((c) => contractScan(c.chain, c.group, tf, semiring)),
   ];

@@ -33,15 +33,23 @@ export interface ScanChain {
   readonly prevDims: number[];
   /** Plates outside the scan (common to its state sites). */
   readonly outerPlates: Set<string>;
+  /** Number of vectorized steps (T − 1). */
+  readonly length: number;
+  /** A site of the scan's steps, to name in errors. */
+  readonly name: string;
 }
 
-/** Work out the chain structure of one scan's factors. */
+/**
+ * Work out the chain structure of one scan's factors: `group` holds the sites of its
+ * vectorized steps outside any `markov` loop of the body (every enumerated one is a state).
+ */
 export function scanChain(timeDim: number, group: readonly SiteFactor[], tf: TraceFactors): ScanChain {
   const curDims: number[] = [];
   const prevDims: number[] = [];
   let outer: Set<string> | undefined;
+  // by name, not by dim: a `markov` loop in step 0 recycles dims among its sites
   const byName = new Map<string, SampleMessage>();
-  for (const s of tf.enumSites.values()) byName.set(s.name, s);
+  for (const f of tf.factors) byName.set(f.site.name, f.site);
   for (const f of group) {
     const d = enumDimOf(f.site);
     if (d === undefined) continue;
@@ -55,7 +63,15 @@ export function scanChain(timeDim: number, group: readonly SiteFactor[], tf: Tra
     const before: Set<string> | undefined = outer;
     outer = before ? new Set([...before].filter((p) => f.plates.has(p))) : new Set(f.plates);
   }
-  return { timeDim, curDims, prevDims, outerPlates: outer ?? new Set() };
+  const first = group[0]?.site;
+  return {
+    timeDim,
+    curDims,
+    prevDims,
+    outerPlates: outer ?? new Set(),
+    length: (first?.infer as Partial<ScanInfo> | undefined)?._scanLength ?? 1,
+    name: first?.name ?? "",
+  };
 }
 
 /** Log-space product of consecutive matrices a[..., t, c, p], later steps on the left. */
@@ -89,12 +105,13 @@ export interface LaidTransitions {
 }
 
 /**
- * Sum (or maximize) the scan's step-local variables out of its factors and lay the result
- * out as transition matrices M[b, t, current, previous].
+ * Sum (or maximize) the scan's step-local variables out of its factors (its sites and its
+ * body's contracted `markov` loops) and lay the result out as transition matrices
+ * M[b, t, current, previous].
  */
 export function layTransitions(
   chain: ScanChain,
-  group: readonly SiteFactor[],
+  group: readonly Factor[],
   tf: TraceFactors,
   semiring: "sum" | "max" = "sum",
 ): LaidTransitions {
@@ -109,7 +126,7 @@ export function layTransitions(
     for (const d of local)
       if ((f.logp.shape[rank + d] ?? 1) > 1)
         throw new Error(
-          `scan site '${group[0]?.site.name}': an enumerated variable outside the scan enters its steps; only the carried state links steps`,
+          `scan site '${chain.name}': an enumerated variable outside the scan enters its steps; only the carried state links steps`,
         );
   const m = contractFactors(group, tf.plates, { rank, sumDims: local, keep: outerPlates, semiring });
   const sizeAt = (d: number) => {
@@ -133,7 +150,7 @@ export function layTransitions(
   ];
   const full = new Array<number>(rank).fill(1);
   for (const p of plateList) full[rank + p.dim] = p.size;
-  full[rank + timeDim] = (group[0]?.site.infer as Partial<ScanInfo> | undefined)?._scanLength ?? 1;
+  full[rank + timeDim] = chain.length;
   for (const d of [...curDims, ...prevDims, ...globalDims]) full[rank + d] = sizeAt(d);
   const rest = full.map((_, i) => i).filter((i) => !axes.includes(i));
   const laid = transpose(broadcastTo(m, full), [...axes, ...rest]);
@@ -157,7 +174,7 @@ export function layTransitions(
  */
 export function contractScan(
   chain: ScanChain,
-  group: readonly SiteFactor[],
+  group: readonly Factor[],
   tf: TraceFactors,
   semiring: "sum" | "max" = "sum",
 ): Factor {

@@ -122,3 +122,38 @@ export function contractMarkovLoop(
   if (alpha === null) throw new Error("markov: a loop without sample sites");
   return { factor: { logp: alpha, plates }, chainDims, used };
 }
+
+/** A contracted `markov` loop: its factors, the outside factors it consumed, its result. */
+export interface ContractedLoop {
+  readonly group: SiteFactor[];
+  readonly used: Set<SiteFactor>;
+  readonly factor: Factor;
+}
+
+/**
+ * Every `markov` loop among `factors` contracted to one factor ({@link contractMarkovLoop}),
+ * and the factors no loop consumed. Used at the top level of a trace and inside the
+ * vectorized steps of an enumerated `scan` (a loop in the scan's body is local to each step).
+ */
+export function contractMarkovLoops(
+  factors: readonly SiteFactor[],
+  tf: TraceFactors,
+  semiring: "sum" | "max" = "sum",
+): { rest: SiteFactor[]; loops: ContractedLoop[]; chainDims: Set<number> } {
+  const { chains, rest } = splitMarkovFactors(factors);
+  const used = new Set<SiteFactor>();
+  const loops: ContractedLoop[] = [];
+  const chainDims = new Set<number>();
+  for (const group of chains.values()) {
+    const r = contractMarkovLoop(
+      group,
+      rest.filter((f) => !used.has(f)),
+      tf,
+      semiring,
+    );
+    for (const d of r.chainDims) chainDims.add(d);
+    for (const f of r.used) used.add(f);
+    loops.push({ group, used: r.used, factor: r.factor });
+  }
+  return { rest: rest.filter((f) => !used.has(f)), loops, chainDims };
+}

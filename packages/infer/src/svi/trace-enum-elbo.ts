@@ -4,12 +4,14 @@
  * under `enumerate` with the guide replayed, and its log-factors are contracted over the
  * enumeration dims and plates (`@scribe/infer`'s enumeration), so the discrete sites need no
  * guide and add no sampling noise. Supported: enumerated sites in the model, plates that
- * nest, enumerated `scan`s (HMMs) and `markov` loops; or discrete sites enumerated in the
- * guide instead (`infer: { enumerate: "parallel" }` or `configEnumerate` on the guide), whose
- * expectation is then exact (enumeration/guide-enum.ts).
+ * nest, enumerated `scan`s (HMMs) and `markov` loops; and discrete sites enumerated in the
+ * guide (`infer: { enumerate: "parallel" }` or `configEnumerate` on the guide), whose
+ * expectation is then exact, together with sites enumerated in the model only (not in scans
+ * or `markov` loops then; enumeration/guide-enum.ts).
  * @module
  */
 import {
+  enumDimOf,
   enumerate,
   type Key,
   replay,
@@ -25,7 +27,7 @@ import {
 } from "@scribe/core";
 import { contractTrace } from "../enumeration/enum-log-density.js";
 import { maxPlateNestingOf } from "../enumeration/factors.js";
-import { guideEnumElbo, guideWantsEnumeration } from "../enumeration/guide-enum.js";
+import { guideEnumElbo, guideWantsEnumeration, modelEnumNesting } from "../enumeration/guide-enum.js";
 import { siteLogProb } from "../util/log-density.js";
 import { checkModelGuideMatch } from "../util/sites.js";
 import type { ELBOLoss, ELBOOptions, ModelFn } from "./elbo.js";
@@ -113,25 +115,38 @@ export class TraceEnumELBO implements ELBOLoss {
     }
     if (guideWantsEnumeration(guideTrace)) {
       // guide-side enumeration: the guide's discrete sites hold their supports, the model is
-      // replayed on them and the expectation is exact (enumeration/guide-enum.ts)
+      // replayed on them (its own enumerated sites on dims further left) and the expectation
+      // is exact (enumeration/guide-enum.ts)
       const enumGuide = trace(enumerate(seededGuide, { maxPlateNesting })).getTrace(...args);
-      const replayed = trace(replay(seededModel, enumGuide)).getTrace(...args);
+      const replayed = trace(
+        enumerate(replay(seededModel, enumGuide), {
+          maxPlateNesting: modelEnumNesting(enumGuide, maxPlateNesting),
+        }),
+      ).getTrace(...args);
       checkModelGuideMatch(replayed, enumGuide);
-      return guideEnumElbo(replayed, enumGuide);
+      return withScoreFunction(guideEnumElbo(replayed, enumGuide), enumGuide);
     }
     const modelTrace = trace(enumerate(replay(seededModel, guideTrace), { maxPlateNesting })).getTrace(
       ...args,
     );
     checkModelGuideMatch(modelTrace, guideTrace);
     let elbo = contractTrace(modelTrace);
-    let scoreLogQ: Tensor | null = null;
-    for (const g of guideLatents(guideTrace)) {
-      const lq = siteLogProb(g).sum();
-      elbo = elbo.sub(lq);
-      if (!g.fn.reparametrized) scoreLogQ = scoreLogQ ? scoreLogQ.add(lq) : lq;
-    }
-    // Same value; the gradient gains the score-function term for non-reparameterized guide draws.
-    if (scoreLogQ) elbo = elbo.add(scoreLogQ.sub(stopGradient(scoreLogQ)).mul(stopGradient(elbo)));
-    return elbo;
+    for (const g of guideLatents(guideTrace)) elbo = elbo.sub(siteLogProb(g).sum());
+    return withScoreFunction(elbo, guideTrace);
   }
+}
+
+/**
+ * `elbo` with the same value, whose gradient gains the score-function term for the guide
+ * sites drawn without rsample (enumerated guide sites are exact and need none).
+ */
+function withScoreFunction(elbo: Tensor, guideTrace: Trace): Tensor {
+  let scoreLogQ: Tensor | null = null;
+  for (const g of guideLatents(guideTrace)) {
+    if (g.fn.reparametrized || enumDimOf(g) !== undefined) continue;
+    const lq = siteLogProb(g).sum();
+    scoreLogQ = scoreLogQ ? scoreLogQ.add(lq) : lq;
+  }
+  if (!scoreLogQ) return elbo;
+  return elbo.add(scoreLogQ.sub(stopGradient(scoreLogQ)).mul(stopGradient(elbo)));
 }
