@@ -219,3 +219,19 @@ describe("schedules", () => {
     expect(() => piecewiseConstant([1], [1])).toThrow(/need 2 values/);
   });
 });
+
+describe("learning-rate arguments", () => {
+  it("a misspelt learning rate fails when the optimizer is built, naming the optimizer", () => {
+    // PyTorch's spelling: an options object where a number or schedule belongs
+    expect(() => adam({ lr: 0.01 } as unknown as number)).toThrow(/adam: the learning rate .*got \{"lr":0.01\}/);
+    expect(() => momentum(-1)).toThrow(/momentum: the learning rate must be a positive/);
+    expect(() => rmsprop(Number.NaN)).toThrow(/rmsprop: .*got NaN/);
+  });
+
+  it("a schedule yielding a non-finite rate fails at that step", () => {
+    const opt = sgd((i) => (i < 1 ? 0.1 : Number.POSITIVE_INFINITY));
+    let s = opt.init({ x: tensor(1) });
+    s = opt.update({ x: tensor(2) }, s);
+    expect(() => opt.update({ x: tensor(2) }, s)).toThrow(/schedule returned Infinity at step 1/);
+  });
+});

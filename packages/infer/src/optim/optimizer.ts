@@ -57,9 +57,28 @@ export interface LeafRule {
   ): { param: Tensor; slots: Record<string, Tensor> };
 }
 
-/** Resolve a learning rate at a step. */
+/** Resolve a learning rate at a step; a schedule that yields a non-finite rate is an error. */
 export function learningRateAt(lr: LearningRate, step: number): number {
-  return typeof lr === "number" ? lr : lr(step);
+  if (typeof lr === "number") return lr;
+  const rate = lr(step);
+  if (!Number.isFinite(rate))
+    throw new Error(`learning-rate schedule returned ${rate} at step ${step}; it must return a finite number`);
+  return rate;
+}
+
+/**
+ * Check an optimizer's learning-rate argument when the optimizer is built, so a call such as
+ * `adam({ lr: 0.01 })` (PyTorch's spelling) fails there with a message instead of at the
+ * first update with "lr is not a function".
+ */
+export function checkLearningRate(optimizer: string, lr: unknown): LearningRate {
+  if (typeof lr === "function") return lr as LearningRate;
+  if (typeof lr === "number" && Number.isFinite(lr) && lr > 0) return lr;
+  const shown = typeof lr === "object" && lr !== null ? JSON.stringify(lr) : String(lr);
+  throw new Error(
+    `${optimizer}: the learning rate must be a positive finite number or a schedule (step) => number, ` +
+      `got ${shown}; write ${optimizer}(0.01), as NumPyro's optim.${optimizer[0]!.toUpperCase()}${optimizer.slice(1)}(step_size)`,
+  );
 }
 
 function tensorsOf(s: OptimizerState): Tensor[] {

@@ -7,6 +7,7 @@ import { clamp, scope, sqrt, type Tensor, where, zerosLike } from "@scribe/core"
 import { clipByGlobalNorm } from "./clip.js";
 import {
   type LearningRate,
+  checkLearningRate,
   learningRateAt,
   type Optimizer,
   RuleOptimizer,
@@ -22,6 +23,7 @@ import {
  * opt.getParams(s).x!.item(); // 0.8
  */
 export function sgd(lr: LearningRate): RuleOptimizer {
+  checkLearningRate("sgd", lr);
   return new RuleOptimizer("sgd", {
     init: () => ({}),
     update: (i, g, p) => ({ param: p.sub(g.mul(learningRateAt(lr, i))), slots: {} }),
@@ -30,6 +32,7 @@ export function sgd(lr: LearningRate): RuleOptimizer {
 
 /** Heavy-ball momentum: v ← mass·v + g; x ← x − lr·v. */
 export function momentum(lr: LearningRate, mass = 0.9): RuleOptimizer {
+  checkLearningRate("momentum", lr);
   return new RuleOptimizer("momentum", {
     init: (p) => ({ v: zerosLike(p) }),
     update: (i, g, p, s) => {
@@ -73,6 +76,7 @@ function adamStep(
  * const opt = adam(1e-2);
  */
 export function adam(lr: LearningRate, opts: AdamOptions = {}): RuleOptimizer {
+  checkLearningRate("adam", lr);
   const { b1 = 0.9, b2 = 0.999, eps = 1e-8 } = opts;
   return new RuleOptimizer("adam", {
     init: (p) => ({ m: zerosLike(p), v: zerosLike(p) }),
@@ -90,6 +94,7 @@ export interface ClippedAdamOptions extends AdamOptions {
 
 /** Adam with elementwise gradient clipping and optional per-step learning-rate decay. */
 export function clippedAdam(lr: LearningRate, opts: ClippedAdamOptions = {}): RuleOptimizer {
+  checkLearningRate("clippedAdam", lr);
   const { b1 = 0.9, b2 = 0.999, eps = 1e-8, clipNorm = 10, lrd } = opts;
   if (!(clipNorm > 0)) throw new Error(`clippedAdam: clipNorm must be positive, got ${clipNorm}`);
   return new RuleOptimizer("clippedAdam", {
@@ -106,6 +111,7 @@ export function clippedAdam(lr: LearningRate, opts: ClippedAdamOptions = {}): Ru
  * m ← (1−μ)·g/√G + μ·m; x ← x − lr·m. Default momentum 0.9.
  */
 export function adagrad(lr: LearningRate, momentumCoef = 0.9): RuleOptimizer {
+  checkLearningRate("adagrad", lr);
   return new RuleOptimizer("adagrad", {
     init: (p) => ({ gSq: zerosLike(p), m: zerosLike(p) }),
     update: (i, g, p, s) => {
@@ -119,6 +125,7 @@ export function adagrad(lr: LearningRate, momentumCoef = 0.9): RuleOptimizer {
 
 /** RMSProp: a ← γ·a + (1−γ)·g²; x ← x − lr·g/√(a + eps). Defaults γ = 0.9, eps = 1e-8. */
 export function rmsprop(lr: LearningRate, gamma = 0.9, eps = 1e-8): RuleOptimizer {
+  checkLearningRate("rmsprop", lr);
   return new RuleOptimizer("rmsprop", {
     init: (p) => ({ avgSq: zerosLike(p) }),
     update: (i, g, p, s) => {
