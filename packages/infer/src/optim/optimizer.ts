@@ -62,7 +62,9 @@ export function learningRateAt(lr: LearningRate, step: number): number {
   if (typeof lr === "number") return lr;
   const rate = lr(step);
   if (!Number.isFinite(rate))
-    throw new Error(`learning-rate schedule returned ${rate} at step ${step}; it must return a finite number`);
+    throw new Error(
+      `learning-rate schedule returned ${rate} at step ${step}; it must return a finite number`,
+    );
   return rate;
 }
 

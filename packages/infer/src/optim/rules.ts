@@ -6,8 +6,8 @@
 import { clamp, scope, sqrt, type Tensor, where, zerosLike } from "@scribe/core";
 import { clipByGlobalNorm } from "./clip.js";
 import {
-  type LearningRate,
   checkLearningRate,
+  type LearningRate,
   learningRateAt,
   type Optimizer,
   RuleOptimizer,
