@@ -223,7 +223,9 @@ describe("schedules", () => {
 describe("learning-rate arguments", () => {
   it("a misspelt learning rate fails when the optimizer is built, naming the optimizer", () => {
     // PyTorch's spelling: an options object where a number or schedule belongs
-    expect(() => adam({ lr: 0.01 } as unknown as number)).toThrow(/adam: the learning rate .*got \{"lr":0.01\}/);
+    expect(() => adam({ lr: 0.01 } as unknown as number)).toThrow(
+      /adam: the learning rate .*got \{"lr":0.01\}/,
+    );
     expect(() => momentum(-1)).toThrow(/momentum: the learning rate must be a positive/);
     expect(() => rmsprop(Number.NaN)).toThrow(/rmsprop: .*got NaN/);
   });
