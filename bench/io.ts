@@ -43,7 +43,7 @@ export function simulatedDeAnnData(): AnnData {
 }
 
 /** A sparse cells × genes count matrix (~10 % non-zero) with string and categorical obs columns. */
-function sparseAnnData(cells: number, genes: number): AnnData {
+export function sparseAnnData(cells: number, genes: number): AnnData {
   let s = 12345;
   const rand = () => {
     s = (Math.imul(s, 1103515245) + 12345) >>> 0;

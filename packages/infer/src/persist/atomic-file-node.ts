@@ -9,7 +9,7 @@
  * @module
  */
 import { randomBytes } from "node:crypto";
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, fsync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 
 /** A failed atomic write: `path` is the target, `reason` the cause in a few words. */
@@ -45,14 +45,44 @@ export function temporaryPathFor(full: string): string {
   return join(dirname(full), `.${basename(full)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
 }
 
-/** Flush a file's data to disk (so a failure surfaces now, not after the rename). */
-function fsyncFile(path: string): void {
+/**
+ * Flush a file's data to disk (so a failure surfaces now, not after the rename), on libuv's
+ * thread pool: the flush is handed to the pool at once (the file is opened here), so it runs
+ * while the caller goes on, e.g. reading the file back.
+ */
+function fsyncFileAsync(path: string): Promise<void> {
   const fd = openSync(path, "r+");
+  return new Promise((done, fail) =>
+    fsync(fd, (err) => {
+      try {
+        closeSync(fd);
+      } catch (closeErr) {
+        err ??= closeErr as NodeJS.ErrnoException;
+      }
+      if (err) fail(err);
+      else done();
+    }),
+  );
+}
+
+/**
+ * {@link fsyncDir} on libuv's thread pool, not waited for: its failures are ignored anyway, and
+ * the event loop keeps the process alive until it is done (short of `process.exit`).
+ */
+function fsyncDirInBackground(dir: string): void {
+  let fd: number;
   try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    fd = openSync(dir, "r");
+  } catch {
+    return; // as fsyncDir: a folder that cannot be opened is not flushed
   }
+  fsync(fd, () => {
+    try {
+      closeSync(fd);
+    } catch {
+      // nothing to do: the flush was best effort
+    }
+  });
 }
 
 /** Best-effort flush of a folder entry (the rename); some filesystems refuse it, harmlessly. */
@@ -99,8 +129,11 @@ export async function prepareFileAtomic(path: string, writer: AtomicWriter): Pro
   const tmp = temporaryPathFor(full);
   try {
     await writer.write(tmp);
-    fsyncFile(tmp);
-    await writer.verify(tmp);
+    // the flush to disk and the read-back check overlap; both must succeed
+    const synced = fsyncFileAsync(tmp);
+    const [flushed, verified] = await Promise.allSettled([synced, (async () => writer.verify(tmp))()]);
+    if (verified.status === "rejected") throw verified.reason;
+    if (flushed.status === "rejected") throw flushed.reason;
   } catch (err) {
     rmSync(tmp, { force: true });
     if (err instanceof AtomicWriteError) throw err;
@@ -118,7 +151,7 @@ export async function prepareFileAtomic(path: string, writer: AtomicWriter): Pro
         rmSync(tmp, { force: true });
         throw new AtomicWriteError(path, describeFsError(err), { cause: err });
       }
-      fsyncDir(dirname(full));
+      fsyncDirInBackground(dirname(full));
     },
     discard() {
       if (done) return;

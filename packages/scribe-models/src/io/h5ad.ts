@@ -18,8 +18,8 @@ import { checkAnnData } from "./anndata.js";
 import { findMarkers, MARKER_BYTES, PLACEHOLDER_BYTES, patchBoolAttribute } from "./h5-boolattr.js";
 import { type H5, hdf5Cause, isNativeAbort, withH5 } from "./h5-runtime.js";
 import { decodeAnnData, MissingXError, rawShape, type XSource } from "./h5ad-read.js";
+import { checkWritten } from "./h5ad-verify.js";
 import { encodeAnnData } from "./h5ad-write.js";
-import type { Matrix } from "./matrix.js";
 
 export { MissingXError, type XSource } from "./h5ad-read.js";
 
@@ -111,48 +111,11 @@ export interface WriteH5adOptions {
   compression?: number;
 }
 
-/** Equal matrices (format, shape and stored values). */
-function sameMatrix(a: Matrix, b: Matrix): boolean {
-  if (a.format !== b.format || a.shape[0] !== b.shape[0] || a.shape[1] !== b.shape[1]) return false;
-  const eq = (x: ArrayLike<number>, y: ArrayLike<number>, n: number) => {
-    if (x.length < n || y.length < n) return false;
-    for (let i = 0; i < n; i++)
-      if (x[i] !== y[i] && !(Number.isNaN(x[i]) && Number.isNaN(y[i]))) return false;
-    return true;
-  };
-  if (a.format === "dense" || b.format === "dense") return eq(a.data, b.data, a.shape[0] * a.shape[1]);
-  const nnz = a.indptr[a.indptr.length - 1]!;
-  return eq(a.indptr, b.indptr, a.indptr.length) && eq(a.indices, b.indices, nnz) && eq(a.data, b.data, nnz);
-}
-
-/** Throw when the decoded file `back` does not hold what `adata` says. */
-function checkWritten(adata: AnnData, back: AnnData): void {
-  const diff: string[] = [];
-  if (!sameMatrix(adata.X, back.X)) diff.push("X");
-  const sameList = (x: readonly string[], y: readonly string[]) =>
-    x.length === y.length && x.every((v, i) => v === y[i]);
-  if (
-    !sameList(adata.obs.index, back.obs.index) ||
-    !sameList(Object.keys(adata.obs.columns), Object.keys(back.obs.columns))
-  )
-    diff.push("obs");
-  if (
-    !sameList(adata.var.index, back.var.index) ||
-    !sameList(Object.keys(adata.var.columns), Object.keys(back.var.columns))
-  )
-    diff.push("var");
-  // HDF5 lists group members by name, not in insertion order
-  const sameKeys = (x: object, y: object) => sameList(Object.keys(x).sort(), Object.keys(y).sort());
-  if (!sameKeys(adata.layers, back.layers)) diff.push("layers");
-  if (!sameKeys(adata.uns, back.uns)) diff.push("uns");
-  if (diff.length) throw new Error(`the file read back differs from what was written (${diff.join(", ")})`);
-}
-
 /**
  * Write an AnnData to an `.h5ad` file that anndata (Python) reads. Atomic and verified: the
  * file is written to a temporary name in the target folder with every HDF5 status checked,
- * flushed to disk, re-opened and decoded, compared with `adata`, and only then renamed over
- * `path`. Any failure (a full disk, a read-only folder) throws an `AtomicWriteError` naming
+ * flushed to disk, re-opened and its `X`, indexes and keys compared with `adata` as stored
+ * bytes (`h5ad-verify.ts`), and only then renamed over `path`. Any failure (a full disk, a read-only folder) throws an `AtomicWriteError` naming
  * `path` and the cause, leaving any existing file untouched and no partial file behind.
  *
  * Booleans are stored as uint8 arrays tagged with a `scribe-dtype="bool"` attribute (h5wasm
@@ -181,7 +144,7 @@ export async function prepareH5ad(
       withH5((lib) => {
         const file = new lib.File(tmp, "r");
         try {
-          checkWritten(adata, decodeAnnData(file, false));
+          checkWritten(file, adata);
         } finally {
           file.close();
         }
@@ -204,11 +167,15 @@ function writeEncoded(lib: H5, tmp: string, adata: AnnData, options: WriteH5adOp
     if (!file.file_id || file.file_id < 0n) throw new Error(`cannot create ${tmp}`);
     const boolAttrPaths: string[] = [];
     encodeAnnData(file, adata, { compression: options.compression, boolAttrPaths });
+    // an object reference is the address of the object's header, where its attributes live
+    const headers = boolAttrPaths.map((p) =>
+      addressOf((file!.get(p) as InstanceType<H5["Group"]>).create_reference().ref_data),
+    );
     checkStatus(mod.flush(file.file_id), "flushing the HDF5 file");
     const id = file.file_id;
     file = undefined;
     checkStatus(mod.close_file(id), "closing the HDF5 file");
-    if (boolAttrPaths.length > 0 && patchBoolAttributes(tmp) < boolAttrPaths.length) {
+    if (boolAttrPaths.length > 0 && patchBoolAttributes(tmp, headers) < boolAttrPaths.length) {
       // unexpected file layout: fall back to integer 0/1 attributes (read as bool by anndata ≥ 0.9)
       const f = new lib.File(tmp, "a");
       for (const p of boolAttrPaths) {
@@ -232,30 +199,83 @@ function writeEncoded(lib: H5, tmp: string, adata: AnnData, options: WriteH5adOp
   }
 }
 
-/** Patch every boolean placeholder attribute in the file at `path`; returns how many were patched. */
-function patchBoolAttributes(path: string): number {
+/** A little-endian object reference (HDF5's `hobj_ref_t`, 8 bytes) as a file address. */
+function addressOf(ref: ArrayLike<number>): number {
+  let a = 0;
+  for (let i = 7; i >= 0; i--) a = a * 256 + (ref[i] ?? 0);
+  return a;
+}
+
+/** Read `n` bytes of `fd` at `pos` (fewer at the end of the file). */
+function readAt(fd: number, pos: number, n: number): Uint8Array {
+  const buf = new Uint8Array(n);
+  return buf.subarray(0, readSync(fd, buf, 0, n, pos));
+}
+
+const MAX_HEADER_BLOCKS = 64;
+const CONTINUATION_MESSAGE = 0x10;
+
+/**
+ * The message blocks (file position and bytes) of the version-1 object header at `addr`: the
+ * first chunk and every continuation chunk; null when the bytes there are not such a header.
+ */
+function headerBlocks(fd: number, addr: number): { pos: number; bytes: Uint8Array }[] | null {
+  const prefix = readAt(fd, addr, 16);
+  if (prefix.length < 16 || prefix[0] !== 1) return null;
+  const view = new DataView(prefix.buffer);
+  const pending: [number, number][] = [[addr + 16, view.getUint32(8, true)]];
+  const blocks: { pos: number; bytes: Uint8Array }[] = [];
+  while (pending.length > 0 && blocks.length < MAX_HEADER_BLOCKS) {
+    const [pos, len] = pending.shift()!; // length checked
+    const bytes = readAt(fd, pos, len);
+    if (bytes.length < len) return null;
+    blocks.push({ pos, bytes });
+    const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let p = 0; p + 8 <= len; p += 8 + v.getUint16(p + 2, true)) {
+      if (v.getUint16(p, true) === CONTINUATION_MESSAGE && p + 24 <= len)
+        pending.push([Number(v.getBigUint64(p + 8, true)), Number(v.getBigUint64(p + 16, true))]);
+    }
+  }
+  return blocks;
+}
+
+/** Patch the placeholders in `bytes` (a window of the file at `pos`), writing back what changed. */
+function patchWindow(fd: number, pos: number, bytes: Uint8Array): number {
+  let patched = 0;
+  for (const hit of findMarkers(bytes)) {
+    if (hit + PLACEHOLDER_BYTES > bytes.length) continue;
+    const lo = Math.max(0, hit - PATCH_MARGIN);
+    const window = bytes.slice(lo, hit + PLACEHOLDER_BYTES);
+    if (patchBoolAttribute(window, hit - lo)) {
+      if (writeSync(fd, window, 0, window.length, pos + lo) !== window.length)
+        throw new Error("short write while patching boolean attributes");
+      patched++;
+    }
+  }
+  return patched;
+}
+
+/** Bytes before a placeholder that hold the rest of its attribute message. */
+const PATCH_MARGIN = 128;
+
+/**
+ * Patch every boolean placeholder attribute in the file at `path`; returns how many were
+ * patched. The object headers at `headers` (the objects that got a placeholder) are read first;
+ * only when a placeholder is not found there is the whole file scanned.
+ */
+function patchBoolAttributes(path: string, headers: readonly number[]): number {
   const fd = openSync(path, "r+");
   try {
+    let patched = 0;
+    for (const addr of headers)
+      for (const b of headerBlocks(fd, addr) ?? []) patched += patchWindow(fd, b.pos, b.bytes);
+    if (patched >= headers.length) return patched;
     const size = statSync(path).size;
     const chunk = 1 << 22;
-    const margin = 128;
-    const buf = new Uint8Array(chunk + 2 * margin);
-    let patched = 0;
+    // windows overlap by the margin; a patched placeholder is gone when the next one is read
     for (let base = 0; base < size; base += chunk) {
-      const from = Math.max(0, base - margin);
-      const n = readSync(fd, buf, 0, Math.min(buf.length, size - from), from);
-      const view = buf.subarray(0, n);
-      for (const hit of findMarkers(view)) {
-        const abs = from + hit;
-        if (abs < base || abs >= base + chunk || hit + PLACEHOLDER_BYTES > n) continue;
-        const lo = Math.max(0, hit - margin);
-        const window = view.slice(lo, hit + PLACEHOLDER_BYTES);
-        if (patchBoolAttribute(window, hit - lo)) {
-          if (writeSync(fd, window, 0, window.length, from + lo) !== window.length)
-            throw new Error("short write while patching boolean attributes");
-          patched++;
-        }
-      }
+      const from = Math.max(0, base - PATCH_MARGIN);
+      patched += patchWindow(fd, from, readAt(fd, from, Math.min(chunk + 2 * PATCH_MARGIN, size - from)));
     }
     return patched;
   } finally {
