@@ -5,9 +5,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type AnnData, categorical, createAnnData } from "@scribe/models/io/index.js";
 import { withH5 } from "@scribe/models/io/h5-runtime.js";
 import { checkWritten } from "@scribe/models/io/h5ad-verify.js";
+import { type AnnData, categorical, createAnnData } from "@scribe/models/io/index.js";
 import { readH5ad, writeH5ad } from "@scribe/models/io/node.js";
 import type { Group } from "h5wasm";
 import { afterAll, describe, expect, it } from "vitest";
