@@ -4,16 +4,18 @@
  * per-gene statistics the encoder input and the decoder's starting bias use; training is
  * `SVI.run` of `@scribe/infer` with `TraceMeanFieldELBO` (minibatches, stable updates,
  * progress, early stopping, checkpoints and exact resume, interrupts), with KL annealing
- * through the optimizer's step count (`kl-annealing.ts`).
+ * through the optimizer's step count (`kl-annealing.ts`) and, by default where it applies,
+ * early stopping on the ELBO of held-out cells (`held-out.ts`, which states the rule).
  * @module
  */
-import { cpuBackend, fromTypedArray, key as makeKey, type Tensor, withBackend } from "@scribe/core";
+import { cpuBackend, fromTypedArray, key as makeKey, scope, type Tensor, withBackend } from "@scribe/core";
 import { Adam, type EarlyStoppingOptions, SVI, type SVIProgress, TraceMeanFieldELBO } from "@scribe/infer";
 import { prepareFitCheckpointing } from "../fit-checkpointing.js";
 import type { AnnData } from "../io/anndata.js";
 import { toDense } from "../io/matrix.js";
 import { validateCounts } from "../io/validate.js";
 import { type ModelOptions, makeConfig } from "../models/config.js";
+import { resolveValidation, runWithValidation, splitCells } from "./held-out.js";
 import { AnnealedOptimizer, KlAnnealing } from "./kl-annealing.js";
 import { flowLatentPrior } from "./latent-flow-prior.js";
 import { resolveVaeOptions, type VaeFitOptions } from "./options.js";
@@ -113,22 +115,49 @@ export async function fitVae(data: Tensor | AnnData, options: VaeFitOptions): Pr
         `fit (vae): option ${k} does not apply to VAE inference (the encoder is the guide; no mixtures)`,
       );
   const cfg = makeConfig(modelType, modelOpts);
-  const stats = geneStats(host.data, C, G);
   if (options.latentFlow !== undefined && options.latentPrior !== undefined)
     throw new Error("fit (vae): latentFlow and latentPrior are exclusive (latentFlow builds the prior)");
   const latentPrior =
     options.latentFlow !== undefined
       ? flowLatentPrior(options.latentFlow, vopts.latentDim)
       : (options.latentPrior ?? null);
-  const spec = makeVaeSpec(cfg, vopts, stats, latentPrior);
+  const seed = options.seed ?? 42;
+  // held-out early stopping: decided on the whole data's spec, then the training cells give
+  // the statistics of every spec (the held-out cells stay unseen) and the training spec's plate
+  let spec = makeVaeSpec(cfg, vopts, geneStats(host.data, C, G), latentPrior);
+  const esSet = options.earlyStopping !== undefined && options.earlyStopping !== false;
+  const validation = resolveValidation(options.validation, spec, C, esSet);
+  let trainSpec = spec;
+  let train = host.data;
+  let heldOut: Tensor | null = null;
+  if (validation) {
+    const split = splitCells(C, validation.fraction, seed);
+    const rows = (idx: Int32Array) => {
+      const out = new Float32Array(idx.length * G);
+      idx.forEach((c, i) => {
+        out.set(host.data.subarray(c * G, (c + 1) * G), i * G);
+      });
+      return out;
+    };
+    train = rows(split.train);
+    heldOut = fromTypedArray(rows(split.heldOut), [split.heldOut.length, G]);
+    const stats = geneStats(train, split.train.length, G);
+    spec = makeVaeSpec(cfg, vopts, stats, latentPrior);
+    trainSpec = makeVaeSpec(
+      makeConfig(modelType, { ...modelOpts, nCells: split.train.length }),
+      vopts,
+      stats,
+      latentPrior,
+    );
+  }
   const clock = new KlAnnealing(vopts.klWarmupSteps);
   const beta = vopts.klWarmupSteps > 0 ? () => clock.betaTensor() : null;
-  const model = buildVaeModel(spec, beta);
-  const counts = fromTypedArray(host.data, host.shape);
+  const model = buildVaeModel(trainSpec, beta);
+  const counts = fromTypedArray(train, [train.length / G, G]);
   // the encoder's input once per fit (exact: a per-gene fixed transform), unless the copy would be large
-  const precomputed = C * G <= MAX_PRECOMPUTED_INPUT ? { counts, input: encoderInput(spec, counts) } : null;
-  const guide = buildVaeGuide(spec, beta, precomputed);
-  const seed = options.seed ?? 42;
+  const precomputed =
+    train.length <= MAX_PRECOMPUTED_INPUT ? { counts, input: encoderInput(trainSpec, counts) } : null;
+  const guide = buildVaeGuide(trainSpec, beta, precomputed);
   const nSteps = options.nSteps ?? 50_000;
   if (!Number.isInteger(nSteps) || nSteps < 0)
     throw new Error(`fit (vae): nSteps must be a non-negative integer, got ${nSteps}`);
@@ -149,6 +178,7 @@ export async function fitVae(data: Tensor | AnnData, options: VaeFitOptions): Pr
     seed,
     batchSize,
     lr,
+    validation,
   });
   const {
     resumed,
@@ -161,20 +191,46 @@ export async function fitVae(data: Tensor | AnnData, options: VaeFitOptions): Pr
       : options.earlyStopping
         ? (options.earlyStopping as EarlyStoppingOptions)
         : null;
-  const run = await svi.run(makeKey(seed), Math.max(0, nSteps - done0), [counts, batchSize], {
+  const checkpointEvery = options.checkpointEvery ?? 2500;
+  const chunkOptions = {
     stableUpdate: options.stableUpdate ?? true,
-    ...(resumed ? { initState: resumed.state, history: resumed.history! } : {}),
     logEvery: Math.max(1, options.progressEvery ?? 100),
     progressBar: false,
-    ...(es ? { earlyStopping: es } : {}),
-    ...(save ? { checkpoint: { every: options.checkpointEvery ?? 2500, save } } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.maxNonFiniteSteps !== undefined ? { maxNonFiniteSteps: options.maxNonFiniteSteps } : {}),
     ...(options.onProgress
       ? { onProgress: (p: SVIProgress) => options.onProgress!(p.stepsDone, nSteps, p.loss, p) }
       : {}),
-  });
+  };
+  const args: [Tensor, number | null] = [counts, batchSize];
+  // the same draws at every held-out check, so checks differ by the params only
+  const evalKey = makeKey(seed + 1);
+  const run =
+    validation && heldOut
+      ? await runWithValidation(svi, validation, {
+          key: makeKey(seed),
+          totalSteps: nSteps,
+          args,
+          chunkOptions,
+          resumed: resumed ? { state: resumed.state, ...resumed.history! } : null,
+          save,
+          checkpointEvery,
+          evaluate: async (params) => {
+            const r = new ScribeVAEResults({ spec: trainSpec, params, lossHistory: new Float64Array(0) });
+            const mean = scope(() => r.elboByCell(heldOut, evalKey, validation.nDraws).mean());
+            const v = Number(((await mean.data()) as ArrayLike<number>)[0]);
+            mean.dispose();
+            return v;
+          },
+        })
+      : await svi.run(makeKey(seed), Math.max(0, nSteps - done0), args, {
+          ...chunkOptions,
+          ...(resumed ? { initState: resumed.state, history: resumed.history! } : {}),
+          ...(es ? { earlyStopping: es } : {}),
+          ...(save ? { checkpoint: { every: checkpointEvery, save } } : {}),
+        });
   precomputed?.input.dispose();
+  heldOut?.dispose();
   const params = await toCpu(run.params);
   const results = new ScribeVAEResults({
     spec,
@@ -188,6 +244,16 @@ export async function fitVae(data: Tensor | AnnData, options: VaeFitOptions): Pr
       batchSize,
       learningRate: lr,
       klWarmupSteps: vopts.klWarmupSteps,
+      ...("record" in run && validation
+        ? {
+            validation: {
+              ...validation,
+              heldOutCells: C - trainSpec.cfg.nCells,
+              bestStep: run.record.bestStep,
+              bestElbo: run.record.bestElbo,
+            },
+          }
+        : {}),
       ...(options.latentFlow ? { latentFlow: options.latentFlow } : {}),
     },
     modelOptions: (({ nCells: _c, nGenes: _g, ...rest }) => rest)(modelOpts),

@@ -4,6 +4,17 @@
  */
 export { type DecodedCells, decodeCells } from "./decode.js";
 export { fitVae, type VaeFitOutcome } from "./fit-vae.js";
+export {
+  heldOutElboUnavailable,
+  MIN_CELLS_FOR_VALIDATION,
+  type ResolvedValidation,
+  resolveValidation,
+  runWithValidation,
+  splitCells,
+  VALIDATION_DEFAULTS,
+  type ValidationRecord,
+  type VaeValidationOptions,
+} from "./held-out.js";
 export { AnnealedOptimizer, KlAnnealing } from "./kl-annealing.js";
 export { flowLatentPrior, LATENT_PRIOR_FLOW } from "./latent-flow-prior.js";
 export { moduleParams, type VaeNetworks, vaeNetworks } from "./networks.js";

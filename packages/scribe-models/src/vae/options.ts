@@ -1,12 +1,14 @@
 /**
  * The options of VAE inference (`fit(counts, { inferenceMethod: "vae", ... })`, SCRIBE spec
  * §3 "VAE" and §4.1) and their defaults: latent dimension 10, encoder [128, 64], decoder
- * [64, 128], ReLU, log1p inputs, KL annealing β from 0 to 1 over 2000 steps.
+ * [64, 128], ReLU, log1p inputs, KL annealing β from 0 to 1 over 2000 steps, and (where it
+ * applies, from 100 cells) early stopping on the ELBO of 10 % held-out cells (`held-out.ts`).
  * @module
  */
 import type { Distribution } from "@scribe/distributions";
 import type { FlowKind } from "@scribe/infer";
 import type { FitOptions } from "../fit.js";
+import type { VaeValidationOptions } from "./held-out.js";
 
 /** How the encoder sees a cell's counts: log1p (default), optionally standardised per gene. */
 export type VaeInputTransform = "log1p" | "log1p_standardize";
@@ -56,6 +58,12 @@ export interface VaeOptions {
    * 4 layers, hidden [64, 64]); exclusive with `latentPrior`.
    */
   latentFlow?: FlowKind;
+  /**
+   * Early stopping on the ELBO of held-out cells (`held-out.ts`): unset, on where the held-out
+   * ELBO is defined and there are ≥ 100 cells (the rule is in that module); `true` or options
+   * ask for it (refused, with the reason, where it cannot run); `false` trains on every cell.
+   */
+  validation?: boolean | VaeValidationOptions;
 }
 
 /** Options of `fit` with `inferenceMethod: "vae"`. */
