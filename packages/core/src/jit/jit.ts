@@ -1,5 +1,6 @@
 import type { Backend, BackendBuffer, FusedKernel } from "../backend/backend.js";
 import { cpuBackend } from "../backend/registry.js";
+import { planLoop } from "../expr/loop-plan.js";
 import { scope } from "../memory/scope.js";
 import { fromTypedArray } from "../tensor/creation.js";
 import { checksRegistered } from "../tensor/deferred-checks.js";
@@ -7,6 +8,12 @@ import { allocStorage, type TypedArray } from "../tensor/dtype.js";
 import { realize } from "../tensor/realize.js";
 import { formatShape } from "../tensor/shape.js";
 import type { Tensor } from "../tensor/tensor.js";
+import {
+  compileStraightLine,
+  type RecordedWork,
+  type StraightLineFunction,
+  straightLineRefusal,
+} from "./straight-line.js";
 
 /**
  * `jit(f)`: record the backend work `f` does on the first call and replay it afterwards.
@@ -29,6 +36,8 @@ type Output = Tensor | readonly Tensor[];
 interface Program {
   readonly inputs: readonly BackendBuffer[];
   readonly steps: readonly (() => void)[];
+  /** The same work with the structure of each fused pass (for {@link Jitted.straightLine}). */
+  readonly work: readonly RecordedWork[];
   readonly outputs: readonly { buf: BackendBuffer; shape: readonly number[] }[];
   readonly outputIsArray: boolean;
   readonly held: readonly BackendBuffer[];
@@ -84,6 +93,8 @@ function methodNames(obj: object): string[] {
 export interface BackendRecording {
   /** The logged work, in order; calling each step reruns it on the same buffers. */
   readonly steps: (() => void)[];
+  /** The same work, each fused pass with its plan and buffers (what straight-line.ts renders). */
+  readonly work: RecordedWork[];
   /** Buffers freed while recording, kept alive for the replays. */
   readonly held: BackendBuffer[];
   /** False when `body` read values back or drew random numbers (or fused kernels cannot be planned). */
@@ -98,6 +109,7 @@ export interface BackendRecording {
  */
 export function recordBackendWork(backend: Backend, body: () => void): BackendRecording {
   const steps: (() => void)[] = [];
+  const work: RecordedWork[] = [];
   const held: BackendBuffer[] = [];
   let replayable = true;
   let depth = 0;
@@ -120,8 +132,14 @@ export function recordBackendWork(backend: Backend, body: () => void): BackendRe
               replayable = false;
               return f.apply(backend, args);
             }
+            const [kernels, outs] = args as [readonly FusedKernel[], readonly BackendBuffer[]];
             const plan = planFused.apply(backend, args) as () => void;
             steps.push(plan);
+            // The leaves' buffers now: a leaf's tensor may be disposed before recording ends.
+            const loop = planLoop(kernels);
+            const leaves = loop.leaves.map((l) => l.tensor._buf);
+            if (leaves.some((b) => !b)) replayable = false;
+            else work.push({ kind: "fused", plan: loop, leaves: leaves as BackendBuffer[], outs });
             return plan();
           }
           case "free":
@@ -130,9 +148,12 @@ export function recordBackendWork(backend: Backend, body: () => void): BackendRe
           case "value-dependent":
             replayable = false;
             return f.apply(backend, args);
-          case "work":
-            steps.push(() => void f.apply(backend, args));
+          case "work": {
+            const run = () => void f.apply(backend, args);
+            steps.push(run);
+            work.push({ kind: "opaque", run });
             return f.apply(backend, args);
+          }
           default: // allocate, query, planner: run once, nothing to replay
             return f.apply(backend, args);
         }
@@ -152,7 +173,7 @@ export function recordBackendWork(backend: Backend, body: () => void): BackendRe
       else delete b[name];
     }
   }
-  return { steps, held, replayable };
+  return { steps, work, held, replayable };
 }
 
 /** A function compiled by {@link jit}: called like the original, replaying its recorded kernels. */
@@ -162,6 +183,15 @@ export interface Jitted<A extends Tensor[], R extends Output> {
   dispose(): void;
   /** How many calls replayed a recorded program (for tests and profiling). */
   readonly replays: number;
+  /**
+   * The program recorded for these arguments' shapes and dtypes (recorded now, from these
+   * values, if it was not yet) as one generated JS function over flat arrays: the inputs'
+   * values in, the outputs' values out, no tensors (see straight-line.ts). Its results equal
+   * a replay's. Null when the program is not replayable (see {@link jit}) or not small (a pass
+   * over more than `STRAIGHT_LINE_MAX_PASS_ELEMENTS` elements). The function uses the
+   * program's buffers: it is valid until `dispose()`.
+   */
+  straightLine(...args: A): StraightLineFunction | null;
 }
 
 /**
@@ -203,6 +233,7 @@ export function jit<A extends Tensor[], R extends Output>(f: (...args: A) => R):
     const program: Program = {
       inputs: inputs.map((t) => t._buf!),
       steps: rec.steps,
+      work: rec.work,
       outputs: outs.map((t) => ({ buf: t._buf!, shape: t.shape })),
       outputIsArray: Array.isArray(result),
       held: [...rec.held, ...inputs.map((t) => t._buf!), ...outs.map((t) => t._buf!)],
@@ -237,7 +268,31 @@ export function jit<A extends Tensor[], R extends Output>(f: (...args: A) => R):
   }) as Jitted<A, R>;
 
   Object.defineProperty(call, "replays", { get: () => replays });
+  const straightLines = new Map<string, StraightLineFunction | null>();
+  call.straightLine = (...args: A): StraightLineFunction | null => {
+    const sig = signature(args);
+    const cached = straightLines.get(sig);
+    if (cached !== undefined) return cached;
+    if (!programs.has(sig)) {
+      const { program, result } = record(args);
+      programs.set(sig, program);
+      for (const t of Array.isArray(result) ? result : [result as Tensor]) t.dispose();
+    }
+    const p = programs.get(sig)!;
+    const compiled =
+      p === "eager" || straightLineRefusal(p.work) !== null
+        ? null
+        : compileStraightLine(
+            p.work,
+            p.inputs.map((buf) => ({ buf, size: buf.size })),
+            p.outputs.map((o) => ({ buf: o.buf, size: o.shape.reduce((n, d) => n * d, 1) })),
+            (buf) => backend.readSync!(buf),
+          );
+    straightLines.set(sig, compiled);
+    return compiled;
+  };
   call.dispose = () => {
+    straightLines.clear();
     for (const p of programs.values()) {
       if (p === "eager") continue;
       for (const b of p.held) {

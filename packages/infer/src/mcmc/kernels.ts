@@ -17,6 +17,13 @@ export type ModelFn = (...args: any[]) => unknown;
 export interface KernelOptions extends HMCSettings, PotentialSource {
   /** A model whose latent sites are sampled in unconstrained space. */
   model?: ModelFn;
+  /**
+   * On the cpu backend, compile a small model's potential and gradient into one generated
+   * plain-JS function called synchronously per leapfrog step (`jit`'s straight-line form; the
+   * same draws as without it). Default true; it applies only where the recorded potential is
+   * replayable and small, and false replays the recorded kernels with one `await` per step.
+   */
+  compilePotential?: boolean;
 }
 
 /** What the MCMC driver needs from a kernel. */
@@ -74,7 +81,7 @@ abstract class HMCKernelBase implements MCMCKernel {
   setup(args: unknown[], initParams?: ArrayLike<number>): SamplerSetup {
     const o = this.options;
     if (o.model) {
-      const s = modelSetup(o.model, args, { initRadius: o.initRadius });
+      const s = modelSetup(o.model, args, { initRadius: o.initRadius, compilePotential: o.compilePotential });
       warnObsMaskUnderMCMC(s.outputSites);
       if (!initParams) return s;
       if (initParams.length !== s.dim)
@@ -82,7 +89,14 @@ abstract class HMCKernelBase implements MCMCKernel {
           `MCMC: initParams has ${initParams.length} entries, the model has ${s.dim} unconstrained parameters`,
         );
       const z = Float64Array.from(initParams);
-      return { ...s, initPosition: () => Float64Array.from(z) };
+      return {
+        ...s,
+        // read through, not copied: the compiled potential is made when a sampler first asks
+        get potential() {
+          return s.potential;
+        },
+        initPosition: () => Float64Array.from(z),
+      };
     }
     return potentialSetup(o, initParams);
   }

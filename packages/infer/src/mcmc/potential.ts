@@ -10,6 +10,7 @@ import {
   concat,
   cpuBackend,
   currentBackend,
+  type Jitted,
   jit,
   type Key,
   type Message,
@@ -32,7 +33,7 @@ import {
 import { contractTrace, marginalizedModel } from "../enumeration/enum-log-density.js";
 import { latentSites, runTrace } from "../util/sites.js";
 import type { ModelFn } from "./kernels.js";
-import { deviceVector, readEnergyAndGradient } from "./potential-fn.js";
+import { deviceVector, type PotentialGradFn, readEnergyAndGradient } from "./potential-fn.js";
 import { type OutputSite, randomBox, type SamplerSetup } from "./setup.js";
 
 /** How one latent site sits in the flat unconstrained vector. */
@@ -164,6 +165,70 @@ function constrainedTrace(
   return trace(seed(substitute(model, constrain), 0)).getTrace(...args);
 }
 
+type StraightLine = NonNullable<ReturnType<Jitted<Tensor[], Tensor>["straightLine"]>>;
+
+/**
+ * The packed potential `[U, ∇U]` of a small model on the cpu backend, compiled by `jit` into
+ * one generated plain-JS function (`Jitted.straightLine`), as the synchronous
+ * {@link PotentialGradFn} the samplers call: no tensors, no promise and no kernel lookups per
+ * leapfrog step, and exactly the values a replay computes. `compile` records it (null where it
+ * does not apply: another backend, a potential that reads values back or draws random numbers
+ * or is not small; the samplers then use `potentialAsync`). Nothing is recorded until a sampler
+ * asks for the potential, so a setup used only for its site list holds no program.
+ */
+class CompiledPotential {
+  #state: "unknown" | "none" | "compiled";
+  #line: StraightLine | null = null;
+  readonly #packed: Float64Array;
+  readonly #fn: PotentialGradFn;
+
+  constructor(
+    readonly compile: () => StraightLine | null,
+    readonly dim: number,
+    enabled: boolean,
+  ) {
+    this.#state = enabled ? "unknown" : "none";
+    this.#packed = new Float64Array(dim + 1);
+    this.#fn = (z, g) => {
+      const line = this.#line ?? this.#compiled();
+      const packed = this.#packed;
+      line(z, packed);
+      for (let i = 0; i < dim; i++) g[i] = packed[i + 1]!;
+      return packed[0]!;
+    };
+  }
+
+  /** The synchronous potential, or undefined where no straight-line form applies. */
+  get potential(): PotentialGradFn | undefined {
+    if (this.#state === "unknown") {
+      this.#line = this.compile();
+      this.#check(this.#line);
+      this.#state = this.#line ? "compiled" : "none";
+    }
+    return this.#state === "compiled" ? this.#fn : undefined;
+  }
+
+  /** Forget the function (its program's buffers are being freed); the next call records again. */
+  release(): void {
+    this.#line = null;
+  }
+
+  #compiled(): StraightLine {
+    const line = this.compile();
+    if (!line) throw new Error("MCMC: the model's potential compiled before and no longer does");
+    this.#check(line);
+    this.#line = line;
+    return line;
+  }
+
+  #check(line: StraightLine | null): void {
+    if (line && (line.inputSize !== this.dim || line.outputSize !== this.dim + 1))
+      throw new Error(
+        `internal: the compiled potential takes ${line.inputSize} values and gives ${line.outputSize}, expected ${this.dim} and ${this.dim + 1}`,
+      );
+  }
+}
+
 /** Draws per readback when post-processing kept draws asynchronously. */
 const CONSTRAIN_CHUNK = 64;
 
@@ -172,14 +237,16 @@ const CONSTRAIN_CHUNK = 64;
  * through one `valueAndGrad` per evaluation (one tensor per site, no slicing), initial
  * positions uniform in (−radius, radius) in unconstrained space, and constrained output
  * sites. Site values reach the device as float64 where the backend has it, float32
- * otherwise (WebGPU). Nothing is read back synchronously, on any backend: the potential is
+ * otherwise (WebGPU). No tensor is read back synchronously, on any backend: the potential is
  * one `await` of one small buffer `[U, ∇U]` per evaluation, the post-processing one `await`
- * per chunk of kept draws.
+ * per chunk of kept draws. On the cpu, a small model's potential is also offered as a plain
+ * synchronous function (`potential`, unless `compilePotential` is false): the recorded
+ * program compiled into one generated JS function over host arrays (`Jitted.straightLine`).
  */
 export function modelSetup(
   model: ModelFn,
   args: unknown[],
-  opts: { initRadius?: number } = {},
+  opts: { initRadius?: number; compilePotential?: boolean } = {},
 ): SamplerSetup {
   const backend = currentBackend();
   const onDevice = <T>(f: () => T): T => withBackend(backend, () => scope(() => withoutValidation(f)));
@@ -210,10 +277,14 @@ export function modelSetup(
   const dim = layout.reduce((a, l) => a + l.size, 0);
   const outDtype = backend.supportsFloat64 ? "float64" : "float32";
   // `jit` records cpu kernels (it reads its inputs synchronously); elsewhere run eagerly.
-  const compile = <R extends Tensor | Tensor[]>(
-    f: (...us: Tensor[]) => R,
-  ): ((...us: Tensor[]) => R) & { dispose(): void } =>
-    backend === cpuBackend() ? jit(f) : Object.assign((...us: Tensor[]) => f(...us), { dispose: () => {} });
+  const compile = <R extends Tensor | Tensor[]>(f: (...us: Tensor[]) => R): Jitted<Tensor[], R> =>
+    backend === cpuBackend()
+      ? jit(f)
+      : Object.assign((...us: Tensor[]) => f(...us), {
+          dispose: () => {},
+          straightLine: () => null,
+          replays: 0,
+        });
   const siteTensors = (z: Float64Array): Tensor[] =>
     layout.map((l) => deviceVector(backend, z.subarray(l.offset, l.offset + l.size), l.unconstrainedShape));
   const vg = valueAndGrad((us: Tensor[]) => modelPotentialEnergy(model, args, layout, us));
@@ -226,6 +297,13 @@ export function modelSetup(
     const [v, grads] = vg(us);
     return concat([v.reshape([1]), ...grads.map((gt) => gt.reshape([gt.size]))]);
   });
+  // On the cpu, the same program as one generated plain-JS function, called synchronously by
+  // the samplers (recorded at the origin: the program is the same wherever it is recorded).
+  const compiled = new CompiledPotential(
+    () => onDevice(() => evaluatePacked.straightLine(...siteTensors(new Float64Array(dim)))),
+    dim,
+    opts.compilePotential !== false,
+  );
   // Deterministic sites, and constrained values whose support may depend on other latents,
   // need one run of the model per draw (NumPyro's `constrain_fn(..., return_deterministic=True)`),
   // recorded once and replayed like the potential. The outputs are copied into one fresh
@@ -251,6 +329,9 @@ export function modelSetup(
   const radius = opts.initRadius ?? 2;
   return {
     dim,
+    get potential() {
+      return compiled.potential;
+    },
     potentialAsync: (z, g) =>
       readEnergyAndGradient(
         onDevice(() => evaluatePacked(...siteTensors(z))),
@@ -280,6 +361,7 @@ export function modelSetup(
       return out;
     },
     dispose: () => {
+      compiled.release();
       evaluatePacked.dispose();
       postprocess?.dispose();
     },

@@ -1,0 +1,301 @@
+import type { BackendBuffer, ReduceKind } from "../backend/backend.js";
+import { loopLibrary, REDUCE_INIT } from "../backend/cpu/codegen.js";
+import { PARALLEL_MIN_ELEMENTS } from "../backend/cpu/threads.js";
+import { type LoopPlan, planOps, type ValueRef } from "../expr/loop-plan.js";
+import type { ScalarOp } from "../ops/define-op.js";
+import type { TypedArray } from "../tensor/dtype.js";
+
+/**
+ * A recorded program (jit.ts) rendered as one generated JavaScript function over the cpu
+ * backend's typed arrays: every fused pass becomes a loop nest (or a few statements for a
+ * one-element pass) with its shapes, strides, offsets and constants written in as literals,
+ * one pass after another in one function body, so a call is one function call with no
+ * tensors, plans or kernel lookups in between. Backend work that is not a fused pass (a
+ * matmul, a gather) is called as recorded. Each pass computes exactly what the cpu renderer
+ * (backend/cpu/codegen.ts) computes for it: the same scalar program, the same element order,
+ * the same stores into the same arrays (float32 outputs round where the loop's stores do),
+ * reductions accumulated in float64 and written at the end of the pass, so its results equal
+ * a replay's bit for bit.
+ */
+
+/** One unit of work logged while recording, in the order it ran. */
+export type RecordedWork =
+  | {
+      readonly kind: "fused";
+      readonly plan: LoopPlan;
+      /** The buffer of each plan leaf, resolved when the pass ran. */
+      readonly leaves: readonly BackendBuffer[];
+      readonly outs: readonly BackendBuffer[];
+    }
+  | { readonly kind: "opaque"; readonly run: () => void };
+
+/** A slot of the program: a buffer and how many of its leading elements are the value. */
+export interface ProgramSlot {
+  readonly buf: BackendBuffer;
+  readonly size: number;
+}
+
+/**
+ * The compiled program: reads the inputs' values from `x` (flat, concatenated in argument
+ * order: {@link inputSize} values) and writes the outputs' values into `out` (flat,
+ * concatenated: {@link outputSize} values).
+ */
+export interface StraightLineFunction {
+  (x: ArrayLike<number>, out: { [i: number]: number }): void;
+  readonly inputSize: number;
+  readonly outputSize: number;
+  /** The generated source (for inspection and tests). */
+  readonly source: string;
+}
+
+/**
+ * Most elements one pass may iterate over for the program to count as small. Larger passes
+ * are where per-call bookkeeping stops mattering, and they may be split over worker threads
+ * (threads.ts), which a single generated function would not do.
+ */
+export const STRAIGHT_LINE_MAX_PASS_ELEMENTS = 4096;
+
+const COMBINE: Record<ReduceKind, (a: string, v: string) => string> = {
+  sum: (a, v) => `${a}+${v}`,
+  prod: (a, v) => `${a}*${v}`,
+  max: (a, v) => `((${v}>${a}||${v}!==${v})?${v}:${a})`,
+  min: (a, v) => `((${v}<${a}||${v}!==${v})?${v}:${a})`,
+};
+
+const IDENT = /^[A-Za-z_$][\w$]*$/;
+const NUMBER = /^-?[\d.]+(e[-+]?\d+)?$/;
+
+/** A number as JavaScript source that evaluates to exactly that double. */
+function literal(v: number): string {
+  if (Number.isNaN(v)) return "NaN";
+  if (Object.is(v, -0)) return "(-0)";
+  if (v === Number.POSITIVE_INFINITY) return "Infinity";
+  if (v === Number.NEGATIVE_INFINITY) return "(-Infinity)";
+  return v < 0 ? `(${String(v)})` : String(v);
+}
+
+/** `offset + Σ i_d · stride_d` with literal strides (zero strides and unit dims dropped). */
+function indexExpr(offset: number, strides: readonly number[], loopVars: readonly (string | null)[]): string {
+  const terms = offset !== 0 ? [String(offset)] : [];
+  strides.forEach((s, d) => {
+    if (s === 0 || loopVars[d] === null) return;
+    terms.push(s === 1 ? loopVars[d]! : `${loopVars[d]}*${s}`);
+  });
+  return terms.length > 0 ? terms.join("+") : "0";
+}
+
+/**
+ * Why a recorded program cannot be rendered (null when it can): a pass too large to count as
+ * small, or one the cpu backend would split over threads.
+ */
+export function straightLineRefusal(work: readonly RecordedWork[]): string | null {
+  for (const w of work) {
+    if (w.kind !== "fused") continue;
+    const { total, maxOpCost } = w.plan;
+    if (total > STRAIGHT_LINE_MAX_PASS_ELEMENTS)
+      return `a pass iterates over ${total} elements (small programs only: at most ${STRAIGHT_LINE_MAX_PASS_ELEMENTS})`;
+    if (total * Math.max(1, maxOpCost) >= PARALLEL_MIN_ELEMENTS)
+      return `a pass of ${total} elements at cost ${maxOpCost} per element may be split over threads`;
+  }
+  return null;
+}
+
+/**
+ * Render `work` as one function (see the file comment). `storage` gives a buffer's typed
+ * array as it is now; the function keeps these arrays, so the buffers must stay allocated
+ * while it is used (the jitted function that recorded them holds them until disposed).
+ */
+export function compileStraightLine(
+  work: readonly RecordedWork[],
+  inputs: readonly ProgramSlot[],
+  outputs: readonly ProgramSlot[],
+  storage: (buf: BackendBuffer) => TypedArray,
+): StraightLineFunction {
+  const refusal = straightLineRefusal(work);
+  if (refusal) throw new Error(`compileStraightLine: ${refusal}`);
+  const arrays: TypedArray[] = [];
+  const arrayNames = new Map<TypedArray, string>();
+  const arrayOf = (buf: BackendBuffer): string => {
+    const a = storage(buf);
+    let name = arrayNames.get(a);
+    if (!name) {
+      name = `A${arrays.length}`;
+      arrays.push(a);
+      arrayNames.set(a, name);
+    }
+    return name;
+  };
+  const opaque: (() => void)[] = [];
+  const library: Record<string, (...a: never[]) => unknown> = {};
+  // Float64 scratch: multi-output op results and reductions with more than one output element.
+  const scratch: number[] = [];
+  const newScratch = (size: number): string => {
+    scratch.push(size);
+    return `T${scratch.length - 1}`;
+  };
+  const lines: string[] = [];
+
+  let offset = 0;
+  for (const { buf, size } of inputs) {
+    const a = arrayOf(buf);
+    lines.push(`for (let i = 0; i < ${size}; i++) ${a}[i] = x[${offset} + i];`);
+    offset += size;
+  }
+  const inputSize = offset;
+
+  const live = liveRoots(work, outputs);
+  work.forEach((w, k) => {
+    if (w.kind === "opaque") {
+      opaque.push(w.run);
+      lines.push(`W[${opaque.length - 1}]();`);
+      return;
+    }
+    const keep = live[k]!;
+    if (!keep.some(Boolean)) return;
+    Object.assign(library, loopLibrary(planOps(w.plan)));
+    lines.push(...renderPass(w, keep, arrayOf, newScratch));
+  });
+
+  offset = 0;
+  for (const { buf, size } of outputs) {
+    const a = arrayOf(buf);
+    lines.push(`for (let i = 0; i < ${size}; i++) out[${offset} + i] = ${a}[i];`);
+    offset += size;
+  }
+  const outputSize = offset;
+
+  const body = lines.join("\n");
+  const hoisted = [
+    ...arrays.map((_, k) => `const A${k} = A[${k}];`),
+    ...Object.keys(library).map((name) => `const F_${name} = F[${JSON.stringify(name)}];`),
+    ...scratch.map((n, k) => `const T${k} = new Float64Array(${n});`),
+  ];
+  const source = `${hoisted.join("\n")}\nreturn function straightLine(x, out) {\n${body}\n};`;
+  const fn = new Function("A", "F", "W", source)(arrays, library, opaque) as (
+    x: ArrayLike<number>,
+    out: { [i: number]: number },
+  ) => void;
+  return Object.assign(fn, { inputSize, outputSize, source });
+}
+
+/**
+ * Per unit of work, which of a fused pass's outputs anything later reads: a program output, or
+ * a leaf of a later pass that is itself kept. A value nothing reads (a flag a replay computes
+ * for a check that is off, say) is not computed. Work that is not a fused pass may read any
+ * buffer, so with any of it in the program every output is kept.
+ */
+function liveRoots(work: readonly RecordedWork[], outputs: readonly ProgramSlot[]): boolean[][] {
+  const all = work.map((w) => (w.kind === "fused" ? w.plan.roots.map(() => true) : []));
+  if (work.some((w) => w.kind === "opaque")) return all;
+  const read = new Set<BackendBuffer>(outputs.map((o) => o.buf));
+  for (let k = work.length - 1; k >= 0; k--) {
+    const w = work[k] as Extract<RecordedWork, { kind: "fused" }>;
+    const keep = w.outs.map((b) => read.has(b));
+    all[k] = keep;
+    if (keep.some(Boolean)) for (const b of w.leaves) read.add(b);
+  }
+  return all;
+}
+
+/** One fused pass as statements: a loop nest over its coalesced dims, literals throughout. */
+function renderPass(
+  w: Extract<RecordedWork, { kind: "fused" }>,
+  keep: readonly boolean[],
+  arrayOf: (buf: BackendBuffer) => string,
+  newScratch: (size: number) => string,
+): string[] {
+  const { plan } = w;
+  const { dims, strides } = plan.loop;
+  const nLeaves = plan.leaves.length;
+  // A unit dim (the one dim of a one-element pass) needs no loop.
+  const loopVars = dims.map((n, d) => (n === 1 ? null : `i${d}`));
+  const leafNames = w.leaves.map(arrayOf);
+  const outNames = w.outs.map(arrayOf);
+  const index = (a: number) => indexExpr(plan.offsets[a]!, strides[a]!, loopVars);
+  const { stmts, roots } = renderElement(plan, (leaf) => `${leafNames[leaf]}[${index(leaf)}]`, newScratch);
+  const before: string[] = [];
+  const each: string[] = [...stmts];
+  const after: string[] = [];
+  plan.roots.forEach((_, j) => {
+    if (!keep[j]) return;
+    const r = plan.reduces[j];
+    const y = outNames[j]!;
+    const q = index(nLeaves + j);
+    if (!r) {
+      each.push(`${y}[${q}] = ${roots[j]};`);
+      return;
+    }
+    // As the cpu backend: accumulate in float64 from the reduction's identity, store at the end.
+    const size = plan.outSizes[j]!;
+    if (size === 1) {
+      before.push(`let acc${j} = ${literal(REDUCE_INIT[r])};`);
+      each.push(`{ const v = ${roots[j]}; acc${j} = ${COMBINE[r](`acc${j}`, "v")}; }`);
+      after.push(`${y}[0] = acc${j};`);
+    } else {
+      const t = newScratch(size);
+      before.push(`${t}.fill(${literal(REDUCE_INIT[r])});`);
+      each.push(`{ const v = ${roots[j]}; const a = ${t}[${q}]; ${t}[${q}] = ${COMBINE[r]("a", "v")}; }`);
+      after.push(`for (let i = 0; i < ${size}; i++) ${y}[i] = ${t}[i];`);
+    }
+  });
+  const out = ["{", ...before];
+  const loops = dims.flatMap((n, d) => {
+    const i = loopVars[d];
+    return i === null ? [] : [`for (let ${i} = 0; ${i} < ${n}; ${i}++) {`];
+  });
+  out.push(...loops, ...each, ...loops.map(() => "}"));
+  out.push(...after, "}");
+  return out;
+}
+
+/**
+ * Per-element statements and each root's code, as the cpu renderer builds them: a node used
+ * once is inlined into its consumer, one used more often (or a multi-output call) becomes a
+ * temporary, and an argument an inline template repeats is bound to a temporary first.
+ */
+function renderElement(
+  plan: LoopPlan,
+  load: (leaf: number) => string,
+  newScratch: (size: number) => string,
+): { stmts: string[]; roots: string[] } {
+  const stmts: string[] = [];
+  const code: string[][] = [];
+  let temps = 0;
+  const bind = (expr: string): string => {
+    if (IDENT.test(expr) || NUMBER.test(expr)) return expr;
+    const t = `t${temps++}`;
+    stmts.push(`const ${t} = ${expr};`);
+    return t;
+  };
+  const val = (r: ValueRef) => code[r.node]![r.output]!;
+  plan.nodes.forEach((n, i) => {
+    // A load is repeated where it is used (as the cpu renderer does), never bound.
+    if (n.kind === "load") code.push([load(n.leaf)]);
+    else if (n.kind === "const") code.push([literal(plan.consts[n.index]!)]);
+    else code.push(renderCall(n.op, n.args.map(val), plan.uses[i]!, bind, stmts, newScratch));
+  });
+  return { stmts, roots: plan.roots.map(val) };
+}
+
+function renderCall(
+  op: ScalarOp,
+  args: string[],
+  uses: number,
+  bind: (expr: string) => string,
+  stmts: string[],
+  newScratch: (size: number) => string,
+): string[] {
+  if (op.outputs > 1) {
+    // One call fills a scratch array; its outputs become locals.
+    const s = newScratch(Math.max(4, op.outputs));
+    stmts.push(`F_${op.name}(${s}, ${args.join(", ")});`);
+    return Array.from({ length: op.outputs }, (_, j) => bind(`${s}[${j}]`));
+  }
+  let expr: string;
+  if (op.inlineJs) {
+    const probe = op.inlineJs(args.map((_, j) => `\u0000${j}\u0000`));
+    const bound = args.map((a, j) => (probe.split(`\u0000${j}\u0000`).length > 2 ? bind(a) : a));
+    expr = op.inlineJs(bound);
+  } else expr = `F_${op.name}(${args.join(", ")})`;
+  return [uses > 1 ? bind(expr) : expr];
+}
