@@ -14,7 +14,7 @@ import { type CompareOptions, compare } from "../de/bayesian/compare.js";
 import type { ComparisonRow } from "../de/bayesian/comparison.js";
 import { ScribeResults } from "../results/results.js";
 import { csvNumber } from "./de.js";
-import { inputFiles, LOCK_FILE, refuseOverwritingInputs } from "./run-folder.js";
+import { CHECKPOINT_FILE, inputFiles, LOCK_FILE, refuseOverwritingInputs } from "./run-folder.js";
 import {
   CliError,
   type CliIO,
@@ -90,9 +90,9 @@ export function loadFitFolder(dir: string, what: string): ScribeResults {
         `${what} ${dir}: a 'scribe fit' run is still writing this folder (${LOCK_FILE}); wait for it to finish`,
       );
   }
-  if (existsSync(join(dir, "checkpoint.ckpt")))
+  if (existsSync(join(dir, CHECKPOINT_FILE)))
     throw new CliError(
-      `${what} ${dir}: unfinished run (checkpoint.ckpt present); finish it with 'scribe fit ... --resume --out ${dir}'`,
+      `${what} ${dir}: unfinished run (${CHECKPOINT_FILE} present); finish it with 'scribe fit ... --resume --out ${dir}'`,
     );
   const params = join(dir, "params.json");
   if (!existsSync(params))

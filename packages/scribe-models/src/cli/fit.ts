@@ -37,6 +37,7 @@ import { resolveFitPlan } from "./fit-plan.js";
 import { fitSplit } from "./fit-split.js";
 import { isVaeOutcome, writeVaeRun } from "./fit-vae.js";
 import {
+  CHECKPOINT_FILE,
   checkFolderWritable,
   checkResumeData,
   claimOutputFolder,
@@ -219,7 +220,7 @@ async function fitCommand(
     throw new UsageError("--raw and --layer are exclusive (.raw has no layers)");
   // before any work: the output folder can be written and no output is an input file
   checkFolderWritable(outDir, "--out");
-  const ckPath = join(outDir, "checkpoint.ckpt");
+  const ckPath = join(outDir, CHECKPOINT_FILE);
   const backend = setting<"cpu" | "webgpu">(settings, "run.backend");
   if (backend === "webgpu") {
     // Dawn (the optional `webgpu` package) is Node's WebGPU: registered here, explicitly

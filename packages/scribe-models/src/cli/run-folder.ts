@@ -250,6 +250,9 @@ export interface RunRecord {
 /** Name of the run record inside an output folder. */
 export const RUN_FILE = "run.json";
 
+/** The SVI checkpoint of a run in its output folder (`scribe fit --resume` continues from it). */
+export const CHECKPOINT_FILE = "checkpoint.ckpt";
+
 /** Write `run.json` into `dir` (atomically). */
 export function writeRunRecord(dir: string, rec: RunRecord): void {
   writeFileAtomic(join(dir, RUN_FILE), `${JSON.stringify(rec, null, 2)}\n`);

@@ -10,7 +10,9 @@
  * default `scribe_sweep`), `compare` (default true) and `compare_args` (extra arguments of
  * compare-models). Each run is `scribe fit --config BASE key=value… --out-root ROOT`, so its
  * folder is `ROOT/{data}/{model}/{method}/{overrides}` (cli/fit-plan.ts `outTreeFolder`).
- * A run is complete when its folder holds params.json; re-running skips complete runs.
+ * A run is complete when its folder holds params.json; re-running skips complete runs and
+ * resumes a run that was stopped mid-fit (a SLURM time limit, a killed job) from the checkpoint
+ * in its folder (`scribe fit --resume`).
  *
  * Node-only.
  * @module
@@ -22,6 +24,7 @@ import { cancelJobs, submitJob, waitForJobs, writeJobScript } from "../slurm/sba
 import { arrayTaskStates, describeTaskState } from "../slurm/task-states-node.js";
 import { applyOverride, readConfigObject } from "./config-file.js";
 import { resolveFitPlan } from "./fit-plan.js";
+import { CHECKPOINT_FILE } from "./run-folder.js";
 import { takeShardFlags } from "./shard-flags.js";
 import { logTail } from "./slurm-de.js";
 import { JOB_PRELUDE, scribeCommand } from "./slurm-launch.js";
@@ -57,8 +60,10 @@ Options:
   -h, --help              show this help
 
 Complete runs (params.json present) are not run again; a run whose folder exists
-without params.json (interrupted) is run again from the start. Exit status: 0 ok, 1 runtime
-error (a failed run), 2 usage error.
+without params.json (interrupted) resumes from its checkpoint (checkpoint.ckpt, written
+every run.checkpoint_every steps and when a job is stopped) with scribe fit --resume, or
+is run again from the start when it has none. Exit status: 0 ok, 1 runtime error (a
+failed run), 2 usage error.
 `;
 
 const OPTIONS = {
@@ -173,9 +178,27 @@ export function runInterrupted(run: SweepRun): boolean {
   return existsSync(run.outDir) && !runComplete(run);
 }
 
+/**
+ * Whether an unfinished run continues from its checkpoint: `scribe fit` leaves one in the run
+ * folder while it runs (and on SIGTERM, which SLURM sends first), and removes it after
+ * params.json is written; so a checkpoint beside no params.json is a run stopped mid-fit.
+ */
+export function runResumable(run: SweepRun): boolean {
+  return !runComplete(run) && existsSync(join(run.outDir, CHECKPOINT_FILE));
+}
+
 function fitArgv(plan: SweepPlan, run: SweepRun, quiet: boolean): string[] {
   const rest = run.overrides.filter((o) => !o.startsWith("data.path="));
-  return [run.data, "--config", plan.baseConfig, ...rest, "--out-root", plan.root, ...(quiet ? ["-q"] : [])];
+  return [
+    run.data,
+    "--config",
+    plan.baseConfig,
+    ...rest,
+    "--out-root",
+    plan.root,
+    ...(runResumable(run) ? ["--resume"] : []),
+    ...(quiet ? ["-q"] : []),
+  ];
 }
 
 /** Log of run `k` under SLURM. */
@@ -256,7 +279,11 @@ export async function runSweep(argv: readonly string[], io: CliIO): Promise<numb
   if (todo.length < plan.runs.length)
     say(`${plan.runs.length - todo.length} of ${plan.runs.length} runs complete; ${todo.length} to run`);
   for (const r of todo.filter(runInterrupted))
-    say(`run ${r.index}: ${r.outDir} has no params.json (interrupted); running it again`);
+    say(
+      runResumable(r)
+        ? `run ${r.index}: ${r.outDir} has no params.json (interrupted); resuming it from its ${CHECKPOINT_FILE}`
+        : `run ${r.index}: ${r.outDir} has no params.json (interrupted); running it again`,
+    );
 
   if (!flags.slurm) {
     for (const run of todo) {
