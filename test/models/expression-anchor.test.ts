@@ -147,11 +147,65 @@ describe("expressionAnchor", () => {
     }
   });
 
+  it("canonical: r is centred at the mu centre − the prior centre of logit p, so log mu = log r + logit p has its median at the centre", () => {
+    const loc = [0.5, 1, 2, 3, 4];
+    const mP = 0.7; // logit p ~ N(0.7, 0.5)
+    const draws = (model: (c: Tensor | null) => void, name: string) => {
+      const tr = trace(seed(model, key(1))).getTrace(null);
+      const site = tr.get(name) as unknown as { fn: { sample: (k: unknown, s: number[]) => Tensor } };
+      return Array.from(
+        site.fn.sample(key(name === "r" ? 2 : 3), [4000]).dataSync() as ArrayLike<number>,
+        Number,
+      );
+    };
+    const median = (xs: number[]) => {
+      const s = [...xs].sort((a, b) => a - b);
+      return (s[1999]! + s[2000]!) / 2;
+    };
+    for (const transform of ["exp", "softplus"] as const) {
+      const { model } = nbdm({
+        nCells: C,
+        nGenes: G,
+        positiveTransform: { r: transform },
+        priors: { p: [mP, 0.5] },
+        expressionAnchor: true,
+        expressionAnchorLoc: loc,
+      });
+      const r = draws(model, "r");
+      const p = draws(model, "p");
+      for (let g = 0; g < G; g++) {
+        const logR = Array.from({ length: 4000 }, (_, s) => Math.log(r[s * G + g]!));
+        // r's prior is T(N(T⁻¹(e^{c − m_p}), σ)): its median is exactly e^{c − m_p}
+        // (median of 4000 draws of N(·, 0.3): sd ≈ 1.25·0.3/√4000 ≈ 0.006)
+        expect(Math.abs(median(logR) - (loc[g]! - mP))).toBeLessThan(0.03);
+        if (transform !== "exp") continue;
+        // exp transform: log mu = log r + logit p is N(c, √(0.3² + 0.5²)), median c
+        // (sd of the median ≈ 1.25·0.58/√4000 ≈ 0.012)
+        // p is one scalar per draw (canonical, no p hierarchy)
+        expect(p.length).toBe(4000);
+        const logMu = logR.map((x, s) => x + Math.log(p[s]! / (1 - p[s]!)));
+        expect(Math.abs(median(logMu) - loc[g]!)).toBeLessThan(0.05);
+      }
+    }
+    // a p hierarchy centres logit p at 0: r then takes the mu centres as they are (exp transform)
+    const cfg = makeConfig("nbdm", {
+      nCells: C,
+      nGenes: G,
+      nComponents: 2,
+      positiveTransform: { r: "exp" },
+      priors: { probability: "gaussian", p: [mP, 0.5] },
+      expressionAnchor: true,
+      expressionAnchorLoc: loc,
+    });
+    const r = latentSiteSpecs(cfg).find((x) => x.name === "r")!;
+    expect(r.family.kind === "tnormal" && r.family.geneLoc).toEqual(loc);
+  });
+
   it("refuses what it cannot anchor, by name", async () => {
     const { counts } = simulate(6);
-    await expect(fit(counts, { model: "nbdm", expressionAnchor: true, nSteps: 1 })).rejects.toThrow(
-      /canonical.*mean_prob, mean_odds or mean_disp/,
-    );
+    // the canonical parameterization is anchored (through r), not refused
+    const { results } = await fit(counts, { model: "nbdm", expressionAnchor: true, nSteps: 2 });
+    expect((results.meta.expressionAnchorLoc as number[]).length).toBe(G);
     await expect(
       fit(counts, { model: "nbvcp", parameterization: "mean_odds", expressionAnchor: true, nSteps: 1 }),
     ).rejects.toThrow(/capture anchor.*priors.organism/);
@@ -192,23 +246,5 @@ describe("scribe fit --expression-anchor", () => {
     const want = centres(host, null);
     const got = res.meta.expressionAnchorLoc as number[];
     for (let g = 0; g < G; g++) expect(Math.abs(got[g]! - want[g]!)).toBeLessThan(1e-6);
-    // the canonical default samples r, not mu: a clear error, not a silent unanchored fit
-    const bad = await runCli(
-      [
-        "fit",
-        data,
-        "--model",
-        "nbdm",
-        "--expression-anchor",
-        "--n-steps",
-        "1",
-        "--out",
-        join(dir, "bad"),
-        "-q",
-      ],
-      io,
-    );
-    expect(bad).not.toBe(0);
-    expect(stderr).toMatch(/expressionAnchor anchors mu/);
   }, 180_000);
 });

@@ -31,7 +31,7 @@ import {
   type SVIRunResult,
   TraceMeanFieldELBO,
 } from "@scribe/infer";
-import { combinationIndex } from "./families/dataset-factors.js";
+import { combinationIndex, combinationLevels } from "./families/dataset-factors.js";
 import { familyByName } from "./families/registry.js";
 import { familyNameOfModel } from "./families/traits.js";
 import { prepareFitCheckpointing } from "./fit-checkpointing.js";
@@ -121,7 +121,7 @@ export interface FitOptions extends Partial<Omit<ModelOptions, "nCells" | "nGene
   checkpointEvery?: number;
   /** Continue from `checkpointPath` if it exists (`nSteps` may be raised). */
   resume?: boolean;
-  /** Mixtures: start components at k-means clusters of the cells (default true). */
+  /** Mixtures: start components at k-means clusters of the cells; factor designs: start the base at the mean counts (default true). */
   initComponents?: boolean;
   /** Aborting stops the run at the next step, writes a checkpoint and returns (`interrupted`). */
   signal?: AbortSignal;
@@ -149,6 +149,14 @@ export interface FitOptions extends Partial<Omit<ModelOptions, "nCells" | "nGene
    * whose interaction gets its own log-scale effect (SCRIBE `interactions`).
    */
   interactions?: readonly (readonly [string, string])[];
+  /**
+   * Nested dataset keys (SCRIBE `hierarchy`), child → parent: `{ donor: "batch" }` with
+   * `datasetKey: ["batch", "donor"]` says each donor belongs to one batch. The donor is then a
+   * random effect: each donor's log-scale effect is drawn around its batch's with a learned
+   * scale (partial pooling, so a donor with few cells is shrunk toward its batch), and the
+   * datasets are the level combinations present in the data (`families/dataset-factors.ts`).
+   */
+  hierarchy?: Readonly<Record<string, string>>;
   /** MCMC draws / warmup / chains (defaults 2000 / 1000 / 1). */
   nSamples?: number;
   nWarmup?: number;
@@ -404,7 +412,9 @@ async function fitHere(data: Tensor | AnnData | BackedCounts, options: FitOption
         stats: backed.stats,
       }
     : withGeneCoverage(await hostCounts(data as Tensor | AnnData, options.layer), options.geneCoverage);
-  const { obsNames, varNames, adata } = host;
+  const { obsNames, varNames } = host;
+  // the cells' table for annotationKey and datasetKey: the AnnData's, or the backed file's obs
+  const adata: Pick<AnnData, "obs"> | undefined = backed ? { obs: backed.obs } : host.adata;
   const [C, G] = host.shape;
   // Data-derived starts (k-means, the TwoState mu anchor) are host computations on a CPU copy.
   const cpuCounts = backed
@@ -481,30 +491,45 @@ async function fitHere(data: Tensor | AnnData | BackedCounts, options: FitOption
     } else {
       const cols = keys.map((k) => datasetsOfColumn(adata, k));
       const sizes = cols.map((c) => c.levels.length);
-      modelOpts.datasetIndices = Array.from({ length: C }, (_, c) =>
+      const full = Array.from({ length: C }, (_, c) =>
         combinationIndex(
           cols.map((col) => col.indices[c]!),
           sizes,
         ),
       );
-      modelOpts.nDatasets = sizes.reduce((a, b) => a * b, 1);
+      // every combination, row-major ("a__x", "a__y", …, as SCRIBE joins composite labels);
+      // with nested factors (hierarchy) only the present ones, in the same order
+      let combos = Array.from({ length: sizes.reduce((a, b) => a * b, 1) }, (_, d) => d);
+      if (options.hierarchy) combos = [...new Set(full)].sort((a, b) => a - b);
+      const position = new Map(combos.map((d, i) => [d, i]));
+      modelOpts.datasetIndices = full.map((d) => position.get(d)!);
+      modelOpts.nDatasets = combos.length;
+      const levelsOf = (d: number) => combinationLevels(d, sizes);
       modelOpts.datasetFactors = {
         names: keys,
         levels: cols.map((c) => c.levels),
         ...(options.interactions ? { interactions: options.interactions } : {}),
+        ...(options.hierarchy
+          ? { hierarchy: { ...options.hierarchy }, combinations: combos.map(levelsOf) }
+          : {}),
       };
-      // combination names, row-major ("a__x", "a__y", …), as SCRIBE joins composite labels
-      datasetLevels = cols.reduce<string[]>(
-        (acc, col) => acc.flatMap((prefix) => col.levels.map((l) => (prefix ? `${prefix}__${l}` : l))),
-        [""],
+      datasetLevels = combos.map((d) =>
+        levelsOf(d)
+          .map((l, f) => cols[f]!.levels[l]!)
+          .join("__"),
       );
     }
   } else if (options.interactions) throw new Error("fit: interactions need several datasetKey columns");
+  if (options.hierarchy && !modelOpts.datasetFactors)
+    throw new Error("fit: hierarchy (nested factors) needs several datasetKey columns");
   // a plain array: the options travel with the results (JSON)
   if (modelOpts.datasetIndices) modelOpts.datasetIndices = Array.from(modelOpts.datasetIndices, Number);
-  // Mixtures start their components at k-means clusters of the cells (models/mixture-init.ts).
+  // Mixtures start their components at k-means clusters of the cells (models/mixture-init.ts);
+  // a factor design's log-scale base starts at the genes' mean counts (one cluster), since from
+  // 0 its nested effects' common offset (a ridge of the likelihood) converges slowly.
   const K = modelOpts.nComponents ?? 1;
-  if (K > 1 && options.initComponents !== false && !modelOpts.componentGeneLoc) {
+  const factorStart = K === 1 && modelOpts.datasetFactors !== undefined;
+  if ((K > 1 || factorStart) && options.initComponents !== false && !modelOpts.componentGeneLoc) {
     const variableCapture = family.traits.captureModels.includes(modelType);
     modelOpts.componentGeneLoc = (
       await withBackend(cpuBackend(), () =>

@@ -16,6 +16,21 @@
  * latent values, so everything downstream (per-cell gathering, derived parameters,
  * log-likelihoods, denoising, summaries) sees an ordinary dataset parameter.
  *
+ * Nested factors (`hierarchy`, e.g. donor within batch): a nested factor f with parent h is a
+ * random effect, not reference-coded: every level l gets a deviation δ^f_{l,g} ~ N(0, σ^f)
+ * (site `log_{θ}_{f}_effect` [L_f, G], its scale `log_{θ}_{f}_scale` = softplus(N(−2, 0.5)),
+ * learned), added to its parent's effect. So the child level's total log effect
+ * γ^h_{parent(l)} + δ^f_l is drawn around its parent's (the non-centred form of
+ * u_l ~ N(γ^h_{parent(l)}, σ^f)): a level with few cells is shrunk toward its parent, one with
+ * many cells follows its data, and σ^f (shared by all genes) says how much the children of one
+ * parent differ. A nested factor may itself be the parent of another (chains). Its datasets
+ * are the present level combinations (`combinations`), since most crossed combinations of a
+ * nested design hold no cell.
+ *
+ * Mixtures: a target that is a mixture parameter gets per-component bases and effects
+ * ([K, G], [K, L_f − 1, G], …) so θ has SCRIBE's dataset shape (K, D, G) (spec §2.7): each
+ * component (cell type) has its own per-dataset values, hence its own factor effects.
+ *
  * This module holds only data and tensor maths (no model imports), so `models/datasets.ts` can
  * use it without a cycle.
  * @module
@@ -30,6 +45,16 @@ export interface DatasetFactorOptions {
   readonly levels: readonly (readonly string[])[];
   /** Pairs of factor names with an interaction term. */
   readonly interactions?: readonly (readonly [string, string])[];
+  /**
+   * Nested factors, child → parent (SCRIBE `hierarchy`; e.g. `{ donor: "batch" }`: each donor
+   * belongs to one batch, and its effect is drawn around its batch's). See the module notes.
+   */
+  readonly hierarchy?: Readonly<Record<string, string>>;
+  /**
+   * The level indices (one per factor) of each dataset, when the datasets are only the present
+   * combinations (`fit()` with `hierarchy`); default: every combination, row-major.
+   */
+  readonly combinations?: readonly (readonly number[])[];
 }
 
 /** The resolved factor design. */
@@ -40,22 +65,109 @@ export interface DatasetFactors {
   readonly codes: readonly Int32Array[];
   /** Interacting factor index pairs. */
   readonly interactions: readonly (readonly [number, number])[];
+  /** Parent factor index of each factor (−1: crossed, a reference-coded fixed effect). */
+  readonly parents: readonly number[];
 }
 
 /** Positive parameters that can take factor effects (log link). */
 const FACTOR_TARGETS = ["mu", "r", "phi"] as const;
 
+/** The datasets' level codes [F][D]: the given combinations, or all of them row-major. */
+function datasetCodes(opts: DatasetFactorOptions, sizes: readonly number[], nDatasets: number): Int32Array[] {
+  const { names, combinations } = opts;
+  if (combinations) {
+    if (combinations.length !== nDatasets)
+      throw new Error(
+        `datasetFactors: ${combinations.length} level combinations given, but the design has ${nDatasets} datasets`,
+      );
+    const codes = sizes.map(() => new Int32Array(nDatasets));
+    const seen = new Set<string>();
+    combinations.forEach((combo, d) => {
+      if (combo.length !== sizes.length)
+        throw new Error(
+          `datasetFactors: combination ${d} has ${combo.length} levels, expected ${sizes.length}`,
+        );
+      combo.forEach((l, f) => {
+        if (!Number.isInteger(l) || l < 0 || l >= sizes[f]!)
+          throw new Error(
+            `datasetFactors: combination ${d} gives factor '${names[f]}' level ${l}, outside [0, ${sizes[f]})`,
+          );
+        codes[f]![d] = l;
+      });
+      const k = combo.join(",");
+      if (seen.has(k)) throw new Error(`datasetFactors: combination [${k}] is given twice`);
+      seen.add(k);
+    });
+    return codes;
+  }
+  const D = sizes.reduce((a, b) => a * b, 1);
+  if (D !== nDatasets)
+    throw new Error(
+      `datasetFactors: ${sizes.join(" × ")} = ${D} level combinations, but the design has ${nDatasets} datasets`,
+    );
+  const codes = sizes.map(() => new Int32Array(D));
+  for (let d = 0; d < D; d++)
+    combinationLevels(d, sizes).forEach((l, f) => {
+      codes[f]![d] = l;
+    });
+  return codes;
+}
+
+/**
+ * Parent index of each factor from `hierarchy` (child → parent names), checked: both names are
+ * factors, no factor is its own ancestor, and each level of a child occurs with one level of
+ * its parent only (nesting, e.g. a donor in one batch).
+ */
+function resolveHierarchy(opts: DatasetFactorOptions, codes: readonly Int32Array[]): number[] {
+  const { names, levels } = opts;
+  const parents = names.map(() => -1);
+  const h = opts.hierarchy ?? {};
+  if (typeof h !== "object" || Array.isArray(h))
+    throw new Error(
+      `hierarchy must map each nested factor to its parent factor ({ child: "parent" }), got ${JSON.stringify(h)}`,
+    );
+  for (const [child, parent] of Object.entries(h)) {
+    const c = names.indexOf(child);
+    const p = names.indexOf(parent);
+    if (c < 0 || p < 0 || c === p)
+      throw new Error(
+        `hierarchy: ${JSON.stringify(child)} nested in ${JSON.stringify(parent)} must name two different factors of datasetKey (${names.join(", ")})`,
+      );
+    parents[c] = p;
+  }
+  parents.forEach((_, f) => {
+    let a = parents[f]!;
+    for (let steps = 0; a >= 0; steps++) {
+      if (a === f || steps > names.length)
+        throw new Error(`hierarchy: factor '${names[f]}' is nested in itself (a cycle)`);
+      a = parents[a]!;
+    }
+  });
+  parents.forEach((p, f) => {
+    if (p < 0) return;
+    const parentOf = new Map<number, number>();
+    codes[f]!.forEach((l, d) => {
+      const pl = codes[p]![d]!;
+      const known = parentOf.get(l);
+      if (known !== undefined && known !== pl)
+        throw new Error(
+          `hierarchy: '${names[f]}' level '${levels[f]![l]}' occurs in '${names[p]}' levels '${levels[p]![known]}' and '${levels[p]![pl]}'; a nested level belongs to one parent level (cross the factors instead)`,
+        );
+      parentOf.set(l, pl);
+    });
+  });
+  return parents;
+}
+
 /**
  * Check a factor design against D datasets and the dataset parameters; null without factors.
- * Refuses a design whose combinations do not number D, non-positive targets (p, gate), and
- * mixtures: the effects here are shared by all components, which a mixture's per-component
- * parameters would contradict, so a factor design with nComponents > 1 is an error.
+ * Refuses a design whose combinations do not number D, non-positive targets (p, gate), bad
+ * nesting, and interactions of a nested factor (its levels already have their own effects).
  */
 export function resolveFactors(
   opts: DatasetFactorOptions | undefined,
   nDatasets: number,
   params: readonly string[],
-  nComponents: number,
 ): DatasetFactors | null {
   if (!opts) return null;
   const { names, levels } = opts;
@@ -65,28 +177,13 @@ export function resolveFactors(
     if (l.length < 1) throw new Error(`datasetFactors: factor '${names[f]}' has no levels`);
     return l.length;
   });
-  const D = sizes.reduce((a, b) => a * b, 1);
-  if (D !== nDatasets)
-    throw new Error(
-      `datasetFactors: ${sizes.join(" × ")} = ${D} level combinations, but the design has ${nDatasets} datasets`,
-    );
+  const codes = datasetCodes(opts, sizes, nDatasets);
   for (const p of params)
     if (!(FACTOR_TARGETS as readonly string[]).includes(p))
       throw new Error(
         `datasetParams: '${p}' cannot take multi-factor effects (additive in log space: only ${FACTOR_TARGETS.join(", ")})`,
       );
-  if (nComponents > 1)
-    throw new Error(
-      "datasetKey with several factors: mixtures are not supported yet (one factor, or nComponents 1)",
-    );
-  const codes = sizes.map(() => new Int32Array(D));
-  for (let d = 0; d < D; d++) {
-    let rest = d;
-    for (let f = sizes.length - 1; f >= 0; f--) {
-      codes[f]![d] = rest % sizes[f]!;
-      rest = Math.floor(rest / sizes[f]!);
-    }
-  }
+  const parents = resolveHierarchy(opts, codes);
   const interactions = (opts.interactions ?? []).map(([a, b]) => {
     const i = names.indexOf(a);
     const j = names.indexOf(b);
@@ -94,9 +191,13 @@ export function resolveFactors(
       throw new Error(
         `interactions: [${JSON.stringify(a)}, ${JSON.stringify(b)}] must name two different factors of datasetKey (${names.join(", ")})`,
       );
+    if (parents[i]! >= 0 || parents[j]! >= 0)
+      throw new Error(
+        `interactions: [${JSON.stringify(a)}, ${JSON.stringify(b)}] involves a nested factor (hierarchy), whose levels each have their own effect already`,
+      );
     return [Math.min(i, j), Math.max(i, j)] as const;
   });
-  return { names: [...names], levels: levels.map((l) => [...l]), codes, interactions };
+  return { names: [...names], levels: levels.map((l) => [...l]), codes, interactions, parents };
 }
 
 /** The cell's dataset (combination index) from its per-factor level indices. */
@@ -104,51 +205,63 @@ export function combinationIndex(levelIndices: readonly number[], sizes: readonl
   return levelIndices.reduce((d, l, f) => d * sizes[f]! + l, 0);
 }
 
-/** Site names of a factor target: the base, each factor's effects, each interaction's. */
+/** The per-factor level indices of combination `d` (inverse of {@link combinationIndex}). */
+export function combinationLevels(d: number, sizes: readonly number[]): number[] {
+  const out = new Array<number>(sizes.length);
+  let rest = d;
+  for (let f = sizes.length - 1; f >= 0; f--) {
+    out[f] = rest % sizes[f]!;
+    rest = Math.floor(rest / sizes[f]!);
+  }
+  return out;
+}
+
+/**
+ * Site names of a factor target: the base, each factor's effects, each nested factor's scale
+ * (null for crossed factors), each interaction's.
+ */
 export function factorSiteNames(
   factors: DatasetFactors,
   target: string,
-): { loc: string; effects: string[]; interactions: string[] } {
+): { loc: string; effects: string[]; scales: (string | null)[]; interactions: string[] } {
   return {
     loc: `log_${target}_loc`,
     effects: factors.names.map((n) => `log_${target}_${n}_effect`),
+    scales: factors.names.map((n, f) => (factors.parents[f]! >= 0 ? `log_${target}_${n}_scale` : null)),
     interactions: factors.interactions.map(
       ([i, j]) => `log_${target}_${factors.names[i]}_x_${factors.names[j]}_effect`,
     ),
   };
 }
 
-/** Shapes of the effect sites: [L_f − 1, G] per factor, [(L_f − 1)(L_h − 1), G] per interaction. */
+/**
+ * Shapes of the effect sites, after `lead` (the component axis [K] of a mixture target, or []):
+ * [L_f − 1, G] per crossed factor, [L_f, G] per nested factor, [(L_f − 1)(L_h − 1), G] per
+ * interaction.
+ */
 export function factorEffectShapes(
   factors: DatasetFactors,
   nGenes: number,
+  lead: readonly number[] = [],
 ): { effects: number[][]; interactions: number[][] } {
   const L = factors.levels.map((l) => l.length);
   return {
-    effects: L.map((n) => [n - 1, nGenes]),
-    interactions: factors.interactions.map(([i, j]) => [(L[i]! - 1) * (L[j]! - 1), nGenes]),
+    effects: L.map((n, f) => [...lead, factors.parents[f]! >= 0 ? n : n - 1, nGenes]),
+    interactions: factors.interactions.map(([i, j]) => [...lead, (L[i]! - 1) * (L[j]! - 1), nGenes]),
   };
 }
 
-/** A reference-coded effect [lead…, n, G] with the zero row(s) put back, gathered at `codes` [D] → [lead…, D, G]. */
-function gatherEffect(
-  effect: Tensor,
-  lead: number,
-  codes: Int32Array,
-  withZero: (x: Tensor) => Tensor,
-): Tensor {
-  return withZero(effect).gather(fromTypedArray(codes, [codes.length]), lead);
-}
-
 /**
- * `values` with every factor target θ [lead…, D, G] = exp(β + Σ effects) added (module notes),
- * unless already present (a derived draw that holds it). `lead`: leading sample axes.
+ * `values` with every factor target θ [lead…, K?, D, G] = exp(β + Σ effects) added (module
+ * notes), unless already present (a derived draw that holds it). `lead`: leading sample axes;
+ * `withComponents`: the targets that are mixture parameters (a component axis K after `lead`).
  */
 export function withFactorValues(
   factors: DatasetFactors,
   targets: readonly string[],
   values: Readonly<Record<string, Tensor>>,
   lead: number,
+  withComponents: readonly string[] = [],
 ): Record<string, Tensor> {
   const out: Record<string, Tensor> = { ...values };
   const L = factors.levels.map((l) => l.length);
@@ -158,20 +271,26 @@ export function withFactorValues(
     const names = factorSiteNames(factors, t);
     const base = values[names.loc];
     if (!base) throw new Error(`multi-factor '${t}': no value for site '${names.loc}'`);
+    // the level axis of the effects: after the sample axes and the component axis
+    const axis = lead + (withComponents.includes(t) ? 1 : 0);
     const shape = [...base.shape];
     const G = shape[shape.length - 1]!;
-    const zeroRows = (n: number) => zeros([...shape.slice(0, lead), n, G], base.dtype);
-    let logTheta = base.unsqueeze(lead);
+    // a reference-coded effect [.., n, G] with its zero row put back, gathered at `codes` → [.., D, G]
+    const zeroRow = zeros([...shape.slice(0, axis), 1, G], base.dtype);
+    const gathered = (e: Tensor, codes: Int32Array, referenceCoded: boolean) =>
+      (referenceCoded ? concat([zeroRow, e], axis) : e).gather(fromTypedArray(codes, [codes.length]), axis);
+    const need = (name: string) => {
+      const e = values[name];
+      if (!e) throw new Error(`multi-factor '${t}': no value for site '${name}'`);
+      return e;
+    };
+    let logTheta = base.unsqueeze(axis);
     factors.names.forEach((_, f) => {
-      if (L[f]! < 2) return; // a one-level factor has no effect
-      const e = values[names.effects[f]!];
-      if (!e) throw new Error(`multi-factor '${t}': no value for site '${names.effects[f]}'`);
-      const full = (x: Tensor) => concat([zeroRows(1), x], lead);
-      logTheta = logTheta.add(gatherEffect(e, lead, factors.codes[f]!, full));
+      const nested = factors.parents[f]! >= 0;
+      if (!nested && L[f]! < 2) return; // a one-level crossed factor has no effect
+      logTheta = logTheta.add(gathered(need(names.effects[f]!), factors.codes[f]!, !nested));
     });
     factors.interactions.forEach(([i, j], n) => {
-      const e = values[names.interactions[n]!];
-      if (!e) throw new Error(`multi-factor '${t}': no value for site '${names.interactions[n]}'`);
       // pair code (l_i − 1)(L_j − 1) + (l_j − 1) when both levels are non-reference, else the zero row 0
       const codes = new Int32Array(D);
       for (let d = 0; d < D; d++) {
@@ -179,8 +298,7 @@ export function withFactorValues(
         const lj = factors.codes[j]![d]!;
         codes[d] = li > 0 && lj > 0 ? 1 + (li - 1) * (L[j]! - 1) + (lj - 1) : 0;
       }
-      const full = (x: Tensor) => concat([zeroRows(1), x], lead);
-      logTheta = logTheta.add(gatherEffect(e, lead, codes, full));
+      logTheta = logTheta.add(gathered(need(names.interactions[n]!), codes, true));
     });
     out[t] = logTheta.exp();
   }

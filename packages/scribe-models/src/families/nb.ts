@@ -98,7 +98,9 @@ function factorValues(
   lead: number,
 ): Readonly<Record<string, Tensor>> {
   const f = cfg.datasets?.factors;
-  return f ? withFactorValues(f, cfg.datasets!.params, values, lead) : values;
+  if (!f) return values;
+  const mixtureTargets = cfg.nComponents > 1 ? cfg.mixtureParams : [];
+  return withFactorValues(f, cfg.datasets!.params, values, lead, mixtureTargets);
 }
 
 /** The NB family. */

@@ -79,6 +79,12 @@ function factorFor(
   }
   if (cfg.componentGeneLoc && spec.name === cfg.geneParam && spec.role === "core" && !spec.cell)
     return meanFieldFactor(cfg, spec, specs, get, { initLoc: geneLocFor(cfg, spec, cfg.componentGeneLoc) });
+  // a multi-factor design's base of the gene parameter is log-scale already: [K, G], or [G] from a [1, G] start
+  const start = cfg.componentGeneLoc;
+  const size = spec.shape.reduce((a, b) => a * b, 1);
+  const startSize = start ? start.shape.reduce((a, b) => a * b, 1) : 0;
+  if (start && cfg.datasets?.factors && spec.name === `log_${cfg.geneParam}_loc` && startSize === size)
+    return meanFieldFactor(cfg, spec, specs, get, { initLoc: start.reshape([...spec.shape]) });
   return meanFieldFactor(cfg, spec, specs, get, etaInit ? { initLoc: etaInit } : {});
 }
 

@@ -146,8 +146,11 @@ export interface ModelOptions {
    * Mean anchoring (SCRIBE `expression_anchor`, spec §2.4; see `expression-anchor.ts`): the
    * prior of mu (or, with a gene-level expression hierarchy, its population location) is
    * centred per gene at the data's log mean expression, with scale `expressionAnchorSigma`.
-   * Forces `unconstrained: true`; needs a parameterization that samples mu (mean_prob,
-   * mean_odds, mean_disp) and, for VCP models, a capture anchor (`priors.organism` or
+   * The canonical parameterization samples r, not mu: since mu = r·p/(1−p), log r = log mu −
+   * logit p, so r's prior (or its population location) is centred at the mu centre minus the
+   * prior centre of logit p (the flat prior's location, 0 under a p hierarchy), which puts the
+   * prior median of log mu at the data's centre, with spread √(σ² + σ_p²) (`models/sites.ts`).
+   * Forces `unconstrained: true`; VCP models need a capture anchor (`priors.organism` or
    * `priors.capture_efficiency`). `fit()` computes the centres from the counts.
    */
   expressionAnchor?: boolean;
@@ -366,7 +369,7 @@ export function makeConfig(modelType: ModelType, opts: ModelOptions): ModelConfi
       throw new Error(`positiveTransform.${name} must be "softplus" or "exp", got ${JSON.stringify(t)}`);
     positiveTransform[name] = t;
   }
-  const expressionAnchor = resolveExpressionAnchor(modelType, opts, traits, geneParam);
+  const expressionAnchor = resolveExpressionAnchor(modelType, opts, traits);
   // mean anchoring forces unconstrained mode (SCRIBE §2.4)
   const unconstrained = expressionAnchor ? true : (opts.unconstrained ?? false);
   const overdispersion = opts.overdispersion ?? "none";
@@ -507,7 +510,6 @@ function resolveExpressionAnchor(
   modelType: ModelType,
   opts: ModelOptions,
   traits: FamilyTraits,
-  geneParam: CoreParam,
 ): ModelConfig["expressionAnchor"] {
   if (!opts.expressionAnchor) {
     if (opts.expressionAnchorLoc !== undefined)
@@ -521,10 +523,6 @@ function resolveExpressionAnchor(
   if (opts.unconstrained === false)
     throw new Error(
       "expressionAnchor needs unconstrained: true (the anchored prior is a Normal + transform)",
-    );
-  if (geneParam !== "mu")
-    throw new Error(
-      `expressionAnchor anchors mu, which the canonical parameterization does not sample (it samples r); use mean_prob, mean_odds or mean_disp`,
     );
   const sigma = opts.expressionAnchorSigma ?? 0.3;
   if (!(sigma > 0) || !Number.isFinite(sigma))

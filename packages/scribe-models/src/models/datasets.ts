@@ -143,7 +143,7 @@ export function resolveDatasets(opts: DatasetOptions, ctx: DatasetContext): Data
     );
   const mixing = opts.datasetMixing ?? ctx.nComponents > 1;
   if (mixing && ctx.nComponents < 2) throw new Error("datasetMixing needs a mixture (nComponents ≥ 2)");
-  const factors = resolveFactors(opts.datasetFactors, n, params, ctx.nComponents);
+  const factors = resolveFactors(opts.datasetFactors, n, params);
   return { n, indices: Int32Array.from(idx, Number), params, mixing, probMode, factors };
 }
 
@@ -174,9 +174,12 @@ export function datasetSites(
   const G = cfg.nGenes;
   const factors = cfg.datasets!.factors;
   if (factors) {
-    // crossed factors: a base and reference-coded log effects; the target is deterministic
+    // crossed factors: a base and reference-coded log effects; nested factors: a learned scale
+    // and one deviation per level (`families/dataset-factors.ts`); the target is deterministic.
+    // A mixture target keeps its component axis on every site (shape (K, D, G) for θ).
+    const lead = cfg.nComponents > 1 && cfg.mixtureParams.includes(target) ? [cfg.nComponents] : [];
     const fn = factorSiteNames(factors, target);
-    const shapes = factorEffectShapes(factors, G);
+    const shapes = factorEffectShapes(factors, G, lead);
     const normal = (name: string, shape: number[]): SiteSpec => ({
       name,
       shape,
@@ -184,9 +187,26 @@ export function datasetSites(
       family: { kind: "normal", loc: 0, scale: 1 },
       role: "hyper",
     });
-    out.push(normal(fn.loc, [G]));
+    out.push(normal(fn.loc, [...lead, G]));
     fn.effects.forEach((n, f) => {
-      if (shapes.effects[f]![0]! > 0) out.push(normal(n, shapes.effects[f]!));
+      const scale = fn.scales[f];
+      if (scale) {
+        // SCRIBE's multi-factor random-effect scale: softplus(N(−2, 0.5)), scalar
+        out.push({
+          name: scale,
+          shape: [],
+          cell: false,
+          family: { kind: "tnormal", loc: -2, scale: 0.5, transform: "softplus" },
+          role: "hyper",
+        });
+        out.push({
+          name: n,
+          shape: shapes.effects[f]!,
+          cell: false,
+          family: { kind: "tnormal", loc: 0, scale, transform: "identity" },
+          role: "hyper",
+        });
+      } else if (shapes.effects[f]![lead.length]! > 0) out.push(normal(n, shapes.effects[f]!));
     });
     fn.interactions.forEach((n, i) => {
       out.push(normal(n, shapes.interactions[i]!));

@@ -114,21 +114,37 @@ function flat(
 }
 
 /**
- * Mean anchoring (SCRIBE §2.4): the per-gene centres log((ū_g + 1e−3)/ν̄) of the gene parameter
- * mu mapped into its transform's inverse space (the prior is T(N(loc, σ)), so its median is
- * exactly (ū_g + 1e−3)/ν̄), with σ. Null when off, for other sites, or without centres.
+ * Mean anchoring (SCRIBE §2.4): the per-gene centres of the gene parameter mapped into its
+ * transform's inverse space (the prior is T(N(loc, σ)), so its median is exactly e^centre),
+ * with σ. For mu the centres are the data's log((ū_g + 1e−3)/ν̄). The canonical
+ * parameterization samples r instead: mu = r·p/(1−p) gives log r = log mu − logit p, so r is
+ * centred at log((ū_g + 1e−3)/ν̄) − m_p with m_p the prior centre of logit p
+ * ({@link logitPCentre}); log mu = log r + logit p then has its prior median at the data's
+ * centre (exactly for the exp transform, where both terms are Normal). Null when off, for
+ * other sites, or without centres.
  */
 export function anchoredLoc(cfg: ModelConfig, name: string): { loc: number[]; sigma: number } | null {
   const a = cfg.expressionAnchor;
   if (!a?.logCentre || name !== cfg.geneParam) return null;
+  const shift = name === "r" ? -logitPCentre(cfg) : 0;
   const T = transformOf(cfg, name);
-  const loc = a.logCentre.map((c) => {
+  const loc = a.logCentre.map((centre) => {
+    const c = centre + shift;
     if (T === "exp") return c;
     // softplus⁻¹(y) = y + log(−expm1(−y)), y = e^c
     const y = Math.exp(c);
     return y + Math.log(-Math.expm1(-y));
   });
   return { loc, sigma: a.sigma };
+}
+
+/**
+ * The prior centre of logit p (canonical): the flat prior's Normal location, or 0 when p has a
+ * gene-level or dataset hierarchy (their population locations are N(0, 1)).
+ */
+function logitPCentre(cfg: ModelConfig): number {
+  if (cfg.priors.hierarchy.prob || isDatasetParam(cfg, "p")) return 0;
+  return cfg.priors.base.p![0];
 }
 
 function hierarchical(cfg: ModelConfig, target: CoreParam, h: HierarchySpec, out: SiteSpec[]): void {

@@ -5,6 +5,7 @@
  * @module
  */
 import { fromTypedArray, type Tensor } from "@scribe/core";
+import { factorSiteNames } from "../families/dataset-factors.js";
 import { familyOf } from "../families/registry.js";
 import type { CoreParam, ModelConfig } from "../models/config.js";
 import { hierarchyNames, type SiteSpec } from "../models/sites.js";
@@ -77,16 +78,19 @@ export function sliceComponent(res: ScribeResults, k: number): ScribeResults {
   if (cfg.priors.hierarchy.expression)
     throw new Error("getComponent: the expression hierarchy is defined only for mixtures");
   const specs = familyOf(cfg).guideParamSites(cfg);
+  // a mixture target of a multi-factor design carries the component axis on its base and effects
+  const componentSites = new Set<string>(cfg.mixtureParams);
+  const factors = cfg.datasets?.factors;
+  if (factors)
+    for (const t of cfg.datasets!.params.filter((p) => cfg.mixtureParams.includes(p))) {
+      const n = factorSiteNames(factors, t);
+      for (const x of [n.loc, ...n.effects, ...n.interactions]) componentSites.add(x);
+    }
   const params: Record<string, Tensor> = {};
   for (const [name, v] of Object.entries(res.params)) {
     const s = siteOfParam(name, specs);
     if (s?.role === "mixing") continue;
-    const hasK =
-      s &&
-      !s.cell &&
-      s.shape.length > 0 &&
-      s.shape[0] === K &&
-      (cfg.mixtureParams as readonly string[]).includes(s.name);
+    const hasK = s && !s.cell && s.shape.length > 0 && s.shape[0] === K && componentSites.has(s.name);
     params[name] = hasK ? indexAxis(v, 0, [k]).squeeze(0) : v;
   }
   const { nComponents: _n, mixtureParams: _m, annotationLogits: _a, ...opts } = res.options;
