@@ -33,6 +33,7 @@ import {
 } from "@scribe/core";
 import { PlateKeyPlan, RowPrefetcher } from "./backed-prefetch-node.js";
 import { denseRows, type RowReads, readRowsDense } from "./backed-rows-node.js";
+import type { ColumnTable } from "./frame.js";
 import { type BackedAnnData, openAnnData } from "./h5ad-backed.js";
 
 /** Options of {@link openBackedCounts}. */
@@ -73,6 +74,8 @@ export interface BackedCounts {
   readonly obsNames: string[];
   /** Gene names (var index). */
   readonly varNames: string[];
+  /** The cells' table (read at open): the columns of `annotationKey` and `datasetKey`. */
+  readonly obs: ColumnTable;
   /** The streaming pass's totals. */
   readonly stats: BackedCountsStats;
   /** The stand-in counts matrix to pass to the model and the guide (see the module doc). */
@@ -240,6 +243,7 @@ async function backedCounts(ad: BackedAnnData, options: OpenBackedCountsOptions)
     format,
     obsNames,
     varNames,
+    obs: ad.obs,
     stats: { sum, weighted },
     counts,
     reads,

@@ -32,8 +32,6 @@ export function backedFitConflicts(options: FitOptions, nCells?: number): string
     out.push("a mixture's k-means start (give initComponents: false, --no-init-components)");
   if (options.amortizeCapture)
     out.push("amortizeCapture (the results keep the whole matrix for the encoder)");
-  if (options.annotationKey !== undefined) out.push("annotationKey (not supported with backed data yet)");
-  if (options.datasetKey !== undefined) out.push("datasetKey (not supported with backed data yet)");
   const model = options.model ?? "nbvcp";
   const priorKeys = Object.keys(options.priors ?? {});
   if (

@@ -12,7 +12,10 @@ import { decodeCategorical, isCategorical } from "../io/frame.js";
  * @example
  * datasetsOfColumn(adata, "batch"); // { indices: Int32Array [0, 1, 1, …], levels: ["a", "b"] }
  */
-export function datasetsOfColumn(adata: AnnData, key: string): { indices: Int32Array; levels: string[] } {
+export function datasetsOfColumn(
+  adata: Pick<AnnData, "obs">,
+  key: string,
+): { indices: Int32Array; levels: string[] } {
   const col = adata.obs.columns[key];
   if (!col)
     throw new Error(
