@@ -144,6 +144,19 @@ export function compileStraightLine(
   const inputSize = offset;
 
   const live = liveRoots(work, outputs);
+  // One-element buffers that live only inside the program become local variables.
+  const locals = new Map<BackendBuffer, string>();
+  for (const b of scalarBuffers(work, live, inputs, outputs)) locals.set(b, `v${locals.size}`);
+  const access: BufferAccess = {
+    load: (buf, index) => locals.get(buf) ?? `${arrayOf(buf)}[${index}]`,
+    store: (buf, index, value) => {
+      const v = locals.get(buf);
+      if (!v) return `${arrayOf(buf)}[${index}] = ${value};`;
+      // the rounding a store into the buffer's typed array does
+      return buf.dtype === "float32" ? `${v} = Math.fround(${value});` : `${v} = ${value};`;
+    },
+  };
+  if (locals.size > 0) lines.push(`let ${[...locals.values()].map((v) => `${v} = 0`).join(", ")};`);
   work.forEach((w, k) => {
     if (w.kind === "opaque") {
       opaque.push(w.run);
@@ -153,7 +166,7 @@ export function compileStraightLine(
     const keep = live[k]!;
     if (!keep.some(Boolean)) return;
     Object.assign(library, loopLibrary(planOps(w.plan)));
-    lines.push(...renderPass(w, keep, arrayOf, newScratch));
+    lines.push(...renderPass(w, keep, access, newScratch));
   });
 
   offset = 0;
@@ -197,11 +210,44 @@ function liveRoots(work: readonly RecordedWork[], outputs: readonly ProgramSlot[
   return all;
 }
 
+/**
+ * One-element float buffers of the program that no input, output or non-fused work touches
+ * and whose first use in a call is a write: their value never outlives a call, so a local
+ * variable can hold it (written with the rounding its typed array's store would do).
+ */
+function scalarBuffers(
+  work: readonly RecordedWork[],
+  live: readonly (readonly boolean[])[],
+  inputs: readonly ProgramSlot[],
+  outputs: readonly ProgramSlot[],
+): BackendBuffer[] {
+  if (work.some((w) => w.kind === "opaque")) return [];
+  const excluded = new Set<BackendBuffer>([...inputs, ...outputs].map((s) => s.buf));
+  const written = new Set<BackendBuffer>();
+  const scalar = (b: BackendBuffer) => b.size === 1 && (b.dtype === "float64" || b.dtype === "float32");
+  work.forEach((w, k) => {
+    if (w.kind !== "fused" || !live[k]!.some(Boolean)) return;
+    // A pass reads its leaves before it writes its outputs.
+    for (const b of w.leaves) if (!written.has(b)) excluded.add(b);
+    w.outs.forEach((b, j) => {
+      if (live[k]![j] && scalar(b) && !excluded.has(b)) written.add(b);
+      else excluded.add(b);
+    });
+  });
+  return [...written].filter((b) => !excluded.has(b));
+}
+
+/** How a pass reads and writes a buffer: an element of its typed array, or a local. */
+interface BufferAccess {
+  load(buf: BackendBuffer, index: string): string;
+  store(buf: BackendBuffer, index: string, value: string): string;
+}
+
 /** One fused pass as statements: a loop nest over its coalesced dims, literals throughout. */
 function renderPass(
   w: Extract<RecordedWork, { kind: "fused" }>,
   keep: readonly boolean[],
-  arrayOf: (buf: BackendBuffer) => string,
+  access: BufferAccess,
   newScratch: (size: number) => string,
 ): string[] {
   const { plan } = w;
@@ -209,20 +255,22 @@ function renderPass(
   const nLeaves = plan.leaves.length;
   // A unit dim (the one dim of a one-element pass) needs no loop.
   const loopVars = dims.map((n, d) => (n === 1 ? null : `i${d}`));
-  const leafNames = w.leaves.map(arrayOf);
-  const outNames = w.outs.map(arrayOf);
   const index = (a: number) => indexExpr(plan.offsets[a]!, strides[a]!, loopVars);
-  const { stmts, roots } = renderElement(plan, (leaf) => `${leafNames[leaf]}[${index(leaf)}]`, newScratch);
+  const { stmts, roots } = renderElement(
+    plan,
+    (leaf) => access.load(w.leaves[leaf]!, index(leaf)),
+    newScratch,
+  );
   const before: string[] = [];
   const each: string[] = [...stmts];
   const after: string[] = [];
   plan.roots.forEach((_, j) => {
     if (!keep[j]) return;
     const r = plan.reduces[j];
-    const y = outNames[j]!;
+    const y = w.outs[j]!;
     const q = index(nLeaves + j);
     if (!r) {
-      each.push(`${y}[${q}] = ${roots[j]};`);
+      each.push(access.store(y, q, roots[j]!));
       return;
     }
     // As the cpu backend: accumulate in float64 from the reduction's identity, store at the end.
@@ -230,12 +278,12 @@ function renderPass(
     if (size === 1) {
       before.push(`let acc${j} = ${literal(REDUCE_INIT[r])};`);
       each.push(`{ const v = ${roots[j]}; acc${j} = ${COMBINE[r](`acc${j}`, "v")}; }`);
-      after.push(`${y}[0] = acc${j};`);
+      after.push(access.store(y, "0", `acc${j}`));
     } else {
       const t = newScratch(size);
       before.push(`${t}.fill(${literal(REDUCE_INIT[r])});`);
       each.push(`{ const v = ${roots[j]}; const a = ${t}[${q}]; ${t}[${q}] = ${COMBINE[r]("a", "v")}; }`);
-      after.push(`for (let i = 0; i < ${size}; i++) ${y}[i] = ${t}[i];`);
+      after.push(`for (let i = 0; i < ${size}; i++) ${access.store(y, "i", `${t}[i]`)}`);
     }
   });
   const out = ["{", ...before];
