@@ -12,6 +12,13 @@ import type { Expr, LeafExpr } from "./expr.js";
  * coalesced (unit dims dropped, dims contiguous in every array merged). The CPU renderer
  * (backend/cpu/codegen.ts) and the WGSL renderer (backend/webgpu/wgsl-codegen.ts) turn a plan
  * into code; neither walks expressions itself.
+ *
+ * Per-argument hoisting: an op may declare values derived from one argument alone and a body
+ * that takes them (`HoistedBody` in ops/define-op.ts). Where that argument is a leaf read
+ * broadcast (a per-gene θ in a cells × genes loop), the call is marked with the leaf
+ * (`hoistFrom`): a renderer may then compute the values once per element of the leaf's own
+ * array, into tables indexed like the leaf, and call the hoisted body. A renderer that does
+ * not hoist (WGSL) evaluates the ordinary body; both bodies give the same outputs.
  */
 
 /** A value in the scalar program: output `output` of node `node`. */
@@ -24,7 +31,16 @@ export interface ValueRef {
 export type PlanNode =
   | { readonly kind: "load"; readonly leaf: number }
   | { readonly kind: "const"; readonly index: number }
-  | { readonly kind: "call"; readonly op: ScalarOp; readonly args: readonly ValueRef[] };
+  | {
+      readonly kind: "call";
+      readonly op: ScalarOp;
+      readonly args: readonly ValueRef[];
+      /**
+       * The leaf whose per-element tables of the op's hoisted values (`op.hoisted`) this call
+       * reads, or null: the call evaluates its ordinary body. See {@link hoistedLeaf}.
+       */
+      readonly hoistFrom: number | null;
+    };
 
 /** Iteration dims and per-array strides after coalescing. */
 export interface LoopDims {
@@ -88,8 +104,11 @@ export function coalesce(dims: readonly number[], strides: readonly (readonly nu
   return { dims: d, strides: s };
 }
 
-/** Plan one pass computing every kernel (same iteration shape; reductions over the same axes). */
-export function planLoop(kernels: readonly FusedKernel[]): LoopPlan {
+/**
+ * Plan one pass computing every kernel (same iteration shape; reductions over the same axes).
+ * `hoist: false` marks no call for hoisting (every call evaluates its op's ordinary body).
+ */
+export function planLoop(kernels: readonly FusedKernel[], { hoist = true } = {}): LoopPlan {
   const shape = kernels[0]!.expr.shape;
   const rank = shape.length;
   const axes = kernels.find((k) => k.reduce)?.reduce?.axes ?? [];
@@ -111,6 +130,7 @@ export function planLoop(kernels: readonly FusedKernel[]): LoopPlan {
     byKey.set(key, nodes.length - 1);
     return nodes.length - 1;
   };
+  const total = shape.reduce((a, b) => a * b, 1);
   const visit = (e: Expr): ValueRef => {
     const hit = memo.get(e);
     if (hit) return hit;
@@ -131,8 +151,9 @@ export function planLoop(kernels: readonly FusedKernel[]): LoopPlan {
     } else {
       const args = e.args.map(visit);
       maxOpCost = Math.max(maxOpCost, e.op.cost);
-      const key = `${e.op.name}(${args.map(refKey).join(",")})`;
-      const node = add({ kind: "call", op: e.op, args }, key);
+      const hoistFrom = hoist ? hoistedLeaf(e.op, args, nodes, leaves, total) : null;
+      const key = `${e.op.name}${hoistFrom === null ? "" : "^"}(${args.map(refKey).join(",")})`;
+      const node = add({ kind: "call", op: e.op, args, hoistFrom }, key);
       ref = { node, output: e.output };
     }
     memo.set(e, ref);
@@ -194,10 +215,38 @@ export function planLoop(kernels: readonly FusedKernel[]): LoopPlan {
     offsets,
     outSizes,
     outDtypes: kernels.map((k) => k.outDtype),
-    total: shape.reduce((a, b) => a * b, 1),
+    total,
     maxOpCost,
     programKey,
   };
+}
+
+/**
+ * A broadcast argument must be re-read this many times per element of its own on average
+ * before its hoisted values are tabled: a table costs a pass over the argument's array.
+ */
+const HOIST_MIN_REUSE = 4;
+
+/**
+ * The leaf whose values a call's hoisted body may take from tables: the op has a hoisted body,
+ * its hoisted argument is loaded straight from a leaf, and the loop reads that leaf's
+ * elements at least {@link HOIST_MIN_REUSE} times each (it is broadcast). Decided from shapes
+ * only, which the structural key of a pass (plan-signature.ts) includes.
+ */
+function hoistedLeaf(
+  op: ScalarOp,
+  args: readonly ValueRef[],
+  nodes: readonly PlanNode[],
+  leaves: readonly LeafExpr[],
+  total: number,
+): number | null {
+  if (!op.hoisted) return null;
+  const arg = nodes[args[op.hoisted.arg]!.node]!;
+  if (arg.kind !== "load") return null;
+  // Distinct elements the leaf's view reads (an expanded view repeats with stride 0).
+  const leaf = leaves[arg.leaf]!;
+  const own = leaf.shape.reduce((a, d, j) => (leaf.strides[j] === 0 ? a : a * d), 1);
+  return own * HOIST_MIN_REUSE <= total ? arg.leaf : null;
 }
 
 /** The ops a plan calls, each once (their code and libraries go into the rendered source). */

@@ -1,6 +1,6 @@
 import { parentPort } from "node:worker_threads";
-import { type CompiledLoop, compileLoop } from "../backend/cpu/codegen.js";
-import { lookupOp } from "../ops/define-op.js";
+import { type CompiledLoop, compileLoop, type LoopLibrary, loopLibrary } from "../backend/cpu/codegen.js";
+import { lookupOp, type ScalarOp } from "../ops/define-op.js";
 
 /**
  * A worker of the CPU loop pool: compiles generated loop sources (cached by key) and runs
@@ -26,15 +26,15 @@ export interface LoopJob {
 const compiled = new Map<string, CompiledLoop>();
 
 /** The op functions a loop calls: each defining module is imported here once (it registers its ops). */
-async function library(opModules: LoopJob["opModules"]): Promise<Record<string, (...a: never[]) => unknown>> {
-  const lib: Record<string, (...a: never[]) => unknown> = {};
+async function library(opModules: LoopJob["opModules"]): Promise<LoopLibrary> {
+  const ops: ScalarOp[] = [];
   for (const [name, module] of opModules) {
     if (!lookupOp(name)) await import(module);
     const op = lookupOp(name);
     if (!op) throw new Error(`op '${name}' is not defined by ${module}`);
-    lib[name] = op.fn;
+    ops.push(op);
   }
-  return lib;
+  return loopLibrary(ops);
 }
 
 parentPort?.on("message", async (job: LoopJob) => {

@@ -61,6 +61,23 @@ interface OpSpecCommon {
   readonly wgslLib?: Readonly<Record<string, string>>;
 }
 
+/**
+ * Values an op body derives from one argument alone (log θ, lgamma(θ), … of a per-gene
+ * concentration), and a second body that takes them precomputed. Where that argument is a
+ * broadcast array read by a loop over a larger shape (one value per gene, read once per cell
+ * and gene), the loop planner computes each value once per element of the argument's own
+ * array and the loop calls `fn`; elsewhere the loop calls the op's ordinary body. Both bodies
+ * must give the same outputs (test/core/op-hoisting.test.ts checks every op that has one).
+ */
+export interface HoistedBody<F> {
+  /** Index of the argument the values are derived from. */
+  readonly arg: number;
+  /** Each derived value as a function of that argument. */
+  readonly values: readonly ((x: number) => number)[];
+  /** The body: the op's arguments, then the derived values in order. */
+  readonly fn: F;
+}
+
 /** A single-output op. */
 export interface SingleOutputSpec extends OpSpecCommon {
   readonly outputs?: undefined;
@@ -70,7 +87,10 @@ export interface SingleOutputSpec extends OpSpecCommon {
    */
   readonly cpu:
     | { readonly inline: (a: readonly string[]) => string }
-    | { readonly fn: (...a: number[]) => number };
+    | {
+        readonly fn: (...a: number[]) => number;
+        readonly hoisted?: HoistedBody<(...a: number[]) => number>;
+      };
   /** WGSL expression over f32 argument expressions (comparisons give 0.0 / 1.0). */
   readonly wgsl: (a: readonly string[]) => string;
 }
@@ -83,7 +103,10 @@ export interface MultiOutputSpec extends OpSpecCommon {
   /** Output names, primal first (2 to 4 outputs: WGSL returns them as one vector). */
   readonly outputs: readonly string[];
   /** The scalar function: writes every output into `out` (float64). */
-  readonly cpu: { readonly fn: (out: Float64Array, ...a: number[]) => void };
+  readonly cpu: {
+    readonly fn: (out: Float64Array, ...a: number[]) => void;
+    readonly hoisted?: HoistedBody<(out: Float64Array, ...a: number[]) => void>;
+  };
   /** A WGSL function returning `vecN<f32>` of the N outputs, by its name; define it in `wgslLib`. */
   readonly wgsl: { readonly fn: string };
 }
@@ -110,6 +133,8 @@ export interface ScalarOp {
   readonly inlineJs: ((a: readonly string[]) => string) | null;
   /** The scalar function: `(…args) => value`, or `(out, …args) => void` for multi-output ops. */
   readonly fn: (...a: never[]) => unknown;
+  /** The body taking values derived from one argument precomputed ({@link HoistedBody}), if any. */
+  readonly hoisted: HoistedBody<(...a: never[]) => unknown> | null;
   /** Every output at float64 arguments (the reference the tests and weak scalars use). */
   readonly evaluate: (...a: number[]) => number[];
   /** WGSL: the expression of a single-output op, or the call of a multi-output op's function (a vector). */
@@ -135,6 +160,9 @@ export function defineOp(spec: OpSpec): ScalarOp {
   if (outputCosts.length !== nOut)
     throw new Error(`${where}: ${outputCosts.length} costs for ${nOut} outputs`);
   const cost = Math.max(...outputCosts);
+  const hoisted = "fn" in spec.cpu ? (spec.cpu.hoisted ?? null) : null;
+  if (hoisted && !(Number.isInteger(hoisted.arg) && hoisted.arg >= 0 && hoisted.arg < spec.arity))
+    throw new Error(`${where}: cpu.hoisted.arg is ${hoisted.arg}, not an argument index below ${spec.arity}`);
   let op: ScalarOp;
   if (spec.outputs === undefined) {
     const cpu = spec.cpu;
@@ -157,6 +185,7 @@ export function defineOp(spec: OpSpec): ScalarOp {
       testDomain: spec.testDomain,
       inlineJs: "inline" in cpu ? cpu.inline : null,
       fn,
+      hoisted,
       evaluate: (...a) => [fn(...a)],
       wgslCall: spec.wgsl,
       wgslLib: spec.wgslLib ?? {},
@@ -181,6 +210,7 @@ export function defineOp(spec: OpSpec): ScalarOp {
       testDomain: spec.testDomain,
       inlineJs: null,
       fn,
+      hoisted,
       evaluate: (...a) => {
         const out = new Float64Array(n);
         fn(out, ...a);

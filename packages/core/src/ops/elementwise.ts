@@ -6,6 +6,7 @@ export { applyOp, binaryFn, elementwise, type TensorLike, ternaryFn, unaryFn } f
 export {
   type DTypeRule,
   defineOp,
+  type HoistedBody,
   lookupOp,
   type MultiOutputSpec,
   type OpSpec,

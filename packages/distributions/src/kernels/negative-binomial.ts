@@ -19,7 +19,7 @@ import { COUNT_SHIFT_WGSL, countShiftInto, NB_DIRECT_MAX, NB_THETA_RANGE } from 
  */
 
 const M = import.meta.url;
-const { lfactorial } = specialScalar;
+const { lfactorial, lgamma, digamma } = specialScalar;
 const R = (lo: number, hi: number): TestDomain => ({ lo, hi });
 const COUNTS: TestDomain = { lo: 0, hi: 40, integer: true };
 const shift = new Float64Array(2);
@@ -30,8 +30,20 @@ const savedPartials = (g: Tensor, _args: readonly TensorLike[], outs: readonly T
   ...outs.slice(1).map((o) => mul(g, o)),
 ];
 
-/** The cold path of the NB2 body: counts beyond the direct range, θ or μ beyond its range. */
-type Nb2Fallback = (out: Float64Array, y: number, mu: number, th: number, l1: number, inv: number) => void;
+/**
+ * The cold path of the NB2 body: counts beyond the direct range, θ or μ beyond its range.
+ * lgTh and dgTh are lgamma(θ) and ψ(θ) when the caller has them (the hoisted body), else NaN.
+ */
+type Nb2Fallback = (
+  out: Float64Array,
+  y: number,
+  mu: number,
+  th: number,
+  l1: number,
+  inv: number,
+  lgTh: number,
+  dgTh: number,
+) => void;
 
 /**
  * The NB2 body with its cold path: log NB(y | μ, θ) and ∂/∂μ, ∂/∂θ. log(θ/(θ+μ)) is written
@@ -42,10 +54,30 @@ type Nb2Fallback = (out: Float64Array, y: number, mu: number, th: number, l1: nu
  * that checks the support does it there, at no cost to the hot path.
  */
 function nb2Body(fallback: Nb2Fallback) {
-  return (out: Float64Array, y: number, mu: number, th: number): void => {
+  const hoisted = nb2HoistedBody(fallback);
+  return (out: Float64Array, y: number, mu: number, th: number): void =>
+    hoisted(out, y, mu, th, 1 / th, Number.NaN, Number.NaN);
+}
+
+/**
+ * {@link nb2Body} taking 1/θ, lgamma(θ) and ψ(θ) precomputed (once per gene where θ is per
+ * gene: the op's HoistedBody), so the hot path spends no division on 1/θ and counts above the
+ * direct range take lgamma(y+θ) − lgamma(θ) and ψ(y+θ) − ψ(θ) with one special function call
+ * each. NaN for lgamma(θ) and ψ(θ) means "not precomputed" (the plain body).
+ */
+function nb2HoistedBody(fallback: Nb2Fallback) {
+  return (
+    out: Float64Array,
+    y: number,
+    mu: number,
+    th: number,
+    rth: number,
+    lgTh: number,
+    dgTh: number,
+  ): void => {
     // Kept under V8's inlining limit (460 bytecodes) so fused loops inline it; the rare cases
     // (large, negative or non-integer counts, extreme θ or μ) are a call.
-    const l1 = log1pByLog(mu / th);
+    const l1 = log1pByLog(mu * rth);
     const inv = 1 / (th + mu);
     if (y === 0) {
       out[0] = -th * l1;
@@ -55,10 +87,10 @@ function nb2Body(fallback: Nb2Fallback) {
     }
     if (y < 0 || y > NB_DIRECT_MAX || y !== Math.floor(y) || !(th > LO && th < HI && mu > LO && mu < HI))
       // biome-ignore lint/correctness/noVoidTypeReturn: a statement more would cost bytecode in this hot function
-      return fallback(out, y, mu, th, l1, inv);
+      return fallback(out, y, mu, th, l1, inv, lgTh, dgTh);
     const q = mu * inv;
     let prod = th * q;
-    let dgd = 1 / th;
+    let dgd = rth;
     for (let k = 1; k < y; k++) {
       const t = th + k;
       prod *= t * q;
@@ -86,9 +118,28 @@ function log1pByLog(x: number): number {
 const LO = 1 / NB_THETA_RANGE;
 const HI = NB_THETA_RANGE;
 
+/**
+ * Below this θ, lgamma(y+θ) − lgamma(θ) and ψ(y+θ) − ψ(θ) from a precomputed lgamma(θ), ψ(θ)
+ * lose under 1e-13 relative to the cancellation (lgamma(θ+y) ≈ 4.4e2 at θ = 100, y = 17, two
+ * ulps of which against a difference of ≈ 78); above, the shift differences keep the digits.
+ */
+const HOISTED_LGAMMA_THETA_MAX = 100;
+
 /** nb2Into for counts beyond the direct range or θ, μ beyond the product's range. */
-function nb2General(out: Float64Array, y: number, mu: number, th: number, l1: number, inv: number): void {
-  countShiftInto(shift, th, y);
+function nb2General(
+  out: Float64Array,
+  y: number,
+  mu: number,
+  th: number,
+  l1: number,
+  inv: number,
+  lgTh: number,
+  dgTh: number,
+): void {
+  if (th < HOISTED_LGAMMA_THETA_MAX && y > 0 && !Number.isNaN(lgTh) && !Number.isNaN(dgTh)) {
+    shift[0] = lgamma(y + th) - lgTh;
+    shift[1] = digamma(y + th) - dgTh;
+  } else countShiftInto(shift, th, y);
   out[0] = mu === 0 ? -Infinity : shift[0]! - lfactorial(y) - th * l1 - y * Math.log1p(th / mu);
   out[1] = (th * (y - mu) * inv) / mu;
   out[2] = shift[1]! - l1 + (mu - y) * inv;
@@ -102,9 +153,11 @@ function nb2GeneralInSupport(
   th: number,
   l1: number,
   inv: number,
+  lgTh: number,
+  dgTh: number,
 ): void {
   if (y >= 0 && y === Math.floor(y) && y !== Number.POSITIVE_INFINITY) {
-    nb2General(out, y, mu, th, l1, inv);
+    nb2General(out, y, mu, th, l1, inv, lgTh, dgTh);
     return;
   }
   out[0] = Number.NEGATIVE_INFINITY;
@@ -117,6 +170,9 @@ function nb2GeneralInSupport(
  * out[2], for any real y (non-integer counts through the lgamma form).
  */
 export const nb2Into = nb2Body(nb2General);
+
+/** What nb2 derives from θ alone, once per gene where θ is per gene: 1/θ, lgamma(θ), ψ(θ). */
+const NB2_THETA_VALUES = [(th: number) => 1 / th, lgamma, digamma];
 
 /**
  * {@link nb2Into} with the support check of validation fused in: a count that is not a
@@ -150,7 +206,7 @@ const NB2_SIGNATURE = {
 export const nb2Op = defineOp({
   ...NB2_SIGNATURE,
   name: "nb2",
-  cpu: { fn: nb2Into },
+  cpu: { fn: nb2Into, hoisted: { arg: 2, values: NB2_THETA_VALUES, fn: nb2HoistedBody(nb2General) } },
   wgsl: { fn: "sp_nb2" },
   wgslLib: { ...COUNT_SHIFT_WGSL, sp_nb2: SP_NB2 },
 });
@@ -159,7 +215,10 @@ export const nb2Op = defineOp({
 export const nb2InSupportOp = defineOp({
   ...NB2_SIGNATURE,
   name: "nb2InSupport",
-  cpu: { fn: nb2InSupportInto },
+  cpu: {
+    fn: nb2InSupportInto,
+    hoisted: { arg: 2, values: NB2_THETA_VALUES, fn: nb2HoistedBody(nb2GeneralInSupport) },
+  },
   wgsl: { fn: "sp_nb2InSupport" },
   wgslLib: {
     ...COUNT_SHIFT_WGSL,

@@ -9,7 +9,9 @@ import type { FusedKernel, ReduceKind } from "../backend.js";
  * computing every map and reduction of a pass. Compiled functions are cached by structure:
  * constants, buffers, shapes and strides are runtime arguments, so a training loop compiles
  * each kernel once. Op bodies are inlined (`inline` templates) or called through closure
- * constants (`fn` bodies, multi-output ones writing into a small scratch array).
+ * constants (`fn` bodies, multi-output ones writing into a small scratch array). A call the
+ * planner marks for hoisting (`hoistFrom`) reads its op's derived values from tables that the
+ * loop fills first, one entry per element of the broadcast leaf, and calls the hoisted body.
  */
 
 export type Writable = ArrayLike<number> & { [i: number]: number };
@@ -57,9 +59,27 @@ export const REDUCE_INIT: Record<ReduceKind, number> = { sum: 0, prod: 1, max: -
 
 const IDENT = /^[A-Za-z_$][\w$]*$/;
 
-/** The library object of the ops a loop calls: name → scalar function. */
+/**
+ * The library object of the ops a loop calls: name → scalar function, and for an op with a
+ * hoisted body, `name$h` → that body and `name$v<j>` → its derived value j.
+ */
 export function loopLibrary(ops: readonly ScalarOp[]): LoopLibrary {
-  return Object.fromEntries(ops.filter((op) => op.inlineJs === null).map((op) => [op.name, op.fn]));
+  const lib: Record<string, (...a: never[]) => unknown> = {};
+  for (const op of ops) {
+    if (op.inlineJs === null) lib[op.name] = op.fn;
+    if (!op.hoisted) continue;
+    lib[`${op.name}$h`] = op.hoisted.fn;
+    op.hoisted.values.forEach((v, j) => {
+      lib[`${op.name}$v${j}`] = v;
+    });
+  }
+  return lib;
+}
+
+/** A table of one hoisted value: filled from leaf `leaf` through library function `fn`. */
+interface HoistTable {
+  readonly leaf: number;
+  readonly fn: string;
 }
 
 /**
@@ -67,11 +87,24 @@ export function loopLibrary(ops: readonly ScalarOp[]): LoopLibrary {
  * consumer; one used more often (or a multi-output call) becomes a temporary; an argument an
  * inline template repeats is bound to a temporary first, so nothing is evaluated twice.
  */
-function renderElement(plan: LoopPlan): { stmts: string[]; roots: string[]; scratch: number } {
+function renderElement(plan: LoopPlan): {
+  stmts: string[];
+  roots: string[];
+  scratch: number;
+  tables: HoistTable[];
+} {
   const stmts: string[] = [];
   const code: string[][] = [];
+  const tables: HoistTable[] = [];
   let temps = 0;
   let scratch = 0;
+  // Table j of leaf k holds value j of every hoisted body reading k: the same op on the same
+  // leaf shares its tables.
+  const table = (leaf: number, fn: string): string => {
+    let t = tables.findIndex((h) => h.leaf === leaf && h.fn === fn);
+    if (t < 0) t = tables.push({ leaf, fn }) - 1;
+    return `T${t}[p${leaf}]`;
+  };
   const bind = (expr: string): string => {
     if (IDENT.test(expr) || /^-?[\d.]+(e[-+]?\d+)?$/.test(expr)) return expr;
     const t = `t${temps++}`;
@@ -85,19 +118,26 @@ function renderElement(plan: LoopPlan): { stmts: string[]; roots: string[]; scra
     else {
       const op = n.op;
       let args = n.args.map(val);
+      let fn = op.name;
+      if (n.hoistFrom !== null && op.hoisted) {
+        const leaf = n.hoistFrom;
+        args = [...args, ...op.hoisted.values.map((_, j) => table(leaf, `${op.name}$v${j}`))];
+        fn = `${op.name}$h`;
+      }
       if (op.outputs > 1) {
         // One call fills a per-loop scratch array; its outputs become locals.
         const s = `S${scratch++}`;
         const names = Array.from({ length: op.outputs }, (_, j) => `${s}_${j}`);
         stmts.push(
-          `F_${op.name}(${s}, ${args.join(", ")});`,
+          `F_${fn}(${s}, ${args.join(", ")});`,
           `const ${names.map((nm, j) => `${nm} = ${s}[${j}]`).join(", ")};`,
         );
         code.push(names);
         return;
       }
       let expr: string;
-      if (op.inlineJs) {
+      if (fn !== op.name) expr = `F_${fn}(${args.join(", ")})`;
+      else if (op.inlineJs) {
         const probe = op.inlineJs(args.map((_, j) => `\u0000${j}\u0000`));
         args = args.map((a, j) => (probe.split(`\u0000${j}\u0000`).length > 2 ? bind(a) : a));
         expr = op.inlineJs(args);
@@ -105,7 +145,7 @@ function renderElement(plan: LoopPlan): { stmts: string[]; roots: string[]; scra
       code.push([plan.uses[i]! > 1 ? bind(expr) : expr]);
     }
   });
-  return { stmts, roots: plan.roots.map(val), scratch };
+  return { stmts, roots: plan.roots.map(val), scratch, tables };
 }
 
 const cache = new Map<string, { fn: CompiledLoop; source: string }>();
@@ -146,6 +186,21 @@ export function setPlanCache(enabled: boolean): boolean {
   return was;
 }
 
+let hoistingEnabled = true;
+
+/**
+ * Turn per-argument hoisting (expr/loop-plan.ts) on or off for CPU loops (on by default);
+ * returns the previous setting. Off, every call evaluates its op's ordinary body, which tests
+ * and benchmarks use to compare the two paths.
+ */
+export function setHoisting(enabled: boolean): boolean {
+  const was = hoistingEnabled;
+  hoistingEnabled = enabled;
+  // Prepared plans were made under the old setting.
+  preparedByStructure.clear();
+  return was;
+}
+
 /** Build (or fetch from cache) one loop computing every kernel; all share one iteration shape. */
 export function prepareLoop(kernels: readonly FusedKernel[]): { loop: CompiledLoop; prepared: PreparedLoop } {
   if (!planCacheEnabled) return planAndCompile(kernels);
@@ -173,7 +228,7 @@ export function prepareLoop(kernels: readonly FusedKernel[]): { loop: CompiledLo
 }
 
 function planAndCompile(kernels: readonly FusedKernel[]): { loop: CompiledLoop; prepared: PreparedLoop } {
-  const plan = planLoop(kernels);
+  const plan = planLoop(kernels, { hoist: hoistingEnabled });
   const { dims, strides } = plan.loop;
   const R = dims.length;
   const nLeaves = plan.leaves.length;
@@ -217,7 +272,7 @@ function generate(plan: LoopPlan, innerReduced: readonly boolean[]): string {
   const nLeaves = plan.leaves.length;
   const nArr = strides.length;
   const nOut = plan.roots.length;
-  const { stmts, roots, scratch } = renderElement(plan);
+  const { stmts, roots, scratch, tables } = renderElement(plan);
   const reduces = plan.reduces;
   const ptr = (a: number) => (a < nLeaves ? `p${a}` : `q${a - nLeaves}`);
   const lines: string[] = ["return function fusedLoop(OUT, I, C, D, S, O, start, end) {"];
@@ -227,6 +282,7 @@ function generate(plan: LoopPlan, innerReduced: readonly boolean[]): string {
   for (let d = 0; d < R; d++) lines.push(`const d${d} = D[${d}];`);
   for (let a = 0; a < nArr; a++)
     for (let d = 0; d < R; d++) lines.push(`const s${a}_${d} = S[${a * R + d}];`);
+  lines.push(...fillTables(tables, R));
   for (let a = 0; a < nArr; a++) lines.push(`let ${ptr(a)}_0 = O[${a}] + start * s${a}_0;`);
   for (let d = 0; d < R; d++) {
     if (d > 0) for (let a = 0; a < nArr; a++) lines.push(`let ${ptr(a)}_${d} = ${ptr(a)}_${d - 1};`);
@@ -267,12 +323,38 @@ function generate(plan: LoopPlan, innerReduced: readonly boolean[]): string {
   // Op functions become closure constants (a call through a constant is cheaper than a
   // property lookup per element); multi-output calls get one scratch array each per loop.
   const body = lines.join("\n");
-  const used = [...new Set([...body.matchAll(/\bF_(\w+)\(/g)].map((m) => m[1]!))];
+  const used = [...new Set([...body.matchAll(/\bF_([\w$]+)\(/g)].map((m) => m[1]!))];
   const hoisted = [
     ...used.map((f) => `const F_${f} = F[${JSON.stringify(f)}];`),
     ...Array.from({ length: scratch }, (_, s) => `const S${s} = new Float64Array(4);`),
   ];
   return `${hoisted.join("\n")}\n${body}`;
+}
+
+/**
+ * Allocate and fill the hoisted-value tables: for each leaf, one walk over the elements this
+ * call's range reads (a dim the leaf is broadcast over, stride 0, is walked once), evaluating
+ * each of its values there. Tables are indexed like the leaf's buffer, so the loop body reads
+ * them at the leaf's own pointer.
+ */
+function fillTables(tables: readonly HoistTable[], R: number): string[] {
+  const lines = tables.map((t, j) => `const T${j} = new Float64Array(L${t.leaf}.length);`);
+  for (const k of new Set(tables.map((t) => t.leaf))) {
+    lines.push("{", `let r${k}_0 = O[${k}] + start * s${k}_0;`);
+    for (let d = 0; d < R; d++) {
+      const [lo, hi] = d === 0 ? ["start", "end"] : ["0", `d${d}`];
+      if (d > 0) lines.push(`let r${k}_${d} = r${k}_${d - 1};`);
+      lines.push(`for (let j${d} = s${k}_${d} === 0 ? ${hi} - 1 : ${lo}; j${d} < ${hi}; j${d}++) {`);
+    }
+    const r = `r${k}_${R - 1}`;
+    lines.push(`const x = L${k}[${r}];`);
+    tables.forEach((t, j) => {
+      if (t.leaf === k) lines.push(`T${j}[${r}] = F_${t.fn}(x);`);
+    });
+    for (let d = R - 1; d >= 0; d--) lines.push(`r${k}_${d} += s${k}_${d};`, "}");
+    lines.push("}");
+  }
+  return lines;
 }
 
 /** The generated source of every compiled loop, by cache key (for inspecting fusion). */
