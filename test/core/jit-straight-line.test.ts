@@ -78,6 +78,23 @@ describe("jit straight-line functions", () => {
     jf.dispose();
   });
 
+  it("a one-element float32 value passed between passes keeps its float32 rounding", () => {
+    // The float32 sum (accumulated in float64, stored rounded) feeds a float64 pass: a value
+    // kept unrounded between the passes would show in the float64 outputs.
+    const f = (x: Tensor) => x.sum().astype("float64").mul(x.astype("float64"));
+    const jf = jit(f);
+    const x32 = (v: number[]) => tensor(v, { dtype: "float32" });
+    const line = jf.straightLine(x32([0, 0, 0]))!;
+    const v = [0.1, 0.2, 0.7];
+    const out = new Float64Array(3);
+    line(v, out);
+    expect(Array.from(out)).toEqual(flat(f(x32(v))));
+    const r = Float32Array.from(v);
+    const sum32 = Math.fround(r[0]! + r[1]! + r[2]!);
+    expect(Array.from(out)).toEqual(Array.from(r, (t) => sum32 * t));
+    jf.dispose();
+  });
+
   it("backend work that is not a fused pass (a matmul) runs inside the function", () => {
     const w = tensor(
       [
