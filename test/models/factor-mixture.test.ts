@@ -112,5 +112,13 @@ describe("multi-factor designs with mixtures", () => {
     expect(arr(one.params.log_mu_condition_effect_loc!)).toEqual(cond.slice(comp(0) * G, comp(0) * G + G));
     const mu = arr(one.getMap().mu!);
     expect(mu.length).toBe(4 * G);
+    // sliceDataset keeps the component axis: donor1 × stim's mu [K, G] is the full fit's [K, d, G]
+    const d = 3;
+    const full = arr(results.getMap().mu!);
+    const sliced = arr(results.sliceDataset(d).getMap({ mapMethod: "transform" }).mu!);
+    expect(sliced.length).toBe(2 * G);
+    for (let k = 0; k < 2; k++)
+      for (let g = 0; g < G; g++)
+        expect(Math.abs(sliced[k * G + g]! / full[(k * 4 + d) * G + g]! - 1)).toBeLessThan(1e-4);
   }, 120_000);
 });

@@ -234,5 +234,25 @@ describe("nested factors: recovery and shrinkage", () => {
     // a 40-cell donor keeps ≈ 0.94 (measured 0.79–1.08 with the guide's noise)
     expect(ratios[2]!).toBeLessThan(0.55);
     for (const l of big) expect(ratios[l]!).toBeGreaterThan(0.65);
+    // sliceDataset: donor d3 (batch b1) alone; its mu guide is Normal on log mu with
+    // loc β + γ_b1 + δ_3 and scale √(s_β² + s_γ² + s_δ²) (independent mean-field factors)
+    const one = results.sliceDataset(3);
+    expect(one.config.datasets).toBeNull();
+    expect(one.obsNames.length).toBe(40);
+    const sd = (n: string) => arr(results.params[`${n}_scale`]!);
+    const [sb, sg, sdl] = [sd("log_mu_loc"), sd("log_mu_batch_effect"), sd("log_mu_donor_effect")];
+    const loc = arr(one.params.mu_loc!);
+    const sliceScale = arr(one.params.mu_scale!);
+    const mapFull = arr(results.getMap().mu!);
+    // exp of the summed locations: the full fit's Normal modes summed (the slice's own mode would
+    // be the log-normal's exp(loc − scale²))
+    const mapOne = arr(one.getMap({ mapMethod: "transform" }).mu!);
+    for (let g = 0; g < G; g++) {
+      expect(Math.abs(loc[g]! - (beta[g]! + gb[g]! + dl[3 * G + g]!))).toBeLessThan(1e-5);
+      const want = Math.sqrt(sb[g]! ** 2 + sg[g]! ** 2 + sdl[3 * G + g]! ** 2);
+      expect(Math.abs(sliceScale[g]! - want)).toBeLessThan(1e-5 * want + 1e-7);
+      // the single-dataset MAP is the full fit's value at that dataset
+      expect(Math.abs(mapOne[g]! / mapFull[3 * G + g]! - 1)).toBeLessThan(1e-4);
+    }
   }, 120_000);
 });

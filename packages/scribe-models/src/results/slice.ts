@@ -112,7 +112,9 @@ export function sliceComponent(res: ScribeResults, k: number): ScribeResults {
  * (its hierarchy's hyper-sites dropped: the parameter's own guide is its posterior), per-dataset
  * mixing weights at d, per-cell guides and names restricted to the dataset's cells. Capture
  * scaling is dropped (the η prior's location returns to log M₀). p/phi with a gene axis per
- * dataset ("gene_specific" / "two_level") has no single-dataset form and is refused.
+ * dataset ("gene_specific" / "two_level") has no single-dataset form and is refused. In a
+ * multi-factor design each factor target becomes an exp-transformed site whose guide is the
+ * sum of its base and effects at d ({@link factorDatasetGuide}).
  */
 export function sliceDataset(res: ScribeResults, d: number): ScribeResults {
   const cfg = res.config;
@@ -120,10 +122,6 @@ export function sliceDataset(res: ScribeResults, d: number): ScribeResults {
   if (!ds) throw new Error("getDataset: the fit has no datasets (datasetKey / datasetIndices)");
   if (!Number.isInteger(d) || d < 0 || d >= ds.n)
     throw new Error(`getDataset: dataset must be in [0, ${ds.n}), got ${d}`);
-  if (ds.factors)
-    throw new Error(
-      `getDataset: a multi-factor design (${ds.factors.names.join(" × ")}) has no per-dataset sites to take; use the factor effects (log_<param>_<factor>_effect) or getMap()'s per-dataset values`,
-    );
   for (const n of ds.params)
     if ((n === "p" || n === "phi") && ds.probMode !== "scalar")
       throw new Error(
@@ -145,7 +143,13 @@ export function sliceDataset(res: ScribeResults, d: number): ScribeResults {
     ])
       dropped.add(x);
   }
-  const params: Record<string, Tensor> = {};
+  const factorGuide = ds.factors ? factorDatasetGuide(res, d) : {};
+  if (ds.factors)
+    for (const t of ds.params) {
+      const n = factorSiteNames(ds.factors, t);
+      for (const x of [n.loc, ...n.effects, ...n.interactions, ...n.scales]) if (x) dropped.add(x);
+    }
+  const params: Record<string, Tensor> = { ...factorGuide };
   for (const [name, v] of Object.entries(res.params)) {
     const s = siteOfParam(name, specs);
     if (s && (dropped.has(s.name) || NON_GENE_HYPER.test(s.name))) continue;
@@ -162,16 +166,22 @@ export function sliceDataset(res: ScribeResults, d: number): ScribeResults {
     datasetParams: _p,
     datasetMixing: _m,
     probDatasetMode: _pm,
+    datasetFactors: _f,
     annotationLogits: ann,
     priors,
     ...opts
   } = res.options;
+  // a factor target's guide is a Normal on its log (below): the exp transform
+  const positiveTransform = ds.factors
+    ? { ...cfg.positiveTransform, ...Object.fromEntries(ds.params.map((t) => [t, "exp" as const])) }
+    : opts.positiveTransform;
   const { capture_scaling: _cs, mu_eta: _me, ...keptPriors } = (priors ?? {}) as Record<string, unknown>;
   const levels = res.meta.datasetLevels as string[] | undefined;
   return new Results({
     modelType: res.modelType,
     options: {
       ...opts,
+      ...(positiveTransform ? { positiveTransform } : {}),
       ...(priors ? { priors: keptPriors as typeof priors } : {}),
       ...(ann ? { annotationLogits: indexAxis(ann, 0, cells) } : {}),
       nCells: cells.length,
@@ -183,4 +193,53 @@ export function sliceDataset(res: ScribeResults, d: number): ScribeResults {
     ...(res.counts ? { counts: indexAxis(res.counts, 0, cells) } : {}),
     meta: { ...res.meta, dataset: levels?.[d] ?? d },
   });
+}
+
+/**
+ * The guide of each factor target θ at dataset `d` as a single-dataset site: with mean-field
+ * Normal factors on the base and the effects (independent), log θ_d = β + Σ effects at d is
+ * Normal with loc Σ locs and scale √(Σ scales²), the `{θ}_loc`, `{θ}_scale` of an
+ * exp-transformed site. Guides that couple these sites (low-rank, joint, flow) are refused.
+ */
+function factorDatasetGuide(res: ScribeResults, d: number): Record<string, Tensor> {
+  const cfg = res.config;
+  const ds = cfg.datasets!;
+  const factors = ds.factors!;
+  const L = factors.levels.map((l) => l.length);
+  const out: Record<string, Tensor> = {};
+  for (const t of ds.params) {
+    const n = factorSiteNames(factors, t);
+    const axis = cfg.nComponents > 1 && cfg.mixtureParams.includes(t) ? 1 : 0;
+    const part = (site: string, row: number | null) => {
+      const loc = res.params[`${site}_loc`];
+      const scale = res.params[`${site}_scale`];
+      if (!loc || !scale)
+        throw new Error(
+          `getDataset: the guide of '${site}' is not a mean-field Normal (${site}_loc, ${site}_scale), which a multi-factor dataset slice needs`,
+        );
+      if (row === null) return { loc, variance: scale.square() };
+      return {
+        loc: indexAxis(loc, axis, [row]).squeeze(axis),
+        variance: indexAxis(scale, axis, [row]).squeeze(axis).square(),
+      };
+    };
+    const parts = [part(n.loc, null)];
+    factors.names.forEach((_, f) => {
+      const l = factors.codes[f]![d]!;
+      const nested = factors.parents[f]! >= 0;
+      if (nested) parts.push(part(n.effects[f]!, l));
+      else if (l > 0) parts.push(part(n.effects[f]!, l - 1)); // reference coding: level 0 has none
+    });
+    factors.interactions.forEach(([i, j], k) => {
+      const li = factors.codes[i]![d]!;
+      const lj = factors.codes[j]![d]!;
+      if (li > 0 && lj > 0) parts.push(part(n.interactions[k]!, (li - 1) * (L[j]! - 1) + (lj - 1)));
+    });
+    out[`${t}_loc`] = parts.slice(1).reduce((a, x) => a.add(x.loc), parts[0]!.loc);
+    out[`${t}_scale`] = parts
+      .slice(1)
+      .reduce((a, x) => a.add(x.variance), parts[0]!.variance)
+      .sqrt();
+  }
+  return out;
 }
