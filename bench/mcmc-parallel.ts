@@ -3,14 +3,15 @@
  * [--chains 2] [--warmup 2000] [--samples 2000]`. The default length (2,000 warmup + 2,000
  * samples per chain) is a realistic run, so that sampling rather than worker start-up is most
  * of a warm run (at 500 + 500 a run lasts about 0.3 s). Prints both wall times from the
- * same run and their ratio, plus the parallel run's per-chain sampling time (what the
- * workers spend sampling), so the rest — worker start-up and module loading — is visible. The first
- * parallel run starts the workers (cold); later runs reuse them (warm). Then the pool is
- * emptied and started ahead with `prewarmMcmcWorkers` (timed on its own: a program overlaps
- * it with its other work), and a run on the prewarmed pool is timed. The load average is
- * printed: figures from a loaded machine are not comparable with quiet ones.
+ * same run and their ratio, plus each chain's sampling time (on this thread or a worker), so
+ * the rest — worker start-up and messaging — is visible, and the process CPU seconds of each
+ * run (less sensitive to other load than wall time; the parallel runs' include the workers').
+ * The first parallel run starts the workers (cold: this thread runs the chains while the
+ * worker loads, so it should take about the sequential time); later runs reuse them (warm).
+ * Then the pool is emptied and started ahead with `prewarmMcmcWorkers` (timed on its own: a
+ * program overlaps it with its other work), and a run on the prewarmed pool is timed. The
+ * load average is printed: figures from a loaded machine are not comparable with quiet ones.
  */
-
 import { execFileSync } from "node:child_process";
 import { availableParallelism, loadavg } from "node:os";
 import { key, tensor } from "@scribe/core";
@@ -30,27 +31,32 @@ const spec = {
   exportName: "eightSchoolsKernel",
 };
 
-async function timed(mcmc: MCMC): Promise<number> {
+/** Wall and process CPU seconds of one run. */
+async function timed(mcmc: MCMC): Promise<{ wall: number; cpu: number }> {
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   await mcmc.run(key(0), y, sigma);
-  return (performance.now() - t0) / 1000;
+  const c = process.cpuUsage(c0);
+  return { wall: (performance.now() - t0) / 1000, cpu: (c.user + c.system) / 1e6 };
 }
+const fmt = (t: { wall: number; cpu: number }) => `${t.wall.toFixed(2)} s (cpu ${t.cpu.toFixed(2)} s)`;
 
 const seq = new MCMC(eightSchoolsKernel(), opts);
 const par = new MCMC(eightSchoolsKernel(), { ...opts, chainMethod: "parallel", kernelModule: spec });
 const uptime = () => execFileSync("uptime", { encoding: "utf8" }).trim();
 console.log(`before: ${uptime()}`);
-const tSeq = [await timed(seq), await timed(seq)];
-const tPar = [await timed(par), await timed(par)];
-const inWorkers = par.chainResults.map((r) => r.warmupSeconds + r.sampleSeconds + r.postprocessSeconds);
-const best = Math.min(...tSeq);
+const tSeq = [await timed(seq), await timed(seq), await timed(seq)];
+const tPar = [await timed(par), await timed(par), await timed(par)];
+const perChain = par.chainResults.map((r) => r.warmupSeconds + r.sampleSeconds + r.postprocessSeconds);
+const best = Math.min(...tSeq.map((t) => t.wall));
+const bestPar = Math.min(...tPar.slice(1).map((t) => t.wall));
 console.log(`eight schools NUTS, ${numChains} chains × (${numWarmup} warmup + ${numSamples} samples)`);
-console.log(`sequential          ${tSeq.map((t) => t.toFixed(2)).join(" s, ")} s`);
+console.log(`sequential          ${tSeq.map(fmt).join(", ")}`);
 console.log(
-  `parallel, cold      ${tPar[0]!.toFixed(2)} s  (${(best / tPar[0]!).toFixed(2)}× the best sequential; starts the workers)`,
+  `parallel, cold      ${fmt(tPar[0]!)}  (${(best / tPar[0]!.wall).toFixed(2)}× the best sequential; starts the workers)`,
 );
 console.log(
-  `parallel, warm      ${tPar[1]!.toFixed(2)} s  (${(best / tPar[1]!).toFixed(2)}× the best sequential; chains ran ${inWorkers.map((t) => t.toFixed(2)).join(", ")} s in their workers)`,
+  `parallel, warm      ${tPar.slice(1).map(fmt).join(", ")}  (best ${(best / bestPar).toFixed(2)}× the best sequential; the last run's chains took ${perChain.map((t) => t.toFixed(2)).join(", ")} s each)`,
 );
 await closeMcmcWorkers();
 let t0 = performance.now();
@@ -58,10 +64,9 @@ await prewarmMcmcWorkers(numChains, spec);
 const tWarmup = (performance.now() - t0) / 1000;
 const fresh = new MCMC(eightSchoolsKernel(), { ...opts, chainMethod: "parallel", kernelModule: spec });
 t0 = performance.now();
-await fresh.run(key(0), y, sigma);
-const tPre = (performance.now() - t0) / 1000;
+const tPre = await timed(fresh);
 console.log(
-  `parallel, prewarmed ${tPre.toFixed(2)} s  (${(best / tPre).toFixed(2)}× the best sequential; prewarmMcmcWorkers(${numChains}) took ${tWarmup.toFixed(2)} s before it)`,
+  `parallel, prewarmed ${fmt(tPre)}  (${(best / tPre.wall).toFixed(2)}× the best sequential; prewarmMcmcWorkers(${numChains}) took ${tWarmup.toFixed(2)} s before it)`,
 );
 console.log(`load average (1 min) ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores`);
 console.log(`after:  ${uptime()}`);

@@ -1,5 +1,6 @@
 import { key, liveBuffers, type Tensor } from "@scribe/core";
 import { MCMC, NUTS, type ProgressInfo } from "@scribe/infer";
+import { prewarmMcmcWorkers } from "@scribe/infer/node";
 import { describe, expect, it } from "vitest";
 import { makeKernel } from "./mcmc-parallel-kernel.js";
 
@@ -80,6 +81,9 @@ describe("MCMC driver", () => {
       factoryArgs: [3],
     };
     const opts = { numWarmup: 100, numSamples: 100, numChains: 2, progressBar: false } as const;
+    // a loaded worker takes a chain at once (a cold one would still be loading when this
+    // thread had run every chain itself, and the worker path would go untested)
+    await prewarmMcmcWorkers(1, spec);
     const par = new MCMC(makeKernel(3), { ...opts, chainMethod: "parallel", kernelModule: spec });
     await par.run(key(9));
     const seq = new MCMC(makeKernel(3), opts);

@@ -11,6 +11,7 @@ import {
   type ProgressInfo,
   RngStream,
 } from "@scribe/infer";
+import { prewarmMcmcWorkers } from "@scribe/infer/node";
 import { describe, expect, it } from "vitest";
 import { makeDenseHmc, makeNuts, POSTERIOR } from "./mcmc-model-kernels.js";
 
@@ -124,6 +125,9 @@ describe("MCMC resume from lastState / postWarmupState", () => {
         module: new URL("./mcmc-model-kernels.ts", import.meta.url).href,
         exportName: "makeNuts",
       };
+      // a loaded worker takes a chain at once (a cold one would still be loading when this
+      // thread had run every chain itself, and the worker path would go untested)
+      await prewarmMcmcWorkers(1, spec);
       const fresh = new MCMC(makeNuts(), opts(100, { chainMethod: "parallel", kernelModule: spec }));
       fresh.postWarmupState = JSON.parse(readFileSync(file, "utf8")) as MCMCState;
       await fresh.run(fresh.postWarmupState!.rngKey);

@@ -3,6 +3,7 @@
 import { condition, key, plate, sample, seed, substitute, type Tensor, tensor, trace } from "@scribe/core";
 import { HalfCauchy, Normal } from "@scribe/distributions";
 import { AutoNormal, adam, HMC, MCMC, NUTS, Predictive, SVI, TraceELBO } from "@scribe/infer";
+import { prewarmMcmcWorkers } from "@scribe/infer/node";
 import { afterEach, describe, expect, it, vi } from "vitest";
 
 // The regression y ~ Normal(b·x, 1), b ~ Normal(0, 1), from the item 1.
@@ -300,6 +301,9 @@ describe("item 5: parallel chains with Tensor model arguments", () => {
       module: new URL("./numpyro-parity-kernels.ts", import.meta.url).href,
       exportName: "eightSchoolsKernel",
     };
+    // a loaded worker takes a chain at once (a cold one would still be loading when this
+    // thread had run every chain itself, and the worker path would go untested)
+    await prewarmMcmcWorkers(1, spec);
     const par = new MCMC(eightSchoolsKernel(), { ...opts, chainMethod: "parallel", kernelModule: spec });
     await par.run(key(3), y, sigma);
     const a = seq.getSamples(true);

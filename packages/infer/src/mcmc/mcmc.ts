@@ -46,7 +46,9 @@ export interface MCMCOptions {
   thinning?: number;
   /**
    * "sequential" (default) runs chains one after another; "parallel" runs them on Node
-   * worker threads, which re-create the kernel from `kernelModule` (Node only).
+   * worker threads, which re-create the kernel from `kernelModule` (Node only), and, on the
+   * cpu backend, on this thread too; a worker takes chains once it has loaded, and loaded
+   * workers are kept for later runs (see `prewarmMcmcWorkers` in `@scribe/infer/node`).
    */
   chainMethod?: "sequential" | "parallel";
   /** Required for "parallel". */
@@ -373,15 +375,35 @@ export class MCMC {
         "runChainsParallel",
         'in the browser, use chainMethod "sequential"',
       );
-      results = await runChainsParallel(
-        o.kernelModule!,
-        keys,
-        plan,
-        ro,
-        (c, it, rec) => progress.update(c, it, rec),
-        starts,
-        ro.signal,
-      );
+      // On the cpu backend this thread runs a chain too (with its kernel and setup), so the
+      // chains match the sequential run's whichever thread runs them.
+      const runHere =
+        backend.name === "cpu"
+          ? (c: number, signal: AbortSignal) =>
+              runChain(
+                this.#kernel,
+                setup,
+                keys[c]!,
+                plan,
+                (it, rec) => progress.update(c, it, rec),
+                starts?.[c],
+                { signal, label: `chain ${c}` },
+              )
+          : undefined;
+      try {
+        results = await runChainsParallel(
+          o.kernelModule!,
+          keys,
+          plan,
+          ro,
+          (c, it, rec) => progress.update(c, it, rec),
+          starts,
+          ro.signal,
+          runHere,
+        );
+      } finally {
+        setup.dispose?.();
+      }
     } else {
       results = [];
       try {

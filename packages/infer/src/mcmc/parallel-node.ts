@@ -1,6 +1,7 @@
 /**
  * Parallel chains on Node worker threads (Node only; loaded by the MCMC driver on demand).
- * Each worker imports the kernel's module, runs one chain and transfers its draws back.
+ * Each worker imports the kernel's module, runs chains and transfers their draws back; the
+ * calling thread can run chains too, and loaded workers are kept for later runs.
  * @module
  */
 import { availableParallelism } from "node:os";
@@ -25,18 +26,12 @@ function spawn(): Worker {
 
 /**
  * Idle workers kept from earlier runs. Starting a worker costs far more than a short run's
- * sampling (it loads the library, through tsx in development: about a second each on a
- * small machine, which made 2 parallel chains of eight schools 4× slower than sequential),
- * so a finished worker waits here, unref'd so it never keeps the process alive, for the
- * next run's chains. A worker that failed or was aborted is terminated instead.
+ * sampling (it loads the library, through tsx in development: seconds of wall time on a
+ * small loaded machine, which made 2 parallel chains of eight schools 4× slower than
+ * sequential), so a loaded worker waits here, unref'd so it never keeps the process alive,
+ * for the next run's chains. A worker that failed or was aborted is terminated instead.
  */
 const idleWorkers: Worker[] = [];
-
-function acquire(): Worker {
-  const w = idleWorkers.pop() ?? spawn();
-  w.ref();
-  return w;
-}
 
 function release(w: Worker): void {
   w.removeAllListeners("message");
@@ -58,11 +53,45 @@ export async function closeIdleWorkers(): Promise<void> {
 }
 
 /**
- * Start workers ahead of a parallel run, so that their start-up (loading the library: about
- * a second each through tsx on a small machine) overlaps the caller's other work instead of
- * the first run: fills the idle pool up to `n` (default and at most `availableParallelism()`)
- * and resolves, with the pool's size, once each new worker has loaded (and imported
- * `kernelModule`, the run's `kernelModule` option, when given).
+ * Start a worker and resolve with it once it has loaded the library (and imported
+ * `kernelModule`, when given). It stays unref'd while loading, so a run that no longer
+ * needs it (the other lanes took every chain) never waits for it.
+ */
+function startWorker(kernelModule?: KernelModuleSpec): Promise<Worker> {
+  return new Promise<Worker>((resolve, reject) => {
+    const w = spawn();
+    w.unref();
+    let preloading = false;
+    w.on("message", (m: WorkerMessage) => {
+      if (m.type === "error") {
+        void w.terminate();
+        reject(new Error(m.message));
+        return;
+      }
+      if (m.type !== "ready") return;
+      if (kernelModule && !preloading) {
+        preloading = true; // loaded: now import the kernel's module too
+        w.postMessage({ preload: kernelModule } satisfies WorkerPreload);
+        return;
+      }
+      // by name: removing every listener would drop Node's own, which keep messages flowing
+      for (const ev of ["message", "error", "exit"]) w.removeAllListeners(ev);
+      resolve(w);
+    });
+    w.once("error", (e) => {
+      void w.terminate();
+      reject(e);
+    });
+    w.once("exit", (code) => reject(new Error(`MCMC worker exited with code ${code} while loading`)));
+  });
+}
+
+/**
+ * Start workers ahead of a parallel run, so that their start-up (loading the library:
+ * seconds through tsx on a small loaded machine) overlaps the caller's other work instead
+ * of the first run: fills the idle pool up to `n` (default and at most
+ * `availableParallelism()`) and resolves, with the pool's size, once each new worker has
+ * loaded (and imported `kernelModule`, the run's `kernelModule` option, when given).
  * @example
  * // fragment: `spec`, `loadData` and `mcmc` are the reader's
  * const warming = prewarmMcmcWorkers(2, spec); // spec: the run's kernelModule; while the data load
@@ -78,45 +107,27 @@ export async function prewarmWorkers(
     throw new Error(`prewarmMcmcWorkers: n must be a non-negative integer, got ${n}`);
   const want = Math.max(0, Math.min(n, availableParallelism()) - idleWorkers.length);
   await Promise.all(
-    Array.from(
-      { length: want },
-      () =>
-        new Promise<void>((resolve, reject) => {
-          const w = spawn();
-          let preloading = false;
-          w.on("message", (m: WorkerMessage) => {
-            if (m.type === "error") {
-              void w.terminate();
-              reject(new Error(`prewarmMcmcWorkers: ${m.message}`));
-              return;
-            }
-            if (m.type !== "ready") return;
-            if (kernelModule && !preloading) {
-              preloading = true; // loaded: now import the kernel's module too
-              w.postMessage({ preload: kernelModule } satisfies WorkerPreload);
-              return;
-            }
-            release(w);
-            resolve();
-          });
-          w.once("error", (e) => {
-            void w.terminate();
-            reject(e);
-          });
-        }),
-    ),
+    Array.from({ length: want }, async () => {
+      try {
+        release(await startWorker(kernelModule));
+      } catch (e) {
+        throw new Error(`prewarmMcmcWorkers: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }),
   );
   return idleWorkers.length;
 }
 
+/** Run one job on the loaded worker `w`; it goes back to the pool when done, else is terminated. */
 function runOne(
+  w: Worker,
   job: WorkerJob,
   chain: number,
   onProgress: (it: number, rec: StepRecord) => void,
   signal?: AbortSignal,
 ): Promise<ChainResult> {
   return new Promise((resolve, reject) => {
-    const w = acquire();
+    w.ref();
     let settled = false;
     let last = 0;
     const onAbort = () =>
@@ -135,7 +146,7 @@ function runOne(
     };
     signal?.addEventListener("abort", onAbort);
     w.on("message", (m: WorkerMessage) => {
-      if (m.type === "ready") return; // a fresh worker finished loading
+      if (m.type === "ready") return;
       if (m.type === "progress") {
         last = m.iteration + 1;
         onProgress(m.iteration, m.rec);
@@ -152,12 +163,27 @@ function runOne(
 }
 
 /**
+ * Runs chain `c` on the calling thread (the caller's kernel and setup), stopping when
+ * `signal` aborts.
+ */
+export type LocalChainRunner = (c: number, signal: AbortSignal) => Promise<ChainResult>;
+
+/**
  * Run one chain per key on worker threads (each on its own cpu backend), at most
  * `availableParallelism()` at a time; `signal` terminates the workers.
  * Model arguments must be structured-cloneable (plain data, typed arrays) or tensors (sent
  * as their values and rebuilt in each worker, see worker-args.ts). With `starts`,
  * chain `c` continues from `starts[c]` (no warmup). Each worker also computes its draws'
  * output-site values (deterministic sites included), so that work runs in parallel too.
+ *
+ * Each lane takes the next chain when it is free, and a worker lane only once its worker has
+ * loaded (the library and the kernel's module). With `runHere`, the calling thread is one of
+ * the lanes: it would otherwise wait idle, its kernel is set up and usually warm, while a
+ * fresh worker pays for loading and for V8 compiling the sampler afresh in its isolate (per
+ * chain of eight schools more than the sampling itself, bench/mcmc-parallel.ts). So 2 chains
+ * on 2 cores use one worker, and on a cold start the calling thread goes on to the next chain
+ * while that worker still loads: a cold parallel run is no slower than a sequential one, and
+ * the worker, once loaded, waits in the pool for the next run.
  */
 export async function runChainsParallel(
   spec: KernelModuleSpec,
@@ -167,28 +193,66 @@ export async function runChainsParallel(
   onProgress: (chain: number, it: number, rec: StepRecord) => void,
   starts?: readonly ChainState[],
   signal?: AbortSignal,
+  runHere?: LocalChainRunner,
 ): Promise<ChainResult[]> {
   const total = plan.numWarmup + plan.numSamples * plan.thinning;
   const every = Math.max(1, Math.floor(total / 100));
   const limit = Math.max(1, Math.min(keys.length, availableParallelism()));
   const results: ChainResult[] = new Array(keys.length);
+  if (keys.length === 0) return results;
   const args = await packArgs(ro.args ?? []);
+  const jobFor = (c: number): WorkerJob => ({
+    spec,
+    key: keys[c]!,
+    plan,
+    args,
+    initParams: ro.initParams ? Array.from(ro.initParams) : undefined,
+    progressEvery: every,
+    from: starts?.[c],
+  });
+  // the local chain stops when the run is aborted or another lane fails
+  const stop = new AbortController();
+  const onAbort = () => stop.abort(signal?.reason);
+  signal?.addEventListener("abort", onAbort);
   let next = 0;
-  const lane = async (): Promise<void> => {
-    while (next < keys.length) {
-      const c = next++;
-      const job: WorkerJob = {
-        spec,
-        key: keys[c]!,
-        plan,
-        args,
-        initParams: ro.initParams ? Array.from(ro.initParams) : undefined,
-        progressEvery: every,
-        from: starts?.[c],
-      };
-      results[c] = await runOne(job, c, (it, rec) => onProgress(c, it, rec), signal);
-    }
-  };
-  await Promise.all(Array.from({ length: limit }, lane));
-  return results;
+  let finished = 0;
+  let failed = false;
+  return new Promise<ChainResult[]>((resolve, reject) => {
+    const fail = (e: unknown) => {
+      if (failed) return;
+      failed = true;
+      next = keys.length; // no lane takes another chain
+      signal?.removeEventListener("abort", onAbort);
+      stop.abort(e);
+      reject(e);
+    };
+    const done = (c: number, r: ChainResult) => {
+      results[c] = r;
+      if (++finished === keys.length && !failed) {
+        signal?.removeEventListener("abort", onAbort);
+        resolve(results);
+      }
+    };
+    const workerLane = async (): Promise<void> => {
+      while (next < keys.length) {
+        // an idle worker from the pool takes its chain at once; a fresh one once it has loaded
+        const w = idleWorkers.pop() ?? (await startWorker(spec));
+        if (next >= keys.length) {
+          release(w); // loaded but not needed this time: kept for the next run
+          return;
+        }
+        const c = next++;
+        done(c, await runOne(w, jobFor(c), c, (it, rec) => onProgress(c, it, rec), signal));
+      }
+    };
+    const localLane = async (run: LocalChainRunner): Promise<void> => {
+      while (next < keys.length) {
+        const c = next++;
+        done(c, await run(c, stop.signal));
+      }
+    };
+    // the workers' lanes first, so that their jobs are posted before this thread computes
+    for (let i = 0; i < (runHere ? limit - 1 : limit); i++) workerLane().catch(fail);
+    if (runHere) localLane(runHere).catch(fail);
+  });
 }
