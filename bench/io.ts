@@ -181,7 +181,7 @@ export async function runIo(args: string[]): Promise<void> {
           {
             name: "ours writeH5ad",
             ms: write.medianMs,
-            note: "atomic: temp file, fsync, read back and compared, rename",
+            note: "atomic: temp file, fsync beside the read-back check of X/indexes/keys, rename",
           },
           { name: "ours encode only", ms: encode.medianMs, note: "h5wasm encode + close, as anndata writes" },
           { name: `anndata ${peer?.version ?? ""} write_h5ad`, ms: p?.write ?? null, note: "in place" },
