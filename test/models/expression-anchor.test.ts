@@ -201,6 +201,39 @@ describe("expressionAnchor", () => {
     expect(r.family.kind === "tnormal" && r.family.geneLoc).toEqual(loc);
   });
 
+  it("with datasets: the per-gene population location of mu (or a factor design's log-scale base) is N(centre, σ)", () => {
+    const loc = [0.5, 1, 2, 3, 4];
+    const opts = {
+      nCells: 4,
+      nGenes: G,
+      parameterization: "mean_odds" as const,
+      expressionAnchor: true,
+      expressionAnchorLoc: loc,
+      datasetIndices: [0, 1, 2, 3],
+    };
+    const family = (cfg: ReturnType<typeof makeConfig>) =>
+      latentSiteSpecs(cfg).find((x) => x.name === "log_mu_loc")!.family;
+    // dataset hierarchy: mu_d = softplus(N(loc_g, s)), loc_g ~ N(softplus⁻¹(e^c), σ)
+    const h = family(makeConfig("nbdm", opts));
+    expect(h).toMatchObject({ kind: "normal", scale: 0.3 });
+    const gl = h.kind === "normal" ? h.geneLoc! : [];
+    loc.forEach((c, g) => expect(gl[g]!).toBeCloseTo(Math.log(Math.expm1(Math.exp(c))), 4));
+    // factor design (exp link): the base is log mu at the reference combination
+    const f = family(
+      makeConfig("nbdm", {
+        ...opts,
+        datasetFactors: {
+          names: ["a", "b"],
+          levels: [
+            ["a0", "a1"],
+            ["b0", "b1"],
+          ],
+        },
+      }),
+    );
+    expect(f).toMatchObject({ kind: "normal", scale: 0.3, geneLoc: loc });
+  });
+
   it("refuses what it cannot anchor, by name", async () => {
     const { counts } = simulate(6);
     // the canonical parameterization is anchored (through r), not refused

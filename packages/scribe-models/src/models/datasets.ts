@@ -161,7 +161,9 @@ export function datasetProbPerGene(cfg: ModelConfig, name: CoreParam): boolean {
  * The sites of the dataset hierarchy on `target` (shape `shape`, axes (K?, D, G?)): the
  * population location `{log|logit}_{target}_loc` (per gene, or scalar for the gate and for p/phi
  * in "scalar" mode; in "two_level" mode itself T_id(N(`…_pop_loc`, `…_gene_scale`))), the scale
- * `…_scale`, then the target T(N(loc, scale)).
+ * `…_scale`, then the target T(N(loc, scale)). With mean anchoring (`anchor`, the gene
+ * parameter's centres from `sites.ts`) the per-gene location is N(centre_g, σ) instead of
+ * N(0, 1): in T's inverse space for the hierarchy, in log space for a factor design's base.
  */
 export function datasetSites(
   cfg: ModelConfig,
@@ -170,6 +172,7 @@ export function datasetSites(
   T: TransformName,
   names: { loc: string; scale: string },
   out: SiteSpec[],
+  anchor: { loc: readonly number[]; logCentre: readonly number[]; sigma: number } | null = null,
 ): void {
   const G = cfg.nGenes;
   const factors = cfg.datasets!.factors;
@@ -187,7 +190,14 @@ export function datasetSites(
       family: { kind: "normal", loc: 0, scale: 1 },
       role: "hyper",
     });
-    out.push(normal(fn.loc, [...lead, G]));
+    out.push(
+      anchor
+        ? {
+            ...normal(fn.loc, [...lead, G]),
+            family: { kind: "normal", loc: 0, scale: anchor.sigma, geneLoc: anchor.logCentre },
+          }
+        : normal(fn.loc, [...lead, G]),
+    );
     fn.effects.forEach((n, f) => {
       const scale = fn.scales[f];
       if (scale) {
@@ -260,7 +270,9 @@ export function datasetSites(
       name: names.loc,
       shape: [G],
       cell: false,
-      family: { kind: "normal", loc: 0, scale: 1 },
+      family: anchor
+        ? { kind: "normal", loc: 0, scale: anchor.sigma, geneLoc: anchor.loc }
+        : { kind: "normal", loc: 0, scale: 1 },
       role: "hyper",
     });
   out.push({

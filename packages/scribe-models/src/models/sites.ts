@@ -123,19 +123,22 @@ function flat(
  * centre (exactly for the exp transform, where both terms are Normal). Null when off, for
  * other sites, or without centres.
  */
-export function anchoredLoc(cfg: ModelConfig, name: string): { loc: number[]; sigma: number } | null {
+export function anchoredLoc(
+  cfg: ModelConfig,
+  name: string,
+): { loc: number[]; logCentre: number[]; sigma: number } | null {
   const a = cfg.expressionAnchor;
   if (!a?.logCentre || name !== cfg.geneParam) return null;
   const shift = name === "r" ? -logitPCentre(cfg) : 0;
   const T = transformOf(cfg, name);
-  const loc = a.logCentre.map((centre) => {
-    const c = centre + shift;
+  const logCentre = a.logCentre.map((c) => c + shift);
+  const loc = logCentre.map((c) => {
     if (T === "exp") return c;
     // softplus⁻¹(y) = y + log(−expm1(−y)), y = e^c
     const y = Math.exp(c);
     return y + Math.log(-Math.expm1(-y));
   });
-  return { loc, sigma: a.sigma };
+  return { loc, logCentre, sigma: a.sigma };
 }
 
 /**
@@ -317,7 +320,15 @@ export function latentSiteSpecs(cfg: ModelConfig): SiteSpec[] {
             ? cfg.priors.hierarchy.gate
             : undefined;
     if (isDatasetParam(cfg, name))
-      datasetSites(cfg, name, coreShape(cfg, name), transformOf(cfg, name), hierarchyNames(name), out);
+      datasetSites(
+        cfg,
+        name,
+        coreShape(cfg, name),
+        transformOf(cfg, name),
+        hierarchyNames(name),
+        out,
+        anchoredLoc(cfg, name),
+      );
     else if (h) hierarchical(cfg, name, h, out);
     else out.push(flat(cfg, name, coreShape(cfg, name), false, "core"));
   }
