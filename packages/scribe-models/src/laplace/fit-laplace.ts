@@ -48,13 +48,14 @@ import {
   NBLN_START_R,
   type NbSviFitter,
 } from "./svi-cascade.js";
-import { fitTotals } from "./totals.js";
+import { fitCapturedTotals, fitTotals } from "./totals.js";
 
 /** Options of {@link fitLaplace} (and of `fit` with `inferenceMethod: "laplace"`). */
 export interface LaplaceFitOptions {
   /**
-   * pln | nbln | lnm | lnmvcp. lnmvcp's composition is fitted as lnm's; its per-cell capture
-   * p̂_c on the totals (§1.8) is not modelled here: the totals get lnm's shared-p NB.
+   * pln | nbln | lnm | lnmvcp. lnmvcp's composition is fitted as lnm's; its totals get the
+   * per-cell capture p̂_c of §1.8 under the flat Beta(1, 1) capture prior, integrated out
+   * per cell (`totals.ts`; the biology-informed capture prior is not modelled here).
    */
   model: LaplaceModel;
   inferenceMethod: "laplace";
@@ -401,6 +402,7 @@ async function fitLaplaceHere(
   const modes = await read(x);
   optim.dispose(state);
   dispose([x, obsData.counts, obsData.offset, obsData.totals, obsData.constant]);
+  const captured = options.model === "lnmvcp" ? fitCapturedTotals(prep.totals) : null;
   const results: LaplaceResults = {
     model: options.model,
     inferenceMethod: "laplace",
@@ -414,7 +416,8 @@ async function fitLaplaceHere(
     W,
     d,
     r,
-    totals: options.model === "lnm" || options.model === "lnmvcp" ? fitTotals(prep.totals) : null,
+    totals: options.model === "lnm" ? fitTotals(prep.totals) : (captured?.fit ?? null),
+    ...(captured ? { meanCapture: captured.meanCapture } : {}),
     modes,
     firstEStep: first!,
     lastEStep: last!,

@@ -33,4 +33,4 @@ export {
   type NbSviFitter,
   nbSummaryOf,
 } from "./svi-cascade.js";
-export { fitTotals } from "./totals.js";
+export { type CapturedTotalsFit, fitCapturedTotals, fitTotals, logCapturedTotal } from "./totals.js";

@@ -20,12 +20,17 @@ export interface NewtonReport {
   readonly failed: number;
 }
 
-/** The negative-binomial model of the LNM totals u_T ~ NB(r_T, p) (NumPyro's probs convention). */
+/**
+ * The negative-binomial model of the LNM totals u_T ~ NB(r_T, p) (NumPyro's probs convention);
+ * lnmvcp: u_T,c ~ NB(r_T, p̂_c) with each cell's capture ν_c integrated out (`totals.ts`).
+ */
 export interface TotalsFit {
   readonly rT: number;
   readonly p: number;
-  /** Mean r_T p / (1 − p). */
+  /** Mean r_T p / (1 − p) (lnmvcp: of a cell with capture 1, before capture). */
   readonly mean: number;
+  /** lnmvcp: the capture prior integrated out ("flat": Beta(1, 1), SCRIBE's default); absent for lnm. */
+  readonly capture?: "flat";
 }
 
 /** Results of a Laplace-EM fit (host arrays, float64, row-major). */
@@ -54,6 +59,8 @@ export interface LaplaceResults {
   readonly r: Float64Array | null;
   /** LNM totals model; null otherwise. */
   readonly totals: TotalsFit | null;
+  /** lnmvcp: each cell's posterior mean capture E[ν_c | u_T,c] [C]; absent otherwise. */
+  readonly meanCapture?: Float64Array;
   /** Posterior modes x̂ [C, G'] of the last E-step. */
   readonly modes: Float64Array;
   /** Newton diagnostics of the first (cold-start) E-step. */
