@@ -7,7 +7,7 @@
  */
 import { key, type Tensor, tensor } from "@scribe/core";
 import { NegativeBinomialProbs } from "@scribe/distributions";
-import { fit, latentSiteSpecs, makeConfig, withFactorValues } from "@scribe/models";
+import { fit, latentSiteSpecs, makeConfig, ScribeResults, withFactorValues } from "@scribe/models";
 import { createAnnData } from "@scribe/models/io/index.js";
 import { describe, expect, it } from "vitest";
 
@@ -234,6 +234,10 @@ describe("nested factors: recovery and shrinkage", () => {
     // a 40-cell donor keeps ≈ 0.94 (measured 0.79–1.08 with the guide's noise)
     expect(ratios[2]!).toBeLessThan(0.55);
     for (const l of big) expect(ratios[l]!).toBeGreaterThan(0.65);
+    // the design (nesting, present combinations) travels with the saved results
+    const back = ScribeResults.fromJSON(JSON.parse(JSON.stringify(await results.toJSONAsync())));
+    expect(back.options.datasetFactors?.hierarchy).toEqual({ donor: "batch" });
+    expect(arr(back.getMap().mu!)).toEqual(arr(results.getMap().mu!));
     // sliceDataset: donor d3 (batch b1) alone; its mu guide is Normal on log mu with
     // loc β + γ_b1 + δ_3 and scale √(s_β² + s_γ² + s_δ²) (independent mean-field factors)
     const one = results.sliceDataset(3);
