@@ -33,6 +33,16 @@ function spawn(): Worker {
  */
 const idleWorkers: Worker[] = [];
 
+/** A run's lane waiting for a loaded worker (given `null` when its run no longer needs one). */
+interface Waiter {
+  resolve(w: Worker | null): void;
+  reject(e: unknown): void;
+}
+const waiters: Waiter[] = [];
+/** Workers started for waiting lanes and still loading (they serve whichever lane waits first). */
+let loadingCount = 0;
+
+/** Hand a loaded worker to the first waiting lane, else keep it in the pool. */
 function release(w: Worker): void {
   w.removeAllListeners("message");
   w.removeAllListeners("error");
@@ -42,11 +52,65 @@ function release(w: Worker): void {
     const i = idleWorkers.indexOf(w);
     if (i >= 0) idleWorkers.splice(i, 1);
   });
+  const waiter = waiters.shift();
+  if (waiter) {
+    waiter.resolve(w);
+    return;
+  }
   w.unref();
   idleWorkers.push(w);
 }
 
-/** Terminate the idle workers kept for later runs (they never keep the process alive anyway). */
+/**
+ * A loaded worker for a lane: an idle one at once, else the next one to finish loading. A
+ * new worker is started only while fewer are loading than lanes wait, so runs that end
+ * before their workers have loaded do not pile up start-ups: the next run gets those.
+ */
+function nextWorker(kernelModule: KernelModuleSpec, mine: Set<Waiter>): Worker | Promise<Worker | null> {
+  const idle = idleWorkers.pop();
+  if (idle) return idle;
+  return new Promise<Worker | null>((resolve, reject) => {
+    const waiter: Waiter = {
+      resolve: (w) => {
+        mine.delete(waiter);
+        resolve(w);
+      },
+      reject: (e) => {
+        mine.delete(waiter);
+        reject(e);
+      },
+    };
+    mine.add(waiter);
+    waiters.push(waiter);
+    if (loadingCount < waiters.length) {
+      loadingCount++;
+      startWorker(kernelModule).then(
+        (w) => {
+          loadingCount--;
+          release(w);
+        },
+        (e: unknown) => {
+          loadingCount--;
+          waiters.shift()?.reject(e);
+        },
+      );
+    }
+  });
+}
+
+/** Withdraw a run's waiting lanes (each is given `null`); their workers go to the pool. */
+function withdraw(mine: Set<Waiter>): void {
+  for (const waiter of [...mine]) {
+    const i = waiters.indexOf(waiter);
+    if (i >= 0) waiters.splice(i, 1);
+    waiter.resolve(null);
+  }
+}
+
+/**
+ * Terminate the idle workers kept for later runs (they never keep the process alive anyway;
+ * a worker still loading joins the pool when it has loaded).
+ */
 export async function closeIdleWorkers(): Promise<void> {
   const ws = idleWorkers.splice(0);
   await Promise.all(ws.map((w) => w.terminate()));
@@ -217,12 +281,14 @@ export async function runChainsParallel(
   let next = 0;
   let finished = 0;
   let failed = false;
+  const mine = new Set<Waiter>();
   return new Promise<ChainResult[]>((resolve, reject) => {
     const fail = (e: unknown) => {
       if (failed) return;
       failed = true;
       next = keys.length; // no lane takes another chain
       signal?.removeEventListener("abort", onAbort);
+      withdraw(mine);
       stop.abort(e);
       reject(e);
     };
@@ -230,13 +296,16 @@ export async function runChainsParallel(
       results[c] = r;
       if (++finished === keys.length && !failed) {
         signal?.removeEventListener("abort", onAbort);
+        withdraw(mine);
         resolve(results);
       }
     };
     const workerLane = async (): Promise<void> => {
       while (next < keys.length) {
-        // an idle worker from the pool takes its chain at once; a fresh one once it has loaded
-        const w = idleWorkers.pop() ?? (await startWorker(spec));
+        // an idle worker from the pool takes its chain at once; else the next one loaded
+        const got = nextWorker(spec, mine);
+        const w = got instanceof Worker ? got : await got; // no await for an idle worker: it starts first
+        if (w === null) return; // the run is over
         if (next >= keys.length) {
           release(w); // loaded but not needed this time: kept for the next run
           return;
