@@ -118,13 +118,6 @@ function log1pByLog(x: number): number {
 const LO = 1 / NB_THETA_RANGE;
 const HI = NB_THETA_RANGE;
 
-/**
- * Below this θ, lgamma(y+θ) − lgamma(θ) and ψ(y+θ) − ψ(θ) from a precomputed lgamma(θ), ψ(θ)
- * lose under 1e-13 relative to the cancellation (lgamma(θ+y) ≈ 4.4e2 at θ = 100, y = 17, two
- * ulps of which against a difference of ≈ 78); above, the shift differences keep the digits.
- */
-const HOISTED_LGAMMA_THETA_MAX = 100;
-
 /** nb2Into for counts beyond the direct range or θ, μ beyond the product's range. */
 function nb2General(
   out: Float64Array,
@@ -136,10 +129,7 @@ function nb2General(
   lgTh: number,
   dgTh: number,
 ): void {
-  if (th < HOISTED_LGAMMA_THETA_MAX && y > 0 && !Number.isNaN(lgTh) && !Number.isNaN(dgTh)) {
-    shift[0] = lgamma(y + th) - lgTh;
-    shift[1] = digamma(y + th) - dgTh;
-  } else countShiftInto(shift, th, y);
+  countShiftInto(shift, th, y, lgTh, dgTh);
   out[0] = mu === 0 ? -Infinity : shift[0]! - lfactorial(y) - th * l1 - y * Math.log1p(th / mu);
   out[1] = (th * (y - mu) * inv) / mu;
   out[2] = shift[1]! - l1 + (mu - y) * inv;
