@@ -31,6 +31,23 @@ export type WorkerMessage =
   /** Sent once the worker has loaded (what `prewarmWorkers` waits for). */
   | { type: "ready" };
 
+/**
+ * The kernel of each spec, made once per worker: a pooled worker runs many jobs, and a
+ * kernel is reused across runs as `MCMC` reuses its own (its caches survive).
+ */
+const kernels = new Map<string, Promise<MCMCKernel>>();
+
+function kernelFor(spec: KernelModuleSpec): Promise<MCMCKernel> {
+  const id = JSON.stringify([spec.module, spec.exportName, spec.factoryArgs ?? []]);
+  let k = kernels.get(id);
+  if (!k) {
+    k = loadKernel(spec);
+    kernels.set(id, k);
+    k.catch(() => kernels.delete(id)); // a failed load is retried by the next job
+  }
+  return k;
+}
+
 async function loadKernel(spec: KernelModuleSpec): Promise<MCMCKernel> {
   const mod = (await import(spec.module)) as Record<string, unknown>;
   const exp = mod[spec.exportName];
@@ -66,7 +83,7 @@ parentPort?.on("message", async (job: WorkerJob | WorkerPreload) => {
     return;
   }
   try {
-    const kernel = await loadKernel(job.spec);
+    const kernel = await kernelFor(job.spec);
     const setup = kernel.setup(unpackArgs(job.args), job.initParams);
     const total = job.plan.numWarmup + job.plan.numSamples * job.plan.thinning;
     const result = await runChain(
