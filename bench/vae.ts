@@ -70,6 +70,8 @@ await fitVae(fromTypedArray(counts, [C, G]), {
   latentDim: K,
   nSteps: steps + 1,
   batchSize: B,
+  // an epoch over all C cells, as the PyTorch peer runs it (no cells held out, no held-out checks)
+  validation: false,
   progressEvery: 1,
   onProgress: () => {
     stamps.push(performance.now());
