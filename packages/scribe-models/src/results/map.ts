@@ -1,7 +1,9 @@
 /**
  * Point estimates from a fitted guide (SCRIBE results `get_map`): the mode of each factor —
- * Beta (a−1)/(a+b−2) inside, 0 or 1 at the boundaries, NaN when both ≤ 1 (the mean with
- * `useMean`); LogNormal exp(μ − σ²); BetaPrime (β−1)/(α+1); Dirichlet (α−1)/(Σα−K); and for
+ * Beta (a−1)/(a+b−2) inside, 0 or 1 at the boundaries, NaN when both ≤ 1 (with `useMean`,
+ * the default, the mean in both boundary cases: p = 1 or a capture probability of 0 is not a
+ * point where the count likelihood is finite, so a boundary mode broke every per-cell
+ * log-likelihood at the MAP); LogNormal exp(μ − σ²); BetaPrime (β−1)/(α+1); Dirichlet (α−1)/(Σα−K); and for
  * Normal + transform factors the Jacobian-corrected mode (`mapMethod: "auto"`: exp in closed
  * form x* = μ − σ², sigmoid/softplus by a grid then Newton) or T(loc) (`"transform"`, the
  * median). Derived parameters follow from the modes.
@@ -43,7 +45,7 @@ import { withDerived } from "./posterior.js";
 
 /** Options of {@link mapEstimates}. */
 export interface MapOptions {
-  /** Replace undefined modes (NaN) by the mean (default true). */
+  /** Replace undefined (NaN) and boundary (0 or 1) Beta modes by the mean (default true). */
   useMean?: boolean;
   /** "auto": Jacobian-corrected mode for Normal + transform factors; "transform": T(loc). */
   mapMethod?: "auto" | "transform";
@@ -177,12 +179,13 @@ export function factorMode(d: Distribution, opts: MapOptions = {}): Tensor {
       const aIn = a.gt(1);
       const bIn = b.gt(1);
       const inside = a.sub(1).div(a.add(b).sub(2));
-      const fallback = useMean ? a.div(a.add(b)) : a.mul(Number.NaN);
-      const boundary = where(
-        logicalAnd(logicalNot(aIn), bIn),
-        0,
-        where(logicalAnd(aIn, logicalNot(bIn)), 1, fallback),
-      );
+      const boundary = useMean
+        ? a.div(a.add(b))
+        : where(
+            logicalAnd(logicalNot(aIn), bIn),
+            0,
+            where(logicalAnd(aIn, logicalNot(bIn)), 1, a.mul(Number.NaN)),
+          );
       return broadcastTo(where(logicalAnd(aIn, bIn), inside, boundary), [...d.batchShape]);
     });
   }
