@@ -10,7 +10,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { key, type Tensor, tensor } from "@scribe/core";
 import { NegativeBinomialProbs } from "@scribe/distributions";
-import { fit, latentSiteSpecs, makeConfig, ScribeResults, withFactorValues } from "@scribe/models";
+import {
+  fit,
+  latentSiteSpecs,
+  makeConfig,
+  ScribeResults,
+  scribeModel,
+  withFactorValues,
+} from "@scribe/models";
 import { createAnnData } from "@scribe/models/io/index.js";
 import { readH5ad, write10x } from "@scribe/models/io/node.js";
 import { describe, expect, it } from "vitest";
@@ -124,6 +131,19 @@ describe("multi-factor designs: θ from the effects", () => {
       ]),
     );
     expect(sites.some((x) => x.startsWith("mu["))).toBe(false);
+    // no site is mu itself, so a low-rank guide over it cannot exist: refused, not ignored
+    const lowRank = {
+      nCells: 6,
+      nGenes: 2,
+      parameterization: "mean_odds" as const,
+      unconstrained: true,
+      guideRank: 2,
+      datasetIndices: [0, 1, 2, 3, 4, 5],
+      datasetFactors: { names: ["a", "b"], levels: factors.levels },
+    };
+    expect(() => scribeModel("nbdm", lowRank)).toThrow(
+      /guideRank: a multi-factor dataset design samples 'mu' as a base/,
+    );
     expect(() =>
       makeConfig("nbdm", {
         nCells: 6,

@@ -36,6 +36,21 @@ function factorKind(
 }
 
 /**
+ * `guideRank` shapes the guide of the gene parameter's own site; a configuration where no site
+ * takes it (a factor design samples the gene parameter's base and effects instead) would fit a
+ * mean-field guide while the caller asked for a low-rank one, so it is refused by name.
+ */
+function checkLowRankReached(cfg: ModelConfig, specs: readonly SiteSpec[]): void {
+  // the joint guide (jointParams) takes guideRank as the rank of its dense block
+  const takesRank = (s: SiteSpec) => ["lowrank", "joint"].includes(factorKind(cfg, s));
+  if (cfg.guideRank === null || specs.some(takesRank)) return;
+  const why = cfg.datasets?.factors
+    ? `a multi-factor dataset design samples '${cfg.geneParam}' as a base plus per-factor effects, which have mean-field guides`
+    : `no latent site is the gene parameter '${cfg.geneParam}' (sites: ${specs.map((s) => s.name).join(", ")})`;
+  throw new Error(`guideRank: ${why}; remove guideRank (or use jointParams where the model supports it)`);
+}
+
+/**
  * Guide parameter name → the latent site it belongs to, for every factor of the guide
  * (the amortized capture network's weights belong to no single site and are absent).
  */
@@ -131,6 +146,7 @@ function jointInitLocs(cfg: ModelConfig, specs: readonly SiteSpec[]): Map<string
 /** The guide function of a configuration (same signature as the model). */
 export function buildGuide(cfg: ModelConfig): ScribeModelFn {
   const specs = latentSiteSpecs(cfg);
+  checkLowRankReached(cfg, specs);
   const get: ParamGetter = (name, init, opts) =>
     param(name, init, { constraint: opts.positive ? positive : null, ...(opts.cell ? { eventDim: 0 } : {}) });
   const joint = specs.some((s) => isJointSite(cfg, s));
