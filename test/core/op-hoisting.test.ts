@@ -149,6 +149,22 @@ describe("nb2's hoisted body (1/θ, lgamma θ, ψ θ per gene)", () => {
     );
   });
 
+  it("keeps log NB(0 | μ = 0, θ) = 0 where 1/θ overflows (θ subnormal)", () => {
+    const hoisted = nb2Op.hoisted!;
+    const out = new Float64Array(3);
+    for (const th of [4e-320, 1e-300, 3]) {
+      expect(nb2Op.evaluate(0, 0, th)[0]).toBe(-0);
+      (hoisted.fn as (o: Float64Array, ...a: number[]) => void)(
+        out,
+        0,
+        0,
+        th,
+        ...hoisted.values.map((v) => v(th)),
+      );
+      expect(out[0]).toBe(-0);
+    }
+  });
+
   it("gives gradients in μ and θ that match finite differences (float64)", () => {
     const inputs = [
       { values: y, shape: [N, G] },

@@ -77,7 +77,8 @@ function nb2HoistedBody(fallback: Nb2Fallback) {
   ): void => {
     // Kept under V8's inlining limit (460 bytecodes) so fused loops inline it; the rare cases
     // (large, negative or non-integer counts, extreme θ or μ) are a call.
-    const l1 = log1pByLog(mu * rth);
+    // μ = 0 gives log1p(0) = 0 even where 1/θ overflows (θ subnormal): 0·∞ would be NaN
+    const l1 = log1pByLog(mu === 0 ? 0 : mu * rth);
     const inv = 1 / (th + mu);
     if (y === 0) {
       out[0] = -th * l1;
