@@ -217,7 +217,9 @@ export async function fitVae(data: Tensor | AnnData, options: VaeFitOptions): Pr
           checkpointEvery,
           evaluate: async (params) => {
             const r = new ScribeVAEResults({ spec: trainSpec, params, lossHistory: new Float64Array(0) });
-            const mean = scope(() => r.elboByCell(heldOut, evalKey, validation.nDraws).mean());
+            const mean = scope(() =>
+              r.elboByCell(heldOut, evalKey, validation.nDraws, { heldOut: true }).mean(),
+            );
             const v = Number(((await mean.data()) as ArrayLike<number>)[0]);
             mean.dispose();
             return v;

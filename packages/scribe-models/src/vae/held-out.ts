@@ -10,11 +10,14 @@
  * nbdm on held-out cells, bench/vae-pbmc.ts); a held-out ELBO tells when the encoder and
  * decoder stop generalising, whatever the data size.
  *
+ * A vcp model whose capture is fitted cell by cell (nbvcp, zinbvcp, the VAE's default, without
+ * `amortizeCapture`) has no capture factor for a held-out cell: the held-out ELBO integrates
+ * that cell's capture over its prior (`elboByCell(..., { heldOut: true })`; q(ν) = p(ν), a
+ * valid bound whose capture KL is 0), with the same seeded draws of z and ν at every check.
+ *
  * The rule of the default (`validation` unset): on when the held-out ELBO is defined and the
  * data is large enough to hold out a useful set, i.e. when all of
  * - the latent prior is the standard N(0, I) (a flow prior's KL has no closed form);
- * - no per-cell capture is fitted cell by cell (nbdm, zinb, the scVI form, or a vcp model with
- *   `amortizeCapture`): a held-out cell has no capture factor of its own otherwise;
  * - `earlyStopping` (on the training loss) is not set: one early stopping per fit;
  * - there are at least {@link MIN_CELLS_FOR_VALIDATION} cells (then ≥ 10 are held out).
  * `validation: true` asks for it and refuses a fit where it cannot run (naming why);
@@ -64,9 +67,6 @@ const MIN_HELD_OUT = 10;
 /** Why a held-out ELBO is not defined for this VAE, or null when it is. */
 export function heldOutElboUnavailable(spec: VaeSpec): string | null {
   if (spec.latentPrior) return "a flow or custom latent prior has no closed-form KL";
-  const s = spec.cellSite;
-  if (s && !(spec.cfg.amortizeCapture && s.family.kind !== "eta"))
-    return `${spec.cfg.modelType} fits each cell's capture on its own (held-out cells have none); set amortizeCapture: true`;
   return null;
 }
 

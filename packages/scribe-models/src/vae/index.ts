@@ -12,8 +12,8 @@ export {
   runWithValidation,
   splitCells,
   VALIDATION_DEFAULTS,
-  type ValidationRecord,
   type VaeValidationOptions,
+  type ValidationRecord,
 } from "./held-out.js";
 export { AnnealedOptimizer, KlAnnealing } from "./kl-annealing.js";
 export { flowLatentPrior, LATENT_PRIOR_FLOW } from "./latent-flow-prior.js";

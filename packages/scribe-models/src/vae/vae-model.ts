@@ -13,11 +13,8 @@ import {
   clamp,
   deterministic,
   exp,
-  expm1,
   full,
-  log,
   module,
-  neg,
   param,
   plate,
   sample,
@@ -25,13 +22,7 @@ import {
   type Tensor,
   zeros,
 } from "@scribe/core";
-import {
-  type Distribution,
-  LowRankMultivariateNormal,
-  Normal,
-  positive,
-  TruncatedNormal,
-} from "@scribe/distributions";
+import { type Distribution, LowRankMultivariateNormal, Normal, positive } from "@scribe/distributions";
 import { amortizedCaptureFactor } from "../guides/amortized-capture.js";
 import { meanFieldFactor, type ParamGetter } from "../guides/factors.js";
 import { etaInitLoc } from "../guides/guide.js";
@@ -40,6 +31,7 @@ import type { CaptureValue } from "../models/observation.js";
 import { priorDistribution } from "../models/sites.js";
 import { decodeCells } from "./decode.js";
 import { isFlowPrior } from "./latent-flow-prior.js";
+import { captureFittedPerCell, captureFromSite, capturePrior } from "./vae-capture.js";
 import { encoderInput, type VaeSpec } from "./vae-spec.js";
 
 /** The scVI form's per-gene log-dispersion param. */
@@ -107,16 +99,9 @@ function sampleCapture(
 ): CaptureValue | null {
   const s = spec.cellSite;
   if (!s) return null;
-  if (s.family.kind === "eta") {
-    const { logM0, sigma } = s.family;
-    const loc = obs ? neg(log(clamp(obs.sum(-1), 1))).add(logM0) : full([B], 1);
-    const eta = sample("eta_capture", new TruncatedNormal(loc, full([B], sigma), 0, Infinity, false));
-    return spec.cfg.parameterization === "mean_odds"
-      ? { kind: "phi_capture", value: deterministic("phi_capture", expm1(eta)) }
-      : { kind: "p_capture", value: deterministic("p_capture", exp(neg(eta))) };
-  }
-  const v = sample(s.name, priorDistribution(s, values, [B]));
-  return { kind: s.name as CaptureValue["kind"], value: v };
+  const c = captureFromSite(spec, sample(s.name, capturePrior(spec, obs, B, values)));
+  // a capture derived from the eta site is recorded under its own name
+  return s.family.kind === "eta" ? { kind: c.kind, value: deterministic(c.kind, c.value) } : c;
 }
 
 /** The VAE's model function (same signature as SCRIBE's models: counts, minibatch size). */
@@ -171,6 +156,7 @@ export function buildVaeGuide(
     for (const s of spec.globals) sample(s.name, meanFieldFactor(cfg, s, specs, get));
     const encoder = module("encoder", spec.nets.encoder);
     const cellSite = spec.cellSite;
+    const fittedPerCell = captureFittedPerCell(spec);
     const etaInit = cellSite?.family.kind === "eta" ? etaInitLoc(cfg, counts) : null;
     const sub = effectiveBatchSize(cfg.nCells, batchSize);
     plate("cells", cfg.nCells, sub === undefined ? {} : { subsampleSize: sub }, (idx) => {
@@ -185,10 +171,9 @@ export function buildVaeGuide(
         : new Normal(q.loc, q.scale, false).toEvent(1);
       annealed(beta, () => sample("z", qz));
       if (!cellSite) return;
-      const f =
-        cfg.amortizeCapture && cellSite.family.kind !== "eta"
-          ? amortizedCaptureFactor(cfg, cellSite, obs.sum(-1), get)
-          : meanFieldFactor(cfg, cellSite, specs, get, etaInit ? { initLoc: etaInit } : {});
+      const f = fittedPerCell
+        ? meanFieldFactor(cfg, cellSite, specs, get, etaInit ? { initLoc: etaInit } : {})
+        : amortizedCaptureFactor(cfg, cellSite, obs.sum(-1), get);
       sample(cellSite.name, f);
     });
   };

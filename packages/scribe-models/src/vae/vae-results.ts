@@ -19,6 +19,7 @@ import { decodeTensor, type EncodedTensor, encodeRecordAsync } from "../results/
 import { type DecodedCells, decodeCells } from "./decode.js";
 import { moduleParams } from "./networks.js";
 import type { ResolvedVaeOptions } from "./options.js";
+import { captureFittedPerCell, captureFromSite, capturePrior } from "./vae-capture.js";
 import { encode, LOG_THETA } from "./vae-model.js";
 import { type GeneStats, makeVaeSpec, type VaeSpec } from "./vae-spec.js";
 
@@ -143,17 +144,12 @@ export class ScribeVAEResults {
   private capture(counts: Tensor): CaptureValue | null {
     const { cfg, cellSite, globals } = this.spec;
     if (!cellSite) return null;
-    const amortized = cfg.amortizeCapture && cellSite.family.kind !== "eta";
-    if (!amortized) checkCountsShape(cfg, counts);
-    const f = amortized
-      ? amortizedCaptureFactor(cfg, cellSite, counts.sum(-1), this.getter)
-      : meanFieldFactor(cfg, cellSite, [...globals, cellSite], this.getter);
-    const v = pointValue(f);
-    if (cellSite.family.kind === "eta")
-      return cfg.parameterization === "mean_odds"
-        ? { kind: "phi_capture", value: v.expm1() }
-        : { kind: "p_capture", value: v.neg().exp() };
-    return { kind: cellSite.name as CaptureValue["kind"], value: v };
+    const perCell = captureFittedPerCell(this.spec);
+    if (perCell) checkCountsShape(cfg, counts);
+    const f = perCell
+      ? meanFieldFactor(cfg, cellSite, [...globals, cellSite], this.getter)
+      : amortizedCaptureFactor(cfg, cellSite, counts.sum(-1), this.getter);
+    return captureFromSite(this.spec, pointValue(f));
   }
 
   /** The decoder's output for each cell of `counts` at the latent mean (z = E[q(z | x)]). */
@@ -196,15 +192,25 @@ export class ScribeVAEResults {
   }
 
   /**
-   * Per-cell ELBO of `counts` [C, G] under the fitted encoder and decoder, with the global and
-   * capture factors at their point values: E_q(z|x)[log p(x | z)] − KL(q(z | x) ‖ N(0, I))
-   * (closed-form KL, `nDraws` reparameterised draws for the expectation), [C]. A lower bound
-   * on each cell's log-likelihood given the globals, so it can be compared between models on
-   * held-out cells. Needs the standard latent prior (a flow prior's KL has no closed form).
+   * Per-cell ELBO of `counts` [C, G] under the fitted encoder and decoder, with the global
+   * factors at their point values: E_q[log p(x | z, ν)] − KL(q(z | x) ‖ N(0, I)) (closed-form
+   * KL, `nDraws` reparameterised draws for the expectation), [C]. A lower bound on each cell's
+   * log-likelihood given the globals, so it can be compared between models on held-out cells.
+   * Needs the standard latent prior (a flow prior's KL has no closed form).
+   *
+   * Capture ν (vcp models): amortized, or fitted per cell and `counts` are the training cells,
+   * it is at its point value. With `heldOut` (cells the fit has not seen), a capture fitted per
+   * cell is integrated over its prior instead: q(ν) = p(ν), so its KL is 0 and the bound stays
+   * valid; each draw of z comes with one draw of every cell's ν. Keys: `splitKey(k, nDraws)`
+   * gives draw i its z key; with a prior-drawn ν, `splitKey(k, 2·nDraws)` gives draw i the z
+   * key i and the ν key nDraws + i. The same `k` gives the same draws.
    */
-  elboByCell(counts: Tensor, k: Key, nDraws = 16): Tensor {
+  elboByCell(counts: Tensor, k: Key, nDraws = 16, options: { heldOut?: boolean } = {}): Tensor {
     if (this.spec.latentPrior)
       throw new Error("VAE results elboByCell: only for the standard N(0, I) latent prior");
+    if (!Number.isInteger(nDraws) || nDraws < 1)
+      throw new Error(`VAE results elboByCell: nDraws must be a positive integer, got ${nDraws}`);
+    this.checkCounts(counts, "elboByCell");
     const c = counts.astype("float32");
     const { loc, scale } = this.encode(c);
     // KL(N(m, s²) ‖ N(0, 1)) = ½ (m² + s² − 1) − log s, summed over the latent axis
@@ -213,14 +219,21 @@ export class ScribeVAEResults {
     const dp = moduleParams(this.params, "decoder");
     const logTheta = this.params[LOG_THETA] ?? null;
     const globals = this.globalValues();
-    const capture = this.capture(c);
-    const keys = splitKey(k, nDraws);
+    const capturePriorOfCells =
+      options.heldOut && captureFittedPerCell(this.spec)
+        ? capturePrior(this.spec, c, c.shape[0]!, globals)
+        : null;
+    const pointCapture = capturePriorOfCells ? null : this.capture(c);
+    const keys = splitKey(k, capturePriorOfCells ? 2 * nDraws : nDraws);
     let acc: Tensor | null = null;
     for (let i = 0; i < nDraws; i++) {
       const z = random
         .normal(keys[i]!, [...loc.shape])
         .mul(scale)
         .add(loc);
+      const capture = capturePriorOfCells
+        ? captureFromSite(this.spec, capturePriorOfCells.sample(keys[nDraws + i]!))
+        : pointCapture;
       const d = decodeCells(this.spec, dec.apply(dp, z), globals, capture, c, logTheta);
       const ll = d.dist.logProb(c).sum(-1);
       acc = acc ? acc.add(ll) : ll;
