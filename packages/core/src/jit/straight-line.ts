@@ -1,8 +1,7 @@
-import type { BackendBuffer, ReduceKind } from "../backend/backend.js";
-import { loopLibrary, REDUCE_INIT } from "../backend/cpu/codegen.js";
+import type { BackendBuffer } from "../backend/backend.js";
+import { accumulate, loopLibrary, REDUCE_INIT, renderElement } from "../backend/cpu/codegen.js";
 import { PARALLEL_MIN_ELEMENTS } from "../backend/cpu/threads.js";
-import { type LoopPlan, planOps, type ValueRef } from "../expr/loop-plan.js";
-import type { ScalarOp } from "../ops/define-op.js";
+import { type LoopPlan, planOps } from "../expr/loop-plan.js";
 import type { TypedArray } from "../tensor/dtype.js";
 
 /**
@@ -54,16 +53,6 @@ export interface StraightLineFunction {
  * (threads.ts), which a single generated function would not do.
  */
 export const STRAIGHT_LINE_MAX_PASS_ELEMENTS = 4096;
-
-const COMBINE: Record<ReduceKind, (a: string, v: string) => string> = {
-  sum: (a, v) => `${a}+${v}`,
-  prod: (a, v) => `${a}*${v}`,
-  max: (a, v) => `((${v}>${a}||${v}!==${v})?${v}:${a})`,
-  min: (a, v) => `((${v}<${a}||${v}!==${v})?${v}:${a})`,
-};
-
-const IDENT = /^[A-Za-z_$][\w$]*$/;
-const NUMBER = /^-?[\d.]+(e[-+]?\d+)?$/;
 
 /** A number as JavaScript source that evaluates to exactly that double. */
 function literal(v: number): string {
@@ -256,11 +245,15 @@ function renderPass(
   // A unit dim (the one dim of a one-element pass) needs no loop.
   const loopVars = dims.map((n, d) => (n === 1 ? null : `i${d}`));
   const index = (a: number) => indexExpr(plan.offsets[a]!, strides[a]!, loopVars);
-  const { stmts, roots } = renderElement(
-    plan,
-    (leaf) => access.load(w.leaves[leaf]!, index(leaf)),
-    newScratch,
-  );
+  const { stmts, roots } = renderElement(plan, {
+    load: (leaf) => access.load(w.leaves[leaf]!, index(leaf)),
+    constant: (k) => literal(plan.consts[k]!),
+    scratch: newScratch,
+    // No hoisted-value tables here: a call the planner marked for hoisting evaluates its op's
+    // ordinary body, which may differ from the hoisted body a replay calls in the last bits
+    // (within 1e-12 relative, test/core/op-hoisting.test.ts).
+    hoisted: null,
+  });
   const before: string[] = [];
   const each: string[] = [...stmts];
   const after: string[] = [];
@@ -277,12 +270,12 @@ function renderPass(
     const size = plan.outSizes[j]!;
     if (size === 1) {
       before.push(`let acc${j} = ${literal(REDUCE_INIT[r])};`);
-      each.push(`{ const v = ${roots[j]}; acc${j} = ${COMBINE[r](`acc${j}`, "v")}; }`);
+      each.push(accumulate(r, `acc${j}`, roots[j]!));
       after.push(access.store(y, "0", `acc${j}`));
     } else {
       const t = newScratch(size);
       before.push(`${t}.fill(${literal(REDUCE_INIT[r])});`);
-      each.push(`{ const v = ${roots[j]}; const a = ${t}[${q}]; ${t}[${q}] = ${COMBINE[r]("a", "v")}; }`);
+      each.push(accumulate(r, `${t}[${q}]`, roots[j]!));
       after.push(`for (let i = 0; i < ${size}; i++) ${access.store(y, "i", `${t}[i]`)}`);
     }
   });
@@ -294,56 +287,4 @@ function renderPass(
   out.push(...loops, ...each, ...loops.map(() => "}"));
   out.push(...after, "}");
   return out;
-}
-
-/**
- * Per-element statements and each root's code, as the cpu renderer builds them: a node used
- * once is inlined into its consumer, one used more often (or a multi-output call) becomes a
- * temporary, and an argument an inline template repeats is bound to a temporary first.
- */
-function renderElement(
-  plan: LoopPlan,
-  load: (leaf: number) => string,
-  newScratch: (size: number) => string,
-): { stmts: string[]; roots: string[] } {
-  const stmts: string[] = [];
-  const code: string[][] = [];
-  let temps = 0;
-  const bind = (expr: string): string => {
-    if (IDENT.test(expr) || NUMBER.test(expr)) return expr;
-    const t = `t${temps++}`;
-    stmts.push(`const ${t} = ${expr};`);
-    return t;
-  };
-  const val = (r: ValueRef) => code[r.node]![r.output]!;
-  plan.nodes.forEach((n, i) => {
-    // A load is repeated where it is used (as the cpu renderer does), never bound.
-    if (n.kind === "load") code.push([load(n.leaf)]);
-    else if (n.kind === "const") code.push([literal(plan.consts[n.index]!)]);
-    else code.push(renderCall(n.op, n.args.map(val), plan.uses[i]!, bind, stmts, newScratch));
-  });
-  return { stmts, roots: plan.roots.map(val) };
-}
-
-function renderCall(
-  op: ScalarOp,
-  args: string[],
-  uses: number,
-  bind: (expr: string) => string,
-  stmts: string[],
-  newScratch: (size: number) => string,
-): string[] {
-  if (op.outputs > 1) {
-    // One call fills a scratch array; its outputs become locals.
-    const s = newScratch(Math.max(4, op.outputs));
-    stmts.push(`F_${op.name}(${s}, ${args.join(", ")});`);
-    return Array.from({ length: op.outputs }, (_, j) => bind(`${s}[${j}]`));
-  }
-  let expr: string;
-  if (op.inlineJs) {
-    const probe = op.inlineJs(args.map((_, j) => `\u0000${j}\u0000`));
-    const bound = args.map((a, j) => (probe.split(`\u0000${j}\u0000`).length > 2 ? bind(a) : a));
-    expr = op.inlineJs(bound);
-  } else expr = `F_${op.name}(${args.join(", ")})`;
-  return [uses > 1 ? bind(expr) : expr];
 }

@@ -48,6 +48,11 @@ export interface PreparedLoop {
   readonly maxOpCost: number;
 }
 
+/** Code that needs no temporary: a name or a plain number. */
+const IDENT = /^[A-Za-z_$][\w$]*$/;
+const NUMBER = /^-?[\d.]+(e[-+]?\d+)?$/;
+
+/** The combination step of each reduction; max and min propagate NaN. */
 const COMBINE: Record<ReduceKind, (a: string, v: string) => string> = {
   sum: (a, v) => `${a}+${v}`,
   prod: (a, v) => `${a}*${v}`,
@@ -55,9 +60,17 @@ const COMBINE: Record<ReduceKind, (a: string, v: string) => string> = {
   min: (a, v) => `((${v}<${a}||${v}!==${v})?${v}:${a})`,
 };
 
-export const REDUCE_INIT: Record<ReduceKind, number> = { sum: 0, prod: 1, max: -Infinity, min: Infinity };
+/**
+ * The statement folding `value` into the accumulator `target` (a local, or an array element
+ * whose index is then read once) under reduction `kind`. Shared with jit/straight-line.ts so
+ * that both renderers round and order every reduction alike.
+ */
+export function accumulate(kind: ReduceKind, target: string, value: string): string {
+  if (IDENT.test(target)) return `{ const v = ${value}; ${target} = ${COMBINE[kind](target, "v")}; }`;
+  return `{ const v = ${value}; const a = ${target}; ${target} = ${COMBINE[kind]("a", "v")}; }`;
+}
 
-const IDENT = /^[A-Za-z_$][\w$]*$/;
+export const REDUCE_INIT: Record<ReduceKind, number> = { sum: 0, prod: 1, max: -Infinity, min: Infinity };
 
 /**
  * The library object of the ops a loop calls: name → scalar function, and for an op with a
@@ -83,50 +96,57 @@ interface HoistTable {
 }
 
 /**
+ * Where the per-element code of a pass gets its inputs, so that the loop renderer here and
+ * jit/straight-line.ts (literal constants, loads at literal indices) share one rendering.
+ */
+export interface ElementSources {
+  /** Code of leaf `leaf`'s value at the current element. */
+  load(leaf: number): string;
+  /** Code of constant `index`. */
+  constant(index: number): string;
+  /** Name of a new float64 array with room for `size` values (a multi-output call's results). */
+  scratch(size: number): string;
+  /**
+   * Code of derived value `fn` (a library name) of leaf `leaf` at the current element; null
+   * where hoisting is not rendered: a call marked for it evaluates the op's ordinary body
+   * (which gives the same outputs, ops/define-op.ts).
+   */
+  readonly hoisted: ((leaf: number, fn: string) => string) | null;
+}
+
+/**
  * Per-element statements and the code of each root. A node used once is inlined into its
  * consumer; one used more often (or a multi-output call) becomes a temporary; an argument an
- * inline template repeats is bound to a temporary first, so nothing is evaluated twice.
+ * inline template repeats is bound to a temporary first, so nothing is evaluated twice. A load
+ * is repeated where it is used, never bound.
  */
-function renderElement(plan: LoopPlan): {
-  stmts: string[];
-  roots: string[];
-  scratch: number;
-  tables: HoistTable[];
-} {
+export function renderElement(plan: LoopPlan, sources: ElementSources): { stmts: string[]; roots: string[] } {
   const stmts: string[] = [];
   const code: string[][] = [];
-  const tables: HoistTable[] = [];
   let temps = 0;
-  let scratch = 0;
-  // Table j of leaf k holds value j of every hoisted body reading k: the same op on the same
-  // leaf shares its tables.
-  const table = (leaf: number, fn: string): string => {
-    let t = tables.findIndex((h) => h.leaf === leaf && h.fn === fn);
-    if (t < 0) t = tables.push({ leaf, fn }) - 1;
-    return `T${t}[p${leaf}]`;
-  };
   const bind = (expr: string): string => {
-    if (IDENT.test(expr) || /^-?[\d.]+(e[-+]?\d+)?$/.test(expr)) return expr;
+    if (IDENT.test(expr) || NUMBER.test(expr)) return expr;
     const t = `t${temps++}`;
     stmts.push(`const ${t} = ${expr};`);
     return t;
   };
   const val = (r: ValueRef) => code[r.node]![r.output]!;
   plan.nodes.forEach((n, i) => {
-    if (n.kind === "load") code.push([`L${n.leaf}[p${n.leaf}]`]);
-    else if (n.kind === "const") code.push([`c${n.index}`]);
+    if (n.kind === "load") code.push([sources.load(n.leaf)]);
+    else if (n.kind === "const") code.push([sources.constant(n.index)]);
     else {
       const op = n.op;
       let args = n.args.map(val);
       let fn = op.name;
-      if (n.hoistFrom !== null && op.hoisted) {
+      if (n.hoistFrom !== null && op.hoisted && sources.hoisted) {
         const leaf = n.hoistFrom;
+        const table = sources.hoisted;
         args = [...args, ...op.hoisted.values.map((_, j) => table(leaf, `${op.name}$v${j}`))];
         fn = `${op.name}$h`;
       }
       if (op.outputs > 1) {
-        // One call fills a per-loop scratch array; its outputs become locals.
-        const s = `S${scratch++}`;
+        // One call fills a scratch array; its outputs become locals.
+        const s = sources.scratch(Math.max(4, op.outputs));
         const names = Array.from({ length: op.outputs }, (_, j) => `${s}_${j}`);
         stmts.push(
           `F_${fn}(${s}, ${args.join(", ")});`,
@@ -145,7 +165,7 @@ function renderElement(plan: LoopPlan): {
       code.push([plan.uses[i]! > 1 ? bind(expr) : expr]);
     }
   });
-  return { stmts, roots: plan.roots.map(val), scratch, tables };
+  return { stmts, roots: plan.roots.map(val) };
 }
 
 const cache = new Map<string, { fn: CompiledLoop; source: string }>();
@@ -272,7 +292,20 @@ function generate(plan: LoopPlan, innerReduced: readonly boolean[]): string {
   const nLeaves = plan.leaves.length;
   const nArr = strides.length;
   const nOut = plan.roots.length;
-  const { stmts, roots, scratch, tables } = renderElement(plan);
+  const tables: HoistTable[] = [];
+  const scratch: number[] = [];
+  const { stmts, roots } = renderElement(plan, {
+    load: (leaf) => `L${leaf}[p${leaf}]`,
+    constant: (index) => `c${index}`,
+    scratch: (size) => `S${scratch.push(size) - 1}`,
+    // Table j of leaf k holds value j of every hoisted body reading k: the same op on the same
+    // leaf shares its tables.
+    hoisted: (leaf, fn) => {
+      let t = tables.findIndex((h) => h.leaf === leaf && h.fn === fn);
+      if (t < 0) t = tables.push({ leaf, fn }) - 1;
+      return `T${t}[p${leaf}]`;
+    },
+  });
   const reduces = plan.reduces;
   const ptr = (a: number) => (a < nLeaves ? `p${a}` : `q${a - nLeaves}`);
   const lines: string[] = ["return function fusedLoop(OUT, I, C, D, S, O, start, end) {"];
@@ -298,12 +331,7 @@ function generate(plan: LoopPlan, innerReduced: readonly boolean[]): string {
         const r = reduces[j];
         const q = `q${j}_${d}`;
         if (!r) lines.push(`Y${j}[${q}] = ${roots[j]};`);
-        else if (innerReduced[j])
-          lines.push(`{ const v = ${roots[j]}; acc${j} = ${COMBINE[r](`acc${j}`, "v")}; }`);
-        else
-          lines.push(
-            `{ const v = ${roots[j]}; const a = Y${j}[${q}]; Y${j}[${q}] = ${COMBINE[r]("a", "v")}; }`,
-          );
+        else lines.push(accumulate(r, innerReduced[j] ? `acc${j}` : `Y${j}[${q}]`, roots[j]!));
       }
     }
   }
@@ -326,7 +354,7 @@ function generate(plan: LoopPlan, innerReduced: readonly boolean[]): string {
   const used = [...new Set([...body.matchAll(/\bF_([\w$]+)\(/g)].map((m) => m[1]!))];
   const hoisted = [
     ...used.map((f) => `const F_${f} = F[${JSON.stringify(f)}];`),
-    ...Array.from({ length: scratch }, (_, s) => `const S${s} = new Float64Array(4);`),
+    ...scratch.map((size, s) => `const S${s} = new Float64Array(${size});`),
   ];
   return `${hoisted.join("\n")}\n${body}`;
 }
