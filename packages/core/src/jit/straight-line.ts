@@ -1,5 +1,5 @@
 import type { BackendBuffer } from "../backend/backend.js";
-import { accumulate, loopLibrary, REDUCE_INIT, renderElement } from "../backend/cpu/codegen.js";
+import { accumulate, hoistingOn, loopLibrary, REDUCE_INIT, renderElement } from "../backend/cpu/codegen.js";
 import { PARALLEL_MIN_ELEMENTS } from "../backend/cpu/threads.js";
 import { type LoopPlan, planOps } from "../expr/loop-plan.js";
 import type { TypedArray } from "../tensor/dtype.js";
@@ -245,14 +245,33 @@ function renderPass(
   // A unit dim (the one dim of a one-element pass) needs no loop.
   const loopVars = dims.map((n, d) => (n === 1 ? null : `i${d}`));
   const index = (a: number) => indexExpr(plan.offsets[a]!, strides[a]!, loopVars);
+  // As the cpu loop: a call the planner marked for hoisting reads its op's derived values from
+  // tables filled first, one entry per element of the leaf, and calls the hoisted body (which
+  // may round unlike the ordinary body, so a replay's bits need the same path).
+  const fills: string[] = [];
+  const tables = new Map<string, string>();
+  const table = (leaf: number, fn: string): string => {
+    let t = tables.get(`${leaf} ${fn}`);
+    if (!t) {
+      t = newScratch(w.leaves[leaf]!.size);
+      tables.set(`${leaf} ${fn}`, t);
+      // Dims the leaf is broadcast over (stride 0) are not walked: each element once.
+      const walk = dims.flatMap((n, d) => {
+        const i = loopVars[d];
+        return i === null || strides[leaf]![d] === 0 ? [] : [`for (let ${i} = 0; ${i} < ${n}; ${i}++)`];
+      });
+      const q = index(leaf);
+      fills.push(`${walk.join(" ")} ${t}[${q}] = F_${fn}(${access.load(w.leaves[leaf]!, q)});`);
+    }
+    return `${t}[${index(leaf)}]`;
+  };
   const { stmts, roots } = renderElement(plan, {
     load: (leaf) => access.load(w.leaves[leaf]!, index(leaf)),
     constant: (k) => literal(plan.consts[k]!),
     scratch: newScratch,
-    // No hoisted-value tables here: a call the planner marked for hoisting evaluates its op's
-    // ordinary body, which may differ from the hoisted body a replay calls in the last bits
-    // (within 1e-12 relative, test/core/op-hoisting.test.ts).
-    hoisted: null,
+    // jit.ts plans recorded passes with hoisting on; off, the cpu loops the replay runs
+    // evaluate ordinary bodies, and so does this.
+    hoisted: hoistingOn() ? table : null,
   });
   const before: string[] = [];
   const each: string[] = [...stmts];
@@ -279,7 +298,7 @@ function renderPass(
       after.push(`for (let i = 0; i < ${size}; i++) ${access.store(y, "i", `${t}[i]`)}`);
     }
   });
-  const out = ["{", ...before];
+  const out = ["{", ...fills, ...before];
   const loops = dims.flatMap((n, d) => {
     const i = loopVars[d];
     return i === null ? [] : [`for (let ${i} = 0; ${i} < ${n}; ${i}++) {`];

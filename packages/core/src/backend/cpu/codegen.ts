@@ -221,6 +221,11 @@ export function setHoisting(enabled: boolean): boolean {
   return was;
 }
 
+/** Whether CPU loops hoist (see {@link setHoisting}); jit/straight-line.ts follows it. */
+export function hoistingOn(): boolean {
+  return hoistingEnabled;
+}
+
 /** Build (or fetch from cache) one loop computing every kernel; all share one iteration shape. */
 export function prepareLoop(kernels: readonly FusedKernel[]): { loop: CompiledLoop; prepared: PreparedLoop } {
   if (!planCacheEnabled) return planAndCompile(kernels);
