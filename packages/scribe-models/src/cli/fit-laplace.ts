@@ -3,7 +3,8 @@
  * §7.1 `inference=laplace`): the Laplace-EM options of the command line (`--latent-dim` is
  * the rank of W, as SCRIBE's `latent_dim`; `--n-steps`, `--learning-rate` and `--seed` as for
  * SVI) and the outputs of a run:
- * `params.json` (the fitted globals, the Newton diagnostics and the losses) and `results.h5ad`
+ * `params.json` (the fitted globals, lnmvcp's per-cell mean capture `mean_capture`, the Newton
+ * diagnostics and the losses) and `results.h5ad`
  * with the per-cell posterior modes in `obsm["X_scribe_laplace"]`, μ and d per gene in
  * `var` (LNM: ALR coordinates, 0 at the reference), NBLN's r in `var`, the run in
  * `uns["scribe"]`.
@@ -116,6 +117,8 @@ function paramsJson(res: LaplaceResults, steps: number): Record<string, unknown>
     d: Array.from(res.d),
     r: res.r ? Array.from(res.r) : null,
     totals: res.totals,
+    // lnmvcp: each cell's posterior mean capture E[ν_c | u_T,c], in the order of the cells
+    ...(res.meanCapture ? { mean_capture: Array.from(res.meanCapture) } : {}),
     newton_first: newton(res.firstEStep),
     newton_last: newton(res.lastEStep),
     rescued_total: res.rescuedTotal,

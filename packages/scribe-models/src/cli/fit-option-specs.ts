@@ -317,6 +317,15 @@ export const FIT_OPTION_SPECS: readonly OptionSpec[] = [
     help: "with several --dataset-key columns: pairs of them with an interaction effect (a list of [a, b])",
   },
   {
+    key: "model.hierarchy",
+    flag: "hierarchy",
+    group: "Model",
+    kind: "yaml",
+    dflt: null,
+    arg: "CHILD:PARENT[,…]",
+    help: "with several --dataset-key columns: nested factors, e.g. donor:batch (each donor belongs to one batch; its effect is drawn around its batch's with a learned scale, so donors with few cells are shrunk toward their batch); in a config file also a mapping {donor: batch}",
+  },
+  {
     key: "model.dataset_params",
     group: "Model",
     kind: "yaml",
@@ -448,6 +457,15 @@ export const FIT_OPTION_SPECS: readonly OptionSpec[] = [
     dflt: null,
     arg: "KIND",
     help: "vae: a normalizing-flow prior over the latent codes instead of N(0, I)",
+  },
+  {
+    key: "inference.vae.validation",
+    flag: "validation",
+    group: "Inference",
+    kind: "yaml",
+    dflt: null,
+    arg: "on|off",
+    help: "vae: early stopping on the ELBO of held-out cells (10% held out, checked every 100 steps, patience 1000, the best params kept); unset: fit()'s rule, on from 100 cells where a held-out ELBO is defined and --early-stopping is off; in a config file also a mapping of fraction, every, patience, n_draws, min_delta",
   },
   {
     key: "inference.n_steps",

@@ -19,6 +19,7 @@ import { laplaceFitOptions, laplaceModelOf } from "./fit-laplace.js";
 import { FIT_OPTION_SPECS, optionSpec, type Settings, setting, settingsFromFlags } from "./fit-options.js";
 import { levelFolderName } from "./fit-split.js";
 import { vaeFitOptions } from "./fit-vae.js";
+import { hierarchyOption } from "./hierarchy-option.js";
 import { UsageError } from "./util.js";
 
 /** Everything `scribe fit` needs to run, resolved. */
@@ -114,6 +115,12 @@ export function outTreeFolder(
   return join(root, dataName(dataPath), model, method, name);
 }
 
+/** How errors name the origin of a setting: its flag when given as one, else its config key. */
+function originOf(key: string, flags: Settings): string {
+  const flag = optionSpec(key)?.flag;
+  return flag && key in flags ? `--${flag}` : key;
+}
+
 /**
  * Resolve the command line: `values` are parseArgs' flag values, `positionals` DATA and the
  * `key=value` overrides.
@@ -169,6 +176,12 @@ export function resolveFitPlan(values: Record<string, unknown>, positionals: rea
   put("expressionAnchor", "model.expression_anchor");
   put("expressionAnchorSigma", "model.expression_anchor_sigma");
   put("datasetKey", "model.dataset_key");
+  if (s["model.hierarchy"] !== undefined)
+    opts.hierarchy = hierarchyOption(
+      s["model.hierarchy"],
+      s["model.dataset_key"],
+      originOf("model.hierarchy", flags),
+    );
   put("interactions", "model.interactions");
   put("datasetParams", "model.dataset_params");
   put("datasetMixing", "model.dataset_mixing");
@@ -188,7 +201,12 @@ export function resolveFitPlan(values: Record<string, unknown>, positionals: rea
   put("seed", "inference.seed");
   put("guideFlow", "guide.flow");
   // VAE inference: its options join fit()'s (cli/fit-vae.ts)
-  if (method === "vae") Object.assign(opts, vaeFitOptions(s));
+  const vae = method === "vae" ? vaeFitOptions(s, originOf("inference.vae.validation", flags)) : null;
+  if (vae) Object.assign(opts, vae);
+  else if (s["inference.vae.validation"] !== undefined)
+    throw new UsageError(
+      `${originOf("inference.vae.validation", flags)}: held-out early stopping is for --inference-method vae (SVI has --early-stopping)`,
+    );
   if (laplaceModel) Object.assign(opts, laplaceFitOptions(s, laplaceModel));
   if (method === "mcmc") {
     opts.inferenceMethod = "mcmc";
@@ -209,6 +227,10 @@ export function resolveFitPlan(values: Record<string, unknown>, positionals: rea
       minSteps: setting<number>(s, "inference.early_stopping.min_steps"),
       restoreBest: setting<boolean>(s, "inference.early_stopping.restore_best"),
     };
+    if (vae?.validation !== undefined && vae.validation !== false)
+      throw new UsageError(
+        `${originOf("inference.vae.validation", flags)} and --early-stopping: one early stopping per fit (held-out ELBO or training loss); turn one off`,
+      );
   } else if (esKeys.some((x) => x.key !== "inference.early_stopping.enabled" && x.key in commandLine))
     throw new UsageError("--patience, --min-delta and --min-steps need --early-stopping");
 

@@ -19,6 +19,7 @@ import type { AnnData, UnsValue } from "../io/anndata.js";
 import { prepareH5ad } from "../io/h5ad.js";
 import { commitAll, prepareFileAtomic, textWriter } from "../persist/atomic-file-node.js";
 import type { VaeFitOutcome } from "../vae/fit-vae.js";
+import type { VaeValidationOptions } from "../vae/held-out.js";
 import type { VaeOptions } from "../vae/options.js";
 import { ScribeVAEResults } from "../vae/vae-results.js";
 import { refuseNonFiniteResults } from "./finite-results.js";
@@ -41,12 +42,54 @@ export function hiddenSizes(value: unknown, where: string): number[] {
   return list as number[];
 }
 
+/** Config keys of a `validation` mapping → the fields of `VaeValidationOptions`. */
+const VALIDATION_KEYS: Readonly<Record<string, keyof VaeValidationOptions>> = {
+  fraction: "fraction",
+  every: "every",
+  patience: "patience",
+  n_draws: "nDraws",
+  min_delta: "minDelta",
+};
+
+/**
+ * The `validation` option of a VAE fit (held-out early stopping, vae/held-out.ts) from
+ * `--validation on|off` or config `inference.vae.validation` (also true/false, or a mapping of
+ * the settings in snake_case); `where` names the origin in errors. The ranges of the settings
+ * are checked by `fit()`, whose message names them.
+ * @example
+ * validationOption("off", "--validation"); // false
+ * validationOption({ patience: 200 }, "inference.vae.validation"); // { patience: 200 }
+ */
+export function validationOption(value: unknown, where: string): boolean | VaeValidationOptions {
+  if (value === true || value === "on" || value === "true") return true;
+  if (value === false || value === "off" || value === "false") return false;
+  if (typeof value === "object" && value !== null && !Array.isArray(value)) {
+    const out: VaeValidationOptions = {};
+    for (const [k, v] of Object.entries(value)) {
+      if (!Object.hasOwn(VALIDATION_KEYS, k))
+        throw new UsageError(
+          `${where}: unknown setting ${k}; expected ${Object.keys(VALIDATION_KEYS).join(", ")}`,
+        );
+      if (typeof v !== "number" || !Number.isFinite(v))
+        throw new UsageError(`${where}.${k} must be a number, got ${JSON.stringify(v)}`);
+      out[VALIDATION_KEYS[k]!] = v;
+    }
+    return out;
+  }
+  throw new UsageError(
+    `${where} must be on or off (a config file may also give a mapping of ${Object.keys(VALIDATION_KEYS).join(", ")}), got ${JSON.stringify(value)}`,
+  );
+}
+
 /**
  * The `fit()` options of a VAE run from the command's settings (defaults: SCRIBE's, spec §4.1).
  * @example
  * vaeFitOptions({ "inference.vae.latent_dim": 2 }).latentDim; // 2
  */
-export function vaeFitOptions(s: Settings): VaeOptions & { inferenceMethod: "vae" } {
+export function vaeFitOptions(
+  s: Settings,
+  validationOrigin = "--validation",
+): VaeOptions & { inferenceMethod: "vae" } {
   if (setting<boolean>(s, "output.plots"))
     throw new UsageError("--plots: the default plots are for svi and mcmc results; not available for vae");
   return {
@@ -57,6 +100,9 @@ export function vaeFitOptions(s: Settings): VaeOptions & { inferenceMethod: "vae
     klWarmupSteps: setting<number>(s, "inference.vae.kl_warmup"),
     ...(s["inference.vae.latent_flow"] !== undefined
       ? { latentFlow: s["inference.vae.latent_flow"] as FlowKind }
+      : {}),
+    ...(s["inference.vae.validation"] !== undefined
+      ? { validation: validationOption(s["inference.vae.validation"], validationOrigin) }
       : {}),
   };
 }
