@@ -217,7 +217,9 @@ describe("expressionAnchor", () => {
     const h = family(makeConfig("nbdm", opts));
     expect(h).toMatchObject({ kind: "normal", scale: 0.3 });
     const gl = h.kind === "normal" ? h.geneLoc! : [];
-    loc.forEach((c, g) => expect(gl[g]!).toBeCloseTo(Math.log(Math.expm1(Math.exp(c))), 4));
+    loc.forEach((c, g) => {
+      expect(gl[g]!).toBeCloseTo(Math.log(Math.expm1(Math.exp(c))), 4);
+    });
     // factor design (exp link): the base is log mu at the reference combination
     const f = family(
       makeConfig("nbdm", {
