@@ -119,7 +119,7 @@ function flat(
  * with σ. For mu the centres are the data's log((ū_g + 1e−3)/ν̄). The canonical
  * parameterization samples r instead: mu = r·p/(1−p) gives log r = log mu − logit p, so r is
  * centred at log((ū_g + 1e−3)/ν̄) − m_p with m_p the prior centre of logit p
- * ({@link logitPCentre}); log mu = log r + logit p then has its prior median at the data's
+ * (`logitPCentre`); log mu = log r + logit p then has its prior median at the data's
  * centre (exactly for the exp transform, where both terms are Normal). Null when off, for
  * other sites, or without centres.
  */

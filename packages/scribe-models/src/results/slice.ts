@@ -114,7 +114,7 @@ export function sliceComponent(res: ScribeResults, k: number): ScribeResults {
  * scaling is dropped (the η prior's location returns to log M₀). p/phi with a gene axis per
  * dataset ("gene_specific" / "two_level") has no single-dataset form and is refused. In a
  * multi-factor design each factor target becomes an exp-transformed site whose guide is the
- * sum of its base and effects at d ({@link factorDatasetGuide}).
+ * sum of its base and effects at d (`factorDatasetGuide` in results/slice.ts).
  */
 export function sliceDataset(res: ScribeResults, d: number): ScribeResults {
   const cfg = res.config;
