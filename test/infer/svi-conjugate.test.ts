@@ -27,7 +27,7 @@ describe("SVI recovers closed-form posteriors", () => {
     };
     const A = 2 + 47;
     const B = 2 + 80 - 47;
-    const elbo = new TraceMeanFieldELBO({ numParticles: 2 });
+    const elbo = new TraceMeanFieldELBO({ numParticles: 2, vectorizeParticles: true });
     const svi = new SVI(model, guide, adam(exponentialDecay(0.1, 3000, 0.02)), elbo);
     const { params } = await svi.run(key(0), 3000, [ks]);
     const a = params.a!.item();
@@ -54,7 +54,7 @@ describe("SVI recovers closed-form posteriors", () => {
     };
     const C = 2 + Y.reduce((a, b) => a + b, 0);
     const R = 1 + Y.length;
-    const elbo = new TraceMeanFieldELBO({ numParticles: 4 });
+    const elbo = new TraceMeanFieldELBO({ numParticles: 4, vectorizeParticles: true });
     const svi = new SVI(model, guide, adam(exponentialDecay(0.05, 3000, 0.05)), elbo);
     const { params, losses } = await svi.run(key(1), 3000, [tensor(Y)]);
     const c = params.c!.item();

@@ -54,7 +54,7 @@ describe("SVI on a conjugate Normal model", () => {
       model,
       guide,
       adam(exponentialDecay(0.05, 1500, 0.05)),
-      new TraceELBO({ numParticles: 4 }),
+      new TraceELBO({ numParticles: 4, vectorizeParticles: true }),
     );
     const { params } = await svi.run(key(1), 1500, [y]);
     expect(Math.abs(params.loc!.item() - postMean)).toBeLessThan(0.08);
@@ -103,7 +103,7 @@ describe("autoguides", () => {
       plate("data", x.shape[0]!, () => sample("x", Bernoulli({ probs: p }), { obs: x }));
     };
     const g = new AutoNormal(bb);
-    const svi = new SVI(bb, g, adam(0.02), new TraceELBO({ numParticles: 2 }));
+    const svi = new SVI(bb, g, adam(0.02), new TraceELBO({ numParticles: 2, vectorizeParticles: true }));
     const { params } = await svi.run(key(6), 2500, [xs]);
     const s = 12;
     const n = 16;

@@ -4,7 +4,14 @@
  */
 export { deserializeSVIState, type LoadedCheckpoint, serializeSVIState } from "./checkpoint.js";
 export { EarlyStopping, type EarlyStoppingOptions, type EarlyStoppingRecord } from "./early-stopping.js";
-export { type ELBOLoss, type ELBOOptions, TraceELBO, TraceMeanFieldELBO, traceParticle } from "./elbo.js";
+export {
+  type ELBOLoss,
+  type ELBOOptions,
+  PARTICLE_PLATE,
+  TraceELBO,
+  TraceMeanFieldELBO,
+  traceParticle,
+} from "./elbo.js";
 export { describeStatus, nonFiniteSites, SVINonFiniteError, stepStatus } from "./non-finite.js";
 export { formatDuration, type ProgressBarOptions, SVIProgressBar } from "./progress-bar.js";
 export { type GuideLike, SVI, type SVIStepResult } from "./svi.js";
