@@ -60,9 +60,17 @@ describe("readback-free MAP, encoding, Laplace and collectDraws", () => {
       const b = [2, 4, 0.5, 0.6];
       const beta = await vals(withBackend(be, () => factorMode(new Beta(tensor(a), tensor(b)))));
       expect(beta[0]).toBeCloseTo(2 / 3, 5); // (a−1)/(a+b−2)
-      expect(beta[1]).toBe(0);
-      expect(beta[2]).toBe(1);
+      // a boundary mode (one concentration ≤ 1) is the mean a/(a+b) under useMean (the default)
+      expect(beta[1]).toBeCloseTo(0.5 / 4.5, 5);
+      expect(beta[2]).toBeCloseTo(2 / 2.5, 5);
       expect(beta[3]).toBeCloseTo(0.7 / 1.3, 5); // both ≤ 1: the mean
+      const exact = await vals(
+        withBackend(be, () => factorMode(new Beta(tensor(a), tensor(b)), { useMean: false })),
+      );
+      expect(exact[0]).toBeCloseTo(2 / 3, 5);
+      expect(exact[1]).toBe(0);
+      expect(exact[2]).toBe(1);
+      expect(Number.isNaN(exact[3])).toBe(true); // both ≤ 1: no mode
       const dir = await vals(withBackend(be, () => factorMode(new Dirichlet(tensor([2, 3, 5])))));
       [1 / 7, 2 / 7, 4 / 7].forEach((w, i) => void expect(dir[i]).toBeCloseTo(w, 5));
     });
