@@ -11,10 +11,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { key } from "@scribe/core";
 import { GammaStream } from "@scribe/models/de/bayesian/index.js";
-import { createAnnData } from "@scribe/models/io/index.js";
-import { write10x } from "@scribe/models/io/node.js";
 import { describe, expect, it } from "vitest";
 import { cliInProcess as cli } from "./cli-in-process.js";
+import { writeCellsTenx } from "./write-cells-tenx.js";
 
 const G = 8;
 
@@ -42,15 +41,7 @@ function simulate(dir: string): string {
           rows.push(nbDraw(rng, r));
         }
       }
-  const n = condition.length;
-  const ad = createAnnData({
-    X: { format: "dense", data: Float64Array.from(rows), shape: [n, G] },
-    obs: { index: condition.map((_, i) => `c${i}`), columns: { condition, celltype } },
-    var: Array.from({ length: G }, (_, g) => `gene${g}`),
-  });
-  const path = join(dir, "tenx");
-  write10x(path, ad);
-  return path;
+  return writeCellsTenx(dir, rows, G, { condition, celltype });
 }
 
 describe("componentLabels: scribe fit --annotation-key → folder → scribe compare --component LABEL", () => {

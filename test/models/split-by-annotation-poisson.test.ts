@@ -13,10 +13,11 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { makeRng, randPoisson } from "@scribe/models/de/simulate.js";
-import { createAnnData, getNumericColumn } from "@scribe/models/io/index.js";
-import { readH5ad, write10x } from "@scribe/models/io/node.js";
+import { getNumericColumn } from "@scribe/models/io/index.js";
+import { readH5ad } from "@scribe/models/io/node.js";
 import { describe, expect, it } from "vitest";
 import { cliInProcess as cli } from "./cli-in-process.js";
+import { writeCellsTenx } from "./write-cells-tenx.js";
 
 const G = 20;
 const CELLS_PER_GROUP = 40;
@@ -37,15 +38,7 @@ function simulate(dir: string): string {
           rows.push(randPoisson(rng, mean));
         }
       }
-  const n = condition.length;
-  const ad = createAnnData({
-    X: { format: "dense", data: Float64Array.from(rows), shape: [n, G] },
-    obs: { index: condition.map((_, i) => `c${i}`), columns: { condition, celltype } },
-    var: Array.from({ length: G }, (_, g) => `gene${g}`),
-  });
-  const path = join(dir, "tenx");
-  write10x(path, ad);
-  return path;
+  return writeCellsTenx(dir, rows, G, { condition, celltype });
 }
 
 describe("scribe fit --split-by with --annotation-key on Poisson-noise counts (issue 14)", () => {
