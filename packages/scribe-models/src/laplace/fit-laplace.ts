@@ -27,9 +27,10 @@ import { Adam, type OptimizerState } from "@scribe/infer";
 import type { AnnData } from "../io/anndata.js";
 import { toDense } from "../io/matrix.js";
 import { validateCounts } from "../io/validate.js";
+import { type PriorsInput, resolvePriors } from "../models/priors.js";
 import { selectAlrReference } from "./alr-reference.js";
 import { laplaceStart } from "./laplace-init.js";
-import type { LaplaceModel, LaplaceResults, NewtonReport } from "./laplace-results.js";
+import type { CapturePrior, LaplaceModel, LaplaceResults, NewtonReport } from "./laplace-results.js";
 import { capacitanceCholesky } from "./low-rank-precision.js";
 import { type EStepResult, type NewtonOptions, newtonEStep } from "./newton.js";
 import { type LaplaceContext, laplaceLogMarginal } from "./newton-system.js";
@@ -54,10 +55,15 @@ import { fitCapturedTotals, fitTotals } from "./totals.js";
 export interface LaplaceFitOptions {
   /**
    * pln | nbln | lnm | lnmvcp. lnmvcp's composition is fitted as lnm's; its totals get the
-   * per-cell capture p̂_c of §1.8 under the flat Beta(1, 1) capture prior, integrated out
-   * per cell (`totals.ts`; the biology-informed capture prior is not modelled here).
+   * per-cell capture p̂_c of §1.8, integrated out per cell (`totals.ts`) under the flat
+   * Beta(1, 1) capture prior, or the biology-informed prior given by `priors`.
    */
   model: LaplaceModel;
+  /**
+   * lnmvcp only: the biology-informed capture prior (spec §2.5), as for the SVI models:
+   * `{ organism: "human" }` or `{ capture_efficiency: [log M₀, σ_M] }` (alias `eta_capture`).
+   */
+  priors?: PriorsInput;
   inferenceMethod: "laplace";
   /** Rank k of W (default min(10, G')). */
   rank?: number;
@@ -250,6 +256,34 @@ function context(p: Params, obs: ObservationModel, data: ObservationData): Lapla
   return { obs, prior, mChol: capacitanceCholesky(prior), data, globals: p.logR ? { logR: p.logR } : {} };
 }
 
+/** The `priors` keys the Laplace engine reads: lnmvcp's capture prior. */
+const CAPTURE_PRIOR_KEYS = ["organism", "capture_efficiency", "eta_capture"];
+
+/**
+ * lnmvcp's biology-informed capture prior from `priors`, resolved by the SVI models' own
+ * resolver (organism table and tuple checks in one place, models/priors.ts); null for none.
+ */
+function laplaceCapturePrior(opts: LaplaceFitOptions): CapturePrior | null {
+  const keys = Object.keys(opts.priors ?? {});
+  if (keys.length === 0) return null;
+  if (opts.model !== "lnmvcp")
+    throw new Error(
+      `fit (laplace): priors (${keys.join(", ")}) apply only to lnmvcp's capture; ${opts.model} takes none`,
+    );
+  const other = keys.filter((k) => !CAPTURE_PRIOR_KEYS.includes(k));
+  if (other.length > 0)
+    throw new Error(
+      `fit (laplace): lnmvcp takes only the capture prior in priors (${CAPTURE_PRIOR_KEYS.join(", ")}); got ${other.join(", ")}`,
+    );
+  return resolvePriors(opts.priors, {
+    parameterization: "canonical",
+    unconstrained: false,
+    zeroInflated: false,
+    variableCapture: true,
+    nComponents: 1,
+  }).capture;
+}
+
 function report(e: EStepResult): NewtonReport {
   return { iterations: e.iterations, converged: e.converged, rescued: e.rescued, failed: e.failed };
 }
@@ -286,6 +320,7 @@ async function fitLaplaceHere(
     throw new Error(
       `fit (laplace): model must be one of ${models.join(", ")}, got ${JSON.stringify(options.model)}`,
     );
+  const capturePrior = laplaceCapturePrior(options);
   const dtype = options.dtype ?? "float32";
   if (dtype === "float64" && currentBackend() !== cpuBackend())
     throw new Error("fit (laplace): dtype float64 needs the cpu backend");
@@ -402,7 +437,7 @@ async function fitLaplaceHere(
   const modes = await read(x);
   optim.dispose(state);
   dispose([x, obsData.counts, obsData.offset, obsData.totals, obsData.constant]);
-  const captured = options.model === "lnmvcp" ? fitCapturedTotals(prep.totals) : null;
+  const captured = options.model === "lnmvcp" ? fitCapturedTotals(prep.totals, capturePrior) : null;
   const results: LaplaceResults = {
     model: options.model,
     inferenceMethod: "laplace",

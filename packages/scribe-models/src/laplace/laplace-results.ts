@@ -29,8 +29,17 @@ export interface TotalsFit {
   readonly p: number;
   /** Mean r_T p / (1 − p) (lnmvcp: of a cell with capture 1, before capture). */
   readonly mean: number;
-  /** lnmvcp: the capture prior integrated out ("flat": Beta(1, 1), SCRIBE's default); absent for lnm. */
-  readonly capture?: "flat";
+  /**
+   * lnmvcp: the capture prior integrated out ("flat": Beta(1, 1), SCRIBE's default, or the
+   * biology-informed prior's log M₀ and σ_M); absent for lnm.
+   */
+  readonly capture?: "flat" | CapturePrior;
+}
+
+/** The biology-informed capture prior (spec §2.5): log M₀ and σ_M, as `priors.organism` / `priors.capture_efficiency` resolve. */
+export interface CapturePrior {
+  readonly logM0: number;
+  readonly sigmaM: number;
 }
 
 /** Results of a Laplace-EM fit (host arrays, float64, row-major). */

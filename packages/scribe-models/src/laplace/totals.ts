@@ -5,14 +5,16 @@
  *   r_T the MLE of p is m̄ / (m̄ + r_T); r_T maximises the profile likelihood (golden section
  *   on log r_T).
  * - lnmvcp: u_T,c ~ NB(r_T, p̂_c), p̂_c = p ν_c / (1 − p (1 − ν_c)) (§1.4), with each cell's
- *   capture ν_c under SCRIBE's flat prior Beta(1, 1), integrated out per cell
- *   ({@link logCapturedTotal}); r_T and p maximise the marginal likelihood (Nelder–Mead on
+ *   capture ν_c integrated out per cell ({@link logCapturedTotal}) under SCRIBE's flat prior
+ *   Beta(1, 1), or under the biology-informed prior of §2.5 (`priors.organism` /
+ *   `priors.capture_efficiency`): η_c ~ TruncatedNormal(log M₀ − log max(u_T,c, 1), σ_M,
+ *   low 0), ν_c = e^(−η_c); r_T and p maximise the marginal likelihood (Nelder–Mead on
  *   log r_T, logit p). The per-cell posterior mean of ν_c comes with the fit.
  * @module
  */
 import { gaussLegendre01, specialScalar } from "@scribe/core";
 import { nelderMead } from "../de/nelder-mead.js";
-import type { TotalsFit } from "./laplace-results.js";
+import type { CapturePrior, TotalsFit } from "./laplace-results.js";
 
 function profileLogLik(totals: Float64Array, mean: number, logR: number): number {
   const r = Math.exp(logR);
@@ -58,6 +60,92 @@ const log1pExp = (x: number) => (x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log
 /** log σ(s) = −log(1 + e^{−s}). */
 const logSigmoid = (s: number) => -log1pExp(-s);
 
+/** Where the η prior of one cell sits: TruncatedNormal(loc, scale, low 0) (spec §2.5). */
+export interface EtaPrior {
+  readonly loc: number;
+  readonly scale: number;
+}
+
+/**
+ * The η prior of a cell with total u under the biology-informed capture prior: loc =
+ * log M₀ − log max(u, 1), scale σ_M (the SVI models' `eta_capture` site, models/model.ts).
+ */
+export function etaPriorOfTotal(prior: CapturePrior, u: number): EtaPrior {
+  return { loc: prior.logM0 - Math.log(Math.max(u, 1)), scale: prior.sigmaM };
+}
+
+/** The log-integrand's drop from its mode that ends the window (e⁻⁴⁰ of the peak is below float64's resolution of the sum). */
+const WINDOW_DROP = 40;
+
+/**
+ * One cell's total with ν = e^(−η), η ~ TruncatedNormal(loc, σ, low 0), integrated out.
+ * With b = logit p, logit p̂ = b − η, so the log-integrand is
+ * f(η) = u log σ(b − η) + r log σ(η − b) − (η − loc)²/(2σ²) (plus constants), with
+ * f'' = −(u + r) σ(η − b) σ(b − η) − 1/σ² < 0: strictly concave on η ≥ 0. Its mode (0 when
+ * f'(0) ≤ 0, else safeguarded Newton inside [0, max(loc, 0) + r σ² + 1], where f' < 0 at the
+ * right end) centres a window that reaches where f has dropped by {@link WINDOW_DROP} on
+ * each side (at most 9σ away: the −1/σ² curvature alone drops f by 40.5 there), or the edge
+ * 0; a Gauss–Legendre rule integrates over it.
+ */
+function logCapturedTotalEta(
+  u: number,
+  r: number,
+  p: number,
+  prior: EtaPrior,
+): { logLik: number; meanCapture: number } {
+  const { loc, scale: sd } = prior;
+  if (!(Number.isFinite(loc) && sd > 0))
+    throw new Error(
+      `lnmvcp totals: the η prior needs a finite loc and scale > 0, got loc ${loc}, scale ${sd}`,
+    );
+  const b = Math.log(p) - Math.log1p(-p);
+  const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+  const f = (eta: number) =>
+    u * logSigmoid(b - eta) + r * logSigmoid(eta - b) - (0.5 * (eta - loc) ** 2) / (sd * sd);
+  const df = (eta: number) => -u * sigmoid(eta - b) + r * sigmoid(b - eta) - (eta - loc) / (sd * sd);
+  const d2f = (eta: number) => -(u + r) * sigmoid(eta - b) * sigmoid(b - eta) - 1 / (sd * sd);
+  let mode = 0;
+  if (df(0) > 0) {
+    let lo = 0;
+    let hi = Math.max(loc, 0) + r * sd * sd + 1;
+    mode = Math.min(Math.max(loc, 0), hi);
+    for (let i = 0; i < 200; i++) {
+      const g = df(mode);
+      if (g > 0) lo = mode;
+      else hi = mode;
+      let next = mode - g / d2f(mode);
+      if (!(next > lo && next < hi)) next = 0.5 * (lo + hi);
+      const done = Math.abs(next - mode) <= 1e-13 * (1 + Math.abs(mode));
+      mode = next;
+      if (done || hi - lo <= 1e-13 * (1 + hi)) break;
+    }
+  }
+  const fMode = f(mode);
+  const local = 1 / Math.sqrt(-d2f(mode));
+  const reach = (dir: 1 | -1): number => {
+    let d = Math.min(6 * local, 9 * sd);
+    while (d < 9 * sd && fMode - f(mode + dir * d) < WINDOW_DROP) d = Math.min(1.5 * d, 9 * sd);
+    return d;
+  };
+  const lo = Math.max(0, mode - reach(-1));
+  const hi = mode + reach(1);
+  const { nodes, weights } = gaussLegendre01(CAPTURE_NODES);
+  const width = hi - lo;
+  let sum = 0;
+  let sumNu = 0;
+  for (let k = 0; k < CAPTURE_NODES; k++) {
+    const eta = lo + width * nodes[k]!;
+    const e = weights[k]! * width * Math.exp(f(eta) - fMode);
+    sum += e;
+    sumNu += e * Math.exp(-eta);
+  }
+  const lg = specialScalar.lgamma;
+  // TruncatedNormal(loc, σ, low 0): normalised by Φ(loc/σ)
+  const logNorm = -Math.log(sd) - 0.5 * Math.log(2 * Math.PI) - specialScalar.logNdtr(loc / sd);
+  const logLik = lg(u + r) - lg(r) - lg(u + 1) + logNorm + fMode + Math.log(sum);
+  return { logLik, meanCapture: sumNu / sum };
+}
+
 /**
  * One cell's total under per-cell capture with the flat prior, ν ~ Beta(1, 1), integrated out:
  * log ∫₀¹ NB(u | r, p̂(ν)) dν, and the posterior mean E[ν | u].
@@ -68,15 +156,23 @@ const logSigmoid = (s: number) => -log1pExp(-s);
  * −(u + r) σ(s) σ(−s)), on s < logit p. Its mode is s* = log((u + 1)/(r − 1)) for r > 1 (+∞
  * otherwise); the integral is a Gauss–Legendre rule on a window around min(s*, logit p) that
  * spans 25 curvature scales, or 40 e-folds of the slope when the mode is the edge logit p.
- * (ν itself is (1 − p)/p · eˢ, which gives the posterior mean.)
+ * (ν itself is (1 − p)/p · eˢ, which gives the posterior mean.) With `etaPrior` the capture
+ * has the biology-informed prior instead ({@link logCapturedTotalEta}).
  * @example
  * logCapturedTotal(120, 3, 0.99).logLik; // log P(u_T = 120)
+ * logCapturedTotal(120, 3, 0.99, { loc: 4, scale: 0.3 }).meanCapture; // ≈ e⁻⁴
  */
-export function logCapturedTotal(u: number, r: number, p: number): { logLik: number; meanCapture: number } {
+export function logCapturedTotal(
+  u: number,
+  r: number,
+  p: number,
+  etaPrior?: EtaPrior,
+): { logLik: number; meanCapture: number } {
   if (!(u >= 0 && Number.isInteger(u)))
     throw new Error(`lnmvcp totals: a total must be a non-negative integer, got ${u}`);
   if (!(r > 0 && p > 0 && p < 1))
     throw new Error(`lnmvcp totals: need r > 0 and p in (0, 1), got r ${r}, p ${p}`);
+  if (etaPrior) return logCapturedTotalEta(u, r, p, etaPrior);
   const b = Math.log(p) - Math.log1p(-p);
   const h = (s: number) => (u + 1) * logSigmoid(s) + (r - 1) * logSigmoid(-s);
   const sStar = r > 1 ? Math.log((u + 1) / (r - 1)) : Number.POSITIVE_INFINITY;
@@ -124,29 +220,43 @@ export interface CapturedTotalsFit {
 
 /**
  * lnmvcp's totals model (module doc) fitted by maximum marginal likelihood, from lnm's fit
- * with the odds doubled (the prior mean capture is ½).
+ * with the odds divided by the prior's typical capture (½ for the flat prior; the geometric
+ * mean of e^(−max(loc_c, 0)) for the biology-informed one, since odds(p̂) = odds(p)·ν).
+ * `capturePrior` null (default): the flat Beta(1, 1) prior.
  * @example
  * const { fit, meanCapture } = fitCapturedTotals(Float64Array.from([900, 1100, 1500, 700]));
+ * fitCapturedTotals(totals, { logM0: Math.log(2e5), sigmaM: 0.3 }).meanCapture; // ≈ u_T,c / 2e5
  */
-export function fitCapturedTotals(totals: Float64Array): CapturedTotalsFit {
+export function fitCapturedTotals(
+  totals: Float64Array,
+  capturePrior: CapturePrior | null = null,
+): CapturedTotalsFit {
   const start = fitTotals(totals);
+  const etaPriors = capturePrior ? Array.from(totals, (u) => etaPriorOfTotal(capturePrior, u)) : null;
+  const cell = (c: number, r: number, p: number) => logCapturedTotal(totals[c]!, r, p, etaPriors?.[c]);
   const logLik = (r: number, p: number) => {
     let ll = 0;
-    for (const u of totals) ll += logCapturedTotal(u, r, p).logLik;
+    for (let c = 0; c < totals.length; c++) ll += cell(c, r, p).logLik;
     return ll;
   };
-  const odds0 = (2 * start.p) / (1 - start.p);
+  const logTypicalCapture = etaPriors
+    ? -etaPriors.reduce((a, e) => a + Math.max(e.loc, 0), 0) / etaPriors.length
+    : Math.log(0.5);
+  const logOdds0 = Math.log(start.p) - Math.log1p(-start.p) - logTypicalCapture;
   const nm = nelderMead(
     (x) => {
       const r = Math.exp(x[0]!);
       const p = 1 / (1 + Math.exp(-x[1]!));
       return r > 0 && p > 0 && p < 1 ? -logLik(r, p) : Number.POSITIVE_INFINITY;
     },
-    [Math.log(start.rT), Math.log(odds0)],
+    [Math.log(start.rT), logOdds0],
     { maxit: 1000, reltol: 1e-10 },
   );
   const rT = Math.exp(nm.x[0]!);
   const p = 1 / (1 + Math.exp(-nm.x[1]!));
-  const meanCapture = Float64Array.from(totals, (u) => logCapturedTotal(u, rT, p).meanCapture);
-  return { fit: { rT, p, mean: (rT * p) / (1 - p), capture: "flat" }, meanCapture };
+  const meanCapture = Float64Array.from(totals, (_, c) => cell(c, rT, p).meanCapture);
+  return {
+    fit: { rT, p, mean: (rT * p) / (1 - p), capture: capturePrior ?? "flat" },
+    meanCapture,
+  };
 }
