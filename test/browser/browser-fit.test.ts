@@ -25,8 +25,11 @@ const enabled = existsSync(CHROMIUM);
 const webgpu = process.env.SCRIBE_SLOW === "1" || process.env.SCRIBE_BROWSER_WEBGPU === "1";
 /** SVI steps on the CPU fallback: the 200 the page defaults to. */
 const CPU_STEPS = 200;
-/** SVI steps on SwiftShader's WebGPU: fewer (0.14–0.5 s each after the pipelines compile). */
-const GPU_STEPS = Number(process.env.SCRIBE_BROWSER_GPU_STEPS ?? 60);
+/**
+ * SVI steps on SwiftShader's WebGPU: the page's 200 as well (0.14–0.7 s each after the pipelines
+ * compile: 200 steps in 308 s at load average 17–20, of which 177 s to the first progress update).
+ */
+const GPU_STEPS = Number(process.env.SCRIBE_BROWSER_GPU_STEPS ?? 200);
 /**
  * The model fitted on WebGPU: nbdm by default (the fewest pipelines to compile), nbvcp or
  * another with SCRIBE_BROWSER_GPU_MODEL.
