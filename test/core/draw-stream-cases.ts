@@ -4,8 +4,9 @@
 // pass in their own build of @scribe/core and @scribe/distributions. The samplers' exp/log/cos
 // are portable-math's, and the tensor transforms that turn gammas, normals and uniforms into
 // Beta, Dirichlet, LogNormal, Exponential draws and the inverse-cdf samplers (Laplace, Gumbel,
-// Logistic, Cauchy, HalfCauchy, Pareto, LogUniform, Weibull) run core's portable ops (random/portable-ops.ts,
-// portable-math in the cpu loop), so every engine gives the same bits; Math.sqrt and +, −, ×, ÷
+// Logistic, Cauchy, HalfCauchy, Pareto, LogUniform, Weibull) and TransformedDistribution's
+// transforms (drawForward) run core's portable ops (random/portable-ops.ts, portable-math in
+// the cpu loop), so every engine gives the same bits; Math.sqrt and +, −, ×, ÷
 // are correctly rounded. Before those ops, Deno 2.9's V8 gave beta and dirichlet draws 1 ulp
 // from Node 20's (their Math.exp/Math.log differ in the last bit).
 
@@ -39,7 +40,23 @@ export interface DistributionsForDraws {
   Weibull: SamplerClass;
   GeometricProbs: SamplerClass;
   GeometricLogits: SamplerClass;
+  Normal: SamplerClass;
+  Beta: SamplerClass;
+  TransformedDistribution: SamplerClass;
+  ExpTransform: TransformClass;
+  SigmoidTransform: TransformClass;
+  SoftplusTransform: TransformClass;
+  PowerTransform: TransformClass;
+  StickBreakingTransform: TransformClass;
+  LowerCholeskyTransform: TransformClass;
+  CorrCholeskyTransform: TransformClass;
+  OrderedTransform: TransformClass;
+  AffineTransform: TransformClass;
+  ComposeTransform: TransformClass;
 }
+
+/** A transform class of @scribe/distributions, as far as the cases use it. */
+type TransformClass = new (a?: unknown, b?: unknown) => { readonly inv: unknown };
 
 const N = 64;
 
@@ -48,6 +65,15 @@ export function drawCases(core: CoreForDraws, dists: DistributionsForDraws): Rec
   const { key, random, tensor } = core;
   const f64 = { dtype: "float64" as const };
   const t = (v: number[]) => tensor(v, f64);
+  const normal = (loc: number, scale: number) => new dists.Normal(t([loc]), t([scale]));
+  // a vector Normal: n independent coordinates as one event
+  const normalVector = (n: number, scale: number) =>
+    (
+      new dists.Normal(t(new Array<number>(n).fill(0)), t([scale])) as unknown as {
+        toEvent(k: number): unknown;
+      }
+    ).toEvent(1);
+  const transformed = (base: unknown, ts: unknown) => new dists.TransformedDistribution(base, ts);
   const cases: Record<string, () => { dataSync(): ArrayLike<number> }> = {
     uniform: () => random.uniform!(key(1), [N], 0, 1, f64),
     normal: () => random.normal!(key(2), [N], f64),
@@ -81,6 +107,38 @@ export function drawCases(core: CoreForDraws, dists: DistributionsForDraws): Rec
     Weibull: () => new dists.Weibull(t([2]), t([0.8])).sample(key(30), [N]),
     GeometricProbs: () => new dists.GeometricProbs(t([0.15])).sample(key(31), [N]),
     GeometricLogits: () => new dists.GeometricLogits(t([-1.3, 2.2])).sample(key(32), [N / 2]),
+    // TransformedDistribution: each transform's draw map (drawForward) with portable exp, log,
+    // log1p, expm1, sigmoid, softplus, tanh and pow, over draws of the portable samplers above
+    "transformed exp": () => transformed(normal(0.3, 1.7), new dists.ExpTransform()).sample(key(33), [N]),
+    "transformed sigmoid": () =>
+      transformed(normal(0.5, 2), new dists.SigmoidTransform()).sample(key(34), [N]),
+    "transformed softplus": () =>
+      transformed(normal(-1, 3), new dists.SoftplusTransform()).sample(key(35), [N]),
+    "transformed power 1.7": () =>
+      transformed(new dists.Exponential(t([1.3])), new dists.PowerTransform(1.7)).sample(key(36), [N]),
+    "transformed power -2": () =>
+      transformed(new dists.Exponential(t([1.3])), new dists.PowerTransform(-2)).sample(key(37), [N]),
+    "transformed power tensor": () =>
+      transformed(new dists.Exponential(t([1.3, 0.4])), new dists.PowerTransform(t([0.6, 3]))).sample(
+        key(38),
+        [N / 2],
+      ),
+    "transformed logit (sigmoid inverse)": () =>
+      transformed(new dists.Beta(t([2]), t([3])), new dists.SigmoidTransform().inv).sample(key(39), [N]),
+    "transformed softplus inverse": () =>
+      transformed(new dists.Exponential(t([0.8])), new dists.SoftplusTransform().inv).sample(key(40), [N]),
+    "transformed stick-breaking": () =>
+      transformed(normalVector(3, 1.5), new dists.StickBreakingTransform()).sample(key(41), [N / 4]),
+    "transformed lower-cholesky": () =>
+      transformed(normalVector(6, 1), new dists.LowerCholeskyTransform()).sample(key(42), [N / 8]),
+    "transformed corr-cholesky": () =>
+      transformed(normalVector(3, 1.2), new dists.CorrCholeskyTransform()).sample(key(43), [N / 8]),
+    "transformed ordered": () =>
+      transformed(normalVector(4, 2), new dists.OrderedTransform()).sample(key(44), [N / 4]),
+    "transformed compose exp-affine": () =>
+      transformed(normal(0, 1), [new dists.ExpTransform(), new dists.AffineTransform(1, 2)]).sample(key(45), [
+        N,
+      ]),
   };
   return Object.fromEntries(Object.entries(cases).map(([name, f]) => [name, Array.from(f().dataSync())]));
 }

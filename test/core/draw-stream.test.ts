@@ -8,6 +8,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import * as core from "@scribe/core";
 import { pcos2pi, pexp, pexpm1, plog, plog1p } from "@scribe/core/random/portable-math.js";
+import { psoftplus, ptanh } from "@scribe/core/random/portable-ops.js";
 import { ElementStream } from "@scribe/core/random/stream.js";
 import * as dists from "@scribe/distributions";
 import { describe, expect, it } from "vitest";
@@ -135,6 +136,8 @@ describe("portable ops (random/portable-ops.ts)", () => {
         (x) => (x >= 0 ? 1 / (1 + pexp(-x)) : pexp(x) / (pexp(x) + 1)),
         xs,
       ],
+      ["softplus", core.random.portableSoftplus, psoftplus, xs],
+      ["tanh", core.random.portableTanh, ptanh, xs],
     ];
     for (const [name, op, ref, input] of cases) {
       const got64 = await op(core.tensor(input, { dtype: "float64" })).data();
@@ -148,7 +151,7 @@ describe("portable ops (random/portable-ops.ts)", () => {
     }
   }, 120_000);
 
-  it("agree with the ordinary ops to 2 ulp (exp, log, log1p, sigmoid)", async () => {
+  it("agree with the ordinary ops to 2 ulp (exp, log, log1p, sigmoid, expm1, softplus), tanh to 3", async () => {
     const t = core.tensor(xs.slice(0, 20_000), { dtype: "float64" });
     const p = core.tensor(pos.slice(0, 20_000), { dtype: "float64" });
     const pairs: [string, core.Tensor, core.Tensor][] = [
@@ -156,12 +159,16 @@ describe("portable ops (random/portable-ops.ts)", () => {
       ["log", core.random.portableLog(p), core.log(p)],
       ["log1p", core.random.portableLog1p(p), core.log1p(p)],
       ["sigmoid", core.random.portableSigmoid(t), core.sigmoid(t)],
+      ["expm1", core.random.portableExpm1(t), core.expm1(t)],
+      ["softplus", core.random.portableSoftplus(t), core.softplus(t)],
+      ["tanh", core.random.portableTanh(t), core.tanh(t)],
     ];
     for (const [name, a, b] of pairs) {
       const [va, vb] = [await a.data(), await b.data()];
       let worst = 0;
       for (let i = 0; i < va.length; i++) worst = Math.max(worst, ulpDiff(va[i]!, vb[i]!));
-      expect([name, worst <= 2]).toEqual([name, true]);
+      // tanh is −t/(t + 2) with t = e^(−2|x|) − 1 from pexpm1 (within 2 ulp): measured 2.3 ulp
+      expect([name, worst <= (name === "tanh" ? 3 : 2)]).toEqual([name, true]);
     }
   });
 });

@@ -2,7 +2,8 @@
 // The same key must give the same draws as under Node, bit for bit: every stream of
 // test/core/draw-stream-cases.ts is compared with test/fixtures/draw-stream.json (written
 // under Node by test/core/draw-stream-generate.ts), including the tensor beta and dirichlet and
-// the LogNormal and Exponential distributions' draws. Deno's V8 differs from Node's, and its
+// the LogNormal and Exponential distributions' draws and TransformedDistribution's draws through
+// each transform's draw map (drawForward). Deno's V8 differs from Node's, and its
 // Math.exp/Math.log may round differently; no draw path uses them (issue 22, item 6).
 import * as core from "../../packages/core/dist/index.js";
 import * as dists from "../../packages/distributions/dist/index.js";

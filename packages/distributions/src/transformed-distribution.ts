@@ -52,12 +52,14 @@ export class TransformedDistribution extends Distribution {
     return independent(c, Math.max(0, this.eventDim - c.eventDim));
   }
 
+  // The draw maps (`drawForward`: portable exp/log), so that one key gives the same bits in
+  // every JavaScript engine (issue 22, item 6); gradients as through `forward`.
   sample(key: Key, sampleShape: Shape = []): Tensor {
-    return this.transforms.reduce((x, t) => t.forward(x), this.baseDist.sample(key, sampleShape));
+    return this.transforms.reduce((x, t) => t.drawForward(x), this.baseDist.sample(key, sampleShape));
   }
 
   override rsample(key: Key, sampleShape: Shape = []): Tensor {
-    return this.transforms.reduce((x, t) => t.forward(x), this.baseDist.rsample(key, sampleShape));
+    return this.transforms.reduce((x, t) => t.drawForward(x), this.baseDist.rsample(key, sampleShape));
   }
 
   logProb(value: Tensor): Tensor {

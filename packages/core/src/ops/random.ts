@@ -41,9 +41,12 @@ import { max, sum } from "./reduce.js";
 export { foldIn, type Key, key, randomBits, split } from "../random/index.js";
 export {
   portableExp,
+  portableExpm1,
   portableLog,
   portableLog1p,
   portableSigmoid,
+  portableSoftplus,
+  portableTanh,
   portableTanPi,
 } from "../random/portable-ops.js";
 

@@ -36,6 +36,12 @@ export class ComposeTransform extends Transform {
   inverse(y: Tensor): Tensor {
     return this.parts.reduceRight((v, p) => p.inverse(v), y);
   }
+  override drawForward(x: Tensor): Tensor {
+    return this.parts.reduce((v, p) => p.drawForward(v), x);
+  }
+  override drawInverse(y: Tensor): Tensor {
+    return this.parts.reduceRight((v, p) => p.drawInverse(v), y);
+  }
   logAbsDetJacobian(x: Tensor, y: Tensor): Tensor {
     let ev = this.domain.eventDim;
     let cur = x;

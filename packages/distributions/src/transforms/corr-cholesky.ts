@@ -2,8 +2,6 @@ import {
   add,
   arange,
   cumsum,
-  exp,
-  log1p,
   lt,
   mul,
   neg,
@@ -15,11 +13,11 @@ import {
   sub,
   sum,
   type Tensor,
-  tanh,
   where,
 } from "@scribe/core";
 import { type Constraint, corrCholesky, realVector } from "../constraints.js";
 import { eyeMask, trilPairs } from "../linalg-utils.js";
+import { drawMath, type ElementwiseMath, engineMath } from "./elementwise-math.js";
 import { Transform } from "./transform.js";
 import { matrixToVec, sideFromPacked, vecToMatrix } from "./tril-index.js";
 
@@ -39,28 +37,40 @@ export class CorrCholeskyTransform extends Transform {
   get codomain(): Constraint {
     return corrCholesky;
   }
-  private build(x: Tensor) {
+  private build(x: Tensor, m: ElementwiseMath) {
     const n = sideFromPacked(x.shape[x.rank - 1]!, true, "CorrCholeskyTransform");
-    const zs = vecToMatrix(tanh(x), n, trilPairs(n, true));
-    const l1 = log1p(neg(square(zs)));
+    const zs = vecToMatrix(m.tanh(x), n, trilPairs(n, true));
+    const l1 = m.log1p(neg(square(zs)));
     const excl = sub(cumsum(l1, -1), l1);
     return { n, zs, excl };
   }
-  forward(x: Tensor): Tensor {
-    const { n, zs, excl } = this.build(x);
-    return mul(where(eyeMask(n), 1, zs), exp(mul(excl, 0.5)));
+  private map(x: Tensor, m: ElementwiseMath): Tensor {
+    const { n, zs, excl } = this.build(x, m);
+    return mul(where(eyeMask(n), 1, zs), m.exp(mul(excl, 0.5)));
   }
-  inverse(y: Tensor): Tensor {
+  private unmap(y: Tensor, m: ElementwiseMath): Tensor {
     const n = y.shape[y.rank - 1]!;
     const ws = where(strictLowerMask(n), y, 0);
     const sq = square(ws);
     const excl = sub(cumsum(sq, -1), sq);
     const z = where(strictLowerMask(n), ws.div(sqrt(sub(1, excl))), 0);
     const zv = matrixToVec(z, trilPairs(n, true));
-    return mul(sub(log1p(zv), log1p(neg(zv))), 0.5);
+    return mul(sub(m.log1p(zv), m.log1p(neg(zv))), 0.5);
+  }
+  forward(x: Tensor): Tensor {
+    return this.map(x, engineMath);
+  }
+  inverse(y: Tensor): Tensor {
+    return this.unmap(y, engineMath);
+  }
+  override drawForward(x: Tensor): Tensor {
+    return this.map(x, drawMath);
+  }
+  override drawInverse(y: Tensor): Tensor {
+    return this.unmap(y, drawMath);
   }
   logAbsDetJacobian(x: Tensor, _y: Tensor): Tensor {
-    const { n, excl } = this.build(x);
+    const { n, excl } = this.build(x, engineMath);
     const stick = sum(sum(where(strictLowerMask(n), mul(excl, 0.5), 0), -1), -1);
     // log(1 − tanh²x) = 2 (log 2 − x − softplus(−2x))
     const tanhTerm = sum(mul(sub(sub(Math.LN2, x), softplus(mul(x, -2))), 2), -1);

@@ -1,4 +1,4 @@
-import { exp, log, type Tensor } from "@scribe/core";
+import { exp, log, random, type Tensor } from "@scribe/core";
 import { type Constraint, positive, real } from "../constraints.js";
 import { Transform } from "./transform.js";
 
@@ -15,6 +15,12 @@ export class ExpTransform extends Transform {
   }
   inverse(y: Tensor): Tensor {
     return log(y);
+  }
+  override drawForward(x: Tensor): Tensor {
+    return random.portableExp(x);
+  }
+  override drawInverse(y: Tensor): Tensor {
+    return random.portableLog(y);
   }
   logAbsDetJacobian(x: Tensor, _y: Tensor): Tensor {
     return x;

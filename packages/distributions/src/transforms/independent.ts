@@ -23,6 +23,12 @@ export class IndependentTransform extends Transform {
   inverse(y: Tensor): Tensor {
     return this.base.inverse(y);
   }
+  override drawForward(x: Tensor): Tensor {
+    return this.base.drawForward(x);
+  }
+  override drawInverse(y: Tensor): Tensor {
+    return this.base.drawInverse(y);
+  }
   logAbsDetJacobian(x: Tensor, y: Tensor): Tensor {
     return sumRightmost(this.base.logAbsDetJacobian(x, y), this.reinterpretedBatchNdims);
   }

@@ -1,6 +1,7 @@
-import { exp, log, type Shape, sum, type Tensor } from "@scribe/core";
+import { type Shape, sum, type Tensor } from "@scribe/core";
 import { type Constraint, lowerCholesky, realVector } from "../constraints.js";
 import { concatSafe, diagonal, sliceLast, trilPairs } from "../linalg-utils.js";
+import { drawMath, type ElementwiseMath, engineMath } from "./elementwise-math.js";
 import { Transform } from "./transform.js";
 import { matrixToVec, sideFromPacked, vecToMatrix } from "./tril-index.js";
 
@@ -16,16 +17,31 @@ export class LowerCholeskyTransform extends Transform {
   get codomain(): Constraint {
     return lowerCholesky;
   }
-  forward(x: Tensor): Tensor {
+  private map(x: Tensor, math: ElementwiseMath): Tensor {
     const n = sideFromPacked(x.shape[x.rank - 1]!, false, "LowerCholeskyTransform");
     const m = (n * (n - 1)) / 2;
     const strict = trilPairs(n, true);
     const diag = Array.from({ length: n }, (_, i) => [i, i] as [number, number]);
-    return vecToMatrix(concatSafe([sliceLast(x, 0, m), exp(sliceLast(x, m))], -1), n, [...strict, ...diag]);
+    return vecToMatrix(concatSafe([sliceLast(x, 0, m), math.exp(sliceLast(x, m))], -1), n, [
+      ...strict,
+      ...diag,
+    ]);
+  }
+  private unmap(y: Tensor, math: ElementwiseMath): Tensor {
+    const n = y.shape[y.rank - 1]!;
+    return concatSafe([matrixToVec(y, trilPairs(n, true)), math.log(diagonal(y))], -1);
+  }
+  forward(x: Tensor): Tensor {
+    return this.map(x, engineMath);
   }
   inverse(y: Tensor): Tensor {
-    const n = y.shape[y.rank - 1]!;
-    return concatSafe([matrixToVec(y, trilPairs(n, true)), log(diagonal(y))], -1);
+    return this.unmap(y, engineMath);
+  }
+  override drawForward(x: Tensor): Tensor {
+    return this.map(x, drawMath);
+  }
+  override drawInverse(y: Tensor): Tensor {
+    return this.unmap(y, drawMath);
   }
   logAbsDetJacobian(x: Tensor, _y: Tensor): Tensor {
     const n = sideFromPacked(x.shape[x.rank - 1]!, false, "LowerCholeskyTransform");

@@ -1,6 +1,7 @@
-import { cumsum, exp, log, sub, sum, type Tensor } from "@scribe/core";
+import { cumsum, sub, sum, type Tensor } from "@scribe/core";
 import { type Constraint, orderedVector, realVector } from "../constraints.js";
 import { concatSafe, sliceLast } from "../linalg-utils.js";
+import { drawMath, type ElementwiseMath, engineMath } from "./elementwise-math.js";
 import { Transform } from "./transform.js";
 
 /** Reals → strictly increasing vectors: y₀ = x₀, yᵢ = yᵢ₋₁ + exp(xᵢ); log |det J| = Σᵢ₌₁ xᵢ. */
@@ -11,12 +12,24 @@ export class OrderedTransform extends Transform {
   get codomain(): Constraint {
     return orderedVector;
   }
+  private map(x: Tensor, m: ElementwiseMath): Tensor {
+    return cumsum(concatSafe([sliceLast(x, 0, 1), m.exp(sliceLast(x, 1))], -1), -1);
+  }
+  private unmap(y: Tensor, m: ElementwiseMath): Tensor {
+    const n = y.shape[y.rank - 1]!;
+    return concatSafe([sliceLast(y, 0, 1), m.log(sub(sliceLast(y, 1), sliceLast(y, 0, n - 1)))], -1);
+  }
   forward(x: Tensor): Tensor {
-    return cumsum(concatSafe([sliceLast(x, 0, 1), exp(sliceLast(x, 1))], -1), -1);
+    return this.map(x, engineMath);
   }
   inverse(y: Tensor): Tensor {
-    const n = y.shape[y.rank - 1]!;
-    return concatSafe([sliceLast(y, 0, 1), log(sub(sliceLast(y, 1), sliceLast(y, 0, n - 1)))], -1);
+    return this.unmap(y, engineMath);
+  }
+  override drawForward(x: Tensor): Tensor {
+    return this.map(x, drawMath);
+  }
+  override drawInverse(y: Tensor): Tensor {
+    return this.unmap(y, drawMath);
   }
   logAbsDetJacobian(x: Tensor, _y: Tensor): Tensor {
     return sum(sliceLast(x, 1), -1);

@@ -1,6 +1,12 @@
-import { add, expm1, log, neg, softplus, type Tensor } from "@scribe/core";
+import { add, neg, softplus, type Tensor } from "@scribe/core";
 import { type Constraint, positive, real } from "../constraints.js";
+import { drawMath, type ElementwiseMath, engineMath } from "./elementwise-math.js";
 import { Transform } from "./transform.js";
+
+/** The inverse of softplus: y + log(−expm1(−y)). */
+function softplusInverse(y: Tensor, m: ElementwiseMath): Tensor {
+  return add(y, m.log(neg(m.expm1(neg(y)))));
+}
 
 /** y = log(1 + eˣ): reals → positive reals; inverse y + log(−expm1(−y)); log |dy/dx| = −softplus(−x). */
 export class SoftplusTransform extends Transform {
@@ -11,10 +17,16 @@ export class SoftplusTransform extends Transform {
     return positive;
   }
   forward(x: Tensor): Tensor {
-    return softplus(x);
+    return engineMath.softplus(x);
   }
   inverse(y: Tensor): Tensor {
-    return add(y, log(neg(expm1(neg(y)))));
+    return softplusInverse(y, engineMath);
+  }
+  override drawForward(x: Tensor): Tensor {
+    return drawMath.softplus(x);
+  }
+  override drawInverse(y: Tensor): Tensor {
+    return softplusInverse(y, drawMath);
   }
   logAbsDetJacobian(x: Tensor, _y: Tensor): Tensor {
     return neg(softplus(neg(x)));

@@ -1,25 +1,26 @@
-import {
-  add,
-  cumsum,
-  exp,
-  fromTypedArray,
-  log,
-  logSigmoid,
-  neg,
-  type Shape,
-  softplus,
-  sub,
-  sum,
-  type Tensor,
-} from "@scribe/core";
+import { add, cumsum, fromTypedArray, neg, type Shape, sub, sum, type Tensor } from "@scribe/core";
 import { type Constraint, realVector, simplex } from "../constraints.js";
 import { concatSafe, sliceLast } from "../linalg-utils.js";
+import { drawMath, type ElementwiseMath, engineMath } from "./elementwise-math.js";
 import { Transform } from "./transform.js";
 
-/** log(K−1−i) for i = 0..K−2, so that x = 0 maps to the uniform simplex point. */
-function offsets(km1: number, dtype: Tensor["dtype"]): Tensor {
-  const a = new (dtype === "float64" ? Float64Array : Float32Array)(km1).map((_, i) => Math.log(km1 - i));
-  return fromTypedArray(a, [km1]);
+/**
+ * log(K−1−i) for i = 0..K−2, so that x = 0 maps to the uniform simplex point: host `Math.log`
+ * with the engine's math, the portable log op of K−1−i (exact integers) with the draw math.
+ */
+function offsets(km1: number, dtype: Tensor["dtype"], m: ElementwiseMath): Tensor {
+  const array = dtype === "float64" ? Float64Array : Float32Array;
+  if (m === engineMath)
+    return fromTypedArray(
+      new array(km1).map((_, i) => Math.log(km1 - i)),
+      [km1],
+    );
+  return m.log(
+    fromTypedArray(
+      new array(km1).map((_, i) => km1 - i),
+      [km1],
+    ),
+  );
 }
 
 /**
@@ -34,26 +35,38 @@ export class StickBreakingTransform extends Transform {
   get codomain(): Constraint {
     return simplex;
   }
-  private parts(x: Tensor) {
-    const xp = sub(x, offsets(x.shape[x.rank - 1]!, x.dtype));
-    const log1mz = neg(softplus(xp));
+  private parts(x: Tensor, m: ElementwiseMath) {
+    const xp = sub(x, offsets(x.shape[x.rank - 1]!, x.dtype, m));
+    const log1mz = neg(m.softplus(xp));
     const cum = cumsum(log1mz, -1);
     const excl = sub(cum, log1mz);
-    return { logz: logSigmoid(xp), log1mz, cum, excl };
+    return { logz: m.logSigmoid(xp), log1mz, cum, excl };
   }
-  forward(x: Tensor): Tensor {
-    const { logz, cum, excl } = this.parts(x);
+  private map(x: Tensor, m: ElementwiseMath): Tensor {
+    const { logz, cum, excl } = this.parts(x, m);
     const km1 = x.shape[x.rank - 1]!;
-    return concatSafe([exp(add(logz, excl)), exp(sliceLast(cum, km1 - 1))], -1);
+    return concatSafe([m.exp(add(logz, excl)), m.exp(sliceLast(cum, km1 - 1))], -1);
   }
-  inverse(y: Tensor): Tensor {
+  private unmap(y: Tensor, m: ElementwiseMath): Tensor {
     const k = y.shape[y.rank - 1]!;
     const suffix = cumsum(y, -1, true);
-    const lx = sub(log(sliceLast(y, 0, k - 1)), log(sliceLast(suffix, 1)));
-    return add(lx, offsets(k - 1, y.dtype));
+    const lx = sub(m.log(sliceLast(y, 0, k - 1)), m.log(sliceLast(suffix, 1)));
+    return add(lx, offsets(k - 1, y.dtype, m));
+  }
+  forward(x: Tensor): Tensor {
+    return this.map(x, engineMath);
+  }
+  inverse(y: Tensor): Tensor {
+    return this.unmap(y, engineMath);
+  }
+  override drawForward(x: Tensor): Tensor {
+    return this.map(x, drawMath);
+  }
+  override drawInverse(y: Tensor): Tensor {
+    return this.unmap(y, drawMath);
   }
   logAbsDetJacobian(x: Tensor, _y: Tensor): Tensor {
-    const { logz, log1mz, excl } = this.parts(x);
+    const { logz, log1mz, excl } = this.parts(x, engineMath);
     return sum(add(add(logz, log1mz), excl), -1);
   }
   override forwardShape(shape: Shape): number[] {

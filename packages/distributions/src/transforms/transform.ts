@@ -17,6 +17,22 @@ export abstract class Transform {
   /** log |det ∂y/∂x|, reduced over the domain's event axes. */
   abstract logAbsDetJacobian(x: Tensor, y: Tensor): Tensor;
 
+  /**
+   * y = f(x) for a draw (`TransformedDistribution.sample`/`rsample`): the same map as
+   * {@link forward}, with exp/log and friends computed by core's portable ops, so that one key
+   * gives the same bits in every JavaScript engine (issue 22, item 6); gradients as `forward`'s.
+   * The default is `forward` itself, right for maps built from +, −, ×, ÷, sqrt, sums and
+   * indexing only (affine, identity, Cholesky): IEEE rounds those the same way everywhere.
+   */
+  drawForward(x: Tensor): Tensor {
+    return this.forward(x);
+  }
+
+  /** x = f⁻¹(y) with portable math: the draw map of the inverse transform (see {@link drawForward}). */
+  drawInverse(y: Tensor): Tensor {
+    return this.inverse(y);
+  }
+
   private _inv: Transform | null = null;
 
   /** The inverse transform (cached; `t.inv.inv === t`). */
@@ -75,6 +91,12 @@ export class InverseTransform extends Transform {
   }
   inverse(y: Tensor): Tensor {
     return this.base.forward(y);
+  }
+  override drawForward(x: Tensor): Tensor {
+    return this.base.drawInverse(x);
+  }
+  override drawInverse(y: Tensor): Tensor {
+    return this.base.drawForward(y);
   }
   logAbsDetJacobian(x: Tensor, y: Tensor): Tensor {
     return this.base.logAbsDetJacobian(y, x).neg();
