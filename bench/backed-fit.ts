@@ -10,17 +10,24 @@
  * and of every value times its position) and the table says whether they agree. Prints wall
  * time (loading included) and peak RSS; never asserts.
  *
+ * The children run the TypeScript sources through tsx, with h5wasm imported before tsx is
+ * registered (as the read-ahead worker does, io/h5-runtime.ts `h5wasmUrl`): through tsx's
+ * loader h5wasm alone costs ~600 MiB of resident memory, which is not the library's.
+ *
  * Usage: npm run bench -- backed-fit [--cells 50000] [--genes 2000] [--density 0.05]
  *        [--steps 200] [--batch-size 512] [--model nbdm] [--modes memory,backed] [--keep]
- * (`--modes backed` skips the in-memory fit, which densifies X: 8 GB at 1,000,000 × 2,000)
+ *        [--file PATH]
+ * (`--modes backed` skips the in-memory fit, which densifies X: 8 GB at 1,000,000 × 2,000;
+ * `--file PATH` fits that file, generating it there first when it does not exist, and keeps it:
+ * the 1,000,000-cell file takes minutes to write)
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { fit } from "../packages/scribe-models/src/fit.js";
-import { h5 } from "../packages/scribe-models/src/io/h5-runtime.js";
+import { h5, h5wasmUrl } from "../packages/scribe-models/src/io/h5-runtime.js";
 import { readH5ad } from "../packages/scribe-models/src/io/node.js";
 import type { ModelType } from "../packages/scribe-models/src/models/config.js";
 import { argValue } from "./harness.js";
@@ -73,21 +80,27 @@ export async function runBackedFit(args: string[]): Promise<void> {
   const cells = Number(argValue(args, "--cells") ?? 50_000);
   const genes = Number(argValue(args, "--genes") ?? 2000);
   const density = Number(argValue(args, "--density") ?? 0.05);
-  const dir = mkdtempSync(join(tmpdir(), "scribe-backed-fit-"));
-  const file = join(dir, "cells.h5ad");
+  const given = argValue(args, "--file");
+  const dir = given ? null : mkdtempSync(join(tmpdir(), "scribe-backed-fit-"));
+  const file = given ?? join(dir!, "cells.h5ad");
   try {
     const t0 = performance.now();
-    await generate(file, cells, genes, density);
-    console.log(
-      `backed fit: generated ${cells} cells × ${genes} genes (${(statSync(file).size / 2 ** 20).toFixed(0)} MiB CSR) in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
-    );
+    if (given && existsSync(given))
+      console.log(`backed fit: fitting ${given} (--cells, --genes, --density ignored)`);
+    else {
+      await generate(file, cells, genes, density);
+      console.log(
+        `backed fit: generated ${cells} cells × ${genes} genes (${(statSync(file).size / 2 ** 20).toFixed(0)} MiB CSR) in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+      );
+    }
     console.log(
       `${"path".padEnd(40)} ${"s".padStart(8)} ${"peak RSS MiB".padStart(14)}  final loss / params checksum`,
     );
     const sums: string[] = [];
     const modes = (argValue(args, "--modes") ?? "memory,backed").split(",");
     for (const mode of modes) {
-      const r = spawnSync(process.execPath, ["--import", "tsx", HERE, "--child", mode, file, ...args], {
+      const child = ["--import", h5wasmUrl(), "--import", "tsx", HERE, "--child", mode, file, ...args];
+      const r = spawnSync(process.execPath, child, {
         encoding: "utf8",
         maxBuffer: 1 << 20,
       });
@@ -105,7 +118,7 @@ export async function runBackedFit(args: string[]): Promise<void> {
     }
     if (sums.length === 2) console.log(`params identical: ${sums[0] === sums[1] ? "yes" : "NO"}`);
   } finally {
-    if (!args.includes("--keep")) rmSync(dir, { recursive: true, force: true });
+    if (dir && !args.includes("--keep")) rmSync(dir, { recursive: true, force: true });
     else console.log(`kept ${file}`);
   }
 }

@@ -545,10 +545,12 @@ async function fitHere(data: Tensor | AnnData | BackedCounts, options: FitOption
   }
   // Family-specific data-driven options (TwoState: the mu prior anchor, families/two-state.ts).
   await family.prepareFit(modelType, modelOpts, cpuCounts);
-  // Mean anchoring (SCRIBE §2.4): per-gene prior centres of mu from the counts
+  // Mean anchoring (SCRIBE §2.4): per-gene prior centres of mu from the counts (backed: from
+  // the totals of the file's streaming pass)
   if (modelOpts.expressionAnchor && !modelOpts.expressionAnchorLoc) {
     const cap = makeConfig(modelType, { ...modelOpts, unconstrained: true });
-    modelOpts.expressionAnchorLoc = await expressionAnchorLoc(cpuCounts, {
+    const totals = backed ? { geneSums: backed.geneSums, cellTotals: backed.librarySizes } : cpuCounts;
+    modelOpts.expressionAnchorLoc = await expressionAnchorLoc(totals, {
       variableCapture: cap.variableCapture,
       logM0: cap.priors.capture?.logM0 ?? null,
     });

@@ -2,16 +2,26 @@
  * `scribe fit DATA.h5ad --backed --batch-size B`: SVI whose minibatches are read from the file
  * per step (`fit(path, { backed: true })`, io/backed-counts-node.ts), for matrices too large to
  * hold in memory. The run folder gets `run.json`, the checkpoint (so `--resume` and Ctrl-C work
- * as in memory) and `params.json`; `results.h5ad` is not written, since it would copy `X` and
- * the per-cell summaries of the whole matrix (load `params.json` with `ScribeResults` instead).
+ * as in memory) and `params.json`, and `results.h5ad` without `X`: the file's obs and var with
+ * the in-memory run's posterior summaries (`annotateAnnData`), except the per-cell columns that
+ * need the counts (`scribe_log_likelihood`, component assignments). `X` is left out rather than
+ * copied (it is the data file itself, gigabytes at atlas scale) or linked (an HDF5 external link
+ * breaks silently when the data file moves, and a reader loading the results whole would load
+ * the whole matrix through it); `uns.scribe.data` names the data file. anndata reads the file
+ * with `X = None`.
  * @module
  */
 import { rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { type FitOptions, fit } from "../fit.js";
+import { createAnnData } from "../io/anndata.js";
+import { prepareH5ad } from "../io/h5ad.js";
 import { openAnnData } from "../io/h5ad-backed.js";
 import { commitAll, prepareFileAtomic, textWriter } from "../persist/atomic-file-node.js";
+import type { ScribeResults } from "../results/results.js";
+import { annotateAnnData } from "../results/summaries.js";
 import type { DataFilters } from "./data-filters.js";
+import { refuseNonFiniteResults } from "./finite-results.js";
 import {
   checkResumeData,
   claimOutputFolder,
@@ -29,6 +39,8 @@ export interface BackedFitRun {
   dataPath: string;
   outDir: string;
   checkpointPath: string;
+  /** Posterior draws for the summaries of `results.h5ad`. */
+  nSamples: number;
   opts: FitOptions;
   filters: DataFilters;
   /** `--raw`, `--layer`, `--split-by`, `--plots` as given (each refused). */
@@ -126,12 +138,59 @@ export async function runBackedFit(r: BackedFitRun): Promise<number> {
   }
   const res = outcome.results;
   const params = join(r.outDir, "params.json");
+  const h5ad = join(r.outDir, "results.h5ad");
+  const annotated = await backedResultsAnnData(r, res, outcome.steps, outcome.earlyStopped);
   const json = JSON.stringify(await res.toJSONAsync());
-  await commitAll([() => prepareFileAtomic(params, textWriter(json))]);
+  // both outputs are written and verified before either replaces a previous one
+  await commitAll([
+    () => prepareFileAtomic(params, textWriter(json)),
+    () => prepareH5ad(h5ad, annotated, { omitX: true }),
+  ]);
   rmSync(r.checkpointPath, { force: true });
   const last = res.lossHistory.length ? res.lossHistory[res.lossHistory.length - 1]! : Number.NaN;
   r.io.stdout(
-    `${JSON.stringify({ out: r.outDir, steps: outcome.steps, final_loss: last, params, h5ad: null, backed: true })}\n`,
+    `${JSON.stringify({ out: r.outDir, steps: outcome.steps, final_loss: last, params, h5ad, backed: true })}\n`,
   );
   return EXIT_OK;
+}
+
+/**
+ * The contents of `results.h5ad` (see the module doc): the data file's obs and var (read now,
+ * X left on disk) with the posterior summaries. The AnnData's `X` is an empty sparse matrix of
+ * the data's shape, never written (`omitX`).
+ */
+async function backedResultsAnnData(
+  r: BackedFitRun,
+  res: ScribeResults,
+  steps: number,
+  earlyStopped: boolean,
+) {
+  const ad = await openAnnData(r.dataPath, { backed: true });
+  let tables: { obs: typeof ad.obs; var: typeof ad.var };
+  try {
+    tables = { obs: ad.obs, var: ad.var };
+  } finally {
+    ad.close();
+  }
+  const [C, G] = ad.shape;
+  const shapeOnly = {
+    format: "csr" as const,
+    data: new Float32Array(0),
+    indices: new Int32Array(0),
+    indptr: new Int32Array(C + 1),
+    shape: [C, G] as const,
+  };
+  const annotated = await annotateAnnData(createAnnData({ X: shapeOnly, ...tables }), res, null, {
+    nSamples: r.nSamples,
+    extraUns: {
+      steps,
+      early_stopped: earlyStopped,
+      seed: r.opts.seed ?? 42,
+      data: r.dataPath,
+      inference_method: "svi",
+      backed: true,
+    },
+  });
+  refuseNonFiniteResults(annotated, "results.h5ad");
+  return annotated;
 }

@@ -242,6 +242,7 @@ async function fitCommand(
       dataPath,
       outDir,
       checkpointPath: ckPath,
+      nSamples,
       opts,
       filters: plan.filters,
       refused: {

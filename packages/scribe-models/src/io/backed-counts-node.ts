@@ -11,7 +11,8 @@
  *   draw) and reads those rows, so the minibatch sequence, and every value the step sees,
  *   equals the in-memory run's.
  * - `counts.sum(-1)`: the library sizes of all cells, computed once, in the one streaming pass
- *   over the file at open (the same float32 row sums as the in-memory matrix gives).
+ *   over the file at open (the same float32 row sums as the in-memory matrix gives). The same
+ *   pass sums each gene over the cells ({@link BackedCounts.geneSums}, for `expressionAnchor`).
  *
  * Anything else the stand-in is asked throws an error saying it needs the whole matrix.
  * Only `X` stored dense or CSR is accepted: rows of a CSC matrix would cost a pass over the
@@ -78,6 +79,10 @@ export interface BackedCounts {
   readonly obs: ColumnTable;
   /** The streaming pass's totals. */
   readonly stats: BackedCountsStats;
+  /** Each gene's sum over the cells (float64, cell after cell, as the in-memory anchor sums), [G]. */
+  readonly geneSums: Float64Array;
+  /** Each cell's total count (float32 row sums, exact for integer totals up to 2^24), [C]. */
+  readonly librarySizes: Float32Array;
   /** The stand-in counts matrix to pass to the model and the guide (see the module doc). */
   readonly counts: Tensor;
   /**
@@ -148,6 +153,7 @@ async function backedCounts(ad: BackedAnnData, options: OpenBackedCountsOptions)
   // One pass: validation, fingerprint totals, library sizes (float32 row sums of the cpu backend,
   // the op the in-memory path applies to the whole matrix; rows are summed independently).
   const library = new Float32Array(C);
+  const geneSums = new Float64Array(G);
   let sum = 0;
   let weighted = 0;
   for (const blk of ad.cellBlocks(chunk)) {
@@ -161,6 +167,7 @@ async function backedCounts(ad: BackedAnnData, options: OpenBackedCountsOptions)
         );
       }
       sum += x;
+      geneSums[i % G]! += x;
       weighted += x * (((blk.start * G + i) % FINGERPRINT_PERIOD) + 1);
     }
     const sums = withBackend(cpuBackend(), () => fromTypedArray(rows, [blk.end - blk.start, G]).sum(-1));
@@ -245,6 +252,8 @@ async function backedCounts(ad: BackedAnnData, options: OpenBackedCountsOptions)
     varNames,
     obs: ad.obs,
     stats: { sum, weighted },
+    geneSums,
+    librarySizes: library,
     counts,
     reads,
     wrap: (fn) => wrapWith(fn, () => new CellBatchMessenger()),

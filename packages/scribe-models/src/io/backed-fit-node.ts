@@ -26,8 +26,6 @@ export function backedFitConflicts(options: FitOptions, nCells?: number): string
   if (options.layer !== undefined) out.push(`layer ${JSON.stringify(options.layer)} (backed fits read X)`);
   if (options.geneCoverage !== undefined && options.geneCoverage !== null)
     out.push("geneCoverage (pooling genes rewrites the whole matrix)");
-  if (options.expressionAnchor && !options.expressionAnchorLoc)
-    out.push("expressionAnchor without expressionAnchorLoc (the anchor is computed from the whole matrix)");
   if ((options.nComponents ?? 1) > 1 && options.initComponents !== false && !options.componentGeneLoc)
     out.push("a mixture's k-means start (give initComponents: false, --no-init-components)");
   if (options.amortizeCapture)

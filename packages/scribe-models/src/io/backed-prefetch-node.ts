@@ -12,6 +12,7 @@
 import { Worker } from "node:worker_threads";
 import { type Key, splitKey } from "@scribe/core";
 import type { RowsRequest, RowsWorkerData } from "./backed-rows-node-worker.js";
+import { h5wasmUrl } from "./h5-runtime.js";
 
 const sameKey = (a: Key, b: Key) => a.hi === b.hi && a.lo === b.lo;
 
@@ -114,9 +115,10 @@ export class PlateKeyPlan {
 function spawn(data: RowsWorkerData): Worker {
   const js = new URL("./backed-rows-node-worker.js", import.meta.url);
   if (import.meta.url.endsWith(".ts")) {
-    // development: the sources are TypeScript run through tsx; register it in the worker
+    // development: the sources are TypeScript run through tsx; register it in the worker, after
+    // loading h5wasm natively (see h5wasmUrl: through tsx it would cost ~600 MiB in this thread)
     const ts = new URL("./backed-rows-node-worker.ts", import.meta.url);
-    const code = `import("tsx/esm/api").then((api) => { api.register(); return import(${JSON.stringify(ts.href)}); });`;
+    const code = `import(${JSON.stringify(h5wasmUrl())}).then(() => import("tsx/esm/api")).then((api) => { api.register(); return import(${JSON.stringify(ts.href)}); });`;
     return new Worker(code, { eval: true, workerData: data });
   }
   return new Worker(js, { workerData: data });

@@ -24,8 +24,12 @@ let current: Promise<H5> | undefined;
 let live: H5 | undefined;
 let generation = 0;
 
-/** URL of h5wasm's Node build (the `h5wasm/node` export). */
-function h5wasmUrl(): string {
+/**
+ * URL of h5wasm's Node build (the `h5wasm/node` export). A worker run through tsx imports it
+ * before registering tsx: through tsx's loader the 4 MB module (its wasm inlined) costs about
+ * 600 MiB of resident memory per thread, loaded by Node itself about 40 MiB.
+ */
+export function h5wasmUrl(): string {
   const meta = import.meta as ImportMeta & { resolve?: (s: string) => string };
   try {
     if (typeof meta.resolve === "function") return meta.resolve("h5wasm/node");

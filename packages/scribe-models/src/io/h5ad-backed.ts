@@ -1,8 +1,9 @@
 /**
  * Out-of-core `.h5ad` access (issue 20 item 1): `openAnnData(path, { backed: true })` keeps
  * the file open and reads `X` in blocks of cells (rows) or genes (columns) through h5wasm
- * hyperslabs, never loading `X` whole. `obs` and `var` are read at open (they are small
- * beside `X`). Dense, CSR and CSC `X` of any integer or float dtype (float16 excepted).
+ * hyperslabs, never loading `X` whole. `obs` and `var` are read on first use (they are small
+ * beside `X`, but a million cell names still grow h5wasm's heap, which never shrinks: a reader
+ * of `X` alone, such as a backed fit's read-ahead worker, never reads them). Dense, CSR and CSC `X` of any integer or float dtype (float16 excepted).
  *
  * Cost of a block: rows of CSR and columns of CSC read only their slice of `data`/`indices`
  * (`indptr` is read once at open); rows and columns of dense `X` are one hyperslab each. The
@@ -47,9 +48,9 @@ export interface BackedAnnData {
   readonly format: "dense" | "csr" | "csc";
   /** Sparse `X`: its pointer array (over rows for CSR, columns for CSC), read at open; `null` for dense. */
   readonly indptr: Int32Array | null;
-  /** Per-cell table. */
+  /** Per-cell table (read on first use, while the file is open). */
   readonly obs: ColumnTable;
-  /** Per-gene table. */
+  /** Per-gene table (read on first use, while the file is open). */
   readonly var: ColumnTable;
   /** Cells `[start, end)`, all genes: CSR for sparse `X`, dense otherwise. */
   readRows(start: number, end: number): SparseMatrix | DenseMatrix;
@@ -142,12 +143,23 @@ function openBacked(file: H5File, full: string, scanBytes: number): BackedAnnDat
   const obsEl = keys.includes("obs") ? file.get("obs") : null;
   const varEl = keys.includes("var") ? file.get("var") : null;
   if (!isGroup(obsEl) || !isGroup(varEl)) throw new Error("obs/var are not data-frame groups");
-  const obs = readFrame(obsEl);
-  const vr = readFrame(varEl);
+  let obs: ColumnTable | undefined;
+  let vr: ColumnTable | undefined;
   const xEl = file.get("X");
   let closed = false;
   const alive = () => {
     if (closed) throw new Error(`openAnnData: ${full} is closed`);
+  };
+  /** A table read on first use; its errors name the file as errors at open do. */
+  const frame = (el: Group, what: string): ColumnTable => {
+    alive();
+    try {
+      return readFrame(el);
+    } catch (err) {
+      throw new Error(`openAnnData: ${full}: ${what}: ${err instanceof Error ? err.message : String(err)}`, {
+        cause: err,
+      });
+    }
   };
   const blocks = (n: number, size: number, read: (a: number, b: number) => SparseMatrix | DenseMatrix) => {
     if (!Number.isInteger(size) || size < 1)
@@ -281,8 +293,14 @@ function openBacked(file: H5File, full: string, scanBytes: number): BackedAnnDat
   return {
     ...base,
     path: full,
-    obs,
-    var: vr,
+    get obs() {
+      obs ??= frame(obsEl, "obs");
+      return obs;
+    },
+    get var() {
+      vr ??= frame(varEl, "var");
+      return vr;
+    },
     cellBlocks: (size) => blocks(base.shape[0], size, base.readRows),
     geneBlocks: (size) => blocks(base.shape[1], size, base.readCols),
     close() {

@@ -86,12 +86,12 @@ function sameKeys(root: Group, name: string, rec: object): boolean {
 }
 
 /**
- * Throw when the file whose root is `root` does not hold `adata`'s `X`, indexes, frame columns
- * and `layers`/`uns` keys (the message names the parts that differ).
+ * Throw when the file whose root is `root` does not hold `adata`'s `X` (or, with `omitX`, holds
+ * an `X`), indexes, frame columns and `layers`/`uns` keys (the message names the parts that differ).
  */
-export function checkWritten(root: Group, adata: AnnData): void {
+export function checkWritten(root: Group, adata: AnnData, omitX = false): void {
   const diff: string[] = [];
-  if (!sameMatrix(root, "X", adata.X)) diff.push("X");
+  if (omitX ? member(root, "X") !== null : !sameMatrix(root, "X", adata.X)) diff.push("X");
   if (!sameFrame(root, "obs", adata.obs)) diff.push("obs");
   if (!sameFrame(root, "var", adata.var)) diff.push("var");
   if (!sameKeys(root, "layers", adata.layers)) diff.push("layers");

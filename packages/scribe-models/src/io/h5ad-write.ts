@@ -23,6 +23,8 @@ export interface EncodeOptions {
    * placeholder (see `h5-boolattr.ts`); the caller must patch or replace them.
    */
   boolAttrPaths?: string[];
+  /** Write no `X` (see `WriteH5adOptions.omitX`). */
+  omitX?: boolean;
 }
 
 function tag(
@@ -237,7 +239,7 @@ function writeMatrixDict(
 /** Encode a whole AnnData into the root group of a freshly created file. */
 export function encodeAnnData(root: Group, adata: AnnData, opts: EncodeOptions = {}): void {
   tag(root, "anndata", "0.1.0");
-  writeMatrix(root, "X", adata.X, opts);
+  if (!opts.omitX) writeMatrix(root, "X", adata.X, opts);
   writeFrame(root, "obs", adata.obs, opts);
   writeFrame(root, "var", adata.var, opts);
   writeMatrixDict(root, "layers", adata.layers, opts);

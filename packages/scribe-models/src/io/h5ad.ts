@@ -109,6 +109,12 @@ export async function h5adRawShape(path: string): Promise<[number, number] | nul
 export interface WriteH5adOptions {
   /** gzip level 1–9 for numeric datasets (default: no compression). */
   compression?: number;
+  /**
+   * Leave `X` out of the file (anndata reads it as `X = None`; `readH5ad` throws a
+   * `MissingXError`): the results of a backed fit, whose counts stay in their own file.
+   * `adata.X` then only has to have the right shape.
+   */
+  omitX?: boolean;
 }
 
 /**
@@ -144,7 +150,7 @@ export async function prepareH5ad(
       withH5((lib) => {
         const file = new lib.File(tmp, "r");
         try {
-          checkWritten(file, adata);
+          checkWritten(file, adata, options.omitX ?? false);
         } finally {
           file.close();
         }
@@ -166,7 +172,7 @@ function writeEncoded(lib: H5, tmp: string, adata: AnnData, options: WriteH5adOp
   try {
     if (!file.file_id || file.file_id < 0n) throw new Error(`cannot create ${tmp}`);
     const boolAttrPaths: string[] = [];
-    encodeAnnData(file, adata, { compression: options.compression, boolAttrPaths });
+    encodeAnnData(file, adata, { compression: options.compression, boolAttrPaths, omitX: options.omitX });
     // an object reference is the address of the object's header, where its attributes live
     const headers = boolAttrPaths.map((p) =>
       addressOf((file!.get(p) as InstanceType<H5["Group"]>).create_reference().ref_data),

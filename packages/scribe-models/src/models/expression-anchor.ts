@@ -17,32 +17,57 @@ export interface AnchorContext {
 }
 
 /**
- * The anchor centres log((ū_g + 1e−3)/ν̄), one per gene, from counts [C, G] (read once, with the
- * one `await`). VCP models need the capture anchor M₀: without it the capture scale of mu is
- * not identified, and SCRIBE refuses the anchor.
- * @example
- * await expressionAnchorLoc(counts, { variableCapture: false, logM0: null }); // [log(ū_0 + 1e-3), …]
+ * What the centres need of the counts: each gene's sum over cells (float64, summed cell after
+ * cell) and each cell's total. A backed fit accumulates them in its streaming pass over the file
+ * (`io/backed-counts-node.ts`); {@link anchorTotals} computes them from a matrix in memory.
  */
-export async function expressionAnchorLoc(counts: Tensor, ctx: AnchorContext): Promise<number[]> {
+export interface AnchorTotals {
+  /** Σ_c u_cg per gene, [G]. */
+  readonly geneSums: Float64Array;
+  /** Σ_g u_cg per cell, [C] (exact integers for counts: float32 holds them to 2^24). */
+  readonly cellTotals: ArrayLike<number>;
+}
+
+/** {@link AnchorTotals} of counts [C, G] (read once, with the one `await`). */
+export async function anchorTotals(counts: Tensor): Promise<AnchorTotals> {
   if (counts.rank !== 2)
     throw new Error(`expressionAnchor: counts must be cells × genes, got shape [${counts.shape}]`);
-  if (ctx.variableCapture && ctx.logM0 === null)
-    throw new Error(
-      "expressionAnchor with a variable-capture model needs a capture anchor: set priors.organism or priors.capture_efficiency",
-    );
   const [C, G] = counts.shape as [number, number];
   const v = (await counts.data()) as ArrayLike<number>;
-  const geneSum = new Float64Array(G);
-  let nuSum = 0;
+  const geneSums = new Float64Array(G);
+  const cellTotals = new Float64Array(C);
   for (let c = 0; c < C; c++) {
     let L = 0;
     for (let g = 0; g < G; g++) {
       const x = Number(v[c * G + g]);
-      geneSum[g]! += x;
+      geneSums[g]! += x;
       L += x;
     }
-    if (ctx.logM0 !== null) nuSum += Math.max(L, 1) / Math.exp(ctx.logM0);
+    cellTotals[c] = L;
   }
+  return { geneSums, cellTotals };
+}
+
+/**
+ * The anchor centres log((ū_g + 1e−3)/ν̄), one per gene, from counts [C, G] or their
+ * {@link AnchorTotals}. VCP models need the capture anchor M₀: without it the capture scale of
+ * mu is not identified, and SCRIBE refuses the anchor.
+ * @example
+ * await expressionAnchorLoc(counts, { variableCapture: false, logM0: null }); // [log(ū_0 + 1e-3), …]
+ */
+export async function expressionAnchorLoc(
+  counts: Tensor | AnchorTotals,
+  ctx: AnchorContext,
+): Promise<number[]> {
+  if (ctx.variableCapture && ctx.logM0 === null)
+    throw new Error(
+      "expressionAnchor with a variable-capture model needs a capture anchor: set priors.organism or priors.capture_efficiency",
+    );
+  const { geneSums, cellTotals } = "geneSums" in counts ? counts : await anchorTotals(counts);
+  const C = cellTotals.length;
+  let nuSum = 0;
+  if (ctx.logM0 !== null)
+    for (let c = 0; c < C; c++) nuSum += Math.max(cellTotals[c]!, 1) / Math.exp(ctx.logM0);
   const nuBar = ctx.variableCapture && ctx.logM0 !== null ? nuSum / C : 1;
-  return Array.from(geneSum, (s) => Math.log((s / C + 1e-3) / nuBar));
+  return Array.from(geneSums, (s) => Math.log((s / C + 1e-3) / nuBar));
 }

@@ -31,20 +31,26 @@ export interface SummaryOptions {
 
 /**
  * A copy of `adata` with SCRIBE's posterior summaries added to `var`, `obs` and `uns.scribe`.
- * `counts` is the dense count tensor [C, G] the model was fitted to. Values are read with
- * `await`, so the summaries run on any backend.
+ * `counts` is the dense count tensor [C, G] the model was fitted to, or null when it is not in
+ * memory (a backed fit): the per-cell columns that need the counts (`scribe_log_likelihood`,
+ * the component assignments) are then left out. Values are read with `await`, so the summaries
+ * run on any backend.
  */
 export async function annotateAnnData(
   adata: AnnData,
   res: ScribeResults,
-  counts: Tensor,
+  counts: Tensor | null,
   opts: SummaryOptions = {},
 ): Promise<AnnData> {
   const cfg = res.config;
   const G = cfg.nGenes;
   const C = cfg.nCells;
   const K = cfg.nComponents;
-  const samples = res.getPosteriorSamples({ nSamples: opts.nSamples ?? 100, seed: opts.seed ?? 42, counts });
+  const samples = res.getPosteriorSamples({
+    nSamples: opts.nSamples ?? 100,
+    seed: opts.seed ?? 42,
+    ...(counts ? { counts } : {}),
+  });
   const varCols: Record<string, Column> = { ...adata.var.columns };
   const obsCols: Record<string, Column> = { ...adata.obs.columns };
   for (const name of ["r", "mu", "gate", "p", "phi", "bnb_concentration"]) {
@@ -64,7 +70,8 @@ export async function annotateAnnData(
         varCols[`scribe_${name}_mean_k${k}`] = await toNumbers(m.slice([k, 0], [k + 1, G]).reshape([G]));
   }
   if (samples.p_capture) obsCols.scribe_p_capture_mean = await toNumbers(samples.p_capture.mean(0));
-  obsCols.scribe_log_likelihood = await toNumbers(res.logLikelihoodMap(counts, { returnBy: "cell" }));
+  if (counts)
+    obsCols.scribe_log_likelihood = await toNumbers(res.logLikelihoodMap(counts, { returnBy: "cell" }));
   const uns: Record<string, UnsValue> = {
     model: res.modelType,
     parameterization: cfg.parameterization,
@@ -74,19 +81,19 @@ export async function annotateAnnData(
     n_genes: G,
     loss_history: Float64Array.from(res.lossHistory),
   };
-  const map = res.getMap({ counts });
+  const map = res.getMap(counts ? { counts } : {});
   for (const name of ["p", "phi"]) {
     const v = map[name];
     if (v && v.size <= 64) uns[`${name}_map`] = await toNumbers(v);
   }
-  if (K > 1) {
+  if (K > 1) uns.mixing_weights_map = await toNumbers(map.mixing_weights!);
+  if (K > 1 && counts) {
     const probs = res.cellTypeProbabilitiesMap(counts);
     const z = await toNumbers(probs.argmax(-1));
     obsCols.scribe_component = z;
     const pr = await toNumbers(probs);
     for (let k = 0; k < K; k++)
       obsCols[`scribe_component_prob_k${k}`] = Array.from({ length: C }, (_, c) => pr[c * K + k]!);
-    uns.mixing_weights_map = await toNumbers(map.mixing_weights!);
   }
   for (const [k, v] of Object.entries(opts.extraUns ?? {})) uns[k] = v;
   return {
