@@ -28,8 +28,21 @@ const mu = tensor(
 // θ from below 1 to above the lgamma-difference range: each hoisted branch of nb2
 const theta = tensor([0.37, 2.9, 41.3], { dtype: "float64", shape: [1, 3] });
 
-function straightAndReplay(): { line: number[]; replay: number[]; source: string } {
+/**
+ * The straight-line function and the replay of one jitted perGene. `hoistingAtCompile`, when
+ * given, is set after the first call records the program and before the straight-line function
+ * is compiled: the recorded loops keep the setting they were planned under, and so must it.
+ */
+function straightAndReplay(hoistingAtCompile?: boolean): {
+  line: number[];
+  replay: number[];
+  source: string;
+} {
   const jf = jit(perGene);
+  if (hoistingAtCompile !== undefined) {
+    (jf(mu, theta) as Tensor).dispose();
+    setHoisting(hoistingAtCompile);
+  }
   const fn = jf.straightLine(mu, theta)!;
   expect(fn).not.toBeNull();
   const out = new Float64Array(3);
@@ -51,5 +64,15 @@ describe("straight-line functions of hoisted passes", () => {
     const { line, replay, source } = straightAndReplay();
     expect(source).not.toMatch(/F_nb2\$h\(/);
     expect(line).toEqual(replay);
+  });
+
+  it("follow the setting the program was recorded under, not the one at compile time", () => {
+    setHoisting(false);
+    const off = straightAndReplay(true);
+    expect(off.source).not.toMatch(/F_nb2\$h\(/);
+    expect(off.line).toEqual(off.replay);
+    const on = straightAndReplay(false);
+    expect(on.source).toMatch(/F_nb2\$h\(/);
+    expect(on.line).toEqual(on.replay);
   });
 });

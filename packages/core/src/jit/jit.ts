@@ -1,4 +1,5 @@
 import type { Backend, BackendBuffer, FusedKernel } from "../backend/backend.js";
+import { hoistingOn } from "../backend/cpu/codegen.js";
 import { cpuBackend } from "../backend/registry.js";
 import { planLoop } from "../expr/loop-plan.js";
 import { scope } from "../memory/scope.js";
@@ -136,7 +137,9 @@ export function recordBackendWork(backend: Backend, body: () => void): BackendRe
             const plan = planFused.apply(backend, args) as () => void;
             steps.push(plan);
             // The leaves' buffers now: a leaf's tensor may be disposed before recording ends.
-            const loop = planLoop(kernels);
+            // Planned under the hoisting setting the cpu loop above was planned under, so a
+            // straight-line function of this pass takes the same bodies as its replay.
+            const loop = planLoop(kernels, { hoist: hoistingOn() });
             const leaves = loop.leaves.map((l) => l.tensor._buf);
             if (leaves.some((b) => !b)) replayable = false;
             else work.push({ kind: "fused", plan: loop, leaves: leaves as BackendBuffer[], outs });

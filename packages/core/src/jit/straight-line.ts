@@ -1,5 +1,5 @@
 import type { BackendBuffer } from "../backend/backend.js";
-import { accumulate, hoistingOn, loopLibrary, REDUCE_INIT, renderElement } from "../backend/cpu/codegen.js";
+import { accumulate, loopLibrary, REDUCE_INIT, renderElement } from "../backend/cpu/codegen.js";
 import { PARALLEL_MIN_ELEMENTS } from "../backend/cpu/threads.js";
 import { type LoopPlan, planOps } from "../expr/loop-plan.js";
 import type { TypedArray } from "../tensor/dtype.js";
@@ -269,9 +269,9 @@ function renderPass(
     load: (leaf) => access.load(w.leaves[leaf]!, index(leaf)),
     constant: (k) => literal(plan.consts[k]!),
     scratch: newScratch,
-    // jit.ts plans recorded passes with hoisting on; off, the cpu loops the replay runs
-    // evaluate ordinary bodies, and so does this.
-    hoisted: hoistingOn() ? table : null,
+    // jit.ts plans recorded passes under the cpu loops' hoisting setting: with it off, no call
+    // is marked and every call evaluates its ordinary body, as the replayed loops do.
+    hoisted: table,
   });
   const before: string[] = [];
   const each: string[] = [...stmts];

@@ -221,7 +221,7 @@ export function setHoisting(enabled: boolean): boolean {
   return was;
 }
 
-/** Whether CPU loops hoist (see {@link setHoisting}); jit/straight-line.ts follows it. */
+/** Whether CPU loops hoist (see {@link setHoisting}); jit.ts plans recorded passes under it. */
 export function hoistingOn(): boolean {
   return hoistingEnabled;
 }
