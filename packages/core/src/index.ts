@@ -72,6 +72,7 @@ export type { DType, TypedArray } from "./tensor/dtype.js";
 export { finfoEps, isFloat, promoteTypes } from "./tensor/dtype.js";
 export { type FormatOptions, formatTensor, formatValues } from "./tensor/format.js";
 export { data, dataSync, MAX_DEFERRED_DEPTH, realize } from "./tensor/realize.js";
+export { realizeTogether } from "./tensor/realize-together.js";
 export type { Shape } from "./tensor/shape.js";
 export { broadcastShapes, sizeOf } from "./tensor/shape.js";
 export { Tensor } from "./tensor/tensor.js";

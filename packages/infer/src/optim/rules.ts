@@ -3,7 +3,7 @@
  * rules of `jax.example_libraries.optimizers` (which NumPyro's `optim` wraps).
  * @module
  */
-import { clamp, scope, sqrt, type Tensor, where, zerosLike } from "@scribe/core";
+import { clamp, realizeTogether, scope, sqrt, type Tensor, where, zerosLike } from "@scribe/core";
 import { clipByGlobalNorm } from "./clip.js";
 import {
   checkLearningRate,
@@ -67,7 +67,11 @@ function adamStep(
     .add(v0.mul(b2));
   const mhat = m.div(1 - b1 ** (i + 1));
   const vhat = v.div(1 - b2 ** (i + 1));
-  return { param: p.sub(mhat.mul(lr).div(sqrt(vhat).add(eps))), slots: { m, v } };
+  const param = p.sub(mhat.mul(lr).div(sqrt(vhat).add(eps)));
+  // One pass writes the new moments and the parameter (its expression inlines m and v):
+  // g, p and the old moments are read once, not once per output.
+  realizeTogether([param, m, v]);
+  return { param, slots: { m, v } };
 }
 
 /**
