@@ -6,9 +6,10 @@
 // a model parameter equals central finite differences of that formula (h = 1e-6, float64: the
 // truncation error is ~h² and the rounding error ~1e-16/h, so 1e-7 is comfortably above both);
 // a model-enumerated site more global than a plated guide-enumerated one is refused by name.
+// With a model-side `markov` loop or `scan`: test/infer/enum-guide-markov.test.ts.
 import { configEnumerate, key, param, plate, sample, type Tensor, tensor, valueAndGrad } from "@scribe/core";
 import { Bernoulli, BernoulliLogits, Categorical, Normal } from "@scribe/distributions";
-import { markov, TraceEnumELBO } from "@scribe/infer";
+import { TraceEnumELBO } from "@scribe/infer";
 import { describe, expect, it } from "vitest";
 
 const f64 = (v: number | number[] | number[][]) => tensor(v, { dtype: "float64" });
@@ -141,23 +142,5 @@ describe("TraceEnumELBO: a guide-enumerated and a model-enumerated discrete site
     expect(() =>
       new TraceEnumELBO({ maxPlateNesting: 1 }).loss(key(0), {}, model3, guide3, [f64(DATA)]),
     ).toThrow(/model-enumerated site\(s\) 'w' are more global than guide-enumerated site 'z' in plate 'N'/);
-  });
-
-  it("refuses model-side enumeration in a markov loop next to guide-side enumeration, naming the site", () => {
-    const model4 = (y: Tensor) => {
-      const s = sample("s", Bernoulli({ probs: f64(P_S) }));
-      let prev: Tensor | null = null;
-      markov(N, (t) => {
-        const probs = prev === null ? f64(PI) : f64(PI).add(prev.mul(0));
-        const x = sample(`x_${t}`, Categorical({ probs }), { infer: { enumerate: "parallel" } });
-        sample(`y_${t}`, new Normal(f64(LOCS).index(x).add(s), 1), {
-          obs: y.slice([t], [t + 1]).reshape([]),
-        });
-        prev = x;
-      });
-    };
-    expect(() =>
-      new TraceEnumELBO({ maxPlateNesting: 0 }).loss(key(0), {}, model4, guide, [f64(DATA)]),
-    ).toThrow(/markov loop \(site 'x_0'\) while the guide enumerates others/);
   });
 });

@@ -16,7 +16,13 @@ import {
 } from "@scribe/core";
 import { traceLogDensity } from "../util/log-density.js";
 import { contractFactors, type Factor } from "./contract.js";
-import { hasEnumeratedSites, maxPlateNestingOf, traceFactors } from "./factors.js";
+import {
+  hasEnumeratedSites,
+  maxPlateNestingOf,
+  type SiteFactor,
+  type TraceFactors,
+  traceFactors,
+} from "./factors.js";
 import { contractScan, scanChain } from "./markov-chain.js";
 import { contractMarkovLoops } from "./markov-loop.js";
 
@@ -27,20 +33,34 @@ import { contractMarkovLoops } from "./markov-loop.js";
 export function contractTrace(tr: Trace, semiring: "sum" | "max" = "sum"): Tensor {
   if (!hasEnumeratedSites(tr) && semiring === "sum") return traceLogDensity(tr);
   const tf = traceFactors(tr);
-  // `markov` loops first: each becomes one factor (enumeration/markov-loop.ts)
+  const { rest, contracted, eliminated } = contractSequences(tf, semiring);
+  const factors: Factor[] = [...rest, ...contracted];
+  const sumDims = new Set([...tf.enumSites.keys()].filter((d) => !eliminated.has(d)));
+  if (factors.length === 0) throw new Error("enumeration: the trace has no sample sites");
+  return contractFactors(factors, tf.plates, { rank: tf.rank, sumDims, semiring }).sum();
+}
+
+/**
+ * The sequential parts of a trace contracted: each `markov` loop (enumeration/markov-loop.ts)
+ * and each enumerated `scan` (enumeration/markov-chain.ts) becomes one factor over its plates
+ * and the enumerated variables from outside it. `rest` are the site factors no loop or scan
+ * consumed; `eliminated` the enumeration dims already summed (or maximized) out.
+ */
+export function contractSequences(
+  tf: TraceFactors,
+  semiring: "sum" | "max" = "sum",
+): { rest: SiteFactor[]; contracted: Factor[]; eliminated: Set<number> } {
   const top = contractMarkovLoops(tf.factors, tf, semiring);
-  const factors: Factor[] = [...top.rest, ...top.loops.map((l) => l.factor)];
-  const scanCur = new Set<number>(top.chainDims);
+  const contracted: Factor[] = top.loops.map((l) => l.factor);
+  const eliminated = new Set<number>(top.chainDims);
   for (const [timeDim, group] of tf.scans) {
     // a loop in the scan's body is local to each step: contracted there, over all steps at once
     const steps = contractMarkovLoops(group, tf, semiring);
     const chain = scanChain(timeDim, steps.rest, tf);
-    for (const d of [...chain.curDims, ...steps.chainDims]) scanCur.add(d);
-    factors.push(contractScan(chain, [...steps.rest, ...steps.loops.map((l) => l.factor)], tf, semiring));
+    for (const d of [...chain.curDims, ...steps.chainDims]) eliminated.add(d);
+    contracted.push(contractScan(chain, [...steps.rest, ...steps.loops.map((l) => l.factor)], tf, semiring));
   }
-  const sumDims = new Set([...tf.enumSites.keys()].filter((d) => !scanCur.has(d)));
-  if (factors.length === 0) throw new Error("enumeration: the trace has no sample sites");
-  return contractFactors(factors, tf.plates, { rank: tf.rank, sumDims, semiring }).sum();
+  return { rest: top.rest, contracted, eliminated };
 }
 
 /** Options of {@link enumLogDensity}. */

@@ -15,15 +15,19 @@
  * plates not common to the whole group multiplied out (NumPyro's contracted cost terms, so
  * the cost is log Σ_z p, not Σ_z log p). A model-enumerated site may therefore not be more
  * global than the guide-enumerated sites its group depends on (refused by name, as NumPyro
- * does). The gradient reaches the guide's discrete parameters through the weights (no
+ * does). The model's `markov` loops and enumerated `scan`s are contracted first, each to one
+ * factor over its plates and the variables from outside it, guide-enumerated ones kept (a
+ * guide-enumerated switch of an HMM, say); a guide-enumerated site inside such a loop is
+ * refused by name. The gradient reaches the guide's discrete parameters through the weights (no
  * score-function term).
  * @module
  */
 import { enumDimOf, exp, type SampleMessage, type Tensor, type Trace } from "@scribe/core";
 import { markovInfoOf } from "../handlers/markov.js";
 import { siteLogProb } from "../util/log-density.js";
-import { contractFactors } from "./contract.js";
-import { type SiteFactor, traceFactors } from "./factors.js";
+import { contractFactors, type Factor } from "./contract.js";
+import { contractSequences } from "./enum-log-density.js";
+import { type TraceFactors, traceFactors } from "./factors.js";
 
 function sites(tr: Trace): SampleMessage[] {
   return [...tr.values()].filter((s): s is SampleMessage => s.type === "sample");
@@ -50,9 +54,12 @@ export function modelEnumNesting(guideTrace: Trace, maxPlateNesting: number): nu
 const nonUnitDims = (t: Tensor, rank: number, dims: Iterable<number>): number[] =>
   [...dims].filter((d) => -d <= rank && (t.shape[rank + d] ?? 1) > 1);
 
+/** A log-factor to cost, with its site when it is one site's (not a contracted loop or scan). */
+type CostFactor = Factor & { readonly site?: SampleMessage };
+
 /** Factors connected through the non-unit dims of `dims` they share (NumPyro's `_partition`). */
-function components(factors: readonly SiteFactor[], rank: number, dims: ReadonlySet<number>) {
-  const groups: { factors: SiteFactor[]; dims: Set<number> }[] = [];
+function components(factors: readonly CostFactor[], rank: number, dims: ReadonlySet<number>) {
+  const groups: { factors: CostFactor[]; dims: Set<number> }[] = [];
   for (const f of factors) {
     const merged = { factors: [f], dims: new Set(nonUnitDims(f.logp, rank, dims)) };
     for (let i = groups.length - 1; i >= 0; i--) {
@@ -69,8 +76,27 @@ function components(factors: readonly SiteFactor[], rank: number, dims: Readonly
 }
 
 /**
+ * A guide-enumerated site may not sit inside the model's `markov` loops or enumerated scans:
+ * their contraction sums the loop's own variables step by step, while a guide site's values
+ * must stay as a dim to be weighted by q (refused by name).
+ */
+function refuseGuideSitesInSequences(tf: TraceFactors, guideEnum: ReadonlyMap<number, SampleMessage>): void {
+  const inScan = [...tf.scans.values()].flat();
+  for (const f of [...tf.factors.filter((g) => markovInfoOf(g.site) !== undefined), ...inScan]) {
+    const d = enumDimOf(f.site);
+    if (d !== undefined && guideEnum.has(d))
+      throw new Error(
+        `TraceEnumELBO: site '${f.site.name}' is enumerated in the guide but lies in a ${inScan.includes(f) ? "scan" : "markov loop"} of the model; guide-side enumeration of a loop's own sites is not supported (enumerate it in the model)`,
+      );
+  }
+}
+
+/**
  * The model's cost terms (see the module comment): one log p per site, except that sites
- * connected through model-enumerated sites share one contracted term.
+ * connected through model-enumerated sites share one contracted term. A `markov` loop or an
+ * enumerated `scan` of the model is first contracted to one factor over its plates and the
+ * enumerated variables from outside it (guide-enumerated ones included, kept as dims), which
+ * then joins the grouping like a site's factor.
  */
 function modelCosts(modelTrace: Trace, guideEnum: ReadonlyMap<number, SampleMessage>): Tensor[] {
   const modelSites = sites(modelTrace);
@@ -81,15 +107,17 @@ function modelCosts(modelTrace: Trace, guideEnum: ReadonlyMap<number, SampleMess
   }
   if (sumDims.size === 0) return modelSites.map((s) => siteLogProb(s));
   const tf = traceFactors(modelTrace);
-  const looped = tf.factors.find((f) => markovInfoOf(f.site) !== undefined);
-  if (tf.scans.size > 0 || looped)
-    throw new Error(
-      `TraceEnumELBO: the model enumerates sites in a ${looped ? `markov loop (site '${looped.site.name}')` : "scan"} while the guide enumerates others; together with guide-side enumeration, model-side enumeration in scans and markov loops is not supported (enumerate the guide's discrete sites in the model instead)`,
-    );
+  refuseGuideSitesInSequences(tf, guideEnum);
+  const { rest, contracted, eliminated } = contractSequences(tf);
+  for (const d of eliminated) sumDims.delete(d);
+  const what = (dims: ReadonlySet<number>) =>
+    dims.size > 0
+      ? `model-enumerated site(s) ${[...dims].map((m) => `'${tf.enumSites.get(m)?.name}'`).join(", ")} are`
+      : "the model-enumerated sites of a markov loop or scan are";
   const costs: Tensor[] = [];
-  for (const group of components(tf.factors, tf.rank, sumDims)) {
-    if (group.dims.size === 0) {
-      for (const f of group.factors) costs.push(siteLogProb(f.site));
+  for (const group of components([...rest, ...contracted], tf.rank, sumDims)) {
+    if (group.dims.size === 0 && group.factors.every((f) => f.site !== undefined)) {
+      for (const f of group.factors) costs.push(siteLogProb(f.site!)); // every factor has a site here
       continue;
     }
     // keep the plates every factor of the group lives in; multiply out the others
@@ -101,7 +129,7 @@ function modelCosts(modelTrace: Trace, guideEnum: ReadonlyMap<number, SampleMess
         const p = g.condIndepStack.find((c) => !outermost.has(c.name));
         if (p)
           throw new Error(
-            `TraceEnumELBO: model-enumerated site(s) ${[...group.dims].map((m) => `'${tf.enumSites.get(m)?.name}'`).join(", ")} are more global than guide-enumerated site '${g.name}' in plate '${p.name}' (summing them out multiplies that plate out); enumerate '${g.name}' in the model as well, or those sites in the guide`,
+            `TraceEnumELBO: ${what(group.dims)} more global than guide-enumerated site '${g.name}' in plate '${p.name}' (summing them out multiplies that plate out); enumerate '${g.name}' in the model as well, or those sites in the guide`,
           );
       }
     let cost = contractFactors(group.factors, tf.plates, {
