@@ -28,7 +28,8 @@
  * Usage: npx tsx bench/svi-step-overhead.ts [--steps 500] [--runs 5]
  * To compare two versions, run it in both trees alternately and compare the ms/step rows.
  */
-import { key, param, plate, sample, type Tensor, tensor } from "@scribe/core";
+import { Session } from "node:inspector/promises";
+import { key, param, plate, sample, splitKey, type Tensor, tensor } from "@scribe/core";
 import {
   Beta,
   Gamma,
@@ -39,12 +40,15 @@ import {
   positive,
 } from "@scribe/distributions";
 import { AutoNormal, adam, SVI, TraceELBO, TraceMeanFieldELBO } from "@scribe/infer";
+import { fit } from "@scribe/models";
 import { setPlanCache } from "../packages/core/src/backend/cpu/codegen.js";
 import { argValue } from "./harness.js";
 
 const args = process.argv.slice(2);
 const STEPS = Number(argValue(args, "--steps") ?? 500);
 const RUNS = Number(argValue(args, "--runs") ?? 5);
+/** Skip the "no reuse" column (half the time): for comparing two versions of the runtime. */
+const REUSE_ONLY = args.includes("--reuse-only");
 
 /** A deterministic standard normal stream (Box–Muller over a 32-bit LCG) for the peers. */
 function normalStream(seed: number): () => number {
@@ -83,7 +87,7 @@ function adamStep(x: Float64Array, g: Float64Array, m: Float64Array, v: Float64A
 // ---- normal-normal ----
 const Y10 = [0.3, -0.5, 1.2, 0.8, 0.1, 0.4, -0.2, 0.9, 1.1, 0.6];
 
-function normalNormalOurs(): () => Promise<unknown> {
+function normalNormalOurs(): () => Promise<Float64Array> {
   const y = tensor(Y10);
   const model = (obs: Tensor) => {
     const mu = sample("mu", new Normal(0, 1));
@@ -95,7 +99,7 @@ function normalNormalOurs(): () => Promise<unknown> {
     sample("mu", new Normal(loc, scale));
   };
   const svi = new SVI(model, guide, adam(0.01), new TraceMeanFieldELBO());
-  return () => svi.run(key(0), STEPS, [y]);
+  return async () => (await svi.run(key(0), STEPS, [y])).losses;
 }
 
 /** The ELBO gradient of normal-normal by hand: μ = loc + e^ls·ε, ∂/∂loc, ∂/∂ls (+1 entropy). */
@@ -149,7 +153,7 @@ function nbdmCounts(): Float64Array {
   return y;
 }
 
-function nbdmOurs(counts: Float64Array): () => Promise<unknown> {
+function nbdmOurs(counts: Float64Array): () => Promise<Float64Array> {
   const y = tensor(Array.from(counts)).reshape([CELLS, GENES]);
   const model = (obs: Tensor) => {
     const p = sample("p", new Beta(1, 1));
@@ -157,7 +161,7 @@ function nbdmOurs(counts: Float64Array): () => Promise<unknown> {
     plate("cells", CELLS, { dim: -2 }, () => sample("counts", new NegativeBinomialProbs(r, p), { obs }));
   };
   const svi = new SVI(model, new AutoNormal(model), adam(0.01), new TraceELBO());
-  return () => svi.run(key(0), STEPS, [y]);
+  return async () => (await svi.run(key(0), STEPS, [y])).losses;
 }
 
 /**
@@ -212,7 +216,7 @@ function nbdmPeer(counts: Float64Array): () => number {
 }
 
 // ---- gamma-poisson (test/infer/svi-conjugate) ----
-function gammaPoissonOurs(): () => Promise<unknown> {
+function gammaPoissonOurs(): () => Promise<Float64Array> {
   const Y = [3, 5, 4, 6, 2, 4, 5, 3, 4, 7];
   const y = tensor(Y);
   const model = (obs: Tensor) => {
@@ -225,7 +229,38 @@ function gammaPoissonOurs(): () => Promise<unknown> {
     sample("lam", new Gamma(c, r));
   };
   const svi = new SVI(model, guide, adam(0.05), new TraceMeanFieldELBO({ numParticles: 4 }));
-  return () => svi.run(key(1), STEPS, [y]);
+  return async () => (await svi.run(key(1), STEPS, [y])).losses;
+}
+
+// ---- 2-component nbdm mixture through fit() (test/models/lowrank-mixture's data, mean-field guide) ----
+const MIX_CELLS = 200;
+const MIX_GENES = 6;
+
+function mixtureOurs(): () => Promise<Float64Array> {
+  // Per-component gene means and success probabilities; the first 45 % of cells are component 0.
+  const means = [
+    [2, 5, 10, 25, 40, 4],
+    [12, 30, 2.5, 6, 10, 20],
+  ];
+  const component = tensor(
+    Array.from({ length: MIX_CELLS }, (_, c) => (c < 0.45 * MIX_CELLS ? 0 : 1)),
+  ).reshape([MIX_CELLS, 1]);
+  const perCell = (a: number[], b: number[]) =>
+    tensor(a).mul(component.neg().add(1)).add(tensor(b).mul(component));
+  const p = perCell([0.6], [0.75]).expand([MIX_CELLS, MIX_GENES]);
+  const r = perCell(means[0]!, means[1]!).mul(p.neg().add(1)).div(p); // mean r·p/(1−p) = the means
+  const [k] = splitKey(key(11), 1);
+  const counts = new NegativeBinomialProbs(r, p, false).sample(k!);
+  return async () => {
+    const { results } = await fit(counts, {
+      model: "nbdm",
+      nComponents: 2,
+      nSteps: STEPS,
+      learningRate: 0.05,
+      seed: 0,
+    });
+    return results.lossHistory;
+  };
 }
 
 /** CPU milliseconds (user + system) of one call: a busy machine disturbs it less than wall time. */
@@ -246,9 +281,11 @@ async function msPerStep(fn: () => unknown): Promise<{ reuse: number; noReuse: n
   let reuse = Infinity;
   let noReuse = Infinity;
   for (let i = 0; i < RUNS; i++) {
-    setPlanCache(false);
-    noReuse = Math.min(noReuse, await cpuMs(fn));
-    setPlanCache(true);
+    if (!REUSE_ONLY) {
+      setPlanCache(false);
+      noReuse = Math.min(noReuse, await cpuMs(fn));
+      setPlanCache(true);
+    }
     reuse = Math.min(reuse, await cpuMs(fn));
   }
   return { reuse: reuse / STEPS, noReuse: noReuse / STEPS };
@@ -262,23 +299,94 @@ async function peerMsPerStep(fn: () => unknown): Promise<number> {
   return best / STEPS;
 }
 
+/** FNV-1a over the bytes of the loss history: equal hashes ⇔ (almost surely) the same bits. */
+function fingerprint(losses: Float64Array): string {
+  const bytes = new Uint8Array(losses.buffer, losses.byteOffset, losses.byteLength);
+  let h = 0x811c9dc5;
+  for (const b of bytes) h = Math.imul(h ^ b, 0x01000193) >>> 0;
+  return h.toString(16).padStart(8, "0");
+}
+
+/**
+ * Where one run's CPU went, by the source file of each sampled frame's own code (self time):
+ * the runtime's parts, named by directory, then the generated loops and the collector.
+ */
+const BREAKDOWN: readonly [string, RegExp][] = [
+  ["plan signature + plan cache", /expr\/plan-signature|backend\/cpu\/codegen/],
+  ["other expression planning", /expr\//],
+  ["fused loops (generated code)", /^fusedLoop$/],
+  ["cpu backend (run, alloc, threads)", /backend\//],
+  ["kernels (distributions, special)", /distributions\/src\/kernels|special\/|random\//],
+  ["op creation (ops/, tensor/)", /core\/src\/(ops|tensor)\//],
+  ["tape and backward (autodiff/)", /autodiff\//],
+  ["memory scopes (memory/)", /memory\//],
+  ["effect handlers (ppl/, infer handlers)", /core\/src\/ppl\/|infer\/src\/handlers\//],
+  ["svi, elbo, optimizer, guides", /infer\/src\/|scribe-models\/src\//],
+  ["distributions (log_prob, rsample)", /distributions\/src\//],
+  ["garbage collector", /^\(garbage collector\)$/],
+];
+
+async function breakdown(fn: () => unknown): Promise<void> {
+  const session = new Session();
+  session.connect();
+  await session.post("Profiler.enable");
+  await session.post("Profiler.setSamplingInterval", { interval: 200 });
+  await session.post("Profiler.start");
+  await fn();
+  const { profile } = await session.post("Profiler.stop");
+  session.disconnect();
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const counts = new Map<string, number>();
+  let total = 0;
+  for (const id of profile.samples ?? []) {
+    const frame = byId.get(id)!.callFrame;
+    if (frame.functionName === "(idle)" || frame.functionName === "(program)") continue;
+    total++;
+    const label = frame.url ? frame.url : frame.functionName;
+    const part = BREAKDOWN.find(([, re]) => re.test(label))?.[0] ?? "other (node, bench)";
+    counts.set(part, (counts.get(part) ?? 0) + 1);
+  }
+  for (const [part] of [...BREAKDOWN, ["other (node, bench)"] as const]) {
+    const n = counts.get(part) ?? 0;
+    if (n > 0) console.log(`    ${part.padEnd(42)} ${((100 * n) / total).toFixed(1).padStart(5)} %`);
+  }
+}
+
 const counts = nbdmCounts();
-const models: { title: string; ours: () => unknown; peer: (() => unknown) | null }[] = [
+const models: { title: string; ours: () => Promise<Float64Array>; peer: (() => unknown) | null }[] = [
+  { title: `nbdm mixture ${MIX_CELLS}×${MIX_GENES}, K=2 (fit)`, ours: mixtureOurs(), peer: null },
   { title: "normal-normal (1 site, 10 obs)", ours: normalNormalOurs(), peer: normalNormalPeer() },
   { title: `nbdm ${CELLS}×${GENES} (AutoNormal)`, ours: nbdmOurs(counts), peer: nbdmPeer(counts) },
   { title: "gamma-poisson (4 particles)", ours: gammaPoissonOurs(), peer: null },
 ];
-console.log(
-  `SVI per-step overhead, cpu backend, ${STEPS} steps per run, CPU ms/step, minimum of ${RUNS} runs`,
-);
-console.log(
-  `${"model".padEnd(34)} ${"no reuse".padStart(9)} ${"scribe".padStart(9)} ${"peer".padStart(9)} ${"scribe/peer".padStart(12)}`,
-);
-for (const m of models) {
-  const ours = await msPerStep(m.ours);
-  const peer = m.peer ? await peerMsPerStep(m.peer) : null;
-  const ratio = peer ? `${(ours.reuse / peer).toFixed(0)}x` : "n/a";
+
+if (args.includes("--check")) {
+  // Bit-identity between two versions: run this in both trees and compare the lines.
+  console.log(`loss-history fingerprints, ${STEPS} steps`);
+  for (const m of models) {
+    const losses = await m.ours();
+    console.log(`${m.title.padEnd(40)} ${fingerprint(losses)} last ${losses.at(-1)}`);
+  }
+} else if (args.includes("--breakdown")) {
+  console.log(`CPU self time by part of the runtime, one run of ${STEPS} steps after a warmup`);
+  for (const m of models) {
+    await m.ours();
+    console.log(m.title);
+    await breakdown(m.ours);
+  }
+} else {
   console.log(
-    `${m.title.padEnd(34)} ${ours.noReuse.toFixed(3).padStart(9)} ${ours.reuse.toFixed(3).padStart(9)} ${(peer?.toFixed(4) ?? "not written").padStart(9)} ${ratio.padStart(12)}`,
+    `SVI per-step overhead, cpu backend, ${STEPS} steps per run, CPU ms/step, minimum of ${RUNS} runs`,
   );
+  console.log(
+    `${"model".padEnd(40)} ${"no reuse".padStart(9)} ${"scribe".padStart(9)} ${"peer".padStart(9)} ${"scribe/peer".padStart(12)}`,
+  );
+  for (const m of models) {
+    const ours = await msPerStep(m.ours);
+    const peer = m.peer ? await peerMsPerStep(m.peer) : null;
+    const ratio = peer ? `${(ours.reuse / peer).toFixed(0)}x` : "n/a";
+    console.log(
+      `${m.title.padEnd(40)} ${ours.noReuse.toFixed(3).padStart(9)} ${ours.reuse.toFixed(3).padStart(9)} ${(peer?.toFixed(4) ?? "not written").padStart(9)} ${ratio.padStart(12)}`,
+    );
+  }
 }

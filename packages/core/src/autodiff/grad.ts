@@ -4,7 +4,7 @@ import { reshape } from "../ops/movement.js";
 import { sum } from "../ops/reduce.js";
 import { ones, zeros } from "../tensor/creation.js";
 import { realize } from "../tensor/realize.js";
-import { formatShape } from "../tensor/shape.js";
+import { formatShape, shapesEqual } from "../tensor/shape.js";
 import { Tensor } from "../tensor/tensor.js";
 import { withRecording } from "./tape.js";
 
@@ -39,7 +39,7 @@ function track(t: Tensor): Tensor {
 
 /** Sum a cotangent over the axes along which `shape` was broadcast. */
 export function unbroadcast(g: Tensor, shape: readonly number[]): Tensor {
-  if (g.rank === shape.length && g.shape.every((d, i) => d === shape[i])) return g;
+  if (g.shape === shape || shapesEqual(g.shape, shape)) return g;
   const lead = g.rank - shape.length;
   const axes: number[] = [];
   for (let i = 0; i < g.rank; i++) if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i);
@@ -66,14 +66,16 @@ function backward(out: Tensor, ct: Tensor, inputs: readonly Tensor[]): Tensor[] 
     const g = grads.get(t.id);
     if (!g || !t._node) continue;
     const cts = t._node.vjp(g);
-    t._node.inputs.forEach((inp, i) => {
+    const inputs = t._node.inputs;
+    for (let i = 0; i < inputs.length; i++) {
+      const inp = inputs[i]!;
       const c = cts[i];
-      if (!c || !inp._tracked) return;
+      if (!c || !inp._tracked) continue;
       let gi = unbroadcast(c, inp.shape);
       if (gi.dtype !== inp.dtype) gi = astype(gi, inp.dtype);
       const prev = grads.get(inp.id);
       grads.set(inp.id, prev ? prev.add(gi) : gi);
-    });
+    }
   }
   return inputs.map((x) => grads.get(x.id) ?? zeros(x.shape, x.dtype));
 }

@@ -9,7 +9,6 @@ import { openScopes } from "./scope-stack.js";
  * and what was passed to `keep`.
  */
 const stack = openScopes;
-const kept = new WeakSet<Tensor>();
 
 function collect(value: unknown, out: Set<Tensor>, seen = new Set<unknown>()): void {
   if (value instanceof Tensor) {
@@ -26,7 +25,7 @@ function collect(value: unknown, out: Set<Tensor>, seen = new Set<unknown>()): v
 
 /** Mark a tensor to survive the scopes it was created in. */
 export function keep<T extends Tensor>(t: T): T {
-  kept.add(t);
+  t._kept = true;
   return t;
 }
 
@@ -39,14 +38,14 @@ export function scope<T>(fn: () => T): T {
     result = fn();
   } catch (e) {
     stack.pop();
-    for (const t of created) if (!kept.has(t)) t.dispose();
+    for (const t of created) if (!t._kept) t.dispose();
     throw e;
   }
   stack.pop();
   const survivors = new Set<Tensor>();
   collect(result, survivors);
   // Survivors may be lazy views or expressions over tensors about to be freed: compute them now.
-  for (const t of created) if (kept.has(t)) survivors.add(t);
+  for (const t of created) if (t._kept) survivors.add(t);
   for (const t of survivors) if (!t.isDisposed) realize(t);
   const parent = stack[stack.length - 1];
   for (const t of created) {

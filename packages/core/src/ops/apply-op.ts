@@ -1,10 +1,10 @@
-import { record } from "../autodiff/tape.js";
+import { isRecording, record } from "../autodiff/tape.js";
 import type { CallExpr, ConstExpr, Expr } from "../expr/expr.js";
 import { exprCost, exprNodes } from "../expr/expr.js";
 import { full } from "../tensor/creation.js";
 import { type DType, isFloat, promoteTypes } from "../tensor/dtype.js";
 import { deferReduction, exprOf, fromExpr, hasDeferredLeaf, leafOf } from "../tensor/realize.js";
-import { broadcastShapes, type Shape } from "../tensor/shape.js";
+import { broadcastShapes, type Shape, shapesEqual, sizeOf } from "../tensor/shape.js";
 import { Tensor } from "../tensor/tensor.js";
 import { opOutDtype, type ScalarOp, type TensorLike } from "./define-op.js";
 
@@ -42,42 +42,58 @@ export function applyOp(
 ): Tensor[] {
   if (args.length !== op.arity)
     throw new Error(`${where}: ${op.name} takes ${op.arity} arguments, got ${args.length}`);
-  // Weakly typed scalars (results of number-only ops) act as the numbers they hold.
-  args = args.map((a) => (a instanceof Tensor && a._weakValue !== null && !a._tracked ? a._weakValue : a));
-  if (args.every((a) => typeof a === "number")) return [weakScalar(op, args as number[])];
-  const tensors = args.filter((a): a is Tensor => a instanceof Tensor);
-  const backend = tensors[0]?.backend;
+  // Weakly typed scalars (results of number-only ops) act as the numbers they hold. This
+  // runs for every op of every step, so it loops by hand and allocates only what it keeps.
+  let anyWeak = false;
+  let allNumbers = true;
+  for (const a of args)
+    if (a instanceof Tensor) {
+      if (a._weakValue !== null && !a._tracked) anyWeak = true;
+      else allNumbers = false;
+    }
+  if (anyWeak)
+    args = args.map((a) => (a instanceof Tensor && a._weakValue !== null && !a._tracked ? a._weakValue : a));
+  if (allNumbers) return [weakScalar(op, args as number[])];
+  const tensors: Tensor[] = [];
+  for (const a of args) if (a instanceof Tensor) tensors.push(a);
+  const backend = tensors[0]!.backend;
   for (const t of tensors)
     if (t.backend !== backend)
       throw new Error(
-        `${where}: inputs live on different backends (${backend?.name} and ${t.backend.name}); move one first`,
+        `${where}: inputs live on different backends (${backend.name} and ${t.backend.name}); move one first`,
       );
   // dtype: a select ignores its condition; numbers are weak.
-  const valueArgs = op.name === "where" ? args.slice(1) : args;
+  const firstValueArg = op.name === "where" ? 1 : 0;
   let strong: DType | null = null;
-  for (const a of valueArgs)
+  for (let i = firstValueArg; i < args.length; i++) {
+    const a = args[i]!;
     if (a instanceof Tensor) strong = strong ? promoteTypes(strong, a.dtype) : a.dtype;
-  let inDtype: DType = strong ?? "float32";
-  for (const a of valueArgs) if (typeof a === "number") inDtype = promoteTypes(inDtype, weakDtype(a, strong));
-  let shape: Shape;
-  try {
-    shape = broadcastShapes(...tensors.map((t) => t.shape));
-  } catch (e) {
-    throw new Error(`${where}: ${(e as Error).message}`);
   }
+  let inDtype: DType = strong ?? "float32";
+  for (let i = firstValueArg; i < args.length; i++) {
+    const a = args[i]!;
+    if (typeof a === "number") inDtype = promoteTypes(inDtype, weakDtype(a, strong));
+  }
+  const shape = outputShape(tensors, where);
   // A pending expression smaller than the result would be recomputed for every element it
   // is broadcast over; computing it once into memory is cheaper unless it is trivial.
-  let outSize = 1;
-  for (const d of shape) outSize *= d;
-  const argExprs: Expr[] = args.map((a) => {
-    if (!(a instanceof Tensor)) return constExpr(a, weakDtype(a, strong));
-    if (a.size < outSize && a._expr?.kind === "call" && exprCost(a._expr) > 1 && !hasDeferredLeaf(a._expr))
-      return leafOf(a);
-    return exprOf(a);
-  });
+  const outSize = sizeOf(shape);
+  const argExprs: Expr[] = new Array(args.length);
   let cost = 0;
   let nodes = 1;
-  for (const e of argExprs) {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    let e: Expr;
+    if (!(a instanceof Tensor)) e = constExpr(a, weakDtype(a, strong));
+    else if (
+      a.size < outSize &&
+      a._expr?.kind === "call" &&
+      exprCost(a._expr) > 1 &&
+      !hasDeferredLeaf(a._expr)
+    )
+      e = leafOf(a);
+    else e = exprOf(a);
+    argExprs[i] = e;
     cost += exprCost(e);
     nodes += exprNodes(e);
   }
@@ -98,14 +114,13 @@ export function applyOp(
   };
   make(0);
   const rule = op.vjp;
-  if (rule && tensors.length > 0) {
+  // The pullback closure is made only for ops the tape will keep (record() checks the same).
+  if (rule && isRecording() && tensors.some((t) => t._tracked)) {
     record(outs[0]!, tensors, op.name, (g) => {
       const cts = rule(g, args, outs);
       // map from per-argument cotangents to per-tensor-input cotangents
       const res: (Tensor | null)[] = [];
-      args.forEach((a, i) => {
-        if (a instanceof Tensor) res.push(cts[i] ?? null);
-      });
+      for (let i = 0; i < args.length; i++) if (args[i] instanceof Tensor) res.push(cts[i] ?? null);
       return res;
     });
   }
@@ -120,6 +135,25 @@ export function applyOp(
       deferReduction(t, { expr: e, outDtype: t.dtype });
     }
   return outs;
+}
+
+/**
+ * The broadcast shape of the inputs. Where it equals an input's shape (nearly always) that
+ * input's frozen array is returned, so the output tensor shares it instead of copying it.
+ */
+function outputShape(tensors: readonly Tensor[], where: string): Shape {
+  const first = tensors[0]!.shape;
+  let same = true;
+  for (let i = 1; i < tensors.length && same; i++) same = shapesEqual(tensors[i]!.shape, first);
+  if (same) return first;
+  let shape: Shape;
+  try {
+    shape = broadcastShapes(...tensors.map((t) => t.shape));
+  } catch (e) {
+    throw new Error(`${where}: ${(e as Error).message}`);
+  }
+  for (const t of tensors) if (shapesEqual(t.shape, shape)) return t.shape;
+  return shape;
 }
 
 /** Multi-output calls at least this costly per element are materialized together (see applyOp). */

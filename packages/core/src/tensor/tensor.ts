@@ -37,6 +37,8 @@ export class Tensor {
   _tracked = false;
   /** @internal */
   _disposed = false;
+  /** @internal survives the memory scopes it was created in (memory/scope.ts `keep`) */
+  _kept = false;
   /** @internal how many expressions have inlined this tensor's pending expression */
   _uses = 0;
   /**
@@ -58,7 +60,9 @@ export class Tensor {
   constructor(backend: Backend, shape: Shape, dtype: DType, buf: BackendBuffer | null, expr: Expr | null) {
     this.id = nextId++;
     this.backend = backend;
-    this.shape = Object.freeze([...shape]);
+    // A frozen shape (another tensor's) is shared: no copy per op, and equal shapes are often
+    // the same array, which the plan signature's per-array shape text relies on.
+    this.shape = Object.isFrozen(shape) ? shape : Object.freeze([...shape]);
     this.dtype = dtype;
     this.size = sizeOf(shape);
     this._buf = buf;
