@@ -3,7 +3,7 @@ import { currentBackend } from "../backend/registry.js";
 import type { Expr, LeafExpr } from "../expr/expr.js";
 import { exprCost, exprNodes } from "../expr/expr.js";
 import type { TypedArray } from "./dtype.js";
-import { contiguousStrides } from "./shape.js";
+import { contiguousStrides, shapesEqual } from "./shape.js";
 import { Tensor } from "./tensor.js";
 
 /** Subtrees costlier than this are computed once into memory instead of being re-fused. */
@@ -22,7 +22,7 @@ export function checkLeaves(e: Expr, where: string): void {
 /** Whether `e` reads a reduction that has not run yet (realizing `e` would force it). */
 export function hasDeferredLeaf(e: Expr): boolean {
   if (e.kind === "leaf") return e.tensor._reduction !== null;
-  if (e.kind === "call") return e.args.some(hasDeferredLeaf);
+  if (e.kind === "call") for (const a of e.args) if (hasDeferredLeaf(a)) return true;
   return false;
 }
 
@@ -42,12 +42,9 @@ const pendingReductions = new Set<Tensor>();
  */
 export const MAX_DEFERRED_DEPTH = 256;
 
-/** Chain depth of each deferred tensor (1: it reads no deferred tensor); absent when computed. */
-const deferredDepth = new WeakMap<Tensor, number>();
-
 /** 1 + the deepest deferred tensor `e` reads (0 if it reads none). */
 function deferredDepthOf(e: Expr): number {
-  if (e.kind === "leaf") return e.tensor._reduction ? (deferredDepth.get(e.tensor) ?? 1) : 0;
+  if (e.kind === "leaf") return e.tensor._reduction ? e.tensor._deferredDepth : 0;
   if (e.kind !== "call") return 0;
   let d = 0;
   for (const a of e.args) d = Math.max(d, deferredDepthOf(a));
@@ -64,7 +61,7 @@ export function deferReduction(t: Tensor, kernel: FusedKernel): Tensor {
   pendingReductions.add(t);
   const depth = deferredDepthOf(kernel.expr) + 1;
   if (depth > MAX_DEFERRED_DEPTH) realize(t);
-  else deferredDepth.set(t, depth);
+  else t._deferredDepth = depth;
   return t;
 }
 
@@ -76,11 +73,9 @@ function readyReductions(t: Tensor, shape: readonly number[]): Tensor[] {
       pendingReductions.delete(p);
       continue;
     }
-    const s = p._reduction.expr.shape;
     if (
       p.backend === t.backend &&
-      s.length === shape.length &&
-      s.every((d, i) => d === shape[i]) &&
+      shapesEqual(p._reduction.expr.shape, shape) &&
       !hasDeferredLeaf(p._reduction.expr)
     )
       group.push(p);
@@ -101,10 +96,13 @@ function runWithReductions(t: Tensor, group: Tensor[], maps: FusedKernel[], mapO
     checkLeaves(p._reduction!.expr, "reduction");
     p._buf = p.backend.alloc(p.dtype, p.size);
   }
-  t.backend.runFused(
-    [...maps, ...group.map((p) => p._reduction!)],
-    [...mapOuts, ...group.map((p) => p._buf!)],
-  );
+  const kernels = [...maps];
+  const outs = [...mapOuts];
+  for (const p of group) {
+    kernels.push(p._reduction!);
+    outs.push(p._buf!);
+  }
+  t.backend.runFused(kernels, outs);
   for (const p of group) p._reduction = null;
 }
 

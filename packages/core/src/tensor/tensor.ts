@@ -48,6 +48,8 @@ export class Tensor {
   _weakValue: number | null = null;
   /** @internal a deferred kernel (a reduction, or a map over deferred reductions) not yet run; it runs together with the others over the same iteration shape */
   _reduction: FusedKernel | null = null;
+  /** @internal while `_reduction` waits: the length of the chain of deferred tensors it ends (realize.ts) */
+  _deferredDepth = 1;
   /**
    * @internal how many pending deferred checks need this tensor (tensor/deferred-checks.ts);
    * while pinned, `dispose()` is postponed until the last pin is released.
