@@ -7,7 +7,7 @@ import { makeOursW1 } from "./ours.js";
 /**
  * W1 against its bar, interleaved so a shared machine's load hits every row alike: our fused
  * valueAndGrad (float32, 1 and 2 threads; 1 thread also with per-argument hoisting off) and
- * the tuned hand loop, minimum of `--runs` rounds.
+ * the tuned hand loop: minimum and median of `--runs` rounds, each row's ratio to the tuned loop's.
  * `npx tsx bench/w1/compare.ts [--runs 7] [--cells 2000] [--genes 5000] [--one-thread]`.
  */
 const arg = (name: string, dflt: number) => {
@@ -33,40 +33,48 @@ if (twoThreads) enableThreads(2);
 const ours2 = makeOursW1(d, "float32");
 ours2();
 disableThreads();
-const best = { ours1: Infinity, ours2: Infinity, tuned: Infinity };
+// Every round's time per row: the summary gives the minimum and the median of the rounds.
+const wall = { ours1: [] as number[], ours2: [] as number[], tuned: [] as number[] };
 // One-thread rows also in process CPU time: on a machine other jobs load, the wall time of a
 // single-threaded loop includes the time it waited for a core; its CPU time does not.
-const cpu = { ours1: Infinity, tuned: Infinity, unhoisted: Infinity };
+const cpu = { ours1: [] as number[], tuned: [] as number[], unhoisted: [] as number[] };
 const time = (f: () => unknown) => {
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   f();
-  const wall = performance.now() - t0;
+  const elapsed = performance.now() - t0;
   const c = process.cpuUsage(c0);
-  return { wall, cpu: (c.user + c.system) / 1000 };
+  return { wall: elapsed, cpu: (c.user + c.system) / 1000 };
 };
 for (let r = 0; r < runs; r++) {
   const t = time(() => w1Tuned(d));
-  best.tuned = Math.min(best.tuned, t.wall);
-  cpu.tuned = Math.min(cpu.tuned, t.cpu);
+  wall.tuned.push(t.wall);
+  cpu.tuned.push(t.cpu);
   const o = time(ours1);
-  best.ours1 = Math.min(best.ours1, o.wall);
-  cpu.ours1 = Math.min(cpu.ours1, o.cpu);
+  wall.ours1.push(o.wall);
+  cpu.ours1.push(o.cpu);
   // The same evaluation with per-argument hoisting off (the loop planner's A/B).
   setHoisting(false);
-  cpu.unhoisted = Math.min(cpu.unhoisted, time(ours1).cpu);
+  cpu.unhoisted.push(time(ours1).cpu);
   setHoisting(true);
   if (!twoThreads) continue;
   enableThreads(2);
-  best.ours2 = Math.min(best.ours2, time(ours2).wall);
+  wall.ours2.push(time(ours2).wall);
   disableThreads();
 }
-const two = twoThreads
-  ? `, 2 threads ${best.ours2.toFixed(1)} ms (${(best.ours2 / best.tuned).toFixed(2)}×)`
-  : "";
+const median = (a: readonly number[]) => {
+  const s = [...a].sort((x, y) => x - y);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+/** "min ms (ratio) / median ms (ratio)" of a row against the tuned loop's row. */
+const row = (a: readonly number[], bar: readonly number[]) =>
+  `${Math.min(...a).toFixed(1)} ms (${(Math.min(...a) / Math.min(...bar)).toFixed(2)}×) / ${median(a).toFixed(1)} ms (${(median(a) / median(bar)).toFixed(2)}×)`;
+const tunedWall = `${Math.min(...wall.tuned).toFixed(1)} / ${median(wall.tuned).toFixed(1)} ms`;
+const two = twoThreads ? `; 2 threads ${row(wall.ours2, wall.tuned)}` : "";
 console.log(
-  `W1 wall, min of ${runs}: tuned loop ${best.tuned.toFixed(1)} ms; scribe float32 1 thread ${best.ours1.toFixed(1)} ms (${(best.ours1 / best.tuned).toFixed(2)}× the bar)${two}`,
+  `W1 wall, min / median of ${runs}: tuned loop ${tunedWall}; scribe float32 1 thread ${row(wall.ours1, wall.tuned)}${two}`,
 );
 console.log(
-  `W1 process CPU, 1 thread, min of ${runs}: tuned loop ${cpu.tuned.toFixed(1)} ms; scribe float32 ${cpu.ours1.toFixed(1)} ms (${(cpu.ours1 / cpu.tuned).toFixed(2)}× the bar); hoisting off ${cpu.unhoisted.toFixed(1)} ms (${(cpu.unhoisted / cpu.tuned).toFixed(2)}×)`,
+  `W1 process CPU, 1 thread, min / median of ${runs}: tuned loop ${Math.min(...cpu.tuned).toFixed(1)} / ${median(cpu.tuned).toFixed(1)} ms; scribe float32 ${row(cpu.ours1, cpu.tuned)}; hoisting off ${row(cpu.unhoisted, cpu.tuned)}`,
 );
