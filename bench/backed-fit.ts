@@ -31,7 +31,6 @@ import { h5, h5wasmUrl } from "../packages/scribe-models/src/io/h5-runtime.js";
 import { readH5ad } from "../packages/scribe-models/src/io/node.js";
 import type { ModelType } from "../packages/scribe-models/src/models/config.js";
 import { argValue } from "./harness.js";
-import { generate } from "./w6.js";
 
 const HERE = fileURLToPath(import.meta.url);
 
@@ -88,6 +87,9 @@ export async function runBackedFit(args: string[]): Promise<void> {
     if (given && existsSync(given))
       console.log(`backed fit: fitting ${given} (--cells, --genes, --density ignored)`);
     else {
+      // imported here, in the parent only: w6.ts runs its own pseudobulk child when its argv has
+      // --child, so a static import made every fit child stream the file through W6 first
+      const { generate } = await import("./w6.js");
       await generate(file, cells, genes, density);
       console.log(
         `backed fit: generated ${cells} cells × ${genes} genes (${(statSync(file).size / 2 ** 20).toFixed(0)} MiB CSR) in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
