@@ -10,13 +10,36 @@
  * factors. Param names: `{site}_flow_loc`, `{site}_flow_scale` and
  * `{site}_flow$params.{layer}.{name}`.
  *
+ * Mixtures: a [K, G] site gets one batched flow over G whose layers are shared by the K
+ * components, with a per-component loc and scale [K, G]: the components differ mostly in
+ * where they sit and how wide they are (the affine), the skew and the gene dependence the
+ * layers learn are alike across components, and one pass over [S, K, G] costs what one flow
+ * costs, with a parameter count independent of K (K separate flows would multiply both).
+ *
+ * Joint (`guideFlowOptions.independent: false`, SCRIBE's `independent`): one flow over the
+ * concatenated unconstrained values of every flow-able core site ([G] and scalar: r and p,
+ * mu and phi, the gate), u = loc + scale ⊙ f(z), z ~ N(0, I_D), D = Σ sizes, so the flow can
+ * couple parameters (the r–p ridge of nbdm). The guide samples u as an auxiliary site
+ * (`joint_flow$latent`) and each parameter as a Delta at T_site(u_site) carrying −log|T'|, so
+ * log q sums to the joint density of the parameters. Params `joint_flow_loc`,
+ * `joint_flow_scale`, `joint_flow$params.{layer}.{name}`. Not with mixtures.
+ *
  * Every pass of the chain (flow layers, affine, the site transform) remembers its last
  * (input, output) pair, so scoring a draw the guide just made costs no inverse pass (the IAF's
  * inverse would take G sequential passes).
  * @module
  */
-import { type DType, type Key, type Shape, type Tensor, zeros } from "@scribe/core";
-import { type Constraint, Normal, Transform, TransformedDistribution } from "@scribe/distributions";
+import { concat, type DType, type Key, type Shape, sample, type Tensor, zeros } from "@scribe/core";
+import {
+  AffineTransform,
+  type Constraint,
+  Delta,
+  Distribution,
+  Normal,
+  real,
+  Transform,
+  TransformedDistribution,
+} from "@scribe/distributions";
 import {
   ElementwiseAffine,
   type FlowKind,
@@ -34,34 +57,63 @@ import type { ParamGetter } from "./factors.js";
 export interface GuideFlowOptions extends Omit<NormalizingFlowOptions, "dtype"> {
   /** Initial scale of the final affine map (default 0.1, as AutoNormal). */
   initScale?: number;
+  /**
+   * SCRIBE's `independent` (default true): one flow per parameter; false: one joint flow over
+   * the concatenated core parameters (module notes). Not with mixtures.
+   */
+  independent?: boolean;
 }
 
 /** SCRIBE's flow-guide defaults (spec §7.1 `guide_flow`: layers 4, hidden [64, 64], bins 8). */
 export const GUIDE_FLOW_DEFAULTS = { numLayers: 4, hiddenDims: [64, 64], numBins: 8 } as const;
 
-/** Whether `spec` gets a flow under `cfg`: a gene-level core site with a LogNormal, Normal + transform or Beta prior. */
-export function isFlowSite(cfg: ModelConfig, spec: SiteSpec): boolean {
+/** The core sites a flow can carry: LogNormal, Normal + transform or Beta priors, not per cell. */
+function flowable(cfg: ModelConfig, spec: SiteSpec): boolean {
   if (cfg.guideFlow === null || spec.cell || spec.role !== "core") return false;
-  if (spec.shape.length !== 1 || spec.shape[0] !== cfg.nGenes) return false;
   const k = spec.family.kind;
   return k === "lognormal" || k === "tnormal" || k === "beta";
+}
+
+/** Whether the flow guide is the joint one (`guideFlowOptions.independent: false`). */
+function jointFlow(cfg: ModelConfig): boolean {
+  return cfg.guideFlow !== null && cfg.guideFlowOptions.independent === false;
+}
+
+/**
+ * Whether `spec` gets its own flow under `cfg`: a gene-level core site ([G], or [K, G] in a
+ * mixture) with a LogNormal, Normal + transform or Beta prior, when the flows are per parameter.
+ */
+export function isFlowSite(cfg: ModelConfig, spec: SiteSpec): boolean {
+  if (!flowable(cfg, spec) || jointFlow(cfg)) return false;
+  const s = spec.shape;
+  if (s.length === 1) return s[0] === cfg.nGenes;
+  return s.length === 2 && cfg.nComponents > 1 && s[0] === cfg.nComponents && s[1] === cfg.nGenes;
+}
+
+/** Whether `spec` belongs to the joint flow: a flow-able core site of shape [G] or [] (`independent: false`). */
+export function isJointFlowSite(cfg: ModelConfig, spec: SiteSpec): boolean {
+  if (!flowable(cfg, spec) || !jointFlow(cfg)) return false;
+  return spec.shape.length === 0 || (spec.shape.length === 1 && spec.shape[0] === cfg.nGenes);
 }
 
 /** The flow guide's parameter names of a site (the flow's own from `flow.paramNames`). */
 export function flowParamNames(cfg: ModelConfig, spec: SiteSpec): string[] {
   const p = `${spec.name}_flow`;
-  return [`${p}_loc`, `${p}_scale`, ...siteFlow(cfg, spec).paramNames.map((n) => `${p}$params.${n}`)];
+  return [
+    `${p}_loc`,
+    `${p}_scale`,
+    ...siteFlow(cfg, spec.shape[spec.shape.length - 1]!).paramNames.map((n) => `${p}$params.${n}`),
+  ];
 }
 
 // One flow object per kind, size and settings: its layers hold constant masks kept across steps.
 const FLOWS = new Map<string, NormalizingFlow>();
 
-function siteFlow(cfg: ModelConfig, spec: SiteSpec): NormalizingFlow {
+function siteFlow(cfg: ModelConfig, D: number): NormalizingFlow {
   const kind = cfg.guideFlow;
-  if (kind === null) throw new Error(`site '${spec.name}': no guideFlow configured`);
-  const { initScale: _s, ...flowOpts } = cfg.guideFlowOptions;
+  if (kind === null) throw new Error("flow guide: no guideFlow configured");
+  const { initScale: _s, independent: _i, ...flowOpts } = cfg.guideFlowOptions;
   const opts: NormalizingFlowOptions = { ...GUIDE_FLOW_DEFAULTS, ...flowOpts };
-  const D = spec.shape[0]!;
   const id = JSON.stringify([kind, D, opts]);
   let f = FLOWS.get(id);
   if (!f) {
@@ -110,29 +162,43 @@ class RememberingTransform extends Transform {
 }
 
 /**
- * The flow factor of one site: the law of T(loc + scale ⊙ f(z)), z ~ N(0, I_G), event shape [G].
+ * The flow factor of one site: the law of T(loc + scale ⊙ f(z)), z ~ N(0, I), event shape
+ * [G] (or [K, G] for a mixture site: f acts on each component's row).
  * @example
  * // fragment: the factor of r in fitted results with guideFlow "affine_coupling"
  * const q = flowFactor(cfg, rSpec, (name) => params[name]!);
  * q.sample(key(0), [100]).shape; // [100, G]
  */
 export class FlowGuideFactor extends TransformedDistribution {
+  /** Location of the affine map u = loc + scale ⊙ x (shape of the site). */
+  readonly loc: Tensor;
+  /** Scale of the affine map. */
+  readonly scale: Tensor;
+
   constructor(
-    readonly dim: number,
+    /** Shape of one draw: [G] or [K, G]. */
+    readonly siteShape: readonly number[],
     /** The flow layers' bijections, first applied first. */
     readonly flowTransforms: readonly FlowTransform[],
-    /** u = loc + scale ⊙ x. */
-    readonly affine: ElementwiseAffine,
+    loc: Tensor,
+    scale: Tensor,
     /** The site's constraining transform (exp, softplus, sigmoid, identity). */
     readonly siteTransform: Transform,
     dtype: DType = "float32",
   ) {
     const f = dtype === "float64" ? "float64" : "float32";
-    super(new Normal(zeros([dim], f), zeros([dim], f).add(1)).toEvent(1), [
+    // [G]: the flow's own affine (it remembers its pair); [K, G]: an elementwise affine, remembered here
+    const affine =
+      siteShape.length === 1
+        ? new ElementwiseAffine(loc, scale)
+        : new RememberingTransform(new AffineTransform(loc, scale, real));
+    super(new Normal(zeros([...siteShape], f), zeros([...siteShape], f).add(1)).toEvent(siteShape.length), [
       ...flowTransforms,
       affine,
       new RememberingTransform(siteTransform),
     ]);
+    this.loc = loc;
+    this.scale = scale;
   }
 
   /**
@@ -141,9 +207,9 @@ export class FlowGuideFactor extends TransformedDistribution {
    * a flow that mixes coordinates it is not the coordinatewise median of the marginals.
    */
   centralValue(): Tensor {
-    const z = zeros([this.dim], this.affine.loc.dtype === "float64" ? "float64" : "float32");
+    const z = zeros([...this.siteShape], this.loc.dtype === "float64" ? "float64" : "float32");
     const u = this.flowTransforms.reduce((x, t) => t.forward(x), z);
-    return this.siteTransform.forward(u.mul(this.affine.scale).add(this.affine.loc));
+    return this.siteTransform.forward(u.mul(this.scale).add(this.loc));
   }
 }
 
@@ -151,40 +217,39 @@ function logit(p: number): number {
   return Math.log(p / (1 - p));
 }
 
-/** The site's constraining transform and the unconstrained starting location. */
-function siteSpace(spec: SiteSpec, G: number): { transform: TransformName; loc0: Tensor } {
+/** The site's constraining transform and the unconstrained starting location (shape of the site). */
+function siteSpace(spec: SiteSpec): { transform: TransformName; loc0: Tensor } {
   const f = spec.family;
+  const shape = [...spec.shape];
   switch (f.kind) {
     case "lognormal":
-      return { transform: "exp", loc0: f.geneLoc ? geneLocTensor(f.geneLoc, [G]) : zeros([G]).add(f.loc) };
+      return {
+        transform: "exp",
+        loc0: f.geneLoc ? geneLocTensor(f.geneLoc, shape) : zeros(shape).add(f.loc),
+      };
     case "tnormal":
       return {
         transform: f.transform,
         loc0: f.geneLoc
-          ? geneLocTensor(f.geneLoc, [G])
-          : zeros([G]).add(typeof f.loc === "number" ? f.loc : 0),
+          ? geneLocTensor(f.geneLoc, shape)
+          : zeros(shape).add(typeof f.loc === "number" ? f.loc : 0),
       };
     case "beta":
-      return { transform: "sigmoid", loc0: zeros([G]).add(logit(f.a / (f.a + f.b))) };
+      return { transform: "sigmoid", loc0: zeros(shape).add(logit(f.a / (f.a + f.b))) };
     default:
       throw new Error(`guideFlow: site '${spec.name}' has a ${f.kind} prior; no flow factor for it`);
   }
 }
 
-/**
- * The flow factor of a gene-level site (see the module doc), its params through `get`:
- * `param()` in the guide, a lookup in fitted results.
- */
-export function flowFactor(cfg: ModelConfig, spec: SiteSpec, get: ParamGetter): FlowGuideFactor {
-  const G = spec.shape[0]!;
-  const flow = siteFlow(cfg, spec);
-  const p = `${spec.name}_flow`;
+/** The initial scale of the flows' affine map, checked. */
+function initScaleOf(cfg: ModelConfig): number {
   const initScale = cfg.guideFlowOptions.initScale ?? 0.1;
   if (!(initScale > 0)) throw new Error(`guideFlowOptions.initScale must be positive, got ${initScale}`);
-  const { transform, loc0 } = siteSpace(spec, G);
-  const loc = get(`${p}_loc`, loc0, {});
-  const scale = get(`${p}_scale`, zeros([G]).add(initScale), { positive: true });
-  // as core's `module`: the flow's init runs once, with the key of the first param needing it
+  return initScale;
+}
+
+/** The flow's params under prefix `p` through `get` (as core's `module`: init runs once, with the first key needed). */
+function flowParams(flow: NormalizingFlow, p: string, get: ParamGetter): Record<string, Tensor> {
   let initial: Record<string, Tensor> | null = null;
   const params: Record<string, Tensor> = {};
   for (const n of flow.paramNames)
@@ -198,15 +263,184 @@ export function flowFactor(cfg: ModelConfig, spec: SiteSpec, get: ParamGetter): 
       },
       {},
     );
-  if (loc.shape.length !== 1 || loc.shape[0] !== G)
+  return params;
+}
+
+/**
+ * The flow factor of a gene-level site (see the module doc), its params through `get`:
+ * `param()` in the guide, a lookup in fitted results. `initLoc`: the unconstrained start of
+ * loc (a mixture's k-means component start), else the prior's centre.
+ */
+export function flowFactor(
+  cfg: ModelConfig,
+  spec: SiteSpec,
+  get: ParamGetter,
+  opts: { initLoc?: Tensor | undefined } = {},
+): FlowGuideFactor {
+  const shape = [...spec.shape];
+  const G = shape[shape.length - 1]!;
+  const flow = siteFlow(cfg, G);
+  const p = `${spec.name}_flow`;
+  const { transform, loc0 } = siteSpace(spec);
+  const loc = get(`${p}_loc`, opts.initLoc ?? loc0, {});
+  const scale = get(`${p}_scale`, zeros(shape).add(initScaleOf(cfg)), { positive: true });
+  const params = flowParams(flow, p, get);
+  if (loc.shape.length !== shape.length || loc.shape.some((d, i) => d !== shape[i]))
     throw new Error(
-      `guideFlow: site '${spec.name}': ${p}_loc has shape [${loc.shape}], expected [${G}] (flow-guide results cannot be subset by genes)`,
+      `guideFlow: site '${spec.name}': ${p}_loc has shape [${loc.shape}], expected [${shape}] (flow-guide results cannot be subset by genes)`,
     );
   return new FlowGuideFactor(
-    G,
+    shape,
     flow.transforms(params),
-    new ElementwiseAffine(loc, scale),
+    loc,
+    scale,
     makeTransform(transform),
     flow.dtype,
+  );
+}
+
+/** The joint flow's parameter-name prefix and its auxiliary latent site. */
+const JOINT = "joint_flow";
+/** The guide's auxiliary site holding the joint flow's unconstrained draw u [D]. */
+export const JOINT_FLOW_LATENT = `${JOINT}$latent`;
+
+/** The joint flow's sites in order, with each one's offset and size in u. */
+function jointLayout(cfg: ModelConfig, specs: readonly SiteSpec[]) {
+  const sites: { spec: SiteSpec; offset: number; size: number }[] = [];
+  let D = 0;
+  for (const spec of specs) {
+    if (!isJointFlowSite(cfg, spec)) continue;
+    const size = spec.shape.length === 0 ? 1 : spec.shape[0]!;
+    sites.push({ spec, offset: D, size });
+    D += size;
+  }
+  if (D < 2)
+    throw new Error(
+      `guideFlowOptions.independent false: the joint flow needs at least 2 coordinates, got ${D} (sites: ${sites.map((s) => s.spec.name).join(", ") || "none"})`,
+    );
+  return { sites, D };
+}
+
+/** The joint flow's parameter names (all attributed to its first site). */
+export function jointFlowParamNames(cfg: ModelConfig, specs: readonly SiteSpec[]): string[] {
+  const { D } = jointLayout(cfg, specs);
+  return [
+    `${JOINT}_loc`,
+    `${JOINT}_scale`,
+    ...siteFlow(cfg, D).paramNames.map((n) => `${JOINT}$params.${n}`),
+  ];
+}
+
+/** The law of the joint flow's unconstrained u [D] and each site's slice of it. */
+function jointLatent(cfg: ModelConfig, specs: readonly SiteSpec[], get: ParamGetter) {
+  const layout = jointLayout(cfg, specs);
+  const flow = siteFlow(cfg, layout.D);
+  const loc0 = concat(layout.sites.map(({ spec }) => siteSpace(spec).loc0.reshape([-1])));
+  const loc = get(`${JOINT}_loc`, loc0, {});
+  const scale = get(`${JOINT}_scale`, zeros([layout.D]).add(initScaleOf(cfg)), { positive: true });
+  if (loc.shape.length !== 1 || loc.shape[0] !== layout.D)
+    throw new Error(
+      `guideFlow: ${JOINT}_loc has shape [${loc.shape}], expected [${layout.D}] (flow-guide results cannot be subset by genes)`,
+    );
+  const q = new FlowGuideFactor(
+    [layout.D],
+    flow.transforms(flowParams(flow, JOINT, get)),
+    loc,
+    scale,
+    makeTransform("identity"),
+    flow.dtype,
+  );
+  return { q, sites: layout.sites };
+}
+
+/** One site's value T(u_site) from the joint draw u [..., D], with its log|det T'| (batch-shaped). */
+function jointSiteValue(
+  u: Tensor,
+  site: { spec: SiteSpec; offset: number; size: number },
+  transform: Transform,
+): { x: Tensor; y: Tensor } {
+  const lead = u.shape.slice(0, -1);
+  let x = u.slice([...lead.map(() => 0), site.offset], [...lead, site.offset + site.size]);
+  if (site.spec.shape.length === 0) x = x.reshape(lead);
+  return { x, y: transform.forward(x) };
+}
+
+/**
+ * The joint flow in the guide: u from the flow as the auxiliary site {@link JOINT_FLOW_LATENT},
+ * then each joint site as a Delta at its transformed slice, carrying −log|det T'| (module notes).
+ */
+export function sampleJointFlow(cfg: ModelConfig, specs: readonly SiteSpec[], get: ParamGetter): void {
+  const { q, sites } = jointLatent(cfg, specs, get);
+  const u = sample(JOINT_FLOW_LATENT, q, { infer: { isAuxiliary: true } });
+  for (const site of sites) {
+    const t = makeTransform(siteSpace(site.spec).transform);
+    const { x, y } = jointSiteValue(u, site, t);
+    let ladj = t.logAbsDetJacobian(x, y);
+    const eventDim = site.spec.shape.length;
+    if (eventDim > 0) ladj = ladj.sum([-1]);
+    sample(site.spec.name, new Delta(y, ladj.neg(), eventDim));
+  }
+}
+
+/**
+ * One site of the joint flow in fitted results: its marginal law (the flow's draw, sliced and
+ * transformed) and the central value. The sites of one joint flow share their latest draw:
+ * sampling each site once in turn (as `posteriorSamples` does, with its own key per site)
+ * takes them from one joint draw, so the parameters keep the flow's dependence; a site drawn
+ * again before its siblings gets a fresh draw. Its density has no closed form (logProb throws).
+ */
+export class JointFlowSite extends Distribution {
+  static override readonly reparametrized = true;
+
+  constructor(
+    readonly latent: FlowGuideFactor,
+    readonly site: { spec: SiteSpec; offset: number; size: number },
+    readonly transform: Transform,
+    private readonly shared: { last: { u: Tensor; shape: string; used: Set<string> } | null },
+  ) {
+    super([], [...site.spec.shape]);
+  }
+
+  override get support(): Constraint {
+    return this.transform.codomain;
+  }
+
+  sample(key: Key, sampleShape: Shape = []): Tensor {
+    const name = this.site.spec.name;
+    const shape = JSON.stringify(sampleShape);
+    let last = this.shared.last;
+    if (!last || last.used.has(name) || last.shape !== shape || last.u.isDisposed) {
+      last = { u: this.latent.sample(key, sampleShape), shape, used: new Set() };
+      this.shared.last = last;
+    }
+    last.used.add(name);
+    return jointSiteValue(last.u, this.site, this.transform).y;
+  }
+
+  logProb(_value: Tensor): Tensor {
+    throw new Error(
+      `site '${this.site.spec.name}': the joint flow guide has no closed-form marginal density; use its draws`,
+    );
+  }
+
+  /** The site's slice of the joint flow's central value (z = 0), transformed. */
+  centralValue(): Tensor {
+    return jointSiteValue(this.latent.centralValue(), this.site, this.transform).y;
+  }
+}
+
+/** Each joint-flow site's {@link JointFlowSite} from fitted params. */
+export function jointFlowMarginals(
+  cfg: ModelConfig,
+  specs: readonly SiteSpec[],
+  get: ParamGetter,
+): Map<string, JointFlowSite> {
+  const { q, sites } = jointLatent(cfg, specs, get);
+  const shared = { last: null };
+  return new Map(
+    sites.map((site) => [
+      site.spec.name,
+      new JointFlowSite(q, site, makeTransform(siteSpace(site.spec).transform), shared),
+    ]),
   );
 }

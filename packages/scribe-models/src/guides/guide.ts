@@ -19,15 +19,24 @@ import {
   type ParamGetter,
   softplusInv,
 } from "./factors.js";
-import { flowFactor, flowParamNames, isFlowSite } from "./flow-guide.js";
+import {
+  flowFactor,
+  flowParamNames,
+  isFlowSite,
+  isJointFlowSite,
+  jointFlowMarginals,
+  jointFlowParamNames,
+  sampleJointFlow,
+} from "./flow-guide.js";
 import { isJointSite, jointMarginals, jointParamNames, sampleJoint } from "./joint.js";
 
-/** Which factor a site gets: joint (`jointParams`), low-rank (gene parameter with `guideRank`), flow (gene-level sites with `guideFlow`), amortized capture, or mean-field. */
+/** Which factor a site gets: joint (`jointParams`), joint flow (`guideFlowOptions.independent: false`), low-rank (gene parameter with `guideRank`), flow (gene-level sites with `guideFlow`), amortized capture, or mean-field. */
 function factorKind(
   cfg: ModelConfig,
   spec: SiteSpec,
-): "joint" | "lowrank" | "flow" | "amortized" | "meanfield" {
+): "joint" | "jointflow" | "lowrank" | "flow" | "amortized" | "meanfield" {
   if (isJointSite(cfg, spec)) return "joint";
+  if (isJointFlowSite(cfg, spec)) return "jointflow";
   if (isFlowSite(cfg, spec)) return "flow";
   if (!spec.cell && cfg.guideRank !== null && spec.name === cfg.geneParam && spec.role === "core")
     return "lowrank";
@@ -57,9 +66,12 @@ function checkLowRankReached(cfg: ModelConfig, specs: readonly SiteSpec[]): void
 export function guideParamSites(cfg: ModelConfig): Map<string, SiteSpec> {
   const out = new Map<string, SiteSpec>();
   const specs = latentSiteSpecs(cfg);
+  // the joint flow's params belong to all its sites; they are listed under the first
+  const firstJointFlow = specs.find((s) => isJointFlowSite(cfg, s));
+  if (firstJointFlow) for (const n of jointFlowParamNames(cfg, specs)) out.set(n, firstJointFlow);
   for (const s of specs) {
     const kind = factorKind(cfg, s);
-    if (kind === "amortized") continue;
+    if (kind === "amortized" || kind === "jointflow") continue;
     const names =
       kind === "joint"
         ? jointParamNames(cfg, specs, s)
@@ -83,7 +95,12 @@ function factorFor(
 ): Distribution {
   const kind = factorKind(cfg, spec);
   if (kind === "joint") throw new Error(`site '${spec.name}' belongs to the joint guide (guides/joint.ts)`);
-  if (kind === "flow") return flowFactor(cfg, spec, get);
+  if (kind === "jointflow")
+    throw new Error(`site '${spec.name}' belongs to the joint flow (guides/flow-guide.ts)`);
+  if (kind === "flow")
+    return flowFactor(cfg, spec, get, {
+      initLoc: cfg.componentGeneLoc ? geneLocFor(cfg, spec, cfg.componentGeneLoc) : undefined,
+    });
   if (kind === "lowrank" && cfg.guideRank !== null)
     return lowRankFactor(spec, cfg.guideRank, get, {
       initLoc: cfg.componentGeneLoc ? geneLocFor(cfg, spec, cfg.componentGeneLoc) : undefined,
@@ -153,8 +170,15 @@ export function buildGuide(cfg: ModelConfig): ScribeModelFn {
   return (counts?: Tensor | null, batchSize?: number | null) => {
     checkCountsShape(cfg, counts);
     let jointDone = false;
+    let jointFlowDone = false;
     for (const s of specs) {
       if (s.cell) continue;
+      if (isJointFlowSite(cfg, s)) {
+        // all joint-flow sites at the first one: one draw of the joint flow
+        if (!jointFlowDone) sampleJointFlow(cfg, specs, get);
+        jointFlowDone = true;
+        continue;
+      }
       if (joint && isJointSite(cfg, s)) {
         // all joint sites at the first one: each is drawn from its conditional (chain rule)
         if (!jointDone)
@@ -195,8 +219,11 @@ export function guideDistributions(
   const marginals = specs.some((s) => isJointSite(cfg, s))
     ? jointMarginals(cfg, specs, get, jointInitLocs(cfg, specs))
     : null;
+  const flowMarginals = specs.some((s) => isJointFlowSite(cfg, s))
+    ? jointFlowMarginals(cfg, specs, get)
+    : null;
   for (const s of specs) {
-    const m = marginals?.get(s.name);
+    const m = marginals?.get(s.name) ?? flowMarginals?.get(s.name);
     if (m) {
       out.set(s.name, { dist: m, spec: s });
       continue;

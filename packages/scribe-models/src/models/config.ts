@@ -116,10 +116,14 @@ export interface ModelOptions {
   /**
    * Normalizing-flow guide on each gene-level parameter (SCRIBE `guide_flow`,
    * `guides/flow-guide.ts`): "spline_coupling" | "affine_coupling" | "maf" | "iaf". Exclusive
-   * with `guideRank` and `jointParams`.
+   * with `guideRank` and `jointParams`. Mixture parameters [K, G] get a batched flow (layers
+   * shared by the components).
    */
   guideFlow?: FlowKind;
-  /** Settings of the flow guide (default 4 layers, hidden [64, 64], 8 spline bins). */
+  /**
+   * Settings of the flow guide (default 4 layers, hidden [64, 64], 8 spline bins;
+   * `independent: false`: one joint flow across the core parameters, not for mixtures).
+   */
   guideFlowOptions?: GuideFlowOptions;
   /** Amortized capture guide (flat capture prior only). */
   amortizeCapture?: boolean;
@@ -422,9 +426,18 @@ export function makeConfig(modelType: ModelType, opts: ModelOptions): ModelConfi
         `guideFlow and guideRank are exclusive (SCRIBE: guide_flow replaces the low-rank guide); got guideFlow ${guideFlow} and guideRank ${opts.guideRank}`,
       );
     if (opts.jointParams !== undefined)
-      throw new Error("guideFlow and jointParams are exclusive: the flow guide acts on each parameter alone");
-    if (K > 1)
-      throw new Error("guideFlow: mixtures (nComponents > 1) are not supported by the flow guide yet");
+      throw new Error(
+        "guideFlow and jointParams are exclusive: two different guides over several parameters (for a joint flow use guideFlowOptions.independent: false)",
+      );
+    const independent = opts.guideFlowOptions?.independent ?? true;
+    if (typeof independent !== "boolean")
+      throw new Error(
+        `guideFlowOptions.independent must be true or false, got ${JSON.stringify(independent)}`,
+      );
+    if (!independent && K > 1)
+      throw new Error(
+        "guideFlowOptions.independent false (one joint flow across parameters) is not supported for mixtures (nComponents > 1); each mixture parameter gets its own batched flow with independent true",
+      );
   }
   const { jointParams, denseParams } = resolveJointParams(opts, {
     sampledCore,

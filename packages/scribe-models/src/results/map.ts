@@ -35,7 +35,7 @@ import {
   Normal,
   TransformedDistribution,
 } from "@scribe/distributions";
-import { FlowGuideFactor } from "../guides/flow-guide.js";
+import { FlowGuideFactor, JointFlowSite } from "../guides/flow-guide.js";
 import { guideDistributions } from "../guides/guide.js";
 import type { ModelConfig } from "../models/config.js";
 import { ScribeBetaPrime } from "../models/scribe-beta-prime.js";
@@ -203,7 +203,7 @@ export function factorMode(d: Distribution, opts: MapOptions = {}): Tensor {
   }
   if (d instanceof Normal) return d.loc;
   // a flow factor's point value: the image of its base centre (guides/flow-guide.ts)
-  if (d instanceof FlowGuideFactor) return d.centralValue();
+  if (d instanceof FlowGuideFactor || d instanceof JointFlowSite) return d.centralValue();
   if (d instanceof TransformedNormal || d instanceof TransformedDistribution) {
     const t = transformName(d);
     const shape = [...d.batchShape, ...d.eventShape];

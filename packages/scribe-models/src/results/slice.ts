@@ -90,7 +90,10 @@ export function sliceComponent(res: ScribeResults, k: number): ScribeResults {
   for (const [name, v] of Object.entries(res.params)) {
     const s = siteOfParam(name, specs);
     if (s?.role === "mixing") continue;
-    const hasK = s && !s.cell && s.shape.length > 0 && s.shape[0] === K && componentSites.has(s.name);
+    // a mixture flow's layers are shared by the components (guides/flow-guide.ts): kept whole
+    const shared = name.includes("_flow$params.");
+    const hasK =
+      s && !s.cell && !shared && s.shape.length > 0 && s.shape[0] === K && componentSites.has(s.name);
     params[name] = hasK ? indexAxis(v, 0, [k]).squeeze(0) : v;
   }
   const { nComponents: _n, mixtureParams: _m, annotationLogits: _a, ...opts } = res.options;
