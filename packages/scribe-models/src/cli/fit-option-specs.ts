@@ -252,10 +252,12 @@ export const FIT_OPTION_SPECS: readonly OptionSpec[] = [
   },
   {
     key: "model.priors",
+    flag: "priors",
     group: "Model",
     kind: "yaml",
     dflt: null,
-    help: "the priors option of fit() (e.g. {p: [1, 1], r: [0, 1]})",
+    arg: "YAML",
+    help: "the priors option of fit() as a YAML mapping (e.g. {p: [1, 1], r: [0, 1]}); with several --dataset-key columns, per-factor families of the dataset effects, e.g. {mean_expression: {batch: horseshoe, donor: gaussian}}",
   },
   {
     key: "model.annotation_key",

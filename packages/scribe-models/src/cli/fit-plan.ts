@@ -10,6 +10,7 @@
  */
 import { createHash } from "node:crypto";
 import { basename, join } from "node:path";
+import { parse as parseYaml } from "yaml";
 import { familyNameOfModel } from "../families/traits.js";
 import type { FitOptions } from "../fit.js";
 import type { ModelType } from "../models/config.js";
@@ -122,6 +123,27 @@ function originOf(key: string, flags: Settings): string {
 }
 
 /**
+ * The `priors` option of `fit()` from `model.priors`: a mapping, given in a config file or as
+ * YAML text (`--priors '{mean_expression: {batch: horseshoe}}'`, an override). Its entries are
+ * checked by the model (`models/priors.ts`), which names the key, level and family.
+ */
+function priorsOption(value: unknown, where: string): FitOptions["priors"] {
+  let v = value;
+  if (typeof v === "string") {
+    try {
+      v = parseYaml(v);
+    } catch (e) {
+      throw new UsageError(`${where}: not valid YAML (${(e as Error).message.split("\n")[0]})`);
+    }
+  }
+  if (typeof v !== "object" || v === null || Array.isArray(v))
+    throw new UsageError(
+      `${where} must be a mapping of parameter to prior (e.g. {mean_expression: {batch: horseshoe}}), got ${JSON.stringify(value)}`,
+    );
+  return v as FitOptions["priors"];
+}
+
+/**
  * Resolve the command line: `values` are parseArgs' flag values, `positionals` DATA and the
  * `key=value` overrides.
  */
@@ -169,7 +191,8 @@ export function resolveFitPlan(values: Record<string, unknown>, positionals: rea
   put("nComponents", "model.n_components");
   put("mixtureParams", "model.mixture_params");
   put("nQuadNodes", "model.n_quad_nodes");
-  put("priors", "model.priors");
+  if (s["model.priors"] !== undefined)
+    opts.priors = priorsOption(s["model.priors"], originOf("model.priors", flags));
   put("annotationKey", "model.annotation_key");
   put("annotationConfidence", "model.annotation_confidence");
   put("overdispersion", "model.overdispersion");

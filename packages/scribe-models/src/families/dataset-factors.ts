@@ -9,7 +9,8 @@
  *
  * with reference coding (the first level of every factor, and of each interacting pair, has
  * effect 0, so β_g is the log value at the all-reference combination and γ^f_{l,g} the log fold
- * change of level l against the reference): sites `log_{θ}_loc` β [G] ~ N(0, 1),
+ * change of level l against the reference): sites `log_{θ}_loc` β [G] ~ N(0, 1) (or N(loc,
+ * scale) from θ's prior tuple, e.g. `priors: { mean_expression: { base: [loc, scale] } }`),
  * `log_{θ}_{factor}_effect` γ^f [L_f − 1, G] ~ N(0, 1), and
  * `log_{θ}_{f}_x_{h}_effect` δ^{fh} [(L_f − 1)(L_h − 1), G] ~ N(0, 1). θ itself is a
  * deterministic site [D, G] computed by {@link withFactorValues} wherever the family reads the
@@ -27,6 +28,19 @@
  * are the present level combinations (`combinations`), since most crossed combinations of a
  * nested design hold no cell.
  *
+ * Per-factor prior families (`priors: { mean_expression: { batch: "horseshoe", donor:
+ * "gaussian" } }`, spec §2.2's `{ level: family }`): a factor with a family gets effects with a
+ * learned shrinkage instead of the default (crossed: fixed N(0, 1); nested: gaussian). The coding
+ * stays (reference-coded for a crossed factor, every level for a nested one); only the effects'
+ * prior changes. "gaussian": centred, γ^f ~ N(0, σ^f) with `log_{θ}_{f}_scale` = softplus(N(−2,
+ * 0.5)) as for nested factors. "horseshoe" / "neg": non-centred (spec §2.3), γ^f = s ⊙ z with
+ * z = `{θ}_{f}_raw` ~ N(0, 1) of the effect's shape and s the regularized horseshoe's
+ * τ·c·λ/√(c² + τ²λ²) (`tau_{θ}_{f}`, `lambda_{θ}_{f}` per effect, `c_sq_{θ}_{f}`) or NEG's √ψ
+ * (`zeta_{θ}_{f}`, `psi_{θ}_{f}`), `models/shrinkage.ts`; the effect `log_{θ}_{f}_effect` then
+ * has no site of its own. With a few real effects among many null ones, the horseshoe pulls
+ * the null effects toward 0 much harder than a Gaussian of one shared scale, while its heavy
+ * tails leave the real effects almost unshrunk.
+ *
  * Mixtures: a target that is a mixture parameter gets per-component bases and effects
  * ([K, G], [K, L_f − 1, G], …) so θ has SCRIBE's dataset shape (K, D, G) (spec §2.7): each
  * component (cell type) has its own per-dataset values, hence its own factor effects.
@@ -36,6 +50,8 @@
  * @module
  */
 import { concat, fromTypedArray, type Tensor, zeros } from "@scribe/core";
+import type { HierarchySpec } from "../models/priors.js";
+import { shrinkageScale } from "../models/shrinkage.js";
 
 /** The factor design as options carry it (JSON-safe; `fit()` fills it from a list `datasetKey`). */
 export interface DatasetFactorOptions {
@@ -67,6 +83,11 @@ export interface DatasetFactors {
   readonly interactions: readonly (readonly [number, number])[];
   /** Parent factor index of each factor (−1: crossed, a reference-coded fixed effect). */
   readonly parents: readonly number[];
+  /**
+   * The prior family of each factor's effects, per target (`priors` `{ level: family }`); a
+   * missing target or a null entry: the default (crossed: fixed N(0, 1); nested: gaussian).
+   */
+  readonly families?: Readonly<Record<string, readonly (HierarchySpec | null)[]>>;
 }
 
 /** Positive parameters that can take factor effects (log link). */
@@ -168,8 +189,16 @@ export function resolveFactors(
   opts: DatasetFactorOptions | undefined,
   nDatasets: number,
   params: readonly string[],
+  levelFamilies: Readonly<Record<string, Readonly<Record<string, HierarchySpec>>>> = {},
 ): DatasetFactors | null {
-  if (!opts) return null;
+  const withLevels = Object.keys(levelFamilies);
+  if (!opts) {
+    if (withLevels.length)
+      throw new Error(
+        `priors: per-level families (${withLevels.map((t) => `'${t}'`).join(", ")}) need a dataset design with several factors (a list datasetKey, or hierarchy); a single dataset column has no factor levels`,
+      );
+    return null;
+  }
   const { names, levels } = opts;
   if (!Array.isArray(names) || names.length < 1 || levels.length !== names.length)
     throw new Error("datasetFactors: give one level list per factor name");
@@ -197,7 +226,35 @@ export function resolveFactors(
       );
     return [Math.min(i, j), Math.max(i, j)] as const;
   });
-  return { names: [...names], levels: levels.map((l) => [...l]), codes, interactions, parents };
+  const families: Record<string, (HierarchySpec | null)[]> = {};
+  for (const [t, byLevel] of Object.entries(levelFamilies)) {
+    if (!params.includes(t))
+      throw new Error(
+        `priors: per-level families for '${t}', which is not a dataset parameter (datasetParams: ${params.join(", ")})`,
+      );
+    for (const level of Object.keys(byLevel))
+      if (!names.includes(level))
+        throw new Error(
+          `priors: per-level family for unknown level '${level}' of '${t}'; the grouping factors are ${names.join(", ")} (or the reserved key "base")`,
+        );
+    families[t] = names.map((n) => byLevel[n] ?? null);
+  }
+  return {
+    names: [...names],
+    levels: levels.map((l) => [...l]),
+    codes,
+    interactions,
+    parents,
+    ...(Object.keys(families).length ? { families } : {}),
+  };
+}
+
+/**
+ * The prior family of factor f's effects on `target`: the given one, else gaussian for a nested
+ * factor and null (fixed N(0, 1)) for a crossed one.
+ */
+export function factorFamily(factors: DatasetFactors, target: string, f: number): HierarchySpec | null {
+  return factors.families?.[target]?.[f] ?? (factors.parents[f]! >= 0 ? { family: "gaussian" } : null);
 }
 
 /** The cell's dataset (combination index) from its per-factor level indices. */
@@ -217,17 +274,30 @@ export function combinationLevels(d: number, sizes: readonly number[]): number[]
 }
 
 /**
- * Site names of a factor target: the base, each factor's effects, each nested factor's scale
- * (null for crossed factors), each interaction's.
+ * Site names of a factor target: the base, each factor's effects (a site of the gaussian and
+ * fixed families; a value computed from `raws` for horseshoe / NEG), each factor's gaussian scale
+ * (else null), the prefix of its horseshoe / NEG hyper-sites and its `_raw` site (else null),
+ * each interaction's.
  */
 export function factorSiteNames(
   factors: DatasetFactors,
   target: string,
-): { loc: string; effects: string[]; scales: (string | null)[]; interactions: string[] } {
+): {
+  loc: string;
+  effects: string[];
+  scales: (string | null)[];
+  shrinkagePrefixes: (string | null)[];
+  raws: (string | null)[];
+  interactions: string[];
+} {
+  const family = (f: number) => factorFamily(factors, target, f)?.family ?? null;
+  const ncp = (f: number) => family(f) === "horseshoe" || family(f) === "neg";
   return {
     loc: `log_${target}_loc`,
     effects: factors.names.map((n) => `log_${target}_${n}_effect`),
-    scales: factors.names.map((n, f) => (factors.parents[f]! >= 0 ? `log_${target}_${n}_scale` : null)),
+    scales: factors.names.map((n, f) => (family(f) === "gaussian" ? `log_${target}_${n}_scale` : null)),
+    shrinkagePrefixes: factors.names.map((n, f) => (ncp(f) ? `${target}_${n}` : null)),
+    raws: factors.names.map((n, f) => (ncp(f) ? `${target}_${n}_raw` : null)),
     interactions: factors.interactions.map(
       ([i, j]) => `log_${target}_${factors.names[i]}_x_${factors.names[j]}_effect`,
     ),
@@ -284,11 +354,21 @@ export function withFactorValues(
       if (!e) throw new Error(`multi-factor '${t}': no value for site '${name}'`);
       return e;
     };
+    // the rank of one draw of an effect: [K?, levels, G]
+    const effectRank = base.rank - lead + 1;
+    const effect = (f: number): Tensor => {
+      const prefix = names.shrinkagePrefixes[f];
+      if (!prefix) return need(names.effects[f]!);
+      const h = factorFamily(factors, t, f)!;
+      if (h.family === "gaussian")
+        throw new Error(`multi-factor '${t}': a gaussian effect has no ${prefix}_raw`);
+      return shrinkageScale(values, prefix, h, effectRank).mul(need(names.raws[f]!));
+    };
     let logTheta = base.unsqueeze(axis);
     factors.names.forEach((_, f) => {
       const nested = factors.parents[f]! >= 0;
       if (!nested && L[f]! < 2) return; // a one-level crossed factor has no effect
-      logTheta = logTheta.add(gathered(need(names.effects[f]!), factors.codes[f]!, !nested));
+      logTheta = logTheta.add(gathered(effect(f), factors.codes[f]!, !nested));
     });
     factors.interactions.forEach(([i, j], n) => {
       // pair code (l_i − 1)(L_j − 1) + (l_j − 1) when both levels are non-reference, else the zero row 0

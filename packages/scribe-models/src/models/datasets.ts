@@ -20,11 +20,14 @@ import {
   type DatasetFactorOptions,
   type DatasetFactors,
   factorEffectShapes,
+  factorFamily,
   factorSiteNames,
   resolveFactors,
 } from "../families/dataset-factors.js";
 import type { CoreParam, ModelConfig } from "./config.js";
 import { type CoreValues, naturalParams, paramAxes } from "./parameterization.js";
+import type { HierarchySpec } from "./priors.js";
+import { shrinkageHyperSites } from "./shrinkage.js";
 import type { SiteSpec } from "./sites.js";
 import type { TransformName } from "./transformed-normal.js";
 
@@ -59,6 +62,8 @@ export interface DatasetContext {
   readonly hierarchical: readonly CoreParam[];
   /** Why the family cannot take datasets, or null. */
   readonly unsupported: string | null;
+  /** Per-level families of factor effects, by target and factor (`priors` `{ level: family }`). */
+  readonly levelFamilies?: Readonly<Record<string, Readonly<Record<string, HierarchySpec>>>>;
 }
 
 /** The dataset options of a model (see `ModelOptions`). */
@@ -78,7 +83,12 @@ export interface DatasetOptions {
  */
 export function resolveDatasets(opts: DatasetOptions, ctx: DatasetContext): DatasetConfig | null {
   const idx = opts.datasetIndices;
+  const withLevels = Object.keys(ctx.levelFamilies ?? {});
   if (idx === undefined || idx === null) {
+    if (withLevels.length)
+      throw new Error(
+        `priors: per-level families (for ${withLevels.map((t) => `'${t}'`).join(", ")}) need a dataset design (fit's datasetKey with several columns)`,
+      );
     for (const k of [
       "nDatasets",
       "datasetParams",
@@ -107,7 +117,13 @@ export function resolveDatasets(opts: DatasetOptions, ctx: DatasetContext): Data
   const n = opts.nDatasets ?? max + 1;
   if (!Number.isInteger(n) || n < 1 || n <= max)
     throw new Error(`nDatasets must be an integer above every dataset index (max ${max}), got ${n}`);
-  if (n < 2) return null;
+  if (n < 2) {
+    if (withLevels.length)
+      throw new Error(
+        `priors: per-level families (for ${withLevels.map((t) => `'${t}'`).join(", ")}) need at least two datasets, got one`,
+      );
+    return null;
+  }
   if (ctx.unsupported) throw new Error(ctx.unsupported);
   const avail: CoreParam[] = ctx.zeroInflated ? [...ctx.sampledCore, "gate"] : [...ctx.sampledCore];
   const input = opts.datasetParams ?? [ctx.geneParam];
@@ -143,7 +159,7 @@ export function resolveDatasets(opts: DatasetOptions, ctx: DatasetContext): Data
     );
   const mixing = opts.datasetMixing ?? ctx.nComponents > 1;
   if (mixing && ctx.nComponents < 2) throw new Error("datasetMixing needs a mixture (nComponents ≥ 2)");
-  const factors = resolveFactors(opts.datasetFactors, n, params);
+  const factors = resolveFactors(opts.datasetFactors, n, params, ctx.levelFamilies);
   return { n, indices: Int32Array.from(idx, Number), params, mixing, probMode, factors };
 }
 
@@ -190,17 +206,27 @@ export function datasetSites(
       family: { kind: "normal", loc: 0, scale: 1 },
       role: "hyper",
     });
+    // the base β (log θ at the reference levels): N(loc, scale) from the target's flat prior
+    // hyper-parameters (N(0, 1) by default; `priors: { mean_expression: { base: [loc, scale] } }`)
+    const [baseLoc, baseScale] = cfg.priors.base[target] ?? [0, 1];
     out.push(
       anchor
         ? {
             ...normal(fn.loc, [...lead, G]),
             family: { kind: "normal", loc: 0, scale: anchor.sigma, geneLoc: anchor.logCentre },
           }
-        : normal(fn.loc, [...lead, G]),
+        : { ...normal(fn.loc, [...lead, G]), family: { kind: "normal", loc: baseLoc, scale: baseScale } },
     );
     fn.effects.forEach((n, f) => {
       const scale = fn.scales[f];
-      if (scale) {
+      const prefix = fn.shrinkagePrefixes[f];
+      const h = factorFamily(factors, target, f);
+      if (shapes.effects[f]![lead.length]! === 0) return; // a one-level crossed factor has no effect
+      if (prefix && h && h.family !== "gaussian") {
+        // horseshoe / NEG effects, non-centred: the hyper-sites, then z (the effect is s ⊙ z)
+        shrinkageHyperSites(prefix, shapes.effects[f]!, h, out);
+        out.push(normal(fn.raws[f]!, shapes.effects[f]!));
+      } else if (scale) {
         // SCRIBE's multi-factor random-effect scale: softplus(N(−2, 0.5)), scalar
         out.push({
           name: scale,
@@ -216,7 +242,7 @@ export function datasetSites(
           family: { kind: "tnormal", loc: 0, scale, transform: "identity" },
           role: "hyper",
         });
-      } else if (shapes.effects[f]![lead.length]! > 0) out.push(normal(n, shapes.effects[f]!));
+      } else out.push(normal(n, shapes.effects[f]!));
     });
     fn.interactions.forEach((n, i) => {
       out.push(normal(n, shapes.interactions[i]!));

@@ -10,22 +10,11 @@
  * | mean_disp | mu, r | p = mu/(mu+r), phi = r/mu |
  * @module
  */
-import {
-  add,
-  div,
-  exp,
-  mul,
-  reciprocal,
-  sigmoid,
-  softplus,
-  sqrt,
-  square,
-  sub,
-  type Tensor,
-} from "@scribe/core";
+import { add, div, exp, mul, reciprocal, sigmoid, softplus, sub, type Tensor } from "@scribe/core";
 import type { CoreParam, ModelConfig } from "./config.js";
 import { transformOf } from "./config.js";
 import type { HierarchySpec } from "./priors.js";
+import { shrinkageScale } from "./shrinkage.js";
 import { coreShape, hierarchyNames, isGeneLevel } from "./sites.js";
 import type { TransformName } from "./transformed-normal.js";
 
@@ -141,13 +130,9 @@ export function ncpValue(
   const lead = z.rank - natRank;
   const loc = values[hierarchyNames(name).loc]!;
   const lift = (t: Tensor) => liftAxes(t, lead, natRank - (t.rank - lead));
-  let eff: Tensor;
-  if (h.family === "horseshoe") {
-    const tau = lift(values[`tau_${name}`]!);
-    const lam = values[`lambda_${name}`]!;
-    const cSq = lift(values[`c_sq_${name}`]!);
-    eff = div(mul(mul(tau, sqrt(cSq)), lam), sqrt(add(cSq, square(mul(tau, lam)))));
-  } else eff = sqrt(values[`psi_${name}`]!);
+  if (h.family === "gaussian")
+    throw new Error(`'${name}': the gaussian hierarchy is centred (no ${name}_raw)`);
+  const eff = shrinkageScale(values, name, h, natRank);
   return applyTransform(add(lift(loc), mul(eff, z)), T);
 }
 

@@ -2,7 +2,11 @@
  * SCRIBE's default priors (SCRIBE models) and the unified `priors` option (SCRIBE `priors` option):
  * the value's shape selects its role — a tuple sets the hyper-parameters of a site's flat
  * prior, a family string ("gaussian" | "horseshoe" | "neg") turns on a gene-level hierarchy,
- * an object `{ type, ...hyper }` sets the family with hyper-parameters. Also the
+ * an object `{ type, ...hyper }` sets the family with hyper-parameters, an object
+ * `{ level: family }` gives each named grouping factor of a dataset design (`datasetKey` /
+ * `hierarchy`) the prior family of its effects on that parameter, with the reserved key `base`
+ * taking any value the parameter itself accepts (its flat prior's tuple, or its gene-level
+ * family). Also the
  * biology-informed capture prior (SCRIBE capture prior) and the mixing concentration.
  * @module
  */
@@ -25,7 +29,20 @@ export type PriorValue =
   | "neg"
   | string
   | { type: "gaussian" | "horseshoe" | "neg"; [hyper: string]: number | string }
+  | LevelPriors
   | Tensor;
+
+/**
+ * Per-level prior families of a dataset design (`{ batch: "horseshoe", donor: "gaussian" }`):
+ * each key a grouping factor, each value a family string or `{ type, ...hyper }`; the reserved
+ * key `base` holds what the parameter itself would take (a tuple or a gene-level family).
+ */
+export interface LevelPriors {
+  readonly [level: string]: PriorValue;
+}
+
+/** The reserved key of a {@link LevelPriors} object: the parameter's own prior. */
+export const BASE_LEVEL = "base";
 
 /** The unified `priors` option: keys are canonical names or site names (SCRIBE `priors` option). */
 export type PriorsInput = Readonly<Record<string, PriorValue>>;
@@ -52,6 +69,11 @@ export interface ResolvedPriors {
    * η prior's location log M₀ becomes a latent mu_eta (per dataset with datasets), or null.
    */
   readonly captureScaling?: HierarchySpec | null;
+  /**
+   * Per-level families of dataset factor effects, by dataset parameter (mu, r or phi) and factor
+   * name (`{ level: family }` values; checked against the design in `families/dataset-factors.ts`).
+   */
+  readonly levelFamilies?: Readonly<Record<string, Readonly<Record<string, HierarchySpec>>>>;
 }
 
 /** Organism table of the SCRIBE capture prior: M₀ (total mRNA per cell) and σ_M. */
@@ -171,6 +193,17 @@ export const DEFAULT_OVERDISPERSION_PRIOR: HierarchySpec = {
   slabScale: 2,
 };
 
+/** Whether a priors value is a `{ level: family }` object (not a tuple, a tensor or `{ type }`). */
+function isLevelPriors(v: PriorValue): v is LevelPriors {
+  return (
+    typeof v === "object" &&
+    v !== null &&
+    !Array.isArray(v) &&
+    !("type" in v) &&
+    Object.getPrototypeOf(v) === Object.prototype
+  );
+}
+
 function hierarchyFrom(key: string, v: PriorValue): HierarchySpec | null {
   const fam = typeof v === "string" ? v : typeof v === "object" && v !== null && "type" in v ? v.type : null;
   if (fam === null) return null;
@@ -212,13 +245,15 @@ export function resolvePriors(input: PriorsInput | undefined, ctx: PriorContext)
   let capture: { logM0: number; sigmaM: number } | null = null;
   let annotationLogits: Tensor | null = null;
   let captureScaling: HierarchySpec | null = null;
+  const levelFamilies: Record<string, Record<string, HierarchySpec>> = {};
   let overdispersion: HierarchySpec | null = ctx.bnb ? DEFAULT_OVERDISPERSION_PRIOR : null;
   const traits = FAMILY_TRAITS[familyNameOfParameterization(ctx.parameterization)];
   const vcpModels = traits.captureModels.join(", ");
   const sampled = new Set<string>(sampledCoreParams(ctx.parameterization));
   if (ctx.zeroInflated) sampled.add("gate");
   if (ctx.variableCapture) sampled.add(ctx.parameterization === "mean_odds" ? "phi_capture" : "p_capture");
-  for (const [key, value] of Object.entries(input ?? {})) {
+  for (const [key, given] of Object.entries(input ?? {})) {
+    let value = given;
     let site = KEY_TO_SITE[key];
     if (!site)
       throw new Error(
@@ -261,7 +296,8 @@ export function resolvePriors(input: PriorsInput | undefined, ctx: PriorContext)
     }
     if (site === "mixing") {
       if (ctx.nComponents < 2) throw new Error("priors.mixing needs a mixture (nComponents ≥ 2)");
-      if (typeof value === "number") mixing = mixing.map(() => value);
+      const concentration = value;
+      if (typeof concentration === "number") mixing = mixing.map(() => concentration);
       else if (Array.isArray(value) && value.length === ctx.nComponents) mixing = [...(value as number[])];
       else throw new Error(`priors.mixing must be a number or ${ctx.nComponents} numbers`);
       if (mixing.some((a) => !(a > 0))) throw new Error("priors.mixing: concentrations must be positive");
@@ -287,6 +323,13 @@ export function resolvePriors(input: PriorsInput | undefined, ctx: PriorContext)
         );
       captureScaling = h;
       continue;
+    }
+    if (isLevelPriors(value)) {
+      const levels = levelFamiliesFrom(key, site, value, ctx);
+      levelFamilies[levels.site] = levels.families;
+      // the reserved key: the parameter's own prior, routed as if it were the value itself
+      if (value[BASE_LEVEL] === undefined) continue;
+      value = value[BASE_LEVEL];
     }
     if (site === "annotation_logits") {
       if (!traits.supportsAnnotation)
@@ -342,5 +385,53 @@ export function resolvePriors(input: PriorsInput | undefined, ctx: PriorContext)
     throw new Error(
       "priors.capture_scaling scales the biology-informed capture prior: set priors.organism or priors.capture_efficiency too",
     );
-  return { base, mixing, hierarchy, capture, annotationLogits, overdispersion, captureScaling };
+  return {
+    base,
+    mixing,
+    hierarchy,
+    capture,
+    annotationLogits,
+    overdispersion,
+    captureScaling,
+    ...(Object.keys(levelFamilies).length ? { levelFamilies } : {}),
+  };
+}
+
+/** Sites whose dataset values can take factor effects (log link, `families/dataset-factors.ts`). */
+const LEVEL_SITES = ["mu", "r", "phi"];
+
+/**
+ * The families of a `{ level: family }` value of `priors[key]` (site `site`): every key but
+ * `base` names a grouping factor (checked against the design later) and holds a family. The
+ * expression keys (mean_expression / dispersion) go to whichever of mu / r the
+ * parameterization samples, as SCRIBE's expression hierarchy does (spec §2.3).
+ */
+function levelFamiliesFrom(
+  key: string,
+  site: string,
+  value: LevelPriors,
+  ctx: PriorContext,
+): { site: string; families: Record<string, HierarchySpec> } {
+  const sampled = sampledCoreParams(ctx.parameterization) as readonly string[];
+  const target =
+    (site === "mu" || site === "r") && !sampled.includes(site) ? (site === "mu" ? "r" : "mu") : site;
+  if (!LEVEL_SITES.includes(target) || !sampled.includes(target))
+    throw new Error(
+      `priors.${key}: per-level families ({ level: family }) apply to the dataset factor effects of ${LEVEL_SITES.join(", ")} (additive in log space); '${target}' is not one of them in this model (sampled: ${sampled.join(", ")})`,
+    );
+  if (!ctx.unconstrained)
+    throw new Error(
+      `priors.${key}: per-level families are dataset hierarchies, which need unconstrained: true`,
+    );
+  const families: Record<string, HierarchySpec> = {};
+  for (const [level, v] of Object.entries(value)) {
+    if (level === BASE_LEVEL) continue;
+    const h = v === undefined || Array.isArray(v) ? null : hierarchyFrom(`${key}.${level}`, v);
+    if (!h)
+      throw new Error(
+        `priors.${key}.${level}: expected a family for the effects of factor '${level}' ("gaussian", "horseshoe" or "neg", or { type, ...hyper-parameters }), got ${JSON.stringify(v)}`,
+      );
+    families[level] = h;
+  }
+  return { site: target, families };
 }

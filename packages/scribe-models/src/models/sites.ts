@@ -21,6 +21,7 @@ import { type CoreParam, type ModelConfig, transformOf } from "./config.js";
 import { datasetSites, isDatasetParam } from "./datasets.js";
 import type { HierarchySpec } from "./priors.js";
 import { ScribeBetaPrime } from "./scribe-beta-prime.js";
+import { shrinkageHyperSites } from "./shrinkage.js";
 import { TransformedNormal, type TransformName } from "./transformed-normal.js";
 
 /**
@@ -222,44 +223,7 @@ export function hierarchySites(
     });
     return;
   }
-  if (h.family === "horseshoe") {
-    out.push({
-      name: `tau_${target}`,
-      shape: [],
-      cell: false,
-      family: { kind: "halfcauchy", scale: h.tau0 },
-      role: "hyper",
-    });
-    out.push({
-      name: `lambda_${target}`,
-      shape: s,
-      cell: false,
-      family: { kind: "halfcauchy", scale: 1 },
-      role: "hyper",
-    });
-    out.push({
-      name: `c_sq_${target}`,
-      shape: [],
-      cell: false,
-      family: { kind: "invgamma", a: h.slabDf / 2, b: (h.slabDf * h.slabScale ** 2) / 2 },
-      role: "hyper",
-    });
-  } else {
-    out.push({
-      name: `zeta_${target}`,
-      shape: s,
-      cell: false,
-      family: { kind: "gamma", conc: h.a, rate: h.tau },
-      role: "hyper",
-    });
-    out.push({
-      name: `psi_${target}`,
-      shape: s,
-      cell: false,
-      family: { kind: "gamma", conc: h.u, rate: `zeta_${target}` },
-      role: "hyper",
-    });
-  }
+  shrinkageHyperSites(target, s, h, out);
   out.push({
     name: `${target}_raw`,
     shape: s,
