@@ -18,6 +18,7 @@ import { prepareH5ad } from "../io/h5ad.js";
 import type { LaplaceFitOptions, LaplaceFitOutcome } from "../laplace/fit-laplace.js";
 import type { LaplaceModel, LaplaceResults } from "../laplace/laplace-results.js";
 import { commitAll, prepareFileAtomic, textWriter } from "../persist/atomic-file-node.js";
+import { isLogNormalVaeModel } from "../vae/log-normal-family.js";
 import { refuseNonFiniteResults } from "./finite-results.js";
 import { type Settings, setting } from "./fit-options.js";
 import { type CliIO, EXIT_OK, UsageError } from "./util.js";
@@ -48,7 +49,11 @@ export function laplaceModelOf(method: string | undefined, model: unknown): Lapl
     return model;
   }
   if (isLaplaceModel(model))
-    throw new UsageError(`--model ${model} is fitted by Laplace-EM: add --inference-method laplace`);
+    throw new UsageError(
+      method === "vae" && isLogNormalVaeModel(model)
+        ? `--model ${model} --inference-method vae: the ${model} VAE is fit()'s only (scribe fit does not write its results yet); here use --inference-method laplace`
+        : `--model ${model} is fitted by Laplace-EM: add --inference-method laplace`,
+    );
   return null;
 }
 

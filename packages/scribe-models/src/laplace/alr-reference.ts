@@ -49,3 +49,13 @@ export function selectAlrReference(counts: ArrayLike<number>, nCells: number, nG
   }
   return best;
 }
+
+/**
+ * The genes of the ALR coordinates, in order: every gene but the reference (the engine's
+ * latent axis; the reference is the observation's last column).
+ * @example
+ * alrLatentGenes(4, 1); // Int32Array [0, 2, 3]
+ */
+export function alrLatentGenes(nGenes: number, reference: number): Int32Array {
+  return Int32Array.from({ length: nGenes - 1 }, (_, i) => (i < reference ? i : i + 1));
+}

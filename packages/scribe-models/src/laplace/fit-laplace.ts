@@ -28,7 +28,7 @@ import type { AnnData } from "../io/anndata.js";
 import { toDense } from "../io/matrix.js";
 import { validateCounts } from "../io/validate.js";
 import { type PriorsInput, resolvePriors } from "../models/priors.js";
-import { selectAlrReference } from "./alr-reference.js";
+import { alrLatentGenes, selectAlrReference } from "./alr-reference.js";
 import { laplaceStart } from "./laplace-init.js";
 import type { CapturePrior, LaplaceModel, LaplaceResults, NewtonReport } from "./laplace-results.js";
 import { capacitanceCholesky } from "./low-rank-precision.js";
@@ -218,7 +218,7 @@ function prepare(h: Host, opts: LaplaceFitOptions): Prepared {
   const ref = opts.alrReference ?? selectAlrReference(values, C, G);
   if (!Number.isInteger(ref) || ref < 0 || ref >= G)
     throw new Error(`fit (laplace): alrReference must be a gene index in [0, ${G}), got ${ref}`);
-  const latentGenes = Int32Array.from({ length: G - 1 }, (_, i) => (i < ref ? i : i + 1));
+  const latentGenes = alrLatentGenes(G, ref);
   const observed = new Float64Array(C * G);
   const z = new Float64Array(C * (G - 1));
   for (let c = 0; c < C; c++) {

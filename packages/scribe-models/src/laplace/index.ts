@@ -3,7 +3,7 @@
  * (`../shared/spec/scribe.md` §1.8–1.9): `fit(counts, { inferenceMethod: "laplace", model })`.
  * @module
  */
-export { selectAlrReference } from "./alr-reference.js";
+export { alrLatentGenes, selectAlrReference } from "./alr-reference.js";
 export { fitLaplace, type LaplaceFitOptions, type LaplaceFitOutcome } from "./fit-laplace.js";
 export { type LaplaceStart, laplaceStart } from "./laplace-init.js";
 export {

@@ -1,6 +1,7 @@
 /**
  * `fit(counts, { inferenceMethod: "vae", ... })`: VAE inference for nbdm, zinb, nbvcp and
- * zinbvcp (spec §3 "VAE"). The counts are read once (one `await`) for validation and the
+ * zinbvcp (spec §3 "VAE"), and for the logistic-normal families pln, nbln and lnm
+ * (`log-normal-family.ts`: their decoder, likelihood and globals; the same loop). The counts are read once (one `await`) for validation and the
  * per-gene statistics the encoder input and the decoder's starting bias use; training is
  * `SVI.run` of `@scribe/infer` with `TraceMeanFieldELBO` (minibatches, stable updates,
  * progress, early stopping, checkpoints and exact resume, interrupts), with KL annealing
@@ -14,14 +15,31 @@ import { prepareFitCheckpointing } from "../fit-checkpointing.js";
 import type { AnnData } from "../io/anndata.js";
 import { toDense } from "../io/matrix.js";
 import { validateCounts } from "../io/validate.js";
-import { type ModelOptions, makeConfig } from "../models/config.js";
+import { selectAlrReference } from "../laplace/alr-reference.js";
+import type { TotalsFit } from "../laplace/laplace-results.js";
+import { fitTotals } from "../laplace/totals.js";
+import { type ModelOptions, type ModelType, makeConfig } from "../models/config.js";
 import { resolveValidation, runWithValidation, splitCells } from "./held-out.js";
 import { AnnealedOptimizer, KlAnnealing } from "./kl-annealing.js";
 import { flowLatentPrior } from "./latent-flow-prior.js";
+import {
+  isLogNormalVaeModel,
+  LOG_NORMAL_DECODER,
+  LOG_NORMAL_VAE_MODELS,
+  latentStart,
+  logNormalVaeFamily,
+} from "./log-normal-family.js";
 import { resolveVaeOptions, type VaeFitOptions } from "./options.js";
 import { buildVaeGuide, buildVaeModel } from "./vae-model.js";
 import { ScribeVAEResults } from "./vae-results.js";
-import { encoderInput, geneStats, makeVaeSpec } from "./vae-spec.js";
+import {
+  encoderInput,
+  geneStats,
+  makeLogNormalVaeSpec,
+  makeVaeSpec,
+  VAE_MODELS,
+  type VaeSpec,
+} from "./vae-spec.js";
 
 /**
  * Largest counts matrix (cells × genes values) whose encoder input is computed once per fit
@@ -73,6 +91,17 @@ async function hostCounts(data: Tensor | AnnData, layer?: string): Promise<Host>
   return { data: Float32Array.from(v), shape: [t.shape[0]!, G] };
 }
 
+/**
+ * LNM's totals model, fitted on its own as the Laplace path does (the totals are independent
+ * of the composition, spec §1.8).
+ */
+function lnmTotals(host: Host): TotalsFit {
+  const [C, G] = host.shape;
+  const totals = new Float64Array(C);
+  for (let c = 0; c < C; c++) for (let g = 0; g < G; g++) totals[c]! += host.data[c * G + g]!;
+  return fitTotals(totals);
+}
+
 /** Copy params to the CPU (one readback each). */
 async function toCpu(params: Record<string, Tensor>): Promise<Record<string, Tensor>> {
   const out: Record<string, Tensor> = {};
@@ -95,8 +124,28 @@ async function toCpu(params: Record<string, Tensor>): Promise<Record<string, Ten
 export async function fitVae(data: Tensor | AnnData, options: VaeFitOptions): Promise<VaeFitOutcome> {
   const host = await hostCounts(data, options.layer);
   const [C, G] = host.shape;
-  const vopts = resolveVaeOptions(options);
   const modelType = options.model ?? "nbvcp";
+  if (!isLogNormalVaeModel(modelType) && !(VAE_MODELS as readonly string[]).includes(modelType))
+    throw new Error(
+      `fit (model ${modelType}, inferenceMethod "vae"): ${modelType} has no VAE decoder; the VAE fits ${[...VAE_MODELS, ...LOG_NORMAL_VAE_MODELS].join(", ")}${(modelType as string) === "lnmvcp" ? ' (lnmvcp: inferenceMethod "laplace")' : ""}`,
+    );
+  const logNormal = isLogNormalVaeModel(modelType)
+    ? logNormalVaeFamily(
+        modelType,
+        G,
+        modelType === "lnm" ? selectAlrReference(host.data, C, G) : -1,
+        options.rPriorLoc ?? 0,
+      )
+    : null;
+  const vopts = resolveVaeOptions(
+    logNormal
+      ? {
+          ...options,
+          decoder: options.decoder ?? LOG_NORMAL_DECODER,
+          inputTransform: options.inputTransform ?? "log1p_standardize",
+        }
+      : options,
+  );
   const modelOpts: ModelOptions = { nCells: C, nGenes: G };
   for (const k of [
     "parameterization",
@@ -106,7 +155,15 @@ export async function fitVae(data: Tensor | AnnData, options: VaeFitOptions): Pr
     "amortizeCapture",
     "captureHiddenDims",
   ] as const)
-    if (options[k] !== undefined) (modelOpts as unknown as Record<string, unknown>)[k] = options[k];
+    if (options[k] !== undefined) {
+      if (logNormal)
+        throw new Error(
+          `fit (vae, model ${modelType}): option ${k} is an NB model's; the ${modelType} VAE has no such setting`,
+        );
+      (modelOpts as unknown as Record<string, unknown>)[k] = options[k];
+    }
+  if (options.rPriorLoc !== undefined && modelType !== "nbln")
+    throw new Error(`fit (vae, model ${modelType}): rPriorLoc is NBLN's prior on r; it does not apply here`);
   if (options.nComponents !== undefined && options.nComponents > 1)
     throw new Error("fit (vae): mixtures (nComponents > 1) are not supported by the VAE");
   for (const k of ["guideRank", "guideFlow", "annotationKey", "mixtureParams", "nQuadNodes"] as const)
@@ -114,7 +171,6 @@ export async function fitVae(data: Tensor | AnnData, options: VaeFitOptions): Pr
       throw new Error(
         `fit (vae): option ${k} does not apply to VAE inference (the encoder is the guide; no mixtures)`,
       );
-  const cfg = makeConfig(modelType, modelOpts);
   if (options.latentFlow !== undefined && options.latentPrior !== undefined)
     throw new Error("fit (vae): latentFlow and latentPrior are exclusive (latentFlow builds the prior)");
   const latentPrior =
@@ -124,7 +180,24 @@ export async function fitVae(data: Tensor | AnnData, options: VaeFitOptions): Pr
   const seed = options.seed ?? 42;
   // held-out early stopping: decided on the whole data's spec, then the training cells give
   // the statistics of every spec (the held-out cells stay unseen) and the training spec's plate
-  let spec = makeVaeSpec(cfg, vopts, geneStats(host.data, C, G), latentPrior);
+  // the spec of `nCells` cells (its plate) with the encoder's statistics and μ's start from `rows`
+  const specOf = (nCells: number, rows: Float32Array): VaeSpec =>
+    logNormal
+      ? makeLogNormalVaeSpec(
+          logNormal,
+          nCells,
+          vopts,
+          geneStats(rows, rows.length / G, G),
+          latentPrior,
+          latentStart(logNormal, rows, rows.length / G),
+        )
+      : makeVaeSpec(
+          makeConfig(modelType as ModelType, { ...modelOpts, nCells }),
+          vopts,
+          geneStats(rows, rows.length / G, G),
+          latentPrior,
+        );
+  let spec = specOf(C, host.data);
   const esSet = options.earlyStopping !== undefined && options.earlyStopping !== false;
   const validation = resolveValidation(options.validation, spec, C, esSet);
   let trainSpec = spec;
@@ -141,14 +214,8 @@ export async function fitVae(data: Tensor | AnnData, options: VaeFitOptions): Pr
     };
     train = rows(split.train);
     heldOut = fromTypedArray(rows(split.heldOut), [split.heldOut.length, G]);
-    const stats = geneStats(train, split.train.length, G);
-    spec = makeVaeSpec(cfg, vopts, stats, latentPrior);
-    trainSpec = makeVaeSpec(
-      makeConfig(modelType, { ...modelOpts, nCells: split.train.length }),
-      vopts,
-      stats,
-      latentPrior,
-    );
+    spec = specOf(C, train);
+    trainSpec = specOf(split.train.length, train);
   }
   const clock = new KlAnnealing(vopts.klWarmupSteps);
   const beta = vopts.klWarmupSteps > 0 ? () => clock.betaTensor() : null;
@@ -257,6 +324,9 @@ export async function fitVae(data: Tensor | AnnData, options: VaeFitOptions): Pr
           }
         : {}),
       ...(options.latentFlow ? { latentFlow: options.latentFlow } : {}),
+      ...(logNormal?.model === "lnm"
+        ? { alrReference: logNormal.alrReference, totals: lnmTotals(host) }
+        : {}),
     },
     modelOptions: (({ nCells: _c, nGenes: _g, ...rest }) => rest)(modelOpts),
   });

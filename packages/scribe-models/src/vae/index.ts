@@ -1,5 +1,6 @@
 /**
- * VAE inference for the SCRIBE NB models (spec §3 "VAE"): `fit(counts, { inferenceMethod: "vae" })`.
+ * VAE inference for the SCRIBE NB models (spec §3 "VAE") and the logistic-normal families
+ * pln, nbln, lnm (§1.8–1.9): `fit(counts, { inferenceMethod: "vae" })`.
  * @module
  */
 export { type DecodedCells, decodeCells } from "./decode.js";
@@ -17,6 +18,21 @@ export {
 } from "./held-out.js";
 export { AnnealedOptimizer, KlAnnealing } from "./kl-annealing.js";
 export { flowLatentPrior, LATENT_PRIOR_FLOW } from "./latent-flow-prior.js";
+export {
+  type DecodedLogNormalCells,
+  decodeLogNormalCells,
+  isLogNormalVaeModel,
+  LOG_D,
+  LOG_NORMAL_DECODER,
+  LOG_NORMAL_VAE_MODELS,
+  LOG_R,
+  LogNormalCountsLikelihood,
+  type LogNormalVaeFamily,
+  type LogNormalVaeModel,
+  latentStart,
+  logNormalVaeFamily,
+  observationData,
+} from "./log-normal-family.js";
 export { moduleParams, type VaeNetworks, vaeNetworks } from "./networks.js";
 export {
   type DecoderForm,
@@ -43,6 +59,7 @@ export {
   encoderInput,
   type GeneStats,
   geneStats,
+  makeLogNormalVaeSpec,
   makeVaeSpec,
   VAE_MODELS,
   type VaeSpec,

@@ -46,8 +46,9 @@ function stack(sizes: readonly number[], act: string, outBias: Float32Array | nu
 }
 
 /**
- * Build the encoder [G → hidden… → 2K] and decoder [K → hidden… → G·(1 + zi)].
- * `decoderBias` (length G·(1 + zi)) is the decoder output layer's initial bias.
+ * Build the encoder [G → hidden… → 2K] and decoder [K → hidden… → G·(1 + zi)], or
+ * [K → hidden… → `decoderOutputs`] where given (the logistic-normal families' latent dimension).
+ * `decoderBias` (one value per decoder output) is the decoder output layer's initial bias.
  * @example
  * const nets = vaeNetworks(50, 2, [32], [32], "relu", 1, new Float32Array(50));
  * nets.decoder.apply(nets.decoder.init(key(0)), zeros([4, 2])).shape; // [4, 50]
@@ -60,12 +61,13 @@ export function vaeNetworks(
   act: string,
   heads: 1 | 2,
   decoderBias: Float32Array,
+  decoderOutputs = nGenes * heads,
 ): VaeNetworks {
-  if (decoderBias.length !== nGenes * heads)
-    throw new Error(`vaeNetworks: decoder bias has ${decoderBias.length} values, expected ${nGenes * heads}`);
+  if (decoderBias.length !== decoderOutputs)
+    throw new Error(`vaeNetworks: decoder bias has ${decoderBias.length} values, expected ${decoderOutputs}`);
   return {
     encoder: stack([nGenes, ...encoderHidden, 2 * latentDim], act, null),
-    decoder: stack([latentDim, ...decoderHidden, nGenes * heads], act, decoderBias),
+    decoder: stack([latentDim, ...decoderHidden, decoderOutputs], act, decoderBias),
   };
 }
 

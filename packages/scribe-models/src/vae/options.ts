@@ -9,6 +9,7 @@ import type { Distribution } from "@scribe/distributions";
 import type { FlowKind } from "@scribe/infer";
 import type { FitOptions } from "../fit.js";
 import type { VaeValidationOptions } from "./held-out.js";
+import type { LogNormalVaeModel } from "./log-normal-family.js";
 
 /** How the encoder sees a cell's counts: log1p (default), optionally standardised per gene. */
 export type VaeInputTransform = "log1p" | "log1p_standardize";
@@ -67,8 +68,16 @@ export interface VaeOptions {
 }
 
 /** Options of `fit` with `inferenceMethod: "vae"`. */
-export interface VaeFitOptions extends Omit<FitOptions, "inferenceMethod">, VaeOptions {
+export interface VaeFitOptions extends Omit<FitOptions, "inferenceMethod" | "model">, VaeOptions {
   inferenceMethod: "vae";
+  /**
+   * nbdm, zinb, nbvcp (default), zinbvcp, or a logistic-normal family: pln, nbln, lnm
+   * (`log-normal-family.ts`; their defaults: the linear decoder μ + W z, `decoder: []`, and
+   * the standardised log1p input, as SCRIBE's).
+   */
+  model?: FitOptions["model"] | LogNormalVaeModel;
+  /** NBLN: loc of the LogNormal(loc, 1) prior on the gene dispersions r (default 0). */
+  rPriorLoc?: number;
 }
 
 /** The VAE options with defaults applied (the latent prior stays optional). */

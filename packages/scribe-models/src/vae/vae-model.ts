@@ -31,6 +31,12 @@ import type { CaptureValue } from "../models/observation.js";
 import { priorDistribution } from "../models/sites.js";
 import { decodeCells } from "./decode.js";
 import { isFlowPrior } from "./latent-flow-prior.js";
+import {
+  LogNormalCountsLikelihood,
+  type LogNormalVaeFamily,
+  logNormalGlobalsInModel,
+  noisyLatent,
+} from "./log-normal-family.js";
 import { captureFittedPerCell, captureFromSite, capturePrior } from "./vae-capture.js";
 import { encoderInput, type VaeSpec } from "./vae-spec.js";
 
@@ -104,8 +110,31 @@ function sampleCapture(
   return s.family.kind === "eta" ? { kind: c.kind, value: deterministic(c.kind, c.value) } : c;
 }
 
+/**
+ * The model of a logistic-normal family (`log-normal-family.ts`): the family's globals, then
+ * per cell z_c ~ prior, x_c = decoder(z_c) + √d ⊙ ε_c and the counts from the family's observation.
+ */
+function buildLogNormalVaeModel(spec: VaeSpec, family: LogNormalVaeFamily, beta: BetaSource): ScribeModelFn {
+  const { cfg } = spec;
+  const K = spec.opts.latentDim;
+  const prior = spec.latentPrior ?? standardLatentPrior;
+  return (counts?: Tensor | null, batchSize?: number | null) => {
+    checkCountsShape(cfg, counts);
+    const { logD, logR } = logNormalGlobalsInModel(family);
+    const decoder = module("decoder", spec.nets.decoder);
+    const sub = effectiveBatchSize(cfg.nCells, batchSize);
+    plate("cells", cfg.nCells, sub === undefined ? {} : { subsampleSize: sub }, (idx) => {
+      const obs = counts ? countsRows(counts, idx) : null;
+      const z = annealed(beta, () => sample("z", prior(idx.shape[0]!, K)));
+      const x = noisyLatent(decoder(z), logD);
+      sample("counts", new LogNormalCountsLikelihood(family, x, logR ? { logR } : {}), { obs });
+    });
+  };
+}
+
 /** The VAE's model function (same signature as SCRIBE's models: counts, minibatch size). */
 export function buildVaeModel(spec: VaeSpec, beta: BetaSource): ScribeModelFn {
+  if (spec.logNormal) return buildLogNormalVaeModel(spec, spec.logNormal, beta);
   const { cfg } = spec;
   const K = spec.opts.latentDim;
   const prior = spec.latentPrior ?? standardLatentPrior;

@@ -17,11 +17,21 @@ import { ScribeBetaPrime } from "../models/scribe-beta-prime.js";
 import { TransformedNormal } from "../models/transformed-normal.js";
 import { decodeTensor, type EncodedTensor, encodeRecordAsync } from "../results/serialize.js";
 import { type DecodedCells, decodeCells } from "./decode.js";
+import {
+  type DecodedLogNormalCells,
+  decodeLogNormalCells,
+  isLogNormalVaeModel,
+  LOG_D,
+  LOG_R,
+  LogNormalCountsLikelihood,
+  type LogNormalVaeFamily,
+  logNormalVaeFamily,
+} from "./log-normal-family.js";
 import { moduleParams } from "./networks.js";
 import type { ResolvedVaeOptions } from "./options.js";
 import { captureFittedPerCell, captureFromSite, capturePrior } from "./vae-capture.js";
 import { encode, LOG_THETA } from "./vae-model.js";
-import { type GeneStats, makeVaeSpec, type VaeSpec } from "./vae-spec.js";
+import { type GeneStats, makeLogNormalVaeSpec, makeVaeSpec, type VaeSpec } from "./vae-spec.js";
 
 /** What {@link ScribeVAEResults} is built from. */
 export interface VaeResultsInit {
@@ -54,6 +64,8 @@ export interface VaeResultsJson {
   readonly obsNames?: string[];
   readonly varNames?: string[];
   readonly meta: Record<string, unknown>;
+  /** pln, nbln, lnm: what rebuilds the family (LNM's ALR reference, NBLN's prior loc of r). */
+  readonly logNormal?: { alrReference: number; rPriorLoc: number };
 }
 
 /** A point value of a guide factor: Beta mean, BetaPrime's φ at the Beta mean (β/α), T(loc) for Normal + transform. */
@@ -85,9 +97,16 @@ export class ScribeVAEResults {
     this.meta = init.meta ?? {};
   }
 
-  /** Model name, e.g. "nbvcp". */
+  /** Model name, e.g. "nbvcp" or "pln". */
   get modelType(): string {
-    return this.spec.cfg.modelType;
+    return this.spec.logNormal?.model ?? this.spec.cfg.modelType;
+  }
+
+  /** The fitted param `name` (an error naming it when missing). */
+  private fitted(name: string): Tensor {
+    const v = this.params[name];
+    if (!v) throw new Error(`VAE results: fitted params have no '${name}'`);
+    return v;
   }
 
   private get getter(): ParamGetter {
@@ -152,9 +171,21 @@ export class ScribeVAEResults {
     return captureFromSite(this.spec, pointValue(f));
   }
 
-  /** The decoder's output for each cell of `counts` at the latent mean (z = E[q(z | x)]). */
-  decode(counts: Tensor): DecodedCells {
+  /** A logistic-normal family's decoding of latent codes z [C, K] (x = decoder(z), no noise). */
+  private decodeLogNormal(family: LogNormalVaeFamily, z: Tensor, counts: Tensor): DecodedLogNormalCells {
+    const x = this.spec.nets.decoder.apply(moduleParams(this.params, "decoder"), z);
+    const logR = family.model === "nbln" ? this.fitted(LOG_R) : null;
+    return decodeLogNormalCells(family, x, this.fitted(LOG_D).exp(), logR, counts);
+  }
+
+  /**
+   * The decoder's output for each cell of `counts` at the latent mean (z = E[q(z | x)]);
+   * a logistic-normal family's at x = decoder(z) without the noise √d ε.
+   */
+  decode(counts: Tensor): DecodedCells | DecodedLogNormalCells {
     const z = this.getLatentEmbedding(counts);
+    const family = this.spec.logNormal;
+    if (family) return this.decodeLogNormal(family, z, counts.astype("float32"));
     const dec = this.spec.nets.decoder;
     const h = dec.apply(moduleParams(this.params, "decoder"), z);
     const logTheta = this.params[LOG_THETA] ?? null;
@@ -162,7 +193,33 @@ export class ScribeVAEResults {
     return decodeCells(this.spec, h, this.globalValues(), this.capture(c), c, logTheta);
   }
 
-  /** Per-cell decoded parameters (r, p, mu, phi, gate; scVI: logMean, theta), broadcastable to [C, G]. */
+  /**
+   * The latent Gaussian of a logistic-normal family with the linear decoder (the default):
+   * x = μ + W z + √d ε, so Σ = W Wᵀ + diag(d). μ [dim], W [dim, K], d [dim], and NBLN's r [G].
+   * @example
+   * // fragment: `results` of fit(counts, { model: "pln", inferenceMethod: "vae", latentDim: 2 })
+   * const { mu, W, d } = results.getLatentGaussian();
+   */
+  getLatentGaussian(): { mu: Tensor; W: Tensor; d: Tensor; r?: Tensor } {
+    const family = this.spec.logNormal;
+    if (!family)
+      throw new Error(
+        `VAE results getLatentGaussian: model ${this.modelType} has no latent Gaussian (pln, nbln, lnm)`,
+      );
+    if (this.spec.opts.decoder.length > 0)
+      throw new Error(
+        `VAE results getLatentGaussian: the decoder has hidden layers [${this.spec.opts.decoder}]; μ + W z needs the linear decoder (decoder: [])`,
+      );
+    const p = moduleParams(this.params, "decoder");
+    return {
+      mu: p["0.bias"]!,
+      W: p["0.weight"]!.transpose(),
+      d: this.fitted(LOG_D).exp(),
+      ...(family.model === "nbln" ? { r: this.fitted(LOG_R).exp() } : {}),
+    };
+  }
+
+  /** Per-cell decoded parameters (r, p, mu, phi, gate; scVI: logMean, theta; pln/nbln/lnm: x, d, r, rho), broadcastable to [C, G]. */
   getDecodedParams(counts: Tensor): Record<string, Tensor> {
     return this.decode(counts).params;
   }
@@ -188,7 +245,8 @@ export class ScribeVAEResults {
    */
   logLikelihoodByCell(counts: Tensor): Tensor {
     const c = counts.astype("float32");
-    return this.decode(c).dist.logProb(c).sum(-1);
+    const d = this.decode(c);
+    return "cells" in d ? d.cells.logProb(c) : d.dist.logProb(c).sum(-1);
   }
 
   /**
@@ -215,6 +273,8 @@ export class ScribeVAEResults {
     const { loc, scale } = this.encode(c);
     // KL(N(m, s²) ‖ N(0, 1)) = ½ (m² + s² − 1) − log s, summed over the latent axis
     const kl = loc.square().add(scale.square()).sub(1).mul(0.5).sub(scale.log()).sum(-1);
+    if (this.spec.logNormal)
+      return this.logNormalExpectedLogLik(this.spec.logNormal, c, loc, scale, k, nDraws).sub(kl);
     const dec = this.spec.nets.decoder;
     const dp = moduleParams(this.params, "decoder");
     const logTheta = this.params[LOG_THETA] ?? null;
@@ -242,6 +302,37 @@ export class ScribeVAEResults {
   }
 
   /**
+   * E_q[log p(u | x)] of a logistic-normal family, [C]: draw i takes z from key i and the
+   * decoder noise ε from key nDraws + i of `splitKey(k, 2·nDraws)`, x = decoder(z) + √d ⊙ ε.
+   */
+  private logNormalExpectedLogLik(
+    family: LogNormalVaeFamily,
+    counts: Tensor,
+    loc: Tensor,
+    scale: Tensor,
+    k: Key,
+    nDraws: number,
+  ): Tensor {
+    const keys = splitKey(k, 2 * nDraws);
+    const sd = this.fitted(LOG_D).mul(0.5).exp();
+    const globals = family.model === "nbln" ? { logR: this.fitted(LOG_R) } : {};
+    const dec = this.spec.nets.decoder;
+    const dp = moduleParams(this.params, "decoder");
+    let acc: Tensor | null = null;
+    for (let i = 0; i < nDraws; i++) {
+      const z = random
+        .normal(keys[i]!, [...loc.shape])
+        .mul(scale)
+        .add(loc);
+      const mean = dec.apply(dp, z);
+      const x = mean.add(random.normal(keys[nDraws + i]!, [...mean.shape]).mul(sd));
+      const ll = new LogNormalCountsLikelihood(family, x, globals).logProb(counts);
+      acc = acc ? acc.add(ll) : ll;
+    }
+    return acc!.div(nDraws);
+  }
+
+  /**
    * The results as JSON (every tensor read with one `await`), for `params.json`; load with
    * {@link ScribeVAEResults.fromJSON}.
    */
@@ -261,6 +352,14 @@ export class ScribeVAEResults {
       ...(this.obsNames ? { obsNames: this.obsNames } : {}),
       ...(this.varNames ? { varNames: this.varNames } : {}),
       meta: { ...this.meta },
+      ...(this.spec.logNormal
+        ? {
+            logNormal: {
+              alrReference: this.spec.logNormal.alrReference,
+              rPriorLoc: this.spec.logNormal.rPriorLoc,
+            },
+          }
+        : {}),
     };
   }
 
@@ -273,17 +372,21 @@ export class ScribeVAEResults {
     if (json.format !== "scribe-vae-results")
       throw new Error(`VAE results: not a scribe-vae-results file (format ${JSON.stringify(json.format)})`);
     const [C, G] = json.shape;
-    const cfg = makeConfig(json.modelType as ModelType, {
-      ...(json.modelOptions as Partial<ModelOptions>),
-      nCells: C,
-      nGenes: G,
-    });
     const stats: GeneStats = {
       mean: Float32Array.from(json.geneStats.mean),
       logMean: Float32Array.from(json.geneStats.logMean),
       logSd: Float32Array.from(json.geneStats.logSd),
     };
-    const spec = makeVaeSpec(cfg, json.vaeOptions, stats, null);
+    const spec = isLogNormalVaeModel(json.modelType)
+      ? makeLogNormalVaeSpec(
+          logNormalVaeFamily(json.modelType, G, json.logNormal?.alrReference, json.logNormal?.rPriorLoc),
+          C,
+          json.vaeOptions,
+          stats,
+          null,
+          null,
+        )
+      : ScribeVAEResults.nbSpecOf(json, stats);
     const params: Record<string, Tensor> = {};
     for (const [k, e] of Object.entries(json.params)) params[k] = decodeTensor(e);
     return new ScribeVAEResults({
@@ -295,5 +398,16 @@ export class ScribeVAEResults {
       meta: json.meta,
       modelOptions: json.modelOptions,
     });
+  }
+
+  /** The spec of an NB model's results JSON. */
+  private static nbSpecOf(json: VaeResultsJson, stats: GeneStats): VaeSpec {
+    const [C, G] = json.shape;
+    const cfg = makeConfig(json.modelType as ModelType, {
+      ...(json.modelOptions as Partial<ModelOptions>),
+      nCells: C,
+      nGenes: G,
+    });
+    return makeVaeSpec(cfg, json.vaeOptions, stats, null);
   }
 }

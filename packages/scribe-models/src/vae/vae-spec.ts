@@ -5,8 +5,9 @@
  * @module
  */
 import { fromTypedArray, log1p, type Tensor } from "@scribe/core";
-import type { ModelConfig } from "../models/config.js";
+import { type ModelConfig, makeConfig } from "../models/config.js";
 import { latentSiteSpecs, type SiteSpec } from "../models/sites.js";
+import type { LogNormalVaeFamily } from "./log-normal-family.js";
 import { type VaeNetworks, vaeNetworks } from "./networks.js";
 import type { LatentPriorFactory, ResolvedVaeOptions } from "./options.js";
 
@@ -25,7 +26,14 @@ export interface GeneStats {
 
 /** What the model, guide and results of a VAE share. */
 export interface VaeSpec {
+  /**
+   * The NB model's configuration. For a logistic-normal family (`logNormal` set) the nbdm
+   * configuration of the same cells × genes, which stands for the shape only (it has no
+   * sites in the VAE: `globals` is empty, `cellSite` null).
+   */
   readonly cfg: ModelConfig;
+  /** The logistic-normal family (pln, nbln, lnm), or null for the NB models. */
+  readonly logNormal: LogNormalVaeFamily | null;
   readonly opts: ResolvedVaeOptions;
   readonly nets: VaeNetworks;
   readonly stats: GeneStats;
@@ -137,7 +145,49 @@ export function makeVaeSpec(
     heads,
     decoderBias(opts.decoderForm, stats, heads),
   );
-  return { cfg, opts, nets, stats, zeroInflated: zi, globals, cellSite, latentPrior };
+  return { cfg, logNormal: null, opts, nets, stats, zeroInflated: zi, globals, cellSite, latentPrior };
+}
+
+/**
+ * Build the spec of a VAE over a logistic-normal family (`log-normal-family.ts`) for `nCells`
+ * cells. `decoderStart` is the decoder output layer's initial bias (the start of μ, one value
+ * per latent coordinate; zeros when null, e.g. for results rebuilt from their params).
+ * Refused with a clear error: the scVI decoder form (an NB likelihood of its own).
+ */
+export function makeLogNormalVaeSpec(
+  family: LogNormalVaeFamily,
+  nCells: number,
+  opts: ResolvedVaeOptions,
+  stats: GeneStats,
+  latentPrior: LatentPriorFactory | null,
+  decoderStart: Float32Array | null,
+): VaeSpec {
+  if (opts.decoderForm === "scvi")
+    throw new Error(
+      `fit (vae, model ${family.model}): decoderForm "scvi" is an NB likelihood; the ${family.model} VAE decodes to its own latent Gaussian (use the default decoderForm)`,
+    );
+  const G = family.nGenes;
+  const nets = vaeNetworks(
+    G,
+    opts.latentDim,
+    opts.encoder,
+    opts.decoder,
+    opts.activation,
+    1,
+    decoderStart ?? new Float32Array(family.dim),
+    family.dim,
+  );
+  return {
+    cfg: makeConfig("nbdm", { nCells, nGenes: G }),
+    logNormal: family,
+    opts,
+    nets,
+    stats,
+    zeroInflated: false,
+    globals: [],
+    cellSite: null,
+    latentPrior,
+  };
 }
 
 /** The encoder's input for counts [B, G]: log1p, standardised per gene with the training data's statistics when asked. */

@@ -1,0 +1,260 @@
+/**
+ * The logistic-normal families in the VAE (issue 19 item 3; `../shared/spec/scribe.md`
+ * §1.8–1.9): PLN, NBLN and LNM's composition. Per cell z_c ~ N(0, I_K) (K = `latentDim`), the
+ * decoder gives the latent log rates (PLN, NBLN; G values) or ALR coordinates (LNM; G − 1
+ * values) x_c = decoder(z_c) + √d ⊙ ε_c, ε_c ~ N(0, I) drawn in the model only (no guide
+ * site: SCRIBE's d_mode "learned"). The default decoder is one linear layer, x = μ + W z
+ * (Σ = W Wᵀ + diag(d), the family's own latent Gaussian); hidden layers make it an MLP.
+ * The counts' likelihood is the observation model of the Laplace engine
+ * (`laplace/observation.ts`: Poisson, NB in log space, multinomial in ALR coordinates), the
+ * one module both inference methods score cells with.
+ *
+ * LNM's totals are independent of the composition (§1.8) and are fitted on their own as the
+ * Laplace path does (`laplace/totals.ts`); lnmvcp is not offered by the VAE.
+ * @module
+ */
+import {
+  concat,
+  type DistributionLike,
+  exp,
+  factor,
+  fromTypedArray,
+  lgamma,
+  param,
+  prngKey,
+  random,
+  type Shape,
+  type Tensor,
+  zeros,
+} from "@scribe/core";
+import { Normal } from "@scribe/distributions";
+import { alrLatentGenes } from "../laplace/alr-reference.js";
+import {
+  multinomialAlrObservation,
+  negativeBinomialObservation,
+  type ObservationData,
+  type ObservationGlobals,
+  type ObservationModel,
+  poissonObservation,
+} from "../laplace/observation.js";
+import { NBLN_START_R } from "../laplace/svi-cascade.js";
+
+/** The logistic-normal models VAE inference supports. */
+export const LOG_NORMAL_VAE_MODELS = ["pln", "nbln", "lnm"] as const;
+
+/** One of {@link LOG_NORMAL_VAE_MODELS}. */
+export type LogNormalVaeModel = (typeof LOG_NORMAL_VAE_MODELS)[number];
+
+/** The default decoder of these families: no hidden layer, x = μ + W z (SCRIBE's linear decoder). */
+export const LOG_NORMAL_DECODER: readonly number[] = [];
+/** Param of the log of the decoder noise variance d [dim]. */
+export const LOG_D = "vae_log_d";
+/** NBLN: param of the genes' log dispersion log r [G] (a point estimate under its LogNormal prior). */
+export const LOG_R = "vae_log_r";
+/** Initial decoder noise variance (the noise starts small beside typical log-rate spreads of order 1). */
+const D_START = 0.1;
+
+/** What the model, the guide and the results of a logistic-normal VAE need to know about its family. */
+export interface LogNormalVaeFamily {
+  readonly model: LogNormalVaeModel;
+  /** The Laplace engine's observation model of the family. */
+  readonly obs: ObservationModel;
+  readonly nGenes: number;
+  /** Dimension of x: G (PLN, NBLN) or G − 1 (LNM). */
+  readonly dim: number;
+  /** LNM: the ALR reference gene; −1 otherwise. */
+  readonly alrReference: number;
+  /**
+   * LNM: the counts' columns in the order the observation reads them (the ALR coordinates'
+   * genes, then the reference last), and its inverse; null for PLN and NBLN.
+   */
+  readonly columnOrder: { readonly toObserved: Int32Array; readonly toGenes: Int32Array } | null;
+  /** NBLN: loc of the LogNormal(loc, 1) prior on r (default 0, as SCRIBE without data). */
+  readonly rPriorLoc: number;
+}
+
+/** Whether `model` is one of the logistic-normal models the VAE fits. */
+export function isLogNormalVaeModel(model: unknown): model is LogNormalVaeModel {
+  return typeof model === "string" && (LOG_NORMAL_VAE_MODELS as readonly string[]).includes(model);
+}
+
+/**
+ * The family of `model` over `nGenes` genes (`alrReference`: LNM's reference gene, chosen by
+ * `selectAlrReference` when fitting).
+ * @example
+ * const fam = logNormalVaeFamily("lnm", 5, 2); // fam.dim === 4
+ */
+export function logNormalVaeFamily(
+  model: LogNormalVaeModel,
+  nGenes: number,
+  alrReference = -1,
+  rPriorLoc = 0,
+): LogNormalVaeFamily {
+  if (!isLogNormalVaeModel(model))
+    throw new Error(
+      `fit (vae): the logistic-normal VAE fits ${LOG_NORMAL_VAE_MODELS.join(", ")}, not ${JSON.stringify(model)}`,
+    );
+  if (!Number.isFinite(rPriorLoc))
+    throw new Error(`fit (vae, model nbln): rPriorLoc must be finite, got ${rPriorLoc}`);
+  if (model !== "lnm")
+    return {
+      model,
+      obs: model === "pln" ? poissonObservation : negativeBinomialObservation,
+      nGenes,
+      dim: nGenes,
+      alrReference: -1,
+      columnOrder: null,
+      rPriorLoc,
+    };
+  if (nGenes < 2) throw new Error("fit (vae, model lnm): needs at least 2 genes");
+  if (!Number.isInteger(alrReference) || alrReference < 0 || alrReference >= nGenes)
+    throw new Error(
+      `fit (vae, model lnm): alrReference must be a gene index in [0, ${nGenes}), got ${alrReference}`,
+    );
+  const order = Int32Array.from([...alrLatentGenes(nGenes, alrReference), alrReference]);
+  const inverse = new Int32Array(nGenes);
+  order.forEach((g, i) => {
+    inverse[g] = i;
+  });
+  return {
+    model,
+    obs: multinomialAlrObservation,
+    nGenes,
+    dim: nGenes - 1,
+    alrReference,
+    columnOrder: { toObserved: order, toGenes: inverse },
+    rPriorLoc,
+  };
+}
+
+/**
+ * The observation data of counts [B, G] (genes in their original order): the columns as the
+ * observation reads them, the totals and the terms of log p(u | x) free of x (−Σ log u! for
+ * PLN and NBLN, + log N! for LNM, as the Laplace path's constants), computed per minibatch.
+ */
+export function observationData(family: LogNormalVaeFamily, counts: Tensor): ObservationData {
+  const order = family.columnOrder?.toObserved;
+  const observed = order ? counts.gather(fromTypedArray(order), 1) : counts;
+  const totals = counts.sum(-1, true);
+  const logFactorials = lgamma(counts.add(1)).sum(-1);
+  const constant =
+    family.obs === multinomialAlrObservation
+      ? lgamma(totals.add(1)).reshape([-1]).sub(logFactorials)
+      : logFactorials.neg();
+  return { counts: observed, offset: null, totals, constant };
+}
+
+/**
+ * The counts' likelihood as a sample site's distribution: batch [B] (one per cell), event [G];
+ * `logProb(u)` is the observation model's log p(u_c | x_c). It only scores observed counts.
+ */
+export class LogNormalCountsLikelihood implements DistributionLike {
+  readonly batchShape: Shape;
+  readonly eventShape: Shape;
+
+  constructor(
+    readonly family: LogNormalVaeFamily,
+    /** Latent values x [B, dim]. */
+    readonly x: Tensor,
+    readonly globals: ObservationGlobals,
+  ) {
+    this.batchShape = [x.shape[0]!];
+    this.eventShape = [family.nGenes];
+  }
+
+  logProb(counts: Tensor): Tensor {
+    return this.family.obs.logLik(this.x, observationData(this.family, counts), this.globals);
+  }
+
+  sample(): Tensor {
+    throw new Error(
+      `vae (model ${this.family.model}): drawing counts from the ${this.family.obs.name} observation is not supported; the VAE scores observed counts`,
+    );
+  }
+
+  expand(batchShape: Shape): DistributionLike {
+    if (batchShape.length === 1 && batchShape[0] === this.batchShape[0]) return this;
+    throw new Error(
+      `vae (model ${this.family.model}): the counts' likelihood has batch shape [${this.batchShape}], cannot expand to [${batchShape}]`,
+    );
+  }
+}
+
+/**
+ * The family's globals inside the model: the decoder noise log-variance (a param) and, for
+ * NBLN, log r (a param) with its LogNormal(rPriorLoc, 1) prior as a factor outside the cells.
+ */
+export function logNormalGlobalsInModel(family: LogNormalVaeFamily): { logD: Tensor; logR: Tensor | null } {
+  const logD = param(LOG_D, fromTypedArray(new Float32Array(family.dim).fill(Math.log(D_START))));
+  if (family.model !== "nbln") return { logD, logR: null };
+  const logR = param(LOG_R, fromTypedArray(new Float32Array(family.nGenes).fill(Math.log(NBLN_START_R))));
+  factor("r_prior", new Normal(family.rPriorLoc, 1).logProb(logR).sum());
+  return { logD, logR };
+}
+
+/** x = decoder output + √d ⊙ ε for the model (ε from the enclosing seed handler). */
+export function noisyLatent(mean: Tensor, logD: Tensor): Tensor {
+  const k = prngKey();
+  if (!k) throw new Error("vae (logistic-normal): the decoder noise needs a seed handler (SVI provides one)");
+  return mean.add(random.normal(k, [...mean.shape]).mul(exp(logD.mul(0.5))));
+}
+
+/** One decoded minibatch of a logistic-normal family (see `decode.ts` for the NB families). */
+export interface DecodedLogNormalCells {
+  /** The counts' likelihood per cell (batch [B], event [G]) at the given x. */
+  readonly cells: LogNormalCountsLikelihood;
+  /** Expected counts [B, G]: PLN/NBLN exp(x + d/2) (x's noise integrated); LNM N_c ρ at x. */
+  readonly mean: Tensor;
+  /** Denoised expression [B, G]: the rates exp(x) (PLN/NBLN) or the composition ρ (LNM), genes in order. */
+  readonly denoised: Tensor;
+  /** x [B, dim], d [dim] and NBLN's r [G]. */
+  readonly params: Record<string, Tensor>;
+}
+
+/**
+ * Decode x [B, dim] (`counts` [B, G] give LNM's totals): the likelihood, the expectations and
+ * the parameters (`d` the noise variance, `logR` NBLN's log dispersion).
+ */
+export function decodeLogNormalCells(
+  family: LogNormalVaeFamily,
+  x: Tensor,
+  d: Tensor,
+  logR: Tensor | null,
+  counts: Tensor,
+): DecodedLogNormalCells {
+  const globals: ObservationGlobals = logR ? { logR } : {};
+  const cells = new LogNormalCountsLikelihood(family, x, globals);
+  const params: Record<string, Tensor> = { x, d, ...(logR ? { r: exp(logR) } : {}) };
+  if (!family.columnOrder) {
+    const rate = exp(x.clamp(-30, 30));
+    return { cells, mean: exp(x.add(d.mul(0.5)).clamp(-30, 30)), denoised: rate, params };
+  }
+  const logits = concat([x, zeros([x.shape[0]!, 1], x.dtype)], 1); // [y, 0]: the reference last
+  const rho = exp(logits.sub(logits.logsumexp(-1, true))).gather(
+    fromTypedArray(family.columnOrder.toGenes),
+    1,
+  );
+  return { cells, mean: rho.mul(counts.sum(-1, true)), denoised: rho, params: { ...params, rho } };
+}
+
+/**
+ * The decoder's starting bias (the start of μ), from the counts as the Laplace engine's start
+ * transforms them (`fit-laplace.ts`): the per-gene mean of log1p(u) (PLN, NBLN), or of the
+ * smoothed log-ratios log(u_g + ½) − log(u_ref + ½) (LNM). Host arrays, C × G row-major.
+ */
+export function latentStart(
+  family: LogNormalVaeFamily,
+  counts: ArrayLike<number>,
+  nCells: number,
+): Float32Array {
+  const G = family.nGenes;
+  const order = family.columnOrder?.toObserved;
+  const ref = family.alrReference;
+  const sums = new Float64Array(family.dim);
+  for (let c = 0; c < nCells; c++)
+    for (let i = 0; i < family.dim; i++) {
+      const u = counts[c * G + (order ? order[i]! : i)]!;
+      sums[i]! += order ? Math.log(u + 0.5) - Math.log(counts[c * G + ref]! + 0.5) : Math.log1p(u);
+    }
+  return Float32Array.from(sums, (s) => s / nCells);
+}
