@@ -18,7 +18,7 @@ import { prepareH5ad } from "../io/h5ad.js";
 import type { LaplaceFitOptions, LaplaceFitOutcome } from "../laplace/fit-laplace.js";
 import type { LaplaceModel, LaplaceResults } from "../laplace/laplace-results.js";
 import { commitAll, prepareFileAtomic, textWriter } from "../persist/atomic-file-node.js";
-import { isLogNormalVaeModel } from "../vae/log-normal-family.js";
+import { isLogNormalVaeModel, LOG_NORMAL_VAE_MODELS } from "../vae/log-normal-family.js";
 import { refuseNonFiniteResults } from "./finite-results.js";
 import { type Settings, setting } from "./fit-options.js";
 import { type CliIO, EXIT_OK, UsageError } from "./util.js";
@@ -36,7 +36,8 @@ export function isLaplaceModel(m: unknown): m is LaplaceModel {
 
 /**
  * Check that the model and the inference method go together: the Laplace models need
- * `--inference-method laplace`, which fits nothing else. Returns the Laplace model, or null.
+ * `--inference-method laplace` (pln, nbln and lnm may also take `vae`), and laplace fits
+ * nothing else. Returns the Laplace model of a laplace run, or null.
  */
 export function laplaceModelOf(method: string | undefined, model: unknown): LaplaceModel | null {
   if (method === "laplace") {
@@ -48,10 +49,12 @@ export function laplaceModelOf(method: string | undefined, model: unknown): Lapl
       );
     return model;
   }
+  // pln, nbln and lnm are also fitted by the VAE (cli/fit-vae.ts); lnmvcp only by Laplace-EM
+  if (method === "vae" && isLogNormalVaeModel(model)) return null;
   if (isLaplaceModel(model))
     throw new UsageError(
-      method === "vae" && isLogNormalVaeModel(model)
-        ? `--model ${model} --inference-method vae: the ${model} VAE is fit()'s only (scribe fit does not write its results yet); here use --inference-method laplace`
+      method === "vae"
+        ? `--model ${model} --inference-method vae: the VAE fits ${LOG_NORMAL_VAE_MODELS.join(", ")} of the logistic-normal models, not ${model}; fit ${model} with --inference-method laplace`
         : `--model ${model} is fitted by Laplace-EM: add --inference-method laplace`,
     );
   return null;

@@ -19,7 +19,7 @@ import type { DataFilters } from "./data-filters.js";
 import { laplaceFitOptions, laplaceModelOf } from "./fit-laplace.js";
 import { FIT_OPTION_SPECS, optionSpec, type Settings, setting, settingsFromFlags } from "./fit-options.js";
 import { levelFolderName } from "./fit-split.js";
-import { vaeFitOptions } from "./fit-vae.js";
+import { logNormalVaeModelOf, vaeFitOptions } from "./fit-vae.js";
 import { hierarchyOption } from "./hierarchy-option.js";
 import { UsageError } from "./util.js";
 
@@ -166,16 +166,26 @@ export function resolveFitPlan(values: Record<string, unknown>, positionals: rea
   const method = setting<string>(s, "inference.method");
   // Laplace-EM (cli/fit-laplace.ts): pln, nbln, lnm, lnmvcp, and only those
   const laplaceModel = laplaceModelOf(method, s["model.type"]);
+  // the VAE of the logistic-normal models (cli/fit-vae.ts): pln, nbln, lnm
+  const logNormalVae = logNormalVaeModelOf(
+    method,
+    s["model.type"],
+    s["model.zero_inflation"],
+    s["model.variable_capture"],
+  );
+  // neither is an NB-family ModelType; fit() takes them beside those (its VAE and Laplace paths)
   const model = laplaceModel
     ? (laplaceModel as unknown as ModelType)
-    : resolveModel(
-        s["model.type"] as ModelType | undefined,
-        s["model.zero_inflation"] as boolean | undefined,
-        s["model.variable_capture"] as boolean | undefined,
-        // --model with a contradicting --zero-inflation/--variable-capture is an error; a model
-        // from the config file or an override is the base those flags modify
-        "model.type" in flags && ("model.zero_inflation" in flags || "model.variable_capture" in flags),
-      );
+    : logNormalVae
+      ? (logNormalVae as unknown as ModelType)
+      : resolveModel(
+          s["model.type"] as ModelType | undefined,
+          s["model.zero_inflation"] as boolean | undefined,
+          s["model.variable_capture"] as boolean | undefined,
+          // --model with a contradicting --zero-inflation/--variable-capture is an error; a model
+          // from the config file or an override is the base those flags modify
+          "model.type" in flags && ("model.zero_inflation" in flags || "model.variable_capture" in flags),
+        );
 
   const opts: FitOptions = { ...(fitExtra as FitOptions), model };
   // a value equal to its documented default is left to fit(), whose defaults these are: a
@@ -224,7 +234,10 @@ export function resolveFitPlan(values: Record<string, unknown>, positionals: rea
   put("seed", "inference.seed");
   put("guideFlow", "guide.flow");
   // VAE inference: its options join fit()'s (cli/fit-vae.ts)
-  const vae = method === "vae" ? vaeFitOptions(s, originOf("inference.vae.validation", flags)) : null;
+  const vae =
+    method === "vae"
+      ? vaeFitOptions(s, originOf("inference.vae.validation", flags), logNormalVae !== null)
+      : null;
   if (vae) Object.assign(opts, vae);
   else if (s["inference.vae.validation"] !== undefined)
     throw new UsageError(

@@ -5,7 +5,9 @@
  * `ScribeVAEResults.toJSONAsync`, reloadable with `ScribeVAEResults.fromJSON`) and
  * `results.h5ad` with the latent embedding in `obsm["X_scribe_vae"]` (per-cell means of
  * q(z | x)), the per-gene reconstruction means in `var`, the per-cell plug-in log-likelihood
- * in `obs` and the run in `uns["scribe"]`. Training, checkpoints, `--resume` and interrupts are
+ * in `obs` and the run in `uns["scribe"]`. The NB models and the logistic-normal ones (pln,
+ * nbln, lnm: vae/log-normal-family.ts) write the same outputs; only the run's description in
+ * `uns` differs (an NB parameterization, or the count family). Training, checkpoints, `--resume` and interrupts are
  * the SVI path's (cli/fit.ts calls `fit()`, which dispatches to the VAE).
  *
  * Node-only.
@@ -20,10 +22,11 @@ import { prepareH5ad } from "../io/h5ad.js";
 import { commitAll, prepareFileAtomic, textWriter } from "../persist/atomic-file-node.js";
 import type { VaeFitOutcome } from "../vae/fit-vae.js";
 import type { VaeValidationOptions } from "../vae/held-out.js";
+import { isLogNormalVaeModel, type LogNormalVaeModel } from "../vae/log-normal-family.js";
 import type { VaeOptions } from "../vae/options.js";
 import { ScribeVAEResults } from "../vae/vae-results.js";
 import { refuseNonFiniteResults } from "./finite-results.js";
-import { type Settings, setting } from "./fit-options.js";
+import { optionSpec, type Settings, setting } from "./fit-options.js";
 import { type CliIO, EXIT_OK, UsageError } from "./util.js";
 
 /** The obsm key of the latent embedding in `results.h5ad`. */
@@ -82,21 +85,62 @@ export function validationOption(value: unknown, where: string): boolean | VaeVa
 }
 
 /**
- * The `fit()` options of a VAE run from the command's settings (defaults: SCRIBE's, spec §4.1).
+ * The logistic-normal model of a VAE run (`--model pln|nbln|lnm --inference-method vae`), or
+ * null for any other model or method. These models have no zero-inflated or variable-capture
+ * variant in the VAE: either switch turned on is an error naming it.
+ * @example
+ * logNormalVaeModelOf("vae", "pln", undefined, undefined); // "pln"
+ */
+export function logNormalVaeModelOf(
+  method: string,
+  model: unknown,
+  zeroInflation: unknown,
+  variableCapture: unknown,
+): LogNormalVaeModel | null {
+  if (method !== "vae" || !isLogNormalVaeModel(model)) return null;
+  if (zeroInflation === true)
+    throw new UsageError(
+      `--model ${model} --inference-method vae: --zero-inflation does not apply (no zero inflation)`,
+    );
+  if (variableCapture === true)
+    throw new UsageError(
+      `--model ${model} --inference-method vae: --variable-capture does not apply (lnmvcp, LNM with capture, is fitted by --inference-method laplace)`,
+    );
+  return model;
+}
+
+/**
+ * The decoder's hidden layers of a VAE run. The logistic-normal models default to their
+ * linear decoder (x = μ + W z, vae/log-normal-family.ts), so for them the layers are passed
+ * only when they differ from the command's NB default (a config stating every default then
+ * fits as no config); null: leave the decoder to `fit()`.
+ */
+function decoderOption(s: Settings, logNormal: boolean): number[] | null {
+  const key = "inference.vae.decoder_hidden";
+  const layers = hiddenSizes(setting(s, key), "--decoder-hidden");
+  if (logNormal && JSON.stringify(layers) === JSON.stringify(optionSpec(key)?.dflt)) return null;
+  return layers;
+}
+
+/**
+ * The `fit()` options of a VAE run from the command's settings (defaults: SCRIBE's, spec §4.1);
+ * `logNormal`: the model is pln, nbln or lnm (see {@link decoderOption}).
  * @example
  * vaeFitOptions({ "inference.vae.latent_dim": 2 }).latentDim; // 2
  */
 export function vaeFitOptions(
   s: Settings,
   validationOrigin = "--validation",
+  logNormal = false,
 ): VaeOptions & { inferenceMethod: "vae" } {
   if (setting<boolean>(s, "output.plots"))
     throw new UsageError("--plots: the default plots are for svi and mcmc results; not available for vae");
+  const decoder = decoderOption(s, logNormal);
   return {
     inferenceMethod: "vae",
     latentDim: setting<number>(s, "inference.vae.latent_dim"),
     encoder: hiddenSizes(setting(s, "inference.vae.encoder_hidden"), "--encoder-hidden"),
-    decoder: hiddenSizes(setting(s, "inference.vae.decoder_hidden"), "--decoder-hidden"),
+    ...(decoder ? { decoder } : {}),
     klWarmupSteps: setting<number>(s, "inference.vae.kl_warmup"),
     ...(s["inference.vae.latent_flow"] !== undefined
       ? { latentFlow: s["inference.vae.latent_flow"] as FlowKind }
@@ -144,10 +188,17 @@ export async function annotateVae(
   const C = counts.shape[0]!;
   const K = res.spec.opts.latentDim;
   const emb = await res.getLatentEmbedding(counts).data();
+  // the logistic-normal models have no NB parameterization (their spec's cfg is a placeholder):
+  // their count family (poisson, negative-binomial, multinomial-alr) and LNM's ALR reference
+  const family = res.spec.logNormal;
   const uns: Record<string, UnsValue> = {
     model: res.modelType,
-    parameterization: res.spec.cfg.parameterization,
-    unconstrained: res.spec.cfg.unconstrained,
+    ...(family
+      ? {
+          family: family.obs.name,
+          ...(family.alrReference >= 0 ? { alr_reference: family.alrReference } : {}),
+        }
+      : { parameterization: res.spec.cfg.parameterization, unconstrained: res.spec.cfg.unconstrained }),
     inference_method: "vae",
     n_cells: C,
     n_genes: res.spec.cfg.nGenes,

@@ -26,6 +26,7 @@ import { commitAll, prepareFileAtomic, textWriter } from "../persist/atomic-file
 import type { ScribeResults } from "../results/results.js";
 import { annotateAnnData } from "../results/summaries.js";
 import type { VaeFitOutcome } from "../vae/fit-vae.js";
+import { isLogNormalVaeModel } from "../vae/log-normal-family.js";
 import { initializeWithDefault, writeTemplate } from "./config-file.js";
 import { countMatrix, type LoadedData, loadData } from "./data.js";
 import { type FilteredData, filterData } from "./data-filters.js";
@@ -194,10 +195,12 @@ async function fitCommand(
   const plan = resolveFitPlan(values, positionals);
   const { dataPath, settings } = plan;
   const model = plan.fitOptions.model!;
-  // the Laplace models (pln, nbln, lnm, lnmvcp) have no parameterization: the NB family's
-  // traits (none needed, no quadrature) stand for them here
-  const laplace = setting<string>(settings, "inference.method") === "laplace";
-  const traits = FAMILY_TRAITS[familyNameOfModel(laplace ? "nbdm" : model)];
+  // the Laplace models (pln, nbln, lnm, lnmvcp) and the logistic-normal VAE (pln, nbln, lnm)
+  // have no parameterization: the NB family's traits (none needed, no quadrature) stand for
+  // them here, and the VAE is given none (fitVae refuses an NB option for these models)
+  const method = setting<string>(settings, "inference.method");
+  const logNormalVae = method === "vae" && isLogNormalVaeModel(model);
+  const traits = FAMILY_TRAITS[familyNameOfModel(method === "laplace" || logNormalVae ? "nbdm" : model)];
   const givenParam = plan.fitOptions.parameterization;
   if (traits.needsParameterization && givenParam === undefined)
     throw new UsageError(
@@ -211,7 +214,7 @@ async function fitCommand(
   );
   const nSamples = setting<number>(settings, "output.n_samples");
   const outDir = plan.outDir;
-  const opts: FitOptions = { ...plan.fitOptions, parameterization };
+  const opts: FitOptions = { ...plan.fitOptions, ...(logNormalVae ? {} : { parameterization }) };
   if (opts.nQuadNodes !== undefined && !traits.quadrature)
     throw new UsageError(`--n-quad-nodes applies only to --model twostate or twostatevcp`);
   const flag = (key: string) => Boolean(setting<boolean>(settings, key));
@@ -296,7 +299,7 @@ async function fitCommand(
   const quiet = flag("run.quiet");
   if (!quiet)
     io.stderr(
-      `scribe fit: ${data.adata.X.shape[0]} cells × ${data.adata.X.shape[1]} genes, model ${model} (${parameterization})\n`,
+      `scribe fit: ${data.adata.X.shape[0]} cells × ${data.adata.X.shape[1]} genes, model ${model} (${logNormalVae ? "vae" : parameterization})\n`,
     );
 
   claim.folder = claimOutputFolder(outDir, "--out");
