@@ -194,7 +194,7 @@ export const DEFAULT_OVERDISPERSION_PRIOR: HierarchySpec = {
 };
 
 /** Whether a priors value is a `{ level: family }` object (not a tuple, a tensor or `{ type }`). */
-function isLevelPriors(v: PriorValue): v is LevelPriors {
+export function isLevelPriors(v: PriorValue): v is LevelPriors {
   return (
     typeof v === "object" &&
     v !== null &&

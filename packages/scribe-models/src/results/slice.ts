@@ -5,9 +5,11 @@
  * @module
  */
 import { fromTypedArray, type Tensor } from "@scribe/core";
-import { factorSiteNames } from "../families/dataset-factors.js";
+import { type DatasetFactors, factorFamily, factorSiteNames } from "../families/dataset-factors.js";
 import { familyOf } from "../families/registry.js";
 import type { CoreParam, ModelConfig } from "../models/config.js";
+import { BASE_LEVEL, isLevelPriors, type PriorValue } from "../models/priors.js";
+import { shrinkageHyperSites } from "../models/shrinkage.js";
 import { hierarchyNames, type SiteSpec } from "../models/sites.js";
 import type { ScribeResults } from "./results.js";
 import { ScribeResults as Results } from "./results.js";
@@ -22,6 +24,24 @@ export function siteOfParam(name: string, sites: ReadonlyMap<string, SiteSpec>):
 
 function indexAxis(t: Tensor, axis: number, idx: readonly number[]): Tensor {
   return t.gather(fromTypedArray(Int32Array.from(idx), [idx.length]), axis);
+}
+
+/**
+ * The sites of every horseshoe / NEG factor effect on `target` (its `{θ}_{f}_raw` z and the
+ * hyper-sites under its shrinkage prefix, named by `models/shrinkage.ts`); none for the other
+ * families, whose effects are sites of their own.
+ */
+function shrinkageEffectSites(factors: DatasetFactors, target: string): string[] {
+  const n = factorSiteNames(factors, target);
+  const out: string[] = [];
+  n.shrinkagePrefixes.forEach((prefix, f) => {
+    const h = factorFamily(factors, target, f);
+    if (!prefix || !h || h.family === "gaussian") return;
+    const hyper: SiteSpec[] = [];
+    shrinkageHyperSites(prefix, [], h, hyper);
+    out.push(n.raws[f]!, ...hyper.map((x) => x.name));
+  });
+  return out;
 }
 
 /** Hyper-sites without a gene axis whatever their length (capture scaling's per-dataset sites). */
@@ -78,13 +98,16 @@ export function sliceComponent(res: ScribeResults, k: number): ScribeResults {
   if (cfg.priors.hierarchy.expression)
     throw new Error("getComponent: the expression hierarchy is defined only for mixtures");
   const specs = familyOf(cfg).guideParamSites(cfg);
-  // a mixture target of a multi-factor design carries the component axis on its base and effects
+  // a mixture target of a multi-factor design carries the component axis on its base and
+  // effects, and on a horseshoe / NEG effect's z and per-effect λ / ζ / ψ (its scalar τ and c²
+  // are shared by the components: no leading K, kept whole below)
   const componentSites = new Set<string>(cfg.mixtureParams);
   const factors = cfg.datasets?.factors;
   if (factors)
     for (const t of cfg.datasets!.params.filter((p) => cfg.mixtureParams.includes(p))) {
       const n = factorSiteNames(factors, t);
-      for (const x of [n.loc, ...n.effects, ...n.interactions]) componentSites.add(x);
+      for (const x of [n.loc, ...n.effects, ...n.interactions, ...shrinkageEffectSites(factors, t)])
+        componentSites.add(x);
     }
   const params: Record<string, Tensor> = {};
   for (const [name, v] of Object.entries(res.params)) {
@@ -117,7 +140,9 @@ export function sliceComponent(res: ScribeResults, k: number): ScribeResults {
  * scaling is dropped (the η prior's location returns to log M₀). p/phi with a gene axis per
  * dataset ("gene_specific" / "two_level") has no single-dataset form and is refused. In a
  * multi-factor design each factor target becomes an exp-transformed site whose guide is the
- * sum of its base and effects at d (`factorDatasetGuide` in results/slice.ts).
+ * sum of its base and effects at d (`factorDatasetGuide` in results/slice.ts); a level with a
+ * horseshoe / NEG effect is refused there. Per-level prior families leave the options (their
+ * `base`, the parameter's own prior, stays).
  */
 export function sliceDataset(res: ScribeResults, d: number): ScribeResults {
   const cfg = res.config;
@@ -150,7 +175,14 @@ export function sliceDataset(res: ScribeResults, d: number): ScribeResults {
   if (ds.factors)
     for (const t of ds.params) {
       const n = factorSiteNames(ds.factors, t);
-      for (const x of [n.loc, ...n.effects, ...n.interactions, ...n.scales]) if (x) dropped.add(x);
+      for (const x of [
+        n.loc,
+        ...n.effects,
+        ...n.interactions,
+        ...n.scales,
+        ...shrinkageEffectSites(ds.factors, t),
+      ])
+        if (x) dropped.add(x);
     }
   const params: Record<string, Tensor> = { ...factorGuide };
   for (const [name, v] of Object.entries(res.params)) {
@@ -178,7 +210,16 @@ export function sliceDataset(res: ScribeResults, d: number): ScribeResults {
   const positiveTransform = ds.factors
     ? { ...cfg.positiveTransform, ...Object.fromEntries(ds.params.map((t) => [t, "exp" as const])) }
     : opts.positiveTransform;
-  const { capture_scaling: _cs, mu_eta: _me, ...keptPriors } = (priors ?? {}) as Record<string, unknown>;
+  const { capture_scaling: _cs, mu_eta: _me, ...rest } = (priors ?? {}) as Record<string, PriorValue>;
+  // per-level families belong to the factor design, which one dataset does not have: a
+  // `{ level: family }` value gives way to its reserved `base` (the parameter's own prior), if any
+  const keptPriors = Object.fromEntries(
+    Object.entries(rest).flatMap(([k, v]) => {
+      if (!isLevelPriors(v)) return [[k, v]];
+      const own = v[BASE_LEVEL];
+      return own === undefined ? [] : [[k, own]];
+    }),
+  );
   const levels = res.meta.datasetLevels as string[] | undefined;
   return new Results({
     modelType: res.modelType,
@@ -203,6 +244,9 @@ export function sliceDataset(res: ScribeResults, d: number): ScribeResults {
  * Normal factors on the base and the effects (independent), log θ_d = β + Σ effects at d is
  * Normal with loc Σ locs and scale √(Σ scales²), the `{θ}_loc`, `{θ}_scale` of an
  * exp-transformed site. Guides that couple these sites (low-rank, joint, flow) are refused.
+ * A horseshoe / NEG effect is s ⊙ z (a product of the shrinkage scale and its raw), whose
+ * posterior is not Normal: a dataset at a level with such an effect is refused, naming the
+ * factor, level and family; at a crossed factor's reference level the effect is 0 and absent.
  */
 function factorDatasetGuide(res: ScribeResults, d: number): Record<string, Tensor> {
   const cfg = res.config;
@@ -227,9 +271,14 @@ function factorDatasetGuide(res: ScribeResults, d: number): Record<string, Tenso
       };
     };
     const parts = [part(n.loc, null)];
-    factors.names.forEach((_, f) => {
+    factors.names.forEach((name, f) => {
       const l = factors.codes[f]![d]!;
       const nested = factors.parents[f]! >= 0;
+      const family = factorFamily(factors, t, f)?.family;
+      if (n.raws[f] && (nested || l > 0))
+        throw new Error(
+          `getDataset: dataset ${d} has factor '${name}' at level '${factors.levels[f]![l]}', whose effect on '${t}' has a ${family} prior: non-centred (its shrinkage scale × ${n.raws[f]}), so log ${t} at this dataset has no Normal guide for a single-dataset slice; use the full results (getMap / getPosteriorSamples give ${t} per dataset)${nested ? "" : " or a dataset at the reference level"}`,
+        );
       if (nested) parts.push(part(n.effects[f]!, l));
       else if (l > 0) parts.push(part(n.effects[f]!, l - 1)); // reference coding: level 0 has none
     });
