@@ -185,4 +185,5 @@ export async function runW6(args: string[]): Promise<void> {
 // Only as the entry module: another bench imports `generate` from here (bench/backed-fit.ts),
 // and its own `--child` argument must not start W6's pseudobulk child.
 const childAt = process.argv.indexOf("--child");
-if (childAt >= 0 && process.argv[1] === HERE) await child(process.argv[childAt + 1]!, process.argv[childAt + 2]!);
+if (childAt >= 0 && process.argv[1] === HERE)
+  await child(process.argv[childAt + 1]!, process.argv[childAt + 2]!);
