@@ -157,7 +157,7 @@ function logCapturedTotalEta(
  * otherwise); the integral is a Gauss–Legendre rule on a window around min(s*, logit p) that
  * spans 25 curvature scales, or 40 e-folds of the slope when the mode is the edge logit p.
  * (ν itself is (1 − p)/p · eˢ, which gives the posterior mean.) With `etaPrior` the capture
- * has the biology-informed prior instead ({@link logCapturedTotalEta}).
+ * has the biology-informed prior instead (this module's `logCapturedTotalEta`).
  * @example
  * logCapturedTotal(120, 3, 0.99).logLik; // log P(u_T = 120)
  * logCapturedTotal(120, 3, 0.99, { loc: 4, scale: 0.3 }).meanCapture; // ≈ e⁻⁴
