@@ -17,8 +17,8 @@ import {
 } from "@scribe/core";
 import { type Constraint, corrCholesky, realVector } from "../constraints.js";
 import { eyeMask, trilPairs } from "../linalg-utils.js";
-import { drawMath, type ElementwiseMath, engineMath } from "./elementwise-math.js";
-import { Transform } from "./transform.js";
+import { type ElementwiseMath, engineMath } from "./elementwise-math.js";
+import { MathMapTransform } from "./math-map-transform.js";
 import { matrixToVec, sideFromPacked, vecToMatrix } from "./tril-index.js";
 
 function strictLowerMask(n: number): Tensor {
@@ -30,7 +30,7 @@ function strictLowerMask(n: number): Tensor {
  * partial correlation z = tanh(x) in (−1, 1); row i is then built by stick breaking on the
  * squared norm: wᵢⱼ = zᵢⱼ·√(Πₖ<ⱼ(1 − zᵢₖ²)), wᵢᵢ = √(Πₖ<ᵢ(1 − zᵢₖ²)), so every row has unit norm.
  */
-export class CorrCholeskyTransform extends Transform {
+export class CorrCholeskyTransform extends MathMapTransform {
   get domain(): Constraint {
     return realVector;
   }
@@ -44,11 +44,11 @@ export class CorrCholeskyTransform extends Transform {
     const excl = sub(cumsum(l1, -1), l1);
     return { n, zs, excl };
   }
-  private map(x: Tensor, m: ElementwiseMath): Tensor {
+  protected map(x: Tensor, m: ElementwiseMath): Tensor {
     const { n, zs, excl } = this.build(x, m);
     return mul(where(eyeMask(n), 1, zs), m.exp(mul(excl, 0.5)));
   }
-  private unmap(y: Tensor, m: ElementwiseMath): Tensor {
+  protected unmap(y: Tensor, m: ElementwiseMath): Tensor {
     const n = y.shape[y.rank - 1]!;
     const ws = where(strictLowerMask(n), y, 0);
     const sq = square(ws);
@@ -56,18 +56,6 @@ export class CorrCholeskyTransform extends Transform {
     const z = where(strictLowerMask(n), ws.div(sqrt(sub(1, excl))), 0);
     const zv = matrixToVec(z, trilPairs(n, true));
     return mul(sub(m.log1p(zv), m.log1p(neg(zv))), 0.5);
-  }
-  forward(x: Tensor): Tensor {
-    return this.map(x, engineMath);
-  }
-  inverse(y: Tensor): Tensor {
-    return this.unmap(y, engineMath);
-  }
-  override drawForward(x: Tensor): Tensor {
-    return this.map(x, drawMath);
-  }
-  override drawInverse(y: Tensor): Tensor {
-    return this.unmap(y, drawMath);
   }
   logAbsDetJacobian(x: Tensor, _y: Tensor): Tensor {
     const { n, excl } = this.build(x, engineMath);

@@ -1,8 +1,8 @@
 import { type Shape, sum, type Tensor } from "@scribe/core";
 import { type Constraint, lowerCholesky, realVector } from "../constraints.js";
 import { concatSafe, diagonal, sliceLast, trilPairs } from "../linalg-utils.js";
-import { drawMath, type ElementwiseMath, engineMath } from "./elementwise-math.js";
-import { Transform } from "./transform.js";
+import type { ElementwiseMath } from "./elementwise-math.js";
+import { MathMapTransform } from "./math-map-transform.js";
 import { matrixToVec, sideFromPacked, vecToMatrix } from "./tril-index.js";
 
 /**
@@ -10,14 +10,14 @@ import { matrixToVec, sideFromPacked, vecToMatrix } from "./tril-index.js";
  * n(n−1)/2 entries fill the strict lower triangle row by row, the last n are the log-diagonal.
  * log |det J| = Σ log-diagonal entries.
  */
-export class LowerCholeskyTransform extends Transform {
+export class LowerCholeskyTransform extends MathMapTransform {
   get domain(): Constraint {
     return realVector;
   }
   get codomain(): Constraint {
     return lowerCholesky;
   }
-  private map(x: Tensor, math: ElementwiseMath): Tensor {
+  protected map(x: Tensor, math: ElementwiseMath): Tensor {
     const n = sideFromPacked(x.shape[x.rank - 1]!, false, "LowerCholeskyTransform");
     const m = (n * (n - 1)) / 2;
     const strict = trilPairs(n, true);
@@ -27,21 +27,9 @@ export class LowerCholeskyTransform extends Transform {
       ...diag,
     ]);
   }
-  private unmap(y: Tensor, math: ElementwiseMath): Tensor {
+  protected unmap(y: Tensor, math: ElementwiseMath): Tensor {
     const n = y.shape[y.rank - 1]!;
     return concatSafe([matrixToVec(y, trilPairs(n, true)), math.log(diagonal(y))], -1);
-  }
-  forward(x: Tensor): Tensor {
-    return this.map(x, engineMath);
-  }
-  inverse(y: Tensor): Tensor {
-    return this.unmap(y, engineMath);
-  }
-  override drawForward(x: Tensor): Tensor {
-    return this.map(x, drawMath);
-  }
-  override drawInverse(y: Tensor): Tensor {
-    return this.unmap(y, drawMath);
   }
   logAbsDetJacobian(x: Tensor, _y: Tensor): Tensor {
     const n = sideFromPacked(x.shape[x.rank - 1]!, false, "LowerCholeskyTransform");

@@ -1,8 +1,8 @@
 import { add, cumsum, fromTypedArray, neg, type Shape, sub, sum, type Tensor } from "@scribe/core";
 import { type Constraint, realVector, simplex } from "../constraints.js";
 import { concatSafe, sliceLast } from "../linalg-utils.js";
-import { drawMath, type ElementwiseMath, engineMath } from "./elementwise-math.js";
-import { Transform } from "./transform.js";
+import { type ElementwiseMath, engineMath } from "./elementwise-math.js";
+import { MathMapTransform } from "./math-map-transform.js";
 
 /**
  * log(K−1−i) for i = 0..K−2, so that x = 0 maps to the uniform simplex point: host `Math.log`
@@ -28,7 +28,7 @@ function offsets(km1: number, dtype: Tensor["dtype"], m: ElementwiseMath): Tenso
  * log(K−1−i)) is the fraction taken from what remains of the stick. Computed in log space;
  * the inverse uses suffix sums, so no cancellation near the vertices.
  */
-export class StickBreakingTransform extends Transform {
+export class StickBreakingTransform extends MathMapTransform {
   get domain(): Constraint {
     return realVector;
   }
@@ -42,28 +42,16 @@ export class StickBreakingTransform extends Transform {
     const excl = sub(cum, log1mz);
     return { logz: m.logSigmoid(xp), log1mz, cum, excl };
   }
-  private map(x: Tensor, m: ElementwiseMath): Tensor {
+  protected map(x: Tensor, m: ElementwiseMath): Tensor {
     const { logz, cum, excl } = this.parts(x, m);
     const km1 = x.shape[x.rank - 1]!;
     return concatSafe([m.exp(add(logz, excl)), m.exp(sliceLast(cum, km1 - 1))], -1);
   }
-  private unmap(y: Tensor, m: ElementwiseMath): Tensor {
+  protected unmap(y: Tensor, m: ElementwiseMath): Tensor {
     const k = y.shape[y.rank - 1]!;
     const suffix = cumsum(y, -1, true);
     const lx = sub(m.log(sliceLast(y, 0, k - 1)), m.log(sliceLast(suffix, 1)));
     return add(lx, offsets(k - 1, y.dtype, m));
-  }
-  forward(x: Tensor): Tensor {
-    return this.map(x, engineMath);
-  }
-  inverse(y: Tensor): Tensor {
-    return this.unmap(y, engineMath);
-  }
-  override drawForward(x: Tensor): Tensor {
-    return this.map(x, drawMath);
-  }
-  override drawInverse(y: Tensor): Tensor {
-    return this.unmap(y, drawMath);
   }
   logAbsDetJacobian(x: Tensor, _y: Tensor): Tensor {
     const { logz, log1mz, excl } = this.parts(x, engineMath);
