@@ -14,8 +14,9 @@ import type { Tensor } from "./tensor.js";
  * Tensors already computed are left as they are; deferred reductions and empty tensors are
  * realized as `realize` does them. A disposed tensor is an error naming its position.
  * @example
+ * const [g, m0, x] = [tensor([1, 2]), zeros([2]), tensor([0.5, 0.5])];
  * const m = g.mul(0.1).add(m0.mul(0.9));
- * const p = x.sub(m.mul(lr));
+ * const p = x.sub(m.mul(0.01));
  * realizeTogether([m, p]); // one loop writes m and p
  */
 export function realizeTogether(tensors: readonly Tensor[]): void {
