@@ -15,8 +15,9 @@
  * draws peaked at 326 MiB (max RSS 334 MB, 37 s CPU), with 60 draws at 291 MiB (max RSS
  * 298 MB, 178 s CPU; PSIS-LOO 4.1 s wall of it). Memory beyond that grows only with the
  * outputs, the [S, C] and [S, G] matrices (2 fits × 500 × 12,000 × 8 B ≈ 96 MB at 500 draws),
- * so 500 draws stay near 0.4 GB; the time grows linearly with S (≈ 25 min CPU at 500 draws
- * here: the elementwise NB likelihood of 2·10¹⁰ cell × gene × draw terms on the CPU backend).
+ * so 500 draws stay near 0.4 GB; the time grows linearly with S. With 500 draws (Dec 2026,
+ * same machine, load 4–20): peak 361 MiB (max RSS 369,608 kB), 2,303 s CPU, PSIS-LOO 8.9 s wall
+ * (the elementwise NB likelihood of 2·10¹⁰ cell × gene × draw terms on one CPU thread).
  *
  * Usage: npx tsx bench/model-comparison-memory.ts [--cells 10000] [--genes 2000] [--draws 500]
  *   [--chunk-elements 4194304]
