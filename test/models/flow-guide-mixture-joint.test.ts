@@ -1,12 +1,13 @@
-import { fromTypedArray, key, splitKey, type Tensor } from "@scribe/core";
-import { adam, TraceELBO } from "@scribe/infer";
+import { fromTypedArray } from "@scribe/core";
+import { adam } from "@scribe/infer";
 import { fit } from "@scribe/models/fit.js";
 import { FlowGuideFactor, JointFlowSite } from "@scribe/models/guides/flow-guide.js";
 import { guideDistributions } from "@scribe/models/guides/guide.js";
 import { type ModelOptions, makeConfig } from "@scribe/models/models/config.js";
-import { scribeModel } from "@scribe/models/models/presets.js";
 import { posteriorSamples } from "@scribe/models/results/posterior.js";
 import { describe, expect, it } from "vitest";
+import { pearson } from "../../bench/stats.js";
+import { elboEstimate } from "./elbo-estimate.js";
 import { rng } from "./vae-helpers.js";
 
 // Flow guides for mixtures and the joint flow across parameters (issue 19, guides/flow-guide.ts;
@@ -23,24 +24,6 @@ import { rng } from "./vae-helpers.js";
 /** NB(r, mean) counts as a Gamma–Poisson mixture. */
 function nb(R: ReturnType<typeof rng>, r: number, mean: number): number {
   return R.poisson((R.gamma(r) * mean) / r);
-}
-
-async function elboEstimate(
-  opts: Partial<ModelOptions> & { nCells: number; nGenes: number },
-  params: Readonly<Record<string, Tensor>>,
-  counts: Tensor,
-  n: number,
-): Promise<{ elbo: number; se: number }> {
-  const { model, guide } = scribeModel("nbdm", opts);
-  const elbo = new TraceELBO();
-  const values: number[] = [];
-  for (const k of splitKey(key(2024), n)) {
-    const loss = elbo.loss(k, { ...params }, model as never, guide as never, [counts, null] as never);
-    values.push(-Number((await loss.data())[0]));
-  }
-  const mean = values.reduce((a, b) => a + b, 0) / n;
-  const v = values.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1);
-  return { elbo: mean, se: Math.sqrt(v / n) };
 }
 
 describe("flow guides for mixtures and across parameters", () => {
@@ -170,18 +153,3 @@ describe("flow guides for mixtures and across parameters", () => {
     ).toThrow(/guideFlowOptions.independent must be true or false, got "no"/);
   });
 });
-
-function pearson(a: number[], b: number[]): number {
-  const n = a.length;
-  const ma = a.reduce((s, v) => s + v, 0) / n;
-  const mb = b.reduce((s, v) => s + v, 0) / n;
-  let sab = 0;
-  let saa = 0;
-  let sbb = 0;
-  for (let i = 0; i < n; i++) {
-    sab += (a[i]! - ma) * (b[i]! - mb);
-    saa += (a[i]! - ma) ** 2;
-    sbb += (b[i]! - mb) ** 2;
-  }
-  return sab / Math.sqrt(saa * sbb);
-}

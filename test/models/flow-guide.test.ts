@@ -1,11 +1,11 @@
-import { fromTypedArray, key, splitKey, type Tensor } from "@scribe/core";
-import { adam, TraceELBO } from "@scribe/infer";
+import { fromTypedArray } from "@scribe/core";
+import { adam } from "@scribe/infer";
 import { fit } from "@scribe/models/fit.js";
 import { FlowGuideFactor } from "@scribe/models/guides/flow-guide.js";
 import { guideDistributions } from "@scribe/models/guides/guide.js";
-import { type ModelOptions, makeConfig } from "@scribe/models/models/config.js";
-import { scribeModel } from "@scribe/models/models/presets.js";
+import { makeConfig } from "@scribe/models/models/config.js";
 import { describe, expect, it } from "vitest";
+import { elboEstimate } from "./elbo-estimate.js";
 import { rng } from "./vae-helpers.js";
 
 // SCRIBE's flow guides (issue 19 item 2, spec §3 "normalizing flow"). On few cells, the
@@ -35,24 +35,6 @@ function sparseCounts(seed: number): Float32Array {
   return x;
 }
 
-async function elboEstimate(
-  opts: Partial<ModelOptions>,
-  params: Readonly<Record<string, Tensor>>,
-  counts: Tensor,
-  n: number,
-): Promise<{ elbo: number; se: number }> {
-  const { model, guide } = scribeModel("nbdm", { nCells: C, nGenes: G, ...opts });
-  const elbo = new TraceELBO();
-  const values: number[] = [];
-  for (const k of splitKey(key(2024), n)) {
-    const loss = elbo.loss(k, { ...params }, model as never, guide as never, [counts, null] as never);
-    values.push(-Number((await loss.data())[0]));
-  }
-  const mean = values.reduce((a, b) => a + b, 0) / n;
-  const v = values.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1);
-  return { elbo: mean, se: Math.sqrt(v / n) };
-}
-
 describe("flow guides (guideFlow)", () => {
   it(
     "spline-coupling flow guide: ELBO ≥ mean-field's within Monte-Carlo error (both printed with SEs)",
@@ -79,8 +61,13 @@ describe("flow guides (guideFlow)", () => {
       expect(dists.get("r")!.dist).toBeInstanceOf(FlowGuideFactor);
       expect(dists.get("p")!.dist).not.toBeInstanceOf(FlowGuideFactor);
       const N = SLOW ? 400 : 120;
-      const m = await elboEstimate({ priors }, mf.results.params, counts, N);
-      const f = await elboEstimate({ priors, ...flowOpts }, fl.results.params, counts, N);
+      const m = await elboEstimate({ nCells: C, nGenes: G, priors }, mf.results.params, counts, N);
+      const f = await elboEstimate(
+        { nCells: C, nGenes: G, priors, ...flowOpts },
+        fl.results.params,
+        counts,
+        N,
+      );
       const se = Math.hypot(f.se, m.se);
       console.log(
         `nbdm ${C}×${G} (${ZERO} all-zero genes, r prior ${SLOW ? "LogNormal(0, 3)" : "LogNormal(0, 1)"}, ${steps} steps): ` +
