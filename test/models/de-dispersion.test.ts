@@ -10,8 +10,9 @@ import {
   trigammaInverse,
 } from "@scribe/models/de/index.js";
 import { overdispersionProfile } from "@scribe/models/de/overdispersion.js";
-import { makeRng, randGamma, randPoisson } from "@scribe/models/de/simulate.js";
+import { randGamma, randPoisson } from "@scribe/models/de/simulate.js";
 import { trigamma } from "@scribe/models/de/special.js";
+import { makeRng } from "@scribe/models/seeded-rng.js";
 import { describe, expect, it } from "vitest";
 
 /** Golden-section maximum of f on [a, b]. */

@@ -1,5 +1,5 @@
 import { momTest, nbFit, nbTest, simulateTwoGroup } from "@scribe/models/de/index.js";
-import { makeRng } from "@scribe/models/de/simulate.js";
+import { makeRng } from "@scribe/models/seeded-rng.js";
 import { describe, expect, it } from "vitest";
 
 /** One-sample Kolmogorov–Smirnov test against U(0, 1): [D, asymptotic p-value]. */

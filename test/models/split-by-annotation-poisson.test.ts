@@ -12,9 +12,10 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { makeRng, randPoisson } from "@scribe/models/de/simulate.js";
+import { randPoisson } from "@scribe/models/de/simulate.js";
 import { getNumericColumn } from "@scribe/models/io/index.js";
 import { readH5ad } from "@scribe/models/io/node.js";
+import { makeRng } from "@scribe/models/seeded-rng.js";
 import { describe, expect, it } from "vitest";
 import { cliInProcess as cli } from "./cli-in-process.js";
 import { writeCellsTenx } from "./write-cells-tenx.js";

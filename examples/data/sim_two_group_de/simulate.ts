@@ -6,9 +6,10 @@
  * Run: npx tsx examples/data/sim_two_group_de/simulate.ts
  */
 import { fileURLToPath } from "node:url";
-import { makeRng, randGamma, randNormal, randPoisson } from "../../../packages/scribe-models/src/de/simulate.js";
+import { randGamma, randNormal, randPoisson } from "../../../packages/scribe-models/src/de/simulate.js";
 import { categorical, createAnnData } from "../../../packages/scribe-models/src/io/index.js";
 import { writeH5ad } from "../../../packages/scribe-models/src/io/node.js";
+import { makeRng } from "../../../packages/scribe-models/src/seeded-rng.js";
 
 const SEED = 11;
 const CELLS_PER_CONDITION = 150;

@@ -14,44 +14,13 @@
  *   composition does not shift between groups in expectation;
  * - size factors s_i = exp(Normal(0, `sizeSd`));
  * - y_gi ~ Gamma–Poisson: λ ~ Gamma(shape 1/θ, scale θ·μ), y ~ Poisson(λ), μ = s_i m_g e^{δ_g k_i}.
- * Randomness: xoshiro128** seeded by splitmix32 (own small PRNG, uniform in (0, 1)
- * from 32 bits), normals by Box–Muller, gammas by Marsaglia–Tsang (2000), Poisson by
- * inversion for λ < 30 and by the PTRS transformed-rejection method (Hörmann 1993)
- * otherwise.
+ * Randomness: the package's seeded uniform generator (seeded-rng.ts), normals by
+ * Box–Muller, gammas by Marsaglia–Tsang (2000), Poisson by inversion for λ < 30 and by the
+ * PTRS transformed-rejection method (Hörmann 1993) otherwise.
  * @module
  */
+import { makeRng } from "../seeded-rng.js";
 import type { CountMatrix } from "./counts.js";
-
-/** A seeded uniform generator on (0, 1) (xoshiro128** from a splitmix32 seed). */
-export function makeRng(seed: number): () => number {
-  let x = seed >>> 0;
-  const sm = () => {
-    x = (x + 0x9e3779b9) >>> 0;
-    let z = x;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-    return (z ^ (z >>> 16)) >>> 0;
-  };
-  let a = sm();
-  let b = sm();
-  let c = sm();
-  let d = sm();
-  return () => {
-    const r = Math.imul(rotl(Math.imul(b, 5) >>> 0, 7), 9) >>> 0;
-    const t = (b << 9) >>> 0;
-    c ^= a;
-    d ^= b;
-    b ^= c;
-    a ^= d;
-    c ^= t;
-    d = rotl(d, 11);
-    return (r + 0.5) / 4294967296;
-  };
-}
-
-function rotl(v: number, k: number): number {
-  return ((v << k) | (v >>> (32 - k))) >>> 0;
-}
 
 /** Standard normal by Box–Muller. */
 export function randNormal(rng: () => number): number {

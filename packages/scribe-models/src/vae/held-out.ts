@@ -31,6 +31,7 @@
  */
 import { dispose, type Key, keep, scope, type Tensor } from "@scribe/core";
 import type { SVI, SVIRunOptions, SVISnapshot, SVIState } from "@scribe/infer";
+import { makeRng } from "../seeded-rng.js";
 import type { VaeSpec } from "./vae-spec.js";
 
 /** Options of early stopping on a held-out ELBO (`fit(..., { inferenceMethod: "vae", validation })`). */
@@ -107,8 +108,8 @@ function heldOutCount(nCells: number, fraction: number): number {
 }
 
 /**
- * Seeded split of the cells (a Fisher–Yates shuffle driven by mulberry32): training and held-out
- * cell indices, each in increasing order.
+ * Seeded split of the cells (a Fisher–Yates shuffle driven by the package's seeded generator,
+ * seeded-rng.ts): training and held-out cell indices, each in increasing order.
  * @example
  * const { train, heldOut } = splitCells(200, 0.1, 42); // 180 and 20 cells
  */
@@ -117,14 +118,7 @@ export function splitCells(
   fraction: number,
   seed: number,
 ): { train: Int32Array; heldOut: Int32Array } {
-  let a = (seed ^ 0x9e3779b9) >>> 0;
-  const u = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const u = makeRng(seed);
   const order = Int32Array.from({ length: nCells }, (_, i) => i);
   for (let i = nCells - 1; i > 0; i--) {
     const j = Math.floor(u() * (i + 1));
