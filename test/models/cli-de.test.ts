@@ -145,12 +145,26 @@ describe("scribe de on a synthetic h5ad (subprocess)", () => {
     expect(readdirSync(dir).filter((f) => f.endsWith(".tmp"))).toEqual([]);
   });
 
+  // the usage and runtime statuses through a real process; the top table and fit's usage error
+  // in process (the launcher's stdout and status 0 are the previous test's)
   it("prints the top table without --out; exit codes through the launcher", async () => {
     const [ok, usage, runtime, fit] = await Promise.all([
-      cli(["de", syn, "--condition", "group", "--reference", "A", "--method", "mom", "--top", "3", "-q"]),
+      cliInProcess([
+        "de",
+        syn,
+        "--condition",
+        "group",
+        "--reference",
+        "A",
+        "--method",
+        "mom",
+        "--top",
+        "3",
+        "-q",
+      ]),
       cli(["de", syn, "--condition", "group", "--reference", "A", "--bogus"]),
       cli(["de", syn, "--condition", "nope", "--reference", "A"]),
-      cli(["fit", syn, "--bogus"]),
+      cliInProcess(["fit", syn, "--bogus"]),
     ]);
     expect(ok.code).toBe(0);
     expect(ok.stderr).toBe("");
@@ -165,15 +179,24 @@ describe("scribe de on a synthetic h5ad (subprocess)", () => {
     expect(runtime.stderr).toContain('obs has no column "nope"');
     expect(fit.code).toBe(2);
     expect(fit.stderr).toContain("unknown option '--bogus'");
-  }, 240_000); // four launcher processes on a loaded 2-core machine
+  }, 240_000); // two launcher processes on a loaded 2-core machine
 });
 
 describe.skipIf(!existsSync(GEUVADIS))(
-  "scribe de on GEUVADIS (85 samples × 10,101 genes, subprocess)",
+  "scribe de on GEUVADIS (85 samples × 10,101 genes, in-process)",
   () => {
     it("--condition sex --reference Female puts the Y genes in the top 10", async () => {
       const out = join(dir, "geuvadis.csv");
-      const r = await cli(["de", GEUVADIS, "--condition", "sex", "--reference", "Female", "--out", out]);
+      const r = await cliInProcess([
+        "de",
+        GEUVADIS,
+        "--condition",
+        "sex",
+        "--reference",
+        "Female",
+        "--out",
+        out,
+      ]);
       expect(r.code).toBe(0);
       expect(r.stderr).toContain("10101 genes × 85 samples; Male vs Female");
       const { header, rows } = parseCsv(readFileSync(out, "utf8"));

@@ -1,20 +1,19 @@
-import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { colSums, createAnnData, selectCols, selectRows } from "@scribe/models/io/index.js";
 import { read10x, readH5ad, write10x } from "@scribe/models/io/node.js";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
+import { cliInProcess } from "./cli-in-process.js";
 
 // `scribe fit --model twostate|twostatevcp --parameterization …` end to end on a subset of the
 // bundled PBMC 3k data (examples/data/pbmc3k_sctransform): 40 cells × the 12 most expressed genes.
+// In process (the exit status is runCli's; cli-launcher.test.ts covers the real process).
 
-const MAIN = "packages/scribe-models/src/cli/main.ts";
-const run = (args: string[]) =>
-  spawnSync(process.execPath, ["--import", "tsx", MAIN, "fit", ...args], {
-    encoding: "utf8",
-    env: { ...process.env, SCRIBE_THREADS: "1" },
-  });
+const run = async (args: string[]) => {
+  const r = await cliInProcess(["fit", ...args]);
+  return { status: r.code, stdout: r.stdout, stderr: r.stderr };
+};
 
 function subset(dir: string): { path: string; genes: string[] } {
   const ad = read10x("examples/data/pbmc3k_sctransform");
@@ -32,10 +31,16 @@ function subset(dir: string): { path: string; genes: string[] } {
   return { path, genes };
 }
 
+let dir: string;
+let path: string;
+let genes: string[];
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "scribe-twostate-"));
+  ({ path, genes } = subset(dir));
+});
+
 describe("scribe fit with the TwoState models", () => {
   it("twostate (ratio) and twostatevcp (fano): exit 0, params.json and results.h5ad with the TwoState columns", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "scribe-twostate-"));
-    const { path, genes } = subset(dir);
     const common = [
       "--n-steps",
       "40",
@@ -47,7 +52,7 @@ describe("scribe fit with the TwoState models", () => {
       "5",
       "-q",
     ];
-    const r1 = run([
+    const r1 = await run([
       path,
       "--model",
       "twostate",
@@ -93,7 +98,7 @@ describe("scribe fit with the TwoState models", () => {
     expect(uns.parameterization).toBe("two_state_ratio");
     expect(Number(uns.n_quad_nodes)).toBe(32);
 
-    const r2 = run([
+    const r2 = await run([
       path,
       "--model",
       "twostatevcp",
@@ -110,13 +115,11 @@ describe("scribe fit with the TwoState models", () => {
     expect(ad2.var.columns.scribe_concentration_mean as number[]).toHaveLength(12);
   }, 120_000);
 
-  it("usage errors: missing or NB parameterization, --n-quad-nodes on an NB model", () => {
-    const dir = mkdtempSync(join(tmpdir(), "scribe-twostate-bad-"));
-    const { path } = subset(dir);
-    const r1 = run([path, "--model", "twostate", "--out", join(dir, "o1")]);
+  it("usage errors: missing or NB parameterization, --n-quad-nodes on an NB model", async () => {
+    const r1 = await run([path, "--model", "twostate", "--out", join(dir, "o1")]);
     expect(r1.status).toBe(2);
     expect(r1.stderr).toMatch(/--model twostate needs --parameterization/);
-    const r2 = run([
+    const r2 = await run([
       path,
       "--model",
       "twostatevcp",
@@ -129,11 +132,19 @@ describe("scribe fit with the TwoState models", () => {
     expect(r2.stderr).toMatch(
       /invalid value "canonical" for --parameterization; expected one of two_state_natural/,
     );
-    const r3 = run([path, "--model", "nbdm", "--parameterization", "natural", "--out", join(dir, "o3")]);
+    const r3 = await run([
+      path,
+      "--model",
+      "nbdm",
+      "--parameterization",
+      "natural",
+      "--out",
+      join(dir, "o3"),
+    ]);
     expect(r3.status).toBe(2);
-    const r4 = run([path, "--model", "nbdm", "--n-quad-nodes", "64", "--out", join(dir, "o4")]);
+    const r4 = await run([path, "--model", "nbdm", "--n-quad-nodes", "64", "--out", join(dir, "o4")]);
     expect(r4.status).toBe(2);
     expect(r4.stderr).toMatch(/--n-quad-nodes applies only/);
     for (const o of ["o1", "o2", "o3", "o4"]) expect(existsSync(join(dir, o))).toBe(false);
-  }, 180_000);
+  }, 60_000);
 });
