@@ -34,7 +34,8 @@ describe("scribe compare-models with a TwoState fit", () => {
       ["nbdm", { model: "nbdm", parameterization: "mean_prob" }],
       ["twostate", { model: "twostate", parameterization: "mean_fano", nQuadNodes: 16 }],
     ] as const) {
-      const { results } = await fit(adata, { ...opts, nSteps: 150, learningRate: 0.05, seed: 0 });
+      // 50 steps: the CSV is checked against quantileResiduals on the same saved fit, not for convergence
+      const { results } = await fit(adata, { ...opts, nSteps: 50, learningRate: 0.05, seed: 0 });
       mkdirSync(join(dir, name), { recursive: true });
       writeFileSync(join(dir, name, "params.json"), JSON.stringify(results.toJSON()));
     }

@@ -131,7 +131,7 @@ describe("scribe fit --inference-method laplace", () => {
       "--laplace-init",
       "svi",
       "--laplace-init-steps",
-      "400",
+      "150",
       "-q",
       "--out",
       out,
@@ -152,7 +152,7 @@ describe("scribe fit --inference-method laplace", () => {
     const cascade = await fit(fromTypedArray(Float32Array.from(pln.counts), [C, G]), {
       ...opts,
       laplaceInit: "svi",
-      laplaceInitSteps: 400,
+      laplaceInitSteps: 150,
     });
     const pca = await fit(fromTypedArray(Float32Array.from(pln.counts), [C, G]), opts);
     close(params.mu, cascade.results.mu, 1e-6);

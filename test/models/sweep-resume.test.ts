@@ -12,9 +12,9 @@ import { cli } from "../helpers/sweep-fixture.js";
 import { writeSimulatedDe } from "./shard-sim-data.js";
 
 const MAIN = "packages/scribe-models/src/cli/main.ts";
-// enough steps that the child is still fitting when its first checkpoint lands
-const STEPS = 200;
-const CHECKPOINT_EVERY = 20;
+// enough steps that the child is still fitting when its first checkpoint lands (110 steps to go)
+const STEPS = 120;
+const CHECKPOINT_EVERY = 10;
 
 let dir: string;
 let data: string;
