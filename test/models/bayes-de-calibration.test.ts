@@ -151,7 +151,9 @@ const bound = (n: number) => 0.05 + 2 * Math.sqrt((0.05 * 0.95) / Math.max(n, 1)
 
 describe("Bayesian DE calibration by simulation", () => {
   it("nbdm, one seeded replicate: false-call and wrong-sign proportions within PEFP 0.05 + MC error", async () => {
-    const r = await replicate(1, { G: 40, C: 100, capture: false, steps: 800 });
+    // 600 steps (was 800): 7 of the 8 large changes called and none false (800: 8; 400: 6, a
+    // fit short of convergence calls less, which would make the bound easy to meet)
+    const r = await replicate(1, { G: 40, C: 100, capture: false, steps: 600 });
     expect(r.nCalled).toBeGreaterThan(0);
     expect(r.falseCalls / r.nCalled).toBeLessThanOrEqual(bound(r.nCalled));
     expect(r.wrongSign / Math.max(r.nSign, 1)).toBeLessThanOrEqual(bound(r.nSign));
