@@ -44,12 +44,13 @@ import { fitLaplace, type LaplaceFitOptions, type LaplaceFitOutcome } from "./la
 import { nbSummaryOf } from "./laplace/svi-cascade.js";
 import { annotationLogits } from "./models/annotation.js";
 import { type ModelOptions, type ModelType, makeConfig } from "./models/config.js";
-import { datasetsOfColumn } from "./models/dataset-key.js";
+import { datasetKeyColumns, datasetsOfColumn } from "./models/dataset-key.js";
 import { expressionAnchorLoc } from "./models/expression-anchor.js";
 import { applyGeneCoverage } from "./models/gene-coverage.js";
 import { annealLatents, checkKlAnnealingWarmup } from "./models/kl-annealing.js";
 import { componentInit } from "./models/mixture-init.js";
 import { scribeModel } from "./models/presets.js";
+import { checkLevelPriors } from "./models/priors.js";
 import { withDerived } from "./results/posterior.js";
 import { ScribeResults } from "./results/results.js";
 import { fitVae, type VaeFitOutcome } from "./vae/fit-vae.js";
@@ -348,6 +349,14 @@ export async function fit(
   data: Tensor | AnnData | string,
   options: FitOptions | VaeFitOptions | LaplaceFitOptions = {},
 ): Promise<FitOutcome | VaeFitOutcome | LaplaceFitOutcome> {
+  // per-level priors name the dataset design's factors: checked before any data is read
+  const sviOrMcmc = options as FitOptions;
+  if (options.inferenceMethod !== "laplace" && options.inferenceMethod !== "vae" && !sviOrMcmc.datasetIndices)
+    checkLevelPriors(sviOrMcmc.priors, {
+      factors: datasetKeyColumns(sviOrMcmc.datasetKey),
+      ...(sviOrMcmc.interactions ? { interactions: sviOrMcmc.interactions } : {}),
+      ...(sviOrMcmc.parameterization ? { parameterization: sviOrMcmc.parameterization } : {}),
+    });
   // Minibatches streamed from an .h5ad file (issue 20): the options are checked by name first
   if (typeof data === "string" || (options as FitOptions).backed) {
     if (typeof data !== "string" || !(options as FitOptions).backed)
@@ -480,10 +489,7 @@ async function fitHere(data: Tensor | AnnData | BackedCounts, options: FitOption
     if (modelOpts.datasetIndices) throw new Error("fit: give datasetKey or datasetIndices, not both");
     if (!adata) throw new Error("fit: datasetKey needs an AnnData input");
     // several keys (a list, or "a,b" from the command line): crossed factors, SCRIBE §2.7
-    const keys =
-      typeof options.datasetKey === "string"
-        ? options.datasetKey.split(",").map((k) => k.trim())
-        : [...options.datasetKey];
+    const keys = datasetKeyColumns(options.datasetKey);
     if (keys.length === 1) {
       const { indices, levels } = datasetsOfColumn(adata, keys[0]!);
       modelOpts.datasetIndices = indices;

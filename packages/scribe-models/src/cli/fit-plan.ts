@@ -14,6 +14,8 @@ import { parse as parseYaml } from "yaml";
 import { familyNameOfModel } from "../families/traits.js";
 import type { FitOptions } from "../fit.js";
 import type { ModelType } from "../models/config.js";
+import { datasetKeyColumns } from "../models/dataset-key.js";
+import { checkLevelPriors } from "../models/priors.js";
 import { applyOverride, type ConfigValues, isOverride, readConfigFile } from "./config-file.js";
 import type { DataFilters } from "./data-filters.js";
 import { laplaceFitOptions, laplaceModelOf } from "./fit-laplace.js";
@@ -124,8 +126,9 @@ function originOf(key: string, flags: Settings): string {
 
 /**
  * The `priors` option of `fit()` from `model.priors`: a mapping, given in a config file or as
- * YAML text (`--priors '{mean_expression: {batch: horseshoe}}'`, an override). Its entries are
- * checked by the model (`models/priors.ts`), which names the key, level and family.
+ * YAML text (`--priors '{mean_expression: {batch: horseshoe}}'`, an override). Its `{ level:
+ * family }` entries are checked against the design in the plan (`checkLevelPriors`), the rest
+ * by the model (`models/priors.ts`); both name the key, level and family.
  */
 function priorsOption(value: unknown, where: string): FitOptions["priors"] {
   let v = value;
@@ -216,6 +219,17 @@ export function resolveFitPlan(values: Record<string, unknown>, positionals: rea
       originOf("model.hierarchy", flags),
     );
   put("interactions", "model.interactions");
+  // per-level priors name the --dataset-key factors (and interactions): a typo is a usage
+  // error naming the key, the level and the factors, before any data is read
+  try {
+    checkLevelPriors(opts.priors, {
+      factors: datasetKeyColumns(opts.datasetKey),
+      ...(opts.interactions ? { interactions: opts.interactions } : {}),
+      ...(opts.parameterization ? { parameterization: opts.parameterization } : {}),
+    });
+  } catch (e) {
+    throw new UsageError(`${originOf("model.priors", flags)}: ${(e as Error).message}`);
+  }
   put("datasetParams", "model.dataset_params");
   put("datasetMixing", "model.dataset_mixing");
   put("probDatasetMode", "model.prob_dataset_mode");
@@ -233,6 +247,13 @@ export function resolveFitPlan(values: Record<string, unknown>, positionals: rea
   put("maxNonFiniteSteps", "inference.max_non_finite_steps");
   put("seed", "inference.seed");
   put("guideFlow", "guide.flow");
+  if (s["guide.flow_joint"] === true) {
+    if (opts.guideFlow === undefined)
+      throw new UsageError(
+        `${originOf("guide.flow_joint", flags)} needs a flow guide: set --guide-flow KIND`,
+      );
+    opts.guideFlowOptions = { ...opts.guideFlowOptions, independent: false };
+  }
   // VAE inference: its options join fit()'s (cli/fit-vae.ts)
   const vae =
     method === "vae"

@@ -7,14 +7,8 @@
  * parents) is checked by the model on the data.
  * @module
  */
+import { datasetKeyColumns } from "../models/dataset-key.js";
 import { UsageError } from "./util.js";
-
-/** The `--dataset-key` columns of a setting ("a,b" or a list), in order. */
-function datasetKeyColumns(datasetKey: unknown): string[] {
-  if (typeof datasetKey === "string") return datasetKey.split(",").map((k) => k.trim());
-  if (Array.isArray(datasetKey)) return datasetKey.map(String);
-  return [];
-}
 
 /** Child → parent pairs of a flag value ("donor:batch,site:region") or a config mapping. */
 function pairsOf(value: unknown, where: string): [string, string][] {

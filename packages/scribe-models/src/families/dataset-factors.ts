@@ -28,18 +28,29 @@
  * are the present level combinations (`combinations`), since most crossed combinations of a
  * nested design hold no cell.
  *
- * Per-factor prior families (`priors: { mean_expression: { batch: "horseshoe", donor:
- * "gaussian" } }`, spec §2.2's `{ level: family }`): a factor with a family gets effects with a
- * learned shrinkage instead of the default (crossed: fixed N(0, 1); nested: gaussian). The coding
- * stays (reference-coded for a crossed factor, every level for a nested one); only the effects'
- * prior changes. "gaussian": centred, γ^f ~ N(0, σ^f) with `log_{θ}_{f}_scale` = softplus(N(−2,
- * 0.5)) as for nested factors. "horseshoe" / "neg": non-centred (spec §2.3), γ^f = s ⊙ z with
- * z = `{θ}_{f}_raw` ~ N(0, 1) of the effect's shape and s the regularized horseshoe's
- * τ·c·λ/√(c² + τ²λ²) (`tau_{θ}_{f}`, `lambda_{θ}_{f}` per effect, `c_sq_{θ}_{f}`) or NEG's √ψ
- * (`zeta_{θ}_{f}`, `psi_{θ}_{f}`), `models/shrinkage.ts`; the effect `log_{θ}_{f}_effect` then
- * has no site of its own. With a few real effects among many null ones, the horseshoe pulls
- * the null effects toward 0 much harder than a Gaussian of one shared scale, while its heavy
- * tails leave the real effects almost unshrunk.
+ * Per-term prior families (`priors: { mean_expression: { batch: "horseshoe", donor:
+ * "gaussian", "treat:batch": "neg" } }`, spec §2.2's `{ level: family }`): a term (a factor's
+ * main effect, or an interaction `f:h`) with a family gets effects with that prior instead of
+ * the default (crossed factors and interactions: fixed N(0, 1); nested: gaussian). The coding
+ * stays (reference-coded for a crossed factor and an interaction, every level for a nested
+ * one); only the effects' prior changes. "fixed" (SCRIBE `effect_type: "fixed"`): N(0, scale),
+ * scale given (default 1), nothing learned. "gaussian" (SCRIBE "random"): centred, γ ~ N(0, σ)
+ * with `log_{θ}_{term}_scale` = softplus(N(−2, 0.5)) as for nested factors. "horseshoe" /
+ * "neg": non-centred (spec §2.3), γ = s ⊙ z with z = `{θ}_{term}_raw` ~ N(0, 1) of the effect's
+ * shape and s the regularized horseshoe's τ·c·λ/√(c² + τ²λ²) (`tau_{θ}_{term}`,
+ * `lambda_{θ}_{term}` per effect, `c_sq_{θ}_{term}`) or NEG's √ψ (`zeta_{θ}_{term}`,
+ * `psi_{θ}_{term}`), `models/shrinkage.ts`; the effect `log_{θ}_{term}_effect` is then a
+ * deterministic site of the model (and a derived value of posterior draws). {term} is the
+ * factor's name, or `{f}_x_{h}` for an interaction. With a few real effects among many null
+ * ones, the horseshoe pulls the null effects toward 0 much harder than a Gaussian of one shared
+ * scale, while its heavy tails leave the real effects almost unshrunk.
+ *
+ * The base as a gene-level hierarchy (`{ base: "gaussian" | "horseshoe" | "neg" }`, the value
+ * `priors.mean_expression` itself would take): β is shrunk toward a population location
+ * `log_{θ}_base_loc` (per gene for the expression target, whose per-component bases of a
+ * mixture it pools; scalar for phi) by the gene-level hierarchy's own sites (`sites.ts`
+ * `hierarchySites`: `log_{θ}_base_scale`, or the horseshoe / NEG hyper-sites under the prefix
+ * `{θ}_base` and `{θ}_base_raw`, β then a deterministic site).
  *
  * Mixtures: a target that is a mixture parameter gets per-component bases and effects
  * ([K, G], [K, L_f − 1, G], …) so θ has SCRIBE's dataset shape (K, D, G) (spec §2.7): each
@@ -50,8 +61,14 @@
  * @module
  */
 import { concat, fromTypedArray, type Tensor, zeros } from "@scribe/core";
-import type { HierarchySpec } from "../models/priors.js";
-import { shrinkageScale } from "../models/shrinkage.js";
+import {
+  type HierarchySpec,
+  interactionIndex,
+  interactionLevel,
+  type LevelFamily,
+  unknownLevelError,
+} from "../models/priors.js";
+import { shrinkageScale, shrunkValue } from "../models/shrinkage.js";
 
 /** The factor design as options carry it (JSON-safe; `fit()` fills it from a list `datasetKey`). */
 export interface DatasetFactorOptions {
@@ -84,10 +101,13 @@ export interface DatasetFactors {
   /** Parent factor index of each factor (−1: crossed, a reference-coded fixed effect). */
   readonly parents: readonly number[];
   /**
-   * The prior family of each factor's effects, per target (`priors` `{ level: family }`); a
-   * missing target or a null entry: the default (crossed: fixed N(0, 1); nested: gaussian).
+   * The prior family of each term's effects, per target (`priors` `{ level: family }`): the
+   * factors, then the interactions; a missing target or a null entry: the default (crossed and
+   * interactions: fixed N(0, 1); nested: gaussian).
    */
-  readonly families?: Readonly<Record<string, readonly (HierarchySpec | null)[]>>;
+  readonly families?: Readonly<Record<string, readonly (LevelFamily | null)[]>>;
+  /** A gene-level hierarchy on each target's base β (`priors` `{ base: family }`), by target. */
+  readonly baseFamilies?: Readonly<Record<string, HierarchySpec>>;
 }
 
 /** Positive parameters that can take factor effects (log link). */
@@ -189,9 +209,10 @@ export function resolveFactors(
   opts: DatasetFactorOptions | undefined,
   nDatasets: number,
   params: readonly string[],
-  levelFamilies: Readonly<Record<string, Readonly<Record<string, HierarchySpec>>>> = {},
+  levelFamilies: Readonly<Record<string, Readonly<Record<string, LevelFamily>>>> = {},
+  levelBase: Readonly<Record<string, HierarchySpec>> = {},
 ): DatasetFactors | null {
-  const withLevels = Object.keys(levelFamilies);
+  const withLevels = [...new Set([...Object.keys(levelFamilies), ...Object.keys(levelBase)])];
   if (!opts) {
     if (withLevels.length)
       throw new Error(
@@ -226,18 +247,30 @@ export function resolveFactors(
       );
     return [Math.min(i, j), Math.max(i, j)] as const;
   });
-  const families: Record<string, (HierarchySpec | null)[]> = {};
-  for (const [t, byLevel] of Object.entries(levelFamilies)) {
+  const pairs = interactions.map(([i, j]) => [names[i]!, names[j]!] as const);
+  const families: Record<string, (LevelFamily | null)[]> = {};
+  for (const t of withLevels) {
     if (!params.includes(t))
       throw new Error(
         `priors: per-level families for '${t}', which is not a dataset parameter (datasetParams: ${params.join(", ")})`,
       );
+    const byLevel = levelFamilies[t] ?? {};
     for (const level of Object.keys(byLevel))
-      if (!names.includes(level))
-        throw new Error(
-          `priors: per-level family for unknown level '${level}' of '${t}'; the grouping factors are ${names.join(", ")} (or the reserved key "base")`,
+      if (!names.includes(level) && interactionIndex(level, pairs) < 0)
+        throw unknownLevelError(
+          "priors",
+          t,
+          level,
+          names,
+          pairs.map(([a, b]) => interactionLevel(a, b)),
         );
-    families[t] = names.map((n) => byLevel[n] ?? null);
+    const byTerm: (LevelFamily | null)[] = names.map((n) => byLevel[n] ?? null);
+    for (const _ of pairs) byTerm.push(null);
+    for (const [level, h] of Object.entries(byLevel)) {
+      const k = interactionIndex(level, pairs);
+      if (k >= 0) byTerm[names.length + k] = h;
+    }
+    families[t] = byTerm;
   }
   return {
     names: [...names],
@@ -246,15 +279,28 @@ export function resolveFactors(
     interactions,
     parents,
     ...(Object.keys(families).length ? { families } : {}),
+    ...(Object.keys(levelBase).length ? { baseFamilies: { ...levelBase } } : {}),
   };
 }
 
+/** The fixed N(0, 1) prior of crossed factors' and interactions' effects by default. */
+const DEFAULT_FIXED: LevelFamily = { family: "fixed", scale: 1 };
+
 /**
- * The prior family of factor f's effects on `target`: the given one, else gaussian for a nested
- * factor and null (fixed N(0, 1)) for a crossed one.
+ * The prior family of term `term`'s effects on `target` (terms: the factors, then the
+ * interactions): the given one, else gaussian for a nested factor and fixed N(0, 1) otherwise.
  */
-export function factorFamily(factors: DatasetFactors, target: string, f: number): HierarchySpec | null {
-  return factors.families?.[target]?.[f] ?? (factors.parents[f]! >= 0 ? { family: "gaussian" } : null);
+export function factorFamily(factors: DatasetFactors, target: string, term: number): LevelFamily {
+  const given = factors.families?.[target]?.[term];
+  if (given) return given;
+  return term < factors.names.length && factors.parents[term]! >= 0 ? { family: "gaussian" } : DEFAULT_FIXED;
+}
+
+/** Whether a family is one of the non-centred shrinkage families (horseshoe, NEG). */
+function isShrinkage(
+  h: LevelFamily | undefined,
+): h is Extract<HierarchySpec, { family: "horseshoe" | "neg" }> {
+  return h?.family === "horseshoe" || h?.family === "neg";
 }
 
 /** The cell's dataset (combination index) from its per-factor level indices. */
@@ -274,10 +320,12 @@ export function combinationLevels(d: number, sizes: readonly number[]): number[]
 }
 
 /**
- * Site names of a factor target: the base, each factor's effects (a site of the gaussian and
- * fixed families; a value computed from `raws` for horseshoe / NEG), each factor's gaussian scale
- * (else null), the prefix of its horseshoe / NEG hyper-sites and its `_raw` site (else null),
- * each interaction's.
+ * Site names of a factor target, by term (the factors, then the interactions): the base, each
+ * term's effects (a site of the gaussian and fixed families; a deterministic value computed
+ * from `raws` for horseshoe / NEG), each term's gaussian scale (else null), the prefix of its
+ * horseshoe / NEG hyper-sites and its `_raw` site (else null); `interactions`: the interaction
+ * terms' effects again (the tail of `effects`); `base`: the sites of a gene-level hierarchy on
+ * the base (its population location, the prefix of its hyper-sites), or null.
  */
 export function factorSiteNames(
   factors: DatasetFactors,
@@ -289,25 +337,46 @@ export function factorSiteNames(
   shrinkagePrefixes: (string | null)[];
   raws: (string | null)[];
   interactions: string[];
+  base: { loc: string; prefix: string } | null;
 } {
-  const family = (f: number) => factorFamily(factors, target, f)?.family ?? null;
+  const termNames = [
+    ...factors.names,
+    ...factors.interactions.map(([i, j]) => `${factors.names[i]}_x_${factors.names[j]}`),
+  ];
+  const family = (f: number) => factorFamily(factors, target, f).family;
   const ncp = (f: number) => family(f) === "horseshoe" || family(f) === "neg";
+  const effects = termNames.map((n) => `log_${target}_${n}_effect`);
   return {
     loc: `log_${target}_loc`,
-    effects: factors.names.map((n) => `log_${target}_${n}_effect`),
-    scales: factors.names.map((n, f) => (family(f) === "gaussian" ? `log_${target}_${n}_scale` : null)),
-    shrinkagePrefixes: factors.names.map((n, f) => (ncp(f) ? `${target}_${n}` : null)),
-    raws: factors.names.map((n, f) => (ncp(f) ? `${target}_${n}_raw` : null)),
-    interactions: factors.interactions.map(
-      ([i, j]) => `log_${target}_${factors.names[i]}_x_${factors.names[j]}_effect`,
-    ),
+    effects,
+    scales: termNames.map((n, f) => (family(f) === "gaussian" ? `log_${target}_${n}_scale` : null)),
+    shrinkagePrefixes: termNames.map((n, f) => (ncp(f) ? `${target}_${n}` : null)),
+    raws: termNames.map((n, f) => (ncp(f) ? `${target}_${n}_raw` : null)),
+    interactions: effects.slice(factors.names.length),
+    base: factors.baseFamilies?.[target] ? { loc: `log_${target}_base_loc`, prefix: `${target}_base` } : null,
   };
 }
 
 /**
- * Shapes of the effect sites, after `lead` (the component axis [K] of a mixture target, or []):
- * [L_f − 1, G] per crossed factor, [L_f, G] per nested factor, [(L_f − 1)(L_h − 1), G] per
- * interaction.
+ * The names of a design's deterministic values (for the model's trace and posterior draws): each
+ * horseshoe / NEG term's effect, and a base under a horseshoe / NEG hierarchy.
+ */
+export function factorDeterministicNames(factors: DatasetFactors, targets: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const t of targets) {
+    const n = factorSiteNames(factors, t);
+    if (isShrinkage(factors.baseFamilies?.[t])) out.push(n.loc);
+    n.raws.forEach((raw, f) => {
+      if (raw) out.push(n.effects[f]!);
+    });
+  }
+  return out;
+}
+
+/**
+ * Shapes of the effect sites, after `lead` (the component axis [K] of a mixture target, or []),
+ * by term: [L_f − 1, G] per crossed factor, [L_f, G] per nested factor, [(L_f − 1)(L_h − 1), G]
+ * per interaction (`effects`: all terms; `interactions`: the interactions' again).
  */
 export function factorEffectShapes(
   factors: DatasetFactors,
@@ -315,16 +384,19 @@ export function factorEffectShapes(
   lead: readonly number[] = [],
 ): { effects: number[][]; interactions: number[][] } {
   const L = factors.levels.map((l) => l.length);
+  const interactions = factors.interactions.map(([i, j]) => [...lead, (L[i]! - 1) * (L[j]! - 1), nGenes]);
   return {
-    effects: L.map((n, f) => [...lead, factors.parents[f]! >= 0 ? n : n - 1, nGenes]),
-    interactions: factors.interactions.map(([i, j]) => [...lead, (L[i]! - 1) * (L[j]! - 1), nGenes]),
+    effects: [...L.map((n, f) => [...lead, factors.parents[f]! >= 0 ? n : n - 1, nGenes]), ...interactions],
+    interactions,
   };
 }
 
 /**
  * `values` with every factor target θ [lead…, K?, D, G] = exp(β + Σ effects) added (module
- * notes), unless already present (a derived draw that holds it). `lead`: leading sample axes;
- * `withComponents`: the targets that are mixture parameters (a component axis K after `lead`).
+ * notes), unless already present (a derived draw that holds it), and with the deterministic
+ * values of {@link factorDeterministicNames} (horseshoe / NEG effects and base) that it computes
+ * on the way. `lead`: leading sample axes; `withComponents`: the targets that are mixture
+ * parameters (a component axis K after `lead`).
  */
 export function withFactorValues(
   factors: DatasetFactors,
@@ -335,34 +407,42 @@ export function withFactorValues(
 ): Record<string, Tensor> {
   const out: Record<string, Tensor> = { ...values };
   const L = factors.levels.map((l) => l.length);
+  const F = factors.names.length;
   const D = factors.codes[0]!.length;
   for (const t of targets) {
     if (out[t]) continue;
     const names = factorSiteNames(factors, t);
-    const base = values[names.loc];
+    const hasK = withComponents.includes(t);
+    // the rank of one draw of the base [K?, G] and of an effect [K?, levels, G]
+    const baseRank = (hasK ? 1 : 0) + 1;
+    const baseFamily = factors.baseFamilies?.[t];
+    if (isShrinkage(baseFamily) && !out[names.loc])
+      out[names.loc] = shrunkValue(values, names.base!.prefix, names.base!.loc, baseFamily, baseRank);
+    const base = out[names.loc];
     if (!base) throw new Error(`multi-factor '${t}': no value for site '${names.loc}'`);
     // the level axis of the effects: after the sample axes and the component axis
-    const axis = lead + (withComponents.includes(t) ? 1 : 0);
+    const axis = lead + (hasK ? 1 : 0);
     const shape = [...base.shape];
     const G = shape[shape.length - 1]!;
     // a reference-coded effect [.., n, G] with its zero row put back, gathered at `codes` → [.., D, G]
     const zeroRow = zeros([...shape.slice(0, axis), 1, G], base.dtype);
     const gathered = (e: Tensor, codes: Int32Array, referenceCoded: boolean) =>
       (referenceCoded ? concat([zeroRow, e], axis) : e).gather(fromTypedArray(codes, [codes.length]), axis);
+    const effect = (f: number): Tensor => {
+      const name = names.effects[f]!;
+      const prefix = names.shrinkagePrefixes[f];
+      if (prefix && !out[name]) {
+        const h = factorFamily(factors, t, f);
+        if (!isShrinkage(h))
+          throw new Error(`multi-factor '${t}': a ${h.family} effect has no ${prefix}_raw`);
+        out[name] = shrinkageScale(values, prefix, h, baseRank + 1).mul(need(names.raws[f]!));
+      }
+      return need(name);
+    };
     const need = (name: string) => {
-      const e = values[name];
+      const e = out[name];
       if (!e) throw new Error(`multi-factor '${t}': no value for site '${name}'`);
       return e;
-    };
-    // the rank of one draw of an effect: [K?, levels, G]
-    const effectRank = base.rank - lead + 1;
-    const effect = (f: number): Tensor => {
-      const prefix = names.shrinkagePrefixes[f];
-      if (!prefix) return need(names.effects[f]!);
-      const h = factorFamily(factors, t, f)!;
-      if (h.family === "gaussian")
-        throw new Error(`multi-factor '${t}': a gaussian effect has no ${prefix}_raw`);
-      return shrinkageScale(values, prefix, h, effectRank).mul(need(names.raws[f]!));
     };
     let logTheta = base.unsqueeze(axis);
     factors.names.forEach((_, f) => {
@@ -371,6 +451,7 @@ export function withFactorValues(
       logTheta = logTheta.add(gathered(effect(f), factors.codes[f]!, !nested));
     });
     factors.interactions.forEach(([i, j], n) => {
+      if (L[i]! < 2 || L[j]! < 2) return; // no non-reference pair: no effect
       // pair code (l_i − 1)(L_j − 1) + (l_j − 1) when both levels are non-reference, else the zero row 0
       const codes = new Int32Array(D);
       for (let d = 0; d < D; d++) {
@@ -378,7 +459,7 @@ export function withFactorValues(
         const lj = factors.codes[j]![d]!;
         codes[d] = li > 0 && lj > 0 ? 1 + (li - 1) * (L[j]! - 1) + (lj - 1) : 0;
       }
-      logTheta = logTheta.add(gathered(need(names.interactions[n]!), codes, true));
+      logTheta = logTheta.add(gathered(effect(F + n), codes, true));
     });
     out[t] = logTheta.exp();
   }

@@ -21,7 +21,7 @@ import {
   paramAxes,
 } from "../models/parameterization.js";
 import { nbDenoiseCells } from "../results/denoise-nb.js";
-import { withFactorValues } from "./dataset-factors.js";
+import { factorDeterministicNames, withFactorValues } from "./dataset-factors.js";
 import type { FamilyGrid, ModelFamily } from "./family.js";
 import { datasetDenoiseCells, datasetDrawLogLikelihood, datasetPredictiveDraw } from "./nb-datasets.js";
 import { FAMILY_TRAITS } from "./traits.js";
@@ -91,6 +91,23 @@ function nbPredictiveDraw(
   return u;
 }
 
+/**
+ * The deterministic values of a multi-factor design in `values` (horseshoe / NEG effects and
+ * base, `dataset-factors.ts`), leaving out those given.
+ */
+function factorDeterministics(
+  cfg: ModelConfig,
+  values: Readonly<Record<string, Tensor>>,
+  given: Readonly<Record<string, Tensor>>,
+): Record<string, Tensor> {
+  const f = cfg.datasets?.factors;
+  if (!f) return {};
+  const out: Record<string, Tensor> = {};
+  for (const n of factorDeterministicNames(f, cfg.datasets!.params))
+    if (values[n] && !(n in given)) out[n] = values[n];
+  return out;
+}
+
 /** The latent values with multi-factor dataset parameters computed from their effects (`dataset-factors.ts`). */
 function factorValues(
   cfg: ModelConfig,
@@ -112,6 +129,8 @@ export const nbFamily: ModelFamily = {
   },
   modelSites(cfg, given) {
     const values = factorValues(cfg, given, 0);
+    // horseshoe / NEG factor effects (and base) as named trace values
+    for (const [n, v] of Object.entries(factorDeterministics(cfg, values, given))) deterministic(n, v);
     const nat = cfg.datasets ? datasetNaturalParams(cfg, values, 0) : naturalParams(cfg, values, 0);
     // ω is per gene, shared by all datasets: taken from the latent values directly
     if (cfg.datasets) nat.bnb = bnbConcentration(cfg, values) ?? undefined;
@@ -140,7 +159,7 @@ export const nbFamily: ModelFamily = {
     const out: Record<string, Tensor> = { p: nat.p, r: nat.r, mu: nat.mu, phi: nat.phi };
     if (nat.gate) out.gate = nat.gate;
     if (nat.bnb) out.bnb_concentration = nat.bnb;
-    return out;
+    return { ...factorDeterministics(cfg, latent, given), ...out };
   },
   drawLogLikelihood(cfg, counts, draw, opts) {
     if (cfg.datasets) return datasetDrawLogLikelihood(cfg, counts, draw, opts);

@@ -483,6 +483,7 @@ export function makeConfig(modelType: ModelType, opts: ModelOptions): ModelConfi
       ? `datasetIndices / datasetKey: the ${traits.label} models do not support multi-dataset designs yet`
       : null,
     ...(priors.levelFamilies ? { levelFamilies: priors.levelFamilies } : {}),
+    ...(priors.levelBase ? { levelBase: priors.levelBase } : {}),
   });
   if (parameterization === "mean_disp" && priors.hierarchy.prob)
     throw new Error("mean_disp has no p/phi parameter to put a hierarchy on (priors.probability)");

@@ -7,6 +7,18 @@ import type { AnnData } from "../io/anndata.js";
 import { decodeCategorical, isCategorical } from "../io/frame.js";
 
 /**
+ * The obs columns of a `datasetKey` value, in order: "a,b" (the command line's form) or a list;
+ * none for anything else.
+ * @example
+ * datasetKeyColumns("treat, batch"); // ["treat", "batch"]
+ */
+export function datasetKeyColumns(datasetKey: unknown): string[] {
+  if (typeof datasetKey === "string") return datasetKey.split(",").map((k) => k.trim());
+  if (Array.isArray(datasetKey)) return datasetKey.map(String);
+  return [];
+}
+
+/**
  * Each cell's dataset index and the dataset names from obs column `key`. Missing values are
  * refused (every cell must belong to a dataset).
  * @example

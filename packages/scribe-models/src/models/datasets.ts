@@ -26,9 +26,9 @@ import {
 } from "../families/dataset-factors.js";
 import type { CoreParam, ModelConfig } from "./config.js";
 import { type CoreValues, naturalParams, paramAxes } from "./parameterization.js";
-import type { HierarchySpec } from "./priors.js";
+import type { HierarchySpec, LevelFamily } from "./priors.js";
 import { shrinkageHyperSites } from "./shrinkage.js";
-import type { SiteSpec } from "./sites.js";
+import { hierarchySites, type SiteSpec } from "./sites.js";
 import type { TransformName } from "./transformed-normal.js";
 
 /** How p/phi is shaped when it is a dataset parameter (SCRIBE `prob_dataset_mode`). */
@@ -63,7 +63,9 @@ export interface DatasetContext {
   /** Why the family cannot take datasets, or null. */
   readonly unsupported: string | null;
   /** Per-level families of factor effects, by target and factor (`priors` `{ level: family }`). */
-  readonly levelFamilies?: Readonly<Record<string, Readonly<Record<string, HierarchySpec>>>>;
+  readonly levelFamilies?: Readonly<Record<string, Readonly<Record<string, LevelFamily>>>>;
+  /** Gene-level hierarchies on factor designs' bases, by target (`priors` `{ base: family }`). */
+  readonly levelBase?: Readonly<Record<string, HierarchySpec>>;
 }
 
 /** The dataset options of a model (see `ModelOptions`). */
@@ -83,7 +85,9 @@ export interface DatasetOptions {
  */
 export function resolveDatasets(opts: DatasetOptions, ctx: DatasetContext): DatasetConfig | null {
   const idx = opts.datasetIndices;
-  const withLevels = Object.keys(ctx.levelFamilies ?? {});
+  const withLevels = [
+    ...new Set([...Object.keys(ctx.levelFamilies ?? {}), ...Object.keys(ctx.levelBase ?? {})]),
+  ];
   if (idx === undefined || idx === null) {
     if (withLevels.length)
       throw new Error(
@@ -159,7 +163,7 @@ export function resolveDatasets(opts: DatasetOptions, ctx: DatasetContext): Data
     );
   const mixing = opts.datasetMixing ?? ctx.nComponents > 1;
   if (mixing && ctx.nComponents < 2) throw new Error("datasetMixing needs a mixture (nComponents ≥ 2)");
-  const factors = resolveFactors(opts.datasetFactors, n, params, ctx.levelFamilies);
+  const factors = resolveFactors(opts.datasetFactors, n, params, ctx.levelFamilies, ctx.levelBase);
   return { n, indices: Int32Array.from(idx, Number), params, mixing, probMode, factors };
 }
 
@@ -207,22 +211,51 @@ export function datasetSites(
       role: "hyper",
     });
     // the base β (log θ at the reference levels): N(loc, scale) from the target's flat prior
-    // hyper-parameters (N(0, 1) by default; `priors: { mean_expression: { base: [loc, scale] } }`)
+    // hyper-parameters (N(0, 1) by default; `priors: { mean_expression: { base: [loc, scale] } }`),
+    // or a gene-level hierarchy (`{ base: family }`, the sites of `sites.ts`'s hierarchySites)
     const [baseLoc, baseScale] = cfg.priors.base[target] ?? [0, 1];
-    out.push(
-      anchor
-        ? {
-            ...normal(fn.loc, [...lead, G]),
-            family: { kind: "normal", loc: 0, scale: anchor.sigma, geneLoc: anchor.logCentre },
-          }
-        : { ...normal(fn.loc, [...lead, G]), family: { kind: "normal", loc: baseLoc, scale: baseScale } },
-    );
+    const baseFamily = factors.baseFamilies?.[target];
+    if (baseFamily && fn.base) {
+      // as the gene-level hierarchy: the expression target pools per-component values toward a
+      // per-gene population location (so it needs the component axis), phi toward a scalar one
+      const perGene = target === cfg.geneParam;
+      if (perGene && lead.length === 0)
+        throw new Error(
+          `priors: a ${baseFamily.family} family on the base of '${target}' pools its per-component values toward a per-gene population: '${target}' must be a mixture parameter (mixtureParams) of a mixture`,
+        );
+      const locSpec: SiteSpec = {
+        ...normal(fn.base.loc, perGene ? [G] : []),
+        ...(anchor
+          ? { family: { kind: "normal", loc: 0, scale: anchor.sigma, geneLoc: anchor.logCentre } }
+          : {}),
+      };
+      hierarchySites(
+        fn.loc,
+        [...lead, G],
+        "identity",
+        locSpec,
+        perGene ? -2 : 0,
+        baseFamily,
+        "hyper",
+        out,
+        fn.base.prefix,
+      );
+    } else
+      out.push(
+        anchor
+          ? {
+              ...normal(fn.loc, [...lead, G]),
+              family: { kind: "normal", loc: 0, scale: anchor.sigma, geneLoc: anchor.logCentre },
+            }
+          : { ...normal(fn.loc, [...lead, G]), family: { kind: "normal", loc: baseLoc, scale: baseScale } },
+      );
+    // each term (factors, then interactions): its effects under the term's family
     fn.effects.forEach((n, f) => {
       const scale = fn.scales[f];
       const prefix = fn.shrinkagePrefixes[f];
       const h = factorFamily(factors, target, f);
       if (shapes.effects[f]![lead.length]! === 0) return; // a one-level crossed factor has no effect
-      if (prefix && h && h.family !== "gaussian") {
+      if (prefix && (h.family === "horseshoe" || h.family === "neg")) {
         // horseshoe / NEG effects, non-centred: the hyper-sites, then z (the effect is s ⊙ z)
         shrinkageHyperSites(prefix, shapes.effects[f]!, h, out);
         out.push(normal(fn.raws[f]!, shapes.effects[f]!));
@@ -242,10 +275,11 @@ export function datasetSites(
           family: { kind: "tnormal", loc: 0, scale, transform: "identity" },
           role: "hyper",
         });
-      } else out.push(normal(n, shapes.effects[f]!));
-    });
-    fn.interactions.forEach((n, i) => {
-      out.push(normal(n, shapes.interactions[i]!));
+      } else
+        out.push({
+          ...normal(n, shapes.effects[f]!),
+          family: { kind: "normal", loc: 0, scale: h.family === "fixed" ? h.scale : 1 },
+        });
     });
     return;
   }

@@ -14,7 +14,7 @@ import { add, div, exp, mul, reciprocal, sigmoid, softplus, sub, type Tensor } f
 import type { CoreParam, ModelConfig } from "./config.js";
 import { transformOf } from "./config.js";
 import type { HierarchySpec } from "./priors.js";
-import { shrinkageScale } from "./shrinkage.js";
+import { shrunkValue } from "./shrinkage.js";
 import { coreShape, hierarchyNames, isGeneLevel } from "./sites.js";
 import type { TransformName } from "./transformed-normal.js";
 
@@ -125,15 +125,9 @@ export function ncpValue(
   T: TransformName,
   natRank: number,
 ): Tensor {
-  const z = values[`${name}_raw`];
-  if (!z) throw new Error(`no value for site '${name}_raw'`);
-  const lead = z.rank - natRank;
-  const loc = values[hierarchyNames(name).loc]!;
-  const lift = (t: Tensor) => liftAxes(t, lead, natRank - (t.rank - lead));
   if (h.family === "gaussian")
     throw new Error(`'${name}': the gaussian hierarchy is centred (no ${name}_raw)`);
-  const eff = shrinkageScale(values, name, h, natRank);
-  return applyTransform(add(lift(loc), mul(eff, z)), T);
+  return applyTransform(shrunkValue(values, name, hierarchyNames(name).loc, h, natRank), T);
 }
 
 /**

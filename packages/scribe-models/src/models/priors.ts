@@ -3,22 +3,42 @@
  * the value's shape selects its role — a tuple sets the hyper-parameters of a site's flat
  * prior, a family string ("gaussian" | "horseshoe" | "neg") turns on a gene-level hierarchy,
  * an object `{ type, ...hyper }` sets the family with hyper-parameters, an object
- * `{ level: family }` gives each named grouping factor of a dataset design (`datasetKey` /
- * `hierarchy`) the prior family of its effects on that parameter, with the reserved key `base`
- * taking any value the parameter itself accepts (its flat prior's tuple, or its gene-level
- * family). Also the
+ * `{ level: family }` gives each named grouping factor (or interaction `a:b`) of a dataset
+ * design (`datasetKey` / `hierarchy` / `interactions`) the prior family of its effects on that
+ * parameter, with the reserved key `base` taking any value the parameter itself accepts (its
+ * flat prior's tuple, or its gene-level family, which then applies to the design's base). A
+ * level's family is one of {@link LEVEL_FAMILY_NAMES} (SCRIBE's families and its `effect_type`
+ * names, mapped to ours by {@link levelFamilyFrom}). Also the
  * biology-informed capture prior (SCRIBE capture prior) and the mixing concentration.
  * @module
  */
 import type { Tensor } from "@scribe/core";
 import { FAMILY_TRAITS, familyNameOfParameterization } from "../families/traits.js";
-import { type Parameterization, sampledCoreParams } from "./config.js";
+import { type Parameterization, resolveParameterization, sampledCoreParams } from "./config.js";
 
 /** A gene-level hierarchy family with its hyper-parameters. */
 export type HierarchySpec =
   | { family: "gaussian" }
   | { family: "horseshoe"; tau0: number; slabDf: number; slabScale: number }
   | { family: "neg"; u: number; a: number; tau: number };
+
+/**
+ * The prior of one factor's (or interaction's) effects in a dataset design: a gene-level family
+ * (gaussian: a learned scale; horseshoe / NEG: non-centred shrinkage), or "fixed": N(0, scale)
+ * with a fixed scale and no learned shrinkage (SCRIBE `effect_type: "fixed"`, `fixed_scale`).
+ */
+export type LevelFamily = HierarchySpec | { family: "fixed"; scale: number };
+
+/**
+ * The family names a `{ level: family }` entry takes, and what each means here: our families,
+ * SCRIBE's `effect_type` names ("random": a zero-mean effect with a learned scale = gaussian;
+ * "fixed": a fixed scale, no shrinkage) and SCRIBE's "none" (no family: the design's default,
+ * fixed N(0, 1) for a crossed factor or an interaction, gaussian for a nested factor).
+ */
+export const LEVEL_FAMILY_NAMES = ["gaussian", "horseshoe", "neg", "fixed", "random", "none"] as const;
+
+/** SCRIBE's `effect_type` values (`{ effect_type, fixed_scale }` objects). */
+export const EFFECT_TYPES = ["random", "fixed"] as const;
 
 /** One value of the `priors` option. */
 export type PriorValue =
@@ -73,7 +93,12 @@ export interface ResolvedPriors {
    * Per-level families of dataset factor effects, by dataset parameter (mu, r or phi) and factor
    * name (`{ level: family }` values; checked against the design in `families/dataset-factors.ts`).
    */
-  readonly levelFamilies?: Readonly<Record<string, Readonly<Record<string, HierarchySpec>>>>;
+  readonly levelFamilies?: Readonly<Record<string, Readonly<Record<string, LevelFamily>>>>;
+  /**
+   * A gene-level family under a `{ level: family }` value's `base`, by dataset parameter: the
+   * factor design's base β (log θ at the reference levels) as a gene-level hierarchy.
+   */
+  readonly levelBase?: Readonly<Record<string, HierarchySpec>>;
 }
 
 /** Organism table of the SCRIBE capture prior: M₀ (total mRNA per cell) and σ_M. */
@@ -245,7 +270,8 @@ export function resolvePriors(input: PriorsInput | undefined, ctx: PriorContext)
   let capture: { logM0: number; sigmaM: number } | null = null;
   let annotationLogits: Tensor | null = null;
   let captureScaling: HierarchySpec | null = null;
-  const levelFamilies: Record<string, Record<string, HierarchySpec>> = {};
+  const levelFamilies: Record<string, Record<string, LevelFamily>> = {};
+  const levelBase: Record<string, HierarchySpec> = {};
   let overdispersion: HierarchySpec | null = ctx.bnb ? DEFAULT_OVERDISPERSION_PRIOR : null;
   const traits = FAMILY_TRAITS[familyNameOfParameterization(ctx.parameterization)];
   const vcpModels = traits.captureModels.join(", ");
@@ -327,9 +353,22 @@ export function resolvePriors(input: PriorsInput | undefined, ctx: PriorContext)
     if (isLevelPriors(value)) {
       const levels = levelFamiliesFrom(key, site, value, ctx);
       levelFamilies[levels.site] = levels.families;
-      // the reserved key: the parameter's own prior, routed as if it were the value itself
-      if (value[BASE_LEVEL] === undefined) continue;
-      value = value[BASE_LEVEL];
+      // the reserved key: the parameter's own prior, routed as if it were the value itself; a
+      // family there is the gene-level hierarchy of the design's base (`datasets.ts`)
+      const own = value[BASE_LEVEL];
+      if (own === undefined) continue;
+      const h = Array.isArray(own) ? null : hierarchyFrom(`${key}.${BASE_LEVEL}`, own);
+      if (h) {
+        if (levels.site === "mu" || levels.site === "r") {
+          if (ctx.nComponents < 2)
+            throw new Error(
+              `priors.${key}.${BASE_LEVEL} = ${h.family}: the expression hierarchy shrinks per-component values toward a per-gene population, so it needs a mixture (nComponents ≥ 2)`,
+            );
+        }
+        levelBase[levels.site] = h;
+        continue;
+      }
+      value = own;
     }
     if (site === "annotation_logits") {
       if (!traits.supportsAnnotation)
@@ -394,6 +433,7 @@ export function resolvePriors(input: PriorsInput | undefined, ctx: PriorContext)
     overdispersion,
     captureScaling,
     ...(Object.keys(levelFamilies).length ? { levelFamilies } : {}),
+    ...(Object.keys(levelBase).length ? { levelBase } : {}),
   };
 }
 
@@ -401,20 +441,156 @@ export function resolvePriors(input: PriorsInput | undefined, ctx: PriorContext)
 const LEVEL_SITES = ["mu", "r", "phi"];
 
 /**
- * The families of a `{ level: family }` value of `priors[key]` (site `site`): every key but
- * `base` names a grouping factor (checked against the design later) and holds a family. The
- * expression keys (mean_expression / dispersion) go to whichever of mu / r the
+ * The dataset parameter a `{ level: family }` value of `priors[key]` applies to: the key's site,
+ * with the expression keys (mean_expression / dispersion) going to whichever of mu / r the
  * parameterization samples, as SCRIBE's expression hierarchy does (spec §2.3).
+ */
+export function levelTarget(key: string, parameterization: Parameterization): string {
+  const site = KEY_TO_SITE[key] ?? key;
+  const sampled = sampledCoreParams(parameterization) as readonly string[];
+  return (site === "mu" || site === "r") && !sampled.includes(site) ? (site === "mu" ? "r" : "mu") : site;
+}
+
+/**
+ * The prior of one level's effects (`priors[key][level]`): a family string of
+ * {@link LEVEL_FAMILY_NAMES}, `{ type, ...hyper }` (a gene-level family's hyper-parameters, or
+ * `{ type: "fixed", scale }`), or SCRIBE's `{ effect_type: "random" | "fixed", fixed_scale }`.
+ * Null for "none" (the design's default). `where` names the entry in errors.
+ */
+export function levelFamilyFrom(where: string, v: unknown): LevelFamily | null {
+  const names = LEVEL_FAMILY_NAMES.map((n) => JSON.stringify(n)).join(", ");
+  const fixedScale = (x: unknown, name: string): number => {
+    if (x === undefined) return 1;
+    if (typeof x !== "number" || !Number.isFinite(x) || !(x > 0))
+      throw new Error(`${where}: ${name} must be a positive number, got ${JSON.stringify(x)}`);
+    return x;
+  };
+  if (typeof v === "object" && v !== null && !Array.isArray(v) && "effect_type" in v) {
+    const o = v as Record<string, unknown>;
+    const extra = Object.keys(o).filter((k) => k !== "effect_type" && k !== "fixed_scale");
+    if (extra.length)
+      throw new Error(
+        `${where}: an { effect_type } entry takes effect_type and fixed_scale only, got ${extra.join(", ")}`,
+      );
+    if (o.effect_type === "fixed")
+      return { family: "fixed", scale: fixedScale(o.fixed_scale, "fixed_scale") };
+    if (o.effect_type === "random") {
+      if (o.fixed_scale !== undefined)
+        throw new Error(
+          `${where}: fixed_scale applies to effect_type "fixed" (a "random" effect learns its scale)`,
+        );
+      return { family: "gaussian" };
+    }
+    throw new Error(
+      `${where}: unknown effect_type ${JSON.stringify(o.effect_type)}; expected ${EFFECT_TYPES.map((n) => JSON.stringify(n)).join(" or ")}`,
+    );
+  }
+  const fam = typeof v === "string" ? v : typeof v === "object" && v !== null && "type" in v ? v.type : null;
+  if (fam === "none") return null;
+  if (fam === "random") return { family: "gaussian" };
+  if (fam === "fixed") {
+    const o = typeof v === "object" && v !== null ? (v as Record<string, unknown>) : {};
+    return { family: "fixed", scale: fixedScale(o.scale ?? o.fixed_scale, "scale") };
+  }
+  if (typeof fam === "string" && !(LEVEL_FAMILY_NAMES as readonly string[]).includes(fam))
+    throw new Error(`${where}: unknown family ${JSON.stringify(fam)}; expected one of ${names}`);
+  const h =
+    v === undefined || Array.isArray(v)
+      ? null
+      : hierarchyFrom(where.replace(/^priors\./, ""), v as PriorValue);
+  if (!h)
+    throw new Error(
+      `${where}: expected a family for the effects of this level (one of ${names}, { type, ...hyper-parameters } or { effect_type, fixed_scale }), got ${JSON.stringify(v)}`,
+    );
+  return h;
+}
+
+/**
+ * The error for a `{ level: family }` key that names no grouping factor or interaction of the
+ * design: names the entry, the level and the known levels.
+ */
+export function unknownLevelError(
+  where: string,
+  target: string,
+  level: string,
+  factors: readonly string[],
+  interactions: readonly string[],
+): Error {
+  const inter = interactions.length ? `, the interactions ${interactions.join(", ")}` : "";
+  return new Error(
+    `${where}: unknown level '${level}' of '${target}'; the grouping factors are ${factors.join(", ")}${inter} (or the reserved key "base")`,
+  );
+}
+
+/** The level key of an interaction (SCRIBE's `a:b`). */
+export function interactionLevel(a: string, b: string): string {
+  return `${a}:${b}`;
+}
+
+/**
+ * Check the `{ level: family }` values of a `priors` option against a dataset design before
+ * any data is read (fit()'s and `scribe fit`'s plan): each needs a design of several factors,
+ * each level key must be a factor or an interaction (`a:b`, either order), each family known.
+ * `factors`: the `datasetKey` columns; `parameterization` names the target (mu or r) in errors.
+ * @throws Error naming the key, the level and the known levels.
+ * @example
+ * checkLevelPriors({ mean_expression: { batch: "horseshoe" } }, { factors: ["treat", "batch"] }); // ok
+ */
+export function checkLevelPriors(
+  priors: PriorsInput | undefined,
+  design: {
+    factors: readonly string[];
+    interactions?: readonly (readonly [string, string])[];
+    parameterization?: string;
+  },
+): void {
+  let parameterization: Parameterization;
+  try {
+    parameterization = resolveParameterization(design.parameterization);
+  } catch {
+    return; // an unknown parameterization is the model's error to report
+  }
+  const pairs = design.interactions ?? [];
+  const interactionNames = pairs.map(([a, b]) => interactionLevel(a, b));
+  for (const [key, value] of Object.entries(priors ?? {})) {
+    if (!isLevelPriors(value)) continue;
+    const target = levelTarget(key, parameterization);
+    if (design.factors.length < 2)
+      throw new Error(
+        `priors.${key}: per-level families ({ level: family }) need a dataset design with several factors (datasetKey with several columns), got ${design.factors.length ? `datasetKey ${design.factors.join(",")}` : "no datasetKey"}`,
+      );
+    for (const [level, v] of Object.entries(value)) {
+      if (level === BASE_LEVEL) continue;
+      if (!design.factors.includes(level) && interactionIndex(level, pairs) < 0)
+        throw unknownLevelError(`priors.${key}`, target, level, design.factors, interactionNames);
+      levelFamilyFrom(`priors.${key}.${level}`, v);
+    }
+  }
+}
+
+/** The index of the interaction a level key `a:b` (or `b:a`) names among `pairs`, or −1. */
+export function interactionIndex(level: string, pairs: readonly (readonly [string, string])[]): number {
+  const parts = level.split(":");
+  if (parts.length !== 2) return -1;
+  return pairs.findIndex(
+    ([a, b]) => (a === parts[0] && b === parts[1]) || (a === parts[1] && b === parts[0]),
+  );
+}
+
+/**
+ * The families of a `{ level: family }` value of `priors[key]` (site `site`): every key but
+ * `base` names a grouping factor or an interaction `a:b` (checked against the design later,
+ * `families/dataset-factors.ts`) and holds a family ({@link levelFamilyFrom}; "none" is left
+ * out: the design's default).
  */
 function levelFamiliesFrom(
   key: string,
   site: string,
   value: LevelPriors,
   ctx: PriorContext,
-): { site: string; families: Record<string, HierarchySpec> } {
+): { site: string; families: Record<string, LevelFamily> } {
   const sampled = sampledCoreParams(ctx.parameterization) as readonly string[];
-  const target =
-    (site === "mu" || site === "r") && !sampled.includes(site) ? (site === "mu" ? "r" : "mu") : site;
+  const target = levelTarget(site, ctx.parameterization);
   if (!LEVEL_SITES.includes(target) || !sampled.includes(target))
     throw new Error(
       `priors.${key}: per-level families ({ level: family }) apply to the dataset factor effects of ${LEVEL_SITES.join(", ")} (additive in log space); '${target}' is not one of them in this model (sampled: ${sampled.join(", ")})`,
@@ -423,15 +599,11 @@ function levelFamiliesFrom(
     throw new Error(
       `priors.${key}: per-level families are dataset hierarchies, which need unconstrained: true`,
     );
-  const families: Record<string, HierarchySpec> = {};
+  const families: Record<string, LevelFamily> = {};
   for (const [level, v] of Object.entries(value)) {
     if (level === BASE_LEVEL) continue;
-    const h = v === undefined || Array.isArray(v) ? null : hierarchyFrom(`${key}.${level}`, v);
-    if (!h)
-      throw new Error(
-        `priors.${key}.${level}: expected a family for the effects of factor '${level}' ("gaussian", "horseshoe" or "neg", or { type, ...hyper-parameters }), got ${JSON.stringify(v)}`,
-      );
-    families[level] = h;
+    const h = levelFamilyFrom(`priors.${key}.${level}`, v);
+    if (h) families[level] = h;
   }
   return { site: target, families };
 }

@@ -73,3 +73,31 @@ export function shrinkageScale(
   const lam = need(`lambda_${prefix}`);
   return div(mul(mul(tau, sqrt(cSq)), lam), sqrt(add(cSq, square(mul(tau, lam)))));
 }
+
+/**
+ * The value of a non-centred horseshoe / NEG site before any transform: loc + s ⊙ z, with
+ * z = `{prefix}_raw`, s = {@link shrinkageScale} and loc the population location `locName`
+ * (of lower rank: it broadcasts over the leading element axes). `elementRank`: the rank of one
+ * draw of z (values may carry leading sample axes).
+ */
+export function shrunkValue(
+  values: Readonly<Record<string, Tensor>>,
+  prefix: string,
+  locName: string,
+  h: ShrinkageSpec,
+  elementRank: number,
+): Tensor {
+  const z = values[`${prefix}_raw`];
+  if (!z) throw new Error(`no value for site '${prefix}_raw'`);
+  const loc = values[locName];
+  if (!loc) throw new Error(`no value for site '${locName}'`);
+  const lead = z.rank - elementRank;
+  // the location's own axes are the trailing ones of an element: ones between the sample axes and them
+  const missing = elementRank - (loc.rank - lead);
+  const s = [...loc.shape];
+  const lifted =
+    missing > 0
+      ? loc.reshape([...s.slice(0, lead), ...new Array<number>(missing).fill(1), ...s.slice(lead)])
+      : loc;
+  return add(lifted, mul(shrinkageScale(values, prefix, h, elementRank), z));
+}

@@ -190,8 +190,9 @@ function hierarchical(cfg: ModelConfig, target: CoreParam, h: HierarchySpec, out
  * The sites of a gene-level hierarchy on `target` (SCRIBE gene-level hierarchies): the
  * population location `locSpec`, then — gaussian (centred): a softplus-normal scale
  * (loc `scaleLoc`, scale 0.5) and the site itself as T(N(loc, scale)); horseshoe (NCP):
- * `tau_`, `lambda_`, `c_sq_` and `{target}_raw`; NEG (NCP): `zeta_`, `psi_` and `{target}_raw`.
- * The NCP value is computed by {@link ncpValue}.
+ * `tau_`, `lambda_`, `c_sq_` and `{prefix}_raw`; NEG (NCP): `zeta_`, `psi_` and `{prefix}_raw`
+ * (`prefix`: the target's name unless given). The NCP value is computed by {@link ncpValue}
+ * (`models/shrinkage.ts` `shrunkValue`, which a factor design's base uses too).
  */
 export function hierarchySites(
   target: string,
@@ -202,6 +203,7 @@ export function hierarchySites(
   h: HierarchySpec,
   role: SiteSpec["role"],
   out: SiteSpec[],
+  prefix: string = target,
 ): void {
   out.push(locSpec);
   const s = [...shape];
@@ -223,9 +225,9 @@ export function hierarchySites(
     });
     return;
   }
-  shrinkageHyperSites(target, s, h, out);
+  shrinkageHyperSites(prefix, s, h, out);
   out.push({
-    name: `${target}_raw`,
+    name: `${prefix}_raw`,
     shape: s,
     cell: false,
     family: { kind: "normal", loc: 0, scale: 1 },

@@ -36,12 +36,26 @@ function shrinkageEffectSites(factors: DatasetFactors, target: string): string[]
   const out: string[] = [];
   n.shrinkagePrefixes.forEach((prefix, f) => {
     const h = factorFamily(factors, target, f);
-    if (!prefix || !h || h.family === "gaussian") return;
+    if (!prefix || (h.family !== "horseshoe" && h.family !== "neg")) return;
     const hyper: SiteSpec[] = [];
     shrinkageHyperSites(prefix, [], h, hyper);
     out.push(n.raws[f]!, ...hyper.map((x) => x.name));
   });
   return out;
+}
+
+/**
+ * A factor design's base under a gene-level hierarchy (`priors` `{ base: family }`) has no
+ * single-component or single-dataset form here yet (its population sites would need slicing
+ * and its `base` family would become a gene-level hierarchy of the sliced model): refused.
+ */
+function refuseBaseHierarchy(cfg: ModelConfig, what: string): void {
+  const bases = cfg.datasets?.factors?.baseFamilies ?? {};
+  const [t, h] = Object.entries(bases)[0] ?? [];
+  if (t && h)
+    throw new Error(
+      `${what}: the base of '${t}' has a ${h.family} gene-level hierarchy (priors { base: ${h.family} }), which ${what} does not slice yet; use the full results`,
+    );
 }
 
 /** Hyper-sites without a gene axis whatever their length (capture scaling's per-dataset sites). */
@@ -97,6 +111,7 @@ export function sliceComponent(res: ScribeResults, k: number): ScribeResults {
     throw new Error(`getComponent: component must be in [0, ${K}), got ${k}`);
   if (cfg.priors.hierarchy.expression)
     throw new Error("getComponent: the expression hierarchy is defined only for mixtures");
+  refuseBaseHierarchy(cfg, "getComponent");
   const specs = familyOf(cfg).guideParamSites(cfg);
   // a mixture target of a multi-factor design carries the component axis on its base and
   // effects, and on a horseshoe / NEG effect's z and per-effect λ / ζ / ψ (its scalar τ and c²
@@ -155,6 +170,7 @@ export function sliceDataset(res: ScribeResults, d: number): ScribeResults {
       throw new Error(
         `getDataset: '${n}' is per gene within each dataset (probDatasetMode ${ds.probMode}), which a single-dataset model cannot hold`,
       );
+  refuseBaseHierarchy(cfg, "getDataset");
   const cells: number[] = [];
   ds.indices.forEach((x, c) => {
     if (x === d) cells.push(c);
@@ -285,7 +301,13 @@ function factorDatasetGuide(res: ScribeResults, d: number): Record<string, Tenso
     factors.interactions.forEach(([i, j], k) => {
       const li = factors.codes[i]![d]!;
       const lj = factors.codes[j]![d]!;
-      if (li > 0 && lj > 0) parts.push(part(n.interactions[k]!, (li - 1) * (L[j]! - 1) + (lj - 1)));
+      if (!(li > 0 && lj > 0)) return;
+      const raw = n.raws[factors.names.length + k];
+      if (raw)
+        throw new Error(
+          `getDataset: dataset ${d} has the interaction ${factors.names[i]}:${factors.names[j]} at non-reference levels, whose effect on '${t}' has a ${factorFamily(factors, t, factors.names.length + k).family} prior: non-centred (its shrinkage scale × ${raw}), so log ${t} at this dataset has no Normal guide; use the full results`,
+        );
+      parts.push(part(n.interactions[k]!, (li - 1) * (L[j]! - 1) + (lj - 1)));
     });
     out[`${t}_loc`] = parts.slice(1).reduce((a, x) => a.add(x.loc), parts[0]!.loc);
     out[`${t}_scale`] = parts
