@@ -5,9 +5,10 @@
  * {@link guideDistributions} rebuilds the same factors from fitted params for the results.
  * @module
  */
-import { clamp, full, log, neg, param, plate, sample, type Tensor } from "@scribe/core";
+import { clamp, full, param, plate, sample, type Tensor } from "@scribe/core";
 import { type Distribution, positive } from "@scribe/distributions";
 import type { ModelConfig } from "../models/config.js";
+import { etaPriorLocs } from "../models/eta-prior-loc.js";
 import { checkCountsShape, effectiveBatchSize, type ScribeModelFn } from "../models/model.js";
 import { latentSiteSpecs, type SiteSpec } from "../models/sites.js";
 import { amortizedCaptureFactor } from "./amortized-capture.js";
@@ -125,7 +126,7 @@ function factorFor(
  * LogNormal and exp-transformed factors, softplus⁻¹(exp(·)) for softplus ones. Only when the
  * gene parameter carries the component axis with the expected shape.
  */
-function geneLocFor(cfg: ModelConfig, spec: SiteSpec, logValues: Tensor): Tensor | undefined {
+function geneLocFor(_cfg: ModelConfig, spec: SiteSpec, logValues: Tensor): Tensor | undefined {
   if (spec.shape.length !== 2 || spec.shape[0] !== logValues.shape[0] || spec.shape[1] !== logValues.shape[1])
     return undefined;
   const f = spec.family;
@@ -146,7 +147,7 @@ export function etaInitLoc(cfg: ModelConfig, counts: Tensor | null | undefined):
   const cap = cfg.priors.capture;
   if (!cap) return null;
   if (!counts) return full([cfg.nCells], softplusInv(cap.logM0));
-  const loc = clamp(neg(log(clamp(counts.sum(-1), 1))).add(cap.logM0), 0.05);
+  const loc = clamp(etaPriorLocs(cap.logM0, counts, cfg.nCells), 0.05);
   // softplus⁻¹(y) = y + log(−expm1(−y))
   return loc.add(loc.neg().expm1().neg().log());
 }

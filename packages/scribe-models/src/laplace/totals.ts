@@ -14,6 +14,7 @@
  */
 import { gaussLegendre01, specialScalar } from "@scribe/core";
 import { nelderMead } from "../de/nelder-mead.js";
+import { etaPriorLocOfTotal } from "../models/eta-prior-loc.js";
 import type { CapturePrior, TotalsFit } from "./laplace-results.js";
 
 function profileLogLik(totals: Float64Array, mean: number, logR: number): number {
@@ -67,11 +68,11 @@ export interface EtaPrior {
 }
 
 /**
- * The η prior of a cell with total u under the biology-informed capture prior: loc =
- * log M₀ − log max(u, 1), scale σ_M (the SVI models' `eta_capture` site, models/model.ts).
+ * The η prior of a cell with total u under the biology-informed capture prior: loc from
+ * models/eta-prior-loc.ts (the rule the SVI models' `eta_capture` site uses), scale σ_M.
  */
 export function etaPriorOfTotal(prior: CapturePrior, u: number): EtaPrior {
-  return { loc: prior.logM0 - Math.log(Math.max(u, 1)), scale: prior.sigmaM };
+  return { loc: etaPriorLocOfTotal(prior.logM0, u), scale: prior.sigmaM };
 }
 
 /** The log-integrand's drop from its mode that ends the window (e⁻⁴⁰ of the peak is below float64's resolution of the sum). */

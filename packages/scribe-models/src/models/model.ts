@@ -4,12 +4,13 @@
  * the observed site `counts` with genes as the event dim.
  * @module
  */
-import { clamp, deterministic, exp, expm1, full, log, neg, plate, sample, type Tensor } from "@scribe/core";
+import { deterministic, exp, expm1, full, neg, plate, sample, type Tensor } from "@scribe/core";
 import { TruncatedNormal } from "@scribe/distributions";
 import { familyOf } from "../families/registry.js";
 import { muEtaValue } from "./capture-scaling.js";
 import type { ModelConfig } from "./config.js";
 import { cellMixingWeights, datasetIndexTensor } from "./datasets.js";
+import { etaPriorLocs } from "./eta-prior-loc.js";
 import { type CaptureValue, observationDistribution } from "./observation.js";
 import { latentSiteSpecs, priorDistribution } from "./sites.js";
 
@@ -73,14 +74,13 @@ export function buildModel(cfg: ModelConfig): ScribeModelFn {
       if (cellSite) {
         if (cellSite.family.kind === "eta") {
           const { logM0, sigma } = cellSite.family;
-          // (without counts, e.g. prior predictive, L_c is set so that loc = 1)
           const dsB = datasetsOfCells ? datasetsOfCells.index(idx) : null;
           const centre: Tensor | number = muEta
             ? muEta.rank === 1 && dsB
               ? muEta.gather(dsB, 0)
               : muEta
             : logM0;
-          const loc = obs ? neg(log(clamp(obs.sum(-1), 1))).add(centre) : full([B], 1);
+          const loc = etaPriorLocs(centre, obs, B);
           const eta = sample("eta_capture", new TruncatedNormal(loc, full([B], sigma), 0, Infinity, false));
           capture =
             cfg.parameterization === "mean_odds"

@@ -6,8 +6,9 @@
  * biology-informed "eta" site gives p_capture = exp(−η), or phi_capture = exp(η) − 1 under mean_odds).
  * @module
  */
-import { clamp, exp, expm1, full, log, neg, type Tensor } from "@scribe/core";
+import { exp, expm1, full, neg, type Tensor } from "@scribe/core";
 import { type Distribution, TruncatedNormal } from "@scribe/distributions";
+import { etaPriorLocs } from "../models/eta-prior-loc.js";
 import type { CaptureValue } from "../models/observation.js";
 import { priorDistribution, type SiteSpec } from "../models/sites.js";
 import type { VaeSpec } from "./vae-spec.js";
@@ -40,8 +41,13 @@ export function capturePrior(
   const s = cellSiteOf(spec);
   if (s.family.kind !== "eta") return priorDistribution(s, values, [B]);
   const { logM0, sigma } = s.family;
-  const loc = obs ? neg(log(clamp(obs.sum(-1), 1))).add(logM0) : full([B], 1);
-  return new TruncatedNormal(loc, full([B], sigma), 0, Number.POSITIVE_INFINITY, false);
+  return new TruncatedNormal(
+    etaPriorLocs(logM0, obs, B),
+    full([B], sigma),
+    0,
+    Number.POSITIVE_INFINITY,
+    false,
+  );
 }
 
 /** The capture the likelihood takes from a value of the capture site (`spec.cellSite`, non-null). */
