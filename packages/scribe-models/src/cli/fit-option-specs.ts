@@ -378,6 +378,14 @@ export const FIT_OPTION_SPECS: readonly OptionSpec[] = [
     help: "normalizing-flow guide on each gene-level parameter: spline_coupling | affine_coupling | maf | iaf (exclusive with --guide-rank)",
   },
   {
+    key: "guide.flow_joint",
+    flag: "guide-flow-joint",
+    group: "Guide",
+    kind: "bool",
+    dflt: false,
+    help: "one joint flow over the concatenated gene-level parameters instead of one per parameter (SCRIBE's independent: false; needs --guide-flow, not with mixtures)",
+  },
+  {
     key: "guide.capture_hidden_dims",
     group: "Guide",
     kind: "yaml",
