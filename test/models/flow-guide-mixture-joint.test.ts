@@ -20,6 +20,14 @@ import { rng } from "./vae-helpers.js";
 //   per-parameter flows (r's flow, p's Beta factor) and the mean-field guide cannot represent
 //   it, the joint flow over (r, p) can. All are fitted alike; their ELBOs are estimated independently of training by
 //   TraceELBO (log p − log q at one guide draw per key, N keys: mean ± standard error).
+//
+// Default run (seeded, fast): the mixture fit for 300 steps at learning rate 0.1 checks the
+// batched flow's shapes, one component's rows and that each component separates the types;
+// the joint flow and the mean-field guide are fitted for 300 steps at 0.03 and compared.
+// SCRIBE_SLOW=1: the mixture's 800-step fit also recovers each type's gene means, and the
+// per-parameter flows join the comparison (all three guides 500 steps at 0.02).
+
+const SLOW = process.env.SCRIBE_SLOW === "1";
 
 /** NB(r, mean) counts as a Gamma–Poisson mixture. */
 function nb(R: ReturnType<typeof rng>, r: number, mean: number): number {
@@ -47,8 +55,8 @@ describe("flow guides for mixtures and across parameters", () => {
       nComponents: 2,
       guideFlow: "affine_coupling",
       guideFlowOptions: { numLayers: 2, hiddenDims: [8] },
-      nSteps: 800,
-      optimizer: adam(0.05),
+      nSteps: SLOW ? 800 : 300,
+      optimizer: adam(SLOW ? 0.05 : 0.1),
       seed: 3,
     });
     const rq = guideDistributions(results.config, results.params).get("r")!.dist;
@@ -80,24 +88,30 @@ describe("flow guides for mixtures and across parameters", () => {
       (t) =>
         `type ${t}: fitted ${Array.from({ length: G }, (_, g) => median(order[t]!, g).toFixed(2)).join(" ")} | empirical ${emp[t]!.map((v) => v.toFixed(2)).join(" ")}`,
     );
-    console.log(`mixture flow guide (affine coupling, 2 layers, 800 steps):\n${lines.join("\n")}`);
-    // 30 cells per type: the empirical mean's standard error in log is ≈ 0.18 at mean 2 (r = 2)
-    // and ≈ 0.06 at mean 20, and the LogNormal(0, 1) prior on r shrinks the large means; 0.4
-    // in log (measured worst 0.31, a low gene). Each component also separates the types: its
-    // high genes' means are > 5× its low genes'.
+    console.log(
+      `mixture flow guide (affine coupling, 2 layers, ${SLOW ? 800 : 300} steps):\n${lines.join("\n")}`,
+    );
+    // Each component separates the types: its high genes' means are several times its low
+    // genes' (true ratio 10; the prior shrinks it). 300 steps (measured 5.8 and 7.3): > 4;
+    // a component that mixes the types gives ≈ 1. 800 steps: > 5.
+    // SCRIBE_SLOW, 800 steps: each type's means are recovered. 30 cells per type: the
+    // empirical mean's standard error in log is ≈ 0.18 at mean 2 (r = 2) and ≈ 0.06 at mean 20,
+    // and the LogNormal(0, 1) prior on r shrinks the large means; 0.4 in log (measured worst
+    // 0.31, a low gene; after 300 steps the fit is not converged yet: up to 0.43).
     for (let t = 0; t < 2; t++) {
       const k = order[t]!;
-      for (let g = 0; g < G; g++)
-        expect(Math.abs(Math.log(median(k, g) / emp[t]![g]!)), `type ${t}, gene ${g}`).toBeLessThan(0.4);
+      if (SLOW)
+        for (let g = 0; g < G; g++)
+          expect(Math.abs(Math.log(median(k, g) / emp[t]![g]!)), `type ${t}, gene ${g}`).toBeLessThan(0.4);
       const hi = t === 0 ? [0, 1] : [2, 3];
       const lo = t === 0 ? [2, 3] : [0, 1];
       expect(
         Math.min(...hi.map((g) => median(k, g))) / Math.max(...lo.map((g) => median(k, g))),
-      ).toBeGreaterThan(5);
+      ).toBeGreaterThan(SLOW ? 5 : 4);
     }
   }, 180_000);
 
-  it("joint flow over (r, p): ELBO beats the per-parameter flows' by a clear margin (printed, seeded)", async () => {
+  it(`joint flow over (r, p): ELBO beats mean-field's${SLOW ? " and the per-parameter flows'" : ""} by a clear margin (printed, seeded)`, async () => {
     const [C, G] = [10, 4];
     const R = rng(12);
     const x = new Float32Array(C * G);
@@ -109,15 +123,15 @@ describe("flow guides for mixtures and across parameters", () => {
       guideFlowOptions: { numLayers: 2, hiddenDims: [8] },
     };
     const joint = { ...flow, guideFlowOptions: { ...flow.guideFlowOptions, independent: false } };
+    const [steps, lr] = SLOW ? [500, 0.02] : [300, 0.03];
     const run = (o: Partial<ModelOptions>) =>
-      fit(counts, { model: "nbdm", ...o, nSteps: 500, optimizer: adam(0.02), seed: 4 });
-    const [mf, ind, jnt] = [await run({}), await run(flow), await run(joint)];
+      fit(counts, { model: "nbdm", ...o, nSteps: steps, optimizer: adam(lr), seed: 4 });
+    const [mf, jnt] = [await run({}), await run(joint)];
     const dists = guideDistributions(jnt.results.config, jnt.results.params);
     expect(dists.get("r")!.dist).toBeInstanceOf(JointFlowSite);
     expect(dists.get("p")!.dist).toBeInstanceOf(JointFlowSite);
     const N = 60;
     const m = await elboEstimate(base, mf.results.params, counts, N);
-    const a = await elboEstimate({ ...base, ...flow }, ind.results.params, counts, N);
     const b = await elboEstimate({ ...base, ...joint }, jnt.results.params, counts, N);
     // the joint flow's posterior draws keep the r–p ridge: corr(log r_0, logit p)
     const draws = posteriorSamples(jnt.results.config, jnt.results.params, { nSamples: 400, seed: 5 });
@@ -129,13 +143,20 @@ describe("flow guides for mixtures and across parameters", () => {
     );
     const show = (e: { elbo: number; se: number }) => `${e.elbo.toFixed(2)} ± ${e.se.toFixed(2)}`;
     console.log(
-      `nbdm ${C}×${G} near-Poisson, 500 steps, affine coupling ×2 [8]: ELBO (${N} draws each) mean-field ${show(m)}, ` +
-        `per-parameter flows ${show(a)}, joint flow ${show(b)}; joint draws corr(log r_0, logit p) ${corr.toFixed(3)}`,
+      `nbdm ${C}×${G} near-Poisson, ${steps} steps, affine coupling ×2 [8]: ELBO (${N} draws each) mean-field ${show(m)}, ` +
+        `joint flow ${show(b)}; joint draws corr(log r_0, logit p) ${corr.toFixed(3)}`,
     );
-    expect(b.elbo - a.elbo).toBeGreaterThan(Math.max(1, 4 * Math.hypot(a.se, b.se)));
-    // and over the mean-field guide (same start family): the gain is the r–p dependence
+    // over the mean-field guide (same start family): the gain is the r–p dependence
+    // (300 steps: −95.8 ± 0.1 vs −112.9 ± 2.5, measured; 500 steps: −95.0 vs −110.8)
     expect(b.elbo - m.elbo).toBeGreaterThan(Math.max(1, 4 * Math.hypot(m.se, b.se)));
-    expect(corr).toBeLessThan(-0.3); // measured −0.46 (seeded)
+    expect(corr).toBeLessThan(-0.3); // measured −0.52 at 300 steps, −0.46 at 500 (seeded)
+    if (SLOW) {
+      // the per-parameter flows (r's flow, p's Beta factor) cannot hold the ridge either
+      const ind = await run(flow);
+      const a = await elboEstimate({ ...base, ...flow }, ind.results.params, counts, N);
+      console.log(`per-parameter flows ${show(a)} (${N} draws)`);
+      expect(b.elbo - a.elbo).toBeGreaterThan(Math.max(1, 4 * Math.hypot(a.se, b.se)));
+    }
   }, 300_000);
 
   it("guideFlowOptions.independent false is refused for mixtures and checked", () => {
