@@ -18,7 +18,8 @@ import { simulateLatentNB } from "./vae-helpers.js";
 // embedding better than N(0, I) does: the mean log-density of the embedded cells under the
 // flow prior (rebuilt here from the stored params with @scribe/infer's flow, not the model
 // code) exceeds their mean log-density under N(0, I). A flow prior starts at N(0, I), so a
-// higher value means it learned the aggregate posterior.
+// higher value means it learned the aggregate posterior. 40 steps (all inside the 50-step KL
+// warmup) suffice: measured −4.6 vs −39.4 (at 100 steps −10.2 vs −52.2).
 
 const C = 100;
 const G = 20;
@@ -55,7 +56,7 @@ describe("VAE with a flow latent prior", () => {
       "--latent-flow",
       "affine_coupling",
       "--n-steps",
-      "200",
+      "40",
       "--batch-size",
       "50",
       "--learning-rate",
