@@ -42,8 +42,8 @@ export interface AutoNormalizingFlowOptions extends AutoFlowOptions {
  *   sample("x2", new Normal(x1.square().sub(1), 1)); // a banana
  * };
  * const guide = new AutoNormalizingFlow(model, { flow: "affine_coupling", numLayers: 2, hiddenDims: [16] });
- * const { params } = await new SVI(model, guide, adam(0.01), new TraceELBO()).run(key(0), 200, []);
- * guide.samplePosterior(key(1), params, [1000]).x2!.shape; // [1000]
+ * const { params } = await new SVI(model, guide, adam(0.01), new TraceELBO()).run(key(0), 100, []);
+ * guide.samplePosterior(key(1), params, [500]).x2!.shape; // [500]
  */
 export class AutoNormalizingFlow<A extends unknown[]> extends AutoContinuous<A> {
   /** The flow kind. */

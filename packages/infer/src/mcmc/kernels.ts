@@ -118,7 +118,7 @@ export interface NUTSOptions extends KernelOptions {
  * criterion, dual-averaging step size and windowed mass-matrix adaptation.
  * @example
  * const kernel = new NUTS({ potentialFn: (x) => x.square().sum().mul(0.5) });
- * const mcmc = new MCMC(kernel, { numWarmup: 500, numSamples: 500 });
+ * const mcmc = new MCMC(kernel, { numWarmup: 200, numSamples: 200 });
  * await mcmc.runWith(key(0), { initParams: new Float64Array(3) });
  * @example
  * // fragment
