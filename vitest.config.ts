@@ -4,6 +4,15 @@ import { defineConfig } from "vitest/config";
 
 const src = (p: string) => fileURLToPath(new URL(`./packages/${p}`, import.meta.url));
 
+/** Core and distribution suites that need a process of their own (WebGPU device, deep stacks, child processes). */
+const SEPARATE_PROCESS = [
+  "test/core/import-isolation.test.ts",
+  "test/core/lazy-depth.test.ts",
+  "test/core/special-negative-zeros-webgpu.test.ts",
+  "test/distributions/numeric-edges-webgpu.test.ts",
+  "test/distributions/poisson-beta-kernel.test.ts",
+];
+
 export default defineConfig({
   resolve: {
     alias: [
@@ -20,18 +29,43 @@ export default defineConfig({
     ],
   },
   test: {
-    include: ["test/**/*.test.ts"],
     // generous: no test may fail because the machine is three times slower than a quiet one
     testTimeout: 180_000,
     hookTimeout: 180_000,
-    pool: "forks",
-    // vitest's default is one fork fewer than the cores: a single worker on a 2-core machine,
-    // which leaves a core idle while the main process mostly waits. One fork per core.
-    // --expose-gc: the memory test (svi-memory) collects garbage before reading heapUsed
-    // Each file keeps its own process (isolate, the default). Sharing a worker's modules across
-    // files (isolate: false) saved ~0.5 s of CPU per file, but a fit then depended on which
-    // files ran before it in that worker (mixture-annotation-start, seed 3: 3.01 vs 2.23 alone;
-    // docs/TODO.md), so test outcomes would depend on scheduling.
-    poolOptions: { forks: { maxForks: Math.max(2, availableParallelism()), execArgv: ["--expose-gc"] } },
+    // --expose-gc: the memory tests (svi-memory) collect garbage before reading heapUsed
+    poolOptions: {
+      // vitest's default is one worker fewer than the cores: a single worker on a 2-core
+      // machine, which leaves a core idle while the main process mostly waits. One per core.
+      forks: { maxForks: Math.max(2, availableParallelism()), execArgv: ["--expose-gc"] },
+      threads: { maxThreads: Math.max(2, availableParallelism()), isolate: false },
+    },
+    projects: [
+      {
+        // Pure CPU unit suites share each worker thread's modules across files (isolate off):
+        // loading the packages costs ~1.2 s of CPU per file, as much as most of these tests.
+        // They set no process-wide state that outlives a file (checked by running them this
+        // way and isolated with the same results). Run first, so the two pools never overlap.
+        extends: true,
+        test: {
+          name: "unit",
+          include: ["test/core/**/*.test.ts", "test/distributions/**/*.test.ts"],
+          exclude: [...SEPARATE_PROCESS],
+          pool: "threads",
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        // Everything else keeps a process per file: fits whose seeded results must not depend
+        // on the files run before them (docs/TODO.md, issue 12), the WebGPU device, child
+        // processes, spies on process-wide objects and heap measurements.
+        extends: true,
+        test: {
+          name: "isolated",
+          include: ["test/*.test.ts", "test/{browser,infer,models,pack,webgpu}/**/*.test.ts", ...SEPARATE_PROCESS],
+          pool: "forks",
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
   },
 });
