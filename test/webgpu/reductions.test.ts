@@ -55,11 +55,17 @@ function reference(
   return { out, mag };
 }
 
+// Sizes are the smallest that reach each path (reductionSplit and planFused in
+// packages/core/src/backend/webgpu/wgsl-codegen.ts: a tree once a reduced range exceeds
+// TREE_MIN = 64 elements, split once it spans ≥ 2 chunks of 2048 with few outputs, the second
+// pass of a split a tree once there are more than 64 partials) with lengths that are not
+// multiples of the 128-thread workgroup, so every tail is taken. SwiftShader runs the shaders
+// on the CPU: larger arrays only cost time (the earlier [3, 200000] case took 6.6 s).
 const SHAPES: [number, number][] = [
-  [7, 50], // one thread per output
-  [300, 1000], // one workgroup per output (axis 1) / many outputs (axis 0)
-  [3, 200_000], // few outputs over many elements: split along axis 1
-  [1000, 1000], // full sum of 1e6: split
+  [7, 50], // one thread per output (both axes); the full sum (350) one workgroup
+  [100, 300], // one workgroup per output (both axes, few outputs); full sum split in 14
+  [3, 10_000], // 10,000 outputs of 3 over 79 workgroups (axis 0); split in 4 (axis 1) and 14 (all)
+  [1100, 70], // 1100 outputs of 70, a workgroup each (axis 1); full sum split in 37
 ];
 
 describe.skipIf(!webgpu)("webgpu reductions", () => {
@@ -84,7 +90,8 @@ describe.skipIf(!webgpu)("webgpu reductions", () => {
       });
 
   it("mean and prod of a long row (split path) match float64", async () => {
-    const n = 100_000;
+    // 20,000 elements: a split reduction in 9 slices (second pass one thread per output)
+    const n = 20_000;
     // prod of values near 1, so the product stays in float32 range: 1 + x/n.
     const x = fill(n, 11).map((v) => 1 + v / 1000);
     const [gm, gp] = await Promise.all(
@@ -106,16 +113,18 @@ describe.skipIf(!webgpu)("webgpu reductions", () => {
   });
 
   it("int32 sums are exact on the split path", async () => {
-    const n = 300_000;
+    // 140,000 elements: split in 68 slices, more than TREE_MIN, so the second pass is a tree too
+    const n = 140_000;
     const x = Int32Array.from(fill(n, 5), (v) => Math.round(v * 20));
     const [g] = await Promise.all(withBackend(webgpu!, () => [sum(fromTypedArray(x, [n]))]).map(values));
     expect(g![0]).toBe(x.reduce((a, b) => a + b, 0));
   });
 
   // The W1 workload at reduced size: one value (a full sum) and three gradients (sums over
-  // cells, genes, and both) from one backward pass, vs the cpu backend in float64.
+  // cells, genes, and both) from one backward pass, vs the cpu backend in float64. 150 × 300:
+  // both per-axis gradient sums exceed TREE_MIN (tree per output) and the full sum is split.
   it("the NB2 log-likelihood and its gradients match the cpu's float64", async () => {
-    const [N, G] = [400, 1500];
+    const [N, G] = [150, 300];
     const u = fill(N * G, 3);
     const y = Float32Array.from(u, (v) => Math.floor(Math.abs(v) * 8));
     const logMu = Float32Array.from(fill(G, 4), (v) => v);
@@ -136,8 +145,8 @@ describe.skipIf(!webgpu)("webgpu reductions", () => {
     };
     const gpu = await Promise.all(withBackend(webgpu!, () => run(false)).map(values));
     const cpu = await Promise.all(run(true).map(values));
-    // Value: float32 terms of size ~1 summed over 6e5 elements; gradients: float32 lgamma /
-    // digamma differences per element (the cpu-agreement suites' 5e-4) summed over ≤ 1500.
+    // Value: float32 terms of size ~1 summed over 4.5e4 elements; gradients: float32 lgamma /
+    // digamma differences per element (the cpu-agreement suites' 5e-4) summed over ≤ 300.
     expect(Math.abs(gpu[0]![0]! - cpu[0]![0]!) / Math.abs(cpu[0]![0]!)).toBeLessThan(1e-5);
     for (let j = 1; j < 4; j++) {
       const scale = Math.max(...Array.from(cpu[j]!, Math.abs));
