@@ -40,8 +40,9 @@ const y = tensor(Y);
 
 describe("SVI on a conjugate Normal model", () => {
   it("TraceMeanFieldELBO recovers the exact posterior", async () => {
-    const svi = new SVI(model, guide, adam(exponentialDecay(0.05, 1500, 0.05)), new TraceMeanFieldELBO());
-    const { params, losses } = await svi.run(key(0), 1500, [y]);
+    // 300 steps from 0.1 down to 0.002 (measured: loc off by 0.003, sd by 4 %; bounds below)
+    const svi = new SVI(model, guide, adam(exponentialDecay(0.1, 300, 0.02)), new TraceMeanFieldELBO());
+    const { params, losses } = await svi.run(key(0), 300, [y]);
     expect(Math.abs(params.loc!.item() - postMean)).toBeLessThan(0.03);
     expect(Math.abs(params.sd!.item() / postSd - 1)).toBeLessThan(0.15);
     expect(params.sd!.item()).toBeGreaterThan(0);
@@ -53,10 +54,11 @@ describe("SVI on a conjugate Normal model", () => {
     const svi = new SVI(
       model,
       guide,
-      adam(exponentialDecay(0.05, 1500, 0.05)),
+      adam(exponentialDecay(0.1, 300, 0.02)),
       new TraceELBO({ numParticles: 4, vectorizeParticles: true }),
     );
-    const { params } = await svi.run(key(1), 1500, [y]);
+    // measured at 300 steps: loc off by 0.001, sd by 1.5 %
+    const { params } = await svi.run(key(1), 300, [y]);
     expect(Math.abs(params.loc!.item() - postMean)).toBeLessThan(0.08);
     expect(Math.abs(params.sd!.item() / postSd - 1)).toBeLessThan(0.3);
   });
@@ -68,11 +70,12 @@ describe("SVI on a conjugate Normal model", () => {
     // a readback evaluates the model's deferred argument checks, which hold their inputs till then
     await svi.getParams(state).loc!.data();
     const before = liveBuffers();
-    for (let i = 0; i < 300; i++) state = scope(() => svi.update(state, [y]).state);
+    // a leak of one buffer per step shows after any number of steps: 60 as good as 300
+    for (let i = 0; i < 60; i++) state = scope(() => svi.update(state, [y]).state);
     await svi.getParams(state).loc!.data();
     expect(liveBuffers()).toBe(before);
-    const r = await svi.run(key(3), 200, [y], { initState: state });
-    expect(r.losses.length).toBe(200);
+    const r = await svi.run(key(3), 20, [y], { initState: state });
+    expect(r.losses.length).toBe(20);
   });
 
   it("stableUpdate skips a step whose loss is not finite", async () => {
@@ -91,8 +94,9 @@ describe("SVI on a conjugate Normal model", () => {
 describe("autoguides", () => {
   it("AutoDelta finds the MAP estimate", async () => {
     const g = new AutoDelta(model);
-    const svi = new SVI(model, g, adam(0.05), new TraceELBO());
-    const { params } = await svi.run(key(5), 1500, [y]);
+    // a point mass: the gradient is exact, so a decaying step settles in 300 steps (measured 4e-4 off)
+    const svi = new SVI(model, g, adam(exponentialDecay(0.1, 300, 0.02)), new TraceELBO());
+    const { params } = await svi.run(key(5), 300, [y]);
     expect(g.median(params).z!.item()).toBeCloseTo(postMean, 2);
   });
 
@@ -103,8 +107,14 @@ describe("autoguides", () => {
       plate("data", x.shape[0]!, () => sample("x", Bernoulli({ probs: p }), { obs: x }));
     };
     const g = new AutoNormal(bb);
-    const svi = new SVI(bb, g, adam(0.02), new TraceELBO({ numParticles: 2, vectorizeParticles: true }));
-    const { params } = await svi.run(key(6), 2500, [xs]);
+    // 8 vectorized particles and a decaying step: 400 steps instead of 2,500 (measured 0.015 off)
+    const svi = new SVI(
+      bb,
+      g,
+      adam(exponentialDecay(0.05, 400, 0.1)),
+      new TraceELBO({ numParticles: 8, vectorizeParticles: true }),
+    );
+    const { params } = await svi.run(key(6), 400, [xs]);
     const s = 12;
     const n = 16;
     const postMeanP = (s + 1) / (n + 2);
@@ -124,8 +134,10 @@ describe("autoguides", () => {
         sample("o", new Normal(z, 1), { obs: o.index(idx) });
       });
     const g = new AutoNormal(local);
-    const svi = new SVI(local, g, adam(exponentialDecay(0.05, 4000, 0.1)), new TraceMeanFieldELBO());
-    const { params } = await svi.run(key(7), 4000, [obs]);
+    // each item is in a quarter of the steps: 1,000 steps from 0.1 down to 0.005 (measured:
+    // mean error 0.035, worst 0.081; it was 4,000 from 0.05)
+    const svi = new SVI(local, g, adam(exponentialDecay(0.1, 1000, 0.05)), new TraceMeanFieldELBO());
+    const { params } = await svi.run(key(7), 1000, [obs]);
     expect(params.z_auto_loc!.shape).toEqual([M]);
     expect(params.z_auto_scale!.shape).toEqual([M]);
     const loc = Array.from(params.z_auto_loc!.dataSync() as ArrayLike<number>);
