@@ -12,10 +12,12 @@ import { betainc, erfc, gammainc } from "@scribe/core/special/scalar/index.js";
 import { describe, expect, it } from "vitest";
 import { momentCases, samplerChecks } from "./random-stats.js";
 
-// Each sampler: 200k draws at a fixed key. Sample mean and variance must lie within
+// Each sampler: 100k draws at a fixed key. Sample mean and variance must lie within
 // 5 standard errors of the reference moments (SE from the known variance and excess
 // kurtosis), and a Kolmogorov–Smirnov test against the exact CDF must give p > 1e-3.
-const N = 200_000;
+// (100k rather than 200k: the mean check still resolves a bias of 0.016 standard deviations
+// and KS a CDF error of ~0.006 at that level, at half the time of 23 cases.)
+const N = 100_000;
 const Z_TOL = 5;
 const P_MIN = 1e-3;
 const report: string[] = [];
