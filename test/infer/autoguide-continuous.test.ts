@@ -52,8 +52,10 @@ describe("flat-vector autoguides", () => {
   ] as const) {
     it(`${name}: fits the means; median, quantiles and samplePosterior have the right shapes`, async () => {
       const g = new G(model);
-      const svi = new SVI(model, g, adam(exponentialDecay(0.05, 2000, 0.05)), new TraceELBO());
-      const { params } = await svi.run(key(0), 2000, [X, Y]);
+      // 400 steps from 0.1 down to 0.002 (was 2,000 from 0.05): the medians measured at most
+      // 0.019 (diagonal) and 0.032 (low rank) off the posterior mean
+      const svi = new SVI(model, g, adam(exponentialDecay(0.1, 400, 0.02)), new TraceELBO());
+      const { params } = await svi.run(key(0), 400, [X, Y]);
       const med = g.median(params);
       expect(Math.abs(med.z!.item() - MU[0]!)).toBeLessThan(0.08);
       expect(Math.abs(med.w!.item() - MU[1]!)).toBeLessThan(0.08);
@@ -70,8 +72,10 @@ describe("flat-vector autoguides", () => {
 
   it("AutoLaplaceApproximation: exact covariance on a Gaussian posterior", async () => {
     const g = new AutoLaplaceApproximation(model);
-    const svi = new SVI(model, g, adam(exponentialDecay(0.05, 1500, 0.05)), new TraceELBO());
-    const { params } = await svi.run(key(2), 1500, [X, Y]);
+    // the MAP fit has exact gradients: 250 steps from 0.1 down to 0.001 land within 1e-3 of the
+    // mode (measured), and the Hessian there is the exact covariance (measured 1e-8 off)
+    const svi = new SVI(model, g, adam(exponentialDecay(0.1, 250, 0.01)), new TraceELBO());
+    const { params } = await svi.run(key(2), 250, [X, Y]);
     const post = g.getPosterior(params);
     const L = post.scaleTril.toArray() as number[][];
     const cov = [
@@ -93,8 +97,8 @@ describe("flat-vector autoguides", () => {
       plate("n", 4, () => sample("y", new Poisson(lam), { obs: y }));
     };
     const g = new AutoLaplaceApproximation(m);
-    const svi = new SVI(m, g, adam(exponentialDecay(0.05, 1500, 0.05)), new TraceELBO());
-    const { params } = await svi.run(key(4), 1500, [tensor(ysP)]);
+    const svi = new SVI(m, g, adam(exponentialDecay(0.1, 250, 0.01)), new TraceELBO());
+    const { params } = await svi.run(key(4), 250, [tensor(ysP)]);
     const a = 2 + 18;
     const bb = 1 + 4;
     expect(g.median(params).lam!.item()).toBeCloseTo(a / bb, 2);
@@ -121,7 +125,8 @@ describe("AutoNormal and AutoDelta posterior helpers", () => {
       plate("d", 4, () => sample("y", new Normal(0, s), { obs: y }));
     };
     const g = new AutoNormal(m);
-    const { params } = await new SVI(m, g, adam(0.05), new TraceELBO()).run(key(5), 800, [
+    // shapes, support and order only: 200 steps (the quantiles are then ≈ 0.91 and 1.80)
+    const { params } = await new SVI(m, g, adam(0.05), new TraceELBO()).run(key(5), 200, [
       tensor([1, -2, 0.5, 1.5]),
     ]);
     const q = g.quantiles(params, [0.05, 0.95]);
@@ -132,7 +137,7 @@ describe("AutoNormal and AutoDelta posterior helpers", () => {
     expect(d.s!.shape).toEqual([3, 5]);
     expect(d.s!.min().item()).toBeGreaterThan(0);
     const gd = new AutoDelta(m);
-    const r = await new SVI(m, gd, adam(0.05), new TraceELBO()).run(key(7), 300, [tensor([1, -2, 0.5, 1.5])]);
+    const r = await new SVI(m, gd, adam(0.05), new TraceELBO()).run(key(7), 100, [tensor([1, -2, 0.5, 1.5])]);
     expect(gd.samplePosterior(key(0), r.params, [4]).s!.shape).toEqual([4]);
     expect(gd.quantiles(r.params, [0.1, 0.9]).s!.shape).toEqual([2]);
   });
