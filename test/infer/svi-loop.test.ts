@@ -116,14 +116,15 @@ describe("SVI.run: non-finite steps", () => {
   it("stable updates skip them: one loss per step, the count reported, the params finite", {
     timeout: 180_000,
   }, async () => {
-    const svi = new SVI(flaky, flakyGuide, adam(0.02), new TraceELBO());
+    // 400 steps at 0.05 (was 1,000 at 0.02): measured 2 non-finite steps, loc 0.045 off
+    const svi = new SVI(flaky, flakyGuide, adam(0.05), new TraceELBO());
     const seen: number[] = [];
-    const r = await svi.run(key(2), 1000, [Y], {
+    const r = await svi.run(key(2), 400, [Y], {
       stableUpdate: true,
       logEvery: 250,
       onProgress: (p) => seen.push(p.skippedSteps),
     });
-    expect(r.losses.length).toBe(1000);
+    expect(r.losses.length).toBe(400);
     const nonFinite = Array.from(r.losses).filter((v) => !Number.isFinite(v)).length;
     expect(nonFinite).toBeGreaterThan(0);
     expect(r.skippedSteps).toBe(nonFinite);
