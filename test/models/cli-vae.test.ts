@@ -50,7 +50,7 @@ const FLAGS = [
   "--kl-warmup",
   "20",
   "--n-steps",
-  "60",
+  "30",
   "--batch-size",
   "20",
   "--learning-rate",
@@ -66,7 +66,7 @@ describe("scribe fit --inference-method vae", () => {
     const r = await cli(["fit", tenx, ...FLAGS, "--out", out]);
     expect(r.code, r.stderr).toBe(0);
     const line = JSON.parse(r.stdout) as { steps: number; embedding: string };
-    expect(line.steps).toBe(60);
+    expect(line.steps).toBe(30);
     const ad = await readH5ad(join(out, "results.h5ad"));
     const emb = ad.obsm?.[line.embedding] as DenseMatrix | undefined;
     expect(emb?.shape).toEqual([C, 3]);
@@ -75,7 +75,7 @@ describe("scribe fit --inference-method vae", () => {
     expect(Array.from(scribe.encoder as ArrayLike<number>)).toEqual([16, 8]);
     expect(Array.from(scribe.decoder as ArrayLike<number>)).toEqual([8]);
     expect(Number(scribe.kl_warmup)).toBe(20);
-    expect((scribe.loss_history as ArrayLike<number>).length).toBe(60);
+    expect((scribe.loss_history as ArrayLike<number>).length).toBe(30);
 
     // the same fit from the API (the 10x reader gives the same counts in the same order)
     const counts = fromTypedArray(X, [C, G]);
@@ -86,7 +86,7 @@ describe("scribe fit --inference-method vae", () => {
       encoder: [16, 8],
       decoder: [8],
       klWarmupSteps: 20,
-      nSteps: 60,
+      nSteps: 30,
       batchSize: 20,
       learningRate: 0.01,
       seed: 5,
@@ -117,9 +117,9 @@ describe("scribe fit --inference-method vae", () => {
     const b = join(dir, "parts");
     const whole = await cli(["fit", tenx, ...FLAGS, "--out", a]);
     expect(whole.code, whole.stderr).toBe(0);
-    // 30 steps with a checkpoint every 10, then --resume with --n-steps 60
-    const flags30 = FLAGS.map((f, i) => (FLAGS[i - 1] === "--n-steps" ? "30" : f));
-    const first = await cli(["fit", tenx, ...flags30, "--checkpoint-every", "10", "--out", b]);
+    // 15 steps (inside the KL warmup) with a checkpoint every 5, then --resume with --n-steps 30
+    const flags15 = FLAGS.map((f, i) => (FLAGS[i - 1] === "--n-steps" ? "15" : f));
+    const first = await cli(["fit", tenx, ...flags15, "--checkpoint-every", "5", "--out", b]);
     expect(first.code, first.stderr).toBe(0);
     // a finished run removes its checkpoint; run the first half again through fit() with a checkpoint
     // path to leave one behind, as an interrupted command would
@@ -131,12 +131,12 @@ describe("scribe fit --inference-method vae", () => {
       encoder: [16, 8],
       decoder: [8],
       klWarmupSteps: 20,
-      nSteps: 30,
+      nSteps: 15,
       batchSize: 20,
       learningRate: 0.01,
       seed: 5,
       checkpointPath: join(b, "checkpoint.ckpt"),
-      checkpointEvery: 10,
+      checkpointEvery: 5,
       // the command passes the parameterization it resolved
       parameterization: "canonical",
     });
