@@ -8,7 +8,10 @@
 // transforms (drawForward) run core's portable ops (random/portable-ops.ts, portable-math in
 // the cpu loop), so every engine gives the same bits; Math.sqrt and +, −, ×, ÷
 // are correctly rounded. Before those ops, Deno 2.9's V8 gave beta and dirichlet draws 1 ulp
-// from Node 20's (their Math.exp/Math.log differ in the last bit).
+// from Node 20's (their Math.exp/Math.log differ in the last bit). The last cases draw through
+// @scribe/infer: an AutoNormal guide (its sites' draw maps), flow layers (their draw passes:
+// network activations, spline softmax/softplus/log, exp of the log-scales) and BernoulliLogits
+// and BinomialLogits (the portable logistic function).
 
 /** The part of @scribe/core the cases need (the source or the built dist). */
 export interface CoreForDraws {
@@ -18,6 +21,12 @@ export interface CoreForDraws {
     [name: string]: (...args: any[]) => { dataSync(): ArrayLike<number> };
   };
   tensor(values: number[], opts?: { dtype: "float64" }): unknown;
+  sample(name: string, fn: unknown): unknown;
+  plate(name: string, size: number, fn: () => void): void;
+  seed(fn: () => unknown, k: unknown): () => unknown;
+  trace(fn: () => unknown): {
+    getTrace(): Map<string, { value: { dataSync(): ArrayLike<number> } | null }>;
+  };
 }
 
 /** A distribution class of @scribe/distributions, as far as the cases use it. */
@@ -42,6 +51,10 @@ export interface DistributionsForDraws {
   GeometricLogits: SamplerClass;
   Normal: SamplerClass;
   Beta: SamplerClass;
+  HalfNormal: SamplerClass;
+  Dirichlet: SamplerClass;
+  BernoulliLogits: SamplerClass;
+  BinomialLogits: SamplerClass;
   TransformedDistribution: SamplerClass;
   ExpTransform: TransformClass;
   SigmoidTransform: TransformClass;
@@ -58,10 +71,32 @@ export interface DistributionsForDraws {
 /** A transform class of @scribe/distributions, as far as the cases use it. */
 type TransformClass = new (a?: unknown, b?: unknown) => { readonly inv: unknown };
 
+/** A flow layer class of @scribe/infer, as far as the cases use it. */
+type FlowLayerClass = new (
+  dim: number,
+  opts: Record<string, unknown>,
+) => {
+  readonly paramNames: readonly string[];
+  init(k: unknown): Record<string, { shape: number[] }>;
+  bind(params: Record<string, unknown>): unknown;
+};
+
+/** The part of @scribe/infer the cases need (the source or the built dist). */
+export interface InferForDraws {
+  AutoNormal: new (model: () => void) => { call(): unknown };
+  SplineCoupling: FlowLayerClass;
+  InverseAutoregressiveFlow: FlowLayerClass;
+  AffineCoupling: FlowLayerClass;
+}
+
 const N = 64;
 
 /** Case name → the draws, as numbers. */
-export function drawCases(core: CoreForDraws, dists: DistributionsForDraws): Record<string, number[]> {
+export function drawCases(
+  core: CoreForDraws,
+  dists: DistributionsForDraws,
+  infer: InferForDraws,
+): Record<string, number[]> {
   const { key, random, tensor } = core;
   const f64 = { dtype: "float64" as const };
   const t = (v: number[]) => tensor(v, f64);
@@ -74,6 +109,32 @@ export function drawCases(core: CoreForDraws, dists: DistributionsForDraws): Rec
       }
     ).toEvent(1);
   const transformed = (base: unknown, ts: unknown) => new dists.TransformedDistribution(base, ts);
+  // A flow layer with params from init, its zero output layer replaced by a normal draw × 0.3
+  // (a fresh layer is the identity), float64.
+  const flowDraw = (layer: InstanceType<FlowLayerClass>, seed: number, n: number, dim: number) => {
+    const params: Record<string, unknown> = { ...layer.init(key(seed)) };
+    for (const name of ["out.weight", "out.bias"])
+      params[name] = (
+        random.normal!(key(seed + 1000), (params[name] as { shape: number[] }).shape, f64) as unknown as {
+          mul(c: number): unknown;
+        }
+      ).mul(0.3);
+    return transformed(normalVector(dim, 1.5), layer.bind(params)).sample(key(seed), [n]);
+  };
+  // An AutoNormal guide's draws of a positive (exp), unit-interval (sigmoid) and simplex
+  // (stick-breaking) site, with its initial params (initToUniform: portable too).
+  const autoNormalDraws = (site: string) => {
+    const model = () => {
+      core.plate("N", N / 4, () => {
+        core.sample("scale", new dists.HalfNormal(t([2])));
+        core.sample("p", new dists.Beta(t([2]), t([3])));
+        core.sample("w", new dists.Dirichlet(t([1, 2, 3])));
+      });
+    };
+    const guide = new infer.AutoNormal(model);
+    const tr = core.trace(core.seed(() => guide.call(), key(46))).getTrace();
+    return tr.get(site)!.value!;
+  };
   const cases: Record<string, () => { dataSync(): ArrayLike<number> }> = {
     uniform: () => random.uniform!(key(1), [N], 0, 1, f64),
     normal: () => random.normal!(key(2), [N], f64),
@@ -139,6 +200,27 @@ export function drawCases(core: CoreForDraws, dists: DistributionsForDraws): Rec
       transformed(normal(0, 1), [new dists.ExpTransform(), new dists.AffineTransform(1, 2)]).sample(key(45), [
         N,
       ]),
+    "AutoNormal positive site": () => autoNormalDraws("scale"),
+    "AutoNormal unit-interval site": () => autoNormalDraws("p"),
+    "AutoNormal simplex site": () => autoNormalDraws("w"),
+    "flow spline coupling (tanh)": () =>
+      flowDraw(
+        new infer.SplineCoupling(3, { hiddenDims: [8], activation: "tanh", numBins: 4, dtype: "float64" }),
+        47,
+        N / 4,
+        3,
+      ),
+    "flow inverse autoregressive (softplus)": () =>
+      flowDraw(
+        new infer.InverseAutoregressiveFlow(3, { hiddenDims: [8], activation: "softplus", dtype: "float64" }),
+        48,
+        N / 4,
+        3,
+      ),
+    "flow affine coupling (relu)": () =>
+      flowDraw(new infer.AffineCoupling(2, { hiddenDims: [8], dtype: "float64" }), 49, N / 2, 2),
+    BernoulliLogits: () => new dists.BernoulliLogits(t([-2.5, 0.3, 1.7, 4])).sample(key(50), [N / 4]),
+    BinomialLogits: () => new dists.BinomialLogits(t([25]), t([-0.8, 2.1])).sample(key(51), [N / 2]),
   };
   return Object.fromEntries(Object.entries(cases).map(([name, f]) => [name, Array.from(f().dataSync())]));
 }

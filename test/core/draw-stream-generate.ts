@@ -4,9 +4,20 @@
 import { writeFileSync } from "node:fs";
 import * as core from "@scribe/core";
 import * as dists from "@scribe/distributions";
-import { type CoreForDraws, type DistributionsForDraws, drawCases, hexOf } from "./draw-stream-cases.js";
+import * as infer from "@scribe/infer";
+import {
+  type CoreForDraws,
+  type DistributionsForDraws,
+  drawCases,
+  hexOf,
+  type InferForDraws,
+} from "./draw-stream-cases.js";
 
-const draws = drawCases(core as unknown as CoreForDraws, dists as unknown as DistributionsForDraws);
+const draws = drawCases(
+  core as unknown as CoreForDraws,
+  dists as unknown as DistributionsForDraws,
+  infer as unknown as InferForDraws,
+);
 const out = Object.fromEntries(Object.entries(draws).map(([k, v]) => [k, v.map(hexOf)]));
 const path = new URL("../fixtures/draw-stream.json", import.meta.url);
 const lines = Object.entries(out).map(([k, v]) => `  ${JSON.stringify(k)}: ${JSON.stringify(v)}`);

@@ -11,9 +11,16 @@ import { pcos2pi, pexp, pexpm1, plog, plog1p } from "@scribe/core/random/portabl
 import { psoftplus, ptanh } from "@scribe/core/random/portable-ops.js";
 import { ElementStream } from "@scribe/core/random/stream.js";
 import * as dists from "@scribe/distributions";
+import * as infer from "@scribe/infer";
 import { describe, expect, it } from "vitest";
 import fixture from "../fixtures/draw-stream.json" with { type: "json" };
-import { type CoreForDraws, type DistributionsForDraws, drawCases, hexOf } from "./draw-stream-cases.js";
+import {
+  type CoreForDraws,
+  type DistributionsForDraws,
+  drawCases,
+  hexOf,
+  type InferForDraws,
+} from "./draw-stream-cases.js";
 
 /** |a − b| in units of b's last place (b a normal double or 0). */
 function ulpDiff(a: number, b: number): number {
@@ -33,7 +40,11 @@ function lcg(seed: number): () => number {
 
 describe("draw stream", () => {
   it("every sampler's draws equal the stored stream bit for bit", () => {
-    const draws = drawCases(core as unknown as CoreForDraws, dists as unknown as DistributionsForDraws);
+    const draws = drawCases(
+      core as unknown as CoreForDraws,
+      dists as unknown as DistributionsForDraws,
+      infer as unknown as InferForDraws,
+    );
     const stored = (fixture as { draws: Record<string, string[]> }).draws;
     expect(Object.keys(draws)).toEqual(Object.keys(stored));
     for (const [name, values] of Object.entries(draws))

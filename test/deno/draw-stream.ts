@@ -3,20 +3,27 @@
 // test/core/draw-stream-cases.ts is compared with test/fixtures/draw-stream.json (written
 // under Node by test/core/draw-stream-generate.ts), including the tensor beta and dirichlet and
 // the LogNormal and Exponential distributions' draws and TransformedDistribution's draws through
-// each transform's draw map (drawForward). Deno's V8 differs from Node's, and its
+// each transform's draw map (drawForward), and @scribe/infer's AutoNormal guide and flow layers
+// (packages/infer/dist). Deno's V8 differs from Node's, and its
 // Math.exp/Math.log may round differently; no draw path uses them (issue 22, item 6).
 import * as core from "../../packages/core/dist/index.js";
 import * as dists from "../../packages/distributions/dist/index.js";
+import * as infer from "../../packages/infer/dist/index.js";
 import {
   type CoreForDraws,
   type DistributionsForDraws,
   drawCases,
   hexOf,
+  type InferForDraws,
 } from "../core/draw-stream-cases.ts";
 
 const text = await Deno.readTextFile(new URL("../fixtures/draw-stream.json", import.meta.url));
 const stored = (JSON.parse(text) as { draws: Record<string, string[]> }).draws;
-const draws = drawCases(core as unknown as CoreForDraws, dists as unknown as DistributionsForDraws);
+const draws = drawCases(
+  core as unknown as CoreForDraws,
+  dists as unknown as DistributionsForDraws,
+  infer as unknown as InferForDraws,
+);
 let failed = 0;
 let compared = 0;
 for (const [name, want] of Object.entries(stored)) {

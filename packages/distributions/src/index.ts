@@ -80,6 +80,7 @@ export { AffineTransform } from "./transforms/affine.js";
 export { CholeskyTransform } from "./transforms/cholesky.js";
 export { ComposeTransform } from "./transforms/compose.js";
 export { CorrCholeskyTransform } from "./transforms/corr-cholesky.js";
+export { drawMath, type ElementwiseMath, engineMath } from "./transforms/elementwise-math.js";
 export { ExpTransform } from "./transforms/exp.js";
 export { IdentityTransform } from "./transforms/identity.js";
 export { IndependentTransform } from "./transforms/independent.js";

@@ -46,7 +46,9 @@ export class BernoulliLogits extends Distribution {
   }
 
   sample(key: Key, sampleShape: Shape = []): Tensor {
-    return random.bernoulli(key, this.probs, this.shape(sampleShape), { dtype: this.logits.dtype });
+    // the portable logistic function, so that one key gives the same draws in every engine
+    const p = random.portableSigmoid(this.logits);
+    return random.bernoulli(key, p, this.shape(sampleShape), { dtype: this.logits.dtype });
   }
 
   logProb(value: Tensor): Tensor {

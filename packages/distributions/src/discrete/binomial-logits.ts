@@ -40,7 +40,9 @@ export class BinomialLogits extends Distribution {
   }
 
   sample(key: Key, sampleShape: Shape = []): Tensor {
-    return random.binomial(key, this.totalCount, this.probs, this.shape(sampleShape), {
+    // the portable logistic function, so that one key gives the same draws in every engine
+    const p = random.portableSigmoid(this.logits);
+    return random.binomial(key, this.totalCount, p, this.shape(sampleShape), {
       dtype: this.logits.dtype,
     });
   }

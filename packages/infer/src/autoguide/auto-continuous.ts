@@ -86,7 +86,7 @@ export abstract class AutoContinuous<A extends unknown[]> extends AutoGuide<A> {
       const u = us[site.name]!;
       out[site.name] = this.inPlates(site, plates, () => {
         if (site.isReal) return sample(site.name, new Delta(u, 0, site.eventDim));
-        const x = site.transform.forward(u);
+        const x = site.transform.drawForward(u); // a draw: the portable map
         return sample(site.name, new Delta(x, siteLogDet(site, u, x).neg(), site.eventDim));
       });
     }

@@ -60,7 +60,7 @@ export class AutoNormal<A extends unknown[]> extends AutoGuide<A> {
     const q = new Normal(loc, scale).toEvent(eventDim);
     if (site.isReal) return sample(site.name, q);
     const u = sample(`${site.name}_unconstrained`, q, { infer: { isAuxiliary: true } });
-    const x = site.transform.forward(u);
+    const x = site.transform.drawForward(u); // a draw: the portable map (same bits in every engine)
     // log q(x) = log q(u) − log|det J|: the Jacobian term rides on a Delta at x.
     let ladj = site.transform.logAbsDetJacobian(u, x);
     const extra = ladj.rank - (x.rank - eventDim);

@@ -59,7 +59,7 @@ export function initToUniform(radius = 2): InitStrategy {
     const t = bijectTo(supportOf(site));
     const k = prngKey() ?? makeKey(0);
     const u = random.uniform(k, t.inverseShape(siteShape(site)), -radius, radius);
-    return t.forward(u);
+    return t.drawForward(u); // a draw: the portable map
   };
 }
 
@@ -68,7 +68,7 @@ export function initToFeasible(): InitStrategy {
   return (site) => {
     if (site.isObserved) return null;
     const t = bijectTo(supportOf(site));
-    return t.forward(zeros(t.inverseShape(siteShape(site))));
+    return t.drawForward(zeros(t.inverseShape(siteShape(site))));
   };
 }
 
@@ -233,7 +233,7 @@ export async function findValidInitialParams<A extends unknown[]>(
           if (s.type !== "sample" || s.isObserved || s.value === null) continue;
           const tf = bijectTo(supportOf(s));
           xs[s.name] = s.value;
-          us[s.name] = tf.inverse(s.value);
+          us[s.name] = tf.drawInverse(s.value); // of a draw: the portable map
         }
         const [u, g] = valueAndGrad((p: Record<string, Tensor>) => potentialOf(model, args, p, keys[t]!))(us);
         const names = Object.keys(g);

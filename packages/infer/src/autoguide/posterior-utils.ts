@@ -13,9 +13,9 @@ export function normalQuantiles(loc: Tensor, scale: Tensor, qs: readonly number[
   return stack(qs.map((_, i) => loc.add(scale.mul(z.slice([i], [i + 1]).reshape([])))));
 }
 
-/** The site's constrained value of an unconstrained one. */
+/** The site's constrained value of an unconstrained one (a draw or a summary: the portable map). */
 export function toConstrained(site: LatentSiteInfo, u: Tensor): Tensor {
-  return site.isReal ? u : site.transform.forward(u);
+  return site.isReal ? u : site.transform.drawForward(u);
 }
 
 /** log|det J| of the site's transform at u, summed to the site's batch shape (x's rank minus its event dims). */

@@ -110,12 +110,13 @@ export function setupPrototype<A extends unknown[]>(
     if (!support) throw new Error(`autoguide: site '${s.name}': its distribution declares no support`);
     const transform = bijectTo(support);
     const eventDim = s.fn.eventShape.length;
-    let u = transform.inverse(s.value as Tensor);
+    // the portable maps: the initial point of a seeded fit has the same bits in every engine
+    let u = transform.drawInverse(s.value as Tensor);
     for (const f of s.condIndepStack) {
       const full = plates.get(f.name)?.size ?? f.size;
       if (full !== f.size) u = periodicRepeat(u, full, f.dim - eventDim);
     }
-    const x = transform.forward(u);
+    const x = transform.drawForward(u);
     sites.push({
       name: s.name,
       transform,

@@ -10,7 +10,6 @@ import {
   broadcastTo,
   eq,
   type Key,
-  log,
   neg,
   random,
   reshape,
@@ -19,10 +18,13 @@ import {
   where,
 } from "@scribe/core";
 
-/** Standard Gumbel noise: argmax(logits + noise) is a draw from softmax(logits). */
+/**
+ * Standard Gumbel noise: argmax(logits + noise) is a draw from softmax(logits). Through the
+ * portable log, so that one key gives the same noise in every JavaScript engine.
+ */
 export function gumbel(k: Key, shape: readonly number[], dtype: Tensor["dtype"]): Tensor {
   const u = random.uniform(k, [...shape], 1e-12, 1, { dtype: dtype === "float64" ? "float64" : "float32" });
-  return neg(log(neg(log(u))));
+  return neg(random.portableLog(neg(random.portableLog(u))));
 }
 
 /**

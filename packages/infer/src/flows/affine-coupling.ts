@@ -5,6 +5,7 @@
  * @module
  */
 import { type DType, type Key, split, type Tensor, where } from "@scribe/core";
+import { type ElementwiseMath, engineMath } from "@scribe/distributions";
 import { type ConditionerOptions, DenseConditioner } from "./conditioner.js";
 import { CouplingMask } from "./coupling-mask.js";
 import { type FlowLayer, type FlowPass, FlowTransform, pickParams, softClamp } from "./flow-transform.js";
@@ -60,11 +61,15 @@ export class AffineCoupling implements FlowLayer {
     return new AffineCouplingTransform(this, pickParams("AffineCoupling", this.paramNames, params));
   }
 
-  /** Shift and (clamped) log-scale of every coordinate, from the kept coordinates of `x`. */
-  shiftAndLogScale(params: Record<string, Tensor>, x: Tensor): { shift: Tensor; logScale: Tensor } {
+  /** Shift and (clamped) log-scale of every coordinate, from the kept coordinates of `x`, with `math`. */
+  shiftAndLogScale(
+    params: Record<string, Tensor>,
+    x: Tensor,
+    math: ElementwiseMath = engineMath,
+  ): { shift: Tensor; logScale: Tensor } {
     const kept = x.mul(this.mask.keptTensor(x.dtype === "float64" ? "float64" : this.#dtype));
-    const [shift, raw] = split(this.conditioner.apply(params, kept), 2, -1) as [Tensor, Tensor];
-    return { shift, logScale: softClamp(raw, this.#clamp) };
+    const [shift, raw] = split(this.conditioner.apply(params, kept, math), 2, -1) as [Tensor, Tensor];
+    return { shift, logScale: softClamp(raw, this.#clamp, math) };
   }
 }
 
@@ -81,18 +86,18 @@ export class AffineCouplingTransform extends FlowTransform {
     return this.layer.dim;
   }
 
-  forwardPass(x: Tensor): FlowPass {
-    const { shift, logScale } = this.layer.shiftAndLogScale(this.params, x);
+  forwardPass(x: Tensor, math: ElementwiseMath = engineMath): FlowPass {
+    const { shift, logScale } = this.layer.shiftAndLogScale(this.params, x, math);
     const keep = this.layer.mask.keptBool();
-    const out = where(keep, x, x.mul(logScale.exp()).add(shift));
+    const out = where(keep, x, x.mul(math.exp(logScale)).add(shift));
     return { out, logDet: where(keep, 0, logScale).sum([-1]) };
   }
 
-  inversePass(y: Tensor): FlowPass {
+  inversePass(y: Tensor, math: ElementwiseMath = engineMath): FlowPass {
     // The kept coordinates of y are those of x, so the conditioner sees the same input.
-    const { shift, logScale } = this.layer.shiftAndLogScale(this.params, y);
+    const { shift, logScale } = this.layer.shiftAndLogScale(this.params, y, math);
     const keep = this.layer.mask.keptBool();
-    const out = where(keep, y, y.sub(shift).mul(logScale.neg().exp()));
+    const out = where(keep, y, y.sub(shift).mul(math.exp(logScale.neg())));
     return { out, logDet: where(keep, 0, logScale).sum([-1]) };
   }
 }

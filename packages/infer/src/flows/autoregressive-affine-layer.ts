@@ -5,6 +5,7 @@
  * @module
  */
 import type { Key, Tensor } from "@scribe/core";
+import { type ElementwiseMath, engineMath } from "@scribe/distributions";
 import { clampBound } from "./affine-coupling.js";
 import type { AutoregressiveOptions } from "./autoregressive-options.js";
 import { type FlowLayer, type FlowTransform, softClamp } from "./flow-transform.js";
@@ -34,9 +35,13 @@ export abstract class AutoregressiveAffineLayer implements FlowLayer {
 
   abstract bind(params: Record<string, Tensor>): FlowTransform;
 
-  /** Shift and clamped log-scale given the autoregressive input. */
-  shiftAndLogScale(params: Record<string, Tensor>, input: Tensor): { shift: Tensor; logScale: Tensor } {
-    const [shift, raw] = this.made.outputs(params, input) as [Tensor, Tensor];
-    return { shift, logScale: softClamp(raw, this.#clamp) };
+  /** Shift and clamped log-scale given the autoregressive input, evaluated with `math`. */
+  shiftAndLogScale(
+    params: Record<string, Tensor>,
+    input: Tensor,
+    math: ElementwiseMath = engineMath,
+  ): { shift: Tensor; logScale: Tensor } {
+    const [shift, raw] = this.made.outputs(params, input, math) as [Tensor, Tensor];
+    return { shift, logScale: softClamp(raw, this.#clamp, math) };
   }
 }

@@ -5,6 +5,7 @@
  * @module
  */
 import { type DType, type Key, key as makeKey, splitKey, type Tensor } from "@scribe/core";
+import { type ElementwiseMath, engineMath } from "@scribe/distributions";
 import { type Activation, activations } from "../nn/activations.js";
 import { kaimingUniform, xavierUniform, zeros } from "../nn/initializers.js";
 import { type Layer, LayerNorm, Linear } from "../nn/layers.js";
@@ -23,14 +24,30 @@ export interface ConditionerOptions {
   dtype?: DType;
 }
 
+/**
+ * A hidden activation of a flow network, evaluated with the elementwise functions of `math`
+ * (the portable ones in a draw pass, see `FlowTransform.drawForward`).
+ */
+export type FlowActivation = (x: Tensor, math: ElementwiseMath) => Tensor;
+
+/**
+ * The activations whose transcendental function is one of `ElementwiseMath`'s, so that a draw
+ * pass evaluates them portably; the others (relu, leakyRelu and identity need no such function;
+ * gelu and user functions) run as given.
+ */
+const mathActivations: Readonly<Record<string, FlowActivation>> = {
+  tanh: (x, m) => m.tanh(x),
+  softplus: (x, m) => m.softplus(x),
+};
+
 /** The activation function for a name or function, or an error listing the known names. */
-export function resolveActivation(a: string | Activation | undefined, where: string): Activation {
+export function resolveActivation(a: string | Activation | undefined, where: string): FlowActivation {
   if (a === undefined) return activations.relu!;
-  if (typeof a === "function") return a;
+  if (typeof a === "function") return (x) => a(x);
   const f = activations[a];
   if (!f)
     throw new Error(`${where}: unknown activation '${a}' (known: ${Object.keys(activations).join(", ")})`);
-  return f;
+  return mathActivations[a] ?? f;
 }
 
 /** Hidden widths, checked. */
@@ -51,7 +68,7 @@ export class DenseConditioner implements Layer {
   readonly #hidden: Linear[];
   readonly #norms: (LayerNorm | null)[];
   readonly #out: Linear;
-  readonly #act: Activation;
+  readonly #act: FlowActivation;
   readonly #residual: boolean;
 
   constructor(
@@ -105,7 +122,8 @@ export class DenseConditioner implements Layer {
     return out;
   }
 
-  apply(p: Record<string, Tensor>, x: Tensor): Tensor {
+  /** The network's output at `x`; `math` evaluates the activations (engineMath by default). */
+  apply(p: Record<string, Tensor>, x: Tensor, math: ElementwiseMath = engineMath): Tensor {
     const need = (n: string): Tensor => {
       const v = p[n];
       if (!v) throw new Error(`flow conditioner: missing param '${n}'`);
@@ -116,7 +134,7 @@ export class DenseConditioner implements Layer {
       let a = lin.apply({ weight: need(`h${i}.weight`), bias: need(`h${i}.bias`) }, h);
       const ln = this.#norms[i];
       if (ln) a = ln.apply({ scale: need(`ln${i}.scale`), bias: need(`ln${i}.bias`) }, a);
-      a = this.#act(a);
+      a = this.#act(a, math);
       h = this.#residual && a.shape[a.rank - 1] === h.shape[h.rank - 1] ? h.add(a) : a;
     });
     return this.#out.apply({ weight: need("out.weight"), bias: need("out.bias") }, h);

@@ -5,6 +5,7 @@
  * @module
  */
 import type { Tensor } from "@scribe/core";
+import { type ElementwiseMath, engineMath } from "@scribe/distributions";
 import { type FlowPass, FlowTransform } from "./flow-transform.js";
 
 /**
@@ -29,16 +30,16 @@ export class ElementwiseAffine extends FlowTransform {
     return this.loc.shape[0]!;
   }
 
-  forwardPass(x: Tensor): FlowPass {
-    return { out: x.mul(this.scale).add(this.loc), logDet: this.#logDet(x) };
+  forwardPass(x: Tensor, math: ElementwiseMath = engineMath): FlowPass {
+    return { out: x.mul(this.scale).add(this.loc), logDet: this.#logDet(x, math) };
   }
 
-  inversePass(y: Tensor): FlowPass {
-    return { out: y.sub(this.loc).div(this.scale), logDet: this.#logDet(y) };
+  inversePass(y: Tensor, math: ElementwiseMath = engineMath): FlowPass {
+    return { out: y.sub(this.loc).div(this.scale), logDet: this.#logDet(y, math) };
   }
 
   /** Σ log scale, broadcast to the batch shape of `v`. */
-  #logDet(v: Tensor): Tensor {
-    return v.mul(0).add(this.scale.log()).sum([-1]);
+  #logDet(v: Tensor, math: ElementwiseMath): Tensor {
+    return v.mul(0).add(math.log(this.scale)).sum([-1]);
   }
 }

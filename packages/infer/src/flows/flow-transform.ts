@@ -6,7 +6,14 @@
  * @module
  */
 import type { Key, Tensor } from "@scribe/core";
-import { type Constraint, realVector, Transform } from "@scribe/distributions";
+import {
+  type Constraint,
+  drawMath,
+  type ElementwiseMath,
+  engineMath,
+  realVector,
+  Transform,
+} from "@scribe/distributions";
 
 /** A pass through a flow layer: the output and log |det ∂y/∂x| (shape: input minus its last axis). */
 export interface FlowPass {
@@ -28,11 +35,15 @@ export abstract class FlowTransform extends Transform {
   /** Size of the event (the D in R^D). */
   abstract get dim(): number;
 
-  /** y = f(x) and log |det ∂y/∂x|. */
-  abstract forwardPass(x: Tensor): FlowPass;
+  /**
+   * y = f(x) and log |det ∂y/∂x|, with the elementwise functions of `math`: core's ordinary
+   * ops (`engineMath`, log-densities) or the portable ones (`drawMath`, draws that have the
+   * same bits in every JavaScript engine; see `Transform.drawForward`).
+   */
+  abstract forwardPass(x: Tensor, math?: ElementwiseMath): FlowPass;
 
-  /** x = f⁻¹(y) and log |det ∂y/∂x| at that x. */
-  abstract inversePass(y: Tensor): FlowPass;
+  /** x = f⁻¹(y) and log |det ∂y/∂x| at that x, with the elementwise functions of `math`. */
+  abstract inversePass(y: Tensor, math?: ElementwiseMath): FlowPass;
 
   get domain(): Constraint {
     return realVector;
@@ -51,17 +62,35 @@ export abstract class FlowTransform extends Transform {
   }
 
   forward(x: Tensor): Tensor {
+    return this.#forwardWith(x, engineMath);
+  }
+
+  inverse(y: Tensor): Tensor {
+    return this.#inverseWith(y, engineMath);
+  }
+
+  /** The forward pass with the portable ops (a draw; remembered like {@link forward}'s). */
+  override drawForward(x: Tensor): Tensor {
+    return this.#forwardWith(x, drawMath);
+  }
+
+  /** The inverse pass with the portable ops (a draw; remembered like {@link inverse}'s). */
+  override drawInverse(y: Tensor): Tensor {
+    return this.#inverseWith(y, drawMath);
+  }
+
+  #forwardWith(x: Tensor, math: ElementwiseMath): Tensor {
     this.checkEvent(x, "forward input");
-    const { out, logDet } = this.forwardPass(x);
+    const { out, logDet } = this.forwardPass(x, math);
     this.#last = { x, y: out, logDet };
     return out;
   }
 
-  inverse(y: Tensor): Tensor {
+  #inverseWith(y: Tensor, math: ElementwiseMath): Tensor {
     const c = this.#last;
     if (c && c.y === y && !c.x.isDisposed) return c.x;
     this.checkEvent(y, "inverse input");
-    const { out, logDet } = this.inversePass(y);
+    const { out, logDet } = this.inversePass(y, math);
     this.#last = { x: out, y, logDet };
     return out;
   }
@@ -111,7 +140,7 @@ export function pickParams(
 }
 
 /** c·tanh(s/c): a log-scale that behaves like s near 0 and never leaves (−c, c). */
-export function softClamp(s: Tensor, bound: number | null): Tensor {
+export function softClamp(s: Tensor, bound: number | null, math: ElementwiseMath = engineMath): Tensor {
   if (bound === null || bound === Number.POSITIVE_INFINITY) return s;
-  return s.div(bound).tanh().mul(bound);
+  return math.tanh(s.div(bound)).mul(bound);
 }

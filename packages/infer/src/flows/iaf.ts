@@ -6,6 +6,7 @@
  * @module
  */
 import type { Tensor } from "@scribe/core";
+import { type ElementwiseMath, engineMath } from "@scribe/distributions";
 import { AutoregressiveAffineLayer } from "./autoregressive-affine-layer.js";
 import type { AutoregressiveOptions } from "./autoregressive-options.js";
 import { type FlowPass, FlowTransform, pickParams } from "./flow-transform.js";
@@ -40,22 +41,22 @@ export class IAFTransform extends FlowTransform {
     return this.layer.dim;
   }
 
-  forwardPass(x: Tensor): FlowPass {
-    const { shift, logScale } = this.layer.shiftAndLogScale(this.params, x);
-    return { out: x.mul(logScale.exp()).add(shift), logDet: logScale.sum([-1]) };
+  forwardPass(x: Tensor, math: ElementwiseMath = engineMath): FlowPass {
+    const { shift, logScale } = this.layer.shiftAndLogScale(this.params, x, math);
+    return { out: x.mul(math.exp(logScale)).add(shift), logDet: logScale.sum([-1]) };
   }
 
   /**
    * x_i = (y_i − μ_i(x_{<i}))·exp(−s_i(x_{<i})): after pass t the first t coordinates in the
    * order are exact, so D passes give x exactly.
    */
-  inversePass(y: Tensor): FlowPass {
+  inversePass(y: Tensor, math: ElementwiseMath = engineMath): FlowPass {
     let x = y.mul(0);
     let logScale = x;
     for (let t = 0; t < this.dim; t++) {
-      const o = this.layer.shiftAndLogScale(this.params, x);
+      const o = this.layer.shiftAndLogScale(this.params, x, math);
       logScale = o.logScale;
-      x = y.sub(o.shift).mul(logScale.neg().exp());
+      x = y.sub(o.shift).mul(math.exp(logScale.neg()));
     }
     // The last pass's log-scales were computed from the exact x_{<i} of every coordinate.
     return { out: x, logDet: logScale.sum([-1]) };

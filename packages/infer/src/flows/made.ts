@@ -6,11 +6,16 @@
  * @module
  */
 import { type Key, key as makeKey, split, splitKey, type Tensor } from "@scribe/core";
-import type { Activation } from "../nn/activations.js";
+import { type ElementwiseMath, engineMath } from "@scribe/distributions";
 import { kaimingUniform, xavierUniform, zeros } from "../nn/initializers.js";
 import type { Layer } from "../nn/layers.js";
 import { MaskedLinear } from "../nn/masked-linear.js";
-import { type ConditionerOptions, hiddenDimsOf, resolveActivation } from "./conditioner.js";
+import {
+  type ConditionerOptions,
+  type FlowActivation,
+  hiddenDimsOf,
+  resolveActivation,
+} from "./conditioner.js";
 
 /** Options of {@link Made}. */
 export interface MadeOptions extends ConditionerOptions {
@@ -36,7 +41,7 @@ export class Made implements Layer {
   readonly inputDegrees: readonly number[];
   readonly #hidden: MaskedLinear[];
   readonly #out: MaskedLinear;
-  readonly #act: Activation;
+  readonly #act: FlowActivation;
   readonly #residual: boolean;
 
   constructor(
@@ -93,7 +98,8 @@ export class Made implements Layer {
     return out;
   }
 
-  apply(p: Record<string, Tensor>, x: Tensor): Tensor {
+  /** The network's output at `x`; `math` evaluates the activations (engineMath by default). */
+  apply(p: Record<string, Tensor>, x: Tensor, math: ElementwiseMath = engineMath): Tensor {
     const need = (n: string): Tensor => {
       const v = p[n];
       if (!v) throw new Error(`MADE: missing param '${n}'`);
@@ -101,7 +107,7 @@ export class Made implements Layer {
     };
     let h = x;
     this.#hidden.forEach((lin, i) => {
-      const a = this.#act(lin.apply({ weight: need(`h${i}.weight`), bias: need(`h${i}.bias`) }, h));
+      const a = this.#act(lin.apply({ weight: need(`h${i}.weight`), bias: need(`h${i}.bias`) }, h), math);
       // A residual keeps unit k's degree (it adds unit k to itself), so the order is preserved.
       h = this.#residual && i > 0 && a.shape[a.rank - 1] === h.shape[h.rank - 1] ? h.add(a) : a;
     });
@@ -109,7 +115,7 @@ export class Made implements Layer {
   }
 
   /** The m outputs, each [..., D]. */
-  outputs(p: Record<string, Tensor>, x: Tensor): Tensor[] {
-    return split(this.apply(p, x), this.outputsPerDim, -1);
+  outputs(p: Record<string, Tensor>, x: Tensor, math: ElementwiseMath = engineMath): Tensor[] {
+    return split(this.apply(p, x, math), this.outputsPerDim, -1);
   }
 }

@@ -6,6 +6,7 @@
  * @module
  */
 import type { Tensor } from "@scribe/core";
+import { type ElementwiseMath, engineMath } from "@scribe/distributions";
 import { AutoregressiveAffineLayer } from "./autoregressive-affine-layer.js";
 import type { AutoregressiveOptions } from "./autoregressive-options.js";
 import { type FlowPass, FlowTransform, pickParams } from "./flow-transform.js";
@@ -41,19 +42,19 @@ export class MAFTransform extends FlowTransform {
   }
 
   /** D passes: after pass t the first t coordinates of y in the order are exact. */
-  forwardPass(x: Tensor): FlowPass {
+  forwardPass(x: Tensor, math: ElementwiseMath = engineMath): FlowPass {
     let y = x.mul(0);
     let logScale = y;
     for (let t = 0; t < this.dim; t++) {
-      const o = this.layer.shiftAndLogScale(this.params, y);
+      const o = this.layer.shiftAndLogScale(this.params, y, math);
       logScale = o.logScale;
-      y = x.mul(logScale.exp()).add(o.shift);
+      y = x.mul(math.exp(logScale)).add(o.shift);
     }
     return { out: y, logDet: logScale.sum([-1]) };
   }
 
-  inversePass(y: Tensor): FlowPass {
-    const { shift, logScale } = this.layer.shiftAndLogScale(this.params, y);
-    return { out: y.sub(shift).mul(logScale.neg().exp()), logDet: logScale.sum([-1]) };
+  inversePass(y: Tensor, math: ElementwiseMath = engineMath): FlowPass {
+    const { shift, logScale } = this.layer.shiftAndLogScale(this.params, y, math);
+    return { out: y.sub(shift).mul(math.exp(logScale.neg())), logDet: logScale.sum([-1]) };
   }
 }

@@ -10,15 +10,17 @@ import {
   clamp,
   concat,
   cumsum,
+  full,
   logicalAnd,
-  logsumexp,
+  max,
   ones,
-  softplus,
   split,
+  stopGradient,
   type Tensor,
   where,
   zeros,
 } from "@scribe/core";
+import { type ElementwiseMath, engineMath } from "@scribe/distributions";
 
 /** Unnormalised spline parameters per coordinate: shapes [..., D, K], [..., D, K], [..., D, K − 1]. */
 export interface SplineParams {
@@ -37,16 +39,18 @@ export interface SplineFloors {
   minDerivative?: number;
 }
 
-function softmaxLast(z: Tensor): Tensor {
-  return z.sub(logsumexp(z, [-1], true)).exp();
+/** Softmax over the last axis with `m`'s exp (the shift by the max is a constant: softmax ignores it). */
+function softmaxLast(z: Tensor, m: ElementwiseMath): Tensor {
+  const e = m.exp(z.sub(stopGradient(max(z, [-1], true))));
+  return e.div(e.sum([-1], true));
 }
 
 /** Knot positions [..., K + 1] on [−B, B] from unnormalised bin sizes [..., K]. */
-function knots(raw: Tensor, minFrac: number, bound: number, what: string): Tensor {
+function knots(raw: Tensor, minFrac: number, bound: number, what: string, m: ElementwiseMath): Tensor {
   const k = raw.shape[raw.rank - 1]!;
   if (minFrac * k >= 1)
     throw new Error(`rational-quadratic spline: min bin ${what} ${minFrac} × ${k} bins must be below 1`);
-  const frac = softmaxLast(raw)
+  const frac = softmaxLast(raw, m)
     .mul(1 - minFrac * k)
     .add(minFrac);
   const lead = [...raw.shape.slice(0, -1), 1];
@@ -61,7 +65,8 @@ function pick(onehot: Tensor, t: Tensor): Tensor {
 
 /**
  * The spline applied elementwise to `v` [..., D] (forward, or its inverse with `inverse`).
- * Returns the output and, per element, log dy/dx of the forward map at the (x, y) pair.
+ * Returns the output and, per element, log dy/dx of the forward map at the (x, y) pair. `math`
+ * gives exp, log and softplus: core's ordinary ops, or the portable ones for a draw.
  * @example
  * const zerosParams = { widths: zeros([1, 8]), heights: zeros([1, 8]), derivatives: zeros([1, 7]) };
  * rationalQuadraticSpline(tensor([0.3]), zerosParams, 3).out; // [0.3]: all-zero params give the identity
@@ -72,6 +77,7 @@ export function rationalQuadraticSpline(
   bound: number,
   inverse = false,
   floors: SplineFloors = {},
+  math: ElementwiseMath = engineMath,
 ): { out: Tensor; logDet: Tensor } {
   if (!(bound > 0)) throw new Error(`rational-quadratic spline: tail bound must be positive, got ${bound}`);
   const minW = floors.minBinWidth ?? 1e-3;
@@ -79,11 +85,12 @@ export function rationalQuadraticSpline(
   const minD = floors.minDerivative ?? 1e-3;
   const f = v.dtype === "float64" ? "float64" : "float32";
   const k = params.widths.shape[params.widths.rank - 1]!;
-  const xs = knots(params.widths, minW, bound, "width"); // [..., D, K+1]
-  const ys = knots(params.heights, minH, bound, "height");
-  // interior derivatives δ = minD + softplus(raw + c0), c0 chosen so raw = 0 gives δ = 1
-  const c0 = Math.log(Math.expm1(1 - minD));
-  const inner = softplus(params.derivatives.add(c0)).add(minD);
+  const xs = knots(params.widths, minW, bound, "width", math); // [..., D, K+1]
+  const ys = knots(params.heights, minH, bound, "height", math);
+  // interior derivatives δ = minD + softplus(raw + c0), c0 chosen so raw = 0 gives δ = 1 (a
+  // tensor through `math`, so that a draw does not take Math.log/expm1's engine-dependent bits)
+  const c0 = math.log(math.expm1(full([], 1 - minD, params.derivatives.dtype)));
+  const inner = math.softplus(params.derivatives.add(c0)).add(minD);
   const lead = [...inner.shape.slice(0, -1), 1];
   const one = ones(lead, f);
   const deriv = concat([one, inner, one], -1); // [..., D, K+1]
@@ -129,7 +136,7 @@ export function rationalQuadraticSpline(
   if (!inverse) splineOut = yk.add(hk.mul(sk.mul(xi.square()).add(dk.mul(xi1))).div(den));
   const oneMinus = xi.neg().add(1);
   const dnum = sk.square().mul(dk1.mul(xi.square()).add(sk.mul(xi1).mul(2)).add(dk.mul(oneMinus.square())));
-  const logDeriv = dnum.log().sub(den.log().mul(2));
+  const logDeriv = math.log(dnum).sub(math.log(den).mul(2));
   return {
     out: where(inside, splineOut!, v),
     logDet: where(inside, logDeriv, 0),

@@ -6,6 +6,7 @@
  */
 import type { Key, Tensor } from "@scribe/core";
 import { split, where } from "@scribe/core";
+import { type ElementwiseMath, engineMath } from "@scribe/distributions";
 import { type ConditionerOptions, DenseConditioner } from "./conditioner.js";
 import { CouplingMask } from "./coupling-mask.js";
 import { type FlowLayer, type FlowPass, FlowTransform, pickParams } from "./flow-transform.js";
@@ -73,20 +74,25 @@ export class SplineCoupling implements FlowLayer {
     return new SplineCouplingTransform(this, pickParams("SplineCoupling", this.paramNames, params));
   }
 
-  /** Spline parameters of every coordinate, from the kept coordinates of `x`. */
-  splineParams(params: Record<string, Tensor>, x: Tensor): SplineParams {
+  /** Spline parameters of every coordinate, from the kept coordinates of `x` (network evaluated with `math`). */
+  splineParams(params: Record<string, Tensor>, x: Tensor, math: ElementwiseMath = engineMath): SplineParams {
     const kept = x.mul(this.mask.keptTensor(x.dtype === "float64" ? "float64" : "float32"));
-    const raw = this.conditioner.apply(params, kept);
+    const raw = this.conditioner.apply(params, kept, math);
     const k = this.numBins;
     const shaped = raw.reshape([...raw.shape.slice(0, -1), this.dim, 3 * k - 1]);
     const [widths, heights, derivatives] = split(shaped, [k, k, k - 1], -1) as [Tensor, Tensor, Tensor];
     return { widths, heights, derivatives };
   }
 
-  /** Spline pass over `v` (the transformed coordinates change, the kept ones stay). */
-  pass(params: Record<string, Tensor>, v: Tensor, inverse: boolean): FlowPass {
-    const sp = this.splineParams(params, v);
-    const { out, logDet } = rationalQuadraticSpline(v, sp, this.tailBound, inverse, this.#floors);
+  /** Spline pass over `v` (the transformed coordinates change, the kept ones stay), with `math`. */
+  pass(
+    params: Record<string, Tensor>,
+    v: Tensor,
+    inverse: boolean,
+    math: ElementwiseMath = engineMath,
+  ): FlowPass {
+    const sp = this.splineParams(params, v, math);
+    const { out, logDet } = rationalQuadraticSpline(v, sp, this.tailBound, inverse, this.#floors, math);
     const keep = this.mask.keptBool();
     return { out: where(keep, v, out), logDet: where(keep, 0, logDet).sum([-1]) };
   }
@@ -105,11 +111,11 @@ export class SplineCouplingTransform extends FlowTransform {
     return this.layer.dim;
   }
 
-  forwardPass(x: Tensor): FlowPass {
-    return this.layer.pass(this.params, x, false);
+  forwardPass(x: Tensor, math: ElementwiseMath = engineMath): FlowPass {
+    return this.layer.pass(this.params, x, false, math);
   }
 
-  inversePass(y: Tensor): FlowPass {
-    return this.layer.pass(this.params, y, true);
+  inversePass(y: Tensor, math: ElementwiseMath = engineMath): FlowPass {
+    return this.layer.pass(this.params, y, true, math);
   }
 }

@@ -33,7 +33,7 @@ export class TransformReparam implements Reparameterizer {
     const like = { batchShape: baseShape.slice(0, cut), eventShape: baseShape.slice(cut) };
     const base = rewrap(td.baseDist, like as never);
     let x: Tensor = sample(`${site.name}_base`, base);
-    for (const t of td.transforms) x = t.forward(x);
+    for (const t of td.transforms) x = t.drawForward(x); // as TransformedDistribution's draws
     return { fn: null, value: x };
   }
 }

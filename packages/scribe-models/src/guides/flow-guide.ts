@@ -126,7 +126,8 @@ function siteFlow(cfg: ModelConfig, D: number): NormalizingFlow {
 /**
  * A transform that remembers its last forward pair, so the guide scores its own draw
  * without inverting (exp, softplus and sigmoid are cheap, but their inverse would hand the
- * flow layers a new tensor and make them invert too).
+ * flow layers a new tensor and make them invert too). Draws go through the inner transform's
+ * portable draw map (`drawForward`), log-densities through its ordinary one.
  */
 class RememberingTransform extends Transform {
   #last: { x: Tensor; y: Tensor } | null = null;
@@ -141,14 +142,25 @@ class RememberingTransform extends Transform {
     return this.inner.codomain;
   }
   forward(x: Tensor): Tensor {
-    const y = this.inner.forward(x);
+    return this.#remember(x, this.inner.forward(x));
+  }
+  override drawForward(x: Tensor): Tensor {
+    return this.#remember(x, this.inner.drawForward(x));
+  }
+  inverse(y: Tensor): Tensor {
+    return this.#recall(y) ?? this.inner.inverse(y);
+  }
+  override drawInverse(y: Tensor): Tensor {
+    return this.#recall(y) ?? this.inner.drawInverse(y);
+  }
+  #remember(x: Tensor, y: Tensor): Tensor {
     this.#last = { x, y };
     return y;
   }
-  inverse(y: Tensor): Tensor {
+  /** The remembered x of `y`, if `y` is the last forward output. */
+  #recall(y: Tensor): Tensor | null {
     const c = this.#last;
-    if (c && c.y === y && !c.x.isDisposed) return c.x;
-    return this.inner.inverse(y);
+    return c && c.y === y && !c.x.isDisposed ? c.x : null;
   }
   logAbsDetJacobian(x: Tensor, y: Tensor): Tensor {
     return this.inner.logAbsDetJacobian(x, y);
@@ -353,7 +365,7 @@ function jointLatent(cfg: ModelConfig, specs: readonly SiteSpec[], get: ParamGet
   return { q, sites: layout.sites };
 }
 
-/** One site's value T(u_site) from the joint draw u [..., D], with its log|det T'| (batch-shaped). */
+/** One site's value T(u_site) from the joint draw u [..., D] (T's portable draw map), with the slice u_site. */
 function jointSiteValue(
   u: Tensor,
   site: { spec: SiteSpec; offset: number; size: number },
@@ -362,7 +374,7 @@ function jointSiteValue(
   const lead = u.shape.slice(0, -1);
   let x = u.slice([...lead.map(() => 0), site.offset], [...lead, site.offset + site.size]);
   if (site.spec.shape.length === 0) x = x.reshape(lead);
-  return { x, y: transform.forward(x) };
+  return { x, y: transform.drawForward(x) };
 }
 
 /**
