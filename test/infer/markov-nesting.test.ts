@@ -2,10 +2,11 @@
 // nested plates with a switch enumerated per outer-plate element, and a loop inside the body
 // of an enumerated `scan` (a two-level HMM). The marginal log-likelihood equals the forward
 // algorithm computed here independently in float64, to 1e-10 (both sides are exact sums of
-// the same few hundred terms; float64 rounding is ~1e-14 relative).
+// the same few hundred terms; float64 rounding is ~1e-14 relative). inferDiscrete through a
+// loop inside a scan: test/infer/infer-discrete-scan-markov.test.ts.
 import { plate, sample, scan, type Tensor, tensor } from "@scribe/core";
 import { Bernoulli, Categorical, Normal } from "@scribe/distributions";
-import { enumLogDensity, inferDiscrete, markov } from "@scribe/infer";
+import { enumLogDensity, markov } from "@scribe/infer";
 import { describe, expect, it } from "vitest";
 
 const K = 3;
@@ -149,12 +150,5 @@ describe("markov loops inside nested structure, under enumeration", () => {
     }
     const { logJoint } = enumLogDensity(model, [f64(obs)], {});
     expect(Math.abs(Number((await logJoint.data())[0]) - want)).toBeLessThan(1e-10);
-  });
-
-  it("inferDiscrete refuses a markov loop inside an enumerated scan, naming the site", () => {
-    const y = f64(Array.from({ length: 3 }, (_, t) => observations(2, 5 + t)));
-    expect(() => inferDiscrete(twoLevelHmm(2), [y], { temperature: 0 })).toThrow(
-      /site 'u_0' is in a markov loop inside an enumerated scan/,
-    );
   });
 });

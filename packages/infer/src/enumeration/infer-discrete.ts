@@ -12,12 +12,17 @@
  * (Viterbi's backtracking at temperature 0), given the step-0 state and any enumerated
  * variable from outside the scan that its steps read (decided before it); per-step
  * enumerated variables that are not carried are summed (or maximized) out and not returned.
+ * A `markov` loop inside the scan's body is local to each step: contracted there (over all
+ * steps at once) for the chain's transitions, then, once the states' path is decided, its
+ * sites are decided backwards as a top-level loop's, with the step's current and previous
+ * states held at the path (their values: [T − 1, ...plates], named as in the body).
  * @module
  */
 import {
   arange,
   argmax,
   broadcastTo,
+  concat,
   enumDimOf,
   enumerate,
   eq,
@@ -45,7 +50,7 @@ import { contractFactors, type Factor } from "./contract.js";
 import { chosenMask, decideIndex, gumbel, holdAt } from "./decide.js";
 import { maxPlateNestingOf, traceFactors } from "./factors.js";
 import { contractScan, type LaidTransitions, layTransitions, scanChain } from "./markov-chain.js";
-import { decodeMarkovLoop } from "./markov-decode.js";
+import { decodeMarkovLoop, type LoopDecision } from "./markov-decode.js";
 import { contractMarkovLoops } from "./markov-loop.js";
 
 /** Options of {@link inferDiscrete}. */
@@ -89,15 +94,13 @@ export function inferDiscrete<A extends unknown[]>(
   const { rank } = tf;
   const semiring = temperature === 0 ? "max" : "sum";
   // Each enumerated scan enters as one factor over its step-0 states (its later states summed
-  // or maximized out); those later states are decided at the end.
-  for (const group of tf.scans.values()) {
-    const looped = group.find((f) => markovInfoOf(f.site) !== undefined);
-    if (looped)
-      throw new Error(
-        `inferDiscrete: site '${looped.site.name}' is in a markov loop inside an enumerated scan; decoding such loops is not supported (their log-density is)`,
-      );
-  }
-  const chains = [...tf.scans].map(([timeDim, group]) => ({ chain: scanChain(timeDim, group, tf), group }));
+  // or maximized out); those later states are decided at the end. A loop in the scan's body
+  // is local to each step: contracted there, over all steps at once (as contractSequences).
+  const chains = [...tf.scans].map(([timeDim, sites]) => {
+    const steps = contractMarkovLoops(sites, tf, semiring);
+    const group: Factor[] = [...steps.rest, ...steps.loops.map((l) => l.factor)];
+    return { chain: scanChain(timeDim, steps.rest, tf), group, loops: steps.loops };
+  });
   const scanStates = new Set(chains.flatMap((c) => c.chain.curDims));
   // Each `markov` loop enters as one factor over the enumerated variables from outside it
   // (its own variables eliminated forward); its sites are decided after those variables.
@@ -114,7 +117,11 @@ export function inferDiscrete<A extends unknown[]>(
     if (d !== undefined && !scanStates.has(d) && !markovInfoOf(s)) order.push(s);
   }
   const remaining = new Set(order.map((s) => enumDimOf(s)!)); // every site in `order` has a dim
-  const drawKeys = random.split(kDraw, Math.max(1, order.length + chains.length + loops.length)) as Key[];
+  const scanLoops = chains.reduce((n, c) => n + c.loops.length, 0);
+  const drawKeys = random.split(
+    kDraw,
+    Math.max(1, order.length + chains.length + loops.length + scanLoops),
+  ) as Key[];
   const holds: { axis: number; chosen: Tensor }[] = [];
   const chosenIdx = new Map<number, Tensor>();
   const out: Record<string, Tensor> = {};
@@ -139,7 +146,8 @@ export function inferDiscrete<A extends unknown[]>(
     for (const dec of decodeMarkovLoop(loop.group, loop.used, tf, holdOuter, temperature, key))
       out[dec.site.name] = siteValue(dec.site, dec.idx, dec.size);
   });
-  chains.forEach(({ chain, group }, i) => {
+  let scanLoopKey = order.length + chains.length + loops.length;
+  chains.forEach(({ chain, group, loops: stepLoops }, i) => {
     // several carried states form one product state, the first most significant (the layout
     // of layTransitions); the path of flat indices is split back into each state's values
     const sites = chain.curDims.map((d) => tf.enumSites.get(d));
@@ -160,16 +168,70 @@ export function inferDiscrete<A extends unknown[]>(
     const batch = new Array<number>(n).fill(1);
     for (const f of frames) batch[n + f.dim] = f.size;
     let stride = lt.states;
+    // the path's previous states: step 0's, then those of steps 1..T−2 ([T−1, B])
+    const b = lt.batch;
+    const startB = reshape(broadcastTo(reshape(start, start.shape), unitLayout(lt, rank)), [1, b]);
+    const prevPath = lt.length > 1 ? concat([startB, slice(path, [0, 0], [lt.length - 1, b])], 0) : startB;
+    const flatPrev = reshape(prevPath, [prevPath.size]);
+    const stateHolds: { axis: number; mask: Tensor }[] = [];
     sites.forEach((site, j) => {
       const size = sizes[j]!;
       stride /= size;
       const own = Array.from({ length: lt.states }, (_, f) => Math.floor(f / stride) % size);
+      const ownIdx = tensor(own, { dtype: "int32" }); // flat state → this state's index
       const support = reshape(site!.value!, [size]); // the enumerated site holds its support
-      const values = gather(support, tensor(own, { dtype: "int32" }), 0); // flat state → value
+      const values = gather(support, ownIdx, 0); // flat state → value
       out[site!.name] = reshape(gather(values, flat, 0), [lt.length, ...batch]);
+      if (stepLoops.length === 0) return;
+      // this state's index per (step, plate element), in the rank-R layout, current and previous
+      const timeLayout = unitLayout(lt, rank);
+      timeLayout[rank + chain.timeDim] = lt.length;
+      for (const [d, f] of [
+        [chain.curDims[j]!, flat],
+        [chain.prevDims[j]!, flatPrev],
+      ] as const)
+        stateHolds.push({
+          axis: rank + d,
+          mask: chosenMask(reshape(gather(ownIdx, f, 0), timeLayout), d, size),
+        });
     });
+    // the loops of the body, step by step given the path (and the variables decided before)
+    // (the path first: holdOuter would hold the previous state's dim at step 0's value, `_PREV_`)
+    const holdPath = (t: Tensor) => holdOuter(stateHolds.reduce((acc, h) => holdAt(acc, h.axis, h.mask), t));
+    for (const loop of stepLoops) {
+      const k = drawKeys[scanLoopKey++]!;
+      for (const dec of decodeMarkovLoop(loop.group, loop.used, tf, holdPath, temperature, k))
+        out[dec.site.name] = scanSiteValue(dec, chain.timeDim, lt.length, rank);
+    }
   });
   return out;
+}
+
+/** Per rank-R axis: the outer plates' sizes, 1 elsewhere (the layout of a chain's start state). */
+function unitLayout(lt: LaidTransitions, rank: number): number[] {
+  return lt.full.map((size, ax) => (lt.plateList.some((p) => rank + p.dim === ax) ? size : 1));
+}
+
+/**
+ * The values of a site of a scan's vectorized steps from its decided index (rank R: the time
+ * dim, its plates, unit dims elsewhere), shaped [T − 1, ...plates batch, ...event]: the time dim
+ * lies left of the plates, so the layout's order is the result's.
+ */
+function scanSiteValue(dec: LoopDecision, timeDim: number, length: number, rank: number): Tensor {
+  const { site, idx, size } = dec;
+  const frames = site.condIndepStack;
+  const n = frames.reduce((m, f) => Math.max(m, -f.dim), 0);
+  const batch = new Array<number>(n).fill(1);
+  const layout = new Array<number>(rank).fill(1);
+  layout[rank + timeDim] = length;
+  for (const f of frames) {
+    batch[n + f.dim] = f.size;
+    layout[rank + f.dim] = f.size;
+  }
+  const flat = reshape(broadcastTo(idx, layout), [layout.reduce((a, c) => a * c, 1)]);
+  const eventShape = site.fn.eventShape;
+  const support = reshape(site.value!, [size, ...eventShape]); // enumerated sites hold their support
+  return reshape(gather(support, flat, 0), [length, ...batch, ...eventShape]);
 }
 
 /**
@@ -188,7 +250,7 @@ function atChosenGlobals(
   if (lt.globalDims.length === 0) return lt;
   const { plateList, full, states: n, length } = lt;
   const platesBatch = plateList.reduce((m, p) => m * p.size, 1);
-  const unit = full.map((size, ax) => (plateList.some((p) => rank + p.dim === ax) ? size : 1));
+  const unit = unitLayout(lt, rank);
   // flat index over the global dims, in the order layTransitions put them (leftmost dim first)
   let flat: Tensor | null = null;
   let count = 1;
@@ -225,8 +287,8 @@ function decideChain(
   temperature: 0 | 1,
   k: Key,
 ): Tensor {
-  const { laid, plateList, full, batch: b, states: n, length } = lt;
-  const unit = full.map((size, ax) => (plateList.some((p) => rank + p.dim === ax) ? size : 1));
+  const { laid, batch: b, states: n, length } = lt;
+  const unit = unitLayout(lt, rank);
   const start = reshape(broadcastTo(reshape(startIdx, startIdx.shape), unit), [b]);
   const at = arange(0, n, 1, "int32");
   const step = (t: number) => reshape(slice(laid, [0, t, 0, 0], [b, t + 1, n, n]), [b, n, n]);
