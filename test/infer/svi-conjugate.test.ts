@@ -27,9 +27,12 @@ describe("SVI recovers closed-form posteriors", () => {
     };
     const A = 2 + 47;
     const B = 2 + 80 - 47;
-    const elbo = new TraceMeanFieldELBO({ numParticles: 2, vectorizeParticles: true });
-    const svi = new SVI(model, guide, adam(exponentialDecay(0.1, 3000, 0.02)), elbo);
-    const { params } = await svi.run(key(0), 3000, [ks]);
+    // The concentrations' gradient is noisy and they must grow ~20-fold from the prior's (2, 2):
+    // 32 particles (one vectorized pass, ~1.8x the cost of 2) and a larger first step reach the
+    // posterior in 600 steps instead of 3,000 (measured: mean off by 0.002, variance by 2.5 %)
+    const elbo = new TraceMeanFieldELBO({ numParticles: 32, vectorizeParticles: true });
+    const svi = new SVI(model, guide, adam(exponentialDecay(0.3, 600, 0.02)), elbo);
+    const { params } = await svi.run(key(0), 600, [ks]);
     const a = params.a!.item();
     const b = params.b!.item();
     const m = a / (a + b);
@@ -54,14 +57,16 @@ describe("SVI recovers closed-form posteriors", () => {
     };
     const C = 2 + Y.reduce((a, b) => a + b, 0);
     const R = 1 + Y.length;
-    const elbo = new TraceMeanFieldELBO({ numParticles: 4, vectorizeParticles: true });
-    const svi = new SVI(model, guide, adam(exponentialDecay(0.05, 3000, 0.05)), elbo);
-    const { params, losses } = await svi.run(key(1), 3000, [tensor(Y)]);
+    // as above: 32 vectorized particles and 600 steps instead of 4 and 3,000 (measured: mean
+    // off by 0.6 %, variance by 5.9 %; from 0.2 down to 0.01 the mean was 1.2 % off)
+    const elbo = new TraceMeanFieldELBO({ numParticles: 32, vectorizeParticles: true });
+    const svi = new SVI(model, guide, adam(exponentialDecay(0.3, 600, 0.02)), elbo);
+    const { params, losses } = await svi.run(key(1), 600, [tensor(Y)]);
     const c = params.c!.item();
     const r = params.r!.item();
     expect(Math.abs(c / r / (C / R) - 1)).toBeLessThan(0.02);
     expect(Math.abs(c / r ** 2 / (C / R ** 2) - 1)).toBeLessThan(0.15);
-    expect(mean(losses.subarray(-200))).toBeLessThan(mean(losses.subarray(0, 50)));
+    expect(mean(losses.subarray(-100))).toBeLessThan(mean(losses.subarray(0, 50)));
   });
 
   it("Bayesian linear regression with AutoMultivariateNormal: means and covariance", async () => {
@@ -112,12 +117,13 @@ describe("SVI recovers closed-form posteriors", () => {
     const svi = new SVI(
       model,
       guide,
-      adam(exponentialDecay(0.04, 1200, 0.03)),
+      adam(exponentialDecay(0.08, 500, 0.03)),
       new TraceELBO({ numParticles: 3 }),
     );
-    // 1,200 steps: the Gaussian guide matches the Gaussian posterior fast (errors measured at
-    // 1,200: loc ≤ 0.003, variance ratio ≤ 0.08, correlations ≤ 0.053; bounds below)
-    const { params } = await svi.run(key(2), 1200, [Xt, tensor(Yv)]);
+    // 500 steps: the Gaussian guide matches the Gaussian posterior fast (errors measured at
+    // 1,200 steps from 0.04: loc ≤ 0.003, variance ratio ≤ 0.08, correlations ≤ 0.053; at 500
+    // from 0.08: loc ≤ 0.021, variance ratio ≤ 0.11, correlations ≤ 0.079; bounds below)
+    const { params } = await svi.run(key(2), 500, [Xt, tensor(Yv)]);
     const loc = Array.from(params.auto_loc!.dataSync() as Float32Array);
     const cov = guide.covariance(params).toArray() as number[][];
     for (let i = 0; i < 3; i++) {
