@@ -48,6 +48,7 @@ async function elboEstimate(logp: Tensor, logq: Tensor): Promise<{ elbo: number;
 }
 
 const S = 20_000;
+const SLOW = process.env.SCRIBE_SLOW === "1";
 
 async function flowElbo(guide: AutoNormalizingFlow<[]>, params: Record<string, Tensor>) {
   const q = guide.latentDistribution(params);
@@ -88,38 +89,57 @@ describe("normalizing-flow autoguides", () => {
     }, 180_000);
   }
 
-  it("affine coupling flow beats AutoNormal's ELBO on the banana by far more than the Monte-Carlo error", async () => {
-    const t0 = performance.now();
-    const mf = new AutoNormal(banana);
-    const mfFit = await new SVI(banana, mf, adam(cosineDecay(0.02, 1000, 0.05)), new TraceELBO()).run(
-      key(0),
-      1000,
-      [],
-    );
-    const t1 = performance.now();
+  /** An affine-coupling flow (2 layers, tanh, `hidden`) fitted to the banana for `steps` steps. */
+  async function fitFlow(steps: number, lr: number, hidden: number[]) {
     const flow = new AutoAffineCouplingFlow(banana, {
       numLayers: 2,
-      hiddenDims: [32, 32],
+      hiddenDims: hidden,
       activation: "tanh",
       initScale: 1,
     });
-    const steps = 3000;
-    const flowFit = await new SVI(banana, flow, adam(cosineDecay(0.003, steps, 0.05)), new TraceELBO()).run(
+    const fit = await new SVI(banana, flow, adam(cosineDecay(lr, steps, 0.05)), new TraceELBO()).run(
       key(0),
       steps,
       [],
     );
-    const t2 = performance.now();
-    const m = await meanFieldElbo(mfFit.params);
-    const f = await flowElbo(flow, flowFit.params);
-    console.log(
-      `banana (b = ${B}): ELBO AutoNormal ${m.elbo.toFixed(4)} ± ${m.se.toFixed(4)} (optimum ${MEAN_FIELD_OPTIMUM.toFixed(4)}), ` +
-        `affine-coupling flow ${f.elbo.toFixed(4)} ± ${f.se.toFixed(4)} (log Z = 0); fit ${((t1 - t0) / 1000).toFixed(1)} s / ${((t2 - t1) / 1000).toFixed(1)} s`,
-    );
-    expect(m.elbo).toBeLessThan(MEAN_FIELD_OPTIMUM + 4 * m.se); // no mean-field guide can do better
+    return flowElbo(flow, fit.params);
+  }
+
+  it("affine coupling flow beats the best mean-field ELBO (closed form) by far more than the Monte-Carlo error", async () => {
+    // 800 steps at 0.01 with hidden layers of 16 (the full comparison below fits AutoNormal
+    // too, and a flow of 32 + 32 for 3,000 steps at 0.003): measured ELBO −0.259 ± 0.004
+    // against the closed-form optimum of every mean-field Normal guide, −0.318
+    const f = await fitFlow(800, 0.01, [16, 16]);
+    console.log(`banana: affine-coupling flow ELBO ${f.elbo.toFixed(4)} ± ${f.se.toFixed(4)} (800 steps)`);
     expect(f.elbo).toBeLessThan(4 * f.se); // the ELBO never exceeds log Z = 0
-    // seeded run: ≈ −0.17 against ≈ −0.32 (SE ≈ 0.006 each, from 20 000 draws)
-    expect(f.elbo - m.elbo).toBeGreaterThan(0.08);
-    expect(f.elbo - m.elbo).toBeGreaterThan(8 * Math.hypot(f.se, m.se));
+    expect(f.elbo - MEAN_FIELD_OPTIMUM).toBeGreaterThan(0.04);
+    expect(f.elbo - MEAN_FIELD_OPTIMUM).toBeGreaterThan(8 * f.se);
   }, 120_000);
+
+  it.runIf(SLOW)(
+    "affine coupling flow beats AutoNormal's ELBO on the banana by far more than the Monte-Carlo error (SCRIBE_SLOW)",
+    async () => {
+      const t0 = performance.now();
+      const mf = new AutoNormal(banana);
+      const mfFit = await new SVI(banana, mf, adam(cosineDecay(0.02, 1000, 0.05)), new TraceELBO()).run(
+        key(0),
+        1000,
+        [],
+      );
+      const t1 = performance.now();
+      const f = await fitFlow(3000, 0.003, [32, 32]);
+      const t2 = performance.now();
+      const m = await meanFieldElbo(mfFit.params);
+      console.log(
+        `banana (b = ${B}): ELBO AutoNormal ${m.elbo.toFixed(4)} ± ${m.se.toFixed(4)} (optimum ${MEAN_FIELD_OPTIMUM.toFixed(4)}), ` +
+          `affine-coupling flow ${f.elbo.toFixed(4)} ± ${f.se.toFixed(4)} (log Z = 0); fit ${((t1 - t0) / 1000).toFixed(1)} s / ${((t2 - t1) / 1000).toFixed(1)} s`,
+      );
+      expect(m.elbo).toBeLessThan(MEAN_FIELD_OPTIMUM + 4 * m.se); // no mean-field guide can do better
+      expect(f.elbo).toBeLessThan(4 * f.se); // the ELBO never exceeds log Z = 0
+      // seeded run: ≈ −0.17 against ≈ −0.32 (SE ≈ 0.006 each, from 20 000 draws)
+      expect(f.elbo - m.elbo).toBeGreaterThan(0.08);
+      expect(f.elbo - m.elbo).toBeGreaterThan(8 * Math.hypot(f.se, m.se));
+    },
+    300_000,
+  );
 });
