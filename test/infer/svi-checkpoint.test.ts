@@ -40,28 +40,29 @@ function paramsBits(svi: SVI<[Tensor]>, st: SVIState) {
 }
 
 describe("SVI checkpoints", () => {
-  it("1k steps straight equals 500 + save + load (fresh SVI and guide) + 500, bit for bit", {
+  // 200 steps are as good as 1,000 here: one differing bit anywhere fails the comparison
+  it("200 steps straight equal 100 + save + load (fresh SVI and guide) + 100, bit for bit", {
     timeout: 120_000,
   }, async () => {
     const sviA = new SVI(model, new AutoNormal(model), adam(0.01), new TraceELBO());
-    const straight = await sviA.run(key(3), 1000, [Y]);
+    const straight = await sviA.run(key(3), 200, [Y]);
 
     const sviB = new SVI(model, new AutoNormal(model), adam(0.01), new TraceELBO());
     const path = join(dir, "fit.ckpt");
-    const first = await sviB.run(key(3), 500, [Y], {
-      checkpoint: checkpointEvery(path, 250, { note: "half" }),
+    const first = await sviB.run(key(3), 100, [Y], {
+      checkpoint: checkpointEvery(path, 50, { note: "half" }),
     });
     sviB.optim.dispose(first.state.optimState);
     const { state, meta, history } = loadCheckpoint(path);
     expect(meta).toEqual({ note: "half" });
-    expect(state.optimState.step).toBe(500);
-    expect(history!.losses.length).toBe(500);
+    expect(state.optimState.step).toBe(100);
+    expect(history!.losses.length).toBe(100);
     // a fresh SVI object (and guide), as after a restart
     const sviC = new SVI(model, new AutoNormal(model), adam(0.01), new TraceELBO());
-    const resumed = await sviC.run(key(99), 500, [Y], { initState: state, history });
+    const resumed = await sviC.run(key(99), 100, [Y], { initState: state, history });
     expect(paramsBits(sviC, resumed.state)).toEqual(paramsBits(sviA, straight.state));
     // the history continues: one loss per step of the whole run, the same bits
-    expect(resumed.stepsDone).toBe(1000);
+    expect(resumed.stepsDone).toBe(200);
     expect(Array.from(resumed.losses)).toEqual(Array.from(straight.losses));
     for (const k of Object.keys(straight.params))
       expect(Array.from(bits(resumed.params[k]!))).toEqual(Array.from(bits(straight.params[k]!)));
@@ -89,12 +90,12 @@ describe("early stopping and progress", () => {
     const svi = new SVI(model, new AutoNormal(model), adam(0.05), new TraceELBO());
     const r = await svi.run(key(1), 20000, [Y], {
       logEvery: 50,
-      earlyStopping: { patience: 300, window: 200, minDelta: 0.01 },
+      earlyStopping: { patience: 100, window: 50, minDelta: 0.01 },
     });
     expect(r.stoppedEarly).toBe(true);
     expect(r.losses.length).toBeLessThan(20000);
     expect(r.bestStep).toBeGreaterThan(0);
-    expect(r.losses.length - r.bestStep!).toBeGreaterThanOrEqual(300);
+    expect(r.losses.length - r.bestStep!).toBeGreaterThanOrEqual(100);
     expect(Number.isFinite(r.params.z_auto_loc!.item())).toBe(true);
   });
 
