@@ -1,12 +1,12 @@
 import {
   cpuBackend,
   elementwise,
+  onesLike,
   registeredOps,
   type ScalarOp,
-  sum,
   type Tensor,
   tensor,
-  valueAndGrad,
+  vjp,
   withBackend,
 } from "@scribe/core";
 import { nb2Op } from "@scribe/distributions";
@@ -59,6 +59,45 @@ function inputsFor(op: ScalarOp, seed: number): { data: Float32Array; integer: b
 const OPS = registeredOps();
 const multiOutput = (op: ScalarOp) => op.outputs > 1;
 
+type GpuOrCpu = NonNullable<typeof webgpu>;
+
+/**
+ * The op's values on `b` and, when `diffArgs` has a true entry, the gradient of their sum with
+ * respect to each differentiable argument (empty for the others). One `vjp` gives both from a
+ * single forward pass: on SwiftShader nearly all of a case's time is compiling its shaders, and
+ * valueAndGrad(sum ∘ op) compiled a third, the op fused into the sum, next to the forward and
+ * gradient kernels. The pullback of ones is the gradient of the sum.
+ */
+async function evaluate(
+  b: GpuOrCpu,
+  op: ScalarOp,
+  ins: { data: Float32Array }[],
+  diffArgs: boolean[] | null,
+): Promise<{ out: Float64Array; grads: Float64Array[] }> {
+  const { out, grads } = withBackend(b, () => {
+    const xs = ins.map((x) => tensor(x.data));
+    if (!diffArgs) return { out: elementwise(op, xs) as Tensor, grads: [] as (Tensor | null)[] };
+    const wrt = xs.filter((_, i) => diffArgs[i]);
+    const [y, pullback] = vjp(
+      (...ps: Tensor[]) => {
+        let k = 0;
+        return elementwise(
+          op,
+          xs.map((x, i) => (diffArgs[i] ? ps[k++]! : x)),
+        ) as Tensor;
+      },
+      ...wrt,
+    );
+    let k = 0;
+    const gs = pullback(onesLike(y));
+    return { out: y, grads: diffArgs.map((d) => (d ? gs[k++]! : null)) };
+  });
+  return {
+    out: await values(out),
+    grads: await Promise.all(grads.map((t) => (t ? values(t) : Promise.resolve(new Float64Array())))),
+  };
+}
+
 describe.skipIf(!webgpu)("scalar ops: webgpu vs cpu", () => {
   afterAll(() => console.log(`max |gpu − cpu| (abs, rel) per op:\n${report.join("\n")}`));
   it("reaches the ops other packages define", () => expect(OPS).toContain(nb2Op));
@@ -66,41 +105,17 @@ describe.skipIf(!webgpu)("scalar ops: webgpu vs cpu", () => {
   it.each(ops)("%s", async (name) => {
     const op = OPS.find((o) => o.name === name)!;
     const ins = inputsFor(op, ops.indexOf(name) + 1);
-    const run = (b: typeof webgpu) =>
-      withBackend(
-        b!,
-        () =>
-          elementwise(
-            op,
-            ins.map((x) => tensor(x.data)),
-          ) as Tensor,
-      );
-    const g = await values(run(webgpu));
-    const c = await values(run(cpuBackend() as typeof webgpu));
-    const err = compare(g, c);
+    const diffArgs = ins.map((x, i) => !x.integer && !(name === "where" && i === 0));
+    const withGrad =
+      op.dtype !== "bool" && diffArgs.some(Boolean) && op.vjp !== null && !["identity"].includes(name);
+    const g = await evaluate(webgpu!, op, ins, withGrad ? diffArgs : null);
+    const c = await evaluate(cpuBackend() as GpuOrCpu, op, ins, withGrad ? diffArgs : null);
+    const err = compare(g.out, c.out);
     const tol = SPECIAL.has(name) || multiOutput(op) ? TOL.special : TOL.basic;
     let line = `${name}: forward ${err.abs.toExponential(1)}, ${err.rel.toExponential(1)}`;
-    const out = op.dtype;
-    const diffArgs = ins.map((x, i) => !x.integer && !(name === "where" && i === 0));
-    if (out !== "bool" && diffArgs.some(Boolean) && op.vjp !== null && !["identity"].includes(name)) {
-      const gradOn = async (b: typeof webgpu) => {
-        const xs = ins.map((x) => withBackend(b!, () => tensor(x.data)));
-        const f = (ps: Tensor[]) =>
-          sum(
-            elementwise(
-              op,
-              ps.map((p, i) => (diffArgs[i] ? p : withBackend(b!, () => tensor(ins[i]!.data)))),
-            ) as Tensor,
-          );
-        const [, gs] = withBackend(b!, () => valueAndGrad(f)(xs));
-        return Promise.all(
-          (gs as Tensor[]).map((t, i) => (diffArgs[i] ? values(t) : Promise.resolve(new Float64Array()))),
-        );
-      };
-      const gg = await gradOn(webgpu);
-      const cg = await gradOn(cpuBackend() as typeof webgpu);
-      const gerr = gg
-        .map((v, i) => compare(v, cg[i]!))
+    if (withGrad) {
+      const gerr = g.grads
+        .map((v, i) => compare(v, c.grads[i]!))
         .reduce((a, b) => ({ abs: Math.max(a.abs, b.abs), rel: Math.max(a.rel, b.rel) }));
       line += `; gradient ${gerr.abs.toExponential(1)}, ${gerr.rel.toExponential(1)}`;
       expect(gerr.rel, `${name} gradient`).toBeLessThanOrEqual(
