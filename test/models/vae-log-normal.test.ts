@@ -50,10 +50,12 @@ describe("VAE for the logistic-normal families", () => {
       inferenceMethod: "vae",
       latentDim: 2,
       encoder: [32],
-      nSteps: 600,
+      // 300 steps (measured: ARI 1.000, mean per-cell ELBO −76.16 vs Laplace's −70.83, inside
+      // the 10 % band of 7.08 nats)
+      nSteps: 300,
       batchSize: 100,
       learningRate: 1e-2,
-      klWarmupSteps: 200,
+      klWarmupSteps: 100,
       validation: false,
       seed: 3,
     });
