@@ -76,7 +76,7 @@ export class AutoDiagonalNormal<A extends unknown[]> extends AutoContinuous<A> {
  * };
  * const y = tensor([1.2, 0.8, 1.9, 0.4, 1.1]);
  * const guide = new AutoMultivariateNormal(model);
- * const { params } = await new SVI(model, guide, adam(0.05), new TraceELBO()).run(key(0), 100, [y]);
+ * const { params } = await new SVI(model, guide, adam(0.05), new TraceELBO()).run(key(0), 50, [y]);
  * params.auto_scale_tril!.shape; // [2, 2]: (mu, log sigma) may correlate
  */
 export class AutoMultivariateNormal<A extends unknown[]> extends AutoContinuous<A> {
@@ -124,7 +124,7 @@ export interface AutoLowRankOptions extends AutoContinuousNormalOptions {
  * };
  * const y = tensor([1.2, 0.8, 1.9, 0.4, 1.1]);
  * const guide = new AutoLowRankMultivariateNormal(model, { rank: 1 });
- * const { params } = await new SVI(model, guide, adam(0.05), new TraceELBO()).run(key(0), 100, [y]);
+ * const { params } = await new SVI(model, guide, adam(0.05), new TraceELBO()).run(key(0), 50, [y]);
  * params.auto_cov_factor!.shape; // [2, 1]
  */
 export class AutoLowRankMultivariateNormal<A extends unknown[]> extends AutoContinuous<A> {
