@@ -2,6 +2,7 @@ import { key, random, splitKey, type Tensor, tensor } from "@scribe/core";
 import { NegativeBinomialProbs } from "@scribe/distributions";
 import { type FitOptions, fit } from "@scribe/models";
 import { describe, expect, it } from "vitest";
+import { pearson } from "../../bench/stats.js";
 
 // Data simulated from each model; parameters recovered from the MAP of a short SVI fit.
 const N = 300;
@@ -40,14 +41,18 @@ function medianRelErr(est: Tensor, truth: number[]): number {
 }
 
 const base: FitOptions = { nSteps: 1500, learningRate: 0.05, seed: 0 };
-// zinbvcp and the mixture run with SCRIBE_SLOW=1; the default run keeps nbdm, zinb and nbvcp
-// (mixtures are recovered in the default run by lowrank-mixture.test.ts, zinbvcp is fitted by
-// fit-backends and no-sync-read)
+// The default run keeps nbdm and a full-batch nbvcp; zinb, the minibatch nbvcp, zinbvcp and the
+// mixture run with SCRIBE_SLOW=1: the zinb gate guide needs 2000 steps here (at 500–600 steps,
+// lr 0.05 or 0.1, the median rel err of r is still 0.42–0.57).
+// Mixtures are recovered in the default run by lowrank-mixture.test.ts, zinbvcp is fitted by
+// fit-backends and no-sync-read.
 const slow = process.env.SCRIBE_SLOW === "1";
 
 describe("parameter recovery (MAP of short fits on simulated data)", () => {
   it("nbdm: p within 0.05, r within 35 % (max; p and r trade off) of the truth", async () => {
     const { counts } = simulate({ seed: 1 });
+    // 1500 steps: the r–p ridge of the canonical parameterization is what takes the steps
+    // (|p − p*| = 0.12 at 400 steps and lr 0.1, 0.088 at 800 and 0.07, 0.069 at 1000 and 0.05)
     const { results } = await fit(counts, { ...base, model: "nbdm" });
     const m = results.getMap();
     const pe = Math.abs(m.p!.item() - pTrue);
@@ -57,34 +62,55 @@ describe("parameter recovery (MAP of short fits on simulated data)", () => {
     expect(re).toBeLessThan(0.35);
   }, 120_000);
 
-  it("zinb: mean gate error < 0.08, median rel err of r < 30 %", async () => {
-    const { counts } = simulate({ seed: 2, gate: 0.2 });
-    const { results } = await fit(counts, { ...base, model: "zinb", nSteps: 2000 });
-    const m = results.getMap();
-    const gates = Array.from(m.gate!.dataSync(), Number);
-    const ge = gates.reduce((a, g) => a + Math.abs(g - 0.2), 0) / G;
-    const re = medianRelErr(m.r!, rTrue);
-    console.log(
-      `zinb: mean |gate−0.2| = ${ge.toFixed(3)}, median rel err r = ${re.toFixed(3)}, p = ${m.p!.item().toFixed(3)}`,
-    );
-    expect(ge).toBeLessThan(0.08);
-    expect(re).toBeLessThan(0.3);
-  }, 120_000);
+  it.runIf(slow)(
+    "zinb: mean gate error < 0.08, median rel err of r < 30 %",
+    async () => {
+      const { counts } = simulate({ seed: 2, gate: 0.2 });
+      const { results } = await fit(counts, { ...base, model: "zinb", nSteps: 2000 });
+      const m = results.getMap();
+      const gates = Array.from(m.gate!.dataSync(), Number);
+      const ge = gates.reduce((a, g) => a + Math.abs(g - 0.2), 0) / G;
+      const re = medianRelErr(m.r!, rTrue);
+      console.log(
+        `zinb: mean |gate−0.2| = ${ge.toFixed(3)}, median rel err r = ${re.toFixed(3)}, p = ${m.p!.item().toFixed(3)}`,
+      );
+      expect(ge).toBeLessThan(0.08);
+      expect(re).toBeLessThan(0.3);
+    },
+    120_000,
+  );
 
-  it("nbvcp (minibatch 100): mean mu·ν recovered; capture correlates with the truth", async () => {
+  // nbvcp: capture and p are only identified up to a scale, so the predicted mean counts are
+  // compared, and the capture's correlation with the truth. Full batch at lr 0.1 converges in
+  // 500 steps (measured corr 0.78, max rel err of the gene means 0.15); the minibatch run (a third
+  // of the cells' capture factors updated per step) needs 2000 steps at lr 0.05 (SCRIBE_SLOW).
+  const nbvcpRecovery = async (opts: FitOptions) => {
     const { counts, nu } = simulate({ seed: 3, capture: true });
-    const { results } = await fit(counts, { ...base, model: "nbvcp", batchSize: 100, nSteps: 2000 });
+    const { results } = await fit(counts, { ...base, model: "nbvcp", ...opts });
     const m = results.getMap();
     const nuHat = Array.from(m.p_capture!.dataSync(), Number);
     const corr = pearson(nuHat, nu!);
-    // capture and p are only identified up to a scale: compare the predicted mean counts
     const pred = predictedMean(m.r!, m.p!.item(), nuHat);
     const obs = Array.from(counts.mean(0).dataSync(), Number);
     const meanErr = Math.max(...pred.map((x, g) => Math.abs(x - obs[g]!) / obs[g]!));
-    console.log(`nbvcp: corr(ν̂, ν) = ${corr.toFixed(3)}, max rel err of gene means = ${meanErr.toFixed(3)}`);
+    console.log(
+      `nbvcp ${JSON.stringify(opts)}: corr(ν̂, ν) = ${corr.toFixed(3)}, max rel err of gene means = ${meanErr.toFixed(3)}`,
+    );
     expect(corr).toBeGreaterThan(0.5);
     expect(meanErr).toBeLessThan(0.2);
+  };
+
+  it("nbvcp (full batch): mean mu·ν recovered; capture correlates with the truth", async () => {
+    await nbvcpRecovery({ nSteps: 500, learningRate: 0.1 });
   }, 120_000);
+
+  it.runIf(slow)(
+    "nbvcp (minibatch 100): mean mu·ν recovered; capture correlates with the truth",
+    async () => {
+      await nbvcpRecovery({ batchSize: 100, nSteps: 2000 });
+    },
+    120_000,
+  );
 
   it.runIf(slow)(
     "zinbvcp: fits, finite loss, gene means within 40 %",
@@ -136,19 +162,4 @@ function predictedMean(r: Tensor, p: number, nu: number[]): number[] {
         return a + (rg * ph) / (1 - ph);
       }, 0) / nu.length,
   );
-}
-
-function pearson(a: number[], b: number[]): number {
-  const n = a.length;
-  const ma = a.reduce((x, y) => x + y, 0) / n;
-  const mb = b.reduce((x, y) => x + y, 0) / n;
-  let sab = 0;
-  let saa = 0;
-  let sbb = 0;
-  for (let i = 0; i < n; i++) {
-    sab += (a[i]! - ma) * (b[i]! - mb);
-    saa += (a[i]! - ma) ** 2;
-    sbb += (b[i]! - mb) ** 2;
-  }
-  return sab / Math.sqrt(saa * sbb);
 }

@@ -2,6 +2,7 @@ import { key, random, seed, splitKey, type Tensor, tensor, trace } from "@scribe
 import { NegativeBinomialProbs } from "@scribe/distributions";
 import { type FitOptions, fit, scribeModel } from "@scribe/models";
 import { describe, expect, it } from "vitest";
+import { pearson, spearman } from "../../bench/stats.js";
 
 /** Long statistical runs; the default suite keeps a seeded fast subset. */
 const SLOW = process.env.SCRIBE_SLOW === "1";
@@ -52,30 +53,6 @@ function mean(a: number[]): number {
   return a.reduce((x, y) => x + y, 0) / a.length;
 }
 
-function pearson(a: number[], b: number[]): number {
-  const ma = mean(a);
-  const mb = mean(b);
-  let sab = 0;
-  let saa = 0;
-  let sbb = 0;
-  for (let i = 0; i < a.length; i++) {
-    sab += (a[i]! - ma) * (b[i]! - mb);
-    saa += (a[i]! - ma) ** 2;
-    sbb += (b[i]! - mb) ** 2;
-  }
-  return sab / Math.sqrt(saa * sbb);
-}
-
-function ranks(a: number[]): number[] {
-  const idx = a.map((v, i) => [v, i] as const).sort((x, y) => x[0] - y[0]);
-  const r = new Array<number>(a.length);
-  idx.forEach(([, i], k) => {
-    r[i] = k;
-  });
-  return r;
-}
-
-const spearman = (a: number[], b: number[]) => pearson(ranks(a), ranks(b));
 const colMeans = (counts: Tensor) => arr(counts.mean(0));
 const logit = (p: number) => Math.log(p / (1 - p));
 
@@ -105,14 +82,19 @@ function logDet(A: number[][]): number {
 const base: FitOptions = { learningRate: 0.05, seed: 0 };
 
 describe("low-rank guide (guideRank)", () => {
-  it("nbdm, guideRank 2: gene means recovered; guide draws follow W Wᵀ + D; r and p independent in the guide", async () => {
+  it(`nbdm, guideRank 2: ${SLOW ? "gene means recovered; " : ""}guide draws follow W Wᵀ + D; r and p independent in the guide`, async () => {
     const { counts } = simulate({ p: 0.6, seed: 11 });
     const obs = colMeans(counts);
-    // 2000 steps: at 1000, q(p) is still concentrating (Beta(37, 20), sd 0.06; at 3000
-    // Beta(208, 139), sd 0.027), which biases the posterior-mean gene means by up to ~12 %.
-    const steps = 2000;
-    const lr = await fit(counts, { ...base, model: "nbdm", guideRank: 2, nSteps: steps });
-    const mf = await fit(counts, { ...base, model: "nbdm", nSteps: steps });
+    // Recovery (1) needs 2000 steps: at 1000, q(p) is still concentrating (Beta(37, 20), sd 0.06;
+    // at 3000 Beta(208, 139), sd 0.027), which biases the posterior-mean gene means by up to ~12 %
+    // (800 steps at lr 0.1: 0.32). So (1) and the mean-field comparison fit run with SCRIBE_SLOW;
+    // the default suite fits 400 steps and checks what holds for any fitted parameters: the
+    // shapes, and that the guide's draws follow its own W Wᵀ + D with r and p independent (2, 3).
+    // Low-rank recovery of gene means is checked in the default suite by lowrank-mixture.test.ts.
+    const steps = SLOW ? 2000 : 400;
+    const opts = { ...base, model: "nbdm" as const, nSteps: steps };
+    const lr = await fit(counts, { ...opts, guideRank: 2 });
+    const mf = SLOW ? await fit(counts, opts) : null;
     const P = lr.results.params;
     expect(P.log_r_loc!.shape).toEqual([G]);
     expect(P.log_r_W!.shape).toEqual([G, 2]);
@@ -121,23 +103,25 @@ describe("low-rank guide (guideRank)", () => {
 
     const S = 4000;
     const sl = lr.results.getPosteriorSamples({ nSamples: S, seed: 1 });
-    const sm = mf.results.getPosteriorSamples({ nSamples: S, seed: 1 });
+    const sm = mf?.results.getPosteriorSamples({ nSamples: S, seed: 1 });
     // (1) gene means: posterior mean of mu_g = r_g p / (1 − p) against the sample means (the NB
     // MLE of the mean), and the MAP.
     const errL = geneMeanErr(sl.mu!, obs);
-    const errM = geneMeanErr(sm.mu!, obs);
+    const errM = sm ? geneMeanErr(sm.mu!, obs) : Number.NaN;
     const mapL = lr.results.getMap();
     const mapErr = Math.max(...arr(mapL.mu!).map((x, g) => Math.abs(x - obs[g]!) / obs[g]!));
     const tail = (h: Float64Array | number[]) => mean(Array.from(h).slice(-200));
     console.log(
       `low-rank: max rel err of E[mu_g] ${errL.toFixed(3)} (mean-field ${errM.toFixed(3)}), MAP ${mapErr.toFixed(3)}, p̂ ${mean(arr(sl.p!)).toFixed(3)} (truth 0.6); ` +
-        `loss (last 200) low-rank ${tail(lr.results.lossHistory).toFixed(1)}, mean-field ${tail(mf.results.lossHistory).toFixed(1)}`,
+        `loss (last 200) low-rank ${tail(lr.results.lossHistory).toFixed(1)}, mean-field ${mf ? tail(mf.results.lossHistory).toFixed(1) : "(SCRIBE_SLOW)"}`,
     );
     // 15 % (the mean-field nbvcp recovery test allows 20 %). Measured: E[mu] 0.088 (mean-field
     // 0.060), MAP 0.061; also 0.076 / 0.085 on data seeds 21 / 31. What is left after 2000
     // steps is the r–p ridge not fully converged (p̂ 0.62–0.65 vs 0.6).
-    expect(errL).toBeLessThan(0.15);
-    expect(mapErr).toBeLessThan(0.15);
+    if (SLOW) {
+      expect(errL).toBeLessThan(0.15);
+      expect(mapErr).toBeLessThan(0.15);
+    }
 
     // (2) r and p in the guide. The likelihood pins mu_g = r_g p/(1 − p), so the exact posterior
     // has log r_g and logit p strongly anti-correlated. Both guides factorize q(r) q(p) (spec
@@ -155,7 +139,7 @@ describe("low-rank guide (guideRank)", () => {
       );
     };
     const cL = corrRP(sl);
-    const cM = corrRP(sm);
+    const cM = sm ? corrRP(sm) : [];
     console.log(
       `corr(log r_g, logit p): low-rank ${cL.map((c) => c.toFixed(3)).join(" ")}; mean-field ${cM.map((c) => c.toFixed(3)).join(" ")}`,
     );
@@ -166,7 +150,7 @@ describe("low-rank guide (guideRank)", () => {
       return mean(arr(lm.sub(lm.mean(0)).square().mean(0).sqrt()));
     };
     console.log(
-      `mean sd of log mu_g in the guide: low-rank ${sdLogMu(sl).toFixed(3)}, mean-field ${sdLogMu(sm).toFixed(3)} (data pin it to ≈ ${mean(obs.map((m) => Math.sqrt(1 / (m * 0.4 * N)))).toFixed(3)})`,
+      `mean sd of log mu_g in the guide: low-rank ${sdLogMu(sl).toFixed(3)}, mean-field ${sm ? sdLogMu(sm).toFixed(3) : "(SCRIBE_SLOW)"} (data pin it to ≈ ${mean(obs.map((m) => Math.sqrt(1 / (m * 0.4 * N)))).toFixed(3)})`,
     );
 
     // (3) cross-gene covariance of log r: the draws follow Σ = W Wᵀ + diag(softplus(raw) + 1e−4).
