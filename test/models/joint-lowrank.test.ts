@@ -291,15 +291,19 @@ describe("joint guide on simulated nbdm data: the r–p correlation", () => {
     tensor(0.35).expand([C, G]),
     false,
   ).sample(k2!);
-  const common = { model: "nbdm" as const, unconstrained: true, nSteps: 700, learningRate: 0.04, seed: 3 };
+  // 300 steps at lr 0.08 (700 at 0.04 gave the same signs and ordering: ELBO gap 0.72 there, 0.36
+  // here; guide correlations −0.39 to −0.67 here, −0.56 to −0.71 there)
+  const common = { model: "nbdm" as const, unconstrained: true, nSteps: 300, learningRate: 0.08, seed: 3 };
 
   it("ELBO(joint) ≥ ELBO(low-rank r, mean-field p); guide covariance of (logit p, r_g) has the Laplace sign", async () => {
     const joint = await fit(counts, { ...common, jointParams: ["p", "r"], guideRank: 2 });
     const lowRank = await fit(counts, { ...common, guideRank: 2 });
-    // −ELBO at the fitted params, 400 particles with the same keys for both (common random numbers)
+    // −ELBO at the fitted params, 150 particles with the same keys for both (common random numbers;
+    // one pass per particle: vectorizeParticles fails on this model with "cannot reshape [400, 1, 1]
+    // into []" at 400 particles)
     const elbo = (opts: object, params: Record<string, Tensor>) => {
       const { model, guide } = scribeModel("nbdm", { nCells: C, nGenes: G, unconstrained: true, ...opts });
-      const loss = new TraceMeanFieldELBO({ numParticles: 400 }).loss(key(99), params, model, guide, [
+      const loss = new TraceMeanFieldELBO({ numParticles: 150 }).loss(key(99), params, model, guide, [
         counts,
         null,
       ]);
@@ -308,7 +312,8 @@ describe("joint guide on simulated nbdm data: the r–p correlation", () => {
     const eJoint = elbo({ jointParams: ["p", "r"], guideRank: 2 }, joint.results.params);
     const eLow = elbo({ guideRank: 2 }, lowRank.results.params);
     console.log(`ELBO joint ${eJoint.toFixed(2)}, low-rank/mean-field ${eLow.toFixed(2)}`);
-    // Monte Carlo error of a 400-particle estimate is ~0.05 here; the margin allows 0.3
+    // Monte Carlo error of a 400-particle estimate is ~0.05 here, so ~0.08 at 150 particles
+    // (1/√n); the margin allows 0.3, ≈ 3.7 of those
     expect(eJoint).toBeGreaterThan(eLow - 0.3);
 
     // guide covariance: Cov(x_p, x_r,g) = c_g sd_p², Var(x_r,g) = c_g² sd_p² + Σ W² + d
