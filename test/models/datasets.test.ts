@@ -81,8 +81,10 @@ describe("datasets: recovery", () => {
       // need ~40 / lr steps of its linear tail)
       positiveTransform: "exp",
       datasetKey: "batch",
-      nSteps: 1000,
-      learningRate: 0.05,
+      // 400 steps at lr 0.1 (max rel err vs the sample means 0.077, vs the truth 0.085, p 0.500;
+      // 1000 steps at lr 0.05 gave the same within the tolerances below)
+      nSteps: 400,
+      learningRate: 0.1,
       seed: 0,
     });
     expect(results.meta.datasetLevels).toEqual(["a", "b"]);
