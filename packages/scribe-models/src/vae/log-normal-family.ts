@@ -27,7 +27,13 @@ import {
   type Tensor,
   zeros,
 } from "@scribe/core";
-import { Normal } from "@scribe/distributions";
+import {
+  type Distribution,
+  MultinomialLogits,
+  NegativeBinomialLogits,
+  Normal,
+  Poisson,
+} from "@scribe/distributions";
 import { alrLatentGenes } from "../laplace/alr-reference.js";
 import {
   multinomialAlrObservation,
@@ -168,7 +174,7 @@ export class LogNormalCountsLikelihood implements DistributionLike {
 
   sample(): Tensor {
     throw new Error(
-      `vae (model ${this.family.model}): drawing counts from the ${this.family.obs.name} observation is not supported; the VAE scores observed counts`,
+      `vae (model ${this.family.model}): this likelihood only scores observed counts; draw counts with ScribeVAEResults.getPosteriorPredictiveCounts`,
     );
   }
 
@@ -235,6 +241,32 @@ export function decodeLogNormalCells(
     1,
   );
   return { cells, mean: rho.mul(counts.sum(-1, true)), denoised: rho, params: { ...params, rho } };
+}
+
+/**
+ * The counts' distribution at latent values x [B, dim], to draw from (batch [B, G] for PLN and
+ * NBLN, [B] with event [G] for LNM; genes in their original order): PLN Poisson(eˣ), NBLN
+ * NB(r, mean eˣ) (NegativeBinomialLogits with logits x − log r, as the observation's log space),
+ * LNM Multinomial(N_c, softmax([x, 0])) with the reference gene's logit 0 and `totals` [B] the
+ * cells' totals N_c (LNM's totals model is separate, §1.8; PLN and NBLN ignore `totals`).
+ * x is clamped to ±30 as {@link decodeLogNormalCells} does.
+ */
+export function countsDistributionAt(
+  family: LogNormalVaeFamily,
+  x: Tensor,
+  logR: Tensor | null,
+  totals: Tensor,
+): Distribution {
+  const xc = x.clamp(-30, 30);
+  if (family.model === "pln") return new Poisson(exp(xc));
+  if (family.model === "nbln") {
+    if (!logR) throw new Error("vae (model nbln): drawing counts needs the fitted log r");
+    return new NegativeBinomialLogits(exp(logR), xc.sub(logR));
+  }
+  const order = family.columnOrder;
+  if (!order) throw new Error(`vae (model ${family.model}): no ALR column order`);
+  const logits = concat([xc, zeros([xc.shape[0]!, 1], xc.dtype)], 1).gather(fromTypedArray(order.toGenes), 1);
+  return new MultinomialLogits(totals, logits);
 }
 
 /**

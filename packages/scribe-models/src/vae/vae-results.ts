@@ -6,7 +6,7 @@
  * tensors; nothing reads back.
  * @module
  */
-import { type Key, random, splitKey, type Tensor } from "@scribe/core";
+import { type Key, random, splitKey, type Tensor, zeros } from "@scribe/core";
 import { Beta, type Distribution } from "@scribe/distributions";
 import { amortizedCaptureFactor } from "../guides/amortized-capture.js";
 import { meanFieldFactor, type ParamGetter } from "../guides/factors.js";
@@ -18,6 +18,7 @@ import { TransformedNormal } from "../models/transformed-normal.js";
 import { decodeTensor, type EncodedTensor, encodeRecordAsync } from "../results/serialize.js";
 import { type DecodedCells, decodeCells } from "./decode.js";
 import {
+  countsDistributionAt,
   type DecodedLogNormalCells,
   decodeLogNormalCells,
   isLogNormalVaeModel,
@@ -247,6 +248,45 @@ export class ScribeVAEResults {
     const c = counts.astype("float32");
     const d = this.decode(c);
     return "cells" in d ? d.cells.logProb(c) : d.dist.logProb(c).sum(-1);
+  }
+
+  /**
+   * Posterior predictive counts of a logistic-normal family (pln, nbln, lnm), [n, C, G]: draw i
+   * takes each cell's z ~ q(z | u_c), x = decoder(z) + √d ⊙ ε and counts from the family's
+   * observation at x (`countsDistributionAt`: Poisson, NB(r, mean eˣ), or for LNM a
+   * multinomial over the cell's own total, the totals being modelled apart). All draws at once:
+   * z, ε and the counts from keys 0, 1 and 2 of `splitKey(k, 3)`.
+   * @example
+   * // fragment: `results` of fit(counts, { model: "pln", inferenceMethod: "vae" })
+   * const draws = results.getPosteriorPredictiveCounts(counts, key(0), 100); // [100, C, G]
+   */
+  getPosteriorPredictiveCounts(counts: Tensor, k: Key, n = 1): Tensor {
+    const family = this.spec.logNormal;
+    if (!family)
+      throw new Error(
+        `VAE results getPosteriorPredictiveCounts: for the logistic-normal models (pln, nbln, lnm), not ${this.modelType}`,
+      );
+    if (!Number.isInteger(n) || n < 1)
+      throw new Error(`VAE results getPosteriorPredictiveCounts: n must be a positive integer, got ${n}`);
+    this.checkCounts(counts, "getPosteriorPredictiveCounts");
+    const c = counts.astype("float32");
+    const { loc, scale } = this.encode(c);
+    // all n draws at once: the cells repeated n times, [n·C, ·]
+    const [kz, kx, ku] = splitKey(k, 3) as [Key, Key, Key];
+    const C = c.shape[0]!;
+    const z = random
+      .normal(kz, [n, ...loc.shape])
+      .mul(scale)
+      .add(loc)
+      .reshape([n * C, -1]);
+    const mean = this.spec.nets.decoder.apply(moduleParams(this.params, "decoder"), z);
+    const sd = this.fitted(LOG_D).mul(0.5).exp();
+    const x = mean.add(random.normal(kx, [...mean.shape]).mul(sd));
+    const logR = family.model === "nbln" ? this.fitted(LOG_R) : null;
+    const totals = zeros([n, 1])
+      .add(c.sum(-1).reshape([1, C]))
+      .reshape([n * C]);
+    return countsDistributionAt(family, x, logR, totals).sample(ku).reshape([n, C, family.nGenes]);
   }
 
   /**
