@@ -7,7 +7,7 @@
  */
 import { key, plate, sample, type Tensor, tensor, valueAndGrad } from "@scribe/core";
 import { Bernoulli, Normal } from "@scribe/distributions";
-import { TraceELBO, TraceMeanFieldELBO } from "@scribe/infer";
+import { AutoMultivariateNormal, TraceELBO, TraceMeanFieldELBO } from "@scribe/infer";
 import { describe, expect, it } from "vitest";
 
 const f64 = (x: number) => tensor(x, { dtype: "float64" });
@@ -98,6 +98,61 @@ describe("vectorizeParticles", () => {
     const mean = q * a + (1 - q) * b;
     const sd = Math.sqrt(q * a * a + (1 - q) * b * b - mean * mean);
     expect(Math.abs(-grads.q.item() - exact)).toBeLessThan((5 * sd) / Math.sqrt(N_PARTICLES));
+  });
+
+  it("flat-vector guide over a plated latent: each particle's site value keeps the plate's shape", () => {
+    // w ~ N(0, τ² I) in a plate of 3, y = X w + ε. The latent of AutoMultivariateNormal is
+    // drawn with batch [n, 1] under the particle plate; unpacked naively, w became [n, n, 3]
+    // (every particle against every other: the likelihood counted n times). The ELBO at fixed
+    // guide params has a closed form: E_q log p(w) + E_q log p(y | w) + H(q), q = N(m, LLᵀ).
+    const X = [
+      [1, 0.5, -1.2],
+      [1, -0.3, 0.8],
+      [1, 1.4, 0.1],
+      [1, -1.1, -0.4],
+    ];
+    const yv = [0.2, 1.1, -0.7, 0.4];
+    const [tau, sigma] = [2, 0.5];
+    const xt = tensor(X, { dtype: "float64" }).transpose();
+    const regression = (yObs: Tensor) => {
+      const w = plate("coef", 3, () => sample("w", new Normal(f64(0), f64(tau))));
+      plate("data", X.length, () => sample("y", new Normal(w.matmul(xt), f64(sigma)), { obs: yObs }));
+    };
+    const m = [0.3, -0.8, 1.5];
+    const L = [
+      [0.4, 0, 0],
+      [0.1, 0.3, 0],
+      [-0.2, 0.05, 0.5],
+    ];
+    const S = m.map((_, i) => m.map((_, j) => L[i]!.reduce((a, l, k) => a + l * L[j]![k]!, 0)));
+    const half = (v: number) => -0.5 * Math.log(2 * Math.PI * v);
+    let elbo = 0;
+    for (let i = 0; i < 3; i++) elbo += half(tau ** 2) - (m[i]! ** 2 + S[i]![i]!) / (2 * tau ** 2);
+    for (let n = 0; n < X.length; n++) {
+      const x = X[n]!;
+      const mean = x.reduce((a, xi, i) => a + xi * m[i]!, 0);
+      const quad = x.reduce((a, xi, i) => a + xi * x.reduce((b, xj, j) => b + S[i]![j]! * xj, 0), 0);
+      elbo += half(sigma ** 2) - ((yv[n]! - mean) ** 2 + quad) / (2 * sigma ** 2);
+    }
+    const logDetL = L.reduce((a, row, i) => a + Math.log(row[i]!), 0);
+    elbo += 1.5 * (1 + Math.log(2 * Math.PI)) + logDetL;
+
+    const guide = new AutoMultivariateNormal(regression);
+    const yt = tensor(yv, { dtype: "float64" });
+    const params = {
+      auto_loc: tensor(m, { dtype: "float64" }),
+      auto_scale_tril: tensor(L, { dtype: "float64" }),
+    };
+    const elboFn = new TraceELBO({ numParticles: 1000, vectorizeParticles: true });
+    // 20 independent 1,000-particle estimates: their spread gives the Monte Carlo error
+    const estimates = Array.from(
+      { length: 20 },
+      (_, r) =>
+        -elboFn.loss(key(100 + r), params, regression, (...a: [Tensor]) => guide.call(...a), [yt]).item(),
+    );
+    const mean = estimates.reduce((a, v) => a + v, 0) / estimates.length;
+    const sd = Math.sqrt(estimates.reduce((a, v) => a + (v - mean) ** 2, 0) / (estimates.length - 1));
+    expect(Math.abs(mean - elbo)).toBeLessThan((5 * sd) / Math.sqrt(estimates.length));
   });
 
   it("refuses a bad maxPlateNesting", () => {

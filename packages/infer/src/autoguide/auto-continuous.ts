@@ -82,8 +82,9 @@ export abstract class AutoContinuous<A extends unknown[]> extends AutoGuide<A> {
     const z = sample(`_${this.prefix}_latent`, this.latentDistribution(p), { infer: { isAuxiliary: true } });
     const us = this.unpackLatent(z);
     const out: Record<string, Tensor> = {};
+    const lead = z.shape.slice(0, -1);
     for (const { site } of this.layout) {
-      const u = us[site.name]!;
+      const u = alignToPlates(us[site.name]!, lead, site.initUnconstrained.shape.length - site.eventDim);
       out[site.name] = this.inPlates(site, plates, () => {
         if (site.isReal) return sample(site.name, new Delta(u, 0, site.eventDim));
         const x = site.transform.drawForward(u); // a draw: the portable map
@@ -156,4 +157,16 @@ export abstract class AutoContinuous<A extends unknown[]> extends AutoGuide<A> {
       );
     return v;
   }
+}
+
+/**
+ * A site value unpacked from a latent drawn under outer plates (vectorized particles): the
+ * latent's batch shape is right-aligned with the plates, so its trailing size-1 dims stand
+ * where the site's own plate dims are. Drop those (up to the site's batch rank) so the value
+ * is [particles, ...sitePlates, ...event] and not an outer product with the site's plates.
+ */
+function alignToPlates(u: Tensor, lead: readonly number[], siteBatchRank: number): Tensor {
+  let keep = lead.length;
+  while (keep > 0 && lead.length - keep < siteBatchRank && lead[keep - 1] === 1) keep--;
+  return keep === lead.length ? u : u.reshape([...lead.slice(0, keep), ...u.shape.slice(lead.length)]);
 }
