@@ -11,7 +11,7 @@
 // from Node 20's (their Math.exp/Math.log differ in the last bit). The last cases draw through
 // @scribe/infer: an AutoNormal guide (its sites' draw maps), flow layers (their draw passes:
 // network activations, spline softmax/softplus/log, exp of the log-scales) and BernoulliLogits
-// and BinomialLogits (the portable logistic function).
+// and BinomialLogits (the portable logistic function), NegativeBinomialLogits (the portable exp).
 
 /** The part of @scribe/core the cases need (the source or the built dist). */
 export interface CoreForDraws {
@@ -55,6 +55,7 @@ export interface DistributionsForDraws {
   Dirichlet: SamplerClass;
   BernoulliLogits: SamplerClass;
   BinomialLogits: SamplerClass;
+  NegativeBinomialLogits: SamplerClass;
   TransformedDistribution: SamplerClass;
   ExpTransform: TransformClass;
   SigmoidTransform: TransformClass;
@@ -221,6 +222,8 @@ export function drawCases(
       flowDraw(new infer.AffineCoupling(2, { hiddenDims: [8], dtype: "float64" }), 49, N / 2, 2),
     BernoulliLogits: () => new dists.BernoulliLogits(t([-2.5, 0.3, 1.7, 4])).sample(key(50), [N / 4]),
     BinomialLogits: () => new dists.BinomialLogits(t([25]), t([-0.8, 2.1])).sample(key(51), [N / 2]),
+    NegativeBinomialLogits: () =>
+      new dists.NegativeBinomialLogits(t([0.7, 12]), t([-1.3, 2.2])).sample(key(52), [N / 2]),
   };
   return Object.fromEntries(Object.entries(cases).map(([name, f]) => [name, Array.from(f().dataSync())]));
 }

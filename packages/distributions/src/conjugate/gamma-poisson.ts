@@ -52,7 +52,12 @@ export class GammaPoisson extends Distribution {
     const [kg, kp] = splitKey(key, 2) as [Key, Key];
     const shape = this.shape(sampleShape);
     const g = random.gamma(kg, this.concentration, shape, { dtype: this.concentration.dtype });
-    return random.poisson(kp, div(g, this.rate), shape, { dtype: this.concentration.dtype });
+    return random.poisson(kp, this.poissonMean(g), shape, { dtype: this.concentration.dtype });
+  }
+
+  /** The Poisson mean of a Gamma(concentration, 1) draw g: g / rate. */
+  protected poissonMean(g: Tensor): Tensor {
+    return div(g, this.rate);
   }
 
   logProb(value: Tensor): Tensor {

@@ -1,4 +1,4 @@
-import { exp, neg, sigmoid, type Tensor } from "@scribe/core";
+import { exp, neg, random, sigmoid, type Tensor } from "@scribe/core";
 import { nonnegativeInteger, positive, real } from "../constraints.js";
 import { nbLogitsLogProb } from "../kernels/negative-binomial.js";
 import { asValue, checkArgs, type ParamLike, promoteParams } from "../param-utils.js";
@@ -28,6 +28,11 @@ export class NegativeBinomialLogits extends GammaPoisson {
     this.totalCount = this.concentration;
     this.logits = values.logits;
     checkArgs(this, values);
+  }
+
+  /** g·e^l with the portable exp: a draw gives the same bits in every JavaScript engine (issue 22). */
+  protected override poissonMean(g: Tensor): Tensor {
+    return g.mul(random.portableExp(this.logits));
   }
 
   /** sigmoid(logits). */
