@@ -19,27 +19,10 @@ import { createAnnData } from "@scribe/models/io/index.js";
 import { checkLevelPriors } from "@scribe/models/models/priors.js";
 import { describe, expect, it } from "vitest";
 import { cliInProcess as cli } from "./cli-in-process.js";
+import { base, DATASETS, DESIGN, G } from "./factor-design-fixture.js";
 
 const arr = (t: Tensor) => Array.from(t.dataSync() as ArrayLike<number>, Number);
 
-/** treat (t0, t1) × batch (b0, b1, b2), crossed: dataset d = 3·treat + batch. */
-const DESIGN = {
-  names: ["treat", "batch"],
-  levels: [
-    ["t0", "t1"],
-    ["b0", "b1", "b2"],
-  ],
-};
-const G = 2;
-const DATASETS = [0, 1, 2, 3, 4, 5];
-const base = {
-  nCells: DATASETS.length,
-  nGenes: G,
-  parameterization: "mean_odds" as const,
-  unconstrained: true,
-  datasetIndices: DATASETS,
-  datasetFactors: DESIGN,
-};
 const counts = () => tensor(DATASETS.map(() => [1, 2]));
 
 type Site = { type: string; value: Tensor; fn?: { logProb(v: Tensor): Tensor } };

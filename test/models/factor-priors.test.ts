@@ -18,27 +18,9 @@ import { createAnnData } from "@scribe/models/io/index.js";
 import { write10x } from "@scribe/models/io/node.js";
 import { describe, expect, it } from "vitest";
 import { cliInProcess as cli } from "./cli-in-process.js";
+import { base, DATASETS, G } from "./factor-design-fixture.js";
 
 const arr = (t: Tensor) => Array.from(t.dataSync() as ArrayLike<number>, Number);
-
-/** Factors treat (t0, t1) × batch (b0, b1, b2), crossed: dataset d = 3·treat + batch. */
-const DESIGN = {
-  names: ["treat", "batch"],
-  levels: [
-    ["t0", "t1"],
-    ["b0", "b1", "b2"],
-  ],
-};
-const G = 2;
-const DATASETS = [0, 1, 2, 3, 4, 5];
-const base = {
-  nCells: DATASETS.length,
-  nGenes: G,
-  parameterization: "mean_odds" as const,
-  unconstrained: true,
-  datasetIndices: DATASETS,
-  datasetFactors: DESIGN,
-};
 
 describe("per-level factor priors: sites, θ and errors", () => {
   it("horseshoe on treat, NEG on batch, base tuple: trace site names and shapes, θ by hand", () => {
