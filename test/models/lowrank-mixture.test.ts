@@ -72,6 +72,20 @@ const NSTEPS_NBDM = 600;
 const TOL_NB = 0.3;
 const TOL_TWO_STATE = 0.45;
 
+/** The loss decreases and the component means mu_kg match MU (up to label order) within `tol`. */
+function expectMuRecovered(results: Awaited<ReturnType<typeof fit>>["results"], label: string, tol: number) {
+  const { first, last } = lossDecreases(results.lossHistory);
+  const m = results.getMap();
+  expect([...m.mu!.shape]).toEqual([2, G]);
+  const est = [0, 1].map((k) => arr(m.mu!).slice(k * G, (k + 1) * G));
+  const { err } = matchedRelErr(est, MU);
+  console.log(
+    `${label} low-rank mixture: loss ${first.toFixed(1)} → ${last.toFixed(1)}, max rel err of mu_kg = ${err.toFixed(3)}`,
+  );
+  expect(last).toBeLessThan(first);
+  expect(err).toBeLessThan(tol);
+}
+
 describe("low-rank guide (guideRank: 4) over 2-component mixtures", () => {
   it("nbdm: runs, loss decreases, component means mu_kg recovered", async () => {
     // NSTEPS_NBDM steps from the k-means start, which places the components. The last iterate at
@@ -89,16 +103,7 @@ describe("low-rank guide (guideRank: 4) over 2-component mixtures", () => {
       parameterization: "linked",
       nSteps: NSTEPS_NBDM,
     });
-    const { first, last } = lossDecreases(results.lossHistory);
-    const m = results.getMap();
-    expect([...m.mu!.shape]).toEqual([2, G]);
-    const est = [0, 1].map((k) => arr(m.mu!).slice(k * G, (k + 1) * G));
-    const { err } = matchedRelErr(est, MU);
-    console.log(
-      `nbdm low-rank mixture: loss ${first.toFixed(1)} → ${last.toFixed(1)}, max rel err of mu_kg = ${err.toFixed(3)}`,
-    );
-    expect(last).toBeLessThan(first);
-    expect(err).toBeLessThan(TOL_NB);
+    expectMuRecovered(results, "nbdm", TOL_NB);
   }, 120_000);
 
   it.runIf(SLOW)(
@@ -180,16 +185,7 @@ describe("low-rank guide (guideRank: 4) over 2-component mixtures", () => {
         parameterization: "natural",
         nQuadNodes: 32,
       });
-      const { first, last } = lossDecreases(results.lossHistory);
-      const m = results.getMap();
-      expect([...m.mu!.shape]).toEqual([2, G]);
-      const est = [0, 1].map((k) => arr(m.mu!).slice(k * G, (k + 1) * G));
-      const { err } = matchedRelErr(est, MU);
-      console.log(
-        `twostate low-rank mixture: loss ${first.toFixed(1)} → ${last.toFixed(1)}, max rel err of mu_kg = ${err.toFixed(3)}`,
-      );
-      expect(last).toBeLessThan(first);
-      expect(err).toBeLessThan(TOL_TWO_STATE);
+      expectMuRecovered(results, "twostate", TOL_TWO_STATE);
     },
     120_000,
   );
