@@ -156,6 +156,61 @@ describe("Laplace marginal of one cell in 1-D vs numerical integration (float64)
       },
     },
     {
+      // the library offset o shifts the log rate: f(x) = u (x + o) − e^{x + o} − log u! + log N(x)
+      name: "PLN with a log offset o = 0.8 (library size), u = 3000",
+      obs: poissonObservation,
+      build: () => {
+        const u = 3000;
+        const o = 0.8;
+        const N = normalPart(mu + 5, s2);
+        const p: OneD = {
+          f: (x) => u * (x + o) - Math.exp(x + o) - lgammaRef(u + 1) + N.f(x),
+          d: (x) => {
+            const e = Math.exp(x + o);
+            return [u - e + N.d1(x), -e + N.d2, -e, -e];
+          },
+        };
+        const ctx = makeContext(
+          poissonObservation,
+          { mu: [mu + 5], W: [w], d: [dd], k: 1 },
+          { counts: [u], C: 1, G: 1, constant: [-lgammaRef(u + 1)], offset: [o] },
+        );
+        return { ctx, p };
+      },
+    },
+    {
+      name: "NBLN with a log offset o = −1.2, u = 2000, r = 5000",
+      obs: negativeBinomialObservation,
+      build: () => {
+        const u = 2000;
+        const r = 5000;
+        const o = -1.2;
+        // as the NBLN case with the mean e^{x + o}: the logistic part's centre moves to log r − o
+        const L = logisticPart(u, u + r, Math.log(r) - o);
+        const cst =
+          lgammaRef(u + r) -
+          lgammaRef(r) -
+          lgammaRef(u + 1) +
+          r * Math.log(r) -
+          (u + r) * Math.log(r) +
+          u * o;
+        const N = normalPart(mu + 6, s2);
+        const p: OneD = {
+          f: (x) => cst + L.f(x) + N.f(x),
+          d: (x) => {
+            const [a1, a2, a3, a4] = L.d(x);
+            return [a1 + N.d1(x), a2 + N.d2, a3, a4];
+          },
+        };
+        const ctx = makeContext(
+          negativeBinomialObservation,
+          { mu: [mu + 6], W: [w], d: [dd], k: 1, logR: [Math.log(r)] },
+          { counts: [u], C: 1, G: 1, constant: [-lgammaRef(u + 1)], offset: [o] },
+        );
+        return { ctx, p };
+      },
+    },
+    {
       name: "LNM with 2 genes (binomial in the ALR coordinate), N = 6000",
       obs: multinomialAlrObservation,
       build: () => {

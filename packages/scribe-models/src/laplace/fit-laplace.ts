@@ -27,10 +27,11 @@ import { Adam, type OptimizerState } from "@scribe/infer";
 import type { AnnData } from "../io/anndata.js";
 import { toDense } from "../io/matrix.js";
 import { validateCounts } from "../io/validate.js";
-import { type PriorsInput, resolvePriors } from "../models/priors.js";
+import type { PriorsInput } from "../models/priors.js";
 import { alrLatentGenes, selectAlrReference } from "./alr-reference.js";
 import { laplaceStart } from "./laplace-init.js";
-import type { CapturePrior, LaplaceModel, LaplaceResults, NewtonReport } from "./laplace-results.js";
+import type { LaplaceModel, LaplaceResults, NewtonReport } from "./laplace-results.js";
+import { type LogOffsetOption, resolveLogOffset } from "./log-offset.js";
 import { capacitanceCholesky } from "./low-rank-precision.js";
 import { type EStepResult, type NewtonOptions, newtonEStep } from "./newton.js";
 import { type LaplaceContext, laplaceLogMarginal } from "./newton-system.js";
@@ -49,7 +50,7 @@ import {
   NBLN_START_R,
   type NbSviFitter,
 } from "./svi-cascade.js";
-import { fitCapturedTotals, fitTotals } from "./totals.js";
+import { fitCapturedTotals, fitTotals, lnmvcpCapturePrior } from "./totals.js";
 
 /** Options of {@link fitLaplace} (and of `fit` with `inferenceMethod: "laplace"`). */
 export interface LaplaceFitOptions {
@@ -74,11 +75,11 @@ export interface LaplaceFitOptions {
   /** Newton settings of the E-step. */
   newton?: NewtonOptions;
   /**
-   * PLN/NBLN per-cell log offset added to the log rate: an array of C values,
-   * "log-library" (log of each cell's total over its mean total), or none (default, as SCRIBE
-   * without a capture prior).
+   * PLN/NBLN per-cell log offset added to the log rate (library size; `log-offset.ts`): an
+   * array of C values, "log-library" (log of each cell's total over the mean total), or none
+   * (default, as SCRIBE without a capture prior).
    */
-  logOffset?: ArrayLike<number> | "log-library" | null;
+  logOffset?: LogOffsetOption;
   /** LNM: the ALR reference gene (default: SCRIBE's selection, `selectAlrReference`). */
   alrReference?: number;
   /** NBLN: loc of the LogNormal(loc, 1) prior on r (default 0, SCRIBE's fallback). */
@@ -172,23 +173,6 @@ interface Prepared {
   constant: Float64Array;
 }
 
-function libraryOffset(
-  h: Host,
-  o: LaplaceFitOptions["logOffset"],
-  totals: Float64Array,
-): Float64Array | null {
-  if (o === undefined || o === null) return null;
-  if (o === "log-library") {
-    const mean = totals.reduce((a, b) => a + b, 0) / h.C;
-    return Float64Array.from(totals, (t) => Math.log(Math.max(t, 1) / mean));
-  }
-  if (o.length !== h.C) throw new Error(`fit (laplace): logOffset has ${o.length} values for ${h.C} cells`);
-  const out = Float64Array.from(o);
-  for (let c = 0; c < h.C; c++)
-    if (!Number.isFinite(out[c]!)) throw new Error(`fit (laplace): logOffset[${c}] is ${out[c]}`);
-  return out;
-}
-
 function prepare(h: Host, opts: LaplaceFitOptions): Prepared {
   const { C, G, values } = h;
   const totals = new Float64Array(C);
@@ -200,7 +184,7 @@ function prepare(h: Host, opts: LaplaceFitOptions): Prepared {
       logFact[c]! += lgammaHost(u + 1);
     }
   if (opts.model === "pln" || opts.model === "nbln") {
-    const offset = libraryOffset(h, opts.logOffset, totals);
+    const offset = resolveLogOffset(opts.logOffset, totals, "fit (laplace)");
     const z = Float64Array.from(values, (u, i) => Math.log1p(u) - (offset ? offset[Math.floor(i / G)]! : 0));
     return {
       obs: opts.model === "pln" ? poissonObservation : negativeBinomialObservation,
@@ -214,6 +198,10 @@ function prepare(h: Host, opts: LaplaceFitOptions): Prepared {
       constant: logFact.map((v) => -v),
     };
   }
+  if (opts.logOffset !== undefined && opts.logOffset !== null)
+    throw new Error(
+      `fit (laplace): logOffset is PLN's and NBLN's (a log-rate offset); ${opts.model} models the composition, whose totals are fitted apart`,
+    );
   if (G < 2) throw new Error(`fit (laplace): ${opts.model} needs at least 2 genes`);
   const ref = opts.alrReference ?? selectAlrReference(values, C, G);
   if (!Number.isInteger(ref) || ref < 0 || ref >= G)
@@ -256,34 +244,6 @@ function context(p: Params, obs: ObservationModel, data: ObservationData): Lapla
   return { obs, prior, mChol: capacitanceCholesky(prior), data, globals: p.logR ? { logR: p.logR } : {} };
 }
 
-/** The `priors` keys the Laplace engine reads: lnmvcp's capture prior. */
-const CAPTURE_PRIOR_KEYS = ["organism", "capture_efficiency", "eta_capture"];
-
-/**
- * lnmvcp's biology-informed capture prior from `priors`, resolved by the SVI models' own
- * resolver (organism table and tuple checks in one place, models/priors.ts); null for none.
- */
-function laplaceCapturePrior(opts: LaplaceFitOptions): CapturePrior | null {
-  const keys = Object.keys(opts.priors ?? {});
-  if (keys.length === 0) return null;
-  if (opts.model !== "lnmvcp")
-    throw new Error(
-      `fit (laplace): priors (${keys.join(", ")}) apply only to lnmvcp's capture; ${opts.model} takes none`,
-    );
-  const other = keys.filter((k) => !CAPTURE_PRIOR_KEYS.includes(k));
-  if (other.length > 0)
-    throw new Error(
-      `fit (laplace): lnmvcp takes only the capture prior in priors (${CAPTURE_PRIOR_KEYS.join(", ")}); got ${other.join(", ")}`,
-    );
-  return resolvePriors(opts.priors, {
-    parameterization: "canonical",
-    unconstrained: false,
-    zeroInflated: false,
-    variableCapture: true,
-    nComponents: 1,
-  }).capture;
-}
-
 function report(e: EStepResult): NewtonReport {
   return { iterations: e.iterations, converged: e.converged, rescued: e.rescued, failed: e.failed };
 }
@@ -320,7 +280,7 @@ async function fitLaplaceHere(
     throw new Error(
       `fit (laplace): model must be one of ${models.join(", ")}, got ${JSON.stringify(options.model)}`,
     );
-  const capturePrior = laplaceCapturePrior(options);
+  const capturePrior = lnmvcpCapturePrior(options.model, options.priors, "fit (laplace)");
   const dtype = options.dtype ?? "float32";
   if (dtype === "float64" && currentBackend() !== cpuBackend())
     throw new Error("fit (laplace): dtype float64 needs the cpu backend");

@@ -15,6 +15,7 @@
 import { gaussLegendre01, specialScalar } from "@scribe/core";
 import { nelderMead } from "../de/nelder-mead.js";
 import { etaPriorLocOfTotal } from "../models/eta-prior-loc.js";
+import { type PriorsInput, resolvePriors } from "../models/priors.js";
 import type { CapturePrior, TotalsFit } from "./laplace-results.js";
 
 function profileLogLik(totals: Float64Array, mean: number, logR: number): number {
@@ -260,4 +261,37 @@ export function fitCapturedTotals(
     fit: { rT, p, mean: (rT * p) / (1 - p), capture: capturePrior ?? "flat" },
     meanCapture,
   };
+}
+
+/** The `priors` keys lnmvcp reads (Laplace-EM and the VAE): its capture prior. */
+const CAPTURE_PRIOR_KEYS = ["organism", "capture_efficiency", "eta_capture"];
+
+/**
+ * lnmvcp's biology-informed capture prior from `priors`, resolved by the SVI models' own
+ * resolver (organism table and tuple checks in one place, models/priors.ts); null for none.
+ * Laplace-EM and the VAE both read it (`where` names the caller in errors).
+ */
+export function lnmvcpCapturePrior(
+  model: string,
+  priors: PriorsInput | undefined,
+  where: string,
+): CapturePrior | null {
+  const keys = Object.keys(priors ?? {});
+  if (keys.length === 0) return null;
+  if (model !== "lnmvcp")
+    throw new Error(
+      `${where}: priors (${keys.join(", ")}) apply only to lnmvcp's capture; ${model} takes none`,
+    );
+  const other = keys.filter((k) => !CAPTURE_PRIOR_KEYS.includes(k));
+  if (other.length > 0)
+    throw new Error(
+      `${where}: lnmvcp takes only the capture prior in priors (${CAPTURE_PRIOR_KEYS.join(", ")}); got ${other.join(", ")}`,
+    );
+  return resolvePriors(priors, {
+    parameterization: "canonical",
+    unconstrained: false,
+    zeroInflated: false,
+    variableCapture: true,
+    nComponents: 1,
+  }).capture;
 }
