@@ -15,6 +15,7 @@ export { NegativeBinomialProbs } from "./conjugate/negative-binomial-probs.js";
 export * from "./constraints.js";
 export { Dependent, IndependentConstraint } from "./constraints.js";
 export { Beta } from "./continuous/beta.js";
+export { betaQuantile, betaQuantileWithComplement } from "./continuous/beta-quantile.js";
 export { BetaPrime } from "./continuous/beta-prime.js";
 export { Cauchy } from "./continuous/cauchy.js";
 export { Chi2 } from "./continuous/chi2.js";

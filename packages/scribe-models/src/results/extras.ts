@@ -16,11 +16,12 @@ import {
   type Tensor,
   trace,
 } from "@scribe/core";
-import type { Distribution } from "@scribe/distributions";
+import { Beta, betaQuantileWithComplement, Dirichlet, type Distribution } from "@scribe/distributions";
 import { guideDistributions } from "../guides/guide.js";
 import { type AnnData, createAnnData } from "../io/anndata.js";
 import type { ModelConfig } from "../models/config.js";
 import { buildModel } from "../models/model.js";
+import { ScribeBetaPrime } from "../models/scribe-beta-prime.js";
 import { drawAt, sampleCount } from "./log-likelihood.js";
 
 function checkLevels(q: readonly number[]): void {
@@ -56,29 +57,68 @@ export async function sampleQuantiles(draws: Tensor, q: readonly number[]): Prom
 }
 
 /**
- * Quantiles of every latent site's guide marginal whose distribution has an inverse CDF
- * (LogNormal, Normal + transform, Normal, and low-rank factors without a component axis — their
- * marginals are the normal's diagonal pushed through the transform): a record of [Q, …].
- * Sites whose family has no closed-form inverse CDF (Beta, BetaPrime, Dirichlet) are left out;
- * use {@link sampleQuantiles} on posterior draws for those.
+ * Quantiles of every latent site's guide marginal in closed form: a record of [Q, …]. Families
+ * with an inverse CDF (LogNormal, Normal + transform, Normal, and low-rank factors without a
+ * component axis — their marginals are the normal's diagonal pushed through the transform) use
+ * it; Beta, SCRIBE's BetaPrime and the Dirichlet's per-coordinate Beta marginals use the float64
+ * Beta quantile on the host (their concentrations are read with one await each). Sites with
+ * neither (flows, low-rank factors over components) are left out; use {@link sampleQuantiles}
+ * on posterior draws for those.
  */
-export function guideQuantiles(
+export async function guideQuantiles(
   cfg: ModelConfig,
   params: Readonly<Record<string, Tensor>>,
   q: readonly number[],
   counts?: Tensor | null,
-): Record<string, Tensor> {
+): Promise<Record<string, Tensor>> {
   checkLevels(q);
   const out: Record<string, Tensor> = {};
   for (const [name, { dist }] of guideDistributions(cfg, params, counts ?? null)) {
-    const t = marginalQuantiles(dist, q);
+    const t = (await betaFamilyQuantiles(dist, q)) ?? marginalQuantiles(dist, q);
     if (t) out[name] = t;
   }
   return out;
 }
 
+/**
+ * Quantiles [Q, …batch, …event] of a Beta-family factor, or null for other families: Beta(a, b)
+ * directly; SCRIBE's BetaPrime(α, β), the law of φ = (1 − p)/p with p ~ Beta(α, β), as y/x
+ * where [y, x] is the Beta(β, α) quantile and its complement (1 − p ~ Beta(β, α), and φ is
+ * increasing in 1 − p); a Dirichlet(α) coordinate i through its marginal Beta(α_i, α₀ − α_i).
+ */
+async function betaFamilyQuantiles(d: Distribution, q: readonly number[]): Promise<Tensor | null> {
+  const shape = [...d.batchShape, ...d.eventShape];
+  const n = shape.reduce((x, y) => x * y, 1);
+  const read = async (t: Tensor) => Float64Array.from((await t.expand(shape).data()) as ArrayLike<number>);
+  let a: Float64Array;
+  let b: Float64Array;
+  let value: (x: number, complement: number) => number = (x) => x;
+  if (d instanceof Beta) [a, b] = await Promise.all([read(d.concentration1), read(d.concentration0)]);
+  else if (d instanceof ScribeBetaPrime) {
+    [a, b] = await Promise.all([read(d.concentration0), read(d.concentration1)]);
+    value = (y, x) => y / x;
+  } else if (d instanceof Dirichlet) {
+    a = await read(d.concentration);
+    const k = d.eventShape[0]!;
+    b = new Float64Array(n);
+    for (let row = 0; row < n; row += k) {
+      let total = 0;
+      for (let i = 0; i < k; i++) total += a[row + i]!;
+      for (let i = 0; i < k; i++) b[row + i] = total - a[row + i]!;
+    }
+  } else return null;
+  const out = new Float64Array(q.length * n);
+  q.forEach((level, i) => {
+    for (let j = 0; j < n; j++) {
+      const [x, complement] = betaQuantileWithComplement(a[j]!, b[j]!, level);
+      out[i * n + j] = value(x, complement);
+    }
+  });
+  return fromTypedArray(Float32Array.from(out), [q.length, ...shape]);
+}
+
 function marginalQuantiles(d: Distribution, q: readonly number[]): Tensor | null {
-  if (d.eventShape.length > 0) return null; // joint factors (low-rank, Dirichlet): no per-coordinate icdf here
+  if (d.eventShape.length > 0) return null; // joint factors (low-rank): no per-coordinate icdf here
   const shape = [...d.batchShape];
   const rows: Tensor[] = [];
   try {

@@ -335,7 +335,8 @@ export class ScribeResults {
    * Quantiles at levels `q` (each in (0, 1)): `source: "samples"` (default) of `nSamples`
    * posterior draws (MCMC: the stored draws) of every latent and derived parameter, [Q, …];
    * `source: "guide"` in closed form from the guide's marginals, for the sites whose factor
-   * has an inverse CDF (LogNormal, Normal, Normal + transform).
+   * has one (LogNormal, Normal, Normal + transform, Beta, SCRIBE's BetaPrime, Dirichlet
+   * marginals).
    * @example
    * const { r } = await results.quantiles([0.025, 0.5, 0.975]); // r: [3, G]
    */
