@@ -6,12 +6,15 @@
  */
 import { deterministic, exp, expm1, full, neg, plate, sample, type Tensor } from "@scribe/core";
 import { TruncatedNormal } from "@scribe/distributions";
+import type { FamilyGrid } from "../families/family.js";
 import { familyOf } from "../families/registry.js";
 import { muEtaValue } from "./capture-scaling.js";
 import type { ModelConfig } from "./config.js";
 import { cellMixingWeights, datasetIndexTensor } from "./datasets.js";
 import { etaPriorLocs } from "./eta-prior-loc.js";
 import { type CaptureValue, observationDistribution } from "./observation.js";
+import { type OuterBatch, outerBatch, toOuterForm } from "./outer-batch.js";
+import { liftAxes } from "./parameterization.js";
 import { latentSiteSpecs, priorDistribution } from "./sites.js";
 
 /** A SCRIBE model function: `counts` [nCells, nGenes] (or null for predictive runs) and an optional minibatch size. */
@@ -56,12 +59,38 @@ export function buildModel(cfg: ModelConfig): ScribeModelFn {
   const datasetsOfCells = cfg.datasets ? datasetIndexTensor(cfg) : null;
   if (datasetsOfCells && !family.cellGrid)
     throw new Error(`${cfg.modelType}: this model family does not support datasets`);
+  // the batch dims the model's own plate and parameter axes take, right of any enclosing plate
+  const ownDims = Math.max(
+    1,
+    ...globals.map((s) => s.shape.length - (s.family.kind === "dirichlet" ? 1 : 0)),
+  );
   return (counts?: Tensor | null, batchSize?: number | null) => {
     checkCountsShape(cfg, counts);
+    // enclosing plates (vectorized particles): values in the form [outer…, own…] (outer-batch.ts)
+    const outer = outerBatch(cfg.modelType, ownDims);
+    if (outer && (cfg.datasets || cfg.priors.captureScaling))
+      throw new Error(
+        `${cfg.modelType}: datasets and capture scaling do not broadcast over an enclosing plate (vectorized particles) yet`,
+      );
+    // `sampled`: the values as drawn (aligned from the right, as the priors' hyper-references
+    // need them); `values`: in the form the parameter code takes
+    const sampled: Record<string, Tensor> = {};
     const values: Record<string, Tensor> = {};
-    for (const s of globals) values[s.name] = sample(s.name, priorDistribution(s, values));
+    for (const s of globals) {
+      const d = priorDistribution(s, sampled);
+      sampled[s.name] = sample(s.name, d);
+      values[s.name] = outer
+        ? toOuterForm(
+            sampled[s.name]!,
+            outer,
+            s.shape.length - d.eventShape.length,
+            d.eventShape.length,
+            s.name,
+          )
+        : sampled[s.name]!;
+    }
     // the family emits its deterministic sites and the likelihood's parameters (families/)
-    const grid = family.modelSites(cfg, values);
+    const grid = outer ? liftGrid(family.modelSites(cfg, values), outer) : family.modelSites(cfg, values);
     // capture scaling: the η prior's location (scalar, or per dataset, emitted as mu_eta)
     let muEta = muEtaValue(cfg, values);
     if (muEta && !("mu_eta" in values)) muEta = deterministic("mu_eta", muEta);
@@ -90,11 +119,13 @@ export function buildModel(cfg: ModelConfig): ScribeModelFn {
           const v = sample(cellSite.name, priorDistribution(cellSite, values, [B]));
           capture = { kind: cellSite.name as CaptureValue["kind"], value: v };
         }
+        if (outer) capture = { kind: capture.kind, value: cellAligned(capture.value, outer, cellSite.name) };
       }
       const annB = ann ? ann.index(idx) : null;
       const dsB = datasetsOfCells ? datasetsOfCells.index(idx) : null;
       const cellGrid = dsB && family.cellGrid ? family.cellGrid(cfg, values, dsB) : grid;
-      const mixing = values.mixing_weights ? cellMixingWeights(cfg, values.mixing_weights, dsB) : null;
+      let mixing = values.mixing_weights ? cellMixingWeights(cfg, values.mixing_weights, dsB) : null;
+      if (mixing && outer) mixing = liftAxes(mixing, outer.shape.length, outer.nesting);
       const dist = observationDistribution(
         cfg,
         family.componentDistribution(cfg, cellGrid, capture),
@@ -104,4 +135,20 @@ export function buildModel(cfg: ModelConfig): ScribeModelFn {
       sample("counts", dist, { obs });
     });
   };
+}
+
+/**
+ * The grid [outer…, K?, G] with the model's dims between the outer axes and its own:
+ * [outer…, 1 × nesting, K?, G], so that with the cell axis (at dim −1 of the counts' batch) the
+ * likelihood's batch shape lines up with the enclosing plates.
+ */
+function liftGrid(grid: FamilyGrid, outer: OuterBatch): FamilyGrid {
+  const out: Record<string, Tensor | undefined> = {};
+  for (const [k, v] of Object.entries(grid)) out[k] = v && liftAxes(v, outer.shape.length, outer.nesting);
+  return out;
+}
+
+/** A per-cell value drawn under enclosing plates as [outer…, 1 × (nesting − 1), B]: the cell axis at dim −1. */
+function cellAligned(v: Tensor, outer: OuterBatch, site: string): Tensor {
+  return liftAxes(toOuterForm(v, outer, 1, 0, site), outer.shape.length, outer.nesting - 1);
 }

@@ -30,6 +30,14 @@ export interface CaptureValue {
 }
 
 /**
+ * A per-cell value [lead…, B] as a column against the grid: [lead…, B, 1] ([lead…, B, 1, 1] for
+ * mixtures, whose grid has the component axis too).
+ */
+function cellColumn(v: Tensor, mixture: boolean): Tensor {
+  return v.reshape([...v.shape, ...(mixture ? [1, 1] : [1])]);
+}
+
+/**
  * Effective success probability after capture: p̂ = p·ν / (1 − p·(1 − ν)).
  * @example
  * capturedP(tensor(0.5), tensor([1])); // 0.5 (full capture leaves p unchanged)
@@ -55,9 +63,7 @@ export function nbComponentDistribution(
     pHat = clamp(grid.p, P_FLOOR, 1 - P_FLOOR);
     base = new NegativeBinomialProbs(grid.r, pHat, false);
   } else {
-    const B = capture.value.shape[0]!;
-    const cellShape = mix ? [B, 1, 1] : [B, 1];
-    const c = capture.value.reshape(cellShape);
+    const c = cellColumn(capture.value, mix);
     if (cfg.parameterization === "mean_odds") {
       const odds = capture.kind === "phi_capture" ? c : sub(div(1, clamp(c, P_FLOOR, 1)), 1);
       const logits = neg(log(mul(clamp(grid.phi, P_FLOOR), add(odds, 1))));
@@ -98,8 +104,7 @@ export function twoStateComponentDistribution(
       throw new Error(
         `${cfg.modelType}: capture must be p_capture (phi_capture is not supported by the TwoState models)`,
       );
-    const B = capture.value.shape[0]!;
-    nu = capture.value.reshape(cfg.nComponents > 1 ? [B, 1, 1] : [B, 1]);
+    nu = cellColumn(capture.value, cfg.nComponents > 1);
   }
   return new PoissonBeta(grid.alpha, grid.beta, grid.rHat, nu, {
     numNodes: cfg.nQuadNodes ?? TWO_STATE_DEFAULT_NODES,

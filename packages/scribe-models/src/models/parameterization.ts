@@ -77,11 +77,19 @@ export function toGrid(x: Tensor, axes: ParamAxes, mixture: boolean): Tensor {
   return y;
 }
 
-/** Drop the unit grid axes a parameter does not have (inverse of {@link toGrid}). */
+/**
+ * Drop the unit grid axes a parameter does not have (inverse of {@link toGrid}). `lead`: the
+ * leading axes the caller knows of; any further ones (an enclosing plate's, such as vectorized
+ * particles) are kept as well, since the grid's own axes are always its last one or two.
+ */
 export function fromGrid(x: Tensor, axes: ParamAxes, mixture: boolean, lead: number): Tensor {
   const s = [...x.shape];
-  const out = s.slice(0, lead);
-  if (mixture && axes.hasK) out.push(s[lead]!);
+  const gridRank = mixture ? 2 : 1;
+  if (x.rank < lead + gridRank)
+    throw new Error(`fromGrid: a grid value of shape [${s}] has fewer than ${lead} leading axes`);
+  const outerRank = x.rank - gridRank;
+  const out = s.slice(0, outerRank);
+  if (mixture && axes.hasK) out.push(s[outerRank]!);
   if (axes.hasG) out.push(s[s.length - 1]!);
   return x.reshape(out);
 }

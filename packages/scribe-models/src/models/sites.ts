@@ -4,7 +4,7 @@
  * the guides build one variational factor per entry, so both always agree.
  * @module
  */
-import { fromTypedArray, full, type Tensor } from "@scribe/core";
+import { broadcastShapes, fromTypedArray, full, type Tensor } from "@scribe/core";
 import {
   Beta,
   Dirichlet,
@@ -324,11 +324,14 @@ function ref(v: HyperRef, values: Readonly<Record<string, Tensor>>): Tensor | nu
   return t;
 }
 
+/**
+ * A hyper-parameter over the site's batch `shape`. A value drawn under an enclosing plate
+ * (vectorized particles) has more axes: broadcast, aligned from the right as plates align.
+ */
 function shaped(x: Tensor | number, shape: readonly number[]): Tensor {
   if (typeof x === "number") return full([...shape], x);
-  return x.shape.length === shape.length && x.shape.every((d, i) => d === shape[i])
-    ? x
-    : x.expand([...shape]);
+  if (x.shape.length === shape.length && x.shape.every((d, i) => d === shape[i])) return x;
+  return x.expand(x.rank > shape.length ? broadcastShapes(x.shape, shape) : [...shape]);
 }
 
 /**
