@@ -537,15 +537,15 @@ async function fitHere(data: Tensor | AnnData | BackedCounts, options: FitOption
   const factorStart = K === 1 && modelOpts.datasetFactors !== undefined;
   if ((K > 1 || factorStart) && options.initComponents !== false && !modelOpts.componentGeneLoc) {
     const variableCapture = family.traits.captureModels.includes(modelType);
+    // componentInit runs on the cpu itself (a withBackend around an async call would be left
+    // at its first await)
     modelOpts.componentGeneLoc = (
-      await withBackend(cpuBackend(), () =>
-        componentInit(
-          { nComponents: K, variableCapture },
-          cpuCounts,
-          options.seed ?? 42,
-          200,
-          annotationCells,
-        ),
+      await componentInit(
+        { nComponents: K, variableCapture },
+        cpuCounts,
+        options.seed ?? 42,
+        200,
+        annotationCells,
       )
     ).geneLoc;
   }

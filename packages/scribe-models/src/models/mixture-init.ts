@@ -1,4 +1,4 @@
-import { type Key, key as makeKey, random, type Tensor, tensor } from "@scribe/core";
+import { cpuBackend, type Key, key as makeKey, random, type Tensor, tensor, withBackend } from "@scribe/core";
 import type { ModelConfig } from "./config.js";
 
 /**
@@ -24,7 +24,9 @@ export async function kMeans(
   rngKey: Key,
   iterations = 25,
 ): Promise<Int32Array> {
-  const u = (await random.uniform(rngKey, [k + 1], 0, 1, { dtype: "float64" }).data()) as ArrayLike<number>;
+  // the draws on the cpu, whatever the current backend: the rest is host arithmetic
+  const draws = withBackend(cpuBackend(), () => random.uniform(rngKey, [k + 1], 0, 1, { dtype: "float64" }));
+  const u = (await draws.data()) as ArrayLike<number>;
   const centers = new Float64Array(k * d);
   const dist = new Float64Array(n).fill(Infinity);
   const dist2 = (i: number, c: number) => {
@@ -93,6 +95,9 @@ export async function kMeans(
  * unlabelled ones) a component that has labelled cells starts at their mean instead: the
  * annotation prior ties component k to label k, so a start from an unordered k-means cluster
  * would put another cell type's profile under that label and the fit may never swap it back.
+ *
+ * Everything runs on the host or on the cpu backend, whatever the current backend is: the one
+ * await reads `counts` (any backend), and the result lives on the cpu.
  */
 export async function componentInit(
   cfg: Pick<ModelConfig, "nComponents" | "variableCapture">,
@@ -155,5 +160,8 @@ export async function componentInit(
   for (let k = 0; k < K; k++)
     for (let g = 0; g < G; g++)
       geneLoc[k * G + g] = Math.log((factor * means[k * G + g]!) / Math.max(sizes[k]!, 1) + 1e-2);
-  return { geneLoc: tensor(Float32Array.from(geneLoc), { shape: [K, G] }), labels };
+  // created after the awaits above, so on the cpu explicitly (a caller's `withBackend` has
+  // already been left by then); the fit moves it to its backend
+  const loc = withBackend(cpuBackend(), () => tensor(Float32Array.from(geneLoc), { shape: [K, G] }));
+  return { geneLoc: loc, labels };
 }
