@@ -15,6 +15,7 @@ export {
   withBackend,
 } from "./backend/registry.js";
 export { type Jitted, jit } from "./jit/jit.js";
+export { jitKeyed, type KeyedJitted } from "./jit/keyed-program.js";
 export { dispose, keep, liveBuffers, scope } from "./memory/scope.js";
 export * from "./ops/elementwise.js";
 export * from "./ops/indexing.js";

@@ -7,6 +7,7 @@ import { fromTypedArray } from "../tensor/creation.js";
 import { checksRegistered } from "../tensor/deferred-checks.js";
 import { allocStorage, type TypedArray } from "../tensor/dtype.js";
 import { realize } from "../tensor/realize.js";
+import type { Key } from "../random/key.js";
 import { formatShape } from "../tensor/shape.js";
 import type { Tensor } from "../tensor/tensor.js";
 import {
@@ -66,6 +67,13 @@ const NON_WORK_METHODS = {
   liveBuffers: "query",
 } as const satisfies Partial<Record<keyof Backend, string>>;
 
+/**
+ * Work methods that add into their output instead of overwriting it, with that output's argument
+ * index: where the recorded call found the output freshly allocated (zeros), a replay zeroes it
+ * first, or each replay would add onto the last one's result.
+ */
+const ACCUMULATING_OUTPUT = { scatterAdd: 5 } as const satisfies Partial<Record<keyof Backend, number>>;
+
 /** Backend extensions (not in the interface) that jit itself uses; never logged. */
 const PLANNER_METHODS = new Set(["planFused"]);
 
@@ -75,6 +83,10 @@ type Planner = Backend & {
 
 function signature(xs: readonly Tensor[]): string {
   return xs.map((x) => `${x.dtype}${formatShape(x.shape)}`).join(";");
+}
+
+function isBuffer(v: unknown): v is BackendBuffer {
+  return v !== null && typeof v === "object" && "id" in v && "refs" in v && "dtype" in v;
 }
 
 /** Names of every method on `obj` and its prototype chain (class methods included). */
@@ -88,6 +100,26 @@ function methodNames(obj: object): string[] {
     }
   }
   return [...names];
+}
+
+/** Options of {@link recordBackendWork}. */
+export interface RecordOptions {
+  /**
+   * Replay random draws instead of refusing them: told the key of each `sample` call, returns
+   * the function that gives the key a replay draws with (null: this key cannot be replayed, the
+   * recording is not replayable). Without it a draw makes the recording not replayable.
+   */
+  readonly sampleKey?: (k: Key) => (() => Key) | null;
+  /**
+   * Told of every top-level backend call after it ran: its method, arguments and result, and
+   * for a logged unit of work the entry it made (keyed-program.ts compares two recordings so).
+   */
+  readonly onCall?: (
+    name: string,
+    args: readonly unknown[],
+    result: unknown,
+    work: RecordedWork | null,
+  ) => void;
 }
 
 /** What {@link recordBackendWork} saw while `body` ran. */
@@ -108,17 +140,25 @@ export interface BackendRecording {
  * logged: a method that calls another through `this` (runFused → planFused, say) runs as one step.
  * The backend is restored when `body` returns or throws.
  */
-export function recordBackendWork(backend: Backend, body: () => void): BackendRecording {
+export function recordBackendWork(
+  backend: Backend,
+  body: () => void,
+  opts: RecordOptions = {},
+): BackendRecording {
   const steps: (() => void)[] = [];
   const work: RecordedWork[] = [];
   const held: BackendBuffer[] = [];
   let replayable = true;
   let depth = 0;
+  // Buffers allocated (zeroed) while recording, and those logged work has read or written so far.
+  const allocated = new Set<BackendBuffer>();
+  const touched = new Set<BackendBuffer>();
   const b = backend as unknown as Record<string, unknown>;
   const saved = new Map<string, { own: boolean; value: unknown }>();
   const originals = new Map<string, (...a: unknown[]) => unknown>();
   for (const name of methodNames(backend)) originals.set(name, b[name] as (...a: unknown[]) => unknown);
   const planFused = originals.get("planFused");
+  const readSync = originals.get("readSync");
   const role = (name: string): string =>
     PLANNER_METHODS.has(name) ? "planner" : ((NON_WORK_METHODS as Record<string, string>)[name] ?? "work");
   const wrap =
@@ -126,44 +166,79 @@ export function recordBackendWork(backend: Backend, body: () => void): BackendRe
     (...args: unknown[]) => {
       if (depth > 0) return f.apply(backend, args);
       depth++;
+      const logged = work.length;
       try {
-        switch (role(name)) {
-          case "fused": {
-            if (!planFused) {
-              replayable = false;
-              return f.apply(backend, args);
-            }
-            const [kernels, outs] = args as [readonly FusedKernel[], readonly BackendBuffer[]];
-            const plan = planFused.apply(backend, args) as () => void;
-            steps.push(plan);
-            // The leaves' buffers now: a leaf's tensor may be disposed before recording ends.
-            // Planned under the hoisting setting the cpu loop above was planned under, so a
-            // straight-line function of this pass takes the same bodies as its replay.
-            const loop = planLoop(kernels, { hoist: hoistingOn() });
-            const leaves = loop.leaves.map((l) => l.tensor._buf);
-            if (leaves.some((b) => !b)) replayable = false;
-            else work.push({ kind: "fused", plan: loop, leaves: leaves as BackendBuffer[], outs });
-            return plan();
-          }
-          case "free":
-            held.push(args[0] as BackendBuffer);
-            return undefined;
-          case "value-dependent":
-            replayable = false;
-            return f.apply(backend, args);
-          case "work": {
-            const run = () => void f.apply(backend, args);
-            steps.push(run);
-            work.push({ kind: "opaque", run });
-            return f.apply(backend, args);
-          }
-          default: // allocate, query, planner: run once, nothing to replay
-            return f.apply(backend, args);
-        }
+        const result = run(name, f, args);
+        opts.onCall?.(name, args, result, work.length > logged ? work[work.length - 1]! : null);
+        return result;
       } finally {
         depth--;
       }
     };
+  const run = (name: string, f: (...a: unknown[]) => unknown, args: unknown[]): unknown => {
+    switch (role(name)) {
+      case "fused": {
+        if (!planFused) {
+          replayable = false;
+          return f.apply(backend, args);
+        }
+        const [kernels, outs] = args as [readonly FusedKernel[], readonly BackendBuffer[]];
+        for (const o of outs) touched.add(o);
+        const plan = planFused.apply(backend, args) as () => void;
+        steps.push(plan);
+        // The leaves' buffers now: a leaf's tensor may be disposed before recording ends.
+        // Planned under the hoisting setting the cpu loop above was planned under, so a
+        // straight-line function of this pass takes the same bodies as its replay.
+        const loop = planLoop(kernels, { hoist: hoistingOn() });
+        const leaves = loop.leaves.map((l) => l.tensor._buf);
+        for (const l of leaves) if (l) touched.add(l);
+        if (leaves.some((b) => !b)) replayable = false;
+        else work.push({ kind: "fused", plan: loop, leaves: leaves as BackendBuffer[], outs });
+        return plan();
+      }
+      case "free":
+        held.push(args[0] as BackendBuffer);
+        return undefined;
+      case "value-dependent": {
+        const keyAt = name === "sample" && opts.sampleKey ? opts.sampleKey(args[1] as Key) : null;
+        if (!keyAt) {
+          replayable = false;
+          return f.apply(backend, args);
+        }
+        // the same draw, under the key the replayed program's own key derives
+        touched.add(args[4] as BackendBuffer);
+        const rest = args.slice(2);
+        const draw = () => void f.apply(backend, [args[0], keyAt(), ...rest]);
+        steps.push(draw);
+        work.push({ kind: "opaque", run: draw });
+        return f.apply(backend, args);
+      }
+      case "work": {
+        // An output the call adds into held zeros when it was freshly allocated while
+        // recording: a replay zeroes it again first (a fresh allocation is zeroed).
+        const accumulates = (ACCUMULATING_OUTPUT as Record<string, number>)[name];
+        const out = accumulates === undefined ? undefined : (args[accumulates] as BackendBuffer);
+        const zero = out && allocated.has(out) && !touched.has(out) ? readSync!.call(backend, out) : null;
+        for (const a of args) if (isBuffer(a)) touched.add(a);
+        const run = zero
+          ? () => {
+              (zero as TypedArray).fill(0);
+              f.apply(backend, args);
+            }
+          : () => void f.apply(backend, args);
+        steps.push(run);
+        work.push({ kind: "opaque", run });
+        return f.apply(backend, args);
+      }
+      case "allocate": {
+        const buf = f.apply(backend, args) as BackendBuffer;
+        if (name === "alloc") allocated.add(buf); // zeros (an upload holds its data)
+        return buf;
+      }
+      default: // query, planner: run once, nothing to replay
+        return f.apply(backend, args);
+    }
+  };
   for (const [name, f] of originals) {
     saved.set(name, { own: Object.hasOwn(b, name), value: b[name] });
     b[name] = wrap(name, f);
@@ -308,7 +383,8 @@ export function jit<A extends Tensor[], R extends Output>(f: (...args: A) => R):
   return call;
 }
 
-function copyOfData(d: TypedArray): TypedArray {
+/** A fresh typed array of `d`'s type holding `d`'s values. @internal */
+export function copyOfData(d: TypedArray): TypedArray {
   const out = allocStorage(
     d instanceof Float64Array
       ? "float64"
@@ -323,6 +399,7 @@ function copyOfData(d: TypedArray): TypedArray {
   return out;
 }
 
-function copyOf(t: Tensor): TypedArray {
+/** A tensor's values, as a fresh typed array (realized first; the cpu reads synchronously). @internal */
+export function copyOf(t: Tensor): TypedArray {
   return copyOfData(t.backend.readSync ? t.backend.readSync(realize(t)) : new Float32Array(0));
 }

@@ -87,6 +87,28 @@ export function key(seed: number): Key {
 const block = new Uint32Array(2);
 
 /**
+ * Told of every key {@link split} and {@link foldIn} derive: `child` is Threefry-2x32 of the
+ * counter `(c0, c1)` under `parent`. jit's keyed programs (jit/keyed-program.ts) install one
+ * while recording, to learn how each draw's key derives from the program's key input.
+ */
+export type KeyDerivationObserver = (child: Key, parent: Key, c0: number, c1: number) => void;
+
+let derivationObserver: KeyDerivationObserver | null = null;
+
+/** Install `observer` (null: none); returns the one it replaces, to be restored. @internal */
+export function observeKeyDerivations(observer: KeyDerivationObserver | null): KeyDerivationObserver | null {
+  const previous = derivationObserver;
+  derivationObserver = observer;
+  return previous;
+}
+
+/** The key Threefry-2x32 of the counter `(c0, c1)` under `k` makes (what split and foldIn compute). */
+export function deriveKey(k: Key, c0: number, c1: number): Key {
+  threefry2x32Into(k.hi, k.lo, c0, c1, block, 0);
+  return Object.freeze({ hi: block[0]!, lo: block[1]! });
+}
+
+/**
  * Splits a key into `n` new, independent keys, as JAX's `random.split` with
  * `jax_threefry_partitionable=True` (the default since JAX 0.5): child `i` is
  * Threefry-2x32 of the counter `(0, i)` under the parent key, so
@@ -107,8 +129,8 @@ export function split(k: Key, n = 2): Key[] {
   }
   const out: Key[] = new Array(n);
   for (let i = 0; i < n; i++) {
-    threefry2x32Into(k.hi, k.lo, 0, i, block, 0);
-    out[i] = Object.freeze({ hi: block[0]!, lo: block[1]! });
+    out[i] = deriveKey(k, 0, i);
+    derivationObserver?.(out[i]!, k, 0, i);
   }
   return out;
 }
@@ -162,8 +184,9 @@ export function foldIn(k: Key, data: number): Key {
   }
   const c0 = data >= TWO32 ? Math.floor(data / TWO32) : 0;
   const c1 = data >= TWO32 ? data - c0 * TWO32 : data >>> 0;
-  threefry2x32Into(k.hi, k.lo, c0, c1, block, 0);
-  return Object.freeze({ hi: block[0]!, lo: block[1]! });
+  const child = deriveKey(k, c0, c1);
+  derivationObserver?.(child, k, c0, c1);
+  return child;
 }
 
 /**

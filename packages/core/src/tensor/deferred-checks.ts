@@ -438,3 +438,14 @@ export function discardChecks(): void {
 export function checksRegistered(): number {
   return registered;
 }
+
+/**
+ * The flags (a float32 scalar, 1 when some element of its `ok` is false) of the checks registered
+ * after the `serial`-th that are still pending, in registration order. jit's keyed programs
+ * (jit/keyed-program.ts) compute them as outputs, so a replay knows when its step would fail a
+ * check and can rerun it eagerly, where the check throws with its message.
+ * @internal
+ */
+export function pendingCheckFlagsSince(serial: number): Tensor[] {
+  return pending.filter((c) => c.serial > serial).map((c) => c.flag);
+}

@@ -14,7 +14,7 @@ export {
 } from "./elbo.js";
 export { describeStatus, nonFiniteSites, SVINonFiniteError, stepStatus } from "./non-finite.js";
 export { formatDuration, type ProgressBarOptions, SVIProgressBar } from "./progress-bar.js";
-export { type GuideLike, SVI, type SVIStepResult } from "./svi.js";
+export { type GuideLike, SVI, type SVIOptions, type SVIStepResult } from "./svi.js";
 export type {
   SVICheckpointOptions,
   SVIProgress,

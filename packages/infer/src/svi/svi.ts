@@ -17,8 +17,9 @@ import {
   where,
 } from "@scribe/core";
 import type { Optimizer, OptimizerState } from "../optim/optimizer.js";
+import { CompiledLossAndGrad } from "./compiled-step.js";
 import { constrainParams, paramSites, runTrace, unconstrainParams } from "../util/sites.js";
-import type { ELBOLoss, ModelFn } from "./elbo.js";
+import { type ELBOLoss, type ModelFn, TraceELBO, TraceMeanFieldELBO } from "./elbo.js";
 import { stepStatus } from "./non-finite.js";
 import { runSVILoop } from "./svi-loop.js";
 import type { SVIRunOptions, SVIRunResult, SVIState } from "./svi-types.js";
@@ -26,6 +27,17 @@ import type { SVIRunOptions, SVIRunResult, SVIState } from "./svi-types.js";
 /** An object usable as a guide (the autoguides): its `call` runs the guide. */
 export interface GuideLike<A extends unknown[]> {
   call(...args: A): unknown;
+}
+
+/** Options of {@link SVI}. */
+export interface SVIOptions {
+  /**
+   * On the cpu, record one step's loss and gradient (model and guide traces, ELBO, backward
+   * pass, the guide's draws) and replay it on later steps, bit for bit the eager results
+   * (core's `jitKeyed`; see `svi/compiled-step.ts` for when it falls back). Default true; false
+   * runs every step eagerly. The optimizer update runs eagerly either way.
+   */
+  compileStep?: boolean;
 }
 
 /** One step's outputs, all on the device: the new state, the loss before it, and (stable updates) its status code. */
@@ -62,14 +74,46 @@ export class SVI<A extends unknown[]> {
 
   /** The guide as a plain function. */
   readonly guide: ModelFn<A>;
+  /** The compiled loss and gradient (null with `compileStep: false`). */
+  readonly #compiled: CompiledLossAndGrad | null;
 
   constructor(
     readonly model: ModelFn<A>,
     guide: ModelFn<A> | GuideLike<A>,
     readonly optim: Optimizer,
     readonly loss: ELBOLoss,
+    opts: SVIOptions = {},
   ) {
     this.guide = typeof guide === "function" ? guide : (...args: A) => guide.call(...args);
+    this.#compiled =
+      opts.compileStep === false
+        ? null
+        : new CompiledLossAndGrad(
+            (k, args) => valueAndGrad(this.lossFn(k, args as A)),
+            loss instanceof TraceELBO || loss instanceof TraceMeanFieldELBO
+              ? null
+              : `the loss is a ${loss.constructor.name} (only TraceELBO and TraceMeanFieldELBO steps are compiled)`,
+          );
+  }
+
+  /**
+   * Whether the step's loss and gradient run compiled: "off" (`compileStep: false`), "recording"
+   * (the first steps), "compiled", or "eager" with the reason (for tests and debugging; set
+   * `SCRIBE_DEBUG_SVI_COMPILE=1` to have the reason printed when it happens).
+   */
+  get compiledStep(): {
+    state: "off" | "recording" | "compiled" | "eager";
+    refusal: string | null;
+    replays: number;
+  } {
+    return this.#compiled?.status ?? { state: "off", refusal: null, replays: 0 };
+  }
+
+  /** The loss and gradients at unconstrained params `u` for step key `k`: compiled, or eager. */
+  private lossAndGrads(k: Key, args: A, u: Record<string, Tensor>): [Tensor, Record<string, Tensor>] {
+    if (this.#compiled) return this.#compiled.run(k, args, u);
+    const [loss, grads] = valueAndGrad(this.lossFn(k, args))(u);
+    return [loss, grads];
   }
 
   /** Initialize params (from the guide's and the model's param sites) and the optimizer. */
@@ -122,7 +166,9 @@ export class SVI<A extends unknown[]> {
     if (!this.initialized) this.learnConstraints(args);
     const [kNext, kStep] = splitKey(state.rngKey, 2);
     return scope(() => {
-      const [loss, grads] = valueAndGrad(this.lossFn(kStep!, args))(
+      const [loss, grads] = this.lossAndGrads(
+        kStep!,
+        args,
         this.optim.getParams(state.optimState) as Record<string, Tensor>,
       );
       const optimState = this.optim.update(grads, state.optimState);
@@ -141,7 +187,9 @@ export class SVI<A extends unknown[]> {
     const [kNext, kStep] = splitKey(state.rngKey, 2);
     const old = state.optimState;
     const out = scope(() => {
-      const [loss, grads] = valueAndGrad(this.lossFn(kStep!, args))(
+      const [loss, grads] = this.lossAndGrads(
+        kStep!,
+        args,
         this.optim.getParams(old) as Record<string, Tensor>,
       );
       const next = this.optim.update(grads, old, { keepOld: true });
