@@ -3,11 +3,11 @@ import { hoistingOn } from "../backend/cpu/codegen.js";
 import { cpuBackend } from "../backend/registry.js";
 import { planLoop } from "../expr/loop-plan.js";
 import { scope } from "../memory/scope.js";
+import type { Key } from "../random/key.js";
 import { fromTypedArray } from "../tensor/creation.js";
 import { checksRegistered } from "../tensor/deferred-checks.js";
 import { allocStorage, type TypedArray } from "../tensor/dtype.js";
 import { realize } from "../tensor/realize.js";
-import type { Key } from "../random/key.js";
 import { formatShape } from "../tensor/shape.js";
 import type { Tensor } from "../tensor/tensor.js";
 import {

@@ -22,7 +22,7 @@
  * changes every step); it runs eagerly on the gradients.
  * @module
  */
-import { type Key, type KeyedJitted, jitKeyed, realize, Tensor } from "@scribe/core";
+import { jitKeyed, type Key, type KeyedJitted, realize, Tensor } from "@scribe/core";
 
 /** The loss and gradients of a step, as `valueAndGrad` of the loss at key `k` gives them. */
 export type LossAndGradAt = (

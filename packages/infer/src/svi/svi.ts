@@ -17,8 +17,8 @@ import {
   where,
 } from "@scribe/core";
 import type { Optimizer, OptimizerState } from "../optim/optimizer.js";
-import { CompiledLossAndGrad } from "./compiled-step.js";
 import { constrainParams, paramSites, runTrace, unconstrainParams } from "../util/sites.js";
+import { CompiledLossAndGrad } from "./compiled-step.js";
 import { type ELBOLoss, type ModelFn, TraceELBO, TraceMeanFieldELBO } from "./elbo.js";
 import { stepStatus } from "./non-finite.js";
 import { runSVILoop } from "./svi-loop.js";
