@@ -34,6 +34,15 @@ export function hasDeferredLeaf(e: Expr): boolean {
 const pendingReductions = new Set<Tensor>();
 
 /**
+ * How many reductions are queued (disposed ones not yet swept included): every `realize` walks
+ * them, so code that creates reductions must consume or dispose them. For tests.
+ * @internal
+ */
+export function pendingReductionCount(): number {
+  return pendingReductions.size;
+}
+
+/**
  * Longest chain of deferred tensors allowed to wait on one another. Realizing a deferred
  * tensor realizes the deferred tensors it reads first, recursively, so an unbounded chain
  * (a long lazy loop such as `x = x.mul(0.5).add(x.mean().mul(0.5))`) would overflow the
