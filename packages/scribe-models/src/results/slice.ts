@@ -8,7 +8,7 @@ import { fromTypedArray, type Tensor } from "@scribe/core";
 import { type DatasetFactors, factorFamily, factorSiteNames } from "../families/dataset-factors.js";
 import { familyOf } from "../families/registry.js";
 import type { CoreParam, ModelConfig } from "../models/config.js";
-import { BASE_LEVEL, isLevelPriors, type PriorValue } from "../models/priors.js";
+import { BASE_LEVEL, isLevelPriors, levelTarget, type PriorValue } from "../models/priors.js";
 import { shrinkageHyperSites } from "../models/shrinkage.js";
 import { hierarchyNames, type SiteSpec } from "../models/sites.js";
 import type { ScribeResults } from "./results.js";
@@ -44,18 +44,109 @@ function shrinkageEffectSites(factors: DatasetFactors, target: string): string[]
   return out;
 }
 
+/** The per-element hyper-sites and z of a horseshoe / NEG hierarchy under `prefix` (`shrinkage.ts`). */
+function shrinkageElementSites(prefix: string): string[] {
+  return [`${prefix}_raw`, `lambda_${prefix}`, `zeta_${prefix}`, `psi_${prefix}`];
+}
+
 /**
- * A factor design's base under a gene-level hierarchy (`priors` `{ base: family }`) has no
- * single-component or single-dataset form here yet (its population sites would need slicing
- * and its `base` family would become a gene-level hierarchy of the sliced model): refused.
+ * `priors` with the gene-level family under `base` removed from the level priors of each
+ * target in `targets` (a tuple there, the base's flat prior, stays): the slice holds that base
+ * as a site of its own, whose guide is its posterior.
  */
-function refuseBaseHierarchy(cfg: ModelConfig, what: string): void {
-  const bases = cfg.datasets?.factors?.baseFamilies ?? {};
-  const [t, h] = Object.entries(bases)[0] ?? [];
-  if (t && h)
-    throw new Error(
-      `${what}: the base of '${t}' has a ${h.family} gene-level hierarchy (priors { base: ${h.family} }), which ${what} does not slice yet; use the full results`,
-    );
+function withoutBaseFamilies(
+  priors: Readonly<Record<string, PriorValue>> | undefined,
+  targets: readonly string[],
+  cfg: ModelConfig,
+): Record<string, PriorValue> | undefined {
+  if (!priors || targets.length === 0) return priors as Record<string, PriorValue> | undefined;
+  return Object.fromEntries(
+    Object.entries(priors).map(([k, v]) => {
+      if (!isLevelPriors(v) || !targets.includes(levelTarget(k, cfg.parameterization))) return [k, v];
+      const { [BASE_LEVEL]: own, ...levels } = v;
+      return [k, Array.isArray(own) ? v : levels];
+    }),
+  );
+}
+
+/**
+ * How component slicing treats each mixture target's base under a gene-level family
+ * (`priors` `{ base: family }`, sites from `models/datasets.ts`): a target that is not the gene
+ * parameter (phi) keeps its family, its population location (shared by the components) kept
+ * whole and the per-component sites sliced; the gene parameter's family pools the components
+ * toward a per-gene population, which one component does not have: a gaussian base becomes a
+ * Normal site of its own (its guide at k is its posterior; the population's sites are
+ * dropped), and a horseshoe / NEG base (β = loc + s ⊙ z, not Normal) is refused.
+ */
+function componentBaseSlicing(cfg: ModelConfig): {
+  componentSites: string[];
+  dropped: string[];
+  familiesDropped: string[];
+} {
+  const out = { componentSites: [] as string[], dropped: [] as string[], familiesDropped: [] as string[] };
+  const factors = cfg.datasets?.factors;
+  for (const [t, h] of Object.entries(factors?.baseFamilies ?? {})) {
+    if (!cfg.mixtureParams.includes(t as CoreParam)) continue; // no component axis: kept whole
+    const base = factorSiteNames(factors!, t).base!;
+    if (t !== cfg.geneParam) {
+      out.componentSites.push(...shrinkageElementSites(base.prefix));
+      continue;
+    }
+    if (h.family !== "gaussian")
+      throw new Error(
+        `getComponent: the base of '${t}' has a ${h.family} gene-level hierarchy (priors { base: ${h.family} }): log ${t} of a component is its population location plus a shrinkage scale × ${base.prefix}_raw, not Normal, and one component has no population to pool toward; use the full results (getMap / getPosteriorSamples give ${t} per component)`,
+      );
+    out.dropped.push(base.loc, base.loc.replace(/_loc$/, "_scale"));
+    out.familiesDropped.push(t);
+  }
+  return out;
+}
+
+/**
+ * How dataset slicing treats each target's base under a gene-level family (`priors`
+ * `{ base: family }`): a gaussian base is a Normal site of its own, so θ at the dataset keeps
+ * the Normal guide of `factorDatasetGuide` (the population's sites and the family are
+ * dropped). A horseshoe / NEG base of the gene parameter at a dataset where no effect applies
+ * (every crossed factor at its reference level, no nested factor) is that gene-level hierarchy
+ * itself: its sites are renamed to the gene-level hierarchy's (`sites.ts`: population
+ * `log_{θ}_loc`, hyper-sites and z under the prefix θ) and the family stays, so the slice is
+ * exact. Elsewhere log θ = loc + s ⊙ z + effects has neither form: refused.
+ */
+function datasetBaseSlicing(
+  cfg: ModelConfig,
+  d: number,
+): { dropped: string[]; familiesDropped: string[]; renamed: Map<string, string>; asHierarchy: Set<string> } {
+  const out = {
+    dropped: [] as string[],
+    familiesDropped: [] as string[],
+    renamed: new Map<string, string>(),
+    asHierarchy: new Set<string>(),
+  };
+  const factors = cfg.datasets?.factors;
+  for (const [t, h] of Object.entries(factors?.baseFamilies ?? {})) {
+    const base = factorSiteNames(factors!, t).base!;
+    if (h.family === "gaussian") {
+      out.dropped.push(base.loc, base.loc.replace(/_loc$/, "_scale"));
+      out.familiesDropped.push(t);
+      continue;
+    }
+    const active = factors!.names.filter((_, f) => factors!.parents[f]! >= 0 || factors!.codes[f]![d]! > 0);
+    if (t !== cfg.geneParam || active.length > 0)
+      throw new Error(
+        `getDataset: the base of '${t}' has a ${h.family} gene-level hierarchy (priors { base: ${h.family} }), and ${
+          active.length > 0
+            ? `dataset ${d} has effects of ${active.map((n) => `'${n}'`).join(", ")} on top of it`
+            : `'${t}' is not the gene parameter`
+        }: log ${t} there is loc + shrinkage scale × ${base.prefix}_raw${active.length > 0 ? " + effects" : ""}, which no single-dataset model holds; use the full results${active.length > 0 ? " or a dataset at the reference levels" : ""}`,
+      );
+    out.asHierarchy.add(t);
+    out.renamed.set(base.loc, hierarchyNames(t).loc);
+    for (const site of shrinkageElementSites(base.prefix))
+      out.renamed.set(site, site.replace(base.prefix, t));
+    out.renamed.set(`tau_${base.prefix}`, `tau_${t}`);
+    out.renamed.set(`c_sq_${base.prefix}`, `c_sq_${t}`);
+  }
+  return out;
 }
 
 /** Hyper-sites without a gene axis whatever their length (capture scaling's per-dataset sites). */
@@ -111,12 +202,13 @@ export function sliceComponent(res: ScribeResults, k: number): ScribeResults {
     throw new Error(`getComponent: component must be in [0, ${K}), got ${k}`);
   if (cfg.priors.hierarchy.expression)
     throw new Error("getComponent: the expression hierarchy is defined only for mixtures");
-  refuseBaseHierarchy(cfg, "getComponent");
+  const baseSlicing = componentBaseSlicing(cfg);
   const specs = familyOf(cfg).guideParamSites(cfg);
   // a mixture target of a multi-factor design carries the component axis on its base and
   // effects, and on a horseshoe / NEG effect's z and per-effect λ / ζ / ψ (its scalar τ and c²
   // are shared by the components: no leading K, kept whole below)
-  const componentSites = new Set<string>(cfg.mixtureParams);
+  const componentSites = new Set<string>([...cfg.mixtureParams, ...baseSlicing.componentSites]);
+  const dropped = new Set(baseSlicing.dropped);
   const factors = cfg.datasets?.factors;
   if (factors)
     for (const t of cfg.datasets!.params.filter((p) => cfg.mixtureParams.includes(p))) {
@@ -127,17 +219,18 @@ export function sliceComponent(res: ScribeResults, k: number): ScribeResults {
   const params: Record<string, Tensor> = {};
   for (const [name, v] of Object.entries(res.params)) {
     const s = siteOfParam(name, specs);
-    if (s?.role === "mixing") continue;
+    if (s?.role === "mixing" || (s && dropped.has(s.name))) continue;
     // a mixture flow's layers are shared by the components (guides/flow-guide.ts): kept whole
     const shared = name.includes("_flow$params.");
     const hasK =
       s && !s.cell && !shared && s.shape.length > 0 && s.shape[0] === K && componentSites.has(s.name);
     params[name] = hasK ? indexAxis(v, 0, [k]).squeeze(0) : v;
   }
-  const { nComponents: _n, mixtureParams: _m, annotationLogits: _a, ...opts } = res.options;
+  const { nComponents: _n, mixtureParams: _m, annotationLogits: _a, priors, ...opts } = res.options;
+  const keptPriors = withoutBaseFamilies(priors, baseSlicing.familiesDropped, cfg);
   return new Results({
     modelType: res.modelType,
-    options: opts,
+    options: { ...opts, ...(keptPriors ? { priors: keptPriors as typeof priors } : {}) },
     params,
     lossHistory: res.lossHistory,
     varNames: res.varNames,
@@ -157,7 +250,8 @@ export function sliceComponent(res: ScribeResults, k: number): ScribeResults {
  * multi-factor design each factor target becomes an exp-transformed site whose guide is the
  * sum of its base and effects at d (`factorDatasetGuide` in results/slice.ts); a level with a
  * horseshoe / NEG effect is refused there. Per-level prior families leave the options (their
- * `base`, the parameter's own prior, stays).
+ * `base`, the parameter's own prior, stays); a gene-level family on the base is sliced as
+ * `datasetBaseSlicing` says.
  */
 export function sliceDataset(res: ScribeResults, d: number): ScribeResults {
   const cfg = res.config;
@@ -170,7 +264,7 @@ export function sliceDataset(res: ScribeResults, d: number): ScribeResults {
       throw new Error(
         `getDataset: '${n}' is per gene within each dataset (probDatasetMode ${ds.probMode}), which a single-dataset model cannot hold`,
       );
-  refuseBaseHierarchy(cfg, "getDataset");
+  const baseSlicing = datasetBaseSlicing(cfg, d);
   const cells: number[] = [];
   ds.indices.forEach((x, c) => {
     if (x === d) cells.push(c);
@@ -187,7 +281,8 @@ export function sliceDataset(res: ScribeResults, d: number): ScribeResults {
     ])
       dropped.add(x);
   }
-  const factorGuide = ds.factors ? factorDatasetGuide(res, d) : {};
+  for (const x of baseSlicing.dropped) dropped.add(x);
+  const factorGuide = ds.factors ? factorDatasetGuide(res, d, baseSlicing.asHierarchy) : {};
   if (ds.factors)
     for (const t of ds.params) {
       const n = factorSiteNames(ds.factors, t);
@@ -204,7 +299,9 @@ export function sliceDataset(res: ScribeResults, d: number): ScribeResults {
   for (const [name, v] of Object.entries(res.params)) {
     const s = siteOfParam(name, specs);
     if (s && (dropped.has(s.name) || NON_GENE_HYPER.test(s.name))) continue;
-    if (s && s.role === "core" && (ds.params as readonly string[]).includes(s.name)) {
+    const renamed = s && baseSlicing.renamed.get(s.name);
+    if (renamed) params[renamed + name.slice(s!.name.length)] = v;
+    else if (s && s.role === "core" && (ds.params as readonly string[]).includes(s.name)) {
       const axis = cfg.nComponents > 1 && cfg.mixtureParams.includes(s.name as CoreParam) ? 1 : 0;
       params[name] = indexAxis(v, axis, [d]).squeeze(axis);
     } else if (s?.role === "mixing" && ds.mixing) params[name] = indexAxis(v, 0, [d]).squeeze(0);
@@ -230,7 +327,7 @@ export function sliceDataset(res: ScribeResults, d: number): ScribeResults {
   // per-level families belong to the factor design, which one dataset does not have: a
   // `{ level: family }` value gives way to its reserved `base` (the parameter's own prior), if any
   const keptPriors = Object.fromEntries(
-    Object.entries(rest).flatMap(([k, v]) => {
+    Object.entries(withoutBaseFamilies(rest, baseSlicing.familiesDropped, cfg) ?? {}).flatMap(([k, v]) => {
       if (!isLevelPriors(v)) return [[k, v]];
       const own = v[BASE_LEVEL];
       return own === undefined ? [] : [[k, own]];
@@ -264,13 +361,18 @@ export function sliceDataset(res: ScribeResults, d: number): ScribeResults {
  * posterior is not Normal: a dataset at a level with such an effect is refused, naming the
  * factor, level and family; at a crossed factor's reference level the effect is 0 and absent.
  */
-function factorDatasetGuide(res: ScribeResults, d: number): Record<string, Tensor> {
+function factorDatasetGuide(
+  res: ScribeResults,
+  d: number,
+  asHierarchy: ReadonlySet<string>,
+): Record<string, Tensor> {
   const cfg = res.config;
   const ds = cfg.datasets!;
   const factors = ds.factors!;
   const L = factors.levels.map((l) => l.length);
   const out: Record<string, Tensor> = {};
   for (const t of ds.params) {
+    if (asHierarchy.has(t)) continue; // its guide is the gene-level hierarchy's (datasetBaseSlicing)
     const n = factorSiteNames(factors, t);
     const axis = cfg.nComponents > 1 && cfg.mixtureParams.includes(t) ? 1 : 0;
     const part = (site: string, row: number | null) => {

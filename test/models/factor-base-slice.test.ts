@@ -1,0 +1,193 @@
+/**
+ * Slicing a factor design whose base has a gene-level family (`priors` `{ base: family }`,
+ * issue 16, `results/slice.ts`):
+ * - gaussian base: `getComponent(k)` and `getDataset(d)` at every dataset, the base being a
+ *   Normal site of its own; the slices' θ equals the full results' θ[k] / θ[:, d] and the
+ *   dataset slice's guide is the sum of independent Normals, loc Σ locs and scale √(Σ scales²),
+ *   computed here from the full parameters;
+ * - horseshoe base: `getDataset` at the all-reference dataset is the gene-level horseshoe
+ *   hierarchy with the same parameters (θ equal to the full θ[:, 0], and to exp(loc + s·z) by
+ *   hand); datasets with effects and `getComponent` are refused by name.
+ * Short fits (5 steps): the checks compare the slices with the full results' own parameters,
+ * not with a truth.
+ */
+import { key, type Tensor, tensor } from "@scribe/core";
+import { NegativeBinomialProbs } from "@scribe/distributions";
+import { fit, latentSiteSpecs } from "@scribe/models";
+import { createAnnData } from "@scribe/models/io/index.js";
+import { beforeAll, describe, expect, it } from "vitest";
+
+const arr = (t: Tensor) => Array.from(t.dataSync() as ArrayLike<number>, Number);
+const G = 3;
+const K = 2;
+/** treat (t0, t1) × batch (b0, b1), crossed: dataset d = 2·treat + batch. */
+const D = 4;
+
+/** 4 cells of each of 2 types in each treat × batch combination, NB(mean μ, p = 0.5). */
+function simulate() {
+  const cells: { type: number; treat: number; batch: number }[] = [];
+  for (let treat = 0; treat < 2; treat++)
+    for (let batch = 0; batch < 2; batch++)
+      for (let type = 0; type < 2; type++) for (let i = 0; i < 4; i++) cells.push({ type, treat, batch });
+  const C = cells.length;
+  const mu = cells.flatMap(({ type, treat }) =>
+    Array.from({ length: G }, (_, g) => (type ? 3 : 15) * (treat && g === 0 ? 2 : 1)),
+  );
+  const counts = new NegativeBinomialProbs(
+    tensor(mu).reshape([C, G]),
+    tensor(0.5).expand([C, G]),
+    false,
+  ).sample(key(5));
+  return createAnnData({
+    X: { format: "dense", data: Float32Array.from(counts.dataSync() as ArrayLike<number>), shape: [C, G] },
+    obs: {
+      index: cells.map((_, c) => `c${c}`),
+      columns: { treat: cells.map((x) => `t${x.treat}`), batch: cells.map((x) => `b${x.batch}`) },
+    },
+  });
+}
+
+const fitWithBase = (family: "gaussian" | "horseshoe") =>
+  fit(simulate(), {
+    model: "nbdm",
+    parameterization: "mean_odds",
+    unconstrained: true,
+    nComponents: K,
+    datasetKey: ["treat", "batch"],
+    priors: { mean_expression: { base: family } },
+    nSteps: 5,
+    learningRate: 0.05,
+    seed: 0,
+  });
+
+// float32 exp of the same sums in another order: relative 1e-5
+const TOL = 1e-5;
+const rel = (a: number, b: number) => Math.abs(a / b - 1);
+
+describe("gaussian base (β_k ~ N(loc_g, σ), a Normal site of its own)", () => {
+  let results: Awaited<ReturnType<typeof fit>>["results"];
+  beforeAll(async () => {
+    ({ results } = await fitWithBase("gaussian"));
+  }, 60_000);
+
+  it("getComponent(k): the base at k without its population; mu equals the full mu[k]", () => {
+    const full = arr(results.getMap({ mapMethod: "transform" }).mu!);
+    for (let k = 0; k < K; k++) {
+      const one = results.getComponent(k);
+      const specs = new Map(latentSiteSpecs(one.config).map((s) => [s.name, s.shape]));
+      expect(specs.get("log_mu_loc")).toEqual([G]);
+      expect(specs.has("log_mu_base_loc")).toBe(false);
+      expect(one.params.log_mu_base_loc_loc).toBeUndefined();
+      expect(arr(one.params.log_mu_loc_loc!)).toEqual(
+        arr(results.params.log_mu_loc_loc!).slice(k * G, (k + 1) * G),
+      );
+      const mu = arr(one.getMap({ mapMethod: "transform" }).mu!);
+      expect(mu.length).toBe(D * G);
+      for (let i = 0; i < D * G; i++) expect(rel(mu[i]!, full[k * D * G + i]!)).toBeLessThan(TOL);
+    }
+    // the two components differ (a swapped or unsliced component would not pass both)
+    expect(full.slice(0, D * G)).not.toEqual(full.slice(D * G));
+  });
+
+  it("getDataset(d) at every dataset: guide Σ locs, √(Σ scales²) by hand; mu equals the full mu[:, d]", () => {
+    const full = arr(results.getMap({ mapMethod: "transform" }).mu!);
+    const p = results.params;
+    const beta = { loc: arr(p.log_mu_loc_loc!), scale: arr(p.log_mu_loc_scale!) }; // [K, G]
+    const treat = { loc: arr(p.log_mu_treat_effect_loc!), scale: arr(p.log_mu_treat_effect_scale!) }; // [K, 1, G]
+    const batch = { loc: arr(p.log_mu_batch_effect_loc!), scale: arr(p.log_mu_batch_effect_scale!) };
+    for (let d = 0; d < D; d++) {
+      const one = results.sliceDataset(d);
+      const loc = arr(one.params.mu_loc!);
+      const scale = arr(one.params.mu_scale!);
+      for (let i = 0; i < K * G; i++) {
+        let m = beta.loc[i]!;
+        let v = beta.scale[i]! ** 2;
+        if (d >= 2) {
+          m += treat.loc[i]!;
+          v += treat.scale[i]! ** 2;
+        }
+        if (d % 2) {
+          m += batch.loc[i]!;
+          v += batch.scale[i]! ** 2;
+        }
+        expect(Math.abs(loc[i]! - m)).toBeLessThan(1e-6);
+        expect(rel(scale[i]!, Math.sqrt(v))).toBeLessThan(TOL);
+      }
+      expect(one.config.priors.hierarchy.expression).toBeUndefined();
+      const mu = arr(one.getMap({ mapMethod: "transform" }).mu!);
+      for (let k = 0; k < K; k++)
+        for (let g = 0; g < G; g++) expect(rel(mu[k * G + g]!, full[(k * D + d) * G + g]!)).toBeLessThan(TOL);
+    }
+  });
+});
+
+describe("horseshoe base (β_kg = loc_g + s_kg·z_kg)", () => {
+  let results: Awaited<ReturnType<typeof fit>>["results"];
+  beforeAll(async () => {
+    ({ results } = await fitWithBase("horseshoe"));
+  }, 60_000);
+
+  it("getDataset at the reference levels is the gene-level horseshoe hierarchy: same parameters, mu by hand", () => {
+    const full = arr(results.getMap({ mapMethod: "transform" }).mu!);
+    const one = results.sliceDataset(0);
+    expect(one.config.priors.hierarchy.expression?.family).toBe("horseshoe");
+    const specs = new Map(latentSiteSpecs(one.config).map((s) => [s.name, s.shape]));
+    expect(specs.get("log_mu_loc")).toEqual([G]);
+    expect(specs.get("lambda_mu")).toEqual([K, G]);
+    expect(specs.get("mu_raw")).toEqual([K, G]);
+    expect(arr(one.params.mu_raw_loc!)).toEqual(arr(results.params.mu_base_raw_loc!));
+    expect(arr(one.params.log_mu_loc_loc!)).toEqual(arr(results.params.log_mu_base_loc_loc!));
+    const map = one.getMap({ mapMethod: "transform" });
+    const mu = arr(map.mu!);
+    const loc = arr(map.log_mu_loc!);
+    const tau = arr(map.tau_mu!)[0]!;
+    const cSq = arr(map.c_sq_mu!)[0]!;
+    const lam = arr(map.lambda_mu!);
+    const z = arr(map.mu_raw!);
+    for (let k = 0; k < K; k++)
+      for (let g = 0; g < G; g++) {
+        const i = k * G + g;
+        expect(rel(mu[i]!, full[(k * D + 0) * G + g]!)).toBeLessThan(TOL);
+        // the regularized horseshoe scale τ·c·λ/√(c² + τ²λ²) (models/shrinkage.ts), float32: 1e-4
+        const s = (tau * Math.sqrt(cSq) * lam[i]!) / Math.sqrt(cSq + (tau * lam[i]!) ** 2);
+        expect(rel(mu[i]!, Math.exp(loc[g]! + s * z[i]!))).toBeLessThan(1e-4);
+      }
+  });
+
+  it("refuses datasets with effects and single components, naming why", () => {
+    expect(() => results.sliceDataset(1)).toThrow(/dataset 1 has effects of 'batch' on top of it/);
+    expect(() => results.sliceDataset(3)).toThrow(/dataset 3 has effects of 'treat', 'batch'/);
+    expect(() => results.getComponent(0)).toThrow(/horseshoe gene-level hierarchy .* not Normal/);
+  });
+});
+
+describe("a mixture phi with a horseshoe base (a scalar population: kept by the component slice)", () => {
+  it("getComponent(k): the base's per-component sites at k, population and family kept; phi equals the full phi[k]", async () => {
+    const { results } = await fit(simulate(), {
+      model: "nbdm",
+      parameterization: "mean_odds",
+      unconstrained: true,
+      nComponents: K,
+      mixtureParams: ["mu", "phi"],
+      datasetKey: ["treat", "batch"],
+      datasetParams: ["mu", "phi"],
+      priors: { odds_ratio: { base: "horseshoe" } },
+      nSteps: 5,
+      learningRate: 0.05,
+      seed: 0,
+    });
+    const full = arr(results.getMap({ mapMethod: "transform" }).phi!);
+    expect(full.length).toBe(K * D * G);
+    for (let k = 0; k < K; k++) {
+      const one = results.getComponent(k);
+      const specs = new Map(latentSiteSpecs(one.config).map((s) => [s.name, s.shape]));
+      expect(specs.get("log_phi_base_loc")).toEqual([]);
+      expect(specs.get("lambda_phi_base")).toEqual([G]);
+      expect(arr(one.params.phi_base_raw_loc!)).toEqual(
+        arr(results.params.phi_base_raw_loc!).slice(k * G, (k + 1) * G),
+      );
+      const phi = arr(one.getMap({ mapMethod: "transform" }).phi!);
+      for (let i = 0; i < D * G; i++) expect(rel(phi[i]!, full[k * D * G + i]!)).toBeLessThan(TOL);
+    }
+  }, 60_000);
+});
