@@ -15,8 +15,8 @@ import { lgamma } from "./twostate-reference.js";
 // steps. results.h5ad must hold the embedding (obsm X_scribe_vae) and the per-cell
 // log-likelihood (obs), describe the run by its count family (no NB parameterization), and
 // params.json must reload into a model whose embedding equals the file's and whose decoded
-// rates give the file's log-likelihoods by the Poisson log-pmf in float64. lnmvcp has no VAE:
-// refused naming model and method, before anything is written.
+// rates give the file's log-likelihoods by the Poisson log-pmf in float64. lnmvcp runs through
+// the VAE too: params.json carries its captured totals model and each cell's mean capture.
 
 const C = 100;
 const G = 20;
@@ -103,14 +103,33 @@ describe("scribe fit --model pln --inference-method vae", () => {
     }
   }, 60_000);
 
-  it("refuses lnmvcp with vae, naming the model and the method, and writes nothing", async () => {
+  it("fits lnmvcp with vae: params.json has the captured totals and each cell's mean capture", async () => {
     const out = join(dir, "lnmvcp");
-    const r = await cli(["fit", tenx, "--model", "lnmvcp", "--inference-method", "vae", "--out", out]);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/--model lnmvcp --inference-method vae/);
-    expect(r.stderr).toMatch(/--inference-method laplace/);
-    expect(existsSync(out)).toBe(false);
-  });
+    const r = await cli([
+      "fit",
+      tenx,
+      "--model",
+      "lnmvcp",
+      "--inference-method",
+      "vae",
+      "--latent-dim",
+      "2",
+      "--n-steps",
+      "5",
+      "-q",
+      "--out",
+      out,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const json = JSON.parse(readFileSync(join(out, "params.json"), "utf8")) as VaeResultsJson;
+    expect(json.modelType).toBe("lnmvcp");
+    expect((json.meta.totals as { capture: string }).capture).toBe("flat");
+    const nu = json.meta.meanCapture as number[];
+    expect(nu.length).toBe(C);
+    expect(nu.every((v) => v > 0 && v < 1)).toBe(true);
+    const scribe = (await readH5ad(join(out, "results.h5ad"))).uns.scribe as Record<string, unknown>;
+    expect(scribe.family).toBe("multinomial-alr");
+  }, 60_000);
 
   it("refuses --zero-inflation for the pln VAE", async () => {
     const out = join(dir, "plnzi");

@@ -49,7 +49,7 @@ export function laplaceModelOf(method: string | undefined, model: unknown): Lapl
       );
     return model;
   }
-  // pln, nbln and lnm are also fitted by the VAE (cli/fit-vae.ts); lnmvcp only by Laplace-EM
+  // pln, nbln, lnm and lnmvcp are also fitted by the VAE (cli/fit-vae.ts)
   if (method === "vae" && isLogNormalVaeModel(model)) return null;
   if (isLaplaceModel(model))
     throw new UsageError(

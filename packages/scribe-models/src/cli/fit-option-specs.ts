@@ -164,7 +164,7 @@ export const FIT_OPTION_SPECS: readonly OptionSpec[] = [
     choices: MODELS,
     dflt: "nbvcp",
     arg: "NAME",
-    help: "nbdm | zinb | nbvcp | zinbvcp | twostate | twostatevcp | pln | nbln | lnm | lnmvcp (the last four: --inference-method laplace; pln, nbln, lnm also vae, with a linear decoder)",
+    help: "nbdm | zinb | nbvcp | zinbvcp | twostate | twostatevcp | pln | nbln | lnm | lnmvcp (the last four: --inference-method laplace or vae, the vae with a linear decoder)",
   },
   {
     key: "model.zero_inflation",

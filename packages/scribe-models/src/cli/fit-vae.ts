@@ -85,7 +85,7 @@ export function validationOption(value: unknown, where: string): boolean | VaeVa
 }
 
 /**
- * The logistic-normal model of a VAE run (`--model pln|nbln|lnm --inference-method vae`), or
+ * The logistic-normal model of a VAE run (`--model pln|nbln|lnm|lnmvcp --inference-method vae`), or
  * null for any other model or method. These models have no zero-inflated or variable-capture
  * variant in the VAE: either switch turned on is an error naming it.
  * @example
@@ -104,7 +104,7 @@ export function logNormalVaeModelOf(
     );
   if (variableCapture === true)
     throw new UsageError(
-      `--model ${model} --inference-method vae: --variable-capture does not apply (lnmvcp, LNM with capture, is fitted by --inference-method laplace)`,
+      `--model ${model} --inference-method vae: --variable-capture does not apply (LNM with capture is --model lnmvcp)`,
     );
   return model;
 }

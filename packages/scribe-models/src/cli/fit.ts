@@ -195,7 +195,7 @@ async function fitCommand(
   const plan = resolveFitPlan(values, positionals);
   const { dataPath, settings } = plan;
   const model = plan.fitOptions.model!;
-  // the Laplace models (pln, nbln, lnm, lnmvcp) and the logistic-normal VAE (pln, nbln, lnm)
+  // the Laplace models and the logistic-normal VAE (pln, nbln, lnm, lnmvcp)
   // have no parameterization: the NB family's traits (none needed, no quadrature) stand for
   // them here, and the VAE is given none (fitVae refuses an NB option for these models)
   const method = setting<string>(settings, "inference.method");

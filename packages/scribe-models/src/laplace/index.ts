@@ -14,6 +14,13 @@ export {
   type NewtonReport,
   type TotalsFit,
 } from "./laplace-results.js";
+export {
+  type LogOffsetOption,
+  libraryMeanOf,
+  logLibraryOffset,
+  logLibraryOffsetOf,
+  resolveLogOffset,
+} from "./log-offset.js";
 export { type LaplaceLogisticNormalOptions, laplaceLogisticNormal } from "./logistic-normal.js";
 export { type EStepResult, type NewtonOptions, newtonEStep } from "./newton.js";
 export { type LaplaceContext, laplaceLogMarginal } from "./newton-system.js";
@@ -33,4 +40,10 @@ export {
   type NbSviFitter,
   nbSummaryOf,
 } from "./svi-cascade.js";
-export { type CapturedTotalsFit, fitCapturedTotals, fitTotals, logCapturedTotal } from "./totals.js";
+export {
+  type CapturedTotalsFit,
+  fitCapturedTotals,
+  fitTotals,
+  lnmvcpCapturePrior,
+  logCapturedTotal,
+} from "./totals.js";

@@ -1,7 +1,8 @@
 /**
  * `fit(counts, { inferenceMethod: "vae", ... })`: VAE inference for nbdm, zinb, nbvcp and
- * zinbvcp (spec §3 "VAE"), and for the logistic-normal families pln, nbln and lnm
- * (`log-normal-family.ts`: their decoder, likelihood and globals; the same loop). The counts are read once (one `await`) for validation and the
+ * zinbvcp (spec §3 "VAE"), and for the logistic-normal families pln, nbln, lnm and lnmvcp
+ * (`log-normal-family.ts`: their decoder, likelihood and globals; the same loop; lnmvcp's
+ * totals with the capture integrated out as Laplace-EM's, `laplace/totals.ts`). The counts are read once (one `await`) for validation and the
  * per-gene statistics the encoder input and the decoder's starting bias use; training is
  * `SVI.run` of `@scribe/infer` with `TraceMeanFieldELBO` (minibatches, stable updates,
  * progress, early stopping, checkpoints and exact resume, interrupts), with KL annealing
@@ -16,8 +17,9 @@ import type { AnnData } from "../io/anndata.js";
 import { toDense } from "../io/matrix.js";
 import { validateCounts } from "../io/validate.js";
 import { selectAlrReference } from "../laplace/alr-reference.js";
-import type { TotalsFit } from "../laplace/laplace-results.js";
-import { fitTotals } from "../laplace/totals.js";
+import type { CapturePrior } from "../laplace/laplace-results.js";
+import { libraryMeanOf } from "../laplace/log-offset.js";
+import { fitCapturedTotals, fitTotals, lnmvcpCapturePrior } from "../laplace/totals.js";
 import { type ModelOptions, type ModelType, makeConfig } from "../models/config.js";
 import { resolveValidation, runWithValidation, splitCells } from "./held-out.js";
 import { AnnealedOptimizer, KlAnnealing } from "./kl-annealing.js";
@@ -91,15 +93,39 @@ async function hostCounts(data: Tensor | AnnData, layer?: string): Promise<Host>
   return { data: Float32Array.from(v), shape: [t.shape[0]!, G] };
 }
 
-/**
- * LNM's totals model, fitted on its own as the Laplace path does (the totals are independent
- * of the composition, spec §1.8).
- */
-function lnmTotals(host: Host): TotalsFit {
+/** Each cell's total count (float64). */
+function cellTotals(host: Host): Float64Array {
   const [C, G] = host.shape;
   const totals = new Float64Array(C);
   for (let c = 0; c < C; c++) for (let g = 0; g < G; g++) totals[c]! += host.data[c * G + g]!;
-  return fitTotals(totals);
+  return totals;
+}
+
+/**
+ * LNM's and lnmvcp's totals models, fitted on their own as the Laplace path does (the totals
+ * are independent of the composition, spec §1.8): the results' `meta.totals`, and lnmvcp's
+ * per-cell posterior mean capture `meta.meanCapture`.
+ */
+function compositionTotals(
+  model: string,
+  host: Host,
+  capturePrior: CapturePrior | null,
+): Record<string, unknown> {
+  const totals = cellTotals(host);
+  if (model === "lnm") return { totals: fitTotals(totals) };
+  const captured = fitCapturedTotals(totals, capturePrior);
+  return { totals: captured.fit, meanCapture: Array.from(captured.meanCapture) };
+}
+
+/** The VAE's library offset: N̄ of "log-library" for PLN/NBLN, null for none; arrays refused. */
+function libraryMeanOption(model: string, option: VaeFitOptions["logOffset"], host: Host): number | null {
+  if (option === undefined || option === null) return null;
+  const where = `fit (vae, model ${model})`;
+  if (option !== "log-library")
+    throw new Error(
+      `${where}: logOffset takes "log-library" (each cell's offset from its own counts, which every results method can recompute); per-cell offset arrays are Laplace-EM's (inferenceMethod "laplace")`,
+    );
+  return libraryMeanOf(cellTotals(host), where);
 }
 
 /** Copy params to the CPU (one readback each). */
@@ -127,16 +153,25 @@ export async function fitVae(data: Tensor | AnnData, options: VaeFitOptions): Pr
   const modelType = options.model ?? "nbvcp";
   if (!isLogNormalVaeModel(modelType) && !(VAE_MODELS as readonly string[]).includes(modelType))
     throw new Error(
-      `fit (model ${modelType}, inferenceMethod "vae"): ${modelType} has no VAE decoder; the VAE fits ${[...VAE_MODELS, ...LOG_NORMAL_VAE_MODELS].join(", ")}${(modelType as string) === "lnmvcp" ? ' (lnmvcp: inferenceMethod "laplace")' : ""}`,
+      `fit (model ${modelType}, inferenceMethod "vae"): ${modelType} has no VAE decoder; the VAE fits ${[...VAE_MODELS, ...LOG_NORMAL_VAE_MODELS].join(", ")}`,
     );
+  const composition = modelType === "lnm" || modelType === "lnmvcp";
   const logNormal = isLogNormalVaeModel(modelType)
     ? logNormalVaeFamily(
         modelType,
         G,
-        modelType === "lnm" ? selectAlrReference(host.data, C, G) : -1,
+        composition ? selectAlrReference(host.data, C, G) : -1,
         options.rPriorLoc ?? 0,
+        libraryMeanOption(modelType, options.logOffset, host),
       )
     : null;
+  if (!logNormal && options.logOffset !== undefined && options.logOffset !== null)
+    throw new Error(
+      `fit (vae, model ${modelType}): logOffset is PLN's and NBLN's; the NB models take the library through capture (vcp) or decoderForm "scvi"`,
+    );
+  // lnmvcp's capture prior (`priors`), checked before training
+  const capturePrior =
+    modelType === "lnmvcp" ? lnmvcpCapturePrior(modelType, options.priors, "fit (vae)") : null;
   const vopts = resolveVaeOptions(
     logNormal
       ? {
@@ -156,6 +191,7 @@ export async function fitVae(data: Tensor | AnnData, options: VaeFitOptions): Pr
     "captureHiddenDims",
   ] as const)
     if (options[k] !== undefined) {
+      if (k === "priors" && modelType === "lnmvcp") continue; // the capture prior, read above
       if (logNormal)
         throw new Error(
           `fit (vae, model ${modelType}): option ${k} is an NB model's; the ${modelType} VAE has no such setting`,
@@ -240,6 +276,8 @@ export async function fitVae(data: Tensor | AnnData, options: VaeFitOptions): Pr
     latentFlow: options.latentFlow ?? null,
     modelType,
     modelOpts,
+    libraryMean: logNormal?.libraryMean ?? null,
+    capturePrior,
     shape: host.shape,
     sum,
     seed,
@@ -324,8 +362,8 @@ export async function fitVae(data: Tensor | AnnData, options: VaeFitOptions): Pr
           }
         : {}),
       ...(options.latentFlow ? { latentFlow: options.latentFlow } : {}),
-      ...(logNormal?.model === "lnm"
-        ? { alrReference: logNormal.alrReference, totals: lnmTotals(host) }
+      ...(logNormal && composition
+        ? { alrReference: logNormal.alrReference, ...compositionTotals(modelType, host, capturePrior) }
         : {}),
     },
     modelOptions: (({ nCells: _c, nGenes: _g, ...rest }) => rest)(modelOpts),

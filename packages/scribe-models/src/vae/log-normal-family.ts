@@ -9,8 +9,14 @@
  * (`laplace/observation.ts`: Poisson, NB in log space, multinomial in ALR coordinates), the
  * one module both inference methods score cells with.
  *
+ * PLN and NBLN may take the per-cell library offset of `laplace/log-offset.ts` ("log-library":
+ * log rate x_c + log(N_c / N̄), N̄ the fitted cells' mean total, fixed in the family): it is
+ * computed from the counts being scored, so every results method applies it to any cells.
+ *
  * LNM's totals are independent of the composition (§1.8) and are fitted on their own as the
- * Laplace path does (`laplace/totals.ts`); lnmvcp is not offered by the VAE.
+ * Laplace path does (`laplace/totals.ts`). lnmvcp's composition is LNM's (capture enters only
+ * its totals' NB, §1.8), so the VAE fits it as LNM and its totals with the per-cell capture
+ * integrated out under the flat or biology-informed prior, again as the Laplace path does.
  * @module
  */
 import {
@@ -35,6 +41,7 @@ import {
   Poisson,
 } from "@scribe/distributions";
 import { alrLatentGenes } from "../laplace/alr-reference.js";
+import { logLibraryOffset, logLibraryOffsetOf } from "../laplace/log-offset.js";
 import {
   multinomialAlrObservation,
   negativeBinomialObservation,
@@ -46,7 +53,7 @@ import {
 import { NBLN_START_R } from "../laplace/svi-cascade.js";
 
 /** The logistic-normal models VAE inference supports. */
-export const LOG_NORMAL_VAE_MODELS = ["pln", "nbln", "lnm"] as const;
+export const LOG_NORMAL_VAE_MODELS = ["pln", "nbln", "lnm", "lnmvcp"] as const;
 
 /** One of {@link LOG_NORMAL_VAE_MODELS}. */
 export type LogNormalVaeModel = (typeof LOG_NORMAL_VAE_MODELS)[number];
@@ -77,6 +84,11 @@ export interface LogNormalVaeFamily {
   readonly columnOrder: { readonly toObserved: Int32Array; readonly toGenes: Int32Array } | null;
   /** NBLN: loc of the LogNormal(loc, 1) prior on r (default 0, as SCRIBE without data). */
   readonly rPriorLoc: number;
+  /**
+   * PLN/NBLN with the "log-library" offset: the mean total N̄ it divides by (that of the fitted
+   * cells); null for no offset.
+   */
+  readonly libraryMean: number | null;
 }
 
 /** Whether `model` is one of the logistic-normal models the VAE fits. */
@@ -86,7 +98,7 @@ export function isLogNormalVaeModel(model: unknown): model is LogNormalVaeModel 
 
 /**
  * The family of `model` over `nGenes` genes (`alrReference`: LNM's reference gene, chosen by
- * `selectAlrReference` when fitting).
+ * `selectAlrReference` when fitting; `libraryMean`: N̄ of the "log-library" offset, PLN/NBLN).
  * @example
  * const fam = logNormalVaeFamily("lnm", 5, 2); // fam.dim === 4
  */
@@ -95,6 +107,7 @@ export function logNormalVaeFamily(
   nGenes: number,
   alrReference = -1,
   rPriorLoc = 0,
+  libraryMean: number | null = null,
 ): LogNormalVaeFamily {
   if (!isLogNormalVaeModel(model))
     throw new Error(
@@ -102,7 +115,15 @@ export function logNormalVaeFamily(
     );
   if (!Number.isFinite(rPriorLoc))
     throw new Error(`fit (vae, model nbln): rPriorLoc must be finite, got ${rPriorLoc}`);
-  if (model !== "lnm")
+  if (libraryMean !== null && !(libraryMean > 0 && Number.isFinite(libraryMean)))
+    throw new Error(
+      `fit (vae, model ${model}): the library offset's mean total must be > 0, got ${libraryMean}`,
+    );
+  if (libraryMean !== null && (model === "lnm" || model === "lnmvcp"))
+    throw new Error(
+      `fit (vae, model ${model}): logOffset is PLN's and NBLN's (a log-rate offset); ${model} models the composition, whose totals are fitted apart`,
+    );
+  if (model === "pln" || model === "nbln")
     return {
       model,
       obs: model === "pln" ? poissonObservation : negativeBinomialObservation,
@@ -111,11 +132,12 @@ export function logNormalVaeFamily(
       alrReference: -1,
       columnOrder: null,
       rPriorLoc,
+      libraryMean,
     };
-  if (nGenes < 2) throw new Error("fit (vae, model lnm): needs at least 2 genes");
+  if (nGenes < 2) throw new Error(`fit (vae, model ${model}): needs at least 2 genes`);
   if (!Number.isInteger(alrReference) || alrReference < 0 || alrReference >= nGenes)
     throw new Error(
-      `fit (vae, model lnm): alrReference must be a gene index in [0, ${nGenes}), got ${alrReference}`,
+      `fit (vae, model ${model}): alrReference must be a gene index in [0, ${nGenes}), got ${alrReference}`,
     );
   const order = Int32Array.from([...alrLatentGenes(nGenes, alrReference), alrReference]);
   const inverse = new Int32Array(nGenes);
@@ -130,13 +152,15 @@ export function logNormalVaeFamily(
     alrReference,
     columnOrder: { toObserved: order, toGenes: inverse },
     rPriorLoc,
+    libraryMean: null,
   };
 }
 
 /**
  * The observation data of counts [B, G] (genes in their original order): the columns as the
- * observation reads them, the totals and the terms of log p(u | x) free of x (−Σ log u! for
- * PLN and NBLN, + log N! for LNM, as the Laplace path's constants), computed per minibatch.
+ * observation reads them, the totals, the library offset (when the family has one) and the
+ * terms of log p(u | x) free of x (−Σ log u! for PLN and NBLN, + log N! for LNM, as the
+ * Laplace path's constants), computed per minibatch.
  */
 export function observationData(family: LogNormalVaeFamily, counts: Tensor): ObservationData {
   const order = family.columnOrder?.toObserved;
@@ -147,7 +171,12 @@ export function observationData(family: LogNormalVaeFamily, counts: Tensor): Obs
     family.obs === multinomialAlrObservation
       ? lgamma(totals.add(1)).reshape([-1]).sub(logFactorials)
       : logFactorials.neg();
-  return { counts: observed, offset: null, totals, constant };
+  return { counts: observed, offset: libraryOffsetOf(family, totals), totals, constant };
+}
+
+/** The family's log offset of cells with totals [B, 1], or null without one. */
+function libraryOffsetOf(family: LogNormalVaeFamily, totals: Tensor): Tensor | null {
+  return family.libraryMean === null ? null : logLibraryOffsetOf(totals, family.libraryMean);
 }
 
 /**
@@ -209,9 +238,9 @@ export function noisyLatent(mean: Tensor, logD: Tensor): Tensor {
 export interface DecodedLogNormalCells {
   /** The counts' likelihood per cell (batch [B], event [G]) at the given x. */
   readonly cells: LogNormalCountsLikelihood;
-  /** Expected counts [B, G]: PLN/NBLN exp(x + d/2) (x's noise integrated); LNM N_c ρ at x. */
+  /** Expected counts [B, G]: PLN/NBLN exp(x + o + d/2) (x's noise integrated, o the library offset); LNM N_c ρ at x. */
   readonly mean: Tensor;
-  /** Denoised expression [B, G]: the rates exp(x) (PLN/NBLN) or the composition ρ (LNM), genes in order. */
+  /** Denoised expression [B, G]: the rates exp(x) at the mean library (PLN/NBLN) or the composition ρ (LNM), genes in order. */
   readonly denoised: Tensor;
   /** x [B, dim], d [dim] and NBLN's r [G]. */
   readonly params: Record<string, Tensor>;
@@ -233,7 +262,10 @@ export function decodeLogNormalCells(
   const params: Record<string, Tensor> = { x, d, ...(logR ? { r: exp(logR) } : {}) };
   if (!family.columnOrder) {
     const rate = exp(x.clamp(-30, 30));
-    return { cells, mean: exp(x.add(d.mul(0.5)).clamp(-30, 30)), denoised: rate, params };
+    const offset = libraryOffsetOf(family, counts.sum(-1, true));
+    const logMean = x.add(d.mul(0.5));
+    const mean = exp((offset ? logMean.add(offset) : logMean).clamp(-30, 30));
+    return { cells, mean, denoised: rate, params };
   }
   const logits = concat([x, zeros([x.shape[0]!, 1], x.dtype)], 1); // [y, 0]: the reference last
   const rho = exp(logits.sub(logits.logsumexp(-1, true))).gather(
@@ -248,8 +280,9 @@ export function decodeLogNormalCells(
  * NBLN, [B] with event [G] for LNM; genes in their original order): PLN Poisson(eˣ), NBLN
  * NB(r, mean eˣ) (NegativeBinomialLogits with logits x − log r, as the observation's log space),
  * LNM Multinomial(N_c, softmax([x, 0])) with the reference gene's logit 0 and `totals` [B] the
- * cells' totals N_c (LNM's totals model is separate, §1.8; PLN and NBLN ignore `totals`).
- * x is clamped to ±30 as {@link decodeLogNormalCells} does.
+ * cells' totals N_c (LNM's totals model is separate, §1.8; PLN and NBLN read them only for
+ * the library offset, added to x when the family has one). The log rate is clamped to ±30 as
+ * {@link decodeLogNormalCells} does.
  */
 export function countsDistributionAt(
   family: LogNormalVaeFamily,
@@ -257,7 +290,8 @@ export function countsDistributionAt(
   logR: Tensor | null,
   totals: Tensor,
 ): Distribution {
-  const xc = x.clamp(-30, 30);
+  const offset = libraryOffsetOf(family, totals.reshape([-1, 1]));
+  const xc = (offset ? x.add(offset) : x).clamp(-30, 30);
   if (family.model === "pln") return new Poisson(exp(xc));
   if (family.model === "nbln") {
     if (!logR) throw new Error("vae (model nbln): drawing counts needs the fitted log r");
@@ -271,8 +305,9 @@ export function countsDistributionAt(
 
 /**
  * The decoder's starting bias (the start of μ), from the counts as the Laplace engine's start
- * transforms them (`fit-laplace.ts`): the per-gene mean of log1p(u) (PLN, NBLN), or of the
- * smoothed log-ratios log(u_g + ½) − log(u_ref + ½) (LNM). Host arrays, C × G row-major.
+ * transforms them (`fit-laplace.ts`): the per-gene mean of log1p(u) − o_c (PLN, NBLN; o the
+ * library offset, if any), or of the smoothed log-ratios log(u_g + ½) − log(u_ref + ½) (LNM).
+ * Host arrays, C × G row-major.
  */
 export function latentStart(
   family: LogNormalVaeFamily,
@@ -280,13 +315,21 @@ export function latentStart(
   nCells: number,
 ): Float32Array {
   const G = family.nGenes;
+  const offset = (c: number): number => {
+    if (family.libraryMean === null) return 0;
+    let total = 0;
+    for (let g = 0; g < G; g++) total += counts[c * G + g]!;
+    return logLibraryOffset(total, family.libraryMean);
+  };
   const order = family.columnOrder?.toObserved;
   const ref = family.alrReference;
   const sums = new Float64Array(family.dim);
-  for (let c = 0; c < nCells; c++)
+  for (let c = 0; c < nCells; c++) {
+    const o = offset(c);
     for (let i = 0; i < family.dim; i++) {
       const u = counts[c * G + (order ? order[i]! : i)]!;
-      sums[i]! += order ? Math.log(u + 0.5) - Math.log(counts[c * G + ref]! + 0.5) : Math.log1p(u);
+      sums[i]! += order ? Math.log(u + 0.5) - Math.log(counts[c * G + ref]! + 0.5) : Math.log1p(u) - o;
     }
+  }
   return Float32Array.from(sums, (s) => s / nCells);
 }

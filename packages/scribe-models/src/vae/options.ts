@@ -8,6 +8,7 @@
 import type { Distribution } from "@scribe/distributions";
 import type { FlowKind } from "@scribe/infer";
 import type { FitOptions } from "../fit.js";
+import type { LogOffsetOption } from "../laplace/log-offset.js";
 import type { VaeValidationOptions } from "./held-out.js";
 import type { LogNormalVaeModel } from "./log-normal-family.js";
 
@@ -71,13 +72,21 @@ export interface VaeOptions {
 export interface VaeFitOptions extends Omit<FitOptions, "inferenceMethod" | "model">, VaeOptions {
   inferenceMethod: "vae";
   /**
-   * nbdm, zinb, nbvcp (default), zinbvcp, or a logistic-normal family: pln, nbln, lnm
-   * (`log-normal-family.ts`; their defaults: the linear decoder μ + W z, `decoder: []`, and
-   * the standardised log1p input, as SCRIBE's).
+   * nbdm, zinb, nbvcp (default), zinbvcp, or a logistic-normal family: pln, nbln, lnm,
+   * lnmvcp (`log-normal-family.ts`; their defaults: the linear decoder μ + W z, `decoder: []`,
+   * and the standardised log1p input, as SCRIBE's). lnmvcp's capture prior is `priors`
+   * (`{ organism }` or `{ capture_efficiency: [log M₀, σ_M] }`, as Laplace-EM's; default the
+   * flat Beta(1, 1)).
    */
   model?: FitOptions["model"] | LogNormalVaeModel;
   /** NBLN: loc of the LogNormal(loc, 1) prior on the gene dispersions r (default 0). */
   rPriorLoc?: number;
+  /**
+   * PLN/NBLN: "log-library" adds each cell's log(N_c / N̄) to its log rate
+   * (`laplace/log-offset.ts`); default none. Per-cell arrays are Laplace-EM's only: the VAE's
+   * results score any cells, so its offset must come from the counts themselves.
+   */
+  logOffset?: LogOffsetOption;
 }
 
 /** The VAE options with defaults applied (the latent prior stays optional). */

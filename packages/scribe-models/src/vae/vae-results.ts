@@ -65,8 +65,11 @@ export interface VaeResultsJson {
   readonly obsNames?: string[];
   readonly varNames?: string[];
   readonly meta: Record<string, unknown>;
-  /** pln, nbln, lnm: what rebuilds the family (LNM's ALR reference, NBLN's prior loc of r). */
-  readonly logNormal?: { alrReference: number; rPriorLoc: number };
+  /**
+   * pln, nbln, lnm, lnmvcp: what rebuilds the family (LNM's ALR reference, NBLN's prior loc
+   * of r, PLN/NBLN's library offset mean total N̄ or null).
+   */
+  readonly logNormal?: { alrReference: number; rPriorLoc: number; libraryMean?: number | null };
 }
 
 /** A point value of a guide factor: Beta mean, BetaPrime's φ at the Beta mean (β/α), T(loc) for Normal + transform. */
@@ -397,6 +400,7 @@ export class ScribeVAEResults {
             logNormal: {
               alrReference: this.spec.logNormal.alrReference,
               rPriorLoc: this.spec.logNormal.rPriorLoc,
+              libraryMean: this.spec.logNormal.libraryMean,
             },
           }
         : {}),
@@ -419,7 +423,13 @@ export class ScribeVAEResults {
     };
     const spec = isLogNormalVaeModel(json.modelType)
       ? makeLogNormalVaeSpec(
-          logNormalVaeFamily(json.modelType, G, json.logNormal?.alrReference, json.logNormal?.rPriorLoc),
+          logNormalVaeFamily(
+            json.modelType,
+            G,
+            json.logNormal?.alrReference,
+            json.logNormal?.rPriorLoc,
+            json.logNormal?.libraryMean ?? null,
+          ),
           C,
           json.vaeOptions,
           stats,
