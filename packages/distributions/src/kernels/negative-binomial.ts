@@ -32,15 +32,15 @@ const savedPartials = (g: Tensor, _args: readonly TensorLike[], outs: readonly T
 
 /**
  * The cold path of the NB2 body: counts beyond the direct range, θ or μ beyond its range.
- * lgTh and dgTh are lgamma(θ) and ψ(θ) when the caller has them (the hoisted body), else NaN.
+ * x is μ/θ; lgTh and dgTh are lgamma(θ) and ψ(θ) when the caller has them (the hoisted body),
+ * else NaN.
  */
 type Nb2Fallback = (
   out: Float64Array,
   y: number,
   mu: number,
   th: number,
-  l1: number,
-  inv: number,
+  x: number,
   lgTh: number,
   dgTh: number,
 ) => void;
@@ -64,6 +64,10 @@ function nb2Body(fallback: Nb2Fallback) {
  * gene: the op's HoistedBody), so the hot path spends no division on 1/θ and counts above the
  * direct range take lgamma(y+θ) − lgamma(θ) and ψ(y+θ) − ψ(θ) with one special function call
  * each. NaN for lgamma(θ) and ψ(θ) means "not precomputed" (the plain body).
+ *
+ * One division per element: a zero count takes 1/(θ+μ); a positive count takes
+ * r = 1/(μ(θ+μ)), whence 1/(θ+μ) = μ·r and ∂/∂μ = θ(y−μ)·r without a division by μ. The
+ * log1p of μ/θ takes its 1/(1 + μ/θ) as θ/(θ+μ) from the same reciprocal (log1pWith).
  */
 function nb2HoistedBody(fallback: Nb2Fallback) {
   return (
@@ -78,9 +82,10 @@ function nb2HoistedBody(fallback: Nb2Fallback) {
     // Kept under V8's inlining limit (460 bytecodes) so fused loops inline it; the rare cases
     // (large, negative or non-integer counts, extreme θ or μ) are a call.
     // μ = 0 gives log1p(0) = 0 even where 1/θ overflows (θ subnormal): 0·∞ would be NaN
-    const l1 = log1pByLog(mu === 0 ? 0 : mu * rth);
-    const inv = 1 / (th + mu);
+    const x = mu === 0 ? 0 : mu * rth;
     if (y === 0) {
+      const inv = 1 / (th + mu);
+      const l1 = log1pWith(x, th * inv);
       out[0] = -th * l1;
       out[1] = -th * inv;
       out[2] = mu * inv - l1;
@@ -88,7 +93,11 @@ function nb2HoistedBody(fallback: Nb2Fallback) {
     }
     if (y < 0 || y > NB_DIRECT_MAX || y !== Math.floor(y) || !(th > LO && th < HI && mu > LO && mu < HI))
       // biome-ignore lint/correctness/noVoidTypeReturn: a statement more would cost bytecode in this hot function
-      return fallback(out, y, mu, th, l1, inv, lgTh, dgTh);
+      return fallback(out, y, mu, th, x, lgTh, dgTh);
+    // θ and μ are in (LO, HI): μ(θ+μ) neither overflows nor underflows
+    const r = 1 / (mu * (th + mu));
+    const inv = mu * r;
+    const l1 = log1pWith(x, th * inv);
     const q = mu * inv;
     let prod = th * q;
     let dgd = rth;
@@ -98,22 +107,24 @@ function nb2HoistedBody(fallback: Nb2Fallback) {
       dgd += 1 / t;
     }
     out[0] = Math.log(prod) - lfactorial(y) - th * l1;
-    out[1] = (th * (y - mu) * inv) / mu;
+    out[1] = th * (y - mu) * r;
     out[2] = dgd - l1 + (mu - y) * inv;
   };
 }
 
 /**
- * log(1 + x) for x ≥ 0 with one Math.log: u = 1 ⊕ x, then log(u)·x/(u − 1), which cancels
- * the rounding of 1 + x (Goldberg, "What every computer scientist should know about
- * floating-point arithmetic", 1991, theorem 4: relative error at most 5ε for 0 ≤ x < 3/4,
- * given a log within half an ulp; above, 1 + x loses nothing that matters). In V8 Math.log1p
- * costs about twice Math.log, and this log is the largest cost of the W1 kernel. x = ∞
- * (θ underflowing against μ) returns ∞ as log1p does.
+ * log(1 + x) for x ≥ 0 with one Math.log and no division, given w ≈ 1/(1 + x) (to a few ulp):
+ * u = 1 ⊕ x, whose rounding error δ = x − (u − 1) is exact (u − 1 is exact for u ≥ 1, and
+ * the difference of x and u − 1 is exact by Sterbenz's lemma: they are within a factor 2 of
+ * each other or u = 1); then log(1 + x) = log(u + δ) = log(u) + δ/u − O(δ²/u²), and δ/u ≤ ε/2
+ * so δ·w carries the correction to full precision. The error is Math.log's own, about an
+ * ulp. In V8 Math.log1p costs about twice Math.log, and a division about as much as the log's
+ * fast path: this log is the largest cost of the W1 kernel. u = 1 (x below ε/2, μ = 0) returns
+ * x; x = ∞ (θ underflowing against μ) returns ∞ as log1p does.
  */
-function log1pByLog(x: number): number {
+function log1pWith(x: number, w: number): number {
   const u = 1 + x;
-  return u === 1 || u === Number.POSITIVE_INFINITY ? x : (Math.log(u) * x) / (u - 1);
+  return u === 1 || u === Number.POSITIVE_INFINITY ? x : Math.log(u) + (x - (u - 1)) * w;
 }
 
 const LO = 1 / NB_THETA_RANGE;
@@ -125,11 +136,12 @@ function nb2General(
   y: number,
   mu: number,
   th: number,
-  l1: number,
-  inv: number,
+  x: number,
   lgTh: number,
   dgTh: number,
 ): void {
+  const inv = 1 / (th + mu);
+  const l1 = Math.log1p(x);
   countShiftInto(shift, th, y, lgTh, dgTh);
   out[0] = mu === 0 ? -Infinity : shift[0]! - lfactorial(y) - th * l1 - y * Math.log1p(th / mu);
   out[1] = (th * (y - mu) * inv) / mu;
@@ -142,13 +154,12 @@ function nb2GeneralInSupport(
   y: number,
   mu: number,
   th: number,
-  l1: number,
-  inv: number,
+  x: number,
   lgTh: number,
   dgTh: number,
 ): void {
   if (y >= 0 && y === Math.floor(y) && y !== Number.POSITIVE_INFINITY) {
-    nb2General(out, y, mu, th, l1, inv, lgTh, dgTh);
+    nb2General(out, y, mu, th, x, lgTh, dgTh);
     return;
   }
   out[0] = Number.NEGATIVE_INFINITY;
