@@ -10,8 +10,11 @@ import type { FusedKernel, ReduceKind } from "../backend.js";
  * constants, buffers, shapes and strides are runtime arguments, so a training loop compiles
  * each kernel once. Op bodies are inlined (`inline` templates) or called through closure
  * constants (`fn` bodies, multi-output ones writing into a small scratch array). A call the
- * planner marks for hoisting (`hoistFrom`) reads its op's derived values from tables that the
- * loop fills first, one entry per element of the broadcast leaf, and calls the hoisted body.
+ * planner marks for hoisting (`hoistFrom`) reads its op's derived values from a table that the
+ * loop fills first, the values of one element of the broadcast leaf side by side, and calls the
+ * hoisted body. A leaf the inner loop does not step through (a per-row value) is read once per
+ * row: outputs are fresh buffers, never a leaf's, but V8 cannot prove that and would reload it
+ * at every element.
  */
 
 export type Writable = ArrayLike<number> & { [i: number]: number };
@@ -89,11 +92,32 @@ export function loopLibrary(ops: readonly ScalarOp[]): LoopLibrary {
   return lib;
 }
 
-/** A table of one hoisted value: filled from leaf `leaf` through library function `fn`. */
+/**
+ * The hoisted values read from one leaf: library functions `fns` of each of its elements,
+ * stored side by side in one table (one array in the loop, not one per value).
+ */
 interface HoistTable {
   readonly leaf: number;
-  readonly fn: string;
+  readonly fns: readonly string[];
 }
+
+/** The hoisting tables of a plan: per leaf read by a hoisted call, every value its calls take. */
+function hoistTables(plan: LoopPlan): HoistTable[] {
+  const byLeaf = new Map<number, string[]>();
+  for (const n of plan.nodes) {
+    if (n.kind !== "call" || n.hoistFrom === null || !n.op.hoisted) continue;
+    const fns = byLeaf.get(n.hoistFrom) ?? [];
+    byLeaf.set(n.hoistFrom, fns);
+    n.op.hoisted.values.forEach((_, j) => {
+      const fn = `${n.op.name}$v${j}`;
+      if (!fns.includes(fn)) fns.push(fn);
+    });
+  }
+  return [...byLeaf].map(([leaf, fns]) => ({ leaf, fns }));
+}
+
+/** Index into leaf `leaf`'s table of value `j` of `w` at the element pointer `p`. */
+const tableIndex = (w: number, p: string, j: number) => (w === 1 ? p : `${w}*${p}+${j}`);
 
 /**
  * Where the per-element code of a pass gets its inputs, so that the loop renderer here and
@@ -297,18 +321,19 @@ function generate(plan: LoopPlan, innerReduced: readonly boolean[]): string {
   const nLeaves = plan.leaves.length;
   const nArr = strides.length;
   const nOut = plan.roots.length;
-  const tables: HoistTable[] = [];
+  // The table of leaf k holds every hoisted value read from k: the same op on the same leaf
+  // shares its entries.
+  const tables = hoistTables(plan);
   const scratch: number[] = [];
+  // Inner strides are part of the cache key, so which leaves are per-row values is structural.
+  const perRow = (leaf: number) => strides[leaf]![R - 1] === 0;
   const { stmts, roots } = renderElement(plan, {
-    load: (leaf) => `L${leaf}[p${leaf}]`,
+    load: (leaf) => (perRow(leaf) ? `v${leaf}` : `L${leaf}[p${leaf}]`),
     constant: (index) => `c${index}`,
     scratch: (size) => `S${scratch.push(size) - 1}`,
-    // Table j of leaf k holds value j of every hoisted body reading k: the same op on the same
-    // leaf shares its tables.
     hoisted: (leaf, fn) => {
-      let t = tables.findIndex((h) => h.leaf === leaf && h.fn === fn);
-      if (t < 0) t = tables.push({ leaf, fn }) - 1;
-      return `T${t}[p${leaf}]`;
+      const { fns } = tables.find((t) => t.leaf === leaf)!;
+      return `T${leaf}[${tableIndex(fns.length, `p${leaf}`, fns.indexOf(fn))}]`;
     },
   });
   const reduces = plan.reduces;
@@ -324,8 +349,10 @@ function generate(plan: LoopPlan, innerReduced: readonly boolean[]): string {
   for (let a = 0; a < nArr; a++) lines.push(`let ${ptr(a)}_0 = O[${a}] + start * s${a}_0;`);
   for (let d = 0; d < R; d++) {
     if (d > 0) for (let a = 0; a < nArr; a++) lines.push(`let ${ptr(a)}_${d} = ${ptr(a)}_${d - 1};`);
-    if (d === R - 1)
+    if (d === R - 1) {
       for (let j = 0; j < nOut; j++) if (innerReduced[j]) lines.push(`let acc${j} = Y${j}[q${j}_${d}];`);
+      for (let a = 0; a < nLeaves; a++) if (perRow(a)) lines.push(`const v${a} = L${a}[p${a}_${d}];`);
+    }
     lines.push(
       `for (let i${d} = ${d === 0 ? "start" : "0"}; i${d} < ${d === 0 ? "end" : `d${d}`}; i${d}++) {`,
     );
@@ -367,12 +394,13 @@ function generate(plan: LoopPlan, innerReduced: readonly boolean[]): string {
 /**
  * Allocate and fill the hoisted-value tables: for each leaf, one walk over the elements this
  * call's range reads (a dim the leaf is broadcast over, stride 0, is walked once), evaluating
- * each of its values there. Tables are indexed like the leaf's buffer, so the loop body reads
- * them at the leaf's own pointer.
+ * each of its values there. A table is indexed like the leaf's buffer times its width, so the
+ * loop body reads it at the leaf's own pointer.
  */
 function fillTables(tables: readonly HoistTable[], R: number): string[] {
-  const lines = tables.map((t, j) => `const T${j} = new Float64Array(L${t.leaf}.length);`);
-  for (const k of new Set(tables.map((t) => t.leaf))) {
+  const lines: string[] = [];
+  for (const { leaf: k, fns } of tables) {
+    lines.push(`const T${k} = new Float64Array(L${k}.length * ${fns.length});`);
     lines.push("{", `let r${k}_0 = O[${k}] + start * s${k}_0;`);
     for (let d = 0; d < R; d++) {
       const [lo, hi] = d === 0 ? ["start", "end"] : ["0", `d${d}`];
@@ -381,8 +409,8 @@ function fillTables(tables: readonly HoistTable[], R: number): string[] {
     }
     const r = `r${k}_${R - 1}`;
     lines.push(`const x = L${k}[${r}];`);
-    tables.forEach((t, j) => {
-      if (t.leaf === k) lines.push(`T${j}[${r}] = F_${t.fn}(x);`);
+    fns.forEach((fn, j) => {
+      lines.push(`T${k}[${tableIndex(fns.length, r, j)}] = F_${fn}(x);`);
     });
     for (let d = R - 1; d >= 0; d--) lines.push(`r${k}_${d} += s${k}_${d};`, "}");
     lines.push("}");
