@@ -20,7 +20,9 @@
  * runtime change that should not move numerics must print the same lines); `--breakdown`
  * profiles one run per model in-process and prints CPU self time by part of the runtime
  * (by source file, so run it through tsx, not a bundle); `--reuse-only` skips the "no reuse"
- * column (for comparing two versions).
+ * column (for comparing two versions). `--check` and `--breakdown` run the default path (the
+ * compiled step where it applies); `--check` then reruns eager and says whether each
+ * fingerprint is the same.
  *
  * Where the time of a step went (node --cpu-prof, Gamma–Poisson, 1,000 steps, shares of all
  * samples; December 2026, 2-core machine under heavy load): before plan reuse, planning the
@@ -56,7 +58,7 @@ import {
   Poisson,
   positive,
 } from "@scribe/distributions";
-import { AutoNormal, adam, SVI, TraceELBO, TraceMeanFieldELBO } from "@scribe/infer";
+import { AutoNormal, adam, SVI, setCompiledSVISteps, TraceELBO, TraceMeanFieldELBO } from "@scribe/infer";
 import { fit } from "@scribe/models";
 import { setPlanCache } from "../packages/core/src/backend/cpu/codegen.js";
 import { argValue } from "./harness.js";
@@ -115,8 +117,9 @@ function normalNormalOurs(): () => Promise<Float64Array> {
     const scale = param("scale", tensor(1), { constraint: positive });
     sample("mu", new Normal(loc, scale));
   };
-  const svi = new SVI(model, guide, adam(0.01), new TraceMeanFieldELBO());
-  return async () => (await svi.run(key(0), STEPS, [y])).losses;
+  // built per run, so the run follows the compiled-step setting of the moment
+  return async () =>
+    (await new SVI(model, guide, adam(0.01), new TraceMeanFieldELBO()).run(key(0), STEPS, [y])).losses;
 }
 
 /** The ELBO gradient of normal-normal by hand: μ = loc + e^ls·ε, ∂/∂loc, ∂/∂ls (+1 entropy). */
@@ -177,8 +180,8 @@ function nbdmOurs(counts: Float64Array): () => Promise<Float64Array> {
     const r = plate("genes", GENES, () => sample("r", new LogNormal(0, 1)));
     plate("cells", CELLS, { dim: -2 }, () => sample("counts", new NegativeBinomialProbs(r, p), { obs }));
   };
-  const svi = new SVI(model, new AutoNormal(model), adam(0.01), new TraceELBO());
-  return async () => (await svi.run(key(0), STEPS, [y])).losses;
+  return async () =>
+    (await new SVI(model, new AutoNormal(model), adam(0.01), new TraceELBO()).run(key(0), STEPS, [y])).losses;
 }
 
 /**
@@ -245,8 +248,14 @@ function gammaPoissonOurs(): () => Promise<Float64Array> {
     const r = param("r", tensor(2), { constraint: positive });
     sample("lam", new Gamma(c, r));
   };
-  const svi = new SVI(model, guide, adam(0.05), new TraceMeanFieldELBO({ numParticles: 4 }));
-  return async () => (await svi.run(key(1), STEPS, [y])).losses;
+  return async () =>
+    (
+      await new SVI(model, guide, adam(0.05), new TraceMeanFieldELBO({ numParticles: 4 })).run(
+        key(1),
+        STEPS,
+        [y],
+      )
+    ).losses;
 }
 
 // ---- 2-component nbdm mixture through fit() (test/models/lowrank-mixture's data, mean-field guide) ----
@@ -288,24 +297,40 @@ async function cpuMs(fn: () => unknown): Promise<number> {
   return (c.user + c.system) / 1000;
 }
 
+/** Run `fn` with SVI's compiled step on or off (`setCompiledSVISteps`, which `fit()` follows too). */
+async function withCompiled<T>(on: boolean, fn: () => Promise<T>): Promise<T> {
+  const was = setCompiledSVISteps(on);
+  try {
+    return await fn();
+  } finally {
+    setCompiledSVISteps(was);
+  }
+}
+
 /**
- * Milliseconds per step with plan reuse on and off (codegen.ts `setPlanCache`; off is the
- * planner as it was before reuse), runs alternating so both see the same machine load: the
- * minimum over runs of each, after one warmup run.
+ * Milliseconds per step, eager with plan reuse off ("no reuse": codegen.ts `setPlanCache`, the
+ * planner as it was before reuse) and on ("eager"), and with the compiled step ("compiled":
+ * svi/compiled-step.ts, which records its first two or three steps eagerly), runs alternating so
+ * all see the same machine load: the minimum over runs of each, after one warmup run of each.
  */
-async function msPerStep(fn: () => unknown): Promise<{ reuse: number; noReuse: number }> {
-  await fn();
+async function msPerStep(fn: () => unknown): Promise<{ reuse: number; noReuse: number; compiled: number }> {
+  const eager = () => withCompiled(false, async () => cpuMs(fn));
+  const compiled = () => withCompiled(true, async () => cpuMs(fn));
+  await eager();
+  await compiled();
   let reuse = Infinity;
   let noReuse = Infinity;
+  let fast = Infinity;
   for (let i = 0; i < RUNS; i++) {
     if (!REUSE_ONLY) {
       setPlanCache(false);
-      noReuse = Math.min(noReuse, await cpuMs(fn));
+      noReuse = Math.min(noReuse, await eager());
       setPlanCache(true);
     }
-    reuse = Math.min(reuse, await cpuMs(fn));
+    reuse = Math.min(reuse, await eager());
+    fast = Math.min(fast, await compiled());
   }
-  return { reuse: reuse / STEPS, noReuse: noReuse / STEPS };
+  return { reuse: reuse / STEPS, noReuse: noReuse / STEPS, compiled: fast / STEPS };
 }
 
 /** The peer has no plans: the minimum over runs, after one warmup run. */
@@ -381,11 +406,21 @@ const allModels: { title: string; ours: () => Promise<Float64Array>; peer: (() =
 const models = ONLY ? allModels.filter((m) => m.title.includes(ONLY)) : allModels;
 
 if (args.includes("--check")) {
-  // Bit-identity between two versions: run this in both trees and compare the lines.
+  // Bit-identity between two versions: run this in both trees and compare the lines (the
+  // default path, compiled where it applies); then the same runs eager, which must print the
+  // same fingerprints (the compiled step replays eager's kernels and draws).
   console.log(`loss-history fingerprints, ${STEPS} steps`);
+  const prints: string[] = [];
   for (const m of models) {
     const losses = await m.ours();
+    prints.push(fingerprint(losses));
     console.log(`${m.title.padEnd(40)} ${fingerprint(losses)} last ${losses.at(-1)}`);
+  }
+  console.log("the same with compileStep off (eager):");
+  for (const [i, m] of models.entries()) {
+    const losses = await withCompiled(false, m.ours);
+    const same = fingerprint(losses) === prints[i] ? "same" : "DIFFERENT";
+    console.log(`${m.title.padEnd(40)} ${fingerprint(losses)} last ${losses.at(-1)} ${same}`);
   }
 } else if (args.includes("--breakdown")) {
   console.log(`CPU self time by part of the runtime, one run of ${STEPS} steps after a warmup`);
@@ -399,14 +434,14 @@ if (args.includes("--check")) {
     `SVI per-step overhead, cpu backend, ${STEPS} steps per run, CPU ms/step, minimum of ${RUNS} runs`,
   );
   console.log(
-    `${"model".padEnd(40)} ${"no reuse".padStart(9)} ${"scribe".padStart(9)} ${"peer".padStart(9)} ${"scribe/peer".padStart(12)}`,
+    `${"model".padEnd(40)} ${"no reuse".padStart(9)} ${"eager".padStart(9)} ${"compiled".padStart(9)} ${"peer".padStart(9)} ${"compiled/peer".padStart(14)}`,
   );
   for (const m of models) {
     const ours = await msPerStep(m.ours);
     const peer = m.peer ? await peerMsPerStep(m.peer) : null;
-    const ratio = peer ? `${(ours.reuse / peer).toFixed(0)}x` : "n/a";
+    const ratio = peer ? `${(ours.compiled / peer).toFixed(0)}x` : "n/a";
     console.log(
-      `${m.title.padEnd(40)} ${ours.noReuse.toFixed(3).padStart(9)} ${ours.reuse.toFixed(3).padStart(9)} ${(peer?.toFixed(4) ?? "not written").padStart(9)} ${ratio.padStart(12)}`,
+      `${m.title.padEnd(40)} ${ours.noReuse.toFixed(3).padStart(9)} ${ours.reuse.toFixed(3).padStart(9)} ${ours.compiled.toFixed(3).padStart(9)} ${(peer?.toFixed(4) ?? "not written").padStart(9)} ${ratio.padStart(14)}`,
     );
   }
 }

@@ -30,6 +30,24 @@ export type LossAndGradAt = (
   args: readonly unknown[],
 ) => (u: Record<string, Tensor>) => [Tensor, Record<string, Tensor>];
 
+let compiledByDefault = true;
+
+/**
+ * Whether SVI objects built without a `compileStep` option compile their step (default true).
+ * For comparisons (bench/svi-step-overhead.ts) and code that builds its SVI out of reach, such
+ * as SCRIBE's `fit()`; returns the previous setting.
+ */
+export function setCompiledSVISteps(on: boolean): boolean {
+  const previous = compiledByDefault;
+  compiledByDefault = on;
+  return previous;
+}
+
+/** The default of `SVIOptions.compileStep` now. @internal */
+export function compiledSVIStepsByDefault(): boolean {
+  return compiledByDefault;
+}
+
 /** After this many changes of the model's arguments, stop recording (each change records again). */
 const MAX_ARGUMENT_CHANGES = 2;
 
@@ -74,7 +92,10 @@ export class CompiledLossAndGrad {
 
   /** The loss and gradients at unconstrained params `u` for the step key `k`. */
   run(k: Key, args: readonly unknown[], u: Record<string, Tensor>): [Tensor, Record<string, Tensor>] {
-    if (this.#refusal) return this.lossAndGradAt(k, args)(u);
+    if (this.#refusal) {
+      this.#report(this.#refusal);
+      return this.lossAndGradAt(k, args)(u);
+    }
     const names = Object.keys(u);
     const program = this.#programFor(args, names);
     if (!program) return this.lossAndGradAt(k, args)(u);

@@ -18,7 +18,7 @@ import {
 } from "@scribe/core";
 import type { Optimizer, OptimizerState } from "../optim/optimizer.js";
 import { constrainParams, paramSites, runTrace, unconstrainParams } from "../util/sites.js";
-import { CompiledLossAndGrad } from "./compiled-step.js";
+import { CompiledLossAndGrad, compiledSVIStepsByDefault } from "./compiled-step.js";
 import { type ELBOLoss, type ModelFn, TraceELBO, TraceMeanFieldELBO } from "./elbo.js";
 import { stepStatus } from "./non-finite.js";
 import { runSVILoop } from "./svi-loop.js";
@@ -35,7 +35,8 @@ export interface SVIOptions {
    * On the cpu, record one step's loss and gradient (model and guide traces, ELBO, backward
    * pass, the guide's draws) and replay it on later steps, bit for bit the eager results
    * (core's `jitKeyed`; see `svi/compiled-step.ts` for when it falls back). Default true; false
-   * runs every step eagerly. The optimizer update runs eagerly either way.
+   * runs every step eagerly (`setCompiledSVISteps` changes the default). The optimizer update
+   * runs eagerly either way.
    */
   compileStep?: boolean;
 }
@@ -85,15 +86,14 @@ export class SVI<A extends unknown[]> {
     opts: SVIOptions = {},
   ) {
     this.guide = typeof guide === "function" ? guide : (...args: A) => guide.call(...args);
-    this.#compiled =
-      opts.compileStep === false
-        ? null
-        : new CompiledLossAndGrad(
-            (k, args) => valueAndGrad(this.lossFn(k, args as A)),
-            loss instanceof TraceELBO || loss instanceof TraceMeanFieldELBO
-              ? null
-              : `the loss is a ${loss.constructor.name} (only TraceELBO and TraceMeanFieldELBO steps are compiled)`,
-          );
+    this.#compiled = !(opts.compileStep ?? compiledSVIStepsByDefault())
+      ? null
+      : new CompiledLossAndGrad(
+          (k, args) => valueAndGrad(this.lossFn(k, args as A)),
+          loss instanceof TraceELBO || loss instanceof TraceMeanFieldELBO
+            ? null
+            : `the loss is a ${loss.constructor.name} (only TraceELBO and TraceMeanFieldELBO steps are compiled)`,
+        );
   }
 
   /**
