@@ -49,6 +49,7 @@ import { NegativeBinomialProbs } from "@scribe/distributions";
 import { fit } from "../packages/scribe-models/src/fit.js";
 import { toDense } from "../packages/scribe-models/src/io/matrix.js";
 import { read10x } from "../packages/scribe-models/src/io/tenx.js";
+import { splitCells } from "../packages/scribe-models/src/vae/held-out.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const arg = (name: string, dflt: number) => {
@@ -75,30 +76,19 @@ const adata = read10x(join(HERE, "..", "examples", "data", "pbmc3k_sctransform")
 const X = toDense(adata.X, "float32");
 const [C, G] = X.shape;
 
-// seeded shuffle (mulberry32) → 80 % training, 20 % held out
-let a = SEED + 0x9e3779b9;
-const u = () => {
-  a = (a + 0x6d2b79f5) >>> 0;
-  let t = a;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-};
-const order = Array.from({ length: C }, (_, i) => i);
-for (let i = C - 1; i > 0; i--) {
-  const j = Math.floor(u() * (i + 1));
-  [order[i], order[j]] = [order[j]!, order[i]!];
-}
-const nTrain = Math.round(0.8 * C);
-const rows = (idx: number[]): Tensor => {
+// seeded 80 % training / 20 % held out: the package's split (a shuffle by its one seeded
+// generator, seeded-rng.ts), seeded apart from the fits' own seeds
+const split = splitCells(C, 0.2, SEED + 0x9e3779b9);
+const nTrain = split.train.length;
+const rows = (idx: Int32Array): Tensor => {
   const out = new Float32Array(idx.length * G);
   idx.forEach((c, i) => {
     out.set(X.data.subarray(c * G, (c + 1) * G), i * G);
   });
   return fromTypedArray(out, [idx.length, G]);
 };
-const train = rows(order.slice(0, nTrain));
-const test = rows(order.slice(nTrain));
+const train = rows(split.train);
+const test = rows(split.heldOut);
 const nTest = C - nTrain;
 
 function meanSe(v: ArrayLike<number>): { mean: number; se: number } {

@@ -7,6 +7,7 @@
  * @module
  */
 import type { Tensor } from "@scribe/core";
+import { makeRng } from "../seeded-rng.js";
 import { colorScale, type PlotOptions, type PlotSpec, plotSpec } from "./spec.js";
 
 /** Options of {@link umapEmbedding}. */
@@ -33,18 +34,6 @@ export interface UmapPlotOptions extends UmapOptions, PlotOptions {
   colorTitle?: string;
   /** Cell names for tooltips. */
   cellNames?: readonly string[];
-}
-
-/** mulberry32: a small seeded uniform generator on [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** log1p(10⁴ · x / library size) of the `nTop` most variable genes, centred; C × nTop row-major. */
@@ -84,7 +73,7 @@ export function pcaScores(
   seed: number,
   iters = 8,
 ): Float64Array {
-  const rnd = seededRandom(seed);
+  const rnd = makeRng(seed);
   let Q = Float64Array.from({ length: w * k }, () => rnd() - 0.5);
   const orth = (M: Float64Array, rows: number) => {
     // modified Gram–Schmidt on the k columns of a rows × k matrix
@@ -144,7 +133,7 @@ export async function umapEmbedding(counts: Tensor, opts: UmapOptions = {}): Pro
     nComponents: 2,
     nNeighbors: nn,
     minDist: opts.minDist ?? 0.1,
-    random: seededRandom(seed + 1),
+    random: makeRng(seed + 1),
     ...(opts.nEpochs ? { nEpochs: opts.nEpochs } : {}),
   });
   const emb = umap.fit(rows);
