@@ -359,12 +359,12 @@ export function resolvePriors(input: PriorsInput | undefined, ctx: PriorContext)
       if (own === undefined) continue;
       const h = Array.isArray(own) ? null : hierarchyFrom(`${key}.${BASE_LEVEL}`, own);
       if (h) {
-        if (levels.site === "mu" || levels.site === "r") {
-          if (ctx.nComponents < 2)
-            throw new Error(
-              `priors.${key}.${BASE_LEVEL} = ${h.family}: the expression hierarchy shrinks per-component values toward a per-gene population, so it needs a mixture (nComponents ≥ 2)`,
-            );
-        }
+        // the expression target (spec §2.3: needs a mixture) pools components toward a per-gene
+        // population; another target (phi, or r beside mu) pools its genes toward a scalar one
+        if (levels.site === levelTarget("mean_expression", ctx.parameterization) && ctx.nComponents < 2)
+          throw new Error(
+            `priors.${key}.${BASE_LEVEL} = ${h.family}: the expression hierarchy shrinks per-component values toward a per-gene population, so it needs a mixture (nComponents ≥ 2)`,
+          );
         levelBase[levels.site] = h;
         continue;
       }
