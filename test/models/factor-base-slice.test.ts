@@ -119,6 +119,29 @@ describe("gaussian base (β_k ~ N(loc_g, σ), a Normal site of its own)", () => 
         for (let g = 0; g < G; g++) expect(rel(mu[k * G + g]!, full[(k * D + d) * G + g]!)).toBeLessThan(TOL);
     }
   });
+  it("getDataset(3) posterior draws: mean of mu within 4 SE of the LogNormal mean exp(m + v/2), as the full mu[:, 3]", () => {
+    const S = 4000;
+    const one = results.sliceDataset(3);
+    const loc = arr(one.params.mu_loc!);
+    const scale = arr(one.params.mu_scale!);
+    const draws = arr(one.getPosteriorSamples({ nSamples: S, seed: 7 }).mu!); // [S, K, G]
+    const fullDraws = results.getPosteriorSamples({ nSamples: S, seed: 8 }).mu!; // [S, K, D, G]
+    const full = arr(fullDraws);
+    for (let i = 0; i < K * G; i++) {
+      const v = scale[i]! ** 2;
+      const mean = Math.exp(loc[i]! + v / 2); // LogNormal mean, closed form
+      const se = (mean * Math.sqrt(Math.expm1(v))) / Math.sqrt(S);
+      const [k, g] = [Math.floor(i / G), i % G];
+      let a = 0;
+      let b = 0;
+      for (let s = 0; s < S; s++) {
+        a += draws[s * K * G + i]!;
+        b += full[((s * K + k) * D + 3) * G + g]!;
+      }
+      expect(Math.abs(a / S - mean)).toBeLessThan(4 * se);
+      expect(Math.abs(b / S - mean)).toBeLessThan(4 * se);
+    }
+  });
 });
 
 describe("horseshoe base (β_kg = loc_g + s_kg·z_kg)", () => {
