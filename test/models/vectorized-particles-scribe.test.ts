@@ -21,7 +21,7 @@ import {
   valueAndGrad,
 } from "@scribe/core";
 import { TraceELBO, TraceMeanFieldELBO } from "@scribe/infer";
-import { type ModelType, scribeModel } from "@scribe/models";
+import { type ModelOptions, type ModelType, scribeModel } from "@scribe/models";
 import { describe, expect, it } from "vitest";
 
 const { seed, substitute } = handlers;
@@ -37,41 +37,66 @@ function simulatedCounts(): Tensor {
 }
 const counts = simulatedCounts();
 
-/** The guide's latent draws of one particle (sample sites only). */
-function guideDraw(guide: (c: Tensor) => void, k: ReturnType<typeof key>): Record<string, Tensor> {
+/** The guide's latent draws of one particle (sample sites only), with their event ranks. */
+function guideDraw(guide: (c: Tensor) => void, k: ReturnType<typeof key>): Draw {
   const tr = trace(seed(guide, k)).getTrace(counts);
-  const out: Record<string, Tensor> = {};
-  for (const s of tr.values()) if (s.type === "sample" && !s.isObserved) out[s.name] = s.value!;
-  return out;
+  const values: Record<string, Tensor> = {};
+  const eventRank: Record<string, number> = {};
+  for (const s of tr.values())
+    if (s.type === "sample" && !s.isObserved) {
+      values[s.name] = s.value!;
+      eventRank[s.name] = s.fn.eventShape.length;
+    }
+  return { values, eventRank };
+}
+interface Draw {
+  values: Record<string, Tensor>;
+  eventRank: Record<string, number>;
 }
 
-/** Particles stacked as the particle plate at dim −2 lays them out: [n, 1] for a scalar, [n, …] otherwise. */
-function stacked(draws: Record<string, Tensor>[]): Record<string, Tensor> {
+/**
+ * Particles stacked as a particle plate at dim −(nesting + 1) lays them out: the particle axis,
+ * unit axes up to the model's `nesting` batch dims, then the site's own batch and event axes
+ * (a scalar p: [n, 1] at nesting 1, [n, 1, 1] at nesting 2).
+ */
+function stacked(draws: Draw[], nesting: number): Record<string, Tensor> {
   const out: Record<string, Tensor> = {};
-  for (const name of Object.keys(draws[0]!)) {
-    const s = stack(draws.map((d) => d[name]!));
-    out[name] = s.rank === 1 ? s.reshape([draws.length, 1]) : s;
+  for (const [name, v] of Object.entries(draws[0]!.values)) {
+    const batchRank = v.rank - draws[0]!.eventRank[name]!;
+    const pad = new Array<number>(Math.max(0, nesting - batchRank)).fill(1);
+    out[name] = stack(draws.map((d) => d.values[name]!)).reshape([draws.length, ...pad, ...v.shape]);
   }
   return out;
 }
 
-describe.each<[ModelType]>([["nbdm"], ["nbvcp"]])("%s under vectorized particles", (type) => {
-  const { model, guide } = scribeModel(type, { nCells: C, nGenes: G });
+// nbdm, a capture model, a capture mixture (it needs the particle plate left of its component
+// axis: maxPlateNesting 2, which the ELBO's guess from the plates alone cannot see) and the
+// two-state capture model (Poisson–Beta)
+describe.each<[ModelType, Partial<ModelOptions>, number]>([
+  ["nbdm", {}, 1],
+  ["nbvcp", {}, 1],
+  ["zinbvcp", { nComponents: 2 }, 2],
+  ["twostatevcp", { parameterization: "natural" }, 1],
+])("%s %o under vectorized particles", (type, extra, nesting) => {
+  const { model, guide } = scribeModel(type, { nCells: C, nGenes: G, ...extra });
   const draws = splitKey(key(5), N_PARTICLES).map((k) => guideDraw(guide, k));
+  const vectorized = { numParticles: N_PARTICLES, vectorizeParticles: true, maxPlateNesting: nesting };
 
   it("the ELBO is the mean of the one-particle ELBOs at the same draws; so is its gradient", () => {
     // the latent values are the differentiated inputs: the model's log-density depends on them
     // through every broadcast the particle axis meets
     const negElbo = (elbo: TraceELBO, values: Record<string, Tensor>) =>
       elbo.loss(key(0), {}, model, substitute(guide, values), [counts]);
-    const vec = new TraceELBO({ numParticles: N_PARTICLES, vectorizeParticles: true, maxPlateNesting: 1 });
-    const [vLoss, vGrad] = valueAndGrad((v: Record<string, Tensor>) => negElbo(vec, v))(stacked(draws));
+    const vec = new TraceELBO(vectorized);
+    const [vLoss, vGrad] = valueAndGrad((v: Record<string, Tensor>) => negElbo(vec, v))(
+      stacked(draws, nesting),
+    );
     const one = new TraceELBO();
     let mean = 0;
     for (const [i, d] of draws.entries()) {
-      const [loss, grad] = valueAndGrad((v: Record<string, Tensor>) => negElbo(one, v))(d);
+      const [loss, grad] = valueAndGrad((v: Record<string, Tensor>) => negElbo(one, v))(d.values);
       mean += loss.item() / N_PARTICLES;
-      for (const name of Object.keys(d)) {
+      for (const name of Object.keys(d.values)) {
         const mine = grad[name]!.dataSync();
         // particle i's row of the stacked gradient
         const all = vGrad[name]!.dataSync();
@@ -88,11 +113,8 @@ describe.each<[ModelType]>([["nbdm"], ["nbvcp"]])("%s under vectorized particles
   it("the mean-field ELBO (closed-form KL) too", () => {
     const negElbo = (elbo: TraceMeanFieldELBO, values: Record<string, Tensor>) =>
       elbo.loss(key(0), {}, model, substitute(guide, values), [counts]).item();
-    const vec = negElbo(
-      new TraceMeanFieldELBO({ numParticles: N_PARTICLES, vectorizeParticles: true, maxPlateNesting: 1 }),
-      stacked(draws),
-    );
-    const mean = draws.reduce((a, d) => a + negElbo(new TraceMeanFieldELBO(), d), 0) / N_PARTICLES;
+    const vec = negElbo(new TraceMeanFieldELBO(vectorized), stacked(draws, nesting));
+    const mean = draws.reduce((a, d) => a + negElbo(new TraceMeanFieldELBO(), d.values), 0) / N_PARTICLES;
     expect(Math.abs(vec - mean)).toBeLessThan(1e-4 * Math.abs(mean));
   });
 });
