@@ -71,12 +71,14 @@ function stacked(draws: Draw[], nesting: number): Record<string, Tensor> {
 
 // nbdm, a capture model, a capture mixture (it needs the particle plate left of its component
 // axis: maxPlateNesting 2, which the ELBO's guess from the plates alone cannot see) and the
-// two-state capture model (Poisson–Beta)
+// two-state capture model (Poisson–Beta), and the biology-informed capture prior with a latent
+// centre (capture scaling's mu_eta)
 describe.each<[ModelType, Partial<ModelOptions>, number]>([
   ["nbdm", {}, 1],
   ["nbvcp", {}, 1],
   ["zinbvcp", { nComponents: 2 }, 2],
   ["twostatevcp", { parameterization: "natural" }, 1],
+  ["nbvcp", { priors: { organism: "human", capture_scaling: "gaussian" } }, 1],
 ])("%s %o under vectorized particles", (type, extra, nesting) => {
   const { model, guide } = scribeModel(type, { nCells: C, nGenes: G, ...extra });
   const draws = splitKey(key(5), N_PARTICLES).map((k) => guideDraw(guide, k));

@@ -68,9 +68,9 @@ export function buildModel(cfg: ModelConfig): ScribeModelFn {
     checkCountsShape(cfg, counts);
     // enclosing plates (vectorized particles): values in the form [outer…, own…] (outer-batch.ts)
     const outer = outerBatch(cfg.modelType, ownDims);
-    if (outer && (cfg.datasets || cfg.priors.captureScaling))
+    if (outer && cfg.datasets)
       throw new Error(
-        `${cfg.modelType}: datasets and capture scaling do not broadcast over an enclosing plate (vectorized particles) yet`,
+        `${cfg.modelType}: a model with datasets does not broadcast over an enclosing plate (vectorized particles) yet`,
       );
     // `sampled`: the values as drawn (aligned from the right, as the priors' hyper-references
     // need them); `values`: in the form the parameter code takes
@@ -104,10 +104,13 @@ export function buildModel(cfg: ModelConfig): ScribeModelFn {
         if (cellSite.family.kind === "eta") {
           const { logM0, sigma } = cellSite.family;
           const dsB = datasetsOfCells ? datasetsOfCells.index(idx) : null;
+          // under an enclosing plate mu_eta is [outer…]: its cell axis goes to dim −1
           const centre: Tensor | number = muEta
-            ? muEta.rank === 1 && dsB
-              ? muEta.gather(dsB, 0)
-              : muEta
+            ? outer
+              ? liftAxes(muEta, outer.shape.length, outer.nesting)
+              : muEta.rank === 1 && dsB
+                ? muEta.gather(dsB, 0)
+                : muEta
             : logM0;
           const loc = etaPriorLocs(centre, obs, B);
           const eta = sample("eta_capture", new TruncatedNormal(loc, full([B], sigma), 0, Infinity, false));
