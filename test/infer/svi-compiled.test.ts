@@ -5,7 +5,7 @@
 // same bits, and that the compiled run did replay (or, where recording is refused, that it
 // fell back and says why). Bit equality is the claim: a replay runs the recorded kernels and
 // redraws the same Threefry bits, so no tolerance applies.
-import { key, param, plate, sample, type Tensor, tensor } from "@scribe/core";
+import { dispose, key, liveBuffers, param, plate, sample, type Tensor, tensor } from "@scribe/core";
 import {
   Beta,
   Gamma,
@@ -80,6 +80,22 @@ describe("SVI compiled step", () => {
     // two steps recorded, the rest replayed
     expect(compiled.status.replays).toBe(STEPS - 2);
     expectSameBits(eager, compiled);
+  });
+
+  it("a run frees its program at the end: it leaves as many live buffers as an eager run", async () => {
+    const growth = async (compileStep: boolean) => {
+      const before = liveBuffers();
+      const svi = new SVI(normalModel, normalGuide(), adam(0.05), new TraceMeanFieldELBO(), { compileStep });
+      const r = await svi.run(key(0), STEPS, [Y10], { logEvery: 10 });
+      const grown = liveBuffers() - before;
+      dispose([...Object.values(r.params), ...Object.values(r.state.optimState.params)]);
+      for (const sl of Object.values(r.state.optimState.slots)) dispose(Object.values(sl));
+      return { grown, status: svi.compiledStep };
+    };
+    const eager = await growth(false);
+    const compiled = await growth(true);
+    expect(compiled.status.state).toBe("compiled");
+    expect(compiled.grown).toBe(eager.grown);
   });
 
   it("a plated latent with a plated guide and stable updates (TraceELBO)", async () => {

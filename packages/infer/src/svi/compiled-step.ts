@@ -73,6 +73,8 @@ export class CompiledLossAndGrad {
   #refusal: string | null;
   #replaysBefore = 0;
   #reported = false;
+  /** The state of the last program released (what `status` shows until the next is made). */
+  #lastState: "recording" | "compiled" | "eager" = "recording";
 
   /** `refusal`: why this loss cannot be compiled at all (null when it can). */
   constructor(
@@ -86,7 +88,7 @@ export class CompiledLossAndGrad {
     const p = this.#program;
     const replays = this.#replaysBefore + (p?.replays ?? 0);
     if (this.#refusal) return { state: "eager", refusal: this.#refusal, replays };
-    if (!p) return { state: "recording", refusal: null, replays };
+    if (!p) return { state: this.#lastState, refusal: null, replays };
     return { state: p.state, refusal: p.refusal, replays };
   }
 
@@ -110,12 +112,14 @@ export class CompiledLossAndGrad {
 
   /** Free the program's buffers; later steps record again. */
   dispose(): void {
-    this.#drop();
+    // a refused program holds no buffers, and keeping it keeps its answer for these arguments
+    if (this.#program?.state !== "eager") this.#drop();
   }
 
   #drop(): void {
     if (!this.#program) return;
     this.#replaysBefore += this.#program.replays;
+    this.#lastState = this.#program.state;
     this.#program.dispose();
     this.#program = null;
   }

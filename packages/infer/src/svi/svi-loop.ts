@@ -94,7 +94,6 @@ export async function runSVILoop<A extends unknown[]>(
   const here = <T>(f: () => T): T => withBackend(backend, f);
 
   let state: SVIState = opts.initState ?? here(() => svi.init(rngKey, args, opts.initParams));
-  const names = Object.keys(state.optimState.params);
   const prior = opts.history?.losses ?? new Float64Array(0);
   const base = prior.length;
   const losses = new Float64Array(base + numSteps);
@@ -227,6 +226,8 @@ export async function runSVILoop<A extends unknown[]>(
     throw e;
   } finally {
     bar.done();
+    // the compiled step's program is rebuilt by the next run (its buffers are not kept meanwhile)
+    svi.releaseCompiledStep();
   }
 
   if (stop === "nonFinite")

@@ -109,6 +109,14 @@ export class SVI<A extends unknown[]> {
     return this.#compiled?.status ?? { state: "off", refusal: null, replays: 0 };
   }
 
+  /**
+   * Free the compiled step's buffers (`run` does at its end; a loop of `update` calls holds them
+   * until this is called). The next step records again.
+   */
+  releaseCompiledStep(): void {
+    this.#compiled?.dispose();
+  }
+
   /** The loss and gradients at unconstrained params `u` for step key `k`: compiled, or eager. */
   private lossAndGrads(k: Key, args: A, u: Record<string, Tensor>): [Tensor, Record<string, Tensor>] {
     if (this.#compiled) return this.#compiled.run(k, args, u);
