@@ -241,6 +241,16 @@ export const FIT_OPTION_SPECS: readonly OptionSpec[] = [
     help: "biology-informed capture prior (human, mouse, yeast, ecoli)",
   },
   {
+    key: "model.log_offset",
+    flag: "log-offset",
+    group: "Model",
+    kind: "string",
+    choices: ["log-library"],
+    dflt: null,
+    arg: "RULE",
+    help: "pln, nbln (laplace or vae): add each cell's log(total / mean total) to its log rate (library size)",
+  },
+  {
     key: "model.capture_scaling",
     flag: "capture-scaling",
     group: "Model",

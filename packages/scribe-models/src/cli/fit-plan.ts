@@ -23,6 +23,7 @@ import { FIT_OPTION_SPECS, optionSpec, type Settings, setting, settingsFromFlags
 import { levelFolderName } from "./fit-split.js";
 import { logNormalVaeModelOf, vaeFitOptions } from "./fit-vae.js";
 import { hierarchyOption } from "./hierarchy-option.js";
+import { logOffsetOption } from "./log-offset-option.js";
 import { UsageError } from "./util.js";
 
 /** Everything `scribe fit` needs to run, resolved. */
@@ -265,6 +266,7 @@ export function resolveFitPlan(values: Record<string, unknown>, positionals: rea
       `${originOf("inference.vae.validation", flags)}: held-out early stopping is for --inference-method vae (SVI has --early-stopping)`,
     );
   if (laplaceModel) Object.assign(opts, laplaceFitOptions(s, laplaceModel));
+  Object.assign(opts, logOffsetOption(s, method, s["model.type"]));
   if (method === "mcmc") {
     opts.inferenceMethod = "mcmc";
     put("nSamples", "inference.mcmc.n_samples");
