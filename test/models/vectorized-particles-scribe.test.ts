@@ -12,6 +12,7 @@
 import {
   handlers,
   key,
+  plate,
   random,
   splitKey,
   stack,
@@ -159,5 +160,26 @@ describe("the gradient that sets the fitted posterior spread", () => {
       for (let j = 0; j < G; j++)
         expect(Math.abs(got[j]! - grad[n][j]!)).toBeLessThan(1e-4 * (1 + Math.abs(grad[n][j]!)));
     }
+  });
+});
+
+describe("what does not broadcast is refused by name", () => {
+  it("an enclosing plate inside the model's own dims", () => {
+    const { model } = scribeModel("nbdm", { nCells: C, nGenes: G });
+    expect(() =>
+      trace(seed(() => plate("outer", 2, { dim: -1 }, () => model(counts)), key(1))).getTrace(),
+    ).toThrow(
+      "nbdm: the enclosing plate 'outer' sits at dim -1, inside the 1 rightmost batch dims the model uses (its cell plate and parameter axes); place it at dim -2 or further left (for vectorized particles: maxPlateNesting: 1)",
+    );
+  });
+
+  it("a gene parameter drawn with the gene axis as an event dim (low-rank guide)", () => {
+    // the low-rank factor's value is [n, 1, G] under the particle plate, while the model's
+    // per-gene prior has batch [n, G]: their log-density would pair every particle with every other
+    const { model, guide } = scribeModel("nbdm", { nCells: C, nGenes: G, guideRank: 2 });
+    const elbo = new TraceMeanFieldELBO({ numParticles: 3, vectorizeParticles: true });
+    expect(() => elbo.loss(key(1), {}, model, guide, [counts])).toThrow(
+      "site 'r': value of shape [3,1,3] does not fit the enclosing plates' batch shape [3] left of the model's 1 dims (a guide factor with the site's axes as event dims, such as the low-rank or flow guide, does not broadcast over vectorized particles)",
+    );
   });
 });

@@ -61,7 +61,7 @@ export function toOuterForm(
   const pad = batch.slice(lead.length, batch.length - own);
   if (lead.length > L || pad.some((d) => d !== 1))
     throw new Error(
-      `site '${site}': value of shape [${v.shape}] does not fit the enclosing plates' batch shape [${outer.shape}] left of the model's ${outer.nesting} dims`,
+      `site '${site}': value of shape [${v.shape}] does not fit the enclosing plates' batch shape [${outer.shape}] left of the model's ${outer.nesting} dims (a guide factor with the site's axes as event dims, such as the low-rank or flow guide, does not broadcast over vectorized particles)`,
     );
   const shape = [
     ...new Array<number>(L - lead.length).fill(1),
