@@ -195,6 +195,8 @@ describe("SVI compiled step", () => {
       Y10,
     );
     expect(compiled.status.state).toBe("compiled");
+    // three recordings: the first traces model and guide once more than the others
+    expect(compiled.status.replays).toBe(STEPS - 3);
     expectSameBits(eager, compiled);
   });
 
@@ -216,6 +218,34 @@ describe("SVI compiled step", () => {
     expect(compiled.status.refusal).toMatch(/differs between calls/);
     expect(compiled.status.replays).toBe(0);
     expectSameBits(eager, compiled);
+  });
+
+  it("a step that fails a value check throws eager's error, in a recorded step and in a replayed one", async () => {
+    // the guide's scale has no positivity constraint: a large learning rate drives it negative
+    // and Normal's argument check fails (step 2 with lr 2 from 1: a recorded step; later with
+    // lr 1 from 0.5: a replayed one, rerun eagerly to throw)
+    const errorOf = async (compileStep: boolean, lr: number, scale0: number) => {
+      const guide = () => {
+        const loc = param("loc", tensor(0));
+        sample("mu", new Normal(loc, param("scale", tensor(scale0))));
+      };
+      const svi = new SVI(normalModel, guide, adam(lr), new TraceMeanFieldELBO(), { compileStep });
+      const message = await svi.run(key(0), 40, [Y10], { logEvery: 5 }).then(
+        () => "no error",
+        (e: Error) => e.message,
+      );
+      return { message, replays: svi.compiledStep.replays };
+    };
+    for (const [lr, scale0, replayed] of [
+      [2, 1, false],
+      [1, 0.5, true],
+    ] as const) {
+      const eager = await errorOf(false, lr, scale0);
+      const compiled = await errorOf(true, lr, scale0);
+      expect(eager.message).toMatch(/scale' must satisfy positive/);
+      expect(compiled.message).toBe(eager.message);
+      expect(compiled.replays > 0).toBe(replayed);
+    }
   });
 
   it("a model that reads a value back is refused", async () => {

@@ -3,7 +3,7 @@ import { cpuBackend, currentBackend } from "../backend/registry.js";
 import { scope } from "../memory/scope.js";
 import { deriveKey, type Key, observeKeyDerivations } from "../random/key.js";
 import { fromTypedArray } from "../tensor/creation.js";
-import { checksRegistered, pendingCheckFlagsSince } from "../tensor/deferred-checks.js";
+import { checksRegistered, flushChecksSync, pendingCheckFlagsSince } from "../tensor/deferred-checks.js";
 import type { TypedArray } from "../tensor/dtype.js";
 import { realize } from "../tensor/realize.js";
 import { formatShape } from "../tensor/shape.js";
@@ -33,7 +33,9 @@ import type { RecordedWork } from "./straight-line.js";
  *
  * Value checks that `f` registers (deferred-checks.ts: argument validation) become outputs: a
  * replay whose checks fail is rerun eagerly instead, and that run's checks throw at the next
- * readback with their usual messages.
+ * readback with their usual messages. A recorded call's own checks are evaluated when it returns
+ * (they read buffers that replays overwrite), so a failure there is thrown by that call rather
+ * than by the next readback: the same error, sooner.
  */
 export interface KeyedJitted<A extends Tensor[]> {
   /** `f(key, ...xs)`: recorded, replayed or eager; the outputs are fresh tensors. */
@@ -292,6 +294,10 @@ export function jitKeyed<A extends Tensor[]>(f: (key: Key, ...xs: A) => Tensor[]
     last = r.program;
     if (diff === null) state = "compiled";
     else if (recordings >= MAX_RECORDINGS) refuse(`the step's work differs between calls (${diff})`);
+    // The recorded call's own checks read the program's buffers, which replays overwrite (or a
+    // later recording frees): evaluate them now. A failure is the error the next readback would
+    // throw (the first failing check in registration order), thrown here instead.
+    if (r.program.flags > 0) flushChecksSync();
     return r.result;
   }) as KeyedJitted<A>;
   Object.defineProperties(call, {
