@@ -13,6 +13,8 @@ const STEP_TOL = 1e-11;
 const MAX_ITER = 200;
 /** Upper-tail levels below this are matched as such (see rootBelowHalf). */
 const UPPER_TAIL_BELOW = 1e-3;
+/** a + b above which the Newton start is the normal approximation (see startLogX). */
+const NORMAL_START_MIN = 20;
 /** log of the smallest positive float64: the bracket's lower end in log x. */
 const LOG_MIN_X = -745;
 
@@ -58,9 +60,8 @@ function rootBelowHalf(a: number, b: number, lower: number, upper: number): numb
   const logLevel = Math.log(matchLower ? lower : upper);
   let lo = LOG_MIN_X;
   let hi = -Math.LN2;
-  // I_x ≈ xᵃ / (a B(a, b)) for small x: the start solves that leading term.
-  let u = Math.min(hi, (Math.log(lower) + Math.log(a) + specialScalar.betaln(a, b)) / a);
-  if (!(u > lo)) u = 0.5 * (lo + hi);
+  let u = startLogX(a, b, lower);
+  if (!(u > lo && u <= hi)) u = 0.5 * (lo + hi);
   for (let it = 0; it < MAX_ITER; it++) {
     const x = Math.exp(u);
     const tail = matchLower ? specialScalar.betainc(a, b, x) : specialScalar.betainc(b, a, 1 - x);
@@ -82,4 +83,19 @@ function rootBelowHalf(a: number, b: number, lower: number, upper: number): numb
     u = u - step > lo && u - step < hi ? u - step : 0.5 * (lo + hi);
   }
   return Math.exp(u);
+}
+
+/**
+ * A starting log x for {@link rootBelowHalf}: for a + b above NORMAL_START_MIN the normal
+ * approximation mean + Φ⁻¹(q)·sd (fewer Newton steps where each betainc is dear: its continued
+ * fraction grows with √(a + b)), where it lands in (0, ½]; else the root of the small-x leading
+ * term I_x ≈ xᵃ / (a B(a, b)).
+ */
+function startLogX(a: number, b: number, lower: number): number {
+  if (a + b > NORMAL_START_MIN) {
+    const s = a + b;
+    const x = a / s + specialScalar.ndtri(lower) * Math.sqrt((a * b) / (s * s * (s + 1)));
+    if (x > 0 && x <= 0.5) return Math.log(x);
+  }
+  return Math.min(-Math.LN2, (Math.log(lower) + Math.log(a) + specialScalar.betaln(a, b)) / a);
 }
