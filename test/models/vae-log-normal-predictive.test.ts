@@ -4,7 +4,8 @@
  * fitted model's closed-form mean. With the linear decoder x = μ + W z + √d ε and
  * q(z | u_c) = N(m_c, diag(s_c²)), x_cg is Normal with mean μ_g + W_g·m_c and variance
  * v_cg = Σ_k W_gk² s_ck² + d_g, so
- * - PLN and NBLN (both with mean eˣ given x): E[u_cg] = exp(μ_g + W_g·m_c + v_cg / 2);
+ * - PLN and NBLN (both with mean eˣ given x): E[u_cg] = exp(μ_g + W_g·m_c + v_cg / 2), and
+ *   with the "log-library" offset exp(o_c + …), o_c = log(N_c / N̄) computed here from the counts;
  * - LNM with 2 genes (one ALR coordinate, the reference's logit 0): the non-reference gene has
  *   E[u_c] = N_c E[σ(x_c)], the logistic-normal integral done here by Simpson's rule on
  *   ±10 sd (error ≪ the Monte Carlo error), and every draw sums to the cell's total N_c.
@@ -22,7 +23,7 @@ const C = 5;
 const N_DRAWS = 20_000;
 const host = async (t: Tensor) => Array.from((await t.data()) as ArrayLike<number>, Number);
 
-async function fitted(model: "pln" | "nbln" | "lnm", G: number) {
+async function fitted(model: "pln" | "nbln" | "lnm", G: number, extra: { logOffset?: "log-library" } = {}) {
   const R = rng(7);
   const X = Float32Array.from({ length: C * G }, () => R.poisson(R.gamma(3) * 2));
   const counts = fromTypedArray(X, [C, G]);
@@ -35,6 +36,7 @@ async function fitted(model: "pln" | "nbln" | "lnm", G: number) {
     learningRate: 1e-2,
     validation: false,
     seed: 2,
+    ...extra,
   });
   return { vae: results as unknown as ScribeVAEResults, counts, X };
 }
@@ -83,6 +85,21 @@ describe("logistic-normal VAE: posterior predictive counts", () => {
         for (let g = 0; g < G; g++)
           close(got.mean[c * G + g]!, Math.exp(mean(c, g) + variance(c, g) / 2), got.se[c * G + g]!);
     }, 60_000);
+
+  it("pln with the log-library offset: E[u_cg] = exp(o_c + μ_g + W_g·m_c + v_cg/2), o_c = log(N_c / N̄)", async () => {
+    const G = 3;
+    const { vae, counts, X } = await fitted("pln", G, { logOffset: "log-library" });
+    const { mean, variance } = await latentMoments(vae, counts);
+    const totals = Array.from({ length: C }, (_, c) => X[c * G]! + X[c * G + 1]! + X[c * G + 2]!);
+    const nBar = totals.reduce((a, b) => a + b, 0) / C;
+    const draws = vae.getPosteriorPredictiveCounts(counts, key(6), N_DRAWS);
+    const got = await drawMoments(draws, G);
+    for (let c = 0; c < C; c++) {
+      const o = Math.log(Math.max(totals[c]!, 1) / nBar);
+      for (let g = 0; g < G; g++)
+        close(got.mean[c * G + g]!, Math.exp(o + mean(c, g) + variance(c, g) / 2), got.se[c * G + g]!);
+    }
+  }, 60_000);
 
   it("lnm (2 genes): draws sum to N_c; E[u_c, non-reference] = N_c E[σ(x_c)] by Simpson's rule", async () => {
     const G = 2;
