@@ -338,6 +338,11 @@ function generate(plan: LoopPlan, innerReduced: readonly boolean[]): string {
   });
   const reduces = plan.reduces;
   const ptr = (a: number) => (a < nLeaves ? `p${a}` : `q${a - nLeaves}`);
+  // In an inner loop from 0, a unit-stride array is read at its row start plus the loop index
+  // instead of a pointer of its own stepped at each element: fewer values live in the loop.
+  const indexed = R > 1;
+  const at = (a: number, d: number) =>
+    indexed && strides[a]![d] === 1 ? `${ptr(a)}_${d} + i${d}` : `${ptr(a)}_${d}`;
   const lines: string[] = ["return function fusedLoop(OUT, I, C, D, S, O, start, end) {"];
   for (let k = 0; k < nLeaves; k++) lines.push(`const L${k} = I[${k}];`);
   for (let j = 0; j < nOut; j++) lines.push(`const Y${j} = OUT[${j}];`);
@@ -357,11 +362,11 @@ function generate(plan: LoopPlan, innerReduced: readonly boolean[]): string {
       `for (let i${d} = ${d === 0 ? "start" : "0"}; i${d} < ${d === 0 ? "end" : `d${d}`}; i${d}++) {`,
     );
     if (d === R - 1) {
-      for (let a = 0; a < nLeaves; a++) lines.push(`const p${a} = p${a}_${d};`);
+      for (let a = 0; a < nLeaves; a++) lines.push(`const p${a} = ${at(a, d)};`);
       lines.push(...stmts);
       for (let j = 0; j < nOut; j++) {
         const r = reduces[j];
-        const q = `q${j}_${d}`;
+        const q = at(nLeaves + j, d);
         if (!r) lines.push(`Y${j}[${q}] = ${roots[j]};`);
         else lines.push(accumulate(r, innerReduced[j] ? `acc${j}` : `Y${j}[${q}]`, roots[j]!));
       }
@@ -372,8 +377,9 @@ function generate(plan: LoopPlan, innerReduced: readonly boolean[]): string {
       // Inner strides are part of the cache key, so zero and unit ones are specialized.
       const s = strides[a]![d]!;
       if (d < R - 1) lines.push(`${ptr(a)}_${d} += s${a}_${d};`);
-      else if (s === 1) lines.push(`${ptr(a)}_${d}++;`);
-      else if (s !== 0) lines.push(`${ptr(a)}_${d} += s${a}_${d};`);
+      else if (s === 1) {
+        if (!indexed) lines.push(`${ptr(a)}_${d}++;`);
+      } else if (s !== 0) lines.push(`${ptr(a)}_${d} += s${a}_${d};`);
     }
     lines.push("}");
     if (d === R - 1)
