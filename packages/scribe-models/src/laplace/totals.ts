@@ -9,7 +9,8 @@
  *   Beta(1, 1), or under the biology-informed prior of §2.5 (`priors.organism` /
  *   `priors.capture_efficiency`): η_c ~ TruncatedNormal(log M₀ − log max(u_T,c, 1), σ_M,
  *   low 0), ν_c = e^(−η_c); r_T and p maximise the marginal likelihood (Nelder–Mead on
- *   log r_T, logit p). The per-cell posterior mean of ν_c comes with the fit.
+ *   log r_T and log λ, λ = r_T p/(1 − p); r_T at most 1e12, reported as the Poisson limit when
+ *   the likelihood still rises there). The per-cell posterior mean of ν_c comes with the fit.
  * @module
  */
 import { gaussLegendre01, specialScalar } from "@scribe/core";
@@ -76,6 +77,14 @@ export function etaPriorOfTotal(prior: CapturePrior, u: number): EtaPrior {
   return { loc: etaPriorLocOfTotal(prior.logM0, u), scale: prior.sigmaM };
 }
 
+/**
+ * log Γ(u + r) − log Γ(r) − log u!, the NB normaliser, as a shifted difference: near the
+ * Poisson limit (r_T ≈ 1e8) lgamma(u + r) − lgamma(r) loses ~1e-7 per cell to cancellation,
+ * enough to stall the optimiser's convergence test.
+ */
+const logNbNormaliser = (u: number, r: number) =>
+  specialScalar.lgammaShiftDiff(r, u) - specialScalar.lgamma(u + 1);
+
 /** The log-integrand's drop from its mode that ends the window (e⁻⁴⁰ of the peak is below float64's resolution of the sum). */
 const WINDOW_DROP = 40;
 
@@ -141,10 +150,9 @@ function logCapturedTotalEta(
     sum += e;
     sumNu += e * Math.exp(-eta);
   }
-  const lg = specialScalar.lgamma;
   // TruncatedNormal(loc, σ, low 0): normalised by Φ(loc/σ)
   const logNorm = -Math.log(sd) - 0.5 * Math.log(2 * Math.PI) - specialScalar.logNdtr(loc / sd);
-  const logLik = lg(u + r) - lg(r) - lg(u + 1) + logNorm + fMode + Math.log(sum);
+  const logLik = logNbNormaliser(u, r) + logNorm + fMode + Math.log(sum);
   return { logLik, meanCapture: sumNu / sum };
 }
 
@@ -208,10 +216,18 @@ export function logCapturedTotal(
     sumNu += e * Math.exp(lo + width * nodes[k]!);
   }
   const logRatio = Math.log1p(-p) - Math.log(p);
-  const lg = specialScalar.lgamma;
-  const logLik = logRatio + lg(u + r) - lg(r) - lg(u + 1) + top + Math.log(sum);
+  const logLik = logRatio + logNbNormaliser(u, r) + top + Math.log(sum);
   return { logLik, meanCapture: Math.exp(logRatio) * (sumNu / sum) };
 }
+
+/**
+ * Largest r_T the lnmvcp totals fit reports, log 1e12: where the totals are no more dispersed
+ * than the capture mixture makes them, the likelihood increases towards the Poisson limit
+ * r_T → ∞ (NB(r, λ/(λ + r)) → Poisson(λ)), and at 1e12 NB's variance exceeds Poisson's by a
+ * fraction λ/1e12 (< 1e-6 for λ < 1e6).
+ */
+const R_POISSON_LIMIT = 1e12;
+const LOG_R_POISSON_LIMIT = Math.log(R_POISSON_LIMIT);
 
 /** What {@link fitCapturedTotals} returns: the totals model and each cell's posterior mean capture. */
 export interface CapturedTotalsFit {
@@ -244,18 +260,25 @@ export function fitCapturedTotals(
   const logTypicalCapture = etaPriors
     ? -etaPriors.reduce((a, e) => a + Math.max(e.loc, 0), 0) / etaPriors.length
     : Math.log(0.5);
-  const logOdds0 = Math.log(start.p) - Math.log1p(-start.p) - logTypicalCapture;
-  const nm = nelderMead(
-    (x) => {
-      const r = Math.exp(x[0]!);
-      const p = 1 / (1 + Math.exp(-x[1]!));
-      return r > 0 && p > 0 && p < 1 ? -logLik(r, p) : Number.POSITIVE_INFINITY;
-    },
-    [Math.log(start.rT), logOdds0],
-    { maxit: 1000, reltol: 1e-10 },
-  );
-  const rT = Math.exp(nm.x[0]!);
-  const p = 1 / (1 + Math.exp(-nm.x[1]!));
+  // Coordinates (log r_T, log λ), λ = r_T·odds(p) the mean before capture: as r_T grows
+  // towards the Poisson limit the likelihood depends on λ alone, so the ridge the optimiser
+  // follows there is axis-aligned (in (log r_T, logit p) it was diagonal and curved).
+  const logLambda0 = Math.log(start.mean) - logTypicalCapture;
+  const atBound = (logR: number) => Math.min(logR, LOG_R_POISSON_LIMIT);
+  const negLogLik = (logR: number, logLambda: number) => {
+    const p = 1 / (1 + Math.exp(atBound(logR) - logLambda));
+    return p > 0 && p < 1 ? -logLik(Math.exp(atBound(logR)), p) : Number.POSITIVE_INFINITY;
+  };
+  const nm = nelderMead((x) => negLogLik(x[0]!, x[1]!), [Math.log(start.rT), logLambda0], {
+    maxit: 1000,
+    reltol: 1e-10,
+  });
+  // The simplex stops once the likelihood's rise towards the limit is below its tolerance,
+  // anywhere past r_T ≈ 1e8; the Poisson limit is taken when it is at least as likely.
+  const atLimit = negLogLik(LOG_R_POISSON_LIMIT, nm.x[1]!) <= nm.value;
+  const logR = atLimit ? LOG_R_POISSON_LIMIT : atBound(nm.x[0]!);
+  const rT = atLimit ? R_POISSON_LIMIT : Math.exp(logR);
+  const p = 1 / (1 + Math.exp(logR - nm.x[1]!));
   const meanCapture = Float64Array.from(totals, (_, c) => cell(c, rT, p).meanCapture);
   return {
     fit: { rT, p, mean: (rT * p) / (1 - p), capture: capturePrior ?? "flat" },
