@@ -52,17 +52,22 @@ export const GAMMA_LIB: Record<string, LibFn> = {
   sp_lgamma_stirling: {
     code: `fn sp_lgamma_stirling(x: f32) -> f32 { let r = 1.0 / x; let z = r * r; return ${hornerWgsl(LGAMMA_STIRLING_COEFFS.slice(0, 4), "z")} * r; }`,
   },
+  // The functions below call each series once, their arguments selected per branch: shader
+  // compilers inline every call site, and SwiftShader (whose SIMD lanes run both sides of a
+  // branch) compiles each copy, so a kernel of betainc's gradient held ~50 copies of the
+  // log Γ series and took ~15 s to compile. Each branch computes what it did before, bit for bit.
   sp_lgamma_pos: {
+    // Also defined on (−0.5, 0), for sp_lgamma: log|x| there.
     code: `fn sp_lgamma_pos(x: f32) -> f32 {
-  if (x < 0.5) { return sp_lgamma_around2(x) - sp_log1p(x) - log(x); }
-  if (x < 1.5) { let t = x - 1.0; return sp_lgamma_around2(t) - sp_log1p(t); }
-  if (x <= 2.5) { return sp_lgamma_around2(x - 2.0); }
-  if (x < 10.0) {
-    var p = 1.0; var y = x;
-    loop { if (y <= 2.5) { break; } y -= 1.0; p *= y; }
-    return log(p) + sp_lgamma_around2(y - 2.0);
-  }
-  return (x - 0.5) * (log(x) - 1.0) - 0.5 + ${F(HALF_LOG_2PI)} + sp_lgamma_stirling(x);
+  if (!(x < 10.0)) { return (x - 0.5) * (log(x) - 1.0) - 0.5 + ${F(HALF_LOG_2PI)} + sp_lgamma_stirling(x); }
+  var p = 1.0; var y = x;
+  if (x > 2.5) { loop { if (y <= 2.5) { break; } y -= 1.0; p *= y; } }
+  let t = select(select(y - 2.0, x - 1.0, x < 1.5), x, x < 0.5);
+  var r = sp_lgamma_around2(t);
+  if (x < 1.5) { r = r - sp_log1p(t); }
+  if (x < 0.5) { r = r - log(abs(x)); }
+  if (x > 2.5) { r = log(p) + r; }
+  return r;
 }`,
   },
   sp_lgamma: {
@@ -70,18 +75,23 @@ export const GAMMA_LIB: Record<string, LibFn> = {
   if (sp_isnan(x)) { return x; }
   if (!sp_isfinite(x)) { return sp_inf(); }
   if (x == 0.0) { return sp_inf(); }
-  if (x > 0.0) { return sp_lgamma_pos(x); }
-  if (x > -0.5) { return sp_lgamma_around2(x) - sp_log1p(x) - log(-x); }
-  if (floor(x) == x) { return sp_inf(); }
-  ${nearRootsWgsl(LGAMMA_NEGATIVE_ROOTS)}
-  return ${F(LOG_PI)} - log(abs(sp_sinpi(x))) - sp_lgamma_pos(1.0 - x);
+  let reflect = x <= -0.5;
+  if (reflect) {
+    if (floor(x) == x) { return sp_inf(); }
+    ${nearRootsWgsl(LGAMMA_NEGATIVE_ROOTS)}
+  }
+  let pos = sp_lgamma_pos(select(x, 1.0 - x, reflect));
+  if (!reflect) { return pos; }
+  return ${F(LOG_PI)} - log(abs(sp_sinpi(x))) - pos;
 }`,
   },
   sp_lgamma1p: {
     code: `fn sp_lgamma1p(t: f32) -> f32 {
-  if (abs(t) <= 0.5) { return sp_lgamma_around2(t) - sp_log1p(t); }
-  if (t > 0.5 && t <= 1.5) { return sp_lgamma_around2(t - 1.0); }
-  return sp_lgamma(1.0 + t);
+  if (!(abs(t) <= 0.5 || (t > 0.5 && t <= 1.5))) { return sp_lgamma(1.0 + t); }
+  let near0 = abs(t) <= 0.5;
+  let r = sp_lgamma_around2(select(t - 1.0, t, near0));
+  if (near0) { return r - sp_log1p(t); }
+  return r;
 }`,
   },
   sp_digamma_asym: {
@@ -200,8 +210,11 @@ export const GAMMA_LIB: Record<string, LibFn> = {
   let lo = min(a, b); let hi = max(a, b);
   if (lo == 0.0) { return sp_inf(); }
   if (sp_isinf(hi)) { return -sp_inf(); }
-  if (hi < 10.0) { return sp_lgamma(lo) + sp_lgamma(hi) - sp_lgamma(lo + hi); }
-  if (lo < 10.0) { return sp_lgamma(lo) - sp_lgamma_shift_asym(hi, lo); }
+  if (lo < 10.0) {
+    let glo = sp_lgamma(lo);
+    if (hi < 10.0) { return glo + sp_lgamma(hi) - sp_lgamma(lo + hi); }
+    return glo - sp_lgamma_shift_asym(hi, lo);
+  }
   let s = lo + hi;
   return ${F(HALF_LOG_2PI)} - 0.5 * log(s) - (lo - 0.5) * sp_log1p(hi / lo) - (hi - 0.5) * sp_log1p(lo / hi)
     + (sp_lgamma_stirling(lo) + sp_lgamma_stirling(hi) - sp_lgamma_stirling(s));

@@ -168,9 +168,10 @@ export const INCOMPLETE_LIB: Record<string, LibFn> = {
   sp_beta_logpre_over_a: {
     code: `fn sp_beta_logpre_over_a(a: f32, b: f32, x: f32) -> f32 {
   if (a >= 1.0) { return sp_beta_logpre(a, b, x) - log(a); }
+  let la = sp_lgamma1p(a);
   var logAB = 0.0;
-  if (b < 1.0) { logAB = sp_lgamma1p(a) + sp_lgamma1p(b) - sp_lgamma1p(a + b) + sp_log1p(a / b); }
-  else { logAB = sp_lgamma1p(a) - sp_lgammaShiftDiff(b, a); }
+  if (b < 1.0) { logAB = la + sp_lgamma1p(b) - sp_lgamma1p(a + b) + sp_log1p(a / b); }
+  else { logAB = la - sp_lgammaShiftDiff(b, a); }
   return a * log(x) + b * sp_log1p(-x) - logAB;
 }`,
   },
@@ -226,13 +227,16 @@ export const INCOMPLETE_LIB: Record<string, LibFn> = {
 }`,
   },
   sp_beta_all: {
+    // One call of the continued fraction on either side of the symmetry, its arguments
+    // selected: shader compilers inline every call site, and on SwiftShader (whose SIMD lanes
+    // run both sides of a branch) two sites doubled the compile time of every betainc kernel.
     code: `fn sp_beta_all(a: f32, b: f32, x: f32, grads: bool) -> vec3<f32> {
   if (sp_isnan(a) || sp_isnan(b) || sp_isnan(x) || a <= 0.0 || b <= 0.0 || x < 0.0 || x > 1.0) { return vec3<f32>(sp_nan()); }
   if (x == 0.0) { return vec3<f32>(0.0); }
   if (x == 1.0) { return vec3<f32>(1.0, 0.0, 0.0); }
-  if (x < (a + 1.0) / (a + b + 2.0)) { return sp_beta_cf(a, b, x, grads); }
-  let j = sp_beta_cf(b, a, 1.0 - x, grads);
-  return vec3<f32>(1.0 - j.x, -j.z, -j.y);
+  let flip = !(x < (a + 1.0) / (a + b + 2.0));
+  let j = sp_beta_cf(select(a, b, flip), select(b, a, flip), select(x, 1.0 - x, flip), grads);
+  return select(j, vec3<f32>(1.0 - j.x, -j.z, -j.y), flip);
 }`,
   },
   sp_betainc: {
