@@ -193,12 +193,14 @@ function recordKeyed<A extends Tensor[]>(
   else if (checksEvaluated) refusal ??= "a value check was evaluated (read back) while the step was recorded";
   else if (outs.some((t) => t.backend !== backend || !t._buf))
     refusal ??= "an output is not a cpu tensor in memory";
+  if (refusal) {
+    // No program: the call's results are the caller's, and what its frees left held is freed.
+    for (const t of inputs) t.dispose();
+    for (const b of rec.held) if (b.refs <= 0) backend.free(b);
+    return { program: null, refusal, result };
+  }
   // Copies: outputs handed to the caller must not alias buffers the next replay overwrites.
   const copies = result.map((t) => fromTypedArray(copyOfData(backend.readSync!(t._buf!)), t.shape));
-  if (refusal) {
-    for (const t of [...result, ...inputs]) t.dispose();
-    return { program: null, refusal, result: copies };
-  }
   description.push(`outputs ${outs.map((t) => `${name(t._buf!)}${formatShape(t.shape)}`).join(", ")}`);
   const program: KeyedProgram = {
     signature: signatureOf(xs),
