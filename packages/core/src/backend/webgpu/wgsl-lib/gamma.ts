@@ -110,13 +110,15 @@ export const GAMMA_LIB: Record<string, LibFn> = {
     code: `fn sp_digamma(x: f32) -> f32 {
   if (sp_isnan(x)) { return x; }
   if (sp_isinf(x)) { return select(sp_nan(), x, x > 0.0); }
-  if (x <= 0.0) {
+  let reflect = x <= 0.0;
+  if (reflect) {
     if (x == 0.0) { return -sp_inf(); }
     if (floor(x) == x) { return sp_nan(); }
     ${nearRootsWgsl(DIGAMMA_NEGATIVE_ROOTS)}
-    return sp_digamma_pos(1.0 - x) - 3.14159265358979 * sp_cospi(x) / sp_sinpi(x);
   }
-  return sp_digamma_pos(x);
+  let pos = sp_digamma_pos(select(x, 1.0 - x, reflect));
+  if (!reflect) { return pos; }
+  return pos - 3.14159265358979 * sp_cospi(x) / sp_sinpi(x);
 }`,
   },
   sp_trigamma_pos: {
@@ -131,12 +133,12 @@ export const GAMMA_LIB: Record<string, LibFn> = {
     code: `fn sp_trigamma(x: f32) -> f32 {
   if (sp_isnan(x)) { return x; }
   if (sp_isinf(x)) { return select(sp_nan(), 0.0, x > 0.0); }
-  if (x <= 0.0) {
-    if (floor(x) == x) { return sp_inf(); }
-    let s = sp_sinpi(x);
-    return 9.8696044010893586 / (s * s) - sp_trigamma_pos(1.0 - x);
-  }
-  return sp_trigamma_pos(x);
+  let reflect = x <= 0.0;
+  if (reflect && floor(x) == x) { return sp_inf(); }
+  let pos = sp_trigamma_pos(select(x, 1.0 - x, reflect));
+  if (!reflect) { return pos; }
+  let s = sp_sinpi(x);
+  return 9.8696044010893586 / (s * s) - pos;
 }`,
   },
   sp_lgamma_shift_asym: {
@@ -167,15 +169,13 @@ export const GAMMA_LIB: Record<string, LibFn> = {
     code: `fn sp_digammaShiftDiff(th: f32, y: f32) -> f32 {
   if (sp_isnan(th) || sp_isnan(y)) { return sp_nan(); }
   if (y == 0.0) { return 0.0; }
-  if (y <= ${F(M)} && floor(y) == y) {
-    var s = 0.0;
-    for (var k = y - 1.0; k >= 0.0; k -= 1.0) { s += 1.0 / (th + k); }
-    return s;
-  }
+  let direct = y <= ${F(M)} && floor(y) == y;
   let m = select(0.0, ceil(10.0 - th), th < 10.0);
-  if (y < m) { return sp_digamma(th + y) - sp_digamma(th); }
+  if (!direct && y < m) { return sp_digamma(th + y) - sp_digamma(th); }
+  // Σ 1/(θ + k) over k < y (direct) or k < m (the shift before the asymptotic form): one loop.
   var s = 0.0;
-  for (var k = m - 1.0; k >= 0.0; k -= 1.0) { s += 1.0 / (th + k); }
+  for (var k = select(m, y, direct) - 1.0; k >= 0.0; k -= 1.0) { s += 1.0 / (th + k); }
+  if (direct) { return s; }
   let t = th + m; let yy = y - m; let ty = t + yy; let a = 1.0 / t; let b = 1.0 / ty;
   let tail = ${evenTail(DIGAMMA_ASYMPTOTIC_COEFFS.slice(0, 5), "(a * a)")} - ${evenTail(DIGAMMA_ASYMPTOTIC_COEFFS.slice(0, 5), "(b * b)")};
   return sp_log1p(yy / t) + yy / (2.0 * t) / ty + tail + s;
@@ -185,15 +185,12 @@ export const GAMMA_LIB: Record<string, LibFn> = {
     code: `fn sp_trigammaShiftDiff(th: f32, y: f32) -> f32 {
   if (sp_isnan(th) || sp_isnan(y)) { return sp_nan(); }
   if (y == 0.0) { return 0.0; }
-  if (y <= ${F(M)} && floor(y) == y) {
-    var s = 0.0;
-    for (var k = y - 1.0; k >= 0.0; k -= 1.0) { let u = th + k; s += 1.0 / (u * u); }
-    return -s;
-  }
+  let direct = y <= ${F(M)} && floor(y) == y;
   let m = select(0.0, ceil(10.0 - th), th < 10.0);
-  if (y < m) { return sp_trigamma(th + y) - sp_trigamma(th); }
+  if (!direct && y < m) { return sp_trigamma(th + y) - sp_trigamma(th); }
   var s = 0.0;
-  for (var k = m - 1.0; k >= 0.0; k -= 1.0) { let u = th + k; s += 1.0 / (u * u); }
+  for (var k = select(m, y, direct) - 1.0; k >= 0.0; k -= 1.0) { let u = th + k; s += 1.0 / (u * u); }
+  if (direct) { return -s; }
   let t = th + m; let yy = y - m; let ty = t + yy; let a = 1.0 / t; let b = 1.0 / ty;
   let r1 = yy / t / ty;
   let r2 = (r1 * ((2.0 * t + yy) / ty)) / (2.0 * t);

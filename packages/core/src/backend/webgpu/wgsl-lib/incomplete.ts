@@ -219,8 +219,8 @@ export const INCOMPLETE_LIB: Record<string, LibFn> = {
   }
   let v = exp(sp_beta_logpre_over_a(a, b, x)) * h;
   if (!grads) { return vec3<f32>(v, 0.0, 0.0); }
-  var psi1 = 0.0;
-  if (b >= 1.0) { psi1 = sp_digammaShiftDiff(a + 1.0, b - 1.0); } else { psi1 = -sp_digammaShiftDiff(a + b, 1.0 - b); }
+  let bBig = b >= 1.0;
+  let psi1 = select(-1.0, 1.0, bBig) * sp_digammaShiftDiff(select(a + b, a + 1.0, bBig), select(1.0 - b, b - 1.0, bBig));
   let ga = v * (log(x) + psi1 + dha / h);
   let gb = v * (sp_log1p(-x) + sp_digammaShiftDiff(b, a) + dhb / h);
   return vec3<f32>(v, ga, gb);
