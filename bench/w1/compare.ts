@@ -9,6 +9,7 @@ import { makeOursW1 } from "./ours.js";
  * valueAndGrad (float32, 1 and 2 threads; 1 thread also with per-argument hoisting off) and
  * the tuned hand loop: minimum and median of `--runs` rounds, each row's ratio to the tuned loop's.
  * `npx tsx bench/w1/compare.ts [--runs 7] [--cells 2000] [--genes 5000] [--one-thread]`.
+ * Figures, with date, machine and load: bench/README.md, "W1 fused NB kernel".
  */
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(name);
