@@ -44,9 +44,10 @@ import { fitLaplace, type LaplaceFitOptions, type LaplaceFitOutcome } from "./la
 import { nbSummaryOf } from "./laplace/svi-cascade.js";
 import { annotationLogits } from "./models/annotation.js";
 import { type ModelOptions, type ModelType, makeConfig } from "./models/config.js";
-import { datasetKeyColumns, datasetsOfColumn } from "./models/dataset-key.js";
+import { datasetsOfColumn } from "./models/dataset-key.js";
 import { expressionAnchorLoc } from "./models/expression-anchor.js";
 import { applyGeneCoverage } from "./models/gene-coverage.js";
+import { datasetDesign, type GroupLevel } from "./models/group-levels.js";
 import { annealLatents, checkKlAnnealingWarmup } from "./models/kl-annealing.js";
 import { componentInit } from "./models/mixture-init.js";
 import { scribeModel } from "./models/presets.js";
@@ -156,8 +157,16 @@ export interface FitOptions extends Partial<Omit<ModelOptions, "nCells" | "nGene
    * random effect: each donor's log-scale effect is drawn around its batch's with a learned
    * scale (partial pooling, so a donor with few cells is shrunk toward its batch), and the
    * datasets are the level combinations present in the data (`families/dataset-factors.ts`).
+   *
+   * Or SCRIBE's structural form, a list of factors in place of `datasetKey` (which, if given
+   * too, must name the same columns in the same order): `[{ name: "treat", effect_type:
+   * "fixed", fixed_scale: 2 }, { name: "donor", nested_in: "treat" }]`, each a column name or
+   * `{ name, nested_in?, effect_type?, fixed_scale? }` (`models/group-levels.ts`). It is the
+   * list's columns as `datasetKey`, its `nested_in` as the map, and each factor's effect type
+   * ("random" by default: a learned scale; "fixed": N(0, fixed_scale)) as a `priors` level
+   * entry `{ factor: { effect_type, fixed_scale } }` of every dataset parameter.
    */
-  hierarchy?: Readonly<Record<string, string>>;
+  hierarchy?: Readonly<Record<string, string>> | readonly (string | GroupLevel)[];
   /** MCMC draws / warmup / chains (defaults 2000 / 1000 / 1). */
   nSamples?: number;
   nWarmup?: number;
@@ -349,11 +358,12 @@ export async function fit(
   data: Tensor | AnnData | string,
   options: FitOptions | VaeFitOptions | LaplaceFitOptions = {},
 ): Promise<FitOutcome | VaeFitOutcome | LaplaceFitOutcome> {
-  // per-level priors name the dataset design's factors: checked before any data is read
+  // the dataset design (a structural hierarchy list included) and the per-level priors that
+  // name its factors: checked before any data is read
   const sviOrMcmc = options as FitOptions;
   if (options.inferenceMethod !== "laplace" && options.inferenceMethod !== "vae" && !sviOrMcmc.datasetIndices)
     checkLevelPriors(sviOrMcmc.priors, {
-      factors: datasetKeyColumns(sviOrMcmc.datasetKey),
+      factors: datasetDesign(sviOrMcmc).columns,
       ...(sviOrMcmc.interactions ? { interactions: sviOrMcmc.interactions } : {}),
       ...(sviOrMcmc.parameterization ? { parameterization: sviOrMcmc.parameterization } : {}),
     });
@@ -485,11 +495,14 @@ async function fitHere(data: Tensor | AnnData | BackedCounts, options: FitOption
   }
   // Multi-dataset designs (SCRIBE dataset_key): the datasets are the column's levels, sorted
   let datasetLevels: string[] | null = null;
-  if (options.datasetKey !== undefined) {
-    if (modelOpts.datasetIndices) throw new Error("fit: give datasetKey or datasetIndices, not both");
+  // datasetKey + a child → parent map, or SCRIBE's structural hierarchy list (models/group-levels.ts)
+  const design = datasetDesign(options);
+  if (design.columns.length > 0) {
+    if (modelOpts.datasetIndices)
+      throw new Error("fit: give datasetKey (or a hierarchy list) or datasetIndices, not both");
     if (!adata) throw new Error("fit: datasetKey needs an AnnData input");
     // several keys (a list, or "a,b" from the command line): crossed factors, SCRIBE §2.7
-    const keys = datasetKeyColumns(options.datasetKey);
+    const keys = design.columns;
     if (keys.length === 1) {
       const { indices, levels } = datasetsOfColumn(adata, keys[0]!);
       modelOpts.datasetIndices = indices;
@@ -506,7 +519,7 @@ async function fitHere(data: Tensor | AnnData | BackedCounts, options: FitOption
       // every combination, row-major ("a__x", "a__y", …, as SCRIBE joins composite labels);
       // with nested factors (hierarchy) only the present ones, in the same order
       let combos = Array.from({ length: sizes.reduce((a, b) => a * b, 1) }, (_, d) => d);
-      if (options.hierarchy) combos = [...new Set(full)].sort((a, b) => a - b);
+      if (design.hierarchy) combos = [...new Set(full)].sort((a, b) => a - b);
       const position = new Map(combos.map((d, i) => [d, i]));
       modelOpts.datasetIndices = full.map((d) => position.get(d)!);
       modelOpts.nDatasets = combos.length;
@@ -515,9 +528,8 @@ async function fitHere(data: Tensor | AnnData | BackedCounts, options: FitOption
         names: keys,
         levels: cols.map((c) => c.levels),
         ...(options.interactions ? { interactions: options.interactions } : {}),
-        ...(options.hierarchy
-          ? { hierarchy: { ...options.hierarchy }, combinations: combos.map(levelsOf) }
-          : {}),
+        ...(design.hierarchy ? { hierarchy: design.hierarchy, combinations: combos.map(levelsOf) } : {}),
+        ...(design.effects ? { effects: design.effects } : {}),
       };
       datasetLevels = combos.map((d) =>
         levelsOf(d)
@@ -526,7 +538,7 @@ async function fitHere(data: Tensor | AnnData | BackedCounts, options: FitOption
       );
     }
   } else if (options.interactions) throw new Error("fit: interactions need several datasetKey columns");
-  if (options.hierarchy && !modelOpts.datasetFactors)
+  if (design.hierarchy && !modelOpts.datasetFactors)
     throw new Error("fit: hierarchy (nested factors) needs several datasetKey columns");
   // a plain array: the options travel with the results (JSON)
   if (modelOpts.datasetIndices) modelOpts.datasetIndices = Array.from(modelOpts.datasetIndices, Number);

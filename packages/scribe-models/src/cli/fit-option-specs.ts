@@ -334,8 +334,8 @@ export const FIT_OPTION_SPECS: readonly OptionSpec[] = [
     group: "Model",
     kind: "yaml",
     dflt: null,
-    arg: "CHILD:PARENT[,…]",
-    help: "with several --dataset-key columns: nested factors, e.g. donor:batch (each donor belongs to one batch; its effect is drawn around its batch's with a learned scale, so donors with few cells are shrunk toward their batch); in a config file also a mapping {donor: batch}",
+    arg: "CHILD:PARENT[,…]|LIST",
+    help: "with several --dataset-key columns: nested factors, e.g. donor:batch (each donor belongs to one batch; its effect is drawn around its batch's with a learned scale, so donors with few cells are shrunk toward their batch); in a config file also a mapping {donor: batch}. Or SCRIBE's list of factors in place of --dataset-key, each with its parent and effect type: '[{name: treat, effect_type: fixed, fixed_scale: 2}, {name: donor, nested_in: treat}]' (effect_type random, the default, learns a scale; fixed is N(0, fixed_scale))",
   },
   {
     key: "model.dataset_params",

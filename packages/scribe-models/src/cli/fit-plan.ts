@@ -14,7 +14,7 @@ import { parse as parseYaml } from "yaml";
 import { familyNameOfModel } from "../families/traits.js";
 import type { FitOptions } from "../fit.js";
 import type { ModelType } from "../models/config.js";
-import { datasetKeyColumns } from "../models/dataset-key.js";
+import { datasetDesign } from "../models/group-levels.js";
 import { checkLevelPriors } from "../models/priors.js";
 import { applyOverride, type ConfigValues, isOverride, readConfigFile } from "./config-file.js";
 import type { DataFilters } from "./data-filters.js";
@@ -224,7 +224,7 @@ export function resolveFitPlan(values: Record<string, unknown>, positionals: rea
   // error naming the key, the level and the factors, before any data is read
   try {
     checkLevelPriors(opts.priors, {
-      factors: datasetKeyColumns(opts.datasetKey),
+      factors: datasetDesign(opts).columns,
       ...(opts.interactions ? { interactions: opts.interactions } : {}),
       ...(opts.parameterization ? { parameterization: opts.parameterization } : {}),
     });

@@ -61,6 +61,7 @@
  * @module
  */
 import { concat, fromTypedArray, type Tensor, zeros } from "@scribe/core";
+import { type GroupLevelEffect, withGroupLevelEffects } from "../models/group-levels.js";
 import {
   type HierarchySpec,
   interactionIndex,
@@ -88,6 +89,11 @@ export interface DatasetFactorOptions {
    * combinations (`fit()` with `hierarchy`); default: every combination, row-major.
    */
   readonly combinations?: readonly (readonly number[])[];
+  /**
+   * Each factor's effect type (SCRIBE's structural `hierarchy` list, `models/group-levels.ts`),
+   * for every dataset parameter: as `priors` `{ factor: { effect_type, fixed_scale } }` levels.
+   */
+  readonly effects?: Readonly<Record<string, GroupLevelEffect>>;
 }
 
 /** The resolved factor design. */
@@ -212,6 +218,8 @@ export function resolveFactors(
   levelFamilies: Readonly<Record<string, Readonly<Record<string, LevelFamily>>>> = {},
   levelBase: Readonly<Record<string, HierarchySpec>> = {},
 ): DatasetFactors | null {
+  if (opts?.effects)
+    levelFamilies = withGroupLevelEffects(levelFamilies, opts.effects, params, opts.names ?? []);
   const withLevels = [...new Set([...Object.keys(levelFamilies), ...Object.keys(levelBase)])];
   if (!opts) {
     if (withLevels.length)

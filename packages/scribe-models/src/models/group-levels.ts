@@ -2,15 +2,29 @@
  * SCRIBE's structural form of a multi-factor design (`hierarchy=[GroupLevel("treatment"),
  * GroupLevel("sample", nested_in="treatment", effect_type="fixed", fixed_scale=…)]`, upstream
  * `models/config/grouping.py`): a list of factors, each with its parent (if nested) and the
- * type of its effects, in place of a `datasetKey` list. {@link groupLevelDesign} reads it into
- * the pieces of our options (the factor columns, the child → parent map of `hierarchy`) and
- * {@link withGroupLevelEffects} writes each factor's effect type into the `priors` levels of the
- * dataset parameters, where `{ effect_type, fixed_scale }` entries already mean the same
+ * type of its effects, in place of a `datasetKey` list and a child → parent map.
+ * {@link datasetDesign} reads fit()'s `datasetKey` and `hierarchy` (either form) into the factor
+ * columns, the child → parent map and the factors' effect types; the effect types travel in the
+ * model's `datasetFactors.effects` and {@link withGroupLevelEffects} applies them to every
+ * dataset parameter where the per-level priors are resolved (`families/dataset-factors.ts`
+ * `resolveFactors`), as the `{ effect_type, fixed_scale }` entries of `priors` levels would
  * (`priors.ts` `levelFamilyFrom`).
  * @module
  */
-import type { Parameterization } from "./config.js";
-import { isLevelPriors, type LevelPriors, levelTarget, type PriorsInput, type PriorValue } from "./priors.js";
+import { datasetKeyColumns } from "./dataset-key.js";
+import { type LevelFamily, levelFamilyFrom } from "./priors.js";
+
+/** One factor of SCRIBE's structural `hierarchy` list (upstream `GroupLevel`). */
+export interface GroupLevel {
+  /** The obs column of the factor. */
+  readonly name: string;
+  /** The factor it is nested in (declared before it in the list). */
+  readonly nested_in?: string;
+  /** "random" (default): effects with a learned scale; "fixed": N(0, fixed_scale). */
+  readonly effect_type?: "random" | "fixed";
+  /** The scale of "fixed" effects (default 1). */
+  readonly fixed_scale?: number;
+}
 
 /** The effect type of one factor, as a `priors` level entry takes it. */
 export interface GroupLevelEffect {
@@ -89,39 +103,95 @@ export function groupLevelDesign(levels: unknown, where = "hierarchy"): GroupLev
   return { datasetKey, hierarchy, effects };
 }
 
+/** What {@link datasetDesign} reads from fit()'s `datasetKey` and `hierarchy`. */
+export interface DatasetDesign {
+  /** The factor columns (none without a dataset design). */
+  readonly columns: string[];
+  /** Child → parent of the nested factors; absent when none is nested. */
+  readonly hierarchy?: Record<string, string>;
+  /** The factors' effect types (the structural form only). */
+  readonly effects?: Record<string, GroupLevelEffect>;
+}
+
 /**
- * `priors` with each factor's effect type as a level entry of every target in `targets` (the
- * dataset parameters, by site name): into the target's existing `{ level: family }` value
- * (matched by `levelTarget`, so `mean_expression` counts for mu or r) or a new one under the
- * target's name. A family the priors already give a factor stays when the factor's effects are
- * "random" (a family is a way of learning its scale); with "fixed" the two disagree: an error
- * naming both.
+ * The dataset design of fit()'s options: `datasetKey` (a column, "a,b" or a list) with
+ * `hierarchy` as a child → parent map, or `hierarchy` as SCRIBE's structural list
+ * ({@link groupLevelDesign}), which names the columns itself: a `datasetKey` given beside it must
+ * list the same columns in the same order. A list of one factor is the single-column design
+ * (its per-dataset hierarchy has a learned scale: effect_type "random"); "fixed" there needs
+ * several factors. `where` names the `hierarchy` option in errors.
+ * @throws Error naming both options where they disagree, or the entry of a bad list.
+ * @example
+ * datasetDesign({ hierarchy: ["treat", { name: "donor", nested_in: "treat" }] }).columns; // ["treat", "donor"]
+ */
+export function datasetDesign(
+  opts: {
+    readonly datasetKey?: string | readonly string[];
+    readonly hierarchy?: Readonly<Record<string, string>> | readonly (string | GroupLevel)[];
+  },
+  where = "hierarchy",
+): DatasetDesign {
+  const given = datasetKeyColumns(opts.datasetKey);
+  const h = opts.hierarchy;
+  if (!Array.isArray(h)) {
+    if (h !== undefined && (typeof h !== "object" || h === null))
+      throw new Error(
+        `${where}: expected a child → parent map ({ donor: "batch" }) or a list of factors ({ name, nested_in?, effect_type?, fixed_scale? }), got ${JSON.stringify(h)}`,
+      );
+    return { columns: given, ...(h ? { hierarchy: { ...(h as Record<string, string>) } } : {}) };
+  }
+  const d = groupLevelDesign(h, where);
+  if (opts.datasetKey !== undefined && given.join(",") !== d.datasetKey.join(","))
+    throw new Error(
+      `datasetKey ${JSON.stringify(given.join(","))} and ${where} (factors ${d.datasetKey.join(", ")}) name different factors; the ${where} list names the columns itself: leave datasetKey out or give the same columns in the same order`,
+    );
+  if (d.datasetKey.length === 1) {
+    const only = d.effects[d.datasetKey[0]!]!;
+    if (only.effect_type === "fixed")
+      throw new Error(
+        `${where}[0]: factor '${d.datasetKey[0]}' alone is a single dataset column, whose per-dataset values have a learned scale (effect_type "random"); effect_type "fixed" needs several factors`,
+      );
+    return { columns: d.datasetKey };
+  }
+  return {
+    columns: d.datasetKey,
+    ...(Object.keys(d.hierarchy).length ? { hierarchy: d.hierarchy } : {}),
+    effects: d.effects,
+  };
+}
+
+/**
+ * The per-level families of a factor design with each factor's effect type (`effects`) given
+ * to every target in `targets` (the dataset parameters): `levelFamilies` (from `priors`
+ * `{ level: family }` values, by target and level) with an entry added for each factor it does
+ * not name. A family the priors already give a "random" factor stays (a family is a way of
+ * learning its scale); for a "fixed" one the two must agree, else an error naming both.
+ * `factors`: the design's factor names (an effect for another name is an error).
  */
 export function withGroupLevelEffects(
-  priors: PriorsInput | undefined,
-  design: GroupLevelDesign,
+  levelFamilies: Readonly<Record<string, Readonly<Record<string, LevelFamily>>>>,
+  effects: Readonly<Record<string, GroupLevelEffect>>,
   targets: readonly string[],
-  parameterization: Parameterization,
-): PriorsInput {
-  const out: Record<string, PriorValue> = { ...(priors ?? {}) };
-  for (const t of targets) {
-    const key =
-      Object.keys(out).find((k) => isLevelPriors(out[k]!) && levelTarget(k, parameterization) === t) ?? t;
-    const given = out[key];
-    if (given !== undefined && !isLevelPriors(given))
+  factors: readonly string[],
+): Record<string, Record<string, LevelFamily>> {
+  const out: Record<string, Record<string, LevelFamily>> = {};
+  for (const [t, byLevel] of Object.entries(levelFamilies)) out[t] = { ...byLevel };
+  for (const [factor, effect] of Object.entries(effects)) {
+    if (!factors.includes(factor))
       throw new Error(
-        `priors.${key}: the structural hierarchy gives '${t}' per-factor effect types, so its prior must be a { level: family } value (its own prior under "base"), got ${JSON.stringify(given)}`,
+        `datasetFactors.effects: '${factor}' is not a factor of the design (${factors.join(", ")})`,
       );
-    const levels: Record<string, PriorValue> = { ...((given as LevelPriors | undefined) ?? {}) };
-    for (const [factor, effect] of Object.entries(design.effects)) {
-      const family = levels[factor];
-      if (family === undefined) levels[factor] = { ...effect } as PriorValue;
-      else if (effect.effect_type === "fixed")
+    const family = levelFamilyFrom(`datasetFactors.effects.${factor}`, effect)!;
+    for (const t of targets) {
+      out[t] ??= {};
+      const byLevel = out[t];
+      const given = byLevel[factor];
+      if (given === undefined) byLevel[factor] = family;
+      else if (effect.effect_type === "fixed" && JSON.stringify(given) !== JSON.stringify(family))
         throw new Error(
-          `priors.${key}.${factor}: factor '${factor}' has effect_type "fixed" in the hierarchy (a fixed scale, no learned shrinkage), but priors give its effects on '${t}' the family ${JSON.stringify(family)}; give one or the other`,
+          `priors for '${t}' give factor '${factor}' the family ${JSON.stringify(given)}, but the hierarchy gives it effect_type "fixed" (${JSON.stringify(effect)}: a fixed scale, no learned shrinkage); give one or the other`,
         );
     }
-    out[key] = levels;
   }
   return out;
 }

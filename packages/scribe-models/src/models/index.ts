@@ -10,6 +10,7 @@ export * from "./config.js";
 export * from "./datasets.js";
 export * from "./expression-anchor.js";
 export * from "./gene-coverage.js";
+export * from "./group-levels.js";
 export * from "./kl-annealing.js";
 export * from "./model.js";
 export * from "./observation.js";
