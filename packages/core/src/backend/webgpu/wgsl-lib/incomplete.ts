@@ -16,6 +16,84 @@ const TEMME_C0 = [-1 / 3, 1 / 12, -2 / 135, 1 / 864, 1 / 2835, -139 / 777600, 1 
 const TEMME_C1 = [-1 / 540, -1 / 288, 1 / 378, -77 / 77760, 1 / 4860];
 const TEMME_C2 = [25 / 6048, -139 / 51840, 5 / 6480];
 
+/**
+ * The classical continued fraction for I_x(a, b) on its convergent side (Lentz), returning
+ * (I, dI/da, dI/db); with `grads` dual numbers carry ∂/∂a and ∂/∂b through the recurrence.
+ * Generated twice from this one text, value only and with gradients, so that a kernel of
+ * betainc's value compiles none of the derivative code: SwiftShader's SIMD lanes compile (and
+ * run) both sides of every branch, so a runtime flag would not remove it.
+ */
+function betaCf(grads: boolean): string {
+  const g = (code: string) => (grads ? code : "");
+  return `fn sp_beta_cf${g("_grads")}(a: f32, b: f32, x: f32) -> vec3<f32> {
+  let s = a + b;
+  var d = 1.0 - (s * x) / (a + 1.0);${g(`
+  var dda = (-x * (1.0 - b)) / ((a + 1.0) * (a + 1.0));
+  var ddb = -x / (a + 1.0);`)}
+  if (abs(d) < ${TINY}) { d = ${TINY}; }
+  d = 1.0 / d;${g(" dda = -dda * d * d; ddb = -ddb * d * d;")}
+  var c = 1.0;${g(" var dca = 0.0; var dcb = 0.0;")}
+  var h = d;${g(" var dha = dda; var dhb = ddb;")}
+  for (var m = 1.0; m < 2000.0; m += 1.0) {
+    var del = 1.0;${g(`
+    let dhaPrev = dha; let dhbPrev = dhb;`)}
+    for (var odd = 0; odd < 2; odd++) {
+      var aa = 0.0;${g(" var daa = 0.0; var dab = 0.0;")}
+      if (odd == 0) {
+        let den = (a + 2.0 * m - 1.0) * (a + 2.0 * m);
+        aa = (m * (b - m) * x) / den;${g(`
+        daa = -aa * (1.0 / (a + 2.0 * m - 1.0) + 1.0 / (a + 2.0 * m));
+        dab = (m * x) / den;`)}
+      } else {
+        aa = (-(a + m) * (s + m) * x) / ((a + 2.0 * m) * (a + 2.0 * m + 1.0));${g(`
+        daa = aa * (1.0 / (a + m) + 1.0 / (s + m) - 1.0 / (a + 2.0 * m) - 1.0 / (a + 2.0 * m + 1.0));
+        dab = aa / (s + m);`)}
+      }
+      var pre = 1.0 + aa * d; if (abs(pre) < ${TINY}) { pre = ${TINY}; }
+      var cn = 1.0 + aa / c; if (abs(cn) < ${TINY}) { cn = ${TINY}; }${g(`
+      let dprea = daa * d + aa * dda; let dpreb = dab * d + aa * ddb;
+      let dcna = daa / c - (aa * dca) / (c * c); let dcnb = dab / c - (aa * dcb) / (c * c);
+      let dn = 1.0 / pre;
+      dda = -dprea * dn * dn; ddb = -dpreb * dn * dn; dca = dcna; dcb = dcnb;
+      let e = dn * cn;
+      dha = dha * e + h * (dda * cn + dn * dca);
+      dhb = dhb * e + h * (ddb * cn + dn * dcb);`)}
+      d = 1.0 / pre; c = cn; del = d * c; h *= del;
+    }${g(`
+    let conv = abs(dha - dhaPrev) <= 4.0 * ${EPS} * abs(dha) && abs(dhb - dhbPrev) <= 4.0 * ${EPS} * abs(dhb);`)}
+    if (abs(del - 1.0) < ${EPS}${g(" && conv")}) { break; }
+  }
+  let v = exp(sp_beta_logpre_over_a(a, b, x)) * h;${
+    grads
+      ? `
+  let bBig = b >= 1.0;
+  let psi1 = select(-1.0, 1.0, bBig) * sp_digammaShiftDiff(select(a + b, a + 1.0, bBig), select(1.0 - b, b - 1.0, bBig));
+  let ga = v * (log(x) + psi1 + dha / h);
+  let gb = v * (sp_log1p(-x) + sp_digammaShiftDiff(b, a) + dhb / h);
+  return vec3<f32>(v, ga, gb);`
+      : `
+  return vec3<f32>(v, 0.0, 0.0);`
+  }
+}`;
+}
+
+/**
+ * I_x(a, b) (and with `grads` its partials) from the continued fraction on whichever side of
+ * the symmetry I_x(a, b) = 1 − I_{1−x}(b, a) converges: one call, its arguments selected, since
+ * shader compilers inline every call site and on SwiftShader two sites doubled the compile time.
+ */
+function betaAll(grads: boolean): string {
+  const suffix = grads ? "_grads" : "";
+  return `fn sp_beta_all${suffix}(a: f32, b: f32, x: f32) -> vec3<f32> {
+  if (sp_isnan(a) || sp_isnan(b) || sp_isnan(x) || a <= 0.0 || b <= 0.0 || x < 0.0 || x > 1.0) { return vec3<f32>(sp_nan()); }
+  if (x == 0.0) { return vec3<f32>(0.0); }
+  if (x == 1.0) { return vec3<f32>(1.0, 0.0, 0.0); }
+  let flip = !(x < (a + 1.0) / (a + b + 2.0));
+  let j = sp_beta_cf${suffix}(select(a, b, flip), select(b, a, flip), select(x, 1.0 - x, flip));
+  return select(j, vec3<f32>(1.0 - j.x, -j.z, -j.y), flip);
+}`;
+}
+
 export const INCOMPLETE_LIB: Record<string, LibFn> = {
   sp_gamma_logpre: {
     code: `fn sp_gamma_logpre(a: f32, x: f32) -> f32 {
@@ -175,77 +253,17 @@ export const INCOMPLETE_LIB: Record<string, LibFn> = {
   return a * log(x) + b * sp_log1p(-x) - logAB;
 }`,
   },
-  sp_beta_cf: {
-    // Returns (I, dI/da, dI/db) on the continued-fraction side.
-    code: `fn sp_beta_cf(a: f32, b: f32, x: f32, grads: bool) -> vec3<f32> {
-  let s = a + b;
-  var d = 1.0 - (s * x) / (a + 1.0);
-  var dda = (-x * (1.0 - b)) / ((a + 1.0) * (a + 1.0));
-  var ddb = -x / (a + 1.0);
-  if (abs(d) < ${TINY}) { d = ${TINY}; }
-  d = 1.0 / d; dda = -dda * d * d; ddb = -ddb * d * d;
-  var c = 1.0; var dca = 0.0; var dcb = 0.0;
-  var h = d; var dha = dda; var dhb = ddb;
-  for (var m = 1.0; m < 2000.0; m += 1.0) {
-    var del = 1.0;
-    let dhaPrev = dha; let dhbPrev = dhb;
-    for (var odd = 0; odd < 2; odd++) {
-      var aa = 0.0; var daa = 0.0; var dab = 0.0;
-      if (odd == 0) {
-        let den = (a + 2.0 * m - 1.0) * (a + 2.0 * m);
-        aa = (m * (b - m) * x) / den;
-        daa = -aa * (1.0 / (a + 2.0 * m - 1.0) + 1.0 / (a + 2.0 * m));
-        dab = (m * x) / den;
-      } else {
-        aa = (-(a + m) * (s + m) * x) / ((a + 2.0 * m) * (a + 2.0 * m + 1.0));
-        daa = aa * (1.0 / (a + m) + 1.0 / (s + m) - 1.0 / (a + 2.0 * m) - 1.0 / (a + 2.0 * m + 1.0));
-        dab = aa / (s + m);
-      }
-      var pre = 1.0 + aa * d; if (abs(pre) < ${TINY}) { pre = ${TINY}; }
-      var cn = 1.0 + aa / c; if (abs(cn) < ${TINY}) { cn = ${TINY}; }
-      if (grads) {
-        let dprea = daa * d + aa * dda; let dpreb = dab * d + aa * ddb;
-        let dcna = daa / c - (aa * dca) / (c * c); let dcnb = dab / c - (aa * dcb) / (c * c);
-        let dn = 1.0 / pre;
-        dda = -dprea * dn * dn; ddb = -dpreb * dn * dn; dca = dcna; dcb = dcnb;
-        let e = dn * cn;
-        dha = dha * e + h * (dda * cn + dn * dca);
-        dhb = dhb * e + h * (ddb * cn + dn * dcb);
-      }
-      d = 1.0 / pre; c = cn; del = d * c; h *= del;
-    }
-    let conv = !grads || (abs(dha - dhaPrev) <= 4.0 * ${EPS} * abs(dha) && abs(dhb - dhbPrev) <= 4.0 * ${EPS} * abs(dhb));
-    if (abs(del - 1.0) < ${EPS} && conv) { break; }
-  }
-  let v = exp(sp_beta_logpre_over_a(a, b, x)) * h;
-  if (!grads) { return vec3<f32>(v, 0.0, 0.0); }
-  let bBig = b >= 1.0;
-  let psi1 = select(-1.0, 1.0, bBig) * sp_digammaShiftDiff(select(a + b, a + 1.0, bBig), select(1.0 - b, b - 1.0, bBig));
-  let ga = v * (log(x) + psi1 + dha / h);
-  let gb = v * (sp_log1p(-x) + sp_digammaShiftDiff(b, a) + dhb / h);
-  return vec3<f32>(v, ga, gb);
-}`,
-  },
-  sp_beta_all: {
-    // One call of the continued fraction on either side of the symmetry, its arguments
-    // selected: shader compilers inline every call site, and on SwiftShader (whose SIMD lanes
-    // run both sides of a branch) two sites doubled the compile time of every betainc kernel.
-    code: `fn sp_beta_all(a: f32, b: f32, x: f32, grads: bool) -> vec3<f32> {
-  if (sp_isnan(a) || sp_isnan(b) || sp_isnan(x) || a <= 0.0 || b <= 0.0 || x < 0.0 || x > 1.0) { return vec3<f32>(sp_nan()); }
-  if (x == 0.0) { return vec3<f32>(0.0); }
-  if (x == 1.0) { return vec3<f32>(1.0, 0.0, 0.0); }
-  let flip = !(x < (a + 1.0) / (a + b + 2.0));
-  let j = sp_beta_cf(select(a, b, flip), select(b, a, flip), select(x, 1.0 - x, flip), grads);
-  return select(j, vec3<f32>(1.0 - j.x, -j.z, -j.y), flip);
-}`,
-  },
+  sp_beta_cf: { code: betaCf(false) },
+  sp_beta_cf_grads: { code: betaCf(true) },
+  sp_beta_all: { code: betaAll(false) },
+  sp_beta_all_grads: { code: betaAll(true) },
   sp_betainc: {
-    code: "fn sp_betainc(a: f32, b: f32, x: f32) -> f32 { return clamp(sp_beta_all(a, b, x, false).x, 0.0, 1.0); }",
+    code: "fn sp_betainc(a: f32, b: f32, x: f32) -> f32 { return clamp(sp_beta_all(a, b, x).x, 0.0, 1.0); }",
   },
   sp_betaincGradA: {
-    code: "fn sp_betaincGradA(a: f32, b: f32, x: f32) -> f32 { return sp_beta_all(a, b, x, true).y; }",
+    code: "fn sp_betaincGradA(a: f32, b: f32, x: f32) -> f32 { return sp_beta_all_grads(a, b, x).y; }",
   },
   sp_betaincGradB: {
-    code: "fn sp_betaincGradB(a: f32, b: f32, x: f32) -> f32 { return sp_beta_all(a, b, x, true).z; }",
+    code: "fn sp_betaincGradB(a: f32, b: f32, x: f32) -> f32 { return sp_beta_all_grads(a, b, x).z; }",
   },
 };
