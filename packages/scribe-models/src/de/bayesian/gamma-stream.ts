@@ -1,5 +1,5 @@
 /**
- * A fast sequential random stream (xoshiro128**) for the composition draws of the empirical
+ * A fast sequential random stream (xoshiro128**, the package's one generator in seeded-rng.ts) for the composition draws of the empirical
  * Bayesian DE: uniforms, normals and log-Gamma draws on plain numbers.
  *
  * Why not core's samplers: `random.gamma` gives each element its own Threefry counter stream,
@@ -10,8 +10,7 @@
  * `foldIn(key, batch)`, so results depend only on the key, the batch size and the order of
  * genes.
  *
- * xoshiro128**: D. Blackman and S. Vigna, "Scrambled linear pseudorandom number generators",
- * ACM TOMS 47(4), 2021. Gamma draws: Marsaglia and Tsang, ACM TOMS 26(3), 2000, with their
+ * Gamma draws: Marsaglia and Tsang, ACM TOMS 26(3), 2000, with their
  * boost G(a) = G(a + 1)·U^(1/a) for a < 1, taken in log space so that tiny shapes do not
  * underflow (as in core's `logGammaDraw`). Normals: the 128-layer ziggurat of Marsaglia and
  * Tsang, J. Stat. Softw. 5(8), 2000, with the layer index taken from bits that do not form
@@ -20,6 +19,7 @@
  * @module
  */
 import { type Key, random } from "@scribe/core";
+import { Xoshiro128 } from "../../seeded-rng.js";
 
 const TWO_NEG32 = 2.3283064365386963e-10;
 const TWO_NEG53 = 1.1102230246251565e-16;
@@ -54,33 +54,17 @@ const ZIG = (() => {
 
 /** A seeded xoshiro128** stream with uniform, normal and log-Gamma draws. */
 export class GammaStream {
-  private s0: number;
-  private s1: number;
-  private s2: number;
-  private s3: number;
+  private readonly words: Xoshiro128;
 
-  /** Seed the four state words from the Threefry bits of `k` (never all zero). */
+  /** Seed the four state words from the Threefry bits of `k` (a zero last word is replaced, so the state is never all zero). */
   constructor(k: Key) {
     const bits = random.randomBits(k, 4);
-    this.s0 = bits[0]! | 0;
-    this.s1 = bits[1]! | 0;
-    this.s2 = bits[2]! | 0;
-    this.s3 = bits[3]! | 0 || 0x9e3779b9;
+    this.words = new Xoshiro128(bits[0]!, bits[1]!, bits[2]!, bits[3]! | 0 || 0x9e3779b9);
   }
 
   /** The next 32-bit output (as a signed int32). */
   nextInt(): number {
-    const s1 = this.s1;
-    const x = Math.imul(s1, 5);
-    const result = Math.imul((x << 7) | (x >>> 25), 9);
-    const t = s1 << 9;
-    this.s2 ^= this.s0;
-    this.s3 ^= s1;
-    this.s1 ^= this.s2;
-    this.s0 ^= this.s3;
-    this.s2 ^= t;
-    this.s3 = (this.s3 << 11) | (this.s3 >>> 21);
-    return result;
+    return this.words.nextInt();
   }
 
   /** A uniform double in the open interval (0, 1) from 53 random bits. */
