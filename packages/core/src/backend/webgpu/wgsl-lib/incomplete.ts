@@ -94,6 +94,8 @@ function betaAll(grads: boolean): string {
 }`;
 }
 
+// As in gamma.ts, each function below calls sp_gamma_pre (and ψ) once with its argument selected
+// per branch: shader compilers inline every call site, SwiftShader compiles each copy.
 export const INCOMPLETE_LIB: Record<string, LibFn> = {
   sp_gamma_logpre: {
     code: `fn sp_gamma_logpre(a: f32, x: f32) -> f32 {
@@ -185,8 +187,10 @@ export const INCOMPLETE_LIB: Record<string, LibFn> = {
   if (sp_isinf(a)) { return 0.0; }
   let phi = sp_gamma_temme_phi(a, x);
   if (phi >= 0.0) { let t = sp_gamma_temme(a, x, phi); return select(1.0 - t, t, x < a); }
-  if (x < a + 1.0 || (a < 1.0 && x < 1.5)) { return min(1.0, sp_gamma_pre(a, x, 1.0) * sp_gamma_series(a, x)); }
-  return max(0.0, 1.0 - sp_gamma_pre(a, x, 0.0) * sp_gamma_cf(a, x).x);
+  let series = x < a + 1.0 || (a < 1.0 && x < 1.5);
+  let pre = sp_gamma_pre(a, x, select(0.0, 1.0, series));
+  if (series) { return min(1.0, pre * sp_gamma_series(a, x)); }
+  return max(0.0, 1.0 - pre * sp_gamma_cf(a, x).x);
 }`,
   },
   sp_gammaincc: {
@@ -199,17 +203,22 @@ export const INCOMPLETE_LIB: Record<string, LibFn> = {
   let phi = sp_gamma_temme_phi(a, x);
   if (phi >= 0.0) { let t = sp_gamma_temme(a, x, phi); return select(t, 1.0 - t, x < a); }
   if (a < 1.0 && x < 1.5) { return clamp(sp_gamma_upper_small(a, x), 0.0, 1.0); }
-  if (x < a + 1.0) { return max(0.0, 1.0 - sp_gamma_pre(a, x, 1.0) * sp_gamma_series(a, x)); }
-  return min(1.0, sp_gamma_pre(a, x, 0.0) * sp_gamma_cf(a, x).x);
+  let series = x < a + 1.0;
+  let pre = sp_gamma_pre(a, x, select(0.0, 1.0, series));
+  if (series) { return max(0.0, 1.0 - pre * sp_gamma_series(a, x)); }
+  return min(1.0, pre * sp_gamma_cf(a, x).x);
 }`,
   },
   sp_gammaincGradA: {
     code: `fn sp_gammaincGradA(a: f32, x: f32) -> f32 {
   if (sp_isnan(a) || sp_isnan(x) || a <= 0.0 || x < 0.0) { return sp_nan(); }
   if (x == 0.0 || sp_isinf(x)) { return 0.0; }
-  if (x < a + 1.0 || x < 1.5) {
+  let series = x < a + 1.0 || x < 1.5;
+  let pre = sp_gamma_pre(a, x, select(0.0, 1.0, series));
+  let psi0 = sp_digamma(select(a, a + 1.0, series));
+  if (series) {
     let lx = log(x);
-    var t = sp_gamma_pre(a, x, 1.0); var psi = sp_digamma(a + 1.0); var ap = a + 1.0;
+    var t = pre; var psi = psi0; var ap = a + 1.0;
     var sum = t * (lx - psi);
     for (var n = 1; n < 2000; n++) {
       t *= x / ap; psi += 1.0 / ap; ap += 1.0;
@@ -219,8 +228,8 @@ export const INCOMPLETE_LIB: Record<string, LibFn> = {
     return sum;
   }
   let hd = sp_gamma_cf(a, x);
-  let q = sp_gamma_pre(a, x, 0.0) * hd.x;
-  return -q * (log(x) - sp_digamma(a) + hd.y / hd.x);
+  let q = pre * hd.x;
+  return -q * (log(x) - psi0 + hd.y / hd.x);
 }`,
   },
   sp_gammaSampleGrad: {
