@@ -14,6 +14,7 @@ import {
   key,
   plate,
   random,
+  sample,
   splitKey,
   stack,
   type Tensor,
@@ -21,6 +22,7 @@ import {
   trace,
   valueAndGrad,
 } from "@scribe/core";
+import { Beta, LogNormal } from "@scribe/distributions";
 import { TraceELBO, TraceMeanFieldELBO } from "@scribe/infer";
 import { type ModelOptions, type ModelType, scribeModel } from "@scribe/models";
 import { describe, expect, it } from "vitest";
@@ -173,13 +175,18 @@ describe("what does not broadcast is refused by name", () => {
     );
   });
 
-  it("a gene parameter drawn with the gene axis as an event dim (low-rank guide)", () => {
-    // the low-rank factor's value is [n, 1, G] under the particle plate, while the model's
-    // per-gene prior has batch [n, G]: their log-density would pair every particle with every other
-    const { model, guide } = scribeModel("nbdm", { nCells: C, nGenes: G, guideRank: 2 });
+  it("a gene parameter drawn with the gene axis as an event dim and not laid out as the model's site", () => {
+    // such a draw is [n, 1, G] under the particle plate, while the model's per-gene prior has
+    // batch [n, G]: their log-density would pair every particle with every other. (The low-rank
+    // and flow factors lay their draw out as the model's site: vectorized-particles-lowrank.test.ts)
+    const { model } = scribeModel("nbdm", { nCells: C, nGenes: G });
+    const guide = (_counts: Tensor) => {
+      sample("p", new Beta(2, 2));
+      sample("r", new LogNormal(tensor([0, 0, 0]), 1).toEvent(1));
+    };
     const elbo = new TraceMeanFieldELBO({ numParticles: 3, vectorizeParticles: true });
     expect(() => elbo.loss(key(1), {}, model, guide, [counts])).toThrow(
-      "site 'r': value of shape [3,1,3] does not fit the enclosing plates' batch shape [3] left of the model's 1 dims (a guide factor with the site's axes as event dims, such as the low-rank or flow guide, does not broadcast over vectorized particles)",
+      "site 'r': value of shape [3,1,3] does not fit the enclosing plates' batch shape [3] left of the model's 1 dims (a guide that draws the site with its axes as event dims must lay the draw out as the model's site, as guides/guide.ts does with alignToSite)",
     );
   });
 });

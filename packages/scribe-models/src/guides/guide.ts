@@ -6,10 +6,11 @@
  * @module
  */
 import { clamp, full, param, plate, sample, type Tensor } from "@scribe/core";
-import { type Distribution, positive } from "@scribe/distributions";
+import { Delta, type Distribution, positive } from "@scribe/distributions";
 import type { ModelConfig } from "../models/config.js";
 import { etaPriorLocs } from "../models/eta-prior-loc.js";
 import { checkCountsShape, effectiveBatchSize, type ScribeModelFn } from "../models/model.js";
+import { alignToSite, enclosingPlates } from "../models/outer-batch.js";
 import { latentSiteSpecs, type SiteSpec } from "../models/sites.js";
 import { amortizedCaptureFactor } from "./amortized-capture.js";
 import {
@@ -161,6 +162,26 @@ function jointInitLocs(cfg: ModelConfig, specs: readonly SiteSpec[]): Map<string
   return out;
 }
 
+/** The auxiliary site of a low-rank or flow factor's draw under enclosing plates (vectorized particles; guide.ts `sampleWholeSite`). */
+export function wholeSiteLatentName(site: string): string {
+  return `_${site}_latent`;
+}
+
+/**
+ * Sample site `spec` from a factor `d` whose event dims are the whole site (the low-rank and
+ * flow factors: event [G] or [K, G], where the model's site has those axes as batch dims).
+ * Alone the draw is the site's value. Under enclosing plates (vectorized particles) it is
+ * [outer…, 1…, site…], which the model's site would pair with every outer index: the factor is
+ * then drawn as an auxiliary latent ({@link wholeSiteLatentName}, its log q in the ELBO, as
+ * NumPyro's autoguides draw their flat latent) and the site is a point mass at the draw laid
+ * out as the model's ([outer…, site…], `alignToSite`), adding no density of its own.
+ */
+function sampleWholeSite(spec: SiteSpec, d: Distribution): Tensor {
+  if (enclosingPlates().length === 0) return sample(spec.name, d);
+  const x = sample(wholeSiteLatentName(spec.name), d, { infer: { isAuxiliary: true } });
+  return sample(spec.name, new Delta(alignToSite(x, d.eventShape.length, spec.shape.length), 0, 0));
+}
+
 /** The guide function of a configuration (same signature as the model). */
 export function buildGuide(cfg: ModelConfig): ScribeModelFn {
   const specs = latentSiteSpecs(cfg);
@@ -187,7 +208,10 @@ export function buildGuide(cfg: ModelConfig): ScribeModelFn {
         jointDone = true;
         continue;
       }
-      sample(s.name, factorFor(cfg, s, specs, get, null, null));
+      const d = factorFor(cfg, s, specs, get, null, null);
+      const kind = factorKind(cfg, s);
+      if (kind === "lowrank" || kind === "flow") sampleWholeSite(s, d);
+      else sample(s.name, d);
     }
     const cellSpec = specs.find((s) => s.cell);
     if (!cellSpec) return;

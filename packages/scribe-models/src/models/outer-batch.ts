@@ -20,13 +20,33 @@ export interface OuterBatch {
   readonly nesting: number;
 }
 
+/** The plates active now: at the start of a model or guide call, those that enclose it. */
+export function enclosingPlates(): PlateMessenger[] {
+  return handlerStack().filter((h): h is PlateMessenger => h instanceof PlateMessenger);
+}
+
+/**
+ * A draw `x` of a factor whose event dims are a whole site of batch rank `siteRank` (the
+ * low-rank or flow factor of the gene parameter, event [G] or [K, G]), laid out as the model's
+ * site: under enclosing plates `x` is [outer…, 1…, site…] (the factor's batch shape, expanded by
+ * the plates), while the model's site has its axes as batch dims aligned to the right. So up to
+ * `siteRank` unit dims right of the outer axes are dropped: [n, 1, G] → [n, G] under a particle
+ * plate at dim −2.
+ */
+export function alignToSite(x: Tensor, eventRank: number, siteRank: number): Tensor {
+  const lead = x.shape.slice(0, x.rank - eventRank);
+  let keep = lead.length;
+  while (keep > 0 && lead.length - keep < siteRank && lead[keep - 1] === 1) keep--;
+  return keep === lead.length ? x : x.reshape([...lead.slice(0, keep), ...x.shape.slice(lead.length)]);
+}
+
 /**
  * The plates active when the model starts (null when there are none). `required`: the dims
  * the model needs to the right of them (its cell plate, and the component and gene axes of
  * its parameters); a plate inside that range is refused with the nesting to use.
  */
 export function outerBatch(model: string, required: number): OuterBatch | null {
-  const plates = handlerStack().filter((h): h is PlateMessenger => h instanceof PlateMessenger);
+  const plates = enclosingPlates();
   if (plates.length === 0) return null;
   const nesting = Math.min(...plates.map((p) => -p.dim)) - 1;
   if (nesting < required) {
@@ -61,7 +81,7 @@ export function toOuterForm(
   const pad = batch.slice(lead.length, batch.length - own);
   if (lead.length > L || pad.some((d) => d !== 1))
     throw new Error(
-      `site '${site}': value of shape [${v.shape}] does not fit the enclosing plates' batch shape [${outer.shape}] left of the model's ${outer.nesting} dims (a guide factor with the site's axes as event dims, such as the low-rank or flow guide, does not broadcast over vectorized particles)`,
+      `site '${site}': value of shape [${v.shape}] does not fit the enclosing plates' batch shape [${outer.shape}] left of the model's ${outer.nesting} dims (a guide that draws the site with its axes as event dims must lay the draw out as the model's site, as guides/guide.ts does with alignToSite)`,
     );
   const shape = [
     ...new Array<number>(L - lead.length).fill(1),
