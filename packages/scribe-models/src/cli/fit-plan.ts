@@ -86,6 +86,12 @@ function dataName(path: string): string {
   return levelFolderName(basename(path.replace(/[/\\]+$/, "")).replace(/\.(h5ad|h5)$/i, ""));
 }
 
+/** A setting's value in a folder name: lists of plain values joined by "+", mappings and lists of them as JSON (never "[object Object]"). */
+function overrideText(v: unknown): string {
+  if (Array.isArray(v) && v.every((x) => x === null || typeof x !== "object")) return v.join("+");
+  return typeof v === "object" && v !== null ? JSON.stringify(v) : String(v);
+}
+
 /**
  * `ROOT/{data}/{model}/{method}/{overrides}` (SCRIBE's `scribe-infer` layout): overrides are
  * the sweep-relevant settings given on the command line, `key=value` sorted and joined by
@@ -108,7 +114,7 @@ export function outTreeFolder(
   )
     .map((s) => {
       const v = commandLine[s.key];
-      return `${s.key.split(".").slice(1).join(".")}=${Array.isArray(v) ? v.join("+") : String(v)}`;
+      return `${s.key.split(".").slice(1).join(".")}=${overrideText(v)}`;
     })
     .sort();
   // Hydra's override_dirname: key=value pairs joined by ","; other characters become "_", and
