@@ -97,6 +97,11 @@ export interface FitOptions extends Partial<Omit<ModelOptions, "nCells" | "nGene
   optimizer?: Optimizer;
   /** Leave the params unchanged on non-finite steps (default true); see `SVIRunOptions.stableUpdate`. */
   stableUpdate?: boolean;
+  /**
+   * Replay SVI's recorded step on the cpu (infer's `SVIOptions.compileStep`, bit for bit the
+   * eager steps; default: infer's `setCompiledSVISteps`, on). False runs every step eagerly.
+   */
+  compileStep?: boolean;
   /** Stop with an error after this many consecutive non-finite steps (default 100). */
   maxNonFiniteSteps?: number;
   /** Seed (default 42). */
@@ -191,6 +196,11 @@ export interface FitOutcome {
   earlyStopped: boolean;
   /** Non-finite steps skipped (stable updates). */
   skippedSteps: number;
+  /**
+   * SVI fits: whether the steps ran compiled (infer's `SVI.compiledStep`: state, the reason for
+   * eager steps, replays), for finding out why a fit runs slower than expected.
+   */
+  compiledStep?: SVI<unknown[]>["compiledStep"];
 }
 
 function isAnnData(x: unknown): x is AnnData {
@@ -635,14 +645,16 @@ async function fitHere(data: Tensor | AnnData | BackedCounts, options: FitOption
   const clock = warmup > 0 ? new KlAnnealing(warmup) : null;
   const optim = clock ? new AnnealedOptimizer(baseOptim, clock) : baseOptim;
   const [sviModel, sviGuide] = backed ? [backed.wrap(model), backed.wrap(guide)] : [model, guide];
+  const sviOptions = options.compileStep === undefined ? {} : { compileStep: options.compileStep };
   const svi = clock
     ? new SVI(
         annealLatents(sviModel, () => clock.betaTensor()),
         annealLatents(sviGuide, () => clock.betaTensor()),
         optim,
         new TraceMeanFieldELBO(),
+        sviOptions,
       )
-    : new SVI(sviModel, sviGuide, optim, new TraceMeanFieldELBO());
+    : new SVI(sviModel, sviGuide, optim, new TraceMeanFieldELBO(), sviOptions);
   if (warmup > 0) meta.klAnnealingWarmup = warmup;
   const args: [Tensor, number | null] = [counts, batchSize];
   const es = earlyStoppingOptions(options.earlyStopping);
@@ -702,6 +714,7 @@ async function fitHere(data: Tensor | AnnData | BackedCounts, options: FitOption
     interrupted: run.interrupted,
     earlyStopped: run.stoppedEarly ?? false,
     skippedSteps: run.skippedSteps,
+    compiledStep: svi.compiledStep,
   };
 }
 
