@@ -6,6 +6,7 @@
 export { clipByGlobalNorm, globalNorm } from "./clip.js";
 export {
   type LeafRule,
+  type RuleStep,
   type LearningRate,
   learningRateAt,
   type Optimizer,

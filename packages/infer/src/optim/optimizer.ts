@@ -6,7 +6,7 @@
  * consumed once passed to `update`.
  * @module
  */
-import { dispose, keep, scope, type Tensor } from "@scribe/core";
+import { dispose, keep, scope, type Tensor, type TensorLike } from "@scribe/core";
 
 /** Params or gradients: a record of tensors. */
 export type TensorRecord = Readonly<Record<string, Tensor>>;
@@ -48,13 +48,27 @@ export interface Optimizer {
 export interface LeafRule {
   /** Initial slots for a param. */
   init(p: Tensor): Record<string, Tensor>;
-  /** New param and slots from the gradient at update number `step` (0-based). */
+  /**
+   * The host numbers update number `step` (0-based) reads (the learning rate, bias
+   * corrections), computed in float64. They are separate from `update` so that a compiled SVI
+   * step can pass them in as float64 scalar tensors, making them inputs of its recorded program
+   * instead of constants that change every step; the arithmetic is the same either way (a cpu
+   * loop computes in float64 and rounds where it stores), so the results are the same bits.
+   */
+  stepValues(step: number): number[];
+  /** New param and slots from the gradient, given the step's `values` (numbers or scalar tensors). */
   update(
-    step: number,
+    values: readonly TensorLike[],
     g: Tensor,
     p: Tensor,
     slots: TensorRecord,
   ): { param: Tensor; slots: Record<string, Tensor> };
+}
+
+/** New params and slots of one update (not yet kept). */
+export interface RuleStep {
+  params: Record<string, Tensor>;
+  slots: Record<string, Record<string, Tensor>>;
 }
 
 /** Resolve a learning rate at a step; a schedule that yields a non-finite rate is an error. */
@@ -122,34 +136,58 @@ export class RuleOptimizer implements Optimizer {
 
   /** One step; disposes the superseded state's tensors unless `keepOld`. */
   update(grads: TensorRecord, state: OptimizerState, opts: UpdateOptions = {}): OptimizerState {
+    const values = this.rule.stepValues(state.step);
+    return this.advance(
+      state,
+      scope(() => this.apply(values, grads, state.params, state.slots)),
+      opts,
+    );
+  }
+
+  /**
+   * The new params and slots from `grads` with the step's `values` (`rule.stepValues` of the
+   * state's step, as numbers or as float64 scalar tensors): the arithmetic of `update`, without
+   * keeping or disposing anything (a compiled SVI step records it).
+   */
+  apply(
+    values: readonly TensorLike[],
+    grads: TensorRecord,
+    params: TensorRecord,
+    slots: Readonly<Record<string, TensorRecord>>,
+  ): RuleStep {
     const { name, rule, transformGrads } = this;
-    for (const k of Object.keys(state.params))
+    for (const k of Object.keys(params))
       if (!grads[k])
         throw new Error(
           `${name}: no gradient for param '${k}' (got gradients for: ${Object.keys(grads).join(", ")})`,
         );
-    const next = scope(() => {
-      const g = transformGrads ? transformGrads(grads) : grads;
-      const ps: Record<string, Tensor> = {};
-      const slots: Record<string, Record<string, Tensor>> = {};
-      for (const [k, p] of Object.entries(state.params)) {
-        const gk = g[k]!;
-        if (gk.shape.length !== p.shape.length || gk.shape.some((d, i) => d !== p.shape[i]))
-          throw new Error(
-            `${name}: gradient of '${k}' has shape [${gk.shape}] but the param has shape [${p.shape}]`,
-          );
-        const r = rule.update(state.step, gk, p, state.slots[k]!);
-        ps[k] = r.param;
-        slots[k] = r.slots;
-      }
-      return { step: state.step + 1, params: ps, slots };
-    });
-    keepAll(next);
+    const g = transformGrads ? transformGrads(grads) : grads;
+    const ps: Record<string, Tensor> = {};
+    const next: Record<string, Record<string, Tensor>> = {};
+    for (const [k, p] of Object.entries(params)) {
+      const gk = g[k]!;
+      if (gk.shape.length !== p.shape.length || gk.shape.some((d, i) => d !== p.shape[i]))
+        throw new Error(
+          `${name}: gradient of '${k}' has shape [${gk.shape}] but the param has shape [${p.shape}]`,
+        );
+      const r = rule.update(values, gk, p, slots[k]!);
+      ps[k] = r.param;
+      next[k] = r.slots;
+    }
+    return { params: ps, slots: next };
+  }
+
+  /**
+   * The state after `state` with the params and slots of `next` (kept); disposes the
+   * superseded state's tensors unless `keepOld`.
+   */
+  advance(state: OptimizerState, next: RuleStep, opts: UpdateOptions = {}): OptimizerState {
+    const s = keepAll({ step: state.step + 1, params: next.params, slots: next.slots });
     if (!opts.keepOld) {
-      const live = new Set(tensorsOf(next));
+      const live = new Set(tensorsOf(s));
       dispose(tensorsOf(state).filter((t) => !live.has(t)));
     }
-    return next;
+    return s;
   }
 
   /** The params of a state. */

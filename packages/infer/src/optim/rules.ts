@@ -3,7 +3,16 @@
  * rules of `jax.example_libraries.optimizers` (which NumPyro's `optim` wraps).
  * @module
  */
-import { clamp, realizeTogether, scope, sqrt, type Tensor, where, zerosLike } from "@scribe/core";
+import {
+  clamp,
+  realizeTogether,
+  scope,
+  sqrt,
+  type Tensor,
+  type TensorLike,
+  where,
+  zerosLike,
+} from "@scribe/core";
 import { clipByGlobalNorm } from "./clip.js";
 import {
   checkLearningRate,
@@ -26,7 +35,8 @@ export function sgd(lr: LearningRate): RuleOptimizer {
   checkLearningRate("sgd", lr);
   return new RuleOptimizer("sgd", {
     init: () => ({}),
-    update: (i, g, p) => ({ param: p.sub(g.mul(learningRateAt(lr, i))), slots: {} }),
+    stepValues: (i) => [learningRateAt(lr, i)],
+    update: ([rate], g, p) => ({ param: p.sub(g.mul(rate!)).astype(p.dtype), slots: {} }),
   });
 }
 
@@ -35,9 +45,10 @@ export function momentum(lr: LearningRate, mass = 0.9): RuleOptimizer {
   checkLearningRate("momentum", lr);
   return new RuleOptimizer("momentum", {
     init: (p) => ({ v: zerosLike(p) }),
-    update: (i, g, p, s) => {
+    stepValues: (i) => [learningRateAt(lr, i)],
+    update: ([rate], g, p, s) => {
       const v = s.v!.mul(mass).add(g);
-      return { param: p.sub(v.mul(learningRateAt(lr, i))), slots: { v } };
+      return { param: p.sub(v.mul(rate!)).astype(p.dtype), slots: { v } };
     },
   });
 }
@@ -49,9 +60,13 @@ export interface AdamOptions {
   eps?: number;
 }
 
+/** Adam's numbers for update `i`: the learning rate and the two bias corrections 1 − β^(i+1). */
+function adamStepValues(lr: number, i: number, b1: number, b2: number): number[] {
+  return [lr, 1 - b1 ** (i + 1), 1 - b2 ** (i + 1)];
+}
+
 function adamStep(
-  i: number,
-  lr: number,
+  [lr, c1, c2]: readonly TensorLike[],
   g: Tensor,
   p: Tensor,
   m0: Tensor,
@@ -65,9 +80,9 @@ function adamStep(
     .square()
     .mul(1 - b2)
     .add(v0.mul(b2));
-  const mhat = m.div(1 - b1 ** (i + 1));
-  const vhat = v.div(1 - b2 ** (i + 1));
-  const param = p.sub(mhat.mul(lr).div(sqrt(vhat).add(eps)));
+  const mhat = m.div(c1!);
+  const vhat = v.div(c2!);
+  const param = p.sub(mhat.mul(lr!).div(sqrt(vhat).add(eps))).astype(p.dtype);
   // One pass writes the new moments and the parameter (its expression inlines m and v):
   // g, p and the old moments are read once, not once per output.
   realizeTogether([param, m, v]);
@@ -84,7 +99,8 @@ export function adam(lr: LearningRate, opts: AdamOptions = {}): RuleOptimizer {
   const { b1 = 0.9, b2 = 0.999, eps = 1e-8 } = opts;
   return new RuleOptimizer("adam", {
     init: (p) => ({ m: zerosLike(p), v: zerosLike(p) }),
-    update: (i, g, p, s) => adamStep(i, learningRateAt(lr, i), g, p, s.m!, s.v!, b1, b2, eps),
+    stepValues: (i) => adamStepValues(learningRateAt(lr, i), i, b1, b2),
+    update: (values, g, p, s) => adamStep(values, g, p, s.m!, s.v!, b1, b2, eps),
   });
 }
 
@@ -103,10 +119,8 @@ export function clippedAdam(lr: LearningRate, opts: ClippedAdamOptions = {}): Ru
   if (!(clipNorm > 0)) throw new Error(`clippedAdam: clipNorm must be positive, got ${clipNorm}`);
   return new RuleOptimizer("clippedAdam", {
     init: (p) => ({ m: zerosLike(p), v: zerosLike(p) }),
-    update: (i, g, p, s) => {
-      const rate = learningRateAt(lr, i) * (lrd === undefined ? 1 : lrd ** i);
-      return adamStep(i, rate, clamp(g, -clipNorm, clipNorm), p, s.m!, s.v!, b1, b2, eps);
-    },
+    stepValues: (i) => adamStepValues(learningRateAt(lr, i) * (lrd === undefined ? 1 : lrd ** i), i, b1, b2),
+    update: (values, g, p, s) => adamStep(values, clamp(g, -clipNorm, clipNorm), p, s.m!, s.v!, b1, b2, eps),
   });
 }
 
@@ -118,11 +132,12 @@ export function adagrad(lr: LearningRate, momentumCoef = 0.9): RuleOptimizer {
   checkLearningRate("adagrad", lr);
   return new RuleOptimizer("adagrad", {
     init: (p) => ({ gSq: zerosLike(p), m: zerosLike(p) }),
-    update: (i, g, p, s) => {
+    stepValues: (i) => [learningRateAt(lr, i)],
+    update: ([rate], g, p, s) => {
       const gSq = s.gSq!.add(g.square());
       const scaled = where(gSq.gt(0), g.div(sqrt(gSq)), 0);
       const m = scaled.mul(1 - momentumCoef).add(s.m!.mul(momentumCoef));
-      return { param: p.sub(m.mul(learningRateAt(lr, i))), slots: { gSq, m } };
+      return { param: p.sub(m.mul(rate!)).astype(p.dtype), slots: { gSq, m } };
     },
   });
 }
@@ -132,9 +147,10 @@ export function rmsprop(lr: LearningRate, gamma = 0.9, eps = 1e-8): RuleOptimize
   checkLearningRate("rmsprop", lr);
   return new RuleOptimizer("rmsprop", {
     init: (p) => ({ avgSq: zerosLike(p) }),
-    update: (i, g, p, s) => {
+    stepValues: (i) => [learningRateAt(lr, i)],
+    update: ([rate], g, p, s) => {
       const avgSq = s.avgSq!.mul(gamma).add(g.square().mul(1 - gamma));
-      return { param: p.sub(g.mul(learningRateAt(lr, i)).div(sqrt(avgSq.add(eps)))), slots: { avgSq } };
+      return { param: p.sub(g.mul(rate!).div(sqrt(avgSq.add(eps)))).astype(p.dtype), slots: { avgSq } };
     },
   });
 }

@@ -3,7 +3,7 @@
  * @module
  */
 export { deserializeSVIState, type LoadedCheckpoint, serializeSVIState } from "./checkpoint.js";
-export { setCompiledSVISteps } from "./compiled-step.js";
+export { setCompiledSVISteps, setCompiledSVIUpdates } from "./compiled-step.js";
 export { EarlyStopping, type EarlyStoppingOptions, type EarlyStoppingRecord } from "./early-stopping.js";
 export {
   type ELBOLoss,

@@ -16,7 +16,7 @@ import {
   valueAndGrad,
   where,
 } from "@scribe/core";
-import type { Optimizer, OptimizerState } from "../optim/optimizer.js";
+import { type Optimizer, type OptimizerState, RuleOptimizer } from "../optim/optimizer.js";
 import { constrainParams, paramSites, runTrace, unconstrainParams } from "../util/sites.js";
 import { CompiledLossAndGrad, compiledSVIStepsByDefault } from "./compiled-step.js";
 import { type ELBOLoss, type ModelFn, TraceELBO, TraceMeanFieldELBO } from "./elbo.js";
@@ -34,9 +34,9 @@ export interface SVIOptions {
   /**
    * On the cpu, record one step's loss and gradient (model and guide traces, ELBO, backward
    * pass, the guide's draws) and replay it on later steps, bit for bit the eager results
-   * (core's `jitKeyed`; see `svi/compiled-step.ts` for when it falls back). Default true; false
-   * runs every step eagerly (`setCompiledSVISteps` changes the default). The optimizer update
-   * runs eagerly either way.
+   * (core's `jitKeyed`; see `svi/compiled-step.ts` for when it falls back), with the optimizer's
+   * update when the optimizer is a `RuleOptimizer` (the built-in ones). Default true; false
+   * runs every step eagerly (`setCompiledSVISteps` changes the default).
    */
   compileStep?: boolean;
 }
@@ -93,6 +93,7 @@ export class SVI<A extends unknown[]> {
           loss instanceof TraceELBO || loss instanceof TraceMeanFieldELBO
             ? null
             : `the loss is a ${loss.constructor.name} (only TraceELBO and TraceMeanFieldELBO steps are compiled)`,
+          optim instanceof RuleOptimizer ? optim : null,
         );
   }
 
@@ -105,8 +106,10 @@ export class SVI<A extends unknown[]> {
     state: "off" | "recording" | "compiled" | "eager";
     refusal: string | null;
     replays: number;
+    /** Whether the optimizer's update is part of the compiled program. */
+    withUpdate: boolean;
   } {
-    return this.#compiled?.status ?? { state: "off", refusal: null, replays: 0 };
+    return this.#compiled?.status ?? { state: "off", refusal: null, replays: 0, withUpdate: false };
   }
 
   /**
@@ -174,6 +177,11 @@ export class SVI<A extends unknown[]> {
     if (!this.initialized) this.learnConstraints(args);
     const [kNext, kStep] = splitKey(state.rngKey, 2);
     return scope(() => {
+      const compiled = this.#compiled?.runUpdate(kStep!, args, state.optimState, false);
+      if (compiled) {
+        const optimState = this.#compiled!.optim!.advance(state.optimState, compiled.next);
+        return { state: { optimState, rngKey: kNext! }, loss: compiled.loss };
+      }
       const [loss, grads] = this.lossAndGrads(
         kStep!,
         args,
@@ -195,12 +203,18 @@ export class SVI<A extends unknown[]> {
     const [kNext, kStep] = splitKey(state.rngKey, 2);
     const old = state.optimState;
     const out = scope(() => {
-      const [loss, grads] = this.lossAndGrads(
-        kStep!,
-        args,
-        this.optim.getParams(old) as Record<string, Tensor>,
-      );
-      const next = this.optim.update(grads, old, { keepOld: true });
+      const compiled = this.#compiled?.runUpdate(kStep!, args, old, true);
+      let loss: Tensor;
+      let grads: Record<string, Tensor>;
+      let next: OptimizerState;
+      if (compiled) {
+        loss = compiled.loss;
+        grads = compiled.grads!;
+        next = this.#compiled!.optim!.advance(old, compiled.next, { keepOld: true });
+      } else {
+        [loss, grads] = this.lossAndGrads(kStep!, args, this.optim.getParams(old) as Record<string, Tensor>);
+        next = this.optim.update(grads, old, { keepOld: true });
+      }
       const status = stepStatus(loss, Object.keys(old.params), grads, next.params);
       const ok = status.eq(0);
       const pick = (a: Tensor, b: Tensor | undefined) => keep(b ? where(ok, a, b) : a);

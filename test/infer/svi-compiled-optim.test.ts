@@ -1,0 +1,109 @@
+// The optimizer update inside SVI's compiled step (svi/compiled-step.ts): with a rule optimizer
+// the recorded program covers loss, gradient and update, and the numbers that change every step
+// (a scheduled learning rate, Adam's bias corrections, ClippedAdam's decay) are float64 scalar
+// inputs computed on the host as an eager update computes them. Each case runs the same SVI
+// compiled and with `compileStep: false` (every step eager, the reference) and asserts the loss
+// histories, final params and optimizer slots are the same bits: a replay runs the recorded
+// kernels on the same float64 numbers an eager update bakes into its constants, so no
+// tolerance applies. A schedule that changes the learning rate every step would make two
+// recordings differ if those numbers were constants, so "compiled" with every later step
+// replayed shows they are inputs.
+import { dispose, key, liveBuffers, param, plate, sample, type Tensor, tensor } from "@scribe/core";
+import { Normal, positive } from "@scribe/distributions";
+import {
+  adagrad,
+  adam,
+  clippedAdam,
+  exponentialDecay,
+  momentum,
+  type Optimizer,
+  rmsprop,
+  SVI,
+  sgd,
+  TraceMeanFieldELBO,
+  withGlobalNormClipping,
+} from "@scribe/infer";
+import { describe, expect, it } from "vitest";
+
+const STEPS = 12;
+const Y = tensor([0.3, -0.5, 1.2, 0.8, 0.1, 0.4, -0.2, 0.9, 1.1, 0.6]);
+
+const model = (y: Tensor) => {
+  const mu = sample("mu", new Normal(0, 1));
+  plate("obs", 10, () => sample("y", new Normal(mu, 1), { obs: y }));
+};
+const guide = () => {
+  const loc = param("loc", tensor(0));
+  const scale = param("scale", tensor(1), { constraint: positive });
+  sample("mu", new Normal(loc, scale));
+};
+
+async function runOnce(optim: () => Optimizer, compileStep: boolean, stableUpdate: boolean) {
+  const before = liveBuffers();
+  const svi = new SVI(model, guide, optim(), new TraceMeanFieldELBO(), { compileStep });
+  const r = await svi.run(key(3), STEPS, [Y], { logEvery: 5, stableUpdate });
+  const state: Record<string, number[]> = {};
+  for (const [k, v] of Object.entries(r.params)) state[k] = Array.from(await v.data());
+  for (const [k, sl] of Object.entries(r.state.optimState.slots))
+    for (const [n, t] of Object.entries(sl)) state[`${k}.${n}`] = Array.from(await t.data());
+  const grown = liveBuffers() - before;
+  dispose([...Object.values(r.params), ...Object.values(r.state.optimState.params)]);
+  for (const sl of Object.values(r.state.optimState.slots)) dispose(Object.values(sl));
+  return { losses: Array.from(r.losses), state, grown, status: svi.compiledStep };
+}
+
+const RULES: [string, () => Optimizer][] = [
+  ["sgd", () => sgd(0.01)],
+  ["momentum, decaying learning rate", () => momentum(exponentialDecay(0.01, 4, 0.5))],
+  ["adam", () => adam(0.05)],
+  ["adam, decaying learning rate", () => adam(exponentialDecay(0.05, 3, 0.3))],
+  ["clippedAdam with lrd and a clip that binds", () => clippedAdam(0.05, { lrd: 0.97, clipNorm: 2 })],
+  ["adagrad", () => adagrad(0.1)],
+  ["rmsprop", () => rmsprop(0.01)],
+];
+
+describe("SVI compiled step with the optimizer update", () => {
+  for (const [name, optim] of RULES)
+    it(`${name}: the update is compiled, same losses, params and slots as eager`, async () => {
+      const eager = await runOnce(optim, false, false);
+      const compiled = await runOnce(optim, true, false);
+      expect(compiled.status).toEqual({
+        state: "compiled",
+        refusal: null,
+        replays: STEPS - 2,
+        withUpdate: true,
+      });
+      expect(compiled.losses).toEqual(eager.losses);
+      expect(compiled.state).toEqual(eager.state);
+      expect(compiled.grown).toBe(eager.grown);
+    });
+
+  it("stable updates (the program also gives the gradients for the finiteness check)", async () => {
+    const optim = () => clippedAdam(exponentialDecay(0.05, 3, 0.5), { lrd: 0.9 });
+    const eager = await runOnce(optim, false, true);
+    const compiled = await runOnce(optim, true, true);
+    expect(compiled.status).toEqual({
+      state: "compiled",
+      refusal: null,
+      replays: STEPS - 2,
+      withUpdate: true,
+    });
+    expect(compiled.losses).toEqual(eager.losses);
+    expect(compiled.state).toEqual(eager.state);
+    expect(compiled.grown).toBe(eager.grown);
+  });
+
+  it("an optimizer that is not a rule optimizer updates eagerly on the compiled gradients", async () => {
+    const optim = () => withGlobalNormClipping(adam(0.05), 0.5);
+    const eager = await runOnce(optim, false, false);
+    const compiled = await runOnce(optim, true, false);
+    expect(compiled.status).toEqual({
+      state: "compiled",
+      refusal: null,
+      replays: STEPS - 2,
+      withUpdate: false,
+    });
+    expect(compiled.losses).toEqual(eager.losses);
+    expect(compiled.state).toEqual(eager.state);
+  });
+});
