@@ -6,12 +6,12 @@
 export { clipByGlobalNorm, globalNorm } from "./clip.js";
 export {
   type LeafRule,
-  type RuleStep,
   type LearningRate,
   learningRateAt,
   type Optimizer,
   type OptimizerState,
   RuleOptimizer,
+  type RuleStep,
   type TensorRecord,
   type UpdateOptions,
 } from "./optimizer.js";
