@@ -22,7 +22,15 @@
  * couple parameters (the r–p ridge of nbdm). The guide samples u as an auxiliary site
  * (`joint_flow$latent`) and each parameter as a Delta at T_site(u_site) carrying −log|T'|, so
  * log q sums to the joint density of the parameters. Params `joint_flow_loc`,
- * `joint_flow_scale`, `joint_flow$params.{layer}.{name}`. Not with mixtures.
+ * `joint_flow_scale`, `joint_flow$params.{layer}.{name}`.
+ *
+ * Joint flow of a mixture: the component-specific sites ([K, G] and [K]) are concatenated per
+ * component into u [K, D], one batched flow over D with layers shared by the components and a
+ * per-component loc and scale [K, D] (as the per-parameter mixture flow); the gene parameter's
+ * loc starts at the k-means component start, as the other mixture factors do (without it the
+ * components start alike and only the draws' noise tells them apart). A component's row is the
+ * non-mixture joint flow over its own parameters; the flow-able parameters shared by the
+ * components keep mean-field factors.
  *
  * Every pass of the chain (flow layers, affine, the site transform) remembers its last
  * (input, output) pair, so scoring a draw the guide just made costs no inverse pass (the IAF's
@@ -68,7 +76,7 @@ export interface GuideFlowOptions extends Omit<NormalizingFlowOptions, "dtype"> 
   initScale?: number;
   /**
    * SCRIBE's `independent` (default true): one flow per parameter; false: one joint flow over
-   * the concatenated core parameters (module notes). Not with mixtures.
+   * the concatenated core parameters (module notes; in a mixture over each component's own).
    */
   independent?: boolean;
 }
@@ -99,10 +107,27 @@ export function isFlowSite(cfg: ModelConfig, spec: SiteSpec): boolean {
   return s.length === 2 && cfg.nComponents > 1 && s[0] === cfg.nComponents && s[1] === cfg.nGenes;
 }
 
-/** Whether `spec` belongs to the joint flow: a flow-able core site of shape [G] or [] (`independent: false`). */
+/**
+ * Whether `spec` belongs to the joint flow (`independent: false`): a flow-able core site of
+ * shape [G] or []; in a mixture one of shape [K, G] or [K] (a component's own parameter; the
+ * parameters shared by the components keep their mean-field factors).
+ */
 export function isJointFlowSite(cfg: ModelConfig, spec: SiteSpec): boolean {
   if (!flowable(cfg, spec) || !jointFlow(cfg)) return false;
-  return spec.shape.length === 0 || (spec.shape.length === 1 && spec.shape[0] === cfg.nGenes);
+  const s = spec.shape;
+  const K = cfg.nComponents;
+  if (K > 1) return s[0] === K && (s.length === 1 || (s.length === 2 && s[1] === cfg.nGenes));
+  return s.length === 0 || (s.length === 1 && s[0] === cfg.nGenes);
+}
+
+/**
+ * The flow-able core sites a mixture's joint flow leaves to mean-field factors (those shared by
+ * the components, no component axis): non-empty means one component's joint flow differs from
+ * the non-mixture one over the same parameters (`getComponent` refuses it).
+ */
+export function jointFlowSharedSites(cfg: ModelConfig, specs: readonly SiteSpec[]): string[] {
+  if (!jointFlow(cfg) || cfg.nComponents < 2) return [];
+  return specs.filter((s) => flowable(cfg, s) && !isJointFlowSite(cfg, s)).map((s) => s.name);
 }
 
 /** The flow guide's parameter names of a site (the flow's own from `flow.paramNames`). */
@@ -338,21 +363,34 @@ const JOINT = "joint_flow";
 /** The guide's auxiliary site holding the joint flow's unconstrained draw u [D]. */
 export const JOINT_FLOW_LATENT = `${JOINT}$latent`;
 
-/** The joint flow's sites in order, with each one's offset and size in u. */
+/**
+ * One site of the joint flow: its offset and size along u's last axis; `scalar` when the site
+ * has no gene axis ([] or, in a mixture, [K]), whose slice of size 1 drops that axis.
+ */
+interface JointSlot {
+  spec: SiteSpec;
+  offset: number;
+  size: number;
+  scalar: boolean;
+}
+
+/** The joint flow's sites in order, u's batch shape ([K] in a mixture, else []) and its size D. */
 function jointLayout(cfg: ModelConfig, specs: readonly SiteSpec[]) {
-  const sites: { spec: SiteSpec; offset: number; size: number }[] = [];
+  const batch = cfg.nComponents > 1 ? [cfg.nComponents] : [];
+  const sites: JointSlot[] = [];
   let D = 0;
   for (const spec of specs) {
     if (!isJointFlowSite(cfg, spec)) continue;
-    const size = spec.shape.length === 0 ? 1 : spec.shape[0]!;
-    sites.push({ spec, offset: D, size });
+    const scalar = spec.shape.length === batch.length;
+    const size = scalar ? 1 : spec.shape[spec.shape.length - 1]!;
+    sites.push({ spec, offset: D, size, scalar });
     D += size;
   }
   if (D < 2)
     throw new Error(
       `guideFlowOptions.independent false: the joint flow needs at least 2 coordinates, got ${D} (sites: ${sites.map((s) => s.spec.name).join(", ") || "none"})`,
     );
-  return { sites, D };
+  return { sites, D, batch };
 }
 
 /** The joint flow's parameter names (all attributed to its first site). */
@@ -365,21 +403,38 @@ export function jointFlowParamNames(cfg: ModelConfig, specs: readonly SiteSpec[]
   ];
 }
 
-/** The law of the joint flow's unconstrained u [D] and each site's slice of it. */
-function jointLatent(cfg: ModelConfig, specs: readonly SiteSpec[], get: ParamGetter) {
+/**
+ * The law of the joint flow's unconstrained u [D] ([K, D] in a mixture) and each site's slice
+ * of it. `initLocs`: unconstrained starts of some sites' locs (the k-means component start of
+ * the gene parameter), else the prior's centre.
+ */
+function jointLatent(
+  cfg: ModelConfig,
+  specs: readonly SiteSpec[],
+  get: ParamGetter,
+  initLocs: ReadonlyMap<string, Tensor>,
+) {
   const layout = jointLayout(cfg, specs);
   const flow = siteFlow(cfg, layout.D);
-  const spaces = layout.sites.map(({ spec, size }) => ({ ...siteSpace(spec), size }));
-  const loc0 = concat(spaces.map((s) => s.loc0.reshape([-1])));
-  const scale0 = concat(spaces.map((s) => zeros([s.size]).add(initScaleOf(cfg, s.scale0))));
+  const shape = [...layout.batch, layout.D];
+  const spaces = layout.sites.map(({ spec, size }) => ({ ...siteSpace(spec), spec, size }));
+  const axis = layout.batch.length;
+  const loc0 = concat(
+    spaces.map((s) => (initLocs.get(s.spec.name) ?? s.loc0).reshape([...layout.batch, s.size])),
+    axis,
+  );
+  const scale0 = concat(
+    spaces.map((s) => zeros([...layout.batch, s.size]).add(initScaleOf(cfg, s.scale0))),
+    axis,
+  );
   const loc = get(`${JOINT}_loc`, loc0, {});
   const scale = get(`${JOINT}_scale`, scale0, { positive: true });
-  if (loc.shape.length !== 1 || loc.shape[0] !== layout.D)
+  if (loc.shape.length !== shape.length || loc.shape.some((d, i) => d !== shape[i]))
     throw new Error(
-      `guideFlow: ${JOINT}_loc has shape [${loc.shape}], expected [${layout.D}] (flow-guide results cannot be subset by genes)`,
+      `guideFlow: ${JOINT}_loc has shape [${loc.shape}], expected [${shape}] (flow-guide results cannot be subset by genes)`,
     );
   const q = new FlowGuideFactor(
-    [layout.D],
+    shape,
     flow.transforms(flowParams(flow, JOINT, get)),
     loc,
     scale,
@@ -389,15 +444,11 @@ function jointLatent(cfg: ModelConfig, specs: readonly SiteSpec[], get: ParamGet
   return { q, sites: layout.sites };
 }
 
-/** One site's value T(u_site) from the joint draw u [..., D] (T's portable draw map), with the slice u_site. */
-function jointSiteValue(
-  u: Tensor,
-  site: { spec: SiteSpec; offset: number; size: number },
-  transform: Transform,
-): { x: Tensor; y: Tensor } {
+/** One site's value T(u_site) from the joint draw u [..., D] (T's portable draw map), with the slice u_site (last axis). */
+function jointSiteValue(u: Tensor, site: JointSlot, transform: Transform): { x: Tensor; y: Tensor } {
   const lead = u.shape.slice(0, -1);
   let x = u.slice([...lead.map(() => 0), site.offset], [...lead, site.offset + site.size]);
-  if (site.spec.shape.length === 0) x = x.reshape(lead);
+  if (site.scalar) x = x.reshape(lead);
   return { x, y: transform.drawForward(x) };
 }
 
@@ -405,15 +456,21 @@ function jointSiteValue(
  * The joint flow in the guide: u from the flow as the auxiliary site {@link JOINT_FLOW_LATENT},
  * then each joint site as a Delta at its transformed slice, carrying −log|det T'| (module notes).
  */
-export function sampleJointFlow(cfg: ModelConfig, specs: readonly SiteSpec[], get: ParamGetter): void {
-  const { q, sites } = jointLatent(cfg, specs, get);
+export function sampleJointFlow(
+  cfg: ModelConfig,
+  specs: readonly SiteSpec[],
+  get: ParamGetter,
+  initLocs: ReadonlyMap<string, Tensor> = new Map(),
+): void {
+  const { q, sites } = jointLatent(cfg, specs, get, initLocs);
   const u = sample(JOINT_FLOW_LATENT, q, { infer: { isAuxiliary: true } });
   for (const site of sites) {
     const t = makeTransform(siteSpace(site.spec).transform);
     const { x, y } = jointSiteValue(u, site, t);
     let ladj = t.logAbsDetJacobian(x, y);
+    // the Delta's event is the whole site ([G], [K, G], [K]): −log|det T'| sums over all its axes
     const eventDim = site.spec.shape.length;
-    if (eventDim > 0) ladj = ladj.sum([-1]);
+    if (eventDim > 0) ladj = ladj.sum(Array.from({ length: eventDim }, (_, i) => -1 - i));
     sample(site.spec.name, new Delta(y, ladj.neg(), eventDim));
   }
 }
@@ -430,7 +487,7 @@ export class JointFlowSite extends Distribution {
 
   constructor(
     readonly latent: FlowGuideFactor,
-    readonly site: { spec: SiteSpec; offset: number; size: number },
+    readonly site: JointSlot,
     readonly transform: Transform,
     private readonly shared: { last: { u: Tensor; shape: string; used: Set<string> } | null },
   ) {
@@ -470,8 +527,9 @@ export function jointFlowMarginals(
   cfg: ModelConfig,
   specs: readonly SiteSpec[],
   get: ParamGetter,
+  initLocs: ReadonlyMap<string, Tensor> = new Map(),
 ): Map<string, JointFlowSite> {
-  const { q, sites } = jointLatent(cfg, specs, get);
+  const { q, sites } = jointLatent(cfg, specs, get, initLocs);
   const shared = { last: null };
   return new Map(
     sites.map((site) => [

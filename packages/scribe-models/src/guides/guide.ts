@@ -153,10 +153,17 @@ export function etaInitLoc(cfg: ModelConfig, counts: Tensor | null | undefined):
   return loc.add(loc.neg().expm1().neg().log());
 }
 
-/** Starting locations of joint sites: the k-means component start of the gene parameter. */
-function jointInitLocs(cfg: ModelConfig, specs: readonly SiteSpec[]): Map<string, Tensor> {
+/**
+ * Starting locations of the sites of a joint guide (`belongs`: the joint guide's or the joint
+ * flow's sites): the k-means component start of the gene parameter.
+ */
+function jointInitLocs(
+  cfg: ModelConfig,
+  specs: readonly SiteSpec[],
+  belongs: (cfg: ModelConfig, s: SiteSpec) => boolean = isJointSite,
+): Map<string, Tensor> {
   const out = new Map<string, Tensor>();
-  const gene = specs.find((s) => s.name === cfg.geneParam && s.role === "core" && isJointSite(cfg, s));
+  const gene = specs.find((s) => s.name === cfg.geneParam && s.role === "core" && belongs(cfg, s));
   const loc = gene && cfg.componentGeneLoc ? geneLocFor(cfg, gene, cfg.componentGeneLoc) : undefined;
   if (gene && loc) out.set(gene.name, loc);
   return out;
@@ -197,7 +204,7 @@ export function buildGuide(cfg: ModelConfig): ScribeModelFn {
       if (s.cell) continue;
       if (isJointFlowSite(cfg, s)) {
         // all joint-flow sites at the first one: one draw of the joint flow
-        if (!jointFlowDone) sampleJointFlow(cfg, specs, get);
+        if (!jointFlowDone) sampleJointFlow(cfg, specs, get, jointInitLocs(cfg, specs, isJointFlowSite));
         jointFlowDone = true;
         continue;
       }
@@ -245,7 +252,7 @@ export function guideDistributions(
     ? jointMarginals(cfg, specs, get, jointInitLocs(cfg, specs))
     : null;
   const flowMarginals = specs.some((s) => isJointFlowSite(cfg, s))
-    ? jointFlowMarginals(cfg, specs, get)
+    ? jointFlowMarginals(cfg, specs, get, jointInitLocs(cfg, specs, isJointFlowSite))
     : null;
   for (const s of specs) {
     const m = marginals?.get(s.name) ?? flowMarginals?.get(s.name);

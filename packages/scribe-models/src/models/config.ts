@@ -122,7 +122,8 @@ export interface ModelOptions {
   guideFlow?: FlowKind;
   /**
    * Settings of the flow guide (default 4 layers, hidden [64, 64], 8 spline bins;
-   * `independent: false`: one joint flow across the core parameters, not for mixtures).
+   * `independent: false`: one joint flow across the core parameters; in a mixture across each
+   * component's own parameters, batched over the components).
    */
   guideFlowOptions?: GuideFlowOptions;
   /** Amortized capture guide (flat capture prior only). */
@@ -433,10 +434,6 @@ export function makeConfig(modelType: ModelType, opts: ModelOptions): ModelConfi
     if (typeof independent !== "boolean")
       throw new Error(
         `guideFlowOptions.independent must be true or false, got ${JSON.stringify(independent)}`,
-      );
-    if (!independent && K > 1)
-      throw new Error(
-        "guideFlowOptions.independent false (one joint flow across parameters) is not supported for mixtures (nComponents > 1); each mixture parameter gets its own batched flow with independent true",
       );
   }
   const { jointParams, denseParams } = resolveJointParams(opts, {

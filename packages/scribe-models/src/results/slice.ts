@@ -7,6 +7,7 @@
 import { fromTypedArray, type Tensor } from "@scribe/core";
 import { type DatasetFactors, factorFamily, factorSiteNames } from "../families/dataset-factors.js";
 import { familyOf } from "../families/registry.js";
+import { jointFlowSharedSites } from "../guides/flow-guide.js";
 import type { CoreParam, ModelConfig } from "../models/config.js";
 import { BASE_LEVEL, isLevelPriors, levelTarget, type PriorValue } from "../models/priors.js";
 import { shrinkageHyperSites } from "../models/shrinkage.js";
@@ -204,6 +205,13 @@ export function sliceComponent(res: ScribeResults, k: number): ScribeResults {
     throw new Error("getComponent: the expression hierarchy is defined only for mixtures");
   const baseSlicing = componentBaseSlicing(cfg);
   const specs = familyOf(cfg).guideParamSites(cfg);
+  // a joint flow's row k is component k's joint flow only when every flow-able site has the
+  // component axis: a shared one would join the non-mixture joint flow (D differs)
+  const sharedFlowable = jointFlowSharedSites(cfg, [...new Set(specs.values())]);
+  if (sharedFlowable.length > 0)
+    throw new Error(
+      `getComponent: the joint flow guide covers only the components' own parameters, and [${sharedFlowable.join(", ")}] ${sharedFlowable.length > 1 ? "are" : "is"} shared by the components, so one component has no exact non-mixture joint flow (use mixtureParams "all", or guideFlowOptions.independent true)`,
+    );
   // a mixture target of a multi-factor design carries the component axis on its base and
   // effects, and on a horseshoe / NEG effect's z and per-effect λ / ζ / ψ (its scalar τ and c²
   // are shared by the components: no leading K, kept whole below)
