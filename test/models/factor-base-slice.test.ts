@@ -11,44 +11,12 @@
  * Short fits (5 steps): the checks compare the slices with the full results' own parameters,
  * not with a truth.
  */
-import { key, type Tensor, tensor } from "@scribe/core";
-import { NegativeBinomialProbs } from "@scribe/distributions";
 import { fit, latentSiteSpecs } from "@scribe/models";
-import { createAnnData } from "@scribe/models/io/index.js";
 import { beforeAll, describe, expect, it } from "vitest";
-
-const arr = (t: Tensor) => Array.from(t.dataSync() as ArrayLike<number>, Number);
-const G = 3;
-const K = 2;
-/** treat (t0, t1) × batch (b0, b1), crossed: dataset d = 2·treat + batch. */
-const D = 4;
-
-/** 4 cells of each of 2 types in each treat × batch combination, NB(mean μ, p = 0.5). */
-function simulate() {
-  const cells: { type: number; treat: number; batch: number }[] = [];
-  for (let treat = 0; treat < 2; treat++)
-    for (let batch = 0; batch < 2; batch++)
-      for (let type = 0; type < 2; type++) for (let i = 0; i < 4; i++) cells.push({ type, treat, batch });
-  const C = cells.length;
-  const mu = cells.flatMap(({ type, treat }) =>
-    Array.from({ length: G }, (_, g) => (type ? 3 : 15) * (treat && g === 0 ? 2 : 1)),
-  );
-  const counts = new NegativeBinomialProbs(
-    tensor(mu).reshape([C, G]),
-    tensor(0.5).expand([C, G]),
-    false,
-  ).sample(key(5));
-  return createAnnData({
-    X: { format: "dense", data: Float32Array.from(counts.dataSync() as ArrayLike<number>), shape: [C, G] },
-    obs: {
-      index: cells.map((_, c) => `c${c}`),
-      columns: { treat: cells.map((x) => `t${x.treat}`), batch: cells.map((x) => `b${x.batch}`) },
-    },
-  });
-}
+import { arr, D, G, K, simulateCrossedDesign } from "./factor-slice-fixture.js";
 
 const fitWithBase = (family: "gaussian" | "horseshoe") =>
-  fit(simulate(), {
+  fit(simulateCrossedDesign(4), {
     model: "nbdm",
     parameterization: "mean_odds",
     unconstrained: true,
@@ -186,7 +154,7 @@ describe("horseshoe base (β_kg = loc_g + s_kg·z_kg)", () => {
 
 describe("a mixture phi with a horseshoe base (a scalar population: kept by the component slice)", () => {
   it("getComponent(k): the base's per-component sites at k, population and family kept; phi equals the full phi[k]", async () => {
-    const { results } = await fit(simulate(), {
+    const { results } = await fit(simulateCrossedDesign(4), {
       model: "nbdm",
       parameterization: "mean_odds",
       unconstrained: true,

@@ -41,22 +41,31 @@ beforeAll(async () => {
 
 const common = ["--latent-dim", "2", "--n-steps", "6", "--learning-rate", "0.05", "--seed", "3", "-q"];
 
+/** `scribe fit` of the 10x folder with `--model`, `--inference-method` (unless none), `--log-offset`, then `rest`. */
+const fitWithLogOffset = (
+  model: string,
+  method: string | null,
+  offset: string,
+  rest: string[],
+  out: string,
+) =>
+  cli([
+    "fit",
+    data,
+    "--model",
+    model,
+    ...(method ? ["--inference-method", method] : []),
+    "--log-offset",
+    offset,
+    ...rest,
+    "--out",
+    out,
+  ]);
+
 describe("scribe fit --log-offset log-library", () => {
   it("laplace pln: μ, W, d equal fit()'s with logOffset log-library", async () => {
     const out = join(dir, "laplace");
-    const r = await cli([
-      "fit",
-      data,
-      "--model",
-      "pln",
-      "--inference-method",
-      "laplace",
-      "--log-offset",
-      "log-library",
-      ...common,
-      "--out",
-      out,
-    ]);
+    const r = await fitWithLogOffset("pln", "laplace", "log-library", common, out);
     expect(r.code, r.stderr).toBe(0);
     const params = JSON.parse(readFileSync(join(out, "params.json"), "utf8")) as {
       mu: number[];
@@ -88,21 +97,7 @@ describe("scribe fit --log-offset log-library", () => {
 
   it("vae nbln: params.json keeps the offset's mean total", async () => {
     const out = join(dir, "vae");
-    const r = await cli([
-      "fit",
-      data,
-      "--model",
-      "nbln",
-      "--inference-method",
-      "vae",
-      "--validation",
-      "off",
-      "--log-offset",
-      "log-library",
-      ...common,
-      "--out",
-      out,
-    ]);
+    const r = await fitWithLogOffset("nbln", "vae", "log-library", ["--validation", "off", ...common], out);
     expect(r.code, r.stderr).toBe(0);
     const json = JSON.parse(readFileSync(join(out, "params.json"), "utf8")) as VaeResultsJson;
     const meanTotal = counts.reduce((a, b) => a + b, 0) / C;
@@ -111,47 +106,13 @@ describe("scribe fit --log-offset log-library", () => {
   }, 60_000);
 
   it("is refused for models and methods without a log rate, naming the flag", async () => {
-    const lnm = await cli([
-      "fit",
-      data,
-      "--model",
-      "lnm",
-      "--inference-method",
-      "laplace",
-      "--log-offset",
-      "log-library",
-      "-q",
-      "--out",
-      join(dir, "x1"),
-    ]);
+    const lnm = await fitWithLogOffset("lnm", "laplace", "log-library", ["-q"], join(dir, "x1"));
     expect(lnm.code).toBe(2);
     expect(lnm.stderr).toMatch(/--log-offset: a log-rate offset for --model pln or nbln, not lnm/);
-    const nb = await cli([
-      "fit",
-      data,
-      "--model",
-      "nbdm",
-      "--log-offset",
-      "log-library",
-      "-q",
-      "--out",
-      join(dir, "x2"),
-    ]);
+    const nb = await fitWithLogOffset("nbdm", null, "log-library", ["-q"], join(dir, "x2"));
     expect(nb.code).toBe(2);
     expect(nb.stderr).toMatch(/--log-offset: a log-rate offset for --model pln or nbln, not nbdm/);
-    const rule = await cli([
-      "fit",
-      data,
-      "--model",
-      "pln",
-      "--inference-method",
-      "laplace",
-      "--log-offset",
-      "size",
-      "-q",
-      "--out",
-      join(dir, "x3"),
-    ]);
+    const rule = await fitWithLogOffset("pln", "laplace", "size", ["-q"], join(dir, "x3"));
     expect(rule.code).toBe(2);
     expect(rule.stderr).toMatch(/log-offset/);
   });

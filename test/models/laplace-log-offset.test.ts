@@ -13,11 +13,12 @@ import { describe, expect, it } from "vitest";
 import { fitLaplace } from "../../packages/scribe-models/src/laplace/fit-laplace.js";
 import type { LaplaceResults } from "../../packages/scribe-models/src/laplace/laplace-results.js";
 import { simulateNbln, simulatePln } from "./laplace-helpers.js";
+import { evenLogOffsets, libraryShift } from "./log-offset-fixture.js";
 import { rng } from "./vae-helpers.js";
 
 const sim = simulatePln(200, 20, 21);
 const { C, G } = sim;
-const offsets = Array.from({ length: C }, (_, c) => (2 * c) / (C - 1));
+const offsets = evenLogOffsets(C);
 const R = rng(22);
 const counts = Float64Array.from(sim.x, (v, i) => R.poisson(Math.exp(v + offsets[Math.floor(i / G)]!)));
 
@@ -28,9 +29,10 @@ const xBar = Array.from({ length: G }, (_, g) => {
   return s;
 });
 
-function fitPln(logOffset?: number[] | "log-library") {
-  return fitLaplace(fromTypedArray(counts, [C, G]), {
-    model: "pln",
+/** A rank-2 Laplace-EM fit of counts [C, G] (40 steps, float64), with the log offset if given. */
+function fitLaplaceModel(model: "pln" | "nbln", data: Float64Array, logOffset?: number[] | "log-library") {
+  return fitLaplace(fromTypedArray(data, [C, G]), {
+    model,
     inferenceMethod: "laplace",
     rank: 2,
     nSteps: 40,
@@ -39,6 +41,8 @@ function fitPln(logOffset?: number[] | "log-library") {
     ...(logOffset ? { logOffset } : {}),
   });
 }
+
+const fitPln = (logOffset?: number[] | "log-library") => fitLaplaceModel("pln", counts, logOffset);
 
 /** Mean over genes of μ̂_g − target_g, and the largest |μ̂_g − target_g − that mean|. */
 function muError(res: LaplaceResults, target: number[]): { bias: number; spread: number } {
@@ -81,13 +85,7 @@ describe("Laplace-EM PLN and NBLN with a per-cell log offset (200 cells × 20 ge
   }, 60_000);
 
   it('"log-library" recovers μ up to the shift δ = mean(o − log(N / N̄)) common to all genes', async () => {
-    const totals = Array.from({ length: C }, (_, c) => {
-      let t = 0;
-      for (let g = 0; g < G; g++) t += counts[c * G + g]!;
-      return t;
-    });
-    const nBar = totals.reduce((a, b) => a + b, 0) / C;
-    const delta = offsets.reduce((s, o, c) => s + o - Math.log(Math.max(totals[c]!, 1) / nBar), 0) / C;
+    const delta = libraryShift(counts, offsets, G);
     const lib = (await fitPln("log-library")).results;
     const e = muError(
       lib,
@@ -108,16 +106,7 @@ describe("Laplace-EM PLN and NBLN with a per-cell log offset (200 cells × 20 ge
       const rg = r[i % G]!;
       return Rn.poisson((Rn.gamma(rg) / rg) * Math.exp(v + offsets[Math.floor(i / G)]!));
     });
-    const fitNb = (logOffset?: number[]) =>
-      fitLaplace(fromTypedArray(nbCounts, [C, G]), {
-        model: "nbln",
-        inferenceMethod: "laplace",
-        rank: 2,
-        nSteps: 40,
-        learningRate: 0.05,
-        dtype: "float64",
-        ...(logOffset ? { logOffset } : {}),
-      });
+    const fitNb = (logOffset?: number[]) => fitLaplaceModel("nbln", nbCounts, logOffset);
     const a = muError((await fitNb(offsets)).results, nb.mu);
     const b = muError((await fitNb()).results, nb.mu);
     console.log(

@@ -16,11 +16,12 @@ import { fit } from "../../packages/scribe-models/src/fit.js";
 import { LOG_D } from "../../packages/scribe-models/src/vae/log-normal-family.js";
 import type { ScribeVAEResults } from "../../packages/scribe-models/src/vae/vae-results.js";
 import { simulatePln } from "./laplace-helpers.js";
+import { evenLogOffsets, libraryShift } from "./log-offset-fixture.js";
 import { rng } from "./vae-helpers.js";
 
 const sim = simulatePln(200, 20, 31);
 const { C, G } = sim;
-const offsets = Array.from({ length: C }, (_, c) => (2 * c) / (C - 1));
+const offsets = evenLogOffsets(C);
 const R = rng(32);
 const counts = Float32Array.from(sim.x, (v, i) => R.poisson(Math.exp(v + offsets[Math.floor(i / G)]!)));
 const countsT = fromTypedArray(counts, [C, G]);
@@ -68,13 +69,7 @@ function slopeOnOffset(x: Float32Array): number {
 
 describe("PLN VAE with the library offset (200 cells × 20 genes, libraries over e²)", () => {
   it("with log-library x̂ is free of the library and recovers x̄ + δ; without, a far lower ELBO", async () => {
-    const totals = Array.from({ length: C }, (_, c) => {
-      let t = 0;
-      for (let g = 0; g < G; g++) t += counts[c * G + g]!;
-      return t;
-    });
-    const nBar = totals.reduce((a, b) => a + b, 0) / C;
-    const delta = offsets.reduce((s, o, c) => s + o - Math.log(Math.max(totals[c]!, 1) / nBar), 0) / C;
+    const delta = libraryShift(counts, offsets, G);
     const withOffset = (await fitPln("log-library")).results;
     const without = (await fitPln()).results;
     const xw = await decodedX(withOffset);

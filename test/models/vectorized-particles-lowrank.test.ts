@@ -9,71 +9,23 @@
  * estimates, and its gradient with respect to particle i's values is 1/n of that particle's own
  * gradient (float32: 1e-4 relative, a few roundings of sums over 40 cells).
  */
-import {
-  handlers,
-  key,
-  random,
-  splitKey,
-  stack,
-  type Tensor,
-  tensor,
-  trace,
-  valueAndGrad,
-} from "@scribe/core";
-import { TraceELBO, TraceMeanFieldELBO } from "@scribe/infer";
+import { handlers, key, splitKey, trace } from "@scribe/core";
+import { TraceMeanFieldELBO } from "@scribe/infer";
 import { type ModelOptions, type ModelType, scribeModel } from "@scribe/models";
 import { wholeSiteLatentName } from "@scribe/models/guides/guide.js";
 import { describe, expect, it } from "vitest";
+import {
+  C,
+  expectElboAndGradientAreParticleMeans,
+  expectMeanFieldElboIsParticleMean,
+  G,
+  guideDraw,
+  simulatedCounts,
+} from "./vectorized-particles-fixture.js";
 
-const { seed, substitute } = handlers;
-const C = 40;
-const G = 3;
+const { seed } = handlers;
 const N_PARTICLES = 4;
-
-/** NB counts: gene means 2, 5, 10 at p = 0.4 (r = mean·(1 − p)/p), seeded. */
-function simulatedCounts(): Tensor {
-  const r = [2, 5, 10].map((m) => (m * 0.6) / 0.4);
-  const lam = random.gamma(key(11), tensor(r).expand([C, G])).mul(0.4 / 0.6);
-  return random.poisson(key(12), lam);
-}
 const counts = simulatedCounts();
-
-interface Draw {
-  values: Record<string, Tensor>;
-  eventRank: Record<string, number>;
-}
-
-/** The guide's latent draws of one particle (no enclosing plate: the sites themselves). */
-function guideDraw(guide: (c: Tensor) => void, k: ReturnType<typeof key>): Draw {
-  const tr = trace(seed(guide, k)).getTrace(counts);
-  const values: Record<string, Tensor> = {};
-  const eventRank: Record<string, number> = {};
-  for (const s of tr.values())
-    if (s.type === "sample" && !s.isObserved) {
-      values[s.name] = s.value!;
-      eventRank[s.name] = s.fn.eventShape.length;
-    }
-  return { values, eventRank };
-}
-
-/**
- * The particles as the vectorized guide's sites hold them: stacked at the particle plate's dim
- * −(nesting + 1) (the particle axis, unit axes up to the model's `nesting` batch dims, then the
- * site's own batch and event axes); the gene parameter's draw under its auxiliary name.
- */
-function stacked(draws: Draw[], nesting: number, gene: string): Record<string, Tensor> {
-  const out: Record<string, Tensor> = {};
-  for (const [name, v] of Object.entries(draws[0]!.values)) {
-    const batchRank = v.rank - draws[0]!.eventRank[name]!;
-    const pad = new Array<number>(Math.max(0, nesting - batchRank)).fill(1);
-    out[name === gene ? wholeSiteLatentName(gene) : name] = stack(draws.map((d) => d.values[name]!)).reshape([
-      draws.length,
-      ...pad,
-      ...v.shape,
-    ]);
-  }
-  return out;
-}
 
 describe.each<[ModelType, Partial<ModelOptions>, number, string]>([
   ["nbdm", { guideRank: 2 }, 1, "r"],
@@ -84,8 +36,11 @@ describe.each<[ModelType, Partial<ModelOptions>, number, string]>([
   ["nbdm", { guideFlow: "affine_coupling" }, 1, "r"],
 ])("%s %o under vectorized particles", (type, extra, nesting, gene) => {
   const { model, guide } = scribeModel(type, { nCells: C, nGenes: G, ...extra });
-  const draws = splitKey(key(5), N_PARTICLES).map((k) => guideDraw(guide, k));
+  const draws = splitKey(key(5), N_PARTICLES).map((k) => guideDraw(guide, k, counts));
   const vectorized = { numParticles: N_PARTICLES, vectorizeParticles: true, maxPlateNesting: nesting };
+  // the gene parameter's draw is held under its auxiliary name by the vectorized guide
+  const siteName = (name: string) => (name === gene ? wholeSiteLatentName(gene) : name);
+  const particles = { model, guide, counts, draws, vectorized, siteName };
 
   it("the gene factor's draw has the event dims the test assumes; the vectorized site is laid out as the model's", () => {
     const one = draws[0]!;
@@ -100,37 +55,10 @@ describe.each<[ModelType, Partial<ModelOptions>, number, string]>([
   });
 
   it("the ELBO is the mean of the one-particle ELBOs at the same draws; so is its gradient", () => {
-    const negElbo = (elbo: TraceELBO, values: Record<string, Tensor>) =>
-      elbo.loss(key(0), {}, model, substitute(guide, values), [counts]);
-    const vec = new TraceELBO(vectorized);
-    const [vLoss, vGrad] = valueAndGrad((v: Record<string, Tensor>) => negElbo(vec, v))(
-      stacked(draws, nesting, gene),
-    );
-    const one = new TraceELBO();
-    let mean = 0;
-    for (const [i, d] of draws.entries()) {
-      const [loss, grad] = valueAndGrad((v: Record<string, Tensor>) => negElbo(one, v))(d.values);
-      mean += loss.item() / N_PARTICLES;
-      for (const name of Object.keys(d.values)) {
-        const mine = grad[name]!.dataSync();
-        const all = vGrad[name === gene ? wholeSiteLatentName(gene) : name]!.dataSync();
-        expect(all.length).toBe(mine.length * N_PARTICLES);
-        for (let j = 0; j < mine.length; j++) {
-          const theirs = all[i * mine.length + j]!;
-          expect(Math.abs(theirs * N_PARTICLES - mine[j]!), `${name}[${j}]`).toBeLessThan(
-            1e-4 * (1 + Math.abs(mine[j]!)),
-          );
-        }
-      }
-    }
-    expect(Math.abs(vLoss.item() - mean)).toBeLessThan(1e-4 * Math.abs(mean));
+    expectElboAndGradientAreParticleMeans(particles);
   });
 
   it("the mean-field ELBO (closed-form KL where one exists) too", () => {
-    const negElbo = (elbo: TraceMeanFieldELBO, values: Record<string, Tensor>) =>
-      elbo.loss(key(0), {}, model, substitute(guide, values), [counts]).item();
-    const vec = negElbo(new TraceMeanFieldELBO(vectorized), stacked(draws, nesting, gene));
-    const mean = draws.reduce((a, d) => a + negElbo(new TraceMeanFieldELBO(), d.values), 0) / N_PARTICLES;
-    expect(Math.abs(vec - mean)).toBeLessThan(1e-4 * Math.abs(mean));
+    expectMeanFieldElboIsParticleMean(particles);
   });
 });

@@ -16,7 +16,6 @@ import {
   random,
   sample,
   splitKey,
-  stack,
   type Tensor,
   tensor,
   trace,
@@ -26,51 +25,18 @@ import { Beta, LogNormal } from "@scribe/distributions";
 import { TraceELBO, TraceMeanFieldELBO } from "@scribe/infer";
 import { type ModelOptions, type ModelType, scribeModel } from "@scribe/models";
 import { describe, expect, it } from "vitest";
+import {
+  C,
+  expectElboAndGradientAreParticleMeans,
+  expectMeanFieldElboIsParticleMean,
+  G,
+  guideDraw,
+  simulatedCounts,
+} from "./vectorized-particles-fixture.js";
 
 const { seed, substitute } = handlers;
-const C = 40;
-const G = 3;
 const N_PARTICLES = 5;
-
-/** NB counts: gene means 2, 5, 10 at p = 0.4 (r = mean·(1 − p)/p), seeded. */
-function simulatedCounts(): Tensor {
-  const r = [2, 5, 10].map((m) => (m * 0.6) / 0.4);
-  const lam = random.gamma(key(11), tensor(r).expand([C, G])).mul(0.4 / 0.6);
-  return random.poisson(key(12), lam);
-}
 const counts = simulatedCounts();
-
-/** The guide's latent draws of one particle (sample sites only), with their event ranks. */
-function guideDraw(guide: (c: Tensor) => void, k: ReturnType<typeof key>): Draw {
-  const tr = trace(seed(guide, k)).getTrace(counts);
-  const values: Record<string, Tensor> = {};
-  const eventRank: Record<string, number> = {};
-  for (const s of tr.values())
-    if (s.type === "sample" && !s.isObserved) {
-      values[s.name] = s.value!;
-      eventRank[s.name] = s.fn.eventShape.length;
-    }
-  return { values, eventRank };
-}
-interface Draw {
-  values: Record<string, Tensor>;
-  eventRank: Record<string, number>;
-}
-
-/**
- * Particles stacked as a particle plate at dim −(nesting + 1) lays them out: the particle axis,
- * unit axes up to the model's `nesting` batch dims, then the site's own batch and event axes
- * (a scalar p: [n, 1] at nesting 1, [n, 1, 1] at nesting 2).
- */
-function stacked(draws: Draw[], nesting: number): Record<string, Tensor> {
-  const out: Record<string, Tensor> = {};
-  for (const [name, v] of Object.entries(draws[0]!.values)) {
-    const batchRank = v.rank - draws[0]!.eventRank[name]!;
-    const pad = new Array<number>(Math.max(0, nesting - batchRank)).fill(1);
-    out[name] = stack(draws.map((d) => d.values[name]!)).reshape([draws.length, ...pad, ...v.shape]);
-  }
-  return out;
-}
 
 // nbdm, a capture model, a capture mixture (it needs the particle plate left of its component
 // axis: maxPlateNesting 2, which the ELBO's guess from the plates alone cannot see) and the
@@ -84,43 +50,17 @@ describe.each<[ModelType, Partial<ModelOptions>, number]>([
   ["nbvcp", { priors: { organism: "human", capture_scaling: "gaussian" } }, 1],
 ])("%s %o under vectorized particles", (type, extra, nesting) => {
   const { model, guide } = scribeModel(type, { nCells: C, nGenes: G, ...extra });
-  const draws = splitKey(key(5), N_PARTICLES).map((k) => guideDraw(guide, k));
+  const draws = splitKey(key(5), N_PARTICLES).map((k) => guideDraw(guide, k, counts));
   const vectorized = { numParticles: N_PARTICLES, vectorizeParticles: true, maxPlateNesting: nesting };
 
+  const particles = { model, guide, counts, draws, vectorized };
+
   it("the ELBO is the mean of the one-particle ELBOs at the same draws; so is its gradient", () => {
-    // the latent values are the differentiated inputs: the model's log-density depends on them
-    // through every broadcast the particle axis meets
-    const negElbo = (elbo: TraceELBO, values: Record<string, Tensor>) =>
-      elbo.loss(key(0), {}, model, substitute(guide, values), [counts]);
-    const vec = new TraceELBO(vectorized);
-    const [vLoss, vGrad] = valueAndGrad((v: Record<string, Tensor>) => negElbo(vec, v))(
-      stacked(draws, nesting),
-    );
-    const one = new TraceELBO();
-    let mean = 0;
-    for (const [i, d] of draws.entries()) {
-      const [loss, grad] = valueAndGrad((v: Record<string, Tensor>) => negElbo(one, v))(d.values);
-      mean += loss.item() / N_PARTICLES;
-      for (const name of Object.keys(d.values)) {
-        const mine = grad[name]!.dataSync();
-        // particle i's row of the stacked gradient
-        const all = vGrad[name]!.dataSync();
-        expect(all.length).toBe(mine.length * N_PARTICLES);
-        for (let j = 0; j < mine.length; j++) {
-          const theirs = all[i * mine.length + j]!;
-          expect(Math.abs(theirs * N_PARTICLES - mine[j]!)).toBeLessThan(1e-4 * (1 + Math.abs(mine[j]!)));
-        }
-      }
-    }
-    expect(Math.abs(vLoss.item() - mean)).toBeLessThan(1e-4 * Math.abs(mean));
+    expectElboAndGradientAreParticleMeans(particles);
   });
 
   it("the mean-field ELBO (closed-form KL) too", () => {
-    const negElbo = (elbo: TraceMeanFieldELBO, values: Record<string, Tensor>) =>
-      elbo.loss(key(0), {}, model, substitute(guide, values), [counts]).item();
-    const vec = negElbo(new TraceMeanFieldELBO(vectorized), stacked(draws, nesting));
-    const mean = draws.reduce((a, d) => a + negElbo(new TraceMeanFieldELBO(), d.values), 0) / N_PARTICLES;
-    expect(Math.abs(vec - mean)).toBeLessThan(1e-4 * Math.abs(mean));
+    expectMeanFieldElboIsParticleMean(particles);
   });
 });
 
