@@ -39,7 +39,7 @@ const N_PARTICLES = 5;
 const counts = simulatedCounts();
 
 // nbdm, a capture model, a capture mixture (it needs the particle plate left of its component
-// axis: maxPlateNesting 2, which the ELBO's guess from the plates alone cannot see) and the
+// axis: maxPlateNesting 2, given here; the guess is checked below) and the
 // two-state capture model (Poisson–Beta), and the biology-informed capture prior with a latent
 // centre (capture scaling's mu_eta)
 describe.each<[ModelType, Partial<ModelOptions>, number]>([
@@ -128,5 +128,22 @@ describe("what does not broadcast is refused by name", () => {
     expect(() => elbo.loss(key(1), {}, model, guide, [counts])).toThrow(
       "site 'r': value of shape [3,1,3] does not fit the enclosing plates' batch shape [3] left of the model's 1 dims (a guide that draws the site with its axes as event dims must lay the draw out as the model's site, as guides/guide.ts does with alignToSite)",
     );
+  });
+});
+
+describe("the ELBO's guess of the plate nesting counts unplated batch dims", () => {
+  it("a capture mixture's component axis: the guessed nesting gives the given-2 ELBO exactly", () => {
+    // the guide draws its own values here (no substitution): from the plates alone the guess
+    // was 1, which put the particle plate on the component axis (the model then refused)
+    const { model, guide } = scribeModel("zinbvcp", { nCells: C, nGenes: G, nComponents: 2 });
+    const loss = (opts: { maxPlateNesting?: number }) =>
+      new TraceELBO({ numParticles: N_PARTICLES, vectorizeParticles: true, ...opts })
+        .loss(key(9), {}, model, guide, [counts])
+        .item();
+    const given = loss({ maxPlateNesting: 2 });
+    expect(Number.isFinite(given)).toBe(true);
+    expect(loss({})).toBe(given);
+    // (the plates-only guess): the particle plate lands on the component axis
+    expect(() => loss({ maxPlateNesting: 1 })).toThrow(/batch shape/);
   });
 });

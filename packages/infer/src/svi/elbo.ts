@@ -52,7 +52,8 @@ export interface ELBOOptions {
   vectorizeParticles?: boolean;
   /**
    * Deepest plate nesting of the model and guide (NumPyro's `max_plate_nesting`), which places
-   * the particle plate; found from one trace of each when omitted.
+   * the particle plate; found from one trace of each when omitted (the deepest plate or the most
+   * batch dims of any site, whichever is larger).
    */
   maxPlateNesting?: number;
 }
@@ -178,7 +179,7 @@ abstract class ParticleELBO implements ELBOLoss {
     return total.div(-n);
   }
 
-  /** The deepest plate nesting of model and guide: given, or from one trace of each. */
+  /** The deepest plate nesting of model and guide: given, or from one trace of each (plates and sites' batch dims). */
   #nesting<A extends unknown[]>(
     rngKey: Key,
     params: Record<string, Tensor>,
@@ -190,10 +191,25 @@ abstract class ParticleELBO implements ELBOLoss {
     const known = this.#nestingOf.get(model);
     if (known !== undefined) return known;
     const { modelTrace, guideTrace } = traceParticle(rngKey, params, model, guide, args);
-    const depth = Math.max(maxPlateNestingOf(modelTrace), maxPlateNestingOf(guideTrace));
+    // the particle plate must sit left of every batch dim, plated or not (a mixture's component
+    // axis of an [K, G] site inside a gene plate is a batch dim no plate names)
+    const depth = Math.max(
+      maxPlateNestingOf(modelTrace),
+      maxPlateNestingOf(guideTrace),
+      maxBatchRank(modelTrace),
+      maxBatchRank(guideTrace),
+    );
     this.#nestingOf.set(model, depth);
     return depth;
   }
+}
+
+/** The most batch dims of any sample site's distribution in `tr`. */
+function maxBatchRank(tr: Trace): number {
+  let n = 0;
+  for (const s of tr.values())
+    if (s.type === "sample") n = Math.max(n, (s.fn as Distribution).batchShape.length);
+  return n;
 }
 
 /**
