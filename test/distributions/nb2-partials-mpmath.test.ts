@@ -63,6 +63,14 @@ describe("nb2 kernel against mpmath (value and both partials)", () => {
               );
           }
         }
+        // every row was compared (not an empty or truncated fixture), and the worst errors of
+        // both regimes stand within their bounds
+        expect(rows.filter(([y]) => y! <= 16).length).toBeGreaterThan(0);
+        expect(rows.filter(([y]) => y! > 16).length).toBeGreaterThan(0);
+        for (let j = 0; j < 3; j++) {
+          expect(worst.direct[j]).toBeLessThanOrEqual(TOL_DIRECT[j]!);
+          expect(worst.large[j]).toBeLessThanOrEqual(TOL_LARGE[j]!);
+        }
         const fmt = (w: number[]) => w.map((e) => e.toExponential(2)).join(", ");
         console.log(
           `${op.name} ${label}: worst error / Σ|term| (value, ∂μ, ∂θ): counts ≤ 16 ${fmt(worst.direct)}; above ${fmt(worst.large)}`,

@@ -73,6 +73,21 @@ function logisticPart(a: number, b: number, c: number) {
   };
 }
 
+/** cst + a logistic part + a normal part (the NB and 2-gene LNM cases): the density and its derivatives. */
+function logisticNormalDensity(
+  cst: number,
+  L: ReturnType<typeof logisticPart>,
+  N: ReturnType<typeof normalPart>,
+): OneD {
+  return {
+    f: (x) => cst + L.f(x) + N.f(x),
+    d: (x) => {
+      const [a1, a2, a3, a4] = L.d(x);
+      return [a1 + N.d1(x), a2 + N.d2, a3, a4];
+    },
+  };
+}
+
 /** log ∫ exp f by the trapezoid rule over the mode ± 40 curvature sds (spectrally accurate here). */
 function logIntegral(f: (x: number) => number, mode: number, a: number): number {
   const half = 40 / Math.sqrt(a);
@@ -140,13 +155,7 @@ describe("Laplace marginal of one cell in 1-D vs numerical integration (float64)
         const cst =
           lgammaRef(u + r) - lgammaRef(r) - lgammaRef(u + 1) + r * Math.log(r) - (u + r) * Math.log(r);
         const N = normalPart(mu + 5, s2);
-        const p: OneD = {
-          f: (x) => cst + L.f(x) + N.f(x),
-          d: (x) => {
-            const [a1, a2, a3, a4] = L.d(x);
-            return [a1 + N.d1(x), a2 + N.d2, a3, a4];
-          },
-        };
+        const p = logisticNormalDensity(cst, L, N);
         const ctx = makeContext(
           negativeBinomialObservation,
           { mu: [mu + 5], W: [w], d: [dd], k: 1, logR: [Math.log(r)] },
@@ -195,13 +204,7 @@ describe("Laplace marginal of one cell in 1-D vs numerical integration (float64)
           (u + r) * Math.log(r) +
           u * o;
         const N = normalPart(mu + 6, s2);
-        const p: OneD = {
-          f: (x) => cst + L.f(x) + N.f(x),
-          d: (x) => {
-            const [a1, a2, a3, a4] = L.d(x);
-            return [a1 + N.d1(x), a2 + N.d2, a3, a4];
-          },
-        };
+        const p = logisticNormalDensity(cst, L, N);
         const ctx = makeContext(
           negativeBinomialObservation,
           { mu: [mu + 6], W: [w], d: [dd], k: 1, logR: [Math.log(r)] },
@@ -220,13 +223,7 @@ describe("Laplace marginal of one cell in 1-D vs numerical integration (float64)
         const L = logisticPart(u1, n, 0);
         const cst = lgammaRef(n + 1) - lgammaRef(u1 + 1) - lgammaRef(u2 + 1);
         const N = normalPart(-0.3, s2);
-        const p: OneD = {
-          f: (x) => cst + L.f(x) + N.f(x),
-          d: (x) => {
-            const [a1, a2, a3, a4] = L.d(x);
-            return [a1 + N.d1(x), a2 + N.d2, a3, a4];
-          },
-        };
+        const p = logisticNormalDensity(cst, L, N);
         const ctx = makeContext(
           multinomialAlrObservation,
           { mu: [-0.3], W: [w], d: [dd], k: 1 },
