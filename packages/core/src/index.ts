@@ -14,6 +14,7 @@ export {
   useBackend,
   withBackend,
 } from "./backend/registry.js";
+export { hostScalar, keyedHostDraw } from "./jit/host-inputs.js";
 export { type Jitted, jit } from "./jit/jit.js";
 export { jitKeyed, type KeyedJitted } from "./jit/keyed-program.js";
 export { dispose, keep, liveBuffers, scope } from "./memory/scope.js";

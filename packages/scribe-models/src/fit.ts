@@ -55,7 +55,7 @@ import { checkLevelPriors } from "./models/priors.js";
 import { withDerived } from "./results/posterior.js";
 import { ScribeResults } from "./results/results.js";
 import { fitVae, type VaeFitOutcome } from "./vae/fit-vae.js";
-import { AnnealedOptimizer, KlAnnealing } from "./vae/kl-annealing.js";
+import { annealOptimizer, KlAnnealing } from "./vae/kl-annealing.js";
 import type { VaeFitOptions } from "./vae/options.js";
 
 export type { EarlyStoppingOptions } from "@scribe/infer";
@@ -643,7 +643,7 @@ async function fitHere(data: Tensor | AnnData | BackedCounts, options: FitOption
   // KL annealing: β from the optimizer's step count scales the latent sites of model and guide
   const warmup = checkKlAnnealingWarmup(options.klAnnealingWarmup ?? 0);
   const clock = warmup > 0 ? new KlAnnealing(warmup) : null;
-  const optim = clock ? new AnnealedOptimizer(baseOptim, clock) : baseOptim;
+  const optim = clock ? annealOptimizer(baseOptim, clock) : baseOptim;
   const [sviModel, sviGuide] = backed ? [backed.wrap(model), backed.wrap(guide)] : [model, guide];
   const sviOptions = options.compileStep === undefined ? {} : { compileStep: options.compileStep };
   const svi = clock

@@ -10,6 +10,7 @@ import { allocStorage, type TypedArray } from "../tensor/dtype.js";
 import { realize } from "../tensor/realize.js";
 import { formatShape } from "../tensor/shape.js";
 import type { Tensor } from "../tensor/tensor.js";
+import { observeHostInputs } from "./host-inputs.js";
 import {
   compileStraightLine,
   type RecordedWork,
@@ -27,7 +28,8 @@ import {
  * recorded input buffers and rerun the logged kernels. Like JAX's jit it assumes `f` is a
  * pure function of its tensor inputs with no value-dependent control flow: if `f` reads a
  * value back while being recorded (`item()`, `dataSync()`, validation that inspects values)
- * or draws random numbers, recording is abandoned and `f` runs eagerly every time.
+ * or draws random numbers or makes a host input (host-inputs.ts), recording is abandoned and
+ * `f` runs eagerly every time.
  * CPU backend only for now; other backends run eagerly. Tensors `f` closes over (data,
  * constants) are read in place on every replay: keep them alive while the jitted function is
  * in use, and call `dispose()` on it when done.
@@ -289,19 +291,32 @@ export function jit<A extends Tensor[], R extends Output>(f: (...args: A) => R):
     // Fresh copies of the inputs: their buffers become the program's input slots.
     const inputs = args.map((a) => fromTypedArray(copyOf(a), a.shape));
     const checksBefore = checksRegistered();
-    const rec = recordBackendWork(backend, () => {
-      result = scope(() => {
-        const out = f(...(inputs as A));
-        for (const t of Array.isArray(out) ? out : [out as Tensor]) realize(t);
-        return out;
+    // A host input (host-inputs.ts) changes from call to call, which a replay without host code
+    // cannot follow (jitKeyed's programs can): no replay.
+    let hostInputs = false;
+    const noteHostInput = () => {
+      hostInputs = true;
+    };
+    const previousHost = observeHostInputs({ scalar: noteHostInput, keyed: noteHostInput });
+    let rec: ReturnType<typeof recordBackendWork>;
+    try {
+      rec = recordBackendWork(backend, () => {
+        result = scope(() => {
+          const out = f(...(inputs as A));
+          for (const t of Array.isArray(out) ? out : [out as Tensor]) realize(t);
+          return out;
+        });
       });
-    });
+    } finally {
+      observeHostInputs(previousHost);
+    }
     const outs = (Array.isArray(result) ? result : [result]) as Tensor[];
     // A value check (deferred-checks.ts) inspects values, like a readback: no replay.
     const checked = checksRegistered() !== checksBefore;
     if (
       !rec.replayable ||
       checked ||
+      hostInputs ||
       outs.some((t) => t.backend !== backend) ||
       args.some((a) => a.backend !== backend)
     ) {

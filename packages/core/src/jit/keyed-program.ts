@@ -8,6 +8,7 @@ import type { TypedArray } from "../tensor/dtype.js";
 import { realize } from "../tensor/realize.js";
 import { formatShape } from "../tensor/shape.js";
 import type { Tensor } from "../tensor/tensor.js";
+import { type HostInputObserver, observeHostInputs } from "./host-inputs.js";
 import { copyOf, copyOfData, recordBackendWork } from "./jit.js";
 import type { RecordedWork } from "./straight-line.js";
 
@@ -23,11 +24,16 @@ import type { RecordedWork } from "./straight-line.js";
  *
  * A replay cannot rerun host code, so `f` must be a function of its key and tensors alone
  * (data it closes over is read in place): no value-dependent control flow (a readback while
- * recording refuses), no host state that changes between calls. What can be checked is checked
+ * recording refuses), no host state that changes between calls, except through host inputs
+ * (host-inputs.ts): a number `f` reads from host state with `hostScalar`, or values it draws on
+ * the host from a key with `keyedHostDraw` (subsample indices), are inputs of the program that
+ * each replay fills first, with `read()` now or with the draw from its own key (along the same
+ * key path), as an eager call would have computed them. What can be checked is checked
  * before any replay: `f` is recorded on two calls (three when the first differs, as a first
  * call may build caches), and the two recordings must be the same program: the same passes
- * with the same constants, the same uploads (a key-dependent upload, such as subsample indices
- * drawn on the host, differs), the same draws along the same key paths, the same buffers read.
+ * with the same constants, the same uploads (a key-dependent upload made otherwise than through
+ * `keyedHostDraw` differs), the same draws along the same key paths, the same host inputs, the
+ * same buffers read.
  * Otherwise, and on other backends, `f` runs eagerly on every call; {@link KeyedJitted.refusal}
  * says why.
  *
@@ -62,6 +68,8 @@ interface KeyedProgram {
   readonly flags: number;
   /** The key the draws derive from on the next replay. */
   readonly slot: { key: Key };
+  /** Fill each host input's buffer for the call (host-inputs.ts), in the order they were made. */
+  readonly hostInputs: readonly (() => void)[];
   readonly held: readonly BackendBuffer[];
   /** One line per backend call, for comparing two recordings. */
   readonly description: readonly string[];
@@ -133,10 +141,35 @@ function recordKeyed<A extends Tensor[]>(
       return out;
     };
   };
+  // Host inputs (host-inputs.ts): their uploads are described by what fills them, not by the
+  // values, which differ from call to call.
+  const uploadLine = new Map<BackendBuffer, number>();
+  const hostInputs: (() => void)[] = [];
+  const hostInput = (t: Tensor, what: string, fill: (a: TypedArray) => void) => {
+    const buf = t._buf;
+    const line = buf ? uploadLine.get(buf) : undefined;
+    if (!buf || line === undefined) {
+      refusal ??= `a host input (${what}) was not uploaded while the step was recorded`;
+      return;
+    }
+    description[line] = `host input ${hostInputs.length}: ${what} -> ${name(buf)}`;
+    hostInputs.push(() => fill(backend.readSync!(buf) as TypedArray));
+  };
+  const hostObserver: HostInputObserver = {
+    scalar: (t, read) =>
+      hostInput(t, `scalar ${t.dtype}`, (a) => {
+        a[0] = read();
+      }),
+    keyed: (t, k, draw) => {
+      const keyAt = sampleKey(k)!;
+      hostInput(t, `draw ${t.dtype}${formatShape(t.shape)}`, (a) => a.set(draw(keyAt())));
+    },
+  };
   // Buffers made while recording are the program's: some outlive the recording in tensors that
   // are disposed later (a deferred check's pinned inputs), so the program holds a reference.
   const made: BackendBuffer[] = [];
   const onCall = (method: string, args: readonly unknown[], result: unknown, work: RecordedWork | null) => {
+    if (method === "upload") uploadLine.set(result as BackendBuffer, description.length);
     if (
       result !== null &&
       typeof result === "object" &&
@@ -167,6 +200,7 @@ function recordKeyed<A extends Tensor[]>(
   const previous = observeKeyDerivations((child, parent, c0, c1) => {
     if (!parents.has(child)) parents.set(child, { parent, c0, c1 });
   });
+  const previousHost = observeHostInputs(hostObserver);
   let rec: ReturnType<typeof recordBackendWork>;
   try {
     rec = recordBackendWork(
@@ -187,6 +221,7 @@ function recordKeyed<A extends Tensor[]>(
     );
   } finally {
     observeKeyDerivations(previous);
+    observeHostInputs(previousHost);
   }
   const outs = [...result, ...flags];
   if (!rec.replayable) refusal ??= "the step reads values back or draws in a way that cannot be replayed";
@@ -209,6 +244,7 @@ function recordKeyed<A extends Tensor[]>(
     outputs: outs.map((t) => ({ buf: t._buf!, shape: t.shape })),
     flags: flags.length,
     slot,
+    hostInputs,
     held: [...new Set([...rec.held, ...made, ...inputs.map((t) => t._buf!), ...outs.map((t) => t._buf!)])],
     description,
   };
@@ -243,6 +279,7 @@ function replay(p: KeyedProgram, key: Key, xs: readonly Tensor[]): Tensor[] | nu
     (backend.readSync!(buf) as TypedArray).set(backend.readSync!(realize(xs[i]!)) as TypedArray);
   });
   p.slot.key = key;
+  for (const fill of p.hostInputs) fill();
   for (const step of p.steps) step();
   const nOut = p.outputs.length - p.flags;
   for (let i = nOut; i < p.outputs.length; i++)

@@ -157,13 +157,23 @@ export function rmsprop(lr: LearningRate, gamma = 0.9, eps = 1e-8): RuleOptimize
 
 /**
  * Wrap an optimizer so gradients are first rescaled to a global L2 norm of at most `maxNorm`.
+ * A rule optimizer (the ones here) gives a rule optimizer with the same rule and the clipping
+ * before its own gradient transform, so a compiled SVI step records the update with the
+ * clipping; another optimizer is wrapped.
  * @example
  * const opt = withGlobalNormClipping(adam(1e-3), 1.0);
  */
+export function withGlobalNormClipping(opt: RuleOptimizer, maxNorm: number): RuleOptimizer;
+export function withGlobalNormClipping(opt: Optimizer, maxNorm: number): Optimizer;
 export function withGlobalNormClipping(opt: Optimizer, maxNorm: number): Optimizer {
   if (!(maxNorm > 0)) throw new Error(`withGlobalNormClipping: maxNorm must be positive, got ${maxNorm}`);
+  const name = `${opt.name}+clip`;
+  if (opt instanceof RuleOptimizer) {
+    const inner = opt.transformGrads;
+    return new RuleOptimizer(name, opt.rule, (g) => clipByGlobalNorm(inner ? inner(g) : g, maxNorm));
+  }
   return {
-    name: `${opt.name}+clip`,
+    name,
     init: (p: TensorRecord) => opt.init(p),
     // The clipped gradients are temporaries of this scope; the new state is kept.
     update: (g, s, o) => scope(() => opt.update(clipByGlobalNorm(g, maxNorm), s, o)),

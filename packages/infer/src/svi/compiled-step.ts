@@ -10,22 +10,28 @@
  * `SCRIBE_DEBUG_SVI_COMPILE=1`), where a replay could differ from an eager step or cannot be
  * made: another backend than the cpu; a step that reads values back (value-dependent control
  * flow, an eager value check); a step whose recorded work differs between calls (host values
- * that change per step, subsample indices drawn on the host, anything jitKeyed compares);
+ * that change per step other than through core's `hostScalar`, anything jitKeyed compares);
  * model arguments that are not the same objects from step to step; and losses other than
  * `TraceELBO` and `TraceMeanFieldELBO` (enumeration, user losses). Value checks
  * (argument validation) become outputs: a replay that fails one is rerun eagerly, and the check
  * throws at the next readback as it would have.
  *
  * The model and guide must be functions of their params, arguments and key (as for `jit`): a
- * model that changes with host state between steps (a counter it closes over) is not supported.
+ * model that changes with host state between steps (a counter it closes over) is not supported,
+ * except for numbers it reads through core's `hostScalar` (a KL annealing weight), which are
+ * inputs of the program read afresh at each replay. Subsampled plates' indices are inputs too:
+ * the step runs under {@link KeyedSubsampleMessenger} (keyed-subsample.ts), so the host draws
+ * them from the step's key as the plate would, and the program gathers with them.
  *
  * With an optimizer built from a per-parameter rule (`RuleOptimizer`: SGD, momentum, Adam,
  * ClippedAdam, Adagrad, RMSProp) the update is part of the program too: the optimizer's slots are
  * inputs and the new params and slots outputs, and the numbers that change every step (Adam's
  * bias corrections 1 − β^(t+1), a scheduled learning rate) are computed on the host in float64
  * as an eager update computes them (`LeafRule.stepValues`) and passed in as float64 scalar
- * tensors, so two steps record the same program. Other optimizers (`withGlobalNormClipping`'s
- * wrapper, user objects) update eagerly on the compiled gradients.
+ * tensors, so two steps record the same program (`withGlobalNormClipping` of a rule optimizer is
+ * one, its clipping the optimizer's `transformGrads`). Other optimizers (user objects) update
+ * eagerly on the compiled gradients. The update's params come from the optimizer's `getParams`
+ * of the state, as an eager step's do (an optimizer may note the step there: KL annealing).
  * @module
  */
 import {
@@ -39,6 +45,7 @@ import {
   Tensor,
 } from "@scribe/core";
 import type { OptimizerState, RuleOptimizer, RuleStep } from "../optim/optimizer.js";
+import { KeyedSubsampleMessenger } from "./keyed-subsample.js";
 
 /** The loss and gradients of a step, as `valueAndGrad` of the loss at key `k` gives them. */
 export type LossAndGradAt = (
@@ -143,7 +150,7 @@ export class CompiledLossAndGrad {
     }
     const names = Object.keys(u);
     const program = this.#programFor(args, `grad:${names.join(",")}`, () => (key, ...us) => {
-      const [loss, grads] = this.lossAndGradAt(key, args)(record(names, us));
+      const [loss, grads] = keyedSubsamples(() => this.lossAndGradAt(key, args)(record(names, us)));
       return [loss, ...names.map((n) => grads[n]!)];
     });
     if (!program) return this.lossAndGradAt(k, args)(u);
@@ -170,7 +177,9 @@ export class CompiledLossAndGrad {
     // Elsewhere than the cpu the program would run eagerly, and float64 scalars need not be
     // supported: the caller's eager update takes the numbers as constants.
     if (!optim || this.#refusal || !updatesCompiled || currentBackend() !== cpuBackend()) return null;
-    const names = Object.keys(state.params);
+    // as an eager step, the params are the optimizer's getParams of the state (which may note the step)
+    const current = optim.getParams(state);
+    const names = Object.keys(current);
     const slotNames = names.map((n) => Object.keys(state.slots[n] ?? {}));
     const values = optim.rule.stepValues(state.step);
     const layout = `update${withGrads ? "+grads" : ""}:${names.map((n, i) => `${n}(${slotNames[i]!.join(",")})`).join(",")};${values.length}`;
@@ -179,7 +188,7 @@ export class CompiledLossAndGrad {
     const program = this.#programFor(args, layout, () => (key, ...xs) => {
       const params = record(names, xs.slice(0, nP));
       const slots = unflattenSlots(names, slotNames, xs.slice(nP, nP + nS));
-      const [loss, grads] = this.lossAndGradAt(key, args)(params);
+      const [loss, grads] = keyedSubsamples(() => this.lossAndGradAt(key, args)(params));
       const next = optim.apply(xs.slice(nP + nS), grads, params, slots);
       return [
         loss,
@@ -190,7 +199,7 @@ export class CompiledLossAndGrad {
     });
     if (!program) return null;
     const inputs = [
-      ...names.map((n) => state.params[n]!),
+      ...names.map((n) => current[n]!),
       ...names.flatMap((n, i) => slotNames[i]!.map((s) => state.slots[n]![s]!)),
       // float64 on the host, float64 in the program: the same numbers as an eager update's constants
       ...values.map((v) => scalar(v, "float64")),
@@ -258,6 +267,11 @@ export class CompiledLossAndGrad {
     this.#program = jitKeyed(body());
     return this.#program;
   }
+}
+
+/** Run a step's loss with subsampled plates' indices drawn as host inputs (keyed-subsample.ts). */
+function keyedSubsamples<R>(f: () => R): R {
+  return new KeyedSubsampleMessenger().run(f);
 }
 
 function record(names: readonly string[], ts: readonly Tensor[]): Record<string, Tensor> {

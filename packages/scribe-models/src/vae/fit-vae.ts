@@ -22,7 +22,7 @@ import { libraryMeanOf } from "../laplace/log-offset.js";
 import { fitCapturedTotals, fitTotals, lnmvcpCapturePrior } from "../laplace/totals.js";
 import { type ModelOptions, type ModelType, makeConfig } from "../models/config.js";
 import { resolveValidation, runWithValidation, splitCells } from "./held-out.js";
-import { AnnealedOptimizer, KlAnnealing } from "./kl-annealing.js";
+import { annealOptimizer, KlAnnealing } from "./kl-annealing.js";
 import { flowLatentPrior } from "./latent-flow-prior.js";
 import {
   isLogNormalVaeModel,
@@ -56,6 +56,8 @@ export interface VaeFitOutcome {
   interrupted: boolean;
   earlyStopped: boolean;
   skippedSteps: number;
+  /** Whether the steps ran compiled (as `FitOutcome.compiledStep`). */
+  compiledStep: SVI<unknown[]>["compiledStep"];
 }
 
 interface Host {
@@ -266,8 +268,9 @@ export async function fitVae(data: Tensor | AnnData, options: VaeFitOptions): Pr
     throw new Error(`fit (vae): nSteps must be a non-negative integer, got ${nSteps}`);
   const batchSize = options.batchSize ?? null;
   const lr = options.learningRate ?? 1e-3;
-  const optim = new AnnealedOptimizer(options.optimizer ?? new Adam(lr), clock);
-  const svi = new SVI(model, guide, optim, new TraceMeanFieldELBO());
+  const optim = annealOptimizer(options.optimizer ?? new Adam(lr), clock);
+  const sviOptions = options.compileStep === undefined ? {} : { compileStep: options.compileStep };
+  const svi = new SVI(model, guide, optim, new TraceMeanFieldELBO(), sviOptions);
   let sum = 0;
   for (let i = 0; i < host.data.length; i++) sum += host.data[i]! * ((i % 9973) + 1);
   const { latentPrior: _lp, ...vFp } = { ...vopts, latentPrior: undefined };
@@ -374,5 +377,6 @@ export async function fitVae(data: Tensor | AnnData, options: VaeFitOptions): Pr
     interrupted: run.interrupted,
     earlyStopped: run.stoppedEarly ?? false,
     skippedSteps: run.skippedSteps,
+    compiledStep: svi.compiledStep,
   };
 }

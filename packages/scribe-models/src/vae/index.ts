@@ -16,7 +16,7 @@ export {
   type VaeValidationOptions,
   type ValidationRecord,
 } from "./held-out.js";
-export { AnnealedOptimizer, KlAnnealing } from "./kl-annealing.js";
+export { AnnealedOptimizer, AnnealedRuleOptimizer, annealOptimizer, KlAnnealing } from "./kl-annealing.js";
 export { flowLatentPrior, LATENT_PRIOR_FLOW } from "./latent-flow-prior.js";
 export {
   type DecodedLogNormalCells,

@@ -5,11 +5,19 @@
  * uninterrupted one. The SVI loop is used as is: {@link AnnealedOptimizer} wraps the
  * optimizer and, when SVI asks it for the params of the state a step starts from (just
  * before the loss is traced), records that state's step in the {@link KlAnnealing} clock the
- * model and guide read β from.
+ * model and guide read β from. β enters the trace as core's `hostScalar`, so SVI's compiled
+ * step takes it as an input read afresh at every replay (the recorded program does not change
+ * with β); with a rule optimizer ({@link annealOptimizer}) the update is compiled too.
  * @module
  */
-import { scalar, type Tensor } from "@scribe/core";
-import type { Optimizer, OptimizerState, TensorRecord, UpdateOptions } from "@scribe/infer";
+import { hostScalar, type Tensor } from "@scribe/core";
+import {
+  type Optimizer,
+  type OptimizerState,
+  RuleOptimizer,
+  type TensorRecord,
+  type UpdateOptions,
+} from "@scribe/infer";
 
 /**
  * The KL weight of the step being traced: β = min(1, (step + 1) / warmupSteps), so the
@@ -31,9 +39,38 @@ export class KlAnnealing {
   get beta(): number {
     return this.warmupSteps === 0 ? 1 : Math.min(1, (this.step + 1) / this.warmupSteps);
   }
-  /** β as a scalar tensor (a tensor, not a literal, so the traced expressions do not change with β). */
+  /**
+   * β as a scalar tensor (a tensor, not a literal, so the traced expressions do not change with
+   * β), a host input of a compiled step (read from this clock at every replay).
+   */
   betaTensor(): Tensor {
-    return scalar(this.beta);
+    return hostScalar(() => this.beta);
+  }
+}
+
+/**
+ * `inner` reporting each state's step count to `clock`: an {@link AnnealedRuleOptimizer} when
+ * `inner` is a rule optimizer (the built-in ones: SVI's compiled step then includes the
+ * update), else an {@link AnnealedOptimizer}.
+ */
+export function annealOptimizer(inner: Optimizer, clock: KlAnnealing): Optimizer {
+  return inner instanceof RuleOptimizer
+    ? new AnnealedRuleOptimizer(inner, clock)
+    : new AnnealedOptimizer(inner, clock);
+}
+
+/** A rule optimizer that reports each state's step count to a {@link KlAnnealing} clock; otherwise `inner`'s rule. */
+export class AnnealedRuleOptimizer extends RuleOptimizer {
+  constructor(
+    inner: RuleOptimizer,
+    readonly clock: KlAnnealing,
+  ) {
+    super(inner.name, inner.rule, inner.transformGrads);
+  }
+  /** The params of `state`; records `state.step` as the clock's step (SVI calls this right before tracing a step's loss). */
+  override getParams(state: OptimizerState): TensorRecord {
+    this.clock.step = state.step;
+    return super.getParams(state);
   }
 }
 
