@@ -102,11 +102,19 @@ describe("SVI compiled step with the optimizer update", () => {
     const optim = () => withGlobalNormClipping(adam(0.05), 0.5);
     const eager = await runOnce(optim, false, false);
     const compiled = await runOnce(optim, true, false);
-    expect(compiled.status).toEqual({ state: "compiled", refusal: null, replays: STEPS - 2, withUpdate: true });
+    expect(compiled.status).toEqual({
+      state: "compiled",
+      refusal: null,
+      replays: STEPS - 2,
+      withUpdate: true,
+    });
     const close = (a: number, b: number) => Math.abs(a - b) <= 1e-5 * Math.max(1, Math.abs(b));
     expect(compiled.losses.every((l, i) => close(l, eager.losses[i]!))).toBe(true);
     for (const [k, v] of Object.entries(eager.state))
-      expect(compiled.state[k]!.every((x, i) => close(x, v[i]!)), k).toBe(true);
+      expect(
+        compiled.state[k]!.every((x, i) => close(x, v[i]!)),
+        k,
+      ).toBe(true);
     // the clip binds: unclipped adam moves loc elsewhere
     const unclipped = await runOnce(() => adam(0.05), false, false);
     expect(Math.abs(unclipped.state.loc![0]! - eager.state.loc![0]!)).toBeGreaterThan(1e-4);
