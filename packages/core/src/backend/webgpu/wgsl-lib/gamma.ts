@@ -42,6 +42,15 @@ const nearRootsWgsl = (roots: readonly RootTaylor[]) =>
     })
     .join("\n  ");
 
+/**
+ * Statements returning f(a) − f(b) through one call site of f, a loop of two evaluations:
+ * shader compilers inline every call site, and SwiftShader compiles each copy (the reflection
+ * and negative-root tables of log Γ or ψ are most of a kernel's code). Bit for bit the
+ * subtraction of the two calls.
+ */
+const differenceOnce = (f: string, a: string, b: string) =>
+  `var d = 0.0; for (var i = 0; i < 2; i++) { let v = ${f}(select(${b}, ${a}, i == 0)); d = select(d - v, v, i == 0); } return d;`;
+
 /** Σ_{k≥1} c_k z^k (the even-power tail of an asymptotic series). */
 const evenTail = (c: readonly number[], z: string) => `(${hornerWgsl(c, z)} * ${z})`;
 
@@ -85,13 +94,27 @@ export const GAMMA_LIB: Record<string, LibFn> = {
   return ${F(LOG_PI)} - log(abs(sp_sinpi(x))) - pos;
 }`,
   },
-  sp_lgamma1p: {
-    code: `fn sp_lgamma1p(t: f32) -> f32 {
-  if (!(abs(t) <= 0.5 || (t > 0.5 && t <= 1.5))) { return sp_lgamma(1.0 + t); }
+  sp_lgamma1p_series: {
+    // log Γ(1 + t) for −0.5 ≤ t ≤ 1.5 by the series about 1 or 2.
+    code: `fn sp_lgamma1p_series(t: f32) -> f32 {
   let near0 = abs(t) <= 0.5;
   let r = sp_lgamma_around2(select(t - 1.0, t, near0));
   if (near0) { return r - sp_log1p(t); }
   return r;
+}`,
+  },
+  sp_lgamma1p: {
+    code: `fn sp_lgamma1p(t: f32) -> f32 {
+  if (!(abs(t) <= 0.5 || (t > 0.5 && t <= 1.5))) { return sp_lgamma(1.0 + t); }
+  return sp_lgamma1p_series(t);
+}`,
+  },
+  sp_lgamma1p_pos: {
+    // sp_lgamma1p for t ≥ −0.5, where 1 + t needs no reflection: sp_lgamma_pos(1 + t) (what
+    // sp_lgamma returns there) instead of sp_lgamma's reflection and negative-root tables.
+    code: `fn sp_lgamma1p_pos(t: f32) -> f32 {
+  if (t > 1.5) { return sp_lgamma_pos(1.0 + t); }
+  return sp_lgamma1p_series(t);
 }`,
   },
   sp_digamma_asym: {
@@ -159,7 +182,7 @@ export const GAMMA_LIB: Record<string, LibFn> = {
     return acc + log(p);
   }
   let m = select(0.0, ceil(10.0 - th), th < 10.0);
-  if (y < m) { return sp_lgamma(th + y) - sp_lgamma(th); }
+  if (y < m) { ${differenceOnce("sp_lgamma", "th + y", "th")} }
   var p = 1.0;
   for (var k = 0.0; k < m; k += 1.0) { p *= th + k; }
   return log(p) + sp_lgamma_shift_asym(th + m, y - m);
@@ -171,7 +194,7 @@ export const GAMMA_LIB: Record<string, LibFn> = {
   if (y == 0.0) { return 0.0; }
   let direct = y <= ${F(M)} && floor(y) == y;
   let m = select(0.0, ceil(10.0 - th), th < 10.0);
-  if (!direct && y < m) { return sp_digamma(th + y) - sp_digamma(th); }
+  if (!direct && y < m) { ${differenceOnce("sp_digamma", "th + y", "th")} }
   // Σ 1/(θ + k) over k < y (direct) or k < m (the shift before the asymptotic form): one loop.
   var s = 0.0;
   for (var k = select(m, y, direct) - 1.0; k >= 0.0; k -= 1.0) { s += 1.0 / (th + k); }
@@ -187,7 +210,7 @@ export const GAMMA_LIB: Record<string, LibFn> = {
   if (y == 0.0) { return 0.0; }
   let direct = y <= ${F(M)} && floor(y) == y;
   let m = select(0.0, ceil(10.0 - th), th < 10.0);
-  if (!direct && y < m) { return sp_trigamma(th + y) - sp_trigamma(th); }
+  if (!direct && y < m) { ${differenceOnce("sp_trigamma", "th + y", "th")} }
   var s = 0.0;
   for (var k = select(m, y, direct) - 1.0; k >= 0.0; k -= 1.0) { let u = th + k; s += 1.0 / (u * u); }
   if (direct) { return -s; }
@@ -201,6 +224,25 @@ export const GAMMA_LIB: Record<string, LibFn> = {
   sp_lfactorial: {
     code: "fn sp_lfactorial(y: f32) -> f32 { if (y == 0.0 || y == 1.0) { return 0.0; } return sp_lgamma(y + 1.0); }",
   },
+  sp_lgamma_terms: {
+    // log Γ at lo, hi and lo + hi (0 < lo ≤ hi; the last two only when hi < 10, else 0) and
+    // sp_lgamma_shift_asym(hi, lo), the pieces of log B(lo, hi) in sp_betaln's branches and of
+    // betainc's prefactor. The three evaluations run through one inlined copy of log Γ (a loop:
+    // three call sites compiled three copies). With onePlus0 (for lo) or onePlusRest (for hi and
+    // lo + hi), an evaluation is sp_lgamma1p_pos, log Γ(1 + z); else sp_lgamma_pos, which is what
+    // sp_lgamma returns for these positive arguments.
+    code: `fn sp_lgamma_terms(lo: f32, hi: f32, onePlus0: bool, onePlusRest: bool) -> vec4<f32> {
+  var g = vec3<f32>(0.0);
+  let n = select(1, 3, hi < 10.0);
+  for (var i = 0; i < n; i++) {
+    let z = select(select(lo + hi, hi, i == 1), lo, i == 0);
+    let onePlus = select(onePlusRest, onePlus0, i == 0);
+    if (onePlus && z <= 1.5) { g[i] = sp_lgamma1p_series(z); }
+    else { g[i] = sp_lgamma_pos(select(z, 1.0 + z, onePlus)); }
+  }
+  return vec4<f32>(g, sp_lgamma_shift_asym(hi, lo));
+}`,
+  },
   sp_betaln: {
     code: `fn sp_betaln(a: f32, b: f32) -> f32 {
   if (sp_isnan(a) || sp_isnan(b) || a < 0.0 || b < 0.0) { return sp_nan(); }
@@ -208,9 +250,9 @@ export const GAMMA_LIB: Record<string, LibFn> = {
   if (lo == 0.0) { return sp_inf(); }
   if (sp_isinf(hi)) { return -sp_inf(); }
   if (lo < 10.0) {
-    let glo = sp_lgamma(lo);
-    if (hi < 10.0) { return glo + sp_lgamma(hi) - sp_lgamma(lo + hi); }
-    return glo - sp_lgamma_shift_asym(hi, lo);
+    let g = sp_lgamma_terms(lo, hi, false, false);
+    if (hi < 10.0) { return g.x + g.y - g.z; }
+    return g.x - g.w;
   }
   let s = lo + hi;
   return ${F(HALF_LOG_2PI)} - 0.5 * log(s) - (lo - 0.5) * sp_log1p(hi / lo) - (hi - 0.5) * sp_log1p(lo / hi)

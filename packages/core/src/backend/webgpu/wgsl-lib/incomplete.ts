@@ -67,9 +67,15 @@ function betaCf(grads: boolean): string {
     grads
       ? `
   let bBig = b >= 1.0;
-  let psi1 = select(-1.0, 1.0, bBig) * sp_digammaShiftDiff(select(a + b, a + 1.0, bBig), select(1.0 - b, b - 1.0, bBig));
+  // both ψ differences through one call site (a loop), as sp_lgamma_terms
+  var psis = vec2<f32>(0.0);
+  for (var i = 0; i < 2; i++) {
+    let first = i == 0;
+    psis[i] = sp_digammaShiftDiff(select(b, select(a + b, a + 1.0, bBig), first), select(a, select(1.0 - b, b - 1.0, bBig), first));
+  }
+  let psi1 = select(-1.0, 1.0, bBig) * psis.x;
   let ga = v * (log(x) + psi1 + dha / h);
-  let gb = v * (sp_log1p(-x) + sp_digammaShiftDiff(b, a) + dhb / h);
+  let gb = v * (sp_log1p(-x) + psis.y + dhb / h);
   return vec3<f32>(v, ga, gb);`
       : `
   return vec3<f32>(v, 0.0, 0.0);`
@@ -97,9 +103,9 @@ function betaAll(grads: boolean): string {
 // As in gamma.ts, each function below calls sp_gamma_pre (and ψ) once with its argument selected
 // per branch: shader compilers inline every call site, SwiftShader compiles each copy.
 export const INCOMPLETE_LIB: Record<string, LibFn> = {
-  sp_gamma_logpre: {
-    code: `fn sp_gamma_logpre(a: f32, x: f32) -> f32 {
-  if (a < 10.0) { return a * log(x) - x - sp_lgamma(a); }
+  sp_gamma_logpre_large: {
+    // log(x^a e^−x / Γ(a)) for a ≥ 10 (sp_gamma_pre's other branch uses log Γ(1 + a)).
+    code: `fn sp_gamma_logpre_large(a: f32, x: f32) -> f32 {
   let t = (x - a) / a;
   let phi = select(x / a - 1.0 - log(x / a), -sp_log1pmx(t), abs(t) < 0.5);
   return 0.5 * log(a) - ${F(HALF_LOG_2PI)} - a * phi - sp_lgamma_stirling(a);
@@ -109,9 +115,9 @@ export const INCOMPLETE_LIB: Record<string, LibFn> = {
     code: `fn sp_gamma_pre(a: f32, x: f32, shift: f32) -> f32 {
   if (a < 10.0) {
     let scale = select(a, 1.0, shift == 1.0);
-    return exp(a * log(x) - x - sp_lgamma1p(a)) * scale;
+    return exp(a * log(x) - x - sp_lgamma1p_pos(a)) * scale;
   }
-  let p = exp(sp_gamma_logpre(a, x));
+  let p = exp(sp_gamma_logpre_large(a, x));
   return select(p, p / a, shift == 1.0);
 }`,
   },
@@ -145,7 +151,7 @@ export const INCOMPLETE_LIB: Record<string, LibFn> = {
   },
   sp_gamma_upper_small: {
     code: `fn sp_gamma_upper_small(a: f32, x: f32) -> f32 {
-  let u = a * log(x) - sp_lgamma1p(a);
+  let u = a * log(x) - sp_lgamma1p_pos(a);
   var term = 1.0; var sum = 0.0;
   for (var n = 1.0; n < 200.0; n += 1.0) { term *= -x / n; let c = term / (a + n); sum += c; if (abs(c) <= ${EPS} * abs(sum)) { break; } }
   return -sp_expm1(u) - a * exp(u) * sum;
@@ -237,13 +243,13 @@ export const INCOMPLETE_LIB: Record<string, LibFn> = {
     code: `fn sp_gammaSampleGrad(alpha: f32, x: f32) -> f32 {
   if (!(alpha > 0.0) || !(x >= 0.0)) { return sp_nan(); }
   if (x == 0.0 || sp_isinf(x)) { return 0.0; }
-  let logPdf = (alpha - 1.0) * log(x) - x - sp_lgamma(alpha);
+  let logPdf = (alpha - 1.0) * log(x) - x - sp_lgamma_pos(alpha);
   return -sp_gammaincGradA(alpha, x) * exp(-logPdf);
 }`,
   },
-  sp_beta_logpre: {
-    code: `fn sp_beta_logpre(a: f32, b: f32, x: f32) -> f32 {
-  if (a < 10.0 || b < 10.0) { return a * log(x) + b * sp_log1p(-x) - sp_betaln(a, b); }
+  sp_beta_logpre_large: {
+    // log(x^a (1−x)^b / B(a, b)) for a, b ≥ 10, by Stirling's series with log1pmx.
+    code: `fn sp_beta_logpre_large(a: f32, b: f32, x: f32) -> f32 {
   let s = a + b; let x0 = a / s; let d = x - x0;
   let t1 = (d * s) / a; let t2 = -(d * s) / b;
   let m1 = select(log(x) + sp_log1p(b / a) - t1, sp_log1pmx(t1), abs(t1) < 0.5);
@@ -253,13 +259,24 @@ export const INCOMPLETE_LIB: Record<string, LibFn> = {
 }`,
   },
   sp_beta_logpre_over_a: {
+    // log(x^a (1−x)^b / (a B(a, b))) for a, b > 0 (betainc's checks), x in (0, 1). log B(a, b)
+    // is sp_betaln's for a ≥ 1 (Stirling's form for a, b ≥ 10); for a < 1,
+    // log Γ(1+a) + log Γ(1+b) − log Γ(1+a+b) + log1p(a/b) when b < 1, else
+    // log Γ(1+a) − sp_lgammaShiftDiff(b, a) (whose branches for a in (0, 1) are log Γ(b+a) − log Γ(b)
+    // for b < 10, the asymptotic difference above). All log Γ terms come from one
+    // sp_lgamma_terms call (one inlined copy): they were eight copies of the full log Γ.
     code: `fn sp_beta_logpre_over_a(a: f32, b: f32, x: f32) -> f32 {
-  if (a >= 1.0) { return sp_beta_logpre(a, b, x) - log(a); }
-  let la = sp_lgamma1p(a);
-  var logAB = 0.0;
-  if (b < 1.0) { logAB = la + sp_lgamma1p(b) - sp_lgamma1p(a + b) + sp_log1p(a / b); }
-  else { logAB = la - sp_lgammaShiftDiff(b, a); }
-  return a * log(x) + b * sp_log1p(-x) - logAB;
+  if (a >= 10.0 && b >= 10.0) { return sp_beta_logpre_large(a, b, x) - log(a); }
+  let head = a * log(x) + b * sp_log1p(-x);
+  let lo = min(a, b); let hi = max(a, b);
+  let small = a < 1.0;
+  let g = sp_lgamma_terms(lo, hi, small, small && hi < 1.0);
+  if (!small) {
+    let lbeta = select(select(g.x - g.w, g.x + g.y - g.z, hi < 10.0), -sp_inf(), sp_isinf(hi));
+    return head - lbeta - log(a);
+  }
+  if (b < 1.0) { return head - (g.x + g.y - g.z + sp_log1p(a / b)); }
+  return head - (g.x - select(0.0 + g.w, g.z - g.y, hi < 10.0));
 }`,
   },
   sp_beta_cf: { code: betaCf(false) },
