@@ -48,8 +48,34 @@ function kernelFor(spec: KernelModuleSpec): Promise<MCMCKernel> {
   return k;
 }
 
+let tsxRegistered: Promise<void> | null = null;
+
+/**
+ * Import a kernel's module. A TypeScript module (.ts, .mts, .cts) needs tsx: when this worker
+ * runs the built library (this file as JavaScript) tsx is registered here first, without the
+ * project's tsconfig, so the module's `@scribe/*` imports resolve through node_modules to the
+ * same build this worker runs (a tsconfig `paths` entry pointing at the sources would load a
+ * second copy of the library). Without tsx installed the error says so. Run from the sources,
+ * the worker has tsx registered already (parallel-node.ts).
+ */
+async function importModule(module: string): Promise<unknown> {
+  if (/\.[cm]?ts$/.test(module) && !import.meta.url.endsWith(".ts")) {
+    tsxRegistered ??= (async () => {
+      const api = "tsx/esm/api"; // a variable: bundlers must not resolve this Node-only dev tool
+      const tsx = (await import(api).catch((e: unknown) => {
+        throw new Error(
+          `parallel MCMC: the kernel module ${module} is TypeScript, which needs tsx in the worker (npm install tsx): ${e instanceof Error ? e.message : String(e)}`,
+        );
+      })) as { register(options: { tsconfig: false }): void };
+      tsx.register({ tsconfig: false });
+    })();
+    await tsxRegistered;
+  }
+  return import(module);
+}
+
 async function loadKernel(spec: KernelModuleSpec): Promise<MCMCKernel> {
-  const mod = (await import(spec.module)) as Record<string, unknown>;
+  const mod = (await importModule(spec.module)) as Record<string, unknown>;
   const exp = mod[spec.exportName];
   if (exp === undefined)
     throw new Error(`parallel MCMC: module ${spec.module} has no export '${spec.exportName}'`);
@@ -72,7 +98,7 @@ parentPort?.on("message", async (job: WorkerJob | WorkerPreload) => {
   const port = parentPort!;
   if ("preload" in job) {
     try {
-      await import(job.preload.module); // cached for the jobs' loadKernel
+      await importModule(job.preload.module); // cached for the jobs' loadKernel
       port.postMessage({ type: "ready" } satisfies WorkerMessage);
     } catch (e) {
       port.postMessage({
