@@ -15,8 +15,12 @@
  * the loop again on WebGPU from the same data and key, with compute passes, submits and
  * readbacks per step.
  *
+ * Each CPU row says whether SVI's compiled step replayed the steps (`compiled`) or they ran
+ * eagerly (`eager`, with the reason); `--eager` turns the compiled step off (the same rows, for a
+ * same-run comparison).
+ *
  * Usage: npx tsx bench/w2.ts [--sizes a,b,c,s] [--steps 2000] [--time-steps 30] [--threads 2] [--seed 10]
- *   [--backend webgpu] [--materialize] (realize r_g before the NB: shows the cost of the core
+ *   [--backend webgpu] [--eager] [--materialize] (realize r_g before the NB: shows the cost of the core
  *   re-evaluating the broadcast LogNormal draw inside the [cells, genes] loop)
  */
 
@@ -206,6 +210,14 @@ export async function runW2(args: string[]): Promise<void> {
   // seed 10 draws p ≈ 0.26 (moderate counts); seed 0 draws p ≈ 0.02 (almost all zeros)
   const seed = Number(argValue(args, "--seed") ?? 10);
   const backend = argValue(args, "--backend") ?? "cpu";
+  const sviOptions = { compileStep: !args.includes("--eager") };
+  /** How the steps ran: compiled (replayed) or eager, with the refusal. */
+  const how = (svi: SVI<[Tensor]>) => {
+    const c = svi.compiledStep;
+    return c.state === "compiled"
+      ? `compiled, ${c.replays} replays`
+      : `${c.state}${c.refusal ? `: ${c.refusal}` : ""}`;
+  };
   console.log(
     `W2 nbvcp SVI (TraceELBO, 1 particle, Adam 0.01, float32); timing ${timeN} steps after 5 warm-up`,
   );
@@ -236,19 +248,19 @@ export async function runW2(args: string[]): Promise<void> {
       argsT[0].dispose();
       argsT = [fromTypedArray(data.counts, data.shape)];
       const pyro = cfg.pyro[th > 1 ? 1 : 0]!;
-      const svi = new SVI(model, guide, adam(0.01), new TraceELBO());
+      const svi = new SVI(model, guide, adam(0.01), new TraceELBO(), sviOptions);
       const st = svi.init(key(1), argsT);
       const { msPerStep, state } = timeSteps(svi, st, argsT, 5, timeN);
       svi.optim.dispose(state.optimState);
       rows.push(
-        `  ${th} thread${th > 1 ? "s" : " "}, svi.update:        ${msPerStep.toFixed(1).padStart(8)} ms/step   Pyro ${String(pyro).padStart(5)} ms/step   speed-up ×${(pyro / msPerStep).toFixed(2)}`,
+        `  ${th} thread${th > 1 ? "s" : " "}, svi.update:        ${msPerStep.toFixed(1).padStart(8)} ms/step   Pyro ${String(pyro).padStart(5)} ms/step   speed-up ×${(pyro / msPerStep).toFixed(2)}   (${how(svi)})`,
       );
       console.log(rows[rows.length - 1]);
-      const sviL = new SVI(model, guide, adam(0.01), new TraceELBO());
+      const sviL = new SVI(model, guide, adam(0.01), new TraceELBO(), sviOptions);
       const loop = await timeLoop(sviL, sviL.init(key(1), argsT), argsT, 5, timeN);
       sviL.optim.dispose(loop.state.optimState);
       rows.push(
-        `  ${th} thread${th > 1 ? "s" : " "}, svi.run (stable): ${loop.msPerStep.toFixed(1).padStart(8)} ms/step   Pyro ${String(pyro).padStart(5)} ms/step   speed-up ×${(pyro / loop.msPerStep).toFixed(2)}   (loop / update ×${(loop.msPerStep / msPerStep).toFixed(3)})`,
+        `  ${th} thread${th > 1 ? "s" : " "}, svi.run (stable): ${loop.msPerStep.toFixed(1).padStart(8)} ms/step   Pyro ${String(pyro).padStart(5)} ms/step   speed-up ×${(pyro / loop.msPerStep).toFixed(2)}   (loop / update ×${(loop.msPerStep / msPerStep).toFixed(3)}; ${how(sviL)})`,
       );
       console.log(rows[rows.length - 1]);
       if (th === 1 && backend === "webgpu") {
