@@ -8,7 +8,9 @@ import { write10x } from "@scribe/models/io/node.js";
 import { describe, expect, it } from "vitest";
 import { cliInProcess as cli } from "./cli-in-process.js";
 
-const MAIN = "packages/scribe-models/src/cli/main.ts";
+// the build (vitest brings it up to date first, test/setup/build-packages.ts): plain Node starts
+// the command in well under a second, through tsx on the sources it took seconds
+const MAIN = "packages/scribe-models/dist/cli/main.js";
 
 function makeData(dir: string): string {
   const C = 60;
@@ -49,7 +51,7 @@ describe("scribe fit", () => {
     expect(full.code, full.stderr).toBe(0);
     const out = join(dir, "int");
     const code = await new Promise<number | null>((resolve) => {
-      const child = spawn(process.execPath, ["--import", "tsx", MAIN, ...common, "--out", out], {
+      const child = spawn(process.execPath, [MAIN, ...common, "--out", out], {
         stdio: ["ignore", "pipe", "pipe"],
       });
       let sent = false;

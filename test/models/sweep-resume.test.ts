@@ -11,7 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cli } from "../helpers/sweep-fixture.js";
 import { writeSimulatedDe } from "./shard-sim-data.js";
 
-const MAIN = "packages/scribe-models/src/cli/main.ts";
+// the build (vitest brings it up to date first, test/setup/build-packages.ts): plain Node starts
+// the command in well under a second, through tsx on the sources it took seconds
+const MAIN = "packages/scribe-models/dist/cli/main.js";
 // enough steps that the child is still fitting when its first checkpoint lands (110 steps to go)
 const STEPS = 120;
 const CHECKPOINT_EVERY = 10;
@@ -28,7 +30,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 /** Run `scribe sweep CONFIG` in a child; SIGKILL it once `file` exists. */
 function killWhenExists(cfg: string, file: string): Promise<{ killed: boolean; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", MAIN, "sweep", cfg], {
+    const child = spawn(process.execPath, [MAIN, "sweep", cfg], {
       stdio: ["ignore", "ignore", "pipe"],
     });
     let stderr = "";
