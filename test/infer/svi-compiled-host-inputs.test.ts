@@ -61,6 +61,24 @@ function disposeState(state: SVIState) {
   for (const sl of Object.values(state.optimState.slots)) dispose(Object.values(sl));
 }
 
+interface Run {
+  losses: number[];
+  values: Record<string, number[]>;
+  status: SVI<[Tensor]>["compiledStep"];
+}
+
+/** The compiled run replayed every step after its `recordings` (update included) and gave the eager run's bits. */
+function expectReplayedAsEager(compiled: Run, eager: Run, recordings: number) {
+  expect(compiled.status).toEqual({
+    state: "compiled",
+    refusal: null,
+    replays: STEPS - recordings,
+    withUpdate: true,
+  });
+  expect(compiled.losses).toEqual(eager.losses);
+  expect(compiled.values).toEqual(eager.values);
+}
+
 describe("SVI compiled step: host inputs", () => {
   it("a subsampled plate (indices redrawn from each step's key): same losses, params and slots as eager", async () => {
     const runOnce = async (compileStep: boolean) => {
@@ -81,14 +99,7 @@ describe("SVI compiled step: host inputs", () => {
     const compiled = await runOnce(true);
     // three recordings: the first step's work differs from the next two (the first call fuses
     // the guide's fresh params otherwise), so jitKeyed records a third before it replays
-    expect(compiled.status).toEqual({
-      state: "compiled",
-      refusal: null,
-      replays: STEPS - 3,
-      withUpdate: true,
-    });
-    expect(compiled.losses).toEqual(eager.losses);
-    expect(compiled.values).toEqual(eager.values);
+    expectReplayedAsEager(compiled, eager, 3);
     expect(compiled.grown).toBe(eager.grown);
     // the minibatches differ from step to step: only the sampled rows' guide params moved, so
     // after 12 steps of 6 of 20 points some rows may be untouched, but not all rows are alike
@@ -133,14 +144,7 @@ describe("SVI compiled step: host inputs", () => {
     };
     const eager = await runOnce(false);
     const compiled = await runOnce(true);
-    expect(compiled.status).toEqual({
-      state: "compiled",
-      refusal: null,
-      replays: STEPS - 2,
-      withUpdate: true,
-    });
-    expect(compiled.losses).toEqual(eager.losses);
-    expect(compiled.values).toEqual(eager.values);
+    expectReplayedAsEager(compiled, eager, 2);
     // β mattered: the same steps with β = 1 throughout give other losses
     expect(new Set(eager.losses.slice(0, 8)).size).toBe(8);
   });
