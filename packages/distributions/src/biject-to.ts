@@ -26,8 +26,10 @@ const registry = new Map<string, TransformFactory>();
 
 /**
  * Register (or replace) the factory used by {@link bijectTo} for constraints whose `name` is `kind`.
+ * The registry is the process's: replacing a built-in kind ("positive") changes every later
+ * fit's unconstrained parameterization.
  * @example
- * registerBijection("positive", () => new SoftplusTransform());
+ * registerBijection("softplus_positive", () => new SoftplusTransform()); // a constraint of that name now maps through softplus
  */
 export function registerBijection(kind: string, factory: TransformFactory): void {
   registry.set(kind, factory);
