@@ -96,9 +96,9 @@ export default defineConfig({
         },
       },
       {
-        // The model, CLI and top-level suites in worker threads. The build is loaded by Node's
-        // own loader, once per worker thread, so these files share its modules (vite-node
-        // still gives each file its own test modules): 125 → 46 s of loading over the suite.
+        // The model, CLI and top-level suites in worker threads, isolate off as "unit": the
+        // build, loaded by Node's own loader once per worker thread, and the test helpers are
+        // shared by the files a thread runs: 125 → 46 s of loading over the suite.
         // A fit's bits therefore must not depend on the files run before it in the thread; the
         // one process-wide change a suite made (an @example replacing the "positive"
         // bijection) is gone, and all these files pass in one thread in any order tried
