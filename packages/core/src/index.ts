@@ -40,6 +40,7 @@ export {
   uniform as uniformValues,
 } from "./random/index.js";
 // Node-only modules loaded on demand, with a clear error in a browser bundle.
+export { debugEnv } from "./runtime/debug-env.js";
 export { loadNodeOnly } from "./runtime/node-only.js";
 export { gaussLegendre01 } from "./special/scalar/gauss-legendre.js";
 export * as specialScalar from "./special/scalar/index.js";

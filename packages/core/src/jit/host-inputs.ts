@@ -37,8 +37,7 @@ export function observeHostInputs(o: HostInputObserver | null): HostInputObserve
  * call (see the file comment); eagerly `scalar(read(), dtype)`.
  * @example
  * let beta = 0.25;
- * const w = hostScalar(() => beta); // a compiled step would read beta again at its next replay
- * w.item(); // 0.25
+ * const w = hostScalar(() => beta); // 0.25 now; a compiled step reads beta again at each replay
  */
 export function hostScalar(read: () => number, dtype: DType = "float32"): Tensor {
   const t = scalar(read(), dtype);

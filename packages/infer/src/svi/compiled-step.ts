@@ -37,6 +37,7 @@
 import {
   cpuBackend,
   currentBackend,
+  debugEnv,
   jitKeyed,
   type Key,
   type KeyedJitted,
@@ -88,8 +89,7 @@ export function compiledSVIStepsByDefault(): boolean {
 const MAX_ARGUMENT_CHANGES = 2;
 
 function debugOn(): boolean {
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
-  return Boolean(env?.SCRIBE_DEBUG_SVI_COMPILE);
+  return debugEnv("SCRIBE_DEBUG_SVI_COMPILE") !== undefined;
 }
 
 /** Where the compiled step stands (see `SVI.compiledStep`). */

@@ -1,36 +1,13 @@
 /// <reference types="@webgpu/types" />
+import { debugEnv } from "../../runtime/debug-env.js";
+
 /** How a shader binds each buffer, in binding order. */
 export type BindingKind = "uniform" | "read" | "write";
-
-/** What the cache has compiled: for tests and for finding which shaders cost the most. */
-export interface PipelineStats {
-  /** Pipelines created (distinct sources and binding layouts). */
-  compiled: number;
-  /** Milliseconds spent creating them (the synchronous part: all of it on Dawn/SwiftShader). */
-  ms: number;
-  /** Characters of WGSL compiled. */
-  chars: number;
-}
-
-/**
- * `SCRIBE_DEBUG_WEBGPU_PIPELINES=1` logs each compile (its time, size and library functions) to
- * stderr; `=source` adds the WGSL.
- */
-function debugMode(): string | undefined {
-  try {
-    const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
-    return env?.SCRIBE_DEBUG_WEBGPU_PIPELINES || undefined;
-  } catch {
-    // Deno without --allow-env throws on reading the environment: no debugging there
-    return undefined;
-  }
-}
 
 /** Compiled compute pipelines keyed by WGSL source (one compile per distinct kernel structure). */
 export class PipelineCache {
   readonly #device: GPUDevice;
   readonly #cache = new Map<string, GPUComputePipeline>();
-  readonly stats: PipelineStats = { compiled: 0, ms: 0, chars: 0 };
 
   constructor(device: GPUDevice) {
     this.#device = device;
@@ -66,14 +43,13 @@ export class PipelineCache {
         if (err) console.error(`scribe webgpu: a generated shader failed to compile: ${err.message}`);
       });
       this.#cache.set(key, p);
-      const ms = performance.now() - t0;
-      this.stats.compiled++;
-      this.stats.ms += ms;
-      this.stats.chars += source.length;
-      const debug = debugMode();
+      // SCRIBE_DEBUG_WEBGPU_PIPELINES=1 logs each compile (time, size, library functions) to
+      // stderr, =source adds the WGSL: which shaders cost SwiftShader the most
+      const debug = debugEnv("SCRIBE_DEBUG_WEBGPU_PIPELINES");
       if (debug) {
+        const ms = performance.now() - t0;
         const fns = [...source.matchAll(/^fn (\w+)/gm)].map((m) => m[1]).join(" ");
-        const head = `scribe webgpu pipeline #${this.stats.compiled}: ${ms.toFixed(0)} ms, ${source.length} chars, fns ${fns}`;
+        const head = `scribe webgpu pipeline #${this.#cache.size}: ${ms.toFixed(0)} ms, ${source.length} chars, fns ${fns}`;
         console.error(debug === "source" ? `${head}\n${source}\n-- end pipeline` : head);
       }
     }
