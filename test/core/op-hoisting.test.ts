@@ -1,6 +1,7 @@
 import {
   defineOp,
   elementwise,
+  type MultiOutputFn,
   mul,
   registeredOps,
   sum,
@@ -37,19 +38,11 @@ const xLogA = defineOp({
     { lo: 0.1, hi: 5 },
   ],
   cpu: {
-    fn: (out: Float64Array, x: number, a: number) => {
-      out[0] = x * Math.log(a);
-      out[1] = Math.log(a);
-      out[2] = x / a;
-    },
+    fn: (x: number, a: number) => ({ value: x * Math.log(a), gradX: Math.log(a), gradA: x / a }),
     hoisted: {
       arg: 1,
       values: [Math.log],
-      fn: (out: Float64Array, x: number, a: number, logA: number) => {
-        out[0] = x * logA;
-        out[1] = logA;
-        out[2] = x / a;
-      },
+      fn: (x: number, a: number, logA: number) => ({ value: x * logA, gradX: logA, gradA: x / a }),
     },
   },
   wgsl: { fn: "sp_testXLogA" },
@@ -151,17 +144,10 @@ describe("nb2's hoisted body (1/θ, lgamma θ, ψ θ per gene)", () => {
 
   it("keeps log NB(0 | μ = 0, θ) = 0 where 1/θ overflows (θ subnormal)", () => {
     const hoisted = nb2Op.hoisted!;
-    const out = new Float64Array(3);
     for (const th of [4e-320, 1e-300, 3]) {
       expect(nb2Op.evaluate(0, 0, th)[0]).toBe(-0);
-      (hoisted.fn as (o: Float64Array, ...a: number[]) => void)(
-        out,
-        0,
-        0,
-        th,
-        ...hoisted.values.map((v) => v(th)),
-      );
-      expect(out[0]).toBe(-0);
+      const out = (hoisted.fn as MultiOutputFn)(0, 0, th, ...hoisted.values.map((v) => v(th)));
+      expect(out.logPmf).toBe(-0);
     }
   });
 
@@ -188,11 +174,10 @@ describe("every registered hoisted body equals its op's ordinary body", () => {
     const n = 400;
     const args = op.testDomain.map((d) => randomArray(rand, n, d.lo, d.hi, d.integer));
     const hoisted = op.hoisted!;
-    const out = new Float64Array(op.outputs);
     const call = (f: (...a: never[]) => unknown, a: number[]) => {
       if (op.outputs === 1) return [(f as (...a: number[]) => number)(...a)];
-      (f as (o: Float64Array, ...a: number[]) => void)(out, ...a);
-      return [...out];
+      const out = (f as MultiOutputFn)(...a);
+      return op.outputNames.map((name) => out[name]!);
     };
     for (let i = 0; i < n; i++) {
       const a = args.map((col) => col[i]!);

@@ -116,7 +116,7 @@ export function compileStraightLine(
   };
   const opaque: (() => void)[] = [];
   const library: Record<string, (...a: never[]) => unknown> = {};
-  // Float64 scratch: multi-output op results and reductions with more than one output element.
+  // Float64 scratch: hoisted-value tables and reductions with more than one output element.
   const scratch: number[] = [];
   const newScratch = (size: number): string => {
     scratch.push(size);
@@ -268,7 +268,6 @@ function renderPass(
   const { stmts, roots } = renderElement(plan, {
     load: (leaf) => access.load(w.leaves[leaf]!, index(leaf)),
     constant: (k) => literal(plan.consts[k]!),
-    scratch: newScratch,
     // jit.ts plans recorded passes under the cpu loops' hoisting setting: with it off, no call
     // is marked and every call evaluates its ordinary body, as the replayed loops do.
     hoisted: table,

@@ -100,16 +100,24 @@ export interface SingleOutputSpec extends OpSpecCommon {
  * computed in the same evaluation and handed to `vjp` as saved outputs.
  */
 export interface MultiOutputSpec extends OpSpecCommon {
-  /** Output names, primal first (2 to 4 outputs: WGSL returns them as one vector). */
+  /** Output names, primal first (2 to 4 identifiers: WGSL returns them as one vector). */
   readonly outputs: readonly string[];
-  /** The scalar function: writes every output into `out` (float64). */
+  /**
+   * The scalar function: returns every output (float64) in an object keyed by the output
+   * names. Where the loop inlines a body that builds that object in one place (one `return`
+   * at the end, each branch assigning locals), V8 keeps the fields in registers and allocates
+   * nothing; several `return {…}` sites make it allocate per element (bench/w1: about 10 %).
+   */
   readonly cpu: {
-    readonly fn: (out: Float64Array, ...a: number[]) => void;
-    readonly hoisted?: HoistedBody<(out: Float64Array, ...a: number[]) => void>;
+    readonly fn: MultiOutputFn;
+    readonly hoisted?: HoistedBody<MultiOutputFn>;
   };
   /** A WGSL function returning `vecN<f32>` of the N outputs, by its name; define it in `wgslLib`. */
   readonly wgsl: { readonly fn: string };
 }
+
+/** A multi-output op's scalar function: its outputs by name. */
+export type MultiOutputFn = (...a: number[]) => Readonly<Record<string, number>>;
 
 /** The spec of an op: what `defineOp` takes. */
 export type OpSpec = SingleOutputSpec | MultiOutputSpec;
@@ -131,7 +139,7 @@ export interface ScalarOp {
   readonly testDomain: readonly TestDomain[];
   /** Inline JS template (single-output ops that gave one), else null: the loop calls `fn`. */
   readonly inlineJs: ((a: readonly string[]) => string) | null;
-  /** The scalar function: `(…args) => value`, or `(out, …args) => void` for multi-output ops. */
+  /** The scalar function: `(…args) => value`, or `(…args) => { [output name]: value }` for multi-output ops. */
   readonly fn: (...a: never[]) => unknown;
   /** The body taking values derived from one argument precomputed ({@link HoistedBody}), if any. */
   readonly hoisted: HoistedBody<(...a: never[]) => unknown> | null;
@@ -193,6 +201,11 @@ export function defineOp(spec: OpSpec): ScalarOp {
   } else {
     const n = spec.outputs.length;
     if (n < 2 || n > 4) throw new Error(`${where}: a multi-output op has 2 to 4 outputs, got ${n}`);
+    const names = spec.outputs;
+    for (const name of names)
+      if (!/^[A-Za-z_]\w*$/.test(name))
+        throw new Error(`${where}: output name '${name}' is not an identifier`);
+    if (new Set(names).size !== n) throw new Error(`${where}: output names repeat: ${names.join(", ")}`);
     const fn = spec.cpu.fn;
     const wgslFn = spec.wgsl.fn;
     if (!spec.wgslLib?.[wgslFn])
@@ -212,9 +225,15 @@ export function defineOp(spec: OpSpec): ScalarOp {
       fn,
       hoisted,
       evaluate: (...a) => {
-        const out = new Float64Array(n);
-        fn(out, ...a);
-        return [...out];
+        const out = fn(...a);
+        return names.map((name) => {
+          const v = out[name];
+          if (typeof v !== "number")
+            throw new Error(
+              `${where}: cpu.fn returned ${typeof v} for output '${name}' at (${a.join(", ")})`,
+            );
+          return v;
+        });
       },
       wgslCall: (a) => `${wgslFn}(${a.join(", ")})`,
       wgslLib: spec.wgslLib,

@@ -8,6 +8,7 @@ export {
   defineOp,
   type HoistedBody,
   lookupOp,
+  type MultiOutputFn,
   type MultiOutputSpec,
   type OpSpec,
   type OpVjp,

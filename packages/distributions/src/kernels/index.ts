@@ -4,27 +4,29 @@
  */
 export { NB_DIRECT_MAX, NB_THETA_RANGE } from "./count-shift.js";
 export {
-  nb2InSupportInto,
+  type Nb2Outputs,
   nb2InSupportLogProb,
   nb2InSupportOp,
-  nb2Into,
+  nb2InSupportPartials,
   nb2LogProb,
   nb2Op,
-  nbLogitsInto,
+  nb2Partials,
   nbLogitsLogProb,
   nbLogitsOp,
-  nbProbsInto,
+  nbLogitsPartials,
   nbProbsLogProb,
   nbProbsOp,
-  zinbProbsInto,
+  nbProbsPartials,
   zinbProbsLogProb,
   zinbProbsOp,
+  zinbProbsPartials,
 } from "./negative-binomial.js";
 export { poissonBetaLogProb, poissonBetaOp } from "./poisson-beta.js";
 export {
-  poissonBetaInto,
+  type PoissonBetaOutputs,
   poissonBetaLogIntegral,
   poissonBetaLogPmf,
+  poissonBetaPartials,
   poissonBetaPieceSizes,
 } from "./poisson-beta-rule.js";
 export { zinb2LogitsLogProb, zinb2LogProb } from "./zinb2.js";

@@ -30,20 +30,19 @@ const savedPartials = (g: Tensor, _args: readonly TensorLike[], outs: readonly T
   ...outs.slice(1).map((o) => mul(g, o)),
 ];
 
+/** The outputs of the NB2 kernels, by the ops' output names. */
+export type Nb2Outputs = {
+  readonly logPmf: number;
+  readonly gradMean: number;
+  readonly gradConcentration: number;
+};
+
 /**
  * The cold path of the NB2 body: counts beyond the direct range, θ or μ beyond its range.
  * x is μ/θ; lgTh and dgTh are lgamma(θ) and ψ(θ) when the caller has them (the hoisted body),
  * else NaN.
  */
-type Nb2Fallback = (
-  out: Float64Array,
-  y: number,
-  mu: number,
-  th: number,
-  x: number,
-  lgTh: number,
-  dgTh: number,
-) => void;
+type Nb2Fallback = (y: number, mu: number, th: number, x: number, lgTh: number, dgTh: number) => Nb2Outputs;
 
 /**
  * The NB2 body with its cold path: log NB(y | μ, θ) and ∂/∂μ, ∂/∂θ. log(θ/(θ+μ)) is written
@@ -55,8 +54,8 @@ type Nb2Fallback = (
  */
 function nb2Body(fallback: Nb2Fallback) {
   const hoisted = nb2HoistedBody(fallback);
-  return (out: Float64Array, y: number, mu: number, th: number): void =>
-    hoisted(out, y, mu, th, 1 / th, Number.NaN, Number.NaN);
+  return (y: number, mu: number, th: number): Nb2Outputs =>
+    hoisted(y, mu, th, 1 / th, Number.NaN, Number.NaN);
 }
 
 /**
@@ -70,47 +69,53 @@ function nb2Body(fallback: Nb2Fallback) {
  * log1p of μ/θ takes its 1/(1 + μ/θ) as θ/(θ+μ) from the same reciprocal (log1pWith).
  */
 function nb2HoistedBody(fallback: Nb2Fallback) {
-  return (
-    out: Float64Array,
-    y: number,
-    mu: number,
-    th: number,
-    rth: number,
-    lgTh: number,
-    dgTh: number,
-  ): void => {
-    // Kept under V8's inlining limit (460 bytecodes) so fused loops inline it; the rare cases
-    // (large, negative or non-integer counts, extreme θ or μ) are a call.
+  return (y: number, mu: number, th: number, rth: number, lgTh: number, dgTh: number): Nb2Outputs => {
+    // Kept under V8's inlining limit (460 bytecodes) so fused loops inline it, with one
+    // `return {…}` at the end so the inlined object is never allocated (ops/define-op.ts); the
+    // rare cases (large, negative or non-integer counts, extreme θ or μ) are a call.
+    let logPmf: number;
+    let gradMean: number;
+    let gradConcentration: number;
     // μ = 0 gives log1p(0) = 0 even where 1/θ overflows (θ subnormal): 0·∞ would be NaN
     const x = mu === 0 ? 0 : mu * rth;
     if (y === 0) {
       const inv = 1 / (th + mu);
       const l1 = log1pWith(x, th * inv);
-      out[0] = -th * l1;
-      out[1] = -th * inv;
-      out[2] = mu * inv - l1;
-      return;
+      logPmf = -th * l1;
+      gradMean = -th * inv;
+      gradConcentration = mu * inv - l1;
+    } else if (y < 0 || y > NB_DIRECT_MAX || (y | 0) !== y || !(th > LO && th < HI && mu > LO && mu < HI)) {
+      const cold = fallback(y, mu, th, x, lgTh, dgTh);
+      logPmf = cold.logPmf;
+      gradMean = cold.gradMean;
+      gradConcentration = cold.gradConcentration;
+    } else {
+      // θ and μ are in (LO, HI): μ(θ+μ) neither overflows nor underflows
+      const r = 1 / (mu * (th + mu));
+      const inv = mu * r;
+      const l1 = log1pWith(x, th * inv);
+      const q = mu * inv;
+      let prod = th * q;
+      let dgd = rth;
+      for (let k = 1; k < y; k++) {
+        const t = th + k;
+        prod *= t * q;
+        dgd += 1 / t;
+      }
+      logPmf = Math.log(prod) - LFACTORIAL_DIRECT[y]! - th * l1;
+      gradMean = th * (y - mu) * r;
+      gradConcentration = dgd - l1 + (mu - y) * inv;
     }
-    if (y < 0 || y > NB_DIRECT_MAX || y !== Math.floor(y) || !(th > LO && th < HI && mu > LO && mu < HI))
-      // biome-ignore lint/correctness/noVoidTypeReturn: a statement more would cost bytecode in this hot function
-      return fallback(out, y, mu, th, x, lgTh, dgTh);
-    // θ and μ are in (LO, HI): μ(θ+μ) neither overflows nor underflows
-    const r = 1 / (mu * (th + mu));
-    const inv = mu * r;
-    const l1 = log1pWith(x, th * inv);
-    const q = mu * inv;
-    let prod = th * q;
-    let dgd = rth;
-    for (let k = 1; k < y; k++) {
-      const t = th + k;
-      prod *= t * q;
-      dgd += 1 / t;
-    }
-    out[0] = Math.log(prod) - lfactorial(y) - th * l1;
-    out[1] = th * (y - mu) * r;
-    out[2] = dgd - l1 + (mu - y) * inv;
+    return { logPmf, gradMean, gradConcentration };
   };
 }
+
+/**
+ * log(y!) for the integer counts of the direct range, read straight from a table: core's
+ * lfactorial checks its argument's range and integrality again, which costs the W1 loop
+ * about 3 %.
+ */
+const LFACTORIAL_DIRECT = Float64Array.from({ length: NB_DIRECT_MAX + 1 }, (_, y) => lfactorial(y));
 
 /**
  * log(1 + x) for x ≥ 0 with one Math.log and no division, given w ≈ 1/(1 + x) (to a few ulp):
@@ -130,58 +135,48 @@ function log1pWith(x: number, w: number): number {
 const LO = 1 / NB_THETA_RANGE;
 const HI = NB_THETA_RANGE;
 
-/** nb2Into for counts beyond the direct range or θ, μ beyond the product's range. */
-function nb2General(
-  out: Float64Array,
-  y: number,
-  mu: number,
-  th: number,
-  x: number,
-  lgTh: number,
-  dgTh: number,
-): void {
+/** The NB2 outputs for counts beyond the direct range or θ, μ beyond the product's range. */
+function nb2General(y: number, mu: number, th: number, x: number, lgTh: number, dgTh: number): Nb2Outputs {
   const inv = 1 / (th + mu);
   const l1 = Math.log1p(x);
   countShiftInto(shift, th, y, lgTh, dgTh);
-  out[0] = mu === 0 ? -Infinity : shift[0]! - lfactorial(y) - th * l1 - y * Math.log1p(th / mu);
-  out[1] = (th * (y - mu) * inv) / mu;
-  out[2] = shift[1]! - l1 + (mu - y) * inv;
+  return {
+    logPmf: mu === 0 ? -Infinity : shift[0]! - lfactorial(y) - th * l1 - y * Math.log1p(th / mu),
+    gradMean: (th * (y - mu) * inv) / mu,
+    gradConcentration: shift[1]! - l1 + (mu - y) * inv,
+  };
 }
 
 /** nb2General, but a count outside the non-negative integers gives −∞ and zero partials. */
 function nb2GeneralInSupport(
-  out: Float64Array,
   y: number,
   mu: number,
   th: number,
   x: number,
   lgTh: number,
   dgTh: number,
-): void {
-  if (y >= 0 && y === Math.floor(y) && y !== Number.POSITIVE_INFINITY) {
-    nb2General(out, y, mu, th, x, lgTh, dgTh);
-    return;
-  }
-  out[0] = Number.NEGATIVE_INFINITY;
-  out[1] = 0;
-  out[2] = 0;
+): Nb2Outputs {
+  if (y >= 0 && y === Math.floor(y) && y !== Number.POSITIVE_INFINITY)
+    return nb2General(y, mu, th, x, lgTh, dgTh);
+  return { logPmf: Number.NEGATIVE_INFINITY, gradMean: 0, gradConcentration: 0 };
 }
 
 /**
- * log NB(y | μ, θ) (NB2: mean μ, concentration θ) into out[0], ∂/∂μ into out[1] and ∂/∂θ into
- * out[2], for any real y (non-integer counts through the lgamma form).
+ * log NB(y | μ, θ) (NB2: mean μ, concentration θ) as `logPmf`, and its partials ∂/∂μ
+ * (`gradMean`) and ∂/∂θ (`gradConcentration`), for any real y (non-integer counts through the
+ * lgamma form).
  */
-export const nb2Into = nb2Body(nb2General);
+export const nb2Partials = nb2Body(nb2General);
 
 /** What nb2 derives from θ alone, once per gene where θ is per gene: 1/θ, lgamma(θ), ψ(θ). */
 const NB2_THETA_VALUES = [(th: number) => 1 / th, lgamma, digamma];
 
 /**
- * {@link nb2Into} with the support check of validation fused in: a count that is not a
+ * {@link nb2Partials} with the support check of validation fused in: a count that is not a
  * non-negative integer gives −∞ with zero partials, as NumPyro's masked log_prob does
  * (`where(support.check(y), lp, −∞)`), but in the same pass and on the cold path only.
  */
-export const nb2InSupportInto = nb2Body(nb2GeneralInSupport);
+export const nb2InSupportPartials = nb2Body(nb2GeneralInSupport);
 
 const SP_NB2 = `fn sp_nb2(y: f32, mu: f32, th: f32) -> vec3<f32> {
   let l1 = sp_log1p(mu / th);
@@ -208,7 +203,7 @@ const NB2_SIGNATURE = {
 export const nb2Op = defineOp({
   ...NB2_SIGNATURE,
   name: "nb2",
-  cpu: { fn: nb2Into, hoisted: { arg: 2, values: NB2_THETA_VALUES, fn: nb2HoistedBody(nb2General) } },
+  cpu: { fn: nb2Partials, hoisted: { arg: 2, values: NB2_THETA_VALUES, fn: nb2HoistedBody(nb2General) } },
   wgsl: { fn: "sp_nb2" },
   wgslLib: { ...COUNT_SHIFT_WGSL, sp_nb2: SP_NB2 },
 });
@@ -218,7 +213,7 @@ export const nb2InSupportOp = defineOp({
   ...NB2_SIGNATURE,
   name: "nb2InSupport",
   cpu: {
-    fn: nb2InSupportInto,
+    fn: nb2InSupportPartials,
     hoisted: { arg: 2, values: NB2_THETA_VALUES, fn: nb2HoistedBody(nb2GeneralInSupport) },
   },
   wgsl: { fn: "sp_nb2InSupport" },
@@ -236,18 +231,23 @@ export const nb2InSupportOp = defineOp({
  * log NB(y | r, p) in NumPyro's probs convention (p the success probability of the counted
  * events, mean r·p/(1−p)) and ∂/∂r, ∂/∂p.
  */
-export function nbProbsInto(out: Float64Array, y: number, r: number, p: number): void {
+export function nbProbsPartials(y: number, r: number, p: number) {
+  // One `return {…}` so a loop that inlines the body allocates nothing (ops/define-op.ts).
   const l1m = Math.log1p(-p);
+  let logPmf: number;
+  let gradTotalCount: number;
+  let gradProbs: number;
   if (y === 0) {
-    out[0] = r * l1m;
-    out[1] = l1m;
-    out[2] = -r / (1 - p);
-    return;
+    logPmf = r * l1m;
+    gradTotalCount = l1m;
+    gradProbs = -r / (1 - p);
+  } else {
+    countShiftInto(shift, r, y);
+    logPmf = shift[0]! - lfactorial(y) + r * l1m + y * Math.log(p);
+    gradTotalCount = shift[1]! + l1m;
+    gradProbs = y / p - r / (1 - p);
   }
-  countShiftInto(shift, r, y);
-  out[0] = shift[0]! - lfactorial(y) + r * l1m + y * Math.log(p);
-  out[1] = shift[1]! + l1m;
-  out[2] = y / p - r / (1 - p);
+  return { logPmf, gradTotalCount, gradProbs };
 }
 
 export const nbProbsOp = defineOp({
@@ -258,7 +258,7 @@ export const nbProbsOp = defineOp({
   dtype: "float",
   cost: [30, 30, 3],
   testDomain: [COUNTS, R(0.05, 20), R(0.05, 0.95)],
-  cpu: { fn: nbProbsInto },
+  cpu: { fn: nbProbsPartials },
   wgsl: { fn: "sp_nbProbs" },
   wgslLib: {
     ...COUNT_SHIFT_WGSL,
@@ -273,20 +273,24 @@ export const nbProbsOp = defineOp({
 });
 
 /** log NB(y | r, logits l) = … − r·softplus(l) − y·softplus(−l), and ∂/∂r, ∂/∂l. */
-export function nbLogitsInto(out: Float64Array, y: number, r: number, l: number): void {
+export function nbLogitsPartials(y: number, r: number, l: number) {
   const e = Math.exp(-Math.abs(l));
   const spPos = Math.max(l, 0) + Math.log1p(e);
   const sig = l >= 0 ? 1 / (1 + e) : e / (1 + e);
+  let logPmf: number;
+  let gradTotalCount: number;
+  let gradLogits: number;
   if (y === 0) {
-    out[0] = -r * spPos;
-    out[1] = -spPos;
-    out[2] = -r * sig;
-    return;
+    logPmf = -r * spPos;
+    gradTotalCount = -spPos;
+    gradLogits = -r * sig;
+  } else {
+    countShiftInto(shift, r, y);
+    logPmf = shift[0]! - lfactorial(y) - r * spPos - y * (spPos - l);
+    gradTotalCount = shift[1]! - spPos;
+    gradLogits = y - (r + y) * sig;
   }
-  countShiftInto(shift, r, y);
-  out[0] = shift[0]! - lfactorial(y) - r * spPos - y * (spPos - l);
-  out[1] = shift[1]! - spPos;
-  out[2] = y - (r + y) * sig;
+  return { logPmf, gradTotalCount, gradLogits };
 }
 
 export const nbLogitsOp = defineOp({
@@ -297,7 +301,7 @@ export const nbLogitsOp = defineOp({
   dtype: "float",
   cost: [30, 30, 3],
   testDomain: [COUNTS, R(0.05, 20), R(-4, 4)],
-  cpu: { fn: nbLogitsInto },
+  cpu: { fn: nbLogitsPartials },
   wgsl: { fn: "sp_nbLogits" },
   wgslLib: {
     ...COUNT_SHIFT_WGSL,
@@ -318,24 +322,29 @@ export const nbLogitsOp = defineOp({
  * log(g + (1−g)·NB(0)) is log1p((1−g)·expm1(log NB(0))) when the result is above −log 2 (a
  * gate near 1 keeps its digits) and the plain log otherwise.
  */
-export function zinbProbsInto(out: Float64Array, y: number, r: number, p: number, g: number): void {
+export function zinbProbsPartials(y: number, r: number, p: number, g: number) {
   const l1m = Math.log1p(-p);
+  let logPmf: number;
+  let gradTotalCount: number;
+  let gradProbs: number;
+  let gradGate: number;
   if (y === 0) {
     const nb0 = r * l1m;
     const e = Math.exp(nb0);
     const a = g + (1 - g) * e;
-    out[0] = a > 0.5 ? Math.log1p((1 - g) * Math.expm1(nb0)) : Math.log(a);
     const w = ((1 - g) * e) / a;
-    out[1] = w * l1m;
-    out[2] = (-w * r) / (1 - p);
-    out[3] = (1 - e) / a;
-    return;
+    logPmf = a > 0.5 ? Math.log1p((1 - g) * Math.expm1(nb0)) : Math.log(a);
+    gradTotalCount = w * l1m;
+    gradProbs = (-w * r) / (1 - p);
+    gradGate = (1 - e) / a;
+  } else {
+    countShiftInto(shift, r, y);
+    logPmf = Math.log1p(-g) + shift[0]! - lfactorial(y) + r * l1m + y * Math.log(p);
+    gradTotalCount = shift[1]! + l1m;
+    gradProbs = y / p - r / (1 - p);
+    gradGate = -1 / (1 - g);
   }
-  countShiftInto(shift, r, y);
-  out[0] = Math.log1p(-g) + shift[0]! - lfactorial(y) + r * l1m + y * Math.log(p);
-  out[1] = shift[1]! + l1m;
-  out[2] = y / p - r / (1 - p);
-  out[3] = -1 / (1 - g);
+  return { logPmf, gradTotalCount, gradProbs, gradGate };
 }
 
 export const zinbProbsOp = defineOp({
@@ -346,7 +355,7 @@ export const zinbProbsOp = defineOp({
   dtype: "float",
   cost: [30, 30, 5, 5],
   testDomain: [{ lo: 0, hi: 4, integer: true }, R(0.05, 20), R(0.05, 0.95), R(0.02, 0.98)],
-  cpu: { fn: zinbProbsInto },
+  cpu: { fn: zinbProbsPartials },
   wgsl: { fn: "sp_zinbProbs" },
   wgslLib: {
     ...COUNT_SHIFT_WGSL,

@@ -276,27 +276,38 @@ export function poissonBetaLogIntegral(
   }
 }
 
+/** The outputs of the Poisson–Beta kernel, by the op's output names. */
+export type PoissonBetaOutputs = {
+  readonly logPmf: number;
+  readonly gradAlpha: number;
+  readonly gradBeta: number;
+  readonly gradRate: number;
+};
+
+const integral = new Float64Array(4);
+
 /**
  * PoissonBeta log-pmf of count u with Beta(α, β) promoter and Poisson scale λ, by the
- * `numNodes`-node rule, and ∂/∂α, ∂/∂β, ∂/∂λ, into out[0..3]. Counts below 0 use the integral
- * at 0 (their log-pmf is masked by the caller); u log λ and log u! take u as given.
+ * `numNodes`-node rule (`logPmf`), and ∂/∂α, ∂/∂β, ∂/∂λ. Counts below 0 use the integral at 0
+ * (their log-pmf is masked by the caller); u log λ and log u! take u as given.
  */
-export function poissonBetaInto(
-  out: Float64Array,
+export function poissonBetaPartials(
   u: number,
   alpha: number,
   beta: number,
   lam: number,
   numNodes: number,
-): void {
+): PoissonBetaOutputs {
   // biome-ignore lint/complexity/useMathMinMax: a NaN count uses 0 here, as where(u ≥ 0, u, 0)
   const uq = u >= 0 ? u : 0;
-  poissonBetaLogIntegral(out, alpha + uq, beta, lam, numNodes);
+  poissonBetaLogIntegral(integral, alpha + uq, beta, lam, numNodes);
   const dab = digamma(alpha + beta);
-  out[0] = out[0]! - betaln(alpha, beta) + (xlogy(u, lam) - lgamma(u + 1));
-  out[1] = out[1]! - (digamma(alpha) - dab);
-  out[2] = out[2]! - (digamma(beta) - dab);
-  out[3] = out[3]! + (u === 0 ? 0 : u / lam);
+  return {
+    logPmf: integral[0]! - betaln(alpha, beta) + (xlogy(u, lam) - lgamma(u + 1)),
+    gradAlpha: integral[1]! - (digamma(alpha) - dab),
+    gradBeta: integral[2]! - (digamma(beta) - dab),
+    gradRate: integral[3]! + (u === 0 ? 0 : u / lam),
+  };
 }
 
 /** log p(u | α, β, λ) alone (reference form; fused loops use the `poissonBeta` op). */
@@ -307,7 +318,5 @@ export function poissonBetaLogPmf(
   lam: number,
   numNodes: number,
 ): number {
-  const out = new Float64Array(4);
-  poissonBetaInto(out, u, alpha, beta, lam, numNodes);
-  return out[0]!;
+  return poissonBetaPartials(u, alpha, beta, lam, numNodes).logPmf;
 }

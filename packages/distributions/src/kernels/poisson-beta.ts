@@ -1,5 +1,5 @@
 import { defineOp, elementwise, mul, type Tensor, type TensorLike } from "@scribe/core";
-import { poissonBetaInto } from "./poisson-beta-rule.js";
+import { poissonBetaPartials } from "./poisson-beta-rule.js";
 import { POISSON_BETA_FN_WGSL, POISSON_BETA_WGSL } from "./poisson-beta-wgsl.js";
 
 /**
@@ -22,7 +22,7 @@ export const poissonBetaOp = defineOp({
     { lo: 0.5, hi: 50 },
     { lo: 192, hi: 192, integer: true },
   ],
-  cpu: { fn: poissonBetaInto },
+  cpu: { fn: poissonBetaPartials },
   wgsl: { fn: "sp_poissonBeta" },
   wgslLib: { ...POISSON_BETA_WGSL, sp_poissonBeta: POISSON_BETA_FN_WGSL },
   // the count u and the node count are not differentiated

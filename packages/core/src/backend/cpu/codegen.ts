@@ -9,7 +9,7 @@ import type { FusedKernel, ReduceKind } from "../backend.js";
  * computing every map and reduction of a pass. Compiled functions are cached by structure:
  * constants, buffers, shapes and strides are runtime arguments, so a training loop compiles
  * each kernel once. Op bodies are inlined (`inline` templates) or called through closure
- * constants (`fn` bodies, multi-output ones writing into a small scratch array). A call the
+ * constants (`fn` bodies; a multi-output one returns its outputs by name). A call the
  * planner marks for hoisting (`hoistFrom`) reads its op's derived values from a table that the
  * loop fills first, the values of one element of the broadcast leaf side by side, and calls the
  * hoisted body. A leaf the inner loop does not step through (a per-row value) is read once per
@@ -128,8 +128,6 @@ export interface ElementSources {
   load(leaf: number): string;
   /** Code of constant `index`. */
   constant(index: number): string;
-  /** Name of a new float64 array with room for `size` values (a multi-output call's results). */
-  scratch(size: number): string;
   /**
    * Code of derived value `fn` (a library name) of leaf `leaf` at the current element; null
    * where hoisting is not rendered: a call marked for it evaluates the op's ordinary body
@@ -169,12 +167,13 @@ export function renderElement(plan: LoopPlan, sources: ElementSources): { stmts:
         fn = `${op.name}$h`;
       }
       if (op.outputs > 1) {
-        // One call fills a scratch array; its outputs become locals.
-        const s = sources.scratch(Math.max(4, op.outputs));
-        const names = Array.from({ length: op.outputs }, (_, j) => `${s}_${j}`);
+        // One call returns its outputs by name; they become locals (V8 does not allocate the
+        // object where it inlines a body that builds it in one place: ops/define-op.ts).
+        const r = `res${temps++}`;
+        const names = op.outputNames.map((_, j) => `${r}_${j}`);
         stmts.push(
-          `F_${fn}(${s}, ${args.join(", ")});`,
-          `const ${names.map((nm, j) => `${nm} = ${s}[${j}]`).join(", ")};`,
+          `const ${r} = F_${fn}(${args.join(", ")});`,
+          `const ${names.map((nm, j) => `${nm} = ${r}.${op.outputNames[j]}`).join(", ")};`,
         );
         code.push(names);
         return;
@@ -324,13 +323,11 @@ function generate(plan: LoopPlan, innerReduced: readonly boolean[]): string {
   // The table of leaf k holds every hoisted value read from k: the same op on the same leaf
   // shares its entries.
   const tables = hoistTables(plan);
-  const scratch: number[] = [];
   // Inner strides are part of the cache key, so which leaves are per-row values is structural.
   const perRow = (leaf: number) => strides[leaf]![R - 1] === 0;
   const { stmts, roots } = renderElement(plan, {
     load: (leaf) => (perRow(leaf) ? `v${leaf}` : `L${leaf}[p${leaf}]`),
     constant: (index) => `c${index}`,
-    scratch: (size) => `S${scratch.push(size) - 1}`,
     hoisted: (leaf, fn) => {
       const { fns } = tables.find((t) => t.leaf === leaf)!;
       return `T${leaf}[${tableIndex(fns.length, `p${leaf}`, fns.indexOf(fn))}]`;
@@ -387,13 +384,10 @@ function generate(plan: LoopPlan, innerReduced: readonly boolean[]): string {
   }
   lines.push("};");
   // Op functions become closure constants (a call through a constant is cheaper than a
-  // property lookup per element); multi-output calls get one scratch array each per loop.
+  // property lookup per element).
   const body = lines.join("\n");
   const used = [...new Set([...body.matchAll(/\bF_([\w$]+)\(/g)].map((m) => m[1]!))];
-  const hoisted = [
-    ...used.map((f) => `const F_${f} = F[${JSON.stringify(f)}];`),
-    ...scratch.map((size, s) => `const S${s} = new Float64Array(${size});`),
-  ];
+  const hoisted = used.map((f) => `const F_${f} = F[${JSON.stringify(f)}];`);
   return `${hoisted.join("\n")}\n${body}`;
 }
 
