@@ -1,8 +1,8 @@
 import { key, param, plate, sample, type Tensor, tensor } from "@scribe/core";
+import { setPlanCache } from "@scribe/core/backend/cpu/codegen.js";
 import { Beta, Gamma, LogNormal, NegativeBinomialProbs, Poisson, positive } from "@scribe/distributions";
 import { AutoNormal, adam, SVI, TraceELBO, TraceMeanFieldELBO } from "@scribe/infer";
 import { afterEach, describe, expect, it } from "vitest";
-import { setPlanCache } from "../../packages/core/src/backend/cpu/codegen.js";
 
 /**
  * The cpu backend reuses a fused pass's plan for every later pass of the same structure

@@ -1,7 +1,7 @@
 import { fromTypedArray, matmul, mT, mul, sum, type Tensor, valueAndGrad } from "@scribe/core";
+import { wasmGemmAvailable } from "@scribe/core/backend/cpu/wasm-gemm.js";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { wasmGemmAvailable } from "../../packages/core/src/backend/cpu/wasm-gemm.js";
 
 /**
  * The cpu matrix product (WebAssembly SIMD kernel above 4096 multiply-adds, JS loops below and

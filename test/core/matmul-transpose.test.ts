@@ -1,7 +1,7 @@
 import { fromTypedArray, matmul, mT, mul, sum, type Tensor, valueAndGrad } from "@scribe/core";
+import { matmulCpu } from "@scribe/core/backend/cpu/matmul-cpu.js";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { matmulCpu } from "../../packages/core/src/backend/cpu/matmul-cpu.js";
 
 /**
  * The backend matmul's transpose flags (transA: A stored k × m, transB: B stored n × k, read in

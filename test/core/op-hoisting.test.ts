@@ -9,9 +9,9 @@ import {
   tensor,
   valueAndGrad,
 } from "@scribe/core";
+import { compiledLoopSources, setHoisting } from "@scribe/core/backend/cpu/codegen.js";
 import { nb2LogProb, nb2Op } from "@scribe/distributions";
 import { afterEach, describe, expect, it } from "vitest";
-import { compiledLoopSources, setHoisting } from "../../packages/core/src/backend/cpu/codegen.js";
 import { gradCheck, randomArray, seededRandom } from "../helpers/numeric.js";
 
 /**

@@ -12,8 +12,8 @@
 import { fromTypedArray, specialScalar } from "@scribe/core";
 import { TruncatedNormal } from "@scribe/distributions";
 import { fit } from "@scribe/models";
+import { fitCapturedTotals, logCapturedTotal } from "@scribe/models/laplace/totals.js";
 import { describe, expect, it } from "vitest";
-import { fitCapturedTotals, logCapturedTotal } from "../../packages/scribe-models/src/laplace/totals.js";
 import { simulateLnm } from "./laplace-helpers.js";
 import { rng } from "./vae-helpers.js";
 

@@ -6,9 +6,9 @@
  */
 import { fromTypedArray } from "@scribe/core";
 import { fit } from "@scribe/models";
+import { fitLaplace } from "@scribe/models/laplace/fit-laplace.js";
+import { latentMoments, nbSummaryOf } from "@scribe/models/laplace/svi-cascade.js";
 import { describe, expect, it } from "vitest";
-import { fitLaplace } from "../../packages/scribe-models/src/laplace/fit-laplace.js";
-import { latentMoments, nbSummaryOf } from "../../packages/scribe-models/src/laplace/svi-cascade.js";
 import { simulatePln } from "./laplace-helpers.js";
 import { rng } from "./vae-helpers.js";
 

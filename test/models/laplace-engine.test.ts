@@ -6,22 +6,22 @@
  * central finite differences, and the rescue of a diverged start.
  */
 import { dispose, type Tensor, valueAndGrad } from "@scribe/core";
-import { describe, expect, it } from "vitest";
-import { capacitanceCholesky } from "../../packages/scribe-models/src/laplace/low-rank-precision.js";
-import { newtonEStep } from "../../packages/scribe-models/src/laplace/newton.js";
+import { capacitanceCholesky } from "@scribe/models/laplace/low-rank-precision.js";
+import { newtonEStep } from "@scribe/models/laplace/newton.js";
 import {
   type LaplaceContext,
   laplaceLogMarginal,
   logJoint,
   newtonDirection,
   newtonMatrix,
-} from "../../packages/scribe-models/src/laplace/newton-system.js";
+} from "@scribe/models/laplace/newton-system.js";
 import {
   multinomialAlrObservation,
   negativeBinomialObservation,
   type ObservationModel,
   poissonObservation,
-} from "../../packages/scribe-models/src/laplace/observation.js";
+} from "@scribe/models/laplace/observation.js";
+import { describe, expect, it } from "vitest";
 import { denseSigma, denseSolve, f64, makeContext } from "./laplace-helpers.js";
 
 /** log Γ(x) by Lanczos (g = 7, n = 9; Numerical Recipes' coefficients), |error| < 1e−14 for x ≥ 0.5. */

@@ -10,13 +10,10 @@
  */
 import { fromTypedArray } from "@scribe/core";
 import { fit } from "@scribe/models";
+import { selectAlrReference } from "@scribe/models/laplace/alr-reference.js";
+import { fitLaplace } from "@scribe/models/laplace/fit-laplace.js";
+import type { LaplaceResults, NewtonReport } from "@scribe/models/laplace/laplace-results.js";
 import { describe, expect, it } from "vitest";
-import { selectAlrReference } from "../../packages/scribe-models/src/laplace/alr-reference.js";
-import { fitLaplace } from "../../packages/scribe-models/src/laplace/fit-laplace.js";
-import type {
-  LaplaceResults,
-  NewtonReport,
-} from "../../packages/scribe-models/src/laplace/laplace-results.js";
 import {
   type LatentSimulation,
   largestPrincipalAngle2,

@@ -5,9 +5,9 @@
  * principal angles between subspaces (Björck & Golub 1973).
  */
 import { fromTypedArray, type Tensor } from "@scribe/core";
-import { capacitanceCholesky } from "../../packages/scribe-models/src/laplace/low-rank-precision.js";
-import type { LaplaceContext } from "../../packages/scribe-models/src/laplace/newton-system.js";
-import type { ObservationModel } from "../../packages/scribe-models/src/laplace/observation.js";
+import { capacitanceCholesky } from "@scribe/models/laplace/low-rank-precision.js";
+import type { LaplaceContext } from "@scribe/models/laplace/newton-system.js";
+import type { ObservationModel } from "@scribe/models/laplace/observation.js";
 import { rng } from "./vae-helpers.js";
 
 /** A float64 tensor from numbers. */

@@ -10,12 +10,8 @@
  */
 import { fromTypedArray, specialScalar } from "@scribe/core";
 import { fit } from "@scribe/models";
+import { fitCapturedTotals, fitTotals, logCapturedTotal } from "@scribe/models/laplace/totals.js";
 import { describe, expect, it } from "vitest";
-import {
-  fitCapturedTotals,
-  fitTotals,
-  logCapturedTotal,
-} from "../../packages/scribe-models/src/laplace/totals.js";
 import { simulateLnm } from "./laplace-helpers.js";
 import { rng } from "./vae-helpers.js";
 

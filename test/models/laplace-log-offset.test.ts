@@ -9,9 +9,9 @@
  * counts drawn as a Gamma–Poisson mixture with mean exp(x + o)).
  */
 import { fromTypedArray } from "@scribe/core";
+import { fitLaplace } from "@scribe/models/laplace/fit-laplace.js";
+import type { LaplaceResults } from "@scribe/models/laplace/laplace-results.js";
 import { describe, expect, it } from "vitest";
-import { fitLaplace } from "../../packages/scribe-models/src/laplace/fit-laplace.js";
-import type { LaplaceResults } from "../../packages/scribe-models/src/laplace/laplace-results.js";
 import { simulateNbln, simulatePln } from "./laplace-helpers.js";
 import { evenLogOffsets, libraryShift } from "./log-offset-fixture.js";
 import { rng } from "./vae-helpers.js";

@@ -9,8 +9,8 @@
  * - An interior optimum (NB totals thinned by uniform captures): no (r_T, p) nearby is more likely.
  */
 import { specialScalar } from "@scribe/core";
+import { fitCapturedTotals, logCapturedTotal } from "@scribe/models/laplace/totals.js";
 import { describe, expect, it } from "vitest";
-import { fitCapturedTotals, logCapturedTotal } from "../../packages/scribe-models/src/laplace/totals.js";
 import { rng } from "./vae-helpers.js";
 
 /** log ∫₀¹ Poisson(u | λν) dν, the closed form above. */

@@ -1,7 +1,7 @@
 import { key, random } from "@scribe/core";
+import { GammaStream } from "@scribe/models/de/bayesian/gamma-stream.js";
+import { makeRng, Xoshiro128 } from "@scribe/models/seeded-rng.js";
 import { describe, expect, it } from "vitest";
-import { GammaStream } from "../../packages/scribe-models/src/de/bayesian/gamma-stream.js";
-import { makeRng, Xoshiro128 } from "../../packages/scribe-models/src/seeded-rng.js";
 
 // The package's one xoshiro128** (seeded-rng.ts), which makeRng and the DE's GammaStream both
 // step, against the published algorithm (Blackman & Vigna's xoshiro128starstar.c) written

@@ -10,9 +10,9 @@
  * sends r̂_T to the Poisson limit (printed).
  */
 import { fromTypedArray, key } from "@scribe/core";
+import { fit } from "@scribe/models/fit.js";
+import type { TotalsFit } from "@scribe/models/laplace/laplace-results.js";
 import { describe, expect, it } from "vitest";
-import { fit } from "../../packages/scribe-models/src/fit.js";
-import type { TotalsFit } from "../../packages/scribe-models/src/laplace/laplace-results.js";
 import { rng } from "./vae-helpers.js";
 
 const C = 100;

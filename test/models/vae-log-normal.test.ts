@@ -5,9 +5,9 @@
  * the peer is the Laplace-EM fit of the same model to the same data.
  */
 import { fromTypedArray, key, type Tensor } from "@scribe/core";
+import { fit } from "@scribe/models/fit.js";
+import { ScribeVAEResults } from "@scribe/models/vae/vae-results.js";
 import { describe, expect, it } from "vitest";
-import { fit } from "../../packages/scribe-models/src/fit.js";
-import { ScribeVAEResults } from "../../packages/scribe-models/src/vae/vae-results.js";
 import { adjustedRandIndex, kmeans, rng } from "./vae-helpers.js";
 
 /**

@@ -11,10 +11,10 @@
  * and the tracking of x are printed for both).
  */
 import { fromTypedArray, key } from "@scribe/core";
+import { fit } from "@scribe/models/fit.js";
+import { LOG_D } from "@scribe/models/vae/log-normal-family.js";
+import type { ScribeVAEResults } from "@scribe/models/vae/vae-results.js";
 import { describe, expect, it } from "vitest";
-import { fit } from "../../packages/scribe-models/src/fit.js";
-import { LOG_D } from "../../packages/scribe-models/src/vae/log-normal-family.js";
-import type { ScribeVAEResults } from "../../packages/scribe-models/src/vae/vae-results.js";
 import { simulatePln } from "./laplace-helpers.js";
 import { evenLogOffsets, libraryShift } from "./log-offset-fixture.js";
 import { rng } from "./vae-helpers.js";
@@ -149,7 +149,7 @@ describe("PLN VAE with the library offset (200 cells × 20 genes, libraries over
       Array.from(counts.slice(0, 10 * G)).reduce((a, b) => a + b, 0) / 10,
       3,
     );
-    const { ScribeVAEResults } = await import("../../packages/scribe-models/src/vae/vae-results.js");
+    const { ScribeVAEResults } = await import("@scribe/models/vae/vae-results.js");
     const again = ScribeVAEResults.fromJSON(JSON.parse(JSON.stringify(json)));
     const a = await results.elboByCell(small, key(1), 2).data();
     const b = await again.elboByCell(small, key(1), 2).data();
