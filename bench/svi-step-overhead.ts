@@ -13,7 +13,7 @@
  *   test/models/lowrank-mixture's simulated counts, mean-field guide (the test suite's typical fit).
  * - normal-normal: μ ~ N(0, 1), yᵢ ~ N(μ, 1) for 10 points; guide N(loc, scale), one particle.
  * - nbdm 200×20: p ~ Beta(1, 1), r_g ~ LogNormal(0, 1) for 20 genes, counts[200, 20] ~
- *   NegativeBinomialProbs(r, p) (SCRIBE's NBDM likelihood, spec/scribe.md); AutoNormal guide.
+ *   NegativeBinomialProbs(r, p) (SCRIBE's NBDM likelihood, SCRIBE models); AutoNormal guide.
  * - gamma-poisson: test/infer/svi-conjugate's Gamma–Poisson, four particles (no peer row).
  *
  * Modes: `--check` prints a fingerprint of each model's loss history (run it in two trees: a

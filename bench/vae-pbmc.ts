@@ -119,8 +119,8 @@ const nbElbo = (await ll.mean(0).data()) as Float32Array;
 const map = nb.results.getMap();
 const nbMap = (await new NegativeBinomialProbs(map.r!, map.p!).logProb(test).sum(-1).data()) as Float32Array;
 
-// nbdm conditional on each cell's total N (the NB–Dirichlet-multinomial factorisation, spec
-// §1.1: given N the counts are DirichletMultinomial(N, r)), the like-for-like reference for
+// nbdm conditional on each cell's total N (the NB–Dirichlet-multinomial factorisation of SCRIBE
+// models: given N the counts are DirichletMultinomial(N, r)), the like-for-like reference for
 // the scVI form, whose likelihood takes the library as an observed offset:
 // log DM = lgamma(N + 1) + lgamma(R) − lgamma(N + R) + Σ_g [lgamma(x_g + r_g) − lgamma(r_g) − lgamma(x_g + 1)]
 const totals = test.sum(-1); // [nTest]

@@ -1,5 +1,5 @@
 /**
- * BNB overdispersion in a fit (SCRIBE `overdispersion="bnb"`, spec scribe.md §1.7): seeded
+ * BNB overdispersion in a fit (SCRIBE `overdispersion="bnb"`, see docs/SOURCES.md): seeded
  * counts with heavy-tailed BNB genes (known ω) and plain NB genes; nbdm with
  * `overdispersion: "bnb"` must give the BNB genes larger ω than the NB genes (the horseshoe
  * shrinks the NB genes' ω toward 0) and a higher log-likelihood than plain NB on the BNB genes.

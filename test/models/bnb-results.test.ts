@@ -1,6 +1,6 @@
 /**
- * BNB overdispersion in the written results (SCRIBE `overdispersion="bnb"`, spec scribe.md
- * §1.7): `scribe fit --overdispersion bnb` writes the posterior mean of ω per gene into
+ * BNB overdispersion in the written results (SCRIBE `overdispersion="bnb"`, see
+ * docs/SOURCES.md): `scribe fit --overdispersion bnb` writes the posterior mean of ω per gene into
  * results.h5ad var (`scribe_bnb_concentration_mean`), read back here and checked against the
  * written params' posterior (same draws: float32 rounding; fresh draws: Monte Carlo error).
  */

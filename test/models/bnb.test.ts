@@ -3,7 +3,7 @@ import { BetaNegativeBinomial, bnbLogProb, bnbShapes } from "@scribe/models";
 import { describe, expect, it } from "vitest";
 import ref from "../fixtures/bnb/bnb_reference.json" with { type: "json" };
 
-// BNB log-pmf (SCRIBE BNB overdispersion, spec scribe.md §1.7) against values computed
+// BNB log-pmf (SCRIBE BNB overdispersion, see docs/SOURCES.md) against values computed
 // offline by test/fixtures/bnb/generate.py: scipy.stats.betanbinom (betanbinom(n=r, a=κ, b=α))
 // and mpmath at 50 digits from the lgamma/lbeta formula.
 

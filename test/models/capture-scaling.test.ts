@@ -1,5 +1,5 @@
 /**
- * Capture scaling (SCRIBE `priors={"capture_scaling": family}`, spec scribe.md §2.5): the η
+ * Capture scaling (SCRIBE `priors={"capture_scaling": family}`, see docs/SOURCES.md): the η
  * prior's location log M₀ becomes a latent mu_eta (scalar), or per dataset mu_eta_d = pop + s·raw_d
  * (non-centred). Checked on the model's own trace with chosen latent values.
  */

@@ -1,7 +1,7 @@
 /**
  * Datasets together with BNB overdispersion, and per-dataset mixing weights in the
  * log-likelihood (`families/nb-datasets.ts`): a tiny mixture checked against a float64 hand
- * computation of the BNB log-pmf (spec scribe.md §1.7) and the mixture marginals; and a seeded
+ * computation of the BNB log-pmf (SCRIBE BNB overdispersion) and the mixture marginals; and a seeded
  * fit with two datasets whose heavy-tailed genes get the larger ω.
  */
 import { key, splitKey, type Tensor, tensor } from "@scribe/core";

@@ -1,6 +1,6 @@
 /**
  * Multi-dataset hierarchies (SCRIBE `dataset_key`, `dataset_params`, `dataset_mixing`,
- * `prob_dataset_mode`; spec scribe.md §2.7): seeded simulations with two datasets whose
+ * `prob_dataset_mode`; SCRIBE multi-dataset designs): seeded simulations with two datasets whose
  * per-gene means differ; per-dataset parameters are recovered, shared ones stay shared.
  */
 import { mkdtempSync, readFileSync } from "node:fs";

@@ -1,5 +1,5 @@
 /**
- * The biology-informed capture prior's location (models/eta-prior-loc.ts, spec §2.5): the
+ * The biology-informed capture prior's location (models/eta-prior-loc.ts, SCRIBE capture prior): the
  * host form (Laplace totals) and the tensor form (SVI/VAE models, guides) against values
  * worked out by hand, on totals that hit the floor (0, 0.4), sit on it (1) and lie above it;
  * and the callers (the Laplace totals' η prior, the nbvcp model's `eta_capture` site, the η

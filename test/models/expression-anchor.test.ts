@@ -1,5 +1,5 @@
 /**
- * Mean anchoring (SCRIBE `expression_anchor`, spec scribe.md §2.4): the prior of mu is centred
+ * Mean anchoring (SCRIBE `expression_anchor`, see docs/SOURCES.md): the prior of mu is centred
  * per gene at log((ū_g + 1e−3)/ν̄) with σ = 0.3, ν̄ = mean_c(L_c/M₀) for VCP models, 1 otherwise.
  * The centres are recomputed here in float64 from the counts; the prior is checked through the
  * model's own `mu` site (medians of 4000 prior draws).

@@ -1,9 +1,9 @@
 /**
  * A gene-level family on the base of a factor target that is not the expression parameter,
- * without a mixture (issue 16; spec §2.3 asks a mixture of the expression hierarchy only, which
- * pools components toward a per-gene population): under mean_disp, `priors: { dispersion:
- * { base: "gaussian" } }` pools the genes' log r at the reference levels toward one scalar
- * population location. The expression target's base family still needs a mixture.
+ * without a mixture (issue 16; SCRIBE gene-level hierarchies ask a mixture of the expression
+ * hierarchy only, which pools components toward a per-gene population): under mean_disp,
+ * `priors: { dispersion: { base: "gaussian" } }` pools the genes' log r at the reference levels
+ * toward one scalar population location. The expression target's base family still needs a mixture.
  * Recovery on a seeded simulation: 2 × 2 crossed design, 4 × 60 cells, 8 genes, NB with
  * r_g = 6·exp(0.15·ε_g) (so the genes' log r spread is 0.15) and means 2–40 with a ×2 treat
  * effect on gene 0; r has no dataset effects.

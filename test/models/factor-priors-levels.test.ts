@@ -1,6 +1,6 @@
 /**
- * Per-level prior families of factor designs, the rest of issue 16 (spec scribe.md §2.2
- * `{ level: family }`, §2.3 hierarchies; SCRIBE's `effect_type` "random" | "fixed"):
+ * Per-level prior families of factor designs, the rest of issue 16 (SCRIBE `priors` option's
+ * `{ level: family }`, SCRIBE gene-level hierarchies; SCRIBE's `effect_type` "random" | "fixed"):
  * - an unknown level is a plan-time error (fit() before reading its data; `scribe fit` a usage
  *   error before reading DATA) naming the key, the level and the known levels;
  * - "fixed" (N(0, scale), also `{ effect_type: "fixed", fixed_scale }`), "random" (= gaussian)

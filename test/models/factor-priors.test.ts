@@ -1,6 +1,7 @@
 /**
- * Per-level prior families of dataset factors (issue 16; spec scribe.md §2.2 `{ level: family }`,
- * §2.3 site names): `priors: { mean_expression: { treat: "horseshoe", batch: "neg", base: … } }`.
+ * Per-level prior families of dataset factors (issue 16; SCRIBE `priors` option's
+ * `{ level: family }`, site names of SCRIBE gene-level hierarchies):
+ * `priors: { mean_expression: { treat: "horseshoe", batch: "neg", base: … } }`.
  * The model's trace is checked against θ computed by hand from the substituted latent values
  * (the horseshoe's τ·c·λ/√(c² + τ²λ²) and NEG's √ψ scales); the parser's errors name the key,
  * level and family; a seeded simulation (one factor with two real effects, one with none)

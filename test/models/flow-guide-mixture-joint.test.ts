@@ -11,7 +11,7 @@ import { elboEstimate } from "./elbo-estimate.js";
 import { rng } from "./vae-helpers.js";
 
 // Flow guides for mixtures and the joint flow across parameters (issue 19, guides/flow-guide.ts;
-// spec §3 "normalizing flow", §7.1 guide_flow `independent`).
+// SCRIBE normalizing-flow guides, `scribe-infer`'s guide_flow `independent`).
 // - Mixture: nbdm with 2 components on two simulated cell types whose gene means are swapped;
 //   the posterior means of the components' gene means r p/(1 − p) must match each type's
 //   empirical means.

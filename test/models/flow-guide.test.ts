@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { elboEstimate } from "./elbo-estimate.js";
 import { rng } from "./vae-helpers.js";
 
-// SCRIBE's flow guides (issue 19 item 2, spec §3 "normalizing flow"). On few cells, the
+// SCRIBE's flow guides (issue 19 item 2, SCRIBE normalizing-flow guides). On few cells, the
 // posterior of nbdm's r_g for genes with no counts is skewed in log space: the likelihood
 // exp(−C·r·log(1/(1−p))) cuts the right side of the LogNormal prior off sharply while the
 // left keeps the prior's Gaussian tail, so no LogNormal factor fits it exactly; a spline flow

@@ -1,5 +1,5 @@
 /**
- * Gene coverage (SCRIBE `gene_coverage`, spec scribe.md §4.1): the fewest genes reaching a
+ * Gene coverage (SCRIBE `gene_coverage`, see docs/SOURCES.md): the fewest genes reaching a
  * cumulative count fraction are kept (in their original order), the rest are summed into a
  * trailing `_other` gene that is fitted like the others.
  */

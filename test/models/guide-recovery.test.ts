@@ -124,8 +124,8 @@ describe("low-rank guide (guideRank)", () => {
     }
 
     // (2) r and p in the guide. The likelihood pins mu_g = r_g p/(1 − p), so the exact posterior
-    // has log r_g and logit p strongly anti-correlated. Both guides factorize q(r) q(p) (spec
-    // SCRIBE guides: the low-rank factor covers the gene parameter only), so their draws show ~0
+    // has log r_g and logit p strongly anti-correlated. Both guides factorize q(r) q(p) (SCRIBE
+    // guides: the low-rank factor covers the gene parameter only), so their draws show ~0
     // correlation — the low-rank guide does not represent this correlation by construction.
     // S = 4000 draws: sd of a null correlation ≈ 0.016, bound 0.1 ≈ 6 sd.
     const corrRP = (s: Record<string, Tensor>) => {

@@ -1,6 +1,6 @@
 /**
- * KL annealing of SVI fits (SCRIBE `kl_annealing_warmup`, spec scribe.md §7.1; schedule as the
- * VAE's, §3): the ELBO's KL term is weighted by β_t = min(1, (t + 1) / W).
+ * KL annealing of SVI fits (SCRIBE `kl_annealing_warmup`, SCRIBE KL annealing; schedule as the
+ * VAE's): the ELBO's KL term is weighted by β_t = min(1, (t + 1) / W).
  */
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -1,7 +1,7 @@
 /**
  * lnmvcp's totals under the biology-informed capture prior (issue 19, `laplace/totals.ts`;
- * spec §2.5: η_c ~ TruncatedNormal(log M₀ − log max(L_c, 1), σ_M, low 0), ν_c = e^(−η_c);
- * §1.8: u_T,c ~ NB(r_T, p̂_c), p̂_c = p ν_c / (1 − p (1 − ν_c))).
+ * SCRIBE capture prior: η_c ~ TruncatedNormal(log M₀ − log max(L_c, 1), σ_M, low 0),
+ * ν_c = e^(−η_c); SCRIBE `lnmvcp`: u_T,c ~ NB(r_T, p̂_c), p̂_c = p ν_c / (1 − p (1 − ν_c))).
  * - The per-cell marginal and E[ν | u] against a direct integral written independently of the
  *   code: composite Simpson in η on a fixed uniform grid over [0, max(loc, 0) + 15σ] (the
  *   prior's mass beyond is below e⁻¹¹²), the NB pmf evaluated at p̂(ν) in ν-space and the η

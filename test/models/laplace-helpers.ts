@@ -1,6 +1,6 @@
 /**
  * Test helpers for the Laplace-EM engine: float64 contexts built by hand, seeded simulators of
- * the PLN / NBLN / LNM generative models (written from `../shared/spec/scribe.md` §1.8–1.9,
+ * the PLN / NBLN / LNM generative models (written from SCRIBE's logistic-normal families, see docs/SOURCES.md,
  * independently of the engine), dense linear algebra for checking the Woodbury algebra, and
  * principal angles between subspaces (Björck & Golub 1973).
  */

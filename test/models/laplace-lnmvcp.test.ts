@@ -1,8 +1,8 @@
 /**
- * lnmvcp's totals with per-cell capture (issue 19, `laplace/totals.ts`; spec §1.8: u_T,c ~
+ * lnmvcp's totals with per-cell capture (issue 19, `laplace/totals.ts`; SCRIBE `lnmvcp`: u_T,c ~
  * NB(r_T, p̂_c), p̂_c = p ν_c / (1 − p (1 − ν_c)), flat capture prior Beta(1, 1)).
  * - The per-cell marginal against a closed form derived independently of the code's
- *   change of variables: NB(r, p̂(ν)) is NB(r, p) thinned by Binomial(ν) (spec §1.4), and
+ *   change of variables: NB(r, p̂(ν)) is NB(r, p) thinned by Binomial(ν) (SCRIBE nbvcp), and
  *   ∫₀¹ Binomial(u | m, ν) dν = 1/(m + 1), so P(u) = Σ_{m ≥ u} NB(m | r, p)/(m + 1); likewise
  *   ∫₀¹ ν Binomial(u | m, ν) dν = (u + 1)/((m + 1)(m + 2)) gives E[ν | u].
  * - Recovery of r_T, p and the captures on totals simulated by that thinning.

@@ -1,6 +1,6 @@
 /**
- * Multi-factor dataset designs (SCRIBE `dataset_key` as a list, `interactions`; spec scribe.md
- * §2.7, `families/dataset-factors.ts`): crossed factors with additive reference-coded effects in
+ * Multi-factor dataset designs (SCRIBE `dataset_key` as a list, `interactions`; SCRIBE multi-factor
+ * designs, `families/dataset-factors.ts`): crossed factors with additive reference-coded effects in
  * log space. A seeded 2 × 2 simulation (donor × condition) recovers the factor effects; the
  * deterministic θ is checked by hand (interactions included); the command line takes
  * `--dataset-key donor,condition`.

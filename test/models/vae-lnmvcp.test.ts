@@ -1,10 +1,10 @@
 /**
  * lnmvcp through the VAE (`fit(counts, { model: "lnmvcp", inferenceMethod: "vae" })`): the
- * composition is LNM's (capture enters only the totals' NB, spec §1.8), the totals are fitted
+ * composition is LNM's (capture enters only the totals' NB, SCRIBE `lnmvcp`), the totals are fitted
  * with each cell's capture integrated out under the biology-informed prior, as Laplace-EM's
  * lnmvcp. Data simulated here from the model: per cell m_c ~ NB(r 20, mean M₀ = 20,000)
  * molecules, capture ν_c ~ U(0.02, 0.1), observed total u_T,c ~ Binomial(m_c, ν_c) (NB thinned
- * by capture, §1.4), composition ρ_c = softmax([y_c, 0]) with y_c from a rank-2 latent
+ * by capture, as in SCRIBE nbvcp), composition ρ_c = softmax([y_c, 0]) with y_c from a rank-2 latent
  * Gaussian, counts ~ Multinomial(u_T,c, ρ_c). r_T is not checked: this prior centres each
  * capture on the cell's own total (u_T,c / M₀), which leaves nothing for r_T to explain and
  * sends r̂_T to the Poisson limit (printed).

@@ -189,7 +189,7 @@ describe("VAE plumbing", () => {
     });
     const rec = (await results.getReconstruction(t).data()) as Float32Array;
     const den = (await results.denoiseCounts(t).data()) as Float32Array;
-    // observed NB mean r·p̂/(1 − p̂) with p̂ = pν/(1 − p(1 − ν)) equals ν·r·p/(1 − p) (spec §1.4)
+    // observed NB mean r·p̂/(1 − p̂) with p̂ = pν/(1 − p(1 − ν)) equals ν·r·p/(1 − p) (SCRIBE nbvcp)
     for (let c = 0; c < 30; c++) {
       const nu = rec[c * 6]! / den[c * 6]!;
       expect(nu).toBeGreaterThan(0);

@@ -511,7 +511,7 @@ async function fitHere(data: Tensor | AnnData | BackedCounts, options: FitOption
     if (modelOpts.datasetIndices)
       throw new Error("fit: give datasetKey (or a hierarchy list) or datasetIndices, not both");
     if (!adata) throw new Error("fit: datasetKey needs an AnnData input");
-    // several keys (a list, or "a,b" from the command line): crossed factors, SCRIBE §2.7
+    // several keys (a list, or "a,b" from the command line): crossed factors, SCRIBE multi-factor designs
     const keys = design.columns;
     if (keys.length === 1) {
       const { indices, levels } = datasetsOfColumn(adata, keys[0]!);
@@ -573,7 +573,7 @@ async function fitHere(data: Tensor | AnnData | BackedCounts, options: FitOption
   }
   // Family-specific data-driven options (TwoState: the mu prior anchor, families/two-state.ts).
   await family.prepareFit(modelType, modelOpts, cpuCounts);
-  // Mean anchoring (SCRIBE §2.4): per-gene prior centres of mu from the counts (backed: from
+  // Mean anchoring (SCRIBE mean anchoring): per-gene prior centres of mu from the counts (backed: from
   // the totals of the file's streaming pass)
   if (modelOpts.expressionAnchor && !modelOpts.expressionAnchorLoc) {
     const cap = makeConfig(modelType, { ...modelOpts, unconstrained: true });

@@ -1,6 +1,6 @@
 /**
- * `scribe fit --inference-method laplace --model pln|nbln|lnm|lnmvcp` (SCRIBE spec §1.8–1.9,
- * §7.1 `inference=laplace`): the Laplace-EM options of the command line (`--latent-dim` is
+ * `scribe fit --inference-method laplace --model pln|nbln|lnm|lnmvcp` (SCRIBE Laplace-EM, and
+ * `scribe-infer`'s `inference=laplace`): the Laplace-EM options of the command line (`--latent-dim` is
  * the rank of W, as SCRIBE's `latent_dim`; `--n-steps`, `--learning-rate` and `--seed` as for
  * SVI) and the outputs of a run:
  * `params.json` (the fitted globals, lnmvcp's per-cell mean capture `mean_capture`, the Newton

@@ -1,5 +1,5 @@
 /**
- * `scribe fit --inference-method vae` (SCRIBE spec §3 "VAE", §7.1 `inference=vae`): the VAE
+ * `scribe fit --inference-method vae` (SCRIBE VAE, `scribe-infer`'s `inference=vae`): the VAE
  * options of the command line (`--latent-dim`, `--encoder-hidden`, `--decoder-hidden`,
  * `--kl-warmup`, `--latent-flow`) and the outputs of a VAE run: `params.json` (the fitted networks and factors,
  * `ScribeVAEResults.toJSONAsync`, reloadable with `ScribeVAEResults.fromJSON`) and
@@ -123,7 +123,7 @@ function decoderOption(s: Settings, logNormal: boolean): number[] | null {
 }
 
 /**
- * The `fit()` options of a VAE run from the command's settings (defaults: SCRIBE's, spec §4.1);
+ * The `fit()` options of a VAE run from the command's settings (defaults: SCRIBE's `fit()` defaults);
  * `logNormal`: the model is pln, nbln or lnm (see {@link decoderOption}).
  * @example
  * vaeFitOptions({ "inference.vae.latent_dim": 2 }).latentDim; // 2

@@ -1,7 +1,7 @@
 /**
  * Multi-factor dataset designs (SCRIBE `dataset_key` as a list → crossed factors, with
- * `interactions`; spec scribe.md §2.7: "additive per-factor effects in log space (exp link
- * forced)"). The datasets are the crossed level combinations of F factors, row-major
+ * `interactions`; SCRIBE multi-factor designs: additive per-factor effects in log space, exp link
+ * forced). The datasets are the crossed level combinations of F factors, row-major
  * (d = Σ_f l_f·stride_f, D = ∏ L_f). A factor parameter θ (the gene parameter mu or r, or phi)
  * has no site of its own; it is
  *
@@ -29,15 +29,15 @@
  * nested design hold no cell.
  *
  * Per-term prior families (`priors: { mean_expression: { batch: "horseshoe", donor:
- * "gaussian", "treat:batch": "neg" } }`, spec §2.2's `{ level: family }`): a term (a factor's
+ * "gaussian", "treat:batch": "neg" } }`, SCRIBE `priors` option's `{ level: family }`): a term (a factor's
  * main effect, or an interaction `f:h`) with a family gets effects with that prior instead of
  * the default (crossed factors and interactions: fixed N(0, 1); nested: gaussian). The coding
  * stays (reference-coded for a crossed factor and an interaction, every level for a nested
  * one); only the effects' prior changes. "fixed" (SCRIBE `effect_type: "fixed"`): N(0, scale),
  * scale given (default 1), nothing learned. "gaussian" (SCRIBE "random"): centred, γ ~ N(0, σ)
  * with `log_{θ}_{term}_scale` = softplus(N(−2, 0.5)) as for nested factors. "horseshoe" /
- * "neg": non-centred (spec §2.3), γ = s ⊙ z with z = `{θ}_{term}_raw` ~ N(0, 1) of the effect's
- * shape and s the regularized horseshoe's τ·c·λ/√(c² + τ²λ²) (`tau_{θ}_{term}`,
+ * "neg": non-centred (SCRIBE gene-level hierarchies), γ = s ⊙ z with z = `{θ}_{term}_raw` ~
+ * N(0, 1) of the effect's shape and s the regularized horseshoe's τ·c·λ/√(c² + τ²λ²) (`tau_{θ}_{term}`,
  * `lambda_{θ}_{term}` per effect, `c_sq_{θ}_{term}`) or NEG's √ψ (`zeta_{θ}_{term}`,
  * `psi_{θ}_{term}`), `models/shrinkage.ts`; the effect `log_{θ}_{term}_effect` is then a
  * deterministic site of the model (and a derived value of posterior draws). {term} is the
@@ -53,8 +53,9 @@
  * `{θ}_base` and `{θ}_base_raw`, β then a deterministic site).
  *
  * Mixtures: a target that is a mixture parameter gets per-component bases and effects
- * ([K, G], [K, L_f − 1, G], …) so θ has SCRIBE's dataset shape (K, D, G) (spec §2.7): each
- * component (cell type) has its own per-dataset values, hence its own factor effects.
+ * ([K, G], [K, L_f − 1, G], …) so θ has SCRIBE's dataset shape (K, D, G) (SCRIBE multi-dataset
+ * designs): each component (cell type) has its own per-dataset values, hence its own factor
+ * effects.
  *
  * This module holds only data and tensor maths (no model imports), so `models/datasets.ts` can
  * use it without a cycle.

@@ -1,5 +1,5 @@
 /**
- * SCRIBE's normalizing-flow guides (spec §3 "normalizing flow", `guide_flow`): each gene-level
+ * SCRIBE's normalizing-flow guides (SCRIBE normalizing-flow guides, `guide_flow`): each gene-level
  * core parameter (r or mu, the gate, every TwoState rate) gets its own flow over its
  * unconstrained values, u = loc + scale ⊙ f(z), z ~ N(0, I_G), pushed through the parameter's
  * transform (exp for LogNormal priors, the Normal + transform's own, sigmoid for a Beta
@@ -81,7 +81,7 @@ export interface GuideFlowOptions extends Omit<NormalizingFlowOptions, "dtype"> 
   independent?: boolean;
 }
 
-/** SCRIBE's flow-guide defaults (spec §7.1 `guide_flow`: layers 4, hidden [64, 64], bins 8). */
+/** SCRIBE's flow-guide defaults (`scribe-infer`'s `guide_flow`: layers 4, hidden [64, 64], bins 8). */
 export const GUIDE_FLOW_DEFAULTS = { numLayers: 4, hiddenDims: [64, 64], numBins: 8 } as const;
 
 /** The core sites a flow can carry: LogNormal, Normal + transform or Beta priors, not per cell. */

@@ -1,6 +1,6 @@
 /**
  * The ALR reference gene of the LNM models, chosen as SCRIBE's `select_alr_reference` does
- * (`../shared/spec/scribe.md` §1.8): among genes whose mean log1p(count) is at least the
+ * (SCRIBE logistic-normal families, ALR reference): among genes whose mean log1p(count) is at least the
  * median of those means, the one with the smallest variance over cells of
  * log((u_cg + 1) / (N_c + G)), N_c the cell's total. A stable, well-expressed reference keeps
  * the ALR coordinates well conditioned.

@@ -1,6 +1,6 @@
 /**
  * Laplace-EM for the latent-Gaussian count models PLN, NBLN, LNM and LNMVCP
- * (`../shared/spec/scribe.md` §1.8, §1.9; upstream `src/scribe/laplace`): per cell a latent
+ * (SCRIBE Laplace-EM; upstream `src/scribe/laplace`): per cell a latent
  * x_c ~ N(μ, W Wᵀ + diag(d)) (log rates, or ALR coordinates of the composition); the E-step
  * finds each cell's posterior mode by Newton (`newton.ts`), the M-step takes one Adam step on
  * the globals (μ, W, log d, NBLN's log r) against the Laplace approximation of the marginal
@@ -56,12 +56,12 @@ import { fitCapturedTotals, fitTotals, lnmvcpCapturePrior } from "./totals.js";
 export interface LaplaceFitOptions {
   /**
    * pln | nbln | lnm | lnmvcp. lnmvcp's composition is fitted as lnm's; its totals get the
-   * per-cell capture p̂_c of §1.8, integrated out per cell (`totals.ts`) under the flat
+   * per-cell capture p̂_c of SCRIBE's `lnmvcp`, integrated out per cell (`totals.ts`) under the flat
    * Beta(1, 1) capture prior, or the biology-informed prior given by `priors`.
    */
   model: LaplaceModel;
   /**
-   * lnmvcp only: the biology-informed capture prior (spec §2.5), as for the SVI models:
+   * lnmvcp only: the biology-informed capture prior (SCRIBE capture prior), as for the SVI models:
    * `{ organism: "human" }` or `{ capture_efficiency: [log M₀, σ_M] }` (alias `eta_capture`).
    */
   priors?: PriorsInput;

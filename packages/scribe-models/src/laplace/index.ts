@@ -1,6 +1,6 @@
 /**
  * Laplace-EM for the latent-Gaussian count models PLN, NBLN, LNM and LNMVCP
- * (`../shared/spec/scribe.md` §1.8–1.9): `fit(counts, { inferenceMethod: "laplace", model })`.
+ * (SCRIBE Laplace-EM): `fit(counts, { inferenceMethod: "laplace", model })`.
  * @module
  */
 export { alrLatentGenes, selectAlrReference } from "./alr-reference.js";

@@ -36,7 +36,10 @@ export interface TotalsFit {
   readonly capture?: "flat" | CapturePrior;
 }
 
-/** The biology-informed capture prior (spec §2.5): log M₀ and σ_M, as `priors.organism` / `priors.capture_efficiency` resolve. */
+/**
+ * The biology-informed capture prior (SCRIBE capture prior): log M₀ and σ_M, as `priors.organism` /
+ * `priors.capture_efficiency` resolve.
+ */
 export interface CapturePrior {
   readonly logM0: number;
   readonly sigmaM: number;

@@ -1,7 +1,8 @@
 /**
  * The per-cell log offset of PLN and NBLN (library size / size factor): cell c's log rate is
- * x_c + o_c, so x_c models expression at a common library size. SCRIBE's spec (§1.9) has only
- * the capture offset −η_c; the library offset is ours, off by default (SCRIBE's behaviour).
+ * x_c + o_c, so x_c models expression at a common library size. SCRIBE's PLN and NBLN (SCRIBE
+ * logistic-normal families) have only the capture offset −η_c; the library offset is ours, off
+ * by default (SCRIBE's behaviour).
  * `"log-library"` sets o_c = log(max(N_c, 1) / N̄), N_c the cell's total and N̄ the mean total
  * of the fitted cells, so o averages near 0 and μ stays on the scale of a typical cell. The
  * rule is here once, in host and tensor forms: Laplace-EM computes it on the host, the VAE per

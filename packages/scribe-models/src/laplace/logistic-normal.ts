@@ -1,6 +1,6 @@
 /**
  * An LNM Laplace fit as the low-rank logistic-normal that Bayesian DE's parametric method
- * consumes (`de/bayesian/logistic-normal.ts`, `../shared/spec/scribe.md` §5 "Parametric"):
+ * consumes (`de/bayesian/logistic-normal.ts`; SCRIBE `scribe.de`, parametric method):
  * ALR coordinates against the last gene, genes in their original order.
  *
  * The engine's ALR coordinates are against its own reference r (chosen per data set), so two

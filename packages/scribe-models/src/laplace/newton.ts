@@ -1,6 +1,6 @@
 /**
  * The E-step of Laplace-EM: per-cell Newton ascent to the mode of p(x_c | u_c), all cells at
- * once as tensors. Defaults are SCRIBE's (`../shared/spec/scribe.md` §1.9: 5 Newton steps,
+ * once as tensors. Defaults are SCRIBE's (SCRIBE Laplace-EM: 5 Newton steps,
  * tolerance 1e−4 on the largest coordinate of the step, damping 1e−2 on the diagonal,
  * steps capped at 5 per coordinate, rescue on). Between steps only one scalar is read (how
  * many cells still run, to stop early); the per-cell status (converged / not / non-finite)

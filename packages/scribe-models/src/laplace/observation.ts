@@ -3,10 +3,10 @@
  * negative Hessian in x. The Hessian is diagonal (Poisson, NB) or diagonal minus a rank-one
  * term (multinomial in ALR coordinates), which the Newton solve handles by Sherman–Morrison.
  *
- * Forms follow `../shared/spec/scribe.md` §1.8–1.9: PLN u ~ Poisson(exp(clip(x + o, ±30)));
+ * Forms follow SCRIBE's logistic-normal families (see docs/SOURCES.md): PLN u ~ Poisson(exp(clip(x + o, ±30)));
  * NBLN u ~ NB(mean exp(clip(x + o, ±50)), size r) in log space (log r/(r+m) =
  * −softplus(log m − log r)); LNM u ~ Multinomial(N, softmax([y, 0])) with the ALR reference
- * as the last part. `o` is an optional per-cell log offset (the spec's −η_c).
+ * as the last part. `o` is an optional per-cell log offset (SCRIBE's −η_c).
  * @module
  */
 import { concat, lgamma, sigmoid, softplus, type Tensor, zeros } from "@scribe/core";

@@ -1,5 +1,5 @@
 /**
- * The SVI→Laplace cascade (`../shared/spec/scribe.md` §1.9: SCRIBE warm-starts Laplace-EM
+ * The SVI→Laplace cascade (SCRIBE Laplace-EM: SCRIBE warm-starts Laplace-EM
  * from an SVI fit): a short SVI fit of nbdm, the NB family matching the latent-Gaussian
  * models, gives each gene's NB mean m_g = r_g·p/(1 − p) and dispersion r_g (MAP); the
  * latent mean μ starts where the latent-Gaussian law has the same per-gene moments; W and d
@@ -13,7 +13,7 @@
  * - NBLN: the NB noise of size r⁰ (the engine's start, 10) takes part of the overdispersion:
  *   (eˢ(1 + 1/r⁰) − 1) = 1/r_g, so s_g = log((1 + 1/r_g)/(1 + 1/r⁰)).
  * - LNM/LNMVCP: nbdm's composition is Dirichlet(r) (the NB–Dirichlet-multinomial
- *   factorisation, spec §1.1), whose ALR coordinate log(ρ_g/ρ_ref) has mean ψ(r_g) − ψ(r_ref)
+ *   factorisation, SCRIBE models), whose ALR coordinate log(ρ_g/ρ_ref) has mean ψ(r_g) − ψ(r_ref)
  *   and variance ψ′(r_g) + ψ′(r_ref).
  * The per-coordinate variance s is floored at 0.01 and capped at 10 (genes with r → 0). The
  * PCA start's μ is the mean of log1p(u) (or of the ALR of u + ½), biased for low counts

@@ -1,12 +1,12 @@
 /**
- * Maximum-likelihood fits of the LNM totals models (`../shared/spec/scribe.md` §1.8), which
+ * Maximum-likelihood fits of the LNM totals models (SCRIBE logistic-normal families), which
  * are independent of the composition and so fitted on their own:
  * - lnm: u_T,c ~ NB(r_T, p) (NumPyro's probs convention, mean r_T p / (1 − p)). For fixed
  *   r_T the MLE of p is m̄ / (m̄ + r_T); r_T maximises the profile likelihood (golden section
  *   on log r_T).
- * - lnmvcp: u_T,c ~ NB(r_T, p̂_c), p̂_c = p ν_c / (1 − p (1 − ν_c)) (§1.4), with each cell's
+ * - lnmvcp: u_T,c ~ NB(r_T, p̂_c), p̂_c = p ν_c / (1 − p (1 − ν_c)) (SCRIBE nbvcp), with each cell's
  *   capture ν_c integrated out per cell ({@link logCapturedTotal}) under SCRIBE's flat prior
- *   Beta(1, 1), or under the biology-informed prior of §2.5 (`priors.organism` /
+ *   Beta(1, 1), or under the biology-informed prior (SCRIBE capture prior: `priors.organism` /
  *   `priors.capture_efficiency`): η_c ~ TruncatedNormal(log M₀ − log max(u_T,c, 1), σ_M,
  *   low 0), ν_c = e^(−η_c); r_T and p maximise the marginal likelihood (Nelder–Mead on
  *   log r_T and log λ, λ = r_T p/(1 − p); r_T at most 1e12, reported as the Poisson limit when
@@ -63,7 +63,7 @@ const log1pExp = (x: number) => (x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log
 /** log σ(s) = −log(1 + e^{−s}). */
 const logSigmoid = (s: number) => -log1pExp(-s);
 
-/** Where the η prior of one cell sits: TruncatedNormal(loc, scale, low 0) (spec §2.5). */
+/** Where the η prior of one cell sits: TruncatedNormal(loc, scale, low 0) (SCRIBE capture prior). */
 export interface EtaPrior {
   readonly loc: number;
   readonly scale: number;

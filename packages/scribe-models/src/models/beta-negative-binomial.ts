@@ -1,5 +1,5 @@
 /**
- * The beta negative binomial of SCRIBE's BNB overdispersion (spec scribe.md §1.7), in the
+ * The beta negative binomial of SCRIBE's BNB overdispersion (see docs/SOURCES.md), in the
  * project's NB convention: u | p′ ~ NB(r, p′) with mean r·p′/(1 − p′) (NumPyro's
  * `NegativeBinomialProbs`), and p′ ~ Beta(α, κ). Then
  *
@@ -111,7 +111,7 @@ export class BetaNegativeBinomial extends Distribution {
   }
 }
 
-/** SCRIBE's floor of the excess-dispersion fraction ω (spec §1.7). */
+/** SCRIBE's floor of the excess-dispersion fraction ω (SCRIBE BNB overdispersion). */
 export const BNB_OMEGA_FLOOR = 1e-6;
 
 /**

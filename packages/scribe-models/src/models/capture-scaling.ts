@@ -1,5 +1,5 @@
 /**
- * Capture scaling (SCRIBE `priors={"capture_scaling": family}`, spec scribe.md §2.5): the
+ * Capture scaling (SCRIBE `priors={"capture_scaling": family}`, see docs/SOURCES.md): the
  * biology-informed capture prior η_c ~ TruncatedNormal(log M₀ − log L_c, σ_M, low 0) gets a
  * latent location in place of log M₀. One dataset: a scalar `mu_eta` ~ N(log M₀, σ_μ = 1).
  * Several datasets (`datasets.ts`), non-centred: `mu_eta_pop` ~ N(log M₀, σ_μ), `mu_eta_raw`

@@ -25,8 +25,8 @@ import type { TransformName } from "./transformed-normal.js";
 
 /**
  * Default quadrature nodes of the TwoState likelihood. Upstream SCRIBE uses 256 plain
- * Gauss–Legendre nodes on [0, 1], which are off by up to 5e-3 in log-pmf when α or β < 1 (spec
- * SCRIBE two-state models table); PoissonBeta's piecewise rule reaches float32 precision (worst 6.8e-6 relative
+ * Gauss–Legendre nodes on [0, 1], which are off by up to 5e-3 in log-pmf when α or β < 1 (SCRIBE
+ * two-state models); PoissonBeta's piecewise rule reaches float32 precision (worst 6.8e-6 relative
  * over the mpmath grid α, β ∈ [0.05, 50], λ ≤ 1e3) at 128 nodes, at half the cost of 256.
  */
 export const TWO_STATE_DEFAULT_NODES = 128;
@@ -148,7 +148,7 @@ export interface ModelOptions {
    */
   muPriorLoc?: readonly number[];
   /**
-   * Mean anchoring (SCRIBE `expression_anchor`, spec §2.4; see `expression-anchor.ts`): the
+   * Mean anchoring (SCRIBE mean anchoring, `expression_anchor`; see `expression-anchor.ts`): the
    * prior of mu (or, with a gene-level expression hierarchy, its population location) is
    * centred per gene at the data's log mean expression, with scale `expressionAnchorSigma`.
    * The canonical parameterization samples r, not mu: since mu = r·p/(1−p), log r = log mu −
@@ -160,7 +160,7 @@ export interface ModelOptions {
    */
   expressionAnchor?: boolean;
   /**
-   * Multi-dataset design (SCRIBE `dataset_key` etc., spec §2.7; see `datasets.ts`): the dataset
+   * Multi-dataset design (SCRIBE multi-dataset designs, `dataset_key` etc.; see `datasets.ts`): the dataset
    * of each cell, [nCells] (`fit()` fills it from `datasetKey`). Needs `unconstrained: true`.
    */
   datasetIndices?: ArrayLike<number>;
@@ -375,7 +375,7 @@ export function makeConfig(modelType: ModelType, opts: ModelOptions): ModelConfi
     positiveTransform[name] = t;
   }
   const expressionAnchor = resolveExpressionAnchor(modelType, opts, traits);
-  // mean anchoring forces unconstrained mode (SCRIBE §2.4)
+  // mean anchoring forces unconstrained mode (SCRIBE mean anchoring)
   const unconstrained = expressionAnchor ? true : (opts.unconstrained ?? false);
   const overdispersion = opts.overdispersion ?? "none";
   if (overdispersion !== "none" && overdispersion !== "bnb")
@@ -517,7 +517,7 @@ export function makeConfig(modelType: ModelType, opts: ModelOptions): ModelConfi
   };
 }
 
-/** Check the mean-anchoring options (SCRIBE §2.4); null when off. */
+/** Check the mean-anchoring options (SCRIBE mean anchoring); null when off. */
 function resolveExpressionAnchor(
   modelType: ModelType,
   opts: ModelOptions,

@@ -1,6 +1,6 @@
 /**
- * The datasets of a multi-dataset fit from an obs column (SCRIBE `dataset_key`, spec scribe.md
- * §2.7): the column's distinct values, sorted, are datasets 0 … D − 1.
+ * The datasets of a multi-dataset fit from an obs column (SCRIBE `dataset_key`, SCRIBE
+ * multi-dataset designs): the column's distinct values, sorted, are datasets 0 … D − 1.
  * @module
  */
 import type { AnnData } from "../io/anndata.js";

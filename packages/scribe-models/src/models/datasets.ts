@@ -1,6 +1,6 @@
 /**
  * Multi-dataset hierarchies (SCRIBE `dataset_key`, `dataset_params`, `dataset_mixing`,
- * `prob_dataset_mode`; spec scribe.md §2.7): each cell belongs to one of D datasets; the
+ * `prob_dataset_mode`; SCRIBE multi-dataset designs): each cell belongs to one of D datasets; the
  * parameters named in `datasetParams` get one value per dataset under a centred Gaussian
  * hierarchy — a per-gene population location (scalar for the gate, N(−5, 0.01)), a scale
  * softplus(N(−2, 0.5)) (p/phi: N(0, 0.5)), and θ_{d,g} = T(N(loc_g, scale)) — with axis order

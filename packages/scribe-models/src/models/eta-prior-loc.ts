@@ -1,5 +1,5 @@
 /**
- * Where the biology-informed capture prior (`../shared/spec/scribe.md` §2.5,
+ * Where the biology-informed capture prior (SCRIBE capture prior,
  * `priors.organism` / `priors.capture_efficiency`) centres each cell: η_c = −log ν_c ~
  * TruncatedNormal(loc_c, σ_M, low 0) with
  *

@@ -1,5 +1,5 @@
 /**
- * Mean anchoring (SCRIBE `expression_anchor=True`, spec scribe.md §2.4): per-gene prior centres
+ * Mean anchoring (SCRIBE `expression_anchor=True`, see docs/SOURCES.md): per-gene prior centres
  * of mu from the data, c_g = log((ū_g + 1e−3)/ν̄), with ū_g the gene's mean count over cells and
  * ν̄ = mean_c(L_c/M₀) the mean capture implied by the biology-informed capture prior (L_c =
  * max(Σ_g u_cg, 1), M₀ = exp(log_M0)) for VCP models, 1 otherwise. The centres enter the prior

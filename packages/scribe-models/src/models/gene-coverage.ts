@@ -1,5 +1,5 @@
 /**
- * Gene coverage (SCRIBE `gene_coverage`, spec scribe.md §4.1): keep the smallest set of genes
+ * Gene coverage (SCRIBE `gene_coverage`, see docs/SOURCES.md): keep the smallest set of genes
  * that, taken in descending order of their share of all counts, reaches a cumulative fraction
  * of the counts; the other genes are summed into one trailing `_other` column. The kept genes
  * stay in their original order (ties in the ranking go to the lower index), so the fitted

@@ -1,5 +1,5 @@
 /**
- * KL annealing for SVI fits (SCRIBE's `kl_annealing_warmup`, spec scribe.md §7.1 and §3): the
+ * KL annealing for SVI fits (SCRIBE's `kl_annealing_warmup`, SCRIBE KL annealing): the
  * KL term of the ELBO is weighted by β_t = min(1, (t + 1) / warmup), so the objective at step t
  * is −E_q[log p(x | θ)] + β_t·KL(q ‖ p). The schedule and its clock are the VAE's
  * (`vae/kl-annealing.ts`: β from the optimizer's step count, so checkpoints resume the

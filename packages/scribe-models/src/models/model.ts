@@ -38,7 +38,7 @@ export function checkCountsShape(cfg: ModelConfig, counts: Tensor | null | undef
 }
 
 /**
- * Build the model function of a configuration. Sites (spec names): `mixing_weights`,
+ * Build the model function of a configuration. Sites (SCRIBE's names): `mixing_weights`,
  * hierarchy hyper-sites, the sampled core params (e.g. `p`, `r`), `gate`, the derived core
  * params as deterministic sites, per-cell `p_capture` / `phi_capture` (or `eta_capture` with
  * a deterministic `p_capture` / `phi_capture`), and `counts`. TwoState models sample `mu` and

@@ -192,7 +192,7 @@ export function gridParams(cfg: ModelConfig, values: Readonly<Record<string, Ten
 const GENE_ONLY: ParamAxes = { hasK: false, hasG: true };
 
 /**
- * SCRIBE's BNB excess-dispersion fraction ω_g (spec §1.7) from the latent values, [lead…, G]:
+ * SCRIBE's BNB excess-dispersion fraction ω_g (SCRIBE BNB overdispersion) from the latent values, [lead…, G]:
  * the site itself (gaussian hierarchy, or a derived draw that already holds it), else the
  * non-centred horseshoe / NEG value softplus(loc + eff·z). Null without BNB.
  */

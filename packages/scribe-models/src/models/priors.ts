@@ -85,7 +85,7 @@ export interface ResolvedPriors {
   /** Hierarchy of the BNB excess-dispersion fraction (horseshoe by default), or null without BNB. */
   readonly overdispersion: HierarchySpec | null;
   /**
-   * Capture-scaling hierarchy (SCRIBE `priors={"capture_scaling": family}`, spec §2.5): the
+   * Capture-scaling hierarchy (SCRIBE capture scaling, `priors={"capture_scaling": family}`): the
    * η prior's location log M₀ becomes a latent mu_eta (per dataset with datasets), or null.
    */
   readonly captureScaling?: HierarchySpec | null;
@@ -156,9 +156,9 @@ const KEY_TO_SITE: Record<string, string> = {
 };
 
 /**
- * Default hyper-parameters of the flat priors, constrained mode. The TwoState extras (spec
- * SCRIBE two-state models) are LogNormal(loc, scale) with the unconstrained numbers, except inv_concentration ~
- * Beta(1, 50) (upstream's value, matching its older logit loc −4).
+ * Default hyper-parameters of the flat priors, constrained mode. The TwoState extras (SCRIBE
+ * two-state models) are LogNormal(loc, scale) with the unconstrained numbers, except
+ * inv_concentration ~ Beta(1, 50) (upstream's value, matching its older logit loc −4).
  */
 export const CONSTRAINED_DEFAULTS: Readonly<Record<string, readonly [number, number]>> = {
   p: [1, 1],
@@ -359,8 +359,9 @@ export function resolvePriors(input: PriorsInput | undefined, ctx: PriorContext)
       if (own === undefined) continue;
       const h = Array.isArray(own) ? null : hierarchyFrom(`${key}.${BASE_LEVEL}`, own);
       if (h) {
-        // the expression target (spec §2.3: needs a mixture) pools components toward a per-gene
-        // population; another target (phi, or r beside mu) pools its genes toward a scalar one
+        // the expression target (SCRIBE gene-level hierarchies: needs a mixture) pools components
+        // toward a per-gene population; another target (phi, or r beside mu) pools its genes toward
+        // a scalar one
         if (levels.site === levelTarget("mean_expression", ctx.parameterization) && ctx.nComponents < 2)
           throw new Error(
             `priors.${key}.${BASE_LEVEL} = ${h.family}: the expression hierarchy shrinks per-component values toward a per-gene population, so it needs a mixture (nComponents ≥ 2)`,
@@ -443,7 +444,7 @@ const LEVEL_SITES = ["mu", "r", "phi"];
 /**
  * The dataset parameter a `{ level: family }` value of `priors[key]` applies to: the key's site,
  * with the expression keys (mean_expression / dispersion) going to whichever of mu / r the
- * parameterization samples, as SCRIBE's expression hierarchy does (spec §2.3).
+ * parameterization samples, as SCRIBE's expression hierarchy does (SCRIBE gene-level hierarchies).
  */
 export function levelTarget(key: string, parameterization: Parameterization): string {
   const site = KEY_TO_SITE[key] ?? key;

@@ -1,5 +1,5 @@
 /**
- * The non-centred shrinkage scales of SCRIBE's horseshoe and NEG priors (spec scribe.md §2.3),
+ * The non-centred shrinkage scales of SCRIBE's horseshoe and NEG priors (SCRIBE gene-level hierarchies),
  * shared by the gene-level hierarchies (`sites.ts`, `parameterization.ts`) and the per-factor
  * dataset effects (`datasets.ts`, `families/dataset-factors.ts`): the hyper-sites under a
  * prefix and the scale they give each element of a `{prefix}_raw` z ~ N(0, 1).

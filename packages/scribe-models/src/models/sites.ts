@@ -115,7 +115,7 @@ function flat(
 }
 
 /**
- * Mean anchoring (SCRIBE §2.4): the per-gene centres of the gene parameter mapped into its
+ * Mean anchoring (SCRIBE mean anchoring): the per-gene centres of the gene parameter mapped into its
  * transform's inverse space (the prior is T(N(loc, σ)), so its median is exactly e^centre),
  * with σ. For mu the centres are the data's log((ū_g + 1e−3)/ν̄). The canonical
  * parameterization samples r instead: mu = r·p/(1−p) gives log r = log mu − logit p, so r is
@@ -239,7 +239,7 @@ export function hierarchySites(
 export const BNB_SITE = "bnb_concentration";
 
 /**
- * The sites of SCRIBE's BNB excess-dispersion fraction ω_g (spec §1.7): per gene, under the
+ * The sites of SCRIBE's BNB excess-dispersion fraction ω_g (SCRIBE BNB overdispersion): per gene, under the
  * `priors.overdispersion` hierarchy (horseshoe by default) with population location
  * `log_bnb_concentration_loc` ~ N(−5, 1) and the softplus transform.
  */

@@ -1,5 +1,5 @@
 /**
- * Denoising under BNB overdispersion (SCRIBE `overdispersion="bnb"`, spec scribe.md §1.7) for
+ * Denoising under BNB overdispersion (SCRIBE BNB overdispersion, `overdispersion="bnb"`) for
  * one parameter draw. The model's observation is u ~ BNB(r, α̂, κ) with SCRIBE's shapes taken at
  * the captured probability p̂ = pν/(1 − p(1 − ν)) (`models/observation.ts`, `bnbShapes`):
  * p′ ~ Beta(α̂, κ), u | p′ ~ NB(r, p′). Read as thinning, p′ is the captured form of a

@@ -1,5 +1,5 @@
 /**
- * Point estimates of MCMC results (SCRIBE's MCMC results `get_map`, spec/scribe.md §4.1): the
+ * Point estimates of MCMC results (SCRIBE's MCMC results `get_map`, see docs/SOURCES.md): the
  * stored draw with the lowest potential energy (−log joint density in the unconstrained
  * space, as NUTS recorded it), so that every site, latent and derived, comes from one
  * consistent draw; the posterior mean of each site when no potential energy was recorded (or

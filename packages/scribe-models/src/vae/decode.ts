@@ -2,10 +2,10 @@
  * From the decoder's output to the per-cell, per-gene likelihood (one place, read by the model
  * and by the results). SCRIBE form: the gene head through softplus gives r (canonical) or mu
  * (mean_prob, mean_odds) per cell and gene, the global p or phi gives the rest by the
- * parameterization identities (spec §1.1), capture thins p as in SVI (`nbComponentDistribution`),
- * and zero inflation stays in logit space (`ZeroInflatedLogits`). scVI form (the seed on NB
- * modelling, log-space version): log mean = log ℓ_c + h − logsumexp(h), NB logits = log mean −
- * log θ, `NegativeBinomialLogits(θ, logits)`.
+ * identities of SCRIBE NB parameterizations, capture thins p as in SVI
+ * (`nbComponentDistribution`), and zero inflation stays in logit space (`ZeroInflatedLogits`).
+ * scVI form (the seed on NB modelling, log-space version): log mean = log ℓ_c + h −
+ * logsumexp(h), NB logits = log mean − log θ, `NegativeBinomialLogits(θ, logits)`.
  * @module
  */
 import { clamp, div, exp, log, logsumexp, mul, sigmoid, softplus, sub, type Tensor } from "@scribe/core";
@@ -14,7 +14,7 @@ import { type CaptureValue, nbComponentDistribution, P_FLOOR } from "../models/o
 import type { CoreValues } from "../models/parameterization.js";
 import type { VaeSpec } from "./vae-spec.js";
 
-/** Floor added to the softplus gene head (SCRIBE's r_floor, spec §1.2). */
+/** Floor added to the softplus gene head (SCRIBE's r_floor, SCRIBE models). */
 export const GENE_FLOOR = 1e-6;
 
 /** One minibatch of decoded cells. */
@@ -36,7 +36,7 @@ function headSlices(spec: VaeSpec, h: Tensor): { gene: Tensor; gateLogits: Tenso
   return { gene: h.slice([0, 0], [B, G]), gateLogits: h.slice([0, G], [B, 2 * G]) };
 }
 
-/** r, p, mu, phi from the decoded gene parameter and the global p or phi (spec §1.1 identities). */
+/** r, p, mu, phi from the decoded gene parameter and the global p or phi (SCRIBE NB parameterizations). */
 function nbParams(spec: VaeSpec, gene: Tensor, globals: Readonly<Record<string, Tensor>>): CoreValues {
   const par = spec.cfg.parameterization;
   if (par === "mean_odds") {

@@ -1,6 +1,6 @@
 /**
  * `fit(counts, { inferenceMethod: "vae", ... })`: VAE inference for nbdm, zinb, nbvcp and
- * zinbvcp (spec §3 "VAE"), and for the logistic-normal families pln, nbln, lnm and lnmvcp
+ * zinbvcp (SCRIBE VAE), and for the logistic-normal families pln, nbln, lnm and lnmvcp
  * (`log-normal-family.ts`: their decoder, likelihood and globals; the same loop; lnmvcp's
  * totals with the capture integrated out as Laplace-EM's, `laplace/totals.ts`). The counts are read once (one `await`) for validation and the
  * per-gene statistics the encoder input and the decoder's starting bias use; training is
@@ -105,8 +105,8 @@ function cellTotals(host: Host): Float64Array {
 
 /**
  * LNM's and lnmvcp's totals models, fitted on their own as the Laplace path does (the totals
- * are independent of the composition, spec §1.8): the results' `meta.totals`, and lnmvcp's
- * per-cell posterior mean capture `meta.meanCapture`.
+ * are independent of the composition, SCRIBE logistic-normal families): the results'
+ * `meta.totals`, and lnmvcp's per-cell posterior mean capture `meta.meanCapture`.
  */
 function compositionTotals(
   model: string,

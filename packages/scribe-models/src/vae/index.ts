@@ -1,6 +1,6 @@
 /**
- * VAE inference for the SCRIBE NB models (spec §3 "VAE") and the logistic-normal families
- * pln, nbln, lnm (§1.8–1.9): `fit(counts, { inferenceMethod: "vae" })`.
+ * VAE inference for the SCRIBE NB models (SCRIBE VAE) and the logistic-normal families
+ * pln, nbln, lnm (SCRIBE logistic-normal families): `fit(counts, { inferenceMethod: "vae" })`.
  * @module
  */
 export { type DecodedCells, decodeCells } from "./decode.js";

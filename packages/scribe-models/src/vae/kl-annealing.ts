@@ -1,5 +1,5 @@
 /**
- * KL annealing for VAE training (SCRIBE spec §3: β rises linearly from 0 to 1 over
+ * KL annealing for VAE training (SCRIBE KL annealing: β rises linearly from 0 to 1 over
  * `klWarmupSteps`, 2000 by default). β is a function of the optimizer's step count, which
  * lives in the optimizer state: checkpoints save it, so a resumed run anneals exactly as an
  * uninterrupted one. The SVI loop is used as is: {@link AnnealedOptimizer} wraps the

@@ -1,6 +1,6 @@
 /**
- * A normalizing-flow prior over the VAE's latent codes (SCRIBE spec §3 "VAE": "prior N(0, I)
- * or a flow prior (`vae_flow_type`)"): p(z) is a learned flow of a standard Normal on R^K
+ * A normalizing-flow prior over the VAE's latent codes (SCRIBE VAE, whose latent prior is N(0, I)
+ * unless `vae_flow_type` asks for a flow): p(z) is a learned flow of a standard Normal on R^K
  * (`@scribe/infer`'s flows; SCRIBE's VAE config: coupling spline, 4 layers), registered in the
  * model as module `latent_prior_flow`, so SVI trains it with the networks. Its output layers
  * start at zero: a fresh flow prior is N(0, I). The KL term then has no closed form and the

@@ -1,6 +1,6 @@
 /**
- * The logistic-normal families in the VAE (issue 19 item 3; `../shared/spec/scribe.md`
- * §1.8–1.9): PLN, NBLN and LNM's composition. Per cell z_c ~ N(0, I_K) (K = `latentDim`), the
+ * The logistic-normal families in the VAE (issue 19 item 3; SCRIBE logistic-normal families,
+ * see docs/SOURCES.md): PLN, NBLN and LNM's composition. Per cell z_c ~ N(0, I_K) (K = `latentDim`), the
  * decoder gives the latent log rates (PLN, NBLN; G values) or ALR coordinates (LNM; G − 1
  * values) x_c = decoder(z_c) + √d ⊙ ε_c, ε_c ~ N(0, I) drawn in the model only (no guide
  * site: SCRIBE's d_mode "learned"). The default decoder is one linear layer, x = μ + W z
@@ -13,9 +13,9 @@
  * log rate x_c + log(N_c / N̄), N̄ the fitted cells' mean total, fixed in the family): it is
  * computed from the counts being scored, so every results method applies it to any cells.
  *
- * LNM's totals are independent of the composition (§1.8) and are fitted on their own as the
+ * LNM's totals are independent of the composition (SCRIBE `lnm`) and are fitted on their own as the
  * Laplace path does (`laplace/totals.ts`). lnmvcp's composition is LNM's (capture enters only
- * its totals' NB, §1.8), so the VAE fits it as LNM and its totals with the per-cell capture
+ * its totals' NB, SCRIBE `lnmvcp`), so the VAE fits it as LNM and its totals with the per-cell capture
  * integrated out under the flat or biology-informed prior, again as the Laplace path does.
  * @module
  */
@@ -280,7 +280,7 @@ export function decodeLogNormalCells(
  * NBLN, [B] with event [G] for LNM; genes in their original order): PLN Poisson(eˣ), NBLN
  * NB(r, mean eˣ) (NegativeBinomialLogits with logits x − log r, as the observation's log space),
  * LNM Multinomial(N_c, softmax([x, 0])) with the reference gene's logit 0 and `totals` [B] the
- * cells' totals N_c (LNM's totals model is separate, §1.8; PLN and NBLN read them only for
+ * cells' totals N_c (LNM's totals model is separate; PLN and NBLN read them only for
  * the library offset, added to x when the family has one). The log rate is clamped to ±30 as
  * {@link decodeLogNormalCells} does.
  */

@@ -1,6 +1,6 @@
 /**
- * The options of VAE inference (`fit(counts, { inferenceMethod: "vae", ... })`, SCRIBE spec
- * §3 "VAE" and §4.1) and their defaults: latent dimension 10, encoder [128, 64], decoder
+ * The options of VAE inference (`fit(counts, { inferenceMethod: "vae", ... })`, SCRIBE VAE and
+ * `fit()` defaults) and their defaults: latent dimension 10, encoder [128, 64], decoder
  * [64, 128], ReLU, log1p inputs, KL annealing β from 0 to 1 over 2000 steps, and (where it
  * applies, from 100 cells) early stopping on the ELBO of 10 % held-out cells (`held-out.ts`).
  * @module
@@ -100,7 +100,7 @@ export interface ResolvedVaeOptions {
   readonly decoderForm: DecoderForm;
 }
 
-/** SCRIBE's VAE defaults (spec §3, §4.1). */
+/** SCRIBE's VAE defaults (SCRIBE VAE, `fit()` defaults). */
 export const VAE_DEFAULTS: ResolvedVaeOptions = {
   latentDim: 10,
   encoder: [128, 64],

@@ -1,6 +1,6 @@
 /**
  * The VAE as a model and a guide over the same sites, trained by the ordinary SVI loop
- * (spec §3 "VAE"). Model: global p or phi (SCRIBE form), then in the `cells` plate z_c ~
+ * (SCRIBE VAE). Model: global p or phi (SCRIBE form), then in the `cells` plate z_c ~
  * prior (N(0, I) by default, or the `latentPrior` hook), per-cell capture (vcp models), and
  * `counts` from the decoder (`decode.ts`). Guide: mean-field factors for the globals and the
  * capture, and q(z_c | x_c) = N(loc, exp(½ log-var)) from the encoder. The latent sites `z`

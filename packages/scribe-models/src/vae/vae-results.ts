@@ -1,5 +1,5 @@
 /**
- * The results of VAE inference (SCRIBE's `ScribeVAEResults`, spec §4.2 "VAE"): the fitted
+ * The results of VAE inference (SCRIBE's `ScribeVAEResults`, see docs/SOURCES.md): the fitted
  * networks and global factors, with the latent embedding (`getLatentEmbedding`: per-cell
  * means of q(z | x)), the decoded per-cell parameters, the reconstruction (expected observed
  * counts and their per-gene means) and denoising through the decoder. Every method returns

@@ -11,7 +11,7 @@ import type { LogNormalVaeFamily } from "./log-normal-family.js";
 import { type VaeNetworks, vaeNetworks } from "./networks.js";
 import type { LatentPriorFactory, ResolvedVaeOptions } from "./options.js";
 
-/** The NB models VAE inference supports (SCRIBE spec §3: nbdm, zinb, nbvcp, zinbvcp). */
+/** The NB models VAE inference supports (SCRIBE VAE: nbdm, zinb, nbvcp, zinbvcp). */
 export const VAE_MODELS = ["nbdm", "zinb", "nbvcp", "zinbvcp"] as const;
 
 /** Per-gene summaries of the training data (host arrays, length G). */
