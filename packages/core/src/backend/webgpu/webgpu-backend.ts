@@ -250,7 +250,7 @@ export class WebGpuBackend implements Backend {
       kernels = [{ ...kernels[0]!, expr: e }];
     }
     const split = reductionSplit(kernels);
-    if (split === 1) this.dispatch(planFused(kernels, outs, this.ctx.maxWorkgroupsPerDim), outs);
+    if (split === 1) this.dispatch(planFused(kernels, this.ctx.maxWorkgroupsPerDim), outs);
     else this.#splitReduce(kernels, outs, split);
     for (const t of temps) this.free(t);
   }
@@ -264,7 +264,7 @@ export class WebGpuBackend implements Backend {
       this.#wrap("float32", nOuter * split, this.#storage.acquire(nOuter * split * 4)),
     );
     const first = kernels.map((k) => ({ ...k, outDtype: "float32" as const }));
-    this.dispatch(planFused(first, partials, this.ctx.maxWorkgroupsPerDim, split), partials);
+    this.dispatch(planFused(first, this.ctx.maxWorkgroupsPerDim, split), partials);
     const second = kernels.map(
       (k, j): FusedKernel => ({
         expr: bufferLeaf(partials[j]!, [nOuter, split]),
@@ -272,7 +272,7 @@ export class WebGpuBackend implements Backend {
         reduce: { kind: k.reduce!.kind, axes: [1] },
       }),
     );
-    this.dispatch(planFused(second, outs, this.ctx.maxWorkgroupsPerDim), outs);
+    this.dispatch(planFused(second, this.ctx.maxWorkgroupsPerDim), outs);
     for (const p of partials) this.free(p);
   }
 
@@ -293,9 +293,7 @@ export class WebGpuBackend implements Backend {
     if (!best) throw new Error(`webgpu: an expression reads more than ${max} buffers and cannot be split`);
     const sub: Expr = best as Expr;
     const tmp = this.alloc(sub.dtype, sizeOf(sub.shape));
-    this.dispatch(planFused([{ expr: sub, outDtype: sub.dtype }], [tmp], this.ctx.maxWorkgroupsPerDim), [
-      tmp,
-    ]);
+    this.dispatch(planFused([{ expr: sub, outDtype: sub.dtype }], this.ctx.maxWorkgroupsPerDim), [tmp]);
     temps.push(tmp);
     const leaf = bufferLeaf(tmp, sub.shape);
     const replace = (x: Expr): Expr => {

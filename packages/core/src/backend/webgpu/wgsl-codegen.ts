@@ -136,11 +136,11 @@ function renderElement(
 
 /**
  * Plan one shader for `kernels` (same iteration shape; all maps, or all reductions over the
- * same axes) writing `outs[j]` for `kernels[j]`; the loop structure comes from planLoop.
+ * same axes) whose output j is kernel j's (the caller binds the buffers); the loop structure
+ * comes from planLoop.
  */
 export function planFused(
   kernels: readonly FusedKernel[],
-  outs: readonly BackendBuffer[],
   maxWorkgroupsPerDim: number,
   split = 1,
 ): ShaderPlan {
@@ -185,7 +185,7 @@ export function planFused(
     }
     return lines;
   };
-  const loads = leaves.map((l, k) => `let v${k} = f32(L${k}[u32(p${k})]);`);
+  const loads = leaves.map((_, k) => `let v${k} = f32(L${k}[u32(p${k})]);`);
   const body: string[] = [];
   if (!isReduce) {
     body.push("let o = (wid.y * nwg.x + wid.x) * WG + lid.x;", "if (o >= mw(0u)) { return; }");
