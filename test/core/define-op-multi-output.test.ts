@@ -63,8 +63,8 @@ describe("multi-output ops return their outputs by name", () => {
       s.reduce((a, b) => a + Math.log(b), 0),
       13,
     );
-    g.x.dataSync().forEach((v, i) => expect(v).toBeCloseTo((2 * xs[i]!) / s[i]!, 14));
-    g.y.dataSync().forEach((v, i) => expect(v).toBeCloseTo((2 * ys[i]!) / s[i]!, 14));
+    g.x.dataSync().forEach((v, i) => void expect(v).toBeCloseTo((2 * xs[i]!) / s[i]!, 14));
+    g.y.dataSync().forEach((v, i) => void expect(v).toBeCloseTo((2 * ys[i]!) / s[i]!, 14));
     const loop = [...compiledLoopSources().values()].find((src) => src.includes("F_testLogHypot2("));
     expect(loop).toMatch(/res\d+\.value/);
     expect(loop).not.toMatch(/new Float64Array/);
