@@ -12,14 +12,14 @@ export function unitDeviance(y: number, mu: number, theta: number): number {
   if (theta < 1e-6) {
     if (y === 0) return 2 * mu;
     const d = 2 * (y * Math.log(y / mu) - (y - mu));
-    return d > 0 ? d : 0;
+    return Math.max(d, 0);
   }
   if (y === 0) return (2 / theta) * Math.log1p(mu * theta);
   const d =
     -2 *
     (y * Math.log((mu + y * mu * theta) / (y + y * mu * theta)) -
       (1 / theta) * Math.log((1 + mu * theta) / (1 + y * theta)));
-  return d > 0 ? d : 0;
+  return Math.max(d, 0);
 }
 
 /** Sum of unit deviances of one gene: y and mu are n-vectors at `off`. */

@@ -56,7 +56,7 @@ export function irlsFit(
   for (let g = 0; g < G; g++) {
     const off = g * n;
     const th = theta[g]!;
-    if (start && start.subarray(g * p, (g + 1) * p).every(Number.isFinite)) {
+    if (start?.subarray(g * p, (g + 1) * p).every(Number.isFinite)) {
       b.set(start.subarray(g * p, (g + 1) * p));
     } else {
       for (let i = 0; i < n; i++) z0[i] = Math.log(y[off + i]! / s[i]! + 1);

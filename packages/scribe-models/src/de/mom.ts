@@ -144,7 +144,7 @@ export function momTest(counts: CountMatrix, opts: MomTestOptions): MomTable {
     poisPart[g] = pois;
     ssTot[g] = ssA + ssB;
     const t = denom > 0 ? (ssA + ssB - pois) / denom : 0;
-    theta[g] = t > 0 ? t : 0;
+    theta[g] = Math.max(t, 0);
     overall[g] = 0.5 * (mA + mB);
   }
   const maxLfc = opts.maxLfc ?? 10;
@@ -256,7 +256,7 @@ export function pooledTrend(
     const hi = Math.min(G, k + h + 1);
     const d = cd[hi]! - cd[lo]!;
     const t = d > 0 ? (cn[hi]! - cn[lo]!) / d : 0;
-    out[order[k]!] = t > 0 ? t : 0;
+    out[order[k]!] = Math.max(t, 0);
   }
   return out;
 }

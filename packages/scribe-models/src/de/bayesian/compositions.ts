@@ -137,13 +137,13 @@ export function logCompositions(
         if (component !== null) {
           for (let j = 0; j < nKeep; j++) {
             const v = lam[sel.keep[j]!]! - lse;
-            out[row + j] = v > LOG_RHO_FLOOR ? v : LOG_RHO_FLOOR;
+            out[row + j] = Math.max(v, LOG_RHO_FLOOR);
           }
           if (hasOther) {
             let so = 0;
             for (const g of sel.pooled) so += Math.exp(lam[g]! - lse);
             const v = Math.log(so);
-            out[row + nKeep] = v > LOG_RHO_FLOOR ? v : LOG_RHO_FLOOR;
+            out[row + nKeep] = Math.max(v, LOG_RHO_FLOOR);
           }
         } else {
           // ρ_k in linear space, weighted by π_k
@@ -187,7 +187,7 @@ function logCompositionsAllGenes(
       const lse = logGammaRow(rs, mus, base, G, i, stream, out, row);
       for (let g = 0; g < G; g++) {
         const v = out[row + g]! - lse;
-        out[row + g] = v > LOG_RHO_FLOOR ? v : LOG_RHO_FLOOR;
+        out[row + g] = Math.max(v, LOG_RHO_FLOOR);
       }
     }
   }
