@@ -1,4 +1,4 @@
-// Host inputs of SVI's compiled step (core's jit/host-inputs.ts, infer's svi/keyed-subsample.ts):
+// Host inputs of SVI's compiled step (core's jit/host-inputs.ts; a plate draws its subsample indices through keyedHostDraw):
 // a subsampled plate's indices, drawn on the host from the step's key, and a number the model
 // reads from host state every step (a KL-style weight through `hostScalar`) are inputs of the
 // recorded program, filled on the host before each replay. Each case runs the same SVI compiled

@@ -5,8 +5,9 @@
  * handlers that were reached post-process it outermost → innermost.
  * @module
  */
-import { choice } from "../ops/random.js";
+import { keyedHostDraw } from "../jit/host-inputs.js";
 import type { Key } from "../random/index.js";
+import { choice } from "../random/permutation.js";
 import { baseFields, type Message, type PrngKeyMessage } from "./message.js";
 
 const handlerStackArray: Messenger[] = [];
@@ -119,7 +120,9 @@ export function defaultProcess(msg: Message): void {
         throw new Error(
           `plate '${msg.name}': drawing ${subsampleSize} of ${size} subsample indices needs a random key; run the model under seed(model, key) or substitute the indices`,
         );
-      msg.value = choice(k, size, subsampleSize);
+      // drawn on the host from the plate's key; a host input of a compiled step (jit/host-inputs.ts),
+      // whose replays redraw them from their own keys
+      msg.value = keyedHostDraw(k, (kk) => choice(kk, size, subsampleSize), [subsampleSize]);
       return;
     }
     case "subsample":

@@ -20,8 +20,8 @@
  * model that changes with host state between steps (a counter it closes over) is not supported,
  * except for numbers it reads through core's `hostScalar` (a KL annealing weight), which are
  * inputs of the program read afresh at each replay. Subsampled plates' indices are inputs too:
- * the step runs under {@link KeyedSubsampleMessenger} (keyed-subsample.ts), so the host draws
- * them from the step's key as the plate would, and the program gathers with them.
+ * core draws them on the host through `keyedHostDraw`, so each replay redraws them from its own
+ * step key along the same key path, and the program gathers with them.
  *
  * With an optimizer built from a per-parameter rule (`RuleOptimizer`: SGD, momentum, Adam,
  * ClippedAdam, Adagrad, RMSProp) the update is part of the program too: the optimizer's slots are
@@ -46,7 +46,6 @@ import {
   Tensor,
 } from "@scribe/core";
 import type { OptimizerState, RuleOptimizer, RuleStep } from "../optim/optimizer.js";
-import { KeyedSubsampleMessenger } from "./keyed-subsample.js";
 
 /** The loss and gradients of a step, as `valueAndGrad` of the loss at key `k` gives them. */
 export type LossAndGradAt = (
@@ -150,7 +149,7 @@ export class CompiledLossAndGrad {
     }
     const names = Object.keys(u);
     const program = this.#programFor(args, `grad:${names.join(",")}`, () => (key, ...us) => {
-      const [loss, grads] = keyedSubsamples(() => this.lossAndGradAt(key, args)(record(names, us)));
+      const [loss, grads] = this.lossAndGradAt(key, args)(record(names, us));
       return [loss, ...names.map((n) => grads[n]!)];
     });
     if (!program) return this.lossAndGradAt(k, args)(u);
@@ -188,7 +187,7 @@ export class CompiledLossAndGrad {
     const program = this.#programFor(args, layout, () => (key, ...xs) => {
       const params = record(names, xs.slice(0, nP));
       const slots = unflattenSlots(names, slotNames, xs.slice(nP, nP + nS));
-      const [loss, grads] = keyedSubsamples(() => this.lossAndGradAt(key, args)(params));
+      const [loss, grads] = this.lossAndGradAt(key, args)(params);
       const next = optim.apply(xs.slice(nP + nS), grads, params, slots);
       return [
         loss,
@@ -267,11 +266,6 @@ export class CompiledLossAndGrad {
     this.#program = jitKeyed(body());
     return this.#program;
   }
-}
-
-/** Run a step's loss with subsampled plates' indices drawn as host inputs (keyed-subsample.ts). */
-function keyedSubsamples<R>(f: () => R): R {
-  return new KeyedSubsampleMessenger().run(f);
 }
 
 function record(names: readonly string[], ts: readonly Tensor[]): Record<string, Tensor> {
