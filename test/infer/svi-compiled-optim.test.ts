@@ -62,6 +62,11 @@ const RULES: [string, () => Optimizer][] = [
   ["rmsprop", () => rmsprop(0.01)],
 ];
 
+/** The compiled run replayed every step after the two it recorded. */
+function expectAllReplayed(status: unknown, withUpdate: boolean) {
+  expect(status).toEqual({ state: "compiled", refusal: null, replays: STEPS - 2, withUpdate });
+}
+
 /**
  * Runs the SVI eager and compiled; the compiled run replayed every step after the two it
  * recorded (with or without the update in the program) and gave the eager run's losses, params
@@ -70,12 +75,7 @@ const RULES: [string, () => Optimizer][] = [
 async function expectCompiledEqualsEager(optim: () => Optimizer, stableUpdate: boolean, withUpdate: boolean) {
   const eager = await runOnce(optim, false, stableUpdate);
   const compiled = await runOnce(optim, true, stableUpdate);
-  expect(compiled.status).toEqual({
-    state: "compiled",
-    refusal: null,
-    replays: STEPS - 2,
-    withUpdate,
-  });
+  expectAllReplayed(compiled.status, withUpdate);
   expect(compiled.losses).toEqual(eager.losses);
   expect(compiled.state).toEqual(eager.state);
   return { eager, compiled };
@@ -102,12 +102,7 @@ describe("SVI compiled step with the optimizer update", () => {
     const optim = () => withGlobalNormClipping(adam(0.05), 0.5);
     const eager = await runOnce(optim, false, false);
     const compiled = await runOnce(optim, true, false);
-    expect(compiled.status).toEqual({
-      state: "compiled",
-      refusal: null,
-      replays: STEPS - 2,
-      withUpdate: true,
-    });
+    expectAllReplayed(compiled.status, true);
     const close = (a: number, b: number) => Math.abs(a - b) <= 1e-5 * Math.max(1, Math.abs(b));
     expect(compiled.losses.every((l, i) => close(l, eager.losses[i]!))).toBe(true);
     for (const [k, v] of Object.entries(eager.state))
