@@ -106,7 +106,7 @@ export interface MultiOutputSpec extends OpSpecCommon {
    * The scalar function: returns every output (float64) in an object keyed by the output
    * names. Where the loop inlines a body that builds that object in one place (one `return`
    * at the end, each branch assigning locals), V8 keeps the fields in registers and allocates
-   * nothing; several `return {…}` sites make it allocate per element (bench/w1: about 10 %).
+   * nothing; several `return {…}` sites make it allocate per element (W1 13–16 % slower than with one return).
    */
   readonly cpu: {
     readonly fn: MultiOutputFn;
