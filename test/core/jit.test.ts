@@ -1,8 +1,11 @@
 import {
   exp,
+  gather,
+  handlers,
   jit,
   key,
   liveBuffers,
+  plate,
   random,
   scope,
   sum,
@@ -49,6 +52,22 @@ describe("jit", () => {
     draws(tensor([0, 0]));
     draws(tensor([0, 0]));
     expect(draws.replays).toBe(0);
+  });
+
+  it("falls back to eager evaluation when a subsampled plate draws its indices on the host", () => {
+    // The indices are a host input (a keyedHostDraw): a replay would reuse the recorded ones.
+    let call = 0;
+    const body = (x: Tensor) =>
+      handlers.seed(() => plate("d", 10, { subsampleSize: 3 }, (idx) => gather(x, idx)), call++)();
+    const jf = jit(body);
+    const x = tensor([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    const got = [0, 1, 2, 3].map(() => Array.from(jf(x).dataSync()));
+    call = 0;
+    const want = [0, 1, 2, 3].map(() => Array.from(body(x).dataSync()));
+    expect(got).toEqual(want);
+    expect(new Set(want.map((w) => w.join())).size).toBeGreaterThan(1);
+    expect(jf.replays).toBe(0);
+    jf.dispose();
   });
 
   it("a long replay loop keeps the live-buffer count flat", () => {
